@@ -1,0 +1,74 @@
+/*
+ * cli/cli.h — what the files of cli/ share: the command table entry, docker-style option
+ * parsing (pflag rules: --long=value, --long value, -s value, -svalue, grouped short
+ * booleans, "--" ends options) and generated --help text.
+ *
+ * A command lives in its own cli/cmd_<name>.c and defines one `const struct bld_cli_cmd
+ * bld_cmd_<name>`; the table in main.c names it weakly, so a command that is not linked in
+ * is simply absent. No logic lives here that a module could own.
+ */
+#ifndef BLD_CLI_H
+#define BLD_CLI_H
+
+#include "common/common.h"
+
+enum bld_cli_opt_type {
+	BLD_OPT_BOOL,   /* --flag, --flag=true|false */
+	BLD_OPT_STRING, /* --flag value; the last one wins */
+	BLD_OPT_LIST,   /* --flag value, repeatable; every value kept in order */
+};
+
+struct bld_cli_opt {
+	const char *name; /* long name without "--" */
+	char shorthand;   /* 0 for none */
+	enum bld_cli_opt_type type;
+	const char *arg;  /* shown in help: "string", "list", "bytes" ... */
+	const char *help;
+	const char *def;  /* default shown in help and returned when unset, or NULL */
+};
+
+struct bld_cli_args;
+
+struct bld_cli_cmd {
+	const char *name;    /* "build", or "image prune" for a subcommand */
+	const char *usage;   /* after "bld <name> ": "[OPTIONS] PATH | URL | -" */
+	const char *summary; /* one line, shown in `bld --help` */
+	const struct bld_cli_opt *opts; /* terminated by an entry with name NULL */
+	int min_args;
+	int max_args; /* -1: no limit */
+	bool stop_at_first_arg; /* options end at the first positional (run, exec) */
+	/* Returns an exit status >= 0, or < 0 with *err set (exit 125 unless err->status). */
+	int (*run)(struct bld_ctx *ctx, struct bld_cli_args *args, struct bld_error **err);
+};
+
+struct bld_cli_args {
+	const struct bld_cli_cmd *cmd;
+	int argc; /* positional arguments */
+	char **argv;
+	/* per option, in the order of cmd->opts */
+	int *count;    /* times given */
+	char **str;    /* last value (BLD_OPT_STRING), "true"/"false" for BOOL */
+	char ***list;  /* every value (BLD_OPT_LIST) */
+};
+
+/* Parses argv (after the command name) for cmd; BLD_E_INVALID with docker's wording. */
+int bld_cli_args_parse(struct bld_cli_args *out, const struct bld_cli_cmd *cmd, int argc,
+		       char **argv, struct bld_error **err);
+void bld_cli_args_dispose(struct bld_cli_args *a);
+
+/* Whether a boolean option is set to true. */
+bool bld_cli_bool(const struct bld_cli_args *a, const char *name);
+/* The string option's value, or its default (may be NULL); borrowed. */
+const char *bld_cli_str(const struct bld_cli_args *a, const char *name);
+/* Every value of a list option (NULL-terminated, possibly NULL); borrowed. */
+char *const *bld_cli_list(const struct bld_cli_args *a, const char *name);
+/* Whether the option was given at all. */
+bool bld_cli_given(const struct bld_cli_args *a, const char *name);
+
+/* Prints the command's help (usage, summary, options) to f. */
+void bld_cli_help(FILE *f, const struct bld_cli_cmd *cmd);
+
+/* The build-time version string. */
+extern const char bld_version[];
+
+#endif

@@ -1,0 +1,199 @@
+/*
+ * cli/main.c — bld's entry point: global options, the command table, dispatch, and the one
+ * place where errors are printed and exit codes chosen (docker's: 125 when bld itself
+ * fails, the command's own status otherwise).
+ *
+ * Commands are named weakly: each cli/cmd_*.c that is linked in defines its symbol, and a
+ * command whose file does not exist yet is left out of the table at run time.
+ */
+#include "cli/cli.h"
+
+#include <signal.h>
+
+#define CMDS(X)                                                                            \
+	X(build) X(parse) X(pull) X(push) X(login) X(logout) X(images) X(tag) X(rmi)       \
+	X(inspect) X(history) X(save) X(load) X(import) X(image_prune) X(run) X(create)    \
+	X(start) X(stop) X(kill) X(restart) X(rm) X(ps) X(logs) X(exec) X(wait) X(port)    \
+	X(volume_create) X(volume_ls) X(volume_rm) X(volume_inspect) X(volume_prune)       \
+	X(system_df) X(system_check) X(system_prune) X(trust_key_generate) X(trust_sign)   \
+	X(trust_inspect) X(trust_revoke) X(version)
+
+#define DECL(n) extern const struct bld_cli_cmd bld_cmd_##n __attribute__((weak));
+CMDS(DECL)
+#undef DECL
+
+#define REF(n) &bld_cmd_##n,
+static const struct bld_cli_cmd *const table[] = {CMDS(REF)};
+#undef REF
+
+static const struct bld_cli_opt global_opts[] = {
+	{"debug", 'D', BLD_OPT_BOOL, NULL, "Enable debug mode", NULL},
+	{"log-level", 'l', BLD_OPT_STRING, "string",
+	 "Set the logging level (\"debug\", \"info\", \"warn\", \"error\")", "warn"},
+	{"root", 0, BLD_OPT_STRING, "string", "Store directory (default $BLD_ROOT or /var/lib/bld)",
+	 NULL},
+	{"version", 'v', BLD_OPT_BOOL, NULL, "Print version information and quit", NULL},
+	{NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "\nUsage:  bld [OPTIONS] COMMAND\n\n"
+		   "A daemonless tool to build, ship and run container images\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(table); i++)
+		if (table[i])
+			fprintf(f, "  %-20s %s\n", table[i]->name, table[i]->summary);
+	fprintf(f, "\nGlobal Options:\n");
+	for (const struct bld_cli_opt *o = global_opts; o->name; o++) {
+		char left[64];
+		if (o->shorthand)
+			snprintf(left, sizeof(left), "-%c, --%s %s", o->shorthand, o->name,
+				 o->type == BLD_OPT_BOOL ? "" : o->arg);
+		else
+			snprintf(left, sizeof(left), "    --%s %s", o->name, o->arg ? o->arg : "");
+		fprintf(f, "  %-24s %s\n", left, o->help);
+	}
+	fprintf(f, "\nRun 'bld COMMAND --help' for more information on a command.\n");
+}
+
+/* The longest command name that matches the leading words of argv ("image prune"). */
+static const struct bld_cli_cmd *lookup(int argc, char **argv, int *used)
+{
+	const struct bld_cli_cmd *best = NULL;
+	int best_words = 0;
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(table); i++) {
+		if (!table[i])
+			continue;
+		const char *name = table[i]->name;
+		int words = 0;
+		const char *p = name;
+		while (*p && words < argc) {
+			size_t len = strcspn(p, " ");
+			if (strlen(argv[words]) != len || strncmp(argv[words], p, len) != 0)
+				break;
+			words++;
+			p += len;
+			if (*p == ' ')
+				p++;
+			else if (*p == '\0')
+				break;
+		}
+		if (*p == '\0' && words > best_words) {
+			best = table[i];
+			best_words = words;
+		}
+	}
+	*used = best_words;
+	return best;
+}
+
+static int print_error(struct bld_error *e, int fallback)
+{
+	fprintf(stderr, "bld: %s\n", e->msg);
+	return e->status ? e->status : fallback;
+}
+
+/* A command group ("image", "system", "volume", "trust key") with no subcommand. */
+static bool is_group(const char *word)
+{
+	size_t n = strlen(word);
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(table); i++)
+		if (table[i] && strncmp(table[i]->name, word, n) == 0 && table[i]->name[n] == ' ')
+			return true;
+	return false;
+}
+
+static void group_help(FILE *f, const char *word)
+{
+	size_t n = strlen(word);
+	fprintf(f, "\nUsage:  bld %s COMMAND\n\nCommands:\n", word);
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(table); i++)
+		if (table[i] && strncmp(table[i]->name, word, n) == 0 && table[i]->name[n] == ' ')
+			fprintf(f, "  %-16s %s\n", table[i]->name + n + 1, table[i]->summary);
+}
+
+static int run_command(struct bld_ctx *ctx, const struct bld_cli_cmd *cmd, int argc,
+		       char **argv)
+{
+	struct bld_cli_args args;
+	cleanup_error struct bld_error *err = NULL;
+	int r = bld_cli_args_parse(&args, cmd, argc, argv, &err);
+	if (r == 1) {
+		bld_cli_help(stdout, cmd);
+		bld_cli_args_dispose(&args);
+		return 0;
+	}
+	if (r < 0) {
+		fprintf(stderr, "bld: %s\nSee 'bld %s --help'.\n", err->msg, cmd->name);
+		bld_cli_args_dispose(&args);
+		return 125;
+	}
+	r = cmd->run(ctx, &args, &err);
+	bld_cli_args_dispose(&args);
+	if (r < 0)
+		return print_error(err, 125);
+	return r;
+}
+
+static const struct bld_cli_cmd global_cmd = {
+	.name = "", .summary = "", .opts = global_opts, .max_args = -1, .stop_at_first_arg = true,
+};
+
+int main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	struct bld_cli_args g;
+	cleanup_error struct bld_error *err = NULL;
+	int r = bld_cli_args_parse(&g, &global_cmd, argc - 1, argv + 1, &err);
+	if (r == 1 || (r == 0 && g.argc == 0 && !bld_cli_bool(&g, "version"))) {
+		usage(stdout);
+		bld_cli_args_dispose(&g);
+		return 0;
+	}
+	if (r < 0) {
+		fprintf(stderr, "bld: %s\nSee 'bld --help'.\n", err->msg);
+		return 125;
+	}
+	if (bld_cli_bool(&g, "version")) {
+		printf("bld version %s\n", bld_version);
+		bld_cli_args_dispose(&g);
+		return 0;
+	}
+	if (bld_cli_bool(&g, "debug"))
+		bld_log_set_level(BLD_LOG_DEBUG);
+	const char *lvl = bld_cli_str(&g, "log-level");
+	if (strcmp(lvl, "debug") == 0)
+		bld_log_set_level(BLD_LOG_DEBUG);
+	else if (strcmp(lvl, "info") == 0)
+		bld_log_set_level(BLD_LOG_INFO);
+	else if (strcmp(lvl, "error") == 0)
+		bld_log_set_level(BLD_LOG_ERROR);
+	if (bld_cli_str(&g, "root"))
+		setenv("BLD_ROOT", bld_cli_str(&g, "root"), 1);
+
+	int used = 0;
+	const struct bld_cli_cmd *cmd = lookup(g.argc, g.argv, &used);
+	if (!cmd) {
+		if (is_group(g.argv[0]) && g.argc == 1) {
+			group_help(stdout, g.argv[0]);
+			r = 0;
+		} else {
+			fprintf(stderr, "bld: '%s' is not a bld command.\nSee 'bld --help'\n",
+				g.argv[0]);
+			r = 1;
+		}
+		bld_cli_args_dispose(&g);
+		return r;
+	}
+	struct bld_ctx ctx;
+	if (bld_ctx_init(&ctx, &err) < 0) {
+		bld_cli_args_dispose(&g);
+		return print_error(err, 125);
+	}
+	r = run_command(&ctx, cmd, g.argc - used, g.argv + used);
+	bld_ctx_dispose(&ctx);
+	bld_cli_args_dispose(&g);
+	fflush(stdout);
+	return r;
+}

@@ -1,0 +1,139 @@
+/*
+ * common/digest.c — the two hashes of the project: sha256 (OpenSSL EVP) for everything that
+ * names content in OCI terms, and XXH3-128 (xxHash) for local fingerprints and cache keys.
+ * OpenSSL and xxHash are used nowhere else.
+ */
+#include "common/common.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <xxhash.h>
+
+struct bld_sha256 {
+	EVP_MD_CTX *md;
+};
+
+static void hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+struct bld_sha256 *bld_sha256_new(void)
+{
+	struct bld_sha256 *h = xcalloc(1, sizeof(*h));
+	h->md = EVP_MD_CTX_new();
+	if (!h->md || EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1)
+		abort();
+	return h;
+}
+
+void bld_sha256_update(struct bld_sha256 *h, const void *data, size_t n)
+{
+	if (n && EVP_DigestUpdate(h->md, data, n) != 1)
+		abort();
+}
+
+void bld_sha256_final(struct bld_sha256 *h, char out[BLD_DIGEST_STR_LEN])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	if (EVP_DigestFinal_ex(h->md, md, &len) != 1 || len != 32)
+		abort();
+	memcpy(out, "sha256:", 7);
+	hex(md, len, out + 7);
+	EVP_MD_CTX_free(h->md);
+	free(h);
+}
+
+void bld_sha256_digest(const void *data, size_t n, char out[BLD_DIGEST_STR_LEN])
+{
+	struct bld_sha256 *h = bld_sha256_new();
+	bld_sha256_update(h, data, n);
+	bld_sha256_final(h, out);
+}
+
+int bld_sha256_file(int fd, char out[BLD_DIGEST_STR_LEN], struct bld_error **err)
+{
+	struct bld_sha256 *h = bld_sha256_new();
+	char buf[65536];
+	for (;;) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			bld_sha256_final(h, out);
+			return bld_error_sys(err, e, "read");
+		}
+		if (r == 0)
+			break;
+		bld_sha256_update(h, buf, (size_t)r);
+	}
+	bld_sha256_final(h, out);
+	return 0;
+}
+
+bool bld_digest_valid(const char *s)
+{
+	if (!s || strncmp(s, "sha256:", 7) != 0)
+		return false;
+	s += 7;
+	size_t n = 0;
+	for (; s[n]; n++) {
+		char c = s[n];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+	}
+	return n == BLD_SHA256_HEX_LEN;
+}
+
+struct bld_xxh {
+	XXH3_state_t *st;
+};
+
+struct bld_xxh *bld_xxh_new(void)
+{
+	struct bld_xxh *h = xcalloc(1, sizeof(*h));
+	h->st = XXH3_createState();
+	if (!h->st)
+		abort();
+	XXH3_128bits_reset(h->st);
+	return h;
+}
+
+void bld_xxh_update(struct bld_xxh *h, const void *data, size_t n)
+{
+	XXH3_128bits_update(h->st, data, n);
+}
+
+void bld_xxh_update_str(struct bld_xxh *h, const char *s)
+{
+	uint64_t n = s ? strlen(s) : UINT64_MAX;
+	XXH3_128bits_update(h->st, &n, sizeof(n));
+	if (s)
+		XXH3_128bits_update(h->st, s, (size_t)n);
+}
+
+static void xxh_hex(XXH128_hash_t v, char out[BLD_XXH_HEX_LEN + 1])
+{
+	XXH128_canonical_t c;
+	XXH128_canonicalFromHash(&c, v);
+	hex(c.digest, sizeof(c.digest), out);
+}
+
+void bld_xxh_final(struct bld_xxh *h, char out[BLD_XXH_HEX_LEN + 1])
+{
+	xxh_hex(XXH3_128bits_digest(h->st), out);
+	XXH3_freeState(h->st);
+	free(h);
+}
+
+void bld_xxh_digest(const void *data, size_t n, char out[BLD_XXH_HEX_LEN + 1])
+{
+	xxh_hex(XXH3_128bits(data, n), out);
+}

@@ -1,0 +1,50 @@
+# tests/e2e/lib.sh — sourced by every end-to-end script. Gives each script a private
+# BLD_ROOT and scratch directory (removed on exit, also on failure), and small assertions
+# that print "ok - NAME" / "not ok - NAME" and are counted by tests/run-e2e.sh.
+set -u
+BLD=${BLD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/bld}
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+T_PASS=0 T_FAIL=0
+T_DIR=$(mktemp -d /tmp/bld-e2e.XXXXXX)
+export BLD_ROOT=$T_DIR/root
+T_CLEANUPS=()
+# at_exit CMD — run CMD when the script ends, last registered first
+at_exit() { T_CLEANUPS+=("$1"); }
+t_finish() {
+  local i
+  for ((i = ${#T_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${T_CLEANUPS[$i]}" || true; done
+  if [ -d "$T_DIR" ]; then
+    # a test that mounted something under T_DIR must have unmounted it; never cross mounts
+    grep -q " $T_DIR/" /proc/mounts && { echo "not ok - mounts left under $T_DIR"; T_FAIL=$((T_FAIL + 1)); }
+    rm -rf --one-file-system "$T_DIR"
+  fi
+  echo "# $T_PASS passed, $T_FAIL failed"
+  [ -n "${E2E_RESULTS:-}" ] && echo "$T_PASS $T_FAIL" >"$E2E_RESULTS"
+  [ "$T_FAIL" -eq 0 ]
+}
+trap t_finish EXIT
+
+t_pass() { T_PASS=$((T_PASS + 1)); echo "ok - $1"; }
+t_fail() { T_FAIL=$((T_FAIL + 1)); echo "not ok - $1"; shift; [ $# -gt 0 ] && printf '#   %s\n' "$@"; return 0; }
+
+# t_ok NAME CMD... — CMD must exit 0
+t_ok() {
+  local name=$1; shift
+  local out
+  if out=$("$@" 2>&1); then t_pass "$name"; else t_fail "$name" "exit $?: $(tail -c 600 <<<"$out")"; fi
+}
+# t_exit NAME CODE CMD... — CMD must exit with CODE
+t_exit() {
+  local name=$1 want=$2; shift 2
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" = "$want" ]; then t_pass "$name"; else t_fail "$name" "want exit $want, got $rc: $(tail -c 600 <<<"$out")"; fi
+}
+# t_eq NAME WANT GOT
+t_eq() {
+  if [ "$2" = "$3" ]; then t_pass "$1"; else t_fail "$1" "want: $2" "got:  $3"; fi
+}
+# t_match NAME REGEX TEXT
+t_match() {
+  if grep -Eq -- "$2" <<<"$3"; then t_pass "$1"; else t_fail "$1" "want match: $2" "got: $(head -c 600 <<<"$3")"; fi
+}
