@@ -214,4 +214,15 @@ int bld_cache_image_write(struct bld_store *s, const struct json_t *config,
 int bld_cache_image_names(struct bld_store *s, const struct bld_cache_image *img,
 			  char ***names, struct bld_error **err);
 
+/* === builder needs: archives that are not layers (archive_extract.c) === */
+
+/*
+ * Unpacks a tar (plain, gzip, bzip2, xz or zstd) read from fd into the existing directory
+ * dir, confined to it: leading "/" dropped, "..", writes through symlinks and hardlinks out
+ * refused (BLD_E_INVALID). Owners are restored when running as root.
+ */
+int bld_cache_archive_extract_fd(int fd, const char *dir, struct bld_error **err);
+/* Whether fd (a regular file, rewound afterwards) holds a tar, possibly compressed. */
+bool bld_cache_archive_is_tar_fd(int fd);
+
 #endif

@@ -64,4 +64,14 @@ bool bld_registry_domain_is_local(const char *domain);
 
 /* === content trust (trust*.c) === */
 
+/* === builder needs: plain downloads (fetch.c) === */
+
+/*
+ * GETs an http(s) URL (redirects followed, TLS verified) and writes the body to fd, at most
+ * max bytes (BLD_E_INVALID beyond). *mtime, when not NULL, gets the Last-Modified time in
+ * seconds, or -1. BLD_E_NETWORK when unreachable or on an HTTP error, BLD_E_NOTFOUND on 404.
+ */
+int bld_registry_fetch_url(const char *url, int fd, size_t max, int64_t *mtime,
+			   struct bld_error **err);
+
 #endif
