@@ -60,7 +60,7 @@ char *bld_registry_server_domain(const char *server);
  * 127.0.0.0/8, ::1, with any port. */
 bool bld_registry_domain_is_local(const char *domain);
 
-/* === transport, auth, pull, push (client.c, auth.c, pull.c, push.c) === */
+/* === transport, auth, pull, push (client.c, auth.c, manifest.c, blobfetch.c, upload.c, pull.c, push.c, login.c) === */
 
 /* Media types bld reads and writes. */
 #define BLD_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -198,5 +198,15 @@ int bld_registry_logout(const char *server, const struct bld_registry_opts *o,
 			struct bld_error **err);
 
 /* === content trust (trust*.c) === */
+
+/* === builder needs: plain downloads (fetch.c) === */
+
+/*
+ * GETs an http(s) URL (redirects followed, TLS verified) and writes the body to fd, at most
+ * max bytes (BLD_E_INVALID beyond). *mtime, when not NULL, gets the Last-Modified time in
+ * seconds, or -1. BLD_E_NETWORK when unreachable or on an HTTP error, BLD_E_NOTFOUND on 404.
+ */
+int bld_registry_fetch_url(const char *url, int fd, size_t max, int64_t *mtime,
+			   struct bld_error **err);
 
 #endif

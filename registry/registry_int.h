@@ -157,7 +157,7 @@ bool reg_curl_retryable(CURLcode cc);
 /* "repository:<repo>:<actions>"; caller frees. */
 char *reg_scope(const char *repo, const char *actions);
 
-/* ------------------------------------------------------------------ fetch (fetch.c) */
+/* ------------------------------------------------------------------ fetch (blobfetch.c) */
 
 struct reg_progress;
 /* bld_registry_blobs_fetch with progress: lines[i] is blob i's progress line (or -1). */
