@@ -178,3 +178,50 @@ int reg_platform_select(const struct reg_manifest *idx, const char *platform,
 			     "no matching manifest for %s/%s%s%s in the manifest list entries",
 			     want.os, want.arch, want.variant[0] ? "/" : "", want.variant);
 }
+
+/* ------------------------------------------------------------------ conversion */
+
+static const char *oci_type_for(const char *docker_type)
+{
+	static const char *const map[][2] = {
+		{"application/vnd.docker.container.image.v1+json",
+		 "application/vnd.oci.image.config.v1+json"},
+		{"application/vnd.docker.image.rootfs.diff.tar.gzip",
+		 "application/vnd.oci.image.layer.v1.tar+gzip"},
+		{"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+		 "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"},
+		{"application/vnd.docker.image.rootfs.diff.tar",
+		 "application/vnd.oci.image.layer.v1.tar"},
+	};
+	for (size_t i = 0; docker_type && i < BLD_ARRAY_SIZE(map); i++)
+		if (strcmp(docker_type, map[i][0]) == 0)
+			return map[i][1];
+	return NULL;
+}
+
+static void convert_desc(json_t *d)
+{
+	const char *oci = oci_type_for(bld_json_get_str(d, "mediaType"));
+	if (oci)
+		json_object_set_new(d, "mediaType", json_string(oci));
+}
+
+int reg_manifest_to_oci(const char *data, size_t len, char **out, size_t *out_len,
+			struct bld_error **err)
+{
+	json_t *v = NULL;
+	if (bld_json_load_buf(&v, data, len, err) < 0)
+		return bld_error_wrap(err, "manifest");
+	json_object_set_new(v, "mediaType", json_string(BLD_MT_OCI_MANIFEST));
+	convert_desc(json_object_get(v, "config"));
+	size_t i;
+	json_t *l;
+	json_array_foreach(json_object_get(v, "layers"), i, l)
+		convert_desc(l);
+	*out = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(v);
+	if (!*out)
+		return bld_error_set(err, BLD_E_INTERNAL, "cannot serialise manifest");
+	*out_len = strlen(*out);
+	return 0;
+}

@@ -146,12 +146,11 @@ int bld_registry_manifest_delete(struct bld_registry_client *c, const char *repo
 	return r;
 }
 
-int bld_registry_blob_exists(struct bld_registry_client *c, const char *repo,
-			     const char *digest, int64_t *size, struct bld_error **err)
+int reg_blob_head(struct bld_registry_client *c, const char *repo, const char *digest,
+		  const char *scope, int64_t *size, struct bld_error **err)
 {
 	if (reg_client_ping(c, err) < 0)
 		return -1;
-	cleanup_free char *scope = reg_scope(repo, "pull");
 	cleanup_free char *what = xasprintf("blobs/%s", digest);
 	struct reg_req req;
 	reg_req_init(&req, "HEAD", reg_url(c, repo, what), scope);
@@ -168,6 +167,13 @@ int bld_registry_blob_exists(struct bld_registry_client *c, const char *repo,
 	reg_resp_dispose(&resp);
 	reg_req_dispose(&req);
 	return r;
+}
+
+int bld_registry_blob_exists(struct bld_registry_client *c, const char *repo,
+			     const char *digest, int64_t *size, struct bld_error **err)
+{
+	cleanup_free char *scope = reg_scope(repo, "pull");
+	return reg_blob_head(c, repo, digest, scope, size, err);
 }
 
 int bld_registry_blob_get(struct bld_registry_client *c, const char *repo, const char *digest,

@@ -69,6 +69,8 @@ static size_t wanted_blobs(struct pull *p, struct bld_registry_fetch *f, int *li
 		bool have = bld_cache_blob_exists(p->s, f[n].digest);
 		lines[n] = reg_progress_add(p->prog, f[n].digest,
 					    have ? "Already exists" : "Pulling fs layer");
+		if (have)
+			lines[n] = -1 - lines[n]; /* no "Pull complete" for this one */
 		n++;
 	}
 	return n;
@@ -82,14 +84,35 @@ static int fetch_blobs(struct pull *p, int **lines_out, size_t *nl, struct bld_e
 	size_t n = wanted_blobs(p, f, lines);
 	*lines_out = lines;
 	*nl = n;
-	return reg_blobs_fetch(p->c, p->s, p->ref.path, f, n, p->prog, lines, err);
+	cleanup_free int *shown = xcalloc(n, sizeof(*shown));
+	for (size_t i = 0; i < n; i++)
+		shown[i] = lines[i] < -1 ? -1 : lines[i];
+	return reg_blobs_fetch(p->c, p->s, p->ref.path, f, n, p->prog, shown, err);
 }
 
-/* Stores the manifest and points the name at it; *updated when the name moved. */
+/* Unpacks the image's layers for the runner (once per layer; cache/ skips what exists). */
+static int unpack(struct pull *p, const char *digest, struct bld_error **err)
+{
+	struct bld_cache_image *img = NULL;
+	if (bld_cache_image_load_digest(p->s, digest, &img, err) < 0)
+		return -1;
+	char **dirs = NULL;
+	int r = bld_cache_image_layers(p->s, img, &dirs, err);
+	bld_strv_free(dirs);
+	bld_cache_image_free(img);
+	return r;
+}
+
+/*
+ * Stores the manifest, unpacks the layers, and points the name at it last; *updated when
+ * the name moved.
+ */
 static int store_name(struct pull *p, const char *name, bool *updated, struct bld_error **err)
 {
 	char d[BLD_DIGEST_STR_LEN];
 	if (bld_cache_blob_put(p->s, p->image.data, p->image.len, d, err) < 0)
+		return -1;
+	if (unpack(p, d, err) < 0)
 		return -1;
 	struct bld_cache_desc old = {0};
 	cleanup_error struct bld_error *e = NULL;
@@ -109,11 +132,34 @@ static void print_header(struct pull *p)
 			  p->ref.path);
 }
 
+/*
+ * The store is an OCI image layout that skopeo and umoci read, and they only find OCI
+ * manifests by name there: a Docker v2s2 manifest is stored as its OCI equivalent (same
+ * blobs), as `skopeo copy docker://... oci:` does. The registry's digest is still the one
+ * printed.
+ */
+static int to_oci(struct pull *p, struct bld_error **err)
+{
+	if (strcmp(p->image.media_type, BLD_MT_DOCKER_MANIFEST) != 0)
+		return 0;
+	char *data = NULL;
+	size_t len = 0;
+	if (reg_manifest_to_oci(p->image.data, p->image.len, &data, &len, err) < 0)
+		return -1;
+	free(p->image.data);
+	free(p->image.media_type);
+	p->image.data = data;
+	p->image.len = len;
+	p->image.media_type = xstrdup(BLD_MT_OCI_MANIFEST);
+	bld_sha256_digest(data, len, p->image.digest);
+	return 0;
+}
+
 static int run(struct pull *p, struct bld_registry_pull_result *out, struct bld_error **err)
 {
-	print_header(p);
-	if (resolve(p, err) < 0)
+	if (resolve(p, err) < 0 || to_oci(p, err) < 0)
 		return -1;
+	print_header(p);
 	cleanup_free int *lines = NULL;
 	size_t nl = 0;
 	if (fetch_blobs(p, &lines, &nl, err) < 0)

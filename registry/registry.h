@@ -172,8 +172,10 @@ void bld_registry_pull_result_dispose(struct bld_registry_pull_result *r);
 /*
  * docker pull: resolves ref, picks the platform from an index, fetches config and layers
  * into the store, stores the manifest and sets the name last, so that a failure leaves
- * the names as they were and no blob of this pull behind. Prints docker's lines to stdout
- * (progress bars on a terminal) unless o->quiet.
+ * the names as they were and no blob of this pull behind. Layers are unpacked for the
+ * runner before the name is set. A Docker v2s2 manifest is stored as its OCI equivalent
+ * (same blobs; skopeo finds only OCI manifests by name in an OCI layout). Prints docker's
+ * lines to stdout (progress bars on a terminal) unless o->quiet.
  */
 int bld_registry_pull(struct bld_store *s, const char *ref, const struct bld_registry_opts *o,
 		      struct bld_registry_pull_result *out, struct bld_error **err);

@@ -157,6 +157,10 @@ bool reg_curl_retryable(CURLcode cc);
 /* "repository:<repo>:<actions>"; caller frees. */
 char *reg_scope(const char *repo, const char *actions);
 
+/* HEAD a blob with the given token scope: 1 present, 0 absent (manifest.c). */
+int reg_blob_head(struct bld_registry_client *c, const char *repo, const char *digest,
+		  const char *scope, int64_t *size, struct bld_error **err);
+
 /* ------------------------------------------------------------------ fetch (blobfetch.c) */
 
 struct reg_progress;
@@ -190,6 +194,13 @@ bool reg_media_type_is_index(const char *mt);
 /* Picks the entry for platform ("os/arch[/variant]", NULL: linux/amd64) from an index. */
 int reg_platform_select(const struct reg_manifest *idx, const char *platform,
 			const struct reg_desc **out, struct bld_error **err);
+
+/*
+ * Rewrites a Docker v2s2 manifest as an OCI manifest (same config and layer blobs, OCI
+ * media types), as skopeo does when it copies into an OCI layout; *out is malloc'd.
+ */
+int reg_manifest_to_oci(const char *data, size_t len, char **out, size_t *out_len,
+			struct bld_error **err);
 
 /* ------------------------------------------------------------------ config (config.c) */
 

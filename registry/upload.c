@@ -119,15 +119,18 @@ int bld_registry_blob_upload(struct bld_registry_client *c, const char *repo,
 	const char *dummy;
 	if (!how)
 		how = &dummy;
-	int r = bld_registry_blob_exists(c, repo, digest, NULL, err);
+	cleanup_free char *push_scope = reg_scope(repo, "pull,push");
+	int r = reg_blob_head(c, repo, digest, push_scope, NULL, err);
 	if (r != 0) {
 		*how = "exists";
 		return r < 0 ? r : 0;
 	}
-	cleanup_free char *scope = mount_from && strcmp(mount_from, repo) != 0
+	if (mount_from && strcmp(mount_from, repo) == 0)
+		mount_from = NULL;
+	cleanup_free char *scope = mount_from
 					   ? xasprintf("repository:%s:pull,push repository:%s:pull",
 						       repo, mount_from)
-					   : reg_scope(repo, "pull,push");
+					   : xstrdup(push_scope);
 	cleanup_free char *loc = NULL;
 	r = upload_start(c, repo, scope, digest, mount_from, &loc, err);
 	if (r == 1) {
