@@ -8,9 +8,9 @@
 #include <jansson.h>
 
 static const struct bld_cli_opt opts[] = {
-	{"key", 'k', BLD_OPT_LIST, "list", "Public key to verify with (repeatable)", NULL},
-	{"format", 'f', BLD_OPT_STRING, "string", "Format the output (\"json\")", NULL},
-	{NULL, 0, 0, NULL, NULL, NULL},
+    {"key", 'k', BLD_OPT_LIST, "list", "Public key to verify with (repeatable)", NULL},
+    {"format", 'f', BLD_OPT_STRING, "string", "Format the output (\"json\")", NULL},
+    {NULL, 0, 0, NULL, NULL, NULL},
 };
 
 static void print_text(json_t *j)
@@ -58,11 +58,11 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 }
 
 const struct bld_cli_cmd bld_cmd_trust_inspect = {
-	.name = "trust inspect",
-	.usage = "[OPTIONS] NAME[:TAG|@DIGEST]",
-	.summary = "List an image's signatures and whether given keys verify them",
-	.opts = opts,
-	.min_args = 1,
-	.max_args = 1,
-	.run = run,
+    .name = "trust inspect",
+    .usage = "[OPTIONS] NAME[:TAG|@DIGEST]",
+    .summary = "List an image's signatures and whether given keys verify them",
+    .opts = opts,
+    .min_args = 1,
+    .max_args = 1,
+    .run = run,
 };

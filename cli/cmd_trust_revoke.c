@@ -16,11 +16,11 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 }
 
 const struct bld_cli_cmd bld_cmd_trust_revoke = {
-	.name = "trust revoke",
-	.usage = "NAME[:TAG|@DIGEST]",
-	.summary = "Delete an image's signatures from its registry",
-	.opts = (const struct bld_cli_opt[]){{NULL, 0, 0, NULL, NULL, NULL}},
-	.min_args = 1,
-	.max_args = 1,
-	.run = run,
+    .name = "trust revoke",
+    .usage = "NAME[:TAG|@DIGEST]",
+    .summary = "Delete an image's signatures from its registry",
+    .opts = (const struct bld_cli_opt[]){{NULL, 0, 0, NULL, NULL, NULL}},
+    .min_args = 1,
+    .max_args = 1,
+    .run = run,
 };

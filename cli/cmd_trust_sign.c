@@ -7,8 +7,8 @@
 #include "registry/registry.h"
 
 static const struct bld_cli_opt opts[] = {
-	{"key", 'k', BLD_OPT_STRING, "string", "Private key file (cosign's format)", NULL},
-	{NULL, 0, 0, NULL, NULL, NULL},
+    {"key", 'k', BLD_OPT_STRING, "string", "Private key file (cosign's format)", NULL},
+    {NULL, 0, 0, NULL, NULL, NULL},
 };
 
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
@@ -30,11 +30,11 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 }
 
 const struct bld_cli_cmd bld_cmd_trust_sign = {
-	.name = "trust sign",
-	.usage = "--key KEY NAME[:TAG|@DIGEST]",
-	.summary = "Sign an image in a registry (cosign-compatible signature)",
-	.opts = opts,
-	.min_args = 1,
-	.max_args = 1,
-	.run = run,
+    .name = "trust sign",
+    .usage = "--key KEY NAME[:TAG|@DIGEST]",
+    .summary = "Sign an image in a registry (cosign-compatible signature)",
+    .opts = opts,
+    .min_args = 1,
+    .max_args = 1,
+    .run = run,
 };

@@ -21,7 +21,7 @@ void trust_target_dispose(struct trust_target *t)
 
 /* Parses ref and resolves it: its digest, or the digest its tag points at now. */
 int trust_target_open(struct trust_target *t, const char *ref, const char *digest,
-		       const struct bld_registry_opts *o, struct bld_error **err)
+		      const struct bld_registry_opts *o, struct bld_error **err)
 {
 	static const struct bld_registry_opts defaults = {0};
 	memset(t, 0, sizeof(*t));
@@ -53,7 +53,7 @@ char *bld_registry_trust_identity(const struct bld_registry_ref *r)
 
 /* The signature manifest of digest, parsed; an absent one is an empty list. */
 int trust_sigs_fetch(struct trust_target *t, struct bld_registry_trust_sigs *out,
-		      char sig_digest[BLD_DIGEST_STR_LEN], struct bld_error **err)
+		     char sig_digest[BLD_DIGEST_STR_LEN], struct bld_error **err)
 {
 	cleanup_free char *tag = bld_registry_trust_sig_tag(t->digest);
 	struct bld_registry_manifest m = {0};
@@ -100,7 +100,8 @@ int bld_registry_trust_sign(const char *ref, const char *digest,
 	if (r >= 0)
 		r = bld_registry_blob_upload_bytes(t.c, t.ref.path, payload, n, dg, err);
 	if (r >= 0)
-		r = bld_registry_blob_upload_bytes(t.c, t.ref.path, config, strlen(config), dg, err);
+		r = bld_registry_blob_upload_bytes(t.c, t.ref.path, config, strlen(config), dg,
+						   err);
 	if (r >= 0)
 		r = bld_registry_manifest_put(t.c, t.ref.path, tag, manifest, strlen(manifest),
 					      BLD_MT_OCI_MANIFEST, out, err);
@@ -132,8 +133,8 @@ static int payload_get(struct trust_target *t, const struct bld_registry_trust_s
 	if (s->size < 0 || (size_t)s->size > BLD_TRUST_PAYLOAD_MAX)
 		return bld_error_set(err, BLD_E_INVALID, "signature payload %s too large",
 				     s->digest);
-	int r = bld_registry_blob_get(t->c, t->ref.path, s->digest, BLD_TRUST_PAYLOAD_MAX, out,
-				      len, &e);
+	int r = bld_registry_blob_get(t->c, t->ref.path, s->digest, BLD_TRUST_PAYLOAD_MAX, out, len,
+				      &e);
 	if (r == -BLD_E_DIGEST) {
 		*out = xstrdup("");
 		*len = 0;
@@ -228,8 +229,8 @@ int bld_registry_trust_pull(struct bld_store *s, const char *ref, const char *po
 	free(pin.digest);
 	pin.digest = xstrdup(t.digest);
 	cleanup_free char *pinned = bld_registry_ref_string(&pin);
-	cleanup_free char *tagged = t.ref.tag && !t.ref.digest ? bld_registry_ref_string(&t.ref)
-							      : NULL;
+	cleanup_free char *tagged =
+	    t.ref.tag && !t.ref.digest ? bld_registry_ref_string(&t.ref) : NULL;
 	bld_registry_ref_dispose(&pin);
 	trust_target_dispose(&t);
 	int r = bld_registry_pull(s, pinned, o, out, err);

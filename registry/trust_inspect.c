@@ -15,12 +15,12 @@ static json_t *sig_json(const struct bld_registry_trust_candidate *c,
 	struct bld_registry_trust_payload pl;
 	int ki = -1;
 	enum bld_registry_trust_state st =
-		bld_registry_trust_check_sig(c, keys, nkeys, digest, &ki, &pl);
+	    bld_registry_trust_check_sig(c, keys, nkeys, digest, &ki, &pl);
 	const char *state = nkeys == 0 && st == BLD_TRUST_SIG_BAD
-				    ? "not checked: no key given"
-				    : bld_registry_trust_state_str(st);
-	json_t *j = json_pack("{s:s,s:s?,s:s?,s:s?,s:b,s:s}", "Digest", c->layer_digest,
-			      "Identity", pl.identity, "SignedDigest", pl.digest, "Key",
+				? "not checked: no key given"
+				: bld_registry_trust_state_str(st);
+	json_t *j = json_pack("{s:s,s:s?,s:s?,s:s?,s:b,s:s}", "Digest", c->layer_digest, "Identity",
+			      pl.identity, "SignedDigest", pl.digest, "Key",
 			      ki >= 0 ? bld_registry_trust_key_fingerprint(keys[ki]) : NULL,
 			      "Verified", st == BLD_TRUST_SIG_OK, "State", state);
 	bld_registry_trust_payload_dispose(&pl);
@@ -46,8 +46,8 @@ int bld_registry_trust_inspect(const char *ref, struct bld_registry_trust_key *c
 		json_array_append_new(list, sig_json(&f.c[i], keys, nkeys, t.digest));
 	cleanup_free char *name = bld_registry_ref_string(&t.ref);
 	cleanup_free char *tag = bld_registry_trust_sig_tag(t.digest);
-	*out = json_pack("{s:s,s:s,s:s,s:o}", "Name", name, "Digest", t.digest, "SignatureTag",
-			 tag, "Signatures", list);
+	*out = json_pack("{s:s,s:s,s:s,s:o}", "Name", name, "Digest", t.digest, "SignatureTag", tag,
+			 "Signatures", list);
 	if (!*out)
 		abort();
 	trust_fetched_dispose(&f);
