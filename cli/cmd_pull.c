@@ -37,7 +37,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		return -1;
 	struct bld_registry_pull_result res;
 	/* content trust: --verify, or DOCKER_CONTENT_TRUST / BLD_CONTENT_TRUST unless disabled */
-	bool off = bld_cli_given(a, "disable-content-trust") && bld_cli_bool(a, "disable-content-trust");
+	bool off = bld_cli_given(a, "disable-content-trust") &&
+		   bld_cli_bool(a, "disable-content-trust");
 	bool trust = bld_cli_bool(a, "verify") || (!off && bld_registry_trust_enabled(false));
 	int r = trust ? bld_registry_trust_pull(s, a->argv[0], bld_cli_str(a, "signature-policy"),
 						&o, &res, err)
