@@ -211,14 +211,15 @@ static int run_transfers(struct fetch *fx, struct bld_error **err)
 		int64_t wait = start_ready(fx, &pending, err);
 		if (!pending && fx->running == 0)
 			return 0;
-		int still = 0;
+		int still = 0, before = fx->running;
 		CURLMcode mc = curl_multi_perform(fx->multi, &still);
-		if (mc == CURLM_OK)
+		reap(fx);
+		/* poll only when nothing finished: a finished transfer must not wait for it */
+		if (mc == CURLM_OK && fx->running == before)
 			mc = curl_multi_poll(fx->multi, NULL, 0, (int)wait, NULL);
 		if (mc != CURLM_OK)
 			return bld_error_set(err, BLD_E_NETWORK, "transfer: %s",
 					     curl_multi_strerror(mc));
-		reap(fx);
 	}
 }
 

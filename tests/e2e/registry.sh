@@ -146,6 +146,25 @@ t_eq "every stored blob matches its digest after the kills" "" "$bad"
 t_ok "the killed-then-pulled image reads with skopeo" skopeo inspect "oci:$BLD_ROOT/oci:$R/big/img:v1"
 t_eq "the unpacked layer is whole" "$(sha256sum <"$T_DIR/big/rootfs/random.bin")" \
   "$(sha256sum <"$(ls -d "$BLD_ROOT"/layers/*/ | head -1)/random.bin")"
+
+# retries and resume: a proxy answers 503 first, then drops the connection after 4 MB
+python3 "$ENV/flaky-proxy.py" --upstream "$R" --port-file "$T_DIR/proxy.port" \
+  --log "$T_DIR/proxy.log" --plan 5d --drop-after 4194304 >"$T_DIR/proxy.out" 2>&1 &
+ppid=$!
+at_exit "kill $ppid 2>/dev/null; wait $ppid 2>/dev/null"
+for _ in $(seq 1 100); do [ -s "$T_DIR/proxy.port" ] && break; sleep 0.05; done
+P=127.0.0.1:$(cat "$T_DIR/proxy.port")
+out=$(BLD_ROOT=$T_DIR/root-flaky "$BLD" pull -q "$P/big/img:v1" 2>&1); rc=$?
+t_eq "pull through 503 and a dropped connection succeeds" 0 "$rc"
+t_match "the dropped download resumes with Range" "blobs/$ld bytes=[1-9][0-9]*- \\." "$(cat "$T_DIR/proxy.log")"
+t_eq "the layer was asked for three times (503, drop, resume)" 3 "$(grep -c "GET /v2/big/img/blobs/$ld" "$T_DIR/proxy.log")"
+t_ok "the resumed image reads with skopeo" skopeo inspect "oci:$T_DIR/root-flaky/oci:$P/big/img:v1"
+tag "$R/big/img:v1" "$R2/big/img:v1"
+t_match "a large blob is pushed in chunks" "Pushed" "$("$BLD" push "$R2/big/img:v1" 2>&1)"
+t_eq "the chunked push reads back with the same digest" \
+  "$(skopeo inspect --raw --tls-verify=false "docker://$R/big/img:v1" | sha256sum)" \
+  "$(skopeo inspect --raw --tls-verify=false "docker://$R2/big/img:v1" | sha256sum)"
+t_ok "skopeo copies the chunked blob" skopeo copy -q --src-tls-verify=false "docker://$R2/big/img:v1" "oci:$T_DIR/bigcopy:x"
 if "$BLD" system check --help >/dev/null 2>&1; then
   t_ok "bld system check is clean after the kills" "$BLD" system check
 fi
