@@ -708,7 +708,8 @@ static void prog_seq(struct rx_prog *p, size_t *cap, struct rx_seq *q)
 			it->inst.cl = (struct rx_ranges){NULL, 0};
 		}
 		if (it->quant == '*') {
-			p->in[prog_emit(p, cap, RX_JMP)].x = (uint32_t)split;
+			size_t k = prog_emit(p, cap, RX_JMP); /* may move p->in */
+			p->in[k].x = (uint32_t)split;
 		} else if (it->quant == '+') {
 			size_t k = prog_emit(p, cap, RX_SPLIT);
 			p->in[k].x = (uint32_t)start;

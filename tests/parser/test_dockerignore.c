@@ -292,3 +292,17 @@ Test(parser_dockerignore, go_regexp_constructs)
 			     got);
 	}
 }
+
+/* Fuzz regression: emitting a '*' loop's jump could write through a moved program buffer. */
+Test(parser_dockerignore, long_star_patterns_compile)
+{
+	struct bld_buf pat = BLD_BUF_INIT, path = BLD_BUF_INIT;
+	for (int i = 0; i < 300; i++) {
+		bld_buf_adds(&pat, "x*");
+		bld_buf_adds(&path, "xy");
+		char *pats[] = {pat.data, NULL};
+		cr_assert_eq(match_list(pats, path.data), 1, "%d stars", i + 1);
+	}
+	bld_buf_dispose(&pat);
+	bld_buf_dispose(&path);
+}
