@@ -284,6 +284,11 @@ Test(parser_dockerignore, go_regexp_constructs)
 		{"{a,b}", "a", 0},           /* braces are literal */
 		{"{a,b}", "{a,b}", 1},
 		{"\xc3\xa9*", "\xc3\xa9t\xc3\xa9", 1},
+		/* invalid UTF-8 reads as U+FFFD on both sides, as in Go */
+		{"*\xef\xbf\xbd", "x\xff", 1},
+		{"*\xff", "x\xef\xbf\xbd", 1},
+		{"*\xff", "x\xfe", 1},
+		{"*.log", "a.lo", 0},
 	};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(cases); i++) {
 		char *pats[] = {(char *)cases[i].pattern, NULL};
