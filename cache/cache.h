@@ -224,6 +224,37 @@ int bld_cache_image_names(struct bld_store *s, const struct bld_cache_image *img
 int bld_cache_image_remove(struct bld_store *s, const char *name_or_id, bool force,
 			   char ***untagged, char **deleted, struct bld_error **err);
 
+/* === image archives: bld save / bld load (archive.c) === */
+
+struct bld_cache_save_item {
+	const struct bld_cache_image *img;
+	char *const *repo_tags; /* written into manifest.json as given ("busybox:latest"); NULL ok */
+};
+/*
+ * Writes the images as a docker archive (docker save's format: manifest.json,
+ * repositories, <config hex>.json, <diff id hex>/layer.tar uncompressed) to fd. Layers
+ * shared by several images are written once; every layer is checked against its diff ID.
+ */
+int bld_cache_save(struct bld_store *s, const struct bld_cache_save_item *items, size_t n,
+		   int fd, struct bld_error **err);
+
+/* An image that bld_cache_load stored. */
+struct bld_cache_loaded {
+	char digest[BLD_DIGEST_STR_LEN]; /* manifest (or index) now in the store */
+	char *media_type;
+	int64_t size;
+	char **names; /* as the archive names it (familiar "busybox:latest" or full); may be NULL */
+};
+/*
+ * Reads a docker archive (docker save, skopeo docker-archive:) or an OCI archive
+ * (index.json + blobs/, any compression) from fd and stores its images, verified (layers
+ * against the config's diff IDs, OCI blobs against their names). Each image enters the
+ * index unnamed; the caller names it. *out is freed with bld_cache_loaded_free.
+ */
+int bld_cache_load(struct bld_store *s, int fd, struct bld_cache_loaded **out, size_t *n,
+		   struct bld_error **err);
+void bld_cache_loaded_free(struct bld_cache_loaded *v, size_t n);
+
 /* === reference counting, garbage collection, usage, integrity (gc.c, check.c) === */
 
 struct bld_cache_gc_opts {

@@ -60,6 +60,42 @@ t_match "system check names it" "blob sha256:$blob is damaged" "$("$BLD" system 
 cp "$T_DIR/blob.bak" "$BLD_ROOT/oci/blobs/sha256/$blob"
 t_ok "system check is clean again" "$BLD" system check
 
+# docker-archive: bld save -> skopeo / bld load, skopeo docker-archive -> bld load
+t_ok "save -o" "$BLD" save -o "$T_DIR/save.tar" busybox
+t_eq "save writes docker's manifest.json" '["busybox:latest"]' \
+  "$(tar -xOf "$T_DIR/save.tar" manifest.json | jq -c '.[0].RepoTags')"
+t_ok "skopeo inspect docker-archive: reads bld save" skopeo inspect "docker-archive:$T_DIR/save.tar"
+t_ok "skopeo copy docker-archive: reads bld save" \
+  skopeo copy "docker-archive:$T_DIR/save.tar" "oci:$T_DIR/sk:copied"
+t_ok "skopeo writes a docker-archive" \
+  skopeo copy "oci:$T_DIR/sk:copied" "docker-archive:$T_DIR/sk.tar:other/name:7"
+t_match "bld load reads skopeo's docker-archive" "^Loaded image: other/name:7$" \
+  "$("$BLD" load -i "$T_DIR/sk.tar")"
+t_ok "the loaded image unpacks with umoci" \
+  umoci unpack --image "$BLD_ROOT/oci:docker.io/other/name:7" "$T_DIR/u2"
+t_ok "the loaded image has busybox" test -x "$T_DIR/u2/rootfs/bin/busybox"
+rm -rf "$T_DIR/u2"
+t_ok "skopeo writes an oci-archive" \
+  skopeo copy "oci:$T_DIR/sk:copied" "oci-archive:$T_DIR/oa.tar:oci/arch:1"
+t_match "bld load reads an OCI archive" "^Loaded image: oci/arch:1$" "$("$BLD" load <"$T_DIR/oa.tar")"
+"$BLD" rmi busybox >/dev/null
+t_match "bld load restores a saved image" "^Loaded image: busybox:latest$" \
+  "$("$BLD" load -i "$T_DIR/save.tar")"
+t_eq "with the same image id" "$id2" "$("$BLD" inspect -f '{{.Id}}' busybox)"
+t_ok "save | load through a pipe" bash -c "'$BLD' save busybox | '$BLD' load -q"
+# a layer that does not match the config's diff id is refused, and nothing gets a name
+mkdir "$T_DIR/bad" && tar -C "$T_DIR/bad" -xf "$T_DIR/save.tar"
+layer=$(ls "$T_DIR"/bad/*/layer.tar | head -1)
+echo evil >"$T_DIR/evil" && tar -C "$T_DIR" -rf "$layer" evil
+tar -C "$T_DIR/bad" -cf "$T_DIR/bad.tar" .
+before=$("$BLD" images -q | sort | tr '\n' ' ')
+err=$("$BLD" load -i "$T_DIR/bad.tar" 2>&1)
+t_match "load of a tampered layer fails with a digest error" "does not match diff id" "$err"
+t_eq "and changes no name" "$before" "$("$BLD" images -q | sort | tr '\n' ' ')"
+t_exit "load of garbage fails" 125 "$BLD" load -i /etc/hostname
+t_ok "system check is clean after loads" "$BLD" system check
+"$BLD" rmi other/name:7 oci/arch:1 >/dev/null
+
 out=$("$BLD" rmi busybox)
 t_match "rmi untags and deletes" "Deleted: $id2" "$out"
 t_eq "no blobs left after rmi" "0" "$(ls "$BLD_ROOT/oci/blobs/sha256" | wc -l)"
