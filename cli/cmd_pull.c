@@ -11,8 +11,13 @@ static const struct bld_cli_opt opts[] = {
 	{"platform", 0, BLD_OPT_STRING, "string", "Set platform if server is multi-platform capable",
 	 NULL},
 	{"quiet", 'q', BLD_OPT_BOOL, NULL, "Suppress verbose output", NULL},
+	{"signature-policy", 0, BLD_OPT_STRING, "string",
+	 "Trust policy (default ~/.config/containers/policy.json, /etc/containers/policy.json)",
+	 NULL},
 	{"tls-verify", 0, BLD_OPT_BOOL, NULL,
 	 "Require HTTPS and verify certificates when contacting registries", "true"},
+	{"verify", 0, BLD_OPT_BOOL, NULL,
+	 "Require a signature the trust policy accepts (also BLD_CONTENT_TRUST=1)", NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -31,7 +36,13 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	if (bld_cache_store_open(&s, ctx->root, err) < 0)
 		return -1;
 	struct bld_registry_pull_result res;
-	int r = bld_registry_pull(s, a->argv[0], &o, &res, err);
+	/* content trust: --verify, or DOCKER_CONTENT_TRUST / BLD_CONTENT_TRUST unless disabled */
+	bool off = bld_cli_given(a, "disable-content-trust") &&
+		   bld_cli_bool(a, "disable-content-trust");
+	bool trust = bld_cli_bool(a, "verify") || (!off && bld_registry_trust_enabled(false));
+	int r = trust ? bld_registry_trust_pull(s, a->argv[0], bld_cli_str(a, "signature-policy"),
+						&o, &res, err)
+		      : bld_registry_pull(s, a->argv[0], &o, &res, err);
 	bld_cache_store_free(s);
 	if (r < 0)
 		return -1;

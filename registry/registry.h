@@ -270,6 +270,9 @@ int bld_registry_trust_key_verify(const struct bld_registry_trust_key *k, const 
  * asked on the terminal (twice when confirm). Caller frees.
  */
 int bld_registry_trust_passphrase(char **out, bool confirm, struct bld_error **err);
+/* Loads a private key file with the passphrase bld_registry_trust_passphrase gives. */
+int bld_registry_trust_key_load_signer(struct bld_registry_trust_key **out, const char *path,
+				       struct bld_error **err);
 
 /* --- payloads and signature manifests (trust_payload.c) --- */
 
@@ -393,6 +396,52 @@ int bld_registry_trust_identity_match(const struct json_t *rule,
 
 /* Whether content trust is on: flag (--verify), BLD_CONTENT_TRUST=1 or DOCKER_CONTENT_TRUST=1. */
 bool bld_registry_trust_enabled(bool flag);
+
+/* --- against a registry (trust.c, trust_inspect.c) --- */
+
+/* The identity bld and cosign write into payloads: the repository, Docker Hub as
+ * "index.docker.io/..."; caller frees. */
+char *bld_registry_trust_identity(const struct bld_registry_ref *r);
+/*
+ * Signs the manifest digest (NULL: the digest ref names or its tag points at now) in ref's
+ * repository with a private key: the payload and config blobs are uploaded and the layer is
+ * appended to sha256-<hex>.sig (created when absent). Writes the signature manifest's digest.
+ */
+int bld_registry_trust_sign(const char *ref, const char *digest,
+			    const struct bld_registry_trust_key *key,
+			    const struct bld_registry_opts *o, char out[BLD_DIGEST_STR_LEN],
+			    struct bld_error **err);
+/*
+ * Resolves ref to the manifest digest it names and requires a signature the trust policy
+ * (policy_path, or the default policy.json) accepts for it, as content trust does before
+ * pulling, running or building FROM an image. BLD_E_AUTH / BLD_E_DIGEST with the reason
+ * when refused. Nothing is stored.
+ */
+int bld_registry_trust_resolve(const char *ref, const char *policy_path,
+			       const struct bld_registry_opts *o, char out[BLD_DIGEST_STR_LEN],
+			       struct bld_error **err);
+/*
+ * docker pull with content trust: bld_registry_trust_resolve, then a pull of the verified
+ * digest, then the tag pointed at it. A refused image leaves the store untouched.
+ */
+int bld_registry_trust_pull(struct bld_store *s, const char *ref, const char *policy_path,
+			    const struct bld_registry_opts *o, struct bld_registry_pull_result *out,
+			    struct bld_error **err);
+/*
+ * The signatures of ref as JSON: {"Name", "Digest", "SignatureTag", "Signatures": [{"Digest"
+ * (of the payload), "Identity", "SignedDigest", "Key" (fingerprint of the key in keys that
+ * verifies it, or null), "Verified", "State"}]}. Caller json_decref()s *out.
+ */
+int bld_registry_trust_inspect(const char *ref, struct bld_registry_trust_key *const *keys,
+			       size_t nkeys, const struct bld_registry_opts *o, struct json_t **out,
+			       struct bld_error **err);
+/*
+ * Deletes the signature manifest of what ref names (every signature on it). BLD_E_NOTFOUND
+ * when there is none; the registry's refusal when it does not allow deletion. Writes the
+ * deleted manifest's digest.
+ */
+int bld_registry_trust_revoke(const char *ref, const struct bld_registry_opts *o,
+			      char out[BLD_DIGEST_STR_LEN], struct bld_error **err);
 
 /* === builder needs: plain downloads (fetch.c) === */
 
