@@ -57,6 +57,13 @@ static int manifest_error(struct bld_registry_client *c, const char *repo, const
 				     "access denied for %s/%s, repository does not exist or may "
 				     "require 'bld login'",
 				     c->domain, repo);
+	if (resp->status == 401 && c->auth == REG_AUTH_BASIC)
+		return bld_error_set(err, BLD_E_AUTH,
+				     "%s/%s: unauthorized: incorrect username or password",
+				     c->domain, repo);
+	if (resp->status == 401 || resp->status == 403)
+		return reg_status_error(resp, BLD_E_AUTH, err, "access denied for %s/%s",
+					c->domain, repo);
 	return reg_status_error(resp, BLD_E_NETWORK, err, "manifest %s/%s%s%s", c->domain, repo,
 				sep, ref);
 }

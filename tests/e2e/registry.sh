@@ -179,6 +179,11 @@ out=$(echo wrong | "$BLD" login -u bld --password-stdin "$RB" 2>&1); rc=$?
 t_eq "wrong password fails" 125 "$rc"
 t_match "wrong password says so" "incorrect username or password" "$out"
 t_eq "wrong password writes nothing" "" "$(ls "$DOCKER_CONFIG" 2>/dev/null)"
+mkdir -p "$DOCKER_CONFIG"; printf '{"auths":{"%s":{"auth":"%s"}}}' "$RB" "$(printf 'bld:wrong' | base64 -w0)" >"$DOCKER_CONFIG/config.json"
+out=$("$BLD" pull -q "$RB/library/busybox:latest" 2>&1); rc=$?
+t_eq "pull with a wrong stored password fails" 125 "$rc"
+t_match "pull with a wrong stored password says so" "^bld: .*incorrect username or password" "$out"
+rm -rf "$DOCKER_CONFIG"
 out=$(echo "$PB" | "$BLD" login -u bld --password-stdin "$RB" 2>&1)
 t_eq "login with htpasswd" "Login Succeeded" "$out"
 t_eq "config.json is 0600" 600 "$(stat -c %a "$DOCKER_CONFIG/config.json")"
