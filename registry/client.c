@@ -26,6 +26,7 @@ void reg_resp_dispose(struct reg_resp *r)
 	free(r->content_type);
 	free(r->docker_digest);
 	free(r->range);
+	free(r->link);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -73,7 +74,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 		if (sp)
 			st = strtol(sp + 1, NULL, 10);
 		char **fields[] = {&r->www_auth, &r->location, &r->content_type,
-				   &r->docker_digest, &r->range};
+				   &r->docker_digest, &r->range, &r->link};
 		for (size_t i = 0; i < BLD_ARRAY_SIZE(fields); i++) {
 			free(*fields[i]);
 			*fields[i] = NULL;
@@ -101,6 +102,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 		set_header(&r->docker_digest, v, vlen);
 	else if (IS("range"))
 		set_header(&r->range, v, vlen);
+	else if (IS("link"))
+		set_header(&r->link, v, vlen);
 	else if (IS("content-length"))
 		r->content_length = strtoll(v, NULL, 10);
 #undef IS
@@ -666,6 +669,40 @@ void bld_registry_client_free(struct bld_registry_client *c)
 	free(c->key_file);
 	free(c->config_dir);
 	free(c);
+}
+
+struct bld_registry_client *reg_client_clone(const struct bld_registry_client *c)
+{
+	struct bld_registry_client *n = xcalloc(1, sizeof(*n));
+	n->domain = xstrdup(c->domain);
+	n->host = xstrdup(c->host);
+	n->base = c->base ? xstrdup(c->base) : NULL;
+	n->tls_verify = c->tls_verify;
+	n->allow_http = c->allow_http;
+#define DUP(f) n->f = c->f ? xstrdup(c->f) : NULL
+	DUP(ca_file);
+	DUP(cert_file);
+	DUP(key_file);
+	DUP(config_dir);
+	DUP(creds.user);
+	DUP(creds.secret);
+	DUP(creds.identity_token);
+	DUP(challenge.scheme);
+	DUP(challenge.realm);
+	DUP(challenge.service);
+	DUP(challenge.scope);
+	DUP(challenge.error);
+#undef DUP
+	n->creds_loaded = c->creds_loaded;
+	n->have_creds = c->have_creds;
+	n->auth = c->auth;
+	for (size_t i = 0; i < c->ntokens; i++)
+		token_store(n, c->tokens[i].scope, c->tokens[i].token);
+	n->share = curl_share_init();
+	curl_share_setopt(n->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	curl_share_setopt(n->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(n->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	return n;
 }
 
 void bld_registry_client_set_creds(struct bld_registry_client *c, const char *user,

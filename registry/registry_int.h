@@ -92,6 +92,12 @@ struct bld_registry_client {
 	CURLSH *share;      /* connection, DNS and TLS session cache across handles */
 };
 
+/*
+ * An independent copy of a client (scheme, credentials, tokens) for another thread: a
+ * client and its curl share are used by one thread at a time.
+ */
+struct bld_registry_client *reg_client_clone(const struct bld_registry_client *c);
+
 /* A response as the files of registry/ see it. */
 struct reg_resp {
 	long status;
@@ -101,6 +107,7 @@ struct reg_resp {
 	char *content_type;
 	char *docker_digest;
 	char *range;
+	char *link; /* Link: <...>; rel="next" (tag list pages) */
 	int64_t content_length; /* -1 when absent */
 };
 void reg_resp_dispose(struct reg_resp *r);
