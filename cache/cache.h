@@ -270,7 +270,7 @@ struct bld_cache_gc_stats {
 	int64_t blobs, blob_bytes;       /* blobs removed */
 	int64_t layers, layer_bytes;     /* unpacked layer directories removed */
 	int64_t partials, partial_bytes; /* abandoned partial downloads removed */
-	int64_t tmpdirs;                 /* abandoned extraction directories removed */
+	int64_t tmpdirs;                 /* abandoned extraction dirs and temporary files removed */
 };
 
 /*
