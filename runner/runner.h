@@ -271,6 +271,9 @@ int bld_runner_container_exec(struct bld_ctx *ctx, const char *id,
 int bld_runner_container_ports(struct bld_ctx *ctx, const char *id, char ***lines,
 			       struct bld_error **err);
 
+/* "TERM", "SIGKILL", "9" -> the signal's number; -1 when unknown. */
+int bld_runner_signal_parse(const char *s);
+
 /* ======================================================================== volumes */
 
 int bld_runner_volume_create(struct bld_ctx *ctx, const char *name, char **labels,
