@@ -107,6 +107,7 @@ int bld_runner_caps_compute(uint64_t *out, char *const *add, char *const *drop, 
 
 int bld_runner_caps_drop_bounding(uint64_t keep)
 {
+	/* dropping what is already gone from the bounding set is harmless */
 	int last = bld_runner_cap_last();
 	for (int c = 0; c <= last; c++)
 		if (!(keep & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
@@ -118,6 +119,14 @@ int bld_runner_caps_drop_bounding(uint64_t keep)
 int bld_runner_caps_set(uint64_t eff, uint64_t prm, uint64_t inh)
 {
 	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct cur[2];
+	/* never ask for what we do not hold (hosts without CAP_SYS_RESOURCE, for one) */
+	if (syscall(SYS_capget, &h, cur) == 0) {
+		uint64_t have = cur[0].permitted | ((uint64_t)cur[1].permitted << 32);
+		eff &= have;
+		prm &= have;
+		inh &= have;
+	}
 	struct __user_cap_data_struct d[2] = {
 		{.effective = (uint32_t)eff, .permitted = (uint32_t)prm, .inheritable = (uint32_t)inh},
 		{.effective = (uint32_t)(eff >> 32), .permitted = (uint32_t)(prm >> 32),

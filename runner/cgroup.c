@@ -95,10 +95,17 @@ static int create_v1(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 	static const char *const ctrls[] = {"memory", "pids", "cpu"};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(ctrls); i++) {
 		cleanup_free char *mnt = xasprintf(CG_ROOT "/%s", ctrls[i]);
-		if (access(mnt, F_OK) < 0)
-			continue;
 		if (strcmp(ctrls[i], "cpu") == 0 && s->cpu_milli <= 0)
 			continue;
+		if (access(mnt, F_OK) < 0) {
+			bool wanted = (i == 0 && s->memory > 0) || (i == 1 && s->pids_limit > 0) ||
+				      i == 2;
+			if (wanted)
+				return bld_error_set(err, BLD_E_UNSUPPORTED,
+						     "the %s cgroup controller is not available here",
+						     ctrls[i]);
+			continue;
+		}
 		cleanup_free char *own = own_path(ctrls[i]);
 		cleanup_free char *dir = xasprintf("%s%s/bld/%s", mnt, strcmp(own, "/") ? own : "",
 						   s->cgroup_name);

@@ -145,7 +145,9 @@ static void pump_input(struct mon *m)
 static void copy_winsize(struct mon *m)
 {
 	struct winsize ws;
-	if (m->tty && m->pty >= 0 && m->att_in >= 0 && ioctl(m->att_in, TIOCGWINSZ, &ws) == 0)
+	/* the caller's terminal, whichever of its descriptors we hold */
+	int src = m->att_in >= 0 && isatty(m->att_in) ? m->att_in : m->att_out;
+	if (m->tty && m->pty >= 0 && src >= 0 && ioctl(src, TIOCGWINSZ, &ws) == 0)
 		ioctl(m->pty, TIOCSWINSZ, &ws);
 }
 

@@ -157,8 +157,8 @@ static int dev_nodes(int devfd)
 	return 0;
 }
 
-/* A tmpfs /dev with the nodes Docker gives, devpts, shm, mqueue and (tty) console. */
-int bld_runner_mount_dev(int rootfd, bool tty)
+/* A tmpfs /dev with the nodes Docker gives, devpts, shm, mqueue and (tty_fd >= 0) console. */
+int bld_runner_mount_dev(int rootfd, int tty_fd)
 {
 	int r = mount_in(rootfd, "/dev", false, "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME,
 			 "mode=755,size=65536k");
@@ -177,10 +177,15 @@ int bld_runner_mount_dev(int rootfd, bool tty)
 	if (r == 0)
 		r = mount_in(rootfd, "/dev/mqueue", false, "mqueue", "mqueue",
 			     MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	if (r == 0 && tty) {
+	if (r == 0 && tty_fd >= 0) {
 		/* the console is the container's terminal, as Docker does with -t */
-		char src[FDPATH_LEN];
-		fdpath(src, 0);
+		/* by path: a descriptor names a mount of the parent's namespace (EINVAL) */
+		char fdp[FDPATH_LEN], src[256];
+		fdpath(fdp, tty_fd);
+		ssize_t n = readlink(fdp, src, sizeof(src) - 1);
+		if (n <= 0)
+			return -errno;
+		src[n] = 0;
 		r = mount_in(rootfd, "/dev/console", true, src, NULL, MS_BIND, NULL);
 	}
 	return r;

@@ -75,6 +75,7 @@ struct bld_runner_spec {
 	char *const *cap_drop;
 	bool privileged;       /* every capability, no seccomp, /sys rw, host devices */
 	const char *seccomp;   /* NULL: Docker's default; "unconfined"; or a profile file path */
+	const char *cache_dir; /* where compiled seccomp filters are kept (NULL: not kept) */
 
 	/* cgroup limits (0: unlimited) and the cgroup's leaf name ("bld-<id>") */
 	int64_t memory;     /* bytes */
@@ -154,8 +155,19 @@ struct bld_runner_user {
 int bld_runner_user_resolve(struct bld_runner_user *out, const char *spec, const char *passwd,
 			    const char *group, struct bld_error **err);
 
-/* Compiles and loads a seccomp profile (NULL: Docker's default) for the capability mask. */
-int bld_runner_seccomp_load(const char *profile_path, uint64_t caps, struct bld_error **err);
+/* A compiled seccomp filter: classic BPF instructions. */
+struct bld_runner_bpf {
+	void *data;
+	size_t len; /* bytes, a multiple of 8 */
+};
+/*
+ * Compiles a seccomp profile file in Docker's format (NULL: Docker's default) for the
+ * capability mask; with cache_dir, a compiled filter is kept there and reused.
+ */
+int bld_runner_seccomp_compile(struct bld_runner_bpf *out, const char *profile_path,
+			       uint64_t caps, const char *cache_dir, struct bld_error **err);
+/* Installs it on the calling thread (no_new_privs or CAP_SYS_ADMIN needed); -errno. */
+int bld_runner_seccomp_install(const struct bld_runner_bpf *b);
 /* Docker's default seccomp profile (JSON, moby/profiles, Apache-2.0). */
 extern const char bld_runner_seccomp_default_json[];
 

@@ -32,7 +32,7 @@ void bld_runner_cgroup_destroy(char **cgroups);
 int bld_runner_mkpath_in_root(int rootfd, const char *path, bool want_file);
 int bld_runner_mount_root(const struct bld_runner_spec *s, const char *merged);
 int bld_runner_mount_proc(int rootfd);
-int bld_runner_mount_dev(int rootfd, bool tty);
+int bld_runner_mount_dev(int rootfd, int tty_fd);
 int bld_runner_mount_sys(int rootfd, bool writable);
 int bld_runner_mount_etc(int rootfd, const char *state_dir, bool with_hostname);
 int bld_runner_mount_user(int rootfd, const struct bld_runner_mount *m, const char **failed);
@@ -80,7 +80,7 @@ struct bld_runner_spec_holder {
 	struct bld_runner_spec s;
 	char **lowers, **argv, **env, **cap_add, **cap_drop, **extra_hosts;
 	struct bld_runner_mount *mounts;
-	char *dir, *cwd, *user, *hostname, *seccomp, *cgroup, *resolv;
+	char *dir, *cwd, *user, *hostname, *seccomp, *cgroup, *resolv, *cache;
 };
 void bld_runner_spec_from_config(struct bld_runner_spec_holder *h, struct json_t *cfg,
 				 const char *dir);

@@ -33,6 +33,7 @@ struct child {
 	uint64_t caps;   /* capability set the process keeps */
 	int netfd;       /* namespace to join (BLD_RUNNER_NET_NSPATH), or -1 */
 	char *merged;    /* where the root is assembled */
+	struct bld_runner_bpf *bpf; /* the seccomp filter, or NULL for none */
 };
 
 /* ------------------------------------------------------------------ error channel */
@@ -247,9 +248,9 @@ static _Noreturn void finish(struct child *c)
 			if (fd != c->sock)
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
 	/* seccomp last: everything above needs syscalls the profile forbids */
-	bool unconfined = s->privileged || (s->seccomp && strcmp(s->seccomp, "unconfined") == 0);
-	if (!unconfined && bld_runner_seccomp_load(s->seccomp, c->caps, &e) < 0)
-		child_fail(c->sock, 125, e->code, 0, "%s", e->msg);
+	int r = c->bpf ? bld_runner_seccomp_install(c->bpf) : 0;
+	if (r < 0)
+		FAIL_SYS(c, -r, "install seccomp filter");
 	if (s->init) {
 		pid_t p = fork();
 		if (p < 0)
@@ -294,7 +295,7 @@ static _Noreturn void child_main(struct child *c)
 	/* the kernel's views: /proc of the new pid namespace, a minimal /dev, /sys read-only */
 	if ((r = bld_runner_mount_proc(rootfd)) < 0)
 		FAIL_SYS(c, -r, "mount /proc");
-	if ((r = bld_runner_mount_dev(rootfd, s->tty)) < 0)
+	if ((r = bld_runner_mount_dev(rootfd, s->tty ? s->stdin_fd : -1)) < 0)
 		FAIL_SYS(c, -r, "mount /dev");
 	if ((r = bld_runner_mount_sys(rootfd, s->privileged)) < 0)
 		FAIL_SYS(c, -r, "mount /sys");
@@ -381,14 +382,27 @@ static unsigned long clone_flags(const struct bld_runner_spec *s)
 	return f;
 }
 
+/* The filter the child installs, compiled here where the profile file is reachable. */
+static int seccomp_for(const struct bld_runner_spec *s, uint64_t caps, struct bld_runner_bpf *b,
+		       struct bld_error **err)
+{
+	memset(b, 0, sizeof(*b));
+	if (s->privileged || (s->seccomp && strcmp(s->seccomp, "unconfined") == 0))
+		return 0;
+	return bld_runner_seccomp_compile(b, s->seccomp, caps, s->cache_dir, err);
+}
+
 int bld_runner_sandbox_spawn(struct bld_runner_proc **out, const struct bld_runner_spec *s,
 			     struct bld_error **err)
 {
 	cleanup_free char *merged = NULL;
 	uint64_t caps;
+	struct bld_runner_bpf bpf;
 	if (prepare_dirs(s, &merged, err) < 0 ||
-	    bld_runner_caps_compute(&caps, s->cap_add, s->cap_drop, s->privileged, err) < 0)
+	    bld_runner_caps_compute(&caps, s->cap_add, s->cap_drop, s->privileged, err) < 0 ||
+	    seccomp_for(s, caps, &bpf, err) < 0)
 		return -1;
+	cleanup_free void *bpf_data = bpf.data;
 	struct bld_runner_proc *p = xcalloc(1, sizeof(*p));
 	p->pid = -1;
 	cleanup_close int netfd = -1;
@@ -409,7 +423,7 @@ int bld_runner_sandbox_spawn(struct bld_runner_proc **out, const struct bld_runn
 		return bld_error_sys(err, errno, "socketpair");
 	}
 	struct child c = {.s = s, .sock = sv[1], .cgroups = p->cgroups, .caps = caps,
-			  .netfd = netfd, .merged = merged};
+			  .netfd = netfd, .merged = merged, .bpf = bpf.data ? &bpf : NULL};
 	pid_t pid = (pid_t)syscall(SYS_clone, clone_flags(s) | SIGCHLD, NULL, NULL, NULL, 0);
 	if (pid == 0) {
 		close(sv[0]);
@@ -528,15 +542,19 @@ int bld_runner_sandbox_exec(pid_t *child, pid_t target, const struct bld_runner_
 			    struct bld_error **err)
 {
 	uint64_t caps;
+	struct bld_runner_bpf bpf;
 	if (!s->argv || !s->argv[0])
 		return bld_error_set(err, BLD_E_INVALID, "exec: no command");
-	if (bld_runner_caps_compute(&caps, s->cap_add, s->cap_drop, s->privileged, err) < 0)
+	if (bld_runner_caps_compute(&caps, s->cap_add, s->cap_drop, s->privileged, err) < 0 ||
+	    seccomp_for(s, caps, &bpf, err) < 0)
 		return -1;
+	cleanup_free void *bpf_data = bpf.data;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return bld_error_sys(err, errno, "socketpair");
 	char **cgroups = bld_runner_cgroup_of(target);
-	struct child c = {.s = s, .sock = sv[1], .cgroups = cgroups, .caps = caps, .netfd = -1};
+	struct child c = {.s = s, .sock = sv[1], .cgroups = cgroups, .caps = caps, .netfd = -1,
+			  .bpf = bpf.data ? &bpf : NULL};
 	pid_t mid = fork();
 	if (mid == 0) {
 		close(sv[0]);

@@ -1,7 +1,8 @@
 /*
  * runner/seccomp.c — turns a seccomp profile in Docker's JSON format (defaultAction,
  * defaultErrnoRet, archMap, syscalls[] with names, action, errnoRet, args, includes,
- * excludes) into a libseccomp filter and loads it into the calling process.
+ * excludes) into classic BPF with libseccomp (in the parent, cached by profile, capability
+ * set, kernel and libseccomp version), and installs that BPF in the sandbox child.
  *
  * Rules are selected the way Docker selects them: "includes" must all hold (every listed
  * capability present, the native architecture listed, the kernel at least minKernel),
@@ -13,9 +14,15 @@
 #include <errno.h>
 #include <jansson.h>
 #include <seccomp.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 
 #define PROFILE_MAX (1 << 20)
+#define BPF_MAX_BYTES (1 << 20)
 
 static int parse_action(const char *s, json_t *errno_ret, int def_errno, uint32_t *out)
 {
@@ -268,25 +275,105 @@ static int build(scmp_filter_ctx *out, json_t *prof, uint64_t caps, struct bld_e
 	return 0;
 }
 
-int bld_runner_seccomp_load(const char *profile_path, uint64_t caps, struct bld_error **err)
+/* Exports a filter as classic BPF (libseccomp 2.5 writes it to a descriptor). */
+static int export_bpf(scmp_filter_ctx f, struct bld_runner_bpf *out, struct bld_error **err)
 {
-	json_t *prof = NULL;
-	int r;
-	if (profile_path)
-		r = bld_json_load_file(&prof, profile_path, PROFILE_MAX, err);
-	else
-		r = bld_json_load_buf(&prof, bld_runner_seccomp_default_json,
-				      strlen(bld_runner_seccomp_default_json), err);
+	cleanup_close int fd = memfd_create("bld-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return bld_error_sys(err, errno, "memfd_create");
+	int r = seccomp_export_bpf(f, fd);
 	if (r < 0)
+		return bld_error_sys(err, -r, "export seccomp filter");
+	off_t len = lseek(fd, 0, SEEK_CUR);
+	if (len <= 0 || len % 8 || len > BPF_MAX_BYTES)
+		return bld_error_set(err, BLD_E_INTERNAL, "seccomp filter of %lld bytes",
+				     (long long)len);
+	out->data = xmalloc((size_t)len);
+	if (pread(fd, out->data, (size_t)len, 0) != len) {
+		free(out->data);
+		out->data = NULL;
+		return bld_error_sys(err, errno, "read seccomp filter");
+	}
+	out->len = (size_t)len;
+	return 0;
+}
+
+/* The cache file for a profile text, a capability mask, this kernel and libseccomp. */
+static char *cache_path(const char *dir, const char *text, uint64_t caps)
+{
+	struct utsname u;
+	const struct scmp_version *v = seccomp_version();
+	char extra[512];
+	uname(&u);
+	snprintf(extra, sizeof(extra), "%016llx %s %u.%u.%u", (unsigned long long)caps, u.release,
+		 v->major, v->minor, v->micro);
+	struct bld_xxh *h = bld_xxh_new();
+	bld_xxh_update_str(h, text);
+	bld_xxh_update_str(h, extra);
+	char hex[BLD_XXH_HEX_LEN + 1];
+	bld_xxh_final(h, hex);
+	return xasprintf("%s/seccomp-%s.bpf", dir, hex);
+}
+
+static bool cache_read(const char *path, struct bld_runner_bpf *out)
+{
+	char *data = NULL;
+	size_t len = 0;
+	cleanup_error struct bld_error *e = NULL;
+	if (!path || bld_fs_read_file(path, BPF_MAX_BYTES, &data, &len, &e) < 0)
+		return false;
+	if (!len || len % 8) {
+		free(data);
+		return false;
+	}
+	out->data = data;
+	out->len = len;
+	return true;
+}
+
+static void cache_write(const char *dir, const char *path, const struct bld_runner_bpf *b)
+{
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_fs_mkdir_p(dir, 0700, &e) < 0)
+		return;
+	cleanup_close int dfd = open(dir, O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		bld_fs_write_atomic(dfd, strrchr(path, '/') + 1, b->data, b->len, 0600, &e);
+}
+
+int bld_runner_seccomp_compile(struct bld_runner_bpf *out, const char *profile_path,
+			       uint64_t caps, const char *cache_dir, struct bld_error **err)
+{
+	cleanup_free char *text = NULL;
+	size_t len = 0;
+	memset(out, 0, sizeof(*out));
+	if (profile_path && bld_fs_read_file(profile_path, PROFILE_MAX, &text, &len, err) < 0)
+		return bld_error_wrap(err, "seccomp profile");
+	if (!text)
+		text = xstrdup(bld_runner_seccomp_default_json);
+	cleanup_free char *cpath = cache_dir ? cache_path(cache_dir, text, caps) : NULL;
+	if (cache_read(cpath, out))
+		return 0;
+	json_t *prof = NULL;
+	if (bld_json_load_buf(&prof, text, strlen(text), err) < 0)
 		return bld_error_wrap(err, "seccomp profile");
 	scmp_filter_ctx f = NULL;
-	r = build(&f, prof, caps, err);
+	int r = build(&f, prof, caps, err);
 	json_decref(prof);
 	if (r < 0)
 		return r;
-	r = seccomp_load(f);
+	r = export_bpf(f, out, err);
 	seccomp_release(f);
-	if (r < 0)
-		return bld_error_sys(err, -r, "load seccomp filter");
+	if (r == 0 && cpath)
+		cache_write(cache_dir, cpath, out);
+	return r;
+}
+
+int bld_runner_seccomp_install(const struct bld_runner_bpf *b)
+{
+	struct sock_fprog prog = {.len = (unsigned short)(b->len / sizeof(struct sock_filter)),
+				  .filter = (struct sock_filter *)b->data};
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+		return -errno;
 	return 0;
 }

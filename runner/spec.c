@@ -87,6 +87,8 @@ void bld_runner_spec_from_config(struct bld_runner_spec_holder *h, json_t *cfg, 
 	h->hostname = dup_or_null(bld_json_get_str(c, "Hostname"));
 	h->seccomp = dup_or_null(bld_json_get_str(hc, "Seccomp"));
 	h->cgroup = xasprintf("bld-%.12s", bld_json_get_str(cfg, "Id"));
+	/* $BLD_ROOT/containers/<id> -> $BLD_ROOT/runner */
+	h->cache = xasprintf("%s/../../runner", dir);
 	struct bld_runner_spec *s = &h->s;
 	s->lowers = h->lowers;
 	s->state_dir = h->dir;
@@ -103,6 +105,7 @@ void bld_runner_spec_from_config(struct bld_runner_spec_holder *h, json_t *cfg, 
 	s->cap_drop = h->cap_drop;
 	s->privileged = json_is_true(json_object_get(hc, "Privileged"));
 	s->seccomp = h->seccomp;
+	s->cache_dir = h->cache;
 	s->memory = json_integer_value(json_object_get(hc, "Memory"));
 	s->cpu_milli = json_integer_value(json_object_get(hc, "NanoCpus")) / 1000000;
 	s->pids_limit = json_integer_value(json_object_get(hc, "PidsLimit"));
@@ -135,4 +138,5 @@ void bld_runner_spec_holder_dispose(struct bld_runner_spec_holder *h)
 	free(h->seccomp);
 	free(h->cgroup);
 	free(h->resolv);
+	free(h->cache);
 }

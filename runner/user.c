@@ -131,6 +131,19 @@ static int resolve_user_part(struct bld_runner_user *out, struct pw_query *q, co
 	return 0;
 }
 
+/* The primary group leads the supplementary list, as runc sets it. */
+static void add_primary(struct bld_runner_user *u)
+{
+	for (size_t i = 0; i < u->n_groups; i++)
+		if (u->groups[i] == u->gid)
+			return;
+	if (u->n_groups == BLD_ARRAY_SIZE(u->groups))
+		u->n_groups--;
+	memmove(u->groups + 1, u->groups, u->n_groups * sizeof(u->groups[0]));
+	u->groups[0] = u->gid;
+	u->n_groups++;
+}
+
 int bld_runner_user_resolve(struct bld_runner_user *out, const char *spec, const char *passwd,
 			    const char *group, struct bld_error **err)
 {
@@ -160,5 +173,6 @@ int bld_runner_user_resolve(struct bld_runner_user *out, const char *spec, const
 		struct gr_query gq = {.member = q.pw_name, .u = out};
 		each_line(group, 3, gr_match, &gq);
 	}
+	add_primary(out);
 	return 0;
 }
