@@ -15,13 +15,29 @@ struct bld_store;
 /* Opens (creating when missing) the store at root. */
 int bld_cache_store_open(struct bld_store **out, const char *root, struct bld_error **err);
 void bld_cache_store_free(struct bld_store *s);
+/* The store's root directory ($BLD_ROOT); borrowed. */
+const char *bld_cache_store_root(const struct bld_store *s);
+
+/*
+ * Layout on disk (for tools and tests; other modules go through the functions below):
+ *   oci/oci-layout, oci/index.json, oci/blobs/sha256/<hex>   the OCI image layout
+ *   oci/ingest/                  partial blobs (resumable downloads), never read as blobs
+ *   layers/<chain-id hex>/       unpacked layers (overlay lower directories)
+ *   locks/index.lock, gc.lock    flock files
+ * A store holds locks/gc.lock shared while it is open, so that GC knows whether it is alone:
+ * keep a store open only while working with it, not for a container's lifetime.
+ */
 
 /* === blobs (blob.c) === */
 
 /* Whether the store holds a verified blob with this digest. */
 bool bld_cache_blob_exists(struct bld_store *s, const char *digest);
-/* Path of the blob file (caller frees); the blob may not exist. */
+/* Path of the blob file (caller frees); the blob may not exist. NULL for an invalid digest. */
 char *bld_cache_blob_path(struct bld_store *s, const char *digest);
+/* Opens a blob read-only (BLD_E_NOTFOUND when absent); returns the fd. Not re-verified. */
+int bld_cache_blob_open(struct bld_store *s, const char *digest, struct bld_error **err);
+/* Size of a stored blob, or -1 when it is not there. */
+int64_t bld_cache_blob_size(struct bld_store *s, const char *digest);
 /* Stores bytes; writes the digest into out. */
 int bld_cache_blob_put(struct bld_store *s, const void *data, size_t n,
 		       char out[BLD_DIGEST_STR_LEN], struct bld_error **err);
@@ -59,7 +75,13 @@ struct bld_cache_desc {
 };
 void bld_cache_desc_dispose(struct bld_cache_desc *d);
 
-/* Points name at a manifest (or index) blob that is already stored, atomically. */
+/*
+ * Points name at a manifest (or index) blob that is already stored, atomically
+ * (BLD_E_NOTFOUND when the blob is missing; size < 0: taken from the blob). An image that
+ * loses its last name this way stays in the index unnamed ("dangling", <none> in
+ * `bld images`) until rmi or prune. name NULL adds such an unnamed entry (bld load of an
+ * untagged image) unless an entry already holds the digest.
+ */
 int bld_cache_ref_set(struct bld_store *s, const char *name, const char *digest,
 		      const char *media_type, int64_t size, struct bld_error **err);
 int bld_cache_ref_get(struct bld_store *s, const char *name, struct bld_cache_desc *out,
@@ -69,5 +91,232 @@ int bld_cache_ref_delete(struct bld_store *s, const char *name, struct bld_error
 int bld_cache_ref_list(struct bld_store *s, struct bld_cache_desc **out, size_t *n,
 		       struct bld_error **err);
 void bld_cache_desc_list_free(struct bld_cache_desc *d, size_t n);
+/* Like bld_cache_ref_list, with unnamed (dangling) entries too: their name is NULL. */
+int bld_cache_ref_list_all(struct bld_store *s, struct bld_cache_desc **out, size_t *n,
+			   struct bld_error **err);
+/* Removes every entry, named or not, that points at digest (rmi of the whole image). */
+int bld_cache_ref_delete_digest(struct bld_store *s, const char *digest, struct bld_error **err);
+
+/* === layers (layer.c: making them; unpack.c: unpacking them) === */
+
+/* A layer blob as a manifest lists it. */
+struct bld_cache_layer {
+	char digest[BLD_DIGEST_STR_LEN];  /* of the stored (compressed) blob */
+	char diff_id[BLD_DIGEST_STR_LEN]; /* of the uncompressed tar (config rootfs.diff_ids) */
+	int64_t size;                     /* bytes of the blob */
+	char media_type[80];              /* e.g. application/vnd.oci.image.layer.v1.tar+gzip */
+};
+
+struct bld_cache_layer_opts {
+	/* dir is an overlay upper directory: 0/0 character devices are whiteouts (written as
+	 * .wh.NAME), directories with trusted.overlay.opaque=y (or user.overlay.opaque) get a
+	 * .wh..wh..opq marker; metacopy and redirect_dir uppers are refused. */
+	bool overlay;
+	/* >= 0: every timestamp later than this is clamped to it (SOURCE_DATE_EPOCH) */
+	int64_t source_date_epoch;
+};
+
+/*
+ * Writes the tree under dir as a layer: a PAX tar (entries sorted, parents first, hardlinks
+ * and xattrs kept, no atime/ctime or user names), gzip-compressed without a timestamp, and
+ * stores it as a blob. The same tree and options always give the same digests. o may be
+ * NULL (plain directory, no clamping). Fills *out.
+ */
+int bld_cache_layer_from_dir(struct bld_store *s, const char *dir,
+			     const struct bld_cache_layer_opts *o, struct bld_cache_layer *out,
+			     struct bld_error **err);
+/*
+ * Stores the tar read from fd (gzip, zstd, xz, bzip2 or uncompressed) as a gzip layer
+ * blob, unchanged entry for entry (bld import). BLD_E_INVALID when it is not a tar.
+ */
+int bld_cache_layer_from_tar(struct bld_store *s, int fd, struct bld_cache_layer *out,
+			     struct bld_error **err);
+
+/* The chain ID of a layer: parent_chain NULL for the lowest layer (then it is diff_id). */
+void bld_cache_layer_chain_id(const char *parent_chain, const char *diff_id,
+			      char out[BLD_DIGEST_STR_LEN]);
+
+/*
+ * Unpacks the layer blob into $BLD_ROOT/layers/<chain_id hex> unless that directory
+ * already exists, and returns its path in *dir (caller frees). The tar is extracted into a
+ * temporary directory that is renamed into place, so the directory exists only complete.
+ * Nothing lands outside it: paths are cleaned as if rooted, every parent is resolved
+ * inside the target (symlinks included), hardlinks can only point inside, device nodes are
+ * skipped unless running as root, overlay xattrs in the tar are ignored. Whiteouts become
+ * what overlayfs reads in a lower directory: .wh.NAME a 0/0 character device,
+ * .wh..wh..opq the trusted.overlay.opaque=y xattr on its directory (user.overlay.opaque
+ * when not root). The uncompressed stream must match diff_id (BLD_E_DIGEST otherwise,
+ * and nothing is left). Safe to call from several threads and processes at once.
+ */
+int bld_cache_layer_unpack(struct bld_store *s, const char *blob_digest, const char *diff_id,
+			   const char *chain_id, char **dir, struct bld_error **err);
+/* Extracts the tar stream read from fd into the existing empty directory target with the
+ * same rules (no rename, no digest check when diff_id is NULL); for tests and tools. */
+int bld_cache_layer_extract_fd(int fd, const char *target, const char *diff_id,
+			       struct bld_error **err);
+
+/* === images (image.c) === */
+
+/*
+ * An image as stored: its manifest (OCI or Docker v2 schema 2) and config. An index or
+ * manifest list resolves to its linux/amd64 manifest.
+ */
+struct bld_cache_image {
+	char manifest_digest[BLD_DIGEST_STR_LEN];
+	char id[BLD_DIGEST_STR_LEN]; /* config digest = image ID */
+	struct json_t *manifest;
+	struct json_t *config;
+	char *name; /* the name it was found by, else its first name; NULL when it has none */
+	/* additions */
+	char *manifest_media_type;
+	int64_t manifest_size;
+	char index_digest[BLD_DIGEST_STR_LEN]; /* the index it was resolved through, or "" */
+};
+
+/*
+ * Finds an image by full name ("docker.io/library/busybox:latest"), image ID
+ * ("sha256:<hex>"), unique ID prefix ("3f57d9401f8d", with or without "sha256:") or
+ * manifest/index digest. A name that exists wins over an ID prefix. BLD_E_NOTFOUND
+ * ("no such image: X"), BLD_E_INVALID for an ambiguous prefix.
+ */
+int bld_cache_image_load(struct bld_store *s, const char *name_or_id,
+			 struct bld_cache_image **out, struct bld_error **err);
+/* Loads the image whose manifest (or index) digest is given, as stored. */
+int bld_cache_image_load_digest(struct bld_store *s, const char *digest,
+				struct bld_cache_image **out, struct bld_error **err);
+void bld_cache_image_free(struct bld_cache_image *img);
+
+/*
+ * The image's layers unpacked (bld_cache_layer_unpack for each, once), as a NULL-terminated
+ * vector of directories, lowest first (caller frees with bld_strv_free). An image without
+ * layers gives an empty vector.
+ */
+int bld_cache_image_layers(struct bld_store *s, const struct bld_cache_image *img,
+			   char ***dirs, struct bld_error **err);
+/* The image's layers as its manifest lists them, with diff IDs from the config
+ * (*out is the caller's to free). */
+int bld_cache_image_layer_list(const struct bld_cache_image *img,
+			       struct bld_cache_layer **out, size_t *n, struct bld_error **err);
+
+/*
+ * Writes an image: sets config's rootfs to {"type":"layers","diff_ids":[...]} from layers,
+ * stores config (canonical JSON) and an OCI manifest listing the layers, and points name
+ * at it (name NULL: an unnamed image). config is not modified (a copy is written).
+ * Writes the manifest digest into manifest_digest and the image ID into id (either may be
+ * NULL).
+ */
+int bld_cache_image_write(struct bld_store *s, const struct json_t *config,
+			  const struct bld_cache_layer *layers, size_t n, const char *name,
+			  char manifest_digest[BLD_DIGEST_STR_LEN], char id[BLD_DIGEST_STR_LEN],
+			  struct bld_error **err);
+
+/* Every name pointing at this image's manifest (or the index it came through); strv. */
+int bld_cache_image_names(struct bld_store *s, const struct bld_cache_image *img,
+			  char ***names, struct bld_error **err);
+
+/*
+ * bld rmi: an exact name is untagged (when it was the image's last tag, its digest
+ * references and the image go too); an ID, prefix or digest removes the image with every
+ * name, refused with BLD_E_EXISTS ("conflict: ...") when it has several tags unless force.
+ * *untagged lists the names removed (strv, caller frees), *deleted is the image ID when
+ * the image itself went, else NULL. Blobs are freed by a following bld_cache_gc.
+ */
+int bld_cache_image_remove(struct bld_store *s, const char *name_or_id, bool force,
+			   char ***untagged, char **deleted, struct bld_error **err);
+
+/* === image archives: bld save / bld load (archive.c) === */
+
+struct bld_cache_save_item {
+	const struct bld_cache_image *img;
+	char *const *repo_tags; /* written into manifest.json as given ("busybox:latest"); NULL ok */
+};
+/*
+ * Writes the images as a docker archive (docker save's format: manifest.json,
+ * repositories, <config hex>.json, <diff id hex>/layer.tar uncompressed) to fd. Layers
+ * shared by several images are written once; every layer is checked against its diff ID.
+ */
+int bld_cache_save(struct bld_store *s, const struct bld_cache_save_item *items, size_t n,
+		   int fd, struct bld_error **err);
+
+/* An image that bld_cache_load stored. */
+struct bld_cache_loaded {
+	char digest[BLD_DIGEST_STR_LEN]; /* manifest (or index) now in the store */
+	char *media_type;
+	int64_t size;
+	char **names; /* as the archive names it (familiar "busybox:latest" or full); may be NULL */
+};
+/*
+ * Reads a docker archive (docker save, skopeo docker-archive:) or an OCI archive
+ * (index.json + blobs/, any compression) from fd and stores its images, verified (layers
+ * against the config's diff IDs, OCI blobs against their names). Each image enters the
+ * index unnamed; the caller names it. *out is freed with bld_cache_loaded_free.
+ */
+int bld_cache_load(struct bld_store *s, int fd, struct bld_cache_loaded **out, size_t *n,
+		   struct bld_error **err);
+void bld_cache_loaded_free(struct bld_cache_loaded *v, size_t n);
+
+/* === reference counting, garbage collection, usage, integrity (gc.c, check.c) === */
+
+struct bld_cache_gc_opts {
+	/* extra roots, NULL-terminated: manifest/index/config/layer digests and layer chain IDs
+	 * ("sha256:...") that must survive — images of containers, build-cache records */
+	char *const *keep;
+	/* when other bld processes have the store open, only garbage older than this many
+	 * seconds goes (0: one hour); when bld is alone, all garbage goes at once */
+	int64_t grace_seconds;
+};
+
+struct bld_cache_gc_stats {
+	int64_t blobs, blob_bytes;       /* blobs removed */
+	int64_t layers, layer_bytes;     /* unpacked layer directories removed */
+	int64_t partials, partial_bytes; /* abandoned partial downloads removed */
+	int64_t tmpdirs;                 /* abandoned extraction directories removed */
+};
+
+/*
+ * Removes every blob and unpacked layer that no index entry (named or dangling) and no
+ * extra root needs, abandoned partial files (anonymous ones at once, resumable ones when
+ * their blob exists or after a day) and extraction directories of dead processes.
+ * o and st may be NULL. Removing names first (rmi, prune) and then calling this is how
+ * images are deleted.
+ */
+int bld_cache_gc(struct bld_store *s, const struct bld_cache_gc_opts *o,
+		 struct bld_cache_gc_stats *st, struct bld_error **err);
+
+struct bld_cache_usage {
+	int64_t images, dangling;         /* index entries, of which unnamed */
+	int64_t blobs, blob_bytes;
+	int64_t reclaimable_bytes;        /* blobs no named image needs */
+	int64_t layer_dirs, layer_bytes;  /* unpacked layers */
+	int64_t layer_reclaimable_bytes;
+	int64_t partial_bytes;            /* partial downloads */
+};
+int bld_cache_usage(struct bld_store *s, struct bld_cache_usage *u, struct bld_error **err);
+
+struct bld_cache_check_stats {
+	int64_t blobs, bytes;  /* checked */
+	int64_t damaged;       /* content does not match the name */
+	int64_t missing;       /* needed by an image but absent */
+	int64_t problems;      /* every problem reported */
+};
+typedef void (*bld_cache_check_fn)(const char *problem, void *payload);
+/*
+ * Re-hashes every blob and checks that every image has its manifest, config and layers;
+ * each problem is passed to fn as one line. Returns 0 when the check ran (look at
+ * st->problems), < 0 when it could not.
+ */
+int bld_cache_check(struct bld_store *s, bld_cache_check_fn fn, void *payload,
+		    struct bld_cache_check_stats *st, struct bld_error **err);
+
+/* === builder needs: archives that are not layers (archive_extract.c) === */
+
+/*
+ * Unpacks a tar (plain, gzip, bzip2, xz or zstd) read from fd into the existing directory
+ * dir, confined to it: leading "/" dropped, "..", writes through symlinks and hardlinks out
+ * refused (BLD_E_INVALID). Owners are restored when running as root.
+ */
+int bld_cache_archive_extract_fd(int fd, const char *dir, struct bld_error **err);
+/* Whether fd (a regular file, rewound afterwards) holds a tar, possibly compressed. */
+bool bld_cache_archive_is_tar_fd(int fd);
 
 #endif

@@ -1,0 +1,274 @@
+/*
+ * cache/blob.c — content-addressed blobs under oci/blobs/sha256/<hex>. A blob enters only
+ * through a writer: bytes go to a partial file in oci/ingest/ (never visible as a blob),
+ * the digest is computed on the way, and commit verifies it, fsyncs and renames the file
+ * into blobs/ — so a blob that exists is complete and verified.
+ *
+ * A writer with an expected digest uses ingest/<hex>.partial, locked with flock so that two
+ * processes fetching the same blob take turns, and kept after an interrupted run so that
+ * the next one resumes where it stopped. Anonymous writers use a unique name and never
+ * leave anything behind. This file does not decide when blobs are garbage (gc.c).
+ */
+#include "cache/cache_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+struct bld_cache_blob_writer {
+	struct bld_store *s;
+	char expected[BLD_DIGEST_STR_LEN]; /* "" when none */
+	char *name;                        /* file name in ingest/ */
+	int fd;
+	struct bld_sha256 *h;
+	int64_t offset;
+};
+
+bool bld_cache_blob_exists(struct bld_store *s, const char *digest)
+{
+	struct stat st;
+	if (!bld_digest_valid(digest))
+		return false;
+	return fstatat(s->blobs_fd, bld_cache_hex(digest), &st, 0) == 0 && S_ISREG(st.st_mode);
+}
+
+char *bld_cache_blob_path(struct bld_store *s, const char *digest)
+{
+	if (!bld_digest_valid(digest))
+		return NULL;
+	return bld_path_join(s->blobs, bld_cache_hex(digest));
+}
+
+int bld_cache_blob_open(struct bld_store *s, const char *digest, struct bld_error **err)
+{
+	if (!bld_digest_valid(digest))
+		return bld_error_set(err, BLD_E_INVALID, "invalid digest \"%s\"", digest);
+	int fd = openat(s->blobs_fd, bld_cache_hex(digest), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT)
+		return bld_error_set(err, BLD_E_NOTFOUND, "blob %s not found", digest);
+	if (fd < 0)
+		return bld_error_sys(err, errno, "open blob %s", digest);
+	return fd;
+}
+
+int64_t bld_cache_blob_size(struct bld_store *s, const char *digest)
+{
+	struct stat st;
+	if (!bld_digest_valid(digest) || fstatat(s->blobs_fd, bld_cache_hex(digest), &st, 0) < 0)
+		return -1;
+	return st.st_size;
+}
+
+int bld_cache_blob_put(struct bld_store *s, const void *data, size_t n,
+		       char out[BLD_DIGEST_STR_LEN], struct bld_error **err)
+{
+	char d[BLD_DIGEST_STR_LEN];
+	bld_sha256_digest(data, n, d);
+	if (bld_cache_blob_exists(s, d)) {
+		/* touched so that a concurrent GC's grace period sees it as fresh */
+		(void)utimensat(s->blobs_fd, bld_cache_hex(d), NULL, 0);
+		memcpy(out, d, sizeof(d));
+		return 0;
+	}
+	struct bld_cache_blob_writer *w = NULL;
+	int r = bld_cache_blob_writer_new(&w, s, NULL, err);
+	if (r == 0)
+		r = bld_cache_blob_writer_write(w, data, n, err);
+	if (r == 0)
+		r = bld_cache_blob_writer_commit(w, out, err);
+	bld_cache_blob_writer_free(w);
+	return r;
+}
+
+int bld_cache_blob_read(struct bld_store *s, const char *digest, size_t max, char **out,
+			size_t *len, struct bld_error **err)
+{
+	cleanup_close int fd = bld_cache_blob_open(s, digest, err);
+	if (fd < 0)
+		return fd;
+	cleanup_free char *data = NULL;
+	size_t n = 0;
+	if (bld_fs_read_fd(fd, max, &data, &n, err) < 0)
+		return bld_error_wrap(err, "blob %s", digest);
+	char got[BLD_DIGEST_STR_LEN];
+	bld_sha256_digest(data, n, got);
+	if (strcmp(got, digest) != 0)
+		return bld_error_set(err, BLD_E_DIGEST, "blob %s is damaged: its content has digest %s",
+				     digest, got);
+	*out = steal_pointer(&data);
+	if (len)
+		*len = n;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ writer */
+
+static int rehash_existing(struct bld_cache_blob_writer *w, struct bld_error **err)
+{
+	char buf[65536];
+	for (;;) {
+		ssize_t r = read(w->fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return bld_error_sys(err, errno, "read partial %s", w->name);
+		if (r == 0)
+			return 0;
+		bld_sha256_update(w->h, buf, (size_t)r);
+		w->offset += r;
+	}
+}
+
+/* Opens and locks ingest/<name>; retries when the file was committed while we waited. */
+static int open_partial(struct bld_cache_blob_writer *w, struct bld_error **err)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		int fd = openat(w->s->ingest_fd, w->name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+				0644);
+		if (fd < 0)
+			return bld_error_sys(err, errno, "open partial %s", w->name);
+		while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+			;
+		struct stat a, b;
+		if (fstat(fd, &a) == 0 && fstatat(w->s->ingest_fd, w->name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+			w->fd = fd;
+			return 0;
+		}
+		close(fd); /* another writer committed (renamed) it while we waited */
+	}
+	return bld_error_set(err, BLD_E_INTERNAL, "partial %s keeps changing", w->name);
+}
+
+/* A fresh uniquely named partial for a writer without an expected digest. */
+static int create_anon(struct bld_cache_blob_writer *w, struct bld_error **err)
+{
+	static unsigned counter; /* only makes names unique within a process */
+	for (int tries = 0; tries < 100; tries++) {
+		free(w->name);
+		w->name = xasprintf("anon-%d-%u-%08lx.partial", (int)getpid(), __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED),
+				    (unsigned long)random());
+		w->fd = openat(w->s->ingest_fd, w->name,
+			       O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (w->fd >= 0)
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	return bld_error_sys(err, errno, "create partial blob in %s", w->s->ingest);
+}
+
+int bld_cache_blob_writer_new(struct bld_cache_blob_writer **out, struct bld_store *s,
+			      const char *expected_digest, struct bld_error **err)
+{
+	if (expected_digest && !bld_digest_valid(expected_digest))
+		return bld_error_set(err, BLD_E_INVALID, "invalid digest \"%s\"", expected_digest);
+	struct bld_cache_blob_writer *w = xcalloc(1, sizeof(*w));
+	w->s = s;
+	w->fd = -1;
+	w->h = bld_sha256_new();
+	int r;
+	if (expected_digest) {
+		memcpy(w->expected, expected_digest, BLD_DIGEST_STR_LEN);
+		w->name = xasprintf("%s.partial", bld_cache_hex(expected_digest));
+		r = open_partial(w, err);
+		if (r == 0)
+			r = rehash_existing(w, err);
+	} else {
+		r = create_anon(w, err);
+		if (r == 0)
+			while (flock(w->fd, LOCK_EX) < 0 && errno == EINTR)
+				;
+	}
+	if (r < 0) {
+		bld_cache_blob_writer_free(w);
+		return r;
+	}
+	*out = w;
+	return 0;
+}
+
+int64_t bld_cache_blob_writer_offset(const struct bld_cache_blob_writer *w) { return w->offset; }
+
+int bld_cache_blob_writer_restart(struct bld_cache_blob_writer *w, struct bld_error **err)
+{
+	if (ftruncate(w->fd, 0) < 0 || lseek(w->fd, 0, SEEK_SET) < 0)
+		return bld_error_sys(err, errno, "truncate partial %s", w->name);
+	char dummy[BLD_DIGEST_STR_LEN];
+	bld_sha256_final(w->h, dummy);
+	w->h = bld_sha256_new();
+	w->offset = 0;
+	return 0;
+}
+
+int bld_cache_blob_writer_write(struct bld_cache_blob_writer *w, const void *data, size_t n,
+				struct bld_error **err)
+{
+	const char *p = data;
+	bld_sha256_update(w->h, data, n);
+	while (n) {
+		ssize_t r = write(w->fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return bld_error_sys(err, errno, "write partial %s", w->name);
+		p += r;
+		n -= (size_t)r;
+		w->offset += r;
+	}
+	return 0;
+}
+
+static void discard(struct bld_cache_blob_writer *w)
+{
+	unlinkat(w->s->ingest_fd, w->name, 0);
+	close(w->fd);
+	w->fd = -1;
+}
+
+int bld_cache_blob_writer_commit(struct bld_cache_blob_writer *w,
+				 char out[BLD_DIGEST_STR_LEN], struct bld_error **err)
+{
+	char got[BLD_DIGEST_STR_LEN];
+	bld_sha256_final(w->h, got);
+	w->h = NULL;
+	if (w->expected[0] && strcmp(got, w->expected) != 0) {
+		discard(w);
+		return bld_error_set(err, BLD_E_DIGEST, "digest mismatch: expected %s, got %s",
+				     w->expected, got);
+	}
+	if (fsync(w->fd) < 0) {
+		int e = errno;
+		discard(w);
+		return bld_error_sys(err, e, "fsync blob %s", got);
+	}
+	if (renameat(w->s->ingest_fd, w->name, w->s->blobs_fd, bld_cache_hex(got)) < 0) {
+		int e = errno;
+		discard(w);
+		return bld_error_sys(err, e, "store blob %s", got);
+	}
+	(void)bld_fs_fsync_dir(w->s->blobs_fd);
+	close(w->fd);
+	w->fd = -1;
+	if (out)
+		memcpy(out, got, sizeof(got));
+	return 0;
+}
+
+void bld_cache_blob_writer_free(struct bld_cache_blob_writer *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0) {
+		if (!w->expected[0])
+			unlinkat(w->s->ingest_fd, w->name, 0);
+		close(w->fd);
+	}
+	if (w->h) {
+		char dummy[BLD_DIGEST_STR_LEN];
+		bld_sha256_final(w->h, dummy);
+	}
+	free(w->name);
+	free(w);
+}

@@ -1,0 +1,80 @@
+/*
+ * cache/cache_int.h — what the files of cache/ share: the store's open descriptors, the
+ * index lock, and index.json loading and saving. No other module includes this header.
+ */
+#ifndef BLD_CACHE_INT_H
+#define BLD_CACHE_INT_H
+
+#include "cache/cache.h"
+
+#include <jansson.h>
+
+#define BLD_OCI_REF_NAME "org.opencontainers.image.ref.name"
+#define BLD_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define BLD_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define BLD_MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define BLD_MT_OCI_LAYER_GZ "application/vnd.oci.image.layer.v1.tar+gzip"
+#define BLD_MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
+#define BLD_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define BLD_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define BLD_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define BLD_MT_DOCKER_LAYER_GZ "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+/* Caps on what the store reads back from its own files (which others may have edited). */
+#define BLD_CACHE_INDEX_MAX ((size_t)64 << 20)
+#define BLD_CACHE_MANIFEST_MAX ((size_t)4 << 20)
+#define BLD_CACHE_CONFIG_MAX ((size_t)64 << 20)
+
+struct bld_store {
+	char *root;      /* $BLD_ROOT */
+	char *oci;       /* $BLD_ROOT/oci */
+	char *blobs;     /* $BLD_ROOT/oci/blobs/sha256 */
+	char *ingest;    /* $BLD_ROOT/oci/ingest: partial blobs, never read as blobs */
+	char *layers;    /* $BLD_ROOT/layers */
+	int oci_fd;
+	int blobs_fd;
+	int ingest_fd;
+	int layers_fd;
+	int locks_fd;    /* $BLD_ROOT/locks */
+	int gc_fd;       /* locks/gc.lock, held shared while the store is open */
+};
+
+/* Takes the exclusive lock on index.json updates; returns the fd to pass to _unlock. */
+int bld_cache_index_lock(struct bld_store *s, struct bld_error **err);
+void bld_cache_index_unlock(int fd);
+/* Reads index.json (a fresh object the caller owns, json_decref). */
+int bld_cache_index_load(struct bld_store *s, json_t **out, struct bld_error **err);
+/* Writes index.json atomically; the caller holds the index lock. */
+int bld_cache_index_save(struct bld_store *s, const json_t *index, struct bld_error **err);
+
+/* The 64-hex part of a valid digest. */
+static inline const char *bld_cache_hex(const char *digest) { return digest + 7; }
+
+/* Whether the GC may remove everything unreferenced (no other bld process has the store). */
+bool bld_cache_gc_exclusive_begin(struct bld_store *s);
+void bld_cache_gc_exclusive_end(struct bld_store *s);
+
+/* A tar stream with compression removed and its diff ID computed (tarsrc.c). */
+struct bld_cache_tarsrc {
+	struct archive *outer; /* decompression only (raw format) */
+	struct archive *inner; /* tar parser reading the outer's bytes */
+	struct bld_sha256 *diff;
+	int (*tee)(void *payload, const void *buf, size_t n); /* optional copy of plain bytes */
+	void *payload;
+	char buf[65536];
+};
+/* Starts reading fd; t->tee and t->payload are set by the caller before, or left NULL. */
+int bld_cache_tarsrc_open(struct bld_cache_tarsrc *t, int fd, struct bld_error **err);
+/* After the inner reader reached its end: consumes the rest and yields the diff ID. */
+int bld_cache_tarsrc_drain(struct bld_cache_tarsrc *t, char diff_id[BLD_DIGEST_STR_LEN],
+			   struct bld_error **err);
+void bld_cache_tarsrc_dispose(struct bld_cache_tarsrc *t);
+
+static inline void bld_json_decrefp(json_t **j)
+{
+	if (*j)
+		json_decref(*j);
+}
+#define cleanup_json __attribute__((cleanup(bld_json_decrefp)))
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * registry/trust_int.h — what the trust*.c files share and nothing else includes: base64
+ * through libsodium, one-time library setup, and the small docker-reference normaliser the
+ * policy uses to compare identities.
+ */
+#ifndef BLD_REGISTRY_TRUST_INT_H
+#define BLD_REGISTRY_TRUST_INT_H
+
+#include "registry/registry.h"
+
+/* sodium_init once; aborts when libsodium cannot start (no entropy source). */
+void trust_sodium_init(void);
+/* Standard base64 with padding; caller frees. */
+char *trust_b64_encode(const void *data, size_t n);
+/* Decodes standard base64 (whitespace ignored); -1 on bad input. Caller frees *out. */
+int trust_b64_decode(const char *s, unsigned char **out, size_t *len);
+
+/*
+ * A docker reference split and expanded as distribution/reference does it ("busybox" is
+ * docker.io/library/busybox, "index.docker.io" is docker.io). tag and digest may be NULL.
+ */
+struct trust_ref {
+	char *name; /* "docker.io/library/busybox" */
+	char *tag;
+	char *digest;
+};
+int trust_ref_parse(struct trust_ref *out, const char *s, struct bld_error **err);
+void trust_ref_dispose(struct trust_ref *r);
+
+/* A parsed reference, a client for its registry and the digest it resolves to (trust.c). */
+struct trust_target {
+	struct bld_registry_ref ref;
+	struct bld_registry_client *c;
+	char digest[BLD_DIGEST_STR_LEN];
+};
+/* Parses ref and resolves it: digest when given, else its own digest, else its tag's. */
+int trust_target_open(struct trust_target *t, const char *ref, const char *digest,
+		      const struct bld_registry_opts *o, struct bld_error **err);
+void trust_target_dispose(struct trust_target *t);
+/* The .sig manifest of t->digest (absent: an empty list); *sig_digest when not NULL. */
+int trust_sigs_fetch(struct trust_target *t, struct bld_registry_trust_sigs *out,
+		     char sig_digest[BLD_DIGEST_STR_LEN], struct bld_error **err);
+
+/* The signatures of a target with their payloads, ready for checking. */
+struct trust_fetched {
+	struct bld_registry_trust_sigs sigs;
+	struct bld_registry_trust_candidate *c; /* c[i] is sigs.v[i] */
+	char **payloads;
+	size_t n;
+};
+int trust_fetched_load(struct trust_fetched *f, struct trust_target *t, struct bld_error **err);
+void trust_fetched_dispose(struct trust_fetched *f);
+
+#endif
