@@ -4,6 +4,8 @@
  * for -t. Only parsing lives here: the runner decides what the values mean.
  */
 #include "cli/container_opts.h"
+#include "cli/image_util.h"
+#include "registry/registry.h"
 
 #include <errno.h>
 #include <math.h>
@@ -150,8 +152,44 @@ static char *dup_opt(struct bld_cli_args *a, const char *name)
 	return v ? xstrdup(v) : NULL;
 }
 
+/* The image's ID, pulled first when it is not in the store (docker run does that). */
+static int find_image(struct bld_ctx *ctx, const char *arg, char **id, struct bld_error **err)
+{
+	struct bld_store *s = NULL;
+	struct bld_cache_image *img = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_cli_store_open(ctx, &s, err) < 0)
+		return -1;
+	int r = bld_cli_image_find(s, arg, &img, &e);
+	if (r < 0 && e->code == BLD_E_NOTFOUND) {
+		fprintf(stderr, "Unable to find image '%s' locally\n", arg);
+		struct bld_registry_opts o = {.config_dir = ctx->config_dir, .tls_verify = 0,
+					      .tty = bld_is_tty(2), .quiet = false};
+		struct bld_registry_pull_result res;
+		/* docker prints the pull's lines on stderr when it pulls for run */
+		fflush(stdout);
+		int saved = dup(1);
+		dup2(2, 1);
+		r = bld_registry_pull(s, arg, &o, &res, err);
+		fflush(stdout);
+		dup2(saved, 1);
+		close(saved);
+		if (r == 0) {
+			bld_registry_pull_result_dispose(&res);
+			r = bld_cli_image_find(s, arg, &img, err);
+		}
+	} else if (r < 0) {
+		bld_error_move(err, &e);
+	}
+	if (r == 0)
+		*id = xstrdup(img->id);
+	bld_cache_image_free(img);
+	bld_cache_store_free(s);
+	return r;
+}
+
 int bld_cli_container_config(struct bld_runner_container_config *c, struct bld_cli_args *a,
-			     struct bld_error **err)
+			     struct bld_ctx *ctx, struct bld_error **err)
 {
 	memset(c, 0, sizeof(*c));
 	if (bld_cli_bool(a, "rootfs"))
@@ -189,6 +227,8 @@ int bld_cli_container_config(struct bld_runner_container_config *c, struct bld_c
 				     c->workdir);
 	if (limits(c, a, err) < 0 || security(c, a, err) < 0 || env_and_ports(c, a, err) < 0)
 		return -1;
+	if (!c->rootfs && find_image(ctx, c->image, &c->image_ref, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -196,6 +236,7 @@ void bld_cli_container_config_dispose(struct bld_runner_container_config *c)
 {
 	free(c->name);
 	free(c->image);
+	free(c->image_ref);
 	free(c->rootfs);
 	bld_strv_free(c->entrypoint);
 	bld_strv_free(c->cmd);

@@ -53,7 +53,7 @@
 
 /* Fills c from the parsed arguments (argv[0] is the image, the rest the command). */
 int bld_cli_container_config(struct bld_runner_container_config *c, struct bld_cli_args *a,
-			     struct bld_error **err);
+			     struct bld_ctx *ctx, struct bld_error **err);
 void bld_cli_container_config_dispose(struct bld_runner_container_config *c);
 
 /* Raw mode on fd 0 when it is a terminal; restores on bld_cli_term_restore. */

@@ -334,6 +334,10 @@ int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_con
 				config_section(c, c->hostname ? c->hostname : hn), "HostConfig",
 				host_section(c, restart));
 	json_object_set_new(doc, "Name", json_sprintf("/%s", name));
+	/* the image's Env merged with -e belongs in Config, as docker inspect shows it */
+	json_object_set(json_object_get(doc, "Config"), "Env", json_object_get(resolved, "Env"));
+	json_object_del(resolved, "Env");
+	json_object_del(resolved, "ImageConfig");
 	json_object_update(doc, resolved);
 	json_decref(resolved);
 	int r = bld_runner_mounts_resolve(ctx, doc, err);

@@ -66,12 +66,35 @@ static int command(json_t *doc, const struct bld_runner_container_config *c, jso
 	return 0;
 }
 
+/* The image's layer directories (unpacked once by cache/) and its config. */
 static int load_image(struct bld_ctx *ctx, const char *ref, json_t **icfg, json_t **lowers,
 		      char **image_id, struct bld_error **err)
 {
-	return bld_error_set(err, BLD_E_UNSUPPORTED,
-			     "image %s: the image store is not available yet (use --rootfs DIR)",
-			     ref);
+	struct bld_store *s = NULL;
+	struct bld_cache_image *img = NULL;
+	char **dirs = NULL;
+	if (bld_cache_store_open(&s, ctx->root, err) < 0)
+		return -1;
+	int r = bld_cache_image_load(s, ref, &img, err);
+	if (r == 0)
+		r = bld_cache_image_layers(s, img, &dirs, err);
+	if (r == 0) {
+		json_t *c = json_object_get(img->config, "config");
+		*icfg = json_is_object(c) ? json_deep_copy(c) : json_object();
+		*lowers = json_array();
+		for (size_t i = 0; dirs && dirs[i]; i++)
+			json_array_append_new(*lowers, json_string(dirs[i]));
+		*image_id = xstrdup(img->id);
+		if (json_array_size(*lowers) == 0) {
+			json_decref(*icfg);
+			json_decref(*lowers);
+			r = bld_error_set(err, BLD_E_UNSUPPORTED, "image %s has no layers", ref);
+		}
+	}
+	bld_strv_free(dirs);
+	bld_cache_image_free(img);
+	bld_cache_store_free(s);
+	return r;
 }
 
 int bld_runner_image_resolve(struct bld_ctx *ctx, const struct bld_runner_container_config *c,
@@ -88,11 +111,11 @@ int bld_runner_image_resolve(struct bld_ctx *ctx, const struct bld_runner_contai
 		lowers = json_pack("[s]", abs);
 		icfg = json_object();
 		image_id = xstrdup("");
-	} else if (load_image(ctx, c->image, &icfg, &lowers, &image_id, err) < 0) {
+	} else if (load_image(ctx, c->image_ref ? c->image_ref : c->image, &icfg, &lowers,
+			      &image_id, err) < 0) {
 		return -1;
 	}
-	json_t *doc = json_pack("{s:s, s:o, s:o}", "ImageID", image_id, "Lowers", lowers,
-				"ImageConfig", json_object());
+	json_t *doc = json_pack("{s:s, s:o}", "ImageID", image_id, "Lowers", lowers);
 	int r = command(doc, c, icfg, err);
 	json_t *env = merge_env(json_object_get(icfg, "Env"), c->env);
 	json_object_set_new(doc, "Env", env);

@@ -189,6 +189,7 @@ struct bld_runner_port {
 struct bld_runner_container_config {
 	char *name;           /* NULL: generated */
 	char *image;          /* as the user wrote it */
+	char *image_ref;      /* what to load from the store (a full name or an image ID) */
 	char *rootfs;         /* --rootfs: a directory instead of an image */
 	char **entrypoint;    /* NULL: the image's; an empty vector: none (--entrypoint "") */
 	bool entrypoint_set;

@@ -41,7 +41,11 @@ t_exit "volume gone" 1 B volume rm vol1
 t_exit "--read-only refuses writes" 1 B run --rm --read-only $IMG touch /x
 t_ok "--read-only still has writable /dev/shm" B run --rm --read-only $IMG touch /dev/shm/x
 t_eq "--tmpfs" "tmpfs" "$(B run --rm --read-only --tmpfs /scratch $IMG sh -c 'touch /scratch/x && stat -f -c %T /scratch')"
-t_eq "writes stay in the container" "" "$(ls "$ROOTFS/tmp")"
+B run --rm --rootfs "$ROOTFS" sh -c 'echo x >/tmp/written'
+t_eq "--rootfs runs a directory; writes stay in the container" "" "$(ls "$ROOTFS/tmp")"
+t_match "inspect shows the image's config merged" '"Env": \[' "$(B create --name insp -e K=V $IMG true >/dev/null; B inspect insp)"
+t_eq "inspect --format" 'created ["K=V"]' "$(B inspect --format '{{.State.Status}} {{json .Config.Env}}' insp)"
+B rm insp >/dev/null
 
 t_eq "--init runs the command under an init" "1 init-child" "$(B run --rm --init $IMG sh -c 'echo $(cut -d" " -f1 /proc/1/stat) init-$( [ $$ -ne 1 ] && echo child)')"
 

@@ -1,11 +1,12 @@
 # tests/e2e/runner_env.bash — sourced (after lib.sh) by the runner's end-to-end scripts.
-# Makes a busybox root filesystem from Debian's busybox-static, a private network namespace
+# Makes a busybox root filesystem from Debian's busybox-static and imports it as the image
+# runner-test/busybox:latest (bld import, EXPOSE 80), a private network namespace
 # for every bld call (so that the bridge, veths and NAT rule live there, never on the host),
 # and a cleanup that removes every container, checks nothing of bld is left and deletes the
 # namespace — also when the script fails.
 #
 #   B ARGS...     runs bld inside the test's network namespace
-#   IMG           what to pass as the image: "--rootfs DIR" (a busybox tree)
+#   IMG           the busybox image's name; ROOTFS its tree (for --rootfs)
 #   free_port     prints a free TCP port (inside the namespace every port is free; still
 #                 picked at random so that nothing depends on a fixed number)
 
@@ -26,7 +27,10 @@ extra:x:2000:app
 nogroup:x:65534:
 G
 chmod 1777 "$ROOTFS/tmp"
-IMG="--rootfs $ROOTFS"
+tar -C "$ROOTFS" -cf "$T_DIR/busybox.tar" .
+IMG=runner-test/busybox:latest
+"$BLD" import -c 'EXPOSE 80' "$T_DIR/busybox.tar" "$IMG" >/dev/null ||
+  { echo "not ok - bld import of the busybox rootfs"; exit 1; }
 
 NS=bldtest-$$-$RANDOM
 ip netns add "$NS" || { echo "not ok - cannot create network namespace"; exit 1; }

@@ -32,8 +32,13 @@ for i in $(seq 50); do N curl -sf "http://127.0.0.1:$p2/" >/dev/null && break; s
 t_eq "and answers there" "hello from bld" "$(N curl -sf "http://127.0.0.1:$p2/")"
 ip2=$(B exec web2 sh -c "ip -4 -o addr show eth0" | sed 's/.*inet \([0-9.]*\).*/\1/')
 t_eq "containers reach each other over the bridge" "hello from bld" "$(B exec web wget -qO- "http://$ip2:8080/")"
+B run -d --name web3 -v "$T_DIR/www:/www:ro" -P $IMG httpd -f -p 80 -h /www >/dev/null
+p3=$(B port web3 80 | sed 's/.*://')
+t_match "-P publishes the image's EXPOSE 80" '^[0-9]+$' "$p3"
+for i in $(seq 50); do N curl -sf "http://127.0.0.1:$p3/" >/dev/null && break; sleep 0.1; done
+t_eq "and answers there" "hello from bld" "$(N curl -sf "http://127.0.0.1:$p3/")"
 t_match "ps shows the ports" "0\.0\.0\.0:$port->80/tcp" "$(B ps --format '{{.Ports}}')"
-B rm -f web web2 >/dev/null
+B rm -f web web2 web3 >/dev/null
 t_eq "no veth left after rm -f" "" "$(N ip -o link show | grep -E 'bld[0-9a-f]{8}')"
 t_eq "the port is free again" "000" "$(N curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")"
 t_eq "nothing of bld remains" "" "$(runner_leftovers)"
