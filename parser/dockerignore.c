@@ -310,6 +310,8 @@ struct rx_inst {
 struct rx_prog {
 	struct rx_inst *in;
 	size_t n;
+	/* literal text every match must start / end with (a quick reject before the NFA) */
+	struct bld_buf prefix, suffix;
 };
 
 /* Parse tree: a sequence of items, each an instruction or a group, maybe repeated. */
@@ -708,7 +710,8 @@ static void prog_seq(struct rx_prog *p, size_t *cap, struct rx_seq *q)
 			it->inst.cl = (struct rx_ranges){NULL, 0};
 		}
 		if (it->quant == '*') {
-			p->in[prog_emit(p, cap, RX_JMP)].x = (uint32_t)split;
+			size_t k = prog_emit(p, cap, RX_JMP); /* may move p->in */
+			p->in[k].x = (uint32_t)split;
 		} else if (it->quant == '+') {
 			size_t k = prog_emit(p, cap, RX_SPLIT);
 			p->in[k].x = (uint32_t)start;
@@ -725,10 +728,35 @@ static void prog_free(struct rx_prog *p)
 {
 	if (!p)
 		return;
+	bld_buf_dispose(&p->prefix);
+	bld_buf_dispose(&p->suffix);
 	for (size_t i = 0; i < p->n; i++)
 		free(p->in[i].cl.r);
 	free(p->in);
 	free(p);
+}
+
+static bool plain_rune(const struct rx_item *it)
+{
+	/* U+FFFD also matches an invalid byte, so it cannot be compared as text */
+	return !it->group && !it->quant && it->inst.op == RX_RUNE && it->inst.rune != RUNE_ERROR;
+}
+
+/* "^abc..." and "...xyz$" at the top level: the literal ends of every match. */
+static void literal_ends(struct rx_prog *p, const struct rx_seq *q)
+{
+	size_t i = 1, j;
+	if (q->n == 0 || q->v[0].quant || q->v[0].group || q->v[0].inst.op != RX_BOT)
+		return;
+	for (; i < q->n && plain_rune(&q->v[i]); i++)
+		buf_rune(&p->prefix, q->v[i].inst.rune);
+	const struct rx_item *last = &q->v[q->n - 1];
+	if (last->quant || last->group || last->inst.op != RX_EOT)
+		return;
+	for (j = q->n - 1; j > 1 && plain_rune(&q->v[j - 1]); j--)
+		;
+	for (; j < q->n - 1; j++)
+		buf_rune(&p->suffix, q->v[j].inst.rune);
 }
 
 /* regexp.Compile for the syntax above; *why says what is wrong on failure. */
@@ -743,6 +771,7 @@ static struct rx_prog *rx_compile(const char *re, char **why)
 	}
 	struct rx_prog *p = xcalloc(1, sizeof(*p));
 	size_t cap = 0;
+	literal_ends(p, q);
 	prog_seq(p, &cap, q);
 	prog_emit(p, &cap, RX_MATCH);
 	seq_free(q);
@@ -771,11 +800,9 @@ static bool is_word_rune(int32_t r)
 
 /* Adds pc and everything reachable from it without input at position pos to list. */
 static void rx_add(struct rx_run *m, uint32_t *list, size_t *ln, uint32_t pc, size_t pos,
-		   int32_t prev)
+		   bool wb)
 {
-	size_t sp = 0, w;
-	int32_t next = utf8_decode(m->s + pos, m->len - pos, &w);
-	bool wb = is_word_rune(prev) != is_word_rune(next);
+	size_t sp = 0;
 	m->stack[sp++] = pc;
 	while (sp > 0) {
 		pc = m->stack[--sp];
@@ -809,35 +836,55 @@ static bool rx_step_ok(const struct rx_inst *in, int32_t r)
 	}
 }
 
-/* regexp.MatchString: is there a match anywhere in str? */
-static bool rx_match(const struct rx_prog *p, const char *str)
+#define RX_SMALL 96 /* programs up to this size run on stack arrays */
+
+/* regexp.MatchString: is there a match anywhere in str[0..len)? */
+static bool rx_match(const struct rx_prog *p, const char *str, size_t len)
 {
-	size_t n = p->n, len = strlen(str), cn = 0, nn, w;
-	struct rx_run m = {p, (const unsigned char *)str, len, xcalloc(n, sizeof(uint32_t)), 1,
-			   xcalloc(2 * n + 2, sizeof(uint32_t)), false};
-	uint32_t *cur = xcalloc(n, sizeof(uint32_t)), *nxt = xcalloc(n, sizeof(uint32_t));
-	int32_t prev = -1;
-	for (size_t pos = 0;; pos += w) {
+	if (len < p->prefix.len || len < p->suffix.len ||
+	    memcmp(str, bld_buf_str(&p->prefix), p->prefix.len) != 0 ||
+	    memcmp(str + len - p->suffix.len, bld_buf_str(&p->suffix), p->suffix.len) != 0)
+		return false;
+	size_t n = p->n, cn = 0, nn, pos = 0, w, w2;
+	uint32_t small[3][RX_SMALL], small_stack[2 * RX_SMALL + 2];
+	bool heap = n > RX_SMALL;
+	uint32_t *mark = heap ? xcalloc(n, sizeof(uint32_t)) : memset(small[0], 0, sizeof(small[0]));
+	uint32_t *stack = heap ? xcalloc(2 * n + 2, sizeof(uint32_t)) : small_stack;
+	uint32_t *cur = heap ? xcalloc(n, sizeof(uint32_t)) : small[1];
+	uint32_t *nxt = heap ? xcalloc(n, sizeof(uint32_t)) : small[2];
+	struct rx_run m = {p, (const unsigned char *)str, len, mark, 1, stack, false};
+	/* every pattern's regexp starts with ^: then a match can only start at 0 */
+	bool anchored = p->in[0].op == RX_BOT;
+	int32_t prev = -1, r = utf8_decode(m.s, len, &w);
+	for (;;) {
 		/* cur holds the threads at pos; a match may also start here */
-		rx_add(&m, cur, &cn, 0, pos, prev);
-		if (m.matched || pos >= len)
+		if (pos == 0 || !anchored)
+			rx_add(&m, cur, &cn, 0, pos, is_word_rune(prev) != is_word_rune(r));
+		if (m.matched || pos >= len || (anchored && cn == 0))
 			break;
-		int32_t r = utf8_decode(m.s + pos, len - pos, &w);
+		size_t npos = pos + w;
+		int32_t r2 = utf8_decode(m.s + npos, len - npos, &w2);
+		bool wb = is_word_rune(r) != is_word_rune(r2);
 		m.gen++;
 		nn = 0;
 		for (size_t i = 0; i < cn; i++)
 			if (rx_step_ok(&p->in[cur[i]], r))
-				rx_add(&m, nxt, &nn, cur[i] + 1, pos + w, r);
+				rx_add(&m, nxt, &nn, cur[i] + 1, npos, wb);
 		uint32_t *t = cur;
 		cur = nxt;
 		nxt = t;
 		cn = nn;
 		prev = r;
+		r = r2;
+		w = w2;
+		pos = npos;
 	}
-	free(cur);
-	free(nxt);
-	free(m.mark);
-	free(m.stack);
+	if (heap) {
+		free(cur);
+		free(nxt);
+		free(mark);
+		free(stack);
+	}
 	return m.matched;
 }
 
@@ -952,8 +999,7 @@ static int pattern_match(const struct di_pattern *p, const char *path, size_t le
 	default:
 		if (!p->re)
 			return -1;
-		cleanup_free char *s = xstrndup(path, len);
-		*hit = rx_match(p->re, s);
+		*hit = rx_match(p->re, path, len);
 		return 0;
 	}
 }

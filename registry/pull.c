@@ -9,6 +9,14 @@
 #include "registry/registry_int.h"
 
 #include <jansson.h>
+#include <time.h>
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 void bld_registry_pull_result_dispose(struct bld_registry_pull_result *r)
 {
@@ -112,8 +120,10 @@ static int store_name(struct pull *p, const char *name, bool *updated, struct bl
 	char d[BLD_DIGEST_STR_LEN];
 	if (bld_cache_blob_put(p->s, p->image.data, p->image.len, d, err) < 0)
 		return -1;
+	int64_t t0 = mono_ms();
 	if (unpack(p, d, err) < 0)
 		return -1;
+	bld_debug("pull: layers unpacked in %lld ms", (long long)(mono_ms() - t0));
 	struct bld_cache_desc old = {0};
 	cleanup_error struct bld_error *e = NULL;
 	*updated = true;
@@ -162,8 +172,10 @@ static int run(struct pull *p, struct bld_registry_pull_result *out, struct bld_
 	print_header(p);
 	cleanup_free int *lines = NULL;
 	size_t nl = 0;
+	int64_t t0 = mono_ms();
 	if (fetch_blobs(p, &lines, &nl, err) < 0)
 		return -1;
+	bld_debug("pull: blobs fetched and verified in %lld ms", (long long)(mono_ms() - t0));
 	out->name = bld_registry_ref_string(&p->ref);
 	if (store_name(p, out->name, &out->updated, err) < 0)
 		return -1;
