@@ -15,11 +15,28 @@
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 
+static volatile sig_atomic_t winch;
+static void on_winch(int sig) { winch = sig; }
+
+/* Copies our terminal's window size to the pty (at start and on SIGWINCH). */
+static void copy_size(int master)
+{
+	struct winsize ws;
+	if (ioctl(0, TIOCGWINSZ, &ws) == 0 || ioctl(1, TIOCGWINSZ, &ws) == 0)
+		ioctl(master, TIOCSWINSZ, &ws);
+}
+
 static void relay(int master, pid_t child, bool in)
 {
 	char buf[16384];
 	bool in_open = in;
+	struct sigaction sa = {.sa_handler = on_winch};
+	sigaction(SIGWINCH, &sa, NULL);
 	for (;;) {
+		if (winch) {
+			winch = 0;
+			copy_size(master);
+		}
 		struct pollfd p[2] = {{.fd = master, .events = POLLIN},
 				      {.fd = in_open ? 0 : -1, .events = POLLIN}};
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
@@ -106,9 +123,8 @@ int bld_runner_container_exec(struct bld_ctx *ctx, const char *id,
 		bld_runner_spec_holder_dispose(&h);
 		return bld_error_sys(err, errno, "openpty");
 	}
-	struct winsize ws;
-	if (o->tty && ioctl(0, TIOCGWINSZ, &ws) == 0)
-		ioctl(master, TIOCSWINSZ, &ws);
+	if (o->tty)
+		copy_size(master);
 	h.s.stdin_fd = o->tty ? slave : (o->interactive ? 0 : -1);
 	h.s.stdout_fd = o->tty ? slave : (o->detach ? -1 : 1);
 	h.s.stderr_fd = o->tty ? slave : (o->detach ? -1 : 2);

@@ -113,9 +113,17 @@ int bld_runner_mount_root(const struct bld_runner_spec *s, const char *merged)
 		bld_buf_dispose(&opt);
 		return -E2BIG;
 	}
-	r = mount("overlay", merged, "overlay", 0, bld_buf_str(&opt)) < 0 ? -errno : 0;
+	bool no_overlay = getenv("BLD_NO_OVERLAY") && strcmp(getenv("BLD_NO_OVERLAY"), "1") == 0;
+	r = no_overlay ? -ENODEV
+		       : (mount("overlay", merged, "overlay", 0, bld_buf_str(&opt)) < 0 ? -errno : 0);
 	bld_buf_dispose(&opt);
-	return r;
+	if (r != -ENODEV && r != -EINVAL && r != -EPERM && r != -ENOTSUP)
+		return r;
+	/* no overlayfs here (or BLD_NO_OVERLAY=1): a private copy of the layers */
+	cleanup_free char *copy = NULL;
+	if ((r = bld_runner_copy_root(s, &copy)) < 0)
+		return r;
+	return mount(copy, merged, NULL, MS_BIND | MS_REC, NULL) < 0 ? -errno : 0;
 }
 
 int bld_runner_mount_proc(int rootfd)

@@ -15,6 +15,13 @@
  *    and read the step's changes from "<state_dir>/upper" (an overlayfs upper directory:
  *    whiteouts are 0:0 character devices, opaque directories carry the
  *    trusted.overlay.opaque xattr). bld_runner_sandbox_cleanup removes the scratch.
+ *    Where overlayfs cannot be mounted (or BLD_NO_OVERLAY=1), the layers are copied into
+ *    "<state_dir>/rootfs" instead and changes land there (no upper directory then: a
+ *    builder must diff that tree against the layers itself).
+ *    /etc/hosts, /etc/hostname and /etc/resolv.conf are bind-mounted from
+ *    "<state_dir>/etc"; when the image lacks them, empty files are created in the upper
+ *    directory for the mount points, which a builder should leave out of a layer.
+ *    rlimits are inherited from the caller and never raised.
  *  - containers (bld_runner_container_*): state under $BLD_ROOT/containers/<id>/ and a
  *    monitor process per container (see container.c, monitor.c).
  */

@@ -40,6 +40,9 @@ int bld_runner_pivot(const char *merged);
 int bld_runner_mask_paths(void);
 int bld_runner_root_readonly(void);
 
+/* copyroot.c: the layers copied into <state_dir>/rootfs (no overlayfs); 0 or -errno */
+int bld_runner_copy_root(const struct bld_runner_spec *s, char **out);
+
 /* The error a child sends to its parent before exec (over a SOCK_SEQPACKET socket). */
 struct bld_runner_child_msg {
 	int kind;   /* 0: error; 1: pid report (exec) */

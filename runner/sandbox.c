@@ -494,7 +494,8 @@ int bld_runner_sandbox_run(const struct bld_runner_spec *spec, int *exit_code, b
 
 int bld_runner_sandbox_cleanup(const char *state_dir, struct bld_error **err)
 {
-	static const char *const sub[] = {"upper", "work", "merged", "etc"};
+	static const char *const sub[] = {"upper", "work", "merged", "etc", "rootfs",
+					  "rootfs.complete"};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(sub); i++) {
 		cleanup_free char *d = xasprintf("%s/%s", state_dir, sub[i]);
 		if (bld_fs_rm_rf(d, err) < 0)

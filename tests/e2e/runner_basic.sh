@@ -43,6 +43,7 @@ t_ok "--read-only still has writable /dev/shm" B run --rm --read-only $IMG touch
 t_eq "--tmpfs" "tmpfs" "$(B run --rm --read-only --tmpfs /scratch $IMG sh -c 'touch /scratch/x && stat -f -c %T /scratch')"
 B run --rm --rootfs "$ROOTFS" sh -c 'echo x >/tmp/written'
 t_eq "--rootfs runs a directory; writes stay in the container" "" "$(ls "$ROOTFS/tmp")"
+t_eq "without overlayfs: a copied root" "copied /bin/sh" "$(BLD_NO_OVERLAY=1 B run --rm $IMG sh -c 'echo copied >/c; echo $(cat /c) $(which sh)')"
 t_match "inspect shows the image's config merged" '"Env": \[' "$(B create --name insp -e K=V $IMG true >/dev/null; B inspect insp)"
 t_eq "inspect --format" 'created ["K=V"]' "$(B inspect --format '{{.State.Status}} {{json .Config.Env}}' insp)"
 B rm insp >/dev/null
