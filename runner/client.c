@@ -300,6 +300,8 @@ int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, json_
 			bld_runner_volume_remove(ctx, name, true, &e);
 	}
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
+	if (access(dir, F_OK) < 0 && errno == ENOENT)
+		return 0;
 	return bld_fs_rm_rf(dir, err);
 }
 

@@ -512,10 +512,28 @@ static void detach_terminal(struct mon *m)
 	m->att_in = m->att_out = m->att_err = -1;
 }
 
-static void remove_container(struct mon *m)
+/*
+ * --rm, first half: the container disappears at once (a rename to a name that lookups and
+ * listings skip), so that the bld waiting for us can return before the slow part.
+ */
+static char *retire_container(struct mon *m)
+{
+	cleanup_free char *cdir = bld_runner_containers_dir(m->ctx);
+	char *trash = xasprintf("%s/.rm-%s", cdir, m->id);
+	if (rename(m->dir, trash) == 0)
+		return trash;
+	free(trash);
+	return NULL;
+}
+
+/* --rm, second half: its files and anonymous volumes. */
+static void remove_container(struct mon *m, const char *trash)
 {
 	cleanup_error struct bld_error *e = NULL;
-	if (bld_runner_container_remove_files(m->ctx, m->id, m->cfg, true, &e) < 0)
+	int r = trash ? bld_fs_rm_rf(trash, &e) : 0;
+	if (r == 0)
+		r = bld_runner_container_remove_files(m->ctx, m->id, m->cfg, true, &e);
+	if (r < 0)
 		bld_warn("%s", e->msg);
 }
 
@@ -583,11 +601,15 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 	bld_runner_net_free(m.net);
 	cleanup_free char *sock = xasprintf("%s/monitor.sock", m.dir);
 	unlink(sock);
-	if (rm)
-		remove_container(&m);
+	cleanup_free char *trash = rm ? retire_container(&m) : NULL;
+	if (rm && !trash)
+		remove_container(&m, NULL);
 	if (first_err)
 		report(&m, 0, first_err->status ? first_err->status : 125, 0, first_err);
 	else
 		report(&m, 3, m.exit_code, 0, NULL);
+	close_fd(&m.report_fd);
+	if (trash)
+		remove_container(&m, trash);
 	_exit(0);
 }

@@ -41,8 +41,18 @@ B() { nsenter --net="/run/netns/$NS" "$BLD" "$@"; }
 
 free_port() { echo $((20000 + RANDOM % 20000)); }
 
-# What bld may leave behind, one line each; empty when all is clean.
+# What bld may leave behind, one line each; empty when all is clean. A monitor finishing
+# an --rm removal after its bld returned gets up to two seconds.
 runner_leftovers() {
+  local i out
+  for i in $(seq 20); do
+    out=$(runner_leftovers_now)
+    [ -z "$out" ] && return 0
+    sleep 0.1
+  done
+  echo "$out"
+}
+runner_leftovers_now() {
   local p
   for p in /proc/[0-9]*; do
     grep -qz "^BLD_ROOT=$BLD_ROOT\$" "$p/environ" 2>/dev/null && echo "process ${p#/proc/}: $(tr '\0' ' ' <"$p/cmdline")"
