@@ -79,6 +79,20 @@ Test(cache_gc, extra_roots_and_other_processes_protect)
 	cr_assert_eq(bld_cache_gc(s, &o, &st, &err), 0);
 	cr_assert_eq(st.blobs, 0);
 	cr_assert(bld_cache_blob_exists(s, la.digest));
+	/* an image ID (config digest) keeps the unpacked layers a container runs on */
+	struct bld_cache_image *img = NULL;
+	char **dirs = NULL;
+	cr_assert_eq(bld_cache_image_load_digest(s, a, &img, &err), 0);
+	cr_assert_eq(bld_cache_image_layers(s, img, &dirs, &err), 0);
+	char *keep_id[] = {img->id, NULL};
+	struct bld_cache_gc_opts o2 = {.keep = keep_id};
+	cr_assert_eq(bld_cache_gc(s, &o2, &st, &err), 0);
+	cr_assert_eq(st.layers, 0);
+	cr_assert_eq(st.blobs, 2, "manifest and layer blob go, the config stays");
+	cr_assert_eq(access(dirs[0], F_OK), 0, "layer directory kept");
+	cr_assert_not(bld_cache_blob_exists(s, a), "the manifest itself went");
+	bld_strv_free(dirs);
+	bld_cache_image_free(img);
 	/* another process with the store open: fresh garbage survives the grace period */
 	int pipefd[2];
 	cr_assert_eq(pipe(pipefd), 0);
@@ -100,7 +114,8 @@ Test(cache_gc, extra_roots_and_other_processes_protect)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	cr_assert_eq(bld_cache_gc(s, NULL, &st, &err), 0);
-	cr_assert_eq(st.blobs, 3, "alone again: everything unreferenced goes");
+	cr_assert_eq(st.blobs, 1, "alone again: everything unreferenced goes");
+	cr_assert_eq(st.layers, 1);
 	close(pipefd[0]);
 	test_store_done(s, root);
 }

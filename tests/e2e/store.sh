@@ -101,3 +101,19 @@ t_match "rmi untags and deletes" "Deleted: $id2" "$out"
 t_eq "no blobs left after rmi" "0" "$(ls "$BLD_ROOT/oci/blobs/sha256" | wc -l)"
 t_exit "rmi of a missing image exits 1" 1 "$BLD" rmi busybox
 t_match "system df" "^Images +0 " "$("$BLD" system df | sed -n 2p)"
+
+# kill -9 in the middle of imports and loads: the store stays consistent and GC cleans up
+mkdir -p "$T_DIR/bigfs" && head -c 12000000 /dev/urandom >"$T_DIR/bigfs/blob"
+tar -C "$T_DIR/bigfs" -cf "$T_DIR/big.tar" .
+for i in 1 2 3 4 5 6; do
+  "$BLD" import "$T_DIR/big.tar" big:$i >/dev/null 2>&1 &
+  pid=$!
+  sleep "0.$((RANDOM % 6))$((RANDOM % 10))"
+  kill -9 $pid 2>/dev/null
+  wait $pid 2>/dev/null
+done
+t_ok "system check is clean after killed imports" "$BLD" system check
+"$BLD" image prune -a -f >/dev/null
+t_eq "prune leaves no partial files" "0" "$(ls -A "$BLD_ROOT/oci/ingest" | wc -l)"
+t_eq "prune leaves no blobs" "0" "$(ls -A "$BLD_ROOT/oci/blobs/sha256" | wc -l)"
+t_eq "index.json is valid and empty" "0" "$(jq '.manifests | length' "$BLD_ROOT/oci/index.json")"
