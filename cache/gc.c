@@ -123,9 +123,40 @@ static void mark_tree(struct bld_store *s, struct marks *m, const char *digest, 
 	json_decref(j);
 }
 
+/*
+ * Build-cache records ($BLD_ROOT/cache/build/<key>, the builder's JSON) name what they
+ * need in a top-level "blobs" array: those blobs, and what they reference, stay.
+ */
+static void mark_build_records(struct bld_store *s, struct marks *m)
+{
+	cleanup_free char *dir = bld_path_join(s->root, "cache/build");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		cleanup_free char *p = bld_path_join(dir, de->d_name);
+		json_t *rec = NULL, *b;
+		size_t i;
+		if (bld_json_load_file(&rec, p, BLD_CACHE_MANIFEST_MAX, NULL) < 0)
+			continue;
+		json_array_foreach(json_object_get(rec, "blobs"), i, b)
+			mark_tree(s, m, json_string_value(b), 0);
+		json_decref(rec);
+	}
+	closedir(d);
+}
+
 static int mark(struct bld_store *s, const struct bld_cache_gc_opts *o, struct marks *m,
 		struct bld_error **err)
 {
+	mark_build_records(s, m);
 	struct bld_cache_desc *v = NULL;
 	size_t n = 0;
 	int r = bld_cache_ref_list_all(s, &v, &n, err);

@@ -223,7 +223,8 @@ const char *bld_parser_kind_name(enum bld_parser_kind k); /* "RUN" */
  * Links the stages: global ARGs (build_args "K=V" override their defaults; bld's
  * TARGETPLATFORM, BUILDPLATFORM and friends are predefined) are expanded into FROM lines;
  * FROM <earlier stage>, COPY --from=<stage|index> and RUN --mount=from=<stage> become
- * edges; names that are no stage are images. target NULL means the last stage. Errors:
+ * edges, also in the ONBUILD triggers of a stage's base stage; names that are no stage are
+ * images. target NULL means the last stage. Errors:
  * unknown target, stage index out of range, cycles, blank base names, expansion errors.
  */
 int bld_parser_graph_build(struct bld_parser_dockerfile *df, const char *target,

@@ -152,3 +152,28 @@ Test(cache_gc, check_finds_damaged_and_missing_blobs)
 	cr_assert_eq(problems, 1);
 	test_store_done(s, root);
 }
+
+Test(cache_gc, build_cache_records_keep_their_blobs)
+{
+	char *root;
+	struct bld_store *s = test_store(&root);
+	char a[BLD_DIGEST_STR_LEN];
+	struct bld_cache_layer la;
+	image(s, "a", NULL, a, &la);
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_cache_ref_delete_digest(s, a, &err), 0);
+	char *dir = xasprintf("%s/cache/build", root);
+	cr_assert_eq(bld_fs_mkdir_p(dir, 0700, &err), 0);
+	char *rec = xasprintf("{\"blobs\":[\"%s\"]}", la.digest);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	cr_assert_eq(bld_fs_write_atomic(dfd, "0123456789abcdef0123456789abcdef", rec, strlen(rec),
+					 0600, &err), 0);
+	close(dfd);
+	struct bld_cache_gc_stats st;
+	cr_assert_eq(bld_cache_gc(s, NULL, &st, &err), 0);
+	cr_assert(bld_cache_blob_exists(s, la.digest), "the record's layer stays");
+	cr_assert_not(bld_cache_blob_exists(s, a), "the manifest no one names goes");
+	free(rec);
+	free(dir);
+	test_store_done(s, root);
+}
