@@ -4,6 +4,8 @@
  */
 #include "cli/container_opts.h"
 
+#include <time.h>
+
 static const struct bld_cli_opt opts[] = {
 	{"all", 'a', BLD_OPT_BOOL, NULL, "Show all containers (default shows just running)", NULL},
 	{"quiet", 'q', BLD_OPT_BOOL, NULL, "Only display container IDs", NULL},
@@ -69,6 +71,10 @@ static const char *field(const struct bld_runner_container_info *c, const char *
 	}
 	if (!strcmp(name, "Status"))
 		return c->status_text;
+	if (!strcmp(name, "CreatedAt") || !strcmp(name, "RunningFor")) {
+		created_text(tmp, n, c->created);
+		return tmp;
+	}
 	if (!strcmp(name, "State"))
 		return c->state;
 	if (!strcmp(name, "Ports"))
@@ -112,12 +118,29 @@ static void print_template(const struct bld_runner_container_info *c, const char
 	printf("%s\n", s);
 }
 
+/* "5 seconds ago", as docker's CREATED column. */
+static void created_text(char *out, size_t n, int64_t created)
+{
+	long d = (long)(time(NULL) - created);
+	if (d < 1)
+		snprintf(out, n, "Less than a second ago");
+	else if (d < 60)
+		snprintf(out, n, "%ld second%s ago", d, d == 1 ? "" : "s");
+	else if (d < 3600)
+		snprintf(out, n, "%ld minute%s ago", d / 60, d / 60 == 1 ? "" : "s");
+	else if (d < 86400)
+		snprintf(out, n, "%ld hour%s ago", d / 3600, d / 3600 == 1 ? "" : "s");
+	else
+		snprintf(out, n, "%ld days ago", d / 86400);
+}
+
 static void print_table(const struct bld_runner_container_info *c, bool trunc)
 {
-	char tmp[1024], id[16];
+	char tmp[1024], id[16], created[64];
 	snprintf(id, sizeof(id), "%.12s", c->id);
+	created_text(created, sizeof(created), c->created);
 	printf("%-14s %-20s %-22s %-16s %-26s %-24s %s\n", trunc ? id : c->id, c->image,
-	       field(c, "Command", trunc, tmp, sizeof(tmp)), "", c->status_text, c->ports,
+	       field(c, "Command", trunc, tmp, sizeof(tmp)), created, c->status_text, c->ports,
 	       c->name);
 }
 

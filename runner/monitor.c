@@ -416,6 +416,7 @@ static void record_exit(struct mon *m)
 	bld_runner_proc_free(m->proc);
 	m->proc = NULL;
 	bld_runner_net_stop(m->net);
+	bld_runner_net_state(m->net, m->state); /* no address, no ports while stopped */
 	set_str(m->state, "Status", "exited");
 	set_str(m->state, "FinishedAt", now);
 	json_object_set_new(m->state, "Running", json_false());
