@@ -55,6 +55,22 @@ static int filter_match(const struct bld_runner_container_info *c, const char *f
 	return 0;
 }
 
+/* "5 seconds ago", as docker's CREATED column. */
+static void created_text(char *out, size_t n, int64_t created)
+{
+	long d = (long)(time(NULL) - created);
+	if (d < 1)
+		snprintf(out, n, "Less than a second ago");
+	else if (d < 60)
+		snprintf(out, n, "%ld second%s ago", d, d == 1 ? "" : "s");
+	else if (d < 3600)
+		snprintf(out, n, "%ld minute%s ago", d / 60, d / 60 == 1 ? "" : "s");
+	else if (d < 86400)
+		snprintf(out, n, "%ld hour%s ago", d / 3600, d / 3600 == 1 ? "" : "s");
+	else
+		snprintf(out, n, "%ld days ago", d / 86400);
+}
+
 static const char *field(const struct bld_runner_container_info *c, const char *name,
 			 bool trunc, char *tmp, size_t n)
 {
@@ -116,22 +132,6 @@ static void print_template(const struct bld_runner_container_info *c, const char
 		memmove(p + 1, p + 2, strlen(p + 2) + 1);
 	}
 	printf("%s\n", s);
-}
-
-/* "5 seconds ago", as docker's CREATED column. */
-static void created_text(char *out, size_t n, int64_t created)
-{
-	long d = (long)(time(NULL) - created);
-	if (d < 1)
-		snprintf(out, n, "Less than a second ago");
-	else if (d < 60)
-		snprintf(out, n, "%ld second%s ago", d, d == 1 ? "" : "s");
-	else if (d < 3600)
-		snprintf(out, n, "%ld minute%s ago", d / 60, d / 60 == 1 ? "" : "s");
-	else if (d < 86400)
-		snprintf(out, n, "%ld hour%s ago", d / 3600, d / 3600 == 1 ? "" : "s");
-	else
-		snprintf(out, n, "%ld days ago", d / 86400);
 }
 
 static void print_table(const struct bld_runner_container_info *c, bool trunc)
