@@ -196,6 +196,7 @@ struct bld_parser_dockerfile {
 	size_t nstages;
 	long target;    /* index of the target stage once the graph is built, else -1 */
 	char **meta_env; /* global ARG values as "KEY=VALUE" after the graph is built */
+	void *name_index; /* graph.c's private lookup table (freed with the Dockerfile) */
 };
 
 /*
@@ -308,10 +309,12 @@ void bld_parser_shell_result_dispose(struct bld_parser_shell_result *r);
  *
  * Patterns: "*" any run without '/', "?" one character but '/', "[...]" / "[^...]" classes,
  * "\x" escapes x, "**" any number of path segments (a leading "**" is a suffix match; "dir" then
- * a trailing "**" segment matches everything below dir but not dir itself), ".+()|{}$" literal. A path is
- * excluded when the last pattern that matches it or one of its parent directories is not a
- * "!" exception (exceptions are only tried once something matched, inclusions only while
- * nothing did). Paths are relative to the context root, with '/' separators; "." is never
+ * a trailing "**" segment matches everything below dir but not dir itself), ".+()$" literal.
+ * Like docker, a pattern with a wildcard becomes a Go regexp in which '|', '{' and '}' keep
+ * their regexp meaning (upstream's escape table misses them), so "*.c|*.h" is two patterns.
+ * A path is excluded when the last pattern that matches it or one of its parent directories
+ * is not a "!" exception (exceptions are only tried once something matched, inclusions only
+ * while nothing did). Paths are relative to the context root, with '/' separators; "." is never
  * excluded.
  */
 #define BLD_PARSER_DOCKERIGNORE_MAX ((size_t)16 << 20) /* bytes of one ignore file */

@@ -671,6 +671,40 @@ void bld_registry_client_free(struct bld_registry_client *c)
 	free(c);
 }
 
+struct bld_registry_client *reg_client_clone(const struct bld_registry_client *c)
+{
+	struct bld_registry_client *n = xcalloc(1, sizeof(*n));
+	n->domain = xstrdup(c->domain);
+	n->host = xstrdup(c->host);
+	n->base = c->base ? xstrdup(c->base) : NULL;
+	n->tls_verify = c->tls_verify;
+	n->allow_http = c->allow_http;
+#define DUP(f) n->f = c->f ? xstrdup(c->f) : NULL
+	DUP(ca_file);
+	DUP(cert_file);
+	DUP(key_file);
+	DUP(config_dir);
+	DUP(creds.user);
+	DUP(creds.secret);
+	DUP(creds.identity_token);
+	DUP(challenge.scheme);
+	DUP(challenge.realm);
+	DUP(challenge.service);
+	DUP(challenge.scope);
+	DUP(challenge.error);
+#undef DUP
+	n->creds_loaded = c->creds_loaded;
+	n->have_creds = c->have_creds;
+	n->auth = c->auth;
+	for (size_t i = 0; i < c->ntokens; i++)
+		token_store(n, c->tokens[i].scope, c->tokens[i].token);
+	n->share = curl_share_init();
+	curl_share_setopt(n->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	curl_share_setopt(n->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(n->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	return n;
+}
+
 void bld_registry_client_set_creds(struct bld_registry_client *c, const char *user,
 				   const char *secret)
 {

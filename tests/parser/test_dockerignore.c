@@ -281,8 +281,19 @@ Test(parser_dockerignore, go_regexp_constructs)
 		{"\\[a]", "[a]", 1},
 		{"a\\b", "ab", 0},           /* \b: a word boundary, never between a and b */
 		{"a\\Bb", "ab", 1},
-		{"{a,b}", "a", 0},           /* braces are literal */
+		{"{a,b}", "a", 0},           /* no wildcard: an exact match, braces and all */
 		{"{a,b}", "{a,b}", 1},
+		/* upstream's escape bitmap loses '|', '{' and '}' (codes >= 64), so in a regexp
+		 * pattern they are alternation and repetition, as docker really behaves */
+		{"*.c|*.h", "x.h", 1},
+		{"*.c|*.h", "x.o", 0},
+		{"*|x", "a/b", 1},           /* the "$" only ends the second alternative */
+		{"a{2}*", "aa", 1},
+		{"a{2}*", "a", 0},
+		{"a{2,}b*", "aaaab", 1},
+		{"a{1001}*", "a", -1},       /* invalid repeat count */
+		{"a{,2}*", "a{,2}", 1},      /* not a repetition: plain text */
+		{"*a**{2}", "a", -1},        /* nested repetition operator */
 		{"\xc3\xa9*", "\xc3\xa9t\xc3\xa9", 1},
 		/* invalid UTF-8 reads as U+FFFD on both sides, as in Go */
 		{"*\xef\xbf\xbd", "x\xff", 1},
