@@ -397,7 +397,13 @@ void bld_runner_net_stop(struct bld_runner_net *n)
 		pair_free(n->pairs[i]);
 		n->pairs[i] = NULL;
 	}
-	/* the veth pair dies with the namespace, which dies with its last reference */
+	/* the pair would die with the namespace, but that happens later, in the kernel's
+	 * own time: delete it now so that a stopped container leaves no interface behind */
+	int vi = n->veth[0] ? bld_runner_nl_ifindex(n->veth) : 0;
+	cleanup_error struct bld_error *e = NULL;
+	if (vi > 0 && bld_runner_nl_link_del(vi, &e) < 0)
+		bld_debug("%s", e->msg);
+	n->veth[0] = 0;
 	if (n->nsfd >= 0)
 		close(n->nsfd);
 	n->nsfd = -1;

@@ -146,6 +146,15 @@ int bld_runner_nl_set_master(int ifindex, int master, struct bld_error **err)
 	return link_change(ifindex, 0, master, "attach to bridge", err);
 }
 
+int bld_runner_nl_link_del(int ifindex, struct bld_error **err)
+{
+	struct nlreq r;
+	struct ifinfomsg *ifi = req_init(&r, RTM_DELLINK, 0, sizeof(struct ifinfomsg));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	return talk(&r, "delete link", err);
+}
+
 int bld_runner_nl_addr_add(int ifindex, const char *ip, int prefix, struct bld_error **err)
 {
 	struct nlreq r;

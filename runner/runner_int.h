@@ -131,6 +131,7 @@ int bld_runner_nl_veth_create(const char *name, const char *peer, int peer_ns,
 			      struct bld_error **err);
 int bld_runner_nl_link_up(int ifindex, struct bld_error **err);
 int bld_runner_nl_set_master(int ifindex, int master, struct bld_error **err);
+int bld_runner_nl_link_del(int ifindex, struct bld_error **err);
 int bld_runner_nl_addr_add(int ifindex, const char *ip, int prefix, struct bld_error **err);
 /* In namespace nsfd: lo up; with ifname also its address, link up and default route. */
 int bld_runner_nl_configure_ns(int nsfd, const char *ifname, const char *ip, int prefix,
