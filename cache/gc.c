@@ -291,9 +291,10 @@ static void sweep_partial(struct sweep *w, const char *name, struct marks *m)
 	bool anon = bld_str_has_prefix(name, "anon-");
 	char d[BLD_DIGEST_STR_LEN];
 	snprintf(d, sizeof(d), "sha256:%.*s", BLD_SHA256_HEX_LEN, name);
-	if (!anon && !bld_cache_blob_exists(w->s, d) &&
-	    !old_enough(w, w->s->ingest_fd, name, PARTIAL_MAX_AGE))
-		return; /* kept for a resumed download */
+	struct stat st;
+	bool young = fstat(fd, &st) == 0 && time(NULL) - st.st_mtime <= PARTIAL_MAX_AGE;
+	if (!anon && !bld_cache_blob_exists(w->s, d) && young)
+		return; /* kept for a resumed download, even when GC runs alone */
 	int64_t size = du_at(w->s->ingest_fd, name, 0);
 	if (unlinkat(w->s->ingest_fd, name, 0) == 0) {
 		w->st->partials++;

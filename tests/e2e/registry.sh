@@ -156,7 +156,7 @@ done
 t_eq "every stored blob matches its digest after the kills" "" "$bad"
 t_ok "the killed-then-pulled image reads with skopeo" skopeo inspect "oci:$BLD_ROOT/oci:$R/big/img:v1"
 t_eq "the unpacked layer is whole" "$(sha256sum <"$T_DIR/big/rootfs/random.bin")" \
-  "$(sha256sum <"$(find "$BLD_ROOT/layers" -name random.bin | head -1)")"
+  "$(sha256sum <"$(find "$BLD_ROOT/layers" -mindepth 2 -maxdepth 2 -name random.bin -not -path "*/.*" | head -1)")"
 
 # retries and resume: a proxy answers 503 first, then drops the connection after 4 MB
 python3 "$ENV/flaky-proxy.py" --upstream "$R" --port-file "$T_DIR/proxy.port" \
@@ -170,6 +170,14 @@ t_eq "pull through 503 and a dropped connection succeeds" 0 "$rc"
 t_match "the dropped download resumes with Range" "blobs/$ld bytes=[1-9][0-9]*- \\." "$(cat "$T_DIR/proxy.log")"
 t_eq "the layer was asked for three times (503, drop, resume)" 3 "$(grep -c "GET /v2/big/img/blobs/$ld" "$T_DIR/proxy.log")"
 t_ok "the resumed image reads with skopeo" skopeo inspect "oci:$T_DIR/root-flaky/oci:$P/big/img:v1"
+python3 "$ENV/flaky-proxy.py" --upstream "$R" --port-file "$T_DIR/proxy2.port" \
+  --log "$T_DIR/proxy2.log" --plan 55 --manifests >"$T_DIR/proxy2.out" 2>&1 &
+ppid2=$!
+at_exit "kill $ppid2 2>/dev/null; wait $ppid2 2>/dev/null"
+for _ in $(seq 1 100); do [ -s "$T_DIR/proxy2.port" ] && break; sleep 0.05; done
+P2=127.0.0.1:$(cat "$T_DIR/proxy2.port")
+t_ok "manifest GETs are retried after 503s" env BLD_ROOT="$T_DIR/root-flaky2" "$BLD" pull -q "$P2/library/busybox:latest"
+t_eq "the manifest was asked for three times" 3 "$(grep -c "GET /v2/library/busybox/manifests/latest " "$T_DIR/proxy2.log")"
 tag "$R/big/img:v1" "$R2/big/img:v1"
 out=$("$BLD" push "$R2/big/img:v1" 2>&1)
 t_eq "three layers pushed (in parallel, the large one in chunks)" 3 "$(grep -c ': Pushed$' <<<"$out")"
