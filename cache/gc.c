@@ -302,6 +302,18 @@ static void sweep_partial(struct sweep *w, const char *name, struct marks *m)
 	}
 }
 
+/* index.json.tmp-* left by a writer that died: stale, since we hold the index lock. */
+static void sweep_oci_tmp(struct sweep *w, const char *name, struct marks *m)
+{
+	struct stat st;
+	bool old = fstatat(w->s->oci_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		   time(NULL) - st.st_mtime > 60; /* oci-layout is written before any lock */
+	if (bld_str_has_prefix(name, "index.json.tmp-") ||
+	    (bld_str_has_prefix(name, "oci-layout.tmp-") && old))
+		if (unlinkat(w->s->oci_fd, name, 0) == 0)
+			w->st->tmpdirs++;
+}
+
 int bld_cache_gc(struct bld_store *s, const struct bld_cache_gc_opts *o,
 		 struct bld_cache_gc_stats *st, struct bld_error **err)
 {
@@ -320,6 +332,7 @@ int bld_cache_gc(struct bld_store *s, const struct bld_cache_gc_opts *o,
 		each_entry(s->blobs_fd, sweep_blob, &w, &m);
 		each_entry(s->layers_fd, sweep_layer, &w, &m);
 		each_entry(s->ingest_fd, sweep_partial, &w, &m);
+		each_entry(s->oci_fd, sweep_oci_tmp, &w, &m);
 		bld_cache_gc_exclusive_end(s);
 	}
 	hs_dispose(&m.blobs);

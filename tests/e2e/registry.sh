@@ -109,6 +109,12 @@ t_match "tampered blob gives a digest error" "^bld: .*digest mismatch" "$out"
 t_eq "tampered blob leaves no blob, layer or partial" "" \
   "$(find "$BLD_ROOT/oci/blobs" "$BLD_ROOT/oci/ingest" "$BLD_ROOT/layers" -type f 2>/dev/null)"
 t_eq "tampered blob leaves no name" "" "$(jq -r '.manifests[]?.annotations["org.opencontainers.image.ref.name"]' "$BLD_ROOT/oci/index.json" 2>/dev/null)"
+md=$(skopeo inspect --raw --tls-verify=false "docker://$RT/library/busybox:latest" | sha256sum | cut -d' ' -f1)
+mf=$(regenv tamper REG_DATA)/docker/registry/v2/blobs/sha256/${md:0:2}/$md/data
+sed -i 's/"schemaVersion":2/"schemaVersion": 2/; s/"schemaVersion": *2,/"schemaVersion":2 ,/' "$mf"
+out=$("$BLD" pull "$RT/library/busybox:latest" 2>&1)
+t_match "a tampered manifest gives a digest error" "^bld: .*digest mismatch: registry says sha256:$md" "$out"
+t_eq "a tampered manifest leaves no name" "" "$(jq -r '.manifests[]?.annotations["org.opencontainers.image.ref.name"]' "$BLD_ROOT/oci/index.json" 2>/dev/null)"
 BLD_ROOT=$BLD_ROOT_SAVED
 
 # ---------------------------------------------------------------- kill -9 in the middle of pulls
@@ -262,4 +268,12 @@ tag "$RK/library/busybox:index-oci" "$RK/team/bb:1"
 t_ok "push with a token (cross-repo mount)" "$BLD" push "$RK/team/bb:1"
 t_ok "skopeo reads what bld pushed with tokens" skopeo inspect --tls-verify=false --creds "bld:$PK" "docker://$RK/team/bb:1"
 t_ok "logout from the token registry" "$BLD" logout "$RK"
+# an identity token in config.json (as docker keeps one): tokens through the OAuth2 POST
+printf '{"auths":{"%s":{"auth":"","identitytoken":"%s"}}}' "$RK" "$(regenv token REG_REFRESH_TOKEN)" >"$DOCKER_CONFIG/config.json"
+: >"$LOG"
+t_ok "pull with an identity token" "$BLD" pull -q "$RK/library/busybox:latest"
+t_eq "the identity token went through the OAuth2 POST" "oauth:refresh repository:library/busybox:pull" "$(cat "$LOG")"
+printf '{"auths":{"%s":{"identitytoken":"stale"}}}' "$RK" >"$DOCKER_CONFIG/config.json"
+t_match "a refused identity token says so" "identity token refused" "$("$BLD" pull -q "$RK/library/busybox:latest" 2>&1)"
+echo '{}' >"$DOCKER_CONFIG/config.json"
 t_exit "pull after logout fails" 125 "$BLD" pull -q "$RK/library/busybox:latest"
