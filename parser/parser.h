@@ -13,7 +13,148 @@
 
 /* === AST and instruction graph (parser.c, graph.c, ...) === */
 
+/* Caps on what a Dockerfile may make the parser build. */
+#define BLD_PARSER_MAX_DOCKERFILE ((size_t)16 << 20) /* bytes of one Dockerfile */
+#define BLD_PARSER_MAX_LINE 65535                    /* one physical line (BuildKit's limit) */
+#define BLD_PARSER_MAX_ONBUILD_DEPTH 64               /* ONBUILD ONBUILD ... nesting */
+
+/* A byte string that may hold NUL bytes (JSON "\u0000"); s is NUL-terminated as well. */
+struct bld_parser_word {
+	char *s;
+	size_t len;
+};
+
+struct bld_parser_heredoc {
+	char *name;     /* terminator, quotes removed */
+	unsigned fd;    /* 3<<EOF gives 3; 0 when none is written */
+	bool expand;    /* no part of the name was quoted */
+	bool chomp;     /* <<- : leading tabs are stripped from the body later */
+	struct bld_parser_word content; /* raw body lines with their newlines */
+};
+
+/* One instruction as BuildKit's parser sees it: nothing unquoted, nothing expanded. */
+struct bld_parser_node {
+	struct bld_parser_word keyword; /* as written ("Run") */
+	char *cmd;                      /* lower-cased keyword ("run") */
+	struct bld_parser_word *flags;  /* leading --flags, quotes and escapes removed */
+	size_t nflags;
+	struct bld_parser_word *args;   /* argument nodes, split per instruction */
+	size_t nargs;
+	struct bld_parser_node *sub;    /* ONBUILD's nested instruction, else NULL */
+	bool json;                      /* exec (JSON array) form */
+	struct bld_parser_heredoc *heredocs;
+	size_t nheredocs;
+	struct bld_parser_word original; /* the logical line, continuations joined */
+	int start_line, end_line;       /* 1-based, continuation and heredoc lines included */
+};
+
+struct bld_parser_ast {
+	struct bld_parser_node *nodes; /* top-level instructions in source order */
+	size_t n;
+	char escape;   /* '\\' or '`' */
+	char *syntax;  /* the syntax directive's value or NULL */
+	char *check;   /* the check directive's value or NULL */
+	int empty_continuation_lines; /* BuildKit warns about these */
+};
+
+/*
+ * Parses a whole Dockerfile held in data[0..len) into *out (free with
+ * bld_parser_ast_free). Errors are BLD_E_INVALID with "Dockerfile:LINE: cause". Never
+ * reads beyond len; input larger than BLD_PARSER_MAX_DOCKERFILE is refused.
+ */
+int bld_parser_parse(struct bld_parser_ast **out, const char *data, size_t len,
+		     struct bld_error **err);
+void bld_parser_ast_free(struct bld_parser_ast *ast);
+
+/* Appends BuildKit's Node.Dump() of the whole file plus "\n" (the conformance `result`). */
+int bld_parser_dump_buildkit(struct bld_buf *out, const struct bld_parser_ast *ast);
+/* Appends one node's dump without parentheses ("run \"echo\""). */
+int bld_parser_dump_node(struct bld_buf *out, const struct bld_parser_node *n);
+/* Appends a JSON document with every instruction: lines, flags, args, heredocs. */
+int bld_parser_dump_json(struct bld_buf *out, const struct bld_parser_ast *ast);
+/* Appends s quoted as Go's strconv.Quote does. */
+int bld_parser_quote(struct bld_buf *out, const char *s, size_t len);
+
+/*
+ * BuildKit's ParseHeredoc on one word: 1 and *out filled when it is a heredoc, 0 when it is
+ * not, < 0 (BLD_E_INVALID) when it is a broken one ("<<'EOF"). Free with
+ * bld_parser_heredoc_dispose.
+ */
+int bld_parser_heredoc_parse_word(struct bld_parser_heredoc *out, const char *word,
+				  struct bld_error **err);
+/* The heredocs that an instruction line announces, in order (*out NULL-free when 0). */
+int bld_parser_heredocs_from_line(struct bld_parser_heredoc **out, size_t *n, const char *line,
+				  size_t len, struct bld_error **err);
+/*
+ * The heredocs one whole instruction line announces, as the parser decides: only RUN, COPY,
+ * ADD (also inside ONBUILD), only in shell form. Bodies are empty. Free each with
+ * bld_parser_heredoc_dispose and the array with free().
+ */
+int bld_parser_instruction_heredocs(struct bld_parser_heredoc **out, size_t *n, const char *line,
+				    size_t len, char escape, struct bld_error **err);
+void bld_parser_heredoc_dispose(struct bld_parser_heredoc *h);
+
 /* === shell words: Docker's variable expansion (shell.c) === */
+
+/*
+ * BuildKit's shell-word lexer (frontend/dockerfile/shell), rule for rule: quote removal ('...'
+ * literal; "..." where only the escape character before " $ or itself escapes), the escape
+ * character ('\\' or '`', from the escape directive) outside quotes, $v and ${v}, ${v:-w},
+ * ${v-w}, ${v:+w}, ${v+w}, ${v:?msg}, ${v?msg}, ${v#p}, ${v##p}, ${v%p}, ${v%%p}, ${v/p/r} and
+ * ${v//p/r} (patterns: * ? and \\-escapes; // replacement expands $$, $0 and ${0} as Go's
+ * regexp does), positional and special parameters ($1, $@, ...) looked up like any name, and
+ * the same syntax errors ("bad substitution", "missing '}'", "unsupported modifier", unclosed
+ * quotes). Invalid UTF-8 bytes become U+FFFD and a leading BOM is dropped, as Go's scanner does.
+ *
+ * env is a NULL-terminated "KEY=VALUE" vector (an entry without '=' is KEY with an empty
+ * value); when a KEY repeats the last one wins; env == NULL is the empty environment. Names
+ * compare case-sensitively (Unix). Every error is BLD_E_INVALID with the text
+ * `failed to process "<word>": <why>`. The input and each result are capped at
+ * BLD_PARSER_SHELL_MAX bytes.
+ */
+#define BLD_PARSER_SHELL_MAX ((size_t)16 << 20)
+
+/* Lexer modes of BuildKit's shell.Lex, for the callers that need them (heredoc words, RUN). */
+enum {
+	BLD_PARSER_SHELL_RAW_QUOTES = 1 << 0,   /* keep the quote characters (Lex.RawQuotes) */
+	BLD_PARSER_SHELL_RAW_ESCAPES = 1 << 1,  /* keep the escape characters (Lex.RawEscapes) */
+	BLD_PARSER_SHELL_SKIP_QUOTES = 1 << 2,  /* quotes are plain characters (SkipProcessQuotes) */
+	BLD_PARSER_SHELL_SKIP_UNSET = 1 << 3,   /* leave ${unset...} as written (SkipUnsetEnv) */
+};
+
+/* Everything one expansion yields; the caller owns all of it (bld_parser_shell_result_dispose). */
+struct bld_parser_shell_result {
+	char *word;       /* the expanded word (ProcessWord) */
+	char **words;     /* the fields (ProcessWords); NULL-terminated, never NULL */
+	char **matched;   /* sorted names that were referenced and set; never NULL */
+	char **unmatched; /* sorted names that were referenced and unset; never NULL */
+};
+
+/* ProcessWord: *out is the expanded word (caller frees). */
+int bld_parser_shell_word(char **out, const char *word, char escape, char *const *env,
+			  struct bld_error **err);
+/*
+ * ProcessWords: *out is the NULL-terminated list of fields (caller frees with
+ * bld_strv_free). Text from $-expansions outside quotes is split on Unicode white space;
+ * quoted text is not. Like BuildKit since dockerfile 1.10, a nested ${v:-...} operator
+ * discards the unfinished field before it ("a${X:-b}" gives "b"): kept on purpose.
+ */
+int bld_parser_shell_words(char ***out, const char *word, char escape, char *const *env,
+			   struct bld_error **err);
+/*
+ * ProcessWordWithMatches: *out as bld_parser_shell_word; *matched and *unmatched (each may
+ * be NULL when not wanted; caller frees with bld_strv_free) are the sorted, distinct names
+ * the word referenced that were set and unset (for unused/undefined build-arg warnings). On
+ * failure nothing is returned.
+ */
+int bld_parser_shell_word_matches(char **out, char ***matched, char ***unmatched,
+				  const char *word, char escape, char *const *env,
+				  struct bld_error **err);
+/* The general form: flags are BLD_PARSER_SHELL_*; *out is filled only on success. */
+int bld_parser_shell_process(struct bld_parser_shell_result *out, const char *word,
+			     char escape, unsigned flags, char *const *env,
+			     struct bld_error **err);
+void bld_parser_shell_result_dispose(struct bld_parser_shell_result *r);
 
 /* === .dockerignore (dockerignore.c) === */
 
