@@ -1,0 +1,328 @@
+/*
+ * builder/build.c — `bld build` from start to finish: the build's private mount namespace,
+ * the context and its Dockerfile, build args (with SOURCE_DATE_EPOCH and the predefined
+ * platform ARGs), the stages and which of them the target needs, building those in order,
+ * and writing the image with its names. Nothing is named in the store before the whole
+ * build succeeded; the scratch directory is removed in every case.
+ *
+ * Stages and steps are stage.c's; RUN is run.c's; COPY/ADD are copy.c's and add.c's.
+ */
+#include "builder/builder_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <time.h>
+
+/* Mounts the builder makes vanish with the process, whatever happens to it. */
+static void private_mounts(void)
+{
+	static bool done;
+	if (done)
+		return;
+	done = true;
+	if (unshare(CLONE_NEWNS) < 0) {
+		bld_debug("unshare(CLONE_NEWNS): %s", strerror(errno));
+		return;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		bld_debug("make / private: %s", strerror(errno));
+}
+
+static const char *strv_lookup(char *const *v, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; v && v[i]; i++)
+		if (strncmp(v[i], name, n) == 0 && v[i][n] == '=')
+			return v[i] + n + 1;
+	return NULL;
+}
+
+/* --build-arg K=V, or K alone for the value in bld's environment (skipped when unset). */
+static void read_build_args(struct bld_build *b)
+{
+	for (size_t i = 0; b->o->build_args && b->o->build_args[i]; i++) {
+		const char *a = b->o->build_args[i];
+		if (strchr(a, '=')) {
+			bld_strv_push(&b->build_args, a);
+			continue;
+		}
+		const char *v = getenv(a);
+		if (v) {
+			cleanup_free char *kv = xasprintf("%s=%s", a, v);
+			bld_strv_push(&b->build_args, kv);
+		}
+	}
+}
+
+static int read_epoch(struct bld_build *b, struct bld_error **err)
+{
+	const char *s = strv_lookup(b->build_args, "SOURCE_DATE_EPOCH");
+	if (!s)
+		s = getenv("SOURCE_DATE_EPOCH");
+	b->epoch = -1;
+	if (!s || !*s)
+		return 0;
+	long v;
+	if (bld_parse_long(s, 0, 253402300799L, &v) < 0)
+		return bld_error_set(err, BLD_E_INVALID, "invalid SOURCE_DATE_EPOCH: %s", s);
+	b->epoch = v;
+	return 0;
+}
+
+/* ARGs before the first FROM, the predefined platform ARGs, overridden by --build-arg. */
+static int meta_args(struct bld_build *b, size_t first_from, struct bld_error **err)
+{
+	static const char *const platform[] = {
+		"TARGETPLATFORM=linux/amd64", "TARGETOS=linux", "TARGETARCH=amd64",
+		"TARGETVARIANT=", "BUILDPLATFORM=linux/amd64", "BUILDOS=linux",
+		"BUILDARCH=amd64", "BUILDVARIANT="};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(platform); i++)
+		bld_strv_push(&b->meta_args, platform[i]);
+	for (size_t i = 0; i < first_from; i++) {
+		const struct bld_parser_node *n = &b->ast->nodes[i];
+		for (size_t j = 0; strcmp(n->cmd, "arg") == 0 && j < n->nargs; j++) {
+			const char *a = n->args[j].s;
+			cleanup_free char *name = xstrndup(a, strcspn(a, "="));
+			cleanup_free char *val = NULL;
+			const char *given = strv_lookup(b->build_args, name);
+			if (!given && a[strlen(name)] == '=' &&
+			    bld_parser_shell_word(&val, a + strlen(name) + 1, b->escape,
+						  b->meta_args, err) < 0)
+				return -1;
+			if (!given && !val)
+				continue;
+			cleanup_free char *kv = xasprintf("%s=%s", name, given ? given : val);
+			bld_strv_push(&b->meta_args, kv);
+		}
+	}
+	return 0;
+}
+
+/* Splits the AST into stages at each FROM. */
+static int split_stages(struct bld_build *b, size_t *first_from, struct bld_error **err)
+{
+	size_t n = b->ast->n;
+	*first_from = n;
+	for (size_t i = 0; i < n; i++) {
+		const struct bld_parser_node *node = &b->ast->nodes[i];
+		if (strcmp(node->cmd, "from") != 0) {
+			if (b->n_stages == 0 && strcmp(node->cmd, "arg") != 0)
+				return bld_error_set(err, BLD_E_INVALID,
+						     "%s:%d: no build stage in current context",
+						     bld_builder_context_dockerfile_name(b->bctx),
+						     node->start_line);
+			continue;
+		}
+		if (b->n_stages == 0)
+			*first_from = i;
+		b->stages = xrealloc(b->stages, (b->n_stages + 1) * sizeof(*b->stages));
+		struct bld_bstage *st = &b->stages[b->n_stages];
+		memset(st, 0, sizeof(*st));
+		st->index = (int)b->n_stages++;
+		st->first = i;
+		if (node->nargs == 3 && strcasecmp(node->args[1].s, "as") == 0) {
+			st->name = xstrdup(node->args[2].s);
+			for (char *c = st->name; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+		}
+	}
+	for (size_t i = 0; i < b->n_stages; i++)
+		b->stages[i].end = i + 1 < b->n_stages ? b->stages[i + 1].first : n;
+	if (b->n_stages == 0)
+		return bld_error_set(err, BLD_E_INVALID, "the Dockerfile has no FROM instruction");
+	return 0;
+}
+
+/* Marks the stage and every stage it reads from (FROM, COPY --from, RUN --mount from=). */
+static void mark_needed(struct bld_build *b, struct bld_bstage *st)
+{
+	if (st->needed)
+		return;
+	st->needed = true;
+	for (size_t i = st->first; i < st->end; i++) {
+		const struct bld_parser_node *n = &b->ast->nodes[i];
+		cleanup_free char *ref = NULL;
+		if (i == st->first && n->nargs > 0) {
+			struct bld_error *e = NULL;
+			if (bld_parser_shell_word(&ref, n->args[0].s, b->escape, b->meta_args, &e) < 0)
+				bld_error_free(e);
+		}
+		for (size_t f = 0; !ref && f < n->nflags; f++) {
+			const char *fl = n->flags[f].s;
+			if (bld_str_has_prefix(fl, "--from="))
+				ref = xstrdup(fl + 7);
+			const char *m = bld_str_has_prefix(fl, "--mount=") ? strstr(fl, "from=") : NULL;
+			if (m)
+				ref = xstrndup(m + 5, strcspn(m + 5, ","));
+		}
+		struct bld_bstage *dep = ref ? bld_stage_find(b, ref, (size_t)st->index) : NULL;
+		if (dep)
+			mark_needed(b, dep);
+	}
+}
+
+static int pick_target(struct bld_build *b, struct bld_error **err)
+{
+	b->target = b->n_stages - 1;
+	const char *t = b->o->target;
+	if (t && *t) {
+		struct bld_bstage *st = NULL;
+		for (size_t i = 0; i < b->n_stages && !st; i++)
+			if (b->stages[i].name && strcasecmp(b->stages[i].name, t) == 0)
+				st = &b->stages[i];
+		if (!st)
+			return bld_error_set(err, BLD_E_NOTFOUND,
+					     "failed to solve: target stage \"%s\" could not be "
+					     "found",
+					     t);
+		b->target = (size_t)st->index;
+	}
+	mark_needed(b, &b->stages[b->target]);
+	for (size_t i = 0; i < b->n_stages; i++) {
+		struct bld_bstage *st = &b->stages[i];
+		st->no_cache = b->o->no_cache;
+		for (size_t j = 0; b->o->no_cache_filter && b->o->no_cache_filter[j]; j++)
+			if (st->name && strcasecmp(st->name, b->o->no_cache_filter[j]) == 0)
+				st->no_cache = true;
+	}
+	return 0;
+}
+
+static int prepare(struct bld_build *b, struct bld_error **err)
+{
+	cleanup_free char *statdir = xasprintf("%s/cache/context", b->ctx->root);
+	if (bld_cache_store_open(&b->store, b->ctx->root, err) < 0)
+		return -1;
+	if (bld_builder_context_open(&b->bctx, b->o->context, b->o->dockerfile, statdir, err) < 0)
+		return -1;
+	size_t len = 0;
+	const char *df = bld_builder_context_dockerfile(b->bctx, &len);
+	if (bld_parser_parse(&b->ast, df, len, err) < 0)
+		return -1;
+	b->escape = b->ast->escape;
+	read_build_args(b);
+	if (read_epoch(b, err) < 0)
+		return -1;
+	size_t first_from = 0;
+	if (split_stages(b, &first_from, err) < 0 || meta_args(b, first_from, err) < 0)
+		return -1;
+	if (pick_target(b, err) < 0)
+		return -1;
+	cleanup_free char *tmproot = xasprintf("%s/tmp", b->ctx->root);
+	if (bld_fs_mkdir_p(tmproot, 0700, err) < 0)
+		return -1;
+	b->tmp = xasprintf("%s/build-XXXXXX", tmproot);
+	if (!mkdtemp(b->tmp)) {
+		free(b->tmp);
+		b->tmp = NULL;
+		return bld_error_sys(err, errno, "mkdtemp in %s", tmproot);
+	}
+	b->empty_dir = bld_path_join(b->tmp, "empty");
+	if (mkdir(b->empty_dir, 0755) < 0)
+		return bld_error_sys(err, errno, "mkdir %s", b->empty_dir);
+	return 0;
+}
+
+/* --label, the creation date, then the image and its names. */
+static int write_image(struct bld_build *b, char id[BLD_DIGEST_STR_LEN], struct bld_error **err)
+{
+	struct bld_bstage *st = &b->stages[b->target];
+	for (size_t i = 0; b->o->labels && b->o->labels[i]; i++) {
+		const char *l = b->o->labels[i];
+		cleanup_free char *k = xstrndup(l, strcspn(l, "="));
+		bld_img_label(st->img, k, l[strlen(k)] == '=' ? l + strlen(k) + 1 : "");
+	}
+	cleanup_free char *created = bld_img_time(b->epoch >= 0 ? b->epoch : (int64_t)time(NULL));
+	json_object_set_new(st->img, "created", json_string(created));
+	cleanup_strv char **names = NULL;
+	for (size_t i = 0; b->o->tags && b->o->tags[i]; i++) {
+		struct bld_registry_ref r;
+		if (bld_registry_ref_parse(&r, b->o->tags[i], err) < 0)
+			return bld_error_wrap(err, "invalid tag \"%s\"", b->o->tags[i]);
+		char *full = bld_registry_ref_string(&r);
+		bld_registry_ref_dispose(&r);
+		bld_strv_push(&names, full);
+		free(full);
+	}
+	char mdigest[BLD_DIGEST_STR_LEN];
+	if (bld_cache_image_write(b->store, st->img, st->layers, st->n_layers,
+				  names ? names[0] : NULL, mdigest, id, err) < 0)
+		return -1;
+	for (size_t i = 1; names && names[i]; i++) {
+		struct bld_cache_desc d;
+		if (bld_cache_ref_get(b->store, names[0], &d, err) < 0)
+			return -1;
+		int r = bld_cache_ref_set(b->store, names[i], d.digest, d.media_type, d.size, err);
+		bld_cache_desc_dispose(&d);
+		if (r < 0)
+			return -1;
+	}
+	int v = bld_progress_vertex(b, "exporting to image");
+	bld_progress_line(b, v, "writing image %s done", id);
+	for (size_t i = 0; names && names[i]; i++)
+		bld_progress_line(b, v, "naming to %s done", names[i]);
+	return 0;
+}
+
+static int write_iidfile(const char *path, const char *id, struct bld_error **err)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return bld_error_sys(err, errno, "write iidfile %s", path);
+	fputs(id, f);
+	return fclose(f) == 0 ? 0 : bld_error_sys(err, errno, "write iidfile %s", path);
+}
+
+static void dispose(struct bld_build *b)
+{
+	for (size_t i = 0; i < b->n_stages; i++)
+		bld_stage_dispose(&b->stages[i]);
+	free(b->stages);
+	if (b->tmp) {
+		struct bld_error *e = NULL;
+		bld_fs_rm_rf(b->tmp, &e);
+		bld_error_free(e);
+	}
+	free(b->tmp);
+	free(b->empty_dir);
+	bld_strv_free(b->meta_args);
+	bld_strv_free(b->build_args);
+	if (b->ast)
+		bld_parser_ast_free(b->ast);
+	bld_builder_context_free(b->bctx);
+	bld_cache_store_free(b->store);
+	pthread_mutex_destroy(&b->lock);
+}
+
+static bool quiet_progress(const struct bld_builder_opts *o)
+{
+	return o->quiet || (o->progress && strcmp(o->progress, "quiet") == 0);
+}
+
+int bld_builder_build(struct bld_ctx *ctx, const struct bld_builder_opts *o,
+		      char id[BLD_DIGEST_STR_LEN], struct bld_error **err)
+{
+	if (o->platform && *o->platform && strcmp(o->platform, "linux/amd64") != 0)
+		return bld_error_set(err, BLD_E_UNSUPPORTED, "platform %s: only linux/amd64 is "
+							     "supported", o->platform);
+	private_mounts();
+	struct bld_build b;
+	memset(&b, 0, sizeof(b));
+	b.ctx = ctx;
+	b.o = o;
+	b.out = quiet_progress(o) ? NULL : stderr;
+	pthread_mutex_init(&b.lock, NULL);
+	int r = prepare(&b, err);
+	for (size_t i = 0; r == 0 && i < b.n_stages; i++)
+		if (b.stages[i].needed)
+			r = bld_stage_build(&b, &b.stages[i], err);
+	if (r == 0)
+		r = write_image(&b, id, err);
+	if (r == 0 && o->iidfile)
+		r = write_iidfile(o->iidfile, id, err);
+	dispose(&b);
+	return r;
+}
