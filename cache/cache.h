@@ -97,6 +97,123 @@ int bld_cache_ref_list_all(struct bld_store *s, struct bld_cache_desc **out, siz
 /* Removes every entry, named or not, that points at digest (rmi of the whole image). */
 int bld_cache_ref_delete_digest(struct bld_store *s, const char *digest, struct bld_error **err);
 
+/* === layers (layer.c: making them; unpack.c: unpacking them) === */
+
+/* A layer blob as a manifest lists it. */
+struct bld_cache_layer {
+	char digest[BLD_DIGEST_STR_LEN];  /* of the stored (compressed) blob */
+	char diff_id[BLD_DIGEST_STR_LEN]; /* of the uncompressed tar (config rootfs.diff_ids) */
+	int64_t size;                     /* bytes of the blob */
+	char media_type[80];              /* e.g. application/vnd.oci.image.layer.v1.tar+gzip */
+};
+
+struct bld_cache_layer_opts {
+	/* dir is an overlay upper directory: 0/0 character devices are whiteouts (written as
+	 * .wh.NAME), directories with trusted.overlay.opaque=y (or user.overlay.opaque) get a
+	 * .wh..wh..opq marker; metacopy and redirect_dir uppers are refused. */
+	bool overlay;
+	/* >= 0: every timestamp later than this is clamped to it (SOURCE_DATE_EPOCH) */
+	int64_t source_date_epoch;
+};
+
+/*
+ * Writes the tree under dir as a layer: a PAX tar (entries sorted, parents first, hardlinks
+ * and xattrs kept, no atime/ctime or user names), gzip-compressed without a timestamp, and
+ * stores it as a blob. The same tree and options always give the same digests. o may be
+ * NULL (plain directory, no clamping). Fills *out.
+ */
+int bld_cache_layer_from_dir(struct bld_store *s, const char *dir,
+			     const struct bld_cache_layer_opts *o, struct bld_cache_layer *out,
+			     struct bld_error **err);
+/*
+ * Stores the tar read from fd (gzip, zstd, xz, bzip2 or uncompressed) as a gzip layer
+ * blob, unchanged entry for entry (bld import). BLD_E_INVALID when it is not a tar.
+ */
+int bld_cache_layer_from_tar(struct bld_store *s, int fd, struct bld_cache_layer *out,
+			     struct bld_error **err);
+
+/* The chain ID of a layer: parent_chain NULL for the lowest layer (then it is diff_id). */
+void bld_cache_layer_chain_id(const char *parent_chain, const char *diff_id,
+			      char out[BLD_DIGEST_STR_LEN]);
+
+/*
+ * Unpacks the layer blob into $BLD_ROOT/layers/<chain_id hex> unless that directory
+ * already exists, and returns its path in *dir (caller frees). The tar is extracted into a
+ * temporary directory that is renamed into place, so the directory exists only complete.
+ * Nothing lands outside it: paths are cleaned as if rooted, every parent is resolved
+ * inside the target (symlinks included), hardlinks can only point inside, device nodes are
+ * skipped unless running as root, overlay xattrs in the tar are ignored. Whiteouts become
+ * what overlayfs reads in a lower directory: .wh.NAME a 0/0 character device,
+ * .wh..wh..opq the trusted.overlay.opaque=y xattr on its directory (user.overlay.opaque
+ * when not root). The uncompressed stream must match diff_id (BLD_E_DIGEST otherwise,
+ * and nothing is left). Safe to call from several threads and processes at once.
+ */
+int bld_cache_layer_unpack(struct bld_store *s, const char *blob_digest, const char *diff_id,
+			   const char *chain_id, char **dir, struct bld_error **err);
+/* Extracts the tar stream read from fd into the existing empty directory target with the
+ * same rules (no rename, no digest check when diff_id is NULL); for tests and tools. */
+int bld_cache_layer_extract_fd(int fd, const char *target, const char *diff_id,
+			       struct bld_error **err);
+
+/* === images (image.c) === */
+
+/*
+ * An image as stored: its manifest (OCI or Docker v2 schema 2) and config. An index or
+ * manifest list resolves to its linux/amd64 manifest.
+ */
+struct bld_cache_image {
+	char manifest_digest[BLD_DIGEST_STR_LEN];
+	char id[BLD_DIGEST_STR_LEN]; /* config digest = image ID */
+	struct json_t *manifest;
+	struct json_t *config;
+	char *name; /* the name it was found by, else its first name; NULL when it has none */
+	/* additions */
+	char *manifest_media_type;
+	int64_t manifest_size;
+	char index_digest[BLD_DIGEST_STR_LEN]; /* the index it was resolved through, or "" */
+};
+
+/*
+ * Finds an image by full name ("docker.io/library/busybox:latest"), image ID
+ * ("sha256:<hex>"), unique ID prefix ("3f57d9401f8d", with or without "sha256:") or
+ * manifest/index digest. A name that exists wins over an ID prefix. BLD_E_NOTFOUND
+ * ("no such image: X"), BLD_E_INVALID for an ambiguous prefix.
+ */
+int bld_cache_image_load(struct bld_store *s, const char *name_or_id,
+			 struct bld_cache_image **out, struct bld_error **err);
+/* Loads the image whose manifest (or index) digest is given, as stored. */
+int bld_cache_image_load_digest(struct bld_store *s, const char *digest,
+				struct bld_cache_image **out, struct bld_error **err);
+void bld_cache_image_free(struct bld_cache_image *img);
+
+/*
+ * The image's layers unpacked (bld_cache_layer_unpack for each, once), as a NULL-terminated
+ * vector of directories, lowest first (caller frees with bld_strv_free). An image without
+ * layers gives an empty vector.
+ */
+int bld_cache_image_layers(struct bld_store *s, const struct bld_cache_image *img,
+			   char ***dirs, struct bld_error **err);
+/* The image's layers as its manifest lists them, with diff IDs from the config
+ * (*out is the caller's to free). */
+int bld_cache_image_layer_list(const struct bld_cache_image *img,
+			       struct bld_cache_layer **out, size_t *n, struct bld_error **err);
+
+/*
+ * Writes an image: sets config's rootfs to {"type":"layers","diff_ids":[...]} from layers,
+ * stores config (canonical JSON) and an OCI manifest listing the layers, and points name
+ * at it (name NULL: an unnamed image). config is not modified (a copy is written).
+ * Writes the manifest digest into manifest_digest and the image ID into id (either may be
+ * NULL).
+ */
+int bld_cache_image_write(struct bld_store *s, const struct json_t *config,
+			  const struct bld_cache_layer *layers, size_t n, const char *name,
+			  char manifest_digest[BLD_DIGEST_STR_LEN], char id[BLD_DIGEST_STR_LEN],
+			  struct bld_error **err);
+
+/* Every name pointing at this image's manifest (or the index it came through); strv. */
+int bld_cache_image_names(struct bld_store *s, const struct bld_cache_image *img,
+			  char ***names, struct bld_error **err);
+
 /* === builder needs: archives that are not layers (archive_extract.c) === */
 
 /*

@@ -54,6 +54,22 @@ static inline const char *bld_cache_hex(const char *digest) { return digest + 7;
 bool bld_cache_gc_exclusive_begin(struct bld_store *s);
 void bld_cache_gc_exclusive_end(struct bld_store *s);
 
+/* A tar stream with compression removed and its diff ID computed (tarsrc.c). */
+struct bld_cache_tarsrc {
+	struct archive *outer; /* decompression only (raw format) */
+	struct archive *inner; /* tar parser reading the outer's bytes */
+	struct bld_sha256 *diff;
+	int (*tee)(void *payload, const void *buf, size_t n); /* optional copy of plain bytes */
+	void *payload;
+	char buf[65536];
+};
+/* Starts reading fd; t->tee and t->payload are set by the caller before, or left NULL. */
+int bld_cache_tarsrc_open(struct bld_cache_tarsrc *t, int fd, struct bld_error **err);
+/* After the inner reader reached its end: consumes the rest and yields the diff ID. */
+int bld_cache_tarsrc_drain(struct bld_cache_tarsrc *t, char diff_id[BLD_DIGEST_STR_LEN],
+			   struct bld_error **err);
+void bld_cache_tarsrc_dispose(struct bld_cache_tarsrc *t);
+
 static inline void bld_json_decrefp(json_t **j)
 {
 	if (*j)

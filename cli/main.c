@@ -175,7 +175,8 @@ int main(int argc, char **argv)
 	int used = 0;
 	const struct bld_cli_cmd *cmd = lookup(g.argc, g.argv, &used);
 	if (!cmd) {
-		if (is_group(g.argv[0]) && g.argc == 1) {
+		bool help = g.argc == 2 && (!strcmp(g.argv[1], "--help") || !strcmp(g.argv[1], "-h"));
+		if (is_group(g.argv[0]) && (g.argc == 1 || help)) {
 			group_help(stdout, g.argv[0]);
 			r = 0;
 		} else {

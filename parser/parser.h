@@ -99,9 +99,9 @@ void bld_parser_heredoc_dispose(struct bld_parser_heredoc *h);
 /*
  * BuildKit's shell-word lexer (frontend/dockerfile/shell), rule for rule: quote removal ('...'
  * literal; "..." where only the escape character before " $ or itself escapes), the escape
- * character ('\\' or '`', from the escape directive) outside quotes, $v and ${v}, ${v:-w},
+ * character ('\' or '`', from the escape directive) outside quotes, $v and ${v}, ${v:-w},
  * ${v-w}, ${v:+w}, ${v+w}, ${v:?msg}, ${v?msg}, ${v#p}, ${v##p}, ${v%p}, ${v%%p}, ${v/p/r} and
- * ${v//p/r} (patterns: * ? and \\-escapes; // replacement expands $$, $0 and ${0} as Go's
+ * ${v//p/r} (patterns: * ? and \-escapes; // replacement expands $$, $0 and ${0} as Go's
  * regexp does), positional and special parameters ($1, $@, ...) looked up like any name, and
  * the same syntax errors ("bad substitution", "missing '}'", "unsupported modifier", unclosed
  * quotes). Invalid UTF-8 bytes become U+FFFD and a leading BOM is dropped, as Go's scanner does.
@@ -157,5 +157,83 @@ int bld_parser_shell_process(struct bld_parser_shell_result *out, const char *wo
 void bld_parser_shell_result_dispose(struct bld_parser_shell_result *r);
 
 /* === .dockerignore (dockerignore.c) === */
+
+/*
+ * Docker's .dockerignore rules (moby/patternmatcher and its ignorefile reader, as BuildKit
+ * uses them for the build context and for COPY --exclude). Buffers in, answers out: no I/O.
+ *
+ * Which file applies is the builder's call and follows docker buildx/BuildKit: for a
+ * Dockerfile at <dir>/<name>, the file <dir>/<name>.dockerignore (for example
+ * "app/Dockerfile.dockerignore" or "build/web.Dockerfile.dockerignore") is used when it
+ * exists, and <context>/.dockerignore is then ignored entirely; otherwise
+ * <context>/.dockerignore; with neither, nothing is excluded.
+ *
+ * Patterns: "*" any run without '/', "?" one character but '/', "[...]" / "[^...]" classes,
+ * "\x" escapes x, "**" any number of path segments (a leading "**" is a suffix match; "dir" then
+ * a trailing "**" segment matches everything below dir but not dir itself), ".+()|{}$" literal. A path is
+ * excluded when the last pattern that matches it or one of its parent directories is not a
+ * "!" exception (exceptions are only tried once something matched, inclusions only while
+ * nothing did). Paths are relative to the context root, with '/' separators; "." is never
+ * excluded.
+ */
+#define BLD_PARSER_DOCKERIGNORE_MAX ((size_t)16 << 20) /* bytes of one ignore file */
+
+/*
+ * ignorefile.ReadAll: the patterns of a .dockerignore file's bytes (caller frees with
+ * bld_strv_free; never NULL). A UTF-8 BOM is stripped; lines whose first byte is '#' are
+ * comments; lines are trimmed and blank ones skipped; "!" marks an exception (blanks after it
+ * are trimmed); the rest is path-cleaned and one leading '/' dropped. Fails (BLD_E_INVALID)
+ * on a line of 64 KiB or more, as Go's line scanner does, or a file over the cap.
+ */
+int bld_parser_dockerignore_read(char ***out, const char *data, size_t len,
+				 struct bld_error **err);
+
+/* A compiled pattern list. */
+struct bld_parser_dockerignore;
+
+/*
+ * patternmatcher.New: compiles patterns in order (each trimmed and cleaned; empty ones
+ * skipped). A lone "!" or a malformed pattern ("[", "[]a]", "[a-b-c]", a trailing "\", ...)
+ * fails with BLD_E_INVALID naming it. *out is the caller's (bld_parser_dockerignore_free).
+ */
+int bld_parser_dockerignore_new(struct bld_parser_dockerignore **out, char *const *patterns,
+				struct bld_error **err);
+/* read + new in one step, for a .dockerignore buffer. */
+int bld_parser_dockerignore_parse(struct bld_parser_dockerignore **out, const char *data,
+				  size_t len, struct bld_error **err);
+void bld_parser_dockerignore_free(struct bld_parser_dockerignore *m);
+
+/*
+ * MatchesOrParentMatches: sets *excluded for path (cleaned first; "." is never excluded). A
+ * pattern that only fails when it is used (one that compiles to a bad regular expression,
+ * such as "a\1") makes the call fail with BLD_E_INVALID, as docker does.
+ */
+int bld_parser_dockerignore_match(const struct bld_parser_dockerignore *m, const char *path,
+				  bool *excluded, struct bld_error **err);
+/* Whether any pattern is a "!" exception. */
+bool bld_parser_dockerignore_has_exceptions(const struct bld_parser_dockerignore *m);
+/*
+ * For a directory that bld_parser_dockerignore_match reported excluded: true when the walk
+ * may skip everything below it, because no exception can re-include anything inside (BuildKit
+ * fsutil's rule: no exception, after dropping a trailing "**" or "*" segment, may contain any of
+ * "*[]?^\", and none may name a path inside dir). False means: walk it, and match each entry.
+ */
+bool bld_parser_dockerignore_can_skip_dir(const struct bld_parser_dockerignore *m,
+					  const char *dir);
+
+/* How patternmatcher classifies one pattern (its compile step), for tests and debugging. */
+enum bld_parser_dockerignore_kind {
+	BLD_PARSER_DOCKERIGNORE_EXACT,  /* plain string equality */
+	BLD_PARSER_DOCKERIGNORE_PREFIX, /* ends in "**": the path starts with what precedes */
+	BLD_PARSER_DOCKERIGNORE_SUFFIX, /* "**Y": ends with Y (and "**" "/foo" matches "foo") */
+	BLD_PARSER_DOCKERIGNORE_REGEXP, /* everything else: *regexp is the Go regexp */
+};
+/*
+ * Classifies an already-cleaned pattern (without '!'); *regexp (caller frees, may be NULL if
+ * unwanted) is the Go regular expression for REGEXP patterns and NULL otherwise. Fails when
+ * the regular expression does not compile.
+ */
+int bld_parser_dockerignore_pattern_kind(enum bld_parser_dockerignore_kind *kind, char **regexp,
+					 const char *pattern, struct bld_error **err);
 
 #endif

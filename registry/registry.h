@@ -64,6 +64,199 @@ bool bld_registry_domain_is_local(const char *domain);
 
 /* === content trust (trust*.c) === */
 
+/*
+ * Sigstore signatures in cosign's format: a "simple signing" payload signed with ECDSA P-256
+ * / SHA-256, kept as a layer of an OCI manifest tagged sha256-<hex>.sig next to the image;
+ * keys in cosign's encrypted PEM format (scrypt + NaCl secretbox over PKCS#8); acceptance
+ * decided by a containers policy.json. Keys, payloads and the policy are pure functions over
+ * bytes (trust_key.c, trust_payload.c, trust_policy.c); trust.c talks to the registry.
+ */
+#define BLD_TRUST_KEY_MAX ((size_t)64 << 10)      /* a key file, keyData, a PEM */
+#define BLD_TRUST_PAYLOAD_MAX ((size_t)64 << 10)  /* one simple-signing payload */
+#define BLD_TRUST_SIG_MANIFEST_MAX ((size_t)4 << 20)
+#define BLD_TRUST_SIGS_MAX 256                    /* signatures considered for one image */
+#define BLD_TRUST_POLICY_MAX ((size_t)4 << 20)
+#define BLD_TRUST_PASSPHRASE_MAX 4096
+#define BLD_TRUST_PAYLOAD_TYPE "cosign container image signature"
+#define BLD_TRUST_SIG_MEDIA_TYPE "application/vnd.dev.cosign.simplesigning.v1+json"
+#define BLD_TRUST_SIG_ANNOTATION "dev.cosignproject.cosign/signature"
+
+/* --- keys (trust_key.c, trust_pass.c) --- */
+
+/* An ECDSA P-256 key: a private key (with its public half) or a public key alone. */
+struct bld_registry_trust_key;
+
+/* A fresh P-256 key pair (caller frees). */
+int bld_registry_trust_key_generate(struct bld_registry_trust_key **out, struct bld_error **err);
+void bld_registry_trust_key_free(struct bld_registry_trust_key *k);
+bool bld_registry_trust_key_is_private(const struct bld_registry_trust_key *k);
+/* "sha256:<hex>" of the PKIX DER public key; borrowed. */
+const char *bld_registry_trust_key_fingerprint(const struct bld_registry_trust_key *k);
+/* The public key as PKIX PEM ("PUBLIC KEY"); caller frees. */
+char *bld_registry_trust_key_public_pem(const struct bld_registry_trust_key *k);
+/*
+ * The private key in cosign's encrypted format: PEM "ENCRYPTED SIGSTORE PRIVATE KEY" around
+ * JSON {kdf: scrypt N=32768 r=8 p=1 with a random salt, cipher: nacl/secretbox with a random
+ * nonce, ciphertext of the PKCS#8 DER}. Caller frees *pem.
+ */
+int bld_registry_trust_key_encrypt(const struct bld_registry_trust_key *k, const char *passphrase,
+				   char **pem, struct bld_error **err);
+/*
+ * Reads a private key in cosign's encrypted format (also the older "ENCRYPTED COSIGN PRIVATE
+ * KEY" header). BLD_E_AUTH "wrong passphrase" when the secretbox does not open;
+ * BLD_E_INVALID for anything malformed; BLD_E_UNSUPPORTED for non-P-256 keys.
+ */
+int bld_registry_trust_key_decrypt(struct bld_registry_trust_key **out, const void *pem, size_t n,
+				   const char *passphrase, struct bld_error **err);
+/* Reads a public key: PKIX PEM ("PUBLIC KEY"). */
+int bld_registry_trust_key_parse_public(struct bld_registry_trust_key **out, const void *pem,
+					size_t n, struct bld_error **err);
+/* The same from files (capped at BLD_TRUST_KEY_MAX). */
+int bld_registry_trust_key_load_private(struct bld_registry_trust_key **out, const char *path,
+					const char *passphrase, struct bld_error **err);
+int bld_registry_trust_key_load_public(struct bld_registry_trust_key **out, const char *path,
+				       struct bld_error **err);
+/*
+ * Writes <prefix>.key (encrypted, mode 0600) and <prefix>.pub (0644). Refuses with
+ * BLD_E_EXISTS when either file exists.
+ */
+int bld_registry_trust_key_write_pair(const struct bld_registry_trust_key *k, const char *prefix,
+				      const char *passphrase, struct bld_error **err);
+/* ECDSA-SHA256 over data; *sig_b64 is the ASN.1 signature in standard base64 (caller frees). */
+int bld_registry_trust_key_sign(const struct bld_registry_trust_key *k, const void *data, size_t n,
+				char **sig_b64, struct bld_error **err);
+/* 0 when sig_b64 is a valid signature of data by k, BLD_E_AUTH otherwise. */
+int bld_registry_trust_key_verify(const struct bld_registry_trust_key *k, const void *data,
+				  size_t n, const char *sig_b64, struct bld_error **err);
+/*
+ * The passphrase: $BLD_TRUST_PASSPHRASE, else $COSIGN_PASSWORD (either may be empty), else
+ * asked on the terminal (twice when confirm). Caller frees.
+ */
+int bld_registry_trust_passphrase(char **out, bool confirm, struct bld_error **err);
+
+/* --- payloads and signature manifests (trust_payload.c) --- */
+
+/* What a simple-signing payload claims. */
+struct bld_registry_trust_payload {
+	char *identity; /* critical.identity.docker-reference */
+	char *digest;   /* critical.image.docker-manifest-digest */
+	char *type;     /* critical.type */
+};
+/* The payload bytes cosign signs for identity (a repository) and digest; caller frees. */
+char *bld_registry_trust_payload_new(const char *identity, const char *digest, size_t *len);
+/* Parses a payload; BLD_E_INVALID unless it has the critical fields as strings. */
+int bld_registry_trust_payload_parse(struct bld_registry_trust_payload *out, const void *data,
+				     size_t n, struct bld_error **err);
+void bld_registry_trust_payload_dispose(struct bld_registry_trust_payload *p);
+
+/* One signature: a layer of the signature manifest. */
+struct bld_registry_trust_sig {
+	char digest[BLD_DIGEST_STR_LEN]; /* of the payload blob */
+	int64_t size;
+	char *media_type;
+	char *signature;     /* base64 from the annotation, or NULL */
+	struct json_t *desc; /* the whole layer descriptor: other annotations survive a rewrite */
+};
+struct bld_registry_trust_sigs {
+	struct bld_registry_trust_sig *v;
+	size_t n;
+};
+/* The tag of the signature manifest: "sha256-<hex>.sig"; caller frees. */
+char *bld_registry_trust_sig_tag(const char *manifest_digest);
+/* Reads the layers of a signature manifest (at most BLD_TRUST_SIGS_MAX). */
+int bld_registry_trust_sigs_parse(struct bld_registry_trust_sigs *out, const void *manifest,
+				  size_t n, struct bld_error **err);
+void bld_registry_trust_sigs_dispose(struct bld_registry_trust_sigs *s);
+/*
+ * Appends a layer for payload signed by sig_b64; returns 1 when added, 0 when the same
+ * payload with the same signature is already there, < 0 when full.
+ */
+int bld_registry_trust_sigs_add(struct bld_registry_trust_sigs *s, const void *payload, size_t n,
+				const char *sig_b64, struct bld_error **err);
+/* The config blob and the OCI manifest that hold s, as cosign writes them; caller frees. */
+void bld_registry_trust_sigs_build(const struct bld_registry_trust_sigs *s, char **config,
+				   char **manifest);
+
+/* One signature as fetched, for checking. */
+struct bld_registry_trust_candidate {
+	const void *payload;
+	size_t payload_len;
+	const char *layer_digest; /* the digest the manifest gives for the payload */
+	const char *signature;    /* base64, may be NULL */
+};
+/* The outcome for one signature, in the order checks are made. */
+enum bld_registry_trust_state {
+	BLD_TRUST_SIG_TAMPERED = 1, /* the payload does not hash to its layer digest */
+	BLD_TRUST_SIG_UNSIGNED,     /* the layer carries no signature annotation */
+	BLD_TRUST_SIG_BAD,          /* the signature verifies with none of the keys */
+	BLD_TRUST_SIG_MALFORMED,    /* not a cosign simple-signing payload */
+	BLD_TRUST_SIG_OTHER_DIGEST, /* signs another manifest */
+	BLD_TRUST_SIG_IDENTITY,     /* the claimed identity is not accepted */
+	BLD_TRUST_SIG_OK,
+};
+/* A one-line reason for a state ("the signature does not verify with the trusted keys"). */
+const char *bld_registry_trust_state_str(enum bld_registry_trust_state s);
+/*
+ * Checks a signature against keys and the manifest digest (not the identity): returns the
+ * state; *key_index is the key that verified (-1 none); *payload is filled when the payload
+ * parsed (caller disposes).
+ */
+enum bld_registry_trust_state
+bld_registry_trust_check_sig(const struct bld_registry_trust_candidate *c,
+			     struct bld_registry_trust_key *const *keys, size_t nkeys,
+			     const char *digest, int *key_index,
+			     struct bld_registry_trust_payload *payload);
+
+/* --- policy (trust_policy.c) --- */
+
+struct bld_registry_trust_policy;
+
+/* The image a policy decides on. */
+struct bld_registry_trust_image {
+	const char *name;   /* fully qualified repository: "127.0.0.1:5000/library/busybox" */
+	const char *tag;    /* as the user named it, or NULL */
+	const char *digest; /* the manifest digest, always set */
+	bool by_digest;     /* the user named the image by digest */
+};
+
+/*
+ * Parses containers' policy.json (strictly: unknown fields and types are errors). keyPath
+ * files are read when the policy is checked, not here.
+ */
+int bld_registry_trust_policy_parse(struct bld_registry_trust_policy **out, const void *data,
+				    size_t n, struct bld_error **err);
+/* path, else ~/.config/containers/policy.json when it exists, else /etc/containers/policy.json. */
+int bld_registry_trust_policy_load(struct bld_registry_trust_policy **out, const char *path,
+				   struct bld_error **err);
+void bld_registry_trust_policy_free(struct bld_registry_trust_policy *p);
+/*
+ * The scope whose requirements apply to img in the docker transport (most specific first:
+ * name:tag or name@digest, name, its namespaces, host, *.domain wildcards, "" and the global
+ * default); "default" for the global one. Borrowed.
+ */
+const char *bld_registry_trust_policy_scope(const struct bld_registry_trust_policy *p,
+					    const struct bld_registry_trust_image *img);
+/*
+ * Decides img under the policy with the signatures found for it. require_signature (content
+ * trust on) also refuses scopes that accept images without verifying a signature. Returns 0
+ * when accepted; otherwise BLD_E_AUTH (or BLD_E_DIGEST for a tampered payload) with a line
+ * that says why.
+ */
+int bld_registry_trust_policy_check(const struct bld_registry_trust_policy *p,
+				    const struct bld_registry_trust_image *img,
+				    const struct bld_registry_trust_candidate *c, size_t n,
+				    bool require_signature, struct bld_error **err);
+/*
+ * Whether a signature claiming identity is accepted for img under a signedIdentity rule given
+ * as JSON (NULL = matchRepoDigestOrExact). BLD_E_INVALID for a malformed rule.
+ */
+int bld_registry_trust_identity_match(const struct json_t *rule,
+				      const struct bld_registry_trust_image *img,
+				      const char *identity, bool *match, struct bld_error **err);
+
+/* Whether content trust is on: flag (--verify), BLD_CONTENT_TRUST=1 or DOCKER_CONTENT_TRUST=1. */
+bool bld_registry_trust_enabled(bool flag);
+
 /* === builder needs: plain downloads (fetch.c) === */
 
 /*

@@ -1,0 +1,483 @@
+/*
+ * cache/layer.c — making layers: a directory tree (or an overlay upper directory) written
+ * as a PAX tar by libarchive, gzip-compressed and stored as a blob, with the digests OCI
+ * needs (blob digest of the gzip stream, diff ID of the tar). Also turns an existing tar
+ * stream (bld import, any compression) into a layer.
+ *
+ * Determinism: entries in sorted order, parents first; no atime/ctime, no user or group
+ * names, whole-second mtimes clamped to SOURCE_DATE_EPOCH when given; gzip without a
+ * timestamp. Overlay: a 0/0 character device (whiteout) becomes ".wh.NAME", a directory
+ * marked trusted.overlay.opaque (or user.overlay.opaque) gets ".wh..wh..opq"; overlay's own
+ * xattrs never enter a layer, and metacopy/redirect uppers are refused (their data lives
+ * elsewhere). Unpacking is unpack.c's job.
+ */
+#include "cache/cache_int.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
+#define XATTR_LIST_MAX_BYTES 65536
+#define XATTR_VALUE_MAX 65536
+#define DIR_ENTRIES_MAX 10000000
+
+/* Everything the walk needs: the two archive writers, digests, hardlink memory. */
+struct lw {
+	struct archive *tar;  /* tar format, writes uncompressed bytes to tar_cb */
+	struct archive *gz;   /* raw format + gzip filter, writes to gz_cb */
+	struct bld_sha256 *diff;
+	struct bld_sha256 *comp;
+	struct bld_cache_blob_writer *blob;
+	struct bld_error **err;
+	int64_t size;
+	const struct bld_cache_layer_opts *o;
+	struct { dev_t dev; ino_t ino; char *path; } *links;
+	size_t nlinks, caplinks;
+};
+
+static la_ssize_t gz_cb(struct archive *a, void *p, const void *buf, size_t n)
+{
+	struct lw *w = p;
+	bld_sha256_update(w->comp, buf, n);
+	w->size += (int64_t)n;
+	if (bld_cache_blob_writer_write(w->blob, buf, n, w->err) < 0) {
+		archive_set_error(a, EIO, "blob write failed");
+		return -1;
+	}
+	return (la_ssize_t)n;
+}
+
+static la_ssize_t tar_cb(struct archive *a, void *p, const void *buf, size_t n)
+{
+	struct lw *w = p;
+	bld_sha256_update(w->diff, buf, n);
+	if (archive_write_data(w->gz, buf, n) != (la_ssize_t)n) {
+		archive_set_error(a, EIO, "%s", archive_error_string(w->gz));
+		return -1;
+	}
+	return (la_ssize_t)n;
+}
+
+static int arch_err(struct lw *w, struct archive *a, const char *what)
+{
+	return bld_error_set(w->err, BLD_E_SYSTEM, "%s: %s", what,
+			     archive_error_string(a) ? archive_error_string(a) : "archive error");
+}
+
+/* Sets up gz (raw + gzip, no timestamp) and tar (pax_restricted) chained into it. */
+static int lw_open(struct lw *w, bool with_tar)
+{
+	w->gz = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, "layer.tar");
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	int r = archive_write_set_format_raw(w->gz);
+	if (r == ARCHIVE_OK)
+		r = archive_write_add_filter_gzip(w->gz);
+	if (r == ARCHIVE_OK)
+		r = archive_write_set_filter_option(w->gz, "gzip", "timestamp", NULL);
+	if (r == ARCHIVE_OK)
+		r = archive_write_set_bytes_per_block(w->gz, 0);
+	if (r == ARCHIVE_OK)
+		r = archive_write_open2(w->gz, w, NULL, gz_cb, NULL, NULL);
+	if (r == ARCHIVE_OK)
+		r = archive_write_header(w->gz, e);
+	archive_entry_free(e);
+	if (r != ARCHIVE_OK)
+		return arch_err(w, w->gz, "gzip writer");
+	if (!with_tar)
+		return 0;
+	w->tar = archive_write_new();
+	r = archive_write_set_format_pax_restricted(w->tar);
+	if (r == ARCHIVE_OK)
+		r = archive_write_set_bytes_per_block(w->tar, 0);
+	if (r == ARCHIVE_OK)
+		r = archive_write_open2(w->tar, w, NULL, tar_cb, NULL, NULL);
+	if (r != ARCHIVE_OK)
+		return arch_err(w, w->tar, "tar writer");
+	return 0;
+}
+
+static int lw_close(struct lw *w)
+{
+	if (archive_write_close(w->tar) != ARCHIVE_OK)
+		return arch_err(w, w->tar, "finish tar");
+	if (archive_write_close(w->gz) != ARCHIVE_OK)
+		return arch_err(w, w->gz, "finish gzip");
+	return 0;
+}
+
+static void lw_dispose(struct lw *w)
+{
+	if (w->tar)
+		archive_write_free(w->tar);
+	if (w->gz)
+		archive_write_free(w->gz);
+	char d[BLD_DIGEST_STR_LEN];
+	if (w->diff)
+		bld_sha256_final(w->diff, d);
+	if (w->comp)
+		bld_sha256_final(w->comp, d);
+	for (size_t i = 0; i < w->nlinks; i++)
+		free(w->links[i].path);
+	free(w->links);
+	bld_cache_blob_writer_free(w->blob);
+}
+
+/* ------------------------------------------------------------------ entries */
+
+static bool overlay_xattr(const char *name)
+{
+	return bld_str_has_prefix(name, "trusted.overlay.") ||
+	       bld_str_has_prefix(name, "user.overlay.");
+}
+
+static bool has_xattr(int dirfd, const char *name, const char *attr, const char *want)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", dirfd);
+	cleanup_free char *full = xasprintf("%s/%s", path, name);
+	char v[16];
+	ssize_t n = lgetxattr(full, attr, v, sizeof(v) - 1);
+	if (n < 0)
+		return false;
+	v[n] = '\0';
+	return want == NULL || strcmp(v, want) == 0;
+}
+
+/* Copies the xattrs of dirfd/name into e, overlay's own excepted. */
+static int add_xattrs(struct lw *w, int dirfd, const char *name, struct archive_entry *e)
+{
+	cleanup_free char *full = xasprintf("/proc/self/fd/%d/%s", dirfd, name);
+	cleanup_free char *list = xmalloc(XATTR_LIST_MAX_BYTES);
+	ssize_t n = llistxattr(full, list, XATTR_LIST_MAX_BYTES);
+	if (n < 0)
+		return errno == ENOTSUP ? 0 : bld_error_sys(w->err, errno, "list xattrs of %s", name);
+	cleanup_free char *val = xmalloc(XATTR_VALUE_MAX);
+	for (char *k = list; k < list + n; k += strlen(k) + 1) {
+		if (overlay_xattr(k) || strcmp(k, "security.selinux") == 0)
+			continue;
+		ssize_t vn = lgetxattr(full, k, val, XATTR_VALUE_MAX);
+		if (vn < 0)
+			continue;
+		archive_entry_xattr_add_entry(e, k, val, (size_t)vn);
+	}
+	return 0;
+}
+
+static time_t clamp(const struct lw *w, time_t t)
+{
+	if (w->o && w->o->source_date_epoch >= 0 && t > w->o->source_date_epoch)
+		return (time_t)w->o->source_date_epoch;
+	return t;
+}
+
+static const char *seen_link(struct lw *w, const struct stat *st, const char *path)
+{
+	for (size_t i = 0; i < w->nlinks; i++)
+		if (w->links[i].dev == st->st_dev && w->links[i].ino == st->st_ino)
+			return w->links[i].path;
+	if (w->nlinks == w->caplinks) {
+		w->caplinks = w->caplinks ? 2 * w->caplinks : 16;
+		w->links = xrealloc(w->links, w->caplinks * sizeof(*w->links));
+	}
+	w->links[w->nlinks].dev = st->st_dev;
+	w->links[w->nlinks].ino = st->st_ino;
+	w->links[w->nlinks].path = xstrdup(path);
+	w->nlinks++;
+	return NULL;
+}
+
+static int write_file_data(struct lw *w, int dirfd, const char *name, const char *path)
+{
+	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return bld_error_sys(w->err, errno, "open %s", path);
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return bld_error_sys(w->err, errno, "read %s", path);
+		if (n == 0)
+			return 0;
+		if (archive_write_data(w->tar, buf, (size_t)n) != n)
+			return arch_err(w, w->tar, path);
+	}
+}
+
+/* A plain entry for path with the metadata of st (no data). */
+static struct archive_entry *entry_for(struct lw *w, const char *path, const struct stat *st)
+{
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, path);
+	archive_entry_set_mode(e, st->st_mode);
+	archive_entry_set_uid(e, st->st_uid);
+	archive_entry_set_gid(e, st->st_gid);
+	archive_entry_set_mtime(e, clamp(w, st->st_mtim.tv_sec), 0);
+	return e;
+}
+
+static int emit(struct lw *w, struct archive_entry *e, const char *path)
+{
+	int r = archive_write_header(w->tar, e);
+	if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+		return arch_err(w, w->tar, path);
+	return 0;
+}
+
+/* ".wh.NAME" or ".wh..wh..opq" inside dir (prefix "" for the top). */
+static int emit_marker(struct lw *w, const char *dir, const char *name, const struct stat *st)
+{
+	cleanup_free char *path = xasprintf("%s%s.wh.%s", dir, *dir ? "/" : "", name);
+	struct stat fake = *st;
+	fake.st_mode = S_IFREG | 0644;
+	fake.st_uid = fake.st_gid = 0;
+	struct archive_entry *e = entry_for(w, path, &fake);
+	archive_entry_set_size(e, 0);
+	int r = emit(w, e, path);
+	archive_entry_free(e);
+	return r;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in a directory, sorted (caller frees with bld_strv_free). */
+static int sorted_names(struct lw *w, int dirfd, const char *path, char ***out)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return bld_error_sys(w->err, errno, "read directory %s", *path ? path : ".");
+	}
+	char **v = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) && n < DIR_ENTRIES_MAX) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			bld_strv_push(&v, de->d_name);
+			n++;
+		}
+	}
+	closedir(d);
+	if (n)
+		qsort(v, n, sizeof(char *), cmp_str);
+	*out = v;
+	return 0;
+}
+
+static int walk(struct lw *w, int dirfd, const char *path, int depth);
+
+static int emit_dir(struct lw *w, int dirfd, const char *name, const char *path,
+		    const struct stat *st, int depth)
+{
+	bool ov = w->o && w->o->overlay;
+	if (ov && (has_xattr(dirfd, name, "trusted.overlay.redirect", NULL) ||
+		   has_xattr(dirfd, name, "user.overlay.redirect", NULL)))
+		return bld_error_set(w->err, BLD_E_UNSUPPORTED,
+				     "%s: overlay redirect_dir is not supported in layers", path);
+	cleanup_free char *dname = xasprintf("%s/", path);
+	struct archive_entry *e = entry_for(w, dname, st);
+	int r = add_xattrs(w, dirfd, name, e);
+	if (r == 0)
+		r = emit(w, e, path);
+	archive_entry_free(e);
+	if (r == 0 && ov && (has_xattr(dirfd, name, "trusted.overlay.opaque", "y") ||
+			     has_xattr(dirfd, name, "user.overlay.opaque", "y")))
+		r = emit_marker(w, path, ".wh..opq", st);
+	if (r < 0)
+		return r;
+	cleanup_close int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sub < 0)
+		return bld_error_sys(w->err, errno, "open %s", path);
+	return walk(w, sub, path, depth + 1);
+}
+
+static int emit_reg(struct lw *w, int dirfd, const char *name, const char *path,
+		    const struct stat *st)
+{
+	bool ov = w->o && w->o->overlay;
+	if (ov && (has_xattr(dirfd, name, "trusted.overlay.metacopy", NULL) ||
+		   has_xattr(dirfd, name, "user.overlay.metacopy", NULL)))
+		return bld_error_set(w->err, BLD_E_UNSUPPORTED,
+				     "%s: overlay metacopy is not supported in layers", path);
+	const char *first = st->st_nlink > 1 ? seen_link(w, st, path) : NULL;
+	struct archive_entry *e = entry_for(w, path, st);
+	int r = 0;
+	if (first) {
+		archive_entry_set_hardlink(e, first);
+		archive_entry_set_size(e, 0);
+	} else {
+		archive_entry_set_size(e, st->st_size);
+		r = add_xattrs(w, dirfd, name, e);
+	}
+	if (r == 0)
+		r = emit(w, e, path);
+	archive_entry_free(e);
+	if (r == 0 && !first && st->st_size > 0)
+		r = write_file_data(w, dirfd, name, path);
+	return r;
+}
+
+static int emit_other(struct lw *w, int dirfd, const char *name, const char *path,
+		      const struct stat *st)
+{
+	struct archive_entry *e = entry_for(w, path, st);
+	int r = 0;
+	if (S_ISLNK(st->st_mode)) {
+		char target[4096];
+		ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+		if (n < 0)
+			r = bld_error_sys(w->err, errno, "readlink %s", path);
+		else {
+			target[n] = '\0';
+			archive_entry_set_symlink(e, target);
+		}
+	} else {
+		archive_entry_set_rdev(e, st->st_rdev);
+		r = add_xattrs(w, dirfd, name, e);
+	}
+	if (r == 0)
+		r = emit(w, e, path);
+	archive_entry_free(e);
+	return r;
+}
+
+static int walk_one(struct lw *w, int dirfd, const char *dir, const char *name, int depth)
+{
+	struct stat st;
+	cleanup_free char *path = *dir ? xasprintf("%s/%s", dir, name) : xstrdup(name);
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return bld_error_sys(w->err, errno, "stat %s", path);
+	if (w->o && w->o->overlay && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0))
+		return emit_marker(w, dir, name, &st);
+	if (S_ISDIR(st.st_mode))
+		return emit_dir(w, dirfd, name, path, &st, depth);
+	if (S_ISREG(st.st_mode))
+		return emit_reg(w, dirfd, name, path, &st);
+	if (S_ISSOCK(st.st_mode))
+		return 0; /* sockets do not travel in tars */
+	return emit_other(w, dirfd, name, path, &st);
+}
+
+static int walk(struct lw *w, int dirfd, const char *path, int depth)
+{
+	if (depth > 1024)
+		return bld_error_set(w->err, BLD_E_INVALID, "%s: directories nested too deep", path);
+	cleanup_strv char **names = NULL;
+	int r = sorted_names(w, dirfd, path, &names);
+	for (size_t i = 0; r == 0 && names && names[i]; i++)
+		r = walk_one(w, dirfd, path, names[i], depth);
+	return r;
+}
+
+static void lw_result(struct lw *w, struct bld_cache_layer *out)
+{
+	memset(out, 0, sizeof(*out));
+	bld_sha256_final(w->diff, out->diff_id);
+	bld_sha256_final(w->comp, out->digest);
+	w->diff = w->comp = NULL;
+	out->size = w->size;
+	snprintf(out->media_type, sizeof(out->media_type), "%s", BLD_MT_OCI_LAYER_GZ);
+}
+
+/* Finishes the archives, checks the digests and commits the blob. */
+static int lw_finish(struct lw *w, struct bld_cache_layer *out)
+{
+	int r = lw_close(w);
+	if (r < 0)
+		return r;
+	lw_result(w, out);
+	char got[BLD_DIGEST_STR_LEN];
+	r = bld_cache_blob_writer_commit(w->blob, got, w->err);
+	if (r == 0 && strcmp(got, out->digest) != 0)
+		r = bld_error_set(w->err, BLD_E_INTERNAL, "layer digest changed while writing");
+	return r;
+}
+
+static int lw_begin(struct lw *w, struct bld_store *s, bool with_tar, struct bld_error **err)
+{
+	w->err = err;
+	w->diff = bld_sha256_new();
+	w->comp = bld_sha256_new();
+	int r = bld_cache_blob_writer_new(&w->blob, s, NULL, err);
+	return r < 0 ? r : lw_open(w, with_tar);
+}
+
+int bld_cache_layer_from_dir(struct bld_store *s, const char *dir,
+			     const struct bld_cache_layer_opts *o, struct bld_cache_layer *out,
+			     struct bld_error **err)
+{
+	struct lw w = {.o = o};
+	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		int r = bld_error_sys(err, errno, "open %s", dir);
+		return r;
+	}
+	int r = lw_begin(&w, s, true, err);
+	if (r == 0)
+		r = walk(&w, fd, "", 0);
+	if (r == 0)
+		r = lw_finish(&w, out);
+	lw_dispose(&w);
+	if (r < 0)
+		return bld_error_wrap(err, "make layer from %s", dir);
+	return 0;
+}
+
+static int tee_gz(void *p, const void *buf, size_t n)
+{
+	struct lw *w = p;
+	return archive_write_data(w->gz, buf, n) == (la_ssize_t)n ? 0 : -1;
+}
+
+/* Reads every header of the tar (validating it) while its bytes flow into the gzip writer. */
+static int copy_tar(struct lw *w, int fd, char diff_id[BLD_DIGEST_STR_LEN])
+{
+	struct bld_cache_tarsrc t = {.tee = tee_gz, .payload = w};
+	int r = bld_cache_tarsrc_open(&t, fd, w->err);
+	struct archive_entry *e;
+	int ar = ARCHIVE_OK;
+	while (r == 0 && (ar = archive_read_next_header(t.inner, &e)) == ARCHIVE_OK)
+		if (archive_read_data_skip(t.inner) != ARCHIVE_OK)
+			break;
+	if (r == 0 && ar != ARCHIVE_EOF)
+		r = bld_error_set(w->err, BLD_E_INVALID, "not a valid tar archive: %s",
+				  archive_error_string(t.inner));
+	if (r == 0)
+		r = bld_cache_tarsrc_drain(&t, diff_id, w->err);
+	bld_cache_tarsrc_dispose(&t);
+	return r;
+}
+
+int bld_cache_layer_from_tar(struct bld_store *s, int fd, struct bld_cache_layer *out,
+			     struct bld_error **err)
+{
+	struct lw w = {0};
+	char diff_id[BLD_DIGEST_STR_LEN];
+	int r = lw_begin(&w, s, false, err);
+	if (r == 0)
+		r = copy_tar(&w, fd, diff_id);
+	if (r == 0 && archive_write_close(w.gz) != ARCHIVE_OK)
+		r = arch_err(&w, w.gz, "finish gzip");
+	if (r == 0) {
+		lw_result(&w, out);
+		memcpy(out->diff_id, diff_id, sizeof(diff_id));
+		char got[BLD_DIGEST_STR_LEN];
+		r = bld_cache_blob_writer_commit(w.blob, got, err);
+	}
+	lw_dispose(&w);
+	return r;
+}

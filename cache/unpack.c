@@ -1,0 +1,466 @@
+/*
+ * cache/unpack.c — layer tars extracted into directories the runner stacks as overlay
+ * lower directories. Safety: every entry path is cleaned as if rooted ("../x" and "/x" both
+ * mean <target>/x), every parent directory is opened through bld_fs_open_in_root so that
+ * symlinks — including ones the same tar just made — resolve inside the target, files are
+ * created with *at calls relative to that parent and O_NOFOLLOW, hardlink targets resolve
+ * inside the target too, device nodes are made only by root, and xattrs that overlayfs
+ * interprets (trusted.overlay.*, user.overlay.*: redirects, metacopy, opaque) are never
+ * taken from a tar, so an image cannot steer the overlay mount.
+ *
+ * Whiteouts become what overlayfs reads in a lower directory: a 0/0 character device for
+ * .wh.NAME and the opaque xattr on the directory for .wh..wh..opq.
+ * A layer directory appears only complete: extraction goes to layers/.tmp-*, renamed into
+ * place. Layer directories are caches of their blobs and are not fsynced file by file.
+ */
+#include "cache/cache_int.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
+#define PATH_CAP 4096
+
+struct dirmeta {
+	char *path;
+	mode_t mode;
+	struct timespec mtime;
+};
+
+struct ux {
+	int rootfd;
+	bool root; /* running as root: owners, devices, trusted.* xattrs */
+	struct archive *ar;
+	struct bld_error **err;
+	char *pdir; /* cached parent directory path (cleaned, rooted) and its fd */
+	int pfd;
+	struct dirmeta *dirs;
+	size_t ndirs, capdirs;
+};
+
+static void drop_parent(struct ux *x)
+{
+	if (x->pfd >= 0)
+		close(x->pfd);
+	x->pfd = -1;
+	free(x->pdir);
+	x->pdir = NULL;
+}
+
+/* Opens (creating as needed) a directory inside the root; returns an fd or < 0. */
+static int mkdir_in_root(struct ux *x, const char *path, int depth)
+{
+	int fd = bld_fs_open_in_root(x->rootfd, path, O_RDONLY | O_DIRECTORY, 0);
+	if (fd >= 0)
+		return fd;
+	if (fd != -ENOENT || depth > 256)
+		return bld_error_sys(x->err, -fd, "open %s", path);
+	const char *slash = strrchr(path, '/');
+	cleanup_free char *parent = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+	cleanup_close int pfd = mkdir_in_root(x, parent, depth + 1);
+	if (pfd < 0)
+		return pfd;
+	if (mkdirat(pfd, slash + 1, 0755) < 0 && errno != EEXIST)
+		return bld_error_sys(x->err, errno, "mkdir %s", path);
+	fd = openat(pfd, slash + 1, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return bld_error_sys(x->err, errno, "open %s", path);
+	return fd;
+}
+
+static int open_parent(struct ux *x, const char *parent)
+{
+	if (x->pdir && strcmp(x->pdir, parent) == 0)
+		return x->pfd;
+	drop_parent(x);
+	int fd = mkdir_in_root(x, parent, 0);
+	if (fd < 0)
+		return fd;
+	x->pfd = fd;
+	x->pdir = xstrdup(parent);
+	return fd;
+}
+
+/* Cleans an archive path as if rooted; splits it into parent and base. */
+static int split_path(struct ux *x, const char *name, char **parent, char **base)
+{
+	if (!name || strlen(name) > PATH_CAP)
+		return bld_error_set(x->err, BLD_E_INVALID, "bad path in layer");
+	cleanup_free char *rooted = xasprintf("/%s", name);
+	cleanup_free char *clean = bld_path_clean(rooted);
+	if (strcmp(clean, "/") == 0) {
+		*parent = xstrdup("/");
+		*base = NULL;
+		return 0;
+	}
+	char *slash = strrchr(clean, '/');
+	*base = xstrdup(slash + 1);
+	*parent = slash == clean ? xstrdup("/") : xstrndup(clean, (size_t)(slash - clean));
+	return 0;
+}
+
+static int remove_at(struct ux *x, int pfd, const char *base)
+{
+	struct stat st;
+	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	drop_parent(x); /* a cached parent may live below what goes away */
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(pfd, base, 0) < 0 ? bld_error_sys(x->err, errno, "remove %s", base)
+						   : 0;
+	cleanup_free char *p = xasprintf("/proc/self/fd/%d/%s", pfd, base);
+	return bld_fs_rm_rf(p, x->err);
+}
+
+static bool overlay_xattr(const char *name)
+{
+	return bld_str_has_prefix(name, "trusted.overlay.") ||
+	       bld_str_has_prefix(name, "user.overlay.");
+}
+
+/* Applies the entry's xattrs to fd (or, for a symlink, nothing): failures are not fatal. */
+static void set_xattrs(struct ux *x, int fd, struct archive_entry *e)
+{
+	const char *k;
+	const void *v;
+	size_t n;
+	archive_entry_xattr_reset(e);
+	while (archive_entry_xattr_next(e, &k, &v, &n) == ARCHIVE_OK) {
+		if (overlay_xattr(k) || (!x->root && !bld_str_has_prefix(k, "user.")))
+			continue;
+		if (fsetxattr(fd, k, v, n, 0) < 0)
+			bld_debug("layer: xattr %s not set: %s", k, strerror(errno));
+	}
+}
+
+static void entry_times(struct archive_entry *e, struct timespec ts[2])
+{
+	ts[1].tv_sec = archive_entry_mtime(e);
+	ts[1].tv_nsec = archive_entry_mtime_nsec(e);
+	if (archive_entry_atime_is_set(e)) {
+		ts[0].tv_sec = archive_entry_atime(e);
+		ts[0].tv_nsec = archive_entry_atime_nsec(e);
+	} else {
+		ts[0] = ts[1];
+	}
+}
+
+/* Owner, mode, xattrs and times of a freshly made non-directory, non-symlink file. */
+static int finish_fd(struct ux *x, int fd, struct archive_entry *e, const char *base)
+{
+	if (x->root && fchown(fd, archive_entry_uid(e), archive_entry_gid(e)) < 0)
+		return bld_error_sys(x->err, errno, "chown %s", base);
+	if (fchmod(fd, archive_entry_perm(e) & 07777) < 0)
+		return bld_error_sys(x->err, errno, "chmod %s", base);
+	set_xattrs(x, fd, e);
+	struct timespec ts[2];
+	entry_times(e, ts);
+	(void)futimens(fd, ts);
+	return 0;
+}
+
+static int write_data(struct ux *x, int fd, struct archive_entry *e, const char *base)
+{
+	const void *buf;
+	size_t n;
+	la_int64_t off;
+	int r;
+	while ((r = archive_read_data_block(x->ar, &buf, &n, &off)) == ARCHIVE_OK) {
+		const char *p = buf;
+		while (n) {
+			ssize_t w = pwrite(fd, p, n, off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return bld_error_sys(x->err, errno, "write %s", base);
+			p += w;
+			n -= (size_t)w;
+			off += w;
+		}
+	}
+	if (r != ARCHIVE_EOF)
+		return bld_error_set(x->err, BLD_E_INVALID, "read %s: %s", base,
+				     archive_error_string(x->ar));
+	/* sparse files may end in a hole */
+	if (archive_entry_size_is_set(e) && ftruncate(fd, archive_entry_size(e)) < 0)
+		return bld_error_sys(x->err, errno, "truncate %s", base);
+	return 0;
+}
+
+static int do_reg(struct ux *x, int pfd, const char *base, struct archive_entry *e)
+{
+	cleanup_close int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				      0600);
+	if (fd < 0)
+		return bld_error_sys(x->err, errno, "create %s", base);
+	int r = write_data(x, fd, e, base);
+	return r < 0 ? r : finish_fd(x, fd, e, base);
+}
+
+static int do_symlink(struct ux *x, int pfd, const char *base, struct archive_entry *e)
+{
+	const char *target = archive_entry_symlink(e);
+	if (!target || strlen(target) > PATH_CAP)
+		return bld_error_set(x->err, BLD_E_INVALID, "symlink %s: bad target", base);
+	if (symlinkat(target, pfd, base) < 0)
+		return bld_error_sys(x->err, errno, "symlink %s", base);
+	if (x->root)
+		(void)fchownat(pfd, base, archive_entry_uid(e), archive_entry_gid(e),
+			       AT_SYMLINK_NOFOLLOW);
+	struct timespec ts[2];
+	entry_times(e, ts);
+	(void)utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW);
+	return 0;
+}
+
+static int do_hardlink(struct ux *x, int pfd, const char *base, const char *target)
+{
+	cleanup_free char *tparent = NULL, *tbase = NULL;
+	int r = split_path(x, target, &tparent, &tbase);
+	if (r < 0 || !tbase)
+		return bld_error_set(x->err, BLD_E_INVALID, "hardlink %s: bad target", base);
+	cleanup_close int tfd = bld_fs_open_in_root(x->rootfd, tparent, O_PATH | O_DIRECTORY, 0);
+	struct stat st;
+	if (tfd < 0 || fstatat(tfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return bld_error_set(x->err, BLD_E_INVALID,
+				     "hardlink %s: target %s is not in the layer", base, target);
+	if (S_ISDIR(st.st_mode))
+		return bld_error_set(x->err, BLD_E_INVALID, "hardlink %s: target is a directory",
+				     base);
+	if (linkat(tfd, tbase, pfd, base, 0) < 0)
+		return bld_error_sys(x->err, errno, "link %s", base);
+	return 0;
+}
+
+static int do_node(struct ux *x, int pfd, const char *base, struct archive_entry *e)
+{
+	mode_t type = archive_entry_filetype(e);
+	if (type == AE_IFSOCK)
+		return 0;
+	if (type != AE_IFIFO && !x->root) {
+		bld_debug("layer: device %s skipped (not root)", base);
+		return 0;
+	}
+	if (mknodat(pfd, base, type | (archive_entry_perm(e) & 07777), archive_entry_rdev(e)) < 0)
+		return bld_error_sys(x->err, errno, "mknod %s", base);
+	cleanup_close int fd = openat(pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	cleanup_free char *p = xasprintf("/proc/self/fd/%d", fd);
+	if (x->root)
+		(void)chown(p, archive_entry_uid(e), archive_entry_gid(e));
+	(void)chmod(p, archive_entry_perm(e) & 07777);
+	return 0;
+}
+
+static void remember_dir(struct ux *x, const char *path, struct archive_entry *e)
+{
+	if (x->ndirs == x->capdirs) {
+		x->capdirs = x->capdirs ? 2 * x->capdirs : 64;
+		x->dirs = xrealloc(x->dirs, x->capdirs * sizeof(*x->dirs));
+	}
+	struct dirmeta *d = &x->dirs[x->ndirs++];
+	d->path = xstrdup(path);
+	d->mode = archive_entry_perm(e) & 07777;
+	d->mtime.tv_sec = archive_entry_mtime(e);
+	d->mtime.tv_nsec = archive_entry_mtime_nsec(e);
+}
+
+static int do_dir(struct ux *x, int pfd, const char *parent, const char *base,
+		  struct archive_entry *e)
+{
+	cleanup_free char *path = base ? (strcmp(parent, "/") == 0 ? xasprintf("/%s", base)
+								    : xasprintf("%s/%s", parent, base))
+				       : xstrdup("/");
+	cleanup_close int fd = -1;
+	if (base) {
+		if (mkdirat(pfd, base, 0700) < 0 && errno != EEXIST)
+			return bld_error_sys(x->err, errno, "mkdir %s", path);
+		fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	} else {
+		fd = openat(x->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return bld_error_sys(x->err, errno, "open %s", path);
+	if (x->root && fchown(fd, archive_entry_uid(e), archive_entry_gid(e)) < 0)
+		return bld_error_sys(x->err, errno, "chown %s", path);
+	set_xattrs(x, fd, e);
+	remember_dir(x, path, e); /* mode and times last: children change mtime */
+	return 0;
+}
+
+static int do_whiteout(struct ux *x, int pfd, const char *base)
+{
+	if (strcmp(base, ".wh..wh..opq") == 0) {
+		const char *attr = x->root ? "trusted.overlay.opaque" : "user.overlay.opaque";
+		if (fsetxattr(pfd, attr, "y", 1, 0) < 0)
+			return bld_error_sys(x->err, errno, "mark opaque directory");
+		return 0;
+	}
+	const char *name = base + 4;
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return bld_error_set(x->err, BLD_E_INVALID, "bad whiteout %s", base);
+	int r = remove_at(x, pfd, name);
+	if (r < 0)
+		return r;
+	if (mknodat(pfd, name, S_IFCHR | 0, makedev(0, 0)) < 0)
+		return bld_error_sys(x->err, errno, "whiteout %s", name);
+	return 0;
+}
+
+static int extract_entry(struct ux *x, struct archive_entry *e)
+{
+	cleanup_free char *parent = NULL, *base = NULL;
+	int r = split_path(x, archive_entry_pathname(e), &parent, &base);
+	if (r < 0)
+		return r;
+	int pfd = open_parent(x, parent);
+	if (pfd < 0)
+		return pfd;
+	mode_t type = archive_entry_filetype(e);
+	const char *link = archive_entry_hardlink(e);
+	if (!base)
+		return type == AE_IFDIR ? do_dir(x, pfd, parent, NULL, e) : 0;
+	if (bld_str_has_prefix(base, ".wh."))
+		return do_whiteout(x, pfd, base);
+	struct stat st;
+	bool keep_dir = type == AE_IFDIR && !link && fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			S_ISDIR(st.st_mode);
+	if (!keep_dir && (r = remove_at(x, pfd, base)) < 0)
+		return r;
+	pfd = open_parent(x, parent); /* remove_at may have dropped the cached parent */
+	if (pfd < 0)
+		return pfd;
+	if (link)
+		return do_hardlink(x, pfd, base, link);
+	switch (type) {
+	case AE_IFREG:
+		return do_reg(x, pfd, base, e);
+	case AE_IFDIR:
+		r = do_dir(x, pfd, parent, base, e);
+		drop_parent(x);
+		return r;
+	case AE_IFLNK:
+		r = do_symlink(x, pfd, base, e);
+		drop_parent(x); /* a later path may now resolve through this link */
+		return r;
+	default:
+		return do_node(x, pfd, base, e);
+	}
+}
+
+/* Directory modes and times, after every child is in place. */
+static void finish_dirs(struct ux *x)
+{
+	for (size_t i = x->ndirs; i-- > 0;) {
+		struct dirmeta *d = &x->dirs[i];
+		int fd = bld_fs_open_in_root(x->rootfd, d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+		if (fd >= 0) {
+			(void)fchmod(fd, d->mode);
+			struct timespec ts[2] = {d->mtime, d->mtime};
+			(void)futimens(fd, ts);
+			close(fd);
+		}
+	}
+}
+
+static void ux_dispose(struct ux *x)
+{
+	drop_parent(x);
+	for (size_t i = 0; i < x->ndirs; i++)
+		free(x->dirs[i].path);
+	free(x->dirs);
+}
+
+static int extract_all(struct ux *x, struct bld_cache_tarsrc *t)
+{
+	struct archive_entry *e;
+	for (;;) {
+		int ar = archive_read_next_header(t->inner, &e);
+		if (ar == ARCHIVE_EOF)
+			return 0;
+		if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN)
+			return bld_error_set(x->err, BLD_E_INVALID, "read layer: %s",
+					     archive_error_string(t->inner));
+		int r = extract_entry(x, e);
+		if (r < 0)
+			return bld_error_wrap(x->err, "%s", archive_entry_pathname(e));
+	}
+}
+
+int bld_cache_layer_extract_fd(int fd, const char *target, const char *diff_id,
+			       struct bld_error **err)
+{
+	cleanup_close int rootfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return bld_error_sys(err, errno, "open %s", target);
+	struct bld_cache_tarsrc t = {0};
+	struct ux x = {.rootfd = rootfd, .root = geteuid() == 0, .err = err, .pfd = -1};
+	int r = bld_cache_tarsrc_open(&t, fd, err);
+	x.ar = t.inner;
+	if (r == 0)
+		r = extract_all(&x, &t);
+	char got[BLD_DIGEST_STR_LEN];
+	if (r == 0)
+		r = bld_cache_tarsrc_drain(&t, got, err);
+	if (r == 0 && diff_id && strcmp(got, diff_id) != 0)
+		r = bld_error_set(err, BLD_E_DIGEST, "layer diff id mismatch: expected %s, got %s",
+				  diff_id, got);
+	if (r == 0)
+		finish_dirs(&x);
+	ux_dispose(&x);
+	bld_cache_tarsrc_dispose(&t);
+	return r;
+}
+
+void bld_cache_layer_chain_id(const char *parent_chain, const char *diff_id,
+			      char out[BLD_DIGEST_STR_LEN])
+{
+	if (!parent_chain) {
+		memcpy(out, diff_id, BLD_DIGEST_STR_LEN);
+		return;
+	}
+	cleanup_free char *s = xasprintf("%s %s", parent_chain, diff_id);
+	bld_sha256_digest(s, strlen(s), out);
+}
+
+static int unpack_into(struct bld_store *s, const char *tmp, const char *blob_digest,
+		       const char *diff_id, struct bld_error **err)
+{
+	cleanup_close int fd = bld_cache_blob_open(s, blob_digest, err);
+	if (fd < 0)
+		return fd;
+	cleanup_free char *path = bld_path_join(s->layers, tmp);
+	return bld_cache_layer_extract_fd(fd, path, diff_id, err);
+}
+
+int bld_cache_layer_unpack(struct bld_store *s, const char *blob_digest, const char *diff_id,
+			   const char *chain_id, char **dir, struct bld_error **err)
+{
+	if (!bld_digest_valid(chain_id) || !bld_digest_valid(diff_id))
+		return bld_error_set(err, BLD_E_INVALID, "invalid layer id");
+	const char *hex = bld_cache_hex(chain_id);
+	struct stat st;
+	if (fstatat(s->layers_fd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+		*dir = bld_path_join(s->layers, hex);
+		return 0;
+	}
+	cleanup_free char *tmp = xasprintf(".tmp-%.12s-%d-%08lx", hex, (int)getpid(),
+					    (unsigned long)random());
+	if (mkdirat(s->layers_fd, tmp, 0755) < 0)
+		return bld_error_sys(err, errno, "mkdir %s/%s", s->layers, tmp);
+	int r = unpack_into(s, tmp, blob_digest, diff_id, err);
+	if (r == 0 && renameat(s->layers_fd, tmp, s->layers_fd, hex) < 0 && errno != EEXIST &&
+	    errno != ENOTEMPTY)
+		r = bld_error_sys(err, errno, "rename layer %s", hex);
+	cleanup_free char *tpath = bld_path_join(s->layers, tmp);
+	bld_fs_rm_rf(tpath, NULL); /* gone after a rename; else failed or lost the race */
+	if (r < 0)
+		return bld_error_wrap(err, "unpack layer %s", blob_digest);
+	*dir = bld_path_join(s->layers, hex);
+	return 0;
+}

@@ -1,0 +1,224 @@
+/*
+ * tests/cache/test_unpack.c — layer extraction is confined to its target: hand-made
+ * malicious tars ("..", absolute paths, symlink and hardlink escapes, device nodes for
+ * non-root, overlay xattrs) land inside or fail; whiteouts and opaque markers become
+ * what overlayfs reads; a diff ID mismatch leaves no layer directory behind.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+
+#include "tests/cache/helpers.h"
+#include "tests/cache/tarmaker.h"
+
+/* A sandbox dir holding a sentinel file and an empty target dir. */
+static char *sandbox(char **target)
+{
+	struct bld_error *err = NULL;
+	char *box = bld_fs_mkdtemp("bld-unpack", &err);
+	cr_assert(box);
+	*target = xasprintf("%s/t/a/r", box);
+	cr_assert_eq(bld_fs_mkdir_p(*target, 0755, &err), 0);
+	char *s = xasprintf("%s/sentinel", box);
+	FILE *f = fopen(s, "w");
+	fputs("safe", f);
+	fclose(f);
+	free(s);
+	return box;
+}
+
+static bool exists(const char *dir, const char *rel)
+{
+	char *p = xasprintf("%s/%s", dir, rel);
+	struct stat st;
+	bool r = lstat(p, &st) == 0;
+	free(p);
+	return r;
+}
+
+static void assert_sentinel(const char *box)
+{
+	char *p = xasprintf("%s/sentinel", box), *data = NULL;
+	cr_assert_eq(bld_fs_read_file(p, 100, &data, NULL, NULL), 0);
+	cr_assert_str_eq(data, "safe");
+	free(data);
+	free(p);
+	/* nothing new next to target's ancestors */
+	cr_assert_eq(test_count_dir(box), 2);
+}
+
+Test(cache_unpack, dotdot_and_absolute_paths_stay_inside)
+{
+	char *target, *box = sandbox(&target);
+	struct tm_entry v[] = {
+		{"../../../escape1", 'f', "x", NULL},
+		{"/abs/escape2", 'f', "y", NULL},
+		{"a/../../escape3", 'f', "z", NULL},
+	};
+	int fd = tm_make(v, 3, true);
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_cache_layer_extract_fd(fd, target, NULL, &err), 0, "%s", err ? err->msg : "");
+	close(fd);
+	cr_assert(exists(target, "escape1"));
+	cr_assert(exists(target, "abs/escape2"));
+	cr_assert(exists(target, "escape3"));
+	assert_sentinel(box);
+	bld_fs_rm_rf(box, NULL);
+}
+
+Test(cache_unpack, symlink_parents_resolve_inside)
+{
+	char *target, *box = sandbox(&target);
+	struct tm_entry v[] = {
+		{"up", 'l', "../../../..", NULL},
+		{"up/escape1", 'f', "x", NULL},
+		{"root", 'l', "/", NULL},
+		{"root/sentinel", 'f', "pwned", NULL},
+		{"t/", 'd', NULL, NULL},
+		{"deep", 'l', "/../../t", NULL},
+		{"deep/x", 'f', "x", NULL},
+	};
+	int fd = tm_make(v, 7, false);
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_cache_layer_extract_fd(fd, target, NULL, &err), 0, "%s", err ? err->msg : "");
+	close(fd);
+	cr_assert(exists(target, "escape1"));
+	cr_assert(exists(target, "sentinel"));
+	cr_assert(exists(target, "t/x"));
+	assert_sentinel(box);
+	bld_fs_rm_rf(box, NULL);
+}
+
+Test(cache_unpack, hardlinks_cannot_point_outside)
+{
+	char *target, *box = sandbox(&target);
+	struct tm_entry v[] = {{"hl", 'h', "../../../sentinel", NULL}};
+	int fd = tm_make(v, 1, false);
+	struct bld_error *err = NULL;
+	cr_assert_lt(bld_cache_layer_extract_fd(fd, target, NULL, &err), 0);
+	bld_error_free(err);
+	close(fd);
+	cr_assert_not(exists(target, "hl"));
+	/* a hardlink to a symlink that points out links the symlink, never its target */
+	char *t2 = xasprintf("%s/t/a/r2", box);
+	mkdir(t2, 0755);
+	struct tm_entry w[] = {
+		{"s", 'l', "../../../sentinel", NULL},
+		{"h", 'h', "s", NULL},
+		{"root", 'l', "/", NULL},
+		{"h2", 'h', "root/../../sentinel", NULL},
+	};
+	fd = tm_make(w, 4, false);
+	err = NULL;
+	cr_assert_lt(bld_cache_layer_extract_fd(fd, t2, NULL, &err), 0, "h2 must fail");
+	bld_error_free(err);
+	close(fd);
+	char *h = xasprintf("%s/h", t2);
+	struct stat st;
+	cr_assert_eq(lstat(h, &st), 0);
+	cr_assert(S_ISLNK(st.st_mode));
+	free(h);
+	free(t2);
+	assert_sentinel(box);
+	bld_fs_rm_rf(box, NULL);
+}
+
+Test(cache_unpack, whiteouts_become_overlay_markers)
+{
+	char *target, *box = sandbox(&target);
+	struct tm_entry v[] = {
+		{"d/", 'd', NULL, NULL},
+		{"d/.wh..wh..opq", 'f', NULL, NULL},
+		{"d/keep", 'f', "k", NULL},
+		{".wh.gone", 'f', NULL, NULL},
+		{"x/.wh.y", 'f', NULL, NULL},
+	};
+	int fd = tm_make(v, 5, true);
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_cache_layer_extract_fd(fd, target, NULL, &err), 0, "%s", err ? err->msg : "");
+	close(fd);
+	char *p = xasprintf("%s/gone", target);
+	struct stat st;
+	cr_assert_eq(lstat(p, &st), 0);
+	cr_assert(S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0));
+	free(p);
+	p = xasprintf("%s/d", target);
+	char val[8] = "";
+	const char *attr = geteuid() == 0 ? "trusted.overlay.opaque" : "user.overlay.opaque";
+	cr_assert_eq(lgetxattr(p, attr, val, sizeof(val)), 1);
+	cr_assert_eq(val[0], 'y');
+	free(p);
+	cr_assert(exists(target, "d/keep"));
+	cr_assert(exists(target, "x/y"));
+	cr_assert_not(exists(target, ".wh.gone"));
+	bld_fs_rm_rf(box, NULL);
+}
+
+Test(cache_unpack, overlay_xattrs_from_the_tar_are_ignored)
+{
+	char *target, *box = sandbox(&target);
+	struct tm_entry v[] = {
+		{"evil", 'f', "x", "trusted.overlay.redirect=/etc"},
+		{"fine", 'f', "x", "user.bld.test=1"},
+	};
+	int fd = tm_make(v, 2, false);
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_cache_layer_extract_fd(fd, target, NULL, &err), 0);
+	close(fd);
+	char *p = xasprintf("%s/evil", target), val[16];
+	cr_assert_lt(lgetxattr(p, "trusted.overlay.redirect", val, sizeof(val)), 0);
+	free(p);
+	bld_fs_rm_rf(box, NULL);
+}
+
+Test(cache_unpack, device_nodes_only_for_root)
+{
+	char *target, *box = sandbox(&target);
+	chmod(target, 0777);
+	chmod(box, 0755);
+	struct tm_entry v[] = {{"null", 'c', NULL, NULL}, {"f", 'f', "x", NULL}};
+	int fd = tm_make(v, 2, false);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (geteuid() == 0 && setresuid(65534, 65534, 65534) < 0)
+			_exit(3);
+		struct bld_error *err = NULL;
+		_exit(bld_cache_layer_extract_fd(fd, target, NULL, &err) == 0 ? 0 : 2);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	close(fd);
+	char *parents = xasprintf("%s/t", box);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+	cr_assert_not(exists(target, "null"));
+	cr_assert(exists(target, "f"));
+	free(parents);
+	bld_fs_rm_rf(box, NULL);
+}
+
+Test(cache_unpack, diff_id_mismatch_leaves_no_layer)
+{
+	char *root;
+	struct bld_store *s = test_store(&root);
+	struct tm_entry v[] = {{"f", 'f', "content", NULL}};
+	int fd = tm_make(v, 1, true);
+	struct bld_cache_blob_writer *w = NULL;
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_cache_blob_writer_new(&w, s, NULL, &err), 0);
+	char buf[65536];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	cr_assert_gt(n, 0);
+	cr_assert_eq(bld_cache_blob_writer_write(w, buf, (size_t)n, &err), 0);
+	char d[BLD_DIGEST_STR_LEN], wrong[BLD_DIGEST_STR_LEN];
+	cr_assert_eq(bld_cache_blob_writer_commit(w, d, &err), 0);
+	bld_cache_blob_writer_free(w);
+	close(fd);
+	bld_sha256_digest("not the tar", 11, wrong);
+	char *dir = NULL;
+	cr_assert_eq(bld_cache_layer_unpack(s, d, wrong, wrong, &dir, &err), -BLD_E_DIGEST);
+	bld_error_free(err);
+	char *layers = xasprintf("%s/layers", root);
+	cr_assert_eq(test_count_dir(layers), 0);
+	free(layers);
+	test_store_done(s, root);
+}
