@@ -214,6 +214,100 @@ int bld_cache_image_write(struct bld_store *s, const struct json_t *config,
 int bld_cache_image_names(struct bld_store *s, const struct bld_cache_image *img,
 			  char ***names, struct bld_error **err);
 
+/*
+ * bld rmi: an exact name is untagged (when it was the image's last tag, its digest
+ * references and the image go too); an ID, prefix or digest removes the image with every
+ * name, refused with BLD_E_EXISTS ("conflict: ...") when it has several tags unless force.
+ * *untagged lists the names removed (strv, caller frees), *deleted is the image ID when
+ * the image itself went, else NULL. Blobs are freed by a following bld_cache_gc.
+ */
+int bld_cache_image_remove(struct bld_store *s, const char *name_or_id, bool force,
+			   char ***untagged, char **deleted, struct bld_error **err);
+
+/* === image archives: bld save / bld load (archive.c) === */
+
+struct bld_cache_save_item {
+	const struct bld_cache_image *img;
+	char *const *repo_tags; /* written into manifest.json as given ("busybox:latest"); NULL ok */
+};
+/*
+ * Writes the images as a docker archive (docker save's format: manifest.json,
+ * repositories, <config hex>.json, <diff id hex>/layer.tar uncompressed) to fd. Layers
+ * shared by several images are written once; every layer is checked against its diff ID.
+ */
+int bld_cache_save(struct bld_store *s, const struct bld_cache_save_item *items, size_t n,
+		   int fd, struct bld_error **err);
+
+/* An image that bld_cache_load stored. */
+struct bld_cache_loaded {
+	char digest[BLD_DIGEST_STR_LEN]; /* manifest (or index) now in the store */
+	char *media_type;
+	int64_t size;
+	char **names; /* as the archive names it (familiar "busybox:latest" or full); may be NULL */
+};
+/*
+ * Reads a docker archive (docker save, skopeo docker-archive:) or an OCI archive
+ * (index.json + blobs/, any compression) from fd and stores its images, verified (layers
+ * against the config's diff IDs, OCI blobs against their names). Each image enters the
+ * index unnamed; the caller names it. *out is freed with bld_cache_loaded_free.
+ */
+int bld_cache_load(struct bld_store *s, int fd, struct bld_cache_loaded **out, size_t *n,
+		   struct bld_error **err);
+void bld_cache_loaded_free(struct bld_cache_loaded *v, size_t n);
+
+/* === reference counting, garbage collection, usage, integrity (gc.c, check.c) === */
+
+struct bld_cache_gc_opts {
+	/* extra roots, NULL-terminated: manifest/index/config/layer digests and layer chain IDs
+	 * ("sha256:...") that must survive — images of containers, build-cache records */
+	char *const *keep;
+	/* when other bld processes have the store open, only garbage older than this many
+	 * seconds goes (0: one hour); when bld is alone, all garbage goes at once */
+	int64_t grace_seconds;
+};
+
+struct bld_cache_gc_stats {
+	int64_t blobs, blob_bytes;       /* blobs removed */
+	int64_t layers, layer_bytes;     /* unpacked layer directories removed */
+	int64_t partials, partial_bytes; /* abandoned partial downloads removed */
+	int64_t tmpdirs;                 /* abandoned extraction directories removed */
+};
+
+/*
+ * Removes every blob and unpacked layer that no index entry (named or dangling) and no
+ * extra root needs, abandoned partial files (anonymous ones at once, resumable ones when
+ * their blob exists or after a day) and extraction directories of dead processes.
+ * o and st may be NULL. Removing names first (rmi, prune) and then calling this is how
+ * images are deleted.
+ */
+int bld_cache_gc(struct bld_store *s, const struct bld_cache_gc_opts *o,
+		 struct bld_cache_gc_stats *st, struct bld_error **err);
+
+struct bld_cache_usage {
+	int64_t images, dangling;         /* index entries, of which unnamed */
+	int64_t blobs, blob_bytes;
+	int64_t reclaimable_bytes;        /* blobs no named image needs */
+	int64_t layer_dirs, layer_bytes;  /* unpacked layers */
+	int64_t layer_reclaimable_bytes;
+	int64_t partial_bytes;            /* partial downloads */
+};
+int bld_cache_usage(struct bld_store *s, struct bld_cache_usage *u, struct bld_error **err);
+
+struct bld_cache_check_stats {
+	int64_t blobs, bytes;  /* checked */
+	int64_t damaged;       /* content does not match the name */
+	int64_t missing;       /* needed by an image but absent */
+	int64_t problems;      /* every problem reported */
+};
+typedef void (*bld_cache_check_fn)(const char *problem, void *payload);
+/*
+ * Re-hashes every blob and checks that every image has its manifest, config and layers;
+ * each problem is passed to fn as one line. Returns 0 when the check ran (look at
+ * st->problems), < 0 when it could not.
+ */
+int bld_cache_check(struct bld_store *s, bld_cache_check_fn fn, void *payload,
+		    struct bld_cache_check_stats *st, struct bld_error **err);
+
 /* === builder needs: archives that are not layers (archive_extract.c) === */
 
 /*

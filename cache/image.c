@@ -319,3 +319,87 @@ int bld_cache_image_names(struct bld_store *s, const struct bld_cache_image *img
 	*names = out;
 	return 0;
 }
+
+/* Entries still pointing at digest: all, and those that are not digest references. */
+static void count_refs(struct bld_store *s, const char *digest, size_t *all, size_t *tags,
+		       char ***digest_refs)
+{
+	struct bld_cache_desc *v = NULL;
+	size_t n = 0;
+	*all = *tags = 0;
+	if (bld_cache_ref_list_all(s, &v, &n, NULL) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i].digest, digest) != 0)
+			continue;
+		(*all)++;
+		if (v[i].name && !strchr(v[i].name, '@'))
+			(*tags)++;
+		else if (v[i].name && digest_refs)
+			bld_strv_push(digest_refs, v[i].name);
+	}
+	bld_cache_desc_list_free(v, n);
+}
+
+/* Untags one name; when no tag is left, its digest references and the entry go too. */
+static int untag(struct bld_store *s, const char *name, const struct bld_cache_desc *d,
+		 char ***untagged, char **deleted, struct bld_error **err)
+{
+	struct bld_cache_image *img = NULL;
+	struct bld_error *e = NULL;
+	if (bld_cache_image_load_digest(s, d->digest, &img, &e) < 0)
+		bld_error_free(e);
+	int r = bld_cache_ref_delete(s, name, err);
+	if (r < 0)
+		goto out;
+	bld_strv_push(untagged, name);
+	size_t all = 0, tags = 0;
+	cleanup_strv char **drefs = NULL;
+	count_refs(s, d->digest, &all, &tags, &drefs);
+	if (tags > 0)
+		goto out;
+	for (size_t i = 0; drefs && drefs[i]; i++)
+		bld_strv_push(untagged, drefs[i]);
+	r = bld_cache_ref_delete_digest(s, d->digest, err);
+	if (r == 0)
+		*deleted = xstrdup(img ? img->id : d->digest);
+out:
+	bld_cache_image_free(img);
+	return r;
+}
+
+int bld_cache_image_remove(struct bld_store *s, const char *name_or_id, bool force,
+			   char ***untagged, char **deleted, struct bld_error **err)
+{
+	*untagged = xcalloc(1, sizeof(char *));
+	*deleted = NULL;
+	struct bld_cache_desc d;
+	struct bld_error *e = NULL;
+	if (bld_cache_ref_get(s, name_or_id, &d, &e) == 0) {
+		int r = untag(s, name_or_id, &d, untagged, deleted, err);
+		bld_cache_desc_dispose(&d);
+		return r;
+	}
+	bld_error_free(e);
+	struct bld_cache_image *img = NULL;
+	int r = bld_cache_image_load(s, name_or_id, &img, err);
+	if (r < 0)
+		return r;
+	const char *entry = img->index_digest[0] ? img->index_digest : img->manifest_digest;
+	size_t all = 0, tags = 0;
+	count_refs(s, entry, &all, &tags, NULL);
+	if (tags > 1 && !force) {
+		r = bld_error_set(err, BLD_E_EXISTS,
+				  "conflict: unable to delete %.12s (must be forced) - image is "
+				  "referenced in multiple repositories", bld_cache_hex(img->id));
+	} else {
+		bld_strv_free(*untagged);
+		r = bld_cache_image_names(s, img, untagged, err);
+	}
+	if (r == 0)
+		r = bld_cache_ref_delete_digest(s, entry, err);
+	if (r == 0)
+		*deleted = xstrdup(img->id);
+	bld_cache_image_free(img);
+	return r;
+}

@@ -9,8 +9,8 @@
 static const struct bld_cli_opt opts[] = {
 	{"file", 'f', BLD_OPT_STRING, "string", "Name of the Dockerfile (\"-\" reads stdin)",
 	 "Dockerfile"},
-	{"format", 0, BLD_OPT_STRING, "string", "Output format: \"buildkit\" or \"json\"",
-	 "buildkit"},
+	{"format", 0, BLD_OPT_STRING, "string",
+	 "Output format: \"buildkit\" (the raw syntax tree) or \"json\" (validated)", "buildkit"},
 	{"graph", 0, BLD_OPT_BOOL, NULL, "Print the stage graph instead of the AST", NULL},
 	{"target", 0, BLD_OPT_STRING, "string", "Set the target build stage for --graph", NULL},
 	{"build-arg", 0, BLD_OPT_LIST, "list", "Set build-time variables (KEY=VALUE)", NULL},
@@ -37,11 +37,63 @@ static int parse_failed(struct bld_error **err, int r)
 	return r;
 }
 
+/* --build-arg K=V as given; a bare K takes its value from the environment, as docker does. */
+static char **resolve_build_args(char *const *list)
+{
+	char **out = NULL;
+	for (char *const *p = list; p && *p; p++) {
+		if (strchr(*p, '=')) {
+			bld_strv_push(&out, *p);
+		} else if (getenv(*p)) {
+			cleanup_free char *kv = xasprintf("%s=%s", *p, getenv(*p));
+			bld_strv_push(&out, kv);
+		}
+	}
+	return out;
+}
+
 static int print_buf(struct bld_buf *b)
 {
 	fwrite(bld_buf_str(b), 1, b->len, stdout);
 	bld_buf_dispose(b);
 	return 0;
+}
+
+/* --graph: validate, link the stages, print the graph. */
+static int graph(struct bld_cli_args *a, const char *data, size_t len, struct bld_error **err)
+{
+	struct bld_parser_dockerfile *df = NULL;
+	if (bld_parser_dockerfile_new(&df, data, len, err) < 0)
+		return parse_failed(err, -1);
+	cleanup_strv char **args = resolve_build_args(bld_cli_list(a, "build-arg"));
+	if (bld_parser_graph_build(df, bld_cli_str(a, "target"), args, err) < 0) {
+		bld_parser_dockerfile_free(df);
+		return parse_failed(err, -1);
+	}
+	struct bld_buf out = BLD_BUF_INIT;
+	int r = bld_parser_graph_dump(&out, df);
+	bld_parser_dockerfile_free(df);
+	if (r < 0) {
+		bld_buf_dispose(&out);
+		return bld_error_set(err, BLD_E_INTERNAL, "output too large");
+	}
+	return print_buf(&out);
+}
+
+/* json: the whole AST, after the validation pass has accepted every instruction. */
+static int json(const char *data, size_t len, struct bld_error **err)
+{
+	struct bld_parser_dockerfile *df = NULL;
+	if (bld_parser_dockerfile_new(&df, data, len, err) < 0)
+		return parse_failed(err, -1);
+	struct bld_buf out = BLD_BUF_INIT;
+	int r = bld_parser_dump_json(&out, df->ast);
+	bld_parser_dockerfile_free(df);
+	if (r < 0) {
+		bld_buf_dispose(&out);
+		return bld_error_set(err, BLD_E_INTERNAL, "output too large");
+	}
+	return print_buf(&out);
 }
 
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
@@ -55,15 +107,17 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 				     fmt);
 	if (read_input(file, &data, &len, err) < 0)
 		return -1;
+	if (bld_cli_bool(a, "graph"))
+		return graph(a, data, len, err);
+	if (strcmp(fmt, "json") == 0)
+		return json(data, len, err);
+	/* buildkit: the raw AST only, exactly as BuildKit's parser dumps it */
 	struct bld_parser_ast *ast = NULL;
 	int r = bld_parser_parse(&ast, data, len, err);
 	if (r < 0)
 		return parse_failed(err, r);
 	struct bld_buf out = BLD_BUF_INIT;
-	if (strcmp(fmt, "json") == 0)
-		r = bld_parser_dump_json(&out, ast);
-	else
-		r = bld_parser_dump_buildkit(&out, ast);
+	r = bld_parser_dump_buildkit(&out, ast);
 	bld_parser_ast_free(ast);
 	if (r < 0) {
 		bld_buf_dispose(&out);

@@ -49,11 +49,11 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 }
 
 const struct bld_cli_cmd bld_cmd_trust_key_generate = {
-	.name = "trust key generate",
-	.usage = "NAME",
-	.summary = "Generate a signing key pair (NAME.key, NAME.pub) in cosign's format",
-	.opts = (const struct bld_cli_opt[]){{NULL, 0, 0, NULL, NULL, NULL}},
-	.min_args = 1,
-	.max_args = 1,
-	.run = run,
+    .name = "trust key generate",
+    .usage = "NAME",
+    .summary = "Generate a signing key pair (NAME.key, NAME.pub) in cosign's format",
+    .opts = (const struct bld_cli_opt[]){{NULL, 0, 0, NULL, NULL, NULL}},
+    .min_args = 1,
+    .max_args = 1,
+    .run = run,
 };

@@ -306,6 +306,11 @@ static int instruction(struct parse *p, struct bld_buf *line, int start, struct 
 	}
 	node.start_line = start;
 	node.end_line = p->line;
+	if (p->n >= BLD_PARSER_MAX_INSTRUCTIONS) {
+		bld_parser_node_dispose(&node);
+		return fail(err, start, bld_error_set(err, BLD_E_INVALID, "more than %d instructions",
+						      BLD_PARSER_MAX_INSTRUCTIONS));
+	}
 	if (p->n == p->cap) {
 		p->cap = p->cap ? p->cap * 2 : 32;
 		p->nodes = xrealloc(p->nodes, p->cap * sizeof(*p->nodes));

@@ -17,6 +17,8 @@
 #define BLD_PARSER_MAX_DOCKERFILE ((size_t)16 << 20) /* bytes of one Dockerfile */
 #define BLD_PARSER_MAX_LINE 65535                    /* one physical line (BuildKit's limit) */
 #define BLD_PARSER_MAX_ONBUILD_DEPTH 64               /* ONBUILD ONBUILD ... nesting */
+#define BLD_PARSER_MAX_INSTRUCTIONS 100000            /* instructions in one Dockerfile */
+#define BLD_PARSER_MAX_STAGES 10000                   /* FROM lines in one Dockerfile */
 
 /* A byte string that may hold NUL bytes (JSON "\u0000"); s is NUL-terminated as well. */
 struct bld_parser_word {
@@ -93,6 +95,141 @@ int bld_parser_heredocs_from_line(struct bld_parser_heredoc **out, size_t *n, co
 int bld_parser_instruction_heredocs(struct bld_parser_heredoc **out, size_t *n, const char *line,
 				    size_t len, char escape, struct bld_error **err);
 void bld_parser_heredoc_dispose(struct bld_parser_heredoc *h);
+
+/* --- typed instructions (instructions.c): the validation pass over the raw AST --- */
+
+enum bld_parser_kind {
+	BLD_PARSER_FROM, BLD_PARSER_RUN, BLD_PARSER_CMD, BLD_PARSER_LABEL, BLD_PARSER_EXPOSE,
+	BLD_PARSER_ENV, BLD_PARSER_ADD, BLD_PARSER_COPY, BLD_PARSER_ENTRYPOINT, BLD_PARSER_VOLUME,
+	BLD_PARSER_USER, BLD_PARSER_WORKDIR, BLD_PARSER_ARG, BLD_PARSER_ONBUILD,
+	BLD_PARSER_STOPSIGNAL, BLD_PARSER_HEALTHCHECK, BLD_PARSER_SHELL, BLD_PARSER_MAINTAINER,
+};
+
+/* ENV/LABEL pairs (value always set) and ARG declarations (has_value false: no default). */
+struct bld_parser_kv {
+	char *key;
+	char *value;
+	bool has_value;
+	bool no_delim; /* legacy "KEY value" form */
+};
+
+enum bld_parser_mount_type {
+	BLD_PARSER_MOUNT_BIND, BLD_PARSER_MOUNT_CACHE, BLD_PARSER_MOUNT_TMPFS,
+	BLD_PARSER_MOUNT_SECRET, BLD_PARSER_MOUNT_SSH,
+};
+
+/* One RUN --mount, every option BuildKit knows; strings NULL when not given. */
+struct bld_parser_mount {
+	enum bld_parser_mount_type type;
+	char *from, *source, *target, *id, *sharing, *env;
+	bool readonly, required;
+	int64_t size;            /* tmpfs size in bytes, 0 = unset */
+	bool has_mode, has_uid, has_gid;
+	unsigned long mode, uid, gid;
+};
+
+/* A heredoc used as a COPY/ADD source. */
+struct bld_parser_source_content {
+	char *path;  /* the heredoc name */
+	char *data;  /* body, tabs already stripped for <<- */
+	bool expand;
+};
+
+struct bld_parser_instruction {
+	enum bld_parser_kind kind;
+	const struct bld_parser_node *node; /* borrowed from the AST it came from */
+	int start_line, end_line;
+	/*
+	 * The command line: RUN/CMD/ENTRYPOINT/SHELL/HEALTHCHECK CMD (one joined string in
+	 * shell form), EXPOSE ports, VOLUME paths, the one argument of USER, WORKDIR,
+	 * STOPSIGNAL, MAINTAINER, ONBUILD's expression. NULL-terminated, never NULL.
+	 */
+	char **args;
+	bool prepend_shell; /* shell form: run through SHELL */
+	struct bld_parser_kv *kvs; /* ENV, LABEL, ARG */
+	size_t nkvs;
+	/* FROM */
+	char *base, *stage_name, *platform; /* stage_name lower-cased or NULL */
+	/* ADD / COPY */
+	char **sources; /* paths, NULL-terminated, never NULL */
+	struct bld_parser_source_content *contents;
+	size_t ncontents;
+	char *dest, *from, *chown, *chmod, *checksum;
+	char **excludes; /* NULL-terminated, never NULL */
+	bool link, parents;
+	int keep_git_dir, unpack; /* -1 unset, else 0/1 */
+	/* RUN */
+	struct bld_parser_mount *mounts;
+	size_t nmounts;
+	char *network, *security; /* NULL: default */
+	char **devices;           /* NULL-terminated, never NULL */
+	/* RUN/CMD/ENTRYPOINT heredoc files: the node's heredocs */
+	/* HEALTHCHECK */
+	bool health_none;
+	char **health_test; /* {"CMD"|"CMD-SHELL", ...} or {"NONE"} */
+	int64_t interval_ns, timeout_ns, start_period_ns, start_interval_ns;
+	int retries;
+};
+
+/* A stage: its FROM and the instructions up to the next FROM. */
+struct bld_parser_stage {
+	size_t index;
+	char *name;     /* lower-cased AS name or NULL */
+	const struct bld_parser_instruction *from;
+	size_t first, count; /* its instructions: ins[first .. first+count) after the FROM */
+	/* filled by bld_parser_graph_build */
+	char *base;     /* base name after global ARG expansion */
+	char *platform; /* --platform after expansion, or NULL */
+	long base_stage; /* index of the stage it is built on, -1 for an image or scratch */
+	size_t *deps;    /* distinct stage indices it needs (base, --from, mount from) */
+	size_t ndeps;
+	char **images;   /* image names used by COPY --from / RUN --mount from=; never NULL */
+	bool needed;     /* reachable from the target */
+};
+
+struct bld_parser_dockerfile {
+	struct bld_parser_ast *ast;
+	struct bld_parser_instruction *ins; /* every top-level instruction, in order */
+	size_t nins;
+	size_t nmeta;   /* ins[0 .. nmeta) are the global ARGs before the first FROM */
+	struct bld_parser_stage *stages;
+	size_t nstages;
+	long target;    /* index of the target stage once the graph is built, else -1 */
+	char **meta_env; /* global ARG values as "KEY=VALUE" after the graph is built */
+};
+
+/*
+ * Parses and validates a Dockerfile: unknown instructions, instructions before the first
+ * FROM (other than ARG), unknown, duplicate or malformed flags, wrong argument counts, bad
+ * mounts, HEALTHCHECK values, SHELL not in JSON form. Errors are BLD_E_INVALID with
+ * "Dockerfile:LINE: cause". Free with bld_parser_dockerfile_free.
+ */
+int bld_parser_dockerfile_new(struct bld_parser_dockerfile **out, const char *data, size_t len,
+			      struct bld_error **err);
+void bld_parser_dockerfile_free(struct bld_parser_dockerfile *df);
+/* The typed form of one node (ONBUILD triggers use it); dispose with _instruction_dispose. */
+int bld_parser_instruction_parse(struct bld_parser_instruction *out,
+				 const struct bld_parser_node *node, struct bld_error **err);
+void bld_parser_instruction_dispose(struct bld_parser_instruction *in);
+/* One --mount value (CSV fields) as BuildKit reads it. */
+int bld_parser_mount_parse(struct bld_parser_mount *out, const char *value,
+			   struct bld_error **err);
+void bld_parser_mount_dispose(struct bld_parser_mount *m);
+/* Go's time.ParseDuration ("1m30s", "1.5h", "300ms"); nanoseconds. */
+int bld_parser_duration(const char *s, int64_t *ns);
+const char *bld_parser_kind_name(enum bld_parser_kind k); /* "RUN" */
+
+/*
+ * Links the stages: global ARGs (build_args "K=V" override their defaults; bld's
+ * TARGETPLATFORM, BUILDPLATFORM and friends are predefined) are expanded into FROM lines;
+ * FROM <earlier stage>, COPY --from=<stage|index> and RUN --mount=from=<stage> become
+ * edges; names that are no stage are images. target NULL means the last stage. Errors:
+ * unknown target, stage index out of range, cycles, blank base names, expansion errors.
+ */
+int bld_parser_graph_build(struct bld_parser_dockerfile *df, const char *target,
+			   char *const *build_args, struct bld_error **err);
+/* Appends a human-readable description of the graph (bld parse --graph). */
+int bld_parser_graph_dump(struct bld_buf *out, const struct bld_parser_dockerfile *df);
 
 /* === shell words: Docker's variable expansion (shell.c) === */
 

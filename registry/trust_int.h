@@ -27,4 +27,28 @@ struct trust_ref {
 int trust_ref_parse(struct trust_ref *out, const char *s, struct bld_error **err);
 void trust_ref_dispose(struct trust_ref *r);
 
+/* A parsed reference, a client for its registry and the digest it resolves to (trust.c). */
+struct trust_target {
+	struct bld_registry_ref ref;
+	struct bld_registry_client *c;
+	char digest[BLD_DIGEST_STR_LEN];
+};
+/* Parses ref and resolves it: digest when given, else its own digest, else its tag's. */
+int trust_target_open(struct trust_target *t, const char *ref, const char *digest,
+		      const struct bld_registry_opts *o, struct bld_error **err);
+void trust_target_dispose(struct trust_target *t);
+/* The .sig manifest of t->digest (absent: an empty list); *sig_digest when not NULL. */
+int trust_sigs_fetch(struct trust_target *t, struct bld_registry_trust_sigs *out,
+		     char sig_digest[BLD_DIGEST_STR_LEN], struct bld_error **err);
+
+/* The signatures of a target with their payloads, ready for checking. */
+struct trust_fetched {
+	struct bld_registry_trust_sigs sigs;
+	struct bld_registry_trust_candidate *c; /* c[i] is sigs.v[i] */
+	char **payloads;
+	size_t n;
+};
+int trust_fetched_load(struct trust_fetched *f, struct trust_target *t, struct bld_error **err);
+void trust_fetched_dispose(struct trust_fetched *f);
+
 #endif

@@ -141,9 +141,8 @@ char *bld_registry_trust_key_public_pem(const struct bld_registry_trust_key *k)
 static int derive(const char *passphrase, const unsigned char *salt, size_t salt_len, uint64_t n,
 		  uint32_t r, uint32_t p, unsigned char key[KEY_LEN])
 {
-	return crypto_pwhash_scryptsalsa208sha256_ll((const uint8_t *)passphrase,
-						     strlen(passphrase), salt, salt_len, n, r, p,
-						     key, KEY_LEN);
+	return crypto_pwhash_scryptsalsa208sha256_ll(
+	    (const uint8_t *)passphrase, strlen(passphrase), salt, salt_len, n, r, p, key, KEY_LEN);
 }
 
 /* The JSON envelope for a sealed box. */
@@ -202,8 +201,8 @@ int bld_registry_trust_key_encrypt(const struct bld_registry_trust_key *k, const
 	randombytes_buf(nonce, sizeof(nonce));
 	size_t ct_len = (size_t)der_len + crypto_secretbox_MACBYTES;
 	cleanup_free unsigned char *ct = xmalloc(ct_len);
-	int r = derive(passphrase, salt, SALT_LEN, kdf_sets[0].n, kdf_sets[0].r, kdf_sets[0].p,
-		       key);
+	int r =
+	    derive(passphrase, salt, SALT_LEN, kdf_sets[0].n, kdf_sets[0].r, kdf_sets[0].p, key);
 	if (r == 0)
 		r = crypto_secretbox_easy(ct, der, (size_t)der_len, nonce, key);
 	sodium_memzero(key, sizeof(key));
@@ -216,8 +215,8 @@ int bld_registry_trust_key_encrypt(const struct bld_registry_trust_key *k, const
 }
 
 /* The first PEM block in data: its type and bytes (caller frees both with OPENSSL_free). */
-static int pem_decode(const void *data, size_t n, char **type, unsigned char **bytes,
-		      long *len, struct bld_error **err)
+static int pem_decode(const void *data, size_t n, char **type, unsigned char **bytes, long *len,
+		      struct bld_error **err)
 {
 	if (n > BLD_TRUST_KEY_MAX)
 		return bld_error_set(err, BLD_E_INVALID, "key larger than %zu bytes",
@@ -284,8 +283,8 @@ static int envelope_open(const unsigned char *json, size_t n, const char *passph
 				  cname ? cname : "(none)");
 	else if (json_b64(cipher, "nonce", &nonce, &nonce_len) < 0 ||
 		 nonce_len != crypto_secretbox_NONCEBYTES ||
-		 json_b64(j, "ciphertext", &ct, &ct_len) < 0 || ct_len < crypto_secretbox_MACBYTES ||
-		 ct_len > DER_MAX)
+		 json_b64(j, "ciphertext", &ct, &ct_len) < 0 ||
+		 ct_len < crypto_secretbox_MACBYTES || ct_len > DER_MAX)
 		r = bld_error_set(err, BLD_E_INVALID, "malformed encrypted key");
 	else
 		r = kdf_derive(json_object_get(j, "kdf"), passphrase, key, err);
@@ -360,8 +359,7 @@ int bld_registry_trust_key_parse_public(struct bld_registry_trust_key **out, con
 	EVP_PKEY *pkey = strcmp(type, "PUBLIC KEY") == 0 ? d2i_PUBKEY(NULL, &p, len) : NULL;
 	int r = 0;
 	if (!pkey)
-		r = bld_error_set(err, BLD_E_INVALID, "not a PKIX public key (PEM type %s)",
-				  type);
+		r = bld_error_set(err, BLD_E_INVALID, "not a PKIX public key (PEM type %s)", type);
 	else if (check_p256(pkey, err) < 0)
 		r = -BLD_E_UNSUPPORTED;
 	OPENSSL_free(type);

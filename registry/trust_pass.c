@@ -96,3 +96,14 @@ int bld_registry_trust_passphrase(char **out, bool confirm, struct bld_error **e
 	*out = first;
 	return 0;
 }
+
+int bld_registry_trust_key_load_signer(struct bld_registry_trust_key **out, const char *path,
+				       struct bld_error **err)
+{
+	char *pass = NULL;
+	if (bld_registry_trust_passphrase(&pass, false, err) < 0)
+		return bld_error_wrap(err, "key %s", path);
+	int r = bld_registry_trust_key_load_private(out, path, pass, err);
+	wipe_free(pass);
+	return r;
+}

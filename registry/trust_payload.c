@@ -83,8 +83,7 @@ char *bld_registry_trust_sig_tag(const char *manifest_digest)
 	const char *colon = strchr(manifest_digest, ':');
 	if (!colon)
 		return xasprintf("%s.sig", manifest_digest);
-	return xasprintf("%.*s-%s.sig", (int)(colon - manifest_digest), manifest_digest,
-			 colon + 1);
+	return xasprintf("%.*s-%s.sig", (int)(colon - manifest_digest), manifest_digest, colon + 1);
 }
 
 /* Fills one sig from a layer descriptor (which it takes a reference to). */
@@ -95,13 +94,14 @@ static int sig_from_desc(struct bld_registry_trust_sig *s, json_t *desc, struct 
 	json_t *size = json_object_get(desc, "size");
 	if (!mt || !dg || !bld_digest_valid(dg) || !json_is_integer(size) ||
 	    json_integer_value(size) < 0)
-		return bld_error_set(err, BLD_E_INVALID, "signature manifest has a malformed layer");
+		return bld_error_set(err, BLD_E_INVALID,
+				     "signature manifest has a malformed layer");
 	memset(s, 0, sizeof(*s));
 	snprintf(s->digest, sizeof(s->digest), "%s", dg);
 	s->size = json_integer_value(size);
 	s->media_type = xstrdup(mt);
-	const char *sig = bld_json_get_str(json_object_get(desc, "annotations"),
-					   BLD_TRUST_SIG_ANNOTATION);
+	const char *sig =
+	    bld_json_get_str(json_object_get(desc, "annotations"), BLD_TRUST_SIG_ANNOTATION);
 	s->signature = sig ? xstrdup(sig) : NULL;
 	s->desc = json_incref(desc);
 	return 0;
@@ -181,9 +181,9 @@ static char *sig_config(const struct bld_registry_trust_sigs *s)
 		json_array_append_new(history, json_pack("{s:s}", "created", ZERO_TIME));
 		json_array_append_new(diff_ids, json_string(s->v[i].digest));
 	}
-	json_t *j = json_pack("{s:s,s:s,s:o,s:s,s:{s:s,s:o},s:{}}", "architecture", "",
-			      "created", ZERO_TIME, "history", history, "os", "", "rootfs",
-			      "type", "layers", "diff_ids", diff_ids, "config");
+	json_t *j = json_pack("{s:s,s:s,s:o,s:s,s:{s:s,s:o},s:{}}", "architecture", "", "created",
+			      ZERO_TIME, "history", history, "os", "", "rootfs", "type", "layers",
+			      "diff_ids", diff_ids, "config");
 	if (!j)
 		abort();
 	char *out = dump_compact(j);
@@ -237,18 +237,16 @@ static int first_key(const struct bld_registry_trust_candidate *c,
 {
 	for (size_t i = 0; i < nkeys; i++) {
 		cleanup_error struct bld_error *e = NULL;
-		if (bld_registry_trust_key_verify(keys[i], c->payload, c->payload_len,
-						  c->signature, &e) == 0)
+		if (bld_registry_trust_key_verify(keys[i], c->payload, c->payload_len, c->signature,
+						  &e) == 0)
 			return (int)i;
 	}
 	return -1;
 }
 
-enum bld_registry_trust_state
-bld_registry_trust_check_sig(const struct bld_registry_trust_candidate *c,
-			     struct bld_registry_trust_key *const *keys, size_t nkeys,
-			     const char *digest, int *key_index,
-			     struct bld_registry_trust_payload *payload)
+enum bld_registry_trust_state bld_registry_trust_check_sig(
+    const struct bld_registry_trust_candidate *c, struct bld_registry_trust_key *const *keys,
+    size_t nkeys, const char *digest, int *key_index, struct bld_registry_trust_payload *payload)
 {
 	char dg[BLD_DIGEST_STR_LEN];
 	*key_index = -1;
@@ -257,8 +255,8 @@ bld_registry_trust_check_sig(const struct bld_registry_trust_candidate *c,
 	if (!c->layer_digest || strcmp(dg, c->layer_digest) != 0)
 		return BLD_TRUST_SIG_TAMPERED;
 	cleanup_error struct bld_error *e = NULL;
-	bool parsed = bld_registry_trust_payload_parse(payload, c->payload, c->payload_len,
-						       &e) == 0;
+	bool parsed =
+	    bld_registry_trust_payload_parse(payload, c->payload, c->payload_len, &e) == 0;
 	if (!c->signature)
 		return BLD_TRUST_SIG_UNSIGNED;
 	*key_index = first_key(c, keys, nkeys);

@@ -57,28 +57,26 @@ static int validate_identity(json_t *rule, struct bld_error **err)
 	    !strcmp(type, "matchRepository"))
 		return only_fields(rule, plain, type, err);
 	if (!strcmp(type, "exactReference"))
-		return need_str(rule, "dockerReference") ? only_fields(rule, exref, type, err)
-							 : bld_error_set(err, BLD_E_INVALID,
-									 "%s needs dockerReference",
-									 type);
+		return need_str(rule, "dockerReference")
+			   ? only_fields(rule, exref, type, err)
+			   : bld_error_set(err, BLD_E_INVALID, "%s needs dockerReference", type);
 	if (!strcmp(type, "exactRepository"))
-		return need_str(rule, "dockerRepository") ? only_fields(rule, exrepo, type, err)
-							  : bld_error_set(err, BLD_E_INVALID,
-									  "%s needs dockerRepository",
-									  type);
+		return need_str(rule, "dockerRepository")
+			   ? only_fields(rule, exrepo, type, err)
+			   : bld_error_set(err, BLD_E_INVALID, "%s needs dockerRepository", type);
 	if (!strcmp(type, "remapIdentity"))
 		return need_str(rule, "prefix") && need_str(rule, "signedPrefix")
-			       ? only_fields(rule, remap, type, err)
-			       : bld_error_set(err, BLD_E_INVALID,
-					       "remapIdentity needs prefix and signedPrefix");
+			   ? only_fields(rule, remap, type, err)
+			   : bld_error_set(err, BLD_E_INVALID,
+					   "remapIdentity needs prefix and signedPrefix");
 	return bld_error_set(err, BLD_E_INVALID, "unknown signedIdentity type \"%s\"", type);
 }
 
 /* How many of the key sources a sigstoreSigned requirement names. */
 static int key_sources(json_t *req)
 {
-	static const char *const src[] = {"keyPath", "keyPaths", "keyData", "keyDatas", "fulcio",
-					  "pki"};
+	static const char *const src[] = {"keyPath",  "keyPaths", "keyData",
+					  "keyDatas", "fulcio",	  "pki"};
 	int n = 0;
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(src); i++)
 		n += json_object_get(req, src[i]) != NULL;
@@ -87,10 +85,19 @@ static int key_sources(json_t *req)
 
 static int validate_sigstore(json_t *req, struct bld_error **err)
 {
-	static const char *const fields[] = {
-		"type",	    "keyPath", "keyPaths", "keyData", "keyDatas", "fulcio", "pki",
-		"rekorPublicKeyPath", "rekorPublicKeyPaths", "rekorPublicKeyData",
-		"rekorPublicKeyDatas", "signedIdentity", NULL};
+	static const char *const fields[] = {"type",
+					     "keyPath",
+					     "keyPaths",
+					     "keyData",
+					     "keyDatas",
+					     "fulcio",
+					     "pki",
+					     "rekorPublicKeyPath",
+					     "rekorPublicKeyPaths",
+					     "rekorPublicKeyData",
+					     "rekorPublicKeyDatas",
+					     "signedIdentity",
+					     NULL};
 	if (only_fields(req, fields, "sigstoreSigned", err) < 0)
 		return -BLD_E_INVALID;
 	if (key_sources(req) != 1)
@@ -104,7 +111,7 @@ static int validate_sigstore(json_t *req, struct bld_error **err)
 static int validate_req(json_t *req, struct bld_error **err)
 {
 	static const char *const plain[] = {"type", NULL};
-	static const char *const signed_by[] = {"type", "keyType", "keyPath", "keyPaths",
+	static const char *const signed_by[] = {"type",	   "keyType",	     "keyPath", "keyPaths",
 						"keyData", "signedIdentity", NULL};
 	const char *type = bld_json_get_str(req, "type");
 	if (!json_is_object(req) || !type)
@@ -121,8 +128,8 @@ static int validate_req(json_t *req, struct bld_error **err)
 static int validate_reqs(json_t *reqs, const char *where, struct bld_error **err)
 {
 	if (!json_is_array(reqs) || json_array_size(reqs) == 0)
-		return bld_error_set(err, BLD_E_INVALID, "%s: needs a non-empty list of requirements",
-				     where);
+		return bld_error_set(err, BLD_E_INVALID,
+				     "%s: needs a non-empty list of requirements", where);
 	for (size_t i = 0; i < json_array_size(reqs); i++)
 		if (validate_req(json_array_get(reqs, i), err) < 0)
 			return bld_error_wrap(err, "%s", where);
@@ -160,8 +167,9 @@ int bld_registry_trust_policy_parse(struct bld_registry_trust_policy **out, cons
 				     BLD_TRUST_POLICY_MAX);
 	if (bld_json_load_buf(&root, data, n, err) < 0)
 		return -BLD_E_INVALID;
-	int r = json_is_object(root) ? 0
-				     : bld_error_set(err, BLD_E_INVALID, "policy must be an object");
+	int r = json_is_object(root)
+		    ? 0
+		    : bld_error_set(err, BLD_E_INVALID, "policy must be an object");
 	if (r == 0)
 		r = only_fields(root, top, "policy", err);
 	if (r == 0)
@@ -319,17 +327,18 @@ static int match_remap(json_t *rule, const struct bld_registry_trust_image *img,
 }
 
 /* exactReference / exactRepository: compare with a reference the rule names. */
-static int match_exact_named(json_t *rule, bool repo_only, const struct trust_ref *sig,
-			     bool *match, struct bld_error **err)
+static int match_exact_named(json_t *rule, bool repo_only, const struct trust_ref *sig, bool *match,
+			     struct bld_error **err)
 {
-	const char *want = bld_json_get_str(rule, repo_only ? "dockerRepository" : "dockerReference");
+	const char *want =
+	    bld_json_get_str(rule, repo_only ? "dockerRepository" : "dockerReference");
 	struct trust_ref w;
 	if (!want || trust_ref_parse(&w, want, err) < 0)
 		return bld_error_set(err, BLD_E_INVALID, "signedIdentity names no valid reference");
 	int r = 0;
 	if (!repo_only && !w.tag && !w.digest)
-		r = bld_error_set(err, BLD_E_INVALID,
-				  "exactReference %s needs a tag or digest", want);
+		r = bld_error_set(err, BLD_E_INVALID, "exactReference %s needs a tag or digest",
+				  want);
 	cleanup_free char *a = ref_string(&w);
 	cleanup_free char *b = ref_string(sig);
 	*match = repo_only ? strcmp(w.name, sig->name) == 0 : strcmp(a, b) == 0;
@@ -493,7 +502,7 @@ static int check_sigstore(json_t *req, const struct bld_registry_trust_image *im
 		int ki = -1;
 		bool match = false;
 		enum bld_registry_trust_state s =
-			bld_registry_trust_check_sig(&c[i], ks.v, ks.n, img->digest, &ki, &pl);
+		    bld_registry_trust_check_sig(&c[i], ks.v, ks.n, img->digest, &ki, &pl);
 		if (s == BLD_TRUST_SIG_OK)
 			r = bld_registry_trust_identity_match(rule, img, pl.identity, &match, err);
 		if (s == BLD_TRUST_SIG_OK && !match)
@@ -503,7 +512,8 @@ static int check_sigstore(json_t *req, const struct bld_registry_trust_image *im
 	}
 	keyset_dispose(&ks);
 	if (r == 0 && v.state != BLD_TRUST_SIG_OK)
-		r = bld_error_set(err, v.state == BLD_TRUST_SIG_TAMPERED ? BLD_E_DIGEST : BLD_E_AUTH,
+		r = bld_error_set(err,
+				  v.state == BLD_TRUST_SIG_TAMPERED ? BLD_E_DIGEST : BLD_E_AUTH,
 				  "%s%s", bld_registry_trust_state_str(v.state), v.detail);
 	free(v.detail);
 	return r;
@@ -523,22 +533,26 @@ int bld_registry_trust_policy_check(const struct bld_registry_trust_policy *p,
 		if (!strcmp(type, "insecureAcceptAnything"))
 			continue;
 		if (!strcmp(type, "reject"))
-			return bld_error_set(err, BLD_E_AUTH, "rejected by the trust policy (scope "
-							      "\"%s\")", scope);
+			return bld_error_set(err, BLD_E_AUTH,
+					     "rejected by the trust policy (scope "
+					     "\"%s\")",
+					     scope);
 		if (!strcmp(type, "signedBy"))
 			return bld_error_set(err, BLD_E_UNSUPPORTED,
 					     "trust policy scope \"%s\" needs a GPG signature "
-					     "(signedBy), which bld does not check", scope);
+					     "(signedBy), which bld does not check",
+					     scope);
 		int r = check_sigstore(req, img, c, n, err);
 		if (r < 0)
 			return r;
 		verified = true;
 	}
 	if (require_signature && !verified)
-		return bld_error_set(err, BLD_E_AUTH,
-				     "content trust is on but the trust policy (scope \"%s\") names "
-				     "no key for %s",
-				     scope, img->name);
+		return bld_error_set(
+		    err, BLD_E_AUTH,
+		    "content trust is on but the trust policy (scope \"%s\") names "
+		    "no key for %s",
+		    scope, img->name);
 	return 0;
 }
 

@@ -108,8 +108,9 @@ Test(registry_trust_key, loads_a_legacy_cosign_key_and_matches_its_pub)
 	struct bld_registry_trust_key *priv = NULL, *pub = NULL;
 	struct bld_error *err = NULL;
 	char *pass = slurp(FIX "cosign-legacy.pass", NULL);
-	cr_assert_eq(bld_registry_trust_key_load_private(&priv, FIX "cosign-legacy.key", pass, &err),
-		     0, "%s", err ? err->msg : "");
+	cr_assert_eq(
+	    bld_registry_trust_key_load_private(&priv, FIX "cosign-legacy.key", pass, &err), 0,
+	    "%s", err ? err->msg : "");
 	cr_assert_eq(bld_registry_trust_key_load_public(&pub, FIX "cosign-legacy.pub", &err), 0);
 	cr_assert_not(bld_registry_trust_key_is_private(pub));
 	cr_assert_str_eq(bld_registry_trust_key_fingerprint(priv),
@@ -132,8 +133,8 @@ Test(registry_trust_key, loads_a_current_cosign_key_with_empty_passphrase)
 		     0, "%s", err ? err->msg : "");
 	bld_registry_trust_key_free(k);
 	k = NULL;
-	cr_assert_lt(bld_registry_trust_key_load_private(&k, FIX "cosign-empty-pass.key", "x", &err),
-		     0);
+	cr_assert_lt(
+	    bld_registry_trust_key_load_private(&k, FIX "cosign-empty-pass.key", "x", &err), 0);
 	cr_assert(strstr(err->msg, "wrong passphrase"), "%s", err->msg);
 	cr_assert(strstr(err->msg, "cosign-empty-pass.key"), "%s", err->msg);
 	bld_error_free(err);
@@ -172,7 +173,8 @@ Test(registry_trust_key, opens_go_securesystemslib_vectors)
 			cr_assert(strstr(err->msg, "pkcs#8"), "%s", err->msg);
 			bld_error_free(err);
 			err = NULL;
-			r = bld_registry_trust_key_decrypt(&k, pem, strlen(pem), "supersecreT", &err);
+			r = bld_registry_trust_key_decrypt(&k, pem, strlen(pem), "supersecreT",
+							   &err);
 			cr_assert_eq(r, -BLD_E_AUTH);
 		}
 		bld_error_free(err);
@@ -247,7 +249,8 @@ Test(registry_trust_key, signatures_verify_only_with_their_key_and_data)
 	char *sig = NULL;
 	cr_assert_eq(bld_registry_trust_key_generate(&a, &err), 0);
 	cr_assert_eq(bld_registry_trust_key_generate(&b, &err), 0);
-	cr_assert_str_neq(bld_registry_trust_key_fingerprint(a), bld_registry_trust_key_fingerprint(b));
+	cr_assert_str_neq(bld_registry_trust_key_fingerprint(a),
+			  bld_registry_trust_key_fingerprint(b));
 	cr_assert(bld_digest_valid(bld_registry_trust_key_fingerprint(a)));
 	cr_assert_eq(bld_registry_trust_key_sign(a, "payload", 7, &sig, &err), 0);
 	cr_assert_eq(bld_registry_trust_key_verify(a, "payload", 7, sig, &err), 0);

@@ -15,9 +15,10 @@ Test(registry_trust_payload, payload_bytes_are_cosigns)
 {
 	size_t n = 0;
 	char *p = bld_registry_trust_payload_new("127.0.0.1:5000/library/busybox", DIGEST_A, &n);
-	cr_assert_str_eq(p, "{\"critical\":{\"identity\":{\"docker-reference\":\"127.0.0.1:5000/"
-			    "library/busybox\"},\"image\":{\"docker-manifest-digest\":\"" DIGEST_A
-			    "\"},\"type\":\"cosign container image signature\"},\"optional\":null}");
+	cr_assert_str_eq(p,
+			 "{\"critical\":{\"identity\":{\"docker-reference\":\"127.0.0.1:5000/"
+			 "library/busybox\"},\"image\":{\"docker-manifest-digest\":\"" DIGEST_A
+			 "\"},\"type\":\"cosign container image signature\"},\"optional\":null}");
 	cr_assert_eq(n, strlen(p));
 	struct bld_registry_trust_payload pl;
 	struct bld_error *err = NULL;
@@ -35,8 +36,9 @@ Test(registry_trust_payload, payload_bytes_are_cosigns)
 Test(registry_trust_payload, sig_tag)
 {
 	char *t = bld_registry_trust_sig_tag(DIGEST_A);
-	cr_assert_str_eq(t, "sha256-1111111111111111111111111111111111111111111111111111111111111111"
-			    ".sig");
+	cr_assert_str_eq(t,
+			 "sha256-1111111111111111111111111111111111111111111111111111111111111111"
+			 ".sig");
 	free(t);
 }
 
@@ -57,10 +59,10 @@ Test(registry_trust_payload, manifest_and_config_with_two_signatures)
 	bld_sha256_digest(p2, strlen(p2), d2);
 	bld_sha256_digest(config, strlen(config), dc);
 	char *want_cfg = xasprintf(
-		"{\"architecture\":\"\",\"created\":\"0001-01-01T00:00:00Z\",\"history\":[{\"created\":"
-		"\"0001-01-01T00:00:00Z\"},{\"created\":\"0001-01-01T00:00:00Z\"}],\"os\":\"\","
-		"\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\",\"%s\"]},\"config\":{}}",
-		d1, d2);
+	    "{\"architecture\":\"\",\"created\":\"0001-01-01T00:00:00Z\",\"history\":[{\"created\":"
+	    "\"0001-01-01T00:00:00Z\"},{\"created\":\"0001-01-01T00:00:00Z\"}],\"os\":\"\","
+	    "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\",\"%s\"]},\"config\":{}}",
+	    d1, d2);
 	cr_assert_str_eq(config, want_cfg);
 	json_t *m = json_loads(manifest, 0, NULL);
 	cr_assert_eq(json_integer_value(json_object_get(m, "schemaVersion")), 2);
@@ -94,9 +96,10 @@ Test(registry_trust_payload, manifest_and_config_with_two_signatures)
 
 Test(registry_trust_payload, foreign_annotations_survive_an_append)
 {
-	const char *m = "{\"schemaVersion\":2,\"layers\":[{\"mediaType\":\"" BLD_TRUST_SIG_MEDIA_TYPE
-			"\",\"size\":3,\"digest\":\"" DIGEST_B "\",\"annotations\":{\""
-			BLD_TRUST_SIG_ANNOTATION "\":\"eA==\",\"dev.sigstore.cosign/bundle\":\"{}\"}}]}";
+	const char *m =
+	    "{\"schemaVersion\":2,\"layers\":[{\"mediaType\":\"" BLD_TRUST_SIG_MEDIA_TYPE
+	    "\",\"size\":3,\"digest\":\"" DIGEST_B "\",\"annotations\":{\"" BLD_TRUST_SIG_ANNOTATION
+	    "\":\"eA==\",\"dev.sigstore.cosign/bundle\":\"{}\"}}]}";
 	struct bld_registry_trust_sigs s;
 	struct bld_error *err = NULL;
 	cr_assert_eq(bld_registry_trust_sigs_parse(&s, m, strlen(m), &err), 0);
@@ -108,7 +111,8 @@ Test(registry_trust_payload, foreign_annotations_survive_an_append)
 	bld_registry_trust_sigs_dispose(&s);
 	free(config);
 	free(manifest);
-	const char *bad = "{\"layers\":[{\"mediaType\":\"x\",\"digest\":\"sha256:12\",\"size\":1}]}";
+	const char *bad =
+	    "{\"layers\":[{\"mediaType\":\"x\",\"digest\":\"sha256:12\",\"size\":1}]}";
 	cr_assert_eq(bld_registry_trust_sigs_parse(&s, bad, strlen(bad), &err), -BLD_E_INVALID);
 	bld_error_free(err);
 }
@@ -126,9 +130,8 @@ static void fixture_init(struct fixture *f, const char *digest)
 	cr_assert_eq(bld_registry_trust_key_generate(&f->other, &err), 0);
 	f->payload = bld_registry_trust_payload_new("127.0.0.1:5000/x/y", digest, NULL);
 	bld_sha256_digest(f->payload, strlen(f->payload), f->layer);
-	cr_assert_eq(bld_registry_trust_key_sign(f->key, f->payload, strlen(f->payload), &f->sig,
-						 &err),
-		     0);
+	cr_assert_eq(
+	    bld_registry_trust_key_sign(f->key, f->payload, strlen(f->payload), &f->sig, &err), 0);
 }
 
 static void fixture_dispose(struct fixture *f)
@@ -182,8 +185,9 @@ Test(registry_trust_payload, check_sig_malformed_payload)
 	struct fixture f = {0};
 	struct bld_error *err = NULL;
 	fixture_init(&f, DIGEST_A);
-	const char *p = "{\"critical\":{\"identity\":{\"docker-reference\":\"x\"},\"image\":{\"docker-"
-			"manifest-digest\":\"" DIGEST_A "\"},\"type\":\"something else\"}}";
+	const char *p =
+	    "{\"critical\":{\"identity\":{\"docker-reference\":\"x\"},\"image\":{\"docker-"
+	    "manifest-digest\":\"" DIGEST_A "\"},\"type\":\"something else\"}}";
 	char *sig = NULL, layer[BLD_DIGEST_STR_LEN];
 	cr_assert_eq(bld_registry_trust_key_sign(f.key, p, strlen(p), &sig, &err), 0);
 	bld_sha256_digest(p, strlen(p), layer);

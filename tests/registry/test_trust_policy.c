@@ -31,29 +31,29 @@ struct bad_case {
 ParameterizedTestParameters(registry_trust_policy, rejects_malformed)
 {
 	static struct bad_case cases[] = {
-		{"[]", "must be an object"},
-		{"{}", "default"},
-		{"{\"default\":[]}", "non-empty"},
-		{"{\"default\":[{\"type\":\"reject\"}],\"extra\":1}", "unknown field"},
-		{"{\"default\":[{\"type\":\"acceptAll\"}]}", "unknown policy requirement"},
-		{"{\"default\":[{\"type\":\"reject\",\"keyPath\":\"x\"}]}", "unknown field"},
-		{"{\"default\":[{\"type\":\"sigstoreSigned\"}]}", "exactly one"},
-		{"{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"a\",\"keyData\":\"b\"}]}",
-		 "exactly one"},
-		{"{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"a\",\"signedIdentity\":"
-		 "{\"type\":\"matchSomething\"}}]}",
-		 "unknown signedIdentity"},
-		{"{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"a\",\"signedIdentity\":"
-		 "{\"type\":\"exactReference\"}}]}",
-		 "dockerReference"},
-		{"{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"a\",\"signedIdentity\":"
-		 "{\"type\":\"remapIdentity\",\"prefix\":\"a\"}}]}",
-		 "signedPrefix"},
-		{"{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":{\"x\":[]}}}",
-		 "non-empty"},
-		{"{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":[]}}",
-		 "must be an object"},
-		{"{\"default\":[{\"type\":\"reject\"}],\"default\":[]}", "duplicate"},
+	    {"[]", "must be an object"},
+	    {"{}", "default"},
+	    {"{\"default\":[]}", "non-empty"},
+	    {"{\"default\":[{\"type\":\"reject\"}],\"extra\":1}", "unknown field"},
+	    {"{\"default\":[{\"type\":\"acceptAll\"}]}", "unknown policy requirement"},
+	    {"{\"default\":[{\"type\":\"reject\",\"keyPath\":\"x\"}]}", "unknown field"},
+	    {"{\"default\":[{\"type\":\"sigstoreSigned\"}]}", "exactly one"},
+	    {"{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"a\",\"keyData\":\"b\"}]}",
+	     "exactly one"},
+	    {"{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"a\",\"signedIdentity\":"
+	     "{\"type\":\"matchSomething\"}}]}",
+	     "unknown signedIdentity"},
+	    {"{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"a\",\"signedIdentity\":"
+	     "{\"type\":\"exactReference\"}}]}",
+	     "dockerReference"},
+	    {"{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"a\",\"signedIdentity\":"
+	     "{\"type\":\"remapIdentity\",\"prefix\":\"a\"}}]}",
+	     "signedPrefix"},
+	    {"{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":{\"x\":[]}}}",
+	     "non-empty"},
+	    {"{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":[]}}",
+	     "must be an object"},
+	    {"{\"default\":[{\"type\":\"reject\"}],\"default\":[]}", "duplicate"},
 	};
 	return cr_make_param_array(struct bad_case, cases, BLD_ARRAY_SIZE(cases));
 }
@@ -69,15 +69,15 @@ ParameterizedTest(struct bad_case *c, registry_trust_policy, rejects_malformed)
 }
 
 static const char scoped[] =
-	"{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":{"
-	"\"127.0.0.1:5000/ns/repo:v1\":[{\"type\":\"insecureAcceptAnything\"}],"
-	"\"127.0.0.1:5000/ns/repo\":[{\"type\":\"insecureAcceptAnything\"}],"
-	"\"127.0.0.1:5000/ns\":[{\"type\":\"insecureAcceptAnything\"}],"
-	"\"127.0.0.1:5000\":[{\"type\":\"insecureAcceptAnything\"}],"
-	"\"registry.example.com/app@" DIGEST_A "\":[{\"type\":\"insecureAcceptAnything\"}],"
-	"\"*.example.com\":[{\"type\":\"insecureAcceptAnything\"}],"
-	"\"docker.io/library/busybox\":[{\"type\":\"insecureAcceptAnything\"}]"
-	"},\"atomic\":{\"\":[{\"type\":\"insecureAcceptAnything\"}]}}}";
+    "{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":{"
+    "\"127.0.0.1:5000/ns/repo:v1\":[{\"type\":\"insecureAcceptAnything\"}],"
+    "\"127.0.0.1:5000/ns/repo\":[{\"type\":\"insecureAcceptAnything\"}],"
+    "\"127.0.0.1:5000/ns\":[{\"type\":\"insecureAcceptAnything\"}],"
+    "\"127.0.0.1:5000\":[{\"type\":\"insecureAcceptAnything\"}],"
+    "\"registry.example.com/app@" DIGEST_A "\":[{\"type\":\"insecureAcceptAnything\"}],"
+    "\"*.example.com\":[{\"type\":\"insecureAcceptAnything\"}],"
+    "\"docker.io/library/busybox\":[{\"type\":\"insecureAcceptAnything\"}]"
+    "},\"atomic\":{\"\":[{\"type\":\"insecureAcceptAnything\"}]}}}";
 
 struct scope_case {
 	char name[64], tag[16];
@@ -88,19 +88,19 @@ struct scope_case {
 ParameterizedTestParameters(registry_trust_policy, most_specific_scope_wins)
 {
 	static struct scope_case cases[] = {
-		{"127.0.0.1:5000/ns/repo", "v1", false, "127.0.0.1:5000/ns/repo:v1"},
-		{"127.0.0.1:5000/ns/repo", "v2", false, "127.0.0.1:5000/ns/repo"},
-		{"127.0.0.1:5000/ns/repo", "", true, "127.0.0.1:5000/ns/repo"},
-		{"127.0.0.1:5000/ns/other", "latest", false, "127.0.0.1:5000/ns"},
-		{"127.0.0.1:5000/ns/deep/er", "latest", false, "127.0.0.1:5000/ns"},
-		{"127.0.0.1:5000/nsx/repo", "latest", false, "127.0.0.1:5000"},
-		{"127.0.0.1:5001/ns/repo", "latest", false, "default"},
-		{"registry.example.com/app", "", true, "registry.example.com/app@" DIGEST_A},
-		{"registry.example.com/app", "1", false, "*.example.com"},
-		{"a.b.example.com:443/app", "1", false, "*.example.com"},
-		{"example.com/app", "1", false, "default"},
-		{"docker.io/library/busybox", "latest", false, "docker.io/library/busybox"},
-		{"docker.io/library/alpine", "latest", false, "default"},
+	    {"127.0.0.1:5000/ns/repo", "v1", false, "127.0.0.1:5000/ns/repo:v1"},
+	    {"127.0.0.1:5000/ns/repo", "v2", false, "127.0.0.1:5000/ns/repo"},
+	    {"127.0.0.1:5000/ns/repo", "", true, "127.0.0.1:5000/ns/repo"},
+	    {"127.0.0.1:5000/ns/other", "latest", false, "127.0.0.1:5000/ns"},
+	    {"127.0.0.1:5000/ns/deep/er", "latest", false, "127.0.0.1:5000/ns"},
+	    {"127.0.0.1:5000/nsx/repo", "latest", false, "127.0.0.1:5000"},
+	    {"127.0.0.1:5001/ns/repo", "latest", false, "default"},
+	    {"registry.example.com/app", "", true, "registry.example.com/app@" DIGEST_A},
+	    {"registry.example.com/app", "1", false, "*.example.com"},
+	    {"a.b.example.com:443/app", "1", false, "*.example.com"},
+	    {"example.com/app", "1", false, "default"},
+	    {"docker.io/library/busybox", "latest", false, "docker.io/library/busybox"},
+	    {"docker.io/library/alpine", "latest", false, "default"},
 	};
 	return cr_make_param_array(struct scope_case, cases, BLD_ARRAY_SIZE(cases));
 }
@@ -118,8 +118,8 @@ ParameterizedTest(struct scope_case *c, registry_trust_policy, most_specific_sco
 Test(registry_trust_policy, transport_default_scope)
 {
 	struct bld_registry_trust_policy *p = parse_ok(
-		"{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":{\"\":[{\"type\":"
-		"\"insecureAcceptAnything\"}]}}}");
+	    "{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":{\"\":[{\"type\":"
+	    "\"insecureAcceptAnything\"}]}}}");
 	struct bld_registry_trust_image img = {"quay.io/a/b", "1", DIGEST_A, false};
 	cr_assert_str_eq(bld_registry_trust_policy_scope(p, &img), "");
 	bld_registry_trust_policy_free(p);
@@ -137,41 +137,41 @@ struct id_case {
 ParameterizedTestParameters(registry_trust_policy, identity_rules)
 {
 	static struct id_case cases[] = {
-		/* cosign signs the repository: the default rule wants an exact tag match */
-		{"", REPO, "v1", false, REPO, false},
-		{"", REPO, "v1", false, REPO ":v1", true},
-		{"", REPO, "", true, REPO, true},
-		{"", REPO, "", true, "127.0.0.1:5000/ns/other", false},
-		{"{\"type\":\"matchRepoDigestOrExact\"}", REPO, "v1", false, REPO ":v2", false},
-		{"{\"type\":\"matchExact\"}", REPO, "v1", false, REPO ":v1", true},
-		{"{\"type\":\"matchExact\"}", REPO, "", true, REPO ":v1", false},
-		{"{\"type\":\"matchRepository\"}", REPO, "v1", false, REPO, true},
-		{"{\"type\":\"matchRepository\"}", REPO, "v1", false, REPO ":v9", true},
-		{"{\"type\":\"matchRepository\"}", REPO, "v1", false, "127.0.0.1:5000/ns/app2", false},
-		{"{\"type\":\"matchRepository\"}", "docker.io/library/busybox", "1", false,
-		 "index.docker.io/library/busybox", true},
-		{"{\"type\":\"matchRepository\"}", "docker.io/library/busybox", "1", false, "busybox",
-		 true},
-		{"{\"type\":\"matchRepository\"}", REPO, "v1", false, "Not A Reference", false},
-		{"{\"type\":\"exactReference\",\"dockerReference\":\"vendor.io/app:1\"}", REPO, "v1",
-		 false, "vendor.io/app:1", true},
-		{"{\"type\":\"exactReference\",\"dockerReference\":\"vendor.io/app:1\"}", REPO, "v1",
-		 false, "vendor.io/app:2", false},
-		{"{\"type\":\"exactRepository\",\"dockerRepository\":\"vendor.io/app\"}", REPO, "v1",
-		 false, "vendor.io/app", true},
-		{"{\"type\":\"remapIdentity\",\"prefix\":\"127.0.0.1:5000/ns\",\"signedPrefix\":"
-		 "\"vendor.io/prod\"}",
-		 REPO, "v1", false, "vendor.io/prod/app:v1", true},
-		{"{\"type\":\"remapIdentity\",\"prefix\":\"127.0.0.1:5000/ns\",\"signedPrefix\":"
-		 "\"vendor.io/prod\"}",
-		 REPO, "", true, "vendor.io/prod/app", true},
-		{"{\"type\":\"remapIdentity\",\"prefix\":\"127.0.0.1:5000/ns\",\"signedPrefix\":"
-		 "\"vendor.io/prod\"}",
-		 REPO, "v1", false, REPO ":v1", false},
-		/* a prefix that is not at a component boundary does not remap */
-		{"{\"type\":\"remapIdentity\",\"prefix\":\"127.0.0.1:5000/n\",\"signedPrefix\":"
-		 "\"vendor.io/prod\"}",
-		 REPO, "v1", false, REPO ":v1", true},
+	    /* cosign signs the repository: the default rule wants an exact tag match */
+	    {"", REPO, "v1", false, REPO, false},
+	    {"", REPO, "v1", false, REPO ":v1", true},
+	    {"", REPO, "", true, REPO, true},
+	    {"", REPO, "", true, "127.0.0.1:5000/ns/other", false},
+	    {"{\"type\":\"matchRepoDigestOrExact\"}", REPO, "v1", false, REPO ":v2", false},
+	    {"{\"type\":\"matchExact\"}", REPO, "v1", false, REPO ":v1", true},
+	    {"{\"type\":\"matchExact\"}", REPO, "", true, REPO ":v1", false},
+	    {"{\"type\":\"matchRepository\"}", REPO, "v1", false, REPO, true},
+	    {"{\"type\":\"matchRepository\"}", REPO, "v1", false, REPO ":v9", true},
+	    {"{\"type\":\"matchRepository\"}", REPO, "v1", false, "127.0.0.1:5000/ns/app2", false},
+	    {"{\"type\":\"matchRepository\"}", "docker.io/library/busybox", "1", false,
+	     "index.docker.io/library/busybox", true},
+	    {"{\"type\":\"matchRepository\"}", "docker.io/library/busybox", "1", false, "busybox",
+	     true},
+	    {"{\"type\":\"matchRepository\"}", REPO, "v1", false, "Not A Reference", false},
+	    {"{\"type\":\"exactReference\",\"dockerReference\":\"vendor.io/app:1\"}", REPO, "v1",
+	     false, "vendor.io/app:1", true},
+	    {"{\"type\":\"exactReference\",\"dockerReference\":\"vendor.io/app:1\"}", REPO, "v1",
+	     false, "vendor.io/app:2", false},
+	    {"{\"type\":\"exactRepository\",\"dockerRepository\":\"vendor.io/app\"}", REPO, "v1",
+	     false, "vendor.io/app", true},
+	    {"{\"type\":\"remapIdentity\",\"prefix\":\"127.0.0.1:5000/ns\",\"signedPrefix\":"
+	     "\"vendor.io/prod\"}",
+	     REPO, "v1", false, "vendor.io/prod/app:v1", true},
+	    {"{\"type\":\"remapIdentity\",\"prefix\":\"127.0.0.1:5000/ns\",\"signedPrefix\":"
+	     "\"vendor.io/prod\"}",
+	     REPO, "", true, "vendor.io/prod/app", true},
+	    {"{\"type\":\"remapIdentity\",\"prefix\":\"127.0.0.1:5000/ns\",\"signedPrefix\":"
+	     "\"vendor.io/prod\"}",
+	     REPO, "v1", false, REPO ":v1", false},
+	    /* a prefix that is not at a component boundary does not remap */
+	    {"{\"type\":\"remapIdentity\",\"prefix\":\"127.0.0.1:5000/n\",\"signedPrefix\":"
+	     "\"vendor.io/prod\"}",
+	     REPO, "v1", false, REPO ":v1", true},
 	};
 	return cr_make_param_array(struct id_case, cases, BLD_ARRAY_SIZE(cases));
 }
@@ -243,8 +243,8 @@ static struct bld_registry_trust_policy *sig_policy(const char *keys, const char
 	return p;
 }
 
-static int decide(struct bld_registry_trust_policy *p, const struct world *w,
-		  const char *digest, const char *sig, struct bld_error **err)
+static int decide(struct bld_registry_trust_policy *p, const struct world *w, const char *digest,
+		  const char *sig, struct bld_error **err)
 {
 	struct bld_registry_trust_image img = {REPO, "v1", digest, false};
 	struct bld_registry_trust_candidate c = {w->payload, strlen(w->payload), w->layer, sig};
@@ -273,8 +273,7 @@ Test(registry_trust_policy, accepts_a_good_signature_and_refuses_each_bad_one)
 	struct bld_error *err = NULL;
 	cr_assert_eq(decide(p, &w, DIGEST_A, w.sig, &err), 0, "%s", err ? err->msg : "");
 	expect_refusal(decide(p, &w, DIGEST_A, NULL, &err), &err, BLD_E_AUTH, "not signed");
-	expect_refusal(decide(p, &w, DIGEST_A, w.sig_b, &err), &err, BLD_E_AUTH,
-		       "does not verify");
+	expect_refusal(decide(p, &w, DIGEST_A, w.sig_b, &err), &err, BLD_E_AUTH, "does not verify");
 	expect_refusal(decide(p, &w, DIGEST_B, w.sig, &err), &err, BLD_E_AUTH, "another image");
 	err = NULL;
 	/* the default rule wants repo:v1 exactly; cosign-style payloads name only the repo */
@@ -339,8 +338,8 @@ Test(registry_trust_policy, two_signatures_one_good_is_enough)
 	struct bld_registry_trust_policy *p = sig_policy(keys, MATCH_REPO);
 	struct bld_registry_trust_image img = {REPO, "v1", DIGEST_A, false};
 	struct bld_registry_trust_candidate c[2] = {
-		{w.payload, strlen(w.payload), w.layer, w.sig},
-		{w.payload, strlen(w.payload), w.layer, w.sig_b},
+	    {w.payload, strlen(w.payload), w.layer, w.sig},
+	    {w.payload, strlen(w.payload), w.layer, w.sig_b},
 	};
 	struct bld_error *err = NULL;
 	cr_assert_eq(bld_registry_trust_policy_check(p, &img, c, 2, true, &err), 0);
@@ -354,8 +353,8 @@ Test(registry_trust_policy, reject_accept_anything_and_content_trust)
 	struct bld_registry_trust_image img = {REPO, "v1", DIGEST_A, false};
 	struct bld_error *err = NULL;
 	struct bld_registry_trust_policy *p =
-		parse_ok("{\"default\":[{\"type\":\"insecureAcceptAnything\"}],\"transports\":{"
-			 "\"docker\":{\"127.0.0.1:5000/ns\":[{\"type\":\"reject\"}]}}}");
+	    parse_ok("{\"default\":[{\"type\":\"insecureAcceptAnything\"}],\"transports\":{"
+		     "\"docker\":{\"127.0.0.1:5000/ns\":[{\"type\":\"reject\"}]}}}");
 	expect_refusal(bld_registry_trust_policy_check(p, &img, NULL, 0, false, &err), &err,
 		       BLD_E_AUTH, "rejected by the trust policy");
 	err = NULL;
@@ -371,13 +370,14 @@ Test(registry_trust_policy, unsupported_requirements_refuse)
 	struct bld_registry_trust_image img = {REPO, "v1", DIGEST_A, false};
 	struct bld_error *err = NULL;
 	struct bld_registry_trust_policy *p = parse_ok(
-		"{\"default\":[{\"type\":\"signedBy\",\"keyType\":\"GPGKeys\",\"keyPath\":\"/k\"}],"
-		"\"transports\":{\"docker\":{\"127.0.0.1:5000\":[{\"type\":\"sigstoreSigned\","
-		"\"fulcio\":{}}]}}}");
+	    "{\"default\":[{\"type\":\"signedBy\",\"keyType\":\"GPGKeys\",\"keyPath\":\"/k\"}],"
+	    "\"transports\":{\"docker\":{\"127.0.0.1:5000\":[{\"type\":\"sigstoreSigned\","
+	    "\"fulcio\":{}}]}}}");
 	expect_refusal(bld_registry_trust_policy_check(p, &img, NULL, 0, true, &err), &err,
 		       BLD_E_AUTH, "not signed");
 	err = NULL;
-	const char *d = "x", *l = "sha256:5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+	const char *d = "x",
+		   *l = "sha256:5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
 	struct bld_registry_trust_candidate c = {d, 1, l, "eA=="};
 	int r = bld_registry_trust_policy_check(p, &img, &c, 1, true, &err);
 	cr_assert_lt(r, 0);

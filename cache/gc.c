@@ -1,0 +1,332 @@
+/*
+ * cache/gc.c — reference counting by reachability, garbage collection, disk usage and
+ * integrity checks. What is alive: every entry of index.json (named or dangling), what an
+ * index lists, what a manifest lists (config and layers), the chain IDs of those layers
+ * (their unpacked directories), and the extra roots a caller passes (images used by
+ * containers, build-cache records). Everything else in blobs/ and layers/ is garbage.
+ *
+ * Concurrency: marking and sweeping happen under the index lock. Blobs a concurrent pull or
+ * build has written but not yet named are protected by the gc lock: when another bld
+ * process has the store open, only things older than the grace period are removed.
+ * Partial files are removed only when no writer holds their lock.
+ */
+#include "cache/cache_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define GRACE_DEFAULT 3600
+#define PARTIAL_MAX_AGE (24 * 3600)
+
+/* A sorted set of 64-hex strings. */
+struct hexset {
+	char **v;
+	size_t n, cap;
+	bool sorted;
+};
+
+static void hs_add(struct hexset *h, const char *digest)
+{
+	if (!bld_digest_valid(digest))
+		return;
+	if (h->n == h->cap) {
+		h->cap = h->cap ? 2 * h->cap : 64;
+		h->v = xrealloc(h->v, h->cap * sizeof(char *));
+	}
+	h->v[h->n++] = xstrdup(bld_cache_hex(digest));
+	h->sorted = false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool hs_has(struct hexset *h, const char *hex)
+{
+	if (!h->sorted && h->n) {
+		qsort(h->v, h->n, sizeof(char *), cmp_str);
+		h->sorted = true;
+	}
+	return h->n && bsearch(&hex, h->v, h->n, sizeof(char *), cmp_str) != NULL;
+}
+
+static void hs_dispose(struct hexset *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		free(h->v[i]);
+	free(h->v);
+}
+
+struct marks {
+	struct hexset blobs, chains;
+};
+
+/* Marks a manifest's config, layers and layer chains; an index's children. */
+static void mark_tree(struct bld_store *s, struct marks *m, const char *digest, int depth)
+{
+	hs_add(&m->blobs, digest);
+	cleanup_free char *data = NULL;
+	size_t n = 0;
+	struct bld_error *e = NULL;
+	json_t *j = NULL;
+	if (depth > 4 || bld_cache_blob_read(s, digest, BLD_CACHE_MANIFEST_MAX, &data, &n, &e) < 0 ||
+	    bld_json_load_buf(&j, data, n, &e) < 0) {
+		bld_error_free(e);
+		return;
+	}
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(j, "manifests"), i, c)
+		mark_tree(s, m, bld_json_get_str(c, "digest"), depth + 1);
+	json_array_foreach(json_object_get(j, "layers"), i, c)
+		hs_add(&m->blobs, bld_json_get_str(c, "digest"));
+	const char *cfg = bld_json_get_str(json_object_get(j, "config"), "digest");
+	hs_add(&m->blobs, cfg);
+	json_decref(j);
+	struct bld_cache_image *img = NULL;
+	if (cfg && bld_cache_image_load_digest(s, digest, &img, &e) == 0) {
+		json_t *diffs = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
+		char chain[BLD_DIGEST_STR_LEN];
+		json_array_foreach(diffs, i, c) {
+			const char *d = json_string_value(c);
+			if (!bld_digest_valid(d))
+				break;
+			bld_cache_layer_chain_id(i ? chain : NULL, d, chain);
+			hs_add(&m->chains, chain);
+		}
+	}
+	bld_error_free(e);
+	bld_cache_image_free(img);
+}
+
+static int mark(struct bld_store *s, const struct bld_cache_gc_opts *o, struct marks *m,
+		struct bld_error **err)
+{
+	struct bld_cache_desc *v = NULL;
+	size_t n = 0;
+	int r = bld_cache_ref_list_all(s, &v, &n, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		mark_tree(s, m, v[i].digest, 0);
+	bld_cache_desc_list_free(v, n);
+	for (size_t i = 0; o && o->keep && o->keep[i]; i++) {
+		mark_tree(s, m, o->keep[i], 0);
+		hs_add(&m->chains, o->keep[i]);
+	}
+	return 0;
+}
+
+/* Apparent size of the regular files under dirfd/name (not following links). */
+static int64_t du_at(int at, const char *name, int depth)
+{
+	struct stat st;
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return S_ISREG(st.st_mode) ? st.st_size : 0;
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 && depth < 512 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	int64_t sum = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			sum += du_at(dirfd(d), de->d_name, depth + 1);
+	closedir(d);
+	return sum;
+}
+
+struct sweep {
+	struct bld_store *s;
+	bool exclusive;
+	time_t now;
+	int64_t grace;
+	struct bld_cache_gc_stats *st;
+	struct bld_cache_usage *u; /* for bld_cache_usage's walkers */
+};
+
+static bool old_enough(const struct sweep *w, int dirfd, const char *name, int64_t age)
+{
+	struct stat st;
+	if (w->exclusive)
+		return true;
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && w->now - st.st_mtime > age;
+}
+
+static bool is_hex64(const char *s)
+{
+	char d[BLD_DIGEST_STR_LEN];
+	snprintf(d, sizeof(d), "sha256:%.*s", BLD_SHA256_HEX_LEN, s);
+	return strlen(s) == BLD_SHA256_HEX_LEN && bld_digest_valid(d);
+}
+
+/* Calls fn for every entry of dirfd except . and .. */
+static void each_entry(int dirfd, void (*fn)(struct sweep *, const char *, struct marks *),
+		       struct sweep *w, struct marks *m)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			fn(w, de->d_name, m);
+	closedir(d);
+}
+
+static void sweep_blob(struct sweep *w, const char *name, struct marks *m)
+{
+	if (!is_hex64(name) || hs_has(&m->blobs, name) || !old_enough(w, w->s->blobs_fd, name, w->grace))
+		return;
+	int64_t size = du_at(w->s->blobs_fd, name, 0);
+	if (unlinkat(w->s->blobs_fd, name, 0) == 0) {
+		w->st->blobs++;
+		w->st->blob_bytes += size;
+	}
+}
+
+/* ".tmp-<12 hex>-<pid>-<rand>": whether the extracting process is gone. */
+static bool tmp_abandoned(const char *name)
+{
+	const char *p = strchr(name + 5, '-');
+	long pid = 0;
+	if (!p)
+		return true;
+	cleanup_free char *num = xstrndup(p + 1, strcspn(p + 1, "-"));
+	if (bld_parse_long(num, 1, INT32_MAX, &pid) < 0)
+		return true;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+static void sweep_layer(struct sweep *w, const char *name, struct marks *m)
+{
+	bool tmp = bld_str_has_prefix(name, ".tmp-");
+	if (tmp ? !(w->exclusive || tmp_abandoned(name))
+		: (!is_hex64(name) || hs_has(&m->chains, name) ||
+		   !old_enough(w, w->s->layers_fd, name, w->grace)))
+		return;
+	int64_t size = du_at(w->s->layers_fd, name, 0);
+	cleanup_free char *p = bld_path_join(w->s->layers, name);
+	if (bld_fs_rm_rf(p, NULL) < 0)
+		return;
+	if (tmp) {
+		w->st->tmpdirs++;
+		return;
+	}
+	w->st->layers++;
+	w->st->layer_bytes += size;
+}
+
+static void sweep_partial(struct sweep *w, const char *name, struct marks *m)
+{
+	if (!bld_str_has_suffix(name, ".partial"))
+		return;
+	cleanup_close int fd = openat(w->s->ingest_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return; /* a writer is at work on it */
+	bool anon = bld_str_has_prefix(name, "anon-");
+	char d[BLD_DIGEST_STR_LEN];
+	snprintf(d, sizeof(d), "sha256:%.*s", BLD_SHA256_HEX_LEN, name);
+	if (!anon && !bld_cache_blob_exists(w->s, d) &&
+	    !old_enough(w, w->s->ingest_fd, name, PARTIAL_MAX_AGE))
+		return; /* kept for a resumed download */
+	int64_t size = du_at(w->s->ingest_fd, name, 0);
+	if (unlinkat(w->s->ingest_fd, name, 0) == 0) {
+		w->st->partials++;
+		w->st->partial_bytes += size;
+	}
+}
+
+int bld_cache_gc(struct bld_store *s, const struct bld_cache_gc_opts *o,
+		 struct bld_cache_gc_stats *st, struct bld_error **err)
+{
+	struct bld_cache_gc_stats dummy;
+	st = st ? st : &dummy;
+	memset(st, 0, sizeof(*st));
+	int lk = bld_cache_index_lock(s, err);
+	if (lk < 0)
+		return lk;
+	struct marks m = {0};
+	int r = mark(s, o, &m, err);
+	if (r == 0) {
+		struct sweep w = {.s = s, .now = time(NULL), .st = st,
+				  .grace = o && o->grace_seconds > 0 ? o->grace_seconds : GRACE_DEFAULT};
+		w.exclusive = bld_cache_gc_exclusive_begin(s);
+		each_entry(s->blobs_fd, sweep_blob, &w, &m);
+		each_entry(s->layers_fd, sweep_layer, &w, &m);
+		each_entry(s->ingest_fd, sweep_partial, &w, &m);
+		bld_cache_gc_exclusive_end(s);
+	}
+	hs_dispose(&m.blobs);
+	hs_dispose(&m.chains);
+	bld_cache_index_unlock(lk);
+	return r;
+}
+
+static void usage_blob(struct sweep *w, const char *name, struct marks *m)
+{
+	if (!is_hex64(name))
+		return;
+	int64_t size = du_at(w->s->blobs_fd, name, 0);
+	w->u->blobs++;
+	w->u->blob_bytes += size;
+	if (!hs_has(&m->blobs, name))
+		w->u->reclaimable_bytes += size;
+}
+
+static void usage_layer(struct sweep *w, const char *name, struct marks *m)
+{
+	if (!is_hex64(name))
+		return;
+	int64_t size = du_at(w->s->layers_fd, name, 0);
+	w->u->layer_dirs++;
+	w->u->layer_bytes += size;
+	if (!hs_has(&m->chains, name))
+		w->u->layer_reclaimable_bytes += size;
+}
+
+static void usage_partial(struct sweep *w, const char *name, struct marks *m)
+{
+	w->u->partial_bytes += du_at(w->s->ingest_fd, name, 0);
+}
+
+int bld_cache_usage(struct bld_store *s, struct bld_cache_usage *u, struct bld_error **err)
+{
+	memset(u, 0, sizeof(*u));
+	struct bld_cache_desc *v = NULL;
+	size_t n = 0;
+	int r = bld_cache_ref_list_all(s, &v, &n, err);
+	if (r < 0)
+		return r;
+	struct marks m = {0};
+	for (size_t i = 0; i < n; i++) {
+		u->images++;
+		if (!v[i].name)
+			u->dangling++;
+		else
+			mark_tree(s, &m, v[i].digest, 0);
+	}
+	bld_cache_desc_list_free(v, n);
+	struct sweep w = {.s = s, .u = u};
+	each_entry(s->blobs_fd, usage_blob, &w, &m);
+	each_entry(s->layers_fd, usage_layer, &w, &m);
+	each_entry(s->ingest_fd, usage_partial, &w, &m);
+	hs_dispose(&m.blobs);
+	hs_dispose(&m.chains);
+	return 0;
+}

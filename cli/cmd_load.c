@@ -1,0 +1,74 @@
+/*
+ * cli/cmd_load.c — `bld load [-i FILE] [-q]`: images from a docker archive or an OCI
+ * archive (from a file or stdin) into the store, named as the archive names them
+ * ("Loaded image: busybox:latest", or "Loaded image ID: sha256:..." when unnamed).
+ */
+#include "cli/image_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+
+static const struct bld_cli_opt opts[] = {
+	{"input", 'i', BLD_OPT_STRING, "string", "Read from tar archive file, instead of STDIN", NULL},
+	{"quiet", 'q', BLD_OPT_BOOL, NULL, "Suppress the load output", NULL},
+	{NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static int name_one(struct bld_store *s, const struct bld_cache_loaded *l, bool quiet,
+		    struct bld_error **err)
+{
+	bool named = false;
+	for (size_t k = 0; l->names && l->names[k]; k++) {
+		cleanup_free char *full = NULL;
+		struct bld_error *e = NULL;
+		if (bld_cli_full_name(l->names[k], &full, &e) < 0) {
+			bld_warn("load: name %s ignored: %s", l->names[k], e->msg);
+			bld_error_free(e);
+			continue;
+		}
+		if (bld_cache_ref_set(s, full, l->digest, l->media_type, l->size, err) < 0)
+			return -1;
+		named = true;
+		cleanup_free char *f = bld_cli_familiar(full);
+		if (!quiet)
+			printf("Loaded image: %s\n", f);
+	}
+	struct bld_cache_image *img = NULL;
+	if (!named && !quiet && bld_cache_image_load_digest(s, l->digest, &img, err) == 0)
+		printf("Loaded image ID: %s\n", img->id);
+	bld_cache_image_free(img);
+	return 0;
+}
+
+static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
+{
+	const char *in = bld_cli_str(a, "input");
+	cleanup_close int fd = in ? open(in, O_RDONLY | O_CLOEXEC) : dup(0);
+	if (fd < 0)
+		return bld_error_sys(err, errno, "open %s", in ? in : "stdin");
+	if (!in && isatty(fd))
+		return bld_error_set(err, BLD_E_INVALID, "requested load from stdin, but stdin is "
+							 "empty");
+	struct bld_store *s = NULL;
+	if (bld_cli_store_open(ctx, &s, err) < 0)
+		return -1;
+	struct bld_cache_loaded *v = NULL;
+	size_t n = 0;
+	int r = bld_cache_load(s, fd, &v, &n, err);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = name_one(s, &v[i], bld_cli_bool(a, "quiet"), err);
+	bld_cache_loaded_free(v, n);
+	bld_cache_store_free(s);
+	if (r < 0)
+		return bld_error_wrap(err, "load");
+	return 0;
+}
+
+const struct bld_cli_cmd bld_cmd_load = {
+	.name = "load",
+	.usage = "[OPTIONS]",
+	.summary = "Load an image from a tar archive or STDIN",
+	.opts = opts,
+	.max_args = 0,
+	.run = run,
+};

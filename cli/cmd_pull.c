@@ -1,0 +1,62 @@
+/*
+ * cli/cmd_pull.c — `bld pull [--platform P] [-q] NAME[:TAG|@DIGEST]`: docker pull through
+ * registry/. Prints docker's lines and, last, the fully qualified name.
+ */
+#include "cli/cli.h"
+#include "registry/registry.h"
+
+static const struct bld_cli_opt opts[] = {
+	{"all-tags", 'a', BLD_OPT_BOOL, NULL, "Download all tagged images in the repository", NULL},
+	{"disable-content-trust", 0, BLD_OPT_BOOL, NULL, "Skip image verification", "true"},
+	{"platform", 0, BLD_OPT_STRING, "string", "Set platform if server is multi-platform capable",
+	 NULL},
+	{"quiet", 'q', BLD_OPT_BOOL, NULL, "Suppress verbose output", NULL},
+	{"signature-policy", 0, BLD_OPT_STRING, "string",
+	 "Trust policy (default ~/.config/containers/policy.json, /etc/containers/policy.json)",
+	 NULL},
+	{"tls-verify", 0, BLD_OPT_BOOL, NULL,
+	 "Require HTTPS and verify certificates when contacting registries", "true"},
+	{"verify", 0, BLD_OPT_BOOL, NULL,
+	 "Require a signature the trust policy accepts (also BLD_CONTENT_TRUST=1)", NULL},
+	{NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
+{
+	if (bld_cli_bool(a, "all-tags"))
+		return bld_error_set(err, BLD_E_UNSUPPORTED, "--all-tags is not supported");
+	struct bld_registry_opts o = {
+		.config_dir = ctx->config_dir,
+		.tls_verify = bld_cli_bool(a, "tls-verify") ? 0 : -1,
+		.platform = bld_cli_str(a, "platform"),
+		.quiet = bld_cli_bool(a, "quiet"),
+		.tty = bld_is_tty(1),
+	};
+	struct bld_store *s = NULL;
+	if (bld_cache_store_open(&s, ctx->root, err) < 0)
+		return -1;
+	struct bld_registry_pull_result res;
+	/* content trust: --verify, or DOCKER_CONTENT_TRUST / BLD_CONTENT_TRUST unless disabled */
+	bool off = bld_cli_given(a, "disable-content-trust") &&
+		   bld_cli_bool(a, "disable-content-trust");
+	bool trust = bld_cli_bool(a, "verify") || (!off && bld_registry_trust_enabled(false));
+	int r = trust ? bld_registry_trust_pull(s, a->argv[0], bld_cli_str(a, "signature-policy"),
+						&o, &res, err)
+		      : bld_registry_pull(s, a->argv[0], &o, &res, err);
+	bld_cache_store_free(s);
+	if (r < 0)
+		return -1;
+	printf("%s\n", res.name);
+	bld_registry_pull_result_dispose(&res);
+	return 0;
+}
+
+const struct bld_cli_cmd bld_cmd_pull = {
+	.name = "pull",
+	.usage = "[OPTIONS] NAME[:TAG|@DIGEST]",
+	.summary = "Download an image from a registry",
+	.opts = opts,
+	.min_args = 1,
+	.max_args = 1,
+	.run = run,
+};

@@ -1,0 +1,59 @@
+/*
+ * cli/cmd_push.c — `bld push [-q] NAME[:TAG]`: docker push through registry/.
+ */
+#include "cli/cli.h"
+#include "registry/registry.h"
+
+static const struct bld_cli_opt opts[] = {
+	{"all-tags", 'a', BLD_OPT_BOOL, NULL, "Push all tags of an image to the repository", NULL},
+	{"disable-content-trust", 0, BLD_OPT_BOOL, NULL, "Skip image signing", "true"},
+	{"quiet", 'q', BLD_OPT_BOOL, NULL, "Suppress verbose output", NULL},
+	{"sign-by", 0, BLD_OPT_STRING, "string",
+	 "Sign the pushed image with this private key (cosign's format)", NULL},
+	{"tls-verify", 0, BLD_OPT_BOOL, NULL,
+	 "Require HTTPS and verify certificates when contacting registries", "true"},
+	{NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
+{
+	if (bld_cli_bool(a, "all-tags"))
+		return bld_error_set(err, BLD_E_UNSUPPORTED, "--all-tags is not supported");
+	struct bld_registry_opts o = {
+		.config_dir = ctx->config_dir,
+		.tls_verify = bld_cli_bool(a, "tls-verify") ? 0 : -1,
+		.quiet = bld_cli_bool(a, "quiet"),
+		.tty = bld_is_tty(1),
+	};
+	/* the key is loaded first: a wrong passphrase fails before anything is uploaded */
+	struct bld_registry_trust_key *key = NULL;
+	const char *sign_by = bld_cli_str(a, "sign-by");
+	if (sign_by && bld_registry_trust_key_load_signer(&key, sign_by, err) < 0)
+		return -1;
+	struct bld_store *s = NULL;
+	char digest[BLD_DIGEST_STR_LEN], sig[BLD_DIGEST_STR_LEN];
+	int r = bld_cache_store_open(&s, ctx->root, err);
+	if (r == 0)
+		r = bld_registry_push(s, a->argv[0], &o, digest, err);
+	bld_cache_store_free(s);
+	if (r == 0 && key)
+		r = bld_registry_trust_sign(a->argv[0], digest, key, &o, sig, err);
+	if (r == 0 && key && !o.quiet)
+		printf("Signed %s with key %s\n", digest, bld_registry_trust_key_fingerprint(key));
+	bld_registry_trust_key_free(key);
+	if (r < 0)
+		return -1;
+	if (o.quiet)
+		printf("%s\n", a->argv[0]);
+	return 0;
+}
+
+const struct bld_cli_cmd bld_cmd_push = {
+	.name = "push",
+	.usage = "[OPTIONS] NAME[:TAG]",
+	.summary = "Upload an image to a registry",
+	.opts = opts,
+	.min_args = 1,
+	.max_args = 1,
+	.run = run,
+};

@@ -1,0 +1,81 @@
+/*
+ * cli/cmd_rmi.c — `bld rmi [-f] IMAGE...`: untags names and removes images as docker rmi
+ * does ("Untagged: x", "Deleted: sha256:..."), then frees the blobs and unpacked layers
+ * nothing needs any more. An image that fails does not stop the others; the exit status is
+ * 1 when any failed.
+ */
+#include "cli/image_util.h"
+
+static const struct bld_cli_opt opts[] = {
+	{"force", 'f', BLD_OPT_BOOL, NULL, "Force removal of the image", NULL},
+	{"no-prune", 0, BLD_OPT_BOOL, NULL, "Do not delete untagged parents", NULL},
+	{NULL, 0, 0, NULL, NULL, NULL},
+};
+
+/* The exact stored name for arg when there is one (so that rmi NAME only untags). */
+static char *stored_name(struct bld_store *s, const char *arg)
+{
+	char *full = NULL;
+	struct bld_error *e = NULL;
+	struct bld_cache_desc d;
+	if (bld_cli_full_name(arg, &full, &e) < 0 || bld_cache_ref_get(s, full, &d, &e) < 0) {
+		bld_error_free(e);
+		free(full);
+		return NULL;
+	}
+	bld_cache_desc_dispose(&d);
+	return full;
+}
+
+static int remove_one(struct bld_store *s, const char *arg, bool force, struct bld_error **err)
+{
+	cleanup_free char *name = stored_name(s, arg);
+	cleanup_strv char **untagged = NULL;
+	cleanup_free char *deleted = NULL;
+	int r = bld_cache_image_remove(s, name ? name : arg, force, &untagged, &deleted, err);
+	if (r < 0) {
+		if ((*err)->code == BLD_E_NOTFOUND) {
+			bld_error_free(*err);
+			*err = NULL;
+			return bld_error_set(err, BLD_E_NOTFOUND, "no such image: %s", arg);
+		}
+		return r;
+	}
+	for (size_t i = 0; untagged && untagged[i]; i++) {
+		cleanup_free char *f = bld_cli_familiar(untagged[i]);
+		printf("Untagged: %s\n", f);
+	}
+	if (deleted)
+		printf("Deleted: %s\n", deleted);
+	return 0;
+}
+
+static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
+{
+	struct bld_store *s = NULL;
+	if (bld_cli_store_open(ctx, &s, err) < 0)
+		return -1;
+	int rc = 0;
+	for (int i = 0; i < a->argc; i++) {
+		struct bld_error *e = NULL;
+		if (remove_one(s, a->argv[i], bld_cli_bool(a, "force"), &e) < 0) {
+			fflush(stdout);
+			fprintf(stderr, "bld: %s\n", e->msg);
+			bld_error_free(e);
+			rc = 1;
+		}
+	}
+	int r = bld_cache_gc(s, NULL, NULL, err);
+	bld_cache_store_free(s);
+	return r < 0 ? r : rc;
+}
+
+const struct bld_cli_cmd bld_cmd_rmi = {
+	.name = "rmi",
+	.usage = "[OPTIONS] IMAGE [IMAGE...]",
+	.summary = "Remove one or more images",
+	.opts = opts,
+	.min_args = 1,
+	.max_args = -1,
+	.run = run,
+};

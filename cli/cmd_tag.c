@@ -1,0 +1,36 @@
+/*
+ * cli/cmd_tag.c — `bld tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]`: another name for the
+ * same index entry (manifest or index), as docker tag does.
+ */
+#include "cli/image_util.h"
+
+static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
+{
+	cleanup_free char *target = NULL;
+	if (bld_cli_full_name(a->argv[1], &target, err) < 0)
+		return -1;
+	struct bld_store *s = NULL;
+	if (bld_cli_store_open(ctx, &s, err) < 0)
+		return -1;
+	struct bld_cache_image *img = NULL;
+	struct bld_cache_desc d = {0};
+	int r = bld_cli_image_find(s, a->argv[0], &img, err);
+	if (r == 0)
+		r = bld_cli_entry_desc(s, img->index_digest[0] ? img->index_digest : img->manifest_digest,
+				       &d, err);
+	if (r == 0)
+		r = bld_cache_ref_set(s, target, d.digest, d.media_type, d.size, err);
+	bld_cache_desc_dispose(&d);
+	bld_cache_image_free(img);
+	bld_cache_store_free(s);
+	return r < 0 ? r : 0;
+}
+
+const struct bld_cli_cmd bld_cmd_tag = {
+	.name = "tag",
+	.usage = "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+	.summary = "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+	.min_args = 2,
+	.max_args = 2,
+	.run = run,
+};

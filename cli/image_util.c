@@ -1,0 +1,353 @@
+/*
+ * cli/image_util.c — helpers shared by the image commands: store opening, docker-style
+ * name lookup and display, relative times and sizes as docker prints them, and the small
+ * Go-template subset behind --format. Formatting only; the store logic lives in cache/.
+ */
+#include "cli/image_util.h"
+
+#include <jansson.h>
+#include <time.h>
+
+#include "registry/registry.h"
+
+int bld_cli_store_open(struct bld_ctx *ctx, struct bld_store **out, struct bld_error **err)
+{
+	return bld_cache_store_open(out, ctx->root, err);
+}
+
+int bld_cli_full_name(const char *arg, char **out, struct bld_error **err)
+{
+	struct bld_registry_ref r;
+	int rc = bld_registry_ref_parse(&r, arg, err);
+	if (rc < 0)
+		return rc;
+	*out = bld_registry_ref_string(&r);
+	bld_registry_ref_dispose(&r);
+	return 0;
+}
+
+char *bld_cli_familiar(const char *full)
+{
+	struct bld_registry_ref r;
+	struct bld_error *e = NULL;
+	if (bld_registry_ref_parse(&r, full, &e) < 0) {
+		bld_error_free(e);
+		return xstrdup(full);
+	}
+	char *f = bld_registry_ref_familiar(&r);
+	bld_registry_ref_dispose(&r);
+	return f;
+}
+
+void bld_cli_repo_tag(const char *full, char **repo, char **tag, char **digest)
+{
+	struct bld_registry_ref r;
+	struct bld_error *e = NULL;
+	*repo = *tag = *digest = NULL;
+	if (bld_registry_ref_parse(&r, full, &e) < 0) {
+		bld_error_free(e);
+		*repo = xstrdup(full);
+		return;
+	}
+	*repo = bld_registry_ref_familiar_name(&r);
+	if (r.tag)
+		*tag = xstrdup(r.tag);
+	if (r.digest)
+		*digest = xstrdup(r.digest);
+	bld_registry_ref_dispose(&r);
+}
+
+int bld_cli_image_find(struct bld_store *s, const char *arg, struct bld_cache_image **out,
+		       struct bld_error **err)
+{
+	cleanup_free char *full = NULL;
+	struct bld_error *e = NULL;
+	if (bld_cli_full_name(arg, &full, &e) == 0 &&
+	    bld_cache_image_load(s, full, out, &e) == 0)
+		return 0;
+	bld_error_free(e);
+	e = NULL;
+	int r = bld_cache_image_load(s, arg, out, &e);
+	if (r == 0)
+		return 0;
+	if (e->code == BLD_E_NOTFOUND) {
+		bld_error_free(e);
+		return bld_error_set(err, BLD_E_NOTFOUND, "no such image: %s", arg);
+	}
+	bld_error_move(err, &e);
+	return r;
+}
+
+void bld_cli_short_id(const char *id, char out[13])
+{
+	const char *h = bld_str_has_prefix(id, "sha256:") ? id + 7 : id;
+	snprintf(out, 13, "%.12s", h);
+}
+
+int64_t bld_cli_parse_time(const char *t)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	if (!t)
+		return -1;
+	const char *rest = strptime(t, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!rest)
+		return -1;
+	int64_t v = (int64_t)timegm(&tm);
+	if (*rest == '.')
+		rest += 1 + strspn(rest + 1, "0123456789");
+	int sign = *rest == '+' ? -1 : *rest == '-' ? 1 : 0;
+	int hh = 0, mm = 0;
+	if (sign && sscanf(rest + 1, "%2d:%2d", &hh, &mm) == 2)
+		v += sign * (hh * 3600 + mm * 60);
+	return v;
+}
+
+static char *human_duration(int64_t secs)
+{
+	if (secs < 1)
+		return xstrdup("Less than a second");
+	if (secs == 1)
+		return xstrdup("1 second");
+	if (secs < 60)
+		return xasprintf("%lld seconds", (long long)secs);
+	int64_t mins = secs / 60, hours = (secs + 1800) / 3600;
+	if (mins == 1)
+		return xstrdup("About a minute");
+	if (mins < 60)
+		return xasprintf("%lld minutes", (long long)mins);
+	if (hours == 1)
+		return xstrdup("About an hour");
+	if (hours < 48)
+		return xasprintf("%lld hours", (long long)hours);
+	if (hours < 24 * 7 * 2)
+		return xasprintf("%lld days", (long long)(hours / 24));
+	if (hours < 24 * 30 * 2)
+		return xasprintf("%lld weeks", (long long)(hours / 24 / 7));
+	if (hours < 24 * 365 * 2)
+		return xasprintf("%lld months", (long long)(hours / 24 / 30));
+	return xasprintf("%lld years", (long long)(hours / 24 / 365));
+}
+
+char *bld_cli_since(const char *rfc3339)
+{
+	int64_t t = bld_cli_parse_time(rfc3339);
+	if (t < 0 && !(rfc3339 && bld_str_has_prefix(rfc3339, "1970")))
+		return xstrdup("N/A");
+	cleanup_free char *d = human_duration((int64_t)time(NULL) - t);
+	return xasprintf("%s ago", d);
+}
+
+int64_t bld_cli_image_size(const struct bld_cache_image *img)
+{
+	int64_t sum = 0;
+	size_t i;
+	json_t *l;
+	json_array_foreach(json_object_get(img->manifest, "layers"), i, l)
+		sum += json_integer_value(json_object_get(l, "size"));
+	return sum;
+}
+
+void bld_cli_size(char *out, size_t n, int64_t bytes) { bld_format_size(out, n, (double)bytes); }
+
+bool bld_cli_confirm(const char *warning)
+{
+	fprintf(stderr, "%s\nAre you sure you want to continue? [y/N] ", warning);
+	char line[64];
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	return strcmp(line, "y\n") == 0 || strcmp(line, "Y\n") == 0 || strcmp(line, "yes\n") == 0;
+}
+
+static const json_t *lookup_path(const json_t *obj, const char *path)
+{
+	if (strcmp(path, ".") == 0)
+		return obj;
+	const json_t *cur = obj;
+	const char *p = path;
+	while (*p == '.' && cur) {
+		p++;
+		size_t len = strcspn(p, ".");
+		cleanup_free char *key = xstrndup(p, len);
+		cur = json_is_object(cur) ? json_object_get(cur, key) : NULL;
+		p += len;
+	}
+	return cur;
+}
+
+/* A value as Go's text/template prints it. */
+static void render_value(struct bld_buf *b, const json_t *v)
+{
+	size_t i;
+	const char *k;
+	json_t *x;
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		bld_buf_add(b, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		bld_buf_printf(b, "%lld", (long long)json_integer_value(v));
+		break;
+	case JSON_REAL:
+		bld_buf_printf(b, "%g", json_real_value(v));
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		bld_buf_adds(b, json_is_true(v) ? "true" : "false");
+		break;
+	case JSON_ARRAY:
+		bld_buf_addc(b, '[');
+		json_array_foreach(v, i, x) {
+			if (i)
+				bld_buf_addc(b, ' ');
+			render_value(b, x);
+		}
+		bld_buf_addc(b, ']');
+		break;
+	case JSON_OBJECT:
+		bld_buf_adds(b, "map[");
+		i = 0;
+		json_object_foreach((json_t *)v, k, x) {
+			bld_buf_printf(b, "%s%s:", i++ ? " " : "", k);
+			render_value(b, x);
+		}
+		bld_buf_addc(b, ']');
+		break;
+	default:
+		bld_buf_adds(b, "<nil>");
+	}
+}
+
+static void render_action(struct bld_buf *b, const char *act, const json_t *obj)
+{
+	while (*act == ' ')
+		act++;
+	cleanup_free char *a = xstrdup(act);
+	size_t n = strlen(a);
+	while (n && a[n - 1] == ' ')
+		a[--n] = '\0';
+	bool json = bld_str_has_prefix(a, "json ");
+	const char *path = json ? a + 5 : a;
+	while (*path == ' ')
+		path++;
+	const json_t *v = lookup_path(obj, path);
+	if (json) {
+		char *d = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : xstrdup("null");
+		bld_buf_adds(b, d);
+		free(d);
+	} else if (v) {
+		render_value(b, v);
+	} else {
+		bld_buf_adds(b, "<no value>");
+	}
+}
+
+char *bld_cli_template(const char *fmt, const json_t *obj)
+{
+	struct bld_buf b = BLD_BUF_INIT;
+	const char *p = fmt;
+	while (*p) {
+		if (p[0] == '{' && p[1] == '{') {
+			const char *end = strstr(p + 2, "}}");
+			if (!end)
+				break;
+			cleanup_free char *act = xstrndup(p + 2, (size_t)(end - p - 2));
+			render_action(&b, act, obj);
+			p = end + 2;
+		} else if (p[0] == '\\' && (p[1] == 't' || p[1] == 'n')) {
+			bld_buf_addc(&b, p[1] == 't' ? '\t' : '\n');
+			p += 2;
+		} else {
+			bld_buf_addc(&b, *p++);
+		}
+	}
+	return bld_buf_detach(&b);
+}
+
+void bld_cli_table_init(struct bld_cli_table *t, size_t ncols)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+}
+
+void bld_cli_table_add(struct bld_cli_table *t, const char *const *row)
+{
+	t->cells = xrealloc(t->cells, (t->nrows + 1) * t->ncols * sizeof(char *));
+	for (size_t c = 0; c < t->ncols; c++)
+		t->cells[t->nrows * t->ncols + c] = xstrdup(row[c] ? row[c] : "");
+	t->nrows++;
+}
+
+void bld_cli_table_add_tabbed(struct bld_cli_table *t, const char *line)
+{
+	const char **row = xcalloc(t->ncols + 1, sizeof(char *));
+	char **parts = NULL;
+	const char *p = line;
+	for (size_t c = 0; c < t->ncols; c++) {
+		size_t len = strcspn(p, "\t");
+		bld_strv_push(&parts, "");
+		free(parts[c]);
+		parts[c] = xstrndup(p, c + 1 == t->ncols ? strlen(p) : len);
+		row[c] = parts[c];
+		p += len;
+		if (*p == '\t')
+			p++;
+	}
+	bld_cli_table_add(t, row);
+	bld_strv_free(parts);
+	free(row);
+}
+
+void bld_cli_table_print(FILE *f, const struct bld_cli_table *t)
+{
+	size_t *w = xcalloc(t->ncols, sizeof(size_t));
+	for (size_t r = 0; r < t->nrows; r++)
+		for (size_t c = 0; c + 1 < t->ncols; c++) {
+			size_t len = strlen(t->cells[r * t->ncols + c]) + 3;
+			if (len > w[c])
+				w[c] = len;
+		}
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *cell = t->cells[r * t->ncols + c];
+			if (c + 1 < t->ncols)
+				fprintf(f, "%-*s", (int)(w[c] < 10 ? 10 : w[c]), cell);
+			else
+				fprintf(f, "%s\n", cell);
+		}
+	}
+	free(w);
+}
+
+void bld_cli_table_dispose(struct bld_cli_table *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	memset(t, 0, sizeof(*t));
+}
+
+int bld_cli_entry_desc(struct bld_store *s, const char *digest, struct bld_cache_desc *out,
+		       struct bld_error **err)
+{
+	struct bld_cache_desc *v = NULL;
+	size_t n = 0;
+	int r = bld_cache_ref_list_all(s, &v, &n, err);
+	if (r < 0)
+		return r;
+	r = bld_error_set(err, BLD_E_NOTFOUND, "no index entry for %s", digest);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i].digest, digest) != 0)
+			continue;
+		*out = v[i];
+		memset(&v[i], 0, sizeof(v[i]));
+		if (err && *err) {
+			bld_error_free(*err);
+			*err = NULL;
+		}
+		r = 0;
+		break;
+	}
+	bld_cache_desc_list_free(v, n);
+	return r;
+}

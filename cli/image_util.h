@@ -1,0 +1,64 @@
+/*
+ * cli/image_util.h — what the image commands of cli/ (images, tag, rmi, inspect, history,
+ * save, load, import, image prune, system df/check) share: opening the store, finding an
+ * image the way docker does (name first, then ID), docker's name and time formatting, and
+ * a small subset of Go templates for --format.
+ */
+#ifndef BLD_CLI_IMAGE_UTIL_H
+#define BLD_CLI_IMAGE_UTIL_H
+
+#include "cache/cache.h"
+#include "cli/cli.h"
+
+struct json_t;
+
+int bld_cli_store_open(struct bld_ctx *ctx, struct bld_store **out, struct bld_error **err);
+/* Full reference for a user-given name ("busybox" -> "docker.io/library/busybox:latest");
+ * caller frees. */
+int bld_cli_full_name(const char *arg, char **out, struct bld_error **err);
+/* As docker shows a full name ("busybox:latest"); caller frees; never NULL. */
+char *bld_cli_familiar(const char *full);
+/* Splits a familiar name into repository and tag/digest parts (caller frees both). */
+void bld_cli_repo_tag(const char *full, char **repo, char **tag, char **digest);
+/* The image for a user argument: a name (normalised), else an ID, prefix or digest. */
+int bld_cli_image_find(struct bld_store *s, const char *arg, struct bld_cache_image **out,
+		       struct bld_error **err);
+/* 12 hex digits of an ID: "sha256:abc..." -> "abc..." (out has 13 bytes). */
+void bld_cli_short_id(const char *id, char out[13]);
+/* "2 months ago" for an RFC 3339 time; "N/A" when it cannot be read. Caller frees. */
+char *bld_cli_since(const char *rfc3339);
+/* Seconds since the epoch of an RFC 3339 time, or -1. */
+int64_t bld_cli_parse_time(const char *rfc3339);
+/* Sum of the layer sizes a manifest lists. */
+int64_t bld_cli_image_size(const struct bld_cache_image *img);
+/* docker's human size ("4.26MB"); out has at least 32 bytes. */
+void bld_cli_size(char *out, size_t n, int64_t bytes);
+/*
+ * Renders a Go-template subset over a JSON object: {{.Field}}, {{.A.B}}, {{json .X}},
+ * {{json .}}, with "\t" and "\n" written as tab and newline. Caller frees.
+ */
+char *bld_cli_template(const char *fmt, const struct json_t *obj);
+/* Asks "Are you sure you want to continue? [y/N]" on stderr; true for y/yes. */
+bool bld_cli_confirm(const char *warning);
+
+
+
+/* A table printed the way docker's tabwriter does (min width 10, padding 3). */
+struct bld_cli_table {
+	char **cells; /* row-major, ncols per row */
+	size_t ncols, nrows;
+};
+void bld_cli_table_init(struct bld_cli_table *t, size_t ncols);
+/* Adds one row of ncols strings (copied). */
+void bld_cli_table_add(struct bld_cli_table *t, const char *const *row);
+/* Adds a row from one line whose cells are separated by tabs. */
+void bld_cli_table_add_tabbed(struct bld_cli_table *t, const char *line);
+void bld_cli_table_print(FILE *f, const struct bld_cli_table *t);
+void bld_cli_table_dispose(struct bld_cli_table *t);
+/* The entry (named or not) pointing at digest, for its media type and size. */
+int bld_cli_entry_desc(struct bld_store *s, const char *digest, struct bld_cache_desc *out,
+		       struct bld_error **err);
+/* An image as docker inspect shows it (cmd_inspect.c); caller json_decrefs. */
+struct json_t *bld_cli_image_json(struct bld_store *s, const struct bld_cache_image *img);
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * registry/upload.c — blobs to a registry: HEAD to skip what is there, a cross-repository
+ * mount (POST ?mount=&from=), then a monolithic PUT for small blobs or PATCH chunks with
+ * Content-Range followed by the closing PUT for large ones.
+ *
+ * It reads blobs from descriptors it is given; it does not know the store (push.c does).
+ */
+#include "registry/registry_int.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+
+#define UPLOAD_CHUNK ((int64_t)16 << 20) /* larger blobs go in PATCH chunks of this size */
+
+/* An absolute upload URL from a Location header (which may be a path). */
+static char *absolute(struct bld_registry_client *c, const char *loc)
+{
+	if (bld_str_has_prefix(loc, "http://") || bld_str_has_prefix(loc, "https://"))
+		return xstrdup(loc);
+	return xasprintf("%s%s%s", c->base, loc[0] == '/' ? "" : "/", loc);
+}
+
+/*
+ * POST an upload; with from, ask for a mount first. Returns 1 when the blob was mounted,
+ * 0 with *loc set to where the data goes.
+ */
+static int upload_start(struct bld_registry_client *c, const char *repo, const char *scope,
+			const char *digest, const char *from, char **loc, struct bld_error **err)
+{
+	cleanup_free char *what = from ? xasprintf("blobs/uploads/?mount=%s&from=%s", digest, from)
+				       : xstrdup("blobs/uploads/");
+	struct reg_req req;
+	reg_req_init(&req, "POST", reg_url(c, repo, what), scope);
+	struct reg_resp resp = {0};
+	int r = reg_do(c, &req, &resp, err);
+	if (r == 0 && resp.status == 201 && from)
+		r = 1;
+	else if (r == 0 && resp.status == 202 && resp.location)
+		*loc = absolute(c, resp.location);
+	else if (r == 0)
+		r = reg_status_error(&resp, BLD_E_NETWORK, err, "start upload to %s/%s",
+				     c->domain, repo);
+	reg_resp_dispose(&resp);
+	reg_req_dispose(&req);
+	return r;
+}
+
+/* PATCH bytes [off, off+len) of fd to *loc; *loc moves to the next Location. */
+static int upload_patch(struct bld_registry_client *c, const char *scope, char **loc, int fd,
+			int64_t off, int64_t len, struct bld_error **err)
+{
+	struct reg_req req;
+	reg_req_init(&req, "PATCH", xstrdup(*loc), scope);
+	cleanup_free char *cr = xasprintf("Content-Range: %lld-%lld", (long long)off,
+					  (long long)(off + len - 1));
+	req.headers = curl_slist_append(req.headers, cr);
+	req.headers = curl_slist_append(req.headers, "Content-Type: application/octet-stream");
+	req.body_fd = fd;
+	req.body_off = off;
+	req.body_len = (size_t)len;
+	struct reg_resp resp = {0};
+	int r = reg_do(c, &req, &resp, err);
+	if (r == 0 && resp.status == 202 && resp.location) {
+		free(*loc);
+		*loc = absolute(c, resp.location);
+	} else if (r == 0) {
+		r = reg_status_error(&resp, BLD_E_NETWORK, err, "upload chunk");
+	}
+	reg_resp_dispose(&resp);
+	reg_req_dispose(&req);
+	return r;
+}
+
+/* The closing PUT ?digest=, with the remaining bytes [off, off+len) as body. */
+static int upload_put(struct bld_registry_client *c, const char *scope, const char *loc,
+		      const char *digest, int fd, int64_t off, int64_t len, struct bld_error **err)
+{
+	struct reg_req req;
+	reg_req_init(&req, "PUT", xasprintf("%s%cdigest=%s", loc, strchr(loc, '?') ? '&' : '?',
+					    digest),
+		     scope);
+	req.headers = curl_slist_append(req.headers, "Content-Type: application/octet-stream");
+	req.body_fd = fd;
+	req.body_off = off;
+	req.body_len = (size_t)len;
+	struct reg_resp resp = {0};
+	int r = reg_do(c, &req, &resp, err);
+	if (r == 0 && resp.status != 201) {
+		cleanup_free char *code = reg_error_code(&resp);
+		r = reg_status_error(&resp, code && strcmp(code, "DIGEST_INVALID") == 0
+						    ? BLD_E_DIGEST
+						    : BLD_E_NETWORK,
+				     err, "upload blob %s", digest);
+	}
+	reg_resp_dispose(&resp);
+	reg_req_dispose(&req);
+	return r;
+}
+
+static int upload_data(struct bld_registry_client *c, const char *scope, char **loc,
+		       const char *digest, int fd, int64_t size, struct bld_error **err)
+{
+	if (size <= UPLOAD_CHUNK)
+		return upload_put(c, scope, *loc, digest, fd, 0, size, err);
+	int64_t off = 0;
+	while (off < size) {
+		int64_t len = size - off < UPLOAD_CHUNK ? size - off : UPLOAD_CHUNK;
+		if (upload_patch(c, scope, loc, fd, off, len, err) < 0)
+			return -1;
+		off += len;
+	}
+	return upload_put(c, scope, *loc, digest, fd, size, 0, err);
+}
+
+int bld_registry_blob_upload(struct bld_registry_client *c, const char *repo,
+			     const char *digest, int fd, int64_t size, const char *mount_from,
+			     const char **how, struct bld_error **err)
+{
+	const char *dummy;
+	if (!how)
+		how = &dummy;
+	cleanup_free char *push_scope = reg_scope(repo, "pull,push");
+	int r = reg_blob_head(c, repo, digest, push_scope, NULL, err);
+	if (r != 0) {
+		*how = "exists";
+		return r < 0 ? r : 0;
+	}
+	if (mount_from && strcmp(mount_from, repo) == 0)
+		mount_from = NULL;
+	cleanup_free char *scope = mount_from
+					   ? xasprintf("repository:%s:pull,push repository:%s:pull",
+						       repo, mount_from)
+					   : xstrdup(push_scope);
+	cleanup_free char *loc = NULL;
+	r = upload_start(c, repo, scope, digest, mount_from, &loc, err);
+	if (r == 1) {
+		*how = "mounted";
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	*how = "pushed";
+	if (upload_data(c, scope, &loc, digest, fd, size, err) < 0)
+		return bld_error_wrap(err, "push blob %s", digest);
+	return 0;
+}
+
+int bld_registry_blob_upload_bytes(struct bld_registry_client *c, const char *repo,
+				   const void *data, size_t n, char out[BLD_DIGEST_STR_LEN],
+				   struct bld_error **err)
+{
+	bld_sha256_digest(data, n, out);
+	cleanup_close int fd = memfd_create("bld-blob", MFD_CLOEXEC);
+	if (fd < 0)
+		return bld_error_sys(err, errno, "memfd_create");
+	const char *p = data;
+	for (size_t left = n; left;) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return bld_error_sys(err, errno, "write blob");
+		p += w;
+		left -= (size_t)w;
+	}
+	return bld_registry_blob_upload(c, repo, out, fd, (int64_t)n, NULL, NULL, err);
+}
