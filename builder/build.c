@@ -72,123 +72,25 @@ static int read_epoch(struct bld_build *b, struct bld_error **err)
 	return 0;
 }
 
-/* ARGs before the first FROM, the predefined platform ARGs, overridden by --build-arg. */
-static int meta_args(struct bld_build *b, size_t first_from, struct bld_error **err)
+/* The parser's stages, what the target needs, and which stages skip the cache. */
+static void take_stages(struct bld_build *b)
 {
-	static const char *const platform[] = {
-		"TARGETPLATFORM=linux/amd64", "TARGETOS=linux", "TARGETARCH=amd64",
-		"TARGETVARIANT=", "BUILDPLATFORM=linux/amd64", "BUILDOS=linux",
-		"BUILDARCH=amd64", "BUILDVARIANT="};
-	for (size_t i = 0; i < BLD_ARRAY_SIZE(platform); i++)
-		bld_strv_push(&b->meta_args, platform[i]);
-	for (size_t i = 0; i < first_from; i++) {
-		const struct bld_parser_node *n = &b->ast->nodes[i];
-		for (size_t j = 0; strcmp(n->cmd, "arg") == 0 && j < n->nargs; j++) {
-			const char *a = n->args[j].s;
-			cleanup_free char *name = xstrndup(a, strcspn(a, "="));
-			cleanup_free char *val = NULL;
-			const char *given = strv_lookup(b->build_args, name);
-			if (!given && a[strlen(name)] == '=' &&
-			    bld_parser_shell_word(&val, a + strlen(name) + 1, b->escape,
-						  b->meta_args, err) < 0)
-				return -1;
-			if (!given && !val)
-				continue;
-			cleanup_free char *kv = xasprintf("%s=%s", name, given ? given : val);
-			bld_strv_push(&b->meta_args, kv);
-		}
-	}
-	return 0;
-}
-
-/* Splits the AST into stages at each FROM. */
-static int split_stages(struct bld_build *b, size_t *first_from, struct bld_error **err)
-{
-	size_t n = b->ast->n;
-	*first_from = n;
-	for (size_t i = 0; i < n; i++) {
-		const struct bld_parser_node *node = &b->ast->nodes[i];
-		if (strcmp(node->cmd, "from") != 0) {
-			if (b->n_stages == 0 && strcmp(node->cmd, "arg") != 0)
-				return bld_error_set(err, BLD_E_INVALID,
-						     "%s:%d: no build stage in current context",
-						     bld_builder_context_dockerfile_name(b->bctx),
-						     node->start_line);
-			continue;
-		}
-		if (b->n_stages == 0)
-			*first_from = i;
-		b->stages = xrealloc(b->stages, (b->n_stages + 1) * sizeof(*b->stages));
-		struct bld_bstage *st = &b->stages[b->n_stages];
-		memset(st, 0, sizeof(*st));
-		st->index = (int)b->n_stages++;
-		st->first = i;
-		if (node->nargs == 3 && strcasecmp(node->args[1].s, "as") == 0) {
-			st->name = xstrdup(node->args[2].s);
-			for (char *c = st->name; *c; c++)
-				*c = (char)tolower((unsigned char)*c);
-		}
-	}
-	for (size_t i = 0; i < b->n_stages; i++)
-		b->stages[i].end = i + 1 < b->n_stages ? b->stages[i + 1].first : n;
-	if (b->n_stages == 0)
-		return bld_error_set(err, BLD_E_INVALID, "the Dockerfile has no FROM instruction");
-	return 0;
-}
-
-/* Marks the stage and every stage it reads from (FROM, COPY --from, RUN --mount from=). */
-static void mark_needed(struct bld_build *b, struct bld_bstage *st)
-{
-	if (st->needed)
-		return;
-	st->needed = true;
-	for (size_t i = st->first; i < st->end; i++) {
-		const struct bld_parser_node *n = &b->ast->nodes[i];
-		cleanup_free char *ref = NULL;
-		if (i == st->first && n->nargs > 0) {
-			struct bld_error *e = NULL;
-			if (bld_parser_shell_word(&ref, n->args[0].s, b->escape, b->meta_args, &e) < 0)
-				bld_error_free(e);
-		}
-		for (size_t f = 0; !ref && f < n->nflags; f++) {
-			const char *fl = n->flags[f].s;
-			if (bld_str_has_prefix(fl, "--from="))
-				ref = xstrdup(fl + 7);
-			const char *m = bld_str_has_prefix(fl, "--mount=") ? strstr(fl, "from=") : NULL;
-			if (m)
-				ref = xstrndup(m + 5, strcspn(m + 5, ","));
-		}
-		struct bld_bstage *dep = ref ? bld_stage_find(b, ref, (size_t)st->index) : NULL;
-		if (dep)
-			mark_needed(b, dep);
-	}
-}
-
-static int pick_target(struct bld_build *b, struct bld_error **err)
-{
-	b->target = b->n_stages - 1;
-	const char *t = b->o->target;
-	if (t && *t) {
-		struct bld_bstage *st = NULL;
-		for (size_t i = 0; i < b->n_stages && !st; i++)
-			if (b->stages[i].name && strcasecmp(b->stages[i].name, t) == 0)
-				st = &b->stages[i];
-		if (!st)
-			return bld_error_set(err, BLD_E_NOTFOUND,
-					     "failed to solve: target stage \"%s\" could not be "
-					     "found",
-					     t);
-		b->target = (size_t)st->index;
-	}
-	mark_needed(b, &b->stages[b->target]);
-	for (size_t i = 0; i < b->n_stages; i++) {
+	struct bld_parser_dockerfile *df = b->df;
+	b->n_stages = df->nstages;
+	b->stages = xcalloc(df->nstages, sizeof(*b->stages));
+	b->target = (size_t)df->target;
+	b->meta_args = bld_strv_dup(df->meta_env);
+	for (size_t i = 0; i < df->nstages; i++) {
 		struct bld_bstage *st = &b->stages[i];
+		st->index = (int)i;
+		st->ps = &df->stages[i];
+		st->name = df->stages[i].name ? xstrdup(df->stages[i].name) : NULL;
+		st->needed = df->stages[i].needed;
 		st->no_cache = b->o->no_cache;
 		for (size_t j = 0; b->o->no_cache_filter && b->o->no_cache_filter[j]; j++)
 			if (st->name && strcasecmp(st->name, b->o->no_cache_filter[j]) == 0)
 				st->no_cache = true;
 	}
-	return 0;
 }
 
 static int prepare(struct bld_build *b, struct bld_error **err)
@@ -199,18 +101,17 @@ static int prepare(struct bld_build *b, struct bld_error **err)
 	if (bld_builder_context_open(&b->bctx, b->o->context, b->o->dockerfile, statdir, err) < 0)
 		return -1;
 	size_t len = 0;
-	const char *df = bld_builder_context_dockerfile(b->bctx, &len);
-	if (bld_parser_parse(&b->ast, df, len, err) < 0)
-		return -1;
-	b->escape = b->ast->escape;
+	const char *text = bld_builder_context_dockerfile(b->bctx, &len);
+	const char *name = bld_builder_context_dockerfile_name(b->bctx);
+	if (bld_parser_dockerfile_new(&b->df, text, len, err) < 0)
+		return bld_error_wrap(err, "failed to solve: %s", name);
+	b->escape = b->df->ast->escape;
 	read_build_args(b);
 	if (read_epoch(b, err) < 0)
 		return -1;
-	size_t first_from = 0;
-	if (split_stages(b, &first_from, err) < 0 || meta_args(b, first_from, err) < 0)
-		return -1;
-	if (pick_target(b, err) < 0)
-		return -1;
+	if (bld_parser_graph_build(b->df, b->o->target, b->build_args, err) < 0)
+		return bld_error_wrap(err, "failed to solve");
+	take_stages(b);
 	cleanup_free char *tmproot = xasprintf("%s/tmp", b->ctx->root);
 	if (bld_fs_mkdir_p(tmproot, 0700, err) < 0)
 		return -1;
@@ -290,8 +191,7 @@ static void dispose(struct bld_build *b)
 	free(b->empty_dir);
 	bld_strv_free(b->meta_args);
 	bld_strv_free(b->build_args);
-	if (b->ast)
-		bld_parser_ast_free(b->ast);
+	bld_parser_dockerfile_free(b->df);
 	bld_builder_context_free(b->bctx);
 	bld_cache_store_free(b->store);
 	pthread_mutex_destroy(&b->lock);

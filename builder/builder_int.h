@@ -187,7 +187,7 @@ struct bld_build;
 struct bld_bstage {
 	int index;
 	char *name;        /* "AS name" lower-cased, or NULL */
-	size_t first, end; /* its nodes in the AST: [first] is the FROM */
+	const struct bld_parser_stage *ps; /* the parser's stage (FROM, instructions, edges) */
 	bool needed;
 	int nvertices;     /* FROM + RUN/COPY/ADD/WORKDIR: the N of "[k/N]" */
 	int vertex;        /* the k of the step running */
@@ -211,9 +211,9 @@ struct bld_build {
 	const struct bld_builder_opts *o;
 	struct bld_store *store;
 	struct bld_builder_context *bctx;
-	struct bld_parser_ast *ast;
+	struct bld_parser_dockerfile *df;
 	char escape;
-	char **meta_args;   /* ARGs before the first FROM, resolved, "K=V" */
+	char **meta_args;   /* ARGs before the first FROM, resolved, "K=V" (the parser's) */
 	char **build_args;  /* --build-arg, "K=V" */
 	struct bld_bstage *stages;
 	size_t n_stages;
@@ -253,7 +253,8 @@ struct bld_run_req {
 	char **env;
 	const char *network; /* "default", "none", "host" */
 	int vertex;
-	char **mounts;       /* --mount values, expanded */
+	const struct bld_parser_mount *mounts; /* RUN --mount, as parsed */
+	size_t nmounts;
 };
 int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_run_req *rq,
 		 struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err);

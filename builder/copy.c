@@ -474,7 +474,9 @@ static int walk_fs(struct plan *p, int rootfd, const char *src, const char *dst,
 	qsort(names, n, sizeof(char *), bld_strcmp_p);
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		cleanup_free char *s = bld_path_join(src, names[i]);
+		/* bld_path_join("/", x) would give "//x" */
+		cleanup_free char *s = strcmp(src, "/") == 0 ? xasprintf("/%s", names[i])
+							     : bld_path_join(src, names[i]);
 		cleanup_free char *t = bld_path_join(dst, names[i]);
 		cleanup_free char *rl = *rel ? bld_path_join(rel, names[i]) : xstrdup(names[i]);
 		if (excluded(rq->excludes, rl))
@@ -626,10 +628,11 @@ int bld_copy_step(struct bld_build *b, struct bld_bstage *st, const struct bld_c
 	bool dest_dir = r == 0 && (wants_dir(rq) || exists_dir(w.rootfd, rq->dest));
 	struct bld_copy_req plain = *rq;
 	cleanup_strv char **rest = NULL;
+	char *none[] = {NULL};
 	if (r == 0 && rq->add && !rq->from)
 		r = bld_add_special(b, rq, w.rootfd, m.chown, m.uid, m.gid, dest_dir, &rest, err);
 	if (rq->add && !rq->from)
-		plain.srcs = rest ? rest : (char *[]){NULL};
+		plain.srcs = rest ? rest : none;
 	if (r == 0 && rq->from)
 		r = copy_from(b, st, rq, &w, &m, dest_dir, err);
 	else if (r == 0 && plain.srcs[0])
@@ -706,6 +709,17 @@ int bld_copy_dir_into(int srcdir, int rootfd, const char *dest, bool chown, uid_
 	}
 	if (r == 0)
 		r = run_plan(rootfd, &p, &m, err);
+	/* an archive's "./" entry gives the destination its owner, mode and time */
+	struct item root = {.srcfd = srcdir, .src = "."};
+	if (r == 0 && keep_owner && fstat(srcdir, &root.st) == 0) {
+		int dfd = bld_fs_open_in_root(rootfd, d, O_RDONLY | O_DIRECTORY, 0);
+		if (dfd >= 0) {
+			int e = set_meta(dfd, ".", &root, &m);
+			close(dfd);
+			if (e < 0)
+				r = bld_error_sys(err, -e, "set owner of %s", d);
+		}
+	}
 	plan_dispose(&p);
 	return r;
 }

@@ -17,42 +17,6 @@
 
 /* ------------------------------------------------------------------ small helpers */
 
-/* The value of the last --name=value flag, or NULL; "--name" alone gives "true". */
-static const char *flag(const struct bld_parser_node *n, const char *name)
-{
-	const char *v = NULL;
-	size_t l = strlen(name);
-	for (size_t i = 0; i < n->nflags; i++) {
-		const char *f = n->flags[i].s;
-		if (strncmp(f, "--", 2) != 0 || strncmp(f + 2, name, l) != 0)
-			continue;
-		if (f[2 + l] == '=')
-			v = f + 3 + l;
-		else if (f[2 + l] == '\0')
-			v = "true";
-	}
-	return v;
-}
-
-/* Every value of a repeatable flag (caller frees). */
-static char **flags_all(const struct bld_parser_node *n, const char *name)
-{
-	char **v = NULL;
-	size_t l = strlen(name);
-	for (size_t i = 0; i < n->nflags; i++) {
-		const char *f = n->flags[i].s;
-		if (strncmp(f, "--", 2) == 0 && strncmp(f + 2, name, l) == 0 && f[2 + l] == '=')
-			bld_strv_push(&v, f + 3 + l);
-	}
-	return v;
-}
-
-static bool flag_true(const struct bld_parser_node *n, const char *name)
-{
-	const char *v = flag(n, name);
-	return v && strcmp(v, "false") != 0;
-}
-
 static void strv_set(char ***v, const char *name, const char *value)
 {
 	size_t n = strlen(name);
@@ -282,9 +246,9 @@ int bld_stage_from_image(struct bld_build *b, struct bld_bstage *st, const char 
 static int from_base(struct bld_build *b, struct bld_bstage *st, const char *base, int v,
 		     struct bld_xxh *h, struct bld_error **err)
 {
-	struct bld_bstage *src = bld_stage_find(b, base, (size_t)st->index);
+	struct bld_bstage *src = st->ps->base_stage >= 0 ? &b->stages[st->ps->base_stage] : NULL;
 	bld_xxh_update_str(h, "FROM");
-	if (strcasecmp(base, "scratch") == 0) {
+	if (!src && strcasecmp(base, "scratch") == 0) {
 		st->img = bld_img_empty("linux", "amd64");
 		bld_xxh_update_str(h, "scratch");
 		return 0;
@@ -301,14 +265,9 @@ static int from_base(struct bld_build *b, struct bld_bstage *st, const char *bas
 	return 0;
 }
 
-static int do_from(struct bld_build *b, struct bld_bstage *st, const struct bld_parser_node *n,
-		   struct bld_error **err)
+static int do_from(struct bld_build *b, struct bld_bstage *st, struct bld_error **err)
 {
-	cleanup_free char *base = NULL;
-	if (n->nargs < 1)
-		return bld_error_set(err, BLD_E_INVALID, "FROM requires an argument");
-	if (bld_parser_shell_word(&base, n->args[0].s, b->escape, b->meta_args, err) < 0)
-		return -1;
+	const char *base = st->ps->base;
 	st->vertex = 1;
 	char sn[64];
 	int v = bld_progress_vertex(b, "%s FROM %s", step_name(b, st, sn, sizeof(sn)), base);
@@ -327,14 +286,17 @@ static int do_from(struct bld_build *b, struct bld_bstage *st, const struct bld_
 
 /* ------------------------------------------------------------------ metadata */
 
-/* ENV and LABEL: (key, value, separator) triples, both expanded and unquoted. */
-static int do_pairs(struct bld_build *b, struct bld_bstage *st, const struct bld_parser_node *n,
-		    bool env, struct bld_buf *hist, struct bld_error **err)
+/* ENV and LABEL: (key, value, separator) triples, expanded with the variables as they were
+ * before the instruction (`ENV a=1 b=$a` gives b the old a, as docker does). */
+static int do_pairs(struct bld_build *b, struct bld_bstage *st,
+		    const struct bld_parser_instruction *in, bool env, struct bld_buf *hist,
+		    struct bld_error **err)
 {
-	for (size_t i = 0; i + 1 < n->nargs; i += 3) {
+	cleanup_strv char **vars = bld_stage_env(st);
+	for (size_t i = 0; i < in->nkvs; i++) {
 		cleanup_free char *k = NULL, *v = NULL;
-		if (expand(b, st, n->args[i].s, &k, err) < 0 ||
-		    expand(b, st, n->args[i + 1].s, &v, err) < 0)
+		if (bld_parser_shell_word(&k, in->kvs[i].key, b->escape, vars, err) < 0 ||
+		    bld_parser_shell_word(&v, in->kvs[i].value, b->escape, vars, err) < 0)
 			return -1;
 		if (env)
 			bld_img_env_set(st->img, k, v);
@@ -345,40 +307,41 @@ static int do_pairs(struct bld_build *b, struct bld_bstage *st, const struct bld
 	return 0;
 }
 
-static int do_arg(struct bld_build *b, struct bld_bstage *st, const struct bld_parser_node *n,
-		  struct bld_buf *hist, struct bld_error **err)
+static int do_arg(struct bld_build *b, struct bld_bstage *st,
+		  const struct bld_parser_instruction *in, struct bld_buf *hist,
+		  struct bld_error **err)
 {
-	for (size_t i = 0; i < n->nargs; i++) {
-		const char *a = n->args[i].s;
-		cleanup_free char *name = xstrndup(a, strcspn(a, "="));
+	for (size_t i = 0; i < in->nkvs; i++) {
+		const char *name = in->kvs[i].key;
 		cleanup_free char *def = NULL;
-		if (a[strlen(name)] == '=' && expand(b, st, a + strlen(name) + 1, &def, err) < 0)
+		if (in->kvs[i].has_value && expand(b, st, in->kvs[i].value, &def, err) < 0)
 			return -1;
 		const char *val = strv_get(b->build_args, name);
 		if (!val && !def)
 			val = strv_get(b->meta_args, name);
 		bld_strv_push(&st->arg_names, name);
 		strv_set(&st->args, name, val ? val : def);
-		bld_buf_printf(hist, " %s", a);
+		bld_buf_printf(hist, " %s%s%s", name, in->kvs[i].has_value ? "=" : "",
+			       in->kvs[i].has_value ? in->kvs[i].value : "");
 	}
 	return 0;
 }
 
 static int do_cmdlike(struct bld_build *b, struct bld_bstage *st,
-		      const struct bld_parser_node *n, const char *key, struct bld_error **err)
+		      const struct bld_parser_instruction *in, const char *key,
+		      struct bld_error **err)
 {
 	cleanup_strv char **v = NULL;
-	if (n->json) {
-		for (size_t i = 0; i < n->nargs; i++)
-			bld_strv_push(&v, n->args[i].s);
-	} else if (n->nargs > 0) {
+	if (!in->prepend_shell) {
+		v = bld_strv_dup(in->args);
+	} else if (in->args[0]) {
 		cleanup_strv char **sh = bld_img_get_strv(st->img, "Shell");
 		if (!sh) {
 			bld_strv_push(&sh, "/bin/sh");
 			bld_strv_push(&sh, "-c");
 		}
 		v = bld_strv_dup(sh);
-		bld_strv_push(&v, n->args[0].s);
+		bld_strv_push(&v, in->args[0]);
 	}
 	if (!v)
 		v = xcalloc(1, sizeof(*v));
@@ -390,82 +353,35 @@ static int do_cmdlike(struct bld_build *b, struct bld_bstage *st,
 	return 0;
 }
 
-static int parse_duration_ns(const char *s, json_int_t *out)
-{
-	char *end = NULL;
-	double total = 0;
-	while (*s) {
-		double x = strtod(s, &end);
-		if (end == s)
-			return -1;
-		double mul = 0;
-		if (bld_str_has_prefix(end, "ms"))
-			mul = 1e6, end += 2;
-		else if (bld_str_has_prefix(end, "us"))
-			mul = 1e3, end += 2;
-		else if (bld_str_has_prefix(end, "ns"))
-			mul = 1, end += 2;
-		else if (*end == 'h')
-			mul = 3600e9, end++;
-		else if (*end == 'm')
-			mul = 60e9, end++;
-		else if (*end == 's')
-			mul = 1e9, end++;
-		else
-			return -1;
-		total += x * mul;
-		s = end;
-	}
-	*out = (json_int_t)total;
-	return 0;
-}
-
 static int do_healthcheck(struct bld_build *b, struct bld_bstage *st,
-			  const struct bld_parser_node *n, struct bld_error **err)
+			  const struct bld_parser_instruction *in, struct bld_error **err)
 {
-	if (n->nargs < 1)
-		return bld_error_set(err, BLD_E_INVALID, "HEALTHCHECK requires an argument");
 	json_t *hc = json_object(), *test = json_array();
-	if (strcasecmp(n->args[0].s, "NONE") == 0) {
-		json_array_append_new(test, json_string("NONE"));
-	} else {
-		json_array_append_new(test, json_string(n->json ? "CMD" : "CMD-SHELL"));
-		for (size_t i = 1; i < n->nargs; i++)
-			json_array_append_new(test, json_string(n->args[i].s));
-	}
+	for (size_t i = 0; in->health_test && in->health_test[i]; i++)
+		json_array_append_new(test, json_string(in->health_test[i]));
 	json_object_set_new(hc, "Test", test);
-	static const char *const durs[][2] = {{"interval", "Interval"},
-					      {"timeout", "Timeout"},
-					      {"start-period", "StartPeriod"},
-					      {"start-interval", "StartInterval"}};
-	for (size_t i = 0; i < BLD_ARRAY_SIZE(durs); i++) {
-		const char *v = flag(n, durs[i][0]);
-		json_int_t ns = 0;
-		if (v && parse_duration_ns(v, &ns) < 0) {
-			json_decref(hc);
-			return bld_error_set(err, BLD_E_INVALID, "invalid --%s %s", durs[i][0], v);
-		}
-		if (v)
-			json_object_set_new(hc, durs[i][1], json_integer(ns));
-	}
-	const char *rt = flag(n, "retries");
-	long retries = 0;
-	if (rt && bld_parse_long(rt, 0, 1L << 30, &retries) < 0) {
-		json_decref(hc);
-		return bld_error_set(err, BLD_E_INVALID, "invalid --retries %s", rt);
-	}
-	if (rt)
-		json_object_set_new(hc, "Retries", json_integer(retries));
+	const struct {
+		const char *key;
+		int64_t v;
+	} durs[] = {{"Interval", in->interval_ns},
+		    {"Timeout", in->timeout_ns},
+		    {"StartPeriod", in->start_period_ns},
+		    {"StartInterval", in->start_interval_ns}};
+	for (size_t i = 0; !in->health_none && i < BLD_ARRAY_SIZE(durs); i++)
+		if (durs[i].v)
+			json_object_set_new(hc, durs[i].key, json_integer(durs[i].v));
+	if (!in->health_none && in->retries)
+		json_object_set_new(hc, "Retries", json_integer(in->retries));
 	json_object_set_new(bld_img_conf(st->img), "Healthcheck", hc);
 	return 0;
 }
 
-static int do_expose(struct bld_build *b, struct bld_bstage *st, const struct bld_parser_node *n,
-		     struct bld_error **err)
+static int do_expose(struct bld_build *b, struct bld_bstage *st,
+		     const struct bld_parser_instruction *in, struct bld_error **err)
 {
-	for (size_t i = 0; i < n->nargs; i++) {
+	for (size_t i = 0; in->args[i]; i++) {
 		cleanup_free char *p = NULL;
-		if (expand(b, st, n->args[i].s, &p, err) < 0)
+		if (expand(b, st, in->args[i], &p, err) < 0)
 			return -1;
 		const char *proto = strchr(p, '/') ? strchr(p, '/') + 1 : "tcp";
 		cleanup_free char *num = xstrndup(p, strcspn(p, "/"));
@@ -487,12 +403,12 @@ static int do_expose(struct bld_build *b, struct bld_bstage *st, const struct bl
 	return 0;
 }
 
-static int do_volume(struct bld_build *b, struct bld_bstage *st, const struct bld_parser_node *n,
-		     struct bld_error **err)
+static int do_volume(struct bld_build *b, struct bld_bstage *st,
+		     const struct bld_parser_instruction *in, struct bld_error **err)
 {
-	for (size_t i = 0; i < n->nargs; i++) {
+	for (size_t i = 0; in->args[i]; i++) {
 		cleanup_free char *p = NULL;
-		if (expand(b, st, n->args[i].s, &p, err) < 0)
+		if (expand(b, st, in->args[i], &p, err) < 0)
 			return -1;
 		if (!*p)
 			return bld_error_set(err, BLD_E_INVALID, "VOLUME specified can not be an "
@@ -503,15 +419,17 @@ static int do_volume(struct bld_build *b, struct bld_bstage *st, const struct bl
 }
 
 /* USER, STOPSIGNAL, MAINTAINER: one expanded word into a string field. */
-static int do_single(struct bld_build *b, struct bld_bstage *st, const struct bld_parser_node *n,
-		     const char *key, bool expand_it, struct bld_error **err)
+static int do_single(struct bld_build *b, struct bld_bstage *st,
+		     const struct bld_parser_instruction *in, const char *key, bool expand_it,
+		     struct bld_error **err)
 {
-	if (n->nargs < 1)
-		return bld_error_set(err, BLD_E_INVALID, "%s requires an argument", n->keyword.s);
+	if (!in->args[0])
+		return bld_error_set(err, BLD_E_INVALID, "%s requires an argument",
+				     bld_parser_kind_name(in->kind));
 	cleanup_free char *v = NULL;
-	if (expand_it && expand(b, st, n->args[0].s, &v, err) < 0)
+	if (expand_it && expand(b, st, in->args[0], &v, err) < 0)
 		return -1;
-	const char *val = v ? v : n->args[0].s;
+	const char *val = v ? v : in->args[0];
 	if (strcmp(key, "author") == 0)
 		json_object_set_new(st->img, "author", json_string(val));
 	else
@@ -519,88 +437,75 @@ static int do_single(struct bld_build *b, struct bld_bstage *st, const struct bl
 	return 0;
 }
 
-static void json_args(struct bld_buf *h, const struct bld_parser_node *n)
+static void quoted_list(struct bld_buf *h, char *const *v)
 {
-	bld_buf_adds(h, "[");
-	for (size_t i = 0; i < n->nargs; i++)
-		bld_buf_printf(h, "%s\"%s\"", i ? " " : "", n->args[i].s);
+	bld_buf_adds(h, " [");
+	for (size_t i = 0; v && v[i]; i++)
+		bld_buf_printf(h, "%s\"%s\"", i ? " " : "", v[i]);
 	bld_buf_adds(h, "]");
 }
 
 /* Metadata instructions: the config in memory, one empty-layer history entry. */
-static int do_meta(struct bld_build *b, struct bld_bstage *st, const struct bld_parser_node *n,
-		   struct bld_buf *hist, struct bld_error **err)
+static int do_meta(struct bld_build *b, struct bld_bstage *st,
+		   const struct bld_parser_instruction *in, struct bld_buf *hist,
+		   struct bld_error **err)
 {
-	const char *c = n->cmd;
-	bld_buf_printf(hist, "%s", n->keyword.s);
-	for (char *p = hist->data; p && *p; p++)
-		*p = (char)toupper((unsigned char)*p);
-	if (!strcmp(c, "env") || !strcmp(c, "label"))
-		return do_pairs(b, st, n, c[0] == 'e', hist, err);
-	if (!strcmp(c, "arg"))
-		return do_arg(b, st, n, hist, err);
-	if (!strcmp(c, "cmd") || !strcmp(c, "entrypoint")) {
-		int r = do_cmdlike(b, st, n, c[0] == 'c' ? "Cmd" : "Entrypoint", err);
-		cleanup_strv char **v = bld_img_get_strv(st->img, c[0] == 'c' ? "Cmd" : "Entrypoint");
-		bld_buf_adds(hist, " [");
-		for (size_t i = 0; v && v[i]; i++)
-			bld_buf_printf(hist, "%s\"%s\"", i ? " " : "", v[i]);
-		bld_buf_adds(hist, "]");
+	bld_buf_adds(hist, bld_parser_kind_name(in->kind));
+	switch (in->kind) {
+	case BLD_PARSER_ENV:
+	case BLD_PARSER_LABEL:
+		return do_pairs(b, st, in, in->kind == BLD_PARSER_ENV, hist, err);
+	case BLD_PARSER_ARG:
+		return do_arg(b, st, in, hist, err);
+	case BLD_PARSER_CMD:
+	case BLD_PARSER_ENTRYPOINT: {
+		const char *key = in->kind == BLD_PARSER_CMD ? "Cmd" : "Entrypoint";
+		int r = do_cmdlike(b, st, in, key, err);
+		cleanup_strv char **v = bld_img_get_strv(st->img, key);
+		quoted_list(hist, v);
 		return r;
 	}
-	if (!strcmp(c, "shell")) {
-		cleanup_strv char **v = NULL;
-		for (size_t i = 0; i < n->nargs; i++)
-			bld_strv_push(&v, n->args[i].s);
-		bld_img_set_strv(st->img, "Shell", v);
-		bld_buf_adds(hist, " ");
-		json_args(hist, n);
+	case BLD_PARSER_SHELL:
+		bld_img_set_strv(st->img, "Shell", in->args);
+		quoted_list(hist, in->args);
 		return 0;
-	}
-	if (!strcmp(c, "onbuild") && n->sub) {
-		const char *o = n->original.s + strlen(n->keyword.s);
-		while (*o == ' ' || *o == '\t')
-			o++;
-		bld_img_onbuild_add(st->img, o);
-		bld_buf_printf(hist, " %s", o);
+	case BLD_PARSER_ONBUILD:
+		bld_img_onbuild_add(st->img, in->args[0]);
+		bld_buf_printf(hist, " %s", in->args[0]);
 		return 0;
+	default:
+		break;
 	}
-	for (size_t i = 0; i < n->nargs; i++)
-		bld_buf_printf(hist, " %s", n->args[i].s);
-	if (!strcmp(c, "expose"))
-		return do_expose(b, st, n, err);
-	if (!strcmp(c, "volume"))
-		return do_volume(b, st, n, err);
-	if (!strcmp(c, "user"))
-		return do_single(b, st, n, "User", true, err);
-	if (!strcmp(c, "stopsignal"))
-		return do_single(b, st, n, "StopSignal", true, err);
-	if (!strcmp(c, "maintainer"))
-		return do_single(b, st, n, "author", false, err);
-	if (!strcmp(c, "healthcheck"))
-		return do_healthcheck(b, st, n, err);
-	return bld_error_set(err, BLD_E_INVALID, "unknown instruction: %s", n->keyword.s);
+	for (size_t i = 0; in->args[i]; i++)
+		bld_buf_printf(hist, " %s", in->args[i]);
+	switch (in->kind) {
+	case BLD_PARSER_EXPOSE: return do_expose(b, st, in, err);
+	case BLD_PARSER_VOLUME: return do_volume(b, st, in, err);
+	case BLD_PARSER_USER: return do_single(b, st, in, "User", true, err);
+	case BLD_PARSER_STOPSIGNAL: return do_single(b, st, in, "StopSignal", true, err);
+	case BLD_PARSER_MAINTAINER: return do_single(b, st, in, "author", false, err);
+	case BLD_PARSER_HEALTHCHECK: return do_healthcheck(b, st, in, err);
+	default:
+		return bld_error_set(err, BLD_E_INVALID, "unexpected instruction %s",
+				     bld_parser_kind_name(in->kind));
+	}
 }
 
 /* ------------------------------------------------------------------ layer steps */
 
 /* The RUN command line: exec form as given, shell form through SHELL. */
-static char **run_argv(struct bld_bstage *st, const struct bld_parser_node *n)
+static char **run_argv(struct bld_bstage *st, const struct bld_parser_instruction *in)
 {
-	char **v = NULL;
-	if (n->json) {
-		for (size_t i = 0; i < n->nargs; i++)
-			bld_strv_push(&v, n->args[i].s);
-		return v;
-	}
-	v = bld_img_get_strv(st->img, "Shell");
+	const struct bld_parser_node *n = in->node;
+	if (!in->prepend_shell)
+		return bld_strv_dup(in->args);
+	char **v = bld_img_get_strv(st->img, "Shell");
 	if (!v) {
 		bld_strv_push(&v, "/bin/sh");
 		bld_strv_push(&v, "-c");
 	}
 	struct bld_buf cmd = BLD_BUF_INIT;
-	for (size_t i = 0; i < n->nargs; i++)
-		bld_buf_printf(&cmd, "%s%s", i ? " " : "", n->args[i].s);
+	bld_buf_adds(&cmd, in->args[0] ? in->args[0] : "");
 	for (size_t i = 0; i < n->nheredocs; i++)
 		bld_buf_printf(&cmd, "\n%s%s", n->heredocs[i].content.s, n->heredocs[i].name);
 	bld_strv_push(&v, bld_buf_str(&cmd));
@@ -608,18 +513,18 @@ static char **run_argv(struct bld_bstage *st, const struct bld_parser_node *n)
 	return v;
 }
 
-static void copy_req_init(struct bld_copy_req *rq, const struct bld_parser_node *n)
+static void copy_req_init(struct bld_copy_req *rq, const struct bld_parser_instruction *in)
 {
 	memset(rq, 0, sizeof(*rq));
-	rq->from = flag(n, "from");
-	rq->chown = flag(n, "chown");
-	rq->chmod = flag(n, "chmod");
-	rq->excludes = flags_all(n, "exclude");
-	rq->parents = flag_true(n, "parents");
-	rq->link = flag_true(n, "link");
-	rq->add = strcmp(n->cmd, "add") == 0;
-	rq->keep_git_dir = flag_true(n, "keep-git-dir");
-	rq->checksum = flag(n, "checksum");
+	rq->from = in->from;
+	rq->chown = in->chown;
+	rq->chmod = in->chmod;
+	rq->excludes = bld_strv_dup(in->excludes);
+	rq->parents = in->parents;
+	rq->link = in->link;
+	rq->add = in->kind == BLD_PARSER_ADD;
+	rq->keep_git_dir = in->keep_git_dir == 1;
+	rq->checksum = in->checksum;
 }
 
 static void copy_req_dispose(struct bld_copy_req *rq)
@@ -630,20 +535,19 @@ static void copy_req_dispose(struct bld_copy_req *rq)
 }
 
 static int copy_req_expand(struct bld_build *b, struct bld_bstage *st,
-			   const struct bld_parser_node *n, struct bld_copy_req *rq,
+			   const struct bld_parser_instruction *in, struct bld_copy_req *rq,
 			   struct bld_error **err)
 {
-	if (n->nargs < 2 && n->nheredocs == 0)
-		return bld_error_set(err, BLD_E_INVALID, "%s requires at least two arguments",
-				     n->keyword.s);
-	for (size_t i = 0; i + 1 < n->nargs; i++) {
+	if (in->ncontents)
+		return bld_error_set(err, BLD_E_UNSUPPORTED, "heredoc sources are not supported");
+	for (size_t i = 0; in->sources[i]; i++) {
 		cleanup_free char *s = NULL;
-		if (expand(b, st, n->args[i].s, &s, err) < 0)
+		if (expand(b, st, in->sources[i], &s, err) < 0)
 			return -1;
 		bld_strv_push(&rq->srcs, s);
 	}
 	cleanup_free char *d = NULL;
-	if (expand(b, st, n->args[n->nargs - 1].s, &d, err) < 0)
+	if (expand(b, st, in->dest, &d, err) < 0)
 		return -1;
 	const char *wd = bld_img_get_str(st->img, "WorkingDir");
 	bool slash = d[0] && d[strlen(d) - 1] == '/';
@@ -654,6 +558,7 @@ static int copy_req_expand(struct bld_build *b, struct bld_bstage *st,
 	return 0;
 }
 
+/* The instruction as written (flags, arguments, heredoc bodies) into a key. */
 static void key_node(struct bld_xxh *h, const struct bld_parser_node *n)
 {
 	bld_xxh_update_str(h, n->cmd);
@@ -667,7 +572,7 @@ static void key_node(struct bld_xxh *h, const struct bld_parser_node *n)
 }
 
 struct step {
-	const struct bld_parser_node *n;
+	const struct bld_parser_instruction *in;
 	struct bld_run_req run;
 	struct bld_copy_req copy;
 	char *workdir;
@@ -679,13 +584,13 @@ static int step_key(struct bld_build *b, struct bld_bstage *st, struct step *s,
 {
 	struct bld_xxh *h = bld_xxh_new();
 	bld_xxh_update_str(h, st->key);
-	key_node(h, s->n);
+	key_node(h, s->in->node);
 	int r = 0;
-	if (!strcmp(s->n->cmd, "run")) {
+	if (s->in->kind == BLD_PARSER_RUN) {
 		for (size_t i = 0; s->run.env && s->run.env[i]; i++)
 			bld_xxh_update_str(h, s->run.env[i]);
 		bld_xxh_update_str(h, s->run.network);
-	} else if (!strcmp(s->n->cmd, "workdir")) {
+	} else if (s->in->kind == BLD_PARSER_WORKDIR) {
 		bld_xxh_update_str(h, s->workdir);
 	} else {
 		for (size_t i = 0; s->copy.srcs[i]; i++)
@@ -700,52 +605,60 @@ static int step_key(struct bld_build *b, struct bld_bstage *st, struct step *s,
 static int step_exec(struct bld_build *b, struct bld_bstage *st, struct step *s,
 		     struct bld_cache_layer *l, bool *made, struct bld_error **err)
 {
-	if (!strcmp(s->n->cmd, "run"))
+	if (s->in->kind == BLD_PARSER_RUN)
 		return bld_run_step(b, st, &s->run, l, made, err);
-	if (!strcmp(s->n->cmd, "workdir"))
+	if (s->in->kind == BLD_PARSER_WORKDIR)
 		return bld_mkdir_step(b, st, s->workdir, l, made, err);
 	return bld_copy_step(b, st, &s->copy, l, made, err);
+}
+
+static void run_history(struct bld_bstage *st, struct step *s)
+{
+	bld_buf_adds(&s->hist, "RUN");
+	size_t na = bld_strv_len(st->args);
+	if (na) {
+		bld_buf_printf(&s->hist, " |%zu", na);
+		for (size_t i = 0; i < na; i++)
+			bld_buf_printf(&s->hist, " %s", st->args[i]);
+	}
+	for (size_t i = 0; s->run.argv[i]; i++)
+		bld_buf_printf(&s->hist, " %s", s->run.argv[i]);
+}
+
+static int prepare_workdir(struct bld_build *b, struct bld_bstage *st, struct step *s,
+			   struct bld_error **err)
+{
+	cleanup_free char *w = NULL;
+	if (expand(b, st, s->in->args[0], &w, err) < 0)
+		return -1;
+	const char *cur = bld_img_get_str(st->img, "WorkingDir");
+	cleanup_free char *joined = w[0] == '/' ? xstrdup(w) : xasprintf("/%s/%s", cur ? cur : "", w);
+	s->workdir = bld_path_clean(joined);
+	bld_img_set_str(st->img, "WorkingDir", s->workdir);
+	bld_buf_printf(&s->hist, "WORKDIR %s", s->workdir);
+	return 0;
 }
 
 /* Fills what the step needs, expanded, and its history text. */
 static int step_prepare(struct bld_build *b, struct bld_bstage *st, struct step *s, int v,
 			struct bld_error **err)
 {
-	const struct bld_parser_node *n = s->n;
-	if (!strcmp(n->cmd, "run")) {
-		s->run.argv = run_argv(st, n);
+	const struct bld_parser_instruction *in = s->in;
+	if (in->kind == BLD_PARSER_RUN) {
+		s->run.argv = run_argv(st, in);
 		s->run.env = bld_stage_env(st);
 		s->run.vertex = v;
-		const char *net = flag(n, "network");
-		s->run.network = net ? net : (b->o->network ? b->o->network : "default");
-		s->run.mounts = flags_all(n, "mount");
-		bld_buf_adds(&s->hist, "RUN");
-		size_t na = bld_strv_len(st->args);
-		if (na) {
-			bld_buf_printf(&s->hist, " |%zu", na);
-			for (size_t i = 0; i < na; i++)
-				bld_buf_printf(&s->hist, " %s", st->args[i]);
-		}
-		for (size_t i = 0; s->run.argv[i]; i++)
-			bld_buf_printf(&s->hist, " %s", s->run.argv[i]);
+		s->run.network = in->network ? in->network
+					     : (b->o->network ? b->o->network : "default");
+		s->run.mounts = in->mounts;
+		s->run.nmounts = in->nmounts;
+		run_history(st, s);
 		return 0;
 	}
-	if (!strcmp(n->cmd, "workdir")) {
-		cleanup_free char *w = NULL;
-		if (n->nargs < 1 || expand(b, st, n->args[0].s, &w, err) < 0)
-			return n->nargs < 1 ? bld_error_set(err, BLD_E_INVALID,
-							     "WORKDIR requires an argument")
-					    : -1;
-		const char *cur = bld_img_get_str(st->img, "WorkingDir");
-		cleanup_free char *joined = w[0] == '/' ? xstrdup(w)
-							: xasprintf("/%s/%s", cur ? cur : "", w);
-		s->workdir = bld_path_clean(joined);
-		bld_img_set_str(st->img, "WorkingDir", s->workdir);
-		bld_buf_printf(&s->hist, "WORKDIR %s", s->workdir);
-		return 0;
-	}
-	copy_req_init(&s->copy, n);
-	if (copy_req_expand(b, st, n, &s->copy, err) < 0)
+	if (in->kind == BLD_PARSER_WORKDIR)
+		return prepare_workdir(b, st, s, err);
+	copy_req_init(&s->copy, in);
+	if (copy_req_expand(b, st, in, &s->copy, err) < 0)
 		return -1;
 	bld_buf_adds(&s->hist, s->copy.add ? "ADD" : "COPY");
 	for (size_t i = 0; s->copy.srcs[i]; i++)
@@ -758,7 +671,6 @@ static void step_dispose(struct step *s)
 {
 	bld_strv_free(s->run.argv);
 	bld_strv_free(s->run.env);
-	bld_strv_free(s->run.mounts);
 	copy_req_dispose(&s->copy);
 	free(s->workdir);
 	bld_buf_dispose(&s->hist);
@@ -797,15 +709,15 @@ static int step_run(struct bld_build *b, struct bld_bstage *st, struct step *s, 
 
 /* RUN, COPY, ADD, WORKDIR: a vertex, a key, and a cached or fresh layer. */
 static int do_layer_step(struct bld_build *b, struct bld_bstage *st,
-			 const struct bld_parser_node *n, struct bld_error **err)
+			 const struct bld_parser_instruction *in, struct bld_error **err)
 {
 	char sn[64];
 	st->vertex++;
-	const char *orig = n->original.s;
+	const char *orig = in->node->original.s;
 	int v = bld_progress_vertex(b, "%s %s", step_name(b, st, sn, sizeof(sn)), orig);
 	struct step s;
 	memset(&s, 0, sizeof(s));
-	s.n = n;
+	s.in = in;
 	int r = step_prepare(b, st, &s, v, err);
 	if (r == 0)
 		r = step_run(b, st, &s, v, err);
@@ -817,20 +729,20 @@ static int do_layer_step(struct bld_build *b, struct bld_bstage *st,
 	return r;
 }
 
-static bool is_layer_step(const char *cmd)
+static bool is_layer_step(enum bld_parser_kind k)
 {
-	return !strcmp(cmd, "run") || !strcmp(cmd, "copy") || !strcmp(cmd, "add") ||
-	       !strcmp(cmd, "workdir");
+	return k == BLD_PARSER_RUN || k == BLD_PARSER_COPY || k == BLD_PARSER_ADD ||
+	       k == BLD_PARSER_WORKDIR;
 }
 
-static int dispatch(struct bld_build *b, struct bld_bstage *st, const struct bld_parser_node *n,
-		    struct bld_error **err)
+static int dispatch(struct bld_build *b, struct bld_bstage *st,
+		    const struct bld_parser_instruction *in, struct bld_error **err)
 {
-	if (is_layer_step(n->cmd))
-		return do_layer_step(b, st, n, err);
+	if (is_layer_step(in->kind))
+		return do_layer_step(b, st, in, err);
 	struct bld_buf hist = BLD_BUF_INIT;
-	int r = do_meta(b, st, n, &hist, err);
-	if (r == 0 && strcmp(n->cmd, "arg") != 0) {
+	int r = do_meta(b, st, in, &hist, err);
+	if (r == 0 && in->kind != BLD_PARSER_ARG) {
 		cleanup_free char *now = now_str(b);
 		bld_img_history(st->img, now, bld_buf_str(&hist), true);
 	}
@@ -838,7 +750,7 @@ static int dispatch(struct bld_build *b, struct bld_bstage *st, const struct bld
 		struct bld_xxh *h = bld_xxh_new();
 		bld_xxh_update_str(h, st->key);
 		bld_xxh_update_str(h, bld_buf_str(&hist));
-		if (!strcmp(n->cmd, "arg"))
+		if (in->kind == BLD_PARSER_ARG)
 			for (size_t i = 0; st->args && st->args[i]; i++)
 				bld_xxh_update_str(h, st->args[i]);
 		bld_xxh_final(h, st->key);
@@ -847,12 +759,9 @@ static int dispatch(struct bld_build *b, struct bld_bstage *st, const struct bld
 	return r;
 }
 
-static int count_vertices(const struct bld_parser_node *nodes, size_t n)
+static int fail_at(struct bld_build *b, int line, struct bld_error **err)
 {
-	int c = 0;
-	for (size_t i = 0; i < n; i++)
-		c += is_layer_step(nodes[i].cmd);
-	return c;
+	return bld_error_wrap(err, "%s:%d", bld_builder_context_dockerfile_name(b->bctx), line);
 }
 
 /* ONBUILD triggers of the base image run first, then leave the config. */
@@ -870,30 +779,33 @@ static int run_onbuild(struct bld_build *b, struct bld_bstage *st, struct bld_er
 	bld_buf_dispose(&text);
 	if (r < 0)
 		return bld_error_wrap(err, "ONBUILD trigger");
-	st->nvertices += count_vertices(ast->nodes, ast->n);
+	struct bld_parser_instruction *ins = xcalloc(ast->n + 1, sizeof(*ins));
+	size_t parsed = 0;
+	for (; r == 0 && parsed < ast->n; parsed++)
+		r = bld_parser_instruction_parse(&ins[parsed], &ast->nodes[parsed], err);
 	for (size_t i = 0; r == 0 && i < ast->n; i++)
-		r = dispatch(b, st, &ast->nodes[i], err);
+		st->nvertices += is_layer_step(ins[i].kind);
+	for (size_t i = 0; r == 0 && i < ast->n; i++)
+		r = dispatch(b, st, &ins[i], err);
+	for (size_t i = 0; i < parsed; i++)
+		bld_parser_instruction_dispose(&ins[i]);
+	free(ins);
 	bld_parser_ast_free(ast);
-	return r;
-}
-
-static int fail_at(struct bld_build *b, const struct bld_parser_node *n, struct bld_error **err)
-{
-	return bld_error_wrap(err, "%s:%d", bld_builder_context_dockerfile_name(b->bctx),
-			      n->start_line);
+	return r < 0 ? bld_error_wrap(err, "ONBUILD trigger") : 0;
 }
 
 int bld_stage_build(struct bld_build *b, struct bld_bstage *st, struct bld_error **err)
 {
-	const struct bld_parser_node *nodes = b->ast->nodes;
-	st->nvertices = 1 + count_vertices(nodes + st->first + 1, st->end - st->first - 1);
-	if (do_from(b, st, &nodes[st->first], err) < 0)
-		return fail_at(b, &nodes[st->first], err);
-	if (run_onbuild(b, st, err) < 0)
-		return fail_at(b, &nodes[st->first], err);
-	for (size_t i = st->first + 1; i < st->end; i++)
-		if (dispatch(b, st, &nodes[i], err) < 0)
-			return fail_at(b, &nodes[i], err);
+	const struct bld_parser_instruction *ins = b->df->ins + st->ps->first;
+	size_t n = st->ps->count;
+	st->nvertices = 1;
+	for (size_t i = 0; i < n; i++)
+		st->nvertices += is_layer_step(ins[i].kind);
+	if (do_from(b, st, err) < 0 || run_onbuild(b, st, err) < 0)
+		return fail_at(b, st->ps->from->start_line, err);
+	for (size_t i = 0; i < n; i++)
+		if (dispatch(b, st, &ins[i], err) < 0)
+			return fail_at(b, ins[i].start_line, err);
 	st->built = true;
 	return 0;
 }

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""tests/diff/imgdump.py LAYOUT NAME — prints an image of an OCI layout in a canonical text
+"""tests/diff/imgdump.py LAYOUT NAME [CONFIG_JSON] — prints an image of an OCI layout in a canonical text
 form for differential tests: the config fields docker users see (one `config.FIELD=JSON`
 line each) and the flattened filesystem (one line per path: type, mode, uid, gid, size,
 sha256 of the content, link target), with the layers applied in order and OCI whiteouts
 honoured. Two builders agree on an image when these dumps are equal.
 
+CONFIG_JSON, when given, is a file holding the image config to use instead of the layout's
+(buildah's docker-format config: its OCI push drops Healthcheck, Shell and OnBuild).
 NAME is matched against the org.opencontainers.image.ref.name annotation (a full name like
 docker.io/library/x:latest or a bare tag). Standard library only.
 """
@@ -51,10 +53,8 @@ def open_layer(data):
 
 
 def norm(name):
-    name = name.lstrip("./").rstrip("/") if name not in (".", "./") else ""
-    while name.startswith("./"):
-        name = name[2:]
-    return "/" + name if name else "/"
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    return "/" + "/".join(parts)
 
 
 def apply_layer(fs, tf):
@@ -102,11 +102,14 @@ def apply_layer(fs, tf):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
     layout, name = sys.argv[1], sys.argv[2]
     man = find_manifest(layout, name)
     cfg = json.loads(blob(layout, man["config"]["digest"]))
+    if len(sys.argv) == 4:
+        with open(sys.argv[3]) as f:
+            cfg = json.load(f)
     c = cfg.get("config") or {}
     out = []
     for f in FIELDS:
