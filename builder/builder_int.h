@@ -50,7 +50,8 @@ struct bld_statcache;
  */
 struct bld_ctx_ignore {
 	void *matcher;
-	bool (*excluded)(void *matcher, const char *path, bool is_dir);
+	int (*excluded)(void *matcher, const char *path, bool is_dir, bool *out,
+			struct bld_error **err);
 	bool (*skip_dir)(void *matcher, const char *path);
 	void (*free)(void *matcher);
 };
