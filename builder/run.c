@@ -229,7 +229,8 @@ int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_ru
 	spec.argv = rq->argv;
 	spec.env = rq->env;
 	spec.cwd = wd && *wd ? wd : "/";
-	spec.user = user && *user ? user : NULL;
+	/* root needs no passwd entry (images without /etc/passwd still run as 0:0) */
+	spec.user = user && *user ? user : "0:0";
 	spec.stdin_fd = -1;
 	spec.net = net_mode(rq->network);
 	int code = 0;

@@ -1,7 +1,7 @@
 /*
  * cli/cmd_build.c — `bld build`: docker build's flags turned into bld_builder_opts. The image
  * ID goes to stdout with -q (as docker does); progress goes to stderr. A failed build exits
- * 1 like docker build; bld's own failures before the build starts exit 125.
+ * 1 like docker build (an unsupported option too); a bad command line exits 125.
  */
 #include "builder/builder.h"
 #include "cli/cli.h"
@@ -66,8 +66,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	};
 	char id[BLD_DIGEST_STR_LEN];
 	if (bld_builder_build(ctx, &o, id, err) < 0) {
-		if (*err && (*err)->status == 0)
-			(*err)->status = 1;
+		if (*err)
+			(*err)->status = 1; /* docker build: 1 for every failed build */
 		return -1;
 	}
 	if (o.quiet)
