@@ -260,6 +260,36 @@ struct bld_run_req {
 int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_run_req *rq,
 		 struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err);
 
+/* Read-only roots of stages or images mounted for COPY --from and RUN --mount from=. */
+struct bld_from_roots {
+	void **v;
+	size_t n;
+};
+/* Mounts the root of stage or image `from` read-only; *path is its directory (caller frees). */
+int bld_from_root_open(struct bld_build *b, struct bld_bstage *st, const char *from,
+		       struct bld_from_roots *roots, char **path, struct bld_error **err);
+void bld_from_roots_close(struct bld_from_roots *roots);
+/* A writable view of directory src whose writes are thrown away (RUN --mount=type=bind,rw). */
+int bld_overlay_rw(struct bld_build *b, const char *src, struct bld_from_roots *roots,
+		   char **path, struct bld_error **err);
+
+/* mounts.c: RUN --mount turned into the runner's mounts. */
+struct bld_run_mounts {
+	struct bld_runner_mount *v;
+	size_t n;
+	char **targets; /* to prune from the upper directory afterwards */
+	int *locks;     /* sharing=locked cache directories, held until dispose */
+	size_t n_locks;
+	struct bld_from_roots roots;
+};
+int bld_run_mounts_prepare(struct bld_build *b, struct bld_bstage *st,
+			   const struct bld_run_req *rq, struct bld_run_mounts *rm, char ***env,
+			   struct bld_error **err);
+void bld_run_mounts_dispose(struct bld_run_mounts *rm);
+/* What of the mounts decides a RUN's result (never a secret's value, never a cache's). */
+int bld_run_mounts_key(struct bld_build *b, const struct bld_run_req *rq, struct bld_xxh *h,
+		       struct bld_error **err);
+
 /* copy.c: COPY/ADD into a new layer. */
 struct bld_copy_req {
 	char **srcs;        /* expanded sources (URLs and git URLs for ADD) */

@@ -586,6 +586,51 @@ static int open_from(struct bld_build *b, struct bld_bstage *st, const char *fro
 	return r;
 }
 
+int bld_from_root_open(struct bld_build *b, struct bld_bstage *st, const char *from,
+		       struct bld_from_roots *roots, char **path, struct bld_error **err)
+{
+	struct work *fw = xcalloc(1, sizeof(*fw));
+	roots->v = xrealloc(roots->v, (roots->n + 1) * sizeof(void *));
+	roots->v[roots->n++] = fw;
+	if (open_from(b, st, from, fw, err) < 0)
+		return -1;
+	*path = xstrdup(fw->merged);
+	return 0;
+}
+
+int bld_overlay_rw(struct bld_build *b, const char *src, struct bld_from_roots *roots,
+		   char **path, struct bld_error **err)
+{
+	struct work *w = xcalloc(1, sizeof(*w));
+	roots->v = xrealloc(roots->v, (roots->n + 1) * sizeof(void *));
+	roots->v[roots->n++] = w;
+	w->rootfd = -1;
+	w->dir = bld_step_dir(b, err);
+	if (!w->dir)
+		return -1;
+	w->merged = bld_path_join(w->dir, "merged");
+	w->upper = bld_path_join(w->dir, "upper");
+	cleanup_free char *wk = bld_path_join(w->dir, "work");
+	if (mkdir(w->merged, 0755) < 0 || mkdir(w->upper, 0755) < 0 || mkdir(wk, 0755) < 0)
+		return bld_error_sys(err, errno, "mkdir in %s", w->dir);
+	char *lowers[] = {(char *)src, NULL};
+	if (work_mount_at(w->merged, lowers, w->upper, wk, err) < 0)
+		return -1;
+	w->mounted = true;
+	*path = xstrdup(w->merged);
+	return 0;
+}
+
+void bld_from_roots_close(struct bld_from_roots *roots)
+{
+	for (size_t i = 0; i < roots->n; i++) {
+		work_dispose(roots->v[i]);
+		free(roots->v[i]);
+	}
+	free(roots->v);
+	memset(roots, 0, sizeof(*roots));
+}
+
 static int copy_context(struct bld_build *b, const struct bld_copy_req *rq, struct work *w,
 			const struct meta *m, bool dest_dir, struct bld_error **err)
 {

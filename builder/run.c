@@ -222,12 +222,20 @@ int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_ru
 	cleanup_strv char **lowers = bld_step_lowers(b, st);
 	const char *wd = bld_img_get_str(st->img, "WorkingDir");
 	const char *user = bld_img_get_str(st->img, "User");
+	struct bld_run_mounts rm;
+	cleanup_strv char **env = bld_strv_dup(rq->env);
+	if (bld_run_mounts_prepare(b, st, rq, &rm, &env, err) < 0) {
+		bld_run_mounts_dispose(&rm);
+		return -1;
+	}
 	struct bld_runner_spec spec;
 	memset(&spec, 0, sizeof(spec));
 	spec.lowers = lowers;
 	spec.state_dir = dir;
 	spec.argv = rq->argv;
-	spec.env = rq->env;
+	spec.env = env;
+	spec.mounts = rm.v;
+	spec.n_mounts = rm.n;
 	spec.cwd = wd && *wd ? wd : "/";
 	/* root needs no passwd entry (images without /etc/passwd still run as 0:0) */
 	spec.user = user && *user ? user : "0:0";
@@ -241,9 +249,10 @@ int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_ru
 	tail_dispose(&t);
 	cleanup_free char *upper = bld_path_join(dir, "upper");
 	if (r == 0) {
-		prune_stubs(upper, st->lowers, NULL);
+		prune_stubs(upper, st->lowers, rm.targets);
 		r = bld_step_commit(b, upper, layer, layer_made, err);
 	}
+	bld_run_mounts_dispose(&rm);
 	struct bld_error *e = NULL;
 	bld_runner_sandbox_cleanup(dir, &e);
 	bld_error_free(e);

@@ -590,6 +590,7 @@ static int step_key(struct bld_build *b, struct bld_bstage *st, struct step *s,
 		for (size_t i = 0; s->run.env && s->run.env[i]; i++)
 			bld_xxh_update_str(h, s->run.env[i]);
 		bld_xxh_update_str(h, s->run.network);
+		r = bld_run_mounts_key(b, &s->run, h, err);
 	} else if (s->in->kind == BLD_PARSER_WORKDIR) {
 		bld_xxh_update_str(h, s->workdir);
 	} else {

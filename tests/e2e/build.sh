@@ -124,6 +124,33 @@ t_eq "a Dockerfile on stdin" 0 "$?"
 tar -C "$repo/sub" -cf - . | "$BLD" build -q -t from-stdin-tar - >/dev/null 2>&1
 t_eq "a tar context on stdin" 0 "$?"
 
+# RUN --mount: cache kept between builds, secrets never in the image, binds, tmpfs
+mkdir -p "$T_DIR/mnt"
+printf 'topsecret' >"$T_DIR/mnt/secret.txt"; echo data >"$T_DIR/mnt/file"
+cat >"$T_DIR/mnt/Dockerfile" <<DF
+FROM $BASE AS other
+RUN mkdir -p /stuff && echo from-other > /stuff/x
+FROM $BASE
+RUN --mount=type=cache,target=/cache,id=c1 sh -c 'echo run >> /cache/log; wc -l < /cache/log > /count'
+RUN --mount=type=secret,id=tok test "\$(cat /run/secrets/tok)" = topsecret && echo ok > /secret-ok
+RUN --mount=type=secret,id=tok,env=TOK test "\$TOK" = topsecret && echo ok > /env-ok
+RUN --mount=type=bind,target=/ctx cat /ctx/file > /from-ctx
+RUN --mount=type=bind,from=other,source=/stuff,target=/o cat /o/x > /from-other
+RUN --mount=type=bind,target=/ctx,rw touch /ctx/written && ls /ctx > /listing
+RUN --mount=type=tmpfs,target=/scratch sh -c 'echo x > /scratch/y; grep -c " /scratch " /proc/mounts > /tmpfs'
+DF
+mb() { "$BLD" build --no-cache --secret id=tok,src="$T_DIR/mnt/secret.txt" -t mounts "$T_DIR/mnt" 2>&1; }
+out=$(mb); t_eq "RUN --mount of every type" 0 "$?"
+out=$(mb); t_eq "... twice" 0 "$?"
+python3 "$TOP/tests/diff/imgdump.py" "$BLD_ROOT/oci" docker.io/library/mounts:latest >"$T_DIR/mounts.dump"
+hash_of() { printf "$1" | sha256sum | cut -d' ' -f1; }
+t_match "the cache mount kept its content between builds" "^fs /count file .* $(hash_of '2\n') " "$(cat "$T_DIR/mounts.dump")"
+t_eq "the secret was readable as a file and as env" 2 "$(grep -cE '^fs /(secret|env)-ok file' "$T_DIR/mounts.dump")"
+t_ok "no mount target or secret is left in the image" \
+  bash -c "! grep -Eq '^fs /(cache|ctx|o|scratch|run)( |/)' '$T_DIR/mounts.dump'"
+t_ok "a rw bind never writes into the context" test ! -e "$T_DIR/mnt/written"
+t_ok "the secret is in no layer" bash -c "! grep -rq topsecret '$BLD_ROOT/layers'"
+
 # the built image goes to the registry and runs
 out=$("$BLD" push "$REG_ADDR/test/echo-app:v2" 2>&1)
 t_eq "bld push of a built image" 0 "$?"
