@@ -3,7 +3,9 @@
  * the context and its Dockerfile, build args (with SOURCE_DATE_EPOCH and the predefined
  * platform ARGs), the stages and which of them the target needs, building those in order,
  * and writing the image with its names. Nothing is named in the store before the whole
- * build succeeded; the scratch directory is removed in every case.
+ * build succeeded; the scratch directory is removed in every case. Each needed stage runs
+ * in a thread of its own as soon as the stages it reads from are done, so independent
+ * stages build at the same time.
  *
  * Stages and steps are stage.c's; RUN is run.c's; COPY/ADD are copy.c's and add.c's.
  */
@@ -197,6 +199,90 @@ static void dispose(struct bld_build *b)
 	pthread_mutex_destroy(&b->lock);
 }
 
+/* ------------------------------------------------------------------ parallel stages */
+
+struct sched {
+	struct bld_build *b;
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	bool *done;
+	bool failed;
+	struct bld_error *err; /* the first failure */
+};
+
+struct job {
+	struct sched *s;
+	struct bld_bstage *st;
+};
+
+static bool deps_ready(struct sched *s, const struct bld_bstage *st)
+{
+	for (size_t i = 0; i < st->ps->ndeps; i++)
+		if (!s->done[st->ps->deps[i]])
+			return false;
+	return true;
+}
+
+/* One stage's thread: waits for the stages it reads from, builds, tells the others. */
+static void *stage_thread(void *arg)
+{
+	struct job *j = arg;
+	struct sched *s = j->s;
+	pthread_mutex_lock(&s->m);
+	while (!s->failed && !deps_ready(s, j->st))
+		pthread_cond_wait(&s->cv, &s->m);
+	bool go = !s->failed;
+	pthread_mutex_unlock(&s->m);
+	struct bld_error *e = NULL;
+	int r = go ? bld_stage_build(s->b, j->st, &e) : 0;
+	pthread_mutex_lock(&s->m);
+	if (r < 0 && !s->failed) {
+		s->failed = true;
+		s->err = e;
+		e = NULL;
+	}
+	s->done[j->st->index] = go && r == 0;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->m);
+	bld_error_free(e);
+	return NULL;
+}
+
+/* Builds every needed stage; independent ones run at the same time. */
+static int build_stages(struct bld_build *b, struct bld_error **err)
+{
+	struct sched s = {.b = b};
+	pthread_mutex_init(&s.m, NULL);
+	pthread_cond_init(&s.cv, NULL);
+	s.done = xcalloc(b->n_stages, sizeof(bool));
+	struct job *jobs = xcalloc(b->n_stages, sizeof(*jobs));
+	pthread_t *tids = xcalloc(b->n_stages, sizeof(*tids));
+	bool *started = xcalloc(b->n_stages, sizeof(bool));
+	for (size_t i = 0; i < b->n_stages; i++) {
+		if (!b->stages[i].needed)
+			continue;
+		jobs[i] = (struct job){.s = &s, .st = &b->stages[i]};
+		started[i] = pthread_create(&tids[i], NULL, stage_thread, &jobs[i]) == 0;
+		if (!started[i])
+			stage_thread(&jobs[i]);
+	}
+	for (size_t i = 0; i < b->n_stages; i++)
+		if (started[i])
+			pthread_join(tids[i], NULL);
+	int r = 0;
+	if (s.failed) {
+		bld_error_move(err, &s.err);
+		r = -1;
+	}
+	pthread_cond_destroy(&s.cv);
+	pthread_mutex_destroy(&s.m);
+	free(s.done);
+	free(jobs);
+	free(tids);
+	free(started);
+	return r;
+}
+
 static bool quiet_progress(const struct bld_builder_opts *o)
 {
 	return o->quiet || (o->progress && strcmp(o->progress, "quiet") == 0);
@@ -216,9 +302,8 @@ int bld_builder_build(struct bld_ctx *ctx, const struct bld_builder_opts *o,
 	b.out = quiet_progress(o) ? NULL : stderr;
 	pthread_mutex_init(&b.lock, NULL);
 	int r = prepare(&b, err);
-	for (size_t i = 0; r == 0 && i < b.n_stages; i++)
-		if (b.stages[i].needed)
-			r = bld_stage_build(&b, &b.stages[i], err);
+	if (r == 0)
+		r = build_stages(&b, err);
 	if (r == 0)
 		r = write_image(&b, id, err);
 	if (r == 0 && o->iidfile)

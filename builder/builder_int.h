@@ -308,8 +308,8 @@ int bld_copy_key(struct bld_build *b, struct bld_bstage *st, const struct bld_co
 /* Step scratch: a fresh directory, the overlay lowers, and the layer of an upper dir. */
 char *bld_step_dir(struct bld_build *b, struct bld_error **err);
 char **bld_step_lowers(struct bld_build *b, struct bld_bstage *st);
-int bld_step_commit(struct bld_build *b, const char *upper, struct bld_cache_layer *layer,
-		    bool *made, struct bld_error **err);
+int bld_step_commit(struct bld_build *b, struct bld_bstage *st, const char *upper,
+		    struct bld_cache_layer *layer, bool *made, struct bld_error **err);
 /* mkdir -p inside a root; new directories 0755 owned by uid:gid. Returns an fd or -errno. */
 int bld_mkdirs_in_root(int rootfd, const char *path, uid_t uid, gid_t gid);
 /* Loads an image (pulled when missing) as a stage-like state, for COPY --from=IMAGE. */

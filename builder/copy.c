@@ -93,11 +93,11 @@ static void work_dispose(struct work *w)
 	free(w->upper);
 }
 
-static int work_commit(struct bld_build *b, struct work *w, struct bld_cache_layer *l,
-		       bool *made, struct bld_error **err)
+static int work_commit(struct bld_build *b, struct bld_bstage *st, struct work *w,
+		       struct bld_cache_layer *l, bool *made, struct bld_error **err)
 {
 	work_close(w);
-	return bld_step_commit(b, w->upper, l, made, err);
+	return bld_step_commit(b, st, w->upper, l, made, err);
 }
 
 /* ------------------------------------------------------------------ ownership and modes */
@@ -683,7 +683,7 @@ int bld_copy_step(struct bld_build *b, struct bld_bstage *st, const struct bld_c
 	else if (r == 0 && plain.srcs[0])
 		r = copy_context(b, &plain, &w, &m, dest_dir, err);
 	if (r == 0)
-		r = work_commit(b, &w, layer, layer_made, err);
+		r = work_commit(b, st, &w, layer, layer_made, err);
 	work_dispose(&w);
 	return r;
 }
@@ -705,7 +705,7 @@ int bld_mkdir_step(struct bld_build *b, struct bld_bstage *st, const char *path,
 			close(fd);
 	}
 	if (r == 0)
-		r = work_commit(b, &w, layer, layer_made, err);
+		r = work_commit(b, st, &w, layer, layer_made, err);
 	work_dispose(&w);
 	return r;
 }

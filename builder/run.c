@@ -152,9 +152,12 @@ char **bld_step_lowers(struct bld_build *b, struct bld_bstage *st)
 	return v;
 }
 
-/* Turns a step's upper directory into a layer, unless nothing changed. */
-int bld_step_commit(struct bld_build *b, const char *upper, struct bld_cache_layer *layer,
-		    bool *made, struct bld_error **err)
+/*
+ * Turns a step's upper directory into a layer, unless nothing changed; the directory itself
+ * then becomes the layer's unpacked copy (no second extraction).
+ */
+int bld_step_commit(struct bld_build *b, struct bld_bstage *st, const char *upper,
+		    struct bld_cache_layer *layer, bool *made, struct bld_error **err)
 {
 	*made = false;
 	if (dir_empty(upper))
@@ -163,6 +166,13 @@ int bld_step_commit(struct bld_build *b, const char *upper, struct bld_cache_lay
 	if (bld_cache_layer_from_dir(b->store, upper, &lo, layer, err) < 0)
 		return bld_error_wrap(err, "commit layer");
 	*made = true;
+	char chain[BLD_DIGEST_STR_LEN];
+	bld_cache_layer_chain_id(st->chain[0] ? st->chain : NULL, layer->diff_id, chain);
+	cleanup_free char *dir = NULL;
+	struct bld_error *e = NULL;
+	if (bld_cache_layer_adopt(b->store, upper, chain, &dir, &e) < 0)
+		bld_debug("%s (the layer will be unpacked instead)", e->msg);
+	bld_error_free(e);
 	return 0;
 }
 
@@ -250,7 +260,7 @@ int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_ru
 	cleanup_free char *upper = bld_path_join(dir, "upper");
 	if (r == 0) {
 		prune_stubs(upper, st->lowers, rm.targets);
-		r = bld_step_commit(b, upper, layer, layer_made, err);
+		r = bld_step_commit(b, st, upper, layer, layer_made, err);
 	}
 	bld_run_mounts_dispose(&rm);
 	struct bld_error *e = NULL;

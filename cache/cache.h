@@ -333,4 +333,15 @@ int bld_cache_build_record_put(struct bld_store *s, const char *key, const char 
 			       struct bld_error **err);
 int bld_cache_build_record_delete(struct bld_store *s, const char *key, struct bld_error **err);
 
+/* === builder needs: a step's upper directory as the unpacked layer (layer_adopt.c) === */
+
+/*
+ * Renames dir (an overlay upper directory whose layer blob is stored; on the store's
+ * filesystem) to $BLD_ROOT/layers/<chain_id hex>, so that the layer need not be extracted
+ * again; when that directory exists already, dir is left where it is. *out is the layer
+ * directory (caller frees).
+ */
+int bld_cache_layer_adopt(struct bld_store *s, const char *dir, const char *chain_id,
+			  char **out, struct bld_error **err);
+
 #endif
