@@ -306,6 +306,8 @@ int bld_builder_build(struct bld_ctx *ctx, const struct bld_builder_opts *o,
 		r = build_stages(&b, err);
 	if (r == 0)
 		r = write_image(&b, id, err);
+	if (r == 0 && o->output && *o->output)
+		r = bld_build_output(&b, id, err);
 	if (r == 0 && o->iidfile)
 		r = write_iidfile(o->iidfile, id, err);
 	dispose(&b);

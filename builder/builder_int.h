@@ -237,6 +237,9 @@ void bld_progress_done(struct bld_build *b, int v, int64_t start_ns);
 void bld_progress_error(struct bld_build *b, int v, const char *msg);
 int64_t bld_progress_now(void);
 
+/* output.c: --output type=local|docker after the image is written. */
+int bld_build_output(struct bld_build *b, const char *id, struct bld_error **err);
+
 /* stage.c: one stage from FROM to its last instruction. */
 int bld_stage_build(struct bld_build *b, struct bld_bstage *st, struct bld_error **err);
 void bld_stage_dispose(struct bld_bstage *st);
@@ -269,6 +272,9 @@ struct bld_from_roots {
 int bld_from_root_open(struct bld_build *b, struct bld_bstage *st, const char *from,
 		       struct bld_from_roots *roots, char **path, struct bld_error **err);
 void bld_from_roots_close(struct bld_from_roots *roots);
+/* The same for a stage given directly (--output type=local). */
+int bld_stage_root_open(struct bld_build *b, struct bld_bstage *st, struct bld_from_roots *roots,
+			char **path, struct bld_error **err);
 /* A writable view of directory src whose writes are thrown away (RUN --mount=type=bind,rw). */
 int bld_overlay_rw(struct bld_build *b, const char *src, struct bld_from_roots *roots,
 		   char **path, struct bld_error **err);

@@ -546,44 +546,60 @@ static bool exists_dir(int rootfd, const char *path)
 	return true;
 }
 
+/* A stage's root, mounted read-only. */
+static int open_stage_root(struct bld_build *b, struct bld_bstage *src, struct work *fw,
+			   struct bld_error **err)
+{
+	memset(fw, 0, sizeof(*fw));
+	fw->rootfd = -1;
+	fw->dir = bld_step_dir(b, err);
+	if (!fw->dir)
+		return -1;
+	fw->merged = bld_path_join(fw->dir, "merged");
+	/* an overlay without upper needs two lowers: the empty one goes at the bottom */
+	cleanup_strv char **lowers = NULL;
+	bld_strv_push(&lowers, b->empty_dir);
+	for (size_t i = 0; src->lowers && src->lowers[i]; i++)
+		bld_strv_push(&lowers, src->lowers[i]);
+	if (!src->lowers || !src->lowers[0])
+		bld_strv_push(&lowers, b->empty_dir);
+	if (mkdir(fw->merged, 0755) < 0)
+		return bld_error_sys(err, errno, "mkdir %s", fw->merged);
+	if (work_mount_at(fw->merged, lowers, NULL, NULL, err) < 0)
+		return -1;
+	fw->mounted = true;
+	fw->rootfd = open(fw->merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fw->rootfd < 0 ? bld_error_sys(err, errno, "open %s", fw->merged) : 0;
+}
+
 /* A stage or image root, mounted read-only for COPY --from. */
 static int open_from(struct bld_build *b, struct bld_bstage *st, const char *from,
 		     struct work *fw, struct bld_error **err)
 {
+	struct bld_bstage *src = bld_stage_find(b, from, (size_t)st->index);
+	if (src)
+		return open_stage_root(b, src, fw, err);
 	struct bld_bstage tmp;
 	memset(&tmp, 0, sizeof(tmp));
-	struct bld_bstage *src = bld_stage_find(b, from, (size_t)st->index);
-	if (!src) {
-		if (bld_stage_from_image(b, &tmp, from, err) < 0)
-			return -1;
-		src = &tmp;
-	}
-	memset(fw, 0, sizeof(*fw));
-	fw->rootfd = -1;
-	fw->dir = bld_step_dir(b, err);
-	int r = fw->dir ? 0 : -1;
-	if (r == 0) {
-		fw->merged = bld_path_join(fw->dir, "merged");
-		/* an overlay without upper needs two lowers: the empty one goes at the bottom */
-		char **lowers = NULL;
-		bld_strv_push(&lowers, b->empty_dir);
-		for (size_t i = 0; src->lowers && src->lowers[i]; i++)
-			bld_strv_push(&lowers, src->lowers[i]);
-		if (!src->lowers || !src->lowers[0])
-			bld_strv_push(&lowers, b->empty_dir);
-		if (mkdir(fw->merged, 0755) < 0)
-			r = bld_error_sys(err, errno, "mkdir %s", fw->merged);
-		if (r == 0)
-			r = work_mount_at(fw->merged, lowers, NULL, NULL, err);
-		bld_strv_free(lowers);
-	}
-	if (r == 0) {
-		fw->mounted = true;
-		fw->rootfd = open(fw->merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	}
-	if (src == &tmp)
-		bld_stage_dispose(&tmp);
+	int r = bld_stage_from_image(b, &tmp, from, err);
+	if (r == 0)
+		r = open_stage_root(b, &tmp, fw, err);
+	else
+		memset(fw, 0, sizeof(*fw)), fw->rootfd = -1;
+	bld_stage_dispose(&tmp);
 	return r;
+}
+
+int bld_stage_root_open(struct bld_build *b, struct bld_bstage *st, struct bld_from_roots *roots,
+			char **path, struct bld_error **err)
+{
+	struct work *fw = xcalloc(1, sizeof(*fw));
+	roots->v = xrealloc(roots->v, (roots->n + 1) * sizeof(void *));
+	roots->v[roots->n++] = fw;
+	if (open_stage_root(b, st, fw, err) < 0)
+		return -1;
+	*path = xstrdup(fw->merged);
+	return 0;
 }
 
 int bld_from_root_open(struct bld_build *b, struct bld_bstage *st, const char *from,

@@ -41,8 +41,6 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	if (bld_cli_given(a, "cache-from") || bld_cli_given(a, "cache-to"))
 		return bld_error_set(err, BLD_E_UNSUPPORTED,
 				     "--cache-from/--cache-to: not supported yet");
-	if (bld_cli_given(a, "output"))
-		return bld_error_set(err, BLD_E_UNSUPPORTED, "--output: not supported yet");
 	const char *fmt = bld_cli_str(a, "format");
 	if (fmt && strcmp(fmt, "oci") != 0)
 		return bld_error_set(err, BLD_E_UNSUPPORTED, "--format %s: only oci is supported",
@@ -63,6 +61,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		.pull = bld_cli_bool(a, "pull"),
 		.quiet = bld_cli_bool(a, "quiet"),
 		.progress = bld_cli_str(a, "progress"),
+		.output = bld_cli_str(a, "output"),
 	};
 	char id[BLD_DIGEST_STR_LEN];
 	if (bld_builder_build(ctx, &o, id, err) < 0) {

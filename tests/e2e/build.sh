@@ -124,6 +124,12 @@ t_eq "a Dockerfile on stdin" 0 "$?"
 tar -C "$repo/sub" -cf - . | "$BLD" build -q -t from-stdin-tar - >/dev/null 2>&1
 t_eq "a tar context on stdin" 0 "$?"
 
+# --output: the filesystem to a directory, the image as a docker archive
+"$BLD" build -q -o "type=local,dest=$T_DIR/out-local" "$ctx" >/dev/null 2>&1
+t_ok "--output type=local writes the filesystem" test -x "$T_DIR/out-local/usr/local/bin/app.sh"
+"$BLD" build -q -t echo-app -o "type=docker,dest=$T_DIR/out.tar" "$ctx" >/dev/null 2>&1
+t_match "--output type=docker writes a docker archive" 'manifest.json' "$(tar tf "$T_DIR/out.tar" 2>&1)"
+
 # RUN --mount: cache kept between builds, secrets never in the image, binds, tmpfs
 mkdir -p "$T_DIR/mnt"
 printf 'topsecret' >"$T_DIR/mnt/secret.txt"; echo data >"$T_DIR/mnt/file"
