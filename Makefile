@@ -64,13 +64,20 @@ asan:
 	ASAN_OPTIONS=detect_leaks=1 build-asan/unit-tests --jobs=2
 
 FUZZ_SECONDS ?= 600
+FUZZ_SRCS := $(wildcard common/*.c parser/*.c)
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# libFuzzer over the parser and the stage graph, seeded with the Dockerfile corpus and the
+# conformance files (libFuzzer reads seed directories recursively); crashes land in build-fuzz/.
 fuzz:
-	$(MAKE) B=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(filter-out $(B)/common/%,$(LIB_OBJS:$(B)/%=build-fuzz/%))
-	clang -std=gnu11 -I. -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined -o build-fuzz/fuzz-parser \
-	  tests/fuzz/fuzz_parser.c $(filter build-fuzz/common/% build-fuzz/parser/%,$(LIB_SRCS:%.c=build-fuzz/%.o)) $(LIBS)
+	$(MAKE) B=build-fuzz CC=clang EXTRA_CFLAGS=-Wno-format-nonliteral \
+	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+	  $(FUZZ_SRCS:%.c=build-fuzz/%.o)
+	clang -std=gnu11 -I. -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) -o build-fuzz/fuzz-parser \
+	  tests/fuzz/fuzz_parser.c $(FUZZ_SRCS:%.c=build-fuzz/%.o) $(LIBS)
 	mkdir -p build-fuzz/corpus
 	build-fuzz/fuzz-parser -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
-	  -artifact_prefix=build-fuzz/ build-fuzz/corpus tests/fixtures/dockerfile-corpus
+	  -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build-fuzz/ build-fuzz/corpus \
+	  tests/fixtures/dockerfile-corpus tests/fixtures/dockerfile-parser tests/fixtures/fuzz-regressions
 
 demo: deps bld
 	examples/demo.sh

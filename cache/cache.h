@@ -274,8 +274,9 @@ struct bld_cache_gc_stats {
 };
 
 /*
- * Removes every blob and unpacked layer that no index entry (named or dangling) and no
- * extra root needs, abandoned partial files (anonymous ones at once, resumable ones when
+ * Removes every blob and unpacked layer that no index entry (named or dangling), no
+ * build-cache record (the blobs in the top-level "blobs" array of each JSON file under
+ * $BLD_ROOT/cache/build/) and no extra root needs, abandoned partial files (anonymous ones at once, resumable ones when
  * their blob exists or after a day) and extraction directories of dead processes.
  * o and st may be NULL. Removing names first (rmi, prune) and then calling this is how
  * images are deleted.

@@ -67,7 +67,34 @@ struct marks {
 	struct hexset blobs, chains;
 };
 
-/* Marks a manifest's config, layers and layer chains; an index's children. */
+/* The chain IDs of a config's layers: their unpacked directories stay. */
+static void mark_chains(struct marks *m, const json_t *config)
+{
+	json_t *diffs = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
+	char chain[BLD_DIGEST_STR_LEN];
+	size_t i;
+	json_t *c;
+	json_array_foreach(diffs, i, c) {
+		const char *d = json_string_value(c);
+		if (!bld_digest_valid(d))
+			break;
+		bld_cache_layer_chain_id(i ? chain : NULL, d, chain);
+		hs_add(&m->chains, chain);
+	}
+}
+
+static bool looks_like_json(struct bld_store *s, const char *digest)
+{
+	char c = 0;
+	cleanup_close int fd = bld_digest_valid(digest) ? bld_cache_blob_open(s, digest, NULL) : -1;
+	return fd >= 0 && pread(fd, &c, 1, 0) == 1 && c == '{';
+}
+
+/*
+ * Marks a blob and what it references: an index's manifests, a manifest's config and
+ * layers, a config's unpacked layer directories (so that keeping an image ID keeps the
+ * directories a container runs on even when the image itself is gone).
+ */
 static void mark_tree(struct bld_store *s, struct marks *m, const char *digest, int depth)
 {
 	hs_add(&m->blobs, digest);
@@ -75,7 +102,10 @@ static void mark_tree(struct bld_store *s, struct marks *m, const char *digest, 
 	size_t n = 0;
 	struct bld_error *e = NULL;
 	json_t *j = NULL;
-	if (depth > 4 || bld_cache_blob_read(s, digest, BLD_CACHE_MANIFEST_MAX, &data, &n, &e) < 0 ||
+	if (!looks_like_json(s, digest))
+		return; /* a layer: nothing to follow, and too big to read for nothing */
+	if (depth > 4 ||
+	    bld_cache_blob_read(s, digest, BLD_CACHE_CONFIG_MAX, &data, &n, &e) < 0 ||
 	    bld_json_load_buf(&j, data, n, &e) < 0) {
 		bld_error_free(e);
 		return;
@@ -87,27 +117,46 @@ static void mark_tree(struct bld_store *s, struct marks *m, const char *digest, 
 	json_array_foreach(json_object_get(j, "layers"), i, c)
 		hs_add(&m->blobs, bld_json_get_str(c, "digest"));
 	const char *cfg = bld_json_get_str(json_object_get(j, "config"), "digest");
-	hs_add(&m->blobs, cfg);
+	if (cfg && json_object_get(j, "layers"))
+		mark_tree(s, m, cfg, depth + 1);
+	mark_chains(m, j);
 	json_decref(j);
-	struct bld_cache_image *img = NULL;
-	if (cfg && bld_cache_image_load_digest(s, digest, &img, &e) == 0) {
-		json_t *diffs = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
-		char chain[BLD_DIGEST_STR_LEN];
-		json_array_foreach(diffs, i, c) {
-			const char *d = json_string_value(c);
-			if (!bld_digest_valid(d))
-				break;
-			bld_cache_layer_chain_id(i ? chain : NULL, d, chain);
-			hs_add(&m->chains, chain);
-		}
+}
+
+/*
+ * Build-cache records ($BLD_ROOT/cache/build/<key>, the builder's JSON) name what they
+ * need in a top-level "blobs" array: those blobs, and what they reference, stay.
+ */
+static void mark_build_records(struct bld_store *s, struct marks *m)
+{
+	cleanup_free char *dir = bld_path_join(s->root, "cache/build");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
 	}
-	bld_error_free(e);
-	bld_cache_image_free(img);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		cleanup_free char *p = bld_path_join(dir, de->d_name);
+		json_t *rec = NULL, *b;
+		size_t i;
+		if (bld_json_load_file(&rec, p, BLD_CACHE_MANIFEST_MAX, NULL) < 0)
+			continue;
+		json_array_foreach(json_object_get(rec, "blobs"), i, b)
+			mark_tree(s, m, json_string_value(b), 0);
+		json_decref(rec);
+	}
+	closedir(d);
 }
 
 static int mark(struct bld_store *s, const struct bld_cache_gc_opts *o, struct marks *m,
 		struct bld_error **err)
 {
+	mark_build_records(s, m);
 	struct bld_cache_desc *v = NULL;
 	size_t n = 0;
 	int r = bld_cache_ref_list_all(s, &v, &n, err);

@@ -167,9 +167,11 @@ static int write_data(struct ux *x, int fd, struct archive_entry *e, const char 
 {
 	const void *buf;
 	size_t n;
-	la_int64_t off;
+	la_int64_t off, end = 0;
 	int r;
 	while ((r = archive_read_data_block(x->ar, &buf, &n, &off)) == ARCHIVE_OK) {
+		if (off + (la_int64_t)n > end)
+			end = off + (la_int64_t)n;
 		const char *p = buf;
 		while (n) {
 			ssize_t w = pwrite(fd, p, n, off);
@@ -186,7 +188,8 @@ static int write_data(struct ux *x, int fd, struct archive_entry *e, const char 
 		return bld_error_set(x->err, BLD_E_INVALID, "read %s: %s", base,
 				     archive_error_string(x->ar));
 	/* sparse files may end in a hole */
-	if (archive_entry_size_is_set(e) && ftruncate(fd, archive_entry_size(e)) < 0)
+	if (archive_entry_size_is_set(e) && archive_entry_size(e) > end &&
+	    ftruncate(fd, archive_entry_size(e)) < 0)
 		return bld_error_sys(x->err, errno, "truncate %s", base);
 	return 0;
 }

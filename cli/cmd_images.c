@@ -6,6 +6,7 @@
  */
 #include "cli/image_util.h"
 
+#include <fnmatch.h>
 #include <jansson.h>
 #include <time.h>
 
@@ -194,6 +195,33 @@ static void filter_rows(struct rows *rs, const char *arg)
 	free(digest);
 }
 
+/* --filter dangling=true|false and reference=PATTERN (docker's most used ones). */
+static int apply_filters(struct rows *rs, char *const *filters, struct bld_error **err)
+{
+	for (size_t k = 0; filters && filters[k]; k++) {
+		const char *f = filters[k];
+		const char *eq = strchr(f, '=');
+		if (!eq)
+			return bld_error_set(err, BLD_E_INVALID, "bad format of filter (expected name=value)");
+		bool dangling = bld_str_has_prefix(f, "dangling=");
+		bool ref = bld_str_has_prefix(f, "reference=");
+		if (!dangling && !ref)
+			return bld_error_set(err, BLD_E_INVALID, "invalid filter '%.*s'", (int)(eq - f), f);
+		bool want = strcmp(eq + 1, "true") == 0 || strcmp(eq + 1, "1") == 0;
+		for (size_t i = 0; i < rs->n; i++) {
+			struct row *r = &rs->v[i];
+			cleanup_free char *rt = xasprintf("%s:%s", r->repo ? r->repo : "<none>",
+							  r->tag ? r->tag : "<none>");
+			bool keep = dangling ? (!r->repo == want)
+					     : r->repo && (fnmatch(eq + 1, rt, 0) == 0 ||
+							   fnmatch(eq + 1, r->repo, 0) == 0);
+			if (!keep)
+				r->id[0] = '\0';
+		}
+	}
+	return 0;
+}
+
 static void print_quiet(const struct rows *rs, bool notrunc)
 {
 	char **seen = NULL;
@@ -210,6 +238,19 @@ static void print_quiet(const struct rows *rs, bool notrunc)
 		printf("%s\n", notrunc ? r->id : id);
 	}
 	bld_strv_free(seen);
+}
+
+static void print_all(const struct rows *rs, const struct bld_cli_args *a)
+{
+	bool notrunc = bld_cli_bool(a, "no-trunc");
+	const char *fmt = bld_cli_str(a, "format");
+	if (bld_cli_bool(a, "quiet"))
+		print_quiet(rs, notrunc);
+	else if (!fmt && bld_cli_bool(a, "digests"))
+		print_rows(rs, "table {{.Repository}}\\t{{.Tag}}\\t{{.Digest}}\\t{{.ID}}\\t"
+			       "{{.CreatedSince}}\\t{{.Size}}", notrunc);
+	else
+		print_rows(rs, fmt, notrunc);
 }
 
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
@@ -230,15 +271,9 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	refold(&rs);
 	qsort(rs.v, rs.n, sizeof(*rs.v), by_created);
 	filter_rows(&rs, a->argc ? a->argv[0] : NULL);
-	bool notrunc = bld_cli_bool(a, "no-trunc");
-	const char *fmt = bld_cli_str(a, "format");
-	if (bld_cli_bool(a, "quiet"))
-		print_quiet(&rs, notrunc);
-	else if (!fmt && bld_cli_bool(a, "digests"))
-		print_rows(&rs, "table {{.Repository}}\\t{{.Tag}}\\t{{.Digest}}\\t{{.ID}}\\t"
-				"{{.CreatedSince}}\\t{{.Size}}", notrunc);
-	else
-		print_rows(&rs, fmt, notrunc);
+	r = apply_filters(&rs, bld_cli_list(a, "filter"), err);
+	if (r == 0)
+		print_all(&rs, a);
 	for (size_t i = 0; i < rs.n; i++) {
 		free(rs.v[i].repo);
 		free(rs.v[i].tag);
@@ -246,7 +281,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		free(rs.v[i].created_str);
 	}
 	free(rs.v);
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 const struct bld_cli_cmd bld_cmd_images = {

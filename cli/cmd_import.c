@@ -2,10 +2,11 @@
  * cli/cmd_import.c — `bld import FILE|-|URL [REPOSITORY[:TAG]]`: a rootfs tarball (any
  * compression) becomes a one-layer image, as docker import does; --change applies
  * Dockerfile-style config instructions (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE,
- * VOLUME, STOPSIGNAL). URL sources are not supported yet (the download belongs to
- * registry/'s HTTP client).
+ * VOLUME, STOPSIGNAL). A URL source is downloaded by registry/'s HTTP client into an
+ * unnamed temporary file in the store first.
  */
 #include "cli/image_util.h"
+#include "registry/registry.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -120,12 +121,26 @@ static json_t *make_config(struct bld_cli_args *a, const char *src, struct bld_e
 			 "created_by", "", "comment", comment);
 }
 
-static int open_source(const char *src, struct bld_error **err)
+#define IMPORT_URL_MAX ((size_t)64 << 30)
+
+static int download(const char *root, const char *url, struct bld_error **err)
+{
+	cleanup_close int fd = open(root, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return bld_error_sys(err, errno, "temporary file in %s", root);
+	if (bld_registry_fetch_url(url, fd, IMPORT_URL_MAX, NULL, err) < 0)
+		return bld_error_wrap(err, "download %s", url);
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return bld_error_sys(err, errno, "rewind download");
+	return steal_fd(&fd);
+}
+
+static int open_source(const char *root, const char *src, struct bld_error **err)
 {
 	if (strcmp(src, "-") == 0)
 		return dup(0);
 	if (bld_str_has_prefix(src, "http://") || bld_str_has_prefix(src, "https://"))
-		return bld_error_set(err, BLD_E_UNSUPPORTED, "import from a URL is not supported yet");
+		return download(root, src, err);
 	int fd = open(src, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return bld_error_sys(err, errno, "open %s", src);
@@ -141,12 +156,14 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	const char *plat = bld_cli_str(a, "platform");
 	if (plat && strcmp(plat, "linux/amd64") && strcmp(plat, "linux"))
 		return bld_error_set(err, BLD_E_UNSUPPORTED, "platform %s is not supported", plat);
-	cleanup_close int fd = open_source(src, err);
-	if (fd < 0)
-		return -1;
 	struct bld_store *s = NULL;
 	if (bld_cli_store_open(ctx, &s, err) < 0)
 		return -1;
+	cleanup_close int fd = open_source(ctx->root, src, err);
+	if (fd < 0) {
+		bld_cache_store_free(s);
+		return -1;
+	}
 	struct bld_cache_layer l;
 	json_t *cfg = NULL;
 	char id[BLD_DIGEST_STR_LEN];

@@ -21,10 +21,39 @@ static const struct bld_cli_opt opts[] = {
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
+/* -a: every tag of the repository, one pull each; prints the repository name last. */
+static int pull_all(struct bld_store *s, const char *name, const struct bld_registry_opts *o,
+		    struct bld_error **err)
+{
+	struct bld_registry_ref ref;
+	if (bld_registry_ref_parse(&ref, name, err) < 0)
+		return -1;
+	cleanup_free char *repo = bld_registry_ref_name(&ref);
+	struct bld_registry_client *c = NULL;
+	char **tags = NULL;
+	int r = 0;
+	if (strchr(strrchr(name, '/') ? strrchr(name, '/') : name, ':') || ref.digest)
+		r = bld_error_set(err, BLD_E_INVALID, "tag can't be used with --all-tags/-a");
+	if (r == 0)
+		r = bld_registry_client_new(&c, ref.domain, o, err);
+	if (r == 0)
+		r = bld_registry_tags_list(c, ref.path, &tags, err);
+	for (size_t i = 0; r == 0 && tags && tags[i]; i++) {
+		cleanup_free char *one = xasprintf("%s:%s", repo, tags[i]);
+		struct bld_registry_pull_result res;
+		r = bld_registry_pull(s, one, o, &res, err);
+		bld_registry_pull_result_dispose(&res);
+	}
+	if (r == 0)
+		printf("%s\n", repo);
+	bld_strv_free(tags);
+	bld_registry_client_free(c);
+	bld_registry_ref_dispose(&ref);
+	return r;
+}
+
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
-	if (bld_cli_bool(a, "all-tags"))
-		return bld_error_set(err, BLD_E_UNSUPPORTED, "--all-tags is not supported");
 	struct bld_registry_opts o = {
 		.config_dir = ctx->config_dir,
 		.tls_verify = bld_cli_bool(a, "tls-verify") ? 0 : -1,
@@ -40,6 +69,14 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	bool off = bld_cli_given(a, "disable-content-trust") &&
 		   bld_cli_bool(a, "disable-content-trust");
 	bool trust = bld_cli_bool(a, "verify") || (!off && bld_registry_trust_enabled(false));
+	if (bld_cli_bool(a, "all-tags")) {
+		/* every tag unverified would bypass the policy: refuse rather than skip it */
+		int ra = trust ? bld_error_set(err, BLD_E_UNSUPPORTED,
+					       "--all-tags cannot be used with content trust")
+			       : pull_all(s, a->argv[0], &o, err);
+		bld_cache_store_free(s);
+		return ra;
+	}
 	int r = trust ? bld_registry_trust_pull(s, a->argv[0], bld_cli_str(a, "signature-policy"),
 						&o, &res, err)
 		      : bld_registry_pull(s, a->argv[0], &o, &res, err);

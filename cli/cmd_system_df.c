@@ -84,7 +84,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	int64_t cn, cb, vn, vb, bn, bb;
 	dir_usage(ctx->root, "containers", &cn, &cb);
 	dir_usage(ctx->root, "volumes", &vn, &vb);
-	dir_usage(ctx->root, "cache", &bn, &bb);
+	dir_usage(ctx->root, "cache/build", &bn, &bb);
 	struct bld_cli_table t;
 	bld_cli_table_init(&t, 5);
 	const char *head[] = {"TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"};

@@ -184,6 +184,42 @@ static void mount_from(struct bld_parser_dockerfile *df, struct bld_parser_stage
 	}
 }
 
+/* One ONBUILD trigger of the base stage, run in st: its --from and mount sources count. */
+static int trigger_edges(struct bld_parser_dockerfile *df, struct bld_parser_stage *st,
+			 const char *expr, struct bld_error **err)
+{
+	struct bld_parser_ast *ast = NULL;
+	struct bld_parser_instruction in;
+	int r = bld_parser_parse(&ast, expr, strlen(expr), err);
+	if (r == 0 && ast->n != 1)
+		r = bld_error_set(err, BLD_E_INVALID, "onbuild trigger should be a single expression");
+	if (r == 0) {
+		r = bld_parser_instruction_parse(&in, &ast->nodes[0], err);
+		if (r == 0 && in.kind == BLD_PARSER_COPY && in.from && *in.from)
+			r = copy_from(df, st, &in, err);
+		if (r == 0 && in.kind == BLD_PARSER_RUN)
+			mount_from(df, st, &in);
+		bld_parser_instruction_dispose(&in);
+	}
+	bld_parser_ast_free(ast);
+	if (r < 0)
+		bld_error_wrap(err, "Dockerfile:%d: ONBUILD trigger of stage %zu",
+			       st->from->start_line, (size_t)st->base_stage);
+	return r;
+}
+
+static int base_triggers(struct bld_parser_dockerfile *df, struct bld_parser_stage *st,
+			 struct bld_error **err)
+{
+	const struct bld_parser_stage *base = &df->stages[st->base_stage];
+	for (size_t k = 0; k < base->count; k++) {
+		const struct bld_parser_instruction *in = &df->ins[base->first + k];
+		if (in->kind == BLD_PARSER_ONBUILD && trigger_edges(df, st, in->args[0], err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int stage_edges(struct bld_parser_dockerfile *df, size_t i, struct bld_error **err)
 {
 	struct bld_parser_stage *st = &df->stages[i];
@@ -194,8 +230,11 @@ static int stage_edges(struct bld_parser_dockerfile *df, size_t i, struct bld_er
 	for (size_t j = 0; j < i; j++)
 		if (df->stages[j].name && strcmp(df->stages[j].name, st->base) == 0)
 			st->base_stage = (long)j;
-	if (st->base_stage >= 0)
+	if (st->base_stage >= 0) {
 		add_dep(st, (size_t)st->base_stage);
+		if (base_triggers(df, st, err) < 0)
+			return -1;
+	}
 	for (size_t k = 0; k < st->count; k++) {
 		const struct bld_parser_instruction *in = &df->ins[st->first + k];
 		if (in->kind == BLD_PARSER_COPY && in->from && *in->from &&

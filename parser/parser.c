@@ -257,10 +257,7 @@ static bool can_contain_heredoc(const struct bld_parser_node *n)
 
 static bool has_heredoc_marker(const char *s, size_t n)
 {
-	for (size_t i = 0; i + 1 < n; i++)
-		if (s[i] == '<' && s[i + 1] == '<')
-			return true;
-	return false;
+	return memmem(s, n, "<<", 2) != NULL;
 }
 
 /* A node and the heredocs it announces (bodies not read yet). */

@@ -223,7 +223,8 @@ const char *bld_parser_kind_name(enum bld_parser_kind k); /* "RUN" */
  * Links the stages: global ARGs (build_args "K=V" override their defaults; bld's
  * TARGETPLATFORM, BUILDPLATFORM and friends are predefined) are expanded into FROM lines;
  * FROM <earlier stage>, COPY --from=<stage|index> and RUN --mount=from=<stage> become
- * edges; names that are no stage are images. target NULL means the last stage. Errors:
+ * edges, also in the ONBUILD triggers of a stage's base stage; names that are no stage are
+ * images. target NULL means the last stage. Errors:
  * unknown target, stage index out of range, cycles, blank base names, expansion errors.
  */
 int bld_parser_graph_build(struct bld_parser_dockerfile *df, const char *target,
@@ -307,10 +308,12 @@ void bld_parser_shell_result_dispose(struct bld_parser_shell_result *r);
  *
  * Patterns: "*" any run without '/', "?" one character but '/', "[...]" / "[^...]" classes,
  * "\x" escapes x, "**" any number of path segments (a leading "**" is a suffix match; "dir" then
- * a trailing "**" segment matches everything below dir but not dir itself), ".+()|{}$" literal. A path is
- * excluded when the last pattern that matches it or one of its parent directories is not a
- * "!" exception (exceptions are only tried once something matched, inclusions only while
- * nothing did). Paths are relative to the context root, with '/' separators; "." is never
+ * a trailing "**" segment matches everything below dir but not dir itself), ".+()$" literal.
+ * Like docker, a pattern with a wildcard becomes a Go regexp in which '|', '{' and '}' keep
+ * their regexp meaning (upstream's escape table misses them), so "*.c|*.h" is two patterns.
+ * A path is excluded when the last pattern that matches it or one of its parent directories
+ * is not a "!" exception (exceptions are only tried once something matched, inclusions only
+ * while nothing did). Paths are relative to the context root, with '/' separators; "." is never
  * excluded.
  */
 #define BLD_PARSER_DOCKERIGNORE_MAX ((size_t)16 << 20) /* bytes of one ignore file */

@@ -91,6 +91,13 @@ size_t bld_parser_ltrim(const char *s, size_t n)
 {
 	size_t i = 0;
 	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x80) { /* ASCII fast path */
+			if (!bld_parser_isspace_byte(c))
+				break;
+			i++;
+			continue;
+		}
 		size_t w;
 		uint32_t cp = bld_parser_utf8_decode(s + i, n - i, &w);
 		if (!bld_parser_isspace(cp))
@@ -103,6 +110,13 @@ size_t bld_parser_ltrim(const char *s, size_t n)
 size_t bld_parser_rtrim(const char *s, size_t n)
 {
 	while (n > 0) {
+		unsigned char c = (unsigned char)s[n - 1];
+		if (c < 0x80) {
+			if (!bld_parser_isspace_byte(c))
+				break;
+			n--;
+			continue;
+		}
 		size_t w;
 		uint32_t cp = bld_parser_utf8_decode_last(s, n, &w);
 		if (!bld_parser_isspace(cp))

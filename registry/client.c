@@ -26,6 +26,7 @@ void reg_resp_dispose(struct reg_resp *r)
 	free(r->content_type);
 	free(r->docker_digest);
 	free(r->range);
+	free(r->link);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -73,7 +74,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 		if (sp)
 			st = strtol(sp + 1, NULL, 10);
 		char **fields[] = {&r->www_auth, &r->location, &r->content_type,
-				   &r->docker_digest, &r->range};
+				   &r->docker_digest, &r->range, &r->link};
 		for (size_t i = 0; i < BLD_ARRAY_SIZE(fields); i++) {
 			free(*fields[i]);
 			*fields[i] = NULL;
@@ -101,6 +102,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 		set_header(&r->docker_digest, v, vlen);
 	else if (IS("range"))
 		set_header(&r->range, v, vlen);
+	else if (IS("link"))
+		set_header(&r->link, v, vlen);
 	else if (IS("content-length"))
 		r->content_length = strtoll(v, NULL, 10);
 #undef IS

@@ -57,6 +57,13 @@ static int manifest_error(struct bld_registry_client *c, const char *repo, const
 				     "access denied for %s/%s, repository does not exist or may "
 				     "require 'bld login'",
 				     c->domain, repo);
+	if (resp->status == 401 && c->auth == REG_AUTH_BASIC)
+		return bld_error_set(err, BLD_E_AUTH,
+				     "%s/%s: unauthorized: incorrect username or password",
+				     c->domain, repo);
+	if (resp->status == 401 || resp->status == 403)
+		return reg_status_error(resp, BLD_E_AUTH, err, "access denied for %s/%s",
+					c->domain, repo);
 	return reg_status_error(resp, BLD_E_NETWORK, err, "manifest %s/%s%s%s", c->domain, repo,
 				sep, ref);
 }
@@ -204,5 +211,68 @@ int bld_registry_blob_get(struct bld_registry_client *c, const char *repo, const
 	}
 	reg_resp_dispose(&resp);
 	reg_req_dispose(&req);
+	return r;
+}
+
+/* ------------------------------------------------------------------ tags */
+
+#define TAGS_PAGES_MAX 1000
+
+/* The next page's path from a Link header ("</v2/x/tags/list?n=100&last=a>; rel=\"next\""). */
+static char *next_page(struct bld_registry_client *c, const char *link)
+{
+	const char *lt = link ? strchr(link, '<') : NULL;
+	const char *gt = lt ? strchr(lt, '>') : NULL;
+	if (!gt || !strstr(gt, "next"))
+		return NULL;
+	cleanup_free char *target = xstrndup(lt + 1, (size_t)(gt - lt - 1));
+	if (bld_str_has_prefix(target, "http://") || bld_str_has_prefix(target, "https://"))
+		return steal_pointer(&target);
+	return xasprintf("%s%s", c->base, target);
+}
+
+static int tags_page(struct bld_registry_client *c, const char *scope, char **url,
+		     char ***tags, struct bld_error **err)
+{
+	struct reg_req req;
+	reg_req_init(&req, "GET", *url, scope);
+	*url = NULL;
+	req.body_max = REG_MANIFEST_MAX;
+	struct reg_resp resp = {0};
+	int r = reg_do(c, &req, &resp, err);
+	if (r == 0 && resp.status != 200)
+		r = reg_status_error(&resp, BLD_E_NETWORK, err, "tags of %s", req.url);
+	json_t *v = NULL;
+	if (r == 0 && bld_json_load_buf(&v, resp.body.data, resp.body.len, err) < 0)
+		r = -1;
+	size_t i;
+	json_t *t;
+	json_array_foreach(json_object_get(v, "tags"), i, t)
+		if (json_is_string(t))
+			bld_strv_push(tags, json_string_value(t));
+	json_decref(v);
+	if (r == 0)
+		*url = next_page(c, resp.link);
+	reg_resp_dispose(&resp);
+	reg_req_dispose(&req);
+	return r;
+}
+
+int bld_registry_tags_list(struct bld_registry_client *c, const char *repo, char ***tags,
+			   struct bld_error **err)
+{
+	*tags = NULL;
+	if (reg_client_ping(c, err) < 0)
+		return -1;
+	cleanup_free char *scope = reg_scope(repo, "pull");
+	char *url = reg_url(c, repo, "tags/list");
+	int r = 0;
+	for (int page = 0; r == 0 && url && page < TAGS_PAGES_MAX; page++)
+		r = tags_page(c, scope, &url, tags, err);
+	free(url);
+	if (r < 0) {
+		bld_strv_free(*tags);
+		*tags = NULL;
+	}
 	return r;
 }

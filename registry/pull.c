@@ -9,6 +9,14 @@
 #include "registry/registry_int.h"
 
 #include <jansson.h>
+#include <time.h>
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 void bld_registry_pull_result_dispose(struct bld_registry_pull_result *r)
 {
@@ -25,6 +33,8 @@ struct pull {
 	struct bld_registry_manifest top;   /* what the reference names */
 	struct bld_registry_manifest image; /* the platform's image manifest */
 	struct reg_manifest m;
+	int *lines; /* progress line of each fetched blob, -1 for none */
+	size_t nlines;
 };
 
 /* Fetches what the reference names and, for an index, the platform's manifest. */
@@ -112,8 +122,13 @@ static int store_name(struct pull *p, const char *name, bool *updated, struct bl
 	char d[BLD_DIGEST_STR_LEN];
 	if (bld_cache_blob_put(p->s, p->image.data, p->image.len, d, err) < 0)
 		return -1;
+	for (size_t i = 0; i < p->nlines; i++)
+		if (p->lines[i] >= 0)
+			reg_progress_status(p->prog, p->lines[i], "Extracting");
+	int64_t t0 = mono_ms();
 	if (unpack(p, d, err) < 0)
 		return -1;
+	bld_debug("pull: layers unpacked in %lld ms", (long long)(mono_ms() - t0));
 	struct bld_cache_desc old = {0};
 	cleanup_error struct bld_error *e = NULL;
 	*updated = true;
@@ -160,18 +175,18 @@ static int run(struct pull *p, struct bld_registry_pull_result *out, struct bld_
 	if (resolve(p, err) < 0 || to_oci(p, err) < 0)
 		return -1;
 	print_header(p);
-	cleanup_free int *lines = NULL;
-	size_t nl = 0;
-	if (fetch_blobs(p, &lines, &nl, err) < 0)
+	int64_t t0 = mono_ms();
+	if (fetch_blobs(p, &p->lines, &p->nlines, err) < 0)
 		return -1;
+	bld_debug("pull: blobs fetched and verified in %lld ms", (long long)(mono_ms() - t0));
 	out->name = bld_registry_ref_string(&p->ref);
 	if (store_name(p, out->name, &out->updated, err) < 0)
 		return -1;
 	memcpy(out->digest, p->top.digest, BLD_DIGEST_STR_LEN);
 	memcpy(out->manifest_digest, p->image.digest, BLD_DIGEST_STR_LEN);
-	for (size_t i = 0; i < nl; i++)
-		if (lines[i] >= 0)
-			reg_progress_status(p->prog, lines[i], "Pull complete");
+	for (size_t i = 0; i < p->nlines; i++)
+		if (p->lines[i] >= 0)
+			reg_progress_status(p->prog, p->lines[i], "Pull complete");
 	cleanup_free char *fam = bld_registry_ref_familiar(&p->ref);
 	reg_progress_line(p->prog, "Digest: %s", out->digest);
 	reg_progress_line(p->prog, "Status: %s for %s",
@@ -198,6 +213,7 @@ int bld_registry_pull(struct bld_store *s, const char *ref, const struct bld_reg
 	if (r < 0)
 		bld_registry_pull_result_dispose(out);
 	reg_progress_free(p.prog);
+	free(p.lines);
 	reg_manifest_dispose(&p.m);
 	bld_registry_manifest_dispose(&p.top);
 	bld_registry_manifest_dispose(&p.image);

@@ -123,6 +123,11 @@ int bld_registry_manifest_put(struct bld_registry_client *c, const char *repo,
 int bld_registry_manifest_delete(struct bld_registry_client *c, const char *repo,
 				 const char *digest, struct bld_error **err);
 
+/* Every tag of a repository (GET /v2/<repo>/tags/list, following pages); *tags is a
+ * NULL-terminated vector the caller frees with bld_strv_free. */
+int bld_registry_tags_list(struct bld_registry_client *c, const char *repo, char ***tags,
+			   struct bld_error **err);
+
 /* HEAD a blob: 1 when the repository has it (size in *size if not NULL), 0 when not. */
 int bld_registry_blob_exists(struct bld_registry_client *c, const char *repo,
 			     const char *digest, int64_t *size, struct bld_error **err);

@@ -101,6 +101,7 @@ struct reg_resp {
 	char *content_type;
 	char *docker_digest;
 	char *range;
+	char *link; /* Link: <...>; rel="next" (tag list pages) */
 	int64_t content_length; /* -1 when absent */
 };
 void reg_resp_dispose(struct reg_resp *r);

@@ -79,6 +79,20 @@ Test(cache_gc, extra_roots_and_other_processes_protect)
 	cr_assert_eq(bld_cache_gc(s, &o, &st, &err), 0);
 	cr_assert_eq(st.blobs, 0);
 	cr_assert(bld_cache_blob_exists(s, la.digest));
+	/* an image ID (config digest) keeps the unpacked layers a container runs on */
+	struct bld_cache_image *img = NULL;
+	char **dirs = NULL;
+	cr_assert_eq(bld_cache_image_load_digest(s, a, &img, &err), 0);
+	cr_assert_eq(bld_cache_image_layers(s, img, &dirs, &err), 0);
+	char *keep_id[] = {img->id, NULL};
+	struct bld_cache_gc_opts o2 = {.keep = keep_id};
+	cr_assert_eq(bld_cache_gc(s, &o2, &st, &err), 0);
+	cr_assert_eq(st.layers, 0);
+	cr_assert_eq(st.blobs, 2, "manifest and layer blob go, the config stays");
+	cr_assert_eq(access(dirs[0], F_OK), 0, "layer directory kept");
+	cr_assert_not(bld_cache_blob_exists(s, a), "the manifest itself went");
+	bld_strv_free(dirs);
+	bld_cache_image_free(img);
 	/* another process with the store open: fresh garbage survives the grace period */
 	int pipefd[2];
 	cr_assert_eq(pipe(pipefd), 0);
@@ -100,7 +114,8 @@ Test(cache_gc, extra_roots_and_other_processes_protect)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	cr_assert_eq(bld_cache_gc(s, NULL, &st, &err), 0);
-	cr_assert_eq(st.blobs, 3, "alone again: everything unreferenced goes");
+	cr_assert_eq(st.blobs, 1, "alone again: everything unreferenced goes");
+	cr_assert_eq(st.layers, 1);
 	close(pipefd[0]);
 	test_store_done(s, root);
 }
@@ -135,5 +150,30 @@ Test(cache_gc, check_finds_damaged_and_missing_blobs)
 	cr_assert_eq(bld_cache_check(s, count_problem, &problems, &st, &err), 0);
 	cr_assert_eq(st.missing, 1);
 	cr_assert_eq(problems, 1);
+	test_store_done(s, root);
+}
+
+Test(cache_gc, build_cache_records_keep_their_blobs)
+{
+	char *root;
+	struct bld_store *s = test_store(&root);
+	char a[BLD_DIGEST_STR_LEN];
+	struct bld_cache_layer la;
+	image(s, "a", NULL, a, &la);
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_cache_ref_delete_digest(s, a, &err), 0);
+	char *dir = xasprintf("%s/cache/build", root);
+	cr_assert_eq(bld_fs_mkdir_p(dir, 0700, &err), 0);
+	char *rec = xasprintf("{\"blobs\":[\"%s\"]}", la.digest);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	cr_assert_eq(bld_fs_write_atomic(dfd, "0123456789abcdef0123456789abcdef", rec, strlen(rec),
+					 0600, &err), 0);
+	close(dfd);
+	struct bld_cache_gc_stats st;
+	cr_assert_eq(bld_cache_gc(s, NULL, &st, &err), 0);
+	cr_assert(bld_cache_blob_exists(s, la.digest), "the record's layer stays");
+	cr_assert_not(bld_cache_blob_exists(s, a), "the manifest no one names goes");
+	free(rec);
+	free(dir);
 	test_store_done(s, root);
 }

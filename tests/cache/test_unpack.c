@@ -64,6 +64,8 @@ Test(cache_unpack, dotdot_and_absolute_paths_stay_inside)
 	cr_assert(exists(target, "escape3"));
 	assert_sentinel(box);
 	bld_fs_rm_rf(box, NULL);
+	free(box);
+	free(target);
 }
 
 Test(cache_unpack, symlink_parents_resolve_inside)
@@ -87,6 +89,8 @@ Test(cache_unpack, symlink_parents_resolve_inside)
 	cr_assert(exists(target, "t/x"));
 	assert_sentinel(box);
 	bld_fs_rm_rf(box, NULL);
+	free(box);
+	free(target);
 }
 
 Test(cache_unpack, hardlinks_cannot_point_outside)
@@ -121,6 +125,8 @@ Test(cache_unpack, hardlinks_cannot_point_outside)
 	free(t2);
 	assert_sentinel(box);
 	bld_fs_rm_rf(box, NULL);
+	free(box);
+	free(target);
 }
 
 Test(cache_unpack, whiteouts_become_overlay_markers)
@@ -152,6 +158,8 @@ Test(cache_unpack, whiteouts_become_overlay_markers)
 	cr_assert(exists(target, "x/y"));
 	cr_assert_not(exists(target, ".wh.gone"));
 	bld_fs_rm_rf(box, NULL);
+	free(box);
+	free(target);
 }
 
 Test(cache_unpack, overlay_xattrs_from_the_tar_are_ignored)
@@ -169,6 +177,8 @@ Test(cache_unpack, overlay_xattrs_from_the_tar_are_ignored)
 	cr_assert_lt(lgetxattr(p, "trusted.overlay.redirect", val, sizeof(val)), 0);
 	free(p);
 	bld_fs_rm_rf(box, NULL);
+	free(box);
+	free(target);
 }
 
 Test(cache_unpack, device_nodes_only_for_root)
@@ -194,6 +204,8 @@ Test(cache_unpack, device_nodes_only_for_root)
 	cr_assert(exists(target, "f"));
 	free(parents);
 	bld_fs_rm_rf(box, NULL);
+	free(box);
+	free(target);
 }
 
 Test(cache_unpack, diff_id_mismatch_leaves_no_layer)

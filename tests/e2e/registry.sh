@@ -42,6 +42,11 @@ t_eq "--platform linux/arm64 picks the arm64 image" arm64 \
 d=$(skopeo inspect --raw --tls-verify=false "docker://$R/library/busybox:latest" | sha256sum | cut -d' ' -f1)
 t_ok "pull by digest" "$BLD" pull -q "$R/library/busybox@sha256:$d"
 t_ok "skopeo reads the digest name" skopeo inspect "oci:$BLD_ROOT/oci:$R/library/busybox@sha256:$d"
+out=$(BLD_ROOT=$T_DIR/root-all "$BLD" pull -a -q "$R/library/busybox" 2>&1)
+t_eq "pull -a prints the repository" "$R/library/busybox" "$(tail -1 <<<"$out")"
+t_eq "pull -a pulls every tag" "index-oci index-v2s2 latest latest-arm64 latest-v2s2" \
+  "$(jq -r '[.manifests[].annotations["org.opencontainers.image.ref.name"] | sub(".*:"; "")] | sort | join(" ")' "$T_DIR/root-all/oci/index.json")"
+t_match "pull -a with a tag is refused" "can't be used with --all-tags" "$("$BLD" pull -a "$R/library/busybox:latest" 2>&1)"
 t_ok "layers are unpacked" test -x "$(ls -d "$BLD_ROOT"/layers/*/ | head -1)/bin/busybox"
 
 # ---------------------------------------------------------------- errors leave the store alone
@@ -179,6 +184,11 @@ out=$(echo wrong | "$BLD" login -u bld --password-stdin "$RB" 2>&1); rc=$?
 t_eq "wrong password fails" 125 "$rc"
 t_match "wrong password says so" "incorrect username or password" "$out"
 t_eq "wrong password writes nothing" "" "$(ls "$DOCKER_CONFIG" 2>/dev/null)"
+mkdir -p "$DOCKER_CONFIG"; printf '{"auths":{"%s":{"auth":"%s"}}}' "$RB" "$(printf 'bld:wrong' | base64 -w0)" >"$DOCKER_CONFIG/config.json"
+out=$("$BLD" pull -q "$RB/library/busybox:latest" 2>&1); rc=$?
+t_eq "pull with a wrong stored password fails" 125 "$rc"
+t_match "pull with a wrong stored password says so" "^bld: .*incorrect username or password" "$out"
+rm -rf "$DOCKER_CONFIG"
 out=$(echo "$PB" | "$BLD" login -u bld --password-stdin "$RB" 2>&1)
 t_eq "login with htpasswd" "Login Succeeded" "$out"
 t_eq "config.json is 0600" 600 "$(stat -c %a "$DOCKER_CONFIG/config.json")"

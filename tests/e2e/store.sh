@@ -101,3 +101,32 @@ t_match "rmi untags and deletes" "Deleted: $id2" "$out"
 t_eq "no blobs left after rmi" "0" "$(ls "$BLD_ROOT/oci/blobs/sha256" | wc -l)"
 t_exit "rmi of a missing image exits 1" 1 "$BLD" rmi busybox
 t_match "system df" "^Images +0 " "$("$BLD" system df | sed -n 2p)"
+
+# import from a URL (a local HTTP server on a free port)
+python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$T_DIR" >"$T_DIR/http.log" 2>&1 &
+http_pid=$!
+at_exit "kill $http_pid 2>/dev/null; wait $http_pid 2>/dev/null"
+for _ in $(seq 50); do grep -q 'port [0-9]' "$T_DIR/http.log" && break; sleep 0.1; done
+port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$T_DIR/http.log" | head -1)
+uid=$("$BLD" import "http://127.0.0.1:$port/rootfs.tgz" fromurl:1 2>&1)
+t_match "import from a URL" '^sha256:[0-9a-f]{64}$' "$uid"
+t_match "its history names the URL" "Imported from http://127.0.0.1:$port/rootfs.tgz" \
+  "$("$BLD" history --no-trunc fromurl:1)"
+t_exit "import from a missing URL fails" 125 "$BLD" import "http://127.0.0.1:$port/nope.tgz" x:1
+"$BLD" rmi fromurl:1 >/dev/null
+
+# kill -9 in the middle of imports and loads: the store stays consistent and GC cleans up
+mkdir -p "$T_DIR/bigfs" && head -c 12000000 /dev/urandom >"$T_DIR/bigfs/blob"
+tar -C "$T_DIR/bigfs" -cf "$T_DIR/big.tar" .
+for i in 1 2 3 4 5 6; do
+  "$BLD" import "$T_DIR/big.tar" big:$i >/dev/null 2>&1 &
+  pid=$!
+  sleep "0.$((RANDOM % 6))$((RANDOM % 10))"
+  kill -9 $pid 2>/dev/null
+  wait $pid 2>/dev/null
+done
+t_ok "system check is clean after killed imports" "$BLD" system check
+"$BLD" image prune -a -f >/dev/null
+t_eq "prune leaves no partial files" "0" "$(ls -A "$BLD_ROOT/oci/ingest" | wc -l)"
+t_eq "prune leaves no blobs" "0" "$(ls -A "$BLD_ROOT/oci/blobs/sha256" | wc -l)"
+t_eq "index.json is valid and empty" "0" "$(jq '.manifests | length' "$BLD_ROOT/oci/index.json")"

@@ -147,6 +147,18 @@ done
 t_ok "independent verifier accepts the bld signature among two" \
   $PY "$COSIGN_PY" verify bldkey.pub "$R" t/two "$D"
 
+# a signature cosign v3.0.4 made (tests/fixtures/trust/cosign-v3), served by the registry
+CV3="$TOP/tests/fixtures/trust/cosign-v3"
+SUBJ=sha256:f20c43161d73848408ef247f0ec7111b19fe58ffebc0cbcaa0d2c8bda4967268
+t_ok "store cosign's signature manifest byte for byte" \
+  $PY "$COSIGN_PY" put-sig "$R" tobby/fixture "$SUBJ" "$CV3/sig-manifest.json" "$CV3/payload.json"
+t_ok "the independent verifier accepts cosign's signature" \
+  $PY "$COSIGN_PY" verify "$CV3/cosign.pub" "$R" tobby/fixture "$SUBJ" --identity localhost:15381/tobby/fixture
+js=$("$BLD" trust inspect --format json --key "$CV3/cosign.pub" "$R/tobby/fixture@$SUBJ" 2>&1)
+t_eq "bld verifies cosign's signature" \
+  "true sha256:dc2bcfdb0402cd0845f59232655c3ab2a53d55849d4665579efe45c6cc753478" \
+  "$(jq -r '.Signatures[0] | "\(.Verified) \(.Key)"' <<<"$js")"
+
 # revoke deletes the signature manifest
 t_ok "trust revoke" "$BLD" trust revoke "$R/t/two:1"
 rm -rf "$BLD_ROOT"

@@ -73,11 +73,11 @@ cmd_stop() {
 
 make_tls() { # DIR
   local d=$1
-  openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=bld test CA" \
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 -subj "/CN=bld test CA" \
     -keyout "$d/ca.key" -out "$d/ca.crt" \
     -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
     2>/dev/null
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$d/server.key" \
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=127.0.0.1" -keyout "$d/server.key" \
     -out "$d/server.csr" 2>/dev/null
   printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
     >"$d/server.ext"
@@ -87,7 +87,7 @@ make_tls() { # DIR
 
 start_token() { # DIR -> sets TOKEN_PORT TOKEN_PID
   local d=$1
-  openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=bld test token issuer" \
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 -subj "/CN=bld test token issuer" \
     -keyout "$d/token.key" -out "$d/token.crt" -addext basicConstraints=critical,CA:TRUE \
     2>/dev/null
   printf '%s:%s\n' "$USER_NAME" "$USER_PASS" >"$d/token-users"

@@ -2,7 +2,7 @@
 """tests/env/token-server.py — a small token service for bld's tests that behaves like
 Docker Hub's (auth.docker.io): GET /token?service=S&scope=repository:NAME:ACTIONS[&scope=...]
 with optional HTTP basic credentials answers {"token", "access_token", "expires_in",
-"issued_at"}; the token is a JWT (RS256) whose header carries the signing certificate
+"issued_at"}; the token is a JWT (ES256 for an EC key, RS256 for an RSA key) whose header carries the signing certificate
 (x5c), which the registry trusts through auth.token.rootcertbundle.
 
 Rules: a known user with the right password gets every action asked for; wrong
@@ -21,7 +21,7 @@ from urllib.parse import urlparse, parse_qs
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
 
 
 def b64url(data):
@@ -46,12 +46,17 @@ class Issuer:
 
     def token(self, user, access):
         now = int(time.time())
-        header = {"typ": "JWT", "alg": "RS256", "x5c": [self.x5c]}
+        is_ec = isinstance(self.key, ec.EllipticCurvePrivateKey)
+        header = {"typ": "JWT", "alg": "ES256" if is_ec else "RS256", "x5c": [self.x5c]}
         claims = {"iss": self.args.issuer, "sub": user or "", "aud": self.args.service,
                   "exp": now + 300, "nbf": now - 10, "iat": now, "jti": uuid.uuid4().hex,
                   "access": access}
         signing = b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode())
-        sig = self.key.sign(signing.encode(), padding.PKCS1v15(), hashes.SHA256())
+        if is_ec:  # JWS wants r || s, 32 bytes each, not DER
+            r, s = utils.decode_dss_signature(self.key.sign(signing.encode(), ec.ECDSA(hashes.SHA256())))
+            sig = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        else:
+            sig = self.key.sign(signing.encode(), padding.PKCS1v15(), hashes.SHA256())
         return signing + "." + b64url(sig)
 
 

@@ -281,9 +281,25 @@ Test(parser_dockerignore, go_regexp_constructs)
 		{"\\[a]", "[a]", 1},
 		{"a\\b", "ab", 0},           /* \b: a word boundary, never between a and b */
 		{"a\\Bb", "ab", 1},
-		{"{a,b}", "a", 0},           /* braces are literal */
+		{"{a,b}", "a", 0},           /* no wildcard: an exact match, braces and all */
 		{"{a,b}", "{a,b}", 1},
+		/* upstream's escape bitmap loses '|', '{' and '}' (codes >= 64), so in a regexp
+		 * pattern they are alternation and repetition, as docker really behaves */
+		{"*.c|*.h", "x.h", 1},
+		{"*.c|*.h", "x.o", 0},
+		{"*|x", "a/b", 1},           /* the "$" only ends the second alternative */
+		{"a{2}*", "aa", 1},
+		{"a{2}*", "a", 0},
+		{"a{2,}b*", "aaaab", 1},
+		{"a{1001}*", "a", -1},       /* invalid repeat count */
+		{"a{,2}*", "a{,2}", 1},      /* not a repetition: plain text */
+		{"*a**{2}", "a", -1},        /* nested repetition operator */
 		{"\xc3\xa9*", "\xc3\xa9t\xc3\xa9", 1},
+		/* invalid UTF-8 reads as U+FFFD on both sides, as in Go */
+		{"*\xef\xbf\xbd", "x\xff", 1},
+		{"*\xff", "x\xef\xbf\xbd", 1},
+		{"*\xff", "x\xfe", 1},
+		{"*.log", "a.lo", 0},
 	};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(cases); i++) {
 		char *pats[] = {(char *)cases[i].pattern, NULL};
@@ -291,4 +307,18 @@ Test(parser_dockerignore, go_regexp_constructs)
 		cr_expect_eq(got, cases[i].want, "[%s] vs [%s]: %d", cases[i].pattern, cases[i].path,
 			     got);
 	}
+}
+
+/* Fuzz regression: emitting a '*' loop's jump could write through a moved program buffer. */
+Test(parser_dockerignore, long_star_patterns_compile)
+{
+	struct bld_buf pat = BLD_BUF_INIT, path = BLD_BUF_INIT;
+	for (int i = 0; i < 300; i++) {
+		bld_buf_adds(&pat, "x*");
+		bld_buf_adds(&path, "xy");
+		char *pats[] = {pat.data, NULL};
+		cr_assert_eq(match_list(pats, path.data), 1, "%d stars", i + 1);
+	}
+	bld_buf_dispose(&pat);
+	bld_buf_dispose(&path);
 }

@@ -54,6 +54,20 @@ Test(parser_graph, edges_names_indices_and_target_pruning)
 	bld_parser_dockerfile_free(df);
 }
 
+Test(parser_graph, onbuild_triggers_of_the_base_stage_add_edges)
+{
+	const char *text = "FROM alpine AS assets\n"
+			   "FROM busybox AS base\nONBUILD COPY --from=assets /a /a\n"
+			   "FROM base\n";
+	cleanup_free char *msg = NULL;
+	struct bld_parser_dockerfile *df = graph(text, NULL, NULL, &msg);
+	cr_assert_not_null(df, "%s", msg);
+	cr_expect_eq(df->stages[1].ndeps, 0);
+	cr_expect_eq(df->stages[2].ndeps, 2);
+	cr_expect(df->stages[0].needed, "the trigger's source is needed");
+	bld_parser_dockerfile_free(df);
+}
+
 Test(parser_graph, errors)
 {
 	static const struct {

@@ -219,3 +219,86 @@ Test(parser_parser, corpus_parses)
 	bld_strv_free(dirs);
 	cr_expect_geq(files, 300);
 }
+
+/* CRLF line ends and a UTF-8 BOM change nothing in any conformance result. */
+Test(parser_parser, crlf_and_bom_give_the_same_result)
+{
+	char **dirs = fix_list(FIX_PARSER "/testfiles");
+	for (size_t i = 0; dirs && dirs[i]; i++) {
+		cleanup_free char *df = xasprintf(FIX_PARSER "/testfiles/%s/Dockerfile", dirs[i]);
+		cleanup_free char *rf = xasprintf(FIX_PARSER "/testfiles/%s/result", dirs[i]);
+		size_t dlen = 0, rlen = 0;
+		cleanup_free char *data = fix_read(df, &dlen);
+		cleanup_free char *want = fix_read(rf, &rlen);
+		struct bld_buf crlf = BLD_BUF_INIT;
+		bld_buf_adds(&crlf, "\xEF\xBB\xBF");
+		for (size_t k = 0; k < dlen; k++)
+			bld_buf_adds(&crlf, data[k] == '\n' ? "\r\n" : (char[]){data[k], 0});
+		struct bld_parser_ast *ast = fix_parse(crlf.data, crlf.len, NULL);
+		cr_expect(ast, "%s", dirs[i]);
+		if (ast) {
+			struct bld_buf out = BLD_BUF_INIT;
+			bld_parser_dump_buildkit(&out, ast);
+			cr_expect(out.len == rlen && memcmp(out.data, want, rlen) == 0,
+				  "%s with CRLF+BOM:\n%s", dirs[i], bld_buf_str(&out));
+			bld_buf_dispose(&out);
+			bld_parser_ast_free(ast);
+		}
+		bld_buf_dispose(&crlf);
+	}
+	bld_strv_free(dirs);
+}
+
+/* Odd bytes are quoted as Go's strconv.Quote does. */
+Test(parser_parser, quoting_follows_go)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"a\"b\\c", "\"a\\\"b\\\\c\""},
+		{"\a\b\f\n\r\t\v", "\"\\a\\b\\f\\n\\r\\t\\v\""},
+		{"\x01\x7f", "\"\\x01\\x7f\""},
+		{"\xff\xc3", "\"\\xff\\xc3\""},
+		{"\xe2\x99\xa5 \xc3\xa9", "\"\xe2\x99\xa5 \xc3\xa9\""},
+		{"\xc2\xa0\xe2\x80\x8b", "\"\\u00a0\\u200b\""},
+		{"\xf3\xa0\x80\x81", "\"\\U000e0001\""},
+		{"\xed\xa0\x80", "\"\\xed\\xa0\\x80\""},
+	};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(cases); i++) {
+		struct bld_buf b = BLD_BUF_INIT;
+		bld_parser_quote(&b, cases[i].in, strlen(cases[i].in));
+		cr_expect_str_eq(bld_buf_str(&b), cases[i].want, "case %zu", i);
+		bld_buf_dispose(&b);
+	}
+}
+
+/* Edge cases of BuildKit's line handling, checked against its code. */
+Test(parser_parser, buildkit_line_edge_cases)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"FROM a\nRUN a \\\\\nRUN b\n", "(from \"a\")\n(run \"a \\\\\\\\\")\n(run \"b\")\n"},
+		{"FROM a\nRUN a \\\n\\\nb\n", "(from \"a\")\n(run \"a b\")\n"},
+		{"FROM a\nfoo bar\n", "(from \"a\")\n(foo \"\")\n"},
+		{"FROM a\nCOPY --from=\"a b\" x y\n", "(from \"a\")\n(copy [\"--from=a b\"] \"x\" \"y\")\n"},
+		{"FROM a\nENV A=1 B=\"2 3\"\n", "(from \"a\")\n(env \"A\" \"1\" \"=\" \"B\" \"\\\"2 3\\\"\" \"=\")\n"},
+		{"FROM a\nCMD [\"a\", 1e400]\n", "(from \"a\")\n(cmd \"[\\\"a\\\", 1e400]\")\n"},
+		{"FROM a\nCMD [\"\\ud800\"]\n", "(from \"a\")\n(cmd \"\xef\xbf\xbd\")\n"},
+		{"FROM a\nONBUILD\n", "(from \"a\")\n(onbuild)\n"},
+		{"# Escape = `\nFROM a `\n b\n", "(from \"a\" \"b\")\n"},
+		{"#!/x\n# escape=`\nFROM a `\n", "(from \"a\" \"`\")\n"},
+	};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(cases); i++) {
+		cleanup_free char *msg = NULL;
+		struct bld_parser_ast *ast = fix_parse(cases[i].in, strlen(cases[i].in), &msg);
+		cr_expect(ast, "case %zu: %s", i, msg ? msg : "");
+		if (!ast)
+			continue;
+		struct bld_buf b = BLD_BUF_INIT;
+		bld_parser_dump_buildkit(&b, ast);
+		cr_expect_str_eq(bld_buf_str(&b), cases[i].want, "case %zu", i);
+		bld_buf_dispose(&b);
+		bld_parser_ast_free(ast);
+	}
+}

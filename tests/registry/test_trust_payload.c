@@ -197,3 +197,52 @@ Test(registry_trust_payload, check_sig_malformed_payload)
 	free(sig);
 	fixture_dispose(&f);
 }
+
+/* ------------------------------------------- a signature cosign v3.0.4 itself made */
+
+#define CV3 "tests/fixtures/trust/cosign-v3/"
+#define CV3_SUBJECT "sha256:f20c43161d73848408ef247f0ec7111b19fe58ffebc0cbcaa0d2c8bda4967268"
+
+static char *slurp(const char *path, size_t *len)
+{
+	char *data = NULL;
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_fs_read_file(path, 1 << 20, &data, len, &err), 0, "%s", path);
+	return data;
+}
+
+Test(registry_trust_payload, cosign_made_signature_verifies_and_rebuilds_byte_for_byte)
+{
+	size_t plen = 0, mlen = 0, n = 0;
+	char *payload = slurp(CV3 "payload.json", &plen);
+	char *manifest = slurp(CV3 "sig-manifest.json", &mlen);
+	char *ours =
+	    bld_registry_trust_payload_new("localhost:15381/tobby/fixture", CV3_SUBJECT, &n);
+	cr_assert_str_eq(ours, payload, "bld's payload differs from cosign's");
+	struct bld_registry_trust_key *pub = NULL;
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_registry_trust_key_load_public(&pub, CV3 "cosign.pub", &err), 0);
+	cr_assert_str_eq(bld_registry_trust_key_fingerprint(pub),
+			 "sha256:dc2bcfdb0402cd0845f59232655c3ab2a53d55849d4665579efe45c6cc753478");
+	struct bld_registry_trust_sigs s;
+	cr_assert_eq(bld_registry_trust_sigs_parse(&s, manifest, mlen, &err), 0);
+	cr_assert_eq(s.n, 1);
+	struct bld_registry_trust_candidate c = {payload, plen, s.v[0].digest, s.v[0].signature};
+	cr_assert_eq(check(&c, pub, CV3_SUBJECT, &(int){0}), BLD_TRUST_SIG_OK);
+	cr_assert_eq(check(&c, pub, DIGEST_A, &(int){0}), BLD_TRUST_SIG_OTHER_DIGEST);
+	/* the manifest and config bld writes for the same layer are cosign's bytes */
+	char *config = NULL, *rebuilt = NULL;
+	bld_registry_trust_sigs_build(&s, &config, &rebuilt);
+	cr_assert_str_eq(rebuilt, manifest);
+	char dg[BLD_DIGEST_STR_LEN];
+	bld_sha256_digest(config, strlen(config), dg);
+	cr_assert_str_eq(dg,
+			 "sha256:2122b6ad0794d3fdae43a4b477cf1d95d4a38d3c5f10631e199676039b876e37");
+	bld_registry_trust_sigs_dispose(&s);
+	bld_registry_trust_key_free(pub);
+	free(config);
+	free(rebuilt);
+	free(ours);
+	free(payload);
+	free(manifest);
+}

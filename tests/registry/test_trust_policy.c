@@ -440,3 +440,39 @@ Test(registry_trust_policy, content_trust_switches)
 	setenv("BLD_CONTENT_TRUST", "true", 1);
 	cr_assert(bld_registry_trust_enabled(false));
 }
+
+Test(registry_trust_policy, accepts_what_cosign_signed)
+{
+	struct bld_error *err = NULL;
+	char *payload = NULL, *manifest = NULL;
+	size_t plen = 0, mlen = 0;
+	cr_assert_eq(bld_fs_read_file("tests/fixtures/trust/cosign-v3/payload.json", 4096, &payload,
+				      &plen, &err),
+		     0);
+	cr_assert_eq(bld_fs_read_file("tests/fixtures/trust/cosign-v3/sig-manifest.json", 4096,
+				      &manifest, &mlen, &err),
+		     0);
+	struct bld_registry_trust_sigs s;
+	cr_assert_eq(bld_registry_trust_sigs_parse(&s, manifest, mlen, &err), 0);
+	struct bld_registry_trust_candidate c = {payload, plen, s.v[0].digest, s.v[0].signature};
+	const char *subject =
+	    "sha256:f20c43161d73848408ef247f0ec7111b19fe58ffebc0cbcaa0d2c8bda4967268";
+	const char *key = "\"keyPath\":\"tests/fixtures/trust/cosign-v3/cosign.pub\"";
+	struct bld_registry_trust_policy *repo = sig_policy(key, MATCH_REPO);
+	struct bld_registry_trust_policy *dflt = sig_policy(key, NULL);
+	struct bld_registry_trust_image tagged = {"localhost:15381/tobby/fixture", "v1", subject,
+						  false};
+	struct bld_registry_trust_image pinned = {"localhost:15381/tobby/fixture", NULL, subject,
+						  true};
+	cr_assert_eq(bld_registry_trust_policy_check(repo, &tagged, &c, 1, true, &err), 0, "%s",
+		     err ? err->msg : "");
+	cr_assert_eq(bld_registry_trust_policy_check(dflt, &pinned, &c, 1, true, &err), 0, "%s",
+		     err ? err->msg : "");
+	expect_refusal(bld_registry_trust_policy_check(dflt, &tagged, &c, 1, true, &err), &err,
+		       BLD_E_AUTH, "signed identity not accepted");
+	bld_registry_trust_policy_free(repo);
+	bld_registry_trust_policy_free(dflt);
+	bld_registry_trust_sigs_dispose(&s);
+	free(payload);
+	free(manifest);
+}

@@ -14,6 +14,9 @@ hashlib's scrypt. It talks to a registry over plain HTTP with urllib (127.0.0.1 
                                     append a signature layer to REPO:sha256-<hex>.sig
   verify PUB REG REPO DIGEST [--identity ID]
                                     exit 0 when some signature verifies with PUB
+  put-sig REG REPO DIGEST MANIFEST PAYLOAD...
+                                    store a captured .sig manifest (exact bytes) with its
+                                    payload blobs and the config cosign writes for them
 The passphrase comes from COSIGN_PASSWORD (empty when unset).
 """
 import argparse
@@ -199,11 +202,7 @@ def sign(args):
     layers = old["layers"] if old else []
     layers.append({"mediaType": SIG_MEDIA, "size": len(payload), "digest": layer_digest,
                    "annotations": {SIG_ANN: b64(sig)}})
-    config = json.dumps({
-        "architecture": "", "created": "0001-01-01T00:00:00Z",
-        "history": [{"created": "0001-01-01T00:00:00Z"} for _ in layers], "os": "",
-        "rootfs": {"type": "layers", "diff_ids": [l["digest"] for l in layers]},
-        "config": {}}, separators=(",", ":")).encode()
+    config = sig_config(layers)
     cfg_digest = put_blob(args.registry, args.repo, config)
     manifest = json.dumps({
         "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -213,6 +212,29 @@ def sign(args):
     st, _, body = http("PUT", "%s/manifests/%s" % (base(args.registry, args.repo),
                                                    sig_tag(args.digest)),
                        data=manifest,
+                       headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    if st != 201:
+        raise SystemExit("put signature manifest: HTTP %d %s" % (st, body[:200]))
+
+
+def sig_config(layers):
+    return json.dumps({
+        "architecture": "", "created": "0001-01-01T00:00:00Z",
+        "history": [{"created": "0001-01-01T00:00:00Z"} for _ in layers], "os": "",
+        "rootfs": {"type": "layers", "diff_ids": [l["digest"] for l in layers]},
+        "config": {}}, separators=(",", ":")).encode()
+
+
+def put_sig(args):
+    raw = open(args.manifest, "rb").read()
+    for path in args.payloads:
+        put_blob(args.registry, args.repo, open(path, "rb").read())
+    cfg = sig_config(json.loads(raw)["layers"])
+    if put_blob(args.registry, args.repo, cfg) != json.loads(raw)["config"]["digest"]:
+        raise SystemExit("config differs from the captured one")
+    st, _, body = http("PUT", "%s/manifests/%s" % (base(args.registry, args.repo),
+                                                   sig_tag(args.digest)),
+                       data=raw,
                        headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
     if st != 201:
         raise SystemExit("put signature manifest: HTTP %d %s" % (st, body[:200]))
@@ -264,6 +286,10 @@ def main():
         if name == "sign":
             p.add_argument("--claim-digest")
             p.add_argument("--tamper", action="store_true")
+    ps = sub.add_parser("put-sig")
+    for a in ("registry", "repo", "digest", "manifest"):
+        ps.add_argument(a)
+    ps.add_argument("payloads", nargs="+")
     args = ap.parse_args()
     if args.cmd == "genkey":
         genkey(args.prefix)
@@ -275,6 +301,8 @@ def main():
         print(tag_digest(args.registry, args.repo, args.tag))
     elif args.cmd == "sign":
         sign(args)
+    elif args.cmd == "put-sig":
+        put_sig(args)
     else:
         verify(args)
 
