@@ -119,6 +119,26 @@ at_exit "kill $http_pid 2>/dev/null; wait $http_pid 2>/dev/null"
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
 out=$("$BLD" build -t from-url "http://127.0.0.1:$port/ctx.tar.gz" 2>&1)
 t_eq "tarball-URL build" 0 "$?"
+# ADD of a URL (0600, not unpacked), of a git repository, with --checksum
+echo "remote content" >"$T_DIR/www/remote.txt"
+sum=$(sha256sum "$T_DIR/www/remote.txt" | cut -d' ' -f1)
+mkdir -p "$T_DIR/addctx"
+cat >"$T_DIR/addctx/Dockerfile" <<DF
+FROM $BASE
+ADD --checksum=sha256:$sum http://127.0.0.1:$port/remote.txt /remote/
+ADD http://127.0.0.1:$port/ctx.tar.gz /not-unpacked.tar.gz
+ADD file://$repo#main:sub /from-git/
+DF
+out=$("$BLD" build -t added "$T_DIR/addctx" 2>&1)
+t_eq "ADD of URLs and a git repository" 0 "$?"
+python3 "$TOP/tests/diff/imgdump.py" "$BLD_ROOT/oci" docker.io/library/added:latest >"$T_DIR/added.dump"
+t_match "ADD URL: a 0600 file named after the URL" '^fs /remote/remote.txt file 0600 0 0 15 ' "$(cat "$T_DIR/added.dump")"
+t_match "ADD URL: a remote tarball is not unpacked" '^fs /not-unpacked.tar.gz file ' "$(cat "$T_DIR/added.dump")"
+t_match "ADD git URL: the tree at REF:SUBDIR" '^fs /from-git/Dockerfile file ' "$(cat "$T_DIR/added.dump")"
+sed -i "s/sha256:$sum/sha256:$(printf '%064d' 0)/" "$T_DIR/addctx/Dockerfile"
+out=$("$BLD" build --no-cache "$T_DIR/addctx" 2>&1)
+t_match "ADD --checksum refuses other content" 'digest mismatch' "$out"
+
 printf 'FROM %s\nRUN echo from stdin > /stdin\n' "$BASE" | "$BLD" build -q - >/dev/null 2>&1
 t_eq "a Dockerfile on stdin" 0 "$?"
 tar -C "$repo/sub" -cf - . | "$BLD" build -q -t from-stdin-tar - >/dev/null 2>&1
