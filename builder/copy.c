@@ -146,12 +146,10 @@ static int meta_init(struct meta *m, int rootfd, const struct bld_copy_req *rq,
 	if (rq->chown && *rq->chown && resolve_chown(rootfd, rq->chown, m, err) < 0)
 		return -1;
 	if (rq->chmod && *rq->chmod) {
-		long v;
-		if (bld_str_has_prefix(rq->chmod, "0") == false && strlen(rq->chmod) > 4)
-			return bld_error_set(err, BLD_E_INVALID, "invalid --chmod %s", rq->chmod);
 		char *end = NULL;
-		v = strtol(rq->chmod, &end, 8);
-		if (!end || *end || v < 0 || v > 07777)
+		errno = 0;
+		long v = strtol(rq->chmod, &end, 8);
+		if (errno || !end || *end || v < 0 || v > 07777)
 			return bld_error_set(err, BLD_E_INVALID, "invalid --chmod %s", rq->chmod);
 		m->chmod = true;
 		m->mode = (mode_t)v;
@@ -347,12 +345,11 @@ static void plan_add(struct plan *p, int srcfd, const char *src, const struct st
 	p->dst = xrealloc(p->dst, (p->n + 2) * sizeof(*p->dst));
 	p->links = xrealloc(p->links, (p->n + 2) * sizeof(*p->links));
 	p->links[p->n] = link ? xstrdup(link) : NULL;
-	p->it[p->n] = (struct item){.srcfd = srcfd, .src = NULL, .st = *st, .link = p->links[p->n]};
+	p->it[p->n] = (struct item){
+		.srcfd = srcfd, .src = xstrdup(src), .st = *st, .link = p->links[p->n]};
 	p->dst[p->n] = xstrdup(dst);
 	p->n++;
 	p->dst[p->n] = NULL;
-	/* src is kept in the dst-parallel vector below */
-	p->it[p->n - 1].src = xstrdup(src);
 }
 
 static void plan_dispose(struct plan *p)
@@ -732,8 +729,16 @@ int bld_copy_key(struct bld_build *b, struct bld_bstage *st, const struct bld_co
 	bld_xxh_update_str(h, rq->chown);
 	bld_xxh_update_str(h, rq->chmod);
 	if (rq->from) {
+		/* a stage's key, or the image the name points at now (not the name: tags move) */
 		struct bld_bstage *src = bld_stage_find(b, rq->from, (size_t)st->index);
-		bld_xxh_update_str(h, src ? src->key : rq->from);
+		struct bld_cache_image *img = NULL;
+		struct bld_error *e = NULL;
+		if (!src && bld_cache_image_load(b->store, rq->from, &img, &e) == 0)
+			bld_xxh_update_str(h, img->id);
+		else
+			bld_xxh_update_str(h, src ? src->key : rq->from);
+		bld_cache_image_free(img);
+		bld_error_free(e);
 		return 0;
 	}
 	cleanup_strv char **local = NULL;
