@@ -250,6 +250,7 @@ int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_ru
 	/* root needs no passwd entry (images without /etc/passwd still run as 0:0) */
 	spec.user = user && *user ? user : "0:0";
 	spec.stdin_fd = -1;
+	spec.hostname = "buildkitsandbox"; /* what BuildKit's RUN steps see */
 	spec.net = net_mode(rq->network);
 	int code = 0;
 	struct tail t = {{0}, 0};
