@@ -378,3 +378,36 @@ Test(builder_context, dockerfile_specific_ignore_file_wins)
 	cr_assert_not_null(bld_ctx_lookup(c, "kept"), ".dockerignore is ignored entirely");
 	bld_builder_context_free(c);
 }
+
+Test(builder_context, a_damaged_stat_cache_is_ignored_not_trusted)
+{
+	put("Dockerfile", "FROM scratch\n");
+	put("f", "content");
+	sleep_ms(2 * BLD_STATCACHE_RACY_NS / 1000000);
+	char *statdir = bld_path_join(tmp, ".statcache");
+	char k1[33], k2[33];
+	struct bld_builder_context *c = open_ctx(statdir);
+	key_of(c, "f", k1);
+	bld_builder_context_free(c);
+	/* overwrite every record's hash: a reader that trusted it would get another key */
+	struct bld_error *err = NULL;
+	char name[BLD_XXH_HEX_LEN + 1];
+	bld_xxh_digest(tmp, strlen(tmp), name);
+	char *file = bld_path_join(statdir, name);
+	char *data = NULL;
+	size_t len = 0;
+	cr_assert_eq(bld_fs_read_file(file, 1 << 20, &data, &len, &err), 0);
+	char *rec = data + strlen("bld-statcache 1\n");
+	rec[0] = 'X'; /* not hex any more */
+	FILE *f = fopen(file, "w");
+	fwrite(data, 1, len, f);
+	fclose(f);
+	c = open_ctx(statdir);
+	key_of(c, "f", k2);
+	cr_assert_eq(c->files_hashed, 1, "the damaged record was not used");
+	bld_builder_context_free(c);
+	cr_assert_str_eq(k1, k2);
+	free(data);
+	free(file);
+	free(statdir);
+}
