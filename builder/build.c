@@ -114,6 +114,7 @@ static int prepare(struct bld_build *b, struct bld_error **err)
 	if (bld_parser_graph_build(b->df, b->o->target, b->build_args, err) < 0)
 		return bld_error_wrap(err, "failed to solve");
 	take_stages(b);
+	bld_regcache_import(b);
 	cleanup_free char *tmproot = xasprintf("%s/tmp", b->ctx->root);
 	if (bld_fs_mkdir_p(tmproot, 0700, err) < 0)
 		return -1;
@@ -138,7 +139,11 @@ static int write_image(struct bld_build *b, char id[BLD_DIGEST_STR_LEN], struct 
 		cleanup_free char *k = xstrndup(l, strcspn(l, "="));
 		bld_img_label(st->img, k, l[strlen(k)] == '=' ? l + strlen(k) + 1 : "");
 	}
-	cleanup_free char *created = bld_img_time(b->epoch >= 0 ? b->epoch : (int64_t)time(NULL));
+	/* the last step's time: a rebuild from the cache is the same image (BuildKit's rule) */
+	const char *last = bld_img_last_created(st->img);
+	cleanup_free char *created = b->epoch >= 0 || !last
+					     ? bld_img_time(b->epoch >= 0 ? b->epoch : (int64_t)time(NULL))
+					     : xstrdup(last);
 	json_object_set_new(st->img, "created", json_string(created));
 	cleanup_strv char **names = NULL;
 	for (size_t i = 0; b->o->tags && b->o->tags[i]; i++) {
@@ -194,6 +199,8 @@ static void dispose(struct bld_build *b)
 	bld_strv_free(b->meta_args);
 	bld_strv_free(b->build_args);
 	bld_parser_dockerfile_free(b->df);
+	if (b->cache_export)
+		json_decref(b->cache_export);
 	bld_builder_context_free(b->bctx);
 	bld_cache_store_free(b->store);
 	pthread_mutex_destroy(&b->lock);
@@ -306,6 +313,8 @@ int bld_builder_build(struct bld_ctx *ctx, const struct bld_builder_opts *o,
 		r = build_stages(&b, err);
 	if (r == 0)
 		r = write_image(&b, id, err);
+	if (r == 0 && o->cache_to)
+		r = bld_regcache_export(&b, err);
 	if (r == 0 && o->output && *o->output)
 		r = bld_build_output(&b, id, err);
 	if (r == 0 && o->iidfile)

@@ -68,6 +68,8 @@ struct bld_builder_opts {
 	bool quiet;                  /* -q: print the image ID only */
 	const char *progress;        /* auto|plain|tty|quiet */
 	const char *output;          /* --output type=...,dest=... or NULL */
+	char *const *cache_from;     /* --cache-from type=registry,ref=R */
+	char *const *cache_to;       /* --cache-to type=registry,ref=R */
 };
 
 /*

@@ -179,6 +179,8 @@ void bld_img_label(json_t *img, const char *k, const char *v);
 void bld_img_add_set(json_t *img, const char *key, const char *member); /* Volumes, ports */
 void bld_img_onbuild_add(json_t *img, const char *text);
 void bld_img_history(json_t *img, const char *created, const char *created_by, bool empty);
+/* The newest history entry's time, else the config's own; borrowed, may be NULL. */
+const char *bld_img_last_created(json_t *img);
 
 /* === the build (build.c, stage.c, run.c, copy.c, progress.c) === */
 
@@ -224,6 +226,7 @@ struct bld_build {
 	char *empty_dir;    /* a lower for images without layers */
 	int next_vertex;    /* BuildKit's #N */
 	FILE *out;          /* progress (stderr), NULL with -q */
+	json_t *cache_export; /* records for --cache-to: key -> record */
 	pthread_mutex_t lock;
 };
 
@@ -236,6 +239,11 @@ void bld_progress_cached(struct bld_build *b, int v);
 void bld_progress_done(struct bld_build *b, int v, int64_t start_ns);
 void bld_progress_error(struct bld_build *b, int v, const char *msg);
 int64_t bld_progress_now(void);
+
+/* regcache.c: --cache-to / --cache-from through a registry. */
+void bld_regcache_note(struct bld_build *b, const char *key, const char *record_json);
+int bld_regcache_export(struct bld_build *b, struct bld_error **err);
+void bld_regcache_import(struct bld_build *b);
 
 /* output.c: --output type=local|docker after the image is written. */
 int bld_build_output(struct bld_build *b, const char *id, struct bld_error **err);

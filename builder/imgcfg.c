@@ -189,3 +189,11 @@ void bld_img_history(json_t *img, const char *created, const char *created_by, b
 		json_object_set_new(e, "empty_layer", json_true());
 	json_array_append_new(h, e);
 }
+
+const char *bld_img_last_created(json_t *img)
+{
+	json_t *h = json_object_get(img, "history");
+	size_t n = json_array_size(h);
+	const char *c = n ? bld_json_get_str(json_array_get(h, n - 1), "created") : NULL;
+	return c ? c : bld_json_get_str(img, "created");
+}

@@ -83,6 +83,16 @@ static char *now_str(struct bld_build *b)
 	return bld_img_time(b->epoch >= 0 ? b->epoch : (int64_t)time(NULL));
 }
 
+/*
+ * When a metadata step happened: with the step before it (or now, first in an image), so
+ * that a rebuild from the cache gives the same image ID, as BuildKit's does.
+ */
+static char *meta_time(struct bld_build *b, struct bld_bstage *st)
+{
+	const char *last = bld_img_last_created(st->img);
+	return last && b->epoch < 0 ? xstrdup(last) : now_str(b);
+}
+
 struct bld_bstage *bld_stage_find(struct bld_build *b, const char *name, size_t before)
 {
 	for (size_t i = 0; i < before && i < b->n_stages; i++)
@@ -175,6 +185,7 @@ static int cache_apply(struct bld_build *b, struct bld_bstage *st, const char *k
 	if (ok && r == 0) {
 		json_decref(st->img);
 		st->img = json_deep_copy(cfg);
+		bld_regcache_note(b, key, data);
 		r = 1;
 	}
 	json_decref(rec);
@@ -190,6 +201,7 @@ static int cache_record(struct bld_build *b, struct bld_bstage *st, const char *
 		json_array_append_new(json_object_get(rec, "blobs"), json_string(l->digest));
 	cleanup_free char *s = bld_json_dump_canonical(rec);
 	json_decref(rec);
+	bld_regcache_note(b, key, s);
 	return bld_cache_build_record_put(b->store, key, s, err);
 }
 
@@ -744,7 +756,7 @@ static int dispatch(struct bld_build *b, struct bld_bstage *st,
 	struct bld_buf hist = BLD_BUF_INIT;
 	int r = do_meta(b, st, in, &hist, err);
 	if (r == 0 && in->kind != BLD_PARSER_ARG) {
-		cleanup_free char *now = now_str(b);
+		cleanup_free char *now = meta_time(b, st);
 		bld_img_history(st->img, now, bld_buf_str(&hist), true);
 	}
 	if (r == 0) {

@@ -38,9 +38,6 @@ static const struct bld_cli_opt opts[] = {
 
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
-	if (bld_cli_given(a, "cache-from") || bld_cli_given(a, "cache-to"))
-		return bld_error_set(err, BLD_E_UNSUPPORTED,
-				     "--cache-from/--cache-to: not supported yet");
 	const char *fmt = bld_cli_str(a, "format");
 	if (fmt && strcmp(fmt, "oci") != 0)
 		return bld_error_set(err, BLD_E_UNSUPPORTED, "--format %s: only oci is supported",
@@ -62,6 +59,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		.quiet = bld_cli_bool(a, "quiet"),
 		.progress = bld_cli_str(a, "progress"),
 		.output = bld_cli_str(a, "output"),
+		.cache_from = bld_cli_list(a, "cache-from"),
+		.cache_to = bld_cli_list(a, "cache-to"),
 	};
 	char id[BLD_DIGEST_STR_LEN];
 	if (bld_builder_build(ctx, &o, id, err) < 0) {

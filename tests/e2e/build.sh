@@ -42,6 +42,8 @@ out=$("$BLD" build -t echo-app "$ctx" 2>&1)
 t_eq "no-op rebuild: every step CACHED" "CCCC" "$(cached_list "$out")"
 id1=$("$BLD" build -q -t echo-app "$ctx" 2>/dev/null)
 t_match "-q prints the image ID" '^sha256:[0-9a-f]{64}$' "$id1"
+sleep 1.1
+t_eq "a no-op rebuild is the same image (as with BuildKit)" "$id1" "$("$BLD" build -q -t echo-app "$ctx" 2>/dev/null)"
 
 echo two >"$ctx/notes.txt"; echo x >"$ctx/junk.tmp"
 out=$("$BLD" build -t echo-app "$ctx" 2>&1)
@@ -176,6 +178,15 @@ t_ok "no mount target or secret is left in the image" \
   bash -c "! grep -Eq '^fs /(cache|ctx|o|scratch|run)( |/)' '$T_DIR/mounts.dump'"
 t_ok "a rw bind never writes into the context" test ! -e "$T_DIR/mnt/written"
 t_ok "the secret is in no layer" bash -c "! grep -rq topsecret '$BLD_ROOT/layers'"
+
+# the build cache shared through the registry: a fresh store builds everything CACHED
+out=$("$BLD" build --cache-to "type=registry,ref=$REG_ADDR/test/cache:main" -t echo-app "$ctx" 2>&1)
+t_eq "--cache-to type=registry" 0 "$?"
+out=$(BLD_ROOT=$T_DIR/root-ci "$BLD" build --cache-from "type=registry,ref=$REG_ADDR/test/cache:main" \
+      -t echo-app "$ctx" 2>&1)
+t_eq "--cache-from in a fresh store: every step CACHED" "CCCC" "$(cached_list "$out")"
+t_eq "... and the same image" "$("$BLD" build -q -t echo-app "$ctx" 2>/dev/null)" \
+  "$(BLD_ROOT=$T_DIR/root-ci "$BLD" build -q -t echo-app "$ctx" 2>/dev/null)"
 
 # the built image goes to the registry and runs
 out=$("$BLD" push "$REG_ADDR/test/echo-app:v2" 2>&1)
