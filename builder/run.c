@@ -194,6 +194,23 @@ static int failed(struct bld_error **err, const struct bld_run_req *rq, int code
 	return -1;
 }
 
+/*
+ * The predefined proxy ARGs reach every RUN without being declared; like BuildKit, they
+ * stay out of the cache key and the history.
+ */
+static void add_proxy_args(struct bld_build *b, char ***env)
+{
+	static const char *const proxies[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
+					      "https_proxy", "FTP_PROXY", "ftp_proxy",
+					      "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"};
+	for (size_t i = 0; b->build_args && b->build_args[i]; i++)
+		for (size_t j = 0; j < BLD_ARRAY_SIZE(proxies); j++) {
+			size_t n = strlen(proxies[j]);
+			if (strncmp(b->build_args[i], proxies[j], n) == 0 && b->build_args[i][n] == '=')
+				bld_strv_push(env, b->build_args[i]);
+		}
+}
+
 static enum bld_runner_net_mode net_mode(const char *n)
 {
 	return strcmp(n, "none") == 0 ? BLD_RUNNER_NET_NONE : BLD_RUNNER_NET_HOST;
@@ -234,6 +251,7 @@ int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_ru
 	const char *user = bld_img_get_str(st->img, "User");
 	struct bld_run_mounts rm;
 	cleanup_strv char **env = bld_strv_dup(rq->env);
+	add_proxy_args(b, &env);
 	if (bld_run_mounts_prepare(b, st, rq, &rm, &env, err) < 0) {
 		bld_run_mounts_dispose(&rm);
 		return -1;

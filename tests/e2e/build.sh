@@ -146,6 +146,18 @@ t_eq "a Dockerfile on stdin" 0 "$?"
 tar -C "$repo/sub" -cf - . | "$BLD" build -q -t from-stdin-tar - >/dev/null 2>&1
 t_eq "a tar context on stdin" 0 "$?"
 
+# ONBUILD triggers of the base run first; proxy ARGs reach RUN undeclared
+mkdir -p "$T_DIR/onb" "$T_DIR/onb2"
+printf 'FROM %s\nONBUILD RUN echo "trigger $http_proxy" > /triggered\n' "$BASE" >"$T_DIR/onb/Dockerfile"
+"$BLD" build -q -t onbuild-base "$T_DIR/onb" >/dev/null 2>&1
+printf 'FROM onbuild-base\nRUN cat /triggered > /seen\n' >"$T_DIR/onb2/Dockerfile"
+out=$("$BLD" build --build-arg http_proxy=http://proxy.invalid:3128 -t onbuild-child "$T_DIR/onb2" 2>&1)
+t_eq "an image FROM a base with ONBUILD builds" 0 "$?"
+python3 "$TOP/tests/diff/imgdump.py" "$BLD_ROOT/oci" docker.io/library/onbuild-child:latest >"$T_DIR/onb.dump"
+t_match "the trigger ran, and saw the proxy ARG" \
+  "^fs /seen file 0644 0 0 34 $(printf 'trigger http://proxy.invalid:3128\n' | sha256sum | cut -d' ' -f1) " "$(cat "$T_DIR/onb.dump")"
+t_match "the child has no OnBuild of its own" '^config.OnBuild=null' "$(cat "$T_DIR/onb.dump")"
+
 # --output: the filesystem to a directory, the image as a docker archive
 "$BLD" build -q -o "type=local,dest=$T_DIR/out-local" "$ctx" >/dev/null 2>&1
 t_ok "--output type=local writes the filesystem" test -x "$T_DIR/out-local/usr/local/bin/app.sh"
