@@ -23,9 +23,12 @@ const char *bld_cache_store_root(const struct bld_store *s);
  *   oci/oci-layout, oci/index.json, oci/blobs/sha256/<hex>   the OCI image layout
  *   oci/ingest/                  partial blobs (resumable downloads), never read as blobs
  *   layers/<chain-id hex>/       unpacked layers (overlay lower directories)
+ *   cache/build/<key>            build-cache records (the builder's JSON)
  *   locks/index.lock, gc.lock    flock files
- * A store holds locks/gc.lock shared while it is open, so that GC knows whether it is alone:
- * keep a store open only while working with it, not for a container's lifetime.
+ * A store holds locks/gc.lock shared while it is open, so that GC knows whether it is alone
+ * (then it removes all garbage at once, and a store opened meanwhile waits for it; else only
+ * garbage older than the grace period goes): keep a store open only while working with it,
+ * not for a container's lifetime.
  */
 
 /* === blobs (blob.c) === */
@@ -270,7 +273,7 @@ struct bld_cache_gc_stats {
 	int64_t blobs, blob_bytes;       /* blobs removed */
 	int64_t layers, layer_bytes;     /* unpacked layer directories removed */
 	int64_t partials, partial_bytes; /* abandoned partial downloads removed */
-	int64_t tmpdirs;                 /* abandoned extraction directories removed */
+	int64_t tmpdirs;                 /* abandoned extraction dirs and temporary files removed */
 };
 
 /*

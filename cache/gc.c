@@ -291,14 +291,27 @@ static void sweep_partial(struct sweep *w, const char *name, struct marks *m)
 	bool anon = bld_str_has_prefix(name, "anon-");
 	char d[BLD_DIGEST_STR_LEN];
 	snprintf(d, sizeof(d), "sha256:%.*s", BLD_SHA256_HEX_LEN, name);
-	if (!anon && !bld_cache_blob_exists(w->s, d) &&
-	    !old_enough(w, w->s->ingest_fd, name, PARTIAL_MAX_AGE))
-		return; /* kept for a resumed download */
+	struct stat st;
+	bool young = fstat(fd, &st) == 0 && time(NULL) - st.st_mtime <= PARTIAL_MAX_AGE;
+	if (!anon && !bld_cache_blob_exists(w->s, d) && young)
+		return; /* kept for a resumed download, even when GC runs alone */
 	int64_t size = du_at(w->s->ingest_fd, name, 0);
 	if (unlinkat(w->s->ingest_fd, name, 0) == 0) {
 		w->st->partials++;
 		w->st->partial_bytes += size;
 	}
+}
+
+/* index.json.tmp-* left by a writer that died: stale, since we hold the index lock. */
+static void sweep_oci_tmp(struct sweep *w, const char *name, struct marks *m)
+{
+	struct stat st;
+	bool old = fstatat(w->s->oci_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		   time(NULL) - st.st_mtime > 60; /* oci-layout is written before any lock */
+	if (bld_str_has_prefix(name, "index.json.tmp-") ||
+	    (bld_str_has_prefix(name, "oci-layout.tmp-") && old))
+		if (unlinkat(w->s->oci_fd, name, 0) == 0)
+			w->st->tmpdirs++;
 }
 
 int bld_cache_gc(struct bld_store *s, const struct bld_cache_gc_opts *o,
@@ -319,6 +332,7 @@ int bld_cache_gc(struct bld_store *s, const struct bld_cache_gc_opts *o,
 		each_entry(s->blobs_fd, sweep_blob, &w, &m);
 		each_entry(s->layers_fd, sweep_layer, &w, &m);
 		each_entry(s->ingest_fd, sweep_partial, &w, &m);
+		each_entry(s->oci_fd, sweep_oci_tmp, &w, &m);
 		bld_cache_gc_exclusive_end(s);
 	}
 	hs_dispose(&m.blobs);

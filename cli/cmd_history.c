@@ -43,8 +43,17 @@ static json_t *step_json(const json_t *h, bool top, const char *id, int64_t size
 
 static void print_history(const struct bld_cache_image *img, const struct bld_cli_args *a)
 {
-	json_t *hist = json_object_get(img->config, "history");
 	json_t *layers = json_object_get(img->manifest, "layers");
+	json_t *hist = json_object_get(img->config, "history");
+	json_auto_t *synth = NULL;
+	if (json_array_size(hist) == 0) {
+		/* no history recorded: one step per layer, as docker shows it */
+		synth = json_array();
+		for (size_t i = 0; i < json_array_size(layers); i++)
+			json_array_append_new(synth, json_pack("{s:s?}", "created",
+							      bld_json_get_str(img->config, "created")));
+		hist = synth;
+	}
 	size_t nh = json_array_size(hist);
 	int64_t *sizes = xcalloc(nh + 1, sizeof(int64_t));
 	size_t li = 0;

@@ -1,10 +1,12 @@
 /*
- * cli/cmd_inspect.c — `bld inspect [-f FORMAT] IMAGE...`: images as JSON shaped like
+ * cli/cmd_inspect.c — `bld inspect [-f FORMAT] NAME|ID...`: containers (runner/'s object,
+ * looked up first, as docker does) and images as JSON shaped like
  * docker inspect's image output (Id, RepoTags, RepoDigests, Created, Config, Architecture,
  * Os, Size, RootFS, ...). Names that are not images print docker's "No such object" error
  * after the array, and the exit status is 1.
  */
 #include "cli/image_util.h"
+#include "runner/runner.h"
 
 #include <jansson.h>
 
@@ -88,11 +90,25 @@ json_t *bld_cli_image_json(struct bld_store *s, const struct bld_cache_image *im
 	return o;
 }
 
+/* docker inspect's object for a container, or NULL when there is no such container. */
+static json_t *container_json(struct bld_ctx *ctx, const char *arg)
+{
+	cleanup_free char *id = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	json_t *o = NULL;
+	if (bld_runner_container_lookup(ctx, arg, &id, &e) < 0 ||
+	    bld_runner_container_inspect(ctx, id, &o, &e) < 0)
+		return NULL;
+	return o;
+}
+
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	const char *type = bld_cli_str(a, "type");
-	if (type && strcmp(type, "image") != 0)
+	if (type && strcmp(type, "image") != 0 && strcmp(type, "container") != 0)
 		return bld_error_set(err, BLD_E_UNSUPPORTED, "inspect --type %s is not supported", type);
+	bool images = !type || strcmp(type, "image") == 0;
+	bool containers = !type || strcmp(type, "container") == 0;
 	struct bld_store *s = NULL;
 	if (bld_cli_store_open(ctx, &s, err) < 0)
 		return -1;
@@ -101,7 +117,13 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	for (int i = 0; i < a->argc; i++) {
 		struct bld_cache_image *img = NULL;
 		struct bld_error *e = NULL;
-		if (bld_cli_image_find(s, a->argv[i], &img, &e) < 0) {
+		/* as docker: a container of that name or id first, then an image */
+		json_t *cj = containers ? container_json(ctx, a->argv[i]) : NULL;
+		if (cj) {
+			json_array_append_new(all, cj);
+			continue;
+		}
+		if (!images || bld_cli_image_find(s, a->argv[i], &img, &e) < 0) {
 			bld_strv_push(&missing, a->argv[i]);
 			bld_error_free(e);
 			continue;
@@ -133,7 +155,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 const struct bld_cli_cmd bld_cmd_inspect = {
 	.name = "inspect",
 	.usage = "[OPTIONS] NAME|ID [NAME|ID...]",
-	.summary = "Return low-level information on images",
+	.summary = "Return low-level information on containers and images",
 	.opts = opts,
 	.min_args = 1,
 	.max_args = -1,

@@ -103,13 +103,50 @@ static int expand_from(struct bld_parser_dockerfile *df, struct bld_parser_stage
 	return 0;
 }
 
-static long stage_by_name(const struct bld_parser_dockerfile *df, const char *name, size_t upto)
+/* Named stages sorted by (name, index): lookups are a binary search, the last one wins. */
+struct name_idx {
+	const char *name;
+	size_t idx;
+};
+
+struct name_index {
+	size_t n;
+	struct name_idx v[]; /* sorted */
+};
+
+static int cmp_name_idx(const void *a, const void *b)
 {
+	const struct name_idx *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static void build_name_index(struct bld_parser_dockerfile *df)
+{
+	struct name_index *ix = xcalloc(1, sizeof(*ix) + (df->nstages + 1) * sizeof(ix->v[0]));
+	for (size_t i = 0; i < df->nstages; i++)
+		if (df->stages[i].name)
+			ix->v[ix->n++] = (struct name_idx){df->stages[i].name, i};
+	qsort(ix->v, ix->n, sizeof(ix->v[0]), cmp_name_idx);
+	free(df->name_index);
+	df->name_index = ix;
+}
+
+/* findStateByName: the last stage called name (case-insensitive), or -1. */
+static long stage_by_name(const struct bld_parser_dockerfile *df, const char *name)
+{
+	const struct name_index *ix = df->name_index;
+	const struct name_idx *v = ix->v;
 	cleanup_free char *low = bld_parser_lower(name, strlen(name));
-	for (size_t i = 0; i < upto; i++)
-		if (df->stages[i].name && strcmp(df->stages[i].name, low) == 0)
-			return (long)i;
-	return -1;
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) { /* first entry whose name is greater than low */
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(v[mid].name, low) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && strcmp(v[lo - 1].name, low) == 0 ? (long)v[lo - 1].idx : -1;
 }
 
 static void add_dep(struct bld_parser_stage *st, size_t dep)
@@ -121,12 +158,21 @@ static void add_dep(struct bld_parser_stage *st, size_t dep)
 	st->deps[st->ndeps++] = dep;
 }
 
-static void add_image(struct bld_parser_stage *st, const char *name)
+/* Distinct images one stage may name; keeps the de-duplication below bounded. */
+#define MAX_STAGE_IMAGES 4096
+
+static int add_image(struct bld_parser_stage *st, const char *name, int line,
+		     struct bld_error **err)
 {
-	for (char **i = st->images; i && *i; i++)
+	size_t n = 0;
+	for (char **i = st->images; i && *i; i++, n++)
 		if (strcmp(*i, name) == 0)
-			return;
+			return 0;
+	if (n >= MAX_STAGE_IMAGES)
+		return bld_error_set(err, BLD_E_INVALID, "Dockerfile:%d: more than %d images in one "
+				     "stage", line, MAX_STAGE_IMAGES);
 	bld_strv_push(&st->images, name);
+	return 0;
 }
 
 /* strconv.Atoi: optional sign, then decimal digits only */
@@ -161,27 +207,28 @@ static int copy_from(struct bld_parser_dockerfile *df, struct bld_parser_stage *
 		add_dep(st, (size_t)idx);
 		return 0;
 	}
-	idx = stage_by_name(df, in->from, df->nstages);
-	if (idx >= 0)
+	idx = stage_by_name(df, in->from);
+	if (idx >= 0) {
 		add_dep(st, (size_t)idx);
-	else
-		add_image(st, in->from);
-	return 0;
+		return 0;
+	}
+	return add_image(st, in->from, in->start_line, err);
 }
 
-static void mount_from(struct bld_parser_dockerfile *df, struct bld_parser_stage *st,
-		       const struct bld_parser_instruction *in)
+static int mount_from(struct bld_parser_dockerfile *df, struct bld_parser_stage *st,
+		      const struct bld_parser_instruction *in, struct bld_error **err)
 {
 	for (size_t m = 0; m < in->nmounts; m++) {
 		const char *from = in->mounts[m].from;
 		if (!from || !*from)
 			continue;
-		long idx = stage_by_name(df, from, df->nstages);
+		long idx = stage_by_name(df, from);
 		if (idx >= 0)
 			add_dep(st, (size_t)idx);
-		else
-			add_image(st, from);
+		else if (add_image(st, from, in->start_line, err) < 0)
+			return -1;
 	}
+	return 0;
 }
 
 /* One ONBUILD trigger of the base stage, run in st: its --from and mount sources count. */
@@ -198,7 +245,7 @@ static int trigger_edges(struct bld_parser_dockerfile *df, struct bld_parser_sta
 		if (r == 0 && in.kind == BLD_PARSER_COPY && in.from && *in.from)
 			r = copy_from(df, st, &in, err);
 		if (r == 0 && in.kind == BLD_PARSER_RUN)
-			mount_from(df, st, &in);
+			r = mount_from(df, st, &in, err);
 		bld_parser_instruction_dispose(&in);
 	}
 	bld_parser_ast_free(ast);
@@ -240,8 +287,8 @@ static int stage_edges(struct bld_parser_dockerfile *df, size_t i, struct bld_er
 		if (in->kind == BLD_PARSER_COPY && in->from && *in->from &&
 		    copy_from(df, st, in, err) < 0)
 			return -1;
-		if (in->kind == BLD_PARSER_RUN)
-			mount_from(df, st, in);
+		if (in->kind == BLD_PARSER_RUN && mount_from(df, st, in, err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -288,6 +335,7 @@ int bld_parser_graph_build(struct bld_parser_dockerfile *df, const char *target,
 {
 	if (meta_args(df, build_args, err) < 0)
 		return -1;
+	build_name_index(df);
 	for (size_t i = 0; i < df->nstages; i++) {
 		struct bld_parser_stage *st = &df->stages[i];
 		free(st->deps);
@@ -305,7 +353,7 @@ int bld_parser_graph_build(struct bld_parser_dockerfile *df, const char *target,
 			return -1;
 	df->target = (long)df->nstages - 1;
 	if (target && *target) {
-		df->target = stage_by_name(df, target, df->nstages);
+		df->target = stage_by_name(df, target);
 		if (df->target < 0)
 			return bld_error_set(err, BLD_E_NOTFOUND, "target stage \"%s\" could not be "
 					     "found", target);

@@ -196,6 +196,7 @@ struct bld_parser_dockerfile {
 	size_t nstages;
 	long target;    /* index of the target stage once the graph is built, else -1 */
 	char **meta_env; /* global ARG values as "KEY=VALUE" after the graph is built */
+	void *name_index; /* graph.c's private lookup table (freed with the Dockerfile) */
 };
 
 /*

@@ -94,8 +94,14 @@ static int job_start(struct fetch *fx, struct job *j, struct bld_error **err)
 	j->req.sink_payload = j;
 	j->h = curl_easy_init();
 	j->errbuf[0] = '\0';
-	if (reg_easy_setup(fx->c, j->h, &j->req, &j->resp, err) < 0)
+	if (reg_easy_setup(fx->c, j->h, &j->req, &j->resp, err) < 0) {
+		void *x = NULL;
+		curl_easy_getinfo(j->h, CURLINFO_PRIVATE, (char **)&x);
+		free(x);
+		curl_easy_cleanup(j->h);
+		j->h = NULL;
 		return -1;
+	}
 	curl_easy_setopt(j->h, CURLOPT_ERRORBUFFER, j->errbuf);
 	curl_multi_add_handle(fx->multi, j->h);
 	fx->running++;

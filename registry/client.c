@@ -445,26 +445,61 @@ static int reauth(struct bld_registry_client *c, struct reg_req *req, struct reg
 	return r;
 }
 
+#define REG_DO_TRIES 4
+#define REG_DO_BACKOFF_MS 200
+
+/* A GET/HEAD that failed in a way worth another try: 5xx, 429, or a broken connection. */
+static bool worth_retry(const struct reg_req *req, int r, CURLcode cc,
+			const struct reg_resp *resp)
+{
+	bool idempotent = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+	if (!idempotent || req->sink_bytes > 0)
+		return false;
+	if (r < 0)
+		return reg_curl_retryable(cc);
+	return resp->status == 429 || (resp->status >= 500 && resp->status != 501);
+}
+
+/* One attempt: the request's own headers are kept for the next one. */
+static int attempt_once(struct bld_registry_client *c, struct reg_req *req,
+			struct reg_resp *resp, CURLcode *cc, struct bld_error **err)
+{
+	struct curl_slist *base = req->headers;
+	req->headers = NULL;
+	for (struct curl_slist *l = base; l; l = l->next)
+		req->headers = curl_slist_append(req->headers, l->data);
+	int r = perform(c, req, resp, cc, err);
+	curl_slist_free_all(req->headers);
+	req->headers = base;
+	return r;
+}
+
 int reg_do(struct bld_registry_client *c, struct reg_req *req, struct reg_resp *resp,
 	   struct bld_error **err)
 {
 	if (reg_client_ping(c, err) < 0)
 		return -1;
-	struct curl_slist *base_headers = req->headers;
-	for (int attempt = 0;; attempt++) {
-		req->headers = NULL;
-		for (struct curl_slist *l = base_headers; l; l = l->next)
-			req->headers = curl_slist_append(req->headers, l->data);
-		int64_t off = req->body_off;
-		size_t blen = req->body_len;
-		int r = perform(c, req, resp, NULL, err);
-		curl_slist_free_all(req->headers);
-		req->headers = base_headers;
-		if (r < 0 || resp->status != 401 || attempt > 0 || req->sink_bytes > 0)
+	int64_t off = req->body_off;
+	size_t blen = req->body_len;
+	bool reauthed = false;
+	for (int tries = 1;; tries++) {
+		CURLcode cc = CURLE_OK;
+		struct bld_error *e = NULL;
+		int r = attempt_once(c, req, resp, &cc, &e);
+		if (tries < REG_DO_TRIES && worth_retry(req, r, cc, resp)) {
+			bld_debug("%s %s: retrying", req->method, req->url);
+			bld_error_free(e);
+			reg_resp_dispose(resp);
+			usleep((useconds_t)(REG_DO_BACKOFF_MS << (tries - 1)) * 1000);
+			continue;
+		}
+		bld_error_move(err, &e);
+		if (r < 0 || resp->status != 401 || reauthed || req->sink_bytes > 0)
 			return r;
 		r = reauth(c, req, resp, err);
 		if (r <= 0)
 			return r;
+		reauthed = true;
 		req->body_off = off;
 		req->body_len = blen;
 		reg_resp_dispose(resp);
@@ -669,6 +704,40 @@ void bld_registry_client_free(struct bld_registry_client *c)
 	free(c->key_file);
 	free(c->config_dir);
 	free(c);
+}
+
+struct bld_registry_client *reg_client_clone(const struct bld_registry_client *c)
+{
+	struct bld_registry_client *n = xcalloc(1, sizeof(*n));
+	n->domain = xstrdup(c->domain);
+	n->host = xstrdup(c->host);
+	n->base = c->base ? xstrdup(c->base) : NULL;
+	n->tls_verify = c->tls_verify;
+	n->allow_http = c->allow_http;
+#define DUP(f) n->f = c->f ? xstrdup(c->f) : NULL
+	DUP(ca_file);
+	DUP(cert_file);
+	DUP(key_file);
+	DUP(config_dir);
+	DUP(creds.user);
+	DUP(creds.secret);
+	DUP(creds.identity_token);
+	DUP(challenge.scheme);
+	DUP(challenge.realm);
+	DUP(challenge.service);
+	DUP(challenge.scope);
+	DUP(challenge.error);
+#undef DUP
+	n->creds_loaded = c->creds_loaded;
+	n->have_creds = c->have_creds;
+	n->auth = c->auth;
+	for (size_t i = 0; i < c->ntokens; i++)
+		token_store(n, c->tokens[i].scope, c->tokens[i].token);
+	n->share = curl_share_init();
+	curl_share_setopt(n->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	curl_share_setopt(n->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(n->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	return n;
 }
 
 void bld_registry_client_set_creds(struct bld_registry_client *c, const char *user,

@@ -10,6 +10,10 @@
  */
 #include "registry/registry_int.h"
 
+#include <pthread.h>
+
+#define PUSH_PARALLEL 4 /* layers uploaded at once, as docker's default of 5 */
+
 struct push {
 	struct bld_store *s;
 	const struct bld_registry_opts *o;
@@ -17,6 +21,7 @@ struct push {
 	struct bld_registry_client *c;
 	struct reg_progress *prog;
 	char *mount_from; /* another repository on the same registry with this image, or NULL */
+	pthread_mutex_t lock; /* progress output and the layer queue of push_layers */
 };
 
 /* A repository on the same registry that a stored name with this digest came from. */
@@ -40,26 +45,90 @@ static char *find_mount_source(struct push *p, const char *digest)
 	return found;
 }
 
-static int push_blob(struct push *p, const struct reg_desc *d, bool show,
-		     struct bld_error **err)
+static void set_status(struct push *p, int line, const char *status)
+{
+	pthread_mutex_lock(&p->lock);
+	reg_progress_status(p->prog, line, status);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Uploads one blob with client c (one client per thread); line is its progress line. */
+static int push_blob(struct push *p, struct bld_registry_client *c, const struct reg_desc *d,
+		     int line, struct bld_error **err)
 {
 	cleanup_close int fd = bld_cache_blob_open(p->s, d->digest, err);
 	if (fd < 0)
 		return bld_error_wrap(err, "push %s", d->digest);
-	int line = show ? reg_progress_add(p->prog, d->digest, "Preparing") : -1;
 	const char *how = NULL;
-	if (bld_registry_blob_upload(p->c, p->ref.path, d->digest, fd, d->size, p->mount_from,
-				     &how, err) < 0)
+	if (bld_registry_blob_upload(c, p->ref.path, d->digest, fd, d->size, p->mount_from, &how,
+				     err) < 0)
 		return -1;
 	if (strcmp(how, "exists") == 0) {
-		reg_progress_status(p->prog, line, "Layer already exists");
+		set_status(p, line, "Layer already exists");
 	} else if (strcmp(how, "mounted") == 0) {
 		cleanup_free char *s = xasprintf("Mounted from %s", p->mount_from);
-		reg_progress_status(p->prog, line, s);
+		set_status(p, line, s);
 	} else {
-		reg_progress_status(p->prog, line, "Pushed");
+		set_status(p, line, "Pushed");
 	}
 	return 0;
+}
+
+/* The layers of one manifest, shared by the upload threads. */
+struct queue {
+	struct push *p;
+	const struct reg_manifest *m;
+	const int *lines;
+	size_t next;               /* next layer to take, top layer first */
+	struct bld_error *err;     /* the first failure; the others stop taking work */
+};
+
+static void *worker(void *arg)
+{
+	struct queue *q = arg;
+	struct push *p = q->p;
+	struct bld_registry_client *c = reg_client_clone(p->c);
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		bool stop = q->err || q->next >= q->m->n;
+		size_t i = q->next++;
+		pthread_mutex_unlock(&p->lock);
+		if (stop)
+			break;
+		struct bld_error *e = NULL;
+		size_t k = q->m->n - 1 - i;
+		if (push_blob(p, c, &q->m->items[k], q->lines[k], &e) < 0) {
+			pthread_mutex_lock(&p->lock);
+			if (!q->err)
+				bld_error_move(&q->err, &e);
+			pthread_mutex_unlock(&p->lock);
+			bld_error_free(e);
+		}
+	}
+	bld_registry_client_free(c);
+	return NULL;
+}
+
+/* Uploads the layers of m, up to PUSH_PARALLEL at once. */
+static int push_layers(struct push *p, const struct reg_manifest *m, struct bld_error **err)
+{
+	cleanup_free int *lines = xcalloc(m->n ? m->n : 1, sizeof(*lines));
+	for (size_t i = m->n; i > 0; i--) /* docker lists the top layer first */
+		lines[i - 1] = reg_progress_add(p->prog, m->items[i - 1].digest, "Preparing");
+	struct queue q = {.p = p, .m = m, .lines = lines};
+	pthread_t th[PUSH_PARALLEL];
+	size_t nth = m->n < PUSH_PARALLEL ? m->n : PUSH_PARALLEL, started = 0;
+	for (; started < nth; started++)
+		if (pthread_create(&th[started], NULL, worker, &q) != 0)
+			break;
+	if (started == 0 && m->n > 0)
+		worker(&q); /* no thread could start: do it here */
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	if (!q.err)
+		return 0;
+	bld_error_move(err, &q.err);
+	return -1;
 }
 
 /* Reads and parses a stored manifest or index. */
@@ -80,11 +149,10 @@ static int push_image(struct push *p, const char *digest, const char *media_type
 	struct reg_manifest m;
 	if (load(p, digest, media_type, &data, &len, &m, err) < 0)
 		return -1;
-	int r = 0;
-	for (size_t i = m.n; r == 0 && i > 0; i--) /* docker lists the top layer first */
-		r = push_blob(p, &m.items[i - 1], true, err);
+	/* the config first: it also gets the push token that the upload threads copy */
+	int r = push_blob(p, p->c, &m.config, -1, err);
 	if (r == 0)
-		r = push_blob(p, &m.config, false, err);
+		r = push_layers(p, &m, err);
 	if (r == 0)
 		r = bld_registry_manifest_put(p->c, p->ref.path, ref, data, len, media_type, out,
 					      err);
@@ -147,7 +215,7 @@ int bld_registry_push(struct bld_store *s, const char *ref, const struct bld_reg
 		      char out[BLD_DIGEST_STR_LEN], struct bld_error **err)
 {
 	static const struct bld_registry_opts defaults = {0};
-	struct push p = {.s = s, .o = o ? o : &defaults};
+	struct push p = {.s = s, .o = o ? o : &defaults, .lock = PTHREAD_MUTEX_INITIALIZER};
 	if (bld_registry_ref_parse(&p.ref, ref, err) < 0)
 		return -1;
 	int r = bld_registry_client_new(&p.c, p.ref.domain, p.o, err);

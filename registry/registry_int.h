@@ -92,6 +92,12 @@ struct bld_registry_client {
 	CURLSH *share;      /* connection, DNS and TLS session cache across handles */
 };
 
+/*
+ * An independent copy of a client (scheme, credentials, tokens) for another thread: a
+ * client and its curl share are used by one thread at a time.
+ */
+struct bld_registry_client *reg_client_clone(const struct bld_registry_client *c);
+
 /* A response as the files of registry/ see it. */
 struct reg_resp {
 	long status;

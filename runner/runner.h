@@ -5,11 +5,304 @@
  * published ports.
  *
  * Includes cache/ and common/. libseccomp lives here and nowhere else.
+ *
+ * Two layers:
+ *  - the sandbox (bld_runner_sandbox_*): one process tree in fresh namespaces over a root
+ *    filesystem made from layer directories. It knows nothing of container ids, logs or
+ *    restart policies. The builder runs each RUN step through it: fill a
+ *    struct bld_runner_spec with the parent image's layer directories as `lowers`, a
+ *    scratch `state_dir`, the step's argv/env/user/workdir, call bld_runner_sandbox_run,
+ *    and read the step's changes from "<state_dir>/upper" (an overlayfs upper directory:
+ *    whiteouts are 0:0 character devices, opaque directories carry the
+ *    trusted.overlay.opaque xattr). bld_runner_sandbox_cleanup removes the scratch.
+ *    Where overlayfs cannot be mounted (or BLD_NO_OVERLAY=1), the layers are copied into
+ *    "<state_dir>/rootfs" instead and changes land there (no upper directory then: a
+ *    builder must diff that tree against the layers itself).
+ *    /etc/hosts, /etc/hostname and /etc/resolv.conf are bind-mounted from
+ *    "<state_dir>/etc"; when the image lacks them, empty files are created in the upper
+ *    directory for the mount points, which a builder should leave out of a layer.
+ *    rlimits are inherited from the caller and never raised.
+ *  - containers (bld_runner_container_*): state under $BLD_ROOT/containers/<id>/ and a
+ *    monitor process per container (see container.c, monitor.c).
  */
 #ifndef BLD_RUNNER_H
 #define BLD_RUNNER_H
 
 #include "cache/cache.h"
 #include "common/common.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* ======================================================================== sandbox */
+
+/* A mount the caller adds inside the container (bind mounts, volumes, tmpfs). */
+struct bld_runner_mount {
+	char *type;    /* "bind" (also named volumes: source is the volume's directory) or "tmpfs" */
+	char *source;  /* host path for "bind"; ignored for "tmpfs" */
+	char *target;  /* absolute path inside the container; created when missing */
+	char *options; /* tmpfs data ("size=64m,mode=1777") or NULL */
+	bool readonly;
+};
+
+enum bld_runner_net_mode {
+	BLD_RUNNER_NET_NONE,   /* a new network namespace with only lo */
+	BLD_RUNNER_NET_HOST,   /* the host's network namespace */
+	BLD_RUNNER_NET_NSPATH, /* join the namespace at net_path (a bridge veth set up there) */
+};
+
+/*
+ * What to run and how. Pointers are borrowed for the duration of the call. Zero/NULL fields
+ * take Docker's defaults.
+ */
+struct bld_runner_spec {
+	/* root filesystem: overlay over `lowers` (lowest first, at least one), or `rootfs` */
+	char *const *lowers;
+	const char *rootfs;    /* used instead of lowers: bind-mounted as is, writes land in it */
+	const char *state_dir; /* must exist; upper/, work/, merged/, etc/ are made inside */
+	bool readonly_rootfs;  /* --read-only */
+
+	/* the process */
+	char *const *argv;    /* argv[0] looked up in the container's PATH (from env) */
+	char *const *env;     /* "K=V"; PATH defaults to Docker's when missing */
+	const char *cwd;      /* absolute; created when missing; default "/" */
+	const char *user;     /* "name", "uid", "name:group", "uid:gid"; default root */
+	const char *hostname; /* default: none set (keeps the new UTS namespace's copy) */
+	char *const *extra_hosts; /* lines appended to /etc/hosts */
+	const char *resolv_conf;  /* contents of /etc/resolv.conf; NULL: the host's */
+	bool init;                /* --init: a reaping, signal-forwarding pid 1 runs argv */
+	bool tty;                 /* stdin_fd is a pty slave: make it the controlling tty */
+	int stdin_fd, stdout_fd, stderr_fd; /* -1: /dev/null */
+
+	struct bld_runner_mount *mounts;
+	size_t n_mounts;
+
+	/* security */
+	char *const *cap_add;  /* "NET_ADMIN", "CAP_SYS_TIME", "ALL" */
+	char *const *cap_drop;
+	bool privileged;       /* every capability, no seccomp, /sys rw, host devices */
+	const char *seccomp;   /* NULL: Docker's default; "unconfined"; or a profile file path */
+	const char *cache_dir; /* where compiled seccomp filters are kept (NULL: not kept) */
+
+	/* cgroup limits (0: unlimited) and the cgroup's leaf name ("bld-<id>") */
+	int64_t memory;     /* bytes */
+	int64_t cpu_milli;  /* --cpus 1.5 = 1500 */
+	int64_t pids_limit; /* > 0 */
+	const char *cgroup_name;
+
+	enum bld_runner_net_mode net;
+	const char *net_path; /* BLD_RUNNER_NET_NSPATH: a namespace file to join ... */
+	int net_fd;           /* ... or, when net_path is NULL, an open namespace fd */
+};
+
+/* A running sandbox: its pid 1 and the cgroups it was put in. */
+struct bld_runner_proc {
+	pid_t pid;        /* pid 1 of the container, as seen from the host */
+	char **cgroups;   /* cgroup directories created for it (removed by _free) */
+	char *oom_file;   /* memory.oom_control (v1) or memory.events (v2) */
+	uint64_t oom_before; /* OOM-kill count when it started */
+};
+
+/*
+ * Starts spec's process in a new sandbox and returns once it has exec'd (or failed). Errors
+ * of the child before exec come back as *err: BLD_E_NOTFOUND with status 127 when argv[0]
+ * is not found, status 126 when it cannot be executed, status 125 otherwise.
+ * *out is the caller's (bld_runner_proc_free). The caller must reap out->pid.
+ */
+int bld_runner_sandbox_spawn(struct bld_runner_proc **out, const struct bld_runner_spec *spec,
+			     struct bld_error **err);
+
+/*
+ * Waits for the sandbox's pid 1; *exit_code is its exit status, or 128+signal. *oom is set
+ * when the cgroup's OOM killer killed a process of it. Processes left in the cgroup are
+ * killed.
+ */
+int bld_runner_proc_wait(struct bld_runner_proc *p, int *exit_code, bool *oom,
+			 struct bld_error **err);
+/* Turns a waitpid status into an exit code and fills *oom; for callers that reap themselves. */
+int bld_runner_proc_status(struct bld_runner_proc *p, int wstatus, bool *oom);
+/* Kills what is left in its cgroups, removes them and frees p; NULL is harmless. */
+void bld_runner_proc_free(struct bld_runner_proc *p);
+
+/* spawn + wait + free: how the builder runs a RUN step. */
+int bld_runner_sandbox_run(const struct bld_runner_spec *spec, int *exit_code, bool *oom,
+			   struct bld_error **err);
+/* Removes what the sandbox made in state_dir (upper, work, merged, etc). */
+int bld_runner_sandbox_cleanup(const char *state_dir, struct bld_error **err);
+
+/*
+ * Runs argv in the namespaces and cgroups of a running sandbox whose pid 1 is `pid`
+ * (`bld exec`). Uses spec's argv, env, cwd, user, tty, stdio and security fields; the
+ * rootfs and mount fields are ignored. *child is the new process (caller reaps it).
+ */
+int bld_runner_sandbox_exec(pid_t *child, pid_t pid, const struct bld_runner_spec *spec,
+			    struct bld_error **err);
+
+/* ------------------------------------------------------------------ pieces, for tests */
+
+/* Docker's default capability set as a bit mask (0xa80425fb). */
+uint64_t bld_runner_caps_default(void);
+/* The mask after --cap-add/--cap-drop (names with or without "CAP_", or "ALL"). */
+int bld_runner_caps_compute(uint64_t *out, char *const *add, char *const *drop, bool privileged,
+			    struct bld_error **err);
+
+/* A user resolved from /etc/passwd and /etc/group of a root. */
+struct bld_runner_user {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[64];
+	size_t n_groups;
+	char home[256];
+};
+/*
+ * Resolves "name", "uid", "name:group", "uid:gid" as Docker does: a numeric uid missing from
+ * passwd is allowed (gid 0 unless given), a name must exist (BLD_E_NOTFOUND). passwd and group
+ * are file contents (NULL: empty).
+ */
+int bld_runner_user_resolve(struct bld_runner_user *out, const char *spec, const char *passwd,
+			    const char *group, struct bld_error **err);
+
+/* A compiled seccomp filter: classic BPF instructions. */
+struct bld_runner_bpf {
+	void *data;
+	size_t len; /* bytes, a multiple of 8 */
+};
+/*
+ * Compiles a seccomp profile file in Docker's format (NULL: Docker's default) for the
+ * capability mask; with cache_dir, a compiled filter is kept there and reused.
+ */
+int bld_runner_seccomp_compile(struct bld_runner_bpf *out, const char *profile_path,
+			       uint64_t caps, const char *cache_dir, struct bld_error **err);
+/* Installs it on the calling thread (no_new_privs or CAP_SYS_ADMIN needed); -errno. */
+int bld_runner_seccomp_install(const struct bld_runner_bpf *b);
+/* Docker's default seccomp profile (JSON, moby/profiles, Apache-2.0). */
+extern const char bld_runner_seccomp_default_json[];
+
+/* cgroup layout of this host. */
+enum bld_runner_cgroup_mode { BLD_RUNNER_CG_V1, BLD_RUNNER_CG_V2, BLD_RUNNER_CG_HYBRID };
+enum bld_runner_cgroup_mode bld_runner_cgroup_mode(void);
+
+/* ===================================================================== containers */
+
+/* A published port: -p [IP:]HOST:CTR[/PROTO]. host_port 0 = pick a free one. */
+struct bld_runner_port {
+	char host_ip[64]; /* "" = every address */
+	int host_port;
+	int ctr_port;
+	char proto[4]; /* "tcp" or "udp" */
+};
+
+/* What `bld create`/`bld run` decided; all owned by the caller. */
+struct bld_runner_container_config {
+	char *name;           /* NULL: generated */
+	char *image;          /* as the user wrote it */
+	char *image_ref;      /* what to load from the store (a full name or an image ID) */
+	char *rootfs;         /* --rootfs: a directory instead of an image */
+	char **entrypoint;    /* NULL: the image's; an empty vector: none (--entrypoint "") */
+	bool entrypoint_set;
+	char **cmd;           /* NULL: the image's */
+	char **env;
+	char *workdir, *user, *hostname;
+	bool tty, interactive, auto_remove, readonly, init, privileged;
+	char **cap_add, **cap_drop;
+	char *seccomp;
+	int64_t memory, cpu_milli, pids_limit;
+	char **binds;   /* -v HOST:CTR[:ro] and NAME:CTR[:ro] */
+	char **tmpfs;   /* --tmpfs CTR[:OPTS] */
+	char *network;  /* "bridge" (default), "none", "host" */
+	struct bld_runner_port *ports;
+	size_t n_ports;
+	bool publish_all; /* -P: every port the image exposes */
+	char *restart;    /* "no", "always", "unless-stopped", "on-failure[:N]" */
+	char **labels;    /* "K=V" */
+};
+
+/* Creates the container's state directory; *id is the 64-hex id (caller frees). */
+int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_container_config *c,
+				char **id, struct bld_error **err);
+/* Finds a container by full id, unique id prefix or name; *id is the full id. */
+int bld_runner_container_lookup(struct bld_ctx *ctx, const char *ref, char **id,
+				struct bld_error **err);
+
+/* How the caller's terminal takes part when a container starts. */
+struct bld_runner_attach {
+	bool out;   /* relay stdout/stderr to the caller's fds 1 and 2 */
+	bool in;    /* relay the caller's fd 0 to the container's stdin */
+};
+/*
+ * Starts a created or exited container: forks its monitor (double fork, setsid), which owns
+ * the container until it is removed or stops for good. Returns once the process runs (or
+ * failed: err->status 125/126/127). With attach->out, *report_fd is a descriptor that
+ * yields the exit code later (bld_runner_container_attach_wait); else -1.
+ */
+int bld_runner_container_start(struct bld_ctx *ctx, const char *id,
+			       const struct bld_runner_attach *attach, int *report_fd,
+			       struct bld_error **err);
+/* Waits on a start's report_fd: the container's exit code (forwards SIGINT/SIGTERM). */
+int bld_runner_container_attach_wait(struct bld_ctx *ctx, const char *id, int report_fd,
+				     int *exit_code, struct bld_error **err);
+/* Stops (signal, then SIGKILL after timeout seconds; <0: the container's default). */
+int bld_runner_container_stop(struct bld_ctx *ctx, const char *id, int timeout,
+			      struct bld_error **err);
+int bld_runner_container_kill(struct bld_ctx *ctx, const char *id, int sig,
+			      struct bld_error **err);
+/* Blocks until the container is not running; its exit code. */
+int bld_runner_container_wait(struct bld_ctx *ctx, const char *id, int *exit_code,
+			      struct bld_error **err);
+/* Removes a container (force: kill it first; volumes: its anonymous volumes too). */
+int bld_runner_container_remove(struct bld_ctx *ctx, const char *id, bool force, bool volumes,
+				struct bld_error **err);
+
+/* One line of `bld ps`. */
+struct bld_runner_container_info {
+	char id[65];
+	char *name, *image, *command, *status_text, *state, *ports;
+	char **labels;
+	int64_t created; /* unix seconds */
+	int exit_code;
+};
+int bld_runner_container_list(struct bld_ctx *ctx, struct bld_runner_container_info **out,
+			      size_t *n, struct bld_error **err);
+void bld_runner_container_info_free(struct bld_runner_container_info *v, size_t n);
+/* docker inspect's object for a container (caller json_decref's). */
+int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, struct json_t **out,
+				 struct bld_error **err);
+
+/* `bld logs`. since: unix seconds (0: all); tail < 0: all. */
+struct bld_runner_logs_opts {
+	bool follow, timestamps;
+	long tail;
+	double since;
+};
+int bld_runner_container_logs(struct bld_ctx *ctx, const char *id,
+			      const struct bld_runner_logs_opts *o, struct bld_error **err);
+
+/* `bld exec`. */
+struct bld_runner_exec_opts {
+	char **argv;
+	char **env;
+	const char *user, *workdir;
+	bool tty, interactive, detach, privileged;
+};
+int bld_runner_container_exec(struct bld_ctx *ctx, const char *id,
+			      const struct bld_runner_exec_opts *o, int *exit_code,
+			      struct bld_error **err);
+/* `bld port`: lines "80/tcp -> 0.0.0.0:32768" (caller frees the vector). */
+int bld_runner_container_ports(struct bld_ctx *ctx, const char *id, char ***lines,
+			       struct bld_error **err);
+
+/* "TERM", "SIGKILL", "9" -> the signal's number; -1 when unknown. */
+int bld_runner_signal_parse(const char *s);
+
+/* ======================================================================== volumes */
+
+int bld_runner_volume_create(struct bld_ctx *ctx, const char *name, char **labels,
+			     char **out_name, struct bld_error **err);
+int bld_runner_volume_remove(struct bld_ctx *ctx, const char *name, bool force,
+			     struct bld_error **err);
+/* Names of every volume (caller frees). */
+int bld_runner_volume_list(struct bld_ctx *ctx, char ***names, struct bld_error **err);
+int bld_runner_volume_inspect(struct bld_ctx *ctx, const char *name, struct json_t **out,
+			      struct bld_error **err);
 
 #endif

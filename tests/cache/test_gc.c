@@ -177,3 +177,33 @@ Test(cache_gc, build_cache_records_keep_their_blobs)
 	free(dir);
 	test_store_done(s, root);
 }
+
+Test(cache_gc, resumable_partials_survive_and_abandoned_ones_go)
+{
+	char *root;
+	struct bld_store *s = test_store(&root);
+	struct bld_error *err = NULL;
+	char want[BLD_DIGEST_STR_LEN];
+	bld_sha256_digest("0123456789", 10, want);
+	struct bld_cache_blob_writer *w = NULL, *anon = NULL;
+	cr_assert_eq(bld_cache_blob_writer_new(&w, s, want, &err), 0);
+	cr_assert_eq(bld_cache_blob_writer_write(w, "01234", 5, &err), 0);
+	bld_cache_blob_writer_free(w); /* interrupted download */
+	/* an anonymous partial whose writer died: no lock held any more */
+	char *ing = xasprintf("%s/oci/ingest/anon-999999-0-0.partial", root);
+	int fd = open(ing, O_CREAT | O_WRONLY, 0644);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	struct bld_cache_gc_stats st;
+	cr_assert_eq(bld_cache_gc(s, NULL, &st, &err), 0);
+	cr_assert_eq(st.partials, 1, "only the abandoned anonymous partial goes");
+	cr_assert_eq(bld_cache_blob_writer_new(&w, s, want, &err), 0);
+	cr_assert_eq(bld_cache_blob_writer_offset(w), 5, "the download still resumes");
+	bld_cache_blob_writer_free(w);
+	cr_assert_eq(bld_cache_blob_writer_new(&anon, s, NULL, &err), 0);
+	cr_assert_eq(bld_cache_gc(s, NULL, &st, &err), 0);
+	cr_assert_eq(st.partials, 0, "a live writer's partial stays");
+	bld_cache_blob_writer_free(anon);
+	free(ing);
+	test_store_done(s, root);
+}

@@ -6,6 +6,7 @@
  */
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <utime.h>
@@ -195,6 +196,40 @@ Test(cache_layer, import_keeps_the_tar_and_rejects_garbage)
 	unlink(tarp);
 	free(tarp);
 	free(cmd);
+	bld_fs_rm_rf(src, NULL);
+	free(src);
+	test_store_done(s, root);
+}
+
+Test(cache_layer, concurrent_unpacks_make_one_directory)
+{
+	char *root;
+	struct bld_store *s = test_store(&root);
+	char *src = make_tree();
+	struct bld_cache_layer l;
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_cache_layer_from_dir(s, src, NULL, &l, &err), 0);
+	pid_t kids[3];
+	for (int k = 0; k < 3; k++) {
+		kids[k] = fork();
+		if (kids[k] == 0) {
+			struct bld_store *cs = NULL;
+			char *dir = NULL;
+			if (bld_cache_store_open(&cs, root, NULL) < 0 ||
+			    bld_cache_layer_unpack(cs, l.digest, l.diff_id, l.diff_id, &dir, NULL) < 0)
+				_exit(2);
+			char *p = xasprintf("%s/a.txt", dir);
+			_exit(access(p, F_OK) == 0 ? 0 : 3);
+		}
+	}
+	for (int k = 0; k < 3; k++) {
+		int st = 0;
+		waitpid(kids[k], &st, 0);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %d: %d", k, st);
+	}
+	char *layers = xasprintf("%s/layers", root);
+	cr_assert_eq(test_count_dir(layers), 1, "one layer directory, no temporary ones left");
+	free(layers);
 	bld_fs_rm_rf(src, NULL);
 	free(src);
 	test_store_done(s, root);

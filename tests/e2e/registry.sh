@@ -118,7 +118,13 @@ head -c 24M /dev/urandom >"$T_DIR/big/rootfs/random.bin"
 tar -C "$T_DIR/big/rootfs" -cf "$T_DIR/big/layer.tar" random.bin
 diffid=sha256:$(sha256sum "$T_DIR/big/layer.tar" | cut -d' ' -f1)
 gzip -1 -c "$T_DIR/big/layer.tar" >"$T_DIR/big/layer.tgz"
-printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["%s"]}}' "$diffid" >"$T_DIR/big/config.json"
+# and two small layers on top, so that pushes upload several layers at once
+for n in 1 2; do
+  mkdir -p "$T_DIR/big/s$n"; echo "small layer $n" >"$T_DIR/big/s$n/small$n.txt"
+  tar -C "$T_DIR/big/s$n" -cf "$T_DIR/big/s$n.tar" "small$n.txt"; gzip -c "$T_DIR/big/s$n.tar" >"$T_DIR/big/s$n.tgz"
+done
+printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["%s","sha256:%s","sha256:%s"]}}' \
+  "$diffid" "$(sha256sum <"$T_DIR/big/s1.tar" | cut -d' ' -f1)" "$(sha256sum <"$T_DIR/big/s2.tar" | cut -d' ' -f1)" >"$T_DIR/big/config.json"
 put_blob() { # FILE -> digest
   local d loc
   d=sha256:$(sha256sum "$1" | cut -d' ' -f1)
@@ -128,8 +134,11 @@ put_blob() { # FILE -> digest
   echo "$d"
 }
 cd=$(put_blob "$T_DIR/big/config.json"); ld=$(put_blob "$T_DIR/big/layer.tgz")
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"%s","size":%s}]}' \
-  "$cd" "$(stat -c %s "$T_DIR/big/config.json")" "$ld" "$(stat -c %s "$T_DIR/big/layer.tgz")" >"$T_DIR/big/manifest.json"
+s1=$(put_blob "$T_DIR/big/s1.tgz"); s2=$(put_blob "$T_DIR/big/s2.tgz")
+L='{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"%s","size":%s}'
+printf "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%s},\"layers\":[$L,$L,$L]}" \
+  "$cd" "$(stat -c %s "$T_DIR/big/config.json")" "$ld" "$(stat -c %s "$T_DIR/big/layer.tgz")" \
+  "$s1" "$(stat -c %s "$T_DIR/big/s1.tgz")" "$s2" "$(stat -c %s "$T_DIR/big/s2.tgz")" >"$T_DIR/big/manifest.json"
 curl -fsS -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary "@$T_DIR/big/manifest.json" "http://$R/v2/big/img/manifests/v1" >/dev/null
 export BLD_ROOT=$T_DIR/root-kill
 for i in $(seq 1 20); do
@@ -147,7 +156,7 @@ done
 t_eq "every stored blob matches its digest after the kills" "" "$bad"
 t_ok "the killed-then-pulled image reads with skopeo" skopeo inspect "oci:$BLD_ROOT/oci:$R/big/img:v1"
 t_eq "the unpacked layer is whole" "$(sha256sum <"$T_DIR/big/rootfs/random.bin")" \
-  "$(sha256sum <"$(ls -d "$BLD_ROOT"/layers/*/ | head -1)/random.bin")"
+  "$(sha256sum <"$(find "$BLD_ROOT/layers" -mindepth 2 -maxdepth 2 -name random.bin -not -path "*/.*" | head -1)")"
 
 # retries and resume: a proxy answers 503 first, then drops the connection after 4 MB
 python3 "$ENV/flaky-proxy.py" --upstream "$R" --port-file "$T_DIR/proxy.port" \
@@ -161,8 +170,18 @@ t_eq "pull through 503 and a dropped connection succeeds" 0 "$rc"
 t_match "the dropped download resumes with Range" "blobs/$ld bytes=[1-9][0-9]*- \\." "$(cat "$T_DIR/proxy.log")"
 t_eq "the layer was asked for three times (503, drop, resume)" 3 "$(grep -c "GET /v2/big/img/blobs/$ld" "$T_DIR/proxy.log")"
 t_ok "the resumed image reads with skopeo" skopeo inspect "oci:$T_DIR/root-flaky/oci:$P/big/img:v1"
+python3 "$ENV/flaky-proxy.py" --upstream "$R" --port-file "$T_DIR/proxy2.port" \
+  --log "$T_DIR/proxy2.log" --plan 55 --manifests >"$T_DIR/proxy2.out" 2>&1 &
+ppid2=$!
+at_exit "kill $ppid2 2>/dev/null; wait $ppid2 2>/dev/null"
+for _ in $(seq 1 100); do [ -s "$T_DIR/proxy2.port" ] && break; sleep 0.05; done
+P2=127.0.0.1:$(cat "$T_DIR/proxy2.port")
+t_ok "manifest GETs are retried after 503s" env BLD_ROOT="$T_DIR/root-flaky2" "$BLD" pull -q "$P2/library/busybox:latest"
+t_eq "the manifest was asked for three times" 3 "$(grep -c "GET /v2/library/busybox/manifests/latest " "$T_DIR/proxy2.log")"
 tag "$R/big/img:v1" "$R2/big/img:v1"
-t_match "a large blob is pushed in chunks" "Pushed" "$("$BLD" push "$R2/big/img:v1" 2>&1)"
+out=$("$BLD" push "$R2/big/img:v1" 2>&1)
+t_eq "three layers pushed (in parallel, the large one in chunks)" 3 "$(grep -c ': Pushed$' <<<"$out")"
+t_eq "push lists the top layer first" "${s2:7:12}: Preparing" "$(sed -n 2p <<<"$out")"
 t_eq "the chunked push reads back with the same digest" \
   "$(skopeo inspect --raw --tls-verify=false "docker://$R/big/img:v1" | sha256sum)" \
   "$(skopeo inspect --raw --tls-verify=false "docker://$R2/big/img:v1" | sha256sum)"

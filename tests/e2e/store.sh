@@ -106,7 +106,7 @@ t_match "system df" "^Images +0 " "$("$BLD" system df | sed -n 2p)"
 python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$T_DIR" >"$T_DIR/http.log" 2>&1 &
 http_pid=$!
 at_exit "kill $http_pid 2>/dev/null; wait $http_pid 2>/dev/null"
-for _ in $(seq 50); do grep -q 'port [0-9]' "$T_DIR/http.log" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q "port [0-9]" "$T_DIR/http.log" && break; sleep 0.1; done
 port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$T_DIR/http.log" | head -1)
 uid=$("$BLD" import "http://127.0.0.1:$port/rootfs.tgz" fromurl:1 2>&1)
 t_match "import from a URL" '^sha256:[0-9a-f]{64}$' "$uid"

@@ -3,8 +3,9 @@
 registry and misbehaves on blob downloads in a controlled way, so that retries, backoff and
 resumed (Range) downloads can be observed.
 
-For every GET of /v2/.../blobs/<digest> the Nth request (counted per digest) is treated by
-the --plan, one letter per request, the rest are forwarded faithfully:
+For every GET of /v2/.../blobs/<digest> (and with --manifests of /v2/.../manifests/<ref>)
+the Nth request (counted per digest or ref) is treated by the --plan, one letter per
+request, the rest are forwarded faithfully:
   5  answer 503 Service Unavailable
   d  forward the start of the body (--drop-after bytes), then drop the connection
   .  forward faithfully
@@ -12,7 +13,7 @@ Everything else (manifests, /v2/, uploads) is forwarded faithfully. Each request
 to --log as "METHOD PATH RANGE ACTION" ("-" when there is no Range header).
 
 Usage: flaky-proxy.py --upstream 127.0.0.1:PORT --port-file FILE --log FILE
-                      [--plan 5d] [--drop-after BYTES]
+                      [--plan 5d] [--drop-after BYTES] [--manifests]
 Listens on 127.0.0.1 on a free port, written to --port-file when ready. Test fixture only.
 """
 import argparse, http.client, os, re, sys, threading
@@ -37,7 +38,8 @@ class Handler(BaseHTTPRequestHandler):
                                        self.headers.get("Range", "-").replace(" ", ""), action))
 
     def action(self):
-        m = re.match(r"^/v2/.+/blobs/(sha256:[0-9a-f]{64})$", self.path)
+        what = "blobs|manifests" if self.args.manifests else "blobs"
+        m = re.match(r"^/v2/.+/(?:%s)/([^/?]+)$" % what, self.path)
         if self.command != "GET" or not m:
             return "."
         with self.lock:
@@ -95,6 +97,8 @@ def main():
     p.add_argument("--log", required=True)
     p.add_argument("--plan", default="5d")
     p.add_argument("--drop-after", type=int, default=4 << 20)
+    p.add_argument("--manifests", action="store_true",
+                   help="apply the plan to manifest GETs too (counted per tag or digest)")
     Handler.args = p.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     tmp = Handler.args.port_file + ".tmp"

@@ -68,6 +68,19 @@ Test(parser_graph, onbuild_triggers_of_the_base_stage_add_edges)
 	bld_parser_dockerfile_free(df);
 }
 
+/* As BuildKit's statesByName map: a repeated stage name refers to the last stage so named. */
+Test(parser_graph, repeated_stage_names_resolve_to_the_last)
+{
+	const char *text = "FROM a AS x\nFROM b AS x\nFROM x\nCOPY --from=X / /\n";
+	cleanup_free char *msg = NULL;
+	struct bld_parser_dockerfile *df = graph(text, NULL, NULL, &msg);
+	cr_assert_not_null(df, "%s", msg);
+	cr_expect_eq(df->stages[2].base_stage, 1);
+	cr_expect_eq(df->stages[2].ndeps, 1);
+	cr_expect(!df->stages[0].needed && df->stages[1].needed);
+	bld_parser_dockerfile_free(df);
+}
+
 Test(parser_graph, errors)
 {
 	static const struct {

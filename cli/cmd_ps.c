@@ -1,0 +1,192 @@
+/*
+ * cli/cmd_ps.c — `bld ps [-a] [-q] [-l] [--filter K=V]... [--format TEMPLATE] [--no-trunc]`.
+ * Templates substitute docker's {{.Field}} names; "table " adds the header row.
+ */
+#include "cli/container_opts.h"
+
+#include <time.h>
+
+static const struct bld_cli_opt opts[] = {
+	{"all", 'a', BLD_OPT_BOOL, NULL, "Show all containers (default shows just running)", NULL},
+	{"quiet", 'q', BLD_OPT_BOOL, NULL, "Only display container IDs", NULL},
+	{"latest", 'l', BLD_OPT_BOOL, NULL, "Show the latest created container (includes all states)",
+	 NULL},
+	{"filter", 'f', BLD_OPT_LIST, "filter", "Filter output based on conditions provided", NULL},
+	{"format", 0, BLD_OPT_STRING, "string", "Format output using a custom template", NULL},
+	{"no-trunc", 0, BLD_OPT_BOOL, NULL, "Don't truncate output", NULL},
+	{NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static bool label_match(const struct bld_runner_container_info *c, const char *want)
+{
+	bool with_value = strchr(want, '=') != NULL;
+	size_t klen = strcspn(want, "=");
+	for (size_t i = 0; c->labels && c->labels[i]; i++)
+		if (with_value ? strcmp(c->labels[i], want) == 0
+			       : (strncmp(c->labels[i], want, klen) == 0 && c->labels[i][klen] == '='))
+			return true;
+	return false;
+}
+
+static int filter_match(const struct bld_runner_container_info *c, const char *f, bool *ok,
+			struct bld_error **err)
+{
+	const char *eq = strchr(f, '=');
+	if (!eq)
+		return bld_error_set(err, BLD_E_INVALID, "bad format of filter (expected name=value)");
+	size_t k = (size_t)(eq - f);
+	const char *v = eq + 1;
+	char code[16];
+	snprintf(code, sizeof(code), "%d", c->exit_code);
+	if (!strncmp(f, "name", k) && k == 4)
+		*ok = strstr(c->name, v) != NULL;
+	else if (!strncmp(f, "id", k) && k == 2)
+		*ok = bld_str_has_prefix(c->id, v);
+	else if (!strncmp(f, "status", k) && k == 6)
+		*ok = strcmp(c->state, v) == 0;
+	else if (!strncmp(f, "label", k) && k == 5)
+		*ok = label_match(c, v);
+	else if (!strncmp(f, "exited", k) && k == 6)
+		*ok = strcmp(c->state, "exited") == 0 && strcmp(code, v) == 0;
+	else if (!strncmp(f, "ancestor", k) && k == 8)
+		*ok = strcmp(c->image, v) == 0;
+	else
+		return bld_error_set(err, BLD_E_INVALID, "invalid filter '%.*s'", (int)k, f);
+	return 0;
+}
+
+/* "5 seconds ago", as docker's CREATED column. */
+static void created_text(char *out, size_t n, int64_t created)
+{
+	long d = (long)(time(NULL) - created);
+	if (d < 1)
+		snprintf(out, n, "Less than a second ago");
+	else if (d < 60)
+		snprintf(out, n, "%ld second%s ago", d, d == 1 ? "" : "s");
+	else if (d < 3600)
+		snprintf(out, n, "%ld minute%s ago", d / 60, d / 60 == 1 ? "" : "s");
+	else if (d < 86400)
+		snprintf(out, n, "%ld hour%s ago", d / 3600, d / 3600 == 1 ? "" : "s");
+	else
+		snprintf(out, n, "%ld days ago", d / 86400);
+}
+
+static const char *field(const struct bld_runner_container_info *c, const char *name,
+			 bool trunc, char *tmp, size_t n)
+{
+	if (!strcmp(name, "ID"))
+		return trunc ? (snprintf(tmp, n, "%.12s", c->id), tmp) : c->id;
+	if (!strcmp(name, "Names"))
+		return c->name;
+	if (!strcmp(name, "Image"))
+		return c->image;
+	if (!strcmp(name, "Command")) {
+		snprintf(tmp, n, trunc && strlen(c->command) > 20 ? "\"%.19s…\"" : "\"%s\"",
+			 c->command);
+		return tmp;
+	}
+	if (!strcmp(name, "Status"))
+		return c->status_text;
+	if (!strcmp(name, "CreatedAt") || !strcmp(name, "RunningFor")) {
+		created_text(tmp, n, c->created);
+		return tmp;
+	}
+	if (!strcmp(name, "State"))
+		return c->state;
+	if (!strcmp(name, "Ports"))
+		return c->ports;
+	if (!strcmp(name, "Labels")) {
+		tmp[0] = 0;
+		for (size_t i = 0; c->labels && c->labels[i]; i++)
+			snprintf(tmp + strlen(tmp), n - strlen(tmp), "%s%s", i ? "," : "",
+				 c->labels[i]);
+		return tmp;
+	}
+	return NULL;
+}
+
+static void print_template(const struct bld_runner_container_info *c, const char *t, bool trunc)
+{
+	struct bld_buf b = BLD_BUF_INIT;
+	while (*t) {
+		const char *open = strstr(t, "{{");
+		const char *close = open ? strstr(open, "}}") : NULL;
+		if (!open || !close) {
+			bld_buf_adds(&b, t);
+			break;
+		}
+		bld_buf_add(&b, t, (size_t)(open - t));
+		cleanup_free char *name = xstrndup(open + 2, (size_t)(close - open - 2));
+		char *nm = name;
+		while (*nm == ' ' || *nm == '.')
+			nm++;
+		nm[strcspn(nm, " ")] = 0;
+		char tmp[1024];
+		const char *v = c ? field(c, nm, trunc, tmp, sizeof(tmp)) : nm;
+		bld_buf_adds(&b, v ? v : "");
+		t = close + 2;
+	}
+	cleanup_free char *s = bld_buf_detach(&b);
+	for (char *p = s; (p = strstr(p, "\\t"));) {
+		*p = '\t';
+		memmove(p + 1, p + 2, strlen(p + 2) + 1);
+	}
+	printf("%s\n", s);
+}
+
+static void print_table(const struct bld_runner_container_info *c, bool trunc)
+{
+	char tmp[1024], id[16], created[64];
+	snprintf(id, sizeof(id), "%.12s", c->id);
+	created_text(created, sizeof(created), c->created);
+	printf("%-14s %-20s %-22s %-16s %-26s %-24s %s\n", trunc ? id : c->id, c->image,
+	       field(c, "Command", trunc, tmp, sizeof(tmp)), created, c->status_text, c->ports,
+	       c->name);
+}
+
+static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
+{
+	struct bld_runner_container_info *v = NULL;
+	size_t n = 0;
+	if (bld_runner_container_list(ctx, &v, &n, err) < 0)
+		return -1;
+	bool all = bld_cli_bool(a, "all") || bld_cli_bool(a, "latest");
+	bool quiet = bld_cli_bool(a, "quiet"), trunc = !bld_cli_bool(a, "no-trunc");
+	const char *fmt = bld_cli_str(a, "format");
+	char *const *filters = bld_cli_list(a, "filter");
+	bool has_status_filter = false;
+	for (size_t i = 0; filters && filters[i]; i++)
+		has_status_filter |= bld_str_has_prefix(filters[i], "status=") ||
+				     bld_str_has_prefix(filters[i], "exited=");
+	if (has_status_filter)
+		all = true;
+	if (!quiet && (!fmt || bld_str_has_prefix(fmt, "table")))
+		fmt ? print_template(NULL, fmt + 5 + (fmt[5] == ' '), trunc)
+		    : (void)printf("%-14s %-20s %-22s %-16s %-26s %-24s %s\n", "CONTAINER ID",
+				   "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES");
+	int r = 0;
+	for (size_t i = 0; i < n && (!bld_cli_bool(a, "latest") || i < 1); i++) {
+		bool ok = all || strcmp(v[i].state, "running") == 0;
+		for (size_t f = 0; ok && filters && filters[f] && r == 0; f++)
+			r = filter_match(&v[i], filters[f], &ok, err);
+		if (r < 0 || !ok)
+			continue;
+		if (quiet)
+			printf("%.*s\n", trunc ? 12 : 64, v[i].id);
+		else if (fmt)
+			print_template(&v[i], bld_str_has_prefix(fmt, "table") ? fmt + 5 : fmt, trunc);
+		else
+			print_table(&v[i], trunc);
+	}
+	bld_runner_container_info_free(v, n);
+	return r;
+}
+
+const struct bld_cli_cmd bld_cmd_ps = {
+	.name = "ps",
+	.usage = "[OPTIONS]",
+	.summary = "List containers",
+	.opts = opts,
+	.max_args = 0,
+	.run = run,
+};

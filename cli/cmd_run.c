@@ -1,0 +1,50 @@
+/*
+ * cli/cmd_run.c — `bld run`: create a container and start it, attached (exit code of the
+ * container) or detached (-d: print its id). The container's monitor relays output, so
+ * `bld logs` has it either way.
+ */
+#include "cli/container_opts.h"
+
+static const struct bld_cli_opt opts[] = {
+	{"detach", 'd', BLD_OPT_BOOL, NULL, "Run container in background and print container ID",
+	 NULL},
+	BLD_CREATE_OPTS,
+	{NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
+{
+	struct bld_runner_container_config c;
+	cleanup_free char *id = NULL;
+	int r = bld_cli_container_config(&c, a, ctx, err);
+	if (r == 0)
+		r = bld_runner_container_create(ctx, &c, &id, err);
+	bool detach = bld_cli_bool(a, "detach");
+	struct bld_runner_attach at = {.out = !detach, .in = !detach && c.interactive};
+	bool tty = c.tty;
+	bld_cli_container_config_dispose(&c);
+	if (r < 0)
+		return r;
+	struct termios saved;
+	bool raw = at.in && tty && bld_cli_term_raw(&saved);
+	int report = -1, code = 0;
+	r = bld_runner_container_start(ctx, id, &at, &report, err);
+	if (r == 0 && detach)
+		printf("%s\n", id);
+	if (r == 0 && report >= 0)
+		r = bld_runner_container_attach_wait(ctx, id, report, &code, err);
+	if (raw)
+		bld_cli_term_restore(&saved);
+	return r < 0 ? r : code;
+}
+
+const struct bld_cli_cmd bld_cmd_run = {
+	.name = "run",
+	.usage = "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+	.summary = "Create and run a new container from an image",
+	.opts = opts,
+	.min_args = 1,
+	.max_args = -1,
+	.stop_at_first_arg = true,
+	.run = run,
+};

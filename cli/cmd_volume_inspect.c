@@ -1,0 +1,50 @@
+/*
+ * cli/cmd_volume_inspect.c — `bld volume inspect VOLUME...`: a JSON array as docker prints.
+ */
+#include "cli/container_opts.h"
+
+#include <jansson.h>
+
+static const struct bld_cli_opt opts[] = {
+	{"format", 'f', BLD_OPT_STRING, "string", "Format output (\"{{.Mountpoint}}\")", NULL},
+	{NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
+{
+	json_t *all = json_array();
+	const char *fmt = bld_cli_str(a, "format");
+	for (int i = 0; i < a->argc; i++) {
+		json_t *v = NULL;
+		if (bld_runner_volume_inspect(ctx, a->argv[i], &v, err) < 0) {
+			json_decref(all);
+			return -1;
+		}
+		json_array_append_new(all, v);
+	}
+	size_t i;
+	json_t *v;
+	if (fmt) {
+		const char *k = strstr(fmt, "{{.");
+		cleanup_free char *key = k ? xstrndup(k + 3, strcspn(k + 3, "}")) : xstrdup("");
+		json_array_foreach(all, i, v) {
+			const char *s = bld_json_get_str(v, key);
+			printf("%s\n", s ? s : "");
+		}
+	} else {
+		cleanup_free char *s = bld_json_dump_pretty(all);
+		printf("%s\n", s);
+	}
+	json_decref(all);
+	return 0;
+}
+
+const struct bld_cli_cmd bld_cmd_volume_inspect = {
+	.name = "volume inspect",
+	.usage = "[OPTIONS] VOLUME [VOLUME...]",
+	.summary = "Display detailed information on one or more volumes",
+	.opts = opts,
+	.min_args = 1,
+	.max_args = -1,
+	.run = run,
+};

@@ -1,0 +1,267 @@
+/*
+ * cli/container_opts.c — `run`/`create` flags into a bld_runner_container_config, with
+ * docker's syntax for -e/--env-file, -p, -m, --cpus and --security-opt; and the raw terminal
+ * for -t. Only parsing lives here: the runner decides what the values mean.
+ */
+#include "cli/container_opts.h"
+#include "cli/image_util.h"
+#include "registry/registry.h"
+
+#include <errno.h>
+#include <math.h>
+
+#define ENV_FILE_MAX (1 << 20)
+
+static void push_env(char ***env, const char *kv)
+{
+	if (strchr(kv, '=')) {
+		bld_strv_push(env, kv);
+		return;
+	}
+	/* "-e NAME" takes the value from bld's own environment, if any */
+	const char *v = getenv(kv);
+	if (v) {
+		cleanup_free char *s = xasprintf("%s=%s", kv, v);
+		bld_strv_push(env, s);
+	}
+}
+
+static int env_file(char ***env, const char *path, struct bld_error **err)
+{
+	cleanup_free char *data = NULL;
+	size_t len = 0;
+	if (bld_fs_read_file(path, ENV_FILE_MAX, &data, &len, err) < 0)
+		return -1;
+	char *save = NULL;
+	for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		while (*l == ' ' || *l == '\t')
+			l++;
+		l[strcspn(l, "\r")] = 0;
+		if (*l && *l != '#')
+			push_env(env, l);
+	}
+	return 0;
+}
+
+/* "[IP:]HOST:CTR[/proto]", "HOST:CTR", "CTR" */
+static int parse_port(struct bld_runner_port *p, const char *spec, struct bld_error **err)
+{
+	cleanup_free char *s = xstrdup(spec);
+	memset(p, 0, sizeof(*p));
+	snprintf(p->proto, sizeof(p->proto), "tcp");
+	char *slash = strchr(s, '/');
+	if (slash) {
+		*slash++ = 0;
+		if (strcmp(slash, "tcp") && strcmp(slash, "udp"))
+			return bld_error_set(err, BLD_E_INVALID, "invalid proto: %s", slash);
+		snprintf(p->proto, sizeof(p->proto), "%s", slash);
+	}
+	char *last = strrchr(s, ':');
+	char *ctr = last ? last + 1 : s;
+	long cp, hp = 0;
+	if (last) {
+		*last = 0;
+		char *ipc = strrchr(s, ':');
+		char *host = ipc ? ipc + 1 : s;
+		if (ipc) {
+			*ipc = 0;
+			snprintf(p->host_ip, sizeof(p->host_ip), "%s", s);
+		}
+		if (*host && bld_parse_long(host, 0, 65535, &hp) < 0)
+			return bld_error_set(err, BLD_E_INVALID, "invalid hostPort: %s", host);
+	}
+	if (bld_parse_long(ctr, 1, 65535, &cp) < 0)
+		return bld_error_set(err, BLD_E_INVALID, "invalid containerPort: %s", ctr);
+	p->ctr_port = (int)cp;
+	p->host_port = (int)hp;
+	return 0;
+}
+
+static int limits(struct bld_runner_container_config *c, struct bld_cli_args *a,
+		  struct bld_error **err)
+{
+	const char *m = bld_cli_str(a, "memory"), *cpus = bld_cli_str(a, "cpus");
+	const char *pl = bld_cli_str(a, "pids-limit");
+	if (m && bld_parse_size(m, &c->memory) < 0)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "invalid argument \"%s\" for \"-m, --memory\" flag", m);
+	if (c->memory && c->memory < 6 * 1024 * 1024)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "Minimum memory limit allowed is 6MB");
+	if (cpus) {
+		char *end = NULL;
+		errno = 0;
+		double v = strtod(cpus, &end);
+		if (errno || !end || *end || v < 0 || v > 1024 || isnan(v))
+			return bld_error_set(err, BLD_E_INVALID,
+					     "invalid argument \"%s\" for \"--cpus\" flag", cpus);
+		c->cpu_milli = (int64_t)(v * 1000 + 0.5);
+	}
+	long pids = 0;
+	if (pl && bld_parse_long(pl, -1, 1L << 30, &pids) < 0)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "invalid argument \"%s\" for \"--pids-limit\" flag", pl);
+	c->pids_limit = pids > 0 ? pids : 0;
+	return 0;
+}
+
+static int security(struct bld_runner_container_config *c, struct bld_cli_args *a,
+		    struct bld_error **err)
+{
+	char *const *so = bld_cli_list(a, "security-opt");
+	for (size_t i = 0; so && so[i]; i++) {
+		const char *v = so[i];
+		if (bld_str_has_prefix(v, "seccomp=") || bld_str_has_prefix(v, "seccomp:")) {
+			free(c->seccomp);
+			c->seccomp = xstrdup(v + 8);
+		} else if (!bld_str_has_prefix(v, "no-new-privileges") &&
+			   !bld_str_has_prefix(v, "label") && !bld_str_has_prefix(v, "apparmor")) {
+			return bld_error_set(err, BLD_E_INVALID,
+					     "Invalid --security-opt: \"%s\"", v);
+		}
+	}
+	c->cap_add = bld_strv_dup(bld_cli_list(a, "cap-add"));
+	c->cap_drop = bld_strv_dup(bld_cli_list(a, "cap-drop"));
+	c->privileged = bld_cli_bool(a, "privileged");
+	return 0;
+}
+
+static int env_and_ports(struct bld_runner_container_config *c, struct bld_cli_args *a,
+			 struct bld_error **err)
+{
+	char *const *files = bld_cli_list(a, "env-file");
+	for (size_t i = 0; files && files[i]; i++)
+		if (env_file(&c->env, files[i], err) < 0)
+			return -1;
+	char *const *env = bld_cli_list(a, "env");
+	for (size_t i = 0; env && env[i]; i++)
+		push_env(&c->env, env[i]);
+	char *const *ports = bld_cli_list(a, "publish");
+	c->n_ports = bld_strv_len(ports);
+	c->ports = xcalloc(c->n_ports ? c->n_ports : 1, sizeof(*c->ports));
+	for (size_t i = 0; i < c->n_ports; i++)
+		if (parse_port(&c->ports[i], ports[i], err) < 0)
+			return -1;
+	c->publish_all = bld_cli_bool(a, "publish-all");
+	return 0;
+}
+
+static char *dup_opt(struct bld_cli_args *a, const char *name)
+{
+	const char *v = bld_cli_str(a, name);
+	return v ? xstrdup(v) : NULL;
+}
+
+/* The image's ID, pulled first when it is not in the store (docker run does that). */
+static int find_image(struct bld_ctx *ctx, const char *arg, char **id, struct bld_error **err)
+{
+	struct bld_store *s = NULL;
+	struct bld_cache_image *img = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_cli_store_open(ctx, &s, err) < 0)
+		return -1;
+	int r = bld_cli_image_find(s, arg, &img, &e);
+	if (r < 0 && e->code == BLD_E_NOTFOUND) {
+		fprintf(stderr, "Unable to find image '%s' locally\n", arg);
+		struct bld_registry_opts o = {.config_dir = ctx->config_dir, .tls_verify = 0,
+					      .tty = bld_is_tty(2), .quiet = false};
+		struct bld_registry_pull_result res;
+		/* docker prints the pull's lines on stderr when it pulls for run */
+		fflush(stdout);
+		int saved = dup(1);
+		dup2(2, 1);
+		r = bld_registry_pull(s, arg, &o, &res, err);
+		fflush(stdout);
+		dup2(saved, 1);
+		close(saved);
+		if (r == 0) {
+			bld_registry_pull_result_dispose(&res);
+			r = bld_cli_image_find(s, arg, &img, err);
+		}
+	} else if (r < 0) {
+		bld_error_move(err, &e);
+	}
+	if (r == 0)
+		*id = xstrdup(img->id);
+	bld_cache_image_free(img);
+	bld_cache_store_free(s);
+	return r;
+}
+
+int bld_cli_container_config(struct bld_runner_container_config *c, struct bld_cli_args *a,
+			     struct bld_ctx *ctx, struct bld_error **err)
+{
+	memset(c, 0, sizeof(*c));
+	if (bld_cli_bool(a, "rootfs"))
+		c->rootfs = xstrdup(a->argv[0]);
+	c->image = xstrdup(a->argv[0]);
+	if (a->argc > 1)
+		c->cmd = bld_strv_dup(a->argv + 1);
+	if (bld_cli_given(a, "entrypoint")) {
+		const char *ep = bld_cli_str(a, "entrypoint");
+		c->entrypoint_set = true;
+		c->entrypoint = xcalloc(2, sizeof(char *));
+		if (ep && *ep)
+			c->entrypoint[0] = xstrdup(ep);
+	}
+	c->name = dup_opt(a, "name");
+	c->workdir = dup_opt(a, "workdir");
+	c->user = dup_opt(a, "user");
+	c->hostname = dup_opt(a, "hostname");
+	c->network = dup_opt(a, "network");
+	c->restart = dup_opt(a, "restart");
+	c->tty = bld_cli_bool(a, "tty");
+	c->interactive = bld_cli_bool(a, "interactive");
+	c->auto_remove = bld_cli_bool(a, "rm");
+	c->readonly = bld_cli_bool(a, "read-only");
+	c->init = bld_cli_bool(a, "init");
+	c->binds = bld_strv_dup(bld_cli_list(a, "volume"));
+	c->tmpfs = bld_strv_dup(bld_cli_list(a, "tmpfs"));
+	c->labels = bld_strv_dup(bld_cli_list(a, "label"));
+	if (c->auto_remove && c->restart && strcmp(c->restart, "no") != 0)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "Conflicting options: --restart and --rm");
+	if (c->workdir && c->workdir[0] != '/')
+		return bld_error_set(err, BLD_E_INVALID,
+				     "the working directory '%s' is invalid, it needs to be an absolute path",
+				     c->workdir);
+	if (limits(c, a, err) < 0 || security(c, a, err) < 0 || env_and_ports(c, a, err) < 0)
+		return -1;
+	if (!c->rootfs && find_image(ctx, c->image, &c->image_ref, err) < 0)
+		return -1;
+	return 0;
+}
+
+void bld_cli_container_config_dispose(struct bld_runner_container_config *c)
+{
+	free(c->name);
+	free(c->image);
+	free(c->image_ref);
+	free(c->rootfs);
+	bld_strv_free(c->entrypoint);
+	bld_strv_free(c->cmd);
+	bld_strv_free(c->env);
+	free(c->workdir);
+	free(c->user);
+	free(c->hostname);
+	bld_strv_free(c->cap_add);
+	bld_strv_free(c->cap_drop);
+	free(c->seccomp);
+	bld_strv_free(c->binds);
+	bld_strv_free(c->tmpfs);
+	free(c->network);
+	free(c->ports);
+	free(c->restart);
+	bld_strv_free(c->labels);
+}
+
+bool bld_cli_term_raw(struct termios *saved)
+{
+	if (!isatty(0) || tcgetattr(0, saved) < 0)
+		return false;
+	struct termios raw = *saved;
+	cfmakeraw(&raw);
+	return tcsetattr(0, TCSANOW, &raw) == 0;
+}
+
+void bld_cli_term_restore(const struct termios *saved) { tcsetattr(0, TCSANOW, saved); }

@@ -1,0 +1,63 @@
+/*
+ * cli/container_opts.h — what the container commands of cli/ share: the flags of
+ * `run`/`create` and their translation into a bld_runner_container_config, and putting the
+ * terminal into raw mode for -t.
+ */
+#ifndef BLD_CLI_CONTAINER_OPTS_H
+#define BLD_CLI_CONTAINER_OPTS_H
+
+#include "cli/cli.h"
+#include "runner/runner.h"
+
+#include <termios.h>
+
+/* The options of `bld create` (and `bld run`, which adds -d, --rm... at the front). */
+#define BLD_CREATE_OPTS                                                                        \
+	{"interactive", 'i', BLD_OPT_BOOL, NULL, "Keep STDIN open even if not attached", NULL},      \
+	{"tty", 't', BLD_OPT_BOOL, NULL, "Allocate a pseudo-TTY", NULL},                         \
+	{"rm", 0, BLD_OPT_BOOL, NULL, "Automatically remove the container when it exits", NULL}, \
+	{"name", 0, BLD_OPT_STRING, "string", "Assign a name to the container", NULL},           \
+	{"env", 'e', BLD_OPT_LIST, "list", "Set environment variables", NULL},                   \
+	{"env-file", 0, BLD_OPT_LIST, "list", "Read in a file of environment variables", NULL},  \
+	{"workdir", 'w', BLD_OPT_STRING, "string", "Working directory inside the container",     \
+	 NULL},                                                                                  \
+	{"user", 'u', BLD_OPT_STRING, "string", "Username or UID (format: <name|uid>[:<group|gid>])", \
+	 NULL},                                                                                  \
+	{"hostname", 'h', BLD_OPT_STRING, "string", "Container host name", NULL},                \
+	{"entrypoint", 0, BLD_OPT_STRING, "string", "Overwrite the default ENTRYPOINT of the image", \
+	 NULL},                                                                                  \
+	{"volume", 'v', BLD_OPT_LIST, "list", "Bind mount a volume", NULL},                      \
+	{"tmpfs", 0, BLD_OPT_LIST, "list", "Mount a tmpfs directory", NULL},                     \
+	{"read-only", 0, BLD_OPT_BOOL, NULL, "Mount the container's root filesystem as read only", \
+	 NULL},                                                                                  \
+	{"init", 0, BLD_OPT_BOOL, NULL,                                                          \
+	 "Run an init inside the container that forwards signals and reaps processes", NULL},    \
+	{"publish", 'p', BLD_OPT_LIST, "list", "Publish a container's port(s) to the host", NULL}, \
+	{"publish-all", 'P', BLD_OPT_BOOL, NULL, "Publish all exposed ports to random ports",    \
+	 NULL},                                                                                  \
+	{"network", 0, BLD_OPT_STRING, "network", "Connect a container to a network (bridge, host, none)", \
+	 "bridge"},                                                                              \
+	{"restart", 0, BLD_OPT_STRING, "string", "Restart policy to apply when a container exits", \
+	 "no"},                                                                                  \
+	{"memory", 'm', BLD_OPT_STRING, "bytes", "Memory limit", NULL},                          \
+	{"cpus", 0, BLD_OPT_STRING, "decimal", "Number of CPUs", NULL},                          \
+	{"pids-limit", 0, BLD_OPT_STRING, "int", "Tune container pids limit (set -1 for unlimited)", \
+	 NULL},                                                                                  \
+	{"label", 'l', BLD_OPT_LIST, "list", "Set meta data on a container", NULL},              \
+	{"cap-add", 0, BLD_OPT_LIST, "list", "Add Linux capabilities", NULL},                    \
+	{"cap-drop", 0, BLD_OPT_LIST, "list", "Drop Linux capabilities", NULL},                  \
+	{"security-opt", 0, BLD_OPT_LIST, "list", "Security Options", NULL},                     \
+	{"privileged", 0, BLD_OPT_BOOL, NULL, "Give extended privileges to this container", NULL}, \
+	{"rootfs", 0, BLD_OPT_BOOL, NULL,                                                        \
+	 "The first argument is not an image but a root filesystem directory (as podman)", NULL}
+
+/* Fills c from the parsed arguments (argv[0] is the image, the rest the command). */
+int bld_cli_container_config(struct bld_runner_container_config *c, struct bld_cli_args *a,
+			     struct bld_ctx *ctx, struct bld_error **err);
+void bld_cli_container_config_dispose(struct bld_runner_container_config *c);
+
+/* Raw mode on fd 0 when it is a terminal; restores on bld_cli_term_restore. */
+bool bld_cli_term_raw(struct termios *saved);
+void bld_cli_term_restore(const struct termios *saved);
+
+#endif

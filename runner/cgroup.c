@@ -1,0 +1,254 @@
+/*
+ * runner/cgroup.c — cgroups for sandboxes on cgroup v1, v2 and hybrid hosts: one leaf per
+ * container, limits (-m, --cpus, --pids-limit), the OOM-kill counter, and removal that first
+ * kills whatever is still inside.
+ *
+ * Layout: on v1 (and on hybrid hosts, whose controllers are v1) a leaf
+ * "<own cgroup>/bld/<name>" in each of the memory, pids and cpu hierarchies, nested under
+ * the caller's own cgroup so that whoever accounts for the caller still does. On pure v2 the
+ * leaf is "/sys/fs/cgroup/bld/<name>" (a cgroup with processes may not delegate
+ * controllers, the root may). It never writes above those directories except to enable
+ * controllers in cgroup.subtree_control on v2.
+ */
+#include "runner/runner_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define CG_ROOT "/sys/fs/cgroup"
+
+enum bld_runner_cgroup_mode bld_runner_cgroup_mode(void)
+{
+	static int mode = -1;
+	if (mode < 0) {
+		if (access(CG_ROOT "/cgroup.controllers", F_OK) == 0)
+			mode = BLD_RUNNER_CG_V2;
+		else if (access(CG_ROOT "/unified/cgroup.controllers", F_OK) == 0)
+			mode = BLD_RUNNER_CG_HYBRID;
+		else
+			mode = BLD_RUNNER_CG_V1;
+	}
+	return (enum bld_runner_cgroup_mode)mode;
+}
+
+static int write_str(const char *dir, const char *file, const char *val)
+{
+	cleanup_free char *p = xasprintf("%s/%s", dir, file);
+	int fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, val, strlen(val));
+	int e = n < 0 ? -errno : 0;
+	close(fd);
+	return e;
+}
+
+/* The caller's cgroup path in the v1 hierarchy holding ctrl ("/" when not found). */
+static char *own_path(const char *ctrl)
+{
+	cleanup_fclose FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[1024];
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		char *c = strchr(line, ':');
+		char *p = c ? strchr(c + 1, ':') : NULL;
+		if (!p)
+			continue;
+		*p = 0;
+		char *save = NULL;
+		for (char *t = strtok_r(c + 1, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			if (strcmp(t, ctrl) == 0)
+				return xstrdup(p + 1);
+	}
+	return xstrdup("/");
+}
+
+static int set_limits_v1(const char *ctrl, const char *dir, const struct bld_runner_spec *s)
+{
+	char v[64];
+	int r = 0;
+	if (strcmp(ctrl, "memory") == 0 && s->memory > 0) {
+		snprintf(v, sizeof(v), "%lld", (long long)s->memory);
+		r = write_str(dir, "memory.limit_in_bytes", v);
+		/* no swap beyond the limit, so that -m means what it says */
+		if (r == 0)
+			write_str(dir, "memory.memsw.limit_in_bytes", v);
+	} else if (strcmp(ctrl, "pids") == 0 && s->pids_limit > 0) {
+		snprintf(v, sizeof(v), "%lld", (long long)s->pids_limit);
+		r = write_str(dir, "pids.max", v);
+	} else if (strcmp(ctrl, "cpu") == 0 && s->cpu_milli > 0) {
+		snprintf(v, sizeof(v), "%lld", (long long)s->cpu_milli * 100);
+		r = write_str(dir, "cpu.cfs_period_us", "100000");
+		if (r == 0)
+			r = write_str(dir, "cpu.cfs_quota_us", v);
+	}
+	return r;
+}
+
+static int create_v1(struct bld_runner_proc *p, const struct bld_runner_spec *s,
+		     struct bld_error **err)
+{
+	static const char *const ctrls[] = {"memory", "pids", "cpu"};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(ctrls); i++) {
+		cleanup_free char *mnt = xasprintf(CG_ROOT "/%s", ctrls[i]);
+		if (strcmp(ctrls[i], "cpu") == 0 && s->cpu_milli <= 0)
+			continue;
+		if (access(mnt, F_OK) < 0) {
+			bool wanted = (i == 0 && s->memory > 0) || (i == 1 && s->pids_limit > 0) ||
+				      i == 2;
+			if (wanted)
+				return bld_error_set(err, BLD_E_UNSUPPORTED,
+						     "the %s cgroup controller is not available here",
+						     ctrls[i]);
+			continue;
+		}
+		cleanup_free char *own = own_path(ctrls[i]);
+		cleanup_free char *dir = xasprintf("%s%s/bld/%s", mnt, strcmp(own, "/") ? own : "",
+						   s->cgroup_name);
+		if (bld_fs_mkdir_p(dir, 0755, err) < 0)
+			return bld_error_wrap(err, "cgroup");
+		bld_strv_push(&p->cgroups, dir);
+		int r = set_limits_v1(ctrls[i], dir, s);
+		if (r < 0)
+			return bld_error_sys(err, -r, "cgroup %s limit", ctrls[i]);
+		if (strcmp(ctrls[i], "memory") == 0)
+			p->oom_file = xasprintf("%s/memory.oom_control", dir);
+	}
+	return 0;
+}
+
+static int create_v2(struct bld_runner_proc *p, const struct bld_runner_spec *s,
+		     struct bld_error **err)
+{
+	char v[64];
+	cleanup_free char *dir = xasprintf(CG_ROOT "/bld/%s", s->cgroup_name);
+	if (bld_fs_mkdir_p(dir, 0755, err) < 0)
+		return bld_error_wrap(err, "cgroup");
+	bld_strv_push(&p->cgroups, dir);
+	write_str(CG_ROOT, "cgroup.subtree_control", "+memory +pids +cpu");
+	write_str(CG_ROOT "/bld", "cgroup.subtree_control", "+memory +pids +cpu");
+	int r = 0;
+	if (s->memory > 0) {
+		snprintf(v, sizeof(v), "%lld", (long long)s->memory);
+		r = write_str(dir, "memory.max", v);
+		write_str(dir, "memory.swap.max", "0");
+	}
+	if (r == 0 && s->pids_limit > 0) {
+		snprintf(v, sizeof(v), "%lld", (long long)s->pids_limit);
+		r = write_str(dir, "pids.max", v);
+	}
+	if (r == 0 && s->cpu_milli > 0) {
+		snprintf(v, sizeof(v), "%lld 100000", (long long)s->cpu_milli * 100);
+		r = write_str(dir, "cpu.max", v);
+	}
+	if (r < 0)
+		return bld_error_sys(err, -r, "cgroup limits");
+	p->oom_file = xasprintf("%s/memory.events", dir);
+	return 0;
+}
+
+int bld_runner_cgroup_create(struct bld_runner_proc *p, const struct bld_runner_spec *s,
+			     struct bld_error **err)
+{
+	if (!s->cgroup_name)
+		return 0;
+	if (bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2)
+		return create_v2(p, s, err);
+	return create_v1(p, s, err);
+}
+
+int bld_runner_cgroup_join(char *const *cgroups)
+{
+	for (size_t i = 0; cgroups && cgroups[i]; i++) {
+		int r = write_str(cgroups[i], "cgroup.procs", "0");
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+uint64_t bld_runner_cgroup_oom_count(const char *file)
+{
+	cleanup_fclose FILE *f = file ? fopen(file, "re") : NULL;
+	char line[256];
+	unsigned long long n = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "oom_kill %llu", &n) == 1)
+			return n;
+	return 0;
+}
+
+static void kill_all(const char *dir)
+{
+	if (write_str(dir, "cgroup.kill", "1") == 0)
+		return;
+	cleanup_free char *p = xasprintf("%s/cgroup.procs", dir);
+	cleanup_fclose FILE *f = fopen(p, "re");
+	long pid;
+	char line[32];
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (bld_parse_long(line, 1, 0x7fffffff, &pid) == 0)
+			kill((pid_t)pid, SIGKILL);
+	}
+}
+
+/* rmdir that waits a little for killed processes to leave the cgroup. */
+static void remove_dir(const char *dir)
+{
+	for (int i = 0; i < 200; i++) {
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return;
+		if (errno != EBUSY)
+			break;
+		kill_all(dir);
+		struct timespec ts = {0, 5 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	bld_warn("cannot remove cgroup %s: %s", dir, strerror(errno));
+}
+
+void bld_runner_cgroup_destroy(char **cgroups)
+{
+	for (size_t i = 0; cgroups && cgroups[i]; i++) {
+		kill_all(cgroups[i]);
+		remove_dir(cgroups[i]);
+	}
+}
+
+/* Host path of the cgroup a /proc/<pid>/cgroup line names, or NULL when bld made none. */
+static char *line_to_dir(char *line)
+{
+	char *c = strchr(line, ':');
+	char *p = c ? strchr(c + 1, ':') : NULL;
+	if (!p || !strstr(p + 1, "/bld/"))
+		return NULL;
+	*p = 0;
+	const char *ctrls = c + 1;
+	if (!*ctrls)
+		return bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2 ? xasprintf(CG_ROOT "%s", p + 1)
+								   : NULL;
+	if (strcmp(ctrls, "memory") && strcmp(ctrls, "pids") && !strstr(ctrls, "cpu"))
+		return NULL;
+	cleanup_free char *first = xstrndup(ctrls, strcspn(ctrls, ","));
+	return xasprintf(CG_ROOT "/%s%s", strcmp(first, "cpuacct") ? first : "cpu", p + 1);
+}
+
+char **bld_runner_cgroup_of(pid_t pid)
+{
+	char path[64], line[1024];
+	char **out = NULL;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	cleanup_fclose FILE *f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		cleanup_free char *dir = line_to_dir(line);
+		if (dir && access(dir, F_OK) == 0)
+			bld_strv_push(&out, dir);
+	}
+	return out;
+}

@@ -1,0 +1,367 @@
+/*
+ * runner/client.c — what the bld command line does to containers: start one (forking its
+ * monitor), wait for it, stop, kill, remove, list and inspect them, by reading their state
+ * files and talking to their monitors over <dir>/monitor.sock.
+ *
+ * A running container whose monitor does not answer is reported as dead ("monitor died");
+ * removing it kills what is left in its cgroups.
+ */
+#include "runner/runner_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static int connect_monitor(struct bld_ctx *ctx, const char *id)
+{
+	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
+	cleanup_close int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/monitor.sock", dfd);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		int e = errno;
+		close(s);
+		return -e;
+	}
+	return s;
+}
+
+bool bld_runner_client_wait_fd_alive(struct bld_ctx *ctx, const char *id)
+{
+	int s = connect_monitor(ctx, id);
+	if (s < 0)
+		return false;
+	close(s);
+	return true;
+}
+
+int bld_runner_client_send(struct bld_ctx *ctx, const char *id, const char *line)
+{
+	int s = connect_monitor(ctx, id);
+	if (s < 0)
+		return s;
+	if (send(s, line, strlen(line), MSG_NOSIGNAL) < 0) {
+		int e = errno;
+		close(s);
+		return -e;
+	}
+	return s;
+}
+
+int bld_runner_client_wait_fd(struct bld_ctx *ctx, const char *id)
+{
+	int s = bld_runner_client_send(ctx, id, "wait\n");
+	return s < 0 ? -1 : s;
+}
+
+/* Reads "exited N" (or anything) from a monitor reply; -1 when it closed without a word. */
+static int read_exit(int s)
+{
+	char buf[64] = {0};
+	size_t len = 0;
+	while (len < sizeof(buf) - 1) {
+		ssize_t n = recv(s, buf + len, sizeof(buf) - 1 - len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (memchr(buf, '\n', len))
+			break;
+	}
+	int code;
+	return sscanf(buf, "exited %d", &code) == 1 ? code : -1;
+}
+
+/* Waits up to ms for a process to go (the monitor finishing its last writes). */
+static void wait_gone(pid_t pid, int ms)
+{
+	if (pid <= 0)
+		return;
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return;
+	struct pollfd p = {.fd = pfd, .events = POLLIN};
+	poll(&p, 1, ms);
+	close(pfd);
+}
+
+static pid_t monitor_pid(struct bld_ctx *ctx, const char *id)
+{
+	json_t *st = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_runner_container_load(ctx, id, NULL, &st, &e) < 0)
+		return 0;
+	pid_t p = (pid_t)json_integer_value(json_object_get(st, "MonitorPid"));
+	json_decref(st);
+	return p;
+}
+
+/* ------------------------------------------------------------------ start */
+
+static pid_t attached_monitor;
+static void forward_signal(int sig)
+{
+	if (attached_monitor > 0)
+		kill(attached_monitor, sig);
+}
+
+static _Noreturn void become_monitor(struct bld_ctx *ctx, const char *id, int report,
+				     const struct bld_runner_attach *attach)
+{
+	setsid();
+	pid_t g = fork();
+	if (g != 0)
+		_exit(g < 0);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0 && !attach->out) {
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	if (null >= 0 && !attach->in)
+		dup2(null, 0);
+	if (null > 2)
+		close(null);
+	bld_runner_monitor_main(ctx, id, report, attach);
+}
+
+static int read_start_report(int fd, pid_t *monitor, struct bld_error **err)
+{
+	struct bld_runner_child_msg m;
+	ssize_t n;
+	while ((n = read(fd, &m, sizeof(m))) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(m))
+		return bld_error_set(err, BLD_E_INTERNAL, "container monitor died while starting");
+	m.msg[sizeof(m.msg) - 1] = 0;
+	if (m.kind == 2) {
+		*monitor = (pid_t)m.status;
+		return 0;
+	}
+	int r = bld_error_set(err, m.code ? (enum bld_error_code)m.code : BLD_E_SYSTEM, "%s",
+			      m.msg);
+	(*err)->status = m.status;
+	(*err)->sys_errno = m.errnum;
+	return r;
+}
+
+int bld_runner_container_start(struct bld_ctx *ctx, const char *id,
+			       const struct bld_runner_attach *attach, int *report_fd,
+			       struct bld_error **err)
+{
+	*report_fd = -1;
+	if (bld_runner_client_wait_fd_alive(ctx, id))
+		return 0; /* already running: docker start does nothing */
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return bld_error_sys(err, errno, "pipe");
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		become_monitor(ctx, id, p[1], attach);
+	}
+	int e = errno;
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return bld_error_sys(err, e, "fork");
+	}
+	waitpid(pid, NULL, 0);
+	pid_t mon = 0;
+	if (read_start_report(p[0], &mon, err) < 0) {
+		close(p[0]);
+		return -1;
+	}
+	attached_monitor = mon;
+	if (attach->out)
+		*report_fd = p[0];
+	else
+		close(p[0]);
+	return 0;
+}
+
+int bld_runner_container_attach_wait(struct bld_ctx *ctx, const char *id, int report_fd,
+				     int *exit_code, struct bld_error **err)
+{
+	/* sig-proxy: what reaches us goes to the container (through its monitor) */
+	struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGWINCH, &sa, NULL);
+	forward_signal(SIGWINCH);
+	struct bld_runner_child_msg m;
+	ssize_t n;
+	while ((n = read(report_fd, &m, sizeof(m))) < 0 && errno == EINTR)
+		;
+	close(report_fd);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGWINCH, SIG_DFL);
+	if (n != (ssize_t)sizeof(m))
+		return bld_error_set(err, BLD_E_INTERNAL, "container monitor died");
+	m.msg[sizeof(m.msg) - 1] = 0;
+	if (m.kind == 0) {
+		int r = bld_error_set(err, (enum bld_error_code)m.code, "%s", m.msg);
+		(*err)->status = m.status;
+		return r;
+	}
+	*exit_code = m.status;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ stop, kill, wait */
+
+int bld_runner_container_stop(struct bld_ctx *ctx, const char *id, int timeout,
+			      struct bld_error **err)
+{
+	json_t *cfg = NULL;
+	if (bld_runner_container_load(ctx, id, &cfg, NULL, err) < 0)
+		return -1;
+	int sig = SIGTERM;
+	const char *ss = bld_json_get_str(cfg, "ImageStopSignal");
+	if (ss && *ss)
+		sig = bld_runner_signal_parse(ss);
+	json_decref(cfg);
+	char line[64];
+	snprintf(line, sizeof(line), "stop %d %d\n", timeout < 0 ? 10 : timeout,
+		 sig > 0 ? sig : SIGTERM);
+	pid_t mon = monitor_pid(ctx, id);
+	int s = bld_runner_client_send(ctx, id, line);
+	if (s < 0)
+		return 0; /* not running */
+	read_exit(s);
+	close(s);
+	wait_gone(mon, 2000);
+	return 0;
+}
+
+int bld_runner_container_kill(struct bld_ctx *ctx, const char *id, int sig,
+			      struct bld_error **err)
+{
+	char line[32];
+	snprintf(line, sizeof(line), "kill %d\n", sig);
+	int s = bld_runner_client_send(ctx, id, line);
+	if (s < 0)
+		return bld_error_set(err, BLD_E_INVALID, "Cannot kill container: %s: container %s is not running",
+				     id, id);
+	char buf[16];
+	if (recv(s, buf, sizeof(buf), 0) < 0)
+		bld_debug("kill: %s", strerror(errno));
+	close(s);
+	return 0;
+}
+
+int bld_runner_container_wait(struct bld_ctx *ctx, const char *id, int *exit_code,
+			      struct bld_error **err)
+{
+	int s = bld_runner_client_wait_fd(ctx, id);
+	if (s >= 0) {
+		int code = read_exit(s);
+		close(s);
+		if (code >= 0) {
+			*exit_code = code;
+			return 0;
+		}
+	}
+	json_t *st = NULL;
+	if (bld_runner_container_load(ctx, id, NULL, &st, err) < 0)
+		return -1;
+	*exit_code = (int)json_integer_value(json_object_get(st, "ExitCode"));
+	json_decref(st);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ remove */
+
+int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, json_t *cfg,
+				      bool volumes, struct bld_error **err)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(cfg, "Mounts"), i, m) {
+		const char *name = bld_json_get_str(m, "Name");
+		cleanup_error struct bld_error *e = NULL;
+		if (volumes && name && json_is_true(json_object_get(m, "Anonymous")))
+			bld_runner_volume_remove(ctx, name, true, &e);
+	}
+	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
+	if (access(dir, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	return bld_fs_rm_rf(dir, err);
+}
+
+int bld_runner_container_remove(struct bld_ctx *ctx, const char *id, bool force, bool volumes,
+				struct bld_error **err)
+{
+	json_t *cfg = NULL, *st = NULL;
+	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
+	if (bld_runner_container_load(ctx, id, &cfg, &st, err) < 0)
+		return -1;
+	bool alive = bld_runner_client_wait_fd_alive(ctx, id);
+	int r = 0;
+	if (alive && !force) {
+		r = bld_error_set(err, BLD_E_EXISTS,
+				  "cannot remove container \"%s\": container is running: stop the container before removing or force remove",
+				  bld_json_get_str(cfg, "Name") + 1);
+		goto out;
+	}
+	if (alive) {
+		pid_t mon = (pid_t)json_integer_value(json_object_get(st, "MonitorPid"));
+		int s = bld_runner_client_send(ctx, id, "stop 0 9\n");
+		if (s >= 0) {
+			read_exit(s);
+			close(s);
+		}
+		wait_gone(mon, 3000);
+	}
+	/* a monitor that died leaves its cgroups: kill and remove what is there */
+	char **cgs = NULL;
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(st, "Cgroups"), i, v)
+		bld_strv_push(&cgs, json_string_value(v));
+	bld_runner_cgroup_destroy(cgs);
+	bld_strv_free(cgs);
+	if (access(dir, F_OK) == 0)
+		r = bld_runner_container_remove_files(ctx, id, cfg, volumes, err);
+out:
+	json_decref(cfg);
+	json_decref(st);
+	return r;
+}
+
+/* ------------------------------------------------------------------ signals */
+
+int bld_runner_signal_parse(const char *s)
+{
+	static const struct {
+		const char *n;
+		int sig;
+	} t[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+		 {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"STOP", SIGSTOP},
+		 {"CONT", SIGCONT}, {"ALRM", SIGALRM}, {"WINCH", SIGWINCH}, {"PIPE", SIGPIPE}};
+	long v;
+	if (bld_parse_long(s, 1, 64, &v) == 0)
+		return (int)v;
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(t); i++)
+		if (strcasecmp(s, t[i].n) == 0)
+			return t[i].sig;
+	return -1;
+}

@@ -1,0 +1,372 @@
+/*
+ * runner/container.c — containers at rest: the state directory
+ * $BLD_ROOT/containers/<id>/ with config.json (what was asked, in docker inspect's shape),
+ * state.json (what happened: status, pids, exit code, times), the json-file log and the
+ * monitor's socket; creation, lookup by id, prefix or name, listing and removal.
+ *
+ * It does not run anything: monitor.c owns a running container, client.c talks to it.
+ * State files are replaced atomically (rename) but not fsynced: a crash may lose the last
+ * state change of a container, never corrupt it.
+ */
+#include "runner/runner_int.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define STATE_MAX (1 << 20)
+
+char *bld_runner_containers_dir(struct bld_ctx *ctx)
+{
+	return xasprintf("%s/containers", ctx->root);
+}
+
+char *bld_runner_container_dir(struct bld_ctx *ctx, const char *id)
+{
+	return xasprintf("%s/containers/%s", ctx->root, id);
+}
+
+/* RFC 3339 with nanoseconds, UTC, as Docker writes times. */
+void bld_runner_time_str(char out[40], const struct timespec *ts)
+{
+	struct tm tm;
+	gmtime_r(&ts->tv_sec, &tm);
+	char base[24];
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 40, "%s.%09ldZ", base, ts->tv_nsec);
+}
+
+void bld_runner_now_str(char out[40])
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	bld_runner_time_str(out, &ts);
+}
+
+/* Parses what bld_runner_time_str writes (also without fraction); 0 on failure. */
+double bld_runner_time_parse(const char *s)
+{
+	struct tm tm = {0};
+	const char *rest = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!rest)
+		return 0;
+	double t = (double)timegm(&tm);
+	if (*rest == '.')
+		t += strtod(rest, NULL);
+	return t;
+}
+
+int bld_runner_json_write(const char *dir, const char *name, json_t *v, struct bld_error **err)
+{
+	cleanup_free char *tmp = xasprintf("%s/.%s.tmp", dir, name);
+	cleanup_free char *dst = xasprintf("%s/%s", dir, name);
+	if (json_dump_file(v, tmp, JSON_COMPACT) < 0)
+		return bld_error_sys(err, errno ? errno : EIO, "write %s", tmp);
+	if (rename(tmp, dst) < 0)
+		return bld_error_sys(err, errno, "rename %s", dst);
+	return 0;
+}
+
+int bld_runner_json_read(const char *dir, const char *name, json_t **out, struct bld_error **err)
+{
+	cleanup_free char *p = xasprintf("%s/%s", dir, name);
+	return bld_json_load_file(out, p, STATE_MAX, err);
+}
+
+static void random_hex(char *out, size_t nbytes)
+{
+	unsigned char b[32];
+	if (nbytes > sizeof(b))
+		nbytes = sizeof(b);
+	if (getrandom(b, nbytes, 0) != (ssize_t)nbytes)
+		for (size_t i = 0; i < nbytes; i++)
+			b[i] = (unsigned char)(rand() ^ (int)getpid());
+	for (size_t i = 0; i < nbytes; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+static char *generate_name(const char *id)
+{
+	static const char *const adj[] = {"admiring", "brave",   "clever", "eager",  "focused",
+					  "gallant",  "happy",   "jolly",  "keen",   "lucid",
+					  "modest",   "nifty",   "quirky", "serene", "vibrant"};
+	static const char *const who[] = {"babbage", "curie",  "darwin", "euler",  "feynman",
+					  "galois",  "hopper", "knuth",  "lovelace", "noether",
+					  "pascal",  "ritchie", "shannon", "turing", "wozniak"};
+	unsigned v = (unsigned)strtoul((char[9]){id[0], id[1], id[2], id[3], id[4], id[5], id[6],
+						   id[7], 0},
+				       NULL, 16);
+	return xasprintf("%s_%s", adj[v % BLD_ARRAY_SIZE(adj)],
+			 who[(v / 16) % BLD_ARRAY_SIZE(who)]);
+}
+
+/* Takes the store-wide container lock (names must stay unique); returns the fd. */
+int bld_runner_containers_lock(struct bld_ctx *ctx, struct bld_error **err)
+{
+	cleanup_free char *dir = bld_runner_containers_dir(ctx);
+	if (bld_fs_mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	cleanup_free char *p = xasprintf("%s/.lock", dir);
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return bld_error_sys(err, e, "lock %s", p);
+	}
+	return fd;
+}
+
+/* Every container id in the store (caller frees). */
+char **bld_runner_container_ids(struct bld_ctx *ctx)
+{
+	cleanup_free char *dir = bld_runner_containers_dir(ctx);
+	DIR *d = opendir(dir);
+	char **ids = NULL;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (strlen(e->d_name) == 64 && e->d_name[0] != '.')
+			bld_strv_push(&ids, e->d_name);
+	if (d)
+		closedir(d);
+	return ids;
+}
+
+static char *name_of(struct bld_ctx *ctx, const char *id)
+{
+	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
+	json_t *cfg = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_runner_json_read(dir, "config.json", &cfg, &e) < 0)
+		return NULL;
+	const char *n = bld_json_get_str(cfg, "Name");
+	char *r = n ? xstrdup(n[0] == '/' ? n + 1 : n) : NULL;
+	json_decref(cfg);
+	return r;
+}
+
+int bld_runner_container_lookup(struct bld_ctx *ctx, const char *ref, char **id,
+				struct bld_error **err)
+{
+	cleanup_strv char **ids = bld_runner_container_ids(ctx);
+	const char *want = ref[0] == '/' ? ref + 1 : ref;
+	const char *prefix_hit = NULL;
+	int prefix_hits = 0;
+	for (size_t i = 0; ids && ids[i]; i++) {
+		if (strcmp(ids[i], ref) == 0) {
+			*id = xstrdup(ids[i]);
+			return 0;
+		}
+		cleanup_free char *n = name_of(ctx, ids[i]);
+		if (n && strcmp(n, want) == 0) {
+			*id = xstrdup(ids[i]);
+			return 0;
+		}
+		if (*ref && bld_str_has_prefix(ids[i], ref)) {
+			prefix_hit = ids[i];
+			prefix_hits++;
+		}
+	}
+	if (prefix_hits == 1) {
+		*id = xstrdup(prefix_hit);
+		return 0;
+	}
+	if (prefix_hits > 1)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "multiple IDs found with provided prefix: %s", ref);
+	return bld_error_set(err, BLD_E_NOTFOUND, "No such container: %s", ref);
+}
+
+static json_t *strv_json(char *const *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *labels_json(char *const *v)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; v && v[i]; i++) {
+		cleanup_free char *k = xstrdup(v[i]);
+		char *eq = strchr(k, '=');
+		if (eq)
+			*eq++ = 0;
+		json_object_set_new(o, k, json_string(eq ? eq : ""));
+	}
+	return o;
+}
+
+/* "on-failure:3" -> {"Name":"on-failure","MaximumRetryCount":3}. */
+static int restart_json(const char *s, json_t **out, struct bld_error **err)
+{
+	cleanup_free char *name = xstrdup(s && *s ? s : "no");
+	long max = 0;
+	char *colon = strchr(name, ':');
+	if (colon) {
+		*colon++ = 0;
+		if (strcmp(name, "on-failure") != 0 || bld_parse_long(colon, 0, 1 << 30, &max) < 0)
+			return bld_error_set(err, BLD_E_INVALID, "invalid restart policy: %s", s);
+	}
+	if (strcmp(name, "no") && strcmp(name, "always") && strcmp(name, "unless-stopped") &&
+	    strcmp(name, "on-failure"))
+		return bld_error_set(err, BLD_E_INVALID, "invalid restart policy: %s", s);
+	*out = json_pack("{s:s, s:I}", "Name", name, "MaximumRetryCount", (json_int_t)max);
+	return 0;
+}
+
+static json_t *ports_json(const struct bld_runner_container_config *c)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < c->n_ports; i++) {
+		const struct bld_runner_port *p = &c->ports[i];
+		char key[32], hp[16];
+		snprintf(key, sizeof(key), "%d/%s", p->ctr_port, p->proto);
+		snprintf(hp, sizeof(hp), "%d", p->host_port);
+		json_t *arr = json_object_get(o, key);
+		if (!arr) {
+			arr = json_array();
+			json_object_set_new(o, key, arr);
+		}
+		json_array_append_new(arr, json_pack("{s:s, s:s}", "HostIp", p->host_ip,
+						     "HostPort", p->host_port ? hp : ""));
+	}
+	return o;
+}
+
+static json_t *config_section(const struct bld_runner_container_config *c, const char *hostname)
+{
+	json_t *cfg = json_pack("{s:s, s:s, s:b, s:b, s:b, s:o, s:s, s:o}", "Hostname", hostname,
+				"User", c->user ? c->user : "", "Tty", c->tty, "OpenStdin",
+				c->interactive, "AttachStdout", true, "Env", strv_json(c->env),
+				"WorkingDir", c->workdir ? c->workdir : "", "Labels",
+				labels_json(c->labels));
+	json_object_set_new(cfg, "Cmd", c->cmd ? strv_json(c->cmd) : json_null());
+	json_object_set_new(cfg, "Entrypoint",
+			    c->entrypoint_set ? strv_json(c->entrypoint) : json_null());
+	json_object_set_new(cfg, "Image", json_string(c->image ? c->image : ""));
+	return cfg;
+}
+
+static json_t *host_section(const struct bld_runner_container_config *c, json_t *restart)
+{
+	return json_pack("{s:o, s:o, s:b, s:b, s:b, s:o, s:o, s:s, s:I, s:I, s:I, s:s, s:o, s:b,"
+			 " s:o, s:b, s:o}",
+			 "Binds", strv_json(c->binds), "Tmpfs", strv_json(c->tmpfs),
+			 "ReadonlyRootfs", c->readonly, "Init", c->init, "Privileged",
+			 c->privileged, "CapAdd", strv_json(c->cap_add), "CapDrop",
+			 strv_json(c->cap_drop), "Seccomp", c->seccomp ? c->seccomp : "",
+			 "Memory", (json_int_t)c->memory, "NanoCpus",
+			 (json_int_t)c->cpu_milli * 1000000, "PidsLimit",
+			 (json_int_t)c->pids_limit, "NetworkMode",
+			 c->network ? c->network : "bridge", "PortBindings", ports_json(c),
+			 "PublishAllPorts", c->publish_all, "RestartPolicy", restart, "AutoRemove",
+			 c->auto_remove, "Mounts", json_array());
+}
+
+static json_t *initial_state(void)
+{
+	return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s, s:i, s:i, s:b}",
+			 "Status", "created", "Running", false, "Paused", false, "Restarting",
+			 false, "OOMKilled", false, "Dead", false, "Pid", 0, "ExitCode", 0,
+			 "Error", "", "StartedAt", "0001-01-01T00:00:00Z", "FinishedAt",
+			 "0001-01-01T00:00:00Z", "MonitorPid", 0, "RestartCount", 0, "ManualStop",
+			 false);
+}
+
+static int check_name(struct bld_ctx *ctx, const char *name, struct bld_error **err)
+{
+	for (const char *p = name; *p; p++)
+		if (!(isalnum((unsigned char)*p) || (p > name && strchr("_.-", *p))))
+			return bld_error_set(err, BLD_E_INVALID,
+					     "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+					     name);
+	cleanup_strv char **ids = bld_runner_container_ids(ctx);
+	for (size_t i = 0; ids && ids[i]; i++) {
+		cleanup_free char *n = name_of(ctx, ids[i]);
+		if (n && strcmp(n, name) == 0)
+			return bld_error_set(err, BLD_E_EXISTS,
+					     "Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or rename) that container to be able to reuse that name.",
+					     name, ids[i]);
+	}
+	return 0;
+}
+
+static int write_new(struct bld_ctx *ctx, const char *id, json_t *doc, struct bld_error **err)
+{
+	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
+	if (mkdir(dir, 0700) < 0)
+		return bld_error_sys(err, errno, "mkdir %s", dir);
+	json_t *st = initial_state();
+	int r = bld_runner_json_write(dir, "state.json", st, err);
+	json_decref(st);
+	if (r == 0)
+		r = bld_runner_json_write(dir, "config.json", doc, err);
+	return r;
+}
+
+int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_container_config *c,
+				char **id_out, struct bld_error **err)
+{
+	char id[65];
+	random_hex(id, 32);
+	json_t *restart = NULL;
+	if (restart_json(c->restart, &restart, err) < 0)
+		return -1;
+	json_t *resolved = NULL;
+	if (bld_runner_image_resolve(ctx, c, &resolved, err) < 0) {
+		json_decref(restart);
+		return -1;
+	}
+	cleanup_free char *name = c->name ? xstrdup(c->name) : generate_name(id);
+	char hn[13];
+	snprintf(hn, sizeof(hn), "%.12s", id);
+	char now[40];
+	bld_runner_now_str(now);
+	json_t *doc = json_pack("{s:s, s:s, s:o, s:o}", "Id", id, "Created", now, "Config",
+				config_section(c, c->hostname ? c->hostname : hn), "HostConfig",
+				host_section(c, restart));
+	json_object_set_new(doc, "Name", json_sprintf("/%s", name));
+	/* the image's Env merged with -e belongs in Config, as docker inspect shows it */
+	json_object_set(json_object_get(doc, "Config"), "Env", json_object_get(resolved, "Env"));
+	json_object_del(resolved, "Env");
+	json_object_del(resolved, "ImageConfig");
+	json_object_update(doc, resolved);
+	json_decref(resolved);
+	int r = bld_runner_mounts_resolve(ctx, doc, err);
+	int lock = r < 0 ? -1 : bld_runner_containers_lock(ctx, err);
+	if (lock >= 0) {
+		r = check_name(ctx, name, err);
+		if (r == 0)
+			r = write_new(ctx, id, doc, err);
+		close(lock);
+	} else {
+		r = -1;
+	}
+	json_decref(doc);
+	if (r < 0)
+		return r;
+	*id_out = xstrdup(id);
+	return 0;
+}
+
+int bld_runner_container_load(struct bld_ctx *ctx, const char *id, json_t **cfg, json_t **state,
+			      struct bld_error **err)
+{
+	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
+	if (cfg && bld_runner_json_read(dir, "config.json", cfg, err) < 0)
+		return -1;
+	if (state && bld_runner_json_read(dir, "state.json", state, err) < 0) {
+		if (cfg)
+			json_decref(*cfg);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,137 @@
+/*
+ * runner/image.c — what a container takes from its image: the layer directories (through
+ * cache/), and the config defaults Docker applies (Env merged with the user's, Entrypoint
+ * and Cmd combined into Path/Args, WorkingDir, User, ExposedPorts for -P). With --rootfs a
+ * plain directory stands in for an image with one layer and an empty config.
+ *
+ * It does not pull: an image that is not in the store is BLD_E_NOTFOUND.
+ */
+#include "runner/runner_int.h"
+
+#include <jansson.h>
+#include <sys/stat.h>
+
+static json_t *strv_json(char *const *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+/* Env: the image's, then the user's (a user's KEY replaces the image's). */
+static json_t *merge_env(json_t *img_env, char *const *user)
+{
+	json_t *out = json_array();
+	size_t i;
+	json_t *v;
+	json_array_foreach(img_env, i, v) {
+		const char *e = json_string_value(v);
+		size_t k = e ? strcspn(e, "=") : 0;
+		bool overridden = false;
+		for (size_t j = 0; e && user && user[j]; j++)
+			if (strncmp(user[j], e, k) == 0 && (user[j][k] == '=' || user[j][k] == 0))
+				overridden = true;
+		if (e && !overridden)
+			json_array_append(out, v);
+	}
+	for (size_t j = 0; user && user[j]; j++)
+		json_array_append_new(out, json_string(user[j]));
+	return out;
+}
+
+/* Path and Args from entrypoint + cmd, Docker's rules. */
+static int command(json_t *doc, const struct bld_runner_container_config *c, json_t *icfg,
+		   struct bld_error **err)
+{
+	json_t *ep = c->entrypoint_set ? strv_json(c->entrypoint)
+				       : json_incref(json_object_get(icfg, "Entrypoint"));
+	json_t *cmd = c->cmd ? strv_json(c->cmd)
+			     : (c->entrypoint_set ? json_array()
+						  : json_incref(json_object_get(icfg, "Cmd")));
+	json_t *all = json_array();
+	if (json_is_array(ep))
+		json_array_extend(all, ep);
+	if (json_is_array(cmd))
+		json_array_extend(all, cmd);
+	json_decref(ep);
+	json_decref(cmd);
+	if (json_array_size(all) == 0) {
+		json_decref(all);
+		return bld_error_set(err, BLD_E_INVALID, "no command specified");
+	}
+	json_object_set(doc, "Path", json_array_get(all, 0));
+	json_array_remove(all, 0);
+	json_object_set_new(doc, "Args", all);
+	return 0;
+}
+
+/* The image's layer directories (unpacked once by cache/) and its config. */
+static int load_image(struct bld_ctx *ctx, const char *ref, json_t **icfg, json_t **lowers,
+		      char **image_id, struct bld_error **err)
+{
+	struct bld_store *s = NULL;
+	struct bld_cache_image *img = NULL;
+	char **dirs = NULL;
+	if (bld_cache_store_open(&s, ctx->root, err) < 0)
+		return -1;
+	int r = bld_cache_image_load(s, ref, &img, err);
+	if (r == 0)
+		r = bld_cache_image_layers(s, img, &dirs, err);
+	if (r == 0) {
+		json_t *c = json_object_get(img->config, "config");
+		*icfg = json_is_object(c) ? json_deep_copy(c) : json_object();
+		*lowers = json_array();
+		for (size_t i = 0; dirs && dirs[i]; i++)
+			json_array_append_new(*lowers, json_string(dirs[i]));
+		*image_id = xstrdup(img->id);
+		if (json_array_size(*lowers) == 0) {
+			json_decref(*icfg);
+			json_decref(*lowers);
+			r = bld_error_set(err, BLD_E_UNSUPPORTED, "image %s has no layers", ref);
+		}
+	}
+	bld_strv_free(dirs);
+	bld_cache_image_free(img);
+	bld_cache_store_free(s);
+	return r;
+}
+
+int bld_runner_image_resolve(struct bld_ctx *ctx, const struct bld_runner_container_config *c,
+			     json_t **out, struct bld_error **err)
+{
+	json_t *icfg = NULL, *lowers = NULL;
+	cleanup_free char *image_id = NULL;
+	if (c->rootfs) {
+		struct stat st;
+		if (stat(c->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+			return bld_error_set(err, BLD_E_NOTFOUND, "rootfs %s: not a directory",
+					     c->rootfs);
+		cleanup_free char *abs = realpath(c->rootfs, NULL);
+		lowers = json_pack("[s]", abs);
+		icfg = json_object();
+		image_id = xstrdup("");
+	} else if (load_image(ctx, c->image_ref ? c->image_ref : c->image, &icfg, &lowers,
+			      &image_id, err) < 0) {
+		return -1;
+	}
+	json_t *doc = json_pack("{s:s, s:o}", "ImageID", image_id, "Lowers", lowers);
+	int r = command(doc, c, icfg, err);
+	json_t *env = merge_env(json_object_get(icfg, "Env"), c->env);
+	json_object_set_new(doc, "Env", env);
+	const char *wd = bld_json_get_str(icfg, "WorkingDir");
+	const char *user = bld_json_get_str(icfg, "User");
+	json_object_set_new(doc, "ImageWorkingDir", json_string(wd ? wd : ""));
+	json_object_set_new(doc, "ImageUser", json_string(user ? user : ""));
+	json_t *exposed = json_object_get(icfg, "ExposedPorts");
+	json_object_set(doc, "ImageExposedPorts", exposed ? exposed : json_object());
+	json_t *ss = json_object_get(icfg, "StopSignal");
+	json_object_set(doc, "ImageStopSignal", ss ? ss : json_string(""));
+	json_decref(icfg);
+	if (r < 0) {
+		json_decref(doc);
+		return r;
+	}
+	*out = doc;
+	return 0;
+}

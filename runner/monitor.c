@@ -1,0 +1,616 @@
+/*
+ * runner/monitor.c — the process that owns one running container (bld has no daemon). It is
+ * forked by `bld start`/`bld run` (double fork, setsid), starts the sandbox, relays output to
+ * the json-file log and to the terminal of the bld that started it, records state.json,
+ * applies the restart policy, serves published ports, and answers commands on
+ * <container dir>/monitor.sock:
+ *
+ *     "stop <seconds> <signal>"  signal now, SIGKILL after <seconds>; replies "exited N"
+ *     "kill <signal>"            replies "ok"
+ *     "wait"                     replies "exited N" at the container's next exit
+ *
+ * It exits when the container has stopped for good (after --rm removal). Messages to the
+ * starting bld go over report_fd as struct bld_runner_child_msg: kind 2 "started" (pid,
+ * status = monitor pid), kind 0 an error, kind 3 the exit code.
+ */
+#include "runner/runner_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define MAX_CLIENTS 32
+#define MAX_POLL (MAX_CLIENTS + 16 + BLD_RUNNER_MAX_PROXY)
+
+struct client {
+	int fd;
+	bool waiting; /* wants "exited N" */
+	size_t len;
+	char buf[128];
+};
+
+struct mon {
+	struct bld_ctx *ctx;
+	const char *id;
+	char *dir;
+	json_t *cfg, *state;
+	int report_fd;
+	int att_in, att_out, att_err; /* the starting bld's terminal, or -1 */
+	int lsock, sigfd, log_fd;
+	struct client clients[MAX_CLIENTS];
+	int out_rd, err_rd, in_wr, pty; /* container side */
+	struct bld_runner_proc *proc;
+	struct bld_runner_net *net;
+	bool running;
+	int exit_code;
+	bool oom, manual_stop, tty;
+	int64_t kill_at;   /* ms, 0 = none */
+	int restart_count;
+	struct bld_runner_logbuf lb_out, lb_err;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void report(struct mon *m, int kind, int status, pid_t pid, const struct bld_error *e)
+{
+	if (m->report_fd < 0)
+		return;
+	struct bld_runner_child_msg msg = {.kind = kind, .status = status, .pid = pid};
+	if (e) {
+		msg.code = e->code;
+		msg.errnum = e->sys_errno;
+		snprintf(msg.msg, sizeof(msg.msg), "%s", e->msg);
+	}
+	if (write(m->report_fd, &msg, sizeof(msg)) < 0)
+		m->report_fd = -1;
+}
+
+static void save_state(struct mon *m)
+{
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_runner_json_write(m->dir, "state.json", m->state, &e) < 0)
+		bld_warn("%s", e->msg);
+}
+
+static void set_str(json_t *o, const char *k, const char *v) { json_object_set_new(o, k, json_string(v)); }
+
+/* ------------------------------------------------------------------ output */
+
+static void out_write(struct mon *m, int *fd, const char *data, size_t n)
+{
+	while (*fd >= 0 && n > 0) {
+		ssize_t w = write(*fd, data, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			*fd = -1; /* the attached bld went away: keep logging */
+			return;
+		}
+		data += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Reads one chunk of container output; false on EOF. */
+static bool pump_output(struct mon *m, int *fd, bool is_err)
+{
+	char buf[16384];
+	ssize_t n = read(*fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0) {
+		close(*fd);
+		*fd = -1;
+		return false;
+	}
+	bld_runner_log_add(is_err ? &m->lb_err : &m->lb_out, m->log_fd, buf, (size_t)n);
+	out_write(m, is_err ? &m->att_err : &m->att_out, buf, (size_t)n);
+	return true;
+}
+
+static void pump_input(struct mon *m)
+{
+	char buf[16384];
+	ssize_t n = read(m->att_in, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		m->att_in = -1;
+		/* the client's stdin ended: so does the container's (not for a tty) */
+		if (!m->tty && m->in_wr >= 0) {
+			close(m->in_wr);
+			m->in_wr = -1;
+		}
+		return;
+	}
+	int fd = m->tty ? m->pty : m->in_wr;
+	out_write(m, &fd, buf, (size_t)n);
+}
+
+static void copy_winsize(struct mon *m)
+{
+	struct winsize ws;
+	/* the caller's terminal, whichever of its descriptors we hold */
+	int src = m->att_in >= 0 && isatty(m->att_in) ? m->att_in : m->att_out;
+	if (m->tty && m->pty >= 0 && src >= 0 && ioctl(src, TIOCGWINSZ, &ws) == 0)
+		ioctl(m->pty, TIOCSWINSZ, &ws);
+}
+
+/* ------------------------------------------------------------------ clients */
+
+static void client_close(struct client *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	c->waiting = false;
+	c->len = 0;
+}
+
+static void reply(struct client *c, const char *text)
+{
+	if (send(c->fd, text, strlen(text), MSG_NOSIGNAL) < 0)
+		client_close(c);
+}
+
+static void accept_client(struct mon *m)
+{
+	int fd = accept4(m->lsock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	for (size_t i = 0; i < MAX_CLIENTS; i++)
+		if (m->clients[i].fd < 0) {
+			m->clients[i] = (struct client){.fd = fd};
+			return;
+		}
+	close(fd);
+}
+
+static void command(struct mon *m, struct client *c, const char *line)
+{
+	int a = 0, b = 0;
+	if (sscanf(line, "stop %d %d", &a, &b) == 2) {
+		m->manual_stop = true;
+		json_object_set_new(m->state, "ManualStop", json_true());
+		if (!m->running) {
+			char r[32];
+			snprintf(r, sizeof(r), "exited %d\n", m->exit_code);
+			reply(c, r);
+			return;
+		}
+		kill(m->proc->pid, b > 0 ? b : SIGTERM);
+		int64_t at = now_ms() + (int64_t)(a < 0 ? 0 : a) * 1000;
+		if (!m->kill_at || at < m->kill_at)
+			m->kill_at = at;
+		c->waiting = true;
+	} else if (sscanf(line, "kill %d", &a) == 1) {
+		m->manual_stop = true;
+		if (m->running)
+			kill(m->proc->pid, a);
+		reply(c, "ok\n");
+	} else if (strcmp(line, "wait") == 0) {
+		c->waiting = true;
+	} else {
+		reply(c, "error unknown command\n");
+	}
+}
+
+static void client_read(struct mon *m, struct client *c)
+{
+	ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
+	if (n <= 0) {
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			client_close(c);
+		return;
+	}
+	c->len += (size_t)n;
+	c->buf[c->len] = 0;
+	char *nl = strchr(c->buf, '\n');
+	if (!nl) {
+		if (c->len >= sizeof(c->buf) - 1)
+			client_close(c);
+		return;
+	}
+	*nl = 0;
+	command(m, c, c->buf);
+	c->len = 0;
+}
+
+static void notify_waiters(struct mon *m)
+{
+	char r[32];
+	snprintf(r, sizeof(r), "exited %d\n", m->exit_code);
+	for (size_t i = 0; i < MAX_CLIENTS; i++)
+		if (m->clients[i].fd >= 0 && m->clients[i].waiting) {
+			reply(&m->clients[i], r);
+			m->clients[i].waiting = false;
+		}
+}
+
+/* ------------------------------------------------------------------ one run */
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Pipes (or a pty) between the container and us; fills the spec's stdio. */
+static int make_stdio(struct mon *m, struct bld_runner_spec *s, int child[3],
+		      struct bld_error **err)
+{
+	child[0] = child[1] = child[2] = -1;
+	bool open_stdin = json_is_true(json_object_get(json_object_get(m->cfg, "Config"),
+						       "OpenStdin"));
+	if (m->tty) {
+		int slave = -1;
+		if (openpty(&m->pty, &slave, NULL, NULL, NULL) < 0)
+			return bld_error_sys(err, errno, "openpty");
+		fcntl(m->pty, F_SETFD, FD_CLOEXEC);
+		child[0] = slave;
+		child[1] = dup(slave);
+		child[2] = dup(slave);
+		copy_winsize(m);
+	} else {
+		int o[2], e[2], i[2] = {-1, -1};
+		if (pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0 ||
+		    (open_stdin && pipe2(i, O_CLOEXEC) < 0))
+			return bld_error_sys(err, errno, "pipe");
+		m->out_rd = o[0], child[1] = o[1];
+		m->err_rd = e[0], child[2] = e[1];
+		child[0] = i[0], m->in_wr = i[1];
+	}
+	s->stdin_fd = child[0];
+	s->stdout_fd = child[1];
+	s->stderr_fd = child[2];
+	return 0;
+}
+
+static int start_once(struct mon *m, struct bld_error **err)
+{
+	struct bld_runner_spec_holder h;
+	bld_runner_spec_from_config(&h, m->cfg, m->dir);
+	int child[3];
+	int r = make_stdio(m, &h.s, child, err);
+	if (r == 0)
+		r = bld_runner_net_setup(&m->net, m->ctx, m->cfg, m->id, &h, err);
+	if (r == 0)
+		r = bld_runner_sandbox_spawn(&m->proc, &h.s, err);
+	for (int i = 0; i < 3; i++)
+		close_fd(&child[i]);
+	bld_runner_spec_holder_dispose(&h);
+	if (r < 0)
+		return r;
+	char now[40];
+	bld_runner_now_str(now);
+	m->running = true;
+	m->kill_at = 0;
+	set_str(m->state, "Status", "running");
+	set_str(m->state, "StartedAt", now);
+	set_str(m->state, "Error", "");
+	json_object_set_new(m->state, "Running", json_true());
+	json_object_set_new(m->state, "Restarting", json_false());
+	json_object_set_new(m->state, "OOMKilled", json_false());
+	json_object_set_new(m->state, "Pid", json_integer(m->proc->pid));
+	json_object_set_new(m->state, "MonitorPid", json_integer(getpid()));
+	json_object_set_new(m->state, "Cgroups", json_array());
+	for (size_t i = 0; m->proc->cgroups && m->proc->cgroups[i]; i++)
+		json_array_append_new(json_object_get(m->state, "Cgroups"),
+				      json_string(m->proc->cgroups[i]));
+	bld_runner_net_state(m->net, m->state);
+	save_state(m);
+	return 0;
+}
+
+static void reap(struct mon *m)
+{
+	int st;
+	pid_t p;
+	while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+		if (m->running && p == m->proc->pid) {
+			m->exit_code = bld_runner_proc_status(m->proc, st, &m->oom);
+			m->running = false;
+		}
+}
+
+static void handle_signal(struct mon *m)
+{
+	struct signalfd_siginfo si;
+	while (read(m->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			reap(m);
+		else if (si.ssi_signo == SIGWINCH)
+			copy_winsize(m);
+		else if (m->running) /* SIGTERM/SIGINT/SIGHUP to the monitor: pass them on */
+			kill(m->proc->pid, (int)si.ssi_signo);
+	}
+}
+
+static size_t add_poll(struct pollfd *p, size_t n, int fd, short ev)
+{
+	if (fd >= 0)
+		p[n++] = (struct pollfd){.fd = fd, .events = ev};
+	return n;
+}
+
+/* One round of poll and dispatch; timeout in ms (-1: none). */
+static void poll_once(struct mon *m, int timeout)
+{
+	struct pollfd p[MAX_POLL];
+	size_t n = 0;
+	n = add_poll(p, n, m->sigfd, POLLIN);
+	n = add_poll(p, n, m->lsock, POLLIN);
+	n = add_poll(p, n, m->out_rd, POLLIN);
+	n = add_poll(p, n, m->err_rd, POLLIN);
+	n = add_poll(p, n, m->pty, POLLIN);
+	bool want_in = m->att_in >= 0 && (m->in_wr >= 0 || m->pty >= 0);
+	n = add_poll(p, n, want_in ? m->att_in : -1, POLLIN);
+	for (size_t i = 0; i < MAX_CLIENTS; i++)
+		n = add_poll(p, n, m->clients[i].fd, POLLIN);
+	size_t net_first = n;
+	n += bld_runner_net_pollfds(m->net, p + n, MAX_POLL - n);
+	if (m->kill_at) {
+		int64_t left = m->kill_at - now_ms();
+		timeout = left < 0 ? 0 : (timeout < 0 || left < timeout ? (int)left : timeout);
+	}
+	int r = poll(p, n, timeout);
+	if (m->kill_at && now_ms() >= m->kill_at && m->running) {
+		kill(m->proc->pid, SIGKILL);
+		m->kill_at = 0;
+	}
+	if (r <= 0)
+		return;
+	for (size_t i = 0; i < net_first; i++) {
+		if (!p[i].revents)
+			continue;
+		int fd = p[i].fd;
+		if (fd == m->sigfd)
+			handle_signal(m);
+		else if (fd == m->lsock)
+			accept_client(m);
+		else if (fd == m->out_rd)
+			pump_output(m, &m->out_rd, false);
+		else if (fd == m->err_rd)
+			pump_output(m, &m->err_rd, true);
+		else if (fd == m->pty)
+			pump_output(m, &m->pty, false);
+		else if (fd == m->att_in)
+			pump_input(m);
+		else
+			for (size_t k = 0; k < MAX_CLIENTS; k++)
+				if (m->clients[k].fd == fd)
+					client_read(m, &m->clients[k]);
+	}
+	bld_runner_net_handle(m->net, p + net_first, n - net_first);
+}
+
+/* Runs until the container exited and its output is drained. */
+static void run_until_exit(struct mon *m)
+{
+	while (m->running || m->out_rd >= 0 || m->err_rd >= 0 || m->pty >= 0)
+		poll_once(m, -1);
+	bld_runner_log_flush(&m->lb_out, m->log_fd);
+	bld_runner_log_flush(&m->lb_err, m->log_fd);
+	close_fd(&m->in_wr);
+}
+
+static void record_exit(struct mon *m)
+{
+	char now[40];
+	bld_runner_now_str(now);
+	bld_runner_proc_free(m->proc);
+	m->proc = NULL;
+	bld_runner_net_stop(m->net);
+	bld_runner_net_state(m->net, m->state); /* no address, no ports while stopped */
+	set_str(m->state, "Status", "exited");
+	set_str(m->state, "FinishedAt", now);
+	json_object_set_new(m->state, "Running", json_false());
+	json_object_set_new(m->state, "Pid", json_integer(0));
+	json_object_set_new(m->state, "ExitCode", json_integer(m->exit_code));
+	json_object_set_new(m->state, "OOMKilled", json_boolean(m->oom));
+	json_object_set_new(m->state, "Cgroups", json_array());
+	save_state(m);
+	notify_waiters(m);
+}
+
+static bool should_restart(struct mon *m)
+{
+	json_t *rp = json_object_get(json_object_get(m->cfg, "HostConfig"), "RestartPolicy");
+	const char *name = bld_json_get_str(rp, "Name");
+	long max = (long)json_integer_value(json_object_get(rp, "MaximumRetryCount"));
+	if (m->manual_stop || !name)
+		return false;
+	if (strcmp(name, "always") == 0 || strcmp(name, "unless-stopped") == 0)
+		return true;
+	if (strcmp(name, "on-failure") == 0)
+		return m->exit_code != 0 && (max == 0 || m->restart_count < max);
+	return false;
+}
+
+/* Docker's back-off: 100 ms, doubling, at most a minute; clients are served meanwhile. */
+static void restart_delay(struct mon *m)
+{
+	int64_t delay = 100;
+	for (int i = 0; i < m->restart_count && delay < 60000; i++)
+		delay *= 2;
+	int64_t until = now_ms() + delay;
+	set_str(m->state, "Status", "restarting");
+	json_object_set_new(m->state, "Restarting", json_true());
+	save_state(m);
+	while (!m->manual_stop && now_ms() < until)
+		poll_once(m, (int)(until - now_ms()));
+}
+
+/* ------------------------------------------------------------------ set-up and main */
+
+static int listen_socket(const char *dir, struct bld_error **err)
+{
+	/* through /proc/self/fd: a store path can be longer than sun_path */
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return bld_error_sys(err, errno, "open %s", dir);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/monitor.sock", dfd);
+	unlink(a.sun_path);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 16) < 0) {
+		int e = errno;
+		close(dfd);
+		if (s >= 0)
+			close(s);
+		return bld_error_sys(err, e, "monitor socket");
+	}
+	close(dfd);
+	return s;
+}
+
+static int setup(struct mon *m, struct bld_error **err)
+{
+	if (bld_runner_container_load(m->ctx, m->id, &m->cfg, &m->state, err) < 0)
+		return -1;
+	m->tty = json_is_true(json_object_get(json_object_get(m->cfg, "Config"), "Tty"));
+	sigset_t set;
+	sigemptyset(&set);
+	int sigs[] = {SIGCHLD, SIGWINCH, SIGTERM, SIGINT, SIGHUP};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(sigs); i++)
+		sigaddset(&set, sigs[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	m->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (m->sigfd < 0)
+		return bld_error_sys(err, errno, "signalfd");
+	if ((m->lsock = listen_socket(m->dir, err)) < 0)
+		return -1;
+	cleanup_free char *log = xasprintf("%s/%s-json.log", m->dir, m->id);
+	m->log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (m->log_fd < 0)
+		return bld_error_sys(err, errno, "open %s", log);
+	return 0;
+}
+
+static void detach_terminal(struct mon *m)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; fd < 3 && null >= 0; fd++)
+		dup2(null, fd);
+	if (null > 2)
+		close(null);
+	m->att_in = m->att_out = m->att_err = -1;
+}
+
+/*
+ * --rm, first half: the container disappears at once (a rename to a name that lookups and
+ * listings skip), so that the bld waiting for us can return before the slow part.
+ */
+static char *retire_container(struct mon *m)
+{
+	cleanup_free char *cdir = bld_runner_containers_dir(m->ctx);
+	char *trash = xasprintf("%s/.rm-%s", cdir, m->id);
+	if (rename(m->dir, trash) == 0)
+		return trash;
+	free(trash);
+	return NULL;
+}
+
+/* --rm, second half: its files and anonymous volumes. */
+static void remove_container(struct mon *m, const char *trash)
+{
+	cleanup_error struct bld_error *e = NULL;
+	int r = trash ? bld_fs_rm_rf(trash, &e) : 0;
+	if (r == 0)
+		r = bld_runner_container_remove_files(m->ctx, m->id, m->cfg, true, &e);
+	if (r < 0)
+		bld_warn("%s", e->msg);
+}
+
+static void failed_start(struct mon *m, const struct bld_error *e)
+{
+	set_str(m->state, "Status", m->restart_count ? "exited" : "created");
+	set_str(m->state, "Error", e->msg);
+	json_object_set_new(m->state, "ExitCode", json_integer(e->status ? e->status : 125));
+	json_object_set_new(m->state, "Running", json_false());
+	save_state(m);
+	m->exit_code = e->status ? e->status : 125;
+	notify_waiters(m);
+}
+
+_Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int report_fd,
+				       const struct bld_runner_attach *attach)
+{
+	struct mon m = {.ctx = ctx, .id = id, .report_fd = report_fd, .out_rd = -1, .err_rd = -1,
+			.in_wr = -1, .pty = -1, .lsock = -1, .sigfd = -1, .log_fd = -1};
+	for (size_t i = 0; i < MAX_CLIENTS; i++)
+		m.clients[i].fd = -1;
+	m.lb_out.stream = "stdout";
+	m.lb_err.stream = "stderr";
+	m.dir = bld_runner_container_dir(ctx, id);
+	m.att_out = attach->out ? 1 : -1;
+	m.att_err = attach->out ? 2 : -1;
+	m.att_in = attach->in ? 0 : -1;
+	if (chdir("/") < 0)
+		_exit(125);
+	cleanup_error struct bld_error *e = NULL;
+	if (setup(&m, &e) < 0) {
+		report(&m, 0, 125, 0, e);
+		_exit(125);
+	}
+	bool rm = json_is_true(json_object_get(json_object_get(m.cfg, "HostConfig"), "AutoRemove"));
+	struct bld_error *first_err = NULL;
+	for (bool first = true;; first = false) {
+		if (start_once(&m, &e) < 0) {
+			failed_start(&m, e);
+			if (first)
+				bld_error_move(&first_err, &e);
+			break;
+		}
+		if (first)
+			report(&m, 2, getpid(), m.proc->pid, NULL);
+		run_until_exit(&m);
+		record_exit(&m);
+		if (!should_restart(&m))
+			break;
+		/* the bld that started us reports the first exit and goes */
+		report(&m, 3, m.exit_code, 0, NULL);
+		close_fd(&m.report_fd);
+		detach_terminal(&m);
+		m.restart_count++;
+		json_object_set_new(m.state, "RestartCount", json_integer(m.restart_count));
+		restart_delay(&m);
+		if (m.manual_stop) {
+			json_object_set_new(m.state, "Restarting", json_false());
+			set_str(m.state, "Status", "exited");
+			save_state(&m);
+			notify_waiters(&m);
+			break;
+		}
+	}
+	bld_runner_net_free(m.net);
+	cleanup_free char *sock = xasprintf("%s/monitor.sock", m.dir);
+	unlink(sock);
+	cleanup_free char *trash = rm ? retire_container(&m) : NULL;
+	if (rm && !trash)
+		remove_container(&m, NULL);
+	if (first_err)
+		report(&m, 0, first_err->status ? first_err->status : 125, 0, first_err);
+	else
+		report(&m, 3, m.exit_code, 0, NULL);
+	close_fd(&m.report_fd);
+	if (trash)
+		remove_container(&m, trash);
+	_exit(0);
+}

@@ -1,0 +1,305 @@
+/*
+ * runner/mounts.c — the sandbox child's filesystem steps, each one a function called in
+ * bubblewrap's order by sandbox.c: the root (overlay or bind), /proc, a minimal /dev, /sys
+ * read-only, the /etc files, the caller's mounts, pivot_root, Docker's masked and read-only
+ * paths. They run in the child's private mount namespace, so everything they mount vanishes
+ * with it: nothing to unmount on the host.
+ *
+ * Paths inside the new root are resolved with bld_fs_open_in_root and mounted through
+ * /proc/self/fd, so a symlink in an image can never point a mount outside the root. Every
+ * function returns 0 or -errno and leaves the message to the caller.
+ */
+#include "runner/runner_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+
+#define FDPATH_LEN 32
+
+/* Docker's masked paths (moby oci/defaults.go): hidden behind /dev/null or an empty tmpfs. */
+static const char *const masked[] = {
+	"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+	"/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+};
+/* Docker's read-only paths. */
+static const char *const readonly[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+static void fdpath(char out[FDPATH_LEN], int fd)
+{
+	snprintf(out, FDPATH_LEN, "/proc/self/fd/%d", fd);
+}
+
+/*
+ * Opens path (absolute, in the root rootfd) as O_PATH, creating what is missing: directories
+ * for the parents, and the last component as a directory or (want_file) an empty file.
+ */
+int bld_runner_mkpath_in_root(int rootfd, const char *path, bool want_file)
+{
+	cleanup_free char *clean = bld_path_clean(path);
+	int fd = bld_fs_open_in_root(rootfd, clean, O_PATH | O_CLOEXEC, 0);
+	if (fd >= 0 || fd != -ENOENT)
+		return fd;
+	char *slash = strrchr(clean, '/');
+	if (!slash || slash[1] == 0)
+		return -ENOENT;
+	*slash = 0;
+	int parent = bld_runner_mkpath_in_root(rootfd, clean[0] ? clean : "/", false);
+	if (parent < 0)
+		return parent;
+	const char *base = slash + 1;
+	int r = want_file ? openat(parent, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644)
+			  : mkdirat(parent, base, 0755);
+	if (r < 0 && errno != EEXIST) {
+		r = -errno;
+		close(parent);
+		return r;
+	}
+	if (want_file && r >= 0)
+		close(r);
+	close(parent);
+	*slash = '/';
+	return bld_fs_open_in_root(rootfd, clean, O_PATH | O_CLOEXEC, 0);
+}
+
+/* mount(2) onto a path inside the root; target created as dir or file. */
+static int mount_in(int rootfd, const char *target, bool file, const char *src, const char *type,
+		    unsigned long flags, const char *data)
+{
+	int fd = bld_runner_mkpath_in_root(rootfd, target, file);
+	if (fd < 0)
+		return fd;
+	char p[FDPATH_LEN];
+	fdpath(p, fd);
+	int r = mount(src, p, type, flags, data) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+/* Re-mounts a bind mount read-only, keeping the flags the kernel locks (nosuid, nodev...). */
+static int remount_ro(const char *path)
+{
+	struct statvfs sv;
+	unsigned long keep = 0;
+	if (statvfs(path, &sv) == 0)
+		keep = sv.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME | ST_RELATIME);
+	if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int bld_runner_mount_root(const struct bld_runner_spec *s, const char *merged)
+{
+	if (s->rootfs)
+		return mount(s->rootfs, merged, NULL, MS_BIND | MS_REC, NULL) < 0 ? -errno : 0;
+	/* overlay wants the upper-most lower first */
+	struct bld_buf opt = BLD_BUF_INIT;
+	opt.max = 3500; /* mount data is one page; long chains need short paths */
+	int r = bld_buf_adds(&opt, "lowerdir=");
+	size_t n = bld_strv_len(s->lowers);
+	for (size_t i = n; i-- > 0 && r == 0;)
+		r = bld_buf_printf(&opt, "%s%s", s->lowers[i], i ? ":" : "");
+	if (r == 0)
+		r = bld_buf_printf(&opt, ",upperdir=%s/upper,workdir=%s/work", s->state_dir,
+				   s->state_dir);
+	if (r < 0) {
+		bld_buf_dispose(&opt);
+		return -E2BIG;
+	}
+	bool no_overlay = getenv("BLD_NO_OVERLAY") && strcmp(getenv("BLD_NO_OVERLAY"), "1") == 0;
+	r = no_overlay ? -ENODEV
+		       : (mount("overlay", merged, "overlay", 0, bld_buf_str(&opt)) < 0 ? -errno : 0);
+	bld_buf_dispose(&opt);
+	if (r != -ENODEV && r != -EINVAL && r != -EPERM && r != -ENOTSUP)
+		return r;
+	/* no overlayfs here (or BLD_NO_OVERLAY=1): a private copy of the layers */
+	cleanup_free char *copy = NULL;
+	if ((r = bld_runner_copy_root(s, &copy)) < 0)
+		return r;
+	return mount(copy, merged, NULL, MS_BIND | MS_REC, NULL) < 0 ? -errno : 0;
+}
+
+int bld_runner_mount_proc(int rootfd)
+{
+	return mount_in(rootfd, "/proc", false, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			NULL);
+}
+
+static int mknod_dev(int devfd, const char *name, unsigned maj, unsigned min)
+{
+	if (mknodat(devfd, name, S_IFCHR | 0666, makedev(maj, min)) < 0 && errno != EEXIST)
+		return -errno;
+	/* mknod obeys the umask: set the mode as Docker has it */
+	return fchmodat(devfd, name, 0666, 0) < 0 ? -errno : 0;
+}
+
+static int dev_nodes(int devfd)
+{
+	static const struct {
+		const char *name;
+		unsigned maj, min;
+	} nodes[] = {
+		{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
+		{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+	};
+	static const char *const links[][2] = {
+		{"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
+		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+		{"pts/ptmx", "ptmx"},
+	};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(nodes); i++) {
+		int r = mknod_dev(devfd, nodes[i].name, nodes[i].maj, nodes[i].min);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(links); i++)
+		if (symlinkat(links[i][0], devfd, links[i][1]) < 0 && errno != EEXIST)
+			return -errno;
+	return 0;
+}
+
+/* A tmpfs /dev with the nodes Docker gives, devpts, shm, mqueue and (tty_fd >= 0) console. */
+int bld_runner_mount_dev(int rootfd, int tty_fd)
+{
+	int r = mount_in(rootfd, "/dev", false, "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME,
+			 "mode=755,size=65536k");
+	if (r < 0)
+		return r;
+	cleanup_close int devfd = bld_fs_open_in_root(rootfd, "/dev", O_DIRECTORY | O_CLOEXEC, 0);
+	if (devfd < 0)
+		return devfd;
+	if ((r = dev_nodes(devfd)) < 0)
+		return r;
+	r = mount_in(rootfd, "/dev/pts", false, "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+		     "newinstance,ptmxmode=0666,mode=0620,gid=5");
+	if (r == 0)
+		r = mount_in(rootfd, "/dev/shm", false, "shm", "tmpfs",
+			     MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
+	if (r == 0)
+		r = mount_in(rootfd, "/dev/mqueue", false, "mqueue", "mqueue",
+			     MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	if (r == 0 && tty_fd >= 0) {
+		/* the console is the container's terminal, as Docker does with -t */
+		/* by path: a descriptor names a mount of the parent's namespace (EINVAL) */
+		char fdp[FDPATH_LEN], src[256];
+		fdpath(fdp, tty_fd);
+		ssize_t n = readlink(fdp, src, sizeof(src) - 1);
+		if (n <= 0)
+			return -errno;
+		src[n] = 0;
+		r = mount_in(rootfd, "/dev/console", true, src, NULL, MS_BIND, NULL);
+	}
+	return r;
+}
+
+int bld_runner_mount_sys(int rootfd, bool writable)
+{
+	unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC | (writable ? 0 : MS_RDONLY);
+	int r = mount_in(rootfd, "/sys", false, "sysfs", "sysfs", fl, NULL);
+	if (r != -EPERM && r != -EBUSY)
+		return r;
+	/* a sysfs of a network namespace we do not own cannot be mounted: bind the host's */
+	r = mount_in(rootfd, "/sys", false, "/sys", NULL, MS_BIND | MS_REC, NULL);
+	if (r < 0 || writable)
+		return r;
+	cleanup_close int fd = bld_fs_open_in_root(rootfd, "/sys", O_PATH | O_CLOEXEC, 0);
+	char p[FDPATH_LEN];
+	fdpath(p, fd);
+	return fd < 0 ? fd : remount_ro(p);
+}
+
+/* Binds the files the parent wrote (state_dir/etc/{hosts,hostname,resolv.conf}). */
+int bld_runner_mount_etc(int rootfd, const char *state_dir, bool with_hostname)
+{
+	static const char *const files[] = {"hosts", "resolv.conf", "hostname"};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(files); i++) {
+		if (i == 2 && !with_hostname)
+			continue;
+		cleanup_free char *src = xasprintf("%s/etc/%s", state_dir, files[i]);
+		cleanup_free char *dst = xasprintf("/etc/%s", files[i]);
+		int r = mount_in(rootfd, dst, true, src, NULL, MS_BIND, NULL);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The caller's mounts: binds (volumes too), read-only when asked, and tmpfs. */
+int bld_runner_mount_user(int rootfd, const struct bld_runner_mount *m, const char **failed)
+{
+	int r;
+	*failed = m->target;
+	if (strcmp(m->type, "tmpfs") == 0)
+		return mount_in(rootfd, m->target, false, "tmpfs", "tmpfs",
+				MS_NOSUID | MS_NODEV | MS_NOEXEC | (m->readonly ? MS_RDONLY : 0),
+				m->options ? m->options : "mode=1777");
+	struct stat st;
+	if (stat(m->source, &st) < 0)
+		return -errno;
+	int fd = bld_runner_mkpath_in_root(rootfd, m->target, !S_ISDIR(st.st_mode));
+	if (fd < 0)
+		return fd;
+	char p[FDPATH_LEN];
+	fdpath(p, fd);
+	r = mount(m->source, p, NULL, MS_BIND | MS_REC, NULL) < 0 ? -errno : 0;
+	close(fd);
+	if (r < 0 || !m->readonly)
+		return r;
+	/* the mount is now on top: open the path again to reach it, not what lay below */
+	fd = bld_fs_open_in_root(rootfd, m->target, O_PATH | O_CLOEXEC, 0);
+	if (fd < 0)
+		return fd;
+	fdpath(p, fd);
+	r = remount_ro(p);
+	close(fd);
+	return r;
+}
+
+/* Makes merged the root and detaches the old one (pivot_root(".", ".") as runc does). */
+int bld_runner_pivot(const char *merged)
+{
+	if (chdir(merged) < 0)
+		return -errno;
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return -errno;
+	if (umount2(".", MNT_DETACH) < 0)
+		return -errno;
+	return chdir("/") < 0 ? -errno : 0;
+}
+
+/* After pivot_root: Docker's masked and read-only paths; missing ones are skipped. */
+int bld_runner_mask_paths(void)
+{
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(masked); i++) {
+		struct stat st;
+		if (lstat(masked[i], &st) < 0)
+			continue;
+		int r = S_ISDIR(st.st_mode)
+				? mount("tmpfs", masked[i], "tmpfs", MS_RDONLY, "size=0")
+				: mount("/dev/null", masked[i], NULL, MS_BIND, NULL);
+		if (r < 0)
+			return -errno;
+	}
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(readonly); i++) {
+		if (access(readonly[i], F_OK) < 0)
+			continue;
+		if (mount(readonly[i], readonly[i], NULL, MS_BIND | MS_REC, NULL) < 0)
+			return -errno;
+		int r = remount_ro(readonly[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int bld_runner_root_readonly(void)
+{
+	return remount_ro("/");
+}

@@ -1,0 +1,543 @@
+/*
+ * runner/net.c — a container's network, set up by its monitor for each run:
+ *   none   a new network namespace with only lo;
+ *   host   the host's namespace (published ports are ignored, as Docker does);
+ *   bridge (default) a new namespace joined to the bridge "bld0" (BLD_BRIDGE_NAME) by a veth
+ *          pair, an address from 10.88.0.0/16 (BLD_BRIDGE_SUBNET) with the bridge as gateway,
+ *          and outbound NAT (one iptables MASQUERADE rule, added when the bridge is made).
+ * Published ports (-p, -P) are served by a userspace TCP proxy in the monitor: it listens on
+ * the host address and, for each connection, opens a socket inside the container's
+ * namespace to 127.0.0.1:<container port>. That works the same for every mode with a
+ * namespace of its own and needs no firewall rules. UDP ports are not proxied (yet).
+ *
+ * Netlink is spoken directly (netlink.c); nothing here forks except the one iptables call.
+ */
+#include "runner/runner_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#define PROXY_BUF 16384
+#define MAX_LISTEN 16
+
+struct pair {
+	int a, b; /* client, container */
+	char ab[PROXY_BUF], ba[PROXY_BUF];
+	size_t nab, nba;
+	bool a_eof, b_eof, connecting;
+};
+
+struct listener {
+	int fd;
+	int ctr_port;
+	int host_port;
+	char host_ip[64];
+	char proto[4];
+};
+
+struct bld_runner_net {
+	int nsfd;          /* the container's namespace (not host) */
+	char ip[INET_ADDRSTRLEN];
+	char ip_file[512]; /* allocation record to remove */
+	char veth[16];
+	struct listener ls[MAX_LISTEN];
+	size_t n_ls;
+	struct pair *pairs[BLD_RUNNER_MAX_PROXY];
+	json_t *ports; /* NetworkSettings.Ports */
+};
+
+/* ------------------------------------------------------------------ namespace */
+
+/* A fresh network namespace as an fd, without a process in it. */
+static int new_netns(struct bld_error **err)
+{
+	cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0 || unshare(CLONE_NEWNET) < 0)
+		return bld_error_sys(err, errno, "new network namespace");
+	int ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int e = errno;
+	if (setns(self, CLONE_NEWNET) < 0)
+		abort(); /* we would be stuck in the container's network */
+	if (ns < 0)
+		return bld_error_sys(err, e, "open network namespace");
+	return ns;
+}
+
+/* A socket created inside namespace ns (sockets stay in the namespace they were made in). */
+static int socket_in(int ns, int type)
+{
+	cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0 || setns(ns, CLONE_NEWNET) < 0)
+		return -1;
+	int s = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (setns(self, CLONE_NEWNET) < 0)
+		abort();
+	return s;
+}
+
+/* ------------------------------------------------------------------ bridge */
+
+static const char *bridge_name(void)
+{
+	const char *n = getenv("BLD_BRIDGE_NAME");
+	return n && *n && strlen(n) < 16 ? n : "bld0";
+}
+
+/* The subnet as network address and prefix length ("10.88.0.0/16"). */
+static int subnet(struct in_addr *net, int *prefix, struct bld_error **err)
+{
+	const char *s = getenv("BLD_BRIDGE_SUBNET");
+	cleanup_free char *copy = xstrdup(s && *s ? s : "10.88.0.0/16");
+	char *slash = strchr(copy, '/');
+	long p = 0;
+	if (!slash || (*slash = 0, inet_pton(AF_INET, copy, net) != 1) ||
+	    bld_parse_long(slash + 1, 8, 30, &p) < 0)
+		return bld_error_set(err, BLD_E_INVALID, "bad BLD_BRIDGE_SUBNET: %s", s);
+	*prefix = (int)p;
+	uint32_t mask = p ? ~0U << (32 - p) : 0;
+	net->s_addr = htonl(ntohl(net->s_addr) & mask);
+	return 0;
+}
+
+static void addr_at(struct in_addr net, uint32_t host, char out[INET_ADDRSTRLEN])
+{
+	struct in_addr a = {.s_addr = htonl(ntohl(net.s_addr) + host)};
+	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
+}
+
+static int run_iptables(char *const argv[])
+{
+	pid_t p = fork();
+	if (p == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 1);
+		dup2(null, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	int st = 0;
+	if (p < 0 || waitpid(p, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Outbound NAT for the subnet, once: forwarding on, one MASQUERADE rule. */
+static void enable_nat(const char *cidr, const char *br)
+{
+	int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0)
+			bld_debug("ip_forward: %s", strerror(errno));
+		close(fd);
+	}
+	char *check[] = {"iptables", "-t", "nat", "-C", "POSTROUTING", "-s", (char *)cidr, "!",
+			 "-o", (char *)br, "-j", "MASQUERADE", NULL};
+	if (run_iptables(check) == 0)
+		return;
+	check[3] = "-A";
+	if (run_iptables(check) != 0)
+		bld_warn("could not add the NAT rule for %s (iptables)", cidr);
+}
+
+/* The bridge with its gateway address, created once (under the network lock). */
+static int ensure_bridge(struct in_addr net, int prefix, int *ifindex, struct bld_error **err)
+{
+	const char *br = bridge_name();
+	char gw[INET_ADDRSTRLEN], cidr[64];
+	addr_at(net, 1, gw);
+	*ifindex = bld_runner_nl_ifindex(br);
+	if (*ifindex > 0)
+		return 0;
+	if (bld_runner_nl_bridge_create(br, err) < 0)
+		return -1;
+	*ifindex = bld_runner_nl_ifindex(br);
+	if (*ifindex <= 0 || bld_runner_nl_addr_add(*ifindex, gw, prefix, err) < 0 ||
+	    bld_runner_nl_link_up(*ifindex, err) < 0)
+		return bld_error_wrap(err, "bridge %s", br);
+	char netstr[INET_ADDRSTRLEN];
+	addr_at(net, 0, netstr);
+	snprintf(cidr, sizeof(cidr), "%s/%d", netstr, prefix);
+	enable_nat(cidr, br);
+	return 0;
+}
+
+/* An address record whose container is gone or not running (a monitor that died). */
+static bool ip_stale(struct bld_ctx *ctx, const char *file)
+{
+	char id[65] = {0};
+	cleanup_close int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, id, 64) != 64)
+		return false;
+	json_t *st = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_runner_container_load(ctx, id, NULL, &st, &e) < 0)
+		return true;
+	bool running = json_is_true(json_object_get(st, "Running"));
+	json_decref(st);
+	return !running && bld_runner_client_wait_fd_alive(ctx, id) == false;
+}
+
+/* Claims the first free address: a file per address under $BLD_ROOT/network/. */
+static int allocate_ip(struct bld_runner_net *n, struct bld_ctx *ctx, struct in_addr net,
+		       int prefix, const char *id, struct bld_error **err)
+{
+	cleanup_free char *dir = xasprintf("%s/network/%s", ctx->root, bridge_name());
+	if (bld_fs_mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	uint32_t hosts = (1U << (32 - prefix)) - 2;
+	for (uint32_t h = 2; h <= hosts && h < 65536; h++) {
+		char ip[INET_ADDRSTRLEN];
+		addr_at(net, h, ip);
+		snprintf(n->ip_file, sizeof(n->ip_file), "%s/%s", dir, ip);
+		int fd = open(n->ip_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno == EEXIST && ip_stale(ctx, n->ip_file))
+			fd = open(n->ip_file, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (write(fd, id, 64) < 0)
+			bld_debug("ip record: %s", strerror(errno));
+		close(fd);
+		memcpy(n->ip, ip, sizeof(ip));
+		return 0;
+	}
+	n->ip_file[0] = 0;
+	return bld_error_set(err, BLD_E_EXISTS, "no free address in the bridge subnet");
+}
+
+static int setup_bridge(struct bld_runner_net *n, struct bld_ctx *ctx, const char *id,
+			struct bld_error **err)
+{
+	struct in_addr net;
+	int prefix = 16, brindex = 0;
+	if (subnet(&net, &prefix, err) < 0)
+		return -1;
+	cleanup_free char *lockp = xasprintf("%s/network.lock", ctx->root);
+	cleanup_close int lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX) < 0)
+		return bld_error_sys(err, errno, "lock %s", lockp);
+	if (ensure_bridge(net, prefix, &brindex, err) < 0 ||
+	    allocate_ip(n, ctx, net, prefix, id, err) < 0)
+		return -1;
+	snprintf(n->veth, sizeof(n->veth), "bld%.8s", id);
+	char gw[INET_ADDRSTRLEN];
+	addr_at(net, 1, gw);
+	if (bld_runner_nl_veth_create(n->veth, "eth0", n->nsfd, err) < 0)
+		return -1;
+	int vi = bld_runner_nl_ifindex(n->veth);
+	if (vi <= 0 || bld_runner_nl_set_master(vi, brindex, err) < 0 ||
+	    bld_runner_nl_link_up(vi, err) < 0)
+		return bld_error_wrap(err, "veth %s", n->veth);
+	return bld_runner_nl_configure_ns(n->nsfd, "eth0", n->ip, prefix, gw, err);
+}
+
+/* ------------------------------------------------------------------ published ports */
+
+static int open_listener(struct listener *l, struct bld_error **err)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)l->host_port)};
+	const char *ip = l->host_ip[0] ? l->host_ip : "0.0.0.0";
+	if (inet_pton(AF_INET, ip, &a.sin_addr) != 1)
+		return bld_error_set(err, BLD_E_INVALID, "invalid host IP %s", ip);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int one = 1;
+	if (s >= 0)
+		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 128) < 0) {
+		int e = errno;
+		if (s >= 0)
+			close(s);
+		return bld_error_sys(err, e,
+				     "driver failed programming external connectivity: listen %s:%d",
+				     ip, l->host_port);
+	}
+	socklen_t len = sizeof(a);
+	getsockname(s, (struct sockaddr *)&a, &len);
+	l->host_port = ntohs(a.sin_port);
+	l->fd = s;
+	return 0;
+}
+
+static void add_port_json(json_t *ports, const struct listener *l)
+{
+	char key[32], hp[16];
+	snprintf(key, sizeof(key), "%d/%s", l->ctr_port, l->proto);
+	snprintf(hp, sizeof(hp), "%d", l->host_port);
+	json_t *arr = json_object_get(ports, key);
+	if (!json_is_array(arr)) {
+		arr = json_array();
+		json_object_set_new(ports, key, arr);
+	}
+	json_array_append_new(arr, json_pack("{s:s, s:s}", "HostIp",
+					     l->host_ip[0] ? l->host_ip : "0.0.0.0", "HostPort", hp));
+}
+
+static int add_binding(struct bld_runner_net *n, const char *key, const char *ip,
+		       const char *hport, struct bld_error **err)
+{
+	struct listener *l = &n->ls[n->n_ls];
+	long cp = 0, hp = 0;
+	if (n->n_ls >= MAX_LISTEN)
+		return bld_error_set(err, BLD_E_INVALID, "too many published ports");
+	char proto[8] = "tcp";
+	if (sscanf(key, "%ld/%7s", &cp, proto) < 1 || cp <= 0 || cp > 65535 ||
+	    (hport && *hport && bld_parse_long(hport, 0, 65535, &hp) < 0))
+		return bld_error_set(err, BLD_E_INVALID, "invalid port %s", key);
+	*l = (struct listener){.fd = -1, .ctr_port = (int)cp, .host_port = (int)hp};
+	snprintf(l->host_ip, sizeof(l->host_ip), "%s", ip ? ip : "");
+	snprintf(l->proto, sizeof(l->proto), "%s", proto);
+	if (strcmp(proto, "tcp") != 0) {
+		bld_warn("publishing %s ports is not supported; %s not published", proto, key);
+		return 0;
+	}
+	if (open_listener(l, err) < 0)
+		return -1;
+	add_port_json(n->ports, l);
+	n->n_ls++;
+	return 0;
+}
+
+static int setup_ports(struct bld_runner_net *n, json_t *cfg, struct bld_error **err)
+{
+	json_t *hc = json_object_get(cfg, "HostConfig");
+	const char *key;
+	json_t *arr;
+	json_object_foreach(json_object_get(hc, "PortBindings"), key, arr) {
+		size_t i;
+		json_t *b;
+		json_array_foreach(arr, i, b)
+			if (add_binding(n, key, bld_json_get_str(b, "HostIp"),
+					bld_json_get_str(b, "HostPort"), err) < 0)
+				return -1;
+	}
+	if (!json_is_true(json_object_get(hc, "PublishAllPorts")))
+		return 0;
+	json_t *v;
+	json_object_foreach(json_object_get(cfg, "ImageExposedPorts"), key, v)
+		if (!json_object_get(json_object_get(hc, "PortBindings"), key) &&
+		    add_binding(n, key, "", "", err) < 0)
+			return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ life cycle */
+
+int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_t *cfg,
+			 const char *id, struct bld_runner_spec_holder *h,
+			 struct bld_error **err)
+{
+	const char *mode = bld_json_get_str(json_object_get(cfg, "HostConfig"), "NetworkMode");
+	if (!mode || !*mode || strcmp(mode, "default") == 0)
+		mode = "bridge";
+	if (strcmp(mode, "host") == 0) {
+		h->s.net = BLD_RUNNER_NET_HOST;
+		return 0;
+	}
+	if (strcmp(mode, "none") && strcmp(mode, "bridge"))
+		return bld_error_set(err, BLD_E_NOTFOUND, "network %s not found", mode);
+	if (!*out) {
+		*out = xcalloc(1, sizeof(**out));
+		(*out)->nsfd = -1;
+	}
+	struct bld_runner_net *n = *out;
+	n->ports = json_object();
+	if ((n->nsfd = new_netns(err)) < 0)
+		return -1;
+	/* loopback up in every namespace of our own: the port proxy connects to it */
+	if (bld_runner_nl_configure_ns(n->nsfd, NULL, NULL, 0, NULL, err) < 0)
+		return -1;
+	if (strcmp(mode, "bridge") == 0 && setup_bridge(n, ctx, id, err) < 0)
+		return -1;
+	if (setup_ports(n, cfg, err) < 0)
+		return -1;
+	h->s.net = BLD_RUNNER_NET_NSPATH;
+	h->s.net_fd = n->nsfd;
+	if (n->ip[0]) {
+		const char *hn = bld_json_get_str(json_object_get(cfg, "Config"), "Hostname");
+		h->extra_hosts = NULL;
+		cleanup_free char *line = xasprintf("%s\t%s", n->ip, hn ? hn : "");
+		bld_strv_push(&h->extra_hosts, line);
+		h->s.extra_hosts = h->extra_hosts;
+	}
+	return 0;
+}
+
+void bld_runner_net_state(struct bld_runner_net *n, json_t *state)
+{
+	json_t *ns = json_pack("{s:s, s:o}", "IPAddress", n && n->ip[0] ? n->ip : "", "Ports",
+			       n && n->ports ? json_incref(n->ports) : json_object());
+	json_object_set_new(state, "NetworkSettings", ns);
+}
+
+static void pair_free(struct pair *p)
+{
+	if (!p)
+		return;
+	close(p->a);
+	close(p->b);
+	free(p);
+}
+
+void bld_runner_net_stop(struct bld_runner_net *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->n_ls; i++)
+		close(n->ls[i].fd);
+	n->n_ls = 0;
+	for (size_t i = 0; i < BLD_RUNNER_MAX_PROXY; i++) {
+		pair_free(n->pairs[i]);
+		n->pairs[i] = NULL;
+	}
+	/* the pair would die with the namespace, but that happens later, in the kernel's
+	 * own time: delete it now so that a stopped container leaves no interface behind */
+	int vi = n->veth[0] ? bld_runner_nl_ifindex(n->veth) : 0;
+	cleanup_error struct bld_error *e = NULL;
+	if (vi > 0 && bld_runner_nl_link_del(vi, &e) < 0)
+		bld_debug("%s", e->msg);
+	n->veth[0] = 0;
+	if (n->nsfd >= 0)
+		close(n->nsfd);
+	n->nsfd = -1;
+	if (n->ip_file[0])
+		unlink(n->ip_file);
+	n->ip_file[0] = n->ip[0] = 0;
+	json_decref(n->ports);
+	n->ports = NULL;
+}
+
+void bld_runner_net_free(struct bld_runner_net *n)
+{
+	bld_runner_net_stop(n);
+	free(n);
+}
+
+/* ------------------------------------------------------------------ the proxy */
+
+static void accept_conn(struct bld_runner_net *n, struct listener *l)
+{
+	int a = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (a < 0)
+		return;
+	size_t slot = 0;
+	while (slot < BLD_RUNNER_MAX_PROXY && n->pairs[slot])
+		slot++;
+	int b = slot < BLD_RUNNER_MAX_PROXY ? socket_in(n->nsfd, SOCK_STREAM) : -1;
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)l->ctr_port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (b < 0 || (connect(b, (struct sockaddr *)&to, sizeof(to)) < 0 &&
+		      errno != EINPROGRESS)) {
+		close(a);
+		if (b >= 0)
+			close(b);
+		return;
+	}
+	struct pair *p = xcalloc(1, sizeof(*p));
+	p->a = a;
+	p->b = b;
+	p->connecting = true;
+	n->pairs[slot] = p;
+}
+
+size_t bld_runner_net_pollfds(struct bld_runner_net *n, struct pollfd *pf, size_t max)
+{
+	size_t k = 0;
+	for (size_t i = 0; n && i < n->n_ls && k < max; i++)
+		pf[k++] = (struct pollfd){.fd = n->ls[i].fd, .events = POLLIN};
+	for (size_t i = 0; n && i < BLD_RUNNER_MAX_PROXY && k + 2 <= max; i++) {
+		struct pair *p = n->pairs[i];
+		if (!p)
+			continue;
+		short ea = (short)((!p->a_eof && p->nab < PROXY_BUF ? POLLIN : 0) |
+				   (p->nba ? POLLOUT : 0));
+		short eb = p->connecting ? POLLOUT
+					 : (short)((!p->b_eof && p->nba < PROXY_BUF ? POLLIN : 0) |
+						   (p->nab ? POLLOUT : 0));
+		pf[k++] = (struct pollfd){.fd = p->a, .events = ea};
+		pf[k++] = (struct pollfd){.fd = p->b, .events = eb};
+	}
+	return k;
+}
+
+/* Moves bytes from fd into buf; false when the peer is done (EOF or error). */
+static bool fill(int fd, char *buf, size_t *n)
+{
+	ssize_t r = read(fd, buf + *n, PROXY_BUF - *n);
+	if (r > 0)
+		*n += (size_t)r;
+	return r > 0 || (r < 0 && (errno == EAGAIN || errno == EINTR));
+}
+
+static bool flush(int fd, char *buf, size_t *n)
+{
+	if (!*n)
+		return true;
+	ssize_t w = send(fd, buf, *n, MSG_NOSIGNAL);
+	if (w < 0)
+		return errno == EAGAIN || errno == EINTR;
+	memmove(buf, buf + w, *n - (size_t)w);
+	*n -= (size_t)w;
+	return true;
+}
+
+/* One pair's events; false when the pair is finished. */
+static bool pair_step(struct pair *p, short ra, short rb)
+{
+	if (p->connecting && rb) {
+		int e = 0;
+		socklen_t len = sizeof(e);
+		getsockopt(p->b, SOL_SOCKET, SO_ERROR, &e, &len);
+		if (e)
+			return false;
+		p->connecting = false;
+		rb &= ~POLLOUT;
+	}
+	if ((ra & (POLLIN | POLLHUP | POLLERR)) && !p->a_eof && !fill(p->a, p->ab, &p->nab)) {
+		p->a_eof = true;
+	}
+	if (!p->connecting && (rb & (POLLIN | POLLHUP | POLLERR)) && !p->b_eof &&
+	    !fill(p->b, p->ba, &p->nba))
+		p->b_eof = true;
+	if ((!p->connecting && !flush(p->b, p->ab, &p->nab)) || !flush(p->a, p->ba, &p->nba))
+		return false;
+	if (p->a_eof && !p->nab && !p->connecting)
+		shutdown(p->b, SHUT_WR);
+	if (p->b_eof && !p->nba)
+		shutdown(p->a, SHUT_WR);
+	return !(p->a_eof && p->b_eof && !p->nab && !p->nba);
+}
+
+void bld_runner_net_handle(struct bld_runner_net *n, struct pollfd *pf, size_t count)
+{
+	for (size_t k = 0; n && k < count; k++) {
+		if (!pf[k].revents)
+			continue;
+		for (size_t i = 0; i < n->n_ls; i++)
+			if (pf[k].fd == n->ls[i].fd)
+				accept_conn(n, &n->ls[i]);
+		for (size_t i = 0; i < BLD_RUNNER_MAX_PROXY; i++) {
+			struct pair *p = n->pairs[i];
+			if (!p || (pf[k].fd != p->a && pf[k].fd != p->b))
+				continue;
+			short ra = pf[k].fd == p->a ? pf[k].revents : 0;
+			short rb = pf[k].fd == p->b ? pf[k].revents : 0;
+			if (k + 1 < count && pf[k].fd == p->a && pf[k + 1].fd == p->b) {
+				rb = pf[k + 1].revents;
+				k++;
+			}
+			if (!pair_step(p, ra, rb)) {
+				pair_free(p);
+				n->pairs[i] = NULL;
+			}
+			break;
+		}
+	}
+}

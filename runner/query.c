@@ -1,0 +1,209 @@
+/*
+ * runner/query.c — read-only views of containers: `bld ps` lines, `bld inspect`'s object
+ * and `bld port`'s list, computed from config.json and state.json. A container recorded as
+ * running whose monitor no longer answers is shown as dead, with "monitor died" as its error.
+ */
+#include "runner/runner_int.h"
+
+#include <jansson.h>
+#include <time.h>
+
+/* "3 seconds", "About a minute", "2 hours" — Docker's HumanDuration. */
+static void human_duration(char *out, size_t n, double secs)
+{
+	if (secs < 1)
+		snprintf(out, n, "Less than a second");
+	else if (secs < 60)
+		snprintf(out, n, "%d second%s", (int)secs, (int)secs == 1 ? "" : "s");
+	else if (secs < 120)
+		snprintf(out, n, "About a minute");
+	else if (secs < 3600)
+		snprintf(out, n, "%d minutes", (int)(secs / 60));
+	else if (secs < 7200)
+		snprintf(out, n, "About an hour");
+	else if (secs < 48 * 3600)
+		snprintf(out, n, "%d hours", (int)(secs / 3600));
+	else
+		snprintf(out, n, "%d days", (int)(secs / 86400));
+}
+
+/* Fixes up a state read from disk: running but monitor gone means dead. */
+void bld_runner_state_effective(struct bld_ctx *ctx, const char *id, json_t *st)
+{
+	bool running = json_is_true(json_object_get(st, "Running")) ||
+		       json_is_true(json_object_get(st, "Restarting"));
+	if (!running || bld_runner_client_wait_fd_alive(ctx, id))
+		return;
+	json_object_set_new(st, "Status", json_string("dead"));
+	json_object_set_new(st, "Running", json_false());
+	json_object_set_new(st, "Restarting", json_false());
+	json_object_set_new(st, "Dead", json_true());
+	json_object_set_new(st, "Error", json_string("monitor died"));
+}
+
+static char *status_text(json_t *st)
+{
+	const char *s = bld_json_get_str(st, "Status");
+	double now = (double)time(NULL);
+	char d[64];
+	if (!s || strcmp(s, "created") == 0)
+		return xstrdup("Created");
+	if (strcmp(s, "running") == 0) {
+		human_duration(d, sizeof(d), now - bld_runner_time_parse(bld_json_get_str(st, "StartedAt")));
+		return xasprintf("Up %s", d);
+	}
+	if (strcmp(s, "restarting") == 0)
+		return xasprintf("Restarting (%d)",
+				 (int)json_integer_value(json_object_get(st, "ExitCode")));
+	if (strcmp(s, "dead") == 0)
+		return xstrdup("Dead");
+	human_duration(d, sizeof(d), now - bld_runner_time_parse(bld_json_get_str(st, "FinishedAt")));
+	return xasprintf("Exited (%d) %s ago",
+			 (int)json_integer_value(json_object_get(st, "ExitCode")), d);
+}
+
+static char *ports_text(json_t *st)
+{
+	struct bld_buf b = BLD_BUF_INIT;
+	const char *key;
+	json_t *arr;
+	json_object_foreach(json_object_get(json_object_get(st, "NetworkSettings"), "Ports"), key,
+			    arr) {
+		size_t i;
+		json_t *p;
+		json_array_foreach(arr, i, p)
+			bld_buf_printf(&b, "%s%s:%s->%s", b.len ? ", " : "",
+				       bld_json_get_str(p, "HostIp"), bld_json_get_str(p, "HostPort"),
+				       key);
+	}
+	return bld_buf_detach(&b);
+}
+
+static char *command_text(json_t *cfg)
+{
+	struct bld_buf b = BLD_BUF_INIT;
+	bld_buf_adds(&b, bld_json_get_str(cfg, "Path") ? bld_json_get_str(cfg, "Path") : "");
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(cfg, "Args"), i, a)
+		bld_buf_printf(&b, " %s", json_string_value(a));
+	return bld_buf_detach(&b);
+}
+
+static void fill_info(struct bld_runner_container_info *in, const char *id, json_t *cfg,
+		      json_t *st)
+{
+	snprintf(in->id, sizeof(in->id), "%s", id);
+	const char *name = bld_json_get_str(cfg, "Name");
+	in->name = xstrdup(name && name[0] == '/' ? name + 1 : (name ? name : ""));
+	const char *img = bld_json_get_str(json_object_get(cfg, "Config"), "Image");
+	in->image = xstrdup(img ? img : "");
+	in->command = command_text(cfg);
+	in->status_text = status_text(st);
+	in->state = xstrdup(bld_json_get_str(st, "Status") ? bld_json_get_str(st, "Status") : "");
+	in->ports = ports_text(st);
+	in->created = (int64_t)bld_runner_time_parse(bld_json_get_str(cfg, "Created"));
+	in->exit_code = (int)json_integer_value(json_object_get(st, "ExitCode"));
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(json_object_get(cfg, "Config"), "Labels"), k, v) {
+		cleanup_free char *kv = xasprintf("%s=%s", k, json_string_value(v));
+		bld_strv_push(&in->labels, kv);
+	}
+}
+
+static int by_created_desc(const void *a, const void *b)
+{
+	const struct bld_runner_container_info *x = a, *y = b;
+	return x->created < y->created ? 1 : (x->created > y->created ? -1 : 0);
+}
+
+int bld_runner_container_list(struct bld_ctx *ctx, struct bld_runner_container_info **out,
+			      size_t *n, struct bld_error **err)
+{
+	cleanup_strv char **ids = bld_runner_container_ids(ctx);
+	size_t cap = bld_strv_len(ids);
+	struct bld_runner_container_info *v = xcalloc(cap ? cap : 1, sizeof(*v));
+	size_t k = 0;
+	for (size_t i = 0; ids && ids[i]; i++) {
+		json_t *cfg = NULL, *st = NULL;
+		cleanup_error struct bld_error *e = NULL;
+		/* a container being created or removed right now has no complete files */
+		if (bld_runner_container_load(ctx, ids[i], &cfg, &st, &e) < 0)
+			continue;
+		bld_runner_state_effective(ctx, ids[i], st);
+		fill_info(&v[k++], ids[i], cfg, st);
+		json_decref(cfg);
+		json_decref(st);
+	}
+	qsort(v, k, sizeof(*v), by_created_desc);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+void bld_runner_container_info_free(struct bld_runner_container_info *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].name);
+		free(v[i].image);
+		free(v[i].command);
+		free(v[i].status_text);
+		free(v[i].state);
+		free(v[i].ports);
+		bld_strv_free(v[i].labels);
+	}
+	free(v);
+}
+
+int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, json_t **out,
+				 struct bld_error **err)
+{
+	json_t *cfg = NULL, *st = NULL;
+	if (bld_runner_container_load(ctx, id, &cfg, &st, err) < 0)
+		return -1;
+	bld_runner_state_effective(ctx, id, st);
+	json_t *ns = json_object_get(st, "NetworkSettings");
+	json_object_set(cfg, "NetworkSettings", ns ? ns : json_pack("{s:s, s:{}}", "IPAddress", "",
+								    "Ports"));
+	json_object_set(cfg, "RestartCount", json_object_get(st, "RestartCount"));
+	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
+	json_object_set_new(cfg, "LogPath", json_sprintf("%s/%s-json.log", dir, id));
+	json_object_set_new(cfg, "Image", json_string(bld_json_get_str(cfg, "ImageID")));
+	static const char *const internal[] = {"MonitorPid", "Cgroups", "ManualStop",
+					       "NetworkSettings", "RestartCount"};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(internal); i++)
+		json_object_del(st, internal[i]);
+	json_object_set_new(cfg, "State", st);
+	static const char *const hidden[] = {"Lowers", "ImageConfig", "ImageWorkingDir",
+					     "ImageUser", "ImageExposedPorts", "ImageStopSignal"};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(hidden); i++)
+		json_object_del(cfg, hidden[i]);
+	*out = cfg;
+	return 0;
+}
+
+int bld_runner_container_ports(struct bld_ctx *ctx, const char *id, char ***lines,
+			       struct bld_error **err)
+{
+	json_t *st = NULL;
+	if (bld_runner_container_load(ctx, id, NULL, &st, err) < 0)
+		return -1;
+	*lines = NULL;
+	const char *key;
+	json_t *arr;
+	if (json_is_true(json_object_get(st, "Running")))
+		json_object_foreach(json_object_get(json_object_get(st, "NetworkSettings"), "Ports"),
+				    key, arr) {
+			size_t i;
+			json_t *p;
+			json_array_foreach(arr, i, p) {
+				cleanup_free char *l = xasprintf("%s -> %s:%s", key,
+								 bld_json_get_str(p, "HostIp"),
+								 bld_json_get_str(p, "HostPort"));
+				bld_strv_push(lines, l);
+			}
+		}
+	json_decref(st);
+	return 0;
+}

@@ -1,0 +1,145 @@
+/*
+ * runner/runner_int.h — what the files of runner/ share and no other module includes:
+ * capability helpers, cgroup set-up, the child's error channel, and container internals.
+ */
+#ifndef BLD_RUNNER_INT_H
+#define BLD_RUNNER_INT_H
+
+#include "runner/runner.h"
+
+/* caps.c */
+int bld_runner_cap_from_name(const char *name);
+int bld_runner_cap_last(void);
+/* Drops every capability not in keep from the bounding set; -errno on failure. */
+int bld_runner_caps_drop_bounding(uint64_t keep);
+/* capset(2) on the calling thread, and clears the ambient set; -errno on failure. */
+int bld_runner_caps_set(uint64_t eff, uint64_t prm, uint64_t inh);
+
+/* cgroup.c */
+/* Creates the cgroups for p (one per v1 controller, or one v2 group) and applies limits. */
+int bld_runner_cgroup_create(struct bld_runner_proc *p, const struct bld_runner_spec *spec,
+			     struct bld_error **err);
+/* In the child: moves the calling process into p's cgroups; -errno on failure. */
+int bld_runner_cgroup_join(char *const *cgroups);
+/* The cgroup directories pid is in (for exec): NULL-terminated, caller frees. */
+char **bld_runner_cgroup_of(pid_t pid);
+/* The OOM-kill count in a memory.oom_control / memory.events file (0 when unknown). */
+uint64_t bld_runner_cgroup_oom_count(const char *file);
+/* Kills every process in the cgroups and removes them. */
+void bld_runner_cgroup_destroy(char **cgroups);
+
+/* mounts.c: the child's filesystem steps; each returns 0 or -errno */
+int bld_runner_mkpath_in_root(int rootfd, const char *path, bool want_file);
+int bld_runner_mount_root(const struct bld_runner_spec *s, const char *merged);
+int bld_runner_mount_proc(int rootfd);
+int bld_runner_mount_dev(int rootfd, int tty_fd);
+int bld_runner_mount_sys(int rootfd, bool writable);
+int bld_runner_mount_etc(int rootfd, const char *state_dir, bool with_hostname);
+int bld_runner_mount_user(int rootfd, const struct bld_runner_mount *m, const char **failed);
+int bld_runner_pivot(const char *merged);
+int bld_runner_mask_paths(void);
+int bld_runner_root_readonly(void);
+
+/* copyroot.c: the layers copied into <state_dir>/rootfs (no overlayfs); 0 or -errno */
+int bld_runner_copy_root(const struct bld_runner_spec *s, char **out);
+
+/* The error a child sends to its parent before exec (over a SOCK_SEQPACKET socket). */
+struct bld_runner_child_msg {
+	int kind;   /* 0: error; 1: pid report (exec) */
+	int status; /* exit code the CLI should use: 125, 126, 127 */
+	int code;   /* enum bld_error_code */
+	int errnum;
+	pid_t pid;
+	char msg[512];
+};
+
+/* ------------------------------------------------------------------ containers */
+
+struct json_t;
+
+/* container.c */
+char *bld_runner_containers_dir(struct bld_ctx *ctx);
+char *bld_runner_container_dir(struct bld_ctx *ctx, const char *id);
+char **bld_runner_container_ids(struct bld_ctx *ctx);
+int bld_runner_containers_lock(struct bld_ctx *ctx, struct bld_error **err);
+int bld_runner_container_load(struct bld_ctx *ctx, const char *id, struct json_t **cfg,
+			      struct json_t **state, struct bld_error **err);
+void bld_runner_time_str(char out[40], const struct timespec *ts);
+void bld_runner_now_str(char out[40]);
+double bld_runner_time_parse(const char *s);
+int bld_runner_json_write(const char *dir, const char *name, struct json_t *v,
+			  struct bld_error **err);
+int bld_runner_json_read(const char *dir, const char *name, struct json_t **out,
+			 struct bld_error **err);
+
+/* image.c: Lowers, ImageID, Path, Args, Env and the image's defaults for a new container */
+int bld_runner_image_resolve(struct bld_ctx *ctx, const struct bld_runner_container_config *c,
+			     struct json_t **out, struct bld_error **err);
+/* volume.c: HostConfig.Binds/Tmpfs -> doc.Mounts, creating named volumes */
+int bld_runner_mounts_resolve(struct bld_ctx *ctx, struct json_t *doc, struct bld_error **err);
+
+/* spec.c: a sandbox spec from config.json; the holder owns what the spec points at */
+struct bld_runner_spec_holder {
+	struct bld_runner_spec s;
+	char **lowers, **argv, **env, **cap_add, **cap_drop, **extra_hosts;
+	struct bld_runner_mount *mounts;
+	char *dir, *cwd, *user, *hostname, *seccomp, *cgroup, *resolv, *cache;
+};
+void bld_runner_spec_from_config(struct bld_runner_spec_holder *h, struct json_t *cfg,
+				 const char *dir);
+void bld_runner_spec_holder_dispose(struct bld_runner_spec_holder *h);
+
+/* logs.c: the json-file writer, one buffer per stream */
+struct bld_runner_logbuf {
+	const char *stream;
+	size_t len;
+	char buf[16384];
+};
+void bld_runner_log_add(struct bld_runner_logbuf *b, int fd, const char *data, size_t n);
+void bld_runner_log_flush(struct bld_runner_logbuf *b, int fd);
+
+/* client.c: talking to a container's monitor */
+/* A connection that becomes readable when the container stops (-1 when not running). */
+int bld_runner_client_wait_fd(struct bld_ctx *ctx, const char *id);
+/* Whether the container's monitor answers on its socket. */
+bool bld_runner_client_wait_fd_alive(struct bld_ctx *ctx, const char *id);
+/* Removes the state directory (and with volumes, its anonymous volumes). */
+int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, struct json_t *cfg,
+				      bool volumes, struct bld_error **err);
+/* query.c: running-but-monitor-gone becomes dead */
+void bld_runner_state_effective(struct bld_ctx *ctx, const char *id, struct json_t *st);
+/* Sends one command line; returns the connected socket (caller reads the reply) or -errno. */
+int bld_runner_client_send(struct bld_ctx *ctx, const char *id, const char *line);
+
+/* net.c: the network of one run, owned by the monitor */
+#define BLD_RUNNER_MAX_PROXY 64
+struct bld_runner_net;
+struct pollfd;
+int bld_runner_net_setup(struct bld_runner_net **n, struct bld_ctx *ctx, struct json_t *cfg,
+			 const char *id, struct bld_runner_spec_holder *h, struct bld_error **err);
+void bld_runner_net_state(struct bld_runner_net *n, struct json_t *state);
+size_t bld_runner_net_pollfds(struct bld_runner_net *n, struct pollfd *pf, size_t max);
+void bld_runner_net_handle(struct bld_runner_net *n, struct pollfd *pf, size_t count);
+/* Ends one run's network (listeners, proxies, namespace, address); n stays reusable. */
+void bld_runner_net_stop(struct bld_runner_net *n);
+void bld_runner_net_free(struct bld_runner_net *n);
+
+/* netlink.c */
+int bld_runner_nl_ifindex(const char *name);
+int bld_runner_nl_bridge_create(const char *name, struct bld_error **err);
+int bld_runner_nl_veth_create(const char *name, const char *peer, int peer_ns,
+			      struct bld_error **err);
+int bld_runner_nl_link_up(int ifindex, struct bld_error **err);
+int bld_runner_nl_set_master(int ifindex, int master, struct bld_error **err);
+int bld_runner_nl_link_del(int ifindex, struct bld_error **err);
+int bld_runner_nl_addr_add(int ifindex, const char *ip, int prefix, struct bld_error **err);
+/* In namespace nsfd: lo up; with ifname also its address, link up and default route. */
+int bld_runner_nl_configure_ns(int nsfd, const char *ifname, const char *ip, int prefix,
+			       const char *gw, struct bld_error **err);
+
+/* monitor.c */
+/* The monitor's body in the forked process: never returns. */
+_Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int report_fd,
+				       const struct bld_runner_attach *attach);
+
+#endif

@@ -1,0 +1,584 @@
+/*
+ * runner/sandbox.c — the one code path that runs a process inside an image, for RUN steps and
+ * containers alike: the parent prepares files and cgroups and clones a child into new
+ * namespaces; the child walks bubblewrap's order (each step says why) and execs. A child that
+ * fails before exec reports over a close-on-exec SOCK_SEQPACKET socket, so the parent returns
+ * a real bld_error (and the status Docker would use: 125, 126 or 127).
+ *
+ * It does not manage container state, logs, restarts or networks: container.c, monitor.c and
+ * net.c do. The child never raises an rlimit: whatever the caller has is inherited.
+ */
+#include "runner/runner_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define ETC_FILE_MAX (1 << 20)
+
+struct child {
+	const struct bld_runner_spec *s;
+	int sock;        /* error channel to the parent */
+	char **cgroups;  /* to join */
+	uint64_t caps;   /* capability set the process keeps */
+	int netfd;       /* namespace to join (BLD_RUNNER_NET_NSPATH), or -1 */
+	char *merged;    /* where the root is assembled */
+	struct bld_runner_bpf *bpf; /* the seccomp filter, or NULL for none */
+};
+
+/* ------------------------------------------------------------------ error channel */
+
+static _Noreturn void child_fail(int sock, int status, int code, int errnum, const char *fmt,
+				 ...) __attribute__((format(printf, 5, 6)));
+static _Noreturn void child_fail(int sock, int status, int code, int errnum, const char *fmt,
+				 ...)
+{
+	struct bld_runner_child_msg m = {.kind = 0, .status = status, .code = code,
+					 .errnum = errnum};
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(m.msg, sizeof(m.msg), fmt, ap);
+	va_end(ap);
+	size_t len = strlen(m.msg);
+	if (errnum && len + 3 < sizeof(m.msg))
+		snprintf(m.msg + len, sizeof(m.msg) - len, ": %s", strerror(errnum));
+	if (send(sock, &m, sizeof(m), MSG_NOSIGNAL) < 0)
+		_exit(status);
+	_exit(status);
+}
+
+#define FAIL_SYS(c, e, ...) child_fail((c)->sock, 125, BLD_E_SYSTEM, (e), __VA_ARGS__)
+
+/* Reads the child's reports until EOF (exec happened); returns 0 or the error it sent. */
+static int read_reports(int sock, pid_t *pid_report, struct bld_error **err)
+{
+	struct bld_runner_child_msg m;
+	for (;;) {
+		ssize_t n = recv(sock, &m, sizeof(m), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		if (n != sizeof(m))
+			return bld_error_set(err, BLD_E_INTERNAL, "short message from sandbox");
+		m.msg[sizeof(m.msg) - 1] = 0;
+		if (m.kind == 1) {
+			*pid_report = m.pid;
+			continue;
+		}
+		int r = m.errnum ? bld_error_sys(err, m.errnum, "%s", "") : 0;
+		if (*err) {
+			free((*err)->msg);
+			(*err)->msg = xstrdup(m.msg);
+			(*err)->code = (enum bld_error_code)m.code;
+		} else {
+			r = bld_error_set(err, (enum bld_error_code)m.code, "%s", m.msg);
+		}
+		(*err)->status = m.status;
+		return r < 0 ? r : -1;
+	}
+}
+
+/* ------------------------------------------------------------------ the process */
+
+static void setup_stdio(struct child *c)
+{
+	const struct bld_runner_spec *s = c->s;
+	int want[3] = {s->stdin_fd, s->stdout_fd, s->stderr_fd};
+	int tmp[3];
+	/* move out of the way first: the caller's fds may themselves be 0..2 */
+	for (int i = 0; i < 3; i++) {
+		tmp[i] = want[i] >= 0 ? fcntl(want[i], F_DUPFD_CLOEXEC, 10)
+				      : open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (tmp[i] < 0)
+			FAIL_SYS(c, errno, "stdio");
+	}
+	for (int i = 0; i < 3; i++)
+		if (dup2(tmp[i], i) < 0)
+			FAIL_SYS(c, errno, "stdio");
+	if (s->tty) {
+		/* a new session whose controlling terminal is the pty (job control, ^C) */
+		setsid();
+		if (ioctl(0, TIOCSCTTY, 0) < 0)
+			FAIL_SYS(c, errno, "set controlling terminal");
+	}
+}
+
+static char *read_etc(const char *path)
+{
+	char *data = NULL;
+	size_t len = 0;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_fs_read_file(path, ETC_FILE_MAX, &data, &len, &e) < 0)
+		return NULL;
+	return data;
+}
+
+static bool env_has(char *const *env, const char *key)
+{
+	size_t n = strlen(key);
+	for (size_t i = 0; env && env[i]; i++)
+		if (strncmp(env[i], key, n) == 0 && env[i][n] == '=')
+			return true;
+	return false;
+}
+
+static const char *env_get(char *const *env, const char *key)
+{
+	size_t n = strlen(key);
+	for (size_t i = 0; env && env[i]; i++)
+		if (strncmp(env[i], key, n) == 0 && env[i][n] == '=')
+			return env[i] + n + 1;
+	return NULL;
+}
+
+/* The environment Docker gives: the caller's, plus PATH, HOSTNAME, HOME and TERM if missing. */
+static char **make_env(const struct bld_runner_spec *s, const struct bld_runner_user *u)
+{
+	char **env = bld_strv_dup(s->env);
+	if (!env_has(env, "PATH"))
+		bld_strv_push(&env, DEFAULT_PATH);
+	char host[256] = "";
+	if (!env_has(env, "HOSTNAME") && gethostname(host, sizeof(host) - 1) == 0) {
+		cleanup_free char *h = xasprintf("HOSTNAME=%s", host);
+		bld_strv_push(&env, h);
+	}
+	if (!env_has(env, "HOME")) {
+		cleanup_free char *h = xasprintf("HOME=%s", u->home);
+		bld_strv_push(&env, h);
+	}
+	if (s->tty && !env_has(env, "TERM"))
+		bld_strv_push(&env, "TERM=xterm");
+	return env;
+}
+
+/* exec.LookPath in the container: the first executable regular file on PATH. */
+static char *lookup(struct child *c, const char *name, char *const *env)
+{
+	if (strchr(name, '/'))
+		return xstrdup(name);
+	const char *path = env_get(env, "PATH");
+	cleanup_free char *copy = xstrdup(path ? path : "");
+	char *save = NULL;
+	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		cleanup_free char *p = xasprintf("%s/%s", *d ? d : ".", name);
+		struct stat st;
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111))
+			return steal_pointer(&p);
+	}
+	child_fail(c->sock, 127, BLD_E_NOTFOUND, 0,
+		   "exec: \"%s\": executable file not found in $PATH", name);
+}
+
+static void switch_user(struct child *c, const struct bld_runner_user *u)
+{
+	/* the bounding set first: while we still hold CAP_SETPCAP */
+	int r = bld_runner_caps_drop_bounding(c->caps);
+	if (r < 0)
+		FAIL_SYS(c, -r, "drop capabilities");
+	if (setgroups(u->n_groups, u->groups) < 0)
+		FAIL_SYS(c, errno, "setgroups");
+	if (setresgid(u->gid, u->gid, u->gid) < 0)
+		FAIL_SYS(c, errno, "setgid %u", (unsigned)u->gid);
+	/* for uid != 0 the kernel clears permitted and effective: Docker's behaviour */
+	if (setresuid(u->uid, u->uid, u->uid) < 0)
+		FAIL_SYS(c, errno, "setuid %u", (unsigned)u->uid);
+	uint64_t set = u->uid == 0 ? c->caps : 0;
+	r = bld_runner_caps_set(set, set, 0);
+	if (r < 0)
+		FAIL_SYS(c, -r, "capset");
+}
+
+/* pid 1 of --init: reaps every orphan and forwards signals to the command. */
+static pid_t init_child;
+static void forward(int sig) { kill(init_child, sig); }
+
+static _Noreturn void init_loop(pid_t child)
+{
+	init_child = child;
+	struct sigaction sa = {.sa_handler = forward};
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGCHLD && sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &sa, NULL);
+	for (;;) {
+		int st;
+		pid_t p = wait(&st);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0)
+			_exit(125);
+		if (p == child)
+			_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	}
+}
+
+/* Common tail of spawn and exec: stdio, user, workdir, caps, fds, seccomp, exec. */
+static _Noreturn void finish(struct child *c)
+{
+	const struct bld_runner_spec *s = c->s;
+	setup_stdio(c);
+	cleanup_free char *passwd = read_etc("/etc/passwd");
+	cleanup_free char *group = read_etc("/etc/group");
+	struct bld_runner_user u;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_runner_user_resolve(&u, s->user, passwd, group, &e) < 0)
+		child_fail(c->sock, 125, e->code, 0, "%s", e->msg);
+	const char *cwd = s->cwd && *s->cwd ? s->cwd : "/";
+	/* Docker creates a missing working directory (as root, before the user switch) */
+	if (bld_fs_mkdir_p(cwd, 0755, &e) < 0)
+		child_fail(c->sock, 125, e->code, 0, "working directory %s: %s", cwd, e->msg);
+	char **env = make_env(s, &u);
+	char *exe = lookup(c, s->argv[0], env);
+	switch_user(c, &u);
+	if (chdir(cwd) < 0)
+		FAIL_SYS(c, errno, "chdir to cwd (\"%s\")", cwd);
+	/* no descriptor of bld's leaks into the container */
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != c->sock)
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+	/* seccomp last: everything above needs syscalls the profile forbids */
+	int r = c->bpf ? bld_runner_seccomp_install(c->bpf) : 0;
+	if (r < 0)
+		FAIL_SYS(c, -r, "install seccomp filter");
+	if (s->init) {
+		pid_t p = fork();
+		if (p < 0)
+			FAIL_SYS(c, errno, "fork init");
+		if (p > 0) {
+			close(c->sock);
+			init_loop(p);
+		}
+	}
+	execve(exe, s->argv, env);
+	int en = errno;
+	child_fail(c->sock, en == ENOENT ? 127 : 126, en == ENOENT ? BLD_E_NOTFOUND : BLD_E_SYSTEM,
+		   en, "exec: \"%s\"", s->argv[0]);
+}
+
+/* ------------------------------------------------------------------ spawn */
+
+static _Noreturn void child_main(struct child *c)
+{
+	const struct bld_runner_spec *s = c->s;
+	int r;
+	/* join the cgroups first, then a cgroup namespace rooted at them */
+	if ((r = bld_runner_cgroup_join(c->cgroups)) < 0)
+		FAIL_SYS(c, -r, "join cgroup");
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		FAIL_SYS(c, errno, "cgroup namespace");
+	/* a prepared network namespace (bridge) is joined before anything else looks at it */
+	if (c->netfd >= 0 && setns(c->netfd, CLONE_NEWNET) < 0)
+		FAIL_SYS(c, errno, "join network namespace");
+	/* no_new_privs: nothing exec'd can gain privileges (setuid bits, file caps) */
+	if (!s->privileged && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		FAIL_SYS(c, errno, "no_new_privs");
+	/* propagation private: our mounts never reach the host and the host's never reach us */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		FAIL_SYS(c, errno, "make mounts private");
+	/* the new root: overlay over the layers (or the given rootfs) */
+	if ((r = bld_runner_mount_root(s, c->merged)) < 0)
+		FAIL_SYS(c, -r, "mount root filesystem");
+	cleanup_close int rootfd = open(c->merged, O_DIRECTORY | O_PATH | O_CLOEXEC);
+	if (rootfd < 0)
+		FAIL_SYS(c, errno, "open root");
+	/* the kernel's views: /proc of the new pid namespace, a minimal /dev, /sys read-only */
+	if ((r = bld_runner_mount_proc(rootfd)) < 0)
+		FAIL_SYS(c, -r, "mount /proc");
+	if ((r = bld_runner_mount_dev(rootfd, s->tty ? s->stdin_fd : -1)) < 0)
+		FAIL_SYS(c, -r, "mount /dev");
+	if ((r = bld_runner_mount_sys(rootfd, s->privileged)) < 0)
+		FAIL_SYS(c, -r, "mount /sys");
+	/* name resolution and identity files that the image does not own */
+	if ((r = bld_runner_mount_etc(rootfd, s->state_dir, s->hostname != NULL)) < 0)
+		FAIL_SYS(c, -r, "mount /etc files");
+	/* the caller's binds, volumes and tmpfs, confined to the root */
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const char *what = NULL;
+		if ((r = bld_runner_mount_user(rootfd, &s->mounts[i], &what)) < 0)
+			FAIL_SYS(c, -r, "mount %s", what);
+	}
+	/* the root switch: the host's tree is detached and unreachable afterwards */
+	if ((r = bld_runner_pivot(c->merged)) < 0)
+		FAIL_SYS(c, -r, "pivot_root");
+	/* hide what leaks host information or allows host changes, as Docker does */
+	if (!s->privileged && (r = bld_runner_mask_paths()) < 0)
+		FAIL_SYS(c, -r, "mask paths");
+	if (s->readonly_rootfs && (r = bld_runner_root_readonly()) < 0)
+		FAIL_SYS(c, -r, "read-only root");
+	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+		FAIL_SYS(c, errno, "sethostname");
+	finish(c);
+}
+
+static int write_file(const char *dir, const char *name, const char *data,
+		      struct bld_error **err)
+{
+	cleanup_free char *p = xasprintf("%s/%s", dir, name);
+	cleanup_close int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, data, strlen(data)) < 0)
+		return bld_error_sys(err, errno, "write %s", p);
+	return 0;
+}
+
+/* state_dir/etc/{hosts,hostname,resolv.conf}, bound into the container by the child. */
+static int write_etc(const struct bld_runner_spec *s, struct bld_error **err)
+{
+	cleanup_free char *dir = xasprintf("%s/etc", s->state_dir);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return bld_error_sys(err, errno, "mkdir %s", dir);
+	struct bld_buf h = BLD_BUF_INIT;
+	bld_buf_adds(&h, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+			 "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\n"
+			 "ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n");
+	for (size_t i = 0; s->extra_hosts && s->extra_hosts[i]; i++)
+		bld_buf_printf(&h, "%s\n", s->extra_hosts[i]);
+	int r = write_file(dir, "hosts", bld_buf_str(&h), err);
+	bld_buf_dispose(&h);
+	cleanup_free char *resolv = NULL;
+	if (!s->resolv_conf) {
+		resolv = read_etc("/etc/resolv.conf");
+		if (!resolv)
+			resolv = xstrdup("");
+	}
+	if (r == 0)
+		r = write_file(dir, "resolv.conf", s->resolv_conf ? s->resolv_conf : resolv, err);
+	if (r == 0 && s->hostname) {
+		cleanup_free char *hn = xasprintf("%s\n", s->hostname);
+		r = write_file(dir, "hostname", hn, err);
+	}
+	return r;
+}
+
+static int prepare_dirs(const struct bld_runner_spec *s, char **merged, struct bld_error **err)
+{
+	if (!s->argv || !s->argv[0] || !s->state_dir || (!s->rootfs && !bld_strv_len(s->lowers)))
+		return bld_error_set(err, BLD_E_INVALID, "sandbox: argv, state_dir and a root needed");
+	static const char *const sub[] = {"upper", "work", "merged"};
+	for (size_t i = s->rootfs ? 2 : 0; i < BLD_ARRAY_SIZE(sub); i++) {
+		cleanup_free char *d = xasprintf("%s/%s", s->state_dir, sub[i]);
+		if (mkdir(d, 0755) < 0 && errno != EEXIST)
+			return bld_error_sys(err, errno, "mkdir %s", d);
+	}
+	*merged = xasprintf("%s/merged", s->state_dir);
+	return write_etc(s, err);
+}
+
+static unsigned long clone_flags(const struct bld_runner_spec *s)
+{
+	unsigned long f = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+	if (s->net == BLD_RUNNER_NET_NONE)
+		f |= CLONE_NEWNET;
+	return f;
+}
+
+/* The filter the child installs, compiled here where the profile file is reachable. */
+static int seccomp_for(const struct bld_runner_spec *s, uint64_t caps, struct bld_runner_bpf *b,
+		       struct bld_error **err)
+{
+	memset(b, 0, sizeof(*b));
+	if (s->privileged || (s->seccomp && strcmp(s->seccomp, "unconfined") == 0))
+		return 0;
+	return bld_runner_seccomp_compile(b, s->seccomp, caps, s->cache_dir, err);
+}
+
+int bld_runner_sandbox_spawn(struct bld_runner_proc **out, const struct bld_runner_spec *s,
+			     struct bld_error **err)
+{
+	cleanup_free char *merged = NULL;
+	uint64_t caps;
+	struct bld_runner_bpf bpf;
+	if (prepare_dirs(s, &merged, err) < 0 ||
+	    bld_runner_caps_compute(&caps, s->cap_add, s->cap_drop, s->privileged, err) < 0 ||
+	    seccomp_for(s, caps, &bpf, err) < 0)
+		return -1;
+	cleanup_free void *bpf_data = bpf.data;
+	struct bld_runner_proc *p = xcalloc(1, sizeof(*p));
+	p->pid = -1;
+	cleanup_close int netfd = -1;
+	if (s->net == BLD_RUNNER_NET_NSPATH &&
+	    (netfd = s->net_path ? open(s->net_path, O_RDONLY | O_CLOEXEC)
+				 : fcntl(s->net_fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+		bld_runner_proc_free(p);
+		return bld_error_sys(err, errno, "network namespace");
+	}
+	if (bld_runner_cgroup_create(p, s, err) < 0) {
+		bld_runner_proc_free(p);
+		return -1;
+	}
+	p->oom_before = bld_runner_cgroup_oom_count(p->oom_file);
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		bld_runner_proc_free(p);
+		return bld_error_sys(err, errno, "socketpair");
+	}
+	struct child c = {.s = s, .sock = sv[1], .cgroups = p->cgroups, .caps = caps,
+			  .netfd = netfd, .merged = merged, .bpf = bpf.data ? &bpf : NULL};
+	pid_t pid = (pid_t)syscall(SYS_clone, clone_flags(s) | SIGCHLD, NULL, NULL, NULL, 0);
+	if (pid == 0) {
+		close(sv[0]);
+		child_main(&c);
+	}
+	int e = errno;
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		bld_runner_proc_free(p);
+		return bld_error_sys(err, e, "clone");
+	}
+	p->pid = pid;
+	pid_t unused = 0;
+	int r = read_reports(sv[0], &unused, err);
+	close(sv[0]);
+	if (r < 0) {
+		waitpid(pid, NULL, 0);
+		p->pid = -1;
+		bld_runner_proc_free(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+int bld_runner_proc_status(struct bld_runner_proc *p, int wstatus, bool *oom)
+{
+	if (oom)
+		*oom = bld_runner_cgroup_oom_count(p->oom_file) > p->oom_before;
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	return 128 + WTERMSIG(wstatus);
+}
+
+int bld_runner_proc_wait(struct bld_runner_proc *p, int *exit_code, bool *oom,
+			 struct bld_error **err)
+{
+	int st;
+	while (waitpid(p->pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return bld_error_sys(err, errno, "wait for container");
+	p->pid = -1;
+	*exit_code = bld_runner_proc_status(p, st, oom);
+	return 0;
+}
+
+void bld_runner_proc_free(struct bld_runner_proc *p)
+{
+	if (!p)
+		return;
+	bld_runner_cgroup_destroy(p->cgroups);
+	bld_strv_free(p->cgroups);
+	free(p->oom_file);
+	free(p);
+}
+
+int bld_runner_sandbox_run(const struct bld_runner_spec *spec, int *exit_code, bool *oom,
+			   struct bld_error **err)
+{
+	struct bld_runner_proc *p = NULL;
+	if (bld_runner_sandbox_spawn(&p, spec, err) < 0)
+		return -1;
+	int r = bld_runner_proc_wait(p, exit_code, oom, err);
+	bld_runner_proc_free(p);
+	return r;
+}
+
+int bld_runner_sandbox_cleanup(const char *state_dir, struct bld_error **err)
+{
+	static const char *const sub[] = {"upper", "work", "merged", "etc", "rootfs",
+					  "rootfs.complete"};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(sub); i++) {
+		cleanup_free char *d = xasprintf("%s/%s", state_dir, sub[i]);
+		if (bld_fs_rm_rf(d, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ exec */
+
+static _Noreturn void exec_child(struct child *c, pid_t target)
+{
+	static const char *const ns[] = {"cgroup", "ipc", "uts", "net", "pid", "mnt"};
+	int fds[BLD_ARRAY_SIZE(ns)];
+	/* open them all first: after joining the mount namespace /proc is the container's */
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(ns); i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int)target, ns[i]);
+		if ((fds[i] = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+			FAIL_SYS(c, errno, "open %s", p);
+	}
+	int r = bld_runner_cgroup_join(c->cgroups);
+	if (r < 0)
+		FAIL_SYS(c, -r, "join cgroup");
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(ns); i++)
+		if (setns(fds[i], 0) < 0)
+			FAIL_SYS(c, errno, "join %s namespace", ns[i]);
+	if (!c->s->privileged && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		FAIL_SYS(c, errno, "no_new_privs");
+	/* joining a pid namespace takes effect for children: clone one beside us */
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
+	if (pid < 0)
+		FAIL_SYS(c, errno, "clone");
+	if (pid == 0) {
+		if (chdir("/") < 0)
+			FAIL_SYS(c, errno, "chdir /");
+		finish(c);
+	}
+	struct bld_runner_child_msg m = {.kind = 1, .pid = pid};
+	send(c->sock, &m, sizeof(m), MSG_NOSIGNAL);
+	_exit(0);
+}
+
+int bld_runner_sandbox_exec(pid_t *child, pid_t target, const struct bld_runner_spec *s,
+			    struct bld_error **err)
+{
+	uint64_t caps;
+	struct bld_runner_bpf bpf;
+	if (!s->argv || !s->argv[0])
+		return bld_error_set(err, BLD_E_INVALID, "exec: no command");
+	if (bld_runner_caps_compute(&caps, s->cap_add, s->cap_drop, s->privileged, err) < 0 ||
+	    seccomp_for(s, caps, &bpf, err) < 0)
+		return -1;
+	cleanup_free void *bpf_data = bpf.data;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return bld_error_sys(err, errno, "socketpair");
+	char **cgroups = bld_runner_cgroup_of(target);
+	struct child c = {.s = s, .sock = sv[1], .cgroups = cgroups, .caps = caps, .netfd = -1,
+			  .bpf = bpf.data ? &bpf : NULL};
+	pid_t mid = fork();
+	if (mid == 0) {
+		close(sv[0]);
+		exec_child(&c, target);
+	}
+	int e = errno;
+	close(sv[1]);
+	bld_strv_free(cgroups);
+	if (mid < 0) {
+		close(sv[0]);
+		return bld_error_sys(err, e, "fork");
+	}
+	pid_t pid = -1;
+	int r = read_reports(sv[0], &pid, err);
+	close(sv[0]);
+	waitpid(mid, NULL, 0);
+	if (r < 0) {
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		return r;
+	}
+	if (pid <= 0)
+		return bld_error_set(err, BLD_E_INTERNAL, "exec: no process started");
+	*child = pid;
+	return 0;
+}

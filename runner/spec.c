@@ -1,0 +1,142 @@
+/*
+ * runner/spec.c — turns a container's config.json into a bld_runner_spec for the sandbox
+ * (used by the monitor to start it and by exec to join it). The holder owns every string
+ * the spec points at.
+ */
+#include "runner/runner_int.h"
+
+#include <jansson.h>
+
+static char **strv_from(json_t *arr)
+{
+	char **v = NULL;
+	size_t i;
+	json_t *s;
+	json_array_foreach(arr, i, s)
+		if (json_is_string(s))
+			bld_strv_push(&v, json_string_value(s));
+	if (!v)
+		v = xcalloc(1, sizeof(char *));
+	return v;
+}
+
+static char *dup_or_null(const char *s) { return s && *s ? xstrdup(s) : NULL; }
+
+/* tmpfs options without the flags Docker reads itself (ro, rw). */
+static char *tmpfs_data(const char *opts, bool *ro)
+{
+	struct bld_buf b = BLD_BUF_INIT;
+	cleanup_free char *copy = xstrdup(opts ? opts : "");
+	char *save = NULL;
+	*ro = false;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (strcmp(t, "ro") == 0)
+			*ro = true;
+		else if (strcmp(t, "rw") && strcmp(t, "noexec") && strcmp(t, "nosuid") &&
+			 strcmp(t, "nodev") && strcmp(t, "exec"))
+			bld_buf_printf(&b, "%s%s", b.len ? "," : "", t);
+	}
+	if (!strstr(bld_buf_str(&b), "mode="))
+		bld_buf_printf(&b, "%smode=1777", b.len ? "," : "");
+	return bld_buf_detach(&b);
+}
+
+static void mounts_from(struct bld_runner_spec_holder *h, json_t *arr)
+{
+	size_t n = json_array_size(arr), i;
+	json_t *m;
+	h->mounts = xcalloc(n ? n : 1, sizeof(*h->mounts));
+	json_array_foreach(arr, i, m) {
+		struct bld_runner_mount *o = &h->mounts[i];
+		const char *type = bld_json_get_str(m, "Type");
+		bool tmpfs = type && strcmp(type, "tmpfs") == 0;
+		o->type = xstrdup(tmpfs ? "tmpfs" : "bind");
+		o->source = dup_or_null(bld_json_get_str(m, "Source"));
+		o->target = xstrdup(bld_json_get_str(m, "Destination"));
+		o->readonly = !json_is_true(json_object_get(m, "RW"));
+		if (tmpfs)
+			o->options = tmpfs_data(bld_json_get_str(m, "Options"), &o->readonly);
+	}
+	h->s.mounts = h->mounts;
+	h->s.n_mounts = n;
+}
+
+static const char *effective(json_t *cfg, const char *key, const char *image_key)
+{
+	const char *v = bld_json_get_str(json_object_get(cfg, "Config"), key);
+	return v && *v ? v : bld_json_get_str(cfg, image_key);
+}
+
+void bld_runner_spec_from_config(struct bld_runner_spec_holder *h, json_t *cfg, const char *dir)
+{
+	json_t *c = json_object_get(cfg, "Config"), *hc = json_object_get(cfg, "HostConfig");
+	memset(h, 0, sizeof(*h));
+	h->lowers = strv_from(json_object_get(cfg, "Lowers"));
+	h->argv = NULL;
+	bld_strv_push(&h->argv, bld_json_get_str(cfg, "Path") ? bld_json_get_str(cfg, "Path") : "");
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(cfg, "Args"), i, a)
+		bld_strv_push(&h->argv, json_string_value(a));
+	h->env = strv_from(json_object_get(c, "Env"));
+	h->cap_add = strv_from(json_object_get(hc, "CapAdd"));
+	h->cap_drop = strv_from(json_object_get(hc, "CapDrop"));
+	h->dir = xstrdup(dir);
+	h->cwd = dup_or_null(effective(cfg, "WorkingDir", "ImageWorkingDir"));
+	h->user = dup_or_null(effective(cfg, "User", "ImageUser"));
+	h->hostname = dup_or_null(bld_json_get_str(c, "Hostname"));
+	h->seccomp = dup_or_null(bld_json_get_str(hc, "Seccomp"));
+	h->cgroup = xasprintf("bld-%.12s", bld_json_get_str(cfg, "Id"));
+	/* $BLD_ROOT/containers/<id> -> $BLD_ROOT/runner */
+	h->cache = xasprintf("%s/../../runner", dir);
+	struct bld_runner_spec *s = &h->s;
+	s->lowers = h->lowers;
+	s->state_dir = h->dir;
+	s->readonly_rootfs = json_is_true(json_object_get(hc, "ReadonlyRootfs"));
+	s->argv = h->argv;
+	s->env = h->env;
+	s->cwd = h->cwd;
+	s->user = h->user;
+	s->hostname = h->hostname;
+	s->init = json_is_true(json_object_get(hc, "Init"));
+	s->tty = json_is_true(json_object_get(c, "Tty"));
+	s->stdin_fd = s->stdout_fd = s->stderr_fd = -1;
+	s->cap_add = h->cap_add;
+	s->cap_drop = h->cap_drop;
+	s->privileged = json_is_true(json_object_get(hc, "Privileged"));
+	s->seccomp = h->seccomp;
+	s->cache_dir = h->cache;
+	s->memory = json_integer_value(json_object_get(hc, "Memory"));
+	s->cpu_milli = json_integer_value(json_object_get(hc, "NanoCpus")) / 1000000;
+	s->pids_limit = json_integer_value(json_object_get(hc, "PidsLimit"));
+	s->cgroup_name = h->cgroup;
+	mounts_from(h, json_object_get(cfg, "Mounts"));
+	const char *net = bld_json_get_str(hc, "NetworkMode");
+	s->net = net && strcmp(net, "host") == 0 ? BLD_RUNNER_NET_HOST : BLD_RUNNER_NET_NONE;
+	s->net_fd = -1;
+}
+
+void bld_runner_spec_holder_dispose(struct bld_runner_spec_holder *h)
+{
+	bld_strv_free(h->lowers);
+	bld_strv_free(h->argv);
+	bld_strv_free(h->env);
+	bld_strv_free(h->cap_add);
+	bld_strv_free(h->cap_drop);
+	bld_strv_free(h->extra_hosts);
+	for (size_t i = 0; i < h->s.n_mounts; i++) {
+		free(h->mounts[i].type);
+		free(h->mounts[i].source);
+		free(h->mounts[i].target);
+		free(h->mounts[i].options);
+	}
+	free(h->mounts);
+	free(h->dir);
+	free(h->cwd);
+	free(h->user);
+	free(h->hostname);
+	free(h->seccomp);
+	free(h->cgroup);
+	free(h->resolv);
+	free(h->cache);
+}

@@ -1,0 +1,206 @@
+/*
+ * runner/volume.c — named volumes under $BLD_ROOT/volumes/<name>/_data (with a small
+ * meta.json beside it), and the translation of -v/--tmpfs into the mounts a container gets.
+ *
+ * Volumes are local directories only; there are no drivers. A new volume is not seeded from
+ * the image's content at its mount point (Docker copies it) — it starts empty.
+ */
+#include "runner/runner_int.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+static bool valid_name(const char *n)
+{
+	if (!n[0] || strlen(n) > 128)
+		return false;
+	for (const char *p = n; *p; p++)
+		if (!(isalnum((unsigned char)*p) || (p > n && strchr("_.-", *p))))
+			return false;
+	return true;
+}
+
+static char *vol_dir(struct bld_ctx *ctx, const char *name)
+{
+	return xasprintf("%s/volumes/%s", ctx->root, name);
+}
+
+int bld_runner_volume_create(struct bld_ctx *ctx, const char *name, char **labels,
+			     char **out_name, struct bld_error **err)
+{
+	char gen[65];
+	if (!name || !*name) {
+		unsigned char b[32];
+		if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+			return bld_error_sys(err, errno, "getrandom");
+		for (size_t i = 0; i < sizeof(b); i++)
+			snprintf(gen + 2 * i, 3, "%02x", b[i]);
+		name = gen;
+	}
+	if (!valid_name(name))
+		return bld_error_set(err, BLD_E_INVALID,
+				     "create %s: \"%s\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed",
+				     name, name);
+	cleanup_free char *dir = vol_dir(ctx, name);
+	cleanup_free char *data = xasprintf("%s/_data", dir);
+	if (bld_fs_mkdir_p(data, 0755, err) < 0)
+		return -1;
+	cleanup_free char *meta = xasprintf("%s/meta.json", dir);
+	if (access(meta, F_OK) != 0) {
+		char now[40];
+		bld_runner_now_str(now);
+		json_t *lab = json_object();
+		for (size_t i = 0; labels && labels[i]; i++) {
+			cleanup_free char *k = xstrdup(labels[i]);
+			char *eq = strchr(k, '=');
+			if (eq)
+				*eq++ = 0;
+			json_object_set_new(lab, k, json_string(eq ? eq : ""));
+		}
+		json_t *m = json_pack("{s:s, s:o}", "CreatedAt", now, "Labels", lab);
+		int r = bld_runner_json_write(dir, "meta.json", m, err);
+		json_decref(m);
+		if (r < 0)
+			return r;
+	}
+	if (out_name)
+		*out_name = xstrdup(name);
+	return 0;
+}
+
+/* Whether any container's config mounts the volume. */
+static bool volume_in_use(struct bld_ctx *ctx, const char *name)
+{
+	cleanup_strv char **ids = bld_runner_container_ids(ctx);
+	for (size_t i = 0; ids && ids[i]; i++) {
+		json_t *cfg = NULL;
+		cleanup_error struct bld_error *e = NULL;
+		if (bld_runner_container_load(ctx, ids[i], &cfg, NULL, &e) < 0)
+			continue;
+		size_t k;
+		json_t *m;
+		bool used = false;
+		json_array_foreach(json_object_get(cfg, "Mounts"), k, m) {
+			const char *n = bld_json_get_str(m, "Name");
+			if (n && strcmp(n, name) == 0)
+				used = true;
+		}
+		json_decref(cfg);
+		if (used)
+			return true;
+	}
+	return false;
+}
+
+int bld_runner_volume_remove(struct bld_ctx *ctx, const char *name, bool force,
+			     struct bld_error **err)
+{
+	cleanup_free char *dir = vol_dir(ctx, name);
+	if (!valid_name(name) || access(dir, F_OK) < 0)
+		return bld_error_set(err, BLD_E_NOTFOUND, "get %s: no such volume", name);
+	if (!force && volume_in_use(ctx, name))
+		return bld_error_set(err, BLD_E_EXISTS, "remove %s: volume is in use", name);
+	return bld_fs_rm_rf(dir, err);
+}
+
+int bld_runner_volume_list(struct bld_ctx *ctx, char ***names, struct bld_error **err)
+{
+	cleanup_free char *dir = xasprintf("%s/volumes", ctx->root);
+	*names = NULL;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			bld_strv_push(names, e->d_name);
+	if (d)
+		closedir(d);
+	return 0;
+}
+
+int bld_runner_volume_inspect(struct bld_ctx *ctx, const char *name, json_t **out,
+			      struct bld_error **err)
+{
+	cleanup_free char *dir = vol_dir(ctx, name);
+	json_t *m = NULL;
+	if (!valid_name(name) || access(dir, F_OK) < 0)
+		return bld_error_set(err, BLD_E_NOTFOUND, "get %s: no such volume", name);
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_runner_json_read(dir, "meta.json", &m, &e) < 0)
+		m = json_object();
+	cleanup_free char *data = xasprintf("%s/_data", dir);
+	json_t *v = json_pack("{s:s, s:s, s:s, s:o, s:s, s:o}", "CreatedAt",
+			      bld_json_get_str(m, "CreatedAt") ? bld_json_get_str(m, "CreatedAt")
+							       : "",
+			      "Driver", "local", "Mountpoint", data, "Labels",
+			      json_incref(json_object_get(m, "Labels") ? json_object_get(m, "Labels")
+								      : json_object()),
+			      "Name", name, "Options", json_object());
+	json_object_set_new(v, "Scope", json_string("local"));
+	json_decref(m);
+	*out = v;
+	return 0;
+}
+
+/* One -v value: HOST:CTR[:ro|rw], NAME:CTR[:ro], or CTR alone (an anonymous volume). */
+static int bind_mount(struct bld_ctx *ctx, const char *spec, json_t *mounts,
+		      struct bld_error **err)
+{
+	cleanup_free char *copy = xstrdup(spec);
+	char *parts[3] = {copy, NULL, NULL};
+	size_t n = 1;
+	for (char *p = copy; *p && n < 3; p++)
+		if (*p == ':') {
+			*p = 0;
+			parts[n++] = p + 1;
+		}
+	const char *src = n >= 2 ? parts[0] : NULL, *dst = n >= 2 ? parts[1] : parts[0];
+	const char *mode = n == 3 ? parts[2] : "";
+	bool ro = strstr(mode, "ro") != NULL;
+	if (!dst[0] || dst[0] != '/')
+		return bld_error_set(err, BLD_E_INVALID, "invalid volume specification: '%s'", spec);
+	if (src && src[0] == '/') {
+		/* Docker creates a missing host directory for -v */
+		if (access(src, F_OK) < 0 && bld_fs_mkdir_p(src, 0755, err) < 0)
+			return -1;
+		json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind",
+							"Source", src, "Destination", dst, "RW",
+							!ro));
+		return 0;
+	}
+	cleanup_free char *name = NULL;
+	if (bld_runner_volume_create(ctx, src, NULL, &name, err) < 0)
+		return -1;
+	cleanup_free char *dir = vol_dir(ctx, name);
+	cleanup_free char *data = xasprintf("%s/_data", dir);
+	json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "Type", "volume",
+						"Name", name, "Source", data, "Destination", dst,
+						"RW", !ro, "Anonymous", src == NULL));
+	return 0;
+}
+
+int bld_runner_mounts_resolve(struct bld_ctx *ctx, json_t *doc, struct bld_error **err)
+{
+	json_t *hc = json_object_get(doc, "HostConfig");
+	json_t *mounts = json_array();
+	json_object_set_new(doc, "Mounts", mounts);
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(hc, "Binds"), i, v)
+		if (bind_mount(ctx, json_string_value(v), mounts, err) < 0)
+			return -1;
+	json_array_foreach(json_object_get(hc, "Tmpfs"), i, v) {
+		const char *s = json_string_value(v);
+		const char *colon = strchr(s, ':');
+		cleanup_free char *dst = colon ? xstrndup(s, (size_t)(colon - s)) : xstrdup(s);
+		if (dst[0] != '/')
+			return bld_error_set(err, BLD_E_INVALID, "invalid tmpfs: %s", s);
+		json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:b}", "Type", "tmpfs",
+							"Destination", dst, "Options",
+							colon ? colon + 1 : "", "RW", true));
+	}
+	return 0;
+}
