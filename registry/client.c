@@ -224,6 +224,51 @@ static int token_parse(struct reg_resp *resp, char **out, struct bld_error **err
 	return r;
 }
 
+/* The OAuth2 form for an identity (refresh) token, as docker posts it; caller frees. */
+static char *oauth_form(CURL *h, const struct reg_challenge *ch, const char *scope,
+			const char *refresh)
+{
+	char *rt = curl_easy_escape(h, refresh, 0);
+	char *sv = curl_easy_escape(h, ch->service ? ch->service : "", 0);
+	char *sc = curl_easy_escape(h, scope ? scope : "", 0);
+	char *form = xasprintf("grant_type=refresh_token&client_id=bld&service=%s&refresh_token=%s"
+			       "%s%s",
+			       sv, rt, scope ? "&scope=" : "", scope ? sc : "");
+	curl_free(rt);
+	curl_free(sv);
+	curl_free(sc);
+	return form;
+}
+
+/*
+ * Sets up the token request: GET with basic credentials (user/password or anonymous), or
+ * an OAuth2 POST of the refresh token when config.json holds an identity token.
+ */
+static int token_request(struct bld_registry_client *c, CURL *h, const struct reg_challenge *ch,
+			 const char *scope, struct reg_req *req, struct reg_resp *resp,
+			 char **form, struct bld_error **err)
+{
+	if (c->have_creds && c->creds.identity_token) {
+		*form = oauth_form(h, ch, scope, c->creds.identity_token);
+		reg_req_init(req, "POST", xstrdup(ch->realm), NULL);
+		req->body = *form;
+		req->body_len = strlen(*form);
+		req->headers = curl_slist_append(req->headers,
+						 "Content-Type: application/x-www-form-urlencoded");
+	} else {
+		reg_req_init(req, "GET", token_url(h, ch, scope), NULL);
+	}
+	req->body_max = REG_TOKEN_MAX;
+	if (reg_easy_setup(c, h, req, resp, err) < 0)
+		return -1;
+	if (c->have_creds && c->creds.user && !c->creds.identity_token) {
+		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(h, CURLOPT_USERNAME, c->creds.user);
+		curl_easy_setopt(h, CURLOPT_PASSWORD, c->creds.secret);
+	}
+	return 0;
+}
+
 static int token_fetch(struct bld_registry_client *c, const struct reg_challenge *ch,
 		       const char *scope, char **out, struct bld_error **err)
 {
@@ -235,25 +280,21 @@ static int token_fetch(struct bld_registry_client *c, const struct reg_challenge
 	load_creds(c);
 	CURL *h = curl_easy_init();
 	struct reg_req req;
-	reg_req_init(&req, "GET", token_url(h, ch, scope), NULL);
-	req.body_max = REG_TOKEN_MAX;
 	struct reg_resp resp = {0};
-	int r = reg_easy_setup(c, h, &req, &resp, err);
-	if (r == 0 && c->have_creds && c->creds.user) {
-		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		curl_easy_setopt(h, CURLOPT_USERNAME, c->creds.user);
-		curl_easy_setopt(h, CURLOPT_PASSWORD, c->creds.secret);
-	}
+	cleanup_free char *form = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
+	int r = token_request(c, h, ch, scope, &req, &resp, &form, err);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	CURLcode cc = r == 0 ? curl_easy_perform(h) : CURLE_OK;
 	c->token_requests++;
 	if (r == 0 && cc != CURLE_OK)
 		r = reg_curl_error(c, cc, errbuf, err);
-	if (r == 0 && (resp.status == 401 || resp.status == 403))
+	if (r == 0 && (resp.status == 401 || resp.status == 403 ||
+		       (resp.status == 400 && c->have_creds && c->creds.identity_token)))
 		r = bld_error_set(err, BLD_E_AUTH, "unauthorized: %s",
-				  c->have_creds ? "incorrect username or password"
-						: "authentication required");
+				  !c->have_creds ? "authentication required"
+				  : c->creds.identity_token ? "identity token refused"
+							    : "incorrect username or password");
 	else if (r == 0 && resp.status != 200)
 		r = reg_status_error(&resp, BLD_E_AUTH, err, "token service answered %ld",
 				     resp.status);

@@ -15,6 +15,7 @@
 #             REG_SCHEME=http|https     REG_AUTH=none|basic|token
 #             REG_DATA=DIR/data         (the registry's storage: tests may tamper with it)
 #             REG_PID=...               REG_TOKEN_PID=... REG_TOKEN_URL=... REG_TOKEN_LOG=...
+#             REG_REFRESH_TOKEN=...     (token: an identity token the token service accepts)
 #             REG_USER=... REG_PASS=... (basic/token; default user "bld", random password)
 #             REG_CERTS_DIR=DIR/certs.d (TLS: <addr>/ca.crt inside, docker's certs.d layout;
 #                                        use as BLD_CERTS_DIR, or skopeo --cert-dir
@@ -96,7 +97,7 @@ start_token() { # DIR -> sets TOKEN_PORT TOKEN_PID
   [ "$NO_ANON" = 1 ] && extra+=(--no-anonymous)
   python3 "$HERE/token-server.py" --key "$d/token.key" --cert "$d/token.crt" \
     --users "$d/token-users" --issuer bld-test-issuer --service bld-test-registry \
-    --port-file "$d/token.port" --log "$d/token.log" "${extra[@]}" \
+    --port-file "$d/token.port" --log "$d/token.log" --refresh-token "refresh-$USER_PASS" "${extra[@]}" \
     >>"$d/token-server.log" 2>&1 </dev/null &
   TOKEN_PID=$!
   for _ in $(seq 1 100); do [ -s "$d/token.port" ] && break; sleep 0.05; done
@@ -188,6 +189,7 @@ cmd_start() {
       echo "REG_TOKEN_PID=$TOKEN_PID"
       echo "REG_TOKEN_URL=http://127.0.0.1:$TOKEN_PORT/token"
       echo "REG_TOKEN_LOG=$d/token.log"
+      echo "REG_REFRESH_TOKEN=refresh-$USER_PASS"
     fi
   } >"$d/env.tmp"
   mv "$d/env.tmp" "$d/env"

@@ -7,11 +7,14 @@ with optional HTTP basic credentials answers {"token", "access_token", "expires_
 
 Rules: a known user with the right password gets every action asked for; wrong
 credentials get 401; anonymous callers get "pull" only (none with --no-anonymous).
+POST /token speaks OAuth2 (grant_type=refresh_token with --refresh-token's value, or
+grant_type=password) the way docker uses identity tokens.
 Every request is appended to --log as one line "user scopes" ("-" for anonymous), so a
 test can count how often a client asked for a token.
 
 Usage: token-server.py --key KEY.pem --cert CERT.pem --users FILE (user:password lines)
        --issuer ISS --service SVC --port-file FILE [--log FILE] [--no-anonymous]
+       [--refresh-token TOKEN]
 Listens on 127.0.0.1 on a free port and writes that port to --port-file when ready.
 Test fixture only: never use it for anything real.
 """
@@ -94,6 +97,35 @@ class Handler(BaseHTTPRequestHandler):
             return None, False
         return u, self.issuer.users.get(u) == p
 
+    def do_POST(self):
+        """OAuth2 as docker uses it for identity tokens: grant_type=refresh_token with
+        --refresh-token's value, or grant_type=password with a user's password."""
+        url = urlparse(self.path)
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        form = parse_qs(self.rfile.read(length).decode()) if length else {}
+        a = self.issuer.args
+        if url.path != "/token":
+            return self.reply(404, {"details": "not found"})
+        if form.get("service", [""])[0] != a.service:
+            return self.reply(400, {"details": "unknown service"})
+        grant = form.get("grant_type", [""])[0]
+        user = None
+        if grant == "refresh_token" and a.refresh_token and \
+                form.get("refresh_token", [""])[0] == a.refresh_token:
+            user = "refresh"
+        elif grant == "password" and \
+                self.issuer.users.get(form.get("username", [""])[0]) == form.get("password", [None])[0]:
+            user = form["username"][0]
+        if user is None:
+            return self.reply(400, {"error": "invalid_grant"})
+        scopes = form.get("scope", [""])[0].split(" ") if form.get("scope") else []
+        access = [sc for sc in map(parse_scope, scopes) if sc]
+        if a.log:
+            with open(a.log, "a") as f:
+                f.write("%s %s\n" % ("oauth:" + user, " ".join(scopes) or "-"))
+        tok = self.issuer.token(user, access)
+        self.reply(200, {"access_token": tok, "expires_in": 300, "scope": " ".join(scopes)})
+
     def do_GET(self):
         url = urlparse(self.path)
         if url.path != "/token":
@@ -131,6 +163,7 @@ def main():
         p.add_argument(opt, required=True)
     p.add_argument("--log")
     p.add_argument("--no-anonymous", action="store_true")
+    p.add_argument("--refresh-token", help="the identity token that POST /token accepts")
     args = p.parse_args()
     Handler.issuer = Issuer(args)
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
