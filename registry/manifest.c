@@ -91,6 +91,12 @@ int bld_registry_manifest_get(struct bld_registry_client *c, const char *repo,
 			r = bld_error_set(err, BLD_E_DIGEST,
 					  "manifest %s/%s@%s: digest mismatch: got %s", c->domain,
 					  repo, ref, out->digest);
+		else if (resp.docker_digest && bld_str_has_prefix(resp.docker_digest, "sha256:") &&
+			 strcmp(resp.docker_digest, out->digest) != 0)
+			r = bld_error_set(err, BLD_E_DIGEST,
+					  "manifest %s/%s:%s: digest mismatch: registry says %s, "
+					  "got %s",
+					  c->domain, repo, ref, resp.docker_digest, out->digest);
 	}
 	if (r == 0) {
 		out->media_type = media_type_of(resp.content_type, bld_buf_str(&resp.body),

@@ -109,6 +109,12 @@ t_match "tampered blob gives a digest error" "^bld: .*digest mismatch" "$out"
 t_eq "tampered blob leaves no blob, layer or partial" "" \
   "$(find "$BLD_ROOT/oci/blobs" "$BLD_ROOT/oci/ingest" "$BLD_ROOT/layers" -type f 2>/dev/null)"
 t_eq "tampered blob leaves no name" "" "$(jq -r '.manifests[]?.annotations["org.opencontainers.image.ref.name"]' "$BLD_ROOT/oci/index.json" 2>/dev/null)"
+md=$(skopeo inspect --raw --tls-verify=false "docker://$RT/library/busybox:latest" | sha256sum | cut -d' ' -f1)
+mf=$(regenv tamper REG_DATA)/docker/registry/v2/blobs/sha256/${md:0:2}/$md/data
+sed -i 's/"schemaVersion":2/"schemaVersion": 2/; s/"schemaVersion": *2,/"schemaVersion":2 ,/' "$mf"
+out=$("$BLD" pull "$RT/library/busybox:latest" 2>&1)
+t_match "a tampered manifest gives a digest error" "^bld: .*digest mismatch: registry says sha256:$md" "$out"
+t_eq "a tampered manifest leaves no name" "" "$(jq -r '.manifests[]?.annotations["org.opencontainers.image.ref.name"]' "$BLD_ROOT/oci/index.json" 2>/dev/null)"
 BLD_ROOT=$BLD_ROOT_SAVED
 
 # ---------------------------------------------------------------- kill -9 in the middle of pulls
