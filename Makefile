@@ -9,7 +9,7 @@ WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wvl
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) -I. -D_GNU_SOURCE $(CFLAGS) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LIBS     = $(shell pkg-config --libs $(filter-out $(DL_PKGS),$(PKGS)) 2>/dev/null) -ldl -lpthread
 MODULES  := common parser cache registry runner builder cli
 LIB_SRCS := $(foreach m,$(filter-out cli,$(MODULES)),$(wildcard $(m)/*.c))
 CLI_SRCS := $(wildcard cli/*.c)
@@ -19,7 +19,56 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
 TEST_SRCS := $(wildcard $(foreach m,$(MODULES),tests/$(m)/test_*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(B)/%.o)
 
-.PHONY: all deps check unit e2e asan fuzz demo lint clean bench
+.PHONY: all deps check unit e2e asan fuzz demo lint clean bench dlshims
+
+# Lazily loaded libraries: bld does not link libcurl, libarchive and libgit2 (with their
+# dependencies they tripled the start time of every process); registry/curl_dl.c,
+# cache/archive_dl.c and builder/git_dl.c define the functions below and dlopen() the library
+# on first call. Their --cflags still come from pkg-config. After calling a new function of
+# one of them, add it here and run `make dlshims` (the generated files are committed).
+DL_PKGS  := libarchive libcurl libgit2
+CURL_FNS := \
+  curl_easy_cleanup curl_easy_escape curl_easy_getinfo curl_easy_init curl_easy_perform \
+  curl_easy_setopt curl_easy_strerror curl_free curl_global_init curl_multi_add_handle \
+  curl_multi_cleanup curl_multi_info_read curl_multi_init curl_multi_perform \
+  curl_multi_poll curl_multi_remove_handle curl_multi_setopt curl_multi_strerror \
+  curl_share_cleanup curl_share_init curl_share_setopt curl_slist_append \
+  curl_slist_free_all curl_version
+ARCHIVE_FNS := \
+  archive_entry_atime archive_entry_atime_is_set archive_entry_atime_nsec \
+  archive_entry_copy_hardlink archive_entry_copy_pathname archive_entry_filetype \
+  archive_entry_free archive_entry_gid archive_entry_hardlink archive_entry_mtime \
+  archive_entry_mtime_nsec archive_entry_new archive_entry_pathname archive_entry_perm \
+  archive_entry_rdev archive_entry_set_filetype archive_entry_set_gid \
+  archive_entry_set_hardlink archive_entry_set_mode archive_entry_set_mtime \
+  archive_entry_set_pathname archive_entry_set_perm archive_entry_set_rdev \
+  archive_entry_set_size archive_entry_set_symlink archive_entry_set_uid \
+  archive_entry_size archive_entry_size_is_set archive_entry_symlink archive_entry_uid \
+  archive_entry_xattr_add_entry archive_entry_xattr_next archive_entry_xattr_reset \
+  archive_error_string archive_read_data archive_read_data_block archive_read_data_skip \
+  archive_read_free archive_read_new archive_read_next_header archive_read_open \
+  archive_read_open_fd archive_read_support_filter_all archive_read_support_format_gnutar \
+  archive_read_support_format_raw archive_read_support_format_tar archive_set_error \
+  archive_version_string archive_write_add_filter_gzip archive_write_close \
+  archive_write_data archive_write_data_block archive_write_disk_new \
+  archive_write_disk_set_options archive_write_disk_set_standard_lookup \
+  archive_write_finish_entry archive_write_free archive_write_header archive_write_new \
+  archive_write_open2 archive_write_open_fd archive_write_set_bytes_in_last_block \
+  archive_write_set_bytes_per_block archive_write_set_filter_option \
+  archive_write_set_format_pax_restricted archive_write_set_format_raw \
+  archive_write_set_format_ustar
+GIT2_FNS := \
+  git_checkout_options_init git_checkout_tree git_clone git_clone_options_init \
+  git_credential_ssh_key_from_agent git_error_last git_libgit2_init git_object_free \
+  git_object_id git_object_peel git_repository_free git_repository_set_head_detached \
+  git_revparse_single
+
+dlshims:
+	tools/gen-dlshim.py registry/curl_dl.c curl libcurl.so.4 '<curl/curl.h>' \
+	  "$(PKG_CFLAGS)" $(CURL_FNS)
+	tools/gen-dlshim.py cache/archive_dl.c archive libarchive.so.13 \
+	  '<archive.h> <archive_entry.h>' "$(PKG_CFLAGS)" $(ARCHIVE_FNS)
+	tools/gen-dlshim.py builder/git_dl.c git2 libgit2.so.1.5 '<git2.h>' "$(PKG_CFLAGS)" $(GIT2_FNS)
 
 all: bld
 

@@ -245,4 +245,11 @@ struct bld_ctx {
 int bld_ctx_init(struct bld_ctx *ctx, struct bld_error **err);
 void bld_ctx_dispose(struct bld_ctx *ctx);
 
+/* ------------------------------------------------------------------ lazy library loading */
+
+/* For the generated shims (tools/gen-dlshim.py) only: returns the address of `name` in
+ * `soname`, dlopen()ing it into *handle on first use and caching the result in *fn.
+ * Aborts with one line on stderr if the library or symbol cannot be loaded. */
+void *bld_dlshim_sym(void **handle, void **fn, const char *soname, const char *name);
+
 #endif
