@@ -1,6 +1,6 @@
 /*
  * cli/cmd_image_prune.c — `bld image prune [-a] [-f]`: removes unnamed (dangling) images,
- * or with -a every image, then collects garbage (blobs, unpacked layers, abandoned partial
+ * or with -a every image no container uses, then collects garbage (blobs, unpacked layers, abandoned partial
  * downloads and extraction directories) and reports the space reclaimed as docker does.
  */
 #include "cli/image_util.h"
@@ -13,16 +13,31 @@ static const struct bld_cli_opt opts[] = {
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
+static bool used_by(char **used, struct bld_store *s, const char *digest)
+{
+	struct bld_cache_image *img = NULL;
+	struct bld_error *e = NULL;
+	if (bld_cache_image_load_digest(s, digest, &img, &e) < 0) {
+		bld_error_free(e);
+		return false;
+	}
+	bool r = false;
+	for (size_t i = 0; used && used[i] && !r; i++)
+		r = strcmp(used[i], img->id) == 0;
+	bld_cache_image_free(img);
+	return r;
+}
+
 /* Removes the chosen entries; prints docker's "Deleted Images:" block. */
-static int prune_entries(struct bld_store *s, bool all, struct bld_error **err)
+static int prune_entries(struct bld_store *s, bool all, char **used, struct bld_error **err)
 {
 	struct bld_cache_desc *v = NULL;
 	size_t n = 0;
 	int r = bld_cache_ref_list_all(s, &v, &n, err);
 	bool header = false;
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		if (v[i].name && !all)
-			continue;
+		if ((v[i].name && !all) || used_by(used, s, v[i].digest))
+			continue; /* images containers use stay, as docker keeps them */
 		cleanup_strv char **untagged = NULL;
 		cleanup_free char *deleted = NULL;
 		struct bld_error *e = NULL;
@@ -61,9 +76,11 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	if (bld_cli_store_open(ctx, &s, err) < 0)
 		return -1;
 	struct bld_cache_gc_stats st;
-	int r = prune_entries(s, all, err);
+	cleanup_strv char **used = bld_cli_container_images(ctx, NULL);
+	struct bld_cache_gc_opts o = {.keep = used};
+	int r = prune_entries(s, all, used, err);
 	if (r == 0)
-		r = bld_cache_gc(s, NULL, &st, err);
+		r = bld_cache_gc(s, &o, &st, err);
 	bld_cache_store_free(s);
 	if (r < 0)
 		return r;

@@ -2,7 +2,8 @@
  * cli/cmd_rmi.c — `bld rmi [-f] IMAGE...`: untags names and removes images as docker rmi
  * does ("Untagged: x", "Deleted: sha256:..."), then frees the blobs and unpacked layers
  * nothing needs any more. An image that fails does not stop the others; the exit status is
- * 1 when any failed.
+ * 1 when any failed. An image a container uses is refused unless forced; forced, its
+ * layers stay as long as the container does.
  */
 #include "cli/image_util.h"
 
@@ -27,8 +28,32 @@ static char *stored_name(struct bld_store *s, const char *arg)
 	return full;
 }
 
-static int remove_one(struct bld_store *s, const char *arg, bool force, struct bld_error **err)
+/* docker refuses to remove an image a container uses unless forced. */
+static int in_use(struct bld_store *s, const char *arg, char **used, char **cids,
+		  struct bld_error **err)
 {
+	struct bld_cache_image *img = NULL;
+	struct bld_error *e = NULL;
+	if (bld_cli_image_find(s, arg, &img, &e) < 0) {
+		bld_error_free(e);
+		return 0;
+	}
+	int r = 0;
+	for (size_t i = 0; used && used[i] && r == 0; i++)
+		if (strcmp(used[i], img->id) == 0)
+			r = bld_error_set(err, BLD_E_EXISTS,
+					  "conflict: unable to remove repository reference \"%s\" "
+					  "(must force) - container %.12s is using its referenced "
+					  "image %.12s", arg, cids[i], img->id + 7);
+	bld_cache_image_free(img);
+	return r;
+}
+
+static int remove_one(struct bld_store *s, const char *arg, bool force, char **used,
+		      char **cids, struct bld_error **err)
+{
+	if (!force && in_use(s, arg, used, cids, err) < 0)
+		return -1;
 	cleanup_free char *name = stored_name(s, arg);
 	cleanup_strv char **untagged = NULL;
 	cleanup_free char *deleted = NULL;
@@ -56,16 +81,20 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	if (bld_cli_store_open(ctx, &s, err) < 0)
 		return -1;
 	int rc = 0;
+	cleanup_strv char **cids = NULL;
+	cleanup_strv char **used = bld_cli_container_images(ctx, &cids);
 	for (int i = 0; i < a->argc; i++) {
 		struct bld_error *e = NULL;
-		if (remove_one(s, a->argv[i], bld_cli_bool(a, "force"), &e) < 0) {
+		if (remove_one(s, a->argv[i], bld_cli_bool(a, "force"), used, cids, &e) < 0) {
 			fflush(stdout);
 			fprintf(stderr, "bld: %s\n", e->msg);
 			bld_error_free(e);
 			rc = 1;
 		}
 	}
-	int r = bld_cache_gc(s, NULL, NULL, err);
+	/* layers of images that containers still use stay, even for rmi -f */
+	struct bld_cache_gc_opts o = {.keep = used};
+	int r = bld_cache_gc(s, &o, NULL, err);
 	bld_cache_store_free(s);
 	return r < 0 ? r : rc;
 }

@@ -1,8 +1,8 @@
 /*
  * cli/cmd_system_df.c — `bld system df`: disk usage as docker prints it (images,
  * containers, local volumes, build cache), plus the store's own unpacked layers and
- * partial downloads. Images count as active only through containers, which the store does
- * not track: the containers/ and volumes/ lines come from their directories' sizes.
+ * partial downloads. Images are active when a container uses them (runner/ says which);
+ * the containers/ and volumes/ lines come from their directories' sizes.
  */
 #include "cli/image_util.h"
 
@@ -71,6 +71,33 @@ static void add(struct bld_cli_table *t, const char *type, int64_t total, int64_
 	bld_cli_table_add(t, row);
 }
 
+/* Images some container uses (each counted once). */
+static int64_t active_images(struct bld_ctx *ctx, struct bld_store *s)
+{
+	cleanup_strv char **used = bld_cli_container_images(ctx, NULL);
+	struct bld_cache_desc *v = NULL;
+	size_t n = 0;
+	int64_t count = 0;
+	if (bld_cache_ref_list_all(s, &v, &n, NULL) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		struct bld_cache_image *img = NULL;
+		struct bld_error *e = NULL;
+		if (bld_cache_image_load_digest(s, v[i].digest, &img, &e) < 0) {
+			bld_error_free(e);
+			continue;
+		}
+		for (size_t k = 0; used && used[k]; k++)
+			if (strcmp(used[k], img->id) == 0) {
+				count++;
+				break;
+			}
+		bld_cache_image_free(img);
+	}
+	bld_cache_desc_list_free(v, n);
+	return count;
+}
+
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	struct bld_store *s = NULL;
@@ -78,6 +105,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		return -1;
 	struct bld_cache_usage u;
 	int r = bld_cache_usage(s, &u, err);
+	int64_t active = r == 0 ? active_images(ctx, s) : 0;
 	bld_cache_store_free(s);
 	if (r < 0)
 		return r;
@@ -89,7 +117,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	bld_cli_table_init(&t, 5);
 	const char *head[] = {"TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"};
 	bld_cli_table_add(&t, head);
-	add(&t, "Images", u.images, 0, u.blob_bytes, u.blob_bytes);
+	add(&t, "Images", u.images, active, u.blob_bytes, active ? u.reclaimable_bytes : u.blob_bytes);
 	add(&t, "Containers", cn, 0, cb, 0);
 	add(&t, "Local Volumes", vn, 0, vb, 0);
 	add(&t, "Build Cache", bn, 0, bb, bb);

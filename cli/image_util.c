@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "registry/registry.h"
+#include "runner/runner.h"
 
 int bld_cli_store_open(struct bld_ctx *ctx, struct bld_store **out, struct bld_error **err)
 {
@@ -350,4 +351,35 @@ int bld_cli_entry_desc(struct bld_store *s, const char *digest, struct bld_cache
 	}
 	bld_cache_desc_list_free(v, n);
 	return r;
+}
+
+char **bld_cli_container_images(struct bld_ctx *ctx, char ***containers)
+{
+	char **ids = xcalloc(1, sizeof(char *));
+	if (containers)
+		*containers = xcalloc(1, sizeof(char *));
+	struct bld_runner_container_info *v = NULL;
+	size_t n = 0;
+	struct bld_error *e = NULL;
+	if (bld_runner_container_list(ctx, &v, &n, &e) < 0) {
+		bld_error_free(e);
+		return ids;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *c = NULL;
+		if (bld_runner_container_inspect(ctx, v[i].id, &c, &e) < 0) {
+			bld_error_free(e);
+			e = NULL;
+			continue;
+		}
+		const char *img = bld_json_get_str(c, "Image");
+		if (bld_digest_valid(img)) {
+			bld_strv_push(&ids, img);
+			if (containers)
+				bld_strv_push(containers, v[i].id);
+		}
+		json_decref(c);
+	}
+	bld_runner_container_info_free(v, n);
+	return ids;
 }

@@ -60,5 +60,8 @@ int bld_cli_entry_desc(struct bld_store *s, const char *digest, struct bld_cache
 		       struct bld_error **err);
 /* An image as docker inspect shows it (cmd_inspect.c); caller json_decrefs. */
 struct json_t *bld_cli_image_json(struct bld_store *s, const struct bld_cache_image *img);
+/* The image IDs containers use (strv, one per container, all containers, running or not);
+ * with containers, the matching container IDs too. */
+char **bld_cli_container_images(struct bld_ctx *ctx, char ***containers);
 
 #endif

@@ -409,23 +409,29 @@ static void run_until_exit(struct mon *m)
 	close_fd(&m->in_wr);
 }
 
+/* The exit, on disk and to whoever waits; the cleanup (release) may follow later. */
 static void record_exit(struct mon *m)
 {
 	char now[40];
 	bld_runner_now_str(now);
-	bld_runner_proc_free(m->proc);
-	m->proc = NULL;
-	bld_runner_net_stop(m->net);
-	bld_runner_net_state(m->net, m->state); /* no address, no ports while stopped */
+	bld_runner_net_state(NULL, m->state); /* no address, no ports while stopped */
 	set_str(m->state, "Status", "exited");
 	set_str(m->state, "FinishedAt", now);
 	json_object_set_new(m->state, "Running", json_false());
 	json_object_set_new(m->state, "Pid", json_integer(0));
 	json_object_set_new(m->state, "ExitCode", json_integer(m->exit_code));
 	json_object_set_new(m->state, "OOMKilled", json_boolean(m->oom));
-	json_object_set_new(m->state, "Cgroups", json_array());
+	/* "Cgroups" stays listed until they are gone: rm -f cleans up after a dead monitor */
 	save_state(m);
 	notify_waiters(m);
+}
+
+/* What one run holds: its cgroups and its network (veth, address, proxies). */
+static void release(struct mon *m)
+{
+	bld_runner_proc_free(m->proc);
+	m->proc = NULL;
+	bld_runner_net_stop(m->net);
 }
 
 static bool should_restart(struct mon *m)
@@ -584,6 +590,7 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 		record_exit(&m);
 		if (!should_restart(&m))
 			break;
+		release(&m);
 		/* the bld that started us reports the first exit and goes */
 		report(&m, 3, m.exit_code, 0, NULL);
 		close_fd(&m.report_fd);
@@ -599,7 +606,6 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 			break;
 		}
 	}
-	bld_runner_net_free(m.net);
 	cleanup_free char *sock = xasprintf("%s/monitor.sock", m.dir);
 	unlink(sock);
 	cleanup_free char *trash = rm ? retire_container(&m) : NULL;
@@ -610,6 +616,9 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 	else
 		report(&m, 3, m.exit_code, 0, NULL);
 	close_fd(&m.report_fd);
+	/* the slow parts after the bld that waits for us has its answer */
+	release(&m);
+	bld_runner_net_free(m.net);
 	if (trash)
 		remove_container(&m, trash);
 	_exit(0);

@@ -115,6 +115,24 @@ t_match "its history names the URL" "Imported from http://127.0.0.1:$port/rootfs
 t_exit "import from a missing URL fails" 125 "$BLD" import "http://127.0.0.1:$port/nope.tgz" x:1
 "$BLD" rmi fromurl:1 >/dev/null
 
+# images that containers use: rmi refuses without -f; forced, the layers stay for the container
+"$BLD" import -c 'CMD ["sh"]' "$T_DIR/rootfs.tgz" inuse:1 >/dev/null
+cid=$("$BLD" create inuse:1 true 2>&1 | tail -1)
+if [[ "$cid" =~ ^[0-9a-f]{64}$ ]]; then
+  at_exit "'$BLD' rm -f $cid >/dev/null 2>&1"
+  t_exit "rmi of an image a container uses is refused" 1 "$BLD" rmi inuse:1
+  t_match "system df counts it active" "^Images +[0-9]+ +1 " "$("$BLD" system df | sed -n 2p)"
+  t_ok "image prune -a keeps it" bash -c "'$BLD' image prune -a -f >/dev/null && '$BLD' images -q | grep -q ."
+  layers_before=$(ls "$BLD_ROOT/layers" | wc -l)
+  t_ok "rmi -f removes it" "$BLD" rmi -f inuse:1
+  t_eq "but its unpacked layers stay for the container" "$layers_before" "$(ls "$BLD_ROOT/layers" | wc -l)"
+  "$BLD" rm -f "$cid" >/dev/null 2>&1
+  "$BLD" image prune -a -f >/dev/null
+  t_eq "after the container is gone prune frees them" "0" "$(ls "$BLD_ROOT/layers" | wc -l)"
+else
+  t_fail "bld create for the in-use checks" "$cid"
+fi
+
 # kill -9 in the middle of imports and loads: the store stays consistent and GC cleans up
 mkdir -p "$T_DIR/bigfs" && head -c 12000000 /dev/urandom >"$T_DIR/bigfs/blob"
 tar -C "$T_DIR/bigfs" -cf "$T_DIR/big.tar" .
