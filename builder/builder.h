@@ -48,4 +48,38 @@ const char *bld_builder_context_dockerfile_name(const struct bld_builder_context
 const char *bld_builder_context_dir(const struct bld_builder_context *c);
 int bld_builder_context_fd(const struct bld_builder_context *c);
 
+/* === building (build.c) === */
+
+/* What `bld build` was asked; every pointer borrowed for the call. */
+struct bld_builder_opts {
+	const char *context;         /* PATH | URL | - */
+	const char *dockerfile;      /* -f, or NULL */
+	char *const *tags;           /* -t, NULL-terminated or NULL */
+	char *const *build_args;     /* "K=V", or "K" to take K from the environment */
+	const char *target;          /* --target stage, or NULL for the last */
+	char *const *labels;         /* "K=V" */
+	const char *iidfile;
+	char *const *secrets;        /* "id=ID,src=FILE" | "id=ID,env=VAR" */
+	const char *network;         /* default network of RUN steps: default|none|host */
+	const char *platform;        /* only linux/amd64 */
+	bool no_cache;
+	char *const *no_cache_filter; /* stages built without the cache */
+	bool pull;                   /* always pull base images */
+	bool quiet;                  /* -q: print the image ID only */
+	const char *progress;        /* auto|plain|tty|quiet */
+	const char *output;          /* --output type=...,dest=... or NULL */
+	char *const *cache_from;     /* --cache-from type=registry,ref=R */
+	char *const *cache_to;       /* --cache-to type=registry,ref=R */
+};
+
+/*
+ * Builds the image: opens the context, parses the Dockerfile, builds the stages the target
+ * needs (a step whose cache key is known is reused and reported CACHED), writes the image
+ * and its names into the store. id receives the image ID (config digest). A failing step
+ * is an error naming the step and Dockerfile:LINE; a failing RUN carries its exit code in
+ * err->status as docker build's 1. Nothing is named in the store unless the build succeeds.
+ */
+int bld_builder_build(struct bld_ctx *ctx, const struct bld_builder_opts *o,
+		      char id[BLD_DIGEST_STR_LEN], struct bld_error **err);
+
 #endif

@@ -11,6 +11,8 @@
 
 #include "builder/builder.h"
 
+#include <jansson.h>
+
 /* Caps on what a context may hold. */
 #define BLD_CTX_MAX_FILES 2000000
 #define BLD_CTX_MAX_DEPTH 256
@@ -48,7 +50,8 @@ struct bld_statcache;
  */
 struct bld_ctx_ignore {
 	void *matcher;
-	bool (*excluded)(void *matcher, const char *path, bool is_dir);
+	int (*excluded)(void *matcher, const char *path, bool is_dir, bool *out,
+			struct bld_error **err);
 	bool (*skip_dir)(void *matcher, const char *path);
 	void (*free)(void *matcher);
 };
@@ -156,5 +159,198 @@ bool bld_git_is_url(const char *s);
  */
 int bld_git_checkout(const char *url, const char *dir, bool keep_git_dir, char **subdir,
 		     struct bld_error **err);
+
+/* === image configs as BuildKit edits them (imgcfg.c) === */
+
+char *bld_img_time(int64_t t); /* RFC 3339 UTC, caller frees */
+/* FROM scratch: linux/amd64, Env PATH, WorkingDir "/" (caller json_decref's). */
+json_t *bld_img_empty(const char *os, const char *arch);
+/* A copy of what a build keeps from a base image's config. */
+json_t *bld_img_from_base(const json_t *base);
+json_t *bld_img_conf(json_t *img); /* the "config" member, created when missing; borrowed */
+const char *bld_img_env_get(json_t *img, const char *name);
+void bld_img_env_set(json_t *img, const char *name, const char *value);
+char **bld_img_env(json_t *img); /* copy of Env (never NULL) */
+void bld_img_set_str(json_t *img, const char *key, const char *value);
+const char *bld_img_get_str(json_t *img, const char *key);
+void bld_img_set_strv(json_t *img, const char *key, char *const *v); /* NULL: null */
+char **bld_img_get_strv(json_t *img, const char *key);               /* NULL when unset */
+void bld_img_label(json_t *img, const char *k, const char *v);
+void bld_img_add_set(json_t *img, const char *key, const char *member); /* Volumes, ports */
+void bld_img_onbuild_add(json_t *img, const char *text);
+void bld_img_history(json_t *img, const char *created, const char *created_by, bool empty);
+/* The newest history entry's time, else the config's own; borrowed, may be NULL. */
+const char *bld_img_last_created(json_t *img);
+
+/* === the build (build.c, stage.c, run.c, copy.c, progress.c) === */
+
+struct bld_build;
+
+/* One stage of the Dockerfile and, once built, its result. */
+struct bld_bstage {
+	int index;
+	char *name;        /* "AS name" lower-cased, or NULL */
+	const struct bld_parser_stage *ps; /* the parser's stage (FROM, instructions, edges) */
+	bool needed;
+	int nvertices;     /* FROM + RUN/COPY/ADD/WORKDIR: the N of "[k/N]" */
+	int vertex;        /* the k of the step running */
+	/* state */
+	json_t *img;                    /* the image config being built */
+	struct bld_cache_layer *layers; /* the stage's layers, lowest first */
+	size_t n_layers;
+	char **lowers;                  /* their unpacked directories, lowest first */
+	char chain[BLD_DIGEST_STR_LEN]; /* chain ID of the top layer, "" when none */
+	char key[BLD_XXH_HEX_LEN + 1];  /* cache key of the last step */
+	char **args;                    /* ARGs in scope, "K=V" (a declared ARG without
+					   value is absent) */
+	char **arg_names;               /* every ARG declared in the stage */
+	bool cmd_set;                   /* CMD given in this stage (ENTRYPOINT keeps it) */
+	bool no_cache;                  /* --no-cache or --no-cache-filter names it */
+	bool built;
+};
+
+struct bld_build {
+	struct bld_ctx *ctx;
+	const struct bld_builder_opts *o;
+	struct bld_store *store;
+	struct bld_builder_context *bctx;
+	struct bld_parser_dockerfile *df;
+	char escape;
+	char **meta_args;   /* ARGs before the first FROM, resolved, "K=V" (the parser's) */
+	char **build_args;  /* --build-arg, "K=V" */
+	struct bld_bstage *stages;
+	size_t n_stages;
+	size_t target;      /* index of the target stage */
+	int64_t epoch;      /* SOURCE_DATE_EPOCH, or -1 */
+	char *tmp;          /* $BLD_ROOT/tmp/build-XXXXXX: step directories */
+	char *empty_dir;    /* a lower for images without layers */
+	int next_vertex;    /* BuildKit's #N */
+	FILE *out;          /* progress (stderr), NULL with -q */
+	json_t *cache_export; /* records for --cache-to: key -> record */
+	pthread_mutex_t lock;
+};
+
+/* progress.c: BuildKit's plain progress lines. */
+int bld_progress_vertex(struct bld_build *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void bld_progress_line(struct bld_build *b, int v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void bld_progress_cached(struct bld_build *b, int v);
+void bld_progress_done(struct bld_build *b, int v, int64_t start_ns);
+void bld_progress_error(struct bld_build *b, int v, const char *msg);
+int64_t bld_progress_now(void);
+
+/* regcache.c: --cache-to / --cache-from through a registry. */
+void bld_regcache_note(struct bld_build *b, const char *key, const char *record_json);
+int bld_regcache_export(struct bld_build *b, struct bld_error **err);
+void bld_regcache_import(struct bld_build *b);
+
+/* output.c: --output type=local|docker after the image is written. */
+int bld_build_output(struct bld_build *b, const char *id, struct bld_error **err);
+
+/* stage.c: one stage from FROM to its last instruction. */
+int bld_stage_build(struct bld_build *b, struct bld_bstage *st, struct bld_error **err);
+void bld_stage_dispose(struct bld_bstage *st);
+/* The stage an expanded FROM or --from names (by name or index), or NULL. */
+struct bld_bstage *bld_stage_find(struct bld_build *b, const char *name, size_t before);
+/* Env for expansion and RUN: ARGs in scope overridden by the image's Env. */
+char **bld_stage_env(struct bld_bstage *st);
+/* Appends a layer and its unpacked directory to the stage's state. */
+int bld_stage_push_layer(struct bld_build *b, struct bld_bstage *st,
+			 const struct bld_cache_layer *l, struct bld_error **err);
+
+/* run.c: a RUN step in the runner's sandbox; *layer_made false when nothing changed. */
+struct bld_run_req {
+	char **argv;
+	char **env;
+	const char *network; /* "default", "none", "host" */
+	int vertex;
+	const struct bld_parser_mount *mounts; /* RUN --mount, as parsed */
+	size_t nmounts;
+};
+int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_run_req *rq,
+		 struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err);
+
+/* Read-only roots of stages or images mounted for COPY --from and RUN --mount from=. */
+struct bld_from_roots {
+	void **v;
+	size_t n;
+};
+/* Mounts the root of stage or image `from` read-only; *path is its directory (caller frees). */
+int bld_from_root_open(struct bld_build *b, struct bld_bstage *st, const char *from,
+		       struct bld_from_roots *roots, char **path, struct bld_error **err);
+void bld_from_roots_close(struct bld_from_roots *roots);
+/* The same for a stage given directly (--output type=local). */
+int bld_stage_root_open(struct bld_build *b, struct bld_bstage *st, struct bld_from_roots *roots,
+			char **path, struct bld_error **err);
+/* A writable view of directory src whose writes are thrown away (RUN --mount=type=bind,rw). */
+int bld_overlay_rw(struct bld_build *b, const char *src, struct bld_from_roots *roots,
+		   char **path, struct bld_error **err);
+
+/* mounts.c: RUN --mount turned into the runner's mounts. */
+struct bld_run_mounts {
+	struct bld_runner_mount *v;
+	size_t n;
+	char **targets; /* to prune from the upper directory afterwards */
+	int *locks;     /* sharing=locked cache directories, held until dispose */
+	size_t n_locks;
+	struct bld_from_roots roots;
+};
+int bld_run_mounts_prepare(struct bld_build *b, struct bld_bstage *st,
+			   const struct bld_run_req *rq, struct bld_run_mounts *rm, char ***env,
+			   struct bld_error **err);
+void bld_run_mounts_dispose(struct bld_run_mounts *rm);
+/* What of the mounts decides a RUN's result (never a secret's value, never a cache's). */
+int bld_run_mounts_key(struct bld_build *b, const struct bld_run_req *rq, struct bld_xxh *h,
+		       struct bld_error **err);
+
+/* copy.c: COPY/ADD into a new layer. */
+struct bld_copy_req {
+	char **srcs;        /* expanded sources (URLs and git URLs for ADD) */
+	char *dest;         /* expanded destination */
+	const char *from;   /* --from: a stage or image, or NULL for the context */
+	const char *chown, *chmod;
+	char **excludes;
+	bool parents, link, add, keep_git_dir;
+	const char *checksum;
+};
+int bld_copy_step(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
+		  struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err);
+/* Adds to a key what decides a COPY's result: the context files or the source stage. */
+int bld_copy_key(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
+		 struct bld_xxh *h, struct bld_error **err);
+/* Step scratch: a fresh directory, the overlay lowers, and the layer of an upper dir. */
+char *bld_step_dir(struct bld_build *b, struct bld_error **err);
+char **bld_step_lowers(struct bld_build *b, struct bld_bstage *st);
+int bld_step_commit(struct bld_build *b, struct bld_bstage *st, const char *upper,
+		    struct bld_cache_layer *layer, bool *made, struct bld_error **err);
+/* mkdir -p inside a root; new directories 0755 owned by uid:gid. Returns an fd or -errno. */
+int bld_mkdirs_in_root(int rootfd, const char *path, uid_t uid, gid_t gid);
+/* Loads an image (pulled when missing) as a stage-like state, for COPY --from=IMAGE. */
+int bld_stage_from_image(struct bld_build *b, struct bld_bstage *st, const char *ref,
+			 struct bld_error **err);
+/* qsort comparator for char * vectors. */
+int bld_strcmp_p(const void *a, const void *b);
+
+/* Copies the contents of the directory srcdir into dest inside the root (owners kept with
+ * keep_owner, else chown's or root's). */
+int bld_copy_dir_into(int srcdir, int rootfd, const char *dest, bool chown, uid_t uid, gid_t gid,
+		      bool keep_owner, struct bld_error **err);
+/* Writes the file open on fd to dest inside the root with this mode, owner and mtime. */
+int bld_copy_fd_into(int fd, int rootfd, const char *dest, mode_t mode, uid_t uid, gid_t gid,
+		     int64_t mtime, struct bld_error **err);
+
+/* add.c: ADD's sources that are not plain context files. */
+bool bld_add_is_remote(const struct bld_copy_req *rq, const char *src);
+/*
+ * Handles URLs (downloaded, 0600, mtime from Last-Modified), git URLs (cloned, contents
+ * copied) and local tar archives (unpacked) into dest; *rest gets the plain sources left
+ * for the context copy.
+ */
+int bld_add_special(struct bld_build *b, const struct bld_copy_req *rq, int rootfd, bool chown,
+		    uid_t uid, gid_t gid, bool dest_dir, char ***rest, struct bld_error **err);
+/* WORKDIR's directory (created with the user's ownership, as BuildKit does). */
+int bld_mkdir_step(struct bld_build *b, struct bld_bstage *st, const char *path,
+		   struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err);
 
 #endif

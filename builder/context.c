@@ -105,9 +105,13 @@ static void drop_last(struct bld_builder_context *c)
 	free(e->link);
 }
 
-static bool is_excluded(struct bld_builder_context *c, const char *path, bool dir)
+static int is_excluded(struct bld_builder_context *c, const char *path, bool dir, bool *out,
+		       struct bld_error **err)
 {
-	return c->ign.excluded && c->ign.excluded(c->ign.matcher, path, dir);
+	*out = false;
+	if (!c->ign.excluded)
+		return 0;
+	return c->ign.excluded(c->ign.matcher, path, dir, out, err);
 }
 
 static int walk_dir(struct walker *w, int dfd, const char *prefix, int depth);
@@ -121,7 +125,9 @@ static int walk_one(struct walker *w, int dfd, const char *prefix, const char *n
 		return errno == ENOENT ? 0 : bld_error_sys(w->err, errno, "stat %s/%s", prefix, name);
 	cleanup_free char *path = *prefix ? xasprintf("%s/%s", prefix, name) : xstrdup(name);
 	bool dir = S_ISDIR(st.st_mode);
-	bool excl = is_excluded(c, path, dir);
+	bool excl = false;
+	if (is_excluded(c, path, dir, &excl, w->err) < 0)
+		return -1;
 	if (excl && (!dir || (c->ign.skip_dir && c->ign.skip_dir(c->ign.matcher, path))))
 		return 0;
 	if (c->n_ents >= BLD_CTX_MAX_FILES)

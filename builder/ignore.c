@@ -1,20 +1,33 @@
 /*
- * builder/ignore.c — plugs the parser's .dockerignore matcher into the context walk
- * (struct bld_ctx_ignore): which paths are excluded, and which excluded directories can be
- * skipped without entering them.
+ * builder/ignore.c — plugs the parser's .dockerignore matcher (parser/dockerignore.c: docker's
+ * patternmatcher rules) into the context walk: which paths are excluded, and which excluded
+ * directories can be skipped without entering them.
  *
- * The matching rules themselves are the parser's (parser/dockerignore.c); this file only
- * adapts them. Until the parser's matcher is on main, a context that has a .dockerignore is
- * refused rather than built with the file silently disregarded.
+ * The rules are the parser's; this file only adapts them to struct bld_ctx_ignore.
  */
 #include "builder/builder_int.h"
+
+static int excluded(void *m, const char *path, bool is_dir, bool *out, struct bld_error **err)
+{
+	return bld_parser_dockerignore_match(m, path, out, err);
+}
+
+static bool skip_dir(void *m, const char *path)
+{
+	return bld_parser_dockerignore_can_skip_dir(m, path);
+}
+
+static void free_matcher(void *m) { bld_parser_dockerignore_free(m); }
 
 int bld_ctx_ignore_setup(struct bld_ctx_ignore *ign, const char *text, struct bld_error **err)
 {
 	memset(ign, 0, sizeof(*ign));
-	for (const char *p = text; *p; p++)
-		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-			return bld_error_set(err, BLD_E_UNSUPPORTED,
-					     ".dockerignore patterns are not supported yet");
+	struct bld_parser_dockerignore *m = NULL;
+	if (bld_parser_dockerignore_parse(&m, text, strlen(text), err) < 0)
+		return -1;
+	ign->matcher = m;
+	ign->excluded = excluded;
+	ign->skip_dir = skip_dir;
+	ign->free = free_matcher;
 	return 0;
 }

@@ -338,4 +338,29 @@ int bld_cache_archive_extract_fd(int fd, const char *dir, struct bld_error **err
 /* Whether fd (a regular file, rewound afterwards) holds a tar, possibly compressed. */
 bool bld_cache_archive_is_tar_fd(int fd);
 
+/* === builder needs: build-cache records (buildcache.c) === */
+
+/*
+ * One record per build-cache key (32 lower-case hex digits, BLD_E_INVALID otherwise) under
+ * $BLD_ROOT/cache/build/. The JSON is the builder's; a top-level "blobs" array names the
+ * blobs the record needs, for garbage collection. _get: BLD_E_NOTFOUND when absent; *json
+ * is the caller's. _put replaces atomically. _delete of a missing record succeeds.
+ */
+int bld_cache_build_record_get(struct bld_store *s, const char *key, char **json,
+			       struct bld_error **err);
+int bld_cache_build_record_put(struct bld_store *s, const char *key, const char *json,
+			       struct bld_error **err);
+int bld_cache_build_record_delete(struct bld_store *s, const char *key, struct bld_error **err);
+
+/* === builder needs: a step's upper directory as the unpacked layer (layer_adopt.c) === */
+
+/*
+ * Renames dir (an overlay upper directory whose layer blob is stored; on the store's
+ * filesystem) to $BLD_ROOT/layers/<chain_id hex>, so that the layer need not be extracted
+ * again; when that directory exists already, dir is left where it is. *out is the layer
+ * directory (caller frees).
+ */
+int bld_cache_layer_adopt(struct bld_store *s, const char *dir, const char *chain_id,
+			  char **out, struct bld_error **err);
+
 #endif

@@ -181,8 +181,9 @@ static int find_image(struct bld_ctx *ctx, const char *arg, char **id, struct bl
 	} else if (r < 0) {
 		bld_error_move(err, &e);
 	}
+	/* by the name it was found by when it has one: a lookup by name is the cheap one */
 	if (r == 0)
-		*id = xstrdup(img->id);
+		*id = xstrdup(img->name ? img->name : img->id);
 	bld_cache_image_free(img);
 	bld_cache_store_free(s);
 	return r;

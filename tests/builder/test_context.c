@@ -317,3 +317,97 @@ Test(builder_context, git_url_with_ref_and_subdir)
 	bld_error_free(err);
 	free(url);
 }
+
+Test(builder_context, dockerignore_excludes_and_exceptions)
+{
+	put("Dockerfile", "FROM scratch\n");
+	put(".dockerignore", "*.log\nbuild\n!build/keep\nsecret/\n");
+	put("a.log", "x");
+	put("app/b.log", "y");
+	put("build/out", "o");
+	put("build/keep", "k");
+	put("secret/key", "s");
+	put("src/main.c", "m");
+	struct bld_builder_context *c = open_ctx(NULL);
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_ctx_walk(c, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_null(bld_ctx_lookup(c, "a.log"));
+	cr_assert_not_null(bld_ctx_lookup(c, "app/b.log"), "*.log matches at the root only");
+	cr_assert_null(bld_ctx_lookup(c, "build/out"));
+	cr_assert_not_null(bld_ctx_lookup(c, "build/keep"), "an exception re-includes");
+	cr_assert_not_null(bld_ctx_lookup(c, "build"), "as the parent of what came back");
+	cr_assert_null(bld_ctx_lookup(c, "secret"));
+	cr_assert_null(bld_ctx_lookup(c, "secret/key"));
+	cr_assert_not_null(bld_ctx_lookup(c, "src/main.c"));
+	char *pats[] = {"a.log", NULL};
+	struct bld_ctx_sources s;
+	cr_assert_lt(bld_ctx_select(c, pats, &s, &err), 0, "an excluded file cannot be copied");
+	bld_error_free(err);
+	bld_builder_context_free(c);
+}
+
+Test(builder_context, ignored_files_never_change_a_key)
+{
+	put("Dockerfile", "FROM scratch\n");
+	put(".dockerignore", "tmp\n");
+	put("tmp/scratch", "1");
+	put("app/x", "x");
+	char k1[33], k2[33];
+	struct bld_builder_context *c = open_ctx(NULL);
+	key_of(c, ".", k1);
+	bld_builder_context_free(c);
+	put("tmp/scratch", "2");
+	put("tmp/new", "3");
+	c = open_ctx(NULL);
+	key_of(c, ".", k2);
+	bld_builder_context_free(c);
+	cr_assert_str_eq(k1, k2);
+}
+
+Test(builder_context, dockerfile_specific_ignore_file_wins)
+{
+	put("Dockerfile", "FROM scratch\n");
+	put("Dockerfile.dockerignore", "only-this\n");
+	put(".dockerignore", "*\n");
+	put("only-this", "1");
+	put("kept", "2");
+	struct bld_builder_context *c = open_ctx(NULL);
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_ctx_walk(c, &err), 0);
+	cr_assert_null(bld_ctx_lookup(c, "only-this"));
+	cr_assert_not_null(bld_ctx_lookup(c, "kept"), ".dockerignore is ignored entirely");
+	bld_builder_context_free(c);
+}
+
+Test(builder_context, a_damaged_stat_cache_is_ignored_not_trusted)
+{
+	put("Dockerfile", "FROM scratch\n");
+	put("f", "content");
+	sleep_ms(2 * BLD_STATCACHE_RACY_NS / 1000000);
+	char *statdir = bld_path_join(tmp, ".statcache");
+	char k1[33], k2[33];
+	struct bld_builder_context *c = open_ctx(statdir);
+	key_of(c, "f", k1);
+	bld_builder_context_free(c);
+	/* overwrite every record's hash: a reader that trusted it would get another key */
+	struct bld_error *err = NULL;
+	char name[BLD_XXH_HEX_LEN + 1];
+	bld_xxh_digest(tmp, strlen(tmp), name);
+	char *file = bld_path_join(statdir, name);
+	char *data = NULL;
+	size_t len = 0;
+	cr_assert_eq(bld_fs_read_file(file, 1 << 20, &data, &len, &err), 0);
+	char *rec = data + strlen("bld-statcache 1\n");
+	rec[0] = 'X'; /* not hex any more */
+	FILE *f = fopen(file, "w");
+	fwrite(data, 1, len, f);
+	fclose(f);
+	c = open_ctx(statdir);
+	key_of(c, "f", k2);
+	cr_assert_eq(c->files_hashed, 1, "the damaged record was not used");
+	bld_builder_context_free(c);
+	cr_assert_str_eq(k1, k2);
+	free(data);
+	free(file);
+	free(statdir);
+}

@@ -14,6 +14,8 @@ err=$(B run --rm $IMG nosuchcommand 2>&1)
 t_match "127 says why" 'executable file not found in \$PATH' "$err"
 t_eq "--rm removed them all" "" "$(B ps -aq)"
 
+t_eq "-i passes stdin" "piped-in" "$(echo piped-in | B run --rm -i $IMG cat)"
+t_eq "without -i stdin is empty" "after" "$(echo ignored | B run --rm $IMG sh -c 'cat; echo after')"
 t_eq "-e" "v1 v2" "$(B run --rm -e A=v1 -e B=v2 $IMG sh -c 'echo $A $B')"
 printf 'C=from-file\n# comment\n\nD=d\n' >"$T_DIR/envf"
 t_eq "--env-file" "from-file d" "$(B run --rm --env-file "$T_DIR/envf" $IMG sh -c 'echo $C $D')"

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# bench/build.sh — times `build` in one run, for bld and its peers: a cold build (--no-cache)
+# and a no-op rebuild of (a) a small busybox Dockerfile and (b) a context of 10,000 files /
+# 200 MB copied by one COPY. Peers: `buildah bud --layers`, `podman build`, and `docker build`
+# with BuildKit where a dockerd answers on $DOCKER_HOST (e.g. ../shared/testenv/peer-env.sh
+# --with-docker). Not a test: it prints medians and the ratios the issue sets as goals
+# (no-op at most 0.1x buildah and under 20 ms for (a), under 100 ms for (b); cold at most
+# 0.5x BuildKit). The base image comes from a private registry started here (tests/env).
+# Usage: bench/build.sh [RUNS]   (default 5 runs per measurement)
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BLD=$TOP/bld
+RUNS=${1:-5}
+W=$(mktemp -d /tmp/bld-bench-build.XXXXXX)
+export BLD_ROOT=$W/bld-root
+BH=(buildah --root "$W/bh/storage" --runroot "$W/bh/run" --storage-driver overlay)
+PM=(podman --root "$W/pm/storage" --runroot "$W/pm/run" --storage-driver overlay)
+cleanup() {
+  "${BH[@]}" rmi -af >/dev/null 2>&1; "${PM[@]}" rmi -af >/dev/null 2>&1
+  umount -R "$W/bh/storage" "$W/pm/storage" 2>/dev/null
+  "$TOP/tests/env/registry.sh" stop "$W/reg" >/dev/null 2>&1
+  rm -rf --one-file-system "$W"
+}
+trap cleanup EXIT
+[ -x "$BLD" ] || { echo "bench: build bld first"; exit 1; }
+"$TOP/tests/env/registry.sh" start "$W/reg" >/dev/null || exit 1
+. "$W/reg/env"
+"$TOP/tests/env/seed.sh" --env "$W/reg/env" --only latest >/dev/null || exit 1
+BASE=$REG_ADDR/library/busybox:latest
+
+# (a) a small Dockerfile; (b) 10,000 files, 200 MB
+mkdir -p "$W/a" "$W/b"
+printf 'FROM %s\nENV APP=/app\nCOPY hello.sh /app/hello.sh\nRUN chmod 755 /app/hello.sh && echo built > /app/info\nWORKDIR /app\nCMD ["/app/hello.sh"]\n' "$BASE" >"$W/a/Dockerfile"
+printf '#!/bin/sh\necho hello\n' >"$W/a/hello.sh"
+printf 'FROM %s\nCOPY . /ctx\n' "$BASE" >"$W/b/Dockerfile"
+python3 - "$W/b" <<'PY'
+import os, sys
+root = sys.argv[1]
+block = os.urandom(1 << 20)
+for d in range(100):
+    os.makedirs(f"{root}/d{d:03}", exist_ok=True)
+    for f in range(100):
+        off = (d * 100 + f) * 997 % ((1 << 20) - 20480)
+        with open(f"{root}/d{d:03}/f{f:03}", "wb") as fh:
+            fh.write(block[off:off + 20480])
+PY
+sleep 1 # let the files age beyond the stat cache's racy window
+
+# median_ms CMD... — median wall time of RUNS runs, in milliseconds
+median_ms() {
+  local t=() i s e
+  for ((i = 0; i < RUNS; i++)); do
+    s=$(date +%s%N); "$@" >/dev/null 2>&1 || { echo "FAIL"; return; }; e=$(date +%s%N)
+    t+=($(((e - s) / 1000000)))
+  done
+  printf '%s\n' "${t[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p"
+}
+
+declare -A R
+tools=(bld)
+"$BLD" pull -q "$BASE" >/dev/null || exit 1
+if command -v buildah >/dev/null && "${BH[@]}" pull -q --tls-verify=false "$BASE" >/dev/null 2>&1; then tools+=(buildah); fi
+if command -v podman >/dev/null && "${PM[@]}" pull -q --tls-verify=false "$BASE" >/dev/null 2>&1; then tools+=(podman); fi
+DK=/usr/bin/docker
+if [ -x "$DK" ] && "$DK" info >/dev/null 2>&1 && "$DK" pull -q "$BASE" >/dev/null 2>&1; then tools+=(docker); fi
+
+build() { # TOOL CASE nocache|noop
+  local nc=()
+  [ "$3" = nocache ] && nc=(--no-cache)
+  case $1 in
+    bld) "$BLD" build -q "${nc[@]}" -t "bench-$2" "$W/$2" ;;
+    buildah) "${BH[@]}" bud -q --layers "${nc[@]}" --isolation chroot --network host --tls-verify=false -t "bench-$2" "$W/$2" ;;
+    podman) "${PM[@]}" build -q --layers "${nc[@]}" --network host --tls-verify=false -t "bench-$2" "$W/$2" ;;
+    docker) DOCKER_BUILDKIT=1 "$DK" build -q "${nc[@]}" --network host -t "bench-$2" "$W/$2" ;;
+  esac
+}
+
+for c in a b; do
+  for t in "${tools[@]}"; do
+    R[$t,$c,cold]=$(median_ms build "$t" "$c" nocache)
+    build "$t" "$c" noop >/dev/null 2>&1
+    R[$t,$c,noop]=$(median_ms build "$t" "$c" noop)
+  done
+done
+
+printf '%-8s %14s %14s %14s %14s\n' tool "(a) cold ms" "(a) no-op ms" "(b) cold ms" "(b) no-op ms"
+for t in "${tools[@]}"; do
+  printf '%-8s %14s %14s %14s %14s\n' "$t" "${R[$t,a,cold]}" "${R[$t,a,noop]}" "${R[$t,b,cold]}" "${R[$t,b,noop]}"
+done
+ratio() { [ -n "${2:-}" ] && [ "$2" != FAIL ] && [ "$1" != FAIL ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }' || echo "n/a"; }
+echo "goals: (a) no-op <= 0.1x buildah: $(ratio "${R[bld,a,noop]}" "${R[buildah,a,noop]:-}"), < 20 ms: ${R[bld,a,noop]} ms;" \
+  "(b) no-op < 100 ms: ${R[bld,b,noop]} ms; cold <= 0.5x BuildKit: (a) $(ratio "${R[bld,a,cold]}" "${R[docker,a,cold]:-}")," \
+  "(b) $(ratio "${R[bld,b,cold]}" "${R[docker,b,cold]:-}")"

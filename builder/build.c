@@ -1,0 +1,324 @@
+/*
+ * builder/build.c — `bld build` from start to finish: the build's private mount namespace,
+ * the context and its Dockerfile, build args (with SOURCE_DATE_EPOCH and the predefined
+ * platform ARGs), the stages and which of them the target needs, building those in order,
+ * and writing the image with its names. Nothing is named in the store before the whole
+ * build succeeded; the scratch directory is removed in every case. Each needed stage runs
+ * in a thread of its own as soon as the stages it reads from are done, so independent
+ * stages build at the same time.
+ *
+ * Stages and steps are stage.c's; RUN is run.c's; COPY/ADD are copy.c's and add.c's.
+ */
+#include "builder/builder_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <time.h>
+
+/* Mounts the builder makes vanish with the process, whatever happens to it. */
+static void private_mounts(void)
+{
+	static bool done;
+	if (done)
+		return;
+	done = true;
+	if (unshare(CLONE_NEWNS) < 0) {
+		bld_debug("unshare(CLONE_NEWNS): %s", strerror(errno));
+		return;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		bld_debug("make / private: %s", strerror(errno));
+}
+
+static const char *strv_lookup(char *const *v, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; v && v[i]; i++)
+		if (strncmp(v[i], name, n) == 0 && v[i][n] == '=')
+			return v[i] + n + 1;
+	return NULL;
+}
+
+/* --build-arg K=V, or K alone for the value in bld's environment (skipped when unset). */
+static void read_build_args(struct bld_build *b)
+{
+	for (size_t i = 0; b->o->build_args && b->o->build_args[i]; i++) {
+		const char *a = b->o->build_args[i];
+		if (strchr(a, '=')) {
+			bld_strv_push(&b->build_args, a);
+			continue;
+		}
+		const char *v = getenv(a);
+		if (v) {
+			cleanup_free char *kv = xasprintf("%s=%s", a, v);
+			bld_strv_push(&b->build_args, kv);
+		}
+	}
+}
+
+static int read_epoch(struct bld_build *b, struct bld_error **err)
+{
+	const char *s = strv_lookup(b->build_args, "SOURCE_DATE_EPOCH");
+	if (!s)
+		s = getenv("SOURCE_DATE_EPOCH");
+	b->epoch = -1;
+	if (!s || !*s)
+		return 0;
+	long v;
+	if (bld_parse_long(s, 0, 253402300799L, &v) < 0)
+		return bld_error_set(err, BLD_E_INVALID, "invalid SOURCE_DATE_EPOCH: %s", s);
+	b->epoch = v;
+	return 0;
+}
+
+/* The parser's stages, what the target needs, and which stages skip the cache. */
+static void take_stages(struct bld_build *b)
+{
+	struct bld_parser_dockerfile *df = b->df;
+	b->n_stages = df->nstages;
+	b->stages = xcalloc(df->nstages, sizeof(*b->stages));
+	b->target = (size_t)df->target;
+	b->meta_args = bld_strv_dup(df->meta_env);
+	for (size_t i = 0; i < df->nstages; i++) {
+		struct bld_bstage *st = &b->stages[i];
+		st->index = (int)i;
+		st->ps = &df->stages[i];
+		st->name = df->stages[i].name ? xstrdup(df->stages[i].name) : NULL;
+		st->needed = df->stages[i].needed;
+		st->no_cache = b->o->no_cache;
+		for (size_t j = 0; b->o->no_cache_filter && b->o->no_cache_filter[j]; j++)
+			if (st->name && strcasecmp(st->name, b->o->no_cache_filter[j]) == 0)
+				st->no_cache = true;
+	}
+}
+
+static int prepare(struct bld_build *b, struct bld_error **err)
+{
+	cleanup_free char *statdir = xasprintf("%s/cache/context", b->ctx->root);
+	if (bld_cache_store_open(&b->store, b->ctx->root, err) < 0)
+		return -1;
+	if (bld_builder_context_open(&b->bctx, b->o->context, b->o->dockerfile, statdir, err) < 0)
+		return -1;
+	size_t len = 0;
+	const char *text = bld_builder_context_dockerfile(b->bctx, &len);
+	const char *name = bld_builder_context_dockerfile_name(b->bctx);
+	if (bld_parser_dockerfile_new(&b->df, text, len, err) < 0)
+		return bld_error_wrap(err, "failed to solve: %s", name);
+	b->escape = b->df->ast->escape;
+	read_build_args(b);
+	if (read_epoch(b, err) < 0)
+		return -1;
+	if (bld_parser_graph_build(b->df, b->o->target, b->build_args, err) < 0)
+		return bld_error_wrap(err, "failed to solve");
+	take_stages(b);
+	bld_regcache_import(b);
+	cleanup_free char *tmproot = xasprintf("%s/tmp", b->ctx->root);
+	if (bld_fs_mkdir_p(tmproot, 0700, err) < 0)
+		return -1;
+	b->tmp = xasprintf("%s/build-XXXXXX", tmproot);
+	if (!mkdtemp(b->tmp)) {
+		free(b->tmp);
+		b->tmp = NULL;
+		return bld_error_sys(err, errno, "mkdtemp in %s", tmproot);
+	}
+	b->empty_dir = bld_path_join(b->tmp, "empty");
+	if (mkdir(b->empty_dir, 0755) < 0)
+		return bld_error_sys(err, errno, "mkdir %s", b->empty_dir);
+	return 0;
+}
+
+/* --label, the creation date, then the image and its names. */
+static int write_image(struct bld_build *b, char id[BLD_DIGEST_STR_LEN], struct bld_error **err)
+{
+	struct bld_bstage *st = &b->stages[b->target];
+	for (size_t i = 0; b->o->labels && b->o->labels[i]; i++) {
+		const char *l = b->o->labels[i];
+		cleanup_free char *k = xstrndup(l, strcspn(l, "="));
+		bld_img_label(st->img, k, l[strlen(k)] == '=' ? l + strlen(k) + 1 : "");
+	}
+	/* the last step's time: a rebuild from the cache is the same image (BuildKit's rule) */
+	const char *last = bld_img_last_created(st->img);
+	cleanup_free char *created = b->epoch >= 0 || !last
+					     ? bld_img_time(b->epoch >= 0 ? b->epoch : (int64_t)time(NULL))
+					     : xstrdup(last);
+	json_object_set_new(st->img, "created", json_string(created));
+	cleanup_strv char **names = NULL;
+	for (size_t i = 0; b->o->tags && b->o->tags[i]; i++) {
+		struct bld_registry_ref r;
+		if (bld_registry_ref_parse(&r, b->o->tags[i], err) < 0)
+			return bld_error_wrap(err, "invalid tag \"%s\"", b->o->tags[i]);
+		char *full = bld_registry_ref_string(&r);
+		bld_registry_ref_dispose(&r);
+		bld_strv_push(&names, full);
+		free(full);
+	}
+	char mdigest[BLD_DIGEST_STR_LEN];
+	if (bld_cache_image_write(b->store, st->img, st->layers, st->n_layers,
+				  names ? names[0] : NULL, mdigest, id, err) < 0)
+		return -1;
+	for (size_t i = 1; names && names[i]; i++) {
+		struct bld_cache_desc d;
+		if (bld_cache_ref_get(b->store, names[0], &d, err) < 0)
+			return -1;
+		int r = bld_cache_ref_set(b->store, names[i], d.digest, d.media_type, d.size, err);
+		bld_cache_desc_dispose(&d);
+		if (r < 0)
+			return -1;
+	}
+	int v = bld_progress_vertex(b, "exporting to image");
+	bld_progress_line(b, v, "writing image %s done", id);
+	for (size_t i = 0; names && names[i]; i++)
+		bld_progress_line(b, v, "naming to %s done", names[i]);
+	return 0;
+}
+
+static int write_iidfile(const char *path, const char *id, struct bld_error **err)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return bld_error_sys(err, errno, "write iidfile %s", path);
+	fputs(id, f);
+	return fclose(f) == 0 ? 0 : bld_error_sys(err, errno, "write iidfile %s", path);
+}
+
+static void dispose(struct bld_build *b)
+{
+	for (size_t i = 0; i < b->n_stages; i++)
+		bld_stage_dispose(&b->stages[i]);
+	free(b->stages);
+	if (b->tmp) {
+		struct bld_error *e = NULL;
+		bld_fs_rm_rf(b->tmp, &e);
+		bld_error_free(e);
+	}
+	free(b->tmp);
+	free(b->empty_dir);
+	bld_strv_free(b->meta_args);
+	bld_strv_free(b->build_args);
+	bld_parser_dockerfile_free(b->df);
+	if (b->cache_export)
+		json_decref(b->cache_export);
+	bld_builder_context_free(b->bctx);
+	bld_cache_store_free(b->store);
+	pthread_mutex_destroy(&b->lock);
+}
+
+/* ------------------------------------------------------------------ parallel stages */
+
+struct sched {
+	struct bld_build *b;
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	bool *done;
+	bool failed;
+	struct bld_error *err; /* the first failure */
+};
+
+struct job {
+	struct sched *s;
+	struct bld_bstage *st;
+};
+
+static bool deps_ready(struct sched *s, const struct bld_bstage *st)
+{
+	for (size_t i = 0; i < st->ps->ndeps; i++)
+		if (!s->done[st->ps->deps[i]])
+			return false;
+	return true;
+}
+
+/* One stage's thread: waits for the stages it reads from, builds, tells the others. */
+static void *stage_thread(void *arg)
+{
+	struct job *j = arg;
+	struct sched *s = j->s;
+	pthread_mutex_lock(&s->m);
+	while (!s->failed && !deps_ready(s, j->st))
+		pthread_cond_wait(&s->cv, &s->m);
+	bool go = !s->failed;
+	pthread_mutex_unlock(&s->m);
+	struct bld_error *e = NULL;
+	int r = go ? bld_stage_build(s->b, j->st, &e) : 0;
+	pthread_mutex_lock(&s->m);
+	if (r < 0 && !s->failed) {
+		s->failed = true;
+		s->err = e;
+		e = NULL;
+	}
+	s->done[j->st->index] = go && r == 0;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->m);
+	bld_error_free(e);
+	return NULL;
+}
+
+/* Builds every needed stage; independent ones run at the same time. */
+static int build_stages(struct bld_build *b, struct bld_error **err)
+{
+	struct sched s = {.b = b};
+	pthread_mutex_init(&s.m, NULL);
+	pthread_cond_init(&s.cv, NULL);
+	s.done = xcalloc(b->n_stages, sizeof(bool));
+	struct job *jobs = xcalloc(b->n_stages, sizeof(*jobs));
+	pthread_t *tids = xcalloc(b->n_stages, sizeof(*tids));
+	bool *started = xcalloc(b->n_stages, sizeof(bool));
+	for (size_t i = 0; i < b->n_stages; i++) {
+		if (!b->stages[i].needed)
+			continue;
+		jobs[i] = (struct job){.s = &s, .st = &b->stages[i]};
+		started[i] = pthread_create(&tids[i], NULL, stage_thread, &jobs[i]) == 0;
+		if (!started[i])
+			stage_thread(&jobs[i]);
+	}
+	for (size_t i = 0; i < b->n_stages; i++)
+		if (started[i])
+			pthread_join(tids[i], NULL);
+	int r = 0;
+	if (s.failed) {
+		bld_error_move(err, &s.err);
+		r = -1;
+	}
+	pthread_cond_destroy(&s.cv);
+	pthread_mutex_destroy(&s.m);
+	free(s.done);
+	free(jobs);
+	free(tids);
+	free(started);
+	return r;
+}
+
+static bool quiet_progress(const struct bld_builder_opts *o)
+{
+	return o->quiet || (o->progress && strcmp(o->progress, "quiet") == 0);
+}
+
+int bld_builder_build(struct bld_ctx *ctx, const struct bld_builder_opts *o,
+		      char id[BLD_DIGEST_STR_LEN], struct bld_error **err)
+{
+	if (o->platform && *o->platform && strcmp(o->platform, "linux/amd64") != 0)
+		return bld_error_set(err, BLD_E_UNSUPPORTED, "platform %s: only linux/amd64 is "
+							     "supported", o->platform);
+	private_mounts();
+	struct bld_build b;
+	memset(&b, 0, sizeof(b));
+	b.ctx = ctx;
+	b.o = o;
+	b.out = quiet_progress(o) ? NULL : stderr;
+	pthread_mutex_init(&b.lock, NULL);
+	int r = prepare(&b, err);
+	if (r == 0)
+		r = build_stages(&b, err);
+	if (r == 0)
+		r = write_image(&b, id, err);
+	if (r == 0 && o->cache_to)
+		r = bld_regcache_export(&b, err);
+	if (r == 0 && o->output && *o->output)
+		r = bld_build_output(&b, id, err);
+	if (r == 0 && o->iidfile)
+		r = write_iidfile(o->iidfile, id, err);
+	dispose(&b);
+	return r;
+}

@@ -1,0 +1,824 @@
+/*
+ * builder/copy.c — COPY, ADD and WORKDIR's directory: files from the build context (only
+ * what .dockerignore lets through), from another stage or image (--from), from a URL or a
+ * git repository (ADD), written into an overlay of the stage's layers with a fresh upper
+ * directory that becomes the step's layer. BuildKit's rules: a directory source copies its
+ * contents; several sources or a wildcard need a directory destination; context files
+ * become root-owned unless --chown; modes and mtimes are kept unless --chmod; a final
+ * symlink in a source path is followed; local tars are unpacked by ADD.
+ *
+ * Every destination path is resolved inside the new root (bld_fs_open_in_root), never by
+ * joining strings. The overlay is mounted in the build's private mount namespace and
+ * unmounted before the layer is written.
+ */
+#include "builder/builder_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+/* ------------------------------------------------------------------ the work overlay */
+
+struct work {
+	char *dir;    /* step directory: upper/ work/ merged/ */
+	char *merged;
+	char *upper;
+	int rootfd;
+	bool mounted;
+};
+
+static int work_mount_at(const char *target, char *const *lowers, const char *upper,
+			 const char *workdir, struct bld_error **err)
+{
+	struct bld_buf o = BLD_BUF_INIT;
+	bld_buf_adds(&o, "lowerdir=");
+	size_t n = bld_strv_len(lowers);
+	for (size_t i = n; i > 0; i--)
+		bld_buf_printf(&o, "%s%s", i == n ? "" : ":", lowers[i - 1]);
+	if (upper)
+		bld_buf_printf(&o, ",upperdir=%s,workdir=%s", upper, workdir);
+	int r = 0;
+	if (mount("overlay", target, "overlay", 0, bld_buf_str(&o)) < 0)
+		r = bld_error_sys(err, errno, "mount overlay (%zu layers)", n);
+	bld_buf_dispose(&o);
+	return r;
+}
+
+static int work_open(struct bld_build *b, struct bld_bstage *st, struct work *w,
+		     struct bld_error **err)
+{
+	memset(w, 0, sizeof(*w));
+	w->rootfd = -1;
+	w->dir = bld_step_dir(b, err);
+	if (!w->dir)
+		return -1;
+	w->merged = bld_path_join(w->dir, "merged");
+	w->upper = bld_path_join(w->dir, "upper");
+	cleanup_free char *wk = bld_path_join(w->dir, "work");
+	if (mkdir(w->merged, 0755) < 0 || mkdir(w->upper, 0755) < 0 || mkdir(wk, 0755) < 0)
+		return bld_error_sys(err, errno, "mkdir in %s", w->dir);
+	cleanup_strv char **lowers = bld_step_lowers(b, st);
+	if (work_mount_at(w->merged, lowers, w->upper, wk, err) < 0)
+		return -1;
+	w->mounted = true;
+	w->rootfd = open(w->merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w->rootfd < 0)
+		return bld_error_sys(err, errno, "open %s", w->merged);
+	return 0;
+}
+
+static void work_close(struct work *w)
+{
+	if (w->rootfd >= 0)
+		close(w->rootfd);
+	w->rootfd = -1;
+	if (w->mounted && umount2(w->merged, MNT_DETACH) < 0)
+		bld_warn("umount %s: %s", w->merged, strerror(errno));
+	w->mounted = false;
+}
+
+static void work_dispose(struct work *w)
+{
+	work_close(w);
+	if (w->dir) {
+		struct bld_error *e = NULL;
+		bld_fs_rm_rf(w->dir, &e);
+		bld_error_free(e);
+	}
+	free(w->dir);
+	free(w->merged);
+	free(w->upper);
+}
+
+static int work_commit(struct bld_build *b, struct bld_bstage *st, struct work *w,
+		       struct bld_cache_layer *l, bool *made, struct bld_error **err)
+{
+	work_close(w);
+	return bld_step_commit(b, st, w->upper, l, made, err);
+}
+
+/* ------------------------------------------------------------------ ownership and modes */
+
+struct meta {
+	bool chown;
+	uid_t uid;
+	gid_t gid;
+	bool chmod;
+	mode_t mode;
+	bool keep_owner; /* --from: owners as in the source */
+};
+
+static char *read_in_root(int rootfd, const char *path)
+{
+	int fd = bld_fs_open_in_root(rootfd, path, O_RDONLY, 0);
+	if (fd < 0)
+		return NULL;
+	char *data = NULL;
+	struct bld_error *e = NULL;
+	if (bld_fs_read_fd(fd, 16u << 20, &data, NULL, &e) < 0)
+		bld_error_free(e);
+	close(fd);
+	return data;
+}
+
+/* --chown as docker reads it: a user alone gives the same number as group. */
+static int resolve_chown(int rootfd, const char *spec, struct meta *m, struct bld_error **err)
+{
+	cleanup_free char *passwd = read_in_root(rootfd, "/etc/passwd");
+	cleanup_free char *group = read_in_root(rootfd, "/etc/group");
+	struct bld_runner_user u;
+	if (bld_runner_user_resolve(&u, spec, passwd, group, err) < 0)
+		return bld_error_wrap(err, "--chown %s", spec);
+	m->chown = true;
+	m->uid = u.uid;
+	m->gid = strchr(spec, ':') ? u.gid : (gid_t)u.uid;
+	return 0;
+}
+
+static int meta_init(struct meta *m, int rootfd, const struct bld_copy_req *rq,
+		     struct bld_error **err)
+{
+	memset(m, 0, sizeof(*m));
+	m->keep_owner = rq->from != NULL;
+	if (rq->chown && *rq->chown && resolve_chown(rootfd, rq->chown, m, err) < 0)
+		return -1;
+	if (rq->chmod && *rq->chmod) {
+		char *end = NULL;
+		errno = 0;
+		long v = strtol(rq->chmod, &end, 8);
+		if (errno || !end || *end || v < 0 || v > 07777)
+			return bld_error_set(err, BLD_E_INVALID, "invalid --chmod %s", rq->chmod);
+		m->chmod = true;
+		m->mode = (mode_t)v;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ writing entries */
+
+/* The directory that will hold path (created with owner/0755 when missing). */
+static int open_parent(int rootfd, const char *path, const struct meta *m, char **base)
+{
+	cleanup_free char *clean = bld_path_clean(path);
+	char *slash = strrchr(clean, '/');
+	*base = xstrdup(slash ? slash + 1 : clean);
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	return bld_mkdirs_in_root(rootfd, *clean ? clean : "/", m->chown ? m->uid : 0,
+				  m->chown ? m->gid : 0);
+}
+
+int bld_mkdirs_in_root(int rootfd, const char *path, uid_t uid, gid_t gid)
+{
+	int fd = bld_fs_open_in_root(rootfd, path, O_RDONLY | O_DIRECTORY, 0);
+	if (fd != -ENOENT)
+		return fd;
+	cleanup_free char *clean = bld_path_clean(path);
+	char *slash = strrchr(clean, '/');
+	if (!slash || !slash[1])
+		return -ENOENT;
+	*slash = '\0';
+	int parent = bld_mkdirs_in_root(rootfd, *clean ? clean : "/", uid, gid);
+	if (parent < 0)
+		return parent;
+	int r = mkdirat(parent, slash + 1, 0755);
+	if (r < 0 && errno != EEXIST)
+		r = -errno;
+	else if (r == 0 && fchownat(parent, slash + 1, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		r = -errno;
+	else
+		r = openat(parent, slash + 1, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (r < 0 && r != -errno)
+		r = -errno;
+	close(parent);
+	return r;
+}
+
+struct item {
+	int srcfd;         /* directory the source path is relative to */
+	const char *src;   /* relative source path ("" for the root itself) */
+	struct stat st;    /* the source's metadata */
+	const char *link;  /* symlink target */
+};
+
+static int copy_data(int in, int out)
+{
+	for (;;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+		if (n == 0)
+			return 0;
+		if (n > 0)
+			continue;
+		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+			return -errno;
+		break;
+	}
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : 0;
+		for (ssize_t o = 0; o < n;) {
+			ssize_t w = write(out, buf + o, (size_t)(n - o));
+			if (w < 0)
+				return -errno;
+			o += w;
+		}
+	}
+}
+
+/* Removes whatever is in the way of a new non-directory entry. */
+static void clear_slot(int dfd, const char *base, bool want_dir)
+{
+	struct stat st;
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	if (S_ISDIR(st.st_mode) && want_dir)
+		return;
+	if (S_ISDIR(st.st_mode)) {
+		int fd = openat(dfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0) {
+			char p[64];
+			snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+			char real[4096];
+			ssize_t n = readlink(p, real, sizeof(real) - 1);
+			close(fd);
+			if (n > 0) {
+				real[n] = '\0';
+				struct bld_error *e = NULL;
+				bld_fs_rm_rf(real, &e);
+				bld_error_free(e);
+			}
+		}
+		return;
+	}
+	unlinkat(dfd, base, 0);
+}
+
+static int set_meta(int dfd, const char *base, const struct item *it, const struct meta *m)
+{
+	uid_t uid = m->chown ? m->uid : (m->keep_owner ? it->st.st_uid : 0);
+	gid_t gid = m->chown ? m->gid : (m->keep_owner ? it->st.st_gid : 0);
+	if (fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!S_ISLNK(it->st.st_mode)) {
+		mode_t mode = m->chmod ? m->mode : (it->st.st_mode & 07777);
+		if (fchmodat(dfd, base, mode, 0) < 0)
+			return -errno;
+	}
+	struct timespec ts[2] = {it->st.st_mtim, it->st.st_mtim};
+	return utimensat(dfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
+static int write_file(int dfd, const char *base, const struct item *it)
+{
+	int in = openat(it->srcfd, it->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	int out = openat(dfd, base, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int r = out < 0 ? -errno : copy_data(in, out);
+	close(in);
+	if (out >= 0)
+		close(out);
+	return r;
+}
+
+/* One entry at the destination path dst (inside the root). */
+static int put_entry(int rootfd, const char *dst, const struct item *it, const struct meta *m)
+{
+	cleanup_free char *base = NULL;
+	int dfd = open_parent(rootfd, dst, m, &base);
+	if (dfd < 0)
+		return dfd;
+	bool dir = S_ISDIR(it->st.st_mode);
+	clear_slot(dfd, base, dir);
+	int r = 0;
+	if (dir) {
+		if (mkdirat(dfd, base, 0755) < 0 && errno != EEXIST)
+			r = -errno;
+	} else if (S_ISLNK(it->st.st_mode)) {
+		r = symlinkat(it->link, dfd, base) < 0 ? -errno : 0;
+	} else if (S_ISREG(it->st.st_mode)) {
+		r = write_file(dfd, base, it);
+	} else {
+		r = 0; /* devices, fifos and sockets are not copied */
+		close(dfd);
+		return 0;
+	}
+	if (r == 0)
+		r = set_meta(dfd, base, it, m);
+	close(dfd);
+	return r;
+}
+
+/* Directory mtimes, set again once their contents are in place. */
+static void fix_dir_time(int rootfd, const char *dst, const struct item *it)
+{
+	int fd = bld_fs_open_in_root(rootfd, dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return;
+	struct timespec ts[2] = {it->st.st_mtim, it->st.st_mtim};
+	futimens(fd, ts);
+	close(fd);
+}
+
+/* ------------------------------------------------------------------ plans */
+
+/* What one COPY writes: (item, destination) pairs, parents before children. */
+struct plan {
+	struct item *it;
+	char **dst;
+	char **links; /* owned link targets */
+	size_t n;
+};
+
+static void plan_add(struct plan *p, int srcfd, const char *src, const struct stat *st,
+		     const char *link, const char *dst)
+{
+	p->it = xrealloc(p->it, (p->n + 1) * sizeof(*p->it));
+	p->dst = xrealloc(p->dst, (p->n + 2) * sizeof(*p->dst));
+	p->links = xrealloc(p->links, (p->n + 2) * sizeof(*p->links));
+	p->links[p->n] = link ? xstrdup(link) : NULL;
+	p->it[p->n] = (struct item){
+		.srcfd = srcfd, .src = xstrdup(src), .st = *st, .link = p->links[p->n]};
+	p->dst[p->n] = xstrdup(dst);
+	p->n++;
+	p->dst[p->n] = NULL;
+}
+
+static void plan_dispose(struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free((char *)p->it[i].src);
+		free(p->dst[i]);
+		free(p->links[i]);
+	}
+	free(p->it);
+	free(p->dst);
+	free(p->links);
+	memset(p, 0, sizeof(*p));
+}
+
+static bool excluded(char *const *ex, const char *rel)
+{
+	for (size_t i = 0; ex && ex[i]; i++) {
+		cleanup_free char *pat = bld_ctx_rel(ex[i]);
+		if (fnmatch(pat, rel, FNM_PATHNAME) == 0 || fnmatch(pat, rel, FNM_LEADING_DIR) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void entry_stat(const struct bld_ctx_entry *e, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_mode = e->mode;
+	st->st_uid = e->uid;
+	st->st_gid = e->gid;
+	st->st_size = e->size;
+	st->st_mtim.tv_sec = e->mtime_ns / 1000000000LL;
+	st->st_mtim.tv_nsec = e->mtime_ns % 1000000000LL;
+}
+
+static const char *base_of(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+/* The destination of a source: into dest as a directory, or dest itself. */
+static char *dest_for(const char *dest, bool dest_dir, const char *name, bool src_dir,
+		      const char *parents_path)
+{
+	if (parents_path)
+		return bld_path_join(dest, parents_path);
+	if (src_dir)
+		return bld_path_clean(dest);
+	if (dest_dir)
+		return bld_path_join(dest, base_of(name));
+	return bld_path_clean(dest);
+}
+
+static void plan_context(struct plan *p, struct bld_builder_context *c,
+			 const struct bld_ctx_sources *s, const struct bld_copy_req *rq,
+			 bool dest_dir)
+{
+	int fd = bld_builder_context_fd(c);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct bld_ctx_source *x = &s->v[i];
+		cleanup_free char *root = dest_for(rq->dest, dest_dir, x->name, x->is_dir,
+						   rq->parents ? x->name : NULL);
+		struct stat st;
+		if (x->ent) {
+			entry_stat(x->ent, &st);
+			if (!x->is_dir || rq->parents)
+				plan_add(p, fd, x->path, &st, x->ent->link, root);
+		}
+		size_t skip = *x->path ? strlen(x->path) + 1 : 0;
+		for (size_t j = x->first; x->is_dir && j < x->end; j++) {
+			const struct bld_ctx_entry *e = &c->ents[j];
+			if (excluded(rq->excludes, e->path + skip))
+				continue;
+			entry_stat(e, &st);
+			cleanup_free char *d = bld_path_join(root, e->path + skip);
+			plan_add(p, fd, e->path, &st, e->link, d);
+		}
+	}
+}
+
+static int run_plan(int rootfd, const struct plan *p, const struct meta *m,
+		    struct bld_error **err)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		int r = put_entry(rootfd, p->dst[i], &p->it[i], m);
+		if (r < 0)
+			return bld_error_sys(err, -r, "copy %s to %s", p->it[i].src, p->dst[i]);
+	}
+	for (size_t i = p->n; i > 0; i--)
+		if (S_ISDIR(p->it[i - 1].st.st_mode))
+			fix_dir_time(rootfd, p->dst[i - 1], &p->it[i - 1]);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ sources in a rootfs */
+
+static int walk_fs(struct plan *p, int rootfd, const char *src, const char *dst,
+		   const struct bld_copy_req *rq, const char *rel, int depth)
+{
+	if (depth > 256)
+		return -ELOOP;
+	int fd = bld_fs_open_in_root(rootfd, src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return fd;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	char **names = NULL;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			bld_strv_push(&names, de->d_name);
+	closedir(d);
+	size_t n = bld_strv_len(names);
+	qsort(names, n, sizeof(char *), bld_strcmp_p);
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		/* bld_path_join("/", x) would give "//x" */
+		cleanup_free char *s = strcmp(src, "/") == 0 ? xasprintf("/%s", names[i])
+							     : bld_path_join(src, names[i]);
+		cleanup_free char *t = bld_path_join(dst, names[i]);
+		cleanup_free char *rl = *rel ? bld_path_join(rel, names[i]) : xstrdup(names[i]);
+		if (excluded(rq->excludes, rl))
+			continue;
+		struct stat st;
+		char link[4096] = "";
+		if (fstatat(rootfd, s + 1, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			ssize_t l = readlinkat(rootfd, s + 1, link, sizeof(link) - 1);
+			link[l > 0 ? l : 0] = '\0';
+		}
+		plan_add(p, rootfd, s + 1, &st, S_ISLNK(st.st_mode) ? link : NULL, t);
+		if (S_ISDIR(st.st_mode))
+			r = walk_fs(p, rootfd, s, t, rq, rl, depth + 1);
+	}
+	bld_strv_free(names);
+	return r;
+}
+
+/* COPY --from: sources looked up in another root (symlinks followed inside it). */
+static int plan_rootfs(struct plan *p, int rootfd, const struct bld_copy_req *rq, bool dest_dir,
+		       struct bld_error **err)
+{
+	for (size_t i = 0; rq->srcs[i]; i++) {
+		cleanup_free char *rel = bld_ctx_rel(rq->srcs[i]);
+		cleanup_free char *abs = xasprintf("/%s", rel);
+		int fd = bld_fs_open_in_root(rootfd, abs, O_PATH, 0);
+		if (fd < 0)
+			return bld_error_set(err, BLD_E_NOTFOUND, "\"/%s\": not found", rel);
+		struct stat st;
+		fstat(fd, &st);
+		close(fd);
+		/* real path of the resolved source inside the root, for openat */
+		cleanup_free char *d = dest_for(rq->dest, dest_dir, abs, S_ISDIR(st.st_mode),
+						rq->parents ? rel : NULL);
+		if (!S_ISDIR(st.st_mode)) {
+			plan_add(p, rootfd, rel, &st, NULL, d);
+			continue;
+		}
+		int r = walk_fs(p, rootfd, abs, d, rq, "", 0);
+		if (r < 0)
+			return bld_error_sys(err, -r, "read %s", abs);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ the steps */
+
+static bool wants_dir(const struct bld_copy_req *rq)
+{
+	size_t n = bld_strv_len(rq->srcs);
+	size_t dl = strlen(rq->dest);
+	if (dl && rq->dest[dl - 1] == '/')
+		return true;
+	if (n > 1)
+		return true;
+	return n == 1 && bld_ctx_has_wildcard(rq->srcs[0]);
+}
+
+static bool exists_dir(int rootfd, const char *path)
+{
+	int fd = bld_fs_open_in_root(rootfd, path, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* A stage's root, mounted read-only. */
+static int open_stage_root(struct bld_build *b, struct bld_bstage *src, struct work *fw,
+			   struct bld_error **err)
+{
+	memset(fw, 0, sizeof(*fw));
+	fw->rootfd = -1;
+	fw->dir = bld_step_dir(b, err);
+	if (!fw->dir)
+		return -1;
+	fw->merged = bld_path_join(fw->dir, "merged");
+	/* an overlay without upper needs two lowers: the empty one goes at the bottom */
+	cleanup_strv char **lowers = NULL;
+	bld_strv_push(&lowers, b->empty_dir);
+	for (size_t i = 0; src->lowers && src->lowers[i]; i++)
+		bld_strv_push(&lowers, src->lowers[i]);
+	if (!src->lowers || !src->lowers[0])
+		bld_strv_push(&lowers, b->empty_dir);
+	if (mkdir(fw->merged, 0755) < 0)
+		return bld_error_sys(err, errno, "mkdir %s", fw->merged);
+	if (work_mount_at(fw->merged, lowers, NULL, NULL, err) < 0)
+		return -1;
+	fw->mounted = true;
+	fw->rootfd = open(fw->merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fw->rootfd < 0 ? bld_error_sys(err, errno, "open %s", fw->merged) : 0;
+}
+
+/* A stage or image root, mounted read-only for COPY --from. */
+static int open_from(struct bld_build *b, struct bld_bstage *st, const char *from,
+		     struct work *fw, struct bld_error **err)
+{
+	struct bld_bstage *src = bld_stage_find(b, from, (size_t)st->index);
+	if (src)
+		return open_stage_root(b, src, fw, err);
+	struct bld_bstage tmp;
+	memset(&tmp, 0, sizeof(tmp));
+	int r = bld_stage_from_image(b, &tmp, from, err);
+	if (r == 0)
+		r = open_stage_root(b, &tmp, fw, err);
+	else
+		memset(fw, 0, sizeof(*fw)), fw->rootfd = -1;
+	bld_stage_dispose(&tmp);
+	return r;
+}
+
+int bld_stage_root_open(struct bld_build *b, struct bld_bstage *st, struct bld_from_roots *roots,
+			char **path, struct bld_error **err)
+{
+	struct work *fw = xcalloc(1, sizeof(*fw));
+	roots->v = xrealloc(roots->v, (roots->n + 1) * sizeof(void *));
+	roots->v[roots->n++] = fw;
+	if (open_stage_root(b, st, fw, err) < 0)
+		return -1;
+	*path = xstrdup(fw->merged);
+	return 0;
+}
+
+int bld_from_root_open(struct bld_build *b, struct bld_bstage *st, const char *from,
+		       struct bld_from_roots *roots, char **path, struct bld_error **err)
+{
+	struct work *fw = xcalloc(1, sizeof(*fw));
+	roots->v = xrealloc(roots->v, (roots->n + 1) * sizeof(void *));
+	roots->v[roots->n++] = fw;
+	if (open_from(b, st, from, fw, err) < 0)
+		return -1;
+	*path = xstrdup(fw->merged);
+	return 0;
+}
+
+int bld_overlay_rw(struct bld_build *b, const char *src, struct bld_from_roots *roots,
+		   char **path, struct bld_error **err)
+{
+	struct work *w = xcalloc(1, sizeof(*w));
+	roots->v = xrealloc(roots->v, (roots->n + 1) * sizeof(void *));
+	roots->v[roots->n++] = w;
+	w->rootfd = -1;
+	w->dir = bld_step_dir(b, err);
+	if (!w->dir)
+		return -1;
+	w->merged = bld_path_join(w->dir, "merged");
+	w->upper = bld_path_join(w->dir, "upper");
+	cleanup_free char *wk = bld_path_join(w->dir, "work");
+	if (mkdir(w->merged, 0755) < 0 || mkdir(w->upper, 0755) < 0 || mkdir(wk, 0755) < 0)
+		return bld_error_sys(err, errno, "mkdir in %s", w->dir);
+	char *lowers[] = {(char *)src, NULL};
+	if (work_mount_at(w->merged, lowers, w->upper, wk, err) < 0)
+		return -1;
+	w->mounted = true;
+	*path = xstrdup(w->merged);
+	return 0;
+}
+
+void bld_from_roots_close(struct bld_from_roots *roots)
+{
+	for (size_t i = 0; i < roots->n; i++) {
+		work_dispose(roots->v[i]);
+		free(roots->v[i]);
+	}
+	free(roots->v);
+	memset(roots, 0, sizeof(*roots));
+}
+
+static int copy_context(struct bld_build *b, const struct bld_copy_req *rq, struct work *w,
+			const struct meta *m, bool dest_dir, struct bld_error **err)
+{
+	struct bld_ctx_sources s;
+	if (bld_ctx_select(b->bctx, rq->srcs, &s, err) < 0)
+		return -1;
+	struct plan p = {0};
+	plan_context(&p, b->bctx, &s, rq, dest_dir || (s.n == 1 && s.v[0].is_dir));
+	int r = run_plan(w->rootfd, &p, m, err);
+	plan_dispose(&p);
+	bld_ctx_sources_dispose(&s);
+	return r;
+}
+
+static int copy_from(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
+		     struct work *w, const struct meta *m, bool dest_dir, struct bld_error **err)
+{
+	struct work fw;
+	if (open_from(b, st, rq->from, &fw, err) < 0) {
+		work_dispose(&fw);
+		return -1;
+	}
+	struct plan p = {0};
+	int r = plan_rootfs(&p, fw.rootfd, rq, dest_dir, err);
+	if (r == 0)
+		r = run_plan(w->rootfd, &p, m, err);
+	plan_dispose(&p);
+	work_dispose(&fw);
+	return r;
+}
+
+int bld_copy_step(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
+		  struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err)
+{
+	struct work w;
+	int r = work_open(b, st, &w, err);
+	struct meta m;
+	if (r == 0)
+		r = meta_init(&m, w.rootfd, rq, err);
+	bool dest_dir = r == 0 && (wants_dir(rq) || exists_dir(w.rootfd, rq->dest));
+	struct bld_copy_req plain = *rq;
+	cleanup_strv char **rest = NULL;
+	char *none[] = {NULL};
+	if (r == 0 && rq->add && !rq->from)
+		r = bld_add_special(b, rq, w.rootfd, m.chown, m.uid, m.gid, dest_dir, &rest, err);
+	if (rq->add && !rq->from)
+		plain.srcs = rest ? rest : none;
+	if (r == 0 && rq->from)
+		r = copy_from(b, st, rq, &w, &m, dest_dir, err);
+	else if (r == 0 && plain.srcs[0])
+		r = copy_context(b, &plain, &w, &m, dest_dir, err);
+	if (r == 0)
+		r = work_commit(b, st, &w, layer, layer_made, err);
+	work_dispose(&w);
+	return r;
+}
+
+int bld_mkdir_step(struct bld_build *b, struct bld_bstage *st, const char *path,
+		   struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err)
+{
+	struct work w;
+	int r = work_open(b, st, &w, err);
+	if (r == 0 && !exists_dir(w.rootfd, path)) {
+		const char *user = bld_img_get_str(st->img, "User");
+		struct meta m = {0};
+		if (user && *user && resolve_chown(w.rootfd, user, &m, err) < 0)
+			r = -1;
+		int fd = r == 0 ? bld_mkdirs_in_root(w.rootfd, path, m.uid, m.gid) : -1;
+		if (r == 0 && fd < 0)
+			r = bld_error_sys(err, -fd, "mkdir %s", path);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (r == 0)
+		r = work_commit(b, st, &w, layer, layer_made, err);
+	work_dispose(&w);
+	return r;
+}
+
+int bld_copy_key(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
+		 struct bld_xxh *h, struct bld_error **err)
+{
+	bld_xxh_update_str(h, rq->chown);
+	bld_xxh_update_str(h, rq->chmod);
+	if (rq->from) {
+		/* a stage's key, or the image the name points at now (not the name: tags move) */
+		struct bld_bstage *src = bld_stage_find(b, rq->from, (size_t)st->index);
+		struct bld_cache_image *img = NULL;
+		struct bld_error *e = NULL;
+		if (!src && bld_cache_image_load(b->store, rq->from, &img, &e) == 0)
+			bld_xxh_update_str(h, img->id);
+		else
+			bld_xxh_update_str(h, src ? src->key : rq->from);
+		bld_cache_image_free(img);
+		bld_error_free(e);
+		return 0;
+	}
+	cleanup_strv char **local = NULL;
+	for (size_t i = 0; rq->srcs[i]; i++)
+		if (!bld_add_is_remote(rq, rq->srcs[i]))
+			bld_strv_push(&local, rq->srcs[i]);
+	if (!local)
+		return 0;
+	struct bld_ctx_sources s;
+	if (bld_ctx_select(b->bctx, local, &s, err) < 0)
+		return -1;
+	int r = bld_ctx_sources_hash(b->bctx, &s, h, err);
+	bld_ctx_sources_dispose(&s);
+	return r;
+}
+
+int bld_copy_dir_into(int srcdir, int rootfd, const char *dest, bool chown, uid_t uid, gid_t gid,
+		      bool keep_owner, struct bld_error **err)
+{
+	struct meta m = {.chown = chown, .uid = uid, .gid = gid, .keep_owner = keep_owner};
+	struct bld_copy_req rq;
+	memset(&rq, 0, sizeof(rq));
+	struct plan p = {0};
+	cleanup_free char *d = bld_path_clean(dest);
+	int r = walk_fs(&p, srcdir, "/", d, &rq, "", 0);
+	if (r < 0)
+		r = bld_error_sys(err, -r, "read source directory");
+	if (r == 0) {
+		int fd = bld_mkdirs_in_root(rootfd, d, chown ? uid : 0, chown ? gid : 0);
+		if (fd < 0)
+			r = bld_error_sys(err, -fd, "mkdir %s", d);
+		else
+			close(fd);
+	}
+	if (r == 0)
+		r = run_plan(rootfd, &p, &m, err);
+	/* an archive's "./" entry gives the destination its owner, mode and time */
+	struct item root = {.srcfd = srcdir, .src = "."};
+	if (r == 0 && keep_owner && fstat(srcdir, &root.st) == 0) {
+		int dfd = bld_fs_open_in_root(rootfd, d, O_RDONLY | O_DIRECTORY, 0);
+		if (dfd >= 0) {
+			int e = set_meta(dfd, ".", &root, &m);
+			close(dfd);
+			if (e < 0)
+				r = bld_error_sys(err, -e, "set owner of %s", d);
+		}
+	}
+	plan_dispose(&p);
+	return r;
+}
+
+int bld_copy_fd_into(int fd, int rootfd, const char *dest, mode_t mode, uid_t uid, gid_t gid,
+		     int64_t mtime, struct bld_error **err)
+{
+	struct meta m = {.chown = true, .uid = uid, .gid = gid, .chmod = true, .mode = mode};
+	struct item it;
+	memset(&it, 0, sizeof(it));
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	it.srcfd = AT_FDCWD;
+	it.src = self;
+	it.st.st_mode = S_IFREG | mode;
+	it.st.st_mtim.tv_sec = mtime;
+	lseek(fd, 0, SEEK_SET);
+	cleanup_free char *base = NULL;
+	int dfd = open_parent(rootfd, dest, &m, &base);
+	if (dfd < 0)
+		return bld_error_sys(err, -dfd, "open parent of %s", dest);
+	clear_slot(dfd, base, false);
+	int out = openat(dfd, base, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int r = out < 0 ? -errno : copy_data(fd, out);
+	if (out >= 0)
+		close(out);
+	if (r == 0)
+		r = set_meta(dfd, base, &it, &m);
+	close(dfd);
+	return r < 0 ? bld_error_sys(err, -r, "write %s", dest) : 0;
+}
+
+int bld_strcmp_p(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}

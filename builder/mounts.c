@@ -1,0 +1,239 @@
+/*
+ * builder/mounts.c — RUN --mount as BuildKit gives it: type=cache (a directory under
+ * $BLD_ROOT/cache/mounts/ kept between builds, keyed by id or target; sharing=locked holds
+ * a lock while the step runs), type=bind (from the context or another stage, read-only
+ * unless rw), type=tmpfs, and type=secret (from `--secret id=ID,src=FILE|env=VAR`, as a
+ * read-only file or an environment variable). What a mount holds never enters the layer;
+ * secrets never enter a cache key.
+ *
+ * It prepares host-side sources and the runner's mount list; the sandbox does the mounting.
+ */
+#include "builder/builder_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#define SECRET_MAX ((size_t)1 << 20)
+
+/* "id=ID,src=FILE" | "id=ID,env=VAR" (type=file|env accepted) → its value. */
+static int secret_value(struct bld_build *b, const char *id, char **out, size_t *len,
+			struct bld_error **err)
+{
+	for (size_t i = 0; b->o->secrets && b->o->secrets[i]; i++) {
+		cleanup_free char *sid = NULL, *src = NULL, *env = NULL;
+		cleanup_free char *spec = xstrdup(b->o->secrets[i]);
+		for (char *f = spec, *next; f; f = next) {
+			next = strchr(f, ',');
+			if (next)
+				*next++ = '\0';
+			if (bld_str_has_prefix(f, "id="))
+				sid = xstrdup(f + 3);
+			else if (bld_str_has_prefix(f, "src=") || bld_str_has_prefix(f, "source="))
+				src = xstrdup(strchr(f, '=') + 1);
+			else if (bld_str_has_prefix(f, "env="))
+				env = xstrdup(f + 4);
+		}
+		if (!sid || strcmp(sid, id) != 0)
+			continue;
+		if (env || (!src && getenv(id))) {
+			const char *v = getenv(env ? env : id);
+			if (!v)
+				return bld_error_set(err, BLD_E_NOTFOUND, "secret %s: %s is not set", id,
+						     env ? env : id);
+			*out = xstrdup(v);
+			*len = strlen(v);
+			return 0;
+		}
+		return bld_fs_read_file(src ? src : id, SECRET_MAX, out, len, err);
+	}
+	return bld_error_set(err, BLD_E_NOTFOUND, "secret %s not found", id);
+}
+
+static void push_mount(struct bld_run_mounts *rm, const char *type, const char *src,
+		       const char *target, const char *opts, bool ro)
+{
+	rm->v = xrealloc(rm->v, (rm->n + 1) * sizeof(*rm->v));
+	struct bld_runner_mount *m = &rm->v[rm->n++];
+	m->type = xstrdup(type);
+	m->source = src ? xstrdup(src) : NULL;
+	m->target = xstrdup(target);
+	m->options = opts ? xstrdup(opts) : NULL;
+	m->readonly = ro;
+	bld_strv_push(&rm->targets, target);
+}
+
+static int cache_mount(struct bld_build *b, const struct bld_parser_mount *pm,
+		       struct bld_run_mounts *rm, struct bld_error **err)
+{
+	const char *id = pm->id && *pm->id ? pm->id : pm->target;
+	char h[BLD_XXH_HEX_LEN + 1];
+	bld_xxh_digest(id, strlen(id), h);
+	cleanup_free char *dir = xasprintf("%s/cache/mounts/%s", b->ctx->root, h);
+	struct stat st;
+	bool fresh = stat(dir, &st) < 0;
+	if (bld_fs_mkdir_p(dir, 0755, err) < 0)
+		return -1;
+	if (fresh && (chmod(dir, pm->has_mode ? (mode_t)pm->mode : 0755) < 0 ||
+		      chown(dir, pm->has_uid ? (uid_t)pm->uid : 0, pm->has_gid ? (gid_t)pm->gid : 0) < 0))
+		return bld_error_sys(err, errno, "prepare cache mount %s", id);
+	if (pm->sharing && strcmp(pm->sharing, "locked") == 0) {
+		int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || flock(fd, LOCK_EX) < 0)
+			return bld_error_sys(err, errno, "lock cache mount %s", id);
+		rm->locks = xrealloc(rm->locks, (rm->n_locks + 1) * sizeof(int));
+		rm->locks[rm->n_locks++] = fd;
+	}
+	push_mount(rm, "bind", dir, pm->target, NULL, pm->readonly);
+	return 0;
+}
+
+static int secret_mount(struct bld_build *b, const struct bld_parser_mount *pm,
+			struct bld_run_mounts *rm, char ***env, struct bld_error **err)
+{
+	const char *id = pm->id ? pm->id : (pm->target ? strrchr(pm->target, '/') + 1 : NULL);
+	if (!id || !*id)
+		return bld_error_set(err, BLD_E_INVALID, "secret mount needs an id");
+	cleanup_free char *val = NULL;
+	size_t len = 0;
+	struct bld_error *e = NULL;
+	if (secret_value(b, id, &val, &len, &e) < 0) {
+		if (!pm->required) {
+			bld_error_free(e);
+			return 0;
+		}
+		bld_error_move(err, &e);
+		return -1;
+	}
+	if (pm->env) {
+		cleanup_free char *kv = xasprintf("%s=%s", pm->env, val);
+		bld_strv_push(env, kv);
+		if (!pm->target)
+			return 0;
+	}
+	cleanup_free char *dir = bld_step_dir(b, err);
+	if (!dir)
+		return -1;
+	cleanup_free char *file = bld_path_join(dir, "secret");
+	cleanup_close int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
+	if (fd < 0 || write(fd, val, len) != (ssize_t)len)
+		return bld_error_sys(err, errno, "write secret %s", id);
+	if (fchmod(fd, pm->has_mode ? (mode_t)pm->mode : 0400) < 0 ||
+	    fchown(fd, pm->has_uid ? (uid_t)pm->uid : 0, pm->has_gid ? (gid_t)pm->gid : 0) < 0)
+		return bld_error_sys(err, errno, "secret %s", id);
+	cleanup_free char *target = pm->target ? xstrdup(pm->target)
+					       : xasprintf("/run/secrets/%s", id);
+	push_mount(rm, "bind", file, target, NULL, true);
+	return 0;
+}
+
+/* A bind mount from the context (its directory) or from a stage's read-only root. */
+static int bind_mount(struct bld_build *b, struct bld_bstage *st,
+		      const struct bld_parser_mount *pm, struct bld_run_mounts *rm,
+		      struct bld_error **err)
+{
+	cleanup_free char *rel = bld_ctx_rel(pm->source ? pm->source : ".");
+	cleanup_free char *root = NULL;
+	if (pm->from) {
+		if (bld_from_root_open(b, st, pm->from, &rm->roots, &root, err) < 0)
+			return -1;
+	} else {
+		root = xstrdup(bld_builder_context_dir(b->bctx));
+	}
+	cleanup_free char *src = *rel ? bld_path_join(root, rel) : xstrdup(root);
+	struct stat sb;
+	if (lstat(src, &sb) < 0)
+		return bld_error_set(err, BLD_E_NOTFOUND, "bind mount source \"/%s\": not found",
+				     rel);
+	if (pm->readonly) {
+		push_mount(rm, "bind", src, pm->target, NULL, true);
+		return 0;
+	}
+	/* rw: writes land in a scratch overlay, never in the user's context */
+	if (!S_ISDIR(sb.st_mode))
+		return bld_error_set(err, BLD_E_UNSUPPORTED, "a writable bind of a file");
+	cleanup_free char *view = NULL;
+	if (bld_overlay_rw(b, src, &rm->roots, &view, err) < 0)
+		return -1;
+	push_mount(rm, "bind", view, pm->target, NULL, false);
+	return 0;
+}
+
+int bld_run_mounts_prepare(struct bld_build *b, struct bld_bstage *st,
+			   const struct bld_run_req *rq, struct bld_run_mounts *rm, char ***env,
+			   struct bld_error **err)
+{
+	memset(rm, 0, sizeof(*rm));
+	for (size_t i = 0; i < rq->nmounts; i++) {
+		const struct bld_parser_mount *pm = &rq->mounts[i];
+		int r = 0;
+		switch (pm->type) {
+		case BLD_PARSER_MOUNT_CACHE:
+			r = cache_mount(b, pm, rm, err);
+			break;
+		case BLD_PARSER_MOUNT_SECRET:
+			r = secret_mount(b, pm, rm, env, err);
+			break;
+		case BLD_PARSER_MOUNT_BIND:
+			r = bind_mount(b, st, pm, rm, err);
+			break;
+		case BLD_PARSER_MOUNT_TMPFS: {
+			cleanup_free char *o = pm->size ? xasprintf("size=%lld,mode=1777",
+								    (long long)pm->size)
+							: NULL;
+			push_mount(rm, "tmpfs", NULL, pm->target, o, false);
+			break;
+		}
+		default:
+			r = bld_error_set(err, BLD_E_UNSUPPORTED, "--mount type=ssh is not supported");
+		}
+		if (r < 0)
+			return bld_error_wrap(err, "--mount %s", pm->target ? pm->target : "");
+	}
+	return 0;
+}
+
+void bld_run_mounts_dispose(struct bld_run_mounts *rm)
+{
+	for (size_t i = 0; i < rm->n; i++) {
+		free(rm->v[i].type);
+		free(rm->v[i].source);
+		free(rm->v[i].target);
+		free(rm->v[i].options);
+	}
+	for (size_t i = 0; i < rm->n_locks; i++)
+		close(rm->locks[i]);
+	bld_from_roots_close(&rm->roots);
+	free(rm->locks);
+	free(rm->v);
+	bld_strv_free(rm->targets);
+	memset(rm, 0, sizeof(*rm));
+}
+
+int bld_run_mounts_key(struct bld_build *b, const struct bld_run_req *rq, struct bld_xxh *h,
+		       struct bld_error **err)
+{
+	for (size_t i = 0; i < rq->nmounts; i++) {
+		const struct bld_parser_mount *pm = &rq->mounts[i];
+		uint32_t t = pm->type;
+		bld_xxh_update(h, &t, sizeof(t));
+		bld_xxh_update_str(h, pm->target);
+		bld_xxh_update_str(h, pm->id);
+		bld_xxh_update_str(h, pm->from);
+		bld_xxh_update_str(h, pm->source);
+		bld_xxh_update_str(h, pm->env);
+		if (pm->type != BLD_PARSER_MOUNT_BIND || pm->from)
+			continue;
+		/* a bind from the context: its files decide the result, like COPY's */
+		char *pats[] = {pm->source ? pm->source : ".", NULL};
+		struct bld_ctx_sources s;
+		if (bld_ctx_select(b->bctx, pats, &s, err) < 0)
+			return -1;
+		int r = bld_ctx_sources_hash(b->bctx, &s, h, err);
+		bld_ctx_sources_dispose(&s);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,291 @@
+/*
+ * builder/run.c — a RUN step: the command in the runner's sandbox (the same code path as
+ * containers) over the stage's layers with a fresh upper directory, its output streamed as
+ * progress lines (the last ones kept for the error), then the upper directory turned into a
+ * layer. Mount points the sandbox had to create (/etc/hosts, /etc/resolv.conf,
+ * /etc/hostname, /proc, /sys, /dev and --mount targets) are removed from the upper
+ * directory when the image did not have them, so that the layer holds only what the
+ * command wrote, as with BuildKit.
+ *
+ * Step directories live under the build's scratch directory and are removed afterwards.
+ */
+#include "builder/builder_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+
+#define TAIL_LINES 6
+
+struct tail {
+	char *lines[TAIL_LINES];
+	size_t n;
+};
+
+static void tail_push(struct tail *t, const char *s, size_t len)
+{
+	if (t->n == TAIL_LINES) {
+		free(t->lines[0]);
+		memmove(t->lines, t->lines + 1, (TAIL_LINES - 1) * sizeof(char *));
+		t->n--;
+	}
+	t->lines[t->n++] = xstrndup(s, len);
+}
+
+static void tail_dispose(struct tail *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->lines[i]);
+}
+
+/* Relays the step's output line by line until the pipe closes. */
+static void relay(struct bld_build *b, int v, int fd, int64_t t0, struct tail *t)
+{
+	struct bld_buf line = BLD_BUF_INIT;
+	char buf[8192];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] != '\n' && line.len < 4096) {
+				bld_buf_addc(&line, buf[i]);
+				continue;
+			}
+			if (buf[i] != '\n')
+				continue;
+			double s = (double)(bld_progress_now() - t0) / 1e9;
+			bld_progress_line(b, v, "%.3f %s", s, bld_buf_str(&line));
+			tail_push(t, bld_buf_str(&line), line.len);
+			bld_buf_reset(&line);
+		}
+	}
+	if (line.len) {
+		double s = (double)(bld_progress_now() - t0) / 1e9;
+		bld_progress_line(b, v, "%.3f %s", s, bld_buf_str(&line));
+		tail_push(t, bld_buf_str(&line), line.len);
+	}
+	bld_buf_dispose(&line);
+}
+
+/* Whether path exists in any of the lower directories. */
+static bool in_lowers(char *const *lowers, const char *path)
+{
+	for (size_t i = 0; lowers && lowers[i]; i++) {
+		cleanup_free char *p = bld_path_join(lowers[i], path);
+		struct stat st;
+		if (lstat(p, &st) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool dir_empty(const char *p)
+{
+	DIR *d = opendir(p);
+	if (!d)
+		return false;
+	struct dirent *de;
+	bool empty = true;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = false;
+	closedir(d);
+	return empty;
+}
+
+/* Removes a mount point the sandbox made (an empty file or directory not in the image). */
+static void prune_stub(const char *upper, char *const *lowers, const char *path)
+{
+	if (in_lowers(lowers, path))
+		return;
+	cleanup_free char *p = bld_path_join(upper, path);
+	struct stat st;
+	if (lstat(p, &st) < 0)
+		return;
+	if (S_ISREG(st.st_mode) && st.st_size == 0)
+		unlink(p);
+	else if (S_ISDIR(st.st_mode) && dir_empty(p))
+		rmdir(p);
+	else
+		return;
+	char *slash = strrchr(path, '/');
+	if (slash && slash != path) {
+		cleanup_free char *parent = xstrndup(path, (size_t)(slash - path));
+		prune_stub(upper, lowers, parent);
+	}
+}
+
+static void prune_stubs(const char *upper, char *const *lowers, char *const *extra)
+{
+	static const char *const stubs[] = {"/etc/hosts", "/etc/resolv.conf", "/etc/hostname",
+					    "/proc", "/sys", "/dev"};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(stubs); i++)
+		prune_stub(upper, lowers, stubs[i]);
+	for (size_t i = 0; extra && extra[i]; i++)
+		prune_stub(upper, lowers, extra[i]);
+}
+
+/* A fresh step directory under the build's scratch directory. */
+char *bld_step_dir(struct bld_build *b, struct bld_error **err)
+{
+	char *d = xasprintf("%s/step-XXXXXX", b->tmp);
+	if (!mkdtemp(d)) {
+		bld_error_sys(err, errno, "mkdtemp %s", d);
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* The lowers a step's overlay needs: the stage's, or an empty one for scratch. */
+char **bld_step_lowers(struct bld_build *b, struct bld_bstage *st)
+{
+	if (st->lowers && st->lowers[0])
+		return bld_strv_dup(st->lowers);
+	char **v = NULL;
+	bld_strv_push(&v, b->empty_dir);
+	return v;
+}
+
+/*
+ * Turns a step's upper directory into a layer, unless nothing changed; the directory itself
+ * then becomes the layer's unpacked copy (no second extraction).
+ */
+int bld_step_commit(struct bld_build *b, struct bld_bstage *st, const char *upper,
+		    struct bld_cache_layer *layer, bool *made, struct bld_error **err)
+{
+	*made = false;
+	if (dir_empty(upper))
+		return 0;
+	struct bld_cache_layer_opts lo = {.overlay = true, .source_date_epoch = b->epoch};
+	if (bld_cache_layer_from_dir(b->store, upper, &lo, layer, err) < 0)
+		return bld_error_wrap(err, "commit layer");
+	*made = true;
+	char chain[BLD_DIGEST_STR_LEN];
+	bld_cache_layer_chain_id(st->chain[0] ? st->chain : NULL, layer->diff_id, chain);
+	cleanup_free char *dir = NULL;
+	struct bld_error *e = NULL;
+	if (bld_cache_layer_adopt(b->store, upper, chain, &dir, &e) < 0)
+		bld_debug("%s (the layer will be unpacked instead)", e->msg);
+	bld_error_free(e);
+	return 0;
+}
+
+static int failed(struct bld_error **err, const struct bld_run_req *rq, int code,
+		  const struct tail *t)
+{
+	struct bld_buf cmd = BLD_BUF_INIT;
+	for (size_t i = 0; rq->argv[i]; i++)
+		bld_buf_printf(&cmd, "%s%s", i ? " " : "", rq->argv[i]);
+	struct bld_buf last = BLD_BUF_INIT;
+	for (size_t i = 0; i < t->n; i++)
+		bld_buf_printf(&last, "%s%s", i ? " | " : "", t->lines[i]);
+	bld_error_set(err, BLD_E_INVALID,
+		      "process \"%s\" did not complete successfully: exit code: %d%s%s",
+		      bld_buf_str(&cmd), code, t->n ? "; last output: " : "", bld_buf_str(&last));
+	(*err)->status = 1;
+	bld_buf_dispose(&cmd);
+	bld_buf_dispose(&last);
+	return -1;
+}
+
+/*
+ * The predefined proxy ARGs reach every RUN without being declared; like BuildKit, they
+ * stay out of the cache key and the history.
+ */
+static void add_proxy_args(struct bld_build *b, char ***env)
+{
+	static const char *const proxies[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
+					      "https_proxy", "FTP_PROXY", "ftp_proxy",
+					      "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"};
+	for (size_t i = 0; b->build_args && b->build_args[i]; i++)
+		for (size_t j = 0; j < BLD_ARRAY_SIZE(proxies); j++) {
+			size_t n = strlen(proxies[j]);
+			if (strncmp(b->build_args[i], proxies[j], n) == 0 && b->build_args[i][n] == '=')
+				bld_strv_push(env, b->build_args[i]);
+		}
+}
+
+static enum bld_runner_net_mode net_mode(const char *n)
+{
+	return strcmp(n, "none") == 0 ? BLD_RUNNER_NET_NONE : BLD_RUNNER_NET_HOST;
+}
+
+static int spawn_and_wait(struct bld_build *b, struct bld_runner_spec *spec,
+			  const struct bld_run_req *rq, int *code, struct tail *t,
+			  struct bld_error **err)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return bld_error_sys(err, errno, "pipe");
+	spec->stdout_fd = p[1];
+	spec->stderr_fd = p[1];
+	struct bld_runner_proc *proc = NULL;
+	int64_t t0 = bld_progress_now();
+	int r = bld_runner_sandbox_spawn(&proc, spec, err);
+	close(p[1]);
+	if (r == 0)
+		relay(b, rq->vertex, p[0], t0, t);
+	close(p[0]);
+	if (r < 0)
+		return r;
+	bool oom = false;
+	r = bld_runner_proc_wait(proc, code, &oom, err);
+	bld_runner_proc_free(proc);
+	return r;
+}
+
+int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_run_req *rq,
+		 struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err)
+{
+	cleanup_free char *dir = bld_step_dir(b, err);
+	if (!dir)
+		return -1;
+	cleanup_strv char **lowers = bld_step_lowers(b, st);
+	const char *wd = bld_img_get_str(st->img, "WorkingDir");
+	const char *user = bld_img_get_str(st->img, "User");
+	struct bld_run_mounts rm;
+	cleanup_strv char **env = bld_strv_dup(rq->env);
+	add_proxy_args(b, &env);
+	if (bld_run_mounts_prepare(b, st, rq, &rm, &env, err) < 0) {
+		bld_run_mounts_dispose(&rm);
+		return -1;
+	}
+	struct bld_runner_spec spec;
+	memset(&spec, 0, sizeof(spec));
+	spec.lowers = lowers;
+	spec.state_dir = dir;
+	spec.argv = rq->argv;
+	spec.env = env;
+	spec.mounts = rm.v;
+	spec.n_mounts = rm.n;
+	spec.cwd = wd && *wd ? wd : "/";
+	/* root needs no passwd entry (images without /etc/passwd still run as 0:0) */
+	spec.user = user && *user ? user : "0:0";
+	spec.stdin_fd = -1;
+	spec.hostname = "buildkitsandbox"; /* what BuildKit's RUN steps see */
+	spec.net = net_mode(rq->network);
+	int code = 0;
+	struct tail t = {{0}, 0};
+	int r = spawn_and_wait(b, &spec, rq, &code, &t, err);
+	if (r == 0 && code != 0)
+		r = failed(err, rq, code, &t);
+	tail_dispose(&t);
+	cleanup_free char *upper = bld_path_join(dir, "upper");
+	if (r == 0) {
+		prune_stubs(upper, st->lowers, rm.targets);
+		r = bld_step_commit(b, st, upper, layer, layer_made, err);
+	}
+	bld_run_mounts_dispose(&rm);
+	struct bld_error *e = NULL;
+	bld_runner_sandbox_cleanup(dir, &e);
+	bld_error_free(e);
+	bld_fs_rm_rf(dir, &e);
+	bld_error_free(e);
+	return r;
+}

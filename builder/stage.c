@@ -1,0 +1,824 @@
+/*
+ * builder/stage.c — one stage, from its FROM to its last instruction, the way BuildKit's
+ * dockerfile frontend dispatches it: variables expanded with the parser's shell-word rules
+ * where Docker expands them, metadata instructions applied to the config in memory, and
+ * RUN/COPY/ADD/WORKDIR as cached steps: each gets a key (parent key, expanded instruction,
+ * ARGs in scope, and for COPY/ADD the fingerprints of exactly what it copies), a hit reuses
+ * the recorded layer and config ("CACHED"), a miss runs the step and records its result.
+ *
+ * It does not run processes (run.c) nor copy files (copy.c).
+ */
+#include "builder/builder_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+
+#define RECORD_V 1
+
+/* ------------------------------------------------------------------ small helpers */
+
+static void strv_set(char ***v, const char *name, const char *value)
+{
+	size_t n = strlen(name);
+	cleanup_free char *kv = value ? xasprintf("%s=%s", name, value) : NULL;
+	for (size_t i = 0; *v && (*v)[i]; i++) {
+		if (strncmp((*v)[i], name, n) == 0 && (*v)[i][n] == '=') {
+			if (!kv) {
+				free((*v)[i]);
+				for (size_t j = i; (*v)[j]; j++)
+					(*v)[j] = (*v)[j + 1];
+				return;
+			}
+			free((*v)[i]);
+			(*v)[i] = steal_pointer(&kv);
+			return;
+		}
+	}
+	if (kv)
+		bld_strv_push(v, kv);
+}
+
+static const char *strv_get(char *const *v, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; v && v[i]; i++)
+		if (strncmp(v[i], name, n) == 0 && v[i][n] == '=')
+			return v[i] + n + 1;
+	return NULL;
+}
+
+char **bld_stage_env(struct bld_bstage *st)
+{
+	char **env = bld_strv_dup(st->args);
+	if (!env)
+		env = xcalloc(1, sizeof(*env));
+	cleanup_strv char **img = bld_img_env(st->img);
+	for (size_t i = 0; img[i]; i++) {
+		cleanup_free char *k = xstrndup(img[i], strcspn(img[i], "="));
+		strv_set(&env, k, img[i] + strlen(k) + (img[i][strlen(k)] == '=' ? 1 : 0));
+	}
+	return env;
+}
+
+static int expand(struct bld_build *b, struct bld_bstage *st, const char *word, char **out,
+		  struct bld_error **err)
+{
+	cleanup_strv char **env = bld_stage_env(st);
+	return bld_parser_shell_word(out, word, b->escape, env, err);
+}
+
+static const char *step_name(struct bld_build *b, struct bld_bstage *st, char *buf, size_t n)
+{
+	if (b->n_stages > 1 && st->name)
+		snprintf(buf, n, "[%s %d/%d]", st->name, st->vertex, st->nvertices);
+	else if (b->n_stages > 1)
+		snprintf(buf, n, "[stage-%d %d/%d]", st->index, st->vertex, st->nvertices);
+	else
+		snprintf(buf, n, "[%d/%d]", st->vertex, st->nvertices);
+	return buf;
+}
+
+static char *now_str(struct bld_build *b)
+{
+	return bld_img_time(b->epoch >= 0 ? b->epoch : (int64_t)time(NULL));
+}
+
+/*
+ * When a metadata step happened: with the step before it (or now, first in an image), so
+ * that a rebuild from the cache gives the same image ID, as BuildKit's does.
+ */
+static char *meta_time(struct bld_build *b, struct bld_bstage *st)
+{
+	const char *last = bld_img_last_created(st->img);
+	return last && b->epoch < 0 ? xstrdup(last) : now_str(b);
+}
+
+struct bld_bstage *bld_stage_find(struct bld_build *b, const char *name, size_t before)
+{
+	for (size_t i = 0; i < before && i < b->n_stages; i++)
+		if (b->stages[i].name && strcasecmp(b->stages[i].name, name) == 0)
+			return &b->stages[i];
+	long idx;
+	if (bld_parse_long(name, 0, (long)before - 1, &idx) == 0)
+		return &b->stages[idx];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ layers */
+
+int bld_stage_push_layer(struct bld_build *b, struct bld_bstage *st,
+			 const struct bld_cache_layer *l, struct bld_error **err)
+{
+	char chain[BLD_DIGEST_STR_LEN];
+	bld_cache_layer_chain_id(st->chain[0] ? st->chain : NULL, l->diff_id, chain);
+	char *dir = NULL;
+	if (bld_cache_layer_unpack(b->store, l->digest, l->diff_id, chain, &dir, err) < 0)
+		return -1;
+	st->layers = xrealloc(st->layers, (st->n_layers + 1) * sizeof(*st->layers));
+	st->layers[st->n_layers++] = *l;
+	bld_strv_push(&st->lowers, dir);
+	free(dir);
+	memcpy(st->chain, chain, sizeof(chain));
+	return 0;
+}
+
+void bld_stage_dispose(struct bld_bstage *st)
+{
+	if (st->img)
+		json_decref(st->img);
+	free(st->layers);
+	bld_strv_free(st->lowers);
+	bld_strv_free(st->args);
+	bld_strv_free(st->arg_names);
+	free(st->name);
+	memset(st, 0, sizeof(*st));
+}
+
+/* ------------------------------------------------------------------ cache records */
+
+static json_t *layer_json(const struct bld_cache_layer *l)
+{
+	return json_pack("{s:s, s:s, s:I, s:s}", "digest", l->digest, "diff_id", l->diff_id,
+			 "size", (json_int_t)l->size, "media_type", l->media_type);
+}
+
+static bool layer_from_json(json_t *j, struct bld_cache_layer *l)
+{
+	const char *d = bld_json_get_str(j, "digest"), *id = bld_json_get_str(j, "diff_id");
+	const char *mt = bld_json_get_str(j, "media_type");
+	if (!d || !id || !mt || !bld_digest_valid(d) || !bld_digest_valid(id) ||
+	    strlen(mt) >= sizeof(l->media_type))
+		return false;
+	memset(l, 0, sizeof(*l));
+	memcpy(l->digest, d, BLD_DIGEST_STR_LEN);
+	memcpy(l->diff_id, id, BLD_DIGEST_STR_LEN);
+	memcpy(l->media_type, mt, strlen(mt) + 1);
+	l->size = json_integer_value(json_object_get(j, "size"));
+	return true;
+}
+
+/* Applies the record under key if there is a usable one: 1 hit, 0 miss. */
+static int cache_apply(struct bld_build *b, struct bld_bstage *st, const char *key,
+		       struct bld_error **err)
+{
+	if (st->no_cache)
+		return 0;
+	cleanup_free char *data = NULL;
+	struct bld_error *e = NULL;
+	if (bld_cache_build_record_get(b->store, key, &data, &e) < 0) {
+		bld_error_free(e);
+		return 0;
+	}
+	json_t *rec = NULL;
+	if (bld_json_load_buf(&rec, data, strlen(data), &e) < 0) {
+		bld_error_free(e);
+		return 0;
+	}
+	json_t *cfg = json_object_get(rec, "config"), *lj = json_object_get(rec, "layer");
+	struct bld_cache_layer l;
+	bool has_layer = json_is_object(lj);
+	bool ok = json_is_object(cfg) && (!has_layer || (layer_from_json(lj, &l) &&
+							 bld_cache_blob_exists(b->store, l.digest)));
+	int r = 0;
+	if (ok && has_layer)
+		r = bld_stage_push_layer(b, st, &l, err);
+	if (ok && r == 0) {
+		json_decref(st->img);
+		st->img = json_deep_copy(cfg);
+		bld_regcache_note(b, key, data);
+		r = 1;
+	}
+	json_decref(rec);
+	return r;
+}
+
+static int cache_record(struct bld_build *b, struct bld_bstage *st, const char *key,
+			const struct bld_cache_layer *l, struct bld_error **err)
+{
+	json_t *rec = json_pack("{s:i, s:O, s:o, s:[]}", "v", RECORD_V, "config", st->img,
+				"layer", l ? layer_json(l) : json_null(), "blobs");
+	if (l)
+		json_array_append_new(json_object_get(rec, "blobs"), json_string(l->digest));
+	cleanup_free char *s = bld_json_dump_canonical(rec);
+	json_decref(rec);
+	bld_regcache_note(b, key, s);
+	return bld_cache_build_record_put(b->store, key, s, err);
+}
+
+/* ------------------------------------------------------------------ FROM */
+
+static int from_image(struct bld_build *b, struct bld_bstage *st, const char *ref, int v,
+		      struct bld_xxh *h, struct bld_error **err)
+{
+	struct bld_registry_ref pr0;
+	if (bld_registry_ref_parse(&pr0, ref, err) < 0)
+		return -1;
+	cleanup_free char *full = bld_registry_ref_string(&pr0);
+	bld_registry_ref_dispose(&pr0);
+	struct bld_cache_image *img = NULL;
+	struct bld_error *e = NULL;
+	int rc = b->o->pull ? -1 : bld_cache_image_load(b->store, full, &img, &e);
+	bld_error_free(e);
+	if (rc < 0) {
+		struct bld_registry_opts ro = {.config_dir = b->ctx->config_dir, .quiet = true};
+		struct bld_registry_pull_result pr;
+		memset(&pr, 0, sizeof(pr));
+		bld_progress_line(b, v, "resolve %s", full);
+		if (bld_registry_pull(b->store, full, &ro, &pr, err) < 0)
+			return -1;
+		bld_registry_pull_result_dispose(&pr);
+		if (bld_cache_image_load(b->store, full, &img, err) < 0)
+			return -1;
+	}
+	struct bld_cache_layer *ls = NULL;
+	size_t n = 0;
+	int r = bld_cache_image_layer_list(img, &ls, &n, err);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = bld_stage_push_layer(b, st, &ls[i], err);
+	free(ls);
+	if (r == 0) {
+		st->img = bld_img_from_base(img->config);
+		bld_xxh_update_str(h, img->id);
+	}
+	bld_cache_image_free(img);
+	return r;
+}
+
+int bld_stage_from_image(struct bld_build *b, struct bld_bstage *st, const char *ref,
+			 struct bld_error **err)
+{
+	struct bld_xxh *h = bld_xxh_new();
+	char k[BLD_XXH_HEX_LEN + 1];
+	int r = from_image(b, st, ref, 0, h, err);
+	bld_xxh_final(h, k);
+	return r;
+}
+
+/* The base: scratch, an earlier stage, or an image (pulled when missing or with --pull). */
+static int from_base(struct bld_build *b, struct bld_bstage *st, const char *base, int v,
+		     struct bld_xxh *h, struct bld_error **err)
+{
+	struct bld_bstage *src = st->ps->base_stage >= 0 ? &b->stages[st->ps->base_stage] : NULL;
+	bld_xxh_update_str(h, "FROM");
+	if (!src && strcasecmp(base, "scratch") == 0) {
+		st->img = bld_img_empty("linux", "amd64");
+		bld_xxh_update_str(h, "scratch");
+		return 0;
+	}
+	if (!src)
+		return from_image(b, st, base, v, h, err);
+	st->img = json_deep_copy(src->img);
+	st->layers = xmalloc((src->n_layers + 1) * sizeof(*st->layers));
+	memcpy(st->layers, src->layers, src->n_layers * sizeof(*st->layers));
+	st->n_layers = src->n_layers;
+	st->lowers = bld_strv_dup(src->lowers);
+	memcpy(st->chain, src->chain, sizeof(st->chain));
+	bld_xxh_update_str(h, src->key);
+	return 0;
+}
+
+static int do_from(struct bld_build *b, struct bld_bstage *st, struct bld_error **err)
+{
+	const char *base = st->ps->base;
+	st->vertex = 1;
+	char sn[64];
+	int v = bld_progress_vertex(b, "%s FROM %s", step_name(b, st, sn, sizeof(sn)), base);
+	int64_t t0 = bld_progress_now();
+	struct bld_xxh *h = bld_xxh_new();
+	int r = from_base(b, st, base, v, h, err);
+	char epoch[32];
+	snprintf(epoch, sizeof(epoch), "%lld", (long long)b->epoch);
+	bld_xxh_update_str(h, epoch);
+	bld_xxh_final(h, st->key);
+	if (r < 0)
+		return -1;
+	bld_progress_done(b, v, t0);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ metadata */
+
+/* ENV and LABEL: (key, value, separator) triples, expanded with the variables as they were
+ * before the instruction (`ENV a=1 b=$a` gives b the old a, as docker does). */
+static int do_pairs(struct bld_build *b, struct bld_bstage *st,
+		    const struct bld_parser_instruction *in, bool env, struct bld_buf *hist,
+		    struct bld_error **err)
+{
+	cleanup_strv char **vars = bld_stage_env(st);
+	for (size_t i = 0; i < in->nkvs; i++) {
+		cleanup_free char *k = NULL, *v = NULL;
+		if (bld_parser_shell_word(&k, in->kvs[i].key, b->escape, vars, err) < 0 ||
+		    bld_parser_shell_word(&v, in->kvs[i].value, b->escape, vars, err) < 0)
+			return -1;
+		if (env)
+			bld_img_env_set(st->img, k, v);
+		else
+			bld_img_label(st->img, k, v);
+		bld_buf_printf(hist, " %s=%s", k, v);
+	}
+	return 0;
+}
+
+static int do_arg(struct bld_build *b, struct bld_bstage *st,
+		  const struct bld_parser_instruction *in, struct bld_buf *hist,
+		  struct bld_error **err)
+{
+	for (size_t i = 0; i < in->nkvs; i++) {
+		const char *name = in->kvs[i].key;
+		cleanup_free char *def = NULL;
+		if (in->kvs[i].has_value && expand(b, st, in->kvs[i].value, &def, err) < 0)
+			return -1;
+		const char *val = strv_get(b->build_args, name);
+		if (!val && !def)
+			val = strv_get(b->meta_args, name);
+		bld_strv_push(&st->arg_names, name);
+		strv_set(&st->args, name, val ? val : def);
+		bld_buf_printf(hist, " %s%s%s", name, in->kvs[i].has_value ? "=" : "",
+			       in->kvs[i].has_value ? in->kvs[i].value : "");
+	}
+	return 0;
+}
+
+static int do_cmdlike(struct bld_build *b, struct bld_bstage *st,
+		      const struct bld_parser_instruction *in, const char *key,
+		      struct bld_error **err)
+{
+	cleanup_strv char **v = NULL;
+	if (!in->prepend_shell) {
+		v = bld_strv_dup(in->args);
+	} else if (in->args[0]) {
+		cleanup_strv char **sh = bld_img_get_strv(st->img, "Shell");
+		if (!sh) {
+			bld_strv_push(&sh, "/bin/sh");
+			bld_strv_push(&sh, "-c");
+		}
+		v = bld_strv_dup(sh);
+		bld_strv_push(&v, in->args[0]);
+	}
+	if (!v)
+		v = xcalloc(1, sizeof(*v));
+	bld_img_set_strv(st->img, key, v);
+	if (strcmp(key, "Cmd") == 0)
+		st->cmd_set = true;
+	else if (!st->cmd_set)
+		bld_img_set_strv(st->img, "Cmd", NULL);
+	return 0;
+}
+
+static int do_healthcheck(struct bld_build *b, struct bld_bstage *st,
+			  const struct bld_parser_instruction *in, struct bld_error **err)
+{
+	json_t *hc = json_object(), *test = json_array();
+	for (size_t i = 0; in->health_test && in->health_test[i]; i++)
+		json_array_append_new(test, json_string(in->health_test[i]));
+	json_object_set_new(hc, "Test", test);
+	const struct {
+		const char *key;
+		int64_t v;
+	} durs[] = {{"Interval", in->interval_ns},
+		    {"Timeout", in->timeout_ns},
+		    {"StartPeriod", in->start_period_ns},
+		    {"StartInterval", in->start_interval_ns}};
+	for (size_t i = 0; !in->health_none && i < BLD_ARRAY_SIZE(durs); i++)
+		if (durs[i].v)
+			json_object_set_new(hc, durs[i].key, json_integer(durs[i].v));
+	if (!in->health_none && in->retries)
+		json_object_set_new(hc, "Retries", json_integer(in->retries));
+	json_object_set_new(bld_img_conf(st->img), "Healthcheck", hc);
+	return 0;
+}
+
+static int do_expose(struct bld_build *b, struct bld_bstage *st,
+		     const struct bld_parser_instruction *in, struct bld_error **err)
+{
+	for (size_t i = 0; in->args[i]; i++) {
+		cleanup_free char *p = NULL;
+		if (expand(b, st, in->args[i], &p, err) < 0)
+			return -1;
+		const char *proto = strchr(p, '/') ? strchr(p, '/') + 1 : "tcp";
+		cleanup_free char *num = xstrndup(p, strcspn(p, "/"));
+		cleanup_free char *lproto = xstrdup(proto);
+		for (char *c = lproto; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		long lo, hi;
+		char *dash = strchr(num, '-');
+		if (dash)
+			*dash = '\0';
+		if (bld_parse_long(num, 0, 65535, &lo) < 0 ||
+		    bld_parse_long(dash ? dash + 1 : num, lo, 65535, &hi) < 0)
+			return bld_error_set(err, BLD_E_INVALID, "invalid containerPort: %s", p);
+		for (long x = lo; x <= hi; x++) {
+			cleanup_free char *k = xasprintf("%ld/%s", x, lproto);
+			bld_img_add_set(st->img, "ExposedPorts", k);
+		}
+	}
+	return 0;
+}
+
+static int do_volume(struct bld_build *b, struct bld_bstage *st,
+		     const struct bld_parser_instruction *in, struct bld_error **err)
+{
+	for (size_t i = 0; in->args[i]; i++) {
+		cleanup_free char *p = NULL;
+		if (expand(b, st, in->args[i], &p, err) < 0)
+			return -1;
+		if (!*p)
+			return bld_error_set(err, BLD_E_INVALID, "VOLUME specified can not be an "
+								 "empty string");
+		bld_img_add_set(st->img, "Volumes", p);
+	}
+	return 0;
+}
+
+/* USER, STOPSIGNAL, MAINTAINER: one expanded word into a string field. */
+static int do_single(struct bld_build *b, struct bld_bstage *st,
+		     const struct bld_parser_instruction *in, const char *key, bool expand_it,
+		     struct bld_error **err)
+{
+	if (!in->args[0])
+		return bld_error_set(err, BLD_E_INVALID, "%s requires an argument",
+				     bld_parser_kind_name(in->kind));
+	cleanup_free char *v = NULL;
+	if (expand_it && expand(b, st, in->args[0], &v, err) < 0)
+		return -1;
+	const char *val = v ? v : in->args[0];
+	if (strcmp(key, "author") == 0)
+		json_object_set_new(st->img, "author", json_string(val));
+	else
+		bld_img_set_str(st->img, key, val);
+	return 0;
+}
+
+static void quoted_list(struct bld_buf *h, char *const *v)
+{
+	bld_buf_adds(h, " [");
+	for (size_t i = 0; v && v[i]; i++)
+		bld_buf_printf(h, "%s\"%s\"", i ? " " : "", v[i]);
+	bld_buf_adds(h, "]");
+}
+
+/* Metadata instructions: the config in memory, one empty-layer history entry. */
+static int do_meta(struct bld_build *b, struct bld_bstage *st,
+		   const struct bld_parser_instruction *in, struct bld_buf *hist,
+		   struct bld_error **err)
+{
+	bld_buf_adds(hist, bld_parser_kind_name(in->kind));
+	switch (in->kind) {
+	case BLD_PARSER_ENV:
+	case BLD_PARSER_LABEL:
+		return do_pairs(b, st, in, in->kind == BLD_PARSER_ENV, hist, err);
+	case BLD_PARSER_ARG:
+		return do_arg(b, st, in, hist, err);
+	case BLD_PARSER_CMD:
+	case BLD_PARSER_ENTRYPOINT: {
+		const char *key = in->kind == BLD_PARSER_CMD ? "Cmd" : "Entrypoint";
+		int r = do_cmdlike(b, st, in, key, err);
+		cleanup_strv char **v = bld_img_get_strv(st->img, key);
+		quoted_list(hist, v);
+		return r;
+	}
+	case BLD_PARSER_SHELL:
+		bld_img_set_strv(st->img, "Shell", in->args);
+		quoted_list(hist, in->args);
+		return 0;
+	case BLD_PARSER_ONBUILD:
+		bld_img_onbuild_add(st->img, in->args[0]);
+		bld_buf_printf(hist, " %s", in->args[0]);
+		return 0;
+	default:
+		break;
+	}
+	for (size_t i = 0; in->args[i]; i++)
+		bld_buf_printf(hist, " %s", in->args[i]);
+	switch (in->kind) {
+	case BLD_PARSER_EXPOSE: return do_expose(b, st, in, err);
+	case BLD_PARSER_VOLUME: return do_volume(b, st, in, err);
+	case BLD_PARSER_USER: return do_single(b, st, in, "User", true, err);
+	case BLD_PARSER_STOPSIGNAL: return do_single(b, st, in, "StopSignal", true, err);
+	case BLD_PARSER_MAINTAINER: return do_single(b, st, in, "author", false, err);
+	case BLD_PARSER_HEALTHCHECK: return do_healthcheck(b, st, in, err);
+	default:
+		return bld_error_set(err, BLD_E_INVALID, "unexpected instruction %s",
+				     bld_parser_kind_name(in->kind));
+	}
+}
+
+/* ------------------------------------------------------------------ layer steps */
+
+/* The RUN command line: exec form as given, shell form through SHELL. */
+static char **run_argv(struct bld_bstage *st, const struct bld_parser_instruction *in)
+{
+	const struct bld_parser_node *n = in->node;
+	if (!in->prepend_shell)
+		return bld_strv_dup(in->args);
+	char **v = bld_img_get_strv(st->img, "Shell");
+	if (!v) {
+		bld_strv_push(&v, "/bin/sh");
+		bld_strv_push(&v, "-c");
+	}
+	struct bld_buf cmd = BLD_BUF_INIT;
+	bld_buf_adds(&cmd, in->args[0] ? in->args[0] : "");
+	for (size_t i = 0; i < n->nheredocs; i++)
+		bld_buf_printf(&cmd, "\n%s%s", n->heredocs[i].content.s, n->heredocs[i].name);
+	bld_strv_push(&v, bld_buf_str(&cmd));
+	bld_buf_dispose(&cmd);
+	return v;
+}
+
+static void copy_req_init(struct bld_copy_req *rq, const struct bld_parser_instruction *in)
+{
+	memset(rq, 0, sizeof(*rq));
+	rq->from = in->from;
+	rq->chown = in->chown;
+	rq->chmod = in->chmod;
+	rq->excludes = bld_strv_dup(in->excludes);
+	rq->parents = in->parents;
+	rq->link = in->link;
+	rq->add = in->kind == BLD_PARSER_ADD;
+	rq->keep_git_dir = in->keep_git_dir == 1;
+	rq->checksum = in->checksum;
+}
+
+static void copy_req_dispose(struct bld_copy_req *rq)
+{
+	bld_strv_free(rq->srcs);
+	bld_strv_free(rq->excludes);
+	free(rq->dest);
+}
+
+static int copy_req_expand(struct bld_build *b, struct bld_bstage *st,
+			   const struct bld_parser_instruction *in, struct bld_copy_req *rq,
+			   struct bld_error **err)
+{
+	if (in->ncontents)
+		return bld_error_set(err, BLD_E_UNSUPPORTED, "heredoc sources are not supported");
+	for (size_t i = 0; in->sources[i]; i++) {
+		cleanup_free char *s = NULL;
+		if (expand(b, st, in->sources[i], &s, err) < 0)
+			return -1;
+		bld_strv_push(&rq->srcs, s);
+	}
+	cleanup_free char *d = NULL;
+	if (expand(b, st, in->dest, &d, err) < 0)
+		return -1;
+	const char *wd = bld_img_get_str(st->img, "WorkingDir");
+	bool slash = d[0] && d[strlen(d) - 1] == '/';
+	if (d[0] == '/')
+		rq->dest = xstrdup(d);
+	else
+		rq->dest = xasprintf("%s/%s%s", wd && *wd ? wd : "", d, slash ? "/" : "");
+	return 0;
+}
+
+/* The instruction as written (flags, arguments, heredoc bodies) into a key. */
+static void key_node(struct bld_xxh *h, const struct bld_parser_node *n)
+{
+	bld_xxh_update_str(h, n->cmd);
+	for (size_t i = 0; i < n->nflags; i++)
+		bld_xxh_update_str(h, n->flags[i].s);
+	for (size_t i = 0; i < n->nargs; i++)
+		bld_xxh_update_str(h, n->args[i].s);
+	for (size_t i = 0; i < n->nheredocs; i++)
+		bld_xxh_update_str(h, n->heredocs[i].content.s);
+	bld_xxh_update(h, &n->json, sizeof(n->json));
+}
+
+struct step {
+	const struct bld_parser_instruction *in;
+	struct bld_run_req run;
+	struct bld_copy_req copy;
+	char *workdir;
+	struct bld_buf hist;
+};
+
+static int step_key(struct bld_build *b, struct bld_bstage *st, struct step *s,
+		    char key[BLD_XXH_HEX_LEN + 1], struct bld_error **err)
+{
+	struct bld_xxh *h = bld_xxh_new();
+	bld_xxh_update_str(h, st->key);
+	key_node(h, s->in->node);
+	int r = 0;
+	if (s->in->kind == BLD_PARSER_RUN) {
+		for (size_t i = 0; s->run.env && s->run.env[i]; i++)
+			bld_xxh_update_str(h, s->run.env[i]);
+		bld_xxh_update_str(h, s->run.network);
+		r = bld_run_mounts_key(b, &s->run, h, err);
+	} else if (s->in->kind == BLD_PARSER_WORKDIR) {
+		bld_xxh_update_str(h, s->workdir);
+	} else {
+		for (size_t i = 0; s->copy.srcs[i]; i++)
+			bld_xxh_update_str(h, s->copy.srcs[i]);
+		bld_xxh_update_str(h, s->copy.dest);
+		r = bld_copy_key(b, st, &s->copy, h, err);
+	}
+	bld_xxh_final(h, key);
+	return r;
+}
+
+static int step_exec(struct bld_build *b, struct bld_bstage *st, struct step *s,
+		     struct bld_cache_layer *l, bool *made, struct bld_error **err)
+{
+	if (s->in->kind == BLD_PARSER_RUN)
+		return bld_run_step(b, st, &s->run, l, made, err);
+	if (s->in->kind == BLD_PARSER_WORKDIR)
+		return bld_mkdir_step(b, st, s->workdir, l, made, err);
+	return bld_copy_step(b, st, &s->copy, l, made, err);
+}
+
+static void run_history(struct bld_bstage *st, struct step *s)
+{
+	bld_buf_adds(&s->hist, "RUN");
+	size_t na = bld_strv_len(st->args);
+	if (na) {
+		bld_buf_printf(&s->hist, " |%zu", na);
+		for (size_t i = 0; i < na; i++)
+			bld_buf_printf(&s->hist, " %s", st->args[i]);
+	}
+	for (size_t i = 0; s->run.argv[i]; i++)
+		bld_buf_printf(&s->hist, " %s", s->run.argv[i]);
+}
+
+static int prepare_workdir(struct bld_build *b, struct bld_bstage *st, struct step *s,
+			   struct bld_error **err)
+{
+	cleanup_free char *w = NULL;
+	if (expand(b, st, s->in->args[0], &w, err) < 0)
+		return -1;
+	const char *cur = bld_img_get_str(st->img, "WorkingDir");
+	cleanup_free char *joined = w[0] == '/' ? xstrdup(w) : xasprintf("/%s/%s", cur ? cur : "", w);
+	s->workdir = bld_path_clean(joined);
+	bld_img_set_str(st->img, "WorkingDir", s->workdir);
+	bld_buf_printf(&s->hist, "WORKDIR %s", s->workdir);
+	return 0;
+}
+
+/* Fills what the step needs, expanded, and its history text. */
+static int step_prepare(struct bld_build *b, struct bld_bstage *st, struct step *s, int v,
+			struct bld_error **err)
+{
+	const struct bld_parser_instruction *in = s->in;
+	if (in->kind == BLD_PARSER_RUN) {
+		s->run.argv = run_argv(st, in);
+		s->run.env = bld_stage_env(st);
+		s->run.vertex = v;
+		s->run.network = in->network ? in->network
+					     : (b->o->network ? b->o->network : "default");
+		s->run.mounts = in->mounts;
+		s->run.nmounts = in->nmounts;
+		run_history(st, s);
+		return 0;
+	}
+	if (in->kind == BLD_PARSER_WORKDIR)
+		return prepare_workdir(b, st, s, err);
+	copy_req_init(&s->copy, in);
+	if (copy_req_expand(b, st, in, &s->copy, err) < 0)
+		return -1;
+	bld_buf_adds(&s->hist, s->copy.add ? "ADD" : "COPY");
+	for (size_t i = 0; s->copy.srcs[i]; i++)
+		bld_buf_printf(&s->hist, " %s", s->copy.srcs[i]);
+	bld_buf_printf(&s->hist, " %s", s->copy.dest);
+	return 0;
+}
+
+static void step_dispose(struct step *s)
+{
+	bld_strv_free(s->run.argv);
+	bld_strv_free(s->run.env);
+	copy_req_dispose(&s->copy);
+	free(s->workdir);
+	bld_buf_dispose(&s->hist);
+}
+
+static int step_run(struct bld_build *b, struct bld_bstage *st, struct step *s, int v,
+		    struct bld_error **err)
+{
+	char key[BLD_XXH_HEX_LEN + 1];
+	if (step_key(b, st, s, key, err) < 0)
+		return -1;
+	int hit = cache_apply(b, st, key, err);
+	if (hit < 0)
+		return -1;
+	if (hit) {
+		bld_progress_cached(b, v);
+		memcpy(st->key, key, sizeof(key));
+		return 0;
+	}
+	int64_t t0 = bld_progress_now();
+	struct bld_cache_layer l;
+	bool made = false;
+	if (step_exec(b, st, s, &l, &made, err) < 0)
+		return -1;
+	if (made && bld_stage_push_layer(b, st, &l, err) < 0)
+		return -1;
+	cleanup_free char *now = now_str(b);
+	bld_buf_adds(&s->hist, " # buildkit");
+	bld_img_history(st->img, now, bld_buf_str(&s->hist), !made);
+	if (cache_record(b, st, key, made ? &l : NULL, err) < 0)
+		return -1;
+	memcpy(st->key, key, sizeof(key));
+	bld_progress_done(b, v, t0);
+	return 0;
+}
+
+/* RUN, COPY, ADD, WORKDIR: a vertex, a key, and a cached or fresh layer. */
+static int do_layer_step(struct bld_build *b, struct bld_bstage *st,
+			 const struct bld_parser_instruction *in, struct bld_error **err)
+{
+	char sn[64];
+	st->vertex++;
+	const char *orig = in->node->original.s;
+	int v = bld_progress_vertex(b, "%s %s", step_name(b, st, sn, sizeof(sn)), orig);
+	struct step s;
+	memset(&s, 0, sizeof(s));
+	s.in = in;
+	int r = step_prepare(b, st, &s, v, err);
+	if (r == 0)
+		r = step_run(b, st, &s, v, err);
+	if (r < 0 && *err)
+		bld_progress_error(b, v, (*err)->msg);
+	if (r < 0)
+		bld_error_wrap(err, "%s %s", step_name(b, st, sn, sizeof(sn)), orig);
+	step_dispose(&s);
+	return r;
+}
+
+static bool is_layer_step(enum bld_parser_kind k)
+{
+	return k == BLD_PARSER_RUN || k == BLD_PARSER_COPY || k == BLD_PARSER_ADD ||
+	       k == BLD_PARSER_WORKDIR;
+}
+
+static int dispatch(struct bld_build *b, struct bld_bstage *st,
+		    const struct bld_parser_instruction *in, struct bld_error **err)
+{
+	if (is_layer_step(in->kind))
+		return do_layer_step(b, st, in, err);
+	struct bld_buf hist = BLD_BUF_INIT;
+	int r = do_meta(b, st, in, &hist, err);
+	if (r == 0 && in->kind != BLD_PARSER_ARG) {
+		cleanup_free char *now = meta_time(b, st);
+		bld_img_history(st->img, now, bld_buf_str(&hist), true);
+	}
+	if (r == 0) {
+		struct bld_xxh *h = bld_xxh_new();
+		bld_xxh_update_str(h, st->key);
+		bld_xxh_update_str(h, bld_buf_str(&hist));
+		if (in->kind == BLD_PARSER_ARG)
+			for (size_t i = 0; st->args && st->args[i]; i++)
+				bld_xxh_update_str(h, st->args[i]);
+		bld_xxh_final(h, st->key);
+	}
+	bld_buf_dispose(&hist);
+	return r;
+}
+
+static int fail_at(struct bld_build *b, int line, struct bld_error **err)
+{
+	return bld_error_wrap(err, "%s:%d", bld_builder_context_dockerfile_name(b->bctx), line);
+}
+
+/* ONBUILD triggers of the base image run first, then leave the config. */
+static int run_onbuild(struct bld_build *b, struct bld_bstage *st, struct bld_error **err)
+{
+	cleanup_strv char **trig = bld_img_get_strv(st->img, "OnBuild");
+	if (!trig || !trig[0])
+		return 0;
+	json_object_del(bld_img_conf(st->img), "OnBuild");
+	struct bld_buf text = BLD_BUF_INIT;
+	for (size_t i = 0; trig[i]; i++)
+		bld_buf_printf(&text, "%s\n", trig[i]);
+	struct bld_parser_ast *ast = NULL;
+	int r = bld_parser_parse(&ast, bld_buf_str(&text), text.len, err);
+	bld_buf_dispose(&text);
+	if (r < 0)
+		return bld_error_wrap(err, "ONBUILD trigger");
+	struct bld_parser_instruction *ins = xcalloc(ast->n + 1, sizeof(*ins));
+	size_t parsed = 0;
+	for (; r == 0 && parsed < ast->n; parsed++)
+		r = bld_parser_instruction_parse(&ins[parsed], &ast->nodes[parsed], err);
+	for (size_t i = 0; r == 0 && i < ast->n; i++)
+		st->nvertices += is_layer_step(ins[i].kind);
+	for (size_t i = 0; r == 0 && i < ast->n; i++)
+		r = dispatch(b, st, &ins[i], err);
+	for (size_t i = 0; i < parsed; i++)
+		bld_parser_instruction_dispose(&ins[i]);
+	free(ins);
+	bld_parser_ast_free(ast);
+	return r < 0 ? bld_error_wrap(err, "ONBUILD trigger") : 0;
+}
+
+int bld_stage_build(struct bld_build *b, struct bld_bstage *st, struct bld_error **err)
+{
+	const struct bld_parser_instruction *ins = b->df->ins + st->ps->first;
+	size_t n = st->ps->count;
+	st->nvertices = 1;
+	for (size_t i = 0; i < n; i++)
+		st->nvertices += is_layer_step(ins[i].kind);
+	if (do_from(b, st, err) < 0 || run_onbuild(b, st, err) < 0)
+		return fail_at(b, st->ps->from->start_line, err);
+	for (size_t i = 0; i < n; i++)
+		if (dispatch(b, st, &ins[i], err) < 0)
+			return fail_at(b, ins[i].start_line, err);
+	st->built = true;
+	return 0;
+}

@@ -1,0 +1,84 @@
+/*
+ * cli/cmd_build.c — `bld build`: docker build's flags turned into bld_builder_opts. The image
+ * ID goes to stdout with -q (as docker does); progress goes to stderr. A failed build exits
+ * 1 like docker build (an unsupported option too); a bad command line exits 125.
+ */
+#include "builder/builder.h"
+#include "cli/cli.h"
+
+static const struct bld_cli_opt opts[] = {
+	{"tag", 't', BLD_OPT_LIST, "list", "Name and optionally a tag in the \"name:tag\" format",
+	 NULL},
+	{"file", 'f', BLD_OPT_STRING, "string", "Name of the Dockerfile (default: \"PATH/Dockerfile\")",
+	 NULL},
+	{"build-arg", 0, BLD_OPT_LIST, "list", "Set build-time variables", NULL},
+	{"target", 0, BLD_OPT_STRING, "string", "Set the target build stage to build", NULL},
+	{"label", 0, BLD_OPT_LIST, "list", "Set metadata for an image", NULL},
+	{"iidfile", 0, BLD_OPT_STRING, "string", "Write the image ID to the file", NULL},
+	{"secret", 0, BLD_OPT_LIST, "stringArray",
+	 "Secret to expose to the build (format: \"id=mysecret[,src=/local/secret]\")", NULL},
+	{"network", 0, BLD_OPT_STRING, "string",
+	 "Set the networking mode for the RUN instructions during build", "default"},
+	{"platform", 0, BLD_OPT_STRING, "string", "Set platform if server is multi-platform capable",
+	 NULL},
+	{"quiet", 'q', BLD_OPT_BOOL, NULL, "Suppress the build output and print image ID on success",
+	 NULL},
+	{"progress", 0, BLD_OPT_STRING, "string",
+	 "Set type of progress output (\"auto\", \"plain\", \"tty\", \"quiet\")", "auto"},
+	{"no-cache", 0, BLD_OPT_BOOL, NULL, "Do not use cache when building the image", NULL},
+	{"no-cache-filter", 0, BLD_OPT_LIST, "stringArray", "Do not cache specified stages", NULL},
+	{"pull", 0, BLD_OPT_BOOL, NULL, "Always attempt to pull a newer version of the image", NULL},
+	{"output", 'o', BLD_OPT_STRING, "stringArray",
+	 "Output destination (format: \"type=local,dest=path\")", NULL},
+	{"format", 0, BLD_OPT_STRING, "string", "Manifest format (\"oci\" or \"docker\")", "oci"},
+	{"cache-from", 0, BLD_OPT_LIST, "stringArray", "External cache sources", NULL},
+	{"cache-to", 0, BLD_OPT_LIST, "stringArray", "Cache export destinations", NULL},
+	{NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
+{
+	const char *fmt = bld_cli_str(a, "format");
+	if (fmt && strcmp(fmt, "oci") != 0)
+		return bld_error_set(err, BLD_E_UNSUPPORTED, "--format %s: only oci is supported",
+				     fmt);
+	struct bld_builder_opts o = {
+		.context = a->argv[0],
+		.dockerfile = bld_cli_str(a, "file"),
+		.tags = bld_cli_list(a, "tag"),
+		.build_args = bld_cli_list(a, "build-arg"),
+		.target = bld_cli_str(a, "target"),
+		.labels = bld_cli_list(a, "label"),
+		.iidfile = bld_cli_str(a, "iidfile"),
+		.secrets = bld_cli_list(a, "secret"),
+		.network = bld_cli_str(a, "network"),
+		.platform = bld_cli_str(a, "platform"),
+		.no_cache = bld_cli_bool(a, "no-cache"),
+		.no_cache_filter = bld_cli_list(a, "no-cache-filter"),
+		.pull = bld_cli_bool(a, "pull"),
+		.quiet = bld_cli_bool(a, "quiet"),
+		.progress = bld_cli_str(a, "progress"),
+		.output = bld_cli_str(a, "output"),
+		.cache_from = bld_cli_list(a, "cache-from"),
+		.cache_to = bld_cli_list(a, "cache-to"),
+	};
+	char id[BLD_DIGEST_STR_LEN];
+	if (bld_builder_build(ctx, &o, id, err) < 0) {
+		if (*err)
+			(*err)->status = 1; /* docker build: 1 for every failed build */
+		return -1;
+	}
+	if (o.quiet)
+		printf("%s\n", id);
+	return 0;
+}
+
+const struct bld_cli_cmd bld_cmd_build = {
+	.name = "build",
+	.usage = "[OPTIONS] PATH | URL | -",
+	.summary = "Build an image from a Dockerfile",
+	.opts = opts,
+	.min_args = 1,
+	.max_args = 1,
+	.run = run,
+};
