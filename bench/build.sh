@@ -17,7 +17,8 @@ BH=(buildah --root "$W/bh/storage" --runroot "$W/bh/run" --storage-driver overla
 PM=(podman --root "$W/pm/storage" --runroot "$W/pm/run" --storage-driver overlay)
 cleanup() {
   "${BH[@]}" rmi -af >/dev/null 2>&1; "${PM[@]}" rmi -af >/dev/null 2>&1
-  umount -R "$W/bh/storage" "$W/pm/storage" 2>/dev/null
+  # buildah and podman mount their overlay storage onto itself: unmount whatever is under W
+  grep -o " $W/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
   "$TOP/tests/env/registry.sh" stop "$W/reg" >/dev/null 2>&1
   rm -rf --one-file-system "$W"
 }
