@@ -31,9 +31,16 @@ struct dirmeta {
 	struct timespec mtime;
 };
 
+/* A create call found the name taken: the caller removes what is there and tries once more. */
+#define UX_EXISTS 1
+
 struct ux {
 	int rootfd;
 	bool root; /* running as root: owners, devices, trusted.* xattrs */
+	uid_t uid; /* owner and group that new files get; chown only when the entry differs */
+	gid_t gid;
+	bool chown_all; /* a setgid target: new files may get another group, always chown */
+	mode_t umask;   /* the process umask, or 07777 when unknown (then always chmod) */
 	struct archive *ar;
 	struct bld_error **err;
 	char *pdir; /* cached parent directory path (cleaned, rooted) and its fd */
@@ -108,12 +115,18 @@ static int remove_at(struct ux *x, int pfd, const char *base)
 	struct stat st;
 	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return 0;
-	drop_parent(x); /* a cached parent may live below what goes away */
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(pfd, base, 0) < 0 ? bld_error_sys(x->err, errno, "remove %s", base)
-						   : 0;
-	cleanup_free char *p = xasprintf("/proc/self/fd/%d/%s", pfd, base);
-	return bld_fs_rm_rf(p, x->err);
+	int r = 0;
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(pfd, base, 0) < 0)
+			r = bld_error_sys(x->err, errno, "remove %s", base);
+	} else {
+		cleanup_free char *p = xasprintf("/proc/self/fd/%d/%s", pfd, base);
+		r = bld_fs_rm_rf(p, x->err);
+	}
+	/* a cached parent may live below what went away; pfd (often that cached parent) is
+	 * closed only now, after its last use */
+	drop_parent(x);
+	return r;
 }
 
 static bool overlay_xattr(const char *name)
@@ -149,12 +162,24 @@ static void entry_times(struct archive_entry *e, struct timespec ts[2])
 	}
 }
 
-/* Owner, mode, xattrs and times of a freshly made non-directory, non-symlink file. */
-static int finish_fd(struct ux *x, int fd, struct archive_entry *e, const char *base)
+/* The mode a regular file is created with: its final one when nothing can alter that. */
+static mode_t create_mode(struct ux *x, struct archive_entry *e)
 {
-	if (x->root && fchown(fd, archive_entry_uid(e), archive_entry_gid(e)) < 0)
+	mode_t perm = archive_entry_perm(e) & 07777;
+	return (perm & 07000) || (perm & x->umask) ? 0600 : perm;
+}
+
+/* Owner, mode, xattrs and times of a freshly made non-directory, non-symlink file that was
+ * created with mode `made` by us (so owned by x->uid:x->gid unless x->chown_all). */
+static int finish_fd(struct ux *x, int fd, struct archive_entry *e, const char *base, mode_t made)
+{
+	uid_t uid = (uid_t)archive_entry_uid(e);
+	gid_t gid = (gid_t)archive_entry_gid(e);
+	bool owner = x->root && (x->chown_all || uid != x->uid || gid != x->gid);
+	if (owner && fchown(fd, uid, gid) < 0)
 		return bld_error_sys(x->err, errno, "chown %s", base);
-	if (fchmod(fd, archive_entry_perm(e) & 07777) < 0)
+	mode_t perm = archive_entry_perm(e) & 07777;
+	if ((owner || perm != made) && fchmod(fd, perm) < 0) /* chown clears setuid bits */
 		return bld_error_sys(x->err, errno, "chmod %s", base);
 	set_xattrs(x, fd, e);
 	struct timespec ts[2];
@@ -196,12 +221,15 @@ static int write_data(struct ux *x, int fd, struct archive_entry *e, const char 
 
 static int do_reg(struct ux *x, int pfd, const char *base, struct archive_entry *e)
 {
+	mode_t made = create_mode(x, e);
 	cleanup_close int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-				      0600);
+				      made);
+	if (fd < 0 && errno == EEXIST)
+		return UX_EXISTS;
 	if (fd < 0)
 		return bld_error_sys(x->err, errno, "create %s", base);
 	int r = write_data(x, fd, e, base);
-	return r < 0 ? r : finish_fd(x, fd, e, base);
+	return r < 0 ? r : finish_fd(x, fd, e, base, made);
 }
 
 static int do_symlink(struct ux *x, int pfd, const char *base, struct archive_entry *e)
@@ -210,8 +238,9 @@ static int do_symlink(struct ux *x, int pfd, const char *base, struct archive_en
 	if (!target || strlen(target) > PATH_CAP)
 		return bld_error_set(x->err, BLD_E_INVALID, "symlink %s: bad target", base);
 	if (symlinkat(target, pfd, base) < 0)
-		return bld_error_sys(x->err, errno, "symlink %s", base);
-	if (x->root)
+		return errno == EEXIST ? UX_EXISTS : bld_error_sys(x->err, errno, "symlink %s", base);
+	if (x->root && (x->chown_all || (uid_t)archive_entry_uid(e) != x->uid ||
+			(gid_t)archive_entry_gid(e) != x->gid))
 		(void)fchownat(pfd, base, archive_entry_uid(e), archive_entry_gid(e),
 			       AT_SYMLINK_NOFOLLOW);
 	struct timespec ts[2];
@@ -235,7 +264,7 @@ static int do_hardlink(struct ux *x, int pfd, const char *base, const char *targ
 		return bld_error_set(x->err, BLD_E_INVALID, "hardlink %s: target is a directory",
 				     base);
 	if (linkat(tfd, tbase, pfd, base, 0) < 0)
-		return bld_error_sys(x->err, errno, "link %s", base);
+		return errno == EEXIST ? UX_EXISTS : bld_error_sys(x->err, errno, "link %s", base);
 	return 0;
 }
 
@@ -243,13 +272,13 @@ static int do_node(struct ux *x, int pfd, const char *base, struct archive_entry
 {
 	mode_t type = archive_entry_filetype(e);
 	if (type == AE_IFSOCK)
-		return 0;
+		return remove_at(x, pfd, base); /* skipped, but still replaces what was there */
 	if (type != AE_IFIFO && !x->root) {
 		bld_debug("layer: device %s skipped (not root)", base);
-		return 0;
+		return remove_at(x, pfd, base);
 	}
 	if (mknodat(pfd, base, type | (archive_entry_perm(e) & 07777), archive_entry_rdev(e)) < 0)
-		return bld_error_sys(x->err, errno, "mknod %s", base);
+		return errno == EEXIST ? UX_EXISTS : bld_error_sys(x->err, errno, "mknod %s", base);
 	cleanup_close int fd = openat(pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
@@ -284,12 +313,16 @@ static int do_dir(struct ux *x, int pfd, const char *parent, const char *base,
 		if (mkdirat(pfd, base, 0700) < 0 && errno != EEXIST)
 			return bld_error_sys(x->err, errno, "mkdir %s", path);
 		fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && (errno == ENOTDIR || errno == ELOOP))
+			return UX_EXISTS; /* a file or symlink is there: replaced, never followed */
 	} else {
 		fd = openat(x->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
 	if (fd < 0)
 		return bld_error_sys(x->err, errno, "open %s", path);
-	if (x->root && fchown(fd, archive_entry_uid(e), archive_entry_gid(e)) < 0)
+	if (x->root && (x->chown_all || (uid_t)archive_entry_uid(e) != x->uid ||
+			(gid_t)archive_entry_gid(e) != x->gid || !base) &&
+	    fchown(fd, archive_entry_uid(e), archive_entry_gid(e)) < 0)
 		return bld_error_sys(x->err, errno, "chown %s", path);
 	set_xattrs(x, fd, e);
 	remember_dir(x, path, e); /* mode and times last: children change mtime */
@@ -315,6 +348,9 @@ static int do_whiteout(struct ux *x, int pfd, const char *base)
 	return 0;
 }
 
+static int make_entry(struct ux *x, int pfd, const char *parent, const char *base,
+		      struct archive_entry *e);
+
 static int extract_entry(struct ux *x, struct archive_entry *e)
 {
 	cleanup_free char *parent = NULL, *base = NULL;
@@ -325,19 +361,32 @@ static int extract_entry(struct ux *x, struct archive_entry *e)
 	if (pfd < 0)
 		return pfd;
 	mode_t type = archive_entry_filetype(e);
-	const char *link = archive_entry_hardlink(e);
 	if (!base)
 		return type == AE_IFDIR ? do_dir(x, pfd, parent, NULL, e) : 0;
 	if (bld_str_has_prefix(base, ".wh."))
 		return do_whiteout(x, pfd, base);
-	struct stat st;
-	bool keep_dir = type == AE_IFDIR && !link && fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			S_ISDIR(st.st_mode);
-	if (!keep_dir && (r = remove_at(x, pfd, base)) < 0)
+	/* Creating first and removing only when the name is taken saves two lookups per entry in
+	 * the usual case; a directory over a directory is kept (do_dir reuses it). */
+	r = make_entry(x, pfd, parent, base, e);
+	if (r != UX_EXISTS)
 		return r;
-	pfd = open_parent(x, parent); /* remove_at may have dropped the cached parent */
+	pfd = open_parent(x, parent); /* make_entry and remove_at may drop the cached parent */
+	if (pfd < 0 || (r = remove_at(x, pfd, base)) < 0)
+		return pfd < 0 ? pfd : r;
+	pfd = open_parent(x, parent);
 	if (pfd < 0)
 		return pfd;
+	r = make_entry(x, pfd, parent, base, e);
+	return r == UX_EXISTS ? bld_error_set(x->err, BLD_E_INVALID, "%s: cannot replace", base) : r;
+}
+
+/* Makes one non-whiteout entry; UX_EXISTS when its name is taken by something to replace. */
+static int make_entry(struct ux *x, int pfd, const char *parent, const char *base,
+		      struct archive_entry *e)
+{
+	mode_t type = archive_entry_filetype(e);
+	const char *link = archive_entry_hardlink(e);
+	int r;
 	if (link)
 		return do_hardlink(x, pfd, base, link);
 	switch (type) {
@@ -371,6 +420,29 @@ static void finish_dirs(struct ux *x)
 	}
 }
 
+/* The process umask without changing it (umask(2) would race with other threads); 07777,
+ * meaning "always chmod", when /proc does not say. */
+static mode_t current_umask(void)
+{
+	cleanup_free char *s = NULL;
+	if (bld_fs_read_file("/proc/self/status", 1 << 16, &s, NULL, NULL) < 0)
+		return 07777;
+	const char *p = strstr(s, "\nUmask:");
+	if (!p)
+		return 07777;
+	char *end;
+	unsigned long m = strtoul(p + 7, &end, 8);
+	return end == p + 7 || m > 0777 ? 07777 : (mode_t)m;
+}
+
+static void ux_init(struct ux *x, int rootfd, struct bld_error **err)
+{
+	struct stat st;
+	*x = (struct ux){.rootfd = rootfd, .root = geteuid() == 0, .err = err, .pfd = -1,
+			 .uid = geteuid(), .gid = getegid(), .umask = current_umask()};
+	x->chown_all = fstat(rootfd, &st) < 0 || (st.st_mode & S_ISGID);
+}
+
 static void ux_dispose(struct ux *x)
 {
 	drop_parent(x);
@@ -402,7 +474,8 @@ int bld_cache_layer_extract_fd(int fd, const char *target, const char *diff_id,
 	if (rootfd < 0)
 		return bld_error_sys(err, errno, "open %s", target);
 	struct bld_cache_tarsrc t = {0};
-	struct ux x = {.rootfd = rootfd, .root = geteuid() == 0, .err = err, .pfd = -1};
+	struct ux x;
+	ux_init(&x, rootfd, err);
 	int r = bld_cache_tarsrc_open(&t, fd, err);
 	x.ar = t.inner;
 	if (r == 0)

@@ -234,3 +234,44 @@ Test(cache_unpack, diff_id_mismatch_leaves_no_layer)
 	free(layers);
 	test_store_done(s, root);
 }
+
+/* A later entry replaces an earlier one of the same name whatever the two types are: a
+ * directory over a symlink is made in place (never followed), a file over a directory or a
+ * symlink replaces it, and a plain file keeps the tar's mode. */
+Test(cache_unpack, later_entries_replace_earlier_ones)
+{
+	char *target, *box = sandbox(&target);
+	struct tm_entry v[] = {
+		{"a", 'l', "../../..", NULL}, {"a", 'd', NULL, NULL},  {"a/x", 'f', "in", NULL},
+		{"f", 'f', "one", NULL},      {"f", 'd', NULL, NULL},  {"f/y", 'f', "y", NULL},
+		{"g", 'd', NULL, NULL},       {"g", 'f', "gfile", NULL}, {"h", 'f', "old", NULL},
+		{"h", 'f', "new", NULL},      {"s", 'l', "h", NULL},   {"s", 'f', "s", NULL},
+		{"l", 'f', "l", NULL},        {"l", 'h', "h", NULL},
+	};
+	int fd = tm_make(v, 14, false);
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_cache_layer_extract_fd(fd, target, NULL, &err), 0, "%s", err ? err->msg : "");
+	close(fd);
+	struct stat st;
+	char *p = xasprintf("%s/a", target);
+	cr_assert_eq(lstat(p, &st), 0);
+	cr_assert(S_ISDIR(st.st_mode));
+	free(p);
+	cr_assert(exists(target, "a/x") && exists(target, "f/y"));
+	const char *want[][2] = {{"g", "gfile"}, {"h", "new"}, {"s", "s"}, {"l", "new"}};
+	for (size_t i = 0; i < 4; i++) {
+		char *data = NULL;
+		p = xasprintf("%s/%s", target, want[i][0]);
+		cr_assert_eq(lstat(p, &st), 0);
+		cr_assert(S_ISREG(st.st_mode), "%s", want[i][0]);
+		cr_assert_eq(st.st_mode & 07777, 0644, "%s mode %o", want[i][0], st.st_mode & 07777);
+		cr_assert_eq(bld_fs_read_file(p, 100, &data, NULL, NULL), 0);
+		cr_assert_str_eq(data, want[i][1]);
+		free(data);
+		free(p);
+	}
+	assert_sentinel(box);
+	bld_fs_rm_rf(box, NULL);
+	free(box);
+	free(target);
+}
