@@ -75,8 +75,16 @@ struct bld_cache_desc {
 	char digest[BLD_DIGEST_STR_LEN];
 	char *media_type; /* of the manifest or index */
 	int64_t size;
+	/* The manifest as its registry serves it when that differs from the stored one (a
+	 * Docker v2s2 manifest kept beside its OCI form): "" and NULL when there is none.
+	 * Recorded on the index entry (BLD_ANN_ORIG_*), kept alive by GC with the name. */
+	char orig_digest[BLD_DIGEST_STR_LEN];
+	char *orig_media_type;
 };
 void bld_cache_desc_dispose(struct bld_cache_desc *d);
+
+#define BLD_ANN_ORIG_DIGEST "dev.bld.original-manifest"
+#define BLD_ANN_ORIG_MEDIA_TYPE "dev.bld.original-manifest.media-type"
 
 /*
  * Points name at a manifest (or index) blob that is already stored, atomically
@@ -87,6 +95,13 @@ void bld_cache_desc_dispose(struct bld_cache_desc *d);
  */
 int bld_cache_ref_set(struct bld_store *s, const char *name, const char *digest,
 		      const char *media_type, int64_t size, struct bld_error **err);
+/*
+ * Like bld_cache_ref_set with every field of d (d->name is ignored), the record of the
+ * original manifest too when d->orig_digest is set (BLD_E_NOTFOUND when that blob is
+ * missing). Moving a name with bld_cache_ref_set drops the record.
+ */
+int bld_cache_ref_set_desc(struct bld_store *s, const char *name,
+			   const struct bld_cache_desc *d, struct bld_error **err);
 int bld_cache_ref_get(struct bld_store *s, const char *name, struct bld_cache_desc *out,
 		      struct bld_error **err);
 int bld_cache_ref_delete(struct bld_store *s, const char *name, struct bld_error **err);

@@ -1,7 +1,8 @@
 /*
  * cache/gc.c — reference counting by reachability, garbage collection, disk usage and
- * integrity checks. What is alive: every entry of index.json (named or dangling), what an
- * index lists, what a manifest lists (config and layers), the chain IDs of those layers
+ * integrity checks. What is alive: every entry of index.json (named or dangling) and the
+ * original manifest a named entry records, what an index lists, what a manifest lists
+ * (config and layers), the chain IDs of those layers
  * (their unpacked directories), and the extra roots a caller passes (images used by
  * containers, build-cache records). Everything else in blobs/ and layers/ is garbage.
  *
@@ -162,8 +163,11 @@ static int mark(struct bld_store *s, const struct bld_cache_gc_opts *o, struct m
 	int r = bld_cache_ref_list_all(s, &v, &n, err);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		mark_tree(s, m, v[i].digest, 0);
+		if (v[i].orig_digest[0]) /* the registry's form of the manifest (refs.c) */
+			mark_tree(s, m, v[i].orig_digest, 0);
+	}
 	bld_cache_desc_list_free(v, n);
 	for (size_t i = 0; o && o->keep && o->keep[i]; i++) {
 		mark_tree(s, m, o->keep[i], 0);
@@ -383,6 +387,8 @@ int bld_cache_usage(struct bld_store *s, struct bld_cache_usage *u, struct bld_e
 			u->dangling++;
 		else
 			mark_tree(s, &m, v[i].digest, 0);
+		if (v[i].name && v[i].orig_digest[0])
+			mark_tree(s, &m, v[i].orig_digest, 0);
 	}
 	bld_cache_desc_list_free(v, n);
 	struct sweep w = {.s = s, .u = u};

@@ -3,8 +3,11 @@
  * qualified reference in the org.opencontainers.image.ref.name annotation, which is what
  * skopeo (oci:DIR:NAME) and umoci look up; an entry without the annotation keeps an image
  * that lost its last name ("dangling", shown as <none> like docker does) until it is
- * removed or pruned. Every change is a read-modify-write of index.json under the index
- * lock, written atomically; entries and annotations bld does not know are kept as they are.
+ * removed or pruned. A named entry may also record the manifest as its registry serves it
+ * (BLD_ANN_ORIG_*: registry/ stores a Docker v2s2 manifest as OCI and keeps the original),
+ * which this file only carries along. Every change is a read-modify-write of index.json
+ * under the index lock, written atomically; entries and annotations bld does not know are
+ * kept as they are.
  *
  * This file knows nothing of what a manifest contains (image.c) nor of garbage (gc.c).
  */
@@ -18,6 +21,7 @@ void bld_cache_desc_dispose(struct bld_cache_desc *d)
 		return;
 	free(d->name);
 	free(d->media_type);
+	free(d->orig_media_type);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -49,15 +53,30 @@ static bool entry_desc(const json_t *e, struct bld_cache_desc *d)
 	d->media_type = xstrdup(mt ? mt : BLD_MT_OCI_MANIFEST);
 	json_t *sz = json_object_get(e, "size");
 	d->size = json_is_integer(sz) ? (int64_t)json_integer_value(sz) : -1;
+	json_t *ann = json_object_get(e, "annotations");
+	const char *od = bld_json_get_str(ann, BLD_ANN_ORIG_DIGEST);
+	const char *omt = bld_json_get_str(ann, BLD_ANN_ORIG_MEDIA_TYPE);
+	if (od && omt && bld_digest_valid(od)) {
+		memcpy(d->orig_digest, od, BLD_DIGEST_STR_LEN);
+		d->orig_media_type = xstrdup(omt);
+	}
 	return true;
 }
 
-static json_t *new_entry(const char *name, const char *digest, const char *mt, int64_t size)
+/* An entry for d (its name, when given, is name); the original-manifest record only named. */
+static json_t *new_entry(const char *name, const struct bld_cache_desc *d)
 {
-	json_t *e = json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest", digest, "size",
-			      (json_int_t)size);
-	if (name)
-		json_object_set_new(e, "annotations", json_pack("{s:s}", BLD_OCI_REF_NAME, name));
+	json_t *e = json_pack("{s:s, s:s, s:I}", "mediaType",
+			      d->media_type ? d->media_type : BLD_MT_OCI_MANIFEST, "digest",
+			      d->digest, "size", (json_int_t)d->size);
+	if (!name)
+		return e;
+	json_t *ann = json_pack("{s:s}", BLD_OCI_REF_NAME, name);
+	if (d->orig_digest[0] && d->orig_media_type) {
+		json_object_set_new(ann, BLD_ANN_ORIG_DIGEST, json_string(d->orig_digest));
+		json_object_set_new(ann, BLD_ANN_ORIG_MEDIA_TYPE, json_string(d->orig_media_type));
+	}
+	json_object_set_new(e, "annotations", ann);
 	return e;
 }
 
@@ -109,10 +128,10 @@ static int check_name(const char *name, struct bld_error **err)
 }
 
 /* The change itself, on a loaded index; the caller saves. */
-static void set_in_index(json_t *arr, const char *name, const char *digest, const char *mt,
-			 int64_t size)
+static void set_in_index(json_t *arr, const char *name, const struct bld_cache_desc *d)
 {
-	json_t *ne = new_entry(name, digest, mt, size);
+	const char *digest = d->digest;
+	json_t *ne = new_entry(name, d);
 	ssize_t at = name ? find_named(arr, name) : -1;
 	if (at < 0) {
 		if (name || !digest_referenced(arr, digest)) {
@@ -131,7 +150,7 @@ static void set_in_index(json_t *arr, const char *name, const char *digest, cons
 	json_array_set_new(arr, (size_t)at, ne);
 	/* the image that lost this name stays, unnamed, unless another entry still holds it */
 	if (had && strcmp(od.digest, digest) != 0 && !digest_referenced(arr, od.digest))
-		json_array_append_new(arr, new_entry(NULL, od.digest, od.media_type, od.size));
+		json_array_append_new(arr, new_entry(NULL, &od));
 	if (had)
 		bld_cache_desc_dispose(&od);
 }
@@ -139,21 +158,35 @@ static void set_in_index(json_t *arr, const char *name, const char *digest, cons
 int bld_cache_ref_set(struct bld_store *s, const char *name, const char *digest,
 		      const char *media_type, int64_t size, struct bld_error **err)
 {
+	if (!digest || !bld_digest_valid(digest))
+		return bld_error_set(err, BLD_E_NOTFOUND, "manifest %s is not in the store",
+				     digest ? digest : "(null)");
+	struct bld_cache_desc d = {.media_type = (char *)media_type, .size = size};
+	memcpy(d.digest, digest, BLD_DIGEST_STR_LEN);
+	return bld_cache_ref_set_desc(s, name, &d, err);
+}
+
+int bld_cache_ref_set_desc(struct bld_store *s, const char *name,
+			   const struct bld_cache_desc *d, struct bld_error **err)
+{
+	const char *digest = d->digest;
 	if (name && check_name(name, err) < 0)
 		return -BLD_E_INVALID;
 	if (!bld_cache_blob_exists(s, digest))
+		return bld_error_set(err, BLD_E_NOTFOUND, "manifest %s is not in the store", digest);
+	if (d->orig_digest[0] && !bld_cache_blob_exists(s, d->orig_digest))
 		return bld_error_set(err, BLD_E_NOTFOUND, "manifest %s is not in the store",
-				     digest ? digest : "(null)");
-	if (size < 0)
-		size = bld_cache_blob_size(s, digest);
+				     d->orig_digest);
+	struct bld_cache_desc e = *d;
+	if (e.size < 0)
+		e.size = bld_cache_blob_size(s, digest);
 	int lk = bld_cache_index_lock(s, err);
 	if (lk < 0)
 		return lk;
 	cleanup_json json_t *idx = NULL;
 	int r = bld_cache_index_load(s, &idx, err);
 	if (r == 0) {
-		set_in_index(json_object_get(idx, "manifests"), name, digest,
-			     media_type ? media_type : BLD_MT_OCI_MANIFEST, size);
+		set_in_index(json_object_get(idx, "manifests"), name, &e);
 		r = bld_cache_index_save(s, idx, err);
 	}
 	bld_cache_index_unlock(lk);

@@ -1,6 +1,7 @@
 /*
  * cli/cmd_tag.c — `bld tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]`: another name for the
- * same index entry (manifest or index), as docker tag does.
+ * same index entry (manifest or index, with the original manifest it records), as docker
+ * tag does.
  */
 #include "cli/image_util.h"
 
@@ -19,7 +20,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		r = bld_cli_entry_desc(s, img->index_digest[0] ? img->index_digest : img->manifest_digest,
 				       &d, err);
 	if (r == 0)
-		r = bld_cache_ref_set(s, target, d.digest, d.media_type, d.size, err);
+		r = bld_cache_ref_set_desc(s, target, &d, err); /* with its original manifest */
 	bld_cache_desc_dispose(&d);
 	bld_cache_image_free(img);
 	bld_cache_store_free(s);

@@ -33,6 +33,7 @@ struct pull {
 	struct bld_registry_manifest top;   /* what the reference names */
 	struct bld_registry_manifest image; /* the platform's image manifest */
 	struct reg_manifest m;
+	struct bld_registry_manifest orig; /* image before to_oci, when converted */
 	int *lines; /* progress line of each fetched blob, -1 for none */
 	size_t nlines;
 };
@@ -113,15 +114,29 @@ static int unpack(struct pull *p, const char *digest, struct bld_error **err)
 	return r;
 }
 
+/* What the name will point at: the stored manifest and, when converted, the original. */
+static int store_manifests(struct pull *p, struct bld_cache_desc *nd, struct bld_error **err)
+{
+	if (bld_cache_blob_put(p->s, p->image.data, p->image.len, nd->digest, err) < 0)
+		return -1;
+	nd->media_type = p->image.media_type;
+	nd->size = (int64_t)p->image.len;
+	if (!p->orig.data)
+		return 0;
+	nd->orig_media_type = p->orig.media_type;
+	return bld_cache_blob_put(p->s, p->orig.data, p->orig.len, nd->orig_digest, err);
+}
+
 /*
  * Stores the manifest, unpacks the layers, and points the name at it last; *updated when
  * the name moved.
  */
 static int store_name(struct pull *p, const char *name, bool *updated, struct bld_error **err)
 {
-	char d[BLD_DIGEST_STR_LEN];
-	if (bld_cache_blob_put(p->s, p->image.data, p->image.len, d, err) < 0)
+	struct bld_cache_desc nd = {0}; /* borrows the strings of p */
+	if (store_manifests(p, &nd, err) < 0)
 		return -1;
+	const char *d = nd.digest;
 	for (size_t i = 0; i < p->nlines; i++)
 		if (p->lines[i] >= 0)
 			reg_progress_status(p->prog, p->lines[i], "Extracting");
@@ -134,11 +149,12 @@ static int store_name(struct pull *p, const char *name, bool *updated, struct bl
 	*updated = true;
 	if (bld_cache_ref_get(p->s, name, &old, &e) == 0) {
 		*updated = strcmp(old.digest, d) != 0;
+		bool same = !*updated && strcmp(old.orig_digest, nd.orig_digest) == 0;
 		bld_cache_desc_dispose(&old);
+		if (same)
+			return 0;
 	}
-	if (!*updated)
-		return 0;
-	return bld_cache_ref_set(p->s, name, d, p->image.media_type, (int64_t)p->image.len, err);
+	return bld_cache_ref_set_desc(p->s, name, &nd, err);
 }
 
 static void print_header(struct pull *p)
@@ -150,8 +166,9 @@ static void print_header(struct pull *p)
 /*
  * The store is an OCI image layout that skopeo and umoci read, and they only find OCI
  * manifests by name there: a Docker v2s2 manifest is stored as its OCI equivalent (same
- * blobs), as `skopeo copy docker://... oci:` does. The registry's digest is still the one
- * printed.
+ * blobs), as `skopeo copy docker://... oci:` does. The original is kept too and recorded
+ * on the name, so that push sends it back unchanged (push.c) and the registry's digest is
+ * the one printed.
  */
 static int to_oci(struct pull *p, struct bld_error **err)
 {
@@ -161,8 +178,7 @@ static int to_oci(struct pull *p, struct bld_error **err)
 	size_t len = 0;
 	if (reg_manifest_to_oci(p->image.data, p->image.len, &data, &len, err) < 0)
 		return -1;
-	free(p->image.data);
-	free(p->image.media_type);
+	p->orig = p->image;
 	p->image.data = data;
 	p->image.len = len;
 	p->image.media_type = xstrdup(BLD_MT_OCI_MANIFEST);
@@ -217,6 +233,7 @@ int bld_registry_pull(struct bld_store *s, const char *ref, const struct bld_reg
 	reg_manifest_dispose(&p.m);
 	bld_registry_manifest_dispose(&p.top);
 	bld_registry_manifest_dispose(&p.image);
+	bld_registry_manifest_dispose(&p.orig);
 	bld_registry_client_free(p.c);
 	bld_registry_ref_dispose(&p.ref);
 	return r;

@@ -6,7 +6,9 @@
  * with every child manifest the store holds.
  *
  * It does not build or convert manifests: what is stored is what is pushed, so digests
- * survive a pull → push round trip.
+ * survive a pull → push round trip. A name that records the registry's original manifest
+ * (a Docker v2s2 manifest pull.c stored as OCI) pushes that original, as long as it still
+ * converts to exactly the stored manifest (same config and layers).
  */
 #include "registry/registry_int.h"
 
@@ -187,6 +189,31 @@ static int push_index(struct push *p, const char *digest, const char *media_type
 	return r;
 }
 
+/*
+ * Points d at the original manifest that the name records when it is still the stored
+ * image in the registry's form (pull.c: to_oci); anything else keeps d as it is.
+ */
+static void registry_form(struct push *p, struct bld_cache_desc *d)
+{
+	if (!d->orig_digest[0] || !d->orig_media_type || reg_media_type_is_index(d->media_type))
+		return;
+	cleanup_free char *data = NULL, *oci = NULL;
+	size_t len = 0, oci_len = 0;
+	if (bld_cache_blob_read(p->s, d->orig_digest, REG_MANIFEST_MAX, &data, &len, NULL) < 0 ||
+	    strcmp(d->orig_media_type, BLD_MT_DOCKER_MANIFEST) != 0 ||
+	    reg_manifest_to_oci(data, len, &oci, &oci_len, NULL) < 0)
+		return;
+	char dg[BLD_DIGEST_STR_LEN];
+	bld_sha256_digest(oci, oci_len, dg);
+	if (strcmp(dg, d->digest) != 0)
+		return;
+	memcpy(d->digest, d->orig_digest, BLD_DIGEST_STR_LEN);
+	free(d->media_type);
+	d->media_type = steal_pointer(&d->orig_media_type);
+	d->size = (int64_t)len;
+	d->orig_digest[0] = '\0';
+}
+
 static int run(struct push *p, char out[BLD_DIGEST_STR_LEN], struct bld_error **err)
 {
 	cleanup_free char *name = bld_registry_ref_string(&p->ref);
@@ -195,9 +222,10 @@ static int run(struct push *p, char out[BLD_DIGEST_STR_LEN], struct bld_error **
 	if (bld_cache_ref_get(p->s, name, &d, NULL) < 0)
 		return bld_error_set(err, BLD_E_NOTFOUND,
 				     "an image does not exist locally with the tag: %s", fam);
+	p->mount_from = find_mount_source(p, d.digest);
+	registry_form(p, &d);
 	cleanup_free char *repo = bld_registry_ref_name(&p->ref);
 	reg_progress_line(p->prog, "The push refers to repository [%s]", repo);
-	p->mount_from = find_mount_source(p, d.digest);
 	int r;
 	if (reg_media_type_is_index(d.media_type))
 		r = push_index(p, d.digest, d.media_type, out, err);

@@ -41,7 +41,7 @@ struct listener {
 	int ctr_port;
 	int host_port;
 	char host_ip[64];
-	char proto[4];
+	char proto[8]; /* "tcp", "udp" or "sctp" */
 };
 
 struct bld_runner_net {

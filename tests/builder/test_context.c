@@ -108,7 +108,9 @@ Test(builder_context, selection_follows_docker_rules)
 	put("src/b.c", "b");
 	put("src/b.h", "h");
 	put(".hidden.c", "x");
-	cr_assert_eq(symlink("src/a.c", bld_path_join(tmp, "link")), 0);
+	char *link = bld_path_join(tmp, "link");
+	cr_assert_eq(symlink("src/a.c", link), 0);
+	free(link);
 	struct bld_builder_context *c = open_ctx(NULL);
 	struct bld_error *err = NULL;
 	char *pats[] = {"src/*.c", "/../link", "*.c", NULL};

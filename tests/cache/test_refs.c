@@ -1,7 +1,7 @@
 /*
  * tests/cache/test_refs.c — names in index.json: set, get, list, delete, images that lose
  * their last name stay as dangling entries, and two processes updating the index at once
- * lose no update (the index lock).
+ * lose no update (the index lock), and the record of an original manifest.
  */
 #include <jansson.h>
 #include <sys/wait.h>
@@ -138,5 +138,50 @@ Test(cache_refs, reopening_keeps_the_index)
 	cr_assert_str_eq(data, "{\"imageLayoutVersion\":\"1.0.0\"}");
 	free(data);
 	free(p);
+	test_store_done(s, root);
+}
+
+/* The record of an original manifest (registry/ keeps a Docker v2s2 manifest beside its OCI
+ * form): stored on the named entry, carried by set_desc, dropped when the name is set
+ * plainly, refused when its blob is missing, and kept alive by GC while named. */
+Test(cache_refs, original_manifest_record)
+{
+	char *root;
+	struct bld_store *s = test_store(&root);
+	struct bld_error *err = NULL;
+	struct bld_cache_desc d = {0}, g = {0};
+	char orig[BLD_DIGEST_STR_LEN];
+	put(s, "{\"oci\":1}", d.digest);
+	put(s, "{\"v2s2\":1}", orig);
+	d.size = -1;
+	d.media_type = "application/vnd.oci.image.manifest.v1+json";
+	d.orig_media_type = "application/vnd.docker.distribution.manifest.v2+json";
+	memcpy(d.orig_digest, "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+	       BLD_DIGEST_STR_LEN);
+	cr_assert_eq(bld_cache_ref_set_desc(s, "r/a:1", &d, &err), -BLD_E_NOTFOUND);
+	bld_error_free(err);
+	err = NULL;
+	memcpy(d.orig_digest, orig, BLD_DIGEST_STR_LEN);
+	cr_assert_eq(bld_cache_ref_set_desc(s, "r/a:1", &d, &err), 0);
+	cr_assert_eq(bld_cache_ref_get(s, "r/a:1", &g, &err), 0);
+	cr_assert_str_eq(g.orig_digest, orig);
+	cr_assert_str_eq(g.orig_media_type, d.orig_media_type);
+	cr_assert_eq(bld_cache_ref_set_desc(s, "r/b:1", &g, &err), 0); /* bld tag */
+	bld_cache_desc_dispose(&g);
+	cr_assert_eq(bld_cache_ref_get(s, "r/b:1", &g, &err), 0);
+	cr_assert_str_eq(g.orig_digest, orig);
+	bld_cache_desc_dispose(&g);
+	struct bld_cache_gc_stats st;
+	cr_assert_eq(bld_cache_gc(s, NULL, &st, &err), 0);
+	cr_assert(bld_cache_blob_exists(s, orig), "GC keeps the original while named");
+	cr_assert_eq(bld_cache_ref_set(s, "r/a:1", d.digest, NULL, -1, &err), 0);
+	cr_assert_eq(bld_cache_ref_set(s, "r/b:1", d.digest, NULL, -1, &err), 0);
+	cr_assert_eq(bld_cache_ref_get(s, "r/a:1", &g, &err), 0);
+	cr_assert_str_eq(g.orig_digest, "");
+	cr_assert_null(g.orig_media_type);
+	bld_cache_desc_dispose(&g);
+	cr_assert_eq(bld_cache_gc(s, NULL, &st, &err), 0);
+	cr_assert_not(bld_cache_blob_exists(s, orig), "unrecorded, the original goes");
+	cr_assert(bld_cache_blob_exists(s, d.digest));
 	test_store_done(s, root);
 }
