@@ -176,7 +176,7 @@ static int mark(struct bld_store *s, const struct bld_cache_gc_opts *o, struct m
 	return 0;
 }
 
-/* Apparent size of the regular files under dirfd/name (not following links). */
+/* Apparent size of the regular files under at/name; recursion stops 512 levels down. */
 static int64_t du_at(int at, const char *name, int depth)
 {
 	struct stat st;
@@ -198,6 +198,11 @@ static int64_t du_at(int at, const char *name, int depth)
 			sum += du_at(dirfd(d), de->d_name, depth + 1);
 	closedir(d);
 	return sum;
+}
+
+int64_t bld_cache_du(int at, const char *name)
+{
+	return du_at(at, name, 0);
 }
 
 struct sweep {
@@ -246,7 +251,7 @@ static void sweep_blob(struct sweep *w, const char *name, struct marks *m)
 {
 	if (!is_hex64(name) || hs_has(&m->blobs, name) || !old_enough(w, w->s->blobs_fd, name, w->grace))
 		return;
-	int64_t size = du_at(w->s->blobs_fd, name, 0);
+	int64_t size = bld_cache_du(w->s->blobs_fd, name);
 	if (unlinkat(w->s->blobs_fd, name, 0) == 0) {
 		w->st->blobs++;
 		w->st->blob_bytes += size;
@@ -273,7 +278,7 @@ static void sweep_layer(struct sweep *w, const char *name, struct marks *m)
 		: (!is_hex64(name) || hs_has(&m->chains, name) ||
 		   !old_enough(w, w->s->layers_fd, name, w->grace)))
 		return;
-	int64_t size = du_at(w->s->layers_fd, name, 0);
+	int64_t size = bld_cache_du(w->s->layers_fd, name);
 	cleanup_free char *p = bld_path_join(w->s->layers, name);
 	if (bld_fs_rm_rf(p, NULL) < 0)
 		return;
@@ -299,7 +304,7 @@ static void sweep_partial(struct sweep *w, const char *name, struct marks *m)
 	bool young = fstat(fd, &st) == 0 && time(NULL) - st.st_mtime <= PARTIAL_MAX_AGE;
 	if (!anon && !bld_cache_blob_exists(w->s, d) && young)
 		return; /* kept for a resumed download, even when GC runs alone */
-	int64_t size = du_at(w->s->ingest_fd, name, 0);
+	int64_t size = bld_cache_du(w->s->ingest_fd, name);
 	if (unlinkat(w->s->ingest_fd, name, 0) == 0) {
 		w->st->partials++;
 		w->st->partial_bytes += size;
@@ -349,7 +354,7 @@ static void usage_blob(struct sweep *w, const char *name, struct marks *m)
 {
 	if (!is_hex64(name))
 		return;
-	int64_t size = du_at(w->s->blobs_fd, name, 0);
+	int64_t size = bld_cache_du(w->s->blobs_fd, name);
 	w->u->blobs++;
 	w->u->blob_bytes += size;
 	if (!hs_has(&m->blobs, name))
@@ -360,7 +365,7 @@ static void usage_layer(struct sweep *w, const char *name, struct marks *m)
 {
 	if (!is_hex64(name))
 		return;
-	int64_t size = du_at(w->s->layers_fd, name, 0);
+	int64_t size = bld_cache_du(w->s->layers_fd, name);
 	w->u->layer_dirs++;
 	w->u->layer_bytes += size;
 	if (!hs_has(&m->chains, name))
@@ -369,7 +374,7 @@ static void usage_layer(struct sweep *w, const char *name, struct marks *m)
 
 static void usage_partial(struct sweep *w, const char *name, struct marks *m)
 {
-	w->u->partial_bytes += du_at(w->s->ingest_fd, name, 0);
+	w->u->partial_bytes += bld_cache_du(w->s->ingest_fd, name);
 }
 
 int bld_cache_usage(struct bld_store *s, struct bld_cache_usage *u, struct bld_error **err)
