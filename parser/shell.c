@@ -15,6 +15,7 @@
 #include <stdarg.h>
 
 #include "parser/parser.h"
+#include "parser/parser_int.h"
 #include "parser/shell_unicode.h"
 
 #define RUNE_EOF (-1)
@@ -25,64 +26,18 @@
 
 /* ------------------------------------------------------------------ runes */
 
-/* Decodes one rune like Go's utf8.DecodeRune: invalid or short input is U+FFFD, width 1. */
+/* Go's utf8.DecodeRune (invalid or short input is U+FFFD, width 1), RUNE_EOF at the end. */
 static int32_t rune_decode(const unsigned char *s, size_t len, size_t *width)
 {
 	*width = 1;
 	if (len == 0)
 		return RUNE_EOF;
-	unsigned c = s[0];
-	if (c < 0x80)
-		return (int32_t)c;
-	size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-	unsigned lo = 0x80, hi = 0xBF;
-	if (c < 0xC2 || c > 0xF4 || len < n)
-		return RUNE_ERROR;
-	if (c == 0xE0)
-		lo = 0xA0;
-	else if (c == 0xED)
-		hi = 0x9F;
-	else if (c == 0xF0)
-		lo = 0x90;
-	else if (c == 0xF4)
-		hi = 0x8F;
-	if (s[1] < lo || s[1] > hi)
-		return RUNE_ERROR;
-	int32_t r = (int32_t)(c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07));
-	for (size_t i = 1; i < n; i++) {
-		if (i > 1 && (s[i] & 0xC0) != 0x80)
-			return RUNE_ERROR;
-		r = (r << 6) | (s[i] & 0x3F);
-	}
-	*width = n;
-	return r;
+	return (int32_t)bld_parser_utf8_decode((const char *)s, len, width);
 }
 
-/* Encodes r as UTF-8 into out (4 bytes); returns the length. */
 static size_t rune_encode(int32_t r, char out[4])
 {
-	if (r < 0 || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF))
-		r = RUNE_ERROR;
-	if (r < 0x80) {
-		out[0] = (char)r;
-		return 1;
-	}
-	if (r < 0x800) {
-		out[0] = (char)(0xC0 | (r >> 6));
-		out[1] = (char)(0x80 | (r & 0x3F));
-		return 2;
-	}
-	if (r < 0x10000) {
-		out[0] = (char)(0xE0 | (r >> 12));
-		out[1] = (char)(0x80 | ((r >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (r & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | (r >> 18));
-	out[1] = (char)(0x80 | ((r >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((r >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (r & 0x3F));
-	return 4;
+	return bld_parser_utf8_encode((uint32_t)r, out);
 }
 
 static bool in_table(const uint32_t (*tab)[2], size_t n, int32_t r)
