@@ -564,26 +564,43 @@ static char *process_name(struct lex *lx)
 	return bld_buf_detach(&b);
 }
 
+/* Starts a quoted word: consumes the opening quote, which raw-quotes mode keeps. */
+static bool quote_open(struct lex *lx, struct bld_buf *b)
+{
+	bool raw = lx->flags & BLD_PARSER_SHELL_RAW_QUOTES;
+	init_buf(b);
+	int32_t ch = next(lx);
+	if (raw)
+		put_rune(lx, b, ch);
+	return raw;
+}
+
+/* Ends a quoted word at its closing quote q (kept in raw-quotes mode). */
+static int quote_close(struct lex *lx, struct bld_buf *b, bool raw, int32_t q, char **out)
+{
+	if (raw)
+		put_rune(lx, b, q);
+	*out = bld_buf_detach(b);
+	return 0;
+}
+
+static int quote_unclosed(struct lex *lx, struct bld_buf *b, const char *which)
+{
+	bld_buf_dispose(b);
+	return fail(lx, "unexpected end of statement while looking for matching %s", which);
+}
+
 static int single_quote(struct lex *lx, char **out)
 {
 	struct bld_buf b;
-	bool raw = lx->flags & BLD_PARSER_SHELL_RAW_QUOTES;
-	init_buf(&b);
-	int32_t ch = next(lx);
-	if (raw)
-		put_rune(lx, &b, ch);
+	bool raw = quote_open(lx, &b);
+	int32_t ch;
 	while ((ch = next(lx)) != '\'') {
-		if (ch == RUNE_EOF) {
-			bld_buf_dispose(&b);
-			return fail(lx, "unexpected end of statement while looking for matching "
-					"single-quote");
-		}
+		if (ch == RUNE_EOF)
+			return quote_unclosed(lx, &b, "single-quote");
 		put_rune(lx, &b, ch);
 	}
-	if (raw)
-		put_rune(lx, &b, ch);
-	*out = bld_buf_detach(&b);
-	return 0;
+	return quote_close(lx, &b, raw, ch, out);
 }
 
 static int process_dollar(struct lex *lx, char **out);
@@ -592,17 +609,11 @@ static int process_dollar(struct lex *lx, char **out);
 static int double_quote(struct lex *lx, char **out)
 {
 	struct bld_buf b;
-	bool raw = lx->flags & BLD_PARSER_SHELL_RAW_QUOTES;
-	init_buf(&b);
-	int32_t ch = next(lx);
-	if (raw)
-		put_rune(lx, &b, ch);
+	bool raw = quote_open(lx, &b);
+	int32_t ch;
 	while ((ch = peek(lx)) != '"') {
-		if (ch == RUNE_EOF) {
-			bld_buf_dispose(&b);
-			return fail(lx, "unexpected end of statement while looking for matching "
-					"double-quote");
-		}
+		if (ch == RUNE_EOF)
+			return quote_unclosed(lx, &b, "double-quote");
 		if (ch == '$') {
 			cleanup_free char *v = NULL;
 			if (process_dollar(lx, &v) < 0) {
@@ -625,10 +636,7 @@ static int double_quote(struct lex *lx, char **out)
 		put_rune(lx, &b, ch);
 	}
 	next(lx);
-	if (raw)
-		put_rune(lx, &b, ch);
-	*out = bld_buf_detach(&b);
-	return 0;
+	return quote_close(lx, &b, raw, ch, out);
 }
 
 /* "<<" and the blanks after it stay one piece, so that "<< EOF" is one field. */
