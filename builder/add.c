@@ -111,6 +111,10 @@ static int add_tar(struct bld_build *b, const struct bld_copy_req *rq, int tarfd
 	if (!dir)
 		return -1;
 	int r = bld_cache_archive_extract_fd(tarfd, dir, err);
+	/* the archive's root entry is not applied: the target gets what BuildKit gives a
+	 * directory it creates, 0755 root:root */
+	if (r == 0 && (chmod(dir, 0755) < 0 || chown(dir, 0, 0) < 0))
+		r = bld_error_sys(err, errno, "prepare %s", dir);
 	if (r == 0) {
 		int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		r = fd < 0 ? bld_error_sys(err, errno, "open %s", dir)

@@ -49,6 +49,13 @@ static int rewrite_paths(struct archive_entry *e, const char *dir, struct bld_er
 	return 0;
 }
 
+static bool is_root_entry(struct archive_entry *e)
+{
+	const char *name = archive_entry_pathname(e);
+	cleanup_free char *clean = bld_path_clean(name && *name ? name : ".");
+	return strcmp(clean, ".") == 0 || strcmp(clean, "/") == 0;
+}
+
 static int copy_data(struct archive *in, struct archive *out, struct bld_error **err)
 {
 	const void *buf;
@@ -77,6 +84,10 @@ static int extract_all(struct archive *in, struct archive *out, const char *dir,
 			return arc_fail(err, in, "read archive");
 		if (n >= EXTRACT_MAX_ENTRIES)
 			return bld_error_set(err, BLD_E_INVALID, "archive holds too many entries");
+		/* the archive's own root ("./") never changes the target's owner or mode, as
+		 * BuildKit extracts ADD archives: the target directory keeps its metadata */
+		if (is_root_entry(e))
+			continue;
 		if (rewrite_paths(e, dir, err) < 0)
 			return -1;
 		r = archive_write_header(out, e);

@@ -30,7 +30,7 @@ for c in "${cases[@]}"; do
        -t "bld-diff-$c" "$W/ctx/$c" >"$W/$c.dk.log" 2>&1; then
     echo "not ok - $c: docker build"; tail -5 "$W/$c.dk.log"; fail=$((fail + 1)); continue
   fi
-  skopeo copy -q "docker-daemon:bld-diff-$c:latest" "oci:$W/dk-$c:diff" >/dev/null &&
+  skopeo copy -q ${DOCKER_HOST:+--src-daemon-host "$DOCKER_HOST"} "docker-daemon:bld-diff-$c:latest" "oci:$W/dk-$c:diff" >/dev/null &&
     "$DK" image inspect "bld-diff-$c" | python3 -c 'import json,sys; print(json.dumps({"config": json.load(sys.stdin)[0]["Config"]}))' >"$W/$c.cfg" &&
     python3 "$TOP/tests/diff/imgdump.py" "$W/dk-$c" diff "$W/$c.cfg" >"$W/$c.docker" ||
     { echo "not ok - $c: dump docker's image"; fail=$((fail + 1)); continue; }
