@@ -47,8 +47,8 @@ static int work_mount_at(const char *target, char *const *lowers, const char *up
 	return r;
 }
 
-static int work_open(struct bld_build *b, struct bld_bstage *st, struct work *w,
-		     struct bld_error **err)
+/* An empty work with its step directory and merged/ path (not yet created). */
+static int work_begin(struct bld_build *b, struct work *w, struct bld_error **err)
 {
 	memset(w, 0, sizeof(*w));
 	w->rootfd = -1;
@@ -56,18 +56,30 @@ static int work_open(struct bld_build *b, struct bld_bstage *st, struct work *w,
 	if (!w->dir)
 		return -1;
 	w->merged = bld_path_join(w->dir, "merged");
+	return 0;
+}
+
+/* Mounts the overlay on w->merged and opens it as w->rootfd. */
+static int work_mount(struct work *w, char *const *lowers, const char *wk, struct bld_error **err)
+{
+	if (work_mount_at(w->merged, lowers, w->upper, wk, err) < 0)
+		return -1;
+	w->mounted = true;
+	w->rootfd = open(w->merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return w->rootfd < 0 ? bld_error_sys(err, errno, "open %s", w->merged) : 0;
+}
+
+static int work_open(struct bld_build *b, struct bld_bstage *st, struct work *w,
+		     struct bld_error **err)
+{
+	if (work_begin(b, w, err) < 0)
+		return -1;
 	w->upper = bld_path_join(w->dir, "upper");
 	cleanup_free char *wk = bld_path_join(w->dir, "work");
 	if (mkdir(w->merged, 0755) < 0 || mkdir(w->upper, 0755) < 0 || mkdir(wk, 0755) < 0)
 		return bld_error_sys(err, errno, "mkdir in %s", w->dir);
 	cleanup_strv char **lowers = bld_step_lowers(b, st);
-	if (work_mount_at(w->merged, lowers, w->upper, wk, err) < 0)
-		return -1;
-	w->mounted = true;
-	w->rootfd = open(w->merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (w->rootfd < 0)
-		return bld_error_sys(err, errno, "open %s", w->merged);
-	return 0;
+	return work_mount(w, lowers, wk, err);
 }
 
 static void work_close(struct work *w)
@@ -547,12 +559,8 @@ static bool exists_dir(int rootfd, const char *path)
 static int open_stage_root(struct bld_build *b, struct bld_bstage *src, struct work *fw,
 			   struct bld_error **err)
 {
-	memset(fw, 0, sizeof(*fw));
-	fw->rootfd = -1;
-	fw->dir = bld_step_dir(b, err);
-	if (!fw->dir)
+	if (work_begin(b, fw, err) < 0)
 		return -1;
-	fw->merged = bld_path_join(fw->dir, "merged");
 	/* an overlay without upper needs two lowers: the empty one goes at the bottom */
 	cleanup_strv char **lowers = NULL;
 	bld_strv_push(&lowers, b->empty_dir);
@@ -562,11 +570,7 @@ static int open_stage_root(struct bld_build *b, struct bld_bstage *src, struct w
 		bld_strv_push(&lowers, b->empty_dir);
 	if (mkdir(fw->merged, 0755) < 0)
 		return bld_error_sys(err, errno, "mkdir %s", fw->merged);
-	if (work_mount_at(fw->merged, lowers, NULL, NULL, err) < 0)
-		return -1;
-	fw->mounted = true;
-	fw->rootfd = open(fw->merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fw->rootfd < 0 ? bld_error_sys(err, errno, "open %s", fw->merged) : 0;
+	return work_mount(fw, lowers, NULL, err);
 }
 
 /* A stage or image root, mounted read-only for COPY --from. */
@@ -617,11 +621,8 @@ int bld_overlay_rw(struct bld_build *b, const char *src, struct bld_from_roots *
 	struct work *w = xcalloc(1, sizeof(*w));
 	roots->v = xrealloc(roots->v, (roots->n + 1) * sizeof(void *));
 	roots->v[roots->n++] = w;
-	w->rootfd = -1;
-	w->dir = bld_step_dir(b, err);
-	if (!w->dir)
+	if (work_begin(b, w, err) < 0)
 		return -1;
-	w->merged = bld_path_join(w->dir, "merged");
 	w->upper = bld_path_join(w->dir, "upper");
 	cleanup_free char *wk = bld_path_join(w->dir, "work");
 	if (mkdir(w->merged, 0755) < 0 || mkdir(w->upper, 0755) < 0 || mkdir(wk, 0755) < 0)

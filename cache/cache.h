@@ -311,6 +311,9 @@ struct bld_cache_usage {
 	int64_t partial_bytes;            /* partial downloads */
 };
 int bld_cache_usage(struct bld_store *s, struct bld_cache_usage *u, struct bld_error **err);
+/* Apparent size of the regular files under at/name, not following links (0 when it is
+ * unreadable); at may be AT_FDCWD. Also used for bld system df's non-store directories. */
+int64_t bld_cache_du(int at, const char *name);
 
 struct bld_cache_check_stats {
 	int64_t blobs, bytes;  /* checked */

@@ -54,6 +54,9 @@ static inline const char *bld_cache_hex(const char *digest) { return digest + 7;
 bool bld_cache_gc_exclusive_begin(struct bld_store *s);
 void bld_cache_gc_exclusive_end(struct bld_store *s);
 
+/* Calls fn for every entry of dirfd except . and .. (gc.c; also check.c's blob walk). */
+void bld_cache_each_entry(int dirfd, void (*fn)(const char *name, void *payload), void *payload);
+
 /* A tar stream with compression removed and its diff ID computed (tarsrc.c). */
 struct bld_cache_tarsrc {
 	struct archive *outer; /* decompression only (raw format) */

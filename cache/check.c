@@ -5,29 +5,11 @@
  */
 #include "cache/cache_int.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
-typedef void (*blob_fn)(struct bld_store *s, const char *hex, void *payload);
-
-static void each_blob(struct bld_store *s, blob_fn fn, void *payload)
-{
-	int fd = openat(s->blobs_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			fn(s, de->d_name, payload);
-	closedir(d);
-}
-
 struct check {
+	struct bld_store *s;
 	bld_cache_check_fn fn;
 	void *payload;
 	struct bld_cache_check_stats *st;
@@ -45,9 +27,10 @@ static void report(struct check *c, const char *fmt, ...)
 		c->fn(msg, c->payload);
 }
 
-static void check_blob(struct bld_store *s, const char *hex, void *payload)
+static void check_blob(const char *hex, void *payload)
 {
 	struct check *c = payload;
+	struct bld_store *s = c->s;
 	char want[BLD_DIGEST_STR_LEN], got[BLD_DIGEST_STR_LEN];
 	snprintf(want, sizeof(want), "sha256:%.*s", BLD_SHA256_HEX_LEN, hex);
 	if (!bld_digest_valid(want) || strlen(hex) != BLD_SHA256_HEX_LEN) {
@@ -106,13 +89,13 @@ int bld_cache_check(struct bld_store *s, bld_cache_check_fn fn, void *payload,
 		    struct bld_cache_check_stats *st, struct bld_error **err)
 {
 	memset(st, 0, sizeof(*st));
-	struct check c = {.fn = fn, .payload = payload, .st = st};
+	struct check c = {.s = s, .fn = fn, .payload = payload, .st = st};
 	struct bld_cache_desc *v = NULL;
 	size_t n = 0;
 	int r = bld_cache_ref_list_all(s, &v, &n, err);
 	if (r < 0)
 		return bld_error_wrap(err, "index.json");
-	each_blob(s, check_blob, &c);
+	bld_cache_each_entry(s->blobs_fd, check_blob, &c);
 	for (size_t i = 0; i < n; i++)
 		check_image(s, &c, &v[i]);
 	bld_cache_desc_list_free(v, n);

@@ -176,7 +176,7 @@ static int mark(struct bld_store *s, const struct bld_cache_gc_opts *o, struct m
 	return 0;
 }
 
-/* Apparent size of the regular files under dirfd/name (not following links). */
+/* Apparent size of the regular files under at/name; recursion stops 512 levels down. */
 static int64_t du_at(int at, const char *name, int depth)
 {
 	struct stat st;
@@ -200,6 +200,11 @@ static int64_t du_at(int at, const char *name, int depth)
 	return sum;
 }
 
+int64_t bld_cache_du(int at, const char *name)
+{
+	return du_at(at, name, 0);
+}
+
 struct sweep {
 	struct bld_store *s;
 	bool exclusive;
@@ -207,6 +212,7 @@ struct sweep {
 	int64_t grace;
 	struct bld_cache_gc_stats *st;
 	struct bld_cache_usage *u; /* for bld_cache_usage's walkers */
+	struct marks *m;
 };
 
 static bool old_enough(const struct sweep *w, int dirfd, const char *name, int64_t age)
@@ -224,9 +230,8 @@ static bool is_hex64(const char *s)
 	return strlen(s) == BLD_SHA256_HEX_LEN && bld_digest_valid(d);
 }
 
-/* Calls fn for every entry of dirfd except . and .. */
-static void each_entry(int dirfd, void (*fn)(struct sweep *, const char *, struct marks *),
-		       struct sweep *w, struct marks *m)
+/* Calls fn for every entry of dirfd except . and .. (cache_int.h). */
+void bld_cache_each_entry(int dirfd, void (*fn)(const char *name, void *payload), void *payload)
 {
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -238,15 +243,17 @@ static void each_entry(int dirfd, void (*fn)(struct sweep *, const char *, struc
 	struct dirent *de;
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			fn(w, de->d_name, m);
+			fn(de->d_name, payload);
 	closedir(d);
 }
 
-static void sweep_blob(struct sweep *w, const char *name, struct marks *m)
+static void sweep_blob(const char *name, void *payload)
 {
+	struct sweep *w = payload;
+	struct marks *m = w->m;
 	if (!is_hex64(name) || hs_has(&m->blobs, name) || !old_enough(w, w->s->blobs_fd, name, w->grace))
 		return;
-	int64_t size = du_at(w->s->blobs_fd, name, 0);
+	int64_t size = bld_cache_du(w->s->blobs_fd, name);
 	if (unlinkat(w->s->blobs_fd, name, 0) == 0) {
 		w->st->blobs++;
 		w->st->blob_bytes += size;
@@ -266,14 +273,16 @@ static bool tmp_abandoned(const char *name)
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
-static void sweep_layer(struct sweep *w, const char *name, struct marks *m)
+static void sweep_layer(const char *name, void *payload)
 {
+	struct sweep *w = payload;
+	struct marks *m = w->m;
 	bool tmp = bld_str_has_prefix(name, ".tmp-");
 	if (tmp ? !(w->exclusive || tmp_abandoned(name))
 		: (!is_hex64(name) || hs_has(&m->chains, name) ||
 		   !old_enough(w, w->s->layers_fd, name, w->grace)))
 		return;
-	int64_t size = du_at(w->s->layers_fd, name, 0);
+	int64_t size = bld_cache_du(w->s->layers_fd, name);
 	cleanup_free char *p = bld_path_join(w->s->layers, name);
 	if (bld_fs_rm_rf(p, NULL) < 0)
 		return;
@@ -285,8 +294,9 @@ static void sweep_layer(struct sweep *w, const char *name, struct marks *m)
 	w->st->layer_bytes += size;
 }
 
-static void sweep_partial(struct sweep *w, const char *name, struct marks *m)
+static void sweep_partial(const char *name, void *payload)
 {
+	struct sweep *w = payload;
 	if (!bld_str_has_suffix(name, ".partial"))
 		return;
 	cleanup_close int fd = openat(w->s->ingest_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -299,7 +309,7 @@ static void sweep_partial(struct sweep *w, const char *name, struct marks *m)
 	bool young = fstat(fd, &st) == 0 && time(NULL) - st.st_mtime <= PARTIAL_MAX_AGE;
 	if (!anon && !bld_cache_blob_exists(w->s, d) && young)
 		return; /* kept for a resumed download, even when GC runs alone */
-	int64_t size = du_at(w->s->ingest_fd, name, 0);
+	int64_t size = bld_cache_du(w->s->ingest_fd, name);
 	if (unlinkat(w->s->ingest_fd, name, 0) == 0) {
 		w->st->partials++;
 		w->st->partial_bytes += size;
@@ -307,8 +317,9 @@ static void sweep_partial(struct sweep *w, const char *name, struct marks *m)
 }
 
 /* index.json.tmp-* left by a writer that died: stale, since we hold the index lock. */
-static void sweep_oci_tmp(struct sweep *w, const char *name, struct marks *m)
+static void sweep_oci_tmp(const char *name, void *payload)
 {
+	struct sweep *w = payload;
 	struct stat st;
 	bool old = fstatat(w->s->oci_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		   time(NULL) - st.st_mtime > 60; /* oci-layout is written before any lock */
@@ -330,13 +341,13 @@ int bld_cache_gc(struct bld_store *s, const struct bld_cache_gc_opts *o,
 	struct marks m = {0};
 	int r = mark(s, o, &m, err);
 	if (r == 0) {
-		struct sweep w = {.s = s, .now = time(NULL), .st = st,
+		struct sweep w = {.s = s, .m = &m, .now = time(NULL), .st = st,
 				  .grace = o && o->grace_seconds > 0 ? o->grace_seconds : GRACE_DEFAULT};
 		w.exclusive = bld_cache_gc_exclusive_begin(s);
-		each_entry(s->blobs_fd, sweep_blob, &w, &m);
-		each_entry(s->layers_fd, sweep_layer, &w, &m);
-		each_entry(s->ingest_fd, sweep_partial, &w, &m);
-		each_entry(s->oci_fd, sweep_oci_tmp, &w, &m);
+		bld_cache_each_entry(s->blobs_fd, sweep_blob, &w);
+		bld_cache_each_entry(s->layers_fd, sweep_layer, &w);
+		bld_cache_each_entry(s->ingest_fd, sweep_partial, &w);
+		bld_cache_each_entry(s->oci_fd, sweep_oci_tmp, &w);
 		bld_cache_gc_exclusive_end(s);
 	}
 	hs_dispose(&m.blobs);
@@ -345,31 +356,36 @@ int bld_cache_gc(struct bld_store *s, const struct bld_cache_gc_opts *o,
 	return r;
 }
 
-static void usage_blob(struct sweep *w, const char *name, struct marks *m)
+static void usage_blob(const char *name, void *payload)
 {
+	struct sweep *w = payload;
+	struct marks *m = w->m;
 	if (!is_hex64(name))
 		return;
-	int64_t size = du_at(w->s->blobs_fd, name, 0);
+	int64_t size = bld_cache_du(w->s->blobs_fd, name);
 	w->u->blobs++;
 	w->u->blob_bytes += size;
 	if (!hs_has(&m->blobs, name))
 		w->u->reclaimable_bytes += size;
 }
 
-static void usage_layer(struct sweep *w, const char *name, struct marks *m)
+static void usage_layer(const char *name, void *payload)
 {
+	struct sweep *w = payload;
+	struct marks *m = w->m;
 	if (!is_hex64(name))
 		return;
-	int64_t size = du_at(w->s->layers_fd, name, 0);
+	int64_t size = bld_cache_du(w->s->layers_fd, name);
 	w->u->layer_dirs++;
 	w->u->layer_bytes += size;
 	if (!hs_has(&m->chains, name))
 		w->u->layer_reclaimable_bytes += size;
 }
 
-static void usage_partial(struct sweep *w, const char *name, struct marks *m)
+static void usage_partial(const char *name, void *payload)
 {
-	w->u->partial_bytes += du_at(w->s->ingest_fd, name, 0);
+	struct sweep *w = payload;
+	w->u->partial_bytes += bld_cache_du(w->s->ingest_fd, name);
 }
 
 int bld_cache_usage(struct bld_store *s, struct bld_cache_usage *u, struct bld_error **err)
@@ -391,10 +407,10 @@ int bld_cache_usage(struct bld_store *s, struct bld_cache_usage *u, struct bld_e
 			mark_tree(s, &m, v[i].orig_digest, 0);
 	}
 	bld_cache_desc_list_free(v, n);
-	struct sweep w = {.s = s, .u = u};
-	each_entry(s->blobs_fd, usage_blob, &w, &m);
-	each_entry(s->layers_fd, usage_layer, &w, &m);
-	each_entry(s->ingest_fd, usage_partial, &w, &m);
+	struct sweep w = {.s = s, .u = u, .m = &m};
+	bld_cache_each_entry(s->blobs_fd, usage_blob, &w);
+	bld_cache_each_entry(s->layers_fd, usage_layer, &w);
+	bld_cache_each_entry(s->ingest_fd, usage_partial, &w);
 	hs_dispose(&m.blobs);
 	hs_dispose(&m.chains);
 	return 0;

@@ -155,6 +155,36 @@ static void set_in_index(json_t *arr, const char *name, const struct bld_cache_d
 		bld_cache_desc_dispose(&od);
 }
 
+/* Runs edit on index.json's "manifests" under the index lock and saves when it returns 0. */
+static int index_update(struct bld_store *s, int (*edit)(json_t *arr, const void *arg,
+							  struct bld_error **err),
+			const void *arg, struct bld_error **err)
+{
+	int lk = bld_cache_index_lock(s, err);
+	if (lk < 0)
+		return lk;
+	cleanup_json json_t *idx = NULL;
+	int r = bld_cache_index_load(s, &idx, err);
+	if (r == 0)
+		r = edit(json_object_get(idx, "manifests"), arg, err);
+	if (r == 0)
+		r = bld_cache_index_save(s, idx, err);
+	bld_cache_index_unlock(lk);
+	return r;
+}
+
+struct named_desc {
+	const char *name;
+	const struct bld_cache_desc *d;
+};
+
+static int edit_set(json_t *arr, const void *arg, struct bld_error **err)
+{
+	const struct named_desc *nd = arg;
+	set_in_index(arr, nd->name, nd->d);
+	return 0;
+}
+
 int bld_cache_ref_set(struct bld_store *s, const char *name, const char *digest,
 		      const char *media_type, int64_t size, struct bld_error **err)
 {
@@ -180,17 +210,8 @@ int bld_cache_ref_set_desc(struct bld_store *s, const char *name,
 	struct bld_cache_desc e = *d;
 	if (e.size < 0)
 		e.size = bld_cache_blob_size(s, digest);
-	int lk = bld_cache_index_lock(s, err);
-	if (lk < 0)
-		return lk;
-	cleanup_json json_t *idx = NULL;
-	int r = bld_cache_index_load(s, &idx, err);
-	if (r == 0) {
-		set_in_index(json_object_get(idx, "manifests"), name, &e);
-		r = bld_cache_index_save(s, idx, err);
-	}
-	bld_cache_index_unlock(lk);
-	return r;
+	struct named_desc nd = {name, &e};
+	return index_update(s, edit_set, &nd, err);
 }
 
 int bld_cache_ref_get(struct bld_store *s, const char *name, struct bld_cache_desc *out,
@@ -207,45 +228,33 @@ int bld_cache_ref_get(struct bld_store *s, const char *name, struct bld_cache_de
 	return 0;
 }
 
+static int edit_delete(json_t *arr, const void *name, struct bld_error **err)
+{
+	ssize_t at = find_named(arr, name);
+	if (at < 0)
+		return bld_error_set(err, BLD_E_NOTFOUND, "no such image: %s", (const char *)name);
+	json_array_remove(arr, (size_t)at);
+	return 0;
+}
+
 int bld_cache_ref_delete(struct bld_store *s, const char *name, struct bld_error **err)
 {
-	int lk = bld_cache_index_lock(s, err);
-	if (lk < 0)
-		return lk;
-	cleanup_json json_t *idx = NULL;
-	int r = bld_cache_index_load(s, &idx, err);
-	if (r == 0) {
-		json_t *arr = json_object_get(idx, "manifests");
-		ssize_t at = find_named(arr, name);
-		if (at < 0)
-			r = bld_error_set(err, BLD_E_NOTFOUND, "no such image: %s", name);
-		else
-			json_array_remove(arr, (size_t)at);
+	return index_update(s, edit_delete, name, err);
+}
+
+static int edit_delete_digest(json_t *arr, const void *digest, struct bld_error **err)
+{
+	for (size_t i = json_array_size(arr); i-- > 0;) {
+		const char *d = entry_digest(json_array_get(arr, i));
+		if (d && strcmp(d, digest) == 0)
+			json_array_remove(arr, i);
 	}
-	if (r == 0)
-		r = bld_cache_index_save(s, idx, err);
-	bld_cache_index_unlock(lk);
-	return r;
+	return 0;
 }
 
 int bld_cache_ref_delete_digest(struct bld_store *s, const char *digest, struct bld_error **err)
 {
-	int lk = bld_cache_index_lock(s, err);
-	if (lk < 0)
-		return lk;
-	cleanup_json json_t *idx = NULL;
-	int r = bld_cache_index_load(s, &idx, err);
-	if (r == 0) {
-		json_t *arr = json_object_get(idx, "manifests");
-		for (size_t i = json_array_size(arr); i-- > 0;) {
-			const char *d = entry_digest(json_array_get(arr, i));
-			if (d && strcmp(d, digest) == 0)
-				json_array_remove(arr, i);
-		}
-		r = bld_cache_index_save(s, idx, err);
-	}
-	bld_cache_index_unlock(lk);
-	return r;
+	return index_update(s, edit_delete_digest, digest, err);
 }
 
 static int list(struct bld_store *s, bool all, struct bld_cache_desc **out, size_t *n,

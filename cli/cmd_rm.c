@@ -11,22 +11,20 @@ static const struct bld_cli_opt opts[] = {
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
+struct rm_opts {
+	bool force, vols;
+};
+
+static int rm(struct bld_ctx *ctx, const char *id, void *payload, struct bld_error **err)
+{
+	const struct rm_opts *o = payload;
+	return bld_runner_container_remove(ctx, id, o->force, o->vols, err);
+}
+
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
-	int status = 0;
-	bool force = bld_cli_bool(a, "force"), vols = bld_cli_bool(a, "volumes");
-	for (int i = 0; i < a->argc; i++) {
-		cleanup_free char *id = NULL;
-		cleanup_error struct bld_error *e = NULL;
-		if (bld_runner_container_lookup(ctx, a->argv[i], &id, &e) < 0 ||
-		    bld_runner_container_remove(ctx, id, force, vols, &e) < 0) {
-			fprintf(stderr, "bld: %s\n", e->msg);
-			status = 1;
-			continue;
-		}
-		printf("%s\n", a->argv[i]);
-	}
-	return status;
+	struct rm_opts o = {bld_cli_bool(a, "force"), bld_cli_bool(a, "volumes")};
+	return bld_cli_each_container(ctx, a, rm, &o);
 }
 
 const struct bld_cli_cmd bld_cmd_rm = {

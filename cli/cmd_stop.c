@@ -10,26 +10,17 @@ static const struct bld_cli_opt opts[] = {
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
+static int stop(struct bld_ctx *ctx, const char *id, void *t, struct bld_error **err)
+{
+	return bld_runner_container_stop(ctx, id, *(int *)t, err);
+}
+
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
-	long t = -1;
-	const char *ts = bld_cli_str(a, "time");
-	if (ts && bld_parse_long(ts, -1, 1 << 20, &t) < 0)
-		return bld_error_set(err, BLD_E_INVALID, "invalid argument \"%s\" for \"-t, --time\"",
-				     ts);
-	int status = 0;
-	for (int i = 0; i < a->argc; i++) {
-		cleanup_free char *id = NULL;
-		cleanup_error struct bld_error *e = NULL;
-		if (bld_runner_container_lookup(ctx, a->argv[i], &id, &e) < 0 ||
-		    bld_runner_container_stop(ctx, id, (int)t, &e) < 0) {
-			fprintf(stderr, "bld: %s\n", e->msg);
-			status = 1;
-			continue;
-		}
-		printf("%s\n", a->argv[i]);
-	}
-	return status;
+	int t;
+	if (bld_cli_stop_time(a, &t, err) < 0)
+		return -1;
+	return bld_cli_each_container(ctx, a, stop, &t);
 }
 
 const struct bld_cli_cmd bld_cmd_stop = {

@@ -8,36 +8,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 
 static const struct bld_cli_opt opts[] = {
 	{"format", 0, BLD_OPT_STRING, "string", "Format output using a custom template", NULL},
 	{"verbose", 'v', BLD_OPT_BOOL, NULL, "Show detailed information on space usage", NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
-
-static int64_t du(int at, const char *name, int depth)
-{
-	struct stat st;
-	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return 0;
-	if (!S_ISDIR(st.st_mode))
-		return S_ISREG(st.st_mode) ? st.st_size : 0;
-	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d = fd >= 0 && depth < 256 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	int64_t sum = 0;
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			sum += du(dirfd(d), de->d_name, depth + 1);
-	closedir(d);
-	return sum;
-}
 
 /* Entries and total size of $BLD_ROOT/<sub>. */
 static void dir_usage(const char *root, const char *sub, int64_t *count, int64_t *bytes)
@@ -52,7 +28,7 @@ static void dir_usage(const char *root, const char *sub, int64_t *count, int64_t
 		if (de->d_name[0] != '.')
 			(*count)++;
 	closedir(d);
-	*bytes = du(AT_FDCWD, p, 0);
+	*bytes = bld_cache_du(AT_FDCWD, p);
 }
 
 static void add(struct bld_cli_table *t, const char *type, int64_t total, int64_t active,

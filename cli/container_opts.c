@@ -1,7 +1,8 @@
 /*
  * cli/container_opts.c — `run`/`create` flags into a bld_runner_container_config, with
  * docker's syntax for -e/--env-file, -p, -m, --cpus and --security-opt; and the raw terminal
- * for -t. Only parsing lives here: the runner decides what the values mean.
+ * for -t; the per-container loop of stop/restart/kill/rm. Only parsing lives here: the
+ * runner decides what the values mean.
  */
 #include "cli/container_opts.h"
 #include "cli/image_util.h"
@@ -266,3 +267,32 @@ bool bld_cli_term_raw(struct termios *saved)
 }
 
 void bld_cli_term_restore(const struct termios *saved) { tcsetattr(0, TCSANOW, saved); }
+
+int bld_cli_each_container(struct bld_ctx *ctx, struct bld_cli_args *a, bld_cli_container_fn fn,
+			   void *payload)
+{
+	int status = 0;
+	for (int i = 0; i < a->argc; i++) {
+		cleanup_free char *id = NULL;
+		cleanup_error struct bld_error *e = NULL;
+		if (bld_runner_container_lookup(ctx, a->argv[i], &id, &e) < 0 ||
+		    fn(ctx, id, payload, &e) < 0) {
+			fprintf(stderr, "bld: %s\n", e->msg);
+			status = 1;
+			continue;
+		}
+		printf("%s\n", a->argv[i]);
+	}
+	return status;
+}
+
+int bld_cli_stop_time(struct bld_cli_args *a, int *t, struct bld_error **err)
+{
+	long v = -1;
+	const char *ts = bld_cli_str(a, "time");
+	if (ts && bld_parse_long(ts, -1, 1 << 20, &v) < 0)
+		return bld_error_set(err, BLD_E_INVALID, "invalid argument \"%s\" for \"-t, --time\"",
+				     ts);
+	*t = (int)v;
+	return 0;
+}

@@ -1,7 +1,7 @@
 /*
  * cli/container_opts.h — what the container commands of cli/ share: the flags of
  * `run`/`create` and their translation into a bld_runner_container_config, and putting the
- * terminal into raw mode for -t.
+ * terminal into raw mode for -t, and the per-container loop of stop/restart/kill/rm.
  */
 #ifndef BLD_CLI_CONTAINER_OPTS_H
 #define BLD_CLI_CONTAINER_OPTS_H
@@ -59,5 +59,15 @@ void bld_cli_container_config_dispose(struct bld_runner_container_config *c);
 /* Raw mode on fd 0 when it is a terminal; restores on bld_cli_term_restore. */
 bool bld_cli_term_raw(struct termios *saved);
 void bld_cli_term_restore(const struct termios *saved);
+
+/* What stop, restart, kill and rm do to one container (its full ID). */
+typedef int (*bld_cli_container_fn)(struct bld_ctx *ctx, const char *id, void *payload,
+				    struct bld_error **err);
+/* Calls fn for the container each argument names, printing the argument when that worked and
+ * `bld: <why>` when not, and going on; 0 when all worked, else 1 (docker's exit status). */
+int bld_cli_each_container(struct bld_ctx *ctx, struct bld_cli_args *a, bld_cli_container_fn fn,
+			   void *payload);
+/* -t/--time of stop and restart (seconds; -1 when not given). */
+int bld_cli_stop_time(struct bld_cli_args *a, int *t, struct bld_error **err);
 
 #endif

@@ -21,6 +21,7 @@
  * It does no I/O: the builder reads the file and decides which one applies.
  */
 #include "parser/parser.h"
+#include "parser/parser_int.h"
 
 #define LINE_MAX_BYTES 65536 /* Go's bufio.Scanner default token limit */
 #define RX_MAX_INST (1u << 20)
@@ -35,63 +36,13 @@ static int32_t utf8_decode(const unsigned char *s, size_t len, size_t *width)
 	*width = 1;
 	if (len == 0)
 		return -1;
-	unsigned c = s[0];
-	if (c < 0x80)
-		return (int32_t)c;
-	size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-	unsigned lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
-	unsigned hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
-	if (c < 0xC2 || c > 0xF4 || len < n || s[1] < lo || s[1] > hi)
-		return RUNE_ERROR;
-	int32_t r = (int32_t)(c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07));
-	for (size_t i = 1; i < n; i++) {
-		if (i > 1 && (s[i] & 0xC0) != 0x80)
-			return RUNE_ERROR;
-		r = (r << 6) | (s[i] & 0x3F);
-	}
-	*width = n;
-	return r;
+	return (int32_t)bld_parser_utf8_decode((const char *)s, len, width);
 }
 
-static void buf_rune(struct bld_buf *b, int32_t r)
-{
-	char u[4];
-	size_t n;
-	if (r < 0 || r > MAX_RUNE || (r >= 0xD800 && r <= 0xDFFF))
-		r = RUNE_ERROR;
-	if (r < 0x80) {
-		u[0] = (char)r;
-		n = 1;
-	} else if (r < 0x800) {
-		u[0] = (char)(0xC0 | (r >> 6));
-		u[1] = (char)(0x80 | (r & 0x3F));
-		n = 2;
-	} else if (r < 0x10000) {
-		u[0] = (char)(0xE0 | (r >> 12));
-		u[1] = (char)(0x80 | ((r >> 6) & 0x3F));
-		u[2] = (char)(0x80 | (r & 0x3F));
-		n = 3;
-	} else {
-		u[0] = (char)(0xF0 | (r >> 18));
-		u[1] = (char)(0x80 | ((r >> 12) & 0x3F));
-		u[2] = (char)(0x80 | ((r >> 6) & 0x3F));
-		u[3] = (char)(0x80 | (r & 0x3F));
-		n = 4;
-	}
-	bld_buf_add(b, u, n);
-}
+static void buf_rune(struct bld_buf *b, int32_t r) { bld_parser_utf8_put(b, (uint32_t)r); }
 
-/* unicode.IsSpace */
-static bool is_space(int32_t r)
-{
-	switch (r) {
-	case '\t': case '\n': case '\v': case '\f': case '\r': case ' ': case 0x85: case 0xA0:
-	case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
-		return true;
-	default:
-		return r >= 0x2000 && r <= 0x200A;
-	}
-}
+/* unicode.IsSpace (false for the -1 of the end) */
+static bool is_space(int32_t r) { return bld_parser_isspace((uint32_t)r); }
 
 /* strings.TrimSpace on s[0..*len): returns the new start and updates *len. */
 static const char *trim_space(const char *s, size_t *len)

@@ -17,6 +17,9 @@
 uint32_t bld_parser_utf8_decode(const char *s, size_t n, size_t *width);
 /* Decodes the last code point of s[0..n) as Go's utf8.DecodeLastRune. */
 uint32_t bld_parser_utf8_decode_last(const char *s, size_t n, size_t *width);
+/* Writes the UTF-8 encoding of cp to o (invalid code points, negative runes included, become
+ * U+FFFD); returns its length (1 to 4). */
+size_t bld_parser_utf8_encode(uint32_t cp, char o[4]);
 /* Appends the UTF-8 encoding of cp (invalid code points become U+FFFD). */
 int bld_parser_utf8_put(struct bld_buf *b, uint32_t cp);
 /* Go's unicode.IsSpace. */

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 
 #include "parser/parser.h"
+#include "parser/parser_int.h"
 #include "parser/shell_unicode.h"
 
 #define RUNE_EOF (-1)
@@ -25,64 +26,18 @@
 
 /* ------------------------------------------------------------------ runes */
 
-/* Decodes one rune like Go's utf8.DecodeRune: invalid or short input is U+FFFD, width 1. */
+/* Go's utf8.DecodeRune (invalid or short input is U+FFFD, width 1), RUNE_EOF at the end. */
 static int32_t rune_decode(const unsigned char *s, size_t len, size_t *width)
 {
 	*width = 1;
 	if (len == 0)
 		return RUNE_EOF;
-	unsigned c = s[0];
-	if (c < 0x80)
-		return (int32_t)c;
-	size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-	unsigned lo = 0x80, hi = 0xBF;
-	if (c < 0xC2 || c > 0xF4 || len < n)
-		return RUNE_ERROR;
-	if (c == 0xE0)
-		lo = 0xA0;
-	else if (c == 0xED)
-		hi = 0x9F;
-	else if (c == 0xF0)
-		lo = 0x90;
-	else if (c == 0xF4)
-		hi = 0x8F;
-	if (s[1] < lo || s[1] > hi)
-		return RUNE_ERROR;
-	int32_t r = (int32_t)(c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07));
-	for (size_t i = 1; i < n; i++) {
-		if (i > 1 && (s[i] & 0xC0) != 0x80)
-			return RUNE_ERROR;
-		r = (r << 6) | (s[i] & 0x3F);
-	}
-	*width = n;
-	return r;
+	return (int32_t)bld_parser_utf8_decode((const char *)s, len, width);
 }
 
-/* Encodes r as UTF-8 into out (4 bytes); returns the length. */
 static size_t rune_encode(int32_t r, char out[4])
 {
-	if (r < 0 || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF))
-		r = RUNE_ERROR;
-	if (r < 0x80) {
-		out[0] = (char)r;
-		return 1;
-	}
-	if (r < 0x800) {
-		out[0] = (char)(0xC0 | (r >> 6));
-		out[1] = (char)(0x80 | (r & 0x3F));
-		return 2;
-	}
-	if (r < 0x10000) {
-		out[0] = (char)(0xE0 | (r >> 12));
-		out[1] = (char)(0x80 | ((r >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (r & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | (r >> 18));
-	out[1] = (char)(0x80 | ((r >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((r >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (r & 0x3F));
-	return 4;
+	return bld_parser_utf8_encode((uint32_t)r, out);
 }
 
 static bool in_table(const uint32_t (*tab)[2], size_t n, int32_t r)
@@ -609,26 +564,43 @@ static char *process_name(struct lex *lx)
 	return bld_buf_detach(&b);
 }
 
+/* Starts a quoted word: consumes the opening quote, which raw-quotes mode keeps. */
+static bool quote_open(struct lex *lx, struct bld_buf *b)
+{
+	bool raw = lx->flags & BLD_PARSER_SHELL_RAW_QUOTES;
+	init_buf(b);
+	int32_t ch = next(lx);
+	if (raw)
+		put_rune(lx, b, ch);
+	return raw;
+}
+
+/* Ends a quoted word at its closing quote q (kept in raw-quotes mode). */
+static int quote_close(struct lex *lx, struct bld_buf *b, bool raw, int32_t q, char **out)
+{
+	if (raw)
+		put_rune(lx, b, q);
+	*out = bld_buf_detach(b);
+	return 0;
+}
+
+static int quote_unclosed(struct lex *lx, struct bld_buf *b, const char *which)
+{
+	bld_buf_dispose(b);
+	return fail(lx, "unexpected end of statement while looking for matching %s", which);
+}
+
 static int single_quote(struct lex *lx, char **out)
 {
 	struct bld_buf b;
-	bool raw = lx->flags & BLD_PARSER_SHELL_RAW_QUOTES;
-	init_buf(&b);
-	int32_t ch = next(lx);
-	if (raw)
-		put_rune(lx, &b, ch);
+	bool raw = quote_open(lx, &b);
+	int32_t ch;
 	while ((ch = next(lx)) != '\'') {
-		if (ch == RUNE_EOF) {
-			bld_buf_dispose(&b);
-			return fail(lx, "unexpected end of statement while looking for matching "
-					"single-quote");
-		}
+		if (ch == RUNE_EOF)
+			return quote_unclosed(lx, &b, "single-quote");
 		put_rune(lx, &b, ch);
 	}
-	if (raw)
-		put_rune(lx, &b, ch);
-	*out = bld_buf_detach(&b);
-	return 0;
+	return quote_close(lx, &b, raw, ch, out);
 }
 
 static int process_dollar(struct lex *lx, char **out);
@@ -637,17 +609,11 @@ static int process_dollar(struct lex *lx, char **out);
 static int double_quote(struct lex *lx, char **out)
 {
 	struct bld_buf b;
-	bool raw = lx->flags & BLD_PARSER_SHELL_RAW_QUOTES;
-	init_buf(&b);
-	int32_t ch = next(lx);
-	if (raw)
-		put_rune(lx, &b, ch);
+	bool raw = quote_open(lx, &b);
+	int32_t ch;
 	while ((ch = peek(lx)) != '"') {
-		if (ch == RUNE_EOF) {
-			bld_buf_dispose(&b);
-			return fail(lx, "unexpected end of statement while looking for matching "
-					"double-quote");
-		}
+		if (ch == RUNE_EOF)
+			return quote_unclosed(lx, &b, "double-quote");
 		if (ch == '$') {
 			cleanup_free char *v = NULL;
 			if (process_dollar(lx, &v) < 0) {
@@ -670,10 +636,7 @@ static int double_quote(struct lex *lx, char **out)
 		put_rune(lx, &b, ch);
 	}
 	next(lx);
-	if (raw)
-		put_rune(lx, &b, ch);
-	*out = bld_buf_detach(&b);
-	return 0;
+	return quote_close(lx, &b, raw, ch, out);
 }
 
 /* "<<" and the blanks after it stay one piece, so that "<< EOF" is one field. */

@@ -54,29 +54,36 @@ uint32_t bld_parser_utf8_decode_last(const char *s, size_t n, size_t *width)
 	return cp;
 }
 
-int bld_parser_utf8_put(struct bld_buf *b, uint32_t cp)
+size_t bld_parser_utf8_encode(uint32_t cp, char o[4])
 {
-	char o[4];
 	if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
 		cp = BLD_RUNE_ERROR;
-	if (cp < 0x80)
-		return bld_buf_addc(b, (char)cp);
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
 	if (cp < 0x800) {
 		o[0] = (char)(0xC0 | (cp >> 6));
 		o[1] = (char)(0x80 | (cp & 0x3F));
-		return bld_buf_add(b, o, 2);
+		return 2;
 	}
 	if (cp < 0x10000) {
 		o[0] = (char)(0xE0 | (cp >> 12));
 		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
 		o[2] = (char)(0x80 | (cp & 0x3F));
-		return bld_buf_add(b, o, 3);
+		return 3;
 	}
 	o[0] = (char)(0xF0 | (cp >> 18));
 	o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
 	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
 	o[3] = (char)(0x80 | (cp & 0x3F));
-	return bld_buf_add(b, o, 4);
+	return 4;
+}
+
+int bld_parser_utf8_put(struct bld_buf *b, uint32_t cp)
+{
+	char o[4];
+	return bld_buf_add(b, o, bld_parser_utf8_encode(cp, o));
 }
 
 bool bld_parser_isspace(uint32_t cp)

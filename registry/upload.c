@@ -45,6 +45,15 @@ static int upload_start(struct bld_registry_client *c, const char *repo, const c
 	return r;
 }
 
+/* Bytes [off, off+len) of fd as the octet-stream body of req. */
+static void req_body(struct reg_req *req, int fd, int64_t off, int64_t len)
+{
+	req->headers = curl_slist_append(req->headers, "Content-Type: application/octet-stream");
+	req->body_fd = fd;
+	req->body_off = off;
+	req->body_len = (size_t)len;
+}
+
 /* PATCH bytes [off, off+len) of fd to *loc; *loc moves to the next Location. */
 static int upload_patch(struct bld_registry_client *c, const char *scope, char **loc, int fd,
 			int64_t off, int64_t len, struct bld_error **err)
@@ -54,10 +63,7 @@ static int upload_patch(struct bld_registry_client *c, const char *scope, char *
 	cleanup_free char *cr = xasprintf("Content-Range: %lld-%lld", (long long)off,
 					  (long long)(off + len - 1));
 	req.headers = curl_slist_append(req.headers, cr);
-	req.headers = curl_slist_append(req.headers, "Content-Type: application/octet-stream");
-	req.body_fd = fd;
-	req.body_off = off;
-	req.body_len = (size_t)len;
+	req_body(&req, fd, off, len);
 	struct reg_resp resp = {0};
 	int r = reg_do(c, &req, &resp, err);
 	if (r == 0 && resp.status == 202 && resp.location) {
@@ -79,10 +85,7 @@ static int upload_put(struct bld_registry_client *c, const char *scope, const ch
 	reg_req_init(&req, "PUT", xasprintf("%s%cdigest=%s", loc, strchr(loc, '?') ? '&' : '?',
 					    digest),
 		     scope);
-	req.headers = curl_slist_append(req.headers, "Content-Type: application/octet-stream");
-	req.body_fd = fd;
-	req.body_off = off;
-	req.body_len = (size_t)len;
+	req_body(&req, fd, off, len);
 	struct reg_resp resp = {0};
 	int r = reg_do(c, &req, &resp, err);
 	if (r == 0 && resp.status != 201) {
