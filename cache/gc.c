@@ -356,30 +356,31 @@ int bld_cache_gc(struct bld_store *s, const struct bld_cache_gc_opts *o,
 	return r;
 }
 
+/* Counts one blob or unpacked layer; what the marks do not hold is reclaimable. */
+static void usage_count(const char *name, int dirfd, struct hexset *live, int64_t *count,
+			int64_t *bytes, int64_t *reclaimable)
+{
+	if (!is_hex64(name))
+		return;
+	int64_t size = bld_cache_du(dirfd, name);
+	(*count)++;
+	*bytes += size;
+	if (!hs_has(live, name))
+		*reclaimable += size;
+}
+
 static void usage_blob(const char *name, void *payload)
 {
 	struct sweep *w = payload;
-	struct marks *m = w->m;
-	if (!is_hex64(name))
-		return;
-	int64_t size = bld_cache_du(w->s->blobs_fd, name);
-	w->u->blobs++;
-	w->u->blob_bytes += size;
-	if (!hs_has(&m->blobs, name))
-		w->u->reclaimable_bytes += size;
+	usage_count(name, w->s->blobs_fd, &w->m->blobs, &w->u->blobs, &w->u->blob_bytes,
+		    &w->u->reclaimable_bytes);
 }
 
 static void usage_layer(const char *name, void *payload)
 {
 	struct sweep *w = payload;
-	struct marks *m = w->m;
-	if (!is_hex64(name))
-		return;
-	int64_t size = bld_cache_du(w->s->layers_fd, name);
-	w->u->layer_dirs++;
-	w->u->layer_bytes += size;
-	if (!hs_has(&m->chains, name))
-		w->u->layer_reclaimable_bytes += size;
+	usage_count(name, w->s->layers_fd, &w->m->chains, &w->u->layer_dirs,
+		    &w->u->layer_bytes, &w->u->layer_reclaimable_bytes);
 }
 
 static void usage_partial(const char *name, void *payload)

@@ -697,6 +697,20 @@ static int apply_modifier(struct lex *lx, const char *name, int32_t op, bool nul
 	return 0;
 }
 
+/*
+ * The word up to stop, inside ${...}; reaching the end of input first is the syntax error
+ * `missing` names ("'}'", "'/' in ${}").
+ */
+static int stop_on_or_missing(struct lex *lx, int32_t stop, bool raw, char **out,
+			      const char *missing)
+{
+	if (process_stop_on(lx, stop, raw, out, NULL) == 0)
+		return 0;
+	if (peek(lx) == RUNE_EOF)
+		return fail(lx, "syntax error: missing %s", missing);
+	return -1;
+}
+
 /* ${name<op>word} for the operators after a name (all but '}' and '/'). */
 static int dollar_modifier(struct lex *lx, const char *name, int32_t op, char **out)
 {
@@ -713,11 +727,8 @@ static int dollar_modifier(struct lex *lx, const char *name, int32_t op, char **
 	if (null_unset && pat)
 		return fail(lx, "unsupported modifier (%s) in substitution", chs);
 	cleanup_free char *word = NULL;
-	if (process_stop_on(lx, '}', pat, &word, NULL) < 0) {
-		if (peek(lx) == RUNE_EOF)
-			return fail(lx, "syntax error: missing '}'");
+	if (stop_on_or_missing(lx, '}', pat, &word, "'}'") < 0)
 		return -1;
-	}
 	const char *value = get_env(lx, name);
 	if (!value && (lx->flags & BLD_PARSER_SHELL_SKIP_UNSET)) {
 		*out = xasprintf("${%s%s%s}", name, chs, word);
@@ -741,16 +752,9 @@ static int dollar_replace(struct lex *lx, const char *name, char **out)
 	if (all)
 		next(lx);
 	cleanup_free char *pat = NULL, *repl = NULL;
-	if (process_stop_on(lx, '/', true, &pat, NULL) < 0) {
-		if (peek(lx) == RUNE_EOF)
-			return fail(lx, "syntax error: missing '/' in ${}");
+	if (stop_on_or_missing(lx, '/', true, &pat, "'/' in ${}") < 0 ||
+	    stop_on_or_missing(lx, '}', true, &repl, "'}'") < 0)
 		return -1;
-	}
-	if (process_stop_on(lx, '}', true, &repl, NULL) < 0) {
-		if (peek(lx) == RUNE_EOF)
-			return fail(lx, "syntax error: missing '}'");
-		return -1;
-	}
 	const char *value = get_env(lx, name);
 	if (!value && (lx->flags & BLD_PARSER_SHELL_SKIP_UNSET)) {
 		*out = xasprintf("${%s/%s/%s}", name, pat, repl);
