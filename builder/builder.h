@@ -70,6 +70,7 @@ struct bld_builder_opts {
 	const char *output;          /* --output type=...,dest=... or NULL */
 	char *const *cache_from;     /* --cache-from type=registry,ref=R */
 	char *const *cache_to;       /* --cache-to type=registry,ref=R */
+	bool docker_format;          /* --format docker: Docker v2s2 media types */
 };
 
 /*

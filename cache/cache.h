@@ -228,6 +228,20 @@ int bld_cache_image_write(struct bld_store *s, const struct json_t *config,
 			  char manifest_digest[BLD_DIGEST_STR_LEN], char id[BLD_DIGEST_STR_LEN],
 			  struct bld_error **err);
 
+/*
+ * Like bld_cache_image_write; with docker the image also gets a Docker v2 schema 2 manifest
+ * (docker media types for manifest, config and layers; same blobs), stored as the original
+ * manifest of the name's entry the way registry/ keeps a pulled v2s2 image: the entry
+ * itself stays the OCI form (runner and skopeo's oci: read it), bld push sends the v2s2
+ * manifest. manifest_digest then receives the v2s2 manifest's digest. A layer with no v2s2
+ * media type (zstd) is BLD_E_UNSUPPORTED. An unnamed image (name NULL) keeps only the OCI
+ * form, as an unnamed entry records no original manifest.
+ */
+int bld_cache_image_write_fmt(struct bld_store *s, const struct json_t *config,
+			      const struct bld_cache_layer *layers, size_t n, const char *name,
+			      bool docker, char manifest_digest[BLD_DIGEST_STR_LEN],
+			      char id[BLD_DIGEST_STR_LEN], struct bld_error **err);
+
 /* Every name pointing at this image's manifest (or the index it came through); strv. */
 int bld_cache_image_names(struct bld_store *s, const struct bld_cache_image *img,
 			  char ***names, struct bld_error **err);

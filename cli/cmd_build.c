@@ -39,9 +39,9 @@ static const struct bld_cli_opt opts[] = {
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	const char *fmt = bld_cli_str(a, "format");
-	if (fmt && strcmp(fmt, "oci") != 0)
-		return bld_error_set(err, BLD_E_UNSUPPORTED, "--format %s: only oci is supported",
-				     fmt);
+	if (fmt && strcmp(fmt, "oci") != 0 && strcmp(fmt, "docker") != 0)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "unrecognized image format \"%s\": use oci or docker", fmt);
 	struct bld_builder_opts o = {
 		.context = a->argv[0],
 		.dockerfile = bld_cli_str(a, "file"),
@@ -61,6 +61,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		.output = bld_cli_str(a, "output"),
 		.cache_from = bld_cli_list(a, "cache-from"),
 		.cache_to = bld_cli_list(a, "cache-to"),
+		.docker_format = fmt && strcmp(fmt, "docker") == 0,
 	};
 	char id[BLD_DIGEST_STR_LEN];
 	if (bld_builder_build(ctx, &o, id, err) < 0) {
