@@ -150,6 +150,15 @@ int bld_cache_layer_from_dir(struct bld_store *s, const char *dir,
 int bld_cache_layer_from_tar(struct bld_store *s, int fd, struct bld_cache_layer *out,
 			     struct bld_error **err);
 
+/*
+ * Writes the tree under dir as one uncompressed PAX tar stream to fd, with the same walk as
+ * a layer (sorted entries, parents first, hardlinks and xattrs kept, no atime/ctime;
+ * timestamps clamped to source_date_epoch when it is >= 0), but no whiteouts: dir is a
+ * plain (or merged) tree. For `bld build --output type=tar`.
+ */
+int bld_cache_dir_tar_write(const char *dir, int fd, int64_t source_date_epoch,
+			    struct bld_error **err);
+
 /* The chain ID of a layer: parent_chain NULL for the lowest layer (then it is diff_id). */
 void bld_cache_layer_chain_id(const char *parent_chain, const char *diff_id,
 			      char out[BLD_DIGEST_STR_LEN]);
@@ -269,6 +278,15 @@ struct bld_cache_save_item {
  */
 int bld_cache_save(struct bld_store *s, const struct bld_cache_save_item *items, size_t n,
 		   int fd, struct bld_error **err);
+
+/*
+ * Writes one image as an OCI image layout tarball (ociarchive.c: oci-layout, index.json,
+ * blobs/sha256/...) to fd, as BuildKit's oci exporter does; name (full reference, or NULL)
+ * becomes index.json's io.containerd.image.name and org.opencontainers.image.ref.name
+ * annotations. The same image and name always give the same bytes.
+ */
+int bld_cache_oci_archive_write(struct bld_store *s, const struct bld_cache_image *img,
+				const char *name, int fd, struct bld_error **err);
 
 /* An image that bld_cache_load stored. */
 struct bld_cache_loaded {

@@ -69,7 +69,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 			(*err)->status = 1; /* docker build: 1 for every failed build */
 		return -1;
 	}
-	if (o.quiet)
+	/* with an archive on stdout (--output ...,dest=-) the ID would corrupt it */
+	if (o.quiet && !(o.output && strstr(o.output, "dest=-")))
 		printf("%s\n", id);
 	return 0;
 }
