@@ -45,6 +45,7 @@ struct bld_ptty {
 	size_t nv;
 	size_t drawn; /* lines of the last frame, to move back over */
 	int error_v;  /* the first vertex that failed, 0 when none */
+	bool color;   /* SGR colors, as BuildKit's view has them (not with NO_COLOR) */
 };
 
 /* A printable copy of s, at most max bytes, never cutting a UTF-8 sequence. */
@@ -140,19 +141,33 @@ static const char *log_text(const char *line)
 	return *p == ' ' ? p + 1 : NULL;
 }
 
-static void render_vertex(struct bld_buf *o, const struct vtx *x, int64_t now, size_t width)
+/* Appends each line of block wrapped in an SGR color (BuildKit: blue done, red error). */
+static void paint(struct bld_buf *o, const char *block, const char *color)
+{
+	for (const char *p = block, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+		if (color)
+			bld_buf_adds(o, color);
+		bld_buf_add(o, p, (size_t)(nl - p));
+		bld_buf_adds(o, color ? "\x1b[0m\n" : "\n");
+	}
+}
+
+static void render_vertex(struct bld_buf *out, const struct vtx *x, int64_t now, size_t width,
+			  bool color)
 {
 	static const char *const tag[] = {"", "", "CACHED ", "ERROR ", "CANCELED "};
+	static const char *const sgr[] = {NULL, "\x1b[34m", "\x1b[34m", "\x1b[31m", "\x1b[31m"};
+	struct bld_buf o = BLD_BUF_INIT;
 	cleanup_free char *left = xasprintf(" => %s%s", tag[x->st], x->name);
 	int64_t end = x->st == V_RUNNING ? now : x->end;
-	put_timed(o, left, x->st == V_CACHED ? 0.0 : (double)(end - x->start) / 1e9, width);
+	put_timed(&o, left, x->st == V_CACHED ? 0.0 : (double)(end - x->start) / 1e9, width);
 	for (size_t i = 0; i < x->nstatus; i++)
-		put_plain(o, " => => ", x->status[i], width);
-	if (x->st != V_RUNNING)
-		return;
+		put_plain(&o, " => => ", x->status[i], width);
 	size_t from = x->ntail > TAIL_SHOWN ? x->ntail - TAIL_SHOWN : 0;
-	for (size_t i = from; i < x->ntail; i++)
-		put_plain(o, " => => # ", log_text(x->tail[i]), width);
+	for (size_t i = from; x->st == V_RUNNING && i < x->ntail; i++)
+		put_plain(&o, " => => # ", log_text(x->tail[i]), width);
+	paint(out, bld_buf_str(&o), color ? sgr[x->st] : NULL);
+	bld_buf_dispose(&o);
 }
 
 char *bld_ptty_render(struct bld_ptty *t, int64_t now, size_t width, bool finished)
@@ -169,7 +184,7 @@ char *bld_ptty_render(struct bld_ptty *t, int64_t now, size_t width, bool finish
 		       seen, finished && !t->error_v ? " FINISHED" : "");
 	for (size_t i = 0; i < t->nv; i++)
 		if (t->v[i].name)
-			render_vertex(&o, &t->v[i], now, width < 20 ? 20 : width);
+			render_vertex(&o, &t->v[i], now, width < 20 ? 20 : width, t->color);
 	return bld_buf_detach(&o);
 }
 
@@ -250,6 +265,7 @@ struct bld_ptty *bld_ptty_new(int fd, int interval_ms)
 	t->t0 = bld_progress_now();
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->cv, NULL);
+	t->color = interval_ms > 0 && !getenv("NO_COLOR");
 	if (interval_ms > 0)
 		t->has_thread = pthread_create(&t->thread, NULL, ticker, t) == 0;
 	return t;
@@ -273,8 +289,11 @@ void bld_ptty_line(struct bld_ptty *t, int v, const char *line)
 	const char *log = log_text(line);
 	if (x && log)
 		push_line(x->tail, &x->ntail, TAIL_KEPT, line); /* seconds kept for the error */
-	else if (x)
+	else if (x) /* "naming to X done": the view drops "done", as BuildKit's does */
 		push_line(x->status, &x->nstatus, STATUS_KEPT, line);
+	size_t n = x && !log && x->nstatus ? strlen(x->status[x->nstatus - 1]) : 0;
+	if (n > 5 && strcmp(x->status[x->nstatus - 1] + n - 5, " done") == 0)
+		x->status[x->nstatus - 1][n - 5] = '\0';
 	pthread_mutex_unlock(&t->lock);
 }
 

@@ -66,6 +66,7 @@ Test(builder_progress_tty, output_tail_only_while_running)
 	struct bld_ptty *t = bld_ptty_new(-1, 0);
 	bld_ptty_vertex(t, 1, "[1/1] RUN for i in ...");
 	bld_ptty_line(t, 1, "resolve something");
+	bld_ptty_line(t, 1, "naming to docker.io/library/x:latest done");
 	char buf[64];
 	for (int i = 1; i <= 9; i++) {
 		snprintf(buf, sizeof(buf), "0.%03d line %d", i, i);
@@ -73,10 +74,11 @@ Test(builder_progress_tty, output_tail_only_while_running)
 	}
 	char *f = bld_ptty_render(t, bld_progress_now(), 80, false);
 	cr_assert(strstr(f, "\n => => resolve something\n"), "%s", f);
+	cr_assert(strstr(f, "\n => => naming to docker.io/library/x:latest\n"), "no done: %s", f);
 	cr_assert(!strstr(f, "# line 3\n"), "only the last six lines: %s", f);
 	cr_assert(strstr(f, " => => # line 4\n") && strstr(f, " => => # line 9\n"), "%s", f);
 	cr_assert(!strstr(f, "0.009"), "the seconds are not shown in the view: %s", f);
-	cr_assert_eq(count_lines(f), 1 + 1 + 1 + 6, "%s", f);
+	cr_assert_eq(count_lines(f), 1 + 1 + 2 + 6, "%s", f);
 	free(f);
 	bld_ptty_end(t, 1, BLD_PTTY_ERROR);
 	f = bld_ptty_render(t, bld_progress_now(), 80, true);

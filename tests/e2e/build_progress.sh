@@ -33,6 +33,7 @@ frames=$(grep -c '\[+\] Building' <<<"$out")
 t_ok "the view is redrawn several times ($frames frames)" test "$frames" -ge 5
 t_match "frames move the cursor back up over the last one" "${ESC}\\[[0-9]+A" "$out"
 t_match "lines are erased as they are redrawn" "${ESC}\\[K" "$out"
+t_match "finished steps are drawn in blue, as BuildKit draws them" "${ESC}\\[34m => \\[2/4\\] RUN echo first" "$out"
 t_match "the running step's output tail is shown" ' => => # tick [1-8]' "$out"
 times=$(grep -o '=> \[3/4\] RUN for i.* [0-9.]*s' <<<"$out" | sed 's/.* //' | sort -u | wc -l)
 t_ok "the running step's timer ticks ($times distinct times)" test "$times" -ge 3
