@@ -4,7 +4,7 @@
  * type=tar,dest=FILE (that filesystem as one tar stream, as BuildKit's tar exporter writes
  * it), type=oci,dest=FILE (an OCI image layout tarball, BuildKit's oci exporter) or
  * type=docker,dest=FILE (a docker archive of the image, what `docker load` reads). A bare
- * path means type=local. dest=- is stdout for the archive types, refused when stdout is a
+ * path means type=local, a bare "-" type=tar,dest=-. dest=- is stdout for the archive types, refused when stdout is a
  * terminal (as docker refuses it). name= names the image in the oci archive (default: the
  * first -t). type=image,name=REF[,push=true] names the image REF in the store (and pushes
  * it); type=registry is type=image with push=true.
@@ -26,8 +26,8 @@ struct out_spec {
 static int parse_output(const char *s, struct out_spec *o, struct bld_error **err)
 {
 	memset(o, 0, sizeof(*o));
-	if (!strchr(s, '=')) {
-		o->type = xstrdup("local");
+	if (!strchr(s, '=')) { /* a path, or "-": a tar on stdout (docker's shorthands) */
+		o->type = xstrdup(strcmp(s, "-") == 0 ? "tar" : "local");
 		o->dest = xstrdup(s);
 		return 0;
 	}

@@ -78,6 +78,8 @@ out=$("$BLD" build -q -o type=tar,dest=- "$ctx" 2>/dev/null | tar tf - 2>&1)
 t_match "dest=- writes the tar to stdout (and -q keeps the ID out of it)" '^srv/built$' "$out"
 t_eq "... a tar stream with nothing after it" "$(cat "$T_DIR/fs.tar" | sha256sum)" \
   "$("$BLD" build -q -o type=tar,dest=- "$ctx" 2>/dev/null | sha256sum)"
+t_eq "-o - is a tar on stdout too" "$(cat "$T_DIR/fs.tar" | sha256sum)" \
+  "$("$BLD" build -q -o - "$ctx" 2>/dev/null | sha256sum)"
 out=$(script -qec "'$BLD' build -o type=oci,dest=- '$ctx'" /dev/null 2>&1)
 t_match "dest=- on a terminal is refused" 'refusing to write to console' "$out"
 out=$("$BLD" build -o type=nope,dest=x "$ctx" 2>&1)
