@@ -200,22 +200,14 @@ int bld_runner_cgroup_create(struct bld_runner_proc *p, const struct bld_runner_
 	return create_v1(p, s, err);
 }
 
-int bld_runner_cgroup_attach(char *const *cgroups, pid_t pid)
-{
-	char v[24];
-	snprintf(v, sizeof(v), "%d", (int)pid);
-	for (size_t i = 0; cgroups && cgroups[i]; i++) {
-		int r = write_str(cgroups[i], "cgroup.procs", v);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
 int bld_runner_cgroup_join(char *const *cgroups)
 {
+	/* on v1 the calling thread alone ("0" to "tasks"; the callers are single-threaded):
+	 * a whole-process move takes the global threadgroup lock and waits for an RCU grace
+	 * period (milliseconds), a move of the caller's own thread does not */
+	const char *file = bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2 ? "cgroup.procs" : "tasks";
 	for (size_t i = 0; cgroups && cgroups[i]; i++) {
-		int r = write_str(cgroups[i], "cgroup.procs", "0");
+		int r = write_str(cgroups[i], file, "0");
 		if (r < 0)
 			return r;
 	}
