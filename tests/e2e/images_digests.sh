@@ -3,7 +3,8 @@
 # RepoDigests / `images --digests` / {{.Digest}} for pulls by tag (the registry's digest of
 # the tag: an index's own digest, a Docker v2s2 manifest's, not bld's OCI copy) and for
 # pushes, <none> for built or merely tagged images; and SIZE / inspect's Size as the
-# uncompressed size (overlay2's directory.Size: files, symlinks, hardlinks once), checked
+# uncompressed size (overlay2's directory.Size: files, symlinks, hardlinks once), also in
+# system df's Images row (shared layers once), checked
 # against an independent count of the layer tar in Python.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
@@ -78,15 +79,19 @@ compressed=$(stat -c %s "$T_DIR/layer.tgz")
 t_match "the independent count is sane" '^[0-9]+$' "$want"
 t_ok "uncompressed is larger than compressed here" test "$want" -gt "$compressed"
 t_eq "inspect's Size is the uncompressed size" "$want" "$("$BLD" inspect -f '{{.Size}}' "$B:latest" 2>&1)"
-human=$($PY -c "
-n=$want
+human() {
+  $PY -c "
+n=$1
 for u in ['B','kB','MB','GB']:
     if n < 1000 or u == 'GB': break
     n /= 1000.0
-print('%.3g%s' % (n, u))")
-t_eq "images SIZE is the same, docker's units" "$human" \
+print('%.3g%s' % (n, u))"
+}
+t_eq "images SIZE is the same, docker's units" "$(human "$want")" \
   "$("$BLD" images --format '{{.Size}}' "$B:latest" 2>&1)"
 sz=$("$BLD" inspect -f '{{.Size}}' built:1 2>&1)
 t_eq "a built image adds its own layer's files" "$((want + 6))" "$sz"
+t_eq "system df: every layer of every image once, uncompressed" "$(human $((want + 6)))" \
+  "$("$BLD" system df 2>&1 | awk '$1 == "Images" { print $4 }')"
 t_ok "the size is recorded on the unpacked layer, not recomputed" \
   $PY -c "import os,glob,sys; sys.exit(0 if any(os.getxattr(p,'user.bld.size') for p in glob.glob('$BLD_ROOT/layers/*')) else 1)"
