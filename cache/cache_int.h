@@ -73,6 +73,18 @@ int bld_cache_tarsrc_drain(struct bld_cache_tarsrc *t, char diff_id[BLD_DIGEST_S
 			   struct bld_error **err);
 void bld_cache_tarsrc_dispose(struct bld_cache_tarsrc *t);
 
+/* layer_stream.c: the same stream with decompression and hashing in a thread of their own. */
+struct bld_cache_lstream;
+/* Starts reading fd (which must stay open until _free); *out is set even on failure. */
+int bld_cache_lstream_open(struct bld_cache_lstream **out, int fd, struct bld_error **err);
+/* The tar reader (borrowed): read entries from it with the usual libarchive calls. */
+struct archive *bld_cache_lstream_tar(struct bld_cache_lstream *ls);
+/* After the tar reader reached its end: consumes the rest and yields the diff ID. */
+int bld_cache_lstream_finish(struct bld_cache_lstream *ls, char diff_id[BLD_DIGEST_STR_LEN],
+			     struct bld_error **err);
+/* Stops the thread if it still runs; NULL is harmless. */
+void bld_cache_lstream_free(struct bld_cache_lstream *ls);
+
 static inline void bld_json_decrefp(json_t **j)
 {
 	if (*j)

@@ -19,6 +19,8 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -451,16 +453,16 @@ static void ux_dispose(struct ux *x)
 	free(x->dirs);
 }
 
-static int extract_all(struct ux *x, struct bld_cache_tarsrc *t)
+static int extract_all(struct ux *x)
 {
 	struct archive_entry *e;
 	for (;;) {
-		int ar = archive_read_next_header(t->inner, &e);
+		int ar = archive_read_next_header(x->ar, &e);
 		if (ar == ARCHIVE_EOF)
 			return 0;
 		if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN)
 			return bld_error_set(x->err, BLD_E_INVALID, "read layer: %s",
-					     archive_error_string(t->inner));
+					     archive_error_string(x->ar));
 		int r = extract_entry(x, e);
 		if (r < 0)
 			return bld_error_wrap(x->err, "%s", archive_entry_pathname(e));
@@ -473,23 +475,24 @@ int bld_cache_layer_extract_fd(int fd, const char *target, const char *diff_id,
 	cleanup_close int rootfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return bld_error_sys(err, errno, "open %s", target);
-	struct bld_cache_tarsrc t = {0};
+	struct bld_cache_lstream *ls = NULL;
 	struct ux x;
 	ux_init(&x, rootfd, err);
-	int r = bld_cache_tarsrc_open(&t, fd, err);
-	x.ar = t.inner;
-	if (r == 0)
-		r = extract_all(&x, &t);
+	int r = bld_cache_lstream_open(&ls, fd, err);
+	if (r == 0) {
+		x.ar = bld_cache_lstream_tar(ls);
+		r = extract_all(&x);
+	}
 	char got[BLD_DIGEST_STR_LEN];
 	if (r == 0)
-		r = bld_cache_tarsrc_drain(&t, got, err);
+		r = bld_cache_lstream_finish(ls, got, err);
 	if (r == 0 && diff_id && strcmp(got, diff_id) != 0)
 		r = bld_error_set(err, BLD_E_DIGEST, "layer diff id mismatch: expected %s, got %s",
 				  diff_id, got);
 	if (r == 0)
 		finish_dirs(&x);
 	ux_dispose(&x);
-	bld_cache_tarsrc_dispose(&t);
+	bld_cache_lstream_free(ls);
 	return r;
 }
 
@@ -514,6 +517,26 @@ static int unpack_into(struct bld_store *s, const char *tmp, const char *blob_di
 	return bld_cache_layer_extract_fd(fd, path, diff_id, err);
 }
 
+/*
+ * Marks the layers directory, once, as the top of independent hierarchies (FS_TOPDIR_FL, the
+ * flag ext4 gives /home): ext4's Orlov allocator then starts each new layer directory in a
+ * block group of its own with room to spare, instead of the group of its siblings and of
+ * everything else created and deleted near the store. On a journal-less ext4 that matters
+ * a lot: for a few seconds after many files were deleted in a group, every new inode there
+ * scans past the freed ones (ext4 does not reuse recently deleted inodes), which made a
+ * 6000-file layer take seconds instead of a fraction of one. Other filesystems ignore the
+ * flag or refuse it; either way nothing changes but speed.
+ */
+static void spread_layers(int layers_fd)
+{
+	int flags = 0;
+	if (ioctl(layers_fd, FS_IOC_GETFLAGS, &flags) < 0 || (flags & FS_TOPDIR_FL))
+		return;
+	flags |= FS_TOPDIR_FL;
+	if (ioctl(layers_fd, FS_IOC_SETFLAGS, &flags) < 0)
+		bld_debug("layer: layers directory not marked top-level: %s", strerror(errno));
+}
+
 int bld_cache_layer_unpack(struct bld_store *s, const char *blob_digest, const char *diff_id,
 			   const char *chain_id, char **dir, struct bld_error **err)
 {
@@ -525,6 +548,7 @@ int bld_cache_layer_unpack(struct bld_store *s, const char *blob_digest, const c
 		*dir = bld_path_join(s->layers, hex);
 		return 0;
 	}
+	spread_layers(s->layers_fd);
 	cleanup_free char *tmp = xasprintf(".tmp-%.12s-%d-%08lx", hex, (int)getpid(),
 					    (unsigned long)random());
 	if (mkdirat(s->layers_fd, tmp, 0755) < 0)
