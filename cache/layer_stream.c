@@ -4,7 +4,10 @@
  * with parsing the tar and creating files. The producer thread reads the blob through a
  * libarchive reader that only removes compression (gzip, zstd, xz, bzip2 or none), hashes
  * the plain bytes and hands them over in a ring of fixed buffers; the caller's thread parses
- * them as tar through a second libarchive reader that reads from the ring.
+ * them as tar through a second libarchive reader that reads from the ring. Gzip, what nearly
+ * every registry layer is, is inflated with ISA-L's igzip instead (about twice as fast as
+ * zlib here; the gzip CRC is checked, concatenated members are read, bytes after the last
+ * member are ignored as libarchive does); other compressions go through libarchive.
  *
  * Invariants: a buffer is either the producer's (being filled), queued, or the consumer's
  * (the one libarchive was last given, valid until its next read), never two at once; the
@@ -16,10 +19,22 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <isa-l/igzip_lib.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #define NBUF 8
 #define BUFCAP ((size_t)256 << 10)
+#define GZ_INCAP ((size_t)256 << 10)
+
+/* Gzip through ISA-L: the compressed bytes read from fd, the inflater's state. */
+struct gz {
+	int fd;
+	bool eof_in; /* fd has no more bytes */
+	bool end;    /* the last member is done */
+	uint8_t *in;
+	struct inflate_state st;
+};
 
 struct slot {
 	char *buf;
@@ -28,6 +43,7 @@ struct slot {
 
 struct bld_cache_lstream {
 	struct archive *outer; /* decompression only, used by the thread alone once started */
+	struct gz *gz;         /* instead of outer for gzip */
 	struct archive *inner; /* tar parser, the caller's */
 	struct bld_sha256 *diff;
 	char digest[BLD_DIGEST_STR_LEN];
@@ -62,6 +78,79 @@ static void publish(struct bld_cache_lstream *ls)
 	pthread_mutex_unlock(&ls->mu);
 }
 
+static la_ssize_t outer_fill(struct bld_cache_lstream *ls, char *buf, size_t cap)
+{
+	la_ssize_t n = archive_read_data(ls->outer, buf, cap);
+	if (n < 0)
+		ls->errmsg = xstrdup(archive_error_string(ls->outer) ? archive_error_string(ls->outer)
+								     : "read error");
+	return n;
+}
+
+static int gz_read(struct bld_cache_lstream *ls)
+{
+	struct gz *g = ls->gz;
+	ssize_t n;
+	do
+		n = read(g->fd, g->in, GZ_INCAP);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		ls->errmsg = xasprintf("read: %s", strerror(errno));
+		return -1;
+	}
+	g->eof_in = n == 0;
+	g->st.next_in = g->in;
+	g->st.avail_in = (uint32_t)n;
+	return 0;
+}
+
+/* After a member ended: another one follows (gzip allows concatenation) or the stream ends. */
+static int gz_next_member(struct bld_cache_lstream *ls)
+{
+	struct gz *g = ls->gz;
+	if (g->st.avail_in == 0 && !g->eof_in && gz_read(ls) < 0)
+		return -1;
+	if (g->st.avail_in == 0 || g->st.next_in[0] != 0x1f ||
+	    (g->st.avail_in > 1 && g->st.next_in[1] != 0x8b)) {
+		g->end = true; /* what follows the last member is ignored, as libarchive does */
+		return 0;
+	}
+	uint8_t *next = g->st.next_in;
+	uint32_t avail = g->st.avail_in;
+	isal_inflate_reset(&g->st);
+	g->st.next_in = next;
+	g->st.avail_in = avail;
+	g->st.crc_flag = ISAL_GZIP;
+	return 0;
+}
+
+/* Fills buf with inflated bytes; short only at the end of the stream. */
+static la_ssize_t gz_fill(struct bld_cache_lstream *ls, char *buf, size_t cap)
+{
+	struct gz *g = ls->gz;
+	size_t got = 0;
+	while (got < cap && !g->end) {
+		if (g->st.block_state == ISAL_BLOCK_FINISH) {
+			if (gz_next_member(ls) < 0)
+				return -1;
+			continue;
+		}
+		if (g->st.avail_in == 0 && !g->eof_in && gz_read(ls) < 0)
+			return -1;
+		g->st.next_out = (uint8_t *)buf + got;
+		g->st.avail_out = (uint32_t)(cap - got);
+		int r = isal_inflate(&g->st);
+		size_t now = cap - g->st.avail_out;
+		if (r < 0 || (g->eof_in && now == got && g->st.block_state != ISAL_BLOCK_FINISH)) {
+			ls->errmsg = r < 0 ? xasprintf("gzip: invalid compressed data (isa-l error %d)", r)
+					   : xstrdup("gzip: unexpected end of compressed data");
+			return -1;
+		}
+		got = now;
+	}
+	return (la_ssize_t)got;
+}
+
 static void *produce(void *p)
 {
 	struct bld_cache_lstream *ls = p;
@@ -69,10 +158,8 @@ static void *produce(void *p)
 		if (!wait_free(ls))
 			return NULL;
 		struct slot *s = &ls->slots[ls->wr % NBUF];
-		s->len = archive_read_data(ls->outer, s->buf, BUFCAP);
+		s->len = ls->gz ? gz_fill(ls, s->buf, BUFCAP) : outer_fill(ls, s->buf, BUFCAP);
 		if (s->len < 0) {
-			ls->errmsg = xstrdup(archive_error_string(ls->outer) ? archive_error_string(ls->outer)
-									     : "read error");
 			s->len = -1;
 		} else if (s->len > 0) {
 			bld_sha256_update(ls->diff, s->buf, (size_t)s->len);
@@ -136,8 +223,27 @@ static int open_outer(struct bld_cache_lstream *ls, int fd, struct bld_error **e
 	return 0;
 }
 
+/* Whether fd, a regular file, starts with the gzip magic at its current offset. */
+static bool is_gzip(int fd)
+{
+	unsigned char m[2];
+	off_t at = lseek(fd, 0, SEEK_CUR);
+	return at >= 0 && pread(fd, m, 2, at) == 2 && m[0] == 0x1f && m[1] == 0x8b;
+}
+
+static void gz_open(struct bld_cache_lstream *ls, int fd)
+{
+	struct gz *g = xcalloc(1, sizeof(*g));
+	g->fd = fd;
+	g->in = xmalloc(GZ_INCAP);
+	isal_inflate_init(&g->st);
+	g->st.crc_flag = ISAL_GZIP;
+	ls->gz = g;
+}
+
 int bld_cache_lstream_open(struct bld_cache_lstream **out, int fd, struct bld_error **err)
 {
+	int r = 0;
 	struct bld_cache_lstream *ls = xcalloc(1, sizeof(*ls));
 	pthread_mutex_init(&ls->mu, NULL);
 	pthread_cond_init(&ls->cv, NULL);
@@ -145,7 +251,11 @@ int bld_cache_lstream_open(struct bld_cache_lstream **out, int fd, struct bld_er
 		ls->slots[i].buf = xmalloc(BUFCAP);
 	ls->diff = bld_sha256_new();
 	*out = ls;
-	if (open_outer(ls, fd, err) < 0)
+	if (!is_gzip(fd))
+		r = open_outer(ls, fd, err);
+	else
+		gz_open(ls, fd);
+	if (r < 0)
 		return -1;
 	int e = pthread_create(&ls->thread, NULL, produce, ls);
 	if (e != 0)
@@ -153,7 +263,7 @@ int bld_cache_lstream_open(struct bld_cache_lstream **out, int fd, struct bld_er
 	pthread_setname_np(ls->thread, "bld-inflate");
 	ls->started = true;
 	ls->inner = archive_read_new();
-	int r = archive_read_support_format_tar(ls->inner);
+	r = archive_read_support_format_tar(ls->inner);
 	if (r == ARCHIVE_OK)
 		r = archive_read_open(ls->inner, ls, NULL, inner_read, NULL);
 	if (r != ARCHIVE_OK)
@@ -196,6 +306,10 @@ void bld_cache_lstream_free(struct bld_cache_lstream *ls)
 		archive_read_free(ls->inner);
 	if (ls->outer)
 		archive_read_free(ls->outer);
+	if (ls->gz) {
+		free(ls->gz->in);
+		free(ls->gz);
+	}
 	if (ls->diff) {
 		char d[BLD_DIGEST_STR_LEN];
 		bld_sha256_final(ls->diff, d);
