@@ -5,6 +5,7 @@
  */
 #include "builder/builder.h"
 #include "cli/cli.h"
+#include "registry/registry.h"
 
 static const struct bld_cli_opt opts[] = {
 	{"tag", 't', BLD_OPT_LIST, "list", "Name and optionally a tag in the \"name:tag\" format",
@@ -33,15 +34,18 @@ static const struct bld_cli_opt opts[] = {
 	{"format", 0, BLD_OPT_STRING, "string", "Manifest format (\"oci\" or \"docker\")", "oci"},
 	{"cache-from", 0, BLD_OPT_LIST, "stringArray", "External cache sources", NULL},
 	{"cache-to", 0, BLD_OPT_LIST, "stringArray", "Cache export destinations", NULL},
+	{"disable-content-trust", 0, BLD_OPT_BOOL, NULL, "Skip image verification", "true"},
+	{"signature-policy", 0, BLD_OPT_STRING, "string",
+	 "Trust policy for base images pulled with content trust (default policy.json)", NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	const char *fmt = bld_cli_str(a, "format");
-	if (fmt && strcmp(fmt, "oci") != 0)
-		return bld_error_set(err, BLD_E_UNSUPPORTED, "--format %s: only oci is supported",
-				     fmt);
+	if (fmt && strcmp(fmt, "oci") != 0 && strcmp(fmt, "docker") != 0)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "unrecognized image format \"%s\": use oci or docker", fmt);
 	struct bld_builder_opts o = {
 		.context = a->argv[0],
 		.dockerfile = bld_cli_str(a, "file"),
@@ -61,14 +65,22 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		.output = bld_cli_str(a, "output"),
 		.cache_from = bld_cli_list(a, "cache-from"),
 		.cache_to = bld_cli_list(a, "cache-to"),
+		.docker_format = fmt && strcmp(fmt, "docker") == 0,
+		.signature_policy = bld_cli_str(a, "signature-policy"),
 	};
+	/* docker: --disable-content-trust defaults to !DOCKER_CONTENT_TRUST */
+	int off = bld_cli_given(a, "disable-content-trust")
+		      ? bld_cli_bool(a, "disable-content-trust")
+		      : -1;
+	o.trust = bld_registry_trust_wanted(false, off);
 	char id[BLD_DIGEST_STR_LEN];
 	if (bld_builder_build(ctx, &o, id, err) < 0) {
 		if (*err)
 			(*err)->status = 1; /* docker build: 1 for every failed build */
 		return -1;
 	}
-	if (o.quiet)
+	/* with an archive on stdout (--output ...,dest=-) the ID would corrupt it */
+	if (o.quiet && !(o.output && strstr(o.output, "dest=-")))
 		printf("%s\n", id);
 	return 0;
 }
