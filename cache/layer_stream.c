@@ -27,10 +27,9 @@
 #define BUFCAP ((size_t)256 << 10)
 #define GZ_INCAP ((size_t)256 << 10)
 
-/* Gzip through ISA-L: the compressed bytes read from fd, the inflater's state. */
+/* Gzip through ISA-L: the inflater's state over the compressed bytes of the source. */
 struct gz {
-	int fd;
-	bool eof_in; /* fd has no more bytes */
+	bool eof_in; /* the source has no more bytes */
 	bool end;    /* the last member is done */
 	uint8_t *in;
 	struct inflate_state st;
@@ -42,8 +41,13 @@ struct slot {
 };
 
 struct bld_cache_lstream {
+	bld_cache_lstream_read_fn src; /* the compressed bytes */
+	void *src_payload;
+	uint8_t *in;           /* what the source gave last */
+	size_t in_len;         /* bytes of in not yet handed to the outer reader */
 	struct archive *outer; /* decompression only, used by the thread alone once started */
 	struct gz *gz;         /* instead of outer for gzip */
+	int fd;                /* the source of bld_cache_lstream_open */
 	struct archive *inner; /* tar parser, the caller's */
 	struct bld_sha256 *diff;
 	char digest[BLD_DIGEST_STR_LEN];
@@ -87,19 +91,23 @@ static la_ssize_t outer_fill(struct bld_cache_lstream *ls, char *buf, size_t cap
 	return n;
 }
 
+/* The next bytes of the source into ls->in; 0 at its end. */
+static ssize_t src_read(struct bld_cache_lstream *ls)
+{
+	ssize_t n = ls->src(ls->src_payload, ls->in, GZ_INCAP);
+	if (n < 0)
+		ls->errmsg = xasprintf("read layer blob: %s", strerror(errno));
+	return n;
+}
+
 static int gz_read(struct bld_cache_lstream *ls)
 {
 	struct gz *g = ls->gz;
-	ssize_t n;
-	do
-		n = read(g->fd, g->in, GZ_INCAP);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		ls->errmsg = xasprintf("read: %s", strerror(errno));
+	ssize_t n = src_read(ls);
+	if (n < 0)
 		return -1;
-	}
 	g->eof_in = n == 0;
-	g->st.next_in = g->in;
+	g->st.next_in = ls->in;
 	g->st.avail_in = (uint32_t)n;
 	return 0;
 }
@@ -206,7 +214,23 @@ static la_ssize_t inner_read(struct archive *a, void *p, const void **buf)
 	return s->len;
 }
 
-static int open_outer(struct bld_cache_lstream *ls, int fd, struct bld_error **err)
+/* The outer reader's input: first what open() peeked at, then the source. */
+static la_ssize_t outer_read(struct archive *a, void *p, const void **buf)
+{
+	struct bld_cache_lstream *ls = p;
+	*buf = ls->in;
+	if (ls->in_len) {
+		la_ssize_t n = (la_ssize_t)ls->in_len;
+		ls->in_len = 0;
+		return n;
+	}
+	ssize_t n = src_read(ls);
+	if (n < 0)
+		archive_set_error(a, EIO, "%s", ls->errmsg);
+	return n;
+}
+
+static int open_outer(struct bld_cache_lstream *ls, struct bld_error **err)
 {
 	struct archive_entry *e = NULL;
 	ls->outer = archive_read_new();
@@ -214,7 +238,7 @@ static int open_outer(struct bld_cache_lstream *ls, int fd, struct bld_error **e
 	if (r == ARCHIVE_OK)
 		r = archive_read_support_format_raw(ls->outer);
 	if (r == ARCHIVE_OK)
-		r = archive_read_open_fd(ls->outer, fd, BUFCAP);
+		r = archive_read_open(ls->outer, ls, NULL, outer_read, NULL);
 	if (r == ARCHIVE_OK)
 		r = archive_read_next_header(ls->outer, &e);
 	if (r != ARCHIVE_OK)
@@ -223,39 +247,61 @@ static int open_outer(struct bld_cache_lstream *ls, int fd, struct bld_error **e
 	return 0;
 }
 
-/* Whether fd, a regular file, starts with the gzip magic at its current offset. */
-static bool is_gzip(int fd)
-{
-	unsigned char m[2];
-	off_t at = lseek(fd, 0, SEEK_CUR);
-	return at >= 0 && pread(fd, m, 2, at) == 2 && m[0] == 0x1f && m[1] == 0x8b;
-}
-
-static void gz_open(struct bld_cache_lstream *ls, int fd)
+/* Gzip from the bytes already in ls->in onwards. */
+static void gz_open(struct bld_cache_lstream *ls)
 {
 	struct gz *g = xcalloc(1, sizeof(*g));
-	g->fd = fd;
-	g->in = xmalloc(GZ_INCAP);
 	isal_inflate_init(&g->st);
 	g->st.crc_flag = ISAL_GZIP;
+	g->st.next_in = ls->in;
+	g->st.avail_in = (uint32_t)ls->in_len;
+	ls->in_len = 0;
 	ls->gz = g;
 }
 
-int bld_cache_lstream_open(struct bld_cache_lstream **out, int fd, struct bld_error **err)
+/* Reads the first bytes and chooses the inflater by them. */
+static int open_input(struct bld_cache_lstream *ls, struct bld_error **err)
 {
-	int r = 0;
+	ssize_t n;
+	do
+		n = ls->src(ls->src_payload, ls->in + ls->in_len, GZ_INCAP - ls->in_len);
+	while (n > 0 && (ls->in_len += (size_t)n) < 2);
+	if (n < 0)
+		return bld_error_sys(err, errno, "read layer blob");
+	if (ls->in_len >= 2 && ls->in[0] == 0x1f && ls->in[1] == 0x8b) {
+		gz_open(ls);
+		return 0;
+	}
+	return open_outer(ls, err);
+}
+
+static ssize_t fd_read(void *payload, void *buf, size_t cap)
+{
+	ssize_t n;
+	do
+		n = read(*(int *)payload, buf, cap);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+static struct bld_cache_lstream *lstream_new(bld_cache_lstream_read_fn src, void *payload)
+{
 	struct bld_cache_lstream *ls = xcalloc(1, sizeof(*ls));
+	ls->src = src;
+	ls->src_payload = payload;
+	ls->in = xmalloc(GZ_INCAP);
 	pthread_mutex_init(&ls->mu, NULL);
 	pthread_cond_init(&ls->cv, NULL);
 	for (size_t i = 0; i < NBUF; i++)
 		ls->slots[i].buf = xmalloc(BUFCAP);
 	ls->diff = bld_sha256_new();
-	*out = ls;
-	if (!is_gzip(fd))
-		r = open_outer(ls, fd, err);
-	else
-		gz_open(ls, fd);
-	if (r < 0)
+	return ls;
+}
+
+/* Chooses the inflater, starts the thread and opens the tar reader over it. */
+static int lstream_start(struct bld_cache_lstream *ls, struct bld_error **err)
+{
+	if (open_input(ls, err) < 0)
 		return -1;
 	int e = pthread_create(&ls->thread, NULL, produce, ls);
 	if (e != 0)
@@ -263,13 +309,29 @@ int bld_cache_lstream_open(struct bld_cache_lstream **out, int fd, struct bld_er
 	pthread_setname_np(ls->thread, "bld-inflate");
 	ls->started = true;
 	ls->inner = archive_read_new();
-	r = archive_read_support_format_tar(ls->inner);
+	int r = archive_read_support_format_tar(ls->inner);
 	if (r == ARCHIVE_OK)
 		r = archive_read_open(ls->inner, ls, NULL, inner_read, NULL);
 	if (r != ARCHIVE_OK)
 		return bld_error_set(err, BLD_E_INVALID, "read tar: %s",
 				     archive_error_string(ls->inner));
 	return 0;
+}
+
+int bld_cache_lstream_open(struct bld_cache_lstream **out, int fd, struct bld_error **err)
+{
+	struct bld_cache_lstream *ls = lstream_new(fd_read, NULL);
+	ls->fd = fd;
+	ls->src_payload = &ls->fd;
+	*out = ls;
+	return lstream_start(ls, err);
+}
+
+int bld_cache_lstream_open_src(struct bld_cache_lstream **out, bld_cache_lstream_read_fn src,
+			       void *payload, struct bld_error **err)
+{
+	*out = lstream_new(src, payload);
+	return lstream_start(*out, err);
 }
 
 struct archive *bld_cache_lstream_tar(struct bld_cache_lstream *ls)
@@ -306,10 +368,8 @@ void bld_cache_lstream_free(struct bld_cache_lstream *ls)
 		archive_read_free(ls->inner);
 	if (ls->outer)
 		archive_read_free(ls->outer);
-	if (ls->gz) {
-		free(ls->gz->in);
-		free(ls->gz);
-	}
+	free(ls->gz);
+	free(ls->in);
 	if (ls->diff) {
 		char d[BLD_DIGEST_STR_LEN];
 		bld_sha256_final(ls->diff, d);

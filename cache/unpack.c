@@ -469,6 +469,25 @@ static int extract_all(struct ux *x)
 	}
 }
 
+/* Extracts what ls yields into rootfd's directory; *got is the diff ID. */
+static int extract_stream(struct bld_cache_lstream *ls, int r, int rootfd,
+			  char got[BLD_DIGEST_STR_LEN], struct bld_error **err)
+{
+	struct ux x;
+	ux_init(&x, rootfd, err);
+	if (r == 0) {
+		x.ar = bld_cache_lstream_tar(ls);
+		r = extract_all(&x);
+	}
+	if (r == 0)
+		r = bld_cache_lstream_finish(ls, got, err);
+	if (r == 0)
+		finish_dirs(&x);
+	ux_dispose(&x);
+	bld_cache_lstream_free(ls);
+	return r;
+}
+
 int bld_cache_layer_extract_fd(int fd, const char *target, const char *diff_id,
 			       struct bld_error **err)
 {
@@ -476,24 +495,24 @@ int bld_cache_layer_extract_fd(int fd, const char *target, const char *diff_id,
 	if (rootfd < 0)
 		return bld_error_sys(err, errno, "open %s", target);
 	struct bld_cache_lstream *ls = NULL;
-	struct ux x;
-	ux_init(&x, rootfd, err);
-	int r = bld_cache_lstream_open(&ls, fd, err);
-	if (r == 0) {
-		x.ar = bld_cache_lstream_tar(ls);
-		r = extract_all(&x);
-	}
 	char got[BLD_DIGEST_STR_LEN];
-	if (r == 0)
-		r = bld_cache_lstream_finish(ls, got, err);
+	int r = bld_cache_lstream_open(&ls, fd, err);
+	r = extract_stream(ls, r, rootfd, got, err);
 	if (r == 0 && diff_id && strcmp(got, diff_id) != 0)
 		r = bld_error_set(err, BLD_E_DIGEST, "layer diff id mismatch: expected %s, got %s",
 				  diff_id, got);
-	if (r == 0)
-		finish_dirs(&x);
-	ux_dispose(&x);
-	bld_cache_lstream_free(ls);
 	return r;
+}
+
+int bld_cache_layer_extract_src(bld_cache_lstream_read_fn src, void *payload, const char *target,
+				char diff_id[BLD_DIGEST_STR_LEN], struct bld_error **err)
+{
+	cleanup_close int rootfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return bld_error_sys(err, errno, "open %s", target);
+	struct bld_cache_lstream *ls = NULL;
+	int r = bld_cache_lstream_open_src(&ls, src, payload, err);
+	return extract_stream(ls, r, rootfd, diff_id, err);
 }
 
 void bld_cache_layer_chain_id(const char *parent_chain, const char *diff_id,
@@ -537,6 +556,47 @@ static void spread_layers(int layers_fd)
 		bld_debug("layer: layers directory not marked top-level: %s", strerror(errno));
 }
 
+char *bld_cache_layer_tmpdir(struct bld_store *s, const char *blob_digest, struct bld_error **err)
+{
+	spread_layers(s->layers_fd);
+	char *tmp = xasprintf(".tmp-%.12s-%d-%08lx", bld_cache_hex(blob_digest), (int)getpid(),
+			      (unsigned long)random());
+	if (mkdirat(s->layers_fd, tmp, 0755) == 0)
+		return tmp;
+	bld_error_sys(err, errno, "mkdir %s/%s", s->layers, tmp);
+	free(tmp);
+	return NULL;
+}
+
+/* Moves a complete extraction into place; losing a race to another process is fine. */
+static int publish(struct bld_store *s, const char *tmp, const char *hex, struct bld_error **err)
+{
+	if (renameat(s->layers_fd, tmp, s->layers_fd, hex) < 0 && errno != EEXIST &&
+	    errno != ENOTEMPTY)
+		return bld_error_sys(err, errno, "rename layer %s", hex);
+	return 0;
+}
+
+/* The layer from a feed that extracted it while the blob downloaded; 1 when the feed
+ * failed (the caller unpacks from the stored blob instead). */
+static int from_feed(struct bld_store *s, struct bld_cache_layer_feed *f, const char *diff_id,
+		     const char *hex, struct bld_error **err)
+{
+	char got[BLD_DIGEST_STR_LEN];
+	const char *tmp = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_cache_layer_feed_wait(f, got, &tmp, &e) < 0) {
+		bld_debug("layer %s: unpacking during download failed (%s), again from the blob",
+			  hex, e ? e->msg : "?");
+		return 1;
+	}
+	if (strcmp(got, diff_id) != 0)
+		return bld_error_set(err, BLD_E_DIGEST, "layer diff id mismatch: expected %s, got %s",
+				     diff_id, got);
+	bld_debug("layer %.12s: unpacked while it downloaded", hex);
+	return publish(s, tmp, hex, err);
+}
+
 int bld_cache_layer_unpack(struct bld_store *s, const char *blob_digest, const char *diff_id,
 			   const char *chain_id, char **dir, struct bld_error **err)
 {
@@ -548,17 +608,18 @@ int bld_cache_layer_unpack(struct bld_store *s, const char *blob_digest, const c
 		*dir = bld_path_join(s->layers, hex);
 		return 0;
 	}
-	spread_layers(s->layers_fd);
-	cleanup_free char *tmp = xasprintf(".tmp-%.12s-%d-%08lx", hex, (int)getpid(),
-					    (unsigned long)random());
-	if (mkdirat(s->layers_fd, tmp, 0755) < 0)
-		return bld_error_sys(err, errno, "mkdir %s/%s", s->layers, tmp);
-	int r = unpack_into(s, tmp, blob_digest, diff_id, err);
-	if (r == 0 && renameat(s->layers_fd, tmp, s->layers_fd, hex) < 0 && errno != EEXIST &&
-	    errno != ENOTEMPTY)
-		r = bld_error_sys(err, errno, "rename layer %s", hex);
-	cleanup_free char *tpath = bld_path_join(s->layers, tmp);
-	bld_fs_rm_rf(tpath, NULL); /* gone after a rename; else failed or lost the race */
+	struct bld_cache_layer_feed *f = bld_cache_layer_feed_take(s, blob_digest);
+	int r = f ? from_feed(s, f, diff_id, hex, err) : 1;
+	bld_cache_layer_feed_free(f); /* removes what was not renamed */
+	if (r == 1) {
+		cleanup_free char *tmp = bld_cache_layer_tmpdir(s, blob_digest, err);
+		r = tmp ? unpack_into(s, tmp, blob_digest, diff_id, err) : -1;
+		if (r == 0)
+			r = publish(s, tmp, hex, err);
+		cleanup_free char *tpath = tmp ? bld_path_join(s->layers, tmp) : NULL;
+		if (tpath)
+			bld_fs_rm_rf(tpath, NULL); /* gone after a rename; else failed or lost the race */
+	}
 	if (r < 0)
 		return bld_error_wrap(err, "unpack layer %s", blob_digest);
 	*dir = bld_path_join(s->layers, hex);
