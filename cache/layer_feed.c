@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define FEED_MIN ((int64_t)256 << 10)
+
 /* Guards the stores' lists of published feeds (unpacks may run in several threads). */
 static pthread_mutex_t list_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -46,12 +48,14 @@ struct bld_cache_layer_feed {
 	struct bld_cache_layer_feed *next; /* in the store's list once published */
 };
 
-/* The source of the layer stream: the partial file, as far as it was written. */
+/* The source of the layer stream: the partial file, as far as it was written. It waits for
+ * a good piece (FEED_MIN) rather than waking for every network read. */
 static ssize_t feed_read(void *payload, void *buf, size_t cap)
 {
 	struct bld_cache_layer_feed *f = payload;
+	int64_t want = cap < FEED_MIN ? (int64_t)cap : FEED_MIN;
 	pthread_mutex_lock(&f->mu);
-	while (f->pos >= f->avail && !f->eof && !f->abandoned)
+	while (f->avail - f->pos < want && !f->eof && !f->abandoned)
 		pthread_cond_wait(&f->cv, &f->mu);
 	bool stop = f->abandoned;
 	int64_t left = f->avail - f->pos;
