@@ -313,7 +313,22 @@ struct bld_copy_req {
 	char **excludes;
 	bool parents, link, add, keep_git_dir;
 	const char *checksum;
+	struct bld_copy_content *contents; /* heredoc sources, expanded; owned */
+	size_t ncontents;
 };
+/* A heredoc source of COPY/ADD: a file named after the heredoc word. */
+struct bld_copy_content {
+	char *name;
+	char *data;
+};
+/*
+ * Fills rq->contents from the instruction's heredocs as BuildKit does: an unquoted
+ * delimiter's body is expanded with env (escape '\\' whatever the directive says, quotes
+ * kept as plain characters); a quoted one is taken as written.
+ */
+int bld_copy_contents_expand(struct bld_copy_req *rq, const struct bld_parser_instruction *in,
+			     char *const *env, struct bld_error **err);
+void bld_copy_contents_free(struct bld_copy_req *rq);
 int bld_copy_step(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
 		  struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err);
 /* Adds to a key what decides a COPY's result: the context files or the source stage. */

@@ -17,8 +17,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* ------------------------------------------------------------------ the work overlay */
 
@@ -537,13 +539,13 @@ static int plan_rootfs(struct plan *p, int rootfd, const struct bld_copy_req *rq
 
 static bool wants_dir(const struct bld_copy_req *rq)
 {
-	size_t n = bld_strv_len(rq->srcs);
+	size_t n = bld_strv_len(rq->srcs) + rq->ncontents;
 	size_t dl = strlen(rq->dest);
 	if (dl && rq->dest[dl - 1] == '/')
 		return true;
 	if (n > 1)
 		return true;
-	return n == 1 && bld_ctx_has_wildcard(rq->srcs[0]);
+	return n == 1 && rq->srcs[0] && bld_ctx_has_wildcard(rq->srcs[0]);
 }
 
 static bool exists_dir(int rootfd, const char *path)
@@ -676,6 +678,80 @@ static int copy_from(struct bld_build *b, struct bld_bstage *st, const struct bl
 	return r;
 }
 
+/* ------------------------------------------------------------------ heredoc sources */
+
+int bld_copy_contents_expand(struct bld_copy_req *rq, const struct bld_parser_instruction *in,
+			     char *const *env, struct bld_error **err)
+{
+	if (!rq->srcs) /* heredocs alone: an empty source list, never NULL */
+		rq->srcs = xcalloc(1, sizeof(char *));
+	rq->contents = xcalloc(in->ncontents + 1, sizeof(*rq->contents));
+	for (size_t i = 0; i < in->ncontents; i++) {
+		const struct bld_parser_source_content *c = &in->contents[i];
+		struct bld_copy_content *o = &rq->contents[rq->ncontents++];
+		o->name = xstrdup(c->path);
+		if (!c->expand) {
+			o->data = xstrdup(c->data);
+			continue;
+		}
+		struct bld_parser_shell_result res;
+		if (bld_parser_shell_process(&res, c->data, '\\', BLD_PARSER_SHELL_SKIP_QUOTES, env,
+					     err) < 0)
+			return bld_error_wrap(err, "heredoc <<%s", c->path);
+		o->data = steal_pointer(&res.word);
+		bld_parser_shell_result_dispose(&res);
+	}
+	return 0;
+}
+
+void bld_copy_contents_free(struct bld_copy_req *rq)
+{
+	for (size_t i = 0; i < rq->ncontents; i++) {
+		free(rq->contents[i].name);
+		free(rq->contents[i].data);
+	}
+	free(rq->contents);
+	rq->contents = NULL;
+	rq->ncontents = 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Each heredoc becomes a file named after its word (BuildKit: Mkfile 0644 in scratch, then
+ * copied like a context file), --chmod and --chown applied.
+ */
+static int copy_contents(struct bld_build *b, const struct bld_copy_req *rq, struct work *w,
+			 const struct meta *m, bool dest_dir, struct bld_error **err)
+{
+	int64_t now = b->epoch >= 0 ? b->epoch : (int64_t)time(NULL);
+	for (size_t i = 0; i < rq->ncontents; i++) {
+		const struct bld_copy_content *c = &rq->contents[i];
+		cleanup_close int fd = memfd_create("heredoc", MFD_CLOEXEC);
+		if (fd < 0)
+			return bld_error_sys(err, errno, "memfd_create");
+		if (write_all(fd, c->data, strlen(c->data)) < 0)
+			return bld_error_sys(err, errno, "heredoc <<%s", c->name);
+		cleanup_free char *d = dest_for(rq->dest, dest_dir, c->name, false, NULL);
+		if (bld_copy_fd_into(fd, w->rootfd, d, m->chmod ? m->mode : 0644,
+				     m->chown ? m->uid : 0, m->chown ? m->gid : 0, now, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int bld_copy_step(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
 		  struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err)
 {
@@ -696,6 +772,8 @@ int bld_copy_step(struct bld_build *b, struct bld_bstage *st, const struct bld_c
 		r = copy_from(b, st, rq, &w, &m, dest_dir, err);
 	else if (r == 0 && plain.srcs[0])
 		r = copy_context(b, &plain, &w, &m, dest_dir, err);
+	if (r == 0 && rq->ncontents)
+		r = copy_contents(b, rq, &w, &m, dest_dir, err);
 	if (r == 0)
 		r = work_commit(b, st, &w, layer, layer_made, err);
 	work_dispose(&w);
@@ -729,6 +807,10 @@ int bld_copy_key(struct bld_build *b, struct bld_bstage *st, const struct bld_co
 {
 	bld_xxh_update_str(h, rq->chown);
 	bld_xxh_update_str(h, rq->chmod);
+	for (size_t i = 0; i < rq->ncontents; i++) { /* heredocs: what expansion made of them */
+		bld_xxh_update_str(h, rq->contents[i].name);
+		bld_xxh_update_str(h, rq->contents[i].data);
+	}
 	if (rq->from) {
 		/* a stage's key, or the image the name points at now (not the name: tags move) */
 		struct bld_bstage *src = bld_stage_find(b, rq->from, (size_t)st->index);

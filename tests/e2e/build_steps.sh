@@ -34,3 +34,45 @@ t_eq "RUN's /etc/hosts is BuildKit's" "$(printf '127.0.0.1\tlocalhost buildkitsa
   "$(cat_in step-env /hosts)"
 t_match "bld run keeps docker's HOSTNAME" '^HOSTNAME=.+' \
   "$("$BLD" run --rm --network none step-env env 2>&1)"
+
+# --- 2. COPY from heredocs ---
+mkdir -p "$T_DIR/hd"
+cat >"$T_DIR/hd/Dockerfile" <<DF
+FROM $BASE
+ARG NAME=world
+ENV GREETING=hello
+COPY <<EOF /greet.txt
+\$GREETING "\$NAME" 'x' \\\$NOT
+EOF
+COPY <<'EOF' /raw.txt
+\$GREETING "\$NAME"
+EOF
+COPY --chown=1:2 --chmod=600 <<a.txt <<b.txt /dir/
+aaa
+a.txt
+bbb
+b.txt
+ADD <<-EOF /added
+	tabbed \${NAME}
+	EOF
+DF
+out=$("$BLD" build -t step-hd "$T_DIR/hd" 2>&1)
+t_eq "COPY and ADD from heredocs build" 0 "$?"
+t_eq "an unquoted heredoc is expanded, quotes kept (BuildKit's raw lexer)" \
+  "hello \"world\" 'x' \$NOT" "$(cat_in step-hd /greet.txt)"
+t_eq "a quoted delimiter keeps the body as written" '$GREETING "$NAME"' "$(cat_in step-hd /raw.txt)"
+t_eq "several heredocs: one file each, named after the word" "aaa
+bbb" "$(cat_in step-hd /dir/a.txt /dir/b.txt)"
+t_eq "ADD <<-: tabs stripped, expanded" "tabbed world" "$(cat_in step-hd /added)"
+dump step-hd >"$T_DIR/hd.dump"
+t_match "a heredoc file is 0644 root-owned by default" \
+  "^fs /greet.txt file 0644 0 0 23 $(hash_of "hello \"world\" 'x' \$NOT
+") " "$(cat "$T_DIR/hd.dump")"
+t_match "--chmod and --chown apply to heredoc files" '^fs /dir/a.txt file 0600 1 2 4 ' "$(cat "$T_DIR/hd.dump")"
+out=$("$BLD" build -t step-hd "$T_DIR/hd" 2>&1)
+t_eq "a heredoc rebuild is CACHED" 4 "$(grep -c '^#[0-9]* CACHED$' <<<"$out")"
+out=$("$BLD" build --build-arg NAME=you -t step-hd "$T_DIR/hd" 2>&1)
+t_eq "a changed ARG the heredoc uses rebuilds it" "hello \"you\" 'x' \$NOT" "$(cat_in step-hd /greet.txt)"
+sed -i 's/^bbb$/BBB/' "$T_DIR/hd/Dockerfile"
+out=$("$BLD" build -t step-hd "$T_DIR/hd" 2>&1)
+t_eq "a changed heredoc body rebuilds its step" "BBB" "$(cat_in step-hd /dir/b.txt)"
