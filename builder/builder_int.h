@@ -123,6 +123,13 @@ void bld_ctx_sources_dispose(struct bld_ctx_sources *s);
 /* Adds the fingerprints of exactly the files the sources copy (names relative to each). */
 int bld_ctx_sources_hash(struct bld_builder_context *c, const struct bld_ctx_sources *s,
 			 struct bld_xxh *h, struct bld_error **err);
+/*
+ * The same, leaving out the files (not directories: a "!" pattern may bring back what is
+ * inside one) that COPY --exclude patterns ex exclude; ex NULL excludes nothing.
+ */
+int bld_ctx_sources_hash_excluding(struct bld_builder_context *c, const struct bld_ctx_sources *s,
+				   const struct bld_parser_dockerignore *ex, struct bld_xxh *h,
+				   struct bld_error **err);
 
 /* === the stat cache (statcache.c) === */
 

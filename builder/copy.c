@@ -16,7 +16,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -379,14 +378,80 @@ static void plan_dispose(struct plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static bool excluded(char *const *ex, const char *rel)
+/* Drops the last pair of a plan. */
+static void plan_pop(struct plan *p)
 {
-	for (size_t i = 0; ex && ex[i]; i++) {
-		cleanup_free char *pat = bld_ctx_rel(ex[i]);
-		if (fnmatch(pat, rel, FNM_PATHNAME) == 0 || fnmatch(pat, rel, FNM_LEADING_DIR) == 0)
-			return true;
+	p->n--;
+	free((char *)p->it[p->n].src);
+	free(p->dst[p->n]);
+	free(p->links[p->n]);
+	p->dst[p->n] = NULL;
+}
+
+/* ------------------------------------------------------------------ --exclude */
+
+/*
+ * COPY/ADD --exclude as BuildKit applies it (fsutil's copier over moby/patternmatcher: the
+ * rules of .dockerignore, "**", "!" exceptions in order, a directory excluding what is in
+ * it): entries inside a directory source are matched by their path relative to that source,
+ * a source itself (a named file or a wildcard match) by its path in the context or root. An
+ * excluded directory is still walked, unless no exception can bring anything inside back, and
+ * is created, with its own metadata, only before the first entry copied from inside it.
+ */
+struct excl {
+	struct bld_parser_dockerignore *m; /* NULL: nothing is excluded */
+	struct plan pending; /* excluded directories above the walk, outermost first */
+	struct bld_error *err; /* a pattern that failed while matching, inside walk_fs */
+};
+
+static int excl_init(struct excl *x, char *const *patterns, struct bld_error **err)
+{
+	memset(x, 0, sizeof(*x));
+	if (!patterns || !patterns[0])
+		return 0;
+	if (bld_parser_dockerignore_new(&x->m, patterns, err) < 0)
+		return bld_error_wrap(err, "--exclude");
+	return 0;
+}
+
+static void excl_dispose(struct excl *x)
+{
+	bld_parser_dockerignore_free(x->m);
+	plan_dispose(&x->pending);
+	bld_error_free(x->err);
+}
+
+static int excl_match(struct excl *x, const char *rel, bool *out, struct bld_error **err)
+{
+	*out = false;
+	if (!x->m || !*rel)
+		return 0;
+	if (bld_parser_dockerignore_match(x->m, rel, out, err) < 0)
+		return bld_error_wrap(err, "--exclude");
+	return 0;
+}
+
+/* Forgets pending directories that are not above dst (the walk left them). */
+static void pending_trim(struct excl *x, const char *dst)
+{
+	while (x->pending.n) {
+		const char *d = x->pending.dst[x->pending.n - 1];
+		size_t l = strlen(d);
+		if (strncmp(dst, d, l) == 0 && dst[l] == '/')
+			return;
+		plan_pop(&x->pending);
 	}
-	return false;
+}
+
+/* An entry is copied: the excluded directories above it are created first. */
+static void pending_flush(struct excl *x, struct plan *p)
+{
+	for (size_t i = 0; i < x->pending.n; i++) {
+		const struct item *it = &x->pending.it[i];
+		plan_add(p, it->srcfd, it->src, &it->st, it->link, x->pending.dst[i]);
+	}
+	while (x->pending.n)
+		plan_pop(&x->pending);
 }
 
 static void entry_stat(const struct bld_ctx_entry *e, struct stat *st)
@@ -419,13 +484,59 @@ static char *dest_for(const char *dest, bool dest_dir, const char *name, bool sr
 	return bld_path_clean(dest);
 }
 
-static void plan_context(struct plan *p, struct bld_builder_context *c,
-			 const struct bld_ctx_sources *s, const struct bld_copy_req *rq,
-			 bool dest_dir)
+/* The index range of e's subtree ends here: the first entry after j outside it. */
+static size_t subtree_end(struct bld_builder_context *c, size_t j, size_t end)
+{
+	size_t l = strlen(c->ents[j].path);
+	size_t k = j + 1;
+	while (k < end && strncmp(c->ents[k].path, c->ents[j].path, l) == 0 &&
+	       c->ents[k].path[l] == '/')
+		k++;
+	return k;
+}
+
+/* The contents of a directory source, --exclude applied. */
+static int plan_subtree(struct plan *p, struct bld_builder_context *c,
+			const struct bld_ctx_source *x, const char *root, struct excl *ex,
+			struct bld_error **err)
+{
+	int fd = bld_builder_context_fd(c);
+	size_t skip = *x->path ? strlen(x->path) + 1 : 0;
+	for (size_t j = x->first; j < x->end; j++) {
+		const struct bld_ctx_entry *e = &c->ents[j];
+		const char *rel = e->path + skip;
+		bool out;
+		if (excl_match(ex, rel, &out, err) < 0)
+			return -1;
+		struct stat st;
+		entry_stat(e, &st);
+		cleanup_free char *d = bld_path_join(root, rel);
+		pending_trim(ex, d);
+		if (out && S_ISDIR(e->mode) && bld_parser_dockerignore_can_skip_dir(ex->m, rel))
+			j = subtree_end(c, j, x->end) - 1;
+		else if (out && S_ISDIR(e->mode))
+			plan_add(&ex->pending, fd, e->path, &st, e->link, d);
+		if (out)
+			continue;
+		pending_flush(ex, p);
+		plan_add(p, fd, e->path, &st, e->link, d);
+	}
+	pending_trim(ex, "");
+	return 0;
+}
+
+static int plan_context(struct plan *p, struct bld_builder_context *c,
+			const struct bld_ctx_sources *s, const struct bld_copy_req *rq,
+			bool dest_dir, struct excl *ex, struct bld_error **err)
 {
 	int fd = bld_builder_context_fd(c);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct bld_ctx_source *x = &s->v[i];
+		bool out;
+		if (excl_match(ex, x->name, &out, err) < 0)
+			return -1;
+		if (out)
+			continue;
 		cleanup_free char *root = dest_for(rq->dest, dest_dir, x->name, x->is_dir,
 						   rq->parents ? x->name : NULL);
 		struct stat st;
@@ -434,16 +545,10 @@ static void plan_context(struct plan *p, struct bld_builder_context *c,
 			if (!x->is_dir || rq->parents)
 				plan_add(p, fd, x->path, &st, x->ent->link, root);
 		}
-		size_t skip = *x->path ? strlen(x->path) + 1 : 0;
-		for (size_t j = x->first; x->is_dir && j < x->end; j++) {
-			const struct bld_ctx_entry *e = &c->ents[j];
-			if (excluded(rq->excludes, e->path + skip))
-				continue;
-			entry_stat(e, &st);
-			cleanup_free char *d = bld_path_join(root, e->path + skip);
-			plan_add(p, fd, e->path, &st, e->link, d);
-		}
+		if (x->is_dir && plan_subtree(p, c, x, root, ex, err) < 0)
+			return -1;
 	}
+	return 0;
 }
 
 static int run_plan(int rootfd, const struct plan *p, const struct meta *m,
@@ -463,7 +568,7 @@ static int run_plan(int rootfd, const struct plan *p, const struct meta *m,
 /* ------------------------------------------------------------------ sources in a rootfs */
 
 static int walk_fs(struct plan *p, int rootfd, const char *src, const char *dst,
-		   const struct bld_copy_req *rq, const char *rel, int depth)
+		   struct excl *ex, const char *rel, int depth)
 {
 	if (depth > 256)
 		return -ELOOP;
@@ -490,19 +595,28 @@ static int walk_fs(struct plan *p, int rootfd, const char *src, const char *dst,
 							     : bld_path_join(src, names[i]);
 		cleanup_free char *t = bld_path_join(dst, names[i]);
 		cleanup_free char *rl = *rel ? bld_path_join(rel, names[i]) : xstrdup(names[i]);
-		if (excluded(rq->excludes, rl))
-			continue;
+		bool out = false;
+		if (!ex->err && excl_match(ex, rl, &out, &ex->err) < 0)
+			r = -EINVAL;
 		struct stat st;
 		char link[4096] = "";
-		if (fstatat(rootfd, s + 1, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (r < 0 || fstatat(rootfd, s + 1, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (S_ISLNK(st.st_mode)) {
 			ssize_t l = readlinkat(rootfd, s + 1, link, sizeof(link) - 1);
 			link[l > 0 ? l : 0] = '\0';
 		}
-		plan_add(p, rootfd, s + 1, &st, S_ISLNK(st.st_mode) ? link : NULL, t);
+		pending_trim(ex, t);
+		if (out && !S_ISDIR(st.st_mode))
+			continue;
+		if (out && bld_parser_dockerignore_can_skip_dir(ex->m, rl))
+			continue;
+		if (!out)
+			pending_flush(ex, p);
+		plan_add(out ? &ex->pending : p, rootfd, s + 1, &st,
+			 S_ISLNK(st.st_mode) ? link : NULL, t);
 		if (S_ISDIR(st.st_mode))
-			r = walk_fs(p, rootfd, s, t, rq, rl, depth + 1);
+			r = walk_fs(p, rootfd, s, t, ex, rl, depth + 1);
 	}
 	bld_strv_free(names);
 	return r;
@@ -510,10 +624,15 @@ static int walk_fs(struct plan *p, int rootfd, const char *src, const char *dst,
 
 /* COPY --from: sources looked up in another root (symlinks followed inside it). */
 static int plan_rootfs(struct plan *p, int rootfd, const struct bld_copy_req *rq, bool dest_dir,
-		       struct bld_error **err)
+		       struct excl *ex, struct bld_error **err)
 {
 	for (size_t i = 0; rq->srcs[i]; i++) {
 		cleanup_free char *rel = bld_ctx_rel(rq->srcs[i]);
+		bool out;
+		if (excl_match(ex, rel, &out, err) < 0)
+			return -1;
+		if (out)
+			continue;
 		cleanup_free char *abs = xasprintf("/%s", rel);
 		int fd = bld_fs_open_in_root(rootfd, abs, O_PATH, 0);
 		if (fd < 0)
@@ -528,7 +647,12 @@ static int plan_rootfs(struct plan *p, int rootfd, const struct bld_copy_req *rq
 			plan_add(p, rootfd, rel, &st, NULL, d);
 			continue;
 		}
-		int r = walk_fs(p, rootfd, abs, d, rq, "", 0);
+		int r = walk_fs(p, rootfd, abs, d, ex, "", 0);
+		pending_trim(ex, "");
+		if (r < 0 && ex->err) {
+			bld_error_move(err, &ex->err);
+			return -1;
+		}
 		if (r < 0)
 			return bld_error_sys(err, -r, "read %s", abs);
 	}
@@ -654,8 +778,14 @@ static int copy_context(struct bld_build *b, const struct bld_copy_req *rq, stru
 	if (bld_ctx_select(b->bctx, rq->srcs, &s, err) < 0)
 		return -1;
 	struct plan p = {0};
-	plan_context(&p, b->bctx, &s, rq, dest_dir || (s.n == 1 && s.v[0].is_dir));
-	int r = run_plan(w->rootfd, &p, m, err);
+	struct excl ex;
+	int r = excl_init(&ex, rq->excludes, err);
+	if (r == 0)
+		r = plan_context(&p, b->bctx, &s, rq, dest_dir || (s.n == 1 && s.v[0].is_dir), &ex,
+				 err);
+	if (r == 0)
+		r = run_plan(w->rootfd, &p, m, err);
+	excl_dispose(&ex);
 	plan_dispose(&p);
 	bld_ctx_sources_dispose(&s);
 	return r;
@@ -670,9 +800,13 @@ static int copy_from(struct bld_build *b, struct bld_bstage *st, const struct bl
 		return -1;
 	}
 	struct plan p = {0};
-	int r = plan_rootfs(&p, fw.rootfd, rq, dest_dir, err);
+	struct excl ex;
+	int r = excl_init(&ex, rq->excludes, err);
+	if (r == 0)
+		r = plan_rootfs(&p, fw.rootfd, rq, dest_dir, &ex, err);
 	if (r == 0)
 		r = run_plan(w->rootfd, &p, m, err);
+	excl_dispose(&ex);
 	plan_dispose(&p);
 	work_dispose(&fw);
 	return r;
@@ -833,7 +967,11 @@ int bld_copy_key(struct bld_build *b, struct bld_bstage *st, const struct bld_co
 	struct bld_ctx_sources s;
 	if (bld_ctx_select(b->bctx, local, &s, err) < 0)
 		return -1;
-	int r = bld_ctx_sources_hash(b->bctx, &s, h, err);
+	struct excl ex; /* excluded files never invalidate the step */
+	int r = excl_init(&ex, rq->excludes, err);
+	if (r == 0)
+		r = bld_ctx_sources_hash_excluding(b->bctx, &s, ex.m, h, err);
+	excl_dispose(&ex);
 	bld_ctx_sources_dispose(&s);
 	return r;
 }
@@ -842,11 +980,10 @@ int bld_copy_dir_into(int srcdir, int rootfd, const char *dest, bool chown, uid_
 		      bool keep_owner, struct bld_error **err)
 {
 	struct meta m = {.chown = chown, .uid = uid, .gid = gid, .keep_owner = keep_owner};
-	struct bld_copy_req rq;
-	memset(&rq, 0, sizeof(rq));
+	struct excl ex = {0}; /* nothing excluded */
 	struct plan p = {0};
 	cleanup_free char *d = bld_path_clean(dest);
-	int r = walk_fs(&p, srcdir, "/", d, &rq, "", 0);
+	int r = walk_fs(&p, srcdir, "/", d, &ex, "", 0);
 	if (r < 0)
 		r = bld_error_sys(err, -r, "read source directory");
 	if (r == 0) {

@@ -17,6 +17,13 @@ cat_in() { local img=$1; shift; "$BLD" run --rm --network none "$img" cat "$@" 2
 # dump IMAGE — tests/diff/imgdump.py's view of a built image
 dump() { python3 "$TOP/tests/diff/imgdump.py" "$BLD_ROOT/oci" "docker.io/library/$1:latest"; }
 hash_of() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+# step_state OUTPUT TEXT — CACHED or RAN for the step whose line contains TEXT
+step_state() {
+  local v
+  v=$(grep -F -- "$2" <<<"$1" | grep -m1 -oE '^#[0-9]+')
+  [ -z "$v" ] && { echo missing; return; }
+  grep -qx "$v CACHED" <<<"$1" && echo CACHED || echo RAN
+}
 
 # --- 1. RUN's environment, hostname and /etc/hosts are BuildKit's ---
 mkdir -p "$T_DIR/env"
@@ -76,3 +83,60 @@ t_eq "a changed ARG the heredoc uses rebuilds it" "hello \"you\" 'x' \$NOT" "$(c
 sed -i 's/^bbb$/BBB/' "$T_DIR/hd/Dockerfile"
 out=$("$BLD" build -t step-hd "$T_DIR/hd" 2>&1)
 t_eq "a changed heredoc body rebuilds its step" "BBB" "$(cat_in step-hd /dir/b.txt)"
+
+# --- 3. COPY --exclude with .dockerignore's rules; a context bind without ignored files ---
+ex=$T_DIR/ex
+mkdir -p "$ex/src/sub" "$ex/src/vendor/x" "$ex/src/vendor/keep" "$ex/src/docs"
+for f in src/a.go src/a_test.go src/sub/b.go src/sub/b_test.go src/vendor/x/v.go \
+         src/vendor/keep/k.go src/docs/readme.md homefile home.txt secret.txt notes.log; do
+  echo "$f" >"$ex/$f"
+done
+chmod 700 "$ex/src/vendor"
+mkdir -p "$ex/logs" && echo keep >"$ex/logs/keep.log" && echo drop >"$ex/logs/drop.log"
+printf 'secret.txt\nlogs\n!logs/keep.log\n' >"$ex/.dockerignore"
+cat >"$ex/Dockerfile" <<DF
+FROM $BASE AS other
+RUN mkdir -p /data/d && echo 1 > /data/a.log && echo 2 > /data/d/b.log && echo 3 > /data/d/c.txt
+FROM $BASE
+COPY --exclude=**/*_test.go --exclude=vendor --exclude=!vendor/keep --exclude=docs/ src /app/
+COPY --exclude=*.txt hom* /h/
+COPY --from=other --exclude=**/*.log /data /d/
+RUN --mount=type=bind,target=/ctx find /ctx | sort > /listing
+RUN --mount=type=bind,target=/ctx,rw sh -c 'rm /ctx/homefile && find /ctx | sort > /listing-rw'
+DF
+out=$("$BLD" build -t step-ex "$ex" 2>&1)
+t_eq "COPY --exclude builds" 0 "$?"
+dump step-ex >"$T_DIR/ex.dump"
+got=$(grep -E '^fs /(app|h|d)(/| )' "$T_DIR/ex.dump" | cut -d' ' -f2-4)
+t_eq "--exclude: **, a directory, a ! re-inclusion inside it, dir/ (as BuildKit's patternmatcher)" \
+"/app dir 0755
+/app/a.go file 0644
+/app/sub dir 0755
+/app/sub/b.go file 0644
+/app/vendor dir 0700
+/app/vendor/keep dir 0755
+/app/vendor/keep/k.go file 0644
+/d dir 0755
+/d/d dir 0755
+/d/d/c.txt file 0644
+/h dir 0755
+/h/homefile file 0644" "$got"
+t_eq "a bind of the context holds only what .dockerignore lets through" \
+"/ctx
+/ctx/.dockerignore
+/ctx/Dockerfile
+/ctx/home.txt
+/ctx/homefile
+/ctx/logs
+/ctx/logs/keep.log
+/ctx/notes.log" "$(cat_in step-ex /listing | grep -v '^/ctx/src')"
+t_match "... also a writable one" '^/ctx/logs/keep.log$' "$(cat_in step-ex /listing-rw)"
+t_ok "... whose writes never reach the context" test -f "$ex/homefile"
+t_ok "... and the ignored files are still in the context" test -f "$ex/secret.txt" -a -f "$ex/logs/drop.log"
+echo changed >"$ex/src/a_test.go"
+out=$("$BLD" build -t step-ex "$ex" 2>&1)
+t_eq "changing an --exclude'd file does not invalidate the COPY" CACHED "$(step_state "$out" "COPY --exclude=**/*_test.go")"
+t_eq "... but a bind of the context that sees it" RAN "$(step_state "$out" "RUN --mount=type=bind,target=/ctx find")"
+echo changed >"$ex/src/a.go"
+out=$("$BLD" build -t step-ex "$ex" 2>&1)
+t_eq "changing a copied file invalidates the COPY" RAN "$(step_state "$out" "COPY --exclude=**/*_test.go")"
