@@ -224,7 +224,11 @@ static int from_image(struct bld_build *b, struct bld_bstage *st, const char *re
 		struct bld_registry_pull_result pr;
 		memset(&pr, 0, sizeof(pr));
 		bld_progress_line(b, v, "resolve %s", full);
-		if (bld_registry_pull(b->store, full, &ro, &pr, err) < 0)
+		/* content trust: only a digest the policy accepts is pulled (nothing otherwise) */
+		int rp = b->o->trust ? bld_registry_trust_pull(b->store, full, b->o->signature_policy,
+							       &ro, &pr, err)
+				     : bld_registry_pull(b->store, full, &ro, &pr, err);
+		if (rp < 0)
 			return -1;
 		bld_registry_pull_result_dispose(&pr);
 		if (bld_cache_image_load(b->store, full, &img, err) < 0)

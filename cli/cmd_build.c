@@ -5,6 +5,7 @@
  */
 #include "builder/builder.h"
 #include "cli/cli.h"
+#include "registry/registry.h"
 
 static const struct bld_cli_opt opts[] = {
 	{"tag", 't', BLD_OPT_LIST, "list", "Name and optionally a tag in the \"name:tag\" format",
@@ -33,6 +34,9 @@ static const struct bld_cli_opt opts[] = {
 	{"format", 0, BLD_OPT_STRING, "string", "Manifest format (\"oci\" or \"docker\")", "oci"},
 	{"cache-from", 0, BLD_OPT_LIST, "stringArray", "External cache sources", NULL},
 	{"cache-to", 0, BLD_OPT_LIST, "stringArray", "Cache export destinations", NULL},
+	{"disable-content-trust", 0, BLD_OPT_BOOL, NULL, "Skip image verification", "true"},
+	{"signature-policy", 0, BLD_OPT_STRING, "string",
+	 "Trust policy for base images pulled with content trust (default policy.json)", NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -61,7 +65,13 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		.output = bld_cli_str(a, "output"),
 		.cache_from = bld_cli_list(a, "cache-from"),
 		.cache_to = bld_cli_list(a, "cache-to"),
+		.signature_policy = bld_cli_str(a, "signature-policy"),
 	};
+	/* docker: --disable-content-trust defaults to !DOCKER_CONTENT_TRUST */
+	int off = bld_cli_given(a, "disable-content-trust")
+		      ? bld_cli_bool(a, "disable-content-trust")
+		      : -1;
+	o.trust = bld_registry_trust_wanted(false, off);
 	char id[BLD_DIGEST_STR_LEN];
 	if (bld_builder_build(ctx, &o, id, err) < 0) {
 		if (*err)

@@ -65,10 +65,12 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	if (bld_cache_store_open(&s, ctx->root, err) < 0)
 		return -1;
 	struct bld_registry_pull_result res;
-	/* content trust: --verify, or DOCKER_CONTENT_TRUST / BLD_CONTENT_TRUST unless disabled */
-	bool off = bld_cli_given(a, "disable-content-trust") &&
-		   bld_cli_bool(a, "disable-content-trust");
-	bool trust = bld_cli_bool(a, "verify") || (!off && bld_registry_trust_enabled(false));
+	/* content trust: --verify, --disable-content-trust=false, or DOCKER_CONTENT_TRUST /
+	 * BLD_CONTENT_TRUST unless --disable-content-trust */
+	int off = bld_cli_given(a, "disable-content-trust")
+		      ? bld_cli_bool(a, "disable-content-trust")
+		      : -1;
+	bool trust = bld_registry_trust_wanted(bld_cli_bool(a, "verify"), off);
 	if (bld_cli_bool(a, "all-tags")) {
 		/* every tag unverified would bypass the policy: refuse rather than skip it */
 		int ra = trust ? bld_error_set(err, BLD_E_UNSUPPORTED,

@@ -9,11 +9,34 @@ static const struct bld_cli_opt opts[] = {
 	{"disable-content-trust", 0, BLD_OPT_BOOL, NULL, "Skip image signing", "true"},
 	{"quiet", 'q', BLD_OPT_BOOL, NULL, "Suppress verbose output", NULL},
 	{"sign-by", 0, BLD_OPT_STRING, "string",
-	 "Sign the pushed image with this private key (cosign's format)", NULL},
+	 "Sign the pushed image with this private key (cosign's format; with content trust on, "
+	 "default $BLD_TRUST_KEY)",
+	 NULL},
 	{"tls-verify", 0, BLD_OPT_BOOL, NULL,
 	 "Require HTTPS and verify certificates when contacting registries", "true"},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
+
+/*
+ * The key to sign with: --sign-by; else, with content trust on (DOCKER_CONTENT_TRUST=1 or
+ * BLD_CONTENT_TRUST=1, or --disable-content-trust=false), $BLD_TRUST_KEY. Trust on without a
+ * key is refused before anything is pushed: docker's trusted push never pushes unsigned.
+ */
+static int signing_key(struct bld_cli_args *a, const char **key, struct bld_error **err)
+{
+	int off = bld_cli_given(a, "disable-content-trust")
+		      ? bld_cli_bool(a, "disable-content-trust")
+		      : -1;
+	*key = bld_cli_str(a, "sign-by");
+	if (*key || !bld_registry_trust_wanted(false, off))
+		return 0;
+	*key = bld_registry_trust_default_key();
+	if (!*key)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "content trust is on but no signing key: use --sign-by KEY, "
+				     "set BLD_TRUST_KEY, or --disable-content-trust");
+	return 0;
+}
 
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
@@ -27,7 +50,9 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	};
 	/* the key is loaded first: a wrong passphrase fails before anything is uploaded */
 	struct bld_registry_trust_key *key = NULL;
-	const char *sign_by = bld_cli_str(a, "sign-by");
+	const char *sign_by = NULL;
+	if (signing_key(a, &sign_by, err) < 0)
+		return -1;
 	if (sign_by && bld_registry_trust_key_load_signer(&key, sign_by, err) < 0)
 		return -1;
 	struct bld_store *s = NULL;

@@ -153,8 +153,37 @@ static char *dup_opt(struct bld_cli_args *a, const char *name)
 	return v ? xstrdup(v) : NULL;
 }
 
+/*
+ * docker run's implicit pull, its lines on stderr; with content trust on (the environment, or
+ * --disable-content-trust=false) the tag is resolved to a digest the policy accepts first.
+ */
+static int pull_missing(struct bld_ctx *ctx, struct bld_store *s, struct bld_cli_args *a,
+			const char *arg, struct bld_error **err)
+{
+	struct bld_registry_opts o = {.config_dir = ctx->config_dir, .tls_verify = 0,
+				      .tty = bld_is_tty(2), .quiet = false};
+	int off = bld_cli_given(a, "disable-content-trust")
+		      ? bld_cli_bool(a, "disable-content-trust")
+		      : -1;
+	struct bld_registry_pull_result res;
+	fflush(stdout);
+	int saved = dup(1);
+	dup2(2, 1);
+	int r = bld_registry_trust_wanted(false, off)
+		    ? bld_registry_trust_pull(s, arg, bld_cli_str(a, "signature-policy"), &o,
+					      &res, err)
+		    : bld_registry_pull(s, arg, &o, &res, err);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	if (r == 0)
+		bld_registry_pull_result_dispose(&res);
+	return r;
+}
+
 /* The image's ID, pulled first when it is not in the store (docker run does that). */
-static int find_image(struct bld_ctx *ctx, const char *arg, char **id, struct bld_error **err)
+static int find_image(struct bld_ctx *ctx, struct bld_cli_args *a, const char *arg, char **id,
+		      struct bld_error **err)
 {
 	struct bld_store *s = NULL;
 	struct bld_cache_image *img = NULL;
@@ -164,21 +193,9 @@ static int find_image(struct bld_ctx *ctx, const char *arg, char **id, struct bl
 	int r = bld_cli_image_find(s, arg, &img, &e);
 	if (r < 0 && e->code == BLD_E_NOTFOUND) {
 		fprintf(stderr, "Unable to find image '%s' locally\n", arg);
-		struct bld_registry_opts o = {.config_dir = ctx->config_dir, .tls_verify = 0,
-					      .tty = bld_is_tty(2), .quiet = false};
-		struct bld_registry_pull_result res;
-		/* docker prints the pull's lines on stderr when it pulls for run */
-		fflush(stdout);
-		int saved = dup(1);
-		dup2(2, 1);
-		r = bld_registry_pull(s, arg, &o, &res, err);
-		fflush(stdout);
-		dup2(saved, 1);
-		close(saved);
-		if (r == 0) {
-			bld_registry_pull_result_dispose(&res);
+		r = pull_missing(ctx, s, a, arg, err);
+		if (r == 0)
 			r = bld_cli_image_find(s, arg, &img, err);
-		}
 	} else if (r < 0) {
 		bld_error_move(err, &e);
 	}
@@ -229,7 +246,7 @@ int bld_cli_container_config(struct bld_runner_container_config *c, struct bld_c
 				     c->workdir);
 	if (limits(c, a, err) < 0 || security(c, a, err) < 0 || env_and_ports(c, a, err) < 0)
 		return -1;
-	if (!c->rootfs && find_image(ctx, c->image, &c->image_ref, err) < 0)
+	if (!c->rootfs && find_image(ctx, a, c->image, &c->image_ref, err) < 0)
 		return -1;
 	return 0;
 }

@@ -401,6 +401,15 @@ int bld_registry_trust_identity_match(const struct json_t *rule,
 
 /* Whether content trust is on: flag (--verify), BLD_CONTENT_TRUST=1 or DOCKER_CONTENT_TRUST=1. */
 bool bld_registry_trust_enabled(bool flag);
+/*
+ * Whether one command runs with content trust: verify (--verify) forces it on; otherwise
+ * --disable-content-trust=B decides when given (disable 1 or 0), and the environment when
+ * not (disable -1), as docker's flag defaults to the opposite of DOCKER_CONTENT_TRUST.
+ */
+bool bld_registry_trust_wanted(bool verify, int disable);
+/* BLD_TRUST_KEY: the private key `bld push` signs with when trust is on and --sign-by is not
+ * given; NULL when unset or empty. Borrowed from the environment. */
+const char *bld_registry_trust_default_key(void);
 
 /* --- against a registry (trust.c, trust_inspect.c) --- */
 

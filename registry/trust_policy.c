@@ -573,3 +573,19 @@ bool bld_registry_trust_enabled(bool flag)
 {
 	return flag || env_on("BLD_CONTENT_TRUST") || env_on("DOCKER_CONTENT_TRUST");
 }
+
+bool bld_registry_trust_wanted(bool verify, int disable)
+{
+	if (verify)
+		return true;
+	/* docker: --disable-content-trust defaults to !DOCKER_CONTENT_TRUST; given, it decides */
+	if (disable >= 0)
+		return disable == 0;
+	return bld_registry_trust_enabled(false);
+}
+
+const char *bld_registry_trust_default_key(void)
+{
+	const char *k = getenv("BLD_TRUST_KEY");
+	return k && *k ? k : NULL;
+}
