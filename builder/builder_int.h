@@ -322,6 +322,7 @@ struct bld_copy_req {
 	const char *checksum;
 	struct bld_copy_content *contents; /* heredoc sources, expanded; owned */
 	size_t ncontents;
+	char link_key[BLD_XXH_HEX_LEN + 1]; /* --link: the layer's own key (bld_copy_key) */
 };
 /* A heredoc source of COPY/ADD: a file named after the heredoc word. */
 struct bld_copy_content {
@@ -338,8 +339,11 @@ int bld_copy_contents_expand(struct bld_copy_req *rq, const struct bld_parser_in
 void bld_copy_contents_free(struct bld_copy_req *rq);
 int bld_copy_step(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
 		  struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err);
-/* Adds to a key what decides a COPY's result: the context files or the source stage. */
-int bld_copy_key(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
+/*
+ * Adds to a key what decides a COPY's result: the context files or the source stage. With
+ * --link it also sets rq->link_key, a key of the layer alone that leaves out the steps before.
+ */
+int bld_copy_key(struct bld_build *b, struct bld_bstage *st, struct bld_copy_req *rq,
 		 struct bld_xxh *h, struct bld_error **err);
 /* Step scratch: a fresh directory, the overlay lowers, and the layer of an upper dir. */
 char *bld_step_dir(struct bld_build *b, struct bld_error **err);

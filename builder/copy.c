@@ -70,8 +70,9 @@ static int work_mount(struct work *w, char *const *lowers, const char *wk, struc
 	return w->rootfd < 0 ? bld_error_sys(err, errno, "open %s", w->merged) : 0;
 }
 
-static int work_open(struct bld_build *b, struct bld_bstage *st, struct work *w,
-		     struct bld_error **err)
+/* A writable overlay over lowers with a fresh upper directory (the step's layer). */
+static int work_open_on(struct bld_build *b, struct work *w, char *const *lowers,
+			struct bld_error **err)
 {
 	if (work_begin(b, w, err) < 0)
 		return -1;
@@ -79,8 +80,14 @@ static int work_open(struct bld_build *b, struct bld_bstage *st, struct work *w,
 	cleanup_free char *wk = bld_path_join(w->dir, "work");
 	if (mkdir(w->merged, 0755) < 0 || mkdir(w->upper, 0755) < 0 || mkdir(wk, 0755) < 0)
 		return bld_error_sys(err, errno, "mkdir in %s", w->dir);
-	cleanup_strv char **lowers = bld_step_lowers(b, st);
 	return work_mount(w, lowers, wk, err);
+}
+
+static int work_open(struct bld_build *b, struct bld_bstage *st, struct work *w,
+		     struct bld_error **err)
+{
+	cleanup_strv char **lowers = bld_step_lowers(b, st);
+	return work_open_on(b, w, lowers, err);
 }
 
 static void work_close(struct work *w)
@@ -886,28 +893,124 @@ static int copy_contents(struct bld_build *b, const struct bld_copy_req *rq, str
 	return 0;
 }
 
-int bld_copy_step(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
-		  struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err)
+/* The copy into w's tree; --chown names are resolved in the tree idfd is the root of. */
+static int copy_into(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
+		     struct work *w, int idfd, struct bld_error **err)
 {
-	struct work w;
-	int r = work_open(b, st, &w, err);
 	struct meta m;
-	if (r == 0)
-		r = meta_init(&m, w.rootfd, rq, err);
-	bool dest_dir = r == 0 && (wants_dir(rq) || exists_dir(w.rootfd, rq->dest));
+	if (meta_init(&m, idfd, rq, err) < 0)
+		return -1;
+	bool dest_dir = wants_dir(rq) || exists_dir(w->rootfd, rq->dest);
 	struct bld_copy_req plain = *rq;
 	cleanup_strv char **rest = NULL;
 	char *none[] = {NULL};
-	if (r == 0 && rq->add && !rq->from)
-		r = bld_add_special(b, rq, w.rootfd, m.chown, m.uid, m.gid, dest_dir, &rest, err);
+	int r = 0;
+	if (rq->add && !rq->from)
+		r = bld_add_special(b, rq, w->rootfd, m.chown, m.uid, m.gid, dest_dir, &rest, err);
 	if (rq->add && !rq->from)
 		plain.srcs = rest ? rest : none;
 	if (r == 0 && rq->from)
-		r = copy_from(b, st, rq, &w, &m, dest_dir, err);
+		r = copy_from(b, st, rq, w, &m, dest_dir, err);
 	else if (r == 0 && plain.srcs[0])
-		r = copy_context(b, &plain, &w, &m, dest_dir, err);
+		r = copy_context(b, &plain, w, &m, dest_dir, err);
 	if (r == 0 && rq->ncontents)
-		r = copy_contents(b, rq, &w, &m, dest_dir, err);
+		r = copy_contents(b, rq, w, &m, dest_dir, err);
+	return r;
+}
+
+/* ------------------------------------------------------------------ --link */
+
+/*
+ * COPY/ADD --link as BuildKit makes it: the files are copied onto an empty tree, so nothing
+ * of the layers below is read or followed (a symlinked directory of the base is replaced by
+ * a real one in the merged image; the destination is a directory only when it ends in '/'
+ * or there are several sources), and missing parents are made 0755, owned as --chown says
+ * (fsutil's MkdirAll). The layer is also recorded under rq->link_key, which leaves the steps
+ * before out: when one of them changes, the step's own key changes (the image after it is
+ * a different chain) but the layer is taken from that record as it is, never made again.
+ * A --chown naming a user is resolved in the stage's /etc/passwd and /etc/group: the link
+ * key then includes the parent's key.
+ */
+static int link_reuse(struct bld_build *b, const struct bld_copy_req *rq,
+		      struct bld_cache_layer *l)
+{
+	cleanup_free char *data = NULL;
+	struct bld_error *e = NULL;
+	json_t *rec = NULL;
+	if (bld_cache_build_record_get(b->store, rq->link_key, &data, &e) < 0 ||
+	    bld_json_load_buf(&rec, data, strlen(data), &e) < 0) {
+		bld_error_free(e);
+		return 0;
+	}
+	json_t *lj = json_object_get(rec, "layer");
+	const char *d = bld_json_get_str(lj, "digest"), *id = bld_json_get_str(lj, "diff_id");
+	const char *mt = bld_json_get_str(lj, "media_type");
+	bool ok = d && id && mt && bld_digest_valid(d) && bld_digest_valid(id) &&
+		  strlen(mt) < sizeof(l->media_type) && bld_cache_blob_exists(b->store, d);
+	if (ok) {
+		memset(l, 0, sizeof(*l));
+		memcpy(l->digest, d, BLD_DIGEST_STR_LEN);
+		memcpy(l->diff_id, id, BLD_DIGEST_STR_LEN);
+		memcpy(l->media_type, mt, strlen(mt) + 1);
+		l->size = json_integer_value(json_object_get(lj, "size"));
+	}
+	json_decref(rec);
+	return ok;
+}
+
+static void link_record(struct bld_build *b, const struct bld_copy_req *rq,
+			const struct bld_cache_layer *l)
+{
+	json_t *rec = json_pack("{s:i, s:b, s:{s:s, s:s, s:I, s:s}, s:[s]}", "v", 1, "link", 1,
+				"layer", "digest", l->digest, "diff_id", l->diff_id, "size",
+				(json_int_t)l->size, "media_type", l->media_type, "blobs",
+				l->digest);
+	cleanup_free char *s = bld_json_dump_canonical(rec);
+	json_decref(rec);
+	struct bld_error *e = NULL;
+	if (bld_cache_build_record_put(b->store, rq->link_key, s, &e) < 0)
+		bld_debug("record --link layer: %s", e->msg);
+	bld_error_free(e);
+}
+
+static int link_step(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
+		     struct bld_cache_layer *layer, bool *made, struct bld_error **err)
+{
+	*made = false;
+	if (!st->no_cache && link_reuse(b, rq, layer)) {
+		*made = true;
+		return 0;
+	}
+	struct work w, ids;
+	memset(&ids, 0, sizeof(ids));
+	ids.rootfd = -1;
+	char *empty[] = {b->empty_dir, NULL};
+	int r = work_open_on(b, &w, empty, err);
+	int idfd = w.rootfd;
+	if (r == 0 && rq->chown && *rq->chown) { /* users and groups of the layers below */
+		r = open_stage_root(b, st, &ids, err);
+		idfd = ids.rootfd;
+	}
+	if (r == 0)
+		r = copy_into(b, st, rq, &w, idfd, err);
+	work_dispose(&ids);
+	if (r == 0)
+		r = work_commit(b, st, &w, layer, made, err);
+	if (r == 0 && *made)
+		link_record(b, rq, layer);
+	work_dispose(&w);
+	return r;
+}
+
+int bld_copy_step(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
+		  struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err)
+{
+	if (rq->link)
+		return link_step(b, st, rq, layer, layer_made, err);
+	struct work w;
+	int r = work_open(b, st, &w, err);
+	if (r == 0)
+		r = copy_into(b, st, rq, &w, w.rootfd, err);
 	if (r == 0)
 		r = work_commit(b, st, &w, layer, layer_made, err);
 	work_dispose(&w);
@@ -936,8 +1039,8 @@ int bld_mkdir_step(struct bld_build *b, struct bld_bstage *st, const char *path,
 	return r;
 }
 
-int bld_copy_key(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
-		 struct bld_xxh *h, struct bld_error **err)
+static int copy_key_body(struct bld_build *b, struct bld_bstage *st,
+			 const struct bld_copy_req *rq, struct bld_xxh *h, struct bld_error **err)
 {
 	bld_xxh_update_str(h, rq->chown);
 	bld_xxh_update_str(h, rq->chmod);
@@ -973,6 +1076,41 @@ int bld_copy_key(struct bld_build *b, struct bld_bstage *st, const struct bld_co
 		r = bld_ctx_sources_hash_excluding(b->bctx, &s, ex.m, h, err);
 	excl_dispose(&ex);
 	bld_ctx_sources_dispose(&s);
+	return r;
+}
+
+/* Whether --chown names a user or group that /etc/passwd or /etc/group must resolve. */
+static bool chown_by_name(const char *spec)
+{
+	for (const char *p = spec; p && *p; p++)
+		if ((*p < '0' || *p > '9') && *p != ':')
+			return true;
+	return false;
+}
+
+int bld_copy_key(struct bld_build *b, struct bld_bstage *st, struct bld_copy_req *rq,
+		 struct bld_xxh *h, struct bld_error **err)
+{
+	if (!rq->link)
+		return copy_key_body(b, st, rq, h, err);
+	/* everything stage.c hashes but the parent's key, and the flags */
+	struct bld_xxh *hl = bld_xxh_new();
+	bld_xxh_update_str(hl, rq->add ? "ADD --link v1" : "COPY --link v1");
+	for (size_t i = 0; rq->srcs[i]; i++)
+		bld_xxh_update_str(hl, rq->srcs[i]);
+	bld_xxh_update_str(hl, rq->dest);
+	for (size_t i = 0; rq->excludes && rq->excludes[i]; i++)
+		bld_xxh_update_str(hl, rq->excludes[i]);
+	bool flags[] = {rq->parents, rq->keep_git_dir};
+	bld_xxh_update(hl, flags, sizeof(flags));
+	bld_xxh_update_str(hl, rq->checksum);
+	bld_xxh_update_str(hl, rq->from);
+	bld_xxh_update(hl, &b->epoch, sizeof(b->epoch)); /* timestamps clamped or not */
+	if (chown_by_name(rq->chown)) /* resolved in the layers below: they matter then */
+		bld_xxh_update_str(hl, st->key);
+	int r = copy_key_body(b, st, rq, hl, err);
+	bld_xxh_final(hl, rq->link_key);
+	bld_xxh_update_str(h, rq->link_key);
 	return r;
 }
 

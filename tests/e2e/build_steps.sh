@@ -140,3 +140,55 @@ t_eq "... but a bind of the context that sees it" RAN "$(step_state "$out" "RUN 
 echo changed >"$ex/src/a.go"
 out=$("$BLD" build -t step-ex "$ex" 2>&1)
 t_eq "changing a copied file invalidates the COPY" RAN "$(step_state "$out" "COPY --exclude=**/*_test.go")"
+
+# --- 4. COPY/ADD --link: a layer of its own, on an empty tree ---
+# diff_ids IMAGE — the image's layer diff IDs, one a line
+diff_ids() {
+  python3 - "$BLD_ROOT/oci" "$1" <<'PY'
+import json, os, sys
+lay, name = sys.argv[1], sys.argv[2]
+blob = lambda d: open(os.path.join(lay, "blobs", *d.split(":", 1)), "rb").read()
+for m in json.load(open(os.path.join(lay, "index.json")))["manifests"]:
+    if m.get("annotations", {}).get("org.opencontainers.image.ref.name", "").endswith("/" + name + ":latest"):
+        cfg = json.loads(blob(json.loads(blob(m["digest"]))["config"]["digest"]))
+        print("\n".join(cfg["rootfs"]["diff_ids"]))
+PY
+}
+lk=$T_DIR/link
+mkdir -p "$lk" && echo linked >"$lk/f.txt"
+cat >"$lk/Dockerfile" <<DF
+FROM $BASE
+RUN mkdir /real && ln -s /real /link && echo v1 > /marker
+COPY --link f.txt /link/f.txt
+COPY --link f.txt /newdir/sub/
+ADD --link --chown=1:2 f.txt /owned/
+COPY --link <<EOF /hd.txt
+made at its own time
+EOF
+DF
+out=$("$BLD" build -t step-link "$lk" 2>&1)
+t_eq "COPY/ADD --link build" 0 "$?"
+dump step-link >"$T_DIR/link.dump"
+got=$(grep -E '^fs /(link|real|newdir|owned)(/| )' "$T_DIR/link.dump" | cut -d' ' -f2-6)
+t_eq "--link copies onto an empty tree: a symlinked directory of the base is not followed" \
+"/link dir 0755 0 0
+/link/f.txt file 0644 0 0
+/newdir dir 0755 0 0
+/newdir/sub dir 0755 0 0
+/newdir/sub/f.txt file 0644 0 0
+/owned dir 0755 1 2
+/owned/f.txt file 0644 1 2
+/real dir 0755 0 0" "$got"
+ids1=$(diff_ids step-link)
+t_eq "one layer per --link step" 6 "$(wc -l <<<"$ids1")"
+out=$("$BLD" build -t step-link "$lk" 2>&1)
+t_eq "a no-op rebuild is all CACHED" 5 "$(grep -c '^#[0-9]* CACHED$' <<<"$out")"
+sleep 1.1
+sed -i 's/echo v1/echo v2/' "$lk/Dockerfile"
+out=$("$BLD" build -t step-link "$lk" 2>&1)
+t_eq "a changed earlier RUN rebuilds" 0 "$?"
+ids2=$(diff_ids step-link)
+t_ok "... its own layer changes" test "$(sed -n 2p <<<"$ids1")" != "$(sed -n 2p <<<"$ids2")"
+t_eq "... but the --link layers are the same ones (the heredoc's time too: not made again)" \
+  "$(tail -4 <<<"$ids1")" "$(tail -4 <<<"$ids2")"
+t_eq "... and the image holds the new RUN's result" v2 "$(cat_in step-link /marker)"
