@@ -302,11 +302,27 @@ struct bld_run_mounts {
 	int *locks;     /* sharing=locked cache directories, held until dispose */
 	size_t n_locks;
 	struct bld_from_roots roots;
+	struct bld_ssh_fwd **ssh; /* ssh agents forwarded, stopped at dispose */
+	size_t n_ssh;
 };
 int bld_run_mounts_prepare(struct bld_build *b, struct bld_bstage *st,
 			   const struct bld_run_req *rq, struct bld_run_mounts *rm, char ***env,
 			   struct bld_error **err);
 void bld_run_mounts_dispose(struct bld_run_mounts *rm);
+
+/* sshfwd.c: an ssh agent forwarded into a RUN step (--mount=type=ssh, bld build --ssh). */
+struct bld_ssh_fwd;
+/*
+ * Forwards the agent --ssh gives for the mount's id ("default" when none): a socket as it
+ * is, key files through a private ssh-agent. 1 and *out set when forwarded; 0 when --ssh
+ * gives nothing and the mount is not required; BLD_E_NOTFOUND when it is.
+ */
+int bld_ssh_fwd_open(struct bld_ssh_fwd **out, struct bld_build *b,
+		     const struct bld_parser_mount *pm, struct bld_error **err);
+/* The socket to bind into the step (borrowed). */
+const char *bld_ssh_fwd_socket(const struct bld_ssh_fwd *f);
+/* Stops the relay and a private agent (by its PID); NULL is harmless. */
+void bld_ssh_fwd_free(struct bld_ssh_fwd *f);
 /* What of the mounts decides a RUN's result (never a secret's value, never a cache's). */
 int bld_run_mounts_key(struct bld_build *b, const struct bld_run_req *rq, struct bld_xxh *h,
 		       struct bld_error **err);

@@ -3,8 +3,8 @@
  * $BLD_ROOT/cache/mounts/ kept between builds, keyed by id or target; sharing=locked holds
  * a lock while the step runs), type=bind (from the context or another stage, read-only
  * unless rw), type=tmpfs, and type=secret (from `--secret id=ID,src=FILE|env=VAR`, as a
- * read-only file or an environment variable). What a mount holds never enters the layer;
- * secrets never enter a cache key.
+ * read-only file or an environment variable), type=ssh (sshfwd.c). What a mount holds never
+ * enters the layer; secrets and agents never enter a cache key.
  *
  * It prepares host-side sources and the runner's mount list; the sandbox does the mounting.
  */
@@ -239,6 +239,37 @@ static int bind_mount(struct bld_build *b, struct bld_bstage *st,
 	return 0;
 }
 
+/*
+ * An ssh agent at the target (BuildKit's default /run/buildkit/ssh_agent.N, N counting the
+ * step's ssh mounts); SSH_AUTH_SOCK names the first one forwarded.
+ */
+static int ssh_mount(struct bld_build *b, const struct bld_run_req *rq, size_t i,
+		     struct bld_run_mounts *rm, char ***env, struct bld_error **err)
+{
+	const struct bld_parser_mount *pm = &rq->mounts[i];
+	size_t n = 0; /* which ssh mount of the step this is */
+	for (size_t j = 0; j < i; j++)
+		n += rq->mounts[j].type == BLD_PARSER_MOUNT_SSH;
+	struct bld_ssh_fwd *f = NULL;
+	int r = bld_ssh_fwd_open(&f, b, pm, err);
+	cleanup_free char *target = pm->target && *pm->target
+					    ? xstrdup(pm->target)
+					    : xasprintf("/run/buildkit/ssh_agent.%zu", n);
+	if (r <= 0)
+		return r;
+	rm->ssh = xrealloc(rm->ssh, (rm->n_ssh + 1) * sizeof(*rm->ssh));
+	rm->ssh[rm->n_ssh++] = f;
+	push_mount(rm, "bind", bld_ssh_fwd_socket(f), target, NULL, false);
+	bool have = false;
+	for (size_t k = 0; *env && (*env)[k]; k++)
+		have = have || bld_str_has_prefix((*env)[k], "SSH_AUTH_SOCK=");
+	if (!have) {
+		cleanup_free char *kv = xasprintf("SSH_AUTH_SOCK=%s", target);
+		bld_strv_push(env, kv);
+	}
+	return 0;
+}
+
 int bld_run_mounts_prepare(struct bld_build *b, struct bld_bstage *st,
 			   const struct bld_run_req *rq, struct bld_run_mounts *rm, char ***env,
 			   struct bld_error **err)
@@ -264,11 +295,16 @@ int bld_run_mounts_prepare(struct bld_build *b, struct bld_bstage *st,
 			push_mount(rm, "tmpfs", NULL, pm->target, o, false);
 			break;
 		}
+		case BLD_PARSER_MOUNT_SSH:
+			r = ssh_mount(b, rq, i, rm, env, err);
+			break;
 		default:
-			r = bld_error_set(err, BLD_E_UNSUPPORTED, "--mount type=ssh is not supported");
+			r = bld_error_set(err, BLD_E_UNSUPPORTED, "--mount type %d", (int)pm->type);
 		}
 		if (r < 0)
-			return bld_error_wrap(err, "--mount %s", pm->target ? pm->target : "");
+			return bld_error_wrap(err, "--mount %s",
+					      pm->target ? pm->target
+					      : pm->type == BLD_PARSER_MOUNT_SSH ? "type=ssh" : "");
 	}
 	return 0;
 }
@@ -283,6 +319,9 @@ void bld_run_mounts_dispose(struct bld_run_mounts *rm)
 	}
 	for (size_t i = 0; i < rm->n_locks; i++)
 		close(rm->locks[i]);
+	for (size_t i = 0; i < rm->n_ssh; i++)
+		bld_ssh_fwd_free(rm->ssh[i]);
+	free(rm->ssh);
 	bld_from_roots_close(&rm->roots);
 	free(rm->locks);
 	free(rm->v);

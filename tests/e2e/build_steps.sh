@@ -192,3 +192,44 @@ t_ok "... its own layer changes" test "$(sed -n 2p <<<"$ids1")" != "$(sed -n 2p 
 t_eq "... but the --link layers are the same ones (the heredoc's time too: not made again)" \
   "$(tail -4 <<<"$ids1")" "$(tail -4 <<<"$ids2")"
 t_eq "... and the image holds the new RUN's result" v2 "$(cat_in step-link /marker)"
+
+# --- 5. RUN --mount=type=ssh with bld build --ssh ---
+sh_ctx=$T_DIR/ssh
+mkdir -p "$sh_ctx/tools/lib"
+# the host's ssh-add (openssh-client) and its libraries, run in the busybox step by its loader
+cp /usr/bin/ssh-add "$sh_ctx/tools/" || t_fail "ssh-add is installed (packages/builder.txt)"
+for l in $(ldd /usr/bin/ssh-add | grep -oE '/[^ ]+'); do cp -L "$l" "$sh_ctx/tools/lib/"; done
+SSHADD="/tools/lib/$(basename "$(ldd /usr/bin/ssh-add | grep -oE '/[^ ]*ld-linux[^ ]*')") --library-path /tools/lib /tools/ssh-add"
+ssh-keygen -q -t ed25519 -N '' -C agentkey@bld -f "$T_DIR/agentkey"
+ssh-keygen -q -t ed25519 -N '' -C filekey@bld -f "$T_DIR/filekey"
+eval "$(ssh-agent -a "$T_DIR/agent.sock")" >/dev/null
+agent_pid=$SSH_AGENT_PID
+at_exit "kill $agent_pid 2>/dev/null"
+SSH_AUTH_SOCK=$T_DIR/agent.sock ssh-add -q "$T_DIR/agentkey"
+cat >"$sh_ctx/Dockerfile" <<DF
+FROM $BASE
+RUN --mount=type=ssh --mount=type=bind,source=tools,target=/tools $SSHADD -l > /keys && echo "\$SSH_AUTH_SOCK" > /sock
+USER 65534
+RUN --mount=type=ssh,id=files,target=/tmp/agent,uid=65534,mode=0600 --mount=type=bind,source=tools,target=/tools $SSHADD -l > /tmp/keys && ls -ln /tmp/agent > /tmp/sockls
+USER 0
+RUN --mount=type=ssh,id=absent echo optional > /optional
+DF
+out=$("$BLD" build --ssh default="$T_DIR/agent.sock" --ssh files="$T_DIR/filekey" -t step-ssh "$sh_ctx" 2>&1)
+t_eq "RUN --mount=type=ssh builds" 0 "$?"
+t_match "the step lists the forwarded agent's key (ssh-add -l)" "agentkey@bld" "$(cat_in step-ssh /keys)"
+t_eq "SSH_AUTH_SOCK is BuildKit's default target" /run/buildkit/ssh_agent.0 "$(cat_in step-ssh /sock)"
+t_match "a key file is served by a private agent, at the target, uid and mode asked" "filekey@bld" \
+  "$(cat_in step-ssh /tmp/keys)"
+t_match "... the socket 0600 owned by 65534" '^srw------- +1 +65534 +0 ' "$(cat_in step-ssh /tmp/sockls)"
+t_ok "... and that agent is stopped after the build" bash -c "! pgrep -f '$BLD_ROOT/tmp/.*[a]gent.sock'"
+t_match "an ssh mount without a forwarded agent is optional by default" optional "$(cat_in step-ssh /optional)"
+dump step-ssh >"$T_DIR/ssh.dump"
+t_ok "no socket, mount point or key is left in the image" \
+  bash -c "! grep -Eq '^fs /(run|tmp/agent)( |/)|socket' '$T_DIR/ssh.dump'"
+t_ok "... nor in any layer" bash -c "! grep -rqs 'PRIVATE KEY' '$BLD_ROOT/layers'"
+out=$("$BLD" build --ssh default="$T_DIR/agent.sock" --ssh files="$T_DIR/agentkey" -t step-ssh "$sh_ctx" 2>&1)
+t_eq "other agents or keys do not change the cache key (3 RUNs CACHED)" 3 "$(grep -c '^#[0-9]* CACHED$' <<<"$out")"
+printf 'FROM %s\nRUN echo ok\nRUN --mount=type=ssh,id=deploy,required true\n' "$BASE" >"$T_DIR/ssh-req.Dockerfile"
+out=$("$BLD" build -f "$T_DIR/ssh-req.Dockerfile" "$sh_ctx" 2>&1); rc=$?
+t_eq "a required ssh mount without an agent fails the build" 1 "$rc"
+t_match "... naming the line and the id" 'Dockerfile:3: .*no SSH key "deploy" forwarded' "$out"
