@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # bench/start.sh — container start: `bld run --rm busybox true` against `crun run` and
 # `runc run` of the same rootfs (an OCI bundle) and `podman run --rm` (those installed), side
-# by side with hyperfine, printing each mean and its ratio to crun. Not a timed test.
+# by side with hyperfine, ROUNDS times over, printing per command the best and the median of
+# each round's median, and their ratios to crun's in the same round. The load average is
+# printed before and after: timings taken on a busy machine are noisy, ratios less so. Not a
+# timed test.
 #
 # Everything runs in a private mount and network namespace made here (crun 1.8 refuses the
 # hybrid cgroup layout unless /sys/fs/cgroup/unified is unmounted there; bld's default bridge
-# and NAT rule stay in that namespace). Goal: bld at most 1.5x crun.
-#   RUNS=N (default 30)  BLD=path (default ./bld)
+# and NAT rule stay in that namespace). podman gets a containers.conf of its own (through
+# CONTAINERS_CONF, in the temporary directory; nothing global changes) whose default ulimits
+# stay within the hard limits: without CAP_SYS_RESOURCE its defaults cannot be set.
+# Goal: bld at most 1.5x crun.
+#   RUNS=N runs per command and round (default 20)  ROUNDS=N (default 3)
+#   BLD=path (default ./bld)
 set -eu
 [ -n "${BENCH_DEBUG:-}" ] && set -x
 cd "$(dirname "$0")/.."
 BLD=${BLD:-$PWD/bld}
-RUNS=${RUNS:-30}
+RUNS=${RUNS:-20}
+ROUNDS=${ROUNDS:-3}
 command -v hyperfine >/dev/null || { echo "bench/start.sh: hyperfine is not installed"; exit 0; }
 command -v busybox >/dev/null || { echo "bench/start.sh: busybox-static is not installed"; exit 0; }
 
@@ -44,8 +52,18 @@ if command -v crun >/dev/null; then
   cmds+=("crun run --bundle $W/bundle bench-crun"); names+=("crun run"); fi
 if command -v runc >/dev/null; then
   cmds+=("runc run --bundle $W/bundle bench-runc"); names+=("runc run"); fi
+# podman: its own storage and configuration under $W, rlimits within the hard limits
+# (podman lowers its own nproc to 32768 before starting the runtime: stay at or below it)
+hn=$(ulimit -Hn) hu=$(ulimit -Hu)
+[ "$hu" = unlimited ] || [ "$hu" -gt 32768 ] && hu=32768
+ul="\"nproc=$hu:$hu\""
+[ "$hn" = unlimited ] || ul="\"nofile=$(( hn < 1024 ? hn : 1024 )):$hn\", $ul"
+printf '[containers]\ndefault_ulimits = [%s]\n' "$ul" >"$W/containers.conf"
+export CONTAINERS_CONF=$W/containers.conf
+podman() { command podman --root "$W/podman/root" --runroot "$W/podman/run" "$@"; }
 if command -v podman >/dev/null && podman import "$W/busybox.tar" localhost/bench-busybox >/dev/null 2>&1; then
-  cmds+=("podman run --rm localhost/bench-busybox true"); names+=("podman run --rm"); fi
+  cmds+=("podman --root $W/podman/root --runroot $W/podman/run run --rm localhost/bench-busybox true")
+  names+=("podman run --rm"); fi
 
 args=()
 for i in "${!cmds[@]}"; do
@@ -56,18 +74,28 @@ for i in "${!cmds[@]}"; do
   fi
   args+=(-n "${names[$i]}" "${cmds[$i]}")
 done
-hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$W/res.json" "${args[@]}" >/dev/null 2>&1 ||
-  hyperfine --warmup 3 --runs "$RUNS" --export-json "$W/res.json" "${args[@]}" >/dev/null
-python3 - "$W/res.json" <<'PY'
-import json, sys
-res = json.load(open(sys.argv[1]))["results"]
-by = {r["command"]: r for r in res}
-base = by.get("crun run")
-print(f"{'command':32} {'mean':>9} {'min':>9} {'median':>9}  ratio to crun")
-for r in res:
-    ratio = f"{r['mean'] / base['mean']:.2f}x" if base else "-"
-    print(f"{r['command']:32} {r['mean']*1000:7.1f}ms {r['min']*1000:7.1f}ms {r['median']*1000:7.1f}ms  {ratio}")
-if base and "bld run --rm" in by:
-    print(f"goal: bld <= 1.5x crun; bld is {by['bld run --rm']['mean'] / base['mean']:.2f}x")
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for r in $(seq "$ROUNDS"); do
+  hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$W/res.$r.json" "${args[@]}" >/dev/null 2>&1 ||
+    hyperfine --warmup 3 --runs "$RUNS" --export-json "$W/res.$r.json" "${args[@]}" >/dev/null
+done
+echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 - "$W"/res.*.json <<'PY'
+import json, statistics, sys
+rounds = [{r["command"]: r for r in json.load(open(f))["results"]} for f in sys.argv[1:]]
+names = list(rounds[0])
+def ratios(name):
+    return [r[name]["median"] / r["crun run"]["median"] for r in rounds if "crun run" in r]
+print(f"{len(rounds)} rounds; per command: best and median of the rounds' medians, "
+      "and of the ratios to crun's median in the same round")
+print(f"{'command':30} {'best':>8} {'median':>8}  {'ratio best':>10} {'median':>7}")
+for n in names:
+    meds = [r[n]["median"] * 1000 for r in rounds]
+    rs = ratios(n)
+    rt = f"{min(rs):9.2f}x {statistics.median(rs):6.2f}x" if rs else ""
+    print(f"{n:30} {min(meds):6.1f}ms {statistics.median(meds):6.1f}ms  {rt}")
+if ratios("bld run --rm"):
+    print(f"goal: bld <= 1.5x crun; bld (default bridge) is "
+          f"{statistics.median(ratios('bld run --rm')):.2f}x (median of rounds)")
 PY
 command -v podman >/dev/null && podman rmi localhost/bench-busybox >/dev/null 2>&1 || true

@@ -156,14 +156,15 @@ static int write_image(struct bld_build *b, char id[BLD_DIGEST_STR_LEN], struct 
 		free(full);
 	}
 	char mdigest[BLD_DIGEST_STR_LEN];
-	if (bld_cache_image_write(b->store, st->img, st->layers, st->n_layers,
-				  names ? names[0] : NULL, mdigest, id, err) < 0)
+	if (bld_cache_image_write_fmt(b->store, st->img, st->layers, st->n_layers,
+				      names ? names[0] : NULL, b->o->docker_format, mdigest, id,
+				      err) < 0)
 		return -1;
 	for (size_t i = 1; names && names[i]; i++) {
 		struct bld_cache_desc d;
 		if (bld_cache_ref_get(b->store, names[0], &d, err) < 0)
 			return -1;
-		int r = bld_cache_ref_set(b->store, names[i], d.digest, d.media_type, d.size, err);
+		int r = bld_cache_ref_set_desc(b->store, names[i], &d, err); /* v2s2 form too */
 		bld_cache_desc_dispose(&d);
 		if (r < 0)
 			return -1;

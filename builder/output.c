@@ -1,8 +1,12 @@
 /*
  * builder/output.c — `bld build --output`: besides the store, the result goes to
- * type=local,dest=DIR (the target stage's filesystem, owners and modes kept) or
+ * type=local,dest=DIR (the target stage's filesystem, owners and modes kept),
+ * type=tar,dest=FILE (that filesystem as one tar stream, as BuildKit's tar exporter writes
+ * it), type=oci,dest=FILE (an OCI image layout tarball, BuildKit's oci exporter) or
  * type=docker,dest=FILE (a docker archive of the image, what `docker load` reads). A bare
- * path means type=local. type=tar and type=oci are refused as unsupported.
+ * path means type=local. dest=- is stdout for the archive types, refused when stdout is a
+ * terminal (as docker refuses it). name= names the image in the oci archive (default: the
+ * first -t).
  *
  * It reads the finished build only; nothing here changes the store.
  */
@@ -14,6 +18,7 @@
 struct out_spec {
 	char *type;
 	char *dest;
+	char *name;
 };
 
 static int parse_output(const char *s, struct out_spec *o, struct bld_error **err)
@@ -33,6 +38,8 @@ static int parse_output(const char *s, struct out_spec *o, struct bld_error **er
 			o->type = xstrdup(f + 5);
 		else if (bld_str_has_prefix(f, "dest="))
 			o->dest = xstrdup(f + 5);
+		else if (bld_str_has_prefix(f, "name="))
+			o->name = xstrdup(f + 5);
 	}
 	if (!o->type || !o->dest)
 		return bld_error_set(err, BLD_E_INVALID, "--output %s: type= and dest= are needed", s);
@@ -61,17 +68,66 @@ static int output_local(struct bld_build *b, struct bld_bstage *st, const char *
 	return r;
 }
 
-static int output_docker(struct bld_build *b, const char *id, const char *dest,
-			 struct bld_error **err)
+/* The file an archive goes to: dest, or stdout for "-" unless it is a terminal. */
+static int open_dest(const char *type, const char *dest, struct bld_error **err)
+{
+	if (strcmp(dest, "-") != 0) {
+		int fd = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		return fd < 0 ? bld_error_sys(err, errno, "open %s", dest) : fd;
+	}
+	if (isatty(1))
+		return bld_error_set(err, BLD_E_INVALID,
+				     "dest file is required for %s exporter. refusing to write to "
+				     "console", type);
+	int fd = dup(1);
+	return fd < 0 ? bld_error_sys(err, errno, "dup stdout") : fd;
+}
+
+static int output_tar(struct bld_build *b, struct bld_bstage *st, const char *dest,
+		      struct bld_error **err)
+{
+	cleanup_close int fd = open_dest("tar", dest, err);
+	if (fd < 0)
+		return -1;
+	struct bld_from_roots roots = {0};
+	cleanup_free char *root = NULL;
+	int r = bld_stage_root_open(b, st, &roots, &root, err);
+	if (r == 0)
+		r = bld_cache_dir_tar_write(root, fd, b->epoch, err);
+	bld_from_roots_close(&roots);
+	return r;
+}
+
+/* The full name the oci archive gives the image: name=, else the first -t, else none. */
+static char *archive_name(struct bld_build *b, const char *name)
+{
+	if (!name)
+		name = b->o->tags ? b->o->tags[0] : NULL;
+	struct bld_registry_ref r;
+	struct bld_error *e = NULL;
+	if (!name || bld_registry_ref_parse(&r, name, &e) < 0) {
+		bld_error_free(e);
+		return NULL;
+	}
+	char *full = bld_registry_ref_string(&r);
+	bld_registry_ref_dispose(&r);
+	return full;
+}
+
+static int output_image_archive(struct bld_build *b, const struct out_spec *o, const char *id,
+				struct bld_error **err)
 {
 	struct bld_cache_image *img = NULL;
 	if (bld_cache_image_load(b->store, id, &img, err) < 0)
 		return -1;
-	cleanup_close int fd = strcmp(dest, "-") == 0 ? dup(1)
-						       : open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int r = fd < 0 ? bld_error_sys(err, errno, "open %s", dest) : 0;
+	cleanup_close int fd = open_dest(o->type, o->dest, err);
+	int r = fd < 0 ? -1 : 0;
+	cleanup_free char *name = r == 0 && strcmp(o->type, "oci") == 0 ? archive_name(b, o->name)
+									   : NULL;
 	struct bld_cache_save_item item = {.img = img, .repo_tags = b->o->tags};
-	if (r == 0)
+	if (r == 0 && strcmp(o->type, "oci") == 0)
+		r = bld_cache_oci_archive_write(b->store, img, name, fd, err);
+	else if (r == 0)
 		r = bld_cache_save(b->store, &item, 1, fd, err);
 	bld_cache_image_free(img);
 	return r;
@@ -86,11 +142,14 @@ int bld_build_output(struct bld_build *b, const char *id, struct bld_error **err
 	struct bld_bstage *st = &b->stages[b->target];
 	if (strcmp(o.type, "local") == 0)
 		r = output_local(b, st, o.dest, err);
-	else if (strcmp(o.type, "docker") == 0)
-		r = output_docker(b, id, o.dest, err);
+	else if (strcmp(o.type, "tar") == 0)
+		r = output_tar(b, st, o.dest, err);
+	else if (strcmp(o.type, "docker") == 0 || strcmp(o.type, "oci") == 0)
+		r = output_image_archive(b, &o, id, err);
 	else
 		r = bld_error_set(err, BLD_E_UNSUPPORTED, "--output type=%s is not supported", o.type);
 	free(o.type);
 	free(o.dest);
+	free(o.name);
 	return r < 0 ? bld_error_wrap(err, "--output") : 0;
 }

@@ -150,6 +150,15 @@ int bld_cache_layer_from_dir(struct bld_store *s, const char *dir,
 int bld_cache_layer_from_tar(struct bld_store *s, int fd, struct bld_cache_layer *out,
 			     struct bld_error **err);
 
+/*
+ * Writes the tree under dir as one uncompressed PAX tar stream to fd, with the same walk as
+ * a layer (sorted entries, parents first, hardlinks and xattrs kept, no atime/ctime;
+ * timestamps clamped to source_date_epoch when it is >= 0), but no whiteouts: dir is a
+ * plain (or merged) tree. For `bld build --output type=tar`.
+ */
+int bld_cache_dir_tar_write(const char *dir, int fd, int64_t source_date_epoch,
+			    struct bld_error **err);
+
 /* The chain ID of a layer: parent_chain NULL for the lowest layer (then it is diff_id). */
 void bld_cache_layer_chain_id(const char *parent_chain, const char *diff_id,
 			      char out[BLD_DIGEST_STR_LEN]);
@@ -228,6 +237,20 @@ int bld_cache_image_write(struct bld_store *s, const struct json_t *config,
 			  char manifest_digest[BLD_DIGEST_STR_LEN], char id[BLD_DIGEST_STR_LEN],
 			  struct bld_error **err);
 
+/*
+ * Like bld_cache_image_write; with docker the image also gets a Docker v2 schema 2 manifest
+ * (docker media types for manifest, config and layers; same blobs), stored as the original
+ * manifest of the name's entry the way registry/ keeps a pulled v2s2 image: the entry
+ * itself stays the OCI form (runner and skopeo's oci: read it), bld push sends the v2s2
+ * manifest. manifest_digest then receives the v2s2 manifest's digest. A layer with no v2s2
+ * media type (zstd) is BLD_E_UNSUPPORTED. An unnamed image (name NULL) keeps only the OCI
+ * form, as an unnamed entry records no original manifest.
+ */
+int bld_cache_image_write_fmt(struct bld_store *s, const struct json_t *config,
+			      const struct bld_cache_layer *layers, size_t n, const char *name,
+			      bool docker, char manifest_digest[BLD_DIGEST_STR_LEN],
+			      char id[BLD_DIGEST_STR_LEN], struct bld_error **err);
+
 /* Every name pointing at this image's manifest (or the index it came through); strv. */
 int bld_cache_image_names(struct bld_store *s, const struct bld_cache_image *img,
 			  char ***names, struct bld_error **err);
@@ -255,6 +278,15 @@ struct bld_cache_save_item {
  */
 int bld_cache_save(struct bld_store *s, const struct bld_cache_save_item *items, size_t n,
 		   int fd, struct bld_error **err);
+
+/*
+ * Writes one image as an OCI image layout tarball (ociarchive.c: oci-layout, index.json,
+ * blobs/sha256/...) to fd, as BuildKit's oci exporter does; name (full reference, or NULL)
+ * becomes index.json's io.containerd.image.name and org.opencontainers.image.ref.name
+ * annotations. The same image and name always give the same bytes.
+ */
+int bld_cache_oci_archive_write(struct bld_store *s, const struct bld_cache_image *img,
+				const char *name, int fd, struct bld_error **err);
 
 /* An image that bld_cache_load stored. */
 struct bld_cache_loaded {

@@ -2,7 +2,8 @@
  * cache/image.c — images in the store: finding one by name, ID, ID prefix or digest,
  * resolving an index or manifest list to its linux/amd64 manifest, reading manifest and
  * config (both verified against their digests), listing and unpacking its layers, and
- * writing a new image (config + OCI manifest) for layers that are already stored.
+ * writing a new image (config + OCI manifest, and a Docker v2s2 manifest beside it when
+ * asked) for layers that are already stored.
  *
  * It does not fetch anything (registry/) and does not decide what is garbage (gc.c).
  */
@@ -263,10 +264,74 @@ static int64_t put_json(struct bld_store *s, const json_t *v, char d[BLD_DIGEST_
 	return bld_cache_blob_put(s, data, n, d, err) < 0 ? -1 : (int64_t)n;
 }
 
-int bld_cache_image_write(struct bld_store *s, const struct json_t *config,
-			  const struct bld_cache_layer *layers, size_t n, const char *name,
-			  char manifest_digest[BLD_DIGEST_STR_LEN], char id[BLD_DIGEST_STR_LEN],
-			  struct bld_error **err)
+/* The Docker v2s2 media type of an OCI layer type, or NULL when v2s2 has none (zstd). */
+static const char *docker_layer_type(const char *oci)
+{
+	static const char *const map[][2] = {
+		{BLD_MT_OCI_LAYER_GZ, BLD_MT_DOCKER_LAYER_GZ},
+		{BLD_MT_OCI_LAYER, "application/vnd.docker.image.rootfs.diff.tar"},
+		{"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+		 "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"},
+	};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(map); i++)
+		if (strcmp(oci, map[i][0]) == 0 || strcmp(oci, map[i][1]) == 0)
+			return map[i][1];
+	return NULL;
+}
+
+/*
+ * The manifest listing config and layers, with OCI or Docker v2s2 media types. Both forms
+ * are canonical JSON with the same keys in the same order, so the OCI form is exactly what
+ * registry/ derives from the v2s2 one (pull.c's to_oci) and push recognises the pair.
+ */
+static json_t *manifest_for(const struct bld_cache_layer *layers, size_t n, const char *cd,
+			    int64_t csize, bool docker, struct bld_error **err)
+{
+	json_t *mlayers = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const char *mt = layers[i].media_type[0] ? layers[i].media_type : BLD_MT_OCI_LAYER_GZ;
+		if (docker && !docker_layer_type(mt)) {
+			json_decref(mlayers);
+			bld_error_set(err, BLD_E_UNSUPPORTED,
+				      "layer %s (%s) has no Docker v2s2 media type", layers[i].digest, mt);
+			return NULL;
+		}
+		json_array_append_new(mlayers, descriptor(docker ? docker_layer_type(mt) : mt,
+							  layers[i].digest, layers[i].size));
+	}
+	return json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType",
+			 docker ? BLD_MT_DOCKER_MANIFEST : BLD_MT_OCI_MANIFEST, "config",
+			 descriptor(docker ? BLD_MT_DOCKER_CONFIG : BLD_MT_OCI_CONFIG, cd, csize),
+			 "layers", mlayers);
+}
+
+/* Stores the manifest(s) and names the image: the OCI form, and the v2s2 one beside it. */
+static int put_manifests(struct bld_store *s, const struct bld_cache_layer *layers, size_t n,
+			 const char *cd, int64_t csize, const char *name, bool docker,
+			 char md[BLD_DIGEST_STR_LEN], struct bld_error **err)
+{
+	struct bld_cache_desc d = {.media_type = (char *)BLD_MT_OCI_MANIFEST};
+	cleanup_json json_t *m = manifest_for(layers, n, cd, csize, false, err);
+	cleanup_json json_t *dm = docker ? manifest_for(layers, n, cd, csize, true, err) : NULL;
+	if (!m || (docker && !dm))
+		return -1;
+	d.size = put_json(s, m, d.digest, err);
+	if (d.size < 0)
+		return bld_error_wrap(err, "store manifest");
+	memcpy(md, d.digest, BLD_DIGEST_STR_LEN);
+	if (docker) {
+		if (put_json(s, dm, d.orig_digest, err) < 0)
+			return bld_error_wrap(err, "store manifest");
+		d.orig_media_type = (char *)BLD_MT_DOCKER_MANIFEST;
+		memcpy(md, d.orig_digest, BLD_DIGEST_STR_LEN);
+	}
+	return bld_cache_ref_set_desc(s, name, &d, err);
+}
+
+int bld_cache_image_write_fmt(struct bld_store *s, const struct json_t *config,
+			      const struct bld_cache_layer *layers, size_t n, const char *name,
+			      bool docker, char manifest_digest[BLD_DIGEST_STR_LEN],
+			      char id[BLD_DIGEST_STR_LEN], struct bld_error **err)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!bld_cache_blob_exists(s, layers[i].digest))
@@ -274,32 +339,29 @@ int bld_cache_image_write(struct bld_store *s, const struct json_t *config,
 					     layers[i].digest);
 	cleanup_json json_t *cfg = json_deep_copy(config);
 	json_t *diffs = json_array();
-	cleanup_json json_t *mlayers = json_array();
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		json_array_append_new(diffs, json_string(layers[i].diff_id));
-		json_array_append_new(mlayers, descriptor(layers[i].media_type[0] ? layers[i].media_type
-										   : BLD_MT_OCI_LAYER_GZ,
-							  layers[i].digest, layers[i].size));
-	}
 	json_object_set_new(cfg, "rootfs", json_pack("{s:s, s:o}", "type", "layers", "diff_ids", diffs));
 	char cd[BLD_DIGEST_STR_LEN], md[BLD_DIGEST_STR_LEN];
 	int64_t csize = put_json(s, cfg, cd, err);
 	if (csize < 0)
 		return bld_error_wrap(err, "store config");
-	cleanup_json json_t *m = json_pack("{s:i, s:s, s:o, s:O}", "schemaVersion", 2, "mediaType",
-					   BLD_MT_OCI_MANIFEST, "config",
-					   descriptor(BLD_MT_OCI_CONFIG, cd, csize), "layers", mlayers);
-	int64_t msize = put_json(s, m, md, err);
-	if (msize < 0)
-		return bld_error_wrap(err, "store manifest");
-	int r = bld_cache_ref_set(s, name, md, BLD_MT_OCI_MANIFEST, msize, err);
-	if (r < 0)
-		return r;
+	if (put_manifests(s, layers, n, cd, csize, name, docker, md, err) < 0)
+		return -1;
 	if (manifest_digest)
 		memcpy(manifest_digest, md, sizeof(md));
 	if (id)
 		memcpy(id, cd, sizeof(cd));
 	return 0;
+}
+
+int bld_cache_image_write(struct bld_store *s, const struct json_t *config,
+			  const struct bld_cache_layer *layers, size_t n, const char *name,
+			  char manifest_digest[BLD_DIGEST_STR_LEN], char id[BLD_DIGEST_STR_LEN],
+			  struct bld_error **err)
+{
+	return bld_cache_image_write_fmt(s, config, layers, n, name, false, manifest_digest, id,
+					 err);
 }
 
 int bld_cache_image_names(struct bld_store *s, const struct bld_cache_image *img,

@@ -9,7 +9,8 @@
  * timestamp. Overlay: a 0/0 character device (whiteout) becomes ".wh.NAME", a directory
  * marked trusted.overlay.opaque (or user.overlay.opaque) gets ".wh..wh..opq"; overlay's own
  * xattrs never enter a layer, and metacopy/redirect uppers are refused (their data lives
- * elsewhere). Unpacking is unpack.c's job.
+ * elsewhere). The same walk writes a plain tree as one tar stream to a descriptor
+ * (`bld build --output type=tar`). Unpacking is unpack.c's job.
  */
 #include "cache/cache_int.h"
 
@@ -36,6 +37,7 @@ struct lw {
 	struct bld_error **err;
 	int64_t size;
 	const struct bld_cache_layer_opts *o;
+	int out_fd; /* bld_cache_dir_tar_write: the plain tar goes here, not into gz */
 	struct { dev_t dev; ino_t ino; char *path; } *links;
 	size_t nlinks, caplinks;
 };
@@ -52,9 +54,26 @@ static la_ssize_t gz_cb(struct archive *a, void *p, const void *buf, size_t n)
 	return (la_ssize_t)n;
 }
 
+static la_ssize_t fd_write(struct archive *a, int fd, const void *buf, size_t n)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t k = write(fd, (const char *)buf + done, n - done);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			archive_set_error(a, errno, "write: %s", strerror(errno));
+			return -1;
+		}
+		done += (size_t)k;
+	}
+	return (la_ssize_t)n;
+}
+
 static la_ssize_t tar_cb(struct archive *a, void *p, const void *buf, size_t n)
 {
 	struct lw *w = p;
+	if (!w->gz)
+		return fd_write(a, w->out_fd, buf, n);
 	bld_sha256_update(w->diff, buf, n);
 	if (archive_write_data(w->gz, buf, n) != (la_ssize_t)n) {
 		archive_set_error(a, EIO, "%s", archive_error_string(w->gz));
@@ -480,4 +499,25 @@ int bld_cache_layer_from_tar(struct bld_store *s, int fd, struct bld_cache_layer
 	}
 	lw_dispose(&w);
 	return r;
+}
+
+int bld_cache_dir_tar_write(const char *dir, int fd, int64_t source_date_epoch,
+			    struct bld_error **err)
+{
+	struct bld_cache_layer_opts o = {.overlay = false, .source_date_epoch = source_date_epoch};
+	struct lw w = {.o = &o, .out_fd = fd, .err = err};
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return bld_error_sys(err, errno, "open %s", dir);
+	w.tar = archive_write_new();
+	int r = archive_write_set_format_pax_restricted(w.tar);
+	if (r == ARCHIVE_OK)
+		r = archive_write_set_bytes_per_block(w.tar, 0);
+	if (r == ARCHIVE_OK)
+		r = archive_write_open2(w.tar, &w, NULL, tar_cb, NULL, NULL);
+	r = r == ARCHIVE_OK ? walk(&w, dfd, "", 0) : arch_err(&w, w.tar, "tar writer");
+	if (r == 0 && archive_write_close(w.tar) != ARCHIVE_OK)
+		r = arch_err(&w, w.tar, "finish tar");
+	lw_dispose(&w);
+	return r < 0 ? bld_error_wrap(err, "write %s as tar", dir) : 0;
 }

@@ -47,9 +47,9 @@ static const struct bld_cli_opt opts[] = {
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	const char *fmt = bld_cli_str(a, "format");
-	if (fmt && strcmp(fmt, "oci") != 0)
-		return bld_error_set(err, BLD_E_UNSUPPORTED, "--format %s: only oci is supported",
-				     fmt);
+	if (fmt && strcmp(fmt, "oci") != 0 && strcmp(fmt, "docker") != 0)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "unrecognized image format \"%s\": use oci or docker", fmt);
 	struct bld_builder_opts o = {
 		.context = a->argv[0],
 		.dockerfile = bld_cli_str(a, "file"),
@@ -70,6 +70,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		.output = bld_cli_str(a, "output"),
 		.cache_from = bld_cli_list(a, "cache-from"),
 		.cache_to = bld_cli_list(a, "cache-to"),
+		.docker_format = fmt && strcmp(fmt, "docker") == 0,
 		.signature_policy = bld_cli_str(a, "signature-policy"),
 	};
 	/* docker: --disable-content-trust defaults to !DOCKER_CONTENT_TRUST */
@@ -83,7 +84,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 			(*err)->status = 1; /* docker build: 1 for every failed build */
 		return -1;
 	}
-	if (o.quiet)
+	/* with an archive on stdout (--output ...,dest=-) the ID would corrupt it */
+	if (o.quiet && !(o.output && strstr(o.output, "dest=-")))
 		printf("%s\n", id);
 	return 0;
 }

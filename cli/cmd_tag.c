@@ -16,7 +16,10 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	struct bld_cache_image *img = NULL;
 	struct bld_cache_desc d = {0};
 	int r = bld_cli_image_find(s, a->argv[0], &img, err);
-	if (r == 0)
+	/* by name: that entry (two names can share the OCI manifest with different originals,
+	 * e.g. --format oci and --format docker builds of the same image) */
+	bool by_name = r == 0 && img->name && bld_cache_ref_get(s, img->name, &d, NULL) == 0;
+	if (r == 0 && !by_name)
 		r = bld_cli_entry_desc(s, img->index_digest[0] ? img->index_digest : img->manifest_digest,
 				       &d, err);
 	if (r == 0)

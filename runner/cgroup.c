@@ -161,6 +161,18 @@ int bld_runner_cgroup_create(struct bld_runner_proc *p, const struct bld_runner_
 	return create_v1(p, s, err);
 }
 
+int bld_runner_cgroup_attach(char *const *cgroups, pid_t pid)
+{
+	char v[24];
+	snprintf(v, sizeof(v), "%d", (int)pid);
+	for (size_t i = 0; cgroups && cgroups[i]; i++) {
+		int r = write_str(cgroups[i], "cgroup.procs", v);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int bld_runner_cgroup_join(char *const *cgroups)
 {
 	for (size_t i = 0; cgroups && cgroups[i]; i++) {

@@ -121,10 +121,11 @@ static void forward_signal(int sig)
 static _Noreturn void become_monitor(struct bld_ctx *ctx, const char *id, int report,
 				     const struct bld_runner_attach *attach)
 {
+	/* one fork, not two: the starting bld does not wait for the monitor (it is reaped by
+	 * the kernel, see below) and exits soon; the monitor is then init's */
 	setsid();
-	pid_t g = fork();
-	if (g != 0)
-		_exit(g < 0);
+	struct sigaction dfl = {.sa_handler = SIG_DFL}; /* the monitor reaps its container */
+	sigaction(SIGCHLD, &dfl, NULL);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0 && !attach->out) {
 		dup2(null, 1);
@@ -168,6 +169,9 @@ int bld_runner_container_start(struct bld_ctx *ctx, const char *id,
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return bld_error_sys(err, errno, "pipe");
 	fflush(NULL);
+	/* monitors exit on their own: no zombie of one while this bld still runs */
+	struct sigaction sa = {.sa_handler = SIG_DFL, .sa_flags = SA_NOCLDWAIT};
+	sigaction(SIGCHLD, &sa, NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(p[0]);
@@ -179,7 +183,6 @@ int bld_runner_container_start(struct bld_ctx *ctx, const char *id,
 		close(p[0]);
 		return bld_error_sys(err, e, "fork");
 	}
-	waitpid(pid, NULL, 0);
 	pid_t mon = 0;
 	if (read_start_report(p[0], &mon, err) < 0) {
 		close(p[0]);

@@ -1,6 +1,6 @@
 /*
  * runner/monitor.c — the process that owns one running container (bld has no daemon). It is
- * forked by `bld start`/`bld run` (double fork, setsid), starts the sandbox, relays output to
+ * forked by `bld start`/`bld run` (one fork, setsid), starts the sandbox, relays output to
  * the json-file log and to the terminal of the bld that started it, records state.json,
  * applies the restart policy, serves published ports, and answers commands on
  * <container dir>/monitor.sock:

@@ -10,7 +10,11 @@
  * namespace to 127.0.0.1:<container port>. That works the same for every mode with a
  * namespace of its own and needs no firewall rules. UDP ports are not proxied (yet).
  *
- * Netlink is spoken directly (netlink.c); nothing here forks except the one iptables call.
+ * Setting up is split in two: bld_runner_net_setup makes the namespace, claims the address,
+ * makes the bridge (and its NAT rule, the one fork, only when the bridge is new) and opens the
+ * port listeners before the sandbox is cloned; the netlink work (veth pair, addresses, route)
+ * runs as the sandbox's before_exec hook, while the child assembles its root. Requests go in
+ * two batches (netlink.c): one on the host, one on a socket made inside the namespace.
  */
 #include "runner/runner_int.h"
 
@@ -25,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #define PROXY_BUF 16384
 #define MAX_LISTEN 16
@@ -46,6 +51,10 @@ struct listener {
 
 struct bld_runner_net {
 	int nsfd;          /* the container's namespace (not host) */
+	int nlfd;          /* a netlink socket inside it, until it is configured */
+	int brindex;       /* the bridge, for bridge mode */
+	int prefix;
+	struct in_addr gw, addr;
 	char ip[INET_ADDRSTRLEN];
 	char ip_file[512]; /* allocation record to remove */
 	char veth[16];
@@ -57,18 +66,24 @@ struct bld_runner_net {
 
 /* ------------------------------------------------------------------ namespace */
 
-/* A fresh network namespace as an fd, without a process in it. */
-static int new_netns(struct bld_error **err)
+/* A fresh network namespace as an fd, without a process in it, and a netlink socket in it. */
+static int new_netns(int *nlfd, struct bld_error **err)
 {
 	cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0 || unshare(CLONE_NEWNET) < 0)
 		return bld_error_sys(err, errno, "new network namespace");
 	int ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	int e = errno;
+	*nlfd = bld_runner_nl_socket();
+	if (*nlfd < 0)
+		e = errno;
 	if (setns(self, CLONE_NEWNET) < 0)
 		abort(); /* we would be stuck in the container's network */
-	if (ns < 0)
+	if (ns < 0 || *nlfd < 0) {
+		if (ns >= 0)
+			close(ns);
 		return bld_error_sys(err, e, "open network namespace");
+	}
 	return ns;
 }
 
@@ -148,22 +163,18 @@ static void enable_nat(const char *cidr, const char *br)
 		bld_warn("could not add the NAT rule for %s (iptables)", cidr);
 }
 
-/* The bridge with its gateway address, created once (under the network lock). */
+/* The bridge with its gateway address, created once (under the network lock); the NAT rule
+ * and forwarding only then: a bridge that exists had them set up by whoever made it. */
 static int ensure_bridge(struct in_addr net, int prefix, int *ifindex, struct bld_error **err)
 {
 	const char *br = bridge_name();
-	char gw[INET_ADDRSTRLEN], cidr[64];
-	addr_at(net, 1, gw);
 	*ifindex = bld_runner_nl_ifindex(br);
 	if (*ifindex > 0)
 		return 0;
-	if (bld_runner_nl_bridge_create(br, err) < 0)
-		return -1;
-	*ifindex = bld_runner_nl_ifindex(br);
-	if (*ifindex <= 0 || bld_runner_nl_addr_add(*ifindex, gw, prefix, err) < 0 ||
-	    bld_runner_nl_link_up(*ifindex, err) < 0)
+	struct in_addr gw = {.s_addr = htonl(ntohl(net.s_addr) + 1)};
+	if (bld_runner_nl_bridge_setup(br, gw, prefix, ifindex, err) < 0)
 		return bld_error_wrap(err, "bridge %s", br);
-	char netstr[INET_ADDRSTRLEN];
+	char netstr[INET_ADDRSTRLEN], cidr[64];
 	addr_at(net, 0, netstr);
 	snprintf(cidr, sizeof(cidr), "%s/%d", netstr, prefix);
 	enable_nat(cidr, br);
@@ -217,26 +228,53 @@ static int setup_bridge(struct bld_runner_net *n, struct bld_ctx *ctx, const cha
 			struct bld_error **err)
 {
 	struct in_addr net;
-	int prefix = 16, brindex = 0;
+	int prefix = 16;
 	if (subnet(&net, &prefix, err) < 0)
 		return -1;
 	cleanup_free char *lockp = xasprintf("%s/network.lock", ctx->root);
 	cleanup_close int lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock < 0 || flock(lock, LOCK_EX) < 0)
 		return bld_error_sys(err, errno, "lock %s", lockp);
-	if (ensure_bridge(net, prefix, &brindex, err) < 0 ||
+	if (ensure_bridge(net, prefix, &n->brindex, err) < 0 ||
 	    allocate_ip(n, ctx, net, prefix, id, err) < 0)
 		return -1;
 	snprintf(n->veth, sizeof(n->veth), "bld%.8s", id);
-	char gw[INET_ADDRSTRLEN];
-	addr_at(net, 1, gw);
-	if (bld_runner_nl_veth_create(n->veth, "eth0", n->nsfd, err) < 0)
-		return -1;
-	int vi = bld_runner_nl_ifindex(n->veth);
-	if (vi <= 0 || bld_runner_nl_set_master(vi, brindex, err) < 0 ||
-	    bld_runner_nl_link_up(vi, err) < 0)
-		return bld_error_wrap(err, "veth %s", n->veth);
-	return bld_runner_nl_configure_ns(n->nsfd, "eth0", n->ip, prefix, gw, err);
+	n->prefix = prefix;
+	n->gw.s_addr = htonl(ntohl(net.s_addr) + 1);
+	inet_pton(AF_INET, n->ip, &n->addr);
+	return 0;
+}
+
+/* The sandbox's before_exec hook: the veth pair (host end up on the bridge, peer as eth0
+ * in the namespace) in one request on the host; lo up, eth0's address, eth0 up and the
+ * default route in one batch inside the namespace. */
+static int configure(void *arg, struct bld_error **err)
+{
+	struct bld_runner_net *n = arg;
+	struct bld_runner_nl b;
+	if (n->veth[0]) {
+		cleanup_close int host = bld_runner_nl_socket();
+		if (host < 0)
+			return bld_error_sys(err, errno, "netlink");
+		bld_runner_nl_init(&b, host);
+		bld_runner_nl_veth_create(&b, n->veth, n->brindex, "eth0", n->nsfd);
+		if (bld_runner_nl_send(&b, err) < 0)
+			return bld_error_wrap(err, "veth %s", n->veth);
+	}
+	bld_runner_nl_init(&b, n->nlfd);
+	bld_runner_nl_link_up(&b, 1); /* lo: index 1 in every namespace */
+	if (n->veth[0]) {
+		int i = bld_runner_nl_ifindex_on(n->nlfd, "eth0");
+		if (i <= 0)
+			return bld_error_set(err, BLD_E_NOTFOUND, "no eth0 in the container");
+		bld_runner_nl_addr_add(&b, i, n->addr, n->prefix);
+		bld_runner_nl_link_up(&b, i);
+		bld_runner_nl_route_default(&b, n->gw);
+	}
+	int r = bld_runner_nl_send(&b, err);
+	close(n->nlfd);
+	n->nlfd = -1;
+	return r;
 }
 
 /* ------------------------------------------------------------------ published ports */
@@ -345,14 +383,11 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 		return bld_error_set(err, BLD_E_NOTFOUND, "network %s not found", mode);
 	if (!*out) {
 		*out = xcalloc(1, sizeof(**out));
-		(*out)->nsfd = -1;
+		(*out)->nsfd = (*out)->nlfd = -1;
 	}
 	struct bld_runner_net *n = *out;
 	n->ports = json_object();
-	if ((n->nsfd = new_netns(err)) < 0)
-		return -1;
-	/* loopback up in every namespace of our own: the port proxy connects to it */
-	if (bld_runner_nl_configure_ns(n->nsfd, NULL, NULL, 0, NULL, err) < 0)
+	if ((n->nsfd = new_netns(&n->nlfd, err)) < 0)
 		return -1;
 	if (strcmp(mode, "bridge") == 0 && setup_bridge(n, ctx, id, err) < 0)
 		return -1;
@@ -360,6 +395,10 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 		return -1;
 	h->s.net = BLD_RUNNER_NET_NSPATH;
 	h->s.net_fd = n->nsfd;
+	/* loopback up in every namespace of our own (the port proxy connects to it), and the
+	 * bridge's veth: while the sandbox assembles its root */
+	h->s.before_exec = configure;
+	h->s.before_exec_arg = n;
 	if (n->ip[0]) {
 		const char *hn = bld_json_get_str(json_object_get(cfg, "Config"), "Hostname");
 		h->extra_hosts = NULL;
@@ -386,6 +425,26 @@ static void pair_free(struct pair *p)
 	free(p);
 }
 
+/* The pair dies with the namespace, which the kernel tears down once its last user is gone
+ * (one batch, cheaper than deleting the pair first): wait for that, so that a stopped
+ * container leaves no interface behind, and delete the pair when something keeps the
+ * namespace alive. */
+static void veth_gone(const char *veth)
+{
+	if (!veth[0])
+		return;
+	struct timespec step = {0, 2 * 1000 * 1000};
+	for (int i = 0; i < 500; i++) {
+		if (bld_runner_nl_ifindex(veth) <= 0)
+			return;
+		nanosleep(&step, NULL);
+	}
+	int vi = bld_runner_nl_ifindex(veth);
+	cleanup_error struct bld_error *e = NULL;
+	if (vi > 0 && bld_runner_nl_link_del(vi, &e) < 0)
+		bld_debug("%s", e->msg);
+}
+
 void bld_runner_net_stop(struct bld_runner_net *n)
 {
 	if (!n)
@@ -397,16 +456,13 @@ void bld_runner_net_stop(struct bld_runner_net *n)
 		pair_free(n->pairs[i]);
 		n->pairs[i] = NULL;
 	}
-	/* the pair would die with the namespace, but that happens later, in the kernel's
-	 * own time: delete it now so that a stopped container leaves no interface behind */
-	int vi = n->veth[0] ? bld_runner_nl_ifindex(n->veth) : 0;
-	cleanup_error struct bld_error *e = NULL;
-	if (vi > 0 && bld_runner_nl_link_del(vi, &e) < 0)
-		bld_debug("%s", e->msg);
-	n->veth[0] = 0;
+	if (n->nlfd >= 0)
+		close(n->nlfd);
 	if (n->nsfd >= 0)
 		close(n->nsfd);
-	n->nsfd = -1;
+	n->nsfd = n->nlfd = -1;
+	veth_gone(n->veth);
+	n->veth[0] = 0;
 	if (n->ip_file[0])
 		unlink(n->ip_file);
 	n->ip_file[0] = n->ip[0] = 0;

@@ -1,8 +1,13 @@
 /*
  * runner/netlink.c — the few rtnetlink requests the bridge network needs (create a bridge or
- * a veth pair with its peer in another namespace, add an address, set a link up or its
- * master, add a default route), spoken directly so that starting a container does not fork
- * ip(8). Each request waits for the kernel's acknowledgement.
+ * a veth pair with its peer already in another namespace, up and on the bridge; add an
+ * address; set a link up; add a default route; delete a link), spoken directly so that
+ * starting a container does not fork ip(8).
+ *
+ * Requests are collected in a batch and sent in one sendto(2) on one socket; the kernel
+ * handles them in order and acknowledges each, and the acknowledgements are read afterwards
+ * (the first error is reported). A socket made inside a namespace acts on that namespace,
+ * so the caller picks the namespace by the socket it passes.
  */
 #include "runner/runner_int.h"
 
@@ -14,80 +19,144 @@
 #include <linux/veth.h>
 #include <net/if.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
-#define NL_BUF 4096
-
-struct nlreq {
-	char buf[NL_BUF];
-	struct nlmsghdr *h;
-};
-
-static void *req_init(struct nlreq *r, int type, int flags, size_t body)
+static void *msg_begin(struct bld_runner_nl *b, int type, int flags, size_t body,
+		       const char *what)
 {
-	memset(r->buf, 0, sizeof(r->buf));
-	r->h = (struct nlmsghdr *)r->buf;
-	r->h->nlmsg_len = (uint32_t)NLMSG_LENGTH(body);
-	r->h->nlmsg_type = (uint16_t)type;
-	r->h->nlmsg_flags = (uint16_t)(NLM_F_REQUEST | NLM_F_ACK | flags);
-	r->h->nlmsg_seq = 1;
-	return NLMSG_DATA(r->h);
+	size_t off = NLMSG_ALIGN(b->len);
+	if (off + NLMSG_SPACE(body) > sizeof(b->buf) || b->n >= BLD_ARRAY_SIZE(b->what))
+		abort(); /* batches here are small and fixed */
+	struct nlmsghdr *h = (struct nlmsghdr *)(b->buf + off);
+	memset(h, 0, NLMSG_SPACE(body));
+	h->nlmsg_len = (uint32_t)NLMSG_LENGTH(body);
+	h->nlmsg_type = (uint16_t)type;
+	h->nlmsg_flags = (uint16_t)(NLM_F_REQUEST | NLM_F_ACK | flags);
+	h->nlmsg_seq = (uint32_t)++b->n;
+	b->what[b->n - 1] = what;
+	b->cur = off;
+	b->len = off + h->nlmsg_len;
+	return NLMSG_DATA(h);
 }
 
-static struct rtattr *attr(struct nlreq *r, int type, const void *data, size_t len)
+static struct nlmsghdr *cur(struct bld_runner_nl *b)
 {
-	size_t off = NLMSG_ALIGN(r->h->nlmsg_len);
-	struct rtattr *a = (struct rtattr *)(r->buf + off);
-	if (off + RTA_SPACE(len) > sizeof(r->buf))
-		abort(); /* requests here are small and fixed */
+	return (struct nlmsghdr *)(b->buf + b->cur);
+}
+
+/* Appends raw bytes (aligned) to the current message. */
+static void *put(struct bld_runner_nl *b, const void *data, size_t len)
+{
+	size_t off = NLMSG_ALIGN(b->len);
+	if (off + NLMSG_ALIGN(len) > sizeof(b->buf))
+		abort();
+	memset(b->buf + off, 0, NLMSG_ALIGN(len));
+	if (data)
+		memcpy(b->buf + off, data, len);
+	b->len = off + NLMSG_ALIGN(len);
+	cur(b)->nlmsg_len = (uint32_t)(b->len - b->cur);
+	return b->buf + off;
+}
+
+static struct rtattr *attr(struct bld_runner_nl *b, int type, const void *data, size_t len)
+{
+	struct rtattr *a = put(b, NULL, RTA_LENGTH(len));
 	a->rta_type = (unsigned short)type;
 	a->rta_len = (unsigned short)RTA_LENGTH(len);
 	if (len)
 		memcpy(RTA_DATA(a), data, len);
-	r->h->nlmsg_len = (uint32_t)(off + RTA_SPACE(len));
 	return a;
 }
 
-static struct rtattr *nest(struct nlreq *r, int type) { return attr(r, type, NULL, 0); }
-static void nest_end(struct nlreq *r, struct rtattr *a)
+static struct rtattr *nest(struct bld_runner_nl *b, int type) { return attr(b, type, NULL, 0); }
+static void nest_end(struct bld_runner_nl *b, struct rtattr *a)
 {
-	a->rta_len = (unsigned short)(r->buf + r->h->nlmsg_len - (char *)a);
+	a->rta_len = (unsigned short)(b->buf + b->len - (char *)a);
 }
 
-static int talk(struct nlreq *r, const char *what, struct bld_error **err)
+void bld_runner_nl_init(struct bld_runner_nl *b, int fd)
 {
-	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	b->fd = fd;
+	b->len = b->cur = 0;
+	b->n = 0;
+}
+
+int bld_runner_nl_socket(void)
+{
+	return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+}
+
+/* Reads acknowledgements until every request of the batch is answered. */
+static int read_acks(struct bld_runner_nl *b, struct bld_error **err)
+{
+	unsigned acked = 0;
+	int first_err = 0;
+	const char *what = "netlink";
+	char buf[8192] __attribute__((aligned(4)));
+	while (acked < b->n) {
+		ssize_t n = recv(b->fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return bld_error_sys(err, n < 0 ? errno : EPROTO, "netlink");
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq < 1 || h->nlmsg_seq > b->n)
+				continue;
+			acked++;
+			int e = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			if (e && !first_err) {
+				first_err = e;
+				what = b->what[h->nlmsg_seq - 1];
+			}
+		}
+	}
+	return first_err ? bld_error_sys(err, first_err, "%s", what) : 0;
+}
+
+int bld_runner_nl_send(struct bld_runner_nl *b, struct bld_error **err)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	if (!b->n)
+		return 0;
+	if (sendto(b->fd, b->buf, b->len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return bld_error_sys(err, errno, "%s", b->what[0]);
+	int r = read_acks(b, err);
+	bld_runner_nl_init(b, b->fd);
+	return r;
+}
+
+/* A batch of one request on a socket of its own, in the caller's namespace. */
+static int send_alone(struct bld_runner_nl *b, struct bld_error **err)
+{
+	cleanup_close int s = bld_runner_nl_socket();
 	if (s < 0)
 		return bld_error_sys(err, errno, "netlink");
-	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
-	int e = 0;
-	if (sendto(s, r->buf, r->h->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		e = errno;
-	} else {
-		char ack[NL_BUF];
-		ssize_t n = recv(s, ack, sizeof(ack), 0);
-		struct nlmsghdr *h = (struct nlmsghdr *)ack;
-		if (n < 0)
-			e = errno;
-		else if (n >= (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) &&
-			 h->nlmsg_type == NLMSG_ERROR)
-			e = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
-	}
-	close(s);
-	return e ? bld_error_sys(err, e, "%s", what) : 0;
+	b->fd = s;
+	return bld_runner_nl_send(b, err);
 }
 
 int bld_runner_nl_ifindex(const char *name) { return (int)if_nametoindex(name); }
 
+int bld_runner_nl_ifindex_on(int fd, const char *name)
+{
+	struct ifreq ifr = {0};
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	return ioctl(fd, SIOCGIFINDEX, &ifr) < 0 ? 0 : ifr.ifr_ifindex;
+}
+
 int bld_runner_nl_bridge_create(const char *name, struct bld_error **err)
 {
-	struct nlreq r;
-	req_init(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifinfomsg));
-	attr(&r, IFLA_IFNAME, name, strlen(name) + 1);
-	struct rtattr *li = nest(&r, IFLA_LINKINFO);
-	attr(&r, IFLA_INFO_KIND, "bridge", 7);
-	nest_end(&r, li);
-	int rc = talk(&r, "create bridge", err);
+	struct bld_runner_nl b;
+	bld_runner_nl_init(&b, -1);
+	msg_begin(&b, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifinfomsg),
+		  "create bridge");
+	attr(&b, IFLA_IFNAME, name, strlen(name) + 1);
+	struct rtattr *li = nest(&b, IFLA_LINKINFO);
+	attr(&b, IFLA_INFO_KIND, "bridge", 7);
+	nest_end(&b, li);
+	int rc = send_alone(&b, err);
 	if (rc < 0 && (*err)->sys_errno == EEXIST) {
 		bld_error_free(*err);
 		*err = NULL;
@@ -96,122 +165,88 @@ int bld_runner_nl_bridge_create(const char *name, struct bld_error **err)
 	return rc;
 }
 
-int bld_runner_nl_veth_create(const char *name, const char *peer, int peer_ns,
-			      struct bld_error **err)
+void bld_runner_nl_veth_create(struct bld_runner_nl *b, const char *name, int master,
+			       const char *peer, int peer_ns)
 {
-	struct nlreq r;
-	req_init(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifinfomsg));
-	attr(&r, IFLA_IFNAME, name, strlen(name) + 1);
-	struct rtattr *li = nest(&r, IFLA_LINKINFO);
-	attr(&r, IFLA_INFO_KIND, "veth", 5);
-	struct rtattr *data = nest(&r, IFLA_INFO_DATA);
-	struct rtattr *pe = nest(&r, VETH_INFO_PEER);
-	struct ifinfomsg pifi = {.ifi_family = AF_UNSPEC};
-	/* the peer's ifinfomsg sits right in the attribute, before its own attributes */
-	size_t off = NLMSG_ALIGN(r.h->nlmsg_len);
-	memcpy(r.buf + off, &pifi, sizeof(pifi));
-	r.h->nlmsg_len = (uint32_t)(off + NLMSG_ALIGN(sizeof(pifi)));
-	attr(&r, IFLA_IFNAME, peer, strlen(peer) + 1);
-	uint32_t fd = (uint32_t)peer_ns;
-	attr(&r, IFLA_NET_NS_FD, &fd, sizeof(fd));
-	nest_end(&r, pe);
-	nest_end(&r, data);
-	nest_end(&r, li);
-	return talk(&r, "create veth", err);
-}
-
-static int link_change(int ifindex, unsigned flags, int master, const char *what,
-		       struct bld_error **err)
-{
-	struct nlreq r;
-	struct ifinfomsg *ifi = req_init(&r, RTM_NEWLINK, 0, sizeof(struct ifinfomsg));
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = ifindex;
-	ifi->ifi_flags = flags;
-	ifi->ifi_change = flags;
+	struct ifinfomsg *ifi = msg_begin(b, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL,
+					  sizeof(struct ifinfomsg), "create veth");
+	/* the host's end up and on the bridge at once: no further request for it */
+	ifi->ifi_flags = ifi->ifi_change = IFF_UP;
+	attr(b, IFLA_IFNAME, name, strlen(name) + 1);
 	if (master > 0) {
 		uint32_t m = (uint32_t)master;
-		attr(&r, IFLA_MASTER, &m, sizeof(m));
+		attr(b, IFLA_MASTER, &m, sizeof(m));
 	}
-	return talk(&r, what, err);
+	struct rtattr *li = nest(b, IFLA_LINKINFO);
+	attr(b, IFLA_INFO_KIND, "veth", 5);
+	struct rtattr *data = nest(b, IFLA_INFO_DATA);
+	struct rtattr *pe = nest(b, VETH_INFO_PEER);
+	/* the peer's ifinfomsg sits right in the attribute, before its own attributes; it
+	 * cannot be up at once (veth_open refuses while the pair is being linked) */
+	struct ifinfomsg pifi = {.ifi_family = AF_UNSPEC};
+	put(b, &pifi, sizeof(pifi));
+	attr(b, IFLA_IFNAME, peer, strlen(peer) + 1);
+	uint32_t fd = (uint32_t)peer_ns;
+	attr(b, IFLA_NET_NS_FD, &fd, sizeof(fd));
+	nest_end(b, pe);
+	nest_end(b, data);
+	nest_end(b, li);
 }
 
-int bld_runner_nl_link_up(int ifindex, struct bld_error **err)
+void bld_runner_nl_link_up(struct bld_runner_nl *b, int ifindex)
 {
-	return link_change(ifindex, IFF_UP, 0, "set link up", err);
-}
-
-int bld_runner_nl_set_master(int ifindex, int master, struct bld_error **err)
-{
-	return link_change(ifindex, 0, master, "attach to bridge", err);
+	struct ifinfomsg *ifi = msg_begin(b, RTM_NEWLINK, 0, sizeof(struct ifinfomsg),
+					  "set link up");
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	ifi->ifi_flags = ifi->ifi_change = IFF_UP;
 }
 
 int bld_runner_nl_link_del(int ifindex, struct bld_error **err)
 {
-	struct nlreq r;
-	struct ifinfomsg *ifi = req_init(&r, RTM_DELLINK, 0, sizeof(struct ifinfomsg));
+	struct bld_runner_nl b;
+	bld_runner_nl_init(&b, -1);
+	struct ifinfomsg *ifi = msg_begin(&b, RTM_DELLINK, 0, sizeof(struct ifinfomsg),
+					  "delete link");
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
-	return talk(&r, "delete link", err);
+	return send_alone(&b, err);
 }
 
-int bld_runner_nl_addr_add(int ifindex, const char *ip, int prefix, struct bld_error **err)
+void bld_runner_nl_addr_add(struct bld_runner_nl *b, int ifindex, struct in_addr a, int prefix)
 {
-	struct nlreq r;
-	struct ifaddrmsg *ifa = req_init(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL,
-					 sizeof(struct ifaddrmsg));
-	struct in_addr a;
-	if (inet_pton(AF_INET, ip, &a) != 1)
-		return bld_error_set(err, BLD_E_INVALID, "bad address %s", ip);
+	struct ifaddrmsg *ifa = msg_begin(b, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL,
+					  sizeof(struct ifaddrmsg), "add address");
 	ifa->ifa_family = AF_INET;
 	ifa->ifa_prefixlen = (unsigned char)prefix;
 	ifa->ifa_index = (unsigned)ifindex;
-	attr(&r, IFA_LOCAL, &a, sizeof(a));
-	attr(&r, IFA_ADDRESS, &a, sizeof(a));
-	return talk(&r, "add address", err);
+	attr(b, IFA_LOCAL, &a, sizeof(a));
+	attr(b, IFA_ADDRESS, &a, sizeof(a));
 }
 
-static int route_default(const char *gw, struct bld_error **err)
+void bld_runner_nl_route_default(struct bld_runner_nl *b, struct in_addr gw)
 {
-	struct nlreq r;
-	struct rtmsg *rt = req_init(&r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL,
-				    sizeof(struct rtmsg));
-	struct in_addr a;
-	if (inet_pton(AF_INET, gw, &a) != 1)
-		return bld_error_set(err, BLD_E_INVALID, "bad gateway %s", gw);
+	struct rtmsg *rt = msg_begin(b, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL,
+				     sizeof(struct rtmsg), "add default route");
 	rt->rtm_family = AF_INET;
 	rt->rtm_table = RT_TABLE_MAIN;
 	rt->rtm_protocol = RTPROT_BOOT;
 	rt->rtm_scope = RT_SCOPE_UNIVERSE;
 	rt->rtm_type = RTN_UNICAST;
-	attr(&r, RTA_GATEWAY, &a, sizeof(a));
-	return talk(&r, "add default route", err);
+	attr(b, RTA_GATEWAY, &gw, sizeof(gw));
 }
 
-static int configure_here(const char *ifname, const char *ip, int prefix, const char *gw,
-			  struct bld_error **err)
+int bld_runner_nl_bridge_setup(const char *name, struct in_addr gw, int prefix, int *ifindex,
+			       struct bld_error **err)
 {
-	int lo = bld_runner_nl_ifindex("lo");
-	if (lo <= 0 || bld_runner_nl_link_up(lo, err) < 0)
-		return bld_error_wrap(err, "loopback");
-	if (!ifname)
-		return 0;
-	int i = bld_runner_nl_ifindex(ifname);
-	if (i <= 0)
-		return bld_error_set(err, BLD_E_NOTFOUND, "no interface %s", ifname);
-	if (bld_runner_nl_addr_add(i, ip, prefix, err) < 0 || bld_runner_nl_link_up(i, err) < 0)
+	if (bld_runner_nl_bridge_create(name, err) < 0)
 		return -1;
-	return route_default(gw, err);
-}
-
-int bld_runner_nl_configure_ns(int nsfd, const char *ifname, const char *ip, int prefix,
-			       const char *gw, struct bld_error **err)
-{
-	cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0 || setns(nsfd, CLONE_NEWNET) < 0)
-		return bld_error_sys(err, errno, "enter network namespace");
-	int r = configure_here(ifname, ip, prefix, gw, err);
-	if (setns(self, CLONE_NEWNET) < 0)
-		abort(); /* stuck in the container's network: nothing sane is left to do */
-	return r;
+	*ifindex = bld_runner_nl_ifindex(name);
+	if (*ifindex <= 0)
+		return bld_error_set(err, BLD_E_NOTFOUND, "no interface %s", name);
+	struct bld_runner_nl b;
+	bld_runner_nl_init(&b, -1);
+	bld_runner_nl_addr_add(&b, *ifindex, gw, prefix);
+	bld_runner_nl_link_up(&b, *ifindex);
+	return send_alone(&b, err);
 }

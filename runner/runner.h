@@ -95,6 +95,12 @@ struct bld_runner_spec {
 	enum bld_runner_net_mode net;
 	const char *net_path; /* BLD_RUNNER_NET_NSPATH: a namespace file to join ... */
 	int net_fd;           /* ... or, when net_path is NULL, an open namespace fd */
+
+	/* Called in the parent once the child is cloned and before it may exec (the child
+	 * assembles its root meanwhile): the network of the namespace it joins is set up here.
+	 * NULL: nothing to wait for. */
+	int (*before_exec)(void *arg, struct bld_error **err);
+	void *before_exec_arg;
 };
 
 /* A running sandbox: its pid 1 and the cgroups it was put in. */

@@ -7,6 +7,8 @@
 
 #include "runner/runner.h"
 
+#include <netinet/in.h>
+
 /* caps.c */
 int bld_runner_cap_from_name(const char *name);
 int bld_runner_cap_last(void);
@@ -19,6 +21,8 @@ int bld_runner_caps_set(uint64_t eff, uint64_t prm, uint64_t inh);
 /* Creates the cgroups for p (one per v1 controller, or one v2 group) and applies limits. */
 int bld_runner_cgroup_create(struct bld_runner_proc *p, const struct bld_runner_spec *spec,
 			     struct bld_error **err);
+/* Moves process pid into the cgroups (the parent's side of a spawn); -errno on failure. */
+int bld_runner_cgroup_attach(char *const *cgroups, pid_t pid);
 /* In the child: moves the calling process into p's cgroups; -errno on failure. */
 int bld_runner_cgroup_join(char *const *cgroups);
 /* The cgroup directories pid is in (for exec): NULL-terminated, caller frees. */
@@ -124,18 +128,32 @@ void bld_runner_net_handle(struct bld_runner_net *n, struct pollfd *pf, size_t c
 void bld_runner_net_stop(struct bld_runner_net *n);
 void bld_runner_net_free(struct bld_runner_net *n);
 
-/* netlink.c */
+/* netlink.c: requests collected in a batch, sent in one go on socket fd (whose namespace
+ * they act on), acknowledged each; bld_runner_nl_send reports the first error */
+struct bld_runner_nl {
+	int fd;
+	size_t len, cur;
+	unsigned n;
+	const char *what[8];
+	char buf[2048] __attribute__((aligned(4)));
+};
+void bld_runner_nl_init(struct bld_runner_nl *b, int fd);
+int bld_runner_nl_socket(void);
+int bld_runner_nl_send(struct bld_runner_nl *b, struct bld_error **err);
 int bld_runner_nl_ifindex(const char *name);
+/* The index of interface name in the namespace of socket fd (0 when none). */
+int bld_runner_nl_ifindex_on(int fd, const char *name);
 int bld_runner_nl_bridge_create(const char *name, struct bld_error **err);
-int bld_runner_nl_veth_create(const char *name, const char *peer, int peer_ns,
-			      struct bld_error **err);
-int bld_runner_nl_link_up(int ifindex, struct bld_error **err);
-int bld_runner_nl_set_master(int ifindex, int master, struct bld_error **err);
+/* The bridge (created if missing) with its gateway address, up. */
+int bld_runner_nl_bridge_setup(const char *name, struct in_addr gw, int prefix, int *ifindex,
+			       struct bld_error **err);
+/* A veth pair: name up on bridge master, peer (down) created in namespace peer_ns. */
+void bld_runner_nl_veth_create(struct bld_runner_nl *b, const char *name, int master,
+			       const char *peer, int peer_ns);
+void bld_runner_nl_link_up(struct bld_runner_nl *b, int ifindex);
+void bld_runner_nl_addr_add(struct bld_runner_nl *b, int ifindex, struct in_addr a, int prefix);
+void bld_runner_nl_route_default(struct bld_runner_nl *b, struct in_addr gw);
 int bld_runner_nl_link_del(int ifindex, struct bld_error **err);
-int bld_runner_nl_addr_add(int ifindex, const char *ip, int prefix, struct bld_error **err);
-/* In namespace nsfd: lo up; with ifname also its address, link up and default route. */
-int bld_runner_nl_configure_ns(int nsfd, const char *ifname, const char *ip, int prefix,
-			       const char *gw, struct bld_error **err);
 
 /* monitor.c */
 /* The monitor's body in the forked process: never returns. */

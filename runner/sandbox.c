@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -272,15 +273,57 @@ static _Noreturn void finish(struct child *c)
 
 /* ------------------------------------------------------------------ spawn */
 
+/* The parent's go-ahead (one byte); anything else means the parent failed: exit quietly. */
+static void wait_go(struct child *c)
+{
+	char go = 0;
+	ssize_t n;
+	while ((n = recv(c->sock, &go, 1, 0)) < 0 && errno == EINTR)
+		;
+	if (n != 1 || go != 'g')
+		_exit(125);
+}
+
+struct attach_job {
+	const struct bld_runner_proc *p;
+	int r;
+};
+
+static void *attach_thread(void *arg)
+{
+	struct attach_job *j = arg;
+	j->r = bld_runner_cgroup_attach(j->p->cgroups, j->p->pid);
+	return NULL;
+}
+
+/* The parent's part while the child assembles its root: moving it into its cgroups (the
+ * write waits for an RCU grace period, so it is kept off the child's path, and off the
+ * hook's: a thread of its own when there is a hook) and the caller's before_exec hook;
+ * then the go-ahead. */
+static int start_child(const struct bld_runner_proc *p, const struct bld_runner_spec *s,
+		       int sock, struct bld_error **err)
+{
+	struct attach_job job = {.p = p};
+	pthread_t t;
+	bool threaded = s->before_exec && pthread_create(&t, NULL, attach_thread, &job) == 0;
+	int hook = s->before_exec ? s->before_exec(s->before_exec_arg, err) : 0;
+	if (threaded)
+		pthread_join(t, NULL);
+	else
+		attach_thread(&job);
+	if (hook < 0)
+		return -1;
+	if (job.r < 0)
+		return bld_error_sys(err, -job.r, "join cgroup");
+	if (send(sock, "g", 1, MSG_NOSIGNAL) != 1)
+		return bld_error_sys(err, errno, "start sandbox");
+	return 0;
+}
+
 static _Noreturn void child_main(struct child *c)
 {
 	const struct bld_runner_spec *s = c->s;
 	int r;
-	/* join the cgroups first, then a cgroup namespace rooted at them */
-	if ((r = bld_runner_cgroup_join(c->cgroups)) < 0)
-		FAIL_SYS(c, -r, "join cgroup");
-	if (unshare(CLONE_NEWCGROUP) < 0)
-		FAIL_SYS(c, errno, "cgroup namespace");
 	/* a prepared network namespace (bridge) is joined before anything else looks at it */
 	if (c->netfd >= 0 && setns(c->netfd, CLONE_NEWNET) < 0)
 		FAIL_SYS(c, errno, "join network namespace");
@@ -322,6 +365,11 @@ static _Noreturn void child_main(struct child *c)
 		FAIL_SYS(c, -r, "read-only root");
 	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		FAIL_SYS(c, errno, "sethostname");
+	/* the parent has put us into the cgroups (and set up the network) meanwhile */
+	wait_go(c);
+	/* a cgroup namespace rooted at the container's cgroups */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		FAIL_SYS(c, errno, "cgroup namespace");
 	finish(c);
 }
 
@@ -445,8 +493,17 @@ int bld_runner_sandbox_spawn(struct bld_runner_proc **out, const struct bld_runn
 		return bld_error_sys(err, e, "clone");
 	}
 	p->pid = pid;
+	cleanup_error struct bld_error *mine = NULL;
+	int started = start_child(p, s, sv[0], &mine);
+	if (started < 0)
+		shutdown(sv[0], SHUT_WR); /* the child exits without a word */
 	pid_t unused = 0;
+	/* an error the child reported (it failed first) wins over ours */
 	int r = read_reports(sv[0], &unused, err);
+	if (r == 0 && started < 0) {
+		*err = steal_pointer(&mine);
+		r = -1;
+	}
 	close(sv[0]);
 	if (r < 0) {
 		waitpid(pid, NULL, 0);
