@@ -158,7 +158,8 @@ static int prune_dir(struct bld_builder_context *c, int dfd, const char *view,
 		     const char *prefix, int depth, struct bld_error **err)
 {
 	if (depth > BLD_CTX_MAX_DEPTH)
-		return bld_error_set(err, BLD_E_INVALID, "context deeper than %d", BLD_CTX_MAX_DEPTH);
+		return bld_error_set(err, BLD_E_INVALID, "context deeper than %d",
+				     BLD_CTX_MAX_DEPTH);
 	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {

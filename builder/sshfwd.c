@@ -234,7 +234,9 @@ static int start_relay(struct bld_ssh_fwd *f, const struct bld_parser_mount *pm,
 	if (f->listen_fd < 0 || bind(f->listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
 	    listen(f->listen_fd, 16) < 0)
 		return bld_error_sys(err, errno, "ssh relay socket %s", f->sock);
-	if (chown(f->sock, pm->has_uid ? (uid_t)pm->uid : 0, pm->has_gid ? (gid_t)pm->gid : 0) < 0 ||
+	uid_t uid = pm->has_uid ? (uid_t)pm->uid : 0;
+	gid_t gid = pm->has_gid ? (gid_t)pm->gid : 0;
+	if (chown(f->sock, uid, gid) < 0 ||
 	    chmod(f->sock, pm->has_mode ? (mode_t)pm->mode : 0600) < 0)
 		return bld_error_sys(err, errno, "ssh relay socket %s", f->sock);
 	pid_t pid = fork();
@@ -308,10 +310,11 @@ int bld_ssh_fwd_open(struct bld_ssh_fwd **out, struct bld_build *b,
 			return 0; /* BuildKit: an optional ssh mount without an agent is left out */
 		if (given)
 			return bld_error_set(err, BLD_E_NOTFOUND,
-					     "ssh %s: SSH_AUTH_SOCK is not set for --ssh %s", id, id);
+					     "ssh %s: SSH_AUTH_SOCK is not set for --ssh %s", id,
+					     id);
 		return bld_error_set(err, BLD_E_NOTFOUND,
-				     "no SSH key \"%s\" forwarded from the client (--ssh %s=...)", id,
-				     id);
+				     "no SSH key \"%s\" forwarded from the client (--ssh %s=...)",
+				     id, id);
 	}
 	struct bld_ssh_fwd *f = xcalloc(1, sizeof(*f));
 	f->listen_fd = -1;

@@ -154,7 +154,8 @@ static char **make_env(const struct bld_runner_spec *s, const struct bld_runner_
 	if (!env_has(env, "PATH"))
 		bld_strv_push(&env, DEFAULT_PATH);
 	char host[256] = "";
-	if (!s->build_step && !env_has(env, "HOSTNAME") && gethostname(host, sizeof(host) - 1) == 0) {
+	bool want_host = !s->build_step && !env_has(env, "HOSTNAME");
+	if (want_host && gethostname(host, sizeof(host) - 1) == 0) {
 		cleanup_free char *h = xasprintf("HOSTNAME=%s", host);
 		bld_strv_push(&env, h);
 	}
