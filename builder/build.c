@@ -309,6 +309,7 @@ int bld_builder_build(struct bld_ctx *ctx, const struct bld_builder_opts *o,
 	b.o = o;
 	b.out = quiet_progress(o) ? NULL : stderr;
 	pthread_mutex_init(&b.lock, NULL);
+	bld_progress_start(&b);
 	int r = prepare(&b, err);
 	if (r == 0)
 		r = build_stages(&b, err);
@@ -320,6 +321,7 @@ int bld_builder_build(struct bld_ctx *ctx, const struct bld_builder_opts *o,
 		r = bld_build_output(&b, id, err);
 	if (r == 0 && o->iidfile)
 		r = write_iidfile(o->iidfile, id, err);
+	bld_progress_finish(&b, r == 0);
 	dispose(&b);
 	return r;
 }

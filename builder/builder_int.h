@@ -233,6 +233,7 @@ struct bld_build {
 	char *empty_dir;    /* a lower for images without layers */
 	int next_vertex;    /* BuildKit's #N */
 	FILE *out;          /* progress (stderr), NULL with -q */
+	struct bld_ptty *tty; /* the live view instead of plain lines, or NULL */
 	json_t *cache_export; /* records for --cache-to: key -> record */
 	pthread_mutex_t lock;
 };
@@ -246,6 +247,27 @@ void bld_progress_cached(struct bld_build *b, int v);
 void bld_progress_done(struct bld_build *b, int v, int64_t start_ns);
 void bld_progress_error(struct bld_build *b, int v, const char *msg);
 int64_t bld_progress_now(void);
+
+/*
+ * progress.c picks the printer: --progress=plain (or auto off a terminal) keeps BuildKit's
+ * plain lines; tty (or auto when stderr is a terminal) draws BuildKit's live view
+ * (progress_tty.c). _start before the first vertex, _finish after the last line.
+ */
+void bld_progress_start(struct bld_build *b);
+void bld_progress_finish(struct bld_build *b, bool ok);
+
+/* progress_tty.c: the live view. interval_ms 0: no redraw thread (tests render by hand). */
+struct bld_ptty;
+enum bld_ptty_end { BLD_PTTY_DONE, BLD_PTTY_CACHED, BLD_PTTY_ERROR };
+struct bld_ptty *bld_ptty_new(int fd, int interval_ms);
+void bld_ptty_vertex(struct bld_ptty *t, int v, const char *name);
+/* A RUN output line ("SECONDS TEXT", run.c's plain form) or a status line of vertex v. */
+void bld_ptty_line(struct bld_ptty *t, int v, const char *line);
+void bld_ptty_end(struct bld_ptty *t, int v, enum bld_ptty_end how);
+/* The frame at time now for a terminal width columns wide (caller frees). */
+char *bld_ptty_render(struct bld_ptty *t, int64_t now, size_t width, bool finished);
+/* Stops the redraw thread, draws the final frame (and the failed step's output), frees. */
+void bld_ptty_free(struct bld_ptty *t);
 
 /* regcache.c: --cache-to / --cache-from through a registry. */
 void bld_regcache_note(struct bld_build *b, const char *key, const char *record_json);

@@ -4,9 +4,10 @@
  * type=tar,dest=FILE (that filesystem as one tar stream, as BuildKit's tar exporter writes
  * it), type=oci,dest=FILE (an OCI image layout tarball, BuildKit's oci exporter) or
  * type=docker,dest=FILE (a docker archive of the image, what `docker load` reads). A bare
- * path means type=local. dest=- is stdout for the archive types, refused when stdout is a
+ * path means type=local, a bare "-" type=tar,dest=-. dest=- is stdout for the archive types, refused when stdout is a
  * terminal (as docker refuses it). name= names the image in the oci archive (default: the
- * first -t).
+ * first -t). type=image,name=REF[,push=true] names the image REF in the store (and pushes
+ * it); type=registry is type=image with push=true.
  *
  * It reads the finished build only; nothing here changes the store.
  */
@@ -19,13 +20,14 @@ struct out_spec {
 	char *type;
 	char *dest;
 	char *name;
+	bool push;
 };
 
 static int parse_output(const char *s, struct out_spec *o, struct bld_error **err)
 {
 	memset(o, 0, sizeof(*o));
-	if (!strchr(s, '=')) {
-		o->type = xstrdup("local");
+	if (!strchr(s, '=')) { /* a path, or "-": a tar on stdout (docker's shorthands) */
+		o->type = xstrdup(strcmp(s, "-") == 0 ? "tar" : "local");
 		o->dest = xstrdup(s);
 		return 0;
 	}
@@ -40,7 +42,11 @@ static int parse_output(const char *s, struct out_spec *o, struct bld_error **er
 			o->dest = xstrdup(f + 5);
 		else if (bld_str_has_prefix(f, "name="))
 			o->name = xstrdup(f + 5);
+		else if (bld_str_has_prefix(f, "push="))
+			o->push = strcmp(f + 5, "true") == 0;
 	}
+	if (o->type && (strcmp(o->type, "image") == 0 || strcmp(o->type, "registry") == 0))
+		return 0; /* no dest */
 	if (!o->type || !o->dest)
 		return bld_error_set(err, BLD_E_INVALID, "--output %s: type= and dest= are needed", s);
 	return 0;
@@ -133,6 +139,43 @@ static int output_image_archive(struct bld_build *b, const struct out_spec *o, c
 	return r;
 }
 
+/*
+ * type=image / type=registry: the image written again under name= (the same config gives
+ * the same image, in the --format asked for), then pushed with push=true.
+ */
+static int output_image(struct bld_build *b, const struct out_spec *o, struct bld_error **err)
+{
+	bool push = o->push || strcmp(o->type, "registry") == 0;
+	if (!o->name && push)
+		return bld_error_set(err, BLD_E_INVALID, "type=%s: push needs name=", o->type);
+	if (!o->name)
+		return 0;
+	struct bld_registry_ref ref;
+	if (bld_registry_ref_parse(&ref, o->name, err) < 0)
+		return bld_error_wrap(err, "invalid name \"%s\"", o->name);
+	cleanup_free char *full = bld_registry_ref_string(&ref);
+	bld_registry_ref_dispose(&ref);
+	struct bld_bstage *st = &b->stages[b->target];
+	char md[BLD_DIGEST_STR_LEN], id[BLD_DIGEST_STR_LEN];
+	if (bld_cache_image_write_fmt(b->store, st->img, st->layers, st->n_layers, full,
+				      b->o->docker_format, md, id, err) < 0)
+		return -1;
+	int v = bld_progress_vertex(b, "exporting to %s", push ? "registry" : "image");
+	bld_progress_line(b, v, "naming to %s done", full);
+	if (!push) {
+		bld_progress_done(b, v, bld_progress_now());
+		return 0;
+	}
+	int64_t t0 = bld_progress_now();
+	struct bld_registry_opts ro = {.config_dir = b->ctx->config_dir, .quiet = true};
+	char pushed[BLD_DIGEST_STR_LEN];
+	if (bld_registry_push(b->store, full, &ro, pushed, err) < 0)
+		return bld_error_wrap(err, "push %s", full);
+	bld_progress_line(b, v, "pushing manifest for %s@%s done", full, pushed);
+	bld_progress_done(b, v, t0);
+	return 0;
+}
+
 int bld_build_output(struct bld_build *b, const char *id, struct bld_error **err)
 {
 	struct out_spec o;
@@ -146,6 +189,8 @@ int bld_build_output(struct bld_build *b, const char *id, struct bld_error **err
 		r = output_tar(b, st, o.dest, err);
 	else if (strcmp(o.type, "docker") == 0 || strcmp(o.type, "oci") == 0)
 		r = output_image_archive(b, &o, id, err);
+	else if (strcmp(o.type, "image") == 0 || strcmp(o.type, "registry") == 0)
+		r = output_image(b, &o, err);
 	else
 		r = bld_error_set(err, BLD_E_UNSUPPORTED, "--output type=%s is not supported", o.type);
 	free(o.type);

@@ -3,10 +3,38 @@
  * per step ("#3 [2/4] RUN make"), its output lines with the seconds since it started, and
  * "#3 CACHED", "#3 DONE 0.4s" or "#3 ERROR: ...". Lines of parallel stages interleave but
  * never mix within a line (one lock). With -q nothing is printed.
+ *
+ * It also picks the printer (--progress): the same calls feed progress_tty.c's live view
+ * when stderr is a terminal (auto) or tty is asked for; then no plain line is printed.
  */
 #include "builder/builder_int.h"
 
 #include <time.h>
+
+/* auto: the live view on a terminal that can draw it, as BuildKit decides. */
+static bool want_tty(const char *mode, int fd)
+{
+	if (mode && strcmp(mode, "tty") == 0)
+		return true;
+	if (mode && *mode && strcmp(mode, "auto") != 0)
+		return false;
+	const char *term = getenv("TERM");
+	return isatty(fd) && !(term && strcmp(term, "dumb") == 0);
+}
+
+void bld_progress_start(struct bld_build *b)
+{
+	if (b->out && want_tty(b->o->progress, fileno(b->out))) {
+		fflush(b->out);
+		b->tty = bld_ptty_new(fileno(b->out), 100);
+	}
+}
+
+void bld_progress_finish(struct bld_build *b, bool ok)
+{
+	bld_ptty_free(b->tty);
+	b->tty = NULL;
+}
 
 int64_t bld_progress_now(void)
 {
@@ -24,8 +52,12 @@ int bld_progress_vertex(struct bld_build *b, const char *fmt, ...)
 		va_start(ap, fmt);
 		char *msg = xvasprintf(fmt, ap);
 		va_end(ap);
-		fprintf(b->out, "\n#%d %s\n", v, msg);
-		fflush(b->out);
+		if (b->tty) {
+			bld_ptty_vertex(b->tty, v, msg);
+		} else {
+			fprintf(b->out, "\n#%d %s\n", v, msg);
+			fflush(b->out);
+		}
 		free(msg);
 	}
 	pthread_mutex_unlock(&b->lock);
@@ -40,6 +72,11 @@ void bld_progress_line(struct bld_build *b, int v, const char *fmt, ...)
 	va_start(ap, fmt);
 	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
+	if (b->tty) {
+		bld_ptty_line(b->tty, v, msg);
+		free(msg);
+		return;
+	}
 	pthread_mutex_lock(&b->lock);
 	fprintf(b->out, "#%d %s\n", v, msg);
 	fflush(b->out);
@@ -47,15 +84,27 @@ void bld_progress_line(struct bld_build *b, int v, const char *fmt, ...)
 	free(msg);
 }
 
-void bld_progress_cached(struct bld_build *b, int v) { bld_progress_line(b, v, "CACHED"); }
+void bld_progress_cached(struct bld_build *b, int v)
+{
+	if (b->tty)
+		bld_ptty_end(b->tty, v, BLD_PTTY_CACHED);
+	else
+		bld_progress_line(b, v, "CACHED");
+}
 
 void bld_progress_done(struct bld_build *b, int v, int64_t start_ns)
 {
 	double s = (double)(bld_progress_now() - start_ns) / 1e9;
-	bld_progress_line(b, v, "DONE %.1fs", s);
+	if (b->tty)
+		bld_ptty_end(b->tty, v, BLD_PTTY_DONE);
+	else
+		bld_progress_line(b, v, "DONE %.1fs", s);
 }
 
 void bld_progress_error(struct bld_build *b, int v, const char *msg)
 {
-	bld_progress_line(b, v, "ERROR: %s", msg);
+	if (b->tty)
+		bld_ptty_end(b->tty, v, BLD_PTTY_ERROR);
+	else
+		bld_progress_line(b, v, "ERROR: %s", msg);
 }

@@ -85,7 +85,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		return -1;
 	}
 	/* with an archive on stdout (--output ...,dest=-) the ID would corrupt it */
-	if (o.quiet && !(o.output && strstr(o.output, "dest=-")))
+	if (o.quiet && !(o.output && (strstr(o.output, "dest=-") || strcmp(o.output, "-") == 0)))
 		printf("%s\n", id);
 	return 0;
 }

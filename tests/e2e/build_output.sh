@@ -2,7 +2,7 @@
 # tests/e2e/build_output.sh — what a build writes besides the store: --output type=oci (an
 # OCI layout tarball that skopeo and bld load read, holding exactly the stored image),
 # type=tar (the target's filesystem as one tar, the same files as the image), dest=- on
-# stdout (refused on a terminal); --format docker (v2s2 media types after bld push, the
+# stdout (refused on a terminal); type=image/registry (named, pushed); --format docker (v2s2 media types after bld push, the
 # pushed digest is the one bld printed, bld run works, same config and files as the OCI
 # image); reproducible archives and digests in each format with SOURCE_DATE_EPOCH.
 . "$(dirname "$0")/lib.sh"
@@ -78,6 +78,8 @@ out=$("$BLD" build -q -o type=tar,dest=- "$ctx" 2>/dev/null | tar tf - 2>&1)
 t_match "dest=- writes the tar to stdout (and -q keeps the ID out of it)" '^srv/built$' "$out"
 t_eq "... a tar stream with nothing after it" "$(cat "$T_DIR/fs.tar" | sha256sum)" \
   "$("$BLD" build -q -o type=tar,dest=- "$ctx" 2>/dev/null | sha256sum)"
+t_eq "-o - is a tar on stdout too" "$(cat "$T_DIR/fs.tar" | sha256sum)" \
+  "$("$BLD" build -q -o - "$ctx" 2>/dev/null | sha256sum)"
 out=$(script -qec "'$BLD' build -o type=oci,dest=- '$ctx'" /dev/null 2>&1)
 t_match "dest=- on a terminal is refused" 'refusing to write to console' "$out"
 out=$("$BLD" build -o type=nope,dest=x "$ctx" 2>&1)
@@ -109,6 +111,19 @@ out=$(BLD_ROOT=$T_DIR/root-pull "$BLD" pull "$R/app:docker" 2>&1)
 t_match "a pull of it prints the same digest" "^Digest: $pushed" "$out"
 out=$("$BLD" build --format bogus "$ctx" 2>&1); rc=$?
 t_eq "--format bogus is a usage error" "125 1" "$rc $(grep -c 'use oci or docker' <<<"$out")"
+
+# ---------------------------------------------------------------- type=image, type=registry
+out=$("$BLD" build --format docker -o "type=registry,name=$R/pushed:1" "$ctx" 2>&1)
+t_eq "--output type=registry,name=R builds and pushes" 0 "$?"
+t_match "... and says so" "pushing manifest for $R/pushed:1@sha256:" "$out"
+t_eq "... in the --format asked for" "application/vnd.docker.distribution.manifest.v2+json" \
+  "$(skopeo inspect --raw --tls-verify=false "docker://$R/pushed:1" | jq -r .mediaType)"
+"$BLD" build -q -o "type=image,name=$R/named:1" "$ctx" >/dev/null 2>&1
+t_eq "--output type=image,name=R names the image in the store" "$id" \
+  "$("$BLD" inspect "$R/named:1" | jq -r '.[0].Id')"
+t_exit "... and does not push it" 1 skopeo inspect --raw --tls-verify=false "docker://$R/named:1"
+out=$("$BLD" build -o type=registry "$ctx" 2>&1)
+t_match "type=registry without a name is an error" 'push needs name=' "$out"
 
 # ---------------------------------------------------------------- reproducible
 for f in oci docker; do
