@@ -437,6 +437,59 @@ static pid_t clone_child(unsigned long flags, const struct bld_runner_proc *p, b
 	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
 }
 
+/* More than one thread in this process (/proc/self/task has two links plus one per thread). */
+static bool multithreaded(void)
+{
+	struct stat st;
+	return stat("/proc/self/task", &st) < 0 || st.st_nlink > 3;
+}
+
+/*
+ * Clones the child, which runs child_main (closing other_end, the parent's socket end).
+ * Other threads of the caller (a build's parallel stages, its progress view, a pull's
+ * inflater) may hold malloc's or stdio's locks at any moment: a raw clone copies them held,
+ * and the child, which allocates, would wait forever. glibc's fork() takes those locks
+ * across the fork, so a threaded caller clones from a forked, single-threaded go-between;
+ * CLONE_PARENT keeps the child ours. The go-between hands back the pid (or errno) and exits.
+ */
+static pid_t spawn_child(struct child *c, unsigned long flags, const struct bld_runner_proc *p,
+			 int other_end)
+{
+	pid_t pid;
+	if (!multithreaded()) {
+		if ((pid = clone_child(flags, p, &c->placed)) == 0) {
+			close(other_end);
+			child_main(c);
+		}
+		return pid;
+	}
+	int pp[2];
+	if (pipe2(pp, O_CLOEXEC) < 0)
+		return -1;
+	pid_t mid = fork();
+	if (mid == 0) {
+		close(pp[0]);
+		if ((pid = clone_child(flags | CLONE_PARENT, p, &c->placed)) == 0) {
+			close(pp[1]);
+			close(other_end);
+			child_main(c);
+		}
+		int v[2] = {pid, pid < 0 ? errno : 0};
+		_exit(write(pp[1], v, sizeof(v)) == (ssize_t)sizeof(v) ? 0 : 1);
+	}
+	int v[2] = {-1, errno};
+	close(pp[1]);
+	if (mid > 0) {
+		if (read(pp[0], v, sizeof(v)) != (ssize_t)sizeof(v))
+			v[0] = -1, v[1] = EIO;
+		while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	close(pp[0]);
+	errno = v[1];
+	return v[0];
+}
+
 static unsigned long clone_flags(const struct bld_runner_spec *s)
 {
 	unsigned long f = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
@@ -487,11 +540,7 @@ int bld_runner_sandbox_spawn(struct bld_runner_proc **out, const struct bld_runn
 	}
 	struct child c = {.s = s, .sock = sv[1], .cgroups = p->cgroups, .caps = caps,
 			  .netfd = netfd, .merged = merged, .bpf = bpf.data ? &bpf : NULL};
-	pid_t pid = clone_child(clone_flags(s), p, &c.placed);
-	if (pid == 0) {
-		close(sv[0]);
-		child_main(&c);
-	}
+	pid_t pid = spawn_child(&c, clone_flags(s), p, sv[0]);
 	int e = errno;
 	close(sv[1]);
 	if (pid < 0) {
