@@ -237,6 +237,8 @@ int bld_cli_container_config(struct bld_runner_container_config *c, struct bld_c
 	c->binds = bld_strv_dup(bld_cli_list(a, "volume"));
 	c->tmpfs = bld_strv_dup(bld_cli_list(a, "tmpfs"));
 	c->labels = bld_strv_dup(bld_cli_list(a, "label"));
+	c->log_driver = dup_opt(a, "log-driver");
+	c->log_opts = bld_strv_dup(bld_cli_list(a, "log-opt"));
 	if (c->auto_remove && c->restart && strcmp(c->restart, "no") != 0)
 		return bld_error_set(err, BLD_E_INVALID,
 				     "Conflicting options: --restart and --rm");
@@ -272,6 +274,8 @@ void bld_cli_container_config_dispose(struct bld_runner_container_config *c)
 	free(c->ports);
 	free(c->restart);
 	bld_strv_free(c->labels);
+	free(c->log_driver);
+	bld_strv_free(c->log_opts);
 }
 
 bool bld_cli_term_raw(struct termios *saved)

@@ -317,12 +317,17 @@ int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_con
 {
 	char id[65];
 	random_hex(id, 32);
-	json_t *restart = NULL;
+	json_t *restart = NULL, *logcfg = NULL;
 	if (restart_json(c->restart, &restart, err) < 0)
 		return -1;
+	if (bld_runner_log_config(c->log_driver, c->log_opts, &logcfg, err) < 0) {
+		json_decref(restart);
+		return -1;
+	}
 	json_t *resolved = NULL;
 	if (bld_runner_image_resolve(ctx, c, &resolved, err) < 0) {
 		json_decref(restart);
+		json_decref(logcfg);
 		return -1;
 	}
 	cleanup_free char *name = c->name ? xstrdup(c->name) : generate_name(id);
@@ -334,6 +339,7 @@ int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_con
 				config_section(c, c->hostname ? c->hostname : hn), "HostConfig",
 				host_section(c, restart));
 	json_object_set_new(doc, "Name", json_sprintf("/%s", name));
+	json_object_set_new(json_object_get(doc, "HostConfig"), "LogConfig", logcfg);
 	/* the image's Env merged with -e belongs in Config, as docker inspect shows it */
 	json_object_set(json_object_get(doc, "Config"), "Env", json_object_get(resolved, "Env"));
 	json_object_del(resolved, "Env");

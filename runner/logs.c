@@ -4,22 +4,185 @@
  * monitor) cuts the output into lines, flushing partial lines at 16 KiB as Docker does; the
  * reader prints a container's log for `bld logs` with --tail, --since, -t and -f.
  *
- * It does not rotate logs (no max-size/max-file yet).
+ * Drivers and rotation as docker's: --log-driver json-file (the default) or none (nothing is
+ * written and `logs` refuses); --log-opt max-size=SIZE (k, m, g: powers of 1000) rotates the
+ * file before a record once it has reached SIZE, to <log>.1, shifting older ones to .2 ...
+ * up to --log-opt max-file=N files in all (with N = 1 the file is emptied instead). The
+ * reader goes through the rotated files, oldest first, and a follower moves on to the new
+ * file when the one it reads is rotated away.
  */
 #include "runner/runner_int.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #define LINE_MAX_BYTES (16 * 1024)
 #define LOG_LINE_MAX (256 * 1024)
+#define MAX_FILES 1000
 
-static void write_record(int fd, const char *stream, const char *data, size_t n)
+/* ------------------------------------------------------------------ configuration */
+
+/* docker's units.FromHumanSize: a number and an optional k/m/g/t (b, i: ignored), 1000-based */
+static int parse_size(const char *s, int64_t *out)
 {
+	char *end = NULL;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -1;
+	static const char units[] = "kmgtp";
+	double mul = 1;
+	const char *u = *end ? strchr(units, tolower((unsigned char)*end)) : NULL;
+	if (*end && !u && tolower((unsigned char)*end) != 'b')
+		return -1;
+	if (u) {
+		for (const char *k = units; k <= u; k++)
+			mul *= 1000;
+		end++;
+		if (*end == 'i' || *end == 'I')
+			end++;
+		if (*end == 'b' || *end == 'B')
+			end++;
+	} else if (*end) {
+		end++;
+	}
+	if (*end || v * mul > 9e18)
+		return -1;
+	*out = (int64_t)(v * mul);
+	return 0;
+}
+
+static int check_opt(const char *driver, const char *k, const char *v, struct bld_error **err)
+{
+	if (strcmp(driver, "json-file") != 0)
+		return bld_error_set(err, BLD_E_INVALID, "unknown log opt '%s' for %s log driver",
+				     k, driver);
+	int64_t size = 0;
+	long files = 0;
+	if (strcmp(k, "max-size") == 0 && (parse_size(v, &size) < 0 || size <= 0))
+		return bld_error_set(err, BLD_E_INVALID,
+				     parse_size(v, &size) < 0
+					 ? "invalid size: '%s'"
+					 : "max-size must be a positive number",
+				     v);
+	if (strcmp(k, "max-file") == 0 && bld_parse_long(v, LONG_MIN, LONG_MAX, &files) < 0)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "strconv.Atoi: parsing \"%s\": invalid syntax", v);
+	if (strcmp(k, "max-file") == 0 && (files < 1 || files > MAX_FILES))
+		return bld_error_set(err, BLD_E_INVALID,
+				     files < 1 ? "max-file cannot be less than 1"
+					       : "max-file: at most %d files",
+				     MAX_FILES);
+	if (strcmp(k, "max-size") && strcmp(k, "max-file"))
+		return bld_error_set(err, BLD_E_INVALID, "unknown log opt '%s' for %s log driver",
+				     k, driver);
+	return 0;
+}
+
+int bld_runner_log_config(const char *driver, char *const *opts, json_t **out,
+			  struct bld_error **err)
+{
+	if (!driver || !*driver)
+		driver = "json-file";
+	if (strcmp(driver, "json-file") && strcmp(driver, "none"))
+		return bld_error_set(err, BLD_E_INVALID,
+				     "logger: no log driver named '%s' is registered", driver);
+	json_t *cfg = json_object();
+	for (size_t i = 0; opts && opts[i]; i++) {
+		cleanup_free char *k = xstrdup(opts[i]);
+		char *eq = strchr(k, '=');
+		if (!eq || eq == k) {
+			json_decref(cfg);
+			return bld_error_set(err, BLD_E_INVALID,
+					     "invalid key value pair format in log-opt: %s",
+					     opts[i]);
+		}
+		*eq = 0;
+		if (check_opt(driver, k, eq + 1, err) < 0) {
+			json_decref(cfg);
+			return -1;
+		}
+		json_object_set_new(cfg, k, json_string(eq + 1));
+	}
+	*out = json_pack("{s:s, s:o}", "Type", driver, "Config", cfg);
+	return 0;
+}
+
+static bool driver_none(json_t *hc)
+{
+	const char *t = bld_json_get_str(json_object_get(hc, "LogConfig"), "Type");
+	return t && strcmp(t, "none") == 0;
+}
+
+/* ------------------------------------------------------------------ writer */
+
+int bld_runner_logfile_open(struct bld_runner_logfile *lf, const char *dir, const char *id,
+			    json_t *hc, struct bld_error **err)
+{
+	*lf = (struct bld_runner_logfile){.fd = -1, .max_size = -1, .max_file = 1};
+	if (driver_none(hc))
+		return 0;
+	json_t *c = json_object_get(json_object_get(hc, "LogConfig"), "Config");
+	const char *ms = bld_json_get_str(c, "max-size"), *mf = bld_json_get_str(c, "max-file");
+	long files = 1;
+	if (ms && parse_size(ms, &lf->max_size) < 0)
+		lf->max_size = -1;
+	if (mf && bld_parse_long(mf, 1, MAX_FILES, &files) == 0)
+		lf->max_file = (int)files;
+	lf->path = xasprintf("%s/%s-json.log", dir, id);
+	lf->fd = open(lf->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	struct stat st;
+	if (lf->fd < 0 || fstat(lf->fd, &st) < 0)
+		return bld_error_sys(err, errno, "open %s", lf->path);
+	lf->size = st.st_size;
+	return 0;
+}
+
+void bld_runner_logfile_close(struct bld_runner_logfile *lf)
+{
+	if (lf->fd >= 0)
+		close(lf->fd);
+	lf->fd = -1;
+	free(lf->path);
+	lf->path = NULL;
+}
+
+/* <log>.N-1 is dropped, each <log>.i becomes .i+1, <log> becomes .1, a new <log> begins. */
+static void rotate(struct bld_runner_logfile *lf)
+{
+	lf->size = 0;
+	if (lf->max_file < 2) {
+		if (ftruncate(lf->fd, 0) < 0)
+			bld_debug("log truncate: %s", strerror(errno));
+		return;
+	}
+	for (int i = lf->max_file - 1; i > 1; i--) {
+		cleanup_free char *from = xasprintf("%s.%d", lf->path, i - 1);
+		cleanup_free char *to = xasprintf("%s.%d", lf->path, i);
+		if (rename(from, to) < 0 && errno != ENOENT)
+			bld_debug("log rotate: %s", strerror(errno));
+	}
+	cleanup_free char *first = xasprintf("%s.1", lf->path);
+	if (rename(lf->path, first) < 0)
+		bld_debug("log rotate: %s", strerror(errno));
+	int fd = open(lf->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return; /* keep writing to the old file rather than lose output */
+	close(lf->fd);
+	lf->fd = fd;
+}
+
+static void write_record(struct bld_runner_logfile *lf, const char *stream, const char *data,
+			 size_t n)
+{
+	if (lf->fd < 0)
+		return;
 	char now[40];
 	bld_runner_now_str(now);
 	json_t *o = json_pack("{s:s%, s:s, s:s}", "log", data, n, "stream", stream, "time", now);
@@ -29,29 +192,37 @@ static void write_record(int fd, const char *stream, const char *data, size_t n)
 		return;
 	size_t len = strlen(s);
 	s[len] = '\n';
+	if (lf->max_size > 0 && lf->size >= lf->max_size)
+		rotate(lf);
 	/* one write per record: readers never see half a line */
-	if (write(fd, s, len + 1) < 0)
+	ssize_t w = write(lf->fd, s, len + 1);
+	if (w < 0)
 		bld_debug("log write: %s", strerror(errno));
+	else
+		lf->size += w;
 	free(s);
 }
 
-void bld_runner_log_add(struct bld_runner_logbuf *b, int fd, const char *data, size_t n)
+void bld_runner_log_add(struct bld_runner_logbuf *b, struct bld_runner_logfile *lf,
+			const char *data, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		b->buf[b->len++] = data[i];
 		if (data[i] == '\n' || b->len == sizeof(b->buf)) {
-			write_record(fd, b->stream, b->buf, b->len);
+			write_record(lf, b->stream, b->buf, b->len);
 			b->len = 0;
 		}
 	}
 }
 
-void bld_runner_log_flush(struct bld_runner_logbuf *b, int fd)
+void bld_runner_log_flush(struct bld_runner_logbuf *b, struct bld_runner_logfile *lf)
 {
 	if (b->len)
-		write_record(fd, b->stream, b->buf, b->len);
+		write_record(lf, b->stream, b->buf, b->len);
 	b->len = 0;
 }
+
+/* ------------------------------------------------------------------ reader */
 
 struct reader {
 	const struct bld_runner_logs_opts *o;
@@ -128,20 +299,133 @@ static int drain(int fd, struct reader *r)
 	return n < 0 ? -errno : 0;
 }
 
+/* The log files, oldest first: <log>.K ... <log>.1, <log>. */
+static char **log_files(const char *path)
+{
+	int k = 0;
+	while (k < MAX_FILES) {
+		cleanup_free char *p = xasprintf("%s.%d", path, k + 1);
+		if (access(p, F_OK) < 0)
+			break;
+		k++;
+	}
+	char **v = NULL;
+	for (int i = k; i >= 1; i--) {
+		cleanup_free char *p = xasprintf("%s.%d", path, i);
+		bld_strv_push(&v, p);
+	}
+	bld_strv_push(&v, path);
+	return v;
+}
+
+static long count_lines(int fd)
+{
+	char buf[65536];
+	long n = 0;
+	ssize_t r;
+	off_t pos = 0;
+	while ((r = pread(fd, buf, sizeof(buf), pos)) > 0) {
+		for (ssize_t i = 0; i < r; i++)
+			n += buf[i] == '\n';
+		pos += r;
+	}
+	return n;
+}
+
+/* Where --tail starts: the file (index) and the offset in it, counting back from the end. */
+static void tail_start(char **files, long tail, size_t *first, off_t *off)
+{
+	*first = 0;
+	*off = 0;
+	long left = tail;
+	for (size_t i = bld_strv_len(files); tail >= 0 && i-- > 0;) {
+		cleanup_close int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		long lines = count_lines(fd);
+		if (lines >= left) {
+			*first = i;
+			*off = tail_offset(fd, left);
+			return;
+		}
+		left -= lines;
+	}
+}
+
+/* After a drain of the current log: its rest and the new file when it was rotated away, the
+ * start again when it was emptied (max-file=1). Returns the descriptor to go on with. */
+static int follow_rotation(int fd, const char *path, struct reader *r)
+{
+	struct stat cur, now;
+	if (fstat(fd, &cur) < 0)
+		return fd;
+	if (cur.st_size < lseek(fd, 0, SEEK_CUR)) {
+		lseek(fd, 0, SEEK_SET);
+		drain(fd, r);
+	}
+	if (stat(path, &now) < 0 || (now.st_ino == cur.st_ino && now.st_dev == cur.st_dev))
+		return fd;
+	drain(fd, r);
+	close(fd);
+	/* rotated, maybe more than once since: our file is <log>.j, the newer ones follow */
+	int j = 1;
+	for (; j <= MAX_FILES; j++) {
+		cleanup_free char *p = xasprintf("%s.%d", path, j);
+		if (stat(p, &now) < 0 || (now.st_ino == cur.st_ino && now.st_dev == cur.st_dev))
+			break;
+	}
+	for (int k = j - 1; k >= 1; k--) {
+		cleanup_free char *p = xasprintf("%s.%d", path, k);
+		cleanup_close int newer = open(p, O_RDONLY | O_CLOEXEC);
+		if (newer >= 0)
+			drain(newer, r);
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		drain(fd, r);
+	return fd;
+}
+
+/* Prints the files from the --tail start; returns the newest one, still open (or -1). */
+static int print_files(char **files, const struct bld_runner_logs_opts *o, struct reader *r)
+{
+	size_t first = 0, n = bld_strv_len(files);
+	off_t off = 0;
+	tail_start(files, o->tail, &first, &off);
+	int fd = -1;
+	for (size_t i = first; i < n; i++) {
+		if (fd >= 0)
+			close(fd);
+		fd = open(files[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (i == first)
+			lseek(fd, off, SEEK_SET);
+		drain(fd, r);
+	}
+	return fd;
+}
+
 int bld_runner_container_logs(struct bld_ctx *ctx, const char *id,
 			      const struct bld_runner_logs_opts *o, struct bld_error **err)
 {
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
 	cleanup_free char *path = xasprintf("%s/%s-json.log", dir, id);
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno != ENOENT)
-		return bld_error_sys(err, errno, "open %s", path);
+	json_t *cfg = NULL;
+	if (bld_runner_container_load(ctx, id, &cfg, NULL, err) < 0)
+		return -1;
+	bool none = driver_none(json_object_get(cfg, "HostConfig"));
+	json_decref(cfg);
+	if (none) {
+		bld_error_set(err, BLD_E_INVALID,
+			      "configured logging driver does not support reading");
+		(*err)->status = 1; /* docker's exit status for a daemon's error */
+		return -1;
+	}
+	cleanup_strv char **files = log_files(path);
 	struct reader r = {.o = o, .pending = BLD_BUF_INIT};
 	r.pending.max = LOG_LINE_MAX;
-	if (fd >= 0) {
-		lseek(fd, tail_offset(fd, o->tail), SEEK_SET);
-		drain(fd, &r);
-	}
+	cleanup_close int fd = print_files(files, o, &r);
 	/* follow: keep reading until the container is no longer running */
 	cleanup_close int watch = o->follow ? bld_runner_client_wait_fd(ctx, id) : -1;
 	while (watch >= 0) {
@@ -149,8 +433,10 @@ int bld_runner_container_logs(struct bld_ctx *ctx, const char *id,
 		int pr = poll(&p, 1, 50);
 		if (fd < 0)
 			fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0)
+		if (fd >= 0) {
 			drain(fd, &r);
+			fd = follow_rotation(fd, path, &r);
+		}
 		if (pr > 0)
 			break;
 	}

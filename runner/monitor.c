@@ -30,7 +30,7 @@
 #include <time.h>
 
 #define MAX_CLIENTS 32
-#define MAX_POLL (MAX_CLIENTS + 16 + BLD_RUNNER_MAX_PROXY)
+#define MAX_POLL (MAX_CLIENTS + 16 + 2 * BLD_RUNNER_MAX_PROXY + BLD_RUNNER_MAX_UDP)
 
 struct client {
 	int fd;
@@ -46,7 +46,8 @@ struct mon {
 	json_t *cfg, *state;
 	int report_fd;
 	int att_in, att_out, att_err; /* the starting bld's terminal, or -1 */
-	int lsock, sigfd, log_fd;
+	int lsock, sigfd;
+	struct bld_runner_logfile log;
 	struct client clients[MAX_CLIENTS];
 	int out_rd, err_rd, in_wr, pty; /* container side */
 	struct bld_runner_proc *proc;
@@ -118,7 +119,7 @@ static bool pump_output(struct mon *m, int *fd, bool is_err)
 		*fd = -1;
 		return false;
 	}
-	bld_runner_log_add(is_err ? &m->lb_err : &m->lb_out, m->log_fd, buf, (size_t)n);
+	bld_runner_log_add(is_err ? &m->lb_err : &m->lb_out, &m->log, buf, (size_t)n);
 	out_write(m, is_err ? &m->att_err : &m->att_out, buf, (size_t)n);
 	return true;
 }
@@ -368,13 +369,18 @@ static void poll_once(struct mon *m, int timeout)
 		int64_t left = m->kill_at - now_ms();
 		timeout = left < 0 ? 0 : (timeout < 0 || left < timeout ? (int)left : timeout);
 	}
+	int net_wait = bld_runner_net_timeout(m->net);
+	if (net_wait >= 0 && (timeout < 0 || net_wait < timeout))
+		timeout = net_wait;
 	int r = poll(p, n, timeout);
 	if (m->kill_at && now_ms() >= m->kill_at && m->running) {
 		kill(m->proc->pid, SIGKILL);
 		m->kill_at = 0;
 	}
-	if (r <= 0)
+	if (r <= 0) {
+		bld_runner_net_handle(m->net, p + net_first, 0); /* idle UDP flows end */
 		return;
+	}
 	for (size_t i = 0; i < net_first; i++) {
 		if (!p[i].revents)
 			continue;
@@ -404,8 +410,8 @@ static void run_until_exit(struct mon *m)
 {
 	while (m->running || m->out_rd >= 0 || m->err_rd >= 0 || m->pty >= 0)
 		poll_once(m, -1);
-	bld_runner_log_flush(&m->lb_out, m->log_fd);
-	bld_runner_log_flush(&m->lb_err, m->log_fd);
+	bld_runner_log_flush(&m->lb_out, &m->log);
+	bld_runner_log_flush(&m->lb_err, &m->log);
 	close_fd(&m->in_wr);
 }
 
@@ -502,11 +508,8 @@ static int setup(struct mon *m, struct bld_error **err)
 		return bld_error_sys(err, errno, "signalfd");
 	if ((m->lsock = listen_socket(m->dir, err)) < 0)
 		return -1;
-	cleanup_free char *log = xasprintf("%s/%s-json.log", m->dir, m->id);
-	m->log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	if (m->log_fd < 0)
-		return bld_error_sys(err, errno, "open %s", log);
-	return 0;
+	return bld_runner_logfile_open(&m->log, m->dir, m->id,
+				       json_object_get(m->cfg, "HostConfig"), err);
 }
 
 static void detach_terminal(struct mon *m)
@@ -559,7 +562,7 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 				       const struct bld_runner_attach *attach)
 {
 	struct mon m = {.ctx = ctx, .id = id, .report_fd = report_fd, .out_rd = -1, .err_rd = -1,
-			.in_wr = -1, .pty = -1, .lsock = -1, .sigfd = -1, .log_fd = -1};
+			.in_wr = -1, .pty = -1, .lsock = -1, .sigfd = -1, .log = {.fd = -1}};
 	for (size_t i = 0; i < MAX_CLIENTS; i++)
 		m.clients[i].fd = -1;
 	m.lb_out.stream = "stdout";

@@ -5,10 +5,11 @@
  *   bridge (default) a new namespace joined to the bridge "bld0" (BLD_BRIDGE_NAME) by a veth
  *          pair, an address from 10.88.0.0/16 (BLD_BRIDGE_SUBNET) with the bridge as gateway,
  *          and outbound NAT (one iptables MASQUERADE rule, added when the bridge is made).
- * Published ports (-p, -P) are served by a userspace TCP proxy in the monitor: it listens on
- * the host address and, for each connection, opens a socket inside the container's
+ * Published ports (-p, -P) are served by a userspace proxy in the monitor: it listens on
+ * the host address and, for each TCP connection, opens a socket inside the container's
  * namespace to 127.0.0.1:<container port>. That works the same for every mode with a
- * namespace of its own and needs no firewall rules. UDP ports are not proxied (yet).
+ * namespace of its own and needs no firewall rules. UDP ports are bound here and served by
+ * udpproxy.c (a flow per client address).
  *
  * Setting up is split in two: bld_runner_net_setup makes the namespace, claims the address,
  * makes the bridge (and its NAT rule, the one fork, only when the bridge is new) and opens the
@@ -61,6 +62,7 @@ struct bld_runner_net {
 	struct listener ls[MAX_LISTEN];
 	size_t n_ls;
 	struct pair *pairs[BLD_RUNNER_MAX_PROXY];
+	struct bld_runner_udp *udp; /* flows of the UDP ports, when there are any */
 	json_t *ports; /* NetworkSettings.Ports */
 };
 
@@ -88,7 +90,7 @@ static int new_netns(int *nlfd, struct bld_error **err)
 }
 
 /* A socket created inside namespace ns (sockets stay in the namespace they were made in). */
-static int socket_in(int ns, int type)
+int bld_runner_net_socket_in(int ns, int type)
 {
 	cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0 || setns(ns, CLONE_NEWNET) < 0)
@@ -285,11 +287,13 @@ static int open_listener(struct listener *l, struct bld_error **err)
 	const char *ip = l->host_ip[0] ? l->host_ip : "0.0.0.0";
 	if (inet_pton(AF_INET, ip, &a.sin_addr) != 1)
 		return bld_error_set(err, BLD_E_INVALID, "invalid host IP %s", ip);
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	bool udp = strcmp(l->proto, "udp") == 0;
+	int s = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	int one = 1;
-	if (s >= 0)
+	/* not for UDP: there it would let a second socket share the port */
+	if (s >= 0 && !udp)
 		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 128) < 0) {
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || (!udp && listen(s, 128) < 0)) {
 		int e = errno;
 		if (s >= 0)
 			close(s);
@@ -332,12 +336,14 @@ static int add_binding(struct bld_runner_net *n, const char *key, const char *ip
 	*l = (struct listener){.fd = -1, .ctr_port = (int)cp, .host_port = (int)hp};
 	snprintf(l->host_ip, sizeof(l->host_ip), "%s", ip ? ip : "");
 	snprintf(l->proto, sizeof(l->proto), "%s", proto);
-	if (strcmp(proto, "tcp") != 0) {
+	if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0) {
 		bld_warn("publishing %s ports is not supported; %s not published", proto, key);
 		return 0;
 	}
 	if (open_listener(l, err) < 0)
 		return -1;
+	if (strcmp(proto, "udp") == 0 && !n->udp)
+		n->udp = bld_runner_udp_new();
 	add_port_json(n->ports, l);
 	n->n_ls++;
 	return 0;
@@ -456,6 +462,8 @@ void bld_runner_net_stop(struct bld_runner_net *n)
 		pair_free(n->pairs[i]);
 		n->pairs[i] = NULL;
 	}
+	bld_runner_udp_free(n->udp);
+	n->udp = NULL;
 	if (n->nlfd >= 0)
 		close(n->nlfd);
 	if (n->nsfd >= 0)
@@ -486,7 +494,7 @@ static void accept_conn(struct bld_runner_net *n, struct listener *l)
 	size_t slot = 0;
 	while (slot < BLD_RUNNER_MAX_PROXY && n->pairs[slot])
 		slot++;
-	int b = slot < BLD_RUNNER_MAX_PROXY ? socket_in(n->nsfd, SOCK_STREAM) : -1;
+	int b = slot < BLD_RUNNER_MAX_PROXY ? bld_runner_net_socket_in(n->nsfd, SOCK_STREAM) : -1;
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)l->ctr_port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	if (b < 0 || (connect(b, (struct sockaddr *)&to, sizeof(to)) < 0 &&
@@ -520,7 +528,14 @@ size_t bld_runner_net_pollfds(struct bld_runner_net *n, struct pollfd *pf, size_
 		pf[k++] = (struct pollfd){.fd = p->a, .events = ea};
 		pf[k++] = (struct pollfd){.fd = p->b, .events = eb};
 	}
+	if (n && k < max)
+		k += bld_runner_udp_pollfds(n->udp, pf + k, max - k);
 	return k;
+}
+
+int bld_runner_net_timeout(struct bld_runner_net *n)
+{
+	return n ? bld_runner_udp_timeout(n->udp) : -1;
 }
 
 /* Moves bytes from fd into buf; false when the peer is done (EOF or error). */
@@ -576,9 +591,15 @@ void bld_runner_net_handle(struct bld_runner_net *n, struct pollfd *pf, size_t c
 	for (size_t k = 0; n && k < count; k++) {
 		if (!pf[k].revents)
 			continue;
-		for (size_t i = 0; i < n->n_ls; i++)
-			if (pf[k].fd == n->ls[i].fd)
+		for (size_t i = 0; i < n->n_ls; i++) {
+			if (pf[k].fd != n->ls[i].fd)
+				continue;
+			if (strcmp(n->ls[i].proto, "udp") == 0)
+				bld_runner_udp_readable(n->udp, n->ls[i].fd, n->nsfd,
+							n->ls[i].ctr_port);
+			else
 				accept_conn(n, &n->ls[i]);
+		}
 		for (size_t i = 0; i < BLD_RUNNER_MAX_PROXY; i++) {
 			struct pair *p = n->pairs[i];
 			if (!p || (pf[k].fd != p->a && pf[k].fd != p->b))
@@ -596,4 +617,7 @@ void bld_runner_net_handle(struct bld_runner_net *n, struct pollfd *pf, size_t c
 			break;
 		}
 	}
+	/* replies on UDP flows, and the end of idle ones (also when nothing was readable) */
+	if (n)
+		bld_runner_udp_handle(n->udp, pf, count);
 }

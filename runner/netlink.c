@@ -22,8 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-static void *msg_begin(struct bld_runner_nl *b, int type, int flags, size_t body,
-		       const char *what)
+static void *msg_begin(struct bld_runner_nl *b, int type, int flags, size_t body, const char *what)
 {
 	size_t off = NLMSG_ALIGN(b->len);
 	if (off + NLMSG_SPACE(body) > sizeof(b->buf) || b->n >= BLD_ARRAY_SIZE(b->what))
@@ -195,8 +194,8 @@ void bld_runner_nl_veth_create(struct bld_runner_nl *b, const char *name, int ma
 
 void bld_runner_nl_link_up(struct bld_runner_nl *b, int ifindex)
 {
-	struct ifinfomsg *ifi = msg_begin(b, RTM_NEWLINK, 0, sizeof(struct ifinfomsg),
-					  "set link up");
+	struct ifinfomsg *ifi =
+	    msg_begin(b, RTM_NEWLINK, 0, sizeof(struct ifinfomsg), "set link up");
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
 	ifi->ifi_flags = ifi->ifi_change = IFF_UP;
@@ -206,8 +205,8 @@ int bld_runner_nl_link_del(int ifindex, struct bld_error **err)
 {
 	struct bld_runner_nl b;
 	bld_runner_nl_init(&b, -1);
-	struct ifinfomsg *ifi = msg_begin(&b, RTM_DELLINK, 0, sizeof(struct ifinfomsg),
-					  "delete link");
+	struct ifinfomsg *ifi =
+	    msg_begin(&b, RTM_DELLINK, 0, sizeof(struct ifinfomsg), "delete link");
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
 	return send_alone(&b, err);

@@ -168,7 +168,11 @@ int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, json_t **o
 								    "Ports"));
 	json_object_set(cfg, "RestartCount", json_object_get(st, "RestartCount"));
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
-	json_object_set_new(cfg, "LogPath", json_sprintf("%s/%s-json.log", dir, id));
+	const char *driver = bld_json_get_str(
+		json_object_get(json_object_get(cfg, "HostConfig"), "LogConfig"), "Type");
+	json_object_set_new(cfg, "LogPath", driver && strcmp(driver, "none") == 0
+						    ? json_string("")
+						    : json_sprintf("%s/%s-json.log", dir, id));
 	json_object_set_new(cfg, "Image", json_string(bld_json_get_str(cfg, "ImageID")));
 	static const char *const internal[] = {"MonitorPid", "Cgroups", "ManualStop",
 					       "NetworkSettings", "RestartCount"};

@@ -221,6 +221,8 @@ struct bld_runner_container_config {
 	bool publish_all; /* -P: every port the image exposes */
 	char *restart;    /* "no", "always", "unless-stopped", "on-failure[:N]" */
 	char **labels;    /* "K=V" */
+	char *log_driver; /* --log-driver: "json-file" (NULL: the default) or "none" */
+	char **log_opts;  /* --log-opt K=V: max-size, max-file */
 };
 
 /* Creates the container's state directory; *id is the 64-hex id (caller frees). */

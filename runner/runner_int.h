@@ -99,8 +99,25 @@ struct bld_runner_logbuf {
 	size_t len;
 	char buf[16384];
 };
-void bld_runner_log_add(struct bld_runner_logbuf *b, int fd, const char *data, size_t n);
-void bld_runner_log_flush(struct bld_runner_logbuf *b, int fd);
+/* The json-file being written (fd -1: the none driver, nothing is written). */
+struct bld_runner_logfile {
+	int fd;
+	char *path;
+	int64_t max_size; /* -1: unlimited */
+	int max_file;
+	int64_t size;
+};
+/* From HostConfig.LogConfig; appends to an existing log. */
+int bld_runner_logfile_open(struct bld_runner_logfile *lf, const char *dir, const char *id,
+			    struct json_t *hostconfig, struct bld_error **err);
+void bld_runner_logfile_close(struct bld_runner_logfile *lf);
+void bld_runner_log_add(struct bld_runner_logbuf *b, struct bld_runner_logfile *lf,
+			const char *data, size_t n);
+void bld_runner_log_flush(struct bld_runner_logbuf *b, struct bld_runner_logfile *lf);
+/* HostConfig.LogConfig ({"Type", "Config"}) from --log-driver and --log-opt K=V, checked as
+ * docker checks them. */
+int bld_runner_log_config(const char *driver, char *const *opts, struct json_t **out,
+			  struct bld_error **err);
 
 /* client.c: talking to a container's monitor */
 /* A connection that becomes readable when the container stops (-1 when not running). */
@@ -124,9 +141,25 @@ int bld_runner_net_setup(struct bld_runner_net **n, struct bld_ctx *ctx, struct 
 void bld_runner_net_state(struct bld_runner_net *n, struct json_t *state);
 size_t bld_runner_net_pollfds(struct bld_runner_net *n, struct pollfd *pf, size_t max);
 void bld_runner_net_handle(struct bld_runner_net *n, struct pollfd *pf, size_t count);
+/* Milliseconds until the proxy has something to do without an event (-1: never). */
+int bld_runner_net_timeout(struct bld_runner_net *n);
+/* A socket of type made inside namespace ns; -1 on failure. */
+int bld_runner_net_socket_in(int ns, int type);
 /* Ends one run's network (listeners, proxies, namespace, address); n stays reusable. */
 void bld_runner_net_stop(struct bld_runner_net *n);
 void bld_runner_net_free(struct bld_runner_net *n);
+
+/* udpproxy.c: the flows of published UDP ports (see there) */
+#define BLD_RUNNER_MAX_UDP 64
+struct bld_runner_udp;
+struct bld_runner_udp *bld_runner_udp_new(void);
+void bld_runner_udp_free(struct bld_runner_udp *u);
+/* Published socket lfd is readable: its datagrams go to ctr_port inside namespace nsfd. */
+void bld_runner_udp_readable(struct bld_runner_udp *u, int lfd, int nsfd, int ctr_port);
+size_t bld_runner_udp_pollfds(struct bld_runner_udp *u, struct pollfd *pf, size_t max);
+/* Relays replies of the flows readable in pf, closes the idle ones. */
+void bld_runner_udp_handle(struct bld_runner_udp *u, const struct pollfd *pf, size_t count);
+int bld_runner_udp_timeout(struct bld_runner_udp *u);
 
 /* netlink.c: requests collected in a batch, sent in one go on socket fd (whose namespace
  * they act on), acknowledged each; bld_runner_nl_send reports the first error */
