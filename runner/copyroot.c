@@ -4,7 +4,8 @@
  * file says the copy is complete). Overlay whiteouts in upper layers (0:0 character devices)
  * delete what lies below; opaque directories (trusted.overlay.opaque=y) are emptied first.
  * Regular files, directories, symlinks, device nodes, fifos, owners, modes and times are
- * kept; hard links become copies. Nothing outside the target is written: the walk is
+ * kept; hard links become copies. The same copy fills a new volume with the image's content
+ * (bld_runner_copy_tree). Nothing outside the target is written: the walk is
  * relative to directory descriptors and never follows symlinks.
  */
 #include "runner/runner_int.h"
@@ -129,6 +130,8 @@ static int copy_dir(int src, int dst, int depth)
 	closedir(d);
 	return r;
 }
+
+int bld_runner_copy_tree(int src, int dst) { return copy_dir(src, dst, 0); }
 
 int bld_runner_copy_root(const struct bld_runner_spec *s, char **out)
 {

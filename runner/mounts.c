@@ -11,6 +11,7 @@
  */
 #include "runner/runner_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mount.h>
@@ -232,6 +233,43 @@ int bld_runner_mount_etc(int rootfd, const char *state_dir, bool with_hostname)
 }
 
 /* The caller's mounts: binds (volumes too), read-only when asked, and tmpfs. */
+static bool dir_empty(int fd)
+{
+	int dup_fd = dup(fd);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	if (!d) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return false;
+	}
+	struct dirent *e;
+	bool empty = true;
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	return empty;
+}
+
+/* Docker's copy-up: an empty volume mounted over a directory of the image gets that
+ * directory's content, and its owner and mode; a volume with anything in it is left alone. */
+static int copy_up(int rootfd, const struct bld_runner_mount *m)
+{
+	cleanup_close int src = bld_fs_open_in_root(rootfd, m->target,
+						    O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (src < 0)
+		return 0; /* nothing (or no directory) there in the image */
+	cleanup_close int dst = open(m->source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (dst < 0 || fstat(src, &st) < 0)
+		return -errno;
+	if (!dir_empty(dst))
+		return 0;
+	int r = bld_runner_copy_tree(src, dst);
+	if (r == 0 && (fchown(dst, st.st_uid, st.st_gid) < 0 || fchmod(dst, st.st_mode & 07777) < 0))
+		r = -errno;
+	return r;
+}
+
 int bld_runner_mount_user(int rootfd, const struct bld_runner_mount *m, const char **failed)
 {
 	int r;
@@ -243,6 +281,8 @@ int bld_runner_mount_user(int rootfd, const struct bld_runner_mount *m, const ch
 	struct stat st;
 	if (stat(m->source, &st) < 0)
 		return -errno;
+	if (m->copy_up && (r = copy_up(rootfd, m)) < 0)
+		return r;
 	int fd = bld_runner_mkpath_in_root(rootfd, m->target, !S_ISDIR(st.st_mode));
 	if (fd < 0)
 		return fd;

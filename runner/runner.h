@@ -43,6 +43,7 @@ struct bld_runner_mount {
 	char *target;  /* absolute path inside the container; created when missing */
 	char *options; /* tmpfs data ("size=64m,mode=1777") or NULL */
 	bool readonly;
+	bool copy_up; /* a volume: filled with what the image has at target when it is empty */
 };
 
 enum bld_runner_net_mode {

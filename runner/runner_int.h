@@ -46,6 +46,8 @@ int bld_runner_root_readonly(void);
 
 /* copyroot.c: the layers copied into <state_dir>/rootfs (no overlayfs); 0 or -errno */
 int bld_runner_copy_root(const struct bld_runner_spec *s, char **out);
+/* Copies the tree below directory src into directory dst (as the root copy, see there). */
+int bld_runner_copy_tree(int src, int dst);
 
 /* The error a child sends to its parent before exec (over a SOCK_SEQPACKET socket). */
 struct bld_runner_child_msg {

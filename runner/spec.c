@@ -54,6 +54,8 @@ static void mounts_from(struct bld_runner_spec_holder *h, json_t *arr)
 		o->source = dup_or_null(bld_json_get_str(m, "Source"));
 		o->target = xstrdup(bld_json_get_str(m, "Destination"));
 		o->readonly = !json_is_true(json_object_get(m, "RW"));
+		o->copy_up = type && strcmp(type, "volume") == 0 &&
+			     json_is_true(json_object_get(m, "CopyData"));
 		if (tmpfs)
 			o->options = tmpfs_data(bld_json_get_str(m, "Options"), &o->readonly);
 	}

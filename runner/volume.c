@@ -2,8 +2,9 @@
  * runner/volume.c — named volumes under $BLD_ROOT/volumes/<name>/_data (with a small
  * meta.json beside it), and the translation of -v/--tmpfs into the mounts a container gets.
  *
- * Volumes are local directories only; there are no drivers. A new volume is not seeded from
- * the image's content at its mount point (Docker copies it) — it starts empty.
+ * Volumes are local directories only; there are no drivers. A volume mount records
+ * CopyData (docker's default; "nocopy" in the mode turns it off): the sandbox fills an empty
+ * volume with the image's content at the mount point on first use (mounts.c).
  */
 #include "runner/runner_int.h"
 
@@ -145,7 +146,34 @@ int bld_runner_volume_inspect(struct bld_ctx *ctx, const char *name, json_t **ou
 	return 0;
 }
 
-/* One -v value: HOST:CTR[:ro|rw], NAME:CTR[:ro], or CTR alone (an anonymous volume). */
+/* The mode of a -v value, comma-separated as docker's: ro/rw, nocopy (volumes only), and
+ * the SELinux and propagation words, accepted and ignored. */
+static int parse_mode(const char *mode, bool volume, bool *ro, bool *nocopy,
+		      struct bld_error **err)
+{
+	static const char *const ignored[] = {"z", "Z", "shared", "rshared", "slave", "rslave",
+					      "private", "rprivate", "consistent", "cached",
+					      "delegated"};
+	cleanup_free char *copy = xstrdup(mode);
+	char *save = NULL;
+	*ro = *nocopy = false;
+	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		bool known = false;
+		for (size_t i = 0; i < BLD_ARRAY_SIZE(ignored); i++)
+			known = known || strcmp(w, ignored[i]) == 0;
+		if (strcmp(w, "ro") == 0)
+			*ro = known = true;
+		else if (strcmp(w, "rw") == 0)
+			known = true;
+		else if (strcmp(w, "nocopy") == 0 && volume)
+			*nocopy = known = true;
+		if (!known)
+			return bld_error_set(err, BLD_E_INVALID, "invalid mode: %s", mode);
+	}
+	return 0;
+}
+
+/* One -v value: HOST:CTR[:MODE], NAME:CTR[:MODE], or CTR alone (an anonymous volume). */
 static int bind_mount(struct bld_ctx *ctx, const char *spec, json_t *mounts,
 		      struct bld_error **err)
 {
@@ -159,9 +187,11 @@ static int bind_mount(struct bld_ctx *ctx, const char *spec, json_t *mounts,
 		}
 	const char *src = n >= 2 ? parts[0] : NULL, *dst = n >= 2 ? parts[1] : parts[0];
 	const char *mode = n == 3 ? parts[2] : "";
-	bool ro = strstr(mode, "ro") != NULL;
+	bool ro = false, nocopy = false;
 	if (!dst[0] || dst[0] != '/')
 		return bld_error_set(err, BLD_E_INVALID, "invalid volume specification: '%s'", spec);
+	if (parse_mode(mode, !src || src[0] != '/', &ro, &nocopy, err) < 0)
+		return -1;
 	if (src && src[0] == '/') {
 		/* Docker creates a missing host directory for -v */
 		if (access(src, F_OK) < 0 && bld_fs_mkdir_p(src, 0755, err) < 0)
@@ -176,9 +206,10 @@ static int bind_mount(struct bld_ctx *ctx, const char *spec, json_t *mounts,
 		return -1;
 	cleanup_free char *dir = vol_dir(ctx, name);
 	cleanup_free char *data = xasprintf("%s/_data", dir);
-	json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "Type", "volume",
-						"Name", name, "Source", data, "Destination", dst,
-						"RW", !ro, "Anonymous", src == NULL));
+	json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b}", "Type",
+						"volume", "Name", name, "Source", data,
+						"Destination", dst, "RW", !ro, "Anonymous",
+						src == NULL, "CopyData", !nocopy));
 	return 0;
 }
 

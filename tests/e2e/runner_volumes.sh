@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Named and anonymous volumes filled from the image, as docker does: a new (empty) volume
+# mounted where the image has content gets that content with its owners and modes (the
+# volume's root takes the directory's); a volume with content is never overwritten; `volume
+# create` + -v NAME:/path:nocopy stays empty; nocopy on a bind mount is refused. In a network
+# namespace the test creates.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/runner_env.bash"
+
+R=$T_DIR/volroot
+cp -a "$ROOTFS" "$R"
+mkdir -p "$R/data/sub"
+echo secret >"$R/data/f"
+echo deep >"$R/data/sub/g"
+ln -s f "$R/data/link"
+chown -R 1000:2000 "$R/data" && chmod 0750 "$R/data" && chmod 0640 "$R/data/f"
+chmod 0700 "$R/data/sub"
+tar -C "$R" --numeric-owner -cf "$T_DIR/vol.tar" .
+VIMG=runner-test/volimg:latest
+B import "$T_DIR/vol.tar" "$VIMG" >/dev/null || { echo "not ok - import"; exit 1; }
+V=$BLD_ROOT/volumes
+
+show='stat -c "%n %u:%g %a" /data /data/f /data/sub /data/sub/g; readlink /data/link; cat /data/f'
+want="/data 1000:2000 750
+/data/f 1000:2000 640
+/data/sub 1000:2000 700
+/data/sub/g 1000:2000 644
+f
+secret"
+t_eq "a new named volume is filled from the image (owners, modes)" "$want" \
+  "$(B run --rm -v fill:/data $VIMG sh -c "$show")"
+t_eq "the content is in the volume's directory" "1000:2000 750 secret" \
+  "$(stat -c '%u:%g %a' "$V/fill/_data") $(cat "$V/fill/_data/f")"
+B run --rm -v fill:/data $VIMG sh -c 'rm /data/f; echo mine >/data/new' >/dev/null
+t_eq "a volume with content is not filled again" "link new sub" \
+  "$(B run --rm -v fill:/data $VIMG sh -c 'cd /data && echo $(ls)')"
+t_eq "... nor is its content replaced" "mine" "$(B run --rm -v fill:/data $VIMG cat /data/new)"
+
+B volume create empty >/dev/null
+t_eq "volume create + :nocopy stays empty" "" \
+  "$(B run --rm -v empty:/data:nocopy $VIMG ls -A /data)"
+t_eq "... also on the host" "" "$(ls -A "$V/empty/_data")"
+t_eq "ro,nocopy together" "" "$(B run --rm -v empty:/data:ro,nocopy $VIMG ls -A /data)"
+t_eq "a volume created by volume create is filled on first use" "secret" \
+  "$(B volume create made >/dev/null; B run --rm -v made:/data $VIMG cat /data/f)"
+
+t_eq "an anonymous volume is filled too" "secret" "$(B run --rm -v /data $VIMG cat /data/f)"
+t_eq "a volume where the image has nothing stays empty" "" \
+  "$(B run --rm -v elsewhere:/nothing/here $VIMG ls -A /nothing/here)"
+t_exit "nocopy on a bind mount is refused" 125 \
+  B run --rm -v "$T_DIR:/data:nocopy" $VIMG true
+t_exit "an unknown mode is refused" 125 B run --rm -v vx:/data:bogus $VIMG true
+
+B volume rm fill empty made elsewhere >/dev/null
+t_eq "nothing of bld remains" "" "$(runner_leftovers)"
