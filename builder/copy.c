@@ -480,7 +480,8 @@ static int walk_fs(struct plan *p, int rootfd, const char *src, const char *dst,
 			bld_strv_push(&names, de->d_name);
 	closedir(d);
 	size_t n = bld_strv_len(names);
-	qsort(names, n, sizeof(char *), bld_strcmp_p);
+	if (n > 1) /* qsort of NULL is undefined even for 0 entries */
+		qsort(names, n, sizeof(char *), bld_strcmp_p);
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		/* bld_path_join("/", x) would give "//x" */

@@ -80,11 +80,17 @@ struct bld_cache_desc {
 	 * Recorded on the index entry (BLD_ANN_ORIG_*), kept alive by GC with the name. */
 	char orig_digest[BLD_DIGEST_STR_LEN];
 	char *orig_media_type;
+	/* The digest the registry of this name's repository has for it (docker's RepoDigests):
+	 * what a pull by tag resolved to (the index, for a multi-platform image) or what a push
+	 * of the name put there; "" when unknown (built, tagged, loaded). Named entries only
+	 * (BLD_ANN_REPO_DIGEST); it moves with the name, never to another one. */
+	char repo_digest[BLD_DIGEST_STR_LEN];
 };
 void bld_cache_desc_dispose(struct bld_cache_desc *d);
 
 #define BLD_ANN_ORIG_DIGEST "dev.bld.original-manifest"
 #define BLD_ANN_ORIG_MEDIA_TYPE "dev.bld.original-manifest.media-type"
+#define BLD_ANN_REPO_DIGEST "dev.bld.repo-digest"
 
 /*
  * Points name at a manifest (or index) blob that is already stored, atomically
@@ -104,6 +110,13 @@ int bld_cache_ref_set_desc(struct bld_store *s, const char *name,
 			   const struct bld_cache_desc *d, struct bld_error **err);
 int bld_cache_ref_get(struct bld_store *s, const char *name, struct bld_cache_desc *out,
 		      struct bld_error **err);
+/*
+ * Records repo_digest on the entry named name (push: the digest the registry now has),
+ * atomically and only while name still points at digest: 1 when recorded, 0 when the name
+ * moved or is gone meanwhile.
+ */
+int bld_cache_ref_set_repo_digest(struct bld_store *s, const char *name, const char *digest,
+				  const char *repo_digest, struct bld_error **err);
 int bld_cache_ref_delete(struct bld_store *s, const char *name, struct bld_error **err);
 /* Every name in the store, in index order; *out is freed with bld_cache_desc_list_free. */
 int bld_cache_ref_list(struct bld_store *s, struct bld_cache_desc **out, size_t *n,
@@ -238,6 +251,17 @@ int bld_cache_image_write(struct bld_store *s, const struct json_t *config,
 			  struct bld_error **err);
 
 /*
+ * docker's size of an unpacked layer: every entry of layers/<chain_id hex> but directories,
+ * hardlinked files once (overlay2's directory.Size). Computed once and recorded on the
+ * directory (xattr user.bld.size); -1 when the layer is not unpacked (imgsize.c).
+ */
+int64_t bld_cache_layer_dir_size(struct bld_store *s, const char *chain_id);
+/*
+ * docker's image Size (images, inspect): the uncompressed sizes of its layers added up; a
+ * layer not unpacked counts its compressed size. Reads no blob but the image's own.
+ */
+int64_t bld_cache_image_size(struct bld_store *s, const struct bld_cache_image *img);
+/*
  * Like bld_cache_image_write; with docker the image also gets a Docker v2 schema 2 manifest
  * (docker media types for manifest, config and layers; same blobs), stored as the original
  * manifest of the name's entry the way registry/ keeps a pulled v2s2 image: the entry
@@ -254,6 +278,13 @@ int bld_cache_image_write_fmt(struct bld_store *s, const struct json_t *config,
 /* Every name pointing at this image's manifest (or the index it came through); strv. */
 int bld_cache_image_names(struct bld_store *s, const struct bld_cache_image *img,
 			  char ***names, struct bld_error **err);
+/*
+ * docker's RepoDigests: "repository@digest" for every digest name of the image and every
+ * name with a recorded repo_digest, fully qualified, each once, in index order; strv. The
+ * image is its config: names of another manifest of the same config count too.
+ */
+int bld_cache_image_repo_digests(struct bld_store *s, const struct bld_cache_image *img,
+				 char ***out, struct bld_error **err);
 
 /*
  * bld rmi: an exact name is untagged (when it was the image's last tag, its digest

@@ -332,7 +332,7 @@ static void sweep_oci_tmp(const char *name, void *payload)
 int bld_cache_gc(struct bld_store *s, const struct bld_cache_gc_opts *o,
 		 struct bld_cache_gc_stats *st, struct bld_error **err)
 {
-	struct bld_cache_gc_stats dummy;
+	struct bld_cache_gc_stats dummy = {0};
 	st = st ? st : &dummy;
 	memset(st, 0, sizeof(*st));
 	int lk = bld_cache_index_lock(s, err);

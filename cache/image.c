@@ -364,6 +364,13 @@ int bld_cache_image_write(struct bld_store *s, const struct json_t *config,
 					 err);
 }
 
+/* Whether an index entry points at img's manifest or at the index it came through. */
+static bool entry_is(const struct bld_cache_desc *d, const struct bld_cache_image *img)
+{
+	return strcmp(d->digest, img->manifest_digest) == 0 ||
+	       (img->index_digest[0] && strcmp(d->digest, img->index_digest) == 0);
+}
+
 int bld_cache_image_names(struct bld_store *s, const struct bld_cache_image *img,
 			  char ***names, struct bld_error **err)
 {
@@ -374,11 +381,65 @@ int bld_cache_image_names(struct bld_store *s, const struct bld_cache_image *img
 		return r;
 	char **out = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i].digest, img->manifest_digest) == 0 ||
-		    (img->index_digest[0] && strcmp(v[i].digest, img->index_digest) == 0))
+		if (entry_is(&v[i], img))
 			bld_strv_push(&out, v[i].name);
 	bld_cache_desc_list_free(v, n);
 	*names = out;
+	return 0;
+}
+
+/* "repo@digest" for a name: its own digest reference, else its recorded repo digest. */
+static char *repo_digest_of(const struct bld_cache_desc *d)
+{
+	const char *at = strchr(d->name, '@');
+	if (!at && !d->repo_digest[0])
+		return NULL;
+	size_t n = at ? (size_t)(at - d->name) : strlen(d->name);
+	const char *slash = memrchr(d->name, '/', n);
+	size_t base = slash ? (size_t)(slash - d->name) : 0;
+	const char *colon = memchr(d->name + base, ':', n - base); /* the tag, after the path */
+	if (colon)
+		n = (size_t)(colon - d->name);
+	return xasprintf("%.*s@%s", (int)n, d->name, at ? at + 1 : d->repo_digest);
+}
+
+/* Whether an entry names img: its manifest or index, or another manifest of the same
+ * config (a Docker v2s2 pull stored beside the OCI one is the same image to docker). */
+static bool same_image(struct bld_store *s, const struct bld_cache_desc *d,
+		       const struct bld_cache_image *img)
+{
+	if (entry_is(d, img))
+		return true;
+	struct bld_cache_image *other = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_cache_image_load_digest(s, d->digest, &other, &e) < 0)
+		return false;
+	bool same = strcmp(other->id, img->id) == 0;
+	bld_cache_image_free(other);
+	return same;
+}
+
+int bld_cache_image_repo_digests(struct bld_store *s, const struct bld_cache_image *img,
+				 char ***out, struct bld_error **err)
+{
+	struct bld_cache_desc *v = NULL;
+	size_t n = 0;
+	int r = bld_cache_ref_list(s, &v, &n, err);
+	if (r < 0)
+		return r;
+	char **list = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		cleanup_free char *rd = repo_digest_of(&v[i]);
+		if (!rd || !same_image(s, &v[i], img))
+			continue;
+		bool seen = false;
+		for (size_t k = 0; !seen && list[k]; k++)
+			seen = strcmp(list[k], rd) == 0;
+		if (!seen)
+			bld_strv_push(&list, rd);
+	}
+	bld_cache_desc_list_free(v, n);
+	*out = list;
 	return 0;
 }
 

@@ -5,7 +5,8 @@
  * that lost its last name ("dangling", shown as <none> like docker does) until it is
  * removed or pruned. A named entry may also record the manifest as its registry serves it
  * (BLD_ANN_ORIG_*: registry/ stores a Docker v2s2 manifest as OCI and keeps the original),
- * which this file only carries along. Every change is a read-modify-write of index.json
+ * which this file only carries along, and the digest the name's registry has for it
+ * (BLD_ANN_REPO_DIGEST, docker's RepoDigests). Every change is a read-modify-write of index.json
  * under the index lock, written atomically; entries and annotations bld does not know are
  * kept as they are.
  *
@@ -60,6 +61,9 @@ static bool entry_desc(const json_t *e, struct bld_cache_desc *d)
 		memcpy(d->orig_digest, od, BLD_DIGEST_STR_LEN);
 		d->orig_media_type = xstrdup(omt);
 	}
+	const char *rd = bld_json_get_str(ann, BLD_ANN_REPO_DIGEST);
+	if (name && rd && bld_digest_valid(rd))
+		memcpy(d->repo_digest, rd, BLD_DIGEST_STR_LEN);
 	return true;
 }
 
@@ -76,6 +80,8 @@ static json_t *new_entry(const char *name, const struct bld_cache_desc *d)
 		json_object_set_new(ann, BLD_ANN_ORIG_DIGEST, json_string(d->orig_digest));
 		json_object_set_new(ann, BLD_ANN_ORIG_MEDIA_TYPE, json_string(d->orig_media_type));
 	}
+	if (bld_digest_valid(d->repo_digest))
+		json_object_set_new(ann, BLD_ANN_REPO_DIGEST, json_string(d->repo_digest));
 	json_object_set_new(e, "annotations", ann);
 	return e;
 }
@@ -226,6 +232,35 @@ int bld_cache_ref_get(struct bld_store *s, const char *name, struct bld_cache_de
 	if (at < 0 || !entry_desc(json_array_get(arr, (size_t)at), out))
 		return bld_error_set(err, BLD_E_NOTFOUND, "no such image: %s", name);
 	return 0;
+}
+
+struct repo_digest_edit {
+	const char *name, *digest, *repo_digest;
+	int done;
+};
+
+static int edit_repo_digest(json_t *arr, const void *arg, struct bld_error **err)
+{
+	struct repo_digest_edit *rd = (struct repo_digest_edit *)arg;
+	ssize_t at = find_named(arr, rd->name);
+	json_t *e = at < 0 ? NULL : json_array_get(arr, (size_t)at);
+	const char *d = e ? entry_digest(e) : NULL;
+	if (!d || strcmp(d, rd->digest) != 0)
+		return 0;
+	json_object_set_new(json_object_get(e, "annotations"), BLD_ANN_REPO_DIGEST,
+			    json_string(rd->repo_digest));
+	rd->done = 1;
+	return 0;
+}
+
+int bld_cache_ref_set_repo_digest(struct bld_store *s, const char *name, const char *digest,
+				  const char *repo_digest, struct bld_error **err)
+{
+	if (!bld_digest_valid(repo_digest))
+		return bld_error_set(err, BLD_E_INVALID, "invalid digest %s", repo_digest);
+	struct repo_digest_edit rd = {name, digest, repo_digest, 0};
+	int r = index_update(s, edit_repo_digest, &rd, err);
+	return r < 0 ? r : rd.done;
 }
 
 static int edit_delete(json_t *arr, const void *name, struct bld_error **err)

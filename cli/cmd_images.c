@@ -40,13 +40,16 @@ static struct row *add_row(struct rows *rs)
 	return &rs->v[rs->n++];
 }
 
-/* A digest reference joins a row of the same repository and image that has no digest yet. */
+/* A digest reference joins a row of the same repository and image that has no digest yet
+ * (or already shows this one: the digest the tag's pull or push recorded). */
 static bool fold_digest(struct rows *rs, const char *repo, const char *digest, const char *entry)
 {
 	for (size_t i = 0; i < rs->n; i++) {
 		struct row *r = &rs->v[i];
-		if (r->repo && strcmp(r->repo, repo) == 0 && strcmp(r->entry, entry) == 0 && !r->digest) {
-			r->digest = xstrdup(digest);
+		if (r->repo && strcmp(r->repo, repo) == 0 && strcmp(r->entry, entry) == 0 &&
+		    (!r->digest || strcmp(r->digest, digest) == 0)) {
+			if (!r->digest)
+				r->digest = xstrdup(digest);
 			return true;
 		}
 	}
@@ -65,6 +68,8 @@ static void add_entry(struct bld_store *s, struct rows *rs, const struct bld_cac
 	char *repo = NULL, *tag = NULL, *digest = NULL;
 	if (d->name)
 		bld_cli_repo_tag(d->name, &repo, &tag, &digest);
+	if (repo && tag && !digest && d->repo_digest[0])
+		digest = xstrdup(d->repo_digest); /* what pull or push recorded for the tag */
 	if (repo && digest && !tag && fold_digest(rs, repo, digest, d->digest)) {
 		free(repo);
 		free(digest);
@@ -80,8 +85,22 @@ static void add_entry(struct bld_store *s, struct rows *rs, const struct bld_cac
 	const char *c = bld_json_get_str(img->config, "created");
 	r->created_str = xstrdup(c ? c : "");
 	r->created = bld_cli_parse_time(c);
-	r->size = bld_cli_image_size(img);
+	r->size = bld_cache_image_size(s, img);
 	bld_cache_image_free(img);
+}
+
+/* docker shows a repository's digest on every tag of the image in that repository. */
+static void share_digests(struct rows *rs)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		struct row *t = &rs->v[i];
+		for (size_t j = 0; t->repo && t->tag && !t->digest && j < rs->n; j++) {
+			const struct row *r = &rs->v[j];
+			if (r->id[0] && r->digest && r->repo && !strcmp(t->repo, r->repo) &&
+			    !strcmp(t->entry, r->entry))
+				t->digest = xstrdup(r->digest);
+		}
+	}
 }
 
 /* Later digest references may fold into rows made after them: a second pass. */
@@ -93,8 +112,10 @@ static void refold(struct rows *rs)
 			continue;
 		for (size_t j = 0; j < rs->n; j++) {
 			struct row *t = &rs->v[j];
-			if (j != i && t->tag && !t->digest && t->repo && !strcmp(t->repo, r->repo) &&
-			    !strcmp(t->entry, r->entry)) {
+			if (j != i && t->tag && t->repo && !strcmp(t->repo, r->repo) &&
+			    !strcmp(t->entry, r->entry) &&
+			    (!t->digest || !strcmp(t->digest, r->digest))) {
+				free(t->digest);
 				t->digest = steal_pointer(&r->digest);
 				free(r->repo);
 				r->repo = NULL;
@@ -269,6 +290,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	if (r < 0)
 		return r;
 	refold(&rs);
+	share_digests(&rs);
 	qsort(rs.v, rs.n, sizeof(*rs.v), by_created);
 	filter_rows(&rs, a->argc ? a->argv[0] : NULL);
 	r = apply_filters(&rs, bld_cli_list(a, "filter"), err);

@@ -57,7 +57,16 @@ static void split_names(struct bld_store *s, const struct bld_cache_image *img, 
 		return;
 	for (size_t i = 0; names && names[i]; i++) {
 		cleanup_free char *f = bld_cli_familiar(names[i]);
-		json_array_append_new(strchr(f, '@') ? digests : tags, json_string(f));
+		if (!strchr(f, '@'))
+			json_array_append_new(tags, json_string(f));
+	}
+	/* digest names, and the digests pulls and pushes recorded for tags (docker's RepoDigests) */
+	cleanup_strv char **rds = NULL;
+	if (bld_cache_image_repo_digests(s, img, &rds, NULL) < 0)
+		return;
+	for (size_t i = 0; rds && rds[i]; i++) {
+		cleanup_free char *f = bld_cli_familiar(rds[i]);
+		json_array_append_new(digests, json_string(f));
 	}
 }
 
@@ -82,7 +91,7 @@ json_t *bld_cli_image_json(struct bld_store *s, const struct bld_cache_image *im
 		str_or(c, "docker_version", ""), "Author", str_or(c, "author", ""), "Config",
 		full_config(json_object_get(c, "config")), "Architecture",
 		str_or(c, "architecture", ""), "Os", str_or(c, "os", ""), "Size",
-		(json_int_t)bld_cli_image_size(img), "GraphDriver", "Data", "Name", "overlay",
+		(json_int_t)bld_cache_image_size(s, img), "GraphDriver", "Data", "Name", "overlay",
 		"RootFS", "Type", "layers", "Layers", layers ? layers : json_array(), "Metadata",
 		"LastTagTime", "0001-01-01T00:00:00Z");
 	if (bld_json_get_str(c, "variant"))

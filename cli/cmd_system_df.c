@@ -2,6 +2,7 @@
  * cli/cmd_system_df.c — `bld system df`: disk usage as docker prints it (images,
  * containers, local volumes, build cache), plus the store's own unpacked layers and
  * partial downloads. Images are active when a container uses them (runner/ says which);
+ * their size is docker's: every layer once, uncompressed (cache/imgsize.c);
  * the containers/ and volumes/ lines come from their directories' sizes.
  */
 #include "cli/image_util.h"
@@ -47,15 +48,54 @@ static void add(struct bld_cli_table *t, const char *type, int64_t total, int64_
 	bld_cli_table_add(t, row);
 }
 
-/* Images some container uses (each counted once). */
-static int64_t active_images(struct bld_ctx *ctx, struct bld_store *s)
+/* docker's Images row: the uncompressed size of every layer once, and of those no image a
+ * container uses needs (reclaimable). */
+struct image_usage {
+	int64_t active;        /* images some container uses (each counted once) */
+	int64_t size, reclaim; /* bytes */
+	char **chains;         /* layers counted so far */
+	char **active_chains;  /* layers of the active images */
+};
+
+static bool strv_has(char *const *v, const char *s)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* Counts img's layers not counted yet; active ones go to active_chains. */
+static void count_layers(struct bld_store *s, const struct bld_cache_image *img, bool active,
+			 struct image_usage *iu)
+{
+	struct bld_cache_layer *ls = NULL;
+	size_t n = 0;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_cache_image_layer_list(img, &ls, &n, &e) < 0)
+		return;
+	char chain[BLD_DIGEST_STR_LEN];
+	for (size_t i = 0; i < n; i++) {
+		bld_cache_layer_chain_id(i ? chain : NULL, ls[i].diff_id, chain);
+		if (active && !strv_has(iu->active_chains, chain))
+			bld_strv_push(&iu->active_chains, chain);
+		if (strv_has(iu->chains, chain))
+			continue;
+		bld_strv_push(&iu->chains, chain);
+		int64_t sz = bld_cache_layer_dir_size(s, chain);
+		iu->size += sz >= 0 ? sz : ls[i].size;
+	}
+	free(ls);
+}
+
+static void image_usage(struct bld_ctx *ctx, struct bld_store *s, struct image_usage *iu)
 {
 	cleanup_strv char **used = bld_cli_container_images(ctx, NULL);
 	struct bld_cache_desc *v = NULL;
 	size_t n = 0;
-	int64_t count = 0;
+	memset(iu, 0, sizeof(*iu));
 	if (bld_cache_ref_list_all(s, &v, &n, NULL) < 0)
-		return 0;
+		return;
 	for (size_t i = 0; i < n; i++) {
 		struct bld_cache_image *img = NULL;
 		struct bld_error *e = NULL;
@@ -63,15 +103,17 @@ static int64_t active_images(struct bld_ctx *ctx, struct bld_store *s)
 			bld_error_free(e);
 			continue;
 		}
-		for (size_t k = 0; used && used[k]; k++)
-			if (strcmp(used[k], img->id) == 0) {
-				count++;
-				break;
-			}
+		bool active = strv_has(used, img->id);
+		iu->active += active;
+		count_layers(s, img, active, iu);
 		bld_cache_image_free(img);
 	}
 	bld_cache_desc_list_free(v, n);
-	return count;
+	iu->reclaim = iu->size;
+	for (size_t i = 0; iu->active_chains && iu->active_chains[i]; i++) {
+		int64_t sz = bld_cache_layer_dir_size(s, iu->active_chains[i]);
+		iu->reclaim -= sz > 0 ? sz : 0;
+	}
 }
 
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
@@ -80,8 +122,12 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	if (bld_cli_store_open(ctx, &s, err) < 0)
 		return -1;
 	struct bld_cache_usage u;
+	struct image_usage iu = {0};
 	int r = bld_cache_usage(s, &u, err);
-	int64_t active = r == 0 ? active_images(ctx, s) : 0;
+	if (r == 0)
+		image_usage(ctx, s, &iu);
+	bld_strv_free(iu.chains);
+	bld_strv_free(iu.active_chains);
 	bld_cache_store_free(s);
 	if (r < 0)
 		return r;
@@ -93,7 +139,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	bld_cli_table_init(&t, 5);
 	const char *head[] = {"TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"};
 	bld_cli_table_add(&t, head);
-	add(&t, "Images", u.images, active, u.blob_bytes, active ? u.reclaimable_bytes : u.blob_bytes);
+	add(&t, "Images", u.images, iu.active, iu.size, iu.reclaim);
 	add(&t, "Containers", cn, 0, cb, 0);
 	add(&t, "Local Volumes", vn, 0, vb, 0);
 	add(&t, "Build Cache", bn, 0, bb, bb);

@@ -22,6 +22,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	if (r == 0 && !by_name)
 		r = bld_cli_entry_desc(s, img->index_digest[0] ? img->index_digest : img->manifest_digest,
 				       &d, err);
+	d.repo_digest[0] = '\0'; /* a registry's digest belongs to the name it was pulled as */
 	if (r == 0)
 		r = bld_cache_ref_set_desc(s, target, &d, err); /* with its original manifest */
 	bld_cache_desc_dispose(&d);

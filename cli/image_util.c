@@ -139,16 +139,6 @@ char *bld_cli_since(const char *rfc3339)
 	return xasprintf("%s ago", d);
 }
 
-int64_t bld_cli_image_size(const struct bld_cache_image *img)
-{
-	int64_t sum = 0;
-	size_t i;
-	json_t *l;
-	json_array_foreach(json_object_get(img->manifest, "layers"), i, l)
-		sum += json_integer_value(json_object_get(l, "size"));
-	return sum;
-}
-
 void bld_cli_size(char *out, size_t n, int64_t bytes) { bld_format_size(out, n, (double)bytes); }
 
 bool bld_cli_confirm(const char *warning)

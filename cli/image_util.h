@@ -29,8 +29,6 @@ void bld_cli_short_id(const char *id, char out[13]);
 char *bld_cli_since(const char *rfc3339);
 /* Seconds since the epoch of an RFC 3339 time, or -1. */
 int64_t bld_cli_parse_time(const char *rfc3339);
-/* Sum of the layer sizes a manifest lists. */
-int64_t bld_cli_image_size(const struct bld_cache_image *img);
 /* docker's human size ("4.26MB"); out has at least 32 bytes. */
 void bld_cli_size(char *out, size_t n, int64_t bytes);
 /*

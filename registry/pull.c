@@ -109,6 +109,8 @@ static int unpack(struct pull *p, const char *digest, struct bld_error **err)
 		return -1;
 	char **dirs = NULL;
 	int r = bld_cache_image_layers(p->s, img, &dirs, err);
+	if (r == 0) /* records each layer's uncompressed size while its tree is in the cache */
+		(void)bld_cache_image_size(p->s, img);
 	bld_strv_free(dirs);
 	bld_cache_image_free(img);
 	return r;
@@ -137,6 +139,8 @@ static int store_name(struct pull *p, const char *name, bool *updated, struct bl
 	if (store_manifests(p, &nd, err) < 0)
 		return -1;
 	const char *d = nd.digest;
+	if (!p->ref.digest) /* docker's RepoDigests: what the tag resolved to in its repository */
+		memcpy(nd.repo_digest, p->top.digest, BLD_DIGEST_STR_LEN);
 	for (size_t i = 0; i < p->nlines; i++)
 		if (p->lines[i] >= 0)
 			reg_progress_status(p->prog, p->lines[i], "Extracting");
@@ -149,7 +153,8 @@ static int store_name(struct pull *p, const char *name, bool *updated, struct bl
 	*updated = true;
 	if (bld_cache_ref_get(p->s, name, &old, &e) == 0) {
 		*updated = strcmp(old.digest, d) != 0;
-		bool same = !*updated && strcmp(old.orig_digest, nd.orig_digest) == 0;
+		bool same = !*updated && strcmp(old.orig_digest, nd.orig_digest) == 0 &&
+			    strcmp(old.repo_digest, nd.repo_digest) == 0;
 		bld_cache_desc_dispose(&old);
 		if (same)
 			return 0;

@@ -214,6 +214,15 @@ static void registry_form(struct push *p, struct bld_cache_desc *d)
 	d->orig_digest[0] = '\0';
 }
 
+/* docker's RepoDigests after a push; the push itself succeeded, so a failure only warns. */
+static void record_repo_digest(struct push *p, const char *name, const char *stored,
+			       const char *pushed)
+{
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_cache_ref_set_repo_digest(p->s, name, stored, pushed, &e) < 0)
+		bld_warn("record the pushed digest of %s: %s", name, e->msg);
+}
+
 static int run(struct push *p, char out[BLD_DIGEST_STR_LEN], struct bld_error **err)
 {
 	cleanup_free char *name = bld_registry_ref_string(&p->ref);
@@ -223,6 +232,8 @@ static int run(struct push *p, char out[BLD_DIGEST_STR_LEN], struct bld_error **
 		return bld_error_set(err, BLD_E_NOTFOUND,
 				     "an image does not exist locally with the tag: %s", fam);
 	p->mount_from = find_mount_source(p, d.digest);
+	char stored[BLD_DIGEST_STR_LEN];
+	memcpy(stored, d.digest, sizeof(stored));
 	registry_form(p, &d);
 	cleanup_free char *repo = bld_registry_ref_name(&p->ref);
 	reg_progress_line(p->prog, "The push refers to repository [%s]", repo);
@@ -235,6 +246,8 @@ static int run(struct push *p, char out[BLD_DIGEST_STR_LEN], struct bld_error **
 	if (r == 0)
 		reg_progress_line(p->prog, "%s: digest: %s size: %lld",
 				  p->ref.tag ? p->ref.tag : "<none>", out, (long long)d.size);
+	if (r == 0 && p->ref.tag)
+		record_repo_digest(p, name, stored, out);
 	bld_cache_desc_dispose(&d);
 	return r;
 }

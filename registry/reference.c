@@ -209,6 +209,12 @@ static int check_parts(const char *s, const char *domain, const char *path, cons
 
 int bld_registry_ref_parse(struct bld_registry_ref *out, const char *s, struct bld_error **err)
 {
+	return bld_registry_ref_parse_flags(out, s, 0, err);
+}
+
+int bld_registry_ref_parse_flags(struct bld_registry_ref *out, const char *s, unsigned flags,
+				 struct bld_error **err)
+{
 	memset(out, 0, sizeof(*out));
 	size_t n = strnlen(s, BLD_REGISTRY_REF_MAX + 1);
 	if (n == 0 || n > BLD_REGISTRY_REF_MAX)
@@ -227,7 +233,8 @@ int bld_registry_ref_parse(struct bld_registry_ref *out, const char *s, struct b
 		return -BLD_E_INVALID;
 	out->domain = steal_pointer(&domain);
 	out->path = xstrdup(rest);
-	out->tag = tag ? xstrdup(tag) : (digest ? NULL : xstrdup("latest"));
+	bool dflt = !tag && !digest && !(flags & BLD_REGISTRY_REF_NO_DEFAULT_TAG);
+	out->tag = tag ? xstrdup(tag) : (dflt ? xstrdup("latest") : NULL);
 	out->digest = digest ? xstrdup(digest) : NULL;
 	return 0;
 }

@@ -32,6 +32,11 @@ struct bld_registry_ref {
 
 /* Parses and normalises s into *out (caller disposes); BLD_E_INVALID with docker's wording. */
 int bld_registry_ref_parse(struct bld_registry_ref *out, const char *s, struct bld_error **err);
+/* The same with flags: BLD_REGISTRY_REF_NO_DEFAULT_TAG leaves tag NULL when s names neither
+ * tag nor digest (trust identities and policy scopes compare references as written). */
+#define BLD_REGISTRY_REF_NO_DEFAULT_TAG 1u
+int bld_registry_ref_parse_flags(struct bld_registry_ref *out, const char *s, unsigned flags,
+				 struct bld_error **err);
 void bld_registry_ref_dispose(struct bld_registry_ref *r);
 /* Deep copy into *out (caller disposes). */
 void bld_registry_ref_copy(struct bld_registry_ref *out, const struct bld_registry_ref *r);

@@ -202,14 +202,15 @@ int bld_registry_trust_resolve(const char *ref, const char *policy_path,
 	return 0;
 }
 
-/* Points name:tag at what the digest pull stored under name@digest. */
+/* Points name:tag at what the digest pull stored under name@digest, recording the digest. */
 static int tag_pulled(struct bld_store *s, const char *by_digest, const char *tagged,
-		      struct bld_error **err)
+		      const char *digest, struct bld_error **err)
 {
 	struct bld_cache_desc d = {0};
 	if (bld_cache_ref_get(s, by_digest, &d, err) < 0)
 		return -1;
-	int r = bld_cache_ref_set(s, tagged, d.digest, d.media_type, d.size, err);
+	memcpy(d.repo_digest, digest, BLD_DIGEST_STR_LEN);
+	int r = bld_cache_ref_set_desc(s, tagged, &d, err);
 	bld_cache_desc_dispose(&d);
 	return r;
 }
@@ -235,7 +236,7 @@ int bld_registry_trust_pull(struct bld_store *s, const char *ref, const char *po
 	trust_target_dispose(&t);
 	int r = bld_registry_pull(s, pinned, o, out, err);
 	if (r == 0 && tagged)
-		r = tag_pulled(s, out->name, tagged, err);
+		r = tag_pulled(s, out->name, tagged, out->digest, err);
 	/* the by-digest name is this pull's scaffolding unless it was there before */
 	if (r == 0 && tagged && out->updated)
 		r = bld_cache_ref_delete(s, out->name, err);

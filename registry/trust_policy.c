@@ -282,21 +282,39 @@ const char *bld_registry_trust_policy_scope(const struct bld_registry_trust_poli
 	return scope;
 }
 
-/* The reference string of a parsed identity: name[:tag][@digest]; caller frees. */
-static char *ref_string(const struct trust_ref *r)
+/*
+ * A signature's identity or a policy's reference, expanded as distribution/reference does
+ * ("busybox" is docker.io/library/busybox) by the shared parser, but without the default
+ * tag: tag and digest stay NULL unless written, so that references compare as written.
+ */
+static int trust_ref_parse(struct bld_registry_ref *out, const char *s, struct bld_error **err)
 {
-	return xasprintf("%s%s%s%s%s", r->name, r->tag ? ":" : "", r->tag ? r->tag : "",
-			 r->digest ? "@" : "", r->digest ? r->digest : "");
+	if (bld_registry_ref_parse_flags(out, s, BLD_REGISTRY_REF_NO_DEFAULT_TAG, err) < 0)
+		return bld_error_wrap(err, "%s", s);
+	return 0;
+}
+
+/* Whether two parsed references name the same repository. */
+static bool same_repo(const struct bld_registry_ref *a, const struct bld_registry_ref *b)
+{
+	return strcmp(a->domain, b->domain) == 0 && strcmp(a->path, b->path) == 0;
+}
+
+/* Whether img's repository is the one sig names. */
+static bool img_repo_is(const char *name, const struct bld_registry_ref *sig)
+{
+	cleanup_free char *n = bld_registry_ref_name(sig);
+	return strcmp(name, n) == 0;
 }
 
 /* matchRepoDigestOrExact: same repository for digest references, else the same reference. */
 static bool repo_digest_or_exact(const struct bld_registry_trust_image *img,
-				 const struct trust_ref *sig)
+				 const struct bld_registry_ref *sig)
 {
 	if (img->by_digest)
-		return strcmp(img->name, sig->name) == 0;
+		return img_repo_is(img->name, sig);
 	cleanup_free char *a = image_string(img);
-	cleanup_free char *b = ref_string(sig);
+	cleanup_free char *b = bld_registry_ref_string(sig);
 	return strcmp(a, b) == 0;
 }
 
@@ -308,7 +326,7 @@ static bool matches_prefix(const char *name, const char *prefix)
 }
 
 static int match_remap(json_t *rule, const struct bld_registry_trust_image *img,
-		       const struct trust_ref *sig, bool *match, struct bld_error **err)
+		       const struct bld_registry_ref *sig, bool *match, struct bld_error **err)
 {
 	const char *prefix = bld_json_get_str(rule, "prefix");
 	const char *signed_prefix = bld_json_get_str(rule, "signedPrefix");
@@ -327,22 +345,22 @@ static int match_remap(json_t *rule, const struct bld_registry_trust_image *img,
 }
 
 /* exactReference / exactRepository: compare with a reference the rule names. */
-static int match_exact_named(json_t *rule, bool repo_only, const struct trust_ref *sig, bool *match,
+static int match_exact_named(json_t *rule, bool repo_only, const struct bld_registry_ref *sig, bool *match,
 			     struct bld_error **err)
 {
 	const char *want =
 	    bld_json_get_str(rule, repo_only ? "dockerRepository" : "dockerReference");
-	struct trust_ref w;
+	struct bld_registry_ref w;
 	if (!want || trust_ref_parse(&w, want, err) < 0)
 		return bld_error_set(err, BLD_E_INVALID, "signedIdentity names no valid reference");
 	int r = 0;
 	if (!repo_only && !w.tag && !w.digest)
 		r = bld_error_set(err, BLD_E_INVALID, "exactReference %s needs a tag or digest",
 				  want);
-	cleanup_free char *a = ref_string(&w);
-	cleanup_free char *b = ref_string(sig);
-	*match = repo_only ? strcmp(w.name, sig->name) == 0 : strcmp(a, b) == 0;
-	trust_ref_dispose(&w);
+	cleanup_free char *a = bld_registry_ref_string(&w);
+	cleanup_free char *b = bld_registry_ref_string(sig);
+	*match = repo_only ? same_repo(&w, sig) : strcmp(a, b) == 0;
+	bld_registry_ref_dispose(&w);
 	return r;
 }
 
@@ -352,7 +370,7 @@ int bld_registry_trust_identity_match(const struct json_t *rule_c,
 {
 	json_t *rule = (json_t *)rule_c;
 	const char *type = rule ? bld_json_get_str(rule, "type") : "matchRepoDigestOrExact";
-	struct trust_ref sig;
+	struct bld_registry_ref sig;
 	cleanup_error struct bld_error *perr = NULL;
 	*match = false;
 	if (!type)
@@ -362,19 +380,19 @@ int bld_registry_trust_identity_match(const struct json_t *rule_c,
 	int r = 0;
 	if (!strcmp(type, "matchExact")) {
 		cleanup_free char *a = image_string(img);
-		cleanup_free char *b = ref_string(&sig);
+		cleanup_free char *b = bld_registry_ref_string(&sig);
 		*match = strcmp(a, b) == 0;
 	} else if (!strcmp(type, "matchRepoDigestOrExact"))
 		*match = repo_digest_or_exact(img, &sig);
 	else if (!strcmp(type, "matchRepository"))
-		*match = strcmp(img->name, sig.name) == 0;
+		*match = img_repo_is(img->name, &sig);
 	else if (!strcmp(type, "exactReference") || !strcmp(type, "exactRepository"))
 		r = match_exact_named(rule, !strcmp(type, "exactRepository"), &sig, match, err);
 	else if (!strcmp(type, "remapIdentity"))
 		r = match_remap(rule, img, &sig, match, err);
 	else
 		r = bld_error_set(err, BLD_E_INVALID, "unknown signedIdentity type \"%s\"", type);
-	trust_ref_dispose(&sig);
+	bld_registry_ref_dispose(&sig);
 	return r;
 }
 

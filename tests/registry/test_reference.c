@@ -151,3 +151,30 @@ Test(registry_reference, hosts_and_keys)
 	cr_expect(!bld_registry_domain_is_local("docker.io"));
 	cr_expect(!bld_registry_domain_is_local("10.0.0.1:5000"));
 }
+
+/* What the trust policy compares: the same normalisation, but no tag unless one was written. */
+Test(registry_reference, no_default_tag)
+{
+	struct bld_registry_ref r;
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_registry_ref_parse_flags(&r, "index.docker.io/busybox",
+						  BLD_REGISTRY_REF_NO_DEFAULT_TAG, &err), 0);
+	cr_expect_str_eq(r.domain, "docker.io");
+	cr_expect_str_eq(r.path, "library/busybox");
+	cr_expect_null(r.tag);
+	cr_expect_null(r.digest);
+	char *s = bld_registry_ref_string(&r);
+	cr_expect_str_eq(s, "docker.io/library/busybox");
+	free(s);
+	bld_registry_ref_dispose(&r);
+	cr_assert_eq(bld_registry_ref_parse_flags(&r, "127.0.0.1:5000/t/x:1",
+						  BLD_REGISTRY_REF_NO_DEFAULT_TAG, &err), 0);
+	cr_expect_str_eq(r.tag, "1");
+	bld_registry_ref_dispose(&r);
+	cr_assert_eq(bld_registry_ref_parse_flags(&r, "busybox", 0, &err), 0);
+	cr_expect_str_eq(r.tag, "latest");
+	bld_registry_ref_dispose(&r);
+	cr_expect_lt(bld_registry_ref_parse_flags(&r, "busybox/X", BLD_REGISTRY_REF_NO_DEFAULT_TAG,
+						  &err), 0);
+	bld_error_free(err);
+}

@@ -1,0 +1,116 @@
+/*
+ * cache/imgsize.c — image sizes as docker reports them: the uncompressed size of each layer
+ * (docker's overlay2 counts the unpacked layer directory: every entry but directories,
+ * hardlinked files once) summed over the image's layers. A layer's size is computed once,
+ * from its unpacked directory under layers/, and recorded on that directory as the xattr
+ * user.bld.size, so that `bld images` reads one xattr per layer and never a blob; the
+ * record goes with the directory when GC removes it.
+ *
+ * It does not unpack anything: a layer that is not unpacked counts its compressed size.
+ */
+#include "cache/cache_int.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#define SIZE_XATTR "user.bld.size"
+#define WALK_DEPTH_MAX 512
+
+/* Inodes of multiply linked files already counted (a layer has few). */
+struct seen {
+	ino_t *v;
+	size_t n, cap;
+};
+
+static bool seen_add(struct seen *s, ino_t ino)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] == ino)
+			return false;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 64;
+		s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
+	}
+	s->v[s->n++] = ino;
+	return true;
+}
+
+/* docker's directory.Size under dirfd: sizes of non-directories, hardlinks once. */
+static int64_t walk(int dirfd, struct seen *seen, int depth)
+{
+	DIR *d = depth < WALK_DEPTH_MAX ? fdopendir(dirfd) : NULL;
+	if (!d) {
+		close(dirfd);
+		return 0;
+	}
+	int64_t sum = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int fd = openat(dirfd, de->d_name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0)
+				sum += walk(fd, seen, depth + 1);
+		} else if (st.st_size > 0 && (st.st_nlink < 2 || seen_add(seen, st.st_ino))) {
+			sum += st.st_size;
+		}
+	}
+	closedir(d);
+	return sum;
+}
+
+int64_t bld_cache_layer_dir_size(struct bld_store *s, const char *chain_id)
+{
+	if (!bld_digest_valid(chain_id))
+		return -1;
+	int fd = openat(s->layers_fd, bld_cache_hex(chain_id),
+			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char buf[32];
+	ssize_t n = fgetxattr(fd, SIZE_XATTR, buf, sizeof(buf) - 1);
+	long v = -1;
+	if (n > 0) {
+		buf[n] = '\0';
+		if (bld_parse_long(buf, 0, LONG_MAX, &v) == 0) {
+			close(fd);
+			return (int64_t)v;
+		}
+	}
+	struct seen seen = {0};
+	int keep = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	int64_t size = walk(fd, &seen, 0);
+	free(seen.v);
+	if (keep >= 0) {
+		/* best effort: without user xattrs (old tmpfs) the walk is simply repeated */
+		int len = snprintf(buf, sizeof(buf), "%lld", (long long)size);
+		(void)fsetxattr(keep, SIZE_XATTR, buf, (size_t)len, 0);
+		close(keep);
+	}
+	return size;
+}
+
+int64_t bld_cache_image_size(struct bld_store *s, const struct bld_cache_image *img)
+{
+	struct bld_cache_layer *v = NULL;
+	size_t n = 0;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_cache_image_layer_list(img, &v, &n, &e) < 0)
+		return 0;
+	int64_t sum = 0;
+	char chain[BLD_DIGEST_STR_LEN];
+	for (size_t i = 0; i < n; i++) {
+		bld_cache_layer_chain_id(i ? chain : NULL, v[i].diff_id, chain);
+		int64_t sz = bld_cache_layer_dir_size(s, chain);
+		sum += sz >= 0 ? sz : v[i].size;
+	}
+	free(v);
+	return sum;
+}
