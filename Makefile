@@ -3,7 +3,8 @@
 # end-to-end scripts in tests/e2e/*.sh that drive ./bld.
 
 CC       ?= cc
-PKGS     := libarchive libcurl openssl libxxhash libgit2 jansson libseccomp yaml-0.1 libsodium
+PKGS     := libarchive libcurl openssl libxxhash libgit2 jansson libseccomp yaml-0.1 libsodium \
+            libisal
 DEBS     = $(sort $(shell sed 's/\#.*//' packages/*.txt))
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g
@@ -26,7 +27,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(B)/%.o)
 # cache/archive_dl.c and builder/git_dl.c define the functions below and dlopen() the library
 # on first call. Their --cflags still come from pkg-config. After calling a new function of
 # one of them, add it here and run `make dlshims` (the generated files are committed).
-DL_PKGS  := libarchive libcurl libgit2
+DL_PKGS  := libarchive libcurl libgit2 libisal
 CURL_FNS := \
   curl_easy_cleanup curl_easy_escape curl_easy_getinfo curl_easy_init curl_easy_perform \
   curl_easy_setopt curl_easy_strerror curl_free curl_global_init curl_multi_add_handle \
@@ -57,6 +58,7 @@ ARCHIVE_FNS := \
   archive_write_set_bytes_per_block archive_write_set_filter_option \
   archive_write_set_format_pax_restricted archive_write_set_format_raw \
   archive_write_set_format_ustar
+ISAL_FNS := isal_inflate isal_inflate_init isal_inflate_reset
 GIT2_FNS := \
   git_checkout_options_init git_checkout_tree git_clone git_clone_options_init \
   git_credential_ssh_key_from_agent git_error_last git_libgit2_init git_object_free \
@@ -69,6 +71,8 @@ dlshims:
 	tools/gen-dlshim.py cache/archive_dl.c archive libarchive.so.13 \
 	  '<archive.h> <archive_entry.h>' "$(PKG_CFLAGS)" $(ARCHIVE_FNS)
 	tools/gen-dlshim.py builder/git_dl.c git2 libgit2.so.1.5 '<git2.h>' "$(PKG_CFLAGS)" $(GIT2_FNS)
+	tools/gen-dlshim.py cache/isal_dl.c isal libisal.so.2 '<isa-l/igzip_lib.h>' "$(PKG_CFLAGS)" \
+	  $(ISAL_FNS)
 
 all: bld
 

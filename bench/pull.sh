@@ -1,33 +1,42 @@
 #!/usr/bin/env bash
 # bench/pull.sh — compares `bld pull` and `bld push` with skopeo (and podman when installed)
-# on the same image from a private local registry, and prints medians and ratios.
+# on the same image from a private local registry, and prints best, median and ratios.
 # Not a timed test: it fails only when a tool fails.
 #
-# Usage: bench/pull.sh [--runs N] [--image debian|busybox]
+# Usage: bench/pull.sh [--runs N] [--image debian|busybox] [--settle S]
 #   --image debian   (default) library/debian:bookworm, debootstrap minbase, ~51 MB layer,
 #                    built once by tests/env/seed.sh --debian (needs debootstrap and the apt
 #                    mirror; falls back to busybox when that is not possible)
-#   --runs N         runs per tool (default 5); every run starts from an empty store
+#   --runs N         repetitions (default 5); each repetition runs every tool once, in turn
+#   --settle S       seconds to wait after sync before each timed run (default 1)
 #
 # Measured:
 #   pull:  bld pull (download + verify + unpack, ready to run) | skopeo copy docker:// oci:
 #          (download only) | podman pull (download + unpack into its storage)
 #   push:  bld push | skopeo copy oci: docker://, each into a fresh empty registry
-# Goals from issue 3: bld pull <= 0.8x skopeo, bld pull+unpack <= 0.3x podman, push <= skopeo.
+# Goals from issue 3: bld pull <= 0.8x skopeo, bld pull+unpack <= 0.3x podman,
+# push <= 0.8x skopeo.
+#
+# Fairness: every tool pulls into a fresh, never-used store in the same directory (same
+# filesystem); nothing is deleted while anything is timed (deleting thousands of files makes
+# later inode allocation slow on a journal-less ext4 for some seconds), `sync` and a short
+# settle precede each timed run so that no tool pays for the previous one's writeback, and
+# the tools take turns within each repetition so that load changes hit all of them.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BLD=$TOP/bld
-RUNS=5 IMAGE=debian
+RUNS=5 IMAGE=debian SETTLE=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=$2; shift ;;
     --image) IMAGE=$2; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --settle) SETTLE=$2; shift ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "bench/pull.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
-[ -x "$BLD" ] || { echo "bench/pull.sh: build bld first (make)" >&2; exit 1; }
+[ -x "$BLD" ] || { echo "bench/pull.sh: build bld first (make all)" >&2; exit 1; }
 W=$(mktemp -d /tmp/bld-bench.XXXXXX)
 REGS=()
 cleanup() {
@@ -47,65 +56,82 @@ else
   "$TOP/tests/env/seed.sh" --env "$W/reg/env" --only latest >/dev/null
   REF=$REG_ADDR/library/busybox:latest
 fi
+mkdir -p "$W/s"
 
+settle() { sync; sleep "$SETTLE"; }
 ms() { # CMD... -> elapsed milliseconds on stdout (the command's output is discarded)
   local t0 t1
+  settle
   t0=$(date +%s%N)
   "$@" >/dev/null 2>"$W/err" || { echo "bench/pull.sh: failed: $* ($(tail -1 "$W/err"))" >&2; exit 1; }
   t1=$(date +%s%N)
   echo $(((t1 - t0) / 1000000))
 }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
+stats() { # FILE -> "best median"
+  sort -n "$1" | awk '{a[NR]=$1} END {print a[1], a[int((NR + 1) / 2)]}'
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}'; }
 
-# bld pull, and from its debug lines the fetch+verify part alone (what skopeo copy does)
+# Each function takes the repetition number and times one pull into a fresh store.
 bld_pull() {
-  rm -rf "$W/bld"
-  BLD_ROOT=$W/bld ms "$BLD" -D pull -q "$REF"
-  sed -n 's/.*blobs fetched and verified in \([0-9]*\) ms.*/\1/p' "$W/err" >>"$W/fetch-times"
+  BLD_ROOT=$W/s/bld$1 ms "$BLD" -D pull -q "$REF" >>"$W/t.bld_pull"
+  # the fetch+verify part alone (what skopeo copy does), from bld's debug line
+  sed -n 's/.*blobs fetched and verified in \([0-9]*\) ms.*/\1/p' "$W/err" >>"$W/t.bld_fetch"
 }
-skopeo_pull() { rm -rf "$W/sk"; ms skopeo copy -q --src-tls-verify=false "docker://$REF" "oci:$W/sk:x"; }
+skopeo_pull() {
+  ms skopeo copy -q --src-tls-verify=false "docker://$REF" "oci:$W/s/sk$1:x" >>"$W/t.skopeo_pull"
+}
 podman_pull() {
-  podman --root "$W/pod" --runroot "$W/podrun" rmi -af >/dev/null 2>&1 || true
-  ms podman --root "$W/pod" --runroot "$W/podrun" pull -q --tls-verify=false "$REF"
+  ms podman --root "$W/s/pod$1" --runroot "$W/s/podrun$1" pull -q --tls-verify=false "$REF" \
+    >>"$W/t.podman_pull"
 }
+HAVE_PODMAN=0
+command -v podman >/dev/null && HAVE_PODMAN=1
 
-declare -A T
-run() { # NAME FUNCTION
-  local i
-  : >"$W/times"
-  for i in $(seq 1 "$RUNS"); do $2 >>"$W/times"; done
-  T[$1]=$(median <"$W/times")
-}
-echo "# image: $REF ($(skopeo inspect --raw --tls-verify=false "docker://$REF" | jq '[.layers[].size] | add') bytes of layers), $RUNS runs each, median"
-: >"$W/fetch-times"
-run bld_pull bld_pull
-T[bld_fetch]=$(median <"$W/fetch-times")
-run skopeo_pull skopeo_pull
-if command -v podman >/dev/null; then run podman_pull podman_pull; fi
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+echo "# image: $REF ($(skopeo inspect --raw --tls-verify=false "docker://$REF" | jq '[.layers[].size] | add') bytes of layers), $RUNS runs each; load average before: $(load)"
+for i in $(seq 1 "$RUNS"); do
+  bld_pull "$i"
+  skopeo_pull "$i"
+  [ "$HAVE_PODMAN" = 0 ] || podman_pull "$i"
+done
+LOAD_PULL=$(load)
 
-# push: into a fresh registry each run (started here, outside the timing), from a store /
-# layout that holds the image
+# push: into a fresh registry each run (started before any timing), from a store / layout
+# that holds the image (the stores of the first pull repetition)
 for i in $(seq 1 "$RUNS"); do start "pb$i"; start "ps$i"; done
 addr() { (. "$W/$1/env"; echo "$REG_ADDR"); }
-BLD_ROOT=$W/bld "$BLD" pull -q "$REF" >/dev/null
-PB=0 PS=0
 bld_push() {
-  local r; PB=$((PB + 1)); r=$(addr "pb$PB")
-  skopeo copy -q "oci:$W/bld/oci:$REF" "oci:$W/bld/oci:$r/bench/img:1"
-  BLD_ROOT=$W/bld ms "$BLD" push -q "$r/bench/img:1"
+  local r; r=$(addr "pb$1")
+  skopeo copy -q "oci:$W/s/bld1/oci:$REF" "oci:$W/s/bld1/oci:$r/bench/img:$1"
+  BLD_ROOT=$W/s/bld1 ms "$BLD" push -q "$r/bench/img:$1" >>"$W/t.bld_push"
 }
 skopeo_push() {
-  local r; PS=$((PS + 1)); r=$(addr "ps$PS")
-  ms skopeo copy -q --dest-tls-verify=false "oci:$W/sk:x" "docker://$r/bench/img:1"
+  local r; r=$(addr "ps$1")
+  ms skopeo copy -q --dest-tls-verify=false "oci:$W/s/sk1:x" "docker://$r/bench/img:1" \
+    >>"$W/t.skopeo_push"
 }
-run bld_push bld_push
-run skopeo_push skopeo_push
+for i in $(seq 1 "$RUNS"); do
+  bld_push "$i"
+  skopeo_push "$i"
+done
 
-printf '%-14s %8s ms\n' "bld pull" "${T[bld_pull]}" "  of it fetch" "${T[bld_fetch]}" "skopeo copy" "${T[skopeo_pull]}"
-[ -z "${T[podman_pull]:-}" ] || printf '%-14s %8s ms\n' "podman pull" "${T[podman_pull]}"
-printf '%-14s %8s ms\n' "bld push" "${T[bld_push]}" "skopeo push" "${T[skopeo_push]}"
-echo "ratio bld fetch / skopeo copy: $(ratio "${T[bld_fetch]}" "${T[skopeo_pull]}")  (goal <= 0.8: download + verify + store)"
-echo "ratio bld pull / skopeo copy:  $(ratio "${T[bld_pull]}" "${T[skopeo_pull]}")  (bld pull also unpacks the layers)"
-[ -z "${T[podman_pull]:-}" ] || echo "ratio bld pull / podman pull:  $(ratio "${T[bld_pull]}" "${T[podman_pull]}")  (goal <= 0.3)"
-echo "ratio bld push / skopeo push:  $(ratio "${T[bld_push]}" "${T[skopeo_push]}")  (goal <= 1.0)"
+declare -A B M
+for t in bld_pull bld_fetch skopeo_pull podman_pull bld_push skopeo_push; do
+  [ -s "$W/t.$t" ] || continue
+  read -r B[$t] M[$t] < <(stats "$W/t.$t")
+done
+row() { [ -z "${M[$2]:-}" ] || printf '%-16s %8s %8s ms\n' "$1" "${B[$2]}" "${M[$2]}"; }
+printf '%-16s %8s %8s\n' "" best median
+row "bld pull" bld_pull
+row "  of it fetch" bld_fetch
+row "skopeo copy" skopeo_pull
+row "podman pull" podman_pull
+row "bld push" bld_push
+row "skopeo push" skopeo_push
+both() { echo "$(ratio "${B[$1]}" "${B[$2]}") best, $(ratio "${M[$1]}" "${M[$2]}") median"; }
+echo "bld fetch / skopeo copy:  $(both bld_fetch skopeo_pull)  (goal <= 0.8: download + verify + store)"
+echo "bld pull / skopeo copy:   $(both bld_pull skopeo_pull)  (bld pull also unpacks the layers)"
+[ -z "${M[podman_pull]:-}" ] || echo "bld pull / podman pull:   $(both bld_pull podman_pull)  (goal <= 0.3)"
+echo "bld push / skopeo push:   $(both bld_push skopeo_push)  (goal <= 0.8)"
+echo "# load average: during pulls $LOAD_PULL, at the end $(load)"

@@ -195,6 +195,26 @@ int bld_cache_layer_unpack(struct bld_store *s, const char *blob_digest, const c
 int bld_cache_layer_extract_fd(int fd, const char *target, const char *diff_id,
 			       struct bld_error **err);
 
+/*
+ * A layer unpacked while its blob downloads (layer_feed.c). Start one right after creating
+ * the blob's writer, when the writer starts at offset 0: the feed reads the partial file
+ * behind the writer. After each write, _offer how many bytes the partial holds (eof when
+ * the download is complete). When the blob was committed (its digest verified), _publish
+ * hands the feed to the store, where bld_cache_layer_unpack finds it, checks the diff ID
+ * and moves the directory into place; never publish a feed for an unverified blob. _free
+ * (or _feeds_drop for the published ones) stops the thread and removes what it extracted.
+ * A feed that fails or is freed costs nothing but time: the layer is then unpacked from
+ * the stored blob. One feed is used by one thread (the downloader) until published.
+ */
+struct bld_cache_layer_feed;
+int bld_cache_layer_feed_new(struct bld_cache_layer_feed **out, struct bld_store *s,
+			     const char *blob_digest, struct bld_error **err);
+void bld_cache_layer_feed_offer(struct bld_cache_layer_feed *f, int64_t avail, bool eof);
+void bld_cache_layer_feed_free(struct bld_cache_layer_feed *f);
+void bld_cache_layer_feed_publish(struct bld_store *s, struct bld_cache_layer_feed *f);
+/* Frees the published feeds nobody took (also done by bld_cache_store_free). */
+void bld_cache_layer_feeds_drop(struct bld_store *s);
+
 /* === images (image.c) === */
 
 /*

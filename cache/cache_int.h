@@ -37,6 +37,7 @@ struct bld_store {
 	int layers_fd;
 	int locks_fd;    /* $BLD_ROOT/locks */
 	int gc_fd;       /* locks/gc.lock, held shared while the store is open */
+	struct bld_cache_layer_feed *feeds; /* layers unpacked during download (layer_feed.c) */
 };
 
 /* Takes the exclusive lock on index.json updates; returns the fd to pass to _unlock. */
@@ -72,6 +73,38 @@ int bld_cache_tarsrc_open(struct bld_cache_tarsrc *t, int fd, struct bld_error *
 int bld_cache_tarsrc_drain(struct bld_cache_tarsrc *t, char diff_id[BLD_DIGEST_STR_LEN],
 			   struct bld_error **err);
 void bld_cache_tarsrc_dispose(struct bld_cache_tarsrc *t);
+
+/* layer_stream.c: the same stream with decompression and hashing in a thread of their own. */
+struct bld_cache_lstream;
+/* Starts reading fd (which must stay open until _free); *out is set even on failure. */
+int bld_cache_lstream_open(struct bld_cache_lstream **out, int fd, struct bld_error **err);
+/* Reads up to cap bytes of the compressed stream: > 0 bytes, 0 at its end, < 0 with errno.
+ * Called at open, then from the stream's own thread. */
+typedef ssize_t (*bld_cache_lstream_read_fn)(void *payload, void *buf, size_t cap);
+/* The same over any source; payload must stay valid until _free. */
+int bld_cache_lstream_open_src(struct bld_cache_lstream **out, bld_cache_lstream_read_fn src,
+			       void *payload, struct bld_error **err);
+/* The tar reader (borrowed): read entries from it with the usual libarchive calls. */
+struct archive *bld_cache_lstream_tar(struct bld_cache_lstream *ls);
+/* After the tar reader reached its end: consumes the rest and yields the diff ID. */
+int bld_cache_lstream_finish(struct bld_cache_lstream *ls, char diff_id[BLD_DIGEST_STR_LEN],
+			     struct bld_error **err);
+/* Stops the thread if it still runs; NULL is harmless. */
+void bld_cache_lstream_free(struct bld_cache_lstream *ls);
+
+/* unpack.c: extraction from any source into target; diff_id gets the stream's diff ID (not
+ * checked here). A fresh layers/.tmp-* directory for an extraction (the name, to free). */
+int bld_cache_layer_extract_src(bld_cache_lstream_read_fn src, void *payload, const char *target,
+				char diff_id[BLD_DIGEST_STR_LEN], struct bld_error **err);
+char *bld_cache_layer_tmpdir(struct bld_store *s, const char *blob_digest, struct bld_error **err);
+
+/* layer_feed.c, store side: a published feed for blob_digest taken out of the store's list
+ * (the caller frees it), or NULL; waiting for its extraction, which yields the diff ID and
+ * the directory under layers/ (borrowed from f). */
+struct bld_cache_layer_feed *bld_cache_layer_feed_take(struct bld_store *s,
+							const char *blob_digest);
+int bld_cache_layer_feed_wait(struct bld_cache_layer_feed *f, char diff_id[BLD_DIGEST_STR_LEN],
+			      const char **tmp, struct bld_error **err);
 
 static inline void bld_json_decrefp(json_t **j)
 {

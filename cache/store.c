@@ -100,6 +100,7 @@ void bld_cache_store_free(struct bld_store *s)
 {
 	if (!s)
 		return;
+	bld_cache_layer_feeds_drop(s);
 	int fds[] = {s->oci_fd, s->blobs_fd, s->ingest_fd, s->layers_fd, s->locks_fd, s->gc_fd};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)

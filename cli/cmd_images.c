@@ -1,8 +1,9 @@
 /*
  * cli/cmd_images.c — `bld images [-a] [-q] [--digests] [--no-trunc] [--format] [REPO[:TAG]]`:
- * one row per repository and tag, newest first, as docker prints them. Digest references
- * (name@sha256:...) fold into the tagged row of the same image, or make a <none> row;
- * unnamed images show as <none> <none>.
+ * docker's rows, newest first: images are grouped by ID, their names by repository (tags,
+ * and digests: digest names and what pulls and pushes recorded, cache/refs.c), and every
+ * repository:tag is a row, one per digest of its repository with --digests; a repository
+ * known only by digest gives <none> rows; unnamed images show as <none> <none>.
  */
 #include "cli/image_util.h"
 
@@ -21,11 +22,11 @@ static const struct bld_cli_opt opts[] = {
 };
 
 struct row {
-	char *repo, *tag, *digest;
+	char *repo, *tag, *digest; /* NULL shows "<none>" */
 	char id[BLD_DIGEST_STR_LEN];
-	char entry[BLD_DIGEST_STR_LEN];
 	int64_t created, size;
-	char *created_str;
+	const char *created_str; /* borrowed from its image */
+	size_t seq;              /* ties in the sort keep the index order */
 };
 
 struct rows {
@@ -33,30 +34,48 @@ struct rows {
 	size_t n;
 };
 
-static struct row *add_row(struct rows *rs)
+/* One image (config ID) and the names it has: "repo\ttag" and "repo\tdigest" pairs. */
+struct image {
+	char id[BLD_DIGEST_STR_LEN];
+	int64_t created, size;
+	char *created_str;
+	char **tags, **digests;
+};
+
+struct images {
+	struct image *v;
+	size_t n;
+};
+
+static struct image *image_for(struct bld_store *s, struct images *is,
+			       const struct bld_cache_image *img)
 {
-	rs->v = xrealloc(rs->v, (rs->n + 1) * sizeof(*rs->v));
-	memset(&rs->v[rs->n], 0, sizeof(struct row));
-	return &rs->v[rs->n++];
+	for (size_t i = 0; i < is->n; i++)
+		if (strcmp(is->v[i].id, img->id) == 0)
+			return &is->v[i];
+	is->v = xrealloc(is->v, (is->n + 1) * sizeof(*is->v));
+	struct image *im = &is->v[is->n++];
+	memset(im, 0, sizeof(*im));
+	memcpy(im->id, img->id, sizeof(im->id));
+	const char *c = bld_json_get_str(img->config, "created");
+	im->created_str = xstrdup(c ? c : "");
+	im->created = bld_cli_parse_time(c);
+	im->size = bld_cache_image_size(s, img);
+	return im;
 }
 
-/* A digest reference joins a row of the same repository and image that has no digest yet
- * (or already shows this one: the digest the tag's pull or push recorded). */
-static bool fold_digest(struct rows *rs, const char *repo, const char *digest, const char *entry)
+static void push_pair(char ***v, const char *repo, const char *what)
 {
-	for (size_t i = 0; i < rs->n; i++) {
-		struct row *r = &rs->v[i];
-		if (r->repo && strcmp(r->repo, repo) == 0 && strcmp(r->entry, entry) == 0 &&
-		    (!r->digest || strcmp(r->digest, digest) == 0)) {
-			if (!r->digest)
-				r->digest = xstrdup(digest);
-			return true;
-		}
-	}
-	return false;
+	cleanup_free char *p = xasprintf("%s\t%s", repo, what);
+	for (size_t i = 0; *v && (*v)[i]; i++)
+		if (strcmp((*v)[i], p) == 0)
+			return;
+	bld_strv_push(v, p);
 }
 
-static void add_entry(struct bld_store *s, struct rows *rs, const struct bld_cache_desc *d)
+/* An index entry: its image, and its name as a tag or a digest of its repository (a tag
+ * pulled or pushed also gives its repository the digest the registry has for it). */
+static void add_entry(struct bld_store *s, struct images *is, const struct bld_cache_desc *d)
 {
 	struct bld_cache_image *img = NULL;
 	struct bld_error *e = NULL;
@@ -65,71 +84,86 @@ static void add_entry(struct bld_store *s, struct rows *rs, const struct bld_cac
 		bld_error_free(e);
 		return;
 	}
-	char *repo = NULL, *tag = NULL, *digest = NULL;
-	if (d->name)
-		bld_cli_repo_tag(d->name, &repo, &tag, &digest);
-	if (repo && tag && !digest && d->repo_digest[0])
-		digest = xstrdup(d->repo_digest); /* what pull or push recorded for the tag */
-	if (repo && digest && !tag && fold_digest(rs, repo, digest, d->digest)) {
-		free(repo);
-		free(digest);
-		bld_cache_image_free(img);
+	struct image *im = image_for(s, is, img);
+	bld_cache_image_free(img);
+	if (!d->name)
+		return;
+	cleanup_free char *repo = NULL, *tag = NULL, *digest = NULL;
+	bld_cli_repo_tag(d->name, &repo, &tag, &digest);
+	if (tag)
+		push_pair(&im->tags, repo, tag);
+	if (digest || d->repo_digest[0])
+		push_pair(&im->digests, repo, digest ? digest : d->repo_digest);
+}
+
+static void add_row(struct rows *rs, const struct image *im, const char *repo, size_t rn,
+		    const char *tag, const char *digest)
+{
+	rs->v = xrealloc(rs->v, (rs->n + 1) * sizeof(*rs->v));
+	struct row *r = &rs->v[rs->n];
+	memset(r, 0, sizeof(*r));
+	r->repo = repo ? xstrndup(repo, rn) : NULL;
+	r->tag = tag ? xstrdup(tag) : NULL;
+	r->digest = digest ? xstrdup(digest) : NULL;
+	memcpy(r->id, im->id, sizeof(r->id));
+	r->created = im->created;
+	r->size = im->size;
+	r->created_str = im->created_str;
+	r->seq = rs->n++;
+}
+
+/* Whether pair ("repo\tx") belongs to the repository repo[0..rn). */
+static bool in_repo(const char *pair, const char *repo, size_t rn)
+{
+	return strncmp(pair, repo, rn) == 0 && pair[rn] == '\t';
+}
+
+/* The rows of one repository's tag: one per digest of the repository with --digests. */
+static void tag_rows(struct rows *rs, const struct image *im, const char *pair, bool digests)
+{
+	size_t rn = strcspn(pair, "\t");
+	bool any = false;
+	for (size_t k = 0; digests && im->digests && im->digests[k]; k++)
+		if (in_repo(im->digests[k], pair, rn)) {
+			add_row(rs, im, pair, rn, pair + rn + 1, im->digests[k] + rn + 1);
+			any = true;
+		}
+	if (!any)
+		add_row(rs, im, pair, rn, pair + rn + 1, NULL);
+}
+
+/*
+ * docker's rows for an image: for every repository:tag one row (with --digests one per
+ * digest of that repository); a repository known only by digests gets <none> rows (one per
+ * digest with --digests, else one with an empty digest, as docker); no names, <none> <none>.
+ */
+static void image_rows(struct rows *rs, const struct image *im, bool digests)
+{
+	if (!im->tags && !im->digests) {
+		add_row(rs, im, NULL, 0, NULL, NULL);
 		return;
 	}
-	struct row *r = add_row(rs);
-	r->repo = repo;
-	r->tag = tag;
-	r->digest = digest;
-	memcpy(r->id, img->id, sizeof(r->id));
-	memcpy(r->entry, d->digest, sizeof(r->entry));
-	const char *c = bld_json_get_str(img->config, "created");
-	r->created_str = xstrdup(c ? c : "");
-	r->created = bld_cli_parse_time(c);
-	r->size = bld_cache_image_size(s, img);
-	bld_cache_image_free(img);
-}
-
-/* docker shows a repository's digest on every tag of the image in that repository. */
-static void share_digests(struct rows *rs)
-{
-	for (size_t i = 0; i < rs->n; i++) {
-		struct row *t = &rs->v[i];
-		for (size_t j = 0; t->repo && t->tag && !t->digest && j < rs->n; j++) {
-			const struct row *r = &rs->v[j];
-			if (r->id[0] && r->digest && r->repo && !strcmp(t->repo, r->repo) &&
-			    !strcmp(t->entry, r->entry))
-				t->digest = xstrdup(r->digest);
-		}
-	}
-}
-
-/* Later digest references may fold into rows made after them: a second pass. */
-static void refold(struct rows *rs)
-{
-	for (size_t i = 0; i < rs->n; i++) {
-		struct row *r = &rs->v[i];
-		if (r->tag || !r->digest || !r->repo)
-			continue;
-		for (size_t j = 0; j < rs->n; j++) {
-			struct row *t = &rs->v[j];
-			if (j != i && t->tag && t->repo && !strcmp(t->repo, r->repo) &&
-			    !strcmp(t->entry, r->entry) &&
-			    (!t->digest || !strcmp(t->digest, r->digest))) {
-				free(t->digest);
-				t->digest = steal_pointer(&r->digest);
-				free(r->repo);
-				r->repo = NULL;
-				r->id[0] = '\0'; /* dropped */
-				break;
-			}
-		}
+	for (size_t i = 0; im->tags && im->tags[i]; i++)
+		tag_rows(rs, im, im->tags[i], digests);
+	for (size_t k = 0; im->digests && im->digests[k]; k++) {
+		const char *p = im->digests[k];
+		size_t rn = strcspn(p, "\t");
+		bool tagged = false, earlier = false;
+		for (size_t i = 0; im->tags && im->tags[i] && !tagged; i++)
+			tagged = in_repo(im->tags[i], p, rn);
+		for (size_t j = 0; j < k && !earlier; j++)
+			earlier = in_repo(im->digests[j], p, rn);
+		if (!tagged && (digests || !earlier))
+			add_row(rs, im, p, rn, NULL, digests ? p + rn + 1 : "");
 	}
 }
 
 static int by_created(const void *a, const void *b)
 {
 	const struct row *x = a, *y = b;
-	return x->created < y->created ? 1 : x->created > y->created ? -1 : 0;
+	if (x->created != y->created)
+		return x->created < y->created ? 1 : -1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 static json_t *row_json(const struct row *r, bool notrunc)
@@ -274,6 +308,16 @@ static void print_all(const struct rows *rs, const struct bld_cli_args *a)
 		print_rows(rs, fmt, notrunc);
 }
 
+static void images_dispose(struct images *is)
+{
+	for (size_t i = 0; i < is->n; i++) {
+		free(is->v[i].created_str);
+		bld_strv_free(is->v[i].tags);
+		bld_strv_free(is->v[i].digests);
+	}
+	free(is->v);
+}
+
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	struct bld_store *s = NULL;
@@ -282,27 +326,27 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	struct bld_cache_desc *v = NULL;
 	size_t n = 0;
 	int r = bld_cache_ref_list_all(s, &v, &n, err);
-	struct rows rs = {0};
+	struct images is = {0};
 	for (size_t i = 0; r == 0 && i < n; i++)
-		add_entry(s, &rs, &v[i]);
+		add_entry(s, &is, &v[i]);
 	bld_cache_desc_list_free(v, n);
 	bld_cache_store_free(s);
-	if (r < 0)
-		return r;
-	refold(&rs);
-	share_digests(&rs);
+	struct rows rs = {0};
+	for (size_t i = 0; r == 0 && i < is.n; i++)
+		image_rows(&rs, &is.v[i], bld_cli_bool(a, "digests"));
 	qsort(rs.v, rs.n, sizeof(*rs.v), by_created);
 	filter_rows(&rs, a->argc ? a->argv[0] : NULL);
-	r = apply_filters(&rs, bld_cli_list(a, "filter"), err);
+	if (r == 0)
+		r = apply_filters(&rs, bld_cli_list(a, "filter"), err);
 	if (r == 0)
 		print_all(&rs, a);
 	for (size_t i = 0; i < rs.n; i++) {
 		free(rs.v[i].repo);
 		free(rs.v[i].tag);
 		free(rs.v[i].digest);
-		free(rs.v[i].created_str);
 	}
 	free(rs.v);
+	images_dispose(&is);
 	return r < 0 ? r : 0;
 }
 

@@ -8,6 +8,11 @@
  * has finished; when any of them fails verification, the blobs this call committed are
  * taken out again, so that a failed pull adds nothing to the store.
  *
+ * A layer asked to be unpacked (f->unpack) gets a feed when its download starts from
+ * nothing: the layer is extracted from the partial file while the rest arrives (cache's
+ * layer_feed.c). The feed is handed to the store only when every blob was committed, and
+ * freed (taking its extraction with it) on any failure or when the download restarts.
+ *
  * It does not decide which blobs a pull needs (pull.c).
  */
 #include "registry/registry_int.h"
@@ -23,6 +28,7 @@
 struct job {
 	struct bld_registry_fetch *f;
 	struct bld_cache_blob_writer *w;
+	struct bld_cache_layer_feed *feed; /* unpacking while downloading, or NULL */
 	struct reg_req req;
 	struct reg_resp resp;
 	CURL *h;
@@ -56,11 +62,18 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void drop_feed(struct job *j)
+{
+	bld_cache_layer_feed_free(j->feed);
+	j->feed = NULL;
+}
+
 /* Body data of a 2xx answer: into the writer (restarting it when Range was ignored). */
 static int sink(const void *data, size_t n, void *payload)
 {
 	struct job *j = payload;
 	if (j->resp.status == 200 && j->start_off > 0 && !j->restarted) {
+		drop_feed(j); /* it read bytes that are now gone */
 		if (bld_cache_blob_writer_restart(j->w, &j->req.sink_err) < 0)
 			return -1;
 		j->restarted = true;
@@ -68,6 +81,7 @@ static int sink(const void *data, size_t n, void *payload)
 	if (bld_cache_blob_writer_write(j->w, data, n, &j->req.sink_err) < 0)
 		return -1;
 	int64_t done = bld_cache_blob_writer_offset(j->w);
+	bld_cache_layer_feed_offer(j->feed, done, false);
 	if (j->f->size > 0 && done > j->f->size) {
 		bld_error_set(&j->req.sink_err, BLD_E_DIGEST,
 			      "blob %s is larger than the %lld bytes its manifest says",
@@ -146,6 +160,7 @@ static void job_finished(struct fetch *fx, struct job *j, CURLcode cc)
 			return;
 		reg_curl_error(fx->c, cc, j->errbuf, &j->err);
 	} else if (st == 416) {
+		drop_feed(j);
 		bld_cache_blob_writer_restart(j->w, NULL); /* our partial is wrong: start over */
 		if (retry_later(j))
 			return;
@@ -256,10 +271,15 @@ static int commit_all(struct fetch *fx, struct bld_error **err)
 		}
 		reg_progress_status(j->prog, j->line, "Download complete");
 	}
+	for (size_t i = 0; r == 0 && i < fx->n; i++) { /* every blob verified: feeds may count */
+		bld_cache_layer_feed_publish(fx->s, fx->jobs[i].feed);
+		fx->jobs[i].feed = NULL;
+	}
 	if (r == 0)
 		return 0;
 	for (size_t i = 0; i < fx->n; i++) {
 		struct job *j = &fx->jobs[i];
+		drop_feed(j);
 		if (j->downloaded)
 			forget_blob(fx->s, j->f->digest);
 		if (j->err && !*err)
@@ -269,6 +289,16 @@ static int commit_all(struct fetch *fx, struct bld_error **err)
 }
 
 /* ------------------------------------------------------------------ entry */
+
+/* Unpacking during the download is only faster: when it cannot start, unpack comes later. */
+static void start_feed(struct fetch *fx, struct job *j)
+{
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_cache_layer_feed_new(&j->feed, fx->s, j->f->digest, &e) < 0) {
+		bld_debug("blob %s: no unpacking during download: %s", j->f->digest, e->msg);
+		drop_feed(j);
+	}
+}
 
 static int prepare(struct fetch *fx, struct reg_progress *prog, struct bld_error **err)
 {
@@ -288,6 +318,8 @@ static int prepare(struct fetch *fx, struct reg_progress *prog, struct bld_error
 			return -1;
 		if (j->f->size >= 0 && off == j->f->size && off > 0)
 			j->downloaded = true; /* an earlier run got it all; commit verifies it */
+		else if (j->f->unpack && off == 0)
+			start_feed(fx, j);
 	}
 	return 0;
 }
@@ -297,6 +329,7 @@ static void cleanup(struct fetch *fx)
 	for (size_t i = 0; i < fx->n; i++) {
 		struct job *j = &fx->jobs[i];
 		job_stop(fx, j);
+		drop_feed(j); /* before the writer: it reads the partial */
 		bld_cache_blob_writer_free(j->w); /* keeps a resumable partial */
 		reg_req_dispose(&j->req);
 		reg_resp_dispose(&j->resp);

@@ -68,7 +68,7 @@ static int resolve(struct pull *p, struct bld_error **err)
 static size_t wanted_blobs(struct pull *p, struct bld_registry_fetch *f, int *lines)
 {
 	size_t n = 0;
-	f[n] = (struct bld_registry_fetch){p->m.config.digest, p->m.config.size, 0};
+	f[n] = (struct bld_registry_fetch){p->m.config.digest, p->m.config.size, 0, false};
 	lines[n++] = -1;
 	for (size_t i = 0; i < p->m.n; i++) {
 		bool dup = false;
@@ -76,7 +76,7 @@ static size_t wanted_blobs(struct pull *p, struct bld_registry_fetch *f, int *li
 			dup |= strcmp(f[k].digest, p->m.items[i].digest) == 0;
 		if (dup)
 			continue;
-		f[n] = (struct bld_registry_fetch){p->m.items[i].digest, p->m.items[i].size, 0};
+		f[n] = (struct bld_registry_fetch){p->m.items[i].digest, p->m.items[i].size, 0, true};
 		bool have = bld_cache_blob_exists(p->s, f[n].digest);
 		lines[n] = reg_progress_add(p->prog, f[n].digest,
 					    have ? "Already exists" : "Pulling fs layer");
@@ -109,6 +109,7 @@ static int unpack(struct pull *p, const char *digest, struct bld_error **err)
 		return -1;
 	char **dirs = NULL;
 	int r = bld_cache_image_layers(p->s, img, &dirs, err);
+	bld_cache_layer_feeds_drop(p->s); /* those of layers that were there already */
 	if (r == 0) /* records each layer's uncompressed size while its tree is in the cache */
 		(void)bld_cache_image_size(p->s, img);
 	bld_strv_free(dirs);

@@ -158,6 +158,7 @@ struct bld_registry_fetch {
 	const char *digest;
 	int64_t size; /* from the manifest; -1 unknown */
 	int status;   /* out: 0 ok, < 0 failed */
+	bool unpack;  /* a layer: unpack it while it downloads (bld_cache_layer_feed_new) */
 };
 /*
  * Downloads blobs into the store in parallel (curl multi), each resumed from a partial

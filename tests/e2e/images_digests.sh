@@ -2,7 +2,8 @@
 # tests/e2e/images_digests.sh — what docker records and shows for images from a registry:
 # RepoDigests / `images --digests` / {{.Digest}} for pulls by tag (the registry's digest of
 # the tag: an index's own digest, a Docker v2s2 manifest's, not bld's OCI copy) and for
-# pushes, <none> for built or merely tagged images; and SIZE / inspect's Size as the
+# pushes, in docker's rows (tag x digest of the repository with --digests), <none> for
+# built or merely tagged images; and SIZE / inspect's Size as the
 # uncompressed size (overlay2's directory.Size: files, symlinks, hardlinks once), also in
 # system df's Images row (shared layers once), checked
 # against an independent count of the layer tar in Python.
@@ -30,15 +31,18 @@ t_match "the table has a DIGEST column with it" "^$B +latest +$D " \
   "$("$BLD" images --digests 2>&1 | sed -n 2p)"
 t_ok "pull of an index by tag" "$BLD" pull -q "$B:index-oci"
 t_ok "pull of a v2s2 manifest by tag" "$BLD" pull -q "$B:latest-v2s2"
-t_eq "each tag shows what the registry serves for it (index, v2s2)" \
-  "$(printf '%s\n' "$B:index-oci $DIDX" "$B:latest $D" "$B:latest-v2s2 $DV2" | sort)" "$(digests)"
+want_rows=$(for t in index-oci latest latest-v2s2; do for d in "$D" "$DIDX" "$DV2"; do
+  echo "$B:$t $d"; done; done | sort)
+t_eq "as docker: a row per tag and digest of the repository (index, v2s2, OCI)" "$want_rows" "$(digests)"
+t_eq "without --digests one row per tag, digest <none> (as docker)" \
+  "$(printf '%s\n' "$B:index-oci <none>" "$B:latest <none>" "$B:latest-v2s2 <none>")" \
+  "$("$BLD" images --format '{{.Repository}}:{{.Tag}} {{.Digest}}' 2>&1 | sort)"
 t_match "RepoDigests of the image name all three" "\"$B@$DIDX\".*\"$B@$DV2\"|\"$B@$DV2\".*\"$B@$DIDX\"" \
   "$(repo_digests "$B:latest")"
 t_ok "pull again (up to date)" "$BLD" pull -q "$B:latest"
-t_eq "the digest stays" "$B:latest $D" "$(digests | grep ':latest ')"
+t_eq "the digests stay" "$want_rows" "$(digests)"
 out=$("$BLD" pull -q "$B@$D" 2>&1)
-t_eq "a pull by digest folds into the tag's row" "$B:latest $D" "$(digests | grep "$B:latest ")"
-t_eq "... and makes no second row" 3 "$(digests | wc -l)"
+t_eq "a pull by a digest the repository has adds no row" "$want_rows" "$(digests)"
 
 # --- tags and pushes ---------------------------------------------------------------------
 t_ok "tag into another repository" "$BLD" tag "$B:latest" "$R/other/bb:1"
@@ -95,3 +99,11 @@ t_eq "system df: every layer of every image once, uncompressed" "$(human $((want
   "$("$BLD" system df 2>&1 | awk '$1 == "Images" { print $4 }')"
 t_ok "the size is recorded on the unpacked layer, not recomputed" \
   $PY -c "import os,glob,sys; sys.exit(0 if any(os.getxattr(p,'user.bld.size') for p in glob.glob('$BLD_ROOT/layers/*')) else 1)"
+
+# --- an image known only by digest (docker 20.10's rows) ---------------------------------
+export BLD_ROOT=$T_DIR/root2
+t_ok "pull by digest into an empty store" "$BLD" pull -q "$B@$D"
+t_eq "images: the repository with tag <none> and an empty digest" "$B <none> " \
+  "$("$BLD" images --format '{{.Repository}} {{.Tag}} {{.Digest}}' 2>&1)"
+t_eq "images --digests: the digest" "$B <none> $D" \
+  "$("$BLD" images --digests --format '{{.Repository}} {{.Tag}} {{.Digest}}' 2>&1)"
