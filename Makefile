@@ -65,6 +65,8 @@ GIT2_FNS := \
   git_object_id git_object_peel git_repository_free git_repository_set_head_detached \
   git_revparse_single
 
+.DEFAULT_GOAL := all
+
 dlshims:
 	tools/gen-dlshim.py registry/curl_dl.c curl libcurl.so.4 '<curl/curl.h>' \
 	  "$(PKG_CFLAGS)" $(CURL_FNS)
