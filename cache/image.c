@@ -470,14 +470,15 @@ static int untag(struct bld_store *s, const char *name, const struct bld_cache_d
 {
 	struct bld_cache_image *img = NULL;
 	struct bld_error *e = NULL;
+	/* before the first goto: its cleanup must never see an uninitialised pointer */
+	cleanup_strv char **drefs = NULL;
+	size_t all = 0, tags = 0;
 	if (bld_cache_image_load_digest(s, d->digest, &img, &e) < 0)
 		bld_error_free(e);
 	int r = bld_cache_ref_delete(s, name, err);
 	if (r < 0)
 		goto out;
 	bld_strv_push(untagged, name);
-	size_t all = 0, tags = 0;
-	cleanup_strv char **drefs = NULL;
 	count_refs(s, d->digest, &all, &tags, &drefs);
 	if (tags > 0)
 		goto out;
