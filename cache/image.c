@@ -419,8 +419,15 @@ static bool same_image(struct bld_store *s, const struct bld_cache_desc *d,
 	return same;
 }
 
-int bld_cache_image_repo_digests(struct bld_store *s, const struct bld_cache_image *img,
-				 char ***out, struct bld_error **err)
+/* A tag name as it is (NULL for a digest name). */
+static char *tag_of(const struct bld_cache_desc *d)
+{
+	return strchr(d->name, '@') ? NULL : xstrdup(d->name);
+}
+
+/* What fn makes of every name of img (NULL skipped), each once, in index order. */
+static int collect(struct bld_store *s, const struct bld_cache_image *img,
+		   char *(*fn)(const struct bld_cache_desc *), char ***out, struct bld_error **err)
 {
 	struct bld_cache_desc *v = NULL;
 	size_t n = 0;
@@ -429,18 +436,30 @@ int bld_cache_image_repo_digests(struct bld_store *s, const struct bld_cache_ima
 		return r;
 	char **list = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
-		cleanup_free char *rd = repo_digest_of(&v[i]);
-		if (!rd || !same_image(s, &v[i], img))
+		cleanup_free char *x = fn(&v[i]);
+		if (!x || !same_image(s, &v[i], img))
 			continue;
 		bool seen = false;
 		for (size_t k = 0; !seen && list[k]; k++)
-			seen = strcmp(list[k], rd) == 0;
+			seen = strcmp(list[k], x) == 0;
 		if (!seen)
-			bld_strv_push(&list, rd);
+			bld_strv_push(&list, x);
 	}
 	bld_cache_desc_list_free(v, n);
 	*out = list;
 	return 0;
+}
+
+int bld_cache_image_repo_digests(struct bld_store *s, const struct bld_cache_image *img,
+				 char ***out, struct bld_error **err)
+{
+	return collect(s, img, repo_digest_of, out, err);
+}
+
+int bld_cache_image_tags(struct bld_store *s, const struct bld_cache_image *img, char ***out,
+			 struct bld_error **err)
+{
+	return collect(s, img, tag_of, out, err);
 }
 
 /* Entries still pointing at digest: all, and those that are not digest references. */
