@@ -60,6 +60,7 @@ struct bld_builder_opts {
 	char *const *labels;         /* "K=V" */
 	const char *iidfile;
 	char *const *secrets;        /* "id=ID,src=FILE" | "id=ID,env=VAR" */
+	char *const *ssh;            /* "default" | "ID=SOCKET|KEY[,KEY...]" (--ssh) */
 	const char *network;         /* default network of RUN steps: default|none|host */
 	const char *platform;        /* only linux/amd64 */
 	bool no_cache;

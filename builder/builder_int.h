@@ -123,6 +123,13 @@ void bld_ctx_sources_dispose(struct bld_ctx_sources *s);
 /* Adds the fingerprints of exactly the files the sources copy (names relative to each). */
 int bld_ctx_sources_hash(struct bld_builder_context *c, const struct bld_ctx_sources *s,
 			 struct bld_xxh *h, struct bld_error **err);
+/*
+ * The same, leaving out the files (not directories: a "!" pattern may bring back what is
+ * inside one) that COPY --exclude patterns ex exclude; ex NULL excludes nothing.
+ */
+int bld_ctx_sources_hash_excluding(struct bld_builder_context *c, const struct bld_ctx_sources *s,
+				   const struct bld_parser_dockerignore *ex, struct bld_xxh *h,
+				   struct bld_error **err);
 
 /* === the stat cache (statcache.c) === */
 
@@ -317,11 +324,27 @@ struct bld_run_mounts {
 	int *locks;     /* sharing=locked cache directories, held until dispose */
 	size_t n_locks;
 	struct bld_from_roots roots;
+	struct bld_ssh_fwd **ssh; /* ssh agents forwarded, stopped at dispose */
+	size_t n_ssh;
 };
 int bld_run_mounts_prepare(struct bld_build *b, struct bld_bstage *st,
 			   const struct bld_run_req *rq, struct bld_run_mounts *rm, char ***env,
 			   struct bld_error **err);
 void bld_run_mounts_dispose(struct bld_run_mounts *rm);
+
+/* sshfwd.c: an ssh agent forwarded into a RUN step (--mount=type=ssh, bld build --ssh). */
+struct bld_ssh_fwd;
+/*
+ * Forwards the agent --ssh gives for the mount's id ("default" when none): a socket as it
+ * is, key files through a private ssh-agent. 1 and *out set when forwarded; 0 when --ssh
+ * gives nothing and the mount is not required; BLD_E_NOTFOUND when it is.
+ */
+int bld_ssh_fwd_open(struct bld_ssh_fwd **out, struct bld_build *b,
+		     const struct bld_parser_mount *pm, struct bld_error **err);
+/* The socket to bind into the step (borrowed). */
+const char *bld_ssh_fwd_socket(const struct bld_ssh_fwd *f);
+/* Stops the relay and a private agent (by its PID); NULL is harmless. */
+void bld_ssh_fwd_free(struct bld_ssh_fwd *f);
 /* What of the mounts decides a RUN's result (never a secret's value, never a cache's). */
 int bld_run_mounts_key(struct bld_build *b, const struct bld_run_req *rq, struct bld_xxh *h,
 		       struct bld_error **err);
@@ -335,11 +358,30 @@ struct bld_copy_req {
 	char **excludes;
 	bool parents, link, add, keep_git_dir;
 	const char *checksum;
+	struct bld_copy_content *contents; /* heredoc sources, expanded; owned */
+	size_t ncontents;
+	char link_key[BLD_XXH_HEX_LEN + 1]; /* --link: the layer's own key (bld_copy_key) */
 };
+/* A heredoc source of COPY/ADD: a file named after the heredoc word. */
+struct bld_copy_content {
+	char *name;
+	char *data;
+};
+/*
+ * Fills rq->contents from the instruction's heredocs as BuildKit does: an unquoted
+ * delimiter's body is expanded with env (escape '\\' whatever the directive says, quotes
+ * kept as plain characters); a quoted one is taken as written.
+ */
+int bld_copy_contents_expand(struct bld_copy_req *rq, const struct bld_parser_instruction *in,
+			     char *const *env, struct bld_error **err);
+void bld_copy_contents_free(struct bld_copy_req *rq);
 int bld_copy_step(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
 		  struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err);
-/* Adds to a key what decides a COPY's result: the context files or the source stage. */
-int bld_copy_key(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
+/*
+ * Adds to a key what decides a COPY's result: the context files or the source stage. With
+ * --link it also sets rq->link_key, a key of the layer alone that leaves out the steps before.
+ */
+int bld_copy_key(struct bld_build *b, struct bld_bstage *st, struct bld_copy_req *rq,
 		 struct bld_xxh *h, struct bld_error **err);
 /* Step scratch: a fresh directory, the overlay lowers, and the layer of an upper dir. */
 char *bld_step_dir(struct bld_build *b, struct bld_error **err);

@@ -16,9 +16,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* ------------------------------------------------------------------ the work overlay */
 
@@ -69,8 +70,9 @@ static int work_mount(struct work *w, char *const *lowers, const char *wk, struc
 	return w->rootfd < 0 ? bld_error_sys(err, errno, "open %s", w->merged) : 0;
 }
 
-static int work_open(struct bld_build *b, struct bld_bstage *st, struct work *w,
-		     struct bld_error **err)
+/* A writable overlay over lowers with a fresh upper directory (the step's layer). */
+static int work_open_on(struct bld_build *b, struct work *w, char *const *lowers,
+			struct bld_error **err)
 {
 	if (work_begin(b, w, err) < 0)
 		return -1;
@@ -78,8 +80,14 @@ static int work_open(struct bld_build *b, struct bld_bstage *st, struct work *w,
 	cleanup_free char *wk = bld_path_join(w->dir, "work");
 	if (mkdir(w->merged, 0755) < 0 || mkdir(w->upper, 0755) < 0 || mkdir(wk, 0755) < 0)
 		return bld_error_sys(err, errno, "mkdir in %s", w->dir);
-	cleanup_strv char **lowers = bld_step_lowers(b, st);
 	return work_mount(w, lowers, wk, err);
+}
+
+static int work_open(struct bld_build *b, struct bld_bstage *st, struct work *w,
+		     struct bld_error **err)
+{
+	cleanup_strv char **lowers = bld_step_lowers(b, st);
+	return work_open_on(b, w, lowers, err);
 }
 
 static void work_close(struct work *w)
@@ -377,14 +385,80 @@ static void plan_dispose(struct plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static bool excluded(char *const *ex, const char *rel)
+/* Drops the last pair of a plan. */
+static void plan_pop(struct plan *p)
 {
-	for (size_t i = 0; ex && ex[i]; i++) {
-		cleanup_free char *pat = bld_ctx_rel(ex[i]);
-		if (fnmatch(pat, rel, FNM_PATHNAME) == 0 || fnmatch(pat, rel, FNM_LEADING_DIR) == 0)
-			return true;
+	p->n--;
+	free((char *)p->it[p->n].src);
+	free(p->dst[p->n]);
+	free(p->links[p->n]);
+	p->dst[p->n] = NULL;
+}
+
+/* ------------------------------------------------------------------ --exclude */
+
+/*
+ * COPY/ADD --exclude as BuildKit applies it (fsutil's copier over moby/patternmatcher: the
+ * rules of .dockerignore, "**", "!" exceptions in order, a directory excluding what is in
+ * it): entries inside a directory source are matched by their path relative to that source,
+ * a source itself (a named file or a wildcard match) by its path in the context or root. An
+ * excluded directory is still walked, unless no exception can bring anything inside back, and
+ * is created, with its own metadata, only before the first entry copied from inside it.
+ */
+struct excl {
+	struct bld_parser_dockerignore *m; /* NULL: nothing is excluded */
+	struct plan pending; /* excluded directories above the walk, outermost first */
+	struct bld_error *err; /* a pattern that failed while matching, inside walk_fs */
+};
+
+static int excl_init(struct excl *x, char *const *patterns, struct bld_error **err)
+{
+	memset(x, 0, sizeof(*x));
+	if (!patterns || !patterns[0])
+		return 0;
+	if (bld_parser_dockerignore_new(&x->m, patterns, err) < 0)
+		return bld_error_wrap(err, "--exclude");
+	return 0;
+}
+
+static void excl_dispose(struct excl *x)
+{
+	bld_parser_dockerignore_free(x->m);
+	plan_dispose(&x->pending);
+	bld_error_free(x->err);
+}
+
+static int excl_match(struct excl *x, const char *rel, bool *out, struct bld_error **err)
+{
+	*out = false;
+	if (!x->m || !*rel)
+		return 0;
+	if (bld_parser_dockerignore_match(x->m, rel, out, err) < 0)
+		return bld_error_wrap(err, "--exclude");
+	return 0;
+}
+
+/* Forgets pending directories that are not above dst (the walk left them). */
+static void pending_trim(struct excl *x, const char *dst)
+{
+	while (x->pending.n) {
+		const char *d = x->pending.dst[x->pending.n - 1];
+		size_t l = strlen(d);
+		if (strncmp(dst, d, l) == 0 && dst[l] == '/')
+			return;
+		plan_pop(&x->pending);
 	}
-	return false;
+}
+
+/* An entry is copied: the excluded directories above it are created first. */
+static void pending_flush(struct excl *x, struct plan *p)
+{
+	for (size_t i = 0; i < x->pending.n; i++) {
+		const struct item *it = &x->pending.it[i];
+		plan_add(p, it->srcfd, it->src, &it->st, it->link, x->pending.dst[i]);
+	}
+	while (x->pending.n)
+		plan_pop(&x->pending);
 }
 
 static void entry_stat(const struct bld_ctx_entry *e, struct stat *st)
@@ -417,13 +491,59 @@ static char *dest_for(const char *dest, bool dest_dir, const char *name, bool sr
 	return bld_path_clean(dest);
 }
 
-static void plan_context(struct plan *p, struct bld_builder_context *c,
-			 const struct bld_ctx_sources *s, const struct bld_copy_req *rq,
-			 bool dest_dir)
+/* The index range of e's subtree ends here: the first entry after j outside it. */
+static size_t subtree_end(struct bld_builder_context *c, size_t j, size_t end)
+{
+	size_t l = strlen(c->ents[j].path);
+	size_t k = j + 1;
+	while (k < end && strncmp(c->ents[k].path, c->ents[j].path, l) == 0 &&
+	       c->ents[k].path[l] == '/')
+		k++;
+	return k;
+}
+
+/* The contents of a directory source, --exclude applied. */
+static int plan_subtree(struct plan *p, struct bld_builder_context *c,
+			const struct bld_ctx_source *x, const char *root, struct excl *ex,
+			struct bld_error **err)
+{
+	int fd = bld_builder_context_fd(c);
+	size_t skip = *x->path ? strlen(x->path) + 1 : 0;
+	for (size_t j = x->first; j < x->end; j++) {
+		const struct bld_ctx_entry *e = &c->ents[j];
+		const char *rel = e->path + skip;
+		bool out;
+		if (excl_match(ex, rel, &out, err) < 0)
+			return -1;
+		struct stat st;
+		entry_stat(e, &st);
+		cleanup_free char *d = bld_path_join(root, rel);
+		pending_trim(ex, d);
+		if (out && S_ISDIR(e->mode) && bld_parser_dockerignore_can_skip_dir(ex->m, rel))
+			j = subtree_end(c, j, x->end) - 1;
+		else if (out && S_ISDIR(e->mode))
+			plan_add(&ex->pending, fd, e->path, &st, e->link, d);
+		if (out)
+			continue;
+		pending_flush(ex, p);
+		plan_add(p, fd, e->path, &st, e->link, d);
+	}
+	pending_trim(ex, "");
+	return 0;
+}
+
+static int plan_context(struct plan *p, struct bld_builder_context *c,
+			const struct bld_ctx_sources *s, const struct bld_copy_req *rq,
+			bool dest_dir, struct excl *ex, struct bld_error **err)
 {
 	int fd = bld_builder_context_fd(c);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct bld_ctx_source *x = &s->v[i];
+		bool out;
+		if (excl_match(ex, x->name, &out, err) < 0)
+			return -1;
+		if (out)
+			continue;
 		cleanup_free char *root = dest_for(rq->dest, dest_dir, x->name, x->is_dir,
 						   rq->parents ? x->name : NULL);
 		struct stat st;
@@ -432,16 +552,10 @@ static void plan_context(struct plan *p, struct bld_builder_context *c,
 			if (!x->is_dir || rq->parents)
 				plan_add(p, fd, x->path, &st, x->ent->link, root);
 		}
-		size_t skip = *x->path ? strlen(x->path) + 1 : 0;
-		for (size_t j = x->first; x->is_dir && j < x->end; j++) {
-			const struct bld_ctx_entry *e = &c->ents[j];
-			if (excluded(rq->excludes, e->path + skip))
-				continue;
-			entry_stat(e, &st);
-			cleanup_free char *d = bld_path_join(root, e->path + skip);
-			plan_add(p, fd, e->path, &st, e->link, d);
-		}
+		if (x->is_dir && plan_subtree(p, c, x, root, ex, err) < 0)
+			return -1;
 	}
+	return 0;
 }
 
 static int run_plan(int rootfd, const struct plan *p, const struct meta *m,
@@ -461,7 +575,7 @@ static int run_plan(int rootfd, const struct plan *p, const struct meta *m,
 /* ------------------------------------------------------------------ sources in a rootfs */
 
 static int walk_fs(struct plan *p, int rootfd, const char *src, const char *dst,
-		   const struct bld_copy_req *rq, const char *rel, int depth)
+		   struct excl *ex, const char *rel, int depth)
 {
 	if (depth > 256)
 		return -ELOOP;
@@ -489,19 +603,28 @@ static int walk_fs(struct plan *p, int rootfd, const char *src, const char *dst,
 							     : bld_path_join(src, names[i]);
 		cleanup_free char *t = bld_path_join(dst, names[i]);
 		cleanup_free char *rl = *rel ? bld_path_join(rel, names[i]) : xstrdup(names[i]);
-		if (excluded(rq->excludes, rl))
-			continue;
+		bool out = false;
+		if (!ex->err && excl_match(ex, rl, &out, &ex->err) < 0)
+			r = -EINVAL;
 		struct stat st;
 		char link[4096] = "";
-		if (fstatat(rootfd, s + 1, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (r < 0 || fstatat(rootfd, s + 1, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (S_ISLNK(st.st_mode)) {
 			ssize_t l = readlinkat(rootfd, s + 1, link, sizeof(link) - 1);
 			link[l > 0 ? l : 0] = '\0';
 		}
-		plan_add(p, rootfd, s + 1, &st, S_ISLNK(st.st_mode) ? link : NULL, t);
+		pending_trim(ex, t);
+		if (out && !S_ISDIR(st.st_mode))
+			continue;
+		if (out && bld_parser_dockerignore_can_skip_dir(ex->m, rl))
+			continue;
+		if (!out)
+			pending_flush(ex, p);
+		plan_add(out ? &ex->pending : p, rootfd, s + 1, &st,
+			 S_ISLNK(st.st_mode) ? link : NULL, t);
 		if (S_ISDIR(st.st_mode))
-			r = walk_fs(p, rootfd, s, t, rq, rl, depth + 1);
+			r = walk_fs(p, rootfd, s, t, ex, rl, depth + 1);
 	}
 	bld_strv_free(names);
 	return r;
@@ -509,10 +632,15 @@ static int walk_fs(struct plan *p, int rootfd, const char *src, const char *dst,
 
 /* COPY --from: sources looked up in another root (symlinks followed inside it). */
 static int plan_rootfs(struct plan *p, int rootfd, const struct bld_copy_req *rq, bool dest_dir,
-		       struct bld_error **err)
+		       struct excl *ex, struct bld_error **err)
 {
 	for (size_t i = 0; rq->srcs[i]; i++) {
 		cleanup_free char *rel = bld_ctx_rel(rq->srcs[i]);
+		bool out;
+		if (excl_match(ex, rel, &out, err) < 0)
+			return -1;
+		if (out)
+			continue;
 		cleanup_free char *abs = xasprintf("/%s", rel);
 		int fd = bld_fs_open_in_root(rootfd, abs, O_PATH, 0);
 		if (fd < 0)
@@ -527,7 +655,12 @@ static int plan_rootfs(struct plan *p, int rootfd, const struct bld_copy_req *rq
 			plan_add(p, rootfd, rel, &st, NULL, d);
 			continue;
 		}
-		int r = walk_fs(p, rootfd, abs, d, rq, "", 0);
+		int r = walk_fs(p, rootfd, abs, d, ex, "", 0);
+		pending_trim(ex, "");
+		if (r < 0 && ex->err) {
+			bld_error_move(err, &ex->err);
+			return -1;
+		}
 		if (r < 0)
 			return bld_error_sys(err, -r, "read %s", abs);
 	}
@@ -538,13 +671,13 @@ static int plan_rootfs(struct plan *p, int rootfd, const struct bld_copy_req *rq
 
 static bool wants_dir(const struct bld_copy_req *rq)
 {
-	size_t n = bld_strv_len(rq->srcs);
+	size_t n = bld_strv_len(rq->srcs) + rq->ncontents;
 	size_t dl = strlen(rq->dest);
 	if (dl && rq->dest[dl - 1] == '/')
 		return true;
 	if (n > 1)
 		return true;
-	return n == 1 && bld_ctx_has_wildcard(rq->srcs[0]);
+	return n == 1 && rq->srcs[0] && bld_ctx_has_wildcard(rq->srcs[0]);
 }
 
 static bool exists_dir(int rootfd, const char *path)
@@ -653,8 +786,14 @@ static int copy_context(struct bld_build *b, const struct bld_copy_req *rq, stru
 	if (bld_ctx_select(b->bctx, rq->srcs, &s, err) < 0)
 		return -1;
 	struct plan p = {0};
-	plan_context(&p, b->bctx, &s, rq, dest_dir || (s.n == 1 && s.v[0].is_dir));
-	int r = run_plan(w->rootfd, &p, m, err);
+	struct excl ex;
+	int r = excl_init(&ex, rq->excludes, err);
+	if (r == 0)
+		r = plan_context(&p, b->bctx, &s, rq, dest_dir || (s.n == 1 && s.v[0].is_dir), &ex,
+				 err);
+	if (r == 0)
+		r = run_plan(w->rootfd, &p, m, err);
+	excl_dispose(&ex);
 	plan_dispose(&p);
 	bld_ctx_sources_dispose(&s);
 	return r;
@@ -669,34 +808,210 @@ static int copy_from(struct bld_build *b, struct bld_bstage *st, const struct bl
 		return -1;
 	}
 	struct plan p = {0};
-	int r = plan_rootfs(&p, fw.rootfd, rq, dest_dir, err);
+	struct excl ex;
+	int r = excl_init(&ex, rq->excludes, err);
+	if (r == 0)
+		r = plan_rootfs(&p, fw.rootfd, rq, dest_dir, &ex, err);
 	if (r == 0)
 		r = run_plan(w->rootfd, &p, m, err);
+	excl_dispose(&ex);
 	plan_dispose(&p);
 	work_dispose(&fw);
+	return r;
+}
+
+/* ------------------------------------------------------------------ heredoc sources */
+
+int bld_copy_contents_expand(struct bld_copy_req *rq, const struct bld_parser_instruction *in,
+			     char *const *env, struct bld_error **err)
+{
+	if (!rq->srcs) /* heredocs alone: an empty source list, never NULL */
+		rq->srcs = xcalloc(1, sizeof(char *));
+	rq->contents = xcalloc(in->ncontents + 1, sizeof(*rq->contents));
+	for (size_t i = 0; i < in->ncontents; i++) {
+		const struct bld_parser_source_content *c = &in->contents[i];
+		struct bld_copy_content *o = &rq->contents[rq->ncontents++];
+		o->name = xstrdup(c->path);
+		if (!c->expand) {
+			o->data = xstrdup(c->data);
+			continue;
+		}
+		struct bld_parser_shell_result res;
+		if (bld_parser_shell_process(&res, c->data, '\\', BLD_PARSER_SHELL_SKIP_QUOTES, env,
+					     err) < 0)
+			return bld_error_wrap(err, "heredoc <<%s", c->path);
+		o->data = steal_pointer(&res.word);
+		bld_parser_shell_result_dispose(&res);
+	}
+	return 0;
+}
+
+void bld_copy_contents_free(struct bld_copy_req *rq)
+{
+	for (size_t i = 0; i < rq->ncontents; i++) {
+		free(rq->contents[i].name);
+		free(rq->contents[i].data);
+	}
+	free(rq->contents);
+	rq->contents = NULL;
+	rq->ncontents = 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Each heredoc becomes a file named after its word (BuildKit: Mkfile 0644 in scratch, then
+ * copied like a context file), --chmod and --chown applied.
+ */
+static int copy_contents(struct bld_build *b, const struct bld_copy_req *rq, struct work *w,
+			 const struct meta *m, bool dest_dir, struct bld_error **err)
+{
+	int64_t now = b->epoch >= 0 ? b->epoch : (int64_t)time(NULL);
+	for (size_t i = 0; i < rq->ncontents; i++) {
+		const struct bld_copy_content *c = &rq->contents[i];
+		cleanup_close int fd = memfd_create("heredoc", MFD_CLOEXEC);
+		if (fd < 0)
+			return bld_error_sys(err, errno, "memfd_create");
+		if (write_all(fd, c->data, strlen(c->data)) < 0)
+			return bld_error_sys(err, errno, "heredoc <<%s", c->name);
+		cleanup_free char *d = dest_for(rq->dest, dest_dir, c->name, false, NULL);
+		if (bld_copy_fd_into(fd, w->rootfd, d, m->chmod ? m->mode : 0644,
+				     m->chown ? m->uid : 0, m->chown ? m->gid : 0, now, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The copy into w's tree; --chown names are resolved in the tree idfd is the root of. */
+static int copy_into(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
+		     struct work *w, int idfd, struct bld_error **err)
+{
+	struct meta m;
+	if (meta_init(&m, idfd, rq, err) < 0)
+		return -1;
+	bool dest_dir = wants_dir(rq) || exists_dir(w->rootfd, rq->dest);
+	struct bld_copy_req plain = *rq;
+	cleanup_strv char **rest = NULL;
+	char *none[] = {NULL};
+	int r = 0;
+	if (rq->add && !rq->from)
+		r = bld_add_special(b, rq, w->rootfd, m.chown, m.uid, m.gid, dest_dir, &rest, err);
+	if (rq->add && !rq->from)
+		plain.srcs = rest ? rest : none;
+	if (r == 0 && rq->from)
+		r = copy_from(b, st, rq, w, &m, dest_dir, err);
+	else if (r == 0 && plain.srcs[0])
+		r = copy_context(b, &plain, w, &m, dest_dir, err);
+	if (r == 0 && rq->ncontents)
+		r = copy_contents(b, rq, w, &m, dest_dir, err);
+	return r;
+}
+
+/* ------------------------------------------------------------------ --link */
+
+/*
+ * COPY/ADD --link as BuildKit makes it: the files are copied onto an empty tree, so nothing
+ * of the layers below is read or followed (a symlinked directory of the base is replaced by
+ * a real one in the merged image; the destination is a directory only when it ends in '/'
+ * or there are several sources), and missing parents are made 0755, owned as --chown says
+ * (fsutil's MkdirAll). The layer is also recorded under rq->link_key, which leaves the steps
+ * before out: when one of them changes, the step's own key changes (the image after it is
+ * a different chain) but the layer is taken from that record as it is, never made again.
+ * A --chown naming a user is resolved in the stage's /etc/passwd and /etc/group: the link
+ * key then includes the parent's key.
+ */
+static int link_reuse(struct bld_build *b, const struct bld_copy_req *rq,
+		      struct bld_cache_layer *l)
+{
+	cleanup_free char *data = NULL;
+	struct bld_error *e = NULL;
+	json_t *rec = NULL;
+	if (bld_cache_build_record_get(b->store, rq->link_key, &data, &e) < 0 ||
+	    bld_json_load_buf(&rec, data, strlen(data), &e) < 0) {
+		bld_error_free(e);
+		return 0;
+	}
+	json_t *lj = json_object_get(rec, "layer");
+	const char *d = bld_json_get_str(lj, "digest"), *id = bld_json_get_str(lj, "diff_id");
+	const char *mt = bld_json_get_str(lj, "media_type");
+	bool ok = d && id && mt && bld_digest_valid(d) && bld_digest_valid(id) &&
+		  strlen(mt) < sizeof(l->media_type) && bld_cache_blob_exists(b->store, d);
+	if (ok) {
+		memset(l, 0, sizeof(*l));
+		memcpy(l->digest, d, BLD_DIGEST_STR_LEN);
+		memcpy(l->diff_id, id, BLD_DIGEST_STR_LEN);
+		memcpy(l->media_type, mt, strlen(mt) + 1);
+		l->size = json_integer_value(json_object_get(lj, "size"));
+	}
+	json_decref(rec);
+	return ok;
+}
+
+static void link_record(struct bld_build *b, const struct bld_copy_req *rq,
+			const struct bld_cache_layer *l)
+{
+	json_t *rec = json_pack("{s:i, s:b, s:{s:s, s:s, s:I, s:s}, s:[s]}", "v", 1, "link", 1,
+				"layer", "digest", l->digest, "diff_id", l->diff_id, "size",
+				(json_int_t)l->size, "media_type", l->media_type, "blobs",
+				l->digest);
+	cleanup_free char *s = bld_json_dump_canonical(rec);
+	json_decref(rec);
+	struct bld_error *e = NULL;
+	if (bld_cache_build_record_put(b->store, rq->link_key, s, &e) < 0)
+		bld_debug("record --link layer: %s", e->msg);
+	bld_error_free(e);
+}
+
+static int link_step(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
+		     struct bld_cache_layer *layer, bool *made, struct bld_error **err)
+{
+	*made = false;
+	if (!st->no_cache && link_reuse(b, rq, layer)) {
+		*made = true;
+		return 0;
+	}
+	struct work w, ids;
+	memset(&ids, 0, sizeof(ids));
+	ids.rootfd = -1;
+	char *empty[] = {b->empty_dir, NULL};
+	int r = work_open_on(b, &w, empty, err);
+	int idfd = w.rootfd;
+	if (r == 0 && rq->chown && *rq->chown) { /* users and groups of the layers below */
+		r = open_stage_root(b, st, &ids, err);
+		idfd = ids.rootfd;
+	}
+	if (r == 0)
+		r = copy_into(b, st, rq, &w, idfd, err);
+	work_dispose(&ids);
+	if (r == 0)
+		r = work_commit(b, st, &w, layer, made, err);
+	if (r == 0 && *made)
+		link_record(b, rq, layer);
+	work_dispose(&w);
 	return r;
 }
 
 int bld_copy_step(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
 		  struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err)
 {
+	if (rq->link)
+		return link_step(b, st, rq, layer, layer_made, err);
 	struct work w;
 	int r = work_open(b, st, &w, err);
-	struct meta m;
 	if (r == 0)
-		r = meta_init(&m, w.rootfd, rq, err);
-	bool dest_dir = r == 0 && (wants_dir(rq) || exists_dir(w.rootfd, rq->dest));
-	struct bld_copy_req plain = *rq;
-	cleanup_strv char **rest = NULL;
-	char *none[] = {NULL};
-	if (r == 0 && rq->add && !rq->from)
-		r = bld_add_special(b, rq, w.rootfd, m.chown, m.uid, m.gid, dest_dir, &rest, err);
-	if (rq->add && !rq->from)
-		plain.srcs = rest ? rest : none;
-	if (r == 0 && rq->from)
-		r = copy_from(b, st, rq, &w, &m, dest_dir, err);
-	else if (r == 0 && plain.srcs[0])
-		r = copy_context(b, &plain, &w, &m, dest_dir, err);
+		r = copy_into(b, st, rq, &w, w.rootfd, err);
 	if (r == 0)
 		r = work_commit(b, st, &w, layer, layer_made, err);
 	work_dispose(&w);
@@ -725,11 +1040,15 @@ int bld_mkdir_step(struct bld_build *b, struct bld_bstage *st, const char *path,
 	return r;
 }
 
-int bld_copy_key(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
-		 struct bld_xxh *h, struct bld_error **err)
+static int copy_key_body(struct bld_build *b, struct bld_bstage *st,
+			 const struct bld_copy_req *rq, struct bld_xxh *h, struct bld_error **err)
 {
 	bld_xxh_update_str(h, rq->chown);
 	bld_xxh_update_str(h, rq->chmod);
+	for (size_t i = 0; i < rq->ncontents; i++) { /* heredocs: what expansion made of them */
+		bld_xxh_update_str(h, rq->contents[i].name);
+		bld_xxh_update_str(h, rq->contents[i].data);
+	}
 	if (rq->from) {
 		/* a stage's key, or the image the name points at now (not the name: tags move) */
 		struct bld_bstage *src = bld_stage_find(b, rq->from, (size_t)st->index);
@@ -752,8 +1071,47 @@ int bld_copy_key(struct bld_build *b, struct bld_bstage *st, const struct bld_co
 	struct bld_ctx_sources s;
 	if (bld_ctx_select(b->bctx, local, &s, err) < 0)
 		return -1;
-	int r = bld_ctx_sources_hash(b->bctx, &s, h, err);
+	struct excl ex; /* excluded files never invalidate the step */
+	int r = excl_init(&ex, rq->excludes, err);
+	if (r == 0)
+		r = bld_ctx_sources_hash_excluding(b->bctx, &s, ex.m, h, err);
+	excl_dispose(&ex);
 	bld_ctx_sources_dispose(&s);
+	return r;
+}
+
+/* Whether --chown names a user or group that /etc/passwd or /etc/group must resolve. */
+static bool chown_by_name(const char *spec)
+{
+	for (const char *p = spec; p && *p; p++)
+		if ((*p < '0' || *p > '9') && *p != ':')
+			return true;
+	return false;
+}
+
+int bld_copy_key(struct bld_build *b, struct bld_bstage *st, struct bld_copy_req *rq,
+		 struct bld_xxh *h, struct bld_error **err)
+{
+	if (!rq->link)
+		return copy_key_body(b, st, rq, h, err);
+	/* everything stage.c hashes but the parent's key, and the flags */
+	struct bld_xxh *hl = bld_xxh_new();
+	bld_xxh_update_str(hl, rq->add ? "ADD --link v1" : "COPY --link v1");
+	for (size_t i = 0; rq->srcs[i]; i++)
+		bld_xxh_update_str(hl, rq->srcs[i]);
+	bld_xxh_update_str(hl, rq->dest);
+	for (size_t i = 0; rq->excludes && rq->excludes[i]; i++)
+		bld_xxh_update_str(hl, rq->excludes[i]);
+	bool flags[] = {rq->parents, rq->keep_git_dir};
+	bld_xxh_update(hl, flags, sizeof(flags));
+	bld_xxh_update_str(hl, rq->checksum);
+	bld_xxh_update_str(hl, rq->from);
+	bld_xxh_update(hl, &b->epoch, sizeof(b->epoch)); /* timestamps clamped or not */
+	if (chown_by_name(rq->chown)) /* resolved in the layers below: they matter then */
+		bld_xxh_update_str(hl, st->key);
+	int r = copy_key_body(b, st, rq, hl, err);
+	bld_xxh_final(hl, rq->link_key);
+	bld_xxh_update_str(h, rq->link_key);
 	return r;
 }
 
@@ -761,11 +1119,10 @@ int bld_copy_dir_into(int srcdir, int rootfd, const char *dest, bool chown, uid_
 		      bool keep_owner, struct bld_error **err)
 {
 	struct meta m = {.chown = chown, .uid = uid, .gid = gid, .keep_owner = keep_owner};
-	struct bld_copy_req rq;
-	memset(&rq, 0, sizeof(rq));
+	struct excl ex = {0}; /* nothing excluded */
 	struct plan p = {0};
 	cleanup_free char *d = bld_path_clean(dest);
-	int r = walk_fs(&p, srcdir, "/", d, &rq, "", 0);
+	int r = walk_fs(&p, srcdir, "/", d, &ex, "", 0);
 	if (r < 0)
 		r = bld_error_sys(err, -r, "read source directory");
 	if (r == 0) {

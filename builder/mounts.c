@@ -3,13 +3,14 @@
  * $BLD_ROOT/cache/mounts/ kept between builds, keyed by id or target; sharing=locked holds
  * a lock while the step runs), type=bind (from the context or another stage, read-only
  * unless rw), type=tmpfs, and type=secret (from `--secret id=ID,src=FILE|env=VAR`, as a
- * read-only file or an environment variable). What a mount holds never enters the layer;
- * secrets never enter a cache key.
+ * read-only file or an environment variable), type=ssh (sshfwd.c). What a mount holds never
+ * enters the layer; secrets and agents never enter a cache key.
  *
  * It prepares host-side sources and the runner's mount list; the sandbox does the mounting.
  */
 #include "builder/builder_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -128,16 +129,95 @@ static int secret_mount(struct bld_build *b, const struct bld_parser_mount *pm,
 	return 0;
 }
 
-/* A bind mount from the context (its directory) or from a stage's read-only root. */
+static int prune_dir(struct bld_builder_context *c, int dfd, const char *view,
+		     const char *prefix, int depth, struct bld_error **err);
+
+/* One entry of the view: removed when the index lacks it, else its subtree pruned. */
+static int prune_one(struct bld_builder_context *c, int dfd, const char *view,
+		     const char *path, const char *name, int depth, struct bld_error **err)
+{
+	const struct bld_ctx_entry *e = bld_ctx_lookup(c, path);
+	if (!e) {
+		cleanup_free char *abs = bld_path_join(view, path);
+		return bld_fs_rm_rf(abs, err);
+	}
+	if (!S_ISDIR(e->mode))
+		return 0;
+	cleanup_close int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sub < 0)
+		return bld_error_sys(err, errno, "open %s", path);
+	return prune_dir(c, sub, view, path, depth + 1, err);
+}
+
+/*
+ * Removes from a writable view of the context what .dockerignore leaves out of the index
+ * (overlay whiteouts: the context itself is never touched). BuildKit's context holds only
+ * what the ignore file lets through, and so does a bind of it.
+ */
+static int prune_dir(struct bld_builder_context *c, int dfd, const char *view,
+		     const char *prefix, int depth, struct bld_error **err)
+{
+	if (depth > BLD_CTX_MAX_DEPTH)
+		return bld_error_set(err, BLD_E_INVALID, "context deeper than %d",
+				     BLD_CTX_MAX_DEPTH);
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return bld_error_sys(err, errno, "read %s", *prefix ? prefix : ".");
+	}
+	cleanup_strv char **names = NULL;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			bld_strv_push(&names, de->d_name);
+	closedir(d);
+	for (size_t i = 0; names && names[i]; i++) {
+		cleanup_free char *path = *prefix ? xasprintf("%s/%s", prefix, names[i])
+						  : xstrdup(names[i]);
+		if (prune_one(c, dfd, view, path, names[i], depth, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A scratch overlay of the context without what .dockerignore excludes; *view its root. */
+static int context_view(struct bld_build *b, struct bld_run_mounts *rm, char **view,
+			struct bld_error **err)
+{
+	struct bld_builder_context *c = b->bctx;
+	if (bld_overlay_rw(b, bld_builder_context_dir(c), &rm->roots, view, err) < 0)
+		return -1;
+	cleanup_close int fd = open(*view, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return bld_error_sys(err, errno, "open %s", *view);
+	pthread_mutex_lock(&c->lock);
+	int r = bld_ctx_walk(c, err);
+	if (r == 0)
+		r = prune_dir(c, fd, *view, "", 0, err);
+	pthread_mutex_unlock(&c->lock);
+	return r < 0 ? bld_error_wrap(err, "leave .dockerignore'd files out of the bind") : 0;
+}
+
+/*
+ * A bind mount from the context (its directory, or a filtered view of it when a
+ * .dockerignore applies) or from a stage's read-only root.
+ */
 static int bind_mount(struct bld_build *b, struct bld_bstage *st,
 		      const struct bld_parser_mount *pm, struct bld_run_mounts *rm,
 		      struct bld_error **err)
 {
 	cleanup_free char *rel = bld_ctx_rel(pm->source ? pm->source : ".");
 	cleanup_free char *root = NULL;
+	bool scratch = false; /* root is a view whose writes are thrown away */
 	if (pm->from) {
 		if (bld_from_root_open(b, st, pm->from, &rm->roots, &root, err) < 0)
 			return -1;
+	} else if (b->bctx->ign.matcher) {
+		if (context_view(b, rm, &root, err) < 0)
+			return -1;
+		scratch = true;
 	} else {
 		root = xstrdup(bld_builder_context_dir(b->bctx));
 	}
@@ -146,8 +226,8 @@ static int bind_mount(struct bld_build *b, struct bld_bstage *st,
 	if (lstat(src, &sb) < 0)
 		return bld_error_set(err, BLD_E_NOTFOUND, "bind mount source \"/%s\": not found",
 				     rel);
-	if (pm->readonly) {
-		push_mount(rm, "bind", src, pm->target, NULL, true);
+	if (pm->readonly || scratch) {
+		push_mount(rm, "bind", src, pm->target, NULL, pm->readonly);
 		return 0;
 	}
 	/* rw: writes land in a scratch overlay, never in the user's context */
@@ -157,6 +237,37 @@ static int bind_mount(struct bld_build *b, struct bld_bstage *st,
 	if (bld_overlay_rw(b, src, &rm->roots, &view, err) < 0)
 		return -1;
 	push_mount(rm, "bind", view, pm->target, NULL, false);
+	return 0;
+}
+
+/*
+ * An ssh agent at the target (BuildKit's default /run/buildkit/ssh_agent.N, N counting the
+ * step's ssh mounts); SSH_AUTH_SOCK names the first one forwarded.
+ */
+static int ssh_mount(struct bld_build *b, const struct bld_run_req *rq, size_t i,
+		     struct bld_run_mounts *rm, char ***env, struct bld_error **err)
+{
+	const struct bld_parser_mount *pm = &rq->mounts[i];
+	size_t n = 0; /* which ssh mount of the step this is */
+	for (size_t j = 0; j < i; j++)
+		n += rq->mounts[j].type == BLD_PARSER_MOUNT_SSH;
+	struct bld_ssh_fwd *f = NULL;
+	int r = bld_ssh_fwd_open(&f, b, pm, err);
+	cleanup_free char *target = pm->target && *pm->target
+					    ? xstrdup(pm->target)
+					    : xasprintf("/run/buildkit/ssh_agent.%zu", n);
+	if (r <= 0)
+		return r;
+	rm->ssh = xrealloc(rm->ssh, (rm->n_ssh + 1) * sizeof(*rm->ssh));
+	rm->ssh[rm->n_ssh++] = f;
+	push_mount(rm, "bind", bld_ssh_fwd_socket(f), target, NULL, false);
+	bool have = false;
+	for (size_t k = 0; *env && (*env)[k]; k++)
+		have = have || bld_str_has_prefix((*env)[k], "SSH_AUTH_SOCK=");
+	if (!have) {
+		cleanup_free char *kv = xasprintf("SSH_AUTH_SOCK=%s", target);
+		bld_strv_push(env, kv);
+	}
 	return 0;
 }
 
@@ -185,11 +296,16 @@ int bld_run_mounts_prepare(struct bld_build *b, struct bld_bstage *st,
 			push_mount(rm, "tmpfs", NULL, pm->target, o, false);
 			break;
 		}
+		case BLD_PARSER_MOUNT_SSH:
+			r = ssh_mount(b, rq, i, rm, env, err);
+			break;
 		default:
-			r = bld_error_set(err, BLD_E_UNSUPPORTED, "--mount type=ssh is not supported");
+			r = bld_error_set(err, BLD_E_UNSUPPORTED, "--mount type %d", (int)pm->type);
 		}
 		if (r < 0)
-			return bld_error_wrap(err, "--mount %s", pm->target ? pm->target : "");
+			return bld_error_wrap(err, "--mount %s",
+					      pm->target ? pm->target
+					      : pm->type == BLD_PARSER_MOUNT_SSH ? "type=ssh" : "");
 	}
 	return 0;
 }
@@ -204,6 +320,9 @@ void bld_run_mounts_dispose(struct bld_run_mounts *rm)
 	}
 	for (size_t i = 0; i < rm->n_locks; i++)
 		close(rm->locks[i]);
+	for (size_t i = 0; i < rm->n_ssh; i++)
+		bld_ssh_fwd_free(rm->ssh[i]);
+	free(rm->ssh);
 	bld_from_roots_close(&rm->roots);
 	free(rm->locks);
 	free(rm->v);

@@ -269,6 +269,7 @@ int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_ru
 	spec.user = user && *user ? user : "0:0";
 	spec.stdin_fd = -1;
 	spec.hostname = "buildkitsandbox"; /* what BuildKit's RUN steps see */
+	spec.build_step = true;             /* BuildKit's env and /etc/hosts */
 	spec.net = net_mode(rq->network);
 	int code = 0;
 	struct tail t = {{0}, 0};

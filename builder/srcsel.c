@@ -146,17 +146,38 @@ static int key_entry(struct bld_builder_context *c, struct bld_xxh *h, struct bl
 int bld_ctx_sources_hash(struct bld_builder_context *c, const struct bld_ctx_sources *s,
 			 struct bld_xxh *h, struct bld_error **err)
 {
+	return bld_ctx_sources_hash_excluding(c, s, NULL, h, err);
+}
+
+/* Whether e (a non-directory) is left out by --exclude patterns, relative to its source. */
+static int left_out(const struct bld_parser_dockerignore *ex, const struct bld_ctx_entry *e,
+		    const char *rel, bool *out, struct bld_error **err)
+{
+	*out = false;
+	if (!ex || S_ISDIR(e->mode) || !*rel)
+		return 0;
+	return bld_parser_dockerignore_match(ex, rel, out, err);
+}
+
+int bld_ctx_sources_hash_excluding(struct bld_builder_context *c, const struct bld_ctx_sources *s,
+				   const struct bld_parser_dockerignore *ex, struct bld_xxh *h,
+				   struct bld_error **err)
+{
 	int r = 0;
+	bool out = false;
 	pthread_mutex_lock(&c->lock);
 	for (size_t i = 0; r == 0 && i < s->n; i++) {
 		const struct bld_ctx_source *x = &s->v[i];
 		bld_xxh_update_str(h, x->name);
 		bld_xxh_update_str(h, x->is_dir ? "dir" : "file");
-		if (x->ent)
+		if (x->ent && (r = left_out(ex, x->ent, x->name, &out, err)) == 0 && !out)
 			r = key_entry(c, h, x->ent, strlen(x->ent->path), err);
 		size_t skip = *x->path ? strlen(x->path) + 1 : 0;
-		for (size_t j = x->first; r == 0 && x->is_dir && j < x->end; j++)
-			r = key_entry(c, h, &c->ents[j], skip, err);
+		for (size_t j = x->first; r == 0 && x->is_dir && j < x->end; j++) {
+			struct bld_ctx_entry *e = &c->ents[j];
+			if ((r = left_out(ex, e, e->path + skip, &out, err)) == 0 && !out)
+				r = key_entry(c, h, e, skip, err);
+		}
 	}
 	pthread_mutex_unlock(&c->lock);
 	return r;

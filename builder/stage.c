@@ -548,14 +548,16 @@ static void copy_req_dispose(struct bld_copy_req *rq)
 	bld_strv_free(rq->srcs);
 	bld_strv_free(rq->excludes);
 	free(rq->dest);
+	bld_copy_contents_free(rq);
 }
 
 static int copy_req_expand(struct bld_build *b, struct bld_bstage *st,
 			   const struct bld_parser_instruction *in, struct bld_copy_req *rq,
 			   struct bld_error **err)
 {
-	if (in->ncontents)
-		return bld_error_set(err, BLD_E_UNSUPPORTED, "heredoc sources are not supported");
+	cleanup_strv char **env = bld_stage_env(st);
+	if (bld_copy_contents_expand(rq, in, env, err) < 0)
+		return -1;
 	for (size_t i = 0; in->sources[i]; i++) {
 		cleanup_free char *s = NULL;
 		if (expand(b, st, in->sources[i], &s, err) < 0)
@@ -680,6 +682,8 @@ static int step_prepare(struct bld_build *b, struct bld_bstage *st, struct step 
 	bld_buf_adds(&s->hist, s->copy.add ? "ADD" : "COPY");
 	for (size_t i = 0; s->copy.srcs[i]; i++)
 		bld_buf_printf(&s->hist, " %s", s->copy.srcs[i]);
+	for (size_t i = 0; i < s->copy.ncontents; i++)
+		bld_buf_printf(&s->hist, " <<%s", s->copy.contents[i].name);
 	bld_buf_printf(&s->hist, " %s", s->copy.dest);
 	return 0;
 }

@@ -18,6 +18,10 @@ static const struct bld_cli_opt opts[] = {
 	{"iidfile", 0, BLD_OPT_STRING, "string", "Write the image ID to the file", NULL},
 	{"secret", 0, BLD_OPT_LIST, "stringArray",
 	 "Secret to expose to the build (format: \"id=mysecret[,src=/local/secret]\")", NULL},
+	{"ssh", 0, BLD_OPT_LIST, "stringArray",
+	 "SSH agent socket or keys to expose to the build (format: "
+	 "\"default|<id>[=<socket>|<key>[,<key>]]\")",
+	 NULL},
 	{"network", 0, BLD_OPT_STRING, "string",
 	 "Set the networking mode for the RUN instructions during build", "default"},
 	{"platform", 0, BLD_OPT_STRING, "string", "Set platform if server is multi-platform capable",
@@ -55,6 +59,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		.labels = bld_cli_list(a, "label"),
 		.iidfile = bld_cli_str(a, "iidfile"),
 		.secrets = bld_cli_list(a, "secret"),
+		.ssh = bld_cli_list(a, "ssh"),
 		.network = bld_cli_str(a, "network"),
 		.platform = bld_cli_str(a, "platform"),
 		.no_cache = bld_cli_bool(a, "no-cache"),

@@ -69,6 +69,8 @@ struct bld_runner_spec {
 	const char *cwd;      /* absolute; created when missing; default "/" */
 	const char *user;     /* "name", "uid", "name:group", "uid:gid"; default root */
 	const char *hostname; /* default: none set (keeps the new UTS namespace's copy) */
+	bool build_step;      /* a RUN step as BuildKit's executor makes it: no HOSTNAME in
+				 the env, BuildKit's /etc/hosts, no /etc/hostname mounted */
 	char *const *extra_hosts; /* lines appended to /etc/hosts */
 	const char *resolv_conf;  /* contents of /etc/resolv.conf; NULL: the host's */
 	bool init;                /* --init: a reaping, signal-forwarding pid 1 runs argv */

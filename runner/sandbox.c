@@ -143,14 +143,19 @@ static const char *env_get(char *const *env, const char *key)
 	return NULL;
 }
 
-/* The environment Docker gives: the caller's, plus PATH, HOSTNAME, HOME and TERM if missing. */
+/*
+ * The environment Docker gives: the caller's, plus PATH, HOSTNAME, HOME and TERM if missing.
+ * A build step (build_step) gets what BuildKit's executor gives: PATH (containerd's default
+ * spec) and HOME (runc adds it), but no HOSTNAME.
+ */
 static char **make_env(const struct bld_runner_spec *s, const struct bld_runner_user *u)
 {
 	char **env = bld_strv_dup(s->env);
 	if (!env_has(env, "PATH"))
 		bld_strv_push(&env, DEFAULT_PATH);
 	char host[256] = "";
-	if (!env_has(env, "HOSTNAME") && gethostname(host, sizeof(host) - 1) == 0) {
+	bool want_host = !s->build_step && !env_has(env, "HOSTNAME");
+	if (want_host && gethostname(host, sizeof(host) - 1) == 0) {
 		cleanup_free char *h = xasprintf("HOSTNAME=%s", host);
 		bld_strv_push(&env, h);
 	}
@@ -343,7 +348,7 @@ static _Noreturn void child_main(struct child *c)
 	if ((r = bld_runner_mount_sys(rootfd, s->privileged)) < 0)
 		FAIL_SYS(c, -r, "mount /sys");
 	/* name resolution and identity files that the image does not own */
-	if ((r = bld_runner_mount_etc(rootfd, s->state_dir, s->hostname != NULL)) < 0)
+	if ((r = bld_runner_mount_etc(rootfd, s->state_dir, s->hostname && !s->build_step)) < 0)
 		FAIL_SYS(c, -r, "mount /etc files");
 	/* the caller's binds, volumes and tmpfs, confined to the root */
 	for (size_t i = 0; i < s->n_mounts; i++) {
@@ -386,9 +391,13 @@ static int write_etc(const struct bld_runner_spec *s, struct bld_error **err)
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return bld_error_sys(err, errno, "mkdir %s", dir);
 	struct bld_buf h = BLD_BUF_INIT;
-	bld_buf_adds(&h, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-			 "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\n"
-			 "ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n");
+	if (s->build_step) /* BuildKit's executor names its sandbox on the loopback line */
+		bld_buf_printf(&h, "127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost "
+				   "ip6-loopback\n", s->hostname ? s->hostname : "buildkitsandbox");
+	else
+		bld_buf_adds(&h, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+				 "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\n"
+				 "ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n");
 	for (size_t i = 0; s->extra_hosts && s->extra_hosts[i]; i++)
 		bld_buf_printf(&h, "%s\n", s->extra_hosts[i]);
 	int r = write_file(dir, "hosts", bld_buf_str(&h), err);
