@@ -121,6 +121,45 @@ static int create_v1(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 	return 0;
 }
 
+/* Whether the v2 hierarchy offers ctrl (on hybrid hosts mounted as v2 in a private
+ * namespace, the controllers bound to v1 hierarchies are missing). */
+static bool v2_has(const char *ctrl)
+{
+	char buf[512] = "";
+	cleanup_close int fd = open(CG_ROOT "/cgroup.controllers", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	size_t len = strlen(ctrl);
+	for (char *p = buf; (p = strstr(p, ctrl)); p += len)
+		if ((p == buf || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\n' || !p[len]))
+			return true;
+	return false;
+}
+
+/* The controllers a limit needs, delegated one by one (a write naming one that is not
+ * there would fail for all): a clear error when a limit's controller is missing. */
+static int enable_v2(const struct bld_runner_spec *s, struct bld_error **err)
+{
+	static const char *const ctrls[] = {"memory", "pids", "cpu"};
+	bool wanted[] = {s->memory > 0, s->pids_limit > 0, s->cpu_milli > 0};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(ctrls); i++) {
+		if (!v2_has(ctrls[i])) {
+			if (wanted[i])
+				return bld_error_set(err, BLD_E_UNSUPPORTED,
+						     "the %s cgroup controller is not available here",
+						     ctrls[i]);
+			continue;
+		}
+		char v[16];
+		snprintf(v, sizeof(v), "+%s", ctrls[i]);
+		write_str(CG_ROOT, "cgroup.subtree_control", v);
+		write_str(CG_ROOT "/bld", "cgroup.subtree_control", v);
+	}
+	return 0;
+}
+
 static int create_v2(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 		     struct bld_error **err)
 {
@@ -129,8 +168,8 @@ static int create_v2(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 	if (bld_fs_mkdir_p(dir, 0755, err) < 0)
 		return bld_error_wrap(err, "cgroup");
 	bld_strv_push(&p->cgroups, dir);
-	write_str(CG_ROOT, "cgroup.subtree_control", "+memory +pids +cpu");
-	write_str(CG_ROOT "/bld", "cgroup.subtree_control", "+memory +pids +cpu");
+	if (enable_v2(s, err) < 0)
+		return -1;
 	int r = 0;
 	if (s->memory > 0) {
 		snprintf(v, sizeof(v), "%lld", (long long)s->memory);
@@ -161,22 +200,14 @@ int bld_runner_cgroup_create(struct bld_runner_proc *p, const struct bld_runner_
 	return create_v1(p, s, err);
 }
 
-int bld_runner_cgroup_attach(char *const *cgroups, pid_t pid)
-{
-	char v[24];
-	snprintf(v, sizeof(v), "%d", (int)pid);
-	for (size_t i = 0; cgroups && cgroups[i]; i++) {
-		int r = write_str(cgroups[i], "cgroup.procs", v);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
 int bld_runner_cgroup_join(char *const *cgroups)
 {
+	/* on v1 the calling thread alone ("0" to "tasks"; the callers are single-threaded):
+	 * a whole-process move takes the global threadgroup lock and waits for an RCU grace
+	 * period (milliseconds), a move of the caller's own thread does not */
+	const char *file = bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2 ? "cgroup.procs" : "tasks";
 	for (size_t i = 0; cgroups && cgroups[i]; i++) {
-		int r = write_str(cgroups[i], "cgroup.procs", "0");
+		int r = write_str(cgroups[i], file, "0");
 		if (r < 0)
 			return r;
 	}

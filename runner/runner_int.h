@@ -21,9 +21,7 @@ int bld_runner_caps_set(uint64_t eff, uint64_t prm, uint64_t inh);
 /* Creates the cgroups for p (one per v1 controller, or one v2 group) and applies limits. */
 int bld_runner_cgroup_create(struct bld_runner_proc *p, const struct bld_runner_spec *spec,
 			     struct bld_error **err);
-/* Moves process pid into the cgroups (the parent's side of a spawn); -errno on failure. */
-int bld_runner_cgroup_attach(char *const *cgroups, pid_t pid);
-/* In the child: moves the calling process into p's cgroups; -errno on failure. */
+/* In the child: moves the calling (single-threaded) process into p's cgroups; -errno. */
 int bld_runner_cgroup_join(char *const *cgroups);
 /* The cgroup directories pid is in (for exec): NULL-terminated, caller frees. */
 char **bld_runner_cgroup_of(pid_t pid);

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -33,6 +32,7 @@ struct child {
 	char **cgroups;  /* to join */
 	uint64_t caps;   /* capability set the process keeps */
 	int netfd;       /* namespace to join (BLD_RUNNER_NET_NSPATH), or -1 */
+	bool placed;     /* cloned into its cgroup already (clone3 CLONE_INTO_CGROUP) */
 	char *merged;    /* where the root is assembled */
 	struct bld_runner_bpf *bpf; /* the seccomp filter, or NULL for none */
 };
@@ -285,37 +285,12 @@ static void wait_go(struct child *c)
 		_exit(125);
 }
 
-struct attach_job {
-	const struct bld_runner_proc *p;
-	int r;
-};
-
-static void *attach_thread(void *arg)
+/* The parent's part while the child assembles its root: the caller's before_exec hook (the
+ * network), then the go-ahead. */
+static int start_child(const struct bld_runner_spec *s, int sock, struct bld_error **err)
 {
-	struct attach_job *j = arg;
-	j->r = bld_runner_cgroup_attach(j->p->cgroups, j->p->pid);
-	return NULL;
-}
-
-/* The parent's part while the child assembles its root: moving it into its cgroups (the
- * write waits for an RCU grace period, so it is kept off the child's path, and off the
- * hook's: a thread of its own when there is a hook) and the caller's before_exec hook;
- * then the go-ahead. */
-static int start_child(const struct bld_runner_proc *p, const struct bld_runner_spec *s,
-		       int sock, struct bld_error **err)
-{
-	struct attach_job job = {.p = p};
-	pthread_t t;
-	bool threaded = s->before_exec && pthread_create(&t, NULL, attach_thread, &job) == 0;
-	int hook = s->before_exec ? s->before_exec(s->before_exec_arg, err) : 0;
-	if (threaded)
-		pthread_join(t, NULL);
-	else
-		attach_thread(&job);
-	if (hook < 0)
+	if (s->before_exec && s->before_exec(s->before_exec_arg, err) < 0)
 		return -1;
-	if (job.r < 0)
-		return bld_error_sys(err, -job.r, "join cgroup");
 	if (send(sock, "g", 1, MSG_NOSIGNAL) != 1)
 		return bld_error_sys(err, errno, "start sandbox");
 	return 0;
@@ -325,6 +300,11 @@ static _Noreturn void child_main(struct child *c)
 {
 	const struct bld_runner_spec *s = c->s;
 	int r;
+	/* join the cgroups first (unless cloned into them), then a cgroup namespace rooted there */
+	if (!c->placed && (r = bld_runner_cgroup_join(c->cgroups)) < 0)
+		FAIL_SYS(c, -r, "join cgroup");
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		FAIL_SYS(c, errno, "cgroup namespace");
 	/* a prepared network namespace (bridge) is joined before anything else looks at it */
 	if (c->netfd >= 0 && setns(c->netfd, CLONE_NEWNET) < 0)
 		FAIL_SYS(c, errno, "join network namespace");
@@ -366,11 +346,8 @@ static _Noreturn void child_main(struct child *c)
 		FAIL_SYS(c, -r, "read-only root");
 	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		FAIL_SYS(c, errno, "sethostname");
-	/* the parent has put us into the cgroups (and set up the network) meanwhile */
+	/* the parent has set up the network meanwhile */
 	wait_go(c);
-	/* a cgroup namespace rooted at the container's cgroups */
-	if (unshare(CLONE_NEWCGROUP) < 0)
-		FAIL_SYS(c, errno, "cgroup namespace");
 	finish(c);
 }
 
@@ -431,6 +408,35 @@ static int prepare_dirs(const struct bld_runner_spec *s, char **merged, struct b
 	return write_etc(s, err);
 }
 
+/* clone3's arguments (linux/sched.h's struct clone_args, without its header's clashes). */
+struct clone3_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+#define CLONE_INTO_CGROUP_FLAG 0x200000000ULL
+
+/* The child, on cgroup v2 cloned right into its cgroup (*placed): no migration afterwards,
+ * whose whole-process move waits for an RCU grace period. Elsewhere, or where clone3 or
+ * CLONE_INTO_CGROUP is missing, a plain clone; the child then joins by itself. */
+static pid_t clone_child(unsigned long flags, const struct bld_runner_proc *p, bool *placed)
+{
+	*placed = false;
+	cleanup_close int cg = -1;
+	if (bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2 && p->cgroups && p->cgroups[0] &&
+	    !p->cgroups[1])
+		cg = open(p->cgroups[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg >= 0) {
+		struct clone3_args a = {.flags = flags | CLONE_INTO_CGROUP_FLAG,
+					.exit_signal = SIGCHLD, .cgroup = (uint64_t)cg};
+		pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+		if (pid >= 0) {
+			*placed = true;
+			return pid;
+		}
+	}
+	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+}
+
 static unsigned long clone_flags(const struct bld_runner_spec *s)
 {
 	unsigned long f = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
@@ -481,7 +487,7 @@ int bld_runner_sandbox_spawn(struct bld_runner_proc **out, const struct bld_runn
 	}
 	struct child c = {.s = s, .sock = sv[1], .cgroups = p->cgroups, .caps = caps,
 			  .netfd = netfd, .merged = merged, .bpf = bpf.data ? &bpf : NULL};
-	pid_t pid = (pid_t)syscall(SYS_clone, clone_flags(s) | SIGCHLD, NULL, NULL, NULL, 0);
+	pid_t pid = clone_child(clone_flags(s), p, &c.placed);
 	if (pid == 0) {
 		close(sv[0]);
 		child_main(&c);
@@ -495,7 +501,7 @@ int bld_runner_sandbox_spawn(struct bld_runner_proc **out, const struct bld_runn
 	}
 	p->pid = pid;
 	cleanup_error struct bld_error *mine = NULL;
-	int started = start_child(p, s, sv[0], &mine);
+	int started = start_child(s, sv[0], &mine);
 	if (started < 0)
 		shutdown(sv[0], SHUT_WR); /* the child exits without a word */
 	pid_t unused = 0;

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The pure cgroup v2 path on this hybrid host: inside a private mount namespace where
+# /sys/fs/cgroup is the cgroup2 mount, bld takes its v2 branch: the container gets a leaf
+# /sys/fs/cgroup/bld/bld-<id> holding its processes, a cgroup namespace rooted there, exec
+# joins it, rm -f kills what is inside and removes the leaf. Limits need the controllers in
+# cgroup2's cgroup.controllers: here memory, pids and cpu are bound to v1 hierarchies, so the
+# test checks bld's clear refusal; where memory is there, that -m kills a hog with 137.
+# Network namespace as for every runner test; the v2 leaf lands in the host's unified
+# hierarchy and is checked gone (the "bld" parent is removed when empty).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/runner_env.bash"
+
+O=$T_DIR/v2
+mkdir -p "$O"
+export -f B
+export NS BLD IMG O
+unshare -m --propagation private bash -c '
+  umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup || exit 1
+  test -f /sys/fs/cgroup/cgroup.controllers && echo yes >"$O/v2"
+  B run --rm $IMG sh -c "tail -1 /proc/self/cgroup" >"$O/self" 2>&1
+  id=$(B run -d $IMG sleep 30)
+  leaf=/sys/fs/cgroup/bld/bld-${id:0:12}
+  for p in $(cat "$leaf/cgroup.procs"); do tr "\0" " " <"/proc/$p/cmdline"; echo; done >"$O/procs"
+  B exec "$id" sh -c "tail -1 /proc/self/cgroup" >"$O/exec" 2>&1
+  B rm -f "$id" >/dev/null
+  [ -d "$leaf" ] && echo "$leaf" >"$O/left"
+  if grep -qw memory /sys/fs/cgroup/cgroup.controllers; then
+    B run --rm -m 16m $IMG sh -c "x=aaaaaaaa; while :; do x=\$x\$x; done" >/dev/null 2>&1
+    echo "oom $?" >"$O/mem"
+  else
+    B run --rm -m 16m $IMG true >"$O/mem" 2>&1; echo "exit $?" >>"$O/mem"
+  fi
+  rmdir /sys/fs/cgroup/bld 2>/dev/null
+  true
+' || { echo "not ok - cannot mount cgroup2 in a private mount namespace"; exit 1; }
+
+t_eq "/sys/fs/cgroup is the cgroup2 mount there" "yes" "$(cat "$O/v2" 2>/dev/null)"
+t_eq "the container's cgroup namespace is rooted at its leaf" "0::/" "$(cat "$O/self")"
+t_match "the v2 leaf holds the container's process" '^sleep 30 $' "$(cat "$O/procs")"
+t_eq "exec joins the leaf" "0::/" "$(cat "$O/exec")"
+t_eq "rm -f removes the leaf" "" "$(cat "$O/left" 2>/dev/null)"
+mem=$(cat "$O/mem")
+if grep -q '^oom' <<<"$mem"; then
+  t_eq "-m 16m on v2: the hog ends with 137" "oom 137" "$mem"
+else
+  t_eq "-m 16m without a v2 memory controller: a clear refusal, 125" \
+    "bld: the memory cgroup controller is not available here
+exit 125" "$mem"
+fi
+t_eq "nothing of bld remains" "" "$(runner_leftovers)"
