@@ -45,11 +45,16 @@ static int parse_output(const char *s, struct out_spec *o, struct bld_error **er
 		else if (bld_str_has_prefix(f, "push="))
 			o->push = strcmp(f + 5, "true") == 0;
 	}
-	if (o->type && (strcmp(o->type, "image") == 0 || strcmp(o->type, "registry") == 0))
-		return 0; /* no dest */
-	if (!o->type || !o->dest)
-		return bld_error_set(err, BLD_E_INVALID, "--output %s: type= and dest= are needed", s);
-	return 0;
+	bool no_dest = o->type && (strcmp(o->type, "image") == 0 || strcmp(o->type, "registry") == 0);
+	if (no_dest && !o->dest)
+		o->dest = xstrdup("");
+	if (o->type && o->dest)
+		return 0;
+	free(o->type);
+	free(o->dest);
+	free(o->name);
+	bld_error_set(err, BLD_E_INVALID, "--output %s: type= and dest= are needed", s);
+	return -1;
 }
 
 static int output_local(struct bld_build *b, struct bld_bstage *st, const char *dest,

@@ -6,18 +6,19 @@
  * thread about ten times a second, and a final redraw ("FINISHED" on success). After a
  * failure the failing step's last output lines follow in a block, as BuildKit prints them.
  *
- * Events only change the state under the lock; drawing is render()'s, which is pure (state,
- * clock, width, height in; text out) so that tests can check it. What the plain format
- * prints is progress.c's; this file never decides which of the two is used.
+ * Events only change the state under the lock; a frame is bld_ptty_render()'s, which is
+ * pure (state, clock and width in; text out) so that tests can check it, and draw() puts it
+ * on the terminal. What the plain format prints is progress.c's; this file never decides
+ * which of the two is used.
  */
 #include "builder/builder_int.h"
 
 #include <errno.h>
 #include <sys/ioctl.h>
 
-#define TAIL_SHOWN 6     /* output lines shown under a running step */
-#define TAIL_KEPT 10     /* output lines kept for the error block */
-#define STATUS_KEPT 4    /* status lines kept per vertex */
+#define TAIL_SHOWN 6  /* output lines shown under a running step */
+#define TAIL_KEPT 10  /* output lines kept for the error block */
+#define STATUS_KEPT 4 /* status lines kept per vertex */
 #define LINE_MAX_BYTES 512
 #define VERTICES_MAX 100000
 

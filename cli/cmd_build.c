@@ -50,6 +50,11 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	if (fmt && strcmp(fmt, "oci") != 0 && strcmp(fmt, "docker") != 0)
 		return bld_error_set(err, BLD_E_INVALID,
 				     "unrecognized image format \"%s\": use oci or docker", fmt);
+	const char *prog = bld_cli_str(a, "progress");
+	if (prog && strcmp(prog, "auto") != 0 && strcmp(prog, "plain") != 0 &&
+	    strcmp(prog, "tty") != 0 && strcmp(prog, "quiet") != 0)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "invalid progress mode \"%s\": use auto, plain, tty or quiet", prog);
 	struct bld_builder_opts o = {
 		.context = a->argv[0],
 		.dockerfile = bld_cli_str(a, "file"),

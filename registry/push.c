@@ -85,11 +85,27 @@ struct queue {
 	struct bld_error *err;     /* the first failure; the others stop taking work */
 };
 
+/* One upload thread: the shared queue and a copy of the client of its own. */
+struct worker_arg {
+	struct queue *q;
+	struct bld_registry_client *c;
+};
+
+static void queue_fail(struct queue *q, struct bld_error **e)
+{
+	pthread_mutex_lock(&q->p->lock);
+	if (!q->err)
+		bld_error_move(&q->err, e);
+	pthread_mutex_unlock(&q->p->lock);
+	bld_error_free(*e);
+	*e = NULL;
+}
+
 static void *worker(void *arg)
 {
-	struct queue *q = arg;
+	struct worker_arg *w = arg;
+	struct queue *q = w->q;
 	struct push *p = q->p;
-	struct bld_registry_client *c = reg_client_clone(p->c);
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		bool stop = q->err || q->next >= q->m->n;
@@ -99,34 +115,41 @@ static void *worker(void *arg)
 			break;
 		struct bld_error *e = NULL;
 		size_t k = q->m->n - 1 - i;
-		if (push_blob(p, c, &q->m->items[k], q->lines[k], &e) < 0) {
-			pthread_mutex_lock(&p->lock);
-			if (!q->err)
-				bld_error_move(&q->err, &e);
-			pthread_mutex_unlock(&p->lock);
-			bld_error_free(e);
-		}
+		if (push_blob(p, w->c, &q->m->items[k], q->lines[k], &e) < 0)
+			queue_fail(q, &e);
 	}
-	bld_registry_client_free(c);
 	return NULL;
 }
 
-/* Uploads the layers of m, up to PUSH_PARALLEL at once. */
-static int push_layers(struct push *p, const struct reg_manifest *m, struct bld_error **err)
+/*
+ * Uploads the layers of m, up to PUSH_PARALLEL at once, and meanwhile the config (when
+ * given) from this thread. The threads' clients are copied before any upload starts, so
+ * that they all carry the token p->c already holds.
+ */
+static int push_layers(struct push *p, const struct reg_manifest *m,
+		       const struct reg_desc *config, struct bld_error **err)
 {
 	cleanup_free int *lines = xcalloc(m->n ? m->n : 1, sizeof(*lines));
 	for (size_t i = m->n; i > 0; i--) /* docker lists the top layer first */
 		lines[i - 1] = reg_progress_add(p->prog, m->items[i - 1].digest, "Preparing");
 	struct queue q = {.p = p, .m = m, .lines = lines};
 	pthread_t th[PUSH_PARALLEL];
+	struct worker_arg wa[PUSH_PARALLEL];
 	size_t nth = m->n < PUSH_PARALLEL ? m->n : PUSH_PARALLEL, started = 0;
+	for (size_t i = 0; i < nth; i++)
+		wa[i] = (struct worker_arg){&q, reg_client_clone(p->c)};
 	for (; started < nth; started++)
-		if (pthread_create(&th[started], NULL, worker, &q) != 0)
+		if (pthread_create(&th[started], NULL, worker, &wa[started]) != 0)
 			break;
+	struct bld_error *e = NULL;
+	if (config && push_blob(p, p->c, config, -1, &e) < 0)
+		queue_fail(&q, &e);
 	if (started == 0 && m->n > 0)
-		worker(&q); /* no thread could start: do it here */
+		worker(&wa[0]); /* no thread could start: do it here */
 	for (size_t i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
+	for (size_t i = 0; i < nth; i++)
+		bld_registry_client_free(wa[i].c);
 	if (!q.err)
 		return 0;
 	bld_error_move(err, &q.err);
@@ -151,10 +174,12 @@ static int push_image(struct push *p, const char *digest, const char *media_type
 	struct reg_manifest m;
 	if (load(p, digest, media_type, &data, &len, &m, err) < 0)
 		return -1;
-	/* the config first: it also gets the push token that the upload threads copy */
-	int r = push_blob(p, p->c, &m.config, -1, err);
-	if (r == 0)
-		r = push_layers(p, &m, err);
+	/* a HEAD of the config first: it gets the push token that the upload threads copy; the
+	 * config then goes up beside the layers */
+	cleanup_free char *scope = reg_scope(p->ref.path, "pull,push");
+	int r = reg_blob_head(p->c, p->ref.path, m.config.digest, scope, NULL, err);
+	if (r >= 0)
+		r = push_layers(p, &m, r == 1 ? NULL : &m.config, err);
 	if (r == 0)
 		r = bld_registry_manifest_put(p->c, p->ref.path, ref, data, len, media_type, out,
 					      err);

@@ -70,4 +70,6 @@ out=$(TERM=dumb on_pty "$BLD" build -t tty-app "$ctx" 2>&1)
 t_ok "TERM=dumb: no live view" bash -c "! grep -q 'Building' <<<'$out'"
 out=$("$BLD" build --progress=tty -t tty-app "$ctx" 2>&1)
 t_match "--progress=tty draws the view even off a terminal" 'FINISHED' "$out"
+out=$("$BLD" build --progress=fancy "$ctx" 2>&1); rc=$?
+t_eq "an unknown progress mode is a usage error" "125 1" "$rc $(grep -c 'invalid progress mode' <<<"$out")"
 t_finish
