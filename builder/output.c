@@ -5,8 +5,8 @@
  * it), type=oci,dest=FILE (an OCI image layout tarball, BuildKit's oci exporter) or
  * type=docker,dest=FILE (a docker archive of the image, what `docker load` reads). A bare
  * path means type=local, a bare "-" type=tar,dest=-. dest=- is stdout for the archive types, refused when stdout is a
- * terminal (as docker refuses it). name= names the image in the oci archive (default: the
- * first -t). type=image,name=REF[,push=true] names the image REF in the store (and pushes
+ * terminal (as docker refuses it). name= names the image in the oci or docker archive
+ * (default: the first -t for oci, every -t for docker). type=image,name=REF[,push=true] names the image REF in the store (and pushes
  * it); type=registry is type=image with push=true.
  *
  * It reads the finished build only; nothing here changes the store.
@@ -135,7 +135,9 @@ static int output_image_archive(struct bld_build *b, const struct out_spec *o, c
 	int r = fd < 0 ? -1 : 0;
 	cleanup_free char *name = r == 0 && strcmp(o->type, "oci") == 0 ? archive_name(b, o->name)
 									   : NULL;
-	struct bld_cache_save_item item = {.img = img, .repo_tags = b->o->tags};
+	/* type=docker: name= is the image's tag in manifest.json, as BuildKit's docker exporter */
+	char *named[2] = {o->name, NULL};
+	struct bld_cache_save_item item = {.img = img, .repo_tags = o->name ? named : b->o->tags};
 	if (r == 0 && strcmp(o->type, "oci") == 0)
 		r = bld_cache_oci_archive_write(b->store, img, name, fd, err);
 	else if (r == 0)

@@ -170,6 +170,10 @@ struct bld_runner_user {
  */
 int bld_runner_user_resolve(struct bld_runner_user *out, const char *spec, const char *passwd,
 			    const char *group, struct bld_error **err);
+/* The same for a build step (spec->build_step), as BuildKit resolves it: supplementary groups
+ * are only the groups that list the user (none without USER), the primary one not added. */
+int bld_runner_user_resolve_step(struct bld_runner_user *out, const char *spec,
+				 const char *passwd, const char *group, struct bld_error **err);
 
 /* A compiled seccomp filter: classic BPF instructions. */
 struct bld_runner_bpf {

@@ -237,7 +237,8 @@ static _Noreturn void finish(struct child *c)
 	cleanup_free char *group = read_etc("/etc/group");
 	struct bld_runner_user u;
 	cleanup_error struct bld_error *e = NULL;
-	if (bld_runner_user_resolve(&u, s->user, passwd, group, &e) < 0)
+	if ((s->build_step ? bld_runner_user_resolve_step : bld_runner_user_resolve)(
+		    &u, s->user, passwd, group, &e) < 0)
 		child_fail(c->sock, 125, e->code, 0, "%s", e->msg);
 	const char *cwd = s->cwd && *s->cwd ? s->cwd : "/";
 	/* Docker creates a missing working directory (as root, before the user switch) */

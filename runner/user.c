@@ -144,8 +144,8 @@ static void add_primary(struct bld_runner_user *u)
 	u->n_groups++;
 }
 
-int bld_runner_user_resolve(struct bld_runner_user *out, const char *spec, const char *passwd,
-			    const char *group, struct bld_error **err)
+static int resolve(struct bld_runner_user *out, const char *spec, const char *passwd,
+		   const char *group, struct bld_error **err)
 {
 	memset(out, 0, sizeof(*out));
 	snprintf(out->home, sizeof(out->home), "/root");
@@ -173,6 +173,26 @@ int bld_runner_user_resolve(struct bld_runner_user *out, const char *spec, const
 		struct gr_query gq = {.member = q.pw_name, .u = out};
 		each_line(group, 3, gr_match, &gq);
 	}
+	return 0;
+}
+
+int bld_runner_user_resolve(struct bld_runner_user *out, const char *spec, const char *passwd,
+			    const char *group, struct bld_error **err)
+{
+	if (resolve(out, spec, passwd, group, err) < 0)
+		return -1;
 	add_primary(out);
+	return 0;
+}
+
+/* BuildKit's executor: no user at all means 0:0 with no groups; the primary group is not
+ * added to the supplementary ones (runc then sets exactly the groups listing the user). */
+int bld_runner_user_resolve_step(struct bld_runner_user *out, const char *spec,
+				 const char *passwd, const char *group, struct bld_error **err)
+{
+	if (resolve(out, spec, passwd, group, err) < 0)
+		return -1;
+	if (!spec || !*spec)
+		out->n_groups = 0;
 	return 0;
 }

@@ -163,6 +163,10 @@ t_match "the child has no OnBuild of its own" '^config.OnBuild=null' "$(cat "$T_
 t_ok "--output type=local writes the filesystem" test -x "$T_DIR/out-local/usr/local/bin/app.sh"
 "$BLD" build -q -t echo-app -o "type=docker,dest=$T_DIR/out.tar" "$ctx" >/dev/null 2>&1
 t_match "--output type=docker writes a docker archive" 'manifest.json' "$(tar tf "$T_DIR/out.tar" 2>&1)"
+t_match "it is tagged with -t" '"RepoTags":\["echo-app' "$(tar xOf "$T_DIR/out.tar" manifest.json 2>&1)"
+"$BLD" build -q -o "type=docker,dest=$T_DIR/out2.tar,name=named-app:v1" "$ctx" >/dev/null 2>&1
+t_match "--output type=docker,name= tags it with the name, as BuildKit's docker exporter" \
+  '"RepoTags":\["named-app:v1"\]' "$(tar xOf "$T_DIR/out2.tar" manifest.json 2>&1)"
 
 # RUN --mount: cache kept between builds, secrets never in the image, binds, tmpfs
 mkdir -p "$T_DIR/mnt"

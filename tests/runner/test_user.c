@@ -67,3 +67,29 @@ Test(runner_user, no_files_means_numeric_only)
 	cr_assert_lt(bld_runner_user_resolve(&u, "app", NULL, NULL, &err), 0);
 	bld_error_free(err);
 }
+
+/* A RUN step as BuildKit runs it (checked against docker 20.10's BuildKit, tests/diff/README):
+ * only the groups listing the user, the primary one not added, none at all without USER. */
+Test(runner_user, build_step_groups_as_buildkit)
+{
+	struct bld_runner_user u;
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_runner_user_resolve_step(&u, "", passwd, group, &err), 0);
+	cr_assert_eq(u.uid, 0);
+	cr_assert_eq(u.n_groups, 0);
+	cr_assert_str_eq(u.home, "/root");
+	cr_assert_eq(bld_runner_user_resolve_step(&u, "root", passwd, group, &err), 0);
+	cr_assert_eq(u.n_groups, 1);
+	cr_assert_eq(u.groups[0], 10);
+	cr_assert_eq(bld_runner_user_resolve_step(&u, "app", passwd, group, &err), 0);
+	cr_assert_eq(u.gid, 1000);
+	cr_assert_eq(u.n_groups, 1);
+	cr_assert_eq(u.groups[0], 2000);
+	cr_assert_eq(bld_runner_user_resolve_step(&u, "nobody", passwd, group, &err), 0);
+	cr_assert_eq(u.n_groups, 0);
+	cr_assert_eq(bld_runner_user_resolve_step(&u, "app:extra", passwd, group, &err), 0);
+	cr_assert_eq(u.gid, 2000);
+	cr_assert_eq(u.n_groups, 0);
+	cr_assert_lt(bld_runner_user_resolve_step(&u, "nosuch", passwd, group, &err), 0);
+	bld_error_free(err);
+}
