@@ -305,6 +305,9 @@ int bld_cache_image_names(struct bld_store *s, const struct bld_cache_image *img
  */
 int bld_cache_image_repo_digests(struct bld_store *s, const struct bld_cache_image *img,
 				 char ***out, struct bld_error **err);
+/* docker's RepoTags: every tag name of the image, by config as above, each once; strv. */
+int bld_cache_image_tags(struct bld_store *s, const struct bld_cache_image *img, char ***out,
+			 struct bld_error **err);
 
 /*
  * bld rmi: an exact name is untagged (when it was the image's last tag, its digest

@@ -419,8 +419,15 @@ static bool same_image(struct bld_store *s, const struct bld_cache_desc *d,
 	return same;
 }
 
-int bld_cache_image_repo_digests(struct bld_store *s, const struct bld_cache_image *img,
-				 char ***out, struct bld_error **err)
+/* A tag name as it is (NULL for a digest name). */
+static char *tag_of(const struct bld_cache_desc *d)
+{
+	return strchr(d->name, '@') ? NULL : xstrdup(d->name);
+}
+
+/* What fn makes of every name of img (NULL skipped), each once, in index order. */
+static int collect(struct bld_store *s, const struct bld_cache_image *img,
+		   char *(*fn)(const struct bld_cache_desc *), char ***out, struct bld_error **err)
 {
 	struct bld_cache_desc *v = NULL;
 	size_t n = 0;
@@ -429,18 +436,30 @@ int bld_cache_image_repo_digests(struct bld_store *s, const struct bld_cache_ima
 		return r;
 	char **list = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
-		cleanup_free char *rd = repo_digest_of(&v[i]);
-		if (!rd || !same_image(s, &v[i], img))
+		cleanup_free char *x = fn(&v[i]);
+		if (!x || !same_image(s, &v[i], img))
 			continue;
 		bool seen = false;
 		for (size_t k = 0; !seen && list[k]; k++)
-			seen = strcmp(list[k], rd) == 0;
+			seen = strcmp(list[k], x) == 0;
 		if (!seen)
-			bld_strv_push(&list, rd);
+			bld_strv_push(&list, x);
 	}
 	bld_cache_desc_list_free(v, n);
 	*out = list;
 	return 0;
+}
+
+int bld_cache_image_repo_digests(struct bld_store *s, const struct bld_cache_image *img,
+				 char ***out, struct bld_error **err)
+{
+	return collect(s, img, repo_digest_of, out, err);
+}
+
+int bld_cache_image_tags(struct bld_store *s, const struct bld_cache_image *img, char ***out,
+			 struct bld_error **err)
+{
+	return collect(s, img, tag_of, out, err);
 }
 
 /* Entries still pointing at digest: all, and those that are not digest references. */
@@ -470,14 +489,15 @@ static int untag(struct bld_store *s, const char *name, const struct bld_cache_d
 {
 	struct bld_cache_image *img = NULL;
 	struct bld_error *e = NULL;
+	/* before the first goto: its cleanup must never see an uninitialised pointer */
+	cleanup_strv char **drefs = NULL;
+	size_t all = 0, tags = 0;
 	if (bld_cache_image_load_digest(s, d->digest, &img, &e) < 0)
 		bld_error_free(e);
 	int r = bld_cache_ref_delete(s, name, err);
 	if (r < 0)
 		goto out;
 	bld_strv_push(untagged, name);
-	size_t all = 0, tags = 0;
-	cleanup_strv char **drefs = NULL;
 	count_refs(s, d->digest, &all, &tags, &drefs);
 	if (tags > 0)
 		goto out;

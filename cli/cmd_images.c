@@ -334,7 +334,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	struct rows rs = {0};
 	for (size_t i = 0; r == 0 && i < is.n; i++)
 		image_rows(&rs, &is.v[i], bld_cli_bool(a, "digests"));
-	qsort(rs.v, rs.n, sizeof(*rs.v), by_created);
+	if (rs.n > 1) /* qsort of NULL is undefined even for 0 rows */
+		qsort(rs.v, rs.n, sizeof(*rs.v), by_created);
 	filter_rows(&rs, a->argc ? a->argv[0] : NULL);
 	if (r == 0)
 		r = apply_filters(&rs, bld_cli_list(a, "filter"), err);

@@ -49,21 +49,19 @@ static json_t *full_config(const json_t *c)
 	return o;
 }
 
+/* docker's RepoTags and RepoDigests: the names of every manifest of this config (a v2s2
+ * pull stored beside the OCI one is the same image), and the digests recorded for them. */
 static void split_names(struct bld_store *s, const struct bld_cache_image *img, json_t *tags,
 			json_t *digests)
 {
-	cleanup_strv char **names = NULL;
-	if (bld_cache_image_names(s, img, &names, NULL) < 0)
+	cleanup_strv char **names = NULL, **rds = NULL;
+	if (bld_cache_image_tags(s, img, &names, NULL) < 0 ||
+	    bld_cache_image_repo_digests(s, img, &rds, NULL) < 0)
 		return;
 	for (size_t i = 0; names && names[i]; i++) {
 		cleanup_free char *f = bld_cli_familiar(names[i]);
-		if (!strchr(f, '@'))
-			json_array_append_new(tags, json_string(f));
+		json_array_append_new(tags, json_string(f));
 	}
-	/* digest names, and the digests pulls and pushes recorded for tags (docker's RepoDigests) */
-	cleanup_strv char **rds = NULL;
-	if (bld_cache_image_repo_digests(s, img, &rds, NULL) < 0)
-		return;
 	for (size_t i = 0; rds && rds[i]; i++) {
 		cleanup_free char *f = bld_cli_familiar(rds[i]);
 		json_array_append_new(digests, json_string(f));

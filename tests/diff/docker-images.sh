@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/diff/docker-images.sh — what `docker images --digests` and `docker inspect` show for
 # images pulled from and pushed to a registry, against bld: the digest of each repository:tag
-# row, RepoDigests, and the image Size (uncompressed, as the daemon's overlay2 counts it).
+# row, RepoTags, RepoDigests, and the image Size (uncompressed, as the daemon's overlay2
+# counts it).
 # Not in make check: like tests/diff/docker-output.sh it needs a running dockerd
 # (DOCKER_HOST=...) with Debian's docker CLI; it talks to a private registry on 127.0.0.1
 # only (docker allows plain HTTP to 127.0.0.0/8).
@@ -33,6 +34,8 @@ for t in latest latest-v2s2 index-oci; do
   same "inspect Size of :$t" "$("$DK" inspect -f '{{.Size}}' "$B:$t")" "$("$BLD" inspect -f '{{.Size}}' "$B:$t")"
 done
 same "RepoDigests after three pulls" "$(repo_digests "$DK" "$B:latest")" "$(repo_digests "$BLD" "$B:latest")"
+repo_tags() { "$1" inspect -f '{{json .RepoTags}}' "$2" | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin))))'; }
+same "RepoTags after three pulls" "$(repo_tags "$DK" "$B:latest")" "$(repo_tags "$BLD" "$B:latest")"
 # each tool tags and pushes into its own repository: other/docker, other/bld
 mine() { [ "$1" = "$DK" ] && echo docker || echo bld; }
 other_rows() { rows "$1" | grep "/other/$(mine "$1"):" | sed "s|/other/$(mine "$1"):|/other/X:|"; }

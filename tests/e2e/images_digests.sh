@@ -39,6 +39,9 @@ t_eq "without --digests one row per tag, digest <none> (as docker)" \
   "$("$BLD" images --format '{{.Repository}}:{{.Tag}} {{.Digest}}' 2>&1 | sort)"
 t_match "RepoDigests of the image name all three" "\"$B@$DIDX\".*\"$B@$DV2\"|\"$B@$DV2\".*\"$B@$DIDX\"" \
   "$(repo_digests "$B:latest")"
+t_eq "RepoTags name every tag of the image (the v2s2 pull is the same ID)" \
+  "$B:index-oci $B:latest $B:latest-v2s2" \
+  "$("$BLD" inspect -f '{{json .RepoTags}}' "$B:latest" | jq -r 'sort | join(" ")')"
 t_ok "pull again (up to date)" "$BLD" pull -q "$B:latest"
 t_eq "the digests stay" "$want_rows" "$(digests)"
 out=$("$BLD" pull -q "$B@$D" 2>&1)
