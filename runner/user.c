@@ -149,14 +149,15 @@ static int resolve(struct bld_runner_user *out, const char *spec, const char *pa
 {
 	memset(out, 0, sizeof(*out));
 	snprintf(out->home, sizeof(out->home), "/root");
+	/* no USER is uid 0, as docker runs it: an image without /etc/passwd (FROM scratch) works */
 	if (!spec || !*spec)
-		spec = "root";
+		spec = "0";
 	cleanup_free char *copy = xstrdup(spec);
 	char *g = strchr(copy, ':');
 	if (g)
 		*g++ = 0;
 	struct pw_query q = {.name = NULL};
-	if (resolve_user_part(out, &q, copy[0] ? copy : "root", passwd, err) < 0)
+	if (resolve_user_part(out, &q, copy[0] ? copy : "0", passwd, err) < 0)
 		return -1;
 	long num;
 	if (g && is_number(g, &num)) {

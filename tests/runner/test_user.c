@@ -68,6 +68,20 @@ Test(runner_user, no_files_means_numeric_only)
 	bld_error_free(err);
 }
 
+/* No USER in an image without /etc/passwd (FROM scratch): root by number, as docker runs it. */
+Test(runner_user, no_user_no_files_is_root)
+{
+	struct bld_runner_user u;
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_runner_user_resolve(&u, NULL, NULL, NULL, &err), 0);
+	cr_assert_eq(u.uid, 0);
+	cr_assert_eq(u.gid, 0);
+	cr_assert_eq(bld_runner_user_resolve(&u, "", NULL, NULL, &err), 0);
+	cr_assert_eq(u.uid, 0);
+	cr_assert_lt(bld_runner_user_resolve(&u, "root", NULL, NULL, &err), 0);
+	bld_error_free(err);
+}
+
 /* A RUN step as BuildKit runs it (checked against docker 20.10's BuildKit, tests/diff/README):
  * only the groups listing the user, the primary one not added, none at all without USER. */
 Test(runner_user, build_step_groups_as_buildkit)
