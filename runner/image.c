@@ -124,9 +124,9 @@ int bld_runner_image_resolve(struct bld_ctx *ctx, const struct bld_runner_contai
 	json_object_set_new(doc, "ImageWorkingDir", json_string(wd ? wd : ""));
 	json_object_set_new(doc, "ImageUser", json_string(user ? user : ""));
 	json_t *exposed = json_object_get(icfg, "ExposedPorts");
-	json_object_set(doc, "ImageExposedPorts", exposed ? exposed : json_object());
+	json_object_set_new(doc, "ImageExposedPorts", exposed ? json_incref(exposed) : json_object());
 	json_t *ss = json_object_get(icfg, "StopSignal");
-	json_object_set(doc, "ImageStopSignal", ss ? ss : json_string(""));
+	json_object_set_new(doc, "ImageStopSignal", ss ? json_incref(ss) : json_string(""));
 	json_decref(icfg);
 	if (r < 0) {
 		json_decref(doc);
