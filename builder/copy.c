@@ -755,16 +755,9 @@ int bld_overlay_rw(struct bld_build *b, const char *src, struct bld_from_roots *
 	struct work *w = xcalloc(1, sizeof(*w));
 	roots->v = xrealloc(roots->v, (roots->n + 1) * sizeof(void *));
 	roots->v[roots->n++] = w;
-	if (work_begin(b, w, err) < 0)
-		return -1;
-	w->upper = bld_path_join(w->dir, "upper");
-	cleanup_free char *wk = bld_path_join(w->dir, "work");
-	if (mkdir(w->merged, 0755) < 0 || mkdir(w->upper, 0755) < 0 || mkdir(wk, 0755) < 0)
-		return bld_error_sys(err, errno, "mkdir in %s", w->dir);
 	char *lowers[] = {(char *)src, NULL};
-	if (work_mount_at(w->merged, lowers, w->upper, wk, err) < 0)
+	if (work_open_on(b, w, lowers, err) < 0)
 		return -1;
-	w->mounted = true;
 	*path = xstrdup(w->merged);
 	return 0;
 }

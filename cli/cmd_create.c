@@ -5,9 +5,6 @@
 
 static const struct bld_cli_opt opts[] = {
 	BLD_CREATE_OPTS,
-	{"log-driver", 0, BLD_OPT_STRING, "string", "Logging driver for the container (json-file, none)",
-	 NULL},
-	{"log-opt", 0, BLD_OPT_LIST, "list", "Log driver options (max-size, max-file)", NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 

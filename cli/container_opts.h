@@ -52,7 +52,10 @@
 	 "The first argument is not an image but a root filesystem directory (as podman)", NULL}, \
 	{"disable-content-trust", 0, BLD_OPT_BOOL, NULL, "Skip image verification", "true"},     \
 	{"signature-policy", 0, BLD_OPT_STRING, "string",                                        \
-	 "Trust policy for an image pulled with content trust (default policy.json)", NULL}
+	 "Trust policy for an image pulled with content trust (default policy.json)", NULL},     \
+	{"log-driver", 0, BLD_OPT_STRING, "string",                                               \
+	 "Logging driver for the container (json-file, none)", NULL},                             \
+	{"log-opt", 0, BLD_OPT_LIST, "list", "Log driver options (max-size, max-file)", NULL}
 
 /* Fills c from the parsed arguments (argv[0] is the image, the rest the command). */
 int bld_cli_container_config(struct bld_runner_container_config *c, struct bld_cli_args *a,
