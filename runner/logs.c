@@ -352,38 +352,76 @@ static void tail_start(char **files, long tail, size_t *first, off_t *off)
 	}
 }
 
-/* After a drain of the current log: its rest and the new file when it was rotated away, the
- * start again when it was emptied (max-file=1). Returns the descriptor to go on with. */
+static bool same_file(const char *p, const struct stat *want)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && st.st_ino == want->st_ino && st.st_dev == want->st_dev;
+}
+
+static char *log_name(const char *path, int k)
+{
+	return k ? xasprintf("%s.%d", path, k) : xstrdup(path);
+}
+
+/* The file's place now: 0 for <log>, k for <log>.k, -1 once it is gone. A rotation leaves at
+ * most one name missing at a time, so two missing names in a row end the files. */
+static int log_index(const char *path, const struct stat *want)
+{
+	for (int k = 0, missing = 0; k <= MAX_FILES && missing < 2; k++) {
+		cleanup_free char *p = log_name(path, k);
+		if (same_file(p, want))
+			return k;
+		missing = access(p, F_OK) < 0 ? missing + 1 : 0;
+	}
+	return -1;
+}
+
+/* After a drain of the current log: the start again when it was emptied (max-file=1); when it
+ * was rotated away, its rest and then each newer file in turn until <log> itself. The files
+ * are told apart by inode, and the next one is taken only while ours still has the name it had,
+ * so a rotation racing with us is noticed and the step retried. Returns the descriptor to go
+ * on with. */
 static int follow_rotation(int fd, const char *path, struct reader *r)
 {
-	struct stat cur, now;
+	struct stat cur;
 	if (fstat(fd, &cur) < 0)
 		return fd;
 	if (cur.st_size < lseek(fd, 0, SEEK_CUR)) {
 		lseek(fd, 0, SEEK_SET);
 		drain(fd, r);
 	}
-	if (stat(path, &now) < 0 || (now.st_ino == cur.st_ino && now.st_dev == cur.st_dev))
-		return fd;
-	drain(fd, r);
-	close(fd);
-	/* rotated, maybe more than once since: our file is <log>.j, the newer ones follow */
-	int j = 1;
-	for (; j <= MAX_FILES; j++) {
-		cleanup_free char *p = xasprintf("%s.%d", path, j);
-		if (stat(p, &now) < 0 || (now.st_ino == cur.st_ino && now.st_dev == cur.st_dev))
-			break;
-	}
-	for (int k = j - 1; k >= 1; k--) {
-		cleanup_free char *p = xasprintf("%s.%d", path, k);
-		cleanup_close int newer = open(p, O_RDONLY | O_CLOEXEC);
-		if (newer >= 0)
-			drain(newer, r);
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
+	for (;;) {
+		int j = log_index(path, &cur);
+		if (j == 0)
+			return fd;
 		drain(fd, r);
-	return fd;
+		int next = j - 1;
+		if (j < 0) /* fell behind past the last kept file: go on with the oldest kept */
+			for (next = 0; next < MAX_FILES; next++) {
+				cleanup_free char *p = log_name(path, next + 1);
+				if (access(p, F_OK) < 0)
+					break;
+			}
+		cleanup_free char *p = log_name(path, next);
+		int nfd = open(p, O_RDONLY | O_CLOEXEC);
+		struct stat ns;
+		if (nfd >= 0 && fstat(nfd, &ns) < 0) {
+			close(nfd);
+			nfd = -1;
+		}
+		cleanup_free char *ours = log_name(path, j);
+		if (nfd < 0 || (j > 0 && !same_file(ours, &cur))) {
+			if (nfd >= 0)
+				close(nfd);
+			if (j < 0 && nfd < 0)
+				return fd; /* nothing there yet */
+			continue; /* a rotation came in between */
+		}
+		close(fd);
+		fd = nfd;
+		cur = ns;
+		drain(fd, r);
+	}
 }
 
 /* Prints the files from the --tail start; returns the newest one, still open (or -1). */

@@ -43,6 +43,12 @@ B run -d --name rf --log-opt max-size=2k --log-opt max-file=5 $IMG \
   sh -c 'sleep 0.5; for i in $(seq 400); do echo line$i; [ $((i % 50)) = 0 ] && sleep 0.1; done' \
   >/dev/null
 t_ok "logs -f follows across rotations" contiguous 1 400 <<<"$(timeout 20 "$BLD" logs -f rf 2>&1)"
+# rotations every few milliseconds, racing with the follower's moves to the next file
+B run -d --name rf2 --log-opt max-size=1k --log-opt max-file=8 $IMG \
+  sh -c 'sleep 0.3; for i in $(seq 1500); do echo line$i; [ $((i % 20)) = 0 ] && sleep 0.02; done' \
+  >/dev/null
+t_ok "logs -f keeps up with fast rotations" contiguous 1 1500 \
+  <<<"$(timeout 60 "$BLD" logs -f rf2 2>&1)"
 
 out=$(B run --name n1 --log-driver none $IMG echo hello 2>&1)
 t_eq "--log-driver none: the attached output still shows" "hello" "$out"
