@@ -2,6 +2,10 @@
 # tests/run-e2e.sh [SCRIPT...] — runs end-to-end scripts (default: tests/e2e/*.sh) against
 # ./bld, each in its own temporary BLD_ROOT, and sums their results into one line
 # "e2e: N passed, N failed". A script that dies without reporting counts as one failure.
+# Each script runs in a network namespace of its own with only lo up, so that what bld sets
+# up for RUN steps and containers (the bld0 bridge, veths, the NAT rule) lives and dies there
+# and no test sends anything beyond 127.0.0.1 or the namespaces it makes; the cgroups bld
+# makes for its containers are removed at the end when this run made them.
 set -u
 cd "$(dirname "$0")/.."
 export BLD="$PWD/bld" TOP="$PWD"
@@ -9,11 +13,13 @@ export BLD="$PWD/bld" TOP="$PWD"
 scripts=("$@")
 [ ${#scripts[@]} -gt 0 ] || scripts=(tests/e2e/*.sh)
 pass=0 fail=0
+cgroups=() # bld's cgroup parents that do not exist yet: ours to remove afterwards
+for d in /sys/fs/cgroup/bld /sys/fs/cgroup/*/bld; do [ -e "$d" ] || cgroups+=("$d"); done
 for s in "${scripts[@]}"; do
   [ -f "$s" ] && [ "$(basename "$s")" != lib.sh ] || continue
   res=$(mktemp)
   echo "== $s"
-  E2E_RESULTS=$res timeout 900 bash "$s"
+  E2E_RESULTS=$res timeout 900 unshare --net -- sh -c 'ip link set lo up && exec bash "$0"' "$s"
   rc=$?
   read -r p f <"$res" 2>/dev/null || { p=0; f=0; }
   rm -f "$res"
@@ -22,6 +28,9 @@ for s in "${scripts[@]}"; do
     f=1
   fi
   pass=$((pass + ${p:-0})) fail=$((fail + ${f:-0}))
+done
+for d in "${cgroups[@]}"; do
+  [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 done
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
