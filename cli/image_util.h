@@ -62,4 +62,13 @@ struct json_t *bld_cli_image_json(struct bld_store *s, const struct bld_cache_im
  * with containers, the matching container IDs too. */
 char **bld_cli_container_images(struct bld_ctx *ctx, char ***containers);
 
+/* prune.c: removes dangling index entries (all: every image no container uses; used: the
+ * image IDs containers use), printing docker's "Deleted Images:" block; bld_cache_gc then
+ * reclaims the space. */
+int bld_cli_prune_images(struct bld_store *s, bool all, char **used, struct bld_error **err);
+/* "Deleted WHAT:", a line per name and an empty line; nothing when names is empty. */
+void bld_cli_print_deleted(const char *what, char **names);
+/* "Total reclaimed space: 1.2kB" */
+void bld_cli_print_reclaimed(int64_t bytes);
+
 #endif
