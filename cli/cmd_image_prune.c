@@ -7,35 +7,24 @@
 
 static const struct bld_cli_opt opts[] = {
 	{"all", 'a', BLD_OPT_BOOL, NULL, "Remove all unused images, not just dangling ones", NULL},
-	{"filter", 0, BLD_OPT_LIST, "filter", "Provide filter values (e.g. \"until=<timestamp>\")",
-	 NULL},
-	{"force", 'f', BLD_OPT_BOOL, NULL, "Do not prompt for confirmation", NULL},
+	BLD_CLI_PRUNE_OPTS("until=<timestamp>"),
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	bool all = bld_cli_bool(a, "all");
-	if (bld_cli_given(a, "filter"))
-		return bld_error_set(err, BLD_E_UNSUPPORTED, "image prune --filter is not supported yet");
-	if (!bld_cli_bool(a, "force") &&
-	    !bld_cli_confirm(all ? "WARNING! This will remove all images without at least one "
-				   "container associated to them."
-				 : "WARNING! This will remove all dangling images."))
-		return 0;
-	struct bld_store *s = NULL;
-	if (bld_cli_store_open(ctx, &s, err) < 0)
-		return -1;
-	struct bld_cache_gc_stats st;
-	cleanup_strv char **used = bld_cli_container_images(ctx, NULL);
-	struct bld_cache_gc_opts o = {.keep = used};
-	int r = bld_cli_prune_images(s, all, used, err);
-	if (r == 0)
-		r = bld_cache_gc(s, &o, &st, err);
-	bld_cache_store_free(s);
-	if (r < 0)
+	int r = bld_cli_prune_confirm(a, "image prune",
+				      all ? "WARNING! This will remove all images without at least "
+					    "one container associated to them."
+					  : "WARNING! This will remove all dangling images.",
+				      err);
+	int64_t bytes = 0;
+	if (r <= 0)
 		return r;
-	bld_cli_print_reclaimed(st.blob_bytes + st.layer_bytes + st.partial_bytes);
+	if (bld_cli_prune_store(ctx, true, NULL, all, &bytes, err) < 0)
+		return -1;
+	bld_cli_print_reclaimed(bytes);
 	return 0;
 }
 

@@ -9,55 +9,25 @@
 
 static const struct bld_cli_opt opts[] = {
 	{"all", 'a', BLD_OPT_BOOL, NULL, "Remove all unused images not just dangling ones", NULL},
-	{"filter", 0, BLD_OPT_LIST, "filter", "Provide filter values (e.g. \"label=<key>=<value>\")",
-	 NULL},
-	{"force", 'f', BLD_OPT_BOOL, NULL, "Do not prompt for confirmation", NULL},
+	BLD_CLI_PRUNE_OPTS("label=<key>=<value>"),
 	{"volumes", 0, BLD_OPT_BOOL, NULL, "Prune anonymous volumes", NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
-static bool confirm(bool all, bool volumes)
+static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
+	bool all = bld_cli_bool(a, "all"), volumes = bld_cli_bool(a, "volumes");
 	char w[512];
-	snprintf(w, sizeof(w),
-		 "WARNING! This will remove:\n  - all stopped containers\n%s%s\n",
+	snprintf(w, sizeof(w), "WARNING! This will remove:\n  - all stopped containers\n%s%s\n",
 		 volumes ? "  - all anonymous volumes not used by at least one container\n" : "",
 		 all ? "  - all images without at least one container associated to them\n"
 		       "  - all build cache"
 		     : "  - all dangling images\n  - unused build cache");
-	return bld_cli_confirm(w);
-}
-
-/* Images and build cache, then the garbage; the images' report is printed on the way. */
-static int prune_store(struct bld_ctx *ctx, bool all, char ***keys, int64_t *bytes,
-		       struct bld_error **err)
-{
-	struct bld_store *s = NULL;
-	if (bld_cli_store_open(ctx, &s, err) < 0)
-		return -1;
-	cleanup_strv char **used = bld_cli_container_images(ctx, NULL);
-	struct bld_cache_gc_stats st = {0};
-	struct bld_cache_gc_opts o = {.keep = used};
-	int r = bld_cli_prune_images(s, all, used, err);
-	if (r == 0)
-		r = bld_cache_build_records_prune(s, all, used, keys, err);
-	if (r == 0)
-		r = bld_cache_gc(s, &o, &st, err);
-	bld_cache_store_free(s);
-	*bytes = st.blob_bytes + st.layer_bytes + st.partial_bytes;
-	return r;
-}
-
-static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
-{
-	bool all = bld_cli_bool(a, "all"), volumes = bld_cli_bool(a, "volumes");
-	if (bld_cli_given(a, "filter"))
-		return bld_error_set(err, BLD_E_UNSUPPORTED,
-				     "system prune --filter is not supported yet");
-	if (!bld_cli_bool(a, "force") && !confirm(all, volumes))
-		return 0;
+	int r = bld_cli_prune_confirm(a, "system prune", w, err);
 	cleanup_strv char **ids = NULL, **vols = NULL, **keys = NULL;
 	int64_t total = 0, bytes = 0;
+	if (r <= 0)
+		return r;
 	if (bld_runner_container_prune(ctx, &ids, &bytes, err) < 0)
 		return -1;
 	bld_cli_print_deleted("Containers", ids);
@@ -68,7 +38,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		bld_cli_print_deleted("Volumes", vols);
 		total += bytes;
 	}
-	if (prune_store(ctx, all, &keys, &bytes, err) < 0)
+	if (bld_cli_prune_store(ctx, true, &keys, all, &bytes, err) < 0)
 		return -1;
 	bld_cli_print_deleted("build cache objects", keys);
 	bld_cli_print_reclaimed(total + bytes);

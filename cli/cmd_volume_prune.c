@@ -8,26 +8,23 @@
 static const struct bld_cli_opt opts[] = {
 	{"all", 'a', BLD_OPT_BOOL, NULL, "Remove all unused volumes, not just anonymous ones",
 	 NULL},
-	{"filter", 0, BLD_OPT_LIST, "filter", "Provide filter values (e.g. \"label=<label>\")",
-	 NULL},
-	{"force", 'f', BLD_OPT_BOOL, NULL, "Do not prompt for confirmation", NULL},
+	BLD_CLI_PRUNE_OPTS("label=<label>"),
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	bool all = bld_cli_bool(a, "all");
-	if (bld_cli_given(a, "filter"))
-		return bld_error_set(err, BLD_E_UNSUPPORTED,
-				     "volume prune --filter is not supported yet");
-	if (!bld_cli_bool(a, "force") &&
-	    !bld_cli_confirm(all ? "WARNING! This will remove all local volumes not used by at "
-				   "least one container."
-				 : "WARNING! This will remove anonymous local volumes not used by "
-				   "at least one container."))
-		return 0;
+	int r = bld_cli_prune_confirm(a, "volume prune",
+				      all ? "WARNING! This will remove all local volumes not used "
+					    "by at least one container."
+					  : "WARNING! This will remove anonymous local volumes not "
+					    "used by at least one container.",
+				      err);
 	cleanup_strv char **names = NULL;
 	int64_t bytes = 0;
+	if (r <= 0)
+		return r;
 	if (bld_runner_volume_prune(ctx, all, &names, &bytes, err) < 0)
 		return -1;
 	bld_cli_print_deleted("Volumes", names);

@@ -19,7 +19,7 @@ static bool used_by(char **used, struct bld_store *s, const char *digest)
 	return r;
 }
 
-int bld_cli_prune_images(struct bld_store *s, bool all, char **used, struct bld_error **err)
+static int prune_images(struct bld_store *s, bool all, char **used, struct bld_error **err)
 {
 	struct bld_cache_desc *v = NULL;
 	size_t n = 0;
@@ -50,6 +50,35 @@ int bld_cli_prune_images(struct bld_store *s, bool all, char **used, struct bld_
 		printf("\n");
 	bld_cache_desc_list_free(v, n);
 	return r;
+}
+
+int bld_cli_prune_store(struct bld_ctx *ctx, bool images, char ***keys, bool all,
+			int64_t *bytes, struct bld_error **err)
+{
+	struct bld_store *s = NULL;
+	*bytes = 0;
+	if (bld_cli_store_open(ctx, &s, err) < 0)
+		return -1;
+	cleanup_strv char **used = bld_cli_container_images(ctx, NULL);
+	struct bld_cache_gc_stats st = {0};
+	struct bld_cache_gc_opts o = {.keep = used};
+	int r = images ? prune_images(s, all, used, err) : 0;
+	if (r == 0 && keys)
+		r = bld_cache_build_records_prune(s, all, used, keys, err);
+	if (r == 0)
+		r = bld_cache_gc(s, &o, &st, err);
+	bld_cache_store_free(s);
+	*bytes = st.blob_bytes + st.layer_bytes + st.partial_bytes;
+	return r;
+}
+
+int bld_cli_prune_confirm(const struct bld_cli_args *a, const char *cmd, const char *warning,
+			  struct bld_error **err)
+{
+	if (bld_cli_given(a, "filter"))
+		return bld_error_set(err, BLD_E_UNSUPPORTED, "%s --filter is not supported yet",
+				     cmd);
+	return bld_cli_bool(a, "force") || bld_cli_confirm(warning);
 }
 
 void bld_cli_print_deleted(const char *what, char **names)
