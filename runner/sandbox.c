@@ -338,7 +338,8 @@ static _Noreturn void child_main(struct child *c)
 	if ((r = bld_runner_mount_sys(rootfd, s->privileged)) < 0)
 		FAIL_SYS(c, -r, "mount /sys");
 	/* name resolution and identity files that the image does not own */
-	if ((r = bld_runner_mount_etc(rootfd, s->state_dir, s->hostname && !s->build_step)) < 0)
+	if ((r = bld_runner_mount_etc(rootfd, s->state_dir, s->hostname && !s->build_step,
+				      s->build_step)) < 0)
 		FAIL_SYS(c, -r, "mount /etc files");
 	/* the caller's binds, volumes and tmpfs, confined to the root */
 	for (size_t i = 0; i < s->n_mounts; i++) {
