@@ -34,13 +34,16 @@
 #include <stdarg.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 
 #define CP_DEPTH_MAX 1024
 #define CP_DIR_ENTRIES_MAX 10000000
 #define CP_DIRTIMES_MAX 1000000
 #define CP_BUF_SIZE 131072
+#define CP_MQUEUE_MAGIC 0x19800202 /* not in linux/magic.h */
 
 /* An error docker reports as a failed request: exit status 1, not bld's own 125. */
 __attribute__((format(printf, 3, 4))) static int user_error(struct bld_error **err,
@@ -142,7 +145,8 @@ struct cp_sink {
 	size_t ndirs, capdirs;
 	struct bld_cache_tar_writer *tar;
 	char *buf;
-	int64_t bytes; /* file data copied */
+	int64_t data;  /* file data copied */
+	int64_t bytes; /* the size of the copy as a tar (docker reports that) */
 };
 
 /* Where an entry's data comes from: a regular file of a tree, or the current tar entry. */
@@ -293,7 +297,7 @@ static int copy_data(struct cp_sink *s, int fd, struct cp_data *d, struct bld_er
 		int r = write_all(fd, s->buf, (size_t)k);
 		if (r < 0)
 			return bld_error_sys(err, -r, "write");
-		s->bytes += k;
+		s->data += k;
 	}
 }
 
@@ -455,7 +459,7 @@ static int tar_put(struct cp_sink *s, const struct bld_cache_tar_entry *e, struc
 		if (bld_cache_tar_writer_data(s->tar, s->buf, (size_t)k, err) < 0)
 			return -1;
 		left -= k;
-		s->bytes += k;
+		s->data += k;
 	}
 	return 0;
 }
@@ -463,12 +467,17 @@ static int tar_put(struct cp_sink *s, const struct bld_cache_tar_entry *e, struc
 static int sink_put(struct cp_sink *s, const struct bld_cache_tar_entry *e, struct cp_data *d,
 		    struct bld_error **err)
 {
-	return s->tar ? tar_put(s, e, d, err) : dir_put(s, e, d, err);
+	int64_t before = s->data;
+	int r = s->tar ? tar_put(s, e, d, err) : dir_put(s, e, d, err);
+	/* a header, and the data in whole blocks */
+	s->bytes += 512 + (s->data - before + 511) / 512 * 512;
+	return r;
 }
 
-/* Directory times, now that nothing more is written into them. */
+/* Directory times, now that nothing more is written into them; the tar's end. */
 static void sink_finish(struct cp_sink *s)
 {
+	s->bytes += 1024;
 	for (size_t i = s->ndirs; i-- > 0;) {
 		cleanup_free char *parent = NULL;
 		const char *base;
@@ -522,6 +531,23 @@ static int reopen_read(int fd)
 
 static int walk(struct cp_sink *s, int fd, const char *path, int depth, struct bld_error **err);
 
+/* The kernel's own file systems of a running container (/proc, /sys, /dev/pts ...): their
+ * files are no files to copy (reading /proc/kmsg never ends), as docker does not copy them. */
+static bool kernel_fs(int fd)
+{
+	static const long types[] = {PROC_SUPER_MAGIC, SYSFS_MAGIC,	 DEVPTS_SUPER_MAGIC,
+				     CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, CP_MQUEUE_MAGIC,
+				     DEBUGFS_MAGIC,	 SECURITYFS_MAGIC,	 BPF_FS_MAGIC,
+				     TRACEFS_MAGIC};
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0)
+		return false;
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(types); i++)
+		if ((long)sf.f_type == types[i])
+			return true;
+	return false;
+}
+
 static int walk_children(struct cp_sink *s, int fd, const char *path, int depth,
 			 struct bld_error **err)
 {
@@ -565,13 +591,17 @@ static int walk(struct cp_sink *s, int fd, const char *path, int depth, struct b
 		target[n] = '\0';
 		e.symlink = target;
 	}
+	bool special = (S_ISDIR(st.st_mode) || depth == 0) && kernel_fs(fd);
+	if (special && !S_ISDIR(st.st_mode))
+		return user_error(err, BLD_E_UNSUPPORTED, "%s: a file of the kernel (/proc, /sys) "
+				  "is not copied", path);
 	struct cp_data d = {.fd = -1};
 	if (S_ISREG(st.st_mode) && (d.fd = reopen_read(fd)) < 0)
 		return bld_error_sys(err, errno, "open %s", path);
 	int r = sink_put(s, &e, &d, err);
 	if (d.fd >= 0)
 		close(d.fd);
-	if (r < 0 || !S_ISDIR(st.st_mode))
+	if (r < 0 || !S_ISDIR(st.st_mode) || special)
 		return r;
 	return walk_children(s, fd, path, depth, err);
 }

@@ -350,7 +350,8 @@ struct bld_runner_cp_opts {
 /*
  * Copies o->ctr_path out of the container (created, running or exited) to o->host_path,
  * or writes it as a tar to o->fd, after docker's rules (bld_runner_cp_plan). Files land
- * owned by the calling user unless o->archive. *bytes: the file data copied. Errors docker
+ * owned by the calling user unless o->archive. *bytes: the copy's size as a tar (what
+ * docker reports). Errors docker
  * reports (no such container or file, a rule broken) carry status 1, bld's own none.
  */
 int bld_runner_cp_from(struct bld_ctx *ctx, const struct bld_runner_cp_opts *o, int64_t *bytes,

@@ -130,6 +130,16 @@ t_eq "a tar with ../ entries fails (1)" "1" "$?"
 t_match "... docker's message" '"\.\./evil\.txt" is outside of "/app/dir"' "$(cat "$T_DIR/evil.out")"
 t_exit "a tar writing through its own symlink fails (1)" 1 B cp - st:/app/dir <"$T_DIR/evil2.tar"
 t_eq "... nothing reached the host" "" "$(ls /tmp/$CPW /tmp/$CPW-2 2>/dev/null)"
+python3 - "$T_DIR/links.tar" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    i = tarfile.TarInfo("orig"); i.size = 5; t.addfile(i, io.BytesIO(b"orig\n"))
+    i = tarfile.TarInfo("hard"); i.type = tarfile.LNKTYPE; i.linkname = "orig"; t.addfile(i)
+    i = tarfile.TarInfo("out"); i.type = tarfile.LNKTYPE; i.linkname = "../../../etc/passwd"; t.addfile(i)
+PY
+B cp - st:/app/dir <"$T_DIR/links.tar" >"$T_DIR/links.out" 2>&1
+t_eq "a tar's hard link out of DEST_PATH fails (1)" "1" "$?"
+t_match "... docker's message" 'invalid hardlink "out" -> "\.\./\.\./\.\./etc/passwd"' "$(cat "$T_DIR/links.out")"
 B cp "$H/one" "st:/esc/$CPW"
 t_eq "a file through a ../../.. symlink stays in the container" "" "$(ls /etc/$CPW 2>/dev/null)"
 t_exit "a symlink to a host directory is no way in (1)" 1 B cp "$H/one" st:/hostlink/
@@ -146,6 +156,7 @@ t_eq "-a keeps the host's uid/gid" "1234:5678 1234:5678" "$(B exec st stat -c %u
 t_eq "- extracts a tar from stdin" "two three" "$(B exec st sh -c 'cat /app/dir/two /app/dir/sub/three' | tr '\n' ' ' | sed 's/ $//')"
 t_eq "the tar's good entry before the bad one landed, nothing else" "ok.txt" "$(B exec st sh -c 'ls /app/dir | grep -e ok -e evil; ls /app | grep evil')"
 t_eq "the file through ../../.. is the container's /etc" "one" "$(B exec st cat /etc/$CPW)"
+t_eq "a tar's hard link inside DEST_PATH is one" "2 orig" "$(B exec st sh -c 'echo $(stat -c %h /app/dir/hard) $(cat /app/dir/hard); ls /app/dir/out 2>/dev/null')"
 t_eq "the tar's symlink is there, nothing through it" "/" "$(B exec st sh -c "readlink /app/dir/up; ls /tmp/$CPW-2 2>/dev/null")"
 
 # ------------------------------------------------------------------- a running container
@@ -162,6 +173,9 @@ t_eq "a symlink to / made at run time resolves in the container" "$cpasswd" \
 t_eq "... and one to ../../.." "$cpasswd" "$(B cp st:/tmp/up2/etc/passwd - | tar -xO)"
 B cp "$H/one" "st:/tmp/up2/tmp/$CPW"
 t_eq "... also for writes" "one" "$(B exec st cat /tmp/$CPW)$(ls /tmp/$CPW 2>/dev/null)"
+TB() { timeout 20 nsenter --net="/run/netns/$NS" "$BLD" "$@"; } # reading /proc/kmsg never ends
+t_exit "a file of /proc is not copied (1)" 1 TB cp st:/proc/kmsg "$D/kmsg"
+t_eq "/proc itself is an empty directory, as in the image" "proc/" "$(TB cp st:/proc - | tar -t)"
 B cp st:/app/out "$D/runout"
 t_eq "a directory out of a running container" "alpha" "$(cat "$D/runout/a.txt")"
 
@@ -181,6 +195,31 @@ t_ok "a writable volume of it takes them" B cp "$H/one" ro:/data/
 t_eq "... into the volume's directory" "one" "$(cat "$T_DIR/vol/one")"
 t_eq "a read-only volume refuses them (1)" "bld: mounted volume is marked read-only" "$(B cp "$H/one" ro:/rodata/ 2>&1)"
 t_eq "copies out of it work" "file" "$(B cp ro:/app/file - | tar -xO)"
+
+# ------------------------------------------------------- progress, only on a terminal, not -q
+tty_run() { # ARGS... — bld with stderr on a pty; prints what it wrote there
+  python3 - "$NS" "$BLD" "$@" <<'PY'
+import os, pty, sys
+ns, bld, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("nsenter", ["nsenter", "--net=/run/netns/" + ns, bld] + args)
+out = b""
+while True:
+    try:
+        b = os.read(fd, 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    out += b
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
+PY
+}
+t_match "a terminal sees docker's last line" '^Successfully copied 2.05kB to .*/prog$' "$(tty_run cp st:/app/file "$D/prog")"
+t_eq "-q keeps it quiet" "" "$(tty_run cp -q st:/app/file "$D/prog2")"
+t_match "... also into the container" '^Successfully copied 2.05kB to st:/tmp/p$' "$(tty_run cp "$H/one" st:/tmp/p)"
 
 # ------------------------------------------------------------------------------ usage errors
 t_exit "between containers (1)" 1 B cp st:/a ro:/b
