@@ -223,7 +223,7 @@ int bld_runner_mount_etc(int rootfd, const char *state_dir, bool with_hostname)
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(files); i++) {
 		if (i == 2 && !with_hostname)
 			continue;
-		cleanup_free char *src = xasprintf("%s/etc/%s", state_dir, files[i]);
+		cleanup_free char *src = xasprintf("%s/%s", state_dir, files[i]);
 		cleanup_free char *dst = xasprintf("/etc/%s", files[i]);
 		int r = mount_in(rootfd, dst, true, src, NULL, MS_BIND, NULL);
 		if (r < 0)

@@ -110,6 +110,7 @@ struct bld_runner_proc {
 	char **cgroups;   /* cgroup directories created for it (removed by _free) */
 	char *oom_file;   /* memory.oom_control (v1) or memory.events (v2) */
 	uint64_t oom_before; /* OOM-kill count when it started */
+	int root_ref;        /* its root mount, held until _free (-1: none) */
 };
 
 /*

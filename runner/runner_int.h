@@ -49,7 +49,7 @@ int bld_runner_copy_tree(int src, int dst);
 
 /* The error a child sends to its parent before exec (over a SOCK_SEQPACKET socket). */
 struct bld_runner_child_msg {
-	int kind;   /* 0: error; 1: pid report (exec) */
+	int kind;   /* 0: error; 1: pid report (exec); 2: the root mount (a descriptor) */
 	int status; /* exit code the CLI should use: 125, 126, 127 */
 	int code;   /* enum bld_error_code */
 	int errnum;
