@@ -84,6 +84,9 @@ struct bld_runner_spec {
 	char *const *cap_add;  /* "NET_ADMIN", "CAP_SYS_TIME", "ALL" */
 	char *const *cap_drop;
 	bool privileged;       /* every capability, no seccomp, /sys rw, host devices */
+	bool no_new_privs;     /* --security-opt no-new-privileges (docker's default: off, so
+				* that setuid binaries work; the seccomp filter then goes on
+				* before the capabilities are dropped) */
 	const char *seccomp;   /* NULL: Docker's default; "unconfined"; or a profile file path */
 	const char *cache_dir; /* where compiled seccomp filters are kept (NULL: not kept) */
 
@@ -218,6 +221,7 @@ struct bld_runner_container_config {
 	char **env;
 	char *workdir, *user, *hostname;
 	bool tty, interactive, auto_remove, readonly, init, privileged;
+	bool no_new_privs; /* --security-opt no-new-privileges[:true] */
 	char **cap_add, **cap_drop;
 	char *seccomp;
 	int64_t memory, cpu_milli, pids_limit;
@@ -320,5 +324,16 @@ int bld_runner_volume_remove(struct bld_ctx *ctx, const char *name, bool force,
 int bld_runner_volume_list(struct bld_ctx *ctx, char ***names, struct bld_error **err);
 int bld_runner_volume_inspect(struct bld_ctx *ctx, const char *name, struct json_t **out,
 			      struct bld_error **err);
+/* The label of volumes made without a name (-v /path, an image's VOLUME), as docker's. */
+#define BLD_RUNNER_ANON_LABEL "com.docker.volume.anonymous"
+
+/* ========================================================================= prune */
+
+/* Removes every container not running; *removed: their IDs, *bytes: the space given back. */
+int bld_runner_container_prune(struct bld_ctx *ctx, char ***removed, int64_t *bytes,
+			       struct bld_error **err);
+/* Removes the volumes no container mounts: anonymous ones only, unless all. */
+int bld_runner_volume_prune(struct bld_ctx *ctx, bool all, char ***removed, int64_t *bytes,
+			    struct bld_error **err);
 
 #endif
