@@ -473,12 +473,8 @@ static void veth_gone(const char *veth)
 {
 	if (!veth[0])
 		return;
-	struct timespec step = {0, 2 * 1000 * 1000};
-	for (int i = 0; i < 500; i++) {
-		if (bld_runner_nl_ifindex(veth) <= 0)
-			return;
-		nanosleep(&step, NULL);
-	}
+	if (bld_runner_nl_wait_gone(veth, 1000) == 0)
+		return;
 	int vi = bld_runner_nl_ifindex(veth);
 	cleanup_error struct bld_error *e = NULL;
 	if (vi > 0 && bld_runner_nl_link_del(vi, &e) < 0)

@@ -174,6 +174,9 @@ void bld_runner_nl_init(struct bld_runner_nl *b, int fd);
 int bld_runner_nl_socket(void);
 int bld_runner_nl_send(struct bld_runner_nl *b, struct bld_error **err);
 int bld_runner_nl_ifindex(const char *name);
+/* Waits up to timeout_ms, on link notifications, until interface name is gone from the
+ * caller's namespace: 0 when it is, -1 on timeout. */
+int bld_runner_nl_wait_gone(const char *name, int timeout_ms);
 /* The index of interface name in the namespace of socket fd (0 when none). */
 int bld_runner_nl_ifindex_on(int fd, const char *name);
 int bld_runner_nl_bridge_create(const char *name, struct bld_error **err);
