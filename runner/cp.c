@@ -738,6 +738,8 @@ static int open_stopped(struct bld_ctx *ctx, struct cp_ctr *c, const char *id, b
 	}
 	struct bld_runner_spec_holder h;
 	bld_runner_spec_from_config(&h, c->cfg, dir);
+	/* what is copied in stays for the start; a volatile mount would forbid the next one */
+	h.s.ephemeral = false;
 	cleanup_free char *merged = xasprintf("%s/merged", dir);
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {

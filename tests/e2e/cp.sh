@@ -185,6 +185,10 @@ B cp "$H/one" st:/tmp/after
 t_eq "out of an exited container, with what it wrote" "run one" \
   "$( (B cp st:/tmp/r - | tar -xO; B cp st:/tmp/after - | tar -xO) | tr '\n' ' ' | sed 's/ $//')"
 
+B create --rm --name eph $CIMG cat /tmp/in >/dev/null
+B cp "$H/one" eph:/tmp/in
+t_eq "a created --rm container starts with what was copied in" "one" "$(B start -a eph)"
+
 # ------------------------------------------------------------------------------ --read-only
 mkdir -p "$T_DIR/vol" "$T_DIR/rovol"
 B create --name ro --read-only -v "$T_DIR/vol:/data" -v "$T_DIR/rovol:/rodata:ro" $CIMG true >/dev/null
