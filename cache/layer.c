@@ -1,13 +1,14 @@
 /*
  * cache/layer.c — making layers: a directory tree (or an overlay upper directory) written
- * as a PAX tar by libarchive, gzip-compressed and stored as a blob, with the digests OCI
- * needs (blob digest of the gzip stream, diff ID of the tar). Also turns an existing tar
+ * as a PAX tar by libarchive, gzip-compressed (layer_gz.c: igzip in worker threads) and
+ * stored as a blob, with the digests OCI needs (blob digest of the gzip stream, which the blob
+ * writer computes, and diff ID of the tar, hashed here on the way). Also turns an existing tar
  * stream (bld import, any compression) into a layer.
  *
  * Determinism: entries in sorted order, parents first; no atime/ctime, no user or group
- * names, whole-second mtimes clamped to SOURCE_DATE_EPOCH when given; gzip without a
- * timestamp. Overlay: a 0/0 character device (whiteout) becomes ".wh.NAME", a directory
- * marked trusted.overlay.opaque (or user.overlay.opaque) gets ".wh..wh..opq"; overlay's own
+ * names, whole-second mtimes clamped to SOURCE_DATE_EPOCH when given; gzip bytes that
+ * depend on the tar bytes alone (layer_gz.c). Overlay: a 0/0 character device (whiteout)
+ * becomes ".wh.NAME", a directory marked trusted.overlay.opaque (or user.overlay.opaque) gets ".wh..wh..opq"; overlay's own
  * xattrs never enter a layer, and metacopy/redirect uppers are refused (their data lives
  * elsewhere). The same walk writes a plain tree as one tar stream to a descriptor
  * (`bld build --output type=tar`). Unpacking is unpack.c's job.
@@ -27,12 +28,11 @@
 #define XATTR_VALUE_MAX 65536
 #define DIR_ENTRIES_MAX 10000000
 
-/* Everything the walk needs: the two archive writers, digests, hardlink memory. */
+/* Everything the walk needs: the tar writer, the compressor, the diff ID, hardlink memory. */
 struct lw {
-	struct archive *tar;  /* tar format, writes uncompressed bytes to tar_cb */
-	struct archive *gz;   /* raw format + gzip filter, writes to gz_cb */
+	struct archive *tar;     /* tar format, writes uncompressed bytes to tar_cb */
+	struct bld_cache_gzw *gz; /* compresses into blob */
 	struct bld_sha256 *diff;
-	struct bld_sha256 *comp;
 	struct bld_cache_blob_writer *blob;
 	struct bld_error **err;
 	int64_t size;
@@ -41,18 +41,6 @@ struct lw {
 	struct { dev_t dev; ino_t ino; char *path; } *links;
 	size_t nlinks, caplinks;
 };
-
-static la_ssize_t gz_cb(struct archive *a, void *p, const void *buf, size_t n)
-{
-	struct lw *w = p;
-	bld_sha256_update(w->comp, buf, n);
-	w->size += (int64_t)n;
-	if (bld_cache_blob_writer_write(w->blob, buf, n, w->err) < 0) {
-		archive_set_error(a, EIO, "blob write failed");
-		return -1;
-	}
-	return (la_ssize_t)n;
-}
 
 static la_ssize_t fd_write(struct archive *a, int fd, const void *buf, size_t n)
 {
@@ -75,8 +63,8 @@ static la_ssize_t tar_cb(struct archive *a, void *p, const void *buf, size_t n)
 	if (!w->gz)
 		return fd_write(a, w->out_fd, buf, n);
 	bld_sha256_update(w->diff, buf, n);
-	if (archive_write_data(w->gz, buf, n) != (la_ssize_t)n) {
-		archive_set_error(a, EIO, "%s", archive_error_string(w->gz));
+	if (bld_cache_gzw_write(w->gz, buf, n, w->err) < 0) {
+		archive_set_error(a, EIO, "%s", w->err && *w->err ? (*w->err)->msg : "gzip failed");
 		return -1;
 	}
 	return (la_ssize_t)n;
@@ -88,32 +76,15 @@ static int arch_err(struct lw *w, struct archive *a, const char *what)
 			     archive_error_string(a) ? archive_error_string(a) : "archive error");
 }
 
-/* Sets up gz (raw + gzip, no timestamp) and tar (pax_restricted) chained into it. */
+/* Starts the compressor and, unless the tar comes from elsewhere, the tar writer into it. */
 static int lw_open(struct lw *w, bool with_tar)
 {
-	w->gz = archive_write_new();
-	struct archive_entry *e = archive_entry_new();
-	archive_entry_set_pathname(e, "layer.tar");
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, 0644);
-	int r = archive_write_set_format_raw(w->gz);
-	if (r == ARCHIVE_OK)
-		r = archive_write_add_filter_gzip(w->gz);
-	if (r == ARCHIVE_OK)
-		r = archive_write_set_filter_option(w->gz, "gzip", "timestamp", NULL);
-	if (r == ARCHIVE_OK)
-		r = archive_write_set_bytes_per_block(w->gz, 0);
-	if (r == ARCHIVE_OK)
-		r = archive_write_open2(w->gz, w, NULL, gz_cb, NULL, NULL);
-	if (r == ARCHIVE_OK)
-		r = archive_write_header(w->gz, e);
-	archive_entry_free(e);
-	if (r != ARCHIVE_OK)
-		return arch_err(w, w->gz, "gzip writer");
+	if (bld_cache_gzw_new(&w->gz, w->blob, w->err) < 0)
+		return -1;
 	if (!with_tar)
 		return 0;
 	w->tar = archive_write_new();
-	r = archive_write_set_format_pax_restricted(w->tar);
+	int r = archive_write_set_format_pax_restricted(w->tar);
 	if (r == ARCHIVE_OK)
 		r = archive_write_set_bytes_per_block(w->tar, 0);
 	if (r == ARCHIVE_OK)
@@ -123,26 +94,14 @@ static int lw_open(struct lw *w, bool with_tar)
 	return 0;
 }
 
-static int lw_close(struct lw *w)
-{
-	if (archive_write_close(w->tar) != ARCHIVE_OK)
-		return arch_err(w, w->tar, "finish tar");
-	if (archive_write_close(w->gz) != ARCHIVE_OK)
-		return arch_err(w, w->gz, "finish gzip");
-	return 0;
-}
-
 static void lw_dispose(struct lw *w)
 {
 	if (w->tar)
 		archive_write_free(w->tar);
-	if (w->gz)
-		archive_write_free(w->gz);
+	bld_cache_gzw_free(w->gz);
 	char d[BLD_DIGEST_STR_LEN];
 	if (w->diff)
 		bld_sha256_final(w->diff, d);
-	if (w->comp)
-		bld_sha256_final(w->comp, d);
 	for (size_t i = 0; i < w->nlinks; i++)
 		free(w->links[i].path);
 	free(w->links);
@@ -402,35 +361,26 @@ static int walk(struct lw *w, int dirfd, const char *path, int depth)
 	return r;
 }
 
-static void lw_result(struct lw *w, struct bld_cache_layer *out)
+/* Ends the gzip stream, commits the blob and fills out; diff_id as hashed or given. */
+static int lw_commit(struct lw *w, const char *diff_id, struct bld_cache_layer *out)
 {
 	memset(out, 0, sizeof(*out));
-	bld_sha256_final(w->diff, out->diff_id);
-	bld_sha256_final(w->comp, out->digest);
-	w->diff = w->comp = NULL;
-	out->size = w->size;
+	if (bld_cache_gzw_finish(w->gz, &out->size, w->err) < 0 ||
+	    bld_cache_blob_writer_commit(w->blob, out->digest, w->err) < 0)
+		return -1;
+	if (diff_id)
+		memcpy(out->diff_id, diff_id, BLD_DIGEST_STR_LEN);
+	else
+		bld_sha256_final(w->diff, out->diff_id);
+	w->diff = NULL;
 	snprintf(out->media_type, sizeof(out->media_type), "%s", BLD_MT_OCI_LAYER_GZ);
-}
-
-/* Finishes the archives, checks the digests and commits the blob. */
-static int lw_finish(struct lw *w, struct bld_cache_layer *out)
-{
-	int r = lw_close(w);
-	if (r < 0)
-		return r;
-	lw_result(w, out);
-	char got[BLD_DIGEST_STR_LEN];
-	r = bld_cache_blob_writer_commit(w->blob, got, w->err);
-	if (r == 0 && strcmp(got, out->digest) != 0)
-		r = bld_error_set(w->err, BLD_E_INTERNAL, "layer digest changed while writing");
-	return r;
+	return 0;
 }
 
 static int lw_begin(struct lw *w, struct bld_store *s, bool with_tar, struct bld_error **err)
 {
 	w->err = err;
 	w->diff = bld_sha256_new();
-	w->comp = bld_sha256_new();
 	int r = bld_cache_blob_writer_new(&w->blob, s, NULL, err);
 	return r < 0 ? r : lw_open(w, with_tar);
 }
@@ -448,8 +398,10 @@ int bld_cache_layer_from_dir(struct bld_store *s, const char *dir,
 	int r = lw_begin(&w, s, true, err);
 	if (r == 0)
 		r = walk(&w, fd, "", 0);
+	if (r == 0 && archive_write_close(w.tar) != ARCHIVE_OK)
+		r = arch_err(&w, w.tar, "finish tar");
 	if (r == 0)
-		r = lw_finish(&w, out);
+		r = lw_commit(&w, NULL, out);
 	lw_dispose(&w);
 	if (r < 0)
 		return bld_error_wrap(err, "make layer from %s", dir);
@@ -459,7 +411,7 @@ int bld_cache_layer_from_dir(struct bld_store *s, const char *dir,
 static int tee_gz(void *p, const void *buf, size_t n)
 {
 	struct lw *w = p;
-	return archive_write_data(w->gz, buf, n) == (la_ssize_t)n ? 0 : -1;
+	return bld_cache_gzw_write(w->gz, buf, n, w->err);
 }
 
 /* Reads every header of the tar (validating it) while its bytes flow into the gzip writer. */
@@ -489,14 +441,8 @@ int bld_cache_layer_from_tar(struct bld_store *s, int fd, struct bld_cache_layer
 	int r = lw_begin(&w, s, false, err);
 	if (r == 0)
 		r = copy_tar(&w, fd, diff_id);
-	if (r == 0 && archive_write_close(w.gz) != ARCHIVE_OK)
-		r = arch_err(&w, w.gz, "finish gzip");
-	if (r == 0) {
-		lw_result(&w, out);
-		memcpy(out->diff_id, diff_id, sizeof(diff_id));
-		char got[BLD_DIGEST_STR_LEN];
-		r = bld_cache_blob_writer_commit(w.blob, got, err);
-	}
+	if (r == 0)
+		r = lw_commit(&w, diff_id, out);
 	lw_dispose(&w);
 	return r;
 }
