@@ -64,6 +64,9 @@ const char *bld_cli_str(const struct bld_cli_args *a, const char *name);
 char *const *bld_cli_list(const struct bld_cli_args *a, const char *name);
 /* Whether the option was given at all. */
 bool bld_cli_given(const struct bld_cli_args *a, const char *name);
+/* --tls-verify as struct bld_registry_opts takes it: 0 when not given (docker's default), 1
+ * for true, -1 for false. */
+int bld_cli_tls_verify(const struct bld_cli_args *a);
 
 /* Prints the command's help (usage, summary, options) to f. */
 void bld_cli_help(FILE *f, const struct bld_cli_cmd *cmd);

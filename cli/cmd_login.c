@@ -13,7 +13,8 @@ static const struct bld_cli_opt login_opts[] = {
 	{"password", 'p', BLD_OPT_STRING, "string", "Password", NULL},
 	{"password-stdin", 0, BLD_OPT_BOOL, NULL, "Take the password from stdin", NULL},
 	{"tls-verify", 0, BLD_OPT_BOOL, NULL,
-	 "Require HTTPS and verify certificates when contacting registries", "true"},
+	 "Require HTTPS and verify certificates (default: all but local and insecure registries)",
+	 NULL},
 	{"username", 'u', BLD_OPT_STRING, "string", "Username", NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
@@ -77,7 +78,7 @@ static int login_run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_err
 		pass = prompt("Password", true);
 	struct bld_registry_opts o = {
 		.config_dir = ctx->config_dir,
-		.tls_verify = bld_cli_bool(a, "tls-verify") ? 0 : -1,
+		.tls_verify = bld_cli_tls_verify(a),
 	};
 	int r = bld_registry_login(server, user, pass, &o, err);
 	if (pass)

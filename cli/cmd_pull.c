@@ -15,7 +15,8 @@ static const struct bld_cli_opt opts[] = {
 	 "Trust policy (default ~/.config/containers/policy.json, /etc/containers/policy.json)",
 	 NULL},
 	{"tls-verify", 0, BLD_OPT_BOOL, NULL,
-	 "Require HTTPS and verify certificates when contacting registries", "true"},
+	 "Require HTTPS and verify certificates (default: all but local and insecure registries)",
+	 NULL},
 	{"verify", 0, BLD_OPT_BOOL, NULL,
 	 "Require a signature the trust policy accepts (also BLD_CONTENT_TRUST=1)", NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
@@ -56,7 +57,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 {
 	struct bld_registry_opts o = {
 		.config_dir = ctx->config_dir,
-		.tls_verify = bld_cli_bool(a, "tls-verify") ? 0 : -1,
+		.tls_verify = bld_cli_tls_verify(a),
 		.platform = bld_cli_str(a, "platform"),
 		.quiet = bld_cli_bool(a, "quiet"),
 		.tty = bld_is_tty(1),

@@ -13,7 +13,8 @@ static const struct bld_cli_opt opts[] = {
 	 "default $BLD_TRUST_KEY)",
 	 NULL},
 	{"tls-verify", 0, BLD_OPT_BOOL, NULL,
-	 "Require HTTPS and verify certificates when contacting registries", "true"},
+	 "Require HTTPS and verify certificates (default: all but local and insecure registries)",
+	 NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -44,7 +45,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		return bld_error_set(err, BLD_E_UNSUPPORTED, "--all-tags is not supported");
 	struct bld_registry_opts o = {
 		.config_dir = ctx->config_dir,
-		.tls_verify = bld_cli_bool(a, "tls-verify") ? 0 : -1,
+		.tls_verify = bld_cli_tls_verify(a),
 		.quiet = bld_cli_bool(a, "quiet"),
 		.tty = bld_is_tty(1),
 	};

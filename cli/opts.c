@@ -199,6 +199,13 @@ bool bld_cli_given(const struct bld_cli_args *a, const char *name)
 	return a->count[opt_index(a, name)] > 0;
 }
 
+int bld_cli_tls_verify(const struct bld_cli_args *a)
+{
+	if (!bld_cli_given(a, "tls-verify"))
+		return 0;
+	return bld_cli_bool(a, "tls-verify") ? 1 : -1;
+}
+
 void bld_cli_help(FILE *f, const struct bld_cli_cmd *cmd)
 {
 	fprintf(f, "\nUsage:  bld %s %s\n\n%s\n", cmd->name, cmd->usage ? cmd->usage : "",

@@ -440,6 +440,11 @@ int reg_curl_error(struct bld_registry_client *c, CURLcode cc, const char *errbu
 	const char *why = errbuf && *errbuf ? errbuf : curl_easy_strerror(cc);
 	if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
 		return bld_error_set(err, BLD_E_AUTH, "tls: cannot verify %s: %s", c->host, why);
+	/* a TLS hello answered by plain HTTP: docker's words for it */
+	if (cc == CURLE_SSL_CONNECT_ERROR && strstr(why, "wrong version number"))
+		return bld_error_set(err, BLD_E_NETWORK,
+				     "cannot reach registry %s: http: server gave HTTP response to "
+				     "HTTPS client", c->host);
 	return bld_error_set(err, BLD_E_NETWORK, "cannot reach registry %s: %s", c->host, why);
 }
 
@@ -710,9 +715,14 @@ int bld_registry_client_new(struct bld_registry_client **out, const char *domain
 	struct bld_registry_client *c = xcalloc(1, sizeof(*c));
 	c->domain = xstrdup(domain);
 	c->host = xstrdup(bld_registry_api_host(domain));
-	bool insecure = o->tls_verify < 0 || reg_config_insecure(domain);
+	/* docker's rule: a registry on 127.0.0.0/8 (localhost, ::1) or in insecure-registries
+	 * is reached over HTTPS without certificate checks, else plain HTTP; asking for
+	 * verification (--tls-verify=true) requires HTTPS with a trusted certificate */
+	bool local = bld_registry_domain_is_local(domain);
+	bool insecure = o->tls_verify < 0 ||
+			(o->tls_verify == 0 && (local || reg_config_insecure(domain)));
 	c->tls_verify = !insecure;
-	c->allow_http = insecure || bld_registry_domain_is_local(domain);
+	c->allow_http = insecure || (local && o->tls_verify == 0);
 	const char *certs = o->certs_dir ? o->certs_dir : getenv("BLD_CERTS_DIR");
 	find_certs(c, certs && *certs ? certs : CERTS_DIR_DEFAULT);
 	c->config_dir = o->config_dir ? xstrdup(o->config_dir) : NULL;

@@ -76,7 +76,8 @@ bool bld_registry_domain_is_local(const char *domain);
 /* How to reach registries; zero-initialised means docker's defaults. */
 struct bld_registry_opts {
 	const char *config_dir; /* docker config dir with config.json (ctx->config_dir) */
-	int tls_verify;         /* 0: default (verify), 1: verify, -1: --tls-verify=false */
+	int tls_verify;         /* 0: docker's default (verify all but local and insecure-registries),
+				 * 1: --tls-verify=true (HTTPS, verified), -1: --tls-verify=false */
 	const char *certs_dir;  /* NULL: $BLD_CERTS_DIR, else /etc/docker/certs.d */
 	const char *platform;   /* pull: "os/arch[/variant]"; NULL: linux/amd64 */
 	bool quiet;             /* -q: print only the final line */
@@ -86,7 +87,8 @@ struct bld_registry_opts {
 /*
  * A connection to one registry (one domain): the scheme it speaks (HTTPS, or plain HTTP
  * where docker allows it: localhost, 127.0.0.0/8, ::1, the insecure-registries of the bld
- * config file, --tls-verify=false), its auth (anonymous, basic, Bearer tokens reused per
+ * config file, --tls-verify=false; certificates of those are not checked either, as docker
+ * does not, unless --tls-verify=true asks for it), its auth (anonymous, basic, Bearer tokens reused per
  * scope) and credentials from docker's config.json. Nothing is sent until first use.
  */
 struct bld_registry_client;

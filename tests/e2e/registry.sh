@@ -199,10 +199,18 @@ BLD_ROOT=$BLD_ROOT_SAVED
 start_reg tls --tls --auth basic
 "$ENV/seed.sh" --env "$T_DIR/tls/env" --only latest >/dev/null
 RB=$(regenv tls REG_ADDR) PB=$(regenv tls REG_PASS)
+out=$("$BLD" pull -q --tls-verify=true "$RB/library/busybox:latest" 2>&1)
+t_match "--tls-verify=true: an unknown CA is refused" "^bld: tls: cannot verify" "$out"
+# docker's default: 127.0.0.0/8 is an insecure registry, its certificate is not checked
 out=$("$BLD" pull -q "$RB/library/busybox:latest" 2>&1)
-t_match "an unknown CA is refused" "^bld: tls: cannot verify" "$out"
+t_match "127.0.0.1 by default: the unknown CA passes, the registry asks for a login" \
+  "access denied|bld login" "$out"
+out=$(BLD_ROOT=$T_DIR/https-only "$BLD" pull -q --tls-verify=true "$R/library/busybox:latest" 2>&1)
+t_match "--tls-verify=true: plain HTTP is refused, as docker says it" \
+  "^bld: .*$R: http: server gave HTTP response to HTTPS client$" "$out"
+t_eq "... and nothing is stored" "" "$(BLD_ROOT=$T_DIR/https-only "$BLD" images -q)"
 export BLD_CERTS_DIR=$(regenv tls REG_CERTS_DIR)
-out=$("$BLD" pull -q "$RB/library/busybox:latest" 2>&1); rc=$?
+out=$("$BLD" pull -q --tls-verify=true "$RB/library/busybox:latest" 2>&1); rc=$?
 t_eq "401 without credentials fails" 125 "$rc"
 t_match "401 without credentials says so" "access denied|bld login" "$out"
 out=$(echo wrong | "$BLD" login -u bld --password-stdin "$RB" 2>&1); rc=$?
@@ -226,6 +234,8 @@ t_eq "logout" "Removing login credentials for $RB" "$("$BLD" logout "$RB")"
 t_eq "logout removes the entry" "null" "$(jq -r --arg k "$RB" '.auths[$k]' "$DOCKER_CONFIG/config.json")"
 t_exit "pull after logout fails" 125 "$BLD" pull -q "$RB/library/busybox:latest"
 t_ok "--tls-verify=false skips verification" env -u BLD_CERTS_DIR "$BLD" login --tls-verify=false -u bld -p "$PB" "$RB"
+t_exit "login --tls-verify=true without the CA fails" 125 \
+  env -u BLD_CERTS_DIR "$BLD" login --tls-verify=true -u bld -p "$PB" "$RB"
 "$BLD" logout "$RB" >/dev/null
 # a credsStore program: login stores through it, pull reads through it, logout erases
 mkdir -p "$T_DIR/bin"
