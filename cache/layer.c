@@ -39,6 +39,8 @@ struct lw {
 	const struct bld_cache_layer_opts *o;
 	int out_fd; /* bld_cache_dir_tar_write: the plain tar goes here, not into gz */
 	struct { dev_t dev; ino_t ino; char *path; } *links;
+	char *xlist; /* xattr names and a value: buffers reused from entry to entry */
+	char *xval;
 	size_t nlinks, caplinks;
 };
 
@@ -105,6 +107,8 @@ static void lw_dispose(struct lw *w)
 	for (size_t i = 0; i < w->nlinks; i++)
 		free(w->links[i].path);
 	free(w->links);
+	free(w->xlist);
+	free(w->xval);
 	bld_cache_blob_writer_free(w->blob);
 }
 
@@ -116,37 +120,80 @@ static bool overlay_xattr(const char *name)
 	       bld_str_has_prefix(name, "user.overlay.");
 }
 
-static bool has_xattr(int dirfd, const char *name, const char *attr, const char *want)
+/*
+ * An entry's extended attributes, listed once (flistxattr on its descriptor when it has one,
+ * else through /proc/self/fd/DIRFD/NAME), so that the overlay checks cost nothing for the
+ * many entries without attributes.
+ */
+struct xa {
+	int fd;     /* the entry's descriptor, or -1: by path */
+	char *path; /* when fd < 0 */
+	char *list; /* w->xlist */
+	ssize_t n;
+};
+
+static int xa_load(struct lw *w, struct xa *x, int fd, int dirfd, const char *name)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", dirfd);
-	cleanup_free char *full = xasprintf("%s/%s", path, name);
+	x->fd = fd;
+	x->path = fd < 0 ? xasprintf("/proc/self/fd/%d/%s", dirfd, name) : NULL;
+	if (!w->xlist)
+		w->xlist = xmalloc(XATTR_LIST_MAX_BYTES);
+	x->list = w->xlist;
+	x->n = fd >= 0 ? flistxattr(fd, x->list, XATTR_LIST_MAX_BYTES)
+		       : llistxattr(x->path, x->list, XATTR_LIST_MAX_BYTES);
+	if (x->n < 0 && errno == ENOTSUP)
+		x->n = 0;
+	return x->n < 0 ? bld_error_sys(w->err, errno, "list xattrs of %s", name) : 0;
+}
+
+static void xa_dispose(struct xa *x) { free(x->path); }
+
+static ssize_t xa_get(const struct xa *x, const char *k, char *val, size_t cap)
+{
+	return x->fd >= 0 ? fgetxattr(x->fd, k, val, cap) : lgetxattr(x->path, k, val, cap);
+}
+
+/* Whether the entry has attribute k (with the value want, unless NULL). */
+static bool xa_has(const struct xa *x, const char *k, const char *want)
+{
+	bool listed = false;
+	for (const char *p = x->list; !listed && p < x->list + x->n; p += strlen(p) + 1)
+		listed = strcmp(p, k) == 0;
+	if (!listed || !want)
+		return listed;
 	char v[16];
-	ssize_t n = lgetxattr(full, attr, v, sizeof(v) - 1);
+	ssize_t n = xa_get(x, k, v, sizeof(v) - 1);
 	if (n < 0)
 		return false;
 	v[n] = '\0';
-	return want == NULL || strcmp(v, want) == 0;
+	return strcmp(v, want) == 0;
 }
 
-/* Copies the xattrs of dirfd/name into e, overlay's own excepted. */
-static int add_xattrs(struct lw *w, int dirfd, const char *name, struct archive_entry *e)
+/* Whether the entry has the overlay attribute suffix (trusted. or user.), valued want. */
+static bool xa_overlay(const struct lw *w, const struct xa *x, const char *suffix,
+		       const char *want)
 {
-	cleanup_free char *full = xasprintf("/proc/self/fd/%d/%s", dirfd, name);
-	cleanup_free char *list = xmalloc(XATTR_LIST_MAX_BYTES);
-	ssize_t n = llistxattr(full, list, XATTR_LIST_MAX_BYTES);
-	if (n < 0)
-		return errno == ENOTSUP ? 0 : bld_error_sys(w->err, errno, "list xattrs of %s", name);
-	cleanup_free char *val = xmalloc(XATTR_VALUE_MAX);
-	for (char *k = list; k < list + n; k += strlen(k) + 1) {
+	if (!w->o || !w->o->overlay)
+		return false;
+	char t[64], u[64];
+	snprintf(t, sizeof(t), "trusted.overlay.%s", suffix);
+	snprintf(u, sizeof(u), "user.overlay.%s", suffix);
+	return xa_has(x, t, want) || xa_has(x, u, want);
+}
+
+/* Copies the listed xattrs into e, overlay's own excepted. */
+static void add_xattrs(struct lw *w, const struct xa *x, struct archive_entry *e)
+{
+	if (x->n > 0 && !w->xval)
+		w->xval = xmalloc(XATTR_VALUE_MAX);
+	for (const char *k = x->list; k < x->list + x->n; k += strlen(k) + 1) {
 		if (overlay_xattr(k) || strcmp(k, "security.selinux") == 0)
 			continue;
-		ssize_t vn = lgetxattr(full, k, val, XATTR_VALUE_MAX);
+		ssize_t vn = xa_get(x, k, w->xval, XATTR_VALUE_MAX);
 		if (vn < 0)
 			continue;
-		archive_entry_xattr_add_entry(e, k, val, (size_t)vn);
+		archive_entry_xattr_add_entry(e, k, w->xval, (size_t)vn);
 	}
-	return 0;
 }
 
 static time_t clamp(const struct lw *w, time_t t)
@@ -172,11 +219,8 @@ static const char *seen_link(struct lw *w, const struct stat *st, const char *pa
 	return NULL;
 }
 
-static int write_file_data(struct lw *w, int dirfd, const char *name, const char *path)
+static int write_file_data(struct lw *w, int fd, const char *path)
 {
-	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return bld_error_sys(w->err, errno, "open %s", path);
 	char buf[65536];
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
@@ -261,51 +305,53 @@ static int walk(struct lw *w, int dirfd, const char *path, int depth);
 static int emit_dir(struct lw *w, int dirfd, const char *name, const char *path,
 		    const struct stat *st, int depth)
 {
-	bool ov = w->o && w->o->overlay;
-	if (ov && (has_xattr(dirfd, name, "trusted.overlay.redirect", NULL) ||
-		   has_xattr(dirfd, name, "user.overlay.redirect", NULL)))
-		return bld_error_set(w->err, BLD_E_UNSUPPORTED,
-				     "%s: overlay redirect_dir is not supported in layers", path);
-	cleanup_free char *dname = xasprintf("%s/", path);
-	struct archive_entry *e = entry_for(w, dname, st);
-	int r = add_xattrs(w, dirfd, name, e);
-	if (r == 0)
-		r = emit(w, e, path);
-	archive_entry_free(e);
-	if (r == 0 && ov && (has_xattr(dirfd, name, "trusted.overlay.opaque", "y") ||
-			     has_xattr(dirfd, name, "user.overlay.opaque", "y")))
-		r = emit_marker(w, path, ".wh..opq", st);
-	if (r < 0)
-		return r;
 	cleanup_close int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sub < 0)
 		return bld_error_sys(w->err, errno, "open %s", path);
-	return walk(w, sub, path, depth + 1);
+	struct xa x;
+	int r = xa_load(w, &x, sub, -1, name);
+	if (r == 0 && xa_overlay(w, &x, "redirect", NULL))
+		r = bld_error_set(w->err, BLD_E_UNSUPPORTED,
+				  "%s: overlay redirect_dir is not supported in layers", path);
+	if (r == 0) {
+		cleanup_free char *dname = xasprintf("%s/", path);
+		struct archive_entry *e = entry_for(w, dname, st);
+		add_xattrs(w, &x, e);
+		r = emit(w, e, path);
+		archive_entry_free(e);
+	}
+	if (r == 0 && xa_overlay(w, &x, "opaque", "y"))
+		r = emit_marker(w, path, ".wh..opq", st);
+	xa_dispose(&x);
+	return r < 0 ? r : walk(w, sub, path, depth + 1);
 }
 
 static int emit_reg(struct lw *w, int dirfd, const char *name, const char *path,
 		    const struct stat *st)
 {
-	bool ov = w->o && w->o->overlay;
-	if (ov && (has_xattr(dirfd, name, "trusted.overlay.metacopy", NULL) ||
-		   has_xattr(dirfd, name, "user.overlay.metacopy", NULL)))
-		return bld_error_set(w->err, BLD_E_UNSUPPORTED,
-				     "%s: overlay metacopy is not supported in layers", path);
-	const char *first = st->st_nlink > 1 ? seen_link(w, st, path) : NULL;
+	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return bld_error_sys(w->err, errno, "open %s", path);
+	struct xa x;
+	int r = xa_load(w, &x, fd, -1, name);
+	if (r == 0 && xa_overlay(w, &x, "metacopy", NULL))
+		r = bld_error_set(w->err, BLD_E_UNSUPPORTED,
+				  "%s: overlay metacopy is not supported in layers", path);
+	const char *first = r == 0 && st->st_nlink > 1 ? seen_link(w, st, path) : NULL;
 	struct archive_entry *e = entry_for(w, path, st);
-	int r = 0;
 	if (first) {
 		archive_entry_set_hardlink(e, first);
 		archive_entry_set_size(e, 0);
 	} else {
 		archive_entry_set_size(e, st->st_size);
-		r = add_xattrs(w, dirfd, name, e);
+		add_xattrs(w, &x, e);
 	}
 	if (r == 0)
 		r = emit(w, e, path);
 	archive_entry_free(e);
+	xa_dispose(&x);
 	if (r == 0 && !first && st->st_size > 0)
-		r = write_file_data(w, dirfd, name, path);
+		r = write_file_data(w, fd, path);
 	return r;
 }
 
@@ -325,7 +371,11 @@ static int emit_other(struct lw *w, int dirfd, const char *name, const char *pat
 		}
 	} else {
 		archive_entry_set_rdev(e, st->st_rdev);
-		r = add_xattrs(w, dirfd, name, e);
+		struct xa x;
+		r = xa_load(w, &x, -1, dirfd, name);
+		if (r == 0)
+			add_xattrs(w, &x, e);
+		xa_dispose(&x);
 	}
 	if (r == 0)
 		r = emit(w, e, path);
