@@ -9,15 +9,10 @@
 # Usage: DOCKER_HOST=... tests/diff/docker-images.sh   (0 all equal, 1 a difference, 2 no dockerd)
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
+. "$TOP/tests/diff/lib.sh"
 BLD=${BLD:-$TOP/bld}
 DK=${DOCKER:-/usr/bin/docker}
-"$DK" info >/dev/null 2>&1 || { echo "docker-images.sh: no dockerd answers (DOCKER_HOST=${DOCKER_HOST:-unset})"; exit 2; }
-W=$(mktemp -d /tmp/bld-diff-images.XXXXXX)
-export BLD_ROOT=$W/root
-trap '"$TOP/tests/env/registry.sh" stop "$W/reg" >/dev/null 2>&1; rm -rf --one-file-system "$W"' EXIT
-"$TOP/tests/env/registry.sh" start "$W/reg" >/dev/null || exit 1
-. "$W/reg/env"
-"$TOP/tests/env/seed.sh" --env "$W/reg/env" --only latest,latest-v2s2,index-oci >/dev/null || exit 1
+diff_docker_env images latest,latest-v2s2,index-oci
 B=$REG_ADDR/library/busybox
 pass=0 fail=0
 same() { # NAME DOCKER BLD

@@ -11,14 +11,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/diff/lib.sh"
 BLD=$TOP/bld
 DK=${DOCKER:-/usr/bin/docker}
-"$DK" info >/dev/null 2>&1 || { echo "docker-output.sh: no dockerd answers (DOCKER_HOST=${DOCKER_HOST:-unset})"; exit 2; }
-W=$(mktemp -d /tmp/bld-diff-output.XXXXXX)
-export BLD_ROOT=$W/root
-trap '"$TOP/tests/env/registry.sh" stop "$W/reg" >/dev/null 2>&1; rm -rf --one-file-system "$W"' EXIT
-"$TOP/tests/env/registry.sh" start "$W/reg" >/dev/null || exit 1
-. "$W/reg/env"
-"$TOP/tests/env/seed.sh" --env "$W/reg/env" --only latest >/dev/null || exit 1
-BASE=$REG_ADDR/library/busybox:latest
+diff_docker_env output latest --bld-netns
 
 # listing TAR — one line per entry: mode, owner, size, name and link, in archive order
 listing() { tar tvf "$1" | awk '{ $4 = ""; $5 = ""; print }'; }

@@ -11,14 +11,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/diff/lib.sh"
 BLD=$TOP/bld
 DK=${DOCKER:-/usr/bin/docker}
-"$DK" info >/dev/null 2>&1 || { echo "docker.sh: no dockerd answers (DOCKER_HOST=${DOCKER_HOST:-unset})"; exit 2; }
-W=$(mktemp -d /tmp/bld-diff-docker.XXXXXX)
-export BLD_ROOT=$W/root
-trap '"$TOP/tests/env/registry.sh" stop "$W/reg" >/dev/null 2>&1; rm -rf --one-file-system "$W"' EXIT
-"$TOP/tests/env/registry.sh" start "$W/reg" >/dev/null || exit 1
-. "$W/reg/env"
-"$TOP/tests/env/seed.sh" --env "$W/reg/env" --only latest >/dev/null || exit 1
-BASE=$REG_ADDR/library/busybox:latest
+diff_docker_env docker latest --bld-netns
 
 cases=("$@")
 [ ${#cases[@]} -gt 0 ] || for d in "$TOP"/tests/diff/cases/*/; do cases+=("$(basename "$d")"); done

@@ -8,6 +8,7 @@
 #include "runner/runner.h"
 
 #include <criterion/criterion.h>
+#include <criterion/logging.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,11 +75,22 @@ static char *make_root(const char *tmp)
 	return root;
 }
 
-Test(runner_sandbox, threaded_caller_spawns, .timeout = 120)
+static char tmpl[] = "/tmp/bld-sandbox-XXXXXX";
+
+/* runs also when an assertion failed: the temporary tree goes in every case */
+static void remove_tmp(void)
+{
+	if (strchr(tmpl, 'X'))
+		return;
+	cleanup_free char *cmd = xasprintf("rm -rf --one-file-system %s", tmpl);
+	if (system(cmd) != 0)
+		cr_log_warn("cannot remove %s", tmpl);
+}
+
+Test(runner_sandbox, threaded_caller_spawns, .timeout = 120, .fini = remove_tmp)
 {
 	if (access(BUSYBOX, X_OK) != 0 || geteuid() != 0)
 		cr_skip_test("needs root and a static " BUSYBOX);
-	char tmpl[] = "/tmp/bld-sandbox-XXXXXX";
 	cr_assert(mkdtemp(tmpl));
 	cleanup_free char *root = make_root(tmpl);
 	char *lowers[] = {root, NULL};
@@ -103,6 +116,4 @@ Test(runner_sandbox, threaded_caller_spawns, .timeout = 120)
 	atomic_store(&stop, true);
 	pthread_join(t, NULL);
 	pthread_join(w, NULL);
-	cleanup_free char *cmd = xasprintf("rm -rf %s", tmpl);
-	cr_assert(system(cmd) == 0);
 }
