@@ -41,8 +41,22 @@ static int work_mount_at(const char *target, char *const *lowers, const char *up
 		bld_buf_printf(&o, "%s%s", i == n ? "" : ":", lowers[i - 1]);
 	if (upper)
 		bld_buf_printf(&o, ",upperdir=%s,workdir=%s", upper, workdir);
-	int r = 0;
-	if (mount("overlay", target, "overlay", 0, bld_buf_str(&o)) < 0)
+	size_t plain = o.len;
+	/*
+	 * volatile (Linux 5.10): no sync of the upper filesystem at unmount. Without it, the
+	 * unmount before the layer is made waits for the writeback of everything dirty on that
+	 * filesystem, other programs' writes included; the upper directory becomes a layer
+	 * directory, which the store keeps as an unsynced cache of its (synced) blob anyway.
+	 */
+	if (upper)
+		bld_buf_adds(&o, ",volatile");
+	int r = mount("overlay", target, "overlay", 0, bld_buf_str(&o));
+	if (r < 0 && errno == EINVAL && upper) { /* an older kernel */
+		o.len = plain;
+		o.data[plain] = '\0';
+		r = mount("overlay", target, "overlay", 0, bld_buf_str(&o));
+	}
+	if (r < 0)
 		r = bld_error_sys(err, errno, "mount overlay (%zu layers)", n);
 	bld_buf_dispose(&o);
 	return r;

@@ -432,6 +432,8 @@ static int lw_begin(struct lw *w, struct bld_store *s, bool with_tar, struct bld
 	w->err = err;
 	w->diff = bld_sha256_new();
 	int r = bld_cache_blob_writer_new(&w->blob, s, NULL, err);
+	if (r == 0)
+		(void)bld_cache_blob_writer_direct(w->blob); /* layers are big and written once */
 	return r < 0 ? r : lw_open(w, with_tar);
 }
 
