@@ -20,7 +20,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
 TEST_SRCS := $(wildcard $(foreach m,$(MODULES),tests/$(m)/test_*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(B)/%.o)
 
-.PHONY: all deps check unit e2e asan fuzz fuzz-shell demo lint clean bench dlshims
+.PHONY: all deps check unit e2e asan asan-e2e fuzz fuzz-shell demo lint clean bench dlshims
 
 # Lazily loaded libraries: bld does not link libcurl, libarchive and libgit2 (with their
 # dependencies they tripled the start time of every process); registry/curl_dl.c,
@@ -114,13 +114,25 @@ check: deps
 	$(MAKE) bld $(B)/unit-tests
 	tests/run-all.sh $(B)/unit-tests
 
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 asan:
-	$(MAKE) B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" build-asan/unit-tests build-asan/bld
+	$(MAKE) B=build-asan CFLAGS="$(ASAN_CFLAGS)" build-asan/unit-tests build-asan/bld
 	@# criterion reports a test before its worker exits, so a leak report fails the run here
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  build-asan/unit-tests --jobs=2 2>&1 | tee build-asan/unit-tests.log
 	@! grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' build-asan/unit-tests.log
 	@grep -q 'Failing: 0 | Crashing: 0' build-asan/unit-tests.log
+
+# The end-to-end scripts against the ASan/UBSan build: every bld process logs its reports to
+# build-asan/e2e.*, and any report fails the run (not part of check: about three times as slow).
+asan-e2e:
+	$(MAKE) B=build-asan CFLAGS="$(ASAN_CFLAGS)" build-asan/bld
+	rm -f build-asan/e2e.*
+	ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:log_path=$(CURDIR)/build-asan/e2e \
+	  UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/build-asan/e2e \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	  BLD_E2E_BIN=$(CURDIR)/build-asan/bld tests/run-e2e.sh $(E2E)
+	@! grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' build-asan/e2e.* 2>/dev/null
 
 FUZZ_SECONDS ?= 600
 FUZZ_SRCS := $(wildcard common/*.c parser/*.c)
