@@ -58,7 +58,8 @@ ARCHIVE_FNS := \
   archive_write_set_bytes_per_block archive_write_set_filter_option \
   archive_write_set_format_pax_restricted archive_write_set_format_raw \
   archive_write_set_format_ustar
-ISAL_FNS := isal_inflate isal_inflate_init isal_inflate_reset
+ISAL_FNS := crc32_gzip_refl isal_deflate_stateless isal_deflate_stateless_init isal_inflate \
+  isal_inflate_init isal_inflate_reset
 GIT2_FNS := \
   git_checkout_options_init git_checkout_tree git_clone git_clone_options_init \
   git_credential_ssh_key_from_agent git_error_last git_libgit2_init git_object_free \
@@ -73,7 +74,8 @@ dlshims:
 	tools/gen-dlshim.py cache/archive_dl.c archive libarchive.so.13 \
 	  '<archive.h> <archive_entry.h>' "$(PKG_CFLAGS)" $(ARCHIVE_FNS)
 	tools/gen-dlshim.py builder/git_dl.c git2 libgit2.so.1.5 '<git2.h>' "$(PKG_CFLAGS)" $(GIT2_FNS)
-	tools/gen-dlshim.py cache/isal_dl.c isal libisal.so.2 '<isa-l/igzip_lib.h>' "$(PKG_CFLAGS)" \
+	tools/gen-dlshim.py cache/isal_dl.c isal libisal.so.2 '<isa-l/igzip_lib.h> <isa-l/crc.h>' \
+	  "$(PKG_CFLAGS)" \
 	  $(ISAL_FNS)
 
 all: bld
