@@ -33,6 +33,7 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
@@ -43,6 +44,8 @@
 #define CP_DIR_ENTRIES_MAX 10000000
 #define CP_DIRTIMES_MAX 1000000
 #define CP_BUF_SIZE 131072
+#define CP_LINKS_MAX 100000   /* hard-linked files remembered; beyond, copies */
+#define CP_SYMLINKS_MAX 10    /* symlinks followed at DEST_PATH, as docker */
 #define CP_MQUEUE_MAGIC 0x19800202 /* not in linux/magic.h */
 
 /* An error docker reports as a failed request: exit status 1, not bld's own 125. */
@@ -132,6 +135,12 @@ struct cp_dirtime {
 	struct timespec ts[2];
 };
 
+struct cp_link {
+	dev_t dev;
+	ino_t ino;
+	char *path;
+};
+
 /* Where entries go: beneath a directory (confined to it), or into a tar stream. */
 struct cp_sink {
 	int dir;           /* O_PATH; -1 for a tar sink */
@@ -144,6 +153,8 @@ struct cp_sink {
 	struct cp_dirtime *dirs; /* directories whose times are set when all is written */
 	size_t ndirs, capdirs;
 	struct bld_cache_tar_writer *tar;
+	struct cp_link *links; /* the tree's files with more than one link, by first path */
+	size_t nlinks, caplinks;
 	char *buf;
 	int64_t data;  /* file data copied */
 	int64_t bytes; /* the size of the copy as a tar (docker reports that) */
@@ -172,6 +183,9 @@ static void sink_dispose(struct cp_sink *s)
 	for (size_t i = 0; i < s->ndirs; i++)
 		free(s->dirs[i].rel);
 	free(s->dirs);
+	for (size_t i = 0; i < s->nlinks; i++)
+		free(s->links[i].path);
+	free(s->links);
 	free(s->buf);
 	bld_cache_tar_writer_free(s->tar);
 }
@@ -288,13 +302,33 @@ static void split_rel(const char *rel, char **parent, const char **base)
 	*base = slash ? slash + 1 : rel;
 }
 
+/* A file to a file in the kernel; 1 when it cannot (then nothing was copied). */
+static int send_file(struct cp_sink *s, int fd, int in, struct bld_error **err)
+{
+	for (bool first = true;; first = false) {
+		ssize_t k = sendfile(fd, in, NULL, (size_t)1 << 30);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && first && (errno == EINVAL || errno == ENOSYS))
+			return 1;
+		if (k < 0)
+			return bld_error_sys(err, errno, "copy");
+		if (k == 0)
+			return 0;
+		s->data += k;
+	}
+}
+
 static int copy_data(struct cp_sink *s, int fd, struct cp_data *d, struct bld_error **err)
 {
+	int r = d->tar ? 1 : send_file(s, fd, d->fd, err);
+	if (r <= 0)
+		return r;
 	for (;;) {
 		ssize_t k = data_read(d, s->buf, CP_BUF_SIZE, err);
 		if (k <= 0)
 			return (int)k;
-		int r = write_all(fd, s->buf, (size_t)k);
+		r = write_all(fd, s->buf, (size_t)k);
 		if (r < 0)
 			return bld_error_sys(err, -r, "write");
 		s->data += k;
@@ -531,6 +565,23 @@ static int reopen_read(int fd)
 
 static int walk(struct cp_sink *s, int fd, const char *path, int depth, struct bld_error **err);
 
+/* The path a file with several links was first copied as (then it becomes a hard link to
+ * it), or NULL (remembered now). */
+static const char *seen_link(struct cp_sink *s, const struct stat *st, const char *path)
+{
+	for (size_t i = 0; i < s->nlinks; i++)
+		if (s->links[i].dev == st->st_dev && s->links[i].ino == st->st_ino)
+			return s->links[i].path;
+	if (s->nlinks >= CP_LINKS_MAX)
+		return NULL;
+	if (s->nlinks == s->caplinks) {
+		s->caplinks = s->caplinks ? 2 * s->caplinks : 16;
+		s->links = xrealloc(s->links, s->caplinks * sizeof(*s->links));
+	}
+	s->links[s->nlinks++] = (struct cp_link){st->st_dev, st->st_ino, xstrdup(path)};
+	return NULL;
+}
+
 /* The kernel's own file systems of a running container (/proc, /sys, /dev/pts ...): their
  * files are no files to copy (reading /proc/kmsg never ends), as docker does not copy them. */
 static bool kernel_fs(int fd)
@@ -595,8 +646,10 @@ static int walk(struct cp_sink *s, int fd, const char *path, int depth, struct b
 	if (special && !S_ISDIR(st.st_mode))
 		return user_error(err, BLD_E_UNSUPPORTED, "%s: a file of the kernel (/proc, /sys) "
 				  "is not copied", path);
+	if (S_ISREG(st.st_mode) && st.st_nlink > 1 && (e.hardlink = seen_link(s, &st, path)))
+		e.size = 0;
 	struct cp_data d = {.fd = -1};
-	if (S_ISREG(st.st_mode) && (d.fd = reopen_read(fd)) < 0)
+	if (S_ISREG(st.st_mode) && !e.hardlink && (d.fd = reopen_read(fd)) < 0)
 		return bld_error_sys(err, errno, "open %s", path);
 	int r = sink_put(s, &e, &d, err);
 	if (d.fd >= 0)
@@ -852,15 +905,51 @@ static int open_source(struct cp_ctr *c, const char *path, bool follow_link,
 	return fd;
 }
 
+/* An O_PATH descriptor of path itself (not what a symlink there points at): in the
+ * container's root, or on the host when root is AT_FDCWD. -errno. */
+static int open_nofollow(int root, const char *path)
+{
+	if (root != AT_FDCWD)
+		return bld_fs_open_in_root(root, path, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+	int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* DEST_PATH with the symlinks at its end followed, as docker does before it applies its
+ * rules (a file copied onto a symlink overwrites the link's target); caller frees. */
+static char *follow_dest(int root, const char *path)
+{
+	char *p = xstrdup(path);
+	for (int i = 0; i < CP_SYMLINKS_MAX && !asserts_dir(p); i++) {
+		cleanup_close int fd = open_nofollow(root, p);
+		struct stat st;
+		char target[4096];
+		if (fd < 0 || fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISLNK(st.st_mode))
+			break;
+		ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+		if (n <= 0)
+			break;
+		target[n] = '\0';
+		cleanup_free char *dir = NULL, *base = NULL;
+		split_entry(p, &dir, &base);
+		char *next = target[0] == '/' ? xstrdup(target) : bld_path_join(dir, target);
+		free(p);
+		p = next;
+	}
+	return p;
+}
+
 static enum bld_runner_cp_dst kind_of(const struct stat *st)
 {
 	return S_ISDIR(st->st_mode) ? BLD_RUNNER_CP_DST_DIR : BLD_RUNNER_CP_DST_FILE;
 }
 
 /* The host directory to write into, after docker's rules. */
-static int host_dest(const char *dst, const char *src, bool src_dir,
+static int host_dest(const char *user_dst, const char *src, bool src_dir,
 		     struct bld_runner_cp_plan *plan, int *dirfd, struct bld_error **err)
 {
+	cleanup_free char *dst = follow_dest(AT_FDCWD, user_dst);
 	struct stat st;
 	enum bld_runner_cp_dst kind = stat(dst, &st) == 0 ? kind_of(&st) : BLD_RUNNER_CP_DST_NONE;
 	if (bld_runner_cp_plan(plan, src, src_dir, dst, kind, err) < 0)
@@ -930,7 +1019,9 @@ static int ctr_dest(struct cp_ctr *c, const struct bld_runner_cp_opts *o, int sr
 		    struct bld_runner_cp_plan *plan, struct bld_error **err)
 {
 	struct stat st;
-	cleanup_close int d = bld_fs_open_in_root(c->root, o->ctr_path, O_PATH | O_CLOEXEC, 0);
+	cleanup_free char *dst = o->host_path ? follow_dest(c->root, o->ctr_path)
+					      : xstrdup(o->ctr_path);
+	cleanup_close int d = bld_fs_open_in_root(c->root, dst, O_PATH | O_CLOEXEC, 0);
 	enum bld_runner_cp_dst kind = d >= 0 && fstat(d, &st) == 0 ? kind_of(&st)
 								  : BLD_RUNNER_CP_DST_NONE;
 	if (src < 0 && kind != BLD_RUNNER_CP_DST_DIR)
@@ -940,7 +1031,7 @@ static int ctr_dest(struct cp_ctr *c, const struct bld_runner_cp_opts *o, int sr
 	if (src >= 0 && fstatat(src, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0)
 		src_dir = S_ISDIR(st.st_mode);
 	const char *from = o->host_path ? o->host_path : "-";
-	if (bld_runner_cp_plan(plan, from, src_dir, o->ctr_path, kind, err) < 0)
+	if (bld_runner_cp_plan(plan, from, src_dir, dst, kind, err) < 0)
 		return -1;
 	if (check_writable(c->cfg, plan->dir, err) < 0)
 		return -1;

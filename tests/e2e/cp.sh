@@ -17,6 +17,11 @@ echo alpha >"$R/app/out/a.txt"
 echo beta >"$R/app/out/sub/b.txt"
 echo file >"$R/app/file"
 ln -s file "$R/app/link"
+echo file2 >"$R/app/file2"
+ln -s file2 "$R/app/link2"
+mkdir "$R/app/hl"
+echo linked >"$R/app/hl/x"
+ln "$R/app/hl/x" "$R/app/hl/y"
 chmod 0640 "$R/app/out/a.txt"
 touch -d '2001-02-03 04:05:06' "$R/app/out/a.txt"
 chown -R 1000:2000 "$R/app"
@@ -63,6 +68,14 @@ B cp st:/app/link "$D/link"
 t_eq "a symlink is copied as a symlink" "file" "$(readlink "$D/link")"
 B cp -L st:/app/link "$D/linkL"
 t_eq "-L copies its target" "file" "$(cat "$D/linkL")"
+B cp st:/app/hl "$D/hl"
+t_eq "hard links stay hard links" "2 $(stat -c %i "$D/hl/x")" "$(stat -c '%h %i' "$D/hl/y")"
+t_match "... also in a tar" 'hl/y link to hl/x' "$(B cp st:/app/hl - | tar -tv)"
+echo old >"$D/target"
+ln -s target "$D/dlink"
+B cp st:/app/file "$D/dlink"
+t_eq "a file onto a symlink DEST_PATH overwrites its target" "file link" \
+  "$(cat "$D/target") $([ -L "$D/dlink" ] && echo link)"
 t_exit "missing SRC_PATH (1)" 1 B cp st:/nope "$D/x"
 t_eq "... docker's message" "bld: Could not find the file /nope in container st" "$(B cp st:/nope "$D/x" 2>&1)"
 t_exit "missing container (1)" 1 B cp nosuch:/app "$D/x"
@@ -92,6 +105,7 @@ echo two >"$H/tree/two"
 echo three >"$H/tree/sub/three"
 chown -R 1234:5678 "$H"
 chmod 0604 "$H/one"
+ln -s one "$H/hlink"
 B cp "$H/one" st:/app/newname
 B cp "$H/one" st:/app/dir
 B cp "$H/one" st:/app/file
@@ -105,6 +119,9 @@ t_exit "missing parent in the container (1)" 1 B cp "$H/one" st:/nonexist/x
 t_eq "... docker's message" "bld: Could not find the file /nonexist in container st" "$(B cp "$H/one" st:/nonexist/x 2>&1)"
 t_exit "missing host SRC_PATH (1)" 1 B cp "$H/nope" st:/app
 B cp -a "$H/tree" st:/app/kept
+B cp "$H/hlink" st:/app/
+B cp -L "$H/hlink" st:/app/hlinkL
+B cp "$H/one" st:/app/link2
 tar -C "$H/tree" -cf - . | B cp - st:/app/dir
 t_exit "- needs a directory DEST_PATH (1)" 1 B cp - st:/app/file </dev/null
 t_eq "... docker's message" 'bld: destination "st:/app/file" must be a directory' "$(B cp - st:/app/file </dev/null 2>&1)"
@@ -153,6 +170,10 @@ t_eq "directory/. into an existing one" "alpha two three" \
   "$(B exec st sh -c 'cat /app/out/a.txt /app/out/two /app/out/sub/three' | tr '\n' ' ' | sed 's/ $//')"
 t_eq "into the container: 0:0, the mode kept" "0:0 604" "$(B exec st stat -c '%u:%g %a' /app/newname)"
 t_eq "-a keeps the host's uid/gid" "1234:5678 1234:5678" "$(B exec st stat -c %u:%g /app/kept /app/kept/sub/three | tr '\n' ' ' | sed 's/ $//')"
+t_eq "a host symlink goes in as a symlink, with -L as its target" "one one" \
+  "$(B exec st sh -c 'echo $(readlink /app/hlink) $(cat /app/hlinkL)')"
+t_eq "a file onto a symlink in the container overwrites its target" "one file2" \
+  "$(B exec st sh -c 'echo $(cat /app/file2) $(readlink /app/link2)')"
 t_eq "- extracts a tar from stdin" "two three" "$(B exec st sh -c 'cat /app/dir/two /app/dir/sub/three' | tr '\n' ' ' | sed 's/ $//')"
 t_eq "the tar's good entry before the bad one landed, nothing else" "ok.txt" "$(B exec st sh -c 'ls /app/dir | grep -e ok -e evil; ls /app | grep evil')"
 t_eq "the file through ../../.. is the container's /etc" "one" "$(B exec st cat /etc/$CPW)"
@@ -188,6 +209,10 @@ t_eq "out of an exited container, with what it wrote" "run one" \
 B create --rm --name eph $CIMG cat /tmp/in >/dev/null
 B cp "$H/one" eph:/tmp/in
 t_eq "a created --rm container starts with what was copied in" "one" "$(B start -a eph)"
+
+BLD_NO_OVERLAY=1 B create --name copied $CIMG cat /tmp/in >/dev/null
+BLD_NO_OVERLAY=1 B cp "$H/one" copied:/tmp/in
+t_eq "without overlayfs too (the copied root)" "one" "$(BLD_NO_OVERLAY=1 B start -a copied)"
 
 # ------------------------------------------------------------------------------ --read-only
 mkdir -p "$T_DIR/vol" "$T_DIR/rovol"
@@ -232,5 +257,5 @@ t_exit "no container (1)" 1 B cp "$H/one" "$D/x"
 t_eq "... docker's message" "bld: must specify at least one container source" "$(B cp "$H/one" "$D/x" 2>&1)"
 t_ok "a local path with a colon, made explicit with ./" sh -c "cd '$D' && echo c >'a:b' && '$BLD' cp ./a:b st:/tmp/"
 
-B rm -f st ro >/dev/null
+B rm -f st ro copied >/dev/null
 t_eq "nothing of bld remains" "" "$(runner_leftovers)"
