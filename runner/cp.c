@@ -21,8 +21,12 @@
  * swapped in by a running container while the copy runs) can never lead the copy to the
  * host's files, and nothing lands outside the destination.
  *
- * Not done: hard links of a tree become copies; xattrs are not copied; tmpfs mounts of a
- * stopped container are not mounted (docker cannot copy there either).
+ * Files with several links inside the copy stay linked; a symlink at the end of DEST_PATH is
+ * followed (docker overwrites its target). Files of /proc, /sys and the other kernel file
+ * systems are not copied.
+ *
+ * Not done: xattrs are not copied; tmpfs mounts of a stopped container are not mounted
+ * (docker cannot copy there either).
  */
 #include "runner/runner_int.h"
 
@@ -30,12 +34,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
