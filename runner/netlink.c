@@ -164,6 +164,19 @@ int bld_runner_nl_bridge_create(const char *name, struct bld_error **err)
 	return rc;
 }
 
+/*
+ * One transmit and one receive queue, asked for explicitly: without them a veth gets one per
+ * possible CPU and is then cut down to one after registration, and that cut waits for an
+ * (expedited) RCU grace period while holding the rtnl lock — milliseconds on a busy machine,
+ * for each end of the pair.
+ */
+static void one_queue(struct bld_runner_nl *b)
+{
+	uint32_t one = 1;
+	attr(b, IFLA_NUM_TX_QUEUES, &one, sizeof(one));
+	attr(b, IFLA_NUM_RX_QUEUES, &one, sizeof(one));
+}
+
 void bld_runner_nl_veth_create(struct bld_runner_nl *b, const char *name, int master,
 			       const char *peer, int peer_ns)
 {
@@ -172,6 +185,7 @@ void bld_runner_nl_veth_create(struct bld_runner_nl *b, const char *name, int ma
 	/* the host's end up and on the bridge at once: no further request for it */
 	ifi->ifi_flags = ifi->ifi_change = IFF_UP;
 	attr(b, IFLA_IFNAME, name, strlen(name) + 1);
+	one_queue(b);
 	if (master > 0) {
 		uint32_t m = (uint32_t)master;
 		attr(b, IFLA_MASTER, &m, sizeof(m));
@@ -185,6 +199,7 @@ void bld_runner_nl_veth_create(struct bld_runner_nl *b, const char *name, int ma
 	struct ifinfomsg pifi = {.ifi_family = AF_UNSPEC};
 	put(b, &pifi, sizeof(pifi));
 	attr(b, IFLA_IFNAME, peer, strlen(peer) + 1);
+	one_queue(b);
 	uint32_t fd = (uint32_t)peer_ns;
 	attr(b, IFLA_NET_NS_FD, &fd, sizeof(fd));
 	nest_end(b, pe);
