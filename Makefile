@@ -20,7 +20,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
 TEST_SRCS := $(wildcard $(foreach m,$(MODULES),tests/$(m)/test_*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(B)/%.o)
 
-.PHONY: all deps check unit e2e asan fuzz fuzz-shell fuzz-store fuzz-registry demo lint clean bench \
+.PHONY: all deps check unit e2e asan fuzz fuzz-shell fuzz-store fuzz-image fuzz-registry demo lint clean bench \
 	dlshims
 
 # Lazily loaded libraries: bld does not link libcurl, libarchive and libgit2 (with their
@@ -168,6 +168,15 @@ fuzz-store:
 	mkdir -p build-fuzz/corpus-store
 	$(FUZZ_ENV) build-fuzz/fuzz-store $(FUZZ_RUN) -max_len=65536 build-fuzz/corpus-store \
 	  build-fuzz/seeds-store tests/fixtures/fuzz-regressions/store
+
+# Image documents read back from the store and image archives as `bld load` reads them
+# (needs root, like fuzz-store: loading unpacks layers).
+fuzz-image:
+	$(call fuzz_link,fuzz-image,tests/fuzz/fuzz_image.c,$(wildcard common/*.c cache/*.c))
+	rm -rf build-fuzz/seeds-image && python3 tests/fuzz/image_seeds.py build-fuzz/seeds-image
+	mkdir -p build-fuzz/corpus-image
+	build-fuzz/fuzz-image $(FUZZ_RUN) -max_len=65536 build-fuzz/corpus-image \
+	  build-fuzz/seeds-image tests/fixtures/fuzz-regressions/image
 
 # What the registry client parses (manifests, indexes, cosign documents, trust policies,
 # challenges, references, keys): pure functions, no sandbox needed.
