@@ -115,8 +115,15 @@ static int security(struct bld_runner_container_config *c, struct bld_cli_args *
 		if (bld_str_has_prefix(v, "seccomp=") || bld_str_has_prefix(v, "seccomp:")) {
 			free(c->seccomp);
 			c->seccomp = xstrdup(v + 8);
-		} else if (!bld_str_has_prefix(v, "no-new-privileges") &&
-			   !bld_str_has_prefix(v, "label") && !bld_str_has_prefix(v, "apparmor")) {
+		} else if (bld_str_has_prefix(v, "no-new-privileges")) {
+			/* docker's forms: no-new-privileges, no-new-privileges[:=]true|false */
+			const char *b = v + strlen("no-new-privileges");
+			if (*b && ((*b != ':' && *b != '=') ||
+				   (strcmp(b + 1, "true") != 0 && strcmp(b + 1, "false") != 0)))
+				return bld_error_set(err, BLD_E_INVALID,
+						     "Invalid --security-opt: \"%s\"", v);
+			c->no_new_privs = !*b || strcmp(b + 1, "true") == 0;
+		} else if (!bld_str_has_prefix(v, "label") && !bld_str_has_prefix(v, "apparmor")) {
 			return bld_error_set(err, BLD_E_INVALID,
 					     "Invalid --security-opt: \"%s\"", v);
 		}

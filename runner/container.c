@@ -258,7 +258,7 @@ static json_t *config_section(const struct bld_runner_container_config *c, const
 static json_t *host_section(const struct bld_runner_container_config *c, json_t *restart)
 {
 	return json_pack("{s:o, s:o, s:b, s:b, s:b, s:o, s:o, s:s, s:I, s:I, s:I, s:s, s:o, s:b,"
-			 " s:o, s:b, s:o}",
+			 " s:o, s:b, s:o, s:o}",
 			 "Binds", strv_json(c->binds), "Tmpfs", strv_json(c->tmpfs),
 			 "ReadonlyRootfs", c->readonly, "Init", c->init, "Privileged",
 			 c->privileged, "CapAdd", strv_json(c->cap_add), "CapDrop",
@@ -268,7 +268,8 @@ static json_t *host_section(const struct bld_runner_container_config *c, json_t 
 			 (json_int_t)c->pids_limit, "NetworkMode",
 			 c->network ? c->network : "bridge", "PortBindings", ports_json(c),
 			 "PublishAllPorts", c->publish_all, "RestartPolicy", restart, "AutoRemove",
-			 c->auto_remove, "Mounts", json_array());
+			 c->auto_remove, "Mounts", json_array(), "SecurityOpt",
+			 c->no_new_privs ? json_pack("[s]", "no-new-privileges") : json_null());
 }
 
 static json_t *initial_state(void)

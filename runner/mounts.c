@@ -216,8 +216,9 @@ int bld_runner_mount_sys(int rootfd, bool writable)
 	return fd < 0 ? fd : remount_ro(p);
 }
 
-/* Binds the files the parent wrote (state_dir/etc/{hosts,hostname,resolv.conf}). */
-int bld_runner_mount_etc(int rootfd, const char *state_dir, bool with_hostname)
+/* Binds the files the parent wrote (state_dir/etc/{hosts,hostname,resolv.conf}), read-only
+ * when asked (BuildKit's RUN steps). */
+int bld_runner_mount_etc(int rootfd, const char *state_dir, bool with_hostname, bool ro)
 {
 	static const char *const files[] = {"hosts", "resolv.conf", "hostname"};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(files); i++) {
@@ -227,6 +228,16 @@ int bld_runner_mount_etc(int rootfd, const char *state_dir, bool with_hostname)
 		cleanup_free char *dst = xasprintf("/etc/%s", files[i]);
 		int r = mount_in(rootfd, dst, true, src, NULL, MS_BIND, NULL);
 		if (r < 0)
+			return r;
+		if (!ro)
+			continue;
+		/* opened again: now the path names the bind, not the file under it */
+		cleanup_close int fd = bld_fs_open_in_root(rootfd, dst, O_PATH | O_CLOEXEC, 0);
+		if (fd < 0)
+			return fd;
+		char p[FDPATH_LEN];
+		fdpath(p, fd);
+		if ((r = remount_ro(p)) < 0)
 			return r;
 	}
 	return 0;

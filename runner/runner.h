@@ -84,6 +84,9 @@ struct bld_runner_spec {
 	char *const *cap_add;  /* "NET_ADMIN", "CAP_SYS_TIME", "ALL" */
 	char *const *cap_drop;
 	bool privileged;       /* every capability, no seccomp, /sys rw, host devices */
+	bool no_new_privs;     /* --security-opt no-new-privileges (docker's default: off, so
+				* that setuid binaries work; the seccomp filter then goes on
+				* before the capabilities are dropped) */
 	const char *seccomp;   /* NULL: Docker's default; "unconfined"; or a profile file path */
 	const char *cache_dir; /* where compiled seccomp filters are kept (NULL: not kept) */
 
@@ -217,6 +220,7 @@ struct bld_runner_container_config {
 	char **env;
 	char *workdir, *user, *hostname;
 	bool tty, interactive, auto_remove, readonly, init, privileged;
+	bool no_new_privs; /* --security-opt no-new-privileges[:true] */
 	char **cap_add, **cap_drop;
 	char *seccomp;
 	int64_t memory, cpu_milli, pids_limit;

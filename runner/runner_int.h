@@ -36,7 +36,7 @@ int bld_runner_mount_root(const struct bld_runner_spec *s, const char *merged);
 int bld_runner_mount_proc(int rootfd);
 int bld_runner_mount_dev(int rootfd, int tty_fd);
 int bld_runner_mount_sys(int rootfd, bool writable);
-int bld_runner_mount_etc(int rootfd, const char *state_dir, bool with_hostname);
+int bld_runner_mount_etc(int rootfd, const char *state_dir, bool with_hostname, bool ro);
 int bld_runner_mount_user(int rootfd, const struct bld_runner_mount *m, const char **failed);
 int bld_runner_pivot(const char *merged);
 int bld_runner_mask_paths(void);

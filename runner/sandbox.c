@@ -228,6 +228,13 @@ static _Noreturn void init_loop(pid_t child)
 	}
 }
 
+static void install_seccomp(struct child *c)
+{
+	int r = c->bpf ? bld_runner_seccomp_install(c->bpf) : 0;
+	if (r < 0)
+		FAIL_SYS(c, -r, "install seccomp filter");
+}
+
 /* Common tail of spawn and exec: stdio, user, workdir, caps, fds, seccomp, exec. */
 static _Noreturn void finish(struct child *c)
 {
@@ -246,6 +253,10 @@ static _Noreturn void finish(struct child *c)
 		child_fail(c->sock, 125, e->code, 0, "working directory %s: %s", cwd, e->msg);
 	char **env = make_env(s, &u);
 	char *exe = lookup(c, s->argv[0], env);
+	/* without no_new_privs loading a filter takes CAP_SYS_ADMIN: before the user switch then
+	 * (the profile allows what follows, as docker's does); else as late as possible */
+	if (!s->no_new_privs)
+		install_seccomp(c);
 	switch_user(c, &u);
 	if (chdir(cwd) < 0)
 		FAIL_SYS(c, errno, "chdir to cwd (\"%s\")", cwd);
@@ -254,10 +265,8 @@ static _Noreturn void finish(struct child *c)
 		for (int fd = 3; fd < 1024; fd++)
 			if (fd != c->sock)
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
-	/* seccomp last: everything above needs syscalls the profile forbids */
-	int r = c->bpf ? bld_runner_seccomp_install(c->bpf) : 0;
-	if (r < 0)
-		FAIL_SYS(c, -r, "install seccomp filter");
+	if (s->no_new_privs)
+		install_seccomp(c);
 	if (s->init) {
 		pid_t p = fork();
 		if (p < 0)
@@ -309,8 +318,8 @@ static _Noreturn void child_main(struct child *c)
 	/* a prepared network namespace (bridge) is joined before anything else looks at it */
 	if (c->netfd >= 0 && setns(c->netfd, CLONE_NEWNET) < 0)
 		FAIL_SYS(c, errno, "join network namespace");
-	/* no_new_privs: nothing exec'd can gain privileges (setuid bits, file caps) */
-	if (!s->privileged && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+	/* no_new_privs when asked for: nothing exec'd can gain privileges (setuid, file caps) */
+	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		FAIL_SYS(c, errno, "no_new_privs");
 	/* propagation private: our mounts never reach the host and the host's never reach us */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -329,7 +338,8 @@ static _Noreturn void child_main(struct child *c)
 	if ((r = bld_runner_mount_sys(rootfd, s->privileged)) < 0)
 		FAIL_SYS(c, -r, "mount /sys");
 	/* name resolution and identity files that the image does not own */
-	if ((r = bld_runner_mount_etc(rootfd, s->state_dir, s->hostname && !s->build_step)) < 0)
+	if ((r = bld_runner_mount_etc(rootfd, s->state_dir, s->hostname && !s->build_step,
+				      s->build_step)) < 0)
 		FAIL_SYS(c, -r, "mount /etc files");
 	/* the caller's binds, volumes and tmpfs, confined to the root */
 	for (size_t i = 0; i < s->n_mounts; i++) {
@@ -645,7 +655,7 @@ static _Noreturn void exec_child(struct child *c, pid_t target)
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(ns); i++)
 		if (setns(fds[i], 0) < 0)
 			FAIL_SYS(c, errno, "join %s namespace", ns[i]);
-	if (!c->s->privileged && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+	if (c->s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		FAIL_SYS(c, errno, "no_new_privs");
 	/* joining a pid namespace takes effect for children: clone one beside us */
 	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);

@@ -106,6 +106,12 @@ void bld_runner_spec_from_config(struct bld_runner_spec_holder *h, json_t *cfg, 
 	s->cap_add = h->cap_add;
 	s->cap_drop = h->cap_drop;
 	s->privileged = json_is_true(json_object_get(hc, "Privileged"));
+	json_array_foreach(json_object_get(hc, "SecurityOpt"), i, a)
+	{
+		const char *so = json_string_value(a);
+		if (so && strcmp(so, "no-new-privileges") == 0)
+			s->no_new_privs = true;
+	}
 	s->seccomp = h->seccomp;
 	s->cache_dir = h->cache;
 	s->memory = json_integer_value(json_object_get(hc, "Memory"));

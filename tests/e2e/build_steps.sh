@@ -30,6 +30,8 @@ mkdir -p "$T_DIR/env"
 cat >"$T_DIR/env/Dockerfile" <<DF
 FROM $BASE
 RUN env | grep -E '^(HOSTNAME|HOME|PATH)=' | sort > /env; hostname > /hostname; cat /etc/hosts > /hosts
+RUN grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status | cut -f2 | tr '\n' ' ' > /privs
+RUN for f in hosts resolv.conf; do touch /etc/\$f 2>/dev/null && echo \$f rw || echo \$f ro; done >/etcmode
 DF
 out=$("$BLD" build -t step-env "$T_DIR/env" 2>&1)
 t_eq "a RUN step that reads its environment builds" 0 "$?"
@@ -39,6 +41,13 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "$(cat_in ste
 t_eq "RUN's hostname is buildkitsandbox" buildkitsandbox "$(cat_in step-env /hostname)"
 t_eq "RUN's /etc/hosts is BuildKit's" "$(printf '127.0.0.1\tlocalhost buildkitsandbox\n::1\tlocalhost ip6-localhost ip6-loopback')" \
   "$(cat_in step-env /hosts)"
+t_eq "RUN has no no_new_privs but the seccomp filter (as BuildKit)" "0 2 " \
+  "$(cat_in step-env /privs)"
+t_eq "RUN's /etc/hosts and resolv.conf are read-only (as BuildKit)" "hosts ro
+resolv.conf ro" "$(cat_in step-env /etcmode)"
+t_eq "bld run's are writable (as docker run)" "hosts rw
+resolv.conf rw" "$("$BLD" run --rm --network none step-env sh -c \
+  'for f in hosts resolv.conf; do touch /etc/$f 2>/dev/null && echo $f rw || echo $f ro; done')"
 t_match "bld run keeps docker's HOSTNAME" '^HOSTNAME=.+' \
   "$("$BLD" run --rm --network none step-env env 2>&1)"
 

@@ -27,7 +27,25 @@ t_exit "host files are not visible" 1 B run --rm $IMG test -e "$marker"
 t_exit "host root is not visible" 1 B run --rm $IMG test -e /work/HELPERS.md
 t_eq "capabilities are Docker's default set" "00000000a80425fb 00000000a80425fb 00000000a80425fb 0000000000000000" \
   "$(B run --rm $IMG sh -c "grep -E '^Cap(Prm|Eff|Bnd|Amb)' /proc/self/status | cut -f2 | tr '\n' ' ' | sed 's/ \$//'")"
-t_eq "no_new_privs" "1" "$(B run --rm $IMG sh -c 'grep ^NoNewPrivs /proc/self/status | cut -f2')"
+t_eq "no no_new_privs by default, as docker" "0" \
+  "$(B run --rm $IMG sh -c 'grep ^NoNewPrivs /proc/self/status | cut -f2')"
+t_eq "--security-opt no-new-privileges sets it" "1" \
+  "$(B run --rm --security-opt no-new-privileges $IMG sh -c 'grep ^NoNewPrivs /proc/self/status | cut -f2')"
+t_eq "... also with :true, with the filter still on" "1 2" \
+  "$(B run --rm --security-opt no-new-privileges:true $IMG sh -c 'grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status | cut -f2 | tr "\n" " " | sed "s/ \$//"')"
+t_eq "... not with =false" "0" \
+  "$(B run --rm --security-opt no-new-privileges=false $IMG sh -c 'grep ^NoNewPrivs /proc/self/status | cut -f2')"
+t_exit "--security-opt no-new-privileges:maybe fails with 125" 125 \
+  B run --rm --security-opt no-new-privileges:maybe $IMG true
+t_match "inspect shows SecurityOpt" '"SecurityOpt": *\[ *"no-new-privileges" *\]' \
+  "$(B create --security-opt no-new-privileges $IMG true | xargs -I{} "$BLD" inspect {} | tr -d '\n')"
+# a setuid-root program run by a user: root's euid without no_new_privs, the user's with it
+mkdir -p "$T_DIR/suid"
+printf '#include <stdio.h>\n#include <unistd.h>\nint main(void) { printf("%%d\\n", (int)geteuid()); return 0; }\n' |
+  cc -static -O2 -o "$T_DIR/suid/euid" -x c - || t_fail "compile the euid program"
+suid() { B run --rm "$@" -v "$T_DIR/suid:/x:ro" $IMG sh -c 'cp /x/euid /bin/euid && chmod 4755 /bin/euid && su app -c /bin/euid'; }
+t_eq "a setuid binary gains root, as in docker" "0" "$(suid)"
+t_eq "... not with no-new-privileges" "1000" "$(suid --security-opt no-new-privileges)"
 t_eq "non-root user has no effective caps" "0000000000000000" "$(B run --rm -u app $IMG sh -c 'grep ^CapEff /proc/self/status | cut -f2')"
 t_eq "--cap-drop ALL --cap-add CHOWN" "0000000000000001" "$(B run --rm --cap-drop ALL --cap-add CHOWN $IMG sh -c 'grep ^CapEff /proc/self/status | cut -f2')"
 t_eq "--cap-add SYS_ADMIN" "00000000a82425fb" "$(B run --rm --cap-add SYS_ADMIN $IMG sh -c 'grep ^CapEff /proc/self/status | cut -f2')"
