@@ -106,6 +106,17 @@ def main():
                 f.write(bytes([sel]) + data)
         with open(os.path.join(out, f"{name}-trunc"), "wb") as f:
             f.write(b"\x00" + data[: len(data) // 2 + 7])
+        # extraction stops at the first refused entry: each entry also alone, after the
+        # links and directories before it, so that every one of them is reached
+        for k, (t, _) in enumerate(entries):
+            pre = [e for e in entries[:k] if e[0].type in (tarfile.SYMTYPE, tarfile.DIRTYPE)]
+            try:
+                data = tar(pre + [entries[k]], fmt)
+            except ValueError:
+                continue
+            for sel in (0, 1):
+                with open(os.path.join(out, f"{name}-{k}-{sel}"), "wb") as f:
+                    f.write(bytes([sel]) + data)
     for name, text in LISTS.items():
         for sel in (4, 5, 6, 7):
             with open(os.path.join(out, f"{name}-{sel}"), "wb") as f:
