@@ -440,6 +440,13 @@ int bld_cache_build_record_get(struct bld_store *s, const char *key, char **json
 int bld_cache_build_record_put(struct bld_store *s, const char *key, const char *json,
 			       struct bld_error **err);
 int bld_cache_build_record_delete(struct bld_store *s, const char *key, struct bld_error **err);
+/*
+ * `builder prune`: removes every record (all), or the dangling ones: those naming a blob
+ * that no image and none of keep (NULL-terminated digests, as bld_cache_gc_opts.keep)
+ * holds. *removed lists the keys removed (caller frees); bld_cache_gc then reclaims.
+ */
+int bld_cache_build_records_prune(struct bld_store *s, bool all, char *const *keep,
+				  char ***removed, struct bld_error **err);
 
 /* === builder needs: a step's upper directory as the unpacked layer (layer_adopt.c) === */
 

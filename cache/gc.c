@@ -154,10 +154,10 @@ static void mark_build_records(struct bld_store *s, struct marks *m)
 	closedir(d);
 }
 
-static int mark(struct bld_store *s, const struct bld_cache_gc_opts *o, struct marks *m,
-		struct bld_error **err)
+/* What images (index entries) and the extra roots keep. */
+static int mark_images(struct bld_store *s, char *const *keep, struct marks *m,
+		       struct bld_error **err)
 {
-	mark_build_records(s, m);
 	struct bld_cache_desc *v = NULL;
 	size_t n = 0;
 	int r = bld_cache_ref_list_all(s, &v, &n, err);
@@ -169,11 +169,65 @@ static int mark(struct bld_store *s, const struct bld_cache_gc_opts *o, struct m
 			mark_tree(s, m, v[i].orig_digest, 0);
 	}
 	bld_cache_desc_list_free(v, n);
-	for (size_t i = 0; o && o->keep && o->keep[i]; i++) {
-		mark_tree(s, m, o->keep[i], 0);
-		hs_add(&m->chains, o->keep[i]);
+	for (size_t i = 0; keep && keep[i]; i++) {
+		mark_tree(s, m, keep[i], 0);
+		hs_add(&m->chains, keep[i]);
 	}
 	return 0;
+}
+
+static int mark(struct bld_store *s, const struct bld_cache_gc_opts *o, struct marks *m,
+		struct bld_error **err)
+{
+	mark_build_records(s, m);
+	return mark_images(s, o ? o->keep : NULL, m, err);
+}
+
+/* Whether a record names a blob that the marks do not hold (or cannot be read). */
+static bool record_dangles(int dfd, const char *key, struct marks *m)
+{
+	cleanup_free char *p = xasprintf("/proc/self/fd/%d/%s", dfd, key);
+	json_t *rec = NULL, *b;
+	size_t i;
+	if (bld_json_load_file(&rec, p, BLD_CACHE_MANIFEST_MAX, NULL) < 0)
+		return true;
+	bool dangles = false;
+	json_array_foreach(json_object_get(rec, "blobs"), i, b) {
+		const char *d = json_string_value(b);
+		if (!d || !bld_digest_valid(d) || !hs_has(&m->blobs, bld_cache_hex(d)))
+			dangles = true;
+	}
+	json_decref(rec);
+	return dangles;
+}
+
+int bld_cache_build_records_prune(struct bld_store *s, bool all, char *const *keep,
+				  char ***removed, struct bld_error **err)
+{
+	*removed = NULL;
+	cleanup_free char *dir = bld_path_join(s->root, "cache/build");
+	int lk = bld_cache_index_lock(s, err);
+	if (lk < 0)
+		return lk;
+	struct marks m = {0};
+	int r = all ? 0 : mark_images(s, keep, &m, err);
+	int fd = r == 0 ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d && fd >= 0)
+		close(fd);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || (!all && !record_dangles(dirfd(d), de->d_name, &m)))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			bld_strv_push(removed, de->d_name);
+	}
+	if (d)
+		closedir(d);
+	hs_dispose(&m.blobs);
+	hs_dispose(&m.chains);
+	bld_cache_index_unlock(lk);
+	return r;
 }
 
 /* Apparent size of the regular files under at/name; recursion stops 512 levels down. */

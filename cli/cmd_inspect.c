@@ -152,8 +152,9 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		printf("%s\n", txt);
 	}
 	json_decref(all);
+	/* docker names what it looked for: "object" without --type */
 	for (size_t k = 0; missing && missing[k]; k++)
-		fprintf(stderr, "Error: No such object: %s\n", missing[k]);
+		fprintf(stderr, "Error: No such %s: %s\n", type ? type : "object", missing[k]);
 	int rc = missing ? 1 : 0;
 	bld_strv_free(missing);
 	return rc;

@@ -62,4 +62,23 @@ struct json_t *bld_cli_image_json(struct bld_store *s, const struct bld_cache_im
  * with containers, the matching container IDs too. */
 char **bld_cli_container_images(struct bld_ctx *ctx, char ***containers);
 
+/* prune.c: the options of every prune command. */
+#define BLD_CLI_PRUNE_OPTS(example)                                                          \
+	{"filter", 0, BLD_OPT_LIST, "filter", "Provide filter values (e.g. \"" example "\")",   \
+	 NULL},                                                                               \
+	{"force", 'f', BLD_OPT_BOOL, NULL, "Do not prompt for confirmation", NULL}
+/* --filter refused (-1, not supported yet); without --force docker's question (false: the
+ * answer was no). */
+int bld_cli_prune_confirm(const struct bld_cli_args *a, const char *cmd, const char *warning,
+			  struct bld_error **err);
+/* The store's part of a prune: the dangling images (all: every image no container uses) with
+ * docker's "Deleted Images:" block when images, the dangling build cache (all: all of it)
+ * into *keys when keys, then garbage collection; *bytes is the space given back. */
+int bld_cli_prune_store(struct bld_ctx *ctx, bool images, char ***keys, bool all,
+			int64_t *bytes, struct bld_error **err);
+/* "Deleted WHAT:", a line per name and an empty line; nothing when names is empty. */
+void bld_cli_print_deleted(const char *what, char **names);
+/* "Total reclaimed space: 1.2kB" */
+void bld_cli_print_reclaimed(int64_t bytes);
+
 #endif

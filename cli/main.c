@@ -16,7 +16,8 @@
 	X(start) X(stop) X(kill) X(restart) X(rm) X(ps) X(logs) X(exec) X(wait) X(port)    \
 	X(volume_create) X(volume_ls) X(volume_rm) X(volume_inspect) X(volume_prune)       \
 	X(system_df) X(system_check) X(system_prune) X(trust_key_generate) X(trust_sign)   \
-	X(trust_inspect) X(trust_revoke) X(version)
+	X(trust_inspect) X(trust_revoke) X(container_prune) X(builder_prune)     \
+	X(version)
 
 #define DECL(n) extern const struct bld_cli_cmd bld_cmd_##n __attribute__((weak));
 CMDS(DECL)
@@ -35,6 +36,55 @@ static const struct bld_cli_opt global_opts[] = {
 	{"version", 'v', BLD_OPT_BOOL, NULL, "Print version information and quit", NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
+
+/* docker's management commands: "image ls", "container rm" ... run the same commands as
+ * "images" and "rm"; "image inspect" and "container inspect" keep to their type. */
+static const struct alias {
+	const char *name, *target, *opt;
+} aliases[] = {
+	{"builder build", "build", NULL},     {"image build", "build", NULL},
+	{"image history", "history", NULL},   {"image import", "import", NULL},
+	{"image inspect", "inspect", "--type=image"},
+	{"image load", "load", NULL},         {"image ls", "images", NULL},
+	{"image list", "images", NULL},       {"image pull", "pull", NULL},
+	{"image push", "push", NULL},         {"image rm", "rmi", NULL},
+	{"image remove", "rmi", NULL},        {"image save", "save", NULL},
+	{"image tag", "tag", NULL},           {"container create", "create", NULL},
+	{"container exec", "exec", NULL},
+	{"container inspect", "inspect", "--type=container"},
+	{"container kill", "kill", NULL},     {"container logs", "logs", NULL},
+	{"container ls", "ps", NULL},         {"container list", "ps", NULL},
+	{"container ps", "ps", NULL},         {"container port", "port", NULL},
+	{"container restart", "restart", NULL}, {"container rm", "rm", NULL},
+	{"container remove", "rm", NULL},     {"container run", "run", NULL},
+	{"container start", "start", NULL},   {"container stop", "stop", NULL},
+	{"container wait", "wait", NULL},
+};
+
+/* argv with a management command's two words replaced by the command they name (and its
+ * option), or NULL when argv does not start with one. The strings stay argv's. */
+static char **expand_alias(int argc, char **argv, int *out_argc)
+{
+	if (argc < 2)
+		return NULL;
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(aliases); i++) {
+		const struct alias *a = &aliases[i];
+		size_t n = strlen(argv[0]);
+		if (strncmp(a->name, argv[0], n) != 0 || a->name[n] != ' ' ||
+		    strcmp(a->name + n + 1, argv[1]) != 0)
+			continue;
+		char **v = xcalloc((size_t)argc + 1, sizeof(*v));
+		int k = 0;
+		v[k++] = (char *)a->target;
+		if (a->opt)
+			v[k++] = (char *)a->opt;
+		for (int j = 2; j < argc; j++)
+			v[k++] = argv[j];
+		*out_argc = k;
+		return v;
+	}
+	return NULL;
+}
 
 static void usage(FILE *f)
 {
@@ -94,12 +144,29 @@ static int print_error(struct bld_error *e, int fallback)
 	return e->status ? e->status : fallback;
 }
 
-/* A command group ("image", "system", "volume", "trust key") with no subcommand. */
+static bool in_group(const char *name, const char *word, size_t n)
+{
+	return strncmp(name, word, n) == 0 && name[n] == ' ';
+}
+
+static const struct bld_cli_cmd *find_cmd(const char *name)
+{
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(table); i++)
+		if (table[i] && strcmp(table[i]->name, name) == 0)
+			return table[i];
+	return NULL;
+}
+
+/* A command group ("image", "container", "system", "volume", "trust key") with no
+ * subcommand. */
 static bool is_group(const char *word)
 {
 	size_t n = strlen(word);
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(table); i++)
-		if (table[i] && strncmp(table[i]->name, word, n) == 0 && table[i]->name[n] == ' ')
+		if (table[i] && in_group(table[i]->name, word, n))
+			return true;
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(aliases); i++)
+		if (in_group(aliases[i].name, word, n))
 			return true;
 	return false;
 }
@@ -109,8 +176,14 @@ static void group_help(FILE *f, const char *word)
 	size_t n = strlen(word);
 	fprintf(f, "\nUsage:  bld %s COMMAND\n\nCommands:\n", word);
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(table); i++)
-		if (table[i] && strncmp(table[i]->name, word, n) == 0 && table[i]->name[n] == ' ')
+		if (table[i] && in_group(table[i]->name, word, n))
 			fprintf(f, "  %-16s %s\n", table[i]->name + n + 1, table[i]->summary);
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(aliases); i++) {
+		const struct bld_cli_cmd *c = find_cmd(aliases[i].target);
+		if (c && in_group(aliases[i].name, word, n))
+			fprintf(f, "  %-16s %s (bld %s)\n", aliases[i].name + n + 1, c->summary,
+				c->name);
+	}
 }
 
 static int run_command(struct bld_ctx *ctx, const struct bld_cli_cmd *cmd, int argc,
@@ -172,8 +245,10 @@ int main(int argc, char **argv)
 	if (bld_cli_str(&g, "root"))
 		setenv("BLD_ROOT", bld_cli_str(&g, "root"), 1);
 
-	int used = 0;
-	const struct bld_cli_cmd *cmd = lookup(g.argc, g.argv, &used);
+	int used = 0, n_cmd = g.argc;
+	cleanup_free char **expanded = expand_alias(g.argc, g.argv, &n_cmd);
+	char **argv_cmd = expanded ? expanded : g.argv;
+	const struct bld_cli_cmd *cmd = lookup(n_cmd, argv_cmd, &used);
 	if (!cmd) {
 		bool help = g.argc == 2 && (!strcmp(g.argv[1], "--help") || !strcmp(g.argv[1], "-h"));
 		if (is_group(g.argv[0]) && (g.argc == 1 || help)) {
@@ -192,7 +267,7 @@ int main(int argc, char **argv)
 		bld_cli_args_dispose(&g);
 		return print_error(err, 125);
 	}
-	r = run_command(&ctx, cmd, g.argc - used, g.argv + used);
+	r = run_command(&ctx, cmd, n_cmd - used, argv_cmd + used);
 	bld_ctx_dispose(&ctx);
 	bld_cli_args_dispose(&g);
 	fflush(stdout);

@@ -323,5 +323,16 @@ int bld_runner_volume_remove(struct bld_ctx *ctx, const char *name, bool force,
 int bld_runner_volume_list(struct bld_ctx *ctx, char ***names, struct bld_error **err);
 int bld_runner_volume_inspect(struct bld_ctx *ctx, const char *name, struct json_t **out,
 			      struct bld_error **err);
+/* The label of volumes made without a name (-v /path, an image's VOLUME), as docker's. */
+#define BLD_RUNNER_ANON_LABEL "com.docker.volume.anonymous"
+
+/* ========================================================================= prune */
+
+/* Removes every container not running; *removed: their IDs, *bytes: the space given back. */
+int bld_runner_container_prune(struct bld_ctx *ctx, char ***removed, int64_t *bytes,
+			       struct bld_error **err);
+/* Removes the volumes no container mounts: anonymous ones only, unless all. */
+int bld_runner_volume_prune(struct bld_ctx *ctx, bool all, char ***removed, int64_t *bytes,
+			    struct bld_error **err);
 
 #endif

@@ -34,7 +34,8 @@ int bld_runner_volume_create(struct bld_ctx *ctx, const char *name, char **label
 			     char **out_name, struct bld_error **err)
 {
 	char gen[65];
-	if (!name || !*name) {
+	bool anon = !name || !*name;
+	if (anon) {
 		unsigned char b[32];
 		if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
 			return bld_error_sys(err, errno, "getrandom");
@@ -62,6 +63,8 @@ int bld_runner_volume_create(struct bld_ctx *ctx, const char *name, char **label
 				*eq++ = 0;
 			json_object_set_new(lab, k, json_string(eq ? eq : ""));
 		}
+		if (anon)
+			json_object_set_new(lab, BLD_RUNNER_ANON_LABEL, json_string(""));
 		json_t *m = json_pack("{s:s, s:o}", "CreatedAt", now, "Labels", lab);
 		int r = bld_runner_json_write(dir, "meta.json", m, err);
 		json_decref(m);

@@ -1,0 +1,99 @@
+/*
+ * cli/prune.c — what the prune commands share: removing unused images (image prune, system
+ * prune) and printing docker's "Deleted ...:" blocks and "Total reclaimed space" line.
+ */
+#include "cli/image_util.h"
+
+static bool used_by(char **used, struct bld_store *s, const char *digest)
+{
+	struct bld_cache_image *img = NULL;
+	struct bld_error *e = NULL;
+	if (bld_cache_image_load_digest(s, digest, &img, &e) < 0) {
+		bld_error_free(e);
+		return false;
+	}
+	bool r = false;
+	for (size_t i = 0; used && used[i] && !r; i++)
+		r = strcmp(used[i], img->id) == 0;
+	bld_cache_image_free(img);
+	return r;
+}
+
+static int prune_images(struct bld_store *s, bool all, char **used, struct bld_error **err)
+{
+	struct bld_cache_desc *v = NULL;
+	size_t n = 0;
+	int r = bld_cache_ref_list_all(s, &v, &n, err);
+	bool header = false;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if ((v[i].name && !all) || used_by(used, s, v[i].digest))
+			continue; /* images containers use stay, as docker keeps them */
+		cleanup_strv char **untagged = NULL;
+		cleanup_free char *deleted = NULL;
+		struct bld_error *e = NULL;
+		if (bld_cache_image_remove(s, v[i].name ? v[i].name : v[i].digest, true, &untagged,
+					   &deleted, &e) < 0) {
+			bld_error_free(e); /* already gone with an earlier name */
+			continue;
+		}
+		if (!header)
+			printf("Deleted Images:\n");
+		header = true;
+		for (size_t k = 0; untagged && untagged[k]; k++) {
+			cleanup_free char *f = bld_cli_familiar(untagged[k]);
+			printf("untagged: %s\n", f);
+		}
+		if (deleted)
+			printf("deleted: %s\n", deleted);
+	}
+	if (header)
+		printf("\n");
+	bld_cache_desc_list_free(v, n);
+	return r;
+}
+
+int bld_cli_prune_store(struct bld_ctx *ctx, bool images, char ***keys, bool all,
+			int64_t *bytes, struct bld_error **err)
+{
+	struct bld_store *s = NULL;
+	*bytes = 0;
+	if (bld_cli_store_open(ctx, &s, err) < 0)
+		return -1;
+	cleanup_strv char **used = bld_cli_container_images(ctx, NULL);
+	struct bld_cache_gc_stats st = {0};
+	struct bld_cache_gc_opts o = {.keep = used};
+	int r = images ? prune_images(s, all, used, err) : 0;
+	if (r == 0 && keys)
+		r = bld_cache_build_records_prune(s, all, used, keys, err);
+	if (r == 0)
+		r = bld_cache_gc(s, &o, &st, err);
+	bld_cache_store_free(s);
+	*bytes = st.blob_bytes + st.layer_bytes + st.partial_bytes;
+	return r;
+}
+
+int bld_cli_prune_confirm(const struct bld_cli_args *a, const char *cmd, const char *warning,
+			  struct bld_error **err)
+{
+	if (bld_cli_given(a, "filter"))
+		return bld_error_set(err, BLD_E_UNSUPPORTED, "%s --filter is not supported yet",
+				     cmd);
+	return bld_cli_bool(a, "force") || bld_cli_confirm(warning);
+}
+
+void bld_cli_print_deleted(const char *what, char **names)
+{
+	if (!names || !names[0])
+		return;
+	printf("Deleted %s:\n", what);
+	for (size_t i = 0; names[i]; i++)
+		printf("%s\n", names[i]);
+	printf("\n");
+}
+
+void bld_cli_print_reclaimed(int64_t bytes)
+{
+	char sz[32];
+	bld_cli_size(sz, sizeof(sz), bytes);
+	printf("Total reclaimed space: %s\n", sz);
+}
