@@ -252,4 +252,10 @@ void bld_ctx_dispose(struct bld_ctx *ctx);
  * Aborts with one line on stderr if the library or symbol cannot be loaded. */
 void *bld_dlshim_sym(void **handle, void **fn, const char *soname, const char *name);
 
+/* ------------------------------------------------------------------ printable text */
+
+/* s (NULL: "") with control characters written as \xNN and cut after max bytes ("..."
+ * added), for quoting outside text in an error line; caller frees. */
+char *bld_str_printable(const char *s, size_t max);
+
 #endif

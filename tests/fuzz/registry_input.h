@@ -28,6 +28,31 @@ static void drop(struct bld_error **err)
 	*err = NULL;
 }
 
+/* Like drop, for errors about what a registry sent: bld prints an error as one line, so
+ * the registry's text must not bring line breaks or terminal escapes into it. */
+static void drop_remote(struct bld_error **err)
+{
+	for (const char *p = *err ? (*err)->msg : ""; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			fprintf(stderr, "control character 0x%02x in an error: %s\n", *p, (*err)->msg);
+			abort();
+		}
+	drop(err);
+}
+
+/* A registry's error body for a failed request (reg_error_code, reg_status_error). */
+static void fuzz_error_body(const char *data, size_t len)
+{
+	static const long statuses[] = {400, 401, 404, 500};
+	struct reg_resp resp = {.status = statuses[len % 4]};
+	bld_buf_add(&resp.body, data, len);
+	free(reg_error_code(&resp));
+	struct bld_error *err = NULL;
+	assert(reg_status_error(&resp, BLD_E_NETWORK, &err, "GET %s", "/v2/x") < 0);
+	drop_remote(&err);
+	bld_buf_dispose(&resp.body);
+}
+
 static void fuzz_manifest(const char *data, size_t len)
 {
 	static const char *const types[] = {BLD_MT_OCI_MANIFEST, BLD_MT_OCI_INDEX,
@@ -46,17 +71,17 @@ static void fuzz_manifest(const char *data, size_t len)
 			const struct reg_desc *d = NULL;
 			if (reg_platform_select(&m, platforms[i], &d, &err) == 0)
 				assert(d && bld_digest_valid(d->digest));
-			drop(&err);
+			drop_remote(&err);
 		}
 		reg_manifest_dispose(&m);
 	}
-	drop(&err);
+	drop_remote(&err);
 	char *oci = NULL;
 	size_t olen = 0;
 	if (reg_manifest_to_oci(data + 1, len - 1, &oci, &olen, &err) == 0)
 		assert(oci && strlen(oci) == olen);
 	free(oci);
-	drop(&err);
+	drop_remote(&err);
 }
 
 static void fuzz_payload(const char *data, size_t len)
@@ -67,7 +92,7 @@ static void fuzz_payload(const char *data, size_t len)
 		assert(p.identity && p.digest && p.type);
 		bld_registry_trust_payload_dispose(&p);
 	}
-	drop(&err);
+	drop_remote(&err);
 }
 
 static void fuzz_sigs(const char *data, size_t len)
@@ -75,12 +100,12 @@ static void fuzz_sigs(const char *data, size_t len)
 	struct bld_registry_trust_sigs s = {0}, again = {0};
 	struct bld_error *err = NULL;
 	if (bld_registry_trust_sigs_parse(&s, data, len, &err) < 0) {
-		drop(&err);
+		drop_remote(&err);
 		return;
 	}
 	char *cfg = NULL, *man = NULL;
 	if (bld_registry_trust_sigs_add(&s, "payload", 7, "c2ln", &err) < 0)
-		drop(&err);
+		drop_remote(&err);
 	bld_registry_trust_sigs_build(&s, &cfg, &man);
 	if (bld_registry_trust_sigs_parse(&again, man, strlen(man), &err) < 0) {
 		fprintf(stderr, "rebuilt signature manifest does not parse: %s\n%s\n", err->msg, man);
@@ -204,7 +229,7 @@ static void fuzz_challenge(const char *s)
 		assert(c.scheme);
 		reg_challenge_dispose(&c);
 	}
-	drop(&err);
+	drop_remote(&err);
 }
 
 static void fuzz_auth(const char *s)
@@ -243,7 +268,7 @@ static inline void registry_run(struct bld_registry_trust_key *key, const uint8_
 	memcpy(s, bytes + 1, size - 1);
 	s[size - 1] = '\0';
 	size_t len = size - 1;
-	switch (bytes[0] % 10) {
+	switch (bytes[0] % 11) {
 	case 0: fuzz_manifest(s, len); break;
 	case 1: fuzz_payload(s, len); break;
 	case 2: fuzz_sigs(s, len); break;
@@ -253,7 +278,8 @@ static inline void registry_run(struct bld_registry_trust_key *key, const uint8_
 	case 6: fuzz_ref(s); break;
 	case 7: fuzz_challenge(s); break;
 	case 8: fuzz_auth(s); break;
-	default: fuzz_pubkey(s, len); break;
+	case 9: fuzz_pubkey(s, len); break;
+	default: fuzz_error_body(s, len); break;
 	}
 	free(s);
 }

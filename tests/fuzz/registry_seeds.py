@@ -80,6 +80,14 @@ def main():
     for m in manifests():
         for mt in range(5):
             put(0, bytes([mt]) + m)
+    # strings with escapes that decode to control characters, which must not reach errors
+    esc = "a\\u001b[31m\\nb"
+    put(0, b"\0" + ('{"schemaVersion":2,"mediaType":"%s"}' % esc).encode())
+    put(0, b"\4" + ('{"schemaVersion":2,"mediaType":"%s","config":{"digest":"%s"}}'
+                     % (esc, esc)).encode())
+    put(1, '{"critical":{"identity":{"docker-reference":"%s"},"image":{"docker-manifest-'
+           'digest":"%s"},"type":"%s"}}' % (esc, esc, esc))
+    put(7, 'Bearer realm="\x1b[31m\n", error="\x1b"')
     cv3 = os.path.join(FIX, "trust", "cosign-v3")
     payload = open(os.path.join(cv3, "payload.json"), "rb").read()
     sigm = open(os.path.join(cv3, "sig-manifest.json"), "rb").read()
@@ -101,6 +109,8 @@ def main():
     put(8, base64.b64encode(b":").decode())
     for pub in glob.glob(os.path.join(FIX, "trust", "*.pub")) + [os.path.join(cv3, "cosign.pub")]:
         put(9, open(pub, "rb").read())
+    put(10, '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]}')
+    put(10, '{"details":"bad request"}')
 
 
 if __name__ == "__main__":
