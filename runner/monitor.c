@@ -58,6 +58,7 @@ struct mon {
 	int64_t kill_at;   /* ms, 0 = none */
 	int restart_count;
 	struct bld_runner_logbuf lb_out, lb_err;
+	int replaced[4]; /* state files replaced and still open (see save_state), or -1 */
 };
 
 static int64_t now_ms(void)
@@ -81,11 +82,40 @@ static void report(struct mon *m, int kind, int status, pid_t pid, const struct 
 		m->report_fd = -1;
 }
 
+/* Closes the state files that save_state kept open: now their blocks are freed. */
+static void drop_replaced(struct mon *m)
+{
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(m->replaced); i++)
+		if (m->replaced[i] >= 0) {
+			close(m->replaced[i]);
+			m->replaced[i] = -1;
+		}
+}
+
+/*
+ * state.json is replaced by a rename, which frees the old file's blocks; on a filesystem
+ * mounted with -o discard that is a synchronous discard, a disk round trip, and the state is
+ * saved right before the starting bld hears "started" and before it hears the exit. The old
+ * file is held open across the rename instead, so that its blocks are freed when
+ * drop_replaced closes it (after the exit is reported, or here when the slots are full).
+ */
 static void save_state(struct mon *m)
 {
 	cleanup_error struct bld_error *e = NULL;
+	cleanup_free char *path = xasprintf("%s/state.json", m->dir);
+	int old = open(path, O_RDONLY | O_CLOEXEC);
 	if (bld_runner_json_write(m->dir, "state.json", m->state, &e) < 0)
 		bld_warn("%s", e->msg);
+	size_t n = BLD_ARRAY_SIZE(m->replaced);
+	if (old < 0)
+		return;
+	if (m->replaced[n - 1] >= 0)
+		drop_replaced(m);
+	for (size_t i = 0; i < n; i++)
+		if (m->replaced[i] < 0) {
+			m->replaced[i] = old;
+			break;
+		}
 }
 
 static void set_str(json_t *o, const char *k, const char *v) { json_object_set_new(o, k, json_string(v)); }
@@ -565,6 +595,8 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 			.in_wr = -1, .pty = -1, .lsock = -1, .sigfd = -1, .log = {.fd = -1}};
 	for (size_t i = 0; i < MAX_CLIENTS; i++)
 		m.clients[i].fd = -1;
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(m.replaced); i++)
+		m.replaced[i] = -1;
 	m.lb_out.stream = "stdout";
 	m.lb_err.stream = "stderr";
 	m.dir = bld_runner_container_dir(ctx, id);
@@ -620,6 +652,7 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 		report(&m, 3, m.exit_code, 0, NULL);
 	close_fd(&m.report_fd);
 	/* the slow parts after the bld that waits for us has its answer */
+	drop_replaced(&m);
 	release(&m);
 	bld_runner_net_free(m.net);
 	if (trash)

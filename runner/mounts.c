@@ -115,8 +115,21 @@ int bld_runner_mount_root(const struct bld_runner_spec *s, const char *merged)
 		return -E2BIG;
 	}
 	bool no_overlay = getenv("BLD_NO_OVERLAY") && strcmp(getenv("BLD_NO_OVERLAY"), "1") == 0;
+	/* volatile (Linux 5.10) when the changes are thrown away anyway: overlayfs then never
+	 * syncs the upper filesystem, which it otherwise does, whole, when it is unmounted;
+	 * without it (an older kernel refuses the option) as before */
+	size_t plain = opt.len;
+	if ((s->ephemeral || s->build_step) && bld_buf_adds(&opt, ",volatile") < 0) {
+		opt.len = plain;
+		opt.data[plain] = 0;
+	}
 	r = no_overlay ? -ENODEV
 		       : (mount("overlay", merged, "overlay", 0, bld_buf_str(&opt)) < 0 ? -errno : 0);
+	if (r == -EINVAL && opt.len != plain) {
+		opt.len = plain;
+		opt.data[plain] = 0;
+		r = mount("overlay", merged, "overlay", 0, bld_buf_str(&opt)) < 0 ? -errno : 0;
+	}
 	bld_buf_dispose(&opt);
 	if (r != -ENODEV && r != -EINVAL && r != -EPERM && r != -ENOTSUP)
 		return r;
@@ -224,7 +237,7 @@ int bld_runner_mount_etc(int rootfd, const char *state_dir, bool with_hostname, 
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(files); i++) {
 		if (i == 2 && !with_hostname)
 			continue;
-		cleanup_free char *src = xasprintf("%s/etc/%s", state_dir, files[i]);
+		cleanup_free char *src = xasprintf("%s/%s", state_dir, files[i]);
 		cleanup_free char *dst = xasprintf("/etc/%s", files[i]);
 		int r = mount_in(rootfd, dst, true, src, NULL, MS_BIND, NULL);
 		if (r < 0)

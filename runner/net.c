@@ -11,6 +11,12 @@
  * namespace of its own and needs no firewall rules. UDP ports are bound here and served by
  * udpproxy.c (a flow per client address).
  *
+ * Addresses are leased in one file per bridge, $BLD_ROOT/network/<bridge>.leases: a record of
+ * LEASE_LEN bytes per host number h at offset (h - 2) * LEASE_LEN, the container's id and a
+ * newline, or zeros when free; read and written in place under the network lock. (Not a file
+ * per address: on ext4 without a journal an inode allocation scans past every recently
+ * deleted inode of its group, and freeing one is a discard, for each container.)
+ *
  * Setting up is split in two: bld_runner_net_setup makes the namespace, claims the address,
  * makes the bridge (and its NAT rule, the one fork, only when the bridge is new) and opens the
  * port listeners before the sandbox is cloned; the netlink work (veth pair, addresses, route)
@@ -34,6 +40,7 @@
 
 #define PROXY_BUF 16384
 #define MAX_LISTEN 16
+#define LEASE_LEN 65
 
 struct pair {
 	int a, b; /* client, container */
@@ -57,7 +64,8 @@ struct bld_runner_net {
 	int prefix;
 	struct in_addr gw, addr;
 	char ip[INET_ADDRSTRLEN];
-	char ip_file[512]; /* allocation record to remove */
+	off_t lease;       /* offset of our record in the leases file, -1: none */
+	struct bld_ctx *ctx;
 	char veth[16];
 	struct listener ls[MAX_LISTEN];
 	size_t n_ls;
@@ -183,13 +191,12 @@ static int ensure_bridge(struct in_addr net, int prefix, int *ifindex, struct bl
 	return 0;
 }
 
-/* An address record whose container is gone or not running (a monitor that died). */
-static bool ip_stale(struct bld_ctx *ctx, const char *file)
+/* A lease whose container is gone or not running (a monitor that died). */
+static bool lease_stale(struct bld_ctx *ctx, const char *rec)
 {
-	char id[65] = {0};
-	cleanup_close int fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || read(fd, id, 64) != 64)
-		return false;
+	char id[65];
+	memcpy(id, rec, 64);
+	id[64] = 0;
 	json_t *st = NULL;
 	cleanup_error struct bld_error *e = NULL;
 	if (bld_runner_container_load(ctx, id, NULL, &st, &e) < 0)
@@ -199,31 +206,55 @@ static bool ip_stale(struct bld_ctx *ctx, const char *file)
 	return !running && bld_runner_client_wait_fd_alive(ctx, id) == false;
 }
 
-/* Claims the first free address: a file per address under $BLD_ROOT/network/. */
+static char *leases_path(struct bld_ctx *ctx)
+{
+	return xasprintf("%s/network/%s.leases", ctx->root, bridge_name());
+}
+
+/* Claims the first free address (the caller holds the network lock). */
 static int allocate_ip(struct bld_runner_net *n, struct bld_ctx *ctx, struct in_addr net,
 		       int prefix, const char *id, struct bld_error **err)
 {
-	cleanup_free char *dir = xasprintf("%s/network/%s", ctx->root, bridge_name());
+	cleanup_free char *dir = xasprintf("%s/network", ctx->root);
 	if (bld_fs_mkdir_p(dir, 0700, err) < 0)
 		return -1;
+	cleanup_free char *path = leases_path(ctx);
+	cleanup_close int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	uint32_t hosts = (1U << (32 - prefix)) - 2;
-	for (uint32_t h = 2; h <= hosts && h < 65536; h++) {
-		char ip[INET_ADDRSTRLEN];
-		addr_at(net, h, ip);
-		snprintf(n->ip_file, sizeof(n->ip_file), "%s/%s", dir, ip);
-		int fd = open(n->ip_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0 && errno == EEXIST && ip_stale(ctx, n->ip_file))
-			fd = open(n->ip_file, O_WRONLY | O_TRUNC | O_CLOEXEC);
-		if (fd < 0)
+	if (hosts > 65535)
+		hosts = 65535;
+	cleanup_free char *all = NULL;
+	size_t len = 0;
+	if (fd < 0 || bld_fs_read_fd(fd, (size_t)hosts * LEASE_LEN, &all, &len, err) < 0)
+		return fd < 0 ? bld_error_sys(err, errno, "open %s", path) : -1;
+	char rec[LEASE_LEN];
+	memcpy(rec, id, 64);
+	rec[64] = '\n';
+	for (uint32_t h = 2; h <= hosts; h++) {
+		size_t off = (size_t)(h - 2) * LEASE_LEN;
+		const char *cur = off + LEASE_LEN <= len ? all + off : NULL;
+		if (cur && cur[0] && !lease_stale(ctx, cur))
 			continue;
-		if (write(fd, id, 64) < 0)
-			bld_debug("ip record: %s", strerror(errno));
-		close(fd);
-		memcpy(n->ip, ip, sizeof(ip));
+		if (pwrite(fd, rec, LEASE_LEN, (off_t)off) != LEASE_LEN)
+			return bld_error_sys(err, errno, "write %s", path);
+		n->lease = (off_t)off;
+		addr_at(net, h, n->ip);
 		return 0;
 	}
-	n->ip_file[0] = 0;
 	return bld_error_set(err, BLD_E_EXISTS, "no free address in the bridge subnet");
+}
+
+/* Gives our address back. */
+static void release_ip(struct bld_runner_net *n, struct bld_ctx *ctx)
+{
+	cleanup_free char *lockp = xasprintf("%s/network.lock", ctx->root);
+	cleanup_free char *path = leases_path(ctx);
+	cleanup_close int lock = open(lockp, O_RDWR | O_CLOEXEC);
+	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+	static const char zero[LEASE_LEN];
+	if (lock < 0 || flock(lock, LOCK_EX) < 0 || fd < 0 ||
+	    pwrite(fd, zero, LEASE_LEN, n->lease) != LEASE_LEN)
+		bld_debug("release address %s: %s", n->ip, strerror(errno));
 }
 
 static int setup_bridge(struct bld_runner_net *n, struct bld_ctx *ctx, const char *id,
@@ -275,6 +306,7 @@ static int configure(void *arg, struct bld_error **err)
 	}
 	int r = bld_runner_nl_send(&b, err);
 	close(n->nlfd);
+
 	n->nlfd = -1;
 	return r;
 }
@@ -390,8 +422,10 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 	if (!*out) {
 		*out = xcalloc(1, sizeof(**out));
 		(*out)->nsfd = (*out)->nlfd = -1;
+		(*out)->lease = -1;
 	}
 	struct bld_runner_net *n = *out;
+	n->ctx = ctx;
 	n->ports = json_object();
 	if ((n->nsfd = new_netns(&n->nlfd, err)) < 0)
 		return -1;
@@ -439,12 +473,8 @@ static void veth_gone(const char *veth)
 {
 	if (!veth[0])
 		return;
-	struct timespec step = {0, 2 * 1000 * 1000};
-	for (int i = 0; i < 500; i++) {
-		if (bld_runner_nl_ifindex(veth) <= 0)
-			return;
-		nanosleep(&step, NULL);
-	}
+	if (bld_runner_nl_wait_gone(veth, 1000) == 0)
+		return;
 	int vi = bld_runner_nl_ifindex(veth);
 	cleanup_error struct bld_error *e = NULL;
 	if (vi > 0 && bld_runner_nl_link_del(vi, &e) < 0)
@@ -471,9 +501,10 @@ void bld_runner_net_stop(struct bld_runner_net *n)
 	n->nsfd = n->nlfd = -1;
 	veth_gone(n->veth);
 	n->veth[0] = 0;
-	if (n->ip_file[0])
-		unlink(n->ip_file);
-	n->ip_file[0] = n->ip[0] = 0;
+	if (n->lease >= 0)
+		release_ip(n, n->ctx);
+	n->lease = -1;
+	n->ip[0] = 0;
 	json_decref(n->ports);
 	n->ports = NULL;
 }

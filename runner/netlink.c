@@ -18,9 +18,11 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 
 static void *msg_begin(struct bld_runner_nl *b, int type, int flags, size_t body, const char *what)
 {
@@ -137,6 +139,40 @@ static int send_alone(struct bld_runner_nl *b, struct bld_error **err)
 }
 
 int bld_runner_nl_ifindex(const char *name) { return (int)if_nametoindex(name); }
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int bld_runner_nl_wait_gone(const char *name, int timeout_ms)
+{
+	/* subscribed first, checked after: a removal in between is not missed */
+	cleanup_close int s =
+	    socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
+	bool subscribed = s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	int64_t until = mono_ms() + timeout_ms;
+	for (;;) {
+		if (if_nametoindex(name) == 0)
+			return 0;
+		int64_t left = until - mono_ms();
+		if (left <= 0)
+			return -1;
+		struct pollfd p = {.fd = s, .events = POLLIN};
+		if (!subscribed) {
+			poll(NULL, 0, 2); /* no notifications: look again shortly */
+			continue;
+		}
+		if (poll(&p, 1, (int)left) <= 0)
+			continue;
+		char buf[8192] __attribute__((aligned(4)));
+		while (recv(s, buf, sizeof(buf), 0) > 0)
+			; /* any link change (or an overrun): look again */
+	}
+}
 
 int bld_runner_nl_ifindex_on(int fd, const char *name)
 {

@@ -60,8 +60,12 @@ struct bld_runner_spec {
 	/* root filesystem: overlay over `lowers` (lowest first, at least one), or `rootfs` */
 	char *const *lowers;
 	const char *rootfs;    /* used instead of lowers: bind-mounted as is, writes land in it */
-	const char *state_dir; /* must exist; upper/, work/, merged/, etc/ are made inside */
+	const char *state_dir; /* must exist; upper/, work/, merged/, hosts, resolv.conf and
+				  hostname are made inside */
 	bool readonly_rootfs;  /* --read-only */
+	bool ephemeral;        /* the root's changes go with the run (--rm; RUN steps, whose
+				  upper is committed, always): the overlay is mounted volatile,
+				  so it never syncs its upper filesystem */
 
 	/* the process */
 	char *const *argv;    /* argv[0] looked up in the container's PATH (from env) */
@@ -113,6 +117,7 @@ struct bld_runner_proc {
 	char **cgroups;   /* cgroup directories created for it (removed by _free) */
 	char *oom_file;   /* memory.oom_control (v1) or memory.events (v2) */
 	uint64_t oom_before; /* OOM-kill count when it started */
+	int root_ref;        /* its root mount, held until _free (-1: none) */
 };
 
 /*

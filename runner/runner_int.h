@@ -49,7 +49,7 @@ int bld_runner_copy_tree(int src, int dst);
 
 /* The error a child sends to its parent before exec (over a SOCK_SEQPACKET socket). */
 struct bld_runner_child_msg {
-	int kind;   /* 0: error; 1: pid report (exec) */
+	int kind;   /* 0: error; 1: pid report (exec); 2: the root mount (a descriptor) */
 	int status; /* exit code the CLI should use: 125, 126, 127 */
 	int code;   /* enum bld_error_code */
 	int errnum;
@@ -174,6 +174,9 @@ void bld_runner_nl_init(struct bld_runner_nl *b, int fd);
 int bld_runner_nl_socket(void);
 int bld_runner_nl_send(struct bld_runner_nl *b, struct bld_error **err);
 int bld_runner_nl_ifindex(const char *name);
+/* Waits up to timeout_ms, on link notifications, until interface name is gone from the
+ * caller's namespace: 0 when it is, -1 on timeout. */
+int bld_runner_nl_wait_gone(const char *name, int timeout_ms);
 /* The index of interface name in the namespace of socket fd (0 when none). */
 int bld_runner_nl_ifindex_on(int fd, const char *name);
 int bld_runner_nl_bridge_create(const char *name, struct bld_error **err);

@@ -60,14 +60,65 @@ static _Noreturn void child_fail(int sock, int status, int code, int errnum, con
 
 #define FAIL_SYS(c, e, ...) child_fail((c)->sock, 125, BLD_E_SYSTEM, (e), __VA_ARGS__)
 
-/* Reads the child's reports until EOF (exec happened); returns 0 or the error it sent. */
-static int read_reports(int sock, pid_t *pid_report, struct bld_error **err)
+/*
+ * The root mount, to the parent (kind 2, the descriptor attached). While the parent holds it,
+ * the overlay outlives the container's mount namespace: overlayfs syncs its whole upper
+ * filesystem when its superblock goes (writeback and a disk flush, milliseconds), and that
+ * then happens when the caller frees the process, no longer in the exit of the container that
+ * the caller waits for. Best effort: unsent, the overlay goes with the namespace as before.
+ */
+static void send_root(int sock, int rootfd)
+{
+	struct bld_runner_child_msg m = {.kind = 2};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &rootfd, sizeof(int));
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+		return; /* the parent is gone or failed: it finds out by itself */
+}
+
+/* One message from the child, and the descriptor it carries (-1 when none). */
+static ssize_t recv_report(int sock, struct bld_runner_child_msg *m, int *fd)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf)};
+	*fd = -1;
+	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	struct cmsghdr *cm = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	return n;
+}
+
+/* Reads the child's reports until EOF (exec happened); returns 0 or the error it sent. The
+ * root mount's descriptor goes to *root_ref when the caller wants it (else it is closed). */
+static int read_reports(int sock, pid_t *pid_report, int *root_ref, struct bld_error **err)
 {
 	struct bld_runner_child_msg m;
 	for (;;) {
-		ssize_t n = recv(sock, &m, sizeof(m), 0);
+		int fd;
+		ssize_t n = recv_report(sock, &m, &fd);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (fd >= 0 && m.kind == 2 && n == sizeof(m) && root_ref && *root_ref < 0)
+			*root_ref = fd;
+		else if (fd >= 0)
+			close(fd);
 		if (n <= 0)
 			return 0;
 		if (n != sizeof(m))
@@ -77,6 +128,8 @@ static int read_reports(int sock, pid_t *pid_report, struct bld_error **err)
 			*pid_report = m.pid;
 			continue;
 		}
+		if (m.kind == 2)
+			continue;
 		int r = m.errnum ? bld_error_sys(err, m.errnum, "%s", "") : 0;
 		if (*err) {
 			free((*err)->msg);
@@ -330,6 +383,7 @@ static _Noreturn void child_main(struct child *c)
 	cleanup_close int rootfd = open(c->merged, O_DIRECTORY | O_PATH | O_CLOEXEC);
 	if (rootfd < 0)
 		FAIL_SYS(c, errno, "open root");
+	send_root(c->sock, rootfd);
 	/* the kernel's views: /proc of the new pid namespace, a minimal /dev, /sys read-only */
 	if ((r = bld_runner_mount_proc(rootfd)) < 0)
 		FAIL_SYS(c, -r, "mount /proc");
@@ -372,12 +426,11 @@ static int write_file(const char *dir, const char *name, const char *data,
 	return 0;
 }
 
-/* state_dir/etc/{hosts,hostname,resolv.conf}, bound into the container by the child. */
+/* state_dir/{hosts,hostname,resolv.conf} (where Docker keeps them too, and no directory more
+ * to make), bound into the container by the child. */
 static int write_etc(const struct bld_runner_spec *s, struct bld_error **err)
 {
-	cleanup_free char *dir = xasprintf("%s/etc", s->state_dir);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return bld_error_sys(err, errno, "mkdir %s", dir);
+	const char *dir = s->state_dir;
 	struct bld_buf h = BLD_BUF_INIT;
 	if (s->build_step) /* BuildKit's executor names its sandbox on the loopback line */
 		bld_buf_printf(&h, "127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost "
@@ -532,6 +585,7 @@ int bld_runner_sandbox_spawn(struct bld_runner_proc **out, const struct bld_runn
 	cleanup_free void *bpf_data = bpf.data;
 	struct bld_runner_proc *p = xcalloc(1, sizeof(*p));
 	p->pid = -1;
+	p->root_ref = -1;
 	cleanup_close int netfd = -1;
 	if (s->net == BLD_RUNNER_NET_NSPATH &&
 	    (netfd = s->net_path ? open(s->net_path, O_RDONLY | O_CLOEXEC)
@@ -566,7 +620,7 @@ int bld_runner_sandbox_spawn(struct bld_runner_proc **out, const struct bld_runn
 		shutdown(sv[0], SHUT_WR); /* the child exits without a word */
 	pid_t unused = 0;
 	/* an error the child reported (it failed first) wins over ours */
-	int r = read_reports(sv[0], &unused, err);
+	int r = read_reports(sv[0], &unused, &p->root_ref, err);
 	if (r == 0 && started < 0) {
 		*err = steal_pointer(&mine);
 		r = -1;
@@ -609,6 +663,8 @@ void bld_runner_proc_free(struct bld_runner_proc *p)
 		return;
 	bld_runner_cgroup_destroy(p->cgroups);
 	bld_strv_free(p->cgroups);
+	if (p->root_ref >= 0)
+		close(p->root_ref); /* the overlay goes now (see send_root) */
 	free(p->oom_file);
 	free(p);
 }
@@ -626,7 +682,8 @@ int bld_runner_sandbox_run(const struct bld_runner_spec *spec, int *exit_code, b
 
 int bld_runner_sandbox_cleanup(const char *state_dir, struct bld_error **err)
 {
-	static const char *const sub[] = {"upper", "work", "merged", "etc", "rootfs",
+	static const char *const sub[] = {"upper",       "work",   "merged",   "hosts",
+					  "resolv.conf", "hostname", "etc", "rootfs",
 					  "rootfs.complete"};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(sub); i++) {
 		cleanup_free char *d = xasprintf("%s/%s", state_dir, sub[i]);
@@ -701,7 +758,7 @@ int bld_runner_sandbox_exec(pid_t *child, pid_t target, const struct bld_runner_
 		return bld_error_sys(err, e, "fork");
 	}
 	pid_t pid = -1;
-	int r = read_reports(sv[0], &pid, err);
+	int r = read_reports(sv[0], &pid, NULL, err);
 	close(sv[0]);
 	waitpid(mid, NULL, 0);
 	if (r < 0) {

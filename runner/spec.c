@@ -95,6 +95,7 @@ void bld_runner_spec_from_config(struct bld_runner_spec_holder *h, json_t *cfg, 
 	s->lowers = h->lowers;
 	s->state_dir = h->dir;
 	s->readonly_rootfs = json_is_true(json_object_get(hc, "ReadonlyRootfs"));
+	s->ephemeral = json_is_true(json_object_get(hc, "AutoRemove"));
 	s->argv = h->argv;
 	s->env = h->env;
 	s->cwd = h->cwd;
