@@ -4,6 +4,7 @@ DIR: small hostile tars made on the fly (absolute paths, "..", symlink and hardl
 whiteouts and opaque markers, device nodes, long names in GNU and PAX form, PAX headers that
 override paths, links and xattrs), each prefixed with the selector byte for the layer and
 the archive extractor, plain and gzip; plus entry lists in the target's text form."""
+import gzip
 import io
 import os
 import sys
@@ -117,6 +118,17 @@ def main():
             for sel in (0, 1):
                 with open(os.path.join(out, f"{name}-{k}-{sel}"), "wb") as f:
                     f.write(bytes([sel]) + data)
+    # gzip streams as they are, so that mutations reach the inflater (ISA-L in
+    # cache/layer_stream.c): whole, two members, trailing garbage, cut short
+    for name in ("symlink-escape", "whiteouts", "long-pax"):
+        data = tar(CASES[name])
+        z = gzip.compress(data, mtime=0)
+        half = len(data) // 2
+        two = gzip.compress(data[:half], mtime=0) + gzip.compress(data[half:], mtime=0)
+        for tag, blob in (("gz", z), ("gz2", two), ("gzjunk", z + b"junk" * 8),
+                          ("gzcut", z[: len(z) * 2 // 3])):
+            with open(os.path.join(out, f"{name}-{tag}"), "wb") as f:
+                f.write(b"\x00" + blob)
     for name, text in LISTS.items():
         for sel in (4, 5, 6, 7):
             with open(os.path.join(out, f"{name}-{sel}"), "wb") as f:
