@@ -56,12 +56,12 @@ static void push_mount(struct bld_run_mounts *rm, const char *type, const char *
 		       const char *target, const char *opts, bool ro)
 {
 	rm->v = xrealloc(rm->v, (rm->n + 1) * sizeof(*rm->v));
-	struct bld_runner_mount *m = &rm->v[rm->n++];
-	m->type = xstrdup(type);
-	m->source = src ? xstrdup(src) : NULL;
-	m->target = xstrdup(target);
-	m->options = opts ? xstrdup(opts) : NULL;
-	m->readonly = ro;
+	/* every field set: a RUN mount is never a volume to fill from the image (copy_up) */
+	rm->v[rm->n++] = (struct bld_runner_mount){.type = xstrdup(type),
+						   .source = src ? xstrdup(src) : NULL,
+						   .target = xstrdup(target),
+						   .options = opts ? xstrdup(opts) : NULL,
+						   .readonly = ro};
 	bld_strv_push(&rm->targets, target);
 }
 

@@ -164,8 +164,8 @@ int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, json_t **o
 		return -1;
 	bld_runner_state_effective(ctx, id, st);
 	json_t *ns = json_object_get(st, "NetworkSettings");
-	json_object_set(cfg, "NetworkSettings", ns ? ns : json_pack("{s:s, s:{}}", "IPAddress", "",
-								    "Ports"));
+	json_object_set_new(cfg, "NetworkSettings",
+			    ns ? json_incref(ns) : json_pack("{s:s, s:{}}", "IPAddress", "", "Ports"));
 	json_object_set(cfg, "RestartCount", json_object_get(st, "RestartCount"));
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
 	const char *driver = bld_json_get_str(

@@ -182,6 +182,7 @@ RUN --mount=type=bind,target=/ctx cat /ctx/file > /from-ctx
 RUN --mount=type=bind,from=other,source=/stuff,target=/o cat /o/x > /from-other
 RUN --mount=type=bind,target=/ctx,rw touch /ctx/written && ls /ctx > /listing
 RUN --mount=type=tmpfs,target=/scratch sh -c 'echo x > /scratch/y; grep -c " /scratch " /proc/mounts > /tmpfs'
+RUN --mount=type=cache,target=/etc,id=c2 sh -c 'ls -A /etc | wc -l > /etc-in-cache'
 DF
 mb() { "$BLD" build --no-cache --secret id=tok,src="$T_DIR/mnt/secret.txt" -t mounts "$T_DIR/mnt" 2>&1; }
 out=$(mb); t_eq "RUN --mount of every type" 0 "$?"
@@ -189,6 +190,8 @@ out=$(mb); t_eq "... twice" 0 "$?"
 python3 "$TOP/tests/diff/imgdump.py" "$BLD_ROOT/oci" docker.io/library/mounts:latest >"$T_DIR/mounts.dump"
 hash_of() { printf "$1" | sha256sum | cut -d' ' -f1; }
 t_match "the cache mount kept its content between builds" "^fs /count file .* $(hash_of '2\n') " "$(cat "$T_DIR/mounts.dump")"
+t_match "a cache mount over a directory of the image starts empty (nothing copied up)" \
+  "^fs /etc-in-cache file .* $(hash_of '0\n') " "$(cat "$T_DIR/mounts.dump")"
 t_eq "the secret was readable as a file and as env" 2 "$(grep -cE '^fs /(secret|env)-ok file' "$T_DIR/mounts.dump")"
 t_ok "no mount target or secret is left in the image" \
   bash -c "! grep -Eq '^fs /(cache|ctx|o|scratch|run)( |/)' '$T_DIR/mounts.dump'"
