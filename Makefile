@@ -20,8 +20,8 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
 TEST_SRCS := $(wildcard $(foreach m,$(MODULES),tests/$(m)/test_*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(B)/%.o)
 
-.PHONY: all deps check unit e2e asan fuzz fuzz-shell fuzz-store fuzz-image fuzz-registry demo lint clean bench \
-	dlshims
+.PHONY: all deps check unit e2e asan asan-e2e fuzz fuzz-shell fuzz-store fuzz-image \
+	fuzz-registry demo lint clean bench dlshims
 
 # Lazily loaded libraries: bld does not link libcurl, libarchive and libgit2 (with their
 # dependencies they tripled the start time of every process); registry/curl_dl.c,
@@ -59,7 +59,8 @@ ARCHIVE_FNS := \
   archive_write_set_bytes_per_block archive_write_set_filter_option \
   archive_write_set_format_pax_restricted archive_write_set_format_raw \
   archive_write_set_format_ustar
-ISAL_FNS := isal_inflate isal_inflate_init isal_inflate_reset
+ISAL_FNS := crc32_gzip_refl isal_deflate_stateless isal_deflate_stateless_init isal_inflate \
+  isal_inflate_init isal_inflate_reset
 GIT2_FNS := \
   git_checkout_options_init git_checkout_tree git_clone git_clone_options_init \
   git_credential_ssh_key_from_agent git_error_last git_libgit2_init git_object_free \
@@ -74,7 +75,8 @@ dlshims:
 	tools/gen-dlshim.py cache/archive_dl.c archive libarchive.so.13 \
 	  '<archive.h> <archive_entry.h>' "$(PKG_CFLAGS)" $(ARCHIVE_FNS)
 	tools/gen-dlshim.py builder/git_dl.c git2 libgit2.so.1.5 '<git2.h>' "$(PKG_CFLAGS)" $(GIT2_FNS)
-	tools/gen-dlshim.py cache/isal_dl.c isal libisal.so.2 '<isa-l/igzip_lib.h>' "$(PKG_CFLAGS)" \
+	tools/gen-dlshim.py cache/isal_dl.c isal libisal.so.2 '<isa-l/igzip_lib.h> <isa-l/crc.h>' \
+	  "$(PKG_CFLAGS)" \
 	  $(ISAL_FNS)
 
 all: bld
@@ -115,13 +117,25 @@ check: deps
 	$(MAKE) bld $(B)/unit-tests
 	tests/run-all.sh $(B)/unit-tests
 
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 asan:
-	$(MAKE) B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" build-asan/unit-tests build-asan/bld
+	$(MAKE) B=build-asan CFLAGS="$(ASAN_CFLAGS)" build-asan/unit-tests build-asan/bld
 	@# criterion reports a test before its worker exits, so a leak report fails the run here
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  build-asan/unit-tests --jobs=2 2>&1 | tee build-asan/unit-tests.log
 	@! grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' build-asan/unit-tests.log
 	@grep -q 'Failing: 0 | Crashing: 0' build-asan/unit-tests.log
+
+# The end-to-end scripts against the ASan/UBSan build: every bld process logs its reports to
+# build-asan/e2e.*, and any report fails the run (not part of check: about three times as slow).
+asan-e2e:
+	$(MAKE) B=build-asan CFLAGS="$(ASAN_CFLAGS)" build-asan/bld
+	rm -f build-asan/e2e.*
+	ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:log_path=$(CURDIR)/build-asan/e2e \
+	  UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/build-asan/e2e \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	  BLD_E2E_BIN=$(CURDIR)/build-asan/bld tests/run-e2e.sh $(E2E)
+	@! grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' build-asan/e2e.* 2>/dev/null
 
 FUZZ_SECONDS ?= 600
 FUZZ_SRCS := $(wildcard common/*.c parser/*.c)

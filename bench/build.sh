@@ -8,10 +8,19 @@
 # 0.5x BuildKit). The base image comes from a private registry started here (tests/env).
 # Prints best and median of RUNS runs, and the ratios of the medians.
 # Usage: bench/build.sh [RUNS]   (default 5 runs per measurement)
+#   SETTLE=S   seconds to wait after `sync` before each timed run (default 1)
+#   TOOLS="bld docker"   only these of the tools found (default: all of them)
+#
+# Fairness, as bench/pull.sh: every timed run is preceded by `sync` and a short settle, so that
+# no tool pays for the writeback of the one before (200 MB per cold build in case (b)); the
+# tools take turns within each repetition, so that a change of load hits all of them; nothing
+# is deleted while anything is timed (deleting thousands of files makes inode allocation slow
+# for a while on a journal-less ext4). The load average is printed for each measurement.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BLD=$TOP/bld
 RUNS=${1:-5}
+SETTLE=${SETTLE:-1}
 W=$(mktemp -d /tmp/bld-bench-build.XXXXXX)
 export BLD_ROOT=$W/bld-root
 # podman (and buildah, which reads the same file) with a private CONTAINERS_CONF under $W, as
@@ -64,17 +73,23 @@ for d in range(100):
 PY
 sleep 1 # let the files age beyond the stat cache's racy window
 
-# times_ms CMD... — "best median" wall time of RUNS runs, in milliseconds
-times_ms() {
-  local t=() i s e
-  for ((i = 0; i < RUNS; i++)); do
-    s=$(date +%s%N); "$@" >/dev/null 2>&1 || { echo "FAIL FAIL"; return; }; e=$(date +%s%N)
-    t+=($(((e - s) / 1000000)))
-  done
-  printf '%s\n' "${t[@]}" | sort -n | awk -v m=$(((RUNS + 1) / 2)) 'NR == 1 { b = $1 } NR == m { print b, $1 }'
+settle() { sync; sleep "$SETTLE"; }
+# one_ms FILE CMD... — appends the wall time of one run (ms, or FAIL) to FILE, after a settle
+one_ms() {
+  local f=$1 s e
+  shift
+  settle
+  s=$(date +%s%N)
+  if "$@" >/dev/null 2>&1; then e=$(date +%s%N); echo $(((e - s) / 1000000)) >>"$f"; else echo FAIL >>"$f"; fi
 }
+# stats FILE — "best median" (FAIL FAIL when any run failed)
+stats() {
+  if grep -q FAIL "$1"; then echo "FAIL FAIL"; return; fi
+  sort -n "$1" | awk '{a[NR] = $1} END {print a[1], a[int((NR + 1) / 2)]}'
+}
+load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-declare -A R B
+declare -A R B L
 tools=(bld)
 "$BLD" pull -q "$BASE" >/dev/null || exit 1
 # bld builds in a network namespace made here, with only lo: the bridge and NAT rule it sets
@@ -85,6 +100,11 @@ if command -v buildah >/dev/null && "${BH[@]}" pull -q --tls-verify=false "$BASE
 if command -v podman >/dev/null && "${PM[@]}" pull -q --tls-verify=false "$BASE" >/dev/null 2>&1; then tools+=(podman); fi
 DK=/usr/bin/docker
 if [ -x "$DK" ] && "$DK" info >/dev/null 2>&1 && "$DK" pull -q "$BASE" >/dev/null 2>&1; then tools+=(docker); fi
+
+if [ -n "${TOOLS:-}" ]; then
+  want=" $TOOLS " all=("${tools[@]}") tools=()
+  for t in "${all[@]}"; do [[ $want == *" $t "* ]] && tools+=("$t"); done
+fi
 
 build() { # TOOL CASE nocache|noop
   local nc=()
@@ -97,21 +117,31 @@ build() { # TOOL CASE nocache|noop
   esac
 }
 
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $RUNS runs each; best/median ms"
+echo "$RUNS runs each, tools in turn, sync and ${SETTLE}s settle before each run; best/median ms"
+mkdir -p "$W/t"
 for c in a b; do
+  L[$c,cold]=$(load)
+  for ((i = 0; i < RUNS; i++)); do
+    for t in "${tools[@]}"; do one_ms "$W/t/$t.$c.cold" build "$t" "$c" nocache; done
+  done
+  for t in "${tools[@]}"; do build "$t" "$c" noop >/dev/null 2>&1; done # the cache is warm
+  L[$c,noop]=$(load)
+  for ((i = 0; i < RUNS; i++)); do
+    for t in "${tools[@]}"; do one_ms "$W/t/$t.$c.noop" build "$t" "$c" noop; done
+  done
   for t in "${tools[@]}"; do
-    read -r B[$t,$c,cold] R[$t,$c,cold] <<<"$(times_ms build "$t" "$c" nocache)"
-    build "$t" "$c" noop >/dev/null 2>&1
-    read -r B[$t,$c,noop] R[$t,$c,noop] <<<"$(times_ms build "$t" "$c" noop)"
+    for m in cold noop; do read -r B[$t,$c,$m] R[$t,$c,$m] <<<"$(stats "$W/t/$t.$c.$m")"; done
   done
 done
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average (1, 5, 15 min) at the start of: (a) cold ${L[a,cold]}; (a) no-op ${L[a,noop]};" \
+  "(b) cold ${L[b,cold]}; (b) no-op ${L[b,noop]}; the end $(load)"
 
 printf '%-8s %14s %14s %14s %14s\n' tool "(a) cold" "(a) no-op" "(b) cold" "(b) no-op"
 for t in "${tools[@]}"; do
   printf '%-8s %14s %14s %14s %14s\n' "$t" "${B[$t,a,cold]}/${R[$t,a,cold]}" "${B[$t,a,noop]}/${R[$t,a,noop]}" \
     "${B[$t,b,cold]}/${R[$t,b,cold]}" "${B[$t,b,noop]}/${R[$t,b,noop]}"
 done
+for t in "${tools[@]}"; do echo "$t (b) cold, each run in turn: $(tr '\n' ' ' <"$W/t/$t.b.cold")ms"; done
 ratio() { [ -n "${2:-}" ] && [ "$2" != FAIL ] && [ "$1" != FAIL ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }' || echo "n/a"; }
 echo "goals: (a) no-op <= 0.1x buildah: $(ratio "${R[bld,a,noop]}" "${R[buildah,a,noop]:-}"), < 20 ms: ${R[bld,a,noop]} ms;" \
   "(b) no-op < 100 ms: ${R[bld,b,noop]} ms; cold <= 0.5x BuildKit: (a) $(ratio "${R[bld,a,cold]}" "${R[docker,a,cold]:-}")," \

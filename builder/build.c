@@ -74,6 +74,21 @@ static int read_epoch(struct bld_build *b, struct bld_error **err)
 	return 0;
 }
 
+/*
+ * Each build's scratch directory (where COPY and RUN write their layers' trees) in a block
+ * group of its own: thousands of files deleted nearby just before, by other programs or an
+ * earlier prune, made a cold COPY of 10,000 files nine times slower (common/topdir.c).
+ */
+static void spread_builds(const char *tmproot)
+{
+	int fd = open(tmproot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = fd < 0 ? -errno : bld_fs_mark_topdir(fd);
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
+		bld_debug("build: %s not marked top-level: %s", tmproot, strerror(-r));
+}
+
 /* The parser's stages, what the target needs, and which stages skip the cache. */
 static void take_stages(struct bld_build *b)
 {
@@ -118,6 +133,7 @@ static int prepare(struct bld_build *b, struct bld_error **err)
 	cleanup_free char *tmproot = xasprintf("%s/tmp", b->ctx->root);
 	if (bld_fs_mkdir_p(tmproot, 0700, err) < 0)
 		return -1;
+	spread_builds(tmproot);
 	b->tmp = xasprintf("%s/build-XXXXXX", tmproot);
 	if (!mkdtemp(b->tmp)) {
 		free(b->tmp);

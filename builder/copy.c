@@ -41,8 +41,22 @@ static int work_mount_at(const char *target, char *const *lowers, const char *up
 		bld_buf_printf(&o, "%s%s", i == n ? "" : ":", lowers[i - 1]);
 	if (upper)
 		bld_buf_printf(&o, ",upperdir=%s,workdir=%s", upper, workdir);
-	int r = 0;
-	if (mount("overlay", target, "overlay", 0, bld_buf_str(&o)) < 0)
+	size_t plain = o.len;
+	/*
+	 * volatile (Linux 5.10): no sync of the upper filesystem at unmount. Without it, the
+	 * unmount before the layer is made waits for the writeback of everything dirty on that
+	 * filesystem, other programs' writes included; the upper directory becomes a layer
+	 * directory, which the store keeps as an unsynced cache of its (synced) blob anyway.
+	 */
+	if (upper)
+		bld_buf_adds(&o, ",volatile");
+	int r = mount("overlay", target, "overlay", 0, bld_buf_str(&o));
+	if (r < 0 && errno == EINVAL && upper) { /* an older kernel */
+		o.len = plain;
+		o.data[plain] = '\0';
+		r = mount("overlay", target, "overlay", 0, bld_buf_str(&o));
+	}
+	if (r < 0)
 		r = bld_error_sys(err, errno, "mount overlay (%zu layers)", n);
 	bld_buf_dispose(&o);
 	return r;
@@ -225,9 +239,10 @@ struct item {
 	const char *link;  /* symlink target */
 };
 
-static int copy_data(int in, int out)
+/* Copies in to out; *no_cfr remembers that copy_file_range cannot work between the two. */
+static int copy_data(int in, int out, bool *no_cfr)
 {
-	for (;;) {
+	for (; !*no_cfr;) {
 		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
 		if (n == 0)
 			return 0;
@@ -235,7 +250,7 @@ static int copy_data(int in, int out)
 			continue;
 		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
 			return -errno;
-		break;
+		*no_cfr = true; /* nothing was copied: the plain loop starts from the beginning */
 	}
 	char buf[65536];
 	for (;;) {
@@ -296,45 +311,129 @@ static int set_meta(int dfd, const char *base, const struct item *it, const stru
 	return utimensat(dfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
-static int write_file(int dfd, const char *base, const struct item *it)
+/* Owner, mode and times of a file just written, through its descriptor (no path lookups). */
+static int set_meta_fd(int fd, const struct item *it, const struct meta *m)
+{
+	uid_t uid = m->chown ? m->uid : (m->keep_owner ? it->st.st_uid : 0);
+	gid_t gid = m->chown ? m->gid : (m->keep_owner ? it->st.st_gid : 0);
+	if (fchown(fd, uid, gid) < 0)
+		return -errno;
+	if (fchmod(fd, m->chmod ? m->mode : (it->st.st_mode & 07777)) < 0)
+		return -errno;
+	struct timespec ts[2] = {it->st.st_mtim, it->st.st_mtim};
+	return futimens(fd, ts) < 0 ? -errno : 0;
+}
+
+/* Creates dfd/base anew: whatever was there is replaced only when the creation finds it. */
+static int create_file(int dfd, const char *base)
+{
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int out = openat(dfd, base, flags, 0600);
+	if (out < 0 && errno == EEXIST) {
+		clear_slot(dfd, base, false);
+		out = openat(dfd, base, flags, 0600);
+	}
+	return out < 0 ? -errno : out;
+}
+
+static int write_file(int dfd, const char *base, const struct item *it, const struct meta *m,
+		      bool *no_cfr)
 {
 	int in = openat(it->srcfd, it->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (in < 0)
 		return -errno;
-	int out = openat(dfd, base, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	int r = out < 0 ? -errno : copy_data(in, out);
+	int out = create_file(dfd, base);
+	int r = out < 0 ? out : copy_data(in, out, no_cfr);
+	if (r == 0)
+		r = set_meta_fd(out, it, m);
 	close(in);
 	if (out >= 0)
 		close(out);
 	return r;
 }
 
+static int make_dir(int dfd, const char *base)
+{
+	if (mkdirat(dfd, base, 0755) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -errno;
+	clear_slot(dfd, base, true); /* something else than a directory may be in the way */
+	return mkdirat(dfd, base, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+static int make_symlink(int dfd, const char *base, const char *target)
+{
+	if (symlinkat(target, dfd, base) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -errno;
+	clear_slot(dfd, base, false);
+	return symlinkat(target, dfd, base) < 0 ? -errno : 0;
+}
+
+/*
+ * Where a plan writes: the directory of the entry before, kept open, since most entries land
+ * where the one before did. Kept by its path in the root: an entry can only replace a child
+ * of its own directory, never that directory or one above it, so the cached one stays what
+ * its path names; any other path is resolved (and made) afresh.
+ */
+struct putter {
+	int rootfd;
+	const struct meta *m;
+	char *dir; /* the cached directory's path inside the root */
+	int dfd;
+	bool no_cfr;
+};
+
+static void putter_drop(struct putter *pu)
+{
+	if (pu->dfd >= 0)
+		close(pu->dfd);
+	pu->dfd = -1;
+	free(pu->dir);
+	pu->dir = NULL;
+}
+
+/* The directory that holds dst, from the cache or opened (made) now; *base is dst's name. */
+static int putter_parent(struct putter *pu, const char *dst, char **base)
+{
+	cleanup_free char *clean = bld_path_clean(dst);
+	char *slash = strrchr(clean, '/');
+	if (!slash)
+		return -EINVAL;
+	*base = xstrdup(slash + 1);
+	*slash = '\0';
+	const char *dir = *clean ? clean : "/";
+	if (pu->dir && strcmp(pu->dir, dir) == 0)
+		return pu->dfd;
+	putter_drop(pu);
+	cleanup_free char *ignored = NULL;
+	int fd = open_parent(pu->rootfd, dst, pu->m, &ignored);
+	if (fd < 0)
+		return fd;
+	pu->dfd = fd;
+	pu->dir = xstrdup(dir);
+	return fd;
+}
+
 /* One entry at the destination path dst (inside the root). */
-static int put_entry(int rootfd, const char *dst, const struct item *it, const struct meta *m)
+static int put_entry(struct putter *pu, const char *dst, const struct item *it)
 {
 	cleanup_free char *base = NULL;
-	int dfd = open_parent(rootfd, dst, m, &base);
+	int dfd = putter_parent(pu, dst, &base);
 	if (dfd < 0)
 		return dfd;
-	bool dir = S_ISDIR(it->st.st_mode);
-	clear_slot(dfd, base, dir);
-	int r = 0;
-	if (dir) {
-		if (mkdirat(dfd, base, 0755) < 0 && errno != EEXIST)
-			r = -errno;
-	} else if (S_ISLNK(it->st.st_mode)) {
-		r = symlinkat(it->link, dfd, base) < 0 ? -errno : 0;
-	} else if (S_ISREG(it->st.st_mode)) {
-		r = write_file(dfd, base, it);
-	} else {
-		r = 0; /* devices, fifos and sockets are not copied */
-		close(dfd);
-		return 0;
-	}
-	if (r == 0)
-		r = set_meta(dfd, base, it, m);
-	close(dfd);
-	return r;
+	if (S_ISREG(it->st.st_mode))
+		return write_file(dfd, base, it, pu->m, &pu->no_cfr);
+	int r;
+	if (S_ISDIR(it->st.st_mode))
+		r = make_dir(dfd, base);
+	else if (S_ISLNK(it->st.st_mode))
+		r = make_symlink(dfd, base, it->link);
+	else
+		return 0; /* devices, fifos and sockets are not copied */
+	return r < 0 ? r : set_meta(dfd, base, it, pu->m);
 }
 
 /* Directory mtimes, set again once their contents are in place. */
@@ -561,11 +660,15 @@ static int plan_context(struct plan *p, struct bld_builder_context *c,
 static int run_plan(int rootfd, const struct plan *p, const struct meta *m,
 		    struct bld_error **err)
 {
+	struct putter pu = {.rootfd = rootfd, .m = m, .dfd = -1};
 	for (size_t i = 0; i < p->n; i++) {
-		int r = put_entry(rootfd, p->dst[i], &p->it[i], m);
-		if (r < 0)
+		int r = put_entry(&pu, p->dst[i], &p->it[i]);
+		if (r < 0) {
+			putter_drop(&pu);
 			return bld_error_sys(err, -r, "copy %s to %s", p->it[i].src, p->dst[i]);
+		}
 	}
+	putter_drop(&pu);
 	for (size_t i = p->n; i > 0; i--)
 		if (S_ISDIR(p->it[i - 1].st.st_mode))
 			fix_dir_time(rootfd, p->dst[i - 1], &p->it[i - 1]);
@@ -1161,7 +1264,8 @@ int bld_copy_fd_into(int fd, int rootfd, const char *dest, mode_t mode, uid_t ui
 		return bld_error_sys(err, -dfd, "open parent of %s", dest);
 	clear_slot(dfd, base, false);
 	int out = openat(dfd, base, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	int r = out < 0 ? -errno : copy_data(fd, out);
+	bool no_cfr = false;
+	int r = out < 0 ? -errno : copy_data(fd, out, &no_cfr);
 	if (out >= 0)
 		close(out);
 	if (r == 0)

@@ -106,6 +106,25 @@ struct bld_cache_layer_feed *bld_cache_layer_feed_take(struct bld_store *s,
 int bld_cache_layer_feed_wait(struct bld_cache_layer_feed *f, char diff_id[BLD_DIGEST_STR_LEN],
 			      const char **tmp, struct bld_error **err);
 
+/* blob.c: makes a fresh anonymous writer write with O_DIRECT (whole aligned buffers, the rest
+ * at commit); -1 when it cannot (then it stays buffered, which is just as correct). */
+int bld_cache_blob_writer_direct(struct bld_cache_blob_writer *w);
+
+/* layer_gz.c: a layer's gzip stream, compressed by worker threads into a blob writer. The
+ * compressed bytes depend on the plain bytes alone (fixed chunks, fixed header). */
+struct bld_cache_gzw;
+/* Starts the workers and writes the gzip header; blob (borrowed) must outlive the
+ * compressor. *out is set even on failure (free it). */
+int bld_cache_gzw_new(struct bld_cache_gzw **out, struct bld_cache_blob_writer *blob,
+		      struct bld_error **err);
+/* Adds plain bytes (copied). */
+int bld_cache_gzw_write(struct bld_cache_gzw *g, const void *buf, size_t n,
+			struct bld_error **err);
+/* Ends the stream: everything and the trailer are in the blob; size is its compressed size. */
+int bld_cache_gzw_finish(struct bld_cache_gzw *g, int64_t *size, struct bld_error **err);
+/* Stops the workers; NULL is harmless. */
+void bld_cache_gzw_free(struct bld_cache_gzw *g);
+
 static inline void bld_json_decrefp(json_t **j)
 {
 	if (*j)

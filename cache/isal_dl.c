@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <isa-l/igzip_lib.h>
+#include <isa-l/crc.h>
 
 #include "common/common.h"
 
@@ -19,6 +20,24 @@ static void *isal_handle;
 static void *isal_sym(void **fn, const char *name)
 {
 	return bld_dlshim_sym(&isal_handle, fn, "libisal.so.2", name);
+}
+
+uint32_t crc32_gzip_refl(uint32_t a0, const unsigned char *a1, uint64_t a2)
+{
+	static void *fn;
+	return ((__typeof__(&crc32_gzip_refl))isal_sym(&fn, "crc32_gzip_refl"))(a0, a1, a2);
+}
+
+int isal_deflate_stateless(struct isal_zstream *a0)
+{
+	static void *fn;
+	return ((__typeof__(&isal_deflate_stateless))isal_sym(&fn, "isal_deflate_stateless"))(a0);
+}
+
+void isal_deflate_stateless_init(struct isal_zstream *a0)
+{
+	static void *fn;
+	((__typeof__(&isal_deflate_stateless_init))isal_sym(&fn, "isal_deflate_stateless_init"))(a0);
 }
 
 int isal_inflate(struct inflate_state *a0)

@@ -1,13 +1,14 @@
 /*
  * cache/layer.c — making layers: a directory tree (or an overlay upper directory) written
- * as a PAX tar by libarchive, gzip-compressed and stored as a blob, with the digests OCI
- * needs (blob digest of the gzip stream, diff ID of the tar). Also turns an existing tar
+ * as a PAX tar by libarchive, gzip-compressed (layer_gz.c: igzip in worker threads) and
+ * stored as a blob, with the digests OCI needs (blob digest of the gzip stream, which the blob
+ * writer computes, and diff ID of the tar, hashed here on the way). Also turns an existing tar
  * stream (bld import, any compression) into a layer.
  *
  * Determinism: entries in sorted order, parents first; no atime/ctime, no user or group
- * names, whole-second mtimes clamped to SOURCE_DATE_EPOCH when given; gzip without a
- * timestamp. Overlay: a 0/0 character device (whiteout) becomes ".wh.NAME", a directory
- * marked trusted.overlay.opaque (or user.overlay.opaque) gets ".wh..wh..opq"; overlay's own
+ * names, whole-second mtimes clamped to SOURCE_DATE_EPOCH when given; gzip bytes that
+ * depend on the tar bytes alone (layer_gz.c). Overlay: a 0/0 character device (whiteout)
+ * becomes ".wh.NAME", a directory marked trusted.overlay.opaque (or user.overlay.opaque) gets ".wh..wh..opq"; overlay's own
  * xattrs never enter a layer, and metacopy/redirect uppers are refused (their data lives
  * elsewhere). The same walk writes a plain tree as one tar stream to a descriptor
  * (`bld build --output type=tar`). Unpacking is unpack.c's job.
@@ -27,32 +28,21 @@
 #define XATTR_VALUE_MAX 65536
 #define DIR_ENTRIES_MAX 10000000
 
-/* Everything the walk needs: the two archive writers, digests, hardlink memory. */
+/* Everything the walk needs: the tar writer, the compressor, the diff ID, hardlink memory. */
 struct lw {
-	struct archive *tar;  /* tar format, writes uncompressed bytes to tar_cb */
-	struct archive *gz;   /* raw format + gzip filter, writes to gz_cb */
+	struct archive *tar;     /* tar format, writes uncompressed bytes to tar_cb */
+	struct bld_cache_gzw *gz; /* compresses into blob */
 	struct bld_sha256 *diff;
-	struct bld_sha256 *comp;
 	struct bld_cache_blob_writer *blob;
 	struct bld_error **err;
 	int64_t size;
 	const struct bld_cache_layer_opts *o;
 	int out_fd; /* bld_cache_dir_tar_write: the plain tar goes here, not into gz */
 	struct { dev_t dev; ino_t ino; char *path; } *links;
+	char *xlist; /* xattr names and a value: buffers reused from entry to entry */
+	char *xval;
 	size_t nlinks, caplinks;
 };
-
-static la_ssize_t gz_cb(struct archive *a, void *p, const void *buf, size_t n)
-{
-	struct lw *w = p;
-	bld_sha256_update(w->comp, buf, n);
-	w->size += (int64_t)n;
-	if (bld_cache_blob_writer_write(w->blob, buf, n, w->err) < 0) {
-		archive_set_error(a, EIO, "blob write failed");
-		return -1;
-	}
-	return (la_ssize_t)n;
-}
 
 static la_ssize_t fd_write(struct archive *a, int fd, const void *buf, size_t n)
 {
@@ -75,8 +65,8 @@ static la_ssize_t tar_cb(struct archive *a, void *p, const void *buf, size_t n)
 	if (!w->gz)
 		return fd_write(a, w->out_fd, buf, n);
 	bld_sha256_update(w->diff, buf, n);
-	if (archive_write_data(w->gz, buf, n) != (la_ssize_t)n) {
-		archive_set_error(a, EIO, "%s", archive_error_string(w->gz));
+	if (bld_cache_gzw_write(w->gz, buf, n, w->err) < 0) {
+		archive_set_error(a, EIO, "%s", w->err && *w->err ? (*w->err)->msg : "gzip failed");
 		return -1;
 	}
 	return (la_ssize_t)n;
@@ -88,32 +78,15 @@ static int arch_err(struct lw *w, struct archive *a, const char *what)
 			     archive_error_string(a) ? archive_error_string(a) : "archive error");
 }
 
-/* Sets up gz (raw + gzip, no timestamp) and tar (pax_restricted) chained into it. */
+/* Starts the compressor and, unless the tar comes from elsewhere, the tar writer into it. */
 static int lw_open(struct lw *w, bool with_tar)
 {
-	w->gz = archive_write_new();
-	struct archive_entry *e = archive_entry_new();
-	archive_entry_set_pathname(e, "layer.tar");
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, 0644);
-	int r = archive_write_set_format_raw(w->gz);
-	if (r == ARCHIVE_OK)
-		r = archive_write_add_filter_gzip(w->gz);
-	if (r == ARCHIVE_OK)
-		r = archive_write_set_filter_option(w->gz, "gzip", "timestamp", NULL);
-	if (r == ARCHIVE_OK)
-		r = archive_write_set_bytes_per_block(w->gz, 0);
-	if (r == ARCHIVE_OK)
-		r = archive_write_open2(w->gz, w, NULL, gz_cb, NULL, NULL);
-	if (r == ARCHIVE_OK)
-		r = archive_write_header(w->gz, e);
-	archive_entry_free(e);
-	if (r != ARCHIVE_OK)
-		return arch_err(w, w->gz, "gzip writer");
+	if (bld_cache_gzw_new(&w->gz, w->blob, w->err) < 0)
+		return -1;
 	if (!with_tar)
 		return 0;
 	w->tar = archive_write_new();
-	r = archive_write_set_format_pax_restricted(w->tar);
+	int r = archive_write_set_format_pax_restricted(w->tar);
 	if (r == ARCHIVE_OK)
 		r = archive_write_set_bytes_per_block(w->tar, 0);
 	if (r == ARCHIVE_OK)
@@ -123,29 +96,19 @@ static int lw_open(struct lw *w, bool with_tar)
 	return 0;
 }
 
-static int lw_close(struct lw *w)
-{
-	if (archive_write_close(w->tar) != ARCHIVE_OK)
-		return arch_err(w, w->tar, "finish tar");
-	if (archive_write_close(w->gz) != ARCHIVE_OK)
-		return arch_err(w, w->gz, "finish gzip");
-	return 0;
-}
-
 static void lw_dispose(struct lw *w)
 {
 	if (w->tar)
 		archive_write_free(w->tar);
-	if (w->gz)
-		archive_write_free(w->gz);
+	bld_cache_gzw_free(w->gz);
 	char d[BLD_DIGEST_STR_LEN];
 	if (w->diff)
 		bld_sha256_final(w->diff, d);
-	if (w->comp)
-		bld_sha256_final(w->comp, d);
 	for (size_t i = 0; i < w->nlinks; i++)
 		free(w->links[i].path);
 	free(w->links);
+	free(w->xlist);
+	free(w->xval);
 	bld_cache_blob_writer_free(w->blob);
 }
 
@@ -157,37 +120,80 @@ static bool overlay_xattr(const char *name)
 	       bld_str_has_prefix(name, "user.overlay.");
 }
 
-static bool has_xattr(int dirfd, const char *name, const char *attr, const char *want)
+/*
+ * An entry's extended attributes, listed once (flistxattr on its descriptor when it has one,
+ * else through /proc/self/fd/DIRFD/NAME), so that the overlay checks cost nothing for the
+ * many entries without attributes.
+ */
+struct xa {
+	int fd;     /* the entry's descriptor, or -1: by path */
+	char *path; /* when fd < 0 */
+	char *list; /* w->xlist */
+	ssize_t n;
+};
+
+static int xa_load(struct lw *w, struct xa *x, int fd, int dirfd, const char *name)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", dirfd);
-	cleanup_free char *full = xasprintf("%s/%s", path, name);
+	x->fd = fd;
+	x->path = fd < 0 ? xasprintf("/proc/self/fd/%d/%s", dirfd, name) : NULL;
+	if (!w->xlist)
+		w->xlist = xmalloc(XATTR_LIST_MAX_BYTES);
+	x->list = w->xlist;
+	x->n = fd >= 0 ? flistxattr(fd, x->list, XATTR_LIST_MAX_BYTES)
+		       : llistxattr(x->path, x->list, XATTR_LIST_MAX_BYTES);
+	if (x->n < 0 && errno == ENOTSUP)
+		x->n = 0;
+	return x->n < 0 ? bld_error_sys(w->err, errno, "list xattrs of %s", name) : 0;
+}
+
+static void xa_dispose(struct xa *x) { free(x->path); }
+
+static ssize_t xa_get(const struct xa *x, const char *k, char *val, size_t cap)
+{
+	return x->fd >= 0 ? fgetxattr(x->fd, k, val, cap) : lgetxattr(x->path, k, val, cap);
+}
+
+/* Whether the entry has attribute k (with the value want, unless NULL). */
+static bool xa_has(const struct xa *x, const char *k, const char *want)
+{
+	bool listed = false;
+	for (const char *p = x->list; !listed && p < x->list + x->n; p += strlen(p) + 1)
+		listed = strcmp(p, k) == 0;
+	if (!listed || !want)
+		return listed;
 	char v[16];
-	ssize_t n = lgetxattr(full, attr, v, sizeof(v) - 1);
+	ssize_t n = xa_get(x, k, v, sizeof(v) - 1);
 	if (n < 0)
 		return false;
 	v[n] = '\0';
-	return want == NULL || strcmp(v, want) == 0;
+	return strcmp(v, want) == 0;
 }
 
-/* Copies the xattrs of dirfd/name into e, overlay's own excepted. */
-static int add_xattrs(struct lw *w, int dirfd, const char *name, struct archive_entry *e)
+/* Whether the entry has the overlay attribute suffix (trusted. or user.), valued want. */
+static bool xa_overlay(const struct lw *w, const struct xa *x, const char *suffix,
+		       const char *want)
 {
-	cleanup_free char *full = xasprintf("/proc/self/fd/%d/%s", dirfd, name);
-	cleanup_free char *list = xmalloc(XATTR_LIST_MAX_BYTES);
-	ssize_t n = llistxattr(full, list, XATTR_LIST_MAX_BYTES);
-	if (n < 0)
-		return errno == ENOTSUP ? 0 : bld_error_sys(w->err, errno, "list xattrs of %s", name);
-	cleanup_free char *val = xmalloc(XATTR_VALUE_MAX);
-	for (char *k = list; k < list + n; k += strlen(k) + 1) {
+	if (!w->o || !w->o->overlay)
+		return false;
+	char t[64], u[64];
+	snprintf(t, sizeof(t), "trusted.overlay.%s", suffix);
+	snprintf(u, sizeof(u), "user.overlay.%s", suffix);
+	return xa_has(x, t, want) || xa_has(x, u, want);
+}
+
+/* Copies the listed xattrs into e, overlay's own excepted. */
+static void add_xattrs(struct lw *w, const struct xa *x, struct archive_entry *e)
+{
+	if (x->n > 0 && !w->xval)
+		w->xval = xmalloc(XATTR_VALUE_MAX);
+	for (const char *k = x->list; k < x->list + x->n; k += strlen(k) + 1) {
 		if (overlay_xattr(k) || strcmp(k, "security.selinux") == 0)
 			continue;
-		ssize_t vn = lgetxattr(full, k, val, XATTR_VALUE_MAX);
+		ssize_t vn = xa_get(x, k, w->xval, XATTR_VALUE_MAX);
 		if (vn < 0)
 			continue;
-		archive_entry_xattr_add_entry(e, k, val, (size_t)vn);
+		archive_entry_xattr_add_entry(e, k, w->xval, (size_t)vn);
 	}
-	return 0;
 }
 
 static time_t clamp(const struct lw *w, time_t t)
@@ -213,11 +219,8 @@ static const char *seen_link(struct lw *w, const struct stat *st, const char *pa
 	return NULL;
 }
 
-static int write_file_data(struct lw *w, int dirfd, const char *name, const char *path)
+static int write_file_data(struct lw *w, int fd, const char *path)
 {
-	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return bld_error_sys(w->err, errno, "open %s", path);
 	char buf[65536];
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
@@ -302,51 +305,53 @@ static int walk(struct lw *w, int dirfd, const char *path, int depth);
 static int emit_dir(struct lw *w, int dirfd, const char *name, const char *path,
 		    const struct stat *st, int depth)
 {
-	bool ov = w->o && w->o->overlay;
-	if (ov && (has_xattr(dirfd, name, "trusted.overlay.redirect", NULL) ||
-		   has_xattr(dirfd, name, "user.overlay.redirect", NULL)))
-		return bld_error_set(w->err, BLD_E_UNSUPPORTED,
-				     "%s: overlay redirect_dir is not supported in layers", path);
-	cleanup_free char *dname = xasprintf("%s/", path);
-	struct archive_entry *e = entry_for(w, dname, st);
-	int r = add_xattrs(w, dirfd, name, e);
-	if (r == 0)
-		r = emit(w, e, path);
-	archive_entry_free(e);
-	if (r == 0 && ov && (has_xattr(dirfd, name, "trusted.overlay.opaque", "y") ||
-			     has_xattr(dirfd, name, "user.overlay.opaque", "y")))
-		r = emit_marker(w, path, ".wh..opq", st);
-	if (r < 0)
-		return r;
 	cleanup_close int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sub < 0)
 		return bld_error_sys(w->err, errno, "open %s", path);
-	return walk(w, sub, path, depth + 1);
+	struct xa x;
+	int r = xa_load(w, &x, sub, -1, name);
+	if (r == 0 && xa_overlay(w, &x, "redirect", NULL))
+		r = bld_error_set(w->err, BLD_E_UNSUPPORTED,
+				  "%s: overlay redirect_dir is not supported in layers", path);
+	if (r == 0) {
+		cleanup_free char *dname = xasprintf("%s/", path);
+		struct archive_entry *e = entry_for(w, dname, st);
+		add_xattrs(w, &x, e);
+		r = emit(w, e, path);
+		archive_entry_free(e);
+	}
+	if (r == 0 && xa_overlay(w, &x, "opaque", "y"))
+		r = emit_marker(w, path, ".wh..opq", st);
+	xa_dispose(&x);
+	return r < 0 ? r : walk(w, sub, path, depth + 1);
 }
 
 static int emit_reg(struct lw *w, int dirfd, const char *name, const char *path,
 		    const struct stat *st)
 {
-	bool ov = w->o && w->o->overlay;
-	if (ov && (has_xattr(dirfd, name, "trusted.overlay.metacopy", NULL) ||
-		   has_xattr(dirfd, name, "user.overlay.metacopy", NULL)))
-		return bld_error_set(w->err, BLD_E_UNSUPPORTED,
-				     "%s: overlay metacopy is not supported in layers", path);
-	const char *first = st->st_nlink > 1 ? seen_link(w, st, path) : NULL;
+	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return bld_error_sys(w->err, errno, "open %s", path);
+	struct xa x;
+	int r = xa_load(w, &x, fd, -1, name);
+	if (r == 0 && xa_overlay(w, &x, "metacopy", NULL))
+		r = bld_error_set(w->err, BLD_E_UNSUPPORTED,
+				  "%s: overlay metacopy is not supported in layers", path);
+	const char *first = r == 0 && st->st_nlink > 1 ? seen_link(w, st, path) : NULL;
 	struct archive_entry *e = entry_for(w, path, st);
-	int r = 0;
 	if (first) {
 		archive_entry_set_hardlink(e, first);
 		archive_entry_set_size(e, 0);
 	} else {
 		archive_entry_set_size(e, st->st_size);
-		r = add_xattrs(w, dirfd, name, e);
+		add_xattrs(w, &x, e);
 	}
 	if (r == 0)
 		r = emit(w, e, path);
 	archive_entry_free(e);
+	xa_dispose(&x);
 	if (r == 0 && !first && st->st_size > 0)
-		r = write_file_data(w, dirfd, name, path);
+		r = write_file_data(w, fd, path);
 	return r;
 }
 
@@ -366,7 +371,11 @@ static int emit_other(struct lw *w, int dirfd, const char *name, const char *pat
 		}
 	} else {
 		archive_entry_set_rdev(e, st->st_rdev);
-		r = add_xattrs(w, dirfd, name, e);
+		struct xa x;
+		r = xa_load(w, &x, -1, dirfd, name);
+		if (r == 0)
+			add_xattrs(w, &x, e);
+		xa_dispose(&x);
 	}
 	if (r == 0)
 		r = emit(w, e, path);
@@ -402,36 +411,29 @@ static int walk(struct lw *w, int dirfd, const char *path, int depth)
 	return r;
 }
 
-static void lw_result(struct lw *w, struct bld_cache_layer *out)
+/* Ends the gzip stream, commits the blob and fills out; diff_id as hashed or given. */
+static int lw_commit(struct lw *w, const char *diff_id, struct bld_cache_layer *out)
 {
 	memset(out, 0, sizeof(*out));
-	bld_sha256_final(w->diff, out->diff_id);
-	bld_sha256_final(w->comp, out->digest);
-	w->diff = w->comp = NULL;
-	out->size = w->size;
+	if (bld_cache_gzw_finish(w->gz, &out->size, w->err) < 0 ||
+	    bld_cache_blob_writer_commit(w->blob, out->digest, w->err) < 0)
+		return -1;
+	if (diff_id)
+		memcpy(out->diff_id, diff_id, BLD_DIGEST_STR_LEN);
+	else
+		bld_sha256_final(w->diff, out->diff_id);
+	w->diff = NULL;
 	snprintf(out->media_type, sizeof(out->media_type), "%s", BLD_MT_OCI_LAYER_GZ);
-}
-
-/* Finishes the archives, checks the digests and commits the blob. */
-static int lw_finish(struct lw *w, struct bld_cache_layer *out)
-{
-	int r = lw_close(w);
-	if (r < 0)
-		return r;
-	lw_result(w, out);
-	char got[BLD_DIGEST_STR_LEN];
-	r = bld_cache_blob_writer_commit(w->blob, got, w->err);
-	if (r == 0 && strcmp(got, out->digest) != 0)
-		r = bld_error_set(w->err, BLD_E_INTERNAL, "layer digest changed while writing");
-	return r;
+	return 0;
 }
 
 static int lw_begin(struct lw *w, struct bld_store *s, bool with_tar, struct bld_error **err)
 {
 	w->err = err;
 	w->diff = bld_sha256_new();
-	w->comp = bld_sha256_new();
 	int r = bld_cache_blob_writer_new(&w->blob, s, NULL, err);
+	if (r == 0)
+		(void)bld_cache_blob_writer_direct(w->blob); /* layers are big and written once */
 	return r < 0 ? r : lw_open(w, with_tar);
 }
 
@@ -448,8 +450,10 @@ int bld_cache_layer_from_dir(struct bld_store *s, const char *dir,
 	int r = lw_begin(&w, s, true, err);
 	if (r == 0)
 		r = walk(&w, fd, "", 0);
+	if (r == 0 && archive_write_close(w.tar) != ARCHIVE_OK)
+		r = arch_err(&w, w.tar, "finish tar");
 	if (r == 0)
-		r = lw_finish(&w, out);
+		r = lw_commit(&w, NULL, out);
 	lw_dispose(&w);
 	if (r < 0)
 		return bld_error_wrap(err, "make layer from %s", dir);
@@ -459,7 +463,7 @@ int bld_cache_layer_from_dir(struct bld_store *s, const char *dir,
 static int tee_gz(void *p, const void *buf, size_t n)
 {
 	struct lw *w = p;
-	return archive_write_data(w->gz, buf, n) == (la_ssize_t)n ? 0 : -1;
+	return bld_cache_gzw_write(w->gz, buf, n, w->err);
 }
 
 /* Reads every header of the tar (validating it) while its bytes flow into the gzip writer. */
@@ -489,14 +493,8 @@ int bld_cache_layer_from_tar(struct bld_store *s, int fd, struct bld_cache_layer
 	int r = lw_begin(&w, s, false, err);
 	if (r == 0)
 		r = copy_tar(&w, fd, diff_id);
-	if (r == 0 && archive_write_close(w.gz) != ARCHIVE_OK)
-		r = arch_err(&w, w.gz, "finish gzip");
-	if (r == 0) {
-		lw_result(&w, out);
-		memcpy(out->diff_id, diff_id, sizeof(diff_id));
-		char got[BLD_DIGEST_STR_LEN];
-		r = bld_cache_blob_writer_commit(w.blob, got, err);
-	}
+	if (r == 0)
+		r = lw_commit(&w, diff_id, out);
 	lw_dispose(&w);
 	return r;
 }

@@ -19,8 +19,6 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -536,24 +534,12 @@ static int unpack_into(struct bld_store *s, const char *tmp, const char *blob_di
 	return bld_cache_layer_extract_fd(fd, path, diff_id, err);
 }
 
-/*
- * Marks the layers directory, once, as the top of independent hierarchies (FS_TOPDIR_FL, the
- * flag ext4 gives /home): ext4's Orlov allocator then starts each new layer directory in a
- * block group of its own with room to spare, instead of the group of its siblings and of
- * everything else created and deleted near the store. On a journal-less ext4 that matters
- * a lot: for a few seconds after many files were deleted in a group, every new inode there
- * scans past the freed ones (ext4 does not reuse recently deleted inodes), which made a
- * 6000-file layer take seconds instead of a fraction of one. Other filesystems ignore the
- * flag or refuse it; either way nothing changes but speed.
- */
+/* Each layer directory in a block group of its own (common/topdir.c says why). */
 static void spread_layers(int layers_fd)
 {
-	int flags = 0;
-	if (ioctl(layers_fd, FS_IOC_GETFLAGS, &flags) < 0 || (flags & FS_TOPDIR_FL))
-		return;
-	flags |= FS_TOPDIR_FL;
-	if (ioctl(layers_fd, FS_IOC_SETFLAGS, &flags) < 0)
-		bld_debug("layer: layers directory not marked top-level: %s", strerror(errno));
+	int r = bld_fs_mark_topdir(layers_fd);
+	if (r < 0)
+		bld_debug("layer: layers directory not marked top-level: %s", strerror(-r));
 }
 
 char *bld_cache_layer_tmpdir(struct bld_store *s, const char *blob_digest, struct bld_error **err)

@@ -252,6 +252,12 @@ void bld_ctx_dispose(struct bld_ctx *ctx);
  * Aborts with one line on stderr if the library or symbol cannot be loaded. */
 void *bld_dlshim_sym(void **handle, void **fn, const char *soname, const char *name);
 
+/* ------------------------------------------------------------------ top directories (topdir.c) */
+
+/* Marks dirfd FS_TOPDIR_FL (once), so that ext4 spreads the trees made below it over block
+ * groups of their own; 0, or -errno where the filesystem has no such flag (harmless). */
+int bld_fs_mark_topdir(int dirfd);
+
 /* ------------------------------------------------------------------ printable text */
 
 /* s (NULL: "") with control characters written as \xNN and cut after max bytes ("..."

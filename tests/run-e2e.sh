@@ -8,8 +8,8 @@
 # makes for its containers are removed at the end when this run made them.
 set -u
 cd "$(dirname "$0")/.."
-export BLD="$PWD/bld" TOP="$PWD"
-[ -x "$BLD" ] || { echo "e2e: ./bld is not built"; echo "e2e: 0 passed, 1 failed"; exit 1; }
+export BLD="${BLD_E2E_BIN:-$PWD/bld}" TOP="$PWD" # BLD_E2E_BIN: another build (make asan-e2e)
+[ -x "$BLD" ] || { echo "e2e: $BLD is not built"; echo "e2e: 0 passed, 1 failed"; exit 1; }
 scripts=("$@")
 [ ${#scripts[@]} -gt 0 ] || scripts=(tests/e2e/*.sh)
 pass=0 fail=0

@@ -172,6 +172,36 @@ Test(cache_layer, overlay_upper_becomes_oci_whiteouts)
 	test_store_done(s, root);
 }
 
+/* data elsewhere (metacopy) or a renamed directory (redirect) cannot be put in a layer */
+Test(cache_layer, overlay_metacopy_and_redirect_are_refused)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root for trusted xattrs");
+	const char *attrs[] = {"trusted.overlay.metacopy", "trusted.overlay.redirect"};
+	for (size_t i = 0; i < 2; i++) {
+		char *root;
+		struct bld_store *s = test_store(&root);
+		char *src = bld_fs_mkdtemp("bld-upper", NULL);
+		write_file(src, "plain", "p");
+		char *p = xasprintf("%s/%s", src, i == 0 ? "f" : "d");
+		if (i == 0)
+			write_file(src, "f", "f");
+		else
+			mkdir(p, 0755);
+		cr_assert_eq(setxattr(p, attrs[i], "", 0, 0), 0);
+		struct bld_cache_layer l;
+		struct bld_error *err = NULL;
+		struct bld_cache_layer_opts o = {.overlay = true, .source_date_epoch = -1};
+		cr_assert_lt(bld_cache_layer_from_dir(s, src, &o, &l, &err), 0, "%s", attrs[i]);
+		cr_assert(err && err->code == BLD_E_UNSUPPORTED, "%s", err ? err->msg : "");
+		bld_error_free(err);
+		free(p);
+		bld_fs_rm_rf(src, NULL);
+		free(src);
+		test_store_done(s, root);
+	}
+}
+
 Test(cache_layer, import_keeps_the_tar_and_rejects_garbage)
 {
 	char *root;

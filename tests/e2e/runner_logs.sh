@@ -39,16 +39,24 @@ log1=$(B inspect -f '{{.LogPath}}' r1)
 t_eq "max-file=1: one file only" "1" "$(ls "$log1"* | wc -l)"
 t_match "max-file=1: the newest lines are kept" 'line100$' "$(B logs r1)"
 
-B run -d --name rf --log-opt max-size=2k --log-opt max-file=5 $IMG \
-  sh -c 'sleep 0.5; for i in $(seq 400); do echo line$i; [ $((i % 50)) = 0 ] && sleep 0.1; done' \
-  >/dev/null
-t_ok "logs -f follows across rotations" contiguous 1 400 <<<"$(timeout 20 "$BLD" logs -f rf 2>&1)"
+# logs -f while the container writes: it says "ready", then waits until the follower has
+# seen that line, so that the follower is attached before the rotations begin
+follow_case() { # NAME MAX_SIZE MAX_FILE LINES EVERY PAUSE
+  mkdir -p "$T_DIR/go-$1"
+  B run -d --name "$1" -v "$T_DIR/go-$1:/go" --log-opt max-size="$2" --log-opt max-file="$3" \
+    $IMG sh -c "echo ready; until [ -e /go/start ]; do sleep 0.05; done
+      for i in \$(seq $4); do echo line\$i; [ \$((i % $5)) = 0 ] && sleep $6; done" >/dev/null
+  timeout 60 "$BLD" logs -f "$1" >"$T_DIR/$1.out" 2>&1 &
+  local pid=$! i
+  for i in $(seq 400); do grep -q '^ready$' "$T_DIR/$1.out" && break; sleep 0.05; done
+  touch "$T_DIR/go-$1/start"
+  wait "$pid"
+  grep -v '^ready$' "$T_DIR/$1.out"
+}
+t_ok "logs -f follows across rotations" contiguous 1 400 <<<"$(follow_case rf 2k 5 400 50 0.1)"
 # rotations every few milliseconds, racing with the follower's moves to the next file
-B run -d --name rf2 --log-opt max-size=1k --log-opt max-file=8 $IMG \
-  sh -c 'sleep 0.3; for i in $(seq 1500); do echo line$i; [ $((i % 20)) = 0 ] && sleep 0.02; done' \
-  >/dev/null
 t_ok "logs -f keeps up with fast rotations" contiguous 1 1500 \
-  <<<"$(timeout 60 "$BLD" logs -f rf2 2>&1)"
+  <<<"$(follow_case rf2 1k 8 1500 20 0.02)"
 
 out=$(B run --name n1 --log-driver none $IMG echo hello 2>&1)
 t_eq "--log-driver none: the attached output still shows" "hello" "$out"
