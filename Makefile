@@ -20,7 +20,8 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
 TEST_SRCS := $(wildcard $(foreach m,$(MODULES),tests/$(m)/test_*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(B)/%.o)
 
-.PHONY: all deps check unit e2e asan asan-e2e fuzz fuzz-shell demo lint clean bench dlshims
+.PHONY: all deps check unit e2e asan asan-e2e fuzz fuzz-shell fuzz-store fuzz-image \
+	fuzz-registry demo lint clean bench dlshims
 
 # Lazily loaded libraries: bld does not link libcurl, libarchive and libgit2 (with their
 # dependencies they tripled the start time of every process); registry/curl_dl.c,
@@ -142,7 +143,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 # libFuzzer over the parser and the stage graph, seeded with the Dockerfile corpus and the
 # conformance files (libFuzzer reads seed directories recursively); crashes land in build-fuzz/.
 fuzz:
-	$(MAKE) B=build-fuzz CC=clang EXTRA_CFLAGS=-Wno-format-nonliteral \
+	+$(MAKE) B=build-fuzz CC=clang EXTRA_CFLAGS=-Wno-format-nonliteral \
 	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
 	  $(FUZZ_SRCS:%.c=build-fuzz/%.o)
 	clang -std=gnu11 -I. -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) -o build-fuzz/fuzz-parser \
@@ -154,7 +155,7 @@ fuzz:
 
 # libFuzzer over shell-word expansion and .dockerignore patterns (the same objects).
 fuzz-shell:
-	$(MAKE) B=build-fuzz CC=clang EXTRA_CFLAGS=-Wno-format-nonliteral \
+	+$(MAKE) B=build-fuzz CC=clang EXTRA_CFLAGS=-Wno-format-nonliteral \
 	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
 	  $(FUZZ_SRCS:%.c=build-fuzz/%.o)
 	clang -std=gnu11 -I. -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) -o build-fuzz/fuzz-shell \
@@ -162,6 +163,44 @@ fuzz-shell:
 	mkdir -p build-fuzz/corpus-shell
 	build-fuzz/fuzz-shell -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 	  -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build-fuzz/ build-fuzz/corpus-shell
+
+# libFuzzer over what the store and the registry client read from outside. $(1) is the
+# target's name, $(2) its source, $(3) the module sources it links (built into build-fuzz/).
+define fuzz_link
+	+$(MAKE) B=build-fuzz CC=clang EXTRA_CFLAGS=-Wno-format-nonliteral \
+	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(3:%.c=build-fuzz/%.o)
+	clang -std=gnu11 -I. -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) $(PKG_CFLAGS) \
+	  -o build-fuzz/$(1) $(2) $(3:%.c=build-fuzz/%.o) $(LIBS)
+endef
+FUZZ_RUN = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  -artifact_prefix=build-fuzz/
+# Tar extraction (layers and archives) with escape checks, in a private mount namespace:
+# needs root. FUZZ_ENV=BLD_FUZZ_NO_OPENAT2=1 exercises the openat2-less fallback.
+fuzz-store:
+	$(call fuzz_link,fuzz-store,tests/fuzz/fuzz_store.c,$(wildcard common/*.c cache/*.c))
+	rm -rf build-fuzz/seeds-store && python3 tests/fuzz/store_seeds.py build-fuzz/seeds-store
+	mkdir -p build-fuzz/corpus-store
+	$(FUZZ_ENV) build-fuzz/fuzz-store $(FUZZ_RUN) -max_len=65536 build-fuzz/corpus-store \
+	  build-fuzz/seeds-store tests/fixtures/fuzz-regressions/store
+
+# Image documents read back from the store and image archives as `bld load` reads them
+# (needs root, like fuzz-store: loading unpacks layers).
+fuzz-image:
+	$(call fuzz_link,fuzz-image,tests/fuzz/fuzz_image.c,$(wildcard common/*.c cache/*.c))
+	rm -rf build-fuzz/seeds-image && python3 tests/fuzz/image_seeds.py build-fuzz/seeds-image
+	mkdir -p build-fuzz/corpus-image
+	build-fuzz/fuzz-image $(FUZZ_RUN) -max_len=65536 build-fuzz/corpus-image \
+	  build-fuzz/seeds-image tests/fixtures/fuzz-regressions/image
+
+# What the registry client parses (manifests, indexes, cosign documents, trust policies,
+# challenges, references, keys): pure functions, no sandbox needed.
+fuzz-registry:
+	$(call fuzz_link,fuzz-registry,tests/fuzz/fuzz_registry.c,\
+	  $(wildcard common/*.c cache/*.c registry/*.c))
+	rm -rf build-fuzz/seeds-registry && python3 tests/fuzz/registry_seeds.py build-fuzz/seeds-registry
+	mkdir -p build-fuzz/corpus-registry
+	build-fuzz/fuzz-registry $(FUZZ_RUN) -max_len=65536 build-fuzz/corpus-registry \
+	  build-fuzz/seeds-registry tests/fixtures/fuzz-regressions/registry
 
 demo: deps bld
 	examples/demo.sh

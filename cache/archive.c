@@ -490,6 +490,35 @@ static int oci_blobs(struct loader *l)
 	return 0;
 }
 
+/* An image index.json names must be whole in the store: manifest (of an index: the
+ * linux/amd64 one, when there is one), config and every layer; an image that lacks a blob
+ * is refused rather than stored half, to fail only when it is used. */
+static int oci_complete(struct loader *l, const char *digest)
+{
+	struct bld_cache_image *img = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	if (!digest || !bld_digest_valid(digest))
+		return bld_error_set(l->err, BLD_E_INVALID, "index.json names an invalid digest");
+	if (bld_cache_image_load_digest(l->s, digest, &img, &e) < 0) {
+		if (e->code == BLD_E_NOTFOUND && bld_str_has_prefix(e->msg, "no linux/amd64"))
+			return 0; /* another platform's image: bld does not read it */
+		return bld_error_set(l->err, e->code, "image %s: %s", digest, e->msg);
+	}
+	size_t i;
+	json_t *layer;
+	int r = 0;
+	json_array_foreach(json_object_get(img->manifest, "layers"), i, layer) {
+		const char *ld = bld_json_get_str(layer, "digest");
+		if (!bld_cache_blob_exists(l->s, ld)) {
+			r = bld_error_set(l->err, BLD_E_INVALID, "image %s: layer %s is not in the archive",
+					  digest, ld ? ld : "(none)");
+			break;
+		}
+	}
+	bld_cache_image_free(img);
+	return r;
+}
+
 static int load_oci(struct loader *l, struct afile *idxf, struct bld_cache_loaded **out,
 		    size_t *n)
 {
@@ -504,7 +533,7 @@ static int load_oci(struct loader *l, struct afile *idxf, struct bld_cache_loade
 		json_t *ann = json_object_get(m, "annotations");
 		const char *name = bld_json_get_str(ann, "io.containerd.image.name");
 		name = name ? name : bld_json_get_str(ann, BLD_OCI_REF_NAME);
-		if (bld_cache_ref_set(l->s, NULL, d, mt ? mt : BLD_MT_OCI_MANIFEST, -1, l->err) < 0)
+		if (oci_complete(l, d) < 0 || bld_cache_ref_set(l->s, NULL, d, mt ? mt : BLD_MT_OCI_MANIFEST, -1, l->err) < 0)
 			return bld_error_wrap(l->err, "OCI archive");
 		char **names = NULL;
 		if (name)

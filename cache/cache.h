@@ -459,4 +459,52 @@ int bld_cache_build_records_prune(struct bld_store *s, bool all, char *const *ke
 int bld_cache_layer_adopt(struct bld_store *s, const char *dir, const char *chain_id,
 			  char **out, struct bld_error **err);
 
+/* === runner needs: tar streams entry by entry, for bld cp (tarstream.c) === */
+
+/* One entry of a tar stream. Strings are borrowed. */
+struct bld_cache_tar_entry {
+	const char *path;     /* as written in the archive: relative, '/'-separated */
+	mode_t mode;          /* file type and permission bits (S_IFREG | 0644) */
+	uid_t uid;
+	gid_t gid;
+	int64_t size;         /* regular files: bytes of data */
+	int64_t mtime_sec;
+	long mtime_nsec;
+	const char *symlink;  /* S_IFLNK: the link's target */
+	const char *hardlink; /* non-NULL: a hard link to this earlier path (mode is S_IFREG) */
+	dev_t rdev;           /* character and block devices */
+	const void *caps;     /* regular files: the security.capability xattr, or NULL */
+	size_t caps_len;
+};
+
+/*
+ * A PAX tar written to fd (not closed by the writer): _add each entry, then exactly e->size
+ * bytes of a regular file's data with _data (fewer are padded with zeros, more are cut), and
+ * _close for the end of the archive (*written: bytes of the stream; may be NULL). Only
+ * numeric owners are written. _free(NULL) is harmless.
+ */
+struct bld_cache_tar_writer;
+int bld_cache_tar_writer_new(struct bld_cache_tar_writer **out, int fd, struct bld_error **err);
+int bld_cache_tar_writer_add(struct bld_cache_tar_writer *w, const struct bld_cache_tar_entry *e,
+			     struct bld_error **err);
+int bld_cache_tar_writer_data(struct bld_cache_tar_writer *w, const void *buf, size_t n,
+			      struct bld_error **err);
+int bld_cache_tar_writer_close(struct bld_cache_tar_writer *w, int64_t *written,
+			       struct bld_error **err);
+void bld_cache_tar_writer_free(struct bld_cache_tar_writer *w);
+
+/*
+ * A tar (plain, gzip, bzip2, xz or zstd) read from fd entry by entry. _next returns 1 with
+ * *e filled (its strings borrowed until the next call), 0 at the end, < 0 on a broken
+ * archive (BLD_E_INVALID). Names are passed as the archive has them: confining them is the
+ * caller's job. _read gives the current entry's data: bytes, 0 at its end, < 0 on error.
+ */
+struct bld_cache_tar_reader;
+int bld_cache_tar_reader_new(struct bld_cache_tar_reader **out, int fd, struct bld_error **err);
+int bld_cache_tar_reader_next(struct bld_cache_tar_reader *r, struct bld_cache_tar_entry *e,
+			      struct bld_error **err);
+ssize_t bld_cache_tar_reader_read(struct bld_cache_tar_reader *r, void *buf, size_t n,
+				  struct bld_error **err);
+void bld_cache_tar_reader_free(struct bld_cache_tar_reader *r);
+
 #endif

@@ -84,7 +84,8 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The manifest's, config's and layers' digests, sorted, each once. */
+/* The manifest's, config's and layers' digests, sorted, each once; NULL when a layer has
+ * no valid digest (the archive could not hold it). */
 static char **image_blobs(const struct bld_cache_image *img)
 {
 	char **v = NULL;
@@ -94,8 +95,11 @@ static char **image_blobs(const struct bld_cache_image *img)
 	json_t *l;
 	json_array_foreach(json_object_get(img->manifest, "layers"), i, l) {
 		const char *d = bld_json_get_str(l, "digest");
-		if (bld_digest_valid(d))
-			bld_strv_push(&v, d);
+		if (!bld_digest_valid(d)) {
+			bld_strv_free(v);
+			return NULL;
+		}
+		bld_strv_push(&v, d);
 	}
 	size_t n = bld_strv_len(v);
 	qsort(v, n, sizeof(char *), cmp_str);
@@ -141,6 +145,9 @@ static int oa_entries(struct oa *w, const struct bld_cache_image *img, const cha
 {
 	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 	cleanup_strv char **blobs = image_blobs(img);
+	if (!blobs)
+		return bld_error_set(w->err, BLD_E_INVALID, "image %s: a layer has no valid digest",
+				     img->id);
 	int r = oa_header(w, "blobs/", AE_IFDIR, 0);
 	if (r == 0)
 		r = oa_header(w, "blobs/sha256/", AE_IFDIR, 0);

@@ -16,7 +16,7 @@
 	X(start) X(stop) X(kill) X(restart) X(rm) X(ps) X(logs) X(exec) X(wait) X(port)    \
 	X(volume_create) X(volume_ls) X(volume_rm) X(volume_inspect) X(volume_prune)       \
 	X(system_df) X(system_check) X(system_prune) X(trust_key_generate) X(trust_sign)   \
-	X(trust_inspect) X(trust_revoke) X(container_prune) X(builder_prune)     \
+	X(trust_inspect) X(trust_revoke) X(container_prune) X(builder_prune) X(cp) \
 	X(version)
 
 #define DECL(n) extern const struct bld_cli_cmd bld_cmd_##n __attribute__((weak));
@@ -50,7 +50,7 @@ static const struct alias {
 	{"image push", "push", NULL},         {"image rm", "rmi", NULL},
 	{"image remove", "rmi", NULL},        {"image save", "save", NULL},
 	{"image tag", "tag", NULL},           {"container create", "create", NULL},
-	{"container exec", "exec", NULL},
+	{"container cp", "cp", NULL},         {"container exec", "exec", NULL},
 	{"container inspect", "inspect", "--type=container"},
 	{"container kill", "kill", NULL},     {"container logs", "logs", NULL},
 	{"container ls", "ps", NULL},         {"container list", "ps", NULL},

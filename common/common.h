@@ -258,4 +258,10 @@ void *bld_dlshim_sym(void **handle, void **fn, const char *soname, const char *n
  * groups of their own; 0, or -errno where the filesystem has no such flag (harmless). */
 int bld_fs_mark_topdir(int dirfd);
 
+/* ------------------------------------------------------------------ printable text */
+
+/* s (NULL: "") with control characters written as \xNN and cut after max bytes ("..."
+ * added), for quoting outside text in an error line; caller frees. */
+char *bld_str_printable(const char *s, size_t max);
+
 #endif

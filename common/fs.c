@@ -265,11 +265,21 @@ int bld_fs_open_in_root(int rootfd, const char *path, int flags, mode_t mode)
 		const char *rel = path;
 		while (*rel == '/')
 			rel++;
-		long fd = syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof(how));
+		/* EAGAIN: a rename or mount anywhere on the system raced with resolving ".."
+		 * (the kernel cannot then vouch for confinement); frequent on a busy machine.
+		 * Retried, then left to the walk, which never asks the kernel to resolve "..". */
+		long fd = -1;
+		for (int tries = 0; tries < 16; tries++) {
+			fd = syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof(how));
+			if (fd >= 0 || errno != EAGAIN)
+				break;
+		}
 		if (fd >= 0) {
 			openat2_probe = 1;
 			return (int)fd;
 		}
+		if (errno == EAGAIN)
+			return open_in_root_walk(rootfd, path, flags, mode);
 		if (errno != ENOSYS || openat2_probe == 1)
 			return -errno;
 		openat2_probe = -1;

@@ -10,9 +10,12 @@ int bld_json_load_buf(struct json_t **out, const void *data, size_t n, struct bl
 {
 	json_error_t je;
 	json_t *v = json_loadb(data, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
-	if (!v)
+	if (!v) {
+		/* jansson quotes the bytes it choked on as they are */
+		cleanup_free char *text = bld_str_printable(je.text, sizeof(je.text));
 		return bld_error_set(err, BLD_E_INVALID, "invalid json at line %d column %d: %s",
-				     je.line, je.column, je.text);
+				     je.line, je.column, text);
+	}
 	*out = v;
 	return 0;
 }

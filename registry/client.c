@@ -653,13 +653,15 @@ static char *error_text(const struct reg_resp *resp)
 	json_t *e0 = json_array_get(json_object_get(v, "errors"), 0);
 	const char *code = bld_json_get_str(e0, "code"), *msg = bld_json_get_str(e0, "message");
 	char *r = NULL;
+	/* the registry's words go into bld's one-line error: printable, and not without end */
 	if (msg) {
-		cleanup_free char *lc = xstrdup(code ? code : "error");
+		cleanup_free char *lc = bld_str_printable(code ? code : "error", 64);
 		for (char *p = lc; *p; p++)
 			*p = *p == '_' ? ' ' : (char)(*p | 0x20);
-		r = xasprintf("%s: %s", lc, msg);
+		cleanup_free char *m = bld_str_printable(msg, 512);
+		r = xasprintf("%s: %s", lc, m);
 	} else if (bld_json_get_str(v, "details")) {
-		r = xstrdup(bld_json_get_str(v, "details"));
+		r = bld_str_printable(bld_json_get_str(v, "details"), 512);
 	}
 	json_decref(v);
 	return r;

@@ -85,16 +85,19 @@ static int parse_json(struct reg_manifest *out, const char *media_type, json_t *
 	if (!json_is_integer(sv) || json_integer_value(sv) != 2)
 		return bld_error_set(err, BLD_E_INVALID, "manifest has no schemaVersion 2");
 	const char *mt = bld_json_get_str(v, "mediaType");
-	if (mt && media_type && strcmp(mt, media_type) != 0)
+	/* both media types are the registry's words: quoted printable (errors are one line) */
+	cleanup_free char *served = bld_str_printable(media_type ? media_type : "(none)", 256);
+	if (mt && media_type && strcmp(mt, media_type) != 0) {
+		cleanup_free char *says = bld_str_printable(mt, 256);
 		return bld_error_set(err, BLD_E_INVALID,
-				     "manifest says media type %s but was served as %s", mt,
-				     media_type);
+				     "manifest says media type %s but was served as %s", says, served);
+	}
 	out->is_index = reg_media_type_is_index(media_type);
 	if (out->is_index)
 		return items_parse(out, json_object_get(v, "manifests"), "manifests", err);
 	if (!is_manifest_type(media_type))
 		return bld_error_set(err, BLD_E_UNSUPPORTED, "unsupported manifest media type %s",
-				     media_type ? media_type : "(none)");
+				     served);
 	if (desc_parse(&out->config, json_object_get(v, "config"), "config", err) < 0)
 		return -1;
 	return items_parse(out, json_object_get(v, "layers"), "layers", err);

@@ -131,9 +131,11 @@ int bld_registry_manifest_put(struct bld_registry_client *c, const char *repo,
 				     repo, ref);
 	char mine[BLD_DIGEST_STR_LEN];
 	bld_sha256_digest(data, n, mine);
-	if (r == 0 && resp.docker_digest && strcmp(resp.docker_digest, mine) != 0)
+	if (r == 0 && resp.docker_digest && strcmp(resp.docker_digest, mine) != 0) {
+		cleanup_free char *theirs = bld_str_printable(resp.docker_digest, 128);
 		r = bld_error_set(err, BLD_E_DIGEST, "registry stored manifest as %s, expected %s",
-				  resp.docker_digest, mine);
+				  theirs, mine);
+	}
 	if (r == 0 && out)
 		memcpy(out, mine, sizeof(mine));
 	reg_resp_dispose(&resp);

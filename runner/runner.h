@@ -340,4 +340,57 @@ int bld_runner_container_prune(struct bld_ctx *ctx, char ***removed, int64_t *by
 int bld_runner_volume_prune(struct bld_ctx *ctx, bool all, char ***removed, int64_t *bytes,
 			    struct bld_error **err);
 
+/* ============================================================================ cp */
+
+/* What `bld cp` copies: between a path in a container and a host path or a tar stream. */
+struct bld_runner_cp_opts {
+	const char *container; /* name, id or unique id prefix, as the user wrote it */
+	const char *ctr_path;  /* the path in the container (relative ones start at its root) */
+	const char *host_path; /* the host path; NULL: a tar stream on fd instead */
+	int fd;                /* host_path NULL: the tar goes to fd (from) or comes from it (to) */
+	bool archive;          /* -a: keep the source's uid/gid */
+	bool follow_link;      /* -L: a symlink as SRC_PATH's last element is followed */
+};
+
+/*
+ * Copies o->ctr_path out of the container (created, running or exited) to o->host_path,
+ * or writes it as a tar to o->fd, after docker's rules (bld_runner_cp_plan). Files land
+ * owned by the calling user unless o->archive. *bytes: the copy's size as a tar (what
+ * docker reports). Errors docker
+ * reports (no such container or file, a rule broken) carry status 1, bld's own none.
+ */
+int bld_runner_cp_from(struct bld_ctx *ctx, const struct bld_runner_cp_opts *o, int64_t *bytes,
+		       struct bld_error **err);
+/*
+ * Copies o->host_path (or a tar read from o->fd, extracted into the directory o->ctr_path)
+ * into the container. Entries land owned by 0:0 unless o->archive; nothing is written
+ * outside the destination or the container (a tar's "../" entries and symlinks included);
+ * a --read-only root or read-only volume is refused as docker refuses it. A container that
+ * is not running gets the files in its upper directory.
+ */
+int bld_runner_cp_to(struct bld_ctx *ctx, const struct bld_runner_cp_opts *o, int64_t *bytes,
+		     struct bld_error **err);
+
+/* What is at DEST_PATH before the copy. */
+enum bld_runner_cp_dst {
+	BLD_RUNNER_CP_DST_NONE, /* nothing */
+	BLD_RUNNER_CP_DST_FILE, /* something that is not a directory */
+	BLD_RUNNER_CP_DST_DIR,
+};
+/* Where a copy lands: entries are written into directory `dir` under the name `name` ("."
+ * for a directory's contents). Freed with _dispose. */
+struct bld_runner_cp_plan {
+	char *dir;
+	char *name;
+};
+/*
+ * docker's table: SRC (a file, a directory, or a directory's contents when it ends in
+ * "/.") and DEST (missing, a file, a directory; ending in "/" or not) give *out, or
+ * BLD_E_INVALID "cannot copy directory" (a directory onto a file) / BLD_E_NOTFOUND "no such
+ * directory" (a file onto a missing DEST ending in "/"), with status 1.
+ */
+int bld_runner_cp_plan(struct bld_runner_cp_plan *out, const char *src, bool src_dir,
+		       const char *dst, enum bld_runner_cp_dst dst_kind, struct bld_error **err);
+void bld_runner_cp_plan_dispose(struct bld_runner_cp_plan *p);
+
 #endif
