@@ -473,6 +473,8 @@ struct bld_cache_tar_entry {
 	const char *symlink;  /* S_IFLNK: the link's target */
 	const char *hardlink; /* non-NULL: a hard link to this earlier path (mode is S_IFREG) */
 	dev_t rdev;           /* character and block devices */
+	const void *caps;     /* regular files: the security.capability xattr, or NULL */
+	size_t caps_len;
 };
 
 /*

@@ -19,6 +19,8 @@
 
 #define TAR_ENTRIES_MAX 4000000
 #define TAR_NAME_MAX 4096
+/* the one xattr docker's copies carry: a file's capabilities (ping, for one, needs them) */
+#define CAPS_XATTR "security.capability"
 
 struct bld_cache_tar_writer {
 	struct archive *a;
@@ -95,6 +97,8 @@ int bld_cache_tar_writer_add(struct bld_cache_tar_writer *w, const struct bld_ca
 		archive_entry_set_size(ae, 0);
 	} else if (S_ISREG(e->mode)) {
 		archive_entry_set_size(ae, e->size);
+		if (e->caps)
+			archive_entry_xattr_add_entry(ae, CAPS_XATTR, e->caps, e->caps_len);
 	} else if (S_ISLNK(e->mode)) {
 		archive_entry_set_symlink(ae, e->symlink ? e->symlink : "");
 	} else if (S_ISCHR(e->mode) || S_ISBLK(e->mode)) {
@@ -187,6 +191,15 @@ int bld_cache_tar_reader_next(struct bld_cache_tar_reader *r, struct bld_cache_t
 	e->hardlink = archive_entry_hardlink(ae);
 	e->symlink = S_ISLNK(e->mode) ? archive_entry_symlink(ae) : NULL;
 	e->rdev = archive_entry_rdev(ae);
+	const char *name;
+	const void *value;
+	size_t size;
+	archive_entry_xattr_reset(ae);
+	while (archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK)
+		if (S_ISREG(e->mode) && strcmp(name, CAPS_XATTR) == 0) {
+			e->caps = value;
+			e->caps_len = size;
+		}
 	if (S_ISLNK(e->mode) && !e->symlink)
 		return bld_error_set(err, BLD_E_INVALID, "read tar: symlink %s has no target", path);
 	return 1;

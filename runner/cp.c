@@ -25,8 +25,8 @@
  * followed (docker overwrites its target). Files of /proc, /sys and the other kernel file
  * systems are not copied.
  *
- * Not done: xattrs are not copied; tmpfs mounts of a stopped container are not mounted
- * (docker cannot copy there either).
+ * Of the xattrs only security.capability travels, as in docker's copies. Not done: tmpfs
+ * mounts of a stopped container are not mounted (docker cannot copy there either).
  */
 #include "runner/runner_int.h"
 
@@ -43,6 +43,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 
 #define CP_DEPTH_MAX 1024
 #define CP_DIR_ENTRIES_MAX 10000000
@@ -50,6 +51,8 @@
 #define CP_BUF_SIZE 131072
 #define CP_LINKS_MAX 100000   /* hard-linked files remembered; beyond, copies */
 #define CP_SYMLINKS_MAX 10    /* symlinks followed at DEST_PATH, as docker */
+#define CP_CAPS_XATTR "security.capability" /* the one xattr docker's copies carry */
+#define CP_CAPS_MAX 64
 #define CP_MQUEUE_MAGIC 0x19800202 /* not in linux/magic.h */
 
 /* An error docker reports as a failed request: exit status 1, not bld's own 125. */
@@ -350,9 +353,12 @@ static int put_file(struct cp_sink *s, int pfd, const char *base,
 		return -1;
 	uid_t uid = s->keep_owner ? e->uid : s->uid;
 	gid_t gid = s->keep_owner ? e->gid : s->gid;
-	/* the owner first: chown clears setuid bits */
+	/* the owner first: chown clears setuid bits and capabilities */
 	if (fchown(fd, uid, gid) < 0 || fchmod(fd, e->mode & 07777) < 0)
 		return bld_error_sys(err, errno, "set owner and mode");
+	if (e->caps && fsetxattr(fd, CP_CAPS_XATTR, e->caps, e->caps_len, 0) < 0 &&
+	    errno != ENOTSUP)
+		return bld_error_sys(err, errno, "set capabilities");
 	struct timespec ts[2] = {{(time_t)e->mtime_sec, e->mtime_nsec},
 				 {(time_t)e->mtime_sec, e->mtime_nsec}};
 	futimens(fd, ts);
@@ -655,6 +661,12 @@ static int walk(struct cp_sink *s, int fd, const char *path, int depth, struct b
 	struct cp_data d = {.fd = -1};
 	if (S_ISREG(st.st_mode) && !e.hardlink && (d.fd = reopen_read(fd)) < 0)
 		return bld_error_sys(err, errno, "open %s", path);
+	char caps[CP_CAPS_MAX];
+	ssize_t nc = d.fd >= 0 ? fgetxattr(d.fd, CP_CAPS_XATTR, caps, sizeof(caps)) : -1;
+	if (nc > 0) {
+		e.caps = caps;
+		e.caps_len = (size_t)nc;
+	}
 	int r = sink_put(s, &e, &d, err);
 	if (d.fd >= 0)
 		close(d.fd);

@@ -106,6 +106,8 @@ echo three >"$H/tree/sub/three"
 chown -R 1234:5678 "$H"
 chmod 0604 "$H/one"
 ln -s one "$H/hlink"
+echo capped >"$H/capped"
+setcap cap_net_raw+ep "$H/capped"
 B cp "$H/one" st:/app/newname
 B cp "$H/one" st:/app/dir
 B cp "$H/one" st:/app/file
@@ -122,6 +124,7 @@ B cp -a "$H/tree" st:/app/kept
 B cp "$H/hlink" st:/app/
 B cp -L "$H/hlink" st:/app/hlinkL
 B cp "$H/one" st:/app/link2
+B cp "$H/capped" st:/app/capped
 tar -C "$H/tree" -cf - . | B cp - st:/app/dir
 t_exit "- needs a directory DEST_PATH (1)" 1 B cp - st:/app/file </dev/null
 t_eq "... docker's message" 'bld: destination "st:/app/file" must be a directory' "$(B cp - st:/app/file </dev/null 2>&1)"
@@ -197,6 +200,15 @@ t_eq "... also for writes" "one" "$(B exec st cat /tmp/$CPW)$(ls /tmp/$CPW 2>/de
 TB() { timeout 20 nsenter --net="/run/netns/$NS" "$BLD" "$@"; } # reading /proc/kmsg never ends
 t_exit "a file of /proc is not copied (1)" 1 TB cp st:/proc/kmsg "$D/kmsg"
 t_eq "/proc itself is an empty directory, as in the image" "proc/" "$(TB cp st:/proc - | tar -t)"
+tar --xattrs --xattrs-include=security.capability -C "$H" -cf - capped | B cp - st:/tmp
+B cp st:/tmp/capped "$D/capped2"
+t_match "... also from a tar on stdin" 'cap_net_raw[=+]ep' "$(getcap "$D/capped2")"
+B cp st:/app/capped "$D/capped"
+t_match "file capabilities travel in and out" 'cap_net_raw[=+]ep' "$(getcap "$D/capped")"
+t_match "... and in a tar" 'security.capability' "$(B cp st:/app/capped - | python3 -c '
+import sys, tarfile
+t = tarfile.open(fileobj=sys.stdin.buffer, mode="r|")
+for m in t: print(" ".join(m.pax_headers))')"
 B cp st:/app/out "$D/runout"
 t_eq "a directory out of a running container" "alpha" "$(cat "$D/runout/a.txt")"
 
