@@ -15,7 +15,9 @@
 # no tool pays for the writeback of the one before (200 MB per cold build in case (b)); the
 # tools take turns within each repetition, so that a change of load hits all of them; nothing
 # is deleted while anything is timed (deleting thousands of files makes inode allocation slow
-# for a while on a journal-less ext4). The load average is printed for each measurement.
+# for a while on a journal-less ext4, for whichever tool comes next: buildah and podman keep
+# their build containers, --rm=false, instead of deleting 10,000 files after each (b) build).
+# The load average is printed for each measurement.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BLD=$TOP/bld
@@ -111,8 +113,8 @@ build() { # TOOL CASE nocache|noop
   [ "$3" = nocache ] && nc=(--no-cache)
   case $1 in
     bld) nsenter --net="/run/netns/$NS" "$BLD" build -q "${nc[@]}" -t "bench-$2" "$W/$2" ;;
-    buildah) "${BH[@]}" bud -q --layers "${nc[@]}" --isolation chroot --network host --tls-verify=false -t "bench-$2" "$W/$2" ;;
-    podman) "${PM[@]}" build -q --layers "${nc[@]}" --network host --tls-verify=false -t "bench-$2" "$W/$2" ;;
+    buildah) "${BH[@]}" bud -q --rm=false --layers "${nc[@]}" --isolation chroot --network host --tls-verify=false -t "bench-$2" "$W/$2" ;;
+    podman) "${PM[@]}" build -q --rm=false --layers "${nc[@]}" --network host --tls-verify=false -t "bench-$2" "$W/$2" ;;
     docker) DOCKER_BUILDKIT=1 "$DK" build -q "${nc[@]}" --network host -t "bench-$2" "$W/$2" ;;
   esac
 }

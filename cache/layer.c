@@ -418,11 +418,12 @@ static int lw_commit(struct lw *w, const char *diff_id, struct bld_cache_layer *
 	if (bld_cache_gzw_finish(w->gz, &out->size, w->err) < 0 ||
 	    bld_cache_blob_writer_commit(w->blob, out->digest, w->err) < 0)
 		return -1;
-	if (diff_id)
+	if (diff_id) { /* the tar's own digest: lw_dispose ends the unused state */
 		memcpy(out->diff_id, diff_id, BLD_DIGEST_STR_LEN);
-	else
+	} else {
 		bld_sha256_final(w->diff, out->diff_id);
-	w->diff = NULL;
+		w->diff = NULL;
+	}
 	snprintf(out->media_type, sizeof(out->media_type), "%s", BLD_MT_OCI_LAYER_GZ);
 	return 0;
 }
