@@ -261,6 +261,15 @@ static int tags_page(struct bld_registry_client *c, const char *scope, char **ur
 	json_decref(v);
 	if (r == 0)
 		*url = next_page(c, resp.link);
+	/* the next page stays with this registry: its credentials must not go elsewhere */
+	size_t nb = strlen(c->base);
+	if (*url && (strncmp(*url, c->base, nb) != 0 || (*url)[nb] != '/')) {
+		cleanup_free char *shown = bld_str_printable(*url, 200);
+		r = bld_error_set(err, BLD_E_NETWORK, "tags of %s: the next page is on another host: %s",
+				  req.url, shown);
+		free(*url);
+		*url = NULL;
+	}
 	reg_resp_dispose(&resp);
 	reg_req_dispose(&req);
 	return r;

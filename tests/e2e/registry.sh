@@ -287,3 +287,36 @@ printf '{"auths":{"%s":{"identitytoken":"stale"}}}' "$RK" >"$DOCKER_CONFIG/confi
 t_match "a refused identity token says so" "identity token refused" "$("$BLD" pull -q "$RK/library/busybox:latest" 2>&1)"
 echo '{}' >"$DOCKER_CONFIG/config.json"
 t_exit "pull after logout fails" 125 "$BLD" pull -q "$RK/library/busybox:latest"
+
+# --all-tags pages through Link headers, but never to another host: the credentials for this
+# registry would go along. A small fake registry sends a next page on a second port.
+cat >"$T_DIR/linkreg.py" <<'PY'
+import http.server, sys, threading
+log = open(sys.argv[1], "a", buffering=1)
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        log.write("%d %s\n" % (self.server.server_port, self.path))
+        body = b"{}" if self.path == "/v2/" else b'{"name":"x/y","tags":["a"]}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        if "tags" in self.path:
+            self.send_header("Link", '<http://127.0.0.1:%d/v2/x/y/tags/list?last=a>; rel="next"' % other.server_port)
+        self.end_headers()
+        self.wfile.write(body)
+main = http.server.HTTPServer(("127.0.0.1", 0), H)
+other = http.server.HTTPServer(("127.0.0.1", 0), H)
+threading.Thread(target=other.serve_forever, daemon=True).start()
+open(sys.argv[2], "w").write(str(main.server_port))
+main.serve_forever()
+PY
+python3 "$T_DIR/linkreg.py" "$T_DIR/linkreg.log" "$T_DIR/linkreg.port" &
+lpid=$!
+at_exit "kill $lpid 2>/dev/null; wait $lpid 2>/dev/null"
+for _ in $(seq 1 100); do [ -s "$T_DIR/linkreg.port" ] && break; sleep 0.05; done
+LP=$(cat "$T_DIR/linkreg.port")
+out=$("$BLD" pull -a "127.0.0.1:$LP/x/y" 2>&1); rc=$?
+t_eq "--all-tags: a next page on another host fails with 125" 125 "$rc"
+t_match "... saying so" "^bld: tags of .*: the next page is on another host: http://127\.0\.0\.1:" "$out"
+t_eq "... and nothing was sent there" "" "$(grep -v "^$LP " "$T_DIR/linkreg.log")"

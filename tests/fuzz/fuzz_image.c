@@ -3,7 +3,8 @@
  * back (manifests, indexes and configs stored as blobs: load, layer list, size, names,
  * save and OCI export with the result loaded again, GC, check) and over image archives as
  * `bld load` reads them (docker-archive manifest.json and configs, OCI index.json and
- * blobs, layer tars unpacked). The input format is in tests/fuzz/image_input.h. Runs in
+ * blobs, layer tars unpacked), and over the store's own index.json as another tool may
+ * have left it (names listed, loaded, set, removed; GC and check). The input format is in tests/fuzz/image_input.h. Runs in
  * the sandbox of tests/fuzz/sandbox.h (root, a private read-only mount namespace), as
  * loading unpacks layers.
  */

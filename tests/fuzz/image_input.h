@@ -18,6 +18,8 @@
  * In both, content "TAR:" followed by an entry list (fuzz_store.c's format) becomes that
  * tar (a layer).
  *   bit 1 (archive) — gzip the archive.
+ *   bit 2 (blobs) — part 0 is not a blob but the store's own oci/index.json (which other
+ *     tools may edit): names are listed, loaded, set, removed, collected and checked.
  * Every step may fail cleanly; what must hold: no crash, leak or sanitizer report, a
  * failure carries an error, and the store's check finds no damaged blob afterwards (and,
  * after a successful load, no missing one either).
@@ -273,6 +275,55 @@ static inline void img_archive(const char *sandbox, unsigned sel, struct img_par
 	close(fd);
 }
 
+static inline void img_index(const char *sandbox, struct img_part *p, size_t n, char **broke)
+{
+	cleanup_free char *root = xasprintf("%s/store", sandbox);
+	struct bld_store *s = NULL;
+	struct bld_error *err = NULL;
+	if (bld_cache_store_open(&s, root, &err) < 0)
+		sb_die(err->msg);
+	char d[BLD_DIGEST_STR_LEN];
+	for (size_t i = n; i-- > 1;)
+		img_ok(bld_cache_blob_put(s, p[i].data, p[i].len, d, &err), &err, broke, "put");
+	cleanup_free char *oci = xasprintf("%s/oci", root);
+	int ofd = open(oci, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ofd < 0 || bld_fs_write_atomic(ofd, "index.json", p[0].data, p[0].len, 0644, &err) < 0)
+		sb_die("write index.json");
+	close(ofd);
+	struct bld_cache_desc *v = NULL;
+	size_t nv = 0;
+	if (img_ok(bld_cache_ref_list_all(s, &v, &nv, &err), &err, broke, "list")) {
+		for (size_t i = 0; i < nv; i++) {
+			struct bld_cache_image *img = NULL;
+			const char *by = v[i].name ? v[i].name : v[i].digest;
+			if (img_ok(bld_cache_image_load(s, by, &img, &err), &err, broke, "load")) {
+				char **names = NULL;
+				if (img_ok(bld_cache_image_names(s, img, &names, &err), &err, broke, "names"))
+					bld_strv_free(names);
+				(void)bld_cache_image_size(s, img);
+			}
+			bld_cache_image_free(img);
+		}
+		bld_cache_desc_list_free(v, nv);
+	}
+	struct bld_cache_usage u;
+	img_ok(bld_cache_usage(s, &u, &err), &err, broke, "usage");
+	if (n > 1) {
+		snprintf(d, sizeof(d), "sha256:%s", p[1].hex);
+		img_ok(bld_cache_ref_set(s, "fuzz.example/y:1", d, NULL, -1, &err), &err, broke, "set");
+	}
+	char **untagged = NULL, *deleted = NULL;
+	/* the lists are the caller's also when the removal fails (as cli/ uses them) */
+	img_ok(bld_cache_image_remove(s, "fuzz.example/x:latest", true, &untagged, &deleted, &err),
+	       &err, broke, "remove");
+	bld_strv_free(untagged);
+	free(deleted);
+	img_ok(bld_cache_gc(s, NULL, NULL, &err), &err, broke, "gc");
+	img_check(s, false, broke, "after gc");
+	bld_cache_store_free(s);
+	bld_fs_rm_rf(root, NULL);
+}
+
 /* Runs one input in sandbox: NULL when every check held, else what broke (caller frees). */
 static inline char *img_run(const char *sandbox, const uint8_t *data, size_t size)
 {
@@ -283,6 +334,8 @@ static inline char *img_run(const char *sandbox, const uint8_t *data, size_t siz
 	char *broke = NULL;
 	if (data[0] & 1)
 		img_archive(sandbox, data[0], p, n, &broke);
+	else if (data[0] & 4)
+		img_index(sandbox, p, n, &broke);
 	else
 		img_blobs(sandbox, p, n, &broke);
 	img_parts_free(p, n);

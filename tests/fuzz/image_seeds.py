@@ -83,6 +83,16 @@ def main():
 
     for name, parts in BLOBS.items():
         put(f"blobs-{name}", 0, parts)
+    idx = {"schemaVersion": 2, "manifests": [
+        {"mediaType": OCI_M, "digest": "sha256:$1", "size": 2,
+         "annotations": {"org.opencontainers.image.ref.name": "fuzz.example/x:latest"}},
+        {"mediaType": OCI_M, "digest": "sha256:$1", "size": 2},
+        {"mediaType": OCI_I, "digest": "sha256:" + "0" * 64, "size": 2,
+         "annotations": {"org.opencontainers.image.ref.name": "fuzz.example/z:1",
+                         "dev.bld.original-manifest": "sha256:$2",
+                         "dev.bld.repo-digest": "sha256:$1"}}]}
+    put("index-json", 4, [json.dumps(idx), manifest(2, [3]), config([3]), LAYER])
+    put("index-json-bad", 4, ['{"manifests":[{"digest":5},null,"x"]}', "{}"])
     for name, parts in ARCHIVES.items():
         put(f"archive-{name}", 1, parts)
         put(f"archive-{name}-gz", 3, parts)
