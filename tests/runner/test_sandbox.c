@@ -16,7 +16,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -76,11 +75,12 @@ static char *make_root(const char *tmp)
 }
 
 static char tmpl[] = "/tmp/bld-sandbox-XXXXXX";
+static bool made;
 
 /* runs also when an assertion failed: the temporary tree goes in every case */
 static void remove_tmp(void)
 {
-	if (strchr(tmpl, 'X'))
+	if (!made)
 		return;
 	cleanup_free char *cmd = xasprintf("rm -rf --one-file-system %s", tmpl);
 	if (system(cmd) != 0)
@@ -92,6 +92,7 @@ Test(runner_sandbox, threaded_caller_spawns, .timeout = 120, .fini = remove_tmp)
 	if (access(BUSYBOX, X_OK) != 0 || geteuid() != 0)
 		cr_skip_test("needs root and a static " BUSYBOX);
 	cr_assert(mkdtemp(tmpl));
+	made = true;
 	cleanup_free char *root = make_root(tmpl);
 	char *lowers[] = {root, NULL};
 	char *argv[] = {"/bin/busybox", "true", NULL};
