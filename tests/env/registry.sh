@@ -101,7 +101,8 @@ start_token() { # DIR -> sets TOKEN_PORT TOKEN_PID
     >>"$d/token-server.log" 2>&1 </dev/null &
   TOKEN_PID=$!
   for _ in $(seq 1 100); do [ -s "$d/token.port" ] && break; sleep 0.05; done
-  [ -s "$d/token.port" ] || { cat "$d/token-server.log" >&2; die "token service did not start"; }
+  [ -s "$d/token.port" ] ||
+    { stop_pid "$TOKEN_PID" token-server.py; cat "$d/token-server.log" >&2; die "token service did not start"; }
   TOKEN_PORT=$(cat "$d/token.port")
   : >"$d/token.log"
 }
@@ -134,7 +135,9 @@ try_start() {
   for _ in $(seq 1 100); do
     code=$(curl -s -o /dev/null -w '%{http_code}' -m 2 "${curlopt[@]}" "$SCHEME://127.0.0.1:$PORT/v2/" || true)
     case "$code" in 200|401) return 0 ;; esac
-    alive "$REG_PID" docker-registry || return 1
+    # by PID only: until the fork has exec'd, its cmdline is still this script's, and taking
+    # that for an exit would start another registry and leave this one running
+    kill -0 "$REG_PID" 2>/dev/null || return 1
     sleep 0.05
   done
   stop_pid "$REG_PID" docker-registry
