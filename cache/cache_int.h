@@ -132,4 +132,8 @@ static inline void bld_json_decrefp(json_t **j)
 }
 #define cleanup_json __attribute__((cleanup(bld_json_decrefp)))
 
+/* layer.c: all of buf to fd, for libarchive writers (archive_set_error when it fails). */
+struct archive;
+ssize_t bld_cache_archive_fd_write(struct archive *a, int fd, const void *buf, size_t n);
+
 #endif

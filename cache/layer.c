@@ -44,7 +44,7 @@ struct lw {
 	size_t nlinks, caplinks;
 };
 
-static la_ssize_t fd_write(struct archive *a, int fd, const void *buf, size_t n)
+ssize_t bld_cache_archive_fd_write(struct archive *a, int fd, const void *buf, size_t n)
 {
 	for (size_t done = 0; done < n;) {
 		ssize_t k = write(fd, (const char *)buf + done, n - done);
@@ -63,7 +63,7 @@ static la_ssize_t tar_cb(struct archive *a, void *p, const void *buf, size_t n)
 {
 	struct lw *w = p;
 	if (!w->gz)
-		return fd_write(a, w->out_fd, buf, n);
+		return bld_cache_archive_fd_write(a, w->out_fd, buf, n);
 	bld_sha256_update(w->diff, buf, n);
 	if (bld_cache_gzw_write(w->gz, buf, n, w->err) < 0) {
 		archive_set_error(a, EIO, "%s", w->err && *w->err ? (*w->err)->msg : "gzip failed");
@@ -269,35 +269,11 @@ static int emit_marker(struct lw *w, const char *dir, const char *name, const st
 	return r;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The names in a directory, sorted (caller frees with bld_strv_free). */
 static int sorted_names(struct lw *w, int dirfd, const char *path, char ***out)
 {
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return bld_error_sys(w->err, errno, "read directory %s", *path ? path : ".");
-	}
-	char **v = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) && n < DIR_ENTRIES_MAX) {
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-			bld_strv_push(&v, de->d_name);
-			n++;
-		}
-	}
-	closedir(d);
-	if (n)
-		qsort(v, n, sizeof(char *), cmp_str);
-	*out = v;
-	return 0;
+	int r = bld_fs_sorted_names(dirfd, DIR_ENTRIES_MAX, out);
+	return r < 0 ? bld_error_sys(w->err, -r, "read directory %s", *path ? path : ".") : 0;
 }
 
 static int walk(struct lw *w, int dirfd, const char *path, int depth);

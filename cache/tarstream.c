@@ -9,7 +9,7 @@
  * them ("../x" included) and caps their number and length; the writer writes what it is
  * given, numeric owners only (no user or group names are looked up).
  */
-#include "cache/cache.h"
+#include "cache/cache_int.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -45,18 +45,10 @@ static int arc_err(struct bld_error **err, struct archive *a, enum bld_error_cod
 static la_ssize_t write_cb(struct archive *a, void *p, const void *buf, size_t n)
 {
 	struct bld_cache_tar_writer *w = p;
-	for (size_t done = 0; done < n;) {
-		ssize_t k = write(w->fd, (const char *)buf + done, n - done);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			archive_set_error(a, errno, "write: %s", strerror(errno));
-			return -1;
-		}
-		done += (size_t)k;
-	}
-	w->written += (int64_t)n;
-	return (la_ssize_t)n;
+	la_ssize_t r = bld_cache_archive_fd_write(a, w->fd, buf, n);
+	if (r > 0)
+		w->written += (int64_t)r;
+	return r;
 }
 
 int bld_cache_tar_writer_new(struct bld_cache_tar_writer **out, int fd, struct bld_error **err)

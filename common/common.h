@@ -214,6 +214,9 @@ int bld_fs_write_atomic(int dirfd, const char *name, const void *data, size_t n,
 int bld_fs_mkdir_p(const char *path, mode_t mode, struct bld_error **err);
 /* rm -rf that never crosses into another filesystem and never follows symlinks. */
 int bld_fs_rm_rf(const char *path, struct bld_error **err);
+/* The names in the directory dirfd (but . and ..), sorted bytewise, at most max of them;
+ * -errno when it cannot be read. Caller frees *out with bld_strv_free (NULL when empty). */
+int bld_fs_sorted_names(int dirfd, size_t max, char ***out);
 /* fsync a directory (after a rename into it). */
 int bld_fs_fsync_dir(int dirfd);
 /*

@@ -360,3 +360,34 @@ char *bld_fs_mkdtemp(const char *prefix, struct bld_error **err)
 	}
 	return p;
 }
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int bld_fs_sorted_names(int dirfd, size_t max, char ***out)
+{
+	*out = NULL;
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	char **v = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) && n < max)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			bld_strv_push(&v, de->d_name);
+			n++;
+		}
+	closedir(d);
+	if (n)
+		qsort(v, n, sizeof(char *), cmp_names);
+	*out = v;
+	return 0;
+}

@@ -534,34 +534,9 @@ static void sink_finish(struct cp_sink *s)
 
 /* ================================================================= the sources */
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int sorted_names(int fd, char ***out)
 {
-	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d) {
-		int e = errno;
-		if (dfd >= 0)
-			close(dfd);
-		return -e;
-	}
-	char **v = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) && n < CP_DIR_ENTRIES_MAX)
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-			bld_strv_push(&v, de->d_name);
-			n++;
-		}
-	closedir(d);
-	if (n)
-		qsort(v, n, sizeof(char *), cmp_str);
-	*out = v;
-	return 0;
+	return bld_fs_sorted_names(fd, CP_DIR_ENTRIES_MAX, out);
 }
 
 /* A regular file's O_PATH descriptor opened again for reading: the same inode, never a

@@ -199,16 +199,28 @@ static inline void img_save_load(struct bld_store *s, const struct bld_cache_ima
 	}
 }
 
-static inline void img_blobs(const char *sandbox, struct img_part *p, size_t n, char **broke)
+/* The sandbox's store, with the parts from index first on put into it as blobs. */
+static inline struct bld_store *img_store_with(const char *sandbox, char **root,
+					       struct img_part *p, size_t n, size_t first,
+					       char **broke)
 {
-	cleanup_free char *root = xasprintf("%s/store", sandbox);
+	*root = xasprintf("%s/store", sandbox);
 	struct bld_store *s = NULL;
 	struct bld_error *err = NULL;
-	if (bld_cache_store_open(&s, root, &err) < 0)
+	if (bld_cache_store_open(&s, *root, &err) < 0)
 		sb_die(err->msg);
 	char d[BLD_DIGEST_STR_LEN];
-	for (size_t i = n; i-- > 0;)
+	for (size_t i = n; i-- > first;)
 		img_ok(bld_cache_blob_put(s, p[i].data, p[i].len, d, &err), &err, broke, "put");
+	return s;
+}
+
+static inline void img_blobs(const char *sandbox, struct img_part *p, size_t n, char **broke)
+{
+	cleanup_free char *root = NULL;
+	struct bld_store *s = img_store_with(sandbox, &root, p, n, 0, broke);
+	struct bld_error *err = NULL;
+	char d[BLD_DIGEST_STR_LEN];
 	snprintf(d, sizeof(d), "sha256:%s", p[0].hex);
 	struct bld_cache_image *img = NULL, *byname = NULL;
 	if (img_ok(bld_cache_image_load_digest(s, d, &img, &err), &err, broke, "load digest")) {
@@ -277,14 +289,10 @@ static inline void img_archive(const char *sandbox, unsigned sel, struct img_par
 
 static inline void img_index(const char *sandbox, struct img_part *p, size_t n, char **broke)
 {
-	cleanup_free char *root = xasprintf("%s/store", sandbox);
-	struct bld_store *s = NULL;
+	cleanup_free char *root = NULL;
+	struct bld_store *s = img_store_with(sandbox, &root, p, n, 1, broke);
 	struct bld_error *err = NULL;
-	if (bld_cache_store_open(&s, root, &err) < 0)
-		sb_die(err->msg);
 	char d[BLD_DIGEST_STR_LEN];
-	for (size_t i = n; i-- > 1;)
-		img_ok(bld_cache_blob_put(s, p[i].data, p[i].len, d, &err), &err, broke, "put");
 	cleanup_free char *oci = xasprintf("%s/oci", root);
 	int ofd = open(oci, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (ofd < 0 || bld_fs_write_atomic(ofd, "index.json", p[0].data, p[0].len, 0644, &err) < 0)
