@@ -219,17 +219,8 @@ int bld_cache_blob_writer_restart(struct bld_cache_blob_writer *w, struct bld_er
 static int write_all(struct bld_cache_blob_writer *w, const void *data, size_t n,
 		     struct bld_error **err)
 {
-	const char *p = data;
-	while (n) {
-		ssize_t r = write(w->fd, p, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return bld_error_sys(err, errno, "write partial %s", w->name);
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
+	int r = bld_fs_write_all(w->fd, data, n);
+	return r < 0 ? bld_error_sys(err, -r, "write partial %s", w->name) : 0;
 }
 
 /* Back to buffered writes: what the direct buffer holds is written the ordinary way. */

@@ -46,17 +46,12 @@ struct lw {
 
 ssize_t bld_cache_archive_fd_write(struct archive *a, int fd, const void *buf, size_t n)
 {
-	for (size_t done = 0; done < n;) {
-		ssize_t k = write(fd, (const char *)buf + done, n - done);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			archive_set_error(a, errno, "write: %s", strerror(errno));
-			return -1;
-		}
-		done += (size_t)k;
+	int r = bld_fs_write_all(fd, buf, n);
+	if (r < 0) {
+		archive_set_error(a, -r, "write: %s", strerror(-r));
+		return -1;
 	}
-	return (la_ssize_t)n;
+	return (ssize_t)n;
 }
 
 static la_ssize_t tar_cb(struct archive *a, void *p, const void *buf, size_t n)

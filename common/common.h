@@ -217,6 +217,8 @@ int bld_fs_rm_rf(const char *path, struct bld_error **err);
 /* The names in the directory dirfd (but . and ..), sorted bytewise, at most max of them;
  * -errno when it cannot be read. Caller frees *out with bld_strv_free (NULL when empty). */
 int bld_fs_sorted_names(int dirfd, size_t max, char ***out);
+/* All n bytes to fd, across short writes and EINTR; -errno when a write fails. */
+int bld_fs_write_all(int fd, const void *data, size_t n);
 /* fsync a directory (after a rename into it). */
 int bld_fs_fsync_dir(int dirfd);
 /*

@@ -58,7 +58,7 @@ int bld_fs_read_file(const char *path, size_t max, char **out, size_t *len,
 
 int bld_fs_fsync_dir(int dirfd) { return fsync(dirfd) < 0 ? -errno : 0; }
 
-static int write_all(int fd, const void *data, size_t n)
+int bld_fs_write_all(int fd, const void *data, size_t n)
 {
 	const char *p = data;
 	while (n) {
@@ -81,7 +81,7 @@ int bld_fs_write_atomic(int dirfd, const char *name, const void *data, size_t n,
 	cleanup_close int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0)
 		return bld_error_sys(err, errno, "create %s", tmp);
-	int r = write_all(fd, data, n);
+	int r = bld_fs_write_all(fd, data, n);
 	if (r == 0 && fchmod(fd, mode) < 0)
 		r = -errno;
 	if (r == 0 && fsync(fd) < 0)

@@ -209,20 +209,6 @@ static ssize_t data_read(struct cp_data *d, void *buf, size_t n, struct bld_erro
 	}
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 /* The entry's path cleaned, relative to the sink ("" for the sink's directory itself), or
  * NULL when it would leave it. */
 static char *confine(const char *path)
@@ -335,7 +321,7 @@ static int copy_data(struct cp_sink *s, int fd, struct cp_data *d, struct bld_er
 		ssize_t k = data_read(d, s->buf, CP_BUF_SIZE, err);
 		if (k <= 0)
 			return (int)k;
-		r = write_all(fd, s->buf, (size_t)k);
+		r = bld_fs_write_all(fd, s->buf, (size_t)k);
 		if (r < 0)
 			return bld_error_sys(err, -r, "write");
 		s->data += k;
