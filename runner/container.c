@@ -112,6 +112,14 @@ int bld_runner_containers_lock(struct bld_ctx *ctx, struct bld_error **err)
 	cleanup_free char *dir = bld_runner_containers_dir(ctx);
 	if (bld_fs_mkdir_p(dir, 0700, err) < 0)
 		return -1;
+	/* each container's directory in a block group of its own (common/topdir.c says why) */
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		int r = bld_fs_mark_topdir(dfd);
+		if (r < 0)
+			bld_debug("containers directory not marked top-level: %s", strerror(-r));
+		close(dfd);
+	}
 	cleanup_free char *p = xasprintf("%s/.lock", dir);
 	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
