@@ -23,12 +23,12 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(B)/%.o)
 .PHONY: all deps check unit e2e asan asan-e2e fuzz fuzz-shell fuzz-store fuzz-image \
 	fuzz-registry demo lint clean bench dlshims
 
-# Lazily loaded libraries: bld does not link libcurl, libarchive and libgit2 (with their
-# dependencies they tripled the start time of every process); registry/curl_dl.c,
-# cache/archive_dl.c and builder/git_dl.c define the functions below and dlopen() the library
-# on first call. Their --cflags still come from pkg-config. After calling a new function of
+# Lazily loaded libraries: bld does not link libcurl, libarchive, libgit2, ISA-L and libcrypto
+# (with their dependencies they tripled the start time of every process; libcrypto alone adds
+# 1.2 ms); registry/curl_dl.c, cache/archive_dl.c, builder/git_dl.c, cache/isal_dl.c and
+# common/crypto_dl.c define the functions below and dlopen() the library on first call. Their --cflags still come from pkg-config. After calling a new function of
 # one of them, add it here and run `make dlshims` (the generated files are committed).
-DL_PKGS  := libarchive libcurl libgit2 libisal
+DL_PKGS  := libarchive libcurl libgit2 libisal openssl
 CURL_FNS := \
   curl_easy_cleanup curl_easy_escape curl_easy_getinfo curl_easy_init curl_easy_perform \
   curl_easy_setopt curl_easy_strerror curl_free curl_global_init curl_multi_add_handle \
@@ -61,6 +61,14 @@ ARCHIVE_FNS := \
   archive_write_set_format_ustar
 ISAL_FNS := crc32_gzip_refl isal_deflate_stateless isal_deflate_stateless_init isal_inflate \
   isal_inflate_init isal_inflate_reset
+CRYPTO_FNS := \
+  BIO_ctrl BIO_free BIO_new BIO_new_mem_buf BIO_s_mem CRYPTO_clear_free CRYPTO_free \
+  EVP_DigestSign EVP_DigestSignInit EVP_DigestVerify EVP_DigestVerifyInit EVP_MD_CTX_free \
+  EVP_MD_CTX_new EVP_PKCS82PKEY EVP_PKEY2PKCS8 EVP_PKEY_CTX_free EVP_PKEY_CTX_new_from_name \
+  EVP_PKEY_CTX_set_group_name EVP_PKEY_free EVP_PKEY_generate EVP_PKEY_get_base_id \
+  EVP_PKEY_get_utf8_string_param EVP_PKEY_keygen_init EVP_sha256 OpenSSL_version PEM_read_bio \
+  PEM_write_bio PEM_write_bio_PUBKEY PKCS8_PRIV_KEY_INFO_free SHA256_Final SHA256_Init \
+  SHA256_Update d2i_PKCS8_PRIV_KEY_INFO d2i_PUBKEY i2d_PKCS8_PRIV_KEY_INFO i2d_PUBKEY
 GIT2_FNS := \
   git_checkout_options_init git_checkout_tree git_clone git_clone_options_init \
   git_credential_ssh_key_from_agent git_error_last git_libgit2_init git_object_free \
@@ -78,6 +86,9 @@ dlshims:
 	tools/gen-dlshim.py cache/isal_dl.c isal libisal.so.2 '<isa-l/igzip_lib.h> <isa-l/crc.h>' \
 	  "$(PKG_CFLAGS)" \
 	  $(ISAL_FNS)
+	tools/gen-dlshim.py common/crypto_dl.c crypto libcrypto.so.3 \
+	  '<openssl/bio.h> <openssl/crypto.h> <openssl/evp.h> <openssl/pem.h> <openssl/sha.h> <openssl/x509.h>' \
+	  "$(PKG_CFLAGS)" $(CRYPTO_FNS)
 
 all: bld
 

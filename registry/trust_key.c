@@ -98,7 +98,14 @@ static int check_p256(EVP_PKEY *pkey, struct bld_error **err)
 
 int bld_registry_trust_key_generate(struct bld_registry_trust_key **out, struct bld_error **err)
 {
-	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	/* the context route rather than EVP_PKEY_Q_keygen(): that one is variadic, and libcrypto
+	 * is loaded lazily through common/crypto_dl.c, which forwards fixed arguments only */
+	EVP_PKEY *pkey = NULL;
+	EVP_PKEY_CTX *kctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	if (!kctx || EVP_PKEY_keygen_init(kctx) <= 0 ||
+	    EVP_PKEY_CTX_set_group_name(kctx, "P-256") <= 0 || EVP_PKEY_generate(kctx, &pkey) <= 0)
+		pkey = NULL;
+	EVP_PKEY_CTX_free(kctx);
 	if (!pkey)
 		return bld_error_set(err, BLD_E_INTERNAL, "generate ecdsa p-256 key failed");
 	*out = key_wrap(pkey, true);

@@ -2,7 +2,8 @@
 """tools/gen-dlshim.py — writes one lazy-loading shim (a C file) for a shared library.
 
 Usage: tools/gen-dlshim.py OUT.c TAG SONAME 'HEADERS' 'CFLAGS' NAME...
-  TAG      short name used in the file's comment and the handle variable (curl, archive, git2)
+  TAG      short name used in the file's comment and the handle variable (curl, archive, git2,
+           crypto)
   SONAME   the versioned soname dlopen()ed on first call (libcurl.so.4)
   HEADERS  space-separated #include names, e.g. '<curl/curl.h>'
   NAME...  the library functions bld calls (list them with `nm -u build/<module>/*.o`)
@@ -18,6 +19,11 @@ import re, subprocess, sys
 
 # printf-like variadic functions: the shim formats the message itself and passes it as "%s".
 PRINTF_LIKE = {"archive_set_error"}
+# lines put before the headers, per library
+PREAMBLE = {
+    "curl": "#define CURL_DISABLE_TYPECHECK /* the typecheck macros would rename our definitions */",
+    "crypto": "#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_* are deprecated, kept (common/digest.c) */",
+}
 KEYWORDS = {"int", "long", "char", "short", "unsigned", "signed", "double", "float", "void"}
 
 
@@ -111,7 +117,7 @@ def main():
  * where `make deps` ran. This file does not wrap anything bld does not call.
  */
 """ % {"out": out, "soname": soname}
-    inc = ["#define CURL_DISABLE_TYPECHECK /* the typecheck macros would rename our definitions */"] if tag == "curl" else []
+    inc = [PREAMBLE[tag]] if tag in PREAMBLE else []
     inc += ["#include <stdarg.h>", "#include <stdint.h>"] + ["#include %s" % h for h in hdrs]
     inc += ["", '#include "common/common.h"', ""]
     if any_variadic and tag != "curl":

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include "registry/registry.h"
@@ -48,11 +49,11 @@ static size_t b64_len(json_t *obj, const char *key)
 	const char *s = json_string_value(json_object_get(obj, key));
 	cr_assert_not_null(s, "%s missing", key);
 	unsigned char buf[256];
-	int n = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)strlen(s));
-	size_t len = strlen(s), pad = 0;
-	while (len > pad && s[len - 1 - pad] == '=')
-		pad++;
-	return (size_t)n - pad;
+	size_t n = 0;
+	cr_assert_eq(sodium_base642bin(buf, sizeof(buf), s, strlen(s), NULL, &n, NULL,
+				       sodium_base64_VARIANT_ORIGINAL),
+		     0, "%s is not base64", key);
+	return n;
 }
 
 Test(registry_trust_key, encrypted_format_is_cosigns)
@@ -197,7 +198,12 @@ Test(registry_trust_key, refuses_other_pem_types_and_curves)
 	cr_assert_lt(bld_registry_trust_key_decrypt(&k, "junk", 4, "", &err), 0);
 	bld_error_free(err);
 	err = NULL;
-	EVP_PKEY *p384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	EVP_PKEY *p384 = NULL;
+	EVP_PKEY_CTX *kctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	cr_assert(kctx && EVP_PKEY_keygen_init(kctx) > 0 &&
+		  EVP_PKEY_CTX_set_group_name(kctx, "P-384") > 0 &&
+		  EVP_PKEY_generate(kctx, &p384) > 0);
+	EVP_PKEY_CTX_free(kctx);
 	BIO *b = BIO_new(BIO_s_mem());
 	PEM_write_bio_PUBKEY(b, p384);
 	char *pem = NULL;

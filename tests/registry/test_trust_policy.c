@@ -8,6 +8,7 @@
 #include <criterion/parameterized.h>
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <sodium.h>
 
 #include "registry/registry.h"
 
@@ -317,8 +318,9 @@ Test(registry_trust_policy, either_of_two_keys_and_keydata)
 	bld_registry_trust_policy_free(p);
 	/* keyData: base64 of the PEM */
 	char *pem = bld_registry_trust_key_public_pem(w.b);
-	unsigned char b64[1024];
-	EVP_EncodeBlock(b64, (unsigned char *)pem, (int)strlen(pem));
+	char b64[1024];
+	sodium_bin2base64(b64, sizeof(b64), (unsigned char *)pem, strlen(pem),
+			  sodium_base64_VARIANT_ORIGINAL);
 	char *data = xasprintf("\"keyData\":\"%s\"", b64);
 	p = sig_policy(data, MATCH_REPO);
 	cr_assert_eq(decide(p, &w, DIGEST_A, w.sig_b, &err), 0, "%s", err ? err->msg : "");
