@@ -11,7 +11,7 @@
 # and NAT rule stay in that namespace). podman gets a containers.conf of its own (through
 # CONTAINERS_CONF, in the temporary directory; nothing global changes) whose default ulimits
 # stay within the hard limits: without CAP_SYS_RESOURCE its defaults cannot be set.
-# Goal: bld at most 1.5x crun.
+# Goal (issue 4): bld at most 1.5x crun, which is at most 0.03x podman.
 #   RUNS=N runs per command and round (default 20)  ROUNDS=N (default 3)
 #   BLD=path (default ./bld)
 set -eu
@@ -94,8 +94,13 @@ for n in names:
     rs = ratios(n)
     rt = f"{min(rs):9.2f}x {statistics.median(rs):6.2f}x" if rs else ""
     print(f"{n:30} {min(meds):6.1f}ms {statistics.median(meds):6.1f}ms  {rt}")
+def vs(name, peer):
+    return [r[name]["median"] / r[peer]["median"] for r in rounds if peer in r and name in r]
 if ratios("bld run --rm"):
     print(f"goal: bld <= 1.5x crun; bld (default bridge) is "
           f"{statistics.median(ratios('bld run --rm')):.2f}x (median of rounds)")
+if vs("bld run --rm", "podman run --rm"):
+    print(f"goal: bld <= 0.03x podman; bld (default bridge) is "
+          f"{statistics.median(vs('bld run --rm', 'podman run --rm')):.3f}x (median of rounds)")
 PY
 command -v podman >/dev/null && podman rmi localhost/bench-busybox >/dev/null 2>&1 || true

@@ -98,8 +98,15 @@ int bld_fs_write_atomic(int dirfd, const char *name, const void *data, size_t n,
 
 int bld_fs_mkdir_p(const char *path, mode_t mode, struct bld_error **err)
 {
+	struct stat st;
+	/* Nearly always there already, or only the last component is missing: one or two
+	 * calls, not a mkdir per component (bld run made 90). */
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	if (mkdir(path, mode) == 0)
+		return 0;
 	cleanup_free char *p = xstrdup(path);
-	size_t n = strlen(p);
+	size_t n = errno == ENOENT ? strlen(p) : 0;
 	for (size_t i = 1; i <= n; i++) {
 		if (p[i] != '/' && p[i] != '\0')
 			continue;
@@ -109,7 +116,6 @@ int bld_fs_mkdir_p(const char *path, mode_t mode, struct bld_error **err)
 			return bld_error_sys(err, errno, "mkdir %s", p);
 		p[i] = c;
 	}
-	struct stat st;
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 		return bld_error_set(err, BLD_E_INVALID, "%s: not a directory", path);
 	return 0;
