@@ -1,7 +1,7 @@
 /*
  * registry/upload.c — blobs to a registry: HEAD to skip what is there, a cross-repository
  * mount (POST ?mount=&from=), then a monolithic PUT for small blobs or PATCH chunks with
- * Content-Range followed by the closing PUT for large ones.
+ * Content-Range followed by the closing PUT, which carries the last piece, for large ones.
  *
  * It reads blobs from descriptors it is given; it does not know the store (push.c does).
  */
@@ -85,6 +85,11 @@ static int upload_put(struct bld_registry_client *c, const char *scope, const ch
 	reg_req_init(&req, "PUT", xasprintf("%s%cdigest=%s", loc, strchr(loc, '?') ? '&' : '?',
 					    digest),
 		     scope);
+	if (off > 0 && len > 0) { /* the final chunk of a chunked upload, as the spec shows it */
+		cleanup_free char *cr = xasprintf("Content-Range: %lld-%lld", (long long)off,
+						  (long long)(off + len - 1));
+		req.headers = curl_slist_append(req.headers, cr);
+	}
 	req_body(&req, fd, off, len);
 	struct reg_resp resp = {0};
 	int r = reg_do(c, &req, &resp, err);
@@ -103,16 +108,14 @@ static int upload_put(struct bld_registry_client *c, const char *scope, const ch
 static int upload_data(struct bld_registry_client *c, const char *scope, char **loc,
 		       const char *digest, int fd, int64_t size, struct bld_error **err)
 {
-	if (size <= UPLOAD_CHUNK)
-		return upload_put(c, scope, *loc, digest, fd, 0, size, err);
+	/* PATCH whole chunks while more than one remains; the rest (all of a small blob) goes
+	 * with the closing PUT, which saves the registry a request, and a hash state and an
+	 * fsync it writes after each one */
 	int64_t off = 0;
-	while (off < size) {
-		int64_t len = size - off < UPLOAD_CHUNK ? size - off : UPLOAD_CHUNK;
-		if (upload_patch(c, scope, loc, fd, off, len, err) < 0)
+	for (; size - off > UPLOAD_CHUNK; off += UPLOAD_CHUNK)
+		if (upload_patch(c, scope, loc, fd, off, UPLOAD_CHUNK, err) < 0)
 			return -1;
-		off += len;
-	}
-	return upload_put(c, scope, *loc, digest, fd, size, 0, err);
+	return upload_put(c, scope, *loc, digest, fd, off, size - off, err);
 }
 
 int bld_registry_blob_upload(struct bld_registry_client *c, const char *repo,
