@@ -26,8 +26,9 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(B)/%.o)
 # Lazily loaded libraries: bld does not link libcurl, libarchive, libgit2, ISA-L and libcrypto
 # (with their dependencies they tripled the start time of every process; libcrypto alone adds
 # 1.2 ms); registry/curl_dl.c, cache/archive_dl.c, builder/git_dl.c, cache/isal_dl.c and
-# common/crypto_dl.c define the functions below and dlopen() the library on first call. Their --cflags still come from pkg-config. After calling a new function of
-# one of them, add it here and run `make dlshims` (the generated files are committed).
+# common/crypto_dl.c define the functions below and dlopen() the library on first call.
+# Their --cflags still come from pkg-config. After calling a new function of one of them, add
+# it here and run `make dlshims` (the generated files are committed).
 DL_PKGS  := libarchive libcurl libgit2 libisal openssl
 CURL_FNS := \
   curl_easy_cleanup curl_easy_escape curl_easy_getinfo curl_easy_init curl_easy_perform \

@@ -1,8 +1,9 @@
 /*
  * common/dlshim.c — the one loader behind the generated lazy-loading shims
- * (registry/curl_dl.c, cache/archive_dl.c, builder/git_dl.c): dlopen()s a library by soname
- * on first use and resolves one symbol, caching both. It does not know which libraries exist
- * or which functions they have; tools/gen-dlshim.py writes those files.
+ * (registry/curl_dl.c, cache/archive_dl.c, cache/isal_dl.c, builder/git_dl.c,
+ * common/crypto_dl.c): dlopen()s a library by soname on first use and resolves one symbol,
+ * caching both. It does not know which libraries exist or which functions they have;
+ * tools/gen-dlshim.py writes those files.
  */
 #include <dlfcn.h>
 
