@@ -188,10 +188,13 @@ static int pull_missing(struct bld_ctx *ctx, struct bld_store *s, struct bld_cli
 	return r;
 }
 
-/* The image's ID, pulled first when it is not in the store (docker run does that). */
-static int find_image(struct bld_ctx *ctx, struct bld_cli_args *a, const char *arg, char **id,
-		      struct bld_error **err)
+/* The image, pulled first when it is not in the store (docker run does that): its name or
+ * ID in c->image_ref, and the loaded image and its store for the runner in c->loaded and
+ * c->store (bld_cli_container_config_dispose frees them). */
+static int find_image(struct bld_ctx *ctx, struct bld_cli_args *a,
+		      struct bld_runner_container_config *c, struct bld_error **err)
 {
+	const char *arg = c->image;
 	struct bld_store *s = NULL;
 	struct bld_cache_image *img = NULL;
 	cleanup_error struct bld_error *e = NULL;
@@ -208,9 +211,9 @@ static int find_image(struct bld_ctx *ctx, struct bld_cli_args *a, const char *a
 	}
 	/* by the name it was found by when it has one: a lookup by name is the cheap one */
 	if (r == 0)
-		*id = xstrdup(img->name ? img->name : img->id);
-	bld_cache_image_free(img);
-	bld_cache_store_free(s);
+		c->image_ref = xstrdup(img->name ? img->name : img->id);
+	c->loaded = img;
+	c->store = s;
 	return r;
 }
 
@@ -255,7 +258,7 @@ int bld_cli_container_config(struct bld_runner_container_config *c, struct bld_c
 				     c->workdir);
 	if (limits(c, a, err) < 0 || security(c, a, err) < 0 || env_and_ports(c, a, err) < 0)
 		return -1;
-	if (!c->rootfs && find_image(ctx, a, c->image, &c->image_ref, err) < 0)
+	if (!c->rootfs && find_image(ctx, a, c, err) < 0)
 		return -1;
 	return 0;
 }
@@ -265,6 +268,8 @@ void bld_cli_container_config_dispose(struct bld_runner_container_config *c)
 	free(c->name);
 	free(c->image);
 	free(c->image_ref);
+	bld_cache_image_free(c->loaded);
+	bld_cache_store_free(c->store);
 	free(c->rootfs);
 	bld_strv_free(c->entrypoint);
 	bld_strv_free(c->cmd);

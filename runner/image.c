@@ -67,20 +67,21 @@ static int command(json_t *doc, const struct bld_runner_container_config *c, jso
 }
 
 /* The image's layer directories (unpacked once by cache/) and its config. */
-static int load_image(struct bld_ctx *ctx, const char *ref, json_t **icfg, json_t **lowers,
-		      char **image_id, struct bld_error **err)
+static int load_image(struct bld_ctx *ctx, const struct bld_runner_container_config *c,
+		      json_t **icfg, json_t **lowers, char **image_id, struct bld_error **err)
 {
-	struct bld_store *s = NULL;
-	struct bld_cache_image *img = NULL;
+	const char *ref = c->image_ref ? c->image_ref : c->image;
+	struct bld_store *s = c->store;
+	struct bld_cache_image *img = c->loaded;
 	char **dirs = NULL;
-	if (bld_cache_store_open(&s, ctx->root, err) < 0)
+	if (!s && bld_cache_store_open(&s, ctx->root, err) < 0)
 		return -1;
-	int r = bld_cache_image_load(s, ref, &img, err);
+	int r = img ? 0 : bld_cache_image_load(s, ref, &img, err);
 	if (r == 0)
 		r = bld_cache_image_layers(s, img, &dirs, err);
 	if (r == 0) {
-		json_t *c = json_object_get(img->config, "config");
-		*icfg = json_is_object(c) ? json_deep_copy(c) : json_object();
+		json_t *cfg = json_object_get(img->config, "config");
+		*icfg = json_is_object(cfg) ? json_deep_copy(cfg) : json_object();
 		*lowers = json_array();
 		for (size_t i = 0; dirs && dirs[i]; i++)
 			json_array_append_new(*lowers, json_string(dirs[i]));
@@ -92,8 +93,10 @@ static int load_image(struct bld_ctx *ctx, const char *ref, json_t **icfg, json_
 		}
 	}
 	bld_strv_free(dirs);
-	bld_cache_image_free(img);
-	bld_cache_store_free(s);
+	if (img != c->loaded)
+		bld_cache_image_free(img);
+	if (s != c->store)
+		bld_cache_store_free(s);
 	return r;
 }
 
@@ -111,8 +114,7 @@ int bld_runner_image_resolve(struct bld_ctx *ctx, const struct bld_runner_contai
 		lowers = json_pack("[s]", abs);
 		icfg = json_object();
 		image_id = xstrdup("");
-	} else if (load_image(ctx, c->image_ref ? c->image_ref : c->image, &icfg, &lowers,
-			      &image_id, err) < 0) {
+	} else if (load_image(ctx, c, &icfg, &lowers, &image_id, err) < 0) {
 		return -1;
 	}
 	json_t *doc = json_pack("{s:s, s:o}", "ImageID", image_id, "Lowers", lowers);

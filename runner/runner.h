@@ -218,6 +218,10 @@ struct bld_runner_container_config {
 	char *name;           /* NULL: generated */
 	char *image;          /* as the user wrote it */
 	char *image_ref;      /* what to load from the store (a full name or an image ID) */
+	/* image_ref as the caller already loaded it, with the store it came from (both borrowed;
+	 * NULL: loaded here): the documents are then read and verified once, not twice */
+	struct bld_store *store;
+	struct bld_cache_image *loaded;
 	char *rootfs;         /* --rootfs: a directory instead of an image */
 	char **entrypoint;    /* NULL: the image's; an empty vector: none (--entrypoint "") */
 	bool entrypoint_set;
