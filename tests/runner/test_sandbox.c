@@ -34,8 +34,13 @@ static void *churn(void *arg)
 		free(keep[i]);
 		keep[i] = NULL;
 	}
-	while (!atomic_load(&stop))
-		malloc_trim(0); /* walks the arena with its lock held, madvising the free chunks */
+	/* malloc_trim walks the arena with its lock held, madvising the free chunks: a spawn
+	 * often forks while the lock is taken. The pause lets the spawning thread have the lock
+	 * too: glibc's locks are not fair, and without it that thread starved for minutes. */
+	while (!atomic_load(&stop)) {
+		malloc_trim(0);
+		usleep(200);
+	}
 	for (int i = 0; i < N; i++)
 		free(keep[i]);
 	return NULL;
