@@ -17,7 +17,7 @@
 	X(volume_create) X(volume_ls) X(volume_rm) X(volume_inspect) X(volume_prune)       \
 	X(system_df) X(system_check) X(system_prune) X(trust_key_generate) X(trust_sign)   \
 	X(trust_inspect) X(trust_revoke) X(container_prune) X(builder_prune) X(cp) \
-	X(version)
+	X(export) X(rename) X(version)
 
 #define DECL(n) extern const struct bld_cli_cmd bld_cmd_##n __attribute__((weak));
 CMDS(DECL)
@@ -58,7 +58,8 @@ static const struct alias {
 	{"container restart", "restart", NULL}, {"container rm", "rm", NULL},
 	{"container remove", "rm", NULL},     {"container run", "run", NULL},
 	{"container start", "start", NULL},   {"container stop", "stop", NULL},
-	{"container wait", "wait", NULL},
+	{"container wait", "wait", NULL},   {"container export", "export", NULL},
+	{"container rename", "rename", NULL},
 };
 
 /* argv with a management command's two words replaced by the command they name (and its

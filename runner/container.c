@@ -2,7 +2,7 @@
  * runner/container.c — containers at rest: the state directory
  * $BLD_ROOT/containers/<id>/ with config.json (what was asked, in docker inspect's shape),
  * state.json (what happened: status, pids, exit code, times), the json-file log and the
- * monitor's socket; creation, lookup by id, prefix or name, listing and removal.
+ * monitor's socket; creation, lookup by id, prefix or name, renaming, listing and removal.
  *
  * It does not run anything: monitor.c owns a running container, client.c talks to it.
  * State files are replaced atomically (rename) but not fsynced: a crash may lose the last
@@ -384,4 +384,63 @@ int bld_runner_container_load(struct bld_ctx *ctx, const char *id, json_t **cfg,
 		return -1;
 	}
 	return 0;
+}
+
+/* docker's container name pattern, [a-zA-Z0-9][a-zA-Z0-9_.-]+ (two characters at least). */
+static bool valid_name(const char *name)
+{
+	if (!isalnum((unsigned char)name[0]) || !name[1])
+		return false;
+	for (const char *p = name + 1; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
+			return false;
+	return true;
+}
+
+/* The rename itself; the caller holds the containers lock. */
+static int rename_locked(struct bld_ctx *ctx, const char *ref, const char *name,
+			 struct bld_error **err)
+{
+	cleanup_free char *id = NULL;
+	if (bld_runner_container_lookup(ctx, ref, &id, err) < 0)
+		return -1;
+	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
+	json_t *cfg = NULL;
+	if (bld_runner_json_read(dir, "config.json", &cfg, err) < 0)
+		return -1;
+	const char *old = bld_json_get_str(cfg, "Name");
+	int r = 0;
+	/* docker's order: the same name, then the pattern, then a conflict */
+	if (old && strcmp(old[0] == '/' ? old + 1 : old, name) == 0)
+		r = bld_error_set(err, BLD_E_INVALID,
+				  "Renaming a container with the same name as its current name");
+	else if (!valid_name(name))
+		r = bld_error_set(err, BLD_E_INVALID,
+				  "Error when allocating new name: Invalid container name (/%s), only "
+				  "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+				  name);
+	else if (check_name(ctx, name, err) < 0)
+		r = bld_error_wrap(err, "Error when allocating new name");
+	if (r == 0) {
+		json_object_set_new(cfg, "Name", json_sprintf("/%s", name));
+		r = bld_runner_json_write(dir, "config.json", cfg, err);
+	}
+	json_decref(cfg);
+	return r;
+}
+
+int bld_runner_container_rename(struct bld_ctx *ctx, const char *ref, const char *new_name,
+				struct bld_error **err)
+{
+	const char *name = new_name[0] == '/' ? new_name + 1 : new_name;
+	int lock = bld_runner_containers_lock(ctx, err);
+	if (lock < 0)
+		return -1;
+	int r = rename_locked(ctx, ref, name, err);
+	close(lock);
+	/* docker answers every refusal with exit status 1 */
+	enum bld_error_code c = r < 0 && err && *err ? (*err)->code : BLD_E_SYSTEM;
+	if (c == BLD_E_NOTFOUND || c == BLD_E_INVALID || c == BLD_E_EXISTS)
+		(*err)->status = 1;
+	return r;
 }

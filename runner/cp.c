@@ -27,6 +27,11 @@
  *
  * Of the xattrs only security.capability travels, as in docker's copies. Not done: tmpfs
  * mounts of a stopped container are not mounted (docker cannot copy there either).
+ *
+ * `bld export` streams the same way the container's root file system alone, without what
+ * is mounted into it: for a stopped container the helper mounts no volumes, and for a
+ * running one a helper that joins its mount namespace clones its root mount without the
+ * mounts beneath (open_tree, not recursive) and passes that back.
  */
 #include "runner/runner_int.h"
 
@@ -41,6 +46,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -54,6 +60,7 @@
 #define CP_CAPS_XATTR "security.capability" /* the one xattr docker's copies carry */
 #define CP_CAPS_MAX 64
 #define CP_MQUEUE_MAGIC 0x19800202 /* not in linux/magic.h */
+#define CP_OPEN_TREE_CLONE 1       /* linux/mount.h's, which clashes with sys/mount.h */
 
 /* An error docker reports as a failed request: exit status 1, not bld's own 125. */
 __attribute__((format(printf, 3, 4))) static int user_error(struct bld_error **err,
@@ -581,7 +588,8 @@ static int walk_children(struct cp_sink *s, int fd, const char *path, int depth,
 		cleanup_close int c = openat(fd, names[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (c < 0 && errno == ENOENT)
 			continue; /* gone meanwhile */
-		cleanup_free char *child = xasprintf("%s/%s", path, names[i]);
+		cleanup_free char *child =
+			*path ? xasprintf("%s/%s", path, names[i]) : xstrdup(names[i]);
 		if (c < 0)
 			return bld_error_sys(err, errno, "open %s", child);
 		r = walk(s, c, child, depth + 1, err);
@@ -653,11 +661,18 @@ static int tar_source(struct cp_sink *s, int fd, struct bld_error **err)
 
 /* ================================================================= the container */
 
+/* How a container's file system is reached. */
+enum ctr_view {
+	VIEW_READ,   /* as it runs: its volumes and bind mounts included */
+	VIEW_WRITE,  /* the same, to write into (a --read-only root stays read-only) */
+	VIEW_ROOTFS, /* its root file system alone: layers and changes, nothing mounted in */
+};
+
 struct cp_ctr {
 	json_t *cfg;
 	const char *ref; /* as the user named it */
 	int root;        /* O_PATH descriptor of its root directory */
-	pid_t helper;    /* not running: the child whose mount namespace holds the root */
+	pid_t helper;    /* the child that mounted (and, not running, holds) the root */
 	int sock;        /* to the helper: closing it ends the helper */
 };
 
@@ -704,7 +719,7 @@ static int helper_mounts(int root, struct bld_runner_spec *s, const char **faile
 /* The helper: the root mounted in a mount namespace of its own, its descriptor sent to the
  * parent, then alive until the parent closes the socket. */
 static _Noreturn void helper_main(int sock, struct bld_runner_spec *s, const char *merged,
-				  bool readonly)
+				  bool readonly, bool mounts)
 {
 	const char *what = "unshare the mount namespace";
 	const char *failed = "";
@@ -719,7 +734,7 @@ static _Noreturn void helper_main(int sock, struct bld_runner_spec *s, const cha
 	int root = r == 0 ? open(merged, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (r == 0 && root < 0)
 		r = -errno;
-	if (r == 0 && (r = helper_mounts(root, s, &failed)) < 0)
+	if (r == 0 && mounts && (r = helper_mounts(root, s, &failed)) < 0)
 		what = failed;
 	/* --read-only: the kernel refuses what a symlink might steer past the path check */
 	if (r == 0 && readonly &&
@@ -756,8 +771,8 @@ static int helper_recv(int sock, int *fd, struct bld_error **err)
 }
 
 /* A container that is not running: its root mounted by a helper child. */
-static int open_stopped(struct bld_ctx *ctx, struct cp_ctr *c, const char *id, bool write,
-			struct bld_error **err)
+static int open_stopped(struct bld_ctx *ctx, struct cp_ctr *c, const char *id,
+			enum ctr_view view, struct bld_error **err)
 {
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
 	static const char *const sub[] = {"upper", "work", "merged"};
@@ -780,7 +795,8 @@ static int open_stopped(struct bld_ctx *ctx, struct cp_ctr *c, const char *id, b
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
-		helper_main(sv[1], &h.s, merged, write && h.s.readonly_rootfs);
+		helper_main(sv[1], &h.s, merged, view == VIEW_WRITE && h.s.readonly_rootfs,
+			    view != VIEW_ROOTFS);
 	}
 	int e = errno;
 	bld_runner_spec_holder_dispose(&h);
@@ -789,6 +805,47 @@ static int open_stopped(struct bld_ctx *ctx, struct cp_ctr *c, const char *id, b
 	if (pid < 0)
 		return bld_error_sys(err, e, "fork");
 	c->helper = pid;
+	return helper_recv(c->sock, &c->root, err);
+}
+
+/* The helper for a running container's root file system: in the container's mount
+ * namespace, its root mount cloned without the mounts beneath (not recursive), sent back. */
+static _Noreturn void clone_main(int sock, int nsfd)
+{
+	const char *what = "join the container's mount namespace";
+	int fd = -1, r = setns(nsfd, CLONE_NEWNS) < 0 ? -errno : 0;
+	if (r == 0) {
+		what = "clone the container's root mount";
+		fd = (int)syscall(SYS_open_tree, AT_FDCWD, "/", CP_OPEN_TREE_CLONE | O_CLOEXEC);
+		r = fd < 0 ? -errno : 0;
+	}
+	helper_send(sock, fd, -r, what);
+	_exit(0);
+}
+
+/* A running container's root mount alone (its volumes, /proc and /etc/hosts not). */
+static int open_running_rootfs(struct cp_ctr *c, pid_t pid, struct bld_error **err)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/ns/mnt", (int)pid);
+	cleanup_close int ns = open(p, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return bld_error_sys(err, errno, "open %s", p);
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return bld_error_sys(err, errno, "socketpair");
+	fflush(NULL);
+	pid_t child = fork();
+	if (child == 0) {
+		close(sv[0]);
+		clone_main(sv[1], ns);
+	}
+	int e = errno;
+	close(sv[1]);
+	c->sock = sv[0];
+	if (child < 0)
+		return bld_error_sys(err, e, "fork");
+	c->helper = child;
 	return helper_recv(c->sock, &c->root, err);
 }
 
@@ -807,8 +864,8 @@ static void ctr_close(struct cp_ctr *c)
 	c->cfg = NULL;
 }
 
-static int ctr_open(struct bld_ctx *ctx, const char *ref, bool write, struct cp_ctr *c,
-		    struct bld_error **err)
+static int ctr_open(struct bld_ctx *ctx, const char *ref, enum ctr_view view,
+		    struct cp_ctr *c, struct bld_error **err)
 {
 	*c = (struct cp_ctr){.ref = ref, .root = -1, .sock = -1};
 	cleanup_free char *id = NULL;
@@ -824,7 +881,9 @@ static int ctr_open(struct bld_ctx *ctx, const char *ref, bool write, struct cp_
 	bool running = json_is_true(json_object_get(st, "Running")) && pid > 0;
 	json_decref(st);
 	if (!running)
-		return open_stopped(ctx, c, id, write, err);
+		return open_stopped(ctx, c, id, view, err);
+	if (view == VIEW_ROOTFS)
+		return open_running_rootfs(c, pid, err);
 	char p[64];
 	snprintf(p, sizeof(p), "/proc/%d/root", (int)pid);
 	c->root = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -983,7 +1042,7 @@ int bld_runner_cp_from(struct bld_ctx *ctx, const struct bld_runner_cp_opts *o, 
 {
 	struct cp_ctr c;
 	*bytes = 0;
-	int r = ctr_open(ctx, o->container, false, &c, err);
+	int r = ctr_open(ctx, o->container, VIEW_READ, &c, err);
 	if (r == 0)
 		r = run_from(&c, o, bytes, err);
 	ctr_close(&c);
@@ -1063,9 +1122,37 @@ int bld_runner_cp_to(struct bld_ctx *ctx, const struct bld_runner_cp_opts *o, in
 {
 	struct cp_ctr c;
 	*bytes = 0;
-	int r = ctr_open(ctx, o->container, true, &c, err);
+	int r = ctr_open(ctx, o->container, VIEW_WRITE, &c, err);
 	if (r == 0)
 		r = run_to(&c, o, bytes, err);
+	ctr_close(&c);
+	return r;
+}
+
+/* ================================================================= bld export */
+
+/* The tree below the container's root as a tar, entries named as docker's export names
+ * them ("bin", "etc/passwd": relative, no entry for the root itself). */
+static int export_tree(struct cp_ctr *c, int fd, struct bld_error **err)
+{
+	struct cp_sink s;
+	sink_init(&s, -1, "-");
+	s.keep_owner = true;
+	int r = bld_cache_tar_writer_new(&s.tar, fd, err);
+	if (r == 0)
+		r = walk_children(&s, c->root, "", 0, err);
+	if (r == 0)
+		r = bld_cache_tar_writer_close(s.tar, NULL, err);
+	sink_dispose(&s);
+	return r;
+}
+
+int bld_runner_export(struct bld_ctx *ctx, const char *ref, int fd, struct bld_error **err)
+{
+	struct cp_ctr c;
+	int r = ctr_open(ctx, ref, VIEW_ROOTFS, &c, err);
+	if (r == 0)
+		r = export_tree(&c, fd, err);
 	ctr_close(&c);
 	return r;
 }

@@ -251,6 +251,15 @@ int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_con
 /* Finds a container by full id, unique id prefix or name; *id is the full id. */
 int bld_runner_container_lookup(struct bld_ctx *ctx, const char *ref, char **id,
 				struct bld_error **err);
+/*
+ * `bld rename`: gives the container ref (running or not) the name new_name ("/" in front
+ * allowed), as docker's rules allow: a name of docker's pattern, not the current one, not
+ * another container's. Decided and written under the store-wide containers lock, config.json
+ * replaced atomically. Every error carries status 1 (docker's): BLD_E_NOTFOUND "No such
+ * container", BLD_E_INVALID for a bad or the same name, BLD_E_EXISTS "Conflict. ...".
+ */
+int bld_runner_container_rename(struct bld_ctx *ctx, const char *ref, const char *new_name,
+				struct bld_error **err);
 
 /* How the caller's terminal takes part when a container starts. */
 struct bld_runner_attach {
@@ -396,5 +405,15 @@ struct bld_runner_cp_plan {
 int bld_runner_cp_plan(struct bld_runner_cp_plan *out, const char *src, bool src_dir,
 		       const char *dst, enum bld_runner_cp_dst dst_kind, struct bld_error **err);
 void bld_runner_cp_plan_dispose(struct bld_runner_cp_plan *p);
+
+/* ======================================================================== export */
+
+/*
+ * `bld export`: the container's root file system (created, running or exited) as an
+ * uncompressed tar on fd: its image's layers with its own changes, not what is mounted into
+ * it (volumes, bind mounts, tmpfs, /proc). Symlinks are entries, never followed. A missing
+ * container is BLD_E_NOTFOUND with status 1; bld's own failures carry none.
+ */
+int bld_runner_export(struct bld_ctx *ctx, const char *ref, int fd, struct bld_error **err);
 
 #endif
