@@ -42,6 +42,8 @@ ul="\"nproc=$hu:$hu\""
 export CONTAINERS_CONF=$W/containers.conf
 BH=(buildah --root "$W/bh/storage" --runroot "$W/bh/run" --storage-driver overlay)
 PM=(podman --root "$W/pm/storage" --runroot "$W/pm/run" --storage-driver overlay)
+. "$TOP/tests/env/cgroups.sh"
+mapfile -t CGROUPS < <(bld_cgroups_snapshot) # bld's cgroup parents made here go again
 cleanup() {
   "${BH[@]}" rmi -af >/dev/null 2>&1; "${PM[@]}" rmi -af >/dev/null 2>&1
   # buildah and podman mount their overlay storage onto itself: unmount whatever is under W
@@ -49,6 +51,7 @@ cleanup() {
   "$TOP/tests/env/registry.sh" stop "$W/reg" >/dev/null 2>&1
   [ -n "${NS:-}" ] && ip netns del "$NS" 2>/dev/null
   rm -rf --one-file-system "$W"
+  bld_cgroups_remove "${CGROUPS[@]}"
 }
 trap cleanup EXIT
 [ -x "$BLD" ] || { echo "bench: build bld first"; exit 1; }

@@ -30,7 +30,9 @@ umount /sys/fs/cgroup/unified 2>/dev/null || true
 ip link set lo up
 
 W=$(mktemp -d /tmp/bld-bench.XXXXXX)
-trap 'rm -rf --one-file-system "$W"' EXIT
+. tests/env/cgroups.sh
+mapfile -t cgroups < <(bld_cgroups_snapshot) # bld's cgroup parents made here go again
+trap 'rm -rf --one-file-system "$W"; bld_cgroups_remove "${cgroups[@]}"' EXIT
 export BLD_ROOT=$W/root
 rootfs=$W/bundle/rootfs
 mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev"

@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 unit=${1:-build/unit-tests}
 up=0 uf=0
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+. tests/env/cgroups.sh
+mapfile -t cgroups < <(bld_cgroups_snapshot) # the unit tests' sandboxes make them too
+trap 'rm -f "$log"; bld_cgroups_remove "${cgroups[@]}"' EXIT
 # in a network namespace of their own, with only lo, as the end-to-end scripts
 unshare --net -- sh -c 'ip link set lo up && exec "$0" --jobs=2' "$unit" 2>&1 | tee "$log"
 syn=$(grep 'Synthesis:' "$log" | tail -1)

@@ -13,8 +13,8 @@ export BLD="${BLD_E2E_BIN:-$PWD/bld}" TOP="$PWD" # BLD_E2E_BIN: another build (m
 scripts=("$@")
 [ ${#scripts[@]} -gt 0 ] || scripts=(tests/e2e/*.sh)
 pass=0 fail=0
-cgroups=() # bld's cgroup parents that do not exist yet: ours to remove afterwards
-for d in /sys/fs/cgroup/bld /sys/fs/cgroup/*/bld; do [ -e "$d" ] || cgroups+=("$d"); done
+. tests/env/cgroups.sh
+mapfile -t cgroups < <(bld_cgroups_snapshot) # bld's cgroup parents made here: ours to remove
 for s in "${scripts[@]}"; do
   [ -f "$s" ] && [ "$(basename "$s")" != lib.sh ] || continue
   res=$(mktemp)
@@ -29,8 +29,6 @@ for s in "${scripts[@]}"; do
   fi
   pass=$((pass + ${p:-0})) fail=$((fail + ${f:-0}))
 done
-for d in "${cgroups[@]}"; do
-  [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-done
+bld_cgroups_remove "${cgroups[@]}"
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
