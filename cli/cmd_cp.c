@@ -28,14 +28,6 @@ static char *split_arg(const char *arg, const char **path)
 	return xstrndup(arg, (size_t)(colon - arg));
 }
 
-/* A usage mistake: docker exits 1 for these. */
-static int usage_error(struct bld_error **err, const char *msg)
-{
-	bld_error_set(err, BLD_E_INVALID, "%s", msg);
-	(*err)->status = 1;
-	return -1;
-}
-
 static void progress(const struct bld_cli_args *a, int64_t bytes, const char *ctr,
 		     const char *path)
 {
@@ -53,13 +45,17 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	cleanup_free char *sctr = split_arg(a->argv[0], &src);
 	cleanup_free char *dctr = split_arg(a->argv[1], &dst);
 	if (sctr && dctr)
-		return usage_error(err, "copying between containers is not supported");
+		return bld_error_refuse(err, BLD_E_INVALID,
+					"copying between containers is not supported");
 	if (!sctr && !dctr)
-		return usage_error(err, "must specify at least one container source");
+		return bld_error_refuse(err, BLD_E_INVALID,
+					"must specify at least one container source");
 	if (!*src)
-		return usage_error(err, "source can not be empty");
+		return bld_error_refuse(err, BLD_E_INVALID,
+					"source can not be empty");
 	if (!*dst)
-		return usage_error(err, "destination can not be empty");
+		return bld_error_refuse(err, BLD_E_INVALID,
+					"destination can not be empty");
 	struct bld_runner_cp_opts o = {
 		.container = sctr ? sctr : dctr,
 		.archive = bld_cli_bool(a, "archive"),

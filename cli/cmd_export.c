@@ -11,26 +11,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <sys/stat.h>
 
 static const struct bld_cli_opt opts[] = {
 	{"output", 'o', BLD_OPT_STRING, "string", "Write to a file, instead of STDOUT", NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
-
-/* A refusal docker's CLI makes: exit status 1. */
-__attribute__((format(printf, 2, 3))) static int refuse(struct bld_error **err,
-							 const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	cleanup_free char *m = xvasprintf(fmt, ap);
-	va_end(ap);
-	bld_error_set(err, BLD_E_INVALID, "%s", m);
-	(*err)->status = 1;
-	return -1;
-}
 
 /* docker's ValidateOutputPath: FILE's directory exists, FILE is none, a file or a
  * directory. */
@@ -40,11 +26,15 @@ static int check_output(const char *out, struct bld_error **err)
 	const char *dir = dirname(copy);
 	struct stat st;
 	if (strcmp(dir, ".") != 0 && stat(dir, &st) < 0 && errno == ENOENT)
-		return refuse(err, "failed to export container: invalid output path: directory "
-				   "\"%s\" does not exist", dir);
+		return bld_error_refuse(err, BLD_E_INVALID,
+					"failed to export container: invalid output path: "
+					"directory \"%s\" does not exist",
+					dir);
 	if (stat(out, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
-		return refuse(err, "failed to export container: invalid output path: \"%s\" must "
-				   "be a directory or a regular file: got a device", out);
+		return bld_error_refuse(err, BLD_E_INVALID,
+					"failed to export container: invalid output path: \"%s\" "
+					"must be a directory or a regular file: got a device",
+					out);
 	return 0;
 }
 
@@ -79,8 +69,9 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	if (out && !*out)
 		out = NULL; /* docker: -o "" is stdout */
 	if (!out && isatty(1))
-		return refuse(err, "cowardly refusing to save to a terminal. Use the -o flag or "
-				   "redirect");
+		return bld_error_refuse(err, BLD_E_INVALID,
+					"cowardly refusing to save to a terminal. Use the -o "
+					"flag or redirect");
 	if (!out)
 		return bld_runner_export(ctx, a->argv[0], 1, err) < 0 ? -1 : 0;
 	if (check_output(out, err) < 0 || export_to_file(ctx, a->argv[0], out, err) < 0)

@@ -27,11 +27,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 {
 	cleanup_free char *old = trimmed(a->argv[0]);
 	cleanup_free char *name = trimmed(a->argv[1]);
-	if (!*old || !*name) {
-		bld_error_set(err, BLD_E_INVALID, "Neither old nor new names may be empty");
-		(*err)->status = 1;
-		return -1;
-	}
+	if (!*old || !*name)
+		return bld_error_refuse(err, BLD_E_INVALID, "Neither old nor new names may be empty");
 	return bld_runner_container_rename(ctx, old, name, err) < 0 ? -1 : 0;
 }
 

@@ -49,6 +49,10 @@ struct bld_error {
  */
 int bld_error_set(struct bld_error **err, enum bld_error_code code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Like bld_error_set, for a request docker refuses with exit status 1 (a usage mistake, an
+ * unknown container) rather than bld's own 125: the error carries status 1. */
+int bld_error_refuse(struct bld_error **err, enum bld_error_code code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Like bld_error_set with BLD_E_SYSTEM, appending ": strerror(errnum)". */
 int bld_error_sys(struct bld_error **err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -35,6 +35,17 @@ int bld_error_set(struct bld_error **err, enum bld_error_code code, const char *
 	return r;
 }
 
+int bld_error_refuse(struct bld_error **err, enum bld_error_code code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = set_v(err, code, 0, fmt, ap);
+	va_end(ap);
+	if (err && *err && !(*err)->status)
+		(*err)->status = 1;
+	return r;
+}
+
 int bld_error_sys(struct bld_error **err, int errnum, const char *fmt, ...)
 {
 	va_list ap;

@@ -41,7 +41,6 @@
 #include <jansson.h>
 #include <linux/magic.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -61,21 +60,6 @@
 #define CP_CAPS_MAX 64
 #define CP_MQUEUE_MAGIC 0x19800202 /* not in linux/magic.h */
 #define CP_OPEN_TREE_CLONE 1       /* linux/mount.h's, which clashes with sys/mount.h */
-
-/* An error docker reports as a failed request: exit status 1, not bld's own 125. */
-__attribute__((format(printf, 3, 4))) static int user_error(struct bld_error **err,
-							     enum bld_error_code code,
-							     const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	cleanup_free char *m = xvasprintf(fmt, ap);
-	va_end(ap);
-	int r = bld_error_set(err, code, "%s", m);
-	if (err && *err && !(*err)->status)
-		(*err)->status = 1;
-	return r;
-}
 
 /* ================================================================= docker's rules */
 
@@ -133,9 +117,9 @@ int bld_runner_cp_plan(struct bld_runner_cp_plan *out, const char *src, bool src
 		return 0;
 	}
 	if (dst_kind == BLD_RUNNER_CP_DST_FILE && src_dir)
-		return user_error(err, BLD_E_INVALID, "cannot copy directory");
+		return bld_error_refuse(err, BLD_E_INVALID, "cannot copy directory");
 	if (dst_kind == BLD_RUNNER_CP_DST_NONE && !src_dir && asserts_dir(dst))
-		return user_error(err, BLD_E_NOTFOUND, "no such directory");
+		return bld_error_refuse(err, BLD_E_NOTFOUND, "no such directory");
 	/* a file over a file, or a new file or directory: the destination's name */
 	out->dir = steal_pointer(&ddir);
 	out->name = steal_pointer(&dbase);
@@ -364,8 +348,8 @@ static int put_hardlink(struct cp_sink *s, int pfd, const char *base,
 {
 	cleanup_free char *target = confine(e->hardlink);
 	if (!target || !*target)
-		return user_error(err, BLD_E_INVALID, "invalid hardlink \"%s\" -> \"%s\"", e->path,
-				  e->hardlink);
+		return bld_error_refuse(err, BLD_E_INVALID, "invalid hardlink \"%s\" -> \"%s\"",
+					e->path, e->hardlink);
 	cleanup_free char *tparent = NULL;
 	const char *tbase;
 	split_rel(target, &tparent, &tbase);
@@ -435,13 +419,15 @@ static int make_room(int pfd, const char *base, const char *shown, const char *d
 		return errno == ENOENT ? 0 : bld_error_sys(err, errno, "%s", shown);
 	bool dir = S_ISDIR(e->mode) && !e->hardlink;
 	if (S_ISDIR(old.st_mode) && !dir)
-		return user_error(err, BLD_E_EXISTS,
-				  "cannot overwrite directory \"%s\" with non-directory \"%s\"", shown,
-				  dest);
+		return bld_error_refuse(err, BLD_E_EXISTS,
+					"cannot overwrite directory \"%s\" with "
+					"non-directory \"%s\"",
+					shown, dest);
 	if (!S_ISDIR(old.st_mode) && dir)
-		return user_error(err, BLD_E_EXISTS,
-				  "cannot overwrite non-directory \"%s\" with directory \"%s\"", shown,
-				  dest);
+		return bld_error_refuse(err, BLD_E_EXISTS,
+					"cannot overwrite non-directory \"%s\" with "
+					"directory \"%s\"",
+					shown, dest);
 	if (dir)
 		return 1;
 	if (unlinkat(pfd, base, 0) < 0)
@@ -454,22 +440,23 @@ static int dir_put(struct cp_sink *s, const struct bld_cache_tar_entry *e, struc
 {
 	cleanup_free char *rel = confine(e->path);
 	if (!rel)
-		return user_error(err, BLD_E_INVALID, "\"%s\" is outside of \"%s\"", e->path,
-				  s->shown);
+		return bld_error_refuse(err, BLD_E_INVALID, "\"%s\" is outside of \"%s\"", e->path,
+					s->shown);
 	if (!*rel && S_ISDIR(e->mode))
 		return 0; /* the destination itself keeps its metadata */
 	cleanup_free char *shown = bld_path_join(s->shown, rel);
 	if (!*rel)
-		return user_error(err, BLD_E_EXISTS,
-				  "cannot overwrite directory \"%s\" with non-directory \"%s\"", shown,
-				  s->shown);
+		return bld_error_refuse(err, BLD_E_EXISTS,
+					"cannot overwrite directory \"%s\" with "
+					"non-directory \"%s\"",
+					shown, s->shown);
 	cleanup_free char *parent = NULL;
 	const char *base;
 	split_rel(rel, &parent, &base);
 	int pfd = open_parent(s, parent, true);
 	if (pfd < 0)
-		return pfd == -ENOTDIR ? user_error(err, BLD_E_INVALID,
-						    "%s: a parent is not a directory", shown)
+		return pfd == -ENOTDIR ? bld_error_refuse(err, BLD_E_INVALID,
+							  "%s: a parent is not a directory", shown)
 				       : bld_error_sys(err, -pfd, "%s", shown);
 	int r = make_room(pfd, base, shown, s->shown, e, err);
 	if (r == 0)
@@ -623,8 +610,9 @@ static int walk(struct cp_sink *s, int fd, const char *path, int depth, struct b
 	}
 	bool special = (S_ISDIR(st.st_mode) || depth == 0) && kernel_fs(fd);
 	if (special && !S_ISDIR(st.st_mode))
-		return user_error(err, BLD_E_UNSUPPORTED, "%s: a file of the kernel (/proc, /sys) "
-				  "is not copied", path);
+		return bld_error_refuse(err, BLD_E_UNSUPPORTED,
+					"%s: a file of the kernel (/proc, /sys) is not copied",
+					path);
 	if (S_ISREG(st.st_mode) && st.st_nlink > 1 && (e.hardlink = seen_link(s, &st, path)))
 		e.size = 0;
 	struct cp_data d = {.fd = -1};
@@ -911,10 +899,10 @@ static int check_writable(json_t *cfg, const char *dir, struct bld_error **err)
 	if (type && strcmp(type, "tmpfs") == 0)
 		return 0;
 	if (best && !json_is_true(json_object_get(best, "RW")))
-		return user_error(err, BLD_E_INVALID, "mounted volume is marked read-only");
+		return bld_error_refuse(err, BLD_E_INVALID, "mounted volume is marked read-only");
 	json_t *hc = json_object_get(cfg, "HostConfig");
 	if (!best && json_is_true(json_object_get(hc, "ReadonlyRootfs")))
-		return user_error(err, BLD_E_INVALID, "container rootfs is marked read-only");
+		return bld_error_refuse(err, BLD_E_INVALID, "container rootfs is marked read-only");
 	return 0;
 }
 
@@ -932,10 +920,10 @@ static int open_source(struct cp_ctr *c, const char *path, bool follow_link,
 	int flags = O_PATH | O_CLOEXEC | (follows(path, follow_link) ? 0 : O_NOFOLLOW);
 	int fd = bld_fs_open_in_root(c->root, path, flags, 0);
 	if (fd == -ENOENT)
-		return user_error(err, BLD_E_NOTFOUND, "Could not find the file %s in container %s",
-				  path, c->ref);
+		return bld_error_refuse(err, BLD_E_NOTFOUND,
+					"Could not find the file %s in container %s", path, c->ref);
 	if (fd == -ENOTDIR)
-		return user_error(err, BLD_E_INVALID, "%s: not a directory", path);
+		return bld_error_refuse(err, BLD_E_INVALID, "%s: not a directory", path);
 	if (fd < 0)
 		return bld_error_sys(err, -fd, "%s", path);
 	return fd;
@@ -992,7 +980,8 @@ static int host_dest(const char *user_dst, const char *src, bool src_dir,
 		return -1;
 	*dirfd = open(plan->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (*dirfd < 0 && (errno == ENOENT || errno == ENOTDIR))
-		return user_error(err, BLD_E_NOTFOUND, "stat %s: %s", plan->dir, strerror(errno));
+		return bld_error_refuse(err, BLD_E_NOTFOUND, "stat %s: %s", plan->dir,
+					strerror(errno));
 	if (*dirfd < 0)
 		return bld_error_sys(err, errno, "open %s", plan->dir);
 	return 0;
@@ -1061,8 +1050,9 @@ static int ctr_dest(struct cp_ctr *c, const struct bld_runner_cp_opts *o, int sr
 	enum bld_runner_cp_dst kind = d >= 0 && fstat(d, &st) == 0 ? kind_of(&st)
 								  : BLD_RUNNER_CP_DST_NONE;
 	if (src < 0 && kind != BLD_RUNNER_CP_DST_DIR)
-		return user_error(err, BLD_E_INVALID, "destination \"%s:%s\" must be a directory",
-				  c->ref, o->ctr_path);
+		return bld_error_refuse(err, BLD_E_INVALID,
+					"destination \"%s:%s\" must be a directory", c->ref,
+					o->ctr_path);
 	bool src_dir = false;
 	if (src >= 0 && fstatat(src, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0)
 		src_dir = S_ISDIR(st.st_mode);
@@ -1073,10 +1063,11 @@ static int ctr_dest(struct cp_ctr *c, const struct bld_runner_cp_opts *o, int sr
 		return -1;
 	int fd = bld_fs_open_in_root(c->root, plan->dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 	if (fd == -ENOENT)
-		return user_error(err, BLD_E_NOTFOUND, "Could not find the file %s in container %s",
-				  plan->dir, c->ref);
+		return bld_error_refuse(err, BLD_E_NOTFOUND,
+					"Could not find the file %s in container %s", plan->dir,
+					c->ref);
 	if (fd == -ENOTDIR)
-		return user_error(err, BLD_E_INVALID, "%s: not a directory", plan->dir);
+		return bld_error_refuse(err, BLD_E_INVALID, "%s: not a directory", plan->dir);
 	return fd < 0 ? bld_error_sys(err, -fd, "%s", plan->dir) : fd;
 }
 
@@ -1088,7 +1079,7 @@ static int host_source(const struct bld_runner_cp_opts *o, struct bld_error **er
 	const char *p = o->host_path;
 	int fd = open(p, O_PATH | O_CLOEXEC | (follows(p, o->follow_link) ? 0 : O_NOFOLLOW));
 	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
-		return user_error(err, BLD_E_NOTFOUND, "lstat %s: %s", p, strerror(errno));
+		return bld_error_refuse(err, BLD_E_NOTFOUND, "lstat %s: %s", p, strerror(errno));
 	if (fd < 0)
 		return bld_error_sys(err, errno, "open %s", p);
 	return fd;
