@@ -112,21 +112,19 @@ int bld_runner_containers_lock(struct bld_ctx *ctx, struct bld_error **err)
 	cleanup_free char *dir = bld_runner_containers_dir(ctx);
 	if (bld_fs_mkdir_p(dir, 0700, err) < 0)
 		return -1;
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return bld_error_sys(err, errno, "open %s", dir);
 	/* each container's directory in a block group of its own (common/topdir.c says why) */
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		int r = bld_fs_mark_topdir(dfd);
-		if (r < 0)
-			bld_debug("containers directory not marked top-level: %s", strerror(-r));
-		close(dfd);
-	}
-	cleanup_free char *p = xasprintf("%s/.lock", dir);
-	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int r = bld_fs_mark_topdir(dfd);
+	if (r < 0)
+		bld_debug("containers directory not marked top-level: %s", strerror(-r));
+	int fd = openat(dfd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
-		return bld_error_sys(err, e, "lock %s", p);
+		return bld_error_sys(err, e, "lock %s/.lock", dir);
 	}
 	return fd;
 }
