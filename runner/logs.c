@@ -454,12 +454,9 @@ int bld_runner_container_logs(struct bld_ctx *ctx, const char *id,
 		return -1;
 	bool none = driver_none(json_object_get(cfg, "HostConfig"));
 	json_decref(cfg);
-	if (none) {
-		bld_error_set(err, BLD_E_INVALID,
-			      "configured logging driver does not support reading");
-		(*err)->status = 1; /* docker's exit status for a daemon's error */
-		return -1;
-	}
+	if (none) /* docker's exit status 1 for a daemon's error */
+		return bld_error_refuse(err, BLD_E_INVALID,
+					"configured logging driver does not support reading");
 	cleanup_strv char **files = log_files(path);
 	struct reader r = {.o = o, .pending = BLD_BUF_INIT};
 	r.pending.max = LOG_LINE_MAX;
