@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # tests/diff/docker-load.sh — `bld save` output loads with `docker load`, and `bld load` reads
-# what `docker save` writes (issue 3). Not part of make check: it needs Debian's docker.io
-# (installed here when missing) and starts its own dockerd, by PID, on a private socket and
+# what `docker save` writes (issue 3). make check runs it through tests/e2e/docker_load.sh
+# (in a network namespace of its own). It needs Debian's docker.io (packages/test.txt;
+# installed here when missing) and starts its own dockerd, by PID, on a private socket and
 # data root under a temp dir (no bridge, no iptables: host networking is left alone), plus a
 # private registry on 127.0.0.1 for the seeded busybox image. Everything it starts is stopped
-# on exit, also on failure. It does not test docker build nor push.
+# on exit, also on failure, and the cgroup parents and /run/docker that dockerd makes are
+# removed when they were not there before. It does not test docker build nor push.
 # Usage: tests/diff/docker-load.sh      (exit 0 all passed, 1 a check failed, 2 no dockerd)
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,6 +19,12 @@ if [ ! -x /usr/sbin/dockerd ] || [ ! -x "$DK" ]; then
 fi
 W=$(mktemp -d /tmp/bld-docker-load.XXXXXX)
 DPID=""
+# what dockerd makes outside W and leaves behind: ours to remove when it is new
+MADE=()
+for d in /run/docker /run/containerd /etc/docker/key.json /sys/fs/cgroup/ /sys/fs/cgroup/*/; do
+  case "$d" in */) d=${d}docker ;; esac
+  [ -e "$d" ] || MADE+=("$d")
+done
 cleanup() {
   if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
     kill -TERM "$DPID"
@@ -30,6 +38,13 @@ cleanup() {
   "$TOP/tests/env/registry.sh" stop "$W/reg" >/dev/null 2>&1
   umount -R "$W/root" 2>/dev/null
   rm -rf --one-file-system "$W"
+  local d
+  for d in "${MADE[@]}"; do
+    case "$d" in
+      /sys/fs/cgroup/*) [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null ;;
+      *) rm -rf --one-file-system "$d" ;;
+    esac
+  done
 }
 trap cleanup EXIT
 
