@@ -204,6 +204,8 @@ char *bld_json_dump_canonical(const struct json_t *v);
 char *bld_json_dump_pretty(const struct json_t *v);
 /* Borrowed string member or NULL. */
 const char *bld_json_get_str(const struct json_t *obj, const char *key);
+/* A new JSON array of the strings of v (NULL: an empty array). */
+struct json_t *bld_json_strv(char *const *v);
 
 /* ------------------------------------------------------------------ files */
 
