@@ -246,7 +246,6 @@ void bld_progress_line(struct bld_build *b, int v, const char *fmt, ...)
 void bld_progress_cached(struct bld_build *b, int v);
 void bld_progress_done(struct bld_build *b, int v, int64_t start_ns);
 void bld_progress_error(struct bld_build *b, int v, const char *msg);
-int64_t bld_progress_now(void);
 
 /*
  * progress.c picks the printer: --progress=plain (or auto off a terminal) keeps BuildKit's

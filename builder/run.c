@@ -58,14 +58,14 @@ static void relay(struct bld_build *b, int v, int fd, int64_t t0, struct tail *t
 			}
 			if (buf[i] != '\n')
 				continue;
-			double s = (double)(bld_progress_now() - t0) / 1e9;
+			double s = (double)(bld_mono_ns() - t0) / 1e9;
 			bld_progress_line(b, v, "%.3f %s", s, bld_buf_str(&line));
 			tail_push(t, bld_buf_str(&line), line.len);
 			bld_buf_reset(&line);
 		}
 	}
 	if (line.len) {
-		double s = (double)(bld_progress_now() - t0) / 1e9;
+		double s = (double)(bld_mono_ns() - t0) / 1e9;
 		bld_progress_line(b, v, "%.3f %s", s, bld_buf_str(&line));
 		tail_push(t, bld_buf_str(&line), line.len);
 	}
@@ -226,7 +226,7 @@ static int spawn_and_wait(struct bld_build *b, struct bld_runner_spec *spec,
 	spec->stdout_fd = p[1];
 	spec->stderr_fd = p[1];
 	struct bld_runner_proc *proc = NULL;
-	int64_t t0 = bld_progress_now();
+	int64_t t0 = bld_mono_ns();
 	int r = bld_runner_sandbox_spawn(&proc, spec, err);
 	close(p[1]);
 	if (r == 0)

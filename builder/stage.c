@@ -287,7 +287,7 @@ static int do_from(struct bld_build *b, struct bld_bstage *st, struct bld_error 
 	st->vertex = 1;
 	char sn[64];
 	int v = bld_progress_vertex(b, "%s FROM %s", step_name(b, st, sn, sizeof(sn)), base);
-	int64_t t0 = bld_progress_now();
+	int64_t t0 = bld_mono_ns();
 	struct bld_xxh *h = bld_xxh_new();
 	int r = from_base(b, st, base, v, h, err);
 	char epoch[32];
@@ -711,7 +711,7 @@ static int step_run(struct bld_build *b, struct bld_bstage *st, struct step *s, 
 		memcpy(st->key, key, sizeof(key));
 		return 0;
 	}
-	int64_t t0 = bld_progress_now();
+	int64_t t0 = bld_mono_ns();
 	struct bld_cache_layer l;
 	bool made = false;
 	if (step_exec(b, st, s, &l, &made, err) < 0)
