@@ -204,6 +204,11 @@ char *bld_json_dump_canonical(const struct json_t *v);
 char *bld_json_dump_pretty(const struct json_t *v);
 /* Borrowed string member or NULL. */
 const char *bld_json_get_str(const struct json_t *obj, const char *key);
+/* Drops the reference a json_t local owns (NULL is harmless): `cleanup_json json_t *v = NULL;`
+ * for every jansson object a function creates or takes a reference to; hand it on with
+ * steal_pointer(&v). */
+void bld_jsonp(struct json_t **v);
+#define cleanup_json __attribute__((cleanup(bld_jsonp)))
 
 /* ------------------------------------------------------------------ files */
 
