@@ -295,6 +295,7 @@ struct bld_run_req {
 	int vertex;
 	const struct bld_parser_mount *mounts; /* RUN --mount, as parsed */
 	size_t nmounts;
+	char *script_name, *script; /* a shebang heredoc: /dev/pipes/NAME's body, or NULL */
 };
 int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_run_req *rq,
 		 struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err);
