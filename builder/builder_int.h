@@ -250,7 +250,6 @@ void bld_progress_line(struct bld_build *b, int v, const char *fmt, ...)
 void bld_progress_cached(struct bld_build *b, int v);
 void bld_progress_done(struct bld_build *b, int v, int64_t start_ns);
 void bld_progress_error(struct bld_build *b, int v, const char *msg);
-int64_t bld_progress_now(void);
 
 /*
  * progress.c picks the printer: --progress=plain (or auto off a terminal) keeps BuildKit's
@@ -336,6 +335,13 @@ int bld_run_mounts_prepare(struct bld_build *b, struct bld_bstage *st,
 			   const struct bld_run_req *rq, struct bld_run_mounts *rm, char ***env,
 			   struct bld_error **err);
 void bld_run_mounts_dispose(struct bld_run_mounts *rm);
+
+/*
+ * stubs.c: removes from a RUN step's upper directory what the sandbox made for the mount
+ * targets (and /etc/hosts, /etc/resolv.conf, /etc/hostname, /proc, /sys, /dev) that the
+ * lowers lacked, parents included, as BuildKit 0.11+ does; best effort, never fails.
+ */
+void bld_builder_stubs_prune(const char *upper, char *const *lowers, char *const *targets);
 
 /* sshfwd.c: an ssh agent forwarded into a RUN step (--mount=type=ssh, bld build --ssh). */
 struct bld_ssh_fwd;
