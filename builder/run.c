@@ -215,6 +215,25 @@ static int spawn_and_wait(struct bld_build *b, struct bld_runner_spec *spec,
 }
 
 /*
+ * A relative --mount target is under the working directory, as BuildKit joins it
+ * (`--mount=target=.` binds the context at WORKDIR); the stubs to prune follow.
+ */
+static void resolve_targets(struct bld_run_mounts *rm, const char *wd)
+{
+	for (size_t i = 0; i < rm->n; i++) {
+		if (rm->v[i].target[0] == '/')
+			continue;
+		cleanup_free char *j = xasprintf("/%s/%s", wd, rm->v[i].target);
+		free(rm->v[i].target);
+		rm->v[i].target = bld_path_clean(j);
+		if (i < bld_strv_len(rm->targets)) {
+			free(rm->targets[i]);
+			rm->targets[i] = xstrdup(rm->v[i].target);
+		}
+	}
+}
+
+/*
  * A shebang heredoc as BuildKit gives it: the body in a file of mode 0755, alone in the
  * directory pdir that is mounted read-only at /dev/pipes (so nothing of it reaches the
  * layer). *mv is the step's mounts plus that one; its strings are borrowed.
@@ -258,8 +277,12 @@ int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_ru
 	cleanup_free char *pdir = bld_path_join(dir, "pipes");
 	cleanup_free struct bld_runner_mount *mv = NULL;
 	size_t nmv = 0;
-	if (bld_run_mounts_prepare(b, st, rq, &rm, &env, err) < 0 ||
-	    pipes_mount(pdir, rq, &rm, &mv, &nmv, err) < 0) {
+	if (bld_run_mounts_prepare(b, st, rq, &rm, &env, err) < 0) {
+		bld_run_mounts_dispose(&rm);
+		return -1;
+	}
+	resolve_targets(&rm, wd && *wd ? wd : "/");
+	if (pipes_mount(pdir, rq, &rm, &mv, &nmv, err) < 0) {
 		bld_run_mounts_dispose(&rm);
 		return -1;
 	}
