@@ -169,7 +169,8 @@ t_exit "--pull never of a present image runs" 0 "$BLD" run --rm --network=none -
 out=$("$BLD" run --rm --network=none --pull always "$BB" echo ran 2>&1)
 t_match "--pull always pulls first" "$REG_ADDR/library/busybox:latest" "$out"
 t_match "--pull always then runs" "^ran$" "$out"
-t_eq "--pull of an unknown policy is refused" "bld: invalid pull option: 'sometimes': must be one of \"always\", \"missing\" or \"never\" rc=125" \
+t_eq "--pull of an unknown policy is refused" "bld: invalid pull option: 'sometimes': must be one of \"always\", \"missing\" or \"never\"
+rc=125" \
   "$("$BLD" run --rm --pull sometimes "$BB" true 2>&1; echo "rc=$?")"
 t_exit "--platform linux/amd64 runs the amd64 image" 0 "$BLD" run --rm --network=none --platform linux/amd64 "$BB" true
 "$TOP/tests/env/seed.sh" --env "$T_DIR/reg/env" --only index-oci >/dev/null
