@@ -209,9 +209,13 @@ struct bld_bstage {
 	char **lowers;                  /* their unpacked directories, lowest first */
 	char chain[BLD_DIGEST_STR_LEN]; /* chain ID of the top layer, "" when none */
 	char key[BLD_XXH_HEX_LEN + 1];  /* cache key of the last step */
-	char **args;                    /* ARGs in scope, "K=V" (a declared ARG without
-					   value is absent) */
-	char **arg_names;               /* every ARG declared in the stage */
+	/*
+	 * BuildKit's build args of the stage: every ARG declared in it or in the stages it is
+	 * built FROM, in order, repeats kept: "K=V", or "K" when it has no value.
+	 */
+	char **args;
+	/* ARG values over the config's Env ("K=V"): what ARG set last and no ENV set since */
+	char **arg_env;
 	bool cmd_set;                   /* CMD given in this stage (ENTRYPOINT keeps it) */
 	bool no_cache;                  /* --no-cache or --no-cache-filter names it */
 	bool built;
