@@ -598,6 +598,7 @@ static void copy_req_init(struct bld_copy_req *rq, const struct bld_parser_instr
 	rq->link = in->link;
 	rq->add = in->kind == BLD_PARSER_ADD;
 	rq->keep_git_dir = in->keep_git_dir == 1;
+	rq->unpack = in->unpack;
 	rq->checksum = in->checksum;
 }
 
