@@ -598,6 +598,7 @@ static void copy_req_init(struct bld_copy_req *rq, const struct bld_parser_instr
 	rq->link = in->link;
 	rq->add = in->kind == BLD_PARSER_ADD;
 	rq->keep_git_dir = in->keep_git_dir == 1;
+	rq->unpack = in->unpack;
 	rq->checksum = in->checksum;
 }
 
@@ -819,6 +820,37 @@ static char *heredoc_summary(const struct bld_parser_instruction *in)
 	return xasprintf(" (%.*s%s)", (int)first, d, more ? "..." : "");
 }
 
+/*
+ * The step's progress name as BuildKit gives it: the instruction as written (plus a lone
+ * heredoc's summary) with the stage's variables expanded, a RUN's quotes and unset names
+ * kept and its secret env mounts shown as "****", and the keyword upper-cased.
+ */
+static char *step_title(struct bld_build *b, struct bld_bstage *st,
+			const struct bld_parser_instruction *in)
+{
+	cleanup_free char *sum = heredoc_summary(in);
+	cleanup_free char *text = xasprintf("%s%s", in->node->original.s, sum ? sum : "");
+	cleanup_strv char **env = bld_stage_env(st);
+	bool run = in->kind == BLD_PARSER_RUN;
+	for (size_t i = 0; run && i < in->nmounts; i++)
+		if (in->mounts[i].type == BLD_PARSER_MOUNT_SECRET && in->mounts[i].env)
+			bld_strv_env_set(&env, in->mounts[i].env, "****");
+	unsigned flags = run ? BLD_PARSER_SHELL_RAW_QUOTES | BLD_PARSER_SHELL_SKIP_UNSET : 0;
+	struct bld_parser_shell_result res;
+	struct bld_error *e = NULL;
+	char *t = text;
+	if (bld_parser_shell_process(&res, text, b->escape, flags, env, &e) == 0) {
+		t = steal_pointer(&res.word);
+		bld_parser_shell_result_dispose(&res);
+	} else {
+		bld_error_free(e);
+		text = NULL;
+	}
+	for (char *c = t; *c && *c != ' '; c++)
+		*c = (char)toupper((unsigned char)*c);
+	return t;
+}
+
 /* RUN, COPY, ADD, WORKDIR: a vertex, a key, and a cached or fresh layer. */
 static int do_layer_step(struct bld_build *b, struct bld_bstage *st,
 			 const struct bld_parser_instruction *in, struct bld_error **err)
@@ -826,9 +858,8 @@ static int do_layer_step(struct bld_build *b, struct bld_bstage *st,
 	char sn[64];
 	st->vertex++;
 	const char *orig = in->node->original.s;
-	cleanup_free char *sum = heredoc_summary(in);
-	int v = bld_progress_vertex(b, "%s %s%s", step_name(b, st, sn, sizeof(sn)), orig,
-				    sum ? sum : "");
+	cleanup_free char *title = step_title(b, st, in);
+	int v = bld_progress_vertex(b, "%s %s", step_name(b, st, sn, sizeof(sn)), title);
 	struct step s;
 	memset(&s, 0, sizeof(s));
 	s.in = in;

@@ -4,6 +4,7 @@
 # a RUN's "|N K=V ..." with each name once, its value from the environment, inherited into
 # derived stages; proxy args nowhere), and where current BuildKit departs from docker
 # 20.10's (0.8): one ARG's later names see its earlier ones (`ARG X=1 Y=${X}2`).
+# Progress names expand variables as BuildKit names its vertices (docker 20.10 names them alike).
 . "$(dirname "$0")/lib.sh"
 
 "$TOP/tests/env/registry.sh" start "$T_DIR/reg" >/dev/null || { t_fail "start registry"; exit 1; }
@@ -45,3 +46,10 @@ ARG Z=cli
 RUN |5 V=env W= X=1 Y=12 Z=cli /bin/sh -c true # buildkit' "$(history args)"
 "$BLD" build -q -o "type=local,dest=$T_DIR/out" "$T_DIR/ctx" >/dev/null 2>&1
 t_eq "one ARG's later names see its earlier ones (BuildKit 0.12+)" "12" "$(cat "$T_DIR/out/y" 2>&1)"
+out=$("$BLD" build --progress=plain "$T_DIR/ctx" 2>&1)
+t_match "progress names expand the stage's variables, keeping a RUN's quotes (as BuildKit)" \
+  '\[first 2/2\] RUN echo "12" > /y' "$out"
+sed -i 's/^RUN true$/run echo $Z "$UNSET" \x27$Z\x27/' "$T_DIR/ctx/Dockerfile"
+out=$("$BLD" build --progress=plain --build-arg Z=cli "$T_DIR/ctx" 2>&1)
+t_match "... an unset name stays as written and the keyword is upper-cased" \
+  "\\[stage-1 2/2\\] RUN echo cli \"\\\$UNSET\" '\\\$Z'" "$out"

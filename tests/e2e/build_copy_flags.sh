@@ -97,3 +97,56 @@ printf 'FROM %s\nCOPY --parents ./a/./nope /d/\n' "$BASE" >"$T_DIR/par-missing.D
 out=$("$BLD" build -f "$T_DIR/par-missing.Dockerfile" "$ctx" 2>&1); rc=$?
 t_eq "--parents of a missing plain path fails" 1 "$rc"
 t_match "... naming it" 'Dockerfile:2: .*"/a/nope": not found' "$out"
+
+# --- 2. ADD --unpack, ADD --checksum of a git source ---
+www=$T_DIR/www
+mkdir -p "$www" "$T_DIR/tarsrc"
+echo inner >"$T_DIR/tarsrc/inner.txt"
+tar -C "$T_DIR/tarsrc" -czf "$www/r.tar.gz" .
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 -m http.server --bind 127.0.0.1 --directory "$www" "$port" >/dev/null 2>&1 &
+http_pid=$!
+at_exit "kill $http_pid 2>/dev/null; wait $http_pid 2>/dev/null"
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
+repo=$T_DIR/repo
+mkdir -p "$repo" && echo tracked >"$repo/t.txt"
+git -C "$repo" init -q -b main && git -C "$repo" add -A &&
+  git -C "$repo" -c user.name=t -c user.email=t@t commit -qm one || t_fail "make git repo"
+commit=$(git -C "$repo" rev-parse HEAD)
+ad=$T_DIR/add
+mkdir -p "$ad" && cp "$www/r.tar.gz" "$ad/local.tar.gz"
+cat >"$ad/Dockerfile" <<DF
+FROM $BASE
+ADD --unpack=true http://127.0.0.1:$port/r.tar.gz /u/
+ADD http://127.0.0.1:$port/r.tar.gz /n/
+ADD --unpack=false local.tar.gz /k/
+ADD local.tar.gz /l/
+ADD --checksum=$commit file://$repo#main /g/
+ADD --checksum=${commit:0:7} file://$repo /g7/
+DF
+out=$("$BLD" build -t addf "$ad" 2>&1)
+t_eq "ADD --unpack and ADD --checksum=COMMIT git build" 0 "$?"
+t_eq "--unpack=true unpacks a remote archive; without it, it is a file; --unpack=false keeps a local one" \
+"/g dir 0755
+/g/t.txt file 0644
+/g7 dir 0755
+/g7/t.txt file 0644
+/k dir 0755
+/k/local.tar.gz file 0644
+/l dir 0755
+/l/inner.txt file 0644
+/n dir 0755
+/n/r.tar.gz file 0600
+/u dir 0755
+/u/inner.txt file 0644" "$(tree addf '/(u|n|k|l|g|g7)')"
+printf 'FROM %s\nADD --checksum=%s file://%s#main /g/\n' "$BASE" "$(printf '%040d' 0)" "$repo" >"$T_DIR/ck.Dockerfile"
+out=$("$BLD" build -f "$T_DIR/ck.Dockerfile" "$ad" 2>&1); rc=$?
+t_eq "ADD --checksum of another commit fails" 1 "$rc"
+t_match "... as BuildKit says it" "Dockerfile:2: .*expected checksum to match 0{40}, got $commit" "$out"
+printf 'FROM %s\nADD --checksum=main file://%s /g/\n' "$BASE" "$repo" >"$T_DIR/ck.Dockerfile"
+out=$("$BLD" build -f "$T_DIR/ck.Dockerfile" "$ad" 2>&1)
+t_match "a git checksum is a hex commit ID" "invalid checksum main for Git URL, expected hex commit hash" "$out"
+printf 'FROM %s\nADD --checksum=sha256:%s local.tar.gz /x/\n' "$BASE" "$(printf '%064d' 0)" >"$T_DIR/ck.Dockerfile"
+out=$("$BLD" build -f "$T_DIR/ck.Dockerfile" "$ad" 2>&1); rc=$?
+t_eq "ADD --checksum of a context file fails" 1 "$rc"
+t_match "... as BuildKit's frontend refuses it" "Dockerfile:2: .*checksum requires HTTP\(S\) or Git sources" "$out"

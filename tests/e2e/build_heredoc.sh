@@ -146,6 +146,9 @@ copied
 EOF
 DF
 build parent
+t_eq "the trigger keeps its heredoc: the line, the body and the terminator (BuildKit's Expression)" \
+  '["RUN <<EOF\necho fired > /onbuild-run\nEOF","COPY <<EOF /onbuild-copy\ncopied\nEOF"]' \
+  "$("$BLD" inspect --format '{{json .Config.OnBuild}}' parent 2>&1)"
 printf 'FROM parent\nRUN test -f /onbuild-run\n' >"$T_DIR/child/Dockerfile"
 build child
 t_eq "ONBUILD RUN <<EOF fires in the child" "fired" "$(cat "$T_DIR/child.out/onbuild-run" 2>&1)"
