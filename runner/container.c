@@ -350,6 +350,10 @@ int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_con
 	/* the image's Env merged with -e belongs in Config, as docker inspect shows it */
 	json_object_set(json_object_get(doc, "Config"), "Env", json_object_get(resolved, "Env"));
 	json_object_del(resolved, "Env");
+	if (json_object_get(resolved, "Healthcheck")) /* the merged check, also in Config */
+		json_object_set(json_object_get(doc, "Config"), "Healthcheck",
+				json_object_get(resolved, "Healthcheck"));
+	json_object_del(resolved, "Healthcheck");
 	json_object_del(resolved, "ImageConfig");
 	json_object_update(doc, resolved);
 	json_decref(resolved);
