@@ -246,7 +246,6 @@ void bld_progress_line(struct bld_build *b, int v, const char *fmt, ...)
 void bld_progress_cached(struct bld_build *b, int v);
 void bld_progress_done(struct bld_build *b, int v, int64_t start_ns);
 void bld_progress_error(struct bld_build *b, int v, const char *msg);
-int64_t bld_progress_now(void);
 
 /*
  * progress.c picks the printer: --progress=plain (or auto off a terminal) keeps BuildKit's
@@ -302,6 +301,7 @@ struct bld_run_req {
 	int vertex;
 	const struct bld_parser_mount *mounts; /* RUN --mount, as parsed */
 	size_t nmounts;
+	char *script_name, *script; /* a shebang heredoc: /dev/pipes/NAME's body, or NULL */
 };
 int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_run_req *rq,
 		 struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err);

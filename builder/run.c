@@ -58,14 +58,14 @@ static void relay(struct bld_build *b, int v, int fd, int64_t t0, struct tail *t
 			}
 			if (buf[i] != '\n')
 				continue;
-			double s = (double)(bld_progress_now() - t0) / 1e9;
+			double s = (double)(bld_mono_ns() - t0) / 1e9;
 			bld_progress_line(b, v, "%.3f %s", s, bld_buf_str(&line));
 			tail_push(t, bld_buf_str(&line), line.len);
 			bld_buf_reset(&line);
 		}
 	}
 	if (line.len) {
-		double s = (double)(bld_progress_now() - t0) / 1e9;
+		double s = (double)(bld_mono_ns() - t0) / 1e9;
 		bld_progress_line(b, v, "%.3f %s", s, bld_buf_str(&line));
 		tail_push(t, bld_buf_str(&line), line.len);
 	}
@@ -226,7 +226,7 @@ static int spawn_and_wait(struct bld_build *b, struct bld_runner_spec *spec,
 	spec->stdout_fd = p[1];
 	spec->stderr_fd = p[1];
 	struct bld_runner_proc *proc = NULL;
-	int64_t t0 = bld_progress_now();
+	int64_t t0 = bld_mono_ns();
 	int r = bld_runner_sandbox_spawn(&proc, spec, err);
 	close(p[1]);
 	if (r == 0)
@@ -238,6 +238,35 @@ static int spawn_and_wait(struct bld_build *b, struct bld_runner_spec *spec,
 	r = bld_runner_proc_wait(proc, code, &oom, err);
 	bld_runner_proc_free(proc);
 	return r;
+}
+
+/*
+ * A shebang heredoc as BuildKit gives it: the body in a file of mode 0755, alone in the
+ * directory pdir that is mounted read-only at /dev/pipes (so nothing of it reaches the
+ * layer). *mv is the step's mounts plus that one; its strings are borrowed.
+ */
+static int pipes_mount(const char *pdir, const struct bld_run_req *rq,
+		       const struct bld_run_mounts *rm, struct bld_runner_mount **mv,
+		       size_t *n, struct bld_error **err)
+{
+	*mv = xcalloc(rm->n + 1, sizeof(**mv));
+	if (rm->n)
+		memcpy(*mv, rm->v, rm->n * sizeof(**mv));
+	*n = rm->n;
+	if (!rq->script)
+		return 0;
+	if (mkdir(pdir, 0755) < 0)
+		return bld_error_sys(err, errno, "mkdir %s", pdir);
+	cleanup_free char *f = bld_path_join(pdir, rq->script_name);
+	cleanup_close int fd = open(f, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
+	if (fd < 0 || bld_fs_write_all(fd, rq->script, strlen(rq->script)) < 0 ||
+	    fchmod(fd, 0755) < 0)
+		return bld_error_sys(err, errno, "heredoc <<%s", rq->script_name);
+	(*mv)[(*n)++] = (struct bld_runner_mount){.type = (char *)"bind",
+						  .source = (char *)pdir,
+						  .target = (char *)"/dev/pipes",
+						  .readonly = true};
+	return 0;
 }
 
 int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_run_req *rq,
@@ -252,7 +281,11 @@ int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_ru
 	struct bld_run_mounts rm;
 	cleanup_strv char **env = bld_strv_dup(rq->env);
 	add_proxy_args(b, &env);
-	if (bld_run_mounts_prepare(b, st, rq, &rm, &env, err) < 0) {
+	cleanup_free char *pdir = bld_path_join(dir, "pipes");
+	cleanup_free struct bld_runner_mount *mv = NULL;
+	size_t nmv = 0;
+	if (bld_run_mounts_prepare(b, st, rq, &rm, &env, err) < 0 ||
+	    pipes_mount(pdir, rq, &rm, &mv, &nmv, err) < 0) {
 		bld_run_mounts_dispose(&rm);
 		return -1;
 	}
@@ -262,8 +295,8 @@ int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_ru
 	spec.state_dir = dir;
 	spec.argv = rq->argv;
 	spec.env = env;
-	spec.mounts = rm.v;
-	spec.n_mounts = rm.n;
+	spec.mounts = mv;
+	spec.n_mounts = nmv;
 	spec.cwd = wd && *wd ? wd : "/";
 	/* root needs no passwd entry (images without /etc/passwd still run as 0:0) */
 	spec.user = user && *user ? user : "0:0";

@@ -287,7 +287,7 @@ static int do_from(struct bld_build *b, struct bld_bstage *st, struct bld_error 
 	st->vertex = 1;
 	char sn[64];
 	int v = bld_progress_vertex(b, "%s FROM %s", step_name(b, st, sn, sizeof(sn)), base);
-	int64_t t0 = bld_progress_now();
+	int64_t t0 = bld_mono_ns();
 	struct bld_xxh *h = bld_xxh_new();
 	int r = from_base(b, st, base, v, h, err);
 	char epoch[32];
@@ -509,24 +509,66 @@ int bld_stage_meta(struct bld_build *b, struct bld_bstage *st,
 
 /* ------------------------------------------------------------------ layer steps */
 
-/* The RUN command line: exec form as given, shell form through SHELL. */
-static char **run_argv(struct bld_bstage *st, const struct bld_parser_instruction *in)
+static char **shell_argv(struct bld_bstage *st, const char *cmd)
 {
-	const struct bld_parser_node *n = in->node;
-	if (!in->prepend_shell)
-		return bld_strv_dup(in->args);
 	char **v = bld_img_get_strv(st->img, "Shell");
 	if (!v) {
 		bld_strv_push(&v, "/bin/sh");
 		bld_strv_push(&v, "-c");
 	}
+	bld_strv_push(&v, cmd);
+	return v;
+}
+
+/* Whether the shell-form line is itself one heredoc word (`<<EOF`, `<<-EOF`, `<<'EOF'`). */
+static bool lone_heredoc(const char *line)
+{
+	struct bld_parser_heredoc h;
+	if (bld_parser_heredoc_parse_word(&h, line, NULL) != 1)
+		return false;
+	bld_parser_heredoc_dispose(&h);
+	return true;
+}
+
+/*
+ * The RUN command line as BuildKit's dispatchRun makes it: exec form as given, shell form
+ * through SHELL. With heredocs, a line that is one heredoc word runs the body (tabs chomped
+ * for <<-) as the script, or, when the body starts with "#!", the file /dev/pipes/NAME
+ * (rq->script, mode 0755 in a read-only mount) through the shell; any other line gets each
+ * body and terminator appended, for the shell to read as its own heredocs. The body is
+ * never expanded by the builder: quoting the delimiter only matters to the shell.
+ */
+static void run_argv(struct bld_bstage *st, const struct bld_parser_instruction *in,
+		     struct bld_run_req *rq)
+{
+	const struct bld_parser_node *n = in->node;
+	if (!in->prepend_shell) {
+		rq->argv = bld_strv_dup(in->args);
+		return;
+	}
+	const char *line = in->args[0] ? in->args[0] : "";
+	if (n->nheredocs && lone_heredoc(line)) {
+		const struct bld_parser_heredoc *h = &n->heredocs[0];
+		cleanup_free char *body = h->chomp ? bld_parser_heredoc_chomp(h->content.s,
+									      h->content.len)
+						   : xstrdup(h->content.s);
+		const char *os = bld_json_get_str(st->img, "os");
+		if ((!os || strcmp(os, "windows") != 0) && bld_str_has_prefix(body, "#!")) {
+			rq->script_name = xstrdup(h->name);
+			rq->script = steal_pointer(&body);
+			cleanup_free char *path = xasprintf("/dev/pipes/%s", h->name);
+			rq->argv = shell_argv(st, path);
+			return;
+		}
+		rq->argv = shell_argv(st, body);
+		return;
+	}
 	struct bld_buf cmd = BLD_BUF_INIT;
-	bld_buf_adds(&cmd, in->args[0] ? in->args[0] : "");
+	bld_buf_adds(&cmd, line);
 	for (size_t i = 0; i < n->nheredocs; i++)
 		bld_buf_printf(&cmd, "\n%s%s", n->heredocs[i].content.s, n->heredocs[i].name);
-	bld_strv_push(&v, bld_buf_str(&cmd));
+	rq->argv = shell_argv(st, bld_buf_str(&cmd));
 	bld_buf_dispose(&cmd);
-	return v;
 }
 
 static void copy_req_init(struct bld_copy_req *rq, const struct bld_parser_instruction *in)
@@ -664,7 +706,7 @@ static int step_prepare(struct bld_build *b, struct bld_bstage *st, struct step 
 {
 	const struct bld_parser_instruction *in = s->in;
 	if (in->kind == BLD_PARSER_RUN) {
-		s->run.argv = run_argv(st, in);
+		run_argv(st, in, &s->run);
 		s->run.env = bld_stage_env(st);
 		s->run.vertex = v;
 		s->run.network = in->network ? in->network
@@ -691,6 +733,8 @@ static int step_prepare(struct bld_build *b, struct bld_bstage *st, struct step 
 static void step_dispose(struct step *s)
 {
 	bld_strv_free(s->run.argv);
+	free(s->run.script_name);
+	free(s->run.script);
 	bld_strv_free(s->run.env);
 	copy_req_dispose(&s->copy);
 	free(s->workdir);
@@ -711,7 +755,7 @@ static int step_run(struct bld_build *b, struct bld_bstage *st, struct step *s, 
 		memcpy(st->key, key, sizeof(key));
 		return 0;
 	}
-	int64_t t0 = bld_progress_now();
+	int64_t t0 = bld_mono_ns();
 	struct bld_cache_layer l;
 	bool made = false;
 	if (step_exec(b, st, s, &l, &made, err) < 0)
@@ -728,6 +772,29 @@ static int step_run(struct bld_build *b, struct bld_bstage *st, struct step *s, 
 	return 0;
 }
 
+/*
+ * What BuildKit adds to a lone-heredoc RUN's progress name: " (first line...)" of the body
+ * as written, trimmed; NULL for every other step.
+ */
+static char *heredoc_summary(const struct bld_parser_instruction *in)
+{
+	if (in->kind != BLD_PARSER_RUN || !in->prepend_shell || !in->node->nheredocs ||
+	    !lone_heredoc(in->args[0] ? in->args[0] : ""))
+		return NULL;
+	const char *d = in->node->heredocs[0].content.s, *e = d + strlen(d);
+	while (d < e && isspace((unsigned char)*d))
+		d++;
+	while (e > d && isspace((unsigned char)e[-1]))
+		e--;
+	size_t first = strcspn(d, "\n");
+	if (first > (size_t)(e - d))
+		first = (size_t)(e - d);
+	bool more = d + first < e;
+	if (first && d[first - 1] == '\r' && more)
+		first--;
+	return xasprintf(" (%.*s%s)", (int)first, d, more ? "..." : "");
+}
+
 /* RUN, COPY, ADD, WORKDIR: a vertex, a key, and a cached or fresh layer. */
 static int do_layer_step(struct bld_build *b, struct bld_bstage *st,
 			 const struct bld_parser_instruction *in, struct bld_error **err)
@@ -735,7 +802,9 @@ static int do_layer_step(struct bld_build *b, struct bld_bstage *st,
 	char sn[64];
 	st->vertex++;
 	const char *orig = in->node->original.s;
-	int v = bld_progress_vertex(b, "%s %s", step_name(b, st, sn, sizeof(sn)), orig);
+	cleanup_free char *sum = heredoc_summary(in);
+	int v = bld_progress_vertex(b, "%s %s%s", step_name(b, st, sn, sizeof(sn)), orig,
+				    sum ? sum : "");
 	struct step s;
 	memset(&s, 0, sizeof(s));
 	s.in = in;

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <time.h>
 
 static void oom(void)
 {
@@ -243,3 +244,12 @@ void bld_format_size(char *out, size_t n, double bytes)
 	else
 		snprintf(out, n, "%.3g%s", bytes, units[u]);
 }
+
+int64_t bld_mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+int64_t bld_mono_ms(void) { return bld_mono_ns() / 1000000; }
