@@ -143,8 +143,7 @@ static bool v2_has(const char *ctrl)
  * there would fail for all): a clear error when a limit's controller is missing. */
 static int enable_v2(const struct bld_runner_spec *s, struct bld_error **err)
 {
-	/* freezer: for pause, which the v1 hierarchies give only through it */
-	static const char *const ctrls[] = {"memory", "pids", "cpu", "freezer"};
+	static const char *const ctrls[] = {"memory", "pids", "cpu"};
 	bool wanted[] = {s->memory > 0, s->pids_limit > 0, s->cpu_milli > 0};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(ctrls); i++) {
 		if (!v2_has(ctrls[i])) {
