@@ -338,6 +338,13 @@ int bld_run_mounts_prepare(struct bld_build *b, struct bld_bstage *st,
 			   struct bld_error **err);
 void bld_run_mounts_dispose(struct bld_run_mounts *rm);
 
+/*
+ * stubs.c: removes from a RUN step's upper directory what the sandbox made for the mount
+ * targets (and /etc/hosts, /etc/resolv.conf, /etc/hostname, /proc, /sys, /dev) that the
+ * lowers lacked, parents included, as BuildKit 0.11+ does; best effort, never fails.
+ */
+void bld_builder_stubs_prune(const char *upper, char *const *lowers, char *const *targets);
+
 /* sshfwd.c: an ssh agent forwarded into a RUN step (--mount=type=ssh, bld build --ssh). */
 struct bld_ssh_fwd;
 /*

@@ -4,8 +4,8 @@
  * progress lines (the last ones kept for the error), then the upper directory turned into a
  * layer. Mount points the sandbox had to create (/etc/hosts, /etc/resolv.conf,
  * /etc/hostname, /proc, /sys, /dev and --mount targets) are removed from the upper
- * directory when the image did not have them, so that the layer holds only what the
- * command wrote, as with BuildKit.
+ * directory when the image did not have them (stubs.c), so that the layer holds only what
+ * the command wrote, as with BuildKit.
  *
  * Step directories live under the build's scratch directory and are removed afterwards.
  */
@@ -72,18 +72,6 @@ static void relay(struct bld_build *b, int v, int fd, int64_t t0, struct tail *t
 	bld_buf_dispose(&line);
 }
 
-/* Whether path exists in any of the lower directories. */
-static bool in_lowers(char *const *lowers, const char *path)
-{
-	for (size_t i = 0; lowers && lowers[i]; i++) {
-		cleanup_free char *p = bld_path_join(lowers[i], path);
-		struct stat st;
-		if (lstat(p, &st) == 0)
-			return true;
-	}
-	return false;
-}
-
 static bool dir_empty(const char *p)
 {
 	DIR *d = opendir(p);
@@ -96,38 +84,6 @@ static bool dir_empty(const char *p)
 			empty = false;
 	closedir(d);
 	return empty;
-}
-
-/* Removes a mount point the sandbox made (an empty file or directory not in the image). */
-static void prune_stub(const char *upper, char *const *lowers, const char *path)
-{
-	if (in_lowers(lowers, path))
-		return;
-	cleanup_free char *p = bld_path_join(upper, path);
-	struct stat st;
-	if (lstat(p, &st) < 0)
-		return;
-	if (S_ISREG(st.st_mode) && st.st_size == 0)
-		unlink(p);
-	else if (S_ISDIR(st.st_mode) && dir_empty(p))
-		rmdir(p);
-	else
-		return;
-	char *slash = strrchr(path, '/');
-	if (slash && slash != path) {
-		cleanup_free char *parent = xstrndup(path, (size_t)(slash - path));
-		prune_stub(upper, lowers, parent);
-	}
-}
-
-static void prune_stubs(const char *upper, char *const *lowers, char *const *extra)
-{
-	static const char *const stubs[] = {"/etc/hosts", "/etc/resolv.conf", "/etc/hostname",
-					    "/proc", "/sys", "/dev"};
-	for (size_t i = 0; i < BLD_ARRAY_SIZE(stubs); i++)
-		prune_stub(upper, lowers, stubs[i]);
-	for (size_t i = 0; extra && extra[i]; i++)
-		prune_stub(upper, lowers, extra[i]);
 }
 
 /* A fresh step directory under the build's scratch directory. */
@@ -312,7 +268,7 @@ int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_ru
 	tail_dispose(&t);
 	cleanup_free char *upper = bld_path_join(dir, "upper");
 	if (r == 0) {
-		prune_stubs(upper, st->lowers, rm.targets);
+		bld_builder_stubs_prune(upper, st->lowers, rm.targets);
 		r = bld_step_commit(b, st, upper, layer, layer_made, err);
 	}
 	bld_run_mounts_dispose(&rm);

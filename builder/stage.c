@@ -207,6 +207,27 @@ static int cache_record(struct bld_build *b, struct bld_bstage *st, const char *
 
 /* ------------------------------------------------------------------ FROM */
 
+/*
+ * Content trust on a base the store may hold already: the reference is resolved to the digest
+ * the policy accepts (a refusal is the build's error: -2), and the stored image of that very
+ * digest is used when there is one (0, *out set). -1 when it must be pulled.
+ */
+static int trusted_stored(struct bld_build *b, const char *full, int v,
+			  struct bld_cache_image **out, struct bld_error **err)
+{
+	struct bld_registry_opts ro = {.config_dir = b->ctx->config_dir, .quiet = true};
+	char digest[BLD_DIGEST_STR_LEN];
+	bld_progress_line(b, v, "verify %s", full);
+	if (bld_registry_trust_resolve(full, b->o->signature_policy, &ro, digest, err) < 0)
+		return -2;
+	if (b->o->pull)
+		return -1;
+	struct bld_error *e = NULL;
+	int r = bld_cache_image_load(b->store, digest, out, &e);
+	bld_error_free(e);
+	return r < 0 ? -1 : 0;
+}
+
 static int from_image(struct bld_build *b, struct bld_bstage *st, const char *ref, int v,
 		      struct bld_xxh *h, struct bld_error **err)
 {
@@ -217,8 +238,12 @@ static int from_image(struct bld_build *b, struct bld_bstage *st, const char *re
 	bld_registry_ref_dispose(&pr0);
 	struct bld_cache_image *img = NULL;
 	struct bld_error *e = NULL;
-	int rc = b->o->pull ? -1 : bld_cache_image_load(b->store, full, &img, &e);
+	int rc = b->o->trust ? trusted_stored(b, full, v, &img, err)
+	       : b->o->pull  ? -1
+			     : bld_cache_image_load(b->store, full, &img, &e);
 	bld_error_free(e);
+	if (rc < -1)
+		return -1;
 	if (rc < 0) {
 		struct bld_registry_opts ro = {.config_dir = b->ctx->config_dir, .quiet = true};
 		struct bld_registry_pull_result pr;

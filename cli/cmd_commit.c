@@ -1,10 +1,12 @@
 /*
  * cli/cmd_commit.c — `bld commit [-a AUTHOR] [-m MSG] [-c INSTRUCTION]... [-p] CONTAINER
- * [REPOSITORY[:TAG]]` (also `bld container commit`): prints the new image's ID. The commit
+ * [REPOSITORY[:TAG]]` (also `bld container commit`): prints the new image's ID and records
+ * docker's events (the image's "tag" when it is named, the container's "commit"). The commit
  * itself is builder/commit.c's.
  */
 #include "builder/builder.h"
 #include "cli/image_util.h"
+#include "runner/runner.h"
 
 static const struct bld_cli_opt opts[] = {
 	{"author", 'a', BLD_OPT_STRING, "string",
@@ -15,6 +17,24 @@ static const struct bld_cli_opt opts[] = {
 	{"pause", 'p', BLD_OPT_BOOL, NULL, "Pause container during commit", "true"},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
+
+/* docker's: the image's "tag" (named as the user wrote it), the container's "commit". */
+static void record_events(struct bld_ctx *ctx, struct bld_store *s, const char *ref,
+			  const char *name, const char *message, const char *id)
+{
+	cleanup_free char *cid = NULL;
+	cleanup_free char *familiar = name ? bld_cli_familiar(name) : xstrdup("");
+	cleanup_error struct bld_error *e = NULL;
+	if (name)
+		bld_cli_image_event(s, "tag", id, familiar);
+	if (bld_runner_container_lookup(ctx, ref, &cid, &e) < 0)
+		return;
+	cleanup_free char *comment = xasprintf("comment=%s", message ? message : "");
+	cleanup_free char *image = xasprintf("imageID=%s", id);
+	cleanup_free char *iref = xasprintf("imageRef=%s", familiar);
+	char *attrs[] = {comment, image, iref, NULL};
+	bld_runner_container_event(ctx, cid, "commit", attrs);
+}
 
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
@@ -36,6 +56,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		return -1;
 	char id[BLD_DIGEST_STR_LEN];
 	int r = bld_builder_commit(ctx, s, &o, id, err);
+	if (r == 0)
+		record_events(ctx, s, a->argv[0], name, o.message, id);
 	bld_cache_store_free(s);
 	if (r < 0)
 		return -1;

@@ -225,6 +225,8 @@ int bld_registry_pull(struct bld_store *s, const char *ref, const struct bld_reg
 			reg_progress_line(p.prog, "Using default tag: latest");
 		r = run(&p, out, err);
 	}
+	if (r == 0)
+		reg_image_event(s, &p.ref, "pull");
 	if (r < 0)
 		bld_registry_pull_result_dispose(out);
 	reg_progress_free(p.prog);

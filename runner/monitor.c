@@ -228,6 +228,7 @@ static const char *set_paused(struct mon *m, bool pause)
 		return r == -ENOTSUP ? "error no freezer cgroup\n" : "error freezer failed\n";
 	}
 	m->paused = pause;
+	bld_runner_event(m->ctx, m->cfg, pause ? "pause" : "unpause", NULL);
 	set_str(m->state, "Status", pause ? "paused" : "running");
 	json_object_set_new(m->state, "Paused", json_boolean(pause));
 	save_state(m);
@@ -241,6 +242,15 @@ static void thaw_for(struct mon *m, int sig)
 	int stop = ss && *ss ? bld_runner_signal_parse(ss) : SIGTERM;
 	if (m->paused && (sig == SIGKILL || sig == stop))
 		set_paused(m, false);
+}
+
+/* Signals the container, recorded as docker's "kill" event. */
+static void signal_container(struct mon *m, int sig)
+{
+	char attr[32];
+	snprintf(attr, sizeof(attr), "signal=%d", sig);
+	bld_runner_event(m->ctx, m->cfg, "kill", attr, NULL);
+	kill(m->proc->pid, sig);
 }
 
 static void command(struct mon *m, struct client *c, const char *line)
@@ -257,7 +267,7 @@ static void command(struct mon *m, struct client *c, const char *line)
 			reply(c, r);
 			return;
 		}
-		kill(m->proc->pid, b > 0 ? b : SIGTERM);
+		signal_container(m, b > 0 ? b : SIGTERM);
 		if (m->paused)
 			set_paused(m, false);
 		int64_t at = now_ms() + (int64_t)(a < 0 ? 0 : a) * 1000;
@@ -267,7 +277,7 @@ static void command(struct mon *m, struct client *c, const char *line)
 	} else if (sscanf(line, "kill %d", &a) == 1) {
 		m->manual_stop = true;
 		if (m->running) {
-			kill(m->proc->pid, a);
+			signal_container(m, a);
 			thaw_for(m, a);
 		}
 		reply(c, "ok\n");
@@ -383,6 +393,9 @@ static int start_once(struct mon *m, struct bld_error **err)
 				      json_string(m->proc->cgroups[i]));
 	bld_runner_net_state(m->net, m->state);
 	save_state(m);
+	if (m->att_out >= 0 && !m->restart_count)
+		bld_runner_event(m->ctx, m->cfg, "attach", NULL);
+	bld_runner_event(m->ctx, m->cfg, "start", NULL);
 	return 0;
 }
 
@@ -442,7 +455,7 @@ static void poll_once(struct mon *m, int timeout)
 		timeout = net_wait;
 	int r = poll(p, n, timeout);
 	if (m->kill_at && now_ms() >= m->kill_at && m->running) {
-		kill(m->proc->pid, SIGKILL);
+		signal_container(m, SIGKILL);
 		thaw_for(m, SIGKILL);
 		m->kill_at = 0;
 	}
@@ -500,6 +513,11 @@ static void record_exit(struct mon *m)
 	json_object_set_new(m->state, "OOMKilled", json_boolean(m->oom));
 	/* "Cgroups" stays listed until they are gone: rm -f cleans up after a dead monitor */
 	save_state(m);
+	char code[32];
+	snprintf(code, sizeof(code), "exitCode=%d", m->exit_code);
+	if (m->oom)
+		bld_runner_event(m->ctx, m->cfg, "oom", NULL);
+	bld_runner_event(m->ctx, m->cfg, "die", code, NULL);
 	notify_waiters(m);
 }
 
