@@ -149,8 +149,22 @@ static void ctrs_free(struct ctr *v, size_t n)
 	free(v);
 }
 
-/* The containers to show: those named (an unknown one is an error), else the running ones
- * (all with -a); readings carried over from old by ID. */
+/* Adds the container of info to v, with its last reading from old. */
+static void add(struct ctr *v, size_t *k, const struct bld_runner_container_info *in,
+		const struct ctr *old, size_t nold)
+{
+	struct ctr *c = &v[(*k)++];
+	c->id = xstrdup(in->id);
+	c->name = xstrdup(in->name);
+	for (size_t o = 0; o < nold; o++)
+		if (!strcmp(old[o].id, c->id) && old[o].ok) {
+			c->prev = old[o].cur;
+			c->have_prev = true;
+		}
+}
+
+/* The containers to show: those named, in their order (an unknown one is an error), else
+ * the running ones (all with -a); readings carried over from old by ID. */
 static int pick(struct bld_ctx *ctx, struct bld_cli_args *a, const struct ctr *old, size_t nold,
 		struct ctr **out, size_t *n, struct bld_error **err)
 {
@@ -158,34 +172,23 @@ static int pick(struct bld_ctx *ctx, struct bld_cli_args *a, const struct ctr *o
 	size_t ni = 0;
 	if (bld_runner_container_list(ctx, &info, &ni, err) < 0)
 		return -1;
-	struct ctr *v = xcalloc(ni + (size_t)a->argc + 1, sizeof(*v));
+	struct ctr *v = xcalloc(ni + 1, sizeof(*v));
 	size_t k = 0;
 	int r = 0;
-	for (size_t i = 0; i < ni; i++) {
-		bool want = a->argc == 0 && (bld_cli_bool(a, "all") || !strcmp(info[i].state, "running") ||
-					     !strcmp(info[i].state, "paused"));
-		for (int j = 0; j < a->argc && !want; j++)
-			want = !strcmp(a->argv[j], info[i].name) || bld_str_has_prefix(info[i].id, a->argv[j]);
-		if (!want)
-			continue;
-		v[k].id = xstrdup(info[i].id);
-		v[k].name = xstrdup(info[i].name);
-		for (size_t o = 0; o < nold; o++)
-			if (!strcmp(old[o].id, v[k].id) && old[o].ok) {
-				v[k].prev = old[o].cur;
-				v[k].have_prev = true;
-			}
-		k++;
-	}
+	for (size_t i = 0; a->argc == 0 && i < ni; i++)
+		if (bld_cli_bool(a, "all") || !strcmp(info[i].state, "running") ||
+		    !strcmp(info[i].state, "paused"))
+			add(v, &k, &info[i], old, nold);
 	for (int j = 0; j < a->argc && r == 0; j++) {
 		cleanup_free char *id = NULL;
-		if (bld_runner_container_lookup(ctx, a->argv[j], &id, err) < 0) {
-			(*err)->status = 1;
-			r = -1;
-		}
+		r = bld_runner_container_lookup(ctx, a->argv[j], &id, err);
+		for (size_t i = 0; r == 0 && i < ni && k < ni; i++)
+			if (!strcmp(info[i].id, id))
+				add(v, &k, &info[i], old, nold);
 	}
 	bld_runner_container_info_free(info, ni);
 	if (r < 0) {
+		(*err)->status = 1;
 		ctrs_free(v, k);
 		return -1;
 	}

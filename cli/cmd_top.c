@@ -8,6 +8,7 @@
 #include "runner/runner.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 
 #define PS_OUTPUT_MAX ((size_t)16 << 20)

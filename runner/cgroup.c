@@ -92,12 +92,14 @@ static int set_limits_v1(const char *ctrl, const char *dir, const struct bld_run
 static int create_v1(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 		     struct bld_error **err)
 {
-	/* freezer: for pause, which the v1 hierarchies give only through it */
-	static const char *const ctrls[] = {"memory", "pids", "cpu", "freezer"};
+	/* freezer: for pause, which the v1 hierarchies give only through it; cpuacct: the CPU
+	 * time stats reports (where cpu and cpuacct share a hierarchy, the same directory) */
+	static const char *const ctrls[] = {"memory", "pids", "cpu", "freezer", "cpuacct"};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(ctrls); i++) {
 		cleanup_free char *mnt = xasprintf(CG_ROOT "/%s", ctrls[i]);
 		if (strcmp(ctrls[i], "cpu") == 0 && s->cpu_milli <= 0)
 			continue;
+
 		if (access(mnt, F_OK) < 0) {
 			bool wanted = (i == 0 && s->memory > 0) || (i == 1 && s->pids_limit > 0) ||
 				      i == 2;
@@ -282,7 +284,9 @@ static char *line_to_dir(char *line)
 	    !strstr(ctrls, "cpu"))
 		return NULL;
 	cleanup_free char *first = xstrndup(ctrls, strcspn(ctrls, ","));
-	return xasprintf(CG_ROOT "/%s%s", strcmp(first, "cpuacct") ? first : "cpu", p + 1);
+	bool own_cpuacct = access(CG_ROOT "/cpuacct", F_OK) == 0;
+	return xasprintf(CG_ROOT "/%s%s", strcmp(first, "cpuacct") || own_cpuacct ? first : "cpu",
+			 p + 1);
 }
 
 char **bld_runner_cgroup_of(pid_t pid)

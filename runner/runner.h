@@ -364,6 +364,33 @@ int bld_runner_container_commit_layer(struct bld_ctx *ctx, struct bld_store *s, 
 int bld_runner_container_pause(struct bld_ctx *ctx, const char *id, struct bld_error **err);
 int bld_runner_container_unpause(struct bld_ctx *ctx, const char *id, struct bld_error **err);
 
+/* Records a container event (docker's: the container's labels, image and name, then attrs
+ * "K=V") in the store's journal, for what other modules do to a container (commit). */
+void bld_runner_container_event(struct bld_ctx *ctx, const char *id, const char *action,
+				char *const *attrs);
+
+/* ======================================================================== top, stats */
+
+/*
+ * `bld top`: the host PIDs of every process in the running container id's cgroup
+ * (*out freed by the caller). Not running: "Container ID is not running", status 1.
+ */
+int bld_runner_container_pids(struct bld_ctx *ctx, const char *id, pid_t **out, size_t *n,
+			      struct bld_error **err);
+
+/* One reading of what a running container uses (stats.c). */
+struct bld_runner_stats {
+	uint64_t cpu_ns;               /* CPU time of its cgroup so far */
+	uint64_t read_ns;              /* CLOCK_MONOTONIC of the reading */
+	uint64_t mem_usage, mem_limit; /* bytes; the limit is the host's memory when none */
+	uint64_t net_rx, net_tx;       /* bytes, lo not counted */
+	uint64_t blk_read, blk_write;  /* bytes */
+	uint64_t pids;
+};
+/* Reads them; not running: as bld_runner_container_pids. */
+int bld_runner_container_stats(struct bld_ctx *ctx, const char *id, struct bld_runner_stats *s,
+			       struct bld_error **err);
+
 /* ======================================================================== volumes */
 
 int bld_runner_volume_create(struct bld_ctx *ctx, const char *name, char **labels,

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# tests/e2e/ctr_commit.sh — bld diff, commit, pause and unpause, each compared with docker
+# tests/e2e/ctr_cmds.sh — bld diff, commit, pause, unpause, top and stats, each compared with docker
 # 20.10 (a private dockerd from tests/env/dockerd.sh) running the same commands on the same
 # busybox image from a private registry: diff's A/C/D lines (deletions, an opaque directory,
 # chmod, added trees, mount points left out) in docker's parent-first order; a commit's
 # config (-c CMD, ENV, EXPOSE, LABEL, ONBUILD, USER, VOLUME, WORKDIR, ENTRYPOINT), author,
 # comment and history, its filesystem as a new container sees it, pushed and pulled into a
 # second store, its diff ID the sha256 of the layer's tar; pause (the processes stop),
-# ps "(Paused)", docker's refusals and exit codes, stop and kill of a paused container.
+# ps "(Paused)", docker's refusals and exit codes, stop and kill of a paused container; top's
+# table and processes (ps -ef, ps options), stats' table, columns, limits, CPU, live mode.
 . "$(dirname "$0")/lib.sh"
 
 "$TOP/tests/env/registry.sh" start "$T_DIR/reg" >/dev/null || { t_fail "start registry"; exit 1; }
@@ -139,3 +140,56 @@ t_exit "commit --pause=false" 0 B commit --pause=false r1
 t_exit "commit --help" 0 B commit --help
 t_exit "diff --help" 0 B diff --help
 t_exit "pause --help" 0 B pause --help
+
+# ------------------------------------------------------------------ top
+for x in B D; do $x run -d --network=none --name t1 "$REF" sh -c 'sleep 1000 & sleep 999' >/dev/null; done
+sleep 0.3
+cmds() { awk 'NR > 1 { print $NF, $(NF-1) }' | sort; }
+bt=$(B top t1); dt=$(D top t1)
+t_eq "top: ps -ef's header, laid out as docker's" "$(head -1 <<<"$dt")" "$(head -1 <<<"$bt")"
+t_eq "... the container's processes only, as docker's" "$(cmds <<<"$dt")" "$(cmds <<<"$bt")"
+t_eq "... their PIDs are the container's" "yes" \
+  "$(grep -qE "^root +$(B inspect -f '{{.State.Pid}}' t1) " <<<"$bt" && echo yes)"
+t_eq "top with ps options (-o pid,comm)" "$(D top t1 -o pid,comm | awk '{print $NF}')" \
+  "$(B top t1 -o pid,comm | awk '{print $NF}')"
+t_eq "top with BSD options (aux): docker's header" "$(D top t1 aux | head -1)" "$(B top t1 aux | head -1)"
+eb=$(B top t1 -o comm 2>&1); rb=$?; ed=$(D top t1 -o comm 2>&1); rd=$?
+t_eq "top without a PID column: docker's error" "$rd ${ed#Error response from daemon: }" "$rb ${eb#bld: }"
+eb=$(B top d0 2>&1 | sed "s/$(B inspect -f '{{.Id}}' d0)/ID/"); rb=${PIPESTATUS[0]}
+ed=$(D top d0 2>&1 | sed "s/$(D inspect -f '{{.Id}}' d0)/ID/"); rd=${PIPESTATUS[0]}
+t_eq "top of an exited container: docker's error" "$rd ${ed#Error response from daemon: }" "$rb ${eb#bld: }"
+t_exit "top of no such container exits 1" 1 B top nosuch
+
+# ------------------------------------------------------------------ stats
+for x in B D; do $x run -d --network=none -m 64m --name s1 "$REF" sh -c 'while :; do :; done' >/dev/null; done
+bs=$(B stats --no-stream t1 s1); ds=$(D stats --no-stream t1 s1)
+t_eq "stats --no-stream: docker's header" "$(head -1 <<<"$ds" | tr -s ' ')" "$(head -1 <<<"$bs" | tr -s ' ')"
+row='^[0-9a-f]{12} +[a-z0-9]+ +[0-9]+\.[0-9]{2}% +[0-9.]+(B|KiB|MiB|GiB) / [0-9.]+(MiB|GiB) +[0-9]+\.[0-9]{2}% +[0-9.]+k?B / [0-9.]+k?B +[0-9.]+[kMG]?B / [0-9.]+[kMG]?B +[0-9]+$'
+t_eq "... a row per container, each column in docker's form" "2 2" \
+  "$(tail -n +2 <<<"$ds" | grep -cE "$row") $(tail -n +2 <<<"$bs" | grep -cE "$row")"
+t_eq "... PIDs, memory limit (-m 64m and none) as docker's" \
+  "$(D stats --no-stream --format '{{.Name}} {{.PIDs}} {{.MemUsage}}' t1 s1 | sed 's/^\([^ ]* [^ ]*\) .* \//\1 \//')" \
+  "$(B stats --no-stream --format '{{.Name}} {{.PIDs}} {{.MemUsage}}' t1 s1 | sed 's/^\([^ ]* [^ ]*\) .* \//\1 \//')"
+D rm -f s1 >/dev/null
+t_match "... CPU %: a busy container's is its share of a CPU, an idle one's none" \
+  '^s1 ([5-9]|[1-9][0-9]|1[0-9][0-9])\.[0-9]{2}% t1 0\.[0-9]{2}%$' \
+  "$(B stats --no-stream --format '{{.Name}} {{.CPUPerc}}' s1 t1 | paste -sd' ')"
+t_match "--no-trunc: the full ID" "^$(B inspect -f '{{.Id}}' t1) " "$(B stats --no-stream --no-trunc t1 | tail -1)"
+t_eq "an exited container named: docker's zero row" "$(D stats --no-stream d0 | tail -1 | sed 's/^[0-9a-f]* *//')" \
+  "$(B stats --no-stream d0 | tail -1 | sed 's/^[0-9a-f]* *//')"
+t_eq "stats of no such container exits 1, as docker's" "$(D stats --no-stream nosuch >/dev/null 2>&1; echo $?)" \
+  "$(B stats --no-stream nosuch >/dev/null 2>&1; echo $?)"
+t_eq "stats without names: the running containers" "r1 s1 t1" \
+  "$(B stats --no-stream --format '{{.Name}}' | sort | tr '\n' ' ' | sed 's/ $//')"
+t_match "live on a pipe: the table printed again each second" "^[23]$" \
+  "$(timeout 2.6 "$BLD" stats t1 | grep -c '^CONTAINER ID')"
+# events of pause, unpause and commit, as docker records them
+evs() { # X — the actions X's journal has for what pause, unpause and commit of t1 did
+  local t0; t0=$(date +%s)
+  $1 pause t1 >/dev/null; $1 unpause t1 >/dev/null; $1 commit -m note t1 ctr/ev:1 >/dev/null
+  $1 events --since "$t0" --until "$(($(date +%s) + 1))" --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.comment}} {{.Actor.Attributes.imageRef}}' | sort
+}
+t_eq "pause, unpause, commit: docker's events" "$(evs D)" "$(evs B)"
+t_exit "top --help" 0 B top --help
+t_exit "stats --help" 0 B stats --help
+B rm -f t1 s1 >/dev/null; D rm -f t1 >/dev/null
