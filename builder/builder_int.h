@@ -162,10 +162,11 @@ bool bld_git_is_url(const char *s);
 /*
  * Clones url ("REPO#REF:SUBDIR") into dir and checks out REF (branch, tag or commit;
  * default the remote's HEAD), with submodules left alone; *subdir gets SUBDIR ("" when
- * none; caller frees). keep_git_dir keeps .git in the checkout (ADD --keep-git-dir).
+ * none; caller frees), *commit (when not NULL) the commit's hex ID. keep_git_dir keeps .git
+ * in the checkout (ADD --keep-git-dir).
  */
 int bld_git_checkout(const char *url, const char *dir, bool keep_git_dir, char **subdir,
-		     struct bld_error **err);
+		     char **commit, struct bld_error **err);
 
 /* === image configs as BuildKit edits them (imgcfg.c) === */
 
@@ -208,9 +209,13 @@ struct bld_bstage {
 	char **lowers;                  /* their unpacked directories, lowest first */
 	char chain[BLD_DIGEST_STR_LEN]; /* chain ID of the top layer, "" when none */
 	char key[BLD_XXH_HEX_LEN + 1];  /* cache key of the last step */
-	char **args;                    /* ARGs in scope, "K=V" (a declared ARG without
-					   value is absent) */
-	char **arg_names;               /* every ARG declared in the stage */
+	/*
+	 * BuildKit's build args of the stage: every ARG declared in it or in the stages it is
+	 * built FROM, in order, repeats kept: "K=V", or "K" when it has no value.
+	 */
+	char **args;
+	/* ARG values over the config's Env ("K=V"): what ARG set last and no ENV set since */
+	char **arg_env;
 	bool cmd_set;                   /* CMD given in this stage (ENTRYPOINT keeps it) */
 	bool no_cache;                  /* --no-cache or --no-cache-filter names it */
 	bool built;
@@ -370,6 +375,7 @@ struct bld_copy_req {
 	const char *chown, *chmod;
 	char **excludes;
 	bool parents, link, add, keep_git_dir;
+	int unpack;         /* ADD --unpack: -1 unset (local archives unpacked, URLs not), 0/1 */
 	const char *checksum;
 	struct bld_copy_content *contents; /* heredoc sources, expanded; owned */
 	size_t ncontents;

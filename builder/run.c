@@ -150,21 +150,39 @@ static int failed(struct bld_error **err, const struct bld_run_req *rq, int code
 	return -1;
 }
 
+/* The --build-arg value for a proxy name in any case; of several spellings, the last in
+ * byte order ("http_proxy" over "HTTP_PROXY"), as BuildKit iterates sorted keys. */
+static const char *proxy_value(char *const *args, const char *name)
+{
+	size_t n = strlen(name);
+	const char *best = NULL;
+	for (size_t i = 0; args && args[i]; i++) {
+		if (strncasecmp(args[i], name, n) != 0 || args[i][n] != '=')
+			continue;
+		if (!best || strncmp(args[i], best, n) >= 0)
+			best = args[i];
+	}
+	return best ? best + n + 1 : NULL;
+}
+
 /*
- * The predefined proxy ARGs reach every RUN without being declared; like BuildKit, they
- * stay out of the cache key and the history.
+ * The predefined proxy ARGs reach every RUN without being declared, as BuildKit's ProxyEnv:
+ * a --build-arg named http_proxy, https_proxy, ftp_proxy, no_proxy or all_proxy in any case
+ * gives the step both spellings (HTTP_PROXY and http_proxy) when not empty. They stay out
+ * of the cache key and the history unless declared with ARG.
  */
 static void add_proxy_args(struct bld_build *b, char ***env)
 {
-	static const char *const proxies[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
-					      "https_proxy", "FTP_PROXY", "ftp_proxy",
-					      "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"};
-	for (size_t i = 0; b->build_args && b->build_args[i]; i++)
-		for (size_t j = 0; j < BLD_ARRAY_SIZE(proxies); j++) {
-			size_t n = strlen(proxies[j]);
-			if (strncmp(b->build_args[i], proxies[j], n) == 0 && b->build_args[i][n] == '=')
-				bld_strv_push(env, b->build_args[i]);
-		}
+	static const char *const proxies[][2] = {{"HTTP_PROXY", "http_proxy"},
+						 {"HTTPS_PROXY", "https_proxy"},
+						 {"FTP_PROXY", "ftp_proxy"},
+						 {"NO_PROXY", "no_proxy"},
+						 {"ALL_PROXY", "all_proxy"}};
+	for (size_t j = 0; j < BLD_ARRAY_SIZE(proxies); j++) {
+		const char *v = proxy_value(b->build_args, proxies[j][1]);
+		for (size_t k = 0; v && *v && k < 2; k++)
+			bld_strv_env_set(env, proxies[j][k], v);
+	}
 }
 
 static enum bld_runner_net_mode net_mode(const char *n)
@@ -194,6 +212,25 @@ static int spawn_and_wait(struct bld_build *b, struct bld_runner_spec *spec,
 	r = bld_runner_proc_wait(proc, code, &oom, err);
 	bld_runner_proc_free(proc);
 	return r;
+}
+
+/*
+ * A relative --mount target is under the working directory, as BuildKit joins it
+ * (`--mount=target=.` binds the context at WORKDIR); the stubs to prune follow.
+ */
+static void resolve_targets(struct bld_run_mounts *rm, const char *wd)
+{
+	for (size_t i = 0; i < rm->n; i++) {
+		if (rm->v[i].target[0] == '/')
+			continue;
+		cleanup_free char *j = xasprintf("/%s/%s", wd, rm->v[i].target);
+		free(rm->v[i].target);
+		rm->v[i].target = bld_path_clean(j);
+		if (i < bld_strv_len(rm->targets)) {
+			free(rm->targets[i]);
+			rm->targets[i] = xstrdup(rm->v[i].target);
+		}
+	}
 }
 
 /*
@@ -240,8 +277,12 @@ int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_ru
 	cleanup_free char *pdir = bld_path_join(dir, "pipes");
 	cleanup_free struct bld_runner_mount *mv = NULL;
 	size_t nmv = 0;
-	if (bld_run_mounts_prepare(b, st, rq, &rm, &env, err) < 0 ||
-	    pipes_mount(pdir, rq, &rm, &mv, &nmv, err) < 0) {
+	if (bld_run_mounts_prepare(b, st, rq, &rm, &env, err) < 0) {
+		bld_run_mounts_dispose(&rm);
+		return -1;
+	}
+	resolve_targets(&rm, wd && *wd ? wd : "/");
+	if (pipes_mount(pdir, rq, &rm, &mv, &nmv, err) < 0) {
 		bld_run_mounts_dispose(&rm);
 		return -1;
 	}

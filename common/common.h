@@ -141,6 +141,10 @@ void bld_strv_free(char **v);
 /* Appends a copy of s; *v may be NULL. */
 void bld_strv_push(char ***v, const char *s);
 char **bld_strv_dup(char *const *v);
+/* "K=V" environment vectors: the value of K (NULL when absent); set K to value in place or
+ * at the end (value NULL removes K). */
+const char *bld_strv_env_get(char *const *v, const char *name);
+void bld_strv_env_set(char ***v, const char *name, const char *value);
 
 bool bld_str_has_prefix(const char *s, const char *prefix);
 bool bld_str_has_suffix(const char *s, const char *suffix);

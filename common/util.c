@@ -175,6 +175,36 @@ char **bld_strv_dup(char *const *v)
 	return r;
 }
 
+void bld_strv_env_set(char ***v, const char *name, const char *value)
+{
+	size_t n = strlen(name);
+	cleanup_free char *kv = value ? xasprintf("%s=%s", name, value) : NULL;
+	for (size_t i = 0; *v && (*v)[i]; i++) {
+		if (strncmp((*v)[i], name, n) == 0 && (*v)[i][n] == '=') {
+			if (!kv) {
+				free((*v)[i]);
+				for (size_t j = i; (*v)[j]; j++)
+					(*v)[j] = (*v)[j + 1];
+				return;
+			}
+			free((*v)[i]);
+			(*v)[i] = steal_pointer(&kv);
+			return;
+		}
+	}
+	if (kv)
+		bld_strv_push(v, kv);
+}
+
+const char *bld_strv_env_get(char *const *v, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; v && v[i]; i++)
+		if (strncmp(v[i], name, n) == 0 && v[i][n] == '=')
+			return v[i] + n + 1;
+	return NULL;
+}
+
 bool bld_str_has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

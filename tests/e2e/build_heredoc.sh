@@ -146,8 +146,65 @@ copied
 EOF
 DF
 build parent
+t_eq "the trigger keeps its heredoc: the line, the body and the terminator (BuildKit's Expression)" \
+  '["RUN <<EOF\necho fired > /onbuild-run\nEOF","COPY <<EOF /onbuild-copy\ncopied\nEOF"]' \
+  "$("$BLD" inspect --format '{{json .Config.OnBuild}}' parent 2>&1)"
 printf 'FROM parent\nRUN test -f /onbuild-run\n' >"$T_DIR/child/Dockerfile"
 build child
 t_eq "ONBUILD RUN <<EOF fires in the child" "fired" "$(cat "$T_DIR/child.out/onbuild-run" 2>&1)"
 t_eq "ONBUILD COPY <<EOF fires in the child" "copied" "$(cat "$T_DIR/child.out/onbuild-copy" 2>&1)"
 t_ok "the parent itself runs no trigger" test ! -e "$T_DIR/parent.out/onbuild-run"
+
+# --- the shape of the public corpus (moby/buildkit's and docker/buildx's Dockerfiles): the
+# syntax directive, global ARGs, FROM --platform=$BUILDPLATFORM ... AS, heredoc RUNs with
+# cache and bind mounts (from the context and from a stage), a COPY <<"EOF" script with
+# --chmod, COPY --from, and stages nobody needs that name images no registry has: they must
+# not be pulled (the test's network namespace has only lo, so a pull would fail the build)
+mkdir -p "$T_DIR/corpus"
+echo 1.2.3 >"$T_DIR/corpus/VERSION"
+cat >"$T_DIR/corpus/Dockerfile" <<DF
+# syntax=docker/dockerfile:1.4
+
+ARG BUSYBOX_VERSION=latest
+ARG DOCKER_VERSION=29.6
+
+FROM --platform=\$BUILDPLATFORM $REG_ADDR/library/busybox:\${BUSYBOX_VERSION} AS base
+WORKDIR /src
+FROM moby/moby-bin:\$DOCKER_VERSION AS docker-engine
+FROM $REG_ADDR/no/such-image:\${DOCKER_VERSION} AS unused
+
+FROM base AS version
+RUN --mount=target=. <<'EOT'
+  set -e
+  if [ -f VERSION ]; then VERSION=\$(cat VERSION); else VERSION=dev; fi
+  echo -n "\${VERSION}" | tee /tmp/.version
+EOT
+
+FROM base AS builder
+ARG TARGETPLATFORM
+RUN --mount=type=cache,target=/root/.cache \\
+  --mount=type=bind,from=version,source=/tmp/.version,target=/tmp/.version <<EOT
+  set -ex
+  mkdir -p /out
+  echo "built \$(cat /tmp/.version) for \${TARGETPLATFORM}" > /root/.cache/last
+  cp /root/.cache/last "/out/app-\$(cat /tmp/.version).txt"
+EOT
+COPY --chmod=755 <<"EOF" /out/entrypoint.sh
+#!/bin/sh
+set -e
+exec cat /app/*.txt
+EOF
+
+FROM base AS release
+COPY --from=builder /out/ /app/
+ENTRYPOINT ["/app/entrypoint.sh"]
+DF
+out=$("$BLD" build --progress=plain -t corpus "$T_DIR/corpus" 2>&1)
+t_eq "a Dockerfile in the corpus' shape builds offline" 0 "$?"
+t_ok "the unused stages' images are never resolved" eval '! grep -E "moby-bin|such-image" <<<"$out"'
+t_eq "... and the image runs" "built 1.2.3 for linux/amd64" \
+  "$("$BLD" run --rm --network none corpus 2>&1)"
+rm -rf "$T_DIR/corpus.out"
+"$BLD" build -q -o "type=local,dest=$T_DIR/corpus.out" --target builder "$T_DIR/corpus" >/dev/null 2>&1
+t_ok "the cache mount's files stay out of the layer" test ! -e "$T_DIR/corpus.out/root/.cache/last"
+t_ok "... while what the step wrote elsewhere is there" test -f "$T_DIR/corpus.out/out/app-1.2.3.txt"
