@@ -79,7 +79,7 @@ int bld_builder_config_changes(json_t *img, char *const *changes, struct bld_err
 			(*err)->status = 1;
 	}
 	bld_strv_free(st.args);
-	bld_strv_free(st.arg_names);
+	bld_strv_free(st.arg_env);
 	return r;
 }
 

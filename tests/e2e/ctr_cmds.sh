@@ -193,3 +193,24 @@ t_eq "pause, unpause, commit: docker's events" "$(evs D)" "$(evs B)"
 t_exit "top --help" 0 B top --help
 t_exit "stats --help" 0 B stats --help
 B rm -f t1 s1 >/dev/null; D rm -f t1 >/dev/null
+
+# ------------------------------------------------------------------ info
+B pause r1 >/dev/null
+bi=$(B info); di=$(D info)
+keys() { sed -n 's/^\( *[A-Za-z][A-Za-z /]*\):.*/\1/p'; }
+t_eq "info: docker's fields, in docker's order and indentation" "" \
+  "$(diff <(keys <<<"$di") <(keys <<<"$bi") | grep '^>')"
+for k in "Storage Driver" "Backing Filesystem" "Logging Driver" "Cgroup Driver" "Cgroup Version" \
+  "Kernel Version" "Operating System" "OSType" "Architecture" "CPUs" "Total Memory"; do
+  t_eq "... $k as docker's" "$(grep -m1 "^ *$k:" <<<"$di")" "$(grep -m1 "^ *$k:" <<<"$bi")"
+done
+t_eq "... security options as docker's" "$(sed -n '/^ Security Options:/,/^ Kernel/p' <<<"$di")" \
+  "$(sed -n '/^ Security Options:/,/^ Kernel/p' <<<"$bi")"
+t_eq "... containers by state, images" \
+  "$("$BLD" ps -a --format '{{.State}}' | awk '{n++; r+=$1=="running"; p+=$1=="paused"} END {print n, r, p, n-r-p}') $("$BLD" images -aq | sort -u | wc -l)" \
+  "$(B info --format '{{.Containers}} {{.ContainersRunning}} {{.ContainersPaused}} {{.ContainersStopped}} {{.Images}}')"
+t_eq "... the store is the root dir" "$BLD_ROOT" "$(B system info --format '{{.DockerRootDir}}')"
+f='{{.Driver}} {{.CgroupVersion}} {{.KernelVersion}} {{.NCPU}} {{.MemTotal}} {{json .SecurityOptions}}'
+t_eq "info --format: docker's field names and values" "$(D info --format "$f")" "$(B info --format "$f")"
+B unpause r1 >/dev/null
+t_exit "info --help" 0 B info --help
