@@ -152,7 +152,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		    : (void)printf("%-14s %-20s %-22s %-16s %-26s %-24s %s\n", "CONTAINER ID",
 				   "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES");
 	for (size_t i = 0; r == 0 && i < n && (!bld_cli_bool(a, "latest") || i < 1); i++) {
-		if (!keep[i] || (!all && strcmp(v[i].state, "running") != 0))
+		bool up = !strcmp(v[i].state, "running") || !strcmp(v[i].state, "paused");
+		if (!keep[i] || (!all && !up))
 			continue;
 		if (quiet)
 			printf("%.*s\n", trunc ? 12 : 64, v[i].id);

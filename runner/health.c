@@ -380,6 +380,14 @@ void bld_runner_health_stop(struct bld_runner_health_mon *h)
 	h->timed_out = true; /* a result still to come is not recorded */
 }
 
+void bld_runner_health_resume(struct bld_runner_health_mon *h)
+{
+	if (!h || h->active)
+		return;
+	h->active = true;
+	h->next_at = bld_mono_ms() + next_interval_ms(h);
+}
+
 void bld_runner_health_free(struct bld_runner_health_mon *h)
 {
 	if (!h)

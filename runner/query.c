@@ -48,13 +48,14 @@ static char *status_text(json_t *st)
 	char d[64];
 	if (!s || strcmp(s, "created") == 0)
 		return xstrdup("Created");
-	if (strcmp(s, "running") == 0) {
+	if (strcmp(s, "running") == 0 || strcmp(s, "paused") == 0) {
 		human_duration(d, sizeof(d), now - bld_runner_time_parse(bld_json_get_str(st, "StartedAt")));
-		/* docker's Health.String(): "health: starting", else the status itself */
+		/* docker's State.String(): (Paused), else Health.String(): "health: starting" or the
+		 * status itself */
 		const char *h = bld_json_get_str(json_object_get(st, "Health"), "Status");
-		if (h)
-			return xasprintf("Up %s (%s%s)", d, strcmp(h, "starting") ? "" : "health: ", h);
-		return xasprintf("Up %s", d);
+		if (s[0] == 'p' || !h)
+			return xasprintf("Up %s%s", d, s[0] == 'p' ? " (Paused)" : "");
+		return xasprintf("Up %s (%s%s)", d, strcmp(h, "starting") ? "" : "health: ", h);
 	}
 	if (strcmp(s, "restarting") == 0)
 		return xasprintf("Restarting (%d)",

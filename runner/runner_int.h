@@ -27,6 +27,9 @@ int bld_runner_cgroup_join(char *const *cgroups);
 char **bld_runner_cgroup_of(pid_t pid);
 /* The OOM-kill count in a memory.oom_control / memory.events file (0 when unknown). */
 uint64_t bld_runner_cgroup_oom_count(const char *file);
+/* Freezes (or thaws) the processes of the cgroups: v1 freezer, else v2 cgroup.freeze;
+ * returns once they are (up to a second); -ENOTSUP when there is no freezer. */
+int bld_runner_cgroup_freeze(char *const *cgroups, bool freeze);
 /* Kills every process in the cgroups and removes them. */
 void bld_runner_cgroup_destroy(char **cgroups);
 
@@ -242,6 +245,8 @@ bool bld_runner_health_due(struct bld_runner_health_mon *h, pid_t target);
 bool bld_runner_health_reaped(struct bld_runner_health_mon *h, pid_t pid, int wstatus);
 /* The container stopped: no more probes (a running one is killed). */
 void bld_runner_health_stop(struct bld_runner_health_mon *h);
+/* After a thaw: probes again from an interval on, the status kept. */
+void bld_runner_health_resume(struct bld_runner_health_mon *h);
 void bld_runner_health_free(struct bld_runner_health_mon *h);
 
 /* monitor.c */

@@ -56,6 +56,18 @@ t_match "healthy one interval after the start (${ms} ms)" '^(9[0-9][0-9]|1[0-9][
 t_eq "a success resets the streak" "0 healthy ok" \
   "$(B inspect --format '{{.State.Health.FailingStreak}} {{.State.Health.Status}}' fine) $(B inspect --format '{{json .State.Health.Log}}' fine | jq -r '.[0].Output | rtrimstr("\n")')"
 
+# a paused container is not probed (as docker's): no probe while frozen, again after the thaw
+probes() { grep -c "exec_die $fid" "$T_DIR/ev"; }
+B pause fine >/dev/null
+before=$(probes)
+sleep 2.2
+t_eq "no probe while paused" "$before" "$(probes)"
+t_match "ps: (Paused) rather than the health" '^Up [0-9]+ seconds? \(Paused\)$' "$(B ps --filter name=fine --format '{{.Status}}')"
+B unpause fine >/dev/null
+sleep 1.5
+t_eq "probes again after unpause, still healthy" "1 healthy" \
+  "$(( $(probes) > before )) $(B inspect --format '{{.State.Health.Status}}' fine)"
+
 lid=$(B inspect --format '{{.Id}}' slow)
 for i in $(seq 50); do grep -q "health_status: healthy $lid" "$T_DIR/ev" && break; sleep 0.1; done
 t_eq "failures inside the start period do not count (retries 1, never unhealthy)" "healthy" \
