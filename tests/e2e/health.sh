@@ -56,6 +56,17 @@ t_match "healthy one interval after the start (${ms} ms)" '^(9[0-9][0-9]|1[0-9][
 t_eq "a success resets the streak" "0 healthy ok" \
   "$(B inspect --format '{{.State.Health.FailingStreak}} {{.State.Health.Status}}' fine) $(B inspect --format '{{json .State.Health.Log}}' fine | jq -r '.[0].Output | rtrimstr("\n")')"
 
+lid=$(B inspect --format '{{.Id}}' slow)
+for i in $(seq 50); do grep -q "health_status: healthy $lid" "$T_DIR/ev" && break; sleep 0.1; done
+t_eq "failures inside the start period do not count (retries 1, never unhealthy)" "healthy" \
+  "$(grep "health_status: [a-z]* $lid" "$T_DIR/ev" | awk '{print $4}' | tr '\n' ' ' | sed 's/ $//')"
+started=$(B inspect --format '{{.State.StartedAt}}' slow)
+healthy=$(grep "health_status: healthy $lid" "$T_DIR/ev" | cut -d' ' -f1)
+ms=$(( ($(date -d "$healthy" +%s%N) - $(date -d "$started" +%s%N)) / 1000000 ))
+t_match "...and it is healthy within one interval of becoming so (${ms} ms)" '^(1[5-9][0-9][0-9]|2[0-9][0-9][0-9]|3[0-4][0-9][0-9])$' "$ms"
+t_eq "...its failures are in the log, the streak is 0" "1 0" \
+  "$(B inspect --format '{{json .State.Health}}' slow | jq -r '[.Log[0].ExitCode, .FailingStreak] | join(" ")')"
+
 # a paused container is not probed (as docker's): no probe while frozen, again after the thaw
 probes() { grep -c "exec_die $fid" "$T_DIR/ev"; }
 B pause fine >/dev/null
@@ -67,17 +78,6 @@ B unpause fine >/dev/null
 sleep 1.5
 t_eq "probes again after unpause, still healthy" "1 healthy" \
   "$(( $(probes) > before )) $(B inspect --format '{{.State.Health.Status}}' fine)"
-
-lid=$(B inspect --format '{{.Id}}' slow)
-for i in $(seq 50); do grep -q "health_status: healthy $lid" "$T_DIR/ev" && break; sleep 0.1; done
-t_eq "failures inside the start period do not count (retries 1, never unhealthy)" "healthy" \
-  "$(grep "health_status: [a-z]* $lid" "$T_DIR/ev" | awk '{print $4}' | tr '\n' ' ' | sed 's/ $//')"
-started=$(B inspect --format '{{.State.StartedAt}}' slow)
-healthy=$(grep "health_status: healthy $lid" "$T_DIR/ev" | cut -d' ' -f1)
-ms=$(( ($(date -d "$healthy" +%s%N) - $(date -d "$started" +%s%N)) / 1000000 ))
-t_match "...and it is healthy within one interval of becoming so (${ms} ms)" '^(1[5-9][0-9][0-9]|2[0-9][0-9][0-9]|3[0-4][0-9][0-9])$' "$ms"
-t_eq "...its failures are in the log, the streak is 0" "1 0" \
-  "$(B inspect --format '{{json .State.Health}}' slow | jq -r '[.Log[0].ExitCode, .FailingStreak] | join(" ")')"
 
 B run -d --name slowprobe --health-cmd 'sleep 5' --health-interval 1s --health-timeout 500ms $IMG sleep 60 >/dev/null
 B run -d --name chatty --health-cmd 'head -c 5000 /dev/zero | tr "\0" a' --health-interval 1s $IMG sleep 60 >/dev/null
