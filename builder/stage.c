@@ -5,6 +5,9 @@
  * RUN/COPY/ADD/WORKDIR as cached steps: each gets a key (parent key, expanded instruction,
  * ARGs in scope, and for COPY/ADD the fingerprints of exactly what it copies), a hit reuses
  * the recorded layer and config ("CACHED"), a miss runs the step and records its result.
+ * Build args follow BuildKit's dispatch state: ARG and ENV write one environment (the later
+ * wins), a stage built FROM another starts with its build args, and history and progress
+ * names are worded as BuildKit words them.
  *
  * It does not run processes (run.c) nor copy files (copy.c).
  */
