@@ -185,7 +185,7 @@ t_eq "--platform of another architecture pulls that one" "arm64" \
 
 # ---------------------------------------------------------------- namespaces
 same "--pid host, --uts host, --ipc host" --pid host --uts host --ipc host "$BB" \
-  sh -c 'ls /proc | grep -c "^[0-9]" | xargs test 20 -lt && echo host-procs; hostname; cat /proc/sys/kernel/hostname; ls -d /dev/shm'
+  sh -c 'ls /proc 2>/dev/null | grep -c "^[0-9]" | xargs test 20 -lt && echo host-procs; hostname; cat /proc/sys/kernel/hostname; ls -d /dev/shm'
 for e in D B; do
   $e run -d --name donor --network=none --ipc shareable "$BB" sh -c 'echo in-shm >/dev/shm/x; sleep 60' >/dev/null
   $e run -d --name priv --network=none "$BB" sleep 60 >/dev/null
