@@ -150,3 +150,29 @@ printf 'FROM %s\nADD --checksum=sha256:%s local.tar.gz /x/\n' "$BASE" "$(printf 
 out=$("$BLD" build -f "$T_DIR/ck.Dockerfile" "$ad" 2>&1); rc=$?
 t_eq "ADD --checksum of a context file fails" 1 "$rc"
 t_match "... as BuildKit's frontend refuses it" "Dockerfile:2: .*checksum requires HTTP\(S\) or Git sources" "$out"
+
+# --- 3. COPY --link: a layer of its own whatever the base; with --chmod BuildKit links not ---
+# layer_of IMAGE N — the diff ID of the image's N-th layer
+layer_of() {
+  python3 - "$BLD_ROOT/oci" "$1" "$2" <<'PY'
+import json, os, sys
+lay, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+blob = lambda d: open(os.path.join(lay, "blobs", *d.split(":", 1)), "rb").read()
+for m in json.load(open(os.path.join(lay, "index.json")))["manifests"]:
+    if m.get("annotations", {}).get("org.opencontainers.image.ref.name", "").endswith("/" + name + ":latest"):
+        cfg = json.loads(blob(json.loads(blob(m["digest"]))["config"]["digest"]))
+        print(cfg["rootfs"]["diff_ids"][n - 1])
+PY
+}
+lk=$T_DIR/link
+mkdir -p "$lk" && echo linked >"$lk/f.txt"
+printf 'FROM %s\nRUN mkdir /real && ln -s /real /lnk\nCOPY --link f.txt /lnk/f.txt\n' "$BASE" >"$lk/a.Dockerfile"
+printf 'FROM scratch\nCOPY --link f.txt /lnk/f.txt\n' >"$lk/b.Dockerfile"
+printf 'FROM %s\nRUN mkdir /real && ln -s /real /lnk\nCOPY --link --chmod=600 f.txt /lnk/f.txt\n' "$BASE" >"$lk/c.Dockerfile"
+for v in a b c; do "$BLD" build -q -f "$lk/$v.Dockerfile" -t "link-$v" "$lk" >/dev/null 2>&1 || t_fail "build link-$v"; done
+t_eq "a --link layer is the same on a busybox base with a symlink and on scratch (rebased)" \
+  "$(layer_of link-b 1)" "$(layer_of link-a 3)"
+t_eq "--link does not follow the base's symlinked directory" "/lnk dir 0755
+/lnk/f.txt file 0644" "$(tree link-a /lnk)"
+t_eq "--link with --chmod copies in place as BuildKit does: through the symlink" "/lnk symlink 0777
+/real/f.txt file 0600" "$(tree link-c '/(lnk|real/f.txt)')"
