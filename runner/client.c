@@ -236,12 +236,19 @@ int bld_runner_container_stop(struct bld_ctx *ctx, const char *id, int timeout,
 	if (bld_runner_container_load(ctx, id, &cfg, NULL, err) < 0)
 		return -1;
 	int sig = SIGTERM;
-	const char *ss = bld_json_get_str(cfg, "ImageStopSignal");
+	/* --stop-signal (or the image's STOPSIGNAL, which create copies there), and for older
+	 * containers the image's alone */
+	json_t *c = json_object_get(cfg, "Config");
+	const char *ss = bld_json_get_str(c, "StopSignal");
+	if (!ss || !*ss)
+		ss = bld_json_get_str(cfg, "ImageStopSignal");
 	if (ss && *ss)
 		sig = bld_runner_signal_parse(ss);
+	json_t *st = json_object_get(c, "StopTimeout");
+	if (timeout < 0)
+		timeout = json_is_integer(st) ? (int)json_integer_value(st) : 10;
 	char line[64];
-	snprintf(line, sizeof(line), "stop %d %d\n", timeout < 0 ? 10 : timeout,
-		 sig > 0 ? sig : SIGTERM);
+	snprintf(line, sizeof(line), "stop %d %d\n", timeout, sig > 0 ? sig : SIGTERM);
 	pid_t mon = monitor_pid(ctx, id);
 	int s = bld_runner_client_send(ctx, id, line);
 	if (s >= 0) { /* else not running */
@@ -372,5 +379,11 @@ int bld_runner_signal_parse(const char *s)
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(t); i++)
 		if (strcasecmp(s, t[i].n) == 0)
 			return t[i].sig;
+	/* the rest of the kernel's names (docker knows them all) */
+	for (int sig = 1; sig < SIGRTMIN; sig++) {
+		const char *n = sigabbrev_np(sig);
+		if (n && strcasecmp(s, n) == 0)
+			return sig;
+	}
 	return -1;
 }

@@ -189,13 +189,7 @@ int bld_runner_container_lookup(struct bld_ctx *ctx, const char *ref, char **id,
 	return bld_error_set(err, BLD_E_NOTFOUND, "No such container: %s", ref);
 }
 
-static json_t *strv_json(char *const *v)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; v && v[i]; i++)
-		json_array_append_new(a, json_string(v[i]));
-	return a;
-}
+static json_t *strv_json(char *const *v) { return bld_json_strv(v); }
 
 static json_t *labels_json(char *const *v)
 {
@@ -264,7 +258,7 @@ static json_t *config_section(const struct bld_runner_container_config *c, const
 static json_t *host_section(const struct bld_runner_container_config *c, json_t *restart)
 {
 	return json_pack("{s:o, s:o, s:b, s:b, s:b, s:o, s:o, s:s, s:I, s:I, s:I, s:s, s:o, s:b,"
-			 " s:o, s:b, s:o, s:o}",
+			 " s:o, s:b, s:o}",
 			 "Binds", strv_json(c->binds), "Tmpfs", strv_json(c->tmpfs),
 			 "ReadonlyRootfs", c->readonly, "Init", c->init, "Privileged",
 			 c->privileged, "CapAdd", strv_json(c->cap_add), "CapDrop",
@@ -274,7 +268,7 @@ static json_t *host_section(const struct bld_runner_container_config *c, json_t 
 			 (json_int_t)c->pids_limit, "NetworkMode",
 			 c->network ? c->network : "bridge", "PortBindings", ports_json(c),
 			 "PublishAllPorts", c->publish_all, "RestartPolicy", restart, "AutoRemove",
-			 c->auto_remove, "Mounts", json_array(), "SecurityOpt",
+			 c->auto_remove, "SecurityOpt",
 			 c->no_new_privs ? json_pack("[s]", "no-new-privileges") : json_null());
 }
 
@@ -353,7 +347,9 @@ int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_con
 	json_object_del(resolved, "ImageConfig");
 	json_object_update(doc, resolved);
 	json_decref(resolved);
-	int r = bld_runner_mounts_resolve(ctx, doc, err);
+	int r = bld_runner_hostcfg_merge(doc, c, err);
+	if (r == 0)
+		r = bld_runner_mounts_resolve(ctx, doc, err);
 	int lock = r < 0 ? -1 : bld_runner_containers_lock(ctx, err);
 	if (lock >= 0) {
 		r = check_name(ctx, name, err);

@@ -44,6 +44,13 @@ struct bld_runner_mount {
 	char *options; /* tmpfs data ("size=64m,mode=1777") or NULL */
 	bool readonly;
 	bool copy_up; /* a volume: filled with what the image has at target when it is empty */
+	unsigned long propagation; /* a bind's MS_SHARED/MS_SLAVE (| MS_REC); 0: private */
+};
+
+/* One --ulimit: setrlimit(resource) in the container; -1 (RLIM_INFINITY) for unlimited. */
+struct bld_runner_rlimit {
+	int resource; /* RLIMIT_* */
+	uint64_t soft, hard;
 };
 
 enum bld_runner_net_mode {
@@ -73,6 +80,9 @@ struct bld_runner_spec {
 	const char *cwd;      /* absolute; created when missing; default "/" */
 	const char *user;     /* "name", "uid", "name:group", "uid:gid"; default root */
 	const char *hostname; /* default: none set (keeps the new UTS namespace's copy) */
+	const char *domainname; /* --domainname (NULL: none set) */
+	char *const *group_add; /* --group-add: group names (the image's /etc/group) or gids,
+				   joined as supplementary groups */
 	bool build_step;      /* a RUN step as BuildKit's executor makes it: no HOSTNAME in
 				 the env, BuildKit's /etc/hosts, no /etc/hostname mounted */
 	char *const *extra_hosts; /* lines appended to /etc/hosts */
@@ -83,6 +93,13 @@ struct bld_runner_spec {
 
 	struct bld_runner_mount *mounts;
 	size_t n_mounts;
+	int64_t shm_size; /* bytes of /dev/shm (0: 64 MiB, docker's default) */
+
+	/* kernel settings of the container's own namespaces (--sysctl "key=value", written to
+	 * /proc/sys before it is made read-only) and its resource limits (--ulimit) */
+	char *const *sysctls;
+	const struct bld_runner_rlimit *rlimits;
+	size_t n_rlimits;
 
 	/* security */
 	char *const *cap_add;  /* "NET_ADMIN", "CAP_SYS_TIME", "ALL" */
@@ -183,6 +200,11 @@ int bld_runner_user_resolve(struct bld_runner_user *out, const char *spec, const
 int bld_runner_user_resolve_step(struct bld_runner_user *out, const char *spec,
 				 const char *passwd, const char *group, struct bld_error **err);
 
+/* Adds --group-add's groups (names looked up in group, the text of /etc/group, or numbers) to
+ * u's supplementary groups; BLD_E_NOTFOUND for a name that is not there, in docker's words. */
+int bld_runner_user_add_groups(struct bld_runner_user *u, char *const *groups,
+			       const char *group, struct bld_error **err);
+
 /* A compiled seccomp filter: classic BPF instructions. */
 struct bld_runner_bpf {
 	void *data;
@@ -243,6 +265,11 @@ struct bld_runner_container_config {
 	char **labels;    /* "K=V" */
 	char *log_driver; /* --log-driver: "json-file" (NULL: the default) or "none" */
 	char **log_opts;  /* --log-opt K=V: max-size, max-file */
+	/* HostConfig and Config fields in the Engine API's shape, merged over what the fields
+	 * above make (Mounts, ExtraHosts, Dns*, Ulimits, Sysctls, ShmSize, GroupAdd, VolumesFrom,
+	 * ExposedPorts, StopSignal, StopTimeout, Domainname...); the runner checks them as
+	 * docker's daemon does. Owned by the caller; NULL: none. */
+	struct json_t *host_extra, *config_extra;
 };
 
 /* Creates the container's state directory; *id is the 64-hex id (caller frees). */

@@ -34,7 +34,7 @@ void bld_runner_cgroup_destroy(char **cgroups);
 int bld_runner_mkpath_in_root(int rootfd, const char *path, bool want_file);
 int bld_runner_mount_root(const struct bld_runner_spec *s, const char *merged);
 int bld_runner_mount_proc(int rootfd);
-int bld_runner_mount_dev(int rootfd, int tty_fd);
+int bld_runner_mount_dev(int rootfd, int tty_fd, int64_t shm_size);
 int bld_runner_mount_sys(int rootfd, bool writable);
 int bld_runner_mount_etc(int rootfd, const char *state_dir, bool with_hostname, bool ro);
 int bld_runner_mount_user(int rootfd, const struct bld_runner_mount *m, const char **failed);
@@ -81,13 +81,29 @@ int bld_runner_image_resolve(struct bld_ctx *ctx, const struct bld_runner_contai
 			     struct json_t **out, struct bld_error **err);
 /* volume.c: HostConfig.Binds/Tmpfs -> doc.Mounts, creating named volumes */
 int bld_runner_mounts_resolve(struct bld_ctx *ctx, struct json_t *doc, struct bld_error **err);
+/* A volume's data directory (caller frees). */
+char *bld_runner_volume_data_dir(struct bld_ctx *ctx, const char *name);
+/* mountspec.c: HostConfig.Mounts (--mount) and VolumesFrom -> doc.Mounts, checked as docker's
+ * daemon checks them; then no destination twice */
+int bld_runner_mounts_api(struct bld_ctx *ctx, struct json_t *doc, struct bld_error **err);
+/* A bind with shared or slave propagation needs a source on a shared (or slave) mount:
+ * checked at start, as docker checks it, with its words. */
+int bld_runner_mount_check_propagation(const struct bld_runner_mount *m, struct bld_error **err);
+/* hostcfg.c: the HostConfig/Config fields of the Engine API that container.c does not make,
+ * given (c->host_extra, c->config_extra) or defaulted, checked as docker's daemon checks them */
+int bld_runner_hostcfg_merge(struct json_t *doc, const struct bld_runner_container_config *c,
+			     struct bld_error **err);
+/* /etc/resolv.conf's text from HostConfig's Dns, DnsSearch and DnsOptions, what is not given
+ * taken from the host's file; NULL when none is given (caller frees). */
+char *bld_runner_resolv_conf(struct json_t *hc);
 
 /* spec.c: a sandbox spec from config.json; the holder owns what the spec points at */
 struct bld_runner_spec_holder {
 	struct bld_runner_spec s;
-	char **lowers, **argv, **env, **cap_add, **cap_drop, **extra_hosts;
+	char **lowers, **argv, **env, **cap_add, **cap_drop, **extra_hosts, **sysctls, **groups;
 	struct bld_runner_mount *mounts;
-	char *dir, *cwd, *user, *hostname, *seccomp, *cgroup, *resolv, *cache;
+	struct bld_runner_rlimit *rlimits;
+	char *dir, *cwd, *user, *hostname, *domainname, *seccomp, *cgroup, *resolv, *cache;
 };
 void bld_runner_spec_from_config(struct bld_runner_spec_holder *h, struct json_t *cfg,
 				 const char *dir);

@@ -10,11 +10,7 @@
 # mode 0644, expanded with ARG/ENV unless the word is quoted.
 . "$(dirname "$0")/lib.sh"
 
-"$TOP/tests/env/registry.sh" start "$T_DIR/reg" >/dev/null || { t_fail "start registry"; exit 1; }
-at_exit "'$TOP/tests/env/registry.sh' stop '$T_DIR/reg'"
-. "$T_DIR/reg/env"
-"$TOP/tests/env/seed.sh" --env "$T_DIR/reg/env" --only latest >/dev/null || { t_fail "seed"; exit 1; }
-BASE=$REG_ADDR/library/busybox:latest
+t_busybox_registry
 
 # build NAME — builds $T_DIR/NAME as image NAME and exports its filesystem to $T_DIR/NAME.out
 build() {
@@ -25,12 +21,6 @@ build() {
   printf '%s\n' "$out" >"$T_DIR/$1.log"
 }
 TAB=$'\t'
-# created_by IMAGE — the last history entry's created_by, as stored in the image config
-created_by() {
-  rm -rf "$T_DIR/save" && mkdir "$T_DIR/save" && "$BLD" save -o "$T_DIR/save/i.tar" "$1" &&
-    tar -xf "$T_DIR/save/i.tar" -C "$T_DIR/save" &&
-    jq -r '.history[-1].created_by' "$T_DIR/save/$(jq -r '.[0].Config' "$T_DIR/save/manifest.json")"
-}
 
 # --- the lone heredoc: the commonest shape, alone in its own build first
 mkdir -p "$T_DIR/lone"
@@ -50,7 +40,7 @@ t_match "progress names the step with the body's first line" \
 t_eq "history: SHELL plus the body, as BuildKit records it" \
   'RUN /bin/sh -c echo one > /lone
 echo "$0" >> /lone
- # buildkit' "$(created_by lone)"
+ # buildkit' "$(t_history lone "[-1]")"
 out=$("$BLD" build --progress=plain "$T_DIR/lone" 2>&1)
 t_match "an unchanged body is CACHED" '#[0-9]+ CACHED' "$out"
 sed -i 's/echo one/echo two/' "$T_DIR/lone/Dockerfile"
@@ -146,6 +136,9 @@ copied
 EOF
 DF
 build parent
+t_eq "the trigger keeps its heredoc: the line, the body and the terminator (BuildKit's Expression)" \
+  '["RUN <<EOF\necho fired > /onbuild-run\nEOF","COPY <<EOF /onbuild-copy\ncopied\nEOF"]' \
+  "$("$BLD" inspect --format '{{json .Config.OnBuild}}' parent 2>&1)"
 printf 'FROM parent\nRUN test -f /onbuild-run\n' >"$T_DIR/child/Dockerfile"
 build child
 t_eq "ONBUILD RUN <<EOF fires in the child" "fired" "$(cat "$T_DIR/child.out/onbuild-run" 2>&1)"
