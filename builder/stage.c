@@ -478,7 +478,7 @@ static void quoted_list(struct bld_buf *h, char *const *v)
 }
 
 /* Metadata instructions: the config in memory, one empty-layer history entry. */
-static int do_meta(struct bld_build *b, struct bld_bstage *st,
+int bld_stage_meta(struct bld_build *b, struct bld_bstage *st,
 		   const struct bld_parser_instruction *in, struct bld_buf *hist,
 		   struct bld_error **err)
 {
@@ -886,7 +886,7 @@ static int dispatch(struct bld_build *b, struct bld_bstage *st,
 	if (is_layer_step(in->kind))
 		return do_layer_step(b, st, in, err);
 	struct bld_buf hist = BLD_BUF_INIT;
-	int r = do_meta(b, st, in, &hist, err);
+	int r = bld_stage_meta(b, st, in, &hist, err);
 	if (r == 0) {
 		cleanup_free char *now = meta_time(b, st);
 		bld_img_history(st->img, now, bld_buf_str(&hist), true);

@@ -166,7 +166,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 				   "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES");
 	int r = 0;
 	for (size_t i = 0; i < n && (!bld_cli_bool(a, "latest") || i < 1); i++) {
-		bool ok = all || strcmp(v[i].state, "running") == 0;
+		bool ok = all || strcmp(v[i].state, "running") == 0 || strcmp(v[i].state, "paused") == 0;
 		for (size_t f = 0; ok && filters && filters[f] && r == 0; f++)
 			r = filter_match(&v[i], filters[f], &ok, err);
 		if (r < 0 || !ok)

@@ -277,6 +277,40 @@ int bld_runner_container_kill(struct bld_ctx *ctx, const char *id, int sig,
 	return 0;
 }
 
+/* "pause"/"unpause" through the monitor, with docker's refusals. */
+static int freezer_command(struct bld_ctx *ctx, const char *id, bool pause,
+			   struct bld_error **err)
+{
+	cleanup_close int s = bld_runner_client_send(ctx, id, pause ? "pause\n" : "unpause\n");
+	char buf[128] = "";
+	size_t len = 0;
+	ssize_t n = 0;
+	while (s >= 0 && len < sizeof(buf) - 1 && !memchr(buf, '\n', len) &&
+	       ((n = recv(s, buf + len, sizeof(buf) - 1 - len, 0)) > 0 || (n < 0 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	buf[strcspn(buf, "\n")] = 0;
+	if (strcmp(buf, "ok") == 0)
+		return 0;
+	if (s < 0 || strcmp(buf, "error not running") == 0)
+		return bld_error_refuse(err, BLD_E_INVALID, "Container %s is not running", id);
+	if (strcmp(buf, "error already paused") == 0 || strcmp(buf, "error not paused") == 0)
+		return bld_error_refuse(err, BLD_E_INVALID, "Container %s is %s", id,
+					buf + strlen("error "));
+	return bld_error_set(err, BLD_E_SYSTEM, "Cannot %s container %s: %s",
+			     pause ? "pause" : "unpause", id,
+			     *buf ? buf + strlen("error ") : "the monitor did not answer");
+}
+
+int bld_runner_container_pause(struct bld_ctx *ctx, const char *id, struct bld_error **err)
+{
+	return freezer_command(ctx, id, true, err);
+}
+
+int bld_runner_container_unpause(struct bld_ctx *ctx, const char *id, struct bld_error **err)
+{
+	return freezer_command(ctx, id, false, err);
+}
+
 int bld_runner_container_wait(struct bld_ctx *ctx, const char *id, int *exit_code,
 			      struct bld_error **err)
 {

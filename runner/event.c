@@ -10,7 +10,8 @@
 #include <jansson.h>
 #include <stdarg.h>
 
-void bld_runner_event(struct bld_ctx *ctx, const json_t *cfg, const char *action, ...)
+static void record(struct bld_ctx *ctx, const json_t *cfg, const char *action,
+		   char *const *more)
 {
 	const json_t *c = json_object_get(cfg, "Config");
 	const char *id = bld_json_get_str(cfg, "Id"), *name = bld_json_get_str(cfg, "Name");
@@ -28,12 +29,31 @@ void bld_runner_event(struct bld_ctx *ctx, const json_t *cfg, const char *action
 	cleanup_free char *nm = xasprintf("name=%s", name ? name + (name[0] == '/') : "");
 	bld_strv_push(&attrs, img);
 	bld_strv_push(&attrs, nm);
-	va_list ap;
-	va_start(ap, action);
-	for (const char *extra; (extra = va_arg(ap, const char *));)
-		bld_strv_push(&attrs, extra);
-	va_end(ap);
+	for (size_t i = 0; more && more[i]; i++)
+		bld_strv_push(&attrs, more[i]);
 	cleanup_error struct bld_error *e = NULL;
 	if (bld_cache_event_append(ctx->root, "container", action, id, attrs, &e) < 0)
 		bld_debug("event %s: %s", action, e->msg);
+}
+
+void bld_runner_event(struct bld_ctx *ctx, const json_t *cfg, const char *action, ...)
+{
+	cleanup_strv char **extras = NULL;
+	va_list ap;
+	va_start(ap, action);
+	for (const char *extra; (extra = va_arg(ap, const char *));)
+		bld_strv_push(&extras, extra);
+	va_end(ap);
+	record(ctx, cfg, action, extras);
+}
+
+void bld_runner_container_event(struct bld_ctx *ctx, const char *id, const char *action,
+				char *const *attrs)
+{
+	json_t *cfg = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_runner_container_load(ctx, id, &cfg, NULL, &e) < 0)
+		return;
+	record(ctx, cfg, action, attrs);
+	json_decref(cfg);
 }

@@ -8,6 +8,10 @@
  *     "stop <seconds> <signal>"  signal now, SIGKILL after <seconds>; replies "exited N"
  *     "kill <signal>"            replies "ok"
  *     "wait"                     replies "exited N" at the container's next exit
+ *     "pause", "unpause"         freezes or thaws its cgroup; replies "ok" or "error WHY"
+ *
+ * A paused container that is stopped, or killed with SIGKILL or its stop signal, is thawed
+ * once the signal is sent, as docker does, so that it can act on it.
  *
  * It exits when the container has stopped for good (after --rm removal). Messages to the
  * starting bld go over report_fd as struct bld_runner_child_msg: kind 2 "started" (pid,
@@ -54,7 +58,7 @@ struct mon {
 	struct bld_runner_net *net;
 	bool running;
 	int exit_code;
-	bool oom, manual_stop, tty;
+	bool oom, manual_stop, tty, paused;
 	int64_t kill_at;   /* ms, 0 = none */
 	int restart_count;
 	struct bld_runner_logbuf lb_out, lb_err;
@@ -211,6 +215,35 @@ static void accept_client(struct mon *m)
 	close(fd);
 }
 
+/* Freezes or thaws the container and records it; the reply to the client. */
+static const char *set_paused(struct mon *m, bool pause)
+{
+	if (!m->running)
+		return "error not running\n";
+	if (m->paused == pause)
+		return pause ? "error already paused\n" : "error not paused\n";
+	int r = bld_runner_cgroup_freeze(m->proc->cgroups, pause);
+	if (r < 0) {
+		bld_warn("%s the container: %s", pause ? "freeze" : "thaw", strerror(-r));
+		return r == -ENOTSUP ? "error no freezer cgroup\n" : "error freezer failed\n";
+	}
+	m->paused = pause;
+	bld_runner_event(m->ctx, m->cfg, pause ? "pause" : "unpause", NULL);
+	set_str(m->state, "Status", pause ? "paused" : "running");
+	json_object_set_new(m->state, "Paused", json_boolean(pause));
+	save_state(m);
+	return "ok\n";
+}
+
+/* After a signal that should end a paused container: let it run to receive it. */
+static void thaw_for(struct mon *m, int sig)
+{
+	const char *ss = bld_json_get_str(m->cfg, "ImageStopSignal");
+	int stop = ss && *ss ? bld_runner_signal_parse(ss) : SIGTERM;
+	if (m->paused && (sig == SIGKILL || sig == stop))
+		set_paused(m, false);
+}
+
 /* Signals the container, recorded as docker's "kill" event. */
 static void signal_container(struct mon *m, int sig)
 {
@@ -223,7 +256,9 @@ static void signal_container(struct mon *m, int sig)
 static void command(struct mon *m, struct client *c, const char *line)
 {
 	int a = 0, b = 0;
-	if (sscanf(line, "stop %d %d", &a, &b) == 2) {
+	if (strcmp(line, "pause") == 0 || strcmp(line, "unpause") == 0) {
+		reply(c, set_paused(m, line[0] == 'p'));
+	} else if (sscanf(line, "stop %d %d", &a, &b) == 2) {
 		m->manual_stop = true;
 		json_object_set_new(m->state, "ManualStop", json_true());
 		if (!m->running) {
@@ -233,14 +268,18 @@ static void command(struct mon *m, struct client *c, const char *line)
 			return;
 		}
 		signal_container(m, b > 0 ? b : SIGTERM);
+		if (m->paused)
+			set_paused(m, false);
 		int64_t at = now_ms() + (int64_t)(a < 0 ? 0 : a) * 1000;
 		if (!m->kill_at || at < m->kill_at)
 			m->kill_at = at;
 		c->waiting = true;
 	} else if (sscanf(line, "kill %d", &a) == 1) {
 		m->manual_stop = true;
-		if (m->running)
+		if (m->running) {
 			signal_container(m, a);
+			thaw_for(m, a);
+		}
 		reply(c, "ok\n");
 	} else if (strcmp(line, "wait") == 0) {
 		c->waiting = true;
@@ -417,6 +456,7 @@ static void poll_once(struct mon *m, int timeout)
 	int r = poll(p, n, timeout);
 	if (m->kill_at && now_ms() >= m->kill_at && m->running) {
 		signal_container(m, SIGKILL);
+		thaw_for(m, SIGKILL);
 		m->kill_at = 0;
 	}
 	if (r <= 0) {
@@ -465,6 +505,8 @@ static void record_exit(struct mon *m)
 	bld_runner_net_state(NULL, m->state); /* no address, no ports while stopped */
 	set_str(m->state, "Status", "exited");
 	set_str(m->state, "FinishedAt", now);
+	m->paused = false;
+	json_object_set_new(m->state, "Paused", json_false());
 	json_object_set_new(m->state, "Running", json_false());
 	json_object_set_new(m->state, "Pid", json_integer(0));
 	json_object_set_new(m->state, "ExitCode", json_integer(m->exit_code));

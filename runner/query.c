@@ -48,9 +48,9 @@ static char *status_text(json_t *st)
 	char d[64];
 	if (!s || strcmp(s, "created") == 0)
 		return xstrdup("Created");
-	if (strcmp(s, "running") == 0) {
+	if (strcmp(s, "running") == 0 || strcmp(s, "paused") == 0) {
 		human_duration(d, sizeof(d), now - bld_runner_time_parse(bld_json_get_str(st, "StartedAt")));
-		return xasprintf("Up %s", d);
+		return xasprintf("Up %s%s", d, s[0] == 'p' ? " (Paused)" : "");
 	}
 	if (strcmp(s, "restarting") == 0)
 		return xasprintf("Restarting (%d)",

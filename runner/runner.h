@@ -358,6 +358,66 @@ int bld_runner_container_ports(struct bld_ctx *ctx, const char *id, char ***line
 /* "TERM", "SIGKILL", "9" -> the signal's number; -1 when unknown. */
 int bld_runner_signal_parse(const char *s);
 
+/* ============================================================ changes, commit, pause */
+
+/* One line of `bld diff`: kind 'A' (added), 'C' (changed) or 'D' (deleted). */
+struct bld_runner_change {
+	char kind;
+	char *path; /* absolute in the container: "/etc/passwd" */
+};
+/*
+ * `bld diff`: what the container ref (created, running or exited) changed in its root file
+ * system against its image, by docker's rules (changes.c), depth first in name order.
+ * *out is freed with bld_runner_changes_free. No such container: BLD_E_NOTFOUND, status 1.
+ */
+int bld_runner_container_diff(struct bld_ctx *ctx, const char *ref,
+			      struct bld_runner_change **out, size_t *n, struct bld_error **err);
+void bld_runner_changes_free(struct bld_runner_change *v, size_t n);
+/*
+ * `bld commit`'s layer: the container's changes (its upper directory, whiteouts as OCI .wh.
+ * entries, opaque directories marked) stored in s as a layer, with pause the container
+ * frozen meanwhile (when it runs and is not paused already). *empty when it changed nothing:
+ * no layer is written then.
+ */
+int bld_runner_container_commit_layer(struct bld_ctx *ctx, struct bld_store *s, const char *ref,
+				      bool pause, struct bld_cache_layer *layer, bool *empty,
+				      struct bld_error **err);
+/*
+ * `bld pause`/`bld unpause` of the container id (full): its cgroup frozen (v1 freezer.state,
+ * v2 cgroup.freeze) or thawed by its monitor, which records the state ("paused"). Docker's
+ * refusals with status 1: "Container ID is not running", "... is already paused", "... is
+ * not paused".
+ */
+int bld_runner_container_pause(struct bld_ctx *ctx, const char *id, struct bld_error **err);
+int bld_runner_container_unpause(struct bld_ctx *ctx, const char *id, struct bld_error **err);
+
+/* Records a container event (docker's: the container's labels, image and name, then attrs
+ * "K=V") in the store's journal, for what other modules do to a container (commit). */
+void bld_runner_container_event(struct bld_ctx *ctx, const char *id, const char *action,
+				char *const *attrs);
+
+/* ======================================================================== top, stats */
+
+/*
+ * `bld top`: the host PIDs of every process in the running container id's cgroup
+ * (*out freed by the caller). Not running: "Container ID is not running", status 1.
+ */
+int bld_runner_container_pids(struct bld_ctx *ctx, const char *id, pid_t **out, size_t *n,
+			      struct bld_error **err);
+
+/* One reading of what a running container uses (stats.c). */
+struct bld_runner_stats {
+	uint64_t cpu_ns;               /* CPU time of its cgroup so far */
+	uint64_t read_ns;              /* CLOCK_MONOTONIC of the reading */
+	uint64_t mem_usage, mem_limit; /* bytes; the limit is the host's memory when none */
+	uint64_t net_rx, net_tx;       /* bytes, lo not counted */
+	uint64_t blk_read, blk_write;  /* bytes */
+	uint64_t pids;
+};
+/* Reads them; not running: as bld_runner_container_pids. */
+int bld_runner_container_stats(struct bld_ctx *ctx, const char *id, struct bld_runner_stats *s,
+			       struct bld_error **err);
+
 /* ======================================================================== volumes */
 
 int bld_runner_volume_create(struct bld_ctx *ctx, const char *name, char **labels,

@@ -27,6 +27,9 @@ int bld_runner_cgroup_join(char *const *cgroups);
 char **bld_runner_cgroup_of(pid_t pid);
 /* The OOM-kill count in a memory.oom_control / memory.events file (0 when unknown). */
 uint64_t bld_runner_cgroup_oom_count(const char *file);
+/* Freezes (or thaws) the processes of the cgroups: v1 freezer, else v2 cgroup.freeze;
+ * returns once they are (up to a second); -ENOTSUP when there is no freezer. */
+int bld_runner_cgroup_freeze(char *const *cgroups, bool freeze);
 /* Kills every process in the cgroups and removes them. */
 void bld_runner_cgroup_destroy(char **cgroups);
 
