@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -158,7 +159,10 @@ static char *read_in_root(int rootfd, const char *path)
 	return data;
 }
 
-/* --chown as docker reads it: a user alone gives the same number as group. */
+/*
+ * --chown as BuildKit reads it (llb.WithUser, then the file op's readUser): a user named
+ * alone takes the group /etc/passwd gives it, a uid alone the same number as group.
+ */
 static int resolve_chown(int rootfd, const char *spec, struct meta *m, struct bld_error **err)
 {
 	cleanup_free char *passwd = read_in_root(rootfd, "/etc/passwd");
@@ -168,7 +172,8 @@ static int resolve_chown(int rootfd, const char *spec, struct meta *m, struct bl
 		return bld_error_wrap(err, "--chown %s", spec);
 	m->chown = true;
 	m->uid = u.uid;
-	m->gid = strchr(spec, ':') ? u.gid : (gid_t)u.uid;
+	bool by_id = strspn(spec, "0123456789") == strlen(spec);
+	m->gid = by_id ? (gid_t)u.uid : u.gid;
 	return 0;
 }
 
@@ -677,12 +682,11 @@ static int run_plan(int rootfd, const struct plan *p, const struct meta *m,
 
 /* ------------------------------------------------------------------ sources in a rootfs */
 
-static int walk_fs(struct plan *p, int rootfd, const char *src, const char *dst,
-		   struct excl *ex, const char *rel, int depth)
+/* The names in directory path of the root (but "." and ".."), sorted; NULL when empty. */
+static int dir_names(int rootfd, const char *path, int flags, char ***out)
 {
-	if (depth > 256)
-		return -ELOOP;
-	int fd = bld_fs_open_in_root(rootfd, src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+	*out = NULL;
+	int fd = bld_fs_open_in_root(rootfd, path, O_RDONLY | O_DIRECTORY | flags, 0);
 	if (fd < 0)
 		return fd;
 	DIR *d = fdopendir(fd);
@@ -690,16 +694,27 @@ static int walk_fs(struct plan *p, int rootfd, const char *src, const char *dst,
 		close(fd);
 		return -errno;
 	}
-	char **names = NULL;
 	struct dirent *de;
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			bld_strv_push(&names, de->d_name);
+			bld_strv_push(out, de->d_name);
 	closedir(d);
-	size_t n = bld_strv_len(names);
+	size_t n = bld_strv_len(*out);
 	if (n > 1) /* qsort of NULL is undefined even for 0 entries */
-		qsort(names, n, sizeof(char *), bld_strcmp_p);
-	int r = 0;
+		qsort(*out, n, sizeof(char *), bld_strcmp_p);
+	return 0;
+}
+
+static int walk_fs(struct plan *p, int rootfd, const char *src, const char *dst,
+		   struct excl *ex, const char *rel, int depth)
+{
+	if (depth > 256)
+		return -ELOOP;
+	char **names = NULL;
+	int r = dir_names(rootfd, src, O_NOFOLLOW, &names);
+	if (r < 0)
+		return r;
+	size_t n = bld_strv_len(names);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		/* bld_path_join("/", x) would give "//x" */
 		cleanup_free char *s = strcmp(src, "/") == 0 ? xasprintf("/%s", names[i])
@@ -733,40 +748,89 @@ static int walk_fs(struct plan *p, int rootfd, const char *src, const char *dst,
 	return r;
 }
 
+/*
+ * The paths of the root that a wildcard source matches, component by component with Go's
+ * filepath.Match rules (fnmatch without FNM_PERIOD), sorted; none is not an error (BuildKit
+ * copies with AllowEmptyWildcard). dir is the part matched so far ("" for the root).
+ */
+static int glob_root(int rootfd, const char *dir, const char *pat, char ***out, int depth)
+{
+	const char *slash = strchr(pat, '/');
+	cleanup_free char *comp = slash ? xstrndup(pat, (size_t)(slash - pat)) : xstrdup(pat);
+	cleanup_free char *abs = xasprintf("/%s", dir);
+	if (!bld_ctx_has_wildcard(comp)) {
+		cleanup_free char *next = *dir ? xasprintf("%s/%s", dir, comp) : xstrdup(comp);
+		if (!slash)
+			return bld_strv_push(out, next), 0;
+		return glob_root(rootfd, next, slash + 1, out, depth + 1);
+	}
+	cleanup_strv char **names = NULL;
+	if (depth > 256 || dir_names(rootfd, abs, 0, &names) < 0)
+		return 0; /* not a directory, or missing: no match */
+	for (size_t i = 0; names && names[i]; i++) {
+		if (fnmatch(comp, names[i], 0) != 0)
+			continue;
+		cleanup_free char *next = *dir ? xasprintf("%s/%s", dir, names[i]) : xstrdup(names[i]);
+		if (!slash)
+			bld_strv_push(out, next);
+		else
+			glob_root(rootfd, next, slash + 1, out, depth + 1);
+	}
+	return 0;
+}
+
+static int plan_rootfs_one(struct plan *p, int rootfd, const struct bld_copy_req *rq,
+			   const char *rel, bool dest_dir, struct excl *ex, struct bld_error **err);
+
 /* COPY --from: sources looked up in another root (symlinks followed inside it). */
 static int plan_rootfs(struct plan *p, int rootfd, const struct bld_copy_req *rq, bool dest_dir,
 		       struct excl *ex, struct bld_error **err)
 {
 	for (size_t i = 0; rq->srcs[i]; i++) {
 		cleanup_free char *rel = bld_ctx_rel(rq->srcs[i]);
-		bool out;
-		if (excl_match(ex, rel, &out, err) < 0)
-			return -1;
-		if (out)
-			continue;
-		cleanup_free char *abs = xasprintf("/%s", rel);
-		int fd = bld_fs_open_in_root(rootfd, abs, O_PATH, 0);
-		if (fd < 0)
-			return bld_error_set(err, BLD_E_NOTFOUND, "\"/%s\": not found", rel);
-		struct stat st;
-		fstat(fd, &st);
-		close(fd);
-		/* real path of the resolved source inside the root, for openat */
-		cleanup_free char *d = dest_for(rq->dest, dest_dir, abs, S_ISDIR(st.st_mode),
-						rq->parents ? rel : NULL);
-		if (!S_ISDIR(st.st_mode)) {
-			plan_add(p, rootfd, rel, &st, NULL, d);
-			continue;
-		}
-		int r = walk_fs(p, rootfd, abs, d, ex, "", 0);
-		pending_trim(ex, "");
-		if (r < 0 && ex->err) {
-			bld_error_move(err, &ex->err);
-			return -1;
-		}
-		if (r < 0)
-			return bld_error_sys(err, -r, "read %s", abs);
+		cleanup_strv char **matches = NULL;
+		if (bld_ctx_has_wildcard(rel))
+			glob_root(rootfd, "", rel, &matches, 0);
+		else
+			bld_strv_push(&matches, rel);
+		for (size_t j = 0; matches && matches[j]; j++)
+			if (plan_rootfs_one(p, rootfd, rq, matches[j], dest_dir, ex, err) < 0)
+				return -1;
 	}
+	return 0;
+}
+
+/* One source path of the other root: a file, or a directory and everything under it. */
+static int plan_rootfs_one(struct plan *p, int rootfd, const struct bld_copy_req *rq,
+			   const char *rel, bool dest_dir, struct excl *ex, struct bld_error **err)
+{
+	bool out;
+	if (excl_match(ex, rel, &out, err) < 0)
+		return -1;
+	if (out)
+		return 0;
+	cleanup_free char *abs = xasprintf("/%s", rel);
+	int fd = bld_fs_open_in_root(rootfd, abs, O_PATH, 0);
+	if (fd < 0)
+		return bld_error_set(err, BLD_E_NOTFOUND, "\"/%s\": not found", rel);
+	struct stat st;
+	fstat(fd, &st);
+	close(fd);
+	/* real path of the resolved source inside the root, for openat */
+	cleanup_free char *d = dest_for(rq->dest, dest_dir, abs, S_ISDIR(st.st_mode),
+					rq->parents ? rel : NULL);
+	if (!S_ISDIR(st.st_mode)) {
+		plan_add(p, rootfd, rel, &st, NULL, d);
+		return 0;
+	}
+	int r = walk_fs(p, rootfd, abs, d, ex, "", 0);
+	pending_trim(ex, "");
+	if (r < 0 && ex->err) {
+		bld_error_move(err, &ex->err);
+		return -1;
+	}
+	if (r < 0)
+		return bld_error_sys(err, -r, "read %s", abs);
 	return 0;
 }
 

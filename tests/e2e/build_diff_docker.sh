@@ -27,11 +27,20 @@ BASE=$REG_ADDR/library/busybox:latest
 
 mapfile -t cases < <(diff_cases docker)
 for c in "${cases[@]}"; do diff_ctx "$c" "$T_DIR/ctx/$c"; done
+# ADD of URLs: the prepared contexts are served on 127.0.0.1 (both builders fetch from there)
+diff_http_start "$T_DIR/ctx" "$T_DIR/http.log" || { t_fail "start the HTTP server"; exit 1; }
+at_exit "kill $DIFF_HTTP_PID; wait $DIFF_HTTP_PID 2>/dev/null"
+export DIFF_HTTP
 mkdir -p "$T_DIR/dk"
 printf '%s\n' "${cases[@]}" | xargs -P 2 -I{} "$TOP/tests/diff/docker-case.sh" "$T_DIR" "$BASE" {} &
 dk_pid=$!
 at_exit "kill $dk_pid 2>/dev/null; wait $dk_pid 2>/dev/null"
+start=$SECONDS
 diff_bld_builds "$T_DIR" "$BASE" "${cases[@]}"
+echo "# bld built ${#cases[@]} cases in $((SECONDS - start)) s"
 wait $dk_pid
+echo "# docker done after $((SECONDS - start)) s"
 diff_report docker "$T_DIR" "${cases[@]}"
 [ -n "${DIFF_CASES:-}" ] || t_ok "at least 80 Dockerfiles compared with BuildKit ($DIFF_N)" test "$DIFF_N" -ge 80
+# by hand: DIFF_KEEP=DIR keeps the dumps and errors of both builders there
+[ -z "${DIFF_KEEP:-}" ] || { mkdir -p "$DIFF_KEEP" && cp "$T_DIR"/*.docker* "$T_DIR"/*.bld* "$DIFF_KEEP"/ 2>/dev/null; }
