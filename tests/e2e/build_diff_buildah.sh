@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# tests/e2e/build_diff_buildah.sh — differential tests: every case under tests/diff/cases/ is
-# built by bld and by `buildah bud` on the same busybox base from a private test registry;
+# tests/e2e/build_diff_buildah.sh — differential tests: every case under tests/diff/cases/ (but
+# those with a skip-buildah or pending file) is built by bld and by `buildah bud` on the same
+# busybox base from a private test registry;
 # the config fields (Env, Cmd, Entrypoint, WorkingDir, User, ExposedPorts, Labels, Volumes,
 # StopSignal, Healthcheck, Shell, OnBuild) and the filesystems (path, type, mode, uid, gid,
 # size, content hash, link target) must agree, after buildah's known departures from
@@ -29,4 +30,4 @@ at_exit "kill $bh_pid 2>/dev/null; wait $bh_pid 2>/dev/null"
 diff_bld_builds "$T_DIR" "$BASE" "${cases[@]}"
 wait $bh_pid
 diff_report buildah "$T_DIR" "${cases[@]}"
-t_ok "at least 25 Dockerfiles compared ($DIFF_N)" test "$DIFF_N" -ge 25
+[ -n "${DIFF_CASES:-}" ] || t_ok "at least 25 Dockerfiles compared ($DIFF_N)" test "$DIFF_N" -ge 25
