@@ -1,9 +1,11 @@
 /*
  * builder/add.c — what ADD does beyond COPY: a URL is downloaded (registry/fetch.c) and
- * written with mode 0600 and the Last-Modified time, never unpacked; a git URL is cloned
- * (git.c) and its tree copied, .git only with --keep-git-dir; a local tar archive from the
- * context (plain, gzip, bzip2, xz, zstd) is unpacked into the destination (cache/, where
- * libarchive lives) with the owners the archive records. --checksum verifies a download.
+ * written with mode 0600 and the Last-Modified time, unpacked only with --unpack=true; a git
+ * URL is cloned (git.c) and its tree copied, .git only with --keep-git-dir; a local tar
+ * archive from the context (plain, gzip, bzip2, xz, zstd) is unpacked into the destination
+ * (cache/, where libarchive lives) with the owners the archive records, unless
+ * --unpack=false. --checksum verifies a download (sha256:...) or a git source's commit (a
+ * hex prefix of its ID), as BuildKit does; it takes one remote source.
  *
  * Everything else is left to the COPY path (copy.c).
  */
@@ -56,54 +58,8 @@ static int verify_checksum(int fd, const char *want, struct bld_error **err)
 	return 0;
 }
 
-static int add_url(struct bld_build *b, const struct bld_copy_req *rq, const char *url,
-		   int rootfd, uid_t uid, gid_t gid, bool dest_dir, struct bld_error **err)
-{
-	cleanup_close int fd = tmpfile_fd(err);
-	if (fd < 0)
-		return -1;
-	int64_t mtime = -1;
-	if (bld_registry_fetch_url(url, fd, ADD_URL_MAX, &mtime, err) < 0)
-		return -1;
-	if (rq->checksum && verify_checksum(fd, rq->checksum, err) < 0)
-		return bld_error_wrap(err, "%s", url);
-	cleanup_free char *name = url_name(url);
-	cleanup_free char *dest = NULL;
-	if (dest_dir && !name)
-		return bld_error_set(err, BLD_E_INVALID, "cannot determine filename from url: %s",
-				     url);
-	dest = dest_dir ? bld_path_join(rq->dest, name) : bld_path_clean(rq->dest);
-	if (mtime < 0)
-		mtime = b->epoch >= 0 ? b->epoch : (int64_t)time(NULL);
-	return bld_copy_fd_into(fd, rootfd, dest, 0600, uid, gid, mtime, err);
-}
-
-static int add_git(struct bld_build *b, const struct bld_copy_req *rq, const char *url,
-		   int rootfd, bool chown, uid_t uid, gid_t gid, struct bld_error **err)
-{
-	cleanup_free char *dir = bld_step_dir(b, err);
-	if (!dir)
-		return -1;
-	cleanup_free char *sub = NULL;
-	int r = bld_git_checkout(url, dir, rq->keep_git_dir, &sub, err);
-	if (r == 0) {
-		cleanup_free char *rel = bld_ctx_rel(sub);
-		cleanup_free char *src = *rel ? bld_path_join(dir, rel) : xstrdup(dir);
-		int fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0)
-			r = bld_error_sys(err, errno, "open %s", sub);
-		else
-			r = bld_copy_dir_into(fd, rootfd, rq->dest, chown, uid, gid, false, err);
-		if (fd >= 0)
-			close(fd);
-	}
-	struct bld_error *e = NULL;
-	bld_fs_rm_rf(dir, &e);
-	bld_error_free(e);
-	return r;
-}
-
-/* A context file that is a tar: unpacked into a scratch directory, then copied in. */
+/* A tar archive (a context file, or a download with --unpack=true): unpacked into a scratch
+ * directory, then copied in. */
 static int add_tar(struct bld_build *b, const struct bld_copy_req *rq, int tarfd, int rootfd,
 		   struct bld_error **err)
 {
@@ -128,10 +84,63 @@ static int add_tar(struct bld_build *b, const struct bld_copy_req *rq, int tarfd
 	return r;
 }
 
-/* An open descriptor on a context file when it is a tar archive, else -1. */
-static int context_tar(struct bld_build *b, const char *src)
+static int add_url(struct bld_build *b, const struct bld_copy_req *rq, const char *url,
+		   int rootfd, uid_t uid, gid_t gid, bool dest_dir, struct bld_error **err)
 {
-	if (bld_ctx_has_wildcard(src))
+	cleanup_close int fd = tmpfile_fd(err);
+	if (fd < 0)
+		return -1;
+	int64_t mtime = -1;
+	if (bld_registry_fetch_url(url, fd, ADD_URL_MAX, &mtime, err) < 0)
+		return -1;
+	if (rq->checksum && verify_checksum(fd, rq->checksum, err) < 0)
+		return bld_error_wrap(err, "%s", url);
+	lseek(fd, 0, SEEK_SET);
+	if (rq->unpack == 1 && bld_cache_archive_is_tar_fd(fd)) /* BuildKit's AttemptUnpack */
+		return add_tar(b, rq, fd, rootfd, err);
+	cleanup_free char *name = url_name(url);
+	cleanup_free char *dest = NULL;
+	if (dest_dir && !name)
+		return bld_error_set(err, BLD_E_INVALID, "cannot determine filename from url: %s",
+				     url);
+	dest = dest_dir ? bld_path_join(rq->dest, name) : bld_path_clean(rq->dest);
+	if (mtime < 0)
+		mtime = b->epoch >= 0 ? b->epoch : (int64_t)time(NULL);
+	return bld_copy_fd_into(fd, rootfd, dest, 0600, uid, gid, mtime, err);
+}
+
+static int add_git(struct bld_build *b, const struct bld_copy_req *rq, const char *url,
+		   int rootfd, bool chown, uid_t uid, gid_t gid, struct bld_error **err)
+{
+	cleanup_free char *dir = bld_step_dir(b, err);
+	if (!dir)
+		return -1;
+	cleanup_free char *sub = NULL, *commit = NULL;
+	int r = bld_git_checkout(url, dir, rq->keep_git_dir, &sub, &commit, err);
+	if (r == 0 && rq->checksum && !bld_str_has_prefix(commit, rq->checksum))
+		r = bld_error_set(err, BLD_E_DIGEST, "expected checksum to match %s, got %s",
+				  rq->checksum, commit);
+	if (r == 0) {
+		cleanup_free char *rel = bld_ctx_rel(sub);
+		cleanup_free char *src = *rel ? bld_path_join(dir, rel) : xstrdup(dir);
+		int fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			r = bld_error_sys(err, errno, "open %s", sub);
+		else
+			r = bld_copy_dir_into(fd, rootfd, rq->dest, chown, uid, gid, false, err);
+		if (fd >= 0)
+			close(fd);
+	}
+	struct bld_error *e = NULL;
+	bld_fs_rm_rf(dir, &e);
+	bld_error_free(e);
+	return r;
+}
+
+/* An open descriptor on a context file when it is a tar archive, else -1. */
+static int context_tar(struct bld_build *b, const struct bld_copy_req *rq, const char *src)
+{
+	if (rq->unpack == 0 || bld_ctx_has_wildcard(src))
 		return -1;
 	cleanup_free char *rel = bld_ctx_rel(src);
 	if (!*rel)
@@ -147,10 +156,29 @@ static int context_tar(struct bld_build *b, const char *src)
 	return fd;
 }
 
+/* --checksum as BuildKit's frontend allows it: one source, a URL or a git repository. */
+static int check_checksum(const struct bld_copy_req *rq, struct bld_error **err)
+{
+	if (!rq->checksum)
+		return 0;
+	if (bld_strv_len(rq->srcs) + rq->ncontents != 1)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "checksum can't be specified for multiple sources");
+	if (!rq->srcs[0] || !bld_add_is_remote(rq, rq->srcs[0]))
+		return bld_error_set(err, BLD_E_INVALID, "checksum requires HTTP(S) or Git sources");
+	const char *c = rq->checksum;
+	if (bld_git_is_url(rq->srcs[0]) && (!*c || c[strspn(c, "0123456789abcdefABCDEF")]))
+		return bld_error_set(err, BLD_E_INVALID,
+				     "invalid checksum %s for Git URL, expected hex commit hash", c);
+	return 0;
+}
+
 int bld_add_special(struct bld_build *b, const struct bld_copy_req *rq, int rootfd, bool chown,
 		    uid_t uid, gid_t gid, bool dest_dir, char ***rest, struct bld_error **err)
 {
-	int r = 0;
+	int r = check_checksum(rq, err);
+	if (r < 0)
+		return r;
 	uid_t u = chown ? uid : 0;
 	gid_t g = chown ? gid : 0;
 	for (size_t i = 0; r == 0 && rq->srcs[i]; i++) {
@@ -160,7 +188,7 @@ int bld_add_special(struct bld_build *b, const struct bld_copy_req *rq, int root
 		} else if (is_http(s)) {
 			r = add_url(b, rq, s, rootfd, u, g, dest_dir, err);
 		} else {
-			int fd = context_tar(b, s);
+			int fd = context_tar(b, rq, s);
 			if (fd < 0) {
 				bld_strv_push(rest, s);
 				continue;

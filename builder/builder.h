@@ -72,7 +72,7 @@ struct bld_builder_opts {
 	char *const *cache_from;     /* --cache-from type=registry,ref=R */
 	char *const *cache_to;       /* --cache-to type=registry,ref=R */
 	bool docker_format;          /* --format docker: Docker v2s2 media types */
-	bool trust;                  /* content trust: a FROM image pulled must be signed */
+	bool trust; /* content trust: an image FROM, COPY --from or a mount from= uses is signed */
 	const char *signature_policy; /* policy.json for trust, or NULL for the default */
 };
 

@@ -162,10 +162,11 @@ bool bld_git_is_url(const char *s);
 /*
  * Clones url ("REPO#REF:SUBDIR") into dir and checks out REF (branch, tag or commit;
  * default the remote's HEAD), with submodules left alone; *subdir gets SUBDIR ("" when
- * none; caller frees). keep_git_dir keeps .git in the checkout (ADD --keep-git-dir).
+ * none; caller frees), *commit (when not NULL) the commit's hex ID. keep_git_dir keeps .git
+ * in the checkout (ADD --keep-git-dir).
  */
 int bld_git_checkout(const char *url, const char *dir, bool keep_git_dir, char **subdir,
-		     struct bld_error **err);
+		     char **commit, struct bld_error **err);
 
 /* === image configs as BuildKit edits them (imgcfg.c) === */
 
@@ -208,9 +209,13 @@ struct bld_bstage {
 	char **lowers;                  /* their unpacked directories, lowest first */
 	char chain[BLD_DIGEST_STR_LEN]; /* chain ID of the top layer, "" when none */
 	char key[BLD_XXH_HEX_LEN + 1];  /* cache key of the last step */
-	char **args;                    /* ARGs in scope, "K=V" (a declared ARG without
-					   value is absent) */
-	char **arg_names;               /* every ARG declared in the stage */
+	/*
+	 * BuildKit's build args of the stage: every ARG declared in it or in the stages it is
+	 * built FROM, in order, repeats kept: "K=V", or "K" when it has no value.
+	 */
+	char **args;
+	/* ARG values over the config's Env ("K=V"): what ARG set last and no ENV set since */
+	char **arg_env;
 	bool cmd_set;                   /* CMD given in this stage (ENTRYPOINT keeps it) */
 	bool no_cache;                  /* --no-cache or --no-cache-filter names it */
 	bool built;
@@ -246,7 +251,6 @@ void bld_progress_line(struct bld_build *b, int v, const char *fmt, ...)
 void bld_progress_cached(struct bld_build *b, int v);
 void bld_progress_done(struct bld_build *b, int v, int64_t start_ns);
 void bld_progress_error(struct bld_build *b, int v, const char *msg);
-int64_t bld_progress_now(void);
 
 /*
  * progress.c picks the printer: --progress=plain (or auto off a terminal) keeps BuildKit's
@@ -296,6 +300,7 @@ struct bld_run_req {
 	int vertex;
 	const struct bld_parser_mount *mounts; /* RUN --mount, as parsed */
 	size_t nmounts;
+	char *script_name, *script; /* a shebang heredoc: /dev/pipes/NAME's body, or NULL */
 };
 int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_run_req *rq,
 		 struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err);
@@ -332,6 +337,13 @@ int bld_run_mounts_prepare(struct bld_build *b, struct bld_bstage *st,
 			   struct bld_error **err);
 void bld_run_mounts_dispose(struct bld_run_mounts *rm);
 
+/*
+ * stubs.c: removes from a RUN step's upper directory what the sandbox made for the mount
+ * targets (and /etc/hosts, /etc/resolv.conf, /etc/hostname, /proc, /sys, /dev) that the
+ * lowers lacked, parents included, as BuildKit 0.11+ does; best effort, never fails.
+ */
+void bld_builder_stubs_prune(const char *upper, char *const *lowers, char *const *targets);
+
 /* sshfwd.c: an ssh agent forwarded into a RUN step (--mount=type=ssh, bld build --ssh). */
 struct bld_ssh_fwd;
 /*
@@ -357,6 +369,7 @@ struct bld_copy_req {
 	char *chown, *chmod; /* --chown, --chmod with variables expanded (owned) */
 	char **excludes;
 	bool parents, link, add, keep_git_dir;
+	int unpack;         /* ADD --unpack: -1 unset (local archives unpacked, URLs not), 0/1 */
 	const char *checksum;
 	struct bld_copy_content *contents; /* heredoc sources, expanded; owned */
 	size_t ncontents;

@@ -649,7 +649,7 @@ static int plan_context(struct plan *p, struct bld_builder_context *c,
 		if (out)
 			continue;
 		cleanup_free char *root = dest_for(rq->dest, dest_dir, x->name, x->is_dir,
-						   rq->parents ? x->name : NULL);
+						   NULL);
 		struct stat st;
 		if (x->ent) {
 			entry_stat(x->ent, &st);
@@ -680,13 +680,44 @@ static int run_plan(int rootfd, const struct plan *p, const struct meta *m,
 	return 0;
 }
 
+/* ------------------------------------------------------------------ --parents */
+
+/*
+ * COPY --parents as BuildKit reads a source (dockerfile2llb's dispatchCopy): the directory
+ * before a "/./" pivot (the context root without one) is copied, with only what the rest of
+ * the path matches, as fsutil applies include patterns: .dockerignore's rules ("**" any number
+ * of directories, a matched directory bringing its contents), so the path below the pivot is
+ * kept under the destination and the directories on the way keep their metadata. A path
+ * without wildcards must exist; a pattern that matches nothing copies nothing.
+ */
+static void parents_split(const char *src, char **base, char **pattern)
+{
+	const char *pv = strstr(src, "/./");
+	cleanup_free char *b = pv ? xstrndup(src, (size_t)(pv - src)) : xstrdup("");
+	*base = bld_ctx_rel(b);
+	*pattern = bld_ctx_rel(pv ? pv + 3 : src);
+}
+
+/* The pattern as exclusions: everything but what it matches, then --exclude's own. */
+static char **parents_excludes(const char *pattern, char *const *excludes)
+{
+	char **v = NULL;
+	bld_strv_push(&v, "**");
+	cleanup_free char *keep = xasprintf("!%s", pattern);
+	bld_strv_push(&v, keep);
+	for (size_t i = 0; excludes && excludes[i]; i++)
+		bld_strv_push(&v, excludes[i]);
+	return v;
+}
+
 /* ------------------------------------------------------------------ sources in a rootfs */
 
-/* The names in directory path of the root (but "." and ".."), sorted; NULL when empty. */
-static int dir_names(int rootfd, const char *path, int flags, char ***out)
+static int walk_fs(struct plan *p, int rootfd, const char *src, const char *dst,
+		   struct excl *ex, const char *rel, int depth)
 {
-	*out = NULL;
-	int fd = bld_fs_open_in_root(rootfd, path, O_RDONLY | O_DIRECTORY | flags, 0);
+	if (depth > 256)
+		return -ELOOP;
+	int fd = bld_fs_open_in_root(rootfd, src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
 	if (fd < 0)
 		return fd;
 	DIR *d = fdopendir(fd);
@@ -694,27 +725,16 @@ static int dir_names(int rootfd, const char *path, int flags, char ***out)
 		close(fd);
 		return -errno;
 	}
+	char **names = NULL;
 	struct dirent *de;
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			bld_strv_push(out, de->d_name);
+			bld_strv_push(&names, de->d_name);
 	closedir(d);
-	size_t n = bld_strv_len(*out);
-	if (n > 1) /* qsort of NULL is undefined even for 0 entries */
-		qsort(*out, n, sizeof(char *), bld_strcmp_p);
-	return 0;
-}
-
-static int walk_fs(struct plan *p, int rootfd, const char *src, const char *dst,
-		   struct excl *ex, const char *rel, int depth)
-{
-	if (depth > 256)
-		return -ELOOP;
-	char **names = NULL;
-	int r = dir_names(rootfd, src, O_NOFOLLOW, &names);
-	if (r < 0)
-		return r;
 	size_t n = bld_strv_len(names);
+	if (n > 1) /* qsort of NULL is undefined even for 0 entries */
+		qsort(names, n, sizeof(char *), bld_strcmp_p);
+	int r = 0;
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		/* bld_path_join("/", x) would give "//x" */
 		cleanup_free char *s = strcmp(src, "/") == 0 ? xasprintf("/%s", names[i])
@@ -748,59 +768,20 @@ static int walk_fs(struct plan *p, int rootfd, const char *src, const char *dst,
 	return r;
 }
 
-/*
- * The paths of the root that a wildcard source matches, component by component with Go's
- * filepath.Match rules (fnmatch without FNM_PERIOD), sorted; none is not an error (BuildKit
- * copies with AllowEmptyWildcard). dir is the part matched so far ("" for the root).
- */
-static int glob_root(int rootfd, const char *dir, const char *pat, char ***out, int depth)
+/* A directory of a root walked into the plan below dst; errors as a bld_error. */
+static int walk_root(struct plan *p, int rootfd, const char *abs, const char *dst,
+		     struct excl *ex, struct bld_error **err)
 {
-	const char *slash = strchr(pat, '/');
-	cleanup_free char *comp = slash ? xstrndup(pat, (size_t)(slash - pat)) : xstrdup(pat);
-	cleanup_free char *abs = xasprintf("/%s", dir);
-	if (!bld_ctx_has_wildcard(comp)) {
-		cleanup_free char *next = *dir ? xasprintf("%s/%s", dir, comp) : xstrdup(comp);
-		if (!slash)
-			return bld_strv_push(out, next), 0;
-		return glob_root(rootfd, next, slash + 1, out, depth + 1);
+	int r = walk_fs(p, rootfd, abs, dst, ex, "", 0);
+	pending_trim(ex, "");
+	if (r < 0 && ex->err) {
+		bld_error_move(err, &ex->err);
+		return -1;
 	}
-	cleanup_strv char **names = NULL;
-	if (depth > 256 || dir_names(rootfd, abs, 0, &names) < 0)
-		return 0; /* not a directory, or missing: no match */
-	for (size_t i = 0; names && names[i]; i++) {
-		if (fnmatch(comp, names[i], 0) != 0)
-			continue;
-		cleanup_free char *next = *dir ? xasprintf("%s/%s", dir, names[i]) : xstrdup(names[i]);
-		if (!slash)
-			bld_strv_push(out, next);
-		else
-			glob_root(rootfd, next, slash + 1, out, depth + 1);
-	}
-	return 0;
+	return r < 0 ? bld_error_sys(err, -r, "read %s", abs) : 0;
 }
 
-static int plan_rootfs_one(struct plan *p, int rootfd, const struct bld_copy_req *rq,
-			   const char *rel, bool dest_dir, struct excl *ex, struct bld_error **err);
-
-/* COPY --from: sources looked up in another root (symlinks followed inside it). */
-static int plan_rootfs(struct plan *p, int rootfd, const struct bld_copy_req *rq, bool dest_dir,
-		       struct excl *ex, struct bld_error **err)
-{
-	for (size_t i = 0; rq->srcs[i]; i++) {
-		cleanup_free char *rel = bld_ctx_rel(rq->srcs[i]);
-		cleanup_strv char **matches = NULL;
-		if (bld_ctx_has_wildcard(rel))
-			glob_root(rootfd, "", rel, &matches, 0);
-		else
-			bld_strv_push(&matches, rel);
-		for (size_t j = 0; matches && matches[j]; j++)
-			if (plan_rootfs_one(p, rootfd, rq, matches[j], dest_dir, ex, err) < 0)
-				return -1;
-	}
-	return 0;
-}
-
-/* One source path of the other root: a file, or a directory and everything under it. */
+/* One source in another root (symlinks followed inside it) into the plan. */
 static int plan_rootfs_one(struct plan *p, int rootfd, const struct bld_copy_req *rq,
 			   const char *rel, bool dest_dir, struct excl *ex, struct bld_error **err)
 {
@@ -816,21 +797,103 @@ static int plan_rootfs_one(struct plan *p, int rootfd, const struct bld_copy_req
 	struct stat st;
 	fstat(fd, &st);
 	close(fd);
-	/* real path of the resolved source inside the root, for openat */
-	cleanup_free char *d = dest_for(rq->dest, dest_dir, abs, S_ISDIR(st.st_mode),
-					rq->parents ? rel : NULL);
+	cleanup_free char *d = dest_for(rq->dest, dest_dir, abs, S_ISDIR(st.st_mode), NULL);
 	if (!S_ISDIR(st.st_mode)) {
 		plan_add(p, rootfd, rel, &st, NULL, d);
 		return 0;
 	}
-	int r = walk_fs(p, rootfd, abs, d, ex, "", 0);
-	pending_trim(ex, "");
-	if (r < 0 && ex->err) {
-		bld_error_move(err, &ex->err);
-		return -1;
+	return walk_root(p, rootfd, abs, d, ex, err);
+}
+
+/*
+ * The paths a source names in a root: itself, or what its wildcards match one segment at a
+ * time (Go's filepath.Match, as BuildKit's), sorted; a directory's "." and ".." never.
+ */
+static void rootfs_glob(int rootfd, const char *dir, const char *rest, char ***out)
+{
+	size_t n = strcspn(rest, "/");
+	cleanup_free char *seg = xstrndup(rest, n);
+	const char *tail = rest[n] ? rest + n + 1 : NULL;
+	if (!bld_ctx_has_wildcard(seg)) {
+		cleanup_free char *next = *dir ? xasprintf("%s/%s", dir, seg) : xstrdup(seg);
+		cleanup_free char *abs = xasprintf("/%s", next);
+		int fd = bld_fs_open_in_root(rootfd, abs, O_PATH, 0);
+		if (fd >= 0)
+			close(fd);
+		if (fd >= 0 && !tail)
+			bld_strv_push(out, next);
+		else if (fd >= 0)
+			rootfs_glob(rootfd, next, tail, out);
+		return;
 	}
-	if (r < 0)
-		return bld_error_sys(err, -r, "read %s", abs);
+	cleanup_free char *abs = xasprintf("/%s", dir);
+	int fd = bld_fs_open_in_root(rootfd, abs, O_RDONLY | O_DIRECTORY, 0);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	cleanup_strv char **names = NULL;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    fnmatch(seg, de->d_name, 0) == 0)
+			bld_strv_push(&names, de->d_name);
+	closedir(d);
+	size_t k = bld_strv_len(names);
+	if (k > 1)
+		qsort(names, k, sizeof(char *), bld_strcmp_p);
+	for (size_t i = 0; i < k; i++) {
+		cleanup_free char *next = *dir ? xasprintf("%s/%s", dir, names[i]) : xstrdup(names[i]);
+		if (tail)
+			rootfs_glob(rootfd, next, tail, out);
+		else
+			bld_strv_push(out, next);
+	}
+}
+
+/* A --parents source in another root: its pivot directory, only what the pattern keeps. */
+static int plan_rootfs_parents(struct plan *p, int rootfd, const struct bld_copy_req *rq,
+			       const char *src, struct bld_error **err)
+{
+	cleanup_free char *base = NULL, *pattern = NULL;
+	parents_split(src, &base, &pattern);
+	cleanup_free char *abs = xasprintf("/%s", base);
+	cleanup_free char *full = xasprintf("/%s%s%s", base, *base ? "/" : "", pattern);
+	int fd = bld_fs_open_in_root(rootfd, bld_ctx_has_wildcard(pattern) ? abs : full, O_PATH, 0);
+	if (fd < 0)
+		return bld_error_set(err, BLD_E_NOTFOUND, "\"%s\": not found", full);
+	close(fd);
+	cleanup_strv char **exs = parents_excludes(pattern, rq->excludes);
+	struct excl ex;
+	int r = excl_init(&ex, exs, err);
+	if (r == 0)
+		r = walk_root(p, rootfd, abs, rq->dest, &ex, err);
+	excl_dispose(&ex);
+	return r;
+}
+
+/* COPY --from: each source, its wildcards expanded, into the plan. */
+static int plan_rootfs(struct plan *p, int rootfd, const struct bld_copy_req *rq, bool dest_dir,
+		       struct excl *ex, struct bld_error **err)
+{
+	for (size_t i = 0; rq->parents && rq->srcs[i]; i++)
+		if (plan_rootfs_parents(p, rootfd, rq, rq->srcs[i], err) < 0)
+			return -1;
+	for (size_t i = 0; !rq->parents && rq->srcs[i]; i++) {
+		cleanup_free char *rel = bld_ctx_rel(rq->srcs[i]);
+		cleanup_strv char **m = NULL;
+		if (bld_ctx_has_wildcard(rel))
+			rootfs_glob(rootfd, "", rel, &m);
+		else
+			bld_strv_push(&m, rel);
+		if (!m)
+			return bld_error_set(err, BLD_E_NOTFOUND, "\"/%s\": not found", rel);
+		for (size_t j = 0; m[j]; j++)
+			if (plan_rootfs_one(p, rootfd, rq, m[j], dest_dir, ex, err) < 0)
+				return -1;
+	}
 	return 0;
 }
 
@@ -939,9 +1002,67 @@ void bld_from_roots_close(struct bld_from_roots *roots)
 	memset(roots, 0, sizeof(*roots));
 }
 
+/* COPY --parents from the context. */
+
+/*
+ * The pivot directory of a --parents source (*s, one directory) and the matcher of what it
+ * keeps (*ex); BLD_E_NOTFOUND for a plain path that is not there.
+ */
+static int parents_source(struct bld_builder_context *c, const char *src, char *const *excludes,
+			  struct bld_ctx_sources *s, struct excl *ex, struct bld_error **err)
+{
+	cleanup_free char *base = NULL, *pattern = NULL;
+	parents_split(src, &base, &pattern);
+	cleanup_free char *full = *base ? bld_path_join(base, pattern) : xstrdup(pattern);
+	char *pats[] = {full, NULL};
+	if (!bld_ctx_has_wildcard(pattern)) {
+		if (bld_ctx_select(c, pats, s, err) < 0)
+			return -1;
+		bld_ctx_sources_dispose(s);
+	}
+	pats[0] = *base ? base : ".";
+	if (bld_ctx_select(c, pats, s, err) < 0)
+		return -1;
+	if (!s->v[0].is_dir) {
+		bld_ctx_sources_dispose(s);
+		return bld_error_set(err, BLD_E_INVALID, "--parents %s: \"/%s\" is not a directory",
+				     src, base);
+	}
+	cleanup_strv char **exs = parents_excludes(pattern, excludes);
+	if (excl_init(ex, exs, err) < 0) {
+		bld_ctx_sources_dispose(s);
+		return -1;
+	}
+	return 0;
+}
+
+static int copy_parents(struct bld_build *b, const struct bld_copy_req *rq, struct work *w,
+			const struct meta *m, struct bld_error **err)
+{
+	struct plan p = {0};
+	int r = 0;
+	for (size_t i = 0; r == 0 && rq->srcs[i]; i++) {
+		struct bld_ctx_sources s;
+		struct excl ex;
+		if (parents_source(b->bctx, rq->srcs[i], rq->excludes, &s, &ex, err) < 0) {
+			r = -1;
+			break;
+		}
+		r = plan_subtree(&p, b->bctx, &s.v[0], rq->dest, &ex, err);
+		excl_dispose(&ex);
+		bld_ctx_sources_dispose(&s);
+	}
+	if (r == 0)
+		r = run_plan(w->rootfd, &p, m, err);
+	plan_dispose(&p);
+	return r;
+}
+
 static int copy_context(struct bld_build *b, const struct bld_copy_req *rq, struct work *w,
 			const struct meta *m, bool dest_dir, struct bld_error **err)
 {
+	if (rq->parents)
+		return copy_parents(b, rq, w, m, err);
 	struct bld_ctx_sources s;
 	if (bld_ctx_select(b->bctx, rq->srcs, &s, err) < 0)
 		return -1;
@@ -1200,11 +1321,31 @@ int bld_mkdir_step(struct bld_build *b, struct bld_bstage *st, const char *path,
 	return r;
 }
 
+/* The files each --parents source keeps decide the result. */
+static int parents_key(struct bld_build *b, const struct bld_copy_req *rq, struct bld_xxh *h,
+		       struct bld_error **err)
+{
+	for (size_t i = 0; rq->srcs[i]; i++) {
+		struct bld_ctx_sources s;
+		struct excl ex;
+		if (parents_source(b->bctx, rq->srcs[i], rq->excludes, &s, &ex, err) < 0)
+			return -1;
+		int r = bld_ctx_sources_hash_excluding(b->bctx, &s, ex.m, h, err);
+		excl_dispose(&ex);
+		bld_ctx_sources_dispose(&s);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int copy_key_body(struct bld_build *b, struct bld_bstage *st,
 			 const struct bld_copy_req *rq, struct bld_xxh *h, struct bld_error **err)
 {
 	bld_xxh_update_str(h, rq->chown);
 	bld_xxh_update_str(h, rq->chmod);
+	if (rq->parents) /* v2: the "/./" pivot and "**" (v1 kept the whole path) */
+		bld_xxh_update_str(h, "--parents v2");
 	for (size_t i = 0; i < rq->ncontents; i++) { /* heredocs: what expansion made of them */
 		bld_xxh_update_str(h, rq->contents[i].name);
 		bld_xxh_update_str(h, rq->contents[i].data);
@@ -1223,6 +1364,8 @@ static int copy_key_body(struct bld_build *b, struct bld_bstage *st,
 		return 0;
 	}
 	cleanup_strv char **local = NULL;
+	if (rq->parents)
+		return parents_key(b, rq, h, err);
 	for (size_t i = 0; rq->srcs[i]; i++)
 		if (!bld_add_is_remote(rq, rq->srcs[i]))
 			bld_strv_push(&local, rq->srcs[i]);

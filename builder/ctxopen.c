@@ -197,7 +197,7 @@ static int open_git(struct bld_builder_context *c, struct bld_error **err)
 	if (make_scratch(c, err) < 0)
 		return -1;
 	cleanup_free char *sub = NULL;
-	if (bld_git_checkout(c->spec, c->tmpdir, false, &sub, err) < 0)
+	if (bld_git_checkout(c->spec, c->tmpdir, false, &sub, NULL, err) < 0)
 		return bld_error_wrap(err, "unable to prepare context");
 	if (*sub) {
 		cleanup_free char *clean = bld_path_clean(sub);

@@ -71,7 +71,8 @@ static int resolve_ref(git_repository *repo, const char *ref, git_object **out)
 	return r;
 }
 
-static int checkout(git_repository *repo, const char *ref, struct bld_error **err)
+static int checkout(git_repository *repo, const char *ref, char commit_hex[GIT_OID_HEXSZ + 1],
+		    struct bld_error **err)
 {
 	git_object *obj = NULL, *commit = NULL;
 	if (resolve_ref(repo, ref, &obj) < 0)
@@ -83,6 +84,9 @@ static int checkout(git_repository *repo, const char *ref, struct bld_error **er
 	git_checkout_options co;
 	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
 	co.checkout_strategy = GIT_CHECKOUT_FORCE;
+	const git_oid *id = git_object_id(commit); /* hex by hand: no more libgit2 symbols */
+	for (size_t i = 0; i < GIT_OID_RAWSZ; i++)
+		snprintf(commit_hex + 2 * i, 3, "%02x", id->id[i]);
 	r = git_checkout_tree(repo, commit, &co);
 	if (r == 0)
 		r = git_repository_set_head_detached(repo, git_object_id(commit));
@@ -91,8 +95,9 @@ static int checkout(git_repository *repo, const char *ref, struct bld_error **er
 }
 
 int bld_git_checkout(const char *url, const char *dir, bool keep_git_dir, char **subdir,
-		     struct bld_error **err)
+		     char **commit, struct bld_error **err)
 {
+	char hex[GIT_OID_HEXSZ + 1] = "";
 	pthread_once(&git_once, git_setup);
 	cleanup_free char *repo_url = NULL, *ref = NULL, *sub = NULL;
 	split_url(url, &repo_url, &ref, &sub);
@@ -107,7 +112,7 @@ int bld_git_checkout(const char *url, const char *dir, bool keep_git_dir, char *
 		git_fail(err, BLD_E_NETWORK, "git clone");
 		return bld_error_wrap(err, "%s", repo_url);
 	}
-	int r = checkout(repo, ref, err);
+	int r = checkout(repo, ref, hex, err);
 	git_repository_free(repo);
 	if (r < 0)
 		return bld_error_wrap(err, "%s", repo_url);
@@ -117,5 +122,7 @@ int bld_git_checkout(const char *url, const char *dir, bool keep_git_dir, char *
 			return -1;
 	}
 	*subdir = steal_pointer(&sub);
+	if (commit)
+		*commit = xstrdup(hex);
 	return 0;
 }

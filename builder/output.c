@@ -170,10 +170,10 @@ static int output_image(struct bld_build *b, const struct out_spec *o, struct bl
 	int v = bld_progress_vertex(b, "exporting to %s", push ? "registry" : "image");
 	bld_progress_line(b, v, "naming to %s done", full);
 	if (!push) {
-		bld_progress_done(b, v, bld_progress_now());
+		bld_progress_done(b, v, bld_mono_ns());
 		return 0;
 	}
-	int64_t t0 = bld_progress_now();
+	int64_t t0 = bld_mono_ns();
 	struct bld_registry_opts ro = {.config_dir = b->ctx->config_dir, .quiet = true};
 	char pushed[BLD_DIGEST_STR_LEN];
 	if (bld_registry_push(b->store, full, &ro, pushed, err) < 0)

@@ -36,13 +36,6 @@ void bld_progress_finish(struct bld_build *b, bool ok)
 	b->tty = NULL;
 }
 
-int64_t bld_progress_now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
 int bld_progress_vertex(struct bld_build *b, const char *fmt, ...)
 {
 	pthread_mutex_lock(&b->lock);
@@ -94,7 +87,7 @@ void bld_progress_cached(struct bld_build *b, int v)
 
 void bld_progress_done(struct bld_build *b, int v, int64_t start_ns)
 {
-	double s = (double)(bld_progress_now() - start_ns) / 1e9;
+	double s = (double)(bld_mono_ns() - start_ns) / 1e9;
 	if (b->tty)
 		bld_ptty_end(b->tty, v, BLD_PTTY_DONE);
 	else

@@ -219,7 +219,7 @@ static void draw(struct bld_ptty *t, bool finished)
 {
 	size_t width, height;
 	term_size(t->fd, &width, &height);
-	cleanup_free char *frame = bld_ptty_render(t, bld_progress_now(), width, finished);
+	cleanup_free char *frame = bld_ptty_render(t, bld_mono_ns(), width, finished);
 	size_t total = 0;
 	for (const char *p = frame; (p = strchr(p, '\n')); p++)
 		total++;
@@ -263,7 +263,7 @@ struct bld_ptty *bld_ptty_new(int fd, int interval_ms)
 	struct bld_ptty *t = xcalloc(1, sizeof(*t));
 	t->fd = fd;
 	t->interval_ms = interval_ms;
-	t->t0 = bld_progress_now();
+	t->t0 = bld_mono_ns();
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->cv, NULL);
 	t->color = interval_ms > 0 && !getenv("NO_COLOR");
@@ -278,7 +278,7 @@ void bld_ptty_vertex(struct bld_ptty *t, int v, const char *name)
 	struct vtx *x = vtx_get(t, v);
 	if (x && !x->name) {
 		x->name = clean_line(name, LINE_MAX_BYTES);
-		x->start = bld_progress_now();
+		x->start = bld_mono_ns();
 	}
 	pthread_mutex_unlock(&t->lock);
 }
@@ -304,7 +304,7 @@ void bld_ptty_end(struct bld_ptty *t, int v, enum bld_ptty_end how)
 	struct vtx *x = vtx_get(t, v);
 	if (x && x->name && x->st == V_RUNNING) {
 		x->st = how == BLD_PTTY_CACHED ? V_CACHED : how == BLD_PTTY_ERROR ? V_ERROR : V_DONE;
-		x->end = bld_progress_now();
+		x->end = bld_mono_ns();
 		if (how == BLD_PTTY_ERROR && !t->error_v)
 			t->error_v = v;
 	}
@@ -337,7 +337,7 @@ void bld_ptty_free(struct bld_ptty *t)
 	for (size_t i = 0; i < t->nv; i++) { /* exporting and the like end with the build */
 		if (t->v[i].name && t->v[i].st == V_RUNNING) {
 			t->v[i].st = t->error_v ? V_CANCELED : V_DONE;
-			t->v[i].end = bld_progress_now();
+			t->v[i].end = bld_mono_ns();
 		}
 	}
 	draw(t, true);

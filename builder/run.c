@@ -4,8 +4,8 @@
  * progress lines (the last ones kept for the error), then the upper directory turned into a
  * layer. Mount points the sandbox had to create (/etc/hosts, /etc/resolv.conf,
  * /etc/hostname, /proc, /sys, /dev and --mount targets) are removed from the upper
- * directory when the image did not have them, so that the layer holds only what the
- * command wrote, as with BuildKit.
+ * directory when the image did not have them (stubs.c), so that the layer holds only what
+ * the command wrote, as with BuildKit.
  *
  * Step directories live under the build's scratch directory and are removed afterwards.
  */
@@ -58,30 +58,18 @@ static void relay(struct bld_build *b, int v, int fd, int64_t t0, struct tail *t
 			}
 			if (buf[i] != '\n')
 				continue;
-			double s = (double)(bld_progress_now() - t0) / 1e9;
+			double s = (double)(bld_mono_ns() - t0) / 1e9;
 			bld_progress_line(b, v, "%.3f %s", s, bld_buf_str(&line));
 			tail_push(t, bld_buf_str(&line), line.len);
 			bld_buf_reset(&line);
 		}
 	}
 	if (line.len) {
-		double s = (double)(bld_progress_now() - t0) / 1e9;
+		double s = (double)(bld_mono_ns() - t0) / 1e9;
 		bld_progress_line(b, v, "%.3f %s", s, bld_buf_str(&line));
 		tail_push(t, bld_buf_str(&line), line.len);
 	}
 	bld_buf_dispose(&line);
-}
-
-/* Whether path exists in any of the lower directories. */
-static bool in_lowers(char *const *lowers, const char *path)
-{
-	for (size_t i = 0; lowers && lowers[i]; i++) {
-		cleanup_free char *p = bld_path_join(lowers[i], path);
-		struct stat st;
-		if (lstat(p, &st) == 0)
-			return true;
-	}
-	return false;
 }
 
 static bool dir_empty(const char *p)
@@ -96,38 +84,6 @@ static bool dir_empty(const char *p)
 			empty = false;
 	closedir(d);
 	return empty;
-}
-
-/* Removes a mount point the sandbox made (an empty file or directory not in the image). */
-static void prune_stub(const char *upper, char *const *lowers, const char *path)
-{
-	if (in_lowers(lowers, path))
-		return;
-	cleanup_free char *p = bld_path_join(upper, path);
-	struct stat st;
-	if (lstat(p, &st) < 0)
-		return;
-	if (S_ISREG(st.st_mode) && st.st_size == 0)
-		unlink(p);
-	else if (S_ISDIR(st.st_mode) && dir_empty(p))
-		rmdir(p);
-	else
-		return;
-	char *slash = strrchr(path, '/');
-	if (slash && slash != path) {
-		cleanup_free char *parent = xstrndup(path, (size_t)(slash - path));
-		prune_stub(upper, lowers, parent);
-	}
-}
-
-static void prune_stubs(const char *upper, char *const *lowers, char *const *extra)
-{
-	static const char *const stubs[] = {"/etc/hosts", "/etc/resolv.conf", "/etc/hostname",
-					    "/proc", "/sys", "/dev"};
-	for (size_t i = 0; i < BLD_ARRAY_SIZE(stubs); i++)
-		prune_stub(upper, lowers, stubs[i]);
-	for (size_t i = 0; extra && extra[i]; i++)
-		prune_stub(upper, lowers, extra[i]);
 }
 
 /* A fresh step directory under the build's scratch directory. */
@@ -194,21 +150,39 @@ static int failed(struct bld_error **err, const struct bld_run_req *rq, int code
 	return -1;
 }
 
+/* The --build-arg value for a proxy name in any case; of several spellings, the last in
+ * byte order ("http_proxy" over "HTTP_PROXY"), as BuildKit iterates sorted keys. */
+static const char *proxy_value(char *const *args, const char *name)
+{
+	size_t n = strlen(name);
+	const char *best = NULL;
+	for (size_t i = 0; args && args[i]; i++) {
+		if (strncasecmp(args[i], name, n) != 0 || args[i][n] != '=')
+			continue;
+		if (!best || strncmp(args[i], best, n) >= 0)
+			best = args[i];
+	}
+	return best ? best + n + 1 : NULL;
+}
+
 /*
- * The predefined proxy ARGs reach every RUN without being declared; like BuildKit, they
- * stay out of the cache key and the history.
+ * The predefined proxy ARGs reach every RUN without being declared, as BuildKit's ProxyEnv:
+ * a --build-arg named http_proxy, https_proxy, ftp_proxy, no_proxy or all_proxy in any case
+ * gives the step both spellings (HTTP_PROXY and http_proxy) when not empty. They stay out
+ * of the cache key and the history unless declared with ARG.
  */
 static void add_proxy_args(struct bld_build *b, char ***env)
 {
-	static const char *const proxies[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
-					      "https_proxy", "FTP_PROXY", "ftp_proxy",
-					      "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"};
-	for (size_t i = 0; b->build_args && b->build_args[i]; i++)
-		for (size_t j = 0; j < BLD_ARRAY_SIZE(proxies); j++) {
-			size_t n = strlen(proxies[j]);
-			if (strncmp(b->build_args[i], proxies[j], n) == 0 && b->build_args[i][n] == '=')
-				bld_strv_push(env, b->build_args[i]);
-		}
+	static const char *const proxies[][2] = {{"HTTP_PROXY", "http_proxy"},
+						 {"HTTPS_PROXY", "https_proxy"},
+						 {"FTP_PROXY", "ftp_proxy"},
+						 {"NO_PROXY", "no_proxy"},
+						 {"ALL_PROXY", "all_proxy"}};
+	for (size_t j = 0; j < BLD_ARRAY_SIZE(proxies); j++) {
+		const char *v = proxy_value(b->build_args, proxies[j][1]);
+		for (size_t k = 0; v && *v && k < 2; k++)
+			bld_strv_env_set(env, proxies[j][k], v);
+	}
 }
 
 static enum bld_runner_net_mode net_mode(const char *n)
@@ -226,7 +200,7 @@ static int spawn_and_wait(struct bld_build *b, struct bld_runner_spec *spec,
 	spec->stdout_fd = p[1];
 	spec->stderr_fd = p[1];
 	struct bld_runner_proc *proc = NULL;
-	int64_t t0 = bld_progress_now();
+	int64_t t0 = bld_mono_ns();
 	int r = bld_runner_sandbox_spawn(&proc, spec, err);
 	close(p[1]);
 	if (r == 0)
@@ -238,6 +212,54 @@ static int spawn_and_wait(struct bld_build *b, struct bld_runner_spec *spec,
 	r = bld_runner_proc_wait(proc, code, &oom, err);
 	bld_runner_proc_free(proc);
 	return r;
+}
+
+/*
+ * A relative --mount target is under the working directory, as BuildKit joins it
+ * (`--mount=target=.` binds the context at WORKDIR); the stubs to prune follow.
+ */
+static void resolve_targets(struct bld_run_mounts *rm, const char *wd)
+{
+	for (size_t i = 0; i < rm->n; i++) {
+		if (rm->v[i].target[0] == '/')
+			continue;
+		cleanup_free char *j = xasprintf("/%s/%s", wd, rm->v[i].target);
+		free(rm->v[i].target);
+		rm->v[i].target = bld_path_clean(j);
+		if (i < bld_strv_len(rm->targets)) {
+			free(rm->targets[i]);
+			rm->targets[i] = xstrdup(rm->v[i].target);
+		}
+	}
+}
+
+/*
+ * A shebang heredoc as BuildKit gives it: the body in a file of mode 0755, alone in the
+ * directory pdir that is mounted read-only at /dev/pipes (so nothing of it reaches the
+ * layer). *mv is the step's mounts plus that one; its strings are borrowed.
+ */
+static int pipes_mount(const char *pdir, const struct bld_run_req *rq,
+		       const struct bld_run_mounts *rm, struct bld_runner_mount **mv,
+		       size_t *n, struct bld_error **err)
+{
+	*mv = xcalloc(rm->n + 1, sizeof(**mv));
+	if (rm->n)
+		memcpy(*mv, rm->v, rm->n * sizeof(**mv));
+	*n = rm->n;
+	if (!rq->script)
+		return 0;
+	if (mkdir(pdir, 0755) < 0)
+		return bld_error_sys(err, errno, "mkdir %s", pdir);
+	cleanup_free char *f = bld_path_join(pdir, rq->script_name);
+	cleanup_close int fd = open(f, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
+	if (fd < 0 || bld_fs_write_all(fd, rq->script, strlen(rq->script)) < 0 ||
+	    fchmod(fd, 0755) < 0)
+		return bld_error_sys(err, errno, "heredoc <<%s", rq->script_name);
+	(*mv)[(*n)++] = (struct bld_runner_mount){.type = (char *)"bind",
+						  .source = (char *)pdir,
+						  .target = (char *)"/dev/pipes",
+						  .readonly = true};
+	return 0;
 }
 
 int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_run_req *rq,
@@ -252,7 +274,15 @@ int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_ru
 	struct bld_run_mounts rm;
 	cleanup_strv char **env = bld_strv_dup(rq->env);
 	add_proxy_args(b, &env);
+	cleanup_free char *pdir = bld_path_join(dir, "pipes");
+	cleanup_free struct bld_runner_mount *mv = NULL;
+	size_t nmv = 0;
 	if (bld_run_mounts_prepare(b, st, rq, &rm, &env, err) < 0) {
+		bld_run_mounts_dispose(&rm);
+		return -1;
+	}
+	resolve_targets(&rm, wd && *wd ? wd : "/");
+	if (pipes_mount(pdir, rq, &rm, &mv, &nmv, err) < 0) {
 		bld_run_mounts_dispose(&rm);
 		return -1;
 	}
@@ -262,8 +292,8 @@ int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_ru
 	spec.state_dir = dir;
 	spec.argv = rq->argv;
 	spec.env = env;
-	spec.mounts = rm.v;
-	spec.n_mounts = rm.n;
+	spec.mounts = mv;
+	spec.n_mounts = nmv;
 	spec.cwd = wd && *wd ? wd : "/";
 	/* root needs no passwd entry (images without /etc/passwd still run as 0:0) */
 	spec.user = user && *user ? user : "0:0";
@@ -279,7 +309,7 @@ int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_ru
 	tail_dispose(&t);
 	cleanup_free char *upper = bld_path_join(dir, "upper");
 	if (r == 0) {
-		prune_stubs(upper, st->lowers, rm.targets);
+		bld_builder_stubs_prune(upper, st->lowers, rm.targets);
 		r = bld_step_commit(b, st, upper, layer, layer_made, err);
 	}
 	bld_run_mounts_dispose(&rm);

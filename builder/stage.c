@@ -17,46 +17,25 @@
 
 /* ------------------------------------------------------------------ small helpers */
 
-static void strv_set(char ***v, const char *name, const char *value)
+/* v's "K=V" (or "K") entries set in *env, replacing what was there. */
+static void strv_set_all(char ***env, char *const *v)
 {
-	size_t n = strlen(name);
-	cleanup_free char *kv = value ? xasprintf("%s=%s", name, value) : NULL;
-	for (size_t i = 0; *v && (*v)[i]; i++) {
-		if (strncmp((*v)[i], name, n) == 0 && (*v)[i][n] == '=') {
-			if (!kv) {
-				free((*v)[i]);
-				for (size_t j = i; (*v)[j]; j++)
-					(*v)[j] = (*v)[j + 1];
-				return;
-			}
-			free((*v)[i]);
-			(*v)[i] = steal_pointer(&kv);
-			return;
-		}
+	for (size_t i = 0; v && v[i]; i++) {
+		cleanup_free char *k = xstrndup(v[i], strcspn(v[i], "="));
+		bld_strv_env_set(env, k, v[i] + strlen(k) + (v[i][strlen(k)] == '=' ? 1 : 0));
 	}
-	if (kv)
-		bld_strv_push(v, kv);
 }
 
-static const char *strv_get(char *const *v, const char *name)
-{
-	size_t n = strlen(name);
-	for (size_t i = 0; v && v[i]; i++)
-		if (strncmp(v[i], name, n) == 0 && v[i][n] == '=')
-			return v[i] + n + 1;
-	return NULL;
-}
-
+/*
+ * The stage's environment as BuildKit's LLB state holds it: the config's Env with the ARG
+ * values set over it. Both ENV and ARG write to that one list, so the later of the two wins
+ * (ENV then ARG of the same name: the ARG's value, for RUN and expansion, while the config
+ * keeps the ENV's).
+ */
 char **bld_stage_env(struct bld_bstage *st)
 {
-	char **env = bld_strv_dup(st->args);
-	if (!env)
-		env = xcalloc(1, sizeof(*env));
-	cleanup_strv char **img = bld_img_env(st->img);
-	for (size_t i = 0; img[i]; i++) {
-		cleanup_free char *k = xstrndup(img[i], strcspn(img[i], "="));
-		strv_set(&env, k, img[i] + strlen(k) + (img[i][strlen(k)] == '=' ? 1 : 0));
-	}
+	char **env = bld_img_env(st->img);
+	strv_set_all(&env, st->arg_env);
 	return env;
 }
 
@@ -129,7 +108,7 @@ void bld_stage_dispose(struct bld_bstage *st)
 	free(st->layers);
 	bld_strv_free(st->lowers);
 	bld_strv_free(st->args);
-	bld_strv_free(st->arg_names);
+	bld_strv_free(st->arg_env);
 	free(st->name);
 	memset(st, 0, sizeof(*st));
 }
@@ -207,6 +186,27 @@ static int cache_record(struct bld_build *b, struct bld_bstage *st, const char *
 
 /* ------------------------------------------------------------------ FROM */
 
+/*
+ * Content trust on a base the store may hold already: the reference is resolved to the digest
+ * the policy accepts (a refusal is the build's error: -2), and the stored image of that very
+ * digest is used when there is one (0, *out set). -1 when it must be pulled.
+ */
+static int trusted_stored(struct bld_build *b, const char *full, int v,
+			  struct bld_cache_image **out, struct bld_error **err)
+{
+	struct bld_registry_opts ro = {.config_dir = b->ctx->config_dir, .quiet = true};
+	char digest[BLD_DIGEST_STR_LEN];
+	bld_progress_line(b, v, "verify %s", full);
+	if (bld_registry_trust_resolve(full, b->o->signature_policy, &ro, digest, err) < 0)
+		return -2;
+	if (b->o->pull)
+		return -1;
+	struct bld_error *e = NULL;
+	int r = bld_cache_image_load(b->store, digest, out, &e);
+	bld_error_free(e);
+	return r < 0 ? -1 : 0;
+}
+
 static int from_image(struct bld_build *b, struct bld_bstage *st, const char *ref, int v,
 		      struct bld_xxh *h, struct bld_error **err)
 {
@@ -217,8 +217,12 @@ static int from_image(struct bld_build *b, struct bld_bstage *st, const char *re
 	bld_registry_ref_dispose(&pr0);
 	struct bld_cache_image *img = NULL;
 	struct bld_error *e = NULL;
-	int rc = b->o->pull ? -1 : bld_cache_image_load(b->store, full, &img, &e);
+	int rc = b->o->trust ? trusted_stored(b, full, v, &img, err)
+	       : b->o->pull  ? -1
+			     : bld_cache_image_load(b->store, full, &img, &e);
 	bld_error_free(e);
+	if (rc < -1)
+		return -1;
 	if (rc < 0) {
 		struct bld_registry_opts ro = {.config_dir = b->ctx->config_dir, .quiet = true};
 		struct bld_registry_pull_result pr;
@@ -277,6 +281,9 @@ static int from_base(struct bld_build *b, struct bld_bstage *st, const char *bas
 	st->n_layers = src->n_layers;
 	st->lowers = bld_strv_dup(src->lowers);
 	memcpy(st->chain, src->chain, sizeof(st->chain));
+	/* BuildKit's derived stage starts from its base's state: build args included */
+	st->args = bld_strv_dup(src->args);
+	st->arg_env = bld_strv_dup(src->arg_env);
 	bld_xxh_update_str(h, src->key);
 	return 0;
 }
@@ -287,7 +294,7 @@ static int do_from(struct bld_build *b, struct bld_bstage *st, struct bld_error 
 	st->vertex = 1;
 	char sn[64];
 	int v = bld_progress_vertex(b, "%s FROM %s", step_name(b, st, sn, sizeof(sn)), base);
-	int64_t t0 = bld_progress_now();
+	int64_t t0 = bld_mono_ns();
 	struct bld_xxh *h = bld_xxh_new();
 	int r = from_base(b, st, base, v, h, err);
 	char epoch[32];
@@ -314,15 +321,23 @@ static int do_pairs(struct bld_build *b, struct bld_bstage *st,
 		if (bld_parser_shell_word(&k, in->kvs[i].key, b->escape, vars, err) < 0 ||
 		    bld_parser_shell_word(&v, in->kvs[i].value, b->escape, vars, err) < 0)
 			return -1;
-		if (env)
+		if (env) {
 			bld_img_env_set(st->img, k, v);
-		else
+			bld_strv_env_set(&st->arg_env, k, NULL); /* ENV after ARG wins */
+		} else
 			bld_img_label(st->img, k, v);
 		bld_buf_printf(hist, " %s=%s", k, v);
 	}
 	return 0;
 }
 
+/*
+ * ARG as BuildKit's dispatchArg: the value is --build-arg's, else the default expanded with
+ * the stage's environment as it is then (earlier names of the same ARG included), else the
+ * global ARG's (or predefined platform ARG's) when there is no default. A value goes into
+ * the environment over ENV; a declaration without any leaves the environment as it was.
+ * History: "ARG K=V" with the value decided.
+ */
 static int do_arg(struct bld_build *b, struct bld_bstage *st,
 		  const struct bld_parser_instruction *in, struct bld_buf *hist,
 		  struct bld_error **err)
@@ -330,15 +345,16 @@ static int do_arg(struct bld_build *b, struct bld_bstage *st,
 	for (size_t i = 0; i < in->nkvs; i++) {
 		const char *name = in->kvs[i].key;
 		cleanup_free char *def = NULL;
-		if (in->kvs[i].has_value && expand(b, st, in->kvs[i].value, &def, err) < 0)
+		const char *val = bld_strv_env_get(b->build_args, name);
+		if (!val && in->kvs[i].has_value && expand(b, st, in->kvs[i].value, &def, err) < 0)
 			return -1;
-		const char *val = strv_get(b->build_args, name);
-		if (!val && !def)
-			val = strv_get(b->meta_args, name);
-		bld_strv_push(&st->arg_names, name);
-		strv_set(&st->args, name, val ? val : def);
-		bld_buf_printf(hist, " %s%s%s", name, in->kvs[i].has_value ? "=" : "",
-			       in->kvs[i].has_value ? in->kvs[i].value : "");
+		if (!val)
+			val = in->kvs[i].has_value ? def : bld_strv_env_get(b->meta_args, name);
+		cleanup_free char *kv = val ? xasprintf("%s=%s", name, val) : xstrdup(name);
+		bld_strv_push(&st->args, kv);
+		if (val)
+			bld_strv_env_set(&st->arg_env, name, val);
+		bld_buf_printf(hist, " %s", kv);
 	}
 	return 0;
 }
@@ -509,24 +525,66 @@ static int do_meta(struct bld_build *b, struct bld_bstage *st,
 
 /* ------------------------------------------------------------------ layer steps */
 
-/* The RUN command line: exec form as given, shell form through SHELL. */
-static char **run_argv(struct bld_bstage *st, const struct bld_parser_instruction *in)
+static char **shell_argv(struct bld_bstage *st, const char *cmd)
 {
-	const struct bld_parser_node *n = in->node;
-	if (!in->prepend_shell)
-		return bld_strv_dup(in->args);
 	char **v = bld_img_get_strv(st->img, "Shell");
 	if (!v) {
 		bld_strv_push(&v, "/bin/sh");
 		bld_strv_push(&v, "-c");
 	}
+	bld_strv_push(&v, cmd);
+	return v;
+}
+
+/* Whether the shell-form line is itself one heredoc word (`<<EOF`, `<<-EOF`, `<<'EOF'`). */
+static bool lone_heredoc(const char *line)
+{
+	struct bld_parser_heredoc h;
+	if (bld_parser_heredoc_parse_word(&h, line, NULL) != 1)
+		return false;
+	bld_parser_heredoc_dispose(&h);
+	return true;
+}
+
+/*
+ * The RUN command line as BuildKit's dispatchRun makes it: exec form as given, shell form
+ * through SHELL. With heredocs, a line that is one heredoc word runs the body (tabs chomped
+ * for <<-) as the script, or, when the body starts with "#!", the file /dev/pipes/NAME
+ * (rq->script, mode 0755 in a read-only mount) through the shell; any other line gets each
+ * body and terminator appended, for the shell to read as its own heredocs. The body is
+ * never expanded by the builder: quoting the delimiter only matters to the shell.
+ */
+static void run_argv(struct bld_bstage *st, const struct bld_parser_instruction *in,
+		     struct bld_run_req *rq)
+{
+	const struct bld_parser_node *n = in->node;
+	if (!in->prepend_shell) {
+		rq->argv = bld_strv_dup(in->args);
+		return;
+	}
+	const char *line = in->args[0] ? in->args[0] : "";
+	if (n->nheredocs && lone_heredoc(line)) {
+		const struct bld_parser_heredoc *h = &n->heredocs[0];
+		cleanup_free char *body = h->chomp ? bld_parser_heredoc_chomp(h->content.s,
+									      h->content.len)
+						   : xstrdup(h->content.s);
+		const char *os = bld_json_get_str(st->img, "os");
+		if ((!os || strcmp(os, "windows") != 0) && bld_str_has_prefix(body, "#!")) {
+			rq->script_name = xstrdup(h->name);
+			rq->script = steal_pointer(&body);
+			cleanup_free char *path = xasprintf("/dev/pipes/%s", h->name);
+			rq->argv = shell_argv(st, path);
+			return;
+		}
+		rq->argv = shell_argv(st, body);
+		return;
+	}
 	struct bld_buf cmd = BLD_BUF_INIT;
-	bld_buf_adds(&cmd, in->args[0] ? in->args[0] : "");
+	bld_buf_adds(&cmd, line);
 	for (size_t i = 0; i < n->nheredocs; i++)
 		bld_buf_printf(&cmd, "\n%s%s", n->heredocs[i].content.s, n->heredocs[i].name);
-	bld_strv_push(&v, bld_buf_str(&cmd));
+	rq->argv = shell_argv(st, bld_buf_str(&cmd));
 	bld_buf_dispose(&cmd);
-	return v;
 }
 
 static void copy_req_init(struct bld_copy_req *rq, const struct bld_parser_instruction *in)
@@ -538,6 +596,7 @@ static void copy_req_init(struct bld_copy_req *rq, const struct bld_parser_instr
 	rq->link = in->link;
 	rq->add = in->kind == BLD_PARSER_ADD;
 	rq->keep_git_dir = in->keep_git_dir == 1;
+	rq->unpack = in->unpack;
 	rq->checksum = in->checksum;
 }
 
@@ -639,12 +698,20 @@ static int step_exec(struct bld_build *b, struct bld_bstage *st, struct step *s,
 static void run_history(struct bld_bstage *st, struct step *s)
 {
 	bld_buf_adds(&s->hist, "RUN");
-	size_t na = bld_strv_len(st->args);
-	if (na) {
-		bld_buf_printf(&s->hist, " |%zu", na);
-		for (size_t i = 0; i < na; i++)
-			bld_buf_printf(&s->hist, " %s", st->args[i]);
+	/* runCommandString: each name once, where it first came, with its value in the
+	 * environment (an ENV's when one overrode the ARG), else the last ARG's own */
+	cleanup_strv char **shown = NULL;
+	for (size_t i = 0; st->args && st->args[i]; i++) {
+		size_t kl = strcspn(st->args[i], "=");
+		cleanup_free char *k = xstrndup(st->args[i], kl);
+		const char *v = bld_strv_env_get(s->run.env, k);
+		bld_strv_env_set(&shown, k, v ? v : st->args[i][kl] ? st->args[i] + kl + 1 : "");
 	}
+	size_t na = bld_strv_len(shown);
+	if (na)
+		bld_buf_printf(&s->hist, " |%zu", na);
+	for (size_t i = 0; i < na; i++)
+		bld_buf_printf(&s->hist, " %s", shown[i]);
 	for (size_t i = 0; s->run.argv[i]; i++)
 		bld_buf_printf(&s->hist, " %s", s->run.argv[i]);
 }
@@ -669,7 +736,7 @@ static int step_prepare(struct bld_build *b, struct bld_bstage *st, struct step 
 {
 	const struct bld_parser_instruction *in = s->in;
 	if (in->kind == BLD_PARSER_RUN) {
-		s->run.argv = run_argv(st, in);
+		run_argv(st, in, &s->run);
 		s->run.env = bld_stage_env(st);
 		s->run.vertex = v;
 		s->run.network = in->network ? in->network
@@ -696,6 +763,8 @@ static int step_prepare(struct bld_build *b, struct bld_bstage *st, struct step 
 static void step_dispose(struct step *s)
 {
 	bld_strv_free(s->run.argv);
+	free(s->run.script_name);
+	free(s->run.script);
 	bld_strv_free(s->run.env);
 	copy_req_dispose(&s->copy);
 	free(s->workdir);
@@ -716,7 +785,7 @@ static int step_run(struct bld_build *b, struct bld_bstage *st, struct step *s, 
 		memcpy(st->key, key, sizeof(key));
 		return 0;
 	}
-	int64_t t0 = bld_progress_now();
+	int64_t t0 = bld_mono_ns();
 	struct bld_cache_layer l;
 	bool made = false;
 	if (step_exec(b, st, s, &l, &made, err) < 0)
@@ -733,6 +802,60 @@ static int step_run(struct bld_build *b, struct bld_bstage *st, struct step *s, 
 	return 0;
 }
 
+/*
+ * What BuildKit adds to a lone-heredoc RUN's progress name: " (first line...)" of the body
+ * as written, trimmed; NULL for every other step.
+ */
+static char *heredoc_summary(const struct bld_parser_instruction *in)
+{
+	if (in->kind != BLD_PARSER_RUN || !in->prepend_shell || !in->node->nheredocs ||
+	    !lone_heredoc(in->args[0] ? in->args[0] : ""))
+		return NULL;
+	const char *d = in->node->heredocs[0].content.s, *e = d + strlen(d);
+	while (d < e && isspace((unsigned char)*d))
+		d++;
+	while (e > d && isspace((unsigned char)e[-1]))
+		e--;
+	size_t first = strcspn(d, "\n");
+	if (first > (size_t)(e - d))
+		first = (size_t)(e - d);
+	bool more = d + first < e;
+	if (first && d[first - 1] == '\r' && more)
+		first--;
+	return xasprintf(" (%.*s%s)", (int)first, d, more ? "..." : "");
+}
+
+/*
+ * The step's progress name as BuildKit gives it: the instruction as written (plus a lone
+ * heredoc's summary) with the stage's variables expanded, a RUN's quotes and unset names
+ * kept and its secret env mounts shown as "****", and the keyword upper-cased.
+ */
+static char *step_title(struct bld_build *b, struct bld_bstage *st,
+			const struct bld_parser_instruction *in)
+{
+	cleanup_free char *sum = heredoc_summary(in);
+	cleanup_free char *text = xasprintf("%s%s", in->node->original.s, sum ? sum : "");
+	cleanup_strv char **env = bld_stage_env(st);
+	bool run = in->kind == BLD_PARSER_RUN;
+	for (size_t i = 0; run && i < in->nmounts; i++)
+		if (in->mounts[i].type == BLD_PARSER_MOUNT_SECRET && in->mounts[i].env)
+			bld_strv_env_set(&env, in->mounts[i].env, "****");
+	unsigned flags = run ? BLD_PARSER_SHELL_RAW_QUOTES | BLD_PARSER_SHELL_SKIP_UNSET : 0;
+	struct bld_parser_shell_result res;
+	struct bld_error *e = NULL;
+	char *t = text;
+	if (bld_parser_shell_process(&res, text, b->escape, flags, env, &e) == 0) {
+		t = steal_pointer(&res.word);
+		bld_parser_shell_result_dispose(&res);
+	} else {
+		bld_error_free(e);
+		text = NULL;
+	}
+	for (char *c = t; *c && *c != ' '; c++)
+		*c = (char)toupper((unsigned char)*c);
+	return t;
+}
+
 /* RUN, COPY, ADD, WORKDIR: a vertex, a key, and a cached or fresh layer. */
 static int do_layer_step(struct bld_build *b, struct bld_bstage *st,
 			 const struct bld_parser_instruction *in, struct bld_error **err)
@@ -740,7 +863,8 @@ static int do_layer_step(struct bld_build *b, struct bld_bstage *st,
 	char sn[64];
 	st->vertex++;
 	const char *orig = in->node->original.s;
-	int v = bld_progress_vertex(b, "%s %s", step_name(b, st, sn, sizeof(sn)), orig);
+	cleanup_free char *title = step_title(b, st, in);
+	int v = bld_progress_vertex(b, "%s %s", step_name(b, st, sn, sizeof(sn)), title);
 	struct step s;
 	memset(&s, 0, sizeof(s));
 	s.in = in;
@@ -768,7 +892,7 @@ static int dispatch(struct bld_build *b, struct bld_bstage *st,
 		return do_layer_step(b, st, in, err);
 	struct bld_buf hist = BLD_BUF_INIT;
 	int r = do_meta(b, st, in, &hist, err);
-	if (r == 0 && in->kind != BLD_PARSER_ARG) {
+	if (r == 0) {
 		cleanup_free char *now = meta_time(b, st);
 		bld_img_history(st->img, now, bld_buf_str(&hist), true);
 	}
@@ -777,8 +901,8 @@ static int dispatch(struct bld_build *b, struct bld_bstage *st,
 		bld_xxh_update_str(h, st->key);
 		bld_xxh_update_str(h, bld_buf_str(&hist));
 		if (in->kind == BLD_PARSER_ARG)
-			for (size_t i = 0; st->args && st->args[i]; i++)
-				bld_xxh_update_str(h, st->args[i]);
+			for (size_t i = 0; st->arg_env && st->arg_env[i]; i++)
+				bld_xxh_update_str(h, st->arg_env[i]);
 		bld_xxh_final(h, st->key);
 	}
 	bld_buf_dispose(&hist);

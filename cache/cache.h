@@ -507,4 +507,41 @@ ssize_t bld_cache_tar_reader_read(struct bld_cache_tar_reader *r, void *buf, siz
 				  struct bld_error **err);
 void bld_cache_tar_reader_free(struct bld_cache_tar_reader *r);
 
+/* === the events journal (event.c) === */
+
+/*
+ * What `bld events` shows, written by every bld process that changes something (there is no
+ * daemon to collect it): $BLD_ROOT/events/journal.jsonl, one JSON line per event in the
+ * shape of docker's events API (status, id, from, Type, Action, Actor{ID, Attributes},
+ * scope, time, timeNano). Appends are serialised by a lock, so records never interleave and
+ * the file is in time order; a journal that passes BLD_CACHE_EVENTS_MAX is renamed to
+ * journal.1.jsonl (the one older generation kept) and a new one begins. The store need not
+ * be open: these functions take its root, so a container's monitor appends without holding
+ * the store for the container's lifetime.
+ */
+#define BLD_CACHE_EVENTS_MAX ((int64_t)4 << 20) /* bytes of one journal generation */
+#define BLD_CACHE_EVENT_MAX ((size_t)16 << 10)  /* bytes of one record */
+
+/*
+ * Appends one event: type "container", "image", "volume", "network"; action as docker's
+ * ("start", "die", "health_status: healthy"); id the actor's (a container ID, an image
+ * name or ID, a volume name); attrs "K=V" strings (NULL: none), sorted as docker prints
+ * them. Attribute values are shortened when the record would pass BLD_CACHE_EVENT_MAX.
+ * Callers that must not fail because of the journal pass err NULL and ignore the result.
+ */
+int bld_cache_event_append(const char *root, const char *type, const char *action,
+			   const char *id, char *const *attrs, struct bld_error **err);
+
+/* Called for every event read; the object is borrowed. Returning non-zero stops the read. */
+typedef int (*bld_cache_event_fn)(const struct json_t *event, void *payload);
+/*
+ * Calls fn for the events with since_ns <= timeNano <= until_ns (0: no bound) in the order
+ * they were written; with follow, then waits for new ones (inotify on the journal's
+ * directory, no polling) until until_ns passes (0: until fn returns non-zero). Without
+ * since_ns and until_ns, follow starts at the journal's end (docker's `events` without
+ * --since shows nothing of the past).
+ */
+int bld_cache_event_read(const char *root, int64_t since_ns, int64_t until_ns, bool follow,
+			 bld_cache_event_fn fn, void *payload, struct bld_error **err);
+
 #endif

@@ -125,13 +125,6 @@ int bld_cache_gzw_finish(struct bld_cache_gzw *g, int64_t *size, struct bld_erro
 /* Stops the workers; NULL is harmless. */
 void bld_cache_gzw_free(struct bld_cache_gzw *g);
 
-static inline void bld_json_decrefp(json_t **j)
-{
-	if (*j)
-		json_decref(*j);
-}
-#define cleanup_json __attribute__((cleanup(bld_json_decrefp)))
-
 /* layer.c: all of buf to fd, for libarchive writers (archive_set_error when it fails). */
 struct archive;
 ssize_t bld_cache_archive_fd_write(struct archive *a, int fd, const void *buf, size_t n);

@@ -172,6 +172,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		r = -1;
 	if (r == 0)
 		r = bld_cache_image_write(s, cfg, &l, 1, name, NULL, id, err);
+	if (r == 0)
+		bld_cli_image_event(s, "import", id, id);
 	if (cfg)
 		json_decref(cfg);
 	bld_cache_store_free(s);

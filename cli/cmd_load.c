@@ -34,8 +34,11 @@ static int name_one(struct bld_store *s, const struct bld_cache_loaded *l, bool 
 			printf("Loaded image: %s\n", f);
 	}
 	struct bld_cache_image *img = NULL;
-	if (!named && !quiet && bld_cache_image_load_digest(s, l->digest, &img, err) == 0)
-		printf("Loaded image ID: %s\n", img->id);
+	if (bld_cache_image_load_digest(s, l->digest, &img, NULL) == 0) {
+		if (!named && !quiet)
+			printf("Loaded image ID: %s\n", img->id);
+		bld_cli_image_event(s, "load", img->id, img->id);
+	}
 	bld_cache_image_free(img);
 	return 0;
 }

@@ -49,6 +49,16 @@ static int in_use(struct bld_store *s, const char *arg, char **used, char **cids
 	return r;
 }
 
+/* docker's untag (per name) and delete events; both name the image by its ID. */
+static void image_events(struct bld_store *s, const char *id, char **untagged,
+			 const char *deleted)
+{
+	for (size_t i = 0; *id && untagged && untagged[i]; i++)
+		bld_cli_image_event(s, "untag", id, id);
+	if (deleted)
+		bld_cli_image_event(s, "delete", deleted, deleted);
+}
+
 static int remove_one(struct bld_store *s, const char *arg, bool force, char **used,
 		      char **cids, struct bld_error **err)
 {
@@ -57,6 +67,11 @@ static int remove_one(struct bld_store *s, const char *arg, bool force, char **u
 	cleanup_free char *name = stored_name(s, arg);
 	cleanup_strv char **untagged = NULL;
 	cleanup_free char *deleted = NULL;
+	char id[BLD_DIGEST_STR_LEN] = "";
+	struct bld_cache_image *img = NULL;
+	if (bld_cli_image_find(s, arg, &img, NULL) == 0)
+		snprintf(id, sizeof(id), "%s", img->id);
+	bld_cache_image_free(img);
 	int r = bld_cache_image_remove(s, name ? name : arg, force, &untagged, &deleted, err);
 	if (r < 0) {
 		if ((*err)->code == BLD_E_NOTFOUND) {
@@ -72,6 +87,7 @@ static int remove_one(struct bld_store *s, const char *arg, bool force, char **u
 	}
 	if (deleted)
 		printf("Deleted: %s\n", deleted);
+	image_events(s, id, untagged, deleted);
 	return 0;
 }
 

@@ -70,6 +70,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	}
 	if (r == 0)
 		r = write_out(s, items, (size_t)a->argc, out, err);
+	for (int i = 0; r == 0 && i < a->argc; i++)
+		bld_cli_image_event(s, "save", imgs[i]->id, imgs[i]->id);
 	for (int i = 0; i < a->argc; i++) {
 		bld_cache_image_free(imgs[i]);
 		bld_strv_free(tags[i]);

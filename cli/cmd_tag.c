@@ -25,6 +25,9 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	d.repo_digest[0] = '\0'; /* a registry's digest belongs to the name it was pulled as */
 	if (r == 0)
 		r = bld_cache_ref_set_desc(s, target, &d, err); /* with its original manifest */
+	cleanup_free char *fam = r == 0 ? bld_cli_familiar(target) : NULL;
+	if (r == 0)
+		bld_cli_image_event(s, "tag", img->id, fam);
 	bld_cache_desc_dispose(&d);
 	bld_cache_image_free(img);
 	bld_cache_store_free(s);

@@ -209,7 +209,8 @@ static void render_value(struct bld_buf *b, const json_t *v)
 	}
 }
 
-static void render_action(struct bld_buf *b, const char *act, const json_t *obj)
+static void render_action(struct bld_buf *b, const char *act, const json_t *obj,
+			  const json_t *json_dot)
 {
 	while (*act == ' ')
 		act++;
@@ -221,7 +222,7 @@ static void render_action(struct bld_buf *b, const char *act, const json_t *obj)
 	const char *path = json ? a + 5 : a;
 	while (*path == ' ')
 		path++;
-	const json_t *v = lookup_path(obj, path);
+	const json_t *v = json && json_dot && !strcmp(path, ".") ? json_dot : lookup_path(obj, path);
 	if (json) {
 		char *d = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : xstrdup("null");
 		bld_buf_adds(b, d);
@@ -235,6 +236,11 @@ static void render_action(struct bld_buf *b, const char *act, const json_t *obj)
 
 char *bld_cli_template(const char *fmt, const json_t *obj)
 {
+	return bld_cli_template_dot(fmt, obj, NULL);
+}
+
+char *bld_cli_template_dot(const char *fmt, const json_t *obj, const json_t *json_dot)
+{
 	struct bld_buf b = BLD_BUF_INIT;
 	const char *p = fmt;
 	while (*p) {
@@ -243,7 +249,7 @@ char *bld_cli_template(const char *fmt, const json_t *obj)
 			if (!end)
 				break;
 			cleanup_free char *act = xstrndup(p + 2, (size_t)(end - p - 2));
-			render_action(&b, act, obj);
+			render_action(&b, act, obj, json_dot);
 			p = end + 2;
 		} else if (p[0] == '\\' && (p[1] == 't' || p[1] == 'n')) {
 			bld_buf_addc(&b, p[1] == 't' ? '\t' : '\n');
@@ -372,4 +378,25 @@ char **bld_cli_container_images(struct bld_ctx *ctx, char ***containers)
 	}
 	bld_runner_container_info_free(v, n);
 	return ids;
+}
+
+void bld_cli_image_event(struct bld_store *s, const char *action, const char *id,
+			 const char *name)
+{
+	cleanup_strv char **attrs = NULL;
+	struct bld_cache_image *img = NULL;
+	if (bld_cache_image_load(s, id, &img, NULL) == 0) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(json_object_get(json_object_get(img->config, "config"), "Labels"),
+				    k, v)
+		{
+			cleanup_free char *kv = xasprintf("%s=%s", k, json_string_value(v));
+			bld_strv_push(&attrs, kv);
+		}
+		bld_cache_image_free(img);
+	}
+	cleanup_free char *nm = xasprintf("name=%s", name);
+	bld_strv_push(&attrs, nm);
+	bld_cache_event_append(bld_cache_store_root(s), "image", action, id, attrs, NULL);
 }

@@ -36,6 +36,14 @@ void bld_cli_size(char *out, size_t n, int64_t bytes);
  * {{json .}}, with "\t" and "\n" written as tab and newline. Caller frees.
  */
 char *bld_cli_template(const char *fmt, const struct json_t *obj);
+/* The same, with {{json .}} written as json_dot instead (docker's events: templates name Go's
+ * fields, {{json .}} shows the JSON names). */
+char *bld_cli_template_dot(const char *fmt, const struct json_t *obj,
+			   const struct json_t *json_dot);
+/* Records an image event as docker's daemon does: actor id, attributes the image's labels
+ * (when the store still has an image by that name or ID) and name. */
+void bld_cli_image_event(struct bld_store *s, const char *action, const char *id,
+			 const char *name);
 /* Asks "Are you sure you want to continue? [y/N]" on stderr; true for y/yes. */
 bool bld_cli_confirm(const char *warning);
 

@@ -141,11 +141,19 @@ void bld_strv_free(char **v);
 /* Appends a copy of s; *v may be NULL. */
 void bld_strv_push(char ***v, const char *s);
 char **bld_strv_dup(char *const *v);
+/* "K=V" environment vectors: the value of K (NULL when absent); set K to value in place or
+ * at the end (value NULL removes K). */
+const char *bld_strv_env_get(char *const *v, const char *name);
+void bld_strv_env_set(char ***v, const char *name, const char *value);
 
 bool bld_str_has_prefix(const char *s, const char *prefix);
 bool bld_str_has_suffix(const char *s, const char *suffix);
 /* strtol with full checking: the whole string must be a number in [min, max]. */
 int bld_parse_long(const char *s, long min, long max, long *out);
+/* The monotonic clock (CLOCK_MONOTONIC) in nanoseconds and in milliseconds: for durations and
+ * deadlines, never for dates. */
+int64_t bld_mono_ns(void);
+int64_t bld_mono_ms(void);
 /* "1k", "16m", "2g", "512" (bytes) as docker reads sizes; returns -1 on bad input. */
 int bld_parse_size(const char *s, int64_t *out);
 /* Human size as docker prints it ("1.23MB"). */
@@ -204,6 +212,11 @@ char *bld_json_dump_canonical(const struct json_t *v);
 char *bld_json_dump_pretty(const struct json_t *v);
 /* Borrowed string member or NULL. */
 const char *bld_json_get_str(const struct json_t *obj, const char *key);
+/* Drops the reference a json_t local owns (NULL is harmless): `cleanup_json json_t *v = NULL;`
+ * for every jansson object a function creates or takes a reference to; hand it on with
+ * steal_pointer(&v). */
+void bld_jsonp(struct json_t **v);
+#define cleanup_json __attribute__((cleanup(bld_jsonp)))
 
 /* ------------------------------------------------------------------ files */
 

@@ -1,6 +1,7 @@
 /*
  * common/json.c — JSON through jansson: capped loading with positioned errors and the two
- * serialisations the project uses (canonical for content that is hashed, pretty for people).
+ * serialisations the project uses (canonical for content that is hashed, pretty for people),
+ * and the cleanup attribute for owned jansson references (cleanup_json).
  */
 #include "common/common.h"
 
@@ -54,4 +55,10 @@ const char *bld_json_get_str(const struct json_t *obj, const char *key)
 		return NULL;
 	json_t *v = json_object_get(obj, key);
 	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+void bld_jsonp(json_t **v)
+{
+	if (*v)
+		json_decref(*v);
 }

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <time.h>
 
 static void oom(void)
 {
@@ -174,6 +175,36 @@ char **bld_strv_dup(char *const *v)
 	return r;
 }
 
+void bld_strv_env_set(char ***v, const char *name, const char *value)
+{
+	size_t n = strlen(name);
+	cleanup_free char *kv = value ? xasprintf("%s=%s", name, value) : NULL;
+	for (size_t i = 0; *v && (*v)[i]; i++) {
+		if (strncmp((*v)[i], name, n) == 0 && (*v)[i][n] == '=') {
+			if (!kv) {
+				free((*v)[i]);
+				for (size_t j = i; (*v)[j]; j++)
+					(*v)[j] = (*v)[j + 1];
+				return;
+			}
+			free((*v)[i]);
+			(*v)[i] = steal_pointer(&kv);
+			return;
+		}
+	}
+	if (kv)
+		bld_strv_push(v, kv);
+}
+
+const char *bld_strv_env_get(char *const *v, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; v && v[i]; i++)
+		if (strncmp(v[i], name, n) == 0 && v[i][n] == '=')
+			return v[i] + n + 1;
+	return NULL;
+}
+
 bool bld_str_has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -243,3 +274,12 @@ void bld_format_size(char *out, size_t n, double bytes)
 	else
 		snprintf(out, n, "%.3g%s", bytes, units[u]);
 }
+
+int64_t bld_mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+int64_t bld_mono_ms(void) { return bld_mono_ns() / 1000000; }

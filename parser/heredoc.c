@@ -437,6 +437,20 @@ static int heredoc_word(struct bld_parser_heredoc *out, const char *word, size_t
 	return 1;
 }
 
+/* (?m)^\t+ removed: what <<- does to a heredoc body */
+char *bld_parser_heredoc_chomp(const char *s, size_t n)
+{
+	struct bld_buf b = BLD_BUF_INIT;
+	bool bol = true;
+	for (size_t i = 0; i < n; i++) {
+		if (bol && s[i] == '\t')
+			continue;
+		bld_buf_addc(&b, s[i]);
+		bol = s[i] == '\n';
+	}
+	return bld_buf_detach(&b);
+}
+
 int bld_parser_heredoc_parse_word(struct bld_parser_heredoc *out, const char *word,
 				  struct bld_error **err)
 {

@@ -208,20 +208,6 @@ static int parse_from(struct bld_parser_instruction *in, const struct bld_parser
 	return r;
 }
 
-/* (?m)^\t+ removed: what <<- does to a heredoc body */
-static char *chomp(const char *s, size_t n)
-{
-	struct bld_buf b = BLD_BUF_INIT;
-	bool bol = true;
-	for (size_t i = 0; i < n; i++) {
-		if (bol && s[i] == '\t')
-			continue;
-		bld_buf_addc(&b, s[i]);
-		bol = s[i] == '\n';
-	}
-	return bld_buf_detach(&b);
-}
-
 static const struct bld_parser_heredoc *heredoc_named(const struct bld_parser_node *n,
 						      const char *name)
 {
@@ -254,7 +240,7 @@ static int sources_and_dest(struct bld_parser_instruction *in, const struct bld_
 		struct bld_parser_source_content *c = &in->contents[in->ncontents++];
 		const char *data = body ? body->content.s : "";
 		size_t dlen = body ? body->content.len : 0;
-		c->data = h.chomp ? chomp(data, dlen) : xstrndup(data, dlen);
+		c->data = h.chomp ? bld_parser_heredoc_chomp(data, dlen) : xstrndup(data, dlen);
 		c->path = steal_pointer(&h.name);
 		c->expand = h.expand;
 		bld_parser_heredoc_dispose(&h);

@@ -95,6 +95,8 @@ int bld_parser_heredocs_from_line(struct bld_parser_heredoc **out, size_t *n, co
 int bld_parser_instruction_heredocs(struct bld_parser_heredoc **out, size_t *n, const char *line,
 				    size_t len, char escape, struct bld_error **err);
 void bld_parser_heredoc_dispose(struct bld_parser_heredoc *h);
+/* A <<- body: leading tabs removed from every line (ChompHeredocContent); caller frees. */
+char *bld_parser_heredoc_chomp(const char *s, size_t n);
 
 /* --- typed instructions (instructions.c): the validation pass over the raw AST --- */
 

@@ -55,13 +55,6 @@ struct fetch {
 	int running;
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void drop_feed(struct job *j)
 {
 	bld_cache_layer_feed_free(j->feed);
@@ -141,7 +134,7 @@ static bool retry_later(struct job *j)
 	if (++j->attempts >= MAX_ATTEMPTS)
 		return false;
 	int64_t wait = BACKOFF_FIRST_MS << (j->attempts - 1);
-	j->not_before = mono_ms() + (wait > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait);
+	j->not_before = bld_mono_ms() + (wait > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait);
 	bld_debug("blob %s: retrying in %lld ms", j->f->digest, (long long)wait);
 	return true;
 }
@@ -202,7 +195,7 @@ static void reap(struct fetch *fx)
 /* Starts what may start now; returns the ms until the next backoff ends (or 100). */
 static int64_t start_ready(struct fetch *fx, bool *pending, struct bld_error **err)
 {
-	int64_t now = mono_ms(), next = 100;
+	int64_t now = bld_mono_ms(), next = 100;
 	*pending = false;
 	for (size_t i = 0; i < fx->n; i++) {
 		struct job *j = &fx->jobs[i];

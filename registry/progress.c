@@ -23,13 +23,6 @@ struct reg_progress {
 	int n;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct reg_progress *reg_progress_new(bool tty, bool quiet)
 {
 	struct reg_progress *p = xcalloc(1, sizeof(*p));
@@ -97,7 +90,7 @@ void reg_progress_bytes(struct reg_progress *p, int idx, int64_t done, int64_t t
 {
 	if (!p || p->quiet || !p->tty || idx < 0 || idx >= p->n)
 		return;
-	int64_t t = now_ms();
+	int64_t t = bld_mono_ms();
 	if (t - p->lines[idx].last_ms < 100 && done != total)
 		return;
 	p->lines[idx].last_ms = t;

@@ -11,13 +11,6 @@
 #include <jansson.h>
 #include <time.h>
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void bld_registry_pull_result_dispose(struct bld_registry_pull_result *r)
 {
 	free(r->name);
@@ -145,10 +138,10 @@ static int store_name(struct pull *p, const char *name, bool *updated, struct bl
 	for (size_t i = 0; i < p->nlines; i++)
 		if (p->lines[i] >= 0)
 			reg_progress_status(p->prog, p->lines[i], "Extracting");
-	int64_t t0 = mono_ms();
+	int64_t t0 = bld_mono_ms();
 	if (unpack(p, d, err) < 0)
 		return -1;
-	bld_debug("pull: layers unpacked in %lld ms", (long long)(mono_ms() - t0));
+	bld_debug("pull: layers unpacked in %lld ms", (long long)(bld_mono_ms() - t0));
 	struct bld_cache_desc old = {0};
 	cleanup_error struct bld_error *e = NULL;
 	*updated = true;
@@ -197,10 +190,10 @@ static int run(struct pull *p, struct bld_registry_pull_result *out, struct bld_
 	if (resolve(p, err) < 0 || to_oci(p, err) < 0)
 		return -1;
 	print_header(p);
-	int64_t t0 = mono_ms();
+	int64_t t0 = bld_mono_ms();
 	if (fetch_blobs(p, &p->lines, &p->nlines, err) < 0)
 		return -1;
-	bld_debug("pull: blobs fetched and verified in %lld ms", (long long)(mono_ms() - t0));
+	bld_debug("pull: blobs fetched and verified in %lld ms", (long long)(bld_mono_ms() - t0));
 	out->name = bld_registry_ref_string(&p->ref);
 	if (store_name(p, out->name, &out->updated, err) < 0)
 		return -1;
@@ -232,6 +225,8 @@ int bld_registry_pull(struct bld_store *s, const char *ref, const struct bld_reg
 			reg_progress_line(p.prog, "Using default tag: latest");
 		r = run(&p, out, err);
 	}
+	if (r == 0)
+		reg_image_event(s, &p.ref, "pull");
 	if (r < 0)
 		bld_registry_pull_result_dispose(out);
 	reg_progress_free(p.prog);

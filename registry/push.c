@@ -289,6 +289,8 @@ int bld_registry_push(struct bld_store *s, const char *ref, const struct bld_reg
 		p.prog = reg_progress_new(p.o->tty, p.o->quiet);
 		r = run(&p, out, err);
 	}
+	if (r == 0)
+		reg_image_event(s, &p.ref, "push");
 	reg_progress_free(p.prog);
 	free(p.mount_from);
 	bld_registry_client_free(p.c);

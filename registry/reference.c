@@ -7,7 +7,7 @@
  * It does not talk to any registry and does not resolve short names through search lists:
  * a short name always means docker.io, as it does for docker.
  */
-#include "registry/registry.h"
+#include "registry/registry_int.h"
 
 #include <ctype.h>
 
@@ -348,4 +348,13 @@ bool bld_registry_domain_is_local(const char *domain)
 			return false;
 	}
 	return parts == 4;
+}
+
+void reg_image_event(struct bld_store *s, const struct bld_registry_ref *ref, const char *action)
+{
+	cleanup_free char *id = bld_registry_ref_familiar(ref);
+	cleanup_free char *name = bld_registry_ref_familiar_name(ref);
+	cleanup_free char *attr = xasprintf("name=%s", name);
+	char *attrs[] = {attr, NULL};
+	bld_cache_event_append(bld_cache_store_root(s), "image", action, id, attrs, NULL);
 }

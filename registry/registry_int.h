@@ -219,6 +219,8 @@ bool reg_config_insecure(const char *domain);
 
 struct reg_progress;
 struct reg_progress *reg_progress_new(bool tty, bool quiet);
+/* reference.c: docker's "pull"/"push" image event for ref in the store's events journal */
+void reg_image_event(struct bld_store *s, const struct bld_registry_ref *ref, const char *action);
 void reg_progress_free(struct reg_progress *p);
 /* Adds a line for id (12 hex digits shown) with a first status; returns its index. */
 int reg_progress_add(struct reg_progress *p, const char *digest, const char *status);

@@ -239,17 +239,18 @@ int bld_runner_container_stop(struct bld_ctx *ctx, const char *id, int timeout,
 	const char *ss = bld_json_get_str(cfg, "ImageStopSignal");
 	if (ss && *ss)
 		sig = bld_runner_signal_parse(ss);
-	json_decref(cfg);
 	char line[64];
 	snprintf(line, sizeof(line), "stop %d %d\n", timeout < 0 ? 10 : timeout,
 		 sig > 0 ? sig : SIGTERM);
 	pid_t mon = monitor_pid(ctx, id);
 	int s = bld_runner_client_send(ctx, id, line);
-	if (s < 0)
-		return 0; /* not running */
-	read_exit(s);
-	close(s);
-	wait_gone(mon, 2000);
+	if (s >= 0) { /* else not running */
+		read_exit(s);
+		close(s);
+		wait_gone(mon, 2000);
+		bld_runner_event(ctx, cfg, "stop", NULL);
+	}
+	json_decref(cfg);
 	return 0;
 }
 
@@ -303,9 +304,14 @@ int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, json_
 			bld_runner_volume_remove(ctx, name, true, &e);
 	}
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
-	if (access(dir, F_OK) < 0 && errno == ENOENT)
+	if (access(dir, F_OK) < 0 && errno == ENOENT) {
+		bld_runner_event(ctx, cfg, "destroy", NULL);
 		return 0;
-	return bld_fs_rm_rf(dir, err);
+	}
+	int r = bld_fs_rm_rf(dir, err);
+	if (r == 0)
+		bld_runner_event(ctx, cfg, "destroy", NULL);
+	return r;
 }
 
 int bld_runner_container_remove(struct bld_ctx *ctx, const char *id, bool force, bool volumes,

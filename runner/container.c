@@ -360,6 +360,8 @@ int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_con
 		if (r == 0)
 			r = write_new(ctx, id, doc, err);
 		close(lock);
+		if (r == 0)
+			bld_runner_event(ctx, doc, "create", NULL);
 	} else {
 		r = -1;
 	}
@@ -419,10 +421,13 @@ static int rename_locked(struct bld_ctx *ctx, const char *ref, const char *name,
 				  name);
 	else if (check_name(ctx, name, err) < 0)
 		r = bld_error_wrap(err, "Error when allocating new name");
+	cleanup_free char *old_attr = xasprintf("oldName=%s", old ? old : "");
 	if (r == 0) {
 		json_object_set_new(cfg, "Name", json_sprintf("/%s", name));
 		r = bld_runner_json_write(dir, "config.json", cfg, err);
 	}
+	if (r == 0)
+		bld_runner_event(ctx, cfg, "rename", old_attr, NULL);
 	json_decref(cfg);
 	return r;
 }

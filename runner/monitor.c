@@ -211,6 +211,15 @@ static void accept_client(struct mon *m)
 	close(fd);
 }
 
+/* Signals the container, recorded as docker's "kill" event. */
+static void signal_container(struct mon *m, int sig)
+{
+	char attr[32];
+	snprintf(attr, sizeof(attr), "signal=%d", sig);
+	bld_runner_event(m->ctx, m->cfg, "kill", attr, NULL);
+	kill(m->proc->pid, sig);
+}
+
 static void command(struct mon *m, struct client *c, const char *line)
 {
 	int a = 0, b = 0;
@@ -223,7 +232,7 @@ static void command(struct mon *m, struct client *c, const char *line)
 			reply(c, r);
 			return;
 		}
-		kill(m->proc->pid, b > 0 ? b : SIGTERM);
+		signal_container(m, b > 0 ? b : SIGTERM);
 		int64_t at = now_ms() + (int64_t)(a < 0 ? 0 : a) * 1000;
 		if (!m->kill_at || at < m->kill_at)
 			m->kill_at = at;
@@ -231,7 +240,7 @@ static void command(struct mon *m, struct client *c, const char *line)
 	} else if (sscanf(line, "kill %d", &a) == 1) {
 		m->manual_stop = true;
 		if (m->running)
-			kill(m->proc->pid, a);
+			signal_container(m, a);
 		reply(c, "ok\n");
 	} else if (strcmp(line, "wait") == 0) {
 		c->waiting = true;
@@ -345,6 +354,9 @@ static int start_once(struct mon *m, struct bld_error **err)
 				      json_string(m->proc->cgroups[i]));
 	bld_runner_net_state(m->net, m->state);
 	save_state(m);
+	if (m->att_out >= 0 && !m->restart_count)
+		bld_runner_event(m->ctx, m->cfg, "attach", NULL);
+	bld_runner_event(m->ctx, m->cfg, "start", NULL);
 	return 0;
 }
 
@@ -404,7 +416,7 @@ static void poll_once(struct mon *m, int timeout)
 		timeout = net_wait;
 	int r = poll(p, n, timeout);
 	if (m->kill_at && now_ms() >= m->kill_at && m->running) {
-		kill(m->proc->pid, SIGKILL);
+		signal_container(m, SIGKILL);
 		m->kill_at = 0;
 	}
 	if (r <= 0) {
@@ -459,6 +471,11 @@ static void record_exit(struct mon *m)
 	json_object_set_new(m->state, "OOMKilled", json_boolean(m->oom));
 	/* "Cgroups" stays listed until they are gone: rm -f cleans up after a dead monitor */
 	save_state(m);
+	char code[32];
+	snprintf(code, sizeof(code), "exitCode=%d", m->exit_code);
+	if (m->oom)
+		bld_runner_event(m->ctx, m->cfg, "oom", NULL);
+	bld_runner_event(m->ctx, m->cfg, "die", code, NULL);
 	notify_waiters(m);
 }
 

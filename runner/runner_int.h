@@ -191,6 +191,11 @@ void bld_runner_nl_addr_add(struct bld_runner_nl *b, int ifindex, struct in_addr
 void bld_runner_nl_route_default(struct bld_runner_nl *b, struct in_addr gw);
 int bld_runner_nl_link_del(int ifindex, struct bld_error **err);
 
+/* event.c: a container event in the store's journal (labels, image and name as attributes),
+ * then "K=V" extras, NULL-terminated; a journal that cannot be written is not an error */
+void bld_runner_event(struct bld_ctx *ctx, const struct json_t *cfg, const char *action, ...)
+	__attribute__((sentinel));
+
 /* monitor.c */
 /* The monitor's body in the forked process: never returns. */
 _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int report_fd,

@@ -25,6 +25,13 @@ static bool valid_name(const char *n)
 	return true;
 }
 
+/* docker's volume events: the local driver's name as the one attribute. */
+static void volume_event(struct bld_ctx *ctx, const char *name, const char *action)
+{
+	char *attrs[] = {"driver=local", NULL};
+	bld_cache_event_append(ctx->root, "volume", action, name, attrs, NULL);
+}
+
 static char *vol_dir(struct bld_ctx *ctx, const char *name)
 {
 	return xasprintf("%s/volumes/%s", ctx->root, name);
@@ -70,6 +77,7 @@ int bld_runner_volume_create(struct bld_ctx *ctx, const char *name, char **label
 		json_decref(m);
 		if (r < 0)
 			return r;
+		volume_event(ctx, name, "create");
 	}
 	if (out_name)
 		*out_name = xstrdup(name);
@@ -108,7 +116,10 @@ int bld_runner_volume_remove(struct bld_ctx *ctx, const char *name, bool force,
 		return bld_error_set(err, BLD_E_NOTFOUND, "get %s: no such volume", name);
 	if (!force && volume_in_use(ctx, name))
 		return bld_error_set(err, BLD_E_EXISTS, "remove %s: volume is in use", name);
-	return bld_fs_rm_rf(dir, err);
+	int r = bld_fs_rm_rf(dir, err);
+	if (r == 0)
+		volume_event(ctx, name, "destroy");
+	return r;
 }
 
 int bld_runner_volume_list(struct bld_ctx *ctx, char ***names, struct bld_error **err)

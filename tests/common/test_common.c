@@ -8,6 +8,8 @@
 
 #include "common/common.h"
 
+#include <jansson.h>
+
 Test(common_error, first_error_wins_and_wrap_adds_context)
 {
 	struct bld_error *err = NULL;
@@ -147,4 +149,29 @@ Test(common_fs, write_atomic_replaces_whole_file)
 	close(dfd);
 	bld_fs_rm_rf(dir, NULL);
 	free(data), free(path), free(dir);
+}
+
+static void hold_then_drop(json_t *shared)
+{
+	cleanup_json json_t *mine = json_incref(shared);
+	cleanup_json json_t *none = NULL; /* an unset local is harmless */
+	cr_assert_eq(mine->refcount, 2);
+}
+
+static json_t *hand_on(void)
+{
+	cleanup_json json_t *v = json_pack("{s:i}", "a", 1);
+	return steal_pointer(&v);
+}
+
+Test(common_json, cleanup_drops_one_reference_and_steal_hands_it_on)
+{
+	json_t *shared = json_object();
+	hold_then_drop(shared);
+	cr_assert_eq(shared->refcount, 1);
+	json_decref(shared);
+	json_t *v = hand_on();
+	cr_assert_eq(v->refcount, 1);
+	cr_assert_eq(json_integer_value(json_object_get(v, "a")), 1);
+	json_decref(v);
 }

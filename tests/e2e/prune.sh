@@ -50,7 +50,8 @@ t_eq "... never one in use" "$held" "$(B volume ls -q)"
 mkdir -p "$T_DIR/ms"
 cat >"$T_DIR/ms/Dockerfile" <<DF
 FROM $IMG AS build
-RUN echo built > /out
+# the build stage's layer must differ from the COPY's: it holds a file the COPY leaves behind
+RUN echo built > /out && echo scratch > /work-file
 FROM $IMG
 COPY --from=build /out /out
 RUN cat /out > /copy

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# tests/e2e/build_args.sh — what the differential cases (tests/diff/cases/40-49) cannot see
+# of ARG: the history BuildKit records (an "ARG K=V" entry per ARG with the value decided;
+# a RUN's "|N K=V ..." with each name once, its value from the environment, inherited into
+# derived stages; proxy args nowhere), and where current BuildKit departs from docker
+# 20.10's (0.8): one ARG's later names see its earlier ones (`ARG X=1 Y=${X}2`).
+# Progress names expand variables as BuildKit names its vertices (docker 20.10 names them alike).
+. "$(dirname "$0")/lib.sh"
+
+"$TOP/tests/env/registry.sh" start "$T_DIR/reg" >/dev/null || { t_fail "start registry"; exit 1; }
+at_exit "'$TOP/tests/env/registry.sh' stop '$T_DIR/reg'"
+. "$T_DIR/reg/env"
+"$TOP/tests/env/seed.sh" --env "$T_DIR/reg/env" --only latest >/dev/null || { t_fail "seed"; exit 1; }
+BASE=$REG_ADDR/library/busybox:latest
+
+# history IMAGE — created_by of every history entry after the base image's, one a line
+history() {
+  rm -rf "$T_DIR/save" && mkdir "$T_DIR/save" && "$BLD" save -o "$T_DIR/save/i.tar" "$1" &&
+    tar -xf "$T_DIR/save/i.tar" -C "$T_DIR/save" &&
+    jq -r '.history[2:][].created_by' "$T_DIR/save/$(jq -r '.[0].Config' "$T_DIR/save/manifest.json")"
+}
+
+mkdir -p "$T_DIR/ctx"
+cat >"$T_DIR/ctx/Dockerfile" <<DF
+FROM $BASE AS first
+ARG V=1
+ARG V=2
+ENV V=env
+ARG W
+ARG X=1 Y=\${X}2
+RUN echo "\$Y" > /y
+FROM first
+ARG Z
+RUN true
+DF
+out=$("$BLD" build -q -t args --build-arg Z=cli --build-arg HTTP_PROXY=http://proxy.invalid "$T_DIR/ctx" 2>&1)
+t_match "the build succeeds" '^sha256:' "$out"
+t_eq "history: ARG entries with their values, RUN with each build arg once" \
+'ARG V=1
+ARG V=2
+ENV V=env
+ARG W
+ARG X=1 Y=12
+RUN |4 V=env W= X=1 Y=12 /bin/sh -c echo "$Y" > /y # buildkit
+ARG Z=cli
+RUN |5 V=env W= X=1 Y=12 Z=cli /bin/sh -c true # buildkit' "$(history args)"
+"$BLD" build -q -o "type=local,dest=$T_DIR/out" "$T_DIR/ctx" >/dev/null 2>&1
+t_eq "one ARG's later names see its earlier ones (BuildKit 0.12+)" "12" "$(cat "$T_DIR/out/y" 2>&1)"
+out=$("$BLD" build --progress=plain "$T_DIR/ctx" 2>&1)
+t_match "progress names expand the stage's variables, keeping a RUN's quotes (as BuildKit)" \
+  '\[first 2/2\] RUN echo "12" > /y' "$out"
+sed -i 's/^RUN true$/run echo $Z "$UNSET" \x27$Z\x27/' "$T_DIR/ctx/Dockerfile"
+out=$("$BLD" build --progress=plain --build-arg Z=cli "$T_DIR/ctx" 2>&1)
+t_match "... an unset name stays as written and the keyword is upper-cased" \
+  "\\[stage-1 2/2\\] RUN echo cli \"\\\$UNSET\" '\\\$Z'" "$out"
