@@ -109,6 +109,21 @@ diff_bld_builds() {
   done
 }
 
+# diff_bld_lanes LANES WORK BASE CASE... — diff_bld_builds in LANES concurrent bld processes
+# on the same store (bld locks what they share), case i in lane i % LANES
+diff_bld_lanes() {
+  local n=$1 w=$2 base=$3 i l pids=()
+  shift 3
+  local all=("$@")
+  for ((l = 0; l < n; l++)); do
+    local mine=()
+    for ((i = l; i < ${#all[@]}; i += n)); do mine+=("${all[$i]}"); done
+    diff_bld_builds "$w" "$base" "${mine[@]}" &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+}
+
 # diff_report REF WORK CASE... — one t_pass/t_fail (tests/e2e/lib.sh) per case: bld's dump
 # WORK/CASE.bld against the reference's WORK/CASE.REF; DIFF_N is the number compared
 diff_report() {

@@ -36,7 +36,7 @@ printf '%s\n' "${cases[@]}" | xargs -P 2 -I{} "$TOP/tests/diff/docker-case.sh" "
 dk_pid=$!
 at_exit "kill $dk_pid 2>/dev/null; wait $dk_pid 2>/dev/null"
 start=$SECONDS
-diff_bld_builds "$T_DIR" "$BASE" "${cases[@]}"
+diff_bld_lanes 2 "$T_DIR" "$BASE" "${cases[@]}"
 echo "# bld built ${#cases[@]} cases in $((SECONDS - start)) s"
 wait $dk_pid
 echo "# docker done after $((SECONDS - start)) s"
