@@ -9,7 +9,7 @@
 # listed in tests/diff/README.md) states current BuildKit's lines. dockerd is Debian's
 # docker.io (packages/test.txt), started here on a private socket through
 # tests/env/dockerd.sh and stopped on exit; one that does not start is a failure. docker
-# builds two cases at a time beside bld's builds.
+# builds three cases at a time beside bld's two.
 # By hand: tests/diff/docker.sh [CASE...] (DIFF_CASES narrows the cases).
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/diff/lib.sh"
@@ -32,15 +32,17 @@ diff_http_start "$T_DIR/ctx" "$T_DIR/http.log" || { t_fail "start the HTTP serve
 at_exit "kill $DIFF_HTTP_PID; wait $DIFF_HTTP_PID 2>/dev/null"
 export DIFF_HTTP
 mkdir -p "$T_DIR/dk"
-printf '%s\n' "${cases[@]}" | xargs -P 2 -I{} "$TOP/tests/diff/docker-case.sh" "$T_DIR" "$BASE" {} &
+printf '%s\n' "${cases[@]}" | xargs -P 3 -I{} "$TOP/tests/diff/docker-case.sh" "$T_DIR" "$BASE" {} &
 dk_pid=$!
 at_exit "kill $dk_pid 2>/dev/null; wait $dk_pid 2>/dev/null"
+echo "# set up in $SECONDS s"
 start=$SECONDS
 diff_bld_lanes 2 "$T_DIR" "$BASE" "${cases[@]}"
 echo "# bld built ${#cases[@]} cases in $((SECONDS - start)) s"
 wait $dk_pid
 echo "# docker done after $((SECONDS - start)) s"
 diff_report docker "$T_DIR" "${cases[@]}"
+echo "# compared after $((SECONDS - start)) s"
 [ -n "${DIFF_CASES:-}" ] || t_ok "at least 80 Dockerfiles compared with BuildKit ($DIFF_N)" test "$DIFF_N" -ge 80
 # by hand: DIFF_KEEP=DIR keeps the dumps and errors of both builders there
 [ -z "${DIFF_KEEP:-}" ] || { mkdir -p "$DIFF_KEEP" && cp "$T_DIR"/*.docker* "$T_DIR"/*.bld* "$DIFF_KEEP"/ 2>/dev/null; }
