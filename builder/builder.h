@@ -86,4 +86,37 @@ struct bld_builder_opts {
 int bld_builder_build(struct bld_ctx *ctx, const struct bld_builder_opts *o,
 		      char id[BLD_DIGEST_STR_LEN], struct bld_error **err);
 
+/* === commit (commit.c) === */
+
+struct json_t;
+
+/* What `bld commit` was asked; every pointer borrowed for the call. */
+struct bld_builder_commit_opts {
+	const char *container;  /* name, ID or unique ID prefix */
+	const char *name;       /* full reference the image gets, or NULL */
+	const char *author;     /* -a, or NULL */
+	const char *message;    /* -m, or NULL */
+	char *const *changes;   /* -c Dockerfile instructions, NULL-terminated or NULL */
+	bool pause;             /* freeze the container while its changes are read */
+};
+
+/*
+ * docker commit: the container's changes as a new layer on its image's, its config (the
+ * container's, on the image's) with the changes applied, and docker's history entry
+ * (created_by the container's command, comment -m, author -a). id is the new image's ID.
+ * Errors docker reports with status 1 carry it (no such container, a change refused).
+ */
+int bld_builder_commit(struct bld_ctx *ctx, struct bld_store *s,
+		       const struct bld_builder_commit_opts *o, char id[BLD_DIGEST_STR_LEN],
+		       struct bld_error **err);
+/*
+ * Applies Dockerfile instructions to an image config ({"config": {...}, ...}) as docker's
+ * commit and import do (its BuildFromConfig): each change is parsed by the Dockerfile
+ * parser, variables expand from the config's Env; CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK,
+ * LABEL, ONBUILD, USER, VOLUME and WORKDIR only, others are BLD_E_INVALID "X is not a valid
+ * change command" (status 1).
+ */
+int bld_builder_config_changes(struct json_t *img, char *const *changes,
+			       struct bld_error **err);
+
 #endif

@@ -288,6 +288,12 @@ void bld_stage_dispose(struct bld_bstage *st);
 struct bld_bstage *bld_stage_find(struct bld_build *b, const char *name, size_t before);
 /* Env for expansion and RUN: ARGs in scope overridden by the image's Env. */
 char **bld_stage_env(struct bld_bstage *st);
+/* A metadata instruction (ENV, LABEL, ARG, CMD, ENTRYPOINT, SHELL, ONBUILD, EXPOSE, VOLUME,
+ * USER, STOPSIGNAL, MAINTAINER, HEALTHCHECK) applied to st->img; its history text is
+ * appended to hist. Uses b's escape character and build arguments only. */
+int bld_stage_meta(struct bld_build *b, struct bld_bstage *st,
+		   const struct bld_parser_instruction *in, struct bld_buf *hist,
+		   struct bld_error **err);
 /* Appends a layer and its unpacked directory to the stage's state. */
 int bld_stage_push_layer(struct bld_build *b, struct bld_bstage *st,
 			 const struct bld_cache_layer *l, struct bld_error **err);

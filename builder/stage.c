@@ -5,6 +5,9 @@
  * RUN/COPY/ADD/WORKDIR as cached steps: each gets a key (parent key, expanded instruction,
  * ARGs in scope, and for COPY/ADD the fingerprints of exactly what it copies), a hit reuses
  * the recorded layer and config ("CACHED"), a miss runs the step and records its result.
+ * Build args follow BuildKit's dispatch state: ARG and ENV write one environment (the later
+ * wins), a stage built FROM another starts with its build args, and history and progress
+ * names are worded as BuildKit words them.
  *
  * It does not run processes (run.c) nor copy files (copy.c).
  */
@@ -478,7 +481,7 @@ static void quoted_list(struct bld_buf *h, char *const *v)
 }
 
 /* Metadata instructions: the config in memory, one empty-layer history entry. */
-static int do_meta(struct bld_build *b, struct bld_bstage *st,
+int bld_stage_meta(struct bld_build *b, struct bld_bstage *st,
 		   const struct bld_parser_instruction *in, struct bld_buf *hist,
 		   struct bld_error **err)
 {
@@ -891,7 +894,7 @@ static int dispatch(struct bld_build *b, struct bld_bstage *st,
 	if (is_layer_step(in->kind))
 		return do_layer_step(b, st, in, err);
 	struct bld_buf hist = BLD_BUF_INIT;
-	int r = do_meta(b, st, in, &hist, err);
+	int r = bld_stage_meta(b, st, in, &hist, err);
 	if (r == 0) {
 		cleanup_free char *now = meta_time(b, st);
 		bld_img_history(st->img, now, bld_buf_str(&hist), true);

@@ -145,6 +145,9 @@ struct bld_cache_layer_opts {
 	bool overlay;
 	/* >= 0: every timestamp later than this is clamped to it (SOURCE_DATE_EPOCH) */
 	int64_t source_date_epoch;
+	/* paths relative to dir ("etc/hosts"), NULL-terminated, left out with what is below
+	 * them (a container's mount points that docker keeps in its init layer); may be NULL */
+	char *const *exclude;
 };
 
 /*

@@ -354,10 +354,20 @@ static int emit_other(struct lw *w, int dirfd, const char *name, const char *pat
 	return r;
 }
 
+static bool excluded(const struct lw *w, const char *path)
+{
+	for (size_t i = 0; w->o && w->o->exclude && w->o->exclude[i]; i++)
+		if (strcmp(w->o->exclude[i], path) == 0)
+			return true;
+	return false;
+}
+
 static int walk_one(struct lw *w, int dirfd, const char *dir, const char *name, int depth)
 {
 	struct stat st;
 	cleanup_free char *path = *dir ? xasprintf("%s/%s", dir, name) : xstrdup(name);
+	if (excluded(w, path))
+		return 0;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return bld_error_sys(w->err, errno, "stat %s", path);
 	if (w->o && w->o->overlay && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0))

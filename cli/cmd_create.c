@@ -12,9 +12,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 {
 	struct bld_runner_container_config c;
 	cleanup_free char *id = NULL;
-	int r = bld_cli_container_config(&c, a, ctx, err);
-	if (r == 0)
-		r = bld_runner_container_create(ctx, &c, &id, err);
+	int r = bld_cli_container_create(ctx, a, &c, &id, err);
 	bld_cli_container_config_dispose(&c);
 	if (r < 0)
 		return r;

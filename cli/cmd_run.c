@@ -16,9 +16,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 {
 	struct bld_runner_container_config c;
 	cleanup_free char *id = NULL;
-	int r = bld_cli_container_config(&c, a, ctx, err);
-	if (r == 0)
-		r = bld_runner_container_create(ctx, &c, &id, err);
+	int r = bld_cli_container_create(ctx, a, &c, &id, err);
 	bool detach = bld_cli_bool(a, "detach");
 	struct bld_runner_attach at = {.out = !detach, .in = !detach && c.interactive};
 	bool tty = c.tty;

@@ -9,6 +9,8 @@
 #include "registry/registry.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
 #include <math.h>
 
 #define ENV_FILE_MAX (1 << 20)
@@ -168,7 +170,8 @@ static int pull_missing(struct bld_ctx *ctx, struct bld_store *s, struct bld_cli
 			const char *arg, struct bld_error **err)
 {
 	struct bld_registry_opts o = {.config_dir = ctx->config_dir, .tls_verify = 0,
-				      .tty = bld_is_tty(2), .quiet = false};
+				      .tty = bld_is_tty(2), .quiet = false,
+				      .platform = bld_cli_str(a, "platform")};
 	int off = bld_cli_given(a, "disable-content-trust")
 		      ? bld_cli_bool(a, "disable-content-trust")
 		      : -1;
@@ -188,9 +191,76 @@ static int pull_missing(struct bld_ctx *ctx, struct bld_store *s, struct bld_cli
 	return r;
 }
 
-/* The image, pulled first when it is not in the store (docker run does that): its name or
- * ID in c->image_ref, and the loaded image and its store for the runner in c->loaded and
- * c->store (bld_cli_container_config_dispose frees them). */
+/* --platform as containerd's platforms.Parse reads it: "os", "arch" or "os/arch[/variant]",
+ * normalised ("x86_64" is amd64, "aarch64" arm64); into want[3]. */
+static int platform_parse(const char *p, char want[3][32], struct bld_error **err)
+{
+	static const char *const oses[] = {"linux", "windows", "darwin", "freebsd"};
+	static const char *const arches[][2] = {
+		{"amd64", "amd64"}, {"x86_64", "amd64"}, {"x86-64", "amd64"}, {"arm64", "arm64"},
+		{"aarch64", "arm64"}, {"arm", "arm"}, {"386", "386"}, {"i386", "386"},
+		{"ppc64le", "ppc64le"}, {"s390x", "s390x"}, {"riscv64", "riscv64"}};
+	cleanup_strv char **parts = NULL;
+	cleanup_free char *copy = xstrdup(p);
+	char *save = NULL;
+	for (char *t = strtok_r(copy, "/", &save); t; t = strtok_r(NULL, "/", &save))
+		bld_strv_push(&parts, t);
+	size_t n = bld_strv_len(parts);
+	memset(want, 0, 3 * 32);
+	snprintf(want[0], 32, "linux");
+	const char *os = n >= 2 ? parts[0] : NULL, *arch = n >= 2 ? parts[1] : NULL;
+	for (size_t i = 0; n == 1 && i < BLD_ARRAY_SIZE(oses); i++)
+		if (strcasecmp(parts[0], oses[i]) == 0)
+			os = parts[0];
+	if (n == 1 && !os)
+		arch = parts[0];
+	for (size_t i = 0; arch && i < BLD_ARRAY_SIZE(arches); i++)
+		if (strcasecmp(arch, arches[i][0]) == 0)
+			snprintf(want[1], 32, "%s", arches[i][1]);
+	bool os_ok = !os;
+	for (size_t i = 0; os && i < BLD_ARRAY_SIZE(oses); i++)
+		os_ok = os_ok || strcasecmp(os, oses[i]) == 0;
+	if (n == 0 || n > 3 || !os_ok || (arch && !want[1][0]))
+		return bld_error_set(err, BLD_E_INVALID,
+				     "error parsing specified platform: \"%s\": unknown operating "
+				     "system or architecture: invalid argument",
+				     p);
+	if (os)
+		snprintf(want[0], 32, "%s", os);
+	if (n == 3)
+		snprintf(want[2], 32, "%s", parts[2]);
+	return 0;
+}
+
+/* Whether a found image is of the --platform asked for (any, when none was). */
+static bool platform_matches(struct bld_cache_image *img, char want[3][32])
+{
+	const char *os = bld_json_get_str(img->config, "os");
+	const char *arch = bld_json_get_str(img->config, "architecture");
+	const char *var = bld_json_get_str(img->config, "variant");
+	return (!want[0][0] || (os && strcmp(os, want[0]) == 0)) &&
+	       (!want[1][0] || (arch && strcmp(arch, want[1]) == 0)) &&
+	       (!want[2][0] || (var && strcmp(var, want[2]) == 0));
+}
+
+/* --pull: "missing" (docker's default), "always" or "never". */
+static int pull_policy(struct bld_cli_args *a, int *policy, struct bld_error **err)
+{
+	const char *p = bld_cli_str(a, "pull");
+	static const char *const names[] = {"missing", "always", "never"};
+	for (int i = 0; i < 3; i++)
+		if (p && strcmp(p, names[i]) == 0)
+			return *policy = i, 0;
+	return bld_error_set(err, BLD_E_INVALID,
+			     "invalid pull option: '%s': must be one of \"always\", \"missing\" "
+			     "or \"never\"",
+			     p ? p : "");
+}
+
+/* The image, pulled first when it is not in the store (docker run does that), or --pull
+ * says always, or it is not of the --platform asked for: its name or ID in c->image_ref,
+ * and the loaded image and its store for the runner in c->loaded and c->store
+ * (bld_cli_container_config_dispose frees them). */
 static int find_image(struct bld_ctx *ctx, struct bld_cli_args *a,
 		      struct bld_runner_container_config *c, struct bld_error **err)
 {
@@ -198,11 +268,24 @@ static int find_image(struct bld_ctx *ctx, struct bld_cli_args *a,
 	struct bld_store *s = NULL;
 	struct bld_cache_image *img = NULL;
 	cleanup_error struct bld_error *e = NULL;
+	int policy = 0;
+	char want[3][32] = {{0}};
+	const char *plat = bld_cli_str(a, "platform");
+	if (pull_policy(a, &policy, err) < 0 || (plat && platform_parse(plat, want, err) < 0))
+		return -1;
 	if (bld_cli_store_open(ctx, &s, err) < 0)
 		return -1;
 	int r = bld_cli_image_find(s, arg, &img, &e);
-	if (r < 0 && e->code == BLD_E_NOTFOUND) {
-		fprintf(stderr, "Unable to find image '%s' locally\n", arg);
+	if (r == 0 && (policy == 1 || !platform_matches(img, want))) {
+		bld_cache_image_free(img);
+		img = NULL;
+		r = bld_error_set(&e, BLD_E_NOTFOUND, "No such image: %s", arg);
+	}
+	if (r < 0 && e->code == BLD_E_NOTFOUND && policy == 2) {
+		r = bld_error_set(err, BLD_E_NOTFOUND, "No such image: %s", arg);
+	} else if (r < 0 && e->code == BLD_E_NOTFOUND) {
+		if (policy != 1)
+			fprintf(stderr, "Unable to find image '%s' locally\n", arg);
 		r = pull_missing(ctx, s, a, arg, err);
 		if (r == 0)
 			r = bld_cli_image_find(s, arg, &img, err);
@@ -256,7 +339,8 @@ int bld_cli_container_config(struct bld_runner_container_config *c, struct bld_c
 		return bld_error_set(err, BLD_E_INVALID,
 				     "the working directory '%s' is invalid, it needs to be an absolute path",
 				     c->workdir);
-	if (limits(c, a, err) < 0 || security(c, a, err) < 0 || env_and_ports(c, a, err) < 0)
+	if (limits(c, a, err) < 0 || security(c, a, err) < 0 || env_and_ports(c, a, err) < 0 ||
+	    bld_cli_host_config(c, a, err) < 0 || bld_cli_health_opts(&c->health, a, err) < 0)
 		return -1;
 	if (!c->rootfs && find_image(ctx, a, c, err) < 0)
 		return -1;
@@ -288,6 +372,40 @@ void bld_cli_container_config_dispose(struct bld_runner_container_config *c)
 	bld_strv_free(c->labels);
 	free(c->log_driver);
 	bld_strv_free(c->log_opts);
+	bld_strv_free(c->health.test);
+	json_decref(c->host_extra);
+	json_decref(c->config_extra);
+}
+
+/* --cidfile: made before the container (docker refuses one that exists), filled after. */
+static int cidfile_open(const char *path, struct bld_error **err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == EEXIST)
+		return bld_error_set(err, BLD_E_EXISTS,
+				     "container ID file found, make sure the other container isn't "
+				     "running or delete %s",
+				     path);
+	if (fd < 0)
+		return bld_error_sys(err, errno, "Failed to create the container ID file");
+	return fd;
+}
+
+int bld_cli_container_create(struct bld_ctx *ctx, struct bld_cli_args *a,
+			     struct bld_runner_container_config *c, char **id,
+			     struct bld_error **err)
+{
+	const char *cidfile = bld_cli_str(a, "cidfile");
+	int r = bld_cli_container_config(c, a, ctx, err);
+	cleanup_close int fd = r == 0 && cidfile ? cidfile_open(cidfile, err) : -1;
+	if (r < 0 || (cidfile && fd < 0))
+		return -1;
+	r = bld_runner_container_create(ctx, c, id, err);
+	if (r == 0 && fd >= 0 && write(fd, *id, strlen(*id)) != (ssize_t)strlen(*id))
+		r = bld_error_sys(err, errno, "Failed to write the container ID to the file");
+	if (r < 0 && fd >= 0)
+		unlink(cidfile);
+	return r;
 }
 
 bool bld_cli_term_raw(struct termios *saved)

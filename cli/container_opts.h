@@ -55,12 +55,64 @@
 	 "Trust policy for an image pulled with content trust (default policy.json)", NULL},     \
 	{"log-driver", 0, BLD_OPT_STRING, "string",                                               \
 	 "Logging driver for the container (json-file, none)", NULL},                             \
-	{"log-opt", 0, BLD_OPT_LIST, "list", "Log driver options (max-size, max-file)", NULL}
+	{"log-opt", 0, BLD_OPT_LIST, "list", "Log driver options (max-size, max-file)", NULL},    \
+	{"mount", 0, BLD_OPT_LIST, "mount", "Attach a filesystem mount to the container", NULL}, \
+	{"add-host", 0, BLD_OPT_LIST, "list", "Add a custom host-to-IP mapping (host:ip)", NULL}, \
+	{"dns", 0, BLD_OPT_LIST, "list", "Set custom DNS servers", NULL},                        \
+	{"dns-search", 0, BLD_OPT_LIST, "list", "Set custom DNS search domains", NULL},          \
+	{"dns-option", 0, BLD_OPT_LIST, "list", "Set DNS options", NULL},                        \
+	{"expose", 0, BLD_OPT_LIST, "list", "Expose a port or a range of ports", NULL},          \
+	{"label-file", 0, BLD_OPT_LIST, "list", "Read in a line delimited file of labels", NULL}, \
+	{"stop-signal", 0, BLD_OPT_STRING, "string", "Signal to stop a container", "SIGTERM"},   \
+	{"stop-timeout", 0, BLD_OPT_STRING, "int", "Timeout (in seconds) to stop a container",   \
+	 NULL},                                                                                  \
+	{"ulimit", 0, BLD_OPT_LIST, "ulimit", "Ulimit options", NULL},                           \
+	{"sysctl", 0, BLD_OPT_LIST, "map", "Sysctl options", NULL},                              \
+	{"shm-size", 0, BLD_OPT_STRING, "bytes", "Size of /dev/shm", NULL},                      \
+	{"group-add", 0, BLD_OPT_LIST, "list", "Add additional groups to join", NULL},           \
+	{"cidfile", 0, BLD_OPT_STRING, "string", "Write the container ID to the file", NULL},    \
+	{"domainname", 0, BLD_OPT_STRING, "string", "Container NIS domain name", NULL},          \
+	{"volumes-from", 0, BLD_OPT_LIST, "list", "Mount volumes from the specified container(s)", \
+	 NULL},                                                                                  \
+	{"pull", 0, BLD_OPT_STRING, "string",                                                    \
+	 "Pull image before running (\"always\"|\"missing\"|\"never\")", "missing"},             \
+	{"platform", 0, BLD_OPT_STRING, "string", "Set platform if server is multi-platform capable", \
+	 NULL},                                                                                  \
+	BLD_HEALTH_OPTS
+
+/* --health-* and --no-healthcheck (health_opts.c) */
+#define BLD_HEALTH_OPTS                                                                        \
+	{"health-cmd", 0, BLD_OPT_STRING, "string", "Command to run to check health", NULL},     \
+	{"health-interval", 0, BLD_OPT_STRING, "duration",                                      \
+	 "Time between running the check (ms|s|m|h) (default 0s)", NULL},                       \
+	{"health-retries", 0, BLD_OPT_STRING, "int",                                             \
+	 "Consecutive failures needed to report unhealthy", NULL},                               \
+	{"health-start-interval", 0, BLD_OPT_STRING, "duration",                                \
+	 "Time between running the check during the start period (ms|s|m|h) (default 0s)", NULL}, \
+	{"health-start-period", 0, BLD_OPT_STRING, "duration",                                  \
+	 "Start period for the container to initialize before starting health-retries "         \
+	 "countdown (ms|s|m|h) (default 0s)", NULL},                                             \
+	{"health-timeout", 0, BLD_OPT_STRING, "duration",                                       \
+	 "Maximum time to allow one check to run (ms|s|m|h) (default 0s)", NULL},               \
+	{"no-healthcheck", 0, BLD_OPT_BOOL, NULL, "Disable any container-specified HEALTHCHECK", \
+	 NULL}
 
 /* Fills c from the parsed arguments (argv[0] is the image, the rest the command). */
 int bld_cli_container_config(struct bld_runner_container_config *c, struct bld_cli_args *a,
 			     struct bld_ctx *ctx, struct bld_error **err);
 void bld_cli_container_config_dispose(struct bld_runner_container_config *c);
+/* c->host_extra and c->config_extra from the flags that map onto HostConfig and Config
+ * fields, and --label-file into c->labels (hostconfig.c). */
+int bld_cli_host_config(struct bld_runner_container_config *c, struct bld_cli_args *a,
+			struct bld_error **err);
+/* `create` and `run`'s first half: fills c (the caller disposes it) and creates the container,
+ * writing its ID to --cidfile (refused when that file exists, as docker does). */
+int bld_cli_container_create(struct bld_ctx *ctx, struct bld_cli_args *a,
+			     struct bld_runner_container_config *c, char **id,
+			     struct bld_error **err);
+/* health_opts.c: --health-* and --no-healthcheck as docker's CLI reads them. */
+int bld_cli_health_opts(struct bld_runner_health *h, struct bld_cli_args *a,
+			struct bld_error **err);
 
 /* Raw mode on fd 0 when it is a terminal; restores on bld_cli_term_restore. */
 bool bld_cli_term_raw(struct termios *saved);

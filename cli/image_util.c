@@ -265,6 +265,7 @@ void bld_cli_table_init(struct bld_cli_table *t, size_t ncols)
 {
 	memset(t, 0, sizeof(*t));
 	t->ncols = ncols;
+	t->min_width = 10;
 }
 
 void bld_cli_table_add(struct bld_cli_table *t, const char *const *row)
@@ -308,7 +309,8 @@ void bld_cli_table_print(FILE *f, const struct bld_cli_table *t)
 		for (size_t c = 0; c < t->ncols; c++) {
 			const char *cell = t->cells[r * t->ncols + c];
 			if (c + 1 < t->ncols)
-				fprintf(f, "%-*s", (int)(w[c] < 10 ? 10 : w[c]), cell);
+				fprintf(f, "%-*s", (int)(w[c] < t->min_width ? t->min_width : w[c]),
+					cell);
 			else
 				fprintf(f, "%s\n", cell);
 		}

@@ -53,6 +53,7 @@ bool bld_cli_confirm(const char *warning);
 struct bld_cli_table {
 	char **cells; /* row-major, ncols per row */
 	size_t ncols, nrows;
+	size_t min_width; /* of a column; _init sets docker's usual 10 (top uses 20) */
 };
 void bld_cli_table_init(struct bld_cli_table *t, size_t ncols);
 /* Adds one row of ncols strings (copied). */

@@ -17,7 +17,8 @@
 	X(volume_create) X(volume_ls) X(volume_rm) X(volume_inspect) X(volume_prune)       \
 	X(system_df) X(system_check) X(system_prune) X(trust_key_generate) X(trust_sign)   \
 	X(trust_inspect) X(trust_revoke) X(container_prune) X(builder_prune) X(cp) \
-	X(export) X(rename) X(events) X(version)
+	X(export) X(rename) X(events) X(commit) X(diff) X(pause) X(unpause) X(top) X(stats) \
+	X(info) X(system_info) X(version)
 
 #define DECL(n) extern const struct bld_cli_cmd bld_cmd_##n __attribute__((weak));
 CMDS(DECL)
@@ -60,6 +61,9 @@ static const struct alias {
 	{"container start", "start", NULL},   {"container stop", "stop", NULL},
 	{"container wait", "wait", NULL},   {"container export", "export", NULL},
 	{"container rename", "rename", NULL}, {"system events", "events", NULL},
+	{"container commit", "commit", NULL}, {"container diff", "diff", NULL},
+	{"container pause", "pause", NULL},   {"container unpause", "unpause", NULL},
+	{"container top", "top", NULL},       {"container stats", "stats", NULL},
 };
 
 /* argv with a management command's two words replaced by the command they name (and its

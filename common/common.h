@@ -212,6 +212,8 @@ char *bld_json_dump_canonical(const struct json_t *v);
 char *bld_json_dump_pretty(const struct json_t *v);
 /* Borrowed string member or NULL. */
 const char *bld_json_get_str(const struct json_t *obj, const char *key);
+/* A new JSON array of the strings of v (NULL: an empty array). */
+struct json_t *bld_json_strv(char *const *v);
 /* Drops the reference a json_t local owns (NULL is harmless): `cleanup_json json_t *v = NULL;`
  * for every jansson object a function creates or takes a reference to; hand it on with
  * steal_pointer(&v). */

@@ -49,6 +49,14 @@ char *bld_json_dump_pretty(const struct json_t *v)
 	return s;
 }
 
+json_t *bld_json_strv(char *const *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
 const char *bld_json_get_str(const struct json_t *obj, const char *key)
 {
 	if (!json_is_object(obj))

@@ -92,11 +92,14 @@ static int set_limits_v1(const char *ctrl, const char *dir, const struct bld_run
 static int create_v1(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 		     struct bld_error **err)
 {
-	static const char *const ctrls[] = {"memory", "pids", "cpu"};
+	/* freezer: for pause, which the v1 hierarchies give only through it; cpuacct: the CPU
+	 * time stats reports (where cpu and cpuacct share a hierarchy, the same directory) */
+	static const char *const ctrls[] = {"memory", "pids", "cpu", "freezer", "cpuacct"};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(ctrls); i++) {
 		cleanup_free char *mnt = xasprintf(CG_ROOT "/%s", ctrls[i]);
 		if (strcmp(ctrls[i], "cpu") == 0 && s->cpu_milli <= 0)
 			continue;
+
 		if (access(mnt, F_OK) < 0) {
 			bool wanted = (i == 0 && s->memory > 0) || (i == 1 && s->pids_limit > 0) ||
 				      i == 2;
@@ -257,6 +260,8 @@ static void remove_dir(const char *dir)
 
 void bld_runner_cgroup_destroy(char **cgroups)
 {
+	/* frozen processes do not die of SIGKILL on v1: thaw first */
+	bld_runner_cgroup_freeze(cgroups, false);
 	for (size_t i = 0; cgroups && cgroups[i]; i++) {
 		kill_all(cgroups[i]);
 		remove_dir(cgroups[i]);
@@ -275,10 +280,13 @@ static char *line_to_dir(char *line)
 	if (!*ctrls)
 		return bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2 ? xasprintf(CG_ROOT "%s", p + 1)
 								   : NULL;
-	if (strcmp(ctrls, "memory") && strcmp(ctrls, "pids") && !strstr(ctrls, "cpu"))
+	if (strcmp(ctrls, "memory") && strcmp(ctrls, "pids") && strcmp(ctrls, "freezer") &&
+	    !strstr(ctrls, "cpu"))
 		return NULL;
 	cleanup_free char *first = xstrndup(ctrls, strcspn(ctrls, ","));
-	return xasprintf(CG_ROOT "/%s%s", strcmp(first, "cpuacct") ? first : "cpu", p + 1);
+	bool own_cpuacct = access(CG_ROOT "/cpuacct", F_OK) == 0;
+	return xasprintf(CG_ROOT "/%s%s", strcmp(first, "cpuacct") || own_cpuacct ? first : "cpu",
+			 p + 1);
 }
 
 char **bld_runner_cgroup_of(pid_t pid)
@@ -294,4 +302,50 @@ char **bld_runner_cgroup_of(pid_t pid)
 			bld_strv_push(&out, dir);
 	}
 	return out;
+}
+
+/* The directory whose freezer pauses the container: the v1 freezer leaf, else the v2
+ * group. */
+static const char *freezer_dir(char *const *cgroups, bool *v2)
+{
+	for (size_t i = 0; cgroups && cgroups[i]; i++)
+		if (strstr(cgroups[i], CG_ROOT "/freezer/") == cgroups[i]) {
+			*v2 = false;
+			return cgroups[i];
+		}
+	*v2 = true;
+	return bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2 && cgroups ? cgroups[0] : NULL;
+}
+
+/* Whether the freezer at dir has reached the state asked for. */
+static bool freezer_settled(const char *dir, bool v2, bool freeze)
+{
+	cleanup_free char *p = xasprintf("%s/%s", dir, v2 ? "cgroup.events" : "freezer.state");
+	char buf[512] = "";
+	cleanup_close int fd = open(p, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (n < 0)
+		return false;
+	buf[n] = 0;
+	if (v2)
+		return strstr(buf, freeze ? "frozen 1" : "frozen 0") != NULL;
+	return strncmp(buf, freeze ? "FROZEN" : "THAWED", 6) == 0;
+}
+
+int bld_runner_cgroup_freeze(char *const *cgroups, bool freeze)
+{
+	bool v2 = false;
+	const char *dir = freezer_dir(cgroups, &v2);
+	if (!dir)
+		return -ENOTSUP;
+	int r = write_str(dir, v2 ? "cgroup.freeze" : "freezer.state",
+			  v2 ? (freeze ? "1" : "0") : (freeze ? "FROZEN" : "THAWED"));
+	/* v1 passes through FREEZING while tasks stop; runc waits the same way */
+	for (int i = 0; r == 0 && i < 1000 && !freezer_settled(dir, v2, freeze); i++) {
+		struct timespec ts = {0, 1000 * 1000};
+		nanosleep(&ts, NULL);
+		if (!v2 && freeze && i % 100 == 99)
+			write_str(dir, "freezer.state", "FROZEN");
+	}
+	return r;
 }

@@ -236,12 +236,19 @@ int bld_runner_container_stop(struct bld_ctx *ctx, const char *id, int timeout,
 	if (bld_runner_container_load(ctx, id, &cfg, NULL, err) < 0)
 		return -1;
 	int sig = SIGTERM;
-	const char *ss = bld_json_get_str(cfg, "ImageStopSignal");
+	/* --stop-signal (or the image's STOPSIGNAL, which create copies there), and for older
+	 * containers the image's alone */
+	json_t *c = json_object_get(cfg, "Config");
+	const char *ss = bld_json_get_str(c, "StopSignal");
+	if (!ss || !*ss)
+		ss = bld_json_get_str(cfg, "ImageStopSignal");
 	if (ss && *ss)
 		sig = bld_runner_signal_parse(ss);
+	json_t *st = json_object_get(c, "StopTimeout");
+	if (timeout < 0)
+		timeout = json_is_integer(st) ? (int)json_integer_value(st) : 10;
 	char line[64];
-	snprintf(line, sizeof(line), "stop %d %d\n", timeout < 0 ? 10 : timeout,
-		 sig > 0 ? sig : SIGTERM);
+	snprintf(line, sizeof(line), "stop %d %d\n", timeout, sig > 0 ? sig : SIGTERM);
 	pid_t mon = monitor_pid(ctx, id);
 	int s = bld_runner_client_send(ctx, id, line);
 	if (s >= 0) { /* else not running */
@@ -268,6 +275,40 @@ int bld_runner_container_kill(struct bld_ctx *ctx, const char *id, int sig,
 		bld_debug("kill: %s", strerror(errno));
 	close(s);
 	return 0;
+}
+
+/* "pause"/"unpause" through the monitor, with docker's refusals. */
+static int freezer_command(struct bld_ctx *ctx, const char *id, bool pause,
+			   struct bld_error **err)
+{
+	cleanup_close int s = bld_runner_client_send(ctx, id, pause ? "pause\n" : "unpause\n");
+	char buf[128] = "";
+	size_t len = 0;
+	ssize_t n = 0;
+	while (s >= 0 && len < sizeof(buf) - 1 && !memchr(buf, '\n', len) &&
+	       ((n = recv(s, buf + len, sizeof(buf) - 1 - len, 0)) > 0 || (n < 0 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	buf[strcspn(buf, "\n")] = 0;
+	if (strcmp(buf, "ok") == 0)
+		return 0;
+	if (s < 0 || strcmp(buf, "error not running") == 0)
+		return bld_error_refuse(err, BLD_E_INVALID, "Container %s is not running", id);
+	if (strcmp(buf, "error already paused") == 0 || strcmp(buf, "error not paused") == 0)
+		return bld_error_refuse(err, BLD_E_INVALID, "Container %s is %s", id,
+					buf + strlen("error "));
+	return bld_error_set(err, BLD_E_SYSTEM, "Cannot %s container %s: %s",
+			     pause ? "pause" : "unpause", id,
+			     *buf ? buf + strlen("error ") : "the monitor did not answer");
+}
+
+int bld_runner_container_pause(struct bld_ctx *ctx, const char *id, struct bld_error **err)
+{
+	return freezer_command(ctx, id, true, err);
+}
+
+int bld_runner_container_unpause(struct bld_ctx *ctx, const char *id, struct bld_error **err)
+{
+	return freezer_command(ctx, id, false, err);
 }
 
 int bld_runner_container_wait(struct bld_ctx *ctx, const char *id, int *exit_code,
@@ -372,5 +413,11 @@ int bld_runner_signal_parse(const char *s)
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(t); i++)
 		if (strcasecmp(s, t[i].n) == 0)
 			return t[i].sig;
+	/* the rest of the kernel's names (docker knows them all) */
+	for (int sig = 1; sig < SIGRTMIN; sig++) {
+		const char *n = sigabbrev_np(sig);
+		if (n && strcasecmp(s, n) == 0)
+			return sig;
+	}
 	return -1;
 }

@@ -9,8 +9,10 @@
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <sys/random.h>
 
-void bld_runner_event(struct bld_ctx *ctx, const json_t *cfg, const char *action, ...)
+static void record(struct bld_ctx *ctx, const json_t *cfg, const char *action,
+		   char *const *more)
 {
 	const json_t *c = json_object_get(cfg, "Config");
 	const char *id = bld_json_get_str(cfg, "Id"), *name = bld_json_get_str(cfg, "Name");
@@ -28,12 +30,59 @@ void bld_runner_event(struct bld_ctx *ctx, const json_t *cfg, const char *action
 	cleanup_free char *nm = xasprintf("name=%s", name ? name + (name[0] == '/') : "");
 	bld_strv_push(&attrs, img);
 	bld_strv_push(&attrs, nm);
-	va_list ap;
-	va_start(ap, action);
-	for (const char *extra; (extra = va_arg(ap, const char *));)
-		bld_strv_push(&attrs, extra);
-	va_end(ap);
+	for (size_t i = 0; more && more[i]; i++)
+		bld_strv_push(&attrs, more[i]);
 	cleanup_error struct bld_error *e = NULL;
 	if (bld_cache_event_append(ctx->root, "container", action, id, attrs, &e) < 0)
 		bld_debug("event %s: %s", action, e->msg);
+}
+
+void bld_runner_event(struct bld_ctx *ctx, const json_t *cfg, const char *action, ...)
+{
+	cleanup_strv char **extras = NULL;
+	va_list ap;
+	va_start(ap, action);
+	for (const char *extra; (extra = va_arg(ap, const char *));)
+		bld_strv_push(&extras, extra);
+	va_end(ap);
+	record(ctx, cfg, action, extras);
+}
+
+void bld_runner_container_event(struct bld_ctx *ctx, const char *id, const char *action,
+				char *const *attrs)
+{
+	json_t *cfg = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_runner_container_load(ctx, id, &cfg, NULL, &e) < 0)
+		return;
+	record(ctx, cfg, action, attrs);
+	json_decref(cfg);
+}
+
+void bld_runner_event_exec(struct bld_ctx *ctx, const json_t *cfg, const char *what,
+			   char *const *argv, const char exec_id[65], int exit_code)
+{
+	cleanup_free char *id_attr = xasprintf("execID=%s", exec_id);
+	if (!argv) {
+		char code[32];
+		snprintf(code, sizeof(code), "exitCode=%d", exit_code);
+		bld_runner_event(ctx, cfg, what, id_attr, code, NULL);
+		return;
+	}
+	/* docker's action: "exec_create: " and the command line, its words joined by spaces */
+	struct bld_buf b = BLD_BUF_INIT;
+	bld_buf_printf(&b, "%s:", what);
+	for (size_t i = 0; argv[i]; i++)
+		bld_buf_printf(&b, " %s", argv[i]);
+	cleanup_free char *action = bld_buf_detach(&b);
+	bld_runner_event(ctx, cfg, action, id_attr, NULL);
+}
+
+void bld_runner_exec_id(char out[65])
+{
+	unsigned char b[32];
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		memset(b, 0, sizeof(b));
+	for (size_t i = 0; i < sizeof(b); i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
 }

@@ -8,6 +8,10 @@
  *     "stop <seconds> <signal>"  signal now, SIGKILL after <seconds>; replies "exited N"
  *     "kill <signal>"            replies "ok"
  *     "wait"                     replies "exited N" at the container's next exit
+ *     "pause", "unpause"         freezes or thaws its cgroup; replies "ok" or "error WHY"
+ *
+ * A paused container that is stopped, or killed with SIGKILL or its stop signal, is thawed
+ * once the signal is sent, as docker does, so that it can act on it.
  *
  * It exits when the container has stopped for good (after --rm removal). Messages to the
  * starting bld go over report_fd as struct bld_runner_child_msg: kind 2 "started" (pid,
@@ -52,9 +56,10 @@ struct mon {
 	int out_rd, err_rd, in_wr, pty; /* container side */
 	struct bld_runner_proc *proc;
 	struct bld_runner_net *net;
+	struct bld_runner_health_mon *health; /* NULL: the container has no health check */
 	bool running;
 	int exit_code;
-	bool oom, manual_stop, tty;
+	bool oom, manual_stop, tty, paused;
 	int64_t kill_at;   /* ms, 0 = none */
 	int restart_count;
 	struct bld_runner_logbuf lb_out, lb_err;
@@ -211,6 +216,41 @@ static void accept_client(struct mon *m)
 	close(fd);
 }
 
+/* Freezes or thaws the container and records it; the reply to the client. */
+static const char *set_paused(struct mon *m, bool pause)
+{
+	if (!m->running)
+		return "error not running\n";
+	if (m->paused == pause)
+		return pause ? "error already paused\n" : "error not paused\n";
+	int r = bld_runner_cgroup_freeze(m->proc->cgroups, pause);
+	if (r < 0) {
+		bld_warn("%s the container: %s", pause ? "freeze" : "thaw", strerror(-r));
+		return r == -ENOTSUP ? "error no freezer cgroup\n" : "error freezer failed\n";
+	}
+	m->paused = pause;
+	/* docker probes no paused container: the probe in flight goes, the next comes an
+	 * interval after the thaw */
+	if (pause)
+		bld_runner_health_stop(m->health);
+	else
+		bld_runner_health_resume(m->health);
+	bld_runner_event(m->ctx, m->cfg, pause ? "pause" : "unpause", NULL);
+	set_str(m->state, "Status", pause ? "paused" : "running");
+	json_object_set_new(m->state, "Paused", json_boolean(pause));
+	save_state(m);
+	return "ok\n";
+}
+
+/* After a signal that should end a paused container: let it run to receive it. */
+static void thaw_for(struct mon *m, int sig)
+{
+	const char *ss = bld_json_get_str(m->cfg, "ImageStopSignal");
+	int stop = ss && *ss ? bld_runner_signal_parse(ss) : SIGTERM;
+	if (m->paused && (sig == SIGKILL || sig == stop))
+		set_paused(m, false);
+}
+
 /* Signals the container, recorded as docker's "kill" event. */
 static void signal_container(struct mon *m, int sig)
 {
@@ -223,7 +263,9 @@ static void signal_container(struct mon *m, int sig)
 static void command(struct mon *m, struct client *c, const char *line)
 {
 	int a = 0, b = 0;
-	if (sscanf(line, "stop %d %d", &a, &b) == 2) {
+	if (strcmp(line, "pause") == 0 || strcmp(line, "unpause") == 0) {
+		reply(c, set_paused(m, line[0] == 'p'));
+	} else if (sscanf(line, "stop %d %d", &a, &b) == 2) {
 		m->manual_stop = true;
 		json_object_set_new(m->state, "ManualStop", json_true());
 		if (!m->running) {
@@ -233,14 +275,18 @@ static void command(struct mon *m, struct client *c, const char *line)
 			return;
 		}
 		signal_container(m, b > 0 ? b : SIGTERM);
+		if (m->paused)
+			set_paused(m, false);
 		int64_t at = now_ms() + (int64_t)(a < 0 ? 0 : a) * 1000;
 		if (!m->kill_at || at < m->kill_at)
 			m->kill_at = at;
 		c->waiting = true;
 	} else if (sscanf(line, "kill %d", &a) == 1) {
 		m->manual_stop = true;
-		if (m->running)
+		if (m->running) {
 			signal_container(m, a);
+			thaw_for(m, a);
+		}
 		reply(c, "ok\n");
 	} else if (strcmp(line, "wait") == 0) {
 		c->waiting = true;
@@ -353,6 +399,7 @@ static int start_once(struct mon *m, struct bld_error **err)
 		json_array_append_new(json_object_get(m->state, "Cgroups"),
 				      json_string(m->proc->cgroups[i]));
 	bld_runner_net_state(m->net, m->state);
+	bld_runner_health_start(m->health);
 	save_state(m);
 	if (m->att_out >= 0 && !m->restart_count)
 		bld_runner_event(m->ctx, m->cfg, "attach", NULL);
@@ -368,6 +415,9 @@ static void reap(struct mon *m)
 		if (m->running && p == m->proc->pid) {
 			m->exit_code = bld_runner_proc_status(m->proc, st, &m->oom);
 			m->running = false;
+			bld_runner_health_stop(m->health);
+		} else if (bld_runner_health_reaped(m->health, p, st)) {
+			save_state(m);
 		}
 }
 
@@ -403,6 +453,7 @@ static void poll_once(struct mon *m, int timeout)
 	n = add_poll(p, n, m->pty, POLLIN);
 	bool want_in = m->att_in >= 0 && (m->in_wr >= 0 || m->pty >= 0);
 	n = add_poll(p, n, want_in ? m->att_in : -1, POLLIN);
+	n = add_poll(p, n, bld_runner_health_pollfd(m->health), POLLIN);
 	for (size_t i = 0; i < MAX_CLIENTS; i++)
 		n = add_poll(p, n, m->clients[i].fd, POLLIN);
 	size_t net_first = n;
@@ -411,12 +462,16 @@ static void poll_once(struct mon *m, int timeout)
 		int64_t left = m->kill_at - now_ms();
 		timeout = left < 0 ? 0 : (timeout < 0 || left < timeout ? (int)left : timeout);
 	}
-	int net_wait = bld_runner_net_timeout(m->net);
-	if (net_wait >= 0 && (timeout < 0 || net_wait < timeout))
-		timeout = net_wait;
+	int waits[] = {bld_runner_net_timeout(m->net), bld_runner_health_timeout(m->health)};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(waits); i++)
+		if (waits[i] >= 0 && (timeout < 0 || waits[i] < timeout))
+			timeout = waits[i];
 	int r = poll(p, n, timeout);
+	if (m->running && bld_runner_health_due(m->health, m->proc->pid))
+		save_state(m);
 	if (m->kill_at && now_ms() >= m->kill_at && m->running) {
 		signal_container(m, SIGKILL);
+		thaw_for(m, SIGKILL);
 		m->kill_at = 0;
 	}
 	if (r <= 0) {
@@ -439,6 +494,8 @@ static void poll_once(struct mon *m, int timeout)
 			pump_output(m, &m->pty, false);
 		else if (fd == m->att_in)
 			pump_input(m);
+		else if (fd == bld_runner_health_pollfd(m->health))
+			bld_runner_health_readable(m->health);
 		else
 			for (size_t k = 0; k < MAX_CLIENTS; k++)
 				if (m->clients[k].fd == fd)
@@ -465,6 +522,8 @@ static void record_exit(struct mon *m)
 	bld_runner_net_state(NULL, m->state); /* no address, no ports while stopped */
 	set_str(m->state, "Status", "exited");
 	set_str(m->state, "FinishedAt", now);
+	m->paused = false;
+	json_object_set_new(m->state, "Paused", json_false());
 	json_object_set_new(m->state, "Running", json_false());
 	json_object_set_new(m->state, "Pid", json_integer(0));
 	json_object_set_new(m->state, "ExitCode", json_integer(m->exit_code));
@@ -543,6 +602,7 @@ static int setup(struct mon *m, struct bld_error **err)
 	if (bld_runner_container_load(m->ctx, m->id, &m->cfg, &m->state, err) < 0)
 		return -1;
 	m->tty = json_is_true(json_object_get(json_object_get(m->cfg, "Config"), "Tty"));
+	m->health = bld_runner_health_new(m->ctx, m->cfg, m->state, m->dir);
 	sigset_t set;
 	sigemptyset(&set);
 	int sigs[] = {SIGCHLD, SIGWINCH, SIGTERM, SIGINT, SIGHUP};
@@ -672,6 +732,7 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 	drop_replaced(&m);
 	release(&m);
 	bld_runner_net_free(m.net);
+	bld_runner_health_free(m.health);
 	if (trash)
 		remove_container(&m, trash);
 	_exit(0);

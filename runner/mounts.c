@@ -179,9 +179,13 @@ static int dev_nodes(int devfd)
 	return 0;
 }
 
-/* A tmpfs /dev with the nodes Docker gives, devpts, shm, mqueue and (tty_fd >= 0) console. */
-int bld_runner_mount_dev(int rootfd, int tty_fd)
+/* A tmpfs /dev with the nodes Docker gives, devpts, shm (shm_size bytes, 0: 64 MiB), mqueue
+ * and (tty_fd >= 0) console. */
+int bld_runner_mount_dev(int rootfd, int tty_fd, int64_t shm_size)
 {
+	char shm[64] = "mode=1777,size=65536k";
+	if (shm_size > 0)
+		snprintf(shm, sizeof(shm), "mode=1777,size=%lld", (long long)shm_size);
 	int r = mount_in(rootfd, "/dev", false, "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME,
 			 "mode=755,size=65536k");
 	if (r < 0)
@@ -195,7 +199,7 @@ int bld_runner_mount_dev(int rootfd, int tty_fd)
 		     "newinstance,ptmxmode=0666,mode=0620,gid=5");
 	if (r == 0)
 		r = mount_in(rootfd, "/dev/shm", false, "shm", "tmpfs",
-			     MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
+			     MS_NOSUID | MS_NODEV | MS_NOEXEC, shm);
 	if (r == 0)
 		r = mount_in(rootfd, "/dev/mqueue", false, "mqueue", "mqueue",
 			     MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
@@ -314,14 +318,16 @@ int bld_runner_mount_user(int rootfd, const struct bld_runner_mount *m, const ch
 	fdpath(p, fd);
 	r = mount(m->source, p, NULL, MS_BIND | MS_REC, NULL) < 0 ? -errno : 0;
 	close(fd);
-	if (r < 0 || !m->readonly)
+	if (r < 0 || (!m->readonly && !m->propagation))
 		return r;
 	/* the mount is now on top: open the path again to reach it, not what lay below */
 	fd = bld_fs_open_in_root(rootfd, m->target, O_PATH | O_CLOEXEC, 0);
 	if (fd < 0)
 		return fd;
 	fdpath(p, fd);
-	r = remount_ro(p);
+	r = m->readonly ? remount_ro(p) : 0;
+	if (r == 0 && m->propagation && mount(NULL, p, NULL, m->propagation, NULL) < 0)
+		r = -errno;
 	close(fd);
 	return r;
 }

@@ -406,6 +406,40 @@ static int setup_ports(struct bld_runner_net *n, json_t *cfg, struct bld_error *
 
 /* ------------------------------------------------------------------ life cycle */
 
+/* /etc/hosts lines of --add-host ("IP\tNAME", host-gateway being the bridge's gateway),
+ * then, with an address, the container's own ("IP\tHOST.DOMAIN HOST"), as docker orders
+ * them. */
+static void hosts_lines(struct bld_runner_spec_holder *h, json_t *cfg, const char *ip)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(json_object_get(cfg, "HostConfig"), "ExtraHosts"), i, v) {
+		const char *hv = json_string_value(v);
+		const char *colon = hv ? strchr(hv, ':') : NULL;
+		char gw[INET_ADDRSTRLEN] = "";
+		struct in_addr net;
+		int prefix;
+		cleanup_error struct bld_error *e = NULL;
+		if (!colon)
+			continue;
+		if (strcmp(colon + 1, "host-gateway") == 0 && subnet(&net, &prefix, &e) == 0)
+			addr_at(net, 1, gw);
+		cleanup_free char *line = xasprintf("%s\t%.*s", gw[0] ? gw : colon + 1,
+						    (int)(colon - hv), hv);
+		bld_strv_push(&h->extra_hosts, line);
+	}
+	json_t *c = json_object_get(cfg, "Config");
+	const char *hn = bld_json_get_str(c, "Hostname");
+	const char *dn = bld_json_get_str(c, "Domainname");
+	if (ip && ip[0]) {
+		cleanup_free char *line = dn && *dn ? xasprintf("%s\t%s.%s %s", ip, hn ? hn : "", dn,
+								 hn ? hn : "")
+						    : xasprintf("%s\t%s", ip, hn ? hn : "");
+		bld_strv_push(&h->extra_hosts, line);
+	}
+	h->s.extra_hosts = h->extra_hosts;
+}
+
 int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_t *cfg,
 			 const char *id, struct bld_runner_spec_holder *h,
 			 struct bld_error **err)
@@ -414,6 +448,7 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 	if (!mode || !*mode || strcmp(mode, "default") == 0)
 		mode = "bridge";
 	if (strcmp(mode, "host") == 0) {
+		hosts_lines(h, cfg, NULL);
 		h->s.net = BLD_RUNNER_NET_HOST;
 		return 0;
 	}
@@ -439,13 +474,7 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 	 * bridge's veth: while the sandbox assembles its root */
 	h->s.before_exec = configure;
 	h->s.before_exec_arg = n;
-	if (n->ip[0]) {
-		const char *hn = bld_json_get_str(json_object_get(cfg, "Config"), "Hostname");
-		h->extra_hosts = NULL;
-		cleanup_free char *line = xasprintf("%s\t%s", n->ip, hn ? hn : "");
-		bld_strv_push(&h->extra_hosts, line);
-		h->s.extra_hosts = h->extra_hosts;
-	}
+	hosts_lines(h, cfg, n->ip);
 	return 0;
 }
 

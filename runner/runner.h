@@ -44,6 +44,13 @@ struct bld_runner_mount {
 	char *options; /* tmpfs data ("size=64m,mode=1777") or NULL */
 	bool readonly;
 	bool copy_up; /* a volume: filled with what the image has at target when it is empty */
+	unsigned long propagation; /* a bind's MS_SHARED/MS_SLAVE (| MS_REC); 0: private */
+};
+
+/* One --ulimit: setrlimit(resource) in the container; -1 (RLIM_INFINITY) for unlimited. */
+struct bld_runner_rlimit {
+	int resource; /* RLIMIT_* */
+	uint64_t soft, hard;
 };
 
 enum bld_runner_net_mode {
@@ -73,6 +80,9 @@ struct bld_runner_spec {
 	const char *cwd;      /* absolute; created when missing; default "/" */
 	const char *user;     /* "name", "uid", "name:group", "uid:gid"; default root */
 	const char *hostname; /* default: none set (keeps the new UTS namespace's copy) */
+	const char *domainname; /* --domainname (NULL: none set) */
+	char *const *group_add; /* --group-add: group names (the image's /etc/group) or gids,
+				   joined as supplementary groups */
 	bool build_step;      /* a RUN step as BuildKit's executor makes it: no HOSTNAME in
 				 the env, BuildKit's /etc/hosts, no /etc/hostname mounted */
 	char *const *extra_hosts; /* lines appended to /etc/hosts */
@@ -83,6 +93,13 @@ struct bld_runner_spec {
 
 	struct bld_runner_mount *mounts;
 	size_t n_mounts;
+	int64_t shm_size; /* bytes of /dev/shm (0: 64 MiB, docker's default) */
+
+	/* kernel settings of the container's own namespaces (--sysctl "key=value", written to
+	 * /proc/sys before it is made read-only) and its resource limits (--ulimit) */
+	char *const *sysctls;
+	const struct bld_runner_rlimit *rlimits;
+	size_t n_rlimits;
 
 	/* security */
 	char *const *cap_add;  /* "NET_ADMIN", "CAP_SYS_TIME", "ALL" */
@@ -183,6 +200,11 @@ int bld_runner_user_resolve(struct bld_runner_user *out, const char *spec, const
 int bld_runner_user_resolve_step(struct bld_runner_user *out, const char *spec,
 				 const char *passwd, const char *group, struct bld_error **err);
 
+/* Adds --group-add's groups (names looked up in group, the text of /etc/group, or numbers) to
+ * u's supplementary groups; BLD_E_NOTFOUND for a name that is not there, in docker's words. */
+int bld_runner_user_add_groups(struct bld_runner_user *u, char *const *groups,
+			       const char *group, struct bld_error **err);
+
 /* A compiled seccomp filter: classic BPF instructions. */
 struct bld_runner_bpf {
 	void *data;
@@ -211,6 +233,14 @@ struct bld_runner_port {
 	int host_port;
 	int ctr_port;
 	char proto[4]; /* "tcp" or "udp" */
+};
+
+/* --health-* and --no-healthcheck: what is unset (NULL, 0) comes from the image's
+ * HEALTHCHECK, as docker merges them. Durations in nanoseconds. */
+struct bld_runner_health {
+	char **test; /* ["CMD-SHELL", cmd], ["CMD", argv...], ["NONE"] (--no-healthcheck) */
+	int64_t interval, timeout, start_period, start_interval;
+	int retries;
 };
 
 /* What `bld create`/`bld run` decided; all owned by the caller. */
@@ -243,6 +273,12 @@ struct bld_runner_container_config {
 	char **labels;    /* "K=V" */
 	char *log_driver; /* --log-driver: "json-file" (NULL: the default) or "none" */
 	char **log_opts;  /* --log-opt K=V: max-size, max-file */
+	struct bld_runner_health health;
+	/* HostConfig and Config fields in the Engine API's shape, merged over what the fields
+	 * above make (Mounts, ExtraHosts, Dns*, Ulimits, Sysctls, ShmSize, GroupAdd, VolumesFrom,
+	 * ExposedPorts, StopSignal, StopTimeout, Domainname...); the runner checks them as
+	 * docker's daemon does. Owned by the caller; NULL: none. */
+	struct json_t *host_extra, *config_extra;
 };
 
 /* Creates the container's state directory; *id is the 64-hex id (caller frees). */
@@ -297,10 +333,19 @@ struct bld_runner_container_info {
 	char **labels;
 	int64_t created; /* unix seconds */
 	int exit_code;
+	struct json_t *cfg_json, *state_json; /* config.json and state.json (freed with it) */
 };
 int bld_runner_container_list(struct bld_ctx *ctx, struct bld_runner_container_info **out,
 			      size_t *n, struct bld_error **err);
 void bld_runner_container_info_free(struct bld_runner_container_info *v, size_t n);
+/*
+ * `ps --filter`: keep[i] tells whether v[i] passes every filter ("key=value", docker's keys
+ * and matching, see psfilter.c). Filters docker refuses are refused with its message and
+ * status 1: an unknown key, a bad status, health, exited, publish or expose value, a before
+ * or since container that is not in v.
+ */
+int bld_runner_container_filter(struct bld_ctx *ctx, const struct bld_runner_container_info *v,
+				size_t n, char *const *filters, bool *keep, struct bld_error **err);
 /* docker inspect's object for a container (caller json_decref's). */
 int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, struct json_t **out,
 				 struct bld_error **err);
@@ -330,6 +375,66 @@ int bld_runner_container_ports(struct bld_ctx *ctx, const char *id, char ***line
 
 /* "TERM", "SIGKILL", "9" -> the signal's number; -1 when unknown. */
 int bld_runner_signal_parse(const char *s);
+
+/* ============================================================ changes, commit, pause */
+
+/* One line of `bld diff`: kind 'A' (added), 'C' (changed) or 'D' (deleted). */
+struct bld_runner_change {
+	char kind;
+	char *path; /* absolute in the container: "/etc/passwd" */
+};
+/*
+ * `bld diff`: what the container ref (created, running or exited) changed in its root file
+ * system against its image, by docker's rules (changes.c), depth first in name order.
+ * *out is freed with bld_runner_changes_free. No such container: BLD_E_NOTFOUND, status 1.
+ */
+int bld_runner_container_diff(struct bld_ctx *ctx, const char *ref,
+			      struct bld_runner_change **out, size_t *n, struct bld_error **err);
+void bld_runner_changes_free(struct bld_runner_change *v, size_t n);
+/*
+ * `bld commit`'s layer: the container's changes (its upper directory, whiteouts as OCI .wh.
+ * entries, opaque directories marked) stored in s as a layer, with pause the container
+ * frozen meanwhile (when it runs and is not paused already). *empty when it changed nothing:
+ * no layer is written then.
+ */
+int bld_runner_container_commit_layer(struct bld_ctx *ctx, struct bld_store *s, const char *ref,
+				      bool pause, struct bld_cache_layer *layer, bool *empty,
+				      struct bld_error **err);
+/*
+ * `bld pause`/`bld unpause` of the container id (full): its cgroup frozen (v1 freezer.state,
+ * v2 cgroup.freeze) or thawed by its monitor, which records the state ("paused"). Docker's
+ * refusals with status 1: "Container ID is not running", "... is already paused", "... is
+ * not paused".
+ */
+int bld_runner_container_pause(struct bld_ctx *ctx, const char *id, struct bld_error **err);
+int bld_runner_container_unpause(struct bld_ctx *ctx, const char *id, struct bld_error **err);
+
+/* Records a container event (docker's: the container's labels, image and name, then attrs
+ * "K=V") in the store's journal, for what other modules do to a container (commit). */
+void bld_runner_container_event(struct bld_ctx *ctx, const char *id, const char *action,
+				char *const *attrs);
+
+/* ======================================================================== top, stats */
+
+/*
+ * `bld top`: the host PIDs of every process in the running container id's cgroup
+ * (*out freed by the caller). Not running: "Container ID is not running", status 1.
+ */
+int bld_runner_container_pids(struct bld_ctx *ctx, const char *id, pid_t **out, size_t *n,
+			      struct bld_error **err);
+
+/* One reading of what a running container uses (stats.c). */
+struct bld_runner_stats {
+	uint64_t cpu_ns;               /* CPU time of its cgroup so far */
+	uint64_t read_ns;              /* CLOCK_MONOTONIC of the reading */
+	uint64_t mem_usage, mem_limit; /* bytes; the limit is the host's memory when none */
+	uint64_t net_rx, net_tx;       /* bytes, lo not counted */
+	uint64_t blk_read, blk_write;  /* bytes */
+	uint64_t pids;
+};
+/* Reads them; not running: as bld_runner_container_pids. */
+int bld_runner_container_stats(struct bld_ctx *ctx, const char *id, struct bld_runner_stats *s,
+			       struct bld_error **err);
 
 /* ======================================================================== volumes */
 

@@ -27,6 +27,9 @@ int bld_runner_cgroup_join(char *const *cgroups);
 char **bld_runner_cgroup_of(pid_t pid);
 /* The OOM-kill count in a memory.oom_control / memory.events file (0 when unknown). */
 uint64_t bld_runner_cgroup_oom_count(const char *file);
+/* Freezes (or thaws) the processes of the cgroups: v1 freezer, else v2 cgroup.freeze;
+ * returns once they are (up to a second); -ENOTSUP when there is no freezer. */
+int bld_runner_cgroup_freeze(char *const *cgroups, bool freeze);
 /* Kills every process in the cgroups and removes them. */
 void bld_runner_cgroup_destroy(char **cgroups);
 
@@ -34,7 +37,7 @@ void bld_runner_cgroup_destroy(char **cgroups);
 int bld_runner_mkpath_in_root(int rootfd, const char *path, bool want_file);
 int bld_runner_mount_root(const struct bld_runner_spec *s, const char *merged);
 int bld_runner_mount_proc(int rootfd);
-int bld_runner_mount_dev(int rootfd, int tty_fd);
+int bld_runner_mount_dev(int rootfd, int tty_fd, int64_t shm_size);
 int bld_runner_mount_sys(int rootfd, bool writable);
 int bld_runner_mount_etc(int rootfd, const char *state_dir, bool with_hostname, bool ro);
 int bld_runner_mount_user(int rootfd, const struct bld_runner_mount *m, const char **failed);
@@ -81,13 +84,29 @@ int bld_runner_image_resolve(struct bld_ctx *ctx, const struct bld_runner_contai
 			     struct json_t **out, struct bld_error **err);
 /* volume.c: HostConfig.Binds/Tmpfs -> doc.Mounts, creating named volumes */
 int bld_runner_mounts_resolve(struct bld_ctx *ctx, struct json_t *doc, struct bld_error **err);
+/* A volume's data directory (caller frees). */
+char *bld_runner_volume_data_dir(struct bld_ctx *ctx, const char *name);
+/* mountspec.c: HostConfig.Mounts (--mount) and VolumesFrom -> doc.Mounts, checked as docker's
+ * daemon checks them; then no destination twice */
+int bld_runner_mounts_api(struct bld_ctx *ctx, struct json_t *doc, struct bld_error **err);
+/* A bind with shared or slave propagation needs a source on a shared (or slave) mount:
+ * checked at start, as docker checks it, with its words. */
+int bld_runner_mount_check_propagation(const struct bld_runner_mount *m, struct bld_error **err);
+/* hostcfg.c: the HostConfig/Config fields of the Engine API that container.c does not make,
+ * given (c->host_extra, c->config_extra) or defaulted, checked as docker's daemon checks them */
+int bld_runner_hostcfg_merge(struct json_t *doc, const struct bld_runner_container_config *c,
+			     struct bld_error **err);
+/* /etc/resolv.conf's text from HostConfig's Dns, DnsSearch and DnsOptions, what is not given
+ * taken from the host's file; NULL when none is given (caller frees). */
+char *bld_runner_resolv_conf(struct json_t *hc);
 
 /* spec.c: a sandbox spec from config.json; the holder owns what the spec points at */
 struct bld_runner_spec_holder {
 	struct bld_runner_spec s;
-	char **lowers, **argv, **env, **cap_add, **cap_drop, **extra_hosts;
+	char **lowers, **argv, **env, **cap_add, **cap_drop, **extra_hosts, **sysctls, **groups;
 	struct bld_runner_mount *mounts;
-	char *dir, *cwd, *user, *hostname, *seccomp, *cgroup, *resolv, *cache;
+	struct bld_runner_rlimit *rlimits;
+	char *dir, *cwd, *user, *hostname, *domainname, *seccomp, *cgroup, *resolv, *cache;
 };
 void bld_runner_spec_from_config(struct bld_runner_spec_holder *h, struct json_t *cfg,
 				 const char *dir);
@@ -195,6 +214,40 @@ int bld_runner_nl_link_del(int ifindex, struct bld_error **err);
  * then "K=V" extras, NULL-terminated; a journal that cannot be written is not an error */
 void bld_runner_event(struct bld_ctx *ctx, const struct json_t *cfg, const char *action, ...)
 	__attribute__((sentinel));
+/* docker's exec events: "exec_create: CMD..." and "exec_start: CMD..." when argv is given,
+ * else "exec_die" with the exit code; exec_id is the exec's (bld_runner_exec_id). */
+void bld_runner_event_exec(struct bld_ctx *ctx, const struct json_t *cfg, const char *what,
+			   char *const *argv, const char exec_id[65], int exit_code);
+/* A random 64-hex ID for one exec. */
+void bld_runner_exec_id(char out[65]);
+
+/* health.c: the check's config, the image's HEALTHCHECK merged with h (BLD_E_INVALID with
+ * the daemon's messages); *out NULL when neither has one */
+int bld_runner_health_config(struct json_t **out, const struct json_t *image_hc,
+			     const struct bld_runner_health *h, struct bld_error **err);
+/* health.c: the probes of one container, driven by its monitor's loop (see there). NULL when
+ * the container has no check (nothing to do then: every function takes NULL). cfg and state
+ * are the monitor's, borrowed. */
+struct bld_runner_health_mon;
+struct bld_runner_health_mon *bld_runner_health_new(struct bld_ctx *ctx, struct json_t *cfg,
+						     struct json_t *state, const char *dir);
+/* At each start of the container: State.Health "starting", the first probe scheduled. */
+void bld_runner_health_start(struct bld_runner_health_mon *h);
+/* The probe's output to poll (-1: none), and what to call when it is readable. */
+int bld_runner_health_pollfd(struct bld_runner_health_mon *h);
+void bld_runner_health_readable(struct bld_runner_health_mon *h);
+/* Milliseconds until _due has something to do (-1: never). */
+int bld_runner_health_timeout(struct bld_runner_health_mon *h);
+/* Starts a probe in the container whose pid 1 is target, or times one out, when it is time;
+ * true when the state changed (the caller saves it). */
+bool bld_runner_health_due(struct bld_runner_health_mon *h, pid_t target);
+/* A child was reaped: true when it was the probe (its result is recorded). */
+bool bld_runner_health_reaped(struct bld_runner_health_mon *h, pid_t pid, int wstatus);
+/* The container stopped: no more probes (a running one is killed). */
+void bld_runner_health_stop(struct bld_runner_health_mon *h);
+/* After a thaw: probes again from an interval on, the status kept. */
+void bld_runner_health_resume(struct bld_runner_health_mon *h);
+void bld_runner_health_free(struct bld_runner_health_mon *h);
 
 /* monitor.c */
 /* The monitor's body in the forked process: never returns. */

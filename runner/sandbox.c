@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -300,6 +301,8 @@ static _Noreturn void finish(struct child *c)
 	if ((s->build_step ? bld_runner_user_resolve_step : bld_runner_user_resolve)(
 		    &u, s->user, passwd, group, &e) < 0)
 		child_fail(c->sock, 125, e->code, 0, "%s", e->msg);
+	if (bld_runner_user_add_groups(&u, s->group_add, group, &e) < 0)
+		child_fail(c->sock, 125, e->code, 0, "%s", e->msg);
 	const char *cwd = s->cwd && *s->cwd ? s->cwd : "/";
 	/* Docker creates a missing working directory (as root, before the user switch) */
 	if (bld_fs_mkdir_p(cwd, 0755, &e) < 0)
@@ -359,6 +362,22 @@ static int start_child(const struct bld_runner_spec *s, int sock, struct bld_err
 	return 0;
 }
 
+/* --sysctl "key=value": /proc/sys/key/with/slashes of the container's own namespaces. */
+static void write_sysctls(struct child *c)
+{
+	for (size_t i = 0; c->s->sysctls && c->s->sysctls[i]; i++) {
+		const char *kv = c->s->sysctls[i];
+		const char *eq = strchr(kv, '=');
+		cleanup_free char *path = xasprintf("/proc/sys/%.*s", (int)(eq - kv), kv);
+		for (char *p = path + 10; *p; p++)
+			if (*p == '.')
+				*p = '/';
+		cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, eq + 1, strlen(eq + 1)) < 0)
+			FAIL_SYS(c, errno, "write sysctl %.*s", (int)(eq - kv), kv);
+	}
+}
+
 static _Noreturn void child_main(struct child *c)
 {
 	const struct bld_runner_spec *s = c->s;
@@ -374,8 +393,13 @@ static _Noreturn void child_main(struct child *c)
 	/* no_new_privs when asked for: nothing exec'd can gain privileges (setuid, file caps) */
 	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		FAIL_SYS(c, errno, "no_new_privs");
-	/* propagation private: our mounts never reach the host and the host's never reach us */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	/* propagation private: our mounts never reach the host and the host's never reach us;
+	 * a slave when a bind asks to receive the host's mounts (--mount bind-propagation) */
+	unsigned long prop = MS_PRIVATE;
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (s->mounts[i].propagation)
+			prop = MS_SLAVE;
+	if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
 		FAIL_SYS(c, errno, "make mounts private");
 	/* the new root: overlay over the layers (or the given rootfs) */
 	if ((r = bld_runner_mount_root(s, c->merged)) < 0)
@@ -387,7 +411,7 @@ static _Noreturn void child_main(struct child *c)
 	/* the kernel's views: /proc of the new pid namespace, a minimal /dev, /sys read-only */
 	if ((r = bld_runner_mount_proc(rootfd)) < 0)
 		FAIL_SYS(c, -r, "mount /proc");
-	if ((r = bld_runner_mount_dev(rootfd, s->tty ? s->stdin_fd : -1)) < 0)
+	if ((r = bld_runner_mount_dev(rootfd, s->tty ? s->stdin_fd : -1, s->shm_size)) < 0)
 		FAIL_SYS(c, -r, "mount /dev");
 	if ((r = bld_runner_mount_sys(rootfd, s->privileged)) < 0)
 		FAIL_SYS(c, -r, "mount /sys");
@@ -404,6 +428,8 @@ static _Noreturn void child_main(struct child *c)
 	/* the root switch: the host's tree is detached and unreachable afterwards */
 	if ((r = bld_runner_pivot(c->merged)) < 0)
 		FAIL_SYS(c, -r, "pivot_root");
+	/* the caller's kernel settings, while /proc/sys is still writable */
+	write_sysctls(c);
 	/* hide what leaks host information or allows host changes, as Docker does */
 	if (!s->privileged && (r = bld_runner_mask_paths()) < 0)
 		FAIL_SYS(c, -r, "mask paths");
@@ -411,6 +437,15 @@ static _Noreturn void child_main(struct child *c)
 		FAIL_SYS(c, -r, "read-only root");
 	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		FAIL_SYS(c, errno, "sethostname");
+	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+		FAIL_SYS(c, errno, "setdomainname");
+	/* --ulimit, raised or lowered while we still hold CAP_SYS_RESOURCE */
+	for (size_t i = 0; i < s->n_rlimits; i++) {
+		const struct bld_runner_rlimit *l = &s->rlimits[i];
+		struct rlimit rl = {.rlim_cur = l->soft, .rlim_max = l->hard};
+		if (setrlimit(l->resource, &rl) < 0)
+			FAIL_SYS(c, errno, "setrlimit %d", l->resource);
+	}
 	/* the parent has set up the network meanwhile */
 	wait_go(c);
 	finish(c);
@@ -468,6 +503,9 @@ static int prepare_dirs(const struct bld_runner_spec *s, char **merged, struct b
 		if (mkdir(d, 0755) < 0 && errno != EEXIST)
 			return bld_error_sys(err, errno, "mkdir %s", d);
 	}
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (bld_runner_mount_check_propagation(&s->mounts[i], err) < 0)
+			return -1;
 	*merged = xasprintf("%s/merged", s->state_dir);
 	return write_etc(s, err);
 }

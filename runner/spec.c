@@ -6,6 +6,8 @@
 #include "runner/runner_int.h"
 
 #include <jansson.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 
 static char **strv_from(json_t *arr)
 {
@@ -41,6 +43,21 @@ static char *tmpfs_data(const char *opts, bool *ro)
 	return bld_buf_detach(&b);
 }
 
+/* --mount's bind-propagation as mount flags; the private ones are what every mount of the
+ * container's namespace already is. */
+static unsigned long propagation(const char *p)
+{
+	static const struct {
+		const char *name;
+		unsigned long flags;
+	} t[] = {{"shared", MS_SHARED},           {"rshared", MS_SHARED | MS_REC},
+		 {"slave", MS_SLAVE},             {"rslave", MS_SLAVE | MS_REC}};
+	for (size_t i = 0; p && i < BLD_ARRAY_SIZE(t); i++)
+		if (strcmp(p, t[i].name) == 0)
+			return t[i].flags;
+	return 0;
+}
+
 static void mounts_from(struct bld_runner_spec_holder *h, json_t *arr)
 {
 	size_t n = json_array_size(arr), i;
@@ -58,9 +75,61 @@ static void mounts_from(struct bld_runner_spec_holder *h, json_t *arr)
 			     json_is_true(json_object_get(m, "CopyData"));
 		if (tmpfs)
 			o->options = tmpfs_data(bld_json_get_str(m, "Options"), &o->readonly);
+		o->propagation = propagation(bld_json_get_str(m, "Propagation"));
 	}
 	h->s.mounts = h->mounts;
 	h->s.n_mounts = n;
+}
+
+/* HostConfig.Ulimits ({"Name", "Soft", "Hard"}) as setrlimit's resources. */
+static void rlimits_from(struct bld_runner_spec_holder *h, json_t *arr)
+{
+	static const struct {
+		const char *name;
+		int res;
+	} t[] = {{"core", RLIMIT_CORE},       {"cpu", RLIMIT_CPU},         {"data", RLIMIT_DATA},
+		 {"fsize", RLIMIT_FSIZE},     {"locks", RLIMIT_LOCKS},     {"memlock", RLIMIT_MEMLOCK},
+		 {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},     {"nofile", RLIMIT_NOFILE},
+		 {"nproc", RLIMIT_NPROC},     {"rss", RLIMIT_RSS},         {"rtprio", RLIMIT_RTPRIO},
+		 {"rttime", RLIMIT_RTTIME},   {"sigpending", RLIMIT_SIGPENDING},
+		 {"stack", RLIMIT_STACK}};
+	size_t n = json_array_size(arr), i, k = 0;
+	json_t *u;
+	if (!n)
+		return;
+	h->rlimits = xcalloc(n, sizeof(*h->rlimits));
+	json_array_foreach(arr, i, u) {
+		const char *name = bld_json_get_str(u, "Name");
+		for (size_t j = 0; name && j < BLD_ARRAY_SIZE(t); j++)
+			if (strcmp(name, t[j].name) == 0)
+				h->rlimits[k++] = (struct bld_runner_rlimit){
+					.resource = t[j].res,
+					.soft = (uint64_t)json_integer_value(json_object_get(u, "Soft")),
+					.hard = (uint64_t)json_integer_value(json_object_get(u, "Hard"))};
+	}
+	h->s.rlimits = h->rlimits;
+	h->s.n_rlimits = k;
+}
+
+/* The kernel settings and limits of HostConfig, when there are any. */
+static void kernel_from(struct bld_runner_spec_holder *h, json_t *c, json_t *hc)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(json_object_get(hc, "Sysctls"), key, v) {
+		cleanup_free char *kv = xasprintf("%s=%s", key, json_string_value(v));
+		bld_strv_push(&h->sysctls, kv);
+	}
+	h->s.sysctls = h->sysctls;
+	rlimits_from(h, json_object_get(hc, "Ulimits"));
+	h->s.shm_size = json_integer_value(json_object_get(hc, "ShmSize"));
+	if (json_array_size(json_object_get(hc, "GroupAdd")))
+		h->groups = strv_from(json_object_get(hc, "GroupAdd"));
+	h->s.group_add = h->groups;
+	h->domainname = dup_or_null(bld_json_get_str(c, "Domainname"));
+	h->s.domainname = h->domainname;
+	h->resolv = bld_runner_resolv_conf(hc);
+	h->s.resolv_conf = h->resolv;
 }
 
 static const char *effective(json_t *cfg, const char *key, const char *image_key)
@@ -120,6 +189,7 @@ void bld_runner_spec_from_config(struct bld_runner_spec_holder *h, json_t *cfg, 
 	s->pids_limit = json_integer_value(json_object_get(hc, "PidsLimit"));
 	s->cgroup_name = h->cgroup;
 	mounts_from(h, json_object_get(cfg, "Mounts"));
+	kernel_from(h, c, hc);
 	const char *net = bld_json_get_str(hc, "NetworkMode");
 	s->net = net && strcmp(net, "host") == 0 ? BLD_RUNNER_NET_HOST : BLD_RUNNER_NET_NONE;
 	s->net_fd = -1;
@@ -133,6 +203,10 @@ void bld_runner_spec_holder_dispose(struct bld_runner_spec_holder *h)
 	bld_strv_free(h->cap_add);
 	bld_strv_free(h->cap_drop);
 	bld_strv_free(h->extra_hosts);
+	bld_strv_free(h->sysctls);
+	bld_strv_free(h->groups);
+	free(h->rlimits);
+	free(h->domainname);
 	for (size_t i = 0; i < h->s.n_mounts; i++) {
 		free(h->mounts[i].type);
 		free(h->mounts[i].source);

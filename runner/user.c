@@ -197,3 +197,27 @@ int bld_runner_user_resolve_step(struct bld_runner_user *out, const char *spec,
 		out->n_groups = 0;
 	return 0;
 }
+
+int bld_runner_user_add_groups(struct bld_runner_user *u, char *const *groups,
+			       const char *group, struct bld_error **err)
+{
+	for (size_t i = 0; groups && groups[i]; i++) {
+		long gid;
+		if (!is_number(groups[i], &gid)) {
+			struct gr_query gq = {.name = groups[i], .u = u};
+			each_line(group, 3, gr_match, &gq);
+			if (!gq.found)
+				return bld_error_set(err, BLD_E_NOTFOUND,
+						     "Unable to find group %s: no matching entries in "
+						     "group file",
+						     groups[i]);
+			gid = gq.gid;
+		}
+		bool have = false;
+		for (size_t k = 0; k < u->n_groups; k++)
+			have = have || u->groups[k] == (gid_t)gid;
+		if (!have && u->n_groups < BLD_ARRAY_SIZE(u->groups))
+			u->groups[u->n_groups++] = (gid_t)gid;
+	}
+	return 0;
+}

@@ -37,6 +37,11 @@ static char *vol_dir(struct bld_ctx *ctx, const char *name)
 	return xasprintf("%s/volumes/%s", ctx->root, name);
 }
 
+char *bld_runner_volume_data_dir(struct bld_ctx *ctx, const char *name)
+{
+	return xasprintf("%s/volumes/%s/_data", ctx->root, name);
+}
+
 int bld_runner_volume_create(struct bld_ctx *ctx, const char *name, char **labels,
 			     char **out_name, struct bld_error **err)
 {
@@ -247,5 +252,5 @@ int bld_runner_mounts_resolve(struct bld_ctx *ctx, json_t *doc, struct bld_error
 							"Destination", dst, "Options",
 							colon ? colon + 1 : "", "RW", true));
 	}
-	return 0;
+	return bld_runner_mounts_api(ctx, doc, err);
 }

@@ -7,18 +7,8 @@
 # Progress names expand variables as BuildKit names its vertices (docker 20.10 names them alike).
 . "$(dirname "$0")/lib.sh"
 
-"$TOP/tests/env/registry.sh" start "$T_DIR/reg" >/dev/null || { t_fail "start registry"; exit 1; }
-at_exit "'$TOP/tests/env/registry.sh' stop '$T_DIR/reg'"
-. "$T_DIR/reg/env"
-"$TOP/tests/env/seed.sh" --env "$T_DIR/reg/env" --only latest >/dev/null || { t_fail "seed"; exit 1; }
-BASE=$REG_ADDR/library/busybox:latest
+t_busybox_registry
 
-# history IMAGE — created_by of every history entry after the base image's, one a line
-history() {
-  rm -rf "$T_DIR/save" && mkdir "$T_DIR/save" && "$BLD" save -o "$T_DIR/save/i.tar" "$1" &&
-    tar -xf "$T_DIR/save/i.tar" -C "$T_DIR/save" &&
-    jq -r '.history[2:][].created_by' "$T_DIR/save/$(jq -r '.[0].Config' "$T_DIR/save/manifest.json")"
-}
 
 mkdir -p "$T_DIR/ctx"
 cat >"$T_DIR/ctx/Dockerfile" <<DF
@@ -43,7 +33,7 @@ ARG W
 ARG X=1 Y=12
 RUN |4 V=env W= X=1 Y=12 /bin/sh -c echo "$Y" > /y # buildkit
 ARG Z=cli
-RUN |5 V=env W= X=1 Y=12 Z=cli /bin/sh -c true # buildkit' "$(history args)"
+RUN |5 V=env W= X=1 Y=12 Z=cli /bin/sh -c true # buildkit' "$(t_history args "[2:][]")"
 "$BLD" build -q -o "type=local,dest=$T_DIR/out" "$T_DIR/ctx" >/dev/null 2>&1
 t_eq "one ARG's later names see its earlier ones (BuildKit 0.12+)" "12" "$(cat "$T_DIR/out/y" 2>&1)"
 out=$("$BLD" build --progress=plain "$T_DIR/ctx" 2>&1)

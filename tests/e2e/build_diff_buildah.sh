@@ -12,11 +12,7 @@
 . "$TOP/tests/diff/lib.sh"
 
 command -v buildah >/dev/null || { t_fail "buildah is installed (packages/builder.txt)"; exit 1; }
-"$TOP/tests/env/registry.sh" start "$T_DIR/reg" >/dev/null || { t_fail "start registry"; exit 1; }
-at_exit "'$TOP/tests/env/registry.sh' stop '$T_DIR/reg'"
-. "$T_DIR/reg/env"
-"$TOP/tests/env/seed.sh" --env "$T_DIR/reg/env" --only latest >/dev/null || { t_fail "seed"; exit 1; }
-BASE=$REG_ADDR/library/busybox:latest
+t_busybox_registry
 BH=(buildah --root "$T_DIR/bh/storage" --runroot "$T_DIR/bh/run" --storage-driver overlay)
 # buildah's storage may hold mounts while it runs; never leave any behind
 at_exit "${BH[*]} rm -a >/dev/null 2>&1; ${BH[*]} rmi -af >/dev/null 2>&1; umount -R '$T_DIR/bh/storage' 2>/dev/null"

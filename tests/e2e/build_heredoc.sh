@@ -10,11 +10,7 @@
 # mode 0644, expanded with ARG/ENV unless the word is quoted.
 . "$(dirname "$0")/lib.sh"
 
-"$TOP/tests/env/registry.sh" start "$T_DIR/reg" >/dev/null || { t_fail "start registry"; exit 1; }
-at_exit "'$TOP/tests/env/registry.sh' stop '$T_DIR/reg'"
-. "$T_DIR/reg/env"
-"$TOP/tests/env/seed.sh" --env "$T_DIR/reg/env" --only latest >/dev/null || { t_fail "seed"; exit 1; }
-BASE=$REG_ADDR/library/busybox:latest
+t_busybox_registry
 
 # build NAME — builds $T_DIR/NAME as image NAME and exports its filesystem to $T_DIR/NAME.out
 build() {
@@ -25,12 +21,6 @@ build() {
   printf '%s\n' "$out" >"$T_DIR/$1.log"
 }
 TAB=$'\t'
-# created_by IMAGE — the last history entry's created_by, as stored in the image config
-created_by() {
-  rm -rf "$T_DIR/save" && mkdir "$T_DIR/save" && "$BLD" save -o "$T_DIR/save/i.tar" "$1" &&
-    tar -xf "$T_DIR/save/i.tar" -C "$T_DIR/save" &&
-    jq -r '.history[-1].created_by' "$T_DIR/save/$(jq -r '.[0].Config' "$T_DIR/save/manifest.json")"
-}
 
 # --- the lone heredoc: the commonest shape, alone in its own build first
 mkdir -p "$T_DIR/lone"
@@ -50,7 +40,7 @@ t_match "progress names the step with the body's first line" \
 t_eq "history: SHELL plus the body, as BuildKit records it" \
   'RUN /bin/sh -c echo one > /lone
 echo "$0" >> /lone
- # buildkit' "$(created_by lone)"
+ # buildkit' "$(t_history lone "[-1]")"
 out=$("$BLD" build --progress=plain "$T_DIR/lone" 2>&1)
 t_match "an unchanged body is CACHED" '#[0-9]+ CACHED' "$out"
 sed -i 's/echo one/echo two/' "$T_DIR/lone/Dockerfile"
@@ -208,3 +198,27 @@ rm -rf "$T_DIR/corpus.out"
 "$BLD" build -q -o "type=local,dest=$T_DIR/corpus.out" --target builder "$T_DIR/corpus" >/dev/null 2>&1
 t_ok "the cache mount's files stay out of the layer" test ! -e "$T_DIR/corpus.out/root/.cache/last"
 t_ok "... while what the step wrote elsewhere is there" test -f "$T_DIR/corpus.out/out/app-1.2.3.txt"
+
+# --- moby/buildkit's containerd-build stage: an unquoted `COPY --chmod=755 <<-EOT /build.sh`
+# script that a RUN then runs. The builder expands it before the shell sees it: $(...) is
+# no variable and stays, ENV values are put in, and $1 (looked up as a name, BuildKit's
+# lexer) is empty; the file has the mode --chmod gives
+mkdir -p "$T_DIR/script"
+cat >"$T_DIR/script/Dockerfile" <<DF
+# syntax=docker/dockerfile:1.4
+FROM $BASE
+ENV MODE=static
+COPY --chmod=755 <<-EOT /build.sh
+#!/bin/sh
+set -ex
+mkdir /out
+if [ "\$(uname -s)" = "Linux" ]; then
+  echo "linux \${MODE} [\$1]" > /out/result
+fi
+EOT
+RUN /build.sh arg1
+DF
+build script
+t_eq "the script ran: \$(...) kept, ENV expanded, \$1 expanded by the builder" "linux static []" \
+  "$(cat "$T_DIR/script.out/out/result" 2>&1)"
+t_eq "... from a file of mode 0755" "755" "$(stat -c %a "$T_DIR/script.out/build.sh" 2>&1)"

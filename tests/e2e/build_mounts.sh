@@ -7,11 +7,7 @@
 # the command wrote into a mount is in no layer. Each RUN layer is read on its own.
 . "$(dirname "$0")/lib.sh"
 
-"$TOP/tests/env/registry.sh" start "$T_DIR/reg" >/dev/null || { t_fail "start registry"; exit 1; }
-at_exit "'$TOP/tests/env/registry.sh' stop '$T_DIR/reg'"
-. "$T_DIR/reg/env"
-"$TOP/tests/env/seed.sh" --env "$T_DIR/reg/env" --only latest >/dev/null || { t_fail "seed"; exit 1; }
-BASE=$REG_ADDR/library/busybox:latest
+t_busybox_registry
 
 # layers IMAGE [FROM] — "N PATH" for every entry of the image's layers from the FROM-th
 # (1-based, default 2: the base's layer left out), N counting from FROM

@@ -9,11 +9,7 @@
 export DOCKER_CONFIG=$T_DIR/docker-config BLD_CONFIG=$T_DIR/bld-config.json
 unset BLD_CERTS_DIR
 
-"$TOP/tests/env/registry.sh" start "$T_DIR/reg" >/dev/null || { t_fail "start registry"; exit 1; }
-at_exit "'$TOP/tests/env/registry.sh' stop '$T_DIR/reg'"
-. "$T_DIR/reg/env"
-"$TOP/tests/env/seed.sh" --env "$T_DIR/reg/env" --only latest >/dev/null || { t_fail "seed"; exit 1; }
-BASE=$REG_ADDR/library/busybox:latest
+t_busybox_registry
 DUMP=$TOP/tests/diff/imgdump.py
 
 ctx=$T_DIR/app

@@ -6,11 +6,7 @@
 # COPY/ADD --link, and RUN --mount=type=ssh with `bld build --ssh`.
 . "$(dirname "$0")/lib.sh"
 
-"$TOP/tests/env/registry.sh" start "$T_DIR/reg" >/dev/null || { t_fail "start registry"; exit 1; }
-at_exit "'$TOP/tests/env/registry.sh' stop '$T_DIR/reg'"
-. "$T_DIR/reg/env"
-"$TOP/tests/env/seed.sh" --env "$T_DIR/reg/env" --only latest >/dev/null || { t_fail "seed"; exit 1; }
-BASE=$REG_ADDR/library/busybox:latest
+t_busybox_registry
 
 # cat_in IMAGE PATH... — the files' contents in the built image
 cat_in() { local img=$1; shift; "$BLD" run --rm --network none "$img" cat "$@" 2>&1; }

@@ -48,3 +48,21 @@ t_eq() {
 t_match() {
   if grep -Eq -- "$2" <<<"$3"; then t_pass "$1"; else t_fail "$1" "want match: $2" "got: $(head -c 600 <<<"$3")"; fi
 }
+
+# t_busybox_registry — a private test registry (stopped at exit) seeded with busybox:latest:
+# REG_ADDR and the rest of its env are set, and BASE names the image
+t_busybox_registry() {
+  "$TOP/tests/env/registry.sh" start "$T_DIR/reg" >/dev/null || { t_fail "start registry"; exit 1; }
+  at_exit "'$TOP/tests/env/registry.sh' stop '$T_DIR/reg'"
+  . "$T_DIR/reg/env"
+  "$TOP/tests/env/seed.sh" --env "$T_DIR/reg/env" --only latest >/dev/null || { t_fail "seed"; exit 1; }
+  BASE=$REG_ADDR/library/busybox:latest
+}
+
+# t_history IMAGE [SEL] — the created_by of IMAGE's history entries .history SEL selects
+# (jq; default "[]": all, one a line; "[-1]" the last, "[2:][]" from the third)
+t_history() {
+  rm -rf "$T_DIR/.save" && mkdir "$T_DIR/.save" && "$BLD" save -o "$T_DIR/.save/i.tar" "$1" &&
+    tar -xf "$T_DIR/.save/i.tar" -C "$T_DIR/.save" &&
+    jq -r ".history${2:-[]}.created_by" "$T_DIR/.save/$(jq -r '.[0].Config' "$T_DIR/.save/manifest.json")"
+}

@@ -107,3 +107,21 @@ Test(runner_user, build_step_groups_as_buildkit)
 	cr_assert_lt(bld_runner_user_resolve_step(&u, "nosuch", passwd, group, &err), 0);
 	bld_error_free(err);
 }
+
+/* --group-add: names from the image's group file or numbers, each once, after the user's. */
+Test(runner_user, group_add)
+{
+	struct bld_runner_user u;
+	struct bld_error *err = NULL;
+	char *add[] = {"extra", "4242", "2000", NULL};
+	cr_assert_eq(bld_runner_user_resolve(&u, "0", passwd, group, &err), 0);
+	size_t before = u.n_groups;
+	cr_assert_eq(bld_runner_user_add_groups(&u, add, group, &err), 0);
+	cr_assert_eq(u.n_groups, before + 2);
+	cr_assert_eq(u.groups[before], 2000);
+	cr_assert_eq(u.groups[before + 1], 4242);
+	char *bad[] = {"nosuch", NULL};
+	cr_assert_lt(bld_runner_user_add_groups(&u, bad, group, &err), 0);
+	cr_assert_str_eq(err->msg, "Unable to find group nosuch: no matching entries in group file");
+	bld_error_free(err);
+}

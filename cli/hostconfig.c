@@ -1,0 +1,470 @@
+/*
+ * cli/hostconfig.c — the `run`/`create` flags that become HostConfig and Config fields in the
+ * Engine API's shape (--mount, --add-host, --dns*, --expose, --ulimit, --sysctl, --shm-size,
+ * --group-add, --stop-signal, --stop-timeout, --domainname, --volumes-from, --cidfile), with
+ * the docker CLI's syntax checks and its words for what it refuses. What docker's daemon
+ * checks (a bind source that does not exist, an unknown signal, a duplicate mount point) the
+ * runner checks when it creates the container, as an API request would be checked.
+ *
+ * Nothing here touches the container: a flag that is not given adds nothing, so an unused
+ * flag costs a container's start nothing.
+ */
+#include "cli/container_opts.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+
+#define LABEL_FILE_MAX (1 << 20)
+
+static int bad_arg(struct bld_error **err, const char *flag, const char *v, const char *why)
+{
+	return bld_error_set(err, BLD_E_INVALID, "invalid argument \"%s\" for \"%s\" flag: %s", v,
+			     flag, why);
+}
+
+/* Go's strconv.ParseInt words, which docker shows for a bad number. */
+static int parse_int64(const char *s, int64_t *out, char why[128])
+{
+	char *end = NULL;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (!*s || *end || end == s) {
+		snprintf(why, 128, "strconv.ParseInt: parsing \"%s\": invalid syntax", s);
+		return -1;
+	}
+	if (errno == ERANGE) {
+		snprintf(why, 128, "strconv.ParseInt: parsing \"%s\": value out of range", s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ --mount */
+
+/* One CSV record (encoding/csv as docker reads --mount): fields split at commas, a field in
+ * double quotes may hold commas and "" for a quote. */
+static int csv_fields(const char *v, char ***out)
+{
+	struct bld_buf f = BLD_BUF_INIT;
+	const char *p = v;
+	for (;;) {
+		bld_buf_reset(&f);
+		if (*p == '"') {
+			for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
+				if (*p == '"')
+					p++;
+				bld_buf_addc(&f, *p);
+			}
+			if (*p != '"') {
+				bld_buf_dispose(&f);
+				return -1;
+			}
+			p++;
+		} else {
+			for (; *p && *p != ','; p++)
+				bld_buf_addc(&f, *p);
+		}
+		bld_strv_push(out, bld_buf_str(&f));
+		if (*p != ',')
+			break;
+		p++;
+	}
+	bld_buf_dispose(&f);
+	return *p ? -1 : 0;
+}
+
+static json_t *sub(json_t *m, const char *key)
+{
+	json_t *o = json_object_get(m, key);
+	if (!o) {
+		o = json_object();
+		json_object_set_new(m, key, o);
+	}
+	return o;
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+	static const char *const t[] = {"1", "t", "T", "true", "TRUE", "True"};
+	static const char *const f[] = {"0", "f", "F", "false", "FALSE", "False"};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(t); i++) {
+		if (strcmp(s, t[i]) == 0)
+			return *out = true;
+		if (strcmp(s, f[i]) == 0)
+			return !(*out = false);
+	}
+	return false;
+}
+
+/* key=value of one --mount field into m; why gets docker's reason on failure. */
+static int mount_field(json_t *m, const char *field, char why[256])
+{
+	const char *eq = strchr(field, '=');
+	cleanup_free char *key = eq ? xstrndup(field, (size_t)(eq - field)) : xstrdup(field);
+	for (char *k = key; *k; k++)
+		*k = (char)tolower((unsigned char)*k);
+	const char *val = eq ? eq + 1 : NULL;
+	bool b = true;
+	if (!val && (!strcmp(key, "readonly") || !strcmp(key, "ro")))
+		return json_object_set_new(m, "ReadOnly", json_true()), 0;
+	if (!val && !strcmp(key, "volume-nocopy"))
+		return json_object_set_new(sub(m, "VolumeOptions"), "NoCopy", json_true()), 0;
+	if (!val)
+		return snprintf(why, 256, "invalid field '%s' must be a key=value pair", field), -1;
+	if (!strcmp(key, "type")) {
+		cleanup_free char *t = xstrdup(val);
+		for (char *k = t; *k; k++)
+			*k = (char)tolower((unsigned char)*k);
+		json_object_set_new(m, "Type", json_string(t));
+	} else if (!strcmp(key, "source") || !strcmp(key, "src")) {
+		json_object_set_new(m, "Source", json_string(val));
+	} else if (!strcmp(key, "target") || !strcmp(key, "dst") || !strcmp(key, "destination")) {
+		json_object_set_new(m, "Target", json_string(val));
+	} else if (!strcmp(key, "readonly") || !strcmp(key, "ro") ||
+		   !strcmp(key, "volume-nocopy")) {
+		if (!parse_bool(val, &b))
+			return snprintf(why, 256, "invalid value for %s: %s", key, val), -1;
+		if (key[0] == 'v')
+			json_object_set_new(sub(m, "VolumeOptions"), "NoCopy", json_boolean(b));
+		else
+			json_object_set_new(m, "ReadOnly", json_boolean(b));
+	} else if (!strcmp(key, "consistency")) {
+		json_object_set_new(m, "Consistency", json_string(val));
+	} else if (!strcmp(key, "bind-propagation")) {
+		json_object_set_new(sub(m, "BindOptions"), "Propagation", json_string(val));
+	} else if (!strcmp(key, "tmpfs-size")) {
+		int64_t sz;
+		if (bld_parse_size(val, &sz) < 0)
+			return snprintf(why, 256, "invalid value for %s: %s", key, val), -1;
+		json_object_set_new(sub(m, "TmpfsOptions"), "SizeBytes", json_integer(sz));
+	} else if (!strcmp(key, "tmpfs-mode")) {
+		char *end = NULL;
+		errno = 0;
+		unsigned long mode = strtoul(val, &end, 8);
+		if (!*val || *end || errno || mode > 0xffffffffUL)
+			return snprintf(why, 256, "invalid value for %s: %s", key, val), -1;
+		json_object_set_new(sub(m, "TmpfsOptions"), "Mode", json_integer((json_int_t)mode));
+	} else if (!strcmp(key, "volume-driver") || !strcmp(key, "volume-label") ||
+		   !strcmp(key, "volume-opt") || !strcmp(key, "bind-nonrecursive")) {
+		/* volume drivers and their options, non-recursive binds: not here */
+		return snprintf(why, 256, "%s is not supported by bld", key), -1;
+	} else {
+		return snprintf(why, 256, "unexpected key '%s' in '%s'", key, field), -1;
+	}
+	return 0;
+}
+
+static int mount_opt(json_t *list, const char *v, struct bld_error **err)
+{
+	cleanup_strv char **fields = NULL;
+	if (csv_fields(v, &fields) < 0)
+		return bad_arg(err, "--mount", v, "bare \" in non-quoted-field");
+	json_t *m = json_pack("{s:s}", "Type", "volume");
+	char why[256] = "";
+	for (size_t i = 0; fields && fields[i] && !why[0]; i++)
+		if (mount_field(m, fields[i], why) < 0)
+			break;
+	const char *type = bld_json_get_str(m, "Type");
+	static const char *const mix[][2] = {
+		{"VolumeOptions", "volume"}, {"BindOptions", "bind"}, {"TmpfsOptions", "tmpfs"}};
+	if (!why[0] && !*type)
+		snprintf(why, sizeof(why), "type is required");
+	if (!why[0] && !bld_json_get_str(m, "Target"))
+		snprintf(why, sizeof(why), "target is required");
+	for (size_t i = 0; !why[0] && i < BLD_ARRAY_SIZE(mix); i++)
+		if (json_object_get(m, mix[i][0]) && strcmp(type, mix[i][1]))
+			snprintf(why, sizeof(why), "cannot mix '%s-*' options with mount type '%s'",
+				 mix[i][1], type);
+	if (why[0]) {
+		json_decref(m);
+		return bad_arg(err, "--mount", v, why);
+	}
+	/* docker's CLI sends an empty driver config with any volume option */
+	json_t *vo = json_object_get(m, "VolumeOptions");
+	if (vo && !json_object_get(vo, "DriverConfig"))
+		json_object_set_new(vo, "DriverConfig", json_object());
+	json_array_append_new(list, m);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ names and addresses */
+
+static bool is_ip(const char *s)
+{
+	unsigned char buf[16];
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* A DNS search domain as docker's validateDomain takes it: labels of letters, digits and
+ * inner dashes, dot-separated, a dot at the end allowed. */
+static bool valid_domain(const char *s)
+{
+	size_t len = strlen(s);
+	if (len == 0 || len > 255)
+		return false;
+	cleanup_free char *copy = xstrndup(s, s[len - 1] == '.' ? len - 1 : len);
+	char *save = NULL;
+	size_t labels = 0;
+	for (char *l = strtok_r(copy, ".", &save); l; l = strtok_r(NULL, ".", &save), labels++) {
+		size_t n = strlen(l);
+		if (!isalnum((unsigned char)l[0]) || !isalnum((unsigned char)l[n - 1]))
+			return false;
+		for (size_t i = 0; i < n; i++)
+			if (!isalnum((unsigned char)l[i]) && l[i] != '-')
+				return false;
+	}
+	return labels > 0 && !strstr(s, "..");
+}
+
+static int names(json_t *hc, struct bld_cli_args *a, struct bld_error **err)
+{
+	char *const *v = bld_cli_list(a, "add-host");
+	for (size_t i = 0; v && v[i]; i++) {
+		const char *colon = strchr(v[i], ':');
+		char why[300];
+		if (!colon || colon == v[i]) {
+			snprintf(why, sizeof(why), "bad format for add-host: \"%s\"", v[i]);
+			return bad_arg(err, "--add-host", v[i], why);
+		}
+		if (strcmp(colon + 1, "host-gateway") && !is_ip(colon + 1)) {
+			snprintf(why, sizeof(why), "invalid IP address in add-host: \"%s\"", colon + 1);
+			return bad_arg(err, "--add-host", v[i], why);
+		}
+	}
+	json_object_set_new(hc, "ExtraHosts", v ? bld_json_strv(v) : json_null());
+	char *const *dns = bld_cli_list(a, "dns");
+	for (size_t i = 0; dns && dns[i]; i++)
+		if (!is_ip(dns[i])) {
+			cleanup_free char *why = xasprintf("%s is not an ip address", dns[i]);
+			return bad_arg(err, "--dns", dns[i], why);
+		}
+	char *const *search = bld_cli_list(a, "dns-search");
+	for (size_t i = 0; search && search[i]; i++)
+		if (strcmp(search[i], ".") && !valid_domain(search[i])) {
+			cleanup_free char *why = xasprintf("%s is not a valid domain", search[i]);
+			return bad_arg(err, "--dns-search", search[i], why);
+		}
+	json_object_set_new(hc, "Dns", bld_json_strv(dns));
+	json_object_set_new(hc, "DnsSearch", bld_json_strv(search));
+	json_object_set_new(hc, "DnsOptions", bld_json_strv(bld_cli_list(a, "dns-option")));
+	return 0;
+}
+
+/* ------------------------------------------------------------------ limits */
+
+static const char *const ulimit_names[] = {
+	"core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice",
+	"nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"};
+
+/* name=soft[:hard], as go-units' ParseUlimit. */
+static int ulimit_opt(json_t *list, const char *v, struct bld_error **err)
+{
+	const char *eq = strchr(v, '=');
+	char why[128];
+	if (!eq)
+		return snprintf(why, sizeof(why), "invalid ulimit argument: %s", v),
+		       bad_arg(err, "--ulimit", v, why);
+	cleanup_free char *name = xstrndup(v, (size_t)(eq - v));
+	bool known = false;
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(ulimit_names); i++)
+		known = known || strcmp(name, ulimit_names[i]) == 0;
+	if (!known)
+		return snprintf(why, sizeof(why), "invalid ulimit type: %s", name),
+		       bad_arg(err, "--ulimit", v, why);
+	cleanup_free char *vals = xstrdup(eq + 1);
+	char *colon = strchr(vals, ':');
+	if (colon)
+		*colon++ = 0;
+	if (colon && strchr(colon, ':'))
+		return snprintf(why, sizeof(why),
+				"too many limit value arguments - %s, can only have up to two, "
+				"`soft[:hard]`",
+				eq + 1),
+		       bad_arg(err, "--ulimit", v, why);
+	int64_t soft, hard;
+	if (parse_int64(vals, &soft, why) < 0 || parse_int64(colon ? colon : vals, &hard, why) < 0)
+		return bad_arg(err, "--ulimit", v, why);
+	if (soft > hard)
+		return snprintf(why, sizeof(why),
+				"ulimit soft limit must be less than or equal to hard limit: %lld > "
+				"%lld",
+				(long long)soft, (long long)hard),
+		       bad_arg(err, "--ulimit", v, why);
+	json_array_append_new(list, json_pack("{s:s, s:I, s:I}", "Name", name, "Hard",
+					      (json_int_t)hard, "Soft", (json_int_t)soft));
+	return 0;
+}
+
+/* docker's ValidateSysctl: the namespaced ones only. */
+static bool sysctl_allowed(const char *key)
+{
+	static const char *const ok[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+					 "kernel.sem",    "kernel.shmall", "kernel.shmmax",
+					 "kernel.shmmni", "kernel.shm_rmid_forced"};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(ok); i++)
+		if (strcmp(key, ok[i]) == 0)
+			return true;
+	return bld_str_has_prefix(key, "net.") || bld_str_has_prefix(key, "fs.mqueue.");
+}
+
+static int limits(json_t *hc, struct bld_cli_args *a, struct bld_error **err)
+{
+	char *const *v = bld_cli_list(a, "ulimit");
+	json_t *ul = v ? json_array() : NULL;
+	if (ul)
+		json_object_set_new(hc, "Ulimits", ul);
+	for (size_t i = 0; v && v[i]; i++)
+		if (ulimit_opt(ul, v[i], err) < 0)
+			return -1;
+	v = bld_cli_list(a, "sysctl");
+	json_t *sc = v ? json_object() : NULL;
+	if (sc)
+		json_object_set_new(hc, "Sysctls", sc);
+	for (size_t i = 0; v && v[i]; i++) {
+		const char *eq = strchr(v[i], '=');
+		cleanup_free char *key = eq ? xstrndup(v[i], (size_t)(eq - v[i])) : NULL;
+		if (!key || !sysctl_allowed(key)) {
+			cleanup_free char *why = xasprintf("sysctl '%s' is not whitelisted", v[i]);
+			return bad_arg(err, "--sysctl", v[i], why);
+		}
+		json_object_set_new(sc, key, json_string(eq + 1));
+	}
+	int64_t shm = 64 * 1024 * 1024;
+	const char *s = bld_cli_str(a, "shm-size");
+	if (s && bld_parse_size(s, &shm) < 0) {
+		cleanup_free char *why = xasprintf("invalid size: '%s'", s);
+		return bad_arg(err, "--shm-size", s, why);
+	}
+	json_object_set_new(hc, "ShmSize", json_integer(shm));
+	return 0;
+}
+
+/* ------------------------------------------------------------------ Config */
+
+/* --expose PORT[-END][/PROTO] into Config.ExposedPorts. */
+static int expose(json_t *ports, const char *v, struct bld_error **err)
+{
+	cleanup_free char *port = xstrdup(v);
+	char *slash = strchr(port, '/');
+	const char *proto = slash && slash[1] ? slash + 1 : "tcp";
+	if (slash)
+		*slash = 0;
+	char *dash = strchr(port, '-');
+	if (dash)
+		*dash++ = 0;
+	long lo, hi;
+	const char *bad = bld_parse_long(port, 0, 65535, &lo) < 0 ? port
+			  : dash && bld_parse_long(dash, 0, 65535, &hi) < 0 ? dash
+									    : NULL;
+	if (!dash)
+		hi = lo;
+	if (!bad && hi < lo)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "invalid range format for --expose: %s, error: invalid range "
+				     "specified for container port: %s",
+				     v, v);
+	if (bad) {
+		bool digits = *bad && strspn(bad, "0123456789") == strlen(bad);
+		return bld_error_set(err, BLD_E_INVALID,
+				     "invalid range format for --expose: %s, error: "
+				     "strconv.ParseUint: parsing \"%s\": %s",
+				     v, bad, digits ? "value out of range" : "invalid syntax");
+	}
+	for (long p = lo; p <= hi; p++) {
+		char key[32];
+		snprintf(key, sizeof(key), "%ld/%s", p, proto);
+		json_object_set_new(ports, key, json_object());
+	}
+	return 0;
+}
+
+static int config_fields(json_t *cfg, struct bld_cli_args *a, struct bld_error **err)
+{
+	char *const *v = bld_cli_list(a, "expose");
+	json_t *ports = v ? json_object() : NULL;
+	if (ports)
+		json_object_set_new(cfg, "ExposedPorts", ports);
+	for (size_t i = 0; v && v[i]; i++)
+		if (expose(ports, v[i], err) < 0)
+			return -1;
+	const char *s = bld_cli_given(a, "stop-signal") ? bld_cli_str(a, "stop-signal") : NULL;
+	if (s)
+		json_object_set_new(cfg, "StopSignal", json_string(s));
+	s = bld_cli_str(a, "stop-timeout");
+	if (s) {
+		int64_t t;
+		char why[128];
+		if (parse_int64(s, &t, why) < 0 || t < INT32_MIN || t > INT32_MAX)
+			return bad_arg(err, "--stop-timeout", s, why);
+		json_object_set_new(cfg, "StopTimeout", json_integer(t));
+	}
+	s = bld_cli_str(a, "domainname");
+	json_object_set_new(cfg, "Domainname", json_string(s ? s : ""));
+	return 0;
+}
+
+/* "K=V" as it is; "K" alone takes K's value from bld's environment, and is left out when
+ * that has none (docker's ReadKVStrings). */
+static void push_kv(char ***v, const char *kv)
+{
+	const char *val = strchr(kv, '=') ? NULL : getenv(kv);
+	if (!strchr(kv, '=') && !val)
+		return;
+	cleanup_free char *s = val ? xasprintf("%s=%s", kv, val) : xstrdup(kv);
+	bld_strv_push(v, s);
+}
+
+/* --label-file: K=V lines, then the --label values, which win, as docker orders them. */
+static int label_files(char ***labels, struct bld_cli_args *a, struct bld_error **err)
+{
+	char *const *files = bld_cli_list(a, "label-file");
+	char **out = NULL;
+	for (size_t i = 0; files && files[i]; i++) {
+		cleanup_free char *data = NULL;
+		size_t len = 0;
+		if (bld_fs_read_file(files[i], LABEL_FILE_MAX, &data, &len, err) < 0) {
+			bld_strv_free(out);
+			return -1;
+		}
+		char *save = NULL;
+		for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			while (*l == ' ' || *l == '\t')
+				l++;
+			l[strcspn(l, "\r")] = 0;
+			if (*l && *l != '#')
+				push_kv(&out, l);
+		}
+	}
+	for (size_t i = 0; *labels && (*labels)[i]; i++)
+		bld_strv_push(&out, (*labels)[i]);
+	bld_strv_free(*labels);
+	*labels = out;
+	return 0;
+}
+
+int bld_cli_host_config(struct bld_runner_container_config *c, struct bld_cli_args *a,
+			struct bld_error **err)
+{
+	json_t *hc = json_object(), *cfg = json_object();
+	c->host_extra = hc;
+	c->config_extra = cfg;
+	char *const *v = bld_cli_list(a, "mount");
+	json_t *mounts = v ? json_array() : NULL;
+	if (mounts)
+		json_object_set_new(hc, "Mounts", mounts);
+	for (size_t i = 0; v && v[i]; i++)
+		if (mount_opt(mounts, v[i], err) < 0)
+			return -1;
+	v = bld_cli_list(a, "volumes-from");
+	json_object_set_new(hc, "VolumesFrom", v ? bld_json_strv(v) : json_null());
+	v = bld_cli_list(a, "group-add");
+	json_object_set_new(hc, "GroupAdd", v ? bld_json_strv(v) : json_null());
+	const char *cid = bld_cli_str(a, "cidfile");
+	json_object_set_new(hc, "ContainerIDFile", json_string(cid ? cid : ""));
+	if (names(hc, a, err) < 0 || limits(hc, a, err) < 0 || config_fields(cfg, a, err) < 0)
+		return -1;
+	return label_files(&c->labels, a, err);
+}

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# `bld run`/`bld create` options that compose files use most, each compared with docker 20.10
+# (a private dockerd, tests/env/dockerd.sh): --mount (bind, volume, tmpfs and docker's keys),
+# --add-host, --dns, --dns-search, --dns-option, --expose, --label-file, --stop-signal,
+# --stop-timeout, --ulimit, --sysctl, --shm-size, --group-add, --cidfile, --domainname,
+# --volumes-from, --pull, --platform: what the container sees, the exit codes, docker's
+# refusals word for word, and the inspect fields. Both run the same busybox image from a
+# private registry, with --network=none (the dockerd has no bridge); bld's own bridge is
+# checked alone.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/runner_env.bash"
+command -v jq >/dev/null || { echo "not ok - jq is not installed"; exit 1; }
+
+# (without BLD_ROOT in their environment: runner_leftovers looks for processes that have it)
+env -u BLD_ROOT "$TOP/tests/env/dockerd.sh" start "$T_DIR/dockerd" || { echo "not ok - dockerd did not start"; exit 1; }
+at_exit '"$TOP/tests/env/dockerd.sh" stop "$T_DIR/dockerd"'
+. "$T_DIR/dockerd/env"
+env -u BLD_ROOT "$TOP/tests/env/registry.sh" start "$T_DIR/reg" >/dev/null || { echo "not ok - registry"; exit 1; }
+at_exit '"$TOP/tests/env/registry.sh" stop "$T_DIR/reg" >/dev/null 2>&1'
+. "$T_DIR/reg/env"
+"$TOP/tests/env/seed.sh" --env "$T_DIR/reg/env" --only latest >/dev/null || { echo "not ok - seed"; exit 1; }
+BB=$REG_ADDR/library/busybox:latest
+$DOCKER pull -q "$BB" >/dev/null || { echo "not ok - docker pull"; exit 1; }
+"$BLD" pull -q "$BB" >/dev/null || { echo "not ok - bld pull"; exit 1; }
+D() { $DOCKER "$@"; }
+docker_cleanup() { ids=$(D ps -aq); [ -z "$ids" ] || D rm -f -v $ids >/dev/null 2>&1; }
+at_exit docker_cleanup
+
+# same NAME ARGS... — `run --rm --network=none ARGS` on both: output and exit code alike
+same() {
+  local name=$1; shift
+  local d b
+  d=$(D run --rm --network=none "$@" 2>&1; echo "rc=$?")
+  b=$(B run --rm --network=none "$@" 2>&1; echo "rc=$?")
+  t_eq "$name (as docker)" "$d" "$b"
+}
+# refused NAME ARGS... — both refuse with 125 and the same reason (prefixes and docker's
+# "See 'docker run --help'." aside)
+refused() {
+  local name=$1; shift
+  local d b
+  d=$(D run --rm --network=none "$@" 2>&1 | head -1; echo "rc=${PIPESTATUS[0]}")
+  b=$(B run --rm --network=none "$@" 2>&1 | head -1; echo "rc=${PIPESTATUS[0]}")
+  d=$(sed -e 's/^docker: //; s/^Error response from daemon: //; s/\.$//' <<<"$d")
+  b=${b#bld: }
+  t_eq "$name refused as docker refuses it" "$d" "$b"
+}
+
+# ---------------------------------------------------------------- what the container sees
+mkdir -p "$T_DIR/bind" && echo from-host >"$T_DIR/bind/f"
+same "--add-host, --dns, --dns-search, --dns-option, --domainname, --hostname" \
+  --add-host db:10.1.2.3 --add-host v6:::1 --dns 192.0.2.53 --dns 2001:db8::53 \
+  --dns-search a.example --dns-search b.example --dns-option ndots:2 --dns-option timeout:1 \
+  -h web --domainname example.com "$BB" sh -c 'cat /etc/hosts /etc/resolv.conf; cat /proc/sys/kernel/domainname; hostname'
+same "--ulimit, --sysctl, --shm-size, --group-add" \
+  --ulimit nofile=100:200 --ulimit nproc=50 --ulimit core=-1 --sysctl net.ipv4.ip_forward=1 \
+  --sysctl kernel.shmmax=12345 --sysctl fs.mqueue.msg_max=20 --shm-size 10m --group-add 10 \
+  --group-add nogroup "$BB" sh -c 'ulimit -n; ulimit -Hn; ulimit -u; ulimit -c; cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax /proc/sys/fs/mqueue/msg_max; df -k /dev/shm | tail -1; id'
+same "--group-add with -u" --group-add nogroup -u 1000:1000 "$BB" id
+same "--mount bind, ro bind, tmpfs with size and mode, volume" \
+  --mount "type=bind,source=$T_DIR/bind,target=/b" --mount "type=bind,src=$T_DIR/bind,dst=/r,readonly" \
+  --mount type=tmpfs,destination=/t,tmpfs-size=1m,tmpfs-mode=0700 --mount type=volume,target=/v \
+  "$BB" sh -c 'cat /b/f; echo x >/b/w && cat /b/w; (echo y >/r/y) 2>/dev/null || echo ro-refused; df -k /t | tail -1; stat -c %a /t; touch /v/ok && echo vol-ok'
+same "--mount readonly=false and quoted CSV" \
+  --mount "\"type=bind\",\"src=$T_DIR/bind\",dst=/b,readonly=false" "$BB" sh -c 'echo z >/b/z && cat /b/z'
+refused "--mount bind-propagation=rslave of a private mount" \
+  --mount "type=bind,src=$T_DIR/bind,dst=/b,bind-propagation=rslave" "$BB" true
+# a shared mount: what the host mounts below it while the container runs reaches an rslave bind
+mkdir -p "$T_DIR/prop/sub" && mount --bind "$T_DIR/prop" "$T_DIR/prop" && mount --make-shared "$T_DIR/prop"
+at_exit 'umount -R "$T_DIR/prop" 2>/dev/null'
+for e in D B; do
+  $e run -d --name prop --network=none --mount "type=bind,src=$T_DIR/prop,dst=/p,bind-propagation=rslave" \
+    "$BB" sh -c 'for i in $(seq 50); do [ -e /p/sub/marker ] && break; sleep 0.1; done; cat /p/sub/marker; grep -c " /p .*master:" /proc/self/mountinfo' >/dev/null
+  sleep 0.5
+  mount -t tmpfs none "$T_DIR/prop/sub" && echo seen-$e >"$T_DIR/prop/sub/marker"
+  eval "${e}_prop=\"\$($e wait prop) \$($e logs prop 2>&1 | sed s/-$e\$//)\""
+  umount "$T_DIR/prop/sub"
+  $e rm -f prop >/dev/null
+done
+t_eq "--mount bind-propagation=rslave receives the host's mounts (as docker)" "$D_prop" "$B_prop"
+t_match "rslave: the host's mount seen" "seen" "$B_prop"
+
+# ---------------------------------------------------------------- refusals
+refused "--mount without target" --mount type=bind "$BB" true
+refused "--mount unknown key" --mount "type=bind,src=/tmp,dst=/x,bogus=1" "$BB" true
+refused "--mount volume-* with bind" --mount "type=bind,src=/tmp,dst=/x,volume-nocopy" "$BB" true
+refused "--mount tmpfs-* with volume" --mount "type=volume,dst=/x,tmpfs-size=1m" "$BB" true
+refused "--mount bad tmpfs-size" --mount "type=tmpfs,dst=/x,tmpfs-size=abc" "$BB" true
+refused "--mount bad ro" --mount "type=bind,src=/tmp,dst=/x,ro=maybe" "$BB" true
+refused "--mount bind source missing" --mount "type=bind,target=/x,source=$T_DIR/nonexist" "$BB" true
+refused "--mount tmpfs with a source" --mount "type=tmpfs,target=/x,src=/tmp" "$BB" true
+refused "--mount unknown type" --mount "type=foo,target=/x" "$BB" true
+refused "--mount relative target" --mount "target=x" "$BB" true
+refused "--mount bad propagation" --mount "type=bind,src=/tmp,dst=/x,bind-propagation=foo" "$BB" true
+refused "-v and --mount on one mount point" -v /tmp:/x --mount "type=bind,src=/tmp,dst=/x" "$BB" true
+refused "--add-host without ip" --add-host foo "$BB" true
+refused "--add-host bad ip" --add-host foo:bar "$BB" true
+refused "--dns not an ip" --dns foo "$BB" true
+refused "--dns-search bad domain" --dns-search -bad- "$BB" true
+refused "--stop-signal unknown" --stop-signal FOO "$BB" true
+refused "--stop-timeout not a number" --stop-timeout x "$BB" true
+refused "--ulimit unknown type" --ulimit foo=1 "$BB" true
+refused "--ulimit soft above hard" --ulimit nofile=10:5 "$BB" true
+refused "--ulimit without value" --ulimit nofile "$BB" true
+refused "--ulimit not a number" --ulimit nofile=x "$BB" true
+refused "--sysctl not namespaced" --sysctl kernel.foo=1 "$BB" true
+refused "--sysctl without value" --sysctl net.ipv4.ip_forward "$BB" true
+refused "--shm-size not a size" --shm-size foo "$BB" true
+refused "--group-add unknown group" --group-add nosuch "$BB" true
+refused "--volumes-from unknown container" --volumes-from nosuch "$BB" true
+refused "--expose not a port" --expose foo "$BB" true
+refused "--expose out of range" --expose 70000 "$BB" true
+refused "--platform unknown" --platform foo "$BB" true
+refused "--pull never of a missing image" --pull never "$REG_ADDR/library/busybox:nosuch" true
+
+# ---------------------------------------------------------------- inspect
+printf 'from.file=1\n# comment\nbare\n' >"$T_DIR/labels"
+create_args=(--network=none --label-file "$T_DIR/labels" --label from.flag=2 --expose 80 --expose 7000-7001/udp
+  --stop-signal SIGUSR1 --stop-timeout 3 --ulimit nofile=100:200 --sysctl net.ipv4.ip_forward=1
+  --shm-size 10m --group-add 10 --domainname example.com --dns 192.0.2.53 --dns-search a.example
+  --dns-option ndots:2 --add-host db:10.1.2.3
+  --mount "type=bind,src=$T_DIR/bind,dst=/b,ro,bind-propagation=rshared"
+  --mount type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=700 --mount type=volume,src=namedv,dst=/v,volume-nocopy)
+D create --name insp "${create_args[@]}" "$BB" true >/dev/null
+B create --name insp "${create_args[@]}" "$BB" true >/dev/null
+q='[.[0].HostConfig | .Mounts, .ExtraHosts, .Dns, .DnsSearch, .DnsOptions, .Ulimits, .Sysctls, .ShmSize, .GroupAdd, .VolumesFrom, .ContainerIDFile],
+   [.[0].Config | .Labels, .ExposedPorts, .StopSignal, .StopTimeout, .Domainname],
+   [.[0].Mounts | sort_by(.Destination)[] | {Type, Destination, Mode, RW, Propagation}]'
+t_eq "inspect HostConfig, Config and Mounts fields (as docker)" "$(D inspect insp | jq -cS "$q")" "$(B inspect insp | jq -cS "$q")"
+q0='[.[0].HostConfig | .Mounts, .ExtraHosts, .Dns, .DnsSearch, .DnsOptions, .Ulimits, .ShmSize, .GroupAdd, .VolumesFrom, .ContainerIDFile], .[0].Config.Domainname'
+D create --name insp0 --network=none "$BB" true >/dev/null
+B create --name insp0 --network=none "$BB" true >/dev/null
+t_eq "inspect defaults without the options (as docker)" "$(D inspect insp0 | jq -c "$q0")" "$(B inspect insp0 | jq -c "$q0")"
+
+# ---------------------------------------------------------------- stop signal and timeout
+for e in D B; do
+  $e run -d --name sig --network=none --stop-signal USR1 "$BB" sh -c 'trap "echo got-usr1; exit 7" USR1; while :; do sleep 0.1; done' >/dev/null
+  sleep 0.5
+  $e stop sig >/dev/null
+  eval "${e}_sig=\"\$($e wait sig) \$($e logs sig 2>&1)\""
+  $e run -d --name slow --network=none --stop-timeout 1 "$BB" sh -c 'trap "" TERM; while :; do sleep 0.1; done' >/dev/null
+  sleep 0.5
+  s=$(date +%s%N); $e stop slow >/dev/null; ms=$((($(date +%s%N) - s) / 1000000))
+  eval "${e}_slow=\"\$($e wait slow) \$([ \$ms -lt 5000 ] && echo quick)\""
+  $e rm -f sig slow >/dev/null
+done
+t_eq "--stop-signal is what stop sends (as docker)" "$D_sig" "$B_sig"
+t_eq "--stop-timeout is stop's default wait (as docker)" "$D_slow" "$B_slow"
+t_eq "--stop-timeout: killed after about a second" "137 quick" "$B_slow"
+
+# ---------------------------------------------------------------- cidfile, volumes-from
+for e in D B; do
+  $e run --network=none --cidfile "$T_DIR/$e.cid" --name cid -v "$T_DIR/bind:/data" -v vf:/vol "$BB" sh -c 'echo in-vol >/vol/f' >/dev/null
+  eval "${e}_cid=\"\$(cat $T_DIR/$e.cid)\""
+  t_eq "$e: --cidfile holds the container's id" "$($e inspect --format '{{.Id}}' cid)" "$(eval echo \$${e}_cid)"
+  eval "${e}_cid2=\"\$($e run --network=none --cidfile $T_DIR/$e.cid $BB true 2>&1 | head -1 | sed -e 's/^docker: //; s/^bld: //; s/\\.\$//; s|$T_DIR/$e.cid|CIDFILE|'; echo rc=\${PIPESTATUS[0]})\""
+  eval "${e}_vf=\"\$($e run --rm --network=none --volumes-from cid:ro $BB sh -c 'cat /data/f /vol/f; touch /vol/x 2>/dev/null || echo ro' 2>&1)\""
+  eval "${e}_vf2=\"\$($e run --rm --network=none --volumes-from cid -v $T_DIR/bind:/vol $BB sh -c 'cat /vol/f; touch /data/rw && echo rw' 2>&1)\""
+  $e rm -f -v cid >/dev/null
+  rm -f "$T_DIR/bind/rw"
+done
+t_eq "--cidfile that exists is refused (as docker)" "$D_cid2" "$B_cid2"
+t_eq "--volumes-from CONTAINER:ro (as docker)" "$D_vf" "$B_vf"
+t_eq "--volumes-from: own mounts win, mode kept (as docker)" "$D_vf2" "$B_vf2"
+
+# ---------------------------------------------------------------- pull and platform
+# (bld itself, not B: the registry listens in this script's namespace)
+t_exit "--pull never of a present image runs" 0 "$BLD" run --rm --network=none --pull never "$BB" true
+out=$("$BLD" run --rm --network=none --pull always "$BB" echo ran 2>&1)
+t_match "--pull always pulls first" "$REG_ADDR/library/busybox:latest" "$out"
+t_match "--pull always then runs" "^ran$" "$out"
+t_eq "--pull of an unknown policy is refused" "bld: invalid pull option: 'sometimes': must be one of \"always\", \"missing\" or \"never\"
+rc=125" \
+  "$("$BLD" run --rm --pull sometimes "$BB" true 2>&1; echo "rc=$?")"
+t_exit "--platform linux/amd64 runs the amd64 image" 0 "$BLD" run --rm --network=none --platform linux/amd64 "$BB" true
+"$TOP/tests/env/seed.sh" --env "$T_DIR/reg/env" --only index-oci >/dev/null
+"$BLD" pull -q "$REG_ADDR/library/busybox:index-oci" >/dev/null
+"$BLD" create --name arm --network=none --platform linux/arm64 "$REG_ADDR/library/busybox:index-oci" true >/dev/null 2>&1
+t_eq "--platform of another architecture pulls that one" "arm64" \
+  "$("$BLD" inspect --format '{{.Image}}' arm | xargs "$BLD" inspect --format '{{.Architecture}}' 2>&1)"
+"$BLD" rm -f arm >/dev/null 2>&1
+
+# ---------------------------------------------------------------- bld's bridge
+out=$(B run --rm -h web --domainname example.com --add-host gw:host-gateway "$IMG" cat /etc/hosts)
+t_match "bridge: --add-host host-gateway is the bridge's gateway" "^10\.88\.0\.1	gw$" "$out"
+t_match "bridge: own line with the domain, after the added hosts" "gw
+10\.88\.[0-9.]+	web\.example\.com web$" "$(tail -2 <<<"$out")"
+t_eq "-P publishes --expose'd ports" "1" "$(B run -d --name exp -P --expose 81 "$IMG" sleep 5 >/dev/null; B port exp | grep -c '^81/tcp')"
+B rm -f exp >/dev/null
+
+D rm -f -v insp insp0 >/dev/null
+D volume rm namedv vf >/dev/null 2>&1
+t_eq "nothing of bld left behind" "" "$(B rm -f -v insp insp0 >/dev/null; runner_leftovers)"
