@@ -159,7 +159,10 @@ static char *read_in_root(int rootfd, const char *path)
 	return data;
 }
 
-/* --chown as docker reads it: a user alone gives the same number as group. */
+/*
+ * --chown as BuildKit reads it (llb.WithUser, then the file op's readUser): a user named
+ * alone takes the group /etc/passwd gives it, a uid alone the same number as group.
+ */
 static int resolve_chown(int rootfd, const char *spec, struct meta *m, struct bld_error **err)
 {
 	cleanup_free char *passwd = read_in_root(rootfd, "/etc/passwd");
@@ -169,7 +172,8 @@ static int resolve_chown(int rootfd, const char *spec, struct meta *m, struct bl
 		return bld_error_wrap(err, "--chown %s", spec);
 	m->chown = true;
 	m->uid = u.uid;
-	m->gid = strchr(spec, ':') ? u.gid : (gid_t)u.uid;
+	bool by_id = strspn(spec, "0123456789") == strlen(spec);
+	m->gid = by_id ? (gid_t)u.uid : u.gid;
 	return 0;
 }
 
@@ -1191,6 +1195,36 @@ static int copy_contents(struct bld_build *b, const struct bld_copy_req *rq, str
 	return 0;
 }
 
+/*
+ * A file destination that is a symlink in the tree, followed inside it to what it names
+ * (BuildKit resolves the destination with fs.RootPath: COPY onto /etc/localtime writes the
+ * zone file it links to, and a dangling link's target is created); NULL when dest is no link.
+ */
+static char *dest_through_links(int rootfd, const char *dest)
+{
+	cleanup_free char *path = bld_path_clean(dest);
+	bool followed = false;
+	for (int hops = 0; hops < 40 && strcmp(path, "/") != 0; hops++) {
+		char *slash = strrchr(path, '/');
+		cleanup_free char *dir = slash == path ? xstrdup("/")
+						       : xstrndup(path, (size_t)(slash - path));
+		int dfd = bld_fs_open_in_root(rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
+		if (dfd < 0)
+			break;
+		char link[4096];
+		ssize_t n = readlinkat(dfd, slash + 1, link, sizeof(link) - 1);
+		close(dfd);
+		if (n <= 0)
+			break;
+		link[n] = '\0';
+		cleanup_free char *joined = link[0] == '/' ? xstrdup(link) : bld_path_join(dir, link);
+		free(path);
+		path = bld_path_clean(joined);
+		followed = true;
+	}
+	return followed ? steal_pointer(&path) : NULL;
+}
+
 /* The copy into w's tree; --chown names are resolved in the tree idfd is the root of. */
 static int copy_into(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
 		     struct work *w, int idfd, struct bld_error **err)
@@ -1199,6 +1233,12 @@ static int copy_into(struct bld_build *b, struct bld_bstage *st, const struct bl
 	if (meta_init(&m, idfd, rq, err) < 0)
 		return -1;
 	bool dest_dir = wants_dir(rq) || exists_dir(w->rootfd, rq->dest);
+	struct bld_copy_req linked = *rq;
+	cleanup_free char *through = dest_dir ? NULL : dest_through_links(w->rootfd, rq->dest);
+	if (through) {
+		linked.dest = through;
+		rq = &linked;
+	}
 	struct bld_copy_req plain = *rq;
 	cleanup_strv char **rest = NULL;
 	char *none[] = {NULL};
