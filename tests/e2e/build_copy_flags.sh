@@ -110,7 +110,8 @@ git -C "$repo" init -q -b main && git -C "$repo" add -A &&
   git -C "$repo" -c user.name=t -c user.email=t@t commit -qm one || t_fail "make git repo"
 commit=$(git -C "$repo" rev-parse HEAD)
 ad=$T_DIR/add
-mkdir -p "$ad" && cp "$www/r.tar.gz" "$ad/local.tar.gz"
+mkdir -p "$ad/docs/a/b" && cp "$www/r.tar.gz" "$ad/local.tar.gz"
+echo md >"$ad/docs/top.md"; echo md >"$ad/docs/a/b/deep.md"; echo t >"$ad/docs/a/keep.txt"
 cat >"$ad/Dockerfile" <<DF
 FROM $BASE
 ADD --unpack=true http://127.0.0.1:$port/r.tar.gz /u/
@@ -119,6 +120,7 @@ ADD --unpack=false local.tar.gz /k/
 ADD local.tar.gz /l/
 ADD --checksum=$commit file://$repo#main /g/
 ADD --checksum=${commit:0:7} file://$repo /g7/
+ADD --exclude=*.gz --exclude=docs/**/*.md . /ex/
 DF
 out=$("$BLD" build -t addf "$ad" 2>&1)
 t_eq "ADD --unpack and ADD --checksum=COMMIT git build" 0 "$?"
@@ -135,6 +137,13 @@ t_eq "--unpack=true unpacks a remote archive; without it, it is a file; --unpack
 /n/r.tar.gz file 0600
 /u dir 0755
 /u/inner.txt file 0644" "$(tree addf '/(u|n|k|l|g|g7)')"
+t_eq "ADD --exclude with .dockerignore's rules (** across directories; a directory left empty stays)" \
+"/ex dir 0755
+/ex/Dockerfile file 0644
+/ex/docs dir 0755
+/ex/docs/a dir 0755
+/ex/docs/a/b dir 0755
+/ex/docs/a/keep.txt file 0644" "$(tree addf /ex)"
 printf 'FROM %s\nADD --checksum=%s file://%s#main /g/\n' "$BASE" "$(printf '%040d' 0)" "$repo" >"$T_DIR/ck.Dockerfile"
 out=$("$BLD" build -f "$T_DIR/ck.Dockerfile" "$ad" 2>&1); rc=$?
 t_eq "ADD --checksum of another commit fails" 1 "$rc"
