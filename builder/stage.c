@@ -594,11 +594,9 @@ static void copy_req_init(struct bld_copy_req *rq, const struct bld_parser_instr
 {
 	memset(rq, 0, sizeof(*rq));
 	rq->from = in->from;
-	rq->chown = in->chown;
-	rq->chmod = in->chmod;
 	rq->excludes = bld_strv_dup(in->excludes);
 	rq->parents = in->parents;
-	rq->link = in->link;
+	rq->link = in->link && !in->chmod; /* BuildKit: --link with --chmod copies in place */
 	rq->add = in->kind == BLD_PARSER_ADD;
 	rq->keep_git_dir = in->keep_git_dir == 1;
 	rq->unpack = in->unpack;
@@ -609,6 +607,8 @@ static void copy_req_dispose(struct bld_copy_req *rq)
 {
 	bld_strv_free(rq->srcs);
 	bld_strv_free(rq->excludes);
+	free(rq->chown);
+	free(rq->chmod);
 	free(rq->dest);
 	bld_copy_contents_free(rq);
 }
@@ -619,6 +619,11 @@ static int copy_req_expand(struct bld_build *b, struct bld_bstage *st,
 {
 	cleanup_strv char **env = bld_stage_env(st);
 	if (bld_copy_contents_expand(rq, in, env, err) < 0)
+		return -1;
+	/* BuildKit expands --chown and --chmod like the paths (CopyCommand.Expand) */
+	if (in->chown && expand(b, st, in->chown, &rq->chown, err) < 0)
+		return -1;
+	if (in->chmod && expand(b, st, in->chmod, &rq->chmod, err) < 0)
 		return -1;
 	for (size_t i = 0; in->sources[i]; i++) {
 		cleanup_free char *s = NULL;
