@@ -910,9 +910,8 @@ static int plan_rootfs(struct plan *p, int rootfd, const struct bld_copy_req *rq
 			rootfs_glob(rootfd, "", rel, &m);
 		else
 			bld_strv_push(&m, rel);
-		if (!m)
-			return bld_error_set(err, BLD_E_NOTFOUND, "\"/%s\": not found", rel);
-		for (size_t j = 0; m[j]; j++)
+		/* a wildcard that matches nothing copies nothing (BuildKit's AllowEmptyWildcard) */
+		for (size_t j = 0; m && m[j]; j++)
 			if (plan_rootfs_one(p, rootfd, rq, m[j], dest_dir || m[1], ex, err) < 0)
 				return -1;
 	}
