@@ -594,11 +594,9 @@ static void copy_req_init(struct bld_copy_req *rq, const struct bld_parser_instr
 {
 	memset(rq, 0, sizeof(*rq));
 	rq->from = in->from;
-	rq->chown = in->chown;
-	rq->chmod = in->chmod;
 	rq->excludes = bld_strv_dup(in->excludes);
 	rq->parents = in->parents;
-	rq->link = in->link;
+	rq->link = in->link && !in->chmod; /* BuildKit: --link with --chmod copies in place */
 	rq->add = in->kind == BLD_PARSER_ADD;
 	rq->keep_git_dir = in->keep_git_dir == 1;
 	rq->unpack = in->unpack;
@@ -609,6 +607,8 @@ static void copy_req_dispose(struct bld_copy_req *rq)
 {
 	bld_strv_free(rq->srcs);
 	bld_strv_free(rq->excludes);
+	free(rq->chown);
+	free(rq->chmod);
 	free(rq->dest);
 	bld_copy_contents_free(rq);
 }
@@ -619,6 +619,11 @@ static int copy_req_expand(struct bld_build *b, struct bld_bstage *st,
 {
 	cleanup_strv char **env = bld_stage_env(st);
 	if (bld_copy_contents_expand(rq, in, env, err) < 0)
+		return -1;
+	/* BuildKit expands --chown and --chmod like the paths (CopyCommand.Expand) */
+	if (in->chown && expand(b, st, in->chown, &rq->chown, err) < 0)
+		return -1;
+	if (in->chmod && expand(b, st, in->chmod, &rq->chmod, err) < 0)
 		return -1;
 	for (size_t i = 0; in->sources[i]; i++) {
 		cleanup_free char *s = NULL;
@@ -656,7 +661,6 @@ struct step {
 	struct bld_run_req run;
 	struct bld_copy_req copy;
 	char *workdir;
-	char *chown, *chmod; /* COPY/ADD --chown, --chmod expanded, or NULL */
 	struct bld_buf hist;
 };
 
@@ -740,22 +744,18 @@ static int prepare_copy(struct bld_build *b, struct bld_bstage *st, struct step 
 {
 	const struct bld_parser_instruction *in = s->in;
 	copy_req_init(&s->copy, in);
-	if (copy_req_expand(b, st, in, &s->copy, err) < 0 ||
-	    (in->chown && expand(b, st, in->chown, &s->chown, err) < 0) ||
-	    (in->chmod && expand(b, st, in->chmod, &s->chmod, err) < 0))
+	if (copy_req_expand(b, st, in, &s->copy, err) < 0)
 		return -1;
 	cleanup_free char *dest = NULL;
 	if (expand(b, st, in->dest, &dest, err) < 0)
 		return -1;
-	s->copy.chown = s->chown;
-	s->copy.chmod = s->chmod;
 	bld_buf_adds(&s->hist, s->copy.add ? "ADD" : "COPY");
 	if (in->parents)
 		bld_buf_adds(&s->hist, " --parents");
-	if (s->chown && *s->chown)
-		bld_buf_printf(&s->hist, " --chown=%s", s->chown);
-	if (s->chmod && *s->chmod)
-		bld_buf_printf(&s->hist, " --chmod=%s", s->chmod);
+	if (s->copy.chown && *s->copy.chown)
+		bld_buf_printf(&s->hist, " --chown=%s", s->copy.chown);
+	if (s->copy.chmod && *s->copy.chmod)
+		bld_buf_printf(&s->hist, " --chmod=%s", s->copy.chmod);
 	for (size_t i = 0; s->copy.srcs[i]; i++)
 		bld_buf_printf(&s->hist, " %s", s->copy.srcs[i]);
 	for (size_t i = 0; i < s->copy.ncontents; i++)
@@ -793,8 +793,6 @@ static void step_dispose(struct step *s)
 	bld_strv_free(s->run.env);
 	copy_req_dispose(&s->copy);
 	free(s->workdir);
-	free(s->chown);
-	free(s->chmod);
 	bld_buf_dispose(&s->hist);
 }
 

@@ -77,6 +77,24 @@
 	{"pull", 0, BLD_OPT_STRING, "string",                                                    \
 	 "Pull image before running (\"always\"|\"missing\"|\"never\")", "missing"},             \
 	{"platform", 0, BLD_OPT_STRING, "string", "Set platform if server is multi-platform capable", \
+	 NULL},                                                                                  \
+	BLD_HEALTH_OPTS
+
+/* --health-* and --no-healthcheck (health_opts.c) */
+#define BLD_HEALTH_OPTS                                                                        \
+	{"health-cmd", 0, BLD_OPT_STRING, "string", "Command to run to check health", NULL},     \
+	{"health-interval", 0, BLD_OPT_STRING, "duration",                                      \
+	 "Time between running the check (ms|s|m|h) (default 0s)", NULL},                       \
+	{"health-retries", 0, BLD_OPT_STRING, "int",                                             \
+	 "Consecutive failures needed to report unhealthy", NULL},                               \
+	{"health-start-interval", 0, BLD_OPT_STRING, "duration",                                \
+	 "Time between running the check during the start period (ms|s|m|h) (default 0s)", NULL}, \
+	{"health-start-period", 0, BLD_OPT_STRING, "duration",                                  \
+	 "Start period for the container to initialize before starting health-retries "         \
+	 "countdown (ms|s|m|h) (default 0s)", NULL},                                             \
+	{"health-timeout", 0, BLD_OPT_STRING, "duration",                                       \
+	 "Maximum time to allow one check to run (ms|s|m|h) (default 0s)", NULL},               \
+	{"no-healthcheck", 0, BLD_OPT_BOOL, NULL, "Disable any container-specified HEALTHCHECK", \
 	 NULL}
 
 /* Fills c from the parsed arguments (argv[0] is the image, the rest the command). */
@@ -92,6 +110,9 @@ int bld_cli_host_config(struct bld_runner_container_config *c, struct bld_cli_ar
 int bld_cli_container_create(struct bld_ctx *ctx, struct bld_cli_args *a,
 			     struct bld_runner_container_config *c, char **id,
 			     struct bld_error **err);
+/* health_opts.c: --health-* and --no-healthcheck as docker's CLI reads them. */
+int bld_cli_health_opts(struct bld_runner_health *h, struct bld_cli_args *a,
+			struct bld_error **err);
 
 /* Raw mode on fd 0 when it is a terminal; restores on bld_cli_term_restore. */
 bool bld_cli_term_raw(struct termios *saved);

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <sys/random.h>
 
 static void record(struct bld_ctx *ctx, const json_t *cfg, const char *action,
 		   char *const *more)
@@ -56,4 +57,32 @@ void bld_runner_container_event(struct bld_ctx *ctx, const char *id, const char 
 		return;
 	record(ctx, cfg, action, attrs);
 	json_decref(cfg);
+}
+
+void bld_runner_event_exec(struct bld_ctx *ctx, const json_t *cfg, const char *what,
+			   char *const *argv, const char exec_id[65], int exit_code)
+{
+	cleanup_free char *id_attr = xasprintf("execID=%s", exec_id);
+	if (!argv) {
+		char code[32];
+		snprintf(code, sizeof(code), "exitCode=%d", exit_code);
+		bld_runner_event(ctx, cfg, what, id_attr, code, NULL);
+		return;
+	}
+	/* docker's action: "exec_create: " and the command line, its words joined by spaces */
+	struct bld_buf b = BLD_BUF_INIT;
+	bld_buf_printf(&b, "%s:", what);
+	for (size_t i = 0; argv[i]; i++)
+		bld_buf_printf(&b, " %s", argv[i]);
+	cleanup_free char *action = bld_buf_detach(&b);
+	bld_runner_event(ctx, cfg, action, id_attr, NULL);
+}
+
+void bld_runner_exec_id(char out[65])
+{
+	unsigned char b[32];
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		memset(b, 0, sizeof(b));
+	for (size_t i = 0; i < sizeof(b); i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
 }

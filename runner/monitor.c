@@ -56,6 +56,7 @@ struct mon {
 	int out_rd, err_rd, in_wr, pty; /* container side */
 	struct bld_runner_proc *proc;
 	struct bld_runner_net *net;
+	struct bld_runner_health_mon *health; /* NULL: the container has no health check */
 	bool running;
 	int exit_code;
 	bool oom, manual_stop, tty, paused;
@@ -228,6 +229,12 @@ static const char *set_paused(struct mon *m, bool pause)
 		return r == -ENOTSUP ? "error no freezer cgroup\n" : "error freezer failed\n";
 	}
 	m->paused = pause;
+	/* docker probes no paused container: the probe in flight goes, the next comes an
+	 * interval after the thaw */
+	if (pause)
+		bld_runner_health_stop(m->health);
+	else
+		bld_runner_health_resume(m->health);
 	bld_runner_event(m->ctx, m->cfg, pause ? "pause" : "unpause", NULL);
 	set_str(m->state, "Status", pause ? "paused" : "running");
 	json_object_set_new(m->state, "Paused", json_boolean(pause));
@@ -392,6 +399,7 @@ static int start_once(struct mon *m, struct bld_error **err)
 		json_array_append_new(json_object_get(m->state, "Cgroups"),
 				      json_string(m->proc->cgroups[i]));
 	bld_runner_net_state(m->net, m->state);
+	bld_runner_health_start(m->health);
 	save_state(m);
 	if (m->att_out >= 0 && !m->restart_count)
 		bld_runner_event(m->ctx, m->cfg, "attach", NULL);
@@ -407,6 +415,9 @@ static void reap(struct mon *m)
 		if (m->running && p == m->proc->pid) {
 			m->exit_code = bld_runner_proc_status(m->proc, st, &m->oom);
 			m->running = false;
+			bld_runner_health_stop(m->health);
+		} else if (bld_runner_health_reaped(m->health, p, st)) {
+			save_state(m);
 		}
 }
 
@@ -442,6 +453,7 @@ static void poll_once(struct mon *m, int timeout)
 	n = add_poll(p, n, m->pty, POLLIN);
 	bool want_in = m->att_in >= 0 && (m->in_wr >= 0 || m->pty >= 0);
 	n = add_poll(p, n, want_in ? m->att_in : -1, POLLIN);
+	n = add_poll(p, n, bld_runner_health_pollfd(m->health), POLLIN);
 	for (size_t i = 0; i < MAX_CLIENTS; i++)
 		n = add_poll(p, n, m->clients[i].fd, POLLIN);
 	size_t net_first = n;
@@ -450,10 +462,13 @@ static void poll_once(struct mon *m, int timeout)
 		int64_t left = m->kill_at - now_ms();
 		timeout = left < 0 ? 0 : (timeout < 0 || left < timeout ? (int)left : timeout);
 	}
-	int net_wait = bld_runner_net_timeout(m->net);
-	if (net_wait >= 0 && (timeout < 0 || net_wait < timeout))
-		timeout = net_wait;
+	int waits[] = {bld_runner_net_timeout(m->net), bld_runner_health_timeout(m->health)};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(waits); i++)
+		if (waits[i] >= 0 && (timeout < 0 || waits[i] < timeout))
+			timeout = waits[i];
 	int r = poll(p, n, timeout);
+	if (m->running && bld_runner_health_due(m->health, m->proc->pid))
+		save_state(m);
 	if (m->kill_at && now_ms() >= m->kill_at && m->running) {
 		signal_container(m, SIGKILL);
 		thaw_for(m, SIGKILL);
@@ -479,6 +494,8 @@ static void poll_once(struct mon *m, int timeout)
 			pump_output(m, &m->pty, false);
 		else if (fd == m->att_in)
 			pump_input(m);
+		else if (fd == bld_runner_health_pollfd(m->health))
+			bld_runner_health_readable(m->health);
 		else
 			for (size_t k = 0; k < MAX_CLIENTS; k++)
 				if (m->clients[k].fd == fd)
@@ -585,6 +602,7 @@ static int setup(struct mon *m, struct bld_error **err)
 	if (bld_runner_container_load(m->ctx, m->id, &m->cfg, &m->state, err) < 0)
 		return -1;
 	m->tty = json_is_true(json_object_get(json_object_get(m->cfg, "Config"), "Tty"));
+	m->health = bld_runner_health_new(m->ctx, m->cfg, m->state, m->dir);
 	sigset_t set;
 	sigemptyset(&set);
 	int sigs[] = {SIGCHLD, SIGWINCH, SIGTERM, SIGINT, SIGHUP};
@@ -714,6 +732,7 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 	drop_replaced(&m);
 	release(&m);
 	bld_runner_net_free(m.net);
+	bld_runner_health_free(m.health);
 	if (trash)
 		remove_container(&m, trash);
 	_exit(0);

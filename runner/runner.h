@@ -235,6 +235,14 @@ struct bld_runner_port {
 	char proto[4]; /* "tcp" or "udp" */
 };
 
+/* --health-* and --no-healthcheck: what is unset (NULL, 0) comes from the image's
+ * HEALTHCHECK, as docker merges them. Durations in nanoseconds. */
+struct bld_runner_health {
+	char **test; /* ["CMD-SHELL", cmd], ["CMD", argv...], ["NONE"] (--no-healthcheck) */
+	int64_t interval, timeout, start_period, start_interval;
+	int retries;
+};
+
 /* What `bld create`/`bld run` decided; all owned by the caller. */
 struct bld_runner_container_config {
 	char *name;           /* NULL: generated */
@@ -265,6 +273,7 @@ struct bld_runner_container_config {
 	char **labels;    /* "K=V" */
 	char *log_driver; /* --log-driver: "json-file" (NULL: the default) or "none" */
 	char **log_opts;  /* --log-opt K=V: max-size, max-file */
+	struct bld_runner_health health;
 	/* HostConfig and Config fields in the Engine API's shape, merged over what the fields
 	 * above make (Mounts, ExtraHosts, Dns*, Ulimits, Sysctls, ShmSize, GroupAdd, VolumesFrom,
 	 * ExposedPorts, StopSignal, StopTimeout, Domainname...); the runner checks them as
@@ -324,10 +333,19 @@ struct bld_runner_container_info {
 	char **labels;
 	int64_t created; /* unix seconds */
 	int exit_code;
+	struct json_t *cfg_json, *state_json; /* config.json and state.json (freed with it) */
 };
 int bld_runner_container_list(struct bld_ctx *ctx, struct bld_runner_container_info **out,
 			      size_t *n, struct bld_error **err);
 void bld_runner_container_info_free(struct bld_runner_container_info *v, size_t n);
+/*
+ * `ps --filter`: keep[i] tells whether v[i] passes every filter ("key=value", docker's keys
+ * and matching, see psfilter.c). Filters docker refuses are refused with its message and
+ * status 1: an unknown key, a bad status, health, exited, publish or expose value, a before
+ * or since container that is not in v.
+ */
+int bld_runner_container_filter(struct bld_ctx *ctx, const struct bld_runner_container_info *v,
+				size_t n, char *const *filters, bool *keep, struct bld_error **err);
 /* docker inspect's object for a container (caller json_decref's). */
 int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, struct json_t **out,
 				 struct bld_error **err);

@@ -214,6 +214,40 @@ int bld_runner_nl_link_del(int ifindex, struct bld_error **err);
  * then "K=V" extras, NULL-terminated; a journal that cannot be written is not an error */
 void bld_runner_event(struct bld_ctx *ctx, const struct json_t *cfg, const char *action, ...)
 	__attribute__((sentinel));
+/* docker's exec events: "exec_create: CMD..." and "exec_start: CMD..." when argv is given,
+ * else "exec_die" with the exit code; exec_id is the exec's (bld_runner_exec_id). */
+void bld_runner_event_exec(struct bld_ctx *ctx, const struct json_t *cfg, const char *what,
+			   char *const *argv, const char exec_id[65], int exit_code);
+/* A random 64-hex ID for one exec. */
+void bld_runner_exec_id(char out[65]);
+
+/* health.c: the check's config, the image's HEALTHCHECK merged with h (BLD_E_INVALID with
+ * the daemon's messages); *out NULL when neither has one */
+int bld_runner_health_config(struct json_t **out, const struct json_t *image_hc,
+			     const struct bld_runner_health *h, struct bld_error **err);
+/* health.c: the probes of one container, driven by its monitor's loop (see there). NULL when
+ * the container has no check (nothing to do then: every function takes NULL). cfg and state
+ * are the monitor's, borrowed. */
+struct bld_runner_health_mon;
+struct bld_runner_health_mon *bld_runner_health_new(struct bld_ctx *ctx, struct json_t *cfg,
+						     struct json_t *state, const char *dir);
+/* At each start of the container: State.Health "starting", the first probe scheduled. */
+void bld_runner_health_start(struct bld_runner_health_mon *h);
+/* The probe's output to poll (-1: none), and what to call when it is readable. */
+int bld_runner_health_pollfd(struct bld_runner_health_mon *h);
+void bld_runner_health_readable(struct bld_runner_health_mon *h);
+/* Milliseconds until _due has something to do (-1: never). */
+int bld_runner_health_timeout(struct bld_runner_health_mon *h);
+/* Starts a probe in the container whose pid 1 is target, or times one out, when it is time;
+ * true when the state changed (the caller saves it). */
+bool bld_runner_health_due(struct bld_runner_health_mon *h, pid_t target);
+/* A child was reaped: true when it was the probe (its result is recorded). */
+bool bld_runner_health_reaped(struct bld_runner_health_mon *h, pid_t pid, int wstatus);
+/* The container stopped: no more probes (a running one is killed). */
+void bld_runner_health_stop(struct bld_runner_health_mon *h);
+/* After a thaw: probes again from an interval on, the status kept. */
+void bld_runner_health_resume(struct bld_runner_health_mon *h);
+void bld_runner_health_free(struct bld_runner_health_mon *h);
 
 /* monitor.c */
 /* The monitor's body in the forked process: never returns. */
