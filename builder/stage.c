@@ -619,6 +619,37 @@ static int prepare_workdir(struct bld_build *b, struct bld_bstage *st, struct st
 	return 0;
 }
 
+/*
+ * COPY/ADD: the request with sources, destination, --chown and --chmod expanded (as
+ * BuildKit's CopyCommand.Expand does), and BuildKit's history text: the flags --parents,
+ * --chown, --chmod (dockerfile 1.7.0 and later), the sources, the heredoc words, and the
+ * destination as written after expansion (not joined to WORKDIR).
+ */
+static int prepare_copy(struct bld_build *b, struct bld_bstage *st, struct step *s,
+			struct bld_error **err)
+{
+	const struct bld_parser_instruction *in = s->in;
+	copy_req_init(&s->copy, in);
+	if (copy_req_expand(b, st, in, &s->copy, err) < 0)
+		return -1;
+	cleanup_free char *dest = NULL;
+	if (expand(b, st, in->dest, &dest, err) < 0)
+		return -1;
+	bld_buf_adds(&s->hist, s->copy.add ? "ADD" : "COPY");
+	if (in->parents)
+		bld_buf_adds(&s->hist, " --parents");
+	if (s->copy.chown && *s->copy.chown)
+		bld_buf_printf(&s->hist, " --chown=%s", s->copy.chown);
+	if (s->copy.chmod && *s->copy.chmod)
+		bld_buf_printf(&s->hist, " --chmod=%s", s->copy.chmod);
+	for (size_t i = 0; s->copy.srcs[i]; i++)
+		bld_buf_printf(&s->hist, " %s", s->copy.srcs[i]);
+	for (size_t i = 0; i < s->copy.ncontents; i++)
+		bld_buf_printf(&s->hist, " <<%s", s->copy.contents[i].name);
+	bld_buf_printf(&s->hist, " %s", dest);
+	return 0;
+}
+
 /* Fills what the step needs, expanded, and its history text. */
 static int step_prepare(struct bld_build *b, struct bld_bstage *st, struct step *s, int v,
 			struct bld_error **err)
@@ -637,16 +668,7 @@ static int step_prepare(struct bld_build *b, struct bld_bstage *st, struct step 
 	}
 	if (in->kind == BLD_PARSER_WORKDIR)
 		return prepare_workdir(b, st, s, err);
-	copy_req_init(&s->copy, in);
-	if (copy_req_expand(b, st, in, &s->copy, err) < 0)
-		return -1;
-	bld_buf_adds(&s->hist, s->copy.add ? "ADD" : "COPY");
-	for (size_t i = 0; s->copy.srcs[i]; i++)
-		bld_buf_printf(&s->hist, " %s", s->copy.srcs[i]);
-	for (size_t i = 0; i < s->copy.ncontents; i++)
-		bld_buf_printf(&s->hist, " <<%s", s->copy.contents[i].name);
-	bld_buf_printf(&s->hist, " %s", s->copy.dest);
-	return 0;
+	return prepare_copy(b, st, s, err);
 }
 
 static void step_dispose(struct step *s)
