@@ -674,8 +674,7 @@ static int setup(struct mon *m, struct bld_error **err)
 		return bld_error_sys(err, errno, "signalfd");
 	if ((m->lsock = listen_socket(m->dir, err)) < 0)
 		return -1;
-	return bld_runner_logfile_open(&m->log, m->dir, m->id,
-				       json_object_get(m->cfg, "HostConfig"), err);
+	return bld_runner_logfile_open(&m->log, m->dir, m->id, m->cfg, err);
 }
 
 static void detach_terminal(struct mon *m)
