@@ -395,6 +395,7 @@ int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, struct jso
 /* `bld logs`. since: unix seconds (0: all); tail < 0: all. */
 struct bld_runner_logs_opts {
 	bool follow, timestamps;
+	bool details; /* each line led by its record's attrs (--log-opt tag, labels, env) */
 	long tail;
 	double since;
 };

@@ -6,7 +6,8 @@
 # --volumes-from, --pull, --platform; --ipc, --pid, --uts, --cgroupns, --userns, --isolation,
 # --cgroup-parent, --cpu-shares, --cpuset-*, --memory-swap, --memory-reservation,
 # --oom-kill-disable, --oom-score-adj, --blkio-weight, --device, --device-cgroup-rule;
-# -a, --sig-proxy, --detach-keys (on a pseudo-terminal, tests/e2e/ptyrun.py):
+# -a, --sig-proxy, --detach-keys (on a pseudo-terminal, tests/e2e/ptyrun.py), --log-opt tag,
+# labels and env (logs --details), --mac-address (bld's bridge only):
 # what the container sees, its cgroup files, the exit codes, docker's
 # refusals word for word, and the inspect fields. Both run the same busybox image from a
 # private registry, with --network=none (the dockerd has no bridge); bld's own bridge is
@@ -303,6 +304,20 @@ exit 0 true" "$B_dk2"
 t_eq "--detach-keys in docker's syntax only" "bld: Invalid detach keys (ctrl-xx) provided rc=125" \
   "$(B run --rm --detach-keys ctrl-xx "$BB" true 2>&1) rc=$?"
 
+# ---------------------------------------------------------------- log tags
+for e in D B; do
+  $e run --name lt --network=none --log-opt tag='{{.Name}}/{{.ID}}/{{.ImageName}}/{{.FullID}}/{{.ImageID}}/{{.ImageFullID}}/{{.DaemonName}}' \
+    --label a=b --label c=d --log-opt labels=a --env E=f --log-opt env=E "$BB" echo hi >/dev/null
+  id=$($e inspect --format '{{.Id}}' lt)
+  printf -v "${e}_lt" '%s %s' "$($e logs --details lt | sed "s/$id/FULLID/; s/${id:0:12}/ID/")" \
+    "$($e inspect lt | jq -cS .[0].HostConfig.LogConfig)"
+  $e rm lt >/dev/null
+done
+t_eq "--log-opt tag, labels, env: the records' attrs (as docker)" "$D_lt" "$B_lt"
+t_match "log tags: expanded" "tag=lt%2FID%2F" "$B_lt"
+refused "--log-opt tag of an unknown field" --log-opt tag='{{.Bogus}}' "$BB" true
+refused "--log-opt tag unclosed" --log-opt tag='x{{' "$BB" true
+
 # ---------------------------------------------------------------- bld's bridge
 out=$(B run --rm -h web --domainname example.com --add-host gw:host-gateway "$IMG" cat /etc/hosts)
 t_match "bridge: --add-host host-gateway is the bridge's gateway" "^10\.88\.0\.1	gw$" "$out"
@@ -310,6 +325,10 @@ t_match "bridge: own line with the domain, after the added hosts" "gw
 10\.88\.[0-9.]+	web\.example\.com web$" "$(tail -2 <<<"$out")"
 t_eq "-P publishes --expose'd ports" "1" "$(B run -d --name exp -P --expose 81 "$IMG" sleep 5 >/dev/null; B port exp | grep -c '^81/tcp')"
 B rm -f exp >/dev/null
+t_eq "--mac-address is eth0's" "02:42:ac:11:00:99" "$(B run --rm --mac-address 02:42:ac:11:00:99 "$IMG" cat /sys/class/net/eth0/address)"
+t_eq "--mac-address in inspect" "02:42:ac:11:00:99" "$(B create --name mac --mac-address 02:42:ac:11:00:99 "$IMG" true >/dev/null; B inspect --format '{{.Config.MacAddress}}' mac)"
+B rm mac >/dev/null
+refused "--mac-address not one" --mac-address foo "$BB" true
 
 D rm -f -v insp insp0 >/dev/null
 D volume rm namedv vf >/dev/null 2>&1
