@@ -446,6 +446,7 @@ static int start_once(struct mon *m, struct bld_error **err)
 	save_state(m);
 	if (m->att_out >= 0 && !m->restart_count)
 		bld_runner_event(m->ctx, m->cfg, "attach", NULL);
+	bld_runner_event_volumes(m->ctx, m->cfg, true);
 	bld_runner_event(m->ctx, m->cfg, "start", NULL);
 	return 0;
 }
@@ -590,6 +591,7 @@ static void record_exit(struct mon *m)
 	if (m->oom)
 		bld_runner_event(m->ctx, m->cfg, "oom", NULL);
 	bld_runner_event(m->ctx, m->cfg, "die", code, NULL);
+	bld_runner_event_volumes(m->ctx, m->cfg, false);
 	notify_waiters(m);
 }
 

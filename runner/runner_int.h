@@ -233,6 +233,9 @@ void bld_runner_event(struct bld_ctx *ctx, const struct json_t *cfg, const char 
  * else "exec_die" with the exit code; exec_id is the exec's (bld_runner_exec_id). */
 void bld_runner_event_exec(struct bld_ctx *ctx, const struct json_t *cfg, const char *what,
 			   char *const *argv, const char exec_id[65], int exit_code);
+/* docker's volume mount (at a start) or unmount (at the exit) events, one per volume the
+ * container mounts. */
+void bld_runner_event_volumes(struct bld_ctx *ctx, const struct json_t *cfg, bool mount);
 /* A random 64-hex ID for one exec. */
 void bld_runner_exec_id(char out[65]);
 
