@@ -596,7 +596,7 @@ static void copy_req_init(struct bld_copy_req *rq, const struct bld_parser_instr
 	rq->from = in->from;
 	rq->excludes = bld_strv_dup(in->excludes);
 	rq->parents = in->parents;
-	rq->link = in->link;
+	rq->link = in->link && !in->chmod; /* BuildKit: --link with --chmod copies in place */
 	rq->add = in->kind == BLD_PARSER_ADD;
 	rq->keep_git_dir = in->keep_git_dir == 1;
 	rq->unpack = in->unpack;

@@ -78,6 +78,31 @@
 	 "Pull image before running (\"always\"|\"missing\"|\"never\")", "missing"},             \
 	{"platform", 0, BLD_OPT_STRING, "string", "Set platform if server is multi-platform capable", \
 	 NULL},                                                                                  \
+	{"ipc", 0, BLD_OPT_STRING, "string", "IPC mode to use", NULL},                           \
+	{"pid", 0, BLD_OPT_STRING, "string", "PID namespace to use", NULL},                      \
+	{"uts", 0, BLD_OPT_STRING, "string", "UTS namespace to use", NULL},                      \
+	{"cgroupns", 0, BLD_OPT_STRING, "string",                                                \
+	 "Cgroup namespace to use (host|private)", NULL},                                        \
+	{"userns", 0, BLD_OPT_STRING, "string", "User namespace to use", NULL},                  \
+	{"isolation", 0, BLD_OPT_STRING, "string", "Container isolation technology", NULL},      \
+	{"cgroup-parent", 0, BLD_OPT_STRING, "string",                                           \
+	 "Optional parent cgroup for the container", NULL},                                      \
+	{"cpu-shares", 'c', BLD_OPT_STRING, "int", "CPU shares (relative weight)", NULL},        \
+	{"cpuset-cpus", 0, BLD_OPT_STRING, "string", "CPUs in which to allow execution (0-3, 0,1)", \
+	 NULL},                                                                                  \
+	{"cpuset-mems", 0, BLD_OPT_STRING, "string", "MEMs in which to allow execution (0-3, 0,1)", \
+	 NULL},                                                                                  \
+	{"memory-reservation", 0, BLD_OPT_STRING, "bytes", "Memory soft limit", NULL},           \
+	{"memory-swap", 0, BLD_OPT_STRING, "bytes",                                              \
+	 "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", NULL},           \
+	{"oom-kill-disable", 0, BLD_OPT_BOOL, NULL, "Disable OOM Killer", NULL},                 \
+	{"oom-score-adj", 0, BLD_OPT_STRING, "int", "Tune host's OOM preferences (-1000 to 1000)", \
+	 NULL},                                                                                  \
+	{"blkio-weight", 0, BLD_OPT_STRING, "uint16",                                            \
+	 "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)", NULL},  \
+	{"device", 0, BLD_OPT_LIST, "list", "Add a host device to the container", NULL},         \
+	{"device-cgroup-rule", 0, BLD_OPT_LIST, "list",                                          \
+	 "Add a rule to the cgroup allowed devices list", NULL},                                 \
 	BLD_HEALTH_OPTS
 
 /* --health-* and --no-healthcheck (health_opts.c) */

@@ -371,7 +371,7 @@ int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_con
 	json_object_del(resolved, "ImageConfig");
 	json_object_update(doc, resolved);
 	json_decref(resolved);
-	int r = bld_runner_hostcfg_merge(doc, c, err);
+	int r = bld_runner_hostcfg_merge(ctx, doc, c, err);
 	if (r == 0)
 		r = bld_runner_mounts_resolve(ctx, doc, err);
 	int lock = r < 0 ? -1 : bld_runner_containers_lock(ctx, err);

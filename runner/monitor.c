@@ -372,7 +372,9 @@ static int start_once(struct mon *m, struct bld_error **err)
 	struct bld_runner_spec_holder h;
 	bld_runner_spec_from_config(&h, m->cfg, m->dir);
 	int child[3];
-	int r = make_stdio(m, &h.s, child, err);
+	int r = bld_runner_ns_join(m->ctx, m->cfg, &h.s, err);
+	if (r == 0)
+		r = make_stdio(m, &h.s, child, err);
 	if (r == 0)
 		r = bld_runner_net_setup(&m->net, m->ctx, m->cfg, m->id, &h, err);
 	if (r == 0)

@@ -53,6 +53,19 @@ struct bld_runner_rlimit {
 	uint64_t soft, hard;
 };
 
+/* One --device: a node made in the container's /dev like the host's (allowed by the device
+ * rules when there is a devices cgroup). */
+struct bld_runner_device {
+	char *host_path, *path; /* on the host; in the container */
+	char type;              /* 'c' or 'b'; 0 when host_path is no device (errnum says why) */
+	unsigned major, minor;
+	char perms[4]; /* "rwm" */
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	int errnum;
+};
+
 enum bld_runner_net_mode {
 	BLD_RUNNER_NET_NONE,   /* a new network namespace with only lo */
 	BLD_RUNNER_NET_HOST,   /* the host's network namespace */
@@ -94,6 +107,8 @@ struct bld_runner_spec {
 	struct bld_runner_mount *mounts;
 	size_t n_mounts;
 	int64_t shm_size; /* bytes of /dev/shm (0: 64 MiB, docker's default) */
+	const struct bld_runner_device *devices;
+	size_t n_devices;
 
 	/* kernel settings of the container's own namespaces (--sysctl "key=value", written to
 	 * /proc/sys before it is made read-only) and its resource limits (--ulimit) */
@@ -116,6 +131,22 @@ struct bld_runner_spec {
 	int64_t cpu_milli;  /* --cpus 1.5 = 1500 */
 	int64_t pids_limit; /* > 0 */
 	const char *cgroup_name;
+	const char *cgroup_parent; /* --cgroup-parent, from the hierarchies' roots (NULL: bld's) */
+	int64_t memory_swap;        /* memory + swap (-1: unlimited; 0: no swap beyond memory) */
+	int64_t memory_reservation; /* the soft limit */
+	bool oom_kill_disable;      /* v1 only */
+	int64_t cpu_shares;         /* relative weight (v2: turned into cpu.weight) */
+	const char *cpuset_cpus, *cpuset_mems; /* "0-1,3" */
+	int64_t blkio_weight;       /* 10..1000 */
+	char *const *device_rules;  /* --device-cgroup-rule: a devices cgroup (v1) that denies
+				       what docker denies, and allows these too */
+	int oom_score_adj;          /* written to /proc/self/oom_score_adj when not 0 */
+
+	/* namespaces shared instead of new ones: the host's (--pid, --ipc, --uts, --cgroupns
+	 * host), or (> 0) those of a running container's pid 1 (--pid, --ipc container:NAME);
+	 * ipc_none: no /dev/shm at all */
+	bool pid_host, ipc_host, uts_host, cgroupns_host, ipc_none;
+	pid_t pid_join, ipc_join;
 
 	enum bld_runner_net_mode net;
 	const char *net_path; /* BLD_RUNNER_NET_NSPATH: a namespace file to join ... */

@@ -39,6 +39,8 @@ int bld_runner_mount_root(const struct bld_runner_spec *s, const char *merged);
 int bld_runner_mount_proc(int rootfd);
 int bld_runner_mount_dev(int rootfd, int tty_fd, int64_t shm_size);
 int bld_runner_mount_sys(int rootfd, bool writable);
+int bld_runner_mount_shm_from(int rootfd, int mntns);
+int bld_runner_make_devices(int rootfd, const struct bld_runner_device *d, size_t n);
 int bld_runner_mount_etc(int rootfd, const char *state_dir, bool with_hostname, bool ro);
 int bld_runner_mount_user(int rootfd, const struct bld_runner_mount *m, const char **failed);
 int bld_runner_pivot(const char *merged);
@@ -94,11 +96,15 @@ int bld_runner_mounts_api(struct bld_ctx *ctx, struct json_t *doc, struct bld_er
 int bld_runner_mount_check_propagation(const struct bld_runner_mount *m, struct bld_error **err);
 /* hostcfg.c: the HostConfig/Config fields of the Engine API that container.c does not make,
  * given (c->host_extra, c->config_extra) or defaulted, checked as docker's daemon checks them */
-int bld_runner_hostcfg_merge(struct json_t *doc, const struct bld_runner_container_config *c,
-			     struct bld_error **err);
+int bld_runner_hostcfg_merge(struct bld_ctx *ctx, struct json_t *doc,
+			     const struct bld_runner_container_config *c, struct bld_error **err);
 /* /etc/resolv.conf's text from HostConfig's Dns, DnsSearch and DnsOptions, what is not given
  * taken from the host's file; NULL when none is given (caller frees). */
 char *bld_runner_resolv_conf(struct json_t *hc);
+/* --pid/--ipc container:NAME at start: that container's pid 1 into s->pid_join/ipc_join; it
+ * must run (and, for IPC, be shareable), else docker's refusal. */
+int bld_runner_ns_join(struct bld_ctx *ctx, struct json_t *cfg, struct bld_runner_spec *s,
+		       struct bld_error **err);
 
 /* spec.c: a sandbox spec from config.json; the holder owns what the spec points at */
 struct bld_runner_spec_holder {
@@ -106,7 +112,9 @@ struct bld_runner_spec_holder {
 	char **lowers, **argv, **env, **cap_add, **cap_drop, **extra_hosts, **sysctls, **groups;
 	struct bld_runner_mount *mounts;
 	struct bld_runner_rlimit *rlimits;
+	struct bld_runner_device *devices;
 	char *dir, *cwd, *user, *hostname, *domainname, *seccomp, *cgroup, *resolv, *cache;
+	char *cgroup_parent, *cpuset_cpus, *cpuset_mems, **device_rules;
 };
 void bld_runner_spec_from_config(struct bld_runner_spec_holder *h, struct json_t *cfg,
 				 const char *dir);
