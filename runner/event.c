@@ -2,14 +2,17 @@
  * runner/event.c — container events as docker's daemon records them: the actor is the
  * container's ID, its attributes are its labels, "image" (as the user named it) and "name",
  * with what the action adds (exitCode, signal, oldName). They go to the store's events
- * journal (cache/event.c). It reads nothing from disk: callers hand in the config.json
- * they hold, so that any file of runner/ may call it without a circle.
+ * journal (cache/event.c). Callers hand in the config.json they hold; for a container named
+ * by ID its config.json is read here directly (common/ only), so that any file of runner/
+ * may call this one without a circle.
  */
 #include "runner/runner_int.h"
 
 #include <jansson.h>
 #include <stdarg.h>
 #include <sys/random.h>
+
+#define CONFIG_MAX ((size_t)1 << 20) /* bytes of a config.json read back, as container.c */
 
 static void record(struct bld_ctx *ctx, const json_t *cfg, const char *action,
 		   char *const *more)
@@ -53,7 +56,8 @@ void bld_runner_container_event(struct bld_ctx *ctx, const char *id, const char 
 {
 	json_t *cfg = NULL;
 	cleanup_error struct bld_error *e = NULL;
-	if (bld_runner_container_load(ctx, id, &cfg, NULL, &e) < 0)
+	cleanup_free char *path = xasprintf("%s/containers/%s/config.json", ctx->root, id);
+	if (bld_json_load_file(&cfg, path, CONFIG_MAX, &e) < 0)
 		return;
 	record(ctx, cfg, action, attrs);
 	json_decref(cfg);

@@ -23,17 +23,6 @@ struct want {
 	json_t *ancestors;       /* per image name or ID: its ID and diff IDs */
 };
 
-/* The values given for key (strv, NULL when none). */
-static char **values(char *const *f, const char *key)
-{
-	char **v = NULL;
-	size_t k = strlen(key);
-	for (size_t i = 0; f && f[i]; i++)
-		if (strncmp(f[i], key, k) == 0 && f[i][k] == '=')
-			bld_strv_push(&v, f[i] + k + 1);
-	return v;
-}
-
 /* docker's filters.Match: equal, or the value as a regular expression found in s. */
 static bool pattern_match(const char *pattern, const char *s)
 {
@@ -225,12 +214,12 @@ static double created_of(const struct bld_runner_container_info *c)
 
 static bool match_one(struct bld_ctx *ctx, struct want *w, const struct bld_runner_container_info *c)
 {
-	cleanup_strv char **name = values(w->f, "name"), **id = values(w->f, "id");
-	cleanup_strv char **status = values(w->f, "status"), **health = values(w->f, "health");
-	cleanup_strv char **label = values(w->f, "label"), **exited = values(w->f, "exited");
-	cleanup_strv char **vol = values(w->f, "volume"), **net = values(w->f, "network");
-	cleanup_strv char **pub = values(w->f, "publish"), **exp = values(w->f, "expose");
-	cleanup_strv char **anc = values(w->f, "ancestor");
+	cleanup_strv char **name = bld_strv_values(w->f, "name"), **id = bld_strv_values(w->f, "id");
+	cleanup_strv char **status = bld_strv_values(w->f, "status"), **health = bld_strv_values(w->f, "health");
+	cleanup_strv char **label = bld_strv_values(w->f, "label"), **exited = bld_strv_values(w->f, "exited");
+	cleanup_strv char **vol = bld_strv_values(w->f, "volume"), **net = bld_strv_values(w->f, "network");
+	cleanup_strv char **pub = bld_strv_values(w->f, "publish"), **exp = bld_strv_values(w->f, "expose");
+	cleanup_strv char **anc = bld_strv_values(w->f, "ancestor");
 	cleanup_free char *slashed = xasprintf("/%s", c->name);
 	return (!name || any_re(name, slashed) || any_re(name, c->name)) &&
 	       (!id || any_re(id, c->id)) && labels_ok(label, c) && exited_ok(exited, c) &&
@@ -244,7 +233,7 @@ static bool match_one(struct bld_ctx *ctx, struct want *w, const struct bld_runn
 static int bound(const struct bld_runner_container_info *v, size_t n, char *const *f,
 		 const char *key, double *out, struct bld_error **err)
 {
-	cleanup_strv char **vals = values(f, key);
+	cleanup_strv char **vals = bld_strv_values(f, key);
 	*out = 0;
 	for (size_t i = 0; vals && vals[i]; i++) {
 		size_t k = 0;

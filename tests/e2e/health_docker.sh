@@ -41,6 +41,9 @@ actions() { # TOOL NAME — up to its first health_status
 actions D sick >"$T_DIR/d.sick"; actions B sick >"$T_DIR/b.sick"
 t_eq "a failing check's events, as docker's" "" "$(diff "$T_DIR/d.sick" "$T_DIR/b.sick")"
 t_eq "a succeeding check's events, as docker's" "$(actions D fine)" "$(actions B fine)"
+t_eq "an attached run's events, as docker's" "$(actions D exit4)" "$(actions B exit4)"
+both restart -t 1 plain
+t_eq "restart's events (kill, die, stop, start, restart), as docker's" "$(actions D plain)" "$(actions B plain)"
 t_eq "ps STATUS" "$(D ps --format '{{.Names}} {{.Status}}' | sed -E 's/[0-9]+ seconds?|Less than a second/T/' | sort)" \
   "$(B ps --format '{{.Names}} {{.Status}}' | sed -E 's/[0-9]+ seconds?|Less than a second/T/' | sort)"
 t_eq "inspect Config.Healthcheck" "$(D inspect --format '{{json .Config.Healthcheck}}' sick)" \
