@@ -14,6 +14,9 @@
 #   pending             a difference of bld under repair, with the reason: the case is left
 #                       out of every run until the fix lands and the file goes
 DIFF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# Debian's python3 (packages/test.txt) directly: a version manager's shim on PATH costs a few
+# processes per start, and the suites start it for every case
+DIFF_PY=$(command -v /usr/bin/python3 || command -v python3)
 
 # diff_ctx CASE DEST — the case's files in DEST, with prepare.sh run there (and removed)
 diff_ctx() {
@@ -33,7 +36,7 @@ diff_args() {
 # diff_http_start DIR LOG — serves DIR over HTTP on 127.0.0.1 (a free port) for ADD of URLs;
 # sets DIFF_HTTP=http://127.0.0.1:PORT and DIFF_HTTP_PID (the caller stops it by that PID)
 diff_http_start() {
-  python3 -u -m http.server --bind 127.0.0.1 --directory "$1" 0 >"$2" 2>&1 &
+  "$DIFF_PY" -u -m http.server --bind 127.0.0.1 --directory "$1" 0 >"$2" 2>&1 &
   DIFF_HTTP_PID=$!
   local port="" i
   for i in $(seq 1 50); do
@@ -66,7 +69,7 @@ diff_bld_builds() {
   for c in "$@"; do
     read -ra extra <<<"$(diff_args "$c")"
     if out=$(cd "$w/ctx/$c" && "$BLD" build -q -t "diff-$c" --build-arg BASE="$base" "${extra[@]}" . 2>&1); then
-      python3 "$DIFF_DIR/imgdump.py" "$BLD_ROOT/oci" "docker.io/library/diff-$c:latest" >"$w/$c.bld"
+      "$DIFF_PY" "$DIFF_DIR/imgdump.py" "$BLD_ROOT/oci" "docker.io/library/diff-$c:latest" >"$w/$c.bld"
     else
       echo "$out" >"$w/$c.bld.err"
     fi
@@ -95,7 +98,7 @@ diff_report() {
   local ref=$1 w=$2 c
   shift 2
   DIFF_N=0
-  python3 "$DIFF_DIR/compare.py" --ref "$ref" --each "$w" "$DIFF_DIR/cases" "$@"
+  "$DIFF_PY" "$DIFF_DIR/compare.py" --ref "$ref" --each "$w" "$DIFF_DIR/cases" "$@"
   for c in "$@"; do
     if [ ! -s "$w/$c.bld" ]; then t_fail "$c: bld build" "$(tail -5 "$w/$c.bld.err")"; continue; fi
     if [ ! -s "$w/$c.$ref" ]; then t_fail "$c: $ref build" "$(tail -5 "$w/$c.$ref.err")"; continue; fi
