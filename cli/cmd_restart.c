@@ -10,7 +10,7 @@ static const struct bld_cli_opt opts[] = {
 
 static int restart(struct bld_ctx *ctx, const char *id, void *t, struct bld_error **err)
 {
-	struct bld_runner_attach none = {false, false};
+	struct bld_runner_attach none = {.out = false};
 	int report = -1;
 	if (bld_runner_container_stop(ctx, id, *(int *)t, err) < 0 ||
 	    bld_runner_container_start(ctx, id, &none, &report, err) < 0)

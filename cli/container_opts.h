@@ -103,6 +103,9 @@
 	{"device", 0, BLD_OPT_LIST, "list", "Add a host device to the container", NULL},         \
 	{"device-cgroup-rule", 0, BLD_OPT_LIST, "list",                                          \
 	 "Add a rule to the cgroup allowed devices list", NULL},                                 \
+	{"attach", 'a', BLD_OPT_LIST, "list", "Attach to STDIN, STDOUT or STDERR", NULL},        \
+	{"mac-address", 0, BLD_OPT_STRING, "string", "Container MAC address (e.g., 92:d0:c6:0a:29:33)", \
+	 NULL},                                                                                  \
 	BLD_HEALTH_OPTS
 
 /* --health-* and --no-healthcheck (health_opts.c) */
@@ -130,6 +133,13 @@ void bld_cli_container_config_dispose(struct bld_runner_container_config *c);
  * fields, and --label-file into c->labels (hostconfig.c). */
 int bld_cli_host_config(struct bld_runner_container_config *c, struct bld_cli_args *a,
 			struct bld_error **err);
+/* The streams a container is attached to (-a, else docker's defaults: stdout and stderr, and
+ * stdin with -i; none with run -d), as Config.AttachStdin/Stdout/Stderr say. */
+struct bld_cli_streams {
+	bool in, out, err;
+};
+int bld_cli_attach_streams(struct bld_cli_args *a, struct bld_cli_streams *s,
+			   struct bld_error **err);
 /* `create` and `run`'s first half: fills c (the caller disposes it) and creates the container,
  * writing its ID to --cidfile (refused when that file exists, as docker does). */
 int bld_cli_container_create(struct bld_ctx *ctx, struct bld_cli_args *a,

@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
+#include <strings.h>
 
 #define LABEL_FILE_MAX (1 << 20)
 
@@ -381,8 +382,57 @@ static int expose(json_t *ports, const char *v, struct bld_error **err)
 	return 0;
 }
 
+int bld_cli_attach_streams(struct bld_cli_args *a, struct bld_cli_streams *s,
+			   struct bld_error **err)
+{
+	char *const *v = bld_cli_list(a, "attach");
+	bool detach = strcmp(a->cmd->name, "run") == 0 && bld_cli_bool(a, "detach");
+	if (v && detach)
+		return bld_error_refuse(err, BLD_E_INVALID, "Conflicting options: -a and -d");
+	*s = (struct bld_cli_streams){.in = !detach && bld_cli_bool(a, "interactive"),
+				      .out = !detach, .err = !detach};
+	if (v)
+		*s = (struct bld_cli_streams){0};
+	for (size_t i = 0; v && v[i]; i++) {
+		if (strcasecmp(v[i], "stdin") == 0)
+			s->in = true;
+		else if (strcasecmp(v[i], "stdout") == 0)
+			s->out = true;
+		else if (strcasecmp(v[i], "stderr") == 0)
+			s->err = true;
+		else
+			return bad_arg(err, "-a, --attach", v[i],
+				       "valid streams are STDIN, STDOUT and STDERR");
+	}
+	return 0;
+}
+
+/* docker's ValidateMACAddress: six (or eight, or twenty) hex pairs, ':' or '-' between. */
+static bool valid_mac(const char *m)
+{
+	size_t n = strlen(m), pairs = (n + 1) / 3;
+	if (n % 3 != 2 || (pairs != 6 && pairs != 8 && pairs != 20))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (i % 3 == 2 ? (m[i] != ':' && m[i] != '-') || m[i] != m[2]
+			       : !isxdigit((unsigned char)m[i]))
+			return false;
+	return true;
+}
+
 static int config_fields(json_t *cfg, struct bld_cli_args *a, struct bld_error **err)
 {
+	struct bld_cli_streams st;
+	if (bld_cli_attach_streams(a, &st, err) < 0)
+		return -1;
+	json_object_set_new(cfg, "AttachStdin", json_boolean(st.in));
+	json_object_set_new(cfg, "AttachStdout", json_boolean(st.out));
+	json_object_set_new(cfg, "AttachStderr", json_boolean(st.err));
+	const char *mac = bld_cli_str(a, "mac-address");
+	if (mac && !valid_mac(mac))
+		return bld_error_set(err, BLD_E_INVALID, "%s is not a valid mac address", mac);
+	if (mac)
+		json_object_set_new(cfg, "MacAddress", json_string(mac));
 	char *const *v = bld_cli_list(a, "expose");
 	json_t *ports = v ? json_object() : NULL;
 	if (ports)

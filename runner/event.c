@@ -90,3 +90,24 @@ void bld_runner_exec_id(char out[65])
 	for (size_t i = 0; i < sizeof(b); i++)
 		snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
+
+void bld_runner_event_volumes(struct bld_ctx *ctx, const json_t *cfg, bool mount)
+{
+	const char *id = bld_json_get_str(cfg, "Id");
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(cfg, "Mounts"), i, m) {
+		const char *name = bld_json_get_str(m, "Name");
+		if (!id || !name || strcmp(bld_json_get_str(m, "Type") ? bld_json_get_str(m, "Type") : "",
+					   "volume") != 0)
+			continue;
+		cleanup_free char *c = xasprintf("container=%s", id);
+		cleanup_free char *d = xasprintf("destination=%s", bld_json_get_str(m, "Destination"));
+		cleanup_free char *rw = xasprintf("read/write=%s",
+						  json_is_false(json_object_get(m, "RW")) ? "false" : "true");
+		char *mounted[] = {c, d, "driver=local", "propagation=", rw, NULL};
+		char *unmounted[] = {c, "driver=local", NULL};
+		bld_cache_event_append(ctx->root, "volume", mount ? "mount" : "unmount", name,
+				       mount ? mounted : unmounted, NULL);
+	}
+}

@@ -351,7 +351,7 @@ bool bld_runner_health_due(struct bld_runner_health_mon *h, pid_t target)
 	int64_t now = bld_mono_ms();
 	if (h->probe && !h->timed_out && now >= h->deadline) {
 		/* docker: the probe is killed, the result is a failure with exit code -1 */
-		char d[32];
+		char d[64];
 		go_duration(d, sizeof(d), h->timeout);
 		cleanup_free char *o = xasprintf("Health check exceeded timeout (%s)", d);
 		h->timed_out = true;

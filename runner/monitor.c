@@ -15,7 +15,8 @@
  *
  * It exits when the container has stopped for good (after --rm removal). Messages to the
  * starting bld go over report_fd as struct bld_runner_child_msg: kind 2 "started" (pid,
- * status = monitor pid), kind 0 an error, kind 3 the exit code.
+ * status = monitor pid), kind 0 an error, kind 3 the exit code, kind 4 that the caller
+ * detached (--detach-keys): its terminal is let go, the container runs on.
  */
 #include "runner/runner_int.h"
 
@@ -29,6 +30,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -51,6 +53,7 @@ struct mon {
 	int report_fd;
 	int att_in, att_out, att_err; /* the starting bld's terminal, or -1 */
 	int lsock, sigfd;
+	int caller_fd; /* a pidfd of the attached bld: when it is gone, so is its terminal */
 	struct bld_runner_logfile log;
 	struct client clients[MAX_CLIENTS];
 	int out_rd, err_rd, in_wr, pty; /* container side */
@@ -63,6 +66,8 @@ struct mon {
 	int64_t kill_at;   /* ms, 0 = none */
 	int restart_count;
 	struct bld_runner_logbuf lb_out, lb_err;
+	char dk[16];   /* the detach keys (a terminal attached with -it) */
+	size_t dk_len, dk_pos; /* their length; how many were typed so far (held back) */
 	int replaced[4]; /* state files replaced and still open (see save_state), or -1 */
 };
 
@@ -159,9 +164,35 @@ static bool pump_output(struct mon *m, int *fd, bool is_err)
 	return true;
 }
 
+/* The detach keys on the caller's input: held back while they are being typed; typed whole,
+ * true (what came before is in out); cut short, the held ones go on in out. */
+static bool detach_scan(struct mon *m, const char *in, size_t n, char *out, size_t *on)
+{
+	*on = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (m->dk_pos && in[i] == m->dk[m->dk_pos]) {
+			if (++m->dk_pos == m->dk_len)
+				return true;
+			continue;
+		}
+		memcpy(out + *on, m->dk, m->dk_pos);
+		*on += m->dk_pos;
+		m->dk_pos = 0;
+		if (m->dk_len && in[i] == m->dk[0]) {
+			if (++m->dk_pos == m->dk_len)
+				return true;
+			continue;
+		}
+		out[(*on)++] = in[i];
+	}
+	return false;
+}
+
+static void detach_terminal(struct mon *m);
+
 static void pump_input(struct mon *m)
 {
-	char buf[16384];
+	char buf[16384], pass[16384 + 16];
 	ssize_t n = read(m->att_in, buf, sizeof(buf));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
@@ -175,7 +206,17 @@ static void pump_input(struct mon *m)
 		return;
 	}
 	int fd = m->tty ? m->pty : m->in_wr;
-	out_write(m, &fd, buf, (size_t)n);
+	size_t on = (size_t)n;
+	bool detach = m->dk_len && detach_scan(m, buf, (size_t)n, pass, &on);
+	out_write(m, &fd, m->dk_len ? pass : buf, on);
+	if (!detach)
+		return;
+	/* the caller goes, told so; its terminal is not ours anymore */
+	report(m, 4, 0, 0, NULL);
+	if (m->report_fd >= 0)
+		close(m->report_fd);
+	m->report_fd = -1;
+	detach_terminal(m);
 }
 
 static void copy_winsize(struct mon *m)
@@ -405,6 +446,7 @@ static int start_once(struct mon *m, struct bld_error **err)
 	save_state(m);
 	if (m->att_out >= 0 && !m->restart_count)
 		bld_runner_event(m->ctx, m->cfg, "attach", NULL);
+	bld_runner_event_volumes(m->ctx, m->cfg, true);
 	bld_runner_event(m->ctx, m->cfg, "start", NULL);
 	return 0;
 }
@@ -443,12 +485,22 @@ static size_t add_poll(struct pollfd *p, size_t n, int fd, short ev)
 	return n;
 }
 
+/* The attached bld ended (killed, --sig-proxy=false): output goes to the log only, as
+ * docker's stops with its CLI. */
+static void caller_gone(struct mon *m)
+{
+	close_fd(&m->caller_fd);
+	close_fd(&m->report_fd);
+	detach_terminal(m);
+}
+
 /* One round of poll and dispatch; timeout in ms (-1: none). */
 static void poll_once(struct mon *m, int timeout)
 {
 	struct pollfd p[MAX_POLL];
 	size_t n = 0;
 	n = add_poll(p, n, m->sigfd, POLLIN);
+	n = add_poll(p, n, m->caller_fd, POLLIN);
 	n = add_poll(p, n, m->lsock, POLLIN);
 	n = add_poll(p, n, m->out_rd, POLLIN);
 	n = add_poll(p, n, m->err_rd, POLLIN);
@@ -484,7 +536,9 @@ static void poll_once(struct mon *m, int timeout)
 		if (!p[i].revents)
 			continue;
 		int fd = p[i].fd;
-		if (fd == m->sigfd)
+		if (fd == m->caller_fd)
+			caller_gone(m);
+		else if (fd == m->sigfd)
 			handle_signal(m);
 		else if (fd == m->lsock)
 			accept_client(m);
@@ -537,6 +591,7 @@ static void record_exit(struct mon *m)
 	if (m->oom)
 		bld_runner_event(m->ctx, m->cfg, "oom", NULL);
 	bld_runner_event(m->ctx, m->cfg, "die", code, NULL);
+	bld_runner_event_volumes(m->ctx, m->cfg, false);
 	notify_waiters(m);
 }
 
@@ -604,6 +659,8 @@ static int setup(struct mon *m, struct bld_error **err)
 	if (bld_runner_container_load(m->ctx, m->id, &m->cfg, &m->state, err) < 0)
 		return -1;
 	m->tty = json_is_true(json_object_get(json_object_get(m->cfg, "Config"), "Tty"));
+	/* detach keys work on a terminal only, as docker's */
+	m->dk_len = m->tty && m->att_in >= 0 ? strlen(m->dk) : 0;
 	m->health = bld_runner_health_new(m->ctx, m->cfg, m->state, m->dir);
 	sigset_t set;
 	sigemptyset(&set);
@@ -617,8 +674,7 @@ static int setup(struct mon *m, struct bld_error **err)
 		return bld_error_sys(err, errno, "signalfd");
 	if ((m->lsock = listen_socket(m->dir, err)) < 0)
 		return -1;
-	return bld_runner_logfile_open(&m->log, m->dir, m->id,
-				       json_object_get(m->cfg, "HostConfig"), err);
+	return bld_runner_logfile_open(&m->log, m->dir, m->id, m->cfg, err);
 }
 
 static void detach_terminal(struct mon *m)
@@ -679,9 +735,13 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 	m.lb_out.stream = "stdout";
 	m.lb_err.stream = "stderr";
 	m.dir = bld_runner_container_dir(ctx, id);
-	m.att_out = attach->out ? 1 : -1;
-	m.att_err = attach->out ? 2 : -1;
+	m.att_out = attach->out && !attach->drop_stdout ? 1 : -1;
+	m.att_err = attach->out && !attach->drop_stderr ? 2 : -1;
 	m.att_in = attach->in ? 0 : -1;
+	m.caller_fd = attach->out ? (int)syscall(SYS_pidfd_open, getppid(), 0) : -1;
+	if (attach->in)
+		snprintf(m.dk, sizeof(m.dk), "%s", attach->detach_keys ? attach->detach_keys
+									: "\x10\x11");
 	if (chdir("/") < 0)
 		_exit(125);
 	cleanup_error struct bld_error *e = NULL;

@@ -103,6 +103,7 @@ static bool network_ok(char **v, const struct bld_runner_container_info *c)
 static int port_range(const char *key, const char *v, long *lo, long *hi, char proto[8],
 		      struct bld_error **err)
 {
+	*lo = *hi = -1;
 	if (strchr(v, ':'))
 		return bld_error_refuse(err, BLD_E_INVALID,
 					"filter for '%s' should not contain ':': %s", key, v);

@@ -332,7 +332,18 @@ int bld_runner_container_rename(struct bld_ctx *ctx, const char *ref, const char
 struct bld_runner_attach {
 	bool out;   /* relay stdout/stderr to the caller's fds 1 and 2 */
 	bool in;    /* relay the caller's fd 0 to the container's stdin */
+	bool drop_stdout, drop_stderr; /* -a: with out, the streams not asked for stay in the
+					  log only */
+	bool no_sig_proxy; /* --sig-proxy=false: SIGINT/SIGTERM/SIGHUP stay the caller's */
+	/* with in on a terminal (-it): the keys that detach (bytes, as bld_runner_detach_keys
+	 * makes them; NULL: docker's ctrl-p ctrl-q), after which the caller's wait ends with 0
+	 * and the container runs on */
+	const char *detach_keys;
 };
+/* --detach-keys "ctrl-p,ctrl-q" (docker's syntax: letters, "ctrl-" a-z @ [ \ ] ^ _, comma
+ * separated) as the bytes typed; out holds at least 16 bytes and ends with a NUL, so that
+ * ctrl-@ cannot be given. BLD_E_INVALID in docker's words. */
+int bld_runner_detach_keys(const char *spec, char out[16], struct bld_error **err);
 /*
  * Starts a created or exited container: forks its monitor (double fork, setsid), which owns
  * the container until it is removed or stops for good. Returns once the process runs (or
@@ -384,6 +395,7 @@ int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, struct jso
 /* `bld logs`. since: unix seconds (0: all); tail < 0: all. */
 struct bld_runner_logs_opts {
 	bool follow, timestamps;
+	bool details; /* each line led by its record's attrs (--log-opt tag, labels, env) */
 	long tail;
 	double since;
 };

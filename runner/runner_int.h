@@ -133,10 +133,16 @@ struct bld_runner_logfile {
 	int64_t max_size; /* -1: unlimited */
 	int max_file;
 	int64_t size;
+	struct json_t *attrs; /* --log-opt tag, labels, env: each record's "attrs" (NULL: none) */
 };
-/* From HostConfig.LogConfig; appends to an existing log. */
+/* From the container's config.json (HostConfig.LogConfig); appends to an existing log. A tag
+ * docker could not expand is refused in its words. */
 int bld_runner_logfile_open(struct bld_runner_logfile *lf, const char *dir, const char *id,
-			    struct json_t *hostconfig, struct bld_error **err);
+			    struct json_t *cfg, struct bld_error **err);
+/* logattrs.c: the records' "attrs" from --log-opt tag/labels/env (NULL when none) */
+int bld_runner_log_attrs(struct json_t *cfg, struct json_t **out, struct bld_error **err);
+/* `logs --details`: "k=v,k=v " (values URL-query escaped) */
+void bld_runner_log_details(FILE *f, struct json_t *attrs);
 void bld_runner_logfile_close(struct bld_runner_logfile *lf);
 void bld_runner_log_add(struct bld_runner_logbuf *b, struct bld_runner_logfile *lf,
 			const char *data, size_t n);
@@ -210,9 +216,10 @@ int bld_runner_nl_bridge_create(const char *name, struct bld_error **err);
 /* The bridge (created if missing) with its gateway address, up. */
 int bld_runner_nl_bridge_setup(const char *name, struct in_addr gw, int prefix, int *ifindex,
 			       struct bld_error **err);
-/* A veth pair: name up on bridge master, peer (down) created in namespace peer_ns. */
+/* A veth pair: name up on bridge master, peer (down) created in namespace peer_ns, with the
+ * address peer_mac (6 bytes; NULL: the kernel's random one). */
 void bld_runner_nl_veth_create(struct bld_runner_nl *b, const char *name, int master,
-			       const char *peer, int peer_ns);
+			       const char *peer, int peer_ns, const unsigned char *peer_mac);
 void bld_runner_nl_link_up(struct bld_runner_nl *b, int ifindex);
 void bld_runner_nl_addr_add(struct bld_runner_nl *b, int ifindex, struct in_addr a, int prefix);
 void bld_runner_nl_route_default(struct bld_runner_nl *b, struct in_addr gw);
@@ -226,6 +233,9 @@ void bld_runner_event(struct bld_ctx *ctx, const struct json_t *cfg, const char 
  * else "exec_die" with the exit code; exec_id is the exec's (bld_runner_exec_id). */
 void bld_runner_event_exec(struct bld_ctx *ctx, const struct json_t *cfg, const char *what,
 			   char *const *argv, const char exec_id[65], int exit_code);
+/* docker's volume mount (at a start) or unmount (at the exit) events, one per volume the
+ * container mounts. */
+void bld_runner_event_volumes(struct bld_ctx *ctx, const struct json_t *cfg, bool mount);
 /* A random 64-hex ID for one exec. */
 void bld_runner_exec_id(char out[65]);
 

@@ -291,10 +291,26 @@ static void install_seccomp(struct child *c)
 		FAIL_SYS(c, -r, "install seccomp filter");
 }
 
-/* Common tail of spawn and exec: stdio, user, workdir, caps, fds, seccomp, exec. */
+/* What exec keeps of the caller's signals, set back to a new process's: the monitor blocks
+ * SIGTERM, SIGINT, SIGHUP (it reads them from a signalfd) and ignores SIGPIPE, and a
+ * container must neither have them blocked (a trapped SIGTERM would never arrive) nor
+ * ignored. */
+static void reset_signals(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL);
+}
+
+/* Common tail of spawn and exec: signals, stdio, user, workdir, caps, fds, seccomp, exec. */
 static _Noreturn void finish(struct child *c)
 {
 	const struct bld_runner_spec *s = c->s;
+	reset_signals();
 	setup_stdio(c);
 	cleanup_free char *passwd = read_etc("/etc/passwd");
 	cleanup_free char *group = read_etc("/etc/group");

@@ -79,6 +79,16 @@ sleep 1.5
 t_eq "probes again after unpause, still healthy" "1 healthy" \
   "$(( $(probes) > before )) $(B inspect --format '{{.State.Health.Status}}' fine)"
 
+# --health-start-interval: the probes of the start period come that often, the interval after
+B run -d --name quick --health-cmd true --health-interval 30s --health-start-period 10s \
+  --health-start-interval 300ms $IMG sleep 60 >/dev/null
+for i in $(seq 30); do [ "$(B inspect --format '{{.State.Health.Status}}' quick)" = healthy ] && break; sleep 0.1; done
+t_eq "the start interval, not the interval, times the first probe" "healthy" \
+  "$(B inspect --format '{{.State.Health.Status}}' quick)"
+sleep 1
+t_eq "once healthy, the interval again (one probe so far)" "1" \
+  "$(B inspect --format '{{json .State.Health.Log}}' quick | jq length)"
+
 B run -d --name slowprobe --health-cmd 'sleep 5' --health-interval 1s --health-timeout 500ms $IMG sleep 60 >/dev/null
 B run -d --name chatty --health-cmd 'head -c 5000 /dev/zero | tr "\0" a' --health-interval 1s $IMG sleep 60 >/dev/null
 sleep 1.8

@@ -42,6 +42,7 @@ actions D sick >"$T_DIR/d.sick"; actions B sick >"$T_DIR/b.sick"
 t_eq "a failing check's events, as docker's" "" "$(diff "$T_DIR/d.sick" "$T_DIR/b.sick")"
 t_eq "a succeeding check's events, as docker's" "$(actions D fine)" "$(actions B fine)"
 t_eq "an attached run's events, as docker's" "$(actions D exit4)" "$(actions B exit4)"
+both start fresh
 both restart -t 1 plain
 t_eq "restart's events (kill, die, stop, start, restart), as docker's" "$(actions D plain)" "$(actions B plain)"
 t_eq "ps STATUS" "$(D ps --format '{{.Names}} {{.Status}}' | sed -E 's/[0-9]+ seconds?|Less than a second/T/' | sort)" \
@@ -62,6 +63,13 @@ healthy_ms() { # TOOL — from the start of fine to its health_status: healthy, 
 }
 t_eq "healthy one interval after the start, as docker's (tenths of a second)" \
   "$(healthy_ms D | sed 's/^1[0-4]$/ok/')" "$(healthy_ms B | sed 's/^1[0-4]$/ok/')"
+
+vols() { # TOOL — volume events, IDs and generated names out, sorted (docker's mount order is
+  # a Go map's)
+  "$1" events --since "$since" --until "$(date +%s.%N)" --filter type=volume | cut -d' ' -f3- |
+    sed -E 's/[0-9a-f]{64}/X/g' | sort
+}
+t_eq "volume create, mount and unmount events, as docker's" "$(vols D)" "$(vols B)"
 
 # refusals: the message (prefixes and docker's final period aside) and the exit status
 said() { # TOOL ARGS... — "STATUS first line"

@@ -5,7 +5,9 @@
 # --stop-timeout, --ulimit, --sysctl, --shm-size, --group-add, --cidfile, --domainname,
 # --volumes-from, --pull, --platform; --ipc, --pid, --uts, --cgroupns, --userns, --isolation,
 # --cgroup-parent, --cpu-shares, --cpuset-*, --memory-swap, --memory-reservation,
-# --oom-kill-disable, --oom-score-adj, --blkio-weight, --device, --device-cgroup-rule:
+# --oom-kill-disable, --oom-score-adj, --blkio-weight, --device, --device-cgroup-rule;
+# -a, --sig-proxy, --detach-keys (on a pseudo-terminal, tests/e2e/ptyrun.py), --log-opt tag,
+# labels and env (logs --details), --mac-address (bld's bridge only):
 # what the container sees, its cgroup files, the exit codes, docker's
 # refusals word for word, and the inspect fields. Both run the same busybox image from a
 # private registry, with --network=none (the dockerd has no bridge); bld's own bridge is
@@ -263,6 +265,59 @@ t_eq "inspect defaults of the namespace and cgroup options (as docker)" "$(D ins
 D rm -f insp2 >/dev/null
 B rm -f insp2 >/dev/null
 
+# ---------------------------------------------------------------- attaching
+same "-a stdout: stderr stays in the log" -a stdout "$BB" sh -c 'echo out; echo err >&2'
+same "-a STDERR: stdout stays in the log, the exit code comes back" -a STDERR "$BB" sh -c 'echo out; echo err >&2; exit 3'
+refused "-a unknown stream" -a foo "$BB" true
+t_eq "-a with -d is refused (as docker)" \
+  "$(D run --rm -d -a stdout "$BB" true 2>&1; echo "rc=$?")" "$(B run --rm -d -a stdout "$BB" true 2>&1 | sed 's/^bld: //'; echo "rc=${PIPESTATUS[0]}")"
+for e in D B; do
+  $e create --name at -a stdin -a stdout "$BB" true >/dev/null
+  eval "${e}_at=\"\$($e inspect --format '{{.Config.AttachStdin}} {{.Config.AttachStdout}} {{.Config.AttachStderr}}' at)\""
+  $e rm at >/dev/null
+done
+t_eq "Config.Attach* of -a (as docker)" "$D_at" "$B_at"
+# the signal reaches the container through the attached CLI, or (--sig-proxy=false) neither
+for e in D B; do
+  for sp in true false; do
+    cmd=(); [ $e = D ] && cmd=($DOCKER) || cmd=(nsenter --net="/run/netns/$NS" "$BLD")
+    out=$(timeout --preserve-status -s TERM 1 "${cmd[@]}" run --rm --network=none --sig-proxy=$sp "$BB" \
+      sh -c 'trap "echo got-term; exit 5" TERM; for i in $(seq 25); do sleep 0.1; done; echo finished' 2>&1)
+    eval "${e}_sp_$sp=\"\$out rc=\$?\""
+  done
+done
+t_eq "--sig-proxy (default): TERM goes to the container (as docker)" "$D_sp_true" "$B_sp_true"
+t_eq "--sig-proxy=false: TERM and INT leave both alone (as docker)" "$D_sp_false" "$B_sp_false"
+t_eq "--sig-proxy: got it" "got-term rc=5" "$B_sp_true"
+# detach keys on a terminal: the caller leaves with 0, the container runs on
+for e in D B; do
+  cmd=(); [ $e = D ] && cmd=($DOCKER) || cmd=(nsenter --net="/run/netns/$NS" "$BLD")
+  eval "${e}_dk=\"\$(python3 "$TOP/tests/e2e/ptyrun.py" '\x18x' "${cmd[@]}" run -it --name dk --network=none --detach-keys ctrl-x,x "$BB" sh) \$($e inspect --format '{{.State.Running}}' dk)\""
+  $e rm -f dk >/dev/null
+  eval "${e}_dk2=\"\$(python3 "$TOP/tests/e2e/ptyrun.py" '\x10\x11' "${cmd[@]}" run -it --name dk --network=none "$BB" sh) \$($e inspect --format '{{.State.Running}}' dk)\""
+  $e rm -f dk >/dev/null
+done
+t_eq "--detach-keys ctrl-x,x detaches (as docker)" "$D_dk" "$B_dk"
+t_eq "ctrl-p ctrl-q detaches by default (as docker)" "$D_dk2" "$B_dk2"
+t_eq "detached: exit 0, still running" "echoed
+exit 0 true" "$B_dk2"
+t_eq "--detach-keys in docker's syntax only" "bld: Invalid detach keys (ctrl-xx) provided rc=125" \
+  "$(B run --rm --detach-keys ctrl-xx "$BB" true 2>&1) rc=$?"
+
+# ---------------------------------------------------------------- log tags
+for e in D B; do
+  $e run --name lt --network=none --log-opt tag='{{.Name}}/{{.ID}}/{{.ImageName}}/{{.FullID}}/{{.ImageID}}/{{.ImageFullID}}/{{.DaemonName}}' \
+    --label a=b --label c=d --log-opt labels=a --env E=f --log-opt env=E "$BB" echo hi >/dev/null
+  id=$($e inspect --format '{{.Id}}' lt)
+  printf -v "${e}_lt" '%s %s' "$($e logs --details lt | sed "s/$id/FULLID/; s/${id:0:12}/ID/")" \
+    "$($e inspect lt | jq -cS .[0].HostConfig.LogConfig)"
+  $e rm lt >/dev/null
+done
+t_eq "--log-opt tag, labels, env: the records' attrs (as docker)" "$D_lt" "$B_lt"
+t_match "log tags: expanded" "tag=lt%2FID%2F" "$B_lt"
+refused "--log-opt tag of an unknown field" --log-opt tag='{{.Bogus}}' "$BB" true
+refused "--log-opt tag unclosed" --log-opt tag='x{{' "$BB" true
+
 # ---------------------------------------------------------------- bld's bridge
 out=$(B run --rm -h web --domainname example.com --add-host gw:host-gateway "$IMG" cat /etc/hosts)
 t_match "bridge: --add-host host-gateway is the bridge's gateway" "^10\.88\.0\.1	gw$" "$out"
@@ -270,6 +325,10 @@ t_match "bridge: own line with the domain, after the added hosts" "gw
 10\.88\.[0-9.]+	web\.example\.com web$" "$(tail -2 <<<"$out")"
 t_eq "-P publishes --expose'd ports" "1" "$(B run -d --name exp -P --expose 81 "$IMG" sleep 5 >/dev/null; B port exp | grep -c '^81/tcp')"
 B rm -f exp >/dev/null
+t_eq "--mac-address is eth0's" "02:42:ac:11:00:99" "$(B run --rm --mac-address 02:42:ac:11:00:99 "$IMG" cat /sys/class/net/eth0/address)"
+t_eq "--mac-address in inspect" "02:42:ac:11:00:99" "$(B create --name mac --mac-address 02:42:ac:11:00:99 "$IMG" true >/dev/null; B inspect --format '{{.Config.MacAddress}}' mac)"
+B rm mac >/dev/null
+refused "--mac-address not one" --mac-address foo "$BB" true
 
 D rm -f -v insp insp0 >/dev/null
 D volume rm namedv vf >/dev/null 2>&1
