@@ -374,7 +374,8 @@ int bld_runner_mount_user(int rootfd, const struct bld_runner_mount *m, const ch
 		return fd;
 	char p[FDPATH_LEN];
 	fdpath(p, fd);
-	r = mount(m->source, p, NULL, MS_BIND | MS_REC, NULL) < 0 ? -errno : 0;
+	r = mount(m->source, p, NULL, MS_BIND | (m->nonrecursive ? 0 : MS_REC), NULL) < 0 ? -errno
+											: 0;
 	close(fd);
 	if (r < 0 || (!m->readonly && !m->propagation))
 		return r;

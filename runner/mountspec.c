@@ -104,20 +104,34 @@ static int api_bind(json_t *m, json_t *mounts, struct bld_error **err)
 		return bad_mount(err, "bind", "bind source path does not exist: %s", src);
 	if (prop && *prop && !valid_propagation(prop))
 		return bad_mount(err, "bind", "invalid propagation mode: %s", prop);
-	json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind",
-						"Source", src, "Destination", dst, "Mode", "",
-						"RW", !json_is_true(json_object_get(m, "ReadOnly")),
-						"Propagation",
-						prop && *prop ? prop : "rprivate"));
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Source", src,
+			      "Destination", dst, "Mode", "", "RW",
+			      !json_is_true(json_object_get(m, "ReadOnly")), "Propagation",
+			      prop && *prop ? prop : "rprivate");
+	if (json_is_true(json_object_get(json_object_get(m, "BindOptions"), "NonRecursive")))
+		json_object_set_new(o, "NonRecursive", json_true());
+	json_array_append_new(mounts, o);
 	return 0;
 }
 
 static int api_volume(struct bld_ctx *ctx, json_t *m, json_t *mounts, struct bld_error **err)
 {
 	const char *src = bld_json_get_str(m, "Source");
-	bool nocopy = json_is_true(json_object_get(json_object_get(m, "VolumeOptions"), "NoCopy"));
+	json_t *vo = json_object_get(m, "VolumeOptions");
+	bool nocopy = json_is_true(json_object_get(vo, "NoCopy"));
+	const char *driver = bld_json_get_str(json_object_get(vo, "DriverConfig"), "Name");
+	if (driver && *driver && strcmp(driver, "local"))
+		return bld_error_set(err, BLD_E_NOTFOUND, "create %s: error looking up volume plugin "
+				     "%s: plugin \"%s\" not found", src ? src : "", driver, driver);
+	cleanup_strv char **labels = NULL;
+	const char *key;
+	json_t *v;
+	json_object_foreach(json_object_get(vo, "Labels"), key, v) {
+		cleanup_free char *kv = xasprintf("%s=%s", key, json_string_value(v));
+		bld_strv_push(&labels, kv);
+	}
 	cleanup_free char *name = NULL;
-	if (bld_runner_volume_create(ctx, src, NULL, &name, err) < 0)
+	if (bld_runner_volume_create(ctx, src, labels, &name, err) < 0)
 		return -1;
 	cleanup_free char *data = bld_runner_volume_data_dir(ctx, name);
 	json_array_append_new(

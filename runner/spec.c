@@ -74,6 +74,7 @@ static void mounts_from(struct bld_runner_spec_holder *h, json_t *arr)
 		if (tmpfs)
 			o->options = tmpfs_data(bld_json_get_str(m, "Options"), &o->readonly);
 		o->propagation = propagation(bld_json_get_str(m, "Propagation"));
+		o->nonrecursive = json_is_true(json_object_get(m, "NonRecursive"));
 	}
 	h->s.mounts = h->mounts;
 	h->s.n_mounts = n;
