@@ -3,8 +3,7 @@
  * as docker's daemon checks them when it creates the container and turned into entries of
  * doc.Mounts (what the sandbox mounts and inspect shows): HostConfig.Mounts (--mount: bind,
  * volume, tmpfs) and HostConfig.VolumesFrom (the bind and volume mounts of other containers).
- * Finally no two mounts may share a destination ("Duplicate mount point"). And, when it
- * starts, that a shared or slave bind's source is on a mount that passes mounts on.
+ * Finally no two mounts may share a destination ("Duplicate mount point").
  *
  * -v and --tmpfs are volume.c's; named volumes are created there.
  */
@@ -12,9 +11,6 @@
 
 #include <jansson.h>
 #include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 
 static int bad_mount(struct bld_error **err, const char *type, const char *fmt, ...)
@@ -39,58 +35,6 @@ static bool valid_propagation(const char *p)
 	return false;
 }
 
-/* The mount of this process's namespace that holds path (the longest mount point above it):
- * its mount point and whether it is shared or a slave. */
-static void mount_of(const char *path, char **point, bool *shared, bool *slave)
-{
-	cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096];
-	size_t best = 0;
-	while (f && fgets(line, sizeof(line), f)) {
-		/* id parent major:minor root mount-point options [optional fields...] - ... */
-		char *fld[5], *save = NULL;
-		size_t nf = 0;
-		for (char *t = strtok_r(line, " ", &save); t && nf < 5;
-		     t = nf < 5 ? strtok_r(NULL, " ", &save) : NULL)
-			fld[nf++] = t;
-		const char *mp = nf == 5 ? fld[4] : NULL;
-		size_t n = mp ? strlen(mp) : 0;
-		bool under = mp && strncmp(path, mp, n) == 0 &&
-			     (n == 1 || path[n] == '/' || path[n] == 0);
-		if (!under || n < best)
-			continue;
-		best = n;
-		free(*point);
-		*point = xstrdup(mp);
-		*shared = *slave = false;
-		for (char *o = strtok_r(NULL, " ", &save); o && strcmp(o, "-");
-		     o = strtok_r(NULL, " ", &save)) {
-			*shared = *shared || bld_str_has_prefix(o, "shared:");
-			*slave = *slave || bld_str_has_prefix(o, "master:");
-		}
-	}
-}
-
-int bld_runner_mount_check_propagation(const struct bld_runner_mount *m, struct bld_error **err)
-{
-	bool want_shared = m->propagation & MS_SHARED;
-	if (!(m->propagation & (MS_SHARED | MS_SLAVE)))
-		return 0;
-	const char *src = m->source;
-	cleanup_free char *real = realpath(src, NULL);
-	cleanup_free char *point = NULL;
-	bool shared = false, slave = false;
-	mount_of(real ? real : src, &point, &shared, &slave);
-	if (want_shared && !shared)
-		return bld_error_set(err, BLD_E_INVALID,
-				     "path %s is mounted on %s but it is not a shared mount", src,
-				     point ? point : "/");
-	if (!shared && !slave)
-		return bld_error_set(err, BLD_E_INVALID,
-				     "path %s is mounted on %s but it is not a shared or slave mount",
-				     src, point ? point : "/");
-	return 0;
-}
 
 static int api_bind(json_t *m, json_t *mounts, struct bld_error **err)
 {
