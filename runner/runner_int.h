@@ -148,6 +148,10 @@ int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, struc
 				      bool volumes, struct bld_error **err);
 /* query.c: running-but-monitor-gone becomes dead */
 void bld_runner_state_effective(struct bld_ctx *ctx, const char *id, struct json_t *st);
+/* A connection to the container's monitor, or -errno. */
+int bld_runner_client_connect(struct bld_ctx *ctx, const char *id);
+/* Reads one reply line (without its newline) into buf; -1 when the monitor said nothing. */
+int bld_runner_client_readline(int s, char *buf, size_t cap);
 /* Sends one command line; returns the connected socket (caller reads the reply) or -errno. */
 int bld_runner_client_send(struct bld_ctx *ctx, const char *id, const char *line);
 
@@ -214,6 +218,20 @@ int bld_runner_nl_link_del(int ifindex, struct bld_error **err);
  * then "K=V" extras, NULL-terminated; a journal that cannot be written is not an error */
 void bld_runner_event(struct bld_ctx *ctx, const struct json_t *cfg, const char *action, ...)
 	__attribute__((sentinel));
+
+/* attach.c: the monitor's side of a `bld attach` (see there) */
+struct bld_runner_attached {
+	int in, out, err;  /* the attached bld's stdio, or -1 */
+	unsigned char keys[BLD_RUNNER_DETACH_KEYS_MAX]; /* the detach sequence */
+	size_t nkeys, matched; /* its length; how much of it the input has matched so far */
+	int client;        /* the attaching connection's slot in the monitor, or -1 */
+};
+void bld_runner_attached_init(struct bld_runner_attached *a);
+/* Closes the descriptors and forgets the attachment. */
+void bld_runner_attached_close(struct bld_runner_attached *a);
+/* Input from the attached bld, passed on to fd (the container's stdin or pty; -1: dropped)
+ * but for the detach sequence; true when that sequence is complete. */
+bool bld_runner_attached_input(struct bld_runner_attached *a, const char *buf, size_t n, int fd);
 
 /* monitor.c */
 /* The monitor's body in the forked process: never returns. */

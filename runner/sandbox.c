@@ -289,6 +289,19 @@ static void install_seccomp(struct child *c)
 		FAIL_SYS(c, -r, "install seccomp filter");
 }
 
+/* The command starts with no signal blocked or ignored, as docker's do: the monitor blocks
+ * those it reads through its signalfd and bld ignores SIGPIPE, and both survive exec (a
+ * shell's `trap ... TERM` never ran, and a pipe's reader going away killed nothing). */
+static void reset_signals(void)
+{
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* Common tail of spawn and exec: stdio, user, workdir, caps, fds, seccomp, exec. */
 static _Noreturn void finish(struct child *c)
 {
@@ -323,6 +336,7 @@ static _Noreturn void finish(struct child *c)
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
 	if (s->no_new_privs)
 		install_seccomp(c);
+	reset_signals();
 	if (s->init) {
 		pid_t p = fork();
 		if (p < 0)
