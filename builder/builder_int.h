@@ -372,7 +372,7 @@ struct bld_copy_req {
 	char **srcs;        /* expanded sources (URLs and git URLs for ADD) */
 	char *dest;         /* expanded destination */
 	const char *from;   /* --from: a stage or image, or NULL for the context */
-	const char *chown, *chmod;
+	char *chown, *chmod; /* --chown, --chmod with variables expanded (owned) */
 	char **excludes;
 	bool parents, link, add, keep_git_dir;
 	int unpack;         /* ADD --unpack: -1 unset (local archives unpacked, URLs not), 0/1 */

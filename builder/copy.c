@@ -159,7 +159,10 @@ static char *read_in_root(int rootfd, const char *path)
 	return data;
 }
 
-/* --chown as docker reads it: a user alone gives the same number as group. */
+/*
+ * --chown as BuildKit reads it (llb.WithUser, then the file op's readUser): a user named
+ * alone takes the group /etc/passwd gives it, a uid alone the same number as group.
+ */
 static int resolve_chown(int rootfd, const char *spec, struct meta *m, struct bld_error **err)
 {
 	cleanup_free char *passwd = read_in_root(rootfd, "/etc/passwd");
@@ -169,7 +172,8 @@ static int resolve_chown(int rootfd, const char *spec, struct meta *m, struct bl
 		return bld_error_wrap(err, "--chown %s", spec);
 	m->chown = true;
 	m->uid = u.uid;
-	m->gid = strchr(spec, ':') ? u.gid : (gid_t)u.uid;
+	bool by_id = strspn(spec, "0123456789") == strlen(spec);
+	m->gid = by_id ? (gid_t)u.uid : u.gid;
 	return 0;
 }
 
@@ -777,6 +781,23 @@ static int walk_root(struct plan *p, int rootfd, const char *abs, const char *ds
 	return r < 0 ? bld_error_sys(err, -r, "read %s", abs) : 0;
 }
 
+/* Where fd (opened inside the root rootfd) is, relative to the root ("" the root); or NULL. */
+static char *in_root_path(int rootfd, int fd)
+{
+	char a[64], b[64], root[4096], at[4096];
+	snprintf(a, sizeof(a), "/proc/self/fd/%d", rootfd);
+	snprintf(b, sizeof(b), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(a, root, sizeof(root) - 1);
+	ssize_t m = readlink(b, at, sizeof(at) - 1);
+	if (n <= 0 || m <= 0)
+		return NULL;
+	root[n] = at[m] = '\0';
+	size_t l = strcmp(root, "/") == 0 ? 0 : (size_t)n;
+	if (strncmp(at, root, l) != 0 || (at[l] != '/' && at[l] != '\0'))
+		return NULL;
+	return xstrdup(at[l] == '/' ? at + l + 1 : at + l);
+}
+
 /* One source in another root (symlinks followed inside it) into the plan. */
 static int plan_rootfs_one(struct plan *p, int rootfd, const struct bld_copy_req *rq,
 			   const char *rel, bool dest_dir, struct excl *ex, struct bld_error **err)
@@ -792,13 +813,18 @@ static int plan_rootfs_one(struct plan *p, int rootfd, const struct bld_copy_req
 		return bld_error_set(err, BLD_E_NOTFOUND, "\"/%s\": not found", rel);
 	struct stat st;
 	fstat(fd, &st);
+	/* a symlink source is followed: what it resolved to, as a path in the root */
+	cleanup_free char *real = in_root_path(rootfd, fd);
 	close(fd);
+	if (!real)
+		return bld_error_set(err, BLD_E_NOTFOUND, "\"/%s\": not found", rel);
 	cleanup_free char *d = dest_for(rq->dest, dest_dir, abs, S_ISDIR(st.st_mode), NULL);
 	if (!S_ISDIR(st.st_mode)) {
-		plan_add(p, rootfd, rel, &st, NULL, d);
+		plan_add(p, rootfd, *real ? real : ".", &st, NULL, d);
 		return 0;
 	}
-	return walk_root(p, rootfd, abs, d, ex, err);
+	cleanup_free char *real_abs = xasprintf("/%s", real);
+	return walk_root(p, rootfd, real_abs, d, ex, err);
 }
 
 /*
@@ -884,10 +910,9 @@ static int plan_rootfs(struct plan *p, int rootfd, const struct bld_copy_req *rq
 			rootfs_glob(rootfd, "", rel, &m);
 		else
 			bld_strv_push(&m, rel);
-		if (!m)
-			return bld_error_set(err, BLD_E_NOTFOUND, "\"/%s\": not found", rel);
-		for (size_t j = 0; m[j]; j++)
-			if (plan_rootfs_one(p, rootfd, rq, m[j], dest_dir, ex, err) < 0)
+		/* a wildcard that matches nothing copies nothing (BuildKit's AllowEmptyWildcard) */
+		for (size_t j = 0; m && m[j]; j++)
+			if (plan_rootfs_one(p, rootfd, rq, m[j], dest_dir || m[1], ex, err) < 0)
 				return -1;
 	}
 	return 0;
@@ -901,9 +926,8 @@ static bool wants_dir(const struct bld_copy_req *rq)
 	size_t dl = strlen(rq->dest);
 	if (dl && rq->dest[dl - 1] == '/')
 		return true;
-	if (n > 1)
-		return true;
-	return n == 1 && rq->srcs[0] && bld_ctx_has_wildcard(rq->srcs[0]);
+	/* a wildcard that matches one file copies it to dest itself (BuildKit's file op) */
+	return n > 1;
 }
 
 static bool exists_dir(int rootfd, const char *path)
@@ -1066,8 +1090,7 @@ static int copy_context(struct bld_build *b, const struct bld_copy_req *rq, stru
 	struct excl ex;
 	int r = excl_init(&ex, rq->excludes, err);
 	if (r == 0)
-		r = plan_context(&p, b->bctx, &s, rq, dest_dir || (s.n == 1 && s.v[0].is_dir), &ex,
-				 err);
+		r = plan_context(&p, b->bctx, &s, rq, dest_dir || s.n > 1 || s.v[0].is_dir, &ex, err);
 	if (r == 0)
 		r = run_plan(w->rootfd, &p, m, err);
 	excl_dispose(&ex);
@@ -1171,6 +1194,36 @@ static int copy_contents(struct bld_build *b, const struct bld_copy_req *rq, str
 	return 0;
 }
 
+/*
+ * A file destination that is a symlink in the tree, followed inside it to what it names
+ * (BuildKit resolves the destination with fs.RootPath: COPY onto /etc/localtime writes the
+ * zone file it links to, and a dangling link's target is created); NULL when dest is no link.
+ */
+static char *dest_through_links(int rootfd, const char *dest)
+{
+	cleanup_free char *path = bld_path_clean(dest);
+	bool followed = false;
+	for (int hops = 0; hops < 40 && strcmp(path, "/") != 0; hops++) {
+		char *slash = strrchr(path, '/');
+		cleanup_free char *dir = slash == path ? xstrdup("/")
+						       : xstrndup(path, (size_t)(slash - path));
+		int dfd = bld_fs_open_in_root(rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
+		if (dfd < 0)
+			break;
+		char link[4096];
+		ssize_t n = readlinkat(dfd, slash + 1, link, sizeof(link) - 1);
+		close(dfd);
+		if (n <= 0)
+			break;
+		link[n] = '\0';
+		cleanup_free char *joined = link[0] == '/' ? xstrdup(link) : bld_path_join(dir, link);
+		free(path);
+		path = bld_path_clean(joined);
+		followed = true;
+	}
+	return followed ? steal_pointer(&path) : NULL;
+}
+
 /* The copy into w's tree; --chown names are resolved in the tree idfd is the root of. */
 static int copy_into(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
 		     struct work *w, int idfd, struct bld_error **err)
@@ -1179,6 +1232,12 @@ static int copy_into(struct bld_build *b, struct bld_bstage *st, const struct bl
 	if (meta_init(&m, idfd, rq, err) < 0)
 		return -1;
 	bool dest_dir = wants_dir(rq) || exists_dir(w->rootfd, rq->dest);
+	struct bld_copy_req linked = *rq;
+	cleanup_free char *through = dest_dir ? NULL : dest_through_links(w->rootfd, rq->dest);
+	if (through) {
+		linked.dest = through;
+		rq = &linked;
+	}
 	struct bld_copy_req plain = *rq;
 	cleanup_strv char **rest = NULL;
 	char *none[] = {NULL};

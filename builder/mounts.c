@@ -248,6 +248,8 @@ static int ssh_mount(struct bld_build *b, const struct bld_run_req *rq, size_t i
 		     struct bld_run_mounts *rm, char ***env, struct bld_error **err)
 {
 	const struct bld_parser_mount *pm = &rq->mounts[i];
+	if (pm->source) /* BuildKit's frontend refuses it the same way */
+		return bld_error_set(err, BLD_E_INVALID, "ssh does not support source");
 	size_t n = 0; /* which ssh mount of the step this is */
 	for (size_t j = 0; j < i; j++)
 		n += rq->mounts[j].type == BLD_PARSER_MOUNT_SSH;

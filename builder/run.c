@@ -5,7 +5,8 @@
  * layer. Mount points the sandbox had to create (/etc/hosts, /etc/resolv.conf,
  * /etc/hostname, /proc, /sys, /dev and --mount targets) are removed from the upper
  * directory when the image did not have them (stubs.c), so that the layer holds only what
- * the command wrote, as with BuildKit.
+ * the command wrote, as with BuildKit. A shebang heredoc's script is mounted read-only at
+ * /dev/pipes; relative --mount targets are under WORKDIR; proxy build args reach the step.
  *
  * Step directories live under the build's scratch directory and are removed afterwards.
  */

@@ -84,10 +84,11 @@ static int add_path(struct bld_ctx_sources *s, struct bld_builder_context *c, co
 	return 0;
 }
 
+/* A pattern that matches nothing selects nothing: BuildKit copies with AllowEmptyWildcard, so
+ * `COPY maybe-there* /dst/` succeeds (and makes no /dst) when no file matches. */
 static int add_pattern(struct bld_ctx_sources *s, struct bld_builder_context *c,
 		       const char *pat, struct bld_error **err)
 {
-	size_t before = s->n;
 	for (size_t i = 0; i < c->n_ents; i++) {
 		const char *p = c->ents[i].path;
 		if (fnmatch(pat, p, FNM_PATHNAME) != 0)
@@ -95,8 +96,6 @@ static int add_pattern(struct bld_ctx_sources *s, struct bld_builder_context *c,
 		if (add_path(s, c, p, p, err) < 0)
 			return -1;
 	}
-	if (s->n == before)
-		return bld_error_set(err, BLD_E_NOTFOUND, "\"/%s\": not found", pat);
 	return 0;
 }
 

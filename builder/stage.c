@@ -5,6 +5,9 @@
  * RUN/COPY/ADD/WORKDIR as cached steps: each gets a key (parent key, expanded instruction,
  * ARGs in scope, and for COPY/ADD the fingerprints of exactly what it copies), a hit reuses
  * the recorded layer and config ("CACHED"), a miss runs the step and records its result.
+ * Build args follow BuildKit's dispatch state: ARG and ENV write one environment (the later
+ * wins), a stage built FROM another starts with its build args, and history and progress
+ * names are worded as BuildKit words them.
  *
  * It does not run processes (run.c) nor copy files (copy.c).
  */
@@ -591,11 +594,9 @@ static void copy_req_init(struct bld_copy_req *rq, const struct bld_parser_instr
 {
 	memset(rq, 0, sizeof(*rq));
 	rq->from = in->from;
-	rq->chown = in->chown;
-	rq->chmod = in->chmod;
 	rq->excludes = bld_strv_dup(in->excludes);
 	rq->parents = in->parents;
-	rq->link = in->link;
+	rq->link = in->link && !in->chmod; /* BuildKit: --link with --chmod copies in place */
 	rq->add = in->kind == BLD_PARSER_ADD;
 	rq->keep_git_dir = in->keep_git_dir == 1;
 	rq->unpack = in->unpack;
@@ -606,6 +607,8 @@ static void copy_req_dispose(struct bld_copy_req *rq)
 {
 	bld_strv_free(rq->srcs);
 	bld_strv_free(rq->excludes);
+	free(rq->chown);
+	free(rq->chmod);
 	free(rq->dest);
 	bld_copy_contents_free(rq);
 }
@@ -616,6 +619,11 @@ static int copy_req_expand(struct bld_build *b, struct bld_bstage *st,
 {
 	cleanup_strv char **env = bld_stage_env(st);
 	if (bld_copy_contents_expand(rq, in, env, err) < 0)
+		return -1;
+	/* BuildKit expands --chown and --chmod like the paths (CopyCommand.Expand) */
+	if (in->chown && expand(b, st, in->chown, &rq->chown, err) < 0)
+		return -1;
+	if (in->chmod && expand(b, st, in->chmod, &rq->chmod, err) < 0)
 		return -1;
 	for (size_t i = 0; in->sources[i]; i++) {
 		cleanup_free char *s = NULL;
@@ -725,6 +733,37 @@ static int prepare_workdir(struct bld_build *b, struct bld_bstage *st, struct st
 	return 0;
 }
 
+/*
+ * COPY/ADD: the request with sources, destination, --chown and --chmod expanded (as
+ * BuildKit's CopyCommand.Expand does), and BuildKit's history text: the flags --parents,
+ * --chown, --chmod (dockerfile 1.7.0 and later), the sources, the heredoc words, and the
+ * destination as written after expansion (not joined to WORKDIR).
+ */
+static int prepare_copy(struct bld_build *b, struct bld_bstage *st, struct step *s,
+			struct bld_error **err)
+{
+	const struct bld_parser_instruction *in = s->in;
+	copy_req_init(&s->copy, in);
+	if (copy_req_expand(b, st, in, &s->copy, err) < 0)
+		return -1;
+	cleanup_free char *dest = NULL;
+	if (expand(b, st, in->dest, &dest, err) < 0)
+		return -1;
+	bld_buf_adds(&s->hist, s->copy.add ? "ADD" : "COPY");
+	if (in->parents)
+		bld_buf_adds(&s->hist, " --parents");
+	if (s->copy.chown && *s->copy.chown)
+		bld_buf_printf(&s->hist, " --chown=%s", s->copy.chown);
+	if (s->copy.chmod && *s->copy.chmod)
+		bld_buf_printf(&s->hist, " --chmod=%s", s->copy.chmod);
+	for (size_t i = 0; s->copy.srcs[i]; i++)
+		bld_buf_printf(&s->hist, " %s", s->copy.srcs[i]);
+	for (size_t i = 0; i < s->copy.ncontents; i++)
+		bld_buf_printf(&s->hist, " <<%s", s->copy.contents[i].name);
+	bld_buf_printf(&s->hist, " %s", dest);
+	return 0;
+}
+
 /* Fills what the step needs, expanded, and its history text. */
 static int step_prepare(struct bld_build *b, struct bld_bstage *st, struct step *s, int v,
 			struct bld_error **err)
@@ -743,16 +782,7 @@ static int step_prepare(struct bld_build *b, struct bld_bstage *st, struct step 
 	}
 	if (in->kind == BLD_PARSER_WORKDIR)
 		return prepare_workdir(b, st, s, err);
-	copy_req_init(&s->copy, in);
-	if (copy_req_expand(b, st, in, &s->copy, err) < 0)
-		return -1;
-	bld_buf_adds(&s->hist, s->copy.add ? "ADD" : "COPY");
-	for (size_t i = 0; s->copy.srcs[i]; i++)
-		bld_buf_printf(&s->hist, " %s", s->copy.srcs[i]);
-	for (size_t i = 0; i < s->copy.ncontents; i++)
-		bld_buf_printf(&s->hist, " <<%s", s->copy.contents[i].name);
-	bld_buf_printf(&s->hist, " %s", s->copy.dest);
-	return 0;
+	return prepare_copy(b, st, s, err);
 }
 
 static void step_dispose(struct step *s)

@@ -7,6 +7,7 @@
  * itself is cache/'s.
  */
 #include "cli/image_util.h"
+#include "parser/parser.h"
 
 #include <jansson.h>
 #include <time.h>
@@ -30,35 +31,6 @@ struct events_run {
 };
 
 /* ------------------------------------------------------------------ times */
-
-/* Go's time.ParseDuration ("10m", "1h30m", "1.5s", "300ms"); -1 when s is not one. */
-static int parse_duration(const char *s, double *secs)
-{
-	static const struct { const char *u; double mul; } units[] = {
-		{"ns", 1e-9}, {"us", 1e-6}, {"µs", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"m", 60},
-		{"h", 3600}};
-	double total = 0;
-	const char *p = s + (*s == '-' || *s == '+');
-	if (!*p)
-		return -1;
-	while (*p) {
-		char *end = NULL;
-		if (!(*p >= '0' && *p <= '9') && *p != '.')
-			return -1;
-		double v = strtod(p, &end);
-		size_t best = 0;
-		double mul = 0;
-		for (size_t i = 0; i < BLD_ARRAY_SIZE(units); i++)
-			if (bld_str_has_prefix(end, units[i].u) && strlen(units[i].u) > best)
-				best = strlen(units[i].u), mul = units[i].mul;
-		if (!best)
-			return -1;
-		total += v * mul;
-		p = end + best;
-	}
-	*secs = *s == '-' ? -total : total;
-	return 0;
-}
 
 /* A date as docker's --since/--until read it: local time unless a zone is given. */
 static int parse_date(const char *s, int64_t *ns)
@@ -98,11 +70,9 @@ static int parse_date(const char *s, int64_t *ns)
 /* docker's timetypes.GetTimestamp: a duration before now, a date, or unix seconds. */
 static int parse_time(const char *opt, const char *s, int64_t *ns, struct bld_error **err)
 {
-	double secs;
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (strcmp(s, "0") != 0 && parse_duration(s, &secs) == 0) {
-		*ns = ((int64_t)now.tv_sec - (int64_t)secs) * 1000000000;
+	int64_t d;
+	if (strcmp(s, "0") != 0 && bld_parser_duration(s, &d) == 0) {
+		*ns = ((int64_t)time(NULL) - d / 1000000000) * 1000000000;
 		return 0;
 	}
 	if (parse_date(s, ns) == 0)
@@ -124,33 +94,15 @@ static int parse_time(const char *opt, const char *s, int64_t *ns, struct bld_er
 
 /* ------------------------------------------------------------------ filters */
 
+/* docker's CLI wants name=value; its daemon ignores names it does not know (no refusal). */
 static int check_filters(char *const *f, struct bld_error **err)
 {
-	for (size_t i = 0; f && f[i]; i++) {
-		const char *eq = strchr(f[i], '=');
-		if (!eq)
-			return bld_error_refuse(err, BLD_E_INVALID,
-						"bad format of filter (expected name=value)");
-		size_t k = (size_t)(eq - f[i]), j = 0;
-		while (j < BLD_ARRAY_SIZE(filter_keys) &&
-		       (strlen(filter_keys[j]) != k || strncmp(filter_keys[j], f[i], k)))
-			j++;
-		if (j == BLD_ARRAY_SIZE(filter_keys))
-			return bld_error_refuse(err, BLD_E_INVALID, "Invalid filter '%.*s'", (int)k,
-						f[i]);
-	}
-	return 0;
-}
-
-/* The values given for key; NULL when the key was not given (every event passes). */
-static char **values_of(char *const *f, const char *key)
-{
-	char **v = NULL;
-	size_t k = strlen(key);
 	for (size_t i = 0; f && f[i]; i++)
-		if (strncmp(f[i], key, k) == 0 && f[i][k] == '=')
-			bld_strv_push(&v, f[i] + k + 1);
-	return v;
+		if (!strchr(f[i], '='))
+			return bld_error_set(err, BLD_E_INVALID,
+					     "invalid argument \"%s\" for \"-f, --filter\" flag: bad "
+					     "format of filter (expected name=value)", f[i]);
+	return 0;
 }
 
 /* docker's filters.ExactMatch / FuzzyMatch (a prefix matches too) for any of the values. */
@@ -173,7 +125,7 @@ static char *strip_tag(const char *ref)
 
 static bool match_key(char *const *f, const char *key, const json_t *ev)
 {
-	cleanup_strv char **v = values_of(f, key);
+	cleanup_strv char **v = bld_strv_values(f, key);
 	if (!v)
 		return true;
 	const json_t *actor = json_object_get(ev, "Actor");
@@ -203,7 +155,7 @@ static bool match_key(char *const *f, const char *key, const json_t *ev)
 /* label=K or label=K=V: every one given must match the actor's attributes. */
 static bool match_labels(char *const *f, const json_t *ev)
 {
-	cleanup_strv char **v = values_of(f, "label");
+	cleanup_strv char **v = bld_strv_values(f, "label");
 	const json_t *attrs = json_object_get(json_object_get(ev, "Actor"), "Attributes");
 	for (size_t i = 0; v && v[i]; i++) {
 		size_t k = strcspn(v[i], "=");

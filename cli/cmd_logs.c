@@ -10,6 +10,7 @@ static const struct bld_cli_opt opts[] = {
 	{"tail", 'n', BLD_OPT_STRING, "string", "Number of lines to show from the end of the logs",
 	 "all"},
 	{"timestamps", 't', BLD_OPT_BOOL, NULL, "Show timestamps", NULL},
+	{"details", 0, BLD_OPT_BOOL, NULL, "Show extra details provided to logs", NULL},
 	{"since", 0, BLD_OPT_STRING, "string",
 	 "Show logs since timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\")",
 	 NULL},
@@ -41,7 +42,8 @@ static int parse_since(const char *s, double *out)
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	struct bld_runner_logs_opts o = {.follow = bld_cli_bool(a, "follow"),
-					 .timestamps = bld_cli_bool(a, "timestamps"), .tail = -1};
+					 .timestamps = bld_cli_bool(a, "timestamps"), .tail = -1,
+					 .details = bld_cli_bool(a, "details")};
 	const char *tail = bld_cli_str(a, "tail");
 	if (tail && strcmp(tail, "all") && bld_parse_long(tail, -1, 1L << 40, &o.tail) < 0)
 		return bld_error_set(err, BLD_E_INVALID, "invalid tail: %s", tail);

@@ -3,6 +3,7 @@
  * Templates substitute docker's {{.Field}} names; "table " adds the header row.
  */
 #include "cli/container_opts.h"
+#include "cli/image_util.h"
 
 #include <time.h>
 
@@ -16,44 +17,6 @@ static const struct bld_cli_opt opts[] = {
 	{"no-trunc", 0, BLD_OPT_BOOL, NULL, "Don't truncate output", NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
-
-static bool label_match(const struct bld_runner_container_info *c, const char *want)
-{
-	bool with_value = strchr(want, '=') != NULL;
-	size_t klen = strcspn(want, "=");
-	for (size_t i = 0; c->labels && c->labels[i]; i++)
-		if (with_value ? strcmp(c->labels[i], want) == 0
-			       : (strncmp(c->labels[i], want, klen) == 0 && c->labels[i][klen] == '='))
-			return true;
-	return false;
-}
-
-static int filter_match(const struct bld_runner_container_info *c, const char *f, bool *ok,
-			struct bld_error **err)
-{
-	const char *eq = strchr(f, '=');
-	if (!eq)
-		return bld_error_set(err, BLD_E_INVALID, "bad format of filter (expected name=value)");
-	size_t k = (size_t)(eq - f);
-	const char *v = eq + 1;
-	char code[16];
-	snprintf(code, sizeof(code), "%d", c->exit_code);
-	if (!strncmp(f, "name", k) && k == 4)
-		*ok = strstr(c->name, v) != NULL;
-	else if (!strncmp(f, "id", k) && k == 2)
-		*ok = bld_str_has_prefix(c->id, v);
-	else if (!strncmp(f, "status", k) && k == 6)
-		*ok = strcmp(c->state, v) == 0;
-	else if (!strncmp(f, "label", k) && k == 5)
-		*ok = label_match(c, v);
-	else if (!strncmp(f, "exited", k) && k == 6)
-		*ok = strcmp(c->state, "exited") == 0 && strcmp(code, v) == 0;
-	else if (!strncmp(f, "ancestor", k) && k == 8)
-		*ok = strcmp(c->image, v) == 0;
-	else
-		return bld_error_set(err, BLD_E_INVALID, "invalid filter '%.*s'", (int)k, f);
-	return 0;
-}
 
 /* "5 seconds ago", as docker's CREATED column. */
 static void created_text(char *out, size_t n, int64_t created)
@@ -144,6 +107,28 @@ static void print_table(const struct bld_runner_container_info *c, bool trunc)
 	       c->name);
 }
 
+/* The filters with each ancestor=IMAGE naming its image ID (docker resolves the reference
+ * as a pull would name it); an image that is not there stays as given and matches nothing. */
+static char **resolve_ancestors(struct bld_ctx *ctx, char *const *filters)
+{
+	char **out = NULL;
+	struct bld_store *s = NULL;
+	for (size_t i = 0; filters && filters[i]; i++) {
+		struct bld_cache_image *img = NULL;
+		if (!bld_str_has_prefix(filters[i], "ancestor=") ||
+		    (!s && bld_cli_store_open(ctx, &s, NULL) < 0) ||
+		    bld_cli_image_find(s, filters[i] + 9, &img, NULL) < 0) {
+			bld_strv_push(&out, filters[i]);
+			continue;
+		}
+		cleanup_free char *f = xasprintf("ancestor=%s", img->id);
+		bld_strv_push(&out, f);
+		bld_cache_image_free(img);
+	}
+	bld_cache_store_free(s);
+	return out;
+}
+
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	struct bld_runner_container_info *v = NULL;
@@ -153,23 +138,22 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	bool all = bld_cli_bool(a, "all") || bld_cli_bool(a, "latest");
 	bool quiet = bld_cli_bool(a, "quiet"), trunc = !bld_cli_bool(a, "no-trunc");
 	const char *fmt = bld_cli_str(a, "format");
-	char *const *filters = bld_cli_list(a, "filter");
+	cleanup_strv char **filters = resolve_ancestors(ctx, bld_cli_list(a, "filter"));
 	bool has_status_filter = false;
 	for (size_t i = 0; filters && filters[i]; i++)
 		has_status_filter |= bld_str_has_prefix(filters[i], "status=") ||
 				     bld_str_has_prefix(filters[i], "exited=");
 	if (has_status_filter)
 		all = true;
-	if (!quiet && (!fmt || bld_str_has_prefix(fmt, "table")))
+	cleanup_free bool *keep = xcalloc(n ? n : 1, sizeof(bool));
+	int r = bld_runner_container_filter(ctx, v, n, filters, keep, err);
+	if (r == 0 && !quiet && (!fmt || bld_str_has_prefix(fmt, "table")))
 		fmt ? print_template(NULL, fmt + 5 + (fmt[5] == ' '), trunc)
 		    : (void)printf("%-14s %-20s %-22s %-16s %-26s %-24s %s\n", "CONTAINER ID",
 				   "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES");
-	int r = 0;
-	for (size_t i = 0; i < n && (!bld_cli_bool(a, "latest") || i < 1); i++) {
-		bool ok = all || strcmp(v[i].state, "running") == 0 || strcmp(v[i].state, "paused") == 0;
-		for (size_t f = 0; ok && filters && filters[f] && r == 0; f++)
-			r = filter_match(&v[i], filters[f], &ok, err);
-		if (r < 0 || !ok)
+	for (size_t i = 0; r == 0 && i < n && (!bld_cli_bool(a, "latest") || i < 1); i++) {
+		bool up = !strcmp(v[i].state, "running") || !strcmp(v[i].state, "paused");
+		if (!keep[i] || (!all && !up))
 			continue;
 		if (quiet)
 			printf("%.*s\n", trunc ? 12 : 64, v[i].id);

@@ -10,11 +10,13 @@ static const struct bld_cli_opt opts[] = {
 
 static int restart(struct bld_ctx *ctx, const char *id, void *t, struct bld_error **err)
 {
-	struct bld_runner_attach none = {false, false};
+	struct bld_runner_attach none = {.out = false};
 	int report = -1;
-	if (bld_runner_container_stop(ctx, id, *(int *)t, err) < 0)
+	if (bld_runner_container_stop(ctx, id, *(int *)t, err) < 0 ||
+	    bld_runner_container_start(ctx, id, &none, &report, err) < 0)
 		return -1;
-	return bld_runner_container_start(ctx, id, &none, &report, err);
+	bld_runner_container_event(ctx, id, "restart", NULL); /* after start's, as docker's */
+	return 0;
 }
 
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)

@@ -8,6 +8,9 @@
 static const struct bld_cli_opt opts[] = {
 	{"detach", 'd', BLD_OPT_BOOL, NULL, "Run container in background and print container ID",
 	 NULL},
+	{"sig-proxy", 0, BLD_OPT_BOOL, NULL, "Proxy received signals to the process", "true"},
+	{"detach-keys", 0, BLD_OPT_STRING, "string",
+	 "Override the key sequence for detaching a container", NULL},
 	BLD_CREATE_OPTS,
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
@@ -16,9 +19,21 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 {
 	struct bld_runner_container_config c;
 	cleanup_free char *id = NULL;
-	int r = bld_cli_container_create(ctx, a, &c, &id, err);
 	bool detach = bld_cli_bool(a, "detach");
-	struct bld_runner_attach at = {.out = !detach, .in = !detach && c.interactive};
+	struct bld_cli_streams st = {0};
+	char keys[16];
+	const char *dk = bld_cli_str(a, "detach-keys");
+	/* refused before anything is made */
+	if (dk && bld_runner_detach_keys(dk, keys, err) < 0)
+		return -1;
+	int r = bld_cli_container_create(ctx, a, &c, &id, err);
+	if (r == 0)
+		r = bld_cli_attach_streams(a, &st, err);
+	/* -a stdin alone still waits for the exit, as docker does */
+	struct bld_runner_attach at = {.out = st.in || st.out || st.err, .in = st.in,
+				       .drop_stdout = !st.out, .drop_stderr = !st.err,
+				       .no_sig_proxy = !bld_cli_bool(a, "sig-proxy"),
+				       .detach_keys = dk ? keys : NULL};
 	bool tty = c.tty;
 	bld_cli_container_config_dispose(&c);
 	if (r < 0)

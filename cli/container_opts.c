@@ -340,7 +340,7 @@ int bld_cli_container_config(struct bld_runner_container_config *c, struct bld_c
 				     "the working directory '%s' is invalid, it needs to be an absolute path",
 				     c->workdir);
 	if (limits(c, a, err) < 0 || security(c, a, err) < 0 || env_and_ports(c, a, err) < 0 ||
-	    bld_cli_host_config(c, a, err) < 0)
+	    bld_cli_host_config(c, a, err) < 0 || bld_cli_health_opts(&c->health, a, err) < 0)
 		return -1;
 	if (!c->rootfs && find_image(ctx, a, c, err) < 0)
 		return -1;
@@ -372,6 +372,7 @@ void bld_cli_container_config_dispose(struct bld_runner_container_config *c)
 	bld_strv_free(c->labels);
 	free(c->log_driver);
 	bld_strv_free(c->log_opts);
+	bld_strv_free(c->health.test);
 	json_decref(c->host_extra);
 	json_decref(c->config_extra);
 }

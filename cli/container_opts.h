@@ -77,6 +77,52 @@
 	{"pull", 0, BLD_OPT_STRING, "string",                                                    \
 	 "Pull image before running (\"always\"|\"missing\"|\"never\")", "missing"},             \
 	{"platform", 0, BLD_OPT_STRING, "string", "Set platform if server is multi-platform capable", \
+	 NULL},                                                                                  \
+	{"ipc", 0, BLD_OPT_STRING, "string", "IPC mode to use", NULL},                           \
+	{"pid", 0, BLD_OPT_STRING, "string", "PID namespace to use", NULL},                      \
+	{"uts", 0, BLD_OPT_STRING, "string", "UTS namespace to use", NULL},                      \
+	{"cgroupns", 0, BLD_OPT_STRING, "string",                                                \
+	 "Cgroup namespace to use (host|private)", NULL},                                        \
+	{"userns", 0, BLD_OPT_STRING, "string", "User namespace to use", NULL},                  \
+	{"isolation", 0, BLD_OPT_STRING, "string", "Container isolation technology", NULL},      \
+	{"cgroup-parent", 0, BLD_OPT_STRING, "string",                                           \
+	 "Optional parent cgroup for the container", NULL},                                      \
+	{"cpu-shares", 'c', BLD_OPT_STRING, "int", "CPU shares (relative weight)", NULL},        \
+	{"cpuset-cpus", 0, BLD_OPT_STRING, "string", "CPUs in which to allow execution (0-3, 0,1)", \
+	 NULL},                                                                                  \
+	{"cpuset-mems", 0, BLD_OPT_STRING, "string", "MEMs in which to allow execution (0-3, 0,1)", \
+	 NULL},                                                                                  \
+	{"memory-reservation", 0, BLD_OPT_STRING, "bytes", "Memory soft limit", NULL},           \
+	{"memory-swap", 0, BLD_OPT_STRING, "bytes",                                              \
+	 "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", NULL},           \
+	{"oom-kill-disable", 0, BLD_OPT_BOOL, NULL, "Disable OOM Killer", NULL},                 \
+	{"oom-score-adj", 0, BLD_OPT_STRING, "int", "Tune host's OOM preferences (-1000 to 1000)", \
+	 NULL},                                                                                  \
+	{"blkio-weight", 0, BLD_OPT_STRING, "uint16",                                            \
+	 "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)", NULL},  \
+	{"device", 0, BLD_OPT_LIST, "list", "Add a host device to the container", NULL},         \
+	{"device-cgroup-rule", 0, BLD_OPT_LIST, "list",                                          \
+	 "Add a rule to the cgroup allowed devices list", NULL},                                 \
+	{"attach", 'a', BLD_OPT_LIST, "list", "Attach to STDIN, STDOUT or STDERR", NULL},        \
+	{"mac-address", 0, BLD_OPT_STRING, "string", "Container MAC address (e.g., 92:d0:c6:0a:29:33)", \
+	 NULL},                                                                                  \
+	BLD_HEALTH_OPTS
+
+/* --health-* and --no-healthcheck (health_opts.c) */
+#define BLD_HEALTH_OPTS                                                                        \
+	{"health-cmd", 0, BLD_OPT_STRING, "string", "Command to run to check health", NULL},     \
+	{"health-interval", 0, BLD_OPT_STRING, "duration",                                      \
+	 "Time between running the check (ms|s|m|h) (default 0s)", NULL},                       \
+	{"health-retries", 0, BLD_OPT_STRING, "int",                                             \
+	 "Consecutive failures needed to report unhealthy", NULL},                               \
+	{"health-start-interval", 0, BLD_OPT_STRING, "duration",                                \
+	 "Time between running the check during the start period (ms|s|m|h) (default 0s)", NULL}, \
+	{"health-start-period", 0, BLD_OPT_STRING, "duration",                                  \
+	 "Start period for the container to initialize before starting health-retries "         \
+	 "countdown (ms|s|m|h) (default 0s)", NULL},                                             \
+	{"health-timeout", 0, BLD_OPT_STRING, "duration",                                       \
+	 "Maximum time to allow one check to run (ms|s|m|h) (default 0s)", NULL},               \
+	{"no-healthcheck", 0, BLD_OPT_BOOL, NULL, "Disable any container-specified HEALTHCHECK", \
 	 NULL}
 
 /* Fills c from the parsed arguments (argv[0] is the image, the rest the command). */
@@ -87,11 +133,21 @@ void bld_cli_container_config_dispose(struct bld_runner_container_config *c);
  * fields, and --label-file into c->labels (hostconfig.c). */
 int bld_cli_host_config(struct bld_runner_container_config *c, struct bld_cli_args *a,
 			struct bld_error **err);
+/* The streams a container is attached to (-a, else docker's defaults: stdout and stderr, and
+ * stdin with -i; none with run -d), as Config.AttachStdin/Stdout/Stderr say. */
+struct bld_cli_streams {
+	bool in, out, err;
+};
+int bld_cli_attach_streams(struct bld_cli_args *a, struct bld_cli_streams *s,
+			   struct bld_error **err);
 /* `create` and `run`'s first half: fills c (the caller disposes it) and creates the container,
  * writing its ID to --cidfile (refused when that file exists, as docker does). */
 int bld_cli_container_create(struct bld_ctx *ctx, struct bld_cli_args *a,
 			     struct bld_runner_container_config *c, char **id,
 			     struct bld_error **err);
+/* health_opts.c: --health-* and --no-healthcheck as docker's CLI reads them. */
+int bld_cli_health_opts(struct bld_runner_health *h, struct bld_cli_args *a,
+			struct bld_error **err);
 
 /* Raw mode on fd 0 when it is a terminal; restores on bld_cli_term_restore. */
 bool bld_cli_term_raw(struct termios *saved);

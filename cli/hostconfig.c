@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
+#include <strings.h>
 
 #define LABEL_FILE_MAX (1 << 20)
 
@@ -381,8 +382,57 @@ static int expose(json_t *ports, const char *v, struct bld_error **err)
 	return 0;
 }
 
+int bld_cli_attach_streams(struct bld_cli_args *a, struct bld_cli_streams *s,
+			   struct bld_error **err)
+{
+	char *const *v = bld_cli_list(a, "attach");
+	bool detach = strcmp(a->cmd->name, "run") == 0 && bld_cli_bool(a, "detach");
+	if (v && detach)
+		return bld_error_refuse(err, BLD_E_INVALID, "Conflicting options: -a and -d");
+	*s = (struct bld_cli_streams){.in = !detach && bld_cli_bool(a, "interactive"),
+				      .out = !detach, .err = !detach};
+	if (v)
+		*s = (struct bld_cli_streams){0};
+	for (size_t i = 0; v && v[i]; i++) {
+		if (strcasecmp(v[i], "stdin") == 0)
+			s->in = true;
+		else if (strcasecmp(v[i], "stdout") == 0)
+			s->out = true;
+		else if (strcasecmp(v[i], "stderr") == 0)
+			s->err = true;
+		else
+			return bad_arg(err, "-a, --attach", v[i],
+				       "valid streams are STDIN, STDOUT and STDERR");
+	}
+	return 0;
+}
+
+/* docker's ValidateMACAddress: six (or eight, or twenty) hex pairs, ':' or '-' between. */
+static bool valid_mac(const char *m)
+{
+	size_t n = strlen(m), pairs = (n + 1) / 3;
+	if (n % 3 != 2 || (pairs != 6 && pairs != 8 && pairs != 20))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (i % 3 == 2 ? (m[i] != ':' && m[i] != '-') || m[i] != m[2]
+			       : !isxdigit((unsigned char)m[i]))
+			return false;
+	return true;
+}
+
 static int config_fields(json_t *cfg, struct bld_cli_args *a, struct bld_error **err)
 {
+	struct bld_cli_streams st;
+	if (bld_cli_attach_streams(a, &st, err) < 0)
+		return -1;
+	json_object_set_new(cfg, "AttachStdin", json_boolean(st.in));
+	json_object_set_new(cfg, "AttachStdout", json_boolean(st.out));
+	json_object_set_new(cfg, "AttachStderr", json_boolean(st.err));
+	const char *mac = bld_cli_str(a, "mac-address");
+	if (mac && !valid_mac(mac))
+		return bld_error_set(err, BLD_E_INVALID, "%s is not a valid mac address", mac);
+	if (mac)
+		json_object_set_new(cfg, "MacAddress", json_string(mac));
 	char *const *v = bld_cli_list(a, "expose");
 	json_t *ports = v ? json_object() : NULL;
 	if (ports)
@@ -445,6 +495,170 @@ static int label_files(char ***labels, struct bld_cli_args *a, struct bld_error 
 	return 0;
 }
 
+/* ------------------------------------------------------------------ namespaces, cgroups */
+
+/* A mode flag the docker CLI checks itself: one of the words, or "container:NAME" when
+ * container is set; else "--FLAG: invalid WHAT mode". */
+static int mode_opt(json_t *hc, struct bld_cli_args *a, const char *flag, const char *key,
+		    const char *words, bool container, const char *what, struct bld_error **err)
+{
+	const char *v = bld_cli_str(a, flag);
+	bool ok = !v || !*v || (container && bld_str_has_prefix(v, "container:") && v[10]);
+	cleanup_free char *list = xstrdup(words);
+	char *save = NULL;
+	for (char *w = strtok_r(list, ",", &save); v && w && !ok; w = strtok_r(NULL, ",", &save))
+		ok = strcmp(v, w) == 0;
+	if (!ok)
+		return bld_error_set(err, BLD_E_INVALID, "--%s: invalid %s mode", flag, what);
+	if (v)
+		json_object_set_new(hc, key, json_string(v));
+	return 0;
+}
+
+static int namespaces(json_t *hc, struct bld_cli_args *a, struct bld_error **err)
+{
+	if (mode_opt(hc, a, "pid", "PidMode", "host", true, "PID", err) < 0 ||
+	    mode_opt(hc, a, "uts", "UTSMode", "host", false, "UTS", err) < 0 ||
+	    mode_opt(hc, a, "cgroupns", "CgroupnsMode", "host,private", false, "CGROUP", err) < 0 ||
+	    mode_opt(hc, a, "userns", "UsernsMode", "host", false, "USER", err) < 0)
+		return -1;
+	/* the daemon checks these two (runner/hostcfg.c) */
+	const char *ipc = bld_cli_str(a, "ipc"), *iso = bld_cli_str(a, "isolation");
+	if (ipc)
+		json_object_set_new(hc, "IpcMode", json_string(ipc));
+	if (iso)
+		json_object_set_new(hc, "Isolation", json_string(iso));
+	return 0;
+}
+
+/* An integer flag into hc[key] (Go's ParseInt words when it is not one). */
+static int int_opt(json_t *hc, struct bld_cli_args *a, const char *flag, const char *shown,
+		   const char *key, struct bld_error **err)
+{
+	const char *v = bld_cli_str(a, flag);
+	int64_t n;
+	char why[128];
+	if (!v)
+		return 0;
+	if (parse_int64(v, &n, why) < 0)
+		return bad_arg(err, shown, v, why);
+	json_object_set_new(hc, key, json_integer(n));
+	return 0;
+}
+
+/* A size flag ("-1" allowed where docker allows it) into hc[key]. */
+static int size_opt(json_t *hc, struct bld_cli_args *a, const char *flag, const char *key,
+		    bool minus_one, struct bld_error **err)
+{
+	const char *v = bld_cli_str(a, flag);
+	int64_t n;
+	if (!v)
+		return 0;
+	if (minus_one && strcmp(v, "-1") == 0)
+		n = -1;
+	else if (bld_parse_size(v, &n) < 0) {
+		cleanup_free char *why = xasprintf("invalid size: '%s'", v);
+		cleanup_free char *shown = xasprintf("--%s", flag);
+		return bad_arg(err, shown, v, why);
+	}
+	json_object_set_new(hc, key, json_integer(n));
+	return 0;
+}
+
+static int resources(json_t *hc, struct bld_cli_args *a, struct bld_error **err)
+{
+	if (int_opt(hc, a, "cpu-shares", "-c, --cpu-shares", "CpuShares", err) < 0 ||
+	    int_opt(hc, a, "oom-score-adj", "--oom-score-adj", "OomScoreAdj", err) < 0 ||
+	    size_opt(hc, a, "memory-reservation", "MemoryReservation", false, err) < 0 ||
+	    size_opt(hc, a, "memory-swap", "MemorySwap", true, err) < 0)
+		return -1;
+	const char *w = bld_cli_str(a, "blkio-weight");
+	long weight;
+	if (w && bld_parse_long(w, 0, 65535, &weight) < 0) {
+		cleanup_free char *why = xasprintf("strconv.ParseUint: parsing \"%s\": %s", w,
+						   strspn(w, "0123456789") == strlen(w) && *w
+							   ? "value out of range"
+							   : "invalid syntax");
+		return bad_arg(err, "--blkio-weight", w, why);
+	}
+	if (w)
+		json_object_set_new(hc, "BlkioWeight", json_integer(weight));
+	static const char *const strs[][2] = {{"cgroup-parent", "CgroupParent"},
+					      {"cpuset-cpus", "CpusetCpus"},
+					      {"cpuset-mems", "CpusetMems"}};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(strs); i++) {
+		const char *v = bld_cli_str(a, strs[i][0]);
+		if (v)
+			json_object_set_new(hc, strs[i][1], json_string(v));
+	}
+	if (bld_cli_given(a, "oom-kill-disable"))
+		json_object_set_new(hc, "OomKillDisable", json_boolean(bld_cli_bool(a, "oom-kill-disable")));
+	return 0;
+}
+
+/* --device HOST[:CONTAINER][:PERMISSIONS], docker's parseDevice. */
+static int device_opt(json_t *list, const char *v, struct bld_error **err)
+{
+	cleanup_strv char **parts = NULL;
+	cleanup_free char *copy = xstrdup(v);
+	char *save = NULL;
+	for (char *t = strtok_r(copy, ":", &save); t; t = strtok_r(NULL, ":", &save))
+		bld_strv_push(&parts, t);
+	size_t n = bld_strv_len(parts);
+	const char *host = n ? parts[0] : "", *ctr = NULL, *perms = "rwm";
+	if (n == 3) {
+		ctr = parts[1];
+		perms = parts[2];
+	} else if (n == 2 && strspn(parts[1], "rwm") == strlen(parts[1])) {
+		perms = parts[1];
+	} else if (n == 2) {
+		ctr = parts[1];
+	}
+	bool valid_perms = *perms && strspn(perms, "rwm") == strlen(perms) && strlen(perms) <= 3;
+	if (n == 0 || n > 3 || !valid_perms || host[0] != '/' || (ctr && ctr[0] != '/')) {
+		cleanup_free char *why = xasprintf("bad format for path: %s", v);
+		return bad_arg(err, "--device", v, why);
+	}
+	json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "PathOnHost", host,
+					      "PathInContainer", ctr ? ctr : host,
+					      "CgroupPermissions", perms));
+	return 0;
+}
+
+/* 'TYPE MAJOR:MINOR PERMS' as docker's ValidateDeviceCgroupRule: a, b or c; numbers or *. */
+static bool valid_rule(const char *r)
+{
+	if (!strchr("abc", r[0]) || !r[0] || r[1] != ' ')
+		return false;
+	const char *p = r + 2;
+	for (int part = 0; part < 2; part++) {
+		size_t n = *p == '*' ? 1 : strspn(p, "0123456789");
+		if (n == 0 || p[n] != (part ? ' ' : ':'))
+			return false;
+		p += n + 1;
+	}
+	size_t n = strspn(p, "rwm");
+	return n >= 1 && n <= 3 && !p[n];
+}
+
+static int devices(json_t *hc, struct bld_cli_args *a, struct bld_error **err)
+{
+	char *const *v = bld_cli_list(a, "device");
+	json_t *list = json_array();
+	json_object_set_new(hc, "Devices", list);
+	for (size_t i = 0; v && v[i]; i++)
+		if (device_opt(list, v[i], err) < 0)
+			return -1;
+	v = bld_cli_list(a, "device-cgroup-rule");
+	for (size_t i = 0; v && v[i]; i++)
+		if (!valid_rule(v[i])) {
+			cleanup_free char *why = xasprintf("invalid device cgroup format '%s'", v[i]);
+			return bad_arg(err, "--device-cgroup-rule", v[i], why);
+		}
+	json_object_set_new(hc, "DeviceCgroupRules", v ? bld_json_strv(v) : json_null());
+	return 0;
+}
+
 int bld_cli_host_config(struct bld_runner_container_config *c, struct bld_cli_args *a,
 			struct bld_error **err)
 {
@@ -464,7 +678,8 @@ int bld_cli_host_config(struct bld_runner_container_config *c, struct bld_cli_ar
 	json_object_set_new(hc, "GroupAdd", v ? bld_json_strv(v) : json_null());
 	const char *cid = bld_cli_str(a, "cidfile");
 	json_object_set_new(hc, "ContainerIDFile", json_string(cid ? cid : ""));
-	if (names(hc, a, err) < 0 || limits(hc, a, err) < 0 || config_fields(cfg, a, err) < 0)
+	if (names(hc, a, err) < 0 || limits(hc, a, err) < 0 || config_fields(cfg, a, err) < 0 ||
+	    namespaces(hc, a, err) < 0 || resources(hc, a, err) < 0 || devices(hc, a, err) < 0)
 		return -1;
 	return label_files(&c->labels, a, err);
 }

@@ -141,6 +141,9 @@ void bld_strv_free(char **v);
 /* Appends a copy of s; *v may be NULL. */
 void bld_strv_push(char ***v, const char *s);
 char **bld_strv_dup(char *const *v);
+/* The values given for key in "KEY=VALUE" strings (filters, labels), in order: a new strv,
+ * NULL when key is not there. */
+char **bld_strv_values(char *const *kv, const char *key);
 /* "K=V" environment vectors: the value of K (NULL when absent); set K to value in place or
  * at the end (value NULL removes K). */
 const char *bld_strv_env_get(char *const *v, const char *name);

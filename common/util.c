@@ -175,6 +175,16 @@ char **bld_strv_dup(char *const *v)
 	return r;
 }
 
+char **bld_strv_values(char *const *kv, const char *key)
+{
+	char **v = NULL;
+	size_t k = strlen(key);
+	for (size_t i = 0; kv && kv[i]; i++)
+		if (strncmp(kv[i], key, k) == 0 && kv[i][k] == '=')
+			bld_strv_push(&v, kv[i] + k + 1);
+	return v;
+}
+
 void bld_strv_env_set(char ***v, const char *name, const char *value)
 {
 	size_t n = strlen(name);

@@ -38,74 +38,40 @@ void bld_runner_attached_close(struct bld_runner_attached *a)
 	bld_runner_attached_init(a);
 }
 
-/* Passes on what the input matched of the sequence before a byte that breaks it. */
-static void flush_partial(struct bld_runner_attached *a, int fd)
+bool bld_runner_detach_scan(const char *keys, size_t nkeys, size_t *pos, const char *in,
+			    size_t n, char *out, size_t *on)
 {
-	if (a->matched && fd >= 0 && bld_fs_write_all(fd, a->keys, a->matched) < 0)
-		bld_debug("attach: write to the container: %s", strerror(errno));
-	a->matched = 0;
+	*on = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (*pos && in[i] == keys[*pos]) {
+			if (++*pos == nkeys)
+				return true;
+			continue;
+		}
+		memcpy(out + *on, keys, *pos);
+		*on += *pos;
+		*pos = 0;
+		if (nkeys && in[i] == keys[0]) {
+			if (++*pos == nkeys)
+				return true;
+			continue;
+		}
+		out[(*on)++] = in[i];
+	}
+	return false;
 }
 
 bool bld_runner_attached_input(struct bld_runner_attached *a, const char *buf, size_t n, int fd)
 {
-	size_t from = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)buf[i];
-		bool hit = a->nkeys && c == a->keys[a->matched];
-		if (!hit && !a->matched)
-			continue;
-		if (fd >= 0 && i > from)
-			bld_fs_write_all(fd, buf + from, i - from);
-		from = i + 1;
-		if (hit && ++a->matched == a->nkeys)
-			return true;
-		if (hit)
-			continue;
-		flush_partial(a, fd);
-		if (a->nkeys && c == a->keys[0])
-			a->matched = 1;
-		else if (fd >= 0)
-			bld_fs_write_all(fd, &buf[i], 1);
-	}
-	if (fd >= 0 && n > from)
-		bld_fs_write_all(fd, buf + from, n - from);
-	return false;
-}
-
-/* ------------------------------------------------------------------ detach keys */
-
-/* One key of docker's --detach-keys: a single character or ctrl-X. */
-static int one_key(const char *k, size_t len, unsigned char *out)
-{
-	if (len == 1) {
-		*out = (unsigned char)k[0];
-		return 0;
-	}
-	if (len != 6 || strncmp(k, "ctrl-", 5) != 0)
-		return -1;
-	char c = k[5];
-	if (c >= 'a' && c <= 'z')
-		*out = (unsigned char)(c - 'a' + 1);
-	else if (c == '@' || c == '[' || c == '\\' || c == ']' || c == '^' || c == '_')
-		*out = (unsigned char)(c & 0x1f);
-	else
-		return -1;
-	return 0;
-}
-
-int bld_runner_detach_keys(const char *spec, unsigned char *out, size_t *n,
-			   struct bld_error **err)
-{
-	*n = 0;
-	for (const char *p = spec; *p;) {
-		size_t len = strcspn(p, ",");
-		if (*n >= BLD_RUNNER_DETACH_KEYS_MAX || one_key(p, len, &out[*n]) < 0)
-			return bld_error_refuse(err, BLD_E_INVALID,
-						"Invalid detach keys (%s) provided", spec);
-		(*n)++;
-		p += len + (p[len] == ',');
-	}
-	return 0;
+	char pass[BLD_RUNNER_ATTACH_CHUNK + BLD_RUNNER_DETACH_KEYS_MAX];
+	size_t on = 0;
+	if (n > BLD_RUNNER_ATTACH_CHUNK)
+		n = BLD_RUNNER_ATTACH_CHUNK;
+	bool detach = bld_runner_detach_scan(a->keys, strlen(a->keys), &a->matched, buf, n, pass,
+					     &on);
+	if (fd >= 0 && on && bld_fs_write_all(fd, pass, on) < 0)
+		bld_debug("attach: write to the container: %s", strerror(errno));
+	return detach;
 }
 
 /* ------------------------------------------------------------------ the attaching bld's half */
@@ -234,13 +200,16 @@ int bld_runner_container_attach(struct bld_ctx *ctx, const char *id,
 				const struct bld_runner_attach_opts *o, int *exit_code,
 				bool *detached, struct bld_error **err)
 {
-	unsigned char keys[BLD_RUNNER_DETACH_KEYS_MAX];
-	size_t nkeys = 0;
+	char keys[BLD_RUNNER_DETACH_KEYS_MAX];
 	bool tty = false, open_stdin = false;
 	if (bld_runner_detach_keys(o->detach_keys ? o->detach_keys : "ctrl-p,ctrl-q", keys,
-				   &nkeys, err) < 0 ||
-	    check_running(ctx, id, &tty, &open_stdin, err) < 0)
+				   err) < 0) {
+		(*err)->status = 1;
 		return -1;
+	}
+	if (check_running(ctx, id, &tty, &open_stdin, err) < 0)
+		return -1;
+	size_t nkeys = strlen(keys);
 	bool in = open_stdin && !o->no_stdin;
 	if (!tty)
 		nkeys = 0; /* docker watches for them on a tty only */
@@ -248,7 +217,7 @@ int bld_runner_container_attach(struct bld_ctx *ctx, const char *id,
 	char line[128];
 	int k = snprintf(line, sizeof(line), "attach %d 1 %d ", in, !tty);
 	for (size_t i = 0; i < nkeys; i++)
-		k += snprintf(line + k, sizeof(line) - (size_t)k, "%02x", keys[i]);
+		k += snprintf(line + k, sizeof(line) - (size_t)k, "%02x", (unsigned char)keys[i]);
 	snprintf(line + k, sizeof(line) - (size_t)k, "%s\n", nkeys ? "" : "-");
 	cleanup_close int s = bld_runner_client_connect(ctx, id);
 	if (s < 0)

@@ -1,11 +1,15 @@
 /*
  * runner/cgroup.c — cgroups for sandboxes on cgroup v1, v2 and hybrid hosts: one leaf per
- * container, limits (-m, --cpus, --pids-limit), the OOM-kill counter, and removal that first
- * kills whatever is still inside.
+ * container, limits (-m, --cpus, --pids-limit, --memory-swap, --memory-reservation,
+ * --oom-kill-disable, --cpu-shares, --cpuset-*, --blkio-weight, and on v1 the device rules of
+ * --device-cgroup-rule), the OOM-kill counter, and removal that first kills whatever is still
+ * inside.
  *
  * Layout: on v1 (and on hybrid hosts, whose controllers are v1) a leaf
- * "<own cgroup>/bld/<name>" in each of the memory, pids and cpu hierarchies, nested under
- * the caller's own cgroup so that whoever accounts for the caller still does. On pure v2 the
+ * "<own cgroup>/bld/<name>" in each of the memory and pids hierarchies (and cpu, cpuset, blkio
+ * and devices when a setting needs them), nested under the caller's own cgroup so that
+ * whoever accounts for the caller still does; --cgroup-parent P puts it at "/P/<name>" in
+ * each hierarchy (and on v2) instead, as docker's cgroupfs driver does. On pure v2 the
  * leaf is "/sys/fs/cgroup/bld/<name>" (a cgroup with processes may not delegate
  * controllers, the root may). It never writes above those directories except to enable
  * controllers in cgroup.subtree_control on v2.
@@ -67,55 +71,155 @@ static char *own_path(const char *ctrl)
 	return xstrdup("/");
 }
 
-static int set_limits_v1(const char *ctrl, const char *dir, const struct bld_runner_spec *s)
+static int write_num(const char *dir, const char *file, int64_t n)
 {
-	char v[64];
+	char v[32];
+	snprintf(v, sizeof(v), "%lld", (long long)n);
+	return write_str(dir, file, v);
+}
+
+static int memory_v1(const char *dir, const struct bld_runner_spec *s)
+{
 	int r = 0;
-	if (strcmp(ctrl, "memory") == 0 && s->memory > 0) {
-		snprintf(v, sizeof(v), "%lld", (long long)s->memory);
-		r = write_str(dir, "memory.limit_in_bytes", v);
-		/* no swap beyond the limit, so that -m means what it says */
+	if (s->memory > 0) {
+		r = write_num(dir, "memory.limit_in_bytes", s->memory);
+		/* --memory-swap, else no swap beyond the limit, so that -m means what it says */
 		if (r == 0)
-			write_str(dir, "memory.memsw.limit_in_bytes", v);
-	} else if (strcmp(ctrl, "pids") == 0 && s->pids_limit > 0) {
-		snprintf(v, sizeof(v), "%lld", (long long)s->pids_limit);
-		r = write_str(dir, "pids.max", v);
-	} else if (strcmp(ctrl, "cpu") == 0 && s->cpu_milli > 0) {
-		snprintf(v, sizeof(v), "%lld", (long long)s->cpu_milli * 100);
-		r = write_str(dir, "cpu.cfs_period_us", "100000");
-		if (r == 0)
-			r = write_str(dir, "cpu.cfs_quota_us", v);
+			write_num(dir, "memory.memsw.limit_in_bytes",
+				  s->memory_swap ? s->memory_swap : s->memory);
+	}
+	if (r == 0 && s->memory_reservation > 0)
+		r = write_num(dir, "memory.soft_limit_in_bytes", s->memory_reservation);
+	if (r == 0 && s->oom_kill_disable)
+		r = write_str(dir, "memory.oom_control", "1");
+	return r;
+}
+
+/* A new v1 cpuset cgroup starts with no CPUs and no memory nodes, and takes no process
+ * then: each level below the hierarchy's root that has none gets its parent's. */
+static int cpuset_fill(const char *mnt, const char *dir)
+{
+	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+	size_t len = strlen(dir);
+	for (size_t at = strlen(mnt); at < len;) {
+		const char *slash = strchr(dir + at + 1, '/');
+		size_t end = slash ? (size_t)(slash - dir) : len;
+		cleanup_free char *level = xstrndup(dir, end);
+		cleanup_free char *parent = xstrndup(dir, at);
+		for (size_t i = 0; i < BLD_ARRAY_SIZE(files); i++) {
+			char have[256] = "", want[256] = "";
+			cleanup_free char *hp = xasprintf("%s/%s", level, files[i]);
+			cleanup_free char *pp = xasprintf("%s/%s", parent, files[i]);
+			cleanup_fclose FILE *h = fopen(hp, "re");
+			cleanup_fclose FILE *q = fopen(pp, "re");
+			if (h && fgets(have, sizeof(have), h) && have[0] != '\n')
+				continue;
+			if (!q || !fgets(want, sizeof(want), q))
+				return -EINVAL;
+			want[strcspn(want, "\n")] = 0;
+			int r = write_str(level, files[i], want);
+			if (r < 0)
+				return r;
+		}
+		at = end;
+	}
+	return 0;
+}
+
+/* Docker's (runc's) default device rules: every node may be made, these used. */
+static const char *const default_devices[] = {
+	"c *:* m",    "b *:* m",     "c 1:3 rwm",  "c 1:8 rwm", "c 1:7 rwm", "c 5:0 rwm",
+	"c 1:5 rwm",  "c 1:9 rwm",   "c 136:* rwm", "c 5:2 rwm", "c 10:200 rwm"};
+
+static int devices_v1(const char *dir, const struct bld_runner_spec *s)
+{
+	int r = write_str(dir, "devices.deny", "a");
+	for (size_t i = 0; r == 0 && i < BLD_ARRAY_SIZE(default_devices); i++)
+		r = write_str(dir, "devices.allow", default_devices[i]);
+	for (size_t i = 0; r == 0 && s->device_rules && s->device_rules[i]; i++)
+		r = write_str(dir, "devices.allow", s->device_rules[i]);
+	for (size_t i = 0; r == 0 && i < s->n_devices; i++) {
+		char rule[64];
+		const struct bld_runner_device *d = &s->devices[i];
+		snprintf(rule, sizeof(rule), "%c %u:%u %s", d->type, d->major, d->minor, d->perms);
+		r = write_str(dir, "devices.allow", rule);
 	}
 	return r;
+}
+
+static int set_limits_v1(const char *ctrl, const char *mnt, const char *dir,
+			 const struct bld_runner_spec *s)
+{
+	int r = 0;
+	if (strcmp(ctrl, "memory") == 0) {
+		r = memory_v1(dir, s);
+	} else if (strcmp(ctrl, "pids") == 0 && s->pids_limit > 0) {
+		r = write_num(dir, "pids.max", s->pids_limit);
+	} else if (strcmp(ctrl, "cpu") == 0) {
+		if (s->cpu_milli > 0) {
+			r = write_str(dir, "cpu.cfs_period_us", "100000");
+			if (r == 0)
+				r = write_num(dir, "cpu.cfs_quota_us", s->cpu_milli * 100);
+		}
+		if (r == 0 && s->cpu_shares > 0)
+			r = write_num(dir, "cpu.shares", s->cpu_shares);
+	} else if (strcmp(ctrl, "cpuset") == 0) {
+		r = cpuset_fill(mnt, dir);
+		if (r == 0 && s->cpuset_cpus)
+			r = write_str(dir, "cpuset.cpus", s->cpuset_cpus);
+		if (r == 0 && s->cpuset_mems)
+			r = write_str(dir, "cpuset.mems", s->cpuset_mems);
+	} else if (strcmp(ctrl, "blkio") == 0) {
+		r = write_num(dir, "blkio.weight", s->blkio_weight);
+	} else if (strcmp(ctrl, "devices") == 0) {
+		r = devices_v1(dir, s);
+	}
+	return r;
+}
+
+/* The leaf in hierarchy mnt: under --cgroup-parent, else under the caller's own cgroup. */
+static char *leaf_v1(const char *mnt, const char *ctrl, const struct bld_runner_spec *s)
+{
+	if (s->cgroup_parent)
+		return xasprintf("%s/%s/%s", mnt, s->cgroup_parent + (s->cgroup_parent[0] == '/'),
+				 s->cgroup_name);
+	cleanup_free char *own = own_path(ctrl);
+	return xasprintf("%s%s/bld/%s", mnt, strcmp(own, "/") ? own : "", s->cgroup_name);
 }
 
 static int create_v1(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 		     struct bld_error **err)
 {
-	/* freezer: for pause, which the v1 hierarchies give only through it; cpuacct: the CPU
-	 * time stats reports (where cpu and cpuacct share a hierarchy, the same directory) */
-	static const char *const ctrls[] = {"memory", "pids", "cpu", "freezer", "cpuacct"};
+	/* memory and pids always (the OOM counter, pids of exec); freezer: for pause, which the
+	 * v1 hierarchies give only through it; cpuacct: the CPU time stats reports (where cpu
+	 * and cpuacct share a hierarchy, the same directory); the others when a setting needs
+	 * them */
+	static const char *const ctrls[] = {"memory", "pids",   "freezer", "cpuacct",
+					    "cpu",    "cpuset", "blkio",   "devices"};
+	bool wanted[] = {s->memory > 0,
+			 s->pids_limit > 0,
+			 false,
+			 false,
+			 s->cpu_milli > 0 || s->cpu_shares > 0,
+			 s->cpuset_cpus || s->cpuset_mems,
+			 s->blkio_weight > 0,
+			 s->device_rules != NULL};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(ctrls); i++) {
 		cleanup_free char *mnt = xasprintf(CG_ROOT "/%s", ctrls[i]);
-		if (strcmp(ctrls[i], "cpu") == 0 && s->cpu_milli <= 0)
+		if (i >= 4 && !wanted[i])
 			continue;
-
 		if (access(mnt, F_OK) < 0) {
-			bool wanted = (i == 0 && s->memory > 0) || (i == 1 && s->pids_limit > 0) ||
-				      i == 2;
-			if (wanted)
+			if (wanted[i])
 				return bld_error_set(err, BLD_E_UNSUPPORTED,
 						     "the %s cgroup controller is not available here",
 						     ctrls[i]);
 			continue;
 		}
-		cleanup_free char *own = own_path(ctrls[i]);
-		cleanup_free char *dir = xasprintf("%s%s/bld/%s", mnt, strcmp(own, "/") ? own : "",
-						   s->cgroup_name);
+		cleanup_free char *dir = leaf_v1(mnt, ctrls[i], s);
 		if (bld_fs_mkdir_p(dir, 0755, err) < 0)
 			return bld_error_wrap(err, "cgroup");
 		bld_strv_push(&p->cgroups, dir);
-		int r = set_limits_v1(ctrls[i], dir, s);
+		int r = set_limits_v1(ctrls[i], mnt, dir, s);
 		if (r < 0)
 			return bld_error_sys(err, -r, "cgroup %s limit", ctrls[i]);
 		if (strcmp(ctrls[i], "memory") == 0)
@@ -142,11 +246,14 @@ static bool v2_has(const char *ctrl)
 }
 
 /* The controllers a limit needs, delegated one by one (a write naming one that is not
- * there would fail for all): a clear error when a limit's controller is missing. */
-static int enable_v2(const struct bld_runner_spec *s, struct bld_error **err)
+ * there would fail for all) at every level above the leaf: a clear error when a limit's
+ * controller is missing. */
+static int enable_v2(const struct bld_runner_spec *s, const char *leaf, struct bld_error **err)
 {
-	static const char *const ctrls[] = {"memory", "pids", "cpu"};
-	bool wanted[] = {s->memory > 0, s->pids_limit > 0, s->cpu_milli > 0};
+	static const char *const ctrls[] = {"memory", "pids", "cpu", "cpuset", "io"};
+	bool wanted[] = {s->memory > 0 || s->memory_reservation > 0, s->pids_limit > 0,
+			 s->cpu_milli > 0 || s->cpu_shares > 0, s->cpuset_cpus || s->cpuset_mems,
+			 s->blkio_weight > 0};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(ctrls); i++) {
 		if (!v2_has(ctrls[i])) {
 			if (wanted[i])
@@ -155,38 +262,74 @@ static int enable_v2(const struct bld_runner_spec *s, struct bld_error **err)
 						     ctrls[i]);
 			continue;
 		}
+		if (i >= 3 && !wanted[i])
+			continue;
 		char v[16];
 		snprintf(v, sizeof(v), "+%s", ctrls[i]);
-		write_str(CG_ROOT, "cgroup.subtree_control", v);
-		write_str(CG_ROOT "/bld", "cgroup.subtree_control", v);
+		/* every level from the root down to the leaf's parent */
+		for (size_t at = strlen(CG_ROOT);;) {
+			cleanup_free char *level = xstrndup(leaf, at);
+			write_str(level, "cgroup.subtree_control", v);
+			const char *slash = strchr(leaf + at + 1, '/');
+			if (!slash)
+				break;
+			at = (size_t)(slash - leaf);
+		}
 	}
 	return 0;
+}
+
+/* runc's conversion of cpu.shares (2..262144) to cpu.weight (1..10000). */
+static int64_t shares_to_weight(int64_t shares)
+{
+	return shares <= 0 ? 0 : 1 + ((shares - 2) * 9999) / 262142;
+}
+
+static int limits_v2(const char *dir, const struct bld_runner_spec *s)
+{
+	int r = 0;
+	char v[64];
+	if (s->memory > 0) {
+		r = write_num(dir, "memory.max", s->memory);
+		if (s->memory_swap > 0)
+			write_num(dir, "memory.swap.max", s->memory_swap - s->memory);
+		else
+			write_str(dir, "memory.swap.max", s->memory_swap < 0 ? "max" : "0");
+	}
+	if (r == 0 && s->memory_reservation > 0)
+		r = write_num(dir, "memory.low", s->memory_reservation);
+	if (r == 0 && s->pids_limit > 0)
+		r = write_num(dir, "pids.max", s->pids_limit);
+	if (r == 0 && s->cpu_milli > 0) {
+		snprintf(v, sizeof(v), "%lld 100000", (long long)s->cpu_milli * 100);
+		r = write_str(dir, "cpu.max", v);
+	}
+	if (r == 0 && s->cpu_shares > 0)
+		r = write_num(dir, "cpu.weight", shares_to_weight(s->cpu_shares));
+	if (r == 0 && s->cpuset_cpus)
+		r = write_str(dir, "cpuset.cpus", s->cpuset_cpus);
+	if (r == 0 && s->cpuset_mems)
+		r = write_str(dir, "cpuset.mems", s->cpuset_mems);
+	if (r == 0 && s->blkio_weight > 0) {
+		snprintf(v, sizeof(v), "default %lld", (long long)s->blkio_weight);
+		r = write_str(dir, "io.weight", v);
+	}
+	return r;
 }
 
 static int create_v2(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 		     struct bld_error **err)
 {
-	char v[64];
-	cleanup_free char *dir = xasprintf(CG_ROOT "/bld/%s", s->cgroup_name);
+	cleanup_free char *dir =
+		s->cgroup_parent ? xasprintf(CG_ROOT "/%s/%s", s->cgroup_parent +
+						   (s->cgroup_parent[0] == '/'), s->cgroup_name)
+				 : xasprintf(CG_ROOT "/bld/%s", s->cgroup_name);
 	if (bld_fs_mkdir_p(dir, 0755, err) < 0)
 		return bld_error_wrap(err, "cgroup");
 	bld_strv_push(&p->cgroups, dir);
-	if (enable_v2(s, err) < 0)
+	if (enable_v2(s, dir, err) < 0)
 		return -1;
-	int r = 0;
-	if (s->memory > 0) {
-		snprintf(v, sizeof(v), "%lld", (long long)s->memory);
-		r = write_str(dir, "memory.max", v);
-		write_str(dir, "memory.swap.max", "0");
-	}
-	if (r == 0 && s->pids_limit > 0) {
-		snprintf(v, sizeof(v), "%lld", (long long)s->pids_limit);
-		r = write_str(dir, "pids.max", v);
-	}
-	if (r == 0 && s->cpu_milli > 0) {
-		snprintf(v, sizeof(v), "%lld 100000", (long long)s->cpu_milli * 100);
-		r = write_str(dir, "cpu.max", v);
-	}
+	int r = limits_v2(dir, s);
 	if (r < 0)
 		return bld_error_sys(err, -r, "cgroup limits");
 	p->oom_file = xasprintf("%s/memory.events", dir);
@@ -273,7 +416,7 @@ static char *line_to_dir(char *line)
 {
 	char *c = strchr(line, ':');
 	char *p = c ? strchr(c + 1, ':') : NULL;
-	if (!p || !strstr(p + 1, "/bld/"))
+	if (!p || (!strstr(p + 1, "/bld/") && !strstr(p + 1, "/bld-")))
 		return NULL;
 	*p = 0;
 	const char *ctrls = c + 1;
@@ -281,7 +424,7 @@ static char *line_to_dir(char *line)
 		return bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2 ? xasprintf(CG_ROOT "%s", p + 1)
 								   : NULL;
 	if (strcmp(ctrls, "memory") && strcmp(ctrls, "pids") && strcmp(ctrls, "freezer") &&
-	    !strstr(ctrls, "cpu"))
+	    !strstr(ctrls, "cpu") && strcmp(ctrls, "blkio") && strcmp(ctrls, "devices"))
 		return NULL;
 	cleanup_free char *first = xstrndup(ctrls, strcspn(ctrls, ","));
 	bool own_cpuacct = access(CG_ROOT "/cpuacct", F_OK) == 0;

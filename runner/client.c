@@ -8,6 +8,7 @@
  */
 #include "runner/runner_int.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -131,6 +132,9 @@ static pid_t monitor_pid(struct bld_ctx *ctx, const char *id)
 /* ------------------------------------------------------------------ start */
 
 static pid_t attached_monitor;
+/* --sig-proxy (docker's default: on) of the container started last */
+static bool proxy_signals = true;
+
 static void forward_signal(int sig)
 {
 	if (attached_monitor > 0)
@@ -146,10 +150,10 @@ static _Noreturn void become_monitor(struct bld_ctx *ctx, const char *id, int re
 	struct sigaction dfl = {.sa_handler = SIG_DFL}; /* the monitor reaps its container */
 	sigaction(SIGCHLD, &dfl, NULL);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null >= 0 && !attach->out) {
+	if (null >= 0 && (!attach->out || attach->drop_stdout))
 		dup2(null, 1);
+	if (null >= 0 && (!attach->out || attach->drop_stderr))
 		dup2(null, 2);
-	}
 	if (null >= 0 && !attach->in)
 		dup2(null, 0);
 	if (null > 2)
@@ -208,6 +212,7 @@ int bld_runner_container_start(struct bld_ctx *ctx, const char *id,
 		return -1;
 	}
 	attached_monitor = mon;
+	proxy_signals = !attach->no_sig_proxy;
 	if (attach->out)
 		*report_fd = p[0];
 	else
@@ -220,9 +225,12 @@ int bld_runner_container_attach_wait(struct bld_ctx *ctx, const char *id, int re
 {
 	/* sig-proxy: what reaches us goes to the container (through its monitor) */
 	struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	/* without it they end us as they would any program, and the container runs on */
+	if (proxy_signals) {
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+	}
 	sigaction(SIGWINCH, &sa, NULL);
 	forward_signal(SIGWINCH);
 	struct bld_runner_child_msg m;
@@ -242,7 +250,34 @@ int bld_runner_container_attach_wait(struct bld_ctx *ctx, const char *id, int re
 		(*err)->status = m.status;
 		return r;
 	}
-	*exit_code = m.status;
+	/* kind 4: detached with the detach keys, the container runs on (docker run: 0) */
+	*exit_code = m.kind == 4 ? 0 : m.status;
+	return 0;
+}
+
+int bld_runner_detach_keys(const char *spec, char out[16], struct bld_error **err)
+{
+	size_t n = 0;
+	cleanup_free char *copy = xstrdup(spec);
+	char *save = NULL;
+	memset(out, 0, 16);
+	for (char *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+		char c = 0;
+		const char *ctl = strncasecmp(k, "ctrl-", 5) == 0 ? k + 5 : NULL;
+		const char *sym = ctl && strlen(ctl) == 1 ? strchr("[\\]^_", ctl[0]) : NULL;
+		if (strlen(k) == 1)
+			c = k[0];
+		else if (ctl && strlen(ctl) == 1 && isalpha((unsigned char)ctl[0]))
+			c = (char)(tolower((unsigned char)ctl[0]) - 'a' + 1);
+		else if (sym)
+			c = (char)(27 + (sym - "[\\]^_"));
+		if (!c || n == 15)
+			return bld_error_set(err, BLD_E_INVALID, "Invalid detach keys (%s) provided",
+					     spec);
+		out[n++] = c;
+	}
+	if (n == 0)
+		return bld_error_set(err, BLD_E_INVALID, "Invalid detach keys (%s) provided", spec);
 	return 0;
 }
 

@@ -91,7 +91,12 @@ static void random_hex(char *out, size_t nbytes)
 		snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
-static char *generate_name(const char *id)
+/*
+ * A docker-style "adjective_scientist" name: from the id's first bits on the first try, from
+ * fresh random bits with a digit appended on a retry (docker's namesgenerator does the same
+ * when a name is taken).
+ */
+static char *generate_name(const char *id, int attempt)
 {
 	static const char *const adj[] = {"admiring", "brave",   "clever", "eager",  "focused",
 					  "gallant",  "happy",   "jolly",  "keen",   "lucid",
@@ -99,11 +104,16 @@ static char *generate_name(const char *id)
 	static const char *const who[] = {"babbage", "curie",  "darwin", "euler",  "feynman",
 					  "galois",  "hopper", "knuth",  "lovelace", "noether",
 					  "pascal",  "ritchie", "shannon", "turing", "wozniak"};
-	unsigned v = (unsigned)strtoul((char[9]){id[0], id[1], id[2], id[3], id[4], id[5], id[6],
-						   id[7], 0},
-				       NULL, 16);
-	return xasprintf("%s_%s", adj[v % BLD_ARRAY_SIZE(adj)],
-			 who[(v / 16) % BLD_ARRAY_SIZE(who)]);
+	char hex[9];
+	if (attempt == 0)
+		snprintf(hex, sizeof(hex), "%.8s", id);
+	else
+		random_hex(hex, 4);
+	unsigned v = (unsigned)strtoul(hex, NULL, 16);
+	const char *a = adj[v % BLD_ARRAY_SIZE(adj)], *w = who[(v / 16) % BLD_ARRAY_SIZE(who)];
+	if (attempt == 0)
+		return xasprintf("%s_%s", a, w);
+	return xasprintf("%s_%s%u", a, w, (v >> 8) % 10);
 }
 
 /* Takes the store-wide container lock (names must stay unique); returns the fd. */
@@ -300,6 +310,16 @@ static int check_name(struct bld_ctx *ctx, const char *name, struct bld_error **
 	return 0;
 }
 
+/* Whether check_name failed because the name is in use; that error is then dropped. */
+static bool name_taken(struct bld_error **err)
+{
+	if (!err || !*err || (*err)->code != BLD_E_EXISTS)
+		return false;
+	bld_error_free(*err);
+	*err = NULL;
+	return true;
+}
+
 static int write_new(struct bld_ctx *ctx, const char *id, json_t *doc, struct bld_error **err)
 {
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
@@ -331,7 +351,7 @@ int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_con
 		json_decref(logcfg);
 		return -1;
 	}
-	cleanup_free char *name = c->name ? xstrdup(c->name) : generate_name(id);
+	cleanup_free char *name = c->name ? xstrdup(c->name) : generate_name(id, 0);
 	char hn[13];
 	snprintf(hn, sizeof(hn), "%.12s", id);
 	char now[40];
@@ -344,15 +364,26 @@ int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_con
 	/* the image's Env merged with -e belongs in Config, as docker inspect shows it */
 	json_object_set(json_object_get(doc, "Config"), "Env", json_object_get(resolved, "Env"));
 	json_object_del(resolved, "Env");
+	if (json_object_get(resolved, "Healthcheck")) /* the merged check, also in Config */
+		json_object_set(json_object_get(doc, "Config"), "Healthcheck",
+				json_object_get(resolved, "Healthcheck"));
+	json_object_del(resolved, "Healthcheck");
 	json_object_del(resolved, "ImageConfig");
 	json_object_update(doc, resolved);
 	json_decref(resolved);
-	int r = bld_runner_hostcfg_merge(doc, c, err);
+	int r = bld_runner_hostcfg_merge(ctx, doc, c, err);
 	if (r == 0)
 		r = bld_runner_mounts_resolve(ctx, doc, err);
 	int lock = r < 0 ? -1 : bld_runner_containers_lock(ctx, err);
 	if (lock >= 0) {
 		r = check_name(ctx, name, err);
+		/* a generated name that is taken is drawn again, never an error */
+		for (int i = 1; r < 0 && !c->name && i < 64 && name_taken(err); i++) {
+			free(name);
+			name = generate_name(id, i);
+			json_object_set_new(doc, "Name", json_sprintf("/%s", name));
+			r = check_name(ctx, name, err);
+		}
 		if (r == 0)
 			r = write_new(ctx, id, doc, err);
 		close(lock);

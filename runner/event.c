@@ -2,13 +2,17 @@
  * runner/event.c — container events as docker's daemon records them: the actor is the
  * container's ID, its attributes are its labels, "image" (as the user named it) and "name",
  * with what the action adds (exitCode, signal, oldName). They go to the store's events
- * journal (cache/event.c). It reads nothing from disk: callers hand in the config.json
- * they hold, so that any file of runner/ may call it without a circle.
+ * journal (cache/event.c). Callers hand in the config.json they hold; for a container named
+ * by ID its config.json is read here directly (common/ only), so that any file of runner/
+ * may call this one without a circle.
  */
 #include "runner/runner_int.h"
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <sys/random.h>
+
+#define CONFIG_MAX ((size_t)1 << 20) /* bytes of a config.json read back, as container.c */
 
 static void record(struct bld_ctx *ctx, const json_t *cfg, const char *action,
 		   char *const *more)
@@ -52,8 +56,58 @@ void bld_runner_container_event(struct bld_ctx *ctx, const char *id, const char 
 {
 	json_t *cfg = NULL;
 	cleanup_error struct bld_error *e = NULL;
-	if (bld_runner_container_load(ctx, id, &cfg, NULL, &e) < 0)
+	cleanup_free char *path = xasprintf("%s/containers/%s/config.json", ctx->root, id);
+	if (bld_json_load_file(&cfg, path, CONFIG_MAX, &e) < 0)
 		return;
 	record(ctx, cfg, action, attrs);
 	json_decref(cfg);
+}
+
+void bld_runner_event_exec(struct bld_ctx *ctx, const json_t *cfg, const char *what,
+			   char *const *argv, const char exec_id[65], int exit_code)
+{
+	cleanup_free char *id_attr = xasprintf("execID=%s", exec_id);
+	if (!argv) {
+		char code[32];
+		snprintf(code, sizeof(code), "exitCode=%d", exit_code);
+		bld_runner_event(ctx, cfg, what, id_attr, code, NULL);
+		return;
+	}
+	/* docker's action: "exec_create: " and the command line, its words joined by spaces */
+	struct bld_buf b = BLD_BUF_INIT;
+	bld_buf_printf(&b, "%s:", what);
+	for (size_t i = 0; argv[i]; i++)
+		bld_buf_printf(&b, " %s", argv[i]);
+	cleanup_free char *action = bld_buf_detach(&b);
+	bld_runner_event(ctx, cfg, action, id_attr, NULL);
+}
+
+void bld_runner_exec_id(char out[65])
+{
+	unsigned char b[32];
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		memset(b, 0, sizeof(b));
+	for (size_t i = 0; i < sizeof(b); i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+void bld_runner_event_volumes(struct bld_ctx *ctx, const json_t *cfg, bool mount)
+{
+	const char *id = bld_json_get_str(cfg, "Id");
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(cfg, "Mounts"), i, m) {
+		const char *name = bld_json_get_str(m, "Name");
+		if (!id || !name || strcmp(bld_json_get_str(m, "Type") ? bld_json_get_str(m, "Type") : "",
+					   "volume") != 0)
+			continue;
+		cleanup_free char *c = xasprintf("container=%s", id);
+		cleanup_free char *d = xasprintf("destination=%s", bld_json_get_str(m, "Destination"));
+		cleanup_free char *rw = xasprintf("read/write=%s",
+						  json_is_false(json_object_get(m, "RW")) ? "false" : "true");
+		char *mounted[] = {c, d, "driver=local", "propagation=", rw, NULL};
+		char *unmounted[] = {c, "driver=local", NULL};
+		bld_cache_event_append(ctx->root, "volume", mount ? "mount" : "unmount", name,
+				       mount ? mounted : unmounted, NULL);
+	}
 }

@@ -106,7 +106,6 @@ int bld_runner_container_exec(struct bld_ctx *ctx, const char *id,
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
 	struct bld_runner_spec_holder h;
 	bld_runner_spec_from_config(&h, cfg, dir);
-	json_decref(cfg);
 	bld_strv_free(h.argv);
 	h.argv = bld_strv_dup(o->argv);
 	h.s.argv = h.argv;
@@ -121,6 +120,7 @@ int bld_runner_container_exec(struct bld_ctx *ctx, const char *id,
 	int master = -1, slave = -1;
 	if (o->tty && openpty(&master, &slave, NULL, NULL, NULL) < 0) {
 		bld_runner_spec_holder_dispose(&h);
+		json_decref(cfg);
 		return bld_error_sys(err, errno, "openpty");
 	}
 	if (o->tty)
@@ -129,6 +129,10 @@ int bld_runner_container_exec(struct bld_ctx *ctx, const char *id,
 	h.s.stdout_fd = o->tty ? slave : (o->detach ? -1 : 1);
 	h.s.stderr_fd = o->tty ? slave : (o->detach ? -1 : 2);
 	pid_t child = -1;
+	char exec_id[65];
+	bld_runner_exec_id(exec_id);
+	bld_runner_event_exec(ctx, cfg, "exec_create", h.argv, exec_id, 0);
+	bld_runner_event_exec(ctx, cfg, "exec_start", h.argv, exec_id, 0);
 	int r = bld_runner_sandbox_exec(&child, target, &h.s, err);
 	bld_runner_spec_holder_dispose(&h);
 	if (slave >= 0)
@@ -136,15 +140,20 @@ int bld_runner_container_exec(struct bld_ctx *ctx, const char *id,
 	if (r < 0) {
 		if (master >= 0)
 			close(master);
+		json_decref(cfg);
 		return r;
 	}
 	*exit_code = 0;
-	if (o->detach)
+	if (o->detach) {
+		json_decref(cfg);
 		return 0;
+	}
 	if (o->tty)
 		relay(master, child, o->interactive);
 	if (master >= 0)
 		close(master);
 	*exit_code = wait_child(child);
+	bld_runner_event_exec(ctx, cfg, "exec_die", NULL, exec_id, *exit_code);
+	json_decref(cfg);
 	return 0;
 }

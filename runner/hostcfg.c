@@ -11,6 +11,8 @@
 #include "runner/runner_int.h"
 
 #include <jansson.h>
+#include <strings.h>
+#include <unistd.h>
 
 #define RESOLV_MAX (1 << 16)
 #define SHM_DEFAULT (64 * 1024 * 1024)
@@ -34,6 +36,189 @@ static void defaults(json_t *hc, json_t *cfg)
 	set_default(hc, "ContainerIDFile", json_string(""));
 	set_default(hc, "ShmSize", json_integer(SHM_DEFAULT));
 	set_default(cfg, "Domainname", json_string(""));
+	static const char *const strs[][2] = {
+		{"IpcMode", "private"}, {"PidMode", ""},      {"UTSMode", ""},
+		{"CgroupnsMode", "private"}, {"UsernsMode", ""}, {"Isolation", ""},
+		{"CgroupParent", ""},   {"CpusetCpus", ""},   {"CpusetMems", ""}};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(strs); i++)
+		set_default(hc, strs[i][0], json_string(strs[i][1]));
+	static const char *const ints[] = {"CpuShares", "MemoryReservation", "MemorySwap",
+					   "OomScoreAdj", "BlkioWeight"};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(ints); i++)
+		set_default(hc, ints[i], json_integer(0));
+	set_default(hc, "OomKillDisable", json_false());
+	set_default(hc, "Devices", json_array());
+	set_default(hc, "DeviceCgroupRules", json_null());
+}
+
+static json_int_t int_of(json_t *hc, const char *key)
+{
+	return json_integer_value(json_object_get(hc, key));
+}
+
+/* The namespace modes docker's daemon checks: IPC's words, a container to share with that
+ * exists, no hostname of our own in the host's UTS namespace, Linux's one isolation. */
+static int check_modes(struct bld_ctx *ctx, json_t *hc, const struct bld_runner_container_config *c,
+		       struct bld_error **err)
+{
+	const char *iso = bld_json_get_str(hc, "Isolation");
+	if (iso && *iso && strcasecmp(iso, "default") != 0)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "Invalid isolation: \"%s\" - linux only supports 'default'", iso);
+	const char *ipc = bld_json_get_str(hc, "IpcMode");
+	static const char *const ipcs[] = {"", "none", "private", "shareable", "host"};
+	bool ok = bld_str_has_prefix(ipc, "container:") && ipc[10];
+	for (size_t i = 0; !ok && i < BLD_ARRAY_SIZE(ipcs); i++)
+		ok = strcmp(ipc, ipcs[i]) == 0;
+	if (!ok)
+		return bld_error_set(err, BLD_E_INVALID, "Invalid IPC mode: %s", ipc);
+	const char *modes[] = {ipc, bld_json_get_str(hc, "PidMode")};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(modes); i++) {
+		cleanup_free char *id = NULL;
+		if (bld_str_has_prefix(modes[i], "container:") &&
+		    bld_runner_container_lookup(ctx, modes[i] + 10, &id, err) < 0)
+			return -1;
+	}
+	const char *uts = bld_json_get_str(hc, "UTSMode");
+	if (c->hostname && strcmp(uts, "host") == 0)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "conflicting options: hostname and the UTS mode");
+	if (json_array_size(json_object_get(hc, "DeviceCgroupRules")) &&
+	    bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2)
+		return bld_error_set(err, BLD_E_UNSUPPORTED,
+				     "--device-cgroup-rule needs the cgroup v1 devices controller, "
+				     "which this host does not have");
+	return 0;
+}
+
+static int check_memory(json_t *hc, struct bld_error **err)
+{
+	json_int_t mem = int_of(hc, "Memory"), swap = int_of(hc, "MemorySwap");
+	json_int_t res = int_of(hc, "MemoryReservation"), adj = int_of(hc, "OomScoreAdj");
+	if (res > 0 && res < 6 * 1024 * 1024)
+		return bld_error_set(err, BLD_E_INVALID, "Minimum memory reservation allowed is 6MB");
+	if (mem > 0 && res > mem)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "Minimum memory limit can not be less than memory reservation "
+				     "limit, see usage");
+	if (mem == 0 && swap > 0)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "You should always set the Memory limit when using Memoryswap "
+				     "limit, see usage");
+	if (swap > 0 && swap < mem)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "Minimum memoryswap limit should be larger than memory limit, "
+				     "see usage");
+	if (adj < -1000 || adj > 1000)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "Invalid value %lld, range for oom score adj is [-1000, 1000]",
+				     (long long)adj);
+	bool v2 = bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2;
+	if (json_is_true(json_object_get(hc, "OomKillDisable")) && v2) {
+		bld_warn("Your kernel does not support OomKillDisable. OomKillDisable discarded.");
+		json_object_set_new(hc, "OomKillDisable", json_false());
+	} else if (json_is_true(json_object_get(hc, "OomKillDisable")) && mem == 0) {
+		bld_warn("OOM killer is disabled for the container, but no memory limit is set, "
+			 "this can result in the system running out of resources.");
+	}
+	return 0;
+}
+
+/* "0-2,5" as the kernel writes cpu and node lists; *max the highest number in it. */
+static bool parse_list(const char *s, long *max)
+{
+	cleanup_free char *copy = xstrdup(s);
+	char *save = NULL;
+	*max = -1;
+	if (!*s || s[strlen(s) - 1] == ',')
+		return false;
+	for (char *r = strtok_r(copy, ",", &save); r; r = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(r, '-');
+		long lo, hi;
+		if (dash)
+			*dash++ = 0;
+		if (bld_parse_long(r, 0, 1 << 20, &lo) < 0 ||
+		    (dash && bld_parse_long(dash, lo, 1 << 20, &hi) < 0))
+			return false;
+		if ((dash ? hi : lo) > *max)
+			*max = dash ? hi : lo;
+	}
+	return true;
+}
+
+/* Every number of want is in have (both lists). */
+static bool list_within(const char *want, const char *have)
+{
+	cleanup_free char *copy = xstrdup(want);
+	char *save = NULL;
+	for (char *r = strtok_r(copy, ",", &save); r; r = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(r, '-');
+		long lo = strtol(r, NULL, 10), hi = dash ? strtol(dash + 1, NULL, 10) : lo;
+		for (long n = lo; n <= hi; n++) {
+			char one[24];
+			snprintf(one, sizeof(one), "%ld", n);
+			cleanup_free char *h = xstrdup(have);
+			char *s2 = NULL;
+			bool in = false;
+			for (char *t = strtok_r(h, ",", &s2); t && !in; t = strtok_r(NULL, ",", &s2)) {
+				char *d = strchr(t, '-');
+				long a = strtol(t, NULL, 10), b = d ? strtol(d + 1, NULL, 10) : a;
+				in = n >= a && n <= b;
+			}
+			if (!in)
+				return false;
+		}
+	}
+	return true;
+}
+
+static char *read_line(const char *path)
+{
+	cleanup_free char *data = NULL;
+	size_t len = 0;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_fs_read_file(path, 4096, &data, &len, &e) < 0)
+		return xstrdup("");
+	data[strcspn(data, "\n")] = 0;
+	return steal_pointer(&data);
+}
+
+static int check_cpuset(json_t *hc, const char *key, const char *what, const char *avail_file,
+			const char *unavail, struct bld_error **err)
+{
+	const char *v = bld_json_get_str(hc, key);
+	long max;
+	if (!v || !*v)
+		return 0;
+	if (!parse_list(v, &max))
+		return bld_error_set(err, BLD_E_INVALID,
+				     "Invalid value %s for cpuset %s: invalid format: %s", v, what, v);
+	cleanup_free char *have = read_line(avail_file);
+	if (*have && !list_within(v, have))
+		return bld_error_set(err, BLD_E_INVALID, "%s - requested %s, available: %s",
+				     unavail, v, have);
+	return 0;
+}
+
+/* Block I/O weight: docker drops it, with a warning, where the kernel has no weight file. */
+static int check_blkio(json_t *hc, struct bld_error **err)
+{
+	json_int_t w = int_of(hc, "BlkioWeight");
+	if (w == 0)
+		return 0;
+	bool v2 = bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2;
+	bool have = v2 ? access("/sys/fs/cgroup/bld/io.weight", F_OK) == 0 ||
+				 access("/sys/fs/cgroup/io.bfq.weight", F_OK) == 0
+		       : access("/sys/fs/cgroup/blkio/blkio.weight", F_OK) == 0;
+	if (!have) {
+		bld_warn("Your kernel does not support Block I/O weight or the cgroup is not "
+			 "mounted. Weight discarded.");
+		json_object_set_new(hc, "BlkioWeight", json_integer(0));
+		return 0;
+	}
+	if (w < 10 || w > 1000)
+		return bld_error_set(err, BLD_E_INVALID, "Range of blkio weight is from 10 to 1000");
+	return 0;
 }
 
 /* Config.ExposedPorts: the image's and --expose's, which -P publishes alike. */
@@ -75,8 +260,8 @@ static int checks(json_t *doc, json_t *hc, json_t *cfg, struct bld_error **err)
 	return 0;
 }
 
-int bld_runner_hostcfg_merge(json_t *doc, const struct bld_runner_container_config *c,
-			     struct bld_error **err)
+int bld_runner_hostcfg_merge(struct bld_ctx *ctx, json_t *doc,
+			     const struct bld_runner_container_config *c, struct bld_error **err)
 {
 	json_t *hc = json_object_get(doc, "HostConfig"), *cfg = json_object_get(doc, "Config");
 	if (c->host_extra)
@@ -85,7 +270,18 @@ int bld_runner_hostcfg_merge(json_t *doc, const struct bld_runner_container_conf
 		json_object_update(cfg, c->config_extra);
 	defaults(hc, cfg);
 	exposed(doc, cfg);
-	return checks(doc, hc, cfg, err);
+	const char *uts = bld_json_get_str(hc, "UTSMode");
+	char host[256] = "";
+	if (uts && strcmp(uts, "host") == 0 && !c->hostname && gethostname(host, sizeof(host) - 1) == 0)
+		json_object_set_new(cfg, "Hostname", json_string(host));
+	if (checks(doc, hc, cfg, err) < 0 || check_modes(ctx, hc, c, err) < 0 ||
+	    check_memory(hc, err) < 0 || check_blkio(hc, err) < 0 ||
+	    check_cpuset(hc, "CpusetCpus", "cpus", "/sys/devices/system/cpu/online",
+			 "Requested CPUs are not available", err) < 0 ||
+	    check_cpuset(hc, "CpusetMems", "mems", "/sys/devices/system/node/online",
+			 "Requested memory nodes are not available", err) < 0)
+		return -1;
+	return 0;
 }
 
 /* The values of the host's "word ..." lines (nameserver, search, options), in order;
@@ -154,4 +350,43 @@ char *bld_runner_resolv_conf(json_t *hc)
 		bld_buf_printf(&b, "nameserver %s\n", dns[i]);
 	join_line(&b, "options", opts);
 	return bld_buf_detach(&b);
+}
+
+/* The pid 1 of the container a "container:NAME" mode names, which must run, and for IPC have
+ * been made shareable, as docker requires. */
+static int donor(struct bld_ctx *ctx, const char *mode, bool ipc, pid_t *out,
+		 struct bld_error **err)
+{
+	cleanup_free char *id = NULL;
+	json_t *cfg = NULL, *st = NULL;
+	if (bld_runner_container_lookup(ctx, mode + 10, &id, err) < 0 ||
+	    bld_runner_container_load(ctx, id, &cfg, &st, err) < 0)
+		return -1;
+	bld_runner_state_effective(ctx, id, st);
+	bool running = json_is_true(json_object_get(st, "Running"));
+	const char *ipcmode = bld_json_get_str(json_object_get(cfg, "HostConfig"), "IpcMode");
+	*out = (pid_t)json_integer_value(json_object_get(st, "Pid"));
+	int r = 0;
+	if (!running || *out <= 0)
+		r = bld_error_set(err, BLD_E_INVALID, "cannot join %s of a non running container: %s",
+				  ipc ? "IPC" : "PID", mode + 10);
+	else if (ipc && (!ipcmode || (strcmp(ipcmode, "shareable") && strcmp(ipcmode, "host"))))
+		r = bld_error_set(err, BLD_E_INVALID, "can't join IPC of container %s: "
+				  "non-shareable IPC (hint: use IpcMode:shareable for the donor "
+				  "container)", id);
+	json_decref(cfg);
+	json_decref(st);
+	return r;
+}
+
+int bld_runner_ns_join(struct bld_ctx *ctx, json_t *cfg, struct bld_runner_spec *s,
+		       struct bld_error **err)
+{
+	json_t *hc = json_object_get(cfg, "HostConfig");
+	const char *ipc = bld_json_get_str(hc, "IpcMode"), *pid = bld_json_get_str(hc, "PidMode");
+	if (ipc && bld_str_has_prefix(ipc, "container:") && donor(ctx, ipc, true, &s->ipc_join, err) < 0)
+		return -1;
+	if (pid && bld_str_has_prefix(pid, "container:") && donor(ctx, pid, false, &s->pid_join, err) < 0)
+		return -1;
+	return 0;
 }

@@ -129,6 +129,11 @@ int bld_runner_image_resolve(struct bld_ctx *ctx, const struct bld_runner_contai
 	json_object_set_new(doc, "ImageExposedPorts", exposed ? json_incref(exposed) : json_object());
 	json_t *ss = json_object_get(icfg, "StopSignal");
 	json_object_set_new(doc, "ImageStopSignal", ss ? json_incref(ss) : json_string(""));
+	json_t *hc = NULL;
+	if (r == 0)
+		r = bld_runner_health_config(&hc, json_object_get(icfg, "Healthcheck"), &c->health, err);
+	if (hc)
+		json_object_set_new(doc, "Healthcheck", hc);
 	json_decref(icfg);
 	if (r < 0) {
 		json_decref(doc);

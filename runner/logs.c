@@ -79,7 +79,12 @@ static int check_opt(const char *driver, const char *k, const char *v, struct bl
 				     files < 1 ? "max-file cannot be less than 1"
 					       : "max-file: at most %d files",
 				     MAX_FILES);
-	if (strcmp(k, "max-size") && strcmp(k, "max-file"))
+	static const char *const known[] = {"max-size", "max-file", "tag", "labels",
+					    "labels-regex", "env", "env-regex"};
+	bool ok = false;
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(known); i++)
+		ok = ok || strcmp(k, known[i]) == 0;
+	if (!ok)
 		return bld_error_set(err, BLD_E_INVALID, "unknown log opt '%s' for %s log driver",
 				     k, driver);
 	return 0;
@@ -123,11 +128,14 @@ static bool driver_none(json_t *hc)
 /* ------------------------------------------------------------------ writer */
 
 int bld_runner_logfile_open(struct bld_runner_logfile *lf, const char *dir, const char *id,
-			    json_t *hc, struct bld_error **err)
+			    json_t *cfg, struct bld_error **err)
 {
+	json_t *hc = json_object_get(cfg, "HostConfig");
 	*lf = (struct bld_runner_logfile){.fd = -1, .max_size = -1, .max_file = 1};
 	if (driver_none(hc))
 		return 0;
+	if (bld_runner_log_attrs(cfg, &lf->attrs, err) < 0)
+		return -1;
 	json_t *c = json_object_get(json_object_get(hc, "LogConfig"), "Config");
 	const char *ms = bld_json_get_str(c, "max-size"), *mf = bld_json_get_str(c, "max-file");
 	long files = 1;
@@ -151,6 +159,8 @@ void bld_runner_logfile_close(struct bld_runner_logfile *lf)
 	lf->fd = -1;
 	free(lf->path);
 	lf->path = NULL;
+	json_decref(lf->attrs);
+	lf->attrs = NULL;
 }
 
 /* <log>.N-1 is dropped, each <log>.i becomes .i+1, <log> becomes .1, a new <log> begins. */
@@ -185,7 +195,10 @@ static void write_record(struct bld_runner_logfile *lf, const char *stream, cons
 		return;
 	char now[40];
 	bld_runner_now_str(now);
-	json_t *o = json_pack("{s:s%, s:s, s:s}", "log", data, n, "stream", stream, "time", now);
+	json_t *o = json_pack("{s:s%, s:s}", "log", data, n, "stream", stream);
+	if (lf->attrs)
+		json_object_set(o, "attrs", lf->attrs);
+	json_object_set_new(o, "time", json_string(now));
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (!s)
@@ -245,6 +258,8 @@ static void print_record(const struct bld_runner_logs_opts *o, const char *line,
 	FILE *f = stream && strcmp(stream, "stderr") == 0 ? stderr : stdout;
 	if (o->timestamps && time)
 		fprintf(f, "%s ", time);
+	if (o->details)
+		bld_runner_log_details(f, json_object_get(v, "attrs"));
 	fwrite(json_string_value(log), 1, json_string_length(log), f);
 	fflush(f);
 	json_decref(v);

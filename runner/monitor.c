@@ -18,7 +18,8 @@
  *
  * It exits when the container has stopped for good (after --rm removal). Messages to the
  * starting bld go over report_fd as struct bld_runner_child_msg: kind 2 "started" (pid,
- * status = monitor pid), kind 0 an error, kind 3 the exit code.
+ * status = monitor pid), kind 0 an error, kind 3 the exit code, kind 4 that the caller
+ * detached (--detach-keys): its terminal is let go, the container runs on.
  */
 #include "runner/runner_int.h"
 
@@ -32,6 +33,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -57,17 +59,21 @@ struct mon {
 	int att_in, att_out, att_err; /* the starting bld's terminal, or -1 */
 	struct bld_runner_attached att; /* a bld attached later (bld attach) */
 	int lsock, sigfd;
+	int caller_fd; /* a pidfd of the attached bld: when it is gone, so is its terminal */
 	struct bld_runner_logfile log;
 	struct client clients[MAX_CLIENTS];
 	int out_rd, err_rd, in_wr, pty; /* container side */
 	struct bld_runner_proc *proc;
 	struct bld_runner_net *net;
+	struct bld_runner_health_mon *health; /* NULL: the container has no health check */
 	bool running;
 	int exit_code;
 	bool oom, manual_stop, tty, paused;
 	int64_t kill_at;   /* ms, 0 = none */
 	int restart_count;
 	struct bld_runner_logbuf lb_out, lb_err;
+	char dk[16];   /* the detach keys (a terminal attached with -it) */
+	size_t dk_len, dk_pos; /* their length; how many were typed so far (held back) */
 	int replaced[4]; /* state files replaced and still open (see save_state), or -1 */
 };
 
@@ -175,9 +181,17 @@ static bool pump_output(struct mon *m, int *fd, bool is_err)
 	return true;
 }
 
+/* The detach keys on the caller's input (bld_runner_detach_scan). */
+static bool detach_scan(struct mon *m, const char *in, size_t n, char *out, size_t *on)
+{
+	return bld_runner_detach_scan(m->dk, m->dk_len, &m->dk_pos, in, n, out, on);
+}
+
+static void detach_terminal(struct mon *m);
+
 static void pump_input(struct mon *m)
 {
-	char buf[16384];
+	char buf[16384], pass[16384 + 16];
 	ssize_t n = read(m->att_in, buf, sizeof(buf));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
@@ -191,7 +205,17 @@ static void pump_input(struct mon *m)
 		return;
 	}
 	int fd = m->tty ? m->pty : m->in_wr;
-	out_write(m, &fd, buf, (size_t)n);
+	size_t on = (size_t)n;
+	bool detach = m->dk_len && detach_scan(m, buf, (size_t)n, pass, &on);
+	out_write(m, &fd, m->dk_len ? pass : buf, on);
+	if (!detach)
+		return;
+	/* the caller goes, told so; its terminal is not ours anymore */
+	report(m, 4, 0, 0, NULL);
+	if (m->report_fd >= 0)
+		close(m->report_fd);
+	m->report_fd = -1;
+	detach_terminal(m);
 }
 
 static void copy_winsize(struct mon *m)
@@ -250,6 +274,12 @@ static const char *set_paused(struct mon *m, bool pause)
 		return r == -ENOTSUP ? "error no freezer cgroup\n" : "error freezer failed\n";
 	}
 	m->paused = pause;
+	/* docker probes no paused container: the probe in flight goes, the next comes an
+	 * interval after the thaw */
+	if (pause)
+		bld_runner_health_stop(m->health);
+	else
+		bld_runner_health_resume(m->health);
 	bld_runner_event(m->ctx, m->cfg, pause ? "pause" : "unpause", NULL);
 	set_str(m->state, "Status", pause ? "paused" : "running");
 	json_object_set_new(m->state, "Paused", json_boolean(pause));
@@ -303,11 +333,11 @@ static void attach_client(struct mon *m, struct client *c, const char *args)
 	for (size_t i = 0; i < 3; i++)
 		*dst[i] = want[i] ? c->fds[k++] : -1;
 	c->nfds = 0;
-	for (size_t i = 0; keys[0] != '-' && 2 * i + 1 < strlen(keys) &&
-			   i < BLD_RUNNER_DETACH_KEYS_MAX; i++) {
+	for (size_t i = 0, n = 0; keys[0] != '-' && 2 * i + 1 < strlen(keys) &&
+				  n + 1 < BLD_RUNNER_DETACH_KEYS_MAX; i++) {
 		unsigned v = 0;
-		if (sscanf(keys + 2 * i, "%2x", &v) == 1)
-			m->att.keys[m->att.nkeys++] = (unsigned char)v;
+		if (sscanf(keys + 2 * i, "%2x", &v) == 1 && v)
+			m->att.keys[n++] = (char)v;
 	}
 	m->att.client = (int)(c - m->clients);
 	c->waiting = true;
@@ -318,7 +348,7 @@ static void attach_client(struct mon *m, struct client *c, const char *args)
 /* Input of the later attached bld: to the container, but for the detach sequence. */
 static void pump_attach_input(struct mon *m)
 {
-	char buf[16384];
+	char buf[BLD_RUNNER_ATTACH_CHUNK];
 	ssize_t n = read(m->att.in, buf, sizeof(buf));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
@@ -474,7 +504,9 @@ static int start_once(struct mon *m, struct bld_error **err)
 	struct bld_runner_spec_holder h;
 	bld_runner_spec_from_config(&h, m->cfg, m->dir);
 	int child[3];
-	int r = make_stdio(m, &h.s, child, err);
+	int r = bld_runner_ns_join(m->ctx, m->cfg, &h.s, err);
+	if (r == 0)
+		r = make_stdio(m, &h.s, child, err);
 	if (r == 0)
 		r = bld_runner_net_setup(&m->net, m->ctx, m->cfg, m->id, &h, err);
 	if (r == 0)
@@ -501,9 +533,11 @@ static int start_once(struct mon *m, struct bld_error **err)
 		json_array_append_new(json_object_get(m->state, "Cgroups"),
 				      json_string(m->proc->cgroups[i]));
 	bld_runner_net_state(m->net, m->state);
+	bld_runner_health_start(m->health);
 	save_state(m);
 	if (m->att_out >= 0 && !m->restart_count)
 		bld_runner_event(m->ctx, m->cfg, "attach", NULL);
+	bld_runner_event_volumes(m->ctx, m->cfg, true);
 	bld_runner_event(m->ctx, m->cfg, "start", NULL);
 	return 0;
 }
@@ -516,6 +550,9 @@ static void reap(struct mon *m)
 		if (m->running && p == m->proc->pid) {
 			m->exit_code = bld_runner_proc_status(m->proc, st, &m->oom);
 			m->running = false;
+			bld_runner_health_stop(m->health);
+		} else if (bld_runner_health_reaped(m->health, p, st)) {
+			save_state(m);
 		}
 }
 
@@ -539,12 +576,22 @@ static size_t add_poll(struct pollfd *p, size_t n, int fd, short ev)
 	return n;
 }
 
+/* The attached bld ended (killed, --sig-proxy=false): output goes to the log only, as
+ * docker's stops with its CLI. */
+static void caller_gone(struct mon *m)
+{
+	close_fd(&m->caller_fd);
+	close_fd(&m->report_fd);
+	detach_terminal(m);
+}
+
 /* One round of poll and dispatch; timeout in ms (-1: none). */
 static void poll_once(struct mon *m, int timeout)
 {
 	struct pollfd p[MAX_POLL];
 	size_t n = 0;
 	n = add_poll(p, n, m->sigfd, POLLIN);
+	n = add_poll(p, n, m->caller_fd, POLLIN);
 	n = add_poll(p, n, m->lsock, POLLIN);
 	n = add_poll(p, n, m->out_rd, POLLIN);
 	n = add_poll(p, n, m->err_rd, POLLIN);
@@ -553,6 +600,7 @@ static void poll_once(struct mon *m, int timeout)
 	n = add_poll(p, n, want_in ? m->att_in : -1, POLLIN);
 	bool want_att = m->att.in >= 0 && (m->in_wr >= 0 || m->pty >= 0);
 	n = add_poll(p, n, want_att ? m->att.in : -1, POLLIN);
+	n = add_poll(p, n, bld_runner_health_pollfd(m->health), POLLIN);
 	for (size_t i = 0; i < MAX_CLIENTS; i++)
 		n = add_poll(p, n, m->clients[i].fd, POLLIN);
 	size_t net_first = n;
@@ -561,10 +609,13 @@ static void poll_once(struct mon *m, int timeout)
 		int64_t left = m->kill_at - now_ms();
 		timeout = left < 0 ? 0 : (timeout < 0 || left < timeout ? (int)left : timeout);
 	}
-	int net_wait = bld_runner_net_timeout(m->net);
-	if (net_wait >= 0 && (timeout < 0 || net_wait < timeout))
-		timeout = net_wait;
+	int waits[] = {bld_runner_net_timeout(m->net), bld_runner_health_timeout(m->health)};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(waits); i++)
+		if (waits[i] >= 0 && (timeout < 0 || waits[i] < timeout))
+			timeout = waits[i];
 	int r = poll(p, n, timeout);
+	if (m->running && bld_runner_health_due(m->health, m->proc->pid))
+		save_state(m);
 	if (m->kill_at && now_ms() >= m->kill_at && m->running) {
 		signal_container(m, SIGKILL);
 		thaw_for(m, SIGKILL);
@@ -578,7 +629,9 @@ static void poll_once(struct mon *m, int timeout)
 		if (!p[i].revents)
 			continue;
 		int fd = p[i].fd;
-		if (fd == m->sigfd)
+		if (fd == m->caller_fd)
+			caller_gone(m);
+		else if (fd == m->sigfd)
 			handle_signal(m);
 		else if (fd == m->lsock)
 			accept_client(m);
@@ -592,6 +645,8 @@ static void poll_once(struct mon *m, int timeout)
 			pump_input(m);
 		else if (fd == m->att.in)
 			pump_attach_input(m);
+		else if (fd == bld_runner_health_pollfd(m->health))
+			bld_runner_health_readable(m->health);
 		else
 			for (size_t k = 0; k < MAX_CLIENTS; k++)
 				if (m->clients[k].fd == fd)
@@ -631,6 +686,7 @@ static void record_exit(struct mon *m)
 	if (m->oom)
 		bld_runner_event(m->ctx, m->cfg, "oom", NULL);
 	bld_runner_event(m->ctx, m->cfg, "die", code, NULL);
+	bld_runner_event_volumes(m->ctx, m->cfg, false);
 	notify_waiters(m);
 	bld_runner_attached_close(&m->att); /* it heard "exited N" */
 }
@@ -699,6 +755,9 @@ static int setup(struct mon *m, struct bld_error **err)
 	if (bld_runner_container_load(m->ctx, m->id, &m->cfg, &m->state, err) < 0)
 		return -1;
 	m->tty = json_is_true(json_object_get(json_object_get(m->cfg, "Config"), "Tty"));
+	/* detach keys work on a terminal only, as docker's */
+	m->dk_len = m->tty && m->att_in >= 0 ? strlen(m->dk) : 0;
+	m->health = bld_runner_health_new(m->ctx, m->cfg, m->state, m->dir);
 	sigset_t set;
 	sigemptyset(&set);
 	int sigs[] = {SIGCHLD, SIGWINCH, SIGTERM, SIGINT, SIGHUP};
@@ -711,8 +770,7 @@ static int setup(struct mon *m, struct bld_error **err)
 		return bld_error_sys(err, errno, "signalfd");
 	if ((m->lsock = listen_socket(m->dir, err)) < 0)
 		return -1;
-	return bld_runner_logfile_open(&m->log, m->dir, m->id,
-				       json_object_get(m->cfg, "HostConfig"), err);
+	return bld_runner_logfile_open(&m->log, m->dir, m->id, m->cfg, err);
 }
 
 static void detach_terminal(struct mon *m)
@@ -774,9 +832,13 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 	m.lb_out.stream = "stdout";
 	m.lb_err.stream = "stderr";
 	m.dir = bld_runner_container_dir(ctx, id);
-	m.att_out = attach->out ? 1 : -1;
-	m.att_err = attach->out ? 2 : -1;
+	m.att_out = attach->out && !attach->drop_stdout ? 1 : -1;
+	m.att_err = attach->out && !attach->drop_stderr ? 2 : -1;
 	m.att_in = attach->in ? 0 : -1;
+	m.caller_fd = attach->out ? (int)syscall(SYS_pidfd_open, getppid(), 0) : -1;
+	if (attach->in)
+		snprintf(m.dk, sizeof(m.dk), "%s", attach->detach_keys ? attach->detach_keys
+									: "\x10\x11");
 	if (chdir("/") < 0)
 		_exit(125);
 	cleanup_error struct bld_error *e = NULL;
@@ -829,6 +891,7 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 	drop_replaced(&m);
 	release(&m);
 	bld_runner_net_free(m.net);
+	bld_runner_health_free(m.health);
 	if (trash)
 		remove_container(&m, trash);
 	_exit(0);

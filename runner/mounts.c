@@ -14,6 +14,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/mount.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -179,8 +181,8 @@ static int dev_nodes(int devfd)
 	return 0;
 }
 
-/* A tmpfs /dev with the nodes Docker gives, devpts, shm (shm_size bytes, 0: 64 MiB), mqueue
- * and (tty_fd >= 0) console. */
+/* A tmpfs /dev with the nodes Docker gives, devpts, shm (shm_size bytes, 0: 64 MiB, < 0:
+ * none), mqueue and (tty_fd >= 0) console. */
 int bld_runner_mount_dev(int rootfd, int tty_fd, int64_t shm_size)
 {
 	char shm[64] = "mode=1777,size=65536k";
@@ -197,7 +199,7 @@ int bld_runner_mount_dev(int rootfd, int tty_fd, int64_t shm_size)
 		return r;
 	r = mount_in(rootfd, "/dev/pts", false, "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
 		     "newinstance,ptmxmode=0666,mode=0620,gid=5");
-	if (r == 0)
+	if (r == 0 && shm_size >= 0)
 		r = mount_in(rootfd, "/dev/shm", false, "shm", "tmpfs",
 			     MS_NOSUID | MS_NODEV | MS_NOEXEC, shm);
 	if (r == 0)
@@ -215,6 +217,62 @@ int bld_runner_mount_dev(int rootfd, int tty_fd, int64_t shm_size)
 		r = mount_in(rootfd, "/dev/console", true, src, NULL, MS_BIND, NULL);
 	}
 	return r;
+}
+
+/*
+ * /dev/shm shared: the host's (mntns < 0), bound; or the one in mount namespace mntns (another
+ * container's), cloned there as a detached tree (a bind cannot reach into another namespace)
+ * and moved here.
+ */
+int bld_runner_mount_shm_from(int rootfd, int mntns)
+{
+	if (mntns < 0)
+		return mount_in(rootfd, "/dev/shm", false, "/dev/shm", NULL, MS_BIND | MS_REC, NULL);
+	cleanup_close int own = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (own < 0 || setns(mntns, CLONE_NEWNS) < 0)
+		return -errno;
+	int tree = (int)syscall(SYS_open_tree, AT_FDCWD, "/dev/shm",
+				OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	int e = errno;
+	if (setns(own, CLONE_NEWNS) < 0)
+		abort(); /* we would assemble the root in the other container */
+	if (tree < 0)
+		return -e;
+	int dst = bld_runner_mkpath_in_root(rootfd, "/dev/shm", false);
+	int r = dst < 0 ? dst
+			: (syscall(SYS_move_mount, tree, "", dst, "",
+				   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0
+				   ? -errno
+				   : 0);
+	if (dst >= 0)
+		close(dst);
+	close(tree);
+	return r;
+}
+
+/* --device: nodes like the host's, with its owner and mode, at their paths in /dev. */
+int bld_runner_make_devices(int rootfd, const struct bld_runner_device *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		cleanup_free char *dir = xstrdup(d[i].path);
+		char *slash = strrchr(dir, '/');
+		*slash = 0;
+		int dfd = bld_runner_mkpath_in_root(rootfd, dir[0] ? dir : "/", false);
+		if (dfd < 0)
+			return dfd;
+		char p[FDPATH_LEN];
+		fdpath(p, dfd);
+		cleanup_free char *node = xasprintf("%s/%s", p, slash + 1);
+		mode_t type = d[i].type == 'b' ? S_IFBLK : S_IFCHR;
+		int r = mknod(node, type | (d[i].mode & 07777), makedev(d[i].major, d[i].minor));
+		if (r == 0 || errno == EEXIST)
+			r = chown(node, d[i].uid, d[i].gid);
+		r = r < 0 ? -errno : 0;
+		close(dfd);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 int bld_runner_mount_sys(int rootfd, bool writable)

@@ -72,6 +72,8 @@ struct bld_runner_net {
 	struct pair *pairs[BLD_RUNNER_MAX_PROXY];
 	struct bld_runner_udp *udp; /* flows of the UDP ports, when there are any */
 	json_t *ports; /* NetworkSettings.Ports */
+	unsigned char mac[6]; /* --mac-address of eth0 ... */
+	bool has_mac;         /* ... when one was given */
 };
 
 /* ------------------------------------------------------------------ namespace */
@@ -290,7 +292,8 @@ static int configure(void *arg, struct bld_error **err)
 		if (host < 0)
 			return bld_error_sys(err, errno, "netlink");
 		bld_runner_nl_init(&b, host);
-		bld_runner_nl_veth_create(&b, n->veth, n->brindex, "eth0", n->nsfd);
+		bld_runner_nl_veth_create(&b, n->veth, n->brindex, "eth0", n->nsfd,
+					  n->has_mac ? n->mac : NULL);
 		if (bld_runner_nl_send(&b, err) < 0)
 			return bld_error_wrap(err, "veth %s", n->veth);
 	}
@@ -466,6 +469,13 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 		return -1;
 	if (strcmp(mode, "bridge") == 0 && setup_bridge(n, ctx, id, err) < 0)
 		return -1;
+	/* Config.MacAddress, checked by the CLI ("02:42:ac:11:00:02") */
+	const char *mac = bld_json_get_str(json_object_get(cfg, "Config"), "MacAddress");
+	unsigned v[6];
+	n->has_mac = mac && sscanf(mac, "%2x%*1[:-]%2x%*1[:-]%2x%*1[:-]%2x%*1[:-]%2x%*1[:-]%2x",
+				   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) == 6;
+	for (size_t i = 0; n->has_mac && i < 6; i++)
+		n->mac[i] = (unsigned char)v[i];
 	if (setup_ports(n, cfg, err) < 0)
 		return -1;
 	h->s.net = BLD_RUNNER_NET_NSPATH;

@@ -214,7 +214,7 @@ static void one_queue(struct bld_runner_nl *b)
 }
 
 void bld_runner_nl_veth_create(struct bld_runner_nl *b, const char *name, int master,
-			       const char *peer, int peer_ns)
+			       const char *peer, int peer_ns, const unsigned char *peer_mac)
 {
 	struct ifinfomsg *ifi = msg_begin(b, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL,
 					  sizeof(struct ifinfomsg), "create veth");
@@ -238,6 +238,8 @@ void bld_runner_nl_veth_create(struct bld_runner_nl *b, const char *name, int ma
 	one_queue(b);
 	uint32_t fd = (uint32_t)peer_ns;
 	attr(b, IFLA_NET_NS_FD, &fd, sizeof(fd));
+	if (peer_mac)
+		attr(b, IFLA_ADDRESS, peer_mac, 6);
 	nest_end(b, pe);
 	nest_end(b, data);
 	nest_end(b, li);

@@ -50,7 +50,12 @@ static char *status_text(json_t *st)
 		return xstrdup("Created");
 	if (strcmp(s, "running") == 0 || strcmp(s, "paused") == 0) {
 		human_duration(d, sizeof(d), now - bld_runner_time_parse(bld_json_get_str(st, "StartedAt")));
-		return xasprintf("Up %s%s", d, s[0] == 'p' ? " (Paused)" : "");
+		/* docker's State.String(): (Paused), else Health.String(): "health: starting" or the
+		 * status itself */
+		const char *h = bld_json_get_str(json_object_get(st, "Health"), "Status");
+		if (s[0] == 'p' || !h)
+			return xasprintf("Up %s%s", d, s[0] == 'p' ? " (Paused)" : "");
+		return xasprintf("Up %s (%s%s)", d, strcmp(h, "starting") ? "" : "health: ", h);
 	}
 	if (strcmp(s, "restarting") == 0)
 		return xasprintf("Restarting (%d)",
@@ -104,6 +109,8 @@ static void fill_info(struct bld_runner_container_info *in, const char *id, json
 	in->ports = ports_text(st);
 	in->created = (int64_t)bld_runner_time_parse(bld_json_get_str(cfg, "Created"));
 	in->exit_code = (int)json_integer_value(json_object_get(st, "ExitCode"));
+	in->cfg_json = json_incref(cfg);
+	in->state_json = json_incref(st);
 	const char *k;
 	json_t *v;
 	json_object_foreach(json_object_get(json_object_get(cfg, "Config"), "Labels"), k, v) {
@@ -152,6 +159,8 @@ void bld_runner_container_info_free(struct bld_runner_container_info *v, size_t 
 		free(v[i].state);
 		free(v[i].ports);
 		bld_strv_free(v[i].labels);
+		json_decref(v[i].cfg_json);
+		json_decref(v[i].state_json);
 	}
 	free(v);
 }

@@ -53,6 +53,19 @@ struct bld_runner_rlimit {
 	uint64_t soft, hard;
 };
 
+/* One --device: a node made in the container's /dev like the host's (allowed by the device
+ * rules when there is a devices cgroup). */
+struct bld_runner_device {
+	char *host_path, *path; /* on the host; in the container */
+	char type;              /* 'c' or 'b'; 0 when host_path is no device (errnum says why) */
+	unsigned major, minor;
+	char perms[4]; /* "rwm" */
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	int errnum;
+};
+
 enum bld_runner_net_mode {
 	BLD_RUNNER_NET_NONE,   /* a new network namespace with only lo */
 	BLD_RUNNER_NET_HOST,   /* the host's network namespace */
@@ -94,6 +107,8 @@ struct bld_runner_spec {
 	struct bld_runner_mount *mounts;
 	size_t n_mounts;
 	int64_t shm_size; /* bytes of /dev/shm (0: 64 MiB, docker's default) */
+	const struct bld_runner_device *devices;
+	size_t n_devices;
 
 	/* kernel settings of the container's own namespaces (--sysctl "key=value", written to
 	 * /proc/sys before it is made read-only) and its resource limits (--ulimit) */
@@ -116,6 +131,22 @@ struct bld_runner_spec {
 	int64_t cpu_milli;  /* --cpus 1.5 = 1500 */
 	int64_t pids_limit; /* > 0 */
 	const char *cgroup_name;
+	const char *cgroup_parent; /* --cgroup-parent, from the hierarchies' roots (NULL: bld's) */
+	int64_t memory_swap;        /* memory + swap (-1: unlimited; 0: no swap beyond memory) */
+	int64_t memory_reservation; /* the soft limit */
+	bool oom_kill_disable;      /* v1 only */
+	int64_t cpu_shares;         /* relative weight (v2: turned into cpu.weight) */
+	const char *cpuset_cpus, *cpuset_mems; /* "0-1,3" */
+	int64_t blkio_weight;       /* 10..1000 */
+	char *const *device_rules;  /* --device-cgroup-rule: a devices cgroup (v1) that denies
+				       what docker denies, and allows these too */
+	int oom_score_adj;          /* written to /proc/self/oom_score_adj when not 0 */
+
+	/* namespaces shared instead of new ones: the host's (--pid, --ipc, --uts, --cgroupns
+	 * host), or (> 0) those of a running container's pid 1 (--pid, --ipc container:NAME);
+	 * ipc_none: no /dev/shm at all */
+	bool pid_host, ipc_host, uts_host, cgroupns_host, ipc_none;
+	pid_t pid_join, ipc_join;
 
 	enum bld_runner_net_mode net;
 	const char *net_path; /* BLD_RUNNER_NET_NSPATH: a namespace file to join ... */
@@ -235,6 +266,14 @@ struct bld_runner_port {
 	char proto[4]; /* "tcp" or "udp" */
 };
 
+/* --health-* and --no-healthcheck: what is unset (NULL, 0) comes from the image's
+ * HEALTHCHECK, as docker merges them. Durations in nanoseconds. */
+struct bld_runner_health {
+	char **test; /* ["CMD-SHELL", cmd], ["CMD", argv...], ["NONE"] (--no-healthcheck) */
+	int64_t interval, timeout, start_period, start_interval;
+	int retries;
+};
+
 /* What `bld create`/`bld run` decided; all owned by the caller. */
 struct bld_runner_container_config {
 	char *name;           /* NULL: generated */
@@ -265,6 +304,7 @@ struct bld_runner_container_config {
 	char **labels;    /* "K=V" */
 	char *log_driver; /* --log-driver: "json-file" (NULL: the default) or "none" */
 	char **log_opts;  /* --log-opt K=V: max-size, max-file */
+	struct bld_runner_health health;
 	/* HostConfig and Config fields in the Engine API's shape, merged over what the fields
 	 * above make (Mounts, ExtraHosts, Dns*, Ulimits, Sysctls, ShmSize, GroupAdd, VolumesFrom,
 	 * ExposedPorts, StopSignal, StopTimeout, Domainname...); the runner checks them as
@@ -292,7 +332,18 @@ int bld_runner_container_rename(struct bld_ctx *ctx, const char *ref, const char
 struct bld_runner_attach {
 	bool out;   /* relay stdout/stderr to the caller's fds 1 and 2 */
 	bool in;    /* relay the caller's fd 0 to the container's stdin */
+	bool drop_stdout, drop_stderr; /* -a: with out, the streams not asked for stay in the
+					  log only */
+	bool no_sig_proxy; /* --sig-proxy=false: SIGINT/SIGTERM/SIGHUP stay the caller's */
+	/* with in on a terminal (-it): the keys that detach (bytes, as bld_runner_detach_keys
+	 * makes them; NULL: docker's ctrl-p ctrl-q), after which the caller's wait ends with 0
+	 * and the container runs on */
+	const char *detach_keys;
 };
+/* --detach-keys "ctrl-p,ctrl-q" (docker's syntax: letters, "ctrl-" a-z @ [ \ ] ^ _, comma
+ * separated) as the bytes typed; out holds at least 16 bytes and ends with a NUL, so that
+ * ctrl-@ cannot be given. BLD_E_INVALID in docker's words. */
+int bld_runner_detach_keys(const char *spec, char out[16], struct bld_error **err);
 /*
  * Starts a created or exited container: forks its monitor (double fork, setsid), which owns
  * the container until it is removed or stops for good. Returns once the process runs (or
@@ -308,7 +359,7 @@ struct bld_runner_attach_opts {
 	bool sig_proxy;          /* --sig-proxy (docker's default true): signals go to the container */
 	const char *detach_keys; /* --detach-keys; NULL: "ctrl-p,ctrl-q" */
 };
-#define BLD_RUNNER_DETACH_KEYS_MAX 16
+#define BLD_RUNNER_DETACH_KEYS_MAX 16 /* bld_runner_detach_keys' out, its NUL included */
 /*
  * Attaches the caller's fds 0 (when the container keeps stdin open and not no_stdin), 1 and
  * 2 to the running container id through its monitor (attach.c) until the container exits
@@ -318,10 +369,6 @@ struct bld_runner_attach_opts {
 int bld_runner_container_attach(struct bld_ctx *ctx, const char *id,
 				const struct bld_runner_attach_opts *o, int *exit_code,
 				bool *detached, struct bld_error **err);
-/* docker's --detach-keys ("ctrl-p,ctrl-q", "a,ctrl-x"): the bytes into out, at most
- * BLD_RUNNER_DETACH_KEYS_MAX; BLD_E_INVALID (status 1) with docker's message. */
-int bld_runner_detach_keys(const char *spec, unsigned char *out, size_t *n,
-			   struct bld_error **err);
 /* Waits on a start's report_fd: the container's exit code (forwards SIGINT/SIGTERM). */
 int bld_runner_container_attach_wait(struct bld_ctx *ctx, const char *id, int report_fd,
 				     int *exit_code, struct bld_error **err);
@@ -344,10 +391,19 @@ struct bld_runner_container_info {
 	char **labels;
 	int64_t created; /* unix seconds */
 	int exit_code;
+	struct json_t *cfg_json, *state_json; /* config.json and state.json (freed with it) */
 };
 int bld_runner_container_list(struct bld_ctx *ctx, struct bld_runner_container_info **out,
 			      size_t *n, struct bld_error **err);
 void bld_runner_container_info_free(struct bld_runner_container_info *v, size_t n);
+/*
+ * `ps --filter`: keep[i] tells whether v[i] passes every filter ("key=value", docker's keys
+ * and matching, see psfilter.c). Filters docker refuses are refused with its message and
+ * status 1: an unknown key, a bad status, health, exited, publish or expose value, a before
+ * or since container that is not in v.
+ */
+int bld_runner_container_filter(struct bld_ctx *ctx, const struct bld_runner_container_info *v,
+				size_t n, char *const *filters, bool *keep, struct bld_error **err);
 /* docker inspect's object for a container (caller json_decref's). */
 int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, struct json_t **out,
 				 struct bld_error **err);
@@ -355,6 +411,7 @@ int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, struct jso
 /* `bld logs`. since: unix seconds (0: all); tail < 0: all. */
 struct bld_runner_logs_opts {
 	bool follow, timestamps;
+	bool details; /* each line led by its record's attrs (--log-opt tag, labels, env) */
 	long tail;
 	double since;
 };

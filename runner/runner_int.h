@@ -39,6 +39,8 @@ int bld_runner_mount_root(const struct bld_runner_spec *s, const char *merged);
 int bld_runner_mount_proc(int rootfd);
 int bld_runner_mount_dev(int rootfd, int tty_fd, int64_t shm_size);
 int bld_runner_mount_sys(int rootfd, bool writable);
+int bld_runner_mount_shm_from(int rootfd, int mntns);
+int bld_runner_make_devices(int rootfd, const struct bld_runner_device *d, size_t n);
 int bld_runner_mount_etc(int rootfd, const char *state_dir, bool with_hostname, bool ro);
 int bld_runner_mount_user(int rootfd, const struct bld_runner_mount *m, const char **failed);
 int bld_runner_pivot(const char *merged);
@@ -94,11 +96,15 @@ int bld_runner_mounts_api(struct bld_ctx *ctx, struct json_t *doc, struct bld_er
 int bld_runner_mount_check_propagation(const struct bld_runner_mount *m, struct bld_error **err);
 /* hostcfg.c: the HostConfig/Config fields of the Engine API that container.c does not make,
  * given (c->host_extra, c->config_extra) or defaulted, checked as docker's daemon checks them */
-int bld_runner_hostcfg_merge(struct json_t *doc, const struct bld_runner_container_config *c,
-			     struct bld_error **err);
+int bld_runner_hostcfg_merge(struct bld_ctx *ctx, struct json_t *doc,
+			     const struct bld_runner_container_config *c, struct bld_error **err);
 /* /etc/resolv.conf's text from HostConfig's Dns, DnsSearch and DnsOptions, what is not given
  * taken from the host's file; NULL when none is given (caller frees). */
 char *bld_runner_resolv_conf(struct json_t *hc);
+/* --pid/--ipc container:NAME at start: that container's pid 1 into s->pid_join/ipc_join; it
+ * must run (and, for IPC, be shareable), else docker's refusal. */
+int bld_runner_ns_join(struct bld_ctx *ctx, struct json_t *cfg, struct bld_runner_spec *s,
+		       struct bld_error **err);
 
 /* spec.c: a sandbox spec from config.json; the holder owns what the spec points at */
 struct bld_runner_spec_holder {
@@ -106,7 +112,9 @@ struct bld_runner_spec_holder {
 	char **lowers, **argv, **env, **cap_add, **cap_drop, **extra_hosts, **sysctls, **groups;
 	struct bld_runner_mount *mounts;
 	struct bld_runner_rlimit *rlimits;
+	struct bld_runner_device *devices;
 	char *dir, *cwd, *user, *hostname, *domainname, *seccomp, *cgroup, *resolv, *cache;
+	char *cgroup_parent, *cpuset_cpus, *cpuset_mems, **device_rules;
 };
 void bld_runner_spec_from_config(struct bld_runner_spec_holder *h, struct json_t *cfg,
 				 const char *dir);
@@ -125,10 +133,16 @@ struct bld_runner_logfile {
 	int64_t max_size; /* -1: unlimited */
 	int max_file;
 	int64_t size;
+	struct json_t *attrs; /* --log-opt tag, labels, env: each record's "attrs" (NULL: none) */
 };
-/* From HostConfig.LogConfig; appends to an existing log. */
+/* From the container's config.json (HostConfig.LogConfig); appends to an existing log. A tag
+ * docker could not expand is refused in its words. */
 int bld_runner_logfile_open(struct bld_runner_logfile *lf, const char *dir, const char *id,
-			    struct json_t *hostconfig, struct bld_error **err);
+			    struct json_t *cfg, struct bld_error **err);
+/* logattrs.c: the records' "attrs" from --log-opt tag/labels/env (NULL when none) */
+int bld_runner_log_attrs(struct json_t *cfg, struct json_t **out, struct bld_error **err);
+/* `logs --details`: "k=v,k=v " (values URL-query escaped) */
+void bld_runner_log_details(FILE *f, struct json_t *attrs);
 void bld_runner_logfile_close(struct bld_runner_logfile *lf);
 void bld_runner_log_add(struct bld_runner_logbuf *b, struct bld_runner_logfile *lf,
 			const char *data, size_t n);
@@ -206,9 +220,10 @@ int bld_runner_nl_bridge_create(const char *name, struct bld_error **err);
 /* The bridge (created if missing) with its gateway address, up. */
 int bld_runner_nl_bridge_setup(const char *name, struct in_addr gw, int prefix, int *ifindex,
 			       struct bld_error **err);
-/* A veth pair: name up on bridge master, peer (down) created in namespace peer_ns. */
+/* A veth pair: name up on bridge master, peer (down) created in namespace peer_ns, with the
+ * address peer_mac (6 bytes; NULL: the kernel's random one). */
 void bld_runner_nl_veth_create(struct bld_runner_nl *b, const char *name, int master,
-			       const char *peer, int peer_ns);
+			       const char *peer, int peer_ns, const unsigned char *peer_mac);
 void bld_runner_nl_link_up(struct bld_runner_nl *b, int ifindex);
 void bld_runner_nl_addr_add(struct bld_runner_nl *b, int ifindex, struct in_addr a, int prefix);
 void bld_runner_nl_route_default(struct bld_runner_nl *b, struct in_addr gw);
@@ -218,19 +233,63 @@ int bld_runner_nl_link_del(int ifindex, struct bld_error **err);
  * then "K=V" extras, NULL-terminated; a journal that cannot be written is not an error */
 void bld_runner_event(struct bld_ctx *ctx, const struct json_t *cfg, const char *action, ...)
 	__attribute__((sentinel));
+/* docker's exec events: "exec_create: CMD..." and "exec_start: CMD..." when argv is given,
+ * else "exec_die" with the exit code; exec_id is the exec's (bld_runner_exec_id). */
+void bld_runner_event_exec(struct bld_ctx *ctx, const struct json_t *cfg, const char *what,
+			   char *const *argv, const char exec_id[65], int exit_code);
+/* docker's volume mount (at a start) or unmount (at the exit) events, one per volume the
+ * container mounts. */
+void bld_runner_event_volumes(struct bld_ctx *ctx, const struct json_t *cfg, bool mount);
+/* A random 64-hex ID for one exec. */
+void bld_runner_exec_id(char out[65]);
+
+/* health.c: the check's config, the image's HEALTHCHECK merged with h (BLD_E_INVALID with
+ * the daemon's messages); *out NULL when neither has one */
+int bld_runner_health_config(struct json_t **out, const struct json_t *image_hc,
+			     const struct bld_runner_health *h, struct bld_error **err);
+/* health.c: the probes of one container, driven by its monitor's loop (see there). NULL when
+ * the container has no check (nothing to do then: every function takes NULL). cfg and state
+ * are the monitor's, borrowed. */
+struct bld_runner_health_mon;
+struct bld_runner_health_mon *bld_runner_health_new(struct bld_ctx *ctx, struct json_t *cfg,
+						     struct json_t *state, const char *dir);
+/* At each start of the container: State.Health "starting", the first probe scheduled. */
+void bld_runner_health_start(struct bld_runner_health_mon *h);
+/* The probe's output to poll (-1: none), and what to call when it is readable. */
+int bld_runner_health_pollfd(struct bld_runner_health_mon *h);
+void bld_runner_health_readable(struct bld_runner_health_mon *h);
+/* Milliseconds until _due has something to do (-1: never). */
+int bld_runner_health_timeout(struct bld_runner_health_mon *h);
+/* Starts a probe in the container whose pid 1 is target, or times one out, when it is time;
+ * true when the state changed (the caller saves it). */
+bool bld_runner_health_due(struct bld_runner_health_mon *h, pid_t target);
+/* A child was reaped: true when it was the probe (its result is recorded). */
+bool bld_runner_health_reaped(struct bld_runner_health_mon *h, pid_t pid, int wstatus);
+/* The container stopped: no more probes (a running one is killed). */
+void bld_runner_health_stop(struct bld_runner_health_mon *h);
+/* After a thaw: probes again from an interval on, the status kept. */
+void bld_runner_health_resume(struct bld_runner_health_mon *h);
+void bld_runner_health_free(struct bld_runner_health_mon *h);
 
 /* attach.c: the monitor's side of a `bld attach` (see there) */
 struct bld_runner_attached {
 	int in, out, err;  /* the attached bld's stdio, or -1 */
-	unsigned char keys[BLD_RUNNER_DETACH_KEYS_MAX]; /* the detach sequence */
-	size_t nkeys, matched; /* its length; how much of it the input has matched so far */
+	char keys[BLD_RUNNER_DETACH_KEYS_MAX]; /* the detach sequence, NUL-terminated */
+	size_t matched;    /* how much of it the input has matched so far */
 	int client;        /* the attaching connection's slot in the monitor, or -1 */
 };
 void bld_runner_attached_init(struct bld_runner_attached *a);
 /* Closes the descriptors and forgets the attachment. */
 void bld_runner_attached_close(struct bld_runner_attached *a);
-/* Input from the attached bld, passed on to fd (the container's stdin or pty; -1: dropped)
- * but for the detach sequence; true when that sequence is complete. */
+/* The detach keys (nkeys bytes) on a terminal's input: held back while they are being
+ * typed (*pos of them so far); typed whole, true (what came before is in out); cut short,
+ * the held ones go on in out. out has room for n + nkeys bytes. */
+bool bld_runner_detach_scan(const char *keys, size_t nkeys, size_t *pos, const char *in,
+			    size_t n, char *out, size_t *on);
+#define BLD_RUNNER_ATTACH_CHUNK 16384 /* bytes of input read at once */
+/* Input from the attached bld (at most BLD_RUNNER_ATTACH_CHUNK bytes), passed on to fd (the
+ * container's stdin or pty; -1: dropped) but for the detach sequence; true when that
+ * sequence is complete. */
 bool bld_runner_attached_input(struct bld_runner_attached *a, const char *buf, size_t n, int fd);
 
 /* monitor.c */

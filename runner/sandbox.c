@@ -33,6 +33,8 @@ struct child {
 	char **cgroups;  /* to join */
 	uint64_t caps;   /* capability set the process keeps */
 	int netfd;       /* namespace to join (BLD_RUNNER_NET_NSPATH), or -1 */
+	int ipcfd;       /* --ipc container:NAME: its IPC namespace, or -1 */
+	int shm_mntns;   /* ... and its mount namespace, where its /dev/shm is, or -1 */
 	bool placed;     /* cloned into its cgroup already (clone3 CLONE_INTO_CGROUP) */
 	char *merged;    /* where the root is assembled */
 	struct bld_runner_bpf *bpf; /* the seccomp filter, or NULL for none */
@@ -289,23 +291,26 @@ static void install_seccomp(struct child *c)
 		FAIL_SYS(c, -r, "install seccomp filter");
 }
 
-/* The command starts with no signal blocked or ignored, as docker's do: the monitor blocks
- * those it reads through its signalfd and bld ignores SIGPIPE, and both survive exec (a
- * shell's `trap ... TERM` never ran, and a pipe's reader going away killed nothing). */
+/* What exec keeps of the caller's signals, set back to a new process's: the monitor blocks
+ * SIGTERM, SIGINT, SIGHUP (it reads them from a signalfd) and ignores SIGPIPE, and a
+ * container must neither have them blocked (a trapped SIGTERM would never arrive) nor
+ * ignored. */
 static void reset_signals(void)
 {
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL);
 }
 
-/* Common tail of spawn and exec: stdio, user, workdir, caps, fds, seccomp, exec. */
+/* Common tail of spawn and exec: signals, stdio, user, workdir, caps, fds, seccomp, exec. */
 static _Noreturn void finish(struct child *c)
 {
 	const struct bld_runner_spec *s = c->s;
+	reset_signals();
 	setup_stdio(c);
 	cleanup_free char *passwd = read_etc("/etc/passwd");
 	cleanup_free char *group = read_etc("/etc/group");
@@ -399,11 +404,14 @@ static _Noreturn void child_main(struct child *c)
 	/* join the cgroups first (unless cloned into them), then a cgroup namespace rooted there */
 	if (!c->placed && (r = bld_runner_cgroup_join(c->cgroups)) < 0)
 		FAIL_SYS(c, -r, "join cgroup");
-	if (unshare(CLONE_NEWCGROUP) < 0)
+	if (!s->cgroupns_host && unshare(CLONE_NEWCGROUP) < 0)
 		FAIL_SYS(c, errno, "cgroup namespace");
 	/* a prepared network namespace (bridge) is joined before anything else looks at it */
 	if (c->netfd >= 0 && setns(c->netfd, CLONE_NEWNET) < 0)
 		FAIL_SYS(c, errno, "join network namespace");
+	/* another container's IPC namespace, before /dev/mqueue is mounted for it */
+	if (c->ipcfd >= 0 && setns(c->ipcfd, CLONE_NEWIPC) < 0)
+		FAIL_SYS(c, errno, "join IPC namespace");
 	/* no_new_privs when asked for: nothing exec'd can gain privileges (setuid, file caps) */
 	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		FAIL_SYS(c, errno, "no_new_privs");
@@ -425,8 +433,16 @@ static _Noreturn void child_main(struct child *c)
 	/* the kernel's views: /proc of the new pid namespace, a minimal /dev, /sys read-only */
 	if ((r = bld_runner_mount_proc(rootfd)) < 0)
 		FAIL_SYS(c, -r, "mount /proc");
-	if ((r = bld_runner_mount_dev(rootfd, s->tty ? s->stdin_fd : -1, s->shm_size)) < 0)
+	bool own_shm = !s->ipc_none && !s->ipc_host && c->shm_mntns < 0;
+	if ((r = bld_runner_mount_dev(rootfd, s->tty ? s->stdin_fd : -1,
+				      own_shm ? s->shm_size : -1)) < 0)
 		FAIL_SYS(c, -r, "mount /dev");
+	/* --ipc host or container:NAME: the /dev/shm of whom the IPC namespace is shared with */
+	if ((s->ipc_host || c->shm_mntns >= 0) &&
+	    (r = bld_runner_mount_shm_from(rootfd, c->shm_mntns)) < 0)
+		FAIL_SYS(c, -r, "mount /dev/shm");
+	if ((r = bld_runner_make_devices(rootfd, s->devices, s->n_devices)) < 0)
+		FAIL_SYS(c, -r, "add devices");
 	if ((r = bld_runner_mount_sys(rootfd, s->privileged)) < 0)
 		FAIL_SYS(c, -r, "mount /sys");
 	/* name resolution and identity files that the image does not own */
@@ -444,14 +460,23 @@ static _Noreturn void child_main(struct child *c)
 		FAIL_SYS(c, -r, "pivot_root");
 	/* the caller's kernel settings, while /proc/sys is still writable */
 	write_sysctls(c);
+	if (s->oom_score_adj) {
+		char v[16];
+		snprintf(v, sizeof(v), "%d", s->oom_score_adj);
+		cleanup_close int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, v, strlen(v)) < 0)
+			FAIL_SYS(c, errno, "oom_score_adj");
+	}
 	/* hide what leaks host information or allows host changes, as Docker does */
 	if (!s->privileged && (r = bld_runner_mask_paths()) < 0)
 		FAIL_SYS(c, -r, "mask paths");
 	if (s->readonly_rootfs && (r = bld_runner_root_readonly()) < 0)
 		FAIL_SYS(c, -r, "read-only root");
-	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+	/* (in the host's UTS namespace, --uts host, its names stay as they are) */
+	if (!s->uts_host && s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		FAIL_SYS(c, errno, "sethostname");
-	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+	if (!s->uts_host && s->domainname &&
+	    setdomainname(s->domainname, strlen(s->domainname)) < 0)
 		FAIL_SYS(c, errno, "setdomainname");
 	/* --ulimit, raised or lowered while we still hold CAP_SYS_RESOURCE */
 	for (size_t i = 0; i < s->n_rlimits; i++) {
@@ -507,6 +532,24 @@ static int write_etc(const struct bld_runner_spec *s, struct bld_error **err)
 	return r;
 }
 
+/* --device nodes that are not there, in docker's words (and its exit status, 127). */
+static int check_devices(const struct bld_runner_spec *s, struct bld_error **err)
+{
+	for (size_t i = 0; i < s->n_devices; i++) {
+		const struct bld_runner_device *d = &s->devices[i];
+		if (!d->errnum)
+			continue;
+		bld_error_set(err, BLD_E_NOTFOUND,
+			      "error gathering device information while adding custom device "
+			      "\"%s\": %s",
+			      d->host_path,
+			      d->errnum == ENOENT ? "no such file or directory" : "not a device node");
+		(*err)->status = 127;
+		return -1;
+	}
+	return 0;
+}
+
 static int prepare_dirs(const struct bld_runner_spec *s, char **merged, struct bld_error **err)
 {
 	if (!s->argv || !s->argv[0] || !s->state_dir || (!s->rootfs && !bld_strv_len(s->lowers)))
@@ -520,6 +563,8 @@ static int prepare_dirs(const struct bld_runner_spec *s, char **merged, struct b
 	for (size_t i = 0; i < s->n_mounts; i++)
 		if (bld_runner_mount_check_propagation(&s->mounts[i], err) < 0)
 			return -1;
+	if (check_devices(s, err) < 0)
+		return -1;
 	*merged = xasprintf("%s/merged", s->state_dir);
 	return write_etc(s, err);
 }
@@ -608,11 +653,40 @@ static pid_t spawn_child(struct child *c, unsigned long flags, const struct bld_
 
 static unsigned long clone_flags(const struct bld_runner_spec *s)
 {
-	unsigned long f = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+	unsigned long f = CLONE_NEWNS;
+	if (!s->pid_host && s->pid_join <= 0)
+		f |= CLONE_NEWPID;
+	if (!s->uts_host)
+		f |= CLONE_NEWUTS;
+	if (!s->ipc_host && s->ipc_join <= 0)
+		f |= CLONE_NEWIPC;
 	if (s->net == BLD_RUNNER_NET_NONE)
 		f |= CLONE_NEWNET;
 	return f;
 }
+
+/* /proc/PID/ns/NAME, or -1. */
+static int open_ns(pid_t pid, const char *name)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int)pid, name);
+	return open(p, O_RDONLY | O_CLOEXEC);
+}
+
+/* --pid container:NAME: the children we make from now on are born in its PID namespace;
+ * *own is ours, to go back to once the child is cloned. */
+static int enter_pid_ns(pid_t pid, int *own, struct bld_error **err)
+{
+	if (multithreaded())
+		return bld_error_set(err, BLD_E_INTERNAL, "a shared PID namespace needs a "
+				     "single-threaded caller");
+	cleanup_close int ns = open_ns(pid, "pid");
+	*own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || *own < 0 || setns(ns, CLONE_NEWPID) < 0)
+		return bld_error_sys(err, errno, "join PID namespace");
+	return 0;
+}
+
 
 /* The filter the child installs, compiled here where the profile file is reachable. */
 static int seccomp_for(const struct bld_runner_spec *s, uint64_t caps, struct bld_runner_bpf *b,
@@ -655,10 +729,25 @@ int bld_runner_sandbox_spawn(struct bld_runner_proc **out, const struct bld_runn
 		bld_runner_proc_free(p);
 		return bld_error_sys(err, errno, "socketpair");
 	}
+	cleanup_close int ipcfd = s->ipc_join > 0 ? open_ns(s->ipc_join, "ipc") : -1;
+	cleanup_close int shmns = s->ipc_join > 0 ? open_ns(s->ipc_join, "mnt") : -1;
+	cleanup_close int own_pid = -1;
+	if ((s->ipc_join > 0 && (ipcfd < 0 || shmns < 0)) ||
+	    (s->pid_join > 0 && enter_pid_ns(s->pid_join, &own_pid, err) < 0)) {
+		if (!*err)
+			bld_error_sys(err, errno, "join IPC namespace");
+		close(sv[0]);
+		close(sv[1]);
+		bld_runner_proc_free(p);
+		return -1;
+	}
 	struct child c = {.s = s, .sock = sv[1], .cgroups = p->cgroups, .caps = caps,
-			  .netfd = netfd, .merged = merged, .bpf = bpf.data ? &bpf : NULL};
+			  .netfd = netfd, .ipcfd = ipcfd, .shm_mntns = shmns, .merged = merged,
+			  .bpf = bpf.data ? &bpf : NULL};
 	pid_t pid = spawn_child(&c, clone_flags(s), p, sv[0]);
 	int e = errno;
+	if (own_pid >= 0 && setns(own_pid, CLONE_NEWPID) < 0)
+		abort(); /* our later children would be born in the other container */
 	close(sv[1]);
 	if (pid < 0) {
 		close(sv[0]);
@@ -796,7 +885,7 @@ int bld_runner_sandbox_exec(pid_t *child, pid_t target, const struct bld_runner_
 		return bld_error_sys(err, errno, "socketpair");
 	char **cgroups = bld_runner_cgroup_of(target);
 	struct child c = {.s = s, .sock = sv[1], .cgroups = cgroups, .caps = caps, .netfd = -1,
-			  .bpf = bpf.data ? &bpf : NULL};
+			  .ipcfd = -1, .shm_mntns = -1, .bpf = bpf.data ? &bpf : NULL};
 	pid_t mid = fork();
 	if (mid == 0) {
 		close(sv[0]);

@@ -7,7 +7,10 @@
 
 #include <jansson.h>
 #include <sys/mount.h>
+#include <errno.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 static char **strv_from(json_t *arr)
 {
@@ -132,6 +135,67 @@ static void kernel_from(struct bld_runner_spec_holder *h, json_t *c, json_t *hc)
 	h->s.resolv_conf = h->resolv;
 }
 
+/* HostConfig.Devices, with what the host's nodes are (stat here: the cgroup's rules are
+ * written before the child runs). */
+static void devices_from(struct bld_runner_spec_holder *h, json_t *arr)
+{
+	size_t n = json_array_size(arr), i;
+	json_t *d;
+	if (!n)
+		return;
+	h->devices = xcalloc(n, sizeof(*h->devices));
+	json_array_foreach(arr, i, d) {
+		struct bld_runner_device *o = &h->devices[i];
+		struct stat st;
+		o->host_path = xstrdup(bld_json_get_str(d, "PathOnHost"));
+		o->path = xstrdup(bld_json_get_str(d, "PathInContainer"));
+		snprintf(o->perms, sizeof(o->perms), "%s", bld_json_get_str(d, "CgroupPermissions"));
+		if (stat(o->host_path, &st) < 0) {
+			o->errnum = errno;
+			continue;
+		}
+		o->type = S_ISCHR(st.st_mode) ? 'c' : S_ISBLK(st.st_mode) ? 'b' : 0;
+		o->errnum = o->type ? 0 : ENODEV;
+		o->major = major(st.st_rdev);
+		o->minor = minor(st.st_rdev);
+		o->mode = st.st_mode;
+		o->uid = st.st_uid;
+		o->gid = st.st_gid;
+	}
+	h->s.devices = h->devices;
+	h->s.n_devices = n;
+}
+
+/* The namespaces of the host it shares (the container ones are joined at start). */
+static void namespaces_from(struct bld_runner_spec *s, json_t *hc)
+{
+	const char *ipc = bld_json_get_str(hc, "IpcMode");
+	s->pid_host = !strcmp(bld_json_get_str(hc, "PidMode") ?: "", "host");
+	s->uts_host = !strcmp(bld_json_get_str(hc, "UTSMode") ?: "", "host");
+	s->cgroupns_host = !strcmp(bld_json_get_str(hc, "CgroupnsMode") ?: "", "host");
+	s->ipc_host = ipc && !strcmp(ipc, "host");
+	s->ipc_none = ipc && !strcmp(ipc, "none");
+}
+
+/* The cgroup settings beyond the limits every container may have. */
+static void cgroup_from(struct bld_runner_spec_holder *h, json_t *hc)
+{
+	struct bld_runner_spec *s = &h->s;
+	s->cgroup_parent = h->cgroup_parent = dup_or_null(bld_json_get_str(hc, "CgroupParent"));
+	s->memory_swap = json_integer_value(json_object_get(hc, "MemorySwap"));
+	s->memory_reservation = json_integer_value(json_object_get(hc, "MemoryReservation"));
+	s->oom_kill_disable = json_is_true(json_object_get(hc, "OomKillDisable"));
+	s->cpu_shares = json_integer_value(json_object_get(hc, "CpuShares"));
+	s->cpuset_cpus = h->cpuset_cpus = dup_or_null(bld_json_get_str(hc, "CpusetCpus"));
+	s->cpuset_mems = h->cpuset_mems = dup_or_null(bld_json_get_str(hc, "CpusetMems"));
+	s->blkio_weight = json_integer_value(json_object_get(hc, "BlkioWeight"));
+	s->oom_score_adj = (int)json_integer_value(json_object_get(hc, "OomScoreAdj"));
+	if (json_array_size(json_object_get(hc, "DeviceCgroupRules")))
+		h->device_rules = strv_from(json_object_get(hc, "DeviceCgroupRules"));
+	s->device_rules = h->device_rules;
+	devices_from(h, json_object_get(hc, "Devices"));
+}
+
 static const char *effective(json_t *cfg, const char *key, const char *image_key)
 {
 	const char *v = bld_json_get_str(json_object_get(cfg, "Config"), key);
@@ -190,6 +254,8 @@ void bld_runner_spec_from_config(struct bld_runner_spec_holder *h, json_t *cfg, 
 	s->cgroup_name = h->cgroup;
 	mounts_from(h, json_object_get(cfg, "Mounts"));
 	kernel_from(h, c, hc);
+	cgroup_from(h, hc);
+	namespaces_from(&h->s, hc);
 	const char *net = bld_json_get_str(hc, "NetworkMode");
 	s->net = net && strcmp(net, "host") == 0 ? BLD_RUNNER_NET_HOST : BLD_RUNNER_NET_NONE;
 	s->net_fd = -1;
@@ -207,6 +273,15 @@ void bld_runner_spec_holder_dispose(struct bld_runner_spec_holder *h)
 	bld_strv_free(h->groups);
 	free(h->rlimits);
 	free(h->domainname);
+	free(h->cgroup_parent);
+	free(h->cpuset_cpus);
+	free(h->cpuset_mems);
+	bld_strv_free(h->device_rules);
+	for (size_t i = 0; i < h->s.n_devices; i++) {
+		free(h->devices[i].host_path);
+		free(h->devices[i].path);
+	}
+	free(h->devices);
 	for (size_t i = 0; i < h->s.n_mounts; i++) {
 		free(h->mounts[i].type);
 		free(h->mounts[i].source);

@@ -6,11 +6,12 @@
 set -u
 W=$1 BASE=$2 c=$3
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
+. "$TOP/tests/diff/lib.sh"
 BH=(buildah --root "$W/bh/storage" --runroot "$W/bh/run" --storage-driver overlay)
-read -ra extra <<<"$( [ -f "$TOP/tests/diff/cases/$c/bld-args" ] && cat "$TOP/tests/diff/cases/$c/bld-args")"
+read -ra extra <<<"$(diff_args "$c")"
 {
-  "${BH[@]}" bud -q --format docker --isolation chroot --network host --tls-verify=false \
-    --build-arg BASE="$BASE" "${extra[@]}" -t "diff-$c" "$W/ctx/$c" >/dev/null &&
+  (cd "$W/ctx/$c" && "${BH[@]}" bud -q --format docker --isolation chroot --network host \
+    --tls-verify=false --build-arg BASE="$BASE" "${extra[@]}" -t "diff-$c" .) >/dev/null &&
   "${BH[@]}" push -q "diff-$c" "oci:$W/bh/oci-$c:diff-$c" >/dev/null &&
   "${BH[@]}" inspect --type image "diff-$c" |
     python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["Docker"]))' >"$W/$c.cfg" &&

@@ -17,17 +17,18 @@ diff_docker_env output latest --bld-netns
 listing() { tar tvf "$1" | awk '{ $4 = ""; $5 = ""; print }'; }
 
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || for d in "$TOP"/tests/diff/cases/*/; do cases+=("$(basename "$d")"); done
+[ ${#cases[@]} -gt 0 ] || mapfile -t cases < <(diff_cases docker)
 pass=0 fail=0
 for c in "${cases[@]}"; do
   diff_ctx "$c" "$W/ctx/$c"
   read -ra extra <<<"$(diff_args "$c")"
-  if ! DOCKER_BUILDKIT=1 "$DK" build --network=host --build-arg BASE="$BASE" "${extra[@]}" \
-       -o "type=tar,dest=$W/$c.dk.tar" "$W/ctx/$c" >"$W/$c.dk.log" 2>&1; then
+  # builders run in the context (a case's bld-args paths are relative to it)
+  if ! (cd "$W/ctx/$c" && DOCKER_BUILDKIT=1 "$DK" build --network=host --build-arg BASE="$BASE" \
+       "${extra[@]}" -o "type=tar,dest=$W/$c.dk.tar" .) >"$W/$c.dk.log" 2>&1; then
     echo "ok - $c: docker build fails, skipped"; continue
   fi
-  if ! "$BLD" build -q --build-arg BASE="$BASE" "${extra[@]}" -o "type=tar,dest=$W/$c.bld.tar" \
-       "$W/ctx/$c" >/dev/null 2>"$W/$c.bld.err"; then
+  if ! (cd "$W/ctx/$c" && "$BLD" build -q --build-arg BASE="$BASE" "${extra[@]}" \
+       -o "type=tar,dest=$W/$c.bld.tar" .) >/dev/null 2>"$W/$c.bld.err"; then
     echo "not ok - $c: bld build"; tail -3 "$W/$c.bld.err"; fail=$((fail + 1)); continue
   fi
   if diff <(listing "$W/$c.dk.tar") <(listing "$W/$c.bld.tar") >"$W/$c.diff"; then

@@ -2,8 +2,8 @@
 """tests/diff/imgdump.py LAYOUT NAME [CONFIG_JSON] — prints an image of an OCI layout in a canonical text
 form for differential tests: the config fields docker users see (one `config.FIELD=JSON`
 line each) and the flattened filesystem (one line per path: type, mode, uid, gid, size,
-sha256 of the content, link target), with the layers applied in order and OCI whiteouts
-honoured. Two builders agree on an image when these dumps are equal.
+sha256 of the content, link target; backslash, space, tab and newline in names written as
+octal escapes), with the layers applied in order and OCI whiteouts honoured. Two builders agree on an image when these dumps are equal.
 
 CONFIG_JSON, when given, is a file holding the image config to use instead of the layout's
 (buildah's docker-format config: its OCI push drops Healthcheck, Shell and OnBuild).
@@ -101,6 +101,14 @@ def apply_layer(fs, tf):
         fs[path] = entry
 
 
+def esc(s):
+    """Backslash, space, tab and newline as octal escapes (as /proc/mounts writes them), so
+    that a line splits on spaces into its fields."""
+    for c in "\\ \t\n":
+        s = s.replace(c, "\\%03o" % ord(c))
+    return s
+
+
 def main():
     if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
@@ -124,7 +132,8 @@ def main():
     fs.pop("/", None)
     for p in sorted(fs):
         t, mode, uid, gid, size, h, link = fs[p]
-        out.append("fs %s %s %04o %d %d %d %s %s" % (p, t, mode & 0o7777, uid, gid, size, h, link))
+        out.append("fs %s %s %04o %d %d %d %s %s" % (esc(p), t, mode & 0o7777, uid, gid, size, h,
+                                                    esc(link)))
     sys.stdout.write("\n".join(out) + "\n")
 
 

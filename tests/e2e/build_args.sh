@@ -43,3 +43,22 @@ sed -i 's/^RUN true$/run echo $Z "$UNSET" \x27$Z\x27/' "$T_DIR/ctx/Dockerfile"
 out=$("$BLD" build --progress=plain --build-arg Z=cli "$T_DIR/ctx" 2>&1)
 t_match "... an unset name stays as written and the keyword is upper-cased" \
   "\\[stage-1 2/2\\] RUN echo cli \"\\\$UNSET\" '\\\$Z'" "$out"
+
+# COPY/ADD: --chown and --chmod are expanded (--chmod since dockerfile 1.10.0, moby/buildkit
+# 22fbeaf78; docker 20.10 leaves it unexpanded and falls back to 0644), and the history
+# names --chown/--chmod (dockerfile 1.7.0) and the destination as written, before WORKDIR
+mkdir -p "$T_DIR/copy"
+cat >"$T_DIR/copy/Dockerfile" <<DF
+FROM $BASE
+WORKDIR /w
+ARG MODE=0741 OWNER=1:2 D=rel
+COPY --chown=\$OWNER --chmod=\$MODE <<EOF \$D
+x
+EOF
+DF
+"$BLD" build -q -t copyargs "$T_DIR/copy" >/dev/null 2>&1
+"$BLD" build -q -o "type=local,dest=$T_DIR/copy.out" "$T_DIR/copy" >/dev/null 2>&1
+t_eq "COPY --chown=\$OWNER --chmod=\$MODE: both expanded" "741 1:2" \
+  "$(stat -c '%a %u:%g' "$T_DIR/copy.out/w/rel" 2>&1)"
+t_eq "COPY history: flags, heredoc word, destination as written" \
+  "COPY --chown=1:2 --chmod=0741 <<EOF rel # buildkit" "$(t_history copyargs "[-1]")"

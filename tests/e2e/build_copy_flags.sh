@@ -110,7 +110,8 @@ git -C "$repo" init -q -b main && git -C "$repo" add -A &&
   git -C "$repo" -c user.name=t -c user.email=t@t commit -qm one || t_fail "make git repo"
 commit=$(git -C "$repo" rev-parse HEAD)
 ad=$T_DIR/add
-mkdir -p "$ad" && cp "$www/r.tar.gz" "$ad/local.tar.gz"
+mkdir -p "$ad/docs/a/b" && cp "$www/r.tar.gz" "$ad/local.tar.gz"
+echo md >"$ad/docs/top.md"; echo md >"$ad/docs/a/b/deep.md"; echo t >"$ad/docs/a/keep.txt"
 cat >"$ad/Dockerfile" <<DF
 FROM $BASE
 ADD --unpack=true http://127.0.0.1:$port/r.tar.gz /u/
@@ -119,6 +120,7 @@ ADD --unpack=false local.tar.gz /k/
 ADD local.tar.gz /l/
 ADD --checksum=$commit file://$repo#main /g/
 ADD --checksum=${commit:0:7} file://$repo /g7/
+ADD --exclude=*.gz --exclude=docs/**/*.md . /ex/
 DF
 out=$("$BLD" build -t addf "$ad" 2>&1)
 t_eq "ADD --unpack and ADD --checksum=COMMIT git build" 0 "$?"
@@ -135,6 +137,13 @@ t_eq "--unpack=true unpacks a remote archive; without it, it is a file; --unpack
 /n/r.tar.gz file 0600
 /u dir 0755
 /u/inner.txt file 0644" "$(tree addf '/(u|n|k|l|g|g7)')"
+t_eq "ADD --exclude with .dockerignore's rules (** across directories; a directory left empty stays)" \
+"/ex dir 0755
+/ex/Dockerfile file 0644
+/ex/docs dir 0755
+/ex/docs/a dir 0755
+/ex/docs/a/b dir 0755
+/ex/docs/a/keep.txt file 0644" "$(tree addf /ex)"
 printf 'FROM %s\nADD --checksum=%s file://%s#main /g/\n' "$BASE" "$(printf '%040d' 0)" "$repo" >"$T_DIR/ck.Dockerfile"
 out=$("$BLD" build -f "$T_DIR/ck.Dockerfile" "$ad" 2>&1); rc=$?
 t_eq "ADD --checksum of another commit fails" 1 "$rc"
@@ -146,3 +155,29 @@ printf 'FROM %s\nADD --checksum=sha256:%s local.tar.gz /x/\n' "$BASE" "$(printf 
 out=$("$BLD" build -f "$T_DIR/ck.Dockerfile" "$ad" 2>&1); rc=$?
 t_eq "ADD --checksum of a context file fails" 1 "$rc"
 t_match "... as BuildKit's frontend refuses it" "Dockerfile:2: .*checksum requires HTTP\(S\) or Git sources" "$out"
+
+# --- 3. COPY --link: a layer of its own whatever the base; with --chmod BuildKit links not ---
+# layer_of IMAGE N — the diff ID of the image's N-th layer
+layer_of() {
+  python3 - "$BLD_ROOT/oci" "$1" "$2" <<'PY'
+import json, os, sys
+lay, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+blob = lambda d: open(os.path.join(lay, "blobs", *d.split(":", 1)), "rb").read()
+for m in json.load(open(os.path.join(lay, "index.json")))["manifests"]:
+    if m.get("annotations", {}).get("org.opencontainers.image.ref.name", "").endswith("/" + name + ":latest"):
+        cfg = json.loads(blob(json.loads(blob(m["digest"]))["config"]["digest"]))
+        print(cfg["rootfs"]["diff_ids"][n - 1])
+PY
+}
+lk=$T_DIR/link
+mkdir -p "$lk" && echo linked >"$lk/f.txt"
+printf 'FROM %s\nRUN mkdir /real && ln -s /real /lnk\nCOPY --link f.txt /lnk/f.txt\n' "$BASE" >"$lk/a.Dockerfile"
+printf 'FROM scratch\nCOPY --link f.txt /lnk/f.txt\n' >"$lk/b.Dockerfile"
+printf 'FROM %s\nRUN mkdir /real && ln -s /real /lnk\nCOPY --link --chmod=600 f.txt /lnk/f.txt\n' "$BASE" >"$lk/c.Dockerfile"
+for v in a b c; do "$BLD" build -q -f "$lk/$v.Dockerfile" -t "link-$v" "$lk" >/dev/null 2>&1 || t_fail "build link-$v"; done
+t_eq "a --link layer is the same on a busybox base with a symlink and on scratch (rebased)" \
+  "$(layer_of link-b 1)" "$(layer_of link-a 3)"
+t_eq "--link does not follow the base's symlinked directory" "/lnk dir 0755
+/lnk/f.txt file 0644" "$(tree link-a /lnk)"
+t_eq "--link with --chmod copies in place as BuildKit does: through the symlink" "/lnk symlink 0777
+/real/f.txt file 0600" "$(tree link-c '/(lnk|real/f.txt)')"

@@ -198,3 +198,27 @@ rm -rf "$T_DIR/corpus.out"
 "$BLD" build -q -o "type=local,dest=$T_DIR/corpus.out" --target builder "$T_DIR/corpus" >/dev/null 2>&1
 t_ok "the cache mount's files stay out of the layer" test ! -e "$T_DIR/corpus.out/root/.cache/last"
 t_ok "... while what the step wrote elsewhere is there" test -f "$T_DIR/corpus.out/out/app-1.2.3.txt"
+
+# --- moby/buildkit's containerd-build stage: an unquoted `COPY --chmod=755 <<-EOT /build.sh`
+# script that a RUN then runs. The builder expands it before the shell sees it: $(...) is
+# no variable and stays, ENV values are put in, and $1 (looked up as a name, BuildKit's
+# lexer) is empty; the file has the mode --chmod gives
+mkdir -p "$T_DIR/script"
+cat >"$T_DIR/script/Dockerfile" <<DF
+# syntax=docker/dockerfile:1.4
+FROM $BASE
+ENV MODE=static
+COPY --chmod=755 <<-EOT /build.sh
+#!/bin/sh
+set -ex
+mkdir /out
+if [ "\$(uname -s)" = "Linux" ]; then
+  echo "linux \${MODE} [\$1]" > /out/result
+fi
+EOT
+RUN /build.sh arg1
+DF
+build script
+t_eq "the script ran: \$(...) kept, ENV expanded, \$1 expanded by the builder" "linux static []" \
+  "$(cat "$T_DIR/script.out/out/result" 2>&1)"
+t_eq "... from a file of mode 0755" "755" "$(stat -c %a "$T_DIR/script.out/build.sh" 2>&1)"

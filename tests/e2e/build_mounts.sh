@@ -38,6 +38,7 @@ RUN ln -s /usr /lnk
 RUN --mount=type=cache,target=/lnk/via/link,id=other echo 6 > /l6
 RUN --mount=type=tmpfs,target=/mnt/t sh -c 'mkdir /mnt/own && echo x > /mnt/t/y'
 RUN --mount=type=cache,target=/var/cache/thing,id=t2 --mount=type=tmpfs,target=/var/cache/thing/deeper echo 8 > /l8
+RUN --mount=type=cache,target=/home/c,id=own,mode=0700,uid=5,gid=6 stat -c '%a %u %g' /home/c > /l9
 DF
 out=$("$BLD" build --secret id=s,src="$T_DIR/secret" -t stubs "$ctx" 2>&1)
 t_eq "RUN steps with mounts on missing targets build" 0 "$?"
@@ -51,7 +52,10 @@ t_eq "each RUN layer holds what its command wrote, and no mount stub or parent m
 6 l6
 7 mnt
 7 mnt/own
-8 l8" "$got"
+8 l8
+9 l9" "$got"
+t_eq "a cache mount's mode, uid and gid (as docker 20.10's BuildKit gives them)" "700 5 6" \
+  "$("$BLD" run --rm --network none stubs cat /l9 2>&1)"
 t_ok "nothing written into a cache or tmpfs mount is in a layer" \
   bash -c "! grep -rqs written-in-cache-7f3 '$BLD_ROOT/layers'"
 

@@ -238,3 +238,7 @@ printf 'FROM %s\nRUN echo ok\nRUN --mount=type=ssh,id=deploy,required true\n' "$
 out=$("$BLD" build -f "$T_DIR/ssh-req.Dockerfile" "$sh_ctx" 2>&1); rc=$?
 t_eq "a required ssh mount without an agent fails the build" 1 "$rc"
 t_match "... naming the line and the id" 'Dockerfile:3: .*no SSH key "deploy" forwarded' "$out"
+printf 'FROM %s\nRUN --mount=type=ssh,source=/x true\n' "$BASE" >"$T_DIR/ssh-src.Dockerfile"
+out=$("$BLD" build -f "$T_DIR/ssh-src.Dockerfile" "$sh_ctx" 2>&1); rc=$?
+t_eq "an ssh mount with a source fails the build" 1 "$rc"
+t_match "... as BuildKit's frontend says it" 'Dockerfile:2: .*ssh does not support source' "$out"

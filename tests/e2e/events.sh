@@ -36,9 +36,10 @@ t_match "volume create and destroy" "volume create evvol \(driver=local\).*volum
 t_match "image tag and untag" "image tag sha256:[0-9a-f]{64} \(name=ev/tagged:1\).*image untag sha256:" "$(tr '\n' ' ' <"$T_DIR/live")"
 
 # the past: --since/--until read the journal and end without following
-first=$(jq -r 'select(.Action == "create") | .timeNano' "$BLD_ROOT/events/journal.jsonl" | head -1)
+# (not through jq: its numbers are doubles, which round nanoseconds)
+first=$(grep -m1 '"Action":"create"' "$BLD_ROOT/events/journal.jsonl" | grep -o '"timeNano":[0-9]*' | cut -d: -f2)
 past=$(timeout 5 "$BLD" events --since "${first:0:10}.${first:10}" --until "$(($(date +%s) + 1))")
-t_eq "--since/--until replay what the follower saw" "$(wc -l <"$T_DIR/live")" "$(wc -l <<<"$past")"
+t_eq "--since/--until replay what the follower saw" "$(cat "$T_DIR/live")" "$past"
 t_eq "--filter event=die" "2" "$(timeout 5 "$BLD" events --since 10m --until 0s --filter event=die | wc -l)"
 t_eq "--filter container=NAME and type" "create attach start die destroy" \
   "$(timeout 5 "$BLD" events --since 10m --until 0s --filter container=ev1 --filter type=container | awk '{print $3}' | tr '\n' ' ' | sed 's/ $//')"
@@ -52,8 +53,9 @@ t_eq "--format '{{json .}}' is docker's message" "die $id1 $IMG container die lo
   "$(jq -r '[.status, .id, .from, .Type, .Action, .scope, .Actor.Attributes.exitCode] | join(" ")' <<<"$json")"
 t_eq "timeNano and time agree" "true" "$(jq '(.timeNano / 1000000000 | floor) == .time' <<<"$json")"
 t_eq "--until in the past ends at once" "0" "$(timeout 5 "$BLD" events --since 1 --until 2 | wc -l)"
-t_exit "an unknown filter is refused (docker: exit 1)" 1 "$BLD" events --filter nosuch=1 --until 0s
-t_match "...with docker's message" "Invalid filter 'nosuch'" "$("$BLD" events --filter nosuch=1 --until 0s 2>&1)"
+t_eq "an unknown filter is ignored, as docker's daemon does" "2" \
+  "$(timeout 5 "$BLD" events --since 10m --until 0s --filter nosuch=1 --filter event=die | wc -l)"
+t_exit "a filter without = is refused (docker: exit 125)" 125 "$BLD" events --filter nosuch --until 0s
 t_exit "a bad --since is refused" 1 "$BLD" events --since yesterday --until 0s
 
 # concurrent writers: 8 processes appending at once leave only whole, valid records

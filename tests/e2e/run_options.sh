@@ -3,7 +3,12 @@
 # (a private dockerd, tests/env/dockerd.sh): --mount (bind, volume, tmpfs and docker's keys),
 # --add-host, --dns, --dns-search, --dns-option, --expose, --label-file, --stop-signal,
 # --stop-timeout, --ulimit, --sysctl, --shm-size, --group-add, --cidfile, --domainname,
-# --volumes-from, --pull, --platform: what the container sees, the exit codes, docker's
+# --volumes-from, --pull, --platform; --ipc, --pid, --uts, --cgroupns, --userns, --isolation,
+# --cgroup-parent, --cpu-shares, --cpuset-*, --memory-swap, --memory-reservation,
+# --oom-kill-disable, --oom-score-adj, --blkio-weight, --device, --device-cgroup-rule;
+# -a, --sig-proxy, --detach-keys (on a pseudo-terminal, tests/e2e/ptyrun.py), --log-opt tag,
+# labels and env (logs --details), --mac-address (bld's bridge only):
+# what the container sees, its cgroup files, the exit codes, docker's
 # refusals word for word, and the inspect fields. Both run the same busybox image from a
 # private registry, with --network=none (the dockerd has no bridge); bld's own bridge is
 # checked alone.
@@ -180,6 +185,139 @@ t_eq "--platform of another architecture pulls that one" "arm64" \
   "$("$BLD" inspect --format '{{.Image}}' arm | xargs "$BLD" inspect --format '{{.Architecture}}' 2>&1)"
 "$BLD" rm -f arm >/dev/null 2>&1
 
+# ---------------------------------------------------------------- namespaces
+same "--pid host, --uts host, --ipc host" --pid host --uts host --ipc host "$BB" \
+  sh -c 'ls /proc 2>/dev/null | grep -c "^[0-9]" | xargs test 20 -lt && echo host-procs; hostname; cat /proc/sys/kernel/hostname; ls -d /dev/shm'
+for e in D B; do
+  $e run -d --name donor --network=none --ipc shareable "$BB" sh -c 'echo in-shm >/dev/shm/x; sleep 60' >/dev/null
+  $e run -d --name priv --network=none "$BB" sleep 60 >/dev/null
+  sleep 0.5
+  eval "${e}_join=\"\$($e run --rm --network=none --ipc container:donor --pid container:donor $BB sh -c 'cat /dev/shm/x; ps -o comm | grep -x sleep' 2>&1; echo rc=\$?)\""
+  eval "${e}_priv=\"\$($e run --rm --network=none --ipc container:priv $BB true 2>&1 | head -1 | sed -E 's/^(docker|bld): //; s/^Error response from daemon: //; s/[0-9a-f]{64}/ID/; s/\\.$//'; echo rc=\${PIPESTATUS[0]})\""
+  $e rm -f donor priv >/dev/null
+done
+t_eq "--ipc and --pid container:NAME share its /dev/shm and processes (as docker)" "$D_join" "$B_join"
+t_match "--ipc container: the donor's /dev/shm is seen" "in-shm" "$B_join"
+t_eq "--ipc container: of a private one is refused (as docker)" "$D_priv" "$B_priv"
+t_match "--cgroupns host: the host's cgroup paths" "pids:/.*bld-" "$(B run --rm --network=none --cgroupns host "$BB" cat /proc/self/cgroup)"
+t_eq "--cgroupns private (bld's default): rooted at the container" "pids:/" "$(B run --rm --network=none "$BB" cat /proc/self/cgroup | grep -o 'pids:/.*')"
+
+# ---------------------------------------------------------------- cgroups and devices
+# (host side: the container's own cgroup files under --cgroup-parent, read from the host)
+CGP=bldtest-$$-$RANDOM
+at_exit 'for d in /sys/fs/cgroup/*/$CGP /sys/fs/cgroup/$CGP; do [ -d "$d" ] && rmdir "$d"; done; true'
+for e in D B; do
+  $e run -d --name cg --network=none --cpu-shares 512 --cpuset-cpus 0 --memory 64m --memory-swap 128m \
+    --memory-reservation 32m --oom-kill-disable --cgroup-parent "/$CGP" "$BB" sleep 60 >/dev/null
+  id=$($e inspect --format '{{.Id}}' cg)
+  vals=""
+  for f in cpu/cpu.shares cpuset/cpuset.cpus memory/memory.limit_in_bytes memory/memory.memsw.limit_in_bytes \
+    memory/memory.soft_limit_in_bytes memory/memory.oom_control; do
+    vals+="$f=$(cat /sys/fs/cgroup/${f%%/*}/$CGP/*${id:0:12}*/${f#*/} 2>&1 | head -1) "
+  done
+  eval "${e}_cg=\"\$vals\""
+  $e rm -f cg >/dev/null
+done
+t_eq "--cpu-shares, --cpuset-cpus, --memory-swap, --memory-reservation, --oom-kill-disable under --cgroup-parent (as docker)" "$D_cg" "$B_cg"
+t_match "the cgroup files were found" "cpu.shares=512 " "$B_cg"
+same "--cpuset-cpus as the container sees it" --cpuset-cpus 1 "$BB" grep Cpus_allowed_list /proc/self/status
+same "--oom-score-adj, --device HOST:CONTAINER" --oom-score-adj 500 --device /dev/fuse:/dev/myfuse "$BB" \
+  sh -c 'cat /proc/self/oom_score_adj; ls -l /dev/myfuse | cut -c1-10,35-42; head -c0 /dev/myfuse && echo opened'
+same "--device-cgroup-rule: that rule and docker's defaults only" --device-cgroup-rule 'c 10:229 rwm' "$BB" \
+  sh -c 'mknod /f c 10 229 && mknod /l b 7 99 && head -c0 /f && echo fuse-ok; head -c0 /l 2>&1 | sed "s/.*: //"'
+# (docker's "WARNING: " is bld's "bld: warning: ")
+t_eq "--blkio-weight where the kernel has none: dropped with docker's warning" \
+  "$(D run --rm --network=none --blkio-weight 500 "$BB" true 2>&1; echo "rc=$?")" \
+  "$(B run --rm --network=none --blkio-weight 500 "$BB" true 2>&1 | sed 's/^bld: warning: /WARNING: /'; echo "rc=$?")"
+same "--isolation default, --userns host" --isolation default --userns host "$BB" true
+
+refused "--uts host with a hostname" --uts host -h foo "$BB" true
+refused "--uts unknown" --uts foo "$BB" true
+refused "--ipc unknown" --ipc foo "$BB" true
+refused "--pid unknown" --pid foo "$BB" true
+refused "--cgroupns unknown" --cgroupns foo "$BB" true
+refused "--userns unknown" --userns foo "$BB" true
+refused "--isolation other than default" --isolation hyperv "$BB" true
+refused "--ipc container: unknown" --ipc container:nosuch "$BB" true
+refused "--pid container: unknown" --pid container:nosuch "$BB" true
+refused "--cpu-shares not a number" --cpu-shares x "$BB" true
+refused "--cpuset-cpus not available" --cpuset-cpus 99 "$BB" true
+refused "--cpuset-cpus not a list" --cpuset-cpus abc "$BB" true
+refused "--memory-swap without --memory" --memory-swap 10m "$BB" true
+refused "--memory-swap below --memory" -m 20m --memory-swap 10m "$BB" true
+refused "--memory-reservation below 6MB" --memory-reservation 1m -m 20m "$BB" true
+refused "--memory-reservation above --memory" --memory-reservation 30m -m 20m "$BB" true
+refused "--oom-score-adj out of range" --oom-score-adj 2000 "$BB" true
+refused "--device that does not exist (127)" --device /dev/nonexist "$BB" true
+refused "--device-cgroup-rule malformed" --device-cgroup-rule foo "$BB" true
+
+create2=(--network=none --ipc shareable --pid host --uts host --cgroup-parent "/$CGP" --cpu-shares 512
+  --cpuset-cpus 0 --cpuset-mems 0 -m 64m --memory-swap -1 --memory-reservation 32m --oom-kill-disable
+  --oom-score-adj -10 --device /dev/fuse --device "/dev/null:/dev/n2:r" --device-cgroup-rule 'c 10:229 rwm'
+  --isolation default --userns host)
+D create --name insp2 "${create2[@]}" "$BB" true >/dev/null 2>&1
+B create --name insp2 "${create2[@]}" "$BB" true >/dev/null 2>&1
+q2='.[0].HostConfig | [.IpcMode, .PidMode, .UTSMode, .CgroupParent, .CpuShares, .CpusetCpus, .CpusetMems, .Memory,
+  .MemorySwap, .MemoryReservation, .OomKillDisable, .OomScoreAdj, .BlkioWeight, .Devices, .DeviceCgroupRules,
+  .Isolation, .UsernsMode]'
+t_eq "inspect of the namespace and cgroup options (as docker)" "$(D inspect insp2 | jq -c "$q2")" "$(B inspect insp2 | jq -c "$q2")"
+t_eq "inspect defaults of the namespace and cgroup options (as docker)" "$(D inspect insp0 | jq -c "$q2")" "$(B inspect insp0 | jq -c "$q2")"
+D rm -f insp2 >/dev/null
+B rm -f insp2 >/dev/null
+
+# ---------------------------------------------------------------- attaching
+same "-a stdout: stderr stays in the log" -a stdout "$BB" sh -c 'echo out; echo err >&2'
+same "-a STDERR: stdout stays in the log, the exit code comes back" -a STDERR "$BB" sh -c 'echo out; echo err >&2; exit 3'
+refused "-a unknown stream" -a foo "$BB" true
+t_eq "-a with -d is refused (as docker)" \
+  "$(D run --rm -d -a stdout "$BB" true 2>&1; echo "rc=$?")" "$(B run --rm -d -a stdout "$BB" true 2>&1 | sed 's/^bld: //'; echo "rc=${PIPESTATUS[0]}")"
+for e in D B; do
+  $e create --name at -a stdin -a stdout "$BB" true >/dev/null
+  eval "${e}_at=\"\$($e inspect --format '{{.Config.AttachStdin}} {{.Config.AttachStdout}} {{.Config.AttachStderr}}' at)\""
+  $e rm at >/dev/null
+done
+t_eq "Config.Attach* of -a (as docker)" "$D_at" "$B_at"
+# the signal reaches the container through the attached CLI, or (--sig-proxy=false) neither
+for e in D B; do
+  for sp in true false; do
+    cmd=(); [ $e = D ] && cmd=($DOCKER) || cmd=(nsenter --net="/run/netns/$NS" "$BLD")
+    out=$(timeout --preserve-status -s TERM 1 "${cmd[@]}" run --rm --network=none --sig-proxy=$sp "$BB" \
+      sh -c 'trap "echo got-term; exit 5" TERM; for i in $(seq 25); do sleep 0.1; done; echo finished' 2>&1)
+    eval "${e}_sp_$sp=\"\$out rc=\$?\""
+  done
+done
+t_eq "--sig-proxy (default): TERM goes to the container (as docker)" "$D_sp_true" "$B_sp_true"
+t_eq "--sig-proxy=false: TERM and INT leave both alone (as docker)" "$D_sp_false" "$B_sp_false"
+t_eq "--sig-proxy: got it" "got-term rc=5" "$B_sp_true"
+# detach keys on a terminal: the caller leaves with 0, the container runs on
+for e in D B; do
+  cmd=(); [ $e = D ] && cmd=($DOCKER) || cmd=(nsenter --net="/run/netns/$NS" "$BLD")
+  eval "${e}_dk=\"\$(python3 "$TOP/tests/e2e/ptyrun.py" '\x18x' "${cmd[@]}" run -it --name dk --network=none --detach-keys ctrl-x,x "$BB" sh) \$($e inspect --format '{{.State.Running}}' dk)\""
+  $e rm -f dk >/dev/null
+  eval "${e}_dk2=\"\$(python3 "$TOP/tests/e2e/ptyrun.py" '\x10\x11' "${cmd[@]}" run -it --name dk --network=none "$BB" sh) \$($e inspect --format '{{.State.Running}}' dk)\""
+  $e rm -f dk >/dev/null
+done
+t_eq "--detach-keys ctrl-x,x detaches (as docker)" "$D_dk" "$B_dk"
+t_eq "ctrl-p ctrl-q detaches by default (as docker)" "$D_dk2" "$B_dk2"
+t_eq "detached: exit 0, still running" "echoed
+exit 0 true" "$B_dk2"
+t_eq "--detach-keys in docker's syntax only" "bld: Invalid detach keys (ctrl-xx) provided rc=125" \
+  "$(B run --rm --detach-keys ctrl-xx "$BB" true 2>&1) rc=$?"
+
+# ---------------------------------------------------------------- log tags
+for e in D B; do
+  $e run --name lt --network=none --log-opt tag='{{.Name}}/{{.ID}}/{{.ImageName}}/{{.FullID}}/{{.ImageID}}/{{.ImageFullID}}/{{.DaemonName}}' \
+    --label a=b --label c=d --log-opt labels=a --env E=f --log-opt env=E "$BB" echo hi >/dev/null
+  id=$($e inspect --format '{{.Id}}' lt)
+  printf -v "${e}_lt" '%s %s' "$($e logs --details lt | sed "s/$id/FULLID/; s/${id:0:12}/ID/")" \
+    "$($e inspect lt | jq -cS .[0].HostConfig.LogConfig)"
+  $e rm lt >/dev/null
+done
+t_eq "--log-opt tag, labels, env: the records' attrs (as docker)" "$D_lt" "$B_lt"
+t_match "log tags: expanded" "tag=lt%2FID%2F" "$B_lt"
+refused "--log-opt tag of an unknown field" --log-opt tag='{{.Bogus}}' "$BB" true
+refused "--log-opt tag unclosed" --log-opt tag='x{{' "$BB" true
+
 # ---------------------------------------------------------------- bld's bridge
 out=$(B run --rm -h web --domainname example.com --add-host gw:host-gateway "$IMG" cat /etc/hosts)
 t_match "bridge: --add-host host-gateway is the bridge's gateway" "^10\.88\.0\.1	gw$" "$out"
@@ -187,6 +325,10 @@ t_match "bridge: own line with the domain, after the added hosts" "gw
 10\.88\.[0-9.]+	web\.example\.com web$" "$(tail -2 <<<"$out")"
 t_eq "-P publishes --expose'd ports" "1" "$(B run -d --name exp -P --expose 81 "$IMG" sleep 5 >/dev/null; B port exp | grep -c '^81/tcp')"
 B rm -f exp >/dev/null
+t_eq "--mac-address is eth0's" "02:42:ac:11:00:99" "$(B run --rm --mac-address 02:42:ac:11:00:99 "$IMG" cat /sys/class/net/eth0/address)"
+t_eq "--mac-address in inspect" "02:42:ac:11:00:99" "$(B create --name mac --mac-address 02:42:ac:11:00:99 "$IMG" true >/dev/null; B inspect --format '{{.Config.MacAddress}}' mac)"
+B rm mac >/dev/null
+refused "--mac-address not one" --mac-address foo "$BB" true
 
 D rm -f -v insp insp0 >/dev/null
 D volume rm namedv vf >/dev/null 2>&1

@@ -1,0 +1,3 @@
+#!/bin/sh
+# stand-in for redis's docker-entrypoint.sh
+exec "$@"

@@ -1,0 +1,3 @@
+#!/bin/sh
+# stand-in for nginx's docker-entrypoint.sh
+exit 0

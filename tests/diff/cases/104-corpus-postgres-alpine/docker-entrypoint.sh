@@ -1,0 +1,3 @@
+#!/bin/sh
+# stand-in for postgres's docker-entrypoint.sh
+exec "$@"
