@@ -93,8 +93,10 @@ dlshims:
 
 all: bld
 
+# a new file renamed over ./bld: a running container's monitor still executes the old one, and
+# cp onto a running executable fails (ETXTBSY)
 bld: $(B)/bld
-	@cp $< $@
+	@cp $< $@.tmp && mv -f $@.tmp $@
 
 $(B)/bld: $(LIB_OBJS) $(CLI_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)

@@ -5,6 +5,21 @@
  * the store.
  *
  * Includes parser/, cache/, registry/, runner/ and common/. libgit2 lives here only.
+ *
+ * Layout of the module, top down; a file calls only the files below it:
+ *   build.c                 the build: stages in parallel, the image, --output (output.c),
+ *                           --cache-to/--cache-from (regcache.c)
+ *   stage.c                 one stage: FROM, ARG/ENV scoping, metadata, step keys, dispatch
+ *   run.c, copy.c           the steps: RUN (mounts.c for --mount, sshfwd.c for ssh agents,
+ *                           stubs.c for mount points), COPY/ADD/WORKDIR (add.c for URLs, git
+ *                           and archives)
+ *   tree.c                  files written into a root with COPY's ownership and mode rules
+ *   workspace.c             step directories, overlays over a stage's layers, --from roots,
+ *                           stages looked up and loaded from images, a step's layer committed
+ *   context.c, srcsel.c,    the build context: opened (ctxopen.c, git.c), walked with
+ *   statcache.c, ignore.c   .dockerignore, sources selected, fingerprints cached
+ *   imgcfg.c                image configs as BuildKit edits them
+ *   progress.c              progress lines (progress_tty.c: the live view on a terminal)
  */
 #ifndef BLD_BUILDER_H
 #define BLD_BUILDER_H

@@ -278,38 +278,39 @@ void bld_regcache_note(struct bld_build *b, const char *key, const char *record_
 int bld_regcache_export(struct bld_build *b, struct bld_error **err);
 void bld_regcache_import(struct bld_build *b);
 
-/* output.c: --output type=local|docker after the image is written. */
-int bld_build_output(struct bld_build *b, const char *id, struct bld_error **err);
+/* === the workspace (workspace.c): what the step files below stand on, calling none of them === */
 
-/* stage.c: one stage from FROM to its last instruction. */
-int bld_stage_build(struct bld_build *b, struct bld_bstage *st, struct bld_error **err);
-void bld_stage_dispose(struct bld_bstage *st);
-/* The stage an expanded FROM or --from names (by name or index), or NULL. */
-struct bld_bstage *bld_stage_find(struct bld_build *b, const char *name, size_t before);
-/* Env for expansion and RUN: ARGs in scope overridden by the image's Env. */
-char **bld_stage_env(struct bld_bstage *st);
-/* A metadata instruction (ENV, LABEL, ARG, CMD, ENTRYPOINT, SHELL, ONBUILD, EXPOSE, VOLUME,
- * USER, STOPSIGNAL, MAINTAINER, HEALTHCHECK) applied to st->img; its history text is
- * appended to hist. Uses b's escape character and build arguments only. */
-int bld_stage_meta(struct bld_build *b, struct bld_bstage *st,
-		   const struct bld_parser_instruction *in, struct bld_buf *hist,
-		   struct bld_error **err);
-/* Appends a layer and its unpacked directory to the stage's state. */
-int bld_stage_push_layer(struct bld_build *b, struct bld_bstage *st,
-			 const struct bld_cache_layer *l, struct bld_error **err);
+/* Step scratch: a fresh directory, the overlay lowers, and the layer of an upper dir. */
+char *bld_step_dir(struct bld_build *b, struct bld_error **err);
+char **bld_step_lowers(struct bld_build *b, struct bld_bstage *st);
+int bld_step_commit(struct bld_build *b, struct bld_bstage *st, const char *upper,
+		    struct bld_cache_layer *layer, bool *made, struct bld_error **err);
 
-/* run.c: a RUN step in the runner's sandbox; *layer_made false when nothing changed. */
-struct bld_run_req {
-	char **argv;
-	char **env;
-	const char *network; /* "default", "none", "host" */
-	int vertex;
-	const struct bld_parser_mount *mounts; /* RUN --mount, as parsed */
-	size_t nmounts;
-	char *script_name, *script; /* a shebang heredoc: /dev/pipes/NAME's body, or NULL */
+/* A step's overlay: the step directory with upper/, work/ and merged/, open as rootfd. */
+struct bld_work {
+	char *dir; /* step directory: upper/ work/ merged/ */
+	char *merged;
+	char *upper;
+	int rootfd;
+	bool mounted;
 };
-int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_run_req *rq,
-		 struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err);
+/* A writable overlay over the stage's layers with a fresh upper directory (the step's layer). */
+int bld_work_open(struct bld_build *b, struct bld_bstage *st, struct bld_work *w,
+		  struct bld_error **err);
+/* The same over the given lowers (lowest first). */
+int bld_work_open_on(struct bld_build *b, struct bld_work *w, char *const *lowers,
+		     struct bld_error **err);
+/* A stage's root, mounted read-only. */
+int bld_work_open_stage(struct bld_build *b, struct bld_bstage *src, struct bld_work *w,
+			struct bld_error **err);
+/* A stage's or an image's root (as COPY --from names it), mounted read-only. */
+int bld_work_open_from(struct bld_build *b, struct bld_bstage *st, const char *from,
+		       struct bld_work *w, struct bld_error **err);
+/* Unmounts, then commits the upper directory as the step's layer (bld_step_commit). */
+int bld_work_commit(struct bld_build *b, struct bld_bstage *st, struct bld_work *w,
+		    struct bld_cache_layer *l, bool *made, struct bld_error **err);
+/* Unmounts and removes the step directory; a zeroed or disposed work is harmless. */
+void bld_work_dispose(struct bld_work *w);
 
 /* Read-only roots of stages or images mounted for COPY --from and RUN --mount from=. */
 struct bld_from_roots {
@@ -324,8 +325,122 @@ void bld_from_roots_close(struct bld_from_roots *roots);
 int bld_stage_root_open(struct bld_build *b, struct bld_bstage *st, struct bld_from_roots *roots,
 			char **path, struct bld_error **err);
 /* A writable view of directory src whose writes are thrown away (RUN --mount=type=bind,rw). */
-int bld_overlay_rw(struct bld_build *b, const char *src, struct bld_from_roots *roots,
-		   char **path, struct bld_error **err);
+int bld_overlay_rw(struct bld_build *b, const char *src, struct bld_from_roots *roots, char **path,
+		   struct bld_error **err);
+
+/* The stage an expanded FROM or --from names (by name or index), or NULL. */
+struct bld_bstage *bld_stage_find(struct bld_build *b, const char *name, size_t before);
+/* Appends a layer and its unpacked directory to the stage's state. */
+int bld_stage_push_layer(struct bld_build *b, struct bld_bstage *st,
+			 const struct bld_cache_layer *l, struct bld_error **err);
+/*
+ * The stage's base from an image (pulled when missing or with --pull, verified under content
+ * trust): its layers as st's lowers, its config as st->img; the image ID into h unless NULL.
+ * Also loads an image as a stage-like state for COPY --from=IMAGE (v 0, h NULL).
+ */
+int bld_stage_from_image(struct bld_build *b, struct bld_bstage *st, const char *ref, int v,
+			 struct bld_xxh *h, struct bld_error **err);
+void bld_stage_dispose(struct bld_bstage *st);
+
+/* === files written into a root (tree.c): what copy.c and add.c write with === */
+
+struct bld_copy_req;
+struct bld_tree_item; /* one source entry: where it is, its metadata, its link target */
+struct bld_tree_meta {
+	bool chown;
+	uid_t uid;
+	gid_t gid;
+	bool chmod;
+	mode_t mode;
+	bool keep_owner; /* --from: owners as in the source */
+};
+
+/* What one COPY writes: (item, destination) pairs, parents before children. */
+struct bld_tree_plan {
+	struct bld_tree_item *it;
+	char **dst;
+	char **links; /* owned link targets */
+	size_t n;
+};
+
+/*
+ * COPY/ADD --exclude as BuildKit applies it (fsutil's copier over moby/patternmatcher: the
+ * rules of .dockerignore, "**", "!" exceptions in order, a directory excluding what is in
+ * it): entries inside a directory source are matched by their path relative to that source,
+ * a source itself (a named file or a wildcard match) by its path in the context or root. An
+ * excluded directory is still walked, unless no exception can bring anything inside back, and
+ * is created, with its own metadata, only before the first entry copied from inside it.
+ */
+struct bld_tree_excl {
+	struct bld_parser_dockerignore *m; /* NULL: nothing is excluded */
+	struct bld_tree_plan pending; /* excluded directories above the walk, outermost first */
+	struct bld_error *err;	      /* a pattern that failed while matching, inside walk_fs */
+};
+
+/* --chown as BuildKit reads it, in the root's own /etc/passwd and /etc/group. */
+int bld_tree_chown_resolve(int rootfd, const char *spec, struct bld_tree_meta *m,
+			   struct bld_error **err);
+/* Owners and modes a COPY/ADD request asks for (--chown, --chmod, --from keeps owners). */
+int bld_tree_meta_init(struct bld_tree_meta *m, int rootfd, const struct bld_copy_req *rq,
+		       struct bld_error **err);
+/* Appends the pair (the entry src relative to srcfd, with st and link, -> dst). */
+void bld_tree_plan_add(struct bld_tree_plan *p, int srcfd, const char *src, const struct stat *st,
+		       const char *link, const char *dst);
+void bld_tree_plan_dispose(struct bld_tree_plan *p);
+/* Writes every pair of the plan into the root; directory times are set again at the end. */
+int bld_tree_plan_run(int rootfd, const struct bld_tree_plan *p, const struct bld_tree_meta *m,
+		      struct bld_error **err);
+/* --exclude's patterns (NULL or none: nothing excluded); BLD_E_INVALID for a bad pattern. */
+int bld_tree_excl_init(struct bld_tree_excl *x, char *const *patterns, struct bld_error **err);
+void bld_tree_excl_dispose(struct bld_tree_excl *x);
+/* Whether rel is excluded (*out). */
+int bld_tree_excl_match(struct bld_tree_excl *x, const char *rel, bool *out,
+			struct bld_error **err);
+/* Drops the pending excluded directories that are not above dst. */
+void bld_tree_excl_pending_trim(struct bld_tree_excl *x, const char *dst);
+/* Moves the pending excluded directories into the plan: an entry inside them is copied. */
+void bld_tree_excl_pending_flush(struct bld_tree_excl *x, struct bld_tree_plan *p);
+/* The directory abs of a root, walked into the plan below dst (--exclude applied). */
+int bld_tree_walk_root(struct bld_tree_plan *p, int rootfd, const char *abs, const char *dst,
+		       struct bld_tree_excl *ex, struct bld_error **err);
+/* mkdir -p inside a root; new directories 0755 owned by uid:gid. Returns an fd or -errno. */
+int bld_mkdirs_in_root(int rootfd, const char *path, uid_t uid, gid_t gid);
+/* Copies the contents of the directory srcdir into dest inside the root (owners kept with
+ * keep_owner, else chown's or root's). */
+int bld_copy_dir_into(int srcdir, int rootfd, const char *dest, bool chown, uid_t uid, gid_t gid,
+		      bool keep_owner, struct bld_error **err);
+/* Writes the file open on fd to dest inside the root with this mode, owner and mtime. */
+int bld_copy_fd_into(int fd, int rootfd, const char *dest, mode_t mode, uid_t uid, gid_t gid,
+		     int64_t mtime, struct bld_error **err);
+/* qsort comparator for char * vectors. */
+int bld_strcmp_p(const void *a, const void *b);
+
+/* output.c: --output type=local|docker after the image is written. */
+int bld_build_output(struct bld_build *b, const char *id, struct bld_error **err);
+
+/* stage.c: one stage from FROM to its last instruction. */
+int bld_stage_build(struct bld_build *b, struct bld_bstage *st, struct bld_error **err);
+/* Env for expansion and RUN: ARGs in scope overridden by the image's Env. */
+char **bld_stage_env(struct bld_bstage *st);
+/* A metadata instruction (ENV, LABEL, ARG, CMD, ENTRYPOINT, SHELL, ONBUILD, EXPOSE, VOLUME,
+ * USER, STOPSIGNAL, MAINTAINER, HEALTHCHECK) applied to st->img; its history text is
+ * appended to hist. Uses b's escape character and build arguments only. */
+int bld_stage_meta(struct bld_build *b, struct bld_bstage *st,
+		   const struct bld_parser_instruction *in, struct bld_buf *hist,
+		   struct bld_error **err);
+
+/* run.c: a RUN step in the runner's sandbox; *layer_made false when nothing changed. */
+struct bld_run_req {
+	char **argv;
+	char **env;
+	const char *network; /* "default", "none", "host" */
+	int vertex;
+	const struct bld_parser_mount *mounts; /* RUN --mount, as parsed */
+	size_t nmounts;
+	char *script_name, *script; /* a shebang heredoc: /dev/pipes/NAME's body, or NULL */
+};
+int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_run_req *rq,
+		 struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err);
 
 /* mounts.c: RUN --mount turned into the runner's mounts. */
 struct bld_run_mounts {
@@ -402,26 +517,6 @@ int bld_copy_step(struct bld_build *b, struct bld_bstage *st, const struct bld_c
  */
 int bld_copy_key(struct bld_build *b, struct bld_bstage *st, struct bld_copy_req *rq,
 		 struct bld_xxh *h, struct bld_error **err);
-/* Step scratch: a fresh directory, the overlay lowers, and the layer of an upper dir. */
-char *bld_step_dir(struct bld_build *b, struct bld_error **err);
-char **bld_step_lowers(struct bld_build *b, struct bld_bstage *st);
-int bld_step_commit(struct bld_build *b, struct bld_bstage *st, const char *upper,
-		    struct bld_cache_layer *layer, bool *made, struct bld_error **err);
-/* mkdir -p inside a root; new directories 0755 owned by uid:gid. Returns an fd or -errno. */
-int bld_mkdirs_in_root(int rootfd, const char *path, uid_t uid, gid_t gid);
-/* Loads an image (pulled when missing) as a stage-like state, for COPY --from=IMAGE. */
-int bld_stage_from_image(struct bld_build *b, struct bld_bstage *st, const char *ref,
-			 struct bld_error **err);
-/* qsort comparator for char * vectors. */
-int bld_strcmp_p(const void *a, const void *b);
-
-/* Copies the contents of the directory srcdir into dest inside the root (owners kept with
- * keep_owner, else chown's or root's). */
-int bld_copy_dir_into(int srcdir, int rootfd, const char *dest, bool chown, uid_t uid, gid_t gid,
-		      bool keep_owner, struct bld_error **err);
-/* Writes the file open on fd to dest inside the root with this mode, owner and mtime. */
-int bld_copy_fd_into(int fd, int rootfd, const char *dest, mode_t mode, uid_t uid, gid_t gid,
-		     int64_t mtime, struct bld_error **err);
 
 /* add.c: ADD's sources that are not plain context files. */
 bool bld_add_is_remote(const struct bld_copy_req *rq, const char *src);

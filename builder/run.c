@@ -73,66 +73,6 @@ static void relay(struct bld_build *b, int v, int fd, int64_t t0, struct tail *t
 	bld_buf_dispose(&line);
 }
 
-static bool dir_empty(const char *p)
-{
-	DIR *d = opendir(p);
-	if (!d)
-		return false;
-	struct dirent *de;
-	bool empty = true;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			empty = false;
-	closedir(d);
-	return empty;
-}
-
-/* A fresh step directory under the build's scratch directory. */
-char *bld_step_dir(struct bld_build *b, struct bld_error **err)
-{
-	char *d = xasprintf("%s/step-XXXXXX", b->tmp);
-	if (!mkdtemp(d)) {
-		bld_error_sys(err, errno, "mkdtemp %s", d);
-		free(d);
-		return NULL;
-	}
-	return d;
-}
-
-/* The lowers a step's overlay needs: the stage's, or an empty one for scratch. */
-char **bld_step_lowers(struct bld_build *b, struct bld_bstage *st)
-{
-	if (st->lowers && st->lowers[0])
-		return bld_strv_dup(st->lowers);
-	char **v = NULL;
-	bld_strv_push(&v, b->empty_dir);
-	return v;
-}
-
-/*
- * Turns a step's upper directory into a layer, unless nothing changed; the directory itself
- * then becomes the layer's unpacked copy (no second extraction).
- */
-int bld_step_commit(struct bld_build *b, struct bld_bstage *st, const char *upper,
-		    struct bld_cache_layer *layer, bool *made, struct bld_error **err)
-{
-	*made = false;
-	if (dir_empty(upper))
-		return 0;
-	struct bld_cache_layer_opts lo = {.overlay = true, .source_date_epoch = b->epoch};
-	if (bld_cache_layer_from_dir(b->store, upper, &lo, layer, err) < 0)
-		return bld_error_wrap(err, "commit layer");
-	*made = true;
-	char chain[BLD_DIGEST_STR_LEN];
-	bld_cache_layer_chain_id(st->chain[0] ? st->chain : NULL, layer->diff_id, chain);
-	cleanup_free char *dir = NULL;
-	struct bld_error *e = NULL;
-	if (bld_cache_layer_adopt(b->store, upper, chain, &dir, &e) < 0)
-		bld_debug("%s (the layer will be unpacked instead)", e->msg);
-	bld_error_free(e);
-	return 0;
-}
-
 static int failed(struct bld_error **err, const struct bld_run_req *rq, int code,
 		  const struct tail *t)
 {

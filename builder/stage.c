@@ -9,7 +9,8 @@
  * wins), a stage built FROM another starts with its build args, and history and progress
  * names are worded as BuildKit words them.
  *
- * It does not run processes (run.c) nor copy files (copy.c).
+ * It does not run processes (run.c), copy files (copy.c) nor load base images and mount
+ * overlays (workspace.c).
  */
 #include "builder/builder_int.h"
 
@@ -75,46 +76,7 @@ static char *meta_time(struct bld_build *b, struct bld_bstage *st)
 	return last && b->epoch < 0 ? xstrdup(last) : now_str(b);
 }
 
-struct bld_bstage *bld_stage_find(struct bld_build *b, const char *name, size_t before)
-{
-	for (size_t i = 0; i < before && i < b->n_stages; i++)
-		if (b->stages[i].name && strcasecmp(b->stages[i].name, name) == 0)
-			return &b->stages[i];
-	long idx;
-	if (bld_parse_long(name, 0, (long)before - 1, &idx) == 0)
-		return &b->stages[idx];
-	return NULL;
-}
-
 /* ------------------------------------------------------------------ layers */
-
-int bld_stage_push_layer(struct bld_build *b, struct bld_bstage *st,
-			 const struct bld_cache_layer *l, struct bld_error **err)
-{
-	char chain[BLD_DIGEST_STR_LEN];
-	bld_cache_layer_chain_id(st->chain[0] ? st->chain : NULL, l->diff_id, chain);
-	char *dir = NULL;
-	if (bld_cache_layer_unpack(b->store, l->digest, l->diff_id, chain, &dir, err) < 0)
-		return -1;
-	st->layers = xrealloc(st->layers, (st->n_layers + 1) * sizeof(*st->layers));
-	st->layers[st->n_layers++] = *l;
-	bld_strv_push(&st->lowers, dir);
-	free(dir);
-	memcpy(st->chain, chain, sizeof(chain));
-	return 0;
-}
-
-void bld_stage_dispose(struct bld_bstage *st)
-{
-	if (st->img)
-		json_decref(st->img);
-	free(st->layers);
-	bld_strv_free(st->lowers);
-	bld_strv_free(st->args);
-	bld_strv_free(st->arg_env);
-	free(st->name);
-	memset(st, 0, sizeof(*st));
-}
 
 /* ------------------------------------------------------------------ cache records */
 
@@ -189,82 +151,6 @@ static int cache_record(struct bld_build *b, struct bld_bstage *st, const char *
 
 /* ------------------------------------------------------------------ FROM */
 
-/*
- * Content trust on a base the store may hold already: the reference is resolved to the digest
- * the policy accepts (a refusal is the build's error: -2), and the stored image of that very
- * digest is used when there is one (0, *out set). -1 when it must be pulled.
- */
-static int trusted_stored(struct bld_build *b, const char *full, int v,
-			  struct bld_cache_image **out, struct bld_error **err)
-{
-	struct bld_registry_opts ro = {.config_dir = b->ctx->config_dir, .quiet = true};
-	char digest[BLD_DIGEST_STR_LEN];
-	bld_progress_line(b, v, "verify %s", full);
-	if (bld_registry_trust_resolve(full, b->o->signature_policy, &ro, digest, err) < 0)
-		return -2;
-	if (b->o->pull)
-		return -1;
-	struct bld_error *e = NULL;
-	int r = bld_cache_image_load(b->store, digest, out, &e);
-	bld_error_free(e);
-	return r < 0 ? -1 : 0;
-}
-
-static int from_image(struct bld_build *b, struct bld_bstage *st, const char *ref, int v,
-		      struct bld_xxh *h, struct bld_error **err)
-{
-	struct bld_registry_ref pr0;
-	if (bld_registry_ref_parse(&pr0, ref, err) < 0)
-		return -1;
-	cleanup_free char *full = bld_registry_ref_string(&pr0);
-	bld_registry_ref_dispose(&pr0);
-	struct bld_cache_image *img = NULL;
-	struct bld_error *e = NULL;
-	int rc = b->o->trust ? trusted_stored(b, full, v, &img, err)
-	       : b->o->pull  ? -1
-			     : bld_cache_image_load(b->store, full, &img, &e);
-	bld_error_free(e);
-	if (rc < -1)
-		return -1;
-	if (rc < 0) {
-		struct bld_registry_opts ro = {.config_dir = b->ctx->config_dir, .quiet = true};
-		struct bld_registry_pull_result pr;
-		memset(&pr, 0, sizeof(pr));
-		bld_progress_line(b, v, "resolve %s", full);
-		/* content trust: only a digest the policy accepts is pulled (nothing otherwise) */
-		int rp = b->o->trust ? bld_registry_trust_pull(b->store, full, b->o->signature_policy,
-							       &ro, &pr, err)
-				     : bld_registry_pull(b->store, full, &ro, &pr, err);
-		if (rp < 0)
-			return -1;
-		bld_registry_pull_result_dispose(&pr);
-		if (bld_cache_image_load(b->store, full, &img, err) < 0)
-			return -1;
-	}
-	struct bld_cache_layer *ls = NULL;
-	size_t n = 0;
-	int r = bld_cache_image_layer_list(img, &ls, &n, err);
-	for (size_t i = 0; r == 0 && i < n; i++)
-		r = bld_stage_push_layer(b, st, &ls[i], err);
-	free(ls);
-	if (r == 0) {
-		st->img = bld_img_from_base(img->config);
-		bld_xxh_update_str(h, img->id);
-	}
-	bld_cache_image_free(img);
-	return r;
-}
-
-int bld_stage_from_image(struct bld_build *b, struct bld_bstage *st, const char *ref,
-			 struct bld_error **err)
-{
-	struct bld_xxh *h = bld_xxh_new();
-	char k[BLD_XXH_HEX_LEN + 1];
-	int r = from_image(b, st, ref, 0, h, err);
-	bld_xxh_final(h, k);
-	return r;
-}
-
 /* The base: scratch, an earlier stage, or an image (pulled when missing or with --pull). */
 static int from_base(struct bld_build *b, struct bld_bstage *st, const char *base, int v,
 		     struct bld_xxh *h, struct bld_error **err)
@@ -277,7 +163,7 @@ static int from_base(struct bld_build *b, struct bld_bstage *st, const char *bas
 		return 0;
 	}
 	if (!src)
-		return from_image(b, st, base, v, h, err);
+		return bld_stage_from_image(b, st, base, v, h, err);
 	st->img = json_deep_copy(src->img);
 	st->layers = xmalloc((src->n_layers + 1) * sizeof(*st->layers));
 	memcpy(st->layers, src->layers, src->n_layers * sizeof(*st->layers));

@@ -122,19 +122,6 @@ static char *resolve(char *const *lowers, const char *path, size_t *existing)
 	return cur[0] ? cur : (free(cur), xstrdup("/"));
 }
 
-static bool dir_empty(const char *p)
-{
-	DIR *d = opendir(p);
-	if (!d)
-		return false;
-	struct dirent *de;
-	bool empty = true;
-	while (empty && (de = readdir(d)))
-		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
-	closedir(d);
-	return empty;
-}
-
 /* Removes upper/path when it is what a stub leaves: an empty directory or empty file. */
 static bool remove_stub(const char *upper, const char *path)
 {
@@ -144,7 +131,7 @@ static bool remove_stub(const char *upper, const char *path)
 		return false;
 	if (S_ISREG(st.st_mode) && st.st_size == 0)
 		return unlink(p) == 0;
-	if (S_ISDIR(st.st_mode) && dir_empty(p) && !is_opaque(p))
+	if (S_ISDIR(st.st_mode) && bld_fs_dir_is_empty(p) && !is_opaque(p))
 		return rmdir(p) == 0;
 	return false;
 }
@@ -161,7 +148,7 @@ static bool remove_copied_up(const char *upper, char *const *lowers, const char 
 		return false;
 	if (up.st_mode != low.st_mode || up.st_uid != low.st_uid || up.st_gid != low.st_gid)
 		return false;
-	return dir_empty(p) && !is_opaque(p) && rmdir(p) == 0;
+	return bld_fs_dir_is_empty(p) && !is_opaque(p) && rmdir(p) == 0;
 }
 
 /* The stubs of one target: the missing part deepest first, then the existing parents. */

@@ -104,6 +104,43 @@
 	{"device-cgroup-rule", 0, BLD_OPT_LIST, "list",                                          \
 	 "Add a rule to the cgroup allowed devices list", NULL},                                 \
 	{"attach", 'a', BLD_OPT_LIST, "list", "Attach to STDIN, STDOUT or STDERR", NULL},        \
+	{"cpu-period", 0, BLD_OPT_STRING, "int", "Limit CPU CFS (Completely Fair Scheduler) period", \
+	 NULL},                                                                                  \
+	{"cpu-quota", 0, BLD_OPT_STRING, "int", "Limit CPU CFS (Completely Fair Scheduler) quota", \
+	 NULL},                                                                                  \
+	{"cpu-rt-period", 0, BLD_OPT_STRING, "int",                                              \
+	 "Limit CPU real-time period in microseconds", NULL},                                    \
+	{"cpu-rt-runtime", 0, BLD_OPT_STRING, "int",                                             \
+	 "Limit CPU real-time runtime in microseconds", NULL},                                   \
+	{"memory-swappiness", 0, BLD_OPT_STRING, "int",                                          \
+	 "Tune container memory swappiness (0 to 100)", "-1"},                                   \
+	{"kernel-memory", 0, BLD_OPT_STRING, "bytes", "Kernel memory limit", NULL},              \
+	{"blkio-weight-device", 0, BLD_OPT_LIST, "list", "Block IO weight (relative device weight)", \
+	 NULL},                                                                                  \
+	{"device-read-bps", 0, BLD_OPT_LIST, "list",                                             \
+	 "Limit read rate (bytes per second) from a device", NULL},                              \
+	{"device-write-bps", 0, BLD_OPT_LIST, "list",                                            \
+	 "Limit write rate (bytes per second) to a device", NULL},                               \
+	{"device-read-iops", 0, BLD_OPT_LIST, "list",                                            \
+	 "Limit read rate (IO per second) from a device", NULL},                                 \
+	{"device-write-iops", 0, BLD_OPT_LIST, "list",                                           \
+	 "Limit write rate (IO per second) to a device", NULL},                                  \
+	{"runtime", 0, BLD_OPT_STRING, "string", "Runtime to use for this container", NULL},     \
+	{"volume-driver", 0, BLD_OPT_STRING, "string", "Optional volume driver for the container", \
+	 NULL},                                                                                  \
+	{"gpus", 0, BLD_OPT_STRING, "gpu-request", "GPU devices to add to the container", NULL}, \
+	{"storage-opt", 0, BLD_OPT_LIST, "list", "Storage driver options for the container", NULL}, \
+	{"ip", 0, BLD_OPT_STRING, "string", "IPv4 address (e.g., 172.30.100.104)", NULL},        \
+	{"ip6", 0, BLD_OPT_STRING, "string", "IPv6 address (e.g., 2001:db8::33)", NULL},         \
+	{"network-alias", 0, BLD_OPT_LIST, "list", "Add network-scoped alias for the container", \
+	 NULL},                                                                                  \
+	{"link", 0, BLD_OPT_LIST, "list", "Add link to another container", NULL},                \
+	{"cpu-count", 0, BLD_OPT_STRING, "int", "CPU count (Windows only)", NULL},               \
+	{"cpu-percent", 0, BLD_OPT_STRING, "int", "CPU percent (Windows only)", NULL},           \
+	{"io-maxbandwidth", 0, BLD_OPT_STRING, "bytes",                                          \
+	 "Maximum IO bandwidth limit for the system drive (Windows only)", NULL},                \
+	{"io-maxiops", 0, BLD_OPT_STRING, "uint", "Maximum IOps limit for the system drive (Windows only)", \
+	 NULL},                                                                                  \
 	{"mac-address", 0, BLD_OPT_STRING, "string", "Container MAC address (e.g., 92:d0:c6:0a:29:33)", \
 	 NULL},                                                                                  \
 	BLD_HEALTH_OPTS

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <jansson.h>
 #include <strings.h>
 
@@ -659,6 +660,96 @@ static int devices(json_t *hc, struct bld_cli_args *a, struct bld_error **err)
 	return 0;
 }
 
+/* The flags docker has that mean nothing here, refused in docker's words (the Windows ones
+ * with docker's status 1, the others as its daemon does: 125). */
+static int refused(struct bld_cli_args *a, struct bld_error **err)
+{
+	static const char *const windows[] = {"cpu-count", "cpu-percent", "io-maxbandwidth",
+					      "io-maxiops"};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(windows); i++)
+		if (bld_cli_given(a, windows[i]))
+			return bld_error_refuse(err, BLD_E_UNSUPPORTED,
+						"\"--%s\" is only supported on a Docker daemon running "
+						"on windows, but the Docker daemon is running on linux",
+						windows[i]);
+	static const char *const daemon[][2] = {
+		{"ip", "user specified IP address is supported on user defined networks only"},
+		{"ip6", "user specified IP address is supported on user defined networks only"},
+		{"network-alias", "network-scoped aliases are only supported for user-defined "
+				  "networks"},
+		{"link", "links are only supported for user-defined networks"},
+		{"gpus", "could not select device driver \"\" with capabilities: [[gpu]]"},
+		{"storage-opt", "--storage-opt is supported only for overlay over xfs with 'pquota' "
+				"mount option"}};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(daemon); i++)
+		if (bld_cli_given(a, daemon[i][0]))
+			return bld_error_set(err, BLD_E_UNSUPPORTED, "%s", daemon[i][1]);
+	const char *rt = bld_cli_str(a, "runtime");
+	if (rt && *rt && strcmp(rt, "runc"))
+		return bld_error_set(err, BLD_E_UNSUPPORTED, "Unknown runtime specified %s", rt);
+	return 0;
+}
+
+/* "PATH:RATE" of the --device-{read,write}-{bps,iops} and --blkio-weight-device flags into
+ * [{"Path", key: N}] (a size for bps, a number else), as docker's CLI reads them. */
+static int throttle_opt(json_t *hc, struct bld_cli_args *a, const char *flag, const char *field,
+			const char *key, bool size, struct bld_error **err)
+{
+	char *const *v = bld_cli_list(a, flag);
+	if (!v)
+		return 0;
+	json_t *list = json_array();
+	json_object_set_new(hc, field, list);
+	cleanup_free char *shown = xasprintf("--%s", flag);
+	for (size_t i = 0; v && v[i]; i++) {
+		const char *colon = strrchr(v[i], ':');
+		int64_t n = 0;
+		long l = 0;
+		char why[128];
+		if (!colon || colon == v[i] || v[i][0] != '/')
+			return snprintf(why, sizeof(why), "bad format: %s", v[i]),
+			       bad_arg(err, shown, v[i], why);
+		bool ok = size ? bld_parse_size(colon + 1, &n) == 0
+			       : bld_parse_long(colon + 1, 0, key[0] == 'W' ? 1000 : LONG_MAX, &l) == 0;
+		if (!ok)
+			return snprintf(why, sizeof(why), "invalid %s %s", key[0] == 'W' ? "weight"
+							   : size ? "rate" : "rate", colon + 1),
+			       bad_arg(err, shown, v[i], why);
+		cleanup_free char *path = xstrndup(v[i], (size_t)(colon - v[i]));
+		json_array_append_new(list, json_pack("{s:s, s:I}", "Path", path, key,
+						      (json_int_t)(size ? n : l)));
+	}
+	return 0;
+}
+
+static int more_resources(json_t *hc, struct bld_cli_args *a, struct bld_error **err)
+{
+	if (int_opt(hc, a, "cpu-period", "--cpu-period", "CpuPeriod", err) < 0 ||
+	    int_opt(hc, a, "cpu-quota", "--cpu-quota", "CpuQuota", err) < 0 ||
+	    int_opt(hc, a, "cpu-rt-period", "--cpu-rt-period", "CpuRealtimePeriod", err) < 0 ||
+	    int_opt(hc, a, "cpu-rt-runtime", "--cpu-rt-runtime", "CpuRealtimeRuntime", err) < 0 ||
+	    size_opt(hc, a, "kernel-memory", "KernelMemory", false, err) < 0 ||
+	    throttle_opt(hc, a, "blkio-weight-device", "BlkioWeightDevice", "Weight", false, err) < 0 ||
+	    throttle_opt(hc, a, "device-read-bps", "BlkioDeviceReadBps", "Rate", true, err) < 0 ||
+	    throttle_opt(hc, a, "device-write-bps", "BlkioDeviceWriteBps", "Rate", true, err) < 0 ||
+	    throttle_opt(hc, a, "device-read-iops", "BlkioDeviceReadIOps", "Rate", false, err) < 0 ||
+	    throttle_opt(hc, a, "device-write-iops", "BlkioDeviceWriteIOps", "Rate", false, err) < 0)
+		return -1;
+	if (bld_cli_given(a, "kernel-memory"))
+		bld_warn("Specifying a kernel memory limit is deprecated and will be removed in a "
+			 "future release.");
+	long sw = -1;
+	const char *s = bld_cli_str(a, "memory-swappiness");
+	if (s && bld_parse_long(s, -1, 100, &sw) < 0)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "invalid value: %s. Valid memory swappiness range is 0-100", s);
+	json_object_set_new(hc, "MemorySwappiness", sw >= 0 ? json_integer(sw) : json_null());
+	const char *vd = bld_cli_str(a, "volume-driver");
+	json_object_set_new(hc, "VolumeDriver", json_string(vd ? vd : ""));
+	json_object_set_new(hc, "Runtime", json_string("runc"));
+	return 0;
+}
+
 int bld_cli_host_config(struct bld_runner_container_config *c, struct bld_cli_args *a,
 			struct bld_error **err)
 {
@@ -679,7 +770,8 @@ int bld_cli_host_config(struct bld_runner_container_config *c, struct bld_cli_ar
 	const char *cid = bld_cli_str(a, "cidfile");
 	json_object_set_new(hc, "ContainerIDFile", json_string(cid ? cid : ""));
 	if (names(hc, a, err) < 0 || limits(hc, a, err) < 0 || config_fields(cfg, a, err) < 0 ||
-	    namespaces(hc, a, err) < 0 || resources(hc, a, err) < 0 || devices(hc, a, err) < 0)
+	    namespaces(hc, a, err) < 0 || resources(hc, a, err) < 0 || devices(hc, a, err) < 0 ||
+	    refused(a, err) < 0 || more_resources(hc, a, err) < 0)
 		return -1;
 	return label_files(&c->labels, a, err);
 }

@@ -225,6 +225,8 @@ void bld_jsonp(struct json_t **v);
 
 /* ------------------------------------------------------------------ files */
 
+/* Whether path is a directory with no entries (false when it cannot be read). */
+bool bld_fs_dir_is_empty(const char *path);
 /* Reads a whole file, at most max bytes (BLD_E_INVALID when larger); *out is NUL-terminated. */
 int bld_fs_read_file(const char *path, size_t max, char **out, size_t *len,
 		     struct bld_error **err);

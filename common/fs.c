@@ -397,3 +397,16 @@ int bld_fs_sorted_names(int dirfd, size_t max, char ***out)
 	*out = v;
 	return 0;
 }
+
+bool bld_fs_dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return false;
+	struct dirent *de;
+	bool empty = true;
+	while (empty && (de = readdir(d)))
+		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+	closedir(d);
+	return empty;
+}

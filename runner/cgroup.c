@@ -92,7 +92,48 @@ static int memory_v1(const char *dir, const struct bld_runner_spec *s)
 		r = write_num(dir, "memory.soft_limit_in_bytes", s->memory_reservation);
 	if (r == 0 && s->oom_kill_disable)
 		r = write_str(dir, "memory.oom_control", "1");
+	if (r == 0 && s->memory_swappiness >= 0)
+		r = write_num(dir, "memory.swappiness", s->memory_swappiness);
+	/* deprecated and refused by newer kernels, as docker warned at create */
+	if (r == 0 && s->kernel_memory > 0 &&
+	    write_num(dir, "memory.kmem.limit_in_bytes", s->kernel_memory) < 0)
+		bld_debug("kernel memory limit not set");
 	return r;
+}
+
+static int cpu_v1(const char *dir, const struct bld_runner_spec *s)
+{
+	int r = 0;
+	if (s->cpu_milli > 0) {
+		r = write_str(dir, "cpu.cfs_period_us", "100000");
+		if (r == 0)
+			r = write_num(dir, "cpu.cfs_quota_us", s->cpu_milli * 100);
+	}
+	if (r == 0 && s->cpu_period > 0)
+		r = write_num(dir, "cpu.cfs_period_us", s->cpu_period);
+	if (r == 0 && s->cpu_quota != 0)
+		r = write_num(dir, "cpu.cfs_quota_us", s->cpu_quota);
+	if (r == 0 && s->cpu_shares > 0)
+		r = write_num(dir, "cpu.shares", s->cpu_shares);
+	if (r == 0 && s->cpu_rt_period > 0)
+		r = write_num(dir, "cpu.rt_period_us", s->cpu_rt_period);
+	if (r == 0 && s->cpu_rt_runtime != 0)
+		r = write_num(dir, "cpu.rt_runtime_us", s->cpu_rt_runtime);
+	return r;
+}
+
+/* "read_bps 8:0 1048576" into blkio.throttle.read_bps_device. */
+static int throttle_v1(const char *dir, const struct bld_runner_spec *s)
+{
+	for (size_t i = 0; s->blkio_throttle && s->blkio_throttle[i]; i++) {
+		const char *t = s->blkio_throttle[i];
+		const char *sp = strchr(t, ' ');
+		cleanup_free char *file = xasprintf("blkio.throttle.%.*s_device", (int)(sp - t), t);
+		int r = write_str(dir, file, sp + 1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* A new v1 cpuset cgroup starts with no CPUs and no memory nodes, and takes no process
@@ -156,13 +197,7 @@ static int set_limits_v1(const char *ctrl, const char *mnt, const char *dir,
 	} else if (strcmp(ctrl, "pids") == 0 && s->pids_limit > 0) {
 		r = write_num(dir, "pids.max", s->pids_limit);
 	} else if (strcmp(ctrl, "cpu") == 0) {
-		if (s->cpu_milli > 0) {
-			r = write_str(dir, "cpu.cfs_period_us", "100000");
-			if (r == 0)
-				r = write_num(dir, "cpu.cfs_quota_us", s->cpu_milli * 100);
-		}
-		if (r == 0 && s->cpu_shares > 0)
-			r = write_num(dir, "cpu.shares", s->cpu_shares);
+		r = cpu_v1(dir, s);
 	} else if (strcmp(ctrl, "cpuset") == 0) {
 		r = cpuset_fill(mnt, dir);
 		if (r == 0 && s->cpuset_cpus)
@@ -170,7 +205,9 @@ static int set_limits_v1(const char *ctrl, const char *mnt, const char *dir,
 		if (r == 0 && s->cpuset_mems)
 			r = write_str(dir, "cpuset.mems", s->cpuset_mems);
 	} else if (strcmp(ctrl, "blkio") == 0) {
-		r = write_num(dir, "blkio.weight", s->blkio_weight);
+		r = s->blkio_weight > 0 ? write_num(dir, "blkio.weight", s->blkio_weight) : 0;
+		if (r == 0)
+			r = throttle_v1(dir, s);
 	} else if (strcmp(ctrl, "devices") == 0) {
 		r = devices_v1(dir, s);
 	}
@@ -200,9 +237,10 @@ static int create_v1(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 			 s->pids_limit > 0,
 			 false,
 			 false,
-			 s->cpu_milli > 0 || s->cpu_shares > 0,
+			 s->cpu_milli > 0 || s->cpu_shares > 0 || s->cpu_period > 0 ||
+				 s->cpu_quota != 0 || s->cpu_rt_period > 0 || s->cpu_rt_runtime != 0,
 			 s->cpuset_cpus || s->cpuset_mems,
-			 s->blkio_weight > 0,
+			 s->blkio_weight > 0 || s->blkio_throttle,
 			 s->device_rules != NULL};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(ctrls); i++) {
 		cleanup_free char *mnt = xasprintf(CG_ROOT "/%s", ctrls[i]);
@@ -252,8 +290,9 @@ static int enable_v2(const struct bld_runner_spec *s, const char *leaf, struct b
 {
 	static const char *const ctrls[] = {"memory", "pids", "cpu", "cpuset", "io"};
 	bool wanted[] = {s->memory > 0 || s->memory_reservation > 0, s->pids_limit > 0,
-			 s->cpu_milli > 0 || s->cpu_shares > 0, s->cpuset_cpus || s->cpuset_mems,
-			 s->blkio_weight > 0};
+			 s->cpu_milli > 0 || s->cpu_shares > 0 || s->cpu_period > 0 ||
+				 s->cpu_quota != 0,
+			 s->cpuset_cpus || s->cpuset_mems, s->blkio_weight > 0 || s->blkio_throttle};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(ctrls); i++) {
 		if (!v2_has(ctrls[i])) {
 			if (wanted[i])
@@ -303,6 +342,13 @@ static int limits_v2(const char *dir, const struct bld_runner_spec *s)
 	if (r == 0 && s->cpu_milli > 0) {
 		snprintf(v, sizeof(v), "%lld 100000", (long long)s->cpu_milli * 100);
 		r = write_str(dir, "cpu.max", v);
+	} else if (r == 0 && (s->cpu_quota != 0 || s->cpu_period > 0)) {
+		char q[24] = "max";
+		if (s->cpu_quota > 0)
+			snprintf(q, sizeof(q), "%lld", (long long)s->cpu_quota);
+		snprintf(v, sizeof(v), "%s %lld", q,
+			 (long long)(s->cpu_period > 0 ? s->cpu_period : 100000));
+		r = write_str(dir, "cpu.max", v);
 	}
 	if (r == 0 && s->cpu_shares > 0)
 		r = write_num(dir, "cpu.weight", shares_to_weight(s->cpu_shares));
@@ -313,6 +359,19 @@ static int limits_v2(const char *dir, const struct bld_runner_spec *s)
 	if (r == 0 && s->blkio_weight > 0) {
 		snprintf(v, sizeof(v), "default %lld", (long long)s->blkio_weight);
 		r = write_str(dir, "io.weight", v);
+	}
+	/* "read_bps 8:0 N" -> io.max "8:0 rbps=N" */
+	static const char *const keys[][2] = {{"read_bps", "rbps"}, {"write_bps", "wbps"},
+					      {"read_iops", "riops"}, {"write_iops", "wiops"}};
+	for (size_t i = 0; r == 0 && s->blkio_throttle && s->blkio_throttle[i]; i++) {
+		const char *t = s->blkio_throttle[i], *sp = strchr(t, ' ');
+		const char *num = strchr(sp + 1, ' ');
+		for (size_t k = 0; k < BLD_ARRAY_SIZE(keys); k++)
+			if ((size_t)(sp - t) == strlen(keys[k][0]) && !strncmp(t, keys[k][0], sp - t)) {
+				snprintf(v, sizeof(v), "%.*s %s=%s", (int)(num - sp - 1), sp + 1,
+					 keys[k][1], num + 1);
+				r = write_str(dir, "io.max", v);
+			}
 	}
 	return r;
 }

@@ -47,6 +47,18 @@ static void defaults(json_t *hc, json_t *cfg)
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(ints); i++)
 		set_default(hc, ints[i], json_integer(0));
 	set_default(hc, "OomKillDisable", json_false());
+	static const char *const more_ints[] = {"CpuPeriod", "CpuQuota", "CpuRealtimePeriod",
+						"CpuRealtimeRuntime", "KernelMemory"};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(more_ints); i++)
+		set_default(hc, more_ints[i], json_integer(0));
+	set_default(hc, "BlkioWeightDevice", json_array());
+	static const char *const lists[] = {"BlkioDeviceReadBps", "BlkioDeviceWriteBps",
+					    "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps"};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(lists); i++)
+		set_default(hc, lists[i], json_null());
+	set_default(hc, "MemorySwappiness", json_null());
+	set_default(hc, "VolumeDriver", json_string(""));
+	set_default(hc, "Runtime", json_string("runc"));
 	set_default(hc, "Devices", json_array());
 	set_default(hc, "DeviceCgroupRules", json_null());
 }
@@ -200,6 +212,61 @@ static int check_cpuset(json_t *hc, const char *key, const char *what, const cha
 	return 0;
 }
 
+/* CFS period and quota, as docker's daemon checks them. */
+static int check_cpu(json_t *hc, struct bld_error **err)
+{
+	json_int_t period = int_of(hc, "CpuPeriod"), quota = int_of(hc, "CpuQuota");
+	bool nano = int_of(hc, "NanoCpus") > 0;
+	if (nano && period)
+		return bld_error_set(err, BLD_E_INVALID, "Conflicting options: Nano CPUs and CPU "
+				     "Period cannot both be set");
+	if (nano && quota)
+		return bld_error_set(err, BLD_E_INVALID, "Conflicting options: Nano CPUs and CPU "
+				     "Quota cannot both be set");
+	if (period && (period < 1000 || period > 1000000))
+		return bld_error_set(err, BLD_E_INVALID, "CPU cfs period can not be less than 1ms "
+				     "(i.e. 1000) or larger than 1s (i.e. 1000000)");
+	if (quota > 0 && quota < 1000)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "CPU cfs quota can not be less than 1ms (i.e. 1000)");
+	bool v2 = bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2;
+	if (v2 && json_is_integer(json_object_get(hc, "MemorySwappiness"))) {
+		bld_warn("Your kernel does not support memory swappiness capabilities or the cgroup "
+			 "is not mounted. Memory swappiness discarded.");
+		json_object_set_new(hc, "MemorySwappiness", json_null());
+	}
+	return 0;
+}
+
+/* The devices of the block I/O throttles exist (docker's 127: "no such file"); weights per
+ * device are dropped with docker's warning where the kernel has no weight_device file. */
+static int check_blkio_devices(json_t *hc, struct bld_error **err)
+{
+	static const char *const lists[] = {"BlkioDeviceReadBps", "BlkioDeviceWriteBps",
+					    "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps",
+					    "BlkioWeightDevice"};
+	for (size_t k = 0; k < BLD_ARRAY_SIZE(lists); k++) {
+		size_t i;
+		json_t *d;
+		json_array_foreach(json_object_get(hc, lists[k]), i, d) {
+			const char *p = bld_json_get_str(d, "Path");
+			if (p && access(p, F_OK) < 0) {
+				bld_error_set(err, BLD_E_NOTFOUND, "stat %s: no such file or directory",
+					      p);
+				(*err)->status = 127;
+				return -1;
+			}
+		}
+	}
+	if (json_array_size(json_object_get(hc, "BlkioWeightDevice")) &&
+	    access("/sys/fs/cgroup/blkio/blkio.weight_device", F_OK) < 0) {
+		bld_warn("Your kernel does not support Block I/O weight_device or the cgroup is not "
+			 "mounted. Weight-device discarded.");
+		json_object_set_new(hc, "BlkioWeightDevice", json_array());
+	}
+	return 0;
+}
+
 /* Block I/O weight: docker drops it, with a warning, where the kernel has no weight file. */
 static int check_blkio(json_t *hc, struct bld_error **err)
 {
@@ -275,7 +342,8 @@ int bld_runner_hostcfg_merge(struct bld_ctx *ctx, json_t *doc,
 	if (uts && strcmp(uts, "host") == 0 && !c->hostname && gethostname(host, sizeof(host) - 1) == 0)
 		json_object_set_new(cfg, "Hostname", json_string(host));
 	if (checks(doc, hc, cfg, err) < 0 || check_modes(ctx, hc, c, err) < 0 ||
-	    check_memory(hc, err) < 0 || check_blkio(hc, err) < 0 ||
+	    check_memory(hc, err) < 0 || check_blkio(hc, err) < 0 || check_cpu(hc, err) < 0 ||
+	    check_blkio_devices(hc, err) < 0 ||
 	    check_cpuset(hc, "CpusetCpus", "cpus", "/sys/devices/system/cpu/online",
 			 "Requested CPUs are not available", err) < 0 ||
 	    check_cpuset(hc, "CpusetMems", "mems", "/sys/devices/system/node/online",

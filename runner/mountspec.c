@@ -241,6 +241,15 @@ int bld_runner_mounts_api(struct bld_ctx *ctx, json_t *doc, struct bld_error **e
 		}
 	json_array_extend(mounts, from);
 	json_decref(from);
+	/* volumes are local directories: a volume driver has nothing to serve them */
+	const char *vd = bld_json_get_str(hc, "VolumeDriver");
+	json_array_foreach(mounts, i, v) {
+		const char *type = bld_json_get_str(v, "Type");
+		if (vd && *vd && strcmp(vd, "local") && type && strcmp(type, "volume") == 0)
+			return bld_error_set(err, BLD_E_NOTFOUND, "create %s: error looking up volume "
+					     "plugin %s: plugin \"%s\" not found",
+					     bld_json_get_str(v, "Name"), vd, vd);
+	}
 	json_array_foreach(mounts, i, v) {
 		const char *dst = bld_json_get_str(v, "Destination");
 		for (size_t k = i + 1; k < json_array_size(mounts); k++) {

@@ -141,6 +141,11 @@ struct bld_runner_spec {
 	char *const *device_rules;  /* --device-cgroup-rule: a devices cgroup (v1) that denies
 				       what docker denies, and allows these too */
 	int oom_score_adj;          /* written to /proc/self/oom_score_adj when not 0 */
+	int64_t cpu_period, cpu_quota, cpu_rt_period, cpu_rt_runtime; /* microseconds */
+	int64_t memory_swappiness;  /* 0..100; < 0: the kernel's */
+	int64_t kernel_memory;
+	/* --device-{read,write}-{bps,iops}: "read_bps MAJ:MIN N" ... (v1's file names) */
+	char *const *blkio_throttle;
 
 	/* namespaces shared instead of new ones: the host's (--pid, --ipc, --uts, --cgroupns
 	 * host), or (> 0) those of a running container's pid 1 (--pid, --ipc container:NAME);

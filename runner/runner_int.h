@@ -114,7 +114,7 @@ struct bld_runner_spec_holder {
 	struct bld_runner_rlimit *rlimits;
 	struct bld_runner_device *devices;
 	char *dir, *cwd, *user, *hostname, *domainname, *seccomp, *cgroup, *resolv, *cache;
-	char *cgroup_parent, *cpuset_cpus, *cpuset_mems, **device_rules;
+	char *cgroup_parent, *cpuset_cpus, *cpuset_mems, **device_rules, **blkio_throttle;
 };
 void bld_runner_spec_from_config(struct bld_runner_spec_holder *h, struct json_t *cfg,
 				 const char *dir);

@@ -177,6 +177,31 @@ static void namespaces_from(struct bld_runner_spec *s, json_t *hc)
 	s->ipc_none = ipc && !strcmp(ipc, "none");
 }
 
+/* HostConfig's block I/O throttles as "read_bps MAJ:MIN N" (the devices' numbers read here:
+ * the cgroup is written before the child runs). */
+static void throttles_from(struct bld_runner_spec_holder *h, json_t *hc)
+{
+	static const char *const lists[][2] = {{"BlkioDeviceReadBps", "read_bps"},
+					       {"BlkioDeviceWriteBps", "write_bps"},
+					       {"BlkioDeviceReadIOps", "read_iops"},
+					       {"BlkioDeviceWriteIOps", "write_iops"}};
+	for (size_t k = 0; k < BLD_ARRAY_SIZE(lists); k++) {
+		size_t i;
+		json_t *d;
+		json_array_foreach(json_object_get(hc, lists[k][0]), i, d) {
+			struct stat st;
+			const char *p = bld_json_get_str(d, "Path");
+			if (!p || stat(p, &st) < 0)
+				continue;
+			cleanup_free char *t = xasprintf(
+				"%s %u:%u %lld", lists[k][1], major(st.st_rdev), minor(st.st_rdev),
+				(long long)json_integer_value(json_object_get(d, "Rate")));
+			bld_strv_push(&h->blkio_throttle, t);
+		}
+	}
+	h->s.blkio_throttle = h->blkio_throttle;
+}
+
 /* The cgroup settings beyond the limits every container may have. */
 static void cgroup_from(struct bld_runner_spec_holder *h, json_t *hc)
 {
@@ -194,6 +219,14 @@ static void cgroup_from(struct bld_runner_spec_holder *h, json_t *hc)
 		h->device_rules = strv_from(json_object_get(hc, "DeviceCgroupRules"));
 	s->device_rules = h->device_rules;
 	devices_from(h, json_object_get(hc, "Devices"));
+	s->cpu_period = json_integer_value(json_object_get(hc, "CpuPeriod"));
+	s->cpu_quota = json_integer_value(json_object_get(hc, "CpuQuota"));
+	s->cpu_rt_period = json_integer_value(json_object_get(hc, "CpuRealtimePeriod"));
+	s->cpu_rt_runtime = json_integer_value(json_object_get(hc, "CpuRealtimeRuntime"));
+	json_t *sw = json_object_get(hc, "MemorySwappiness");
+	s->memory_swappiness = json_is_integer(sw) ? json_integer_value(sw) : -1;
+	s->kernel_memory = json_integer_value(json_object_get(hc, "KernelMemory"));
+	throttles_from(h, hc);
 }
 
 static const char *effective(json_t *cfg, const char *key, const char *image_key)
@@ -277,6 +310,7 @@ void bld_runner_spec_holder_dispose(struct bld_runner_spec_holder *h)
 	free(h->cpuset_cpus);
 	free(h->cpuset_mems);
 	bld_strv_free(h->device_rules);
+	bld_strv_free(h->blkio_throttle);
 	for (size_t i = 0; i < h->s.n_devices; i++) {
 		free(h->devices[i].host_path);
 		free(h->devices[i].path);

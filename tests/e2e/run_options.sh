@@ -6,6 +6,8 @@
 # --volumes-from, --pull, --platform; --ipc, --pid, --uts, --cgroupns, --userns, --isolation,
 # --cgroup-parent, --cpu-shares, --cpuset-*, --memory-swap, --memory-reservation,
 # --oom-kill-disable, --oom-score-adj, --blkio-weight, --device, --device-cgroup-rule;
+# --cpu-period, --cpu-quota, --cpu-rt-*, --memory-swappiness, --kernel-memory, the block I/O
+# throttles, --runtime, --volume-driver and the flags refused here (--gpus, --ip, --link...);
 # -a, --sig-proxy, --detach-keys (on a pseudo-terminal, tests/e2e/ptyrun.py), --log-opt tag,
 # labels and env (logs --details), --mac-address (bld's bridge only):
 # what the container sees, its cgroup files, the exit codes, docker's
@@ -205,14 +207,17 @@ t_eq "--cgroupns private (bld's default): rooted at the container" "pids:/" "$(B
 # ---------------------------------------------------------------- cgroups and devices
 # (host side: the container's own cgroup files under --cgroup-parent, read from the host)
 CGP=bldtest-$$-$RANDOM
+BLKDEV=$(lsblk -dpno NAME,TYPE 2>/dev/null | awk '$2 == "disk" {print $1; exit}')
 at_exit 'for d in /sys/fs/cgroup/*/$CGP /sys/fs/cgroup/$CGP; do [ -d "$d" ] && rmdir "$d"; done; true'
 for e in D B; do
   $e run -d --name cg --network=none --cpu-shares 512 --cpuset-cpus 0 --memory 64m --memory-swap 128m \
-    --memory-reservation 32m --oom-kill-disable --cgroup-parent "/$CGP" "$BB" sleep 60 >/dev/null
+    --memory-reservation 32m --oom-kill-disable --cgroup-parent "/$CGP" --cpu-period 50000 --cpu-quota 25000 \
+    --memory-swappiness 20 --device-read-bps "$BLKDEV:1mb" --device-write-iops "$BLKDEV:30" "$BB" sleep 60 >/dev/null
   id=$($e inspect --format '{{.Id}}' cg)
   vals=""
   for f in cpu/cpu.shares cpuset/cpuset.cpus memory/memory.limit_in_bytes memory/memory.memsw.limit_in_bytes \
-    memory/memory.soft_limit_in_bytes memory/memory.oom_control; do
+    memory/memory.soft_limit_in_bytes memory/memory.oom_control cpu/cpu.cfs_period_us cpu/cpu.cfs_quota_us \
+    memory/memory.swappiness blkio/blkio.throttle.read_bps_device blkio/blkio.throttle.write_iops_device; do
     vals+="$f=$(cat /sys/fs/cgroup/${f%%/*}/$CGP/*${id:0:12}*/${f#*/} 2>&1 | head -1) "
   done
   eval "${e}_cg=\"\$vals\""
@@ -250,16 +255,37 @@ refused "--memory-reservation above --memory" --memory-reservation 30m -m 20m "$
 refused "--oom-score-adj out of range" --oom-score-adj 2000 "$BB" true
 refused "--device that does not exist (127)" --device /dev/nonexist "$BB" true
 refused "--device-cgroup-rule malformed" --device-cgroup-rule foo "$BB" true
+refused "--cpu-period out of range" --cpu-period 500 "$BB" true
+refused "--cpu-quota below 1ms" --cpu-quota 500 "$BB" true
+refused "--cpus with --cpu-period" --cpus 1 --cpu-period 50000 "$BB" true
+refused "--memory-swappiness out of range" --memory-swappiness 200 "$BB" true
+refused "--device-read-bps of no device (127)" --device-read-bps /dev/nonexist:1mb "$BB" true
+refused "--device-read-bps malformed" --device-read-bps foo "$BB" true
+refused "--runtime other than runc" --runtime foo "$BB" true
+refused "--gpus" --gpus all "$BB" true
+refused "--storage-opt" --storage-opt size=1G "$BB" true
+refused "--ip without user networks" --ip 10.0.0.5 "$BB" true
+refused "--network-alias without user networks" --network-alias foo "$BB" true
+refused "--link without user networks" --link foo "$BB" true
+for o in --cpu-count --cpu-percent --io-maxiops; do refused "$o (Windows only)" $o 2 "$BB" true; done
+same "--runtime runc, --volume-driver local, --cpu-rt-period" --runtime runc --volume-driver local --cpu-rt-period 1000 "$BB" true
+t_eq "--kernel-memory: docker's deprecation warning" \
+  "$(D run --rm --network=none --kernel-memory 10m "$BB" true 2>&1; echo "rc=$?")" \
+  "$(B run --rm --network=none --kernel-memory 10m "$BB" true 2>&1 | sed 's/^bld: warning: /WARNING: /'; echo "rc=${PIPESTATUS[0]}")"
 
 create2=(--network=none --ipc shareable --pid host --uts host --cgroup-parent "/$CGP" --cpu-shares 512
   --cpuset-cpus 0 --cpuset-mems 0 -m 64m --memory-swap -1 --memory-reservation 32m --oom-kill-disable
   --oom-score-adj -10 --device /dev/fuse --device "/dev/null:/dev/n2:r" --device-cgroup-rule 'c 10:229 rwm'
-  --isolation default --userns host)
+  --isolation default --userns host --cpu-period 50000 --cpu-quota 25000 --cpu-rt-period 1000
+  --memory-swappiness 20 --device-read-bps /dev/null:1mb --device-write-bps /dev/null:2mb
+  --device-read-iops /dev/null:10 --device-write-iops /dev/null:20 --runtime runc)
 D create --name insp2 "${create2[@]}" "$BB" true >/dev/null 2>&1
 B create --name insp2 "${create2[@]}" "$BB" true >/dev/null 2>&1
 q2='.[0].HostConfig | [.IpcMode, .PidMode, .UTSMode, .CgroupParent, .CpuShares, .CpusetCpus, .CpusetMems, .Memory,
   .MemorySwap, .MemoryReservation, .OomKillDisable, .OomScoreAdj, .BlkioWeight, .Devices, .DeviceCgroupRules,
-  .Isolation, .UsernsMode]'
+  .Isolation, .UsernsMode, .CpuPeriod, .CpuQuota, .CpuRealtimePeriod, .CpuRealtimeRuntime, .MemorySwappiness,
+  .KernelMemory, .BlkioWeightDevice, .BlkioDeviceReadBps, .BlkioDeviceWriteBps, .BlkioDeviceReadIOps,
+  .BlkioDeviceWriteIOps, .VolumeDriver, .Runtime]'
 t_eq "inspect of the namespace and cgroup options (as docker)" "$(D inspect insp2 | jq -c "$q2")" "$(B inspect insp2 | jq -c "$q2")"
 t_eq "inspect defaults of the namespace and cgroup options (as docker)" "$(D inspect insp0 | jq -c "$q2")" "$(B inspect insp0 | jq -c "$q2")"
 D rm -f insp2 >/dev/null

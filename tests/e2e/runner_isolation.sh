@@ -67,4 +67,6 @@ B rm oom >/dev/null
 # collapses within milliseconds once SIGCHLD reaches them, as it does under docker.)
 out=$(B run --rm --pids-limit 20 $IMG sh -c '( i=0; while [ $i -lt 40 ]; do (read -t 3 x <>/dev/ptmx) & i=$((i+1)); done ) 2>/dev/null; set -- /proc/[0-9]*; echo $#' 2>/dev/null)
 t_match "--pids-limit 20 stops the forks" '^(1[0-9]|20)$' "$(head -1 <<<"$out")"
+out=$(B run --rm $IMG sh -c '( i=0; while [ $i -lt 40 ]; do (read -t 3 x <>/dev/ptmx) & i=$((i+1)); done ) 2>/dev/null; set -- /proc/[0-9]*; echo $#' 2>/dev/null)
+t_eq "... which without the limit start all 40" "41" "$(head -1 <<<"$out")"
 t_eq "nothing left" "" "$(runner_leftovers)"

@@ -1,0 +1,362 @@
+/*
+ * builder/workspace.c — where the steps of a build work: step directories under the build's
+ * scratch directory, overlay mounts of a stage's layers (writable with a fresh upper directory
+ * that becomes a step's layer, or read-only for COPY --from and RUN --mount from=), a step's
+ * upper directory committed as a layer, and the stages themselves: looked up by name or index,
+ * loaded from an image (verified under content trust, pulled when missing), disposed.
+ *
+ * It is the layer the step files (copy.c, add.c, run.c, mounts.c, sshfwd.c) stand on and it
+ * calls none of them. The overlays are mounted in the build's private mount namespace.
+ */
+#include "builder/builder_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+/* ------------------------------------------------------------------ the work overlay */
+
+static int work_mount_at(const char *target, char *const *lowers, const char *upper,
+			 const char *workdir, struct bld_error **err)
+{
+	struct bld_buf o = BLD_BUF_INIT;
+	bld_buf_adds(&o, "lowerdir=");
+	size_t n = bld_strv_len(lowers);
+	for (size_t i = n; i > 0; i--)
+		bld_buf_printf(&o, "%s%s", i == n ? "" : ":", lowers[i - 1]);
+	if (upper)
+		bld_buf_printf(&o, ",upperdir=%s,workdir=%s", upper, workdir);
+	size_t plain = o.len;
+	/*
+	 * volatile (Linux 5.10): no sync of the upper filesystem at unmount. Without it, the
+	 * unmount before the layer is made waits for the writeback of everything dirty on that
+	 * filesystem, other programs' writes included; the upper directory becomes a layer
+	 * directory, which the store keeps as an unsynced cache of its (synced) blob anyway.
+	 */
+	if (upper)
+		bld_buf_adds(&o, ",volatile");
+	int r = mount("overlay", target, "overlay", 0, bld_buf_str(&o));
+	if (r < 0 && errno == EINVAL && upper) { /* an older kernel */
+		o.len = plain;
+		o.data[plain] = '\0';
+		r = mount("overlay", target, "overlay", 0, bld_buf_str(&o));
+	}
+	if (r < 0)
+		r = bld_error_sys(err, errno, "mount overlay (%zu layers)", n);
+	bld_buf_dispose(&o);
+	return r;
+}
+
+/* An empty work with its step directory and merged/ path (not yet created). */
+static int work_begin(struct bld_build *b, struct bld_work *w, struct bld_error **err)
+{
+	memset(w, 0, sizeof(*w));
+	w->rootfd = -1;
+	w->dir = bld_step_dir(b, err);
+	if (!w->dir)
+		return -1;
+	w->merged = bld_path_join(w->dir, "merged");
+	return 0;
+}
+
+/* Mounts the overlay on w->merged and opens it as w->rootfd. */
+static int work_mount(struct bld_work *w, char *const *lowers, const char *wk,
+		      struct bld_error **err)
+{
+	if (work_mount_at(w->merged, lowers, w->upper, wk, err) < 0)
+		return -1;
+	w->mounted = true;
+	w->rootfd = open(w->merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return w->rootfd < 0 ? bld_error_sys(err, errno, "open %s", w->merged) : 0;
+}
+
+/* A writable overlay over lowers with a fresh upper directory (the step's layer). */
+int bld_work_open_on(struct bld_build *b, struct bld_work *w, char *const *lowers,
+		     struct bld_error **err)
+{
+	if (work_begin(b, w, err) < 0)
+		return -1;
+	w->upper = bld_path_join(w->dir, "upper");
+	cleanup_free char *wk = bld_path_join(w->dir, "work");
+	if (mkdir(w->merged, 0755) < 0 || mkdir(w->upper, 0755) < 0 || mkdir(wk, 0755) < 0)
+		return bld_error_sys(err, errno, "mkdir in %s", w->dir);
+	return work_mount(w, lowers, wk, err);
+}
+
+int bld_work_open(struct bld_build *b, struct bld_bstage *st, struct bld_work *w,
+		  struct bld_error **err)
+{
+	cleanup_strv char **lowers = bld_step_lowers(b, st);
+	return bld_work_open_on(b, w, lowers, err);
+}
+
+static void work_close(struct bld_work *w)
+{
+	if (w->rootfd >= 0)
+		close(w->rootfd);
+	w->rootfd = -1;
+	if (w->mounted && umount2(w->merged, MNT_DETACH) < 0)
+		bld_warn("umount %s: %s", w->merged, strerror(errno));
+	w->mounted = false;
+}
+
+void bld_work_dispose(struct bld_work *w)
+{
+	work_close(w);
+	if (w->dir) {
+		struct bld_error *e = NULL;
+		bld_fs_rm_rf(w->dir, &e);
+		bld_error_free(e);
+	}
+	free(w->dir);
+	free(w->merged);
+	free(w->upper);
+}
+
+int bld_work_commit(struct bld_build *b, struct bld_bstage *st, struct bld_work *w,
+		    struct bld_cache_layer *l, bool *made, struct bld_error **err)
+{
+	work_close(w);
+	return bld_step_commit(b, st, w->upper, l, made, err);
+}
+
+/* A stage's root, mounted read-only. */
+int bld_work_open_stage(struct bld_build *b, struct bld_bstage *src, struct bld_work *fw,
+			struct bld_error **err)
+{
+	if (work_begin(b, fw, err) < 0)
+		return -1;
+	/* an overlay without upper needs two lowers: the empty one goes at the bottom */
+	cleanup_strv char **lowers = NULL;
+	bld_strv_push(&lowers, b->empty_dir);
+	for (size_t i = 0; src->lowers && src->lowers[i]; i++)
+		bld_strv_push(&lowers, src->lowers[i]);
+	if (!src->lowers || !src->lowers[0])
+		bld_strv_push(&lowers, b->empty_dir);
+	if (mkdir(fw->merged, 0755) < 0)
+		return bld_error_sys(err, errno, "mkdir %s", fw->merged);
+	return work_mount(fw, lowers, NULL, err);
+}
+
+/* A stage or image root, mounted read-only for COPY --from. */
+int bld_work_open_from(struct bld_build *b, struct bld_bstage *st, const char *from,
+		       struct bld_work *fw, struct bld_error **err)
+{
+	struct bld_bstage *src = bld_stage_find(b, from, (size_t)st->index);
+	if (src)
+		return bld_work_open_stage(b, src, fw, err);
+	struct bld_bstage tmp;
+	memset(&tmp, 0, sizeof(tmp));
+	int r = bld_stage_from_image(b, &tmp, from, 0, NULL, err);
+	if (r == 0)
+		r = bld_work_open_stage(b, &tmp, fw, err);
+	else
+		memset(fw, 0, sizeof(*fw)), fw->rootfd = -1;
+	bld_stage_dispose(&tmp);
+	return r;
+}
+
+int bld_stage_root_open(struct bld_build *b, struct bld_bstage *st, struct bld_from_roots *roots,
+			char **path, struct bld_error **err)
+{
+	struct bld_work *fw = xcalloc(1, sizeof(*fw));
+	roots->v = xrealloc(roots->v, (roots->n + 1) * sizeof(void *));
+	roots->v[roots->n++] = fw;
+	if (bld_work_open_stage(b, st, fw, err) < 0)
+		return -1;
+	*path = xstrdup(fw->merged);
+	return 0;
+}
+
+int bld_from_root_open(struct bld_build *b, struct bld_bstage *st, const char *from,
+		       struct bld_from_roots *roots, char **path, struct bld_error **err)
+{
+	struct bld_work *fw = xcalloc(1, sizeof(*fw));
+	roots->v = xrealloc(roots->v, (roots->n + 1) * sizeof(void *));
+	roots->v[roots->n++] = fw;
+	if (bld_work_open_from(b, st, from, fw, err) < 0)
+		return -1;
+	*path = xstrdup(fw->merged);
+	return 0;
+}
+
+int bld_overlay_rw(struct bld_build *b, const char *src, struct bld_from_roots *roots, char **path,
+		   struct bld_error **err)
+{
+	struct bld_work *w = xcalloc(1, sizeof(*w));
+	roots->v = xrealloc(roots->v, (roots->n + 1) * sizeof(void *));
+	roots->v[roots->n++] = w;
+	char *lowers[] = {(char *)src, NULL};
+	if (bld_work_open_on(b, w, lowers, err) < 0)
+		return -1;
+	*path = xstrdup(w->merged);
+	return 0;
+}
+
+void bld_from_roots_close(struct bld_from_roots *roots)
+{
+	for (size_t i = 0; i < roots->n; i++) {
+		bld_work_dispose(roots->v[i]);
+		free(roots->v[i]);
+	}
+	free(roots->v);
+	memset(roots, 0, sizeof(*roots));
+}
+
+/* A fresh step directory under the build's scratch directory. */
+char *bld_step_dir(struct bld_build *b, struct bld_error **err)
+{
+	char *d = xasprintf("%s/step-XXXXXX", b->tmp);
+	if (!mkdtemp(d)) {
+		bld_error_sys(err, errno, "mkdtemp %s", d);
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* The lowers a step's overlay needs: the stage's, or an empty one for scratch. */
+char **bld_step_lowers(struct bld_build *b, struct bld_bstage *st)
+{
+	if (st->lowers && st->lowers[0])
+		return bld_strv_dup(st->lowers);
+	char **v = NULL;
+	bld_strv_push(&v, b->empty_dir);
+	return v;
+}
+
+/*
+ * Turns a step's upper directory into a layer, unless nothing changed; the directory itself
+ * then becomes the layer's unpacked copy (no second extraction).
+ */
+int bld_step_commit(struct bld_build *b, struct bld_bstage *st, const char *upper,
+		    struct bld_cache_layer *layer, bool *made, struct bld_error **err)
+{
+	*made = false;
+	if (bld_fs_dir_is_empty(upper))
+		return 0;
+	struct bld_cache_layer_opts lo = {.overlay = true, .source_date_epoch = b->epoch};
+	if (bld_cache_layer_from_dir(b->store, upper, &lo, layer, err) < 0)
+		return bld_error_wrap(err, "commit layer");
+	*made = true;
+	char chain[BLD_DIGEST_STR_LEN];
+	bld_cache_layer_chain_id(st->chain[0] ? st->chain : NULL, layer->diff_id, chain);
+	cleanup_free char *dir = NULL;
+	struct bld_error *e = NULL;
+	if (bld_cache_layer_adopt(b->store, upper, chain, &dir, &e) < 0)
+		bld_debug("%s (the layer will be unpacked instead)", e->msg);
+	bld_error_free(e);
+	return 0;
+}
+
+struct bld_bstage *bld_stage_find(struct bld_build *b, const char *name, size_t before)
+{
+	for (size_t i = 0; i < before && i < b->n_stages; i++)
+		if (b->stages[i].name && strcasecmp(b->stages[i].name, name) == 0)
+			return &b->stages[i];
+	long idx;
+	if (bld_parse_long(name, 0, (long)before - 1, &idx) == 0)
+		return &b->stages[idx];
+	return NULL;
+}
+
+int bld_stage_push_layer(struct bld_build *b, struct bld_bstage *st,
+			 const struct bld_cache_layer *l, struct bld_error **err)
+{
+	char chain[BLD_DIGEST_STR_LEN];
+	bld_cache_layer_chain_id(st->chain[0] ? st->chain : NULL, l->diff_id, chain);
+	char *dir = NULL;
+	if (bld_cache_layer_unpack(b->store, l->digest, l->diff_id, chain, &dir, err) < 0)
+		return -1;
+	st->layers = xrealloc(st->layers, (st->n_layers + 1) * sizeof(*st->layers));
+	st->layers[st->n_layers++] = *l;
+	bld_strv_push(&st->lowers, dir);
+	free(dir);
+	memcpy(st->chain, chain, sizeof(chain));
+	return 0;
+}
+
+void bld_stage_dispose(struct bld_bstage *st)
+{
+	if (st->img)
+		json_decref(st->img);
+	free(st->layers);
+	bld_strv_free(st->lowers);
+	bld_strv_free(st->args);
+	bld_strv_free(st->arg_env);
+	free(st->name);
+	memset(st, 0, sizeof(*st));
+}
+
+/*
+ * Content trust on a base the store may hold already: the reference is resolved to the digest
+ * the policy accepts (a refusal is the build's error: -2), and the stored image of that very
+ * digest is used when there is one (0, *out set). -1 when it must be pulled.
+ */
+static int trusted_stored(struct bld_build *b, const char *full, int v,
+			  struct bld_cache_image **out, struct bld_error **err)
+{
+	struct bld_registry_opts ro = {.config_dir = b->ctx->config_dir, .quiet = true};
+	char digest[BLD_DIGEST_STR_LEN];
+	bld_progress_line(b, v, "verify %s", full);
+	if (bld_registry_trust_resolve(full, b->o->signature_policy, &ro, digest, err) < 0)
+		return -2;
+	if (b->o->pull)
+		return -1;
+	struct bld_error *e = NULL;
+	int r = bld_cache_image_load(b->store, digest, out, &e);
+	bld_error_free(e);
+	return r < 0 ? -1 : 0;
+}
+
+/*
+ * The stage's base from an image: its layers unpacked as the stage's lowers and its config as
+ * the stage's, pulled when the store has none (or with --pull), verified under content trust.
+ * The image's ID goes into h (NULL: no key wanted); progress lines go to vertex v.
+ */
+int bld_stage_from_image(struct bld_build *b, struct bld_bstage *st, const char *ref, int v,
+			 struct bld_xxh *h, struct bld_error **err)
+{
+	struct bld_registry_ref pr0;
+	if (bld_registry_ref_parse(&pr0, ref, err) < 0)
+		return -1;
+	cleanup_free char *full = bld_registry_ref_string(&pr0);
+	bld_registry_ref_dispose(&pr0);
+	struct bld_cache_image *img = NULL;
+	struct bld_error *e = NULL;
+	int rc = b->o->trust  ? trusted_stored(b, full, v, &img, err)
+		 : b->o->pull ? -1
+			      : bld_cache_image_load(b->store, full, &img, &e);
+	bld_error_free(e);
+	if (rc < -1)
+		return -1;
+	if (rc < 0) {
+		struct bld_registry_opts ro = {.config_dir = b->ctx->config_dir, .quiet = true};
+		struct bld_registry_pull_result pr;
+		memset(&pr, 0, sizeof(pr));
+		bld_progress_line(b, v, "resolve %s", full);
+		/* content trust: only a digest the policy accepts is pulled (nothing otherwise) */
+		int rp = b->o->trust ? bld_registry_trust_pull(
+					   b->store, full, b->o->signature_policy, &ro, &pr, err)
+				     : bld_registry_pull(b->store, full, &ro, &pr, err);
+		if (rp < 0)
+			return -1;
+		bld_registry_pull_result_dispose(&pr);
+		if (bld_cache_image_load(b->store, full, &img, err) < 0)
+			return -1;
+	}
+	struct bld_cache_layer *ls = NULL;
+	size_t n = 0;
+	int r = bld_cache_image_layer_list(img, &ls, &n, err);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = bld_stage_push_layer(b, st, &ls[i], err);
+	free(ls);
+	if (r == 0) {
+		st->img = bld_img_from_base(img->config);
+		if (h)
+			bld_xxh_update_str(h, img->id);
+	}
+	bld_cache_image_free(img);
+	return r;
+}
