@@ -65,8 +65,9 @@ int bld_runner_client_readline(int s, char *buf, size_t cap)
 {
 	size_t len = 0;
 	buf[0] = 0;
-	while (len < cap - 1 && !memchr(buf, '\n', len)) {
-		ssize_t n = recv(s, buf + len, cap - 1 - len, 0);
+	/* a byte at a time: the next reply may follow in the same segment */
+	while (len < cap - 1 && (len == 0 || buf[len - 1] != '\n')) {
+		ssize_t n = recv(s, buf + len, 1, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
