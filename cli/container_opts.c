@@ -29,7 +29,7 @@ static void push_env(char ***env, const char *kv)
 	}
 }
 
-static int env_file(char ***env, const char *path, struct bld_error **err)
+int bld_cli_kv_file(char ***out, const char *path, struct bld_error **err)
 {
 	cleanup_free char *data = NULL;
 	size_t len = 0;
@@ -41,7 +41,7 @@ static int env_file(char ***env, const char *path, struct bld_error **err)
 			l++;
 		l[strcspn(l, "\r")] = 0;
 		if (*l && *l != '#')
-			push_env(env, l);
+			push_env(out, l);
 	}
 	return 0;
 }
@@ -141,7 +141,7 @@ static int env_and_ports(struct bld_runner_container_config *c, struct bld_cli_a
 {
 	char *const *files = bld_cli_list(a, "env-file");
 	for (size_t i = 0; files && files[i]; i++)
-		if (env_file(&c->env, files[i], err) < 0)
+		if (bld_cli_kv_file(&c->env, files[i], err) < 0)
 			return -1;
 	char *const *env = bld_cli_list(a, "env");
 	for (size_t i = 0; env && env[i]; i++)
@@ -200,11 +200,7 @@ static int platform_parse(const char *p, char want[3][32], struct bld_error **er
 		{"amd64", "amd64"}, {"x86_64", "amd64"}, {"x86-64", "amd64"}, {"arm64", "arm64"},
 		{"aarch64", "arm64"}, {"arm", "arm"}, {"386", "386"}, {"i386", "386"},
 		{"ppc64le", "ppc64le"}, {"s390x", "s390x"}, {"riscv64", "riscv64"}};
-	cleanup_strv char **parts = NULL;
-	cleanup_free char *copy = xstrdup(p);
-	char *save = NULL;
-	for (char *t = strtok_r(copy, "/", &save); t; t = strtok_r(NULL, "/", &save))
-		bld_strv_push(&parts, t);
+	cleanup_strv char **parts = bld_strv_split(p, "/");
 	size_t n = bld_strv_len(parts);
 	memset(want, 0, 3 * 32);
 	snprintf(want[0], 32, "linux");

@@ -162,6 +162,9 @@
 	{"no-healthcheck", 0, BLD_OPT_BOOL, NULL, "Disable any container-specified HEALTHCHECK", \
 	 NULL}
 
+/* A file of K=V lines (--env-file, --label-file: blank and # lines skipped, a K alone takes
+ * its value from bld's environment or is left out), appended to *out. */
+int bld_cli_kv_file(char ***out, const char *path, struct bld_error **err);
 /* Fills c from the parsed arguments (argv[0] is the image, the rest the command). */
 int bld_cli_container_config(struct bld_runner_container_config *c, struct bld_cli_args *a,
 			     struct bld_ctx *ctx, struct bld_error **err);

@@ -18,8 +18,6 @@
 #include <jansson.h>
 #include <strings.h>
 
-#define LABEL_FILE_MAX (1 << 20)
-
 static int bad_arg(struct bld_error **err, const char *flag, const char *v, const char *why)
 {
 	return bld_error_set(err, BLD_E_INVALID, "invalid argument \"%s\" for \"%s\" flag: %s", v,
@@ -457,38 +455,16 @@ static int config_fields(json_t *cfg, struct bld_cli_args *a, struct bld_error *
 	return 0;
 }
 
-/* "K=V" as it is; "K" alone takes K's value from bld's environment, and is left out when
- * that has none (docker's ReadKVStrings). */
-static void push_kv(char ***v, const char *kv)
-{
-	const char *val = strchr(kv, '=') ? NULL : getenv(kv);
-	if (!strchr(kv, '=') && !val)
-		return;
-	cleanup_free char *s = val ? xasprintf("%s=%s", kv, val) : xstrdup(kv);
-	bld_strv_push(v, s);
-}
-
 /* --label-file: K=V lines, then the --label values, which win, as docker orders them. */
 static int label_files(char ***labels, struct bld_cli_args *a, struct bld_error **err)
 {
 	char *const *files = bld_cli_list(a, "label-file");
 	char **out = NULL;
-	for (size_t i = 0; files && files[i]; i++) {
-		cleanup_free char *data = NULL;
-		size_t len = 0;
-		if (bld_fs_read_file(files[i], LABEL_FILE_MAX, &data, &len, err) < 0) {
+	for (size_t i = 0; files && files[i]; i++)
+		if (bld_cli_kv_file(&out, files[i], err) < 0) {
 			bld_strv_free(out);
 			return -1;
 		}
-		char *save = NULL;
-		for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-			while (*l == ' ' || *l == '\t')
-				l++;
-			l[strcspn(l, "\r")] = 0;
-			if (*l && *l != '#')
-				push_kv(&out, l);
-		}
-	}
 	for (size_t i = 0; *labels && (*labels)[i]; i++)
 		bld_strv_push(&out, (*labels)[i]);
 	bld_strv_free(*labels);
@@ -600,11 +576,7 @@ static int resources(json_t *hc, struct bld_cli_args *a, struct bld_error **err)
 /* --device HOST[:CONTAINER][:PERMISSIONS], docker's parseDevice. */
 static int device_opt(json_t *list, const char *v, struct bld_error **err)
 {
-	cleanup_strv char **parts = NULL;
-	cleanup_free char *copy = xstrdup(v);
-	char *save = NULL;
-	for (char *t = strtok_r(copy, ":", &save); t; t = strtok_r(NULL, ":", &save))
-		bld_strv_push(&parts, t);
+	cleanup_strv char **parts = bld_strv_split(v, ":");
 	size_t n = bld_strv_len(parts);
 	const char *host = n ? parts[0] : "", *ctr = NULL, *perms = "rwm";
 	if (n == 3) {

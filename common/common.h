@@ -217,6 +217,11 @@ char *bld_json_dump_pretty(const struct json_t *v);
 const char *bld_json_get_str(const struct json_t *obj, const char *key);
 /* A new JSON array of the strings of v (NULL: an empty array). */
 struct json_t *bld_json_strv(char *const *v);
+/* The strings of a JSON array as a vector (caller frees; NULL when there are none). */
+char **bld_json_to_strv(const struct json_t *arr);
+/* s split at any of the delimiter characters, empty parts left out (caller frees; NULL when
+ * nothing is left). */
+char **bld_strv_split(const char *s, const char *delims);
 /* Drops the reference a json_t local owns (NULL is harmless): `cleanup_json json_t *v = NULL;`
  * for every jansson object a function creates or takes a reference to; hand it on with
  * steal_pointer(&v). */

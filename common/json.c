@@ -57,6 +57,17 @@ json_t *bld_json_strv(char *const *v)
 	return a;
 }
 
+char **bld_json_to_strv(const json_t *arr)
+{
+	char **v = NULL;
+	size_t i;
+	json_t *s;
+	json_array_foreach(arr, i, s)
+		if (json_is_string(s))
+			bld_strv_push(&v, json_string_value(s));
+	return v;
+}
+
 const char *bld_json_get_str(const struct json_t *obj, const char *key)
 {
 	if (!json_is_object(obj))

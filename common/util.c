@@ -293,3 +293,13 @@ int64_t bld_mono_ns(void)
 }
 
 int64_t bld_mono_ms(void) { return bld_mono_ns() / 1000000; }
+
+char **bld_strv_split(const char *s, const char *delims)
+{
+	char **v = NULL;
+	cleanup_free char *copy = xstrdup(s ? s : "");
+	char *save = NULL;
+	for (char *t = strtok_r(copy, delims, &save); t; t = strtok_r(NULL, delims, &save))
+		bld_strv_push(&v, t);
+	return v;
+}

@@ -370,17 +370,6 @@ static void host_values(const char *text, const char *word, bool nameserver, cha
 	}
 }
 
-static char **strv_of(json_t *arr)
-{
-	char **v = NULL;
-	size_t i;
-	json_t *s;
-	json_array_foreach(arr, i, s)
-		if (json_is_string(s))
-			bld_strv_push(&v, json_string_value(s));
-	return v;
-}
-
 static void join_line(struct bld_buf *b, const char *word, char **v)
 {
 	if (!v || !v[0])
@@ -393,9 +382,9 @@ static void join_line(struct bld_buf *b, const char *word, char **v)
 
 char *bld_runner_resolv_conf(json_t *hc)
 {
-	cleanup_strv char **dns = strv_of(json_object_get(hc, "Dns"));
-	cleanup_strv char **search = strv_of(json_object_get(hc, "DnsSearch"));
-	cleanup_strv char **opts = strv_of(json_object_get(hc, "DnsOptions"));
+	cleanup_strv char **dns = bld_json_to_strv(json_object_get(hc, "Dns"));
+	cleanup_strv char **search = bld_json_to_strv(json_object_get(hc, "DnsSearch"));
+	cleanup_strv char **opts = bld_json_to_strv(json_object_get(hc, "DnsOptions"));
 	if (!dns && !search && !opts)
 		return NULL;
 	cleanup_free char *host = NULL;

@@ -35,15 +35,7 @@ static char *tag_field(json_t *cfg, const char *f)
 		return xstrdup(bld_json_get_str(c, "Image") ? bld_json_get_str(c, "Image") : "");
 	if (!strcmp(f, "DaemonName"))
 		return xstrdup("docker");
-	if (strcmp(f, "Command"))
-		return NULL;
-	struct bld_buf b = BLD_BUF_INIT;
-	bld_buf_adds(&b, bld_json_get_str(cfg, "Path") ? bld_json_get_str(cfg, "Path") : "");
-	size_t i;
-	json_t *a;
-	json_array_foreach(json_object_get(cfg, "Args"), i, a)
-		bld_buf_printf(&b, " %s", json_string_value(a));
-	return bld_buf_detach(&b);
+	return strcmp(f, "Command") ? NULL : bld_runner_command_text(cfg);
 }
 
 static int tag_expand(json_t *cfg, const char *tmpl, char **out, struct bld_error **err)

@@ -84,7 +84,7 @@ static char *ports_text(json_t *st)
 	return bld_buf_detach(&b);
 }
 
-static char *command_text(json_t *cfg)
+char *bld_runner_command_text(json_t *cfg)
 {
 	struct bld_buf b = BLD_BUF_INIT;
 	bld_buf_adds(&b, bld_json_get_str(cfg, "Path") ? bld_json_get_str(cfg, "Path") : "");
@@ -103,7 +103,7 @@ static void fill_info(struct bld_runner_container_info *in, const char *id, json
 	in->name = xstrdup(name && name[0] == '/' ? name + 1 : (name ? name : ""));
 	const char *img = bld_json_get_str(json_object_get(cfg, "Config"), "Image");
 	in->image = xstrdup(img ? img : "");
-	in->command = command_text(cfg);
+	in->command = bld_runner_command_text(cfg);
 	in->status_text = status_text(st);
 	in->state = xstrdup(bld_json_get_str(st, "Status") ? bld_json_get_str(st, "Status") : "");
 	in->ports = ports_text(st);

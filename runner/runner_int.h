@@ -160,6 +160,8 @@ bool bld_runner_client_wait_fd_alive(struct bld_ctx *ctx, const char *id);
 /* Removes the state directory (and with volumes, its anonymous volumes). */
 int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, struct json_t *cfg,
 				      bool volumes, struct bld_error **err);
+/* query.c: Path and Args of a config.json as one line (caller frees) */
+char *bld_runner_command_text(struct json_t *cfg);
 /* query.c: running-but-monitor-gone becomes dead */
 void bld_runner_state_effective(struct bld_ctx *ctx, const char *id, struct json_t *st);
 /* A connection to the container's monitor, or -errno. */

@@ -14,12 +14,7 @@
 
 static char **strv_from(json_t *arr)
 {
-	char **v = NULL;
-	size_t i;
-	json_t *s;
-	json_array_foreach(arr, i, s)
-		if (json_is_string(s))
-			bld_strv_push(&v, json_string_value(s));
+	char **v = bld_json_to_strv(arr);
 	if (!v)
 		v = xcalloc(1, sizeof(char *));
 	return v;

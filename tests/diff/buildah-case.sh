@@ -14,6 +14,6 @@ read -ra extra <<<"$(diff_args "$c")"
     --tls-verify=false --build-arg BASE="$BASE" "${extra[@]}" -t "diff-$c" .) >/dev/null &&
   "${BH[@]}" push -q "diff-$c" "oci:$W/bh/oci-$c:diff-$c" >/dev/null &&
   "${BH[@]}" inspect --type image "diff-$c" |
-    python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["Docker"]))' >"$W/$c.cfg" &&
-  python3 "$TOP/tests/diff/imgdump.py" "$W/bh/oci-$c" "diff-$c" "$W/$c.cfg" >"$W/$c.buildah"
+    "$DIFF_PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["Docker"]))' >"$W/$c.cfg" &&
+  "$DIFF_PY" "$TOP/tests/diff/imgdump.py" "$W/bh/oci-$c" "diff-$c" "$W/$c.cfg" >"$W/$c.buildah"
 } 2>"$W/$c.buildah.err" || rm -f "$W/$c.buildah"

@@ -18,9 +18,13 @@ A KNOWN line `fs PATH -` removes PATH from the expectation (a path the reference
 the image and current BuildKit does not, such as a RUN mount's stub in BuildKit 0.8).
 
 Exit 0 when equal; otherwise prints a unified diff and exits 1.
+`compare.py --ref REF --each WORK CASES_DIR CASE...` compares many cases in one run: each
+CASE's WORK/CASE.REF against WORK/CASE.bld with the case's known file (known-diff for
+buildah, docker-known-diff for docker), writing the diff (empty when equal) to WORK/CASE.cmp.
 """
 import difflib
 import json
+import os
 import sys
 
 BUILDAH_STUBS = {"/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/run"}
@@ -61,27 +65,52 @@ def apply_known(lines, known):
     return sorted(out, key=lambda l: (not l.startswith("config."), key(l)))
 
 
-def main():
-    args = sys.argv[1:]
-    ref = "buildah"
-    if args[:1] == ["--ref"]:
-        ref, args = args[1], args[2:]
-    if ref not in ("buildah", "docker") or len(args) not in (2, 3):
-        sys.exit(__doc__)
-    exp, got = load(args[0]), load(args[1])
+def compare(ref, exp_path, got_path, known_path=None):
+    """The unified diff of the expectation against bld's dump; "" when they agree."""
+    exp, got = load(exp_path), load(got_path)
     known = []
-    if len(args) > 2:
-        known = [l for l in load(args[2]) if not l.startswith("#")]
+    if known_path and os.path.exists(known_path):
+        known = [l for l in load(known_path) if not l.startswith("#")]
     bld_paths = {l.split(" ")[1] for l in got if l.startswith("fs ")}
     if ref == "buildah":
         exp = undo_buildah(exp, bld_paths)
     exp = apply_known(exp, known)
     got = sorted(got, key=lambda l: (not l.startswith("config."), key(l)))
     if exp == got:
-        return 0
-    sys.stdout.writelines(difflib.unified_diff([l + "\n" for l in exp], [l + "\n" for l in got],
-                                               "expected", "bld", n=1))
-    return 1
+        return ""
+    return "".join(difflib.unified_diff([l + "\n" for l in exp], [l + "\n" for l in got],
+                                        "expected", "bld", n=1))
+
+
+def each(ref, work, cases_dir, cases):
+    """--each: every CASE with both WORK/CASE.REF and WORK/CASE.bld, in one process (a python
+    start per case is slow on a loaded machine); writes WORK/CASE.cmp, empty when equal."""
+    known_name = "docker-known-diff" if ref == "docker" else "known-diff"
+    for c in cases:
+        exp, got = os.path.join(work, c + "." + ref), os.path.join(work, c + ".bld")
+        if not (os.path.getsize(exp) if os.path.exists(exp) else 0) or \
+           not (os.path.getsize(got) if os.path.exists(got) else 0):
+            continue
+        d = compare(ref, exp, got, os.path.join(cases_dir, c, known_name))
+        with open(os.path.join(work, c + ".cmp"), "w") as f:
+            f.write(d)
+    return 0
+
+
+def main():
+    args = sys.argv[1:]
+    ref = "buildah"
+    if args[:1] == ["--ref"]:
+        ref, args = args[1], args[2:]
+    if ref not in ("buildah", "docker"):
+        sys.exit(__doc__)
+    if args[:1] == ["--each"] and len(args) >= 3:
+        return each(ref, args[1], args[2], args[3:])
+    if len(args) not in (2, 3):
+        sys.exit(__doc__)
+    d = compare(ref, *args)
+    sys.stdout.write(d)
+    return 1 if d else 0
 
 
 if __name__ == "__main__":

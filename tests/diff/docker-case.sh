@@ -18,8 +18,9 @@ read -ra extra <<<"$(diff_args "$c")"
   skopeo copy -q --src-daemon-host "$DOCKER_HOST" "docker-daemon:bld-diff-$c:latest" \
     "oci:$W/dk/oci-$c:diff" >/dev/null &&
   "$DK" image inspect "bld-diff-$c" |
-    python3 -c 'import json,sys; print(json.dumps({"config": json.load(sys.stdin)[0]["Config"]}))' >"$W/$c.dkcfg" &&
-  python3 "$TOP/tests/diff/imgdump.py" "$W/dk/oci-$c" diff "$W/$c.dkcfg" >"$W/$c.docker"
+    "$DIFF_PY" -c 'import json,sys; print(json.dumps({"config": json.load(sys.stdin)[0]["Config"]}))' \
+    >"$W/$c.dkcfg" &&
+  "$DIFF_PY" "$TOP/tests/diff/imgdump.py" "$W/dk/oci-$c" diff "$W/$c.dkcfg" >"$W/$c.docker"
 } 2>"$W/$c.docker.err" || rm -f "$W/$c.docker"
 "$DK" rmi -f "bld-diff-$c" >/dev/null 2>&1
 rm -rf "$W/dk/oci-$c"
