@@ -22,9 +22,9 @@ static bool is_http(const char *s)
 	return bld_str_has_prefix(s, "http://") || bld_str_has_prefix(s, "https://");
 }
 
-bool bld_add_is_remote(const struct bld_copy_req *rq, const char *src)
+bool bld_builder_add_is_remote(const struct bld_builder_copy_req *rq, const char *src)
 {
-	return rq->add && (is_http(src) || bld_git_is_url(src));
+	return rq->add && (is_http(src) || bld_builder_git_is_url(src));
 }
 
 static int tmpfile_fd(struct bld_error **err)
@@ -60,10 +60,10 @@ static int verify_checksum(int fd, const char *want, struct bld_error **err)
 
 /* A tar archive (a context file, or a download with --unpack=true): unpacked into a scratch
  * directory, then copied in. */
-static int add_tar(struct bld_build *b, const struct bld_copy_req *rq, int tarfd, int rootfd,
-		   struct bld_error **err)
+static int add_tar(struct bld_builder_job *b, const struct bld_builder_copy_req *rq, int tarfd,
+		   int rootfd, struct bld_error **err)
 {
-	cleanup_free char *dir = bld_step_dir(b, err);
+	cleanup_free char *dir = bld_builder_step_dir(b, err);
 	if (!dir)
 		return -1;
 	int r = bld_cache_archive_extract_fd(tarfd, dir, err);
@@ -73,8 +73,9 @@ static int add_tar(struct bld_build *b, const struct bld_copy_req *rq, int tarfd
 		r = bld_error_sys(err, errno, "prepare %s", dir);
 	if (r == 0) {
 		int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		r = fd < 0 ? bld_error_sys(err, errno, "open %s", dir)
-			   : bld_copy_dir_into(fd, rootfd, rq->dest, false, 0, 0, true, err);
+		r = fd < 0
+			? bld_error_sys(err, errno, "open %s", dir)
+			: bld_builder_copy_dir_into(fd, rootfd, rq->dest, false, 0, 0, true, err);
 		if (fd >= 0)
 			close(fd);
 	}
@@ -84,8 +85,9 @@ static int add_tar(struct bld_build *b, const struct bld_copy_req *rq, int tarfd
 	return r;
 }
 
-static int add_url(struct bld_build *b, const struct bld_copy_req *rq, const char *url,
-		   int rootfd, uid_t uid, gid_t gid, bool dest_dir, struct bld_error **err)
+static int add_url(struct bld_builder_job *b, const struct bld_builder_copy_req *rq,
+		   const char *url, int rootfd, uid_t uid, gid_t gid, bool dest_dir,
+		   struct bld_error **err)
 {
 	cleanup_close int fd = tmpfile_fd(err);
 	if (fd < 0)
@@ -106,28 +108,30 @@ static int add_url(struct bld_build *b, const struct bld_copy_req *rq, const cha
 	dest = dest_dir ? bld_path_join(rq->dest, name) : bld_path_clean(rq->dest);
 	if (mtime < 0)
 		mtime = b->epoch >= 0 ? b->epoch : (int64_t)time(NULL);
-	return bld_copy_fd_into(fd, rootfd, dest, 0600, uid, gid, mtime, err);
+	return bld_builder_copy_fd_into(fd, rootfd, dest, 0600, uid, gid, mtime, err);
 }
 
-static int add_git(struct bld_build *b, const struct bld_copy_req *rq, const char *url,
-		   int rootfd, bool chown, uid_t uid, gid_t gid, struct bld_error **err)
+static int add_git(struct bld_builder_job *b, const struct bld_builder_copy_req *rq,
+		   const char *url, int rootfd, bool chown, uid_t uid, gid_t gid,
+		   struct bld_error **err)
 {
-	cleanup_free char *dir = bld_step_dir(b, err);
+	cleanup_free char *dir = bld_builder_step_dir(b, err);
 	if (!dir)
 		return -1;
 	cleanup_free char *sub = NULL, *commit = NULL;
-	int r = bld_git_checkout(url, dir, rq->keep_git_dir, &sub, &commit, err);
+	int r = bld_builder_git_checkout(url, dir, rq->keep_git_dir, &sub, &commit, err);
 	if (r == 0 && rq->checksum && !bld_str_has_prefix(commit, rq->checksum))
 		r = bld_error_set(err, BLD_E_DIGEST, "expected checksum to match %s, got %s",
 				  rq->checksum, commit);
 	if (r == 0) {
-		cleanup_free char *rel = bld_ctx_rel(sub);
+		cleanup_free char *rel = bld_builder_ctx_rel(sub);
 		cleanup_free char *src = *rel ? bld_path_join(dir, rel) : xstrdup(dir);
 		int fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			r = bld_error_sys(err, errno, "open %s", sub);
 		else
-			r = bld_copy_dir_into(fd, rootfd, rq->dest, chown, uid, gid, false, err);
+			r = bld_builder_copy_dir_into(fd, rootfd, rq->dest, chown, uid, gid, false,
+						      err);
 		if (fd >= 0)
 			close(fd);
 	}
@@ -138,11 +142,12 @@ static int add_git(struct bld_build *b, const struct bld_copy_req *rq, const cha
 }
 
 /* An open descriptor on a context file when it is a tar archive, else -1. */
-static int context_tar(struct bld_build *b, const struct bld_copy_req *rq, const char *src)
+static int context_tar(struct bld_builder_job *b, const struct bld_builder_copy_req *rq,
+		       const char *src)
 {
-	if (rq->unpack == 0 || bld_ctx_has_wildcard(src))
+	if (rq->unpack == 0 || bld_builder_ctx_has_wildcard(src))
 		return -1;
-	cleanup_free char *rel = bld_ctx_rel(src);
+	cleanup_free char *rel = bld_builder_ctx_rel(src);
 	if (!*rel)
 		return -1;
 	int fd = bld_fs_open_in_root(bld_builder_context_fd(b->bctx), rel, O_RDONLY, 0);
@@ -157,24 +162,25 @@ static int context_tar(struct bld_build *b, const struct bld_copy_req *rq, const
 }
 
 /* --checksum as BuildKit's frontend allows it: one source, a URL or a git repository. */
-static int check_checksum(const struct bld_copy_req *rq, struct bld_error **err)
+static int check_checksum(const struct bld_builder_copy_req *rq, struct bld_error **err)
 {
 	if (!rq->checksum)
 		return 0;
 	if (bld_strv_len(rq->srcs) + rq->ncontents != 1)
 		return bld_error_set(err, BLD_E_INVALID,
 				     "checksum can't be specified for multiple sources");
-	if (!rq->srcs[0] || !bld_add_is_remote(rq, rq->srcs[0]))
+	if (!rq->srcs[0] || !bld_builder_add_is_remote(rq, rq->srcs[0]))
 		return bld_error_set(err, BLD_E_INVALID, "checksum requires HTTP(S) or Git sources");
 	const char *c = rq->checksum;
-	if (bld_git_is_url(rq->srcs[0]) && (!*c || c[strspn(c, "0123456789abcdefABCDEF")]))
+	if (bld_builder_git_is_url(rq->srcs[0]) && (!*c || c[strspn(c, "0123456789abcdefABCDEF")]))
 		return bld_error_set(err, BLD_E_INVALID,
 				     "invalid checksum %s for Git URL, expected hex commit hash", c);
 	return 0;
 }
 
-int bld_add_special(struct bld_build *b, const struct bld_copy_req *rq, int rootfd, bool chown,
-		    uid_t uid, gid_t gid, bool dest_dir, char ***rest, struct bld_error **err)
+int bld_builder_add_special(struct bld_builder_job *b, const struct bld_builder_copy_req *rq,
+			    int rootfd, bool chown, uid_t uid, gid_t gid, bool dest_dir,
+			    char ***rest, struct bld_error **err)
 {
 	int r = check_checksum(rq, err);
 	if (r < 0)
@@ -183,7 +189,7 @@ int bld_add_special(struct bld_build *b, const struct bld_copy_req *rq, int root
 	gid_t g = chown ? gid : 0;
 	for (size_t i = 0; r == 0 && rq->srcs[i]; i++) {
 		const char *s = rq->srcs[i];
-		if (bld_git_is_url(s)) {
+		if (bld_builder_git_is_url(s)) {
 			r = add_git(b, rq, s, rootfd, chown, u, g, err);
 		} else if (is_http(s)) {
 			r = add_url(b, rq, s, rootfd, u, g, dest_dir, err);

@@ -43,7 +43,7 @@ static const char *strv_lookup(char *const *v, const char *name)
 }
 
 /* --build-arg K=V, or K alone for the value in bld's environment (skipped when unset). */
-static void read_build_args(struct bld_build *b)
+static void read_build_args(struct bld_builder_job *b)
 {
 	for (size_t i = 0; b->o->build_args && b->o->build_args[i]; i++) {
 		const char *a = b->o->build_args[i];
@@ -59,7 +59,7 @@ static void read_build_args(struct bld_build *b)
 	}
 }
 
-static int read_epoch(struct bld_build *b, struct bld_error **err)
+static int read_epoch(struct bld_builder_job *b, struct bld_error **err)
 {
 	const char *s = strv_lookup(b->build_args, "SOURCE_DATE_EPOCH");
 	if (!s)
@@ -90,7 +90,7 @@ static void spread_builds(const char *tmproot)
 }
 
 /* The parser's stages, what the target needs, and which stages skip the cache. */
-static void take_stages(struct bld_build *b)
+static void take_stages(struct bld_builder_job *b)
 {
 	struct bld_parser_dockerfile *df = b->df;
 	b->n_stages = df->nstages;
@@ -98,7 +98,7 @@ static void take_stages(struct bld_build *b)
 	b->target = (size_t)df->target;
 	b->meta_args = bld_strv_dup(df->meta_env);
 	for (size_t i = 0; i < df->nstages; i++) {
-		struct bld_bstage *st = &b->stages[i];
+		struct bld_builder_stage *st = &b->stages[i];
 		st->index = (int)i;
 		st->ps = &df->stages[i];
 		st->name = df->stages[i].name ? xstrdup(df->stages[i].name) : NULL;
@@ -110,7 +110,7 @@ static void take_stages(struct bld_build *b)
 	}
 }
 
-static int prepare(struct bld_build *b, struct bld_error **err)
+static int prepare(struct bld_builder_job *b, struct bld_error **err)
 {
 	cleanup_free char *statdir = xasprintf("%s/cache/context", b->ctx->root);
 	if (bld_cache_store_open(&b->store, b->ctx->root, err) < 0)
@@ -129,7 +129,7 @@ static int prepare(struct bld_build *b, struct bld_error **err)
 	if (bld_parser_graph_build(b->df, b->o->target, b->build_args, err) < 0)
 		return bld_error_wrap(err, "failed to solve");
 	take_stages(b);
-	bld_regcache_import(b);
+	bld_builder_regcache_import(b);
 	cleanup_free char *tmproot = xasprintf("%s/tmp", b->ctx->root);
 	if (bld_fs_mkdir_p(tmproot, 0700, err) < 0)
 		return -1;
@@ -147,19 +147,21 @@ static int prepare(struct bld_build *b, struct bld_error **err)
 }
 
 /* --label, the creation date, then the image and its names. */
-static int write_image(struct bld_build *b, char id[BLD_DIGEST_STR_LEN], struct bld_error **err)
+static int write_image(struct bld_builder_job *b, char id[BLD_DIGEST_STR_LEN],
+		       struct bld_error **err)
 {
-	struct bld_bstage *st = &b->stages[b->target];
+	struct bld_builder_stage *st = &b->stages[b->target];
 	for (size_t i = 0; b->o->labels && b->o->labels[i]; i++) {
 		const char *l = b->o->labels[i];
 		cleanup_free char *k = xstrndup(l, strcspn(l, "="));
-		bld_img_label(st->img, k, l[strlen(k)] == '=' ? l + strlen(k) + 1 : "");
+		bld_builder_img_label(st->img, k, l[strlen(k)] == '=' ? l + strlen(k) + 1 : "");
 	}
 	/* the last step's time: a rebuild from the cache is the same image (BuildKit's rule) */
-	const char *last = bld_img_last_created(st->img);
-	cleanup_free char *created = b->epoch >= 0 || !last
-					     ? bld_img_time(b->epoch >= 0 ? b->epoch : (int64_t)time(NULL))
-					     : xstrdup(last);
+	const char *last = bld_builder_img_last_created(st->img);
+	cleanup_free char *created =
+	    b->epoch >= 0 || !last
+		? bld_builder_img_time(b->epoch >= 0 ? b->epoch : (int64_t)time(NULL))
+		: xstrdup(last);
 	json_object_set_new(st->img, "created", json_string(created));
 	cleanup_strv char **names = NULL;
 	for (size_t i = 0; b->o->tags && b->o->tags[i]; i++) {
@@ -185,10 +187,10 @@ static int write_image(struct bld_build *b, char id[BLD_DIGEST_STR_LEN], struct 
 		if (r < 0)
 			return -1;
 	}
-	int v = bld_progress_vertex(b, "exporting to image");
-	bld_progress_line(b, v, "writing image %s done", id);
+	int v = bld_builder_progress_vertex(b, "exporting to image");
+	bld_builder_progress_line(b, v, "writing image %s done", id);
 	for (size_t i = 0; names && names[i]; i++)
-		bld_progress_line(b, v, "naming to %s done", names[i]);
+		bld_builder_progress_line(b, v, "naming to %s done", names[i]);
 	return 0;
 }
 
@@ -201,10 +203,10 @@ static int write_iidfile(const char *path, const char *id, struct bld_error **er
 	return fclose(f) == 0 ? 0 : bld_error_sys(err, errno, "write iidfile %s", path);
 }
 
-static void dispose(struct bld_build *b)
+static void dispose(struct bld_builder_job *b)
 {
 	for (size_t i = 0; i < b->n_stages; i++)
-		bld_stage_dispose(&b->stages[i]);
+		bld_builder_stage_dispose(&b->stages[i]);
 	free(b->stages);
 	if (b->tmp) {
 		struct bld_error *e = NULL;
@@ -226,7 +228,7 @@ static void dispose(struct bld_build *b)
 /* ------------------------------------------------------------------ parallel stages */
 
 struct sched {
-	struct bld_build *b;
+	struct bld_builder_job *b;
 	pthread_mutex_t m;
 	pthread_cond_t cv;
 	bool *done;
@@ -236,10 +238,10 @@ struct sched {
 
 struct job {
 	struct sched *s;
-	struct bld_bstage *st;
+	struct bld_builder_stage *st;
 };
 
-static bool deps_ready(struct sched *s, const struct bld_bstage *st)
+static bool deps_ready(struct sched *s, const struct bld_builder_stage *st)
 {
 	for (size_t i = 0; i < st->ps->ndeps; i++)
 		if (!s->done[st->ps->deps[i]])
@@ -258,7 +260,7 @@ static void *stage_thread(void *arg)
 	bool go = !s->failed;
 	pthread_mutex_unlock(&s->m);
 	struct bld_error *e = NULL;
-	int r = go ? bld_stage_build(s->b, j->st, &e) : 0;
+	int r = go ? bld_builder_stage_build(s->b, j->st, &e) : 0;
 	pthread_mutex_lock(&s->m);
 	if (r < 0 && !s->failed) {
 		s->failed = true;
@@ -273,7 +275,7 @@ static void *stage_thread(void *arg)
 }
 
 /* Builds every needed stage; independent ones run at the same time. */
-static int build_stages(struct bld_build *b, struct bld_error **err)
+static int build_stages(struct bld_builder_job *b, struct bld_error **err)
 {
 	struct sched s = {.b = b};
 	pthread_mutex_init(&s.m, NULL);
@@ -319,25 +321,25 @@ int bld_builder_build(struct bld_ctx *ctx, const struct bld_builder_opts *o,
 		return bld_error_set(err, BLD_E_UNSUPPORTED, "platform %s: only linux/amd64 is "
 							     "supported", o->platform);
 	private_mounts();
-	struct bld_build b;
+	struct bld_builder_job b;
 	memset(&b, 0, sizeof(b));
 	b.ctx = ctx;
 	b.o = o;
 	b.out = quiet_progress(o) ? NULL : stderr;
 	pthread_mutex_init(&b.lock, NULL);
-	bld_progress_start(&b);
+	bld_builder_progress_start(&b);
 	int r = prepare(&b, err);
 	if (r == 0)
 		r = build_stages(&b, err);
 	if (r == 0)
 		r = write_image(&b, id, err);
 	if (r == 0 && o->cache_to)
-		r = bld_regcache_export(&b, err);
+		r = bld_builder_regcache_export(&b, err);
 	if (r == 0 && o->output && *o->output)
-		r = bld_build_output(&b, id, err);
+		r = bld_builder_build_output(&b, id, err);
 	if (r == 0 && o->iidfile)
 		r = write_iidfile(o->iidfile, id, err);
-	bld_progress_finish(&b, r == 0);
+	bld_builder_progress_finish(&b, r == 0);
 	dispose(&b);
 	return r;
 }

@@ -20,6 +20,8 @@
  *   statcache.c, ignore.c   .dockerignore, sources selected, fingerprints cached
  *   imgcfg.c                image configs as BuildKit edits them
  *   progress.c              progress lines (progress_tty.c: the live view on a terminal)
+ * What the files share is in builder_int.h, every name of it prefixed bld_builder_ as this
+ * header's are.
  */
 #ifndef BLD_BUILDER_H
 #define BLD_BUILDER_H

@@ -1,7 +1,10 @@
 /*
- * builder/builder_int.h — what the files of builder/ share and no other module sees: the
- * build context's file index (context.c), its persistent stat cache (statcache.c), git
- * checkouts (git.c) and cache-key hashing (key.c).
+ * builder/builder_int.h — what the files of builder/ share and no other module sees, every
+ * name prefixed bld_builder_: the build context's file index (context.c, srcsel.c), its
+ * persistent stat cache (statcache.c), git checkouts (git.c), image configs (imgcfg.c), the
+ * build and its stages (build.c, stage.c), the workspace (workspace.c), files written into a
+ * root (tree.c), the steps (run.c, mounts.c, sshfwd.c, copy.c, add.c) and progress. The
+ * sections follow builder.h's layout, where no file calls one above it.
  */
 #ifndef BLD_BUILDER_INT_H
 #define BLD_BUILDER_INT_H
@@ -28,7 +31,7 @@
  * relative to the context root, cleaned, without a leading slash; the index is sorted
  * component by component, so that a directory's subtree follows it contiguously.
  */
-struct bld_ctx_entry {
+struct bld_builder_ctx_entry {
 	char *path;
 	mode_t mode; /* st_mode, type bits included */
 	uid_t uid;
@@ -41,14 +44,14 @@ struct bld_ctx_entry {
 	char fp[BLD_XXH_HEX_LEN + 1];   /* fingerprint, "" until computed */
 };
 
-struct bld_statcache;
+struct bld_builder_statcache;
 
 /*
  * The .dockerignore matcher the context consults while walking. `excluded` says whether a
  * path is left out; `skip_dir` whether nothing below an excluded directory can come back
  * through an exception, so that the walk need not enter it.
  */
-struct bld_ctx_ignore {
+struct bld_builder_ctx_ignore {
 	void *matcher;
 	int (*excluded)(void *matcher, const char *path, bool is_dir, bool *out,
 			struct bld_error **err);
@@ -66,12 +69,12 @@ struct bld_builder_context {
 	size_t dockerfile_len;
 	char *dockerfile_name; /* as errors name it: "Dockerfile" */
 	char *ignore_name;     /* which ignore file was read, or NULL */
-	struct bld_ctx_ignore ign;
+	struct bld_builder_ctx_ignore ign;
 	pthread_mutex_t lock;  /* guards the index and the stat cache (parallel stages) */
 	bool walked;
-	struct bld_ctx_entry *ents;
+	struct bld_builder_ctx_entry *ents;
 	size_t n_ents;
-	struct bld_statcache *sc;
+	struct bld_builder_statcache *sc;
 	uint64_t files_hashed; /* contents read this run: tests check the stat cache with it */
 };
 
@@ -79,57 +82,61 @@ struct bld_builder_context {
  * Reads .dockerignore text into ign (ignore.c, over the parser's matcher). BLD_E_INVALID
  * for a bad pattern.
  */
-int bld_ctx_ignore_setup(struct bld_ctx_ignore *ign, const char *text, struct bld_error **err);
+int bld_builder_ctx_ignore_setup(struct bld_builder_ctx_ignore *ign, const char *text,
+				 struct bld_error **err);
 
 /* Component-wise path order: '/' sorts before every other byte. */
-int bld_ctx_path_cmp(const char *a, const char *b);
+int bld_builder_ctx_path_cmp(const char *a, const char *b);
 /* Builds the index once (under c->lock). */
-int bld_ctx_walk(struct bld_builder_context *c, struct bld_error **err);
+int bld_builder_ctx_walk(struct bld_builder_context *c, struct bld_error **err);
 /* The entry for a cleaned relative path ("" is the root and has no entry), or NULL. */
-struct bld_ctx_entry *bld_ctx_lookup(struct bld_builder_context *c, const char *path);
+struct bld_builder_ctx_entry *bld_builder_ctx_lookup(struct bld_builder_context *c,
+						     const char *path);
 /* Index range [*first, *end) of the strict subtree below path ("" = everything). */
-void bld_ctx_subtree(struct bld_builder_context *c, const char *path, size_t *first,
-		     size_t *end);
+void bld_builder_ctx_subtree(struct bld_builder_context *c, const char *path, size_t *first,
+			     size_t *end);
 /* Fills e->fp (reading the file only when the stat cache cannot vouch for it). */
-int bld_ctx_fingerprint(struct bld_builder_context *c, struct bld_ctx_entry *e,
-			struct bld_error **err);
+int bld_builder_ctx_fingerprint(struct bld_builder_context *c, struct bld_builder_ctx_entry *e,
+				struct bld_error **err);
 
 /* === COPY/ADD sources (srcsel.c) === */
 
 /* One source a COPY/ADD names, after wildcards and a final symlink are resolved. */
-struct bld_ctx_source {
+struct bld_builder_ctx_source {
 	char *name;                /* the matched path as named ("" = the root) */
 	char *path;                /* what it resolved to (differs after a symlink) */
 	bool is_dir;               /* the root or a directory: its contents are copied */
-	struct bld_ctx_entry *ent; /* NULL for the root; borrowed from the index */
+	struct bld_builder_ctx_entry *ent; /* NULL for the root; borrowed from the index */
 	size_t first, end;         /* index range of a directory's subtree */
 };
 
-struct bld_ctx_sources {
-	struct bld_ctx_source *v;
+struct bld_builder_ctx_sources {
+	struct bld_builder_ctx_source *v;
 	size_t n;
 };
 
-bool bld_ctx_has_wildcard(const char *p);
+bool bld_builder_ctx_has_wildcard(const char *p);
 /* A user's path made relative to the context root, cleaned ("" for the root). */
-char *bld_ctx_rel(const char *path);
+char *bld_builder_ctx_rel(const char *path);
 /*
  * Resolves COPY/ADD source paths (NULL-terminated) against the index, walking it first if
  * needed. BLD_E_NOTFOUND `"/x": not found` for a path, or a pattern matching nothing.
  */
-int bld_ctx_select(struct bld_builder_context *c, char *const *patterns,
-		   struct bld_ctx_sources *out, struct bld_error **err);
-void bld_ctx_sources_dispose(struct bld_ctx_sources *s);
+int bld_builder_ctx_select(struct bld_builder_context *c, char *const *patterns,
+			   struct bld_builder_ctx_sources *out, struct bld_error **err);
+void bld_builder_ctx_sources_dispose(struct bld_builder_ctx_sources *s);
 /* Adds the fingerprints of exactly the files the sources copy (names relative to each). */
-int bld_ctx_sources_hash(struct bld_builder_context *c, const struct bld_ctx_sources *s,
-			 struct bld_xxh *h, struct bld_error **err);
+int bld_builder_ctx_sources_hash(struct bld_builder_context *c,
+				 const struct bld_builder_ctx_sources *s, struct bld_xxh *h,
+				 struct bld_error **err);
 /*
  * The same, leaving out the files (not directories: a "!" pattern may bring back what is
  * inside one) that COPY --exclude patterns ex exclude; ex NULL excludes nothing.
  */
-int bld_ctx_sources_hash_excluding(struct bld_builder_context *c, const struct bld_ctx_sources *s,
-				   const struct bld_parser_dockerignore *ex, struct bld_xxh *h,
-				   struct bld_error **err);
+int bld_builder_ctx_sources_hash_excluding(struct bld_builder_context *c,
+					   const struct bld_builder_ctx_sources *s,
+					   const struct bld_parser_dockerignore *ex,
+					   struct bld_xxh *h, struct bld_error **err);
 
 /* === the stat cache (statcache.c) === */
 
@@ -139,63 +146,66 @@ int bld_ctx_sources_hash_excluding(struct bld_builder_context *c, const struct b
  * is kept for this run only, so that a write in the same timestamp tick is never missed.
  */
 #define BLD_STATCACHE_RACY_NS 100000000LL
-int bld_statcache_load(struct bld_statcache **out, const char *file, struct bld_error **err);
-void bld_statcache_free(struct bld_statcache *sc);
+int bld_builder_statcache_load(struct bld_builder_statcache **out, const char *file,
+			       struct bld_error **err);
+void bld_builder_statcache_free(struct bld_builder_statcache *sc);
 /* The content hash recorded for e's path if its stat still matches, else NULL. */
-const char *bld_statcache_get(struct bld_statcache *sc, const struct bld_ctx_entry *e);
-void bld_statcache_put(struct bld_statcache *sc, const struct bld_ctx_entry *e,
-		       const char *content, int64_t read_ns);
+const char *bld_builder_statcache_get(struct bld_builder_statcache *sc,
+				      const struct bld_builder_ctx_entry *e);
+void bld_builder_statcache_put(struct bld_builder_statcache *sc,
+			       const struct bld_builder_ctx_entry *e, const char *content,
+			       int64_t read_ns);
 /* Whether a record should survive a save (the path is still in the context). */
-typedef bool (*bld_statcache_keep_fn)(const char *path, void *payload);
+typedef bool (*bld_builder_statcache_keep_fn)(const char *path, void *payload);
 /*
  * Writes the cache back when it changed (a no-op for a cache without a file); keep, when
  * not NULL, drops records of files that are gone.
  */
-int bld_statcache_save(struct bld_statcache *sc, bld_statcache_keep_fn keep, void *payload,
-		       struct bld_error **err);
-size_t bld_statcache_size(const struct bld_statcache *sc);
+int bld_builder_statcache_save(struct bld_builder_statcache *sc, bld_builder_statcache_keep_fn keep,
+			       void *payload, struct bld_error **err);
+size_t bld_builder_statcache_size(const struct bld_builder_statcache *sc);
 
 /* === git contexts (git.c) === */
 
 /* Whether s names a git repository as docker decides (git://, git@, github.com/, .git). */
-bool bld_git_is_url(const char *s);
+bool bld_builder_git_is_url(const char *s);
 /*
  * Clones url ("REPO#REF:SUBDIR") into dir and checks out REF (branch, tag or commit;
  * default the remote's HEAD), with submodules left alone; *subdir gets SUBDIR ("" when
  * none; caller frees), *commit (when not NULL) the commit's hex ID. keep_git_dir keeps .git
  * in the checkout (ADD --keep-git-dir).
  */
-int bld_git_checkout(const char *url, const char *dir, bool keep_git_dir, char **subdir,
-		     char **commit, struct bld_error **err);
+int bld_builder_git_checkout(const char *url, const char *dir, bool keep_git_dir, char **subdir,
+			     char **commit, struct bld_error **err);
 
 /* === image configs as BuildKit edits them (imgcfg.c) === */
 
-char *bld_img_time(int64_t t); /* RFC 3339 UTC, caller frees */
+char *bld_builder_img_time(int64_t t); /* RFC 3339 UTC, caller frees */
 /* FROM scratch: linux/amd64, Env PATH, WorkingDir "/" (caller json_decref's). */
-json_t *bld_img_empty(const char *os, const char *arch);
+json_t *bld_builder_img_empty(const char *os, const char *arch);
 /* A copy of what a build keeps from a base image's config. */
-json_t *bld_img_from_base(const json_t *base);
-json_t *bld_img_conf(json_t *img); /* the "config" member, created when missing; borrowed */
-const char *bld_img_env_get(json_t *img, const char *name);
-void bld_img_env_set(json_t *img, const char *name, const char *value);
-char **bld_img_env(json_t *img); /* copy of Env (never NULL) */
-void bld_img_set_str(json_t *img, const char *key, const char *value);
-const char *bld_img_get_str(json_t *img, const char *key);
-void bld_img_set_strv(json_t *img, const char *key, char *const *v); /* NULL: null */
-char **bld_img_get_strv(json_t *img, const char *key);               /* NULL when unset */
-void bld_img_label(json_t *img, const char *k, const char *v);
-void bld_img_add_set(json_t *img, const char *key, const char *member); /* Volumes, ports */
-void bld_img_onbuild_add(json_t *img, const char *text);
-void bld_img_history(json_t *img, const char *created, const char *created_by, bool empty);
+json_t *bld_builder_img_from_base(const json_t *base);
+json_t *bld_builder_img_conf(json_t *img); /* the "config" member, created when missing; borrowed */
+const char *bld_builder_img_env_get(json_t *img, const char *name);
+void bld_builder_img_env_set(json_t *img, const char *name, const char *value);
+char **bld_builder_img_env(json_t *img); /* copy of Env (never NULL) */
+void bld_builder_img_set_str(json_t *img, const char *key, const char *value);
+const char *bld_builder_img_get_str(json_t *img, const char *key);
+void bld_builder_img_set_strv(json_t *img, const char *key, char *const *v); /* NULL: null */
+char **bld_builder_img_get_strv(json_t *img, const char *key);		     /* NULL when unset */
+void bld_builder_img_label(json_t *img, const char *k, const char *v);
+void bld_builder_img_add_set(json_t *img, const char *key, const char *member); /* Volumes, ports */
+void bld_builder_img_onbuild_add(json_t *img, const char *text);
+void bld_builder_img_history(json_t *img, const char *created, const char *created_by, bool empty);
 /* The newest history entry's time, else the config's own; borrowed, may be NULL. */
-const char *bld_img_last_created(json_t *img);
+const char *bld_builder_img_last_created(json_t *img);
 
 /* === the build (build.c, stage.c, run.c, copy.c, progress.c) === */
 
-struct bld_build;
+struct bld_builder_job;
 
 /* One stage of the Dockerfile and, once built, its result. */
-struct bld_bstage {
+struct bld_builder_stage {
 	int index;
 	char *name;        /* "AS name" lower-cased, or NULL */
 	const struct bld_parser_stage *ps; /* the parser's stage (FROM, instructions, edges) */
@@ -221,7 +231,7 @@ struct bld_bstage {
 	bool built;
 };
 
-struct bld_build {
+struct bld_builder_job {
 	struct bld_ctx *ctx;
 	const struct bld_builder_opts *o;
 	struct bld_store *store;
@@ -230,7 +240,7 @@ struct bld_build {
 	char escape;
 	char **meta_args;   /* ARGs before the first FROM, resolved, "K=V" (the parser's) */
 	char **build_args;  /* --build-arg, "K=V" */
-	struct bld_bstage *stages;
+	struct bld_builder_stage *stages;
 	size_t n_stages;
 	size_t target;      /* index of the target stage */
 	int64_t epoch;      /* SOURCE_DATE_EPOCH, or -1 */
@@ -238,56 +248,57 @@ struct bld_build {
 	char *empty_dir;    /* a lower for images without layers */
 	int next_vertex;    /* BuildKit's #N */
 	FILE *out;          /* progress (stderr), NULL with -q */
-	struct bld_ptty *tty; /* the live view instead of plain lines, or NULL */
+	struct bld_builder_ptty *tty; /* the live view instead of plain lines, or NULL */
 	json_t *cache_export; /* records for --cache-to: key -> record */
 	pthread_mutex_t lock;
 };
 
 /* progress.c: BuildKit's plain progress lines. */
-int bld_progress_vertex(struct bld_build *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void bld_progress_line(struct bld_build *b, int v, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void bld_progress_cached(struct bld_build *b, int v);
-void bld_progress_done(struct bld_build *b, int v, int64_t start_ns);
-void bld_progress_error(struct bld_build *b, int v, const char *msg);
+int bld_builder_progress_vertex(struct bld_builder_job *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void bld_builder_progress_line(struct bld_builder_job *b, int v, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void bld_builder_progress_cached(struct bld_builder_job *b, int v);
+void bld_builder_progress_done(struct bld_builder_job *b, int v, int64_t start_ns);
+void bld_builder_progress_error(struct bld_builder_job *b, int v, const char *msg);
 
 /*
  * progress.c picks the printer: --progress=plain (or auto off a terminal) keeps BuildKit's
  * plain lines; tty (or auto when stderr is a terminal) draws BuildKit's live view
  * (progress_tty.c). _start before the first vertex, _finish after the last line.
  */
-void bld_progress_start(struct bld_build *b);
-void bld_progress_finish(struct bld_build *b, bool ok);
+void bld_builder_progress_start(struct bld_builder_job *b);
+void bld_builder_progress_finish(struct bld_builder_job *b, bool ok);
 
 /* progress_tty.c: the live view. interval_ms 0: no redraw thread (tests render by hand). */
-struct bld_ptty;
-enum bld_ptty_end { BLD_PTTY_DONE, BLD_PTTY_CACHED, BLD_PTTY_ERROR };
-struct bld_ptty *bld_ptty_new(int fd, int interval_ms);
-void bld_ptty_vertex(struct bld_ptty *t, int v, const char *name);
+struct bld_builder_ptty;
+enum bld_builder_ptty_end { BLD_PTTY_DONE, BLD_PTTY_CACHED, BLD_PTTY_ERROR };
+struct bld_builder_ptty *bld_builder_ptty_new(int fd, int interval_ms);
+void bld_builder_ptty_vertex(struct bld_builder_ptty *t, int v, const char *name);
 /* A RUN output line ("SECONDS TEXT", run.c's plain form) or a status line of vertex v. */
-void bld_ptty_line(struct bld_ptty *t, int v, const char *line);
-void bld_ptty_end(struct bld_ptty *t, int v, enum bld_ptty_end how);
+void bld_builder_ptty_line(struct bld_builder_ptty *t, int v, const char *line);
+void bld_builder_ptty_end(struct bld_builder_ptty *t, int v, enum bld_builder_ptty_end how);
 /* The frame at time now for a terminal width columns wide (caller frees). */
-char *bld_ptty_render(struct bld_ptty *t, int64_t now, size_t width, bool finished);
+char *bld_builder_ptty_render(struct bld_builder_ptty *t, int64_t now, size_t width, bool finished);
 /* Stops the redraw thread, draws the final frame (and the failed step's output), frees. */
-void bld_ptty_free(struct bld_ptty *t);
+void bld_builder_ptty_free(struct bld_builder_ptty *t);
 
 /* regcache.c: --cache-to / --cache-from through a registry. */
-void bld_regcache_note(struct bld_build *b, const char *key, const char *record_json);
-int bld_regcache_export(struct bld_build *b, struct bld_error **err);
-void bld_regcache_import(struct bld_build *b);
+void bld_builder_regcache_note(struct bld_builder_job *b, const char *key, const char *record_json);
+int bld_builder_regcache_export(struct bld_builder_job *b, struct bld_error **err);
+void bld_builder_regcache_import(struct bld_builder_job *b);
 
 /* === the workspace (workspace.c): what the step files below stand on, calling none of them === */
 
 /* Step scratch: a fresh directory, the overlay lowers, and the layer of an upper dir. */
-char *bld_step_dir(struct bld_build *b, struct bld_error **err);
-char **bld_step_lowers(struct bld_build *b, struct bld_bstage *st);
-int bld_step_commit(struct bld_build *b, struct bld_bstage *st, const char *upper,
-		    struct bld_cache_layer *layer, bool *made, struct bld_error **err);
+char *bld_builder_step_dir(struct bld_builder_job *b, struct bld_error **err);
+char **bld_builder_step_lowers(struct bld_builder_job *b, struct bld_builder_stage *st);
+int bld_builder_step_commit(struct bld_builder_job *b, struct bld_builder_stage *st,
+			    const char *upper, struct bld_cache_layer *layer, bool *made,
+			    struct bld_error **err);
 
 /* A step's overlay: the step directory with upper/, work/ and merged/, open as rootfd. */
-struct bld_work {
+struct bld_builder_work {
 	char *dir; /* step directory: upper/ work/ merged/ */
 	char *merged;
 	char *upper;
@@ -295,58 +306,64 @@ struct bld_work {
 	bool mounted;
 };
 /* A writable overlay over the stage's layers with a fresh upper directory (the step's layer). */
-int bld_work_open(struct bld_build *b, struct bld_bstage *st, struct bld_work *w,
-		  struct bld_error **err);
+int bld_builder_work_open(struct bld_builder_job *b, struct bld_builder_stage *st,
+			  struct bld_builder_work *w, struct bld_error **err);
 /* The same over the given lowers (lowest first). */
-int bld_work_open_on(struct bld_build *b, struct bld_work *w, char *const *lowers,
-		     struct bld_error **err);
+int bld_builder_work_open_on(struct bld_builder_job *b, struct bld_builder_work *w,
+			     char *const *lowers, struct bld_error **err);
 /* A stage's root, mounted read-only. */
-int bld_work_open_stage(struct bld_build *b, struct bld_bstage *src, struct bld_work *w,
-			struct bld_error **err);
+int bld_builder_work_open_stage(struct bld_builder_job *b, struct bld_builder_stage *src,
+				struct bld_builder_work *w, struct bld_error **err);
 /* A stage's or an image's root (as COPY --from names it), mounted read-only. */
-int bld_work_open_from(struct bld_build *b, struct bld_bstage *st, const char *from,
-		       struct bld_work *w, struct bld_error **err);
-/* Unmounts, then commits the upper directory as the step's layer (bld_step_commit). */
-int bld_work_commit(struct bld_build *b, struct bld_bstage *st, struct bld_work *w,
-		    struct bld_cache_layer *l, bool *made, struct bld_error **err);
+int bld_builder_work_open_from(struct bld_builder_job *b, struct bld_builder_stage *st,
+			       const char *from, struct bld_builder_work *w,
+			       struct bld_error **err);
+/* Unmounts, then commits the upper directory as the step's layer (bld_builder_step_commit). */
+int bld_builder_work_commit(struct bld_builder_job *b, struct bld_builder_stage *st,
+			    struct bld_builder_work *w, struct bld_cache_layer *l, bool *made,
+			    struct bld_error **err);
 /* Unmounts and removes the step directory; a zeroed or disposed work is harmless. */
-void bld_work_dispose(struct bld_work *w);
+void bld_builder_work_dispose(struct bld_builder_work *w);
 
 /* Read-only roots of stages or images mounted for COPY --from and RUN --mount from=. */
-struct bld_from_roots {
+struct bld_builder_from_roots {
 	void **v;
 	size_t n;
 };
 /* Mounts the root of stage or image `from` read-only; *path is its directory (caller frees). */
-int bld_from_root_open(struct bld_build *b, struct bld_bstage *st, const char *from,
-		       struct bld_from_roots *roots, char **path, struct bld_error **err);
-void bld_from_roots_close(struct bld_from_roots *roots);
+int bld_builder_from_root_open(struct bld_builder_job *b, struct bld_builder_stage *st,
+			       const char *from, struct bld_builder_from_roots *roots, char **path,
+			       struct bld_error **err);
+void bld_builder_from_roots_close(struct bld_builder_from_roots *roots);
 /* The same for a stage given directly (--output type=local). */
-int bld_stage_root_open(struct bld_build *b, struct bld_bstage *st, struct bld_from_roots *roots,
-			char **path, struct bld_error **err);
+int bld_builder_stage_root_open(struct bld_builder_job *b, struct bld_builder_stage *st,
+				struct bld_builder_from_roots *roots, char **path,
+				struct bld_error **err);
 /* A writable view of directory src whose writes are thrown away (RUN --mount=type=bind,rw). */
-int bld_overlay_rw(struct bld_build *b, const char *src, struct bld_from_roots *roots, char **path,
-		   struct bld_error **err);
+int bld_builder_overlay_rw(struct bld_builder_job *b, const char *src,
+			   struct bld_builder_from_roots *roots, char **path,
+			   struct bld_error **err);
 
 /* The stage an expanded FROM or --from names (by name or index), or NULL. */
-struct bld_bstage *bld_stage_find(struct bld_build *b, const char *name, size_t before);
+struct bld_builder_stage *bld_builder_stage_find(struct bld_builder_job *b, const char *name,
+						 size_t before);
 /* Appends a layer and its unpacked directory to the stage's state. */
-int bld_stage_push_layer(struct bld_build *b, struct bld_bstage *st,
-			 const struct bld_cache_layer *l, struct bld_error **err);
+int bld_builder_stage_push_layer(struct bld_builder_job *b, struct bld_builder_stage *st,
+				 const struct bld_cache_layer *l, struct bld_error **err);
 /*
  * The stage's base from an image (pulled when missing or with --pull, verified under content
  * trust): its layers as st's lowers, its config as st->img; the image ID into h unless NULL.
  * Also loads an image as a stage-like state for COPY --from=IMAGE (v 0, h NULL).
  */
-int bld_stage_from_image(struct bld_build *b, struct bld_bstage *st, const char *ref, int v,
-			 struct bld_xxh *h, struct bld_error **err);
-void bld_stage_dispose(struct bld_bstage *st);
+int bld_builder_stage_from_image(struct bld_builder_job *b, struct bld_builder_stage *st,
+				 const char *ref, int v, struct bld_xxh *h, struct bld_error **err);
+void bld_builder_stage_dispose(struct bld_builder_stage *st);
 
 /* === files written into a root (tree.c): what copy.c and add.c write with === */
 
-struct bld_copy_req;
-struct bld_tree_item; /* one source entry: where it is, its metadata, its link target */
-struct bld_tree_meta {
+struct bld_builder_copy_req;
+struct bld_builder_tree_item; /* one source entry: where it is, its metadata, its link target */
+struct bld_builder_tree_meta {
 	bool chown;
 	uid_t uid;
 	gid_t gid;
@@ -356,8 +373,8 @@ struct bld_tree_meta {
 };
 
 /* What one COPY writes: (item, destination) pairs, parents before children. */
-struct bld_tree_plan {
-	struct bld_tree_item *it;
+struct bld_builder_tree_plan {
+	struct bld_builder_tree_item *it;
 	char **dst;
 	char **links; /* owned link targets */
 	size_t n;
@@ -371,66 +388,71 @@ struct bld_tree_plan {
  * excluded directory is still walked, unless no exception can bring anything inside back, and
  * is created, with its own metadata, only before the first entry copied from inside it.
  */
-struct bld_tree_excl {
+struct bld_builder_tree_excl {
 	struct bld_parser_dockerignore *m; /* NULL: nothing is excluded */
-	struct bld_tree_plan pending; /* excluded directories above the walk, outermost first */
+	struct bld_builder_tree_plan
+	    pending;		      /* excluded directories above the walk, outermost first */
 	struct bld_error *err;	      /* a pattern that failed while matching, inside walk_fs */
 };
 
 /* --chown as BuildKit reads it, in the root's own /etc/passwd and /etc/group. */
-int bld_tree_chown_resolve(int rootfd, const char *spec, struct bld_tree_meta *m,
-			   struct bld_error **err);
+int bld_builder_tree_chown_resolve(int rootfd, const char *spec, struct bld_builder_tree_meta *m,
+				   struct bld_error **err);
 /* Owners and modes a COPY/ADD request asks for (--chown, --chmod, --from keeps owners). */
-int bld_tree_meta_init(struct bld_tree_meta *m, int rootfd, const struct bld_copy_req *rq,
-		       struct bld_error **err);
+int bld_builder_tree_meta_init(struct bld_builder_tree_meta *m, int rootfd,
+			       const struct bld_builder_copy_req *rq, struct bld_error **err);
 /* Appends the pair (the entry src relative to srcfd, with st and link, -> dst). */
-void bld_tree_plan_add(struct bld_tree_plan *p, int srcfd, const char *src, const struct stat *st,
-		       const char *link, const char *dst);
-void bld_tree_plan_dispose(struct bld_tree_plan *p);
+void bld_builder_tree_plan_add(struct bld_builder_tree_plan *p, int srcfd, const char *src,
+			       const struct stat *st, const char *link, const char *dst);
+void bld_builder_tree_plan_dispose(struct bld_builder_tree_plan *p);
 /* Writes every pair of the plan into the root; directory times are set again at the end. */
-int bld_tree_plan_run(int rootfd, const struct bld_tree_plan *p, const struct bld_tree_meta *m,
-		      struct bld_error **err);
+int bld_builder_tree_plan_run(int rootfd, const struct bld_builder_tree_plan *p,
+			      const struct bld_builder_tree_meta *m, struct bld_error **err);
 /* --exclude's patterns (NULL or none: nothing excluded); BLD_E_INVALID for a bad pattern. */
-int bld_tree_excl_init(struct bld_tree_excl *x, char *const *patterns, struct bld_error **err);
-void bld_tree_excl_dispose(struct bld_tree_excl *x);
+int bld_builder_tree_excl_init(struct bld_builder_tree_excl *x, char *const *patterns,
+			       struct bld_error **err);
+void bld_builder_tree_excl_dispose(struct bld_builder_tree_excl *x);
 /* Whether rel is excluded (*out). */
-int bld_tree_excl_match(struct bld_tree_excl *x, const char *rel, bool *out,
-			struct bld_error **err);
+int bld_builder_tree_excl_match(struct bld_builder_tree_excl *x, const char *rel, bool *out,
+				struct bld_error **err);
 /* Drops the pending excluded directories that are not above dst. */
-void bld_tree_excl_pending_trim(struct bld_tree_excl *x, const char *dst);
+void bld_builder_tree_excl_pending_trim(struct bld_builder_tree_excl *x, const char *dst);
 /* Moves the pending excluded directories into the plan: an entry inside them is copied. */
-void bld_tree_excl_pending_flush(struct bld_tree_excl *x, struct bld_tree_plan *p);
+void bld_builder_tree_excl_pending_flush(struct bld_builder_tree_excl *x,
+					 struct bld_builder_tree_plan *p);
 /* The directory abs of a root, walked into the plan below dst (--exclude applied). */
-int bld_tree_walk_root(struct bld_tree_plan *p, int rootfd, const char *abs, const char *dst,
-		       struct bld_tree_excl *ex, struct bld_error **err);
+int bld_builder_tree_walk_root(struct bld_builder_tree_plan *p, int rootfd, const char *abs,
+			       const char *dst, struct bld_builder_tree_excl *ex,
+			       struct bld_error **err);
 /* mkdir -p inside a root; new directories 0755 owned by uid:gid. Returns an fd or -errno. */
-int bld_mkdirs_in_root(int rootfd, const char *path, uid_t uid, gid_t gid);
+int bld_builder_mkdirs_in_root(int rootfd, const char *path, uid_t uid, gid_t gid);
 /* Copies the contents of the directory srcdir into dest inside the root (owners kept with
  * keep_owner, else chown's or root's). */
-int bld_copy_dir_into(int srcdir, int rootfd, const char *dest, bool chown, uid_t uid, gid_t gid,
-		      bool keep_owner, struct bld_error **err);
+int bld_builder_copy_dir_into(int srcdir, int rootfd, const char *dest, bool chown, uid_t uid,
+			      gid_t gid, bool keep_owner, struct bld_error **err);
 /* Writes the file open on fd to dest inside the root with this mode, owner and mtime. */
-int bld_copy_fd_into(int fd, int rootfd, const char *dest, mode_t mode, uid_t uid, gid_t gid,
-		     int64_t mtime, struct bld_error **err);
+int bld_builder_copy_fd_into(int fd, int rootfd, const char *dest, mode_t mode, uid_t uid,
+			     gid_t gid, int64_t mtime, struct bld_error **err);
 /* qsort comparator for char * vectors. */
-int bld_strcmp_p(const void *a, const void *b);
+int bld_builder_strcmp_p(const void *a, const void *b);
 
 /* output.c: --output type=local|docker after the image is written. */
-int bld_build_output(struct bld_build *b, const char *id, struct bld_error **err);
+int bld_builder_build_output(struct bld_builder_job *b, const char *id, struct bld_error **err);
 
 /* stage.c: one stage from FROM to its last instruction. */
-int bld_stage_build(struct bld_build *b, struct bld_bstage *st, struct bld_error **err);
+int bld_builder_stage_build(struct bld_builder_job *b, struct bld_builder_stage *st,
+			    struct bld_error **err);
 /* Env for expansion and RUN: ARGs in scope overridden by the image's Env. */
-char **bld_stage_env(struct bld_bstage *st);
+char **bld_builder_stage_env(struct bld_builder_stage *st);
 /* A metadata instruction (ENV, LABEL, ARG, CMD, ENTRYPOINT, SHELL, ONBUILD, EXPOSE, VOLUME,
  * USER, STOPSIGNAL, MAINTAINER, HEALTHCHECK) applied to st->img; its history text is
  * appended to hist. Uses b's escape character and build arguments only. */
-int bld_stage_meta(struct bld_build *b, struct bld_bstage *st,
-		   const struct bld_parser_instruction *in, struct bld_buf *hist,
-		   struct bld_error **err);
+int bld_builder_stage_meta(struct bld_builder_job *b, struct bld_builder_stage *st,
+			   const struct bld_parser_instruction *in, struct bld_buf *hist,
+			   struct bld_error **err);
 
 /* run.c: a RUN step in the runner's sandbox; *layer_made false when nothing changed. */
-struct bld_run_req {
+struct bld_builder_run_req {
 	char **argv;
 	char **env;
 	const char *network; /* "default", "none", "host" */
@@ -439,24 +461,26 @@ struct bld_run_req {
 	size_t nmounts;
 	char *script_name, *script; /* a shebang heredoc: /dev/pipes/NAME's body, or NULL */
 };
-int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_run_req *rq,
-		 struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err);
+int bld_builder_run_step(struct bld_builder_job *b, struct bld_builder_stage *st,
+			 const struct bld_builder_run_req *rq, struct bld_cache_layer *layer,
+			 bool *layer_made, struct bld_error **err);
 
 /* mounts.c: RUN --mount turned into the runner's mounts. */
-struct bld_run_mounts {
+struct bld_builder_run_mounts {
 	struct bld_runner_mount *v;
 	size_t n;
 	char **targets; /* to prune from the upper directory afterwards */
 	int *locks;     /* sharing=locked cache directories, held until dispose */
 	size_t n_locks;
-	struct bld_from_roots roots;
-	struct bld_ssh_fwd **ssh; /* ssh agents forwarded, stopped at dispose */
+	struct bld_builder_from_roots roots;
+	struct bld_builder_ssh_fwd **ssh; /* ssh agents forwarded, stopped at dispose */
 	size_t n_ssh;
 };
-int bld_run_mounts_prepare(struct bld_build *b, struct bld_bstage *st,
-			   const struct bld_run_req *rq, struct bld_run_mounts *rm, char ***env,
-			   struct bld_error **err);
-void bld_run_mounts_dispose(struct bld_run_mounts *rm);
+int bld_builder_run_mounts_prepare(struct bld_builder_job *b, struct bld_builder_stage *st,
+				   const struct bld_builder_run_req *rq,
+				   struct bld_builder_run_mounts *rm, char ***env,
+				   struct bld_error **err);
+void bld_builder_run_mounts_dispose(struct bld_builder_run_mounts *rm);
 
 /*
  * stubs.c: removes from a RUN step's upper directory what the sandbox made for the mount
@@ -466,24 +490,24 @@ void bld_run_mounts_dispose(struct bld_run_mounts *rm);
 void bld_builder_stubs_prune(const char *upper, char *const *lowers, char *const *targets);
 
 /* sshfwd.c: an ssh agent forwarded into a RUN step (--mount=type=ssh, bld build --ssh). */
-struct bld_ssh_fwd;
+struct bld_builder_ssh_fwd;
 /*
  * Forwards the agent --ssh gives for the mount's id ("default" when none): a socket as it
  * is, key files through a private ssh-agent. 1 and *out set when forwarded; 0 when --ssh
  * gives nothing and the mount is not required; BLD_E_NOTFOUND when it is.
  */
-int bld_ssh_fwd_open(struct bld_ssh_fwd **out, struct bld_build *b,
-		     const struct bld_parser_mount *pm, struct bld_error **err);
+int bld_builder_ssh_fwd_open(struct bld_builder_ssh_fwd **out, struct bld_builder_job *b,
+			     const struct bld_parser_mount *pm, struct bld_error **err);
 /* The socket to bind into the step (borrowed). */
-const char *bld_ssh_fwd_socket(const struct bld_ssh_fwd *f);
+const char *bld_builder_ssh_fwd_socket(const struct bld_builder_ssh_fwd *f);
 /* Stops the relay and a private agent (by its PID); NULL is harmless. */
-void bld_ssh_fwd_free(struct bld_ssh_fwd *f);
+void bld_builder_ssh_fwd_free(struct bld_builder_ssh_fwd *f);
 /* What of the mounts decides a RUN's result (never a secret's value, never a cache's). */
-int bld_run_mounts_key(struct bld_build *b, const struct bld_run_req *rq, struct bld_xxh *h,
-		       struct bld_error **err);
+int bld_builder_run_mounts_key(struct bld_builder_job *b, const struct bld_builder_run_req *rq,
+			       struct bld_xxh *h, struct bld_error **err);
 
 /* copy.c: COPY/ADD into a new layer. */
-struct bld_copy_req {
+struct bld_builder_copy_req {
 	char **srcs;        /* expanded sources (URLs and git URLs for ADD) */
 	char *dest;         /* expanded destination */
 	const char *from;   /* --from: a stage or image, or NULL for the context */
@@ -492,12 +516,12 @@ struct bld_copy_req {
 	bool parents, link, add, keep_git_dir;
 	int unpack;         /* ADD --unpack: -1 unset (local archives unpacked, URLs not), 0/1 */
 	const char *checksum;
-	struct bld_copy_content *contents; /* heredoc sources, expanded; owned */
+	struct bld_builder_copy_content *contents; /* heredoc sources, expanded; owned */
 	size_t ncontents;
-	char link_key[BLD_XXH_HEX_LEN + 1]; /* --link: the layer's own key (bld_copy_key) */
+	char link_key[BLD_XXH_HEX_LEN + 1]; /* --link: the layer's own key (bld_builder_copy_key) */
 };
 /* A heredoc source of COPY/ADD: a file named after the heredoc word. */
-struct bld_copy_content {
+struct bld_builder_copy_content {
 	char *name;
 	char *data;
 };
@@ -506,29 +530,34 @@ struct bld_copy_content {
  * delimiter's body is expanded with env (escape '\\' whatever the directive says, quotes
  * kept as plain characters); a quoted one is taken as written.
  */
-int bld_copy_contents_expand(struct bld_copy_req *rq, const struct bld_parser_instruction *in,
-			     char *const *env, struct bld_error **err);
-void bld_copy_contents_free(struct bld_copy_req *rq);
-int bld_copy_step(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
-		  struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err);
+int bld_builder_copy_contents_expand(struct bld_builder_copy_req *rq,
+				     const struct bld_parser_instruction *in, char *const *env,
+				     struct bld_error **err);
+void bld_builder_copy_contents_free(struct bld_builder_copy_req *rq);
+int bld_builder_copy_step(struct bld_builder_job *b, struct bld_builder_stage *st,
+			  const struct bld_builder_copy_req *rq, struct bld_cache_layer *layer,
+			  bool *layer_made, struct bld_error **err);
 /*
  * Adds to a key what decides a COPY's result: the context files or the source stage. With
  * --link it also sets rq->link_key, a key of the layer alone that leaves out the steps before.
  */
-int bld_copy_key(struct bld_build *b, struct bld_bstage *st, struct bld_copy_req *rq,
-		 struct bld_xxh *h, struct bld_error **err);
+int bld_builder_copy_key(struct bld_builder_job *b, struct bld_builder_stage *st,
+			 struct bld_builder_copy_req *rq, struct bld_xxh *h,
+			 struct bld_error **err);
 
 /* add.c: ADD's sources that are not plain context files. */
-bool bld_add_is_remote(const struct bld_copy_req *rq, const char *src);
+bool bld_builder_add_is_remote(const struct bld_builder_copy_req *rq, const char *src);
 /*
  * Handles URLs (downloaded, 0600, mtime from Last-Modified), git URLs (cloned, contents
  * copied) and local tar archives (unpacked) into dest; *rest gets the plain sources left
  * for the context copy.
  */
-int bld_add_special(struct bld_build *b, const struct bld_copy_req *rq, int rootfd, bool chown,
-		    uid_t uid, gid_t gid, bool dest_dir, char ***rest, struct bld_error **err);
+int bld_builder_add_special(struct bld_builder_job *b, const struct bld_builder_copy_req *rq,
+			    int rootfd, bool chown, uid_t uid, gid_t gid, bool dest_dir,
+			    char ***rest, struct bld_error **err);
 /* WORKDIR's directory (created with the user's ownership, as BuildKit does). */
-int bld_mkdir_step(struct bld_build *b, struct bld_bstage *st, const char *path,
-		   struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err);
+int bld_builder_mkdir_step(struct bld_builder_job *b, struct bld_builder_stage *st,
+			   const char *path, struct bld_cache_layer *layer, bool *layer_made,
+			   struct bld_error **err);
 
 #endif

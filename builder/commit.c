@@ -30,22 +30,22 @@ static bool valid_change(enum bld_parser_kind k)
 }
 
 /* WORKDIR: relative to the current one, cleaned (docker's normalizeWorkdir). */
-static int change_workdir(struct bld_bstage *st, const struct bld_parser_instruction *in,
+static int change_workdir(struct bld_builder_stage *st, const struct bld_parser_instruction *in,
 			  struct bld_error **err)
 {
-	cleanup_strv char **env = bld_stage_env(st);
+	cleanup_strv char **env = bld_builder_stage_env(st);
 	cleanup_free char *w = NULL;
 	if (bld_parser_shell_word(&w, in->args[0] ? in->args[0] : "", '\\', env, err) < 0)
 		return -1;
-	const char *cur = bld_img_get_str(st->img, "WorkingDir");
+	const char *cur = bld_builder_img_get_str(st->img, "WorkingDir");
 	cleanup_free char *joined = w[0] == '/' ? xstrdup(w) : bld_path_join(cur && *cur ? cur : "/", w);
 	cleanup_free char *clean = bld_path_clean(joined);
-	bld_img_set_str(st->img, "WorkingDir", clean);
+	bld_builder_img_set_str(st->img, "WorkingDir", clean);
 	return 0;
 }
 
-static int apply_node(struct bld_build *b, struct bld_bstage *st, const struct bld_parser_node *n,
-		      struct bld_error **err)
+static int apply_node(struct bld_builder_job *b, struct bld_builder_stage *st,
+		      const struct bld_parser_node *n, struct bld_error **err)
 {
 	struct bld_parser_instruction in;
 	if (bld_parser_instruction_parse(&in, n, err) < 0)
@@ -57,7 +57,7 @@ static int apply_node(struct bld_build *b, struct bld_bstage *st, const struct b
 		r = change_workdir(st, &in, err);
 	} else {
 		struct bld_buf hist = BLD_BUF_INIT;
-		r = bld_stage_meta(b, st, &in, &hist, err);
+		r = bld_builder_stage_meta(b, st, &in, &hist, err);
 		bld_buf_dispose(&hist);
 	}
 	bld_parser_instruction_dispose(&in);
@@ -66,8 +66,8 @@ static int apply_node(struct bld_build *b, struct bld_bstage *st, const struct b
 
 int bld_builder_config_changes(json_t *img, char *const *changes, struct bld_error **err)
 {
-	struct bld_build b = {.escape = '\\', .epoch = -1};
-	struct bld_bstage st = {.img = img};
+	struct bld_builder_job b = {.escape = '\\', .epoch = -1};
+	struct bld_builder_stage st = {.img = img};
 	int r = 0;
 	for (size_t i = 0; r == 0 && changes && changes[i]; i++) {
 		struct bld_parser_ast *ast = NULL;
@@ -151,7 +151,7 @@ static void add_history(json_t *img, const struct bld_builder_commit_opts *o, bo
 static json_t *child_config(const struct bld_cache_image *base, json_t *ctr,
 			    const struct bld_builder_commit_opts *o)
 {
-	json_t *img = bld_img_from_base(base->config);
+	json_t *img = bld_builder_img_from_base(base->config);
 	json_t *cc = json_object_get(ctr, "Config");
 	json_t *conf = merged_config(json_object_get(base->config, "config"), cc);
 	json_object_set_new(img, "container_config", json_deep_copy(conf));

@@ -18,7 +18,7 @@
 #include <limits.h>
 #include <time.h>
 
-int bld_ctx_path_cmp(const char *a, const char *b)
+int bld_builder_ctx_path_cmp(const char *a, const char *b)
 {
 	for (;; a++, b++) {
 		unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
@@ -78,14 +78,15 @@ static int read_names(int dfd, char ***out, size_t *n, struct bld_error **err)
 	return 0;
 }
 
-static struct bld_ctx_entry *push_entry(struct walker *w, const char *path, const struct stat *st)
+static struct bld_builder_ctx_entry *push_entry(struct walker *w, const char *path,
+						const struct stat *st)
 {
 	struct bld_builder_context *c = w->c;
 	if (c->n_ents >= w->cap) {
 		w->cap = w->cap ? w->cap * 2 : 256;
 		c->ents = xrealloc(c->ents, w->cap * sizeof(*c->ents));
 	}
-	struct bld_ctx_entry *e = &c->ents[c->n_ents++];
+	struct bld_builder_ctx_entry *e = &c->ents[c->n_ents++];
 	memset(e, 0, sizeof(*e));
 	e->path = xstrdup(path);
 	e->mode = st->st_mode;
@@ -100,7 +101,7 @@ static struct bld_ctx_entry *push_entry(struct walker *w, const char *path, cons
 
 static void drop_last(struct bld_builder_context *c)
 {
-	struct bld_ctx_entry *e = &c->ents[--c->n_ents];
+	struct bld_builder_ctx_entry *e = &c->ents[--c->n_ents];
 	free(e->path);
 	free(e->link);
 }
@@ -133,7 +134,7 @@ static int walk_one(struct walker *w, int dfd, const char *prefix, const char *n
 	if (c->n_ents >= BLD_CTX_MAX_FILES)
 		return bld_error_set(w->err, BLD_E_INVALID, "context holds more than %d files",
 				     BLD_CTX_MAX_FILES);
-	struct bld_ctx_entry *e = push_entry(w, path, &st);
+	struct bld_builder_ctx_entry *e = push_entry(w, path, &st);
 	if (S_ISLNK(st.st_mode)) {
 		char buf[PATH_MAX];
 		ssize_t n = readlinkat(dfd, name, buf, sizeof(buf) - 1);
@@ -170,7 +171,7 @@ static int walk_dir(struct walker *w, int dfd, const char *prefix, int depth)
 	return r;
 }
 
-int bld_ctx_walk(struct bld_builder_context *c, struct bld_error **err)
+int bld_builder_ctx_walk(struct bld_builder_context *c, struct bld_error **err)
 {
 	if (c->walked)
 		return 0;
@@ -189,7 +190,7 @@ static size_t lower_bound(struct bld_builder_context *c, const char *path)
 	size_t lo = 0, hi = c->n_ents;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (bld_ctx_path_cmp(c->ents[mid].path, path) < 0)
+		if (bld_builder_ctx_path_cmp(c->ents[mid].path, path) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -197,7 +198,8 @@ static size_t lower_bound(struct bld_builder_context *c, const char *path)
 	return lo;
 }
 
-struct bld_ctx_entry *bld_ctx_lookup(struct bld_builder_context *c, const char *path)
+struct bld_builder_ctx_entry *bld_builder_ctx_lookup(struct bld_builder_context *c,
+						     const char *path)
 {
 	size_t i = lower_bound(c, path);
 	if (i < c->n_ents && strcmp(c->ents[i].path, path) == 0)
@@ -205,7 +207,8 @@ struct bld_ctx_entry *bld_ctx_lookup(struct bld_builder_context *c, const char *
 	return NULL;
 }
 
-void bld_ctx_subtree(struct bld_builder_context *c, const char *path, size_t *first, size_t *end)
+void bld_builder_ctx_subtree(struct bld_builder_context *c, const char *path, size_t *first,
+			     size_t *end)
 {
 	if (!*path) {
 		*first = 0;
@@ -233,7 +236,7 @@ static int64_t now_ns(void)
 }
 
 /* XXH3-128 of a regular file's bytes, read inside the context root. */
-static int hash_content(struct bld_builder_context *c, const struct bld_ctx_entry *e,
+static int hash_content(struct bld_builder_context *c, const struct bld_builder_ctx_entry *e,
 			char out[BLD_XXH_HEX_LEN + 1], struct bld_error **err)
 {
 	cleanup_close int fd = bld_fs_open_in_root(c->rootfd, e->path, O_RDONLY | O_NOFOLLOW, 0);
@@ -259,14 +262,14 @@ static int hash_content(struct bld_builder_context *c, const struct bld_ctx_entr
 	return 0;
 }
 
-int bld_ctx_fingerprint(struct bld_builder_context *c, struct bld_ctx_entry *e,
-			struct bld_error **err)
+int bld_builder_ctx_fingerprint(struct bld_builder_context *c, struct bld_builder_ctx_entry *e,
+				struct bld_error **err)
 {
 	if (e->fp[0])
 		return 0;
 	char content[BLD_XXH_HEX_LEN + 1] = "";
 	if (S_ISREG(e->mode)) {
-		const char *known = c->sc ? bld_statcache_get(c->sc, e) : NULL;
+		const char *known = c->sc ? bld_builder_statcache_get(c->sc, e) : NULL;
 		if (known) {
 			memcpy(content, known, sizeof(content));
 		} else {
@@ -275,7 +278,7 @@ int bld_ctx_fingerprint(struct bld_builder_context *c, struct bld_ctx_entry *e,
 			if (r < 0)
 				return r;
 			if (c->sc)
-				bld_statcache_put(c->sc, e, content, t);
+				bld_builder_statcache_put(c->sc, e, content, t);
 		}
 	}
 	struct bld_xxh *h = bld_xxh_new();

@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-static void entry_stat(const struct bld_ctx_entry *e, struct stat *st)
+static void entry_stat(const struct bld_builder_ctx_entry *e, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_mode = e->mode;
@@ -65,44 +65,45 @@ static size_t subtree_end(struct bld_builder_context *c, size_t j, size_t end)
 }
 
 /* The contents of a directory source, --exclude applied. */
-static int plan_subtree(struct bld_tree_plan *p, struct bld_builder_context *c,
-			const struct bld_ctx_source *x, const char *root, struct bld_tree_excl *ex,
-			struct bld_error **err)
+static int plan_subtree(struct bld_builder_tree_plan *p, struct bld_builder_context *c,
+			const struct bld_builder_ctx_source *x, const char *root,
+			struct bld_builder_tree_excl *ex, struct bld_error **err)
 {
 	int fd = bld_builder_context_fd(c);
 	size_t skip = *x->path ? strlen(x->path) + 1 : 0;
 	for (size_t j = x->first; j < x->end; j++) {
-		const struct bld_ctx_entry *e = &c->ents[j];
+		const struct bld_builder_ctx_entry *e = &c->ents[j];
 		const char *rel = e->path + skip;
 		bool out;
-		if (bld_tree_excl_match(ex, rel, &out, err) < 0)
+		if (bld_builder_tree_excl_match(ex, rel, &out, err) < 0)
 			return -1;
 		struct stat st;
 		entry_stat(e, &st);
 		cleanup_free char *d = bld_path_join(root, rel);
-		bld_tree_excl_pending_trim(ex, d);
+		bld_builder_tree_excl_pending_trim(ex, d);
 		if (out && S_ISDIR(e->mode) && bld_parser_dockerignore_can_skip_dir(ex->m, rel))
 			j = subtree_end(c, j, x->end) - 1;
 		else if (out && S_ISDIR(e->mode))
-			bld_tree_plan_add(&ex->pending, fd, e->path, &st, e->link, d);
+			bld_builder_tree_plan_add(&ex->pending, fd, e->path, &st, e->link, d);
 		if (out)
 			continue;
-		bld_tree_excl_pending_flush(ex, p);
-		bld_tree_plan_add(p, fd, e->path, &st, e->link, d);
+		bld_builder_tree_excl_pending_flush(ex, p);
+		bld_builder_tree_plan_add(p, fd, e->path, &st, e->link, d);
 	}
-	bld_tree_excl_pending_trim(ex, "");
+	bld_builder_tree_excl_pending_trim(ex, "");
 	return 0;
 }
 
-static int plan_context(struct bld_tree_plan *p, struct bld_builder_context *c,
-			const struct bld_ctx_sources *s, const struct bld_copy_req *rq,
-			bool dest_dir, struct bld_tree_excl *ex, struct bld_error **err)
+static int plan_context(struct bld_builder_tree_plan *p, struct bld_builder_context *c,
+			const struct bld_builder_ctx_sources *s,
+			const struct bld_builder_copy_req *rq, bool dest_dir,
+			struct bld_builder_tree_excl *ex, struct bld_error **err)
 {
 	int fd = bld_builder_context_fd(c);
 	for (size_t i = 0; i < s->n; i++) {
-		const struct bld_ctx_source *x = &s->v[i];
+		const struct bld_builder_ctx_source *x = &s->v[i];
 		bool out;
-		if (bld_tree_excl_match(ex, x->name, &out, err) < 0)
+		if (bld_builder_tree_excl_match(ex, x->name, &out, err) < 0)
 			return -1;
 		if (out)
 			continue;
@@ -112,7 +113,7 @@ static int plan_context(struct bld_tree_plan *p, struct bld_builder_context *c,
 		if (x->ent) {
 			entry_stat(x->ent, &st);
 			if (!x->is_dir || rq->parents)
-				bld_tree_plan_add(p, fd, x->path, &st, x->ent->link, root);
+				bld_builder_tree_plan_add(p, fd, x->path, &st, x->ent->link, root);
 		}
 		if (x->is_dir && plan_subtree(p, c, x, root, ex, err) < 0)
 			return -1;
@@ -134,8 +135,8 @@ static void parents_split(const char *src, char **base, char **pattern)
 {
 	const char *pv = strstr(src, "/./");
 	cleanup_free char *b = pv ? xstrndup(src, (size_t)(pv - src)) : xstrdup("");
-	*base = bld_ctx_rel(b);
-	*pattern = bld_ctx_rel(pv ? pv + 3 : src);
+	*base = bld_builder_ctx_rel(b);
+	*pattern = bld_builder_ctx_rel(pv ? pv + 3 : src);
 }
 
 /* The pattern as exclusions: everything but what it matches, then --exclude's own. */
@@ -170,12 +171,12 @@ static char *in_root_path(int rootfd, int fd)
 }
 
 /* One source in another root (symlinks followed inside it) into the plan. */
-static int plan_rootfs_one(struct bld_tree_plan *p, int rootfd, const struct bld_copy_req *rq,
-			   const char *rel, bool dest_dir, struct bld_tree_excl *ex,
-			   struct bld_error **err)
+static int plan_rootfs_one(struct bld_builder_tree_plan *p, int rootfd,
+			   const struct bld_builder_copy_req *rq, const char *rel, bool dest_dir,
+			   struct bld_builder_tree_excl *ex, struct bld_error **err)
 {
 	bool out;
-	if (bld_tree_excl_match(ex, rel, &out, err) < 0)
+	if (bld_builder_tree_excl_match(ex, rel, &out, err) < 0)
 		return -1;
 	if (out)
 		return 0;
@@ -192,11 +193,11 @@ static int plan_rootfs_one(struct bld_tree_plan *p, int rootfd, const struct bld
 		return bld_error_set(err, BLD_E_NOTFOUND, "\"/%s\": not found", rel);
 	cleanup_free char *d = dest_for(rq->dest, dest_dir, abs, S_ISDIR(st.st_mode), NULL);
 	if (!S_ISDIR(st.st_mode)) {
-		bld_tree_plan_add(p, rootfd, *real ? real : ".", &st, NULL, d);
+		bld_builder_tree_plan_add(p, rootfd, *real ? real : ".", &st, NULL, d);
 		return 0;
 	}
 	cleanup_free char *real_abs = xasprintf("/%s", real);
-	return bld_tree_walk_root(p, rootfd, real_abs, d, ex, err);
+	return bld_builder_tree_walk_root(p, rootfd, real_abs, d, ex, err);
 }
 
 /*
@@ -208,7 +209,7 @@ static void rootfs_glob(int rootfd, const char *dir, const char *rest, char ***o
 	size_t n = strcspn(rest, "/");
 	cleanup_free char *seg = xstrndup(rest, n);
 	const char *tail = rest[n] ? rest + n + 1 : NULL;
-	if (!bld_ctx_has_wildcard(seg)) {
+	if (!bld_builder_ctx_has_wildcard(seg)) {
 		cleanup_free char *next = *dir ? xasprintf("%s/%s", dir, seg) : xstrdup(seg);
 		cleanup_free char *abs = xasprintf("/%s", next);
 		int fd = bld_fs_open_in_root(rootfd, abs, O_PATH, 0);
@@ -237,7 +238,7 @@ static void rootfs_glob(int rootfd, const char *dir, const char *rest, char ***o
 	closedir(d);
 	size_t k = bld_strv_len(names);
 	if (k > 1)
-		qsort(names, k, sizeof(char *), bld_strcmp_p);
+		qsort(names, k, sizeof(char *), bld_builder_strcmp_p);
 	for (size_t i = 0; i < k; i++) {
 		cleanup_free char *next = *dir ? xasprintf("%s/%s", dir, names[i]) : xstrdup(names[i]);
 		if (tail)
@@ -248,37 +249,40 @@ static void rootfs_glob(int rootfd, const char *dir, const char *rest, char ***o
 }
 
 /* A --parents source in another root: its pivot directory, only what the pattern keeps. */
-static int plan_rootfs_parents(struct bld_tree_plan *p, int rootfd, const struct bld_copy_req *rq,
-			       const char *src, struct bld_error **err)
+static int plan_rootfs_parents(struct bld_builder_tree_plan *p, int rootfd,
+			       const struct bld_builder_copy_req *rq, const char *src,
+			       struct bld_error **err)
 {
 	cleanup_free char *base = NULL, *pattern = NULL;
 	parents_split(src, &base, &pattern);
 	cleanup_free char *abs = xasprintf("/%s", base);
 	cleanup_free char *full = xasprintf("/%s%s%s", base, *base ? "/" : "", pattern);
-	int fd = bld_fs_open_in_root(rootfd, bld_ctx_has_wildcard(pattern) ? abs : full, O_PATH, 0);
+	int fd = bld_fs_open_in_root(rootfd, bld_builder_ctx_has_wildcard(pattern) ? abs : full,
+				     O_PATH, 0);
 	if (fd < 0)
 		return bld_error_set(err, BLD_E_NOTFOUND, "\"%s\": not found", full);
 	close(fd);
 	cleanup_strv char **exs = parents_excludes(pattern, rq->excludes);
-	struct bld_tree_excl ex;
-	int r = bld_tree_excl_init(&ex, exs, err);
+	struct bld_builder_tree_excl ex;
+	int r = bld_builder_tree_excl_init(&ex, exs, err);
 	if (r == 0)
-		r = bld_tree_walk_root(p, rootfd, abs, rq->dest, &ex, err);
-	bld_tree_excl_dispose(&ex);
+		r = bld_builder_tree_walk_root(p, rootfd, abs, rq->dest, &ex, err);
+	bld_builder_tree_excl_dispose(&ex);
 	return r;
 }
 
 /* COPY --from: each source, its wildcards expanded, into the plan. */
-static int plan_rootfs(struct bld_tree_plan *p, int rootfd, const struct bld_copy_req *rq,
-		       bool dest_dir, struct bld_tree_excl *ex, struct bld_error **err)
+static int plan_rootfs(struct bld_builder_tree_plan *p, int rootfd,
+		       const struct bld_builder_copy_req *rq, bool dest_dir,
+		       struct bld_builder_tree_excl *ex, struct bld_error **err)
 {
 	for (size_t i = 0; rq->parents && rq->srcs[i]; i++)
 		if (plan_rootfs_parents(p, rootfd, rq, rq->srcs[i], err) < 0)
 			return -1;
 	for (size_t i = 0; !rq->parents && rq->srcs[i]; i++) {
-		cleanup_free char *rel = bld_ctx_rel(rq->srcs[i]);
+		cleanup_free char *rel = bld_builder_ctx_rel(rq->srcs[i]);
 		cleanup_strv char **m = NULL;
-		if (bld_ctx_has_wildcard(rel))
+		if (bld_builder_ctx_has_wildcard(rel))
 			rootfs_glob(rootfd, "", rel, &m);
 		else
 			bld_strv_push(&m, rel);
@@ -292,7 +296,7 @@ static int plan_rootfs(struct bld_tree_plan *p, int rootfd, const struct bld_cop
 
 /* ------------------------------------------------------------------ the steps */
 
-static bool wants_dir(const struct bld_copy_req *rq)
+static bool wants_dir(const struct bld_builder_copy_req *rq)
 {
 	size_t n = bld_strv_len(rq->srcs) + rq->ncontents;
 	size_t dl = strlen(rq->dest);
@@ -318,110 +322,113 @@ static bool exists_dir(int rootfd, const char *path)
  * keeps (*ex); BLD_E_NOTFOUND for a plain path that is not there.
  */
 static int parents_source(struct bld_builder_context *c, const char *src, char *const *excludes,
-			  struct bld_ctx_sources *s, struct bld_tree_excl *ex,
+			  struct bld_builder_ctx_sources *s, struct bld_builder_tree_excl *ex,
 			  struct bld_error **err)
 {
 	cleanup_free char *base = NULL, *pattern = NULL;
 	parents_split(src, &base, &pattern);
 	cleanup_free char *full = *base ? bld_path_join(base, pattern) : xstrdup(pattern);
 	char *pats[] = {full, NULL};
-	if (!bld_ctx_has_wildcard(pattern)) {
-		if (bld_ctx_select(c, pats, s, err) < 0)
+	if (!bld_builder_ctx_has_wildcard(pattern)) {
+		if (bld_builder_ctx_select(c, pats, s, err) < 0)
 			return -1;
-		bld_ctx_sources_dispose(s);
+		bld_builder_ctx_sources_dispose(s);
 	}
 	pats[0] = *base ? base : ".";
-	if (bld_ctx_select(c, pats, s, err) < 0)
+	if (bld_builder_ctx_select(c, pats, s, err) < 0)
 		return -1;
 	if (!s->v[0].is_dir) {
-		bld_ctx_sources_dispose(s);
+		bld_builder_ctx_sources_dispose(s);
 		return bld_error_set(err, BLD_E_INVALID, "--parents %s: \"/%s\" is not a directory",
 				     src, base);
 	}
 	cleanup_strv char **exs = parents_excludes(pattern, excludes);
-	if (bld_tree_excl_init(ex, exs, err) < 0) {
-		bld_ctx_sources_dispose(s);
+	if (bld_builder_tree_excl_init(ex, exs, err) < 0) {
+		bld_builder_ctx_sources_dispose(s);
 		return -1;
 	}
 	return 0;
 }
 
-static int copy_parents(struct bld_build *b, const struct bld_copy_req *rq, struct bld_work *w,
-			const struct bld_tree_meta *m, struct bld_error **err)
+static int copy_parents(struct bld_builder_job *b, const struct bld_builder_copy_req *rq,
+			struct bld_builder_work *w, const struct bld_builder_tree_meta *m,
+			struct bld_error **err)
 {
-	struct bld_tree_plan p = {0};
+	struct bld_builder_tree_plan p = {0};
 	int r = 0;
 	for (size_t i = 0; r == 0 && rq->srcs[i]; i++) {
-		struct bld_ctx_sources s;
-		struct bld_tree_excl ex;
+		struct bld_builder_ctx_sources s;
+		struct bld_builder_tree_excl ex;
 		if (parents_source(b->bctx, rq->srcs[i], rq->excludes, &s, &ex, err) < 0) {
 			r = -1;
 			break;
 		}
 		r = plan_subtree(&p, b->bctx, &s.v[0], rq->dest, &ex, err);
-		bld_tree_excl_dispose(&ex);
-		bld_ctx_sources_dispose(&s);
+		bld_builder_tree_excl_dispose(&ex);
+		bld_builder_ctx_sources_dispose(&s);
 	}
 	if (r == 0)
-		r = bld_tree_plan_run(w->rootfd, &p, m, err);
-	bld_tree_plan_dispose(&p);
+		r = bld_builder_tree_plan_run(w->rootfd, &p, m, err);
+	bld_builder_tree_plan_dispose(&p);
 	return r;
 }
 
-static int copy_context(struct bld_build *b, const struct bld_copy_req *rq, struct bld_work *w,
-			const struct bld_tree_meta *m, bool dest_dir, struct bld_error **err)
+static int copy_context(struct bld_builder_job *b, const struct bld_builder_copy_req *rq,
+			struct bld_builder_work *w, const struct bld_builder_tree_meta *m,
+			bool dest_dir, struct bld_error **err)
 {
 	if (rq->parents)
 		return copy_parents(b, rq, w, m, err);
-	struct bld_ctx_sources s;
-	if (bld_ctx_select(b->bctx, rq->srcs, &s, err) < 0)
+	struct bld_builder_ctx_sources s;
+	if (bld_builder_ctx_select(b->bctx, rq->srcs, &s, err) < 0)
 		return -1;
-	struct bld_tree_plan p = {0};
-	struct bld_tree_excl ex;
-	int r = bld_tree_excl_init(&ex, rq->excludes, err);
+	struct bld_builder_tree_plan p = {0};
+	struct bld_builder_tree_excl ex;
+	int r = bld_builder_tree_excl_init(&ex, rq->excludes, err);
 	if (r == 0)
 		r = plan_context(&p, b->bctx, &s, rq, dest_dir || s.n > 1 || s.v[0].is_dir, &ex, err);
 	if (r == 0)
-		r = bld_tree_plan_run(w->rootfd, &p, m, err);
-	bld_tree_excl_dispose(&ex);
-	bld_tree_plan_dispose(&p);
-	bld_ctx_sources_dispose(&s);
+		r = bld_builder_tree_plan_run(w->rootfd, &p, m, err);
+	bld_builder_tree_excl_dispose(&ex);
+	bld_builder_tree_plan_dispose(&p);
+	bld_builder_ctx_sources_dispose(&s);
 	return r;
 }
 
-static int copy_from(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
-		     struct bld_work *w, const struct bld_tree_meta *m, bool dest_dir,
-		     struct bld_error **err)
+static int copy_from(struct bld_builder_job *b, struct bld_builder_stage *st,
+		     const struct bld_builder_copy_req *rq, struct bld_builder_work *w,
+		     const struct bld_builder_tree_meta *m, bool dest_dir, struct bld_error **err)
 {
-	struct bld_work fw;
-	if (bld_work_open_from(b, st, rq->from, &fw, err) < 0) {
-		bld_work_dispose(&fw);
+	struct bld_builder_work fw;
+	if (bld_builder_work_open_from(b, st, rq->from, &fw, err) < 0) {
+		bld_builder_work_dispose(&fw);
 		return -1;
 	}
-	struct bld_tree_plan p = {0};
-	struct bld_tree_excl ex;
-	int r = bld_tree_excl_init(&ex, rq->excludes, err);
+	struct bld_builder_tree_plan p = {0};
+	struct bld_builder_tree_excl ex;
+	int r = bld_builder_tree_excl_init(&ex, rq->excludes, err);
 	if (r == 0)
 		r = plan_rootfs(&p, fw.rootfd, rq, dest_dir, &ex, err);
 	if (r == 0)
-		r = bld_tree_plan_run(w->rootfd, &p, m, err);
-	bld_tree_excl_dispose(&ex);
-	bld_tree_plan_dispose(&p);
-	bld_work_dispose(&fw);
+		r = bld_builder_tree_plan_run(w->rootfd, &p, m, err);
+	bld_builder_tree_excl_dispose(&ex);
+	bld_builder_tree_plan_dispose(&p);
+	bld_builder_work_dispose(&fw);
 	return r;
 }
 
 /* ------------------------------------------------------------------ heredoc sources */
 
-int bld_copy_contents_expand(struct bld_copy_req *rq, const struct bld_parser_instruction *in,
-			     char *const *env, struct bld_error **err)
+int bld_builder_copy_contents_expand(struct bld_builder_copy_req *rq,
+				     const struct bld_parser_instruction *in, char *const *env,
+				     struct bld_error **err)
 {
 	if (!rq->srcs) /* heredocs alone: an empty source list, never NULL */
 		rq->srcs = xcalloc(1, sizeof(char *));
 	rq->contents = xcalloc(in->ncontents + 1, sizeof(*rq->contents));
 	for (size_t i = 0; i < in->ncontents; i++) {
 		const struct bld_parser_source_content *c = &in->contents[i];
-		struct bld_copy_content *o = &rq->contents[rq->ncontents++];
+		struct bld_builder_copy_content *o = &rq->contents[rq->ncontents++];
 		o->name = xstrdup(c->path);
 		if (!c->expand) {
 			o->data = xstrdup(c->data);
@@ -437,7 +444,7 @@ int bld_copy_contents_expand(struct bld_copy_req *rq, const struct bld_parser_in
 	return 0;
 }
 
-void bld_copy_contents_free(struct bld_copy_req *rq)
+void bld_builder_copy_contents_free(struct bld_builder_copy_req *rq)
 {
 	for (size_t i = 0; i < rq->ncontents; i++) {
 		free(rq->contents[i].name);
@@ -466,20 +473,22 @@ static int write_all(int fd, const char *p, size_t n)
  * Each heredoc becomes a file named after its word (BuildKit: Mkfile 0644 in scratch, then
  * copied like a context file), --chmod and --chown applied.
  */
-static int copy_contents(struct bld_build *b, const struct bld_copy_req *rq, struct bld_work *w,
-			 const struct bld_tree_meta *m, bool dest_dir, struct bld_error **err)
+static int copy_contents(struct bld_builder_job *b, const struct bld_builder_copy_req *rq,
+			 struct bld_builder_work *w, const struct bld_builder_tree_meta *m,
+			 bool dest_dir, struct bld_error **err)
 {
 	int64_t now = b->epoch >= 0 ? b->epoch : (int64_t)time(NULL);
 	for (size_t i = 0; i < rq->ncontents; i++) {
-		const struct bld_copy_content *c = &rq->contents[i];
+		const struct bld_builder_copy_content *c = &rq->contents[i];
 		cleanup_close int fd = memfd_create("heredoc", MFD_CLOEXEC);
 		if (fd < 0)
 			return bld_error_sys(err, errno, "memfd_create");
 		if (write_all(fd, c->data, strlen(c->data)) < 0)
 			return bld_error_sys(err, errno, "heredoc <<%s", c->name);
 		cleanup_free char *d = dest_for(rq->dest, dest_dir, c->name, false, NULL);
-		if (bld_copy_fd_into(fd, w->rootfd, d, m->chmod ? m->mode : 0644,
-				     m->chown ? m->uid : 0, m->chown ? m->gid : 0, now, err) < 0)
+		if (bld_builder_copy_fd_into(fd, w->rootfd, d, m->chmod ? m->mode : 0644,
+					     m->chown ? m->uid : 0, m->chown ? m->gid : 0, now,
+					     err) < 0)
 			return -1;
 	}
 	return 0;
@@ -516,25 +525,27 @@ static char *dest_through_links(int rootfd, const char *dest)
 }
 
 /* The copy into w's tree; --chown names are resolved in the tree idfd is the root of. */
-static int copy_into(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
-		     struct bld_work *w, int idfd, struct bld_error **err)
+static int copy_into(struct bld_builder_job *b, struct bld_builder_stage *st,
+		     const struct bld_builder_copy_req *rq, struct bld_builder_work *w, int idfd,
+		     struct bld_error **err)
 {
-	struct bld_tree_meta m;
-	if (bld_tree_meta_init(&m, idfd, rq, err) < 0)
+	struct bld_builder_tree_meta m;
+	if (bld_builder_tree_meta_init(&m, idfd, rq, err) < 0)
 		return -1;
 	bool dest_dir = wants_dir(rq) || exists_dir(w->rootfd, rq->dest);
-	struct bld_copy_req linked = *rq;
+	struct bld_builder_copy_req linked = *rq;
 	cleanup_free char *through = dest_dir ? NULL : dest_through_links(w->rootfd, rq->dest);
 	if (through) {
 		linked.dest = through;
 		rq = &linked;
 	}
-	struct bld_copy_req plain = *rq;
+	struct bld_builder_copy_req plain = *rq;
 	cleanup_strv char **rest = NULL;
 	char *none[] = {NULL};
 	int r = 0;
 	if (rq->add && !rq->from)
-		r = bld_add_special(b, rq, w->rootfd, m.chown, m.uid, m.gid, dest_dir, &rest, err);
+		r = bld_builder_add_special(b, rq, w->rootfd, m.chown, m.uid, m.gid, dest_dir,
+					    &rest, err);
 	if (rq->add && !rq->from)
 		plain.srcs = rest ? rest : none;
 	if (r == 0 && rq->from)
@@ -559,7 +570,7 @@ static int copy_into(struct bld_build *b, struct bld_bstage *st, const struct bl
  * A --chown naming a user is resolved in the stage's /etc/passwd and /etc/group: the link
  * key then includes the parent's key.
  */
-static int link_reuse(struct bld_build *b, const struct bld_copy_req *rq,
+static int link_reuse(struct bld_builder_job *b, const struct bld_builder_copy_req *rq,
 		      struct bld_cache_layer *l)
 {
 	cleanup_free char *data = NULL;
@@ -586,7 +597,7 @@ static int link_reuse(struct bld_build *b, const struct bld_copy_req *rq,
 	return ok;
 }
 
-static void link_record(struct bld_build *b, const struct bld_copy_req *rq,
+static void link_record(struct bld_builder_job *b, const struct bld_builder_copy_req *rq,
 			const struct bld_cache_layer *l)
 {
 	json_t *rec = json_pack("{s:i, s:b, s:{s:s, s:s, s:I, s:s}, s:[s]}", "v", 1, "link", 1,
@@ -601,92 +612,96 @@ static void link_record(struct bld_build *b, const struct bld_copy_req *rq,
 	bld_error_free(e);
 }
 
-static int link_step(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
-		     struct bld_cache_layer *layer, bool *made, struct bld_error **err)
+static int link_step(struct bld_builder_job *b, struct bld_builder_stage *st,
+		     const struct bld_builder_copy_req *rq, struct bld_cache_layer *layer,
+		     bool *made, struct bld_error **err)
 {
 	*made = false;
 	if (!st->no_cache && link_reuse(b, rq, layer)) {
 		*made = true;
 		return 0;
 	}
-	struct bld_work w, ids;
+	struct bld_builder_work w, ids;
 	memset(&ids, 0, sizeof(ids));
 	ids.rootfd = -1;
 	char *empty[] = {b->empty_dir, NULL};
-	int r = bld_work_open_on(b, &w, empty, err);
+	int r = bld_builder_work_open_on(b, &w, empty, err);
 	int idfd = w.rootfd;
 	if (r == 0 && rq->chown && *rq->chown) { /* users and groups of the layers below */
-		r = bld_work_open_stage(b, st, &ids, err);
+		r = bld_builder_work_open_stage(b, st, &ids, err);
 		idfd = ids.rootfd;
 	}
 	if (r == 0)
 		r = copy_into(b, st, rq, &w, idfd, err);
-	bld_work_dispose(&ids);
+	bld_builder_work_dispose(&ids);
 	if (r == 0)
-		r = bld_work_commit(b, st, &w, layer, made, err);
+		r = bld_builder_work_commit(b, st, &w, layer, made, err);
 	if (r == 0 && *made)
 		link_record(b, rq, layer);
-	bld_work_dispose(&w);
+	bld_builder_work_dispose(&w);
 	return r;
 }
 
-int bld_copy_step(struct bld_build *b, struct bld_bstage *st, const struct bld_copy_req *rq,
-		  struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err)
+int bld_builder_copy_step(struct bld_builder_job *b, struct bld_builder_stage *st,
+			  const struct bld_builder_copy_req *rq, struct bld_cache_layer *layer,
+			  bool *layer_made, struct bld_error **err)
 {
 	if (rq->link)
 		return link_step(b, st, rq, layer, layer_made, err);
-	struct bld_work w;
-	int r = bld_work_open(b, st, &w, err);
+	struct bld_builder_work w;
+	int r = bld_builder_work_open(b, st, &w, err);
 	if (r == 0)
 		r = copy_into(b, st, rq, &w, w.rootfd, err);
 	if (r == 0)
-		r = bld_work_commit(b, st, &w, layer, layer_made, err);
-	bld_work_dispose(&w);
+		r = bld_builder_work_commit(b, st, &w, layer, layer_made, err);
+	bld_builder_work_dispose(&w);
 	return r;
 }
 
-int bld_mkdir_step(struct bld_build *b, struct bld_bstage *st, const char *path,
-		   struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err)
+int bld_builder_mkdir_step(struct bld_builder_job *b, struct bld_builder_stage *st,
+			   const char *path, struct bld_cache_layer *layer, bool *layer_made,
+			   struct bld_error **err)
 {
-	struct bld_work w;
-	int r = bld_work_open(b, st, &w, err);
+	struct bld_builder_work w;
+	int r = bld_builder_work_open(b, st, &w, err);
 	if (r == 0 && !exists_dir(w.rootfd, path)) {
-		const char *user = bld_img_get_str(st->img, "User");
-		struct bld_tree_meta m = {0};
-		if (user && *user && bld_tree_chown_resolve(w.rootfd, user, &m, err) < 0)
+		const char *user = bld_builder_img_get_str(st->img, "User");
+		struct bld_builder_tree_meta m = {0};
+		if (user && *user && bld_builder_tree_chown_resolve(w.rootfd, user, &m, err) < 0)
 			r = -1;
-		int fd = r == 0 ? bld_mkdirs_in_root(w.rootfd, path, m.uid, m.gid) : -1;
+		int fd = r == 0 ? bld_builder_mkdirs_in_root(w.rootfd, path, m.uid, m.gid) : -1;
 		if (r == 0 && fd < 0)
 			r = bld_error_sys(err, -fd, "mkdir %s", path);
 		if (fd >= 0)
 			close(fd);
 	}
 	if (r == 0)
-		r = bld_work_commit(b, st, &w, layer, layer_made, err);
-	bld_work_dispose(&w);
+		r = bld_builder_work_commit(b, st, &w, layer, layer_made, err);
+	bld_builder_work_dispose(&w);
 	return r;
 }
 
 /* The files each --parents source keeps decide the result. */
-static int parents_key(struct bld_build *b, const struct bld_copy_req *rq, struct bld_xxh *h,
-		       struct bld_error **err)
+static int parents_key(struct bld_builder_job *b, const struct bld_builder_copy_req *rq,
+		       struct bld_xxh *h, struct bld_error **err)
 {
 	for (size_t i = 0; rq->srcs[i]; i++) {
-		struct bld_ctx_sources s;
-		struct bld_tree_excl ex;
+		struct bld_builder_ctx_sources s;
+		struct bld_builder_tree_excl ex;
 		if (parents_source(b->bctx, rq->srcs[i], rq->excludes, &s, &ex, err) < 0)
 			return -1;
-		int r = bld_ctx_sources_hash_excluding(b->bctx, &s, ex.m, h, err);
-		bld_tree_excl_dispose(&ex);
-		bld_ctx_sources_dispose(&s);
+		int r = bld_builder_ctx_sources_hash_excluding(b->bctx, &s, ex.m, h, err);
+		bld_builder_tree_excl_dispose(&ex);
+		bld_builder_ctx_sources_dispose(&s);
 		if (r < 0)
 			return -1;
 	}
 	return 0;
 }
 
-static int copy_key_body(struct bld_build *b, struct bld_bstage *st,
-			 const struct bld_copy_req *rq, struct bld_xxh *h, struct bld_error **err)
+static int copy_key_body(struct bld_builder_job *b, struct bld_builder_stage *st,
+			 const struct bld_builder_copy_req *rq, struct bld_xxh *h,
+			 struct bld_error **err)
 {
 	bld_xxh_update_str(h, rq->chown);
 	bld_xxh_update_str(h, rq->chmod);
@@ -698,7 +713,8 @@ static int copy_key_body(struct bld_build *b, struct bld_bstage *st,
 	}
 	if (rq->from) {
 		/* a stage's key, or the image the name points at now (not the name: tags move) */
-		struct bld_bstage *src = bld_stage_find(b, rq->from, (size_t)st->index);
+		struct bld_builder_stage *src =
+		    bld_builder_stage_find(b, rq->from, (size_t)st->index);
 		struct bld_cache_image *img = NULL;
 		struct bld_error *e = NULL;
 		if (!src && bld_cache_image_load(b->store, rq->from, &img, &e) == 0)
@@ -713,19 +729,19 @@ static int copy_key_body(struct bld_build *b, struct bld_bstage *st,
 	if (rq->parents)
 		return parents_key(b, rq, h, err);
 	for (size_t i = 0; rq->srcs[i]; i++)
-		if (!bld_add_is_remote(rq, rq->srcs[i]))
+		if (!bld_builder_add_is_remote(rq, rq->srcs[i]))
 			bld_strv_push(&local, rq->srcs[i]);
 	if (!local)
 		return 0;
-	struct bld_ctx_sources s;
-	if (bld_ctx_select(b->bctx, local, &s, err) < 0)
+	struct bld_builder_ctx_sources s;
+	if (bld_builder_ctx_select(b->bctx, local, &s, err) < 0)
 		return -1;
-	struct bld_tree_excl ex; /* excluded files never invalidate the step */
-	int r = bld_tree_excl_init(&ex, rq->excludes, err);
+	struct bld_builder_tree_excl ex; /* excluded files never invalidate the step */
+	int r = bld_builder_tree_excl_init(&ex, rq->excludes, err);
 	if (r == 0)
-		r = bld_ctx_sources_hash_excluding(b->bctx, &s, ex.m, h, err);
-	bld_tree_excl_dispose(&ex);
-	bld_ctx_sources_dispose(&s);
+		r = bld_builder_ctx_sources_hash_excluding(b->bctx, &s, ex.m, h, err);
+	bld_builder_tree_excl_dispose(&ex);
+	bld_builder_ctx_sources_dispose(&s);
 	return r;
 }
 
@@ -738,8 +754,8 @@ static bool chown_by_name(const char *spec)
 	return false;
 }
 
-int bld_copy_key(struct bld_build *b, struct bld_bstage *st, struct bld_copy_req *rq,
-		 struct bld_xxh *h, struct bld_error **err)
+int bld_builder_copy_key(struct bld_builder_job *b, struct bld_builder_stage *st,
+			 struct bld_builder_copy_req *rq, struct bld_xxh *h, struct bld_error **err)
 {
 	if (!rq->link)
 		return copy_key_body(b, st, rq, h, err);

@@ -197,7 +197,7 @@ static int open_git(struct bld_builder_context *c, struct bld_error **err)
 	if (make_scratch(c, err) < 0)
 		return -1;
 	cleanup_free char *sub = NULL;
-	if (bld_git_checkout(c->spec, c->tmpdir, false, &sub, NULL, err) < 0)
+	if (bld_builder_git_checkout(c->spec, c->tmpdir, false, &sub, NULL, err) < 0)
 		return bld_error_wrap(err, "unable to prepare context");
 	if (*sub) {
 		cleanup_free char *clean = bld_path_clean(sub);
@@ -238,7 +238,7 @@ static int open_root(struct bld_builder_context *c, bool *have_dockerfile, struc
 	if (strcmp(c->spec, "-") == 0) {
 		c->kind = BLD_BUILDER_CONTEXT_STDIN;
 		r = open_stdin(c, have_dockerfile, err);
-	} else if (bld_git_is_url(c->spec)) {
+	} else if (bld_builder_git_is_url(c->spec)) {
 		c->kind = BLD_BUILDER_CONTEXT_GIT;
 		r = open_git(c, err);
 	} else if (is_url(c->spec)) {
@@ -261,13 +261,13 @@ static int attach_statcache(struct bld_builder_context *c, const char *statcache
 			    struct bld_error **err)
 {
 	if (c->kind != BLD_BUILDER_CONTEXT_DIR || !statcache_dir)
-		return bld_statcache_load(&c->sc, NULL, err);
+		return bld_builder_statcache_load(&c->sc, NULL, err);
 	char name[BLD_XXH_HEX_LEN + 1];
 	bld_xxh_digest(c->dir, strlen(c->dir), name);
 	if (bld_fs_mkdir_p(statcache_dir, 0700, err) < 0)
 		return -1;
 	cleanup_free char *file = bld_path_join(statcache_dir, name);
-	return bld_statcache_load(&c->sc, file, err);
+	return bld_builder_statcache_load(&c->sc, file, err);
 }
 
 static int open_all(struct bld_builder_context *c, const char *dockerfile,
@@ -293,7 +293,7 @@ static int open_all(struct bld_builder_context *c, const char *dockerfile,
 	cleanup_free char *ignore = NULL;
 	if (read_ignore(c, dfpath, &ignore, err) < 0)
 		return bld_error_wrap(err, "read %s", c->ignore_name ? c->ignore_name : ".dockerignore");
-	if (ignore && bld_ctx_ignore_setup(&c->ign, ignore, err) < 0)
+	if (ignore && bld_builder_ctx_ignore_setup(&c->ign, ignore, err) < 0)
 		return bld_error_wrap(err, "%s", c->ignore_name);
 	return attach_statcache(c, statcache_dir, err);
 }
@@ -317,7 +317,7 @@ int bld_builder_context_open(struct bld_builder_context **out, const char *spec,
 /* Once the whole context was walked, records of files no longer in it are dropped. */
 static bool still_there(const char *path, void *payload)
 {
-	return bld_ctx_lookup(payload, path) != NULL;
+	return bld_builder_ctx_lookup(payload, path) != NULL;
 }
 
 void bld_builder_context_free(struct bld_builder_context *c)
@@ -326,10 +326,10 @@ void bld_builder_context_free(struct bld_builder_context *c)
 		return;
 	if (c->sc) {
 		struct bld_error *e = NULL;
-		if (bld_statcache_save(c->sc, c->walked ? still_there : NULL, c, &e) < 0)
+		if (bld_builder_statcache_save(c->sc, c->walked ? still_there : NULL, c, &e) < 0)
 			bld_warn("build context: %s", e->msg);
 		bld_error_free(e);
-		bld_statcache_free(c->sc);
+		bld_builder_statcache_free(c->sc);
 	}
 	if (c->ign.free)
 		c->ign.free(c->ign.matcher);

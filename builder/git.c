@@ -14,7 +14,7 @@ static pthread_once_t git_once = PTHREAD_ONCE_INIT;
 
 static void git_setup(void) { git_libgit2_init(); }
 
-bool bld_git_is_url(const char *s)
+bool bld_builder_git_is_url(const char *s)
 {
 	if (bld_str_has_prefix(s, "git://") || bld_str_has_prefix(s, "git@") ||
 	    bld_str_has_prefix(s, "github.com/") || bld_str_has_prefix(s, "file://"))
@@ -94,8 +94,8 @@ static int checkout(git_repository *repo, const char *ref, char commit_hex[GIT_O
 	return r < 0 ? git_fail(err, BLD_E_SYSTEM, "git checkout") : 0;
 }
 
-int bld_git_checkout(const char *url, const char *dir, bool keep_git_dir, char **subdir,
-		     char **commit, struct bld_error **err)
+int bld_builder_git_checkout(const char *url, const char *dir, bool keep_git_dir, char **subdir,
+			     char **commit, struct bld_error **err)
 {
 	char hex[GIT_OID_HEXSZ + 1] = "";
 	pthread_once(&git_once, git_setup);

@@ -3,7 +3,7 @@
  * patternmatcher rules) into the context walk: which paths are excluded, and which excluded
  * directories can be skipped without entering them.
  *
- * The rules are the parser's; this file only adapts them to struct bld_ctx_ignore.
+ * The rules are the parser's; this file only adapts them to struct bld_builder_ctx_ignore.
  */
 #include "builder/builder_int.h"
 
@@ -19,7 +19,8 @@ static bool skip_dir(void *m, const char *path)
 
 static void free_matcher(void *m) { bld_parser_dockerignore_free(m); }
 
-int bld_ctx_ignore_setup(struct bld_ctx_ignore *ign, const char *text, struct bld_error **err)
+int bld_builder_ctx_ignore_setup(struct bld_builder_ctx_ignore *ign, const char *text,
+				 struct bld_error **err)
 {
 	memset(ign, 0, sizeof(*ign));
 	struct bld_parser_dockerignore *m = NULL;

@@ -14,7 +14,7 @@
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-char *bld_img_time(int64_t t)
+char *bld_builder_img_time(int64_t t)
 {
 	struct tm tm;
 	time_t tt = (time_t)t;
@@ -24,14 +24,14 @@ char *bld_img_time(int64_t t)
 	return xstrdup(buf);
 }
 
-json_t *bld_img_empty(const char *os, const char *arch)
+json_t *bld_builder_img_empty(const char *os, const char *arch)
 {
 	return json_pack("{s:s, s:s, s:{s:s, s:[]}, s:{s:[s], s:s}, s:[]}", "architecture", arch,
 			 "os", os, "rootfs", "type", "layers", "diff_ids", "config", "Env",
 			 DEFAULT_PATH, "WorkingDir", "/", "history");
 }
 
-json_t *bld_img_from_base(const json_t *base)
+json_t *bld_builder_img_from_base(const json_t *base)
 {
 	json_t *c = json_object();
 	const char *keys[] = {"architecture", "os", "variant", "config", "rootfs", "history",
@@ -48,7 +48,7 @@ json_t *bld_img_from_base(const json_t *base)
 	return c;
 }
 
-json_t *bld_img_conf(json_t *img)
+json_t *bld_builder_img_conf(json_t *img)
 {
 	json_t *c = json_object_get(img, "config");
 	if (!json_is_object(c)) {
@@ -61,7 +61,7 @@ json_t *bld_img_conf(json_t *img)
 /* The object member key of the config, created as an empty object when missing. */
 static json_t *conf_obj(json_t *img, const char *key)
 {
-	json_t *c = bld_img_conf(img);
+	json_t *c = bld_builder_img_conf(img);
 	json_t *o = json_object_get(c, key);
 	if (!json_is_object(o)) {
 		o = json_object();
@@ -70,9 +70,9 @@ static json_t *conf_obj(json_t *img, const char *key)
 	return o;
 }
 
-const char *bld_img_env_get(json_t *img, const char *name)
+const char *bld_builder_img_env_get(json_t *img, const char *name)
 {
-	json_t *env = json_object_get(bld_img_conf(img), "Env");
+	json_t *env = json_object_get(bld_builder_img_conf(img), "Env");
 	size_t i, n = strlen(name);
 	json_t *v;
 	json_array_foreach(env, i, v) {
@@ -83,9 +83,9 @@ const char *bld_img_env_get(json_t *img, const char *name)
 	return NULL;
 }
 
-void bld_img_env_set(json_t *img, const char *name, const char *value)
+void bld_builder_img_env_set(json_t *img, const char *name, const char *value)
 {
-	json_t *c = bld_img_conf(img);
+	json_t *c = bld_builder_img_conf(img);
 	json_t *env = json_object_get(c, "Env");
 	if (!json_is_array(env)) {
 		env = json_array();
@@ -104,10 +104,10 @@ void bld_img_env_set(json_t *img, const char *name, const char *value)
 	json_array_append_new(env, json_string(kv));
 }
 
-char **bld_img_env(json_t *img)
+char **bld_builder_img_env(json_t *img)
 {
 	char **v = NULL;
-	json_t *env = json_object_get(bld_img_conf(img), "Env");
+	json_t *env = json_object_get(bld_builder_img_conf(img), "Env");
 	size_t i;
 	json_t *x;
 	json_array_foreach(env, i, x) {
@@ -119,31 +119,31 @@ char **bld_img_env(json_t *img)
 	return v;
 }
 
-void bld_img_set_str(json_t *img, const char *key, const char *value)
+void bld_builder_img_set_str(json_t *img, const char *key, const char *value)
 {
-	json_object_set_new(bld_img_conf(img), key, json_string(value));
+	json_object_set_new(bld_builder_img_conf(img), key, json_string(value));
 }
 
-const char *bld_img_get_str(json_t *img, const char *key)
+const char *bld_builder_img_get_str(json_t *img, const char *key)
 {
-	return json_string_value(json_object_get(bld_img_conf(img), key));
+	return json_string_value(json_object_get(bld_builder_img_conf(img), key));
 }
 
-void bld_img_set_strv(json_t *img, const char *key, char *const *v)
+void bld_builder_img_set_strv(json_t *img, const char *key, char *const *v)
 {
 	if (!v) {
-		json_object_set_new(bld_img_conf(img), key, json_null());
+		json_object_set_new(bld_builder_img_conf(img), key, json_null());
 		return;
 	}
 	json_t *a = json_array();
 	for (size_t i = 0; v[i]; i++)
 		json_array_append_new(a, json_string(v[i]));
-	json_object_set_new(bld_img_conf(img), key, a);
+	json_object_set_new(bld_builder_img_conf(img), key, a);
 }
 
-char **bld_img_get_strv(json_t *img, const char *key)
+char **bld_builder_img_get_strv(json_t *img, const char *key)
 {
-	json_t *a = json_object_get(bld_img_conf(img), key);
+	json_t *a = json_object_get(bld_builder_img_conf(img), key);
 	if (!json_is_array(a))
 		return NULL;
 	char **v = xcalloc(json_array_size(a) + 1, sizeof(*v));
@@ -155,19 +155,19 @@ char **bld_img_get_strv(json_t *img, const char *key)
 	return v;
 }
 
-void bld_img_label(json_t *img, const char *k, const char *v)
+void bld_builder_img_label(json_t *img, const char *k, const char *v)
 {
 	json_object_set_new(conf_obj(img, "Labels"), k, json_string(v));
 }
 
-void bld_img_add_set(json_t *img, const char *key, const char *member)
+void bld_builder_img_add_set(json_t *img, const char *key, const char *member)
 {
 	json_object_set_new(conf_obj(img, key), member, json_object());
 }
 
-void bld_img_onbuild_add(json_t *img, const char *text)
+void bld_builder_img_onbuild_add(json_t *img, const char *text)
 {
-	json_t *c = bld_img_conf(img);
+	json_t *c = bld_builder_img_conf(img);
 	json_t *a = json_object_get(c, "OnBuild");
 	if (!json_is_array(a)) {
 		a = json_array();
@@ -176,7 +176,7 @@ void bld_img_onbuild_add(json_t *img, const char *text)
 	json_array_append_new(a, json_string(text));
 }
 
-void bld_img_history(json_t *img, const char *created, const char *created_by, bool empty)
+void bld_builder_img_history(json_t *img, const char *created, const char *created_by, bool empty)
 {
 	json_t *h = json_object_get(img, "history");
 	if (!json_is_array(h)) {
@@ -190,7 +190,7 @@ void bld_img_history(json_t *img, const char *created, const char *created_by, b
 	json_array_append_new(h, e);
 }
 
-const char *bld_img_last_created(json_t *img)
+const char *bld_builder_img_last_created(json_t *img)
 {
 	json_t *h = json_object_get(img, "history");
 	size_t n = json_array_size(h);

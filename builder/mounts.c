@@ -19,7 +19,7 @@
 #define SECRET_MAX ((size_t)1 << 20)
 
 /* "id=ID,src=FILE" | "id=ID,env=VAR" (type=file|env accepted) → its value. */
-static int secret_value(struct bld_build *b, const char *id, char **out, size_t *len,
+static int secret_value(struct bld_builder_job *b, const char *id, char **out, size_t *len,
 			struct bld_error **err)
 {
 	for (size_t i = 0; b->o->secrets && b->o->secrets[i]; i++) {
@@ -52,7 +52,7 @@ static int secret_value(struct bld_build *b, const char *id, char **out, size_t 
 	return bld_error_set(err, BLD_E_NOTFOUND, "secret %s not found", id);
 }
 
-static void push_mount(struct bld_run_mounts *rm, const char *type, const char *src,
+static void push_mount(struct bld_builder_run_mounts *rm, const char *type, const char *src,
 		       const char *target, const char *opts, bool ro)
 {
 	rm->v = xrealloc(rm->v, (rm->n + 1) * sizeof(*rm->v));
@@ -65,8 +65,8 @@ static void push_mount(struct bld_run_mounts *rm, const char *type, const char *
 	bld_strv_push(&rm->targets, target);
 }
 
-static int cache_mount(struct bld_build *b, const struct bld_parser_mount *pm,
-		       struct bld_run_mounts *rm, struct bld_error **err)
+static int cache_mount(struct bld_builder_job *b, const struct bld_parser_mount *pm,
+		       struct bld_builder_run_mounts *rm, struct bld_error **err)
 {
 	const char *id = pm->id && *pm->id ? pm->id : pm->target;
 	char h[BLD_XXH_HEX_LEN + 1];
@@ -90,8 +90,8 @@ static int cache_mount(struct bld_build *b, const struct bld_parser_mount *pm,
 	return 0;
 }
 
-static int secret_mount(struct bld_build *b, const struct bld_parser_mount *pm,
-			struct bld_run_mounts *rm, char ***env, struct bld_error **err)
+static int secret_mount(struct bld_builder_job *b, const struct bld_parser_mount *pm,
+			struct bld_builder_run_mounts *rm, char ***env, struct bld_error **err)
 {
 	const char *id = pm->id ? pm->id : (pm->target ? strrchr(pm->target, '/') + 1 : NULL);
 	if (!id || !*id)
@@ -113,7 +113,7 @@ static int secret_mount(struct bld_build *b, const struct bld_parser_mount *pm,
 		if (!pm->target)
 			return 0;
 	}
-	cleanup_free char *dir = bld_step_dir(b, err);
+	cleanup_free char *dir = bld_builder_step_dir(b, err);
 	if (!dir)
 		return -1;
 	cleanup_free char *file = bld_path_join(dir, "secret");
@@ -136,7 +136,7 @@ static int prune_dir(struct bld_builder_context *c, int dfd, const char *view,
 static int prune_one(struct bld_builder_context *c, int dfd, const char *view,
 		     const char *path, const char *name, int depth, struct bld_error **err)
 {
-	const struct bld_ctx_entry *e = bld_ctx_lookup(c, path);
+	const struct bld_builder_ctx_entry *e = bld_builder_ctx_lookup(c, path);
 	if (!e) {
 		cleanup_free char *abs = bld_path_join(view, path);
 		return bld_fs_rm_rf(abs, err);
@@ -183,17 +183,17 @@ static int prune_dir(struct bld_builder_context *c, int dfd, const char *view,
 }
 
 /* A scratch overlay of the context without what .dockerignore excludes; *view its root. */
-static int context_view(struct bld_build *b, struct bld_run_mounts *rm, char **view,
+static int context_view(struct bld_builder_job *b, struct bld_builder_run_mounts *rm, char **view,
 			struct bld_error **err)
 {
 	struct bld_builder_context *c = b->bctx;
-	if (bld_overlay_rw(b, bld_builder_context_dir(c), &rm->roots, view, err) < 0)
+	if (bld_builder_overlay_rw(b, bld_builder_context_dir(c), &rm->roots, view, err) < 0)
 		return -1;
 	cleanup_close int fd = open(*view, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return bld_error_sys(err, errno, "open %s", *view);
 	pthread_mutex_lock(&c->lock);
-	int r = bld_ctx_walk(c, err);
+	int r = bld_builder_ctx_walk(c, err);
 	if (r == 0)
 		r = prune_dir(c, fd, *view, "", 0, err);
 	pthread_mutex_unlock(&c->lock);
@@ -204,15 +204,15 @@ static int context_view(struct bld_build *b, struct bld_run_mounts *rm, char **v
  * A bind mount from the context (its directory, or a filtered view of it when a
  * .dockerignore applies) or from a stage's read-only root.
  */
-static int bind_mount(struct bld_build *b, struct bld_bstage *st,
-		      const struct bld_parser_mount *pm, struct bld_run_mounts *rm,
+static int bind_mount(struct bld_builder_job *b, struct bld_builder_stage *st,
+		      const struct bld_parser_mount *pm, struct bld_builder_run_mounts *rm,
 		      struct bld_error **err)
 {
-	cleanup_free char *rel = bld_ctx_rel(pm->source ? pm->source : ".");
+	cleanup_free char *rel = bld_builder_ctx_rel(pm->source ? pm->source : ".");
 	cleanup_free char *root = NULL;
 	bool scratch = false; /* root is a view whose writes are thrown away */
 	if (pm->from) {
-		if (bld_from_root_open(b, st, pm->from, &rm->roots, &root, err) < 0)
+		if (bld_builder_from_root_open(b, st, pm->from, &rm->roots, &root, err) < 0)
 			return -1;
 	} else if (b->bctx->ign.matcher) {
 		if (context_view(b, rm, &root, err) < 0)
@@ -234,7 +234,7 @@ static int bind_mount(struct bld_build *b, struct bld_bstage *st,
 	if (!S_ISDIR(sb.st_mode))
 		return bld_error_set(err, BLD_E_UNSUPPORTED, "a writable bind of a file");
 	cleanup_free char *view = NULL;
-	if (bld_overlay_rw(b, src, &rm->roots, &view, err) < 0)
+	if (bld_builder_overlay_rw(b, src, &rm->roots, &view, err) < 0)
 		return -1;
 	push_mount(rm, "bind", view, pm->target, NULL, false);
 	return 0;
@@ -244,8 +244,8 @@ static int bind_mount(struct bld_build *b, struct bld_bstage *st,
  * An ssh agent at the target (BuildKit's default /run/buildkit/ssh_agent.N, N counting the
  * step's ssh mounts); SSH_AUTH_SOCK names the first one forwarded.
  */
-static int ssh_mount(struct bld_build *b, const struct bld_run_req *rq, size_t i,
-		     struct bld_run_mounts *rm, char ***env, struct bld_error **err)
+static int ssh_mount(struct bld_builder_job *b, const struct bld_builder_run_req *rq, size_t i,
+		     struct bld_builder_run_mounts *rm, char ***env, struct bld_error **err)
 {
 	const struct bld_parser_mount *pm = &rq->mounts[i];
 	if (pm->source) /* BuildKit's frontend refuses it the same way */
@@ -253,8 +253,8 @@ static int ssh_mount(struct bld_build *b, const struct bld_run_req *rq, size_t i
 	size_t n = 0; /* which ssh mount of the step this is */
 	for (size_t j = 0; j < i; j++)
 		n += rq->mounts[j].type == BLD_PARSER_MOUNT_SSH;
-	struct bld_ssh_fwd *f = NULL;
-	int r = bld_ssh_fwd_open(&f, b, pm, err);
+	struct bld_builder_ssh_fwd *f = NULL;
+	int r = bld_builder_ssh_fwd_open(&f, b, pm, err);
 	cleanup_free char *target = pm->target && *pm->target
 					    ? xstrdup(pm->target)
 					    : xasprintf("/run/buildkit/ssh_agent.%zu", n);
@@ -262,7 +262,7 @@ static int ssh_mount(struct bld_build *b, const struct bld_run_req *rq, size_t i
 		return r;
 	rm->ssh = xrealloc(rm->ssh, (rm->n_ssh + 1) * sizeof(*rm->ssh));
 	rm->ssh[rm->n_ssh++] = f;
-	push_mount(rm, "bind", bld_ssh_fwd_socket(f), target, NULL, false);
+	push_mount(rm, "bind", bld_builder_ssh_fwd_socket(f), target, NULL, false);
 	bool have = false;
 	for (size_t k = 0; *env && (*env)[k]; k++)
 		have = have || bld_str_has_prefix((*env)[k], "SSH_AUTH_SOCK=");
@@ -273,9 +273,10 @@ static int ssh_mount(struct bld_build *b, const struct bld_run_req *rq, size_t i
 	return 0;
 }
 
-int bld_run_mounts_prepare(struct bld_build *b, struct bld_bstage *st,
-			   const struct bld_run_req *rq, struct bld_run_mounts *rm, char ***env,
-			   struct bld_error **err)
+int bld_builder_run_mounts_prepare(struct bld_builder_job *b, struct bld_builder_stage *st,
+				   const struct bld_builder_run_req *rq,
+				   struct bld_builder_run_mounts *rm, char ***env,
+				   struct bld_error **err)
 {
 	memset(rm, 0, sizeof(*rm));
 	for (size_t i = 0; i < rq->nmounts; i++) {
@@ -312,7 +313,7 @@ int bld_run_mounts_prepare(struct bld_build *b, struct bld_bstage *st,
 	return 0;
 }
 
-void bld_run_mounts_dispose(struct bld_run_mounts *rm)
+void bld_builder_run_mounts_dispose(struct bld_builder_run_mounts *rm)
 {
 	for (size_t i = 0; i < rm->n; i++) {
 		free(rm->v[i].type);
@@ -323,17 +324,17 @@ void bld_run_mounts_dispose(struct bld_run_mounts *rm)
 	for (size_t i = 0; i < rm->n_locks; i++)
 		close(rm->locks[i]);
 	for (size_t i = 0; i < rm->n_ssh; i++)
-		bld_ssh_fwd_free(rm->ssh[i]);
+		bld_builder_ssh_fwd_free(rm->ssh[i]);
 	free(rm->ssh);
-	bld_from_roots_close(&rm->roots);
+	bld_builder_from_roots_close(&rm->roots);
 	free(rm->locks);
 	free(rm->v);
 	bld_strv_free(rm->targets);
 	memset(rm, 0, sizeof(*rm));
 }
 
-int bld_run_mounts_key(struct bld_build *b, const struct bld_run_req *rq, struct bld_xxh *h,
-		       struct bld_error **err)
+int bld_builder_run_mounts_key(struct bld_builder_job *b, const struct bld_builder_run_req *rq,
+			       struct bld_xxh *h, struct bld_error **err)
 {
 	for (size_t i = 0; i < rq->nmounts; i++) {
 		const struct bld_parser_mount *pm = &rq->mounts[i];
@@ -348,11 +349,11 @@ int bld_run_mounts_key(struct bld_build *b, const struct bld_run_req *rq, struct
 			continue;
 		/* a bind from the context: its files decide the result, like COPY's */
 		char *pats[] = {pm->source ? pm->source : ".", NULL};
-		struct bld_ctx_sources s;
-		if (bld_ctx_select(b->bctx, pats, &s, err) < 0)
+		struct bld_builder_ctx_sources s;
+		if (bld_builder_ctx_select(b->bctx, pats, &s, err) < 0)
 			return -1;
-		int r = bld_ctx_sources_hash(b->bctx, &s, h, err);
-		bld_ctx_sources_dispose(&s);
+		int r = bld_builder_ctx_sources_hash(b->bctx, &s, h, err);
+		bld_builder_ctx_sources_dispose(&s);
 		if (r < 0)
 			return -1;
 	}

@@ -57,25 +57,25 @@ static int parse_output(const char *s, struct out_spec *o, struct bld_error **er
 	return -1;
 }
 
-static int output_local(struct bld_build *b, struct bld_bstage *st, const char *dest,
+static int output_local(struct bld_builder_job *b, struct bld_builder_stage *st, const char *dest,
 			struct bld_error **err)
 {
 	if (bld_fs_mkdir_p(dest, 0755, err) < 0)
 		return -1;
-	struct bld_from_roots roots = {0};
+	struct bld_builder_from_roots roots = {0};
 	cleanup_free char *root = NULL;
-	int r = bld_stage_root_open(b, st, &roots, &root, err);
+	int r = bld_builder_stage_root_open(b, st, &roots, &root, err);
 	int src = r == 0 ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	int dst = r == 0 ? open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (r == 0 && (src < 0 || dst < 0))
 		r = bld_error_sys(err, errno, "open %s", src < 0 ? root : dest);
 	if (r == 0)
-		r = bld_copy_dir_into(src, dst, "/", false, 0, 0, true, err);
+		r = bld_builder_copy_dir_into(src, dst, "/", false, 0, 0, true, err);
 	if (src >= 0)
 		close(src);
 	if (dst >= 0)
 		close(dst);
-	bld_from_roots_close(&roots);
+	bld_builder_from_roots_close(&roots);
 	return r;
 }
 
@@ -94,23 +94,23 @@ static int open_dest(const char *type, const char *dest, struct bld_error **err)
 	return fd < 0 ? bld_error_sys(err, errno, "dup stdout") : fd;
 }
 
-static int output_tar(struct bld_build *b, struct bld_bstage *st, const char *dest,
+static int output_tar(struct bld_builder_job *b, struct bld_builder_stage *st, const char *dest,
 		      struct bld_error **err)
 {
 	cleanup_close int fd = open_dest("tar", dest, err);
 	if (fd < 0)
 		return -1;
-	struct bld_from_roots roots = {0};
+	struct bld_builder_from_roots roots = {0};
 	cleanup_free char *root = NULL;
-	int r = bld_stage_root_open(b, st, &roots, &root, err);
+	int r = bld_builder_stage_root_open(b, st, &roots, &root, err);
 	if (r == 0)
 		r = bld_cache_dir_tar_write(root, fd, b->epoch, err);
-	bld_from_roots_close(&roots);
+	bld_builder_from_roots_close(&roots);
 	return r;
 }
 
 /* The full name the oci archive gives the image: name=, else the first -t, else none. */
-static char *archive_name(struct bld_build *b, const char *name)
+static char *archive_name(struct bld_builder_job *b, const char *name)
 {
 	if (!name)
 		name = b->o->tags ? b->o->tags[0] : NULL;
@@ -125,7 +125,7 @@ static char *archive_name(struct bld_build *b, const char *name)
 	return full;
 }
 
-static int output_image_archive(struct bld_build *b, const struct out_spec *o, const char *id,
+static int output_image_archive(struct bld_builder_job *b, const struct out_spec *o, const char *id,
 				struct bld_error **err)
 {
 	struct bld_cache_image *img = NULL;
@@ -150,7 +150,7 @@ static int output_image_archive(struct bld_build *b, const struct out_spec *o, c
  * type=image / type=registry: the image written again under name= (the same config gives
  * the same image, in the --format asked for), then pushed with push=true.
  */
-static int output_image(struct bld_build *b, const struct out_spec *o, struct bld_error **err)
+static int output_image(struct bld_builder_job *b, const struct out_spec *o, struct bld_error **err)
 {
 	bool push = o->push || strcmp(o->type, "registry") == 0;
 	if (!o->name && push)
@@ -162,15 +162,15 @@ static int output_image(struct bld_build *b, const struct out_spec *o, struct bl
 		return bld_error_wrap(err, "invalid name \"%s\"", o->name);
 	cleanup_free char *full = bld_registry_ref_string(&ref);
 	bld_registry_ref_dispose(&ref);
-	struct bld_bstage *st = &b->stages[b->target];
+	struct bld_builder_stage *st = &b->stages[b->target];
 	char md[BLD_DIGEST_STR_LEN], id[BLD_DIGEST_STR_LEN];
 	if (bld_cache_image_write_fmt(b->store, st->img, st->layers, st->n_layers, full,
 				      b->o->docker_format, md, id, err) < 0)
 		return -1;
-	int v = bld_progress_vertex(b, "exporting to %s", push ? "registry" : "image");
-	bld_progress_line(b, v, "naming to %s done", full);
+	int v = bld_builder_progress_vertex(b, "exporting to %s", push ? "registry" : "image");
+	bld_builder_progress_line(b, v, "naming to %s done", full);
 	if (!push) {
-		bld_progress_done(b, v, bld_mono_ns());
+		bld_builder_progress_done(b, v, bld_mono_ns());
 		return 0;
 	}
 	int64_t t0 = bld_mono_ns();
@@ -178,18 +178,18 @@ static int output_image(struct bld_build *b, const struct out_spec *o, struct bl
 	char pushed[BLD_DIGEST_STR_LEN];
 	if (bld_registry_push(b->store, full, &ro, pushed, err) < 0)
 		return bld_error_wrap(err, "push %s", full);
-	bld_progress_line(b, v, "pushing manifest for %s@%s done", full, pushed);
-	bld_progress_done(b, v, t0);
+	bld_builder_progress_line(b, v, "pushing manifest for %s@%s done", full, pushed);
+	bld_builder_progress_done(b, v, t0);
 	return 0;
 }
 
-int bld_build_output(struct bld_build *b, const char *id, struct bld_error **err)
+int bld_builder_build_output(struct bld_builder_job *b, const char *id, struct bld_error **err)
 {
 	struct out_spec o;
 	if (parse_output(b->o->output, &o, err) < 0)
 		return -1;
 	int r;
-	struct bld_bstage *st = &b->stages[b->target];
+	struct bld_builder_stage *st = &b->stages[b->target];
 	if (strcmp(o.type, "local") == 0)
 		r = output_local(b, st, o.dest, err);
 	else if (strcmp(o.type, "tar") == 0)

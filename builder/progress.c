@@ -22,21 +22,21 @@ static bool want_tty(const char *mode, int fd)
 	return isatty(fd) && !(term && strcmp(term, "dumb") == 0);
 }
 
-void bld_progress_start(struct bld_build *b)
+void bld_builder_progress_start(struct bld_builder_job *b)
 {
 	if (b->out && want_tty(b->o->progress, fileno(b->out))) {
 		fflush(b->out);
-		b->tty = bld_ptty_new(fileno(b->out), 100);
+		b->tty = bld_builder_ptty_new(fileno(b->out), 100);
 	}
 }
 
-void bld_progress_finish(struct bld_build *b, bool ok)
+void bld_builder_progress_finish(struct bld_builder_job *b, bool ok)
 {
-	bld_ptty_free(b->tty);
+	bld_builder_ptty_free(b->tty);
 	b->tty = NULL;
 }
 
-int bld_progress_vertex(struct bld_build *b, const char *fmt, ...)
+int bld_builder_progress_vertex(struct bld_builder_job *b, const char *fmt, ...)
 {
 	pthread_mutex_lock(&b->lock);
 	int v = ++b->next_vertex;
@@ -46,7 +46,7 @@ int bld_progress_vertex(struct bld_build *b, const char *fmt, ...)
 		char *msg = xvasprintf(fmt, ap);
 		va_end(ap);
 		if (b->tty) {
-			bld_ptty_vertex(b->tty, v, msg);
+			bld_builder_ptty_vertex(b->tty, v, msg);
 		} else {
 			fprintf(b->out, "\n#%d %s\n", v, msg);
 			fflush(b->out);
@@ -57,7 +57,7 @@ int bld_progress_vertex(struct bld_build *b, const char *fmt, ...)
 	return v;
 }
 
-void bld_progress_line(struct bld_build *b, int v, const char *fmt, ...)
+void bld_builder_progress_line(struct bld_builder_job *b, int v, const char *fmt, ...)
 {
 	if (!b->out)
 		return;
@@ -66,7 +66,7 @@ void bld_progress_line(struct bld_build *b, int v, const char *fmt, ...)
 	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	if (b->tty) {
-		bld_ptty_line(b->tty, v, msg);
+		bld_builder_ptty_line(b->tty, v, msg);
 		free(msg);
 		return;
 	}
@@ -77,27 +77,27 @@ void bld_progress_line(struct bld_build *b, int v, const char *fmt, ...)
 	free(msg);
 }
 
-void bld_progress_cached(struct bld_build *b, int v)
+void bld_builder_progress_cached(struct bld_builder_job *b, int v)
 {
 	if (b->tty)
-		bld_ptty_end(b->tty, v, BLD_PTTY_CACHED);
+		bld_builder_ptty_end(b->tty, v, BLD_PTTY_CACHED);
 	else
-		bld_progress_line(b, v, "CACHED");
+		bld_builder_progress_line(b, v, "CACHED");
 }
 
-void bld_progress_done(struct bld_build *b, int v, int64_t start_ns)
+void bld_builder_progress_done(struct bld_builder_job *b, int v, int64_t start_ns)
 {
 	double s = (double)(bld_mono_ns() - start_ns) / 1e9;
 	if (b->tty)
-		bld_ptty_end(b->tty, v, BLD_PTTY_DONE);
+		bld_builder_ptty_end(b->tty, v, BLD_PTTY_DONE);
 	else
-		bld_progress_line(b, v, "DONE %.1fs", s);
+		bld_builder_progress_line(b, v, "DONE %.1fs", s);
 }
 
-void bld_progress_error(struct bld_build *b, int v, const char *msg)
+void bld_builder_progress_error(struct bld_builder_job *b, int v, const char *msg)
 {
 	if (b->tty)
-		bld_ptty_end(b->tty, v, BLD_PTTY_ERROR);
+		bld_builder_ptty_end(b->tty, v, BLD_PTTY_ERROR);
 	else
-		bld_progress_line(b, v, "ERROR: %s", msg);
+		bld_builder_progress_line(b, v, "ERROR: %s", msg);
 }

@@ -6,7 +6,7 @@
  * thread about ten times a second, and a final redraw ("FINISHED" on success). After a
  * failure the failing step's last output lines follow in a block, as BuildKit prints them.
  *
- * Events only change the state under the lock; a frame is bld_ptty_render()'s, which is
+ * Events only change the state under the lock; a frame is bld_builder_ptty_render()'s, which is
  * pure (state, clock and width in; text out) so that tests can check it, and draw() puts it
  * on the terminal. What the plain format prints is progress.c's; this file never decides
  * which of the two is used.
@@ -34,7 +34,7 @@ struct vtx {
 	size_t ntail;
 };
 
-struct bld_ptty {
+struct bld_builder_ptty {
 	int fd;
 	pthread_mutex_t lock;
 	pthread_cond_t cv;
@@ -96,7 +96,7 @@ static void push_line(char **v, size_t *n, size_t cap, const char *s)
 	v[(*n)++] = clean_line(s, LINE_MAX_BYTES);
 }
 
-static struct vtx *vtx_get(struct bld_ptty *t, int v)
+static struct vtx *vtx_get(struct bld_builder_ptty *t, int v)
 {
 	if (v < 1 || (size_t)v > VERTICES_MAX)
 		return NULL;
@@ -171,7 +171,7 @@ static void render_vertex(struct bld_buf *out, const struct vtx *x, int64_t now,
 	bld_buf_dispose(&o);
 }
 
-char *bld_ptty_render(struct bld_ptty *t, int64_t now, size_t width, bool finished)
+char *bld_builder_ptty_render(struct bld_builder_ptty *t, int64_t now, size_t width, bool finished)
 {
 	struct bld_buf o = BLD_BUF_INIT;
 	size_t done = 0, seen = 0;
@@ -215,11 +215,11 @@ static void term_size(int fd, size_t *w, size_t *h)
  * the terminal keeps its header and its last lines (the cursor cannot move back above the
  * screen); the final frame is drawn whole.
  */
-static void draw(struct bld_ptty *t, bool finished)
+static void draw(struct bld_builder_ptty *t, bool finished)
 {
 	size_t width, height;
 	term_size(t->fd, &width, &height);
-	cleanup_free char *frame = bld_ptty_render(t, bld_mono_ns(), width, finished);
+	cleanup_free char *frame = bld_builder_ptty_render(t, bld_mono_ns(), width, finished);
 	size_t total = 0;
 	for (const char *p = frame; (p = strchr(p, '\n')); p++)
 		total++;
@@ -243,7 +243,7 @@ static void draw(struct bld_ptty *t, bool finished)
 
 static void *ticker(void *arg)
 {
-	struct bld_ptty *t = arg;
+	struct bld_builder_ptty *t = arg;
 	pthread_mutex_lock(&t->lock);
 	while (!t->stop) {
 		draw(t, false);
@@ -258,9 +258,9 @@ static void *ticker(void *arg)
 	return NULL;
 }
 
-struct bld_ptty *bld_ptty_new(int fd, int interval_ms)
+struct bld_builder_ptty *bld_builder_ptty_new(int fd, int interval_ms)
 {
-	struct bld_ptty *t = xcalloc(1, sizeof(*t));
+	struct bld_builder_ptty *t = xcalloc(1, sizeof(*t));
 	t->fd = fd;
 	t->interval_ms = interval_ms;
 	t->t0 = bld_mono_ns();
@@ -272,7 +272,7 @@ struct bld_ptty *bld_ptty_new(int fd, int interval_ms)
 	return t;
 }
 
-void bld_ptty_vertex(struct bld_ptty *t, int v, const char *name)
+void bld_builder_ptty_vertex(struct bld_builder_ptty *t, int v, const char *name)
 {
 	pthread_mutex_lock(&t->lock);
 	struct vtx *x = vtx_get(t, v);
@@ -283,7 +283,7 @@ void bld_ptty_vertex(struct bld_ptty *t, int v, const char *name)
 	pthread_mutex_unlock(&t->lock);
 }
 
-void bld_ptty_line(struct bld_ptty *t, int v, const char *line)
+void bld_builder_ptty_line(struct bld_builder_ptty *t, int v, const char *line)
 {
 	pthread_mutex_lock(&t->lock);
 	struct vtx *x = vtx_get(t, v);
@@ -298,7 +298,7 @@ void bld_ptty_line(struct bld_ptty *t, int v, const char *line)
 	pthread_mutex_unlock(&t->lock);
 }
 
-void bld_ptty_end(struct bld_ptty *t, int v, enum bld_ptty_end how)
+void bld_builder_ptty_end(struct bld_builder_ptty *t, int v, enum bld_builder_ptty_end how)
 {
 	pthread_mutex_lock(&t->lock);
 	struct vtx *x = vtx_get(t, v);
@@ -312,7 +312,7 @@ void bld_ptty_end(struct bld_ptty *t, int v, enum bld_ptty_end how)
 }
 
 /* BuildKit's block after a failed build: the step and its last output lines. */
-static void error_block(struct bld_ptty *t)
+static void error_block(struct bld_builder_ptty *t)
 {
 	const struct vtx *x = &t->v[t->error_v - 1];
 	struct bld_buf o = BLD_BUF_INIT;
@@ -324,7 +324,7 @@ static void error_block(struct bld_ptty *t)
 	bld_buf_dispose(&o);
 }
 
-void bld_ptty_free(struct bld_ptty *t)
+void bld_builder_ptty_free(struct bld_builder_ptty *t)
 {
 	if (!t)
 		return;

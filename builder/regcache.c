@@ -41,7 +41,7 @@ static char *full_name(const char *ref, struct bld_error **err)
 	return s;
 }
 
-void bld_regcache_note(struct bld_build *b, const char *key, const char *record_json)
+void bld_builder_regcache_note(struct bld_builder_job *b, const char *key, const char *record_json)
 {
 	if (!b->o->cache_to)
 		return;
@@ -86,7 +86,7 @@ static struct bld_cache_layer *export_layers(json_t *records, size_t *n)
 	return v;
 }
 
-static int export_one(struct bld_build *b, const char *spec, struct bld_error **err)
+static int export_one(struct bld_builder_job *b, const char *spec, struct bld_error **err)
 {
 	cleanup_free char *ref = cache_ref(spec);
 	if (!ref)
@@ -115,7 +115,7 @@ static int export_one(struct bld_build *b, const char *spec, struct bld_error **
 	return r < 0 ? bld_error_wrap(err, "--cache-to %s", ref) : 0;
 }
 
-int bld_regcache_export(struct bld_build *b, struct bld_error **err)
+int bld_builder_regcache_export(struct bld_builder_job *b, struct bld_error **err)
 {
 	for (size_t i = 0; b->o->cache_to && b->o->cache_to[i]; i++)
 		if (export_one(b, b->o->cache_to[i], err) < 0)
@@ -124,7 +124,7 @@ int bld_regcache_export(struct bld_build *b, struct bld_error **err)
 }
 
 /* Writes the records of a pulled cache image whose layers are in the store. */
-static int import_records(struct bld_build *b, const char *name, struct bld_error **err)
+static int import_records(struct bld_builder_job *b, const char *name, struct bld_error **err)
 {
 	struct bld_cache_image *img = NULL;
 	if (bld_cache_image_load(b->store, name, &img, err) < 0)
@@ -147,7 +147,7 @@ static int import_records(struct bld_build *b, const char *name, struct bld_erro
 	return r;
 }
 
-static int import_one(struct bld_build *b, const char *spec, struct bld_error **err)
+static int import_one(struct bld_builder_job *b, const char *spec, struct bld_error **err)
 {
 	cleanup_free char *ref = cache_ref(spec);
 	if (!ref)
@@ -168,7 +168,7 @@ static int import_one(struct bld_build *b, const char *spec, struct bld_error **
 	return r;
 }
 
-void bld_regcache_import(struct bld_build *b)
+void bld_builder_regcache_import(struct bld_builder_job *b)
 {
 	for (size_t i = 0; b->o->cache_from && b->o->cache_from[i]; i++) {
 		struct bld_error *e = NULL;

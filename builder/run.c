@@ -42,7 +42,7 @@ static void tail_dispose(struct tail *t)
 }
 
 /* Relays the step's output line by line until the pipe closes. */
-static void relay(struct bld_build *b, int v, int fd, int64_t t0, struct tail *t)
+static void relay(struct bld_builder_job *b, int v, int fd, int64_t t0, struct tail *t)
 {
 	struct bld_buf line = BLD_BUF_INIT;
 	char buf[8192];
@@ -60,20 +60,20 @@ static void relay(struct bld_build *b, int v, int fd, int64_t t0, struct tail *t
 			if (buf[i] != '\n')
 				continue;
 			double s = (double)(bld_mono_ns() - t0) / 1e9;
-			bld_progress_line(b, v, "%.3f %s", s, bld_buf_str(&line));
+			bld_builder_progress_line(b, v, "%.3f %s", s, bld_buf_str(&line));
 			tail_push(t, bld_buf_str(&line), line.len);
 			bld_buf_reset(&line);
 		}
 	}
 	if (line.len) {
 		double s = (double)(bld_mono_ns() - t0) / 1e9;
-		bld_progress_line(b, v, "%.3f %s", s, bld_buf_str(&line));
+		bld_builder_progress_line(b, v, "%.3f %s", s, bld_buf_str(&line));
 		tail_push(t, bld_buf_str(&line), line.len);
 	}
 	bld_buf_dispose(&line);
 }
 
-static int failed(struct bld_error **err, const struct bld_run_req *rq, int code,
+static int failed(struct bld_error **err, const struct bld_builder_run_req *rq, int code,
 		  const struct tail *t)
 {
 	struct bld_buf cmd = BLD_BUF_INIT;
@@ -112,7 +112,7 @@ static const char *proxy_value(char *const *args, const char *name)
  * gives the step both spellings (HTTP_PROXY and http_proxy) when not empty. They stay out
  * of the cache key and the history unless declared with ARG.
  */
-static void add_proxy_args(struct bld_build *b, char ***env)
+static void add_proxy_args(struct bld_builder_job *b, char ***env)
 {
 	static const char *const proxies[][2] = {{"HTTP_PROXY", "http_proxy"},
 						 {"HTTPS_PROXY", "https_proxy"},
@@ -131,8 +131,8 @@ static enum bld_runner_net_mode net_mode(const char *n)
 	return strcmp(n, "none") == 0 ? BLD_RUNNER_NET_NONE : BLD_RUNNER_NET_HOST;
 }
 
-static int spawn_and_wait(struct bld_build *b, struct bld_runner_spec *spec,
-			  const struct bld_run_req *rq, int *code, struct tail *t,
+static int spawn_and_wait(struct bld_builder_job *b, struct bld_runner_spec *spec,
+			  const struct bld_builder_run_req *rq, int *code, struct tail *t,
 			  struct bld_error **err)
 {
 	int p[2];
@@ -159,7 +159,7 @@ static int spawn_and_wait(struct bld_build *b, struct bld_runner_spec *spec,
  * A relative --mount target is under the working directory, as BuildKit joins it
  * (`--mount=target=.` binds the context at WORKDIR); the stubs to prune follow.
  */
-static void resolve_targets(struct bld_run_mounts *rm, const char *wd)
+static void resolve_targets(struct bld_builder_run_mounts *rm, const char *wd)
 {
 	for (size_t i = 0; i < rm->n; i++) {
 		if (rm->v[i].target[0] == '/')
@@ -179,8 +179,8 @@ static void resolve_targets(struct bld_run_mounts *rm, const char *wd)
  * directory pdir that is mounted read-only at /dev/pipes (so nothing of it reaches the
  * layer). *mv is the step's mounts plus that one; its strings are borrowed.
  */
-static int pipes_mount(const char *pdir, const struct bld_run_req *rq,
-		       const struct bld_run_mounts *rm, struct bld_runner_mount **mv,
+static int pipes_mount(const char *pdir, const struct bld_builder_run_req *rq,
+		       const struct bld_builder_run_mounts *rm, struct bld_runner_mount **mv,
 		       size_t *n, struct bld_error **err)
 {
 	*mv = xcalloc(rm->n + 1, sizeof(**mv));
@@ -203,28 +203,29 @@ static int pipes_mount(const char *pdir, const struct bld_run_req *rq,
 	return 0;
 }
 
-int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_run_req *rq,
-		 struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err)
+int bld_builder_run_step(struct bld_builder_job *b, struct bld_builder_stage *st,
+			 const struct bld_builder_run_req *rq, struct bld_cache_layer *layer,
+			 bool *layer_made, struct bld_error **err)
 {
-	cleanup_free char *dir = bld_step_dir(b, err);
+	cleanup_free char *dir = bld_builder_step_dir(b, err);
 	if (!dir)
 		return -1;
-	cleanup_strv char **lowers = bld_step_lowers(b, st);
-	const char *wd = bld_img_get_str(st->img, "WorkingDir");
-	const char *user = bld_img_get_str(st->img, "User");
-	struct bld_run_mounts rm;
+	cleanup_strv char **lowers = bld_builder_step_lowers(b, st);
+	const char *wd = bld_builder_img_get_str(st->img, "WorkingDir");
+	const char *user = bld_builder_img_get_str(st->img, "User");
+	struct bld_builder_run_mounts rm;
 	cleanup_strv char **env = bld_strv_dup(rq->env);
 	add_proxy_args(b, &env);
 	cleanup_free char *pdir = bld_path_join(dir, "pipes");
 	cleanup_free struct bld_runner_mount *mv = NULL;
 	size_t nmv = 0;
-	if (bld_run_mounts_prepare(b, st, rq, &rm, &env, err) < 0) {
-		bld_run_mounts_dispose(&rm);
+	if (bld_builder_run_mounts_prepare(b, st, rq, &rm, &env, err) < 0) {
+		bld_builder_run_mounts_dispose(&rm);
 		return -1;
 	}
 	resolve_targets(&rm, wd && *wd ? wd : "/");
 	if (pipes_mount(pdir, rq, &rm, &mv, &nmv, err) < 0) {
-		bld_run_mounts_dispose(&rm);
+		bld_builder_run_mounts_dispose(&rm);
 		return -1;
 	}
 	struct bld_runner_spec spec;
@@ -251,9 +252,9 @@ int bld_run_step(struct bld_build *b, struct bld_bstage *st, const struct bld_ru
 	cleanup_free char *upper = bld_path_join(dir, "upper");
 	if (r == 0) {
 		bld_builder_stubs_prune(upper, st->lowers, rm.targets);
-		r = bld_step_commit(b, st, upper, layer, layer_made, err);
+		r = bld_builder_step_commit(b, st, upper, layer, layer_made, err);
 	}
-	bld_run_mounts_dispose(&rm);
+	bld_builder_run_mounts_dispose(&rm);
 	struct bld_error *e = NULL;
 	bld_runner_sandbox_cleanup(dir, &e);
 	bld_error_free(e);

@@ -29,7 +29,7 @@
 
 extern char **environ;
 
-struct bld_ssh_fwd {
+struct bld_builder_ssh_fwd {
 	char *dir;        /* scratch directory: relay socket, private agent socket */
 	char *sock;       /* the relay's socket, bound into the step */
 	char *agent;      /* the agent's socket */
@@ -96,7 +96,7 @@ static int spawn_wait(char *const argv[], char *const envp[], bool wait_it, pid_
 	return 0;
 }
 
-static void stop_agent(struct bld_ssh_fwd *f)
+static void stop_agent(struct bld_builder_ssh_fwd *f)
 {
 	if (f->agent_pid <= 0)
 		return;
@@ -107,7 +107,7 @@ static void stop_agent(struct bld_ssh_fwd *f)
 }
 
 /* Starts `ssh-agent -D -a SOCK` (its own PID, in the foreground) and adds the keys. */
-static int start_agent(struct bld_ssh_fwd *f, char *const *keys, struct bld_error **err)
+static int start_agent(struct bld_builder_ssh_fwd *f, char *const *keys, struct bld_error **err)
 {
 	f->agent = bld_path_join(f->dir, "agent.sock");
 	char *argv[] = {"ssh-agent", "-D", "-a", f->agent, NULL};
@@ -169,7 +169,7 @@ static bool pass(int from, int to)
 	return true;
 }
 
-static void accept_one(struct bld_ssh_fwd *f, int pairs[][2], size_t *n)
+static void accept_one(struct bld_builder_ssh_fwd *f, int pairs[][2], size_t *n)
 {
 	int c = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (c < 0)
@@ -189,7 +189,7 @@ static void accept_one(struct bld_ssh_fwd *f, int pairs[][2], size_t *n)
  * It runs in a child forked from the build and makes system calls only (no allocation, no
  * locks), so that no thread of ours is ever inside libc when the sandbox clones its child.
  */
-static _Noreturn void relay_main(struct bld_ssh_fwd *f)
+static _Noreturn void relay_main(struct bld_builder_ssh_fwd *f)
 {
 	int pairs[RELAY_CONNS][2];
 	size_t n = 0;
@@ -222,7 +222,7 @@ static _Noreturn void relay_main(struct bld_ssh_fwd *f)
 }
 
 /* The relay's socket, owned and moded as the mount asks, and its process. */
-static int start_relay(struct bld_ssh_fwd *f, const struct bld_parser_mount *pm,
+static int start_relay(struct bld_builder_ssh_fwd *f, const struct bld_parser_mount *pm,
 		       struct bld_error **err)
 {
 	f->sock = bld_path_join(f->dir, "ssh.sock");
@@ -257,7 +257,7 @@ static int start_relay(struct bld_ssh_fwd *f, const struct bld_parser_mount *pm,
 
 /* ------------------------------------------------------------------ public */
 
-void bld_ssh_fwd_free(struct bld_ssh_fwd *f)
+void bld_builder_ssh_fwd_free(struct bld_builder_ssh_fwd *f)
 {
 	if (!f)
 		return;
@@ -281,7 +281,7 @@ void bld_ssh_fwd_free(struct bld_ssh_fwd *f)
 }
 
 /* Sockets are forwarded as they are; anything else is a key for a private agent. */
-static int pick_agent(struct bld_ssh_fwd *f, char *const *paths, struct bld_error **err)
+static int pick_agent(struct bld_builder_ssh_fwd *f, char *const *paths, struct bld_error **err)
 {
 	struct stat st;
 	if (paths[0] && !paths[1] && stat(paths[0], &st) == 0 && S_ISSOCK(st.st_mode)) {
@@ -298,8 +298,8 @@ static int pick_agent(struct bld_ssh_fwd *f, char *const *paths, struct bld_erro
 	return start_agent(f, paths, err);
 }
 
-int bld_ssh_fwd_open(struct bld_ssh_fwd **out, struct bld_build *b,
-		     const struct bld_parser_mount *pm, struct bld_error **err)
+int bld_builder_ssh_fwd_open(struct bld_builder_ssh_fwd **out, struct bld_builder_job *b,
+			     const struct bld_parser_mount *pm, struct bld_error **err)
 {
 	*out = NULL;
 	const char *id = pm->id && *pm->id ? pm->id : "default";
@@ -316,18 +316,18 @@ int bld_ssh_fwd_open(struct bld_ssh_fwd **out, struct bld_build *b,
 				     "no SSH key \"%s\" forwarded from the client (--ssh %s=...)",
 				     id, id);
 	}
-	struct bld_ssh_fwd *f = xcalloc(1, sizeof(*f));
+	struct bld_builder_ssh_fwd *f = xcalloc(1, sizeof(*f));
 	f->listen_fd = -1;
-	f->dir = bld_step_dir(b, err);
+	f->dir = bld_builder_step_dir(b, err);
 	int r = f->dir ? pick_agent(f, paths, err) : -1;
 	if (r == 0)
 		r = start_relay(f, pm, err);
 	if (r < 0) {
-		bld_ssh_fwd_free(f);
+		bld_builder_ssh_fwd_free(f);
 		return bld_error_wrap(err, "ssh %s", id);
 	}
 	*out = f;
 	return 1;
 }
 
-const char *bld_ssh_fwd_socket(const struct bld_ssh_fwd *f) { return f->sock; }
+const char *bld_builder_ssh_fwd_socket(const struct bld_builder_ssh_fwd *f) { return f->sock; }

@@ -36,21 +36,22 @@ static void strv_set_all(char ***env, char *const *v)
  * (ENV then ARG of the same name: the ARG's value, for RUN and expansion, while the config
  * keeps the ENV's).
  */
-char **bld_stage_env(struct bld_bstage *st)
+char **bld_builder_stage_env(struct bld_builder_stage *st)
 {
-	char **env = bld_img_env(st->img);
+	char **env = bld_builder_img_env(st->img);
 	strv_set_all(&env, st->arg_env);
 	return env;
 }
 
-static int expand(struct bld_build *b, struct bld_bstage *st, const char *word, char **out,
-		  struct bld_error **err)
+static int expand(struct bld_builder_job *b, struct bld_builder_stage *st, const char *word,
+		  char **out, struct bld_error **err)
 {
-	cleanup_strv char **env = bld_stage_env(st);
+	cleanup_strv char **env = bld_builder_stage_env(st);
 	return bld_parser_shell_word(out, word, b->escape, env, err);
 }
 
-static const char *step_name(struct bld_build *b, struct bld_bstage *st, char *buf, size_t n)
+static const char *step_name(struct bld_builder_job *b, struct bld_builder_stage *st, char *buf,
+			     size_t n)
 {
 	if (b->n_stages > 1 && st->name)
 		snprintf(buf, n, "[%s %d/%d]", st->name, st->vertex, st->nvertices);
@@ -61,18 +62,18 @@ static const char *step_name(struct bld_build *b, struct bld_bstage *st, char *b
 	return buf;
 }
 
-static char *now_str(struct bld_build *b)
+static char *now_str(struct bld_builder_job *b)
 {
-	return bld_img_time(b->epoch >= 0 ? b->epoch : (int64_t)time(NULL));
+	return bld_builder_img_time(b->epoch >= 0 ? b->epoch : (int64_t)time(NULL));
 }
 
 /*
  * When a metadata step happened: with the step before it (or now, first in an image), so
  * that a rebuild from the cache gives the same image ID, as BuildKit's does.
  */
-static char *meta_time(struct bld_build *b, struct bld_bstage *st)
+static char *meta_time(struct bld_builder_job *b, struct bld_builder_stage *st)
 {
-	const char *last = bld_img_last_created(st->img);
+	const char *last = bld_builder_img_last_created(st->img);
 	return last && b->epoch < 0 ? xstrdup(last) : now_str(b);
 }
 
@@ -102,7 +103,7 @@ static bool layer_from_json(json_t *j, struct bld_cache_layer *l)
 }
 
 /* Applies the record under key if there is a usable one: 1 hit, 0 miss. */
-static int cache_apply(struct bld_build *b, struct bld_bstage *st, const char *key,
+static int cache_apply(struct bld_builder_job *b, struct bld_builder_stage *st, const char *key,
 		       struct bld_error **err)
 {
 	if (st->no_cache)
@@ -125,18 +126,18 @@ static int cache_apply(struct bld_build *b, struct bld_bstage *st, const char *k
 							 bld_cache_blob_exists(b->store, l.digest)));
 	int r = 0;
 	if (ok && has_layer)
-		r = bld_stage_push_layer(b, st, &l, err);
+		r = bld_builder_stage_push_layer(b, st, &l, err);
 	if (ok && r == 0) {
 		json_decref(st->img);
 		st->img = json_deep_copy(cfg);
-		bld_regcache_note(b, key, data);
+		bld_builder_regcache_note(b, key, data);
 		r = 1;
 	}
 	json_decref(rec);
 	return r;
 }
 
-static int cache_record(struct bld_build *b, struct bld_bstage *st, const char *key,
+static int cache_record(struct bld_builder_job *b, struct bld_builder_stage *st, const char *key,
 			const struct bld_cache_layer *l, struct bld_error **err)
 {
 	json_t *rec = json_pack("{s:i, s:O, s:o, s:[]}", "v", RECORD_V, "config", st->img,
@@ -145,25 +146,26 @@ static int cache_record(struct bld_build *b, struct bld_bstage *st, const char *
 		json_array_append_new(json_object_get(rec, "blobs"), json_string(l->digest));
 	cleanup_free char *s = bld_json_dump_canonical(rec);
 	json_decref(rec);
-	bld_regcache_note(b, key, s);
+	bld_builder_regcache_note(b, key, s);
 	return bld_cache_build_record_put(b->store, key, s, err);
 }
 
 /* ------------------------------------------------------------------ FROM */
 
 /* The base: scratch, an earlier stage, or an image (pulled when missing or with --pull). */
-static int from_base(struct bld_build *b, struct bld_bstage *st, const char *base, int v,
-		     struct bld_xxh *h, struct bld_error **err)
+static int from_base(struct bld_builder_job *b, struct bld_builder_stage *st, const char *base,
+		     int v, struct bld_xxh *h, struct bld_error **err)
 {
-	struct bld_bstage *src = st->ps->base_stage >= 0 ? &b->stages[st->ps->base_stage] : NULL;
+	struct bld_builder_stage *src =
+	    st->ps->base_stage >= 0 ? &b->stages[st->ps->base_stage] : NULL;
 	bld_xxh_update_str(h, "FROM");
 	if (!src && strcasecmp(base, "scratch") == 0) {
-		st->img = bld_img_empty("linux", "amd64");
+		st->img = bld_builder_img_empty("linux", "amd64");
 		bld_xxh_update_str(h, "scratch");
 		return 0;
 	}
 	if (!src)
-		return bld_stage_from_image(b, st, base, v, h, err);
+		return bld_builder_stage_from_image(b, st, base, v, h, err);
 	st->img = json_deep_copy(src->img);
 	st->layers = xmalloc((src->n_layers + 1) * sizeof(*st->layers));
 	memcpy(st->layers, src->layers, src->n_layers * sizeof(*st->layers));
@@ -177,12 +179,13 @@ static int from_base(struct bld_build *b, struct bld_bstage *st, const char *bas
 	return 0;
 }
 
-static int do_from(struct bld_build *b, struct bld_bstage *st, struct bld_error **err)
+static int do_from(struct bld_builder_job *b, struct bld_builder_stage *st, struct bld_error **err)
 {
 	const char *base = st->ps->base;
 	st->vertex = 1;
 	char sn[64];
-	int v = bld_progress_vertex(b, "%s FROM %s", step_name(b, st, sn, sizeof(sn)), base);
+	int v =
+	    bld_builder_progress_vertex(b, "%s FROM %s", step_name(b, st, sn, sizeof(sn)), base);
 	int64_t t0 = bld_mono_ns();
 	struct bld_xxh *h = bld_xxh_new();
 	int r = from_base(b, st, base, v, h, err);
@@ -192,7 +195,7 @@ static int do_from(struct bld_build *b, struct bld_bstage *st, struct bld_error 
 	bld_xxh_final(h, st->key);
 	if (r < 0)
 		return -1;
-	bld_progress_done(b, v, t0);
+	bld_builder_progress_done(b, v, t0);
 	return 0;
 }
 
@@ -200,21 +203,21 @@ static int do_from(struct bld_build *b, struct bld_bstage *st, struct bld_error 
 
 /* ENV and LABEL: (key, value, separator) triples, expanded with the variables as they were
  * before the instruction (`ENV a=1 b=$a` gives b the old a, as docker does). */
-static int do_pairs(struct bld_build *b, struct bld_bstage *st,
+static int do_pairs(struct bld_builder_job *b, struct bld_builder_stage *st,
 		    const struct bld_parser_instruction *in, bool env, struct bld_buf *hist,
 		    struct bld_error **err)
 {
-	cleanup_strv char **vars = bld_stage_env(st);
+	cleanup_strv char **vars = bld_builder_stage_env(st);
 	for (size_t i = 0; i < in->nkvs; i++) {
 		cleanup_free char *k = NULL, *v = NULL;
 		if (bld_parser_shell_word(&k, in->kvs[i].key, b->escape, vars, err) < 0 ||
 		    bld_parser_shell_word(&v, in->kvs[i].value, b->escape, vars, err) < 0)
 			return -1;
 		if (env) {
-			bld_img_env_set(st->img, k, v);
+			bld_builder_img_env_set(st->img, k, v);
 			bld_strv_env_set(&st->arg_env, k, NULL); /* ENV after ARG wins */
 		} else
-			bld_img_label(st->img, k, v);
+			bld_builder_img_label(st->img, k, v);
 		bld_buf_printf(hist, " %s=%s", k, v);
 	}
 	return 0;
@@ -227,7 +230,7 @@ static int do_pairs(struct bld_build *b, struct bld_bstage *st,
  * the environment over ENV; a declaration without any leaves the environment as it was.
  * History: "ARG K=V" with the value decided.
  */
-static int do_arg(struct bld_build *b, struct bld_bstage *st,
+static int do_arg(struct bld_builder_job *b, struct bld_builder_stage *st,
 		  const struct bld_parser_instruction *in, struct bld_buf *hist,
 		  struct bld_error **err)
 {
@@ -248,7 +251,7 @@ static int do_arg(struct bld_build *b, struct bld_bstage *st,
 	return 0;
 }
 
-static int do_cmdlike(struct bld_build *b, struct bld_bstage *st,
+static int do_cmdlike(struct bld_builder_job *b, struct bld_builder_stage *st,
 		      const struct bld_parser_instruction *in, const char *key,
 		      struct bld_error **err)
 {
@@ -256,7 +259,7 @@ static int do_cmdlike(struct bld_build *b, struct bld_bstage *st,
 	if (!in->prepend_shell) {
 		v = bld_strv_dup(in->args);
 	} else if (in->args[0]) {
-		cleanup_strv char **sh = bld_img_get_strv(st->img, "Shell");
+		cleanup_strv char **sh = bld_builder_img_get_strv(st->img, "Shell");
 		if (!sh) {
 			bld_strv_push(&sh, "/bin/sh");
 			bld_strv_push(&sh, "-c");
@@ -266,15 +269,15 @@ static int do_cmdlike(struct bld_build *b, struct bld_bstage *st,
 	}
 	if (!v)
 		v = xcalloc(1, sizeof(*v));
-	bld_img_set_strv(st->img, key, v);
+	bld_builder_img_set_strv(st->img, key, v);
 	if (strcmp(key, "Cmd") == 0)
 		st->cmd_set = true;
 	else if (!st->cmd_set)
-		bld_img_set_strv(st->img, "Cmd", NULL);
+		bld_builder_img_set_strv(st->img, "Cmd", NULL);
 	return 0;
 }
 
-static int do_healthcheck(struct bld_build *b, struct bld_bstage *st,
+static int do_healthcheck(struct bld_builder_job *b, struct bld_builder_stage *st,
 			  const struct bld_parser_instruction *in, struct bld_error **err)
 {
 	json_t *hc = json_object(), *test = json_array();
@@ -293,11 +296,11 @@ static int do_healthcheck(struct bld_build *b, struct bld_bstage *st,
 			json_object_set_new(hc, durs[i].key, json_integer(durs[i].v));
 	if (!in->health_none && in->retries)
 		json_object_set_new(hc, "Retries", json_integer(in->retries));
-	json_object_set_new(bld_img_conf(st->img), "Healthcheck", hc);
+	json_object_set_new(bld_builder_img_conf(st->img), "Healthcheck", hc);
 	return 0;
 }
 
-static int do_expose(struct bld_build *b, struct bld_bstage *st,
+static int do_expose(struct bld_builder_job *b, struct bld_builder_stage *st,
 		     const struct bld_parser_instruction *in, struct bld_error **err)
 {
 	for (size_t i = 0; in->args[i]; i++) {
@@ -318,13 +321,13 @@ static int do_expose(struct bld_build *b, struct bld_bstage *st,
 			return bld_error_set(err, BLD_E_INVALID, "invalid containerPort: %s", p);
 		for (long x = lo; x <= hi; x++) {
 			cleanup_free char *k = xasprintf("%ld/%s", x, lproto);
-			bld_img_add_set(st->img, "ExposedPorts", k);
+			bld_builder_img_add_set(st->img, "ExposedPorts", k);
 		}
 	}
 	return 0;
 }
 
-static int do_volume(struct bld_build *b, struct bld_bstage *st,
+static int do_volume(struct bld_builder_job *b, struct bld_builder_stage *st,
 		     const struct bld_parser_instruction *in, struct bld_error **err)
 {
 	for (size_t i = 0; in->args[i]; i++) {
@@ -334,13 +337,13 @@ static int do_volume(struct bld_build *b, struct bld_bstage *st,
 		if (!*p)
 			return bld_error_set(err, BLD_E_INVALID, "VOLUME specified can not be an "
 								 "empty string");
-		bld_img_add_set(st->img, "Volumes", p);
+		bld_builder_img_add_set(st->img, "Volumes", p);
 	}
 	return 0;
 }
 
 /* USER, STOPSIGNAL, MAINTAINER: one expanded word into a string field. */
-static int do_single(struct bld_build *b, struct bld_bstage *st,
+static int do_single(struct bld_builder_job *b, struct bld_builder_stage *st,
 		     const struct bld_parser_instruction *in, const char *key, bool expand_it,
 		     struct bld_error **err)
 {
@@ -354,7 +357,7 @@ static int do_single(struct bld_build *b, struct bld_bstage *st,
 	if (strcmp(key, "author") == 0)
 		json_object_set_new(st->img, "author", json_string(val));
 	else
-		bld_img_set_str(st->img, key, val);
+		bld_builder_img_set_str(st->img, key, val);
 	return 0;
 }
 
@@ -367,9 +370,9 @@ static void quoted_list(struct bld_buf *h, char *const *v)
 }
 
 /* Metadata instructions: the config in memory, one empty-layer history entry. */
-int bld_stage_meta(struct bld_build *b, struct bld_bstage *st,
-		   const struct bld_parser_instruction *in, struct bld_buf *hist,
-		   struct bld_error **err)
+int bld_builder_stage_meta(struct bld_builder_job *b, struct bld_builder_stage *st,
+			   const struct bld_parser_instruction *in, struct bld_buf *hist,
+			   struct bld_error **err)
 {
 	bld_buf_adds(hist, bld_parser_kind_name(in->kind));
 	switch (in->kind) {
@@ -382,16 +385,16 @@ int bld_stage_meta(struct bld_build *b, struct bld_bstage *st,
 	case BLD_PARSER_ENTRYPOINT: {
 		const char *key = in->kind == BLD_PARSER_CMD ? "Cmd" : "Entrypoint";
 		int r = do_cmdlike(b, st, in, key, err);
-		cleanup_strv char **v = bld_img_get_strv(st->img, key);
+		cleanup_strv char **v = bld_builder_img_get_strv(st->img, key);
 		quoted_list(hist, v);
 		return r;
 	}
 	case BLD_PARSER_SHELL:
-		bld_img_set_strv(st->img, "Shell", in->args);
+		bld_builder_img_set_strv(st->img, "Shell", in->args);
 		quoted_list(hist, in->args);
 		return 0;
 	case BLD_PARSER_ONBUILD:
-		bld_img_onbuild_add(st->img, in->args[0]);
+		bld_builder_img_onbuild_add(st->img, in->args[0]);
 		bld_buf_printf(hist, " %s", in->args[0]);
 		return 0;
 	default:
@@ -414,9 +417,9 @@ int bld_stage_meta(struct bld_build *b, struct bld_bstage *st,
 
 /* ------------------------------------------------------------------ layer steps */
 
-static char **shell_argv(struct bld_bstage *st, const char *cmd)
+static char **shell_argv(struct bld_builder_stage *st, const char *cmd)
 {
-	char **v = bld_img_get_strv(st->img, "Shell");
+	char **v = bld_builder_img_get_strv(st->img, "Shell");
 	if (!v) {
 		bld_strv_push(&v, "/bin/sh");
 		bld_strv_push(&v, "-c");
@@ -443,8 +446,8 @@ static bool lone_heredoc(const char *line)
  * body and terminator appended, for the shell to read as its own heredocs. The body is
  * never expanded by the builder: quoting the delimiter only matters to the shell.
  */
-static void run_argv(struct bld_bstage *st, const struct bld_parser_instruction *in,
-		     struct bld_run_req *rq)
+static void run_argv(struct bld_builder_stage *st, const struct bld_parser_instruction *in,
+		     struct bld_builder_run_req *rq)
 {
 	const struct bld_parser_node *n = in->node;
 	if (!in->prepend_shell) {
@@ -476,7 +479,7 @@ static void run_argv(struct bld_bstage *st, const struct bld_parser_instruction 
 	bld_buf_dispose(&cmd);
 }
 
-static void copy_req_init(struct bld_copy_req *rq, const struct bld_parser_instruction *in)
+static void copy_req_init(struct bld_builder_copy_req *rq, const struct bld_parser_instruction *in)
 {
 	memset(rq, 0, sizeof(*rq));
 	rq->from = in->from;
@@ -489,22 +492,22 @@ static void copy_req_init(struct bld_copy_req *rq, const struct bld_parser_instr
 	rq->checksum = in->checksum;
 }
 
-static void copy_req_dispose(struct bld_copy_req *rq)
+static void copy_req_dispose(struct bld_builder_copy_req *rq)
 {
 	bld_strv_free(rq->srcs);
 	bld_strv_free(rq->excludes);
 	free(rq->chown);
 	free(rq->chmod);
 	free(rq->dest);
-	bld_copy_contents_free(rq);
+	bld_builder_copy_contents_free(rq);
 }
 
-static int copy_req_expand(struct bld_build *b, struct bld_bstage *st,
-			   const struct bld_parser_instruction *in, struct bld_copy_req *rq,
+static int copy_req_expand(struct bld_builder_job *b, struct bld_builder_stage *st,
+			   const struct bld_parser_instruction *in, struct bld_builder_copy_req *rq,
 			   struct bld_error **err)
 {
-	cleanup_strv char **env = bld_stage_env(st);
-	if (bld_copy_contents_expand(rq, in, env, err) < 0)
+	cleanup_strv char **env = bld_builder_stage_env(st);
+	if (bld_builder_copy_contents_expand(rq, in, env, err) < 0)
 		return -1;
 	/* BuildKit expands --chown and --chmod like the paths (CopyCommand.Expand) */
 	if (in->chown && expand(b, st, in->chown, &rq->chown, err) < 0)
@@ -520,7 +523,7 @@ static int copy_req_expand(struct bld_build *b, struct bld_bstage *st,
 	cleanup_free char *d = NULL;
 	if (expand(b, st, in->dest, &d, err) < 0)
 		return -1;
-	const char *wd = bld_img_get_str(st->img, "WorkingDir");
+	const char *wd = bld_builder_img_get_str(st->img, "WorkingDir");
 	bool slash = d[0] && d[strlen(d) - 1] == '/';
 	if (d[0] == '/')
 		rq->dest = xstrdup(d);
@@ -544,13 +547,13 @@ static void key_node(struct bld_xxh *h, const struct bld_parser_node *n)
 
 struct step {
 	const struct bld_parser_instruction *in;
-	struct bld_run_req run;
-	struct bld_copy_req copy;
+	struct bld_builder_run_req run;
+	struct bld_builder_copy_req copy;
 	char *workdir;
 	struct bld_buf hist;
 };
 
-static int step_key(struct bld_build *b, struct bld_bstage *st, struct step *s,
+static int step_key(struct bld_builder_job *b, struct bld_builder_stage *st, struct step *s,
 		    char key[BLD_XXH_HEX_LEN + 1], struct bld_error **err)
 {
 	struct bld_xxh *h = bld_xxh_new();
@@ -561,30 +564,30 @@ static int step_key(struct bld_build *b, struct bld_bstage *st, struct step *s,
 		for (size_t i = 0; s->run.env && s->run.env[i]; i++)
 			bld_xxh_update_str(h, s->run.env[i]);
 		bld_xxh_update_str(h, s->run.network);
-		r = bld_run_mounts_key(b, &s->run, h, err);
+		r = bld_builder_run_mounts_key(b, &s->run, h, err);
 	} else if (s->in->kind == BLD_PARSER_WORKDIR) {
 		bld_xxh_update_str(h, s->workdir);
 	} else {
 		for (size_t i = 0; s->copy.srcs[i]; i++)
 			bld_xxh_update_str(h, s->copy.srcs[i]);
 		bld_xxh_update_str(h, s->copy.dest);
-		r = bld_copy_key(b, st, &s->copy, h, err);
+		r = bld_builder_copy_key(b, st, &s->copy, h, err);
 	}
 	bld_xxh_final(h, key);
 	return r;
 }
 
-static int step_exec(struct bld_build *b, struct bld_bstage *st, struct step *s,
+static int step_exec(struct bld_builder_job *b, struct bld_builder_stage *st, struct step *s,
 		     struct bld_cache_layer *l, bool *made, struct bld_error **err)
 {
 	if (s->in->kind == BLD_PARSER_RUN)
-		return bld_run_step(b, st, &s->run, l, made, err);
+		return bld_builder_run_step(b, st, &s->run, l, made, err);
 	if (s->in->kind == BLD_PARSER_WORKDIR)
-		return bld_mkdir_step(b, st, s->workdir, l, made, err);
-	return bld_copy_step(b, st, &s->copy, l, made, err);
+		return bld_builder_mkdir_step(b, st, s->workdir, l, made, err);
+	return bld_builder_copy_step(b, st, &s->copy, l, made, err);
 }
 
-static void run_history(struct bld_bstage *st, struct step *s)
+static void run_history(struct bld_builder_stage *st, struct step *s)
 {
 	bld_buf_adds(&s->hist, "RUN");
 	/* runCommandString: each name once, where it first came, with its value in the
@@ -605,16 +608,16 @@ static void run_history(struct bld_bstage *st, struct step *s)
 		bld_buf_printf(&s->hist, " %s", s->run.argv[i]);
 }
 
-static int prepare_workdir(struct bld_build *b, struct bld_bstage *st, struct step *s,
+static int prepare_workdir(struct bld_builder_job *b, struct bld_builder_stage *st, struct step *s,
 			   struct bld_error **err)
 {
 	cleanup_free char *w = NULL;
 	if (expand(b, st, s->in->args[0], &w, err) < 0)
 		return -1;
-	const char *cur = bld_img_get_str(st->img, "WorkingDir");
+	const char *cur = bld_builder_img_get_str(st->img, "WorkingDir");
 	cleanup_free char *joined = w[0] == '/' ? xstrdup(w) : xasprintf("/%s/%s", cur ? cur : "", w);
 	s->workdir = bld_path_clean(joined);
-	bld_img_set_str(st->img, "WorkingDir", s->workdir);
+	bld_builder_img_set_str(st->img, "WorkingDir", s->workdir);
 	bld_buf_printf(&s->hist, "WORKDIR %s", s->workdir);
 	return 0;
 }
@@ -625,7 +628,7 @@ static int prepare_workdir(struct bld_build *b, struct bld_bstage *st, struct st
  * --chown, --chmod (dockerfile 1.7.0 and later), the sources, the heredoc words, and the
  * destination as written after expansion (not joined to WORKDIR).
  */
-static int prepare_copy(struct bld_build *b, struct bld_bstage *st, struct step *s,
+static int prepare_copy(struct bld_builder_job *b, struct bld_builder_stage *st, struct step *s,
 			struct bld_error **err)
 {
 	const struct bld_parser_instruction *in = s->in;
@@ -651,13 +654,13 @@ static int prepare_copy(struct bld_build *b, struct bld_bstage *st, struct step 
 }
 
 /* Fills what the step needs, expanded, and its history text. */
-static int step_prepare(struct bld_build *b, struct bld_bstage *st, struct step *s, int v,
-			struct bld_error **err)
+static int step_prepare(struct bld_builder_job *b, struct bld_builder_stage *st, struct step *s,
+			int v, struct bld_error **err)
 {
 	const struct bld_parser_instruction *in = s->in;
 	if (in->kind == BLD_PARSER_RUN) {
 		run_argv(st, in, &s->run);
-		s->run.env = bld_stage_env(st);
+		s->run.env = bld_builder_stage_env(st);
 		s->run.vertex = v;
 		s->run.network = in->network ? in->network
 					     : (b->o->network ? b->o->network : "default");
@@ -682,7 +685,7 @@ static void step_dispose(struct step *s)
 	bld_buf_dispose(&s->hist);
 }
 
-static int step_run(struct bld_build *b, struct bld_bstage *st, struct step *s, int v,
+static int step_run(struct bld_builder_job *b, struct bld_builder_stage *st, struct step *s, int v,
 		    struct bld_error **err)
 {
 	char key[BLD_XXH_HEX_LEN + 1];
@@ -692,7 +695,7 @@ static int step_run(struct bld_build *b, struct bld_bstage *st, struct step *s, 
 	if (hit < 0)
 		return -1;
 	if (hit) {
-		bld_progress_cached(b, v);
+		bld_builder_progress_cached(b, v);
 		memcpy(st->key, key, sizeof(key));
 		return 0;
 	}
@@ -701,15 +704,15 @@ static int step_run(struct bld_build *b, struct bld_bstage *st, struct step *s, 
 	bool made = false;
 	if (step_exec(b, st, s, &l, &made, err) < 0)
 		return -1;
-	if (made && bld_stage_push_layer(b, st, &l, err) < 0)
+	if (made && bld_builder_stage_push_layer(b, st, &l, err) < 0)
 		return -1;
 	cleanup_free char *now = now_str(b);
 	bld_buf_adds(&s->hist, " # buildkit");
-	bld_img_history(st->img, now, bld_buf_str(&s->hist), !made);
+	bld_builder_img_history(st->img, now, bld_buf_str(&s->hist), !made);
 	if (cache_record(b, st, key, made ? &l : NULL, err) < 0)
 		return -1;
 	memcpy(st->key, key, sizeof(key));
-	bld_progress_done(b, v, t0);
+	bld_builder_progress_done(b, v, t0);
 	return 0;
 }
 
@@ -741,12 +744,12 @@ static char *heredoc_summary(const struct bld_parser_instruction *in)
  * heredoc's summary) with the stage's variables expanded, a RUN's quotes and unset names
  * kept and its secret env mounts shown as "****", and the keyword upper-cased.
  */
-static char *step_title(struct bld_build *b, struct bld_bstage *st,
+static char *step_title(struct bld_builder_job *b, struct bld_builder_stage *st,
 			const struct bld_parser_instruction *in)
 {
 	cleanup_free char *sum = heredoc_summary(in);
 	cleanup_free char *text = xasprintf("%s%s", in->node->original.s, sum ? sum : "");
-	cleanup_strv char **env = bld_stage_env(st);
+	cleanup_strv char **env = bld_builder_stage_env(st);
 	bool run = in->kind == BLD_PARSER_RUN;
 	for (size_t i = 0; run && i < in->nmounts; i++)
 		if (in->mounts[i].type == BLD_PARSER_MOUNT_SECRET && in->mounts[i].env)
@@ -768,14 +771,14 @@ static char *step_title(struct bld_build *b, struct bld_bstage *st,
 }
 
 /* RUN, COPY, ADD, WORKDIR: a vertex, a key, and a cached or fresh layer. */
-static int do_layer_step(struct bld_build *b, struct bld_bstage *st,
+static int do_layer_step(struct bld_builder_job *b, struct bld_builder_stage *st,
 			 const struct bld_parser_instruction *in, struct bld_error **err)
 {
 	char sn[64];
 	st->vertex++;
 	const char *orig = in->node->original.s;
 	cleanup_free char *title = step_title(b, st, in);
-	int v = bld_progress_vertex(b, "%s %s", step_name(b, st, sn, sizeof(sn)), title);
+	int v = bld_builder_progress_vertex(b, "%s %s", step_name(b, st, sn, sizeof(sn)), title);
 	struct step s;
 	memset(&s, 0, sizeof(s));
 	s.in = in;
@@ -783,7 +786,7 @@ static int do_layer_step(struct bld_build *b, struct bld_bstage *st,
 	if (r == 0)
 		r = step_run(b, st, &s, v, err);
 	if (r < 0 && *err)
-		bld_progress_error(b, v, (*err)->msg);
+		bld_builder_progress_error(b, v, (*err)->msg);
 	if (r < 0)
 		bld_error_wrap(err, "%s %s", step_name(b, st, sn, sizeof(sn)), orig);
 	step_dispose(&s);
@@ -796,16 +799,16 @@ static bool is_layer_step(enum bld_parser_kind k)
 	       k == BLD_PARSER_WORKDIR;
 }
 
-static int dispatch(struct bld_build *b, struct bld_bstage *st,
+static int dispatch(struct bld_builder_job *b, struct bld_builder_stage *st,
 		    const struct bld_parser_instruction *in, struct bld_error **err)
 {
 	if (is_layer_step(in->kind))
 		return do_layer_step(b, st, in, err);
 	struct bld_buf hist = BLD_BUF_INIT;
-	int r = bld_stage_meta(b, st, in, &hist, err);
+	int r = bld_builder_stage_meta(b, st, in, &hist, err);
 	if (r == 0) {
 		cleanup_free char *now = meta_time(b, st);
-		bld_img_history(st->img, now, bld_buf_str(&hist), true);
+		bld_builder_img_history(st->img, now, bld_buf_str(&hist), true);
 	}
 	if (r == 0) {
 		struct bld_xxh *h = bld_xxh_new();
@@ -820,18 +823,19 @@ static int dispatch(struct bld_build *b, struct bld_bstage *st,
 	return r;
 }
 
-static int fail_at(struct bld_build *b, int line, struct bld_error **err)
+static int fail_at(struct bld_builder_job *b, int line, struct bld_error **err)
 {
 	return bld_error_wrap(err, "%s:%d", bld_builder_context_dockerfile_name(b->bctx), line);
 }
 
 /* ONBUILD triggers of the base image run first, then leave the config. */
-static int run_onbuild(struct bld_build *b, struct bld_bstage *st, struct bld_error **err)
+static int run_onbuild(struct bld_builder_job *b, struct bld_builder_stage *st,
+		       struct bld_error **err)
 {
-	cleanup_strv char **trig = bld_img_get_strv(st->img, "OnBuild");
+	cleanup_strv char **trig = bld_builder_img_get_strv(st->img, "OnBuild");
 	if (!trig || !trig[0])
 		return 0;
-	json_object_del(bld_img_conf(st->img), "OnBuild");
+	json_object_del(bld_builder_img_conf(st->img), "OnBuild");
 	struct bld_buf text = BLD_BUF_INIT;
 	for (size_t i = 0; trig[i]; i++)
 		bld_buf_printf(&text, "%s\n", trig[i]);
@@ -855,7 +859,8 @@ static int run_onbuild(struct bld_build *b, struct bld_bstage *st, struct bld_er
 	return r < 0 ? bld_error_wrap(err, "ONBUILD trigger") : 0;
 }
 
-int bld_stage_build(struct bld_build *b, struct bld_bstage *st, struct bld_error **err)
+int bld_builder_stage_build(struct bld_builder_job *b, struct bld_builder_stage *st,
+			    struct bld_error **err)
 {
 	const struct bld_parser_instruction *ins = b->df->ins + st->ps->first;
 	size_t n = st->ps->count;

@@ -26,7 +26,7 @@ struct sc_rec {
 	bool persist; /* false for a racy record */
 };
 
-struct bld_statcache {
+struct bld_builder_statcache {
 	char *file; /* NULL: in memory only */
 	struct sc_rec *recs;
 	size_t n, cap;
@@ -43,7 +43,7 @@ static uint64_t str_hash(const char *s)
 	return h;
 }
 
-static size_t *find_slot(struct bld_statcache *sc, const char *path)
+static size_t *find_slot(struct bld_builder_statcache *sc, const char *path)
 {
 	size_t mask = sc->nslots - 1;
 	for (size_t i = str_hash(path) & mask;; i = (i + 1) & mask) {
@@ -53,7 +53,7 @@ static size_t *find_slot(struct bld_statcache *sc, const char *path)
 	}
 }
 
-static void rehash(struct bld_statcache *sc)
+static void rehash(struct bld_builder_statcache *sc)
 {
 	free(sc->slots);
 	sc->nslots = sc->nslots ? sc->nslots * 2 : 1024;
@@ -63,7 +63,7 @@ static void rehash(struct bld_statcache *sc)
 }
 
 /* The record for path, created empty when missing. */
-static struct sc_rec *upsert(struct bld_statcache *sc, const char *path)
+static struct sc_rec *upsert(struct bld_builder_statcache *sc, const char *path)
 {
 	if ((sc->n + 1) * 2 > sc->nslots)
 		rehash(sc);
@@ -90,7 +90,7 @@ static bool is_hex32(const char *s)
 }
 
 /* One "HEX SIZE MTIME CTIME INO PATH\0" record; false when malformed. */
-static bool parse_rec(struct bld_statcache *sc, const char *p, const char *end)
+static bool parse_rec(struct bld_builder_statcache *sc, const char *p, const char *end)
 {
 	if (end - p < BLD_XXH_HEX_LEN + 2 || !is_hex32(p) || p[BLD_XXH_HEX_LEN] != ' ')
 		return false;
@@ -118,7 +118,7 @@ static bool parse_rec(struct bld_statcache *sc, const char *p, const char *end)
 	return true;
 }
 
-static void parse_file(struct bld_statcache *sc, const char *data, size_t len)
+static void parse_file(struct bld_builder_statcache *sc, const char *data, size_t len)
 {
 	size_t ml = strlen(SC_MAGIC);
 	if (len < ml || memcmp(data, SC_MAGIC, ml) != 0)
@@ -134,9 +134,10 @@ static void parse_file(struct bld_statcache *sc, const char *data, size_t len)
 	}
 }
 
-int bld_statcache_load(struct bld_statcache **out, const char *file, struct bld_error **err)
+int bld_builder_statcache_load(struct bld_builder_statcache **out, const char *file,
+			       struct bld_error **err)
 {
-	struct bld_statcache *sc = xcalloc(1, sizeof(*sc));
+	struct bld_builder_statcache *sc = xcalloc(1, sizeof(*sc));
 	rehash(sc);
 	if (file) {
 		sc->file = xstrdup(file);
@@ -154,7 +155,7 @@ int bld_statcache_load(struct bld_statcache **out, const char *file, struct bld_
 	return 0;
 }
 
-void bld_statcache_free(struct bld_statcache *sc)
+void bld_builder_statcache_free(struct bld_builder_statcache *sc)
 {
 	if (!sc)
 		return;
@@ -166,7 +167,8 @@ void bld_statcache_free(struct bld_statcache *sc)
 	free(sc);
 }
 
-const char *bld_statcache_get(struct bld_statcache *sc, const struct bld_ctx_entry *e)
+const char *bld_builder_statcache_get(struct bld_builder_statcache *sc,
+				      const struct bld_builder_ctx_entry *e)
 {
 	size_t v = *find_slot(sc, e->path);
 	if (!v)
@@ -178,8 +180,9 @@ const char *bld_statcache_get(struct bld_statcache *sc, const struct bld_ctx_ent
 	return r->content;
 }
 
-void bld_statcache_put(struct bld_statcache *sc, const struct bld_ctx_entry *e,
-		       const char *content, int64_t read_ns)
+void bld_builder_statcache_put(struct bld_builder_statcache *sc,
+			       const struct bld_builder_ctx_entry *e, const char *content,
+			       int64_t read_ns)
 {
 	struct sc_rec *r = upsert(sc, e->path);
 	memcpy(r->content, content, BLD_XXH_HEX_LEN + 1);
@@ -192,10 +195,10 @@ void bld_statcache_put(struct bld_statcache *sc, const struct bld_ctx_entry *e,
 	sc->dirty = true;
 }
 
-size_t bld_statcache_size(const struct bld_statcache *sc) { return sc->n; }
+size_t bld_builder_statcache_size(const struct bld_builder_statcache *sc) { return sc->n; }
 
-int bld_statcache_save(struct bld_statcache *sc, bld_statcache_keep_fn keep, void *payload,
-		       struct bld_error **err)
+int bld_builder_statcache_save(struct bld_builder_statcache *sc, bld_builder_statcache_keep_fn keep,
+			       void *payload, struct bld_error **err)
 {
 	if (!sc->file || !sc->dirty)
 		return 0;

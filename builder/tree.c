@@ -36,8 +36,8 @@ static char *read_in_root(int rootfd, const char *path)
  * --chown as BuildKit reads it (llb.WithUser, then the file op's readUser): a user named
  * alone takes the group /etc/passwd gives it, a uid alone the same number as group.
  */
-int bld_tree_chown_resolve(int rootfd, const char *spec, struct bld_tree_meta *m,
-			   struct bld_error **err)
+int bld_builder_tree_chown_resolve(int rootfd, const char *spec, struct bld_builder_tree_meta *m,
+				   struct bld_error **err)
 {
 	cleanup_free char *passwd = read_in_root(rootfd, "/etc/passwd");
 	cleanup_free char *group = read_in_root(rootfd, "/etc/group");
@@ -51,12 +51,13 @@ int bld_tree_chown_resolve(int rootfd, const char *spec, struct bld_tree_meta *m
 	return 0;
 }
 
-int bld_tree_meta_init(struct bld_tree_meta *m, int rootfd, const struct bld_copy_req *rq,
-		       struct bld_error **err)
+int bld_builder_tree_meta_init(struct bld_builder_tree_meta *m, int rootfd,
+			       const struct bld_builder_copy_req *rq, struct bld_error **err)
 {
 	memset(m, 0, sizeof(*m));
 	m->keep_owner = rq->from != NULL;
-	if (rq->chown && *rq->chown && bld_tree_chown_resolve(rootfd, rq->chown, m, err) < 0)
+	if (rq->chown && *rq->chown &&
+	    bld_builder_tree_chown_resolve(rootfd, rq->chown, m, err) < 0)
 		return -1;
 	if (rq->chmod && *rq->chmod) {
 		char *end = NULL;
@@ -73,7 +74,8 @@ int bld_tree_meta_init(struct bld_tree_meta *m, int rootfd, const struct bld_cop
 /* ------------------------------------------------------------------ writing entries */
 
 /* The directory that will hold path (created with owner/0755 when missing). */
-static int open_parent(int rootfd, const char *path, const struct bld_tree_meta *m, char **base)
+static int open_parent(int rootfd, const char *path, const struct bld_builder_tree_meta *m,
+		       char **base)
 {
 	cleanup_free char *clean = bld_path_clean(path);
 	char *slash = strrchr(clean, '/');
@@ -81,11 +83,11 @@ static int open_parent(int rootfd, const char *path, const struct bld_tree_meta 
 	if (!slash)
 		return -EINVAL;
 	*slash = '\0';
-	return bld_mkdirs_in_root(rootfd, *clean ? clean : "/", m->chown ? m->uid : 0,
-				  m->chown ? m->gid : 0);
+	return bld_builder_mkdirs_in_root(rootfd, *clean ? clean : "/", m->chown ? m->uid : 0,
+					  m->chown ? m->gid : 0);
 }
 
-int bld_mkdirs_in_root(int rootfd, const char *path, uid_t uid, gid_t gid)
+int bld_builder_mkdirs_in_root(int rootfd, const char *path, uid_t uid, gid_t gid)
 {
 	int fd = bld_fs_open_in_root(rootfd, path, O_RDONLY | O_DIRECTORY, 0);
 	if (fd != -ENOENT)
@@ -95,7 +97,7 @@ int bld_mkdirs_in_root(int rootfd, const char *path, uid_t uid, gid_t gid)
 	if (!slash || !slash[1])
 		return -ENOENT;
 	*slash = '\0';
-	int parent = bld_mkdirs_in_root(rootfd, *clean ? clean : "/", uid, gid);
+	int parent = bld_builder_mkdirs_in_root(rootfd, *clean ? clean : "/", uid, gid);
 	if (parent < 0)
 		return parent;
 	int r = mkdirat(parent, slash + 1, 0755);
@@ -111,7 +113,7 @@ int bld_mkdirs_in_root(int rootfd, const char *path, uid_t uid, gid_t gid)
 	return r;
 }
 
-struct bld_tree_item {
+struct bld_builder_tree_item {
 	int srcfd;	  /* directory the source path is relative to */
 	const char *src;  /* relative source path ("" for the root itself) */
 	struct stat st;	  /* the source's metadata */
@@ -175,8 +177,8 @@ static void clear_slot(int dfd, const char *base, bool want_dir)
 	unlinkat(dfd, base, 0);
 }
 
-static int set_meta(int dfd, const char *base, const struct bld_tree_item *it,
-		    const struct bld_tree_meta *m)
+static int set_meta(int dfd, const char *base, const struct bld_builder_tree_item *it,
+		    const struct bld_builder_tree_meta *m)
 {
 	uid_t uid = m->chown ? m->uid : (m->keep_owner ? it->st.st_uid : 0);
 	gid_t gid = m->chown ? m->gid : (m->keep_owner ? it->st.st_gid : 0);
@@ -192,7 +194,8 @@ static int set_meta(int dfd, const char *base, const struct bld_tree_item *it,
 }
 
 /* Owner, mode and times of a file just written, through its descriptor (no path lookups). */
-static int set_meta_fd(int fd, const struct bld_tree_item *it, const struct bld_tree_meta *m)
+static int set_meta_fd(int fd, const struct bld_builder_tree_item *it,
+		       const struct bld_builder_tree_meta *m)
 {
 	uid_t uid = m->chown ? m->uid : (m->keep_owner ? it->st.st_uid : 0);
 	gid_t gid = m->chown ? m->gid : (m->keep_owner ? it->st.st_gid : 0);
@@ -216,8 +219,8 @@ static int create_file(int dfd, const char *base)
 	return out < 0 ? -errno : out;
 }
 
-static int write_file(int dfd, const char *base, const struct bld_tree_item *it,
-		      const struct bld_tree_meta *m, bool *no_cfr)
+static int write_file(int dfd, const char *base, const struct bld_builder_tree_item *it,
+		      const struct bld_builder_tree_meta *m, bool *no_cfr)
 {
 	int in = openat(it->srcfd, it->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (in < 0)
@@ -260,7 +263,7 @@ static int make_symlink(int dfd, const char *base, const char *target)
  */
 struct putter {
 	int rootfd;
-	const struct bld_tree_meta *m;
+	const struct bld_builder_tree_meta *m;
 	char *dir; /* the cached directory's path inside the root */
 	int dfd;
 	bool no_cfr;
@@ -298,7 +301,7 @@ static int putter_parent(struct putter *pu, const char *dst, char **base)
 }
 
 /* One entry at the destination path dst (inside the root). */
-static int put_entry(struct putter *pu, const char *dst, const struct bld_tree_item *it)
+static int put_entry(struct putter *pu, const char *dst, const struct bld_builder_tree_item *it)
 {
 	cleanup_free char *base = NULL;
 	int dfd = putter_parent(pu, dst, &base);
@@ -317,7 +320,7 @@ static int put_entry(struct putter *pu, const char *dst, const struct bld_tree_i
 }
 
 /* Directory mtimes, set again once their contents are in place. */
-static void fix_dir_time(int rootfd, const char *dst, const struct bld_tree_item *it)
+static void fix_dir_time(int rootfd, const char *dst, const struct bld_builder_tree_item *it)
 {
 	int fd = bld_fs_open_in_root(rootfd, dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
 	if (fd < 0)
@@ -329,21 +332,21 @@ static void fix_dir_time(int rootfd, const char *dst, const struct bld_tree_item
 
 /* ------------------------------------------------------------------ plans */
 
-void bld_tree_plan_add(struct bld_tree_plan *p, int srcfd, const char *src, const struct stat *st,
-		       const char *link, const char *dst)
+void bld_builder_tree_plan_add(struct bld_builder_tree_plan *p, int srcfd, const char *src,
+			       const struct stat *st, const char *link, const char *dst)
 {
 	p->it = xrealloc(p->it, (p->n + 1) * sizeof(*p->it));
 	p->dst = xrealloc(p->dst, (p->n + 2) * sizeof(*p->dst));
 	p->links = xrealloc(p->links, (p->n + 2) * sizeof(*p->links));
 	p->links[p->n] = link ? xstrdup(link) : NULL;
-	p->it[p->n] = (struct bld_tree_item){
+	p->it[p->n] = (struct bld_builder_tree_item){
 	    .srcfd = srcfd, .src = xstrdup(src), .st = *st, .link = p->links[p->n]};
 	p->dst[p->n] = xstrdup(dst);
 	p->n++;
 	p->dst[p->n] = NULL;
 }
 
-void bld_tree_plan_dispose(struct bld_tree_plan *p)
+void bld_builder_tree_plan_dispose(struct bld_builder_tree_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		free((char *)p->it[i].src);
@@ -357,7 +360,7 @@ void bld_tree_plan_dispose(struct bld_tree_plan *p)
 }
 
 /* Drops the last pair of a plan. */
-static void plan_pop(struct bld_tree_plan *p)
+static void plan_pop(struct bld_builder_tree_plan *p)
 {
 	p->n--;
 	free((char *)p->it[p->n].src);
@@ -368,7 +371,8 @@ static void plan_pop(struct bld_tree_plan *p)
 
 /* ------------------------------------------------------------------ --exclude */
 
-int bld_tree_excl_init(struct bld_tree_excl *x, char *const *patterns, struct bld_error **err)
+int bld_builder_tree_excl_init(struct bld_builder_tree_excl *x, char *const *patterns,
+			       struct bld_error **err)
 {
 	memset(x, 0, sizeof(*x));
 	if (!patterns || !patterns[0])
@@ -378,14 +382,15 @@ int bld_tree_excl_init(struct bld_tree_excl *x, char *const *patterns, struct bl
 	return 0;
 }
 
-void bld_tree_excl_dispose(struct bld_tree_excl *x)
+void bld_builder_tree_excl_dispose(struct bld_builder_tree_excl *x)
 {
 	bld_parser_dockerignore_free(x->m);
-	bld_tree_plan_dispose(&x->pending);
+	bld_builder_tree_plan_dispose(&x->pending);
 	bld_error_free(x->err);
 }
 
-int bld_tree_excl_match(struct bld_tree_excl *x, const char *rel, bool *out, struct bld_error **err)
+int bld_builder_tree_excl_match(struct bld_builder_tree_excl *x, const char *rel, bool *out,
+				struct bld_error **err)
 {
 	*out = false;
 	if (!x->m || !*rel)
@@ -396,7 +401,7 @@ int bld_tree_excl_match(struct bld_tree_excl *x, const char *rel, bool *out, str
 }
 
 /* Forgets pending directories that are not above dst (the walk left them). */
-void bld_tree_excl_pending_trim(struct bld_tree_excl *x, const char *dst)
+void bld_builder_tree_excl_pending_trim(struct bld_builder_tree_excl *x, const char *dst)
 {
 	while (x->pending.n) {
 		const char *d = x->pending.dst[x->pending.n - 1];
@@ -408,18 +413,20 @@ void bld_tree_excl_pending_trim(struct bld_tree_excl *x, const char *dst)
 }
 
 /* An entry is copied: the excluded directories above it are created first. */
-void bld_tree_excl_pending_flush(struct bld_tree_excl *x, struct bld_tree_plan *p)
+void bld_builder_tree_excl_pending_flush(struct bld_builder_tree_excl *x,
+					 struct bld_builder_tree_plan *p)
 {
 	for (size_t i = 0; i < x->pending.n; i++) {
-		const struct bld_tree_item *it = &x->pending.it[i];
-		bld_tree_plan_add(p, it->srcfd, it->src, &it->st, it->link, x->pending.dst[i]);
+		const struct bld_builder_tree_item *it = &x->pending.it[i];
+		bld_builder_tree_plan_add(p, it->srcfd, it->src, &it->st, it->link,
+					  x->pending.dst[i]);
 	}
 	while (x->pending.n)
 		plan_pop(&x->pending);
 }
 
-int bld_tree_plan_run(int rootfd, const struct bld_tree_plan *p, const struct bld_tree_meta *m,
-		      struct bld_error **err)
+int bld_builder_tree_plan_run(int rootfd, const struct bld_builder_tree_plan *p,
+			      const struct bld_builder_tree_meta *m, struct bld_error **err)
 {
 	struct putter pu = {.rootfd = rootfd, .m = m, .dfd = -1};
 	for (size_t i = 0; i < p->n; i++) {
@@ -436,8 +443,8 @@ int bld_tree_plan_run(int rootfd, const struct bld_tree_plan *p, const struct bl
 	return 0;
 }
 
-static int walk_fs(struct bld_tree_plan *p, int rootfd, const char *src, const char *dst,
-		   struct bld_tree_excl *ex, const char *rel, int depth)
+static int walk_fs(struct bld_builder_tree_plan *p, int rootfd, const char *src, const char *dst,
+		   struct bld_builder_tree_excl *ex, const char *rel, int depth)
 {
 	if (depth > 256)
 		return -ELOOP;
@@ -457,7 +464,7 @@ static int walk_fs(struct bld_tree_plan *p, int rootfd, const char *src, const c
 	closedir(d);
 	size_t n = bld_strv_len(names);
 	if (n > 1) /* qsort of NULL is undefined even for 0 entries */
-		qsort(names, n, sizeof(char *), bld_strcmp_p);
+		qsort(names, n, sizeof(char *), bld_builder_strcmp_p);
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		/* bld_path_join("/", x) would give "//x" */
@@ -466,7 +473,7 @@ static int walk_fs(struct bld_tree_plan *p, int rootfd, const char *src, const c
 		cleanup_free char *t = bld_path_join(dst, names[i]);
 		cleanup_free char *rl = *rel ? bld_path_join(rel, names[i]) : xstrdup(names[i]);
 		bool out = false;
-		if (!ex->err && bld_tree_excl_match(ex, rl, &out, &ex->err) < 0)
+		if (!ex->err && bld_builder_tree_excl_match(ex, rl, &out, &ex->err) < 0)
 			r = -EINVAL;
 		struct stat st;
 		char link[4096] = "";
@@ -476,15 +483,15 @@ static int walk_fs(struct bld_tree_plan *p, int rootfd, const char *src, const c
 			ssize_t l = readlinkat(rootfd, s + 1, link, sizeof(link) - 1);
 			link[l > 0 ? l : 0] = '\0';
 		}
-		bld_tree_excl_pending_trim(ex, t);
+		bld_builder_tree_excl_pending_trim(ex, t);
 		if (out && !S_ISDIR(st.st_mode))
 			continue;
 		if (out && bld_parser_dockerignore_can_skip_dir(ex->m, rl))
 			continue;
 		if (!out)
-			bld_tree_excl_pending_flush(ex, p);
-		bld_tree_plan_add(out ? &ex->pending : p, rootfd, s + 1, &st,
-				  S_ISLNK(st.st_mode) ? link : NULL, t);
+			bld_builder_tree_excl_pending_flush(ex, p);
+		bld_builder_tree_plan_add(out ? &ex->pending : p, rootfd, s + 1, &st,
+					  S_ISLNK(st.st_mode) ? link : NULL, t);
 		if (S_ISDIR(st.st_mode))
 			r = walk_fs(p, rootfd, s, t, ex, rl, depth + 1);
 	}
@@ -493,11 +500,12 @@ static int walk_fs(struct bld_tree_plan *p, int rootfd, const char *src, const c
 }
 
 /* A directory of a root walked into the plan below dst; errors as a bld_error. */
-int bld_tree_walk_root(struct bld_tree_plan *p, int rootfd, const char *abs, const char *dst,
-		       struct bld_tree_excl *ex, struct bld_error **err)
+int bld_builder_tree_walk_root(struct bld_builder_tree_plan *p, int rootfd, const char *abs,
+			       const char *dst, struct bld_builder_tree_excl *ex,
+			       struct bld_error **err)
 {
 	int r = walk_fs(p, rootfd, abs, dst, ex, "", 0);
-	bld_tree_excl_pending_trim(ex, "");
+	bld_builder_tree_excl_pending_trim(ex, "");
 	if (r < 0 && ex->err) {
 		bld_error_move(err, &ex->err);
 		return -1;
@@ -505,27 +513,28 @@ int bld_tree_walk_root(struct bld_tree_plan *p, int rootfd, const char *abs, con
 	return r < 0 ? bld_error_sys(err, -r, "read %s", abs) : 0;
 }
 
-int bld_copy_dir_into(int srcdir, int rootfd, const char *dest, bool chown, uid_t uid, gid_t gid,
-		      bool keep_owner, struct bld_error **err)
+int bld_builder_copy_dir_into(int srcdir, int rootfd, const char *dest, bool chown, uid_t uid,
+			      gid_t gid, bool keep_owner, struct bld_error **err)
 {
-	struct bld_tree_meta m = {.chown = chown, .uid = uid, .gid = gid, .keep_owner = keep_owner};
-	struct bld_tree_excl ex = {0}; /* nothing excluded */
-	struct bld_tree_plan p = {0};
+	struct bld_builder_tree_meta m = {
+	    .chown = chown, .uid = uid, .gid = gid, .keep_owner = keep_owner};
+	struct bld_builder_tree_excl ex = {0}; /* nothing excluded */
+	struct bld_builder_tree_plan p = {0};
 	cleanup_free char *d = bld_path_clean(dest);
 	int r = walk_fs(&p, srcdir, "/", d, &ex, "", 0);
 	if (r < 0)
 		r = bld_error_sys(err, -r, "read source directory");
 	if (r == 0) {
-		int fd = bld_mkdirs_in_root(rootfd, d, chown ? uid : 0, chown ? gid : 0);
+		int fd = bld_builder_mkdirs_in_root(rootfd, d, chown ? uid : 0, chown ? gid : 0);
 		if (fd < 0)
 			r = bld_error_sys(err, -fd, "mkdir %s", d);
 		else
 			close(fd);
 	}
 	if (r == 0)
-		r = bld_tree_plan_run(rootfd, &p, &m, err);
+		r = bld_builder_tree_plan_run(rootfd, &p, &m, err);
 	/* an archive's "./" entry gives the destination its owner, mode and time */
-	struct bld_tree_item root = {.srcfd = srcdir, .src = "."};
+	struct bld_builder_tree_item root = {.srcfd = srcdir, .src = "."};
 	if (r == 0 && keep_owner && fstat(srcdir, &root.st) == 0) {
 		int dfd = bld_fs_open_in_root(rootfd, d, O_RDONLY | O_DIRECTORY, 0);
 		if (dfd >= 0) {
@@ -535,16 +544,16 @@ int bld_copy_dir_into(int srcdir, int rootfd, const char *dest, bool chown, uid_
 				r = bld_error_sys(err, -e, "set owner of %s", d);
 		}
 	}
-	bld_tree_plan_dispose(&p);
+	bld_builder_tree_plan_dispose(&p);
 	return r;
 }
 
-int bld_copy_fd_into(int fd, int rootfd, const char *dest, mode_t mode, uid_t uid, gid_t gid,
-		     int64_t mtime, struct bld_error **err)
+int bld_builder_copy_fd_into(int fd, int rootfd, const char *dest, mode_t mode, uid_t uid,
+			     gid_t gid, int64_t mtime, struct bld_error **err)
 {
-	struct bld_tree_meta m = {
+	struct bld_builder_tree_meta m = {
 	    .chown = true, .uid = uid, .gid = gid, .chmod = true, .mode = mode};
-	struct bld_tree_item it;
+	struct bld_builder_tree_item it;
 	memset(&it, 0, sizeof(it));
 	char self[64];
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
@@ -569,7 +578,7 @@ int bld_copy_fd_into(int fd, int rootfd, const char *dest, mode_t mode, uid_t ui
 	return r < 0 ? bld_error_sys(err, -r, "write %s", dest) : 0;
 }
 
-int bld_strcmp_p(const void *a, const void *b)
+int bld_builder_strcmp_p(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }

@@ -49,11 +49,11 @@ static int work_mount_at(const char *target, char *const *lowers, const char *up
 }
 
 /* An empty work with its step directory and merged/ path (not yet created). */
-static int work_begin(struct bld_build *b, struct bld_work *w, struct bld_error **err)
+static int work_begin(struct bld_builder_job *b, struct bld_builder_work *w, struct bld_error **err)
 {
 	memset(w, 0, sizeof(*w));
 	w->rootfd = -1;
-	w->dir = bld_step_dir(b, err);
+	w->dir = bld_builder_step_dir(b, err);
 	if (!w->dir)
 		return -1;
 	w->merged = bld_path_join(w->dir, "merged");
@@ -61,7 +61,7 @@ static int work_begin(struct bld_build *b, struct bld_work *w, struct bld_error 
 }
 
 /* Mounts the overlay on w->merged and opens it as w->rootfd. */
-static int work_mount(struct bld_work *w, char *const *lowers, const char *wk,
+static int work_mount(struct bld_builder_work *w, char *const *lowers, const char *wk,
 		      struct bld_error **err)
 {
 	if (work_mount_at(w->merged, lowers, w->upper, wk, err) < 0)
@@ -72,8 +72,8 @@ static int work_mount(struct bld_work *w, char *const *lowers, const char *wk,
 }
 
 /* A writable overlay over lowers with a fresh upper directory (the step's layer). */
-int bld_work_open_on(struct bld_build *b, struct bld_work *w, char *const *lowers,
-		     struct bld_error **err)
+int bld_builder_work_open_on(struct bld_builder_job *b, struct bld_builder_work *w,
+			     char *const *lowers, struct bld_error **err)
 {
 	if (work_begin(b, w, err) < 0)
 		return -1;
@@ -84,14 +84,14 @@ int bld_work_open_on(struct bld_build *b, struct bld_work *w, char *const *lower
 	return work_mount(w, lowers, wk, err);
 }
 
-int bld_work_open(struct bld_build *b, struct bld_bstage *st, struct bld_work *w,
-		  struct bld_error **err)
+int bld_builder_work_open(struct bld_builder_job *b, struct bld_builder_stage *st,
+			  struct bld_builder_work *w, struct bld_error **err)
 {
-	cleanup_strv char **lowers = bld_step_lowers(b, st);
-	return bld_work_open_on(b, w, lowers, err);
+	cleanup_strv char **lowers = bld_builder_step_lowers(b, st);
+	return bld_builder_work_open_on(b, w, lowers, err);
 }
 
-static void work_close(struct bld_work *w)
+static void work_close(struct bld_builder_work *w)
 {
 	if (w->rootfd >= 0)
 		close(w->rootfd);
@@ -101,7 +101,7 @@ static void work_close(struct bld_work *w)
 	w->mounted = false;
 }
 
-void bld_work_dispose(struct bld_work *w)
+void bld_builder_work_dispose(struct bld_builder_work *w)
 {
 	work_close(w);
 	if (w->dir) {
@@ -114,16 +114,17 @@ void bld_work_dispose(struct bld_work *w)
 	free(w->upper);
 }
 
-int bld_work_commit(struct bld_build *b, struct bld_bstage *st, struct bld_work *w,
-		    struct bld_cache_layer *l, bool *made, struct bld_error **err)
+int bld_builder_work_commit(struct bld_builder_job *b, struct bld_builder_stage *st,
+			    struct bld_builder_work *w, struct bld_cache_layer *l, bool *made,
+			    struct bld_error **err)
 {
 	work_close(w);
-	return bld_step_commit(b, st, w->upper, l, made, err);
+	return bld_builder_step_commit(b, st, w->upper, l, made, err);
 }
 
 /* A stage's root, mounted read-only. */
-int bld_work_open_stage(struct bld_build *b, struct bld_bstage *src, struct bld_work *fw,
-			struct bld_error **err)
+int bld_builder_work_open_stage(struct bld_builder_job *b, struct bld_builder_stage *src,
+				struct bld_builder_work *fw, struct bld_error **err)
 {
 	if (work_begin(b, fw, err) < 0)
 		return -1;
@@ -140,64 +141,68 @@ int bld_work_open_stage(struct bld_build *b, struct bld_bstage *src, struct bld_
 }
 
 /* A stage or image root, mounted read-only for COPY --from. */
-int bld_work_open_from(struct bld_build *b, struct bld_bstage *st, const char *from,
-		       struct bld_work *fw, struct bld_error **err)
+int bld_builder_work_open_from(struct bld_builder_job *b, struct bld_builder_stage *st,
+			       const char *from, struct bld_builder_work *fw,
+			       struct bld_error **err)
 {
-	struct bld_bstage *src = bld_stage_find(b, from, (size_t)st->index);
+	struct bld_builder_stage *src = bld_builder_stage_find(b, from, (size_t)st->index);
 	if (src)
-		return bld_work_open_stage(b, src, fw, err);
-	struct bld_bstage tmp;
+		return bld_builder_work_open_stage(b, src, fw, err);
+	struct bld_builder_stage tmp;
 	memset(&tmp, 0, sizeof(tmp));
-	int r = bld_stage_from_image(b, &tmp, from, 0, NULL, err);
+	int r = bld_builder_stage_from_image(b, &tmp, from, 0, NULL, err);
 	if (r == 0)
-		r = bld_work_open_stage(b, &tmp, fw, err);
+		r = bld_builder_work_open_stage(b, &tmp, fw, err);
 	else
 		memset(fw, 0, sizeof(*fw)), fw->rootfd = -1;
-	bld_stage_dispose(&tmp);
+	bld_builder_stage_dispose(&tmp);
 	return r;
 }
 
-int bld_stage_root_open(struct bld_build *b, struct bld_bstage *st, struct bld_from_roots *roots,
-			char **path, struct bld_error **err)
+int bld_builder_stage_root_open(struct bld_builder_job *b, struct bld_builder_stage *st,
+				struct bld_builder_from_roots *roots, char **path,
+				struct bld_error **err)
 {
-	struct bld_work *fw = xcalloc(1, sizeof(*fw));
+	struct bld_builder_work *fw = xcalloc(1, sizeof(*fw));
 	roots->v = xrealloc(roots->v, (roots->n + 1) * sizeof(void *));
 	roots->v[roots->n++] = fw;
-	if (bld_work_open_stage(b, st, fw, err) < 0)
+	if (bld_builder_work_open_stage(b, st, fw, err) < 0)
 		return -1;
 	*path = xstrdup(fw->merged);
 	return 0;
 }
 
-int bld_from_root_open(struct bld_build *b, struct bld_bstage *st, const char *from,
-		       struct bld_from_roots *roots, char **path, struct bld_error **err)
+int bld_builder_from_root_open(struct bld_builder_job *b, struct bld_builder_stage *st,
+			       const char *from, struct bld_builder_from_roots *roots, char **path,
+			       struct bld_error **err)
 {
-	struct bld_work *fw = xcalloc(1, sizeof(*fw));
+	struct bld_builder_work *fw = xcalloc(1, sizeof(*fw));
 	roots->v = xrealloc(roots->v, (roots->n + 1) * sizeof(void *));
 	roots->v[roots->n++] = fw;
-	if (bld_work_open_from(b, st, from, fw, err) < 0)
+	if (bld_builder_work_open_from(b, st, from, fw, err) < 0)
 		return -1;
 	*path = xstrdup(fw->merged);
 	return 0;
 }
 
-int bld_overlay_rw(struct bld_build *b, const char *src, struct bld_from_roots *roots, char **path,
-		   struct bld_error **err)
+int bld_builder_overlay_rw(struct bld_builder_job *b, const char *src,
+			   struct bld_builder_from_roots *roots, char **path,
+			   struct bld_error **err)
 {
-	struct bld_work *w = xcalloc(1, sizeof(*w));
+	struct bld_builder_work *w = xcalloc(1, sizeof(*w));
 	roots->v = xrealloc(roots->v, (roots->n + 1) * sizeof(void *));
 	roots->v[roots->n++] = w;
 	char *lowers[] = {(char *)src, NULL};
-	if (bld_work_open_on(b, w, lowers, err) < 0)
+	if (bld_builder_work_open_on(b, w, lowers, err) < 0)
 		return -1;
 	*path = xstrdup(w->merged);
 	return 0;
 }
 
-void bld_from_roots_close(struct bld_from_roots *roots)
+void bld_builder_from_roots_close(struct bld_builder_from_roots *roots)
 {
 	for (size_t i = 0; i < roots->n; i++) {
-		bld_work_dispose(roots->v[i]);
+		bld_builder_work_dispose(roots->v[i]);
 		free(roots->v[i]);
 	}
 	free(roots->v);
@@ -205,7 +210,7 @@ void bld_from_roots_close(struct bld_from_roots *roots)
 }
 
 /* A fresh step directory under the build's scratch directory. */
-char *bld_step_dir(struct bld_build *b, struct bld_error **err)
+char *bld_builder_step_dir(struct bld_builder_job *b, struct bld_error **err)
 {
 	char *d = xasprintf("%s/step-XXXXXX", b->tmp);
 	if (!mkdtemp(d)) {
@@ -217,7 +222,7 @@ char *bld_step_dir(struct bld_build *b, struct bld_error **err)
 }
 
 /* The lowers a step's overlay needs: the stage's, or an empty one for scratch. */
-char **bld_step_lowers(struct bld_build *b, struct bld_bstage *st)
+char **bld_builder_step_lowers(struct bld_builder_job *b, struct bld_builder_stage *st)
 {
 	if (st->lowers && st->lowers[0])
 		return bld_strv_dup(st->lowers);
@@ -230,8 +235,9 @@ char **bld_step_lowers(struct bld_build *b, struct bld_bstage *st)
  * Turns a step's upper directory into a layer, unless nothing changed; the directory itself
  * then becomes the layer's unpacked copy (no second extraction).
  */
-int bld_step_commit(struct bld_build *b, struct bld_bstage *st, const char *upper,
-		    struct bld_cache_layer *layer, bool *made, struct bld_error **err)
+int bld_builder_step_commit(struct bld_builder_job *b, struct bld_builder_stage *st,
+			    const char *upper, struct bld_cache_layer *layer, bool *made,
+			    struct bld_error **err)
 {
 	*made = false;
 	if (bld_fs_dir_is_empty(upper))
@@ -250,7 +256,8 @@ int bld_step_commit(struct bld_build *b, struct bld_bstage *st, const char *uppe
 	return 0;
 }
 
-struct bld_bstage *bld_stage_find(struct bld_build *b, const char *name, size_t before)
+struct bld_builder_stage *bld_builder_stage_find(struct bld_builder_job *b, const char *name,
+						 size_t before)
 {
 	for (size_t i = 0; i < before && i < b->n_stages; i++)
 		if (b->stages[i].name && strcasecmp(b->stages[i].name, name) == 0)
@@ -261,8 +268,8 @@ struct bld_bstage *bld_stage_find(struct bld_build *b, const char *name, size_t 
 	return NULL;
 }
 
-int bld_stage_push_layer(struct bld_build *b, struct bld_bstage *st,
-			 const struct bld_cache_layer *l, struct bld_error **err)
+int bld_builder_stage_push_layer(struct bld_builder_job *b, struct bld_builder_stage *st,
+				 const struct bld_cache_layer *l, struct bld_error **err)
 {
 	char chain[BLD_DIGEST_STR_LEN];
 	bld_cache_layer_chain_id(st->chain[0] ? st->chain : NULL, l->diff_id, chain);
@@ -277,7 +284,7 @@ int bld_stage_push_layer(struct bld_build *b, struct bld_bstage *st,
 	return 0;
 }
 
-void bld_stage_dispose(struct bld_bstage *st)
+void bld_builder_stage_dispose(struct bld_builder_stage *st)
 {
 	if (st->img)
 		json_decref(st->img);
@@ -294,12 +301,12 @@ void bld_stage_dispose(struct bld_bstage *st)
  * the policy accepts (a refusal is the build's error: -2), and the stored image of that very
  * digest is used when there is one (0, *out set). -1 when it must be pulled.
  */
-static int trusted_stored(struct bld_build *b, const char *full, int v,
+static int trusted_stored(struct bld_builder_job *b, const char *full, int v,
 			  struct bld_cache_image **out, struct bld_error **err)
 {
 	struct bld_registry_opts ro = {.config_dir = b->ctx->config_dir, .quiet = true};
 	char digest[BLD_DIGEST_STR_LEN];
-	bld_progress_line(b, v, "verify %s", full);
+	bld_builder_progress_line(b, v, "verify %s", full);
 	if (bld_registry_trust_resolve(full, b->o->signature_policy, &ro, digest, err) < 0)
 		return -2;
 	if (b->o->pull)
@@ -315,8 +322,8 @@ static int trusted_stored(struct bld_build *b, const char *full, int v,
  * the stage's, pulled when the store has none (or with --pull), verified under content trust.
  * The image's ID goes into h (NULL: no key wanted); progress lines go to vertex v.
  */
-int bld_stage_from_image(struct bld_build *b, struct bld_bstage *st, const char *ref, int v,
-			 struct bld_xxh *h, struct bld_error **err)
+int bld_builder_stage_from_image(struct bld_builder_job *b, struct bld_builder_stage *st,
+				 const char *ref, int v, struct bld_xxh *h, struct bld_error **err)
 {
 	struct bld_registry_ref pr0;
 	if (bld_registry_ref_parse(&pr0, ref, err) < 0)
@@ -335,7 +342,7 @@ int bld_stage_from_image(struct bld_build *b, struct bld_bstage *st, const char 
 		struct bld_registry_opts ro = {.config_dir = b->ctx->config_dir, .quiet = true};
 		struct bld_registry_pull_result pr;
 		memset(&pr, 0, sizeof(pr));
-		bld_progress_line(b, v, "resolve %s", full);
+		bld_builder_progress_line(b, v, "resolve %s", full);
 		/* content trust: only a digest the policy accepts is pulled (nothing otherwise) */
 		int rp = b->o->trust ? bld_registry_trust_pull(
 					   b->store, full, b->o->signature_policy, &ro, &pr, err)
@@ -350,10 +357,10 @@ int bld_stage_from_image(struct bld_build *b, struct bld_bstage *st, const char 
 	size_t n = 0;
 	int r = bld_cache_image_layer_list(img, &ls, &n, err);
 	for (size_t i = 0; r == 0 && i < n; i++)
-		r = bld_stage_push_layer(b, st, &ls[i], err);
+		r = bld_builder_stage_push_layer(b, st, &ls[i], err);
 	free(ls);
 	if (r == 0) {
-		st->img = bld_img_from_base(img->config);
+		st->img = bld_builder_img_from_base(img->config);
 		if (h)
 			bld_xxh_update_str(h, img->id);
 	}

@@ -65,24 +65,24 @@ static void sleep_ms(long ms)
 static void key_of(struct bld_builder_context *c, const char *pat, char out[BLD_XXH_HEX_LEN + 1])
 {
 	char *pats[] = {(char *)pat, NULL};
-	struct bld_ctx_sources s;
+	struct bld_builder_ctx_sources s;
 	struct bld_error *err = NULL;
-	cr_assert_eq(bld_ctx_select(c, pats, &s, &err), 0, "select %s: %s", pat,
+	cr_assert_eq(bld_builder_ctx_select(c, pats, &s, &err), 0, "select %s: %s", pat,
 		     err ? err->msg : "");
 	struct bld_xxh *h = bld_xxh_new();
-	cr_assert_eq(bld_ctx_sources_hash(c, &s, h, &err), 0);
+	cr_assert_eq(bld_builder_ctx_sources_hash(c, &s, h, &err), 0);
 	bld_xxh_final(h, out);
-	bld_ctx_sources_dispose(&s);
+	bld_builder_ctx_sources_dispose(&s);
 }
 
 TestSuite(builder_context, .init = setup, .fini = teardown);
 
 Test(builder_context, path_order_keeps_subtrees_contiguous)
 {
-	cr_assert_lt(bld_ctx_path_cmp("a/z", "a-b"), 0);
-	cr_assert_lt(bld_ctx_path_cmp("a", "a/b"), 0);
-	cr_assert_gt(bld_ctx_path_cmp("a.b", "a/b"), 0);
-	cr_assert_eq(bld_ctx_path_cmp("x/y", "x/y"), 0);
+	cr_assert_lt(bld_builder_ctx_path_cmp("a/z", "a-b"), 0);
+	cr_assert_lt(bld_builder_ctx_path_cmp("a", "a/b"), 0);
+	cr_assert_gt(bld_builder_ctx_path_cmp("a.b", "a/b"), 0);
+	cr_assert_eq(bld_builder_ctx_path_cmp("x/y", "x/y"), 0);
 	put("Dockerfile", "FROM scratch\n");
 	put("a/x", "1");
 	put("a-b", "2");
@@ -90,14 +90,14 @@ Test(builder_context, path_order_keeps_subtrees_contiguous)
 	put("b", "4");
 	struct bld_builder_context *c = open_ctx(NULL);
 	struct bld_error *err = NULL;
-	cr_assert_eq(bld_ctx_walk(c, &err), 0);
+	cr_assert_eq(bld_builder_ctx_walk(c, &err), 0);
 	size_t first, end;
-	bld_ctx_subtree(c, "a", &first, &end);
+	bld_builder_ctx_subtree(c, "a", &first, &end);
 	cr_assert_eq(end - first, 3, "a has x, sub, sub/y");
 	cr_assert_str_eq(c->ents[first].path, "a/sub");
 	cr_assert_str_eq(c->ents[end - 1].path, "a/x");
-	cr_assert_not_null(bld_ctx_lookup(c, "a-b"));
-	cr_assert_null(bld_ctx_lookup(c, "nope"));
+	cr_assert_not_null(bld_builder_ctx_lookup(c, "a-b"));
+	cr_assert_null(bld_builder_ctx_lookup(c, "nope"));
 	bld_builder_context_free(c);
 }
 
@@ -114,26 +114,27 @@ Test(builder_context, selection_follows_docker_rules)
 	struct bld_builder_context *c = open_ctx(NULL);
 	struct bld_error *err = NULL;
 	char *pats[] = {"src/*.c", "/../link", "*.c", NULL};
-	struct bld_ctx_sources s;
-	cr_assert_eq(bld_ctx_select(c, pats, &s, &err), 0, "%s", err ? err->msg : "");
+	struct bld_builder_ctx_sources s;
+	cr_assert_eq(bld_builder_ctx_select(c, pats, &s, &err), 0, "%s", err ? err->msg : "");
 	cr_assert_eq(s.n, 4);
 	cr_assert_str_eq(s.v[0].path, "src/a.c");
 	cr_assert_str_eq(s.v[1].path, "src/b.c");
 	cr_assert_str_eq(s.v[2].name, "link");
 	cr_assert_str_eq(s.v[2].path, "src/a.c", "a final symlink is followed");
 	cr_assert_str_eq(s.v[3].path, ".hidden.c", "wildcards match dotfiles");
-	bld_ctx_sources_dispose(&s);
+	bld_builder_ctx_sources_dispose(&s);
 	char *missing[] = {"nope.txt", NULL};
-	cr_assert_lt(bld_ctx_select(c, missing, &s, &err), 0);
+	cr_assert_lt(bld_builder_ctx_select(c, missing, &s, &err), 0);
 	cr_assert_eq(err->code, BLD_E_NOTFOUND);
 	cr_assert_str_eq(err->msg, "\"/nope.txt\": not found");
 	bld_error_free(err);
 	err = NULL;
 	char *none[] = {"*.go", NULL};
-	cr_assert_eq(bld_ctx_select(c, none, &s, &err), 0,
-		     "a wildcard that matches nothing selects nothing (BuildKit's AllowEmptyWildcard)");
+	cr_assert_eq(
+	    bld_builder_ctx_select(c, none, &s, &err), 0,
+	    "a wildcard that matches nothing selects nothing (BuildKit's AllowEmptyWildcard)");
 	cr_assert_eq(s.n, 0);
-	bld_ctx_sources_dispose(&s);
+	bld_builder_ctx_sources_dispose(&s);
 	bld_builder_context_free(c);
 }
 
@@ -262,9 +263,9 @@ Test(builder_context, stdin_takes_a_dockerfile_or_a_tar)
 		     err ? err->msg : "");
 	cr_assert_str_eq(bld_builder_context_dockerfile(c, NULL), "FROM stdin\n");
 	char *pats[] = {"x/y", NULL};
-	struct bld_ctx_sources s;
-	cr_assert_eq(bld_ctx_select(c, pats, &s, &err), 0);
-	bld_ctx_sources_dispose(&s);
+	struct bld_builder_ctx_sources s;
+	cr_assert_eq(bld_builder_ctx_select(c, pats, &s, &err), 0);
+	bld_builder_ctx_sources_dispose(&s);
 	char *scratch = xstrdup(c->tmpdir);
 	bld_builder_context_free(c);
 	cr_assert_neq(access(scratch, F_OK), 0, "the scratch directory is removed");
@@ -274,7 +275,7 @@ Test(builder_context, stdin_takes_a_dockerfile_or_a_tar)
 	cr_assert_eq(dup2(fd, 0), 0);
 	cr_assert_eq(bld_builder_context_open(&c, "-", NULL, NULL, &err), 0);
 	cr_assert_str_eq(bld_builder_context_dockerfile(c, NULL), "FROM stdin\n");
-	cr_assert_eq(bld_ctx_walk(c, &err), 0);
+	cr_assert_eq(bld_builder_ctx_walk(c, &err), 0);
 	cr_assert_eq(c->n_ents, 0, "a Dockerfile alone comes with an empty context");
 	bld_builder_context_free(c);
 	unlink(tarfile);
@@ -286,11 +287,11 @@ Test(builder_context, stdin_takes_a_dockerfile_or_a_tar)
 
 Test(builder_context, git_url_with_ref_and_subdir)
 {
-	cr_assert(bld_git_is_url("https://example.com/r.git#main:sub"));
-	cr_assert(bld_git_is_url("git@github.com:a/b.git"));
-	cr_assert(bld_git_is_url("github.com/a/b"));
-	cr_assert(!bld_git_is_url("https://example.com/ctx.tar.gz"));
-	cr_assert(!bld_git_is_url("./dir"));
+	cr_assert(bld_builder_git_is_url("https://example.com/r.git#main:sub"));
+	cr_assert(bld_builder_git_is_url("git@github.com:a/b.git"));
+	cr_assert(bld_builder_git_is_url("github.com/a/b"));
+	cr_assert(!bld_builder_git_is_url("https://example.com/ctx.tar.gz"));
+	cr_assert(!bld_builder_git_is_url("./dir"));
 	put("repo/sub/Dockerfile", "FROM v1\n");
 	char *cmd = xasprintf(
 		"cd %s/repo && git init -q -b main . && git add -A && "
@@ -312,7 +313,7 @@ Test(builder_context, git_url_with_ref_and_subdir)
 	url = xasprintf("file://%s/repo#main:sub", tmp);
 	cr_assert_eq(bld_builder_context_open(&c, url, NULL, NULL, &err), 0);
 	cr_assert_str_eq(bld_builder_context_dockerfile(c, NULL), "FROM v2\n");
-	cr_assert_null(bld_ctx_lookup(c, ".git"));
+	cr_assert_null(bld_builder_ctx_lookup(c, ".git"));
 	bld_builder_context_free(c);
 	free(url);
 	url = xasprintf("file://%s/nothere#main", tmp);
@@ -334,18 +335,20 @@ Test(builder_context, dockerignore_excludes_and_exceptions)
 	put("src/main.c", "m");
 	struct bld_builder_context *c = open_ctx(NULL);
 	struct bld_error *err = NULL;
-	cr_assert_eq(bld_ctx_walk(c, &err), 0, "%s", err ? err->msg : "");
-	cr_assert_null(bld_ctx_lookup(c, "a.log"));
-	cr_assert_not_null(bld_ctx_lookup(c, "app/b.log"), "*.log matches at the root only");
-	cr_assert_null(bld_ctx_lookup(c, "build/out"));
-	cr_assert_not_null(bld_ctx_lookup(c, "build/keep"), "an exception re-includes");
-	cr_assert_not_null(bld_ctx_lookup(c, "build"), "as the parent of what came back");
-	cr_assert_null(bld_ctx_lookup(c, "secret"));
-	cr_assert_null(bld_ctx_lookup(c, "secret/key"));
-	cr_assert_not_null(bld_ctx_lookup(c, "src/main.c"));
+	cr_assert_eq(bld_builder_ctx_walk(c, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_null(bld_builder_ctx_lookup(c, "a.log"));
+	cr_assert_not_null(bld_builder_ctx_lookup(c, "app/b.log"),
+			   "*.log matches at the root only");
+	cr_assert_null(bld_builder_ctx_lookup(c, "build/out"));
+	cr_assert_not_null(bld_builder_ctx_lookup(c, "build/keep"), "an exception re-includes");
+	cr_assert_not_null(bld_builder_ctx_lookup(c, "build"), "as the parent of what came back");
+	cr_assert_null(bld_builder_ctx_lookup(c, "secret"));
+	cr_assert_null(bld_builder_ctx_lookup(c, "secret/key"));
+	cr_assert_not_null(bld_builder_ctx_lookup(c, "src/main.c"));
 	char *pats[] = {"a.log", NULL};
-	struct bld_ctx_sources s;
-	cr_assert_lt(bld_ctx_select(c, pats, &s, &err), 0, "an excluded file cannot be copied");
+	struct bld_builder_ctx_sources s;
+	cr_assert_lt(bld_builder_ctx_select(c, pats, &s, &err), 0,
+		     "an excluded file cannot be copied");
 	bld_error_free(err);
 	bld_builder_context_free(c);
 }
@@ -377,9 +380,9 @@ Test(builder_context, dockerfile_specific_ignore_file_wins)
 	put("kept", "2");
 	struct bld_builder_context *c = open_ctx(NULL);
 	struct bld_error *err = NULL;
-	cr_assert_eq(bld_ctx_walk(c, &err), 0);
-	cr_assert_null(bld_ctx_lookup(c, "only-this"));
-	cr_assert_not_null(bld_ctx_lookup(c, "kept"), ".dockerignore is ignored entirely");
+	cr_assert_eq(bld_builder_ctx_walk(c, &err), 0);
+	cr_assert_null(bld_builder_ctx_lookup(c, "only-this"));
+	cr_assert_not_null(bld_builder_ctx_lookup(c, "kept"), ".dockerignore is ignored entirely");
 	bld_builder_context_free(c);
 }
 
