@@ -165,6 +165,10 @@ int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, struc
 				      bool volumes, struct bld_error **err);
 /* query.c: running-but-monitor-gone becomes dead */
 void bld_runner_state_effective(struct bld_ctx *ctx, const char *id, struct json_t *st);
+/* A connection to the container's monitor, or -errno. */
+int bld_runner_client_connect(struct bld_ctx *ctx, const char *id);
+/* Reads one reply line (without its newline) into buf; -1 when the monitor said nothing. */
+int bld_runner_client_readline(int s, char *buf, size_t cap);
 /* Sends one command line; returns the connected socket (caller reads the reply) or -errno. */
 int bld_runner_client_send(struct bld_ctx *ctx, const char *id, const char *line);
 
@@ -269,6 +273,27 @@ void bld_runner_health_stop(struct bld_runner_health_mon *h);
 /* After a thaw: probes again from an interval on, the status kept. */
 void bld_runner_health_resume(struct bld_runner_health_mon *h);
 void bld_runner_health_free(struct bld_runner_health_mon *h);
+
+/* attach.c: the monitor's side of a `bld attach` (see there) */
+struct bld_runner_attached {
+	int in, out, err;  /* the attached bld's stdio, or -1 */
+	char keys[BLD_RUNNER_DETACH_KEYS_MAX]; /* the detach sequence, NUL-terminated */
+	size_t matched;    /* how much of it the input has matched so far */
+	int client;        /* the attaching connection's slot in the monitor, or -1 */
+};
+void bld_runner_attached_init(struct bld_runner_attached *a);
+/* Closes the descriptors and forgets the attachment. */
+void bld_runner_attached_close(struct bld_runner_attached *a);
+/* The detach keys (nkeys bytes) on a terminal's input: held back while they are being
+ * typed (*pos of them so far); typed whole, true (what came before is in out); cut short,
+ * the held ones go on in out. out has room for n + nkeys bytes. */
+bool bld_runner_detach_scan(const char *keys, size_t nkeys, size_t *pos, const char *in,
+			    size_t n, char *out, size_t *on);
+#define BLD_RUNNER_ATTACH_CHUNK 16384 /* bytes of input read at once */
+/* Input from the attached bld (at most BLD_RUNNER_ATTACH_CHUNK bytes), passed on to fd (the
+ * container's stdin or pty; -1: dropped) but for the detach sequence; true when that
+ * sequence is complete. */
+bool bld_runner_attached_input(struct bld_runner_attached *a, const char *buf, size_t n, int fd);
 
 /* monitor.c */
 /* The monitor's body in the forked process: never returns. */

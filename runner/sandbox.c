@@ -349,6 +349,7 @@ static _Noreturn void finish(struct child *c)
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
 	if (s->no_new_privs)
 		install_seccomp(c);
+	reset_signals();
 	if (s->init) {
 		pid_t p = fork();
 		if (p < 0)
