@@ -18,7 +18,7 @@
 	X(system_df) X(system_check) X(system_prune) X(trust_key_generate) X(trust_sign)   \
 	X(trust_inspect) X(trust_revoke) X(container_prune) X(builder_prune) X(cp) \
 	X(export) X(rename) X(events) X(commit) X(diff) X(pause) X(unpause) X(top) X(stats) \
-	X(info) X(system_info) X(version)
+	X(info) X(system_info) X(attach) X(version)
 
 #define DECL(n) extern const struct bld_cli_cmd bld_cmd_##n __attribute__((weak));
 CMDS(DECL)
@@ -64,6 +64,7 @@ static const struct alias {
 	{"container commit", "commit", NULL}, {"container diff", "diff", NULL},
 	{"container pause", "pause", NULL},   {"container unpause", "unpause", NULL},
 	{"container top", "top", NULL},       {"container stats", "stats", NULL},
+	{"container attach", "attach", NULL},
 };
 
 /* argv with a management command's two words replaced by the command they name (and its

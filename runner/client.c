@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-static int connect_monitor(struct bld_ctx *ctx, const char *id)
+int bld_runner_client_connect(struct bld_ctx *ctx, const char *id)
 {
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
 	cleanup_close int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -41,7 +41,7 @@ static int connect_monitor(struct bld_ctx *ctx, const char *id)
 
 bool bld_runner_client_wait_fd_alive(struct bld_ctx *ctx, const char *id)
 {
-	int s = connect_monitor(ctx, id);
+	int s = bld_runner_client_connect(ctx, id);
 	if (s < 0)
 		return false;
 	close(s);
@@ -50,7 +50,7 @@ bool bld_runner_client_wait_fd_alive(struct bld_ctx *ctx, const char *id)
 
 int bld_runner_client_send(struct bld_ctx *ctx, const char *id, const char *line)
 {
-	int s = connect_monitor(ctx, id);
+	int s = bld_runner_client_connect(ctx, id);
 	if (s < 0)
 		return s;
 	if (send(s, line, strlen(line), MSG_NOSIGNAL) < 0) {
@@ -59,6 +59,26 @@ int bld_runner_client_send(struct bld_ctx *ctx, const char *id, const char *line
 		return -e;
 	}
 	return s;
+}
+
+int bld_runner_client_readline(int s, char *buf, size_t cap)
+{
+	size_t len = 0;
+	buf[0] = 0;
+	/* a byte at a time: the next reply may follow in the same segment */
+	while (len < cap - 1 && (len == 0 || buf[len - 1] != '\n')) {
+		ssize_t n = recv(s, buf + len, 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = 0;
+	}
+	if (!len)
+		return -1;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
 }
 
 int bld_runner_client_wait_fd(struct bld_ctx *ctx, const char *id)
@@ -430,29 +450,3 @@ out:
 	return r;
 }
 
-/* ------------------------------------------------------------------ signals */
-
-int bld_runner_signal_parse(const char *s)
-{
-	static const struct {
-		const char *n;
-		int sig;
-	} t[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
-		 {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"STOP", SIGSTOP},
-		 {"CONT", SIGCONT}, {"ALRM", SIGALRM}, {"WINCH", SIGWINCH}, {"PIPE", SIGPIPE}};
-	long v;
-	if (bld_parse_long(s, 1, 64, &v) == 0)
-		return (int)v;
-	if (strncasecmp(s, "SIG", 3) == 0)
-		s += 3;
-	for (size_t i = 0; i < BLD_ARRAY_SIZE(t); i++)
-		if (strcasecmp(s, t[i].n) == 0)
-			return t[i].sig;
-	/* the rest of the kernel's names (docker knows them all) */
-	for (int sig = 1; sig < SIGRTMIN; sig++) {
-		const char *n = sigabbrev_np(sig);
-		if (n && strcasecmp(s, n) == 0)
-			return sig;
-	}
-	return -1;
-}

@@ -9,6 +9,9 @@
  *     "kill <signal>"            replies "ok"
  *     "wait"                     replies "exited N" at the container's next exit
  *     "pause", "unpause"         freezes or thaws its cgroup; replies "ok" or "error WHY"
+ *     "attach IN OUT ERR KEYS"   with the attaching bld's descriptors (attach.c); replies
+ *                                "ok", then "detached" or "exited N"
+ *     "resize"                   the pty takes the attached terminal's size
  *
  * A paused container that is stopped, or killed with SIGKILL or its stop signal, is thawed
  * once the signal is sent, as docker does, so that it can act on it.
@@ -41,6 +44,8 @@
 struct client {
 	int fd;
 	bool waiting; /* wants "exited N" */
+	int fds[3];   /* descriptors it sent (SCM_RIGHTS) and no command took yet */
+	size_t nfds;
 	size_t len;
 	char buf[128];
 };
@@ -52,6 +57,7 @@ struct mon {
 	json_t *cfg, *state;
 	int report_fd;
 	int att_in, att_out, att_err; /* the starting bld's terminal, or -1 */
+	struct bld_runner_attached att; /* a bld attached later (bld attach) */
 	int lsock, sigfd;
 	int caller_fd; /* a pidfd of the attached bld: when it is gone, so is its terminal */
 	struct bld_runner_logfile log;
@@ -147,6 +153,16 @@ static void out_write(struct mon *m, int *fd, const char *data, size_t n)
 	}
 }
 
+static void detach(struct mon *m, const char *why);
+
+/* Output to the bld attached later: stderr to its stderr only without a tty. */
+static void attach_output(struct mon *m, bool is_err, const char *buf, size_t n)
+{
+	int fd = is_err && m->att.err >= 0 ? m->att.err : m->att.out;
+	if (fd >= 0 && bld_fs_write_all(fd, buf, n) < 0)
+		detach(m, NULL); /* it went away */
+}
+
 /* Reads one chunk of container output; false on EOF. */
 static bool pump_output(struct mon *m, int *fd, bool is_err)
 {
@@ -161,31 +177,14 @@ static bool pump_output(struct mon *m, int *fd, bool is_err)
 	}
 	bld_runner_log_add(is_err ? &m->lb_err : &m->lb_out, &m->log, buf, (size_t)n);
 	out_write(m, is_err ? &m->att_err : &m->att_out, buf, (size_t)n);
+	attach_output(m, is_err, buf, (size_t)n);
 	return true;
 }
 
-/* The detach keys on the caller's input: held back while they are being typed; typed whole,
- * true (what came before is in out); cut short, the held ones go on in out. */
+/* The detach keys on the caller's input (bld_runner_detach_scan). */
 static bool detach_scan(struct mon *m, const char *in, size_t n, char *out, size_t *on)
 {
-	*on = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (m->dk_pos && in[i] == m->dk[m->dk_pos]) {
-			if (++m->dk_pos == m->dk_len)
-				return true;
-			continue;
-		}
-		memcpy(out + *on, m->dk, m->dk_pos);
-		*on += m->dk_pos;
-		m->dk_pos = 0;
-		if (m->dk_len && in[i] == m->dk[0]) {
-			if (++m->dk_pos == m->dk_len)
-				return true;
-			continue;
-		}
-		out[(*on)++] = in[i];
-	}
-	return false;
+	return bld_runner_detach_scan(m->dk, m->dk_len, &m->dk_pos, in, n, out, on);
 }
 
 static void detach_terminal(struct mon *m);
@@ -224,6 +223,8 @@ static void copy_winsize(struct mon *m)
 	struct winsize ws;
 	/* the caller's terminal, whichever of its descriptors we hold */
 	int src = m->att_in >= 0 && isatty(m->att_in) ? m->att_in : m->att_out;
+	if (m->att.out >= 0 && isatty(m->att.out))
+		src = m->att.out;
 	if (m->tty && m->pty >= 0 && src >= 0 && ioctl(src, TIOCGWINSZ, &ws) == 0)
 		ioctl(m->pty, TIOCSWINSZ, &ws);
 }
@@ -233,6 +234,9 @@ static void copy_winsize(struct mon *m)
 static void client_close(struct client *c)
 {
 	close(c->fd);
+	for (size_t i = 0; i < c->nfds; i++)
+		close(c->fds[i]);
+	c->nfds = 0;
 	c->fd = -1;
 	c->waiting = false;
 	c->len = 0;
@@ -301,11 +305,72 @@ static void signal_container(struct mon *m, int sig)
 	kill(m->proc->pid, sig);
 }
 
+/* Ends the attachment of a later bld: why is its last reply (NULL: it went away). */
+static void detach(struct mon *m, const char *why)
+{
+	int k = m->att.client;
+	if (k >= 0 && why)
+		reply(&m->clients[k], why);
+	if (k >= 0)
+		m->clients[k].waiting = false;
+	bld_runner_attached_close(&m->att);
+}
+
+/* "attach IN OUT ERR KEYS": the descriptors it sent, in that order, and the detach
+ * sequence in hex ("-" for none). One attached bld at a time: a new one ends the last. */
+static void attach_client(struct mon *m, struct client *c, const char *args)
+{
+	int want[3];
+	char keys[2 * BLD_RUNNER_DETACH_KEYS_MAX + 2];
+	if (sscanf(args, "%d %d %d %33s", &want[0], &want[1], &want[2], keys) != 4 || !m->running ||
+	    c->nfds != (size_t)(!!want[0] + !!want[1] + !!want[2])) {
+		reply(c, "error cannot attach\n");
+		return;
+	}
+	detach(m, "detached\n");
+	int *dst[] = {&m->att.in, &m->att.out, &m->att.err};
+	size_t k = 0;
+	for (size_t i = 0; i < 3; i++)
+		*dst[i] = want[i] ? c->fds[k++] : -1;
+	c->nfds = 0;
+	for (size_t i = 0, n = 0; keys[0] != '-' && 2 * i + 1 < strlen(keys) &&
+				  n + 1 < BLD_RUNNER_DETACH_KEYS_MAX; i++) {
+		unsigned v = 0;
+		if (sscanf(keys + 2 * i, "%2x", &v) == 1 && v)
+			m->att.keys[n++] = (char)v;
+	}
+	m->att.client = (int)(c - m->clients);
+	c->waiting = true;
+	copy_winsize(m);
+	reply(c, "ok\n");
+}
+
+/* Input of the later attached bld: to the container, but for the detach sequence. */
+static void pump_attach_input(struct mon *m)
+{
+	char buf[BLD_RUNNER_ATTACH_CHUNK];
+	ssize_t n = read(m->att.in, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) { /* its stdin ended; the container's stays open for others */
+		close(m->att.in);
+		m->att.in = -1;
+		return;
+	}
+	if (bld_runner_attached_input(&m->att, buf, (size_t)n, m->tty ? m->pty : m->in_wr))
+		detach(m, "detached\n");
+}
+
 static void command(struct mon *m, struct client *c, const char *line)
 {
 	int a = 0, b = 0;
 	if (strcmp(line, "pause") == 0 || strcmp(line, "unpause") == 0) {
 		reply(c, set_paused(m, line[0] == 'p'));
+	} else if (strncmp(line, "attach ", 7) == 0) {
+		attach_client(m, c, line + 7);
+	} else if (strcmp(line, "resize") == 0) {
+		copy_winsize(m);
+		reply(c, "ok\n");
 	} else if (sscanf(line, "stop %d %d", &a, &b) == 2) {
 		m->manual_stop = true;
 		json_object_set_new(m->state, "ManualStop", json_true());
@@ -336,12 +401,38 @@ static void command(struct mon *m, struct client *c, const char *line)
 	}
 }
 
+/* Keeps the descriptors a message carried (at most three; more are closed). */
+static void take_fds(struct client *c, struct msghdr *mh)
+{
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(mh); h; h = CMSG_NXTHDR(mh, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int *v = (int *)CMSG_DATA(h);
+		for (size_t i = 0; i < k; i++) {
+			if (c->nfds < BLD_ARRAY_SIZE(c->fds))
+				c->fds[c->nfds++] = v[i];
+			else
+				close(v[i]);
+		}
+	}
+}
+
 static void client_read(struct mon *m, struct client *c)
 {
-	ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
+	char ctl[CMSG_SPACE(4 * sizeof(int))];
+	struct iovec iov = {.iov_base = c->buf + c->len, .iov_len = sizeof(c->buf) - 1 - c->len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl)};
+	ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+	if (n > 0)
+		take_fds(c, &mh);
 	if (n <= 0) {
-		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			if (m->att.client == (int)(c - m->clients))
+				detach(m, NULL);
 			client_close(c);
+		}
 		return;
 	}
 	c->len += (size_t)n;
@@ -507,6 +598,8 @@ static void poll_once(struct mon *m, int timeout)
 	n = add_poll(p, n, m->pty, POLLIN);
 	bool want_in = m->att_in >= 0 && (m->in_wr >= 0 || m->pty >= 0);
 	n = add_poll(p, n, want_in ? m->att_in : -1, POLLIN);
+	bool want_att = m->att.in >= 0 && (m->in_wr >= 0 || m->pty >= 0);
+	n = add_poll(p, n, want_att ? m->att.in : -1, POLLIN);
 	n = add_poll(p, n, bld_runner_health_pollfd(m->health), POLLIN);
 	for (size_t i = 0; i < MAX_CLIENTS; i++)
 		n = add_poll(p, n, m->clients[i].fd, POLLIN);
@@ -550,6 +643,8 @@ static void poll_once(struct mon *m, int timeout)
 			pump_output(m, &m->pty, false);
 		else if (fd == m->att_in)
 			pump_input(m);
+		else if (fd == m->att.in)
+			pump_attach_input(m);
 		else if (fd == bld_runner_health_pollfd(m->health))
 			bld_runner_health_readable(m->health);
 		else
@@ -593,6 +688,7 @@ static void record_exit(struct mon *m)
 	bld_runner_event(m->ctx, m->cfg, "die", code, NULL);
 	bld_runner_event_volumes(m->ctx, m->cfg, false);
 	notify_waiters(m);
+	bld_runner_attached_close(&m->att); /* it heard "exited N" */
 }
 
 /* What one run holds: its cgroups and its network (veth, address, proxies). */
@@ -732,6 +828,7 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 		m.clients[i].fd = -1;
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(m.replaced); i++)
 		m.replaced[i] = -1;
+	bld_runner_attached_init(&m.att);
 	m.lb_out.stream = "stdout";
 	m.lb_err.stream = "stderr";
 	m.dir = bld_runner_container_dir(ctx, id);

@@ -45,6 +45,7 @@ struct bld_runner_mount {
 	bool readonly;
 	bool copy_up; /* a volume: filled with what the image has at target when it is empty */
 	unsigned long propagation; /* a bind's MS_SHARED/MS_SLAVE (| MS_REC); 0: private */
+	bool nonrecursive;         /* a bind without the mounts below its source */
 };
 
 /* One --ulimit: setrlimit(resource) in the container; -1 (RLIM_INFINITY) for unlimited. */
@@ -358,6 +359,22 @@ int bld_runner_detach_keys(const char *spec, char out[16], struct bld_error **er
 int bld_runner_container_start(struct bld_ctx *ctx, const char *id,
 			       const struct bld_runner_attach *attach, int *report_fd,
 			       struct bld_error **err);
+/* `bld attach`: what the attaching bld asks for. */
+struct bld_runner_attach_opts {
+	bool no_stdin;           /* --no-stdin */
+	bool sig_proxy;          /* --sig-proxy (docker's default true): signals go to the container */
+	const char *detach_keys; /* --detach-keys; NULL: "ctrl-p,ctrl-q" */
+};
+#define BLD_RUNNER_DETACH_KEYS_MAX 16 /* bld_runner_detach_keys' out, its NUL included */
+/*
+ * Attaches the caller's fds 0 (when the container keeps stdin open and not no_stdin), 1 and
+ * 2 to the running container id through its monitor (attach.c) until the container exits
+ * (*exit_code its status) or, on a tty, the detach keys are typed (*detached). Docker's
+ * refusals with status 1: a stopped or paused container, invalid detach keys.
+ */
+int bld_runner_container_attach(struct bld_ctx *ctx, const char *id,
+				const struct bld_runner_attach_opts *o, int *exit_code,
+				bool *detached, struct bld_error **err);
 /* Waits on a start's report_fd: the container's exit code (forwards SIGINT/SIGTERM). */
 int bld_runner_container_attach_wait(struct bld_ctx *ctx, const char *id, int report_fd,
 				     int *exit_code, struct bld_error **err);

@@ -94,15 +94,16 @@ int bld_runner_mounts_api(struct bld_ctx *ctx, struct json_t *doc, struct bld_er
 /* A bind with shared or slave propagation needs a source on a shared (or slave) mount:
  * checked at start, as docker checks it, with its words. */
 int bld_runner_mount_check_propagation(const struct bld_runner_mount *m, struct bld_error **err);
+/* (mounts.c, beside the mounts it checks) */
 /* hostcfg.c: the HostConfig/Config fields of the Engine API that container.c does not make,
  * given (c->host_extra, c->config_extra) or defaulted, checked as docker's daemon checks them */
-int bld_runner_hostcfg_merge(struct bld_ctx *ctx, struct json_t *doc,
-			     const struct bld_runner_container_config *c, struct bld_error **err);
+int bld_runner_hostcfg_merge(struct json_t *doc, const struct bld_runner_container_config *c,
+			     struct bld_error **err);
 /* /etc/resolv.conf's text from HostConfig's Dns, DnsSearch and DnsOptions, what is not given
  * taken from the host's file; NULL when none is given (caller frees). */
 char *bld_runner_resolv_conf(struct json_t *hc);
-/* --pid/--ipc container:NAME at start: that container's pid 1 into s->pid_join/ipc_join; it
- * must run (and, for IPC, be shareable), else docker's refusal. */
+/* nsjoin.c: --pid/--ipc container:NAME at start: that container's pid 1 into
+ * s->pid_join/ipc_join; it must run (and, for IPC, be shareable), else docker's refusal. */
 int bld_runner_ns_join(struct bld_ctx *ctx, struct json_t *cfg, struct bld_runner_spec *s,
 		       struct bld_error **err);
 
@@ -119,6 +120,8 @@ struct bld_runner_spec_holder {
 void bld_runner_spec_from_config(struct bld_runner_spec_holder *h, struct json_t *cfg,
 				 const char *dir);
 void bld_runner_spec_holder_dispose(struct bld_runner_spec_holder *h);
+/* Path and Args of a config.json as one line (caller frees) */
+char *bld_runner_command_text(struct json_t *cfg);
 
 /* logs.c: the json-file writer, one buffer per stream */
 struct bld_runner_logbuf {
@@ -160,10 +163,12 @@ bool bld_runner_client_wait_fd_alive(struct bld_ctx *ctx, const char *id);
 /* Removes the state directory (and with volumes, its anonymous volumes). */
 int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, struct json_t *cfg,
 				      bool volumes, struct bld_error **err);
-/* query.c: Path and Args of a config.json as one line (caller frees) */
-char *bld_runner_command_text(struct json_t *cfg);
 /* query.c: running-but-monitor-gone becomes dead */
 void bld_runner_state_effective(struct bld_ctx *ctx, const char *id, struct json_t *st);
+/* A connection to the container's monitor, or -errno. */
+int bld_runner_client_connect(struct bld_ctx *ctx, const char *id);
+/* Reads one reply line (without its newline) into buf; -1 when the monitor said nothing. */
+int bld_runner_client_readline(int s, char *buf, size_t cap);
 /* Sends one command line; returns the connected socket (caller reads the reply) or -errno. */
 int bld_runner_client_send(struct bld_ctx *ctx, const char *id, const char *line);
 
@@ -268,6 +273,27 @@ void bld_runner_health_stop(struct bld_runner_health_mon *h);
 /* After a thaw: probes again from an interval on, the status kept. */
 void bld_runner_health_resume(struct bld_runner_health_mon *h);
 void bld_runner_health_free(struct bld_runner_health_mon *h);
+
+/* attach.c: the monitor's side of a `bld attach` (see there) */
+struct bld_runner_attached {
+	int in, out, err;  /* the attached bld's stdio, or -1 */
+	char keys[BLD_RUNNER_DETACH_KEYS_MAX]; /* the detach sequence, NUL-terminated */
+	size_t matched;    /* how much of it the input has matched so far */
+	int client;        /* the attaching connection's slot in the monitor, or -1 */
+};
+void bld_runner_attached_init(struct bld_runner_attached *a);
+/* Closes the descriptors and forgets the attachment. */
+void bld_runner_attached_close(struct bld_runner_attached *a);
+/* The detach keys (nkeys bytes) on a terminal's input: held back while they are being
+ * typed (*pos of them so far); typed whole, true (what came before is in out); cut short,
+ * the held ones go on in out. out has room for n + nkeys bytes. */
+bool bld_runner_detach_scan(const char *keys, size_t nkeys, size_t *pos, const char *in,
+			    size_t n, char *out, size_t *on);
+#define BLD_RUNNER_ATTACH_CHUNK 16384 /* bytes of input read at once */
+/* Input from the attached bld (at most BLD_RUNNER_ATTACH_CHUNK bytes), passed on to fd (the
+ * container's stdin or pty; -1: dropped) but for the detach sequence; true when that
+ * sequence is complete. */
+bool bld_runner_attached_input(struct bld_runner_attached *a, const char *buf, size_t n, int fd);
 
 /* monitor.c */
 /* The monitor's body in the forked process: never returns. */

@@ -214,3 +214,46 @@ f='{{.Driver}} {{.CgroupVersion}} {{.KernelVersion}} {{.NCPU}} {{.MemTotal}} {{j
 t_eq "info --format: docker's field names and values" "$(D info --format "$f")" "$(B info --format "$f")"
 B unpause r1 >/dev/null
 t_exit "info --help" 0 B info --help
+
+# ------------------------------------------------------------------ attach
+# a tty container, attached from a terminal (script's pty): its size, a command, detach keys
+for x in B D; do $x run -d -it --network=none --name tt "$REF" sh >/dev/null; done
+attach_tty() { # X — what attaching X to tt shows, then its exit status
+  local cmd=$BLD; [ "$1" = D ] && cmd=$DOCKER
+  (sleep 0.6; printf 'stty size\r'; sleep 0.4; printf '\020\021') |
+    timeout -s KILL 10 script -qfec "stty rows 33 cols 101; $cmd attach tt" /dev/null | tr -d '\r' |
+    grep -E '^[0-9]+ [0-9]+$|escape sequence' | sed 's/bld: read/read/'
+  echo "exit ${PIPESTATUS[1]}"
+}
+t_eq "attach to a tty: the terminal's size, output, ctrl-p ctrl-q detaches as docker's" \
+  "$(attach_tty D)" "$(attach_tty B)"
+t_eq "... the container still runs" "running" "$(B inspect -f '{{.State.Status}}' tt)"
+winch() { # the size the container sees after the terminal changed and bld got SIGWINCH
+  (sleep 1.2; printf 'stty size\r'; sleep 0.4; printf '\020\021') |
+    timeout -s KILL 10 script -qfec "stty rows 20 cols 70; exec 3<&0; $BLD attach tt <&3 & p=\$!; sleep 0.6;
+      stty rows 44 cols 120; kill -WINCH \$p; wait \$p" /dev/null | tr -d '\r' | grep -E '^[0-9]+ [0-9]+$'
+}
+t_eq "... SIGWINCH resizes the container's terminal" "44 120" "$(winch)"
+t_eq "attach --detach-keys ctrl-x" "exit 1" \
+  "$( (sleep 0.5; printf '\030') | timeout -s KILL 10 script -qfec "$BLD attach --detach-keys ctrl-x tt" /dev/null >/dev/null; echo "exit $?")"
+# without a tty: stdin in, stdout and stderr apart, the container's exit status
+for x in B D; do $x run -d -i --network=none --name ai "$REF" sh -c 'read l; echo "got $l"; echo "err $l" >&2; exit 7' >/dev/null; done
+for x in B D; do c=$BLD; [ $x = D ] && c=$DOCKER; echo hello | timeout -s KILL 10 "$c" attach ai >"$T_DIR/$x.out" 2>"$T_DIR/$x.err"; echo $? >"$T_DIR/$x.rc"; done 2>/dev/null
+t_eq "attach without a tty: the exit status as docker's" "$(cat "$T_DIR/D.rc")" "$(cat "$T_DIR/B.rc")"
+t_eq "... stdin in, stdout and stderr apart" "got hello|err hello" "$(cat "$T_DIR/B.out")|$(cat "$T_DIR/B.err")"
+B run -d -i --network none --name an "$REF" sh -c 'sleep 0.5; echo out; exit 3' >/dev/null
+t_eq "attach --no-stdin: output and status" "out 3" "$( (echo ignored | B attach --no-stdin an; echo $?) | paste -sd' ')"
+# --sig-proxy: a signal to bld goes to the container (docker's default), or not
+for x in B D; do $x run -d --network=none --name sp "$REF" sh -c 'trap "echo got-term; exit 5" TERM; while :; do usleep 50000; done' >/dev/null; done
+sigp() { "$@" & local p=$!; sleep 0.8; kill -TERM $p; wait $p; echo "exit $?"; }
+t_eq "attach proxies signals to the container, as docker's" "$(sigp "$DOCKER" attach sp)" "$(sigp "$BLD" attach sp)"
+B run -d --network none --name sq "$REF" sleep 100 >/dev/null
+t_eq "attach --sig-proxy=false: bld ends, the container runs on" "exit 143 running" \
+  "$(sigp "$BLD" attach --sig-proxy=false sq) $(B inspect -f '{{.State.Status}}' sq)"
+eb=$(B attach d0 2>&1); rb=$?; ed=$(D attach d0 2>&1); rd=$?
+t_eq "attach to a stopped container: docker's refusal" "$rd ${ed#Error response from daemon: }" "$rb ${eb#bld: }"
+B pause sq >/dev/null; D pause tt >/dev/null
+eb=$(B attach sq 2>&1); rb=$?; ed=$(D attach tt 2>&1); rd=$?
+t_eq "attach to a paused container: docker's refusal" "$rd ${ed#Error response from daemon: }" "$rb ${eb#bld: }"
+t_exit "attach with bad detach keys exits 1 (docker: $(D attach --detach-keys nokey tt >/dev/null 2>&1; echo $?))" 1 B attach --detach-keys nokey tt
+t_exit "attach --help" 0 B attach --help
