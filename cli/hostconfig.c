@@ -112,6 +112,8 @@ static int mount_field(json_t *m, const char *field, char why[256])
 		return json_object_set_new(m, "ReadOnly", json_true()), 0;
 	if (!val && !strcmp(key, "volume-nocopy"))
 		return json_object_set_new(sub(m, "VolumeOptions"), "NoCopy", json_true()), 0;
+	if (!val && !strcmp(key, "bind-nonrecursive"))
+		return json_object_set_new(sub(m, "BindOptions"), "NonRecursive", json_true()), 0;
 	if (!val)
 		return snprintf(why, 256, "invalid field '%s' must be a key=value pair", field), -1;
 	if (!strcmp(key, "type")) {
@@ -124,13 +126,20 @@ static int mount_field(json_t *m, const char *field, char why[256])
 	} else if (!strcmp(key, "target") || !strcmp(key, "dst") || !strcmp(key, "destination")) {
 		json_object_set_new(m, "Target", json_string(val));
 	} else if (!strcmp(key, "readonly") || !strcmp(key, "ro") ||
-		   !strcmp(key, "volume-nocopy")) {
+		   !strcmp(key, "volume-nocopy") || !strcmp(key, "bind-nonrecursive")) {
 		if (!parse_bool(val, &b))
 			return snprintf(why, 256, "invalid value for %s: %s", key, val), -1;
 		if (key[0] == 'v')
 			json_object_set_new(sub(m, "VolumeOptions"), "NoCopy", json_boolean(b));
+		else if (key[0] == 'b')
+			json_object_set_new(sub(m, "BindOptions"), "NonRecursive", json_boolean(b));
 		else
 			json_object_set_new(m, "ReadOnly", json_boolean(b));
+	} else if (!strcmp(key, "volume-label")) {
+		const char *e = strchr(val, '=');
+		cleanup_free char *k = e ? xstrndup(val, (size_t)(e - val)) : xstrdup(val);
+		json_object_set_new(sub(sub(m, "VolumeOptions"), "Labels"), k,
+				    json_string(e ? e + 1 : ""));
 	} else if (!strcmp(key, "consistency")) {
 		json_object_set_new(m, "Consistency", json_string(val));
 	} else if (!strcmp(key, "bind-propagation")) {
@@ -147,10 +156,14 @@ static int mount_field(json_t *m, const char *field, char why[256])
 		if (!*val || *end || errno || mode > 0xffffffffUL)
 			return snprintf(why, 256, "invalid value for %s: %s", key, val), -1;
 		json_object_set_new(sub(m, "TmpfsOptions"), "Mode", json_integer((json_int_t)mode));
-	} else if (!strcmp(key, "volume-driver") || !strcmp(key, "volume-label") ||
-		   !strcmp(key, "volume-opt") || !strcmp(key, "bind-nonrecursive")) {
-		/* volume drivers and their options, non-recursive binds: not here */
-		return snprintf(why, 256, "%s is not supported by bld", key), -1;
+	} else if (!strcmp(key, "volume-driver")) {
+		json_object_set_new(sub(sub(m, "VolumeOptions"), "DriverConfig"), "Name",
+				    json_string(val));
+	} else if (!strcmp(key, "volume-opt")) {
+		/* the local driver's mount options (nfs, a device...): bld's volumes are
+		 * directories */
+		return snprintf(why, 256, "volume-opt is not supported: volumes are local "
+			"directories here"), -1;
 	} else {
 		return snprintf(why, 256, "unexpected key '%s' in '%s'", key, field), -1;
 	}

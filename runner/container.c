@@ -333,6 +333,20 @@ static int write_new(struct bld_ctx *ctx, const char *id, json_t *doc, struct bl
 	return r;
 }
 
+/* --ipc/--pid container:NAME: a container of that name exists (it must run when this one
+ * starts: nsjoin.c). */
+static int check_donors(struct bld_ctx *ctx, json_t *hc, struct bld_error **err)
+{
+	const char *modes[] = {bld_json_get_str(hc, "IpcMode"), bld_json_get_str(hc, "PidMode")};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(modes); i++) {
+		cleanup_free char *id = NULL;
+		if (modes[i] && bld_str_has_prefix(modes[i], "container:") &&
+		    bld_runner_container_lookup(ctx, modes[i] + 10, &id, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_container_config *c,
 				char **id_out, struct bld_error **err)
 {
@@ -371,9 +385,13 @@ int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_con
 	json_object_del(resolved, "ImageConfig");
 	json_object_update(doc, resolved);
 	json_decref(resolved);
-	int r = bld_runner_hostcfg_merge(ctx, doc, c, err);
+	int r = bld_runner_hostcfg_merge(doc, c, err);
+	if (r == 0)
+		r = check_donors(ctx, json_object_get(doc, "HostConfig"), err);
 	if (r == 0)
 		r = bld_runner_mounts_resolve(ctx, doc, err);
+	if (r == 0)
+		r = bld_runner_mounts_api(ctx, doc, err);
 	int lock = r < 0 ? -1 : bld_runner_containers_lock(ctx, err);
 	if (lock >= 0) {
 		r = check_name(ctx, name, err);

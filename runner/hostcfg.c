@@ -68,9 +68,10 @@ static json_int_t int_of(json_t *hc, const char *key)
 	return json_integer_value(json_object_get(hc, key));
 }
 
-/* The namespace modes docker's daemon checks: IPC's words, a container to share with that
- * exists, no hostname of our own in the host's UTS namespace, Linux's one isolation. */
-static int check_modes(struct bld_ctx *ctx, json_t *hc, const struct bld_runner_container_config *c,
+/* The namespace modes docker's daemon checks: IPC's words, no hostname of our own in the
+ * host's UTS namespace, Linux's one isolation (that a container to share with exists is
+ * container.c's to check). */
+static int check_modes(json_t *hc, const struct bld_runner_container_config *c,
 		       struct bld_error **err)
 {
 	const char *iso = bld_json_get_str(hc, "Isolation");
@@ -84,13 +85,6 @@ static int check_modes(struct bld_ctx *ctx, json_t *hc, const struct bld_runner_
 		ok = strcmp(ipc, ipcs[i]) == 0;
 	if (!ok)
 		return bld_error_set(err, BLD_E_INVALID, "Invalid IPC mode: %s", ipc);
-	const char *modes[] = {ipc, bld_json_get_str(hc, "PidMode")};
-	for (size_t i = 0; i < BLD_ARRAY_SIZE(modes); i++) {
-		cleanup_free char *id = NULL;
-		if (bld_str_has_prefix(modes[i], "container:") &&
-		    bld_runner_container_lookup(ctx, modes[i] + 10, &id, err) < 0)
-			return -1;
-	}
 	const char *uts = bld_json_get_str(hc, "UTSMode");
 	if (c->hostname && strcmp(uts, "host") == 0)
 		return bld_error_set(err, BLD_E_INVALID,
@@ -327,8 +321,8 @@ static int checks(json_t *doc, json_t *hc, json_t *cfg, struct bld_error **err)
 	return 0;
 }
 
-int bld_runner_hostcfg_merge(struct bld_ctx *ctx, json_t *doc,
-			     const struct bld_runner_container_config *c, struct bld_error **err)
+int bld_runner_hostcfg_merge(json_t *doc, const struct bld_runner_container_config *c,
+			     struct bld_error **err)
 {
 	json_t *hc = json_object_get(doc, "HostConfig"), *cfg = json_object_get(doc, "Config");
 	if (c->host_extra)
@@ -341,7 +335,7 @@ int bld_runner_hostcfg_merge(struct bld_ctx *ctx, json_t *doc,
 	char host[256] = "";
 	if (uts && strcmp(uts, "host") == 0 && !c->hostname && gethostname(host, sizeof(host) - 1) == 0)
 		json_object_set_new(cfg, "Hostname", json_string(host));
-	if (checks(doc, hc, cfg, err) < 0 || check_modes(ctx, hc, c, err) < 0 ||
+	if (checks(doc, hc, cfg, err) < 0 || check_modes(hc, c, err) < 0 ||
 	    check_memory(hc, err) < 0 || check_blkio(hc, err) < 0 || check_cpu(hc, err) < 0 ||
 	    check_blkio_devices(hc, err) < 0 ||
 	    check_cpuset(hc, "CpusetCpus", "cpus", "/sys/devices/system/cpu/online",
@@ -407,43 +401,4 @@ char *bld_runner_resolv_conf(json_t *hc)
 		bld_buf_printf(&b, "nameserver %s\n", dns[i]);
 	join_line(&b, "options", opts);
 	return bld_buf_detach(&b);
-}
-
-/* The pid 1 of the container a "container:NAME" mode names, which must run, and for IPC have
- * been made shareable, as docker requires. */
-static int donor(struct bld_ctx *ctx, const char *mode, bool ipc, pid_t *out,
-		 struct bld_error **err)
-{
-	cleanup_free char *id = NULL;
-	json_t *cfg = NULL, *st = NULL;
-	if (bld_runner_container_lookup(ctx, mode + 10, &id, err) < 0 ||
-	    bld_runner_container_load(ctx, id, &cfg, &st, err) < 0)
-		return -1;
-	bld_runner_state_effective(ctx, id, st);
-	bool running = json_is_true(json_object_get(st, "Running"));
-	const char *ipcmode = bld_json_get_str(json_object_get(cfg, "HostConfig"), "IpcMode");
-	*out = (pid_t)json_integer_value(json_object_get(st, "Pid"));
-	int r = 0;
-	if (!running || *out <= 0)
-		r = bld_error_set(err, BLD_E_INVALID, "cannot join %s of a non running container: %s",
-				  ipc ? "IPC" : "PID", mode + 10);
-	else if (ipc && (!ipcmode || (strcmp(ipcmode, "shareable") && strcmp(ipcmode, "host"))))
-		r = bld_error_set(err, BLD_E_INVALID, "can't join IPC of container %s: "
-				  "non-shareable IPC (hint: use IpcMode:shareable for the donor "
-				  "container)", id);
-	json_decref(cfg);
-	json_decref(st);
-	return r;
-}
-
-int bld_runner_ns_join(struct bld_ctx *ctx, json_t *cfg, struct bld_runner_spec *s,
-		       struct bld_error **err)
-{
-	json_t *hc = json_object_get(cfg, "HostConfig");
-	const char *ipc = bld_json_get_str(hc, "IpcMode"), *pid = bld_json_get_str(hc, "PidMode");
-	if (ipc && bld_str_has_prefix(ipc, "container:") && donor(ctx, ipc, true, &s->ipc_join, err) < 0)
-		return -1;
-	if (pid && bld_str_has_prefix(pid, "container:") && donor(ctx, pid, false, &s->pid_join, err) < 0)
-		return -1;
-	return 0;
 }

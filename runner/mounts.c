@@ -5,6 +5,9 @@
  * paths. They run in the child's private mount namespace, so everything they mount vanishes
  * with it: nothing to unmount on the host.
  *
+ * And, for the parent before it clones the child, whether a shared or slave bind's source
+ * is on a mount that passes mounts on (docker's check).
+ *
  * Paths inside the new root are resolved with bld_fs_open_in_root and mounted through
  * /proc/self/fd, so a symlink in an image can never point a mount outside the root. Every
  * function returns 0 or -errno and leaves the message to the caller.
@@ -12,6 +15,8 @@
 #include "runner/runner_int.h"
 
 #include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
@@ -374,7 +379,8 @@ int bld_runner_mount_user(int rootfd, const struct bld_runner_mount *m, const ch
 		return fd;
 	char p[FDPATH_LEN];
 	fdpath(p, fd);
-	r = mount(m->source, p, NULL, MS_BIND | MS_REC, NULL) < 0 ? -errno : 0;
+	r = mount(m->source, p, NULL, MS_BIND | (m->nonrecursive ? 0 : MS_REC), NULL) < 0 ? -errno
+											: 0;
 	close(fd);
 	if (r < 0 || (!m->readonly && !m->propagation))
 		return r;
@@ -430,4 +436,57 @@ int bld_runner_mask_paths(void)
 int bld_runner_root_readonly(void)
 {
 	return remount_ro("/");
+}
+
+/* The mount of this process's namespace that holds path (the longest mount point above it):
+ * its mount point and whether it is shared or a slave. */
+static void mount_of(const char *path, char **point, bool *shared, bool *slave)
+{
+	cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	size_t best = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		/* id parent major:minor root mount-point options [optional fields...] - ... */
+		char *fld[5], *save = NULL;
+		size_t nf = 0;
+		for (char *t = strtok_r(line, " ", &save); t && nf < 5;
+		     t = nf < 5 ? strtok_r(NULL, " ", &save) : NULL)
+			fld[nf++] = t;
+		const char *mp = nf == 5 ? fld[4] : NULL;
+		size_t n = mp ? strlen(mp) : 0;
+		bool under = mp && strncmp(path, mp, n) == 0 &&
+			     (n == 1 || path[n] == '/' || path[n] == 0);
+		if (!under || n < best)
+			continue;
+		best = n;
+		free(*point);
+		*point = xstrdup(mp);
+		*shared = *slave = false;
+		for (char *o = strtok_r(NULL, " ", &save); o && strcmp(o, "-");
+		     o = strtok_r(NULL, " ", &save)) {
+			*shared = *shared || bld_str_has_prefix(o, "shared:");
+			*slave = *slave || bld_str_has_prefix(o, "master:");
+		}
+	}
+}
+
+int bld_runner_mount_check_propagation(const struct bld_runner_mount *m, struct bld_error **err)
+{
+	bool want_shared = m->propagation & MS_SHARED;
+	if (!(m->propagation & (MS_SHARED | MS_SLAVE)))
+		return 0;
+	const char *src = m->source;
+	cleanup_free char *real = realpath(src, NULL);
+	cleanup_free char *point = NULL;
+	bool shared = false, slave = false;
+	mount_of(real ? real : src, &point, &shared, &slave);
+	if (want_shared && !shared)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "path %s is mounted on %s but it is not a shared mount", src,
+				     point ? point : "/");
+	if (!shared && !slave)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "path %s is mounted on %s but it is not a shared or slave mount",
+				     src, point ? point : "/");
+	return 0;
 }

@@ -3,8 +3,7 @@
  * as docker's daemon checks them when it creates the container and turned into entries of
  * doc.Mounts (what the sandbox mounts and inspect shows): HostConfig.Mounts (--mount: bind,
  * volume, tmpfs) and HostConfig.VolumesFrom (the bind and volume mounts of other containers).
- * Finally no two mounts may share a destination ("Duplicate mount point"). And, when it
- * starts, that a shared or slave bind's source is on a mount that passes mounts on.
+ * Finally no two mounts may share a destination ("Duplicate mount point").
  *
  * -v and --tmpfs are volume.c's; named volumes are created there.
  */
@@ -12,9 +11,6 @@
 
 #include <jansson.h>
 #include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 
 static int bad_mount(struct bld_error **err, const char *type, const char *fmt, ...)
@@ -39,58 +35,6 @@ static bool valid_propagation(const char *p)
 	return false;
 }
 
-/* The mount of this process's namespace that holds path (the longest mount point above it):
- * its mount point and whether it is shared or a slave. */
-static void mount_of(const char *path, char **point, bool *shared, bool *slave)
-{
-	cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096];
-	size_t best = 0;
-	while (f && fgets(line, sizeof(line), f)) {
-		/* id parent major:minor root mount-point options [optional fields...] - ... */
-		char *fld[5], *save = NULL;
-		size_t nf = 0;
-		for (char *t = strtok_r(line, " ", &save); t && nf < 5;
-		     t = nf < 5 ? strtok_r(NULL, " ", &save) : NULL)
-			fld[nf++] = t;
-		const char *mp = nf == 5 ? fld[4] : NULL;
-		size_t n = mp ? strlen(mp) : 0;
-		bool under = mp && strncmp(path, mp, n) == 0 &&
-			     (n == 1 || path[n] == '/' || path[n] == 0);
-		if (!under || n < best)
-			continue;
-		best = n;
-		free(*point);
-		*point = xstrdup(mp);
-		*shared = *slave = false;
-		for (char *o = strtok_r(NULL, " ", &save); o && strcmp(o, "-");
-		     o = strtok_r(NULL, " ", &save)) {
-			*shared = *shared || bld_str_has_prefix(o, "shared:");
-			*slave = *slave || bld_str_has_prefix(o, "master:");
-		}
-	}
-}
-
-int bld_runner_mount_check_propagation(const struct bld_runner_mount *m, struct bld_error **err)
-{
-	bool want_shared = m->propagation & MS_SHARED;
-	if (!(m->propagation & (MS_SHARED | MS_SLAVE)))
-		return 0;
-	const char *src = m->source;
-	cleanup_free char *real = realpath(src, NULL);
-	cleanup_free char *point = NULL;
-	bool shared = false, slave = false;
-	mount_of(real ? real : src, &point, &shared, &slave);
-	if (want_shared && !shared)
-		return bld_error_set(err, BLD_E_INVALID,
-				     "path %s is mounted on %s but it is not a shared mount", src,
-				     point ? point : "/");
-	if (!shared && !slave)
-		return bld_error_set(err, BLD_E_INVALID,
-				     "path %s is mounted on %s but it is not a shared or slave mount",
-				     src, point ? point : "/");
-	return 0;
-}
 
 static int api_bind(json_t *m, json_t *mounts, struct bld_error **err)
 {
@@ -104,20 +48,34 @@ static int api_bind(json_t *m, json_t *mounts, struct bld_error **err)
 		return bad_mount(err, "bind", "bind source path does not exist: %s", src);
 	if (prop && *prop && !valid_propagation(prop))
 		return bad_mount(err, "bind", "invalid propagation mode: %s", prop);
-	json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind",
-						"Source", src, "Destination", dst, "Mode", "",
-						"RW", !json_is_true(json_object_get(m, "ReadOnly")),
-						"Propagation",
-						prop && *prop ? prop : "rprivate"));
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Source", src,
+			      "Destination", dst, "Mode", "", "RW",
+			      !json_is_true(json_object_get(m, "ReadOnly")), "Propagation",
+			      prop && *prop ? prop : "rprivate");
+	if (json_is_true(json_object_get(json_object_get(m, "BindOptions"), "NonRecursive")))
+		json_object_set_new(o, "NonRecursive", json_true());
+	json_array_append_new(mounts, o);
 	return 0;
 }
 
 static int api_volume(struct bld_ctx *ctx, json_t *m, json_t *mounts, struct bld_error **err)
 {
 	const char *src = bld_json_get_str(m, "Source");
-	bool nocopy = json_is_true(json_object_get(json_object_get(m, "VolumeOptions"), "NoCopy"));
+	json_t *vo = json_object_get(m, "VolumeOptions");
+	bool nocopy = json_is_true(json_object_get(vo, "NoCopy"));
+	const char *driver = bld_json_get_str(json_object_get(vo, "DriverConfig"), "Name");
+	if (driver && *driver && strcmp(driver, "local"))
+		return bld_error_set(err, BLD_E_NOTFOUND, "create %s: error looking up volume plugin "
+				     "%s: plugin \"%s\" not found", src ? src : "", driver, driver);
+	cleanup_strv char **labels = NULL;
+	const char *key;
+	json_t *v;
+	json_object_foreach(json_object_get(vo, "Labels"), key, v) {
+		cleanup_free char *kv = xasprintf("%s=%s", key, json_string_value(v));
+		bld_strv_push(&labels, kv);
+	}
 	cleanup_free char *name = NULL;
-	if (bld_runner_volume_create(ctx, src, NULL, &name, err) < 0)
+	if (bld_runner_volume_create(ctx, src, labels, &name, err) < 0)
 		return -1;
 	cleanup_free char *data = bld_runner_volume_data_dir(ctx, name);
 	json_array_append_new(

@@ -84,16 +84,6 @@ static char *ports_text(json_t *st)
 	return bld_buf_detach(&b);
 }
 
-char *bld_runner_command_text(json_t *cfg)
-{
-	struct bld_buf b = BLD_BUF_INIT;
-	bld_buf_adds(&b, bld_json_get_str(cfg, "Path") ? bld_json_get_str(cfg, "Path") : "");
-	size_t i;
-	json_t *a;
-	json_array_foreach(json_object_get(cfg, "Args"), i, a)
-		bld_buf_printf(&b, " %s", json_string_value(a));
-	return bld_buf_detach(&b);
-}
 
 static void fill_info(struct bld_runner_container_info *in, const char *id, json_t *cfg,
 		      json_t *st)

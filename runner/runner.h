@@ -45,6 +45,7 @@ struct bld_runner_mount {
 	bool readonly;
 	bool copy_up; /* a volume: filled with what the image has at target when it is empty */
 	unsigned long propagation; /* a bind's MS_SHARED/MS_SLAVE (| MS_REC); 0: private */
+	bool nonrecursive;         /* a bind without the mounts below its source */
 };
 
 /* One --ulimit: setrlimit(resource) in the container; -1 (RLIM_INFINITY) for unlimited. */

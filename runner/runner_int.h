@@ -94,15 +94,16 @@ int bld_runner_mounts_api(struct bld_ctx *ctx, struct json_t *doc, struct bld_er
 /* A bind with shared or slave propagation needs a source on a shared (or slave) mount:
  * checked at start, as docker checks it, with its words. */
 int bld_runner_mount_check_propagation(const struct bld_runner_mount *m, struct bld_error **err);
+/* (mounts.c, beside the mounts it checks) */
 /* hostcfg.c: the HostConfig/Config fields of the Engine API that container.c does not make,
  * given (c->host_extra, c->config_extra) or defaulted, checked as docker's daemon checks them */
-int bld_runner_hostcfg_merge(struct bld_ctx *ctx, struct json_t *doc,
-			     const struct bld_runner_container_config *c, struct bld_error **err);
+int bld_runner_hostcfg_merge(struct json_t *doc, const struct bld_runner_container_config *c,
+			     struct bld_error **err);
 /* /etc/resolv.conf's text from HostConfig's Dns, DnsSearch and DnsOptions, what is not given
  * taken from the host's file; NULL when none is given (caller frees). */
 char *bld_runner_resolv_conf(struct json_t *hc);
-/* --pid/--ipc container:NAME at start: that container's pid 1 into s->pid_join/ipc_join; it
- * must run (and, for IPC, be shareable), else docker's refusal. */
+/* nsjoin.c: --pid/--ipc container:NAME at start: that container's pid 1 into
+ * s->pid_join/ipc_join; it must run (and, for IPC, be shareable), else docker's refusal. */
 int bld_runner_ns_join(struct bld_ctx *ctx, struct json_t *cfg, struct bld_runner_spec *s,
 		       struct bld_error **err);
 
@@ -119,6 +120,8 @@ struct bld_runner_spec_holder {
 void bld_runner_spec_from_config(struct bld_runner_spec_holder *h, struct json_t *cfg,
 				 const char *dir);
 void bld_runner_spec_holder_dispose(struct bld_runner_spec_holder *h);
+/* Path and Args of a config.json as one line (caller frees) */
+char *bld_runner_command_text(struct json_t *cfg);
 
 /* logs.c: the json-file writer, one buffer per stream */
 struct bld_runner_logbuf {
@@ -160,8 +163,6 @@ bool bld_runner_client_wait_fd_alive(struct bld_ctx *ctx, const char *id);
 /* Removes the state directory (and with volumes, its anonymous volumes). */
 int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, struct json_t *cfg,
 				      bool volumes, struct bld_error **err);
-/* query.c: Path and Args of a config.json as one line (caller frees) */
-char *bld_runner_command_text(struct json_t *cfg);
 /* query.c: running-but-monitor-gone becomes dead */
 void bld_runner_state_effective(struct bld_ctx *ctx, const char *id, struct json_t *st);
 /* A connection to the container's monitor, or -errno. */

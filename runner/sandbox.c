@@ -311,6 +311,14 @@ static _Noreturn void finish(struct child *c)
 {
 	const struct bld_runner_spec *s = c->s;
 	reset_signals();
+	/* --ulimit (for exec'd processes too, as runc gives them the container's), raised or
+	 * lowered while we still hold CAP_SYS_RESOURCE */
+	for (size_t i = 0; i < s->n_rlimits; i++) {
+		const struct bld_runner_rlimit *l = &s->rlimits[i];
+		struct rlimit rl = {.rlim_cur = l->soft, .rlim_max = l->hard};
+		if (setrlimit(l->resource, &rl) < 0)
+			FAIL_SYS(c, errno, "setrlimit %d", l->resource);
+	}
 	setup_stdio(c);
 	cleanup_free char *passwd = read_etc("/etc/passwd");
 	cleanup_free char *group = read_etc("/etc/group");
@@ -478,13 +486,7 @@ static _Noreturn void child_main(struct child *c)
 	if (!s->uts_host && s->domainname &&
 	    setdomainname(s->domainname, strlen(s->domainname)) < 0)
 		FAIL_SYS(c, errno, "setdomainname");
-	/* --ulimit, raised or lowered while we still hold CAP_SYS_RESOURCE */
-	for (size_t i = 0; i < s->n_rlimits; i++) {
-		const struct bld_runner_rlimit *l = &s->rlimits[i];
-		struct rlimit rl = {.rlim_cur = l->soft, .rlim_max = l->hard};
-		if (setrlimit(l->resource, &rl) < 0)
-			FAIL_SYS(c, errno, "setrlimit %d", l->resource);
-	}
+
 	/* the parent has set up the network meanwhile */
 	wait_go(c);
 	finish(c);

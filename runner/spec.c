@@ -74,6 +74,7 @@ static void mounts_from(struct bld_runner_spec_holder *h, json_t *arr)
 		if (tmpfs)
 			o->options = tmpfs_data(bld_json_get_str(m, "Options"), &o->readonly);
 		o->propagation = propagation(bld_json_get_str(m, "Propagation"));
+		o->nonrecursive = json_is_true(json_object_get(m, "NonRecursive"));
 	}
 	h->s.mounts = h->mounts;
 	h->s.n_mounts = n;
@@ -326,4 +327,15 @@ void bld_runner_spec_holder_dispose(struct bld_runner_spec_holder *h)
 	free(h->cgroup);
 	free(h->resolv);
 	free(h->cache);
+}
+
+char *bld_runner_command_text(json_t *cfg)
+{
+	struct bld_buf b = BLD_BUF_INIT;
+	bld_buf_adds(&b, bld_json_get_str(cfg, "Path") ? bld_json_get_str(cfg, "Path") : "");
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(cfg, "Args"), i, a)
+		bld_buf_printf(&b, " %s", json_string_value(a));
+	return bld_buf_detach(&b);
 }

@@ -85,6 +85,25 @@ for e in D B; do
   $e rm -f prop >/dev/null
 done
 t_eq "--mount bind-propagation=rslave receives the host's mounts (as docker)" "$D_prop" "$B_prop"
+mkdir -p "$T_DIR/nr/sub" && mount -t tmpfs none "$T_DIR/nr/sub" && echo below >"$T_DIR/nr/sub/marker"
+at_exit 'umount "$T_DIR/nr/sub" 2>/dev/null'
+same "--mount bind-nonrecursive leaves the mounts below out, a plain bind has them" \
+  --mount "type=bind,src=$T_DIR/nr,dst=/n,bind-nonrecursive" --mount "type=bind,src=$T_DIR/nr,dst=/r" \
+  "$BB" sh -c 'ls /n/sub; echo -; cat /r/sub/marker'
+for e in D B; do
+  $e run --rm --network=none --mount type=volume,src=lv,dst=/v,volume-label=tier=db,volume-label=bare "$BB" true
+  printf -v "${e}_vl" '%s' "$($e volume inspect lv | jq -cS '.[0].Labels')"
+  $e volume rm lv >/dev/null
+  $e run -d --name ul --network=none --ulimit nofile=100:200 "$BB" sleep 60 >/dev/null
+  printf -v "${e}_ul" '%s' "$($e exec ul sh -c 'ulimit -n; ulimit -Hn')"
+  $e rm -f ul >/dev/null
+done
+t_eq "--mount volume-label labels the volume (as docker)" "$D_vl" "$B_vl"
+t_eq "--ulimit holds for exec'd processes too (as docker)" "$D_ul" "$B_ul"
+# (docker's CLI takes the plugin's "not found" for a missing image and pulls first: bld alone)
+t_eq "--mount volume-driver other than local is refused" \
+  "bld: create nv: error looking up volume plugin foo: plugin \"foo\" not found rc=125" \
+  "$(B run --rm --network=none --mount type=volume,src=nv,dst=/v,volume-driver=foo "$BB" true 2>&1) rc=$?"
 t_match "rslave: the host's mount seen" "seen" "$B_prop"
 
 # ---------------------------------------------------------------- refusals
