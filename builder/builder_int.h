@@ -426,8 +426,12 @@ int bld_builder_tree_walk_root(struct bld_builder_tree_plan *p, int rootfd, cons
 			       struct bld_error **err);
 /* mkdir -p inside a root; new directories 0755 owned by uid:gid. Returns an fd or -errno. */
 int bld_builder_mkdirs_in_root(int rootfd, const char *path, uid_t uid, gid_t gid);
-/* Copies the contents of the directory srcdir into dest inside the root (owners kept with
- * keep_owner, else chown's or root's). */
+/* Copies the contents of the directory srcdir into dest inside the root (owners: chown's
+ * when chown, else kept with keep_owner, else root's); the directories made for dest get
+ * chown's owner (root's without), one that exists is left as it is. */
+int bld_builder_copy_dir_contents(int srcdir, int rootfd, const char *dest, bool chown,
+				  uid_t uid, gid_t gid, bool keep_owner, struct bld_error **err);
+/* The same, and with keep_owner dest itself takes srcdir's owner, mode and time. */
 int bld_builder_copy_dir_into(int srcdir, int rootfd, const char *dest, bool chown, uid_t uid,
 			      gid_t gid, bool keep_owner, struct bld_error **err);
 /* Writes the file open on fd to dest inside the root with this mode, owner and mtime. */
