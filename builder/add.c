@@ -3,9 +3,10 @@
  * written with mode 0600 and the Last-Modified time, unpacked only with --unpack=true; a git
  * URL is cloned (git.c) and its tree copied, .git only with --keep-git-dir; a local tar
  * archive from the context (plain, gzip, bzip2, xz, zstd) is unpacked into the destination
- * (cache/, where libarchive lives) with the owners the archive records, unless
- * --unpack=false. --checksum verifies a download (sha256:...) or a git source's commit (a
- * hex prefix of its ID), as BuildKit does; it takes one remote source.
+ * (cache/, where libarchive lives) with the owners the archive records (--chown's with
+ * --chown, as current BuildKit gives them), unless --unpack=false. --checksum verifies a
+ * download (sha256:...) or a git source's commit (a hex prefix of its ID), as BuildKit does;
+ * it takes one remote source.
  *
  * Everything else is left to the COPY path (copy.c).
  */
@@ -59,23 +60,22 @@ static int verify_checksum(int fd, const char *want, struct bld_error **err)
 }
 
 /* A tar archive (a context file, or a download with --unpack=true): unpacked into a scratch
- * directory, then copied in. */
+ * directory, then copied in as BuildKit unpacks (solver/llbsolver/file/unpack.go): the
+ * directories made for the destination get --chown's owner (root's without), one that exists
+ * keeps its owner and mode (the archive's "./" entry is not applied), and the entries take
+ * --chown's owner, or the archive's without it. */
 static int add_tar(struct bld_builder_job *b, const struct bld_builder_copy_req *rq, int tarfd,
-		   int rootfd, struct bld_error **err)
+		   int rootfd, bool chown, uid_t uid, gid_t gid, struct bld_error **err)
 {
 	cleanup_free char *dir = bld_builder_step_dir(b, err);
 	if (!dir)
 		return -1;
 	int r = bld_cache_archive_extract_fd(tarfd, dir, err);
-	/* the archive's root entry is not applied: the target gets what BuildKit gives a
-	 * directory it creates, 0755 root:root */
-	if (r == 0 && (chmod(dir, 0755) < 0 || chown(dir, 0, 0) < 0))
-		r = bld_error_sys(err, errno, "prepare %s", dir);
 	if (r == 0) {
 		int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		r = fd < 0
-			? bld_error_sys(err, errno, "open %s", dir)
-			: bld_builder_copy_dir_into(fd, rootfd, rq->dest, false, 0, 0, true, err);
+		r = fd < 0 ? bld_error_sys(err, errno, "open %s", dir)
+			   : bld_builder_copy_dir_contents(fd, rootfd, rq->dest, chown, uid, gid,
+							   true, err);
 		if (fd >= 0)
 			close(fd);
 	}
@@ -86,7 +86,7 @@ static int add_tar(struct bld_builder_job *b, const struct bld_builder_copy_req 
 }
 
 static int add_url(struct bld_builder_job *b, const struct bld_builder_copy_req *rq,
-		   const char *url, int rootfd, uid_t uid, gid_t gid, bool dest_dir,
+		   const char *url, int rootfd, bool chown, uid_t uid, gid_t gid, bool dest_dir,
 		   struct bld_error **err)
 {
 	cleanup_close int fd = tmpfile_fd(err);
@@ -99,7 +99,7 @@ static int add_url(struct bld_builder_job *b, const struct bld_builder_copy_req 
 		return bld_error_wrap(err, "%s", url);
 	lseek(fd, 0, SEEK_SET);
 	if (rq->unpack == 1 && bld_cache_archive_is_tar_fd(fd)) /* BuildKit's AttemptUnpack */
-		return add_tar(b, rq, fd, rootfd, err);
+		return add_tar(b, rq, fd, rootfd, chown, uid, gid, err);
 	cleanup_free char *name = url_name(url);
 	cleanup_free char *dest = NULL;
 	if (dest_dir && !name)
@@ -192,14 +192,14 @@ int bld_builder_add_special(struct bld_builder_job *b, const struct bld_builder_
 		if (bld_builder_git_is_url(s)) {
 			r = add_git(b, rq, s, rootfd, chown, u, g, err);
 		} else if (is_http(s)) {
-			r = add_url(b, rq, s, rootfd, u, g, dest_dir, err);
+			r = add_url(b, rq, s, rootfd, chown, u, g, dest_dir, err);
 		} else {
 			int fd = context_tar(b, rq, s);
 			if (fd < 0) {
 				bld_strv_push(rest, s);
 				continue;
 			}
-			r = add_tar(b, rq, fd, rootfd, err);
+			r = add_tar(b, rq, fd, rootfd, chown, u, g, err);
 			close(fd);
 		}
 	}

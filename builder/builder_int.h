@@ -339,6 +339,10 @@ void bld_builder_from_roots_close(struct bld_builder_from_roots *roots);
 int bld_builder_stage_root_open(struct bld_builder_job *b, struct bld_builder_stage *st,
 				struct bld_builder_from_roots *roots, char **path,
 				struct bld_error **err);
+/* What --from or --mount from= names, for a cache key: a stage's key, or the ID of the image
+ * the name points at now (not the name: tags move), else the name. */
+void bld_builder_from_key(struct bld_builder_job *b, struct bld_builder_stage *st,
+			  const char *from, struct bld_xxh *h);
 /* A writable view of directory src whose writes are thrown away (RUN --mount=type=bind,rw). */
 int bld_builder_overlay_rw(struct bld_builder_job *b, const char *src,
 			   struct bld_builder_from_roots *roots, char **path,
@@ -426,8 +430,12 @@ int bld_builder_tree_walk_root(struct bld_builder_tree_plan *p, int rootfd, cons
 			       struct bld_error **err);
 /* mkdir -p inside a root; new directories 0755 owned by uid:gid. Returns an fd or -errno. */
 int bld_builder_mkdirs_in_root(int rootfd, const char *path, uid_t uid, gid_t gid);
-/* Copies the contents of the directory srcdir into dest inside the root (owners kept with
- * keep_owner, else chown's or root's). */
+/* Copies the contents of the directory srcdir into dest inside the root (owners: chown's
+ * when chown, else kept with keep_owner, else root's); the directories made for dest get
+ * chown's owner (root's without), one that exists is left as it is. */
+int bld_builder_copy_dir_contents(int srcdir, int rootfd, const char *dest, bool chown,
+				  uid_t uid, gid_t gid, bool keep_owner, struct bld_error **err);
+/* The same, and with keep_owner dest itself takes srcdir's owner, mode and time. */
 int bld_builder_copy_dir_into(int srcdir, int rootfd, const char *dest, bool chown, uid_t uid,
 			      gid_t gid, bool keep_owner, struct bld_error **err);
 /* Writes the file open on fd to dest inside the root with this mode, owner and mtime. */
@@ -503,8 +511,9 @@ const char *bld_builder_ssh_fwd_socket(const struct bld_builder_ssh_fwd *f);
 /* Stops the relay and a private agent (by its PID); NULL is harmless. */
 void bld_builder_ssh_fwd_free(struct bld_builder_ssh_fwd *f);
 /* What of the mounts decides a RUN's result (never a secret's value, never a cache's). */
-int bld_builder_run_mounts_key(struct bld_builder_job *b, const struct bld_builder_run_req *rq,
-			       struct bld_xxh *h, struct bld_error **err);
+int bld_builder_run_mounts_key(struct bld_builder_job *b, struct bld_builder_stage *st,
+			       const struct bld_builder_run_req *rq, struct bld_xxh *h,
+			       struct bld_error **err);
 
 /* copy.c: COPY/ADD into a new layer. */
 struct bld_builder_copy_req {

@@ -513,8 +513,8 @@ int bld_builder_tree_walk_root(struct bld_builder_tree_plan *p, int rootfd, cons
 	return r < 0 ? bld_error_sys(err, -r, "read %s", abs) : 0;
 }
 
-int bld_builder_copy_dir_into(int srcdir, int rootfd, const char *dest, bool chown, uid_t uid,
-			      gid_t gid, bool keep_owner, struct bld_error **err)
+int bld_builder_copy_dir_contents(int srcdir, int rootfd, const char *dest, bool chown,
+				  uid_t uid, gid_t gid, bool keep_owner, struct bld_error **err)
 {
 	struct bld_builder_tree_meta m = {
 	    .chown = chown, .uid = uid, .gid = gid, .keep_owner = keep_owner};
@@ -533,8 +533,21 @@ int bld_builder_copy_dir_into(int srcdir, int rootfd, const char *dest, bool cho
 	}
 	if (r == 0)
 		r = bld_builder_tree_plan_run(rootfd, &p, &m, err);
-	/* an archive's "./" entry gives the destination its owner, mode and time */
+	bld_builder_tree_plan_dispose(&p);
+	return r;
+}
+
+int bld_builder_copy_dir_into(int srcdir, int rootfd, const char *dest, bool chown, uid_t uid,
+			      gid_t gid, bool keep_owner, struct bld_error **err)
+{
+	int r = bld_builder_copy_dir_contents(srcdir, rootfd, dest, chown, uid, gid, keep_owner,
+					      err);
+	/* with keep_owner, the source directory gives the destination its owner, mode and
+	 * time */
+	struct bld_builder_tree_meta m = {
+	    .chown = chown, .uid = uid, .gid = gid, .keep_owner = keep_owner};
 	struct bld_builder_tree_item root = {.srcfd = srcdir, .src = "."};
+	cleanup_free char *d = bld_path_clean(dest);
 	if (r == 0 && keep_owner && fstat(srcdir, &root.st) == 0) {
 		int dfd = bld_fs_open_in_root(rootfd, d, O_RDONLY | O_DIRECTORY, 0);
 		if (dfd >= 0) {
@@ -544,7 +557,6 @@ int bld_builder_copy_dir_into(int srcdir, int rootfd, const char *dest, bool cho
 				r = bld_error_sys(err, -e, "set owner of %s", d);
 		}
 	}
-	bld_builder_tree_plan_dispose(&p);
 	return r;
 }
 

@@ -131,13 +131,7 @@ static json_t *info_json(struct bld_ctx *ctx, struct bld_store *s)
 static void print_info(json_t *info)
 {
 	char mem[32];
-	bld_cli_size(mem, sizeof(mem), 0);
-	double m = (double)I("MemTotal");
-	static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	size_t k = 0;
-	while (m >= 1024 && k + 1 < BLD_ARRAY_SIZE(u))
-		m /= 1024, k++;
-	snprintf(mem, sizeof(mem), "%.4g%s", m, u[k]);
+	bld_format_size_binary(mem, sizeof(mem), (double)I("MemTotal"));
 	printf("Client:\n Context:    default\n Debug Mode: false\n\nServer:\n");
 	printf(" Containers: %lld\n  Running: %lld\n  Paused: %lld\n  Stopped: %lld\n",
 	       I("Containers"), I("ContainersRunning"), I("ContainersPaused"),

@@ -34,30 +34,6 @@ struct ctr {
 	bool ok, have_prev;
 };
 
-/* docker's units.BytesSize: binary units, 4 significant digits. */
-static void bytes_binary(char *out, size_t n, double v)
-{
-	static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-	size_t i = 0;
-	while (v >= 1024 && i + 1 < BLD_ARRAY_SIZE(u)) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(out, n, "%.4g%s", v, u[i]);
-}
-
-/* docker's units.HumanSizeWithPrecision(v, 3): decimal units. */
-static void bytes_decimal(char *out, size_t n, double v)
-{
-	static const char *const u[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-	size_t i = 0;
-	while (v >= 1000 && i + 1 < BLD_ARRAY_SIZE(u)) {
-		v /= 1000;
-		i++;
-	}
-	snprintf(out, n, "%.3g%s", v, u[i]);
-}
-
 static json_t *row_json(const struct ctr *c, bool trunc)
 {
 	const struct bld_runner_stats *s = &c->cur;
@@ -70,14 +46,14 @@ static json_t *row_json(const struct ctr *c, bool trunc)
 	char a[32], b[32], cpus[32], mems[32], usage[80], net[80], blk[80], pids[32];
 	snprintf(cpus, sizeof(cpus), "%.2f%%", cpu);
 	snprintf(mems, sizeof(mems), "%.2f%%", mem);
-	bytes_binary(a, sizeof(a), (double)s->mem_usage);
-	bytes_binary(b, sizeof(b), (double)s->mem_limit);
+	bld_format_size_binary(a, sizeof(a), (double)s->mem_usage);
+	bld_format_size_binary(b, sizeof(b), (double)s->mem_limit);
 	snprintf(usage, sizeof(usage), "%s / %s", a, b);
-	bytes_decimal(a, sizeof(a), (double)s->net_rx);
-	bytes_decimal(b, sizeof(b), (double)s->net_tx);
+	bld_format_size(a, sizeof(a), (double)s->net_rx);
+	bld_format_size(b, sizeof(b), (double)s->net_tx);
 	snprintf(net, sizeof(net), "%s / %s", a, b);
-	bytes_decimal(a, sizeof(a), (double)s->blk_read);
-	bytes_decimal(b, sizeof(b), (double)s->blk_write);
+	bld_format_size(a, sizeof(a), (double)s->blk_read);
+	bld_format_size(b, sizeof(b), (double)s->blk_write);
 	snprintf(blk, sizeof(blk), "%s / %s", a, b);
 	snprintf(pids, sizeof(pids), "%llu", (unsigned long long)s->pids);
 	return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", c->id,

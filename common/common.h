@@ -161,6 +161,8 @@ int64_t bld_mono_ms(void);
 int bld_parse_size(const char *s, int64_t *out);
 /* Human size as docker prints it ("1.23MB"). */
 void bld_format_size(char *out, size_t n, double bytes);
+/* docker's units.BytesSize: binary units, four significant digits ("1.5MiB", "23.54GiB"). */
+void bld_format_size_binary(char *out, size_t n, double bytes);
 
 /* ------------------------------------------------------------------ logging */
 

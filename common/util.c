@@ -285,6 +285,17 @@ void bld_format_size(char *out, size_t n, double bytes)
 		snprintf(out, n, "%.3g%s", bytes, units[u]);
 }
 
+void bld_format_size_binary(char *out, size_t n, double bytes)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	size_t u = 0;
+	while (bytes >= 1024.0 && u + 1 < BLD_ARRAY_SIZE(units)) {
+		bytes /= 1024.0;
+		u++;
+	}
+	snprintf(out, n, "%.4g%s", bytes, units[u]);
+}
+
 int64_t bld_mono_ns(void)
 {
 	struct timespec t;

@@ -10,19 +10,9 @@
 # table and processes (ps -ef, ps options), stats' table, columns, limits, CPU, live mode.
 . "$(dirname "$0")/lib.sh"
 
-"$TOP/tests/env/registry.sh" start "$T_DIR/reg" >/dev/null || { t_fail "start registry"; exit 1; }
-at_exit "'$TOP/tests/env/registry.sh' stop '$T_DIR/reg'"
-. "$T_DIR/reg/env"
-"$TOP/tests/env/seed.sh" --env "$T_DIR/reg/env" --only latest >/dev/null || { t_fail "seed"; exit 1; }
-REF=$REG_ADDR/library/busybox:latest
-"$TOP/tests/env/dockerd.sh" start "$T_DIR/dockerd" || { t_fail "start dockerd"; exit 1; }
-at_exit "'$TOP/tests/env/dockerd.sh' stop '$T_DIR/dockerd'"
-. "$T_DIR/dockerd/env"
-at_exit '$DOCKER rm -f $($DOCKER ps -aq) >/dev/null 2>&1'
-at_exit '"$BLD" rm -f $("$BLD" ps -aq) >/dev/null 2>&1'
-B() { "$BLD" "$@"; }
-D() { "$DOCKER" "$@"; }
-B pull -q "$REF" >/dev/null && D pull -q "$REF" >/dev/null || { t_fail "pull $REF"; exit 1; }
+t_busybox_registry
+REF=$BASE
+t_docker_pair
 
 # both: NAME ARGS... — the same `run` on bld and docker, no network
 both_run() { B run --network none "$@" >/dev/null 2>&1; D run --network=none "$@" >/dev/null 2>&1; }

@@ -9,14 +9,7 @@
 
 t_busybox_registry
 REF=$BASE
-"$TOP/tests/env/dockerd.sh" start "$T_DIR/dockerd" || { t_fail "start dockerd"; exit 1; }
-at_exit "'$TOP/tests/env/dockerd.sh' stop '$T_DIR/dockerd'"
-. "$T_DIR/dockerd/env"
-at_exit '$DOCKER rm -f $($DOCKER ps -aq) >/dev/null 2>&1'
-at_exit '"$BLD" rm -f $("$BLD" ps -aq) >/dev/null 2>&1'
-B() { "$BLD" "$@"; }
-D() { "$DOCKER" "$@"; }
-B pull -q "$REF" >/dev/null && D pull -q "$REF" >/dev/null || { t_fail "pull $REF"; exit 1; }
+t_docker_pair
 
 # the same containers on both sides
 both() { B "$@" >/dev/null 2>&1; D "$@" >/dev/null 2>&1; }

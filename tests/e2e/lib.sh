@@ -59,6 +59,20 @@ t_busybox_registry() {
   BASE=$REG_ADDR/library/busybox:latest
 }
 
+# t_docker_pair — after t_busybox_registry: a private dockerd (stopped at exit, with every
+# container of both sides removed), B and D running bld and docker, and BASE pulled by both,
+# for scripts that run the same commands on both and compare
+t_docker_pair() {
+  "$TOP/tests/env/dockerd.sh" start "$T_DIR/dockerd" || { t_fail "start dockerd"; exit 1; }
+  at_exit "'$TOP/tests/env/dockerd.sh' stop '$T_DIR/dockerd'"
+  . "$T_DIR/dockerd/env"
+  at_exit '$DOCKER rm -f $($DOCKER ps -aq) >/dev/null 2>&1'
+  at_exit '"$BLD" rm -f $("$BLD" ps -aq) >/dev/null 2>&1'
+  B() { "$BLD" "$@"; }
+  D() { "$DOCKER" "$@"; }
+  B pull -q "$BASE" >/dev/null && D pull -q "$BASE" >/dev/null || { t_fail "pull $BASE"; exit 1; }
+}
+
 # t_history IMAGE [SEL] — the created_by of IMAGE's history entries .history SEL selects
 # (jq; default "[]": all, one a line; "[-1]" the last, "[2:][]" from the third)
 t_history() {
