@@ -98,14 +98,12 @@ char **bld_runner_container_ids(struct bld_ctx *ctx)
 char *bld_runner_container_name(struct bld_ctx *ctx, const char *id)
 {
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
-	json_t *cfg = NULL;
+	cleanup_json json_t *cfg = NULL;
 	cleanup_error struct bld_error *e = NULL;
 	if (bld_runner_json_read(dir, "config.json", &cfg, &e) < 0)
 		return NULL;
 	const char *n = bld_json_get_str(cfg, "Name");
-	char *r = n ? xstrdup(n[0] == '/' ? n + 1 : n) : NULL;
-	json_decref(cfg);
-	return r;
+	return n ? xstrdup(n[0] == '/' ? n + 1 : n) : NULL;
 }
 
 int bld_runner_container_lookup(struct bld_ctx *ctx, const char *ref, char **id,
@@ -144,13 +142,13 @@ int bld_runner_container_load(struct bld_ctx *ctx, const char *id, json_t **cfg,
 			      struct bld_error **err)
 {
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
-	if (cfg && bld_runner_json_read(dir, "config.json", cfg, err) < 0)
+	cleanup_json json_t *c = NULL;
+	if (cfg && bld_runner_json_read(dir, "config.json", &c, err) < 0)
 		return -1;
-	if (state && bld_runner_json_read(dir, "state.json", state, err) < 0) {
-		if (cfg)
-			json_decref(*cfg);
+	if (state && bld_runner_json_read(dir, "state.json", state, err) < 0)
 		return -1;
-	}
+	if (cfg)
+		*cfg = steal_pointer(&c);
 	return 0;
 }
 
