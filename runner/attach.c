@@ -176,7 +176,8 @@ static int wait_end(struct bld_ctx *ctx, const char *id, int s, bool proxy, int 
 static int check_running(struct bld_ctx *ctx, const char *id, bool *tty, bool *open_stdin,
 			 struct bld_error **err)
 {
-	json_t *cfg = NULL, *st = NULL;
+	cleanup_json json_t *cfg = NULL;
+	cleanup_json json_t *st = NULL;
 	if (bld_runner_container_load(ctx, id, &cfg, &st, err) < 0)
 		return -1;
 	bld_runner_state_effective(ctx, id, st);
@@ -185,8 +186,6 @@ static int check_running(struct bld_ctx *ctx, const char *id, bool *tty, bool *o
 	*open_stdin = json_is_true(json_object_get(c, "OpenStdin"));
 	bool running = json_is_true(json_object_get(st, "Running"));
 	bool paused = json_is_true(json_object_get(st, "Paused"));
-	json_decref(cfg);
-	json_decref(st);
 	if (!running)
 		return bld_error_refuse(err, BLD_E_INVALID,
 					"You cannot attach to a stopped container, start it first");

@@ -54,13 +54,11 @@ static void wait_gone(pid_t pid, int ms)
 
 static pid_t monitor_pid(struct bld_ctx *ctx, const char *id)
 {
-	json_t *st = NULL;
+	cleanup_json json_t *st = NULL;
 	cleanup_error struct bld_error *e = NULL;
 	if (bld_runner_container_load(ctx, id, NULL, &st, &e) < 0)
 		return 0;
-	pid_t p = (pid_t)json_integer_value(json_object_get(st, "MonitorPid"));
-	json_decref(st);
-	return p;
+	return (pid_t)json_integer_value(json_object_get(st, "MonitorPid"));
 }
 
 /* ------------------------------------------------------------------ start */
@@ -220,7 +218,7 @@ int bld_runner_detach_keys(const char *spec, char out[16], struct bld_error **er
 int bld_runner_container_stop(struct bld_ctx *ctx, const char *id, int timeout,
 			      struct bld_error **err)
 {
-	json_t *cfg = NULL;
+	cleanup_json json_t *cfg = NULL;
 	if (bld_runner_container_load(ctx, id, &cfg, NULL, err) < 0)
 		return -1;
 	int sig = SIGTERM;
@@ -245,7 +243,6 @@ int bld_runner_container_stop(struct bld_ctx *ctx, const char *id, int timeout,
 		wait_gone(mon, 2000);
 		bld_runner_event(ctx, cfg, "stop", NULL);
 	}
-	json_decref(cfg);
 	return 0;
 }
 
@@ -311,11 +308,10 @@ int bld_runner_container_wait(struct bld_ctx *ctx, const char *id, int *exit_cod
 			return 0;
 		}
 	}
-	json_t *st = NULL;
+	cleanup_json json_t *st = NULL;
 	if (bld_runner_container_load(ctx, id, NULL, &st, err) < 0)
 		return -1;
 	*exit_code = (int)json_integer_value(json_object_get(st, "ExitCode"));
-	json_decref(st);
 	return 0;
 }
 
@@ -346,18 +342,16 @@ int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, json_
 int bld_runner_container_remove(struct bld_ctx *ctx, const char *id, bool force, bool volumes,
 				struct bld_error **err)
 {
-	json_t *cfg = NULL, *st = NULL;
+	cleanup_json json_t *cfg = NULL;
+	cleanup_json json_t *st = NULL;
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
 	if (bld_runner_container_load(ctx, id, &cfg, &st, err) < 0)
 		return -1;
 	bool alive = bld_runner_client_wait_fd_alive(ctx, id);
-	int r = 0;
-	if (alive && !force) {
-		r = bld_error_set(err, BLD_E_EXISTS,
-				  "cannot remove container \"%s\": container is running: stop the container before removing or force remove",
-				  bld_json_get_str(cfg, "Name") + 1);
-		goto out;
-	}
+	if (alive && !force)
+		return bld_error_set(err, BLD_E_EXISTS,
+				     "cannot remove container \"%s\": container is running: stop the container before removing or force remove",
+				     bld_json_get_str(cfg, "Name") + 1);
 	if (alive) {
 		pid_t mon = (pid_t)json_integer_value(json_object_get(st, "MonitorPid"));
 		int s = bld_runner_client_send(ctx, id, "stop 0 9\n");
@@ -376,10 +370,7 @@ int bld_runner_container_remove(struct bld_ctx *ctx, const char *id, bool force,
 	bld_runner_cgroup_destroy(cgs);
 	bld_strv_free(cgs);
 	if (access(dir, F_OK) == 0)
-		r = bld_runner_container_remove_files(ctx, id, cfg, volumes, err);
-out:
-	json_decref(cfg);
-	json_decref(st);
-	return r;
+		return bld_runner_container_remove_files(ctx, id, cfg, volumes, err);
+	return 0;
 }
 

@@ -204,12 +204,10 @@ static int write_new(struct bld_ctx *ctx, const char *id, json_t *doc, struct bl
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
 	if (mkdir(dir, 0700) < 0)
 		return bld_error_sys(err, errno, "mkdir %s", dir);
-	json_t *st = initial_state();
-	int r = bld_runner_json_write(dir, "state.json", st, err);
-	json_decref(st);
-	if (r == 0)
-		r = bld_runner_json_write(dir, "config.json", doc, err);
-	return r;
+	cleanup_json json_t *st = initial_state();
+	if (bld_runner_json_write(dir, "state.json", st, err) < 0)
+		return -1;
+	return bld_runner_json_write(dir, "config.json", doc, err);
 }
 
 /* --ipc/--pid container:NAME: a container of that name exists (it must run when this one
@@ -231,29 +229,25 @@ int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_con
 {
 	char id[65];
 	random_hex(id, 32);
-	json_t *restart = NULL, *logcfg = NULL;
-	if (restart_json(c->restart, &restart, err) < 0)
+	cleanup_json json_t *restart = NULL;
+	cleanup_json json_t *logcfg = NULL;
+	cleanup_json json_t *resolved = NULL;
+	if (restart_json(c->restart, &restart, err) < 0 ||
+	    bld_runner_log_config(c->log_driver, c->log_opts, &logcfg, err) < 0 ||
+	    bld_runner_image_resolve(ctx, c, &resolved, err) < 0)
 		return -1;
-	if (bld_runner_log_config(c->log_driver, c->log_opts, &logcfg, err) < 0) {
-		json_decref(restart);
-		return -1;
-	}
-	json_t *resolved = NULL;
-	if (bld_runner_image_resolve(ctx, c, &resolved, err) < 0) {
-		json_decref(restart);
-		json_decref(logcfg);
-		return -1;
-	}
 	cleanup_free char *name = c->name ? xstrdup(c->name) : generate_name(id, 0);
 	char hn[13];
 	snprintf(hn, sizeof(hn), "%.12s", id);
 	char now[40];
 	bld_runner_now_str(now);
-	json_t *doc = json_pack("{s:s, s:s, s:o, s:o}", "Id", id, "Created", now, "Config",
-				config_section(c, c->hostname ? c->hostname : hn), "HostConfig",
-				host_section(c, restart));
+	cleanup_json json_t *doc =
+		json_pack("{s:s, s:s, s:o, s:o}", "Id", id, "Created", now, "Config",
+			  config_section(c, c->hostname ? c->hostname : hn), "HostConfig",
+			  host_section(c, steal_pointer(&restart)));
 	json_object_set_new(doc, "Name", json_sprintf("/%s", name));
-	json_object_set_new(json_object_get(doc, "HostConfig"), "LogConfig", logcfg);
+	json_object_set_new(json_object_get(doc, "HostConfig"), "LogConfig",
+			    steal_pointer(&logcfg));
 	/* the image's Env merged with -e belongs in Config, as docker inspect shows it */
 	json_object_set(json_object_get(doc, "Config"), "Env", json_object_get(resolved, "Env"));
 	json_object_del(resolved, "Env");
@@ -263,7 +257,6 @@ int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_con
 	json_object_del(resolved, "Healthcheck");
 	json_object_del(resolved, "ImageConfig");
 	json_object_update(doc, resolved);
-	json_decref(resolved);
 	int r = bld_runner_hostcfg_merge(doc, c, err);
 	if (r == 0)
 		r = check_donors(ctx, json_object_get(doc, "HostConfig"), err);
@@ -289,7 +282,6 @@ int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_con
 	} else {
 		r = -1;
 	}
-	json_decref(doc);
 	if (r < 0)
 		return r;
 	*id_out = xstrdup(id);
@@ -315,7 +307,7 @@ static int rename_locked(struct bld_ctx *ctx, const char *ref, const char *name,
 	if (bld_runner_container_lookup(ctx, ref, &id, err) < 0)
 		return -1;
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
-	json_t *cfg = NULL;
+	cleanup_json json_t *cfg = NULL;
 	if (bld_runner_json_read(dir, "config.json", &cfg, err) < 0)
 		return -1;
 	const char *old = bld_json_get_str(cfg, "Name");
@@ -338,7 +330,6 @@ static int rename_locked(struct bld_ctx *ctx, const char *ref, const char *name,
 	}
 	if (r == 0)
 		bld_runner_event(ctx, cfg, "rename", old_attr, NULL);
-	json_decref(cfg);
 	return r;
 }
 

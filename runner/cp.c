@@ -861,13 +861,12 @@ static int ctr_open(struct bld_ctx *ctx, const char *ref, enum ctr_view view,
 		(*err)->status = 1;
 		return -1;
 	}
-	json_t *st = NULL;
+	cleanup_json json_t *st = NULL;
 	if (bld_runner_container_load(ctx, id, &c->cfg, &st, err) < 0)
 		return -1;
 	bld_runner_state_effective(ctx, id, st);
 	pid_t pid = (pid_t)json_integer_value(json_object_get(st, "Pid"));
 	bool running = json_is_true(json_object_get(st, "Running")) && pid > 0;
-	json_decref(st);
 	if (!running)
 		return open_stopped(ctx, c, id, view, err);
 	if (view == VIEW_ROOTFS)

@@ -54,13 +54,12 @@ void bld_runner_event(struct bld_ctx *ctx, const json_t *cfg, const char *action
 void bld_runner_container_event(struct bld_ctx *ctx, const char *id, const char *action,
 				char *const *attrs)
 {
-	json_t *cfg = NULL;
+	cleanup_json json_t *cfg = NULL;
 	cleanup_error struct bld_error *e = NULL;
 	cleanup_free char *path = xasprintf("%s/containers/%s/config.json", ctx->root, id);
 	if (bld_json_load_file(&cfg, path, CONFIG_MAX, &e) < 0)
 		return;
 	record(ctx, cfg, action, attrs);
-	json_decref(cfg);
 }
 
 void bld_runner_event_exec(struct bld_ctx *ctx, const json_t *cfg, const char *what,

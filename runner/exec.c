@@ -92,17 +92,15 @@ int bld_runner_container_exec(struct bld_ctx *ctx, const char *id,
 			      const struct bld_runner_exec_opts *o, int *exit_code,
 			      struct bld_error **err)
 {
-	json_t *cfg = NULL, *st = NULL;
+	cleanup_json json_t *cfg = NULL;
+	cleanup_json json_t *st = NULL;
 	if (bld_runner_container_load(ctx, id, &cfg, &st, err) < 0)
 		return -1;
 	bld_runner_state_effective(ctx, id, st);
 	pid_t target = (pid_t)json_integer_value(json_object_get(st, "Pid"));
 	bool running = json_is_true(json_object_get(st, "Running"));
-	json_decref(st);
-	if (!running || target <= 0) {
-		json_decref(cfg);
+	if (!running || target <= 0)
 		return bld_error_set(err, BLD_E_INVALID, "container %s is not running", id);
-	}
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
 	struct bld_runner_spec_holder h;
 	bld_runner_spec_from_config(&h, cfg, dir);
@@ -120,7 +118,6 @@ int bld_runner_container_exec(struct bld_ctx *ctx, const char *id,
 	int master = -1, slave = -1;
 	if (o->tty && openpty(&master, &slave, NULL, NULL, NULL) < 0) {
 		bld_runner_spec_holder_dispose(&h);
-		json_decref(cfg);
 		return bld_error_sys(err, errno, "openpty");
 	}
 	if (o->tty)
@@ -140,20 +137,16 @@ int bld_runner_container_exec(struct bld_ctx *ctx, const char *id,
 	if (r < 0) {
 		if (master >= 0)
 			close(master);
-		json_decref(cfg);
 		return r;
 	}
 	*exit_code = 0;
-	if (o->detach) {
-		json_decref(cfg);
+	if (o->detach)
 		return 0;
-	}
 	if (o->tty)
 		relay(master, child, o->interactive);
 	if (master >= 0)
 		close(master);
 	*exit_code = wait_child(child);
 	bld_runner_event_exec(ctx, cfg, "exec_die", NULL, exec_id, *exit_code);
-	json_decref(cfg);
 	return 0;
 }

@@ -187,12 +187,11 @@ static bool lease_stale(struct bld_ctx *ctx, const char *rec)
 	char id[65];
 	memcpy(id, rec, 64);
 	id[64] = 0;
-	json_t *st = NULL;
+	cleanup_json json_t *st = NULL;
 	cleanup_error struct bld_error *e = NULL;
 	if (bld_runner_container_load(ctx, id, NULL, &st, &e) < 0)
 		return true;
 	bool running = json_is_true(json_object_get(st, "Running"));
-	json_decref(st);
 	return !running && bld_runner_client_wait_fd_alive(ctx, id) == false;
 }
 

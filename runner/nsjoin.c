@@ -13,7 +13,8 @@ static int donor(struct bld_ctx *ctx, const char *mode, bool ipc, pid_t *out,
 		 struct bld_error **err)
 {
 	cleanup_free char *id = NULL;
-	json_t *cfg = NULL, *st = NULL;
+	cleanup_json json_t *cfg = NULL;
+	cleanup_json json_t *st = NULL;
 	if (bld_runner_container_lookup(ctx, mode + 10, &id, err) < 0 ||
 	    bld_runner_container_load(ctx, id, &cfg, &st, err) < 0)
 		return -1;
@@ -21,17 +22,15 @@ static int donor(struct bld_ctx *ctx, const char *mode, bool ipc, pid_t *out,
 	bool running = json_is_true(json_object_get(st, "Running"));
 	const char *ipcmode = bld_json_get_str(json_object_get(cfg, "HostConfig"), "IpcMode");
 	*out = (pid_t)json_integer_value(json_object_get(st, "Pid"));
-	int r = 0;
 	if (!running || *out <= 0)
-		r = bld_error_set(err, BLD_E_INVALID, "cannot join %s of a non running container: %s",
-				  ipc ? "IPC" : "PID", mode + 10);
-	else if (ipc && (!ipcmode || (strcmp(ipcmode, "shareable") && strcmp(ipcmode, "host"))))
-		r = bld_error_set(err, BLD_E_INVALID, "can't join IPC of container %s: "
-				  "non-shareable IPC (hint: use IpcMode:shareable for the donor "
-				  "container)", id);
-	json_decref(cfg);
-	json_decref(st);
-	return r;
+		return bld_error_set(err, BLD_E_INVALID,
+				     "cannot join %s of a non running container: %s",
+				     ipc ? "IPC" : "PID", mode + 10);
+	if (ipc && (!ipcmode || (strcmp(ipcmode, "shareable") && strcmp(ipcmode, "host"))))
+		return bld_error_set(err, BLD_E_INVALID, "can't join IPC of container %s: "
+				     "non-shareable IPC (hint: use IpcMode:shareable for the donor "
+				     "container)", id);
+	return 0;
 }
 
 int bld_runner_ns_join(struct bld_ctx *ctx, json_t *cfg, struct bld_runner_spec *s,

@@ -39,13 +39,11 @@ int bld_runner_container_prune(struct bld_ctx *ctx, char ***removed, int64_t *by
 
 static bool anonymous(struct bld_ctx *ctx, const char *name)
 {
-	json_t *v = NULL;
+	cleanup_json json_t *v = NULL;
 	cleanup_error struct bld_error *e = NULL;
 	if (bld_runner_volume_inspect(ctx, name, &v, &e) < 0)
 		return false;
-	bool anon = json_object_get(json_object_get(v, "Labels"), BLD_RUNNER_ANON_LABEL) != NULL;
-	json_decref(v);
-	return anon;
+	return json_object_get(json_object_get(v, "Labels"), BLD_RUNNER_ANON_LABEL) != NULL;
 }
 
 int bld_runner_volume_prune(struct bld_ctx *ctx, bool all, char ***removed, int64_t *bytes,

@@ -123,15 +123,14 @@ int bld_runner_container_list(struct bld_ctx *ctx, struct bld_runner_container_i
 	struct bld_runner_container_info *v = xcalloc(cap ? cap : 1, sizeof(*v));
 	size_t k = 0;
 	for (size_t i = 0; ids && ids[i]; i++) {
-		json_t *cfg = NULL, *st = NULL;
+		cleanup_json json_t *cfg = NULL;
+		cleanup_json json_t *st = NULL;
 		cleanup_error struct bld_error *e = NULL;
 		/* a container being created or removed right now has no complete files */
 		if (bld_runner_container_load(ctx, ids[i], &cfg, &st, &e) < 0)
 			continue;
 		bld_runner_state_effective(ctx, ids[i], st);
 		fill_info(&v[k++], ids[i], cfg, st);
-		json_decref(cfg);
-		json_decref(st);
 	}
 	qsort(v, k, sizeof(*v), by_created_desc);
 	*out = v;
@@ -158,7 +157,8 @@ void bld_runner_container_info_free(struct bld_runner_container_info *v, size_t 
 int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, json_t **out,
 				 struct bld_error **err)
 {
-	json_t *cfg = NULL, *st = NULL;
+	cleanup_json json_t *cfg = NULL;
+	cleanup_json json_t *st = NULL;
 	if (bld_runner_container_load(ctx, id, &cfg, &st, err) < 0)
 		return -1;
 	bld_runner_state_effective(ctx, id, st);
@@ -177,19 +177,19 @@ int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, json_t **o
 					       "NetworkSettings", "RestartCount"};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(internal); i++)
 		json_object_del(st, internal[i]);
-	json_object_set_new(cfg, "State", st);
+	json_object_set_new(cfg, "State", steal_pointer(&st));
 	static const char *const hidden[] = {"Lowers", "ImageConfig", "ImageWorkingDir",
 					     "ImageUser", "ImageExposedPorts", "ImageStopSignal"};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(hidden); i++)
 		json_object_del(cfg, hidden[i]);
-	*out = cfg;
+	*out = steal_pointer(&cfg);
 	return 0;
 }
 
 int bld_runner_container_ports(struct bld_ctx *ctx, const char *id, char ***lines,
 			       struct bld_error **err)
 {
-	json_t *st = NULL;
+	cleanup_json json_t *st = NULL;
 	if (bld_runner_container_load(ctx, id, NULL, &st, err) < 0)
 		return -1;
 	*lines = NULL;
@@ -207,6 +207,5 @@ int bld_runner_container_ports(struct bld_ctx *ctx, const char *id, char ***line
 				bld_strv_push(lines, l);
 			}
 		}
-	json_decref(st);
 	return 0;
 }

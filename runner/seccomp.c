@@ -361,12 +361,11 @@ int bld_runner_seccomp_compile(struct bld_runner_bpf *out, const char *profile_p
 	cleanup_free char *cpath = cache_dir ? cache_path(cache_dir, text, caps) : NULL;
 	if (cache_read(cpath, out))
 		return 0;
-	json_t *prof = NULL;
+	cleanup_json json_t *prof = NULL;
 	if (bld_json_load_buf(&prof, text, strlen(text), err) < 0)
 		return bld_error_wrap(err, "seccomp profile");
 	scmp_filter_ctx f = NULL;
 	int r = build(&f, prof, caps, err);
-	json_decref(prof);
 	if (r < 0)
 		return r;
 	r = export_bpf(f, out, err);

@@ -51,7 +51,7 @@ static uint64_t number(const char *dir, const char *name)
 static int running_cgroups(struct bld_ctx *ctx, const char *id, char ***cgroups, pid_t *pid,
 			   struct bld_error **err)
 {
-	json_t *st = NULL;
+	cleanup_json json_t *st = NULL;
 	if (bld_runner_container_load(ctx, id, NULL, &st, err) < 0)
 		return -1;
 	bld_runner_state_effective(ctx, id, st);
@@ -62,7 +62,6 @@ static int running_cgroups(struct bld_ctx *ctx, const char *id, char ***cgroups,
 	json_t *v;
 	json_array_foreach(json_object_get(st, "Cgroups"), i, v)
 		bld_strv_push(cgroups, json_string_value(v));
-	json_decref(st);
 	if (!running || !*cgroups)
 		return bld_error_refuse(err, BLD_E_INVALID, "Container %s is not running", id);
 	return 0;
