@@ -17,11 +17,12 @@
 #define RESOLV_MAX (1 << 16)
 #define SHM_DEFAULT (64 * 1024 * 1024)
 
+/* o[key] = v unless o has key; takes the reference to v either way. */
 static void set_default(json_t *o, const char *key, json_t *v)
 {
+	cleanup_json json_t *owned = v;
 	if (!json_object_get(o, key))
-		json_object_set(o, key, v);
-	json_decref(v);
+		json_object_set_new(o, key, steal_pointer(&owned));
 }
 
 static void defaults(json_t *hc, json_t *cfg)

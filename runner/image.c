@@ -44,25 +44,22 @@ static json_t *merge_env(json_t *img_env, char *const *user)
 static int command(json_t *doc, const struct bld_runner_container_config *c, json_t *icfg,
 		   struct bld_error **err)
 {
-	json_t *ep = c->entrypoint_set ? strv_json(c->entrypoint)
-				       : json_incref(json_object_get(icfg, "Entrypoint"));
-	json_t *cmd = c->cmd ? strv_json(c->cmd)
-			     : (c->entrypoint_set ? json_array()
-						  : json_incref(json_object_get(icfg, "Cmd")));
-	json_t *all = json_array();
+	cleanup_json json_t *ep = c->entrypoint_set
+					  ? strv_json(c->entrypoint)
+					  : json_incref(json_object_get(icfg, "Entrypoint"));
+	cleanup_json json_t *cmd = c->cmd ? strv_json(c->cmd)
+					  : (c->entrypoint_set ? json_array()
+							       : json_incref(json_object_get(icfg, "Cmd")));
+	cleanup_json json_t *all = json_array();
 	if (json_is_array(ep))
 		json_array_extend(all, ep);
 	if (json_is_array(cmd))
 		json_array_extend(all, cmd);
-	json_decref(ep);
-	json_decref(cmd);
-	if (json_array_size(all) == 0) {
-		json_decref(all);
+	if (json_array_size(all) == 0)
 		return bld_error_set(err, BLD_E_INVALID, "no command specified");
-	}
 	json_object_set(doc, "Path", json_array_get(all, 0));
 	json_array_remove(all, 0);
-	json_object_set_new(doc, "Args", all);
+	json_object_set_new(doc, "Args", steal_pointer(&all));
 	return 0;
 }
 
@@ -81,15 +78,16 @@ static int load_image(struct bld_ctx *ctx, const struct bld_runner_container_con
 		r = bld_cache_image_layers(s, img, &dirs, err);
 	if (r == 0) {
 		json_t *cfg = json_object_get(img->config, "config");
-		*icfg = json_is_object(cfg) ? json_deep_copy(cfg) : json_object();
-		*lowers = json_array();
+		cleanup_json json_t *ic = json_is_object(cfg) ? json_deep_copy(cfg) : json_object();
+		cleanup_json json_t *lw = json_array();
 		for (size_t i = 0; dirs && dirs[i]; i++)
-			json_array_append_new(*lowers, json_string(dirs[i]));
-		*image_id = xstrdup(img->id);
-		if (json_array_size(*lowers) == 0) {
-			json_decref(*icfg);
-			json_decref(*lowers);
+			json_array_append_new(lw, json_string(dirs[i]));
+		if (json_array_size(lw) == 0) {
 			r = bld_error_set(err, BLD_E_UNSUPPORTED, "image %s has no layers", ref);
+		} else {
+			*icfg = steal_pointer(&ic);
+			*lowers = steal_pointer(&lw);
+			*image_id = xstrdup(img->id);
 		}
 	}
 	bld_strv_free(dirs);
@@ -103,7 +101,8 @@ static int load_image(struct bld_ctx *ctx, const struct bld_runner_container_con
 int bld_runner_image_resolve(struct bld_ctx *ctx, const struct bld_runner_container_config *c,
 			     json_t **out, struct bld_error **err)
 {
-	json_t *icfg = NULL, *lowers = NULL;
+	cleanup_json json_t *icfg = NULL;
+	cleanup_json json_t *lowers = NULL;
 	cleanup_free char *image_id = NULL;
 	if (c->rootfs) {
 		struct stat st;
@@ -117,7 +116,8 @@ int bld_runner_image_resolve(struct bld_ctx *ctx, const struct bld_runner_contai
 	} else if (load_image(ctx, c, &icfg, &lowers, &image_id, err) < 0) {
 		return -1;
 	}
-	json_t *doc = json_pack("{s:s, s:o}", "ImageID", image_id, "Lowers", lowers);
+	cleanup_json json_t *doc =
+		json_pack("{s:s, s:o}", "ImageID", image_id, "Lowers", steal_pointer(&lowers));
 	int r = command(doc, c, icfg, err);
 	json_t *env = merge_env(json_object_get(icfg, "Env"), c->env);
 	json_object_set_new(doc, "Env", env);
@@ -134,11 +134,8 @@ int bld_runner_image_resolve(struct bld_ctx *ctx, const struct bld_runner_contai
 		r = bld_runner_health_config(&hc, json_object_get(icfg, "Healthcheck"), &c->health, err);
 	if (hc)
 		json_object_set_new(doc, "Healthcheck", hc);
-	json_decref(icfg);
-	if (r < 0) {
-		json_decref(doc);
+	if (r < 0)
 		return r;
-	}
-	*out = doc;
+	*out = steal_pointer(&doc);
 	return 0;
 }

@@ -121,7 +121,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The same object with its keys in order (docker's come from a Go map: sorted). */
+/* A copy of o with its keys in order (docker's come from a Go map: sorted). */
 static json_t *sorted(json_t *o)
 {
 	cleanup_strv char **keys = NULL;
@@ -135,7 +135,6 @@ static json_t *sorted(json_t *o)
 	json_t *out = json_object();
 	for (size_t i = 0; i < n; i++)
 		json_object_set(out, keys[i], json_object_get(o, keys[i]));
-	json_decref(o);
 	return out;
 }
 
@@ -148,15 +147,13 @@ int bld_runner_log_attrs(json_t *cfg, json_t **out, struct bld_error **err)
 	if (!tag && !json_object_get(opts, "labels") && !json_object_get(opts, "labels-regex") &&
 	    !json_object_get(opts, "env") && !json_object_get(opts, "env-regex"))
 		return 0;
-	json_t *attrs = json_object();
+	cleanup_json json_t *attrs = json_object();
 	cleanup_free char *t = NULL;
-	if (extra_attrs(cfg, opts, attrs, err) < 0 || (tag && tag_expand(cfg, tag, &t, err) < 0)) {
-		json_decref(attrs);
+	if (extra_attrs(cfg, opts, attrs, err) < 0 || (tag && tag_expand(cfg, tag, &t, err) < 0))
 		return -1;
-	}
 	if (t)
 		json_object_set_new(attrs, "tag", json_string(t));
-	*out = json_object_size(attrs) ? sorted(attrs) : (json_decref(attrs), NULL);
+	*out = json_object_size(attrs) ? sorted(attrs) : NULL;
 	return 0;
 }
 

@@ -98,24 +98,20 @@ int bld_runner_log_config(const char *driver, char *const *opts, json_t **out,
 	if (strcmp(driver, "json-file") && strcmp(driver, "none"))
 		return bld_error_set(err, BLD_E_INVALID,
 				     "logger: no log driver named '%s' is registered", driver);
-	json_t *cfg = json_object();
+	cleanup_json json_t *cfg = json_object();
 	for (size_t i = 0; opts && opts[i]; i++) {
 		cleanup_free char *k = xstrdup(opts[i]);
 		char *eq = strchr(k, '=');
-		if (!eq || eq == k) {
-			json_decref(cfg);
+		if (!eq || eq == k)
 			return bld_error_set(err, BLD_E_INVALID,
 					     "invalid key value pair format in log-opt: %s",
 					     opts[i]);
-		}
 		*eq = 0;
-		if (check_opt(driver, k, eq + 1, err) < 0) {
-			json_decref(cfg);
+		if (check_opt(driver, k, eq + 1, err) < 0)
 			return -1;
-		}
 		json_object_set_new(cfg, k, json_string(eq + 1));
 	}
-	*out = json_pack("{s:s, s:o}", "Type", driver, "Config", cfg);
+	*out = json_pack("{s:s, s:o}", "Type", driver, "Config", steal_pointer(&cfg));
 	return 0;
 }
 
@@ -195,12 +191,11 @@ static void write_record(struct bld_runner_logfile *lf, const char *stream, cons
 		return;
 	char now[40];
 	bld_runner_now_str(now);
-	json_t *o = json_pack("{s:s%, s:s}", "log", data, n, "stream", stream);
+	cleanup_json json_t *o = json_pack("{s:s%, s:s}", "log", data, n, "stream", stream);
 	if (lf->attrs)
 		json_object_set(o, "attrs", lf->attrs);
 	json_object_set_new(o, "time", json_string(now));
 	char *s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
 	if (!s)
 		return;
 	size_t len = strlen(s);
@@ -244,17 +239,15 @@ struct reader {
 
 static void print_record(const struct bld_runner_logs_opts *o, const char *line, size_t n)
 {
-	json_t *v = NULL;
+	cleanup_json json_t *v = NULL;
 	cleanup_error struct bld_error *e = NULL;
 	if (bld_json_load_buf(&v, line, n, &e) < 0)
 		return;
 	const char *time = bld_json_get_str(v, "time");
 	const char *stream = bld_json_get_str(v, "stream");
 	json_t *log = json_object_get(v, "log");
-	if (o->since > 0 && bld_runner_time_parse(time) < o->since) {
-		json_decref(v);
+	if (o->since > 0 && bld_runner_time_parse(time) < o->since)
 		return;
-	}
 	FILE *f = stream && strcmp(stream, "stderr") == 0 ? stderr : stdout;
 	if (o->timestamps && time)
 		fprintf(f, "%s ", time);
@@ -262,7 +255,6 @@ static void print_record(const struct bld_runner_logs_opts *o, const char *line,
 		bld_runner_log_details(f, json_object_get(v, "attrs"));
 	fwrite(json_string_value(log), 1, json_string_length(log), f);
 	fflush(f);
-	json_decref(v);
 }
 
 /* Feeds data; prints every complete line. */
@@ -464,11 +456,10 @@ int bld_runner_container_logs(struct bld_ctx *ctx, const char *id,
 {
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
 	cleanup_free char *path = xasprintf("%s/%s-json.log", dir, id);
-	json_t *cfg = NULL;
+	cleanup_json json_t *cfg = NULL;
 	if (bld_runner_container_load(ctx, id, &cfg, NULL, err) < 0)
 		return -1;
 	bool none = driver_none(json_object_get(cfg, "HostConfig"));
-	json_decref(cfg);
 	if (none) /* docker's exit status 1 for a daemon's error */
 		return bld_error_refuse(err, BLD_E_INVALID,
 					"configured logging driver does not support reading");

@@ -159,7 +159,7 @@ static int volumes_from(struct bld_ctx *ctx, const char *spec, json_t *own, json
 		return bld_error_set(err, BLD_E_INVALID, "invalid mode for volumes-from: %s",
 				     colon);
 	cleanup_free char *id = NULL;
-	json_t *cfg = NULL;
+	cleanup_json json_t *cfg = NULL;
 	if (bld_runner_container_lookup(ctx, ref, &id, err) < 0 ||
 	    bld_runner_container_load(ctx, id, &cfg, NULL, err) < 0)
 		return -1;
@@ -178,7 +178,6 @@ static int volumes_from(struct bld_ctx *ctx, const char *spec, json_t *own, json
 		json_object_set_new(copy, "Anonymous", json_false());
 		json_array_append_new(mounts, copy);
 	}
-	json_decref(cfg);
 	return 0;
 }
 
@@ -191,14 +190,11 @@ int bld_runner_mounts_api(struct bld_ctx *ctx, json_t *doc, struct bld_error **e
 	json_array_foreach(json_object_get(hc, "Mounts"), i, v)
 		if (api_mount(ctx, v, mounts, err) < 0)
 			return -1;
-	json_t *from = json_array();
+	cleanup_json json_t *from = json_array();
 	json_array_foreach(json_object_get(hc, "VolumesFrom"), i, v)
-		if (volumes_from(ctx, json_string_value(v), mounts, from, err) < 0) {
-			json_decref(from);
+		if (volumes_from(ctx, json_string_value(v), mounts, from, err) < 0)
 			return -1;
-		}
 	json_array_extend(mounts, from);
-	json_decref(from);
 	/* volumes are local directories: a volume driver has nothing to serve them */
 	const char *vd = bld_json_get_str(hc, "VolumeDriver");
 	json_array_foreach(mounts, i, v) {

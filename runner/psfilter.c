@@ -292,13 +292,13 @@ int bld_runner_container_filter(struct bld_ctx *ctx, const struct bld_runner_con
 	if (check(filters, err) < 0 || bound(v, n, filters, "before", &before, err) < 0 ||
 	    bound(v, n, filters, "since", &since, err) < 0)
 		return -1;
-	struct want w = {.f = filters, .ancestors = json_object()};
+	cleanup_json json_t *ancestors = json_object();
+	struct want w = {.f = filters, .ancestors = ancestors};
 	for (size_t i = 0; i < n; i++) {
 		keep[i] = match_one(ctx, &w, &v[i]);
 		double t = created_of(&v[i]);
 		keep[i] = keep[i] && (before == 0 || t < before) && (since == 0 || t > since);
 	}
-	json_decref(w.ancestors);
 	bld_cache_store_free(w.store);
 	return 0;
 }

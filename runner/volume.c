@@ -67,7 +67,7 @@ int bld_runner_volume_create(struct bld_ctx *ctx, const char *name, char **label
 	if (access(meta, F_OK) != 0) {
 		char now[40];
 		bld_runner_now_str(now);
-		json_t *lab = json_object();
+		cleanup_json json_t *lab = json_object();
 		for (size_t i = 0; labels && labels[i]; i++) {
 			cleanup_free char *k = xstrdup(labels[i]);
 			char *eq = strchr(k, '=');
@@ -77,11 +77,10 @@ int bld_runner_volume_create(struct bld_ctx *ctx, const char *name, char **label
 		}
 		if (anon)
 			json_object_set_new(lab, BLD_RUNNER_ANON_LABEL, json_string(""));
-		json_t *m = json_pack("{s:s, s:o}", "CreatedAt", now, "Labels", lab);
-		int r = bld_runner_json_write(dir, "meta.json", m, err);
-		json_decref(m);
-		if (r < 0)
-			return r;
+		cleanup_json json_t *m =
+			json_pack("{s:s, s:o}", "CreatedAt", now, "Labels", steal_pointer(&lab));
+		if (bld_runner_json_write(dir, "meta.json", m, err) < 0)
+			return -1;
 		volume_event(ctx, name, "create");
 	}
 	if (out_name)
@@ -94,7 +93,7 @@ static bool volume_in_use(struct bld_ctx *ctx, const char *name)
 {
 	cleanup_strv char **ids = bld_runner_container_ids(ctx);
 	for (size_t i = 0; ids && ids[i]; i++) {
-		json_t *cfg = NULL;
+		cleanup_json json_t *cfg = NULL;
 		cleanup_error struct bld_error *e = NULL;
 		if (bld_runner_container_load(ctx, ids[i], &cfg, NULL, &e) < 0)
 			continue;
@@ -106,7 +105,6 @@ static bool volume_in_use(struct bld_ctx *ctx, const char *name)
 			if (n && strcmp(n, name) == 0)
 				used = true;
 		}
-		json_decref(cfg);
 		if (used)
 			return true;
 	}
@@ -145,22 +143,20 @@ int bld_runner_volume_inspect(struct bld_ctx *ctx, const char *name, json_t **ou
 			      struct bld_error **err)
 {
 	cleanup_free char *dir = vol_dir(ctx, name);
-	json_t *m = NULL;
+	cleanup_json json_t *m = NULL;
 	if (!valid_name(name) || access(dir, F_OK) < 0)
 		return bld_error_set(err, BLD_E_NOTFOUND, "get %s: no such volume", name);
 	cleanup_error struct bld_error *e = NULL;
 	if (bld_runner_json_read(dir, "meta.json", &m, &e) < 0)
 		m = json_object();
 	cleanup_free char *data = xasprintf("%s/_data", dir);
-	json_t *v = json_pack("{s:s, s:s, s:s, s:o, s:s, s:o}", "CreatedAt",
-			      bld_json_get_str(m, "CreatedAt") ? bld_json_get_str(m, "CreatedAt")
-							       : "",
+	const char *created = bld_json_get_str(m, "CreatedAt");
+	json_t *labels = json_object_get(m, "Labels");
+	json_t *v = json_pack("{s:s, s:s, s:s, s:o, s:s, s:o}", "CreatedAt", created ? created : "",
 			      "Driver", "local", "Mountpoint", data, "Labels",
-			      json_incref(json_object_get(m, "Labels") ? json_object_get(m, "Labels")
-								      : json_object()),
-			      "Name", name, "Options", json_object());
+			      labels ? json_incref(labels) : json_object(), "Name", name, "Options",
+			      json_object());
 	json_object_set_new(v, "Scope", json_string("local"));
-	json_decref(m);
 	*out = v;
 	return 0;
 }
