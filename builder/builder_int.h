@@ -339,6 +339,10 @@ void bld_builder_from_roots_close(struct bld_builder_from_roots *roots);
 int bld_builder_stage_root_open(struct bld_builder_job *b, struct bld_builder_stage *st,
 				struct bld_builder_from_roots *roots, char **path,
 				struct bld_error **err);
+/* What --from or --mount from= names, for a cache key: a stage's key, or the ID of the image
+ * the name points at now (not the name: tags move), else the name. */
+void bld_builder_from_key(struct bld_builder_job *b, struct bld_builder_stage *st,
+			  const char *from, struct bld_xxh *h);
 /* A writable view of directory src whose writes are thrown away (RUN --mount=type=bind,rw). */
 int bld_builder_overlay_rw(struct bld_builder_job *b, const char *src,
 			   struct bld_builder_from_roots *roots, char **path,
@@ -507,8 +511,9 @@ const char *bld_builder_ssh_fwd_socket(const struct bld_builder_ssh_fwd *f);
 /* Stops the relay and a private agent (by its PID); NULL is harmless. */
 void bld_builder_ssh_fwd_free(struct bld_builder_ssh_fwd *f);
 /* What of the mounts decides a RUN's result (never a secret's value, never a cache's). */
-int bld_builder_run_mounts_key(struct bld_builder_job *b, const struct bld_builder_run_req *rq,
-			       struct bld_xxh *h, struct bld_error **err);
+int bld_builder_run_mounts_key(struct bld_builder_job *b, struct bld_builder_stage *st,
+			       const struct bld_builder_run_req *rq, struct bld_xxh *h,
+			       struct bld_error **err);
 
 /* copy.c: COPY/ADD into a new layer. */
 struct bld_builder_copy_req {

@@ -712,17 +712,7 @@ static int copy_key_body(struct bld_builder_job *b, struct bld_builder_stage *st
 		bld_xxh_update_str(h, rq->contents[i].data);
 	}
 	if (rq->from) {
-		/* a stage's key, or the image the name points at now (not the name: tags move) */
-		struct bld_builder_stage *src =
-		    bld_builder_stage_find(b, rq->from, (size_t)st->index);
-		struct bld_cache_image *img = NULL;
-		struct bld_error *e = NULL;
-		if (!src && bld_cache_image_load(b->store, rq->from, &img, &e) == 0)
-			bld_xxh_update_str(h, img->id);
-		else
-			bld_xxh_update_str(h, src ? src->key : rq->from);
-		bld_cache_image_free(img);
-		bld_error_free(e);
+		bld_builder_from_key(b, st, rq->from, h);
 		return 0;
 	}
 	cleanup_strv char **local = NULL;

@@ -1,7 +1,8 @@
 /*
  * builder/mounts.c — RUN --mount as BuildKit gives it: type=cache (a directory under
- * $BLD_ROOT/cache/mounts/ kept between builds, keyed by id or target; sharing=locked holds
- * a lock while the step runs), type=bind (from the context or another stage, read-only
+ * $BLD_ROOT/cache/mounts/ kept between builds, keyed by id or target; with from= also by that
+ * stage or image, whose source directory it starts as; sharing=locked holds a lock while the
+ * step runs), type=bind (from the context or another stage, read-only
  * unless rw), type=tmpfs, and type=secret (from `--secret id=ID,src=FILE|env=VAR`, as a
  * read-only file or an environment variable), type=ssh (sshfwd.c). What a mount holds never
  * enters the layer; secrets and agents never enter a cache key.
@@ -65,15 +66,88 @@ static void push_mount(struct bld_builder_run_mounts *rm, const char *type, cons
 	bld_strv_push(&rm->targets, target);
 }
 
-static int cache_mount(struct bld_builder_job *b, const struct bld_parser_mount *pm,
-		       struct bld_builder_run_mounts *rm, struct bld_error **err)
+/* The source directory of a stage or image root open; errors name source as written. */
+static int open_seed(struct bld_builder_job *b, struct bld_builder_stage *st,
+		     const struct bld_parser_mount *pm, struct bld_builder_run_mounts *rm,
+		     struct bld_error **err)
+{
+	cleanup_free char *root = NULL;
+	if (bld_builder_from_root_open(b, st, pm->from, &rm->roots, &root, err) < 0)
+		return -1;
+	cleanup_close int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0)
+		return bld_error_sys(err, errno, "open %s", root);
+	cleanup_free char *rel = bld_builder_ctx_rel(pm->source ? pm->source : "/");
+	int fd = bld_fs_open_in_root(rfd, *rel ? rel : "/", O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return bld_error_sys(err, -fd, "cache mount source /%s in %s", rel, pm->from);
+	return fd;
+}
+
+/*
+ * A cache's first contents with from= (BuildKit makes the cache on top of that state and
+ * mounts its source directory): the directory copied with its owners, modes and its own
+ * metadata into a scratch name beside dir, then renamed into place, so that no step sees
+ * half a seed. A cache that another step seeded meanwhile is kept.
+ */
+static int cache_seed(struct bld_builder_job *b, struct bld_builder_stage *st,
+		      const struct bld_parser_mount *pm, const char *dir,
+		      struct bld_builder_run_mounts *rm, struct bld_error **err)
+{
+	cleanup_close int src = open_seed(b, st, pm, rm, err);
+	if (src < 0)
+		return -1;
+	cleanup_free char *tmp = xasprintf("%s.seed-XXXXXX", dir);
+	if (!mkdtemp(tmp))
+		return bld_error_sys(err, errno, "mkdtemp %s", tmp);
+	int tfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = tfd < 0 ? bld_error_sys(err, errno, "open %s", tmp)
+			: bld_builder_copy_dir_into(src, tfd, "/", false, 0, 0, true, err);
+	if (tfd >= 0)
+		close(tfd);
+	if (r == 0 && rename(tmp, dir) < 0 && errno != EEXIST && errno != ENOTEMPTY)
+		r = bld_error_sys(err, errno, "seed cache mount from %s", pm->from);
+	struct bld_error *e = NULL;
+	if (access(tmp, F_OK) == 0)
+		bld_fs_rm_rf(tmp, &e);
+	bld_error_free(e);
+	return r;
+}
+
+/*
+ * The cache's directory: keyed by id (the target without one) as BuildKit's cache IDs are,
+ * and with from= by that state too (BuildKit keys such a cache by id and the state's ref).
+ */
+static char *cache_dir(struct bld_builder_job *b, struct bld_builder_stage *st,
+		       const struct bld_parser_mount *pm, const char *id)
+{
+	char h[BLD_XXH_HEX_LEN + 1];
+	if (pm->from) {
+		struct bld_xxh *x = bld_xxh_new();
+		bld_xxh_update_str(x, id);
+		bld_xxh_update_str(x, "from");
+		bld_builder_from_key(b, st, pm->from, x);
+		bld_xxh_final(x, h);
+	} else {
+		bld_xxh_digest(id, strlen(id), h);
+	}
+	return xasprintf("%s/cache/mounts/%s", b->ctx->root, h);
+}
+
+static int cache_mount(struct bld_builder_job *b, struct bld_builder_stage *st,
+		       const struct bld_parser_mount *pm, struct bld_builder_run_mounts *rm,
+		       struct bld_error **err)
 {
 	const char *id = pm->id && *pm->id ? pm->id : pm->target;
-	char h[BLD_XXH_HEX_LEN + 1];
-	bld_xxh_digest(id, strlen(id), h);
-	cleanup_free char *dir = xasprintf("%s/cache/mounts/%s", b->ctx->root, h);
-	struct stat st;
-	bool fresh = stat(dir, &st) < 0;
+	cleanup_free char *dir = cache_dir(b, st, pm, id);
+	cleanup_free char *parent = xasprintf("%s/cache/mounts", b->ctx->root);
+	struct stat sb;
+	bool fresh = stat(dir, &sb) < 0;
+	if (fresh && pm->from) {
+		if (bld_fs_mkdir_p(parent, 0755, err) < 0 || cache_seed(b, st, pm, dir, rm, err) < 0)
+			return -1;
+		fresh = false;
+	}
 	if (bld_fs_mkdir_p(dir, 0755, err) < 0)
 		return -1;
 	if (fresh && (chmod(dir, pm->has_mode ? (mode_t)pm->mode : 0755) < 0 ||
@@ -284,7 +358,7 @@ int bld_builder_run_mounts_prepare(struct bld_builder_job *b, struct bld_builder
 		int r = 0;
 		switch (pm->type) {
 		case BLD_PARSER_MOUNT_CACHE:
-			r = cache_mount(b, pm, rm, err);
+			r = cache_mount(b, st, pm, rm, err);
 			break;
 		case BLD_PARSER_MOUNT_SECRET:
 			r = secret_mount(b, pm, rm, env, err);
@@ -333,8 +407,9 @@ void bld_builder_run_mounts_dispose(struct bld_builder_run_mounts *rm)
 	memset(rm, 0, sizeof(*rm));
 }
 
-int bld_builder_run_mounts_key(struct bld_builder_job *b, const struct bld_builder_run_req *rq,
-			       struct bld_xxh *h, struct bld_error **err)
+int bld_builder_run_mounts_key(struct bld_builder_job *b, struct bld_builder_stage *st,
+			       const struct bld_builder_run_req *rq, struct bld_xxh *h,
+			       struct bld_error **err)
 {
 	for (size_t i = 0; i < rq->nmounts; i++) {
 		const struct bld_parser_mount *pm = &rq->mounts[i];
@@ -345,6 +420,8 @@ int bld_builder_run_mounts_key(struct bld_builder_job *b, const struct bld_build
 		bld_xxh_update_str(h, pm->from);
 		bld_xxh_update_str(h, pm->source);
 		bld_xxh_update_str(h, pm->env);
+		if (pm->from) /* the state a bind shows or a cache starts from */
+			bld_builder_from_key(b, st, pm->from, h);
 		if (pm->type != BLD_PARSER_MOUNT_BIND || pm->from)
 			continue;
 		/* a bind from the context: its files decide the result, like COPY's */

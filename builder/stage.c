@@ -564,7 +564,7 @@ static int step_key(struct bld_builder_job *b, struct bld_builder_stage *st, str
 		for (size_t i = 0; s->run.env && s->run.env[i]; i++)
 			bld_xxh_update_str(h, s->run.env[i]);
 		bld_xxh_update_str(h, s->run.network);
-		r = bld_builder_run_mounts_key(b, &s->run, h, err);
+		r = bld_builder_run_mounts_key(b, st, &s->run, h, err);
 	} else if (s->in->kind == BLD_PARSER_WORKDIR) {
 		bld_xxh_update_str(h, s->workdir);
 	} else {

@@ -185,6 +185,20 @@ int bld_builder_from_root_open(struct bld_builder_job *b, struct bld_builder_sta
 	return 0;
 }
 
+void bld_builder_from_key(struct bld_builder_job *b, struct bld_builder_stage *st,
+			  const char *from, struct bld_xxh *h)
+{
+	struct bld_builder_stage *src = bld_builder_stage_find(b, from, (size_t)st->index);
+	struct bld_cache_image *img = NULL;
+	struct bld_error *e = NULL;
+	if (!src && bld_cache_image_load(b->store, from, &img, &e) == 0)
+		bld_xxh_update_str(h, img->id);
+	else
+		bld_xxh_update_str(h, src ? src->key : from);
+	bld_cache_image_free(img);
+	bld_error_free(e);
+}
+
 int bld_builder_overlay_rw(struct bld_builder_job *b, const char *src,
 			   struct bld_builder_from_roots *roots, char **path,
 			   struct bld_error **err)

@@ -5,13 +5,16 @@
  *
  * Entries are confined to the target: leading "/" is dropped, ".." components are refused,
  * nothing is written through a symlink, hardlinks must point inside. Owners are restored
- * only for root. It is not the layer unpacker (no whiteouts, no chain ids).
+ * only for root; a hardlink entry's header gives the shared file its owner, mode and times,
+ * as Go's extraction does. It is not the layer unpacker (no whiteouts, no chain ids).
  */
 #include "cache/cache.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #define EXTRACT_MAX_ENTRIES 4000000
 
@@ -72,6 +75,30 @@ static int copy_data(struct archive *in, struct archive *out, struct bld_error *
 	}
 }
 
+/* A hardlink entry's own header applied to the file it shares with its target (owner, then
+ * mode and times, none but the owner through a symlink), as Go's archive/tar extraction that
+ * BuildKit and dockerd use does; libarchive leaves the target's when the entry has no data. */
+static int apply_link_header(struct archive_entry *e, bool owner, struct bld_error **err)
+{
+	const char *path = archive_entry_pathname(e);
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return bld_error_sys(err, errno, "stat %s", path);
+	if (owner && lchown(path, archive_entry_uid(e), archive_entry_gid(e)) < 0)
+		return bld_error_sys(err, errno, "chown %s", path);
+	if (S_ISLNK(st.st_mode))
+		return 0;
+	if (chmod(path, archive_entry_perm(e) & 07777) < 0)
+		return bld_error_sys(err, errno, "chmod %s", path);
+	struct timespec ts[2] = {{archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
+	ts[1] = ts[0];
+	if (archive_entry_atime_is_set(e) && archive_entry_atime(e) > ts[0].tv_sec)
+		ts[0] = (struct timespec){archive_entry_atime(e), archive_entry_atime_nsec(e)};
+	if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return bld_error_sys(err, errno, "set times of %s", path);
+	return 0;
+}
+
 static int extract_all(struct archive *in, struct archive *out, const char *dir,
 		       struct bld_error **err)
 {
@@ -97,6 +124,8 @@ static int extract_all(struct archive *in, struct archive *out, const char *dir,
 			return -1;
 		if (archive_write_finish_entry(out) < ARCHIVE_WARN)
 			return arc_fail(err, out, archive_entry_pathname(e));
+		if (archive_entry_hardlink(e) && apply_link_header(e, geteuid() == 0, err) < 0)
+			return -1;
 	}
 }
 

@@ -232,7 +232,7 @@ static json_t *go_fields(const json_t *ev)
 	json_t *o = json_object();
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(names); i++) {
 		json_t *v = json_object_get(ev, names[i][0]);
-		json_object_set(o, names[i][1], v ? v : json_string(""));
+		json_object_set_new(o, names[i][1], v ? json_incref(v) : json_string(""));
 	}
 	return o;
 }
@@ -243,9 +243,8 @@ static int print_event(const json_t *ev, void *payload)
 	if (!include(r->filters, ev))
 		return 0;
 	if (r->format) {
-		json_t *go = go_fields(ev);
+		cleanup_json json_t *go = go_fields(ev);
 		cleanup_free char *s = bld_cli_template_dot(r->format, go, ev);
-		json_decref(go);
 		printf("%s\n", s);
 	} else {
 		print_line(ev);

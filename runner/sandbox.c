@@ -310,7 +310,6 @@ static void reset_signals(void)
 static _Noreturn void finish(struct child *c)
 {
 	const struct bld_runner_spec *s = c->s;
-	reset_signals();
 	/* --ulimit (for exec'd processes too, as runc gives them the container's), raised or
 	 * lowered while we still hold CAP_SYS_RESOURCE */
 	for (size_t i = 0; i < s->n_rlimits; i++) {

@@ -71,3 +71,31 @@ out=$("$BLD" build -t stubs-scratch "$ctx" 2>&1)
 t_eq "FROM scratch with mounts builds" 0 "$?"
 t_eq "no /var, /srv, /etc, /proc, /dev or /sys in the RUN layers" "1 done
 2 copied" "$(layers stubs-scratch)"
+
+# --- 3. a cache mount from a stage: it starts as the stage's source directory, once ---
+seeded() { # VALUE: the Dockerfile whose seed stage holds VALUE
+  cat >"$ctx/Dockerfile" <<DF
+FROM $BASE AS seed
+RUN mkdir -p /data && echo $1 > /data/f && chown 5:6 /data
+FROM $BASE
+RUN --mount=type=bind,from=seed,source=/data,target=/b cat /b/f > /bound
+RUN --mount=type=cache,target=/c,from=seed,source=/data cat /c/f > /got && stat -c '%u:%g' /c >> /got && echo again >> /c/f
+DF
+}
+got() { "$BLD" run --rm --network none cache-from cat /bound /got 2>&1; }
+seeded v1
+out=$("$BLD" build -t cache-from "$ctx" 2>&1)
+t_eq "RUN --mount=type=cache,from=STAGE,source=PATH builds" 0 "$?"
+t_eq "the cache starts as the stage's directory, with its owner" "v1
+v1
+5:6" "$(got)"
+out=$("$BLD" build --no-cache -t cache-from "$ctx" 2>&1)
+t_eq "the cache keeps what a step wrote: it is seeded only when made" "v1
+v1
+again
+5:6" "$(got)"
+seeded v2
+out=$("$BLD" build -t cache-from "$ctx" 2>&1)
+t_eq "a changed stage reruns the steps mounting it and starts a new cache" "v2
+v2
+5:6" "$(got)"

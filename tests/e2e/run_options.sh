@@ -17,6 +17,17 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runner_env.bash"
 command -v jq >/dev/null || { echo "not ok - jq is not installed"; exit 1; }
+# the --cgroup-parent of the cgroup checks, removed last: after both sides' containers
+CGP=bldtest-$$-$RANDOM
+cgp_remove() { # (a monitor may still be removing its cgroup: a few tries)
+  local d i
+  for i in $(seq 20); do
+    for d in /sys/fs/cgroup/*/$CGP /sys/fs/cgroup/$CGP; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
+    ls -d /sys/fs/cgroup/*/$CGP /sys/fs/cgroup/$CGP >/dev/null 2>&1 || return 0
+    sleep 0.1
+  done
+}
+at_exit cgp_remove
 
 # (without BLD_ROOT in their environment: runner_leftovers looks for processes that have it)
 env -u BLD_ROOT "$TOP/tests/env/dockerd.sh" start "$T_DIR/dockerd" || { echo "not ok - dockerd did not start"; exit 1; }
@@ -225,9 +236,7 @@ t_eq "--cgroupns private (bld's default): rooted at the container" "pids:/" "$(B
 
 # ---------------------------------------------------------------- cgroups and devices
 # (host side: the container's own cgroup files under --cgroup-parent, read from the host)
-CGP=bldtest-$$-$RANDOM
 BLKDEV=$(lsblk -dpno NAME,TYPE 2>/dev/null | awk '$2 == "disk" {print $1; exit}')
-at_exit 'for d in /sys/fs/cgroup/*/$CGP /sys/fs/cgroup/$CGP; do [ -d "$d" ] && rmdir "$d"; done; true'
 for e in D B; do
   $e run -d --name cg --network=none --cpu-shares 512 --cpuset-cpus 0 --memory 64m --memory-swap 128m \
     --memory-reservation 32m --oom-kill-disable --cgroup-parent "/$CGP" --cpu-period 50000 --cpu-quota 25000 \
@@ -378,3 +387,4 @@ refused "--mac-address not one" --mac-address foo "$BB" true
 D rm -f -v insp insp0 >/dev/null
 D volume rm namedv vf >/dev/null 2>&1
 t_eq "nothing of bld left behind" "" "$(B rm -f -v insp insp0 >/dev/null; runner_leftovers)"
+t_eq "bld's cgroups under --cgroup-parent are gone" "" "$(find /sys/fs/cgroup -maxdepth 3 -path "*/$CGP/bld-*" 2>/dev/null)"
