@@ -1,7 +1,7 @@
 /*
  * runner/client.c — what the bld command line does to containers: start one (forking its
  * monitor), wait for it, stop, kill, remove, list and inspect them, by reading their state
- * files and talking to their monitors over <dir>/monitor.sock.
+ * files and talking to their monitors over <dir>/monitor.sock (both through state.c).
  *
  * A running container whose monitor does not answer is reported as dead ("monitor died");
  * removing it kills what is left in its cgroups.
@@ -19,73 +19,6 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
-
-int bld_runner_client_connect(struct bld_ctx *ctx, const char *id)
-{
-	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
-	cleanup_close int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/monitor.sock", dfd);
-	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return -errno;
-	if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		int e = errno;
-		close(s);
-		return -e;
-	}
-	return s;
-}
-
-bool bld_runner_client_wait_fd_alive(struct bld_ctx *ctx, const char *id)
-{
-	int s = bld_runner_client_connect(ctx, id);
-	if (s < 0)
-		return false;
-	close(s);
-	return true;
-}
-
-int bld_runner_client_send(struct bld_ctx *ctx, const char *id, const char *line)
-{
-	int s = bld_runner_client_connect(ctx, id);
-	if (s < 0)
-		return s;
-	if (send(s, line, strlen(line), MSG_NOSIGNAL) < 0) {
-		int e = errno;
-		close(s);
-		return -e;
-	}
-	return s;
-}
-
-int bld_runner_client_readline(int s, char *buf, size_t cap)
-{
-	size_t len = 0;
-	buf[0] = 0;
-	/* a byte at a time: the next reply may follow in the same segment */
-	while (len < cap - 1 && (len == 0 || buf[len - 1] != '\n')) {
-		ssize_t n = recv(s, buf + len, 1, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		buf[len] = 0;
-	}
-	if (!len)
-		return -1;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
-int bld_runner_client_wait_fd(struct bld_ctx *ctx, const char *id)
-{
-	int s = bld_runner_client_send(ctx, id, "wait\n");
-	return s < 0 ? -1 : s;
-}
 
 /* Reads "exited N" (or anything) from a monitor reply; -1 when it closed without a word. */
 static int read_exit(int s)

@@ -1,12 +1,10 @@
 /*
- * runner/container.c — containers at rest: the state directory
- * $BLD_ROOT/containers/<id>/ with config.json (what was asked, in docker inspect's shape),
- * state.json (what happened: status, pids, exit code, times), the json-file log and the
- * monitor's socket; creation, lookup by id, prefix or name, renaming, listing and removal.
+ * runner/container.c — a container comes into being: its config.json in docker inspect's shape
+ * (the image's defaults, host config, mounts and log config resolved), a generated or checked
+ * unique name under the store-wide containers lock, its first state.json; and renaming.
  *
- * It does not run anything: monitor.c owns a running container, client.c talks to it.
- * State files are replaced atomically (rename) but not fsynced: a crash may lose the last
- * state change of a container, never corrupt it.
+ * It does not run anything: monitor.c owns a running container, client.c talks to it. The
+ * state directory itself (reading, listing, lookup by id, prefix or name) is state.c's.
  */
 #include "runner/runner_int.h"
 
@@ -19,65 +17,6 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
-
-#define STATE_MAX (1 << 20)
-
-char *bld_runner_containers_dir(struct bld_ctx *ctx)
-{
-	return xasprintf("%s/containers", ctx->root);
-}
-
-char *bld_runner_container_dir(struct bld_ctx *ctx, const char *id)
-{
-	return xasprintf("%s/containers/%s", ctx->root, id);
-}
-
-/* RFC 3339 with nanoseconds, UTC, as Docker writes times. */
-void bld_runner_time_str(char out[40], const struct timespec *ts)
-{
-	struct tm tm;
-	gmtime_r(&ts->tv_sec, &tm);
-	char base[24];
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, 40, "%s.%09ldZ", base, ts->tv_nsec);
-}
-
-void bld_runner_now_str(char out[40])
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	bld_runner_time_str(out, &ts);
-}
-
-/* Parses what bld_runner_time_str writes (also without fraction); 0 on failure. */
-double bld_runner_time_parse(const char *s)
-{
-	struct tm tm = {0};
-	const char *rest = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	if (!rest)
-		return 0;
-	double t = (double)timegm(&tm);
-	if (*rest == '.')
-		t += strtod(rest, NULL);
-	return t;
-}
-
-int bld_runner_json_write(const char *dir, const char *name, json_t *v, struct bld_error **err)
-{
-	cleanup_free char *tmp = xasprintf("%s/.%s.tmp", dir, name);
-	cleanup_free char *dst = xasprintf("%s/%s", dir, name);
-	if (json_dump_file(v, tmp, JSON_COMPACT) < 0)
-		return bld_error_sys(err, errno ? errno : EIO, "write %s", tmp);
-	if (rename(tmp, dst) < 0)
-		return bld_error_sys(err, errno, "rename %s", dst);
-	return 0;
-}
-
-int bld_runner_json_read(const char *dir, const char *name, json_t **out, struct bld_error **err)
-{
-	cleanup_free char *p = xasprintf("%s/%s", dir, name);
-	return bld_json_load_file(out, p, STATE_MAX, err);
-}
 
 static void random_hex(char *out, size_t nbytes)
 {
@@ -137,66 +76,6 @@ int bld_runner_containers_lock(struct bld_ctx *ctx, struct bld_error **err)
 		return bld_error_sys(err, e, "lock %s/.lock", dir);
 	}
 	return fd;
-}
-
-/* Every container id in the store (caller frees). */
-char **bld_runner_container_ids(struct bld_ctx *ctx)
-{
-	cleanup_free char *dir = bld_runner_containers_dir(ctx);
-	DIR *d = opendir(dir);
-	char **ids = NULL;
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		if (strlen(e->d_name) == 64 && e->d_name[0] != '.')
-			bld_strv_push(&ids, e->d_name);
-	if (d)
-		closedir(d);
-	return ids;
-}
-
-static char *name_of(struct bld_ctx *ctx, const char *id)
-{
-	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
-	json_t *cfg = NULL;
-	cleanup_error struct bld_error *e = NULL;
-	if (bld_runner_json_read(dir, "config.json", &cfg, &e) < 0)
-		return NULL;
-	const char *n = bld_json_get_str(cfg, "Name");
-	char *r = n ? xstrdup(n[0] == '/' ? n + 1 : n) : NULL;
-	json_decref(cfg);
-	return r;
-}
-
-int bld_runner_container_lookup(struct bld_ctx *ctx, const char *ref, char **id,
-				struct bld_error **err)
-{
-	cleanup_strv char **ids = bld_runner_container_ids(ctx);
-	const char *want = ref[0] == '/' ? ref + 1 : ref;
-	const char *prefix_hit = NULL;
-	int prefix_hits = 0;
-	for (size_t i = 0; ids && ids[i]; i++) {
-		if (strcmp(ids[i], ref) == 0) {
-			*id = xstrdup(ids[i]);
-			return 0;
-		}
-		cleanup_free char *n = name_of(ctx, ids[i]);
-		if (n && strcmp(n, want) == 0) {
-			*id = xstrdup(ids[i]);
-			return 0;
-		}
-		if (*ref && bld_str_has_prefix(ids[i], ref)) {
-			prefix_hit = ids[i];
-			prefix_hits++;
-		}
-	}
-	if (prefix_hits == 1) {
-		*id = xstrdup(prefix_hit);
-		return 0;
-	}
-	if (prefix_hits > 1)
-		return bld_error_set(err, BLD_E_INVALID,
-				     "multiple IDs found with provided prefix: %s", ref);
-	return bld_error_set(err, BLD_E_NOTFOUND, "No such container: %s", ref);
 }
 
 static json_t *strv_json(char *const *v) { return bld_json_strv(v); }
@@ -301,7 +180,7 @@ static int check_name(struct bld_ctx *ctx, const char *name, struct bld_error **
 					     name);
 	cleanup_strv char **ids = bld_runner_container_ids(ctx);
 	for (size_t i = 0; ids && ids[i]; i++) {
-		cleanup_free char *n = name_of(ctx, ids[i]);
+		cleanup_free char *n = bld_runner_container_name(ctx, ids[i]);
 		if (n && strcmp(n, name) == 0)
 			return bld_error_set(err, BLD_E_EXISTS,
 					     "Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or rename) that container to be able to reuse that name.",
@@ -414,20 +293,6 @@ int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_con
 	if (r < 0)
 		return r;
 	*id_out = xstrdup(id);
-	return 0;
-}
-
-int bld_runner_container_load(struct bld_ctx *ctx, const char *id, json_t **cfg, json_t **state,
-			      struct bld_error **err)
-{
-	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
-	if (cfg && bld_runner_json_read(dir, "config.json", cfg, err) < 0)
-		return -1;
-	if (state && bld_runner_json_read(dir, "state.json", state, err) < 0) {
-		if (cfg)
-			json_decref(*cfg);
-		return -1;
-	}
 	return 0;
 }
 

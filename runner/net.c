@@ -99,18 +99,6 @@ static int new_netns(int *nlfd, struct bld_error **err)
 	return ns;
 }
 
-/* A socket created inside namespace ns (sockets stay in the namespace they were made in). */
-int bld_runner_net_socket_in(int ns, int type)
-{
-	cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0 || setns(ns, CLONE_NEWNET) < 0)
-		return -1;
-	int s = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (setns(self, CLONE_NEWNET) < 0)
-		abort();
-	return s;
-}
-
 /* ------------------------------------------------------------------ bridge */
 
 static const char *bridge_name(void)

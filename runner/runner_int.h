@@ -66,13 +66,14 @@ struct bld_runner_child_msg {
 
 struct json_t;
 
-/* container.c */
+/* state.c: a container's state directory and its monitor's socket; calls no other file */
 char *bld_runner_containers_dir(struct bld_ctx *ctx);
 char *bld_runner_container_dir(struct bld_ctx *ctx, const char *id);
 char **bld_runner_container_ids(struct bld_ctx *ctx);
-int bld_runner_containers_lock(struct bld_ctx *ctx, struct bld_error **err);
 int bld_runner_container_load(struct bld_ctx *ctx, const char *id, struct json_t **cfg,
 			      struct json_t **state, struct bld_error **err);
+/* The container's name without its leading slash, or NULL (caller frees). */
+char *bld_runner_container_name(struct bld_ctx *ctx, const char *id);
 void bld_runner_time_str(char out[40], const struct timespec *ts);
 void bld_runner_now_str(char out[40]);
 double bld_runner_time_parse(const char *s);
@@ -80,6 +81,19 @@ int bld_runner_json_write(const char *dir, const char *name, struct json_t *v,
 			  struct bld_error **err);
 int bld_runner_json_read(const char *dir, const char *name, struct json_t **out,
 			 struct bld_error **err);
+/* A connection that becomes readable when the container stops (-1 when not running). */
+int bld_runner_client_wait_fd(struct bld_ctx *ctx, const char *id);
+/* Whether the container's monitor answers on its socket. */
+bool bld_runner_client_wait_fd_alive(struct bld_ctx *ctx, const char *id);
+/* A connection to the container's monitor, or -errno. */
+int bld_runner_client_connect(struct bld_ctx *ctx, const char *id);
+/* Reads one reply line (without its newline) into buf; -1 when the monitor said nothing. */
+int bld_runner_client_readline(int s, char *buf, size_t cap);
+/* Sends one command line; returns the connected socket (caller reads the reply) or -errno. */
+int bld_runner_client_send(struct bld_ctx *ctx, const char *id, const char *line);
+
+/* container.c: creation (under the store-wide containers lock) and renaming */
+int bld_runner_containers_lock(struct bld_ctx *ctx, struct bld_error **err);
 
 /* image.c: Lowers, ImageID, Path, Args, Env and the image's defaults for a new container */
 int bld_runner_image_resolve(struct bld_ctx *ctx, const struct bld_runner_container_config *c,
@@ -155,22 +169,12 @@ void bld_runner_log_flush(struct bld_runner_logbuf *b, struct bld_runner_logfile
 int bld_runner_log_config(const char *driver, char *const *opts, struct json_t **out,
 			  struct bld_error **err);
 
-/* client.c: talking to a container's monitor */
-/* A connection that becomes readable when the container stops (-1 when not running). */
-int bld_runner_client_wait_fd(struct bld_ctx *ctx, const char *id);
-/* Whether the container's monitor answers on its socket. */
-bool bld_runner_client_wait_fd_alive(struct bld_ctx *ctx, const char *id);
+/* client.c: a container's lifecycle through its monitor (start, stop, kill, wait, remove) */
 /* Removes the state directory (and with volumes, its anonymous volumes). */
 int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, struct json_t *cfg,
 				      bool volumes, struct bld_error **err);
 /* query.c: running-but-monitor-gone becomes dead */
 void bld_runner_state_effective(struct bld_ctx *ctx, const char *id, struct json_t *st);
-/* A connection to the container's monitor, or -errno. */
-int bld_runner_client_connect(struct bld_ctx *ctx, const char *id);
-/* Reads one reply line (without its newline) into buf; -1 when the monitor said nothing. */
-int bld_runner_client_readline(int s, char *buf, size_t cap);
-/* Sends one command line; returns the connected socket (caller reads the reply) or -errno. */
-int bld_runner_client_send(struct bld_ctx *ctx, const char *id, const char *line);
 
 /* net.c: the network of one run, owned by the monitor */
 #define BLD_RUNNER_MAX_PROXY 64
@@ -183,8 +187,6 @@ size_t bld_runner_net_pollfds(struct bld_runner_net *n, struct pollfd *pf, size_
 void bld_runner_net_handle(struct bld_runner_net *n, struct pollfd *pf, size_t count);
 /* Milliseconds until the proxy has something to do without an event (-1: never). */
 int bld_runner_net_timeout(struct bld_runner_net *n);
-/* A socket of type made inside namespace ns; -1 on failure. */
-int bld_runner_net_socket_in(int ns, int type);
 /* Ends one run's network (listeners, proxies, namespace, address); n stays reusable. */
 void bld_runner_net_stop(struct bld_runner_net *n);
 void bld_runner_net_free(struct bld_runner_net *n);
@@ -203,6 +205,9 @@ int bld_runner_udp_timeout(struct bld_runner_udp *u);
 
 /* netlink.c: requests collected in a batch, sent in one go on socket fd (whose namespace
  * they act on), acknowledged each; bld_runner_nl_send reports the first error */
+/* A socket of type made inside namespace ns (it stays there, as the requests' socket does);
+ * -1 on failure. Also the UDP and TCP proxies' way into a container's network. */
+int bld_runner_net_socket_in(int ns, int type);
 struct bld_runner_nl {
 	int fd;
 	size_t len, cur;
