@@ -74,6 +74,21 @@ static const char *str_or(const json_t *o, const char *k, const char *def)
 	return v ? v : def;
 }
 
+/* docker's: a Comment the config lacks is its last history entry's (a commit's -m, an
+ * import's message); a committed image names its Container and ContainerConfig. */
+static void add_commit_fields(json_t *o, const json_t *c)
+{
+	json_t *h = json_object_get(c, "history");
+	const char *last = bld_json_get_str(json_array_get(h, json_array_size(h) - 1), "comment");
+	if (!*bld_json_get_str(o, "Comment") && json_array_size(h) && last)
+		json_object_set_new(o, "Comment", json_string(last));
+	if (bld_json_get_str(c, "container"))
+		json_object_set_new(o, "Container", json_string(bld_json_get_str(c, "container")));
+	json_t *cc = json_object_get(c, "container_config");
+	if (json_is_object(cc))
+		json_object_set_new(o, "ContainerConfig", full_config(cc));
+}
+
 json_t *bld_cli_image_json(struct bld_store *s, const struct bld_cache_image *img)
 {
 	json_t *tags = json_array(), *digests = json_array();
@@ -94,6 +109,7 @@ json_t *bld_cli_image_json(struct bld_store *s, const struct bld_cache_image *im
 		"LastTagTime", "0001-01-01T00:00:00Z");
 	if (bld_json_get_str(c, "variant"))
 		json_object_set_new(o, "Variant", json_string(bld_json_get_str(c, "variant")));
+	add_commit_fields(o, c);
 	return o;
 }
 

@@ -45,7 +45,12 @@ t_eq "... the ID is the image's" "$bid" "$(B inspect -f '{{.Id}}' ctr/c1:t)"
 cfgq='.[0].Config | {User, ExposedPorts, Env, Cmd, WorkingDir, Volumes, OnBuild, Labels, Entrypoint}'
 t_eq "... the config as docker's commit makes it" "$(D image inspect ctr/c1:t | jq -S "$cfgq")" \
   "$(B inspect ctr/c1:t | jq -S "$cfgq")"
-t_eq "... author as docker's" "$(D image inspect -f '{{.Author}}' ctr/c1:t)" "$(B inspect -f '{{.Author}}' ctr/c1:t)"
+t_eq "... author, comment, container as docker's" \
+  "$(D image inspect -f '{{.Author}}|{{.Comment}}|{{.Container}}' ctr/c1:t | sed "s/$(D inspect -f '{{.Id}}' d1)/ID/")" \
+  "$(B inspect -f '{{.Author}}|{{.Comment}}|{{.Container}}' ctr/c1:t | sed "s/$(B inspect -f '{{.Id}}' d1)/ID/")"
+t_eq "... ContainerConfig: the container's, before the changes" \
+  "$(D image inspect ctr/c1:t | jq -c '.[0].ContainerConfig | [.Cmd, .User, .WorkingDir]')" \
+  "$(B inspect ctr/c1:t | jq -c '.[0].ContainerConfig | [.Cmd, .User, .WorkingDir]')"
 hq='{{.CreatedBy}}|{{.Comment}}'
 t_eq "... history: created_by the container's command, the comment" \
   "$(D history --no-trunc --format "$hq" ctr/c1:t | head -1)" "$(B history --no-trunc --format "$hq" ctr/c1:t | head -1)"
