@@ -112,7 +112,7 @@ $(B)/unit-tests: $(LIB_OBJS) $(TEST_OBJS)
 
 # Installs only what is missing; a no-op on a machine that has everything.
 deps:
-	@missing=""; for p in $(DEBS); do \
+	@missing=""; for p in $(DEBS) $(EXTRA_DEBS); do \
 	  dpkg-query -W -f '$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -219,7 +219,9 @@ fuzz-registry:
 demo: deps bld
 	examples/demo.sh
 
+# the peers the benchmarks compare with (bench/packages.txt), not needed by make check
 bench: bld
+	@$(MAKE) --no-print-directory deps EXTRA_DEBS="$$(sed 's/#.*//' bench/packages.txt | tr '\n' ' ')"
 	@for b in bench/*.sh; do echo "== $$b"; $$b; done
 
 # Static checks, not part of `make check`: cppcheck (about a minute), then clang-tidy's
