@@ -178,9 +178,8 @@ static int check_running(struct bld_ctx *ctx, const char *id, bool *tty, bool *o
 {
 	cleanup_json json_t *cfg = NULL;
 	cleanup_json json_t *st = NULL;
-	if (bld_runner_container_load(ctx, id, &cfg, &st, err) < 0)
+	if (bld_runner_container_load_live(ctx, id, &cfg, &st, err) < 0)
 		return -1;
-	bld_runner_state_effective(ctx, id, st);
 	json_t *c = json_object_get(cfg, "Config");
 	*tty = json_is_true(json_object_get(c, "Tty"));
 	*open_stdin = json_is_true(json_object_get(c, "OpenStdin"));

@@ -862,9 +862,8 @@ static int ctr_open(struct bld_ctx *ctx, const char *ref, enum ctr_view view,
 		return -1;
 	}
 	cleanup_json json_t *st = NULL;
-	if (bld_runner_container_load(ctx, id, &c->cfg, &st, err) < 0)
+	if (bld_runner_container_load_live(ctx, id, &c->cfg, &st, err) < 0)
 		return -1;
-	bld_runner_state_effective(ctx, id, st);
 	pid_t pid = (pid_t)json_integer_value(json_object_get(st, "Pid"));
 	bool running = json_is_true(json_object_get(st, "Running")) && pid > 0;
 	if (!running)

@@ -94,9 +94,8 @@ int bld_runner_container_exec(struct bld_ctx *ctx, const char *id,
 {
 	cleanup_json json_t *cfg = NULL;
 	cleanup_json json_t *st = NULL;
-	if (bld_runner_container_load(ctx, id, &cfg, &st, err) < 0)
+	if (bld_runner_container_load_live(ctx, id, &cfg, &st, err) < 0)
 		return -1;
-	bld_runner_state_effective(ctx, id, st);
 	pid_t target = (pid_t)json_integer_value(json_object_get(st, "Pid"));
 	bool running = json_is_true(json_object_get(st, "Running"));
 	if (!running || target <= 0)

@@ -16,9 +16,8 @@ static int donor(struct bld_ctx *ctx, const char *mode, bool ipc, pid_t *out,
 	cleanup_json json_t *cfg = NULL;
 	cleanup_json json_t *st = NULL;
 	if (bld_runner_container_lookup(ctx, mode + 10, &id, err) < 0 ||
-	    bld_runner_container_load(ctx, id, &cfg, &st, err) < 0)
+	    bld_runner_container_load_live(ctx, id, &cfg, &st, err) < 0)
 		return -1;
-	bld_runner_state_effective(ctx, id, st);
 	bool running = json_is_true(json_object_get(st, "Running"));
 	const char *ipcmode = bld_json_get_str(json_object_get(cfg, "HostConfig"), "IpcMode");
 	*out = (pid_t)json_integer_value(json_object_get(st, "Pid"));

@@ -41,6 +41,15 @@ void bld_runner_state_effective(struct bld_ctx *ctx, const char *id, json_t *st)
 	json_object_set_new(st, "Error", json_string("monitor died"));
 }
 
+int bld_runner_container_load_live(struct bld_ctx *ctx, const char *id, json_t **cfg,
+				   json_t **st, struct bld_error **err)
+{
+	if (bld_runner_container_load(ctx, id, cfg, st, err) < 0)
+		return -1;
+	bld_runner_state_effective(ctx, id, *st);
+	return 0;
+}
+
 static char *status_text(json_t *st)
 {
 	const char *s = bld_json_get_str(st, "Status");
@@ -159,9 +168,8 @@ int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, json_t **o
 {
 	cleanup_json json_t *cfg = NULL;
 	cleanup_json json_t *st = NULL;
-	if (bld_runner_container_load(ctx, id, &cfg, &st, err) < 0)
+	if (bld_runner_container_load_live(ctx, id, &cfg, &st, err) < 0)
 		return -1;
-	bld_runner_state_effective(ctx, id, st);
 	json_t *ns = json_object_get(st, "NetworkSettings");
 	json_object_set_new(cfg, "NetworkSettings",
 			    ns ? json_incref(ns) : json_pack("{s:s, s:{}}", "IPAddress", "", "Ports"));

@@ -175,6 +175,9 @@ int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, struc
 				      bool volumes, struct bld_error **err);
 /* query.c: running-but-monitor-gone becomes dead */
 void bld_runner_state_effective(struct bld_ctx *ctx, const char *id, struct json_t *st);
+/* bld_runner_container_load (st required) with the state made effective as above. */
+int bld_runner_container_load_live(struct bld_ctx *ctx, const char *id, struct json_t **cfg,
+				   struct json_t **st, struct bld_error **err);
 
 /* net.c: the network of one run, owned by the monitor */
 #define BLD_RUNNER_MAX_PROXY 64

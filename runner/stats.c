@@ -52,9 +52,8 @@ static int running_cgroups(struct bld_ctx *ctx, const char *id, char ***cgroups,
 			   struct bld_error **err)
 {
 	cleanup_json json_t *st = NULL;
-	if (bld_runner_container_load(ctx, id, NULL, &st, err) < 0)
+	if (bld_runner_container_load_live(ctx, id, NULL, &st, err) < 0)
 		return -1;
-	bld_runner_state_effective(ctx, id, st);
 	bool running = json_is_true(json_object_get(st, "Running"));
 	*pid = (pid_t)json_integer_value(json_object_get(st, "Pid"));
 	*cgroups = NULL;
