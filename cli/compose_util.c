@@ -5,49 +5,7 @@
  */
 #include "cli/compose_util.h"
 
-#include <limits.h>
 #include <stdlib.h>
-#include <unistd.h>
-
-/* The files compose looks for, in its order. */
-static const char *const defaults[] = {"compose.yaml", "compose.yml", "docker-compose.yaml",
-				       "docker-compose.yml"};
-
-/* The absolute paths of -f's files, else of the default file (and its override) in dir. */
-static char *config_files(const struct bld_deploy_options *o, const char *dir)
-{
-	struct bld_buf b = BLD_BUF_INIT;
-	char real[PATH_MAX];
-	for (size_t i = 0; o->files && o->files[i]; i++)
-		if (realpath(o->files[i], real))
-			bld_buf_printf(&b, "%s%s", b.len ? "," : "", real);
-	for (size_t i = 0; !(o->files && o->files[0]) && i < BLD_ARRAY_SIZE(defaults); i++) {
-		cleanup_free char *p = xasprintf("%s/%s", dir, defaults[i]);
-		if (access(p, F_OK) != 0)
-			continue;
-		bld_buf_adds(&b, p);
-		size_t n = strlen(p) - strlen(strrchr(p, '.'));
-		cleanup_free char *ov = xasprintf("%.*s.override%s", (int)n, p, p + n);
-		if (access(ov, F_OK) == 0)
-			bld_buf_printf(&b, ",%s", ov);
-		break;
-	}
-	return bld_buf_detach(&b);
-}
-
-/* --project-directory, else the first file's directory, else the working directory. */
-static char *working_dir(const struct bld_deploy_options *o)
-{
-	char real[PATH_MAX];
-	if (o->project_directory && realpath(o->project_directory, real))
-		return xstrdup(real);
-	if (o->files && o->files[0] && strcmp(o->files[0], "-") != 0 &&
-	    realpath(o->files[0], real)) {
-		*strrchr(real, '/') = 0;
-		return xstrdup(real[0] ? real : "/");
-	}
-	return getcwd(real, sizeof(real)) ? xstrdup(real) : xstrdup(".");
-}
 
 /* -p or COMPOSE_PROJECT_NAME, normalised; NULL when neither. */
 static int given_name(const struct bld_deploy_options *o, char **out, struct bld_error **err)
@@ -63,10 +21,10 @@ int bld_cli_compose_open(struct bld_ctx *ctx, struct bld_cli_args *a, int first_
 	struct bld_deploy_options o;
 	memset(out, 0, sizeof(*out));
 	bld_cli_compose_options(a, &o);
-	out->working_dir = working_dir(&o);
-	out->config_files = config_files(&o, out->working_dir);
 	cleanup_error struct bld_error *e = NULL;
-	int r = bld_deploy_project_load(ctx, &o, &out->project, &e);
+	int r = bld_deploy_project_paths(&o, &out->working_dir, &out->config_files, &e);
+	if (r == 0)
+		r = bld_deploy_project_load(ctx, &o, &out->project, &e);
 	if (r < 0 && (need_project || e->code != BLD_E_NOTFOUND)) {
 		bld_error_move(err, &e);
 		return -1;
