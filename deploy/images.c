@@ -31,7 +31,8 @@ static int find(struct bld_store *s, const char *name, struct bld_cache_image **
 }
 
 /* build: as `docker compose build` passes it to the builder. */
-static int build(struct bld_ctx *ctx, const char *name, const json_t *b, struct bld_error **err)
+static int build(struct bld_ctx *ctx, const struct bld_deploy_target *t, const char *name,
+		 const json_t *b, struct bld_error **err)
 {
 	cleanup_strv char **tags = NULL, **args = NULL, **labels = NULL;
 	bld_strv_push(&tags, name);
@@ -46,8 +47,10 @@ static int build(struct bld_ctx *ctx, const char *name, const json_t *b, struct 
 		cleanup_free char *kv = xasprintf("%s=%s", k, json_string_value(v));
 		bld_strv_push(&labels, kv);
 	}
-	cleanup_free char *df = NULL;
-	const char *ctxdir = bld_json_get_str(b, "context");
+	cleanup_free char *df = NULL, *abs = NULL;
+	const char *ctxdir = json_is_string(b) ? json_string_value(b) : bld_json_get_str(b, "context");
+	if (ctxdir && ctxdir[0] != '/' && t->working_dir)
+		ctxdir = abs = xasprintf("%s/%s", t->working_dir, ctxdir);
 	const char *dockerfile = bld_json_get_str(b, "dockerfile");
 	if (dockerfile && dockerfile[0] != '/' && ctxdir)
 		df = xasprintf("%s/%s", ctxdir, dockerfile);
@@ -105,7 +108,7 @@ static int ensure(struct bld_ctx *ctx, struct bld_store *s, const struct bld_dep
 	bld_cache_image_free(steal_pointer(img));
 	cleanup_free char *what = want_build ? xasprintf("Image %s", name) : xstrdup(svc);
 	bld_deploy_event(ctx, what, want_build ? "Building" : "Pulling");
-	int r = want_build ? build(ctx, name, b, err) : pull(ctx, s, name, err);
+	int r = want_build ? build(ctx, t, name, b, err) : pull(ctx, s, name, err);
 	if (r < 0) {
 		bld_deploy_event(ctx, what, "Error");
 		return bld_error_wrap(err, "%s %s", want_build ? "build" : "pull", name);

@@ -47,9 +47,10 @@ int bld_deploy_volumes_ensure(struct bld_ctx *ctx, const struct bld_deploy_targe
 	const char *key;
 	json_t *vol;
 	json_object_foreach(json_object_get(t->project, "volumes"), key, vol) {
+		cleanup_free char *dflt = xasprintf("%s_%s", t->name, key);
 		const char *name = bld_json_get_str(vol, "name");
 		if (!name)
-			name = key;
+			name = dflt;
 		if (volume_exists(ctx, name))
 			continue;
 		if (json_is_true(json_object_get(vol, "external")))

@@ -178,11 +178,15 @@ static void labels(const struct bld_deploy_replica *r, char ***out)
 /* ---------------------------------------------------------------------- mounts */
 
 /* The store name of the project's volume key ("data" -> "proj_data"). */
-static const char *volume_name(const struct bld_deploy_target *t, const char *key)
+static char *volume_name(const struct bld_deploy_target *t, const char *key)
 {
 	const json_t *v = json_object_get(json_object_get(t->project, "volumes"), key);
 	const char *n = bld_json_get_str(v, "name");
-	return n ? n : key;
+	if (n)
+		return xstrdup(n);
+	return v || json_object_get(json_object_get(t->project, "volumes"), key)
+		       ? xasprintf("%s_%s", t->name, key)
+		       : xstrdup(key);
 }
 
 static void mount(const struct bld_deploy_target *t, const json_t *m,
@@ -198,8 +202,9 @@ static void mount(const struct bld_deploy_target *t, const json_t *m,
 		bld_strv_push(&c->tmpfs, dst);
 		return;
 	}
+	cleanup_free char *vol = NULL;
 	if (strcmp(type, "volume") == 0 && src && *src)
-		src = volume_name(t, src);
+		src = vol = volume_name(t, src);
 	cleanup_free char *b = src && *src ? xasprintf("%s:%s%s", src, dst, ro ? ":ro" : "")
 					   : xstrdup(dst);
 	bld_strv_push(&c->binds, b);
