@@ -247,6 +247,7 @@ static int start_service(struct up *u, const char *svc, struct bld_error **err)
 			ctr_event(u, c->name, "Started");
 		} else {
 			ctr_event(u, c->name, "Error");
+			bld_error_wrap(err, "service \"%s\"", svc);
 		}
 	}
 	bld_deploy_state_dispose(&st);

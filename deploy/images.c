@@ -111,7 +111,8 @@ static int ensure(struct bld_ctx *ctx, struct bld_store *s, const struct bld_dep
 	int r = want_build ? build(ctx, t, name, b, err) : pull(ctx, s, name, err);
 	if (r < 0) {
 		bld_deploy_event(ctx, what, "Error");
-		return bld_error_wrap(err, "%s %s", want_build ? "build" : "pull", name);
+		return bld_error_wrap(err, "service \"%s\": %s %s", svc,
+				      want_build ? "build" : "pull", name);
 	}
 	bld_deploy_event(ctx, what, want_build ? "Built" : "Pulled");
 	if (find(s, name, img) < 0)
