@@ -339,7 +339,8 @@ int bld_deploy_up(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 	    bld_deploy_images(ctx, t, svcs, o, &images, err) < 0)
 		goto fail;
 	u.images = images;
-	if (bld_deploy_volumes_ensure(ctx, t, err) < 0 || converge_all(&u, svcs, err) < 0)
+	if (bld_deploy_networks_ensure(ctx, t, err) < 0 ||
+	    bld_deploy_volumes_ensure(ctx, t, err) < 0 || converge_all(&u, svcs, err) < 0)
 		goto fail;
 	for (size_t i = 0; !o->no_start && svcs[i]; i++)
 		if (start_service(&u, svcs[i], err) < 0)
