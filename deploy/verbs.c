@@ -21,7 +21,7 @@ static int act(struct bld_ctx *ctx, const struct bld_deploy_ctr *c, void *payloa
 	const struct bld_deploy_verb_opts *o = v->o;
 	bool running = strcmp(c->state, "running") == 0 || strcmp(c->state, "paused") == 0;
 	struct bld_runner_attach none = {0};
-	int report = -1, r = 0;
+	int report = -1, r = 0, code = 0;
 	if ((o->verb == BLD_DEPLOY_STOP || o->verb == BLD_DEPLOY_KILL ||
 	     o->verb == BLD_DEPLOY_PAUSE) && !running)
 		return 0;
@@ -40,6 +40,9 @@ static int act(struct bld_ctx *ctx, const struct bld_deploy_ctr *c, void *payloa
 		break;
 	case BLD_DEPLOY_KILL:
 		r = bld_runner_container_kill(ctx, c->id, o->signal ? o->signal : SIGKILL, err);
+		/* SIGKILL ends it: done when the store says so, as the daemon's state is */
+		if (r == 0 && (!o->signal || o->signal == SIGKILL))
+			r = bld_runner_container_wait(ctx, c->id, &code, err);
 		break;
 	case BLD_DEPLOY_PAUSE:
 		r = bld_runner_container_pause(ctx, c->id, err);
