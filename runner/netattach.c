@@ -1,0 +1,418 @@
+/*
+ * runner/netattach.c — one container's endpoint on one user-defined network: the network's
+ * bridge device (made when missing, with its gateway address, MTU and firewall rules), the
+ * addresses leased from its IPAM, a veth pair whose peer is ethN in the container's network
+ * namespace, and the endpoint file networks/<net>/endpoints/<ctr>.json that name resolution
+ * reads. Used by the monitor when a container starts and by a live `network connect`.
+ *
+ * Order, for a kill -9 at any moment: the lease is taken under the networks lock and counts
+ * only while the container's monitor lives (ipam.c); the veth pair exists only while the
+ * container's namespace does (it dies with it); the endpoint file is written last, once the
+ * interface is up, and an endpoint file of a dead monitor counts as absent. So nothing a
+ * killed process made outlives its container's removal: `rm` drops leases and endpoint files
+ * left by a dead monitor (bld_runner_ep_forget).
+ *
+ * It does not decide which networks a container is on (net.c reads that from its config) nor
+ * what a network is (network.json, the store's).
+ */
+#include "runner/runner_int.h"
+#include "runner/ipam_tmp.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ the network */
+
+char *bld_runner_networks_dir(struct bld_ctx *ctx)
+{
+	return xasprintf("%s/networks", ctx->root);
+}
+
+int bld_runner_networks_lock(struct bld_ctx *ctx, struct bld_error **err)
+{
+	cleanup_free char *dir = bld_runner_networks_dir(ctx);
+	if (bld_fs_mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	cleanup_free char *p = xasprintf("%s/.lock", dir);
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return bld_error_sys(err, e, "lock %s", p);
+	}
+	return fd;
+}
+
+/* (until the store's lookup is there) a network by name, full id or unique id prefix */
+int bld_runner_network_find(struct bld_ctx *ctx, const char *ref, json_t **out,
+			    struct bld_error **err)
+{
+	cleanup_free char *dir = bld_runner_networks_dir(ctx);
+	DIR *d = opendir(dir);
+	json_t *byname = NULL, *byid = NULL, *prefix = NULL;
+	int nprefix = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (strlen(de->d_name) != 64)
+			continue;
+		cleanup_free char *nd = xasprintf("%s/%s", dir, de->d_name);
+		json_t *net = NULL;
+		cleanup_error struct bld_error *e = NULL;
+		if (bld_runner_json_read(nd, "network.json", &net, &e) < 0)
+			continue;
+		const char *name = bld_json_get_str(net, "Name");
+		if (!byname && name && strcmp(name, ref) == 0)
+			byname = json_incref(net);
+		else if (!byid && strcmp(de->d_name, ref) == 0)
+			byid = json_incref(net);
+		else if (bld_str_has_prefix(de->d_name, ref) && nprefix++ == 0)
+			prefix = json_incref(net);
+		json_decref(net);
+	}
+	if (d)
+		closedir(d);
+	*out = byname ? byname : byid ? byid : nprefix == 1 ? prefix : NULL;
+	if (*out != prefix)
+		json_decref(prefix);
+	if (*out != byid)
+		json_decref(byid);
+	if (*out != byname)
+		json_decref(byname);
+	return *out ? 0 : bld_error_set(err, BLD_E_NOTFOUND, "network %s not found", ref);
+}
+
+/* The bridge device of a network: its "com.docker.network.bridge.name" option, else
+ * "br-" and the id's first 12 characters (docker's rule). */
+void bld_runner_network_bridge(const json_t *net, char out[16])
+{
+	const char *opt = bld_json_get_str(json_object_get(net, "Options"),
+					   "com.docker.network.bridge.name");
+	const char *id = bld_json_get_str(net, "Id");
+	if (opt && *opt)
+		snprintf(out, 16, "%s", opt);
+	else
+		snprintf(out, 16, "br-%.12s", id ? id : "");
+}
+
+/* The IPAM.Config entry of the family (AF_INET, AF_INET6), or NULL. */
+static json_t *ipam_config(const json_t *net, int family)
+{
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(json_object_get(net, "IPAM"), "Config"), i, c) {
+		const char *sub = bld_json_get_str(c, "Subnet");
+		if (sub && (strchr(sub, ':') != NULL) == (family == AF_INET6))
+			return c;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ firewall */
+
+static int iptables(const char *const *args)
+{
+	char *argv[24] = {"iptables", "-w"};
+	size_t n = 2;
+	for (; args[n - 2] && n < BLD_ARRAY_SIZE(argv) - 1; n++)
+		argv[n] = (char *)args[n - 2];
+	argv[n] = NULL;
+	return bld_runner_run_quiet(argv);
+}
+
+/* A rule added once (checked with -C first) or removed (-D until none is left). */
+static void rule(bool add, const char *table, const char *chain, const char *const *spec)
+{
+	const char *argv[20] = {"-t", table, "-C", chain};
+	size_t n = 4;
+	for (size_t i = 0; spec[i] && n < BLD_ARRAY_SIZE(argv) - 1; i++)
+		argv[n++] = spec[i];
+	argv[n] = NULL;
+	bool present = iptables(argv) == 0;
+	if (add && !present) {
+		argv[2] = strcmp(chain, "FORWARD") == 0 ? "-I" : "-A";
+		if (iptables(argv) != 0)
+			bld_warn("could not add an iptables rule to %s", chain);
+		return;
+	}
+	for (int i = 0; !add && present && i < 8; i++) {
+		argv[2] = "-D";
+		iptables(argv);
+		argv[2] = "-C";
+		present = iptables(argv) == 0;
+	}
+}
+
+/* docker's isolation: STAGE-1 sends what leaves one bld bridge for another interface to
+ * STAGE-2, which drops it when that interface is another bld bridge; an internal network
+ * instead drops all that leaves or enters it from elsewhere. NAT for the others. Adding
+ * turns forwarding on. */
+void bld_runner_net_rules(bool add, const char *br, const char *cidr, bool internal)
+{
+	if (add) {
+		int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
+		if (fd >= 0 && write(fd, "1", 1) < 0)
+			bld_debug("ip_forward: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		const char *mk1[] = {"-N", "BLD-ISOLATION-STAGE-1", NULL};
+		const char *mk2[] = {"-N", "BLD-ISOLATION-STAGE-2", NULL};
+		iptables(mk1);
+		iptables(mk2);
+		const char *jump[] = {"-j", "BLD-ISOLATION-STAGE-1", NULL};
+		rule(true, "filter", "FORWARD", jump);
+	}
+	if (internal) {
+		const char *out[] = {"-i", br, "!", "-o", br, "-j", "DROP", NULL};
+		const char *in[] = {"!", "-i", br, "-o", br, "-j", "DROP", NULL};
+		rule(add, "filter", "BLD-ISOLATION-STAGE-1", out);
+		rule(add, "filter", "BLD-ISOLATION-STAGE-1", in);
+		return;
+	}
+	const char *s1[] = {"-i", br, "!", "-o", br, "-j", "BLD-ISOLATION-STAGE-2", NULL};
+	const char *s2[] = {"-o", br, "-j", "DROP", NULL};
+	const char *nat[] = {"-s", cidr, "!", "-o", br, "-j", "MASQUERADE", NULL};
+	rule(add, "filter", "BLD-ISOLATION-STAGE-1", s1);
+	rule(add, "filter", "BLD-ISOLATION-STAGE-2", s2);
+	rule(add, "nat", "POSTROUTING", nat);
+}
+
+/* The network's bridge with its gateway address and MTU, and its rules, made once (the
+ * caller holds the networks lock). */
+static int ensure_bridge(const json_t *net, struct bld_runner_ep *ep, struct bld_error **err)
+{
+	ep->brindex = bld_runner_nl_ifindex(ep->bridge);
+	if (ep->brindex > 0)
+		return 0;
+	json_t *c4 = ipam_config(net, AF_INET);
+	struct in_addr gw;
+	if (!c4 || inet_pton(AF_INET, ep->gw, &gw) != 1)
+		return bld_error_set(err, BLD_E_INVALID, "network %s has no IPv4 subnet", ep->name);
+	if (bld_runner_nl_bridge_setup(ep->bridge, gw, ep->prefix, &ep->brindex, err) < 0)
+		return bld_error_wrap(err, "bridge %s", ep->bridge);
+	if (ep->mtu > 0 && bld_runner_nl_mtu(ep->brindex, ep->mtu, err) < 0)
+		return -1;
+	bld_runner_net_rules(true, ep->bridge, bld_json_get_str(c4, "Subnet"), ep->internal);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ one endpoint */
+
+static void random_hex(char out[65])
+{
+	unsigned char b[32] = {0};
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		for (size_t i = 0; i < sizeof(b); i++)
+			b[i] = (unsigned char)(rand() ^ getpid());
+	for (size_t i = 0; i < sizeof(b); i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+/* The gateway and prefix of the family's subnet into ep, and the address leased. */
+static int lease(struct bld_ctx *ctx, const json_t *net, const char *dir, const char *ctr_id,
+		 json_t *epcfg, int family, struct bld_runner_ep *ep, struct bld_error **err)
+{
+	json_t *c = ipam_config(net, family);
+	const char *want = bld_json_get_str(json_object_get(epcfg, "IPAMConfig"),
+					    family == AF_INET ? "IPv4Address" : "IPv6Address");
+	if (!c && want && *want)
+		return bld_error_set(err, BLD_E_INVALID, "user specified IP address is supported "
+				     "only when connecting to networks with user configured subnets");
+	if (!c)
+		return 0;
+	struct bld_runner_ipam_pool pool;
+	if (bld_runner_ipam_pool_init(&pool, c, err) < 0)
+		return -1;
+	bool v4 = family == AF_INET;
+	if (bld_runner_ipam_lease(ctx, dir, v4 ? "leases" : "leases6", &pool, ctr_id, want,
+				  v4 ? ep->ip : ep->ip6, err) < 0)
+		return -1;
+	if (pool.gateway)
+		bld_runner_ipam_addr_at(&pool.subnet, pool.gateway, v4 ? ep->gw : ep->gw6);
+	*(v4 ? &ep->prefix : &ep->prefix6) = pool.subnet.prefix;
+	return 0;
+}
+
+/* Names, ids and the MAC address of a new endpoint (docker's 02:42 + the IPv4 address). */
+static void ep_names(struct bld_runner_ep *ep, const char *ctr_id, const json_t *net, int index)
+{
+	snprintf(ep->net_id, sizeof(ep->net_id), "%s", bld_json_get_str(net, "Id"));
+	snprintf(ep->name, sizeof(ep->name), "%s", bld_json_get_str(net, "Name"));
+	bld_runner_network_bridge(net, ep->bridge);
+	snprintf(ep->veth, sizeof(ep->veth), "bld%.8s%.4s", ctr_id, ep->net_id);
+	snprintf(ep->ifname, sizeof(ep->ifname), "eth%d", index);
+	random_hex(ep->ep_id);
+	ep->internal = json_is_true(json_object_get(net, "Internal"));
+	long mtu = 0;
+	const char *m = bld_json_get_str(json_object_get(net, "Options"),
+					 "com.docker.network.driver.mtu");
+	if (m && bld_parse_long(m, 68, 65535, &mtu) == 0)
+		ep->mtu = (int)mtu;
+}
+
+int bld_runner_ep_prepare(struct bld_ctx *ctx, const char *ctr_id, const json_t *net,
+			  json_t *epcfg, int index, struct bld_runner_ep *ep, struct bld_error **err)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep_names(ep, ctr_id, net, index);
+	ep->cfg = json_incref(epcfg ? epcfg : json_object());
+	cleanup_free char *ndir = bld_runner_networks_dir(ctx);
+	cleanup_free char *dir = xasprintf("%s/%s", ndir, ep->net_id);
+	cleanup_close int lock = bld_runner_networks_lock(ctx, err);
+	if (lock < 0)
+		return -1;
+	if (lease(ctx, net, dir, ctr_id, ep->cfg, AF_INET, ep, err) < 0)
+		return -1;
+	ep->leased = true;
+	if (json_is_true(json_object_get(net, "EnableIPv6")) &&
+	    lease(ctx, net, dir, ctr_id, ep->cfg, AF_INET6, ep, err) < 0)
+		return -1;
+	struct in_addr a;
+	if (inet_pton(AF_INET, ep->ip, &a) == 1) {
+		unsigned char *b = (unsigned char *)&a.s_addr;
+		unsigned char mac[6] = {0x02, 0x42, b[0], b[1], b[2], b[3]};
+		memcpy(ep->mac, mac, 6);
+	}
+	return ensure_bridge(net, ep, err);
+}
+
+int bld_runner_ep_plumb(struct bld_runner_ep *ep, int nsfd, int nlfd, bool route,
+			struct bld_error **err)
+{
+	struct bld_runner_nl b;
+	cleanup_close int host = bld_runner_nl_socket();
+	if (host < 0)
+		return bld_error_sys(err, errno, "netlink");
+	bld_runner_nl_init(&b, host);
+	bld_runner_nl_veth_create(&b, ep->veth, ep->brindex, ep->ifname, nsfd, ep->mac);
+	if (bld_runner_nl_send(&b, err) < 0)
+		return bld_error_wrap(err, "veth %s", ep->veth);
+	int hi = bld_runner_nl_ifindex(ep->veth);
+	if (ep->mtu > 0 && hi > 0 && bld_runner_nl_mtu(hi, ep->mtu, err) < 0)
+		return -1;
+	int i = bld_runner_nl_ifindex_on(nlfd, ep->ifname);
+	if (i <= 0)
+		return bld_error_set(err, BLD_E_NOTFOUND, "no %s in the container", ep->ifname);
+	bld_runner_nl_init(&b, nlfd);
+	if (ep->mtu > 0)
+		bld_runner_nl_link_mtu(&b, i, ep->mtu);
+	struct in_addr a, gw;
+	if (inet_pton(AF_INET, ep->ip, &a) == 1)
+		bld_runner_nl_addr_add(&b, i, a, ep->prefix);
+	struct in6_addr a6;
+	if (ep->ip6[0] && inet_pton(AF_INET6, ep->ip6, &a6) == 1)
+		bld_runner_nl_addr6_add(&b, i, &a6, ep->prefix6);
+	bld_runner_nl_link_up(&b, i);
+	if (route && !ep->internal && inet_pton(AF_INET, ep->gw, &gw) == 1)
+		bld_runner_nl_route_default(&b, gw);
+	return bld_runner_nl_send(&b, err);
+}
+
+static char *endpoint_dir(struct bld_ctx *ctx, const char *net_id)
+{
+	cleanup_free char *ndir = bld_runner_networks_dir(ctx);
+	return xasprintf("%s/%s/endpoints", ndir, net_id);
+}
+
+/* The endpoint's aliases as the endpoint file and inspect list them: what was asked for,
+ * then (user-defined networks) the container's short id, as docker adds it. */
+static json_t *aliases(const struct bld_runner_ep *ep, const char *ctr_id)
+{
+	json_t *given = json_object_get(ep->cfg, "Aliases");
+	json_t *a = json_is_array(given) ? json_deep_copy(given) : json_array();
+	json_array_append_new(a, json_sprintf("%.12s", ctr_id));
+	return a;
+}
+
+int bld_runner_ep_publish(struct bld_ctx *ctx, const char *ctr_id, const char *ctr_name,
+			  const struct bld_runner_ep *ep, struct bld_error **err)
+{
+	cleanup_free char *dir = endpoint_dir(ctx, ep->net_id);
+	if (bld_fs_mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	char mac[18];
+	bld_runner_ep_mac(ep, mac);
+	json_t *al = json_object_get(ep->cfg, "Aliases");
+	const char *n = ctr_name && ctr_name[0] == '/' ? ctr_name + 1 : ctr_name;
+	cleanup_json json_t *doc = json_pack(
+		"{s:s, s:s, s:o, s:s, s:s, s:i, s:s, s:s}", "Name", n ? n : "", "ID", ctr_id,
+		"Aliases", json_is_array(al) ? json_deep_copy(al) : json_array(), "IPv4Address",
+		ep->ip, "IPv6Address", ep->ip6, "PrefixLen", ep->prefix, "MacAddress", mac,
+		"EndpointID", ep->ep_id);
+	cleanup_free char *name = xasprintf("%s.json", ctr_id);
+	return bld_runner_json_write(dir, name, doc, err);
+}
+
+void bld_runner_ep_mac(const struct bld_runner_ep *ep, char out[18])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", ep->mac[0], ep->mac[1], ep->mac[2],
+		 ep->mac[3], ep->mac[4], ep->mac[5]);
+}
+
+json_t *bld_runner_ep_json(const struct bld_runner_ep *ep, const char *ctr_id)
+{
+	char mac[18];
+	bld_runner_ep_mac(ep, mac);
+	json_t *ipam = json_object_get(ep->cfg, "IPAMConfig");
+	json_t *links = json_object_get(ep->cfg, "Links");
+	return json_pack("{s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
+			 "IPAMConfig", ipam ? json_deep_copy(ipam) : json_null(), "Links",
+			 links ? json_deep_copy(links) : json_null(), "Aliases",
+			 aliases(ep, ctr_id), "NetworkID", ep->net_id, "EndpointID", ep->ep_id,
+			 "Gateway", ep->internal ? "" : ep->gw, "IPAddress", ep->ip,
+			 "IPPrefixLen", ep->prefix, "IPv6Gateway", ep->gw6, "GlobalIPv6Address",
+			 ep->ip6, "GlobalIPv6PrefixLen", ep->prefix6, "MacAddress", mac,
+			 "DriverOpts");
+}
+
+/* The endpoint file and the leases of ctr_id on the network in directory net_id. */
+static void forget_on(struct bld_ctx *ctx, const char *net_id, const char *ctr_id)
+{
+	cleanup_free char *edir = endpoint_dir(ctx, net_id);
+	cleanup_free char *ef = xasprintf("%s/%s.json", edir, ctr_id);
+	if (unlink(ef) < 0 && errno != ENOENT)
+		bld_debug("remove %s: %s", ef, strerror(errno));
+	cleanup_free char *ndir = bld_runner_networks_dir(ctx);
+	cleanup_free char *dir = xasprintf("%s/%s", ndir, net_id);
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_runner_ipam_release(dir, "leases", ctr_id, &e) < 0 ||
+	    bld_runner_ipam_release(dir, "leases6", ctr_id, &e) < 0)
+		bld_debug("%s", e->msg);
+}
+
+void bld_runner_ep_release(struct bld_ctx *ctx, const char *ctr_id, struct bld_runner_ep *ep)
+{
+	cleanup_error struct bld_error *e = NULL;
+	int vi = bld_runner_nl_ifindex(ep->veth);
+	if (vi > 0 && bld_runner_nl_link_del(vi, &e) < 0)
+		bld_debug("%s", e->msg);
+	if (ep->leased) {
+		cleanup_close int lock = bld_runner_networks_lock(ctx, &e);
+		forget_on(ctx, ep->net_id, ctr_id);
+	}
+	ep->leased = false;
+	json_decref(ep->cfg);
+	ep->cfg = NULL;
+}
+
+void bld_runner_ep_forget(struct bld_ctx *ctx, const char *ctr_id)
+{
+	cleanup_free char *ndir = bld_runner_networks_dir(ctx);
+	DIR *d = opendir(ndir);
+	if (!d)
+		return;
+	cleanup_error struct bld_error *e = NULL;
+	cleanup_close int lock = bld_runner_networks_lock(ctx, &e);
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strlen(de->d_name) == 64)
+			forget_on(ctx, de->d_name, ctr_id);
+	closedir(d);
+}
