@@ -13,13 +13,6 @@
 #include <ctype.h>
 #include <jansson.h>
 
-/* docker's IsUserDefined: not default, bridge, host, none nor container:... */
-static bool user_defined(const char *n)
-{
-	return strcmp(n, "default") && strcmp(n, "bridge") && strcmp(n, "host") &&
-	       strcmp(n, "none") && !bld_str_has_prefix(n, "container:");
-}
-
 /* s without leading and trailing blanks, in place (s is owned and returned). */
 static char *trim(char *s)
 {
@@ -195,11 +188,11 @@ int bld_cli_network_opts(struct bld_runner_container_config *c, struct bld_cli_a
 		cleanup_json json_t *ep = NULL;
 		if (parse_one(v[i], &name, &ep, err) < 0)
 			return -1;
-		if (i == 0 && user_defined(name) && apply_short(ep, a, err) < 0)
+		if (i == 0 && bld_runner_network_user_defined(name) && apply_short(ep, a, err) < 0)
 			return -1;
 		if (i == 0)
 			c->network = xstrdup(name);
-		if (user_defined(name))
+		if (bld_runner_network_user_defined(name))
 			user = true;
 		else
 			other = true;

@@ -423,11 +423,44 @@ static void hosts_lines(struct bld_runner_spec_holder *h, json_t *cfg, const cha
 	h->s.extra_hosts = h->extra_hosts;
 }
 
-/* docker's IsUserDefined */
-static bool user_defined(const char *mode)
+/* One legacy link "/NAME:/SELF/ALIAS" on the default bridge as an /etc/hosts line
+ * ("IP\tALIAS ID12 NAME"); the linked container must run there (docker's words). */
+static int link_line(struct bld_ctx *ctx, struct bld_runner_spec_holder *h, const char *l,
+		     struct bld_error **err)
 {
-	return strcmp(mode, "default") && strcmp(mode, "bridge") && strcmp(mode, "host") &&
-	       strcmp(mode, "none") && !bld_str_has_prefix(mode, "container:");
+	const char *colon = strchr(l, ':'), *slash = strrchr(l, '/');
+	if (!colon || !slash || slash < colon)
+		return bld_error_set(err, BLD_E_INVALID, "invalid link %s", l);
+	cleanup_free char *name = xstrndup(l + (l[0] == '/'), (size_t)(colon - l - (l[0] == '/')));
+	cleanup_free char *id = NULL;
+	cleanup_json json_t *cfg = NULL;
+	cleanup_json json_t *st = NULL;
+	if (bld_runner_container_lookup(ctx, name, &id, err) < 0 ||
+	    bld_runner_container_load_live(ctx, id, &cfg, &st, err) < 0)
+		return -1;
+	if (!json_is_true(json_object_get(st, "Running")))
+		return bld_error_set(err, BLD_E_INVALID,
+				     "Cannot link to a non running container: /%s AS %s", name,
+				     colon + 1);
+	const char *ip = bld_json_get_str(json_object_get(json_object_get(json_object_get(
+		st, "NetworkSettings"), "Networks"), "bridge"), "IPAddress");
+	if (!ip || !*ip)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "container %s not attached to default bridge network", id);
+	cleanup_free char *line = xasprintf("%s\t%s %.12s %s", ip, slash + 1, id, name);
+	bld_strv_push(&h->extra_hosts, line);
+	return 0;
+}
+
+static int link_lines(struct bld_ctx *ctx, struct bld_runner_spec_holder *h, json_t *cfg,
+		      struct bld_error **err)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(json_object_get(cfg, "HostConfig"), "Links"), i, v)
+		if (json_is_string(v) && link_line(ctx, h, json_string_value(v), err) < 0)
+			return -1;
+	return 0;
 }
 
 /* The smallest N with no ethN in the container yet. */
@@ -470,12 +503,12 @@ static int setup_user(struct bld_runner_net *n, struct bld_ctx *ctx, json_t *cfg
 		      const char *mode, struct bld_error **err)
 {
 	json_t *eps = json_object_get(json_object_get(cfg, "NetworkingConfig"), "EndpointsConfig");
-	if (user_defined(mode) && add_ep(n, ctx, mode, json_object_get(eps, mode), err) < 0)
+	if (bld_runner_network_user_defined(mode) && add_ep(n, ctx, mode, json_object_get(eps, mode), err) < 0)
 		return -1;
 	const char *key;
 	json_t *v;
 	json_object_foreach(eps, key, v)
-		if (strcmp(key, mode) && user_defined(key) && add_ep(n, ctx, key, v, err) < 0)
+		if (strcmp(key, mode) && bld_runner_network_user_defined(key) && add_ep(n, ctx, key, v, err) < 0)
 			return -1;
 	return 0;
 }
@@ -556,7 +589,8 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 	}
 	if ((n->nsfd = new_netns(&n->nlfd, err)) < 0)
 		return -1;
-	if (strcmp(mode, "bridge") == 0 && setup_bridge(n, ctx, id, err) < 0)
+	if (strcmp(mode, "bridge") == 0 &&
+	    (link_lines(ctx, h, cfg, err) < 0 || setup_bridge(n, ctx, id, err) < 0))
 		return -1;
 	if (strcmp(mode, "none") && setup_user(n, ctx, cfg, mode, err) < 0)
 		return -1;

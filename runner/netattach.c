@@ -16,7 +16,6 @@
  * what a network is (network.json, the store's).
  */
 #include "runner/runner_int.h"
-#include "runner/ipam_tmp.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

@@ -79,6 +79,26 @@ int bld_runner_netcfg_create(struct bld_ctx *ctx, json_t *doc,
 	return 0;
 }
 
+bool bld_runner_network_user_defined(const char *mode)
+{
+	return strcmp(mode, "default") && strcmp(mode, "bridge") && strcmp(mode, "host") &&
+	       strcmp(mode, "none") && !bld_str_has_prefix(mode, "container:");
+}
+
+bool bld_runner_netcfg_user_networks(json_t *cfg)
+{
+	const char *mode = bld_json_get_str(json_object_get(cfg, "HostConfig"), "NetworkMode");
+	json_t *eps = json_object_get(json_object_get(cfg, "NetworkingConfig"), "EndpointsConfig");
+	if (mode && bld_runner_network_user_defined(mode))
+		return true;
+	const char *key;
+	json_t *v;
+	json_object_foreach(eps, key, v)
+		if (bld_runner_network_user_defined(key))
+			return true;
+	return false;
+}
+
 /* One NetworkSettings.Networks entry of a container that does not run: what its config asks
  * for, nothing leased (docker's shape). */
 static json_t *idle_entry(json_t *epcfg)

@@ -323,6 +323,9 @@ struct bld_runner_container_config {
 	struct json_t *host_extra, *config_extra;
 };
 
+/* docker's IsUserDefined: a network mode that is not default, bridge, host, none nor
+ * container:NAME. */
+bool bld_runner_network_user_defined(const char *mode);
 /* `network connect`'s options: --alias, --ip, --ip6, --link (NULL: none). */
 struct bld_runner_net_attach {
 	char *const *aliases;

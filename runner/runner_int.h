@@ -120,6 +120,8 @@ char *bld_runner_resolv_conf(struct json_t *hc);
  * refusals of a "container:NAME" network mode, as docker's daemon makes them at create. */
 int bld_runner_netcfg_create(struct bld_ctx *ctx, struct json_t *doc,
 			     const struct bld_runner_container_config *c, struct bld_error **err);
+/* Whether the config puts the container on a user-defined network. */
+bool bld_runner_netcfg_user_networks(struct json_t *cfg);
 /* docker's NetworkSettings of a container that does not run: one empty entry per network
  * its config names, Ports as given (borrowed). New reference. */
 struct json_t *bld_runner_netcfg_settings(struct json_t *cfg, struct json_t *ports);
