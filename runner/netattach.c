@@ -27,93 +27,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ------------------------------------------------------------------ the network */
-
-char *bld_runner_networks_dir(struct bld_ctx *ctx)
-{
-	return xasprintf("%s/networks", ctx->root);
-}
-
-int bld_runner_networks_lock(struct bld_ctx *ctx, struct bld_error **err)
-{
-	cleanup_free char *dir = bld_runner_networks_dir(ctx);
-	if (bld_fs_mkdir_p(dir, 0700, err) < 0)
-		return -1;
-	cleanup_free char *p = xasprintf("%s/.lock", dir);
-	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return bld_error_sys(err, e, "lock %s", p);
-	}
-	return fd;
-}
-
-/* (until the store's lookup is there) a network by name, full id or unique id prefix */
-int bld_runner_network_find(struct bld_ctx *ctx, const char *ref, json_t **out,
-			    struct bld_error **err)
-{
-	cleanup_free char *dir = bld_runner_networks_dir(ctx);
-	DIR *d = opendir(dir);
-	json_t *byname = NULL, *byid = NULL, *prefix = NULL;
-	int nprefix = 0;
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		if (strlen(de->d_name) != 64)
-			continue;
-		cleanup_free char *nd = xasprintf("%s/%s", dir, de->d_name);
-		json_t *net = NULL;
-		cleanup_error struct bld_error *e = NULL;
-		if (bld_runner_json_read(nd, "network.json", &net, &e) < 0)
-			continue;
-		const char *name = bld_json_get_str(net, "Name");
-		if (!byname && name && strcmp(name, ref) == 0)
-			byname = json_incref(net);
-		else if (!byid && strcmp(de->d_name, ref) == 0)
-			byid = json_incref(net);
-		else if (bld_str_has_prefix(de->d_name, ref) && nprefix++ == 0)
-			prefix = json_incref(net);
-		json_decref(net);
-	}
-	if (d)
-		closedir(d);
-	*out = byname ? byname : byid ? byid : nprefix == 1 ? prefix : NULL;
-	if (*out != prefix)
-		json_decref(prefix);
-	if (*out != byid)
-		json_decref(byid);
-	if (*out != byname)
-		json_decref(byname);
-	return *out ? 0 : bld_error_set(err, BLD_E_NOTFOUND, "network %s not found", ref);
-}
-
-/* The bridge device of a network: its "com.docker.network.bridge.name" option, else
- * "br-" and the id's first 12 characters (docker's rule). */
-void bld_runner_network_bridge(const json_t *net, char out[16])
-{
-	const char *opt = bld_json_get_str(json_object_get(net, "Options"),
-					   "com.docker.network.bridge.name");
-	const char *id = bld_json_get_str(net, "Id");
-	if (opt && *opt)
-		snprintf(out, 16, "%s", opt);
-	else
-		snprintf(out, 16, "br-%.12s", id ? id : "");
-}
-
-/* The IPAM.Config entry of the family (AF_INET, AF_INET6), or NULL. */
-static json_t *ipam_config(const json_t *net, int family)
-{
-	size_t i;
-	json_t *c;
-	json_array_foreach(json_object_get(json_object_get(net, "IPAM"), "Config"), i, c) {
-		const char *sub = bld_json_get_str(c, "Subnet");
-		if (sub && (strchr(sub, ':') != NULL) == (family == AF_INET6))
-			return c;
-	}
-	return NULL;
-}
-
 /* ------------------------------------------------------------------ firewall */
 
 static int iptables(const char *const *args)
@@ -183,25 +96,6 @@ void bld_runner_net_rules(bool add, const char *br, const char *cidr, bool inter
 	rule(add, "nat", "POSTROUTING", nat);
 }
 
-/* The network's bridge with its gateway address and MTU, and its rules, made once (the
- * caller holds the networks lock). */
-static int ensure_bridge(const json_t *net, struct bld_runner_ep *ep, struct bld_error **err)
-{
-	ep->brindex = bld_runner_nl_ifindex(ep->bridge);
-	if (ep->brindex > 0)
-		return 0;
-	json_t *c4 = ipam_config(net, AF_INET);
-	struct in_addr gw;
-	if (!c4 || inet_pton(AF_INET, ep->gw, &gw) != 1)
-		return bld_error_set(err, BLD_E_INVALID, "network %s has no IPv4 subnet", ep->name);
-	if (bld_runner_nl_bridge_setup(ep->bridge, gw, ep->prefix, &ep->brindex, err) < 0)
-		return bld_error_wrap(err, "bridge %s", ep->bridge);
-	if (ep->mtu > 0 && bld_runner_nl_mtu(ep->brindex, ep->mtu, err) < 0)
-		return -1;
-	bld_runner_net_rules(true, ep->bridge, bld_json_get_str(c4, "Subnet"), ep->internal);
-	return 0;
-}
-
 /* ------------------------------------------------------------------ one endpoint */
 
 static void random_hex(char out[65])
@@ -214,28 +108,26 @@ static void random_hex(char out[65])
 		snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
-/* The gateway and prefix of the family's subnet into ep, and the address leased. */
-static int lease(struct bld_ctx *ctx, const json_t *net, const char *dir, const char *ctr_id,
-		 json_t *epcfg, int family, struct bld_runner_ep *ep, struct bld_error **err)
+/* The address of the family leased (a given one when asked for), with the gateway and the
+ * prefix of its subnet; nothing when the network has no subnet of that family. */
+static int lease(struct bld_ctx *ctx, const json_t *net, const char *ctr_id, int family,
+		 struct bld_runner_ep *ep, struct bld_error **err)
 {
-	json_t *c = ipam_config(net, family);
-	const char *want = bld_json_get_str(json_object_get(epcfg, "IPAMConfig"),
-					    family == AF_INET ? "IPv4Address" : "IPv6Address");
-	if (!c && want && *want)
+	bool v4 = family == AF_INET;
+	const char *want = bld_json_get_str(json_object_get(ep->cfg, "IPAMConfig"),
+					    v4 ? "IPv4Address" : "IPv6Address");
+	int prefix = 0;
+	char gw[INET6_ADDRSTRLEN];
+	bool has = bld_runner_network_gateway(net, family, gw, &prefix) == 0;
+	if (want && *want && (!has || (v4 && !bld_runner_network_user_subnet(ctx, net))))
 		return bld_error_set(err, BLD_E_INVALID, "user specified IP address is supported "
 				     "only when connecting to networks with user configured subnets");
-	if (!c)
+	if (!has)
 		return 0;
-	struct bld_runner_ipam_pool pool;
-	if (bld_runner_ipam_pool_init(&pool, c, err) < 0)
+	if (bld_runner_network_ip_lease(ctx, net, ctr_id, family, want, v4 ? ep->ip : ep->ip6,
+					v4 ? &ep->prefix : &ep->prefix6, err) < 0)
 		return -1;
-	bool v4 = family == AF_INET;
-	if (bld_runner_ipam_lease(ctx, dir, v4 ? "leases" : "leases6", &pool, ctr_id, want,
-				  v4 ? ep->ip : ep->ip6, err) < 0)
-		return -1;
-	if (pool.gateway)
-		bld_runner_ipam_addr_at(&pool.subnet, pool.gateway, v4 ? ep->gw : ep->gw6);
-	*(v4 ? &ep->prefix : &ep->prefix6) = pool.subnet.prefix;
+	snprintf(v4 ? ep->gw : ep->gw6, INET6_ADDRSTRLEN, "%s", gw);
 	return 0;
 }
 
@@ -244,16 +136,12 @@ static void ep_names(struct bld_runner_ep *ep, const char *ctr_id, const json_t 
 {
 	snprintf(ep->net_id, sizeof(ep->net_id), "%s", bld_json_get_str(net, "Id"));
 	snprintf(ep->name, sizeof(ep->name), "%s", bld_json_get_str(net, "Name"));
-	bld_runner_network_bridge(net, ep->bridge);
+	bld_runner_network_bridge_name(net, ep->bridge);
 	snprintf(ep->veth, sizeof(ep->veth), "bld%.8s%.4s", ctr_id, ep->net_id);
 	snprintf(ep->ifname, sizeof(ep->ifname), "eth%d", index);
 	random_hex(ep->ep_id);
 	ep->internal = json_is_true(json_object_get(net, "Internal"));
-	long mtu = 0;
-	const char *m = bld_json_get_str(json_object_get(net, "Options"),
-					 "com.docker.network.driver.mtu");
-	if (m && bld_parse_long(m, 68, 65535, &mtu) == 0)
-		ep->mtu = (int)mtu;
+	ep->mtu = bld_runner_net_mtu(net);
 }
 
 int bld_runner_ep_prepare(struct bld_ctx *ctx, const char *ctr_id, const json_t *net,
@@ -262,16 +150,13 @@ int bld_runner_ep_prepare(struct bld_ctx *ctx, const char *ctr_id, const json_t 
 	memset(ep, 0, sizeof(*ep));
 	ep_names(ep, ctr_id, net, index);
 	ep->cfg = json_incref(epcfg ? epcfg : json_object());
-	cleanup_free char *ndir = bld_runner_networks_dir(ctx);
-	cleanup_free char *dir = xasprintf("%s/%s", ndir, ep->net_id);
 	cleanup_close int lock = bld_runner_networks_lock(ctx, err);
 	if (lock < 0)
 		return -1;
-	if (lease(ctx, net, dir, ctr_id, ep->cfg, AF_INET, ep, err) < 0)
-		return -1;
-	ep->leased = true;
-	if (json_is_true(json_object_get(net, "EnableIPv6")) &&
-	    lease(ctx, net, dir, ctr_id, ep->cfg, AF_INET6, ep, err) < 0)
+	ep->leased = true; /* released from here on, whatever comes */
+	if (lease(ctx, net, ctr_id, AF_INET, ep, err) < 0 ||
+	    (json_is_true(json_object_get(net, "EnableIPv6")) &&
+	     lease(ctx, net, ctr_id, AF_INET6, ep, err) < 0))
 		return -1;
 	struct in_addr a;
 	if (inet_pton(AF_INET, ep->ip, &a) == 1) {
@@ -279,7 +164,7 @@ int bld_runner_ep_prepare(struct bld_ctx *ctx, const char *ctr_id, const json_t 
 		unsigned char mac[6] = {0x02, 0x42, b[0], b[1], b[2], b[3]};
 		memcpy(ep->mac, mac, 6);
 	}
-	return ensure_bridge(net, ep, err);
+	return bld_runner_net_bridge_ensure(net, &ep->brindex, err);
 }
 
 int bld_runner_ep_plumb(struct bld_runner_ep *ep, int nsfd, int nlfd, bool route,
@@ -316,8 +201,8 @@ int bld_runner_ep_plumb(struct bld_runner_ep *ep, int nsfd, int nlfd, bool route
 
 static char *endpoint_dir(struct bld_ctx *ctx, const char *net_id)
 {
-	cleanup_free char *ndir = bld_runner_networks_dir(ctx);
-	return xasprintf("%s/%s/endpoints", ndir, net_id);
+	cleanup_free char *ndir = bld_runner_network_dir(ctx, net_id);
+	return xasprintf("%s/endpoints", ndir);
 }
 
 /* The endpoint's aliases as the endpoint file and inspect list them: what was asked for,
@@ -378,11 +263,8 @@ static void forget_on(struct bld_ctx *ctx, const char *net_id, const char *ctr_i
 	cleanup_free char *ef = xasprintf("%s/%s.json", edir, ctr_id);
 	if (unlink(ef) < 0 && errno != ENOENT)
 		bld_debug("remove %s: %s", ef, strerror(errno));
-	cleanup_free char *ndir = bld_runner_networks_dir(ctx);
-	cleanup_free char *dir = xasprintf("%s/%s", ndir, net_id);
 	cleanup_error struct bld_error *e = NULL;
-	if (bld_runner_ipam_release(dir, "leases", ctr_id, &e) < 0 ||
-	    bld_runner_ipam_release(dir, "leases6", ctr_id, &e) < 0)
+	if (bld_runner_network_ip_release(ctx, net_id, ctr_id, &e) < 0)
 		bld_debug("%s", e->msg);
 }
 
@@ -403,7 +285,7 @@ void bld_runner_ep_release(struct bld_ctx *ctx, const char *ctr_id, struct bld_r
 
 void bld_runner_ep_forget(struct bld_ctx *ctx, const char *ctr_id)
 {
-	cleanup_free char *ndir = bld_runner_networks_dir(ctx);
+	cleanup_free char *ndir = xasprintf("%s/networks", ctx->root);
 	DIR *d = opendir(ndir);
 	if (!d)
 		return;

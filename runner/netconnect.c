@@ -81,7 +81,7 @@ static int connect_ref(struct bld_ctx *ctx, const char *net_ref, const char *ctr
 	cleanup_json json_t *cfg = NULL;
 	cleanup_json json_t *st = NULL;
 	cleanup_free char *id = NULL;
-	if (bld_runner_network_find(ctx, net_ref, &net, err) < 0 ||
+	if (bld_runner_network_load(ctx, net_ref, &net, err) < 0 ||
 	    load(ctx, ctr_ref, &id, &cfg, &st, err) < 0 || mode_refusal(cfg, err) < 0)
 		return -1;
 	cleanup_json json_t *ep = endpoint_config(o);
@@ -122,7 +122,7 @@ static int disconnect_ref(struct bld_ctx *ctx, const char *net_ref, const char *
 	cleanup_json json_t *st = NULL;
 	cleanup_free char *id = NULL;
 	if (load(ctx, ctr_ref, &id, &cfg, &st, err) < 0 ||
-	    bld_runner_network_find(ctx, net_ref, &net, err) < 0)
+	    bld_runner_network_load(ctx, net_ref, &net, err) < 0)
 		return -1;
 	const char *name = bld_json_get_str(net, "Name");
 	if (!json_is_true(json_object_get(st, "Running"))) {
