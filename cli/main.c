@@ -166,7 +166,7 @@ static const struct bld_cli_cmd *find_cmd(const char *name)
 	return NULL;
 }
 
-/* A command group ("image", "container", "system", "volume", "trust key") with no
+/* A command group ("image", "container", "system", "volume", "network", "trust key") with no
  * subcommand. */
 static bool is_group(const char *word)
 {
