@@ -27,73 +27,38 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ------------------------------------------------------------------ firewall */
+/* ------------------------------------------------------------------ the bridge */
 
-static int iptables(const char *const *args)
+int bld_runner_net_mtu(const json_t *net)
 {
-	char *argv[24] = {"iptables", "-w"};
-	size_t n = 2;
-	for (; args[n - 2] && n < BLD_ARRAY_SIZE(argv) - 1; n++)
-		argv[n] = (char *)args[n - 2];
-	argv[n] = NULL;
-	return bld_runner_run_quiet(argv);
+	long mtu = 0;
+	const char *m = bld_json_get_str(json_object_get(net, "Options"),
+					 "com.docker.network.driver.mtu");
+	return m && bld_parse_long(m, 68, 65535, &mtu) == 0 ? (int)mtu : 0;
 }
 
-/* A rule added once (checked with -C first) or removed (-D until none is left). */
-static void rule(bool add, const char *table, const char *chain, const char *const *spec)
+/* The bridge with its gateway address, created once (under the networks lock); its MTU,
+ * rules and forwarding only then: a bridge that exists had them set up by whoever made it. */
+int bld_runner_net_bridge_ensure(const json_t *net, int *ifindex, struct bld_error **err)
 {
-	const char *argv[20] = {"-t", table, "-C", chain};
-	size_t n = 4;
-	for (size_t i = 0; spec[i] && n < BLD_ARRAY_SIZE(argv) - 1; i++)
-		argv[n++] = spec[i];
-	argv[n] = NULL;
-	bool present = iptables(argv) == 0;
-	if (add && !present) {
-		argv[2] = strcmp(chain, "FORWARD") == 0 ? "-I" : "-A";
-		if (iptables(argv) != 0)
-			bld_warn("could not add an iptables rule to %s", chain);
-		return;
-	}
-	for (int i = 0; !add && present && i < 8; i++) {
-		argv[2] = "-D";
-		iptables(argv);
-		argv[2] = "-C";
-		present = iptables(argv) == 0;
-	}
-}
-
-/* docker's isolation: STAGE-1 sends what leaves one bld bridge for another interface to
- * STAGE-2, which drops it when that interface is another bld bridge; an internal network
- * instead drops all that leaves or enters it from elsewhere. NAT for the others. Adding
- * turns forwarding on. */
-void bld_runner_net_rules(bool add, const char *br, const char *cidr, bool internal)
-{
-	if (add) {
-		int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
-		if (fd >= 0 && write(fd, "1", 1) < 0)
-			bld_debug("ip_forward: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		const char *mk1[] = {"-N", "BLD-ISOLATION-STAGE-1", NULL};
-		const char *mk2[] = {"-N", "BLD-ISOLATION-STAGE-2", NULL};
-		iptables(mk1);
-		iptables(mk2);
-		const char *jump[] = {"-j", "BLD-ISOLATION-STAGE-1", NULL};
-		rule(true, "filter", "FORWARD", jump);
-	}
-	if (internal) {
-		const char *out[] = {"-i", br, "!", "-o", br, "-j", "DROP", NULL};
-		const char *in[] = {"!", "-i", br, "-o", br, "-j", "DROP", NULL};
-		rule(add, "filter", "BLD-ISOLATION-STAGE-1", out);
-		rule(add, "filter", "BLD-ISOLATION-STAGE-1", in);
-		return;
-	}
-	const char *s1[] = {"-i", br, "!", "-o", br, "-j", "BLD-ISOLATION-STAGE-2", NULL};
-	const char *s2[] = {"-o", br, "-j", "DROP", NULL};
-	const char *nat[] = {"-s", cidr, "!", "-o", br, "-j", "MASQUERADE", NULL};
-	rule(add, "filter", "BLD-ISOLATION-STAGE-1", s1);
-	rule(add, "filter", "BLD-ISOLATION-STAGE-2", s2);
-	rule(add, "nat", "POSTROUTING", nat);
+	char br[16], gws[INET6_ADDRSTRLEN];
+	int prefix = 0;
+	bld_runner_network_bridge_name(net, br);
+	*ifindex = bld_runner_nl_ifindex(br);
+	if (*ifindex > 0)
+		return 0;
+	struct in_addr gw;
+	if (bld_runner_network_gateway(net, AF_INET, gws, &prefix) < 0 ||
+	    inet_pton(AF_INET, gws, &gw) != 1)
+		return bld_error_set(err, BLD_E_INVALID, "network %s has no IPv4 subnet",
+				     bld_json_get_str(net, "Name"));
+	if (bld_runner_nl_bridge_setup(br, gw, prefix, ifindex, err) < 0)
+		return bld_error_wrap(err, "bridge %s", br);
+	int mtu = bld_runner_net_mtu(net);
+	if (mtu > 0 && bld_runner_nl_mtu(*ifindex, mtu, err) < 0)
+		return -1;
+	bld_runner_network_rules(net, true);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ one endpoint */

@@ -13,6 +13,36 @@
 #include <jansson.h>
 #include <unistd.h>
 
+int bld_runner_netcfg_update(struct bld_ctx *ctx, const char *id, const char *net,
+			     json_t *epcfg, json_t *mem, struct bld_error **err)
+{
+	cleanup_close int lock = bld_runner_containers_lock(ctx, err);
+	if (lock < 0)
+		return -1;
+	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
+	cleanup_json json_t *cfg = NULL;
+	if (bld_runner_json_read(dir, "config.json", &cfg, err) < 0)
+		return -1;
+	json_t *docs[] = {cfg, mem};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(docs) && docs[i]; i++) {
+		json_t *nc = json_object_get(docs[i], "NetworkingConfig");
+		if (!json_is_object(nc)) {
+			nc = json_object();
+			json_object_set_new(docs[i], "NetworkingConfig", nc);
+		}
+		json_t *eps = json_object_get(nc, "EndpointsConfig");
+		if (!json_is_object(eps)) {
+			eps = json_object();
+			json_object_set_new(nc, "EndpointsConfig", eps);
+		}
+		if (epcfg)
+			json_object_set_new(eps, net, json_deep_copy(epcfg));
+		else
+			json_object_del(eps, net);
+	}
+	return bld_runner_json_write(dir, "config.json", cfg, err);
+}
+
 /* The container's config and state, by reference; status 1 when there is none. */
 static int load(struct bld_ctx *ctx, const char *ref, char **id, json_t **cfg, json_t **st,
 		struct bld_error **err)

@@ -199,8 +199,9 @@ bool bld_runner_netcfg_user_networks(struct json_t *cfg);
 /* docker's NetworkSettings of a container that does not run: one empty entry per network
  * its config names, Ports as given (borrowed). New reference. */
 struct json_t *bld_runner_netcfg_settings(struct json_t *cfg, struct json_t *ports);
-/* Sets (epcfg) or removes (NULL) network net's EndpointsConfig entry in the container's
- * config.json, under the containers lock, and in mem (a loaded copy; NULL: none). */
+/* netconnect.c: sets (epcfg) or removes (NULL) network net's EndpointsConfig entry in the
+ * container's config.json, under the containers lock, and in mem (a loaded copy; NULL:
+ * none). */
 int bld_runner_netcfg_update(struct bld_ctx *ctx, const char *id, const char *net,
 			     struct json_t *epcfg, struct json_t *mem, struct bld_error **err);
 /* nsjoin.c: --pid/--ipc container:NAME at start: that container's pid 1 into
@@ -279,8 +280,8 @@ void bld_runner_net_handle(struct bld_runner_net *n, struct pollfd *pf, size_t c
 /* Milliseconds until the proxy has something to do without an event (-1: never). */
 int bld_runner_net_timeout(struct bld_runner_net *n);
 /* The firewall rules of network net's bridge (isolation, NAT), added or removed (`network
- * rm`). */
-void bld_runner_net_bridge_rules(const struct json_t *net, bool add);
+ * rm`) (network.c). */
+void bld_runner_network_rules(const struct json_t *net, bool add);
 /* The network's MTU option (com.docker.network.driver.mtu), 0 when none. */
 int bld_runner_net_mtu(const struct json_t *net);
 /* The bridge device of network net (network.json), with its gateway address, MTU option and
@@ -297,8 +298,8 @@ int bld_runner_net_disconnect(struct bld_runner_net *n, const char *net_id, char
 void bld_runner_net_stop(struct bld_runner_net *n);
 void bld_runner_net_free(struct bld_runner_net *n);
 
-/* Runs argv (a program on PATH) with its output dropped; its exit status, -1 if it did not
- * run (net.c: iptables). */
+/* firewall.c: runs argv (a program on PATH) with its output dropped; its exit status, -1 if
+ * it did not run. */
 int bld_runner_run_quiet(char *const argv[]);
 
 /* netattach.c: a container's endpoint on a user-defined network (see there) */
@@ -312,7 +313,7 @@ struct bld_runner_ep {
 	char ep_id[65];
 	struct json_t *cfg; /* its EndpointsConfig entry (IPAMConfig, Aliases, Links), owned */
 };
-/* The firewall rules of one bridge (isolation; NAT unless internal): added or removed. */
+/* firewall.c: the rules of one bridge (isolation; NAT unless internal): added or removed. */
 void bld_runner_net_rules(bool add, const char *bridge, const char *cidr, bool internal);
 /* Leases the endpoint's addresses on network net (network.json) for ctr_id, as interface
  * eth<index>, and makes the network's bridge when missing. ep is then released with
