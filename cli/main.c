@@ -100,6 +100,7 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(table); i++)
 		if (table[i])
 			fprintf(f, "  %-20s %s\n", table[i]->name, table[i]->summary);
+	fprintf(f, "  %-20s %s\n", "compose", "Define and run multi-container applications");
 	fprintf(f, "\nGlobal Options:\n");
 	for (const struct bld_cli_opt *o = global_opts; o->name; o++) {
 		char left[64];
@@ -251,6 +252,12 @@ int main(int argc, char **argv)
 	if (bld_cli_str(&g, "root"))
 		setenv("BLD_ROOT", bld_cli_str(&g, "root"), 1);
 
+	if (strcmp(g.argv[0], "compose") == 0) {
+		r = bld_cli_compose_main(g.argc - 1, g.argv + 1);
+		bld_cli_args_dispose(&g);
+		fflush(stdout);
+		return r;
+	}
 	int used = 0, n_cmd = g.argc;
 	cleanup_free char **expanded = expand_alias(g.argc, g.argv, &n_cmd);
 	char **argv_cmd = expanded ? expanded : g.argv;
