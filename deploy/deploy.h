@@ -61,4 +61,16 @@ int bld_deploy_project_name_normalize(const char *name, char **out, struct bld_e
  * com.docker.compose.config-hash holds. */
 int bld_deploy_service_hash(char out[65], const json_t *service, struct bld_error **err);
 
+/* A loaded project as `docker compose config` (v2) prints it, YAML (libyaml's emitter) or
+ * JSON; interpolated doubles every "$" as compose does so that the output loads again.
+ * Caller frees *out. */
+int bld_deploy_config_yaml(char **out, const json_t *model, bool interpolated,
+			   struct bld_error **err);
+char *bld_deploy_config_json(const json_t *model, bool interpolated);
+
+/* --resolve-image-digests: every service's image pinned to its registry's digest for the
+ * tag ("docker.io/library/busybox:latest@sha256:..."), as compose-go writes it. */
+int bld_deploy_resolve_image_digests(struct bld_ctx *ctx, json_t *project,
+				     struct bld_error **err);
+
 #endif

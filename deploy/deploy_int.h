@@ -127,6 +127,10 @@ int bld_deploy_validate_model(const json_t *model, json_t **where, struct bld_er
 typedef void (*bld_deploy_warn_fn)(const json_t *where, const char *msg, void *payload);
 void bld_deploy_swarm_warnings(const json_t *doc, bld_deploy_warn_fn warn, void *payload);
 
+/* The validation and normalisation steps of a load (check.c): l->model becomes the model;
+ * errors name the file and line from l->map. */
+int bld_deploy_load_check(struct bld_deploy_load *l, struct bld_error **err);
+
 /* Go durations (str2duration's units); ns may be NULL to only check. */
 int bld_deploy_duration_parse(const char *s, int64_t *ns);
 /* As Go's time.Duration.String(); caller frees. */
@@ -205,12 +209,6 @@ json_t *bld_deploy_sort_maps(json_t *v);
 /* obj (its reference taken) with its own keys sorted; members untouched. */
 json_t *bld_deploy_sort_top(json_t *obj);
 
-/* === output (emit.c) === */
-
-/* The model as `docker compose config` prints it; interpolated doubles "$". */
-int bld_deploy_config_yaml(char **out, const json_t *model, bool interpolated,
-			   struct bld_error **err);
-char *bld_deploy_config_json(const json_t *model, bool interpolated);
 
 
 #endif

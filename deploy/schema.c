@@ -31,6 +31,7 @@ extern const char bld_deploy_compose_spec[];
 
 struct failure {
 	json_t *path; /* instance location: keys and indices as strings */
+	char *key;    /* for an unknown key, that key: the location to show is its line */
 	char *msg;
 	int specificity;
 };
@@ -55,8 +56,10 @@ static void failure_dispose(struct failure *f)
 {
 	json_decref(f->path);
 	free(f->msg);
+	free(f->key);
 	f->path = NULL;
 	f->msg = NULL;
+	f->key = NULL;
 	f->specificity = -1;
 }
 
@@ -68,6 +71,7 @@ static void failure_merge(struct failure *into, struct failure *from)
 		*into = *from;
 		from->path = NULL;
 		from->msg = NULL;
+		from->key = NULL;
 	}
 	failure_dispose(from);
 }
@@ -76,7 +80,7 @@ static int fail(struct validator *v, struct failure *f, int extra, const char *f
 	__attribute__((format(printf, 4, 5)));
 static int fail(struct validator *v, struct failure *f, int extra, const char *fmt, ...)
 {
-	struct failure n = {NULL, NULL, v->depth + extra};
+	struct failure n = {NULL, NULL, NULL, v->depth + extra};
 	va_list ap;
 	va_start(ap, fmt);
 	n.msg = xvasprintf(fmt, ap);
@@ -239,7 +243,11 @@ static int check_members(struct validator *v, const json_t *schema, const json_t
 	if (nextra == 0)
 		return r;
 	cleanup_free char *list = quoted_list(extra);
-	return fail(v, f, 1, "additional properties %s not allowed", list);
+	struct failure n = {NULL, NULL, NULL, -1};
+	fail(v, &n, 1, "additional properties %s not allowed", list);
+	n.key = xstrdup(extra[0]);
+	failure_merge(f, &n);
+	return -1;
 }
 
 static int check_required(struct validator *v, const json_t *req, const json_t *inst,
@@ -372,11 +380,11 @@ static int check_combinators(struct validator *v, const json_t *schema, const js
 		const json_t *branches = json_object_get(schema, words[w]);
 		if (!branches)
 			continue;
-		struct failure inner = {NULL, NULL, -1};
+		struct failure inner = {NULL, NULL, NULL, -1};
 		size_t i, valid = 0, first = 0, second = 0;
 		json_t *b;
 		json_array_foreach(branches, i, b) {
-			struct failure one = {NULL, NULL, -1};
+			struct failure one = {NULL, NULL, NULL, -1};
 			if (check(v, b, inst, &one) == 0) {
 				second = valid == 1 ? i : second;
 				first = valid == 0 ? i : first;
@@ -397,7 +405,7 @@ static int check_combinators(struct validator *v, const json_t *schema, const js
 			failure_merge(f, &inner), r = -1;
 	}
 	const json_t *not = json_object_get(schema, "not");
-	struct failure ignored = {NULL, NULL, -1};
+	struct failure ignored = {NULL, NULL, NULL, -1};
 	if (not && check(v, not, inst, &ignored) == 0)
 		r |= fail(v, f, 0, "not failed");
 	failure_dispose(&ignored);
@@ -459,7 +467,7 @@ int bld_deploy_schema_check_with(const json_t *schema, const json_t *doc, json_t
 				 struct bld_error **err)
 {
 	struct validator v = {.root = schema};
-	struct failure f = {NULL, NULL, -1};
+	struct failure f = {NULL, NULL, NULL, -1};
 	int r = check(&v, schema, doc, &f);
 	for (int i = 0; i < v.nregex; i++)
 		if (v.regex[i].ok)
@@ -470,6 +478,8 @@ int bld_deploy_schema_check_with(const json_t *schema, const json_t *doc, json_t
 	}
 	cleanup_free char *path = bld_deploy_path_text(f.path);
 	bld_error_set(err, BLD_E_INVALID, "%s%s%s", path, *path ? " " : "", f.msg);
+	if (f.key)
+		json_array_append_new(f.path, json_string(f.key));
 	if (where)
 		*where = json_incref(f.path);
 	failure_dispose(&f);
