@@ -86,7 +86,7 @@ json_t *bld_deploy_model_order(json_t *doc)
 		cleanup_strv char **segs = bld_deploy_split(struct_paths[i].path, '.');
 		order_at(doc, segs, struct_paths[i].keys);
 	}
-	static const char *const top[] = {"name", "services", "networks", "volumes", "secrets",
+	static const char *const top[] = {"name", "*services", "networks", "volumes", "secrets",
 					  "configs", "models", NULL};
 	return bld_deploy_order(doc, top);
 }

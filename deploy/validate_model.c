@@ -44,8 +44,8 @@ static int check_refs(const json_t *model, const char *name, const json_t *svc,
 		if (!src || (type && strcmp(type, "volume")) || json_object_get(defined, src))
 			continue;
 		cleanup_free char *idx = xasprintf("%zu", i);
-		return refuse(where, json_pack("[s, s, s, s]", "services", name, attr, idx), err, "service \"%s\" refers to undefined %s %s" INVALID, name, what,
-			      src);
+		return refuse(where, json_pack("[s, s, s, s]", "services", name, attr, idx), err,
+			      "service \"%s\" refers to undefined %s %s" INVALID, name, what, src);
 	}
 	json_object_foreach((json_t *)(json_is_object(refs) ? refs : NULL), k, e) {
 		if (json_object_get(defined, k))
