@@ -198,7 +198,7 @@ extern const char *const bld_deploy_order_service[], *const bld_deploy_order_bui
 	*const bld_deploy_order_restart_policy[], *const bld_deploy_order_logging[],
 	*const bld_deploy_order_network[], *const bld_deploy_order_ipam[],
 	*const bld_deploy_order_volume_top[], *const bld_deploy_order_file_object[],
-	*const bld_deploy_order_ulimit[];
+	*const bld_deploy_order_ulimit[], *const bld_deploy_order_device[];
 /* obj (its reference taken) rebuilt in the order of keys, Go's omitempty applied. */
 json_t *bld_deploy_order(json_t *obj, const char *const *keys);
 void bld_deploy_order_member(json_t *obj, const char *key, const char *const *keys);

@@ -173,20 +173,3 @@ int bld_deploy_norm_extra_hosts(json_t **v, const struct bld_deploy_norm_opts *o
 	return 0;
 }
 
-/* Bare names (null values) of a map take their value from env; unresolved ones stay null
- * when keep_unset, else are dropped (build args). */
-void bld_deploy_resolve_args(json_t *map, const json_t *env, bool keep_unset)
-{
-	const char *k;
-	json_t *e;
-	void *tmp;
-	json_object_foreach_safe(map, tmp, k, e) {
-		if (!json_is_null(e))
-			continue;
-		const char *val = bld_json_get_str(env, k);
-		if (val)
-			json_object_set_new(map, k, json_string(val));
-		else if (!keep_unset)
-			json_object_del(map, k);
-	}
-}

@@ -44,6 +44,8 @@ const char *const bld_deploy_order_healthcheck[] = {
 const char *const bld_deploy_order_port[] = {
 	"name", "mode", "host_ip", "target", "published", "protocol", "app_protocol", NULL};
 
+const char *const bld_deploy_order_device[] = {"source", "target", "permissions", NULL};
+
 const char *const bld_deploy_order_volume[] = {
 	"type", "source", "target", "read_only", "consistency", "*bind", "*volume", "*tmpfs",
 	"*image", NULL};

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef int (*norm_fn)(json_t **v, const struct bld_deploy_norm_opts *o, struct bld_error **err);
 
@@ -94,16 +95,6 @@ static int norm_cpus(json_t **v, const struct bld_deploy_norm_opts *o, struct bl
 	return 0;
 }
 
-/* Relative to the project directory; "~" is the home directory, as compose-go. */
-char *bld_deploy_norm_abs(const struct bld_deploy_norm_opts *o, const char *p)
-{
-	const char *home = getenv("HOME");
-	if (p[0] == '~' && (p[1] == '/' || !p[1]) && home)
-		return bld_deploy_path_clean(xasprintf("%s%s", home, p + 1));
-	if (p[0] == '/')
-		return bld_deploy_path_clean(xstrdup(p));
-	return bld_deploy_path_clean(xasprintf("%s/%s", o->workdir, p));
-}
 
 static bool is_remote_context(const char *s)
 {
@@ -363,6 +354,41 @@ static void implied_depends(json_t *svc)
 	json_object_update_missing(json_object_get(svc, "depends_on"), add);
 	bld_deploy_order_map_values_of(json_object_get(svc, "depends_on"),
 				       bld_deploy_order_depends);
+}
+
+/* env_file entries read in order, then environment on top; env_file itself dropped. */
+int bld_deploy_norm_env_files(json_t *svc, const struct bld_deploy_norm_opts *o,
+			      struct bld_error **err)
+{
+	json_t *files = json_object_get(svc, "env_file");
+	if (!files || !o->read_env_file)
+		return 0;
+	cleanup_json json_t *list = bld_deploy_str_or_list(files);
+	cleanup_json json_t *env = json_object();
+	size_t i;
+	json_t *e;
+	json_array_foreach(list, i, e) {
+		const char *p = json_is_string(e) ? json_string_value(e) : bld_json_get_str(e, "path");
+		json_t *req = json_object_get(e, "required");
+		cleanup_free char *abs = bld_deploy_norm_abs(o, p ? p : "");
+		struct stat st;
+		if (stat(abs, &st) < 0 && (!req || json_is_true(req)))
+			return bld_error_set(err, BLD_E_NOTFOUND, "env file %s not found: stat %s: "
+					     "no such file or directory", abs, abs);
+		cleanup_json json_t *vars = NULL;
+		if (stat(abs, &st) == 0 && o->read_env_file(&vars, abs, o->env, err) < 0)
+			return -BLD_E_INVALID;
+		json_object_update(env, vars);
+	}
+	json_t *own = json_object_get(svc, "environment");
+	const char *k;
+	json_object_foreach(own, k, e) {
+		if (!json_is_null(e) || !json_object_get(env, k))
+			json_object_set(env, k, e);
+	}
+	json_object_set(svc, "environment", env);
+	json_object_del(svc, "env_file");
+	return 0;
 }
 
 int bld_deploy_norm_service(json_t *svc, const struct bld_deploy_norm_opts *o,

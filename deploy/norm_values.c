@@ -193,26 +193,6 @@ int bld_deploy_port_parse(json_t *out, const char *spec, struct bld_error **err)
 	return 0;
 }
 
-/* s split at every sep (empty fields kept); NULL-terminated. */
-char **bld_deploy_split(const char *s, char sep)
-{
-	size_t n = 1, i = 0;
-	for (const char *p = s; *p; p++)
-		n += *p == sep;
-	char **v = xmalloc((n + 1) * sizeof(char *));
-	for (const char *p = s;; i++) {
-		const char *e = strchr(p, sep);
-		if (!e) {
-			v[i++] = xstrdup(p);
-			break;
-		}
-		v[i] = xstrndup(p, (size_t)(e - p));
-		p = e + 1;
-	}
-	v[i] = NULL;
-	return v;
-}
-
 static bool is_file_path(const char *s)
 {
 	return *s == '.' || *s == '/' || *s == '~';
@@ -282,4 +262,33 @@ int bld_deploy_device_parse(json_t **out, const char *spec, struct bld_error **e
 	*out = json_pack("{s:s, s:s, s:s}", "source", f[0], "target", n > 1 ? f[1] : f[0],
 			 "permissions", n > 2 ? f[2] : "rwm");
 	return 0;
+}
+
+/* Relative to the project directory; "~" is the home directory, as compose-go. */
+char *bld_deploy_norm_abs(const struct bld_deploy_norm_opts *o, const char *p)
+{
+	const char *home = getenv("HOME");
+	if (p[0] == '~' && (p[1] == '/' || !p[1]) && home)
+		return bld_deploy_path_clean(xasprintf("%s%s", home, p + 1));
+	if (p[0] == '/')
+		return bld_deploy_path_clean(xstrdup(p));
+	return bld_deploy_path_clean(xasprintf("%s/%s", o->workdir, p));
+}
+
+/* Bare names (null values) of a map take their value from env; unresolved ones stay null
+ * when keep_unset, else are dropped (build args). */
+void bld_deploy_resolve_args(json_t *map, const json_t *env, bool keep_unset)
+{
+	const char *k;
+	json_t *e;
+	void *tmp;
+	json_object_foreach_safe(map, tmp, k, e) {
+		if (!json_is_null(e))
+			continue;
+		const char *val = bld_json_get_str(env, k);
+		if (val)
+			json_object_set_new(map, k, json_string(val));
+		else if (!keep_unset)
+			json_object_del(map, k);
+	}
 }

@@ -23,6 +23,7 @@ static const struct {
 	{"services.*.build.secrets.*", bld_deploy_order_file_ref},
 	{"services.*.healthcheck", bld_deploy_order_healthcheck},
 	{"services.*.ports.*", bld_deploy_order_port},
+	{"services.*.devices.*", bld_deploy_order_device},
 	{"services.*.volumes.*", bld_deploy_order_volume},
 	{"services.*.volumes.*.bind", bld_deploy_order_bind},
 	{"services.*.secrets.*", bld_deploy_order_file_ref},
@@ -91,40 +92,6 @@ json_t *bld_deploy_model_order(json_t *doc)
 	return bld_deploy_order(doc, top);
 }
 
-/* env_file entries read in order, then environment on top; env_file itself dropped. */
-int bld_deploy_norm_env_files(json_t *svc, const struct bld_deploy_norm_opts *o,
-			      struct bld_error **err)
-{
-	json_t *files = json_object_get(svc, "env_file");
-	if (!files || !o->read_env_file)
-		return 0;
-	cleanup_json json_t *list = bld_deploy_str_or_list(files);
-	cleanup_json json_t *env = json_object();
-	size_t i;
-	json_t *e;
-	json_array_foreach(list, i, e) {
-		const char *p = json_is_string(e) ? json_string_value(e) : bld_json_get_str(e, "path");
-		json_t *req = json_object_get(e, "required");
-		cleanup_free char *abs = bld_deploy_norm_abs(o, p ? p : "");
-		struct stat st;
-		if (stat(abs, &st) < 0 && (!req || json_is_true(req)))
-			return bld_error_set(err, BLD_E_NOTFOUND, "env file %s not found: stat %s: "
-					     "no such file or directory", abs, abs);
-		cleanup_json json_t *vars = NULL;
-		if (stat(abs, &st) == 0 && o->read_env_file(&vars, abs, o->env, err) < 0)
-			return -BLD_E_INVALID;
-		json_object_update(env, vars);
-	}
-	json_t *own = json_object_get(svc, "environment");
-	const char *k;
-	json_object_foreach(own, k, e) {
-		if (!json_is_null(e) || !json_object_get(env, k))
-			json_object_set(env, k, e);
-	}
-	json_object_set(svc, "environment", env);
-	json_object_del(svc, "env_file");
-	return 0;
-}
 
 /* external: {name: X} into name: X and external: true (transformMaybeExternal). */
 static int resource_external(json_t *r, const char *kind, const char *key,
@@ -211,6 +178,52 @@ static void default_network(json_t *doc)
 		json_object_set_new(top, "default", json_null());
 }
 
+/* The names a service uses of one top-level section. */
+static void used_by(const json_t *svc, const char *section, json_t *used)
+{
+	const char *k;
+	json_t *e;
+	size_t i;
+	if (!strcmp(section, "networks")) {
+		json_object_foreach(json_object_get(svc, "networks"), k, e)
+			json_object_set_new(used, k, json_true());
+		return;
+	}
+	const json_t *lists[] = {json_object_get(svc, section),
+				 !strcmp(section, "secrets")
+					 ? json_object_get(json_object_get(svc, "build"), "secrets")
+					 : NULL};
+	for (size_t l = 0; l < 2; l++) {
+		json_array_foreach(lists[l], i, e) {
+			const char *type = bld_json_get_str(e, "type");
+			const char *src = bld_json_get_str(e, "source");
+			if (src && (!type || !strcmp(type, "volume")))
+				json_object_set_new(used, src, json_true());
+		}
+	}
+}
+
+/* WithoutUnnecessaryResources: what no service uses is not part of the project. */
+static void prune_unused(json_t *doc)
+{
+	static const char *const kinds[] = {"networks", "volumes", "secrets", "configs"};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(kinds); i++) {
+		json_t *top = json_object_get(doc, kinds[i]);
+		cleanup_json json_t *used = json_object();
+		const char *k;
+		json_t *e;
+		void *tmp;
+		json_object_foreach(json_object_get(doc, "services"), k, e)
+			used_by(e, kinds[i], used);
+		json_object_foreach_safe(top, tmp, k, e) {
+			if (!json_object_get(used, k))
+				json_object_del(top, k);
+		}
+		if (top && json_object_size(top) == 0)
+			json_object_del(doc, kinds[i]);
+	}
+}
+
 int bld_deploy_normalize(json_t **doc, const struct bld_deploy_norm_opts *o,
 			 struct bld_error **err)
 {
@@ -227,6 +240,7 @@ int bld_deploy_normalize(json_t **doc, const struct bld_deploy_norm_opts *o,
 			return bld_error_wrap(err, "services.%s", k);
 	}
 	default_network(d);
+	prune_unused(d);
 	if (norm_resources(d, o, err) < 0)
 		return -BLD_E_INVALID;
 	*doc = bld_deploy_model_order(d);

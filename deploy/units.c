@@ -137,6 +137,26 @@ int bld_deploy_bytes_parse(const char *s, int64_t *out)
 	return 0;
 }
 
+/* s split at every sep (empty fields kept); NULL-terminated. */
+char **bld_deploy_split(const char *s, char sep)
+{
+	size_t n = 1, i = 0;
+	for (const char *p = s; *p; p++)
+		n += *p == sep;
+	char **v = xmalloc((n + 1) * sizeof(char *));
+	for (const char *p = s;; i++) {
+		const char *e = strchr(p, sep);
+		if (!e) {
+			v[i++] = xstrdup(p);
+			break;
+		}
+		v[i] = xstrndup(p, (size_t)(e - p));
+		p = e + 1;
+	}
+	v[i] = NULL;
+	return v;
+}
+
 /* Go's path.Clean on p (taken, returned): no "//", ".", "x/..", trailing "/". */
 char *bld_deploy_path_clean(char *p)
 {

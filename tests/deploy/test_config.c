@@ -250,9 +250,11 @@ ParameterizedTest(size_t *i, deploy_config, normalize)
 
 Test(deploy_config, project_level)
 {
-	json_t *doc = load("{\"services\":{\"s\":{\"image\":\"a\",\"volumes\":[\"d:/d\"]}},"
-			   "\"volumes\":{\"d\":null,\"e\":{\"external\":true},\"f\":{\"name\":\"g\"}},"
-			   "\"secrets\":{\"s\":{\"file\":\"./s.txt\"}}}");
+	/* u and t are used by no service: compose's WithoutUnnecessaryResources drops them */
+	json_t *doc = load("{\"services\":{\"s\":{\"image\":\"a\",\"volumes\":[\"d:/d\","
+			   "\"e:/e\",\"f:/f\",\"./u:/u\"],\"secrets\":[\"s\"]}},\"volumes\":{"
+			   "\"d\":null,\"e\":{\"external\":true},\"f\":{\"name\":\"g\"},\"u\":{}},"
+			   "\"secrets\":{\"s\":{\"file\":\"./s.txt\"},\"t\":{\"file\":\"t\"}}}");
 	struct bld_error *err = NULL;
 	struct bld_deploy_norm_opts o = {.name = "p", .workdir = "/w"};
 	cr_assert_eq(bld_deploy_normalize(&doc, &o, &err), 0);
