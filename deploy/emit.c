@@ -213,7 +213,7 @@ char *bld_deploy_config_json(const json_t *model, bool interpolated)
 	return go_json(view, JSON_INDENT(2), interpolated);
 }
 
-int bld_deploy_service_hash(char out[65], const json_t *service, struct bld_error **err)
+void bld_deploy_service_hash(const json_t *service, char out[65])
 {
 	static const char *const skipped[] = {"build", "pull_policy", "scale", "depends_on",
 					      "profiles"};
@@ -230,5 +230,4 @@ int bld_deploy_service_hash(char out[65], const json_t *service, struct bld_erro
 	char digest[BLD_DIGEST_STR_LEN];
 	bld_sha256_digest(js, strlen(js), digest);
 	memcpy(out, digest + 7, 65);
-	return 0;
 }

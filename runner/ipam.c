@@ -206,7 +206,7 @@ int bld_runner_ipam_pool_pick(const struct bld_runner_ipam_cidr *used, size_t n_
 
 /* ------------------------------------------------------------------ leases */
 
-/* Whether the record holds a lease that still counts (its container exists and runs). */
+/* Whether the record holds a lease that still counts (its container's monitor is alive). */
 static bool record_live(struct bld_ctx *ctx, const char *rec, size_t len)
 {
 	if (len < BLD_RUNNER_LEASE_LEN || !rec[0])
@@ -219,12 +219,8 @@ static bool record_live(struct bld_ctx *ctx, const char *rec, size_t len)
 
 bool bld_runner_lease_owner_alive(struct bld_ctx *ctx, const char *id)
 {
-	cleanup_json json_t *st = NULL;
-	cleanup_error struct bld_error *e = NULL;
-	if (bld_runner_container_load(ctx, id, NULL, &st, &e) < 0)
-		return false;
-	bool running = json_is_true(json_object_get(st, "Running"));
-	return running || bld_runner_client_wait_fd_alive(ctx, id);
+	/* the monitor answers: a container whose monitor is gone reads as dead everywhere */
+	return bld_runner_client_wait_fd_alive(ctx, id);
 }
 
 /* Writes ctr_id's record for host number h. */

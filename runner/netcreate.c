@@ -341,6 +341,7 @@ int bld_runner_network_create(struct bld_ctx *ctx, const struct bld_runner_netwo
 	cleanup_close int lock = bld_runner_networks_lock(ctx, err);
 	if (lock < 0)
 		return -1;
+	bld_runner_network_sweep(ctx);
 	if (bld_runner_network_name_taken(ctx, s->name))
 		return bld_error_set(err, BLD_E_EXISTS, "network with name %s already exists",
 				     s->name);

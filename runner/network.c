@@ -179,6 +179,24 @@ static bool find_name(struct bld_ctx *ctx, char **ids, const char *name)
 	return false;
 }
 
+void bld_runner_network_sweep(struct bld_ctx *ctx)
+{
+	cleanup_free char *top = xasprintf("%s/networks", ctx->root);
+	DIR *d = opendir(top);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (!bld_str_has_prefix(de->d_name, ".new-") &&
+		    !bld_str_has_prefix(de->d_name, ".gone-"))
+			continue;
+		cleanup_free char *p = xasprintf("%s/%s", top, de->d_name);
+		cleanup_error struct bld_error *e = NULL;
+		if (bld_fs_rm_rf(p, &e) < 0)
+			bld_debug("%s", e->msg);
+	}
+	if (d)
+		closedir(d);
+}
+
 bool bld_runner_network_name_taken(struct bld_ctx *ctx, const char *name)
 {
 	cleanup_strv char **ids = bld_runner_network_ids(ctx);
@@ -217,8 +235,9 @@ int bld_runner_network_list(struct bld_ctx *ctx, char ***ids, struct bld_error *
 	return 0;
 }
 
-/* Docker's lookup: the full Id, then one network of that name, then a unique Id prefix. */
-static int resolve(struct bld_ctx *ctx, char **ids, const char *ref, char **id,
+/* Docker's lookup: the full Id, then one network of that name, then a unique Id prefix.
+ * api: an ambiguous prefix in the words of the API's network inspect, not the daemon's. */
+static int resolve(struct bld_ctx *ctx, char **ids, const char *ref, bool api, char **id,
 		   struct bld_error **err)
 {
 	char *by_prefix = NULL;
@@ -249,6 +268,10 @@ static int resolve(struct bld_ctx *ctx, char **ids, const char *ref, char **id,
 		*id = xstrdup(by_prefix);
 		return 0;
 	}
+	if (n_prefix > 1 && api)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "%zu matches found based on ID prefix: network %s is ambiguous",
+				     n_prefix, ref);
 	if (n_prefix > 1)
 		return bld_error_set(err, BLD_E_INVALID,
 				     "network %s is ambiguous (%zu matches found based on ID prefix)",
@@ -256,15 +279,22 @@ static int resolve(struct bld_ctx *ctx, char **ids, const char *ref, char **id,
 	return bld_error_set(err, BLD_E_NOTFOUND, "network %s not found", ref);
 }
 
-int bld_runner_network_load(struct bld_ctx *ctx, const char *ref, json_t **out,
-			    struct bld_error **err)
+static int load(struct bld_ctx *ctx, const char *ref, bool api, json_t **out,
+		struct bld_error **err)
 {
 	*out = NULL;
 	cleanup_strv char **ids = NULL;
 	cleanup_free char *id = NULL;
-	if (bld_runner_network_list(ctx, &ids, err) < 0 || resolve(ctx, ids, ref, &id, err) < 0)
+	if (bld_runner_network_list(ctx, &ids, err) < 0 ||
+	    resolve(ctx, ids, ref, api, &id, err) < 0)
 		return -1;
 	return read_network(ctx, id, out, err);
+}
+
+int bld_runner_network_load(struct bld_ctx *ctx, const char *ref, json_t **out,
+			    struct bld_error **err)
+{
+	return load(ctx, ref, false, out, err);
 }
 
 /* ------------------------------------------------------------------ endpoints */
@@ -366,7 +396,7 @@ int bld_runner_network_inspect(struct bld_ctx *ctx, const char *ref, json_t **ou
 			       struct bld_error **err)
 {
 	cleanup_json json_t *net = NULL;
-	if (bld_runner_network_load(ctx, ref, &net, err) < 0)
+	if (load(ctx, ref, true, &net, err) < 0)
 		return -1;
 	*out = with_containers(ctx, net);
 	return 0;
@@ -420,7 +450,8 @@ int bld_runner_network_remove(struct bld_ctx *ctx, const char *ref, struct bld_e
 {
 	cleanup_strv char **ids = NULL;
 	cleanup_free char *id = NULL;
-	if (bld_runner_network_list(ctx, &ids, err) < 0 || resolve(ctx, ids, ref, &id, err) < 0)
+	if (bld_runner_network_list(ctx, &ids, err) < 0 ||
+	    resolve(ctx, ids, ref, false, &id, err) < 0)
 		return -1;
 	cleanup_close int lock = bld_runner_networks_lock(ctx, err);
 	if (lock < 0)

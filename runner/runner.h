@@ -546,6 +546,10 @@ int bld_runner_network_load(struct bld_ctx *ctx, const char *ref, struct json_t 
  * live containers ({id: {Name, EndpointID, MacAddress, IPv4Address, IPv6Address}}). */
 int bld_runner_network_inspect(struct bld_ctx *ctx, const char *ref, struct json_t **out,
 			       struct bld_error **err);
+/* The networks `network ls --filter` shows (docker's keys driver, id, label, name, scope,
+ * type, dangling; refusals with its words, status 1), each as network inspect shows it. */
+int bld_runner_network_filter(struct bld_ctx *ctx, char *const *filters, struct json_t **out,
+			      struct bld_error **err);
 /* The Ids of every network, the predefined ones included (caller frees). */
 int bld_runner_network_list(struct bld_ctx *ctx, char ***ids, struct bld_error **err);
 /* The endpoints/<ctr>.json of network id whose container is alive: {ctr id: endpoint}. */
@@ -570,6 +574,19 @@ int bld_runner_network_gateway(const struct json_t *net, int family, char out[46
 /* Whether the network's IPv4 subnet was given (--subnet), not picked by bld: docker takes a
  * --ip only on such networks. */
 bool bld_runner_network_user_subnet(struct bld_ctx *ctx, const struct json_t *net);
+
+/* What `system check` found in the network store. */
+struct bld_runner_network_check_stats {
+	int64_t networks, leases, endpoints; /* checked */
+	int64_t stale_leases;    /* of containers gone or dead: free for the next lease */
+	int64_t stale_endpoints; /* the same for endpoints: absent for everyone */
+	int64_t stale_dirs;      /* networks half made or half removed by a kill -9 */
+	int64_t problems;        /* damage, each reported */
+};
+/* Checks every network.json, lease and endpoint (netcheck.c says what counts as damage);
+ * each problem goes to fn as one line (bld_cache_check_fn's shape). 0 when it ran. */
+int bld_runner_network_check(struct bld_ctx *ctx, bld_cache_check_fn fn, void *payload,
+			     struct bld_runner_network_check_stats *st, struct bld_error **err);
 
 /* The networks lock (networks/.lock), held until the returned fd is closed. Lease changes,
  * and whatever must not interleave with them (a bridge's creation), run under it. */

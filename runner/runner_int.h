@@ -147,8 +147,8 @@ typedef int (*bld_runner_ipam_fn)(const char *ctr_id, const char *ip, bool well_
 				  void *payload);
 int bld_runner_ipam_each(const char *dir, const char *file, const struct bld_runner_ipam_pool *p,
 			 bld_runner_ipam_fn fn, void *payload);
-/* Whether a lease of container id counts: the container exists and runs (its monitor is
- * alive); a lease of any other is stale. */
+/* Whether a lease (or endpoint) of container id counts: its monitor answers on its socket;
+ * one of a container that is gone or whose monitor is dead (kill -9) is stale. */
 bool bld_runner_lease_owner_alive(struct bld_ctx *ctx, const char *id);
 
 /* netcreate.c: the IPv4 subnets the host routes and its nameservers (as /32s) */
@@ -159,6 +159,9 @@ char *bld_runner_network_dir(struct bld_ctx *ctx, const char *id);
  * picked by bld, not given. */
 int bld_runner_network_write(struct bld_ctx *ctx, struct json_t *net, bool auto_subnet,
 			     struct bld_error **err);
+/* Removes what a kill -9 left of a create or a removal (.new-<id>, .gone-<id>); the caller
+ * holds the lock. */
+void bld_runner_network_sweep(struct bld_ctx *ctx);
 /* Whether a network has that name. */
 bool bld_runner_network_name_taken(struct bld_ctx *ctx, const char *name);
 /* Every network id (the predefined ones included once made); caller frees. */
