@@ -88,15 +88,14 @@ static int ask_monitor(struct bld_ctx *ctx, const char *id, const char *line,
 
 static json_t *endpoint_config(const struct bld_runner_net_attach *o)
 {
-	json_t *ep = json_pack("{s:n, s:n, s:n}", "IPAMConfig", "Links", "Aliases");
-	if ((o->ip && *o->ip) || (o->ip6 && *o->ip6)) {
-		json_t *ipam = json_object();
-		if (o->ip && *o->ip)
-			json_object_set_new(ipam, "IPv4Address", json_string(o->ip));
-		if (o->ip6 && *o->ip6)
-			json_object_set_new(ipam, "IPv6Address", json_string(o->ip6));
-		json_object_set_new(ep, "IPAMConfig", ipam);
-	}
+	/* docker's CLI sends an (empty) IPAM config and driver options with every connect */
+	json_t *ipam = json_object();
+	json_t *ep = json_pack("{s:o, s:n, s:n, s:{}}", "IPAMConfig", ipam, "Links", "Aliases",
+			       "DriverOpts");
+	if (o->ip && *o->ip)
+		json_object_set_new(ipam, "IPv4Address", json_string(o->ip));
+	if (o->ip6 && *o->ip6)
+		json_object_set_new(ipam, "IPv6Address", json_string(o->ip6));
 	if (o->aliases && o->aliases[0])
 		json_object_set_new(ep, "Aliases", bld_json_strv(o->aliases));
 	if (o->links && o->links[0])
