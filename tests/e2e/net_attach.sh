@@ -43,6 +43,10 @@ t_eq "and now reaches web" "hello from web" "$(get other "http://$wip/")"
 oid=$(B inspect -f '{{.Id}}' other)
 t_eq "inspect lists both networks, the alias and the short id" "back front [oth ${oid:0:12}]" \
   "$(B inspect other | jq -r '.[0].NetworkSettings.Networks | "\(keys | join(" ")) \(.front.Aliases)"' | tr -d '"' | sed 's/,/ /')"
+t_eq "ps --filter network=front lists it with the others there" "other peer web" \
+  "$(B ps --filter network=front --format '{{.Names}}' | sort | tr '\n' ' ' | sed 's/ $//')"
+t_eq "... and so does network=ID" "other peer web" \
+  "$(B ps --filter "network=$fid" --format '{{.Names}}' | sort | tr '\n' ' ' | sed 's/ $//')"
 t_exit "connecting again is refused (exit 1)" 1 B network connect front other
 t_match "... in docker's words" "endpoint with name other already exists in network front" \
   "$(B network connect front other 2>&1)"
