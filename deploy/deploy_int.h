@@ -73,6 +73,40 @@ void bld_deploy_docs_free(struct bld_deploy_doc *docs, size_t n);
  * not valid UTF-8. */
 json_t *bld_deploy_yaml_scalar(const char *s, size_t n, bool plain);
 
+/* ------------------------------------------------------------------ substitution (template.c) */
+
+/* A variable's value (borrowed), or NULL when it is not set. */
+typedef const char *(*bld_deploy_lookup_fn)(const char *name, void *payload);
+
+struct bld_deploy_subst {
+	bld_deploy_lookup_fn lookup;
+	void *payload;
+	bool warn;     /* warn of unset variables as compose does */
+	char *invalid; /* after an invalid template: the template it was found in (caller frees) */
+};
+
+/* tmpl with $VAR, ${VAR...} and $$ substituted as compose-go's template.Substitute does;
+ * *out is the caller's. BLD_E_INVALID for ${VAR:?err} and ${VAR?err} ("required variable VAR
+ * is missing a value: err") and for an invalid template (s->invalid set). */
+int bld_deploy_substitute(struct bld_deploy_subst *s, const char *tmpl, char **out,
+			  struct bld_error **err);
+
+/* ------------------------------------------------------------------ .env files */
+
+/* Parses .env text (dotenv.c) into out (name -> string; existing members stay unless
+ * redefined). Inherited keys and $VARs are looked up with lookup first, then in out.
+ * BLD_E_INVALID "line N: what". */
+int bld_deploy_dotenv_parse(const char *text, json_t *out, bld_deploy_lookup_fn lookup,
+			    void *payload, struct bld_error **err);
+/* The variables of files read in order (relative to base), variables looked up in env first
+ * (envfile.c); *out is the caller's. Errors name the file. */
+int bld_deploy_env_files_read(char *const *files, const char *base, const json_t *env,
+			      json_t **out, struct bld_error **err);
+/* One env_file of a service, variables from env (the project's environment); the signature
+ * of struct bld_deploy_norm_opts's read_env_file. */
+int bld_deploy_env_file_read(json_t **out, const char *path, const json_t *env,
+			     struct bld_error **err);
+
 /* ------------------------------------------------------------------ loading (project.c) */
 
 /* The state of one project load. */
