@@ -15,10 +15,12 @@
 	X(inspect) X(history) X(save) X(load) X(import) X(image_prune) X(run) X(create)    \
 	X(start) X(stop) X(kill) X(restart) X(rm) X(ps) X(logs) X(exec) X(wait) X(port)    \
 	X(volume_create) X(volume_ls) X(volume_rm) X(volume_inspect) X(volume_prune)       \
+	X(network_create) X(network_ls) X(network_inspect) X(network_rm) X(network_prune)  \
 	X(system_df) X(system_check) X(system_prune) X(trust_key_generate) X(trust_sign)   \
 	X(trust_inspect) X(trust_revoke) X(container_prune) X(builder_prune) X(cp) \
 	X(export) X(rename) X(events) X(commit) X(diff) X(pause) X(unpause) X(top) X(stats) \
-	X(info) X(system_info) X(attach) X(version)
+	X(info) X(system_info) X(attach) X(version)                                        \
+	X(network_connect) X(network_disconnect)
 
 #define DECL(n) extern const struct bld_cli_cmd bld_cmd_##n __attribute__((weak));
 CMDS(DECL)
@@ -164,7 +166,7 @@ static const struct bld_cli_cmd *find_cmd(const char *name)
 	return NULL;
 }
 
-/* A command group ("image", "container", "system", "volume", "trust key") with no
+/* A command group ("image", "container", "system", "volume", "network", "trust key") with no
  * subcommand. */
 static bool is_group(const char *word)
 {

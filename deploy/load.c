@@ -1,7 +1,8 @@
 /*
  * deploy/load.c — bld_deploy_project_load: the project's files, environment and directory
  * (project.c), their model (model.c), the services the profiles and the command line
- * select (profiles.c), and the project's name.
+ * select (profiles.c), and the project's name; then validation and normalisation
+ * (check.c).
  */
 #include "deploy/deploy_int.h"
 
@@ -76,6 +77,8 @@ int bld_deploy_project_load(struct bld_ctx *ctx, const struct bld_deploy_options
 {
 	struct bld_deploy_load l;
 	int r = bld_deploy_project_model(&l, o, err);
+	if (r == 0)
+		r = bld_deploy_load_check(&l, err);
 	if (r == 0)
 		*project = steal_pointer(&l.model);
 	bld_deploy_load_dispose(&l);

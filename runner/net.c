@@ -11,11 +11,8 @@
  * namespace of its own and needs no firewall rules. UDP ports are bound here and served by
  * udpproxy.c (a flow per client address).
  *
- * Addresses are leased in one file per bridge, $BLD_ROOT/network/<bridge>.leases: a record of
- * LEASE_LEN bytes per host number h at offset (h - 2) * LEASE_LEN, the container's id and a
- * newline, or zeros when free; read and written in place under the network lock. (Not a file
- * per address: on ext4 without a journal an inode allocation scans past every recently
- * deleted inode of its group, and freeing one is a discard, for each container.)
+ * The default bridge is the predefined network "bridge" of the store (network.c); its
+ * addresses are leased there (ipam.c), under the networks lock.
  *
  * Setting up is split in two: bld_runner_net_setup makes the namespace, claims the address,
  * makes the bridge (and its NAT rule, the one fork, only when the bridge is new) and opens the
@@ -40,7 +37,6 @@
 
 #define PROXY_BUF 16384
 #define MAX_LISTEN 16
-#define LEASE_LEN 65
 
 struct pair {
 	int a, b; /* client, container */
@@ -63,8 +59,9 @@ struct bld_runner_net {
 	int brindex;       /* the bridge, for bridge mode */
 	int prefix;
 	struct in_addr gw, addr;
-	char ip[INET_ADDRSTRLEN];
-	off_t lease;       /* offset of our record in the leases file, -1: none */
+	char ip[INET6_ADDRSTRLEN];
+	char net_id[65];   /* the network our address is leased on, "" when none */
+	char ctr_id[65];
 	struct bld_ctx *ctx;
 	char veth[16];
 	struct listener ls[MAX_LISTEN];
@@ -74,6 +71,12 @@ struct bld_runner_net {
 	json_t *ports; /* NetworkSettings.Ports */
 	unsigned char mac[6]; /* --mac-address of eth0 ... */
 	bool has_mac;         /* ... when one was given */
+	/* user-defined networks: one endpoint each, after bld0's eth0 when on the bridge */
+	struct bld_runner_ep eps[BLD_RUNNER_MAX_NETS];
+	size_t n_eps;
+	bool shared;         /* --network container:NAME: nsfd is that container's */
+	char id[65], name[256]; /* the container's */
+	char sandbox[65];    /* NetworkSettings.SandboxID of this run */
 };
 
 /* ------------------------------------------------------------------ namespace */
@@ -101,168 +104,37 @@ static int new_netns(int *nlfd, struct bld_error **err)
 
 /* ------------------------------------------------------------------ bridge */
 
-static const char *bridge_name(void)
+/* The default bridge's network.json (made on first use). */
+static int default_bridge(struct bld_ctx *ctx, json_t **net, struct bld_error **err)
 {
-	const char *n = getenv("BLD_BRIDGE_NAME");
-	return n && *n && strlen(n) < 16 ? n : "bld0";
-}
-
-/* The subnet as network address and prefix length ("10.88.0.0/16"). */
-static int subnet(struct in_addr *net, int *prefix, struct bld_error **err)
-{
-	const char *s = getenv("BLD_BRIDGE_SUBNET");
-	cleanup_free char *copy = xstrdup(s && *s ? s : "10.88.0.0/16");
-	char *slash = strchr(copy, '/');
-	long p = 0;
-	if (!slash || (*slash = 0, inet_pton(AF_INET, copy, net) != 1) ||
-	    bld_parse_long(slash + 1, 8, 30, &p) < 0)
-		return bld_error_set(err, BLD_E_INVALID, "bad BLD_BRIDGE_SUBNET: %s", s);
-	*prefix = (int)p;
-	uint32_t mask = p ? ~0U << (32 - p) : 0;
-	net->s_addr = htonl(ntohl(net->s_addr) & mask);
-	return 0;
-}
-
-static void addr_at(struct in_addr net, uint32_t host, char out[INET_ADDRSTRLEN])
-{
-	struct in_addr a = {.s_addr = htonl(ntohl(net.s_addr) + host)};
-	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
-}
-
-static int run_iptables(char *const argv[])
-{
-	pid_t p = fork();
-	if (p == 0) {
-		int null = open("/dev/null", O_RDWR);
-		dup2(null, 1);
-		dup2(null, 2);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	int st = 0;
-	if (p < 0 || waitpid(p, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* Outbound NAT for the subnet, once: forwarding on, one MASQUERADE rule. */
-static void enable_nat(const char *cidr, const char *br)
-{
-	int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (write(fd, "1", 1) < 0)
-			bld_debug("ip_forward: %s", strerror(errno));
-		close(fd);
-	}
-	char *check[] = {"iptables", "-t", "nat", "-C", "POSTROUTING", "-s", (char *)cidr, "!",
-			 "-o", (char *)br, "-j", "MASQUERADE", NULL};
-	if (run_iptables(check) == 0)
-		return;
-	check[3] = "-A";
-	if (run_iptables(check) != 0)
-		bld_warn("could not add the NAT rule for %s (iptables)", cidr);
-}
-
-/* The bridge with its gateway address, created once (under the network lock); the NAT rule
- * and forwarding only then: a bridge that exists had them set up by whoever made it. */
-static int ensure_bridge(struct in_addr net, int prefix, int *ifindex, struct bld_error **err)
-{
-	const char *br = bridge_name();
-	*ifindex = bld_runner_nl_ifindex(br);
-	if (*ifindex > 0)
-		return 0;
-	struct in_addr gw = {.s_addr = htonl(ntohl(net.s_addr) + 1)};
-	if (bld_runner_nl_bridge_setup(br, gw, prefix, ifindex, err) < 0)
-		return bld_error_wrap(err, "bridge %s", br);
-	char netstr[INET_ADDRSTRLEN], cidr[64];
-	addr_at(net, 0, netstr);
-	snprintf(cidr, sizeof(cidr), "%s/%d", netstr, prefix);
-	enable_nat(cidr, br);
-	return 0;
-}
-
-/* A lease whose container is gone or not running (a monitor that died). */
-static bool lease_stale(struct bld_ctx *ctx, const char *rec)
-{
-	char id[65];
-	memcpy(id, rec, 64);
-	id[64] = 0;
-	cleanup_json json_t *st = NULL;
-	cleanup_error struct bld_error *e = NULL;
-	if (bld_runner_container_load(ctx, id, NULL, &st, &e) < 0)
-		return true;
-	bool running = json_is_true(json_object_get(st, "Running"));
-	return !running && bld_runner_client_wait_fd_alive(ctx, id) == false;
-}
-
-static char *leases_path(struct bld_ctx *ctx)
-{
-	return xasprintf("%s/network/%s.leases", ctx->root, bridge_name());
-}
-
-/* Claims the first free address (the caller holds the network lock). */
-static int allocate_ip(struct bld_runner_net *n, struct bld_ctx *ctx, struct in_addr net,
-		       int prefix, const char *id, struct bld_error **err)
-{
-	cleanup_free char *dir = xasprintf("%s/network", ctx->root);
-	if (bld_fs_mkdir_p(dir, 0700, err) < 0)
-		return -1;
-	cleanup_free char *path = leases_path(ctx);
-	cleanup_close int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	uint32_t hosts = (1U << (32 - prefix)) - 2;
-	if (hosts > 65535)
-		hosts = 65535;
-	cleanup_free char *all = NULL;
-	size_t len = 0;
-	if (fd < 0 || bld_fs_read_fd(fd, (size_t)hosts * LEASE_LEN, &all, &len, err) < 0)
-		return fd < 0 ? bld_error_sys(err, errno, "open %s", path) : -1;
-	char rec[LEASE_LEN];
-	memcpy(rec, id, 64);
-	rec[64] = '\n';
-	for (uint32_t h = 2; h <= hosts; h++) {
-		size_t off = (size_t)(h - 2) * LEASE_LEN;
-		const char *cur = off + LEASE_LEN <= len ? all + off : NULL;
-		if (cur && cur[0] && !lease_stale(ctx, cur))
-			continue;
-		if (pwrite(fd, rec, LEASE_LEN, (off_t)off) != LEASE_LEN)
-			return bld_error_sys(err, errno, "write %s", path);
-		n->lease = (off_t)off;
-		addr_at(net, h, n->ip);
-		return 0;
-	}
-	return bld_error_set(err, BLD_E_EXISTS, "no free address in the bridge subnet");
+	return bld_runner_network_load(ctx, "bridge", net, err);
 }
 
 /* Gives our address back. */
 static void release_ip(struct bld_runner_net *n, struct bld_ctx *ctx)
 {
-	cleanup_free char *lockp = xasprintf("%s/network.lock", ctx->root);
-	cleanup_free char *path = leases_path(ctx);
-	cleanup_close int lock = open(lockp, O_RDWR | O_CLOEXEC);
-	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
-	static const char zero[LEASE_LEN];
-	if (lock < 0 || flock(lock, LOCK_EX) < 0 || fd < 0 ||
-	    pwrite(fd, zero, LEASE_LEN, n->lease) != LEASE_LEN)
-		bld_debug("release address %s: %s", n->ip, strerror(errno));
+	cleanup_error struct bld_error *e = NULL;
+	cleanup_close int lock = bld_runner_networks_lock(ctx, &e);
+	if (lock < 0 || bld_runner_network_ip_release(ctx, n->net_id, n->ctr_id, &e) < 0)
+		bld_debug("release address %s: %s", n->ip, e->msg);
 }
 
 static int setup_bridge(struct bld_runner_net *n, struct bld_ctx *ctx, const char *id,
 			struct bld_error **err)
 {
-	struct in_addr net;
-	int prefix = 16;
-	if (subnet(&net, &prefix, err) < 0)
+	cleanup_json json_t *net = NULL;
+	char gws[INET6_ADDRSTRLEN];
+	if (default_bridge(ctx, &net, err) < 0)
 		return -1;
-	cleanup_free char *lockp = xasprintf("%s/network.lock", ctx->root);
-	cleanup_close int lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock < 0 || flock(lock, LOCK_EX) < 0)
-		return bld_error_sys(err, errno, "lock %s", lockp);
-	if (ensure_bridge(net, prefix, &n->brindex, err) < 0 ||
-	    allocate_ip(n, ctx, net, prefix, id, err) < 0)
+	cleanup_close int lock = bld_runner_networks_lock(ctx, err);
+	if (lock < 0 || bld_runner_net_bridge_ensure(net, &n->brindex, err) < 0 ||
+	    bld_runner_network_ip_lease(ctx, net, id, AF_INET, NULL, n->ip, &n->prefix, err) < 0)
 		return -1;
+	snprintf(n->net_id, sizeof(n->net_id), "%s", bld_json_get_str(net, "Id"));
+	snprintf(n->ctr_id, sizeof(n->ctr_id), "%s", id);
 	snprintf(n->veth, sizeof(n->veth), "bld%.8s", id);
-	n->prefix = prefix;
-	n->gw.s_addr = htonl(ntohl(net.s_addr) + 1);
+	bld_runner_network_gateway(net, AF_INET, gws, &n->prefix);
+	inet_pton(AF_INET, gws, &n->gw);
 	inet_pton(AF_INET, n->ip, &n->addr);
 	return 0;
 }
@@ -295,8 +167,13 @@ static int configure(void *arg, struct bld_error **err)
 		bld_runner_nl_route_default(&b, n->gw);
 	}
 	int r = bld_runner_nl_send(&b, err);
+	bool route = !n->veth[0]; /* the first network out has the default route */
+	for (size_t k = 0; r == 0 && k < n->n_eps; k++) {
+		bool mine = route && !n->eps[k].internal;
+		r = bld_runner_ep_plumb(&n->eps[k], n->nsfd, n->nlfd, mine, err);
+		route = route && !mine;
+	}
 	close(n->nlfd);
-
 	n->nlfd = -1;
 	return r;
 }
@@ -396,24 +273,33 @@ static int setup_ports(struct bld_runner_net *n, json_t *cfg, struct bld_error *
 
 /* ------------------------------------------------------------------ life cycle */
 
+/* The default bridge's gateway, "" when it cannot be read. */
+static void host_gateway(struct bld_ctx *ctx, char gw[INET6_ADDRSTRLEN])
+{
+	cleanup_json json_t *net = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	int prefix = 0;
+	gw[0] = 0;
+	if (default_bridge(ctx, &net, &e) == 0)
+		bld_runner_network_gateway(net, AF_INET, gw, &prefix);
+}
+
 /* /etc/hosts lines of --add-host ("IP\tNAME", host-gateway being the bridge's gateway),
  * then, with an address, the container's own ("IP\tHOST.DOMAIN HOST"), as docker orders
  * them. */
-static void hosts_lines(struct bld_runner_spec_holder *h, json_t *cfg, const char *ip)
+static void hosts_lines(struct bld_ctx *ctx, struct bld_runner_spec_holder *h, json_t *cfg,
+			const char *ip)
 {
 	size_t i;
 	json_t *v;
 	json_array_foreach(json_object_get(json_object_get(cfg, "HostConfig"), "ExtraHosts"), i, v) {
 		const char *hv = json_string_value(v);
 		const char *colon = hv ? strchr(hv, ':') : NULL;
-		char gw[INET_ADDRSTRLEN] = "";
-		struct in_addr net;
-		int prefix;
-		cleanup_error struct bld_error *e = NULL;
+		char gw[INET6_ADDRSTRLEN] = "";
 		if (!colon)
 			continue;
-		if (strcmp(colon + 1, "host-gateway") == 0 && subnet(&net, &prefix, &e) == 0)
-			addr_at(net, 1, gw);
+		if (strcmp(colon + 1, "host-gateway") == 0)
+			host_gateway(ctx, gw);
 		cleanup_free char *line = xasprintf("%s\t%.*s", gw[0] ? gw : colon + 1,
 						    (int)(colon - hv), hv);
 		bld_strv_push(&h->extra_hosts, line);
@@ -430,6 +316,149 @@ static void hosts_lines(struct bld_runner_spec_holder *h, json_t *cfg, const cha
 	h->s.extra_hosts = h->extra_hosts;
 }
 
+/* One legacy link "/NAME:/SELF/ALIAS" on the default bridge as an /etc/hosts line
+ * ("IP\tALIAS ID12 NAME"); the linked container must run there (docker's words). */
+static int link_line(struct bld_ctx *ctx, struct bld_runner_spec_holder *h, const char *l,
+		     struct bld_error **err)
+{
+	const char *colon = strchr(l, ':'), *slash = strrchr(l, '/');
+	if (!colon || !slash || slash < colon)
+		return bld_error_set(err, BLD_E_INVALID, "invalid link %s", l);
+	cleanup_free char *name = xstrndup(l + (l[0] == '/'), (size_t)(colon - l - (l[0] == '/')));
+	cleanup_free char *id = NULL;
+	cleanup_json json_t *cfg = NULL;
+	cleanup_json json_t *st = NULL;
+	if (bld_runner_container_lookup(ctx, name, &id, err) < 0 ||
+	    bld_runner_container_load_live(ctx, id, &cfg, &st, err) < 0)
+		return -1;
+	if (!json_is_true(json_object_get(st, "Running")))
+		return bld_error_set(err, BLD_E_INVALID,
+				     "Cannot link to a non running container: /%s AS %s", name,
+				     colon + 1);
+	const char *ip = bld_json_get_str(json_object_get(json_object_get(json_object_get(
+		st, "NetworkSettings"), "Networks"), "bridge"), "IPAddress");
+	if (!ip || !*ip)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "container %s not attached to default bridge network", id);
+	cleanup_free char *line = xasprintf("%s\t%s %.12s %s", ip, slash + 1, id, name);
+	bld_strv_push(&h->extra_hosts, line);
+	return 0;
+}
+
+static int link_lines(struct bld_ctx *ctx, struct bld_runner_spec_holder *h, json_t *cfg,
+		      struct bld_error **err)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(json_object_get(cfg, "HostConfig"), "Links"), i, v)
+		if (json_is_string(v) && link_line(ctx, h, json_string_value(v), err) < 0)
+			return -1;
+	return 0;
+}
+
+/* The smallest N with no ethN in the container yet. */
+static int free_index(const struct bld_runner_net *n)
+{
+	for (int i = n->veth[0] ? 1 : 0;; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "eth%d", i);
+		bool used = false;
+		for (size_t k = 0; k < n->n_eps && !used; k++)
+			used = strcmp(n->eps[k].ifname, name) == 0;
+		if (!used)
+			return i;
+	}
+}
+
+/* The endpoint on network ref (name or id), leased; counted even when that fails, so that
+ * what it got is released. Nothing when the container is on that network already. */
+static int add_ep(struct bld_runner_net *n, struct bld_ctx *ctx, const char *ref,
+		  json_t *epcfg, struct bld_error **err)
+{
+	cleanup_json json_t *net = NULL;
+	if (bld_runner_network_load(ctx, ref, &net, err) < 0)
+		return -1;
+	const char *nid = bld_json_get_str(net, "Id");
+	for (size_t k = 0; k < n->n_eps; k++)
+		if (nid && strcmp(n->eps[k].net_id, nid) == 0)
+			return bld_error_set(err, BLD_E_EXISTS,
+					     "endpoint with name %s already exists in network %s",
+					     n->name, n->eps[k].name);
+	if (n->n_eps >= BLD_RUNNER_MAX_NETS)
+		return bld_error_set(err, BLD_E_INVALID, "too many networks");
+	struct bld_runner_ep *ep = &n->eps[n->n_eps++];
+	return bld_runner_ep_prepare(ctx, n->id, net, epcfg, free_index(n), ep, err);
+}
+
+/* The user-defined networks of the config: NetworkMode's first (unless it is the bridge),
+ * then the other entries of NetworkingConfig.EndpointsConfig in their order. */
+static int setup_user(struct bld_runner_net *n, struct bld_ctx *ctx, json_t *cfg,
+		      const char *mode, struct bld_error **err)
+{
+	json_t *eps = json_object_get(json_object_get(cfg, "NetworkingConfig"), "EndpointsConfig");
+	if (bld_runner_network_user_defined(mode) && add_ep(n, ctx, mode, json_object_get(eps, mode), err) < 0)
+		return -1;
+	const char *key;
+	json_t *v;
+	json_object_foreach(eps, key, v)
+		if (strcmp(key, mode) && bld_runner_network_user_defined(key) && add_ep(n, ctx, key, v, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* --network container:NAME: that container's namespace, which must be running. */
+static int setup_shared(struct bld_runner_net *n, struct bld_ctx *ctx, const char *ref,
+			struct bld_error **err)
+{
+	cleanup_free char *id = NULL;
+	cleanup_json json_t *cfg = NULL;
+	cleanup_json json_t *st = NULL;
+	if (bld_runner_container_lookup(ctx, ref, &id, err) < 0 ||
+	    bld_runner_container_load_live(ctx, id, &cfg, &st, err) < 0)
+		return -1;
+	pid_t pid = (pid_t)json_integer_value(json_object_get(st, "Pid"));
+	if (!json_is_true(json_object_get(st, "Running")) || pid <= 0)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "cannot join network of a non running container: %s", id);
+	cleanup_free char *p = xasprintf("/proc/%d/ns/net", (int)pid);
+	n->nsfd = open(p, O_RDONLY | O_CLOEXEC);
+	if (n->nsfd < 0)
+		return bld_error_sys(err, errno, "open %s", p);
+	n->shared = true;
+	return 0;
+}
+
+static struct bld_runner_net *net_new(struct bld_runner_net **out, struct bld_ctx *ctx,
+				      json_t *cfg, const char *id)
+{
+	if (!*out) {
+		*out = xcalloc(1, sizeof(**out));
+		(*out)->nsfd = (*out)->nlfd = -1;
+	}
+	struct bld_runner_net *n = *out;
+	n->ctx = ctx;
+	n->ports = json_object();
+	snprintf(n->id, sizeof(n->id), "%s", id);
+	const char *name = bld_json_get_str(cfg, "Name");
+	snprintf(n->name, sizeof(n->name), "%s", name ? name + (name[0] == '/') : "");
+	char sb[65];
+	for (size_t i = 0; i < 32; i++) /* a fresh id per run, as docker's sandbox */
+		snprintf(sb + 2 * i, 3, "%02x", (unsigned)(rand() ^ getpid()) & 0xff);
+	memcpy(n->sandbox, sb, sizeof(sb));
+	return n;
+}
+
+/* Config.MacAddress, checked by the CLI ("02:42:ac:11:00:02"). */
+static void mac_option(struct bld_runner_net *n, json_t *cfg)
+{
+	const char *mac = bld_json_get_str(json_object_get(cfg, "Config"), "MacAddress");
+	unsigned v[6];
+	n->has_mac = mac && sscanf(mac, "%2x%*1[:-]%2x%*1[:-]%2x%*1[:-]%2x%*1[:-]%2x%*1[:-]%2x",
+				   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) == 6;
+	for (size_t i = 0; n->has_mac && i < 6; i++)
+		n->mac[i] = (unsigned char)v[i];
+}
+
 int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_t *cfg,
 			 const char *id, struct bld_runner_spec_holder *h,
 			 struct bld_error **err)
@@ -438,31 +467,26 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 	if (!mode || !*mode || strcmp(mode, "default") == 0)
 		mode = "bridge";
 	if (strcmp(mode, "host") == 0) {
-		hosts_lines(h, cfg, NULL);
+		hosts_lines(ctx, h, cfg, NULL);
 		h->s.net = BLD_RUNNER_NET_HOST;
 		return 0;
 	}
-	if (strcmp(mode, "none") && strcmp(mode, "bridge"))
-		return bld_error_set(err, BLD_E_NOTFOUND, "network %s not found", mode);
-	if (!*out) {
-		*out = xcalloc(1, sizeof(**out));
-		(*out)->nsfd = (*out)->nlfd = -1;
-		(*out)->lease = -1;
+	struct bld_runner_net *n = net_new(out, ctx, cfg, id);
+	if (bld_str_has_prefix(mode, "container:")) {
+		if (setup_shared(n, ctx, mode + 10, err) < 0)
+			return -1;
+		h->s.net = BLD_RUNNER_NET_NSPATH;
+		h->s.net_fd = n->nsfd;
+		return 0;
 	}
-	struct bld_runner_net *n = *out;
-	n->ctx = ctx;
-	n->ports = json_object();
 	if ((n->nsfd = new_netns(&n->nlfd, err)) < 0)
 		return -1;
-	if (strcmp(mode, "bridge") == 0 && setup_bridge(n, ctx, id, err) < 0)
+	if (strcmp(mode, "bridge") == 0 &&
+	    (link_lines(ctx, h, cfg, err) < 0 || setup_bridge(n, ctx, id, err) < 0))
 		return -1;
-	/* Config.MacAddress, checked by the CLI ("02:42:ac:11:00:02") */
-	const char *mac = bld_json_get_str(json_object_get(cfg, "Config"), "MacAddress");
-	unsigned v[6];
-	n->has_mac = mac && sscanf(mac, "%2x%*1[:-]%2x%*1[:-]%2x%*1[:-]%2x%*1[:-]%2x%*1[:-]%2x",
-				   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) == 6;
-	for (size_t i = 0; n->has_mac && i < 6; i++)
-		n->mac[i] = (unsigned char)v[i];
+	if (strcmp(mode, "none") && setup_user(n, ctx, cfg, mode, err) < 0)
+		return -1;
+	mac_option(n, cfg);
 	if (setup_ports(n, cfg, err) < 0)
 		return -1;
 	h->s.net = BLD_RUNNER_NET_NSPATH;
@@ -471,15 +495,104 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 	 * bridge's veth: while the sandbox assembles its root */
 	h->s.before_exec = configure;
 	h->s.before_exec_arg = n;
-	hosts_lines(h, cfg, n->ip);
+	hosts_lines(ctx, h, cfg, n->ip[0] ? n->ip : n->n_eps ? n->eps[0].ip : NULL);
 	return 0;
+}
+
+/* NetworkSettings.Networks.bridge of a running container on the default bridge. */
+static json_t *bridge_json(const struct bld_runner_net *n)
+{
+	char gw[INET_ADDRSTRLEN] = "";
+	inet_ntop(AF_INET, &n->gw, gw, sizeof(gw));
+	return json_pack("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
+			 "IPAMConfig", "Links", "Aliases", "NetworkID", "", "EndpointID", "",
+			 "Gateway", gw, "IPAddress", n->ip, "IPPrefixLen", n->prefix,
+			 "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0,
+			 "MacAddress", "", "DriverOpts");
+}
+
+/* docker's NetworkSettings: the default bridge's values at the top, every network's in
+ * Networks, keyed by the network's name. */
+static json_t *settings_json(struct bld_runner_net *n)
+{
+	json_t *nets = json_object();
+	if (n->veth[0])
+		json_object_set_new(nets, "bridge", bridge_json(n));
+	for (size_t k = 0; k < n->n_eps; k++)
+		json_object_set_new(nets, n->eps[k].name, bld_runner_ep_json(&n->eps[k], n->id));
+	json_t *top = json_object_get(nets, "bridge");
+	cleanup_free char *key = n->shared || n->nsfd < 0 ? xstrdup("")
+				 : xasprintf("/proc/%d/fd/%d", (int)getpid(), n->nsfd);
+	json_t *ns = json_pack(
+		"{s:s, s:s, s:b, s:s, s:i, s:o, s:s, s:n, s:n, s:s, s:s, s:s, s:i, s:s, s:i, s:s,"
+		" s:s}",
+		"Bridge", "", "SandboxID", n->sandbox, "HairpinMode", false, "LinkLocalIPv6Address",
+		"", "LinkLocalIPv6PrefixLen", 0, "Ports",
+		n->ports ? json_incref(n->ports) : json_object(), "SandboxKey", key,
+		"SecondaryIPAddresses", "SecondaryIPv6Addresses", "EndpointID",
+		top ? bld_json_get_str(top, "EndpointID") : "", "Gateway",
+		top ? bld_json_get_str(top, "Gateway") : "", "GlobalIPv6Address", "",
+		"GlobalIPv6PrefixLen", 0, "IPAddress", n->ip, "IPPrefixLen", top ? n->prefix : 0,
+		"IPv6Gateway", "", "MacAddress", "");
+	json_object_set_new(ns, "Networks", nets);
+	return ns;
 }
 
 void bld_runner_net_state(struct bld_runner_net *n, json_t *state)
 {
-	json_t *ns = json_pack("{s:s, s:o}", "IPAddress", n && n->ip[0] ? n->ip : "", "Ports",
-			       n && n->ports ? json_incref(n->ports) : json_object());
-	json_object_set_new(state, "NetworkSettings", ns);
+	if (!n) {
+		json_object_set_new(state, "NetworkSettings",
+				    json_pack("{s:s, s:{}}", "IPAddress", "", "Ports"));
+		return;
+	}
+	/* the interfaces are up: their endpoint files say so */
+	for (size_t k = 0; k < n->n_eps; k++) {
+		cleanup_error struct bld_error *e = NULL;
+		if (bld_runner_ep_publish(n->ctx, n->id, n->name, &n->eps[k], &e) < 0)
+			bld_warn("%s", e->msg);
+	}
+	json_object_set_new(state, "NetworkSettings", settings_json(n));
+}
+
+int bld_runner_net_connect(struct bld_runner_net *n, const char *net, json_t *epcfg,
+			   char name[256], struct bld_error **err)
+{
+	if (!n || n->nsfd < 0 || n->shared)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "container cannot be connected to a network in this mode");
+	size_t k = n->n_eps;
+	int r = add_ep(n, n->ctx, net, epcfg, err);
+	bool route = !n->veth[0];
+	for (size_t i = 0; i < k; i++)
+		route = route && n->eps[i].internal;
+	cleanup_close int nl = r == 0 ? bld_runner_nl_socket_in(n->nsfd) : -1;
+	if (r == 0 && nl < 0)
+		r = bld_error_sys(err, errno, "netlink");
+	if (r == 0)
+		r = bld_runner_ep_plumb(&n->eps[k], n->nsfd, nl, route && !n->eps[k].internal, err);
+	if (r < 0 && n->n_eps > k) {
+		bld_runner_ep_release(n->ctx, n->id, &n->eps[k]);
+		n->n_eps = k;
+	}
+	if (r == 0)
+		snprintf(name, 256, "%s", n->eps[k].name);
+	return r;
+}
+
+int bld_runner_net_disconnect(struct bld_runner_net *n, const char *net_id, char name[256],
+			      struct bld_error **err)
+{
+	for (size_t k = 0; n && k < n->n_eps; k++) {
+		if (strcmp(n->eps[k].net_id, net_id))
+			continue;
+		snprintf(name, 256, "%s", n->eps[k].name);
+		bld_runner_ep_release(n->ctx, n->id, &n->eps[k]);
+		memmove(&n->eps[k], &n->eps[k + 1], (n->n_eps - k - 1) * sizeof(n->eps[0]));
+		n->n_eps--;
+		return 0;
+	}
+	return bld_error_set(err, BLD_E_NOTFOUND, "container %s is not connected to network %s",
+			     n ? n->id : "", net_id);
 }
 
 static void pair_free(struct pair *p)
@@ -527,9 +640,15 @@ void bld_runner_net_stop(struct bld_runner_net *n)
 	n->nsfd = n->nlfd = -1;
 	veth_gone(n->veth);
 	n->veth[0] = 0;
-	if (n->lease >= 0)
+	for (size_t k = 0; k < n->n_eps; k++) {
+		veth_gone(n->eps[k].veth);
+		bld_runner_ep_release(n->ctx, n->id, &n->eps[k]);
+	}
+	n->n_eps = 0;
+	n->shared = false;
+	if (n->net_id[0])
 		release_ip(n, n->ctx);
-	n->lease = -1;
+	n->net_id[0] = 0;
 	n->ip[0] = 0;
 	json_decref(n->ports);
 	n->ports = NULL;

@@ -95,6 +95,80 @@ int bld_runner_client_send(struct bld_ctx *ctx, const char *id, const char *line
 /* container.c: creation (under the store-wide containers lock) and renaming */
 int bld_runner_containers_lock(struct bld_ctx *ctx, struct bld_error **err);
 
+/* ipam.c: addresses leased on a network (the caller holds the networks lock) */
+#define BLD_RUNNER_LEASE_LEN 65    /* a lease record: the container's id and "\n" */
+#define BLD_RUNNER_LEASE_SCAN 65535 /* host numbers of a pool scanned for a free one */
+/* An address and prefix length ("172.18.0.0/16", "fd00::/64"). */
+struct bld_runner_ipam_cidr {
+	int family; /* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	int prefix;
+};
+/* What may be leased on one subnet: host numbers first..last, never the gateway's. */
+struct bld_runner_ipam_pool {
+	struct bld_runner_ipam_cidr subnet; /* network address (masked) */
+	uint64_t first, last;               /* the subnet's hosts, or its --ip-range */
+	uint64_t gateway;                   /* host number; 0: none */
+};
+/* "ADDR/PREFIX" (not masked); -1 when it is not one. */
+int bld_runner_ipam_cidr_parse(const char *s, struct bld_runner_ipam_cidr *out);
+/* An address of the family (0: either); its family, or -1. */
+int bld_runner_ipam_addr_parse(const char *s, int family, unsigned char out[16]);
+/* Clears the host bits. */
+void bld_runner_ipam_cidr_mask(struct bld_runner_ipam_cidr *c);
+bool bld_runner_ipam_contains(const struct bld_runner_ipam_cidr *c, const unsigned char *a);
+bool bld_runner_ipam_overlaps(const struct bld_runner_ipam_cidr *a,
+			      const struct bld_runner_ipam_cidr *b);
+/* The host number of address a in c: its low bits, up to 64 of them. */
+uint64_t bld_runner_ipam_host_of(const struct bld_runner_ipam_cidr *c, const unsigned char *a);
+/* c's last host number that is not the broadcast address (IPv4), or its last (IPv6). */
+uint64_t bld_runner_ipam_host_last(const struct bld_runner_ipam_cidr *c);
+/* The address with host number host in c, as text. */
+void bld_runner_ipam_addr_at(const struct bld_runner_ipam_cidr *c, uint64_t host,
+			     char out[INET6_ADDRSTRLEN]);
+/* The pool of one IPAM.Config entry of network.json (Subnet, Gateway, IPRange). */
+int bld_runner_ipam_pool_init(struct bld_runner_ipam_pool *p, const struct json_t *config,
+			      struct bld_error **err);
+/* The first of docker 20.10's default IPv4 pools (172.17-31.0.0/16, 192.168.0.0/16 in /20s)
+ * that overlaps none of used (other networks) and taken (the host's routes), as text. */
+int bld_runner_ipam_pool_pick(const struct bld_runner_ipam_cidr *used, size_t n_used,
+			      const struct bld_runner_ipam_cidr *taken, size_t n_taken, char out[64],
+			      struct bld_error **err);
+/* Leases want (or, when NULL or "", the lowest free address) of p for ctr_id in dir/file;
+ * stale leases count as free. BLD_E_EXISTS when taken or none is left (docker's words). */
+int bld_runner_ipam_lease(struct bld_ctx *ctx, const char *dir, const char *file,
+			  const struct bld_runner_ipam_pool *p, const char *ctr_id,
+			  const char *want, char out[INET6_ADDRSTRLEN], struct bld_error **err);
+/* Frees every record of ctr_id in dir/file (none: 0). */
+int bld_runner_ipam_release(const char *dir, const char *file, const char *ctr_id,
+			    struct bld_error **err);
+/* Calls fn for every record in use (well_formed: it ends in a newline); stops at non-zero. */
+typedef int (*bld_runner_ipam_fn)(const char *ctr_id, const char *ip, bool well_formed,
+				  void *payload);
+int bld_runner_ipam_each(const char *dir, const char *file, const struct bld_runner_ipam_pool *p,
+			 bld_runner_ipam_fn fn, void *payload);
+/* Whether a lease (or endpoint) of container id counts: its monitor answers on its socket;
+ * one of a container that is gone or whose monitor is dead (kill -9) is stale. */
+bool bld_runner_lease_owner_alive(struct bld_ctx *ctx, const char *id);
+
+/* netcreate.c: the IPv4 subnets the host routes and its nameservers (as /32s) */
+void bld_runner_network_host_taken(struct bld_runner_ipam_cidr **v, size_t *n);
+/* network.c: the store below networks/ (caller frees); its lock, as an fd to close */
+char *bld_runner_network_dir(struct bld_ctx *ctx, const char *id);
+/* Writes a new network (the caller holds the lock); auto_subnet: its IPv4 subnet was
+ * picked by bld, not given. */
+int bld_runner_network_write(struct bld_ctx *ctx, struct json_t *net, bool auto_subnet,
+			     struct bld_error **err);
+/* Removes what a kill -9 left of a create or a removal (.new-<id>, .gone-<id>); the caller
+ * holds the lock. */
+void bld_runner_network_sweep(struct bld_ctx *ctx);
+/* Whether a network has that name. */
+bool bld_runner_network_name_taken(struct bld_ctx *ctx, const char *name);
+/* Every network id (the predefined ones included once made); caller frees. */
+char **bld_runner_network_ids(struct bld_ctx *ctx);
+/* A new network object with the fields every network has (Id random, Created now). */
+struct json_t *bld_runner_network_new(const char *name, const char *driver);
+
 /* image.c: Lowers, ImageID, Path, Args, Env and the image's defaults for a new container */
 int bld_runner_image_resolve(struct bld_ctx *ctx, const struct bld_runner_container_config *c,
 			     struct json_t **out, struct bld_error **err);
@@ -116,6 +190,20 @@ int bld_runner_hostcfg_merge(struct json_t *doc, const struct bld_runner_contain
 /* /etc/resolv.conf's text from HostConfig's Dns, DnsSearch and DnsOptions, what is not given
  * taken from the host's file; NULL when none is given (caller frees). */
 char *bld_runner_resolv_conf(struct json_t *hc);
+/* netcfg.c: NetworkingConfig.EndpointsConfig and HostConfig.Links of a new container, and the
+ * refusals of a "container:NAME" network mode, as docker's daemon makes them at create. */
+int bld_runner_netcfg_create(struct bld_ctx *ctx, struct json_t *doc,
+			     const struct bld_runner_container_config *c, struct bld_error **err);
+/* Whether the config puts the container on a user-defined network. */
+bool bld_runner_netcfg_user_networks(struct json_t *cfg);
+/* docker's NetworkSettings of a container that does not run: one empty entry per network
+ * its config names, Ports as given (borrowed). New reference. */
+struct json_t *bld_runner_netcfg_settings(struct json_t *cfg, struct json_t *ports);
+/* netconnect.c: sets (epcfg) or removes (NULL) network net's EndpointsConfig entry in the
+ * container's config.json, under the containers lock, and in mem (a loaded copy; NULL:
+ * none). */
+int bld_runner_netcfg_update(struct bld_ctx *ctx, const char *id, const char *net,
+			     struct json_t *epcfg, struct json_t *mem, struct bld_error **err);
 /* nsjoin.c: --pid/--ipc container:NAME at start: that container's pid 1 into
  * s->pid_join/ipc_join; it must run (and, for IPC, be shareable), else docker's refusal. */
 int bld_runner_ns_join(struct bld_ctx *ctx, struct json_t *cfg, struct bld_runner_spec *s,
@@ -181,6 +269,7 @@ int bld_runner_container_load_live(struct bld_ctx *ctx, const char *id, struct j
 
 /* net.c: the network of one run, owned by the monitor */
 #define BLD_RUNNER_MAX_PROXY 64
+#define BLD_RUNNER_MAX_NETS 16 /* user-defined networks one container is on */
 struct bld_runner_net;
 struct pollfd;
 int bld_runner_net_setup(struct bld_runner_net **n, struct bld_ctx *ctx, struct json_t *cfg,
@@ -190,9 +279,62 @@ size_t bld_runner_net_pollfds(struct bld_runner_net *n, struct pollfd *pf, size_
 void bld_runner_net_handle(struct bld_runner_net *n, struct pollfd *pf, size_t count);
 /* Milliseconds until the proxy has something to do without an event (-1: never). */
 int bld_runner_net_timeout(struct bld_runner_net *n);
+/* The firewall rules of network net's bridge (isolation, NAT), added or removed (`network
+ * rm`) (network.c). */
+void bld_runner_network_rules(const struct json_t *net, bool add);
+/* The network's MTU option (com.docker.network.driver.mtu), 0 when none. */
+int bld_runner_net_mtu(const struct json_t *net);
+/* The bridge device of network net (network.json), with its gateway address, MTU option and
+ * firewall rules, made when missing (the caller holds the networks lock). */
+int bld_runner_net_bridge_ensure(const struct json_t *net, int *ifindex, struct bld_error **err);
+/* A running container's new endpoint on network net (name or id), live; *name is the
+ * network's name. */
+int bld_runner_net_connect(struct bld_runner_net *n, const char *net, struct json_t *epcfg,
+			   char name[256], struct bld_error **err);
+/* The endpoint on the network of id net_id goes (interface, lease, endpoint file). */
+int bld_runner_net_disconnect(struct bld_runner_net *n, const char *net_id, char name[256],
+			      struct bld_error **err);
 /* Ends one run's network (listeners, proxies, namespace, address); n stays reusable. */
 void bld_runner_net_stop(struct bld_runner_net *n);
 void bld_runner_net_free(struct bld_runner_net *n);
+
+/* firewall.c: runs argv (a program on PATH) with its output dropped; its exit status, -1 if
+ * it did not run. */
+int bld_runner_run_quiet(char *const argv[]);
+
+/* netattach.c: a container's endpoint on a user-defined network (see there) */
+struct bld_runner_ep {
+	char net_id[65], name[256], bridge[16];
+	char veth[16], ifname[16]; /* host end; the container's end (ethN) */
+	char ip[46], ip6[46], gw[46], gw6[46];
+	int prefix, prefix6, mtu, brindex;
+	bool internal, leased;
+	unsigned char mac[6];
+	char ep_id[65];
+	struct json_t *cfg; /* its EndpointsConfig entry (IPAMConfig, Aliases, Links), owned */
+};
+/* firewall.c: the rules of one bridge (isolation; NAT unless internal): added or removed. */
+void bld_runner_net_rules(bool add, const char *bridge, const char *cidr, bool internal);
+/* Leases the endpoint's addresses on network net (network.json) for ctr_id, as interface
+ * eth<index>, and makes the network's bridge when missing. ep is then released with
+ * bld_runner_ep_release, also on failure. */
+int bld_runner_ep_prepare(struct bld_ctx *ctx, const char *ctr_id, const struct json_t *net,
+			  struct json_t *epcfg, int index, struct bld_runner_ep *ep,
+			  struct bld_error **err);
+/* The veth pair into namespace nsfd (nlfd: a netlink socket in it), addresses, up, and with
+ * route the default route through the gateway (never on an internal network). */
+int bld_runner_ep_plumb(struct bld_runner_ep *ep, int nsfd, int nlfd, bool route,
+			struct bld_error **err);
+/* networks/<net>/endpoints/<ctr_id>.json, once the interface is up. */
+int bld_runner_ep_publish(struct bld_ctx *ctx, const char *ctr_id, const char *ctr_name,
+			  const struct bld_runner_ep *ep, struct bld_error **err);
+void bld_runner_ep_mac(const struct bld_runner_ep *ep, char out[18]);
+/* NetworkSettings.Networks[name] of the endpoint, as docker inspect shows it (new ref). */
+struct json_t *bld_runner_ep_json(const struct bld_runner_ep *ep, const char *ctr_id);
+/* The veth, the endpoint file and the leases go. */
+void bld_runner_ep_release(struct bld_ctx *ctx, const char *ctr_id, struct bld_runner_ep *ep);
+/* Every endpoint file and lease of ctr_id on any network (its monitor is gone). */
+void bld_runner_ep_forget(struct bld_ctx *ctx, const char *ctr_id);
 
 /* udpproxy.c: the flows of published UDP ports (see there) */
 #define BLD_RUNNER_MAX_UDP 64
@@ -238,6 +380,13 @@ void bld_runner_nl_veth_create(struct bld_runner_nl *b, const char *name, int ma
 void bld_runner_nl_link_up(struct bld_runner_nl *b, int ifindex);
 void bld_runner_nl_addr_add(struct bld_runner_nl *b, int ifindex, struct in_addr a, int prefix);
 void bld_runner_nl_route_default(struct bld_runner_nl *b, struct in_addr gw);
+void bld_runner_nl_link_mtu(struct bld_runner_nl *b, int ifindex, int mtu);
+/* The MTU of a link of the caller's namespace, alone. */
+int bld_runner_nl_mtu(int ifindex, int mtu, struct bld_error **err);
+void bld_runner_nl_addr6_add(struct bld_runner_nl *b, int ifindex, const struct in6_addr *a,
+			     int prefix);
+/* A netlink socket made inside namespace ns (its requests act there); -1 on failure. */
+int bld_runner_nl_socket_in(int ns);
 int bld_runner_nl_link_del(int ifindex, struct bld_error **err);
 
 /* event.c: a container event in the store's journal (labels, image and name as attributes),
