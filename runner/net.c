@@ -328,8 +328,7 @@ static int link_line(struct bld_ctx *ctx, struct bld_runner_spec_holder *h, cons
 	cleanup_free char *id = NULL;
 	cleanup_json json_t *cfg = NULL;
 	cleanup_json json_t *st = NULL;
-	if (bld_runner_container_lookup(ctx, name, &id, err) < 0 ||
-	    bld_runner_container_load_live(ctx, id, &cfg, &st, err) < 0)
+	if (bld_runner_container_load_ref(ctx, name, &id, &cfg, &st, err) < 0)
 		return -1;
 	if (!json_is_true(json_object_get(st, "Running")))
 		return bld_error_set(err, BLD_E_INVALID,
@@ -413,8 +412,7 @@ static int setup_shared(struct bld_runner_net *n, struct bld_ctx *ctx, const cha
 	cleanup_free char *id = NULL;
 	cleanup_json json_t *cfg = NULL;
 	cleanup_json json_t *st = NULL;
-	if (bld_runner_container_lookup(ctx, ref, &id, err) < 0 ||
-	    bld_runner_container_load_live(ctx, id, &cfg, &st, err) < 0)
+	if (bld_runner_container_load_ref(ctx, ref, &id, &cfg, &st, err) < 0)
 		return -1;
 	pid_t pid = (pid_t)json_integer_value(json_object_get(st, "Pid"));
 	if (!json_is_true(json_object_get(st, "Running")) || pid <= 0)
