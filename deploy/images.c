@@ -120,23 +120,42 @@ static int ensure(struct bld_ctx *ctx, struct bld_store *s, const struct bld_dep
 	return 0;
 }
 
+/* The image of svc: the one another service of the same image name found already (cache),
+ * else ensured; into ids. */
+static int image_of(struct bld_ctx *ctx, struct bld_store *s, const struct bld_deploy_target *t,
+		    const char *svc, const struct bld_deploy_up_opts *o, json_t *cache,
+		    json_t *ids, struct bld_error **err)
+{
+	const json_t *service = json_object_get(json_object_get(t->project, "services"), svc);
+	cleanup_free char *name = bld_deploy_image_name(t->name, svc, service);
+	json_t *known = json_object_get(cache, name);
+	if (known) {
+		json_object_set(ids, svc, known);
+		return 0;
+	}
+	struct bld_cache_image *img = NULL;
+	int r = ensure(ctx, s, t, svc, o, &img, err);
+	if (r == 0) {
+		json_t *v = json_pack("{s:s, s:s}", "ref", img->name ? img->name : img->id, "id",
+				      img->id);
+		json_object_set(cache, name, v);
+		json_object_set_new(ids, svc, v);
+	}
+	bld_cache_image_free(img);
+	return r;
+}
+
 int bld_deploy_images(struct bld_ctx *ctx, const struct bld_deploy_target *t, char *const *svcs,
 		      const struct bld_deploy_up_opts *o, json_t **ids, struct bld_error **err)
 {
 	struct bld_store *s = NULL;
 	if (bld_cache_store_open(&s, ctx->root, err) < 0)
 		return -1;
+	cleanup_json json_t *cache = json_object();
 	*ids = json_object();
 	int r = 0;
-	for (size_t i = 0; r == 0 && svcs && svcs[i]; i++) {
-		struct bld_cache_image *img = NULL;
-		r = ensure(ctx, s, t, svcs[i], o, &img, err);
-		if (r == 0)
-			json_object_set_new(*ids, svcs[i],
-					    json_pack("{s:s, s:s}", "ref", img->name ? img->name : img->id,
-						      "id", img->id));
-		bld_cache_image_free(img);
-	}
+	for (size_t i = 0; r == 0 && svcs && svcs[i]; i++)
+		r = image_of(ctx, s, t, svcs[i], o, cache, *ids, err);
 	bld_cache_store_free(s);
 	if (r < 0) {
 		(*err)->status = 1;
