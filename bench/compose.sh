@@ -50,13 +50,21 @@ project() {
 }
 now() { date +%s%N; }
 secs() { echo "scale=4; ($2 - $1) / 1000000000" | bc; }
-# timed DIR CMD... — seconds CMD takes in DIR (its output dropped; a failure aborts)
+# timed DIR CMD... — seconds CMD takes in DIR (its output dropped), or "fail" with the
+# error's last line on stderr
 timed() {
   local d=$1 t0 t1; shift
-  t0=$(now); (cd "$d" && "$@" >/dev/null 2>"$W/err") || { cat "$W/err" >&2; return 1; }; t1=$(now)
+  t0=$(now)
+  if ! (cd "$d" && "$@" >/dev/null 2>"$W/err"); then
+    echo "$*: $(tail -1 "$W/err")" >&2
+    echo fail
+    return 0
+  fi
+  t1=$(now)
   secs "$t0" "$t1"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ratio() { case "$1$2" in *fail*) echo "-" ;; *) echo "scale=3; $1 / $2" | bc ;; esac; }
 # measure TOOL IMAGE COMPOSE... — the four numbers of one tool into R[TOOL-*]
 declare -A R
 measure() {
@@ -65,6 +73,7 @@ measure() {
   project "$W/$tool/b100" b100 10 10 "$img"
   R[$tool-up]=$(timed "$W/$tool/b10" "$@" up -d)
   R[$tool-noop]=$(for i in $(seq "$RUNS"); do timed "$W/$tool/b10" "$@" up -d; done | median)
+  # a ps of 100 containers: b100 brought up (not measured)
   timed "$W/$tool/b100" "$@" up -d >/dev/null
   R[$tool-ps]=$(for i in $(seq "$RUNS"); do timed "$W/$tool/b100" "$@" ps; done | median)
   timed "$W/$tool/b100" "$@" down >/dev/null
@@ -78,14 +87,16 @@ if command -v docker-compose >/dev/null && tests/env/dockerd.sh start "$W/docker
   . "$W/dockerd/env"
   export DOCKER_HOST
   "$DOCKER" import "$W/busybox.tar" bench/busybox:latest >/dev/null
-  measure docker-compose bench/busybox:latest docker-compose && tools+=(docker-compose)
+  measure docker-compose bench/busybox:latest docker-compose
+  tools+=(docker-compose)
 fi
 if command -v podman-compose >/dev/null; then
   printf '[storage]\ndriver = "overlay"\ngraphroot = "%s"\nrunroot = "%s"\n' \
     "$W/podman/root" "$W/podman/run" >"$W/storage.conf"
   export CONTAINERS_STORAGE_CONF=$W/storage.conf
   if podman import "$W/busybox.tar" localhost/bench-busybox >/dev/null 2>&1; then
-    measure podman-compose localhost/bench-busybox podman-compose && tools+=(podman-compose)
+    measure podman-compose localhost/bench-busybox podman-compose
+    tools+=(podman-compose)
     podman rm -af >/dev/null 2>&1 || true
   fi
 fi
@@ -98,9 +109,7 @@ done
 for t in "${tools[@]}"; do
   [ "$t" = bld ] && continue
   printf 'bld / %-10s %10s %10s %10s %10s\n' "$t" \
-    "$(echo "scale=3; ${R[bld-up]} / ${R[$t-up]}" | bc)" \
-    "$(echo "scale=3; ${R[bld-noop]} / ${R[$t-noop]}" | bc)" \
-    "$(echo "scale=3; ${R[bld-ps]} / ${R[$t-ps]}" | bc)" \
-    "$(echo "scale=3; ${R[bld-down]} / ${R[$t-down]}" | bc)"
+    "$(ratio "${R[bld-up]}" "${R[$t-up]}")" "$(ratio "${R[bld-noop]}" "${R[$t-noop]}")" \
+    "$(ratio "${R[bld-ps]}" "${R[$t-ps]}")" "$(ratio "${R[bld-down]}" "${R[$t-down]}")"
 done
 echo "goals: up <= 0.1x docker-compose, noop < 0.050 s, ps (100) < 0.050 s, down <= 0.2x docker-compose"
