@@ -127,7 +127,7 @@ static void kernel_from(struct bld_runner_spec_holder *h, json_t *c, json_t *hc)
 	h->s.group_add = h->groups;
 	h->domainname = dup_or_null(bld_json_get_str(c, "Domainname"));
 	h->s.domainname = h->domainname;
-	h->resolv = bld_runner_resolv_conf(hc);
+	h->resolv = bld_runner_resolv_conf(hc, bld_runner_dns_wanted(hc));
 	h->s.resolv_conf = h->resolv;
 }
 
