@@ -11,7 +11,7 @@ CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) -I. -D_GNU_SOURCE $(CFLAGS) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS     = $(shell pkg-config --libs $(filter-out $(DL_PKGS),$(PKGS)) 2>/dev/null) -ldl -lpthread
-MODULES  := common parser cache registry runner builder cli
+MODULES  := common parser cache registry runner builder deploy cli
 LIB_SRCS := $(foreach m,$(filter-out cli,$(MODULES)),$(wildcard $(m)/*.c))
 CLI_SRCS := $(wildcard cli/*.c)
 B        ?= build

@@ -49,6 +49,7 @@ struct bld_cli_args {
 	int *count;    /* times given */
 	char **str;    /* last value (BLD_OPT_STRING), "true"/"false" for BOOL */
 	char ***list;  /* every value (BLD_OPT_LIST) */
+	const struct bld_cli_args *parent; /* a command group's own options (compose), or NULL */
 };
 
 /* Parses argv (after the command name) for cmd; BLD_E_INVALID with docker's wording. */
@@ -70,6 +71,14 @@ int bld_cli_tls_verify(const struct bld_cli_args *a);
 
 /* Prints the command's help (usage, summary, options) to f. */
 void bld_cli_help(FILE *f, const struct bld_cli_cmd *cmd);
+
+/* `bld compose [OPTIONS] COMMAND [ARGS]` (compose.c): the group's options, then its command;
+ * returns the exit status. */
+int bld_cli_compose_main(int argc, char **argv);
+/* The project options the compose group's flags give (-f, -p, --project-directory,
+ * --env-file, --profile); o's strings are borrowed from a. */
+struct bld_deploy_options;
+void bld_cli_compose_options(const struct bld_cli_args *a, struct bld_deploy_options *o);
 
 /* The build-time version string. */
 extern const char bld_version[];

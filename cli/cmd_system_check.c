@@ -1,9 +1,11 @@
 /*
  * cli/cmd_system_check.c — `bld system check`: re-hashes every blob of the store and checks
- * that every image has what it needs; prints one line per problem and exits 1 when the
- * store is damaged (0 when it is clean).
+ * that every image has what it needs, then the network store (network.json files, leases,
+ * endpoints; those of dead containers counted as stale, not damage); prints one line per
+ * problem and exits 1 when the store is damaged (0 when it is clean).
  */
 #include "cli/image_util.h"
+#include "runner/runner.h"
 
 static const struct bld_cli_opt opts[] = {
 	{"quiet", 'q', BLD_OPT_BOOL, NULL, "Only print problems", NULL},
@@ -32,7 +34,17 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		printf("%lld blobs checked (%s): %lld damaged, %lld missing, %s\n",
 		       (long long)st.blobs, sz, (long long)st.damaged, (long long)st.missing,
 		       st.problems ? "the store is damaged" : "no problems found");
-	return st.problems ? 1 : 0;
+	struct bld_runner_network_check_stats ns;
+	if (bld_runner_network_check(ctx, print_problem, NULL, &ns, err) < 0)
+		return -1;
+	if (!bld_cli_bool(a, "quiet") || ns.problems)
+		printf("%lld networks checked: %lld leases (%lld stale), %lld endpoints (%lld stale), "
+		       "%lld stale half-made networks: %s\n",
+		       (long long)ns.networks, (long long)ns.leases, (long long)ns.stale_leases,
+		       (long long)ns.endpoints, (long long)ns.stale_endpoints,
+		       (long long)ns.stale_dirs,
+		       ns.problems ? "the network store is damaged" : "no problems found");
+	return st.problems || ns.problems ? 1 : 0;
 }
 
 const struct bld_cli_cmd bld_cmd_system_check = {

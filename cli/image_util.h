@@ -29,6 +29,9 @@ void bld_cli_short_id(const char *id, char out[13]);
 char *bld_cli_since(const char *rfc3339);
 /* Seconds since the epoch of an RFC 3339 time, or -1. */
 int64_t bld_cli_parse_time(const char *rfc3339);
+/* timestamp.c: docker's timetypes.GetTimestamp (a duration before now, a date, unix seconds)
+ * as nanoseconds since the epoch; -1 when s is none of them. */
+int bld_cli_timestamp(const char *s, int64_t *ns);
 /* docker's human size ("4.26MB"); out has at least 32 bytes. */
 void bld_cli_size(char *out, size_t n, int64_t bytes);
 /*

@@ -15,6 +15,7 @@
 	X(inspect) X(history) X(save) X(load) X(import) X(image_prune) X(run) X(create)    \
 	X(start) X(stop) X(kill) X(restart) X(rm) X(ps) X(logs) X(exec) X(wait) X(port)    \
 	X(volume_create) X(volume_ls) X(volume_rm) X(volume_inspect) X(volume_prune)       \
+	X(network_create) X(network_ls) X(network_inspect) X(network_rm) X(network_prune)  \
 	X(system_df) X(system_check) X(system_prune) X(trust_key_generate) X(trust_sign)   \
 	X(trust_inspect) X(trust_revoke) X(container_prune) X(builder_prune) X(cp) \
 	X(export) X(rename) X(events) X(commit) X(diff) X(pause) X(unpause) X(top) X(stats) \
@@ -100,6 +101,7 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(table); i++)
 		if (table[i])
 			fprintf(f, "  %-20s %s\n", table[i]->name, table[i]->summary);
+	fprintf(f, "  %-20s %s\n", "compose", "Define and run multi-container applications");
 	fprintf(f, "\nGlobal Options:\n");
 	for (const struct bld_cli_opt *o = global_opts; o->name; o++) {
 		char left[64];
@@ -163,7 +165,7 @@ static const struct bld_cli_cmd *find_cmd(const char *name)
 	return NULL;
 }
 
-/* A command group ("image", "container", "system", "volume", "trust key") with no
+/* A command group ("image", "container", "system", "volume", "network", "trust key") with no
  * subcommand. */
 static bool is_group(const char *word)
 {
@@ -251,6 +253,12 @@ int main(int argc, char **argv)
 	if (bld_cli_str(&g, "root"))
 		setenv("BLD_ROOT", bld_cli_str(&g, "root"), 1);
 
+	if (strcmp(g.argv[0], "compose") == 0) {
+		r = bld_cli_compose_main(g.argc - 1, g.argv + 1);
+		bld_cli_args_dispose(&g);
+		fflush(stdout);
+		return r;
+	}
 	int used = 0, n_cmd = g.argc;
 	cleanup_free char **expanded = expand_alias(g.argc, g.argv, &n_cmd);
 	char **argv_cmd = expanded ? expanded : g.argv;

@@ -11,11 +11,8 @@
  * namespace of its own and needs no firewall rules. UDP ports are bound here and served by
  * udpproxy.c (a flow per client address).
  *
- * Addresses are leased in one file per bridge, $BLD_ROOT/network/<bridge>.leases: a record of
- * LEASE_LEN bytes per host number h at offset (h - 2) * LEASE_LEN, the container's id and a
- * newline, or zeros when free; read and written in place under the network lock. (Not a file
- * per address: on ext4 without a journal an inode allocation scans past every recently
- * deleted inode of its group, and freeing one is a discard, for each container.)
+ * The default bridge is the predefined network "bridge" of the store (network.c); its
+ * addresses are leased there (ipam.c), under the networks lock.
  *
  * Setting up is split in two: bld_runner_net_setup makes the namespace, claims the address,
  * makes the bridge (and its NAT rule, the one fork, only when the bridge is new) and opens the
@@ -40,7 +37,6 @@
 
 #define PROXY_BUF 16384
 #define MAX_LISTEN 16
-#define LEASE_LEN 65
 
 struct pair {
 	int a, b; /* client, container */
@@ -63,8 +59,9 @@ struct bld_runner_net {
 	int brindex;       /* the bridge, for bridge mode */
 	int prefix;
 	struct in_addr gw, addr;
-	char ip[INET_ADDRSTRLEN];
-	off_t lease;       /* offset of our record in the leases file, -1: none */
+	char ip[INET6_ADDRSTRLEN];
+	char net_id[65];   /* the network our address is leased on, "" when none */
+	char ctr_id[65];
 	struct bld_ctx *ctx;
 	char veth[16];
 	struct listener ls[MAX_LISTEN];
@@ -102,32 +99,10 @@ static int new_netns(int *nlfd, struct bld_error **err)
 
 /* ------------------------------------------------------------------ bridge */
 
-static const char *bridge_name(void)
+/* The default bridge's network.json (made on first use). */
+static int default_bridge(struct bld_ctx *ctx, json_t **net, struct bld_error **err)
 {
-	const char *n = getenv("BLD_BRIDGE_NAME");
-	return n && *n && strlen(n) < 16 ? n : "bld0";
-}
-
-/* The subnet as network address and prefix length ("10.88.0.0/16"). */
-static int subnet(struct in_addr *net, int *prefix, struct bld_error **err)
-{
-	const char *s = getenv("BLD_BRIDGE_SUBNET");
-	cleanup_free char *copy = xstrdup(s && *s ? s : "10.88.0.0/16");
-	char *slash = strchr(copy, '/');
-	long p = 0;
-	if (!slash || (*slash = 0, inet_pton(AF_INET, copy, net) != 1) ||
-	    bld_parse_long(slash + 1, 8, 30, &p) < 0)
-		return bld_error_set(err, BLD_E_INVALID, "bad BLD_BRIDGE_SUBNET: %s", s);
-	*prefix = (int)p;
-	uint32_t mask = p ? ~0U << (32 - p) : 0;
-	net->s_addr = htonl(ntohl(net->s_addr) & mask);
-	return 0;
-}
-
-static void addr_at(struct in_addr net, uint32_t host, char out[INET_ADDRSTRLEN])
-{
-	struct in_addr a = {.s_addr = htonl(ntohl(net.s_addr) + host)};
-	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
+	return bld_runner_network_load(ctx, "bridge", net, err);
 }
 
 static int run_iptables(char *const argv[])
@@ -164,106 +139,57 @@ static void enable_nat(const char *cidr, const char *br)
 		bld_warn("could not add the NAT rule for %s (iptables)", cidr);
 }
 
-/* The bridge with its gateway address, created once (under the network lock); the NAT rule
- * and forwarding only then: a bridge that exists had them set up by whoever made it. */
-static int ensure_bridge(struct in_addr net, int prefix, int *ifindex, struct bld_error **err)
+/* The bridge with its gateway address, created once (under the networks lock); the NAT
+ * rule and forwarding only then: a bridge that exists had them set up by whoever made it. */
+static int ensure_bridge(const json_t *net, int *ifindex, struct bld_error **err)
 {
-	const char *br = bridge_name();
+	char br[16], gws[INET6_ADDRSTRLEN];
+	int prefix = 0;
+	bld_runner_network_bridge_name(net, br);
 	*ifindex = bld_runner_nl_ifindex(br);
 	if (*ifindex > 0)
 		return 0;
-	struct in_addr gw = {.s_addr = htonl(ntohl(net.s_addr) + 1)};
+	struct in_addr gw;
+	if (bld_runner_network_gateway(net, AF_INET, gws, &prefix) < 0 ||
+	    inet_pton(AF_INET, gws, &gw) != 1)
+		return bld_error_set(err, BLD_E_INVALID, "network %s has no IPv4 subnet",
+				     bld_json_get_str(net, "Name"));
 	if (bld_runner_nl_bridge_setup(br, gw, prefix, ifindex, err) < 0)
 		return bld_error_wrap(err, "bridge %s", br);
+	uint32_t mask = prefix ? ~0U << (32 - prefix) : 0;
+	struct in_addr netaddr = {.s_addr = htonl(ntohl(gw.s_addr) & mask)};
 	char netstr[INET_ADDRSTRLEN], cidr[64];
-	addr_at(net, 0, netstr);
+	inet_ntop(AF_INET, &netaddr, netstr, sizeof(netstr));
 	snprintf(cidr, sizeof(cidr), "%s/%d", netstr, prefix);
 	enable_nat(cidr, br);
 	return 0;
 }
 
-/* A lease whose container is gone or not running (a monitor that died). */
-static bool lease_stale(struct bld_ctx *ctx, const char *rec)
-{
-	char id[65];
-	memcpy(id, rec, 64);
-	id[64] = 0;
-	cleanup_json json_t *st = NULL;
-	cleanup_error struct bld_error *e = NULL;
-	if (bld_runner_container_load(ctx, id, NULL, &st, &e) < 0)
-		return true;
-	bool running = json_is_true(json_object_get(st, "Running"));
-	return !running && bld_runner_client_wait_fd_alive(ctx, id) == false;
-}
-
-static char *leases_path(struct bld_ctx *ctx)
-{
-	return xasprintf("%s/network/%s.leases", ctx->root, bridge_name());
-}
-
-/* Claims the first free address (the caller holds the network lock). */
-static int allocate_ip(struct bld_runner_net *n, struct bld_ctx *ctx, struct in_addr net,
-		       int prefix, const char *id, struct bld_error **err)
-{
-	cleanup_free char *dir = xasprintf("%s/network", ctx->root);
-	if (bld_fs_mkdir_p(dir, 0700, err) < 0)
-		return -1;
-	cleanup_free char *path = leases_path(ctx);
-	cleanup_close int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	uint32_t hosts = (1U << (32 - prefix)) - 2;
-	if (hosts > 65535)
-		hosts = 65535;
-	cleanup_free char *all = NULL;
-	size_t len = 0;
-	if (fd < 0 || bld_fs_read_fd(fd, (size_t)hosts * LEASE_LEN, &all, &len, err) < 0)
-		return fd < 0 ? bld_error_sys(err, errno, "open %s", path) : -1;
-	char rec[LEASE_LEN];
-	memcpy(rec, id, 64);
-	rec[64] = '\n';
-	for (uint32_t h = 2; h <= hosts; h++) {
-		size_t off = (size_t)(h - 2) * LEASE_LEN;
-		const char *cur = off + LEASE_LEN <= len ? all + off : NULL;
-		if (cur && cur[0] && !lease_stale(ctx, cur))
-			continue;
-		if (pwrite(fd, rec, LEASE_LEN, (off_t)off) != LEASE_LEN)
-			return bld_error_sys(err, errno, "write %s", path);
-		n->lease = (off_t)off;
-		addr_at(net, h, n->ip);
-		return 0;
-	}
-	return bld_error_set(err, BLD_E_EXISTS, "no free address in the bridge subnet");
-}
-
 /* Gives our address back. */
 static void release_ip(struct bld_runner_net *n, struct bld_ctx *ctx)
 {
-	cleanup_free char *lockp = xasprintf("%s/network.lock", ctx->root);
-	cleanup_free char *path = leases_path(ctx);
-	cleanup_close int lock = open(lockp, O_RDWR | O_CLOEXEC);
-	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
-	static const char zero[LEASE_LEN];
-	if (lock < 0 || flock(lock, LOCK_EX) < 0 || fd < 0 ||
-	    pwrite(fd, zero, LEASE_LEN, n->lease) != LEASE_LEN)
-		bld_debug("release address %s: %s", n->ip, strerror(errno));
+	cleanup_error struct bld_error *e = NULL;
+	cleanup_close int lock = bld_runner_networks_lock(ctx, &e);
+	if (lock < 0 || bld_runner_network_ip_release(ctx, n->net_id, n->ctr_id, &e) < 0)
+		bld_debug("release address %s: %s", n->ip, e->msg);
 }
 
 static int setup_bridge(struct bld_runner_net *n, struct bld_ctx *ctx, const char *id,
 			struct bld_error **err)
 {
-	struct in_addr net;
-	int prefix = 16;
-	if (subnet(&net, &prefix, err) < 0)
+	cleanup_json json_t *net = NULL;
+	char gws[INET6_ADDRSTRLEN];
+	if (default_bridge(ctx, &net, err) < 0)
 		return -1;
-	cleanup_free char *lockp = xasprintf("%s/network.lock", ctx->root);
-	cleanup_close int lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock < 0 || flock(lock, LOCK_EX) < 0)
-		return bld_error_sys(err, errno, "lock %s", lockp);
-	if (ensure_bridge(net, prefix, &n->brindex, err) < 0 ||
-	    allocate_ip(n, ctx, net, prefix, id, err) < 0)
+	cleanup_close int lock = bld_runner_networks_lock(ctx, err);
+	if (lock < 0 || ensure_bridge(net, &n->brindex, err) < 0 ||
+	    bld_runner_network_ip_lease(ctx, net, id, AF_INET, NULL, n->ip, &n->prefix, err) < 0)
 		return -1;
+	snprintf(n->net_id, sizeof(n->net_id), "%s", bld_json_get_str(net, "Id"));
+	snprintf(n->ctr_id, sizeof(n->ctr_id), "%s", id);
 	snprintf(n->veth, sizeof(n->veth), "bld%.8s", id);
-	n->prefix = prefix;
-	n->gw.s_addr = htonl(ntohl(net.s_addr) + 1);
+	bld_runner_network_gateway(net, AF_INET, gws, &n->prefix);
+	inet_pton(AF_INET, gws, &n->gw);
 	inet_pton(AF_INET, n->ip, &n->addr);
 	return 0;
 }
@@ -399,24 +325,33 @@ static int setup_ports(struct bld_runner_net *n, json_t *cfg, struct bld_error *
 
 /* ------------------------------------------------------------------ life cycle */
 
+/* The default bridge's gateway, "" when it cannot be read. */
+static void host_gateway(struct bld_ctx *ctx, char gw[INET6_ADDRSTRLEN])
+{
+	cleanup_json json_t *net = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	int prefix = 0;
+	gw[0] = 0;
+	if (default_bridge(ctx, &net, &e) == 0)
+		bld_runner_network_gateway(net, AF_INET, gw, &prefix);
+}
+
 /* /etc/hosts lines of --add-host ("IP\tNAME", host-gateway being the bridge's gateway),
  * then, with an address, the container's own ("IP\tHOST.DOMAIN HOST"), as docker orders
  * them. */
-static void hosts_lines(struct bld_runner_spec_holder *h, json_t *cfg, const char *ip)
+static void hosts_lines(struct bld_ctx *ctx, struct bld_runner_spec_holder *h, json_t *cfg,
+			const char *ip)
 {
 	size_t i;
 	json_t *v;
 	json_array_foreach(json_object_get(json_object_get(cfg, "HostConfig"), "ExtraHosts"), i, v) {
 		const char *hv = json_string_value(v);
 		const char *colon = hv ? strchr(hv, ':') : NULL;
-		char gw[INET_ADDRSTRLEN] = "";
-		struct in_addr net;
-		int prefix;
-		cleanup_error struct bld_error *e = NULL;
+		char gw[INET6_ADDRSTRLEN] = "";
 		if (!colon)
 			continue;
-		if (strcmp(colon + 1, "host-gateway") == 0 && subnet(&net, &prefix, &e) == 0)
-			addr_at(net, 1, gw);
+		if (strcmp(colon + 1, "host-gateway") == 0)
+			host_gateway(ctx, gw);
 		cleanup_free char *line = xasprintf("%s\t%.*s", gw[0] ? gw : colon + 1,
 						    (int)(colon - hv), hv);
 		bld_strv_push(&h->extra_hosts, line);
@@ -441,7 +376,7 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 	if (!mode || !*mode || strcmp(mode, "default") == 0)
 		mode = "bridge";
 	if (strcmp(mode, "host") == 0) {
-		hosts_lines(h, cfg, NULL);
+		hosts_lines(ctx, h, cfg, NULL);
 		h->s.net = BLD_RUNNER_NET_HOST;
 		return 0;
 	}
@@ -450,7 +385,6 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 	if (!*out) {
 		*out = xcalloc(1, sizeof(**out));
 		(*out)->nsfd = (*out)->nlfd = -1;
-		(*out)->lease = -1;
 	}
 	struct bld_runner_net *n = *out;
 	n->ctx = ctx;
@@ -475,7 +409,7 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 	 * bridge's veth: while the sandbox assembles its root */
 	h->s.before_exec = configure;
 	h->s.before_exec_arg = n;
-	hosts_lines(h, cfg, n->ip);
+	hosts_lines(ctx, h, cfg, n->ip);
 	return 0;
 }
 
@@ -533,9 +467,9 @@ void bld_runner_net_stop(struct bld_runner_net *n)
 	n->nsfd = n->nlfd = -1;
 	veth_gone(n->veth);
 	n->veth[0] = 0;
-	if (n->lease >= 0)
+	if (n->net_id[0])
 		release_ip(n, n->ctx);
-	n->lease = -1;
+	n->net_id[0] = 0;
 	n->ip[0] = 0;
 	json_decref(n->ports);
 	n->ports = NULL;

@@ -514,6 +514,94 @@ int bld_runner_volume_inspect(struct bld_ctx *ctx, const char *name, struct json
 /* The label of volumes made without a name (-v /path, an image's VOLUME), as docker's. */
 #define BLD_RUNNER_ANON_LABEL "com.docker.volume.anonymous"
 
+/* ====================================================================== networks */
+
+/*
+ * The network store ($BLD_ROOT/networks/<id>/: network.json, docker's network object without
+ * "Containers"; leases, leases6; endpoints/<container id>.json). "bridge" (bld0), "host" and
+ * "none" are predefined and made on first use. A network is named by its full Id, its name
+ * or a unique Id prefix, docker's order; not found: BLD_E_NOTFOUND "network X not found".
+ */
+
+/* What `network create` asks for: the flags as given (NULL-terminated lists or NULL). */
+struct bld_runner_network_spec {
+	const char *name;
+	const char *driver;  /* NULL or "bridge" */
+	char **subnets;      /* --subnet, IPv4 and IPv6 */
+	char **gateways;     /* --gateway */
+	char **ip_ranges;    /* --ip-range */
+	char **labels;       /* --label KEY=VALUE */
+	char **options;      /* -o KEY=VALUE (com.docker.network.bridge.name, ...driver.mtu) */
+	bool ipv6, internal, attachable;
+};
+/* Creates a network: docker's checks and refusals with its words; an IPv4 subnet from
+ * docker's default pools unless one is given. *id: its Id (caller frees). */
+int bld_runner_network_create(struct bld_ctx *ctx, const struct bld_runner_network_spec *s,
+			      char **id, struct bld_error **err);
+/* network.json of the network ref names (*out: caller's). Do not call it with the networks
+ * lock held: the first call of a store makes the predefined networks under it. */
+int bld_runner_network_load(struct bld_ctx *ctx, const char *ref, struct json_t **out,
+			    struct bld_error **err);
+/* As `docker network inspect` shows it: network.json with Containers from the endpoints of
+ * live containers ({id: {Name, EndpointID, MacAddress, IPv4Address, IPv6Address}}). */
+int bld_runner_network_inspect(struct bld_ctx *ctx, const char *ref, struct json_t **out,
+			       struct bld_error **err);
+/* The networks `network ls --filter` shows (docker's keys driver, id, label, name, scope,
+ * type, dangling; refusals with its words, status 1), each as network inspect shows it. */
+int bld_runner_network_filter(struct bld_ctx *ctx, char *const *filters, struct json_t **out,
+			      struct bld_error **err);
+/* The Ids of every network, the predefined ones included (caller frees). */
+int bld_runner_network_list(struct bld_ctx *ctx, char ***ids, struct bld_error **err);
+/* The endpoints/<ctr>.json of network id whose container is alive: {ctr id: endpoint}. */
+int bld_runner_network_endpoints(struct bld_ctx *ctx, const char *id, struct json_t **out,
+				 struct bld_error **err);
+/* Removes a network; refused for the predefined ones and while it has live endpoints
+ * (BLD_E_EXISTS, docker's "has active endpoints"). Deletes its bridge device. */
+int bld_runner_network_remove(struct bld_ctx *ctx, const char *ref, struct bld_error **err);
+/* Removes the user networks without live endpoints, except those created at or after until
+ * (unix seconds; 0: none) or kept by label=K[=V] / label!=K[=V] filters. *removed: names. */
+int bld_runner_network_prune(struct bld_ctx *ctx, double until, char *const *filters,
+			     char ***removed, struct bld_error **err);
+bool bld_runner_network_is_predefined(const char *name);
+/* The bridge device of a bridge network: Options' com.docker.network.bridge.name, else
+ * "br-" and the Id's first 12 characters; "" for host and none. */
+void bld_runner_network_bridge_name(const struct json_t *net, char out[16]);
+/* The default bridge's device: BLD_BRIDGE_NAME or "bld0". */
+const char *bld_runner_network_default_bridge(void);
+/* The gateway of the network's subnet of family (AF_INET, AF_INET6): the given one, else the
+ * subnet's first address; *prefix: the subnet's length. -1 when there is no such subnet. */
+int bld_runner_network_gateway(const struct json_t *net, int family, char out[46], int *prefix);
+/* Whether the network's IPv4 subnet was given (--subnet), not picked by bld: docker takes a
+ * --ip only on such networks. */
+bool bld_runner_network_user_subnet(struct bld_ctx *ctx, const struct json_t *net);
+
+/* What `system check` found in the network store. */
+struct bld_runner_network_check_stats {
+	int64_t networks, leases, endpoints; /* checked */
+	int64_t stale_leases;    /* of containers gone or dead: free for the next lease */
+	int64_t stale_endpoints; /* the same for endpoints: absent for everyone */
+	int64_t stale_dirs;      /* networks half made or half removed by a kill -9 */
+	int64_t problems;        /* damage, each reported */
+};
+/* Checks every network.json, lease and endpoint (netcheck.c says what counts as damage);
+ * each problem goes to fn as one line (bld_cache_check_fn's shape). 0 when it ran. */
+int bld_runner_network_check(struct bld_ctx *ctx, bld_cache_check_fn fn, void *payload,
+			     struct bld_runner_network_check_stats *st, struct bld_error **err);
+
+/* The networks lock (networks/.lock), held until the returned fd is closed. Lease changes,
+ * and whatever must not interleave with them (a bridge's creation), run under it. */
+int bld_runner_networks_lock(struct bld_ctx *ctx, struct bld_error **err);
+/* Leases an address of family on net for container ctr_id, the caller holding the networks
+ * lock: want (a --ip) or the lowest free one; a lease of a container that is gone or whose
+ * monitor is dead is free. out: the address, *prefix: the subnet's length. Refusals with
+ * docker's words: "Address already in use", "... requested address is out of range". */
+int bld_runner_network_ip_lease(struct bld_ctx *ctx, const struct json_t *net,
+				const char *ctr_id, int family, const char *want, char out[46],
+				int *prefix, struct bld_error **err);
+/* Gives back every address ctr_id holds on network net_id (the caller holds the lock). */
+int bld_runner_network_ip_release(struct bld_ctx *ctx, const char *net_id, const char *ctr_id,
+				  struct bld_error **err);
+
 /* ========================================================================= prune */
 
 /* Removes every container not running; *removed: their IDs, *bytes: the space given back. */

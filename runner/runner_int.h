@@ -95,6 +95,80 @@ int bld_runner_client_send(struct bld_ctx *ctx, const char *id, const char *line
 /* container.c: creation (under the store-wide containers lock) and renaming */
 int bld_runner_containers_lock(struct bld_ctx *ctx, struct bld_error **err);
 
+/* ipam.c: addresses leased on a network (the caller holds the networks lock) */
+#define BLD_RUNNER_LEASE_LEN 65    /* a lease record: the container's id and "\n" */
+#define BLD_RUNNER_LEASE_SCAN 65535 /* host numbers of a pool scanned for a free one */
+/* An address and prefix length ("172.18.0.0/16", "fd00::/64"). */
+struct bld_runner_ipam_cidr {
+	int family; /* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	int prefix;
+};
+/* What may be leased on one subnet: host numbers first..last, never the gateway's. */
+struct bld_runner_ipam_pool {
+	struct bld_runner_ipam_cidr subnet; /* network address (masked) */
+	uint64_t first, last;               /* the subnet's hosts, or its --ip-range */
+	uint64_t gateway;                   /* host number; 0: none */
+};
+/* "ADDR/PREFIX" (not masked); -1 when it is not one. */
+int bld_runner_ipam_cidr_parse(const char *s, struct bld_runner_ipam_cidr *out);
+/* An address of the family (0: either); its family, or -1. */
+int bld_runner_ipam_addr_parse(const char *s, int family, unsigned char out[16]);
+/* Clears the host bits. */
+void bld_runner_ipam_cidr_mask(struct bld_runner_ipam_cidr *c);
+bool bld_runner_ipam_contains(const struct bld_runner_ipam_cidr *c, const unsigned char *a);
+bool bld_runner_ipam_overlaps(const struct bld_runner_ipam_cidr *a,
+			      const struct bld_runner_ipam_cidr *b);
+/* The host number of address a in c: its low bits, up to 64 of them. */
+uint64_t bld_runner_ipam_host_of(const struct bld_runner_ipam_cidr *c, const unsigned char *a);
+/* c's last host number that is not the broadcast address (IPv4), or its last (IPv6). */
+uint64_t bld_runner_ipam_host_last(const struct bld_runner_ipam_cidr *c);
+/* The address with host number host in c, as text. */
+void bld_runner_ipam_addr_at(const struct bld_runner_ipam_cidr *c, uint64_t host,
+			     char out[INET6_ADDRSTRLEN]);
+/* The pool of one IPAM.Config entry of network.json (Subnet, Gateway, IPRange). */
+int bld_runner_ipam_pool_init(struct bld_runner_ipam_pool *p, const struct json_t *config,
+			      struct bld_error **err);
+/* The first of docker 20.10's default IPv4 pools (172.17-31.0.0/16, 192.168.0.0/16 in /20s)
+ * that overlaps none of used (other networks) and taken (the host's routes), as text. */
+int bld_runner_ipam_pool_pick(const struct bld_runner_ipam_cidr *used, size_t n_used,
+			      const struct bld_runner_ipam_cidr *taken, size_t n_taken, char out[64],
+			      struct bld_error **err);
+/* Leases want (or, when NULL or "", the lowest free address) of p for ctr_id in dir/file;
+ * stale leases count as free. BLD_E_EXISTS when taken or none is left (docker's words). */
+int bld_runner_ipam_lease(struct bld_ctx *ctx, const char *dir, const char *file,
+			  const struct bld_runner_ipam_pool *p, const char *ctr_id,
+			  const char *want, char out[INET6_ADDRSTRLEN], struct bld_error **err);
+/* Frees every record of ctr_id in dir/file (none: 0). */
+int bld_runner_ipam_release(const char *dir, const char *file, const char *ctr_id,
+			    struct bld_error **err);
+/* Calls fn for every record in use (well_formed: it ends in a newline); stops at non-zero. */
+typedef int (*bld_runner_ipam_fn)(const char *ctr_id, const char *ip, bool well_formed,
+				  void *payload);
+int bld_runner_ipam_each(const char *dir, const char *file, const struct bld_runner_ipam_pool *p,
+			 bld_runner_ipam_fn fn, void *payload);
+/* Whether a lease (or endpoint) of container id counts: its monitor answers on its socket;
+ * one of a container that is gone or whose monitor is dead (kill -9) is stale. */
+bool bld_runner_lease_owner_alive(struct bld_ctx *ctx, const char *id);
+
+/* netcreate.c: the IPv4 subnets the host routes and its nameservers (as /32s) */
+void bld_runner_network_host_taken(struct bld_runner_ipam_cidr **v, size_t *n);
+/* network.c: the store below networks/ (caller frees); its lock, as an fd to close */
+char *bld_runner_network_dir(struct bld_ctx *ctx, const char *id);
+/* Writes a new network (the caller holds the lock); auto_subnet: its IPv4 subnet was
+ * picked by bld, not given. */
+int bld_runner_network_write(struct bld_ctx *ctx, struct json_t *net, bool auto_subnet,
+			     struct bld_error **err);
+/* Removes what a kill -9 left of a create or a removal (.new-<id>, .gone-<id>); the caller
+ * holds the lock. */
+void bld_runner_network_sweep(struct bld_ctx *ctx);
+/* Whether a network has that name. */
+bool bld_runner_network_name_taken(struct bld_ctx *ctx, const char *name);
+/* Every network id (the predefined ones included once made); caller frees. */
+char **bld_runner_network_ids(struct bld_ctx *ctx);
+/* A new network object with the fields every network has (Id random, Created now). */
+struct json_t *bld_runner_network_new(const char *name, const char *driver);
+
 /* image.c: Lowers, ImageID, Path, Args, Env and the image's defaults for a new container */
 int bld_runner_image_resolve(struct bld_ctx *ctx, const struct bld_runner_container_config *c,
 			     struct json_t **out, struct bld_error **err);

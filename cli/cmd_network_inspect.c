@@ -1,0 +1,66 @@
+/*
+ * cli/cmd_network_inspect.c — `bld network inspect [-f TEMPLATE] NETWORK...`: docker's JSON
+ * array (Containers computed from the endpoints of live containers), or the template once per
+ * network. A name that is not found is reported after the others and exits 1, as docker's.
+ */
+#include "cli/container_opts.h"
+#include "cli/image_util.h"
+
+#include <jansson.h>
+
+static const struct bld_cli_opt opts[] = {
+	{"format", 'f', BLD_OPT_STRING, "string", "Format the output using the given Go template",
+	 NULL},
+	{"verbose", 'v', BLD_OPT_BOOL, NULL, "Verbose output for diagnostics", NULL},
+	{NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static void print_all(const json_t *all, const char *fmt)
+{
+	size_t i;
+	json_t *v;
+	if (!fmt) {
+		cleanup_free char *s = bld_json_dump_pretty(all);
+		printf("%s\n", s);
+		return;
+	}
+	if (!json_array_size(all))
+		printf("\n"); /* docker's template over nothing */
+	json_array_foreach(all, i, v) {
+		cleanup_free char *s = bld_cli_template(fmt, v);
+		printf("%s\n", s);
+	}
+}
+
+static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
+{
+	cleanup_json json_t *all = json_array();
+	cleanup_strv char **errors = NULL;
+	(void)err;
+	for (int i = 0; i < a->argc; i++) {
+		json_t *v = NULL;
+		cleanup_error struct bld_error *e = NULL;
+		if (bld_runner_network_inspect(ctx, a->argv[i], &v, &e) == 0) {
+			json_array_append_new(all, v);
+			continue;
+		}
+		cleanup_free char *line = e->code == BLD_E_NOTFOUND
+						  ? xasprintf("No such network: %s", a->argv[i])
+						  : xstrdup(e->msg);
+		bld_strv_push(&errors, line);
+	}
+	print_all(all, bld_cli_str(a, "format"));
+	for (size_t i = 0; errors && errors[i]; i++)
+		fprintf(stderr, "bld: %s\n", errors[i]);
+	return errors ? 1 : 0;
+}
+
+const struct bld_cli_cmd bld_cmd_network_inspect = {
+	.name = "network inspect",
+	.usage = "[OPTIONS] NETWORK [NETWORK...]",
+	.summary = "Display detailed information on one or more networks",
+	.opts = opts,
+	.min_args = 1,
+	.max_args = -1,
+	.run = run,
+};

@@ -1,0 +1,159 @@
+/*
+ * deploy/deploy_int.h — what the files of deploy/ share and no other module includes.
+ *
+ * A compose file is read into jansson values with a side table, the source map, that keeps
+ * the file and line of every node by its path: validation reports `FILE:LINE: what` from
+ * it long after the YAML is gone. Paths are JSON Pointers (RFC 6901: "/services/web/ports/0",
+ * "~1" for "/" and "~0" for "~" in a key), so that keys holding dots ("com.example.label")
+ * stay unambiguous.
+ */
+#ifndef BLD_DEPLOY_INT_H
+#define BLD_DEPLOY_INT_H
+
+#include "deploy/deploy.h"
+
+/* Total nodes one document may expand to through aliases: an alias bomb ("billion laughs")
+ * is refused long before it exhausts memory. */
+#define BLD_DEPLOY_MAX_NODES ((size_t)250000)
+/* Nesting deeper than this is refused (the parser recurses). */
+#define BLD_DEPLOY_MAX_DEPTH 200
+
+/* ------------------------------------------------------------------ source map (srcmap.c) */
+
+/* Where each node of one or more loaded documents came from. */
+struct bld_deploy_srcmap {
+	json_t *lines; /* path -> [file index, line] */
+	char **files;  /* the file names the indexes refer to */
+};
+
+void bld_deploy_srcmap_init(struct bld_deploy_srcmap *m);
+void bld_deploy_srcmap_dispose(struct bld_deploy_srcmap *m);
+/* The index of file in m's file list, added when new. */
+int bld_deploy_srcmap_file(struct bld_deploy_srcmap *m, const char *file);
+/* Records that the node at path starts at line of file index fi (a later record wins). */
+void bld_deploy_srcmap_set(struct bld_deploy_srcmap *m, const char *path, int fi, int line);
+/* The file and line of the node at path, or of its nearest ancestor that has one; false
+ * when none has. *file is borrowed from m. */
+bool bld_deploy_srcmap_find(const struct bld_deploy_srcmap *m, const char *path,
+			    const char **file, int *line);
+/* Copies every record of src into dst (src's records win), with paths under from_prefix
+ * moved under to_prefix (both "" to copy all as they are). */
+void bld_deploy_srcmap_merge(struct bld_deploy_srcmap *dst, const struct bld_deploy_srcmap *src,
+			     const char *from_prefix, const char *to_prefix);
+
+/* Appends key to the JSON Pointer in b, escaped ("/" + key with ~0 ~1). */
+void bld_deploy_path_push(struct bld_buf *b, const char *key);
+/* Appends an array index. */
+void bld_deploy_path_push_index(struct bld_buf *b, size_t i);
+
+/* ------------------------------------------------------------------ YAML (yaml.c) */
+
+/* One YAML document of a compose file. */
+struct bld_deploy_doc {
+	json_t *root;     /* the document's value (a mapping for a compose file) */
+	json_t *resets;   /* paths (arrays of keys) tagged !reset: removed from what was merged
+			     before, and absent from root */
+	json_t *overrides; /* paths tagged !override: replace what was merged before */
+};
+
+/*
+ * Parses a YAML stream (every document of it, in order) with libyaml's event API into
+ * *docs (an array of n struct bld_deploy_doc; free with bld_deploy_docs_free), recording
+ * lines in map under the name file. Anchors, aliases (bounded by BLD_DEPLOY_MAX_NODES),
+ * merge keys `<<`, YAML 1.2 core scalars as go-yaml resolves them (quoted stays a string).
+ * Errors: BLD_E_INVALID "FILE:LINE: what".
+ */
+int bld_deploy_yaml_parse(const char *data, size_t len, const char *file,
+			  struct bld_deploy_srcmap *map, struct bld_deploy_doc **docs, size_t *n,
+			  struct bld_error **err);
+void bld_deploy_docs_free(struct bld_deploy_doc *docs, size_t n);
+
+/* A scalar's value as go-yaml types it (yaml_scalar.c): null, bool, int, float or string;
+ * only a plain (unquoted, untagged) scalar can be anything but a string. NULL when s is
+ * not valid UTF-8. */
+json_t *bld_deploy_yaml_scalar(const char *s, size_t n, bool plain);
+
+/* ------------------------------------------------------------------ loading (project.c) */
+
+/* The state of one project load. */
+struct bld_deploy_load {
+	const struct bld_deploy_options *opts;
+	json_t *env;       /* variables for interpolation: the environment, then .env files */
+	char *workdir;     /* absolute: where relative -f paths start */
+	char **files;      /* the compose files, absolute ("-" for stdin) */
+	char *project_dir; /* absolute */
+	char *name;        /* the project name, once known */
+	json_t *model;     /* the files merged so far */
+	struct bld_deploy_srcmap map;
+};
+
+/* Finds the environment, the files and the project directory for o. */
+int bld_deploy_load_init(struct bld_deploy_load *l, const struct bld_deploy_options *o,
+			 struct bld_error **err);
+void bld_deploy_load_dispose(struct bld_deploy_load *l);
+/* path made absolute against base and cleaned ("-" is kept); caller frees. */
+char *bld_deploy_abs_path(const char *base, const char *path);
+
+/* ------------------------------------------------------------------ names (name.c) */
+
+/* docker compose's NormalizeProjectName: lower case, [a-z0-9_-] only, no leading _ or -. */
+char *bld_deploy_name_normalize(const char *name);
+/* BLD_E_INVALID with compose's words unless name is already normalised and not empty. */
+int bld_deploy_name_check(const char *name, struct bld_error **err);
+
+/* ------------------------------------------------------------- the runtime's labels */
+#define BLD_DEPLOY_L_PROJECT "com.docker.compose.project"
+#define BLD_DEPLOY_L_SERVICE "com.docker.compose.service"
+#define BLD_DEPLOY_L_NUMBER "com.docker.compose.container-number"
+#define BLD_DEPLOY_L_ONEOFF "com.docker.compose.oneoff"
+#define BLD_DEPLOY_L_HASH "com.docker.compose.config-hash"
+#define BLD_DEPLOY_L_WORKDIR "com.docker.compose.project.working_dir"
+#define BLD_DEPLOY_L_FILES "com.docker.compose.project.config_files"
+#define BLD_DEPLOY_L_DEPENDS "com.docker.compose.depends_on"
+#define BLD_DEPLOY_L_IMAGE "com.docker.compose.image"
+#define BLD_DEPLOY_L_VERSION "com.docker.compose.version"
+#define BLD_DEPLOY_L_VOLUME "com.docker.compose.volume"
+#define BLD_DEPLOY_L_NETWORK "com.docker.compose.network"
+
+/* state.c: the project label of a container */
+const char *bld_deploy_project_label(const struct bld_deploy_ctr *c);
+
+/* service.c: the container config of replica `number` of service `svc` (its image already
+ * in the store as image_ref, with digest image_id), labels included. */
+struct bld_deploy_replica {
+	const struct bld_deploy_target *t;
+	const char *svc;
+	const struct json_t *service;
+	int number;
+	const char *name;      /* the container's name */
+	const char *image_ref; /* what to load */
+	const char *image_id;  /* "sha256:..." */
+	const char *hash;
+};
+int bld_deploy_replica_config(const struct bld_deploy_replica *r,
+			      struct bld_runner_container_config *c, struct bld_error **err);
+void bld_deploy_config_dispose(struct bld_runner_container_config *c);
+/* The image a service runs: its image, else "<project>-<service>" (built). */
+char *bld_deploy_image_name(const char *project, const char *svc, const struct json_t *service);
+/* A Go duration of the project ("1m30s") in nanoseconds; 0 when absent or bad. */
+int64_t bld_deploy_duration(const struct json_t *v);
+
+/* images.c: every service of svcs has its image in the store (built, or pulled); *ids
+ * gets "service" -> {"ref": name to load, "id": image ID}. */
+int bld_deploy_images(struct bld_ctx *ctx, const struct bld_deploy_target *t, char *const *svcs,
+		      const struct bld_deploy_up_opts *o, struct json_t **ids,
+		      struct bld_error **err);
+
+/* resources.c: the project's volumes (and networks once the store has them) */
+int bld_deploy_volumes_ensure(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+			      struct bld_error **err);
+int bld_deploy_volumes_remove(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+			      struct bld_error **err);
+
+/* wait.c: the condition ("service_started", "service_healthy",
+ * "service_completed_successfully", or "running_or_healthy" for --wait) of the containers
+ * of svc in the store: 1 met, 0 not yet, -1 never (err says why, in compose's words). */
+int bld_deploy_condition(struct bld_ctx *ctx, const char *project, const char *svc,
+			 const char *cond, struct bld_error **err);
+
+#endif

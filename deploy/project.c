@@ -1,0 +1,172 @@
+/*
+ * deploy/project.c — bld_deploy_project_load: which files make the project, in which
+ * directory, under which name, and the order of the steps that turn them into one model.
+ *
+ * The files: -f (in order, "-" for stdin), else COMPOSE_FILE, else the first of
+ * compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml found in the working
+ * directory or its nearest parent that has one, followed by its .override file. The project
+ * directory: --project-directory, else the first file's directory.
+ */
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "deploy/deploy_int.h"
+
+extern char **environ;
+
+static const char *const default_names[] = {"compose.yaml", "compose.yml",
+					    "docker-compose.yaml", "docker-compose.yml", NULL};
+static const char *const override_names[] = {"compose.override.yaml", "compose.override.yml",
+					     "docker-compose.override.yaml",
+					     "docker-compose.override.yml", NULL};
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+/* The first of names that exists in dir, joined to dir; NULL when none does. */
+static char *first_in(const char *dir, const char *const *names)
+{
+	for (const char *const *n = names; *n; n++) {
+		cleanup_free char *p = bld_path_join(dir, *n);
+		if (is_file(p))
+			return steal_pointer(&p);
+	}
+	return NULL;
+}
+
+/* compose v2's discovery: the working directory, then each parent, until one holds a file. */
+static int discover(const char *workdir, char ***files, struct bld_error **err)
+{
+	cleanup_free char *dir = xstrdup(workdir);
+	for (;;) {
+		cleanup_free char *main_file = first_in(dir, default_names);
+		if (main_file) {
+			bld_strv_push(files, main_file);
+			cleanup_free char *ovr = first_in(dir, override_names);
+			if (ovr)
+				bld_strv_push(files, ovr);
+			return 0;
+		}
+		char *slash = strrchr(dir, '/');
+		if (!slash || slash == dir) {
+			if (strcmp(dir, "/") == 0)
+				break;
+			dir[1] = '\0';
+			continue;
+		}
+		*slash = '\0';
+	}
+	return bld_error_refuse(err, BLD_E_NOTFOUND,
+				"no configuration file provided: not found");
+}
+
+/* path made absolute against base and cleaned; "-" stays as it is. */
+char *bld_deploy_abs_path(const char *base, const char *path)
+{
+	if (strcmp(path, "-") == 0)
+		return xstrdup(path);
+	if (path[0] == '/')
+		return bld_path_clean(path);
+	cleanup_free char *j = bld_path_join(base, path);
+	return bld_path_clean(j);
+}
+
+static int working_dir(const struct bld_deploy_options *o, char **out, struct bld_error **err)
+{
+	cleanup_free char *cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return bld_error_sys(err, errno, "getcwd");
+	*out = o->workdir ? bld_deploy_abs_path(cwd, o->workdir) : steal_pointer(&cwd);
+	return 0;
+}
+
+/* The environment as a JSON object (name -> value), from o->environ or the process's. */
+static json_t *environment(const struct bld_deploy_options *o)
+{
+	json_t *env = json_object();
+	char *const *v = o->environ ? o->environ : environ;
+	for (size_t i = 0; v && v[i]; i++) {
+		const char *eq = strchr(v[i], '=');
+		if (!eq || eq == v[i])
+			continue;
+		cleanup_free char *k = xstrndup(v[i], (size_t)(eq - v[i]));
+		json_object_set_new(env, k, json_string(eq + 1));
+	}
+	return env;
+}
+
+/* The compose files, absolute: -f, else COMPOSE_FILE, else discovery. */
+static int config_files(struct bld_deploy_load *l, struct bld_error **err)
+{
+	const struct bld_deploy_options *o = l->opts;
+	for (size_t i = 0; o->files && o->files[i]; i++) {
+		cleanup_free char *p = bld_deploy_abs_path(l->workdir, o->files[i]);
+		bld_strv_push(&l->files, p);
+	}
+	if (l->files)
+		return 0;
+	const char *cf = bld_json_get_str(l->env, "COMPOSE_FILE");
+	if (cf) {
+		const char *sep = bld_json_get_str(l->env, "COMPOSE_PATH_SEPARATOR");
+		cleanup_strv char **parts = bld_strv_split(cf, sep && *sep ? sep : ":");
+		for (size_t i = 0; parts && parts[i]; i++) {
+			cleanup_free char *p = bld_deploy_abs_path(l->workdir, parts[i]);
+			bld_strv_push(&l->files, p);
+		}
+		if (l->files)
+			return 0;
+	}
+	return discover(l->workdir, &l->files, err);
+}
+
+static int project_dir(struct bld_deploy_load *l, struct bld_error **err)
+{
+	const char *pd = l->opts->project_directory;
+	if (pd) {
+		l->project_dir = bld_deploy_abs_path(l->workdir, pd);
+		return 0;
+	}
+	if (strcmp(l->files[0], "-") == 0) {
+		l->project_dir = xstrdup(l->workdir);
+		return 0;
+	}
+	l->project_dir = xstrdup(l->files[0]);
+	char *slash = strrchr(l->project_dir, '/');
+	if (slash == l->project_dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return 0;
+}
+
+void bld_deploy_load_dispose(struct bld_deploy_load *l)
+{
+	json_decref(l->env);
+	json_decref(l->model);
+	bld_strv_free(l->files);
+	free(l->workdir);
+	free(l->project_dir);
+	free(l->name);
+	bld_deploy_srcmap_dispose(&l->map);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Where the project is: environment, files, project directory. */
+int bld_deploy_load_init(struct bld_deploy_load *l, const struct bld_deploy_options *o,
+			 struct bld_error **err)
+{
+	memset(l, 0, sizeof(*l));
+	l->opts = o;
+	bld_deploy_srcmap_init(&l->map);
+	l->env = environment(o);
+	l->model = json_object();
+	int r = working_dir(o, &l->workdir, err);
+	if (r == 0)
+		r = config_files(l, err);
+	if (r == 0)
+		r = project_dir(l, err);
+	return r;
+}
