@@ -56,6 +56,18 @@ int bld_deploy_project_load(struct bld_ctx *ctx, const struct bld_deploy_options
  */
 int bld_deploy_project_name_normalize(const char *name, char **out, struct bld_error **err);
 
+/* A loaded project as `docker compose config` (v2) prints it, YAML (libyaml's emitter) or
+ * JSON; interpolated doubles every "$" as compose does so that the output loads again.
+ * Caller frees *out. */
+int bld_deploy_config_yaml(char **out, const json_t *model, bool interpolated,
+			   struct bld_error **err);
+char *bld_deploy_config_json(const json_t *model, bool interpolated);
+
+/* --resolve-image-digests: every service's image pinned to its registry's digest for the
+ * tag ("docker.io/library/busybox:latest@sha256:..."), as compose-go writes it. */
+int bld_deploy_resolve_image_digests(struct bld_ctx *ctx, json_t *project,
+				     struct bld_error **err);
+
 /* ===================================================================== the runtime */
 
 /* The compose v2 release whose behaviour (names, labels, messages) bld follows; its
@@ -154,8 +166,9 @@ int bld_deploy_reverse(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 int bld_deploy_services(const struct bld_deploy_target *t, bool deps, char ***out,
 			struct bld_error **err);
 
-/* The config hash of a service (compose's ServiceHash: the service without build,
- * pull_policy, scale, deploy.replicas, depends_on and profiles), 64 hex digits. */
+/* The config hash of a service (docker compose v2's ServiceHash: the sha256 of the
+ * service's JSON as Go marshals it, without build, pull_policy, scale, deploy.replicas,
+ * depends_on and profiles), 64 hex digits; what com.docker.compose.config-hash holds. */
 void bld_deploy_service_hash(const struct json_t *service, char out[65]);
 
 /* Prints one progress line as compose v2 does: " Container p-web-1  Started" (plain), or

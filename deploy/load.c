@@ -79,6 +79,8 @@ int bld_deploy_project_load(struct bld_ctx *ctx, const struct bld_deploy_options
 		r = bld_error_set(err, BLD_E_INVALID, "empty compose file");
 	if (r == 0)
 		r = project_name(&l, err);
+	if (r == 0)
+		r = bld_deploy_load_check(&l, err);
 	if (r == 0) {
 		json_object_set_new(l.model, "name", json_string(l.name));
 		*project = steal_pointer(&l.model);

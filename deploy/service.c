@@ -1,7 +1,7 @@
 /*
  * deploy/service.c — one service of a project turned into what the runner creates: the
  * container config of one replica (names, the com.docker.compose.* labels, every attribute
- * the runner has a field or an Engine API key for), the service's config hash, and the
+ * the runner has a field or an Engine API key for), and the
  * order services come up in.
  *
  * It reads only the normalised project (long forms, absolute paths): the loader's job is
@@ -12,21 +12,7 @@
 
 #include <jansson.h>
 
-/* ------------------------------------------------------------------------- hash */
-
-void bld_deploy_service_hash(const json_t *service, char out[65])
-{
-	cleanup_json json_t *s = json_deep_copy(service);
-	static const char *const drop[] = {"build", "pull_policy", "scale", "depends_on",
-					   "profiles"};
-	for (size_t i = 0; i < BLD_ARRAY_SIZE(drop); i++)
-		json_object_del(s, drop[i]);
-	json_object_del(json_object_get(s, "deploy"), "replicas");
-	cleanup_free char *doc = bld_json_dump_canonical(s);
-	char d[BLD_DIGEST_STR_LEN];
-	bld_sha256_digest(doc, strlen(doc), d);
-	snprintf(out, 65, "%s", d + 7);
-}
+/* (the config hash is emit.c's, with the output it shares the Go marshalling with) */
 
 /* ------------------------------------------------------------------------ order */
 

@@ -259,6 +259,8 @@ int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_con
 	json_object_update(doc, resolved);
 	int r = bld_runner_hostcfg_merge(doc, c, err);
 	if (r == 0)
+		r = bld_runner_netcfg_create(ctx, doc, c, err);
+	if (r == 0)
 		r = check_donors(ctx, json_object_get(doc, "HostConfig"), err);
 	if (r == 0)
 		r = bld_runner_mounts_resolve(ctx, doc, err);

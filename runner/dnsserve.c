@@ -126,7 +126,7 @@ void bld_runner_dns_new(struct bld_runner_dns **out, struct bld_ctx *ctx, json_t
 {
 	*out = NULL;
 	json_t *hc = json_object_get(cfg, "HostConfig");
-	if (!bld_runner_dns_wanted(hc))
+	if (!bld_runner_netcfg_user_networks(cfg))
 		return;
 	struct bld_runner_dns *d = xcalloc(1, sizeof(*d));
 	d->ctx = ctx;

@@ -135,15 +135,3 @@ void bld_runner_dns_view_dispose(struct bld_runner_dns_view *v)
 	v->peers = NULL;
 	v->n = 0;
 }
-
-bool bld_runner_dns_wanted(json_t *hc)
-{
-	const char *mode = bld_json_get_str(hc, "NetworkMode");
-	if (!mode || !*mode)
-		return false;
-	static const char *const builtin[] = {"default", "bridge", "host", "none"};
-	for (size_t i = 0; i < BLD_ARRAY_SIZE(builtin); i++)
-		if (strcmp(mode, builtin[i]) == 0)
-			return false;
-	return !bld_str_has_prefix(mode, "container:");
-}

@@ -195,6 +195,20 @@ int bld_runner_hostcfg_merge(struct json_t *doc, const struct bld_runner_contain
 char *bld_runner_resolv_conf(struct json_t *hc, bool embedded);
 /* The values of the host's /etc/resolv.conf "word" lines (loopback nameservers left out). */
 void bld_runner_resolv_host_values(const char *word, char ***out);
+/* netcfg.c: NetworkingConfig.EndpointsConfig and HostConfig.Links of a new container, and the
+ * refusals of a "container:NAME" network mode, as docker's daemon makes them at create. */
+int bld_runner_netcfg_create(struct bld_ctx *ctx, struct json_t *doc,
+			     const struct bld_runner_container_config *c, struct bld_error **err);
+/* Whether the config puts the container on a user-defined network. */
+bool bld_runner_netcfg_user_networks(struct json_t *cfg);
+/* docker's NetworkSettings of a container that does not run: one empty entry per network
+ * its config names, Ports as given (borrowed). New reference. */
+struct json_t *bld_runner_netcfg_settings(struct json_t *cfg, struct json_t *ports);
+/* netconnect.c: sets (epcfg) or removes (NULL) network net's EndpointsConfig entry in the
+ * container's config.json, under the containers lock, and in mem (a loaded copy; NULL:
+ * none). */
+int bld_runner_netcfg_update(struct bld_ctx *ctx, const char *id, const char *net,
+			     struct json_t *epcfg, struct json_t *mem, struct bld_error **err);
 /* nsjoin.c: --pid/--ipc container:NAME at start: that container's pid 1 into
  * s->pid_join/ipc_join; it must run (and, for IPC, be shareable), else docker's refusal. */
 int bld_runner_ns_join(struct bld_ctx *ctx, struct json_t *cfg, struct bld_runner_spec *s,
@@ -260,6 +274,7 @@ int bld_runner_container_load_live(struct bld_ctx *ctx, const char *id, struct j
 
 /* net.c: the network of one run, owned by the monitor */
 #define BLD_RUNNER_MAX_PROXY 64
+#define BLD_RUNNER_MAX_NETS 16 /* user-defined networks one container is on */
 struct bld_runner_net;
 struct pollfd;
 int bld_runner_net_setup(struct bld_runner_net **n, struct bld_ctx *ctx, struct json_t *cfg,
@@ -269,9 +284,62 @@ size_t bld_runner_net_pollfds(struct bld_runner_net *n, struct pollfd *pf, size_
 void bld_runner_net_handle(struct bld_runner_net *n, struct pollfd *pf, size_t count);
 /* Milliseconds until the proxy has something to do without an event (-1: never). */
 int bld_runner_net_timeout(struct bld_runner_net *n);
+/* The firewall rules of network net's bridge (isolation, NAT), added or removed (`network
+ * rm`) (network.c). */
+void bld_runner_network_rules(const struct json_t *net, bool add);
+/* The network's MTU option (com.docker.network.driver.mtu), 0 when none. */
+int bld_runner_net_mtu(const struct json_t *net);
+/* The bridge device of network net (network.json), with its gateway address, MTU option and
+ * firewall rules, made when missing (the caller holds the networks lock). */
+int bld_runner_net_bridge_ensure(const struct json_t *net, int *ifindex, struct bld_error **err);
+/* A running container's new endpoint on network net (name or id), live; *name is the
+ * network's name. */
+int bld_runner_net_connect(struct bld_runner_net *n, const char *net, struct json_t *epcfg,
+			   char name[256], struct bld_error **err);
+/* The endpoint on the network of id net_id goes (interface, lease, endpoint file). */
+int bld_runner_net_disconnect(struct bld_runner_net *n, const char *net_id, char name[256],
+			      struct bld_error **err);
 /* Ends one run's network (listeners, proxies, namespace, address); n stays reusable. */
 void bld_runner_net_stop(struct bld_runner_net *n);
 void bld_runner_net_free(struct bld_runner_net *n);
+
+/* firewall.c: runs argv (a program on PATH) with its output dropped; its exit status, -1 if
+ * it did not run. */
+int bld_runner_run_quiet(char *const argv[]);
+
+/* netattach.c: a container's endpoint on a user-defined network (see there) */
+struct bld_runner_ep {
+	char net_id[65], name[256], bridge[16];
+	char veth[16], ifname[16]; /* host end; the container's end (ethN) */
+	char ip[46], ip6[46], gw[46], gw6[46];
+	int prefix, prefix6, mtu, brindex;
+	bool internal, leased;
+	unsigned char mac[6];
+	char ep_id[65];
+	struct json_t *cfg; /* its EndpointsConfig entry (IPAMConfig, Aliases, Links), owned */
+};
+/* firewall.c: the rules of one bridge (isolation; NAT unless internal): added or removed. */
+void bld_runner_net_rules(bool add, const char *bridge, const char *cidr, bool internal);
+/* Leases the endpoint's addresses on network net (network.json) for ctr_id, as interface
+ * eth<index>, and makes the network's bridge when missing. ep is then released with
+ * bld_runner_ep_release, also on failure. */
+int bld_runner_ep_prepare(struct bld_ctx *ctx, const char *ctr_id, const struct json_t *net,
+			  struct json_t *epcfg, int index, struct bld_runner_ep *ep,
+			  struct bld_error **err);
+/* The veth pair into namespace nsfd (nlfd: a netlink socket in it), addresses, up, and with
+ * route the default route through the gateway (never on an internal network). */
+int bld_runner_ep_plumb(struct bld_runner_ep *ep, int nsfd, int nlfd, bool route,
+			struct bld_error **err);
+/* networks/<net>/endpoints/<ctr_id>.json, once the interface is up. */
+int bld_runner_ep_publish(struct bld_ctx *ctx, const char *ctr_id, const char *ctr_name,
+			  const struct bld_runner_ep *ep, struct bld_error **err);
+void bld_runner_ep_mac(const struct bld_runner_ep *ep, char out[18]);
+/* NetworkSettings.Networks[name] of the endpoint, as docker inspect shows it (new ref). */
+struct json_t *bld_runner_ep_json(const struct bld_runner_ep *ep, const char *ctr_id);
+/* The veth, the endpoint file and the leases go. */
+void bld_runner_ep_release(struct bld_ctx *ctx, const char *ctr_id, struct bld_runner_ep *ep);
+/* Every endpoint file and lease of ctr_id on any network (its monitor is gone). */
+void bld_runner_ep_forget(struct bld_ctx *ctx, const char *ctr_id);
 
 /* udpproxy.c: the flows of published UDP ports (see there) */
 #define BLD_RUNNER_MAX_UDP 64
@@ -315,8 +383,6 @@ bool bld_runner_dns_is_reply(const uint8_t *query, size_t qlen, const uint8_t *r
 void bld_runner_dns_view_load(struct bld_runner_dns_view *v, struct bld_ctx *ctx,
 			      const char *id);
 void bld_runner_dns_view_dispose(struct bld_runner_dns_view *v);
-/* Whether HostConfig.NetworkMode names a user-defined network (docker's IsUserDefined). */
-bool bld_runner_dns_wanted(struct json_t *hc);
 #define BLD_RUNNER_MAX_DNS 48 /* descriptors the resolver may poll */
 struct bld_runner_dns;
 /* The resolver of container id (cfg: its config, the upstreams read now); *out stays NULL
@@ -364,6 +430,13 @@ void bld_runner_nl_veth_create(struct bld_runner_nl *b, const char *name, int ma
 void bld_runner_nl_link_up(struct bld_runner_nl *b, int ifindex);
 void bld_runner_nl_addr_add(struct bld_runner_nl *b, int ifindex, struct in_addr a, int prefix);
 void bld_runner_nl_route_default(struct bld_runner_nl *b, struct in_addr gw);
+void bld_runner_nl_link_mtu(struct bld_runner_nl *b, int ifindex, int mtu);
+/* The MTU of a link of the caller's namespace, alone. */
+int bld_runner_nl_mtu(int ifindex, int mtu, struct bld_error **err);
+void bld_runner_nl_addr6_add(struct bld_runner_nl *b, int ifindex, const struct in6_addr *a,
+			     int prefix);
+/* A netlink socket made inside namespace ns (its requests act there); -1 on failure. */
+int bld_runner_nl_socket_in(int ns);
 int bld_runner_nl_link_del(int ifindex, struct bld_error **err);
 
 /* event.c: a container event in the store's journal (labels, image and name as attributes),
