@@ -65,24 +65,34 @@ static int volume_long(json_t *vol, const struct bld_deploy_norm_opts *o, struct
 	return 0;
 }
 
-int bld_deploy_norm_volumes(json_t **v, const struct bld_deploy_norm_opts *o,
-			    struct bld_error **err)
+/* Each string item of *v through parse (a short syntax), the others copied; at index i of
+ * the result, after parse, then(item) when given. */
+static int norm_items(json_t **v, int (*parse)(json_t **, const char *, struct bld_error **),
+		      int (*then)(json_t *, const struct bld_deploy_norm_opts *,
+				  struct bld_error **),
+		      const struct bld_deploy_norm_opts *o, struct bld_error **err)
 {
 	cleanup_json json_t *n = json_array();
 	size_t i;
 	json_t *e;
 	json_array_foreach(*v, i, e) {
-		json_t *vol = NULL;
-		if (json_is_string(e) && bld_deploy_volume_parse(&vol, json_string_value(e), err) < 0)
-			return bld_error_wrap(err, "volumes.%zu", i);
-		if (!vol)
-			vol = json_deep_copy(e);
-		json_array_append_new(n, vol);
-		if (volume_long(vol, o, err) < 0)
-			return bld_error_wrap(err, "volumes.%zu", i);
+		json_t *item = NULL;
+		if (json_is_string(e) && parse(&item, json_string_value(e), err) < 0)
+			return bld_error_wrap(err, "%zu", i);
+		json_array_append_new(n, item ? item : json_deep_copy(e));
+		if (then && then(json_array_get(n, i), o, err) < 0)
+			return bld_error_wrap(err, "%zu", i);
 	}
 	json_decref(*v);
 	*v = steal_pointer(&n);
+	return 0;
+}
+
+int bld_deploy_norm_volumes(json_t **v, const struct bld_deploy_norm_opts *o,
+			    struct bld_error **err)
+{
+	if (norm_items(v, bld_deploy_volume_parse, volume_long, o, err) < 0)
+		return -BLD_E_INVALID;
 	bld_deploy_order_list(*v, bld_deploy_order_volume);
 	return 0;
 }
@@ -90,20 +100,7 @@ int bld_deploy_norm_volumes(json_t **v, const struct bld_deploy_norm_opts *o,
 int bld_deploy_norm_devices(json_t **v, const struct bld_deploy_norm_opts *o,
 			    struct bld_error **err)
 {
-	cleanup_json json_t *n = json_array();
-	size_t i;
-	json_t *e;
-	json_array_foreach(*v, i, e) {
-		json_t *d = NULL;
-		if (!json_is_string(e))
-			d = json_deep_copy(e);
-		else if (bld_deploy_device_parse(&d, json_string_value(e), err) < 0)
-			return -BLD_E_INVALID;
-		json_array_append_new(n, d);
-	}
-	json_decref(*v);
-	*v = steal_pointer(&n);
-	return 0;
+	return norm_items(v, bld_deploy_device_parse, NULL, o, err);
 }
 
 /* A list of names or a map into a map name -> null or settings. */

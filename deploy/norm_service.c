@@ -173,28 +173,26 @@ static json_t *file_mount(json_t *e, bool secret)
 	return bld_deploy_order(m, bld_deploy_order_file_ref);
 }
 
-static int norm_secrets(json_t **v, const struct bld_deploy_norm_opts *o, struct bld_error **err)
+static int file_mounts(json_t **v, bool secret)
 {
 	json_t *n = json_array();
 	size_t i;
 	json_t *e;
 	json_array_foreach(*v, i, e)
-		json_array_append_new(n, file_mount(e, true));
+		json_array_append_new(n, file_mount(e, secret));
 	json_decref(*v);
 	*v = n;
 	return 0;
 }
 
+static int norm_secrets(json_t **v, const struct bld_deploy_norm_opts *o, struct bld_error **err)
+{
+	return file_mounts(v, true);
+}
+
 static int norm_configs(json_t **v, const struct bld_deploy_norm_opts *o, struct bld_error **err)
 {
-	json_t *n = json_array();
-	size_t i;
-	json_t *e;
-	json_array_foreach(*v, i, e)
-		json_array_append_new(n, file_mount(e, false));
-	json_decref(*v);
-	*v = n;
-	return 0;
+	return file_mounts(v, false);
 }
 
 static int norm_build(json_t **v, const struct bld_deploy_norm_opts *o, struct bld_error **err)

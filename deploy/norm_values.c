@@ -174,9 +174,13 @@ int bld_deploy_port_parse(json_t *out, const char *spec, struct bld_error **err)
 	char *ip, *published, *target;
 	long tlo, thi, plo, phi;
 	port_fields(s, &ip, &published, &target);
-	if (port_range(target, &tlo, &thi) < 0 || !*target ||
-	    port_range(published ? published : "", &plo, &phi) < 0)
-		return bld_error_set(err, BLD_E_INVALID, "invalid port spec %s", spec);
+	/* docker/go-connections nat.ParsePortSpec's words */
+	if (port_range(target, &tlo, &thi) < 0 || !*target)
+		return bld_error_set(err, BLD_E_INVALID, "invalid containerPort: %s", target);
+	if (port_range(published ? published : "", &plo, &phi) < 0)
+		return bld_error_set(err, BLD_E_INVALID, "invalid hostPort: %s", published);
+	if (strcmp(proto, "tcp") && strcmp(proto, "udp") && strcmp(proto, "sctp"))
+		return bld_error_set(err, BLD_E_INVALID, "invalid proto: %s", proto);
 	if (tlo == thi) {
 		json_array_append_new(out, port_entry(ip, published, tlo, proto));
 		return 0;

@@ -86,6 +86,35 @@ static int check_units(const json_t *doc, const char *svc, json_t **where,
 	return 0;
 }
 
+/* The short syntaxes normalisation parses (ports, volumes, devices), checked here where the
+ * location is still known. */
+static int check_syntax(const json_t *svc, const char *name, json_t **where,
+			struct bld_error **err)
+{
+	static const char *const attrs[] = {"ports", "volumes", "devices"};
+	for (size_t a = 0; a < BLD_ARRAY_SIZE(attrs); a++) {
+		size_t i;
+		json_t *e;
+		json_array_foreach(json_object_get(svc, attrs[a]), i, e) {
+			cleanup_json json_t *out = json_array();
+			json_t *one = NULL;
+			cleanup_free char *spec = json_is_object(e) ? NULL : bld_deploy_scalar_text(e);
+			int r = !spec ? 0
+				: a == 0 ? bld_deploy_port_parse(out, spec, err)
+				: a == 1 ? bld_deploy_volume_parse(&one, spec, err)
+					 : bld_deploy_device_parse(&one, spec, err);
+			json_decref(one);
+			if (r == 0)
+				continue;
+			cleanup_free char *idx = xasprintf("%zu", i);
+			if (where)
+				*where = json_pack("[s, s, s, s]", "services", name, attrs[a], idx);
+			return bld_error_wrap(err, "services.%s.%s.%zu", name, attrs[a], i);
+		}
+	}
+	return 0;
+}
+
 void bld_deploy_swarm_warnings(const json_t *doc, bld_deploy_warn_fn warn, void *payload)
 {
 	const char *svc;
@@ -110,7 +139,7 @@ int bld_deploy_validate_document(const json_t *doc, json_t **where, struct bld_e
 	const char *svc;
 	json_t *s;
 	json_object_foreach(json_object_get(doc, "services"), svc, s) {
-		if (check_units(doc, svc, where, err) < 0)
+		if (check_units(doc, svc, where, err) < 0 || check_syntax(s, svc, where, err) < 0)
 			return -BLD_E_INVALID;
 	}
 	return 0;

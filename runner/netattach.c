@@ -211,14 +211,15 @@ json_t *bld_runner_ep_json(const struct bld_runner_ep *ep, const char *ctr_id)
 	bld_runner_ep_mac(ep, mac);
 	json_t *ipam = json_object_get(ep->cfg, "IPAMConfig");
 	json_t *links = json_object_get(ep->cfg, "Links");
-	return json_pack("{s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
+	json_t *opts = json_object_get(ep->cfg, "DriverOpts");
+	return json_pack("{s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:o}",
 			 "IPAMConfig", ipam ? json_deep_copy(ipam) : json_null(), "Links",
 			 links ? json_deep_copy(links) : json_null(), "Aliases",
 			 aliases(ep, ctr_id), "NetworkID", ep->net_id, "EndpointID", ep->ep_id,
 			 "Gateway", ep->internal ? "" : ep->gw, "IPAddress", ep->ip,
 			 "IPPrefixLen", ep->prefix, "IPv6Gateway", ep->gw6, "GlobalIPv6Address",
 			 ep->ip6, "GlobalIPv6PrefixLen", ep->prefix6, "MacAddress", mac,
-			 "DriverOpts");
+			 "DriverOpts", opts ? json_deep_copy(opts) : json_null());
 }
 
 /* The endpoint file and the leases of ctr_id on the network in directory net_id. */

@@ -108,7 +108,7 @@ static json_t *idle_entry(json_t *epcfg)
 			      "Gateway", "", "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "",
 			      "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "MacAddress", "",
 			      "DriverOpts");
-	static const char *const keys[] = {"IPAMConfig", "Links", "Aliases"};
+	static const char *const keys[] = {"IPAMConfig", "Links", "Aliases", "DriverOpts"};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(keys); i++) {
 		json_t *v = json_object_get(epcfg, keys[i]);
 		if (v && !json_is_null(v))

@@ -48,6 +48,8 @@ bad "missing service" 4 'service "a" depends on undefined service "c": invalid c
   'services:\n  a:\n    image: x\n    depends_on: [c]\n'
 bad "missing volume" 4 'service "a" refers to undefined volume data: invalid compose project' \
   'services:\n  a:\n    image: x\n    volumes: ["data:/d"]\n'
+bad "bad port" 5 "services.web.ports.0: invalid containerPort: abc" \
+  'services:\n  web:\n    image: x\n    ports:\n      - "80:abc"\n'
 bad "wrong enum" 6 "services.a.depends_on.b.condition value must be one of 'service_started', 'service_healthy', 'service_completed_successfully'" \
   'services:\n  a:\n    image: x\n    depends_on:\n      b:\n        condition: soon\n  b:\n    image: x\n'
 
@@ -62,7 +64,13 @@ P="$BLD compose -f $FIX/shortforms/compose.yaml -p test config"
 t_eq "--services" "db web" "$(echo $($P --services))"
 t_eq "--volumes" "named" "$($P --volumes)"
 t_eq "--images" "postgres web:latest" "$(echo $($P --images))"
+t_eq "--networks" "default" "$($P --networks)"
 t_eq "-q prints nothing" "" "$($P -q)"
+$P --format json -o "$T_DIR/o.json"
+t_ok "-o writes the output to a file" $CHECK schema "$SCHEMA" "$T_DIR/o.json"
+printf 'services:\n  a:\n    image: x\n    profiles: [dev, test]\n  b:\n    image: y\n    profiles: [dev]\n' >"$T_DIR/prof.yaml"
+t_eq "--profiles: every profile once, sorted" "dev test" \
+  "$(echo $("$BLD" compose -f "$T_DIR/prof.yaml" -p test --profile dev --profile test config --profiles))"
 t_eq "SERVICE selects it and what it depends on" "db web" \
   "$($P --format json web | python3 -c 'import json,sys; print(*sorted(json.load(sys.stdin)["services"]))')"
 
@@ -76,3 +84,11 @@ t_eq "a changed environment changes the hash" "different" "$([ "$h1" != "$h2" ] 
 t_eq "depends_on and scale do not" "$h1" "$h3"
 t_eq "--hash '*' lists every service" "a b" \
   "$(echo $("$BLD" compose -f "$T_DIR/h.yaml" -p test config --hash '*' | cut -d' ' -f1))"
+
+# --resolve-image-digests: the tag pinned to the digest the registry serves for it
+t_busybox_registry
+printf 'services:\n  a:\n    image: %s\n' "$BASE" >"$T_DIR/dig.yaml"
+want=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$BASE")
+t_eq "--resolve-image-digests pins the image to its registry digest" "$BASE@$want" \
+  "$("$BLD" compose -f "$T_DIR/dig.yaml" -p test config --resolve-image-digests --format json |
+     python3 -c 'import json,sys; print(json.load(sys.stdin)["services"]["a"]["image"])')"
