@@ -87,6 +87,12 @@ B network create --internal inside >/dev/null
 t_eq "an --internal network gives no default route" "" "$(B run --rm --network inside $IMG ip route | grep default)"
 t_match "... but its subnet's" "dev eth0" "$(B run --rm --network inside $IMG ip route)"
 
+B run -d --name onbridge $IMG sleep 300 >/dev/null
+t_eq "on the default bridge: Networks.bridge names the bridge network, MAC 02:42 + IP, as docker" \
+  "$(B network inspect -f '{{.Id}}' bridge) $(B exec onbridge cat /sys/class/net/eth0/address)" \
+  "$(B inspect onbridge | jq -r '.[0].NetworkSettings | "\(.Networks.bridge.NetworkID) \(.MacAddress)"')"
+t_match "... the MAC is docker's 02:42 + the address" '^02:42:0a:58:' "$(B exec onbridge cat /sys/class/net/eth0/address)"
+
 # --- docker's refusals ---
 t_eq "--network-alias on the default bridge" \
   "bld: network-scoped aliases are only supported for user-defined networks|125" \
