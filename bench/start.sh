@@ -11,7 +11,8 @@
 # and NAT rule stay in that namespace). podman gets a containers.conf of its own (through
 # CONTAINERS_CONF, in the temporary directory; nothing global changes) whose default ulimits
 # stay within the hard limits: without CAP_SYS_RESOURCE its defaults cannot be set.
-# Goal (issue 4): bld at most 1.5x crun, which is at most 0.03x podman.
+# Goal (issue 4): bld at most 1.5x crun, which is at most 0.03x podman; (issue 13) also with
+# --network on a user-defined network.
 #   RUNS=N runs per command and round (default 20)  ROUNDS=N (default 3)
 #   BLD=path (default ./bld)
 set -eu
@@ -42,9 +43,12 @@ echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
 tar -C "$rootfs" -cf "$W/busybox.tar" .
 "$BLD" import "$W/busybox.tar" bench/busybox:latest >/dev/null
 "$BLD" run --rm bench/busybox:latest true # warm: bridge, NAT rule, seccomp cache
+"$BLD" network create bench-net >/dev/null # a user-defined network (issue 13)
+"$BLD" run --rm --network bench-net bench/busybox:latest true # warm: its bridge and rules
 
-cmds=("$BLD run --rm bench/busybox:latest true" "$BLD run --rm --network none bench/busybox:latest true")
-names=("bld run --rm" "bld run --rm --network none")
+cmds=("$BLD run --rm bench/busybox:latest true" "$BLD run --rm --network none bench/busybox:latest true"
+      "$BLD run --rm --network bench-net bench/busybox:latest true")
+names=("bld run --rm" "bld run --rm --network none" "bld run --rm --network N")
 if command -v crun >/dev/null || command -v runc >/dev/null; then
   (cd "$W/bundle" && { runc spec 2>/dev/null || crun spec; } >/dev/null)
   sed -i 's/"terminal": true/"terminal": false/; s/"sh"/"true"/' "$W/bundle/config.json"
@@ -101,6 +105,9 @@ def vs(name, peer):
 if ratios("bld run --rm"):
     print(f"goal: bld <= 1.5x crun; bld (default bridge) is "
           f"{statistics.median(ratios('bld run --rm')):.2f}x (median of rounds)")
+if ratios("bld run --rm --network N"):
+    print(f"goal: bld on a user network <= 1.5x crun; bld --network N is "
+          f"{statistics.median(ratios('bld run --rm --network N')):.2f}x (median of rounds)")
 if vs("bld run --rm", "podman run --rm"):
     print(f"goal: bld <= 0.03x podman; bld (default bridge) is "
           f"{statistics.median(vs('bld run --rm', 'podman run --rm')):.3f}x (median of rounds)")

@@ -316,7 +316,6 @@ int bld_cli_container_config(struct bld_runner_container_config *c, struct bld_c
 	c->workdir = dup_opt(a, "workdir");
 	c->user = dup_opt(a, "user");
 	c->hostname = dup_opt(a, "hostname");
-	c->network = dup_opt(a, "network");
 	c->restart = dup_opt(a, "restart");
 	c->tty = bld_cli_bool(a, "tty");
 	c->interactive = bld_cli_bool(a, "interactive");
@@ -336,7 +335,7 @@ int bld_cli_container_config(struct bld_runner_container_config *c, struct bld_c
 				     "the working directory '%s' is invalid, it needs to be an absolute path",
 				     c->workdir);
 	if (limits(c, a, err) < 0 || security(c, a, err) < 0 || env_and_ports(c, a, err) < 0 ||
-	    bld_cli_host_config(c, a, err) < 0 || bld_cli_health_opts(&c->health, a, err) < 0)
+	    bld_cli_host_config(c, a, err) < 0 || bld_cli_network_opts(c, a, err) < 0 || bld_cli_health_opts(&c->health, a, err) < 0)
 		return -1;
 	if (!c->rootfs && find_image(ctx, a, c, err) < 0)
 		return -1;
@@ -363,6 +362,8 @@ void bld_cli_container_config_dispose(struct bld_runner_container_config *c)
 	bld_strv_free(c->binds);
 	bld_strv_free(c->tmpfs);
 	free(c->network);
+	json_decref(c->endpoints);
+	bld_strv_free(c->links);
 	free(c->ports);
 	free(c->restart);
 	bld_strv_free(c->labels);

@@ -35,8 +35,7 @@
 	{"publish", 'p', BLD_OPT_LIST, "list", "Publish a container's port(s) to the host", NULL}, \
 	{"publish-all", 'P', BLD_OPT_BOOL, NULL, "Publish all exposed ports to random ports",    \
 	 NULL},                                                                                  \
-	{"network", 0, BLD_OPT_STRING, "network", "Connect a container to a network (bridge, host, none)", \
-	 "bridge"},                                                                              \
+	{"network", 0, BLD_OPT_LIST, "network", "Connect a container to a network", NULL},        \
 	{"restart", 0, BLD_OPT_STRING, "string", "Restart policy to apply when a container exits", \
 	 "no"},                                                                                  \
 	{"memory", 'm', BLD_OPT_STRING, "bytes", "Memory limit", NULL},                          \
@@ -173,6 +172,13 @@ void bld_cli_container_config_dispose(struct bld_runner_container_config *c);
  * fields, and --label-file into c->labels (hostconfig.c). */
 int bld_cli_host_config(struct bld_runner_container_config *c, struct bld_cli_args *a,
 			struct bld_error **err);
+/* One CSV record (encoding/csv as docker reads --mount and --network): *out gets the fields;
+ * -1 on a bare quote (hostconfig.c). */
+int bld_cli_csv_fields(const char *v, char ***out);
+/* --network (several), --network-alias, --ip, --ip6, --link into c->network (the first),
+ * c->endpoints and c->links, with docker's CLI refusals (netopts.c). */
+int bld_cli_network_opts(struct bld_runner_container_config *c, struct bld_cli_args *a,
+			 struct bld_error **err);
 /* The streams a container is attached to (-a, else docker's defaults: stdout and stderr, and
  * stdin with -i; none with run -d), as Config.AttachStdin/Stdout/Stderr say. */
 struct bld_cli_streams {

@@ -46,7 +46,7 @@ static int parse_int64(const char *s, int64_t *out, char why[128])
 
 /* One CSV record (encoding/csv as docker reads --mount): fields split at commas, a field in
  * double quotes may hold commas and "" for a quote. */
-static int csv_fields(const char *v, char ***out)
+int bld_cli_csv_fields(const char *v, char ***out)
 {
 	struct bld_buf f = BLD_BUF_INIT;
 	const char *p = v;
@@ -173,7 +173,7 @@ static int mount_field(json_t *m, const char *field, char why[256])
 static int mount_opt(json_t *list, const char *v, struct bld_error **err)
 {
 	cleanup_strv char **fields = NULL;
-	if (csv_fields(v, &fields) < 0)
+	if (bld_cli_csv_fields(v, &fields) < 0)
 		return bad_arg(err, "--mount", v, "bare \" in non-quoted-field");
 	json_t *m = json_pack("{s:s}", "Type", "volume");
 	char why[256] = "";
@@ -658,11 +658,6 @@ static int refused(struct bld_cli_args *a, struct bld_error **err)
 						"on windows, but the Docker daemon is running on linux",
 						windows[i]);
 	static const char *const daemon[][2] = {
-		{"ip", "user specified IP address is supported on user defined networks only"},
-		{"ip6", "user specified IP address is supported on user defined networks only"},
-		{"network-alias", "network-scoped aliases are only supported for user-defined "
-				  "networks"},
-		{"link", "links are only supported for user-defined networks"},
 		{"gpus", "could not select device driver \"\" with capabilities: [[gpu]]"},
 		{"storage-opt", "--storage-opt is supported only for overlay over xfs with 'pquota' "
 				"mount option"}};

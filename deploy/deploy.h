@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "common/common.h"
+#include "runner/runner.h"
 
 /* A compose file larger than this is refused (docker compose has no cap; 16 MiB is far
  * beyond any real project). */
@@ -54,5 +55,177 @@ int bld_deploy_project_load(struct bld_ctx *ctx, const struct bld_deploy_options
  * with a letter or digit.
  */
 int bld_deploy_project_name_normalize(const char *name, char **out, struct bld_error **err);
+
+/* A loaded project as `docker compose config` (v2) prints it, YAML (libyaml's emitter) or
+ * JSON; interpolated doubles every "$" as compose does so that the output loads again.
+ * Caller frees *out. */
+int bld_deploy_config_yaml(char **out, const json_t *model, bool interpolated,
+			   struct bld_error **err);
+char *bld_deploy_config_json(const json_t *model, bool interpolated);
+
+/* --resolve-image-digests: every service's image pinned to its registry's digest for the
+ * tag ("docker.io/library/busybox:latest@sha256:..."), as compose-go writes it. */
+int bld_deploy_resolve_image_digests(struct bld_ctx *ctx, json_t *project,
+				     struct bld_error **err);
+
+/* ===================================================================== the runtime */
+
+/* The compose v2 release whose behaviour (names, labels, messages) bld follows; its
+ * com.docker.compose.version label. */
+#define BLD_DEPLOY_COMPOSE_VERSION "2.39.4"
+
+/* The project directory and the compose files (absolute, "a,b") o selects, as the loader
+ * finds them (the working_dir and config_files labels); both the caller's. */
+int bld_deploy_project_paths(const struct bld_deploy_options *o, char **working_dir,
+			     char **config_files, struct bld_error **err);
+
+/* What every command of the runtime shares. */
+struct bld_deploy_target {
+	struct json_t *project;   /* the loaded project (borrowed); NULL for commands that
+				     work from the store alone (ls, down -p NAME) */
+	const char *name;         /* the project's name */
+	const char *working_dir;  /* com.docker.compose.project.working_dir */
+	const char *config_files; /* com.docker.compose.project.config_files ("a,b") */
+	char *const *services;    /* the SERVICE... arguments; NULL or empty: all */
+};
+
+/* `compose up` and `compose create` (no_start). */
+struct bld_deploy_up_opts {
+	bool build, no_build, pull_always, pull_never, force_recreate, no_recreate, no_deps;
+	bool no_start, wait, remove_orphans, quiet_pull;
+	int wait_timeout;     /* seconds; 0: none */
+	int timeout;          /* -t for the containers stopped on the way; -1: theirs */
+	char *const *scale;   /* "SERVICE=N" */
+};
+/* Converges the store on the project: images built or pulled, volumes and networks made,
+ * containers created, recreated (config hash or image changed), scaled and started in
+ * dependency order, each depends_on condition waited for; with wait, until every service
+ * runs (healthy where it has a health check). Progress on stderr as compose v2 prints it.
+ * On failure, what this call started is stopped (it stays, for `down` to remove), and the
+ * error names the service; status 1 as compose's. */
+int bld_deploy_up(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+		  const struct bld_deploy_up_opts *o, struct bld_error **err);
+
+/* `compose down`. rmi: NULL, "local" or "all". */
+struct bld_deploy_down_opts {
+	bool volumes, remove_orphans;
+	const char *rmi;
+	int timeout; /* -1: the containers' own */
+};
+int bld_deploy_down(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+		    const struct bld_deploy_down_opts *o, struct bld_error **err);
+
+/* One container of a project as the store holds it (from its labels and state). */
+struct bld_deploy_ctr {
+	char id[65];
+	char *name;    /* without "/" */
+	char *service; /* com.docker.compose.service */
+	int number;    /* com.docker.compose.container-number */
+	bool oneoff;
+	char *hash;    /* com.docker.compose.config-hash ("" when none) */
+	char *image_digest; /* com.docker.compose.image */
+	char *state;   /* docker's: created, running, paused, restarting, exited, dead */
+	char *health;  /* "", starting, healthy, unhealthy */
+	int exit_code;
+	int64_t created;
+	const struct bld_runner_container_info *info; /* borrowed from the list it came from */
+};
+struct bld_deploy_state {
+	struct bld_deploy_ctr *v;
+	size_t n;
+	struct bld_runner_container_info *infos; /* what v points into */
+	size_t n_infos;
+};
+/* The containers labelled com.docker.compose.project=name (every project's when name is
+ * NULL), sorted by service then number; one-off containers (compose run) too. */
+int bld_deploy_state_load(struct bld_ctx *ctx, const char *name, struct bld_deploy_state *out,
+			  struct bld_error **err);
+void bld_deploy_state_dispose(struct bld_deploy_state *s);
+void bld_deploy_ctr_dispose(struct bld_deploy_ctr *c);
+
+/* Something done to one container of a project (stop, kill, rm ...). */
+typedef int (*bld_deploy_ctr_fn)(struct bld_ctx *ctx, const struct bld_deploy_ctr *c,
+				 void *payload, struct bld_error **err);
+/* Stops c when it runs, with its progress lines; payload: an int timeout, or NULL. */
+int bld_deploy_stop_one(struct bld_ctx *ctx, const struct bld_deploy_ctr *c, void *payload,
+			struct bld_error **err);
+/* fn on each of v in parallel (a child process each); -1 when one failed, its error
+ * printed on stderr by the child. */
+int bld_deploy_each(struct bld_ctx *ctx, struct bld_deploy_ctr *const *v, size_t n,
+		    bld_deploy_ctr_fn fn, void *payload, struct bld_error **err);
+/* fn on the containers of st service by service in reverse dependency order (the
+ * project's services, or every container when t->project is NULL), those of one service
+ * in parallel; with orphans, then the containers of services the project lacks. */
+int bld_deploy_reverse(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+		       struct bld_deploy_state *st, bool orphans, bld_deploy_ctr_fn fn,
+		       void *payload, struct bld_error **err);
+
+/* The verbs of compose that act on existing containers (verbs.c). */
+enum bld_deploy_verb_kind {
+	BLD_DEPLOY_STOP, BLD_DEPLOY_RESTART, BLD_DEPLOY_KILL, BLD_DEPLOY_PAUSE,
+	BLD_DEPLOY_UNPAUSE, BLD_DEPLOY_RM,
+};
+struct bld_deploy_verb_opts {
+	enum bld_deploy_verb_kind verb;
+	int timeout; /* stop, restart: -1 for the containers' own */
+	int signal;  /* kill: 0 for SIGKILL */
+	bool volumes; /* rm -v */
+};
+/* The verb on every container of st, in reverse dependency order (status 1 on failure). */
+int bld_deploy_verb(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+		    struct bld_deploy_state *st, const struct bld_deploy_verb_opts *o,
+		    struct bld_error **err);
+/* `compose start`: the containers of the services asked for that do not run, started in
+ * dependency order, each depends_on condition waited for. */
+int bld_deploy_start(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+		     struct bld_error **err);
+
+/* The services a command acts on: the SERVICE arguments (refused with compose's "no such
+ * service: X" when unknown) and, with deps, everything they depend on, in dependency
+ * order (dependencies first). *out is the caller's (bld_strv_free). */
+int bld_deploy_services(const struct bld_deploy_target *t, bool deps, char ***out,
+			struct bld_error **err);
+
+/* The config hash of a service (docker compose v2's ServiceHash: the sha256 of the
+ * service's JSON as Go marshals it, without build, pull_policy, scale, deploy.replicas,
+ * depends_on and profiles), 64 hex digits; what com.docker.compose.config-hash holds. */
+void bld_deploy_service_hash(const struct json_t *service, char out[65]);
+
+/* Prints one progress line as compose v2 does: " Container p-web-1  Started" (plain), or
+ * " ✔ Container p-web-1  Started" on a terminal. what is "Container NAME", "Network NAME",
+ * "Volume \"NAME\"" ... */
+void bld_deploy_event(struct bld_ctx *ctx, const char *what, const char *status);
+
+/* `compose logs` and the attached `up`: each line prefixed "SERVICE-N  | " (coloured on a
+ * terminal unless no_color), every container of ids merged; follow until they all stop. */
+struct bld_deploy_logs_opts {
+	bool follow, timestamps, no_color;
+	long tail; /* < 0: all */
+	double since;
+};
+int bld_deploy_logs(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+		    const struct bld_deploy_state *st, const struct bld_deploy_logs_opts *o,
+		    struct bld_error **err);
+
+/* The attached `up`: "Attaching to ...", the logs of st's containers followed, "NAME exited
+ * with code N" as each stops. On SIGINT (or, with abort, when one container stops) every
+ * container of st is stopped. *code: 130 after SIGINT; with abort, the exit code of the
+ * container of exit_from (or of the first to stop); else 0. */
+struct bld_deploy_attach_opts {
+	bool abort_on_exit, no_color, timestamps;
+	const char *exit_from; /* --exit-code-from SERVICE */
+	int timeout;
+};
+int bld_deploy_attach(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+		      const struct bld_deploy_state *st, const struct bld_deploy_attach_opts *o,
+		      int *code, struct bld_error **err);
+
+/* The prefix of a container's log lines: its name without "<project>-". */
+const char *bld_deploy_short_name(const char *project, const char *name);
+
+/* `compose ls`: one object per project found in the store's containers,
+ * {Name, Status ("running(2), exited(1)"), ConfigFiles}, sorted by name. */
+int bld_deploy_projects(struct bld_ctx *ctx, bool all, struct json_t **out,
+			struct bld_error **err);
 
 #endif

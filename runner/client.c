@@ -328,6 +328,9 @@ int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, json_
 		if (volumes && name && json_is_true(json_object_get(m, "Anonymous")))
 			bld_runner_volume_remove(ctx, name, true, &e);
 	}
+	/* what a monitor killed mid-run left on user networks (leases, endpoint files) */
+	if (bld_runner_netcfg_user_networks(cfg))
+		bld_runner_ep_forget(ctx, id);
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
 	if (access(dir, F_OK) < 0 && errno == ENOENT) {
 		bld_runner_event(ctx, cfg, "destroy", NULL);

@@ -12,6 +12,9 @@
  *     "attach IN OUT ERR KEYS"   with the attaching bld's descriptors (attach.c); replies
  *                                "ok", then "detached" or "exited N"
  *     "resize"                   the pty takes the attached terminal's size
+ *     "connect JSON"             {"Network": ID, "EndpointConfig": {...}}: a new interface
+ *                                on that network, live; replies "ok" or "error WHY"
+ *     "disconnect ID"            that network's interface goes; replies "ok" or "error WHY"
  *
  * A paused container that is stopped, or killed with SIGKILL or its stop signal, is thawed
  * once the signal is sent, as docker does, so that it can act on it.
@@ -39,7 +42,8 @@
 #include <time.h>
 
 #define MAX_CLIENTS 32
-#define MAX_POLL (MAX_CLIENTS + 16 + 2 * BLD_RUNNER_MAX_PROXY + BLD_RUNNER_MAX_UDP)
+#define MAX_POLL \
+	(MAX_CLIENTS + 16 + 2 * BLD_RUNNER_MAX_PROXY + BLD_RUNNER_MAX_UDP + BLD_RUNNER_MAX_DNS)
 
 struct client {
 	int fd;
@@ -47,7 +51,7 @@ struct client {
 	int fds[3];   /* descriptors it sent (SCM_RIGHTS) and no command took yet */
 	size_t nfds;
 	size_t len;
-	char buf[128];
+	char buf[1024]; /* a command line: "connect" carries an endpoint's config */
 };
 
 struct mon {
@@ -361,6 +365,31 @@ static void pump_attach_input(struct mon *m)
 		detach(m, "detached\n");
 }
 
+/* "connect JSON" / "disconnect ID": the running container's networks change, and so do its
+ * state and config (for the next start). */
+static void net_command(struct mon *m, struct client *c, const char *arg, bool connect)
+{
+	cleanup_error struct bld_error *e = NULL;
+	cleanup_json json_t *req = connect ? json_loads(arg, 0, NULL) : NULL;
+	const char *net = connect ? bld_json_get_str(req, "Network") : arg;
+	json_t *epcfg = json_object_get(req, "EndpointConfig");
+	char name[256] = "";
+	int r = !m->running || !net ? bld_error_set(&e, BLD_E_INVALID, "container is not running")
+		: connect ? bld_runner_net_connect(m->net, net, epcfg, name, &e)
+			  : bld_runner_net_disconnect(m->net, net, name, &e);
+	if (r == 0)
+		r = bld_runner_netcfg_update(m->ctx, m->id, name, connect ? epcfg : NULL, m->cfg,
+					     &e);
+	if (r < 0) {
+		cleanup_free char *msg = xasprintf("error %s\n", e->msg);
+		reply(c, msg);
+		return;
+	}
+	bld_runner_net_state(m->net, m->state);
+	save_state(m);
+	reply(c, "ok\n");
+}
+
 static void command(struct mon *m, struct client *c, const char *line)
 {
 	int a = 0, b = 0;
@@ -389,6 +418,7 @@ static void command(struct mon *m, struct client *c, const char *line)
 		c->waiting = true;
 	} else if (sscanf(line, "kill %d", &a) == 1) {
 		m->manual_stop = true;
+		json_object_set_new(m->state, "ManualStop", json_true());
 		if (m->running) {
 			signal_container(m, a);
 			thaw_for(m, a);
@@ -396,6 +426,8 @@ static void command(struct mon *m, struct client *c, const char *line)
 		reply(c, "ok\n");
 	} else if (strcmp(line, "wait") == 0) {
 		c->waiting = true;
+	} else if (strncmp(line, "connect ", 8) == 0 || strncmp(line, "disconnect ", 11) == 0) {
+		net_command(m, c, strchr(line, ' ') + 1, line[0] == 'c');
 	} else {
 		reply(c, "error unknown command\n");
 	}
@@ -526,6 +558,8 @@ static int start_once(struct mon *m, struct bld_error **err)
 	json_object_set_new(m->state, "Running", json_true());
 	json_object_set_new(m->state, "Restarting", json_false());
 	json_object_set_new(m->state, "OOMKilled", json_false());
+	if (!m->restart_count) /* a start clears a stop's mark (docker's HasBeenManuallyStopped) */
+		json_object_set_new(m->state, "ManualStop", json_false());
 	json_object_set_new(m->state, "Pid", json_integer(m->proc->pid));
 	json_object_set_new(m->state, "MonitorPid", json_integer(getpid()));
 	json_object_set_new(m->state, "Cgroups", json_array());

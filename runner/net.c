@@ -71,6 +71,14 @@ struct bld_runner_net {
 	json_t *ports; /* NetworkSettings.Ports */
 	unsigned char mac[6]; /* --mac-address of eth0 ... */
 	bool has_mac;         /* ... when one was given */
+	struct bld_runner_dns *dns; /* the embedded resolver, on user-defined networks */
+	/* user-defined networks: one endpoint each, after bld0's eth0 when on the bridge */
+	struct bld_runner_ep eps[BLD_RUNNER_MAX_NETS];
+	size_t n_eps;
+	bool shared;         /* --network container:NAME: nsfd is that container's */
+	char id[65], name[256]; /* the container's */
+	char sandbox[65];    /* NetworkSettings.SandboxID of this run */
+	char bridge_ep[65];  /* the default bridge endpoint's EndpointID */
 };
 
 /* ------------------------------------------------------------------ namespace */
@@ -104,66 +112,6 @@ static int default_bridge(struct bld_ctx *ctx, json_t **net, struct bld_error **
 	return bld_runner_network_load(ctx, "bridge", net, err);
 }
 
-static int run_iptables(char *const argv[])
-{
-	pid_t p = fork();
-	if (p == 0) {
-		int null = open("/dev/null", O_RDWR);
-		dup2(null, 1);
-		dup2(null, 2);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	int st = 0;
-	if (p < 0 || waitpid(p, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* Outbound NAT for the subnet, once: forwarding on, one MASQUERADE rule. */
-static void enable_nat(const char *cidr, const char *br)
-{
-	int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (write(fd, "1", 1) < 0)
-			bld_debug("ip_forward: %s", strerror(errno));
-		close(fd);
-	}
-	char *check[] = {"iptables", "-t", "nat", "-C", "POSTROUTING", "-s", (char *)cidr, "!",
-			 "-o", (char *)br, "-j", "MASQUERADE", NULL};
-	if (run_iptables(check) == 0)
-		return;
-	check[3] = "-A";
-	if (run_iptables(check) != 0)
-		bld_warn("could not add the NAT rule for %s (iptables)", cidr);
-}
-
-/* The bridge with its gateway address, created once (under the networks lock); the NAT
- * rule and forwarding only then: a bridge that exists had them set up by whoever made it. */
-static int ensure_bridge(const json_t *net, int *ifindex, struct bld_error **err)
-{
-	char br[16], gws[INET6_ADDRSTRLEN];
-	int prefix = 0;
-	bld_runner_network_bridge_name(net, br);
-	*ifindex = bld_runner_nl_ifindex(br);
-	if (*ifindex > 0)
-		return 0;
-	struct in_addr gw;
-	if (bld_runner_network_gateway(net, AF_INET, gws, &prefix) < 0 ||
-	    inet_pton(AF_INET, gws, &gw) != 1)
-		return bld_error_set(err, BLD_E_INVALID, "network %s has no IPv4 subnet",
-				     bld_json_get_str(net, "Name"));
-	if (bld_runner_nl_bridge_setup(br, gw, prefix, ifindex, err) < 0)
-		return bld_error_wrap(err, "bridge %s", br);
-	uint32_t mask = prefix ? ~0U << (32 - prefix) : 0;
-	struct in_addr netaddr = {.s_addr = htonl(ntohl(gw.s_addr) & mask)};
-	char netstr[INET_ADDRSTRLEN], cidr[64];
-	inet_ntop(AF_INET, &netaddr, netstr, sizeof(netstr));
-	snprintf(cidr, sizeof(cidr), "%s/%d", netstr, prefix);
-	enable_nat(cidr, br);
-	return 0;
-}
-
 /* Gives our address back. */
 static void release_ip(struct bld_runner_net *n, struct bld_ctx *ctx)
 {
@@ -181,7 +129,7 @@ static int setup_bridge(struct bld_runner_net *n, struct bld_ctx *ctx, const cha
 	if (default_bridge(ctx, &net, err) < 0)
 		return -1;
 	cleanup_close int lock = bld_runner_networks_lock(ctx, err);
-	if (lock < 0 || ensure_bridge(net, &n->brindex, err) < 0 ||
+	if (lock < 0 || bld_runner_net_bridge_ensure(net, &n->brindex, err) < 0 ||
 	    bld_runner_network_ip_lease(ctx, net, id, AF_INET, NULL, n->ip, &n->prefix, err) < 0)
 		return -1;
 	snprintf(n->net_id, sizeof(n->net_id), "%s", bld_json_get_str(net, "Id"));
@@ -191,6 +139,18 @@ static int setup_bridge(struct bld_runner_net *n, struct bld_ctx *ctx, const cha
 	inet_pton(AF_INET, gws, &n->gw);
 	inet_pton(AF_INET, n->ip, &n->addr);
 	return 0;
+}
+
+/* eth0's MAC address on the default bridge: --mac-address, else docker's 02:42 and the IPv4
+ * address. */
+static const unsigned char *bridge_mac(struct bld_runner_net *n)
+{
+	if (!n->has_mac) {
+		unsigned char *b = (unsigned char *)&n->addr.s_addr;
+		unsigned char mac[6] = {0x02, 0x42, b[0], b[1], b[2], b[3]};
+		memcpy(n->mac, mac, 6);
+	}
+	return n->mac;
 }
 
 /* The sandbox's before_exec hook: the veth pair (host end up on the bridge, peer as eth0
@@ -205,8 +165,7 @@ static int configure(void *arg, struct bld_error **err)
 		if (host < 0)
 			return bld_error_sys(err, errno, "netlink");
 		bld_runner_nl_init(&b, host);
-		bld_runner_nl_veth_create(&b, n->veth, n->brindex, "eth0", n->nsfd,
-					  n->has_mac ? n->mac : NULL);
+		bld_runner_nl_veth_create(&b, n->veth, n->brindex, "eth0", n->nsfd, bridge_mac(n));
 		if (bld_runner_nl_send(&b, err) < 0)
 			return bld_error_wrap(err, "veth %s", n->veth);
 	}
@@ -221,8 +180,15 @@ static int configure(void *arg, struct bld_error **err)
 		bld_runner_nl_route_default(&b, n->gw);
 	}
 	int r = bld_runner_nl_send(&b, err);
+	bool route = !n->veth[0]; /* the first network out has the default route */
+	for (size_t k = 0; r == 0 && k < n->n_eps; k++) {
+		bool mine = route && !n->eps[k].internal;
+		r = bld_runner_ep_plumb(&n->eps[k], n->nsfd, n->nlfd, mine, err);
+		route = route && !mine;
+	}
+	if (r == 0)
+		r = bld_runner_dns_listen(n->dns, n->nsfd, err);
 	close(n->nlfd);
-
 	n->nlfd = -1;
 	return r;
 }
@@ -365,6 +331,182 @@ static void hosts_lines(struct bld_ctx *ctx, struct bld_runner_spec_holder *h, j
 	h->s.extra_hosts = h->extra_hosts;
 }
 
+/* One legacy link "/NAME:/SELF/ALIAS" on the default bridge as an /etc/hosts line
+ * ("IP\tALIAS ID12 NAME"); the linked container must run there (docker's words). */
+static int link_line(struct bld_ctx *ctx, struct bld_runner_spec_holder *h, const char *l,
+		     struct bld_error **err)
+{
+	const char *colon = strchr(l, ':'), *slash = strrchr(l, '/');
+	if (!colon || !slash || slash < colon)
+		return bld_error_set(err, BLD_E_INVALID, "invalid link %s", l);
+	cleanup_free char *name = xstrndup(l + (l[0] == '/'), (size_t)(colon - l - (l[0] == '/')));
+	cleanup_free char *id = NULL;
+	cleanup_json json_t *cfg = NULL;
+	cleanup_json json_t *st = NULL;
+	if (bld_runner_container_load_ref(ctx, name, &id, &cfg, &st, err) < 0)
+		return -1;
+	if (!json_is_true(json_object_get(st, "Running")))
+		return bld_error_set(err, BLD_E_INVALID,
+				     "Cannot link to a non running container: /%s AS %s", name,
+				     colon + 1);
+	const char *ip = bld_json_get_str(json_object_get(json_object_get(json_object_get(
+		st, "NetworkSettings"), "Networks"), "bridge"), "IPAddress");
+	if (!ip || !*ip)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "container %s not attached to default bridge network", id);
+	cleanup_free char *line = xasprintf("%s\t%s %.12s %s", ip, slash + 1, id, name);
+	bld_strv_push(&h->extra_hosts, line);
+	return 0;
+}
+
+static int link_lines(struct bld_ctx *ctx, struct bld_runner_spec_holder *h, json_t *cfg,
+		      struct bld_error **err)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(json_object_get(cfg, "HostConfig"), "Links"), i, v)
+		if (json_is_string(v) && link_line(ctx, h, json_string_value(v), err) < 0)
+			return -1;
+	return 0;
+}
+
+/* The smallest N with no ethN in the container yet. */
+static int free_index(const struct bld_runner_net *n)
+{
+	for (int i = n->veth[0] ? 1 : 0;; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "eth%d", i);
+		bool used = false;
+		for (size_t k = 0; k < n->n_eps && !used; k++)
+			used = strcmp(n->eps[k].ifname, name) == 0;
+		if (!used)
+			return i;
+	}
+}
+
+/* The endpoint on network ref (name or id), leased; counted even when that fails, so that
+ * what it got is released. Nothing when the container is on that network already. */
+static int add_ep(struct bld_runner_net *n, struct bld_ctx *ctx, const char *ref,
+		  json_t *epcfg, struct bld_error **err)
+{
+	cleanup_json json_t *net = NULL;
+	if (bld_runner_network_load(ctx, ref, &net, err) < 0)
+		return -1;
+	const char *nid = bld_json_get_str(net, "Id");
+	for (size_t k = 0; k < n->n_eps; k++)
+		if (nid && strcmp(n->eps[k].net_id, nid) == 0)
+			return bld_error_set(err, BLD_E_EXISTS,
+					     "endpoint with name %s already exists in network %s",
+					     n->name, n->eps[k].name);
+	if (n->n_eps >= BLD_RUNNER_MAX_NETS)
+		return bld_error_set(err, BLD_E_INVALID, "too many networks");
+	struct bld_runner_ep *ep = &n->eps[n->n_eps++];
+	return bld_runner_ep_prepare(ctx, n->id, net, epcfg, free_index(n), ep, err);
+}
+
+/* The user-defined networks of the config's NetworkingConfig.EndpointsConfig: NetworkMode's
+ * first (unless it was disconnected), then the others in their order. */
+static int setup_user(struct bld_runner_net *n, struct bld_ctx *ctx, json_t *cfg,
+		      const char *mode, struct bld_error **err)
+{
+	json_t *eps = json_object_get(json_object_get(cfg, "NetworkingConfig"), "EndpointsConfig");
+	json_t *first = json_object_get(eps, mode);
+	if (bld_runner_network_user_defined(mode) && first && add_ep(n, ctx, mode, first, err) < 0)
+		return -1;
+	const char *key;
+	json_t *v;
+	json_object_foreach(eps, key, v)
+		if (strcmp(key, mode) && bld_runner_network_user_defined(key) &&
+		    add_ep(n, ctx, key, v, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* The donor's hostname, /etc/hosts lines (after the standard ones) and resolv.conf, which
+ * docker gives a container that shares its network. */
+static void shared_etc(struct bld_ctx *ctx, const char *id, json_t *cfg,
+		       struct bld_runner_spec_holder *h)
+{
+	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
+	cleanup_free char *hp = xasprintf("%s/hosts", dir), *rp = xasprintf("%s/resolv.conf", dir);
+	cleanup_free char *hosts = NULL, *resolv = NULL;
+	size_t len = 0;
+	cleanup_error struct bld_error *e = NULL;
+	const char *hn = bld_json_get_str(json_object_get(cfg, "Config"), "Hostname");
+	if (hn) {
+		free(h->hostname);
+		h->s.hostname = h->hostname = xstrdup(hn);
+	}
+	if (bld_fs_read_file(rp, 1 << 16, &resolv, &len, &e) == 0) {
+		free(h->resolv);
+		h->s.resolv_conf = h->resolv = steal_pointer(&resolv);
+	}
+	if (bld_fs_read_file(hp, 1 << 16, &hosts, &len, &e) < 0)
+		return;
+	static const char *const std[] = {"127.0.0.1\tlocalhost", "::1\t", "fe00::0\t",
+					  "ff00::0\t", "ff02::1\t", "ff02::2\t"};
+	char *save = NULL;
+	for (char *l = strtok_r(hosts, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		bool skip = false;
+		for (size_t i = 0; i < BLD_ARRAY_SIZE(std) && !skip; i++)
+			skip = bld_str_has_prefix(l, std[i]);
+		if (!skip)
+			bld_strv_push(&h->extra_hosts, l);
+	}
+	h->s.extra_hosts = h->extra_hosts;
+}
+
+/* --network container:NAME: that container's namespace, which must be running. */
+static int setup_shared(struct bld_runner_net *n, struct bld_ctx *ctx, const char *ref,
+			struct bld_runner_spec_holder *h, struct bld_error **err)
+{
+	cleanup_free char *id = NULL;
+	cleanup_json json_t *cfg = NULL;
+	cleanup_json json_t *st = NULL;
+	if (bld_runner_container_load_ref(ctx, ref, &id, &cfg, &st, err) < 0)
+		return -1;
+	pid_t pid = (pid_t)json_integer_value(json_object_get(st, "Pid"));
+	if (!json_is_true(json_object_get(st, "Running")) || pid <= 0)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "cannot join network of a non running container: %s", id);
+	cleanup_free char *p = xasprintf("/proc/%d/ns/net", (int)pid);
+	n->nsfd = open(p, O_RDONLY | O_CLOEXEC);
+	if (n->nsfd < 0)
+		return bld_error_sys(err, errno, "open %s", p);
+	n->shared = true;
+	shared_etc(ctx, id, cfg, h);
+	return 0;
+}
+
+static struct bld_runner_net *net_new(struct bld_runner_net **out, struct bld_ctx *ctx,
+				      json_t *cfg, const char *id)
+{
+	if (!*out) {
+		*out = xcalloc(1, sizeof(**out));
+		(*out)->nsfd = (*out)->nlfd = -1;
+	}
+	struct bld_runner_net *n = *out;
+	n->ctx = ctx;
+	n->ports = json_object();
+	snprintf(n->id, sizeof(n->id), "%s", id);
+	const char *name = bld_json_get_str(cfg, "Name");
+	snprintf(n->name, sizeof(n->name), "%s", name ? name + (name[0] == '/') : "");
+	bld_runner_random_hex(n->sandbox, 32); /* fresh per run, as docker's */
+	bld_runner_random_hex(n->bridge_ep, 32);
+	return n;
+}
+
+/* Config.MacAddress, checked by the CLI ("02:42:ac:11:00:02"). */
+static void mac_option(struct bld_runner_net *n, json_t *cfg)
+{
+	const char *mac = bld_json_get_str(json_object_get(cfg, "Config"), "MacAddress");
+	unsigned v[6];
+	n->has_mac = mac && sscanf(mac, "%2x%*1[:-]%2x%*1[:-]%2x%*1[:-]%2x%*1[:-]%2x%*1[:-]%2x",
+				   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) == 6;
+	for (size_t i = 0; n->has_mac && i < 6; i++)
+		n->mac[i] = (unsigned char)v[i];
+}
+
 int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_t *cfg,
 			 const char *id, struct bld_runner_spec_holder *h,
 			 struct bld_error **err)
@@ -377,43 +519,132 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 		h->s.net = BLD_RUNNER_NET_HOST;
 		return 0;
 	}
-	if (strcmp(mode, "none") && strcmp(mode, "bridge"))
-		return bld_error_set(err, BLD_E_NOTFOUND, "network %s not found", mode);
-	if (!*out) {
-		*out = xcalloc(1, sizeof(**out));
-		(*out)->nsfd = (*out)->nlfd = -1;
+	struct bld_runner_net *n = net_new(out, ctx, cfg, id);
+	if (bld_str_has_prefix(mode, "container:")) {
+		if (setup_shared(n, ctx, mode + 10, h, err) < 0)
+			return -1;
+		h->s.net = BLD_RUNNER_NET_NSPATH;
+		h->s.net_fd = n->nsfd;
+		return 0;
 	}
-	struct bld_runner_net *n = *out;
-	n->ctx = ctx;
-	n->ports = json_object();
 	if ((n->nsfd = new_netns(&n->nlfd, err)) < 0)
 		return -1;
-	if (strcmp(mode, "bridge") == 0 && setup_bridge(n, ctx, id, err) < 0)
+	if (strcmp(mode, "bridge") == 0 &&
+	    (link_lines(ctx, h, cfg, err) < 0 || setup_bridge(n, ctx, id, err) < 0))
 		return -1;
-	/* Config.MacAddress, checked by the CLI ("02:42:ac:11:00:02") */
-	const char *mac = bld_json_get_str(json_object_get(cfg, "Config"), "MacAddress");
-	unsigned v[6];
-	n->has_mac = mac && sscanf(mac, "%2x%*1[:-]%2x%*1[:-]%2x%*1[:-]%2x%*1[:-]%2x%*1[:-]%2x",
-				   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) == 6;
-	for (size_t i = 0; n->has_mac && i < 6; i++)
-		n->mac[i] = (unsigned char)v[i];
+	if (strcmp(mode, "none") && setup_user(n, ctx, cfg, mode, err) < 0)
+		return -1;
+	mac_option(n, cfg);
 	if (setup_ports(n, cfg, err) < 0)
 		return -1;
+	bld_runner_dns_new(&n->dns, ctx, cfg, id);
 	h->s.net = BLD_RUNNER_NET_NSPATH;
 	h->s.net_fd = n->nsfd;
 	/* loopback up in every namespace of our own (the port proxy connects to it), and the
 	 * bridge's veth: while the sandbox assembles its root */
 	h->s.before_exec = configure;
 	h->s.before_exec_arg = n;
-	hosts_lines(ctx, h, cfg, n->ip);
+	hosts_lines(ctx, h, cfg, n->ip[0] ? n->ip : n->n_eps ? n->eps[0].ip : NULL);
 	return 0;
+}
+
+/* NetworkSettings.Networks.bridge of a running container on the default bridge. */
+static json_t *bridge_json(struct bld_runner_net *n)
+{
+	char gw[INET_ADDRSTRLEN] = "", mac[18];
+	inet_ntop(AF_INET, &n->gw, gw, sizeof(gw));
+	const unsigned char *m = bridge_mac(n);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+		 m[5]);
+	return json_pack("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
+			 "IPAMConfig", "Links", "Aliases", "NetworkID", n->net_id, "EndpointID",
+			 n->bridge_ep, "Gateway", gw, "IPAddress", n->ip, "IPPrefixLen", n->prefix,
+			 "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0,
+			 "MacAddress", mac, "DriverOpts");
+}
+
+/* docker's NetworkSettings: the default bridge's values at the top, every network's in
+ * Networks, keyed by the network's name. */
+static json_t *settings_json(struct bld_runner_net *n)
+{
+	json_t *nets = json_object();
+	if (n->veth[0])
+		json_object_set_new(nets, "bridge", bridge_json(n));
+	for (size_t k = 0; k < n->n_eps; k++)
+		json_object_set_new(nets, n->eps[k].name, bld_runner_ep_json(&n->eps[k], n->id));
+	json_t *top = json_object_get(nets, "bridge");
+	cleanup_free char *key = n->shared || n->nsfd < 0 ? xstrdup("")
+				 : xasprintf("/proc/%d/fd/%d", (int)getpid(), n->nsfd);
+	json_t *ns = json_pack(
+		"{s:s, s:s, s:b, s:s, s:i, s:o, s:s, s:n, s:n, s:s, s:s, s:s, s:i, s:s, s:i, s:s,"
+		" s:s}",
+		"Bridge", "", "SandboxID", n->sandbox, "HairpinMode", false, "LinkLocalIPv6Address",
+		"", "LinkLocalIPv6PrefixLen", 0, "Ports",
+		n->ports ? json_incref(n->ports) : json_object(), "SandboxKey", key,
+		"SecondaryIPAddresses", "SecondaryIPv6Addresses", "EndpointID",
+		top ? bld_json_get_str(top, "EndpointID") : "", "Gateway",
+		top ? bld_json_get_str(top, "Gateway") : "", "GlobalIPv6Address", "",
+		"GlobalIPv6PrefixLen", 0, "IPAddress", n->ip, "IPPrefixLen", top ? n->prefix : 0,
+		"IPv6Gateway", "", "MacAddress", top ? bld_json_get_str(top, "MacAddress") : "");
+	json_object_set_new(ns, "Networks", nets);
+	return ns;
 }
 
 void bld_runner_net_state(struct bld_runner_net *n, json_t *state)
 {
-	json_t *ns = json_pack("{s:s, s:o}", "IPAddress", n && n->ip[0] ? n->ip : "", "Ports",
-			       n && n->ports ? json_incref(n->ports) : json_object());
-	json_object_set_new(state, "NetworkSettings", ns);
+	if (!n) {
+		json_object_set_new(state, "NetworkSettings",
+				    json_pack("{s:s, s:{}}", "IPAddress", "", "Ports"));
+		return;
+	}
+	/* the interfaces are up: their endpoint files say so */
+	for (size_t k = 0; k < n->n_eps; k++) {
+		cleanup_error struct bld_error *e = NULL;
+		if (bld_runner_ep_publish(n->ctx, n->id, n->name, &n->eps[k], &e) < 0)
+			bld_warn("%s", e->msg);
+	}
+	json_object_set_new(state, "NetworkSettings", settings_json(n));
+}
+
+int bld_runner_net_connect(struct bld_runner_net *n, const char *net, json_t *epcfg,
+			   char name[256], struct bld_error **err)
+{
+	if (!n || n->nsfd < 0 || n->shared)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "container cannot be connected to a network in this mode");
+	size_t k = n->n_eps;
+	int r = add_ep(n, n->ctx, net, epcfg, err);
+	bool route = !n->veth[0];
+	for (size_t i = 0; i < k; i++)
+		route = route && n->eps[i].internal;
+	cleanup_close int nl = r == 0 ? bld_runner_nl_socket_in(n->nsfd) : -1;
+	if (r == 0 && nl < 0)
+		r = bld_error_sys(err, errno, "netlink");
+	if (r == 0)
+		r = bld_runner_ep_plumb(&n->eps[k], n->nsfd, nl, route && !n->eps[k].internal, err);
+	if (r < 0 && n->n_eps > k) {
+		bld_runner_ep_release(n->ctx, n->id, &n->eps[k]);
+		n->n_eps = k;
+	}
+	if (r == 0)
+		snprintf(name, 256, "%s", n->eps[k].name);
+	return r;
+}
+
+int bld_runner_net_disconnect(struct bld_runner_net *n, const char *net_id, char name[256],
+			      struct bld_error **err)
+{
+	for (size_t k = 0; n && k < n->n_eps; k++) {
+		if (strcmp(n->eps[k].net_id, net_id))
+			continue;
+		snprintf(name, 256, "%s", n->eps[k].name);
+		bld_runner_ep_release(n->ctx, n->id, &n->eps[k]);
+		memmove(&n->eps[k], &n->eps[k + 1], (n->n_eps - k - 1) * sizeof(n->eps[0]));
+		n->n_eps--;
+		return 0;
+	}
+	return bld_error_set(err, BLD_E_NOTFOUND, "container %s is not connected to network %s",
+			     n ? n->id : "", net_id);
 }
 
 static void pair_free(struct pair *p)
@@ -454,6 +685,8 @@ void bld_runner_net_stop(struct bld_runner_net *n)
 	}
 	bld_runner_udp_free(n->udp);
 	n->udp = NULL;
+	bld_runner_dns_close(n->dns);
+	n->dns = NULL;
 	if (n->nlfd >= 0)
 		close(n->nlfd);
 	if (n->nsfd >= 0)
@@ -461,6 +694,12 @@ void bld_runner_net_stop(struct bld_runner_net *n)
 	n->nsfd = n->nlfd = -1;
 	veth_gone(n->veth);
 	n->veth[0] = 0;
+	for (size_t k = 0; k < n->n_eps; k++) {
+		veth_gone(n->eps[k].veth);
+		bld_runner_ep_release(n->ctx, n->id, &n->eps[k]);
+	}
+	n->n_eps = 0;
+	n->shared = false;
 	if (n->net_id[0])
 		release_ip(n, n->ctx);
 	n->net_id[0] = 0;
@@ -521,12 +760,15 @@ size_t bld_runner_net_pollfds(struct bld_runner_net *n, struct pollfd *pf, size_
 	}
 	if (n && k < max)
 		k += bld_runner_udp_pollfds(n->udp, pf + k, max - k);
+	if (n && k < max)
+		k += bld_runner_dns_pollfds(n->dns, pf + k, max - k);
 	return k;
 }
 
 int bld_runner_net_timeout(struct bld_runner_net *n)
 {
-	return n ? bld_runner_udp_timeout(n->udp) : -1;
+	int u = n ? bld_runner_udp_timeout(n->udp) : -1, d = n ? bld_runner_dns_timeout(n->dns) : -1;
+	return u < 0 || (d >= 0 && d < u) ? d : u;
 }
 
 /* Moves bytes from fd into buf; false when the peer is done (EOF or error). */
@@ -611,4 +853,6 @@ void bld_runner_net_handle(struct bld_runner_net *n, struct pollfd *pf, size_t c
 	/* replies on UDP flows, and the end of idle ones (also when nothing was readable) */
 	if (n)
 		bld_runner_udp_handle(n->udp, pf, count);
+	if (n)
+		bld_runner_dns_handle(n->dns, pf, count);
 }

@@ -276,6 +276,37 @@ void bld_runner_nl_addr_add(struct bld_runner_nl *b, int ifindex, struct in_addr
 	attr(b, IFA_ADDRESS, &a, sizeof(a));
 }
 
+void bld_runner_nl_link_mtu(struct bld_runner_nl *b, int ifindex, int mtu)
+{
+	struct ifinfomsg *ifi = msg_begin(b, RTM_NEWLINK, 0, sizeof(struct ifinfomsg), "set mtu");
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	uint32_t m = (uint32_t)mtu;
+	attr(b, IFLA_MTU, &m, sizeof(m));
+}
+
+int bld_runner_nl_mtu(int ifindex, int mtu, struct bld_error **err)
+{
+	struct bld_runner_nl b;
+	bld_runner_nl_init(&b, -1);
+	bld_runner_nl_link_mtu(&b, ifindex, mtu);
+	return send_alone(&b, err);
+}
+
+/* An IPv6 address without duplicate address detection: usable at once, as docker's. */
+void bld_runner_nl_addr6_add(struct bld_runner_nl *b, int ifindex, const struct in6_addr *a,
+			     int prefix)
+{
+	struct ifaddrmsg *ifa = msg_begin(b, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL,
+					  sizeof(struct ifaddrmsg), "add IPv6 address");
+	ifa->ifa_family = AF_INET6;
+	ifa->ifa_prefixlen = (unsigned char)prefix;
+	ifa->ifa_flags = IFA_F_NODAD;
+	ifa->ifa_index = (unsigned)ifindex;
+	attr(b, IFA_LOCAL, a, sizeof(*a));
+	attr(b, IFA_ADDRESS, a, sizeof(*a));
+}
+
 void bld_runner_nl_route_default(struct bld_runner_nl *b, struct in_addr gw)
 {
 	struct rtmsg *rt = msg_begin(b, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL,
@@ -303,13 +334,23 @@ int bld_runner_nl_bridge_setup(const char *name, struct in_addr gw, int prefix, 
 	return send_alone(&b, err);
 }
 /* A socket created inside namespace ns (sockets stay in the namespace they were made in). */
-int bld_runner_net_socket_in(int ns, int type)
+static int socket_in(int ns, int domain, int type, int proto)
 {
 	cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0 || setns(ns, CLONE_NEWNET) < 0)
 		return -1;
-	int s = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int s = socket(domain, type, proto);
 	if (setns(self, CLONE_NEWNET) < 0)
 		abort();
 	return s;
+}
+
+int bld_runner_net_socket_in(int ns, int type)
+{
+	return socket_in(ns, AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+}
+
+int bld_runner_nl_socket_in(int ns)
+{
+	return socket_in(ns, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 }

@@ -404,9 +404,28 @@ int bld_runner_network_inspect(struct bld_ctx *ctx, const char *ref, json_t **ou
 
 /* ------------------------------------------------------------------ removal */
 
-/* Deletes the network's bridge device, when there is one (a user network's). */
+void bld_runner_network_rules(const json_t *net, bool add)
+{
+	char br[16], gws[INET6_ADDRSTRLEN];
+	int prefix = 0;
+	struct in_addr gw;
+	bld_runner_network_bridge_name(net, br);
+	if (!br[0] || bld_runner_network_gateway(net, AF_INET, gws, &prefix) < 0 ||
+	    inet_pton(AF_INET, gws, &gw) != 1)
+		return;
+	uint32_t mask = prefix ? ~0U << (32 - prefix) : 0;
+	struct in_addr netaddr = {.s_addr = htonl(ntohl(gw.s_addr) & mask)};
+	char netstr[INET_ADDRSTRLEN], cidr[64];
+	inet_ntop(AF_INET, &netaddr, netstr, sizeof(netstr));
+	snprintf(cidr, sizeof(cidr), "%s/%d", netstr, prefix);
+	bld_runner_net_rules(add, br, cidr, json_is_true(json_object_get(net, "Internal")));
+}
+
+/* Deletes the network's bridge device and its firewall rules, when there is one (a user
+ * network's). */
 static void bridge_delete(const json_t *net)
 {
+	bld_runner_network_rules(net, false);
 	char br[16];
 	bld_runner_network_bridge_name(net, br);
 	int i = br[0] ? bld_runner_nl_ifindex(br) : 0;

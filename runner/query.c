@@ -50,6 +50,14 @@ int bld_runner_container_load_live(struct bld_ctx *ctx, const char *id, json_t *
 	return 0;
 }
 
+int bld_runner_container_load_ref(struct bld_ctx *ctx, const char *ref, char **id, json_t **cfg,
+				  json_t **st, struct bld_error **err)
+{
+	if (bld_runner_container_lookup(ctx, ref, id, err) < 0)
+		return -1;
+	return bld_runner_container_load_live(ctx, *id, cfg, st, err);
+}
+
 static char *status_text(json_t *st)
 {
 	const char *s = bld_json_get_str(st, "Status");
@@ -172,7 +180,9 @@ int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, json_t **o
 		return -1;
 	json_t *ns = json_object_get(st, "NetworkSettings");
 	json_object_set_new(cfg, "NetworkSettings",
-			    ns ? json_incref(ns) : json_pack("{s:s, s:{}}", "IPAddress", "", "Ports"));
+			    json_object_get(ns, "Networks")
+				    ? json_incref(ns)
+				    : bld_runner_netcfg_settings(cfg, json_object_get(ns, "Ports")));
 	json_object_set(cfg, "RestartCount", json_object_get(st, "RestartCount"));
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
 	const char *driver = bld_json_get_str(
@@ -186,8 +196,9 @@ int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, json_t **o
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(internal); i++)
 		json_object_del(st, internal[i]);
 	json_object_set_new(cfg, "State", steal_pointer(&st));
-	static const char *const hidden[] = {"Lowers", "ImageConfig", "ImageWorkingDir",
-					     "ImageUser", "ImageExposedPorts", "ImageStopSignal"};
+	static const char *const hidden[] = {"NetworkingConfig", "Lowers", "ImageConfig",
+					     "ImageWorkingDir", "ImageUser", "ImageExposedPorts",
+					     "ImageStopSignal"};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(hidden); i++)
 		json_object_del(cfg, hidden[i]);
 	*out = steal_pointer(&cfg);

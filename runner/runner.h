@@ -302,7 +302,12 @@ struct bld_runner_container_config {
 	int64_t memory, cpu_milli, pids_limit;
 	char **binds;   /* -v HOST:CTR[:ro] and NAME:CTR[:ro] */
 	char **tmpfs;   /* --tmpfs CTR[:OPTS] */
-	char *network;  /* "bridge" (default), "none", "host" */
+	char *network;  /* HostConfig.NetworkMode: "bridge" (default), "none", "host",
+			   "container:NAME" or a user-defined network's name or id */
+	/* NetworkingConfig.EndpointsConfig in the API's shape: network name -> {IPAMConfig,
+	 * Links, Aliases}; NULL or {}: the lone network NetworkMode names, as it is */
+	struct json_t *endpoints;
+	char **links;   /* --link NAME[:ALIAS] on the default bridge (HostConfig.Links) */
 	struct bld_runner_port *ports;
 	size_t n_ports;
 	bool publish_all; /* -P: every port the image exposes */
@@ -318,6 +323,28 @@ struct bld_runner_container_config {
 	struct json_t *host_extra, *config_extra;
 };
 
+/* docker's IsUserDefined: a network mode that is not default, bridge, host, none nor
+ * container:NAME. */
+bool bld_runner_network_user_defined(const char *mode);
+/* `network connect`'s options: --alias, --ip, --ip6, --link (NULL: none). */
+struct bld_runner_net_attach {
+	char *const *aliases;
+	const char *ip, *ip6;
+	char *const *links;
+};
+/*
+ * `network connect NET CONTAINER`: a running container gets an interface on network net
+ * (name, id or unique id prefix) at once, through its monitor; a stopped one at its next
+ * start. Recorded in its config (NetworkingConfig.EndpointsConfig). Docker's refusals, all
+ * with status 1: no such network or container, host/none/container: modes, an endpoint on
+ * that network already (running), an address taken or out of the subnet.
+ */
+int bld_runner_network_connect(struct bld_ctx *ctx, const char *net, const char *ctr,
+			       const struct bld_runner_net_attach *o, struct bld_error **err);
+/* `network disconnect [-f] NET CONTAINER`: the interface, its lease and endpoint file go
+ * (running), and the config's entry; "not connected" in docker's words, status 1. */
+int bld_runner_network_disconnect(struct bld_ctx *ctx, const char *net, const char *ctr,
+				  bool force, struct bld_error **err);
 /* Creates the container's state directory; *id is the 64-hex id (caller frees). */
 int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_container_config *c,
 				char **id, struct bld_error **err);
@@ -601,6 +628,14 @@ int bld_runner_network_ip_lease(struct bld_ctx *ctx, const struct json_t *net,
 /* Gives back every address ctr_id holds on network net_id (the caller holds the lock). */
 int bld_runner_network_ip_release(struct bld_ctx *ctx, const char *net_id, const char *ctr_id,
 				  struct bld_error **err);
+
+/* ========================================================================== boot */
+
+/* `bld system boot` (boot.c): starts every container whose restart policy asks for it after
+ * a reboot (always; unless-stopped unless a user stopped it; on-failure when it was running
+ * when the machine went down); those running are left alone. *started: their names (the
+ * caller's). Every container is tried; the first failure comes back in *err. */
+int bld_runner_boot(struct bld_ctx *ctx, char ***started, struct bld_error **err);
 
 /* ========================================================================= prune */
 

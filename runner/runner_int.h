@@ -93,6 +93,8 @@ int bld_runner_client_readline(int s, char *buf, size_t cap);
 int bld_runner_client_send(struct bld_ctx *ctx, const char *id, const char *line);
 
 /* container.c: creation (under the store-wide containers lock) and renaming */
+/* 2 * nbytes random hex digits (at most 32 bytes) and a NUL into out. */
+void bld_runner_random_hex(char *out, size_t nbytes);
 int bld_runner_containers_lock(struct bld_ctx *ctx, struct bld_error **err);
 
 /* ipam.c: addresses leased on a network (the caller holds the networks lock) */
@@ -188,8 +190,27 @@ int bld_runner_mount_check_propagation(const struct bld_runner_mount *m, struct 
 int bld_runner_hostcfg_merge(struct json_t *doc, const struct bld_runner_container_config *c,
 			     struct bld_error **err);
 /* /etc/resolv.conf's text from HostConfig's Dns, DnsSearch and DnsOptions, what is not given
- * taken from the host's file; NULL when none is given (caller frees). */
-char *bld_runner_resolv_conf(struct json_t *hc);
+ * taken from the host's file; NULL when none is given (caller frees). embedded: the container
+ * is on a user-defined network, its nameserver is the embedded resolver (docker's file:
+ * "nameserver 127.0.0.11", the search list and options, "ndots:0" unless ndots is set). */
+#define BLD_RUNNER_DNS_ADDR "127.0.0.11"
+char *bld_runner_resolv_conf(struct json_t *hc, bool embedded);
+/* The values of the host's /etc/resolv.conf "word" lines (loopback nameservers left out). */
+void bld_runner_resolv_host_values(const char *word, char ***out);
+/* netcfg.c: NetworkingConfig.EndpointsConfig and HostConfig.Links of a new container, and the
+ * refusals of a "container:NAME" network mode, as docker's daemon makes them at create. */
+int bld_runner_netcfg_create(struct bld_ctx *ctx, struct json_t *doc,
+			     const struct bld_runner_container_config *c, struct bld_error **err);
+/* Whether the config puts the container on a user-defined network. */
+bool bld_runner_netcfg_user_networks(struct json_t *cfg);
+/* docker's NetworkSettings of a container that does not run: one empty entry per network
+ * its config names, Ports as given (borrowed). New reference. */
+struct json_t *bld_runner_netcfg_settings(struct json_t *cfg, struct json_t *ports);
+/* netconnect.c: sets (epcfg) or removes (NULL) network net's EndpointsConfig entry in the
+ * container's config.json, under the containers lock, and in mem (a loaded copy; NULL:
+ * none). */
+int bld_runner_netcfg_update(struct bld_ctx *ctx, const char *id, const char *net,
+			     struct json_t *epcfg, struct json_t *mem, struct bld_error **err);
 /* nsjoin.c: --pid/--ipc container:NAME at start: that container's pid 1 into
  * s->pid_join/ipc_join; it must run (and, for IPC, be shareable), else docker's refusal. */
 int bld_runner_ns_join(struct bld_ctx *ctx, struct json_t *cfg, struct bld_runner_spec *s,
@@ -252,9 +273,13 @@ void bld_runner_state_effective(struct bld_ctx *ctx, const char *id, struct json
 /* bld_runner_container_load (st required) with the state made effective as above. */
 int bld_runner_container_load_live(struct bld_ctx *ctx, const char *id, struct json_t **cfg,
 				   struct json_t **st, struct bld_error **err);
+/* The same by name, id or id prefix; *id: the full id (caller frees). */
+int bld_runner_container_load_ref(struct bld_ctx *ctx, const char *ref, char **id,
+				  struct json_t **cfg, struct json_t **st, struct bld_error **err);
 
 /* net.c: the network of one run, owned by the monitor */
 #define BLD_RUNNER_MAX_PROXY 64
+#define BLD_RUNNER_MAX_NETS 16 /* user-defined networks one container is on */
 struct bld_runner_net;
 struct pollfd;
 int bld_runner_net_setup(struct bld_runner_net **n, struct bld_ctx *ctx, struct json_t *cfg,
@@ -264,9 +289,62 @@ size_t bld_runner_net_pollfds(struct bld_runner_net *n, struct pollfd *pf, size_
 void bld_runner_net_handle(struct bld_runner_net *n, struct pollfd *pf, size_t count);
 /* Milliseconds until the proxy has something to do without an event (-1: never). */
 int bld_runner_net_timeout(struct bld_runner_net *n);
+/* The firewall rules of network net's bridge (isolation, NAT), added or removed (`network
+ * rm`) (network.c). */
+void bld_runner_network_rules(const struct json_t *net, bool add);
+/* The network's MTU option (com.docker.network.driver.mtu), 0 when none. */
+int bld_runner_net_mtu(const struct json_t *net);
+/* The bridge device of network net (network.json), with its gateway address, MTU option and
+ * firewall rules, made when missing (the caller holds the networks lock). */
+int bld_runner_net_bridge_ensure(const struct json_t *net, int *ifindex, struct bld_error **err);
+/* A running container's new endpoint on network net (name or id), live; *name is the
+ * network's name. */
+int bld_runner_net_connect(struct bld_runner_net *n, const char *net, struct json_t *epcfg,
+			   char name[256], struct bld_error **err);
+/* The endpoint on the network of id net_id goes (interface, lease, endpoint file). */
+int bld_runner_net_disconnect(struct bld_runner_net *n, const char *net_id, char name[256],
+			      struct bld_error **err);
 /* Ends one run's network (listeners, proxies, namespace, address); n stays reusable. */
 void bld_runner_net_stop(struct bld_runner_net *n);
 void bld_runner_net_free(struct bld_runner_net *n);
+
+/* firewall.c: runs argv (a program on PATH) with its output dropped; its exit status, -1 if
+ * it did not run. */
+int bld_runner_run_quiet(char *const argv[]);
+
+/* netattach.c: a container's endpoint on a user-defined network (see there) */
+struct bld_runner_ep {
+	char net_id[65], name[256], bridge[16];
+	char veth[16], ifname[16]; /* host end; the container's end (ethN) */
+	char ip[46], ip6[46], gw[46], gw6[46];
+	int prefix, prefix6, mtu, brindex;
+	bool internal, leased;
+	unsigned char mac[6];
+	char ep_id[65];
+	struct json_t *cfg; /* its EndpointsConfig entry (IPAMConfig, Aliases, Links), owned */
+};
+/* firewall.c: the rules of one bridge (isolation; NAT unless internal): added or removed. */
+void bld_runner_net_rules(bool add, const char *bridge, const char *cidr, bool internal);
+/* Leases the endpoint's addresses on network net (network.json) for ctr_id, as interface
+ * eth<index>, and makes the network's bridge when missing. ep is then released with
+ * bld_runner_ep_release, also on failure. */
+int bld_runner_ep_prepare(struct bld_ctx *ctx, const char *ctr_id, const struct json_t *net,
+			  struct json_t *epcfg, int index, struct bld_runner_ep *ep,
+			  struct bld_error **err);
+/* The veth pair into namespace nsfd (nlfd: a netlink socket in it), addresses, up, and with
+ * route the default route through the gateway (never on an internal network). */
+int bld_runner_ep_plumb(struct bld_runner_ep *ep, int nsfd, int nlfd, bool route,
+			struct bld_error **err);
+/* networks/<net>/endpoints/<ctr_id>.json, once the interface is up. */
+int bld_runner_ep_publish(struct bld_ctx *ctx, const char *ctr_id, const char *ctr_name,
+			  const struct bld_runner_ep *ep, struct bld_error **err);
+void bld_runner_ep_mac(const struct bld_runner_ep *ep, char out[18]);
+/* NetworkSettings.Networks[name] of the endpoint, as docker inspect shows it (new ref). */
+struct json_t *bld_runner_ep_json(const struct bld_runner_ep *ep, const char *ctr_id);
+/* The veth, the endpoint file and the leases go. */
+void bld_runner_ep_release(struct bld_ctx *ctx, const char *ctr_id, struct bld_runner_ep *ep);
+/* Every endpoint file and lease of ctr_id on any network (its monitor is gone). */
+void bld_runner_ep_forget(struct bld_ctx *ctx, const char *ctr_id);
 
 /* udpproxy.c: the flows of published UDP ports (see there) */
 #define BLD_RUNNER_MAX_UDP 64
@@ -279,6 +357,51 @@ size_t bld_runner_udp_pollfds(struct bld_runner_udp *u, struct pollfd *pf, size_
 /* Relays replies of the flows readable in pf, closes the idle ones. */
 void bld_runner_udp_handle(struct bld_runner_udp *u, const struct pollfd *pf, size_t count);
 int bld_runner_udp_timeout(struct bld_runner_udp *u);
+
+/* dns.c, dnsview.c, dnsserve.c: the embedded resolver at 127.0.0.11 of a container on a
+ * user-defined network, served by its monitor inside the container's namespace */
+struct bld_runner_dns_peer {
+	char *id;        /* the container's full id */
+	char *name;      /* its name, without "/" */
+	char **aliases;  /* its aliases on the network (NULL-terminated, may be NULL) */
+	char *network;   /* the network's name */
+	char v4[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN]; /* "" when none */
+};
+/* The endpoints of the networks one container is on, in network name order. */
+struct bld_runner_dns_view {
+	struct bld_runner_dns_peer *peers;
+	size_t n;
+};
+/* Whether the container with this id is still running (a stale endpoint is not). */
+typedef bool (*bld_runner_dns_alive_fn)(const char *id, void *payload);
+/* The reply to one query from view: 1 with *out (caller frees) set, 0 when the query is not
+ * the view's to answer (forward it), -1 when it is not a readable query (drop it). ndots_set:
+ * the container's resolv.conf sets ndots. alive may be NULL (all are). */
+int bld_runner_dns_answer(const struct bld_runner_dns_view *v, const uint8_t *query, size_t len,
+			  bool ndots_set, bld_runner_dns_alive_fn alive, void *payload,
+			  uint8_t **out, size_t *out_len);
+/* A SERVFAIL reply to query (no upstream answered): 1 with *out set, -1 when unreadable. */
+int bld_runner_dns_servfail(const uint8_t *query, size_t len, uint8_t **out, size_t *out_len);
+/* Whether r parses as a reply with query's id (an upstream's answer to it). */
+bool bld_runner_dns_is_reply(const uint8_t *query, size_t qlen, const uint8_t *r, size_t rlen);
+/* Reads the view of container id from $BLD_ROOT/networks (the default bridge left out). */
+void bld_runner_dns_view_load(struct bld_runner_dns_view *v, struct bld_ctx *ctx,
+			      const char *id);
+void bld_runner_dns_view_dispose(struct bld_runner_dns_view *v);
+#define BLD_RUNNER_MAX_DNS 48 /* descriptors the resolver may poll */
+struct bld_runner_dns;
+/* The resolver of container id (cfg: its config, the upstreams read now); *out stays NULL
+ * when the container is on no user-defined network. */
+void bld_runner_dns_new(struct bld_runner_dns **out, struct bld_ctx *ctx, struct json_t *cfg,
+			const char *id);
+/* Its sockets, made in namespace nsfd once lo is up there (a socket bound to 127.0.0.11
+ * before that never gets its replies out); d may be NULL. */
+int bld_runner_dns_listen(struct bld_runner_dns *d, int nsfd, struct bld_error **err);
+void bld_runner_dns_close(struct bld_runner_dns *d);
+size_t bld_runner_dns_pollfds(struct bld_runner_dns *d, struct pollfd *pf, size_t max);
+/* Serves what is readable in pf, ends forwards whose time is up (count may be 0). */
+void bld_runner_dns_handle(struct bld_runner_dns *d, const struct pollfd *pf, size_t count);
+int bld_runner_dns_timeout(struct bld_runner_dns *d);
 
 /* netlink.c: requests collected in a batch, sent in one go on socket fd (whose namespace
  * they act on), acknowledged each; bld_runner_nl_send reports the first error */
@@ -312,6 +435,13 @@ void bld_runner_nl_veth_create(struct bld_runner_nl *b, const char *name, int ma
 void bld_runner_nl_link_up(struct bld_runner_nl *b, int ifindex);
 void bld_runner_nl_addr_add(struct bld_runner_nl *b, int ifindex, struct in_addr a, int prefix);
 void bld_runner_nl_route_default(struct bld_runner_nl *b, struct in_addr gw);
+void bld_runner_nl_link_mtu(struct bld_runner_nl *b, int ifindex, int mtu);
+/* The MTU of a link of the caller's namespace, alone. */
+int bld_runner_nl_mtu(int ifindex, int mtu, struct bld_error **err);
+void bld_runner_nl_addr6_add(struct bld_runner_nl *b, int ifindex, const struct in6_addr *a,
+			     int prefix);
+/* A netlink socket made inside namespace ns (its requests act there); -1 on failure. */
+int bld_runner_nl_socket_in(int ns);
 int bld_runner_nl_link_del(int ifindex, struct bld_error **err);
 
 /* event.c: a container event in the store's journal (labels, image and name as attributes),

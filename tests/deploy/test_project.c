@@ -69,7 +69,9 @@ Test(deploy_project, discovery_in_parent_with_override, .init = setup, .fini = t
 	put("My_App/sub/dir/x", "");
 	struct bld_deploy_options o = {.environ = env0};
 	char *got = load(&o, "My_App/sub/dir");
-	cr_assert_str_eq(got, "{\"name\":\"my_app\",\"services\":{\"b\":{\"image\":\"three\"}}}");
+	cr_assert_str_eq(got, "{\"name\":\"my_app\",\"networks\":{\"default\":{\"name\":"
+			      "\"my_app_default\"}},\"services\":{\"b\":{\"image\":\"three\",\"networks\":"
+			      "{\"default\":null}}}}");
 	free(got);
 }
 
@@ -122,7 +124,8 @@ Test(deploy_project, compose_file_variable, .init = setup, .fini = teardown)
 	char *env[] = {"COMPOSE_FILE=one.yaml;two.yaml", "COMPOSE_PATH_SEPARATOR=;", NULL};
 	struct bld_deploy_options o = {.environ = env};
 	char *got = load(&o, "p");
-	cr_assert_str_eq(got, "{\"name\":\"p\",\"services\":{\"a\":{\"image\":\"two\"}}}");
+	cr_assert_str_eq(got, "{\"name\":\"p\",\"networks\":{\"default\":{\"name\":\"p_default\"}},"
+			      "\"services\":{\"a\":{\"image\":\"two\",\"networks\":{\"default\":null}}}}");
 	free(got);
 }
 

@@ -1,0 +1,133 @@
+/*
+ * deploy/down.c — `compose down` and the other verbs that act on a project's containers in
+ * bulk (stop, kill, rm...): services in reverse dependency order, the containers of one
+ * service in parallel (one child process each, as compose runs one goroutine each), each
+ * step a progress line. Then, for down, the project's volumes with -v.
+ */
+#include "deploy/deploy_int.h"
+
+#include <jansson.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Runs fn on each container of v that sel picks, in parallel; -1 when one failed (its
+ * error printed by the child as compose prints one: on the container's own line). */
+int bld_deploy_each(struct bld_ctx *ctx, struct bld_deploy_ctr *const *v, size_t n,
+		    bld_deploy_ctr_fn fn, void *payload, struct bld_error **err)
+{
+	if (n == 1)
+		return fn(ctx, v[0], payload, err);
+	fflush(NULL);
+	/* waitpid below waits for these children only (the runner may have set
+	 * SA_NOCLDWAIT when it started a monitor) */
+	struct sigaction sa = {.sa_handler = SIG_DFL}, old;
+	sigaction(SIGCHLD, &sa, &old);
+	pid_t *pids = xcalloc(n + 1, sizeof(*pids));
+	for (size_t i = 0; i < n; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			cleanup_error struct bld_error *e = NULL;
+			int r = fn(ctx, v[i], payload, &e);
+			if (r < 0)
+				fprintf(stderr, "bld: %s\n", e->msg);
+			fflush(NULL);
+			_exit(r < 0 ? 1 : 0);
+		}
+	}
+	int failed = 0;
+	for (size_t i = 0; i < n; i++) {
+		int st = 0;
+		if (pids[i] > 0 && waitpid(pids[i], &st, 0) == pids[i] &&
+		    !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+			failed++;
+	}
+	free(pids);
+	sigaction(SIGCHLD, &old, NULL);
+	if (failed)
+		return bld_error_refuse(err, BLD_E_INVALID, "%d container%s failed", failed,
+					failed == 1 ? "" : "s");
+	return 0;
+}
+
+int bld_deploy_stop_one(struct bld_ctx *ctx, const struct bld_deploy_ctr *c, void *payload,
+			struct bld_error **err)
+{
+	const int *timeout = payload;
+	cleanup_free char *what = xasprintf("Container %s", c->name);
+	if (strcmp(c->state, "running") != 0 && strcmp(c->state, "paused") != 0 &&
+	    strcmp(c->state, "restarting") != 0)
+		return 0;
+	bld_deploy_event(ctx, what, "Stopping");
+	if (bld_runner_container_stop(ctx, c->id, timeout ? *timeout : -1, err) < 0)
+		return -1;
+	bld_deploy_event(ctx, what, "Stopped");
+	return 0;
+}
+
+static int stop_rm(struct bld_ctx *ctx, const struct bld_deploy_ctr *c, void *payload,
+		   struct bld_error **err)
+{
+	const struct bld_deploy_down_opts *o = payload;
+	cleanup_free char *what = xasprintf("Container %s", c->name);
+	if (bld_deploy_stop_one(ctx, c, (void *)&o->timeout, err) < 0)
+		return -1;
+	bld_deploy_event(ctx, what, "Removing");
+	if (bld_runner_container_remove(ctx, c->id, true, o->volumes, err) < 0)
+		return -1;
+	bld_deploy_event(ctx, what, "Removed");
+	return 0;
+}
+
+/* The containers of svc (every one's when svc is NULL) in st. */
+static size_t pick(struct bld_deploy_state *st, const char *svc, struct bld_deploy_ctr **out)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < st->n; i++)
+		if (!svc || strcmp(st->v[i].service, svc) == 0)
+			out[k++] = &st->v[i];
+	return k;
+}
+
+int bld_deploy_reverse(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+		       struct bld_deploy_state *st, bool orphans, bld_deploy_ctr_fn fn,
+		       void *payload, struct bld_error **err)
+{
+	cleanup_strv char **svcs = NULL;
+	cleanup_free struct bld_deploy_ctr **sel = xcalloc(st->n + 1, sizeof(*sel));
+	if (t->project && bld_deploy_services(t, false, &svcs, err) < 0)
+		return -1;
+	int r = 0;
+	for (size_t i = bld_strv_len(svcs); r == 0 && i-- > 0;) {
+		size_t n = pick(st, svcs[i], sel);
+		r = n ? bld_deploy_each(ctx, sel, n, fn, payload, err) : 0;
+	}
+	/* what no service of the project names: every container without a project, the
+	 * orphans with --remove-orphans */
+	size_t n = 0;
+	json_t *all = json_object_get(t->project, "services");
+	for (size_t i = 0; orphans && i < st->n; i++)
+		if (!json_object_get(all, st->v[i].service) || !t->project)
+			sel[n++] = &st->v[i];
+	if (r == 0 && n)
+		r = bld_deploy_each(ctx, sel, n, fn, payload, err);
+	return r;
+}
+
+int bld_deploy_down(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+		    const struct bld_deploy_down_opts *o, struct bld_error **err)
+{
+	struct bld_deploy_state st;
+	if (bld_deploy_state_load(ctx, t->name, &st, err) < 0)
+		return -1;
+	int r = bld_deploy_reverse(ctx, t, &st, o->remove_orphans || !t->project, stop_rm,
+				   (void *)o, err);
+	bld_deploy_state_dispose(&st);
+	if (r == 0)
+		r = bld_deploy_networks_remove(ctx, t, err);
+	if (r == 0 && o->volumes)
+		r = bld_deploy_volumes_remove(ctx, t, err);
+	if (r < 0 && *err)
+		(*err)->status = 1;
+	return r;
+}

@@ -1,0 +1,146 @@
+/*
+ * deploy/images.c — the images a project's services run: built from their build: section
+ * (builder/) when asked or missing, pulled (registry/) when missing or asked, looked up in
+ * the store otherwise. Each service's image ends up named in the store; its image ID goes
+ * in the com.docker.compose.image label, so that a rebuilt or re-pulled image recreates
+ * the service's containers.
+ */
+#include "builder/builder.h"
+#include "deploy/deploy_int.h"
+#include "registry/registry.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <unistd.h>
+
+/* The image by a name as docker reads it ("busybox" is docker.io/library/busybox:latest),
+ * else by ID. */
+static int find(struct bld_store *s, const char *name, struct bld_cache_image **out)
+{
+	struct bld_registry_ref r;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_registry_ref_parse(&r, name, &e) == 0) {
+		cleanup_free char *full = bld_registry_ref_string(&r);
+		bld_registry_ref_dispose(&r);
+		cleanup_error struct bld_error *e2 = NULL;
+		if (bld_cache_image_load(s, full, out, &e2) == 0)
+			return 0;
+	}
+	cleanup_error struct bld_error *e3 = NULL;
+	return bld_cache_image_load(s, name, out, &e3);
+}
+
+/* build: as `docker compose build` passes it to the builder. */
+static int build(struct bld_ctx *ctx, const struct bld_deploy_target *t, const char *name,
+		 const json_t *b, struct bld_error **err)
+{
+	cleanup_strv char **tags = NULL, **args = NULL, **labels = NULL;
+	bld_strv_push(&tags, name);
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(b, "args"), k, v) {
+		cleanup_free char *kv = json_is_string(v) ? xasprintf("%s=%s", k, json_string_value(v))
+							  : xstrdup(k);
+		bld_strv_push(&args, kv);
+	}
+	json_object_foreach(json_object_get(b, "labels"), k, v) {
+		cleanup_free char *kv = xasprintf("%s=%s", k, json_string_value(v));
+		bld_strv_push(&labels, kv);
+	}
+	cleanup_free char *df = NULL, *abs = NULL;
+	const char *ctxdir = json_is_string(b) ? json_string_value(b) : bld_json_get_str(b, "context");
+	if (ctxdir && ctxdir[0] != '/' && t->working_dir)
+		ctxdir = abs = xasprintf("%s/%s", t->working_dir, ctxdir);
+	const char *dockerfile = bld_json_get_str(b, "dockerfile");
+	if (dockerfile && dockerfile[0] != '/' && ctxdir)
+		df = xasprintf("%s/%s", ctxdir, dockerfile);
+	struct bld_builder_opts o = {
+		.context = ctxdir ? ctxdir : ".",
+		.dockerfile = df ? df : dockerfile,
+		.tags = tags,
+		.build_args = args,
+		.labels = labels,
+		.target = bld_json_get_str(b, "target"),
+		.network = bld_json_get_str(b, "network"),
+		.no_cache = json_is_true(json_object_get(b, "no_cache")),
+		.pull = json_is_true(json_object_get(b, "pull")),
+		.quiet = true,
+		.progress = ctx->tty ? "auto" : "quiet",
+	};
+	char id[BLD_DIGEST_STR_LEN];
+	return bld_builder_build(ctx, &o, id, err);
+}
+
+/* A pull whose own lines stay out of compose's output. */
+static int pull(struct bld_ctx *ctx, struct bld_store *s, const char *name,
+		struct bld_error **err)
+{
+	struct bld_registry_opts ro = {.config_dir = ctx->config_dir, .quiet = true};
+	struct bld_registry_pull_result res;
+	fflush(stdout);
+	int saved = dup(1), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	dup2(null, 1);
+	int r = bld_registry_pull(s, name, &ro, &res, err);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	close(null);
+	if (r == 0)
+		bld_registry_pull_result_dispose(&res);
+	return r;
+}
+
+/* The image of one service: built or pulled as o says; *img the caller's. */
+static int ensure(struct bld_ctx *ctx, struct bld_store *s, const struct bld_deploy_target *t,
+		  const char *svc, const struct bld_deploy_up_opts *o,
+		  struct bld_cache_image **img, struct bld_error **err)
+{
+	const json_t *service = json_object_get(json_object_get(t->project, "services"), svc);
+	cleanup_free char *name = bld_deploy_image_name(t->name, svc, service);
+	const json_t *b = json_object_get(service, "build");
+	const char *pp = bld_json_get_str(service, "pull_policy");
+	bool have = find(s, name, img) == 0;
+	bool want_build = b && !o->no_build && (o->build || !have || (pp && !strcmp(pp, "build")));
+	bool want_pull = !b && !o->pull_never &&
+			 (!have || o->pull_always || (pp && !strcmp(pp, "always")));
+	if (!want_build && !want_pull)
+		return have ? 0 : bld_error_refuse(err, BLD_E_NOTFOUND, "No such image: %s", name);
+	bld_cache_image_free(steal_pointer(img));
+	cleanup_free char *what = want_build ? xasprintf("Image %s", name) : xstrdup(svc);
+	bld_deploy_event(ctx, what, want_build ? "Building" : "Pulling");
+	int r = want_build ? build(ctx, t, name, b, err) : pull(ctx, s, name, err);
+	if (r < 0) {
+		bld_deploy_event(ctx, what, "Error");
+		return bld_error_wrap(err, "service \"%s\": %s %s", svc,
+				      want_build ? "build" : "pull", name);
+	}
+	bld_deploy_event(ctx, what, want_build ? "Built" : "Pulled");
+	if (find(s, name, img) < 0)
+		return bld_error_refuse(err, BLD_E_NOTFOUND, "No such image: %s", name);
+	return 0;
+}
+
+int bld_deploy_images(struct bld_ctx *ctx, const struct bld_deploy_target *t, char *const *svcs,
+		      const struct bld_deploy_up_opts *o, json_t **ids, struct bld_error **err)
+{
+	struct bld_store *s = NULL;
+	if (bld_cache_store_open(&s, ctx->root, err) < 0)
+		return -1;
+	*ids = json_object();
+	int r = 0;
+	for (size_t i = 0; r == 0 && svcs && svcs[i]; i++) {
+		struct bld_cache_image *img = NULL;
+		r = ensure(ctx, s, t, svcs[i], o, &img, err);
+		if (r == 0)
+			json_object_set_new(*ids, svcs[i],
+					    json_pack("{s:s, s:s}", "ref", img->name ? img->name : img->id,
+						      "id", img->id));
+		bld_cache_image_free(img);
+	}
+	bld_cache_store_free(s);
+	if (r < 0) {
+		(*err)->status = 1;
+		json_decref(steal_pointer(ids));
+	}
+	return r;
+}

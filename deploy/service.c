@@ -1,0 +1,468 @@
+/*
+ * deploy/service.c — one service of a project turned into what the runner creates: the
+ * container config of one replica (names, the com.docker.compose.* labels, every attribute
+ * the runner has a field or an Engine API key for), and the
+ * order services come up in.
+ *
+ * It reads only the normalised project (long forms, absolute paths): the loader's job is
+ * to have made it so. It creates nothing.
+ */
+#include "deploy/deploy_int.h"
+#include "parser/parser.h"
+
+#include <jansson.h>
+
+/* (the config hash is emit.c's, with the output it shares the Go marshalling with) */
+
+/* ------------------------------------------------------------------------ order */
+
+static const json_t *services_of(const struct bld_deploy_target *t)
+{
+	return json_object_get(t->project, "services");
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Appends svc after its dependencies (depth first; seen guards against a cycle, which the
+ * loader refuses anyway). */
+static void visit(const json_t *all, const char *svc, bool deps, json_t *seen, char ***out)
+{
+	if (json_object_get(seen, svc))
+		return;
+	json_object_set_new(seen, svc, json_true());
+	const char *dep;
+	json_t *v;
+	json_object_foreach(json_object_get(json_object_get(all, svc), "depends_on"), dep, v)
+		if (deps && json_object_get(all, dep))
+			visit(all, dep, deps, seen, out);
+	bld_strv_push(out, svc);
+}
+
+int bld_deploy_services(const struct bld_deploy_target *t, bool deps, char ***out,
+			struct bld_error **err)
+{
+	const json_t *all = services_of(t);
+	cleanup_json json_t *seen = json_object();
+	*out = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; t->services && t->services[i]; i++)
+		if (!json_object_get(all, t->services[i])) {
+			bld_strv_free(steal_pointer(out));
+			return bld_error_refuse(err, BLD_E_NOTFOUND, "no such service: %s",
+						t->services[i]);
+		}
+	const char *svc;
+	json_t *v;
+	bool some = t->services && t->services[0];
+	/* in name order, dependencies first: the order is the same on every run */
+	cleanup_strv char **names = NULL;
+	json_object_foreach((json_t *)all, svc, v)
+		bld_strv_push(&names, svc);
+	qsort(names, bld_strv_len(names), sizeof(char *), by_name);
+	for (size_t i = 0; names && names[i]; i++) {
+		bool asked = !some;
+		for (size_t k = 0; some && t->services[k]; k++)
+			asked = asked || strcmp(t->services[k], names[i]) == 0;
+		if (asked)
+			visit(all, names[i], deps || !some, seen, out);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- helpers */
+
+char *bld_deploy_image_name(const char *project, const char *svc, const json_t *service)
+{
+	const char *img = bld_json_get_str(service, "image");
+	return img ? xstrdup(img) : xasprintf("%s-%s", project, svc);
+}
+
+int64_t bld_deploy_duration(const json_t *v)
+{
+	int64_t ns = 0;
+	if (json_is_string(v) && bld_parser_duration(json_string_value(v), &ns) == 0)
+		return ns;
+	return 0;
+}
+
+static char **strv_of(const json_t *arr) { return arr ? bld_json_to_strv(arr) : NULL; }
+
+static char *str_of(const json_t *o, const char *key)
+{
+	const char *s = bld_json_get_str(o, key);
+	return s ? xstrdup(s) : NULL;
+}
+
+/* A byte size given as a number or a string ("512m"). */
+static int64_t bytes_of(const json_t *v)
+{
+	int64_t n = 0;
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	if (json_is_string(v) && bld_parse_size(json_string_value(v), &n) < 0)
+		return 0;
+	return n;
+}
+
+/* "K=V" of a map of strings (null values left out: unset, as compose does). */
+static void push_map(char ***out, const json_t *map)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)map, k, v) {
+		if (json_is_null(v))
+			continue;
+		cleanup_free char *kv = json_is_string(v)
+						? xasprintf("%s=%s", k, json_string_value(v))
+						: xasprintf("%s=%lld", k, (long long)json_integer_value(v));
+		bld_strv_push(out, kv);
+	}
+}
+
+/* ---------------------------------------------------------------------- labels */
+
+/* com.docker.compose.depends_on: "db:service_healthy:false,..." */
+static char *depends_label(const json_t *service)
+{
+	struct bld_buf b = BLD_BUF_INIT;
+	const char *dep;
+	json_t *v;
+	json_object_foreach(json_object_get(service, "depends_on"), dep, v) {
+		const char *cond = bld_json_get_str(v, "condition");
+		bld_buf_printf(&b, "%s%s:%s:%s", b.len ? "," : "", dep,
+			       cond ? cond : "service_started",
+			       json_is_true(json_object_get(v, "restart")) ? "true" : "false");
+	}
+	return b.len ? bld_buf_detach(&b) : (bld_buf_dispose(&b), xstrdup(""));
+}
+
+static void push_label(char ***out, const char *k, const char *v)
+{
+	cleanup_free char *kv = xasprintf("%s=%s", k, v);
+	bld_strv_push(out, kv);
+}
+
+static void labels(const struct bld_deploy_replica *r, char ***out)
+{
+	push_map(out, json_object_get(r->service, "labels"));
+	cleanup_free char *num = xasprintf("%d", r->number);
+	cleanup_free char *deps = depends_label(r->service);
+	push_label(out, BLD_DEPLOY_L_PROJECT, r->t->name);
+	push_label(out, BLD_DEPLOY_L_SERVICE, r->svc);
+	push_label(out, BLD_DEPLOY_L_NUMBER, num);
+	push_label(out, BLD_DEPLOY_L_ONEOFF, "False");
+	push_label(out, BLD_DEPLOY_L_HASH, r->hash);
+	push_label(out, BLD_DEPLOY_L_WORKDIR, r->t->working_dir ? r->t->working_dir : "");
+	push_label(out, BLD_DEPLOY_L_FILES, r->t->config_files ? r->t->config_files : "");
+	push_label(out, BLD_DEPLOY_L_DEPENDS, deps);
+	push_label(out, BLD_DEPLOY_L_IMAGE, r->image_id);
+	push_label(out, BLD_DEPLOY_L_VERSION, BLD_DEPLOY_COMPOSE_VERSION);
+}
+
+/* ---------------------------------------------------------------------- mounts */
+
+/* The store name of the project's volume key ("data" -> "proj_data"). */
+static char *volume_name(const struct bld_deploy_target *t, const char *key)
+{
+	const json_t *v = json_object_get(json_object_get(t->project, "volumes"), key);
+	const char *n = bld_json_get_str(v, "name");
+	if (n)
+		return xstrdup(n);
+	return v || json_object_get(json_object_get(t->project, "volumes"), key)
+		       ? xasprintf("%s_%s", t->name, key)
+		       : xstrdup(key);
+}
+
+static void mount(const struct bld_deploy_target *t, const json_t *m,
+		  struct bld_runner_container_config *c)
+{
+	const char *type = bld_json_get_str(m, "type");
+	const char *src = bld_json_get_str(m, "source");
+	const char *dst = bld_json_get_str(m, "target");
+	bool ro = json_is_true(json_object_get(m, "read_only"));
+	if (!type || !dst)
+		return;
+	if (strcmp(type, "tmpfs") == 0) {
+		bld_strv_push(&c->tmpfs, dst);
+		return;
+	}
+	cleanup_free char *vol = NULL;
+	if (strcmp(type, "volume") == 0 && src && *src)
+		src = vol = volume_name(t, src);
+	cleanup_free char *b = src && *src ? xasprintf("%s:%s%s", src, dst, ro ? ":ro" : "")
+					   : xstrdup(dst);
+	bld_strv_push(&c->binds, b);
+}
+
+/* ------------------------------------------------------------------------ ports */
+
+static int ports(const json_t *arr, struct bld_runner_container_config *c, struct bld_error **err)
+{
+	size_t n = json_array_size(arr);
+	c->ports = xcalloc(n ? n : 1, sizeof(*c->ports));
+	c->n_ports = n;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *p = json_array_get(arr, i);
+		struct bld_runner_port *o = &c->ports[i];
+		const char *pub = bld_json_get_str(p, "published");
+		const char *ip = bld_json_get_str(p, "host_ip");
+		const char *proto = bld_json_get_str(p, "protocol");
+		long hp = 0;
+		o->ctr_port = (int)json_integer_value(json_object_get(p, "target"));
+		if (pub && *pub && bld_parse_long(pub, 0, 65535, &hp) < 0)
+			return bld_error_refuse(err, BLD_E_INVALID, "invalid published port: %s",
+						pub);
+		o->host_port = (int)hp;
+		snprintf(o->host_ip, sizeof(o->host_ip), "%s", ip ? ip : "");
+		snprintf(o->proto, sizeof(o->proto), "%s", proto ? proto : "tcp");
+	}
+	return 0;
+}
+
+/* ----------------------------------------------------------------------- health */
+
+static void health(const json_t *h, struct bld_runner_health *o)
+{
+	if (!h)
+		return;
+	if (json_is_true(json_object_get(h, "disable"))) {
+		o->test = xcalloc(2, sizeof(char *));
+		o->test[0] = xstrdup("NONE");
+		return;
+	}
+	o->test = strv_of(json_object_get(h, "test"));
+	o->interval = bld_deploy_duration(json_object_get(h, "interval"));
+	o->timeout = bld_deploy_duration(json_object_get(h, "timeout"));
+	o->start_period = bld_deploy_duration(json_object_get(h, "start_period"));
+	o->start_interval = bld_deploy_duration(json_object_get(h, "start_interval"));
+	o->retries = (int)json_integer_value(json_object_get(h, "retries"));
+}
+
+/* restart:, else deploy.restart_policy.condition in docker's words */
+static char *restart(const json_t *s)
+{
+	const char *r = bld_json_get_str(s, "restart");
+	if (r)
+		return xstrdup(r);
+	json_t *rp = json_object_get(json_object_get(s, "deploy"), "restart_policy");
+	const char *cond = bld_json_get_str(rp, "condition");
+	if (!cond)
+		return NULL;
+	if (strcmp(cond, "any") == 0)
+		return xstrdup("always");
+	if (strcmp(cond, "on-failure") == 0)
+		return xstrdup("on-failure");
+	return xstrdup("no");
+}
+
+/* ------------------------------------------------------------------ Engine keys */
+
+static void set_list(json_t *o, const char *key, const json_t *v)
+{
+	if (json_array_size(v))
+		json_object_set(o, key, (json_t *)v);
+}
+
+/* What the runner takes in the Engine API's shape. */
+static void extras(const json_t *s, struct bld_runner_container_config *c)
+{
+	json_t *hc = json_object(), *cfg = json_object();
+	set_list(hc, "Dns", json_object_get(s, "dns"));
+	set_list(hc, "DnsSearch", json_object_get(s, "dns_search"));
+	set_list(hc, "DnsOptions", json_object_get(s, "dns_opt"));
+	set_list(hc, "GroupAdd", json_object_get(s, "group_add"));
+	set_list(hc, "SecurityOpt", json_object_get(s, "security_opt"));
+	json_t *eh = json_object_get(s, "extra_hosts");
+	if (json_is_object(eh)) {
+		cleanup_strv char **v = NULL;
+		const char *k;
+		json_t *x;
+		json_object_foreach(eh, k, x) {
+			cleanup_free char *l = xasprintf("%s:%s", k, json_string_value(x));
+			bld_strv_push(&v, l);
+		}
+		json_object_set_new(hc, "ExtraHosts", bld_json_strv(v));
+	} else {
+		set_list(hc, "ExtraHosts", eh);
+	}
+	json_t *sc = json_object_get(s, "sysctls");
+	if (json_object_size(sc))
+		json_object_set(hc, "Sysctls", sc);
+	int64_t shm = bytes_of(json_object_get(s, "shm_size"));
+	if (shm)
+		json_object_set_new(hc, "ShmSize", json_integer(shm));
+	const char *ss = bld_json_get_str(s, "stop_signal");
+	if (ss)
+		json_object_set_new(cfg, "StopSignal", json_string(ss));
+	int64_t grace = bld_deploy_duration(json_object_get(s, "stop_grace_period"));
+	if (grace)
+		json_object_set_new(cfg, "StopTimeout", json_integer(grace / 1000000000));
+	const char *dn = bld_json_get_str(s, "domainname");
+	if (dn)
+		json_object_set_new(cfg, "Domainname", json_string(dn));
+	c->host_extra = hc;
+	c->config_extra = cfg;
+}
+
+static void limits(const json_t *s, struct bld_runner_container_config *c)
+{
+	json_t *lim = json_object_get(json_object_get(json_object_get(s, "deploy"), "resources"),
+				      "limits");
+	c->memory = bytes_of(json_object_get(s, "mem_limit"));
+	if (!c->memory)
+		c->memory = bytes_of(json_object_get(lim, "memory"));
+	json_t *cpus = json_object_get(s, "cpus");
+	if (!cpus)
+		cpus = json_object_get(lim, "cpus");
+	double v = json_is_number(cpus)   ? json_number_value(cpus)
+		   : json_is_string(cpus) ? strtod(json_string_value(cpus), NULL)
+					  : 0;
+	c->cpu_milli = (int64_t)(v * 1000 + 0.5);
+	json_int_t pids = json_integer_value(json_object_get(s, "pids_limit"));
+	if (!pids)
+		pids = json_integer_value(json_object_get(lim, "pids"));
+	c->pids_limit = pids > 0 ? pids : 0;
+}
+
+static void process(const json_t *s, struct bld_runner_container_config *c)
+{
+	json_t *ep = json_object_get(s, "entrypoint");
+	if (json_is_array(ep)) {
+		c->entrypoint = bld_json_to_strv(ep);
+		c->entrypoint_set = true;
+	}
+	c->cmd = json_is_array(json_object_get(s, "command"))
+			 ? bld_json_to_strv(json_object_get(s, "command"))
+			 : NULL;
+	push_map(&c->env, json_object_get(s, "environment"));
+	c->workdir = str_of(s, "working_dir");
+	c->user = str_of(s, "user");
+	c->hostname = str_of(s, "hostname");
+	c->tty = json_is_true(json_object_get(s, "tty"));
+	c->interactive = json_is_true(json_object_get(s, "stdin_open"));
+	c->readonly = json_is_true(json_object_get(s, "read_only"));
+	c->init = json_is_true(json_object_get(s, "init"));
+	c->privileged = json_is_true(json_object_get(s, "privileged"));
+	c->cap_add = strv_of(json_object_get(s, "cap_add"));
+	c->cap_drop = strv_of(json_object_get(s, "cap_drop"));
+}
+
+/* One endpoint of EndpointsConfig: the aliases compose gives (the container's name, the
+ * service's, the configured ones) and the addresses asked for. */
+static json_t *endpoint(const struct bld_deploy_replica *r, const json_t *cfg)
+{
+	json_t *aliases = json_pack("[s, s]", r->name, r->svc);
+	json_t *more = json_object_get(cfg, "aliases");
+	for (size_t i = 0; i < json_array_size(more); i++)
+		json_array_append(aliases, json_array_get(more, i));
+	json_t *ipam = json_object();
+	const char *v4 = bld_json_get_str(cfg, "ipv4_address");
+	const char *v6 = bld_json_get_str(cfg, "ipv6_address");
+	if (v4)
+		json_object_set_new(ipam, "IPv4Address", json_string(v4));
+	if (v6)
+		json_object_set_new(ipam, "IPv6Address", json_string(v6));
+	return json_pack("{s:o, s:o}", "Aliases", aliases, "IPAMConfig", ipam);
+}
+
+/* The service's networks by priority (highest first), then name, as compose orders them. */
+static char **network_keys(const json_t *nets)
+{
+	char **keys = xcalloc(1, sizeof(char *));
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)nets, k, v)
+		bld_strv_push(&keys, k);
+	size_t n = bld_strv_len(keys);
+	for (size_t i = 1; i < n; i++) /* insertion sort: a handful of networks */
+		for (size_t j = i; j > 0; j--) {
+			json_int_t pa = json_integer_value(
+				json_object_get(json_object_get(nets, keys[j - 1]), "priority"));
+			json_int_t pb = json_integer_value(
+				json_object_get(json_object_get(nets, keys[j]), "priority"));
+			if (pa > pb || (pa == pb && strcmp(keys[j - 1], keys[j]) <= 0))
+				break;
+			char *t = keys[j];
+			keys[j] = keys[j - 1];
+			keys[j - 1] = t;
+		}
+	return keys;
+}
+
+/* network_mode, else the project networks the service joins, each with its aliases. */
+static void network(const struct bld_deploy_replica *r, struct bld_runner_container_config *c)
+{
+	const char *nm = bld_json_get_str(r->service, "network_mode");
+	if (nm && bld_str_has_prefix(nm, "service:")) {
+		c->network = xasprintf("container:%s-%s-1", r->t->name, nm + 8);
+		return;
+	}
+	if (nm) {
+		c->network = xstrdup(nm);
+		return;
+	}
+	const json_t *nets = json_object_get(r->service, "networks");
+	cleanup_json json_t *dflt = json_pack("{s:n}", "default");
+	if (!json_object_size(nets))
+		nets = dflt;
+	cleanup_strv char **keys = network_keys(nets);
+	c->endpoints = json_object();
+	for (size_t i = 0; keys[i]; i++) {
+		cleanup_free char *name = bld_deploy_network_name(r->t, keys[i]);
+		if (i == 0)
+			c->network = xstrdup(name);
+		json_object_set_new(c->endpoints, name,
+				    endpoint(r, json_object_get(nets, keys[i])));
+	}
+}
+
+int bld_deploy_replica_config(const struct bld_deploy_replica *r,
+			      struct bld_runner_container_config *c, struct bld_error **err)
+{
+	const json_t *s = r->service;
+	memset(c, 0, sizeof(*c));
+	c->name = xstrdup(r->name);
+	c->image = bld_deploy_image_name(r->t->name, r->svc, s);
+	c->image_ref = xstrdup(r->image_ref);
+	process(s, c);
+	for (size_t i = 0; i < json_array_size(json_object_get(s, "volumes")); i++)
+		mount(r->t, json_array_get(json_object_get(s, "volumes"), i), c);
+	const json_t *tmpfs = json_object_get(s, "tmpfs");
+	for (size_t i = 0; i < json_array_size(tmpfs); i++)
+		bld_strv_push(&c->tmpfs, json_string_value(json_array_get(tmpfs, i)));
+	network(r, c);
+	c->restart = restart(s);
+	labels(r, &c->labels);
+	health(json_object_get(s, "healthcheck"), &c->health);
+	limits(s, c);
+	extras(s, c);
+	return ports(json_object_get(s, "ports"), c, err);
+}
+
+void bld_deploy_config_dispose(struct bld_runner_container_config *c)
+{
+	free(c->name);
+	free(c->image);
+	free(c->image_ref);
+	bld_strv_free(c->entrypoint);
+	bld_strv_free(c->cmd);
+	bld_strv_free(c->env);
+	free(c->workdir);
+	free(c->user);
+	free(c->hostname);
+	bld_strv_free(c->cap_add);
+	bld_strv_free(c->cap_drop);
+	bld_strv_free(c->binds);
+	bld_strv_free(c->tmpfs);
+	free(c->network);
+	json_decref(c->endpoints);
+	free(c->ports);
+	free(c->restart);
+	bld_strv_free(c->labels);
+	bld_strv_free(c->health.test);
+	json_decref(c->host_extra);
+	json_decref(c->config_extra);
+	memset(c, 0, sizeof(*c));
+}
