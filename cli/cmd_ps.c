@@ -18,22 +18,6 @@ static const struct bld_cli_opt opts[] = {
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
-/* "5 seconds ago", as docker's CREATED column. */
-static void created_text(char *out, size_t n, int64_t created)
-{
-	long d = (long)(time(NULL) - created);
-	if (d < 1)
-		snprintf(out, n, "Less than a second ago");
-	else if (d < 60)
-		snprintf(out, n, "%ld second%s ago", d, d == 1 ? "" : "s");
-	else if (d < 3600)
-		snprintf(out, n, "%ld minute%s ago", d / 60, d / 60 == 1 ? "" : "s");
-	else if (d < 86400)
-		snprintf(out, n, "%ld hour%s ago", d / 3600, d / 3600 == 1 ? "" : "s");
-	else
-		snprintf(out, n, "%ld days ago", d / 86400);
-}
-
 static const char *field(const struct bld_runner_container_info *c, const char *name,
 			 bool trunc, char *tmp, size_t n)
 {
@@ -51,7 +35,7 @@ static const char *field(const struct bld_runner_container_info *c, const char *
 	if (!strcmp(name, "Status"))
 		return c->status_text;
 	if (!strcmp(name, "CreatedAt") || !strcmp(name, "RunningFor")) {
-		created_text(tmp, n, c->created);
+		bld_cli_created_text(tmp, n, c->created);
 		return tmp;
 	}
 	if (!strcmp(name, "State"))
@@ -101,7 +85,7 @@ static void print_table(const struct bld_runner_container_info *c, bool trunc)
 {
 	char tmp[1024], id[16], created[64];
 	snprintf(id, sizeof(id), "%.12s", c->id);
-	created_text(created, sizeof(created), c->created);
+	bld_cli_created_text(created, sizeof(created), c->created);
 	printf("%-14s %-20s %-22s %-16s %-26s %-24s %s\n", trunc ? id : c->id, c->image,
 	       field(c, "Command", trunc, tmp, sizeof(tmp)), created, c->status_text, c->ports,
 	       c->name);

@@ -139,6 +139,22 @@ char *bld_cli_since(const char *rfc3339)
 	return xasprintf("%s ago", d);
 }
 
+/* "5 seconds ago", as docker's CREATED column. */
+void bld_cli_created_text(char *out, size_t n, int64_t created)
+{
+	long d = (long)(time(NULL) - created);
+	if (d < 1)
+		snprintf(out, n, "Less than a second ago");
+	else if (d < 60)
+		snprintf(out, n, "%ld second%s ago", d, d == 1 ? "" : "s");
+	else if (d < 3600)
+		snprintf(out, n, "%ld minute%s ago", d / 60, d / 60 == 1 ? "" : "s");
+	else if (d < 86400)
+		snprintf(out, n, "%ld hour%s ago", d / 3600, d / 3600 == 1 ? "" : "s");
+	else
+		snprintf(out, n, "%ld days ago", d / 86400);
+}
+
 void bld_cli_size(char *out, size_t n, int64_t bytes) { bld_format_size(out, n, (double)bytes); }
 
 bool bld_cli_confirm(const char *warning)

@@ -52,6 +52,9 @@ bool bld_cli_confirm(const char *warning);
 
 
 
+/* "5 seconds ago", as docker's CREATED column (created: unix seconds). */
+void bld_cli_created_text(char *out, size_t n, int64_t created);
+
 /* A table printed the way docker's tabwriter does (min width 10, padding 3). */
 struct bld_cli_table {
 	char **cells; /* row-major, ncols per row */

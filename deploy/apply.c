@@ -339,7 +339,8 @@ int bld_deploy_up(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 	    bld_deploy_images(ctx, t, svcs, o, &images, err) < 0)
 		goto fail;
 	u.images = images;
-	if (bld_deploy_volumes_ensure(ctx, t, err) < 0 || converge_all(&u, svcs, err) < 0)
+	if (bld_deploy_networks_ensure(ctx, t, err) < 0 ||
+	    bld_deploy_volumes_ensure(ctx, t, err) < 0 || converge_all(&u, svcs, err) < 0)
 		goto fail;
 	for (size_t i = 0; !o->no_start && svcs[i]; i++)
 		if (start_service(&u, svcs[i], err) < 0)
@@ -354,4 +355,21 @@ fail:
 	if (*err)
 		(*err)->status = 1;
 	return -1;
+}
+
+int bld_deploy_start(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+		     struct bld_error **err)
+{
+	cleanup_strv char **svcs = NULL;
+	struct bld_deploy_up_opts o = {.timeout = -1};
+	struct up u = {.ctx = ctx, .t = t, .o = &o};
+	if (bld_deploy_services(t, false, &svcs, err) < 0)
+		return -1;
+	int r = 0;
+	for (size_t i = 0; r == 0 && svcs[i]; i++)
+		r = start_service(&u, svcs[i], err);
+	bld_strv_free(u.started);
+	if (r < 0 && *err)
+		(*err)->status = 1;
+	return r;
 }

@@ -160,6 +160,26 @@ int bld_deploy_reverse(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 		       struct bld_deploy_state *st, bool orphans, bld_deploy_ctr_fn fn,
 		       void *payload, struct bld_error **err);
 
+/* The verbs of compose that act on existing containers (verbs.c). */
+enum bld_deploy_verb_kind {
+	BLD_DEPLOY_STOP, BLD_DEPLOY_RESTART, BLD_DEPLOY_KILL, BLD_DEPLOY_PAUSE,
+	BLD_DEPLOY_UNPAUSE, BLD_DEPLOY_RM,
+};
+struct bld_deploy_verb_opts {
+	enum bld_deploy_verb_kind verb;
+	int timeout; /* stop, restart: -1 for the containers' own */
+	int signal;  /* kill: 0 for SIGKILL */
+	bool volumes; /* rm -v */
+};
+/* The verb on every container of st, in reverse dependency order (status 1 on failure). */
+int bld_deploy_verb(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+		    struct bld_deploy_state *st, const struct bld_deploy_verb_opts *o,
+		    struct bld_error **err);
+/* `compose start`: the containers of the services asked for that do not run, started in
+ * dependency order, each depends_on condition waited for. */
+int bld_deploy_start(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+		     struct bld_error **err);
+
 /* The services a command acts on: the SERVICE arguments (refused with compose's "no such
  * service: X" when unknown) and, with deps, everything they depend on, in dependency
  * order (dependencies first). *out is the caller's (bld_strv_free). */

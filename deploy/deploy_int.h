@@ -262,6 +262,15 @@ int bld_deploy_volumes_ensure(struct bld_ctx *ctx, const struct bld_deploy_targe
 int bld_deploy_volumes_remove(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 			      struct bld_error **err);
 
+/* resources.c: the project's networks (its networks: and "default" when used), their
+ * store names, made when missing; those labelled with the project removed */
+json_t *bld_deploy_networks(const struct bld_deploy_target *t);
+char *bld_deploy_network_name(const struct bld_deploy_target *t, const char *key);
+int bld_deploy_networks_ensure(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+			       struct bld_error **err);
+int bld_deploy_networks_remove(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+			       struct bld_error **err);
+
 /* wait.c: the condition ("service_started", "service_healthy",
  * "service_completed_successfully", or "running_or_healthy" for --wait) of the containers
  * of svc in the store: 1 met, 0 not yet, -1 never (err says why, in compose's words). */

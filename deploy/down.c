@@ -123,6 +123,8 @@ int bld_deploy_down(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 	int r = bld_deploy_reverse(ctx, t, &st, o->remove_orphans || !t->project, stop_rm,
 				   (void *)o, err);
 	bld_deploy_state_dispose(&st);
+	if (r == 0)
+		r = bld_deploy_networks_remove(ctx, t, err);
 	if (r == 0 && o->volumes)
 		r = bld_deploy_volumes_remove(ctx, t, err);
 	if (r < 0 && *err)

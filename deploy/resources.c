@@ -92,3 +92,128 @@ int bld_deploy_volumes_remove(struct bld_ctx *ctx, const struct bld_deploy_targe
 	}
 	return 0;
 }
+
+/* ---------------------------------------------------------------------- networks */
+
+/* Whether a service joins networks of the project (no network_mode of its own). */
+static bool on_networks(const json_t *service)
+{
+	return !json_object_get(service, "network_mode");
+}
+
+/* The project's networks: its networks: section, and "default" when a service joins
+ * networks without naming any (the normalisation adds it; a project loaded without it
+ * still gets it). */
+json_t *bld_deploy_networks(const struct bld_deploy_target *t)
+{
+	json_t *out = json_deep_copy(json_object_get(t->project, "networks"));
+	if (!out)
+		out = json_object();
+	const char *svc;
+	json_t *s;
+	json_object_foreach(json_object_get(t->project, "services"), svc, s)
+		if (on_networks(s) && !json_object_size(json_object_get(s, "networks")) &&
+		    !json_object_get(out, "default"))
+			json_object_set_new(out, "default", json_object());
+	return out;
+}
+
+char *bld_deploy_network_name(const struct bld_deploy_target *t, const char *key)
+{
+	cleanup_json json_t *all = bld_deploy_networks(t);
+	const char *n = bld_json_get_str(json_object_get(all, key), "name");
+	return n ? xstrdup(n) : xasprintf("%s_%s", t->name, key);
+}
+
+static void push_kv(char ***v, const char *k, const char *val)
+{
+	cleanup_free char *kv = xasprintf("%s=%s", k, val);
+	bld_strv_push(v, kv);
+}
+
+static int create_network(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+			  const char *key, const char *name, const json_t *n,
+			  struct bld_error **err)
+{
+	cleanup_strv char **labels = NULL, **subnets = NULL, **gateways = NULL, **opts = NULL;
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(n, "labels"), k, v)
+		push_kv(&labels, k, json_string_value(v));
+	push_kv(&labels, BLD_DEPLOY_L_NETWORK, key);
+	push_kv(&labels, BLD_DEPLOY_L_PROJECT, t->name);
+	push_kv(&labels, BLD_DEPLOY_L_VERSION, BLD_DEPLOY_COMPOSE_VERSION);
+	json_object_foreach(json_object_get(n, "driver_opts"), k, v)
+		push_kv(&opts, k, json_string_value(v));
+	json_t *cfg = json_object_get(json_object_get(n, "ipam"), "config");
+	for (size_t i = 0; i < json_array_size(cfg); i++) {
+		const char *sn = bld_json_get_str(json_array_get(cfg, i), "subnet");
+		const char *gw = bld_json_get_str(json_array_get(cfg, i), "gateway");
+		if (sn)
+			bld_strv_push(&subnets, sn);
+		if (gw)
+			bld_strv_push(&gateways, gw);
+	}
+	struct bld_runner_network_spec s = {
+		.name = name, .driver = bld_json_get_str(n, "driver"), .subnets = subnets,
+		.gateways = gateways, .labels = labels, .options = opts,
+		.ipv6 = json_is_true(json_object_get(n, "enable_ipv6")),
+		.internal = json_is_true(json_object_get(n, "internal")),
+		.attachable = json_is_true(json_object_get(n, "attachable"))};
+	cleanup_free char *what = xasprintf("Network %s", name);
+	cleanup_free char *id = NULL;
+	bld_deploy_event(ctx, what, "Creating");
+	if (bld_runner_network_create(ctx, &s, &id, err) < 0) {
+		bld_deploy_event(ctx, what, "Error");
+		return bld_error_wrap(err, "network %s", name);
+	}
+	bld_deploy_event(ctx, what, "Created");
+	return 0;
+}
+
+int bld_deploy_networks_ensure(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+			       struct bld_error **err)
+{
+	cleanup_json json_t *all = bld_deploy_networks(t);
+	const char *key;
+	json_t *n;
+	json_object_foreach(all, key, n) {
+		cleanup_free char *name = bld_deploy_network_name(t, key);
+		cleanup_json json_t *have = NULL;
+		cleanup_error struct bld_error *e = NULL;
+		if (bld_runner_network_load(ctx, name, &have, &e) == 0)
+			continue;
+		if (json_is_true(json_object_get(n, "external")))
+			return bld_error_refuse(err, BLD_E_NOTFOUND,
+						"network %s declared as external, but could not be "
+						"found",
+						name);
+		if (create_network(ctx, t, key, name, n, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The store's networks labelled with the project, removed (after its containers). */
+int bld_deploy_networks_remove(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+			       struct bld_error **err)
+{
+	cleanup_free char *f = xasprintf("label=%s=%s", BLD_DEPLOY_L_PROJECT, t->name);
+	char *filters[] = {f, NULL};
+	cleanup_json json_t *nets = NULL;
+	if (bld_runner_network_filter(ctx, filters, &nets, err) < 0)
+		return -1;
+	size_t i;
+	json_t *n;
+	json_array_foreach(nets, i, n) {
+		const char *name = bld_json_get_str(n, "Name");
+		cleanup_free char *what = xasprintf("Network %s", name);
+		bld_deploy_event(ctx, what, "Removing");
+		if (bld_runner_network_remove(ctx, bld_json_get_str(n, "Id"), err) < 0) {
+			bld_deploy_event(ctx, what, "Error");
+			return -1;
+		}
+		bld_deploy_event(ctx, what, "Removed");
+	}
+	return 0;
+}

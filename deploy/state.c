@@ -100,15 +100,31 @@ static void count(json_t *o, const struct bld_deploy_ctr *c)
 	json_object_set_new(counts, c->state, json_integer(n + 1));
 }
 
-/* "running(2), exited(1)" as compose ls prints it (states in name order). */
+static int by_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The keys of o in name order (caller frees). */
+static char **sorted_keys(json_t *o)
+{
+	char **v = xcalloc(1, sizeof(char *));
+	const char *k;
+	json_t *x;
+	json_object_foreach(o, k, x)
+		bld_strv_push(&v, k);
+	qsort(v, bld_strv_len(v), sizeof(char *), by_str);
+	return v;
+}
+
+/* "exited(1), running(2)" as compose ls prints it (states in name order). */
 static char *status_text(json_t *counts)
 {
 	struct bld_buf b = BLD_BUF_INIT;
-	const char *k;
-	json_t *v;
-	json_object_foreach(counts, k, v)
-		bld_buf_printf(&b, "%s%s(%lld)", b.len ? ", " : "", k,
-			       (long long)json_integer_value(v));
+	cleanup_strv char **keys = sorted_keys(counts);
+	for (size_t i = 0; keys[i]; i++)
+		bld_buf_printf(&b, "%s%s(%lld)", b.len ? ", " : "", keys[i],
+			       (long long)json_integer_value(json_object_get(counts, keys[i])));
 	return bld_buf_detach(&b);
 }
 
@@ -122,10 +138,10 @@ int bld_deploy_projects(struct bld_ctx *ctx, bool all, json_t **out, struct bld_
 		count(by, &st.v[i]);
 	bld_deploy_state_dispose(&st);
 	*out = json_array();
-	const char *k;
-	json_t *e;
-	void *tmp;
-	json_object_foreach_safe(by, tmp, k, e) {
+	cleanup_strv char **names = sorted_keys(by);
+	for (size_t i = 0; names[i]; i++) {
+		const char *k = names[i];
+		json_t *e = json_object_get(by, k);
 		json_t *counts = json_object_get(e, "counts");
 		if (!all && !json_object_get(counts, "running"))
 			continue;

@@ -328,8 +328,7 @@ static int link_line(struct bld_ctx *ctx, struct bld_runner_spec_holder *h, cons
 	cleanup_free char *id = NULL;
 	cleanup_json json_t *cfg = NULL;
 	cleanup_json json_t *st = NULL;
-	if (bld_runner_container_lookup(ctx, name, &id, err) < 0 ||
-	    bld_runner_container_load_live(ctx, id, &cfg, &st, err) < 0)
+	if (bld_runner_container_load_ref(ctx, name, &id, &cfg, &st, err) < 0)
 		return -1;
 	if (!json_is_true(json_object_get(st, "Running")))
 		return bld_error_set(err, BLD_E_INVALID,
@@ -406,15 +405,48 @@ static int setup_user(struct bld_runner_net *n, struct bld_ctx *ctx, json_t *cfg
 	return 0;
 }
 
+/* The donor's hostname, /etc/hosts lines (after the standard ones) and resolv.conf, which
+ * docker gives a container that shares its network. */
+static void shared_etc(struct bld_ctx *ctx, const char *id, json_t *cfg,
+		       struct bld_runner_spec_holder *h)
+{
+	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
+	cleanup_free char *hp = xasprintf("%s/hosts", dir), *rp = xasprintf("%s/resolv.conf", dir);
+	cleanup_free char *hosts = NULL, *resolv = NULL;
+	size_t len = 0;
+	cleanup_error struct bld_error *e = NULL;
+	const char *hn = bld_json_get_str(json_object_get(cfg, "Config"), "Hostname");
+	if (hn) {
+		free(h->hostname);
+		h->s.hostname = h->hostname = xstrdup(hn);
+	}
+	if (bld_fs_read_file(rp, 1 << 16, &resolv, &len, &e) == 0) {
+		free(h->resolv);
+		h->s.resolv_conf = h->resolv = steal_pointer(&resolv);
+	}
+	if (bld_fs_read_file(hp, 1 << 16, &hosts, &len, &e) < 0)
+		return;
+	static const char *const std[] = {"127.0.0.1\tlocalhost", "::1\t", "fe00::0\t",
+					  "ff00::0\t", "ff02::1\t", "ff02::2\t"};
+	char *save = NULL;
+	for (char *l = strtok_r(hosts, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		bool skip = false;
+		for (size_t i = 0; i < BLD_ARRAY_SIZE(std) && !skip; i++)
+			skip = bld_str_has_prefix(l, std[i]);
+		if (!skip)
+			bld_strv_push(&h->extra_hosts, l);
+	}
+	h->s.extra_hosts = h->extra_hosts;
+}
+
 /* --network container:NAME: that container's namespace, which must be running. */
 static int setup_shared(struct bld_runner_net *n, struct bld_ctx *ctx, const char *ref,
-			struct bld_error **err)
+			struct bld_runner_spec_holder *h, struct bld_error **err)
 {
 	cleanup_free char *id = NULL;
 	cleanup_json json_t *cfg = NULL;
 	cleanup_json json_t *st = NULL;
-	if (bld_runner_container_lookup(ctx, ref, &id, err) < 0 ||
-	    bld_runner_container_load_live(ctx, id, &cfg, &st, err) < 0)
+	if (bld_runner_container_load_ref(ctx, ref, &id, &cfg, &st, err) < 0)
 		return -1;
 	pid_t pid = (pid_t)json_integer_value(json_object_get(st, "Pid"));
 	if (!json_is_true(json_object_get(st, "Running")) || pid <= 0)
@@ -425,6 +457,7 @@ static int setup_shared(struct bld_runner_net *n, struct bld_ctx *ctx, const cha
 	if (n->nsfd < 0)
 		return bld_error_sys(err, errno, "open %s", p);
 	n->shared = true;
+	shared_etc(ctx, id, cfg, h);
 	return 0;
 }
 
@@ -473,7 +506,7 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 	}
 	struct bld_runner_net *n = net_new(out, ctx, cfg, id);
 	if (bld_str_has_prefix(mode, "container:")) {
-		if (setup_shared(n, ctx, mode + 10, err) < 0)
+		if (setup_shared(n, ctx, mode + 10, h, err) < 0)
 			return -1;
 		h->s.net = BLD_RUNNER_NET_NSPATH;
 		h->s.net_fd = n->nsfd;

@@ -43,16 +43,6 @@ int bld_runner_netcfg_update(struct bld_ctx *ctx, const char *id, const char *ne
 	return bld_runner_json_write(dir, "config.json", cfg, err);
 }
 
-/* The container's config and state, by reference; status 1 when there is none. */
-static int load(struct bld_ctx *ctx, const char *ref, char **id, json_t **cfg, json_t **st,
-		struct bld_error **err)
-{
-	if (bld_runner_container_lookup(ctx, ref, id, err) < 0 ||
-	    bld_runner_container_load_live(ctx, *id, cfg, st, err) < 0)
-		return -1;
-	return 0;
-}
-
 /* The network modes that take no other network, in docker's words. */
 static int mode_refusal(json_t *cfg, struct bld_error **err)
 {
@@ -111,7 +101,7 @@ static int connect_ref(struct bld_ctx *ctx, const char *net_ref, const char *ctr
 	cleanup_json json_t *st = NULL;
 	cleanup_free char *id = NULL;
 	if (bld_runner_network_load(ctx, net_ref, &net, err) < 0 ||
-	    load(ctx, ctr_ref, &id, &cfg, &st, err) < 0 || mode_refusal(cfg, err) < 0)
+	    bld_runner_container_load_ref(ctx, ctr_ref, &id, &cfg, &st, err) < 0 || mode_refusal(cfg, err) < 0)
 		return -1;
 	cleanup_json json_t *ep = endpoint_config(o);
 	const char *name = bld_json_get_str(net, "Name");
@@ -150,7 +140,7 @@ static int disconnect_ref(struct bld_ctx *ctx, const char *net_ref, const char *
 	cleanup_json json_t *cfg = NULL;
 	cleanup_json json_t *st = NULL;
 	cleanup_free char *id = NULL;
-	if (load(ctx, ctr_ref, &id, &cfg, &st, err) < 0 ||
+	if (bld_runner_container_load_ref(ctx, ctr_ref, &id, &cfg, &st, err) < 0 ||
 	    bld_runner_network_load(ctx, net_ref, &net, err) < 0)
 		return -1;
 	const char *name = bld_json_get_str(net, "Name");

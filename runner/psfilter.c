@@ -96,7 +96,20 @@ static bool network_ok(char **v, const struct bld_runner_container_info *c)
 	const char *mode = bld_json_get_str(json_object_get(c->cfg_json, "HostConfig"), "NetworkMode");
 	if (!mode || strcmp(mode, "default") == 0)
 		mode = "bridge";
-	return any_eq(v, mode);
+	if (any_eq(v, mode))
+		return true;
+	/* every network it is on, by name, and by id while it runs */
+	const char *key;
+	json_t *ep;
+	json_object_foreach(json_object_get(json_object_get(c->cfg_json, "NetworkingConfig"),
+					    "EndpointsConfig"), key, ep)
+		if (any_eq(v, key))
+			return true;
+	json_object_foreach(json_object_get(json_object_get(c->state_json, "NetworkSettings"),
+					    "Networks"), key, ep)
+		if (any_eq(v, key) || any_eq(v, bld_json_get_str(ep, "NetworkID")))
+			return true;
+	return false;
 }
 
 /* "80", "80/udp", "8000-8080/tcp" (docker's nat.ParsePortRange), checked as docker does. */

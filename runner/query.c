@@ -50,6 +50,14 @@ int bld_runner_container_load_live(struct bld_ctx *ctx, const char *id, json_t *
 	return 0;
 }
 
+int bld_runner_container_load_ref(struct bld_ctx *ctx, const char *ref, char **id, json_t **cfg,
+				  json_t **st, struct bld_error **err)
+{
+	if (bld_runner_container_lookup(ctx, ref, id, err) < 0)
+		return -1;
+	return bld_runner_container_load_live(ctx, *id, cfg, st, err);
+}
+
 static char *status_text(json_t *st)
 {
 	const char *s = bld_json_get_str(st, "Status");

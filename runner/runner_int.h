@@ -266,6 +266,9 @@ void bld_runner_state_effective(struct bld_ctx *ctx, const char *id, struct json
 /* bld_runner_container_load (st required) with the state made effective as above. */
 int bld_runner_container_load_live(struct bld_ctx *ctx, const char *id, struct json_t **cfg,
 				   struct json_t **st, struct bld_error **err);
+/* The same by name, id or id prefix; *id: the full id (caller frees). */
+int bld_runner_container_load_ref(struct bld_ctx *ctx, const char *ref, char **id,
+				  struct json_t **cfg, struct json_t **st, struct bld_error **err);
 
 /* net.c: the network of one run, owned by the monitor */
 #define BLD_RUNNER_MAX_PROXY 64

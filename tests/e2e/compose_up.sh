@@ -63,6 +63,9 @@ for l in '"com.docker.compose.project":"demo"' '"com.docker.compose.service":"we
 done
 t_match "the volume is <project>_<name>, labelled" '"com.docker.compose.project": "demo"' \
   "$(B volume inspect demo_data)"
+t_match "the default network is <project>_default, labelled" \
+  '"com.docker.compose.network": "default".*"com.docker.compose.project": "demo"' \
+  "$(B network inspect demo_default | tr -d '\n')"
 dbip=$(B inspect --format '{{.NetworkSettings.IPAddress}}' demo-db-1)
 t_eq "web reaches db" "db-ready" "$(B exec demo-web-1 wget -qO- "http://$dbip:5432/ready")"
 
@@ -84,6 +87,7 @@ t_eq "the recreated container has the new environment" "ho" \
 n=$(B exec demo-db-1 grep -c migrated /data/log)
 t_ok "down" B compose down
 t_eq "down leaves no container" "" "$(B ps -aq)"
+t_eq "down removes the project's network" "" "$(B network ls -q --filter name=demo_default)"
 t_ok "up again" B compose up -d --wait
 t_eq "the named volume kept its data across down/up" "$((n + 1))" \
   "$(B exec demo-db-1 grep -c migrated /data/log)"

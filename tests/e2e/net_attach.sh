@@ -43,6 +43,10 @@ t_eq "and now reaches web" "hello from web" "$(get other "http://$wip/")"
 oid=$(B inspect -f '{{.Id}}' other)
 t_eq "inspect lists both networks, the alias and the short id" "back front [oth ${oid:0:12}]" \
   "$(B inspect other | jq -r '.[0].NetworkSettings.Networks | "\(keys | join(" ")) \(.front.Aliases)"' | tr -d '"' | sed 's/,/ /')"
+t_eq "ps --filter network=front lists it with the others there" "other peer web" \
+  "$(B ps --filter network=front --format '{{.Names}}' | sort | tr '\n' ' ' | sed 's/ $//')"
+t_eq "... and so does network=ID" "other peer web" \
+  "$(B ps --filter "network=$fid" --format '{{.Names}}' | sort | tr '\n' ' ' | sed 's/ $//')"
 t_exit "connecting again is refused (exit 1)" 1 B network connect front other
 t_match "... in docker's words" "endpoint with name other already exists in network front" \
   "$(B network connect front other 2>&1)"
@@ -67,6 +71,9 @@ t_match "--network twice: an interface on each" "eth0 .*eth1 " "$(tr '\n' ' ' <<
 out=$(B run --rm --network container:web $IMG sh -c 'ip -4 -o addr show eth0; timeout 2 wget -q -O- http://127.0.0.1/')
 t_match "--network container:web has web's interface" "inet $wip/" "$out"
 t_match "... and its localhost" "hello from web" "$out"
+t_eq "... and its hostname, /etc/hosts line and resolv.conf, as docker's" \
+  "$(B exec web sh -c 'hostname; tail -1 /etc/hosts; cat /etc/resolv.conf')" \
+  "$(B run --rm --network container:web $IMG sh -c 'hostname; tail -1 /etc/hosts; cat /etc/resolv.conf')"
 t_exit "--network container:nosuch is refused" 125 B run --rm --network container:nosuch $IMG true
 port=$(free_port)
 B run -d --name pub --network front -p "$port:80" -v "$T_DIR/www:/www:ro" $IMG httpd -f -p 80 -h /www >/dev/null

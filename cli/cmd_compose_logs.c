@@ -1,0 +1,132 @@
+/*
+ * cli/cmd_compose_logs.c — `bld compose logs`: the merged, prefixed logs of the project's
+ * containers (deploy/logs.c); `bld compose ls`: the projects in the store; `bld compose
+ * version`.
+ */
+#include "cli/compose_util.h"
+#include "cli/image_util.h"
+
+#include <jansson.h>
+
+static const struct bld_cli_opt logs_opts[] = {
+	{"follow", 'f', BLD_OPT_BOOL, NULL, "Follow log output", NULL},
+	{"no-color", 0, BLD_OPT_BOOL, NULL, "Produce monochrome output", NULL},
+	{"no-log-prefix", 0, BLD_OPT_BOOL, NULL, "Don't print prefix in logs", NULL},
+	{"since", 0, BLD_OPT_STRING, "string",
+	 "Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 "
+	 "minutes)",
+	 NULL},
+	{"tail", 'n', BLD_OPT_STRING, "string",
+	 "Number of lines to show from the end of the logs for each container", "all"},
+	{"timestamps", 't', BLD_OPT_BOOL, NULL, "Show timestamps", NULL},
+	{NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static int logs(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
+{
+	struct bld_deploy_logs_opts o = {.follow = bld_cli_bool(a, "follow"),
+					 .timestamps = bld_cli_bool(a, "timestamps"),
+					 .no_color = bld_cli_bool(a, "no-color"), .tail = -1};
+	const char *tail = bld_cli_str(a, "tail");
+	if (tail && strcmp(tail, "all") != 0 && bld_parse_long(tail, -1, 1L << 40, &o.tail) < 0)
+		return bld_error_refuse(err, BLD_E_INVALID,
+					"invalid argument \"%s\" for \"-n, --tail\" flag", tail);
+	const char *since = bld_cli_str(a, "since");
+	if (since)
+		o.since = (double)bld_cli_parse_time(since);
+	struct bld_cli_compose c;
+	if (bld_cli_compose_open(ctx, a, 0, false, &c, err) < 0)
+		return -1;
+	struct bld_deploy_state st;
+	int r = bld_cli_compose_state(ctx, &c, false, &st, err);
+	if (r == 0) {
+		r = bld_deploy_logs(ctx, &c.t, &st, &o, err);
+		bld_deploy_state_dispose(&st);
+	}
+	bld_cli_compose_close(&c);
+	return r;
+}
+
+const struct bld_cli_cmd bld_cmd_compose_logs = {
+	.name = "compose logs",
+	.usage = "[OPTIONS] [SERVICE...]",
+	.summary = "View output from containers",
+	.opts = logs_opts,
+	.max_args = -1,
+	.run = logs,
+};
+
+static const struct bld_cli_opt ls_opts[] = {
+	{"all", 'a', BLD_OPT_BOOL, NULL, "Show all stopped Compose projects", NULL},
+	{"format", 0, BLD_OPT_STRING, "string", "Format the output. Values: [table | json]",
+	 "table"},
+	{"quiet", 'q', BLD_OPT_BOOL, NULL, "Only display project names", NULL},
+	{NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static int ls(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
+{
+	cleanup_json json_t *v = NULL;
+	if (bld_deploy_projects(ctx, bld_cli_bool(a, "all"), &v, err) < 0)
+		return -1;
+	const char *fmt = bld_cli_str(a, "format");
+	if (fmt && strcmp(fmt, "json") == 0) {
+		cleanup_free char *s = json_dumps(v, JSON_COMPACT);
+		printf("%s\n", s);
+		return 0;
+	}
+	struct bld_cli_table t;
+	bld_cli_table_init(&t, 3);
+	const char *head[] = {"NAME", "STATUS", "CONFIG FILES"};
+	if (!bld_cli_bool(a, "quiet"))
+		bld_cli_table_add(&t, head);
+	size_t i;
+	json_t *p;
+	json_array_foreach(v, i, p) {
+		const char *row[] = {bld_json_get_str(p, "Name"), bld_json_get_str(p, "Status"),
+				     bld_json_get_str(p, "ConfigFiles")};
+		if (bld_cli_bool(a, "quiet"))
+			printf("%s\n", row[0]);
+		else
+			bld_cli_table_add(&t, row);
+	}
+	bld_cli_table_print(stdout, &t);
+	bld_cli_table_dispose(&t);
+	return 0;
+}
+
+const struct bld_cli_cmd bld_cmd_compose_ls = {
+	.name = "compose ls",
+	.usage = "[OPTIONS]",
+	.summary = "List running compose projects",
+	.opts = ls_opts,
+	.run = ls,
+};
+
+static const struct bld_cli_opt version_opts[] = {
+	{"format", 'f', BLD_OPT_STRING, "string", "Format the output. Values: [pretty | json]",
+	 "pretty"},
+	{"short", 0, BLD_OPT_BOOL, NULL, "Shows only Compose's version number", NULL},
+	{NULL, 0, 0, NULL, NULL, NULL},
+};
+
+static int version(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
+{
+	const char *fmt = bld_cli_str(a, "format");
+	if (bld_cli_bool(a, "short"))
+		printf("%s\n", BLD_DEPLOY_COMPOSE_VERSION);
+	else if (fmt && strcmp(fmt, "json") == 0)
+		printf("{\"version\":\"v%s\"}\n", BLD_DEPLOY_COMPOSE_VERSION);
+	else
+		printf("Docker Compose version v%s (bld %s)\n", BLD_DEPLOY_COMPOSE_VERSION,
+		       bld_version);
+	return 0;
+}
+
+const struct bld_cli_cmd bld_cmd_compose_version = {
+	.name = "compose version",
+	.usage = "[OPTIONS]",
+	.summary = "Show the Docker Compose version information",
+	.opts = version_opts,
+	.run = version,
+};

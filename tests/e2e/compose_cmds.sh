@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# bld compose's verbs on a running project, against busybox from the local test registry:
+# ps (table, -a, -q, --services, --status, --format json), logs (merged, prefixed "NAME  | "
+# as compose v2), ls, stop/start (dependency order and conditions again), restart, pause,
+# unpause, kill, rm; and the attached up: the logs merged until ctrl-c, which stops
+# everything (exit 130), and --exit-code-from.
+. "$(dirname "$0")/lib.sh"
+t_busybox_registry
+at_exit '"$BLD" rm -f $("$BLD" ps -aq) >/dev/null 2>&1'
+B() { "$BLD" "$@"; }
+mkdir "$T_DIR/p" && cd "$T_DIR/p"
+cat >compose.yaml <<EOF
+name: demo
+services:
+  db: {image: $BASE, init: true, command: [sh, -c, "echo db up; echo oops >&2; exec sleep 60"]}
+  migrate:
+    image: $BASE
+    command: [echo, migrated]
+    depends_on: {db: {condition: service_started}}
+  web:
+    image: $BASE
+    init: true
+    command: [sh, -c, "echo web up; exec sleep 60"]
+    depends_on: {migrate: {condition: service_completed_successfully}}
+EOF
+t_ok "up -d --wait" B compose up -d --wait
+squeeze() { tr -s ' ' | sed 's/ *$//'; }
+t_eq "ps: compose's columns" "NAME IMAGE COMMAND SERVICE CREATED STATUS PORTS" \
+  "$(B compose ps | head -1 | squeeze)"
+t_eq "ps: the running containers by name" "demo-db-1 demo-web-1" \
+  "$(B compose ps | tail -n +2 | cut -d' ' -f1 | xargs)"
+t_eq "ps -a: the exited one too" "3" "$(B compose ps -a | tail -n +2 | wc -l)"
+t_eq "ps --services" "db web" "$(B compose ps --services | xargs)"
+t_eq "ps -q --status exited" "$(B inspect --format '{{.Id}}' demo-migrate-1)" \
+  "$(B compose ps -q --status exited)"
+t_eq "ps --format json: one object a line" "db:running migrate:exited web:running" \
+  "$(B compose ps -a --format json | python3 -c '
+import json, sys
+print(" ".join(o["Service"] + ":" + o["State"] for o in map(json.loads, sys.stdin)))')"
+t_eq "ps SERVICE" "demo-web-1" "$(B compose ps web | tail -n +2 | cut -d' ' -f1)"
+t_eq "logs: merged, each line prefixed as compose's" \
+  "$(printf 'db-1       | db up\ndb-1       | oops\nmigrate-1  | migrated\nweb-1      | web up')" \
+  "$(B compose logs --no-color 2>&1 | sort)"
+t_eq "logs SERVICE: the prefix as wide as its own names" "web-1  | web up" "$(B compose logs web)"
+t_eq "logs --tail" "db-1  | oops" "$(B compose logs --tail 1 db 2>&1)"
+t_match "ls: the project, its states, its file" "^demo +exited\(1\), running\(2\) +$PWD/compose.yaml$" \
+  "$(B compose ls | tail -n +2)"
+
+t_match "stop SERVICE" '^ Container demo-web-1  Stopped$' "$(B compose stop web 2>&1)"
+t_eq "stop: the service no longer runs" "db" "$(B compose ps --services | xargs)"
+out=$(B compose start 2>&1)
+t_match "start: migrate again, waited for, then web" \
+  'demo-migrate-1  Started.* demo-migrate-1  Exited.* demo-web-1  Started' "$(tr '\n' ' ' <<<"$out")"
+t_eq "start: everything runs again" "db web" "$(B compose ps --services | xargs)"
+id=$(B compose ps -q db)
+t_match "restart" '^ Container demo-db-1  Restarted$' "$(B compose restart db 2>&1)"
+t_eq "restart keeps the container" "$id" "$(B compose ps -q db)"
+t_match "pause" '^ Container demo-web-1  Paused$' "$(B compose pause web 2>&1)"
+t_match "paused in ps" 'Paused' "$(B compose ps web)"
+t_match "unpause" '^ Container demo-web-1  Unpaused$' "$(B compose unpause web 2>&1)"
+t_match "kill" '^ Container demo-db-1  Killed$' "$(B compose kill db 2>&1)"
+out=$(B compose rm -f 2>&1)
+t_match "rm -f: the stopped ones" 'demo-db-1  Removed' "$out"
+t_eq "rm leaves the running one" "demo-web-1" "$(B compose ps -a | tail -n +2 | cut -d' ' -f1 | xargs)"
+t_ok "down" B compose down
+
+# attached: ctrl-c stops everything, exit 130
+mkdir "$T_DIR/att" && cd "$T_DIR/att"
+printf 'services:\n  a: {image: %s, init: true, command: [sh, -c, "echo hello; exec sleep 60"]}\n' \
+  "$BASE" >compose.yaml
+"$BLD" compose up >out 2>err &
+pid=$!
+for i in $(seq 100); do grep -q hello out && break; sleep 0.1; done
+kill -INT $pid
+wait $pid
+t_eq "up attached: ctrl-c exits 130" "130" "$?"
+t_eq "up attached: prefixed lines, and the exit when stopped" \
+  "$(printf 'Attaching to a-1\na-1  | hello\na-1 exited with code 143')" "$(cat out)"
+t_match "up attached: stops everything" 'Gracefully stopping.* Container att-a-1  Stopped' \
+  "$(tr '\n' ' ' <err)"
+t_eq "up attached: nothing left running" "" "$(B ps -q)"
+B compose down >/dev/null 2>&1
+cat >compose.yaml <<EOF
+services:
+  a: {image: $BASE, init: true, command: [sleep, "60"]}
+  b: {image: $BASE, command: [sh, -c, "exit 3"]}
+EOF
+t_exit "up --exit-code-from: that container's exit code" 3 B compose up --exit-code-from b
+t_eq "--exit-code-from: the others stopped" "" "$(B ps -q)"
+B compose down >/dev/null 2>&1
