@@ -1,47 +1,10 @@
 /*
- * deploy/load.c — bld_deploy_project_load: the steps from files to one model, in compose-go's
- * order. Each file (each YAML document of it) is parsed, must be a mapping, and is merged
- * over what the files before it gave; then the project gets its name.
+ * deploy/load.c — bld_deploy_project_load: the project's files, environment and directory
+ * (project.c), their model (model.c), the services the profiles and the command line
+ * select (profiles.c), and the project's name; then validation and normalisation
+ * (check.c).
  */
 #include "deploy/deploy_int.h"
-
-static int read_file(const char *path, char **data, size_t *len, struct bld_error **err)
-{
-	if (strcmp(path, "-") == 0)
-		return bld_fs_read_fd(0, BLD_DEPLOY_MAX_FILE, data, len, err);
-	return bld_fs_read_file(path, BLD_DEPLOY_MAX_FILE, data, len, err);
-}
-
-/* One document merged over the model. */
-static int add_document(struct bld_deploy_load *l, const char *file, struct bld_deploy_doc *d,
-			struct bld_error **err)
-{
-	if (!json_is_object(d->root)) {
-		const char *f;
-		int line = 1;
-		bld_deploy_srcmap_find(&l->map, "", &f, &line);
-		return bld_error_set(err, BLD_E_INVALID, "%s:%d: top-level object must be a mapping",
-				     file, line);
-	}
-	return json_object_update_recursive(l->model, d->root) == 0
-		       ? 0
-		       : bld_error_set(err, BLD_E_INTERNAL, "merge %s", file);
-}
-
-static int load_file(struct bld_deploy_load *l, const char *file, struct bld_error **err)
-{
-	cleanup_free char *data = NULL;
-	size_t len = 0;
-	if (read_file(file, &data, &len, err) < 0)
-		return -(*err)->code;
-	struct bld_deploy_doc *docs = NULL;
-	size_t n = 0;
-	int r = bld_deploy_yaml_parse(data, len, file, &l->map, &docs, &n, err);
-	for (size_t i = 0; r == 0 && i < n; i++)
-		r = add_document(l, file, &docs[i], err);
-	bld_deploy_docs_free(docs, n);
-	return r;
-}
 
 /* -p, then COMPOSE_PROJECT_NAME (both as given: they must be valid), then name: in the
  * files, then the project directory's base name (both normalised). */
@@ -64,27 +27,60 @@ static int project_name(struct bld_deploy_load *l, struct bld_error **err)
 		free(steal_pointer(&l->name));
 	}
 	const char *slash = strrchr(l->project_dir, '/');
-	return bld_deploy_project_name_normalize(slash ? slash + 1 : l->project_dir, &l->name,
-						 err);
+	return bld_deploy_project_name_normalize(slash && slash[1] ? slash + 1 : l->project_dir,
+						 &l->name, err);
+}
+
+/* --profile, else COMPOSE_PROFILES (comma-separated). */
+static char **active_profiles(const struct bld_deploy_load *l)
+{
+	if (l->opts->profiles)
+		return bld_strv_dup(l->opts->profiles);
+	const char *env = bld_json_get_str(l->env, "COMPOSE_PROFILES");
+	cleanup_strv char **parts = env ? bld_strv_split(env, ",") : NULL;
+	char **out = NULL;
+	for (size_t i = 0; parts && parts[i]; i++) {
+		const char *s = parts[i];
+		size_t n = strlen(s);
+		while (*s == ' ' || *s == '\t')
+			s++, n--;
+		while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+			n--;
+		cleanup_free char *p = xstrndup(s, n);
+		bld_strv_push(&out, p);
+	}
+	return out;
+}
+
+int bld_deploy_project_model(struct bld_deploy_load *l, const struct bld_deploy_options *o,
+			      struct bld_error **err)
+{
+	int r = bld_deploy_load_init(l, o, err);
+	if (r == 0)
+		r = bld_deploy_model_load(l, l->files, l->project_dir, l->env, NULL, &l->model, err);
+	if (r == 0 && json_object_size(l->model) == 0)
+		r = bld_error_set(err, BLD_E_INVALID, "empty compose file");
+	if (r == 0)
+		r = project_name(l, err);
+	cleanup_strv char **profiles = r == 0 ? active_profiles(l) : NULL;
+	if (r == 0)
+		r = bld_deploy_profiles_apply(l->model, profiles, o->services, err);
+	if (r == 0) {
+		json_object_del(l->model, "version");
+		json_object_set_new(l->model, "name", json_string(l->name));
+	}
+	return r;
 }
 
 int bld_deploy_project_load(struct bld_ctx *ctx, const struct bld_deploy_options *o,
 			    json_t **project, struct bld_error **err)
 {
 	struct bld_deploy_load l;
-	int r = bld_deploy_load_init(&l, o, err);
-	for (size_t i = 0; r == 0 && l.files[i]; i++)
-		r = load_file(&l, l.files[i], err);
-	if (r == 0 && json_object_size(l.model) == 0)
-		r = bld_error_set(err, BLD_E_INVALID, "empty compose file");
-	if (r == 0)
-		r = project_name(&l, err);
+	int r = bld_deploy_project_model(&l, o, err);
 	if (r == 0)
 		r = bld_deploy_load_check(&l, err);
-	if (r == 0) {
-		json_object_set_new(l.model, "name", json_string(l.name));
+	if (r == 0)
 		*project = steal_pointer(&l.model);
-	}
 	bld_deploy_load_dispose(&l);
 	return r;
 }

@@ -63,17 +63,6 @@ static int discover(const char *workdir, char ***files, struct bld_error **err)
 				"no configuration file provided: not found");
 }
 
-/* path made absolute against base and cleaned; "-" stays as it is. */
-char *bld_deploy_abs_path(const char *base, const char *path)
-{
-	if (strcmp(path, "-") == 0)
-		return xstrdup(path);
-	if (path[0] == '/')
-		return bld_path_clean(path);
-	cleanup_free char *j = bld_path_join(base, path);
-	return bld_path_clean(j);
-}
-
 static int working_dir(const struct bld_deploy_options *o, char **out, struct bld_error **err)
 {
 	cleanup_free char *cwd = getcwd(NULL, 0);
@@ -150,11 +139,41 @@ void bld_deploy_load_dispose(struct bld_deploy_load *l)
 	free(l->workdir);
 	free(l->project_dir);
 	free(l->name);
+	free(l->stdin_data);
 	bld_deploy_srcmap_dispose(&l->map);
 	memset(l, 0, sizeof(*l));
 }
 
-/* Where the project is: environment, files, project directory. */
+static bool env_file_disabled(const struct bld_deploy_load *l)
+{
+	static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True"};
+	const char *v = bld_json_get_str(l->env, "COMPOSE_DISABLE_ENV_FILE");
+	for (size_t i = 0; v && i < BLD_ARRAY_SIZE(yes); i++)
+		if (strcmp(v, yes[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The env files (--env-file, relative to the working directory; else dir/.env when it is a
+ * file) added to the environment: what is set already stays. */
+static int add_env_files(struct bld_deploy_load *l, const char *dir, struct bld_error **err)
+{
+	cleanup_strv char **files = bld_strv_dup(l->opts->env_files);
+	if (!*files && !env_file_disabled(l)) {
+		cleanup_free char *dotenv = bld_path_join(dir, ".env");
+		if (is_file(dotenv))
+			bld_strv_push(&files, dotenv);
+	}
+	cleanup_json json_t *vars = NULL;
+	if (bld_deploy_env_files_read(files, l->workdir, l->env, &vars, err) < 0)
+		return -(*err)->code;
+	json_object_update_missing(l->env, vars);
+	return 0;
+}
+
+/* Where the project is: environment, files, project directory. The .env of the directory
+ * the project is looked for from is read first, so that it may set COMPOSE_FILE; the
+ * project directory's after. */
 int bld_deploy_load_init(struct bld_deploy_load *l, const struct bld_deploy_options *o,
 			 struct bld_error **err)
 {
@@ -162,11 +181,18 @@ int bld_deploy_load_init(struct bld_deploy_load *l, const struct bld_deploy_opti
 	l->opts = o;
 	bld_deploy_srcmap_init(&l->map);
 	l->env = environment(o);
-	l->model = json_object();
 	int r = working_dir(o, &l->workdir, err);
+	cleanup_free char *first = NULL;
+	if (r == 0)
+		first = o->project_directory ? bld_deploy_abs_path(l->workdir, o->project_directory)
+					     : xstrdup(l->workdir);
+	if (r == 0)
+		r = add_env_files(l, first, err);
 	if (r == 0)
 		r = config_files(l, err);
 	if (r == 0)
 		r = project_dir(l, err);
+	if (r == 0 && !o->env_files && strcmp(first, l->project_dir) != 0)
+		r = add_env_files(l, l->project_dir, err);
 	return r;
 }

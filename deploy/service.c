@@ -349,11 +349,73 @@ static void process(const json_t *s, struct bld_runner_container_config *c)
 	c->cap_drop = strv_of(json_object_get(s, "cap_drop"));
 }
 
-static void network(const json_t *s, struct bld_runner_container_config *c)
+/* One endpoint of EndpointsConfig: the aliases compose gives (the container's name, the
+ * service's, the configured ones) and the addresses asked for. */
+static json_t *endpoint(const struct bld_deploy_replica *r, const json_t *cfg)
 {
-	const char *nm = bld_json_get_str(s, "network_mode");
-	c->network = xstrdup(nm && (strcmp(nm, "host") == 0 || strcmp(nm, "none") == 0) ? nm
-										      : "bridge");
+	json_t *aliases = json_pack("[s, s]", r->name, r->svc);
+	json_t *more = json_object_get(cfg, "aliases");
+	for (size_t i = 0; i < json_array_size(more); i++)
+		json_array_append(aliases, json_array_get(more, i));
+	json_t *ipam = json_object();
+	const char *v4 = bld_json_get_str(cfg, "ipv4_address");
+	const char *v6 = bld_json_get_str(cfg, "ipv6_address");
+	if (v4)
+		json_object_set_new(ipam, "IPv4Address", json_string(v4));
+	if (v6)
+		json_object_set_new(ipam, "IPv6Address", json_string(v6));
+	return json_pack("{s:o, s:o}", "Aliases", aliases, "IPAMConfig", ipam);
+}
+
+/* The service's networks by priority (highest first), then name, as compose orders them. */
+static char **network_keys(const json_t *nets)
+{
+	char **keys = xcalloc(1, sizeof(char *));
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)nets, k, v)
+		bld_strv_push(&keys, k);
+	size_t n = bld_strv_len(keys);
+	for (size_t i = 1; i < n; i++) /* insertion sort: a handful of networks */
+		for (size_t j = i; j > 0; j--) {
+			json_int_t pa = json_integer_value(
+				json_object_get(json_object_get(nets, keys[j - 1]), "priority"));
+			json_int_t pb = json_integer_value(
+				json_object_get(json_object_get(nets, keys[j]), "priority"));
+			if (pa > pb || (pa == pb && strcmp(keys[j - 1], keys[j]) <= 0))
+				break;
+			char *t = keys[j];
+			keys[j] = keys[j - 1];
+			keys[j - 1] = t;
+		}
+	return keys;
+}
+
+/* network_mode, else the project networks the service joins, each with its aliases. */
+static void network(const struct bld_deploy_replica *r, struct bld_runner_container_config *c)
+{
+	const char *nm = bld_json_get_str(r->service, "network_mode");
+	if (nm && bld_str_has_prefix(nm, "service:")) {
+		c->network = xasprintf("container:%s-%s-1", r->t->name, nm + 8);
+		return;
+	}
+	if (nm) {
+		c->network = xstrdup(nm);
+		return;
+	}
+	const json_t *nets = json_object_get(r->service, "networks");
+	cleanup_json json_t *dflt = json_pack("{s:n}", "default");
+	if (!json_object_size(nets))
+		nets = dflt;
+	cleanup_strv char **keys = network_keys(nets);
+	c->endpoints = json_object();
+	for (size_t i = 0; keys[i]; i++) {
+		cleanup_free char *name = bld_deploy_network_name(r->t, keys[i]);
+		if (i == 0)
+			c->network = xstrdup(name);
+		json_object_set_new(c->endpoints, name,
+				    endpoint(r, json_object_get(nets, keys[i])));
+	}
 }
 
 int bld_deploy_replica_config(const struct bld_deploy_replica *r,
@@ -370,7 +432,7 @@ int bld_deploy_replica_config(const struct bld_deploy_replica *r,
 	const json_t *tmpfs = json_object_get(s, "tmpfs");
 	for (size_t i = 0; i < json_array_size(tmpfs); i++)
 		bld_strv_push(&c->tmpfs, json_string_value(json_array_get(tmpfs, i)));
-	network(s, c);
+	network(r, c);
 	c->restart = restart(s);
 	labels(r, &c->labels);
 	health(json_object_get(s, "healthcheck"), &c->health);
@@ -395,6 +457,7 @@ void bld_deploy_config_dispose(struct bld_runner_container_config *c)
 	bld_strv_free(c->binds);
 	bld_strv_free(c->tmpfs);
 	free(c->network);
+	json_decref(c->endpoints);
 	free(c->ports);
 	free(c->restart);
 	bld_strv_free(c->labels);

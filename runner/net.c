@@ -389,18 +389,20 @@ static int add_ep(struct bld_runner_net *n, struct bld_ctx *ctx, const char *ref
 	return bld_runner_ep_prepare(ctx, n->id, net, epcfg, free_index(n), ep, err);
 }
 
-/* The user-defined networks of the config: NetworkMode's first (unless it is the bridge),
- * then the other entries of NetworkingConfig.EndpointsConfig in their order. */
+/* The user-defined networks of the config's NetworkingConfig.EndpointsConfig: NetworkMode's
+ * first (unless it was disconnected), then the others in their order. */
 static int setup_user(struct bld_runner_net *n, struct bld_ctx *ctx, json_t *cfg,
 		      const char *mode, struct bld_error **err)
 {
 	json_t *eps = json_object_get(json_object_get(cfg, "NetworkingConfig"), "EndpointsConfig");
-	if (bld_runner_network_user_defined(mode) && add_ep(n, ctx, mode, json_object_get(eps, mode), err) < 0)
+	json_t *first = json_object_get(eps, mode);
+	if (bld_runner_network_user_defined(mode) && first && add_ep(n, ctx, mode, first, err) < 0)
 		return -1;
 	const char *key;
 	json_t *v;
 	json_object_foreach(eps, key, v)
-		if (strcmp(key, mode) && bld_runner_network_user_defined(key) && add_ep(n, ctx, key, v, err) < 0)
+		if (strcmp(key, mode) && bld_runner_network_user_defined(key) &&
+		    add_ep(n, ctx, key, v, err) < 0)
 			return -1;
 	return 0;
 }

@@ -64,6 +64,11 @@ int bld_runner_netcfg_create(struct bld_ctx *ctx, json_t *doc,
 	const char *mode = bld_json_get_str(hc, "NetworkMode");
 	json_t *eps = c->endpoints ? json_deep_copy(c->endpoints) : json_object();
 	json_object_set_new(doc, "NetworkingConfig", json_pack("{s:o}", "EndpointsConfig", eps));
+	/* a user-defined NetworkMode has its entry too: disconnected, it is gone for good, as
+	 * docker's container then starts on no network */
+	if (mode && bld_runner_network_user_defined(mode) && !json_object_get(eps, mode))
+		json_object_set_new(eps, mode,
+				    json_pack("{s:n, s:n, s:n}", "IPAMConfig", "Links", "Aliases"));
 	if (mode && bld_str_has_prefix(mode, "container:") && container_mode(doc, c, err) < 0)
 		return -1;
 	if (!c->links || !c->links[0]) {
@@ -125,7 +130,8 @@ json_t *bld_runner_netcfg_settings(json_t *cfg, json_t *ports)
 	if (!mode || !*mode || strcmp(mode, "default") == 0)
 		mode = "bridge";
 	json_t *nets = json_object();
-	if (!bld_str_has_prefix(mode, "container:"))
+	if (!bld_str_has_prefix(mode, "container:") &&
+	    (!bld_runner_network_user_defined(mode) || json_object_get(eps, mode)))
 		json_object_set_new(nets, mode, idle_entry(json_object_get(eps, mode)));
 	const char *key;
 	json_t *v;

@@ -22,12 +22,12 @@ cat >"$P/compose.yaml" <<EOF
 name: demo
 services:
   web:
-    build: {context: ./web}
+    build: ./web
     init: true
     command: ["sh", "-c", "grep -q migrated /data/log && exec httpd -f -p 80 -h /www"]
-    ports: [{target: 80, published: "18080", host_ip: 127.0.0.1, protocol: tcp}]
-    environment: {GREETING: hi}
-    volumes: [{type: volume, source: data, target: /data}]
+    ports: ["127.0.0.1:18080:80"]
+    environment: [GREETING=hi]
+    volumes: ["data:/data"]
     depends_on:
       db: {condition: service_healthy}
       migrate: {condition: service_completed_successfully}
@@ -35,12 +35,12 @@ services:
     image: $BASE
     init: true
     command: ["sh", "-c", "sleep 0.5; echo db-ready >/data/ready; exec httpd -f -p 5432 -h /data"]
-    volumes: [{type: volume, source: data, target: /data}]
+    volumes: ["data:/data"]
     healthcheck: {test: ["CMD", "test", "-f", "/data/ready"], interval: 1s, retries: 5}
   migrate:
     image: $BASE
     command: ["sh", "-c", "cat /data/ready && echo migrated >>/data/log"]
-    volumes: [{type: volume, source: data, target: /data}]
+    volumes: ["data:/data"]
     depends_on: {db: {condition: service_healthy}}
 volumes:
   data: {}
@@ -66,8 +66,14 @@ t_match "the volume is <project>_<name>, labelled" '"com.docker.compose.project"
 t_match "the default network is <project>_default, labelled" \
   '"com.docker.compose.network": "default".*"com.docker.compose.project": "demo"' \
   "$(B network inspect demo_default | tr -d '\n')"
-dbip=$(B inspect --format '{{.NetworkSettings.IPAddress}}' demo-db-1)
-t_eq "web reaches db" "db-ready" "$(B exec demo-web-1 wget -qO- "http://$dbip:5432/ready")"
+net() { # CONTAINER KEY: NetworkSettings.Networks.demo_default.KEY
+  B inspect --format '{{json .NetworkSettings.Networks}}' "$1" |
+    python3 -c 'import json, sys; v = json.load(sys.stdin)["demo_default"][sys.argv[1]]
+print(" ".join(v) if isinstance(v, list) else v)' "$2"
+}
+t_match "on the project's network with compose's aliases" "^demo-db-1 db( |$)" "$(net demo-db-1 Aliases)"
+t_eq "web reaches db on the project's network" "db-ready" \
+  "$(B exec demo-web-1 wget -qO- "http://$(net demo-db-1 IPAddress):5432/ready")"
 
 ids() { B ps -a --format '{{.Names}} {{.ID}}' | sort; }
 before=$(ids)
@@ -76,7 +82,7 @@ t_eq "up with nothing changed recreates nothing" "$before" "$(ids)"
 t_match "and says the services run" '^ Container demo-web-1  Running$' "$out"
 t_match "and creates nothing" '^$' "$(grep -E 'Creat|Recreat' <<<"$out")"
 
-sed -i 's/GREETING: hi/GREETING: ho/' compose.yaml
+sed -i 's/GREETING=hi/GREETING=ho/' compose.yaml
 out=$(B compose up -d 2>&1)
 t_eq "a changed environment recreates only that service" "demo-web-1" \
   "$(diff <(echo "$before") <(ids) | sed -n 's/^> \([^ ]*\) .*/\1/p')"

@@ -60,6 +60,10 @@ t_eq "network connect nosuch: docker's error" "bld: network nosuch not found|1" 
   "$(B network connect nosuch other 2>&1)|$?"
 t_eq "network connect to no such container" "bld: No such container: nosuch|1" \
   "$(B network connect front nosuch 2>&1)|$?"
+B network disconnect front peer
+B restart -t 0 peer >/dev/null
+t_eq "disconnected from its own network, a container restarts on none, as docker's" "lo|{}" \
+  "$(B exec peer ls /sys/class/net)|$(B inspect -f '{{json .NetworkSettings.Networks}}' peer)"
 B create --name later --network back $IMG sleep 300 >/dev/null
 t_ok "a created container is connected at its start" B network connect front later
 B start later >/dev/null

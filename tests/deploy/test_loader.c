@@ -1,0 +1,169 @@
+/*
+ * tests/deploy/test_loader.c — compose files load as compose-go's loader tests expect: every
+ * case of tests/fixtures/compose/loader-expected.json (each naming its Go test) is laid out
+ * in a fresh directory (its files, and compose-go's testdata as "testdata" when it uses
+ * it), loaded, and its model (before validation and normalisation) checked member by
+ * member; "@" in an expected string is that directory.
+ */
+#include <criterion/criterion.h>
+#include <sys/stat.h>
+
+#include "deploy/deploy_int.h"
+
+#define FIX "tests/fixtures/compose/"
+
+static void write_file(const char *dir, const char *rel, const char *text)
+{
+	char *p = xasprintf("%s/%s", dir, rel);
+	char *slash = strrchr(p, '/');
+	*slash = '\0';
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_fs_mkdir_p(p, 0755, &err), 0);
+	*slash = '/';
+	FILE *f = fopen(p, "w");
+	cr_assert_not_null(f, "%s", p);
+	fputs(text, f);
+	fclose(f);
+	free(p);
+}
+
+/* The member of v at a JSON Pointer, or NULL. */
+static json_t *at(json_t *v, const char *pointer)
+{
+	char **parts = bld_strv_split(pointer, "/");
+	for (size_t i = 0; v && parts && parts[i]; i++)
+		v = json_is_array(v) ? json_array_get(v, strtoul(parts[i], NULL, 10))
+				     : json_object_get(v, parts[i]);
+	bld_strv_free(parts);
+	return v;
+}
+
+/* want with every "@" in its strings replaced by dir. */
+static json_t *expand(const json_t *want, const char *dir)
+{
+	if (json_is_string(want)) {
+		struct bld_buf b = BLD_BUF_INIT;
+		for (const char *s = json_string_value(want); *s; s++)
+			*s == '@' ? bld_buf_adds(&b, dir) : bld_buf_addc(&b, *s);
+		json_t *r = json_string(bld_buf_str(&b));
+		bld_buf_dispose(&b);
+		return r;
+	}
+	json_t *r = json_is_array(want) ? json_array() : json_is_object(want) ? json_object() : NULL;
+	if (!r)
+		return json_deep_copy(want);
+	size_t i;
+	const char *k;
+	json_t *v;
+	json_array_foreach(want, i, v) json_array_append_new(r, expand(v, dir));
+	json_object_foreach((json_t *)want, k, v) json_object_set_new(r, k, expand(v, dir));
+	return r;
+}
+
+static char **strv_of(const json_t *a)
+{
+	return a ? bld_json_to_strv(a) : NULL;
+}
+
+/* The case's environment: its "env" members as K=V. */
+static char **env_of(const json_t *c)
+{
+	char **env = NULL;
+	bld_strv_push(&env, "PATH=/usr/bin:/bin");
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(c, "env"), k, v) {
+		char *kv = xasprintf("%s=%s", k, json_string_value(v));
+		bld_strv_push(&env, kv);
+		free(kv);
+	}
+	return env;
+}
+
+static void check_model(const json_t *c, json_t *model, const char *dir)
+{
+	const char *test = bld_json_get_str(c, "test"), *k;
+	json_t *v;
+	json_object_foreach(json_object_get(c, "want"), k, v) {
+		json_t *want = expand(v, dir), *got = at(model, k);
+		char *w = json_dumps(want, JSON_ENCODE_ANY | JSON_SORT_KEYS);
+		char *g = got ? json_dumps(got, JSON_ENCODE_ANY | JSON_SORT_KEYS) : xstrdup("(absent)");
+		cr_expect(got && json_equal(got, want), "%s: %s: want %s, got %s", test, k, w, g);
+		free(w);
+		free(g);
+		json_decref(want);
+	}
+	size_t i;
+	json_array_foreach(json_object_get(c, "absent"), i, v)
+		cr_expect_null(at(model, json_string_value(v)), "%s: %s is there", test,
+			       json_string_value(v));
+}
+
+static void lay_out(const json_t *c, const char *dir)
+{
+	const char *td = bld_json_get_str(c, "testdata"), *k;
+	if (td) {
+		char *cwd = getcwd(NULL, 0);
+		char *src = xasprintf("%s/" FIX "%s/testdata", cwd, td);
+		char *dst = xasprintf("%s/testdata", dir);
+		cr_assert_eq(symlink(src, dst), 0, "%s", dst);
+		free(cwd);
+		free(src);
+		free(dst);
+	}
+	json_t *v;
+	json_object_foreach(json_object_get(c, "files"), k, v)
+		write_file(dir, k, json_string_value(v));
+}
+
+static void run_case(const json_t *c)
+{
+	struct bld_error *err = NULL;
+	char *dir = bld_fs_mkdtemp("bld-loader-test", &err);
+	cr_assert_not_null(dir);
+	lay_out(c, dir);
+	char **files = strv_of(json_object_get(c, "f")), **env = env_of(c);
+	char **profiles = strv_of(json_object_get(c, "profiles"));
+	char **services = strv_of(json_object_get(c, "services"));
+	char **env_files = strv_of(json_object_get(c, "env_files"));
+	struct bld_deploy_options o = {
+		.files = files, .environ = env, .workdir = dir, .profiles = profiles,
+		.services = services, .env_files = env_files,
+		.project_name = bld_json_get_str(c, "project_name"),
+		.project_directory = bld_json_get_str(c, "project_directory"),
+	};
+	struct bld_deploy_load l;
+	int r = bld_deploy_project_model(&l, &o, &err);
+	const char *want_err = bld_json_get_str(c, "error");
+	if (want_err)
+		cr_expect(r < 0 && strstr(err->msg, want_err), "%s: want error \"%s\", got %s",
+			  bld_json_get_str(c, "test"), want_err, r < 0 ? err->msg : "none");
+	else if (r < 0)
+		cr_expect_fail("%s: %s", bld_json_get_str(c, "test"), err->msg);
+	else
+		check_model(c, l.model, dir);
+	bld_deploy_load_dispose(&l);
+	bld_error_free(err);
+	err = NULL;
+	bld_fs_rm_rf(dir, &err);
+	bld_error_free(err);
+	free(dir);
+	bld_strv_free(files);
+	bld_strv_free(env);
+	bld_strv_free(profiles);
+	bld_strv_free(services);
+	bld_strv_free(env_files);
+}
+
+Test(deploy_loader, compose_go_cases)
+{
+	json_t *cases = NULL;
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_json_load_file(&cases, FIX "loader-expected.json", 1 << 20, &err), 0);
+	cr_assert_gt(json_array_size(cases), 30);
+	size_t i;
+	json_t *c;
+	json_array_foreach(cases, i, c)
+		run_case(c);
+	json_decref(cases);
+}
