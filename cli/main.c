@@ -19,7 +19,7 @@
 	X(system_df) X(system_check) X(system_prune) X(trust_key_generate) X(trust_sign)   \
 	X(trust_inspect) X(trust_revoke) X(container_prune) X(builder_prune) X(cp) \
 	X(export) X(rename) X(events) X(commit) X(diff) X(pause) X(unpause) X(top) X(stats) \
-	X(info) X(system_info) X(attach) X(version)                                        \
+	X(info) X(system_info) X(attach) X(version) X(system_boot)                        \
 	X(network_connect) X(network_disconnect)
 
 #define DECL(n) extern const struct bld_cli_cmd bld_cmd_##n __attribute__((weak));

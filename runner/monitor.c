@@ -417,6 +417,7 @@ static void command(struct mon *m, struct client *c, const char *line)
 		c->waiting = true;
 	} else if (sscanf(line, "kill %d", &a) == 1) {
 		m->manual_stop = true;
+		json_object_set_new(m->state, "ManualStop", json_true());
 		if (m->running) {
 			signal_container(m, a);
 			thaw_for(m, a);
@@ -556,6 +557,8 @@ static int start_once(struct mon *m, struct bld_error **err)
 	json_object_set_new(m->state, "Running", json_true());
 	json_object_set_new(m->state, "Restarting", json_false());
 	json_object_set_new(m->state, "OOMKilled", json_false());
+	if (!m->restart_count) /* a start clears a stop's mark (docker's HasBeenManuallyStopped) */
+		json_object_set_new(m->state, "ManualStop", json_false());
 	json_object_set_new(m->state, "Pid", json_integer(m->proc->pid));
 	json_object_set_new(m->state, "MonitorPid", json_integer(getpid()));
 	json_object_set_new(m->state, "Cgroups", json_array());

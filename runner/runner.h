@@ -629,6 +629,14 @@ int bld_runner_network_ip_lease(struct bld_ctx *ctx, const struct json_t *net,
 int bld_runner_network_ip_release(struct bld_ctx *ctx, const char *net_id, const char *ctr_id,
 				  struct bld_error **err);
 
+/* ========================================================================== boot */
+
+/* `bld system boot` (boot.c): starts every container whose restart policy asks for it after
+ * a reboot (always; unless-stopped unless a user stopped it; on-failure when it was running
+ * when the machine went down); those running are left alone. *started: their names (the
+ * caller's). Every container is tried; the first failure comes back in *err. */
+int bld_runner_boot(struct bld_ctx *ctx, char ***started, struct bld_error **err);
+
 /* ========================================================================= prune */
 
 /* Removes every container not running; *removed: their IDs, *bytes: the space given back. */
