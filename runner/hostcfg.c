@@ -347,8 +347,8 @@ int bld_runner_hostcfg_merge(json_t *doc, const struct bld_runner_container_conf
 	return 0;
 }
 
-/* The values of the host's "word ..." lines (nameserver, search, options), in order;
- * nameservers on the loopback are left out, as docker leaves them out for a network of
+/* The values of the "word ..." lines (nameserver, search, options) of a resolv.conf text, in
+ * order; nameservers on the loopback are left out, as docker leaves them out for a network of
  * the container's own. */
 static void host_values(const char *text, const char *word, bool nameserver, char ***out)
 {
@@ -365,6 +365,22 @@ static void host_values(const char *text, const char *word, bool nameserver, cha
 	}
 }
 
+static char *host_resolv(void)
+{
+	char *host = NULL;
+	size_t len = 0;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_fs_read_file("/etc/resolv.conf", RESOLV_MAX, &host, &len, &e) < 0)
+		return NULL;
+	return host;
+}
+
+void bld_runner_resolv_host_values(const char *word, char ***out)
+{
+	cleanup_free char *host = host_resolv();
+	host_values(host, word, strcmp(word, "nameserver") == 0, out);
+}
+
 static void join_line(struct bld_buf *b, const char *word, char **v)
 {
 	if (!v || !v[0])
@@ -375,18 +391,23 @@ static void join_line(struct bld_buf *b, const char *word, char **v)
 	bld_buf_adds(b, "\n");
 }
 
-char *bld_runner_resolv_conf(json_t *hc)
+/* Whether an "ndots:N" option is there (docker's ndotsSet: the user's value is kept). */
+static bool has_ndots(char **opts)
+{
+	for (size_t i = 0; opts && opts[i]; i++)
+		if (bld_str_has_prefix(opts[i], "ndots:"))
+			return true;
+	return false;
+}
+
+char *bld_runner_resolv_conf(json_t *hc, bool embedded)
 {
 	cleanup_strv char **dns = bld_json_to_strv(json_object_get(hc, "Dns"));
 	cleanup_strv char **search = bld_json_to_strv(json_object_get(hc, "DnsSearch"));
 	cleanup_strv char **opts = bld_json_to_strv(json_object_get(hc, "DnsOptions"));
-	if (!dns && !search && !opts)
+	if (!dns && !search && !opts && !embedded)
 		return NULL;
-	cleanup_free char *host = NULL;
-	size_t len = 0;
-	cleanup_error struct bld_error *e = NULL;
-	if (bld_fs_read_file("/etc/resolv.conf", RESOLV_MAX, &host, &len, &e) < 0)
-		host = NULL;
+	cleanup_free char *host = host_resolv();
 	/* what is not given comes from the host's file, as docker's resolvconf.Build */
 	if (!dns)
 		host_values(host, "nameserver", true, &dns);
@@ -394,12 +415,21 @@ char *bld_runner_resolv_conf(json_t *hc)
 		host_values(host, "search", false, &search);
 	if (!opts)
 		host_values(host, "options", false, &opts);
+	cleanup_strv char **ns = NULL;
+	/* the embedded resolver, then the IPv6 upstreams (docker lists them too: rebuildDNS) */
+	if (embedded)
+		bld_strv_push(&ns, BLD_RUNNER_DNS_ADDR);
+	for (size_t i = 0; dns && dns[i]; i++)
+		if (!embedded || strchr(dns[i], ':'))
+			bld_strv_push(&ns, dns[i]);
+	if (embedded && !has_ndots(opts))
+		bld_strv_push(&opts, "ndots:0");
 	struct bld_buf b = BLD_BUF_INIT;
 	/* "search ." alone means no search list */
 	if (!(search && bld_strv_len(search) == 1 && strcmp(search[0], ".") == 0))
 		join_line(&b, "search", search);
-	for (size_t i = 0; dns && dns[i]; i++)
-		bld_buf_printf(&b, "nameserver %s\n", dns[i]);
+	for (size_t i = 0; ns && ns[i]; i++)
+		bld_buf_printf(&b, "nameserver %s\n", ns[i]);
 	join_line(&b, "options", opts);
 	return bld_buf_detach(&b);
 }

@@ -42,7 +42,8 @@
 #include <time.h>
 
 #define MAX_CLIENTS 32
-#define MAX_POLL (MAX_CLIENTS + 16 + 2 * BLD_RUNNER_MAX_PROXY + BLD_RUNNER_MAX_UDP)
+#define MAX_POLL \
+	(MAX_CLIENTS + 16 + 2 * BLD_RUNNER_MAX_PROXY + BLD_RUNNER_MAX_UDP + BLD_RUNNER_MAX_DNS)
 
 struct client {
 	int fd;

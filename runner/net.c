@@ -71,6 +71,7 @@ struct bld_runner_net {
 	json_t *ports; /* NetworkSettings.Ports */
 	unsigned char mac[6]; /* --mac-address of eth0 ... */
 	bool has_mac;         /* ... when one was given */
+	struct bld_runner_dns *dns; /* the embedded resolver, on user-defined networks */
 	/* user-defined networks: one endpoint each, after bld0's eth0 when on the bridge */
 	struct bld_runner_ep eps[BLD_RUNNER_MAX_NETS];
 	size_t n_eps;
@@ -173,6 +174,8 @@ static int configure(void *arg, struct bld_error **err)
 		r = bld_runner_ep_plumb(&n->eps[k], n->nsfd, n->nlfd, mine, err);
 		route = route && !mine;
 	}
+	if (r == 0)
+		r = bld_runner_dns_listen(n->dns, n->nsfd, err);
 	close(n->nlfd);
 	n->nlfd = -1;
 	return r;
@@ -524,6 +527,7 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 	mac_option(n, cfg);
 	if (setup_ports(n, cfg, err) < 0)
 		return -1;
+	bld_runner_dns_new(&n->dns, ctx, cfg, id);
 	h->s.net = BLD_RUNNER_NET_NSPATH;
 	h->s.net_fd = n->nsfd;
 	/* loopback up in every namespace of our own (the port proxy connects to it), and the
@@ -668,6 +672,8 @@ void bld_runner_net_stop(struct bld_runner_net *n)
 	}
 	bld_runner_udp_free(n->udp);
 	n->udp = NULL;
+	bld_runner_dns_close(n->dns);
+	n->dns = NULL;
 	if (n->nlfd >= 0)
 		close(n->nlfd);
 	if (n->nsfd >= 0)
@@ -741,12 +747,15 @@ size_t bld_runner_net_pollfds(struct bld_runner_net *n, struct pollfd *pf, size_
 	}
 	if (n && k < max)
 		k += bld_runner_udp_pollfds(n->udp, pf + k, max - k);
+	if (n && k < max)
+		k += bld_runner_dns_pollfds(n->dns, pf + k, max - k);
 	return k;
 }
 
 int bld_runner_net_timeout(struct bld_runner_net *n)
 {
-	return n ? bld_runner_udp_timeout(n->udp) : -1;
+	int u = n ? bld_runner_udp_timeout(n->udp) : -1, d = n ? bld_runner_dns_timeout(n->dns) : -1;
+	return u < 0 || (d >= 0 && d < u) ? d : u;
 }
 
 /* Moves bytes from fd into buf; false when the peer is done (EOF or error). */
@@ -831,4 +840,6 @@ void bld_runner_net_handle(struct bld_runner_net *n, struct pollfd *pf, size_t c
 	/* replies on UDP flows, and the end of idle ones (also when nothing was readable) */
 	if (n)
 		bld_runner_udp_handle(n->udp, pf, count);
+	if (n)
+		bld_runner_dns_handle(n->dns, pf, count);
 }

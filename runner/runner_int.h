@@ -188,8 +188,13 @@ int bld_runner_mount_check_propagation(const struct bld_runner_mount *m, struct 
 int bld_runner_hostcfg_merge(struct json_t *doc, const struct bld_runner_container_config *c,
 			     struct bld_error **err);
 /* /etc/resolv.conf's text from HostConfig's Dns, DnsSearch and DnsOptions, what is not given
- * taken from the host's file; NULL when none is given (caller frees). */
-char *bld_runner_resolv_conf(struct json_t *hc);
+ * taken from the host's file; NULL when none is given (caller frees). embedded: the container
+ * is on a user-defined network, its nameserver is the embedded resolver (docker's file:
+ * "nameserver 127.0.0.11", the search list and options, "ndots:0" unless ndots is set). */
+#define BLD_RUNNER_DNS_ADDR "127.0.0.11"
+char *bld_runner_resolv_conf(struct json_t *hc, bool embedded);
+/* The values of the host's /etc/resolv.conf "word" lines (loopback nameservers left out). */
+void bld_runner_resolv_host_values(const char *word, char ***out);
 /* netcfg.c: NetworkingConfig.EndpointsConfig and HostConfig.Links of a new container, and the
  * refusals of a "container:NAME" network mode, as docker's daemon makes them at create. */
 int bld_runner_netcfg_create(struct bld_ctx *ctx, struct json_t *doc,
@@ -350,6 +355,51 @@ size_t bld_runner_udp_pollfds(struct bld_runner_udp *u, struct pollfd *pf, size_
 /* Relays replies of the flows readable in pf, closes the idle ones. */
 void bld_runner_udp_handle(struct bld_runner_udp *u, const struct pollfd *pf, size_t count);
 int bld_runner_udp_timeout(struct bld_runner_udp *u);
+
+/* dns.c, dnsview.c, dnsserve.c: the embedded resolver at 127.0.0.11 of a container on a
+ * user-defined network, served by its monitor inside the container's namespace */
+struct bld_runner_dns_peer {
+	char *id;        /* the container's full id */
+	char *name;      /* its name, without "/" */
+	char **aliases;  /* its aliases on the network (NULL-terminated, may be NULL) */
+	char *network;   /* the network's name */
+	char v4[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN]; /* "" when none */
+};
+/* The endpoints of the networks one container is on, in network name order. */
+struct bld_runner_dns_view {
+	struct bld_runner_dns_peer *peers;
+	size_t n;
+};
+/* Whether the container with this id is still running (a stale endpoint is not). */
+typedef bool (*bld_runner_dns_alive_fn)(const char *id, void *payload);
+/* The reply to one query from view: 1 with *out (caller frees) set, 0 when the query is not
+ * the view's to answer (forward it), -1 when it is not a readable query (drop it). ndots_set:
+ * the container's resolv.conf sets ndots. alive may be NULL (all are). */
+int bld_runner_dns_answer(const struct bld_runner_dns_view *v, const uint8_t *query, size_t len,
+			  bool ndots_set, bld_runner_dns_alive_fn alive, void *payload,
+			  uint8_t **out, size_t *out_len);
+/* A SERVFAIL reply to query (no upstream answered): 1 with *out set, -1 when unreadable. */
+int bld_runner_dns_servfail(const uint8_t *query, size_t len, uint8_t **out, size_t *out_len);
+/* Whether r parses as a reply with query's id (an upstream's answer to it). */
+bool bld_runner_dns_is_reply(const uint8_t *query, size_t qlen, const uint8_t *r, size_t rlen);
+/* Reads the view of container id from $BLD_ROOT/networks (the default bridge left out). */
+void bld_runner_dns_view_load(struct bld_runner_dns_view *v, struct bld_ctx *ctx,
+			      const char *id);
+void bld_runner_dns_view_dispose(struct bld_runner_dns_view *v);
+#define BLD_RUNNER_MAX_DNS 48 /* descriptors the resolver may poll */
+struct bld_runner_dns;
+/* The resolver of container id (cfg: its config, the upstreams read now); *out stays NULL
+ * when the container is on no user-defined network. */
+void bld_runner_dns_new(struct bld_runner_dns **out, struct bld_ctx *ctx, struct json_t *cfg,
+			const char *id);
+/* Its sockets, made in namespace nsfd once lo is up there (a socket bound to 127.0.0.11
+ * before that never gets its replies out); d may be NULL. */
+int bld_runner_dns_listen(struct bld_runner_dns *d, int nsfd, struct bld_error **err);
+void bld_runner_dns_close(struct bld_runner_dns *d);
+size_t bld_runner_dns_pollfds(struct bld_runner_dns *d, struct pollfd *pf, size_t max);
+/* Serves what is readable in pf, ends forwards whose time is up (count may be 0). */
+void bld_runner_dns_handle(struct bld_runner_dns *d, const struct pollfd *pf, size_t count);
+int bld_runner_dns_timeout(struct bld_runner_dns *d);
 
 /* netlink.c: requests collected in a batch, sent in one go on socket fd (whose namespace
  * they act on), acknowledged each; bld_runner_nl_send reports the first error */

@@ -127,8 +127,6 @@ static void kernel_from(struct bld_runner_spec_holder *h, json_t *c, json_t *hc)
 	h->s.group_add = h->groups;
 	h->domainname = dup_or_null(bld_json_get_str(c, "Domainname"));
 	h->s.domainname = h->domainname;
-	h->resolv = bld_runner_resolv_conf(hc);
-	h->s.resolv_conf = h->resolv;
 }
 
 /* HostConfig.Devices, with what the host's nodes are (stat here: the cgroup's rules are
@@ -283,6 +281,8 @@ void bld_runner_spec_from_config(struct bld_runner_spec_holder *h, json_t *cfg, 
 	s->cgroup_name = h->cgroup;
 	mounts_from(h, json_object_get(cfg, "Mounts"));
 	kernel_from(h, c, hc);
+	h->resolv = bld_runner_resolv_conf(hc, bld_runner_netcfg_user_networks(cfg));
+	s->resolv_conf = h->resolv;
 	cgroup_from(h, hc);
 	namespaces_from(&h->s, hc);
 	const char *net = bld_json_get_str(hc, "NetworkMode");
