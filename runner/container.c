@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-static void random_hex(char *out, size_t nbytes)
+void bld_runner_random_hex(char *out, size_t nbytes)
 {
 	unsigned char b[32];
 	if (nbytes > sizeof(b))
@@ -47,7 +47,7 @@ static char *generate_name(const char *id, int attempt)
 	if (attempt == 0)
 		snprintf(hex, sizeof(hex), "%.8s", id);
 	else
-		random_hex(hex, 4);
+		bld_runner_random_hex(hex, 4);
 	unsigned v = (unsigned)strtoul(hex, NULL, 16);
 	const char *a = adj[v % BLD_ARRAY_SIZE(adj)], *w = who[(v / 16) % BLD_ARRAY_SIZE(who)];
 	if (attempt == 0)
@@ -228,7 +228,7 @@ int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_con
 				char **id_out, struct bld_error **err)
 {
 	char id[65];
-	random_hex(id, 32);
+	bld_runner_random_hex(id, 32);
 	cleanup_json json_t *restart = NULL;
 	cleanup_json json_t *logcfg = NULL;
 	cleanup_json json_t *resolved = NULL;

@@ -78,6 +78,7 @@ struct bld_runner_net {
 	bool shared;         /* --network container:NAME: nsfd is that container's */
 	char id[65], name[256]; /* the container's */
 	char sandbox[65];    /* NetworkSettings.SandboxID of this run */
+	char bridge_ep[65];  /* the default bridge endpoint's EndpointID */
 };
 
 /* ------------------------------------------------------------------ namespace */
@@ -140,6 +141,18 @@ static int setup_bridge(struct bld_runner_net *n, struct bld_ctx *ctx, const cha
 	return 0;
 }
 
+/* eth0's MAC address on the default bridge: --mac-address, else docker's 02:42 and the IPv4
+ * address. */
+static const unsigned char *bridge_mac(struct bld_runner_net *n)
+{
+	if (!n->has_mac) {
+		unsigned char *b = (unsigned char *)&n->addr.s_addr;
+		unsigned char mac[6] = {0x02, 0x42, b[0], b[1], b[2], b[3]};
+		memcpy(n->mac, mac, 6);
+	}
+	return n->mac;
+}
+
 /* The sandbox's before_exec hook: the veth pair (host end up on the bridge, peer as eth0
  * in the namespace) in one request on the host; lo up, eth0's address, eth0 up and the
  * default route in one batch inside the namespace. */
@@ -152,8 +165,7 @@ static int configure(void *arg, struct bld_error **err)
 		if (host < 0)
 			return bld_error_sys(err, errno, "netlink");
 		bld_runner_nl_init(&b, host);
-		bld_runner_nl_veth_create(&b, n->veth, n->brindex, "eth0", n->nsfd,
-					  n->has_mac ? n->mac : NULL);
+		bld_runner_nl_veth_create(&b, n->veth, n->brindex, "eth0", n->nsfd, bridge_mac(n));
 		if (bld_runner_nl_send(&b, err) < 0)
 			return bld_error_wrap(err, "veth %s", n->veth);
 	}
@@ -479,10 +491,8 @@ static struct bld_runner_net *net_new(struct bld_runner_net **out, struct bld_ct
 	snprintf(n->id, sizeof(n->id), "%s", id);
 	const char *name = bld_json_get_str(cfg, "Name");
 	snprintf(n->name, sizeof(n->name), "%s", name ? name + (name[0] == '/') : "");
-	char sb[65];
-	for (size_t i = 0; i < 32; i++) /* a fresh id per run, as docker's sandbox */
-		snprintf(sb + 2 * i, 3, "%02x", (unsigned)(rand() ^ getpid()) & 0xff);
-	memcpy(n->sandbox, sb, sizeof(sb));
+	bld_runner_random_hex(n->sandbox, 32); /* fresh per run, as docker's */
+	bld_runner_random_hex(n->bridge_ep, 32);
 	return n;
 }
 
@@ -539,15 +549,18 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 }
 
 /* NetworkSettings.Networks.bridge of a running container on the default bridge. */
-static json_t *bridge_json(const struct bld_runner_net *n)
+static json_t *bridge_json(struct bld_runner_net *n)
 {
-	char gw[INET_ADDRSTRLEN] = "";
+	char gw[INET_ADDRSTRLEN] = "", mac[18];
 	inet_ntop(AF_INET, &n->gw, gw, sizeof(gw));
+	const unsigned char *m = bridge_mac(n);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+		 m[5]);
 	return json_pack("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
-			 "IPAMConfig", "Links", "Aliases", "NetworkID", "", "EndpointID", "",
-			 "Gateway", gw, "IPAddress", n->ip, "IPPrefixLen", n->prefix,
+			 "IPAMConfig", "Links", "Aliases", "NetworkID", n->net_id, "EndpointID",
+			 n->bridge_ep, "Gateway", gw, "IPAddress", n->ip, "IPPrefixLen", n->prefix,
 			 "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0,
-			 "MacAddress", "", "DriverOpts");
+			 "MacAddress", mac, "DriverOpts");
 }
 
 /* docker's NetworkSettings: the default bridge's values at the top, every network's in
@@ -572,7 +585,7 @@ static json_t *settings_json(struct bld_runner_net *n)
 		top ? bld_json_get_str(top, "EndpointID") : "", "Gateway",
 		top ? bld_json_get_str(top, "Gateway") : "", "GlobalIPv6Address", "",
 		"GlobalIPv6PrefixLen", 0, "IPAddress", n->ip, "IPPrefixLen", top ? n->prefix : 0,
-		"IPv6Gateway", "", "MacAddress", "");
+		"IPv6Gateway", "", "MacAddress", top ? bld_json_get_str(top, "MacAddress") : "");
 	json_object_set_new(ns, "Networks", nets);
 	return ns;
 }

@@ -23,7 +23,6 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -63,16 +62,6 @@ int bld_runner_net_bridge_ensure(const json_t *net, int *ifindex, struct bld_err
 
 /* ------------------------------------------------------------------ one endpoint */
 
-static void random_hex(char out[65])
-{
-	unsigned char b[32] = {0};
-	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-		for (size_t i = 0; i < sizeof(b); i++)
-			b[i] = (unsigned char)(rand() ^ getpid());
-	for (size_t i = 0; i < sizeof(b); i++)
-		snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
 /* The address of the family leased (a given one when asked for), with the gateway and the
  * prefix of its subnet; nothing when the network has no subnet of that family. */
 static int lease(struct bld_ctx *ctx, const json_t *net, const char *ctr_id, int family,
@@ -104,7 +93,7 @@ static void ep_names(struct bld_runner_ep *ep, const char *ctr_id, const json_t 
 	bld_runner_network_bridge_name(net, ep->bridge);
 	snprintf(ep->veth, sizeof(ep->veth), "bld%.8s%.4s", ctr_id, ep->net_id);
 	snprintf(ep->ifname, sizeof(ep->ifname), "eth%d", index);
-	random_hex(ep->ep_id);
+	bld_runner_random_hex(ep->ep_id, 32);
 	ep->internal = json_is_true(json_object_get(net, "Internal"));
 	ep->mtu = bld_runner_net_mtu(net);
 }

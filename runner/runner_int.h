@@ -93,6 +93,8 @@ int bld_runner_client_readline(int s, char *buf, size_t cap);
 int bld_runner_client_send(struct bld_ctx *ctx, const char *id, const char *line);
 
 /* container.c: creation (under the store-wide containers lock) and renaming */
+/* 2 * nbytes random hex digits (at most 32 bytes) and a NUL into out. */
+void bld_runner_random_hex(char *out, size_t nbytes);
 int bld_runner_containers_lock(struct bld_ctx *ctx, struct bld_error **err);
 
 /* ipam.c: addresses leased on a network (the caller holds the networks lock) */

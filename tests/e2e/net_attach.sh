@@ -2,7 +2,8 @@
 # Containers on user-defined networks, inside a network namespace this test creates: two on
 # one network reach each other over TCP (busybox httpd/wget) and one on another network
 # cannot; `network connect` gives a running container a new interface there and it can,
-# `disconnect` takes it away and it cannot; several --network at once; the endpoint files
+# `disconnect` takes it away and it cannot, by address and by name (the embedded resolver);
+# several --network at once; the endpoint files
 # while it runs; --network container:NAME shares the interfaces and localhost; -p on a user
 # network answers on 127.0.0.1; an --internal network has no default route; docker's
 # refusals and exit codes; nothing left after rm and network rm (veths, leases, endpoints,
@@ -28,6 +29,8 @@ t_match "web has an address on front" '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' "$wip"
 for i in $(seq 50); do get peer "http://$wip/" >/dev/null && break; sleep 0.1; done
 t_eq "a container on the same network reaches it over TCP" "hello from web" "$(get peer "http://$wip/")"
 t_fails "a container on another network cannot" get other "http://$wip/"
+t_eq "a container on the same network reaches it by name" "hello from web" "$(get peer http://web/)"
+t_fails "one on another network cannot, by name either" get other http://web/
 t_match "the isolation rules are docker's" "-A BLD-ISOLATION-STAGE-2 -o br-[0-9a-f]{12} -j DROP" \
   "$(N iptables -S BLD-ISOLATION-STAGE-2)"
 
@@ -40,6 +43,9 @@ t_eq "... with its address" "$wip" "$(jq -r .IPv4Address "$BLD_ROOT/networks/$fi
 t_ok "network connect --alias front other" B network connect --alias oth front other
 t_match "other has a second interface, on front" "eth1 +inet $(ipof other front)/" "$(B exec other ip -4 -o addr)"
 t_eq "and now reaches web" "hello from web" "$(get other "http://$wip/")"
+t_eq "... by name too" "hello from web" "$(get other http://web/)"
+t_match "and web finds it by its new alias" "$(ipof other front)" \
+  "$(B exec web nslookup oth 2>/dev/null | tail -n +3)"
 oid=$(B inspect -f '{{.Id}}' other)
 t_eq "inspect lists both networks, the alias and the short id" "back front [oth ${oid:0:12}]" \
   "$(B inspect other | jq -r '.[0].NetworkSettings.Networks | "\(keys | join(" ")) \(.front.Aliases)"' | tr -d '"' | sed 's/,/ /')"
@@ -53,6 +59,7 @@ t_match "... in docker's words" "endpoint with name other already exists in netw
 t_ok "network disconnect front other" B network disconnect front other
 t_eq "its interface is gone" "" "$(B exec other ip -o link show eth1 2>/dev/null)"
 t_fails "and it cannot reach web anymore" get other "http://$wip/"
+t_fails "... nor by name" get other http://web/
 t_match "disconnecting again: not connected (exit 1)" "is not connected to network front" \
   "$(B network disconnect front other 2>&1; echo "exit $?")"
 t_match "... exit 1" "exit 1$" "$(B network disconnect front other 2>&1; echo "exit $?")"
@@ -86,6 +93,12 @@ t_eq "-p on a user network answers on 127.0.0.1" "hello from web" "$(N curl -sf 
 B network create --internal inside >/dev/null
 t_eq "an --internal network gives no default route" "" "$(B run --rm --network inside $IMG ip route | grep default)"
 t_match "... but its subnet's" "dev eth0" "$(B run --rm --network inside $IMG ip route)"
+
+B run -d --name onbridge $IMG sleep 300 >/dev/null
+t_eq "on the default bridge: Networks.bridge names the bridge network, MAC 02:42 + IP, as docker" \
+  "$(B network inspect -f '{{.Id}}' bridge) $(B exec onbridge cat /sys/class/net/eth0/address)" \
+  "$(B inspect onbridge | jq -r '.[0].NetworkSettings | "\(.Networks.bridge.NetworkID) \(.MacAddress)"')"
+t_match "... the MAC is docker's 02:42 + the address" '^02:42:0a:58:' "$(B exec onbridge cat /sys/class/net/eth0/address)"
 
 # --- docker's refusals ---
 t_eq "--network-alias on the default bridge" \
