@@ -174,6 +174,9 @@ void bld_deploy_load_dispose(struct bld_deploy_load *l);
 /* path made absolute against base and cleaned ("-" is kept); caller frees. */
 char *bld_deploy_abs_path(const char *base, const char *path);
 
+/* A compose file's bytes ("-": standard input, read once); *data is the caller's. */
+int bld_deploy_file_read(struct bld_deploy_load *l, const char *path, char **data, size_t *len,
+			 struct bld_error **err);
 /* The documents of file (docs.c), each checked to be a mapping and interpolated with env
  * (unless --no-interpolate); lines recorded in l->map. */
 int bld_deploy_file_docs(struct bld_deploy_load *l, const char *file, const json_t *env,

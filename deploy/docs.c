@@ -6,8 +6,8 @@
  */
 #include "deploy/deploy_int.h"
 
-static int read_file(struct bld_deploy_load *l, const char *path, char **data, size_t *len,
-		     struct bld_error **err)
+int bld_deploy_file_read(struct bld_deploy_load *l, const char *path, char **data, size_t *len,
+			 struct bld_error **err)
 {
 	if (strcmp(path, "-") != 0)
 		return bld_fs_read_file(path, BLD_DEPLOY_MAX_FILE, data, len, err);
@@ -24,7 +24,7 @@ int bld_deploy_file_docs(struct bld_deploy_load *l, const char *file, const json
 {
 	cleanup_free char *data = NULL;
 	size_t len = 0;
-	if (read_file(l, file, &data, &len, err) < 0)
+	if (bld_deploy_file_read(l, file, &data, &len, err) < 0)
 		return -(*err)->code;
 	if (bld_deploy_yaml_parse(data, len, file, &l->map, docs, n, err) < 0)
 		return -BLD_E_INVALID;

@@ -26,6 +26,7 @@ struct yp {
 	size_t nodes;     /* nodes made in this document, aliases expanded */
 	struct bld_deploy_doc *doc;
 	struct bld_buf path; /* JSON Pointer of the node being read */
+	struct bld_buf dotted; /* the same as compose-go names it in errors: a.b[0].c */
 	int depth;
 };
 
@@ -49,6 +50,13 @@ static void set_path_len(struct yp *y, size_t len)
 	y->path.len = len;
 	if (y->path.data)
 		y->path.data[len] = '\0';
+}
+
+static void set_dotted_len(struct yp *y, size_t len)
+{
+	y->dotted.len = len;
+	if (y->dotted.data)
+		y->dotted.data[len] = '\0';
 }
 
 static enum tag_kind tag_of(const yaml_char_t *tag)
@@ -149,7 +157,7 @@ static int parse_alias(struct yp *y, yaml_event_t *ev, json_t **out, struct bld_
 static int parse_sequence(struct yp *y, json_t **out, struct bld_error **err)
 {
 	cleanup_json json_t *arr = json_array();
-	size_t mark = y->path.len;
+	size_t mark = y->path.len, dmark = y->dotted.len;
 	for (size_t i = 0;; i++) {
 		yaml_event_t ev;
 		if (next_event(y, &ev, err) < 0)
@@ -159,10 +167,12 @@ static int parse_sequence(struct yp *y, json_t **out, struct bld_error **err)
 			break;
 		}
 		bld_deploy_path_push_index(&y->path, json_array_size(arr));
+		bld_buf_printf(&y->dotted, "[%zu]", i);
 		bld_deploy_srcmap_set(y->map, y->path.data, y->fi, (int)ev.start_mark.line + 1);
 		json_t *item = NULL;
 		int r = parse_node(y, &ev, &item, err);
 		set_path_len(y, mark);
+		set_dotted_len(y, dmark);
 		if (r < 0)
 			return r;
 		if (item)
@@ -188,9 +198,10 @@ static int mapping_key(struct yp *y, yaml_event_t *ev, char **key, bool *merge,
 	}
 	if (!json_is_string(k)) {
 		cleanup_free char *dump = k ? json_dumps(k, JSON_ENCODE_ANY) : xstrdup("a collection");
-		cleanup_free char *msg = xasprintf("non-string key in %s: %s",
-						   *bld_buf_str(&y->path) ? y->path.data : "top level",
-						   dump ? dump : "?");
+		cleanup_free char *msg = y->dotted.len ? xasprintf("non-string key in %s: %s",
+								    y->dotted.data, dump ? dump : "?")
+						       : xasprintf("non-string key at top level: %s",
+								   dump ? dump : "?");
 		return fail(y, ev->start_mark.line, err, msg);
 	}
 	*key = xstrdup(json_string_value(k));
@@ -234,12 +245,13 @@ static int mapping_member(struct yp *y, json_t *obj, json_t *merges, yaml_event_
 {
 	cleanup_free char *key = NULL;
 	bool merge = false;
-	size_t line0 = kev->start_mark.line, mark = y->path.len;
+	size_t line0 = kev->start_mark.line, mark = y->path.len, dmark = y->dotted.len;
 	int r = mapping_key(y, kev, &key, &merge, err);
 	yaml_event_delete(kev);
 	if (r < 0)
 		return r;
 	bld_deploy_path_push(&y->path, key);
+	bld_buf_printf(&y->dotted, "%s%s", dmark ? "." : "", merge ? "" : key);
 	const char *file;
 	int line;
 	if (json_object_get(obj, key) && bld_deploy_srcmap_find(y->map, y->path.data, &file, &line)) {
@@ -257,6 +269,7 @@ static int mapping_member(struct yp *y, json_t *obj, json_t *merges, yaml_event_
 	if (r == 0)
 		r = parse_node(y, &vev, &v, err);
 	set_path_len(y, mark);
+	set_dotted_len(y, dmark);
 	if (r < 0 || !v)
 		return r;
 	if (merge)
@@ -341,6 +354,7 @@ static int parse_document(struct yp *y, struct bld_deploy_doc *doc, struct bld_e
 	y->nodes = 0;
 	json_object_clear(y->anchors);
 	set_path_len(y, 0);
+	set_dotted_len(y, 0);
 	yaml_event_t ev;
 	if (next_event(y, &ev, err) < 0)
 		return -BLD_E_INVALID;
@@ -390,6 +404,7 @@ int bld_deploy_yaml_parse(const char *data, size_t len, const char *file,
 	yaml_parser_delete(&y.parser);
 	json_decref(y.anchors);
 	bld_buf_dispose(&y.path);
+	bld_buf_dispose(&y.dotted);
 	if (r < 0) {
 		bld_deploy_docs_free(*docs, *n);
 		*docs = NULL;

@@ -400,8 +400,9 @@ static int add_ep(struct bld_runner_net *n, struct bld_ctx *ctx, const char *ref
 					     n->name, n->eps[k].name);
 	if (n->n_eps >= BLD_RUNNER_MAX_NETS)
 		return bld_error_set(err, BLD_E_INVALID, "too many networks");
+	int index = free_index(n); /* before the slot counts: it may hold a past run's */
 	struct bld_runner_ep *ep = &n->eps[n->n_eps++];
-	return bld_runner_ep_prepare(ctx, n->id, net, epcfg, free_index(n), ep, err);
+	return bld_runner_ep_prepare(ctx, n->id, net, epcfg, index, ep, err);
 }
 
 /* The user-defined networks of the config's NetworkingConfig.EndpointsConfig: NetworkMode's

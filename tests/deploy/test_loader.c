@@ -6,6 +6,7 @@
  * member; "@" in an expected string is that directory.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "deploy/deploy_int.h"
@@ -116,18 +117,37 @@ static void lay_out(const json_t *c, const char *dir)
 		write_file(dir, k, json_string_value(v));
 }
 
+/* The case's "stdin" as standard input; returns the saved descriptor (or -1). */
+static int feed_stdin(const json_t *c, const char *dir)
+{
+	const char *text = bld_json_get_str(c, "stdin");
+	if (!text)
+		return -1;
+	write_file(dir, ".stdin", text);
+	char *p = xasprintf("%s/.stdin", dir);
+	int fd = open(p, O_RDONLY), saved = dup(0);
+	cr_assert(fd >= 0 && saved >= 0);
+	dup2(fd, 0);
+	close(fd);
+	free(p);
+	return saved;
+}
+
 static void run_case(const json_t *c)
 {
 	struct bld_error *err = NULL;
 	char *dir = bld_fs_mkdtemp("bld-loader-test", &err);
 	cr_assert_not_null(dir);
 	lay_out(c, dir);
+	int saved_stdin = feed_stdin(c, dir);
+	char *cwd = bld_json_get_str(c, "cwd") ? xasprintf("%s/%s", dir, bld_json_get_str(c, "cwd"))
+					       : xstrdup(dir);
 	char **files = strv_of(json_object_get(c, "f")), **env = env_of(c);
 	char **profiles = strv_of(json_object_get(c, "profiles"));
 	char **services = strv_of(json_object_get(c, "services"));
 	char **env_files = strv_of(json_object_get(c, "env_files"));
 	struct bld_deploy_options o = {
-		.files = files, .environ = env, .workdir = dir, .profiles = profiles,
+		.files = files, .environ = env, .workdir = cwd, .profiles = profiles,
 		.services = services, .env_files = env_files,
 		.project_name = bld_json_get_str(c, "project_name"),
 		.project_directory = bld_json_get_str(c, "project_directory"),
@@ -145,6 +165,11 @@ static void run_case(const json_t *c)
 	bld_deploy_load_dispose(&l);
 	bld_error_free(err);
 	err = NULL;
+	if (saved_stdin >= 0) {
+		dup2(saved_stdin, 0);
+		close(saved_stdin);
+	}
+	free(cwd);
 	bld_fs_rm_rf(dir, &err);
 	bld_error_free(err);
 	free(dir);

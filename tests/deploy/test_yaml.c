@@ -87,7 +87,9 @@ ParameterizedTest(size_t *i, deploy_yaml, values)
 static const struct yaml_case refused_cases[] = {
 	{"a: 1\n  b: 2\n", "ERR: c.yaml:2: mapping values are not allowed in this context"},
 	{"a: 1\nb: 2\na: 3\n", "ERR: c.yaml:3: mapping key \"a\" already defined at line 1"},
-	{"services:\n  80: x\n", "ERR: c.yaml:2: non-string key in /services: 80"},
+	{"services:\n  80: x\n", "ERR: c.yaml:2: non-string key in services: 80"},
+	{"123:\n  a: 1\n", "ERR: c.yaml:1: non-string key at top level: 123"},
+	{"n:\n  d:\n    c:\n      - 123: x\n", "ERR: c.yaml:4: non-string key in n.d.c[0]: 123"},
 	{"a: *nope\n", "ERR: c.yaml:1: unknown anchor 'nope' referenced"},
 	{"a: <<\nb:\n  <<: 1\n",
 	 "ERR: c.yaml:3: map merge requires map or sequence of maps as the value"},

@@ -100,6 +100,12 @@ t_eq "on the default bridge: Networks.bridge names the bridge network, MAC 02:42
   "$(B inspect onbridge | jq -r '.[0].NetworkSettings | "\(.Networks.bridge.NetworkID) \(.MacAddress)"')"
 t_match "... the MAC is docker's 02:42 + the address" '^02:42:0a:58:' "$(B exec onbridge cat /sys/class/net/eth0/address)"
 
+B run -d --name again --restart always --network front $IMG sh -c 'ls /sys/class/net | grep eth; sleep 0.2; exit 1' >/dev/null
+for i in $(seq 60); do [ "$(B inspect -f '{{.RestartCount}}' again)" -ge 3 ] && break; sleep 0.1; done
+t_eq "a container restarted by its policy gets eth0 each time" "eth0 eth0 eth0" \
+  "$(B logs again | head -3 | tr '\n' ' ' | sed 's/ $//')"
+B rm -f again >/dev/null
+
 # --- docker's refusals ---
 t_eq "--network-alias on the default bridge" \
   "bld: network-scoped aliases are only supported for user-defined networks|125" \
