@@ -3,11 +3,7 @@
  * of tests/fixtures/compose/dotenv-expected.json (written from compose-go's dotenv tests,
  * each naming its Go test) over the fixture files copied from compose-go.
  */
-#include <criterion/criterion.h>
-
-#include "deploy/deploy_int.h"
-
-#define FIX "tests/fixtures/compose/"
+#include "tests/deploy/fixtures.h"
 
 static const char *lookup(const char *name, void *payload)
 {
@@ -75,10 +71,7 @@ static void run_case(const json_t *c)
 
 Test(deploy_dotenv, compose_go_cases)
 {
-	json_t *cases = NULL;
-	struct bld_error *err = NULL;
-	cr_assert_eq(bld_json_load_file(&cases, FIX "dotenv-expected.json", 1 << 20, &err), 0);
-	cr_assert_gt(json_array_size(cases), 100);
+	json_t *cases = fix_table("dotenv-expected.json", NULL, 100);
 	size_t i;
 	json_t *c;
 	json_array_foreach(cases, i, c)

@@ -5,28 +5,10 @@
  * it), loaded, and its model (before validation and normalisation) checked member by
  * member; "@" in an expected string is that directory.
  */
-#include <criterion/criterion.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "deploy/deploy_int.h"
-
-#define FIX "tests/fixtures/compose/"
-
-static void write_file(const char *dir, const char *rel, const char *text)
-{
-	char *p = xasprintf("%s/%s", dir, rel);
-	char *slash = strrchr(p, '/');
-	*slash = '\0';
-	struct bld_error *err = NULL;
-	cr_assert_eq(bld_fs_mkdir_p(p, 0755, &err), 0);
-	*slash = '/';
-	FILE *f = fopen(p, "w");
-	cr_assert_not_null(f, "%s", p);
-	fputs(text, f);
-	fclose(f);
-	free(p);
-}
+#include "tests/deploy/fixtures.h"
 
 /* The member of v at a JSON Pointer, or NULL. */
 static json_t *at(json_t *v, const char *pointer)
@@ -114,7 +96,7 @@ static void lay_out(const json_t *c, const char *dir)
 	}
 	json_t *v;
 	json_object_foreach(json_object_get(c, "files"), k, v)
-		write_file(dir, k, json_string_value(v));
+		fix_write(dir, k, json_string_value(v));
 }
 
 /* The case's "stdin" as standard input; returns the saved descriptor (or -1). */
@@ -123,7 +105,7 @@ static int feed_stdin(const json_t *c, const char *dir)
 	const char *text = bld_json_get_str(c, "stdin");
 	if (!text)
 		return -1;
-	write_file(dir, ".stdin", text);
+	fix_write(dir, ".stdin", text);
 	char *p = xasprintf("%s/.stdin", dir);
 	int fd = open(p, O_RDONLY), saved = dup(0);
 	cr_assert(fd >= 0 && saved >= 0);
@@ -182,10 +164,7 @@ static void run_case(const json_t *c)
 
 Test(deploy_loader, compose_go_cases)
 {
-	json_t *cases = NULL;
-	struct bld_error *err = NULL;
-	cr_assert_eq(bld_json_load_file(&cases, FIX "loader-expected.json", 1 << 20, &err), 0);
-	cr_assert_gt(json_array_size(cases), 30);
+	json_t *cases = fix_table("loader-expected.json", NULL, 100);
 	size_t i;
 	json_t *c;
 	json_array_foreach(cases, i, c)

@@ -4,10 +4,9 @@
  * file), -f and COMPOSE_FILE, the project directory, and the project name's precedence and
  * normalisation (compose-go cli/options.go, loader.NormalizeProjectName).
  */
-#include <criterion/criterion.h>
 #include <sys/stat.h>
 
-#include "deploy/deploy_int.h"
+#include "tests/deploy/fixtures.h"
 
 static char *tmp;
 
@@ -28,17 +27,7 @@ static void teardown(void)
 
 static void put(const char *rel, const char *text)
 {
-	char *p = xasprintf("%s/%s", tmp, rel);
-	char *slash = strrchr(p, '/');
-	*slash = '\0';
-	struct bld_error *err = NULL;
-	cr_assert_eq(bld_fs_mkdir_p(p, 0755, &err), 0);
-	*slash = '/';
-	FILE *f = fopen(p, "w");
-	cr_assert_not_null(f, "%s", p);
-	fputs(text, f);
-	fclose(f);
-	free(p);
+	fix_write(tmp, rel, text);
 }
 
 /* Loads with o (workdir relative to tmp) and returns the canonical JSON or "ERR: msg". */

@@ -27,6 +27,28 @@ static char *parse1(const char *text)
 	return out;
 }
 
+/* A document parsed with its source map (asserted to parse). */
+struct parsed {
+	struct bld_deploy_srcmap map;
+	struct bld_deploy_doc *docs;
+	size_t n;
+};
+
+static void parse_ok(struct parsed *p, const char *text)
+{
+	struct bld_error *err = NULL;
+	bld_deploy_srcmap_init(&p->map);
+	cr_assert_eq(bld_deploy_yaml_parse(text, strlen(text), "c.yaml", &p->map, &p->docs, &p->n,
+					   &err),
+		     0);
+}
+
+static void parsed_dispose(struct parsed *p)
+{
+	bld_deploy_docs_free(p->docs, p->n);
+	bld_deploy_srcmap_dispose(&p->map);
+}
+
 struct yaml_case {
 	const char *yaml, *json;
 };
@@ -46,6 +68,7 @@ static struct criterion_test_params indexes(size_t n)
 }
 
 static const struct yaml_case values_cases[] = {
+	/* parsed */
 		/* scalars: go-yaml's core schema; quoted stays a string */
 	{"a: 1\nb: '1'\nc: \"1\"\nd: 1.5\ne: 0x1F\nf: 0o17\ng: 017\nh: 0b101\ni: 1_000\n",
 	 "{\"a\":1,\"b\":\"1\",\"c\":\"1\",\"d\":1.5,\"e\":31,\"f\":15,\"g\":15,\"h\":5,\"i\":1000}"},
@@ -69,22 +92,7 @@ static const struct yaml_case values_cases[] = {
 	{"a: !reset [1]\nb: !override [2]\nc: [!reset 1, 2]\n", "{\"b\":[2],\"c\":[2]}"},
 	{"", "(none)"},
 	{"---\na: 1\n---\nb: 2\n", "{\"a\":1}"},
-};
-
-ParameterizedTestParameters(deploy_yaml, values)
-{
-	return indexes(BLD_ARRAY_SIZE(values_cases));
-}
-
-ParameterizedTest(size_t *i, deploy_yaml, values)
-{
-	const struct yaml_case *c = &values_cases[*i];
-	char *got = parse1(c->yaml);
-	cr_assert_str_eq(got, c->json, "yaml:\n%s", c->yaml);
-	free(got);
-}
-
-static const struct yaml_case refused_cases[] = {
+	/* refused, with the file and line */
 	{"a: 1\n  b: 2\n", "ERR: c.yaml:2: mapping values are not allowed in this context"},
 	{"a: 1\nb: 2\na: 3\n", "ERR: c.yaml:3: mapping key \"a\" already defined at line 1"},
 	{"services:\n  80: x\n", "ERR: c.yaml:2: non-string key in services: 80"},
@@ -96,14 +104,14 @@ static const struct yaml_case refused_cases[] = {
 	{"a: [\n", "ERR: c.yaml:2: did not find expected node content"},
 };
 
-ParameterizedTestParameters(deploy_yaml, refused)
+ParameterizedTestParameters(deploy_yaml, values)
 {
-	return indexes(BLD_ARRAY_SIZE(refused_cases));
+	return indexes(BLD_ARRAY_SIZE(values_cases));
 }
 
-ParameterizedTest(size_t *i, deploy_yaml, refused)
+ParameterizedTest(size_t *i, deploy_yaml, values)
 {
-	const struct yaml_case *c = &refused_cases[*i];
+	const struct yaml_case *c = &values_cases[*i];
 	char *got = parse1(c->yaml);
 	cr_assert_str_eq(got, c->json, "yaml:\n%s", c->yaml);
 	free(got);
@@ -127,12 +135,8 @@ Test(deploy_yaml, lines)
 {
 	const char *text = "services:\n  web:\n    image: x\n    ports:\n      - 80\n"
 			   "      - target: 81\n  db: &db\n    image: y\n";
-	struct bld_deploy_srcmap map;
-	bld_deploy_srcmap_init(&map);
-	struct bld_deploy_doc *docs = NULL;
-	size_t n = 0;
-	struct bld_error *err = NULL;
-	cr_assert_eq(bld_deploy_yaml_parse(text, strlen(text), "c.yaml", &map, &docs, &n, &err), 0);
+	struct parsed p;
+	parse_ok(&p, text);
 	static const struct {
 		const char *path;
 		int line;
@@ -142,13 +146,12 @@ Test(deploy_yaml, lines)
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(want); i++) {
 		const char *file = NULL;
 		int line = 0;
-		cr_assert(bld_deploy_srcmap_find(&map, want[i].path, &file, &line), "%s",
+		cr_assert(bld_deploy_srcmap_find(&p.map, want[i].path, &file, &line), "%s",
 			  want[i].path);
 		cr_assert_str_eq(file, "c.yaml");
 		cr_assert_eq(line, want[i].line, "%s: %d", want[i].path, line);
 	}
-	bld_deploy_docs_free(docs, n);
-	bld_deploy_srcmap_dispose(&map);
+	parsed_dispose(&p);
 }
 
 /* compose-go's ResetProcessor: tags under an alias are replayed at the alias's path, and
@@ -157,19 +160,14 @@ Test(deploy_yaml, tag_paths)
 {
 	const char *text = "x: &x\n  ports: !reset []\n  env: !override {a: 1}\n"
 			   "services:\n  web:\n    <<: *x\n  db: *x\n  a/b: !reset null\n";
-	struct bld_deploy_srcmap map;
-	bld_deploy_srcmap_init(&map);
-	struct bld_deploy_doc *docs = NULL;
-	size_t n = 0;
-	struct bld_error *err = NULL;
-	cr_assert_eq(bld_deploy_yaml_parse(text, strlen(text), "c.yaml", &map, &docs, &n, &err), 0);
-	char *r = bld_json_dump_canonical(docs[0].resets);
-	char *o = bld_json_dump_canonical(docs[0].overrides);
+	struct parsed p;
+	parse_ok(&p, text);
+	char *r = bld_json_dump_canonical(p.docs[0].resets);
+	char *o = bld_json_dump_canonical(p.docs[0].overrides);
 	cr_assert_str_eq(r, "[\"/x/ports\",\"/services/web/ports\",\"/services/db/ports\","
 			    "\"/services/a~1b\"]");
 	cr_assert_str_eq(o, "[\"/x/env\",\"/services/web/env\",\"/services/db/env\"]");
 	free(r);
 	free(o);
-	bld_deploy_docs_free(docs, n);
-	bld_deploy_srcmap_dispose(&map);
+	parsed_dispose(&p);
 }
