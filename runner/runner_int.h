@@ -203,9 +203,10 @@ int bld_runner_netcfg_create(struct bld_ctx *ctx, struct json_t *doc,
 			     const struct bld_runner_container_config *c, struct bld_error **err);
 /* Whether the config puts the container on a user-defined network. */
 bool bld_runner_netcfg_user_networks(struct json_t *cfg);
-/* docker's NetworkSettings of a container that does not run: one empty entry per network
- * its config names, Ports as given (borrowed). New reference. */
-struct json_t *bld_runner_netcfg_settings(struct json_t *cfg, struct json_t *ports);
+/* docker's NetworkSettings of a container that does not run: one entry per network its
+ * config names, empty but for what docker keeps of the last run (last: the state's
+ * NetworkSettings, borrowed; NULL: none). New reference. */
+struct json_t *bld_runner_netcfg_settings(struct json_t *cfg, struct json_t *last);
 /* netconnect.c: sets (epcfg) or removes (NULL) network net's EndpointsConfig entry in the
  * container's config.json, under the containers lock, and in mem (a loaded copy; NULL:
  * none). */
@@ -371,6 +372,7 @@ struct bld_runner_dns_peer {
 struct bld_runner_dns_view {
 	struct bld_runner_dns_peer *peers;
 	size_t n;
+	char stamp[33]; /* the store's state it was read at (dnsview.c), "": read it again */
 };
 /* Whether the container with this id is still running (a stale endpoint is not). */
 typedef bool (*bld_runner_dns_alive_fn)(const char *id, void *payload);
@@ -388,6 +390,9 @@ bool bld_runner_dns_is_reply(const uint8_t *query, size_t qlen, const uint8_t *r
 void bld_runner_dns_view_load(struct bld_runner_dns_view *v, struct bld_ctx *ctx,
 			      const char *id);
 void bld_runner_dns_view_dispose(struct bld_runner_dns_view *v);
+/* Reads it again when the store changed since (v: loaded, or zeroed). */
+void bld_runner_dns_view_refresh(struct bld_runner_dns_view *v, struct bld_ctx *ctx,
+				 const char *id);
 #define BLD_RUNNER_MAX_DNS 48 /* descriptors the resolver may poll */
 struct bld_runner_dns;
 /* The resolver of container id (cfg: its config, the upstreams read now); *out stays NULL
