@@ -318,7 +318,7 @@ static int walk(int fd, int (*fn)(int fd, off_t off, const char *rec, void *payl
 		off_t data = lseek(fd, off, SEEK_DATA);
 		if (data < 0)
 			break;
-		if (data > off) {
+		if (data >= off + BLD_RUNNER_LEASE_LEN) { /* a hole: on to data's record */
 			off = data - data % BLD_RUNNER_LEASE_LEN - BLD_RUNNER_LEASE_LEN;
 			continue;
 		}

@@ -593,9 +593,12 @@ static json_t *settings_json(struct bld_runner_net *n)
 
 void bld_runner_net_state(struct bld_runner_net *n, json_t *state)
 {
-	if (!n) {
-		json_object_set_new(state, "NetworkSettings",
-				    json_pack("{s:s, s:{}}", "IPAddress", "", "Ports"));
+	if (!n) { /* stopped: the last run's networks stay, for what docker keeps of them */
+		json_t *was = json_object_get(json_object_get(state, "NetworkSettings"), "Networks");
+		json_t *ns = json_pack("{s:s, s:{}}", "IPAddress", "", "Ports");
+		if (was)
+			json_object_set(ns, "Networks", was);
+		json_object_set_new(state, "NetworkSettings", ns);
 		return;
 	}
 	/* the interfaces are up: their endpoint files say so */

@@ -106,7 +106,7 @@ bool bld_runner_netcfg_user_networks(json_t *cfg)
 
 /* One NetworkSettings.Networks entry of a container that does not run: what its config asks
  * for, nothing leased (docker's shape). */
-static json_t *idle_entry(json_t *epcfg)
+static json_t *idle_entry(json_t *epcfg, json_t *last)
 {
 	json_t *e = json_pack("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
 			      "IPAMConfig", "Links", "Aliases", "NetworkID", "", "EndpointID", "",
@@ -119,11 +119,18 @@ static json_t *idle_entry(json_t *epcfg)
 		if (v && !json_is_null(v))
 			json_object_set_new(e, keys[i], json_deep_copy(v));
 	}
+	/* what the last run had and docker keeps once stopped: the network's id, the aliases */
+	static const char *const kept[] = {"NetworkID", "Aliases"};
+	for (size_t i = 0; last && i < BLD_ARRAY_SIZE(kept); i++)
+		if (json_object_get(last, kept[i]))
+			json_object_set(e, kept[i], json_object_get(last, kept[i]));
 	return e;
 }
 
-json_t *bld_runner_netcfg_settings(json_t *cfg, json_t *ports)
+json_t *bld_runner_netcfg_settings(json_t *cfg, json_t *last)
 {
+	json_t *ports = json_object_get(last, "Ports");
+	json_t *was = json_object_get(last, "Networks");
 	json_t *hc = json_object_get(cfg, "HostConfig");
 	const char *mode = bld_json_get_str(hc, "NetworkMode");
 	json_t *eps = json_object_get(json_object_get(cfg, "NetworkingConfig"), "EndpointsConfig");
@@ -132,12 +139,13 @@ json_t *bld_runner_netcfg_settings(json_t *cfg, json_t *ports)
 	json_t *nets = json_object();
 	if (!bld_str_has_prefix(mode, "container:") &&
 	    (!bld_runner_network_user_defined(mode) || json_object_get(eps, mode)))
-		json_object_set_new(nets, mode, idle_entry(json_object_get(eps, mode)));
+		json_object_set_new(nets, mode, idle_entry(json_object_get(eps, mode),
+							   json_object_get(was, mode)));
 	const char *key;
 	json_t *v;
 	json_object_foreach(eps, key, v)
 		if (!json_object_get(nets, key))
-			json_object_set_new(nets, key, idle_entry(v));
+			json_object_set_new(nets, key, idle_entry(v, json_object_get(was, key)));
 	json_t *ns = json_pack(
 		"{s:s, s:s, s:b, s:s, s:i, s:o, s:s, s:n, s:n, s:s, s:s, s:s, s:i, s:s, s:i, s:s,"
 		" s:s, s:o}",

@@ -179,10 +179,11 @@ int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, json_t **o
 	if (bld_runner_container_load_live(ctx, id, &cfg, &st, err) < 0)
 		return -1;
 	json_t *ns = json_object_get(st, "NetworkSettings");
+	bool running = json_is_true(json_object_get(st, "Running"));
 	json_object_set_new(cfg, "NetworkSettings",
-			    json_object_get(ns, "Networks")
+			    running && json_object_get(ns, "Networks")
 				    ? json_incref(ns)
-				    : bld_runner_netcfg_settings(cfg, json_object_get(ns, "Ports")));
+				    : bld_runner_netcfg_settings(cfg, ns));
 	json_object_set(cfg, "RestartCount", json_object_get(st, "RestartCount"));
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
 	const char *driver = bld_json_get_str(

@@ -203,9 +203,10 @@ int bld_runner_netcfg_create(struct bld_ctx *ctx, struct json_t *doc,
 			     const struct bld_runner_container_config *c, struct bld_error **err);
 /* Whether the config puts the container on a user-defined network. */
 bool bld_runner_netcfg_user_networks(struct json_t *cfg);
-/* docker's NetworkSettings of a container that does not run: one empty entry per network
- * its config names, Ports as given (borrowed). New reference. */
-struct json_t *bld_runner_netcfg_settings(struct json_t *cfg, struct json_t *ports);
+/* docker's NetworkSettings of a container that does not run: one entry per network its
+ * config names, empty but for what docker keeps of the last run (last: the state's
+ * NetworkSettings, borrowed; NULL: none). New reference. */
+struct json_t *bld_runner_netcfg_settings(struct json_t *cfg, struct json_t *last);
 /* netconnect.c: sets (epcfg) or removes (NULL) network net's EndpointsConfig entry in the
  * container's config.json, under the containers lock, and in mem (a loaded copy; NULL:
  * none). */

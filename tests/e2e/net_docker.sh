@@ -3,8 +3,8 @@
 # tests/env/dockerd.sh, busybox from a private registry): inspect's NetworkSettings (every
 # key, Networks with IPAMConfig, Aliases with the short id, Gateway, IPAddress, IPPrefixLen,
 # MacAddress; ids compared by length) and HostConfig.NetworkMode/Links, for a running
-# container, a created one with the long form and --ip, and one after network connect and
-# disconnect; the words and exit codes of connect/disconnect refusals.
+# container, a created one with the long form and --ip, one after network connect and
+# disconnect, a stopped one; the words and exit codes of connect/disconnect refusals.
 . "$(dirname "$0")/lib.sh"
 t_busybox_registry
 t_docker_pair
@@ -34,6 +34,8 @@ for t in B D; do $t network connect --alias c2a cmp c2; done
 same "after network connect: inspect as docker's" c2
 for t in B D; do $t network disconnect cmp c2; done
 same "after network disconnect: inspect as docker's" c2
+for t in B D; do $t stop -t 0 cw >/dev/null; done
+same "stopped: inspect as docker's (the network's id and the aliases kept)" cw
 # refusals: bld's "bld: X" against docker's "Error response from daemon: X"
 refusal() { # NAME ARGS... — the same network command on both: words and exit code
   local name=$1; shift
