@@ -36,6 +36,8 @@
 #define FWD_TIMEOUT_MS 4000 /* docker's extIOTimeout */
 #define CONN_IDLE_MS 10000
 #define UDP_BURST 32
+#define ALIVE_MEMO 16
+#define ALIVE_MS 500 /* how long a peer's liveness is taken as known */
 
 struct conn {
 	int fd;
@@ -69,6 +71,13 @@ struct bld_runner_dns {
 	bool ndots;
 	struct conn conns[DNS_MAX_CONNS];
 	struct job jobs[DNS_MAX_JOBS];
+	struct bld_runner_dns_view view; /* kept across queries while the store is unchanged */
+	struct {
+		char id[65];
+		bool alive;
+		int64_t until;
+	} memo[ALIVE_MEMO]; /* liveness of the peers that answered lately */
+	size_t memo_next;
 };
 
 /* ------------------------------------------------------------------ setup */
@@ -181,6 +190,7 @@ void bld_runner_dns_close(struct bld_runner_dns *d)
 		close(d->udp);
 	if (d->tcp >= 0)
 		close(d->tcp);
+	bld_runner_dns_view_dispose(&d->view);
 	free(d);
 }
 
@@ -219,10 +229,21 @@ static void reply_to(struct bld_runner_dns *d, struct job *j, const uint8_t *msg
 		sendto(d->udp, msg, len, MSG_DONTWAIT, (struct sockaddr *)&j->from, j->fromlen);
 }
 
+/* Whether peer id's monitor answers (asked at most every ALIVE_MS: asking wakes it). */
 static bool alive(const char *id, void *payload)
 {
 	struct bld_runner_dns *d = payload;
-	return strcmp(id, d->id) == 0 || bld_runner_client_wait_fd_alive(d->ctx, id);
+	int64_t now = bld_mono_ms();
+	if (strcmp(id, d->id) == 0)
+		return true;
+	for (size_t i = 0; i < ALIVE_MEMO; i++)
+		if (now < d->memo[i].until && strcmp(d->memo[i].id, id) == 0)
+			return d->memo[i].alive;
+	size_t k = d->memo_next++ % ALIVE_MEMO;
+	snprintf(d->memo[k].id, sizeof(d->memo[k].id), "%s", id);
+	d->memo[k].alive = bld_runner_client_wait_fd_alive(d->ctx, id);
+	d->memo[k].until = now + ALIVE_MS;
+	return d->memo[k].alive;
 }
 
 /* ------------------------------------------------------------------ forwarding */
@@ -366,12 +387,10 @@ static void tcp_job_step(struct bld_runner_dns *d, struct job *j, short ev)
 static void serve(struct bld_runner_dns *d, const uint8_t *q, size_t len,
 		  const struct sockaddr_storage *from, socklen_t fromlen, struct conn *c)
 {
-	struct bld_runner_dns_view v;
-	bld_runner_dns_view_load(&v, d->ctx, d->id);
+	bld_runner_dns_view_refresh(&d->view, d->ctx, d->id);
 	cleanup_free uint8_t *out = NULL;
 	size_t olen = 0;
-	int r = bld_runner_dns_answer(&v, q, len, d->ndots, alive, d, &out, &olen);
-	bld_runner_dns_view_dispose(&v);
+	int r = bld_runner_dns_answer(&d->view, q, len, d->ndots, alive, d, &out, &olen);
 	if (r > 0 && c)
 		tcp_reply(c, out, olen);
 	else if (r > 0)

@@ -12,6 +12,12 @@
  * endpoint file order within one. An endpoint file that cannot be read is skipped: it may be
  * being replaced. Liveness of an endpoint's container is not judged here (dns.c asks for it,
  * for the few endpoints that match a query).
+ *
+ * A view is read again only when the store changed (bld_runner_dns_view_refresh): every
+ * write there is a rename or an unlink, which changes its directory's change time, so the
+ * times of networks/ and of each endpoints/ stand for the whole. Those times come from the
+ * kernel's coarse clock: two changes within one tick may leave the same time, so a view read
+ * within RACY_MS of the newest change is read again at the next query (git's "racy" rule).
  */
 #include "runner/runner_int.h"
 
@@ -20,11 +26,14 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define VIEW_MAX_NETWORKS 1024
 #define VIEW_MAX_ENDPOINTS 4096
 #define VIEW_DOC_MAX (64 * 1024)
+#define RACY_MS 50
 
 struct mynet {
 	char *id, *name;
@@ -112,6 +121,7 @@ void bld_runner_dns_view_load(struct bld_runner_dns_view *v, struct bld_ctx *ctx
 {
 	v->peers = NULL;
 	v->n = 0;
+	v->stamp[0] = 0;
 	struct mynet *nets = xcalloc(VIEW_MAX_NETWORKS, sizeof(*nets));
 	size_t n = my_networks(ctx->root, id, nets, VIEW_MAX_NETWORKS);
 	qsort(nets, n, sizeof(*nets), mynet_cmp);
@@ -134,4 +144,51 @@ void bld_runner_dns_view_dispose(struct bld_runner_dns_view *v)
 	free(v->peers);
 	v->peers = NULL;
 	v->n = 0;
+}
+
+/* One directory's change time into the stamp; *young when it is within RACY_MS of now. */
+static void stamp_add(struct bld_xxh *h, const char *name, const struct stat *st,
+		      const struct timespec *now, bool *young)
+{
+	int64_t t = (int64_t)st->st_ctim.tv_sec * 1000 + st->st_ctim.tv_nsec / 1000000;
+	int64_t n = (int64_t)now->tv_sec * 1000 + now->tv_nsec / 1000000;
+	bld_xxh_update_str(h, name);
+	bld_xxh_update(h, &st->st_ctim, sizeof(st->st_ctim));
+	*young = *young || n - t < RACY_MS;
+}
+
+/* The change times of networks/ and of every network's endpoints/, hashed. */
+static void store_stamp(const char *root, char out[BLD_XXH_HEX_LEN + 1], bool *young)
+{
+	cleanup_free char *dir = xasprintf("%s/networks", root);
+	struct bld_xxh *h = bld_xxh_new();
+	struct timespec now;
+	struct stat st;
+	clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	*young = false;
+	DIR *d = opendir(dir);
+	if (d && fstat(dirfd(d), &st) == 0)
+		stamp_add(h, "", &st, &now, young);
+	for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d)) {
+		cleanup_free char *ep = xasprintf("%s/endpoints", e->d_name);
+		if (e->d_name[0] != '.' && fstatat(dirfd(d), ep, &st, 0) == 0)
+			stamp_add(h, e->d_name, &st, &now, young);
+	}
+	if (d)
+		closedir(d);
+	bld_xxh_final(h, out);
+}
+
+void bld_runner_dns_view_refresh(struct bld_runner_dns_view *v, struct bld_ctx *ctx,
+				 const char *id)
+{
+	char stamp[BLD_XXH_HEX_LEN + 1];
+	bool young;
+	store_stamp(ctx->root, stamp, &young);
+	if (v->stamp[0] && strcmp(stamp, v->stamp) == 0)
+		return;
+	bld_runner_dns_view_dispose(v);
+	bld_runner_dns_view_load(v, ctx, id);
+	if (!young)
+		memcpy(v->stamp, stamp, sizeof(stamp));
 }

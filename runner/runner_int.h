@@ -372,6 +372,7 @@ struct bld_runner_dns_peer {
 struct bld_runner_dns_view {
 	struct bld_runner_dns_peer *peers;
 	size_t n;
+	char stamp[33]; /* the store's state it was read at (dnsview.c), "": read it again */
 };
 /* Whether the container with this id is still running (a stale endpoint is not). */
 typedef bool (*bld_runner_dns_alive_fn)(const char *id, void *payload);
@@ -389,6 +390,9 @@ bool bld_runner_dns_is_reply(const uint8_t *query, size_t qlen, const uint8_t *r
 void bld_runner_dns_view_load(struct bld_runner_dns_view *v, struct bld_ctx *ctx,
 			      const char *id);
 void bld_runner_dns_view_dispose(struct bld_runner_dns_view *v);
+/* Reads it again when the store changed since (v: loaded, or zeroed). */
+void bld_runner_dns_view_refresh(struct bld_runner_dns_view *v, struct bld_ctx *ctx,
+				 const char *id);
 #define BLD_RUNNER_MAX_DNS 48 /* descriptors the resolver may poll */
 struct bld_runner_dns;
 /* The resolver of container id (cfg: its config, the upstreams read now); *out stays NULL

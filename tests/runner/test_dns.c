@@ -8,6 +8,7 @@
 #include <ldns/ldns.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "runner/runner_int.h"
 
@@ -21,7 +22,7 @@ static struct bld_runner_dns_peer peers[] = {
 	{"fedcbafedcba0000000000000000000000000000000000000000000000000000", "web", NULL,
 	 "front", "172.19.0.5", ""},
 };
-static const struct bld_runner_dns_view view = {peers, 3};
+static const struct bld_runner_dns_view view = {.peers = peers, .n = 3};
 
 /* Asks name/type; returns the reply (NULL: to be forwarded), rcode and answers checked by
  * the caller. */
@@ -212,6 +213,25 @@ Test(runner_dns, view_from_store)
 	bld_runner_dns_view_load(&v, &ctx, "nobody");
 	cr_assert_eq(v.n, 0);
 	bld_runner_dns_view_dispose(&v);
+	/* kept while the store is unchanged, read again after a change */
+	struct bld_runner_dns_view kept = {0};
+	usleep(120 * 1000); /* past the racy window of the writes above */
+	bld_runner_dns_view_refresh(&kept, &ctx, "me");
+	cr_assert_eq(kept.n, 3);
+	/* rewritten in place (the store never does that): no directory changes */
+	write_doc(e1, "p1.json", EP("p1", "p1", "10.1.0.99"));
+	bld_runner_dns_view_refresh(&kept, &ctx, "me");
+	cr_assert_str_eq(kept.peers[2].v4, "10.1.0.3", "an unchanged store is not read again");
+	write_doc(e1, "p2.json", EP("p2", "p2", "10.1.0.4"));
+	bld_runner_dns_view_refresh(&kept, &ctx, "me");
+	cr_assert_eq(kept.n, 4, "a new endpoint is seen at once");
+	cr_assert_str_eq(kept.peers[2].v4, "10.1.0.99");
+	/* a view read right after a change is read again: a second change within the same
+	 * clock tick leaves the directory's time as it was (here: one it never sees) */
+	write_doc(e1, "p1.json", EP("p1", "p1", "10.1.0.98"));
+	bld_runner_dns_view_refresh(&kept, &ctx, "me");
+	cr_assert_str_eq(kept.peers[2].v4, "10.1.0.98");
+	bld_runner_dns_view_dispose(&kept);
 	cr_assert_eq(bld_fs_rm_rf(root, &err), 0);
 	free(root), free(nets), free(n1), free(e1), free(n2), free(e2), free(n3), free(e3);
 }
