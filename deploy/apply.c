@@ -225,17 +225,16 @@ static int wait_dependencies(struct up *u, const char *svc, struct bld_error **e
 	return 0;
 }
 
-/* Starts what of svc is not running, once its dependencies are as asked. */
-static int start_service(struct up *u, const char *svc, struct bld_error **err)
+/* Starts what of svc is not running, once its dependencies are as asked. st: the project's
+ * containers after the convergence (a service's own do not change before its start). */
+static int start_service(struct up *u, const struct bld_deploy_state *st, const char *svc,
+			 struct bld_error **err)
 {
 	if (wait_dependencies(u, svc, err) < 0)
 		return -1;
-	struct bld_deploy_state st;
-	if (bld_deploy_state_load(u->ctx, u->t->name, &st, err) < 0)
-		return -1;
 	int r = 0;
-	for (size_t i = 0; r == 0 && i < st.n; i++) {
-		struct bld_deploy_ctr *c = &st.v[i];
+	for (size_t i = 0; r == 0 && i < st->n; i++) {
+		const struct bld_deploy_ctr *c = &st->v[i];
 		if (c->oneoff || strcmp(c->service, svc) != 0 || strcmp(c->state, "running") == 0)
 			continue;
 		struct bld_runner_attach at = {0};
@@ -250,6 +249,18 @@ static int start_service(struct up *u, const char *svc, struct bld_error **err)
 			bld_error_wrap(err, "service \"%s\"", svc);
 		}
 	}
+	return r;
+}
+
+/* Every service of svcs started in order. */
+static int start_all(struct up *u, char *const *svcs, struct bld_error **err)
+{
+	struct bld_deploy_state st;
+	if (bld_deploy_state_load(u->ctx, u->t->name, &st, err) < 0)
+		return -1;
+	int r = 0;
+	for (size_t i = 0; r == 0 && svcs[i]; i++)
+		r = start_service(u, &st, svcs[i], err);
 	bld_deploy_state_dispose(&st);
 	return r;
 }
@@ -342,9 +353,8 @@ int bld_deploy_up(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 	if (bld_deploy_networks_ensure(ctx, t, err) < 0 ||
 	    bld_deploy_volumes_ensure(ctx, t, err) < 0 || converge_all(&u, svcs, err) < 0)
 		goto fail;
-	for (size_t i = 0; !o->no_start && svcs[i]; i++)
-		if (start_service(&u, svcs[i], err) < 0)
-			goto fail;
+	if (!o->no_start && start_all(&u, svcs, err) < 0)
+		goto fail;
 	if (o->wait && !o->no_start && wait_all(&u, svcs, err) < 0)
 		goto fail;
 	bld_strv_free(u.started);
@@ -365,9 +375,7 @@ int bld_deploy_start(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 	struct up u = {.ctx = ctx, .t = t, .o = &o};
 	if (bld_deploy_services(t, false, &svcs, err) < 0)
 		return -1;
-	int r = 0;
-	for (size_t i = 0; r == 0 && svcs[i]; i++)
-		r = start_service(&u, svcs[i], err);
+	int r = start_all(&u, svcs, err);
 	bld_strv_free(u.started);
 	if (r < 0 && *err)
 		(*err)->status = 1;

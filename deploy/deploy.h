@@ -180,6 +180,30 @@ int bld_deploy_verb(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 int bld_deploy_start(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 		     struct bld_error **err);
 
+/* `compose build`, `pull` and `push` (images.c): the images of the services asked for
+ * built (those with a build: section, always), pulled (those without), pushed (those built
+ * under an image: name); progress lines as compose's. */
+enum bld_deploy_image_verb { BLD_DEPLOY_IMAGE_BUILD, BLD_DEPLOY_IMAGE_PULL, BLD_DEPLOY_IMAGE_PUSH };
+struct bld_deploy_image_opts {
+	enum bld_deploy_image_verb verb;
+	bool ignore_failures; /* pull --ignore-pull-failures */
+};
+int bld_deploy_image_verb(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+			  const struct bld_deploy_image_opts *o, struct bld_error **err);
+
+/* `compose run` (run.c): a one-off container of a service. */
+struct bld_deploy_run_opts {
+	char *const *cmd;       /* NULL or empty: the service's command */
+	const char *entrypoint; /* NULL: the service's; "": none */
+	char *const *env;       /* -e K=V, added */
+	char *const *volumes;   /* -v, added */
+	const char *user, *workdir, *name;
+	bool rm, detach, no_deps, service_ports, tty, interactive;
+};
+/* Runs it: *code its exit code when attached. Dependencies come up first unless no_deps. */
+int bld_deploy_run(struct bld_ctx *ctx, const struct bld_deploy_target *t, const char *svc,
+		   const struct bld_deploy_run_opts *o, int *code, struct bld_error **err);
+
 /* The services a command acts on: the SERVICE arguments (refused with compose's "no such
  * service: X" when unknown) and, with deps, everything they depend on, in dependency
  * order (dependencies first). *out is the caller's (bld_strv_free). */

@@ -12,7 +12,7 @@ static bool done(const char *status)
 	static const char *const v[] = {"Created",  "Started", "Running", "Healthy",
 					"Exited",   "Stopped", "Removed", "Recreated",
 					"Built",    "Pulled",  "Restarted", "Killed",
-					"Paused",   "Unpaused"};
+					"Paused",   "Unpaused", "Pushed"};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(v); i++)
 		if (strcmp(status, v[i]) == 0)
 			return true;

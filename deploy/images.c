@@ -120,27 +120,100 @@ static int ensure(struct bld_ctx *ctx, struct bld_store *s, const struct bld_dep
 	return 0;
 }
 
+/* The image of svc: the one another service of the same image name found already (cache),
+ * else ensured; into ids. */
+static int image_of(struct bld_ctx *ctx, struct bld_store *s, const struct bld_deploy_target *t,
+		    const char *svc, const struct bld_deploy_up_opts *o, json_t *cache,
+		    json_t *ids, struct bld_error **err)
+{
+	const json_t *service = json_object_get(json_object_get(t->project, "services"), svc);
+	cleanup_free char *name = bld_deploy_image_name(t->name, svc, service);
+	json_t *known = json_object_get(cache, name);
+	if (known) {
+		json_object_set(ids, svc, known);
+		return 0;
+	}
+	struct bld_cache_image *img = NULL;
+	int r = ensure(ctx, s, t, svc, o, &img, err);
+	if (r == 0) {
+		json_t *v = json_pack("{s:s, s:s}", "ref", img->name ? img->name : img->id, "id",
+				      img->id);
+		json_object_set(cache, name, v);
+		json_object_set_new(ids, svc, v);
+	}
+	bld_cache_image_free(img);
+	return r;
+}
+
 int bld_deploy_images(struct bld_ctx *ctx, const struct bld_deploy_target *t, char *const *svcs,
 		      const struct bld_deploy_up_opts *o, json_t **ids, struct bld_error **err)
 {
 	struct bld_store *s = NULL;
 	if (bld_cache_store_open(&s, ctx->root, err) < 0)
 		return -1;
+	cleanup_json json_t *cache = json_object();
 	*ids = json_object();
 	int r = 0;
-	for (size_t i = 0; r == 0 && svcs && svcs[i]; i++) {
-		struct bld_cache_image *img = NULL;
-		r = ensure(ctx, s, t, svcs[i], o, &img, err);
-		if (r == 0)
-			json_object_set_new(*ids, svcs[i],
-					    json_pack("{s:s, s:s}", "ref", img->name ? img->name : img->id,
-						      "id", img->id));
-		bld_cache_image_free(img);
-	}
+	for (size_t i = 0; r == 0 && svcs && svcs[i]; i++)
+		r = image_of(ctx, s, t, svcs[i], o, cache, *ids, err);
 	bld_cache_store_free(s);
 	if (r < 0) {
 		(*err)->status = 1;
 		json_decref(steal_pointer(ids));
 	}
+	return r;
+}
+
+/* `compose build`, `pull`, `push` of one service, as o->verb says; skipped when the service
+ * has nothing for the verb (no build: section to build, a build: section to pull unless it
+ * names an image, no image name to push). */
+static int image_verb(struct bld_ctx *ctx, struct bld_store *s,
+		      const struct bld_deploy_target *t, const char *svc,
+		      const struct bld_deploy_image_opts *o, struct bld_error **err)
+{
+	const json_t *service = json_object_get(json_object_get(t->project, "services"), svc);
+	const json_t *b = json_object_get(service, "build");
+	cleanup_free char *name = bld_deploy_image_name(t->name, svc, service);
+	struct bld_cache_image *img = NULL;
+	if (o->verb == BLD_DEPLOY_IMAGE_BUILD && b) {
+		struct bld_deploy_up_opts uo = {.build = true};
+		int r = ensure(ctx, s, t, svc, &uo, &img, err);
+		bld_cache_image_free(img);
+		return r;
+	}
+	if (o->verb == BLD_DEPLOY_IMAGE_PULL && !b) {
+		struct bld_deploy_up_opts uo = {.pull_always = true};
+		int r = ensure(ctx, s, t, svc, &uo, &img, err);
+		bld_cache_image_free(img);
+		return r < 0 && o->ignore_failures ? 0 : r;
+	}
+	if (o->verb != BLD_DEPLOY_IMAGE_PUSH || !bld_json_get_str(service, "image") || !b)
+		return 0;
+	struct bld_registry_opts ro = {.config_dir = ctx->config_dir, .quiet = true};
+	char digest[BLD_DIGEST_STR_LEN];
+	cleanup_free char *what = xasprintf("Image %s", name);
+	bld_deploy_event(ctx, what, "Pushing");
+	if (bld_registry_push(s, name, &ro, digest, err) < 0) {
+		bld_deploy_event(ctx, what, "Error");
+		return bld_error_wrap(err, "service \"%s\": push %s", svc, name);
+	}
+	bld_deploy_event(ctx, what, "Pushed");
+	return 0;
+}
+
+int bld_deploy_image_verb(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+			  const struct bld_deploy_image_opts *o, struct bld_error **err)
+{
+	cleanup_strv char **svcs = NULL;
+	struct bld_store *s = NULL;
+	if (bld_deploy_services(t, false, &svcs, err) < 0 ||
+	    bld_cache_store_open(&s, ctx->root, err) < 0)
+		return -1;
+	int r = 0;
+	for (size_t i = 0; r == 0 && svcs[i]; i++)
+		r = image_verb(ctx, s, t, svcs[i], o, err);
+	bld_cache_store_free(s);
+	if (r < 0 && *err)
+		(*err)->status = 1;
 	return r;
 }

@@ -2,7 +2,7 @@
 # bld compose's verbs on a running project, against busybox from the local test registry:
 # ps (table, -a, -q, --services, --status, --format json), logs (merged, prefixed "NAME  | "
 # as compose v2), ls, stop/start (dependency order and conditions again), restart, pause,
-# unpause, kill, rm; and the attached up: the logs merged until ctrl-c, which stops
+# unpause, kill, rm; pull, build, push, run (one-off containers), exec, port; and the attached up: the logs merged until ctrl-c, which stops
 # everything (exit 130), and --exit-code-from.
 . "$(dirname "$0")/lib.sh"
 t_busybox_registry
@@ -63,6 +63,39 @@ out=$(B compose rm -f 2>&1)
 t_match "rm -f: the stopped ones" 'demo-db-1  Removed' "$out"
 t_eq "rm leaves the running one" "demo-web-1" "$(B compose ps -a | tail -n +2 | cut -d' ' -f1 | xargs)"
 t_ok "down" B compose down
+
+# images and one-off containers
+mkdir -p "$T_DIR/img/web" && cd "$T_DIR/img"
+printf 'FROM %s\nRUN echo built >/built\n' "$BASE" >web/Dockerfile
+cat >compose.yaml <<EOF
+services:
+  db: {image: $BASE, init: true, command: [sleep, "60"]}
+  web:
+    build: ./web
+    image: $REG_ADDR/test/web:1
+    init: true
+    command: [httpd, -f, -p, "80"]
+    ports: ["127.0.0.1:18081:80"]
+    depends_on: [db]
+EOF
+t_match "pull: the services without a build" '^ db  Pulled$' "$(B compose pull 2>&1)"
+t_match "build: the services with one" "^ Image $REG_ADDR/test/web:1  Built\$" "$(B compose build 2>&1)"
+t_match "push: the built image under its name" "^ Image $REG_ADDR/test/web:1  Pushed\$" \
+  "$(B compose push 2>&1)"
+t_eq "run: the command in a one-off container, its dependencies up" "built" \
+  "$(B compose run --rm web cat /built 2>/dev/null)"
+t_eq "run: the dependency runs" "db" "$(B compose ps --services)"
+t_exit "run: the command's exit code" 4 B compose run web sh -c 'exit 4'
+t_match "run: named <project>-<service>-run-<slug>, oneoff, shown by ps -a" \
+  '^img-web-run-[0-9a-f]{12} .*"com.docker.compose.oneoff":"True"' \
+  "$(n=$(B ps -a --filter status=exited --format '{{.Names}}')
+     echo "$n $(B inspect --format '{{json .Config.Labels}}' "$n")")"
+t_ok "up -d" B compose up -d
+t_eq "exec: in the service's container" "built" "$(B compose exec -T web cat /built)"
+t_exit "exec: the command's exit code" 5 B compose exec -T web sh -c 'exit 5'
+t_eq "port" "127.0.0.1:18081" "$(B compose port web 80)"
+t_ok "down" B compose down
+t_eq "down removes the one-off containers too" "" "$(B ps -aq)"
 
 # attached: ctrl-c stops everything, exit 130
 mkdir "$T_DIR/att" && cd "$T_DIR/att"
