@@ -535,7 +535,7 @@ static int start_once(struct mon *m, struct bld_error **err)
 {
 	struct bld_runner_spec_holder h;
 	bld_runner_spec_from_config(&h, m->cfg, m->dir);
-	int child[3];
+	int child[3] = {-1, -1, -1}; /* closed below also when a step before make_stdio fails */
 	int r = bld_runner_ns_join(m->ctx, m->cfg, &h.s, err);
 	if (r == 0)
 		r = make_stdio(m, &h.s, child, err);

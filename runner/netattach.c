@@ -230,8 +230,10 @@ void bld_runner_ep_release(struct bld_ctx *ctx, const char *ctr_id, struct bld_r
 	if (vi > 0 && bld_runner_nl_link_del(vi, &e) < 0)
 		bld_debug("%s", e->msg);
 	if (ep->leased) {
-		cleanup_close int lock = bld_runner_networks_lock(ctx, &e);
-		forget_on(ctx, ep->net_id, ctr_id);
+		cleanup_error struct bld_error *le = NULL;
+		cleanup_close int lock = bld_runner_networks_lock(ctx, &le);
+		if (lock >= 0) /* else the lease stays, stale once we are gone */
+			forget_on(ctx, ep->net_id, ctr_id);
 	}
 	ep->leased = false;
 	json_decref(ep->cfg);
@@ -247,7 +249,7 @@ void bld_runner_ep_forget(struct bld_ctx *ctx, const char *ctr_id)
 	cleanup_error struct bld_error *e = NULL;
 	cleanup_close int lock = bld_runner_networks_lock(ctx, &e);
 	struct dirent *de;
-	while ((de = readdir(d)))
+	while (lock >= 0 && (de = readdir(d)))
 		if (strlen(de->d_name) == 64)
 			forget_on(ctx, de->d_name, ctr_id);
 	closedir(d);

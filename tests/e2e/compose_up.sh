@@ -74,6 +74,8 @@ print(" ".join(v) if isinstance(v, list) else v)' "$2"
 t_match "on the project's network with compose's aliases" "^demo-db-1 db( |$)" "$(net demo-db-1 Aliases)"
 t_eq "web reaches db on the project's network" "db-ready" \
   "$(B exec demo-web-1 wget -qO- "http://$(net demo-db-1 IPAddress):5432/ready")"
+t_eq "web reaches db by its service name" "db-ready" \
+  "$(B exec demo-web-1 wget -qO- http://db:5432/ready 2>&1)"
 
 ids() { B ps -a --format '{{.Names}} {{.ID}}' | sort; }
 before=$(ids)
@@ -106,6 +108,8 @@ printf 'services:\n  web: {image: %s, command: [sleep, "60"], init: true}\n' "$B
 t_ok "up --scale web=3" B compose up -d --scale web=3
 t_eq "three replicas" "scl-web-1 scl-web-2 scl-web-3" \
   "$(B ps --format '{{.Names}}' | sort | xargs)"
+t_eq "the three resolvable under the one service name" "3" \
+  "$(B exec scl-web-1 nslookup web 2>&1 | grep -v 127.0.0.11 | grep -cE '^Address( 1)?:? +[0-9.]+$')"
 t_ok "up --scale web=1" B compose up -d --scale web=1
 t_eq "scaled down to the first" "scl-web-1" "$(B ps -a --format '{{.Names}}' | xargs)"
 B compose down >/dev/null 2>&1
