@@ -163,6 +163,8 @@ static char *endpoint_dir(struct bld_ctx *ctx, const char *net_id)
  * then (user-defined networks) the container's short id, as docker adds it. */
 static json_t *aliases(const struct bld_runner_ep *ep, const char *ctr_id)
 {
+	if (!bld_runner_network_user_defined(ep->name))
+		return json_null(); /* the default bridge has no names */
 	json_t *given = json_object_get(ep->cfg, "Aliases");
 	json_t *a = json_is_array(given) ? json_deep_copy(given) : json_array();
 	json_array_append_new(a, json_sprintf("%.12s", ctr_id));

@@ -75,6 +75,10 @@ B create --name later --network back $IMG sleep 300 >/dev/null
 t_ok "a created container is connected at its start" B network connect front later
 B start later >/dev/null
 t_eq "... and reaches web then" "hello from web" "$(get later "http://$wip/")"
+B network connect bridge later
+B restart -t 0 later >/dev/null
+t_match "connected to the default bridge too, it is there after a restart" "inet 10\.88\." \
+  "$(B exec later ip -4 -o addr)"
 
 # --- several networks, container:NAME, -p, --internal ---
 out=$(B run --rm --network front --network back $IMG ip -4 -o addr)

@@ -16,6 +16,8 @@
 # The daemon has no bridge and no iptables rules (host networking is left alone): build with
 # --network=host and run containers with --network=none|host. It is started in the caller's
 # network namespace, so under tests/run-e2e.sh it sees only that namespace's lo.
+# DOCKERD_DEFAULT_BRIDGE=1: the daemon makes its default bridge (docker0, 172.17.0.0/16) in
+# that namespace, still without iptables rules.
 # Exit status of start: 0 up, 2 docker.io missing and not installable, or dockerd did not
 # answer (its log's last lines go to stderr). A test treats both as a failure, not a skip.
 set -u
@@ -42,10 +44,12 @@ start() {
   local d
   : >"$dir/made"
   outside | while read -r d; do [ -e "$d" ] || echo "$d"; done >"$dir/made"
+  local bridge=--bridge=none
+  [ -n "${DOCKERD_DEFAULT_BRIDGE:-}" ] && bridge=--ip-masq=false
   setsid sh -c 'echo $$ >"$1/dockerd.pid"; exec /usr/sbin/dockerd --data-root "$1/root" \
     --exec-root "$1/exec" --pidfile "$1/dockerd.pidfile" -H "unix://$1/docker.sock" \
-    --storage-driver overlay2 --iptables=false --ip6tables=false --bridge=none \
-    >"$1/dockerd.log" 2>&1 </dev/null' sh "$dir" &
+    --storage-driver overlay2 --iptables=false --ip6tables=false "$2" \
+    >"$1/dockerd.log" 2>&1 </dev/null' sh "$dir" "$bridge" &
   for _ in $(seq 1 40); do [ -s "$dir/dockerd.pid" ] && break; sleep 0.1; done
   local pid
   pid=$(cat "$dir/dockerd.pid" 2>/dev/null || true)
