@@ -90,7 +90,7 @@ static void check_leases(struct check *c, const char *dir, const json_t *net)
 		if (seen[v6])
 			continue; /* leases are taken from the first subnet of a family */
 		seen[v6] = true;
-		c->pool = &p;
+		c->pool = &p; /* cppcheck-suppress autoVariables ; reset below, before p goes */
 		const char *file = v6 ? "leases6" : "leases";
 		cleanup_free char *path = xasprintf("%s/%s", dir, file);
 		struct stat sb;
@@ -99,6 +99,7 @@ static void check_leases(struct check *c, const char *dir, const json_t *net)
 		bld_runner_ipam_each(dir, file, &p, check_lease, c);
 		bld_strv_free(c->holders);
 		c->holders = NULL;
+		c->pool = NULL;
 	}
 }
 

@@ -119,6 +119,13 @@ json_t *bld_runner_network_new(const char *name, const char *driver)
 	char id[65], now[40];
 	random_id(id);
 	bld_runner_now_str(now);
+	/* Go's RFC3339Nano, as docker writes Created: no trailing zeros in the fraction */
+	size_t n = strlen(now) - 1; /* at the Z */
+	while (now[n - 1] == '0')
+		n--;
+	if (now[n - 1] == '.')
+		n--;
+	snprintf(now + n, sizeof(now) - n, "Z");
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:o, s:[]}, s:b, s:b, s:b,"
 			 " s:{s:s}, s:b, s:{}, s:{}}",
 			 "Name", name, "Id", id, "Created", now, "Scope", "local", "Driver", driver,
