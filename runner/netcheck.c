@@ -140,12 +140,11 @@ static void check_endpoints(struct check *c, const char *dir)
 static void check_network(struct check *c, const char *id, char ***names)
 {
 	cleanup_free char *dir = bld_runner_network_dir(c->ctx, id);
-	cleanup_free char *p = xasprintf("%s/network.json", dir);
 	cleanup_json json_t *net = NULL;
 	cleanup_error struct bld_error *e = NULL;
 	c->st->networks++;
 	c->net = id;
-	if (bld_json_load_file(&net, p, 1 << 20, &e) < 0) {
+	if (bld_runner_network_read(c->ctx, id, &net, &e) < 0) {
 		problem(c, "network %.12s: %s", id, e->msg);
 		return;
 	}
