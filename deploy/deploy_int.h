@@ -258,6 +258,10 @@ struct bld_deploy_norm_opts {
 	/* Reads a .env-format file into a map name -> string; NULL leaves env_file as written. */
 	int (*read_env_file)(json_t **out, const char *path, const json_t *env,
 			     struct bld_error **err);
+	/* --no-interpolate (compose's ToModel): values that may hold ${...} stay as written
+	 * (durations, sizes, short syntaxes that do not parse), no Go types' order or omitempty:
+	 * maps sorted throughout */
+	bool raw;
 };
 
 /* Brings *doc (whose reference it takes over and replaces) into the model's long form. */
@@ -348,12 +352,13 @@ struct bld_deploy_replica {
 };
 int bld_deploy_replica_config(const struct bld_deploy_replica *r,
 			      struct bld_runner_container_config *c, struct bld_error **err);
-void bld_deploy_config_dispose(struct bld_runner_container_config *c);
 /* The image a service runs: its image, else "<project>-<service>" (built). */
 char *bld_deploy_image_name(const char *project, const char *svc, const struct json_t *service);
 /* A Go duration of the project ("1m30s") in nanoseconds; 0 when absent or bad. */
 int64_t bld_deploy_duration(const struct json_t *v);
 
+/* images.c: a name as docker reads it ("busybox" -> docker.io/library/busybox:latest) */
+char *bld_deploy_image_full_name(const char *name);
 /* images.c: every service of svcs has its image in the store (built, or pulled); *ids
  * gets "service" -> {"ref": name to load, "id": image ID}. */
 int bld_deploy_images(struct bld_ctx *ctx, const struct bld_deploy_target *t, char *const *svcs,

@@ -3,7 +3,7 @@
  * directory, under which name, and the order of the steps that turn them into one model.
  *
  * The files: -f (in order, "-" for stdin), else COMPOSE_FILE, else the first of
- * compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml found in the working
+ * compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml found in the working
  * directory or its nearest parent that has one, followed by its .override file. The project
  * directory: --project-directory, else the first file's directory.
  */
@@ -14,11 +14,12 @@
 
 extern char **environ;
 
+/* compose-go's DefaultFileNames and DefaultOverrideFileNames, in their order of preference */
 static const char *const default_names[] = {"compose.yaml", "compose.yml",
-					    "docker-compose.yaml", "docker-compose.yml", NULL};
-static const char *const override_names[] = {"compose.override.yaml", "compose.override.yml",
-					     "docker-compose.override.yaml",
-					     "docker-compose.override.yml", NULL};
+					    "docker-compose.yml", "docker-compose.yaml", NULL};
+static const char *const override_names[] = {"compose.override.yml", "compose.override.yaml",
+					     "docker-compose.override.yml",
+					     "docker-compose.override.yaml", NULL};
 
 static bool is_file(const char *path)
 {
@@ -26,15 +27,25 @@ static bool is_file(const char *path)
 	return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
 }
 
-/* The first of names that exists in dir, joined to dir; NULL when none does. */
-static char *first_in(const char *dir, const char *const *names)
+/* The first of names that exists in dir, joined to dir; NULL when none does. Several are
+ * warned about, as compose does. */
+static char *first_in(const char *dir, const char *const *names, const char *what)
 {
+	cleanup_strv char **found = NULL;
 	for (const char *const *n = names; *n; n++) {
 		cleanup_free char *p = bld_path_join(dir, *n);
 		if (is_file(p))
-			return steal_pointer(&p);
+			bld_strv_push(&found, p);
 	}
-	return NULL;
+	if (bld_strv_len(found) > 1) {
+		struct bld_buf b = BLD_BUF_INIT;
+		for (size_t i = 0; found[i]; i++)
+			bld_buf_printf(&b, "%s%s", i ? ", " : "", found[i]);
+		bld_warn("Found multiple %s files with supported names: %s", what, bld_buf_str(&b));
+		bld_warn("Using %s", found[0]);
+		bld_buf_dispose(&b);
+	}
+	return found ? xstrdup(found[0]) : NULL;
 }
 
 /* compose v2's discovery: the working directory, then each parent, until one holds a file. */
@@ -42,10 +53,10 @@ static int discover(const char *workdir, char ***files, struct bld_error **err)
 {
 	cleanup_free char *dir = xstrdup(workdir);
 	for (;;) {
-		cleanup_free char *main_file = first_in(dir, default_names);
+		cleanup_free char *main_file = first_in(dir, default_names, "config");
 		if (main_file) {
 			bld_strv_push(files, main_file);
-			cleanup_free char *ovr = first_in(dir, override_names);
+			cleanup_free char *ovr = first_in(dir, override_names, "override");
 			if (ovr)
 				bld_strv_push(files, ovr);
 			return 0;

@@ -4,8 +4,8 @@
  * libldns (never by hand). What it knows is a view (struct bld_runner_dns_view): the
  * endpoints of the networks the asking container is on, read from the store by dnsview.c.
  *
- *   A, AAAA  a container name, a 12-character short id or a network alias, also written
- *            "NAME.NETWORK", case-insensitive: every address of the matching live endpoints
+ *   A, AAAA  a container name, a 12-character short id or a network alias, in any case,
+ *            also written "NAME.NETWORK" (the network's name as it is spelled): every address of the matching live endpoints
  *            of the first network (in name order) that has one, shuffled (round robin), TTL
  *            600; a known name without an address of the type: NOERROR and no answer;
  *   PTR      an endpoint's address: "NAME.NETWORK.";
@@ -74,7 +74,7 @@ static void add_answer(ldns_pkt *r, const ldns_rdf *owner, ldns_rr_type t, ldns_
 	ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, rr);
 }
 
-/* The query's name in lower case without the final dot ("web"), NULL when unreadable. */
+/* The query's name without the final dot ("web"), NULL when unreadable. */
 static char *query_name(const ldns_rdf *owner)
 {
 	char *s = ldns_rdf2str(owner);
@@ -83,8 +83,6 @@ static char *query_name(const ldns_rdf *owner)
 	size_t n = strlen(s);
 	if (n > 1 && s[n - 1] == '.')
 		s[n - 1] = 0;
-	for (char *p = s; *p; p++)
-		*p = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
 	return s;
 }
 
@@ -101,14 +99,14 @@ static bool peer_named(const struct bld_runner_dns_peer *p, const char *name, si
 	return false;
 }
 
-/* name, or "NAME.NETWORK" with p's network */
+/* name, or "NAME.NETWORK" with p's network (its name as it is spelled: docker's) */
 static bool peer_matches(const struct bld_runner_dns_peer *p, const char *name)
 {
 	if (peer_named(p, name, strlen(name)))
 		return true;
 	size_t nl = strlen(name), wl = p->network ? strlen(p->network) : 0;
 	return wl && nl > wl + 1 && name[nl - wl - 1] == '.' &&
-	       strcasecmp(name + nl - wl, p->network) == 0 && peer_named(p, name, nl - wl - 1);
+	       strcmp(name + nl - wl, p->network) == 0 && peer_named(p, name, nl - wl - 1);
 }
 
 /* The live endpoints answering to name on the first network that has any: indexes into

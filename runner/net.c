@@ -406,7 +406,8 @@ static int add_ep(struct bld_runner_net *n, struct bld_ctx *ctx, const char *ref
 }
 
 /* The user-defined networks of the config's NetworkingConfig.EndpointsConfig: NetworkMode's
- * first (unless it was disconnected), then the others in their order. */
+ * first (unless it was disconnected), then the others in their order, the default bridge
+ * too when it was connected to a container of another network. */
 static int setup_user(struct bld_runner_net *n, struct bld_ctx *ctx, json_t *cfg,
 		      const char *mode, struct bld_error **err)
 {
@@ -417,7 +418,8 @@ static int setup_user(struct bld_runner_net *n, struct bld_ctx *ctx, json_t *cfg
 	const char *key;
 	json_t *v;
 	json_object_foreach(eps, key, v)
-		if (strcmp(key, mode) && bld_runner_network_user_defined(key) &&
+		if (strcmp(key, mode) &&
+		    (bld_runner_network_user_defined(key) || strcmp(key, "bridge") == 0) &&
 		    add_ep(n, ctx, key, v, err) < 0)
 			return -1;
 	return 0;

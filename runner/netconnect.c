@@ -105,6 +105,13 @@ static int connect_ref(struct bld_ctx *ctx, const char *net_ref, const char *ctr
 		return -1;
 	cleanup_json json_t *ep = endpoint_config(o);
 	const char *name = bld_json_get_str(net, "Name");
+	/* the host and none networks take no endpoint: docker's words for their modes */
+	if (name && (strcmp(name, "host") == 0 || strcmp(name, "none") == 0)) {
+		json_t *as = json_pack("{s:{s:s}}", "HostConfig", "NetworkMode", name);
+		int r = mode_refusal(as, err);
+		json_decref(as);
+		return r;
+	}
 	if (!json_is_true(json_object_get(st, "Running")))
 		return bld_runner_netcfg_update(ctx, id, name, ep, NULL, err);
 	cleanup_json json_t *req = json_pack("{s:s, s:O}", "Network", bld_json_get_str(net, "Id"),

@@ -82,6 +82,25 @@ static void check_model(const json_t *c, json_t *model, const char *dir)
 			       json_string_value(v));
 }
 
+/* The load's outcome against the case: its error, or its model. */
+static void check_result(const json_t *c, int r, json_t *model, const struct bld_error *err,
+			 const char *dir)
+{
+	json_t *want_err = json_object_get(c, "error");
+	if (!want_err && r == 0) {
+		check_model(c, model, dir);
+		return;
+	}
+	json_t *we = want_err ? expand(want_err, dir) : NULL;
+	if (we)
+		cr_expect(r < 0 && strstr(err->msg, json_string_value(we)),
+			  "%s: want error \"%s\", got %s", bld_json_get_str(c, "test"),
+			  json_string_value(we), r < 0 ? err->msg : "none");
+	else
+		cr_expect_fail("%s: %s", bld_json_get_str(c, "test"), err->msg);
+	json_decref(we);
+}
+
 static void lay_out(const json_t *c, const char *dir)
 {
 	const char *td = bld_json_get_str(c, "testdata"), *k;
@@ -136,14 +155,7 @@ static void run_case(const json_t *c)
 	};
 	struct bld_deploy_load l;
 	int r = bld_deploy_project_model(&l, &o, &err);
-	const char *want_err = bld_json_get_str(c, "error");
-	if (want_err)
-		cr_expect(r < 0 && strstr(err->msg, want_err), "%s: want error \"%s\", got %s",
-			  bld_json_get_str(c, "test"), want_err, r < 0 ? err->msg : "none");
-	else if (r < 0)
-		cr_expect_fail("%s: %s", bld_json_get_str(c, "test"), err->msg);
-	else
-		check_model(c, l.model, dir);
+	check_result(c, r, l.model, err, dir);
 	bld_deploy_load_dispose(&l);
 	bld_error_free(err);
 	err = NULL;

@@ -129,3 +129,19 @@ Test(deploy_project, name_normalize)
 		free(got);
 	}
 }
+
+/* compose-go's order of preference: docker-compose.yml before docker-compose.yaml, and
+ * compose.override.yml before compose.override.yaml (cli/options.go DefaultFileNames). */
+Test(deploy_project, discovery_order, .init = setup, .fini = teardown)
+{
+	put("o/docker-compose.yaml", "services:\n  a:\n    image: yaml\n");
+	put("o/docker-compose.yml", "services:\n  a:\n    image: yml\n");
+	put("o/docker-compose.override.yaml", "services:\n  a:\n    labels: [o=yaml]\n");
+	put("o/docker-compose.override.yml", "services:\n  a:\n    labels: [o=yml]\n");
+	struct bld_deploy_options o = {.environ = env0};
+	char *got = load(&o, "o");
+	cr_assert_str_eq(got, "{\"name\":\"o\",\"networks\":{\"default\":{\"name\":\"o_default\"}},"
+			      "\"services\":{\"a\":{\"image\":\"yml\",\"labels\":{\"o\":\"yml\"},"
+			      "\"networks\":{\"default\":null}}}}");
+	free(got);
+}

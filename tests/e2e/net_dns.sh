@@ -9,7 +9,8 @@
 # its namespace, named by --dns or by the host's resolv.conf (bind-mounted in a mount
 # namespace of the test, its loopback nameserver skipped), over UDP and TCP, SERVFAIL when it
 # does not answer; the container's resolv.conf as docker writes it; the default bridge has
-# no names.
+# no names. The same queries in all their forms (dig) get the same replies from docker
+# 20.10's resolver (a private dockerd in the namespace).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runner_env.bash"
 
@@ -126,6 +127,42 @@ t_eq "a removed container's name stops resolving" "" "$(addrs peer web)"
 B run -d --name plain "${D[@]}" $IMG sleep 300 >/dev/null
 t_eq "on the default bridge resolv.conf names --dns" "nameserver $UP" "$(B exec plain cat /etc/resolv.conf)"
 t_eq "... and containers have no names" "" "$(addrs plain peer)"
+# --- the same queries to docker 20.10's resolver (a private dockerd in the namespace) ---
+N env -u BLD_ROOT "$TOP/tests/env/dockerd.sh" start "$T_DIR/dockerd" >/dev/null ||
+  { t_fail "start dockerd"; exit 1; }
+at_exit "'$TOP/tests/env/dockerd.sh' stop '$T_DIR/dockerd' >/dev/null 2>&1"
+. "$T_DIR/dockerd/env"
+DK() { "$DOCKER" "$@"; }
+at_exit '$DOCKER rm -f cweb cpeer cplain >/dev/null 2>&1; $DOCKER network rm cmp >/dev/null 2>&1'
+DK import "$T_DIR/busybox.tar" $IMG >/dev/null
+for side in B DK; do
+  sub=10.77.1 && [ $side = DK ] && sub=10.78.1
+  $side network create --subnet $sub.0/24 cmp >/dev/null
+  $side run -d --name cweb --network cmp --network-alias cwww "${D[@]}" $IMG sleep 300 >/dev/null
+  $side run -d --name cpeer --network cmp "${D[@]}" --dns-search gone.test --dns-option ndots:2 \
+    $IMG sleep 300 >/dev/null
+  $side run -d --name cplain --network cmp "${D[@]}" $IMG sleep 300 >/dev/null
+done
+# answers SIDE — the peers' resolv.conf and what their resolver answers (ids, subnets alike)
+answers() {
+  local ip id q c
+  ip=$($1 inspect cweb | jq -r '.[0].NetworkSettings.Networks.cmp.IPAddress')
+  id=$($1 inspect -f '{{.Id}}' cweb)
+  for c in cpeer cplain; do
+    $1 exec $c cat /etc/resolv.conf
+    for q in cweb CWEB cweb. cweb.cmp CWEB.cmp cweb.CMP cwww "${id:0:12}" "cweb AAAA" "cweb MX" \
+      "cweb TXT" nosuch "-x $ip" a.ext.test x.gone.test "+tcp cweb" "+tcp a.ext.test"; do
+      echo "== $c $q"
+      nsenter --net="/proc/$($1 inspect -f '{{.State.Pid}}' $c)/ns/net" \
+        dig +tries=1 +time=2 +noall +comments +answer @127.0.0.11 $q |
+        grep -vE '^;; (Got answer|Query time|SERVER|WHEN|MSG)|^$' | sed -E 's/id: [0-9]+//'
+    done
+  done | sed -E "s/10\.7[78]\.1\./S./g; s/1\.7[78]\.10\.in-addr/1.S.in-addr/g; s/${id:0:12}/ID/g"
+}
+dk=$(answers DK)
+t_eq "the same queries: bld's resolver answers as docker 20.10's" "$dk" "$(answers B)"
+t_match "... (docker answered them: the alias)" "cwww\.[[:space:]]+600[[:space:]]+IN[[:space:]]+A[[:space:]]+S\.2" "$dk"
+
 B rm -f $(B ps -aq) >/dev/null 2>&1
-t_ok "network rm of both" B network rm front back
+t_ok "network rm of all" B network rm front back cmp
 t_eq "nothing of bld remains" "" "$(runner_leftovers)"

@@ -48,6 +48,8 @@ refusal "connect to no such network, as docker" connect nosuch c2
 refusal "connect of no such container, as docker" connect cmp2 nosuch
 refusal "connect twice, as docker" connect cmp2 c2
 refusal "disconnect of no such network, as docker" disconnect nosuch c2
+refusal "connect to host, as docker" connect host c2
+refusal "connect to none, as docker" connect none c2
 dd=$(D network disconnect cmp c2 2>&1); dr=$?
 bb=$(B network disconnect cmp c2 2>&1); br=$?
 t_eq "disconnect when not connected, as docker (ids aside)" \

@@ -87,6 +87,7 @@ Test(runner_dns, names_ids_and_aliases)
 	expect("db.", LDNS_RR_TYPE_A, "172.18.0.2");
 	expect("svc.", LDNS_RR_TYPE_A, "172.18.0.2 172.18.0.3");
 	expect("web.front.", LDNS_RR_TYPE_A, "172.19.0.5");
+	expect("WEB.front.", LDNS_RR_TYPE_A, "172.19.0.5");
 	expect("api.back.", LDNS_RR_TYPE_A, "172.18.0.3");
 	expect("web.", LDNS_RR_TYPE_AAAA, "fd00::2");
 	expect("api.", LDNS_RR_TYPE_AAAA, ""); /* known, no IPv6: NOERROR, empty */
@@ -101,6 +102,7 @@ Test(runner_dns, others_are_forwarded)
 	cr_assert_null(ask("nosuch.", LDNS_RR_TYPE_A, false, NULL));
 	cr_assert_null(ask("0123456789a.", LDNS_RR_TYPE_A, false, NULL)); /* 11 characters */
 	cr_assert_null(ask("api.front.", LDNS_RR_TYPE_A, false, NULL));
+	cr_assert_null(ask("web.FRONT.", LDNS_RR_TYPE_A, false, NULL)); /* docker's too */
 	cr_assert_null(ask("web.", LDNS_RR_TYPE_TXT, false, NULL));
 	cr_assert_null(ask("9.0.18.172.in-addr.arpa.", LDNS_RR_TYPE_PTR, false, NULL));
 	/* with ndots set, a single-label name that is not known gets an empty answer */
