@@ -50,7 +50,9 @@ static void warn_located(const json_t *where, const char *msg, void *payload)
 int bld_deploy_load_check(struct bld_deploy_load *l, struct bld_error **err)
 {
 	cleanup_json json_t *where = NULL;
-	if (bld_deploy_validate_document(l->model, &where, err) < 0)
+	bool raw = l->opts->no_interpolate;
+	if ((raw ? bld_deploy_schema_check(l->model, &where, err)
+		 : bld_deploy_validate_document(l->model, &where, err)) < 0)
 		return located(l, where, err);
 	bld_deploy_swarm_warnings(l->model, warn_located, l);
 	struct bld_deploy_norm_opts o = {
@@ -58,11 +60,12 @@ int bld_deploy_load_check(struct bld_deploy_load *l, struct bld_error **err)
 		.workdir = l->project_dir,
 		.env = l->env,
 		.read_env_file = bld_deploy_env_file_read,
+		.raw = raw,
 	};
 	json_object_set_new(l->model, "name", json_string(l->name));
 	if (bld_deploy_normalize(&l->model, &o, err) < 0)
 		return -(*err)->code;
-	if (bld_deploy_validate_model(l->model, &where, err) < 0)
+	if (!raw && bld_deploy_validate_model(l->model, &where, err) < 0)
 		return located(l, where, err);
 	return 0;
 }

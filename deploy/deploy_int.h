@@ -258,6 +258,10 @@ struct bld_deploy_norm_opts {
 	/* Reads a .env-format file into a map name -> string; NULL leaves env_file as written. */
 	int (*read_env_file)(json_t **out, const char *path, const json_t *env,
 			     struct bld_error **err);
+	/* --no-interpolate (compose's ToModel): values that may hold ${...} stay as written
+	 * (durations, sizes, short syntaxes that do not parse), no Go types' order or omitempty:
+	 * maps sorted throughout */
+	bool raw;
 };
 
 /* Brings *doc (whose reference it takes over and replaces) into the model's long form. */

@@ -206,7 +206,7 @@ char *bld_deploy_config_json(const json_t *model, bool interpolated)
 	const char *k;
 	json_t *svc;
 	json_object_foreach(json_object_get(view, "services"), k, svc)
-		json_object_set_new(services, k, service_json(svc));
+		json_object_set_new(services, k, interpolated ? service_json(svc) : json_incref(svc));
 	json_object_set(view, "services", services);
 	/* Go marshals the top level as a map: sorted, extensions among the rest */
 	view = bld_deploy_sort_top(view);

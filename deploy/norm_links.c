@@ -17,8 +17,10 @@ int bld_deploy_norm_ports(json_t **v, const struct bld_deploy_norm_opts *o,
 	json_t *e;
 	json_array_foreach(*v, i, e) {
 		cleanup_free char *t = json_is_object(e) ? NULL : bld_deploy_scalar_text(e);
-		if (t && bld_deploy_port_parse(n, t, err) < 0)
+		if (t && bld_deploy_port_parse(n, t, err) < 0 && !o->raw)
 			return -BLD_E_INVALID;
+		if (t && o->raw && *err) /* left as written */
+			json_array_append(n, e), bld_error_free(steal_pointer(err));
 		if (t)
 			continue;
 		json_t *p = json_deep_copy(e);
@@ -54,7 +56,7 @@ static int volume_long(json_t *vol, const struct bld_deploy_norm_opts *o, struct
 	}
 	json_t *tmpfs = json_object_get(vol, "tmpfs");
 	json_t *size = json_object_get(tmpfs, "size");
-	if (size) {
+	if (size && !o->raw) {
 		cleanup_free char *t = bld_deploy_scalar_text(size);
 		int64_t b = 0;
 		if (!t || bld_deploy_bytes_parse(t, &b) < 0)
@@ -77,8 +79,10 @@ static int norm_items(json_t **v, int (*parse)(json_t **, const char *, struct b
 	json_t *e;
 	json_array_foreach(*v, i, e) {
 		json_t *item = NULL;
-		if (json_is_string(e) && parse(&item, json_string_value(e), err) < 0)
+		if (json_is_string(e) && parse(&item, json_string_value(e), err) < 0 && !o->raw)
 			return bld_error_wrap(err, "%zu", i);
+		if (o->raw)
+			bld_error_free(steal_pointer(err));
 		json_array_append_new(n, item ? item : json_deep_copy(e));
 		if (then && then(json_array_get(n, i), o, err) < 0)
 			return bld_error_wrap(err, "%zu", i);

@@ -60,6 +60,8 @@ static int norm_command(json_t **v, const struct bld_deploy_norm_opts *o, struct
 
 static int norm_duration(json_t **v, const struct bld_deploy_norm_opts *o, struct bld_error **err)
 {
+	if (o->raw)
+		return 0;
 	cleanup_free char *t = bld_deploy_scalar_text(*v);
 	int64_t ns = 0;
 	if (!t || bld_deploy_duration_parse(t, &ns) < 0)
@@ -71,6 +73,8 @@ static int norm_duration(json_t **v, const struct bld_deploy_norm_opts *o, struc
 
 static int norm_bytes(json_t **v, const struct bld_deploy_norm_opts *o, struct bld_error **err)
 {
+	if (o->raw)
+		return 0;
 	cleanup_free char *t = bld_deploy_scalar_text(*v);
 	int64_t n = 0;
 	if (!t || bld_deploy_bytes_parse(t, &n) < 0)
@@ -83,6 +87,8 @@ static int norm_bytes(json_t **v, const struct bld_deploy_norm_opts *o, struct b
 
 static int norm_cpus(json_t **v, const struct bld_deploy_norm_opts *o, struct bld_error **err)
 {
+	if (o->raw)
+		return 0;
 	if (!json_is_string(*v))
 		return 0;
 	char *end = NULL;
@@ -249,6 +255,22 @@ static int norm_deploy(json_t **v, const struct bld_deploy_norm_opts *o, struct 
 static int norm_environment(json_t **v, const struct bld_deploy_norm_opts *o,
 			    struct bld_error **err)
 {
+	if (o->raw && json_is_array(*v)) {
+		size_t i;
+		json_t *e;
+		json_array_foreach(*v, i, e) {
+			const char *k = json_string_value(e);
+			const char *val = k && !strchr(k, '=') ? bld_json_get_str(o->env, k) : NULL;
+			cleanup_free char *kv = val ? xasprintf("%s=%s", k, val) : NULL;
+			if (kv)
+				json_array_set_new(*v, i, json_string(kv));
+		}
+		return 0;
+	}
+	if (o->raw) {
+		bld_deploy_resolve_args(*v, o->env, true);
+		return 0;
+	}
 	norm_map(v, o, err);
 	bld_deploy_resolve_args(*v, o->env, true);
 	return 0;
@@ -282,39 +304,40 @@ static int norm_health(json_t **v, const struct bld_deploy_norm_opts *o, struct 
 static const struct {
 	const char *key;
 	norm_fn fn;
+	bool typed; /* done by compose-go's Go types, not its transforms: not when raw */
 } service_attrs[] = {
-	{"build", norm_build},
-	{"cpus", norm_cpus},
-	{"command", norm_command},
-	{"entrypoint", norm_command},
-	{"configs", norm_configs},
-	{"secrets", norm_secrets},
-	{"depends_on", bld_deploy_norm_depends_on},
-	{"deploy", norm_deploy},
-	{"devices", bld_deploy_norm_devices},
-	{"dns", norm_list},
-	{"dns_search", norm_list},
-	{"tmpfs", norm_list},
-	{"expose", norm_strings},
-	{"group_add", norm_strings},
-	{"environment", norm_environment},
-	{"extra_hosts", bld_deploy_norm_extra_hosts},
-	{"healthcheck", norm_health},
-	{"labels", norm_map},
-	{"annotations", norm_map},
-	{"sysctls", norm_map},
-	{"logging", norm_logging},
-	{"mem_limit", norm_bytes},
-	{"mem_reservation", norm_bytes},
-	{"memswap_limit", norm_bytes},
-	{"mem_swappiness", norm_bytes},
-	{"shm_size", norm_bytes},
-	{"networks", bld_deploy_norm_networks},
-	{"ports", bld_deploy_norm_ports},
-	{"pull_policy", norm_pull_policy},
-	{"stop_grace_period", norm_duration},
-	{"ulimits", norm_ulimits},
-	{"volumes", bld_deploy_norm_volumes},
+	{"build", norm_build, false},
+	{"cpus", norm_cpus, true},
+	{"command", norm_command, true},
+	{"entrypoint", norm_command, true},
+	{"configs", norm_configs, false},
+	{"secrets", norm_secrets, false},
+	{"depends_on", bld_deploy_norm_depends_on, false},
+	{"deploy", norm_deploy, true},
+	{"devices", bld_deploy_norm_devices, false},
+	{"dns", norm_list, false},
+	{"dns_search", norm_list, true},
+	{"tmpfs", norm_list, true},
+	{"expose", norm_strings, true},
+	{"group_add", norm_strings, true},
+	{"environment", norm_environment, false},
+	{"extra_hosts", bld_deploy_norm_extra_hosts, true},
+	{"healthcheck", norm_health, true},
+	{"labels", norm_map, true},
+	{"annotations", norm_map, true},
+	{"sysctls", norm_map, true},
+	{"logging", norm_logging, true},
+	{"mem_limit", norm_bytes, true},
+	{"mem_reservation", norm_bytes, true},
+	{"memswap_limit", norm_bytes, true},
+	{"mem_swappiness", norm_bytes, true},
+	{"shm_size", norm_bytes, true},
+	{"networks", bld_deploy_norm_networks, false},
+	{"ports", bld_deploy_norm_ports, false},
+	{"pull_policy", norm_pull_policy, false},
+	{"stop_grace_period", norm_duration, true},
+	{"ulimits", norm_ulimits, false},
+	{"volumes", bld_deploy_norm_volumes, false},
 };
 
 /* depends_on entries implied by links, service: namespaces and volumes_from (Normalize). */
@@ -394,7 +417,7 @@ int bld_deploy_norm_service(json_t *svc, const struct bld_deploy_norm_opts *o,
 {
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(service_attrs); i++) {
 		json_t *v = json_object_get(svc, service_attrs[i].key);
-		if (!v || json_is_null(v))
+		if (!v || json_is_null(v) || (o->raw && service_attrs[i].typed))
 			continue;
 		json_incref(v);
 		int r = service_attrs[i].fn(&v, o, err);

@@ -243,6 +243,6 @@ int bld_deploy_normalize(json_t **doc, const struct bld_deploy_norm_opts *o,
 	prune_unused(d);
 	if (norm_resources(d, o, err) < 0)
 		return -BLD_E_INVALID;
-	*doc = bld_deploy_model_order(d);
+	*doc = o->raw ? bld_deploy_sort_maps(d) : bld_deploy_model_order(d);
 	return 0;
 }

@@ -74,6 +74,13 @@ t_eq "--profiles: every profile once, sorted" "dev test" \
 t_eq "SERVICE selects it and what it depends on" "db web" \
   "$($P --format json web | python3 -c 'import json,sys; print(*sorted(json.load(sys.stdin)["services"]))')"
 
+# --no-interpolate: compose's raw model, what may hold ${...} left as written, maps sorted
+printf 'services:\n  a:\n    image: "x:${TAG}"\n    ports: ["${PORT}:80", "90:90"]\n    mem_limit: ${MEM}\n    healthcheck:\n      interval: ${IV}\n' >"$T_DIR/raw.yaml"
+t_eq "--no-interpolate keeps \${...} where compose does" \
+  '["${PORT}:80", {"mode": "ingress", "protocol": "tcp", "published": "90", "target": 90}] ${MEM} ${IV} x:${TAG}' \
+  "$("$BLD" compose -f "$T_DIR/raw.yaml" -p test config --no-interpolate --format json |
+     python3 -c 'import json,sys; a=json.load(sys.stdin)["services"]["a"]; print(json.dumps(a["ports"]), a["mem_limit"], a["healthcheck"]["interval"], a["image"])')"
+
 # the config hash: 64 hex digits per service; environment changes it, depends_on and scale do not
 hash_of() { printf '%b' "$1" >"$T_DIR/h.yaml"; "$BLD" compose -f "$T_DIR/h.yaml" -p test config --hash a | cut -d' ' -f2; }
 h1=$(hash_of 'services:\n  a:\n    image: x\n    environment: [A=1]\n  b:\n    image: y\n')
