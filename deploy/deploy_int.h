@@ -358,6 +358,8 @@ char *bld_deploy_image_name(const char *project, const char *svc, const struct j
 /* A Go duration of the project ("1m30s") in nanoseconds; 0 when absent or bad. */
 int64_t bld_deploy_duration(const struct json_t *v);
 
+/* images.c: a name as docker reads it ("busybox" -> docker.io/library/busybox:latest) */
+char *bld_deploy_image_full_name(const char *name);
 /* images.c: every service of svcs has its image in the store (built, or pulled); *ids
  * gets "service" -> {"ref": name to load, "id": image ID}. */
 int bld_deploy_images(struct bld_ctx *ctx, const struct bld_deploy_target *t, char *const *svcs,

@@ -114,6 +114,42 @@ int bld_deploy_reverse(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 	return r;
 }
 
+/* --rmi: the services' images removed: "local" only those named by the project itself
+ * (built without an image: name), "all" every one. An image still used elsewhere stays,
+ * as compose leaves it (docker's conflict), without failing down. */
+static int remove_images(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+			 const char *rmi, struct bld_error **err)
+{
+	struct bld_store *s = NULL;
+	if (bld_cache_store_open(&s, ctx->root, err) < 0)
+		return -1;
+	cleanup_json json_t *seen = json_object();
+	const char *svc;
+	json_t *v;
+	json_object_foreach(json_object_get(t->project, "services"), svc, v) {
+		cleanup_free char *name = bld_deploy_image_name(t->name, svc, v);
+		if ((strcmp(rmi, "local") == 0 && bld_json_get_str(v, "image")) ||
+		    json_object_get(seen, name))
+			continue;
+		json_object_set_new(seen, name, json_true());
+		cleanup_free char *what = xasprintf("Image %s", name);
+		cleanup_strv char **untagged = NULL;
+		cleanup_free char *deleted = NULL;
+		cleanup_error struct bld_error *e = NULL;
+		bld_deploy_event(ctx, what, "Removing");
+		cleanup_free char *full = bld_deploy_image_full_name(name);
+		if (bld_cache_image_remove(s, full, false, &untagged, &deleted, &e) < 0) {
+			bld_deploy_event(ctx, what, "Error");
+			if (e->code != BLD_E_NOTFOUND)
+				fprintf(stderr, "bld: %s\n", e->msg);
+			continue;
+		}
+		bld_deploy_event(ctx, what, "Removed");
+	}
+	bld_cache_store_free(s);
+	return 0;
+}
+
 int bld_deploy_down(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 		    const struct bld_deploy_down_opts *o, struct bld_error **err)
 {
@@ -127,6 +163,8 @@ int bld_deploy_down(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 		r = bld_deploy_networks_remove(ctx, t, err);
 	if (r == 0 && o->volumes)
 		r = bld_deploy_volumes_remove(ctx, t, err);
+	if (r == 0 && o->rmi && t->project)
+		r = remove_images(ctx, t, o->rmi, err);
 	if (r < 0 && *err)
 		(*err)->status = 1;
 	return r;

@@ -13,19 +13,25 @@
 #include <jansson.h>
 #include <unistd.h>
 
+char *bld_deploy_image_full_name(const char *name)
+{
+	struct bld_registry_ref r;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_registry_ref_parse(&r, name, &e) < 0)
+		return xstrdup(name);
+	char *full = bld_registry_ref_string(&r);
+	bld_registry_ref_dispose(&r);
+	return full;
+}
+
 /* The image by a name as docker reads it ("busybox" is docker.io/library/busybox:latest),
  * else by ID. */
 static int find(struct bld_store *s, const char *name, struct bld_cache_image **out)
 {
-	struct bld_registry_ref r;
-	cleanup_error struct bld_error *e = NULL;
-	if (bld_registry_ref_parse(&r, name, &e) == 0) {
-		cleanup_free char *full = bld_registry_ref_string(&r);
-		bld_registry_ref_dispose(&r);
-		cleanup_error struct bld_error *e2 = NULL;
-		if (bld_cache_image_load(s, full, out, &e2) == 0)
-			return 0;
-	}
+	cleanup_free char *full = bld_deploy_image_full_name(name);
+	cleanup_error struct bld_error *e2 = NULL;
+	if (bld_cache_image_load(s, full, out, &e2) == 0)
+		return 0;
 	cleanup_error struct bld_error *e3 = NULL;
 	return bld_cache_image_load(s, name, out, &e3);
 }

@@ -56,6 +56,16 @@ int bld_runner_net_bridge_ensure(const json_t *net, int *ifindex, struct bld_err
 	int mtu = bld_runner_net_mtu(net);
 	if (mtu > 0 && bld_runner_nl_mtu(*ifindex, mtu, err) < 0)
 		return -1;
+	struct in6_addr gw6;
+	if (bld_runner_network_gateway(net, AF_INET6, gws, &prefix) == 0 &&
+	    inet_pton(AF_INET6, gws, &gw6) == 1) { /* --ipv6: its gateway too */
+		struct bld_runner_nl b;
+		cleanup_close int s = bld_runner_nl_socket();
+		bld_runner_nl_init(&b, s);
+		bld_runner_nl_addr6_add(&b, *ifindex, &gw6, prefix);
+		if (s < 0 || bld_runner_nl_send(&b, err) < 0)
+			return s < 0 ? bld_error_sys(err, errno, "netlink") : -1;
+	}
 	bld_runner_network_rules(net, true);
 	return 0;
 }
@@ -150,6 +160,9 @@ int bld_runner_ep_plumb(struct bld_runner_ep *ep, int nsfd, int nlfd, bool route
 	bld_runner_nl_link_up(&b, i);
 	if (route && !ep->internal && inet_pton(AF_INET, ep->gw, &gw) == 1)
 		bld_runner_nl_route_default(&b, gw);
+	struct in6_addr gw6;
+	if (route && !ep->internal && ep->gw6[0] && inet_pton(AF_INET6, ep->gw6, &gw6) == 1)
+		bld_runner_nl_route6_default(&b, &gw6);
 	return bld_runner_nl_send(&b, err);
 }
 

@@ -319,6 +319,18 @@ void bld_runner_nl_route_default(struct bld_runner_nl *b, struct in_addr gw)
 	attr(b, RTA_GATEWAY, &gw, sizeof(gw));
 }
 
+void bld_runner_nl_route6_default(struct bld_runner_nl *b, const struct in6_addr *gw)
+{
+	struct rtmsg *rt = msg_begin(b, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL,
+				     sizeof(struct rtmsg), "add IPv6 default route");
+	rt->rtm_family = AF_INET6;
+	rt->rtm_table = RT_TABLE_MAIN;
+	rt->rtm_protocol = RTPROT_BOOT;
+	rt->rtm_scope = RT_SCOPE_UNIVERSE;
+	rt->rtm_type = RTN_UNICAST;
+	attr(b, RTA_GATEWAY, gw, sizeof(*gw));
+}
+
 int bld_runner_nl_bridge_setup(const char *name, struct in_addr gw, int prefix, int *ifindex,
 			       struct bld_error **err)
 {

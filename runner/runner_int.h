@@ -440,6 +440,7 @@ void bld_runner_nl_veth_create(struct bld_runner_nl *b, const char *name, int ma
 void bld_runner_nl_link_up(struct bld_runner_nl *b, int ifindex);
 void bld_runner_nl_addr_add(struct bld_runner_nl *b, int ifindex, struct in_addr a, int prefix);
 void bld_runner_nl_route_default(struct bld_runner_nl *b, struct in_addr gw);
+void bld_runner_nl_route6_default(struct bld_runner_nl *b, const struct in6_addr *gw);
 void bld_runner_nl_link_mtu(struct bld_runner_nl *b, int ifindex, int mtu);
 /* The MTU of a link of the caller's namespace, alone. */
 int bld_runner_nl_mtu(int ifindex, int mtu, struct bld_error **err);

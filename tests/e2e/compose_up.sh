@@ -99,9 +99,11 @@ t_eq "down removes the project's network" "" "$(B network ls -q --filter name=de
 t_ok "up again" B compose up -d --wait
 t_eq "the named volume kept its data across down/up" "$((n + 1))" \
   "$(B exec demo-db-1 grep -c migrated /data/log)"
-t_ok "down -v" B compose down -v
+t_ok "down -v --rmi local" B compose down -v --rmi local
 t_eq "down -v leaves no container" "" "$(B ps -aq)"
 t_eq "down -v leaves no volume" "" "$(B volume ls -q)"
+t_eq "--rmi local: the built image goes, the pulled one stays" "$BASE" \
+  "$(B images --format '{{.Repository}}:{{.Tag}}' | xargs)"
 
 mkdir "$T_DIR/scl" && cd "$T_DIR/scl"
 printf 'services:\n  web: {image: %s, command: [sleep, "60"], init: true}\n' "$BASE" >compose.yaml

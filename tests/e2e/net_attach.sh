@@ -94,6 +94,11 @@ port=$(free_port)
 B run -d --name pub --network front -p "$port:80" -v "$T_DIR/www:/www:ro" $IMG httpd -f -p 80 -h /www >/dev/null
 for i in $(seq 50); do N curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
 t_eq "-p on a user network answers on 127.0.0.1" "hello from web" "$(N curl -sf "http://127.0.0.1:$port/")"
+B network create --ipv6 --subnet fd00:b1d::/64 six >/dev/null
+out=$(B run --rm --network six $IMG sh -c 'ip -6 -o addr show eth0; ip -6 route; ping -c1 -W2 fd00:b1d::1')
+t_match "--ipv6: an address of the subnet" "inet6 fd00:b1d::2/64" "$out"
+t_match "... a default route through its gateway" "default via fd00:b1d::1" "$out"
+t_match "... which answers on the bridge" "1 packets received" "$out"
 B network create --internal inside >/dev/null
 t_eq "an --internal network gives no default route" "" "$(B run --rm --network inside $IMG ip route | grep default)"
 t_match "... but its subnet's" "dev eth0" "$(B run --rm --network inside $IMG ip route)"
@@ -133,7 +138,7 @@ t_eq "the long form's alias and address, in the created container's inspect" \
 B rm -f $(B ps -aq) >/dev/null
 t_eq "no endpoint file left" "" "$(find "$BLD_ROOT/networks" -path '*/endpoints/*.json')"
 t_eq "no lease left" "" "$(cat "$BLD_ROOT"/networks/*/leases 2>/dev/null | tr -d '\0')"
-t_ok "network rm of all" B network rm front back inside
+t_ok "network rm of all" B network rm front back inside six
 t_eq "no bridge left" "" "$(N ip -o link show | grep -o 'br-[0-9a-f]*')"
 t_eq "no rule of theirs left" "" "$(N iptables -S | grep br-; N iptables -t nat -S | grep br-)"
 t_eq "nothing of bld remains" "" "$(runner_leftovers)"
