@@ -40,15 +40,21 @@ static int find(struct bld_ctx *ctx, const struct bld_cli_compose *c, const char
 	return 0;
 }
 
-static int exec_cmd(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
+/* The container of the SERVICE argument (--index), in the project a names. */
+static int target(struct bld_ctx *ctx, struct bld_cli_args *a, char **id, struct bld_error **err)
 {
 	struct bld_cli_compose c;
-	cleanup_free char *id = NULL;
 	if (bld_cli_compose_open(ctx, a, a->argc, false, &c, err) < 0)
 		return -1;
-	int r = find(ctx, &c, a->argv[0], bld_cli_str(a, "index"), &id, err);
+	int r = find(ctx, &c, a->argv[0], bld_cli_str(a, "index"), id, err);
 	bld_cli_compose_close(&c);
-	if (r < 0)
+	return r;
+}
+
+static int exec_cmd(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
+{
+	cleanup_free char *id = NULL;
+	if (target(ctx, a, &id, err) < 0)
 		return -1;
 	cleanup_strv char **argv = bld_strv_dup(a->argv + 1);
 	bool tty = !bld_cli_bool(a, "no-TTY") && isatty(0);
@@ -59,7 +65,7 @@ static int exec_cmd(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_erro
 	struct termios saved;
 	bool raw = tty && !o.detach && bld_cli_term_raw(&saved);
 	int code = 0;
-	r = bld_runner_container_exec(ctx, id, &o, &code, err);
+	int r = bld_runner_container_exec(ctx, id, &o, &code, err);
 	if (raw)
 		bld_cli_term_restore(&saved);
 	return r < 0 ? r : code;
@@ -86,14 +92,9 @@ static const struct bld_cli_opt port_opts[] = {
 /* "80/tcp -> 127.0.0.1:18080" lines: the address of the one asked for. */
 static int port(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
-	struct bld_cli_compose c;
 	cleanup_free char *id = NULL;
-	if (bld_cli_compose_open(ctx, a, a->argc, false, &c, err) < 0)
-		return -1;
-	int r = find(ctx, &c, a->argv[0], bld_cli_str(a, "index"), &id, err);
-	bld_cli_compose_close(&c);
 	cleanup_strv char **lines = NULL;
-	if (r < 0 || bld_runner_container_ports(ctx, id, &lines, err) < 0)
+	if (target(ctx, a, &id, err) < 0 || bld_runner_container_ports(ctx, id, &lines, err) < 0)
 		return -1;
 	const char *proto = bld_cli_str(a, "protocol");
 	cleanup_free char *want = xasprintf("%s/%s -> ", a->argv[1], proto ? proto : "tcp");

@@ -344,34 +344,9 @@ int bld_cli_container_config(struct bld_runner_container_config *c, struct bld_c
 
 void bld_cli_container_config_dispose(struct bld_runner_container_config *c)
 {
-	free(c->name);
-	free(c->image);
-	free(c->image_ref);
 	bld_cache_image_free(c->loaded);
 	bld_cache_store_free(c->store);
-	free(c->rootfs);
-	bld_strv_free(c->entrypoint);
-	bld_strv_free(c->cmd);
-	bld_strv_free(c->env);
-	free(c->workdir);
-	free(c->user);
-	free(c->hostname);
-	bld_strv_free(c->cap_add);
-	bld_strv_free(c->cap_drop);
-	free(c->seccomp);
-	bld_strv_free(c->binds);
-	bld_strv_free(c->tmpfs);
-	free(c->network);
-	json_decref(c->endpoints);
-	bld_strv_free(c->links);
-	free(c->ports);
-	free(c->restart);
-	bld_strv_free(c->labels);
-	free(c->log_driver);
-	bld_strv_free(c->log_opts);
-	bld_strv_free(c->health.test);
-	json_decref(c->host_extra);
-	json_decref(c->config_extra);
+	bld_runner_container_config_dispose(c);
 }
 
 /* --cidfile: made before the container (docker refuses one that exists), filled after. */

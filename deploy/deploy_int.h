@@ -352,7 +352,6 @@ struct bld_deploy_replica {
 };
 int bld_deploy_replica_config(const struct bld_deploy_replica *r,
 			      struct bld_runner_container_config *c, struct bld_error **err);
-void bld_deploy_config_dispose(struct bld_runner_container_config *c);
 /* The image a service runs: its image, else "<project>-<service>" (built). */
 char *bld_deploy_image_name(const char *project, const char *svc, const struct json_t *service);
 /* A Go duration of the project ("1m30s") in nanoseconds; 0 when absent or bad. */

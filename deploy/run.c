@@ -99,7 +99,7 @@ static int create(struct bld_ctx *ctx, const struct bld_deploy_target *t, const 
 		override(o, rnd + 7, &c);
 		rc = bld_runner_container_create(ctx, &c, id, err);
 	}
-	bld_deploy_config_dispose(&c);
+	bld_runner_container_config_dispose(&c);
 	return rc;
 }
 

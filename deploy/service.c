@@ -440,29 +440,3 @@ int bld_deploy_replica_config(const struct bld_deploy_replica *r,
 	extras(s, c);
 	return ports(json_object_get(s, "ports"), c, err);
 }
-
-void bld_deploy_config_dispose(struct bld_runner_container_config *c)
-{
-	free(c->name);
-	free(c->image);
-	free(c->image_ref);
-	bld_strv_free(c->entrypoint);
-	bld_strv_free(c->cmd);
-	bld_strv_free(c->env);
-	free(c->workdir);
-	free(c->user);
-	free(c->hostname);
-	bld_strv_free(c->cap_add);
-	bld_strv_free(c->cap_drop);
-	bld_strv_free(c->binds);
-	bld_strv_free(c->tmpfs);
-	free(c->network);
-	json_decref(c->endpoints);
-	free(c->ports);
-	free(c->restart);
-	bld_strv_free(c->labels);
-	bld_strv_free(c->health.test);
-	json_decref(c->host_extra);
-	json_decref(c->config_extra);
-	memset(c, 0, sizeof(*c));
-}

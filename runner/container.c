@@ -350,3 +350,34 @@ int bld_runner_container_rename(struct bld_ctx *ctx, const char *ref, const char
 		(*err)->status = 1;
 	return r;
 }
+
+void bld_runner_container_config_dispose(struct bld_runner_container_config *c)
+{
+	free(c->name);
+	free(c->image);
+	free(c->image_ref);
+	free(c->rootfs);
+	bld_strv_free(c->entrypoint);
+	bld_strv_free(c->cmd);
+	bld_strv_free(c->env);
+	free(c->workdir);
+	free(c->user);
+	free(c->hostname);
+	bld_strv_free(c->cap_add);
+	bld_strv_free(c->cap_drop);
+	free(c->seccomp);
+	bld_strv_free(c->binds);
+	bld_strv_free(c->tmpfs);
+	free(c->network);
+	json_decref(c->endpoints);
+	bld_strv_free(c->links);
+	free(c->ports);
+	free(c->restart);
+	bld_strv_free(c->labels);
+	free(c->log_driver);
+	bld_strv_free(c->log_opts);
+	bld_strv_free(c->health.test);
+	json_decref(c->host_extra);
+	json_decref(c->config_extra);
+	memset(c, 0, sizeof(*c));
+}

@@ -345,6 +345,8 @@ int bld_runner_network_connect(struct bld_ctx *ctx, const char *net, const char 
  * (running), and the config's entry; "not connected" in docker's words, status 1. */
 int bld_runner_network_disconnect(struct bld_ctx *ctx, const char *net, const char *ctr,
 				  bool force, struct bld_error **err);
+/* Frees what c owns (every field but the borrowed store and loaded) and zeroes it. */
+void bld_runner_container_config_dispose(struct bld_runner_container_config *c);
 /* Creates the container's state directory; *id is the 64-hex id (caller frees). */
 int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_container_config *c,
 				char **id, struct bld_error **err);

@@ -137,12 +137,12 @@ Test(deploy_runtime, replica_config)
 	cr_assert_eq(c.ports[0].ctr_port, 80);
 	cr_assert_str_eq(c.ports[0].host_ip, "127.0.0.1");
 	cr_assert_str_eq(c.restart, "always");
-	bld_deploy_config_dispose(&c);
+	bld_runner_container_config_dispose(&c);
 
 	r.svc = "db";
 	r.service = json_object_get(svcs, "db");
 	cr_assert_eq(bld_deploy_replica_config(&r, &c, &err), 0);
 	cr_assert(has(c.binds, "demo_data:/data:ro"));
-	bld_deploy_config_dispose(&c);
+	bld_runner_container_config_dispose(&c);
 	json_decref(p);
 }
