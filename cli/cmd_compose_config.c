@@ -171,6 +171,10 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	struct bld_deploy_options o;
 	bld_cli_compose_options(a, &o);
 	o.no_interpolate = bld_cli_bool(a, "no-interpolate");
+	/* --profiles lists the profiles of every service, enabled or not (AllServices) */
+	char *all_profiles[] = {"*", NULL};
+	if (bld_cli_bool(a, "profiles"))
+		o.profiles = all_profiles;
 	cleanup_json json_t *model = NULL;
 	if (bld_deploy_project_load(ctx, &o, &model, err) < 0)
 		return -1;

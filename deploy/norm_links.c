@@ -19,8 +19,10 @@ int bld_deploy_norm_ports(json_t **v, const struct bld_deploy_norm_opts *o,
 		cleanup_free char *t = json_is_object(e) ? NULL : bld_deploy_scalar_text(e);
 		if (t && bld_deploy_port_parse(n, t, err) < 0 && !o->raw)
 			return -BLD_E_INVALID;
-		if (t && o->raw && *err) /* left as written */
-			json_array_append(n, e), bld_error_free(steal_pointer(err));
+		if (t && o->raw && *err) { /* left as written */
+			json_array_append(n, e);
+			bld_error_free(steal_pointer(err));
+		}
 		if (t)
 			continue;
 		json_t *p = json_deep_copy(e);
@@ -170,7 +172,7 @@ int bld_deploy_norm_extra_hosts(json_t **v, const struct bld_deploy_norm_opts *o
 		json_array_append_new(n, json_string(t));
 	}
 	json_decref(*v);
-	*v = bld_deploy_sorted_strings(n);
+	*v = bld_deploy_sorted_strings(steal_pointer(&n));
 	return 0;
 }
 

@@ -26,9 +26,10 @@ static int norm_list(json_t **v, const struct bld_deploy_norm_opts *o, struct bl
 static int norm_strings(json_t **v, const struct bld_deploy_norm_opts *o, struct bld_error **err)
 {
 	json_t *n = json_array();
+	cleanup_json json_t *list = bld_deploy_str_or_list(*v);
 	size_t i;
 	json_t *e;
-	json_array_foreach(bld_deploy_str_or_list(*v), i, e) {
+	json_array_foreach(list, i, e) {
 		char *t = bld_deploy_scalar_text(e);
 		json_array_append_new(n, json_string(t ? t : ""));
 		free(t);
@@ -66,8 +67,9 @@ static int norm_duration(json_t **v, const struct bld_deploy_norm_opts *o, struc
 	int64_t ns = 0;
 	if (!t || bld_deploy_duration_parse(t, &ns) < 0)
 		return bld_error_set(err, BLD_E_INVALID, "invalid duration %s", t ? t : "null");
+	cleanup_free char *go = bld_deploy_duration_format(ns);
 	json_decref(*v);
-	*v = json_string(bld_steal_pointer(&(char *){bld_deploy_duration_format(ns)}));
+	*v = json_string(go);
 	return 0;
 }
 

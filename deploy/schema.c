@@ -399,10 +399,12 @@ static int check_combinators(struct validator *v, const json_t *schema, const js
 				  second);
 			continue;
 		}
+		if (!ok)
+			r = -1;
 		if (ok)
 			failure_dispose(&inner);
 		else
-			failure_merge(f, &inner), r = -1;
+			failure_merge(f, &inner);
 	}
 	const json_t *not = json_object_get(schema, "not");
 	struct failure ignored = {NULL, NULL, NULL, -1};

@@ -31,8 +31,10 @@ static int duration_part(const char **s, double *total)
 	size_t best = 0, best_len = 0;
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(duration_units); i++) {
 		size_t l = strlen(duration_units[i].name);
-		if (!strncmp(end, duration_units[i].name, l) && l > best_len)
-			best = i, best_len = l;
+		if (!strncmp(end, duration_units[i].name, l) && l > best_len) {
+			best = i;
+			best_len = l;
+		}
 	}
 	if (best_len == 0)
 		return -1;
@@ -81,6 +83,12 @@ static void add_fraction(struct bld_buf *b, uint64_t v, uint64_t unit)
 	bld_buf_printf(b, ".%s", digits);
 }
 
+static void add_unit(struct bld_buf *b, uint64_t v, uint64_t unit, const char *name)
+{
+	add_fraction(b, v, unit);
+	bld_buf_adds(b, name);
+}
+
 char *bld_deploy_duration_format(int64_t ns)
 {
 	struct bld_buf b = BLD_BUF_INIT;
@@ -92,9 +100,9 @@ char *bld_deploy_duration_format(int64_t ns)
 	else if (v < 1000)
 		bld_buf_printf(&b, "%lluns", (unsigned long long)v);
 	else if (v < 1000000)
-		add_fraction(&b, v, 1000), bld_buf_adds(&b, "\xc2\xb5s");
+		add_unit(&b, v, 1000, "\xc2\xb5s");
 	else if (v < 1000000000)
-		add_fraction(&b, v, 1000000), bld_buf_adds(&b, "ms");
+		add_unit(&b, v, 1000000, "ms");
 	else {
 		uint64_t sec = v / 1000000000, h = sec / 3600, m = sec % 3600 / 60;
 		if (h)

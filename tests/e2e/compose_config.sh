@@ -95,8 +95,8 @@ t_eq "-q prints nothing" "" "$($P -q)"
 $P --format json -o "$T_DIR/o.json"
 t_ok "-o writes the output to a file" $CHECK schema "$SCHEMA" "$T_DIR/o.json"
 printf 'services:\n  a:\n    image: x\n    profiles: [dev, test]\n  b:\n    image: y\n    profiles: [dev]\n' >"$T_DIR/prof.yaml"
-t_eq "--profiles: every profile once, sorted" "dev test" \
-  "$(echo $("$BLD" compose -f "$T_DIR/prof.yaml" -p test --profile dev --profile test config --profiles))"
+t_eq "--profiles: every service's profiles once, sorted, active or not" "dev test" \
+  "$(echo $("$BLD" compose -f "$T_DIR/prof.yaml" -p test config --profiles))"
 t_eq "SERVICE selects it and what it depends on" "db web" \
   "$($P --format json web | python3 -c 'import json,sys; print(*sorted(json.load(sys.stdin)["services"]))')"
 
