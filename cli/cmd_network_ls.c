@@ -20,7 +20,8 @@ static const struct bld_cli_opt opts[] = {
 };
 
 #define TABLE_DEFAULT "table {{.ID}}\\t{{.Name}}\\t{{.Driver}}\\t{{.Scope}}"
-#define RAW_DEFAULT "network_id: {{.ID}}\\nname: {{.Name}}\\ndriver: {{.Driver}}\\nscope: {{.Scope}}\\n"
+#define RAW_DEFAULT                                                                          \
+	"network_id: {{.ID}}\\nname: {{.Name}}\\ndriver: {{.Driver}}\\nscope: {{.Scope}}\\n"
 
 /* docker's sortorder.NaturalLess: runs of digits compare as numbers. */
 static int natural_cmp(const char *a, const char *b)
@@ -89,10 +90,9 @@ static char *labels_text(const json_t *labels)
 		cleanup_free char *kv = xasprintf("%s=%s", k, json_string_value(v));
 		bld_strv_push(&items, kv);
 	}
-	size_t n = bld_strv_len(items);
-	if (n)
-		qsort(items, n, sizeof(*items), str_cmp);
-	for (size_t i = 0; i < n; i++)
+	if (items)
+		qsort(items, bld_strv_len(items), sizeof(*items), str_cmp);
+	for (size_t i = 0; items && items[i]; i++)
 		bld_buf_printf(&b, "%s%s", i ? "," : "", items[i]);
 	return bld_buf_detach(&b);
 }

@@ -13,7 +13,7 @@
  * with the query's id is relayed as it is; when none comes, the client gets SERVFAIL.
  *
  * Caps: DNS_MAX_JOBS forwards and DNS_MAX_CONNS TCP clients at once (more are dropped, the
- * client retries), one query in flight per TCP client.
+ * client retries); a TCP client's queries are answered in order, one forward at a time.
  */
 #include "runner/runner_int.h"
 
@@ -36,6 +36,7 @@
 #define FWD_TIMEOUT_MS 4000 /* docker's extIOTimeout */
 #define CONN_IDLE_MS 10000
 #define UDP_BURST 32
+#define CONN_BUF (2 * (DNS_MSG_MAX + 2)) /* a TCP client's unread queries */
 #define ALIVE_MEMO 16
 #define ALIVE_MS 500 /* how long a peer's liveness is taken as known */
 
@@ -205,7 +206,8 @@ static void tcp_reply(struct conn *c, const uint8_t *msg, size_t len)
 	size_t left = len + 2;
 	while (left) {
 		ssize_t w = writev(c->fd, iov, 2);
-		if (w < 0 && errno == EAGAIN && poll(&(struct pollfd){c->fd, POLLOUT, 0}, 1, 1000) > 0)
+		struct pollfd out = {c->fd, POLLOUT, 0};
+		if (w < 0 && errno == EAGAIN && poll(&out, 1, 1000) > 0)
 			continue;
 		if (w <= 0) {
 			conn_close(c);
@@ -421,17 +423,34 @@ static void tcp_accept(struct bld_runner_dns *d)
 		return;
 	for (size_t i = 0; i < DNS_MAX_CONNS; i++)
 		if (d->conns[i].fd < 0) {
-			d->conns[i] = (struct conn){.fd = fd, .idle_at = bld_mono_ms() + CONN_IDLE_MS};
+			d->conns[i] = (struct conn){.fd = fd};
+			d->conns[i].idle_at = bld_mono_ms() + CONN_IDLE_MS;
 			return;
 		}
 	close(fd);
 }
 
+/* Serves the whole queries read from c, in order, while none is being forwarded (glibc
+ * sends its A and AAAA queries at once on one connection). */
+static void conn_serve(struct bld_runner_dns *d, struct conn *c)
+{
+	while (c->fd >= 0 && !c->busy && c->have >= 2) {
+		size_t want = ((size_t)c->in[0] << 8 | c->in[1]) + 2;
+		if (c->have < want)
+			return;
+		cleanup_free uint8_t *q = xmalloc(want); /* serve may close c */
+		memcpy(q, c->in, want);
+		memmove(c->in, c->in + want, c->have - want);
+		c->have -= want;
+		serve(d, q + 2, want - 2, NULL, 0, c);
+	}
+}
+
 static void conn_readable(struct bld_runner_dns *d, struct conn *c)
 {
 	if (!c->in)
-		c->in = xmalloc(DNS_MSG_MAX + 2);
-	ssize_t n = recv(c->fd, c->in + c->have, DNS_MSG_MAX + 2 - c->have, 0);
+		c->in = xmalloc(CONN_BUF);
+	ssize_t n = c->have < CONN_BUF ? recv(c->fd, c->in + c->have, CONN_BUF - c->have, 0) : 0;
 	if (n <= 0) {
 		if (n == 0 || errno != EAGAIN)
 			conn_close(c);
@@ -439,15 +458,7 @@ static void conn_readable(struct bld_runner_dns *d, struct conn *c)
 	}
 	c->have += (size_t)n;
 	c->idle_at = bld_mono_ms() + CONN_IDLE_MS;
-	size_t want = c->have >= 2 ? ((size_t)c->in[0] << 8 | c->in[1]) + 2 : SIZE_MAX;
-	if (c->have < want)
-		return;
-	if (c->have > want) { /* one query at a time: a client that pipelines is cut off */
-		conn_close(c);
-		return;
-	}
-	c->have = 0;
-	serve(d, c->in + 2, want - 2, NULL, 0, c);
+	conn_serve(d, c);
 }
 
 /* ------------------------------------------------------------------ the poll loop */
@@ -464,11 +475,9 @@ size_t bld_runner_dns_pollfds(struct bld_runner_dns *d, struct pollfd *pf, size_
 			pf[k++] = (struct pollfd){.fd = d->conns[i].fd, .events = POLLIN};
 	for (size_t i = 0; i < DNS_MAX_JOBS && k < max; i++) {
 		struct job *j = &d->jobs[i];
+		bool out = j->connecting || (j->tcp && j->sent < j->qlen + 2);
 		if (j->up >= 0)
-			pf[k++] = (struct pollfd){
-				.fd = j->up,
-				.events = j->connecting || (j->tcp && j->sent < j->qlen + 2) ? POLLOUT
-											   : POLLIN};
+			pf[k++] = (struct pollfd){.fd = j->up, .events = out ? POLLOUT : POLLIN};
 	}
 	return k;
 }
@@ -504,9 +513,11 @@ void bld_runner_dns_handle(struct bld_runner_dns *d, const struct pollfd *pf, si
 	for (size_t i = 0; i < DNS_MAX_JOBS; i++)
 		if (d->jobs[i].up >= 0 && now >= d->jobs[i].deadline)
 			job_next(d, &d->jobs[i]);
-	for (size_t i = 0; i < DNS_MAX_CONNS; i++)
+	for (size_t i = 0; i < DNS_MAX_CONNS; i++) {
+		conn_serve(d, &d->conns[i]); /* what waited for a forward to end */
 		if (d->conns[i].fd >= 0 && !d->conns[i].busy && now >= d->conns[i].idle_at)
 			conn_close(&d->conns[i]);
+	}
 }
 
 int bld_runner_dns_timeout(struct bld_runner_dns *d)

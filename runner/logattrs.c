@@ -116,28 +116,6 @@ static int extra_attrs(json_t *cfg, json_t *opts, json_t *attrs, struct bld_erro
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* A copy of o with its keys in order (docker's come from a Go map: sorted). */
-static json_t *sorted(json_t *o)
-{
-	cleanup_strv char **keys = NULL;
-	const char *key;
-	json_t *v;
-	json_object_foreach(o, key, v)
-		bld_strv_push(&keys, key);
-	size_t n = bld_strv_len(keys);
-	if (n)
-		qsort(keys, n, sizeof(*keys), cmp_str);
-	json_t *out = json_object();
-	for (size_t i = 0; i < n; i++)
-		json_object_set(out, keys[i], json_object_get(o, keys[i]));
-	return out;
-}
-
 int bld_runner_log_attrs(json_t *cfg, json_t **out, struct bld_error **err)
 {
 	json_t *opts = json_object_get(json_object_get(json_object_get(cfg, "HostConfig"),
@@ -153,7 +131,7 @@ int bld_runner_log_attrs(json_t *cfg, json_t **out, struct bld_error **err)
 		return -1;
 	if (t)
 		json_object_set_new(attrs, "tag", json_string(t));
-	*out = json_object_size(attrs) ? sorted(attrs) : NULL;
+	*out = json_object_size(attrs) ? bld_runner_json_sorted(attrs) : NULL;
 	return 0;
 }
 

@@ -90,7 +90,7 @@ static void check_leases(struct check *c, const char *dir, const json_t *net)
 		if (seen[v6])
 			continue; /* leases are taken from the first subnet of a family */
 		seen[v6] = true;
-		c->pool = &p;
+		c->pool = &p; /* cppcheck-suppress autoVariables ; reset below, before p goes */
 		const char *file = v6 ? "leases6" : "leases";
 		cleanup_free char *path = xasprintf("%s/%s", dir, file);
 		struct stat sb;
@@ -99,6 +99,7 @@ static void check_leases(struct check *c, const char *dir, const json_t *net)
 		bld_runner_ipam_each(dir, file, &p, check_lease, c);
 		bld_strv_free(c->holders);
 		c->holders = NULL;
+		c->pool = NULL;
 	}
 }
 
@@ -139,12 +140,11 @@ static void check_endpoints(struct check *c, const char *dir)
 static void check_network(struct check *c, const char *id, char ***names)
 {
 	cleanup_free char *dir = bld_runner_network_dir(c->ctx, id);
-	cleanup_free char *p = xasprintf("%s/network.json", dir);
 	cleanup_json json_t *net = NULL;
 	cleanup_error struct bld_error *e = NULL;
 	c->st->networks++;
 	c->net = id;
-	if (bld_json_load_file(&net, p, 1 << 20, &e) < 0) {
+	if (bld_runner_network_read(c->ctx, id, &net, &e) < 0) {
 		problem(c, "network %.12s: %s", id, e->msg);
 		return;
 	}

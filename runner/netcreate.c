@@ -184,16 +184,16 @@ static int check_driver(const char *d, struct bld_error **err)
 	return bld_error_set(err, BLD_E_NOTFOUND, "plugin \"%s\" not found", d);
 }
 
-/* KEY=VALUE strings into an object (a KEY alone: ""). */
+/* KEY=VALUE strings into an object (a KEY alone: ""), keys in order as docker's. */
 static json_t *kv_object(char *const *v)
 {
-	json_t *o = json_object();
+	cleanup_json json_t *o = json_object();
 	for (size_t i = 0; v && v[i]; i++) {
 		const char *eq = strchr(v[i], '=');
 		cleanup_free char *k = eq ? xstrndup(v[i], (size_t)(eq - v[i])) : xstrdup(v[i]);
 		json_object_set_new(o, k, json_string(eq ? eq + 1 : ""));
 	}
-	return o;
+	return bld_runner_json_sorted(o);
 }
 
 /* The bridge driver's check of its options: the MTU is a number. */
@@ -216,8 +216,7 @@ static void used_subnets(struct bld_ctx *ctx, struct bld_runner_ipam_cidr **v, s
 	for (size_t i = 0; ids && ids[i]; i++) {
 		cleanup_json json_t *net = NULL;
 		cleanup_error struct bld_error *e = NULL;
-		cleanup_free char *p = xasprintf("%s/networks/%s/network.json", ctx->root, ids[i]);
-		if (bld_json_load_file(&net, p, 1 << 20, &e) < 0)
+		if (bld_runner_network_read(ctx, ids[i], &net, &e) < 0)
 			continue;
 		size_t k;
 		json_t *c;

@@ -307,28 +307,28 @@ void bld_runner_nl_addr6_add(struct bld_runner_nl *b, int ifindex, const struct 
 	attr(b, IFA_ADDRESS, a, sizeof(*a));
 }
 
-void bld_runner_nl_route_default(struct bld_runner_nl *b, struct in_addr gw)
+/* A default route of the family through gateway gw (len bytes). */
+static void route_default(struct bld_runner_nl *b, int family, const void *gw, size_t len,
+			  const char *what)
 {
 	struct rtmsg *rt = msg_begin(b, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL,
-				     sizeof(struct rtmsg), "add default route");
-	rt->rtm_family = AF_INET;
+				     sizeof(struct rtmsg), what);
+	rt->rtm_family = (unsigned char)family;
 	rt->rtm_table = RT_TABLE_MAIN;
 	rt->rtm_protocol = RTPROT_BOOT;
 	rt->rtm_scope = RT_SCOPE_UNIVERSE;
 	rt->rtm_type = RTN_UNICAST;
-	attr(b, RTA_GATEWAY, &gw, sizeof(gw));
+	attr(b, RTA_GATEWAY, gw, len);
+}
+
+void bld_runner_nl_route_default(struct bld_runner_nl *b, struct in_addr gw)
+{
+	route_default(b, AF_INET, &gw, sizeof(gw), "add default route");
 }
 
 void bld_runner_nl_route6_default(struct bld_runner_nl *b, const struct in6_addr *gw)
 {
-	struct rtmsg *rt = msg_begin(b, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL,
-				     sizeof(struct rtmsg), "add IPv6 default route");
-	rt->rtm_family = AF_INET6;
-	rt->rtm_table = RT_TABLE_MAIN;
-	rt->rtm_protocol = RTPROT_BOOT;
-	rt->rtm_scope = RT_SCOPE_UNIVERSE;
-	rt->rtm_type = RTN_UNICAST;
-	attr(b, RTA_GATEWAY, gw, sizeof(*gw));
+	route_default(b, AF_INET6, gw, sizeof(*gw), "add IPv6 default route");
 }
 
 int bld_runner_nl_bridge_setup(const char *name, struct in_addr gw, int prefix, int *ifindex,

@@ -59,19 +59,11 @@ bool bld_runner_network_is_predefined(const char *name)
 char **bld_runner_network_ids(struct bld_ctx *ctx)
 {
 	cleanup_free char *dir = xasprintf("%s/networks", ctx->root);
-	char **ids = NULL;
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		if (strlen(e->d_name) == 64 && e->d_name[0] != '.')
-			bld_strv_push(&ids, e->d_name);
-	if (d)
-		closedir(d);
-	return ids;
+	return bld_runner_ids_in(dir);
 }
 
-static int read_network(struct bld_ctx *ctx, const char *id, json_t **out,
-			struct bld_error **err)
+int bld_runner_network_read(struct bld_ctx *ctx, const char *id, json_t **out,
+			    struct bld_error **err)
 {
 	cleanup_free char *p = xasprintf("%s/networks/%s/network.json", ctx->root, id);
 	return bld_json_load_file(out, p, NET_JSON_MAX, err);
@@ -119,6 +111,13 @@ json_t *bld_runner_network_new(const char *name, const char *driver)
 	char id[65], now[40];
 	random_id(id);
 	bld_runner_now_str(now);
+	/* Go's RFC3339Nano, as docker writes Created: no trailing zeros in the fraction */
+	size_t n = strlen(now) - 1; /* at the Z */
+	while (now[n - 1] == '0')
+		n--;
+	if (now[n - 1] == '.')
+		n--;
+	snprintf(now + n, sizeof(now) - n, "Z");
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:o, s:[]}, s:b, s:b, s:b,"
 			 " s:{s:s}, s:b, s:{}, s:{}}",
 			 "Name", name, "Id", id, "Created", now, "Scope", "local", "Driver", driver,
@@ -164,15 +163,21 @@ static json_t *predefined_new(const char *name)
 	return net;
 }
 
+/* The name of network id, NULL when its network.json cannot be read (caller frees). */
+static char *name_of(struct bld_ctx *ctx, const char *id)
+{
+	cleanup_json json_t *n = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	const char *nm = bld_runner_network_read(ctx, id, &n, &e) == 0 ? bld_json_get_str(n, "Name")
+								       : NULL;
+	return nm ? xstrdup(nm) : NULL;
+}
+
 /* Whether one of the networks ids is named name. */
 static bool find_name(struct bld_ctx *ctx, char **ids, const char *name)
 {
 	for (size_t i = 0; ids && ids[i]; i++) {
-		cleanup_json json_t *n = NULL;
-		cleanup_error struct bld_error *e = NULL;
-		if (read_network(ctx, ids[i], &n, &e) < 0)
-			continue;
-		const char *nm = bld_json_get_str(n, "Name");
+		cleanup_free char *nm = name_of(ctx, ids[i]);
 		if (nm && strcmp(nm, name) == 0)
 			return true;
 	}
@@ -248,10 +253,7 @@ static int resolve(struct bld_ctx *ctx, char **ids, const char *ref, bool api, c
 			return 0;
 		}
 	for (size_t i = 0; ids && ids[i]; i++) {
-		cleanup_json json_t *n = NULL;
-		cleanup_error struct bld_error *e = NULL;
-		const char *nm = read_network(ctx, ids[i], &n, &e) == 0 ? bld_json_get_str(n, "Name")
-									: NULL;
+		cleanup_free char *nm = name_of(ctx, ids[i]);
 		if (nm && strcmp(nm, ref) == 0 && n_name++ == 0)
 			*id = xstrdup(ids[i]);
 		if (*ref && bld_str_has_prefix(ids[i], ref) && n_prefix++ == 0)
@@ -288,7 +290,7 @@ static int load(struct bld_ctx *ctx, const char *ref, bool api, json_t **out,
 	if (bld_runner_network_list(ctx, &ids, err) < 0 ||
 	    resolve(ctx, ids, ref, api, &id, err) < 0)
 		return -1;
-	return read_network(ctx, id, out, err);
+	return bld_runner_network_read(ctx, id, out, err);
 }
 
 int bld_runner_network_load(struct bld_ctx *ctx, const char *ref, json_t **out,
@@ -354,9 +356,9 @@ static json_t *containers_of(struct bld_ctx *ctx, const json_t *net)
 {
 	cleanup_json json_t *eps = NULL;
 	cleanup_error struct bld_error *e = NULL;
-	json_t *out = json_object();
+	cleanup_json json_t *out = json_object();
 	if (bld_runner_network_endpoints(ctx, bld_json_get_str(net, "Id"), &eps, &e) < 0)
-		return out;
+		return json_object();
 	const char *cid;
 	json_t *ep;
 	json_object_foreach(eps, cid, ep) {
@@ -375,7 +377,7 @@ static json_t *containers_of(struct bld_ctx *ctx, const json_t *net)
 				  with_prefix(bld_json_get_str(ep, "IPv6Address"),
 					      family_prefix(net, AF_INET6))));
 	}
-	return out;
+	return bld_runner_json_sorted(out);
 }
 
 /* network.json with Containers put where docker prints it (before Options). */
@@ -439,7 +441,7 @@ static int remove_locked(struct bld_ctx *ctx, const char *id, struct bld_error *
 {
 	cleanup_json json_t *net = NULL;
 	cleanup_json json_t *eps = NULL;
-	if (read_network(ctx, id, &net, err) < 0)
+	if (bld_runner_network_read(ctx, id, &net, err) < 0)
 		return -1;
 	const char *name = bld_json_get_str(net, "Name");
 	if (bld_runner_network_is_predefined(name ? name : ""))
@@ -514,7 +516,7 @@ int bld_runner_network_prune(struct bld_ctx *ctx, double until, char *const *fil
 	for (size_t i = 0; ids && ids[i]; i++) {
 		cleanup_json json_t *net = NULL;
 		cleanup_error struct bld_error *e = NULL;
-		if (read_network(ctx, ids[i], &net, &e) < 0)
+		if (bld_runner_network_read(ctx, ids[i], &net, &e) < 0)
 			continue;
 		const char *name = bld_json_get_str(net, "Name");
 		if (!name || bld_runner_network_is_predefined(name) || prune_keeps(net, until, filters))

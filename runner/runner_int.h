@@ -70,6 +70,8 @@ struct json_t;
 char *bld_runner_containers_dir(struct bld_ctx *ctx);
 char *bld_runner_container_dir(struct bld_ctx *ctx, const char *id);
 char **bld_runner_container_ids(struct bld_ctx *ctx);
+/* The names of 64 characters (ids) in directory dir, none starting with a dot (caller frees). */
+char **bld_runner_ids_in(const char *dir);
 int bld_runner_container_load(struct bld_ctx *ctx, const char *id, struct json_t **cfg,
 			      struct json_t **state, struct bld_error **err);
 /* The container's name without its leading slash, or NULL (caller frees). */
@@ -81,6 +83,8 @@ int bld_runner_json_write(const char *dir, const char *name, struct json_t *v,
 			  struct bld_error **err);
 int bld_runner_json_read(const char *dir, const char *name, struct json_t **out,
 			 struct bld_error **err);
+/* A new object with o's members in key order (docker's maps come from Go: sorted). */
+struct json_t *bld_runner_json_sorted(struct json_t *o);
 /* A connection that becomes readable when the container stops (-1 when not running). */
 int bld_runner_client_wait_fd(struct bld_ctx *ctx, const char *id);
 /* Whether the container's monitor answers on its socket. */
@@ -166,6 +170,9 @@ int bld_runner_network_write(struct bld_ctx *ctx, struct json_t *net, bool auto_
 void bld_runner_network_sweep(struct bld_ctx *ctx);
 /* Whether a network has that name. */
 bool bld_runner_network_name_taken(struct bld_ctx *ctx, const char *name);
+/* networks/<id>/network.json (*out: caller's). */
+int bld_runner_network_read(struct bld_ctx *ctx, const char *id, struct json_t **out,
+			    struct bld_error **err);
 /* Every network id (the predefined ones included once made); caller frees. */
 char **bld_runner_network_ids(struct bld_ctx *ctx);
 /* A new network object with the fields every network has (Id random, Created now). */

@@ -80,10 +80,29 @@ int bld_runner_json_read(const char *dir, const char *name, json_t **out, struct
 	return bld_json_load_file(out, p, STATE_MAX, err);
 }
 
-/* Every container id in the store (caller frees). */
-char **bld_runner_container_ids(struct bld_ctx *ctx)
+static int cmp_str(const void *a, const void *b)
 {
-	cleanup_free char *dir = bld_runner_containers_dir(ctx);
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+json_t *bld_runner_json_sorted(json_t *o)
+{
+	cleanup_strv char **keys = NULL;
+	const char *key;
+	json_t *v;
+	json_object_foreach(o, key, v)
+		bld_strv_push(&keys, key);
+	size_t n = bld_strv_len(keys);
+	if (n)
+		qsort(keys, n, sizeof(*keys), cmp_str);
+	json_t *out = json_object();
+	for (size_t i = 0; i < n; i++)
+		json_object_set(out, keys[i], json_object_get(o, keys[i]));
+	return out;
+}
+
+char **bld_runner_ids_in(const char *dir)
+{
 	DIR *d = opendir(dir);
 	char **ids = NULL;
 	struct dirent *e;
@@ -93,6 +112,13 @@ char **bld_runner_container_ids(struct bld_ctx *ctx)
 	if (d)
 		closedir(d);
 	return ids;
+}
+
+/* Every container id in the store (caller frees). */
+char **bld_runner_container_ids(struct bld_ctx *ctx)
+{
+	cleanup_free char *dir = bld_runner_containers_dir(ctx);
+	return bld_runner_ids_in(dir);
 }
 
 char *bld_runner_container_name(struct bld_ctx *ctx, const char *id)

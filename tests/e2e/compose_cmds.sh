@@ -64,6 +64,50 @@ t_match "rm -f: the stopped ones" 'demo-db-1  Removed' "$out"
 t_eq "rm leaves the running one" "demo-web-1" "$(B compose ps -a | tail -n +2 | cut -d' ' -f1 | xargs)"
 t_ok "down" B compose down
 
+# convergence: restart: true dependants, --force-recreate, --no-recreate, orphans, --no-deps
+mkdir "$T_DIR/conv" && cd "$T_DIR/conv"
+cat >compose.yaml <<EOF
+services:
+  db: {image: $BASE, init: true, command: [sleep, "60"], environment: [V=1]}
+  app:
+    image: $BASE
+    init: true
+    command: [sleep, "60"]
+    depends_on: {db: {condition: service_started, restart: true}}
+  other: {image: $BASE, init: true, command: [sleep, "60"], depends_on: [db]}
+EOF
+t_ok "up -d" B compose up -d
+state() { for c in conv-db-1 conv-app-1 conv-other-1; do
+  B inspect --format '{{.Id}} {{.State.StartedAt}}' $c; done; }
+s1=$(state)
+sleep 1
+sed -i 's/V=1/V=2/' compose.yaml
+out=$(B compose up -d 2>&1)
+s2=$(state)
+t_match "db recreated" '^ Container conv-db-1  Recreated$' "$out"
+t_eq "db has a new container" "1" "$(diff <(sed -n 1p <<<"$s1" | cut -d' ' -f1) <(sed -n 1p <<<"$s2" | cut -d' ' -f1) | grep -c '^>')"
+t_eq "its restart: true dependant restarted in the same container" "same id, started again" \
+  "$(read -r i1 t1 < <(sed -n 2p <<<"$s1"); read -r i2 t2 < <(sed -n 2p <<<"$s2")
+     [ "$i1" = "$i2" ] && [ "$t1" != "$t2" ] && echo "same id, started again")"
+t_eq "a dependant without restart: true untouched" "$(sed -n 3p <<<"$s1")" "$(sed -n 3p <<<"$s2")"
+sed -i 's/V=2/V=3/' compose.yaml
+B compose up -d --no-recreate >/dev/null 2>&1
+t_eq "--no-recreate keeps the changed service's container" "$s2" "$(state)"
+B compose up -d --force-recreate >/dev/null 2>&1
+t_eq "--force-recreate recreates every one" "0" \
+  "$(comm -12 <(cut -d' ' -f1 <<<"$s2" | sort) <(state | cut -d' ' -f1 | sort) | wc -l)"
+sed -i '/^  other:/d' compose.yaml
+t_match "a service gone: its container named as an orphan" 'Found orphan containers \(\[conv-other-1\]\)' \
+  "$(B compose up -d 2>&1)"
+B compose up -d --remove-orphans >/dev/null 2>&1
+t_eq "--remove-orphans removes it" "conv-app-1 conv-db-1" "$(B compose ps -a --format json | python3 -c '
+import json, sys
+print(" ".join(sorted(json.loads(l)["Name"] for l in sys.stdin)))')"
+B compose down >/dev/null 2>&1
+B compose up -d --no-deps app >/dev/null 2>&1
+t_eq "up --no-deps SERVICE: that service alone" "app" "$(B compose ps --services | xargs)"
+B compose down >/dev/null 2>&1
+
 # images and one-off containers
 mkdir -p "$T_DIR/img/web" && cd "$T_DIR/img"
 printf 'FROM %s\nRUN echo built >/built\n' "$BASE" >web/Dockerfile

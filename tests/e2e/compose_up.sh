@@ -92,6 +92,13 @@ t_match "compose's Recreated line" '^ Container demo-web-1  Recreated$' "$out"
 t_eq "the recreated container has the new environment" "ho" \
   "$(B exec demo-web-1 sh -c 'echo $GREETING')"
 
+echo 'RUN echo v2 >/www/v' >>web/Dockerfile
+t_match "a changed Dockerfile alone rebuilds nothing" '^$' "$(B compose up -d 2>&1 | grep -E 'Built|Recreat')"
+out=$(B compose up -d --build 2>&1)
+t_match "up --build: rebuilt, and the new image recreates web" \
+  'Image demo-web  Built.* Container demo-web-1  Recreated' "$(tr '\n' ' ' <<<"$out")"
+t_eq "up --build: db and migrate kept" "" "$(grep -E 'demo-(db|migrate)-1  Recreat' <<<"$out")"
+t_eq "the new image serves" "v2" "$(B exec demo-web-1 cat /www/v)"
 n=$(B exec demo-db-1 grep -c migrated /data/log)
 t_ok "down" B compose down
 t_eq "down leaves no container" "" "$(B ps -aq)"
@@ -103,7 +110,7 @@ t_ok "down -v --rmi local" B compose down -v --rmi local
 t_eq "down -v leaves no container" "" "$(B ps -aq)"
 t_eq "down -v leaves no volume" "" "$(B volume ls -q)"
 t_eq "--rmi local: the built image goes, the pulled one stays" "$BASE" \
-  "$(B images --format '{{.Repository}}:{{.Tag}}' | xargs)"
+  "$(B images --filter dangling=false --format '{{.Repository}}:{{.Tag}}' | xargs)"
 
 mkdir "$T_DIR/scl" && cd "$T_DIR/scl"
 printf 'services:\n  web: {image: %s, command: [sleep, "60"], init: true}\n' "$BASE" >compose.yaml

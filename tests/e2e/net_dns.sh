@@ -96,6 +96,11 @@ t_eq "--dns-search and --dns-option are kept (docker keeps the user's ndots)" "s
 nameserver 127.0.0.11
 options ndots:2" "$(B exec opts cat /etc/resolv.conf)"
 t_eq "... and names still resolve (wget: the search list, then the name)" "hello from web" "$(get opts http://web/)"
+B run -d --name vc --network front "${D[@]}" --dns-option use-vc $IMG sleep 300 >/dev/null
+t_eq "over TCP, glibc's A and AAAA queries sent at once on one connection (use-vc)" \
+  "hello from web" "$(get vc http://web/)"
+t_match "... forwarded ones too (a.ext.test found: wget goes to its address)" "10\.55\.0\.9" \
+  "$(B exec vc timeout 2 wget -q -O- http://a.ext.test:1/ 2>&1)"
 
 # --- round robin over one alias ---
 B run -d --name rr1 --network front --network-alias pool $IMG sleep 300 >/dev/null

@@ -179,3 +179,18 @@ Test(runner_ipam, lease_in_range_and_full, .init = setup, .fini = teardown)
 			 "requested address is out of range");
 	close(s);
 }
+
+Test(runner_ipam, lease_ipv6, .init = setup, .fini = teardown)
+{
+	struct bld_runner_ipam_pool p = pool("{\"Subnet\":\"fd00::/64\"}");
+	int s = live_container(id_a);
+	cr_expect_eq(p.gateway, 1, "fd00::1, as docker's bridge takes it");
+	cr_expect_str_eq(lease(&p, id_a, NULL), "fd00::2");
+	cr_expect_str_eq(lease(&p, id_a, NULL), "fd00::3");
+	cr_expect_str_eq(lease(&p, id_b, "fd00::2"), "error: Address already in use");
+	cr_expect_str_eq(lease(&p, id_b, "fd00::1:0"), "fd00::1:0", "a given address, sparse");
+	struct bld_error *e = NULL;
+	cr_assert_eq(bld_runner_ipam_release(root, "leases", id_b, &e), 0, "over the hole");
+	cr_expect_str_eq(lease(&p, id_b, "fd00::1:0"), "fd00::1:0", "free again");
+	close(s);
+}
