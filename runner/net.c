@@ -370,6 +370,36 @@ static int link_lines(struct bld_ctx *ctx, struct bld_runner_spec_holder *h, jso
 	return 0;
 }
 
+/* Legacy links on user networks ("NAME[:ALIAS]" in an endpoint's Links): the alias names the
+ * linked container's address on that network in /etc/hosts when it runs there (docker
+ * answers it from its resolver; a link to a container that is not there is no error). */
+static void user_links(struct bld_runner_net *n, struct bld_ctx *ctx,
+		       struct bld_runner_spec_holder *h)
+{
+	for (size_t k = 0; k < n->n_eps; k++) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(json_object_get(n->eps[k].cfg, "Links"), i, v) {
+			const char *l = json_string_value(v), *colon = l ? strchr(l, ':') : NULL;
+			cleanup_free char *name = colon ? xstrndup(l, (size_t)(colon - l))
+						      : xstrdup(l ? l : "");
+			cleanup_free char *id = NULL;
+			cleanup_json json_t *cfg = NULL;
+			cleanup_json json_t *st = NULL;
+			cleanup_error struct bld_error *e = NULL;
+			if (bld_runner_container_load_ref(ctx, name, &id, &cfg, &st, &e) < 0)
+				continue;
+			const char *ip = bld_json_get_str(json_object_get(json_object_get(
+				json_object_get(st, "NetworkSettings"), "Networks"), n->eps[k].name),
+							  "IPAddress");
+			cleanup_free char *line = xasprintf("%s\t%s", ip ? ip : "",
+							    colon && colon[1] ? colon + 1 : name);
+			if (ip && *ip && json_is_true(json_object_get(st, "Running")))
+				bld_strv_push(&h->extra_hosts, line);
+		}
+	}
+}
+
 /* The smallest N with no ethN in the container yet. */
 static int free_index(const struct bld_runner_net *n)
 {
@@ -537,6 +567,7 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 		return -1;
 	if (strcmp(mode, "none") && setup_user(n, ctx, cfg, mode, err) < 0)
 		return -1;
+	user_links(n, ctx, h);
 	mac_option(n, cfg);
 	if (setup_ports(n, cfg, err) < 0)
 		return -1;

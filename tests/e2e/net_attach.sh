@@ -94,6 +94,8 @@ port=$(free_port)
 B run -d --name pub --network front -p "$port:80" -v "$T_DIR/www:/www:ro" $IMG httpd -f -p 80 -h /www >/dev/null
 for i in $(seq 50); do N curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
 t_eq "-p on a user network answers on 127.0.0.1" "hello from web" "$(N curl -sf "http://127.0.0.1:$port/")"
+t_eq "--link on a user network: the alias reaches the linked container" "hello from web" \
+  "$(B run --rm --network front --link web:w $IMG timeout 2 wget -q -O- http://w/)"
 B network create --ipv6 --subnet fd00:b1d::/64 six >/dev/null
 out=$(B run --rm --network six $IMG sh -c 'ip -6 -o addr show eth0; ip -6 route; ping -c1 -W2 fd00:b1d::1')
 t_match "--ipv6: an address of the subnet" "inet6 fd00:b1d::2/64" "$out"
