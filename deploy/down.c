@@ -1,8 +1,9 @@
 /*
  * deploy/down.c — `compose down` and the other verbs that act on a project's containers in
  * bulk (stop, kill, rm...): services in reverse dependency order, the containers of one
- * service in parallel (one child process each, as compose runs one goroutine each), each
- * step a progress line. Then, for down, the project's volumes with -v.
+ * level of the dependency graph in parallel (one child process each, as compose runs one
+ * goroutine each), each step a progress line. Then, for down, the project's networks, and
+ * its volumes with -v.
  */
 #include "deploy/deploy_int.h"
 
@@ -79,14 +80,22 @@ static int stop_rm(struct bld_ctx *ctx, const struct bld_deploy_ctr *c, void *pa
 	return 0;
 }
 
-/* The containers of svc (every one's when svc is NULL) in st. */
-static size_t pick(struct bld_deploy_state *st, const char *svc, struct bld_deploy_ctr **out)
+/* How far svc is from the top of the dependency graph: 0 when no service depends on it,
+ * else one more than its deepest dependant. Services of one level do not depend on each
+ * other: they stop together. */
+static int level(const json_t *all, const char *svc, int depth)
 {
-	size_t k = 0;
-	for (size_t i = 0; i < st->n; i++)
-		if (!svc || strcmp(st->v[i].service, svc) == 0)
-			out[k++] = &st->v[i];
-	return k;
+	int lv = 0;
+	const char *name;
+	json_t *s;
+	if (depth > 64) /* a cycle, which the loader refuses */
+		return 0;
+	json_object_foreach((json_t *)all, name, s)
+		if (json_object_get(json_object_get(s, "depends_on"), svc)) {
+			int l = level(all, name, depth + 1) + 1;
+			lv = l > lv ? l : lv;
+		}
+	return lv;
 }
 
 int bld_deploy_reverse(struct bld_ctx *ctx, const struct bld_deploy_target *t,
@@ -95,17 +104,28 @@ int bld_deploy_reverse(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 {
 	cleanup_strv char **svcs = NULL;
 	cleanup_free struct bld_deploy_ctr **sel = xcalloc(st->n + 1, sizeof(*sel));
+	cleanup_free int *lv = NULL;
 	if (t->project && bld_deploy_services(t, false, &svcs, err) < 0)
 		return -1;
-	int r = 0;
-	for (size_t i = bld_strv_len(svcs); r == 0 && i-- > 0;) {
-		size_t n = pick(st, svcs[i], sel);
+	json_t *all = json_object_get(t->project, "services");
+	size_t ns = bld_strv_len(svcs);
+	lv = xcalloc(ns + 1, sizeof(*lv));
+	int top = 0, r = 0;
+	for (size_t i = 0; i < ns; i++) {
+		lv[i] = level(all, svcs[i], 0);
+		top = lv[i] > top ? lv[i] : top;
+	}
+	for (int l = 0; r == 0 && l <= top && ns; l++) {
+		size_t n = 0;
+		for (size_t i = 0; i < st->n; i++)
+			for (size_t k = 0; k < ns; k++)
+				if (lv[k] == l && strcmp(st->v[i].service, svcs[k]) == 0)
+					sel[n++] = &st->v[i];
 		r = n ? bld_deploy_each(ctx, sel, n, fn, payload, err) : 0;
 	}
 	/* what no service of the project names: every container without a project, the
 	 * orphans with --remove-orphans */
 	size_t n = 0;
-	json_t *all = json_object_get(t->project, "services");
 	for (size_t i = 0; orphans && i < st->n; i++)
 		if (!json_object_get(all, st->v[i].service) || !t->project)
 			sel[n++] = &st->v[i];
