@@ -20,15 +20,8 @@ ROUNDS=${ROUNDS:-3}
 command -v busybox >/dev/null || { echo "bench/dns.sh: busybox-static is not installed"; exit 0; }
 command -v dig >/dev/null || { echo "bench/dns.sh: dig (bind9-dnsutils) is not installed"; exit 0; }
 
-if [ "${BLD_BENCH_INNER:-}" != 1 ]; then
-  exec unshare -m -n --propagation private env BLD_BENCH_INNER=1 "$0" "$@"
-fi
-umount /sys/fs/cgroup/unified 2>/dev/null || true
-ip link set lo up
-
-W=$(mktemp -d /tmp/bld-bench.XXXXXX)
-. tests/env/cgroups.sh
-mapfile -t cgroups < <(bld_cgroups_snapshot)
+. bench/ns.bash
+bench_enter "$0" "$@"
 cleanup() {
   "$BLD" rm -f peer client >/dev/null 2>&1 || true
   "$BLD" network rm bench-dns >/dev/null 2>&1 || true
@@ -36,8 +29,7 @@ cleanup() {
     $DOCKER rm -f peer client >/dev/null 2>&1 || true
     tests/env/dockerd.sh stop "$W/dockerd" >/dev/null 2>&1 || true
   fi
-  rm -rf --one-file-system "$W"
-  bld_cgroups_remove "${cgroups[@]}"
+  bench_cleanup
 }
 trap cleanup EXIT
 export BLD_ROOT=$W/root

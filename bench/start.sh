@@ -24,16 +24,9 @@ ROUNDS=${ROUNDS:-3}
 command -v hyperfine >/dev/null || { echo "bench/start.sh: hyperfine is not installed"; exit 0; }
 command -v busybox >/dev/null || { echo "bench/start.sh: busybox-static is not installed"; exit 0; }
 
-if [ "${BLD_BENCH_INNER:-}" != 1 ]; then
-  exec unshare -m -n --propagation private env BLD_BENCH_INNER=1 "$0" "$@"
-fi
-umount /sys/fs/cgroup/unified 2>/dev/null || true
-ip link set lo up
-
-W=$(mktemp -d /tmp/bld-bench.XXXXXX)
-. tests/env/cgroups.sh
-mapfile -t cgroups < <(bld_cgroups_snapshot) # bld's cgroup parents made here go again
-trap 'rm -rf --one-file-system "$W"; bld_cgroups_remove "${cgroups[@]}"' EXIT
+. bench/ns.bash
+bench_enter "$0" "$@"
+trap bench_cleanup EXIT
 export BLD_ROOT=$W/root
 rootfs=$W/bundle/rootfs
 mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev"

@@ -5,9 +5,10 @@
  * endpoints of the networks the asking container is on, read from the store by dnsview.c.
  *
  *   A, AAAA  a container name, a 12-character short id or a network alias, in any case,
- *            also written "NAME.NETWORK" (the network's name as it is spelled): every address of the matching live endpoints
- *            of the first network (in name order) that has one, shuffled (round robin), TTL
- *            600; a known name without an address of the type: NOERROR and no answer;
+ *            also written "NAME.NETWORK" (the network's name as it is spelled): every
+ *            address of the matching live endpoints of the first network (in name order)
+ *            that has one, shuffled (round robin), TTL 600; a known name without an address
+ *            of the type: NOERROR and no answer;
  *   PTR      an endpoint's address: "NAME.NETWORK.";
  *   MX       a known name: NOERROR and no answer;
  *   other    forwarded (the caller's job: dnsserve.c); with ndots set by the container, an A

@@ -206,7 +206,8 @@ static void tcp_reply(struct conn *c, const uint8_t *msg, size_t len)
 	size_t left = len + 2;
 	while (left) {
 		ssize_t w = writev(c->fd, iov, 2);
-		if (w < 0 && errno == EAGAIN && poll(&(struct pollfd){c->fd, POLLOUT, 0}, 1, 1000) > 0)
+		struct pollfd out = {c->fd, POLLOUT, 0};
+		if (w < 0 && errno == EAGAIN && poll(&out, 1, 1000) > 0)
 			continue;
 		if (w <= 0) {
 			conn_close(c);
@@ -422,7 +423,8 @@ static void tcp_accept(struct bld_runner_dns *d)
 		return;
 	for (size_t i = 0; i < DNS_MAX_CONNS; i++)
 		if (d->conns[i].fd < 0) {
-			d->conns[i] = (struct conn){.fd = fd, .idle_at = bld_mono_ms() + CONN_IDLE_MS};
+			d->conns[i] = (struct conn){.fd = fd};
+			d->conns[i].idle_at = bld_mono_ms() + CONN_IDLE_MS;
 			return;
 		}
 	close(fd);
@@ -473,11 +475,9 @@ size_t bld_runner_dns_pollfds(struct bld_runner_dns *d, struct pollfd *pf, size_
 			pf[k++] = (struct pollfd){.fd = d->conns[i].fd, .events = POLLIN};
 	for (size_t i = 0; i < DNS_MAX_JOBS && k < max; i++) {
 		struct job *j = &d->jobs[i];
+		bool out = j->connecting || (j->tcp && j->sent < j->qlen + 2);
 		if (j->up >= 0)
-			pf[k++] = (struct pollfd){
-				.fd = j->up,
-				.events = j->connecting || (j->tcp && j->sent < j->qlen + 2) ? POLLOUT
-											   : POLLIN};
+			pf[k++] = (struct pollfd){.fd = j->up, .events = out ? POLLOUT : POLLIN};
 	}
 	return k;
 }

@@ -110,7 +110,10 @@ for e in D B; do
   $e rm -f ul >/dev/null
 done
 t_eq "--mount volume-label labels the volume (as docker)" "$D_vl" "$B_vl"
-t_eq "--ulimit holds for exec'd processes too (as docker)" "$D_ul" "$B_ul"
+# docker 20.10 gives an exec'd process the container's limits (100 soft, 200 hard), but in one
+# run under heavy load its exec reported 200/200; bld is held to the documented pair.
+t_eq "--ulimit holds for exec'd processes too (as docker)" "100
+200" "$B_ul"
 # (docker's CLI takes the plugin's "not found" for a missing image and pulls first: bld alone)
 t_eq "--mount volume-driver other than local is refused" \
   "bld: create nv: error looking up volume plugin foo: plugin \"foo\" not found rc=125" \

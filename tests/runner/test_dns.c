@@ -240,8 +240,8 @@ Test(runner_dns, view_from_store)
 
 Test(runner_dns, resolv_conf_on_user_networks)
 {
-	json_t *hc = json_pack("{s:s, s:[s], s:[s], s:[s]}", "NetworkMode", "back", "Dns", "10.0.0.1", "DnsSearch",
-			       "example.test", "DnsOptions", "edns0");
+	json_t *hc = json_pack("{s:s, s:[s], s:[s], s:[s]}", "NetworkMode", "back", "Dns",
+			       "10.0.0.1", "DnsSearch", "example.test", "DnsOptions", "edns0");
 	char *rc = bld_runner_resolv_conf(hc, true);
 	cr_assert_str_eq(rc, "search example.test\nnameserver 127.0.0.11\noptions edns0 ndots:0\n");
 	free(rc);
