@@ -4,6 +4,7 @@
  * when their PID is one of the container's processes (runner/stats.c reads its cgroup), the
  * last column keeping its spaces, printed in docker's table (columns of at least 20).
  */
+#include "cli/container_opts.h"
 #include "cli/image_util.h"
 #include "runner/runner.h"
 
@@ -104,27 +105,33 @@ static int print_table(char *out, const pid_t *pids, size_t n, struct bld_error 
 	return 0;
 }
 
-static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
+int bld_cli_top(struct bld_ctx *ctx, const char *id, char *const *ps_args,
+		struct bld_error **err)
 {
-	cleanup_free char *id = NULL;
 	cleanup_free pid_t *pids = NULL;
 	size_t n = 0;
-	if (bld_runner_container_lookup(ctx, a->argv[0], &id, err) < 0) {
-		(*err)->status = 1;
-		return -1;
-	}
 	if (bld_runner_container_pids(ctx, id, &pids, &n, err) < 0)
 		return -1;
 	cleanup_strv char **argv = NULL;
 	bld_strv_push(&argv, "ps");
-	for (int i = 1; i < a->argc; i++)
-		bld_strv_push(&argv, a->argv[i]);
-	if (a->argc == 1)
+	for (size_t i = 0; ps_args && ps_args[i]; i++)
+		bld_strv_push(&argv, ps_args[i]);
+	if (!ps_args || !ps_args[0])
 		bld_strv_push(&argv, "-ef");
 	cleanup_free char *out = run_ps(argv, err);
 	if (!out)
 		return -1;
 	return print_table(out, pids, n, err) < 0 ? -1 : 0;
+}
+
+static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
+{
+	cleanup_free char *id = NULL;
+	if (bld_runner_container_lookup(ctx, a->argv[0], &id, err) < 0) {
+		(*err)->status = 1;
+		return -1;
+	}
+	return bld_cli_top(ctx, id, a->argv + 1, err);
 }
 
 const struct bld_cli_cmd bld_cmd_top = {

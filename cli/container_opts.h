@@ -209,4 +209,9 @@ int bld_cli_each_container(struct bld_ctx *ctx, struct bld_cli_args *a, bld_cli_
 /* -t/--time of stop and restart (seconds; -1 when not given). */
 int bld_cli_stop_time(struct bld_cli_args *a, int *t, struct bld_error **err);
 
+/* `top` of the container id (cmd_top.c): ps (with ps_args, default -ef) of its processes,
+ * as docker's table. */
+int bld_cli_top(struct bld_ctx *ctx, const char *id, char *const *ps_args,
+		struct bld_error **err);
+
 #endif

@@ -52,6 +52,9 @@ out=$(B compose start 2>&1)
 t_match "start: migrate again, waited for, then web" \
   'demo-migrate-1  Started.* demo-migrate-1  Exited.* demo-web-1  Started' "$(tr '\n' ' ' <<<"$out")"
 t_eq "start: everything runs again" "db web" "$(B compose ps --services | xargs)"
+top=$(B compose top)
+t_match "top: each running container's processes under its name" \
+  '^demo-db-1 UID +PID +PPID .*sleep 60 .*demo-web-1 UID ' "$(tr '\n' ' ' <<<"$top")"
 id=$(B compose ps -q db)
 t_match "restart" '^ Container demo-db-1  Restarted$' "$(B compose restart db 2>&1)"
 t_eq "restart keeps the container" "$id" "$(B compose ps -q db)"
@@ -164,4 +167,9 @@ services:
 EOF
 t_exit "up --exit-code-from: that container's exit code" 3 B compose up --exit-code-from b
 t_eq "--exit-code-from: the others stopped" "" "$(B ps -q)"
+B compose down >/dev/null 2>&1
+B compose up -d >/dev/null 2>&1
+out=$(B compose wait b); rc=$?
+t_eq "wait SERVICE: its exit, as compose prints it" \
+  "container \"$(B inspect --format '{{.Id}}' att-b-1)\" exited with status code 3 rc=3" "$out rc=$rc"
 B compose down >/dev/null 2>&1
