@@ -47,6 +47,17 @@ static void warn_located(const json_t *where, const char *msg, void *payload)
 		bld_warn("%s", msg);
 }
 
+/* compose v2's words for the obsolete top-level version, naming the file that sets it. */
+void bld_deploy_version_warning(const struct bld_deploy_load *l)
+{
+	const char *file = NULL;
+	int line = 0;
+	if (!bld_deploy_srcmap_find(&l->map, "/version", &file, &line))
+		file = "compose file";
+	bld_warn("%s: the attribute `version` is obsolete, it will be ignored, please remove it "
+		 "to avoid potential confusion", file);
+}
+
 int bld_deploy_load_check(struct bld_deploy_load *l, struct bld_error **err)
 {
 	cleanup_json json_t *where = NULL;

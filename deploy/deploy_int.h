@@ -238,6 +238,8 @@ void bld_deploy_swarm_warnings(const json_t *doc, bld_deploy_warn_fn warn, void 
 /* The validation and normalisation steps of a load (check.c): l->model becomes the model;
  * errors name the file and line from l->map. */
 int bld_deploy_load_check(struct bld_deploy_load *l, struct bld_error **err);
+/* Warns, in compose v2's words, that the top-level version l->model has is obsolete. */
+void bld_deploy_version_warning(const struct bld_deploy_load *l);
 
 /* Go durations (str2duration's units); ns may be NULL to only check. */
 int bld_deploy_duration_parse(const char *s, int64_t *ns);

@@ -110,6 +110,8 @@ int bld_deploy_project_model(struct bld_deploy_load *l, const struct bld_deploy_
 	if (r == 0)
 		r = bld_deploy_profiles_apply(l->model, profiles, o->services, err);
 	if (r == 0) {
+		if (json_object_get(l->model, "version"))
+			bld_deploy_version_warning(l);
 		json_object_del(l->model, "version");
 		json_object_set_new(l->model, "name", json_string(l->name));
 	}

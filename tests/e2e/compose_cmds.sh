@@ -52,6 +52,9 @@ out=$(B compose start 2>&1)
 t_match "start: migrate again, waited for, then web" \
   'demo-migrate-1  Started.* demo-migrate-1  Exited.* demo-web-1  Started' "$(tr '\n' ' ' <<<"$out")"
 t_eq "start: everything runs again" "db web" "$(B compose ps --services | xargs)"
+t_match "images: compose's columns, each container's image" \
+  "^CONTAINER +REPOSITORY +TAG +PLATFORM +IMAGE ID +SIZE +CREATED demo-db-1 +$REG_ADDR/library/busybox +latest +linux/amd64 +[0-9a-f]{12} " \
+  "$(B compose images | tr '\n' ' ')"
 top=$(B compose top)
 t_match "top: each running container's processes under its name" \
   '^demo-db-1 UID +PID +PPID .*sleep 60 .*demo-web-1 UID ' "$(tr '\n' ' ' <<<"$top")"

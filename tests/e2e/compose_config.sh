@@ -85,6 +85,13 @@ t_match "a swarm attribute is warned about" \
   "^bld: warning: $T_DIR/swarm.yaml:5: services.a.deploy.placement: not supported" \
   "$("$BLD" compose -f "$T_DIR/swarm.yaml" -p test config 2>&1 >/dev/null)"
 
+# the obsolete top-level version: compose v2's warning, and dropped
+printf 'version: "3.9"\nservices:\n  a:\n    image: x\n' >"$T_DIR/ver.yaml"
+t_match "version: warned about as obsolete" \
+  "^bld: warning: $T_DIR/ver.yaml: the attribute \`version\` is obsolete, it will be ignored" \
+  "$("$BLD" compose -f "$T_DIR/ver.yaml" -p test config 2>&1 >/dev/null)"
+t_eq "... and dropped" "" "$("$BLD" compose -f "$T_DIR/ver.yaml" -p test config 2>/dev/null | grep '^version')"
+
 # the lists: services, volumes, images (build: <project>-<service>), profiles
 P="$BLD compose -f $FIX/shortforms/compose.yaml -p test config"
 t_eq "--services" "db web" "$(echo $($P --services))"
