@@ -40,10 +40,10 @@ void bld_deploy_srcmap_set(struct bld_deploy_srcmap *m, const char *path, int fi
  * when none has. *file is borrowed from m. */
 bool bld_deploy_srcmap_find(const struct bld_deploy_srcmap *m, const char *path,
 			    const char **file, int *line);
-/* Copies every record of src into dst (src's records win), with paths under from_prefix
- * moved under to_prefix (both "" to copy all as they are). */
-void bld_deploy_srcmap_merge(struct bld_deploy_srcmap *dst, const struct bld_deploy_srcmap *src,
-			     const char *from_prefix, const char *to_prefix);
+/* Copies the records of src for the paths dst has none for (a file a service extends: its
+ * lines only where the extending files say nothing). */
+void bld_deploy_srcmap_add_missing(struct bld_deploy_srcmap *dst,
+				   const struct bld_deploy_srcmap *src);
 
 /* Appends key to the JSON Pointer in b, escaped ("/" + key with ~0 ~1). */
 void bld_deploy_path_push(struct bld_buf *b, const char *key);
@@ -178,9 +178,10 @@ char *bld_deploy_abs_path(const char *base, const char *path);
 int bld_deploy_file_read(struct bld_deploy_load *l, const char *path, char **data, size_t *len,
 			 struct bld_error **err);
 /* The documents of file (docs.c), each checked to be a mapping and interpolated with env
- * (unless --no-interpolate); lines recorded in l->map. */
+ * (unless --no-interpolate); lines recorded in map. */
 int bld_deploy_file_docs(struct bld_deploy_load *l, const char *file, const json_t *env,
-			 struct bld_deploy_doc **docs, size_t *n, struct bld_error **err);
+			 struct bld_deploy_srcmap *map, struct bld_deploy_doc **docs, size_t *n,
+			 struct bld_error **err);
 /* Applies `extends` to the services of cfg, a document of file (extends.c); relative
  * extends.file paths start at workdir; doc has the document's !reset/!override paths. */
 int bld_deploy_extends_apply(struct bld_deploy_load *l, const char *file, const char *workdir,

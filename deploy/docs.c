@@ -20,23 +20,24 @@ int bld_deploy_file_read(struct bld_deploy_load *l, const char *path, char **dat
 }
 
 int bld_deploy_file_docs(struct bld_deploy_load *l, const char *file, const json_t *env,
-			 struct bld_deploy_doc **docs, size_t *n, struct bld_error **err)
+			 struct bld_deploy_srcmap *map, struct bld_deploy_doc **docs, size_t *n,
+			 struct bld_error **err)
 {
 	cleanup_free char *data = NULL;
 	size_t len = 0;
 	if (bld_deploy_file_read(l, file, &data, &len, err) < 0)
 		return -(*err)->code;
-	if (bld_deploy_yaml_parse(data, len, file, &l->map, docs, n, err) < 0)
+	if (bld_deploy_yaml_parse(data, len, file, map, docs, n, err) < 0)
 		return -BLD_E_INVALID;
 	for (size_t i = 0; i < *n; i++) {
 		const char *f = file;
 		int line = 1;
 		if (!json_is_object((*docs)[i].root)) {
-			bld_deploy_srcmap_find(&l->map, "", &f, &line);
+			bld_deploy_srcmap_find(map, "", &f, &line);
 			bld_error_set(err, BLD_E_INVALID, "%s:%d: top-level object must be a mapping",
 				      file, line);
 		} else if (!l->opts->no_interpolate) {
-			bld_deploy_interpolate((*docs)[i].root, env, &l->map, err);
+			bld_deploy_interpolate((*docs)[i].root, env, map, err);
 		}
 		if (*err) {
 			bld_deploy_docs_free(*docs, *n);

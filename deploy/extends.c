@@ -56,10 +56,14 @@ static int load_other(struct ext *x, const char *path, json_t **dict,
 {
 	struct bld_deploy_doc *docs = NULL;
 	size_t n = 0;
-	if (bld_deploy_file_docs(x->l, path, x->env, &docs, &n, err) < 0)
-		return -(*err)->code;
+	struct bld_deploy_srcmap map;
+	bld_deploy_srcmap_init(&map);
+	int r = bld_deploy_file_docs(x->l, path, x->env, &map, &docs, &n, err);
+	bld_deploy_srcmap_add_missing(&x->l->map, &map);
+	bld_deploy_srcmap_dispose(&map);
+	if (r < 0)
+		return r;
 	*dict = json_object();
-	int r = 0;
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		bld_deploy_reset_apply(*dict, &docs[i]);
 		r = bld_deploy_merge(*dict, docs[i].root, "", err);

@@ -247,7 +247,7 @@ int bld_deploy_model_load(struct bld_deploy_load *l, char *const *files, const c
 	for (size_t i = 0; files && files[i]; i++) {
 		struct bld_deploy_doc *docs = NULL;
 		size_t n = 0;
-		int r = bld_deploy_file_docs(l, files[i], env, &docs, &n, err);
+		int r = bld_deploy_file_docs(l, files[i], env, &l->map, &docs, &n, err);
 		for (size_t j = 0; r == 0 && j < n; j++)
 			r = add_document(l, files[i], workdir, env, included, &docs[j], model, err);
 		bld_deploy_docs_free(docs, n);

@@ -63,7 +63,8 @@ static int volume_long(json_t *vol, const struct bld_deploy_norm_opts *o, struct
 		int64_t b = 0;
 		if (!t || bld_deploy_bytes_parse(t, &b) < 0)
 			return bld_error_set(err, BLD_E_INVALID, "invalid size: '%s'", t ? t : "");
-		json_object_set_new(tmpfs, "size", json_integer(b));
+		cleanup_free char *go = xasprintf("%lld", (long long)b); /* UnitBytes: a string */
+		json_object_set_new(tmpfs, "size", json_string(go));
 	}
 	bld_deploy_order_member(vol, "bind", bld_deploy_order_bind);
 	return 0;

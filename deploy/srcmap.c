@@ -56,19 +56,17 @@ bool bld_deploy_srcmap_find(const struct bld_deploy_srcmap *m, const char *path,
 	}
 }
 
-void bld_deploy_srcmap_merge(struct bld_deploy_srcmap *dst, const struct bld_deploy_srcmap *src,
-			     const char *from_prefix, const char *to_prefix)
+void bld_deploy_srcmap_add_missing(struct bld_deploy_srcmap *dst,
+				   const struct bld_deploy_srcmap *src)
 {
-	size_t fl = strlen(from_prefix);
 	const char *path;
 	json_t *rec;
 	json_object_foreach(src->lines, path, rec) {
-		if (strncmp(path, from_prefix, fl) != 0 || (path[fl] && path[fl] != '/'))
+		if (json_object_get(dst->lines, path))
 			continue;
-		int fi = bld_deploy_srcmap_file(dst, src->files[json_integer_value(
-							     json_array_get(rec, 0))]);
-		cleanup_free char *np = xasprintf("%s%s", to_prefix, path + fl);
-		bld_deploy_srcmap_set(dst, np, fi, (int)json_integer_value(json_array_get(rec, 1)));
+		const char *file = src->files[json_integer_value(json_array_get(rec, 0))];
+		bld_deploy_srcmap_set(dst, path, bld_deploy_srcmap_file(dst, file),
+				      (int)json_integer_value(json_array_get(rec, 1)));
 	}
 }
 

@@ -203,6 +203,12 @@ static const struct norm_case norm_cases[] = {
 	 "\"bind\":{\"selinux\":\"z\"}},"
 	 "{\"type\":\"volume\",\"source\":\"named\",\"target\":\"/v\",\"volume\":{}},"
 	 "{\"type\":\"volume\",\"target\":\"/anon\",\"volume\":{}}]}"},
+	/* an IPv6 host IP in brackets; tmpfs.size is UnitBytes, marshalled as a string */
+	{"{\"image\":\"a\",\"ports\":[\"[::1]:8080:80\"],\"volumes\":[{\"type\":\"tmpfs\","
+	 "\"target\":\"/t/\",\"tmpfs\":{\"size\":\"64m\"}}]}",
+	 "{\"image\":\"a\",\"networks\":{\"default\":null},\"ports\":[{\"mode\":\"ingress\","
+	 "\"host_ip\":\"::1\",\"target\":80,\"published\":\"8080\",\"protocol\":\"tcp\"}],"
+	 "\"volumes\":[{\"type\":\"tmpfs\",\"target\":\"/t\",\"tmpfs\":{\"size\":\"67108864\"}}]}"},
 	/* depends_on_test.go: short syntax gets condition and required */
 	{"{\"image\":\"a\",\"depends_on\":[\"db\"],\"network_mode\":\"none\"}",
 	 "{\"depends_on\":{\"db\":{\"condition\":\"service_started\",\"required\":true}},"
