@@ -26,7 +26,8 @@ static int logs(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **
 {
 	struct bld_deploy_logs_opts o = {.follow = bld_cli_bool(a, "follow"),
 					 .timestamps = bld_cli_bool(a, "timestamps"),
-					 .no_color = bld_cli_bool(a, "no-color"), .tail = -1};
+					 .no_color = bld_cli_bool(a, "no-color"),
+					 .no_prefix = bld_cli_bool(a, "no-log-prefix"), .tail = -1};
 	const char *tail = bld_cli_str(a, "tail");
 	if (tail && strcmp(tail, "all") != 0 && bld_parse_long(tail, -1, 1L << 40, &o.tail) < 0)
 		return bld_error_refuse(err, BLD_E_INVALID,

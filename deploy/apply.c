@@ -287,8 +287,14 @@ static int wait_all(struct up *u, char *const *svcs, struct bld_error **err)
 	for (size_t i = 0; svcs[i]; i++) {
 		if (scale_of(u, svcs[i]) == 0)
 			continue;
-		if (wait_for(u, svcs[i], wait_condition(u, svcs[i]), deadline, err) < 0)
-			return -1;
+		if (wait_for(u, svcs[i], wait_condition(u, svcs[i]), deadline, err) < 0) {
+			if (!deadline || bld_mono_ms() <= deadline)
+				return -1;
+			bld_error_free(steal_pointer(err)); /* compose's words for --wait-timeout */
+			return bld_error_refuse(err, BLD_E_INVALID,
+						"application not healthy after %ds",
+						u->o->wait_timeout);
+		}
 	}
 	return 0;
 }

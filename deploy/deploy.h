@@ -223,7 +223,7 @@ void bld_deploy_event(struct bld_ctx *ctx, const char *what, const char *status)
 /* `compose logs` and the attached `up`: each line prefixed "SERVICE-N  | " (coloured on a
  * terminal unless no_color), every container of ids merged; follow until they all stop. */
 struct bld_deploy_logs_opts {
-	bool follow, timestamps, no_color;
+	bool follow, timestamps, no_color, no_prefix;
 	long tail; /* < 0: all */
 	double since;
 };

@@ -43,7 +43,7 @@ static const char *color(size_t i)
 }
 
 static void prefixes(const struct bld_deploy_target *t, struct follower *f, size_t n,
-		     bool colors)
+		     bool colors, bool none)
 {
 	size_t w = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -52,7 +52,8 @@ static void prefixes(const struct bld_deploy_target *t, struct follower *f, size
 	}
 	for (size_t i = 0; i < n; i++) {
 		const char *s = bld_deploy_short_name(t->name, f[i].c->name);
-		f[i].prefix = colors ? xasprintf("\033[%sm%-*s | \033[0m", color(i), (int)w + 1, s)
+		f[i].prefix = none     ? xstrdup("")
+			      : colors ? xasprintf("\033[%sm%-*s | \033[0m", color(i), (int)w + 1, s)
 				     : xasprintf("%-*s | ", (int)w + 1, s);
 		f[i].status_color = xstrdup(colors ? color(i) : "");
 	}
@@ -188,7 +189,8 @@ static bool open_streams(const struct merge *m)
 }
 
 static int start_followers(struct merge *m, const struct bld_deploy_state *st, bool colors,
-			   const struct bld_runner_logs_opts *lo, struct bld_error **err)
+			   bool no_prefix, const struct bld_runner_logs_opts *lo,
+			   struct bld_error **err)
 {
 	m->n = st->n;
 	m->f = xcalloc(st->n + 1, sizeof(*m->f));
@@ -197,7 +199,7 @@ static int start_followers(struct merge *m, const struct bld_deploy_state *st, b
 					    .pending = {BLD_BUF_INIT, BLD_BUF_INIT}};
 		m->f[i].pending[0].max = m->f[i].pending[1].max = LINE_MAX_BYTES;
 	}
-	prefixes(m->t, m->f, m->n, colors);
+	prefixes(m->t, m->f, m->n, colors, no_prefix);
 	/* this process reaps its own children: the runner's SA_NOCLDWAIT would make a
 	 * waitpid wait for every follower too */
 	struct sigaction sa = {.sa_handler = SIG_DFL};
@@ -231,7 +233,7 @@ int bld_deploy_logs(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 	struct bld_runner_logs_opts lo = {.follow = o->follow, .timestamps = o->timestamps,
 					  .tail = o->tail, .since = o->since};
 	struct merge m = {.ctx = ctx, .t = t};
-	int r = start_followers(&m, st, bld_is_tty(1) && !o->no_color, &lo, err);
+	int r = start_followers(&m, st, bld_is_tty(1) && !o->no_color, o->no_prefix, &lo, err);
 	while (r == 0 && open_streams(&m))
 		step(&m);
 	end_followers(&m);
@@ -300,7 +302,7 @@ int bld_deploy_attach(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 	printf("Attaching to %s\n", bld_buf_str(&names));
 	fflush(stdout);
 	bld_buf_dispose(&names);
-	int r = start_followers(&m, st, bld_is_tty(1) && !o->no_color, &lo, err);
+	int r = start_followers(&m, st, bld_is_tty(1) && !o->no_color, false, &lo, err);
 	while (r == 0 && open_streams(&m)) {
 		if (interrupted && !m.stopping) {
 			fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");

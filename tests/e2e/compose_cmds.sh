@@ -43,6 +43,7 @@ t_eq "logs: merged, each line prefixed as compose's" \
   "$(B compose logs --no-color 2>&1 | sort)"
 t_eq "logs SERVICE: the prefix as wide as its own names" "web-1  | web up" "$(B compose logs web)"
 t_eq "logs --tail" "db-1  | oops" "$(B compose logs --tail 1 db 2>&1)"
+t_eq "logs --no-log-prefix" "web up" "$(B compose logs --no-log-prefix web)"
 t_match "ls: the project, its states, its file" "^demo +exited\(1\), running\(2\) +$PWD/compose.yaml$" \
   "$(B compose ls | tail -n +2)"
 

@@ -160,3 +160,5 @@ for i in $(seq 100); do ss -ltn | grep -q '127.0.0.1:18090 ' && break; sleep 0.1
 bad "a port taken" "$T_DIR/b1" 'bld: service "web": .*18090.*in use' -d
 bad "an image that cannot be pulled" "$T_DIR/b2" 'bld: service "x": pull .*nope:1' -d
 bad "a failing health check with --wait" "$T_DIR/b3" 'bld: container b3-sick-1 is unhealthy' --wait
+sed -i 's/"false"/"true"/; s/interval: 1s/interval: 30s, start_period: 30s/' "$T_DIR/b3/compose.yaml"
+bad "--wait-timeout" "$T_DIR/b3" 'bld: application not healthy after 1s' --wait --wait-timeout 1
