@@ -4,11 +4,16 @@
  * first step compose-go takes with every file, whether the project names it, includes it
  * or extends a service from it. "-" is standard input, read once.
  */
+#include <errno.h>
+
 #include "deploy/deploy_int.h"
 
 int bld_deploy_file_read(struct bld_deploy_load *l, const char *path, char **data, size_t *len,
 			 struct bld_error **err)
 {
+	if (strcmp(path, "-") != 0 && access(path, F_OK) < 0 && errno == ENOENT)
+		return bld_error_refuse(err, BLD_E_NOTFOUND, "open %s: no such file or directory",
+					path);
 	if (strcmp(path, "-") != 0)
 		return bld_fs_read_file(path, BLD_DEPLOY_MAX_FILE, data, len, err);
 	if (!l->stdin_data && bld_fs_read_fd(0, BLD_DEPLOY_MAX_FILE, &l->stdin_data, &l->stdin_len,

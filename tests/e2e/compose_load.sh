@@ -99,6 +99,9 @@ t_match "... naming FILE:LINE and compose's message" \
   "^bld: $T_DIR/req.yaml:3: error while interpolating services.web.image: required variable TAG is missing a value: set TAG\$" "$err"
 env -u TAG docker-compose -f "$T_DIR/req.yaml" config >/dev/null 2>&1
 t_eq "docker-compose 1.29.2 refuses it with exit status 1 too" 1 "$?"
+err=$("$BLD" compose -f "$T_DIR/missing.yaml" config 2>&1); rc=$?
+t_eq "-f of a missing file: exit status 1" 1 "$rc"
+t_eq "... with compose's words" "bld: open $T_DIR/missing.yaml: no such file or directory" "$err"
 err=$(cd "$T_DIR/pd" && "$BLD" compose config 2>&1); rc=$?
 t_eq "no compose file: exit status 1" 1 "$rc"
 t_eq "... with compose's words" "bld: no configuration file provided: not found" "$err"
