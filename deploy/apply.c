@@ -225,42 +225,79 @@ static int wait_dependencies(struct up *u, const char *svc, struct bld_error **e
 	return 0;
 }
 
-/* Starts what of svc is not running, once its dependencies are as asked. st: the project's
- * containers after the convergence (a service's own do not change before its start). */
-static int start_service(struct up *u, const struct bld_deploy_state *st, const char *svc,
-			 struct bld_error **err)
+/* How deep svc sits: 0 without a dependency in the project, else one more than its deepest
+ * dependency. Services of one level do not wait for each other: they start together. */
+static int depth_of(const json_t *all, const char *svc, int guard)
 {
-	if (wait_dependencies(u, svc, err) < 0)
-		return -1;
-	int r = 0;
-	for (size_t i = 0; r == 0 && i < st->n; i++) {
-		const struct bld_deploy_ctr *c = &st->v[i];
-		if (c->oneoff || strcmp(c->service, svc) != 0 || strcmp(c->state, "running") == 0)
-			continue;
-		struct bld_runner_attach at = {0};
-		int report = -1;
-		ctr_event(u, c->name, "Starting");
-		r = bld_runner_container_start(u->ctx, c->id, &at, &report, err);
-		if (r == 0) {
-			bld_strv_push(&u->started, c->id);
-			ctr_event(u, c->name, "Started");
-		} else {
-			ctr_event(u, c->name, "Error");
-			bld_error_wrap(err, "service \"%s\"", svc);
+	int lv = 0;
+	const char *dep;
+	json_t *d;
+	if (guard > 64) /* a cycle, which the loader refuses */
+		return 0;
+	json_object_foreach(json_object_get(json_object_get(all, svc), "depends_on"), dep, d)
+		if (json_object_get(all, dep)) {
+			int l = depth_of(all, dep, guard + 1) + 1;
+			lv = l > lv ? l : lv;
 		}
-	}
-	return r;
+	return lv;
 }
 
-/* Every service of svcs started in order. */
+static int start_one(struct bld_ctx *ctx, const struct bld_deploy_ctr *c, void *payload,
+		     struct bld_error **err)
+{
+	struct bld_runner_attach at = {0};
+	int report = -1;
+	cleanup_free char *what = xasprintf("Container %s", c->name);
+	bld_deploy_event(ctx, what, "Starting");
+	if (bld_runner_container_start(ctx, c->id, &at, &report, err) < 0) {
+		bld_deploy_event(ctx, what, "Error");
+		return bld_error_wrap(err, "service \"%s\"", c->service);
+	}
+	bld_deploy_event(ctx, what, "Started");
+	return 0;
+}
+
+/* The services of svcs at level l: each one's dependencies waited for, then every container
+ * of theirs that does not run started, all together. st: the project's containers after the
+ * convergence (a service's own do not change before its start). */
+static int start_level(struct up *u, const struct bld_deploy_state *st, char *const *svcs,
+		       const int *lv, int l, struct bld_error **err)
+{
+	cleanup_free struct bld_deploy_ctr **sel = xcalloc(st->n + 1, sizeof(*sel));
+	size_t n = 0;
+	for (size_t k = 0; svcs[k]; k++) {
+		if (lv[k] != l)
+			continue;
+		if (wait_dependencies(u, svcs[k], err) < 0)
+			return -1;
+		for (size_t i = 0; i < st->n; i++) {
+			struct bld_deploy_ctr *c = &st->v[i];
+			if (c->oneoff || strcmp(c->service, svcs[k]) != 0 ||
+			    strcmp(c->state, "running") == 0)
+				continue;
+			sel[n++] = c;
+			bld_strv_push(&u->started, c->id);
+		}
+	}
+	return n ? bld_deploy_each(u->ctx, sel, n, start_one, NULL, err) : 0;
+}
+
+/* Every service of svcs started, level by level. */
 static int start_all(struct up *u, char *const *svcs, struct bld_error **err)
 {
 	struct bld_deploy_state st;
 	if (bld_deploy_state_load(u->ctx, u->t->name, &st, err) < 0)
 		return -1;
-	int r = 0;
-	for (size_t i = 0; r == 0 && svcs[i]; i++)
-		r = start_service(u, &st, svcs[i], err);
+	const json_t *all = json_object_get(u->t->project, "services");
+	size_t ns = bld_strv_len(svcs);
+	cleanup_free int *lv = xcalloc(ns + 1, sizeof(*lv));
+	int top = 0, r = 0;
+	for (size_t k = 0; k < ns; k++) {
+		lv[k] = depth_of(all, svcs[k], 0);
+		top = lv[k] > top ? lv[k] : top;
+	}
+	for (int l = 0; r == 0 && l <= top; l++)
+		r = start_level(u, &st, svcs, lv, l, err);
 	bld_deploy_state_dispose(&st);
 	return r;
 }

@@ -1,18 +1,50 @@
 /*
  * deploy/down.c — `compose down` and the other verbs that act on a project's containers in
  * bulk (stop, kill, rm...): services in reverse dependency order, the containers of one
- * service in parallel (one child process each, as compose runs one goroutine each), each
- * step a progress line. Then, for down, the project's volumes with -v.
+ * level of the dependency graph in parallel (one child process each, as compose runs one
+ * goroutine each), each step a progress line. Then, for down, the project's networks, and
+ * its volumes with -v.
  */
 #include "deploy/deploy_int.h"
 
 #include <jansson.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Runs fn on each container of v that sel picks, in parallel; -1 when one failed (its
- * error printed by the child as compose prints one: on the container's own line). */
+#define CHILD_ERROR_MAX 4096 /* bytes of a child's error line kept */
+
+/* In a child: fn on c, its error line written to fd; exits 0 or 1. */
+static void child(struct bld_ctx *ctx, const struct bld_deploy_ctr *c, bld_deploy_ctr_fn fn,
+		  void *payload, int fd)
+{
+	cleanup_error struct bld_error *e = NULL;
+	int r = fn(ctx, c, payload, &e);
+	if (r < 0)
+		bld_fs_write_all(fd, e->msg, strnlen(e->msg, CHILD_ERROR_MAX));
+	fflush(NULL);
+	_exit(r < 0 ? 1 : 0);
+}
+
+/* Waits for child pid; its error line (from fd) into *err when it failed and *err is free.
+ * The line is read after the exit, without waiting for the pipe's end: a monitor the child
+ * started may hold the pipe open (the line fits in the pipe's buffer). */
+static bool reap(pid_t pid, int fd, struct bld_error **err)
+{
+	int st = 0;
+	char msg[CHILD_ERROR_MAX + 1];
+	bool ok = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	ssize_t n = ok ? 0 : read(fd, msg, CHILD_ERROR_MAX);
+	msg[n > 0 ? n : 0] = 0;
+	if (!ok && !*err)
+		bld_error_refuse(err, BLD_E_INVALID, "%s", msg[0] ? msg : "a container failed");
+	return ok;
+}
+
+/* Runs fn on each container of v in parallel, a child each; the first failure's error comes
+ * back as this call's (the others' are dropped, as compose reports one). */
 int bld_deploy_each(struct bld_ctx *ctx, struct bld_deploy_ctr *const *v, size_t n,
 		    bld_deploy_ctr_fn fn, void *payload, struct bld_error **err)
 {
@@ -24,30 +56,26 @@ int bld_deploy_each(struct bld_ctx *ctx, struct bld_deploy_ctr *const *v, size_t
 	struct sigaction sa = {.sa_handler = SIG_DFL}, old;
 	sigaction(SIGCHLD, &sa, &old);
 	pid_t *pids = xcalloc(n + 1, sizeof(*pids));
+	int *fds = xcalloc(n + 1, sizeof(*fds));
 	for (size_t i = 0; i < n; i++) {
+		int p[2] = {-1, -1};
+		if (pipe2(p, O_CLOEXEC) < 0)
+			p[0] = p[1] = open("/dev/null", O_RDWR | O_CLOEXEC);
 		pids[i] = fork();
-		if (pids[i] == 0) {
-			cleanup_error struct bld_error *e = NULL;
-			int r = fn(ctx, v[i], payload, &e);
-			if (r < 0)
-				fprintf(stderr, "bld: %s\n", e->msg);
-			fflush(NULL);
-			_exit(r < 0 ? 1 : 0);
-		}
+		if (pids[i] == 0)
+			child(ctx, v[i], fn, payload, p[1]);
+		close(p[1]);
+		fds[i] = p[0];
 	}
-	int failed = 0;
+	bool ok = true;
 	for (size_t i = 0; i < n; i++) {
-		int st = 0;
-		if (pids[i] > 0 && waitpid(pids[i], &st, 0) == pids[i] &&
-		    !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
-			failed++;
+		ok = reap(pids[i], fds[i], err) && ok;
+		close(fds[i]);
 	}
 	free(pids);
+	free(fds);
 	sigaction(SIGCHLD, &old, NULL);
-	if (failed)
-		return bld_error_refuse(err, BLD_E_INVALID, "%d container%s failed", failed,
-					failed == 1 ? "" : "s");
-	return 0;
+	return ok ? 0 : -1;
 }
 
 int bld_deploy_stop_one(struct bld_ctx *ctx, const struct bld_deploy_ctr *c, void *payload,
@@ -79,14 +107,22 @@ static int stop_rm(struct bld_ctx *ctx, const struct bld_deploy_ctr *c, void *pa
 	return 0;
 }
 
-/* The containers of svc (every one's when svc is NULL) in st. */
-static size_t pick(struct bld_deploy_state *st, const char *svc, struct bld_deploy_ctr **out)
+/* How far svc is from the top of the dependency graph: 0 when no service depends on it,
+ * else one more than its deepest dependant. Services of one level do not depend on each
+ * other: they stop together. */
+static int level(const json_t *all, const char *svc, int depth)
 {
-	size_t k = 0;
-	for (size_t i = 0; i < st->n; i++)
-		if (!svc || strcmp(st->v[i].service, svc) == 0)
-			out[k++] = &st->v[i];
-	return k;
+	int lv = 0;
+	const char *name;
+	json_t *s;
+	if (depth > 64) /* a cycle, which the loader refuses */
+		return 0;
+	json_object_foreach((json_t *)all, name, s)
+		if (json_object_get(json_object_get(s, "depends_on"), svc)) {
+			int l = level(all, name, depth + 1) + 1;
+			lv = l > lv ? l : lv;
+		}
+	return lv;
 }
 
 int bld_deploy_reverse(struct bld_ctx *ctx, const struct bld_deploy_target *t,
@@ -95,17 +131,28 @@ int bld_deploy_reverse(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 {
 	cleanup_strv char **svcs = NULL;
 	cleanup_free struct bld_deploy_ctr **sel = xcalloc(st->n + 1, sizeof(*sel));
+	cleanup_free int *lv = NULL;
 	if (t->project && bld_deploy_services(t, false, &svcs, err) < 0)
 		return -1;
-	int r = 0;
-	for (size_t i = bld_strv_len(svcs); r == 0 && i-- > 0;) {
-		size_t n = pick(st, svcs[i], sel);
+	json_t *all = json_object_get(t->project, "services");
+	size_t ns = bld_strv_len(svcs);
+	lv = xcalloc(ns + 1, sizeof(*lv));
+	int top = 0, r = 0;
+	for (size_t i = 0; i < ns; i++) {
+		lv[i] = level(all, svcs[i], 0);
+		top = lv[i] > top ? lv[i] : top;
+	}
+	for (int l = 0; r == 0 && l <= top && ns; l++) {
+		size_t n = 0;
+		for (size_t i = 0; i < st->n; i++)
+			for (size_t k = 0; k < ns; k++)
+				if (lv[k] == l && strcmp(st->v[i].service, svcs[k]) == 0)
+					sel[n++] = &st->v[i];
 		r = n ? bld_deploy_each(ctx, sel, n, fn, payload, err) : 0;
 	}
 	/* what no service of the project names: every container without a project, the
 	 * orphans with --remove-orphans */
 	size_t n = 0;
-	json_t *all = json_object_get(t->project, "services");
 	for (size_t i = 0; orphans && i < st->n; i++)
 		if (!json_object_get(all, st->v[i].service) || !t->project)
 			sel[n++] = &st->v[i];

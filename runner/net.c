@@ -569,6 +569,9 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 		return -1;
 	user_links(n, ctx, h);
 	mac_option(n, cfg);
+	/* --mac-address is the first network's, on a user network too (docker 20.10) */
+	if (n->has_mac && !n->veth[0] && n->n_eps)
+		memcpy(n->eps[0].mac, n->mac, sizeof(n->mac));
 	if (setup_ports(n, cfg, err) < 0)
 		return -1;
 	bld_runner_dns_new(&n->dns, ctx, cfg, id);

@@ -100,7 +100,9 @@ t_match "up --build: rebuilt, and the new image recreates web" \
 t_eq "up --build: db and migrate kept" "" "$(grep -E 'demo-(db|migrate)-1  Recreat' <<<"$out")"
 t_eq "the new image serves" "v2" "$(B exec demo-web-1 cat /www/v)"
 n=$(B exec demo-db-1 grep -c migrated /data/log)
-t_ok "down" B compose down
+out=$(B compose down 2>&1)
+t_eq "down: dependants first (web, then migrate, then db)" "demo-web-1 demo-migrate-1 demo-db-1" \
+  "$(sed -n 's/^ Container \(.*\)  Removed$/\1/p' <<<"$out" | xargs)"
 t_eq "down leaves no container" "" "$(B ps -aq)"
 t_eq "down removes the project's network" "" "$(B network ls -q --filter name=demo_default)"
 t_ok "up again" B compose up -d --wait

@@ -96,6 +96,9 @@ for i in $(seq 50); do N curl -sf "http://127.0.0.1:$port/" >/dev/null && break;
 t_eq "-p on a user network answers on 127.0.0.1" "hello from web" "$(N curl -sf "http://127.0.0.1:$port/")"
 t_eq "--link on a user network: the alias reaches the linked container" "hello from web" \
   "$(B run --rm --network front --link web:w $IMG timeout 2 wget -q -O- http://w/)"
+t_eq "--mac-address on a user network: eth0's, and inspect's" "92:d0:c6:0a:29:33 92:d0:c6:0a:29:33" \
+  "$(B run --rm --network front --mac-address 92:d0:c6:0a:29:33 $IMG cat /sys/class/net/eth0/address) $(
+     B inspect "$(B create --network front --mac-address 92:d0:c6:0a:29:33 $IMG true)" | jq -r '.[0].Config.MacAddress')"
 B network create --ipv6 --subnet fd00:b1d::/64 six >/dev/null
 out=$(B run --rm --network six $IMG sh -c 'ip -6 -o addr show eth0; ip -6 route; ping -c1 -W2 fd00:b1d::1')
 t_match "--ipv6: an address of the subnet" "inet6 fd00:b1d::2/64" "$out"
