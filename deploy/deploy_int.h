@@ -204,6 +204,9 @@ int bld_deploy_profiles_apply(json_t *model, char *const *profiles, char *const 
  * failure); l->model, l->name, l->env and l->project_dir are filled. */
 int bld_deploy_project_model(struct bld_deploy_load *l, const struct bld_deploy_options *o,
 			      struct bld_error **err);
+/* Validation and normalisation of l->model (check.c), then sequences made unique again on
+ * the long forms. */
+int bld_deploy_project_check(struct bld_deploy_load *l, struct bld_error **err);
 
 /* ------------------------------------------------------------------ names (name.c) */
 

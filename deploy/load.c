@@ -118,13 +118,22 @@ int bld_deploy_project_model(struct bld_deploy_load *l, const struct bld_deploy_
 	return r;
 }
 
+int bld_deploy_project_check(struct bld_deploy_load *l, struct bld_error **err)
+{
+	if (bld_deploy_load_check(l, err) < 0)
+		return -(*err)->code;
+	/* long forms can reveal repeats that a short and a long form hid: compose-go enforces
+	 * unicity again after its canonical transformation */
+	return bld_deploy_unicity(l->model, err);
+}
+
 int bld_deploy_project_load(struct bld_ctx *ctx, const struct bld_deploy_options *o,
 			    json_t **project, struct bld_error **err)
 {
 	struct bld_deploy_load l;
 	int r = bld_deploy_project_model(&l, o, err);
 	if (r == 0)
-		r = bld_deploy_load_check(&l, err);
+		r = bld_deploy_project_check(&l, err);
 	if (r == 0)
 		*project = steal_pointer(&l.model);
 	bld_deploy_load_dispose(&l);

@@ -351,6 +351,45 @@ static int family_prefix(const json_t *net, int family)
 	return family == AF_INET ? 32 : 128;
 }
 
+static const json_t *config_of(const json_t *net, int family);
+
+/* One live lease of the default bridge as an endpoint, from its container's state. */
+static int bridge_endpoint(const char *ctr, const char *ip, bool well_formed, void *payload)
+{
+	struct bld_ctx *ctx = ((void **)payload)[0];
+	json_t *eps = ((void **)payload)[1];
+	cleanup_json json_t *st = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	if (!well_formed || !bld_runner_lease_owner_alive(ctx, ctr) ||
+	    bld_runner_container_load(ctx, ctr, NULL, &st, &e) < 0)
+		return 0;
+	json_t *nw = json_object_get(json_object_get(json_object_get(st, "NetworkSettings"),
+						     "Networks"), "bridge");
+	cleanup_free char *name = bld_runner_container_name(ctx, ctr);
+	const char *epid = bld_json_get_str(nw, "EndpointID");
+	const char *mac = bld_json_get_str(nw, "MacAddress");
+	json_object_set_new(eps, ctr,
+			    json_pack("{s:s, s:s, s:s, s:s}", "Name", name ? name : "",
+				      "EndpointID", epid ? epid : "", "MacAddress", mac ? mac : "",
+				      "IPv4Address", ip));
+	return 0;
+}
+
+/* The default bridge's containers: those holding a live lease on it (docker lists them;
+ * they have no endpoint files). */
+static void bridge_endpoints(struct bld_ctx *ctx, const json_t *net, json_t *eps)
+{
+	struct bld_runner_ipam_pool p;
+	cleanup_error struct bld_error *e = NULL;
+	const json_t *c = config_of(net, AF_INET);
+	const char *name = bld_json_get_str(net, "Name");
+	if (!c || !name || strcmp(name, "bridge") || bld_runner_ipam_pool_init(&p, c, &e) < 0)
+		return;
+	cleanup_free char *dir = bld_runner_network_dir(ctx, bld_json_get_str(net, "Id"));
+	void *payload[] = {ctx, eps};
+	bld_runner_ipam_each(dir, "leases", &p, bridge_endpoint, payload);
+}
+
 /* docker's Containers: {id: {Name, EndpointID, MacAddress, IPv4Address, IPv6Address}}. */
 static json_t *containers_of(struct bld_ctx *ctx, const json_t *net)
 {
@@ -359,6 +398,7 @@ static json_t *containers_of(struct bld_ctx *ctx, const json_t *net)
 	cleanup_json json_t *out = json_object();
 	if (bld_runner_network_endpoints(ctx, bld_json_get_str(net, "Id"), &eps, &e) < 0)
 		return json_object();
+	bridge_endpoints(ctx, net, eps);
 	const char *cid;
 	json_t *ep;
 	json_object_foreach(eps, cid, ep) {

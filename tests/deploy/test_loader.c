@@ -156,7 +156,7 @@ static void run_case(const json_t *c)
 	struct bld_deploy_load l;
 	int r = bld_deploy_project_model(&l, &o, &err);
 	if (r == 0 && json_is_true(json_object_get(c, "full")))
-		r = bld_deploy_load_check(&l, &err);
+		r = bld_deploy_project_check(&l, &err);
 	check_result(c, r, l.model, err, dir);
 	bld_deploy_load_dispose(&l);
 	bld_error_free(err);

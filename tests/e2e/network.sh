@@ -103,6 +103,9 @@ cid=$(B run -d --name c1 $IMG sleep 300)
 epid=$(B network create ep)
 t_match "the container's address is leased on the default bridge" '^10\.88\.0\.2$' "$(B inspect -f '{{.NetworkSettings.IPAddress}}' c1)"
 brid=$(id_of bridge)
+t_eq "inspect bridge: a container on the default bridge is in Containers, as docker lists it" \
+  "$(B inspect -f "{\"$cid\":{\"Name\":\"c1\",\"EndpointID\":\"{{.NetworkSettings.Networks.bridge.EndpointID}}\",\"MacAddress\":\"{{.NetworkSettings.Networks.bridge.MacAddress}}\",\"IPv4Address\":\"10.88.0.2/16\",\"IPv6Address\":\"\"}}" c1)" \
+  "$(B network inspect -f '{{json .Containers}}' bridge)"
 t_eq "... in networks/<bridge id>/leases, at host 2's record" "$cid" "$(dd if="$BLD_ROOT/networks/$brid/leases" bs=65 skip=1 count=1 2>/dev/null | head -c 64)"
 printf '{"Name":"c1","ID":"%s","Aliases":[],"IPv4Address":"172.17.0.2","IPv6Address":"","PrefixLen":16,"MacAddress":"02:42:ac:11:00:02","EndpointID":"%s"}' \
   "$cid" "$(printf 'e%.0s' {1..64})" >"$BLD_ROOT/networks/$epid/endpoints/$cid.json"
