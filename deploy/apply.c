@@ -225,23 +225,6 @@ static int wait_dependencies(struct up *u, const char *svc, struct bld_error **e
 	return 0;
 }
 
-/* How deep svc sits: 0 without a dependency in the project, else one more than its deepest
- * dependency. Services of one level do not wait for each other: they start together. */
-static int depth_of(const json_t *all, const char *svc, int guard)
-{
-	int lv = 0;
-	const char *dep;
-	json_t *d;
-	if (guard > 64) /* a cycle, which the loader refuses */
-		return 0;
-	json_object_foreach(json_object_get(json_object_get(all, svc), "depends_on"), dep, d)
-		if (json_object_get(all, dep)) {
-			int l = depth_of(all, dep, guard + 1) + 1;
-			lv = l > lv ? l : lv;
-		}
-	return lv;
-}
-
 static int start_one(struct bld_ctx *ctx, const struct bld_deploy_ctr *c, void *payload,
 		     struct bld_error **err)
 {
@@ -293,7 +276,7 @@ static int start_all(struct up *u, char *const *svcs, struct bld_error **err)
 	cleanup_free int *lv = xcalloc(ns + 1, sizeof(*lv));
 	int top = 0, r = 0;
 	for (size_t k = 0; k < ns; k++) {
-		lv[k] = depth_of(all, svcs[k], 0);
+		lv[k] = bld_deploy_level(all, svcs[k], true);
 		top = lv[k] > top ? lv[k] : top;
 	}
 	for (int l = 0; r == 0 && l <= top; l++)

@@ -358,6 +358,11 @@ struct bld_deploy_replica {
 };
 int bld_deploy_replica_config(const struct bld_deploy_replica *r,
 			      struct bld_runner_container_config *c, struct bld_error **err);
+/* service.c: how deep svc sits among services (the project's "services"): with deps, 0
+ * without a dependency, else one more than its deepest dependency (the start order);
+ * without, the same counted through its dependants (the stop order). Services of one level
+ * neither depend on each other: they start, or stop, together. */
+int bld_deploy_level(const json_t *services, const char *svc, bool deps);
 /* The image a service runs: its image, else "<project>-<service>" (built). */
 char *bld_deploy_image_name(const char *project, const char *svc, const struct json_t *service);
 /* A Go duration of the project ("1m30s") in nanoseconds; 0 when absent or bad. */

@@ -107,24 +107,6 @@ static int stop_rm(struct bld_ctx *ctx, const struct bld_deploy_ctr *c, void *pa
 	return 0;
 }
 
-/* How far svc is from the top of the dependency graph: 0 when no service depends on it,
- * else one more than its deepest dependant. Services of one level do not depend on each
- * other: they stop together. */
-static int level(const json_t *all, const char *svc, int depth)
-{
-	int lv = 0;
-	const char *name;
-	json_t *s;
-	if (depth > 64) /* a cycle, which the loader refuses */
-		return 0;
-	json_object_foreach((json_t *)all, name, s)
-		if (json_object_get(json_object_get(s, "depends_on"), svc)) {
-			int l = level(all, name, depth + 1) + 1;
-			lv = l > lv ? l : lv;
-		}
-	return lv;
-}
-
 int bld_deploy_reverse(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 		       struct bld_deploy_state *st, bool orphans, bld_deploy_ctr_fn fn,
 		       void *payload, struct bld_error **err)
@@ -139,7 +121,7 @@ int bld_deploy_reverse(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 	lv = xcalloc(ns + 1, sizeof(*lv));
 	int top = 0, r = 0;
 	for (size_t i = 0; i < ns; i++) {
-		lv[i] = level(all, svcs[i], 0);
+		lv[i] = bld_deploy_level(all, svcs[i], false);
 		top = lv[i] > top ? lv[i] : top;
 	}
 	for (int l = 0; r == 0 && l <= top && ns; l++) {

@@ -71,6 +71,29 @@ int bld_deploy_services(const struct bld_deploy_target *t, bool deps, char ***ou
 	return 0;
 }
 
+static int level(const json_t *all, const char *svc, bool deps, int guard)
+{
+	int lv = 0;
+	const char *name;
+	json_t *s;
+	if (guard > 64) /* a cycle, which the loader refuses */
+		return 0;
+	json_object_foreach((json_t *)all, name, s) {
+		const json_t *on = deps ? json_object_get(json_object_get(all, svc), "depends_on")
+					: json_object_get(s, "depends_on");
+		if (json_object_get(on, deps ? name : svc)) {
+			int l = level(all, name, deps, guard + 1) + 1;
+			lv = l > lv ? l : lv;
+		}
+	}
+	return lv;
+}
+
+int bld_deploy_level(const json_t *services, const char *svc, bool deps)
+{
+	return level(services, svc, deps, 0);
+}
+
 /* ---------------------------------------------------------------------- helpers */
 
 char *bld_deploy_image_name(const char *project, const char *svc, const json_t *service)

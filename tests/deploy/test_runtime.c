@@ -2,7 +2,8 @@
  * tests/deploy/test_runtime.c — the runtime's planning on hand-written projects in the
  * normalised shape: the config hash (compose's ServiceHash: what it leaves out, what
  * changes it), the order services come up in, and one replica's container config (names,
- * compose's labels, volumes and networks by their store names, aliases, ports, restart).
+ * compose's labels, volumes and networks by their store names, aliases, ports, restart), and
+ * the levels services start and stop by.
  */
 #include <criterion/criterion.h>
 
@@ -91,6 +92,19 @@ Test(deploy_runtime, services_in_dependency_order)
 	free(with);
 	free(without);
 	free(e);
+	json_decref(p);
+}
+
+Test(deploy_runtime, levels_start_and_stop_together)
+{
+	json_t *p = parse(project_text);
+	const json_t *all = json_object_get(p, "services");
+	cr_assert_eq(bld_deploy_level(all, "db", true), 0);
+	cr_assert_eq(bld_deploy_level(all, "migrate", true), 1);
+	cr_assert_eq(bld_deploy_level(all, "web", true), 2, "through migrate, not only db");
+	cr_assert_eq(bld_deploy_level(all, "web", false), 0);
+	cr_assert_eq(bld_deploy_level(all, "migrate", false), 1);
+	cr_assert_eq(bld_deploy_level(all, "db", false), 2, "after web and migrate");
 	json_decref(p);
 }
 
