@@ -67,6 +67,9 @@ static const struct alias {
 	{"container pause", "pause", NULL},   {"container unpause", "unpause", NULL},
 	{"container top", "top", NULL},       {"container stats", "stats", NULL},
 	{"container attach", "attach", NULL},
+	/* docker's other spellings of a group's own commands: the option is the second word */
+	{"network list", "network", "ls"},    {"network remove", "network", "rm"},
+	{"volume list", "volume", "ls"},      {"volume remove", "volume", "rm"},
 };
 
 /* argv with a management command's two words replaced by the command they name (and its

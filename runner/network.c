@@ -337,21 +337,17 @@ static json_t *with_prefix(const char *addr, int prefix)
 	return json_sprintf("%s/%d", addr, prefix);
 }
 
+static const json_t *config_of(const json_t *net, int family);
+
 /* The prefix length of the network's subnet of the family. */
 static int family_prefix(const json_t *net, int family)
 {
-	size_t i;
-	json_t *c;
-	json_array_foreach(json_object_get(json_object_get(net, "IPAM"), "Config"), i, c) {
-		struct bld_runner_ipam_cidr x;
-		if (bld_runner_ipam_cidr_parse(bld_json_get_str(c, "Subnet"), &x) == 0 &&
-		    x.family == family)
-			return x.prefix;
-	}
+	struct bld_runner_ipam_cidr x;
+	const json_t *c = config_of(net, family);
+	if (c && bld_runner_ipam_cidr_parse(bld_json_get_str(c, "Subnet"), &x) == 0)
+		return x.prefix;
 	return family == AF_INET ? 32 : 128;
 }
-
-static const json_t *config_of(const json_t *net, int family);
 
 /* One live lease of the default bridge as an endpoint, from its container's state. */
 static int bridge_endpoint(const char *ctr, const char *ip, bool well_formed, void *payload)

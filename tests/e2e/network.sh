@@ -151,3 +151,8 @@ for c in create ls inspect rm prune; do
   t_match "network $c --help" "Usage:  bld network $c" "$(B network $c --help)"
 done
 t_match "network: the group's help" "create +Create a network" "$(B network)"
+# docker's other spellings: "network list" and "network remove" (and the volume group's)
+B network create spelled >/dev/null
+t_eq "network list is network ls" "$(B network ls -q)" "$(B network list -q)"
+t_eq "network remove removes" "spelled" "$(B network remove spelled)"
+t_eq "volume list is volume ls" "$(B volume ls -q)" "$(B volume list -q)"
