@@ -197,6 +197,7 @@ struct bld_deploy_run_opts {
 	const char *entrypoint; /* NULL: the service's; "": none */
 	char *const *env;       /* -e K=V, added */
 	char *const *volumes;   /* -v, added */
+	char *const *publish;   /* -p: the ports, instead of the service's (without service_ports) */
 	const char *user, *workdir, *name;
 	bool rm, detach, no_deps, service_ports, tty, interactive;
 };

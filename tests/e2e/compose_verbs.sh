@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# bld compose's finer verbs and flags against busybox from the local test registry, checked
+# against what docker compose v2 does: run -p/--publish and --service-ports.
+. "$(dirname "$0")/lib.sh"
+t_busybox_registry
+at_exit '"$BLD" rm -f $("$BLD" ps -aq) >/dev/null 2>&1'
+B() { "$BLD" "$@"; }
+mkdir "$T_DIR/p" && cd "$T_DIR/p"
+cat >compose.yaml <<EOF2
+name: cv
+services:
+  web:
+    image: $BASE
+    init: true
+    command: [sleep, "60"]
+    ports: ["127.0.0.1:18091:80"]
+EOF2
+
+# run: the service's ports only with --service-ports, else those of -p (compose's run.go)
+ports() { B port "$(B compose run -d "$@" web)" | xargs; }
+t_eq "run: without the service's ports" "" "$(ports)"
+t_eq "run --service-ports: the service's ports" "80/tcp -> 127.0.0.1:18091" "$(ports --service-ports)"
+t_eq "run -p, --publish: those ports instead (ranges as compose)" \
+  "80/tcp -> 127.0.0.1:18092 81/tcp -> 127.0.0.1:18093" \
+  "$(ports -p 127.0.0.1:18092-18093:80-81)"
+t_exit "run --service-ports -p: refused as compose" 1 B compose run --service-ports -p 80 web
+t_match "run --service-ports -p: compose's words" '^bld: --service-ports and --publish are incompatible$' \
+  "$(B compose run -P -p 80 web 2>&1)"
+B compose down >/dev/null 2>&1
