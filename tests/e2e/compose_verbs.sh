@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bld compose's finer verbs and flags against busybox from the local test registry, checked
-# against what docker compose v2 does: run -p/--publish and --service-ports.
+# against what docker compose v2 does: run -p/--publish and --service-ports; logs --since and
+# --until with relative times.
 . "$(dirname "$0")/lib.sh"
 t_busybox_registry
 at_exit '"$BLD" rm -f $("$BLD" ps -aq) >/dev/null 2>&1'
@@ -26,4 +27,16 @@ t_eq "run -p, --publish: those ports instead (ranges as compose)" \
 t_exit "run --service-ports -p: refused as compose" 1 B compose run --service-ports -p 80 web
 t_match "run --service-ports -p: compose's words" '^bld: --service-ports and --publish are incompatible$' \
   "$(B compose run -P -p 80 web 2>&1)"
+B compose down >/dev/null 2>&1
+
+# logs --since/--until: relative ("2s", "1h30m") as the engine reads them, a line 3s after another
+mkdir "$T_DIR/lg" && cd "$T_DIR/lg"
+printf 'services:\n  a: {image: %s, init: true, command: [sh, -c, "echo one; sleep 3; echo two; exec sleep 60"]}\n' \
+  "$BASE" >compose.yaml
+B compose up -d >/dev/null 2>&1
+for i in $(seq 100); do B compose logs 2>/dev/null | grep -q two && break; sleep 0.1; done
+t_eq "logs --since 2s: the newer line" "a-1  | two" "$(B compose logs --since 2s)"
+t_eq "logs --until 2s: the older line" "a-1  | one" "$(B compose logs --until 2s)"
+t_eq "logs --since 1h30m --until 1h: none" "" "$(B compose logs --since 1h30m --until 1h)"
+t_exit "logs --since: a bad time refused" 1 B compose logs --since yesterday
 B compose down >/dev/null 2>&1
