@@ -153,6 +153,13 @@ int bld_deploy_stop_one(struct bld_ctx *ctx, const struct bld_deploy_ctr *c, voi
  * printed on stderr by the child. */
 int bld_deploy_each(struct bld_ctx *ctx, struct bld_deploy_ctr *const *v, size_t n,
 		    bld_deploy_ctr_fn fn, void *payload, struct bld_error **err);
+/* Job i of a set run by bld_deploy_parallel. */
+typedef int (*bld_deploy_job_fn)(struct bld_ctx *ctx, size_t i, void *payload,
+				 struct bld_error **err);
+/* Jobs 0..n-1 in parallel, a child process each, at most max at a time (0: all); -1 when
+ * one failed, the first failure's error in *err. */
+int bld_deploy_parallel(struct bld_ctx *ctx, size_t n, size_t max, bld_deploy_job_fn fn,
+			void *payload, struct bld_error **err);
 /* fn on the containers of st service by service in reverse dependency order (the
  * project's services, or every container when t->project is NULL), those of one service
  * in parallel; with orphans, then the containers of services the project lacks. */
@@ -197,6 +204,7 @@ struct bld_deploy_run_opts {
 	const char *entrypoint; /* NULL: the service's; "": none */
 	char *const *env;       /* -e K=V, added */
 	char *const *volumes;   /* -v, added */
+	char *const *publish;   /* -p: the ports, instead of the service's (without service_ports) */
 	const char *user, *workdir, *name;
 	bool rm, detach, no_deps, service_ports, tty, interactive;
 };
@@ -224,8 +232,8 @@ void bld_deploy_event(struct bld_ctx *ctx, const char *what, const char *status)
  * terminal unless no_color), every container of ids merged; follow until they all stop. */
 struct bld_deploy_logs_opts {
 	bool follow, timestamps, no_color, no_prefix;
-	long tail; /* < 0: all */
-	double since;
+	long tail;           /* < 0: all */
+	double since, until; /* unix seconds, 0: no bound */
 };
 int bld_deploy_logs(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 		    const struct bld_deploy_state *st, const struct bld_deploy_logs_opts *o,
