@@ -18,9 +18,28 @@ static const struct bld_cli_opt logs_opts[] = {
 	 NULL},
 	{"tail", 'n', BLD_OPT_STRING, "string",
 	 "Number of lines to show from the end of the logs for each container", "all"},
+	{"until", 0, BLD_OPT_STRING, "string",
+	 "Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 "
+	 "minutes)",
+	 NULL},
 	{"timestamps", 't', BLD_OPT_BOOL, NULL, "Show timestamps", NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
+
+/* --since/--until as the engine reads them (timetypes.GetTimestamp): "42m", "1h30m" before
+ * now, a date, unix seconds. */
+static int bound(struct bld_cli_args *a, const char *name, double *out, struct bld_error **err)
+{
+	const char *s = bld_cli_str(a, name);
+	int64_t ns;
+	if (!s)
+		return 0;
+	if (bld_cli_timestamp(s, &ns) < 0)
+		return bld_error_refuse(err, BLD_E_INVALID, "invalid value for \"%s\": %s", name,
+					s);
+	*out = (double)ns / 1e9;
+	return 0;
+}
 
 static int logs(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
@@ -32,9 +51,8 @@ static int logs(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **
 	if (tail && strcmp(tail, "all") != 0 && bld_parse_long(tail, -1, 1L << 40, &o.tail) < 0)
 		return bld_error_refuse(err, BLD_E_INVALID,
 					"invalid argument \"%s\" for \"-n, --tail\" flag", tail);
-	const char *since = bld_cli_str(a, "since");
-	if (since)
-		o.since = (double)bld_cli_parse_time(since);
+	if (bound(a, "since", &o.since, err) < 0 || bound(a, "until", &o.until, err) < 0)
+		return -1;
 	struct bld_cli_compose c;
 	if (bld_cli_compose_open(ctx, a, 0, false, &c, err) < 0)
 		return -1;

@@ -17,6 +17,8 @@ static const struct bld_cli_opt opts[] = {
 	{"no-TTY", 'T', BLD_OPT_BOOL, NULL,
 	 "Disable pseudo-TTY allocation (default: auto-detected)", NULL},
 	{"no-deps", 0, BLD_OPT_BOOL, NULL, "Don't start linked services", NULL},
+	{"publish", 'p', BLD_OPT_LIST, "stringArray", "Publish a container's port(s) to the host",
+	 NULL},
 	{"rm", 0, BLD_OPT_BOOL, NULL, "Automatically remove the container when it exits", NULL},
 	{"service-ports", 'P', BLD_OPT_BOOL, NULL,
 	 "Run command with all service's ports enabled and mapped to the host", NULL},
@@ -32,11 +34,15 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	struct bld_deploy_run_opts o = {
 		.cmd = a->argv + 1, .entrypoint = bld_cli_str(a, "entrypoint"),
 		.env = bld_cli_list(a, "env"), .volumes = bld_cli_list(a, "volume"),
+		.publish = bld_cli_list(a, "publish"),
 		.user = bld_cli_str(a, "user"), .workdir = bld_cli_str(a, "workdir"),
 		.name = bld_cli_str(a, "name"), .rm = bld_cli_bool(a, "rm"),
 		.detach = bld_cli_bool(a, "detach"), .no_deps = bld_cli_bool(a, "no-deps"),
 		.service_ports = bld_cli_bool(a, "service-ports"), .tty = tty,
 		.interactive = bld_cli_bool(a, "interactive") && !bld_cli_bool(a, "detach")};
+	if (o.service_ports && o.publish && o.publish[0])
+		return bld_error_refuse(err, BLD_E_INVALID,
+					"--service-ports and --publish are incompatible");
 	struct bld_cli_compose c;
 	if (bld_cli_compose_open(ctx, a, a->argc, true, &c, err) < 0)
 		return -1;

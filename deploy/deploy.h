@@ -197,6 +197,7 @@ struct bld_deploy_run_opts {
 	const char *entrypoint; /* NULL: the service's; "": none */
 	char *const *env;       /* -e K=V, added */
 	char *const *volumes;   /* -v, added */
+	char *const *publish;   /* -p: the ports, instead of the service's (without service_ports) */
 	const char *user, *workdir, *name;
 	bool rm, detach, no_deps, service_ports, tty, interactive;
 };
@@ -224,8 +225,8 @@ void bld_deploy_event(struct bld_ctx *ctx, const char *what, const char *status)
  * terminal unless no_color), every container of ids merged; follow until they all stop. */
 struct bld_deploy_logs_opts {
 	bool follow, timestamps, no_color, no_prefix;
-	long tail; /* < 0: all */
-	double since;
+	long tail;           /* < 0: all */
+	double since, until; /* unix seconds, 0: no bound */
 };
 int bld_deploy_logs(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 		    const struct bld_deploy_state *st, const struct bld_deploy_logs_opts *o,

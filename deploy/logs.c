@@ -231,7 +231,8 @@ int bld_deploy_logs(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 		    struct bld_error **err)
 {
 	struct bld_runner_logs_opts lo = {.follow = o->follow, .timestamps = o->timestamps,
-					  .tail = o->tail, .since = o->since};
+					  .tail = o->tail, .since = o->since,
+					  .until = o->until};
 	struct merge m = {.ctx = ctx, .t = t};
 	int r = start_followers(&m, st, bld_is_tty(1) && !o->no_color, o->no_prefix, &lo, err);
 	while (r == 0 && open_streams(&m))

@@ -2,7 +2,8 @@
  * deploy/run.c — `compose run`: a one-off container of a service (named
  * <project>-<service>-run-<12 hex>, labelled oneoff=True with its slug), its dependencies
  * brought up first unless --no-deps, its command, entrypoint, environment, user, workdir,
- * volumes and ports as asked (the service's ports only with --service-ports), no restart
+ * volumes and ports as asked (the service's ports only with --service-ports, else those of
+ * -p), no restart
  * policy; attached (its exit code) or detached (its name printed), removed after with --rm.
  */
 #include "deploy/deploy_int.h"
@@ -62,13 +63,28 @@ static void override(const struct bld_deploy_run_opts *o, const char *slug,
 		free(c->workdir);
 		c->workdir = xstrdup(o->workdir);
 	}
-	if (!o->service_ports)
-		c->n_ports = 0;
 	free(c->restart);
 	c->restart = NULL;
 	c->tty = o->tty;
 	c->interactive = o->interactive;
 	c->auto_remove = o->rm && o->detach;
+}
+
+/* The service as run sees it: its ports those of -p unless --service-ports. */
+static json_t *run_service(const json_t *service, const struct bld_deploy_run_opts *o,
+			   struct bld_error **err)
+{
+	json_t *s = json_deep_copy(service);
+	if (o->service_ports)
+		return s;
+	json_t *ports = json_array();
+	json_object_set_new(s, "ports", ports);
+	for (size_t i = 0; o->publish && o->publish[i]; i++)
+		if (bld_deploy_port_parse(ports, o->publish[i], err) < 0) {
+			json_decref(s);
+			return NULL;
+		}
+	return s;
 }
 
 /* The one-off container, created. */
@@ -87,7 +103,10 @@ static int create(struct bld_ctx *ctx, const struct bld_deploy_target *t, const 
 	cleanup_free char *seed = xasprintf("%s %d %lld", svc, getpid(), (long long)bld_mono_ns());
 	bld_sha256_digest(seed, strlen(seed), rnd);
 	*name = o->name ? xstrdup(o->name) : xasprintf("%s-%s-run-%.12s", t->name, svc, rnd + 7);
-	const json_t *service = json_object_get(json_object_get(t->project, "services"), svc);
+	cleanup_json json_t *service = run_service(
+		json_object_get(json_object_get(t->project, "services"), svc), o, err);
+	if (!service)
+		return -1;
 	const json_t *img = json_object_get(images, svc);
 	bld_deploy_service_hash(service, hash);
 	struct bld_deploy_replica r = {.t = t, .svc = svc, .service = service, .number = 1,

@@ -246,7 +246,8 @@ static void print_record(const struct bld_runner_logs_opts *o, const char *line,
 	const char *time = bld_json_get_str(v, "time");
 	const char *stream = bld_json_get_str(v, "stream");
 	json_t *log = json_object_get(v, "log");
-	if (o->since > 0 && bld_runner_time_parse(time) < o->since)
+	if ((o->since > 0 && bld_runner_time_parse(time) < o->since) ||
+	    (o->until > 0 && bld_runner_time_parse(time) > o->until))
 		return;
 	FILE *f = stream && strcmp(stream, "stderr") == 0 ? stderr : stdout;
 	if (o->timestamps && time)

@@ -443,12 +443,13 @@ int bld_runner_container_filter(struct bld_ctx *ctx, const struct bld_runner_con
 int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, struct json_t **out,
 				 struct bld_error **err);
 
-/* `bld logs`. since: unix seconds (0: all); tail < 0: all. */
+/* `bld logs`. since, until: unix seconds (0: no bound; until keeps what is not after it);
+ * tail < 0: all. */
 struct bld_runner_logs_opts {
 	bool follow, timestamps;
 	bool details; /* each line led by its record's attrs (--log-opt tag, labels, env) */
 	long tail;
-	double since;
+	double since, until;
 };
 int bld_runner_container_logs(struct bld_ctx *ctx, const char *id,
 			      const struct bld_runner_logs_opts *o, struct bld_error **err);
