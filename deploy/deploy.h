@@ -153,6 +153,13 @@ int bld_deploy_stop_one(struct bld_ctx *ctx, const struct bld_deploy_ctr *c, voi
  * printed on stderr by the child. */
 int bld_deploy_each(struct bld_ctx *ctx, struct bld_deploy_ctr *const *v, size_t n,
 		    bld_deploy_ctr_fn fn, void *payload, struct bld_error **err);
+/* Job i of a set run by bld_deploy_parallel. */
+typedef int (*bld_deploy_job_fn)(struct bld_ctx *ctx, size_t i, void *payload,
+				 struct bld_error **err);
+/* Jobs 0..n-1 in parallel, a child process each, at most max at a time (0: all); -1 when
+ * one failed, the first failure's error in *err. */
+int bld_deploy_parallel(struct bld_ctx *ctx, size_t n, size_t max, bld_deploy_job_fn fn,
+			void *payload, struct bld_error **err);
 /* fn on the containers of st service by service in reverse dependency order (the
  * project's services, or every container when t->project is NULL), those of one service
  * in parallel; with orphans, then the containers of services the project lacks. */

@@ -8,39 +8,17 @@
 #include "deploy/deploy_int.h"
 
 #include <jansson.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#define CHILD_ERROR_MAX 4096 /* bytes of a child's error line kept */
+struct each {
+	struct bld_deploy_ctr *const *v;
+	bld_deploy_ctr_fn fn;
+	void *payload;
+};
 
-/* In a child: fn on c, its error line written to fd; exits 0 or 1. */
-static void child(struct bld_ctx *ctx, const struct bld_deploy_ctr *c, bld_deploy_ctr_fn fn,
-		  void *payload, int fd)
+static int each_one(struct bld_ctx *ctx, size_t i, void *payload, struct bld_error **err)
 {
-	cleanup_error struct bld_error *e = NULL;
-	int r = fn(ctx, c, payload, &e);
-	if (r < 0)
-		bld_fs_write_all(fd, e->msg, strnlen(e->msg, CHILD_ERROR_MAX));
-	fflush(NULL);
-	_exit(r < 0 ? 1 : 0);
-}
-
-/* Waits for child pid; its error line (from fd) into *err when it failed and *err is free.
- * The line is read after the exit, without waiting for the pipe's end: a monitor the child
- * started may hold the pipe open (the line fits in the pipe's buffer). */
-static bool reap(pid_t pid, int fd, struct bld_error **err)
-{
-	int st = 0;
-	char msg[CHILD_ERROR_MAX + 1];
-	bool ok = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-	fcntl(fd, F_SETFL, O_NONBLOCK);
-	ssize_t n = ok ? 0 : read(fd, msg, CHILD_ERROR_MAX);
-	msg[n > 0 ? n : 0] = 0;
-	if (!ok && !*err)
-		bld_error_refuse(err, BLD_E_INVALID, "%s", msg[0] ? msg : "a container failed");
-	return ok;
+	const struct each *e = payload;
+	return e->fn(ctx, e->v[i], e->payload, err);
 }
 
 /* Runs fn on each container of v in parallel, a child each; the first failure's error comes
@@ -48,34 +26,8 @@ static bool reap(pid_t pid, int fd, struct bld_error **err)
 int bld_deploy_each(struct bld_ctx *ctx, struct bld_deploy_ctr *const *v, size_t n,
 		    bld_deploy_ctr_fn fn, void *payload, struct bld_error **err)
 {
-	if (n == 1)
-		return fn(ctx, v[0], payload, err);
-	fflush(NULL);
-	/* waitpid below waits for these children only (the runner may have set
-	 * SA_NOCLDWAIT when it started a monitor) */
-	struct sigaction sa = {.sa_handler = SIG_DFL}, old;
-	sigaction(SIGCHLD, &sa, &old);
-	pid_t *pids = xcalloc(n + 1, sizeof(*pids));
-	int *fds = xcalloc(n + 1, sizeof(*fds));
-	for (size_t i = 0; i < n; i++) {
-		int p[2] = {-1, -1};
-		if (pipe2(p, O_CLOEXEC) < 0)
-			p[0] = p[1] = open("/dev/null", O_RDWR | O_CLOEXEC);
-		pids[i] = fork();
-		if (pids[i] == 0)
-			child(ctx, v[i], fn, payload, p[1]);
-		close(p[1]);
-		fds[i] = p[0];
-	}
-	bool ok = true;
-	for (size_t i = 0; i < n; i++) {
-		ok = reap(pids[i], fds[i], err) && ok;
-		close(fds[i]);
-	}
-	free(pids);
-	free(fds);
-	sigaction(SIGCHLD, &old, NULL);
-	return ok ? 0 : -1;
+	struct each e = {.v = v, .fn = fn, .payload = payload};
+	return bld_deploy_parallel(ctx, n, 0, each_one, &e, err);
 }
 
 int bld_deploy_stop_one(struct bld_ctx *ctx, const struct bld_deploy_ctr *c, void *payload,

@@ -151,6 +151,61 @@ static int image_of(struct bld_ctx *ctx, struct bld_store *s, const struct bld_d
 	return r;
 }
 
+#define PULLS_MAX 4 /* pulls at a time, as compose v2's limit */
+
+/* The services of a project whose images are ensured side by side. */
+struct jobs {
+	const struct bld_deploy_target *t;
+	const struct bld_deploy_up_opts *o;
+	char **svcs;
+};
+
+/* In a child: svcs[i]'s image built or pulled, in a store of its own. */
+static int ensure_job(struct bld_ctx *ctx, size_t i, void *payload, struct bld_error **err)
+{
+	const struct jobs *j = payload;
+	struct bld_store *s = NULL;
+	struct bld_cache_image *img = NULL;
+	if (bld_cache_store_open(&s, ctx->root, err) < 0)
+		return -1;
+	int r = ensure(ctx, s, j->t, j->svcs[i], j->o, &img, err);
+	bld_cache_image_free(img);
+	bld_cache_store_free(s);
+	return r;
+}
+
+/* The pulls (then the builds) of svcs that need one, in parallel: one service a distinct
+ * image name, the builds after the pulls (a build may start FROM a pulled image). */
+static int prepare(struct bld_ctx *ctx, struct bld_store *s, const struct bld_deploy_target *t,
+		   char *const *svcs, const struct bld_deploy_up_opts *o, struct bld_error **err)
+{
+	cleanup_json json_t *seen = json_object();
+	cleanup_strv char **pulls = NULL, **builds = NULL;
+	for (size_t i = 0; svcs && svcs[i]; i++) {
+		const json_t *service = json_object_get(json_object_get(t->project, "services"),
+							svcs[i]);
+		cleanup_free char *name = bld_deploy_image_name(t->name, svcs[i], service);
+		struct bld_cache_image *img = NULL;
+		bool have = find(s, name, &img) == 0;
+		bld_cache_image_free(img);
+		bool b = json_object_get(service, "build") != NULL;
+		const char *pp = bld_json_get_str(service, "pull_policy");
+		if (json_object_get(seen, name))
+			continue;
+		json_object_set_new(seen, name, json_true());
+		if (b && !o->no_build && (o->build || !have || (pp && !strcmp(pp, "build"))))
+			bld_strv_push(&builds, svcs[i]);
+		else if (!b && !o->pull_never &&
+			 (!have || o->pull_always || (pp && !strcmp(pp, "always"))))
+			bld_strv_push(&pulls, svcs[i]);
+	}
+	struct jobs jp = {.t = t, .o = o, .svcs = pulls}, jb = {.t = t, .o = o, .svcs = builds};
+	size_t np = bld_strv_len(pulls), nb = bld_strv_len(builds);
+	if (np && bld_deploy_parallel(ctx, np, PULLS_MAX, ensure_job, &jp, err) < 0)
+		return -1;
+	return nb ? bld_deploy_parallel(ctx, nb, PULLS_MAX, ensure_job, &jb, err) : 0;
+}
+
 int bld_deploy_images(struct bld_ctx *ctx, const struct bld_deploy_target *t, char *const *svcs,
 		      const struct bld_deploy_up_opts *o, json_t **ids, struct bld_error **err)
 {
@@ -159,9 +214,11 @@ int bld_deploy_images(struct bld_ctx *ctx, const struct bld_deploy_target *t, ch
 		return -1;
 	cleanup_json json_t *cache = json_object();
 	*ids = json_object();
-	int r = 0;
+	/* then every image looked up, nothing pulled or built again */
+	struct bld_deploy_up_opts after = {.no_build = true, .pull_never = true};
+	int r = prepare(ctx, s, t, svcs, o, err);
 	for (size_t i = 0; r == 0 && svcs && svcs[i]; i++)
-		r = image_of(ctx, s, t, svcs[i], o, cache, *ids, err);
+		r = image_of(ctx, s, t, svcs[i], &after, cache, *ids, err);
 	bld_cache_store_free(s);
 	if (r < 0) {
 		(*err)->status = 1;
@@ -207,18 +264,33 @@ static int image_verb(struct bld_ctx *ctx, struct bld_store *s,
 	return 0;
 }
 
+struct verb_jobs {
+	const struct bld_deploy_target *t;
+	const struct bld_deploy_image_opts *o;
+	char **svcs;
+};
+
+/* In a child: the verb on svcs[i], in a store of its own. */
+static int verb_job(struct bld_ctx *ctx, size_t i, void *payload, struct bld_error **err)
+{
+	const struct verb_jobs *j = payload;
+	struct bld_store *s = NULL;
+	if (bld_cache_store_open(&s, ctx->root, err) < 0)
+		return -1;
+	int r = image_verb(ctx, s, j->t, j->svcs[i], j->o, err);
+	bld_cache_store_free(s);
+	return r;
+}
+
 int bld_deploy_image_verb(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 			  const struct bld_deploy_image_opts *o, struct bld_error **err)
 {
 	cleanup_strv char **svcs = NULL;
-	struct bld_store *s = NULL;
-	if (bld_deploy_services(t, false, &svcs, err) < 0 ||
-	    bld_cache_store_open(&s, ctx->root, err) < 0)
+	if (bld_deploy_services(t, false, &svcs, err) < 0)
 		return -1;
-	int r = 0;
-	for (size_t i = 0; r == 0 && svcs[i]; i++)
-		r = image_verb(ctx, s, t, svcs[i], o, err);
-	bld_cache_store_free(s);
+	struct verb_jobs j = {.t = t, .o = o, .svcs = svcs};
+	size_t n = bld_strv_len(svcs);
+	int r = n ? bld_deploy_parallel(ctx, n, PULLS_MAX, verb_job, &j, err) : 0;
 	if (r < 0 && *err)
 		(*err)->status = 1;
 	return r;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bld compose's finer verbs and flags against busybox from the local test registry, checked
 # against what docker compose v2 does: run -p/--publish and --service-ports; logs --since and
-# --until with relative times.
+# --until with relative times; cp both ways (--index, replicas).
 . "$(dirname "$0")/lib.sh"
 t_busybox_registry
 at_exit '"$BLD" rm -f $("$BLD" ps -aq) >/dev/null 2>&1'
@@ -39,4 +39,23 @@ t_eq "logs --since 2s: the newer line" "a-1  | two" "$(B compose logs --since 2s
 t_eq "logs --until 2s: the older line" "a-1  | one" "$(B compose logs --until 2s)"
 t_eq "logs --since 1h30m --until 1h: none" "" "$(B compose logs --since 1h30m --until 1h)"
 t_exit "logs --since: a bad time refused" 1 B compose logs --since yesterday
+B compose down >/dev/null 2>&1
+
+# cp: to a service every replica (--index: one), from a service its first container
+mkdir "$T_DIR/cp" && cd "$T_DIR/cp"
+printf 'services:\n  s: {image: %s, init: true, scale: 2, command: [sleep, "60"]}\n' "$BASE" >compose.yaml
+B compose up -d >/dev/null 2>&1
+echo hi >f; echo two >g
+t_match "cp SRC SERVICE:DEST: compose's lines" '^ cp-s-1 Copying f to cp-s-1:/tmp/f .* cp-s-1 Copied f to cp-s-1:/tmp/f ' \
+  "$(B compose cp f s:/tmp/f 2>&1 | tr '\n' ' ')"
+t_eq "cp to a service: every replica" "hi hi" "$(B exec cp-s-1 cat /tmp/f) $(B exec cp-s-2 cat /tmp/f)"
+B compose cp --index 2 g s:/tmp/g 2>/dev/null
+t_eq "cp --index 2: that replica only" "two" "$(B exec cp-s-1 cat /tmp/g 2>/dev/null)$(B exec cp-s-2 cat /tmp/g)"
+B compose cp s:/tmp/f back 2>/dev/null
+t_eq "cp SERVICE:SRC DEST" "hi" "$(cat back)"
+t_exit "cp --index of no container" 1 B compose cp --index 5 s:/tmp/f x
+t_match "cp --index: compose's words" '^bld: service "s" is not running container #5$' \
+  "$(B compose cp --index 5 s:/tmp/f x 2>&1)"
+t_match "cp between services refused" '^bld: copying between services is not supported$' \
+  "$(B compose cp s:/tmp/f s:/tmp/h 2>&1)"
 B compose down >/dev/null 2>&1
