@@ -71,41 +71,8 @@ export CONTAINERS_CONF=$Q/containers.conf CONTAINERS_STORAGE_CONF=$Q/storage.con
 P() { podman "$@"; }
 at_exit 'P rm -af -t 0 >/dev/null 2>&1; P system reset -f >/dev/null 2>&1; umount -R "$Q/root/overlay" 2>/dev/null'
 
-mk() { # DIR PORT
-  mkdir -p "$1/web"
-  printf 'FROM %s\nRUN mkdir -p /www && echo hello-from-web >/www/index.html\n' "$BASE" >"$1/web/Dockerfile"
-  cat >"$1/compose.yaml" <<C
-services:
-  web:
-    build: {context: ./web, network: host}
-    init: true
-    command: ["sh", "-c", "grep -q migrated /data/log && exec httpd -f -p 80 -h /www"]
-    ports: ["127.0.0.1:$2:80"]
-    volumes: ["data:/data"]
-    depends_on:
-      db: {condition: service_healthy}
-      migrate: {condition: service_completed_successfully}
-  db:
-    image: $BASE
-    init: true
-    command: ["sh", "-c", "sleep 0.5; echo db-ready >/data/ready; exec httpd -f -p 5432 -h /data"]
-    volumes: ["data:/data"]
-    healthcheck: {test: ["CMD", "test", "-f", "/data/ready"], interval: 1s, retries: 5}
-  migrate:
-    image: $BASE
-    command: ["sh", "-c", "cat /data/ready && echo migrated >>/data/log"]
-    volumes: ["data:/data"]
-    depends_on: {db: {condition: service_healthy}}
-volumes:
-  data: {}
-C
-}
-mk "$T_DIR/b/demo" 18080
-mk "$T_DIR/p/demo" 18084
-get() { for i in $(seq 100); do busybox wget -qO- "$1" 2>/dev/null && return; sleep 0.1; done; }
-
-mk "$T_DIR/b/demo" 18080
-mk "$T_DIR/p/demo" 18084
+t_compose_demo "$T_DIR/b/demo" 18080
+t_compose_demo "$T_DIR/p/demo" 18084
 get() { for i in $(seq 100); do busybox wget -qO- "$1" 2>/dev/null && return; sleep 0.1; done; }
 PC() { (cd "$T_DIR/p/demo" && podman-compose --podman-run-args="--ulimit host" "$@"); }
 bup() { (cd "$T_DIR/b/demo" && "$BLD" compose up -d --wait); }
