@@ -47,7 +47,9 @@ int bld_deploy_state_load(struct bld_ctx *ctx, const char *name, struct bld_depl
 			  struct bld_error **err)
 {
 	memset(out, 0, sizeof(*out));
-	if (bld_runner_container_list(ctx, &out->infos, &out->n_infos, err) < 0)
+	/* a project's containers only: the others' state and monitors are not asked */
+	if (bld_runner_container_list_labeled(ctx, name ? BLD_DEPLOY_L_PROJECT : NULL, name,
+					      &out->infos, &out->n_infos, err) < 0)
 		return -1;
 	out->v = xcalloc(out->n_infos + 1, sizeof(*out->v));
 	for (size_t i = 0; i < out->n_infos; i++) {

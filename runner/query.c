@@ -132,8 +132,19 @@ static int by_created_desc(const void *a, const void *b)
 	return x->created < y->created ? 1 : (x->created > y->created ? -1 : 0);
 }
 
-int bld_runner_container_list(struct bld_ctx *ctx, struct bld_runner_container_info **out,
-			      size_t *n, struct bld_error **err)
+/* Whether cfg's Config.Labels holds key=value (key NULL: every container). */
+static bool labeled(json_t *cfg, const char *key, const char *value)
+{
+	if (!key)
+		return true;
+	const char *v = bld_json_get_str(json_object_get(json_object_get(cfg, "Config"), "Labels"),
+					 key);
+	return v && strcmp(v, value) == 0;
+}
+
+int bld_runner_container_list_labeled(struct bld_ctx *ctx, const char *key, const char *value,
+				      struct bld_runner_container_info **out, size_t *n,
+				      struct bld_error **err)
 {
 	cleanup_strv char **ids = bld_runner_container_ids(ctx);
 	size_t cap = bld_strv_len(ids);
@@ -144,7 +155,9 @@ int bld_runner_container_list(struct bld_ctx *ctx, struct bld_runner_container_i
 		cleanup_json json_t *st = NULL;
 		cleanup_error struct bld_error *e = NULL;
 		/* a container being created or removed right now has no complete files */
-		if (bld_runner_container_load(ctx, ids[i], &cfg, &st, &e) < 0)
+		if (bld_runner_container_load(ctx, ids[i], &cfg, NULL, &e) < 0 ||
+		    !labeled(cfg, key, value) ||
+		    bld_runner_container_load(ctx, ids[i], NULL, &st, &e) < 0)
 			continue;
 		bld_runner_state_effective(ctx, ids[i], st);
 		fill_info(&v[k++], ids[i], cfg, st);
@@ -153,6 +166,12 @@ int bld_runner_container_list(struct bld_ctx *ctx, struct bld_runner_container_i
 	*out = v;
 	*n = k;
 	return 0;
+}
+
+int bld_runner_container_list(struct bld_ctx *ctx, struct bld_runner_container_info **out,
+			      size_t *n, struct bld_error **err)
+{
+	return bld_runner_container_list_labeled(ctx, NULL, NULL, out, n, err);
 }
 
 void bld_runner_container_info_free(struct bld_runner_container_info *v, size_t n)

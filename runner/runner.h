@@ -430,6 +430,11 @@ struct bld_runner_container_info {
 };
 int bld_runner_container_list(struct bld_ctx *ctx, struct bld_runner_container_info **out,
 			      size_t *n, struct bld_error **err);
+/* The containers labelled key=value only: the others' state.json is neither read nor asked
+ * of their monitors (key NULL: every container, as bld_runner_container_list). */
+int bld_runner_container_list_labeled(struct bld_ctx *ctx, const char *key, const char *value,
+				      struct bld_runner_container_info **out, size_t *n,
+				      struct bld_error **err);
 void bld_runner_container_info_free(struct bld_runner_container_info *v, size_t n);
 /*
  * `ps --filter`: keep[i] tells whether v[i] passes every filter ("key=value", docker's keys
