@@ -329,6 +329,120 @@ static void extras(const json_t *s, struct bld_runner_container_config *c)
 	c->config_extra = cfg;
 }
 
+/* ulimits: {nofile: {soft, hard}} or {nproc: N} -> [{Name, Soft, Hard}] */
+static json_t *ulimits(const json_t *ul)
+{
+	json_t *out = json_array();
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)ul, k, v) {
+		json_int_t soft = json_is_integer(v) ? json_integer_value(v)
+						     : json_integer_value(json_object_get(v, "soft"));
+		json_int_t hard = json_is_integer(v) ? soft
+						     : json_integer_value(json_object_get(v, "hard"));
+		json_array_append_new(out, json_pack("{s:s, s:I, s:I}", "Name", k, "Hard",
+						     (json_int_t)hard, "Soft", (json_int_t)soft));
+	}
+	return out;
+}
+
+static json_t *devices(const json_t *arr)
+{
+	json_t *out = json_array();
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		const json_t *d = json_array_get(arr, i);
+		const char *src = bld_json_get_str(d, "source");
+		const char *dst = bld_json_get_str(d, "target");
+		const char *perm = bld_json_get_str(d, "permissions");
+		json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "PathOnHost", src ? src : "",
+						     "PathInContainer", dst ? dst : (src ? src : ""),
+						     "CgroupPermissions", perm ? perm : "rwm"));
+	}
+	return out;
+}
+
+/* "service:NAME" (ipc, pid) is the service's first container, as compose resolves it. */
+static void set_mode(const struct bld_deploy_replica *r, json_t *hc, const char *key,
+		     const char *v)
+{
+	if (!v)
+		return;
+	cleanup_free char *m = bld_str_has_prefix(v, "service:")
+				       ? xasprintf("container:%s-%s-1", r->t->name, v + 8)
+				       : xstrdup(v);
+	json_object_set_new(hc, key, json_string(m));
+}
+
+/* volumes_from: "SERVICE[:MODE]" or "container:NAME[:MODE]" -> "NAME[:MODE]" */
+static json_t *volumes_from(const struct bld_deploy_replica *r, const json_t *arr)
+{
+	cleanup_strv char **v = NULL;
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		const char *f = json_string_value(json_array_get(arr, i));
+		if (!f)
+			continue;
+		if (bld_str_has_prefix(f, "container:")) {
+			bld_strv_push(&v, f + 10);
+			continue;
+		}
+		const char *mode = strchr(f, ':');
+		cleanup_free char *e = xasprintf("%s-%.*s-1%s", r->t->name,
+						 (int)(mode ? mode - f : (long)strlen(f)), f,
+						 mode ? mode : "");
+		bld_strv_push(&v, e);
+	}
+	return bld_json_strv(v);
+}
+
+/* The namespaces, cgroup and device fields of HostConfig. */
+static void kernel(const struct bld_deploy_replica *r, json_t *hc)
+{
+	const json_t *s = r->service;
+	if (json_object_size(json_object_get(s, "ulimits")))
+		json_object_set_new(hc, "Ulimits", ulimits(json_object_get(s, "ulimits")));
+	if (json_array_size(json_object_get(s, "devices")))
+		json_object_set_new(hc, "Devices", devices(json_object_get(s, "devices")));
+	if (json_array_size(json_object_get(s, "volumes_from")))
+		json_object_set_new(hc, "VolumesFrom",
+				    volumes_from(r, json_object_get(s, "volumes_from")));
+	set_mode(r, hc, "IpcMode", bld_json_get_str(s, "ipc"));
+	set_mode(r, hc, "PidMode", bld_json_get_str(s, "pid"));
+	const char *cg = bld_json_get_str(s, "cgroup");
+	if (cg)
+		json_object_set_new(hc, "CgroupnsMode", json_string(cg));
+	const char *cp = bld_json_get_str(s, "cgroup_parent");
+	if (cp)
+		json_object_set_new(hc, "CgroupParent", json_string(cp));
+}
+
+/* The memory and CPU fields beyond Memory/NanoCpus/PidsLimit. */
+static void more_limits(const json_t *s, json_t *hc)
+{
+	json_t *res = json_object_get(json_object_get(s, "deploy"), "resources");
+	int64_t resv = bytes_of(json_object_get(s, "mem_reservation"));
+	if (!resv)
+		resv = bytes_of(json_object_get(json_object_get(res, "reservations"), "memory"));
+	if (resv)
+		json_object_set_new(hc, "MemoryReservation", json_integer(resv));
+	int64_t swap = bytes_of(json_object_get(s, "memswap_limit"));
+	if (swap)
+		json_object_set_new(hc, "MemorySwap", json_integer(swap));
+	static const char *const ints[][2] = {{"oom_score_adj", "OomScoreAdj"},
+					      {"cpu_shares", "CpuShares"}};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(ints); i++) {
+		json_t *v = json_object_get(s, ints[i][0]);
+		if (json_is_integer(v))
+			json_object_set(hc, ints[i][1], v);
+	}
+}
+
+static void logging(const json_t *s, struct bld_runner_container_config *c)
+{
+	const json_t *l = json_object_get(s, "logging");
+	c->log_driver = str_of(l, "driver");
+	push_map(&c->log_opts, json_object_get(l, "options"));
+}
+
 static void limits(const json_t *s, struct bld_runner_container_config *c)
 {
 	json_t *lim = json_object_get(json_object_get(json_object_get(s, "deploy"), "resources"),
@@ -460,6 +574,11 @@ int bld_deploy_replica_config(const struct bld_deploy_replica *r,
 	labels(r, &c->labels);
 	health(json_object_get(s, "healthcheck"), &c->health);
 	limits(s, c);
+	logging(s, c);
 	extras(s, c);
+	kernel(r, c->host_extra);
+	more_limits(s, c->host_extra);
+	if (bld_deploy_files_mounts(r->t, s, c->host_extra, err) < 0)
+		return -1;
 	return ports(json_object_get(s, "ports"), c, err);
 }
