@@ -71,6 +71,8 @@ static int create(struct up *u, const char *svc, int number, const char *name,
 	int rc = bld_deploy_replica_config(&r, &c, err);
 	if (rc == 0)
 		rc = bld_runner_container_create(u->ctx, &c, id, err);
+	if (rc == 0)
+		rc = bld_deploy_files_inject(u->ctx, u->t, r.service, *id, err);
 	bld_runner_container_config_dispose(&c);
 	if (rc < 0) {
 		ctr_event(u, event_name, "Error");
@@ -384,10 +386,12 @@ int bld_deploy_up(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 	if (o->wait && !o->no_start && wait_all(&u, svcs, err) < 0)
 		goto fail;
 	bld_strv_free(u.started);
+	bld_deploy_progress_end(ctx);
 	return 0;
 fail:
 	undo(&u);
 	bld_strv_free(u.started);
+	bld_deploy_progress_end(ctx);
 	if (*err)
 		(*err)->status = 1;
 	return -1;

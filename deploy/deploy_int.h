@@ -358,6 +358,13 @@ struct bld_deploy_replica {
 };
 int bld_deploy_replica_config(const struct bld_deploy_replica *r,
 			      struct bld_runner_container_config *c, struct bld_error **err);
+/* files.c: the service's file-based configs and secrets as HostConfig.Mounts in hc;
+ * external ones refused. */
+int bld_deploy_files_mounts(const struct bld_deploy_target *t, const struct json_t *service,
+			    struct json_t *hc, struct bld_error **err);
+/* files.c: the ones from environment or content written into the created container id. */
+int bld_deploy_files_inject(struct bld_ctx *ctx, const struct bld_deploy_target *t,
+			    const struct json_t *service, const char *id, struct bld_error **err);
 /* service.c: how deep svc sits among services (the project's "services"): with deps, 0
  * without a dependency, else one more than its deepest dependency (the start order);
  * without, the same counted through its dependants (the stop order). Services of one level

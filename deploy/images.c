@@ -71,7 +71,7 @@ static int build(struct bld_ctx *ctx, const struct bld_deploy_target *t, const c
 		.no_cache = json_is_true(json_object_get(b, "no_cache")),
 		.pull = json_is_true(json_object_get(b, "pull")),
 		.quiet = true,
-		.progress = ctx->tty ? "auto" : "quiet",
+		.progress = "quiet", /* its step is a line of compose's display */
 	};
 	char id[BLD_DIGEST_STR_LEN];
 	return bld_builder_build(ctx, &o, id, err);

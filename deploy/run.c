@@ -118,6 +118,8 @@ static int create(struct bld_ctx *ctx, const struct bld_deploy_target *t, const 
 		override(o, rnd + 7, &c);
 		rc = bld_runner_container_create(ctx, &c, id, err);
 	}
+	if (rc == 0)
+		rc = bld_deploy_files_inject(ctx, t, service, *id, err);
 	bld_runner_container_config_dispose(&c);
 	return rc;
 }

@@ -11,37 +11,8 @@
 t_busybox_registry
 t_docker_pair
 export DOCKER_HOST
-mk() { # DIR PORT
-  mkdir -p "$1/web"
-  printf 'FROM %s\nRUN mkdir -p /www && echo hello-from-web >/www/index.html\n' "$BASE" >"$1/web/Dockerfile"
-  cat >"$1/compose.yaml" <<EOF
-services:
-  web:
-    build: {context: ./web, network: host}
-    init: true
-    command: ["sh", "-c", "grep -q migrated /data/log && exec httpd -f -p 80 -h /www"]
-    ports: ["127.0.0.1:$2:80"]
-    volumes: ["data:/data"]
-    depends_on:
-      db: {condition: service_healthy}
-      migrate: {condition: service_completed_successfully}
-  db:
-    image: $BASE
-    init: true
-    command: ["sh", "-c", "sleep 0.5; echo db-ready >/data/ready; exec httpd -f -p 5432 -h /data"]
-    volumes: ["data:/data"]
-    healthcheck: {test: ["CMD", "test", "-f", "/data/ready"], interval: 1s, retries: 5}
-  migrate:
-    image: $BASE
-    command: ["sh", "-c", "cat /data/ready && echo migrated >>/data/log"]
-    volumes: ["data:/data"]
-    depends_on: {db: {condition: service_healthy}}
-volumes:
-  data: {}
-EOF
-}
-mk "$T_DIR/b/demo" 18080
-mk "$T_DIR/d/demo" 18082
+t_compose_demo "$T_DIR/b/demo" 18080
+t_compose_demo "$T_DIR/d/demo" 18082
 get() { for i in $(seq 100); do busybox wget -qO- "$1" 2>/dev/null && return; sleep 0.1; done; }
 keys() { "$@" | python3 -c 'import json, sys
 print(" ".join(sorted(k for k in json.load(sys.stdin) if k.startswith("com.docker.compose."))))'; }

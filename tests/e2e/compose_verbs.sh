@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bld compose's finer verbs and flags against busybox from the local test registry, checked
 # against what docker compose v2 does: run -p/--publish and --service-ports; logs --since and
-# --until with relative times; cp both ways (--index, replicas).
+# --until with relative times; cp both ways (--index, replicas);
+# events [--json] of the project's services.
 . "$(dirname "$0")/lib.sh"
 t_busybox_registry
 at_exit '"$BLD" rm -f $("$BLD" ps -aq) >/dev/null 2>&1'
@@ -43,7 +44,8 @@ B compose down >/dev/null 2>&1
 
 # cp: to a service every replica (--index: one), from a service its first container
 mkdir "$T_DIR/cp" && cd "$T_DIR/cp"
-printf 'services:\n  s: {image: %s, init: true, scale: 2, command: [sleep, "60"]}\n' "$BASE" >compose.yaml
+printf 'services:\n  s: {image: %s, init: true, scale: 2, command: [sleep, "60"]}\n  t: {image: %s, init: true, command: [sleep, "60"]}\n' \
+  "$BASE" "$BASE" >compose.yaml
 B compose up -d >/dev/null 2>&1
 echo hi >f; echo two >g
 t_match "cp SRC SERVICE:DEST: compose's lines" '^ cp-s-1 Copying f to cp-s-1:/tmp/f .* cp-s-1 Copied f to cp-s-1:/tmp/f ' \
@@ -58,4 +60,25 @@ t_match "cp --index: compose's words" '^bld: service "s" is not running containe
   "$(B compose cp --index 5 s:/tmp/f x 2>&1)"
 t_match "cp between services refused" '^bld: copying between services is not supported$' \
   "$(B compose cp s:/tmp/f s:/tmp/h 2>&1)"
+
+# events: the project's container events (no other container's, no one-off's), compose's shapes
+B run -d --name other "$BASE" true >/dev/null
+B compose run --rm s true >/dev/null 2>&1
+sleep 1
+ev=$(B compose events --since 1m --until 0s)
+line=$(grep -n ' container start .*name=cp-s-1)' <<<"$ev" | head -1 | cut -d: -f1)
+t_match "events: compose's line, its attributes without compose's labels" \
+  "^[0-9-]{10} [0-9:]{8}\.[0-9]{6} container start [0-9a-f]{64} \(image=$BASE, name=cp-s-1\)\$" \
+  "$(sed -n "${line}p" <<<"$ev")"
+t_eq "events: a blank line after each (compose's Fprintln of a line ending in newline)" "start|" \
+  "$(sed -n "${line}p" <<<"$ev" | cut -d' ' -f4)|$(sed -n "$((line + 1))p" <<<"$ev")"
+t_eq "events: the project's containers only" "cp-s-1 cp-s-2 cp-t-1" \
+  "$(grep -o 'name=[^,)]*' <<<"$ev" | cut -d= -f2 | sort -u | xargs)"
+t_eq "events SERVICE: that service's" "cp-t-1" \
+  "$(B compose events --since 1m --until 0s t | grep -o 'name=[^,)]*' | cut -d= -f2 | sort -u)"
+t_eq "events --json: compose's object" "action attributes id service time type|t container create name" \
+  "$(B compose events --json --since 1m --until 0s t | head -1 | python3 -c '
+import json, sys
+o = json.load(sys.stdin)
+print(" ".join(o) + "|" + o["service"], o["type"], o["action"], " ".join(sorted(o["attributes"])[1:]))')"
 B compose down >/dev/null 2>&1

@@ -80,3 +80,37 @@ t_history() {
     tar -xf "$T_DIR/.save/i.tar" -C "$T_DIR/.save" &&
     jq -r ".history${2:-[]}.created_by" "$T_DIR/.save/$(jq -r '.[0].Config' "$T_DIR/.save/manifest.json")"
 }
+
+# t_compose_demo DIR PORT — after t_busybox_registry: in DIR (project "demo" by its name)
+# the three-service project compose_docker.sh and compose_podman.sh bring up with bld and the
+# other tool: web built from a Dockerfile and published on 127.0.0.1:PORT, db with a health
+# check, a one-shot migrate that must complete before web, a named volume
+t_compose_demo() {
+  mkdir -p "$1/web"
+  printf 'FROM %s\nRUN mkdir -p /www && echo hello-from-web >/www/index.html\n' "$BASE" >"$1/web/Dockerfile"
+  cat >"$1/compose.yaml" <<EOF
+services:
+  web:
+    build: {context: ./web, network: host}
+    init: true
+    command: ["sh", "-c", "grep -q migrated /data/log && exec httpd -f -p 80 -h /www"]
+    ports: ["127.0.0.1:$2:80"]
+    volumes: ["data:/data"]
+    depends_on:
+      db: {condition: service_healthy}
+      migrate: {condition: service_completed_successfully}
+  db:
+    image: $BASE
+    init: true
+    command: ["sh", "-c", "sleep 0.5; echo db-ready >/data/ready; exec httpd -f -p 5432 -h /data"]
+    volumes: ["data:/data"]
+    healthcheck: {test: ["CMD", "test", "-f", "/data/ready"], interval: 1s, retries: 5}
+  migrate:
+    image: $BASE
+    command: ["sh", "-c", "cat /data/ready && echo migrated >>/data/log"]
+    volumes: ["data:/data"]
+    depends_on: {db: {condition: service_healthy}}
+volumes:
+  data: {}
+EOF
+}

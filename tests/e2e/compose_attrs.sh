@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The service attributes `bld compose up` hands to the container, checked in `bld inspect`
+# against the HostConfig/Config fields docker compose v2 creates, and inside the container
+# where cheap: ulimits, devices, ipc/pid (service:), cgroup, cgroup_parent, logging options,
+# memory reservation/swap, oom_score_adj, cpu_shares, volumes_from; configs and secrets
+# (a file bind-mounted read-only at /<name> and /run/secrets/<name>, content and environment
+# written with their uid/gid/mode; uid/gid/mode on a file warned about; external refused);
+# expose, cpuset, cpu_quota/period, uts, a tmpfs volume's size/mode, a network's ipam config
+# (ip_range) and internal; a volume's driver_opts refused rather than dropped.
+. "$(dirname "$0")/lib.sh"
+t_busybox_registry
+at_exit '"$BLD" rm -f $("$BLD" ps -aq) >/dev/null 2>&1'
+B() { "$BLD" "$@"; }
+P=$T_DIR/attrs
+mkdir -p "$P"
+echo s3cret >"$P/sec.txt"
+echo cfgfile >"$P/cfg.txt"
+cat >"$P/compose.yaml" <<EOF
+name: attrs
+services:
+  a:
+    image: $BASE
+    command: ["sh", "-c", "mkdir -p /shared && echo from-a >/shared/f; exec sleep 600"]
+    init: true
+    ulimits: {nofile: {soft: 1024, hard: 2048}, nproc: 512}
+    devices: ["/dev/null:/dev/mynull:rwm"]
+    ipc: shareable
+    cgroup: host
+    logging: {driver: json-file, options: {max-size: 1m, max-file: "2"}}
+    mem_reservation: 64m
+    memswap_limit: 256m
+    mem_limit: 128m
+    oom_score_adj: 100
+    cpu_shares: 512
+    volumes: ["/shared"]
+    secrets: [s1, {source: s2, target: custom, uid: "100", gid: "101", mode: 0400}]
+    configs: [c1, {source: c2, target: /etc/c2.conf, mode: 0440}]
+  b:
+    image: $BASE
+    command: ["sleep", "601"]
+    init: true
+    ipc: "service:a"
+    pid: "service:a"
+    volumes_from: ["a:ro"]
+    secrets: [{source: s1, mode: 0400}]
+secrets:
+  s1: {file: ./sec.txt}
+  s2: {environment: ATTRS_SEC2}
+configs:
+  c1: {file: ./cfg.txt}
+  c2: {content: "hello content"}
+EOF
+cd "$P"
+export ATTRS_SEC2=from-env
+t_ok "up -d with many attributes" sh -c '"$0" compose up -d 2>"$1" || { cat "$1"; exit 1; }' "$BLD" "$T_DIR/up.err"
+t_match "uid/gid/mode of a file secret warned about as compose does" \
+  'secrets `uid`, `gid` and `mode` are not supported, they will be ignored' "$(cat "$T_DIR/up.err")"
+I() { B inspect --format "$1" "$2"; }
+t_eq "ulimits" '[{"Name":"nofile","Hard":2048,"Soft":1024},{"Name":"nproc","Hard":512,"Soft":512}]' \
+  "$(I '{{json .HostConfig.Ulimits}}' attrs-a-1)"
+t_eq "nofile inside" "1024 2048" "$(B exec attrs-a-1 sh -c 'echo $(ulimit -n) $(ulimit -Hn)')"
+t_eq "devices" '[{"PathOnHost":"/dev/null","PathInContainer":"/dev/mynull","CgroupPermissions":"rwm"}]' \
+  "$(I '{{json .HostConfig.Devices}}' attrs-a-1)"
+t_ok "the device inside" B exec attrs-a-1 test -c /dev/mynull
+t_eq "ipc of a" "shareable" "$(I '{{.HostConfig.IpcMode}}' attrs-a-1)"
+t_eq "ipc and pid service:a" "container:attrs-a-1 container:attrs-a-1" \
+  "$(I '{{.HostConfig.IpcMode}} {{.HostConfig.PidMode}}' attrs-b-1)"
+t_match "pid service:a: b sees a's processes" "sleep 600$" "$(B exec attrs-b-1 ps)"
+t_eq "cgroup" "host" "$(I '{{.HostConfig.CgroupnsMode}}' attrs-a-1)"
+t_eq "logging" 'json-file {"max-file":"2","max-size":"1m"}' \
+  "$(I '{{.HostConfig.LogConfig.Type}} {{json .HostConfig.LogConfig.Config}}' attrs-a-1)"
+t_eq "memory fields" "134217728 67108864 268435456 100 512" \
+  "$(I '{{.HostConfig.Memory}} {{.HostConfig.MemoryReservation}} {{.HostConfig.MemorySwap}} {{.HostConfig.OomScoreAdj}} {{.HostConfig.CpuShares}}' attrs-a-1)"
+t_eq "volumes_from" '["attrs-a-1:ro"]' "$(I '{{json .HostConfig.VolumesFrom}}' attrs-b-1)"
+t_eq "volumes_from inside" "from-a" "$(B exec attrs-b-1 cat /shared/f)"
+t_eq "file secret and config mounted read-only" \
+  "[{\"Type\":\"bind\",\"Source\":\"$P/sec.txt\",\"Target\":\"/run/secrets/s1\",\"ReadOnly\":true},{\"Type\":\"bind\",\"Source\":\"$P/cfg.txt\",\"Target\":\"/c1\",\"ReadOnly\":true}]" \
+  "$(I '{{json .HostConfig.Mounts}}' attrs-a-1)"
+t_eq "file secret and config inside" "s3cret cfgfile" "$(B exec attrs-a-1 sh -c 'echo $(cat /run/secrets/s1 /c1)')"
+t_eq "environment secret: relative target under /run/secrets, uid/gid/mode" "from-env 400:100:101" \
+  "$(B exec attrs-a-1 sh -c 'echo $(cat /run/secrets/custom) $(stat -c %a:%u:%g /run/secrets/custom)')"
+t_eq "content config: its target and mode" "hello content 440:0:0" \
+  "$(B exec attrs-a-1 sh -c 'echo $(cat /etc/c2.conf) $(stat -c %a:%u:%g /etc/c2.conf)')"
+t_ok "down" B compose down
+cat >"$P/compose.yaml" <<EOF
+name: attrs
+services:
+  c:
+    image: $BASE
+    command: ["sleep", "600"]
+    init: true
+    expose: ["80", "53/udp", "9000-9001"]
+    cpuset: "0"
+    cpu_quota: 50000
+    cpu_period: 100000
+    uts: host
+    volumes: [{type: tmpfs, target: /t, tmpfs: {size: 2m, mode: 0700}}]
+    networks: {n: {ipv4_address: 10.99.0.9}}
+networks:
+  n:
+    internal: true
+    ipam: {config: [{subnet: 10.99.0.0/24, gateway: 10.99.0.1, ip_range: 10.99.0.0/28}]}
+EOF
+t_ok "up -d of the second project" B compose up -d
+t_eq "expose" '{"53/udp":{},"80/tcp":{},"9000/tcp":{},"9001/tcp":{}}' \
+  "$(I '{{json .Config.ExposedPorts}}' attrs-c-1)"
+t_eq "cpuset, cpu_quota, cpu_period, uts" "0 50000 100000 host" \
+  "$(I '{{.HostConfig.CpusetCpus}} {{.HostConfig.CpuQuota}} {{.HostConfig.CpuPeriod}} {{.HostConfig.UTSMode}}' attrs-c-1)"
+t_eq "a tmpfs volume's size and mode inside" "700 2048" \
+  "$(B exec attrs-c-1 sh -c 'echo $(stat -c %a /t) $(df -k /t | awk "NR==2 {print \$2}")')"
+t_eq "network ipam: subnet, gateway, ip_range; internal" '[{"Subnet":"10.99.0.0/24","IPRange":"10.99.0.0/28","Gateway":"10.99.0.1"}] true' \
+  "$(B network inspect --format '{{json .IPAM.Config}} {{.Internal}}' attrs_n)"
+t_match "ipv4_address" "10.99.0.9" "$(B exec attrs-c-1 ip -4 addr)"
+t_ok "down" B compose down
+cat >"$P/compose.yaml" <<EOF
+name: attrs
+services:
+  a: {image: $BASE, volumes: ["v:/v"]}
+volumes:
+  v: {driver_opts: {type: tmpfs, device: tmpfs, o: size=1m}}
+EOF
+t_match "a volume's driver_opts refused, not dropped" \
+  "^bld: .*volume attrs_v: driver_opts \(type, device, o\) are not supported" "$(B compose up -d 2>&1)"
+t_ok "down" B compose down
+cat >"$P/compose.yaml" <<EOF
+name: attrs
+services:
+  a: {image: $BASE, secrets: [x]}
+secrets:
+  x: {external: true}
+EOF
+t_exit "an external secret refused" 1 B compose up -d
+t_match "in compose's words" "unsupported external secret x" "$(B compose up -d 2>&1)"
+t_eq "nothing created" "" "$(B ps -aq)"
