@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bld compose's progress: the pulls of independent services side by side (both started
-# before either ends), plain lines when stderr is not a terminal or with --progress plain;
+# before either ends), their builds too, plain lines when stderr is not a terminal or with --progress plain;
 # on a terminal (script(1) gives one) compose v2's display redrawn in place ("[+] Running
 # 2/2", a line a step, ✔ when done, its time on the right) ending on the final state;
 # --progress quiet prints nothing.
@@ -44,3 +44,11 @@ t_match "--progress plain on a terminal: plain lines" '^ Container prog-a-1  Rem
 t_eq "--progress plain: no escape sequence" "" "$(grep -c $'\x1b' <<<"$out" | grep -v '^0$')"
 t_eq "--progress quiet: nothing" "" "$(tty_run --progress quiet up -d)"
 t_ok "down again" B compose down -t 0
+mkdir "$T_DIR/b" && cd "$T_DIR/b" && mkdir c d
+printf 'FROM %s\nRUN sleep 1\n' "$BASE" | tee c/Dockerfile >d/Dockerfile
+printf 'name: bp\nservices:\n  c: {build: c}\n  d: {build: d}\n' >compose.yaml
+out=$(B compose build 2>&1)
+t_eq "build: both builds started before either ended" "Building Building" \
+  "$(awk '{print $3}' <<<"$out" | head -2 | xargs)"
+t_match "build: then both built" ' Image bp-d  Built' "$out"
+B rmi bp-c bp-d >/dev/null 2>&1
