@@ -71,6 +71,21 @@ void bld_cli_compose_options(const struct bld_cli_args *a, struct bld_deploy_opt
 	o->project_directory = bld_cli_str(g, "project-directory");
 }
 
+/* --progress: auto (the display on a terminal), tty, plain, quiet; json not done. */
+static int progress_mode(struct bld_ctx *ctx, const char *mode, struct bld_error **err)
+{
+	if (!mode || strcmp(mode, "auto") == 0)
+		return 0;
+	if (strcmp(mode, "tty") == 0 || strcmp(mode, "plain") == 0)
+		ctx->tty = mode[0] == 't';
+	else if (strcmp(mode, "quiet") == 0)
+		ctx->quiet = true;
+	else
+		return bld_error_refuse(err, BLD_E_INVALID, "unsupported --progress value \"%s\"",
+					mode);
+	return 0;
+}
+
 static const struct bld_cli_cmd *find(const char *word)
 {
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(table); i++)
@@ -107,6 +122,8 @@ static int run(const struct bld_cli_cmd *cmd, const struct bld_cli_args *g, int 
 	}
 	struct bld_ctx ctx;
 	r = bld_ctx_init(&ctx, &err);
+	if (r == 0 && (r = progress_mode(&ctx, bld_cli_str(g, "progress"), &err)) < 0)
+		bld_ctx_dispose(&ctx);
 	if (r == 0) {
 		r = cmd->run(&ctx, &a, &err);
 		bld_ctx_dispose(&ctx);

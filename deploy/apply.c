@@ -386,10 +386,12 @@ int bld_deploy_up(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 	if (o->wait && !o->no_start && wait_all(&u, svcs, err) < 0)
 		goto fail;
 	bld_strv_free(u.started);
+	bld_deploy_progress_end(ctx);
 	return 0;
 fail:
 	undo(&u);
 	bld_strv_free(u.started);
+	bld_deploy_progress_end(ctx);
 	if (*err)
 		(*err)->status = 1;
 	return -1;

@@ -228,6 +228,11 @@ void bld_deploy_service_hash(const struct json_t *service, char out[65]);
  * "Volume \"NAME\"" ... */
 void bld_deploy_event(struct bld_ctx *ctx, const char *what, const char *status);
 
+/* On a terminal: the display of the events made shared with the child processes forked
+ * after (parallel.c calls it); _end: the next event starts a new display below. */
+void bld_deploy_progress_share(struct bld_ctx *ctx);
+void bld_deploy_progress_end(struct bld_ctx *ctx);
+
 /* `compose logs` and the attached `up`: each line prefixed "SERVICE-N  | " (coloured on a
  * terminal unless no_color), every container of ids merged; follow until they all stop. */
 struct bld_deploy_logs_opts {

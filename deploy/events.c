@@ -1,10 +1,39 @@
 /*
- * deploy/events.c — the progress lines of the runtime, as compose v2 prints them on stderr:
- * " Container p-web-1  Started" as plain lines; on a terminal each finished step with a
- * check mark (" ✔ Container p-web-1  Started"), the steps still working left out. It owns
- * no state: every line is printed when it happens.
+ * deploy/events.c — the progress of the runtime, as compose v2 shows it on stderr. Plain
+ * (not a terminal, or --progress plain): one line an event, " Container p-web-1  Started".
+ * On a terminal (or --progress tty): compose's display, redrawn in place at each event: a
+ * title "[+] Running 2/3" (steps done of steps), then a line a step (container, network,
+ * volume, image) with a spinner while it works, a check mark when done, its status and
+ * its time on the right. The steps live in memory shared with the child processes that
+ * parallel.c forks, so that the jobs running side by side draw one display.
  */
 #include "deploy/deploy_int.h"
+
+#include <pthread.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define ROWS_MAX 256
+#define WHAT_MAX 160
+#define STATUS_MAX 32
+
+enum row_state { ROW_WORKING, ROW_DONE, ROW_ERROR };
+
+struct row {
+	char what[WHAT_MAX];
+	char status[STATUS_MAX];
+	int64_t start_ms, end_ms;
+	enum row_state state;
+};
+
+struct display {
+	pthread_mutex_t lock; /* process-shared */
+	int n, drawn;         /* rows, lines on screen to move up over */
+	struct row rows[ROWS_MAX];
+};
+
+static struct display *shown;
 
 /* The statuses that end a step (compose's Done events). */
 static bool done(const char *status)
@@ -19,6 +48,102 @@ static bool done(const char *status)
 	return false;
 }
 
+void bld_deploy_progress_share(struct bld_ctx *ctx)
+{
+	if (shown || !ctx->tty || ctx->quiet)
+		return;
+	void *m = mmap(NULL, sizeof(*shown), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		       -1, 0);
+	if (m == MAP_FAILED)
+		return;
+	shown = m;
+	pthread_mutexattr_t a;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	pthread_mutex_init(&shown->lock, &a);
+	pthread_mutexattr_destroy(&a);
+}
+
+void bld_deploy_progress_end(struct bld_ctx *ctx)
+{
+	if (!shown)
+		return;
+	pthread_mutex_lock(&shown->lock);
+	shown->n = shown->drawn = 0;
+	pthread_mutex_unlock(&shown->lock);
+}
+
+static int columns(void)
+{
+	struct winsize ws;
+	return ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20 ? ws.ws_col : 80;
+}
+
+/* One step's line: mark, what padded to pad, status, time right-aligned in width. */
+static void draw_row(struct bld_buf *b, const struct row *r, int pad, int width, int64_t now)
+{
+	static const char *const spin[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
+	const char *mark = r->state == ROW_DONE	   ? "\033[32m✔\033[0m"
+			   : r->state == ROW_ERROR ? "\033[31m✘\033[0m"
+						   : spin[(now / 100) % 10];
+	const char *colour = r->state == ROW_ERROR ? "\033[31m" : "\033[34m";
+	int64_t ms = (r->state == ROW_WORKING ? now : r->end_ms) - r->start_ms;
+	char timer[32];
+	snprintf(timer, sizeof(timer), "%.1fs", (double)ms / 1000);
+	int len = 3 + pad + 2 + (int)strlen(r->status);
+	int gap = width - 1 - len - (int)strlen(timer);
+	bld_buf_printf(b, "\033[2K %s %-*s  %s%s\033[0m%*s\033[34m%s\033[0m\n", mark, pad,
+		       r->what, colour, r->status, gap > 1 ? gap : 1, "", timer);
+}
+
+/* The whole display again, over the one drawn before; under the lock. */
+static void redraw(struct display *d)
+{
+	int64_t now = bld_mono_ms();
+	int pad = 0, ok = 0, width = columns();
+	for (int i = 0; i < d->n; i++) {
+		int w = (int)strlen(d->rows[i].what);
+		pad = w > pad ? w : pad;
+		ok += d->rows[i].state == ROW_DONE;
+	}
+	struct bld_buf b = BLD_BUF_INIT;
+	if (d->drawn)
+		bld_buf_printf(&b, "\033[%dA", d->drawn);
+	bld_buf_printf(&b, "\r\033[2K[+] Running %d/%d\n", ok, d->n);
+	for (int i = 0; i < d->n; i++)
+		draw_row(&b, &d->rows[i], pad, width, now);
+	d->drawn = d->n + 1;
+	bld_fs_write_all(2, bld_buf_str(&b), b.len);
+	bld_buf_dispose(&b);
+}
+
+/* The step what set to status, then the display redrawn. */
+static void update(struct display *d, const char *what, const char *status)
+{
+	int i = 0;
+	while (i < d->n && strcmp(d->rows[i].what, what) != 0)
+		i++;
+	if (i == d->n && d->n == ROWS_MAX)
+		return;
+	struct row *r = &d->rows[i];
+	if (i == d->n) {
+		memset(r, 0, sizeof(*r));
+		snprintf(r->what, sizeof(r->what), "%s", what);
+		r->start_ms = bld_mono_ms();
+		d->n++;
+	}
+	snprintf(r->status, sizeof(r->status), "%s", status);
+	r->state = done(status) ? ROW_DONE : strcmp(status, "Error") == 0 ? ROW_ERROR
+									  : ROW_WORKING;
+	if (r->state != ROW_WORKING) {
+		r->end_ms = bld_mono_ms();
+	} else if (r->end_ms) { /* a new step of a line done before */
+		r->start_ms = bld_mono_ms();
+		r->end_ms = 0;
+	}
+	redraw(d);
+}
+
 void bld_deploy_event(struct bld_ctx *ctx, const char *what, const char *status)
 {
 	if (ctx->quiet)
@@ -27,8 +152,12 @@ void bld_deploy_event(struct bld_ctx *ctx, const char *what, const char *status)
 		fprintf(stderr, " %s  %s\n", what, status);
 		return;
 	}
-	if (done(status))
-		fprintf(stderr, " \033[32m✔\033[0m %s  \033[34m%s\033[0m\n", what, status);
-	else if (strcmp(status, "Error") == 0)
-		fprintf(stderr, " \033[31m✘\033[0m %s  \033[31m%s\033[0m\n", what, status);
+	bld_deploy_progress_share(ctx);
+	if (!shown) {
+		fprintf(stderr, " %s  %s\n", what, status);
+		return;
+	}
+	pthread_mutex_lock(&shown->lock);
+	update(shown, what, status);
+	pthread_mutex_unlock(&shown->lock);
 }

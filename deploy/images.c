@@ -71,7 +71,7 @@ static int build(struct bld_ctx *ctx, const struct bld_deploy_target *t, const c
 		.no_cache = json_is_true(json_object_get(b, "no_cache")),
 		.pull = json_is_true(json_object_get(b, "pull")),
 		.quiet = true,
-		.progress = ctx->tty ? "auto" : "quiet",
+		.progress = "quiet", /* its step is a line of compose's display */
 	};
 	char id[BLD_DIGEST_STR_LEN];
 	return bld_builder_build(ctx, &o, id, err);
@@ -96,6 +96,17 @@ static int pull(struct bld_ctx *ctx, struct bld_store *s, const char *name,
 	return r;
 }
 
+/* Whether service's image is to be built or pulled, as o and its pull_policy say; have:
+ * the store has it. */
+static void wants(const json_t *service, bool have, const struct bld_deploy_up_opts *o,
+		  bool *build, bool *pull)
+{
+	bool b = json_object_get(service, "build") != NULL;
+	const char *pp = bld_json_get_str(service, "pull_policy");
+	*build = b && !o->no_build && (o->build || !have || (pp && !strcmp(pp, "build")));
+	*pull = !b && !o->pull_never && (!have || o->pull_always || (pp && !strcmp(pp, "always")));
+}
+
 /* The image of one service: built or pulled as o says; *img the caller's. */
 static int ensure(struct bld_ctx *ctx, struct bld_store *s, const struct bld_deploy_target *t,
 		  const char *svc, const struct bld_deploy_up_opts *o,
@@ -104,11 +115,8 @@ static int ensure(struct bld_ctx *ctx, struct bld_store *s, const struct bld_dep
 	const json_t *service = json_object_get(json_object_get(t->project, "services"), svc);
 	cleanup_free char *name = bld_deploy_image_name(t->name, svc, service);
 	const json_t *b = json_object_get(service, "build");
-	const char *pp = bld_json_get_str(service, "pull_policy");
-	bool have = find(s, name, img) == 0;
-	bool want_build = b && !o->no_build && (o->build || !have || (pp && !strcmp(pp, "build")));
-	bool want_pull = !b && !o->pull_never &&
-			 (!have || o->pull_always || (pp && !strcmp(pp, "always")));
+	bool have = find(s, name, img) == 0, want_build, want_pull;
+	wants(service, have, o, &want_build, &want_pull);
 	if (!want_build && !want_pull)
 		return have ? 0 : bld_error_refuse(err, BLD_E_NOTFOUND, "No such image: %s", name);
 	bld_cache_image_free(steal_pointer(img));
@@ -153,23 +161,24 @@ static int image_of(struct bld_ctx *ctx, struct bld_store *s, const struct bld_d
 
 #define PULLS_MAX 4 /* pulls at a time, as compose v2's limit */
 
-/* The services of a project whose images are ensured side by side. */
-struct jobs {
+static int image_verb(struct bld_ctx *ctx, struct bld_store *s,
+		      const struct bld_deploy_target *t, const char *svc,
+		      const struct bld_deploy_image_opts *o, struct bld_error **err);
+
+struct verb_jobs {
 	const struct bld_deploy_target *t;
-	const struct bld_deploy_up_opts *o;
+	const struct bld_deploy_image_opts *o;
 	char **svcs;
 };
 
-/* In a child: svcs[i]'s image built or pulled, in a store of its own. */
-static int ensure_job(struct bld_ctx *ctx, size_t i, void *payload, struct bld_error **err)
+/* In a child: the verb on svcs[i], in a store of its own. */
+static int verb_job(struct bld_ctx *ctx, size_t i, void *payload, struct bld_error **err)
 {
-	const struct jobs *j = payload;
+	const struct verb_jobs *j = payload;
 	struct bld_store *s = NULL;
-	struct bld_cache_image *img = NULL;
 	if (bld_cache_store_open(&s, ctx->root, err) < 0)
 		return -1;
-	int r = ensure(ctx, s, j->t, j->svcs[i], j->o, &img, err);
-	bld_cache_image_free(img);
+	int r = image_verb(ctx, s, j->t, j->svcs[i], j->o, err);
 	bld_cache_store_free(s);
 	return r;
 }
@@ -188,22 +197,24 @@ static int prepare(struct bld_ctx *ctx, struct bld_store *s, const struct bld_de
 		struct bld_cache_image *img = NULL;
 		bool have = find(s, name, &img) == 0;
 		bld_cache_image_free(img);
-		bool b = json_object_get(service, "build") != NULL;
-		const char *pp = bld_json_get_str(service, "pull_policy");
+		bool build, pull;
+		wants(service, have, o, &build, &pull);
 		if (json_object_get(seen, name))
 			continue;
 		json_object_set_new(seen, name, json_true());
-		if (b && !o->no_build && (o->build || !have || (pp && !strcmp(pp, "build"))))
+		if (build)
 			bld_strv_push(&builds, svcs[i]);
-		else if (!b && !o->pull_never &&
-			 (!have || o->pull_always || (pp && !strcmp(pp, "always"))))
+		else if (pull)
 			bld_strv_push(&pulls, svcs[i]);
 	}
-	struct jobs jp = {.t = t, .o = o, .svcs = pulls}, jb = {.t = t, .o = o, .svcs = builds};
+	struct bld_deploy_image_opts pull = {.verb = BLD_DEPLOY_IMAGE_PULL},
+				     build = {.verb = BLD_DEPLOY_IMAGE_BUILD};
+	struct verb_jobs jp = {.t = t, .o = &pull, .svcs = pulls},
+			 jb = {.t = t, .o = &build, .svcs = builds};
 	size_t np = bld_strv_len(pulls), nb = bld_strv_len(builds);
-	if (np && bld_deploy_parallel(ctx, np, PULLS_MAX, ensure_job, &jp, err) < 0)
+	if (np && bld_deploy_parallel(ctx, np, PULLS_MAX, verb_job, &jp, err) < 0)
 		return -1;
-	return nb ? bld_deploy_parallel(ctx, nb, PULLS_MAX, ensure_job, &jb, err) : 0;
+	return nb ? bld_deploy_parallel(ctx, nb, PULLS_MAX, verb_job, &jb, err) : 0;
 }
 
 int bld_deploy_images(struct bld_ctx *ctx, const struct bld_deploy_target *t, char *const *svcs,
@@ -262,24 +273,6 @@ static int image_verb(struct bld_ctx *ctx, struct bld_store *s,
 	}
 	bld_deploy_event(ctx, what, "Pushed");
 	return 0;
-}
-
-struct verb_jobs {
-	const struct bld_deploy_target *t;
-	const struct bld_deploy_image_opts *o;
-	char **svcs;
-};
-
-/* In a child: the verb on svcs[i], in a store of its own. */
-static int verb_job(struct bld_ctx *ctx, size_t i, void *payload, struct bld_error **err)
-{
-	const struct verb_jobs *j = payload;
-	struct bld_store *s = NULL;
-	if (bld_cache_store_open(&s, ctx->root, err) < 0)
-		return -1;
-	int r = image_verb(ctx, s, j->t, j->svcs[i], j->o, err);
-	bld_cache_store_free(s);
-	return r;
 }
 
 int bld_deploy_image_verb(struct bld_ctx *ctx, const struct bld_deploy_target *t,

@@ -62,6 +62,7 @@ int bld_deploy_parallel(struct bld_ctx *ctx, size_t n, size_t max, bld_deploy_jo
 	if (n == 1)
 		return fn(ctx, 0, payload, err);
 	max = max ? max : n;
+	bld_deploy_progress_share(ctx);
 	fflush(NULL);
 	/* waitpid below waits for these children only (the runner may have set
 	 * SA_NOCLDWAIT when it started a monitor) */

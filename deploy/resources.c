@@ -41,6 +41,23 @@ static int create_volume(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 	return 0;
 }
 
+/* What the store's volumes cannot be: another driver (docker: no such plugin), or the local
+ * driver's mount options (type/device/o), refused rather than dropped. */
+static int unsupported_volume(const char *name, const json_t *vol, struct bld_error **err)
+{
+	const char *drv = bld_json_get_str(vol, "driver");
+	if (drv && strcmp(drv, "local") != 0)
+		return bld_error_refuse(err, BLD_E_UNSUPPORTED,
+					"create %s: error looking up volume plugin %s: plugin "
+					"\"%s\" not found",
+					name, drv, drv);
+	if (json_object_size(json_object_get(vol, "driver_opts")))
+		return bld_error_refuse(err, BLD_E_UNSUPPORTED,
+					"volume %s: driver_opts (type, device, o) are not supported",
+					name);
+	return 0;
+}
+
 int bld_deploy_volumes_ensure(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 			      struct bld_error **err)
 {
@@ -56,7 +73,8 @@ int bld_deploy_volumes_ensure(struct bld_ctx *ctx, const struct bld_deploy_targe
 		if (json_is_true(json_object_get(vol, "external")))
 			return bld_error_refuse(err, BLD_E_NOTFOUND,
 						"external volume \"%s\" not found", name);
-		if (create_volume(ctx, t, key, name, vol, err) < 0)
+		if (unsupported_volume(name, vol, err) < 0 ||
+		    create_volume(ctx, t, key, name, vol, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -136,6 +154,7 @@ static int create_network(struct bld_ctx *ctx, const struct bld_deploy_target *t
 			  struct bld_error **err)
 {
 	cleanup_strv char **labels = NULL, **subnets = NULL, **gateways = NULL, **opts = NULL;
+	cleanup_strv char **ranges = NULL;
 	const char *k;
 	json_t *v;
 	json_object_foreach(json_object_get(n, "labels"), k, v)
@@ -151,12 +170,15 @@ static int create_network(struct bld_ctx *ctx, const struct bld_deploy_target *t
 		const char *gw = bld_json_get_str(json_array_get(cfg, i), "gateway");
 		if (sn)
 			bld_strv_push(&subnets, sn);
+		const char *ipr = bld_json_get_str(json_array_get(cfg, i), "ip_range");
 		if (gw)
 			bld_strv_push(&gateways, gw);
+		if (ipr)
+			bld_strv_push(&ranges, ipr);
 	}
 	struct bld_runner_network_spec s = {
 		.name = name, .driver = bld_json_get_str(n, "driver"), .subnets = subnets,
-		.gateways = gateways, .labels = labels, .options = opts,
+		.gateways = gateways, .ip_ranges = ranges, .labels = labels, .options = opts,
 		.ipv6 = json_is_true(json_object_get(n, "enable_ipv6")),
 		.internal = json_is_true(json_object_get(n, "internal")),
 		.attachable = json_is_true(json_object_get(n, "attachable"))};

@@ -198,6 +198,22 @@ static char *volume_name(const struct bld_deploy_target *t, const char *key)
 		       : xstrdup(key);
 }
 
+/* A tmpfs volume as --tmpfs DST[:size=N,mode=M] (mode: octal, as mount takes it). */
+static void tmpfs_mount(const char *dst, const json_t *o, struct bld_runner_container_config *c)
+{
+	struct bld_buf b = BLD_BUF_INIT;
+	bld_buf_printf(&b, "%s", dst);
+	int64_t size = bytes_of(json_object_get(o, "size"));
+	json_t *mode = json_object_get(o, "mode");
+	if (size)
+		bld_buf_printf(&b, ":size=%lld", (long long)size);
+	if (json_is_integer(mode))
+		bld_buf_printf(&b, "%smode=%llo", size ? "," : ":",
+			       (unsigned long long)json_integer_value(mode));
+	cleanup_free char *t = bld_buf_detach(&b);
+	bld_strv_push(&c->tmpfs, t);
+}
+
 static void mount(const struct bld_deploy_target *t, const json_t *m,
 		  struct bld_runner_container_config *c)
 {
@@ -208,7 +224,7 @@ static void mount(const struct bld_deploy_target *t, const json_t *m,
 	if (!type || !dst)
 		return;
 	if (strcmp(type, "tmpfs") == 0) {
-		bld_strv_push(&c->tmpfs, dst);
+		tmpfs_mount(dst, json_object_get(m, "tmpfs"), c);
 		return;
 	}
 	cleanup_free char *vol = NULL;
@@ -415,6 +431,69 @@ static void kernel(const struct bld_deploy_replica *r, json_t *hc)
 		json_object_set_new(hc, "CgroupParent", json_string(cp));
 }
 
+/* Service keys that are one HostConfig field each: s a string, i an integer (a number or
+ * its string), b a boolean, l a list. */
+static const struct {
+	const char *key, *field;
+	char kind;
+} plain[] = {{"cpuset", "CpusetCpus", 's'},	    {"cpu_quota", "CpuQuota", 'i'},
+	     {"cpu_period", "CpuPeriod", 'i'},	    {"cpu_rt_runtime", "CpuRealtimeRuntime", 'i'},
+	     {"cpu_rt_period", "CpuRealtimePeriod", 'i'}, {"userns_mode", "UsernsMode", 's'},
+	     {"uts", "UTSMode", 's'},		    {"oom_kill_disable", "OomKillDisable", 'b'},
+	     {"mem_swappiness", "MemorySwappiness", 'i'}, {"runtime", "Runtime", 's'},
+	     {"device_cgroup_rules", "DeviceCgroupRules", 'l'}};
+
+static void plain_fields(const json_t *s, json_t *hc)
+{
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(plain); i++) {
+		json_t *v = json_object_get(s, plain[i].key);
+		long n = 0;
+		if (!v)
+			continue;
+		if (plain[i].kind == 'i' && json_is_string(v) &&
+		    bld_parse_long(json_string_value(v), -1, 1L << 62, &n) == 0)
+			json_object_set_new(hc, plain[i].field, json_integer(n));
+		else if ((plain[i].kind == 'i' && json_is_integer(v)) ||
+			 (plain[i].kind == 's' && json_is_string(v)) ||
+			 (plain[i].kind == 'b' && json_is_boolean(v)) ||
+			 (plain[i].kind == 'l' && json_is_array(v)))
+			json_object_set(hc, plain[i].field, v);
+	}
+}
+
+/* expose: "80", "53/udp", "8000-8001" -> Config.ExposedPorts {"80/tcp": {}, ...} */
+static void expose(const json_t *arr, json_t *cfg)
+{
+	if (!json_array_size(arr))
+		return;
+	cleanup_strv char **keys = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		const char *e = json_string_value(json_array_get(arr, i));
+		if (!e)
+			continue;
+		const char *slash = strchr(e, '/');
+		cleanup_free char *proto = xstrdup(slash ? slash + 1 : "tcp");
+		cleanup_free char *range = slash ? xstrndup(e, (size_t)(slash - e)) : xstrdup(e);
+		long lo = 0, hi = 0;
+		char *dash = strchr(range, '-');
+		if (dash)
+			*dash = '\0';
+		if (bld_parse_long(range, 1, 65535, &lo) < 0 ||
+		    (dash && bld_parse_long(dash + 1, lo, 65535, &hi) < 0))
+			continue;
+		for (long p = lo; p <= (dash ? hi : lo); p++) {
+			cleanup_free char *k = xasprintf("%ld/%s", p, proto);
+			bld_strv_push(&keys, k);
+		}
+	}
+	/* sorted, as docker's inspect prints a map */
+	qsort(keys, bld_strv_len(keys), sizeof(char *), by_name);
+	json_t *ports = json_object();
+	for (size_t i = 0; keys[i]; i++)
+		json_object_set_new(ports, keys[i], json_object());
+	json_object_set_new(cfg, "ExposedPorts", ports);
+}
+
 /* The memory and CPU fields beyond Memory/NanoCpus/PidsLimit. */
 static void more_limits(const json_t *s, json_t *hc)
 {
@@ -578,6 +657,8 @@ int bld_deploy_replica_config(const struct bld_deploy_replica *r,
 	extras(s, c);
 	kernel(r, c->host_extra);
 	more_limits(s, c->host_extra);
+	plain_fields(s, c->host_extra);
+	expose(json_object_get(s, "expose"), c->config_extra);
 	if (bld_deploy_files_mounts(r->t, s, c->host_extra, err) < 0)
 		return -1;
 	return ports(json_object_get(s, "ports"), c, err);

@@ -73,8 +73,9 @@ ParameterizedTestParameters(deploy_config, schema)
 ParameterizedTest(size_t *i, deploy_config, schema)
 {
 	const struct schema_case *c = &schema_cases[*i];
-	json_t *doc = load(c->doc), *where = NULL;
-	struct bld_error *err = NULL;
+	cleanup_json json_t *doc = load(c->doc);
+	cleanup_json json_t *where = NULL;
+	cleanup_error struct bld_error *err = NULL;
 	int r = bld_deploy_validate_document(doc, &where, &err);
 	if (!c->msg) {
 		cr_assert_eq(r, 0, "%s: %s", c->doc, err ? err->msg : "");
@@ -82,7 +83,7 @@ ParameterizedTest(size_t *i, deploy_config, schema)
 	}
 	cr_assert_eq(r, -BLD_E_INVALID, "%s accepted", c->doc);
 	cr_assert_str_eq(err->msg, c->msg);
-	char *w = json_dumps(where, JSON_COMPACT);
+	cleanup_free char *w = json_dumps(where, JSON_COMPACT);
 	cr_assert_str_eq(w, c->where);
 }
 
@@ -124,8 +125,9 @@ ParameterizedTestParameters(deploy_config, model)
 ParameterizedTest(size_t *i, deploy_config, model)
 {
 	const struct model_case *c = &model_cases[*i];
-	json_t *doc = load(c->doc), *where = NULL;
-	struct bld_error *err = NULL;
+	cleanup_json json_t *doc = load(c->doc);
+	cleanup_json json_t *where = NULL;
+	cleanup_error struct bld_error *err = NULL;
 	struct bld_deploy_norm_opts o = {.name = "p", .workdir = "/w"};
 	cr_assert_eq(bld_deploy_normalize(&doc, &o, &err), 0, "%s", err ? err->msg : "");
 	int r = bld_deploy_validate_model(doc, &where, &err);
@@ -245,11 +247,11 @@ ParameterizedTestParameters(deploy_config, normalize)
 ParameterizedTest(size_t *i, deploy_config, normalize)
 {
 	const struct norm_case *c = &norm_cases[*i];
-	json_t *doc = json_pack("{s:{s:o}}", "services", "s", load(c->service));
-	struct bld_error *err = NULL;
+	cleanup_json json_t *doc = json_pack("{s:{s:o}}", "services", "s", load(c->service));
+	cleanup_error struct bld_error *err = NULL;
 	struct bld_deploy_norm_opts o = {.name = "p", .workdir = "/w"};
 	cr_assert_eq(bld_deploy_normalize(&doc, &o, &err), 0, "%s", err ? err->msg : "");
-	char *got = json_dumps(json_object_get(json_object_get(doc, "services"), "s"),
+	cleanup_free char *got = json_dumps(json_object_get(json_object_get(doc, "services"), "s"),
 			       JSON_COMPACT);
 	cr_assert_str_eq(got, c->want);
 }
@@ -257,15 +259,15 @@ ParameterizedTest(size_t *i, deploy_config, normalize)
 Test(deploy_config, project_level)
 {
 	/* u and t are used by no service: compose's WithoutUnnecessaryResources drops them */
-	json_t *doc = load("{\"services\":{\"s\":{\"image\":\"a\",\"volumes\":[\"d:/d\","
+	cleanup_json json_t *doc = load("{\"services\":{\"s\":{\"image\":\"a\",\"volumes\":[\"d:/d\","
 			   "\"e:/e\",\"f:/f\",\"./u:/u\"],\"secrets\":[\"s\"]}},\"volumes\":{"
 			   "\"d\":null,\"e\":{\"external\":true},\"f\":{\"name\":\"g\"},\"u\":{}},"
 			   "\"secrets\":{\"s\":{\"file\":\"./s.txt\"},\"t\":{\"file\":\"t\"}}}");
-	struct bld_error *err = NULL;
+	cleanup_error struct bld_error *err = NULL;
 	struct bld_deploy_norm_opts o = {.name = "p", .workdir = "/w"};
 	cr_assert_eq(bld_deploy_normalize(&doc, &o, &err), 0);
 	json_object_del(doc, "services");
-	char *got = json_dumps(doc, JSON_COMPACT);
+	cleanup_free char *got = json_dumps(doc, JSON_COMPACT);
 	cr_assert_str_eq(got, "{\"name\":\"p\",\"networks\":{\"default\":{\"name\":\"p_default\"}},"
 			      "\"volumes\":{\"d\":{\"name\":\"p_d\"},\"e\":{\"name\":\"e\",\"external\":"
 			      "true},\"f\":{\"name\":\"g\"}},\"secrets\":{\"s\":{\"name\":\"p_s\","
@@ -281,7 +283,7 @@ Test(deploy_config, hash)
 			      "\"entrypoint\":null,\"image\":\"busybox\",\"networks\":{\"default\":null}}";
 	char want[BLD_DIGEST_STR_LEN];
 	bld_sha256_digest(go_json, strlen(go_json), want);
-	json_t *svc = load("{\"command\":[\"sh\",\"-c\",\"a<b\"],\"deploy\":{\"replicas\":2,"
+	cleanup_json json_t *svc = load("{\"command\":[\"sh\",\"-c\",\"a<b\"],\"deploy\":{\"replicas\":2,"
 			   "\"resources\":{}},\"image\":\"busybox\",\"networks\":{\"default\":null},"
 			   "\"build\":{\"context\":\"/x\"},\"depends_on\":{\"db\":{}},\"scale\":2,"
 			   "\"pull_policy\":\"always\",\"profiles\":[\"p\"]}");
@@ -292,10 +294,10 @@ Test(deploy_config, hash)
 
 Test(deploy_config, yaml_output)
 {
-	json_t *m = load("{\"name\":\"p\",\"services\":{\"s\":{\"command\":[\"echo\",\"$HOME\","
+	cleanup_json json_t *m = load("{\"name\":\"p\",\"services\":{\"s\":{\"command\":[\"echo\",\"$HOME\","
 			 "\"80\",\"true\",\"\"],\"environment\":{\"A\":null}}}}");
-	char *y = NULL;
-	struct bld_error *err = NULL;
+	cleanup_free char *y = NULL;
+	cleanup_error struct bld_error *err = NULL;
 	cr_assert_eq(bld_deploy_config_yaml(&y, m, true, &err), 0);
 	cr_assert_str_eq(y, "name: p\nservices:\n  s:\n    command:\n    - echo\n    - $$HOME\n"
 			    "    - \"80\"\n    - \"true\"\n    - \"\"\n    environment:\n      A: null\n");

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # bld compose's progress: the pulls of independent services side by side (both started
-# before either ends), plain lines when stderr is not a terminal.
+# before either ends), their builds too, plain lines when stderr is not a terminal or with --progress plain;
+# on a terminal (script(1) gives one) compose v2's display redrawn in place ("[+] Running
+# 2/2", a line a step, ✔ when done, its time on the right) ending on the final state;
+# --progress quiet prints nothing.
 . "$(dirname "$0")/lib.sh"
 t_busybox_registry
 at_exit '"$BLD" rm -f $("$BLD" ps -aq) >/dev/null 2>&1'
@@ -26,3 +29,26 @@ t_eq "up: both pulls started before either ended" "Pulling Pulling" \
   "$(awk '{print $2}' <<<"$out" | head -2 | xargs)"
 t_match "up: then the containers started" ' Container prog-b-1  Started' "$out"
 t_ok "down" B compose down -t 0
+# on a pseudo-terminal: the output of `bld compose ARGS...`, \r dropped
+tty_run() { script -qfec "$(printf '%q ' "$BLD" compose "$@")" /dev/null 2>&1 | tr -d '\r'; }
+nocolour() { sed 's/\x1b\[[0-9;]*[a-zA-Z]//g'; }
+out=$(tty_run up -d)
+t_match "tty: the display redrawn over itself (cursor up)" $'\x1b\\[[0-9]+A' "$out"
+final=$(nocolour <<<"$out" | awk '/\[\+\] Running/ {buf=""} {buf = buf $0 "\n"} END {printf "%s", buf}')
+t_match "tty: ends on every step done" '^\[\+\] Running ([0-9]+)/\1$' "$(head -1 <<<"$final")"
+t_match "tty: a line a container, ✔, its status, its time" \
+  '^ ✔ Container prog-b-1 +Started +[0-9]+\.[0-9]s$' "$final"
+t_match "tty: the network's line too" '^ ✔ Network prog_default +Created' "$final"
+out=$(tty_run --progress plain down -t 0)
+t_match "--progress plain on a terminal: plain lines" '^ Container prog-a-1  Removed$' "$out"
+t_eq "--progress plain: no escape sequence" "" "$(grep -c $'\x1b' <<<"$out" | grep -v '^0$')"
+t_eq "--progress quiet: nothing" "" "$(tty_run --progress quiet up -d)"
+t_ok "down again" B compose down -t 0
+mkdir "$T_DIR/b" && cd "$T_DIR/b" && mkdir c d
+printf 'FROM %s\nRUN sleep 1\n' "$BASE" | tee c/Dockerfile >d/Dockerfile
+printf 'name: bp\nservices:\n  c: {build: c}\n  d: {build: d}\n' >compose.yaml
+out=$(B compose build 2>&1)
+t_eq "build: both builds started before either ended" "Building Building" \
+  "$(awk '{print $3}' <<<"$out" | head -2 | xargs)"
+t_match "build: then both built" ' Image bp-d  Built' "$out"
+B rmi bp-c bp-d >/dev/null 2>&1
