@@ -150,6 +150,8 @@ int bld_runner_container_list_labeled(struct bld_ctx *ctx, const char *key, cons
 	size_t cap = bld_strv_len(ids);
 	struct bld_runner_container_info *v = xcalloc(cap ? cap : 1, sizeof(*v));
 	size_t k = 0;
+	/* monitors known to listen need no connect (which would wake each of them) */
+	struct bld_runner_listening *alive = bld_runner_listening_load();
 	for (size_t i = 0; ids && ids[i]; i++) {
 		cleanup_json json_t *cfg = NULL;
 		cleanup_json json_t *st = NULL;
@@ -159,9 +161,12 @@ int bld_runner_container_list_labeled(struct bld_ctx *ctx, const char *key, cons
 		    !labeled(cfg, key, value) ||
 		    bld_runner_container_load(ctx, ids[i], NULL, &st, &e) < 0)
 			continue;
-		bld_runner_state_effective(ctx, ids[i], st);
+		cleanup_free char *dir = bld_runner_container_dir(ctx, ids[i]);
+		if (!bld_runner_listening_has(alive, dir))
+			bld_runner_state_effective(ctx, ids[i], st);
 		fill_info(&v[k++], ids[i], cfg, st);
 	}
+	bld_runner_listening_free(alive);
 	qsort(v, k, sizeof(*v), by_created_desc);
 	*out = v;
 	*n = k;

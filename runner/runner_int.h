@@ -278,6 +278,14 @@ int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, struc
 				      bool volumes, struct bld_error **err);
 /* query.c: running-but-monitor-gone becomes dead */
 void bld_runner_state_effective(struct bld_ctx *ctx, const char *id, struct json_t *st);
+
+/* listening.c: the unix sockets listening in this namespace, from one sock_diag dump */
+struct bld_runner_listening;
+/* Never fails: when the dump cannot be had, the set is empty. */
+struct bld_runner_listening *bld_runner_listening_load(void);
+/* Whether <dir>/monitor.sock is bound to a listening socket of l (false: not known). */
+bool bld_runner_listening_has(const struct bld_runner_listening *l, const char *dir);
+void bld_runner_listening_free(struct bld_runner_listening *l);
 /* bld_runner_container_load (st required) with the state made effective as above. */
 int bld_runner_container_load_live(struct bld_ctx *ctx, const char *id, struct json_t **cfg,
 				   struct json_t **st, struct bld_error **err);
