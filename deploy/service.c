@@ -441,7 +441,7 @@ static const struct {
 	     {"cpu_rt_period", "CpuRealtimePeriod", 'i'}, {"userns_mode", "UsernsMode", 's'},
 	     {"uts", "UTSMode", 's'},		    {"oom_kill_disable", "OomKillDisable", 'b'},
 	     {"mem_swappiness", "MemorySwappiness", 'i'}, {"runtime", "Runtime", 's'},
-	     {"device_cgroup_rules", "DeviceCgroupRules", 'l'}, {"isolation", "Isolation", 's'}};
+	     {"device_cgroup_rules", "DeviceCgroupRules", 'l'}};
 
 static void plain_fields(const json_t *s, json_t *hc)
 {
