@@ -110,7 +110,8 @@ static void emit(struct follower *f, int k, bool flush_all)
 	}
 	fflush(out);
 	size_t rest = (size_t)(end - start);
-	memmove(b->data, start, rest);
+	if (rest && start != b->data) /* nothing buffered yet: data is NULL */
+		memmove(b->data, start, rest);
 	b->len = rest;
 }
 

@@ -563,6 +563,16 @@ static void process(const json_t *s, struct bld_runner_container_config *c)
 	c->privileged = json_is_true(json_object_get(s, "privileged"));
 	c->cap_add = strv_of(json_object_get(s, "cap_add"));
 	c->cap_drop = strv_of(json_object_get(s, "cap_drop"));
+	/* security_opt goes to HostConfig.SecurityOpt as written (extras); its seccomp
+	 * profile is the Seccomp field the runner applies */
+	const json_t *so = json_object_get(s, "security_opt");
+	for (size_t i = 0; i < json_array_size(so); i++) {
+		const char *v = json_string_value(json_array_get(so, i));
+		if (v && (bld_str_has_prefix(v, "seccomp=") || bld_str_has_prefix(v, "seccomp:"))) {
+			free(c->seccomp);
+			c->seccomp = xstrdup(v + 8);
+		}
+	}
 }
 
 /* One endpoint of EndpointsConfig: the aliases compose gives (the container's name, the

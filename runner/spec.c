@@ -270,7 +270,11 @@ void bld_runner_spec_from_config(struct bld_runner_spec_holder *h, json_t *cfg, 
 	json_array_foreach(json_object_get(hc, "SecurityOpt"), i, a)
 	{
 		const char *so = json_string_value(a);
-		if (so && strcmp(so, "no-new-privileges") == 0)
+		/* docker's forms: no-new-privileges, no-new-privileges[:=]true (compose
+		 * hands them over as written) */
+		if (so && (strcmp(so, "no-new-privileges") == 0 ||
+			   strcmp(so, "no-new-privileges:true") == 0 ||
+			   strcmp(so, "no-new-privileges=true") == 0))
 			s->no_new_privs = true;
 	}
 	s->seccomp = h->seccomp;

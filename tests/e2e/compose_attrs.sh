@@ -5,7 +5,7 @@
 # memory reservation/swap, oom_score_adj, cpu_shares, volumes_from; configs and secrets
 # (a file bind-mounted read-only at /<name> and /run/secrets/<name>, content and environment
 # written with their uid/gid/mode; uid/gid/mode on a file warned about; external refused);
-# expose, cpuset, cpu_quota/period, uts, a tmpfs volume's size/mode, a network's ipam config
+# expose, cpuset, cpu_quota/period, uts, security_opt, a tmpfs volume's size/mode, a network's ipam config
 # (ip_range) and internal; a volume's driver_opts refused rather than dropped; an attribute
 # bld does not honour yet (tests/fixtures/compose/README.md) warned about.
 . "$(dirname "$0")/lib.sh"
@@ -95,6 +95,7 @@ services:
     cpu_quota: 50000
     cpu_period: 100000
     uts: host
+    security_opt: ["no-new-privileges:true", "seccomp:unconfined"]
     volumes: [{type: tmpfs, target: /t, tmpfs: {size: 2m, mode: 0700}}]
     networks: {n: {ipv4_address: 10.99.0.9}}
 networks:
@@ -107,6 +108,10 @@ t_eq "expose" '{"53/udp":{},"80/tcp":{},"9000/tcp":{},"9001/tcp":{}}' \
   "$(I '{{json .Config.ExposedPorts}}' attrs-c-1)"
 t_eq "cpuset, cpu_quota, cpu_period, uts" "0 50000 100000 host" \
   "$(I '{{.HostConfig.CpusetCpus}} {{.HostConfig.CpuQuota}} {{.HostConfig.CpuPeriod}} {{.HostConfig.UTSMode}}' attrs-c-1)"
+t_eq "security_opt as written" '["no-new-privileges:true","seccomp:unconfined"]' \
+  "$(I '{{json .HostConfig.SecurityOpt}}' attrs-c-1)"
+t_eq "security_opt inside: no new privileges, no seccomp filter" "1 0" \
+  "$(B exec attrs-c-1 sh -c 'echo $(awk "/^NoNewPrivs/ {print \$2}" /proc/self/status) $(awk "/^Seccomp:/ {print \$2}" /proc/self/status)')"
 t_eq "a tmpfs volume's size and mode inside" "700 2048" \
   "$(B exec attrs-c-1 sh -c 'echo $(stat -c %a /t) $(df -k /t | awk "NR==2 {print \$2}")')"
 t_eq "network ipam: subnet, gateway, ip_range; internal" '[{"Subnet":"10.99.0.0/24","IPRange":"10.99.0.0/28","Gateway":"10.99.0.1"}] true' \
