@@ -27,12 +27,17 @@ static const struct bld_cli_opt up_opts[] = {
 	UP_COMMON_OPTS,
 	{"abort-on-container-exit", 0, BLD_OPT_BOOL, NULL,
 	 "Stops all containers if any container was stopped. Incompatible with -d", NULL},
+	{"attach", 0, BLD_OPT_LIST, "stringArray",
+	 "Restrict attaching to the specified services. Incompatible with --attach-dependencies.",
+	 NULL},
 	{"detach", 'd', BLD_OPT_BOOL, NULL, "Detached mode: Run containers in the background",
 	 NULL},
 	{"exit-code-from", 0, BLD_OPT_STRING, "string",
 	 "Return the exit code of the selected service container. Implies "
 	 "--abort-on-container-exit",
 	 NULL},
+	{"no-attach", 0, BLD_OPT_LIST, "stringArray",
+	 "Do not attach (stream logs) to the specified services", NULL},
 	{"no-color", 0, BLD_OPT_BOOL, NULL, "Produce monochrome output", NULL},
 	{"no-deps", 0, BLD_OPT_BOOL, NULL, "Don't start linked services", NULL},
 	{"no-start", 0, BLD_OPT_BOOL, NULL, "Don't start the services after creating them", NULL},
@@ -96,9 +101,44 @@ static int common(struct bld_cli_args *a, struct bld_deploy_up_opts *o, struct b
 	return 0;
 }
 
+static bool listed(char *const *v, const char *s)
+{
+	for (size_t i = 0; v[i]; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* The services whose logs the attached up follows, as compose picks them: those of
+ * --attach, else those asked for (all when none) but the ones with `attach: false`; less
+ * those of --no-attach. */
+static int attach_set(struct bld_cli_args *a, const struct bld_cli_compose *c, char ***out,
+		      struct bld_error **err)
+{
+	const json_t *services = json_object_get(c->project, "services");
+	char *const *want = bld_cli_list(a, "attach"), *const *no = bld_cli_list(a, "no-attach");
+	*out = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; want && want[i]; i++)
+		if (!json_object_get(services, want[i]))
+			return bld_error_refuse(err, BLD_E_NOTFOUND,
+						"cannot attach to services not included in up: %s",
+						want[i]);
+	const char *name;
+	json_t *s;
+	json_object_foreach((json_t *)services, name, s) {
+		bool in = want && want[0] ? listed(want, name)
+					  : (!c->t.services || !c->t.services[0] ||
+					     listed(c->t.services, name)) &&
+						    !json_is_false(json_object_get(s, "attach"));
+		if (in && !(no && listed(no, name)))
+			bld_strv_push(out, name);
+	}
+	return 0;
+}
+
 /* Without -d: the containers of the services asked for, attached until they stop. */
 static int attach(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_cli_compose *c,
-		  const struct bld_deploy_up_opts *uo, struct bld_error **err)
+		  const struct bld_deploy_up_opts *uo, char *const *shown, struct bld_error **err)
 {
 	struct bld_deploy_state st;
 	if (bld_cli_compose_state(ctx, c, false, &st, err) < 0)
@@ -108,7 +148,7 @@ static int attach(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_cli_co
 		.abort_on_exit = bld_cli_bool(a, "abort-on-container-exit") || from,
 		.no_color = bld_cli_bool(a, "no-color"),
 		.timestamps = bld_cli_bool(a, "timestamps"), .exit_from = from,
-		.timeout = uo->timeout};
+		.timeout = uo->timeout, .attach = shown};
 	int code = 0;
 	int r = bld_deploy_attach(ctx, &c->t, &st, &o, &code, err);
 	bld_deploy_state_dispose(&st);
@@ -126,18 +166,28 @@ static int up(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **er
 	o.wait = bld_cli_bool(a, "wait");
 	bool detach = bld_cli_bool(a, "detach") || o.wait || o.no_start;
 	const char *from = bld_cli_str(a, "exit-code-from");
-	if (bld_cli_bool(a, "detach") &&
-	    (bld_cli_bool(a, "abort-on-container-exit") || from))
+	bool attach_given = bld_cli_list(a, "attach") && bld_cli_list(a, "attach")[0];
+	if (o.wait && (bld_cli_bool(a, "abort-on-container-exit") || from || attach_given))
 		return bld_error_refuse(err, BLD_E_INVALID,
-					"--abort-on-container-exit and --detach are incompatible");
+					"--wait cannot be combined with --abort-on-container-exit, "
+					"--attach or --attach-dependencies");
+	if (bld_cli_bool(a, "detach") &&
+	    (bld_cli_bool(a, "abort-on-container-exit") || from || attach_given))
+		return bld_error_refuse(err, BLD_E_INVALID,
+					"--detach cannot be combined with --abort-on-container-exit, "
+					"--abort-on-container-failure, --attach, --attach-dependencies "
+					"or --watch");
 	struct bld_cli_compose c;
+	cleanup_strv char **shown = NULL;
 	int r = bld_cli_compose_open(ctx, a, 0, true, &c, err);
+	if (r == 0 && !detach)
+		r = attach_set(a, &c, &shown, err);
 	if (r == 0 && from && !json_object_get(json_object_get(c.project, "services"), from))
 		r = bld_error_refuse(err, BLD_E_NOTFOUND, "no such service: %s", from);
 	if (r == 0)
 		r = bld_deploy_up(ctx, &c.t, &o, err);
 	if (r == 0 && !detach)
-		r = attach(ctx, a, &c, &o, err);
+		r = attach(ctx, a, &c, &o, shown, err);
 	bld_cli_compose_close(&c);
 	return r;
 }

@@ -252,6 +252,8 @@ struct bld_deploy_attach_opts {
 	bool abort_on_exit, no_color, timestamps;
 	const char *exit_from; /* --exit-code-from SERVICE */
 	int timeout;
+	char *const *attach; /* the services whose logs are followed (--attach, --no-attach);
+			      * NULL: all of st. All of st is stopped all the same. */
 };
 int bld_deploy_attach(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 		      const struct bld_deploy_state *st, const struct bld_deploy_attach_opts *o,

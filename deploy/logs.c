@@ -286,6 +286,25 @@ static void ended(struct merge *m, struct follower *f)
 	}
 }
 
+static bool listed(char *const *v, const char *s)
+{
+	for (size_t i = 0; v[i]; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* The containers of st whose logs the attached up follows: those of o->attach. The
+ * entries are borrowed from st (free only .v). */
+static void attached(const struct bld_deploy_state *st, const struct bld_deploy_attach_opts *o,
+		     struct bld_deploy_state *out)
+{
+	*out = (struct bld_deploy_state){.v = xcalloc(st->n + 1, sizeof(*out->v))};
+	for (size_t i = 0; i < st->n; i++)
+		if (!o->attach || listed(o->attach, st->v[i].service))
+			out->v[out->n++] = st->v[i];
+}
+
 int bld_deploy_attach(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 		      const struct bld_deploy_state *st, const struct bld_deploy_attach_opts *o,
 		      int *code, struct bld_error **err)
@@ -297,14 +316,16 @@ int bld_deploy_attach(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 	sigaction(SIGINT, &sa, &old);
 	sigaction(SIGTERM, &sa, NULL);
 	interrupted = 0;
+	struct bld_deploy_state shown;
+	attached(st, o, &shown);
 	struct bld_buf names = BLD_BUF_INIT;
-	for (size_t i = 0; i < st->n; i++)
+	for (size_t i = 0; i < shown.n; i++)
 		bld_buf_printf(&names, "%s%s", i ? ", " : "",
-			       bld_deploy_short_name(t->name, st->v[i].name));
+			       bld_deploy_short_name(t->name, shown.v[i].name));
 	printf("Attaching to %s\n", bld_buf_str(&names));
 	fflush(stdout);
 	bld_buf_dispose(&names);
-	int r = start_followers(&m, st, bld_is_tty(1) && !o->no_color, false, &lo, err);
+	int r = start_followers(&m, &shown, bld_is_tty(1) && !o->no_color, false, &lo, err);
 	while (r == 0 && open_streams(&m)) {
 		if (interrupted && !m.stopping) {
 			fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
@@ -315,6 +336,7 @@ int bld_deploy_attach(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 	if (m.stopper > 0)
 		waitpid(m.stopper, NULL, 0);
 	end_followers(&m);
+	free(shown.v);
 	sigaction(SIGINT, &old, NULL);
 	*code = interrupted ? 130 : (o->abort_on_exit || o->exit_from) ? m.code : 0;
 	return r;

@@ -12,39 +12,13 @@ at_exit '"$BLD" rm -f $("$BLD" ps -aq) >/dev/null 2>&1'
 B() { "$BLD" "$@"; }
 P=$T_DIR/demo
 mkdir -p "$P/web"
-cat >"$P/web/Dockerfile" <<EOF
-FROM $BASE
-RUN mkdir -p /www && echo hello-from-web >/www/index.html
-EOF
-# each service checks that what it depends on is there: web fails to start unless migrate
-# completed, migrate fails unless db wrote /data/ready
-cat >"$P/compose.yaml" <<EOF
-name: demo
-services:
-  web:
-    build: ./web
-    init: true
-    command: ["sh", "-c", "grep -q migrated /data/log && exec httpd -f -p 80 -h /www"]
-    ports: ["127.0.0.1:18080:80"]
-    environment: [GREETING=hi]
-    volumes: ["data:/data"]
-    depends_on:
-      db: {condition: service_healthy}
-      migrate: {condition: service_completed_successfully}
-  db:
-    image: $BASE
-    init: true
-    command: ["sh", "-c", "sleep 0.5; echo db-ready >/data/ready; exec httpd -f -p 5432 -h /data"]
-    volumes: ["data:/data"]
-    healthcheck: {test: ["CMD", "test", "-f", "/data/ready"], interval: 1s, retries: 5}
-  migrate:
-    image: $BASE
-    command: ["sh", "-c", "cat /data/ready && echo migrated >>/data/log"]
-    volumes: ["data:/data"]
-    depends_on: {db: {condition: service_healthy}}
-volumes:
-  data: {}
-EOF
+# lib.sh's three-service project: each service checks that what it depends on is there (web
+# fails to start unless migrate completed, migrate fails unless db wrote /data/ready); here
+# with a top-level name, web's build in its short form and an environment to change later
+t_compose_demo "$P" 18080
+sed -i -e '1i name: demo' \
+  -e 's|^    build: {context: ./web, network: host}$|    build: ./web\n    environment: [GREETING=hi]|' \
+  "$P/compose.yaml"
 cd "$P"
 t_ok "up -d --wait: db healthy, migrate completed, then web" B compose up -d --wait
 # running is all --wait asks of a service without a health check: httpd may still be binding

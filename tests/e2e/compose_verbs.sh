@@ -2,7 +2,7 @@
 # bld compose's finer verbs and flags against busybox from the local test registry, checked
 # against what docker compose v2 does: run -p/--publish and --service-ports; logs --since and
 # --until with relative times; cp both ways (--index, replicas);
-# events [--json] of the project's services.
+# events [--json] of the project's services; up --attach/--no-attach.
 . "$(dirname "$0")/lib.sh"
 t_busybox_registry
 at_exit '"$BLD" rm -f $("$BLD" ps -aq) >/dev/null 2>&1'
@@ -81,4 +81,24 @@ t_eq "events --json: compose's object" "action attributes id service time type|t
 import json, sys
 o = json.load(sys.stdin)
 print(" ".join(o) + "|" + o["service"], o["type"], o["action"], " ".join(sorted(o["attributes"])[1:]))')"
+B compose down >/dev/null 2>&1
+
+# up --attach/--no-attach: the logs of those services only (attach: false in the file too)
+mkdir "$T_DIR/at" && cd "$T_DIR/at"
+cat >compose.yaml <<EOF2
+services:
+  a: {image: $BASE, command: [echo, hello-a]}
+  b: {image: $BASE, command: [echo, hello-b]}
+  c: {image: $BASE, command: [echo, hello-c], attach: false}
+EOF2
+t_eq "up --attach a: that service's logs, until it exits" \
+  "$(printf 'Attaching to a-1\na-1  | hello-a\na-1 exited with code 0')" "$(B compose up --attach a 2>/dev/null)"
+B compose down >/dev/null 2>&1
+t_eq "up --no-attach a: the others but those with attach: false" "Attaching to b-1" \
+  "$(B compose up --no-attach a 2>/dev/null | head -1)"
+t_match "up --attach of an unknown service: compose's words" \
+  '^bld: cannot attach to services not included in up: nope$' "$(B compose up --attach nope 2>&1)"
+t_eq "up -d --attach: refused in compose's words, exit 1" \
+  "bld: --detach cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --attach, --attach-dependencies or --watch rc=1" \
+  "$(B compose up -d --attach a 2>&1) rc=$?"
 B compose down >/dev/null 2>&1
