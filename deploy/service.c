@@ -323,8 +323,17 @@ static void extras(const json_t *s, struct bld_runner_container_config *c)
 			bld_strv_push(&v, l);
 		}
 		json_object_set_new(hc, "ExtraHosts", bld_json_strv(v));
-	} else {
-		set_list(hc, "ExtraHosts", eh);
+	} else if (json_array_size(eh)) {
+		/* the model's "HOST=IP", given to the engine as compose does: "HOST:IP" */
+		json_t *v = json_array();
+		for (size_t i = 0; i < json_array_size(eh); i++) {
+			cleanup_free char *l = xstrdup(json_string_value(json_array_get(eh, i)));
+			char *eq = strchr(l, '=');
+			if (eq)
+				*eq = ':';
+			json_array_append_new(v, json_string(l));
+		}
+		json_object_set_new(hc, "ExtraHosts", v);
 	}
 	json_t *sc = json_object_get(s, "sysctls");
 	if (json_object_size(sc))

@@ -2,7 +2,9 @@
 # The service attributes `bld compose up` hands to the container, checked in `bld inspect`
 # against the HostConfig/Config fields docker compose v2 creates, and inside the container
 # where cheap: ulimits, devices, ipc/pid (service:), cgroup, cgroup_parent, logging options,
-# memory reservation/swap, oom_score_adj, cpu_shares, volumes_from; configs and secrets
+# memory reservation/swap, oom_score_adj, cpu_shares, volumes_from, read_only, user,
+# working_dir, hostname/domainname, dns*, extra_hosts, shm_size, sysctls, cap_add/drop,
+# stop_signal/stop_grace_period, tmpfs; configs and secrets
 # (a file bind-mounted read-only at /<name> and /run/secrets/<name>, content and environment
 # written with their uid/gid/mode; uid/gid/mode on a file warned about; external refused);
 # expose, cpuset, cpu_quota/period, uts, security_opt, a tmpfs volume's size/mode, a network's ipam config
@@ -43,6 +45,22 @@ services:
     ipc: "service:a"
     pid: "service:a"
     volumes_from: ["a:ro"]
+    read_only: true
+    user: "1000:1000"
+    working_dir: /tmp
+    hostname: bhost
+    domainname: example.org
+    dns: [10.0.0.53]
+    dns_search: [example.org]
+    dns_opt: ["ndots:2"]
+    extra_hosts: ["h1:10.1.2.3"]
+    shm_size: 32m
+    sysctls: {net.ipv4.tcp_syncookies: 0}
+    cap_add: [SYS_TIME]
+    cap_drop: [NET_RAW]
+    stop_signal: SIGUSR1
+    stop_grace_period: 3s
+    tmpfs: ["/tmp:size=1m"]
     secrets: [{source: s1, mode: 0400}]
 secrets:
   s1: {file: ./sec.txt}
@@ -72,6 +90,13 @@ t_eq "logging" 'json-file {"max-file":"2","max-size":"1m"}' \
   "$(I '{{.HostConfig.LogConfig.Type}} {{json .HostConfig.LogConfig.Config}}' attrs-a-1)"
 t_eq "memory fields" "134217728 67108864 268435456 100 512" \
   "$(I '{{.HostConfig.Memory}} {{.HostConfig.MemoryReservation}} {{.HostConfig.MemorySwap}} {{.HostConfig.OomScoreAdj}} {{.HostConfig.CpuShares}}' attrs-a-1)"
+t_eq "process, identity and resolver fields of b" \
+  'true 1000:1000 /tmp bhost example.org [10.0.0.53] [example.org] [ndots:2] [h1:10.1.2.3] 33554432 map[net.ipv4.tcp_syncookies:0] [SYS_TIME] [NET_RAW] SIGUSR1 3 [/tmp:size=1m] true' \
+  "$(I '{{.HostConfig.ReadonlyRootfs}} {{.Config.User}} {{.Config.WorkingDir}} {{.Config.Hostname}} {{.Config.Domainname}} {{.HostConfig.Dns}} {{.HostConfig.DnsSearch}} {{.HostConfig.DnsOptions}} {{.HostConfig.ExtraHosts}} {{.HostConfig.ShmSize}} {{.HostConfig.Sysctls}} {{.HostConfig.CapAdd}} {{.HostConfig.CapDrop}} {{.Config.StopSignal}} {{.Config.StopTimeout}} {{.HostConfig.Tmpfs}} {{.HostConfig.Init}}' attrs-b-1)"
+t_eq "inside b: user, cwd, hostname, extra host, read-only root" "1000 /tmp bhost 10.1.2.3 h1 ro" \
+  "$(B exec attrs-b-1 sh -c 'echo $(id -u) $(pwd) $(hostname) $(grep h1 /etc/hosts) $(touch /x 2>/dev/null && echo rw || echo ro)')"
+t_match "inside b: search and options in resolv.conf (the servers behind 127.0.0.11)" \
+  "search example.org.*options ndots:2" "$(B exec attrs-b-1 cat /etc/resolv.conf | xargs)"
 t_eq "volumes_from" '["attrs-a-1:ro"]' "$(I '{{json .HostConfig.VolumesFrom}}' attrs-b-1)"
 t_eq "volumes_from inside" "from-a" "$(B exec attrs-b-1 cat /shared/f)"
 t_eq "file secret and config mounted read-only" \
