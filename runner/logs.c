@@ -468,9 +468,9 @@ int bld_runner_container_logs(struct bld_ctx *ctx, const char *id,
 	struct reader r = {.o = o, .pending = BLD_BUF_INIT};
 	r.pending.max = LOG_LINE_MAX;
 	cleanup_close int fd = print_files(files, o, &r);
-	/* follow: keep reading until the container is no longer running */
+	/* follow: keep reading until the container is no longer running, or until passes */
 	cleanup_close int watch = o->follow ? bld_runner_client_wait_fd(ctx, id) : -1;
-	while (watch >= 0) {
+	while (watch >= 0 && !(o->until > 0 && (double)time(NULL) > o->until)) {
 		struct pollfd p = {.fd = watch, .events = POLLIN};
 		int pr = poll(&p, 1, 50);
 		if (fd < 0)

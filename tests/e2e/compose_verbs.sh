@@ -39,6 +39,7 @@ for i in $(seq 100); do B compose logs 2>/dev/null | grep -q two && break; sleep
 t_eq "logs --since 2s: the newer line" "a-1  | two" "$(B compose logs --since 2s)"
 t_eq "logs --until 2s: the older line" "a-1  | one" "$(B compose logs --until 2s)"
 t_eq "logs --since 1h30m --until 1h: none" "" "$(B compose logs --since 1h30m --until 1h)"
+t_exit "logs -f --until: no following past it" 0 timeout 5 "$BLD" compose logs -f --until 1s
 t_exit "logs --since: a bad time refused" 1 B compose logs --since yesterday
 B compose down >/dev/null 2>&1
 
