@@ -69,6 +69,11 @@ bool bld_cli_given(const struct bld_cli_args *a, const char *name);
  * for true, -1 for false. */
 int bld_cli_tls_verify(const struct bld_cli_args *a);
 
+/* cp's "NAME:PATH" (cmd_cp.c, docker's and compose's rule: unless the argument is an
+ * absolute path, starts with "." or has no ':'): the name (caller frees) and *path
+ * (borrowed); a local path -> NULL and *path = arg. */
+char *bld_cli_cp_split(const char *arg, const char **path);
+
 /* Prints the command's help (usage, summary, options) to f. */
 void bld_cli_help(FILE *f, const struct bld_cli_cmd *cmd);
 

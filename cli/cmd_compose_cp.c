@@ -3,6 +3,7 @@
  * runner's cp (runner/cp.c) on a service's container, as docker compose v2 picks them: from
  * a service its first container, to a service every one of them (--index: that number
  * only; --all: one-off containers too), each copy announced by compose's plain lines.
+ * SERVICE:PATH is told from a local path as compose's splitCpArg does (bld_cli_cp_split).
  */
 #include "cli/compose_util.h"
 
@@ -14,17 +15,6 @@ static const struct bld_cli_opt opts[] = {
 	 "0"},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
-
-/* compose's splitCpArg: "SERVICE:PATH" unless absolute, without ':' or starting with '.'. */
-static char *split_arg(const char *arg, const char **path)
-{
-	const char *colon = strchr(arg, ':');
-	*path = arg;
-	if (arg[0] == '/' || arg[0] == '.' || !colon)
-		return NULL;
-	*path = colon + 1;
-	return xstrndup(arg, (size_t)(colon - arg));
-}
 
 /* The containers of svc the copy goes to or comes from, as compose lists them. */
 static int pick(const struct bld_deploy_state *st, const char *svc, long index, bool all,
@@ -72,8 +62,8 @@ static int copy_one(struct bld_ctx *ctx, struct bld_cli_args *a, const struct bl
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	const char *src = NULL, *dst = NULL, *index = bld_cli_str(a, "index");
-	cleanup_free char *ssvc = split_arg(a->argv[0], &src);
-	cleanup_free char *dsvc = split_arg(a->argv[1], &dst);
+	cleanup_free char *ssvc = bld_cli_cp_split(a->argv[0], &src);
+	cleanup_free char *dsvc = bld_cli_cp_split(a->argv[1], &dst);
 	long n = 0;
 	if (!*a->argv[0] || !*a->argv[1])
 		return bld_error_refuse(err, BLD_E_INVALID, "%s can not be empty",

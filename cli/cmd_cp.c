@@ -17,8 +17,7 @@ static const struct bld_cli_opt opts[] = {
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
-/* "CONTAINER:PATH" -> container (caller frees) and path (borrowed); a local path -> NULL. */
-static char *split_arg(const char *arg, const char **path)
+char *bld_cli_cp_split(const char *arg, const char **path)
 {
 	*path = arg;
 	const char *colon = strchr(arg, ':');
@@ -42,8 +41,8 @@ static void progress(const struct bld_cli_args *a, int64_t bytes, const char *ct
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	const char *src = NULL, *dst = NULL;
-	cleanup_free char *sctr = split_arg(a->argv[0], &src);
-	cleanup_free char *dctr = split_arg(a->argv[1], &dst);
+	cleanup_free char *sctr = bld_cli_cp_split(a->argv[0], &src);
+	cleanup_free char *dctr = bld_cli_cp_split(a->argv[1], &dst);
 	if (sctr && dctr)
 		return bld_error_refuse(err, BLD_E_INVALID,
 					"copying between containers is not supported");
