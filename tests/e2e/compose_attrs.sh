@@ -7,8 +7,8 @@
 # stop_signal/stop_grace_period, tmpfs; configs and secrets
 # (a file bind-mounted read-only at /<name> and /run/secrets/<name>, content and environment
 # written with their uid/gid/mode; uid/gid/mode on a file warned about; external refused);
-# expose, cpuset, cpu_quota/period, uts, security_opt, a tmpfs volume's size/mode, a network's ipam config
-# (ip_range) and internal; a volume's driver_opts refused rather than dropped; an attribute
+# expose, cpuset, cpu_quota/period, uts, security_opt, deploy.resources, network_mode
+# service:, a tmpfs volume's size/mode, a network's ipam config (ip_range) and internal; a volume's driver_opts refused rather than dropped; an attribute
 # bld does not honour yet (tests/fixtures/compose/README.md) warned about.
 . "$(dirname "$0")/lib.sh"
 t_busybox_registry
@@ -123,12 +123,23 @@ services:
     security_opt: ["no-new-privileges:true", "seccomp:unconfined"]
     volumes: [{type: tmpfs, target: /t, tmpfs: {size: 2m, mode: 0700}}]
     networks: {n: {ipv4_address: 10.99.0.9}}
+  d:
+    image: $BASE
+    command: ["sleep", "600"]
+    network_mode: "service:c"
+    logging: {driver: none}
+    deploy: {resources: {limits: {cpus: "0.5", memory: 64m, pids: 100}, reservations: {memory: 32m}}}
 networks:
   n:
     internal: true
     ipam: {config: [{subnet: 10.99.0.0/24, gateway: 10.99.0.1, ip_range: 10.99.0.0/28}]}
 EOF
 t_ok "up -d of the second project" B compose up -d
+t_eq "deploy.resources limits and reservations" "500000000 67108864 100 33554432" \
+  "$(I '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.MemoryReservation}}' attrs-d-1)"
+t_eq "network_mode service:c, logging driver none" "container:attrs-c-1 none" \
+  "$(I '{{.HostConfig.NetworkMode}} {{.HostConfig.LogConfig.Type}}' attrs-d-1)"
+t_match "network_mode service:c: d has c's address" "10.99.0.9" "$(B exec attrs-d-1 ip -4 addr)"
 t_eq "expose" '{"53/udp":{},"80/tcp":{},"9000/tcp":{},"9001/tcp":{}}' \
   "$(I '{{json .Config.ExposedPorts}}' attrs-c-1)"
 t_eq "cpuset, cpu_quota, cpu_period, uts" "0 50000 100000 host" \
