@@ -1,10 +1,11 @@
 /*
- * cli/cmd_volume_create.c — `bld volume create [--label K=V] [NAME]`.
+ * cli/cmd_volume_create.c — `bld volume create [--label K=V] [-o K=V] [NAME]`.
  */
 #include "cli/container_opts.h"
 
 static const struct bld_cli_opt opts[] = {
 	{"label", 0, BLD_OPT_LIST, "list", "Set metadata for a volume", NULL},
+	{"opt", 'o', BLD_OPT_LIST, "map", "Set driver specific options", NULL},
 	{"name", 0, BLD_OPT_STRING, "string", "Specify volume name", NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
@@ -13,7 +14,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 {
 	const char *name = a->argc ? a->argv[0] : bld_cli_str(a, "name");
 	cleanup_free char *out = NULL;
-	if (bld_runner_volume_create(ctx, name, (char **)bld_cli_list(a, "label"), &out, err) < 0)
+	if (bld_runner_volume_create_opts(ctx, name, (char **)bld_cli_list(a, "label"),
+					  (char **)bld_cli_list(a, "opt"), &out, err) < 0)
 		return -1;
 	printf("%s\n", out);
 	return 0;

@@ -2,6 +2,7 @@
  * cli/cmd_volume_inspect.c — `bld volume inspect VOLUME...`: a JSON array as docker prints.
  */
 #include "cli/container_opts.h"
+#include "cli/image_util.h"
 
 #include <jansson.h>
 
@@ -25,11 +26,9 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	size_t i;
 	json_t *v;
 	if (fmt) {
-		const char *k = strstr(fmt, "{{.");
-		cleanup_free char *key = k ? xstrndup(k + 3, strcspn(k + 3, "}")) : xstrdup("");
 		json_array_foreach(all, i, v) {
-			const char *s = bld_json_get_str(v, key);
-			printf("%s\n", s ? s : "");
+			cleanup_free char *s = bld_cli_template(fmt, v);
+			printf("%s\n", s);
 		}
 	} else {
 		cleanup_free char *s = bld_json_dump_pretty(all);

@@ -24,6 +24,11 @@ static int create_volume(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 		cleanup_free char *kv = xasprintf("%s=%s", k, json_string_value(v));
 		bld_strv_push(&labels, kv);
 	}
+	cleanup_strv char **opts = NULL;
+	json_object_foreach(json_object_get(vol, "driver_opts"), k, v) {
+		cleanup_free char *kv = xasprintf("%s=%s", k, json_string_value(v));
+		bld_strv_push(&opts, kv);
+	}
 	cleanup_free char *p = xasprintf("%s=%s", BLD_DEPLOY_L_PROJECT, t->name);
 	cleanup_free char *vl = xasprintf("%s=%s", BLD_DEPLOY_L_VOLUME, key);
 	cleanup_free char *ver = xasprintf("%s=%s", BLD_DEPLOY_L_VERSION, BLD_DEPLOY_COMPOSE_VERSION);
@@ -33,7 +38,7 @@ static int create_volume(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 	cleanup_free char *what = xasprintf("Volume \"%s\"", name);
 	bld_deploy_event(ctx, what, "Creating");
 	cleanup_free char *out = NULL;
-	if (bld_runner_volume_create(ctx, name, labels, &out, err) < 0) {
+	if (bld_runner_volume_create_opts(ctx, name, labels, opts, &out, err) < 0) {
 		bld_deploy_event(ctx, what, "Error");
 		return -1;
 	}
@@ -41,8 +46,7 @@ static int create_volume(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 	return 0;
 }
 
-/* What the store's volumes cannot be: another driver (docker: no such plugin), or the local
- * driver's mount options (type/device/o), refused rather than dropped. */
+/* What the store's volumes cannot be: another driver (docker: no such plugin). */
 static int unsupported_volume(const char *name, const json_t *vol, struct bld_error **err)
 {
 	const char *drv = bld_json_get_str(vol, "driver");
@@ -51,10 +55,6 @@ static int unsupported_volume(const char *name, const json_t *vol, struct bld_er
 					"create %s: error looking up volume plugin %s: plugin "
 					"\"%s\" not found",
 					name, drv, drv);
-	if (json_object_size(json_object_get(vol, "driver_opts")))
-		return bld_error_refuse(err, BLD_E_UNSUPPORTED,
-					"volume %s: driver_opts (type, device, o) are not supported",
-					name);
 	return 0;
 }
 

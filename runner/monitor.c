@@ -531,12 +531,27 @@ static int make_stdio(struct mon *m, struct bld_runner_spec *s, int child[3],
 	return 0;
 }
 
+/* The volumes with driver options, mounted on their _data before the sandbox binds them. */
+static int mount_volumes(struct mon *m, struct bld_error **err)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(m->cfg, "Mounts"), i, v) {
+		const char *name = bld_json_get_str(v, "Name");
+		if (name && bld_runner_volume_mount(m->ctx, name, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int start_once(struct mon *m, struct bld_error **err)
 {
 	struct bld_runner_spec_holder h;
 	bld_runner_spec_from_config(&h, m->cfg, m->dir);
 	int child[3] = {-1, -1, -1}; /* closed below also when a step before make_stdio fails */
-	int r = bld_runner_ns_join(m->ctx, m->cfg, &h.s, err);
+	int r = mount_volumes(m, err);
+	if (r == 0)
+		r = bld_runner_ns_join(m->ctx, m->cfg, &h.s, err);
 	if (r == 0)
 		r = make_stdio(m, &h.s, child, err);
 	if (r == 0)

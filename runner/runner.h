@@ -540,6 +540,11 @@ int bld_runner_container_stats(struct bld_ctx *ctx, const char *id, struct bld_r
 
 int bld_runner_volume_create(struct bld_ctx *ctx, const char *name, char **labels,
 			     char **out_name, struct bld_error **err);
+/* With the local driver's options (opts: K=V of type, device, o; others refused). */
+int bld_runner_volume_create_opts(struct bld_ctx *ctx, const char *name, char **labels,
+				  char **opts, char **out_name, struct bld_error **err);
+/* Mounts a volume with options on its _data unless mounted already (container start). */
+int bld_runner_volume_mount(struct bld_ctx *ctx, const char *name, struct bld_error **err);
 int bld_runner_volume_remove(struct bld_ctx *ctx, const char *name, bool force,
 			     struct bld_error **err);
 /* Names of every volume (caller frees). */

@@ -2,7 +2,9 @@
  * runner/volume.c — named volumes under $BLD_ROOT/volumes/<name>/_data (with a small
  * meta.json beside it), and the translation of -v/--tmpfs into the mounts a container gets.
  *
- * Volumes are local directories only; there are no drivers. A volume mount records
+ * Volumes are local directories; the one driver is docker's "local", whose options (type,
+ * device, o) make the volume a mount of device on _data, made when a container starts with
+ * the volume (once, under the volume's lock) and undone by volume rm. A volume mount records
  * CopyData (docker's default; "nocopy" in the mode turns it off): the sandbox fills an empty
  * volume with the image's content at the mount point on first use (mounts.c).
  */
@@ -12,6 +14,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 
@@ -42,8 +46,38 @@ char *bld_runner_volume_data_dir(struct bld_ctx *ctx, const char *name)
 	return xasprintf("%s/volumes/%s/_data", ctx->root, name);
 }
 
+/* The local driver's options as docker validates them: type, device and o, each K=V (the
+ * last one wins), kept in the sorted order docker's map prints in. */
+static int opts_json(const char *name, char **opts, json_t **out, struct bld_error **err)
+{
+	static const char *const keys[] = {"device", "o", "type"};
+	const char *vals[BLD_ARRAY_SIZE(keys)] = {NULL};
+	for (size_t i = 0; opts && opts[i]; i++) {
+		size_t klen = strcspn(opts[i], "="), j = 0;
+		while (j < BLD_ARRAY_SIZE(keys) &&
+		       !(strlen(keys[j]) == klen && strncmp(opts[i], keys[j], klen) == 0))
+			j++;
+		if (j == BLD_ARRAY_SIZE(keys))
+			return bld_error_set(err, BLD_E_INVALID,
+					     "create %s: invalid option key: \"%.*s\"", name,
+					     (int)klen, opts[i]);
+		vals[j] = opts[i][klen] ? opts[i] + klen + 1 : "";
+	}
+	*out = json_object();
+	for (size_t j = 0; j < BLD_ARRAY_SIZE(keys); j++)
+		if (vals[j])
+			json_object_set_new(*out, keys[j], json_string(vals[j]));
+	return 0;
+}
+
 int bld_runner_volume_create(struct bld_ctx *ctx, const char *name, char **labels,
 			     char **out_name, struct bld_error **err)
+{
+	return bld_runner_volume_create_opts(ctx, name, labels, NULL, out_name, err);
+}
+
+int bld_runner_volume_create_opts(struct bld_ctx *ctx, const char *name, char **labels,
+				  char **opts, char **out_name, struct bld_error **err)
 {
 	char gen[65];
 	bool anon = !name || !*name;
@@ -59,6 +93,9 @@ int bld_runner_volume_create(struct bld_ctx *ctx, const char *name, char **label
 		return bld_error_set(err, BLD_E_INVALID,
 				     "create %s: \"%s\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed",
 				     name, name);
+	cleanup_json json_t *options = NULL;
+	if (opts_json(name, opts, &options, err) < 0)
+		return -1;
 	cleanup_free char *dir = vol_dir(ctx, name);
 	cleanup_free char *data = xasprintf("%s/_data", dir);
 	if (bld_fs_mkdir_p(data, 0755, err) < 0)
@@ -78,7 +115,8 @@ int bld_runner_volume_create(struct bld_ctx *ctx, const char *name, char **label
 		if (anon)
 			json_object_set_new(lab, BLD_RUNNER_ANON_LABEL, json_string(""));
 		cleanup_json json_t *m =
-			json_pack("{s:s, s:o}", "CreatedAt", now, "Labels", steal_pointer(&lab));
+			json_pack("{s:s, s:o, s:O}", "CreatedAt", now, "Labels", steal_pointer(&lab),
+				  "Options", options);
 		if (bld_runner_json_write(dir, "meta.json", m, err) < 0)
 			return -1;
 		volume_event(ctx, name, "create");
@@ -111,6 +149,78 @@ static bool volume_in_use(struct bld_ctx *ctx, const char *name)
 	return false;
 }
 
+/* Whether path is a mount point: the fifth field of a line of /proc/self/mountinfo. */
+static bool mounted_at(const char *path)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	cleanup_free char *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+	while (f && !found && getline(&line, &cap, f) > 0) {
+		char *save = NULL, *w = strtok_r(line, " ", &save);
+		for (int i = 0; w && i < 4; i++)
+			w = strtok_r(NULL, " ", &save);
+		found = w && strcmp(w, path) == 0;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* o's words as mount(8) takes them: the flags it knows, the rest as the data string. */
+static unsigned long mount_flags(const char *o, char **data)
+{
+	static const struct {
+		const char *word;
+		unsigned long flag;
+	} t[] = {{"ro", MS_RDONLY},   {"rw", 0},           {"bind", MS_BIND},
+		 {"rbind", MS_BIND | MS_REC}, {"nosuid", MS_NOSUID}, {"nodev", MS_NODEV},
+		 {"noexec", MS_NOEXEC}, {"noatime", MS_NOATIME}, {"sync", MS_SYNCHRONOUS}};
+	cleanup_free char *copy = xstrdup(o ? o : "");
+	unsigned long flags = 0;
+	char *save = NULL;
+	*data = xstrdup("");
+	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		bool known = false;
+		for (size_t i = 0; i < BLD_ARRAY_SIZE(t) && !known; i++)
+			if (strcmp(w, t[i].word) == 0)
+				flags |= t[i].flag, known = true;
+		if (!known) {
+			char *d = xasprintf("%s%s%s", *data, **data ? "," : "", w);
+			free(*data);
+			*data = d;
+		}
+	}
+	return flags;
+}
+
+int bld_runner_volume_mount(struct bld_ctx *ctx, const char *name, struct bld_error **err)
+{
+	cleanup_free char *dir = vol_dir(ctx, name);
+	cleanup_json json_t *m = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_runner_json_read(dir, "meta.json", &m, &e) < 0)
+		return 0;
+	json_t *opts = json_object_get(m, "Options");
+	const char *type = bld_json_get_str(opts, "type"), *dev = bld_json_get_str(opts, "device");
+	if (!type && !dev)
+		return 0;
+	cleanup_free char *lock = xasprintf("%s/.lock", dir);
+	cleanup_close int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0)
+		return bld_error_sys(err, errno, "lock %s", lock);
+	cleanup_free char *data = xasprintf("%s/_data", dir), *extra = NULL;
+	if (mounted_at(data))
+		return 0;
+	unsigned long flags = mount_flags(bld_json_get_str(opts, "o"), &extra);
+	if (mount(dev ? dev : "", data, type ? type : "none", flags, extra) < 0)
+		return bld_error_sys(err, errno,
+				     "error while mounting volume '%s': failed to mount local "
+				     "volume: mount %s:%s",
+				     data, dev ? dev : "", data);
+	return 0;
+}
+
 int bld_runner_volume_remove(struct bld_ctx *ctx, const char *name, bool force,
 			     struct bld_error **err)
 {
@@ -119,6 +229,10 @@ int bld_runner_volume_remove(struct bld_ctx *ctx, const char *name, bool force,
 		return bld_error_set(err, BLD_E_NOTFOUND, "get %s: no such volume", name);
 	if (!force && volume_in_use(ctx, name))
 		return bld_error_set(err, BLD_E_EXISTS, "remove %s: volume is in use", name);
+	cleanup_free char *data = xasprintf("%s/_data", dir);
+	/* never remove through a mount: a bind's device is the caller's own directory */
+	if (mounted_at(data) && umount2(data, MNT_DETACH) < 0)
+		return bld_error_sys(err, errno, "remove %s: unmount %s", name, data);
 	int r = bld_fs_rm_rf(dir, err);
 	if (r == 0)
 		volume_event(ctx, name, "destroy");
@@ -151,11 +265,11 @@ int bld_runner_volume_inspect(struct bld_ctx *ctx, const char *name, json_t **ou
 		m = json_object();
 	cleanup_free char *data = xasprintf("%s/_data", dir);
 	const char *created = bld_json_get_str(m, "CreatedAt");
-	json_t *labels = json_object_get(m, "Labels");
+	json_t *labels = json_object_get(m, "Labels"), *opts = json_object_get(m, "Options");
 	json_t *v = json_pack("{s:s, s:s, s:s, s:o, s:s, s:o}", "CreatedAt", created ? created : "",
 			      "Driver", "local", "Mountpoint", data, "Labels",
 			      labels ? json_incref(labels) : json_object(), "Name", name, "Options",
-			      json_object());
+			      opts ? json_incref(opts) : json_object());
 	json_object_set_new(v, "Scope", json_string("local"));
 	*out = v;
 	return 0;

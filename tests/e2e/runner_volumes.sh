@@ -2,7 +2,8 @@
 # Named and anonymous volumes filled from the image, as docker does: a new (empty) volume
 # mounted where the image has content gets that content with its owners and modes (the
 # volume's root takes the directory's); a volume with content is never overwritten; `volume
-# create` + -v NAME:/path:nocopy stays empty; nocopy on a bind mount is refused. In a network
+# create` + -v NAME:/path:nocopy stays empty; nocopy on a bind mount is refused; the local
+# driver's options (type=none,o=bind,device=) bind device on first use, volume rm unmounts. In a network
 # namespace the test creates.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runner_env.bash"
@@ -52,4 +53,13 @@ t_exit "nocopy on a bind mount is refused" 125 \
 t_exit "an unknown mode is refused" 125 B run --rm -v vx:/data:bogus $VIMG true
 
 B volume rm fill empty made elsewhere >/dev/null
+t_match "an unknown driver option refused with docker's words" 'invalid option key: "foo"' \
+  "$(B volume create -o foo=bar badopt 2>&1)"
+mkdir "$T_DIR/dev"
+B volume create -o type=none -o o=bind --opt device="$T_DIR/dev" bindvol >/dev/null
+B run --rm -v bindvol:/data:nocopy $VIMG sh -c 'echo in >/data/x' >/dev/null
+t_eq "type=none,o=bind,device=: the container writes into device" "in" "$(cat "$T_DIR/dev/x")"
+B volume rm bindvol >/dev/null
+t_eq "volume rm unmounts first and leaves device's content" "in 0" \
+  "$(cat "$T_DIR/dev/x") $(grep -c "$V/bindvol/_data" /proc/self/mountinfo)"
 t_eq "nothing of bld remains" "" "$(runner_leftovers)"
