@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -59,6 +60,23 @@ static pid_t monitor_pid(struct bld_ctx *ctx, const char *id)
 	if (bld_runner_container_load(ctx, id, NULL, &st, &e) < 0)
 		return 0;
 	return (pid_t)json_integer_value(json_object_get(st, "MonitorPid"));
+}
+
+/* The monitor of the container's last run, when it is still taking that run down (its
+ * interfaces, leases, endpoints: a new run would collide with them, "create veth: File
+ * exists"): waited for, up to 5 s. A pid taken over by another program is not waited for. */
+static void wait_last_monitor(struct bld_ctx *ctx, const char *id)
+{
+	pid_t old = monitor_pid(ctx, id);
+	if (old <= 0 || old == getpid())
+		return;
+	char path[64], exe[PATH_MAX], self[PATH_MAX];
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)old);
+	ssize_t n = readlink(path, exe, sizeof(exe) - 1);
+	ssize_t m = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0 || m <= 0 || n != m || memcmp(exe, self, (size_t)n) != 0)
+		return;
+	wait_gone(old, 5000);
 }
 
 /* ------------------------------------------------------------------ start */
@@ -120,6 +138,7 @@ int bld_runner_container_start(struct bld_ctx *ctx, const char *id,
 	*report_fd = -1;
 	if (bld_runner_client_wait_fd_alive(ctx, id))
 		return 0; /* already running: docker start does nothing */
+	wait_last_monitor(ctx, id);
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return bld_error_sys(err, errno, "pipe");

@@ -33,6 +33,12 @@ t_eq "a container on the same network reaches it by name" "hello from web" "$(ge
 t_fails "one on another network cannot, by name either" get other http://web/
 t_match "the isolation rules are docker's" "-A BLD-ISOLATION-STAGE-2 -o br-[0-9a-f]{12} -j DROP" \
   "$(N iptables -S BLD-ISOLATION-STAGE-2)"
+# started again at once after it exited, as `docker start` after `docker run` is: the last
+# run's monitor may still be taking its interfaces down
+B run --name again --network front --network back $IMG true >/dev/null
+ok=0; for i in 1 2 3 4 5; do B start -a again >/dev/null 2>&1 && ok=$((ok+1)); done
+t_eq "started again right after each exit, five times" 5 "$ok"
+B rm -f again >/dev/null
 
 wid=$(B inspect -f '{{.Id}}' web)
 fid=$(B network inspect -f '{{.Id}}' front)
