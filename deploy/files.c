@@ -71,7 +71,10 @@ int bld_deploy_files_mounts(const struct bld_deploy_target *t, const json_t *ser
 							"ReadOnly", 1));
 		}
 	}
-	if (json_array_size(mounts))
+	json_t *have = json_object_get(hc, "Mounts"); /* the volumes' (service.c) */
+	if (json_is_array(have))
+		json_array_extend(have, mounts);
+	else if (json_array_size(mounts))
 		json_object_set(hc, "Mounts", mounts);
 	json_decref(mounts);
 	return 0;

@@ -214,9 +214,53 @@ static void tmpfs_mount(const char *dst, const json_t *o, struct bld_runner_cont
 	bld_strv_push(&c->tmpfs, t);
 }
 
+/* Whether compose v2 hands a volume to the engine's Mount API rather than as a bind string:
+ * a bind with a propagation or create_host_path: false, a volume with nocopy. */
+static bool needs_mount_api(const json_t *m)
+{
+	const json_t *b = json_object_get(m, "bind");
+	return bld_json_get_str(b, "propagation") ||
+	       json_is_false(json_object_get(b, "create_host_path")) ||
+	       json_is_true(json_object_get(json_object_get(m, "volume"), "nocopy"));
+}
+
+/* Such a volume as an entry of HostConfig.Mounts, as `--mount` gives it. */
+static void api_mount(const struct bld_deploy_target *t, const json_t *m, json_t *hc)
+{
+	const char *type = bld_json_get_str(m, "type");
+	const char *src = bld_json_get_str(m, "source");
+	cleanup_free char *vol = strcmp(type, "volume") == 0 && src && *src
+					 ? volume_name(t, src) : NULL;
+	json_t *o = json_pack("{s:s, s:s, s:s}", "Type", type, "Source", vol ? vol : src ? src : "",
+			      "Target", bld_json_get_str(m, "target"));
+	if (json_is_true(json_object_get(m, "read_only")))
+		json_object_set_new(o, "ReadOnly", json_true());
+	const char *prop = bld_json_get_str(json_object_get(m, "bind"), "propagation");
+	if (prop)
+		json_object_set_new(o, "BindOptions", json_pack("{s:s}", "Propagation", prop));
+	if (json_is_true(json_object_get(json_object_get(m, "volume"), "nocopy")))
+		json_object_set_new(o, "VolumeOptions", json_pack("{s:b}", "NoCopy", 1));
+	if (!json_is_array(json_object_get(hc, "Mounts")))
+		json_object_set_new(hc, "Mounts", json_array());
+	json_array_append_new(json_object_get(hc, "Mounts"), o);
+}
+
+static void api_mounts(const struct bld_deploy_target *t, const json_t *vols, json_t *hc)
+{
+	for (size_t i = 0; i < json_array_size(vols); i++) {
+		const json_t *m = json_array_get(vols, i);
+		const char *type = bld_json_get_str(m, "type");
+		if (type && strcmp(type, "tmpfs") && bld_json_get_str(m, "target") &&
+		    needs_mount_api(m))
+			api_mount(t, m, hc);
+	}
+}
+
 static void mount(const struct bld_deploy_target *t, const json_t *m,
 		  struct bld_runner_container_config *c)
 {
+	if (needs_mount_api(m))
+		return; /* api_mounts' */
 	const char *type = bld_json_get_str(m, "type");
 	const char *src = bld_json_get_str(m, "source");
 	const char *dst = bld_json_get_str(m, "target");
@@ -504,8 +548,38 @@ static void expose(const json_t *arr, json_t *cfg)
 }
 
 /* The memory and CPU fields beyond Memory/NanoCpus/PidsLimit. */
+/* blkio_config: weight, and [{path, weight|rate}] lists as HostConfig's Blkio* fields. */
+static void blkio(const json_t *b, json_t *hc)
+{
+	static const char *const lists[][3] = {
+		{"weight_device", "BlkioWeightDevice", "Weight"},
+		{"device_read_bps", "BlkioDeviceReadBps", "Rate"},
+		{"device_write_bps", "BlkioDeviceWriteBps", "Rate"},
+		{"device_read_iops", "BlkioDeviceReadIOps", "Rate"},
+		{"device_write_iops", "BlkioDeviceWriteIOps", "Rate"},
+	};
+	json_t *w = json_object_get(b, "weight");
+	if (json_is_integer(w))
+		json_object_set(hc, "BlkioWeight", w);
+	for (size_t k = 0; k < BLD_ARRAY_SIZE(lists); k++) {
+		const json_t *l = json_object_get(b, lists[k][0]);
+		if (!json_array_size(l))
+			continue;
+		json_t *out = json_array();
+		for (size_t i = 0; i < json_array_size(l); i++) {
+			const json_t *e = json_array_get(l, i);
+			const char *path = bld_json_get_str(e, "path");
+			json_int_t n = bytes_of(json_object_get(e, k ? "rate" : "weight"));
+			json_array_append_new(out, json_pack("{s:s, s:I}", "Path", path ? path : "",
+							     lists[k][2], n));
+		}
+		json_object_set_new(hc, lists[k][1], out);
+	}
+}
+
 static void more_limits(const json_t *s, json_t *hc)
 {
+	blkio(json_object_get(s, "blkio_config"), hc);
 	json_t *res = json_object_get(json_object_get(s, "deploy"), "resources");
 	int64_t resv = bytes_of(json_object_get(s, "mem_reservation"));
 	if (!resv)
@@ -653,6 +727,34 @@ static void network(const struct bld_deploy_replica *r, struct bld_runner_contai
 	}
 }
 
+/* mac_address: the service's, else its first network's, in Config.MacAddress as compose v2
+ * gives it to an engine of docker 20.10's API (which sets the first network's interface's
+ * address); on another network compose refuses it on that API, as bld does. */
+static int mac_address(const struct bld_deploy_replica *r, struct bld_runner_container_config *c,
+		       struct bld_error **err)
+{
+	const char *mac = bld_json_get_str(r->service, "mac_address");
+	const json_t *nets = json_object_get(r->service, "networks");
+	if (!bld_json_get_str(r->service, "network_mode") && json_object_size(nets)) {
+		cleanup_strv char **keys = network_keys(nets);
+		for (size_t i = 0; keys[i]; i++) {
+			const char *m = bld_json_get_str(json_object_get(nets, keys[i]),
+							 "mac_address");
+			if (m && i > 0)
+				return bld_error_refuse(err, BLD_E_INVALID,
+							"services.%s.networks.%s.mac_address: a MAC "
+							"address on a network other than the first "
+							"needs API 1.44",
+							r->svc, keys[i]);
+			if (m && !mac)
+				mac = m;
+		}
+	}
+	if (mac)
+		json_object_set_new(c->config_extra, "MacAddress", json_string(mac));
+	return 0;
+}
+
 int bld_deploy_replica_config(const struct bld_deploy_replica *r,
 			      struct bld_runner_container_config *c, struct bld_error **err)
 {
@@ -678,6 +780,9 @@ int bld_deploy_replica_config(const struct bld_deploy_replica *r,
 	more_limits(s, c->host_extra);
 	plain_fields(s, c->host_extra);
 	expose(json_object_get(s, "expose"), c->config_extra);
+	api_mounts(r->t, json_object_get(s, "volumes"), c->host_extra);
+	if (mac_address(r, c, err) < 0)
+		return -1;
 	if (bld_deploy_files_mounts(r->t, s, c->host_extra, err) < 0)
 		return -1;
 	return ports(json_object_get(s, "ports"), c, err);

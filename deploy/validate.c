@@ -38,8 +38,8 @@ static const char *const swarm_paths[] = {
 /* Attributes with meaning on one machine that bld does not honour yet: warned about, then
  * ignored (tests/fixtures/compose/README.md says why for each). */
 static const char *const unhonoured_paths[] = {
-	"services.*.links",	   "services.*.external_links", "services.*.mac_address",
-	"services.*.storage_opt",  "services.*.blkio_config",	"services.*.gpus",
+	"services.*.links",	   "services.*.external_links",
+	"services.*.storage_opt",  "services.*.gpus",
 	"services.*.annotations",  "services.*.deploy.resources.reservations.devices",
 	/* build: what the builder cannot do */
 	"services.*.build.additional_contexts", "services.*.build.extra_hosts",
@@ -141,6 +141,64 @@ static void warn_paths(const json_t *doc, const char *svc, const char *const *pa
 	}
 }
 
+static void warn_at(json_t *w, bld_deploy_warn_fn warn, void *payload)
+{
+	cleanup_free char *at = bld_deploy_path_text(w);
+	cleanup_free char *msg = xasprintf("%s: not supported by bld, ignored", at);
+	warn(w, msg, payload);
+	json_decref(w);
+}
+
+/* What bld does not honour inside a service's networks and volumes entries. */
+static void warn_entries(const char *svc, const json_t *s, bld_deploy_warn_fn warn,
+			 void *payload)
+{
+	static const char *const net_keys[] = {"link_local_ips", "driver_opts"};
+	static const char *const vol_keys[][2] = {{"bind", "selinux"}, {"volume", "subpath"}};
+	const char *n;
+	json_t *e;
+	json_object_foreach(json_object_get(s, "networks"), n, e)
+		for (size_t k = 0; k < BLD_ARRAY_SIZE(net_keys); k++)
+			if (json_object_get(e, net_keys[k]))
+				warn_at(json_pack("[s, s, s, s, s]", "services", svc, "networks", n,
+						  net_keys[k]), warn, payload);
+	size_t i;
+	json_array_foreach(json_object_get(s, "volumes"), i, e)
+		for (size_t k = 0; k < BLD_ARRAY_SIZE(vol_keys); k++) {
+			if (!json_object_get(json_object_get(e, vol_keys[k][0]), vol_keys[k][1]))
+				continue;
+			cleanup_free char *idx = xasprintf("%zu", i);
+			warn_at(json_pack("[s, s, s, s, s, s]", "services", svc, "volumes", idx,
+					  vol_keys[k][0], vol_keys[k][1]), warn, payload);
+		}
+}
+
+/* A network's ipam beyond its config: reserved addresses, another driver, options. */
+static void warn_ipam(const json_t *doc, bld_deploy_warn_fn warn, void *payload)
+{
+	static const char *const keys[] = {"driver", "options"};
+	const char *n;
+	json_t *net;
+	json_object_foreach(json_object_get(doc, "networks"), n, net) {
+		const json_t *ipam = json_object_get(net, "ipam");
+		const json_t *cfg;
+		size_t i;
+		json_array_foreach(json_object_get(ipam, "config"), i, cfg) {
+			if (!json_object_get(cfg, "aux_addresses"))
+				continue;
+			cleanup_free char *idx = xasprintf("%zu", i);
+			warn_at(json_pack("[s, s, s, s, s, s]", "networks", n, "ipam", "config",
+					  idx, "aux_addresses"), warn, payload);
+		}
+		const char *drv = bld_json_get_str(ipam, "driver");
+		for (size_t k = 0; k < BLD_ARRAY_SIZE(keys); k++)
+			if (json_object_get(ipam, keys[k]) &&
+			    (k > 0 || !drv || strcmp(drv, "default")))
+				warn_at(json_pack("[s, s, s, s]", "networks", n, "ipam", keys[k]),
+					warn, payload);
+	}
+}
+
 void bld_deploy_swarm_warnings(const json_t *doc, bld_deploy_warn_fn warn, void *payload)
 {
 	const char *svc;
@@ -150,7 +208,9 @@ void bld_deploy_swarm_warnings(const json_t *doc, bld_deploy_warn_fn warn, void 
 			   " on one machine (a swarm attribute)", warn, payload);
 		warn_paths(doc, svc, unhonoured_paths, BLD_ARRAY_SIZE(unhonoured_paths), "",
 			   warn, payload);
+		warn_entries(svc, s, warn, payload);
 	}
+	warn_ipam(doc, warn, payload);
 }
 
 int bld_deploy_validate_document(const json_t *doc, json_t **where, struct bld_error **err)

@@ -157,15 +157,76 @@ t_ok "down" B compose down
 cat >"$P/compose.yaml" <<EOF
 name: attrs
 services:
-  a: {image: $BASE, volumes: ["v:/v"], mac_address: "02:42:ac:11:00:02"}
+  a: {image: $BASE, volumes: ["v:/v"], storage_opt: {size: 1G}}
 volumes:
   v: {driver_opts: {type: tmpfs, device: tmpfs, o: size=1m}}
 EOF
 t_match "a volume's driver_opts refused, not dropped" \
   "^bld: .*volume attrs_v: driver_opts \(type, device, o\) are not supported" "$(B compose up -d 2>&1)"
 t_match "an attribute bld does not honour yet warned about with its line" \
-  "^bld: warning: $P/compose.yaml:3: services.a.mac_address: not supported by bld, ignored" \
+  "^bld: warning: $P/compose.yaml:3: services.a.storage_opt: not supported by bld, ignored" \
   "$(B compose up -d 2>&1)"
+t_ok "down" B compose down
+# mac_address (the service's, a first network's), long-form volume options by the Mount API
+# as compose v2 gives them, blkio_config; what bld does not honour warned with its line
+mkdir -p "$P/src"
+BLKDEV=$(lsblk -dpno NAME,TYPE 2>/dev/null | awk '$2 == "disk" {print $1; exit}')
+cat >"$P/compose.yaml" <<EOF
+name: attrs
+services:
+  a:
+    image: $BASE
+    command: [sleep, "600"]
+    mac_address: "02:42:ac:11:00:0a"
+    volumes:
+      - {type: bind, source: ./src, target: /p, bind: {propagation: private}}
+      - {type: volume, source: v, target: /v, volume: {nocopy: true}}
+      - {type: bind, source: ./src, target: /s, bind: {selinux: z}}
+    blkio_config:
+      device_read_bps: [{path: $BLKDEV, rate: 1mb}]
+      device_write_iops: [{path: $BLKDEV, rate: 30}]
+  b:
+    image: $BASE
+    command: [sleep, "600"]
+    networks: {n: {mac_address: "02:42:ac:11:00:0b", link_local_ips: [169.254.8.8]}}
+volumes:
+  v: {}
+networks:
+  n:
+    ipam: {driver: other, config: [{subnet: 10.98.0.0/24, aux_addresses: {r: 10.98.0.5}}]}
+EOF
+t_ok "up" B compose up -d
+t_eq "mac_address: Config.MacAddress, eth0's address" "02:42:ac:11:00:0a 02:42:ac:11:00:0a" \
+  "$(I '{{.Config.MacAddress}}' attrs-a-1) $(B exec attrs-a-1 cat /sys/class/net/eth0/address)"
+t_eq "a network's mac_address" "02:42:ac:11:00:0b" "$(B exec attrs-b-1 cat /sys/class/net/eth0/address)"
+t_eq "bind.propagation and volume.nocopy by the Mount API" \
+  "[{\"Type\":\"bind\",\"Source\":\"$P/src\",\"Target\":\"/p\",\"BindOptions\":{\"Propagation\":\"private\"}},{\"Type\":\"volume\",\"Source\":\"attrs_v\",\"Target\":\"/v\",\"VolumeOptions\":{\"NoCopy\":true}}]" \
+  "$(I '{{json .HostConfig.Mounts}}' attrs-a-1)"
+t_match "bind.propagation in the mount" '"Destination":"/p",[^}]*"Propagation":"private"' \
+  "$(I '{{json .Mounts}}' attrs-a-1)"
+t_eq "blkio_config" "[{\"Path\":\"$BLKDEV\",\"Rate\":1048576}] [{\"Path\":\"$BLKDEV\",\"Rate\":30}]" \
+  "$(I '{{json .HostConfig.BlkioDeviceReadBps}} {{json .HostConfig.BlkioDeviceWriteIOps}}' attrs-a-1)"
+out=$(B compose up -d 2>&1)
+for w in "10: services.a.volumes.2.bind.selinux" "17: services.b.networks.n.link_local_ips" \
+  "22: networks.n.ipam.driver" "22: networks.n.ipam.config.0.aux_addresses"; do
+  t_match "warned: ${w#*: }" "bld: warning: $P/compose.yaml:${w%%: *}: ${w#*: }: not supported by bld, ignored" "$out"
+done
+t_ok "down" B compose down
+cat >"$P/compose.yaml" <<EOF
+name: attrs
+services:
+  a:
+    image: $BASE
+    volumes: [{type: bind, source: ./missing, target: /m, bind: {create_host_path: false}}]
+  b: {image: $BASE, networks: {n1: {}, n2: {mac_address: "02:42:ac:11:00:0c"}}}
+networks: {n1: {}, n2: {}}
+EOF
+t_match "create_host_path: false: a missing source refused" \
+  "bind source path does not exist: $P/missing" "$(B compose up -d a 2>&1)"
+t_exit "...with docker's status" 1 B compose up -d a
+t_match "a MAC address on another network than the first refused" \
+  "services.b.networks.n2.mac_address: a MAC address on a network other than the first" \
+  "$(B compose up -d b 2>&1)"
 t_ok "down" B compose down
 cat >"$P/compose.yaml" <<EOF
 name: attrs
