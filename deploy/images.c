@@ -9,6 +9,7 @@
 #include "deploy/deploy_int.h"
 #include "registry/registry.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <unistd.h>
@@ -36,36 +37,141 @@ static int find(struct bld_store *s, const char *name, struct bld_cache_image **
 	return bld_cache_image_load(s, name, out, &e3);
 }
 
-/* build: as `docker compose build` passes it to the builder. */
+/* K=V of each member of b's map key (K alone for a null value: taken from the environment). */
+static void push_map(char ***v, const json_t *b, const char *key)
+{
+	const char *k;
+	json_t *val;
+	json_object_foreach(json_object_get(b, key), k, val) {
+		cleanup_free char *kv = json_is_string(val) ? xasprintf("%s=%s", k, json_string_value(val))
+							    : xstrdup(k);
+		bld_strv_push(v, kv);
+	}
+}
+
+static void push_list(char ***v, const json_t *b, const char *key)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(b, key), i, e)
+		if (json_is_string(e))
+			bld_strv_push(v, json_string_value(e));
+}
+
+/* build.secrets as --secret: the id is the target when one was given (else the name), the
+ * value the top-level secret's file or environment variable, as compose v2 gives them. */
+static int push_secrets(char ***v, const struct bld_deploy_target *t, const json_t *b,
+			struct bld_error **err)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(b, "secrets"), i, e) {
+		const char *src = bld_json_get_str(e, "source"), *tgt = bld_json_get_str(e, "target");
+		cleanup_free char *dflt = xasprintf("/run/secrets/%s", src ? src : "");
+		const char *id = tgt && strcmp(tgt, dflt) != 0 ? tgt : src;
+		const json_t *def = json_object_get(json_object_get(t->project, "secrets"), src);
+		const char *file = bld_json_get_str(def, "file"), *env = bld_json_get_str(def, "environment");
+		cleanup_free char *abs = file && file[0] != '/' && t->working_dir
+						 ? xasprintf("%s/%s", t->working_dir, file) : NULL;
+		if (!file && !env)
+			return bld_error_set(err, BLD_E_INVALID, "build.secrets %s: only secrets with "
+						 "a file or an environment variable can be used",
+					     src ? src : "");
+		cleanup_free char *spec = file ? xasprintf("id=%s,src=%s", id, abs ? abs : file)
+					       : xasprintf("id=%s,env=%s", id, env);
+		bld_strv_push(v, spec);
+	}
+	return 0;
+}
+
+/* platforms as --platform: the first one other than linux/amd64 (which the builder then
+ * refuses), else linux/amd64; NULL when none is given. */
+static const char *platform_of(const json_t *b)
+{
+	size_t i;
+	json_t *e;
+	const char *p = NULL;
+	json_array_foreach(json_object_get(b, "platforms"), i, e) {
+		p = json_string_value(e);
+		if (p && strcmp(p, "linux/amd64") != 0)
+			return p;
+	}
+	return p;
+}
+
+/* dockerfile_inline written to a temporary file, whose path goes to *path. */
+static int inline_dockerfile(const char *text, char **path, struct bld_error **err)
+{
+	const char *dir = getenv("TMPDIR");
+	char *tmp = xasprintf("%s/bld-dockerfile-XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		free(tmp);
+		return bld_error_sys(err, errno, "mkstemp");
+	}
+	int r = bld_fs_write_all(fd, text, strlen(text));
+	close(fd);
+	if (r < 0) {
+		unlink(tmp);
+		free(tmp);
+		return bld_error_sys(err, errno, "write dockerfile_inline");
+	}
+	*path = tmp;
+	return 0;
+}
+
+/* The Dockerfile path: dockerfile_inline's temporary file (*tmp, to unlink), else dockerfile
+ * under ctxdir when relative. */
+static int dockerfile_of(const json_t *b, const char *ctxdir, char **df, char **tmp,
+			 struct bld_error **err)
+{
+	const char *text = bld_json_get_str(b, "dockerfile_inline");
+	if (text) {
+		if (inline_dockerfile(text, tmp, err) < 0)
+			return -1;
+		*df = xstrdup(*tmp);
+		return 0;
+	}
+	const char *dockerfile = bld_json_get_str(b, "dockerfile");
+	if (dockerfile)
+		*df = dockerfile[0] != '/' && ctxdir ? xasprintf("%s/%s", ctxdir, dockerfile)
+						     : xstrdup(dockerfile);
+	return 0;
+}
+
+/* build: as `docker compose build` passes it to the builder (what the builder cannot do
+ * is warned about by bld_deploy_swarm_warnings). */
 static int build(struct bld_ctx *ctx, const struct bld_deploy_target *t, const char *name,
 		 const json_t *b, struct bld_error **err)
 {
-	cleanup_strv char **tags = NULL, **args = NULL, **labels = NULL;
+	cleanup_strv char **tags = NULL, **args = NULL, **labels = NULL, **secrets = NULL;
+	cleanup_strv char **ssh = NULL, **cfrom = NULL, **cto = NULL, **ncf = NULL;
 	bld_strv_push(&tags, name);
-	const char *k;
-	json_t *v;
-	json_object_foreach(json_object_get(b, "args"), k, v) {
-		cleanup_free char *kv = json_is_string(v) ? xasprintf("%s=%s", k, json_string_value(v))
-							  : xstrdup(k);
-		bld_strv_push(&args, kv);
-	}
-	json_object_foreach(json_object_get(b, "labels"), k, v) {
-		cleanup_free char *kv = xasprintf("%s=%s", k, json_string_value(v));
-		bld_strv_push(&labels, kv);
-	}
-	cleanup_free char *df = NULL, *abs = NULL;
+	push_list(&tags, b, "tags");
+	push_map(&args, b, "args");
+	push_map(&labels, b, "labels");
+	push_list(&ssh, b, "ssh");
+	push_list(&cfrom, b, "cache_from");
+	push_list(&cto, b, "cache_to");
+	push_list(&ncf, b, "no_cache_filter");
+	cleanup_free char *df = NULL, *abs = NULL, *tmp = NULL;
 	const char *ctxdir = json_is_string(b) ? json_string_value(b) : bld_json_get_str(b, "context");
 	if (ctxdir && ctxdir[0] != '/' && t->working_dir)
 		ctxdir = abs = xasprintf("%s/%s", t->working_dir, ctxdir);
-	const char *dockerfile = bld_json_get_str(b, "dockerfile");
-	if (dockerfile && dockerfile[0] != '/' && ctxdir)
-		df = xasprintf("%s/%s", ctxdir, dockerfile);
+	if (push_secrets(&secrets, t, b, err) < 0 || dockerfile_of(b, ctxdir, &df, &tmp, err) < 0)
+		return bld_error_wrap(err, "service image %s", name);
 	struct bld_builder_opts o = {
 		.context = ctxdir ? ctxdir : ".",
-		.dockerfile = df ? df : dockerfile,
+		.dockerfile = df,
 		.tags = tags,
 		.build_args = args,
 		.labels = labels,
+		.secrets = secrets,
+		.ssh = ssh,
+		.platform = platform_of(b),
+		.cache_from = cfrom,
+		.cache_to = cto,
+		.no_cache_filter = ncf,
 		.target = bld_json_get_str(b, "target"),
 		.network = bld_json_get_str(b, "network"),
 		.no_cache = json_is_true(json_object_get(b, "no_cache")),
@@ -74,7 +180,10 @@ static int build(struct bld_ctx *ctx, const struct bld_deploy_target *t, const c
 		.progress = "quiet", /* its step is a line of compose's display */
 	};
 	char id[BLD_DIGEST_STR_LEN];
-	return bld_builder_build(ctx, &o, id, err);
+	int r = bld_builder_build(ctx, &o, id, err);
+	if (tmp)
+		unlink(tmp);
+	return r;
 }
 
 /* A pull whose own lines stay out of compose's output. */

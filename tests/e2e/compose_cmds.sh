@@ -177,3 +177,39 @@ out=$(B compose wait b); rc=$?
 t_eq "wait SERVICE: its exit, as compose prints it" \
   "container \"$(B inspect --format '{{.Id}}' att-b-1)\" exited with status code 3 rc=3" "$out rc=$rc"
 B compose down >/dev/null 2>&1
+
+# build: what compose v2 passes to BuildKit beyond context and dockerfile
+mkdir -p "$T_DIR/bo/ctx" && cd "$T_DIR/bo"
+printf 'FROM %s\nRUN --mount=type=secret,id=s --mount=type=secret,id=e,target=/e cat /run/secrets/s /e >/sec\n' \
+  "$BASE" >ctx/Dockerfile
+printf 'from-file\n' >s.txt
+cat >compose.yaml <<EOF
+services:
+  sec:
+    build:
+      context: ./ctx
+      tags: [bo/extra:2]
+      secrets: [s, {source: e}]
+    image: bo/sec:1
+  inl:
+    build:
+      dockerfile_inline: |
+        FROM $BASE
+        RUN echo inline >/i
+      additional_contexts: {other: ./ctx}
+    image: bo/inl:1
+secrets:
+  s: {file: ./s.txt}
+  e: {environment: BO_SECRET}
+EOF
+out=$(BO_SECRET=from-env B compose build 2>&1)
+t_match "build.additional_contexts: warned about with file and line" \
+  "bld: warning: $T_DIR/bo/compose.yaml:13: services.inl.build.additional_contexts: not supported by bld, ignored" "$out"
+t_eq "build.tags: the extra tag names the built image" \
+  "$(B image inspect --format '{{.Id}}' bo/sec:1 2>&1)" "$(B image inspect --format '{{.Id}}' bo/extra:2 2>&1)"
+t_eq "build.secrets: a file secret and an environment one, seen by RUN --mount=type=secret" \
+  "$(printf 'from-file\nfrom-env')" "$(B run --rm bo/sec:1 cat /sec 2>&1)"
+t_eq "build.dockerfile_inline: built" "inline" "$(B run --rm bo/inl:1 cat /i 2>&1)"
+printf 'services:\n  p: {build: {context: ./ctx, platforms: [linux/arm64]}, image: bo/p:1}\n' >compose.yaml
+t_match "build.platforms: other than linux/amd64 refused with the builder's error" \
+  'platform linux/arm64: only linux/amd64 is supported' "$(B compose build 2>&1)"
