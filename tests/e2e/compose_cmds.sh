@@ -2,7 +2,7 @@
 # bld compose's verbs on a running project, against busybox from the local test registry:
 # ps (table, -a, -q, --services, --status, --format json), logs (merged, prefixed "NAME  | "
 # as compose v2), ls, stop/start (dependency order and conditions again), restart, pause,
-# unpause, kill, rm; pull, build, push, run (one-off containers), exec, port; and the attached up: the logs merged until ctrl-c, which stops
+# unpause, kill, rm; pull, build (with build: tags, secrets, dockerfile_inline, cache_to, platforms), push, run (one-off containers), exec, port; and the attached up: the logs merged until ctrl-c, which stops
 # everything (exit 130), and --exit-code-from.
 . "$(dirname "$0")/lib.sh"
 t_busybox_registry
@@ -190,6 +190,7 @@ services:
       context: ./ctx
       tags: [bo/extra:2]
       secrets: [s, {source: e}]
+      cache_to: ["type=registry,ref=$REG_ADDR/test/bocache:1"]
     image: bo/sec:1
   inl:
     build:
@@ -204,11 +205,14 @@ secrets:
 EOF
 out=$(BO_SECRET=from-env B compose build 2>&1)
 t_match "build.additional_contexts: warned about with file and line" \
-  "bld: warning: $T_DIR/bo/compose.yaml:13: services.inl.build.additional_contexts: not supported by bld, ignored" "$out"
+  "bld: warning: $T_DIR/bo/compose.yaml:14: services.inl.build.additional_contexts: not supported by bld, ignored" "$out"
 t_eq "build.tags: the extra tag names the built image" \
   "$(B image inspect --format '{{.Id}}' bo/sec:1 2>&1)" "$(B image inspect --format '{{.Id}}' bo/extra:2 2>&1)"
 t_eq "build.secrets: a file secret and an environment one, seen by RUN --mount=type=secret" \
   "$(printf 'from-file\nfrom-env')" "$(B run --rm bo/sec:1 cat /sec 2>&1)"
+t_ok "build.cache_to: the build cache goes to the registry" curl -sf \
+  -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json' \
+  "$REG_URL/v2/test/bocache/manifests/1"
 t_eq "build.dockerfile_inline: built" "inline" "$(B run --rm bo/inl:1 cat /i 2>&1)"
 printf 'services:\n  p: {build: {context: ./ctx, platforms: [linux/arm64]}, image: bo/p:1}\n' >compose.yaml
 t_match "build.platforms: other than linux/amd64 refused with the builder's error" \
