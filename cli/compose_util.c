@@ -22,7 +22,8 @@ int bld_cli_compose_open(struct bld_ctx *ctx, struct bld_cli_args *a, int first_
 	memset(out, 0, sizeof(*out));
 	bld_cli_compose_options(a, &o);
 	cleanup_error struct bld_error *e = NULL;
-	int r = bld_deploy_project_paths(&o, &out->working_dir, &out->config_files, &e);
+	int r = bld_deploy_project_paths(&o, &out->working_dir, &out->config_files, &out->env,
+					 &e);
 	if (r == 0)
 		r = bld_deploy_project_load(ctx, &o, &out->project, &e);
 	if (r < 0 && (need_project || e->code != BLD_E_NOTFOUND)) {
@@ -36,7 +37,7 @@ int bld_cli_compose_open(struct bld_ctx *ctx, struct bld_cli_args *a, int first_
 		out->name = xstrdup(bld_json_get_str(out->project, "name"));
 	out->t = (struct bld_deploy_target){
 		.project = out->project, .name = out->name, .working_dir = out->working_dir,
-		.config_files = out->config_files,
+		.config_files = out->config_files, .env = out->env,
 		.services = first_service < a->argc ? a->argv + first_service : NULL};
 	return 0;
 }
@@ -47,6 +48,7 @@ void bld_cli_compose_close(struct bld_cli_compose *c)
 	free(c->name);
 	free(c->working_dir);
 	free(c->config_files);
+	json_decref(c->env);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -11,7 +11,7 @@
 
 struct bld_cli_compose {
 	struct bld_deploy_target t;
-	json_t *project;
+	json_t *project, *env;
 	char *name, *working_dir, *config_files;
 };
 

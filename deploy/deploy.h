@@ -75,9 +75,10 @@ int bld_deploy_resolve_image_digests(struct bld_ctx *ctx, json_t *project,
 #define BLD_DEPLOY_COMPOSE_VERSION "2.39.4"
 
 /* The project directory and the compose files (absolute, "a,b") o selects, as the loader
- * finds them (the working_dir and config_files labels); both the caller's. */
+ * finds them (the working_dir and config_files labels), and the project's environment (bld's
+ * own, then its .env files: name -> string); all the caller's. */
 int bld_deploy_project_paths(const struct bld_deploy_options *o, char **working_dir,
-			     char **config_files, struct bld_error **err);
+			     char **config_files, struct json_t **env, struct bld_error **err);
 
 /* What every command of the runtime shares. */
 struct bld_deploy_target {
@@ -87,6 +88,8 @@ struct bld_deploy_target {
 	const char *working_dir;  /* com.docker.compose.project.working_dir */
 	const char *config_files; /* com.docker.compose.project.config_files ("a,b") */
 	char *const *services;    /* the SERVICE... arguments; NULL or empty: all */
+	const struct json_t *env; /* the project's environment (may be NULL): secrets' and
+				     configs' environment: */
 };
 
 /* `compose up` and `compose create` (no_start). */

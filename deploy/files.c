@@ -113,11 +113,13 @@ static int tar_one(const char *path, const char *data, long uid, long gid, long 
 	return 0;
 }
 
-static int inject_one(struct bld_ctx *ctx, const char *id, const char *kind, const json_t *ref,
-		      const json_t *def, struct bld_error **err)
+static int inject_one(struct bld_ctx *ctx, const struct bld_deploy_target *t, const char *id,
+		      const char *kind, const json_t *ref, const json_t *def, struct bld_error **err)
 {
 	const char *content = bld_json_get_str(def, "content");
 	const char *var = bld_json_get_str(def, "environment");
+	if (!content && var)
+		content = bld_json_get_str(t->env, var);
 	if (!content && var)
 		content = getenv(var) ? getenv(var) : "";
 	if (!content)
@@ -146,7 +148,7 @@ int bld_deploy_files_inject(struct bld_ctx *ctx, const struct bld_deploy_target 
 			const char *src = bld_json_get_str(ref, "source");
 			const json_t *def = json_object_get(
 				json_object_get(t->project, kinds[k]), src ? src : "");
-			if (inject_one(ctx, id, kinds[k], ref, def, err) < 0)
+			if (inject_one(ctx, t, id, kinds[k], ref, def, err) < 0)
 				return -1;
 		}
 	}

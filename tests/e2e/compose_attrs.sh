@@ -5,7 +5,7 @@
 # memory reservation/swap, oom_score_adj, cpu_shares, volumes_from, read_only, user,
 # working_dir, hostname/domainname, dns*, extra_hosts, shm_size, sysctls, cap_add/drop,
 # stop_signal/stop_grace_period, tmpfs; configs and secrets
-# (a file bind-mounted read-only at /<name> and /run/secrets/<name>, content and environment
+# (a file bind-mounted read-only at /<name> and /run/secrets/<name>, content and environment (from .env)
 # written with their uid/gid/mode; uid/gid/mode on a file warned about; external refused);
 # expose, cpuset, cpu_quota/period, uts, security_opt, deploy.resources, network_mode
 # service:, a tmpfs volume's size/mode, a network's ipam config (ip_range) and internal; a volume's driver_opts (a tmpfs both services share); an attribute
@@ -70,7 +70,7 @@ configs:
   c2: {content: "hello content"}
 EOF
 cd "$P"
-export ATTRS_SEC2=from-env
+echo ATTRS_SEC2=from-env >.env # the project's environment, not only bld's
 t_ok "up -d with many attributes" sh -c '"$0" compose up -d 2>"$1" || { cat "$1"; exit 1; }' "$BLD" "$T_DIR/up.err"
 t_match "uid/gid/mode of a file secret warned about as compose does" \
   'secrets `uid`, `gid` and `mode` are not supported, they will be ignored' "$(cat "$T_DIR/up.err")"
