@@ -14,21 +14,23 @@ static bool volume_exists(struct bld_ctx *ctx, const char *name)
 	return bld_runner_volume_inspect(ctx, name, &v, &e) == 0;
 }
 
+static void push_kv(char ***v, const char *k, const char *val)
+{
+	cleanup_free char *kv = xasprintf("%s=%s", k, val);
+	bld_strv_push(v, kv);
+}
+
 static int create_volume(struct bld_ctx *ctx, const struct bld_deploy_target *t, const char *key,
 			 const char *name, const json_t *vol, struct bld_error **err)
 {
 	cleanup_strv char **labels = NULL;
 	const char *k;
 	json_t *v;
-	json_object_foreach(json_object_get(vol, "labels"), k, v) {
-		cleanup_free char *kv = xasprintf("%s=%s", k, json_string_value(v));
-		bld_strv_push(&labels, kv);
-	}
+	json_object_foreach(json_object_get(vol, "labels"), k, v)
+		push_kv(&labels, k, json_string_value(v));
 	cleanup_strv char **opts = NULL;
-	json_object_foreach(json_object_get(vol, "driver_opts"), k, v) {
-		cleanup_free char *kv = xasprintf("%s=%s", k, json_string_value(v));
-		bld_strv_push(&opts, kv);
-	}
+	json_object_foreach(json_object_get(vol, "driver_opts"), k, v)
+		push_kv(&opts, k, json_string_value(v));
 	cleanup_free char *p = xasprintf("%s=%s", BLD_DEPLOY_L_PROJECT, t->name);
 	cleanup_free char *vl = xasprintf("%s=%s", BLD_DEPLOY_L_VOLUME, key);
 	cleanup_free char *ver = xasprintf("%s=%s", BLD_DEPLOY_L_VERSION, BLD_DEPLOY_COMPOSE_VERSION);
@@ -141,12 +143,6 @@ char *bld_deploy_network_name(const struct bld_deploy_target *t, const char *key
 	cleanup_json json_t *all = bld_deploy_networks(t);
 	const char *n = bld_json_get_str(json_object_get(all, key), "name");
 	return n ? xstrdup(n) : xasprintf("%s_%s", t->name, key);
-}
-
-static void push_kv(char ***v, const char *k, const char *val)
-{
-	cleanup_free char *kv = xasprintf("%s=%s", k, val);
-	bld_strv_push(v, kv);
 }
 
 static int create_network(struct bld_ctx *ctx, const struct bld_deploy_target *t,
