@@ -164,6 +164,7 @@ static int configure(void *arg, struct bld_error **err)
 		cleanup_close int host = bld_runner_nl_socket();
 		if (host < 0)
 			return bld_error_sys(err, errno, "netlink");
+		bld_runner_nl_veth_clear(n->veth);
 		bld_runner_nl_init(&b, host);
 		bld_runner_nl_veth_create(&b, n->veth, n->brindex, "eth0", n->nsfd, bridge_mac(n));
 		if (bld_runner_nl_send(&b, err) < 0)

@@ -138,6 +138,7 @@ int bld_runner_ep_plumb(struct bld_runner_ep *ep, int nsfd, int nlfd, bool route
 	cleanup_close int host = bld_runner_nl_socket();
 	if (host < 0)
 		return bld_error_sys(err, errno, "netlink");
+	bld_runner_nl_veth_clear(ep->veth);
 	bld_runner_nl_init(&b, host);
 	bld_runner_nl_veth_create(&b, ep->veth, ep->brindex, ep->ifname, nsfd, ep->mac);
 	if (bld_runner_nl_send(&b, err) < 0)

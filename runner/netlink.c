@@ -254,6 +254,17 @@ void bld_runner_nl_link_up(struct bld_runner_nl *b, int ifindex)
 	ifi->ifi_flags = ifi->ifi_change = IFF_UP;
 }
 
+void bld_runner_nl_veth_clear(const char *name)
+{
+	int vi = bld_runner_nl_ifindex(name);
+	if (vi <= 0)
+		return;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_runner_nl_link_del(vi, &e) < 0)
+		bld_debug("%s", e->msg);
+	bld_runner_nl_wait_gone(name, 2000);
+}
+
 int bld_runner_nl_link_del(int ifindex, struct bld_error **err)
 {
 	struct bld_runner_nl b;

@@ -464,6 +464,10 @@ void bld_runner_nl_addr6_add(struct bld_runner_nl *b, int ifindex, const struct 
 /* A netlink socket made inside namespace ns (its requests act there); -1 on failure. */
 int bld_runner_nl_socket_in(int ns);
 int bld_runner_nl_link_del(int ifindex, struct bld_error **err);
+/* Before a container's veth named name is made: one of that name left by a run whose
+ * monitor is gone (killed, or the kernel still tearing its namespace down) is deleted, or
+ * waited for, up to 2 s. The names are the container's own, so no live run owns it. */
+void bld_runner_nl_veth_clear(const char *name);
 
 /* event.c: a container event in the store's journal (labels, image and name as attributes),
  * then "K=V" extras, NULL-terminated; a journal that cannot be written is not an error */
