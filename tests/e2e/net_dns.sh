@@ -31,7 +31,8 @@ dig_in() { nsenter --net="/proc/$(B inspect -f '{{.State.Pid}}' "$1")/ns/net" di
 # gone.test; port 54 of the same address answers nothing
 UP=10.55.0.53
 N ip addr add "$UP/32" dev lo
-N env -u BLD_ROOT dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
+# (nsenter run directly, not through N: $! is then dnsmasq itself, as nsenter and env exec it)
+nsenter --net="/run/netns/$NS" env -u BLD_ROOT dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
   --listen-address="$UP" --address=/ext.test/10.55.0.9 --address=/gone.test/ --pid-file= \
   >/dev/null 2>&1 &
 dpid=$!
