@@ -57,7 +57,9 @@ same() {
 refused() {
   local name=$1; shift
   local d b
-  d=$(D run --rm --network=none "$@" 2>&1 | head -1; echo "rc=${PIPESTATUS[0]}")
+  # (docker's CLI with --rm sometimes logs its own wait being cancelled before the error)
+  d=$(D run --rm --network=none "$@" 2>&1 | grep -v 'error waiting for container: context canceled' |
+    head -1; echo "rc=${PIPESTATUS[0]}")
   b=$(B run --rm --network=none "$@" 2>&1 | head -1; echo "rc=${PIPESTATUS[0]}")
   d=$(sed -e 's/^docker: //; s/^Error response from daemon: //; s/\.$//' <<<"$d")
   b=${b#bld: }
