@@ -92,6 +92,11 @@ struct bld_deploy_target {
 				     configs' environment: */
 };
 
+/* The builder reads a build secret's `environment:` variable from the process's environment
+ * (`--secret id=ID,env=VAR`), compose v2 from the project's (.env files included): the
+ * project's value of each secret's variable is set where the process has none. */
+void bld_deploy_files_export_env(const struct bld_deploy_target *t);
+
 /* `compose up` and `compose create` (no_start). */
 struct bld_deploy_up_opts {
 	bool build, no_build, pull_always, pull_never, force_recreate, no_recreate, no_deps;
