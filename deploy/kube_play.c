@@ -318,20 +318,35 @@ static int ready(struct bld_ctx *ctx, char *const *ids, bool restarts, struct bl
 	return 1;
 }
 
+/* The container's state says exited: its monitor has recorded the end its wait reported
+ * (a start before that would find it still running, and do nothing). */
+static int settled(struct bld_ctx *ctx, const char *id, struct bld_error **err)
+{
+	for (;;) {
+		cleanup_json json_t *in = NULL;
+		if (bld_runner_container_inspect(ctx, id, &in, err) < 0)
+			return -1;
+		const char *s = bld_json_get_str(json_object_get(in, "State"), "Status") ?: "";
+		if (strcmp(s, "running") != 0 && strcmp(s, "restarting") != 0)
+			return 0;
+		nap();
+	}
+}
+
 /* A Job's pod to the end: failed containers started again, backoffLimit times at most;
  * the final failure leaves a marker for the pods that wait for the Job. */
 static int job(struct bld_ctx *ctx, const struct bld_deploy_kube_pod *p, char *const *ids,
 	       struct bld_error **err)
 {
+	size_t n = bld_strv_len((char **)ids);
+	cleanup_free int *codes = xcalloc(n + 1, sizeof(int));
 	for (int attempt = 0;; attempt++) {
-		int failed = -1, code = 0;
-		for (size_t i = 0; ids && ids[i]; i++) {
-			int c = 0;
-			if (bld_runner_container_wait(ctx, ids[i], &c, err) < 0)
+		int failed = -1;
+		for (size_t i = 0; i < n; i++)
+			if (bld_runner_container_wait(ctx, ids[i], &codes[i], err) < 0)
 				return -1;
-			if (c != 0)
-				failed = (int)i, code = c;
-		}
+			else if (codes[i] != 0)
+				failed = (int)i;
 		if (failed < 0)
 			return 0;
 		if (attempt >= p->backoff) {
@@ -341,10 +356,11 @@ static int job(struct bld_ctx *ctx, const struct bld_deploy_kube_pod *p, char *c
 				bld_fs_write_atomic(fd, "failed", "", 0, 0644, NULL);
 			return bld_error_set(err, BLD_E_INVALID,
 					     "job %s failed: exit code %d after %d attempts",
-					     p->owner, code, attempt + 1);
+					     p->owner, codes[failed], attempt + 1);
 		}
-		for (size_t i = 0; ids && ids[i]; i++)
-			if (start(ctx, ids[i], err) < 0)
+		for (size_t i = 0; i < n; i++) /* only the failed ones run again */
+			if (codes[i] != 0 &&
+			    (settled(ctx, ids[i], err) < 0 || start(ctx, ids[i], err) < 0))
 				return -1;
 	}
 }
