@@ -106,4 +106,13 @@ const struct bld_cli_cmd bld_cmd_build = {
 	.min_args = 1,
 	.max_args = 1,
 	.run = run,
+	.exit_status = "0 when the image is built; 1 when the build fails (a step, the Dockerfile, the "
+		       "context); 125 for an invalid command line.",
+	.examples = BLD_CLI_EXAMPLES(
+		{"Build the Dockerfile of the current directory and name the image",
+		 "bld build -t app:1.0 ."},
+		{"Build another Dockerfile's stage with a build argument",
+		 "bld build -f docker/Dockerfile --target release --build-arg VERSION=2 -t app ."},
+		{"Build a reproducible image from a git repository",
+		 "SOURCE_DATE_EPOCH=0 bld build -t app https://example.com/app.git#main"}),
 };
