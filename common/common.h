@@ -281,6 +281,9 @@ struct bld_ctx {
 int bld_ctx_init(struct bld_ctx *ctx, struct bld_error **err);
 void bld_ctx_dispose(struct bld_ctx *ctx);
 
+/* The build-time version string (version.c). */
+extern const char bld_version[];
+
 /* ------------------------------------------------------------------ lazy library loading */
 
 /* For the generated shims (tools/gen-dlshim.py) only: returns the address of `name` in

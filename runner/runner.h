@@ -650,6 +650,12 @@ int bld_runner_network_ip_release(struct bld_ctx *ctx, const char *net_id, const
  * caller's). Every container is tried; the first failure comes back in *err. */
 int bld_runner_boot(struct bld_ctx *ctx, char ***started, struct bld_error **err);
 
+/* ========================================================================== info */
+
+/* docker's Info object for this host, the store and its containers and images (info.c);
+ * *out is the caller's. */
+int bld_runner_info(struct bld_ctx *ctx, struct json_t **out, struct bld_error **err);
+
 /* ========================================================================= prune */
 
 /* Removes every container not running; *removed: their IDs, *bytes: the space given back. */
