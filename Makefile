@@ -21,7 +21,7 @@ TEST_SRCS := $(wildcard $(foreach m,$(MODULES),tests/$(m)/test_*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(B)/%.o)
 
 .PHONY: all deps check unit e2e asan asan-e2e fuzz fuzz-shell fuzz-store fuzz-image \
-	fuzz-registry demo lint clean bench dlshims
+	fuzz-registry demo lint clean bench dlshims install uninstall
 
 # Lazily loaded libraries: bld does not link libcurl, libarchive, libgit2, ISA-L and libcrypto
 # (with their dependencies they tripled the start time of every process; libcrypto alone adds
@@ -235,6 +235,44 @@ fuzz-registry:
 	mkdir -p build-fuzz/corpus-registry
 	build-fuzz/fuzz-registry $(FUZZ_RUN) -max_len=65536 build-fuzz/corpus-registry \
 	  build-fuzz/seeds-registry tests/fixtures/fuzz-regressions/registry
+
+# Installation where the FHS puts a program of PREFIX (default /usr/local): the binary, its
+# systemd units (ExecStart pointed at the installed binary) and the config file. The config is
+# /etc/bld/config.json whatever PREFIX is (that is where bld reads it), installed only when
+# absent, and removed by uninstall only when nobody changed it. DESTDIR stages the tree (a
+# package, a test); uninstall then also removes the directories it leaves empty in DESTDIR.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+UNITS       := $(wildcard tools/systemd/*.service tools/systemd/*.socket)
+CONFIG      := tools/config/config.json
+INST_FILES   = $(BINDIR)/bld $(UNITS:tools/systemd/%=$(UNITDIR)/%)
+
+install: all
+	install -D -m 755 bld $(DESTDIR)$(BINDIR)/bld
+	@for u in $(UNITS); do \
+	  echo "install $$u -> $(DESTDIR)$(UNITDIR)/$${u##*/}"; \
+	  mkdir -p $(DESTDIR)$(UNITDIR) && \
+	  sed 's|/usr/local/bin/bld|$(BINDIR)/bld|g' $$u >$(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
+	  chmod 644 $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
+	  mv -f $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/bld/config.json ]; then \
+	  echo "keeping $(DESTDIR)$(SYSCONFDIR)/bld/config.json"; \
+	else \
+	  install -D -m 644 $(CONFIG) $(DESTDIR)$(SYSCONFDIR)/bld/config.json; \
+	fi
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INST_FILES))
+	@c=$(DESTDIR)$(SYSCONFDIR)/bld/config.json; \
+	if cmp -s $(CONFIG) $$c; then rm -f $$c; elif [ -e $$c ]; then echo "keeping changed $$c"; fi; \
+	rmdir $(DESTDIR)$(SYSCONFDIR)/bld 2>/dev/null || true
+	@[ -z "$(DESTDIR)" ] || for d in $(sort $(dir $(INST_FILES))) $(SYSCONFDIR)/; do \
+	  d=$${d%/}; while [ -n "$$d" ] && rmdir $(DESTDIR)$$d 2>/dev/null; do d=$${d%/*}; done; \
+	done
 
 demo: deps bld
 	examples/demo.sh

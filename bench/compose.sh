@@ -17,27 +17,15 @@ cd "$(dirname "$0")/.."
 BLD=${BLD:-$PWD/bld}
 RUNS=${RUNS:-5}
 command -v busybox >/dev/null || { echo "bench/compose.sh: busybox-static is not installed"; exit 0; }
-if [ "${BLD_BENCH_INNER:-}" != 1 ]; then
-  exec unshare -m -n --propagation private env BLD_BENCH_INNER=1 "$0" "$@"
-fi
-umount /sys/fs/cgroup/unified 2>/dev/null || true
-ip link set lo up
-W=$(mktemp -d /tmp/bld-bench.XXXXXX)
-. tests/env/cgroups.sh
-mapfile -t cgroups < <(bld_cgroups_snapshot)
+. bench/ns.bash
+bench_enter "$0" "$@"
 cleanup() {
   [ -n "${DOCKER_HOST:-}" ] && tests/env/dockerd.sh stop "$W/dockerd" >/dev/null 2>&1
-  rm -rf --one-file-system "$W"
-  bld_cgroups_remove "${cgroups[@]}"
+  bench_cleanup
 }
 trap cleanup EXIT
 export BLD_ROOT=$W/root
-rootfs=$W/rootfs
-mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp"
-cp "$(command -v busybox)" "$rootfs/bin/"
-for a in sh sleep true; do ln -s busybox "$rootfs/bin/$a"; done
-echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
-tar -C "$rootfs" -cf "$W/busybox.tar" .
+bench_busybox_tar "$W/rootfs" sh sleep true
 
 # project DIR NAME SERVICES SCALE IMAGE
 project() {

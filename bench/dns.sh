@@ -33,12 +33,7 @@ cleanup() {
 }
 trap cleanup EXIT
 export BLD_ROOT=$W/root
-rootfs=$W/rootfs
-mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp"
-cp "$(command -v busybox)" "$rootfs/bin/"
-for a in sh true sleep nslookup seq; do ln -s busybox "$rootfs/bin/$a"; done
-echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
-tar -C "$rootfs" -cf "$W/busybox.tar" .
+bench_busybox_tar "$W/rootfs" sh true sleep nslookup seq
 yes peer | head -n "$Q" >"$W/names"
 
 # ms NS CMD... — milliseconds CMD took

@@ -4,6 +4,9 @@
 #                          cgroup layout otherwise) and brings lo up, so that bld's bridges,
 #                          veths and rules live and die there; then makes W, a work directory
 #   bench_cleanup          removes W and the cgroup parents bld made meanwhile
+#   bench_busybox_tar ROOTFS APPLET...
+#                          makes ROOTFS a busybox root (the host's static busybox, the
+#                          applets as links, root in /etc/passwd) and W/busybox.tar of it
 bench_enter() {
   if [ "${BLD_BENCH_INNER:-}" != 1 ]; then
     exec unshare -m -n --propagation private env BLD_BENCH_INNER=1 "$@"
@@ -18,4 +21,14 @@ bench_enter() {
 bench_cleanup() {
   rm -rf --one-file-system "$W"
   bld_cgroups_remove "${BENCH_CGROUPS[@]}"
+}
+
+bench_busybox_tar() {
+  local rootfs=$1 a
+  shift
+  mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp"
+  cp "$(command -v busybox)" "$rootfs/bin/"
+  for a in "$@"; do ln -s busybox "$rootfs/bin/$a"; done
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
+  tar -C "$rootfs" -cf "$W/busybox.tar" .
 }

@@ -29,11 +29,8 @@ bench_enter "$0" "$@"
 trap bench_cleanup EXIT
 export BLD_ROOT=$W/root
 rootfs=$W/bundle/rootfs
-mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev"
-cp "$(command -v busybox)" "$rootfs/bin/"
-for a in sh true; do ln -s busybox "$rootfs/bin/$a"; done
-echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
-tar -C "$rootfs" -cf "$W/busybox.tar" .
+mkdir -p "$rootfs/proc" "$rootfs/sys" "$rootfs/dev" # for crun and runc; empty in the image
+bench_busybox_tar "$rootfs" sh true
 "$BLD" import "$W/busybox.tar" bench/busybox:latest >/dev/null
 "$BLD" run --rm bench/busybox:latest true # warm: bridge, NAT rule, seccomp cache
 "$BLD" network create bench-net >/dev/null # a user-defined network (issue 13)

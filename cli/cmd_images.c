@@ -192,37 +192,23 @@ static const char *const header_names[][2] = {
 
 static void print_rows(const struct rows *rs, const char *fmt, bool notrunc)
 {
-	bool table = !fmt || bld_str_has_prefix(fmt, "table");
-	const char *tmpl = fmt ? (table ? fmt + 5 + strspn(fmt + 5, " ") : fmt) : NULL;
-	if (!tmpl || !*tmpl)
-		tmpl = "{{.Repository}}\\t{{.Tag}}\\t{{.ID}}\\t{{.CreatedSince}}\\t{{.Size}}";
-	struct bld_cli_table t;
-	size_t ncols = 1;
-	for (const char *p = tmpl; (p = strstr(p, "\\t")); p += 2)
-		ncols++;
-	bld_cli_table_init(&t, ncols);
-	if (table) {
-		json_t *h = json_object();
-		for (size_t i = 0; i < BLD_ARRAY_SIZE(header_names); i++)
-			json_object_set_new(h, header_names[i][0], json_string(header_names[i][1]));
-		cleanup_free char *line = bld_cli_template(tmpl, h);
-		bld_cli_table_add_tabbed(&t, line);
-		json_decref(h);
-	}
+	const char *tmpl = bld_cli_rows_template(
+		fmt, "{{.Repository}}\\t{{.Tag}}\\t{{.ID}}\\t{{.CreatedSince}}\\t{{.Size}}");
+	cleanup_json json_t *h = json_object();
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(header_names); i++)
+		json_object_set_new(h, header_names[i][0], json_string(header_names[i][1]));
+	cleanup_free char *header = bld_cli_template(tmpl, h);
+	struct bld_cli_rows out;
+	bld_cli_rows_begin(&out, fmt, header);
 	for (size_t i = 0; i < rs->n; i++) {
 		if (!rs->v[i].id[0])
 			continue;
 		json_t *j = row_json(&rs->v[i], notrunc);
 		cleanup_free char *line = bld_cli_template(tmpl, j);
 		json_decref(j);
-		if (table)
-			bld_cli_table_add_tabbed(&t, line);
-		else
-			printf("%s\n", line);
+		bld_cli_rows_add(&out, line);
 	}
-	if (table)
-		bld_cli_table_print(stdout, &t);
-	bld_cli_table_dispose(&t);
+	bld_cli_rows_end(&out);
 }
 
 static bool row_matches(const struct row *r, const char *repo, const char *tag)

@@ -147,30 +147,19 @@ static char *render(const char *tmpl, const json_t *row, const json_t *labels, b
 
 static void print_rows(json_t *nets, const char *fmt, bool trunc)
 {
-	bool table = bld_str_has_prefix(fmt, "table");
-	const char *tmpl = table ? fmt + 5 + strspn(fmt + 5, " ") : fmt;
-	struct bld_cli_table t;
+	const char *tmpl = bld_cli_rows_template(fmt, "");
 	cleanup_json json_t *hdr = header_row();
 	cleanup_free char *h = render(tmpl, hdr, NULL, true);
-	size_t cols = 1;
-	for (const char *c = h; (c = strchr(c, '\t')); c++)
-		cols++;
-	bld_cli_table_init(&t, cols);
-	if (table)
-		bld_cli_table_add_tabbed(&t, h);
+	struct bld_cli_rows rows;
+	bld_cli_rows_begin(&rows, fmt, h);
 	size_t i;
 	json_t *net;
 	json_array_foreach(nets, i, net) {
 		cleanup_json json_t *row = row_of(net, trunc);
 		cleanup_free char *line = render(tmpl, row, json_object_get(net, "Labels"), false);
-		if (table)
-			bld_cli_table_add_tabbed(&t, line);
-		else
-			printf("%s\n", line);
+		bld_cli_rows_add(&rows, line);
 	}
-	if (table)
-		bld_cli_table_print(stdout, &t);
-	bld_cli_table_dispose(&t);
+	bld_cli_rows_end(&rows);
 }
 
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)

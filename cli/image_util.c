@@ -342,6 +342,39 @@ void bld_cli_table_dispose(struct bld_cli_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+const char *bld_cli_rows_template(const char *fmt, const char *dflt)
+{
+	const char *t = fmt && bld_str_has_prefix(fmt, "table") ? fmt + 5 + strspn(fmt + 5, " ")
+							      : fmt;
+	return t && *t ? t : dflt;
+}
+
+void bld_cli_rows_begin(struct bld_cli_rows *r, const char *fmt, const char *header)
+{
+	size_t cols = 1;
+	for (const char *c = header; (c = strchr(c, '\t')); c++)
+		cols++;
+	bld_cli_table_init(&r->t, cols);
+	r->table = !fmt || bld_str_has_prefix(fmt, "table");
+	if (r->table)
+		bld_cli_table_add_tabbed(&r->t, header);
+}
+
+void bld_cli_rows_add(struct bld_cli_rows *r, const char *line)
+{
+	if (r->table)
+		bld_cli_table_add_tabbed(&r->t, line);
+	else
+		printf("%s\n", line);
+}
+
+void bld_cli_rows_end(struct bld_cli_rows *r)
+{
+	if (r->table)
+		bld_cli_table_print(stdout, &r->t);
+	bld_cli_table_dispose(&r->t);
+}
+
 int bld_cli_entry_desc(struct bld_store *s, const char *digest, struct bld_cache_desc *out,
 		       struct bld_error **err)
 {

@@ -68,6 +68,21 @@ void bld_cli_table_add(struct bld_cli_table *t, const char *const *row);
 void bld_cli_table_add_tabbed(struct bld_cli_table *t, const char *line);
 void bld_cli_table_print(FILE *f, const struct bld_cli_table *t);
 void bld_cli_table_dispose(struct bld_cli_table *t);
+
+/* The rows of a list command under --format: "table [TEMPLATE]" (and NULL) aligned as
+ * docker's tabwriter with a header row, any other template one line per row as it renders. */
+struct bld_cli_rows {
+	struct bld_cli_table t;
+	bool table;
+};
+/* The template the rows render (fmt without its "table " prefix; dflt when that leaves
+ * nothing); the header line (tabs between cells) sets the columns and is printed first in a
+ * table. Rendering stays the caller's: each command has its own fields. */
+const char *bld_cli_rows_template(const char *fmt, const char *dflt);
+void bld_cli_rows_begin(struct bld_cli_rows *r, const char *fmt, const char *header);
+void bld_cli_rows_add(struct bld_cli_rows *r, const char *line);
+/* Prints the table, if one, and frees it. */
+void bld_cli_rows_end(struct bld_cli_rows *r);
 /* The entry (named or not) pointing at digest, for its media type and size. */
 int bld_cli_entry_desc(struct bld_store *s, const char *digest, struct bld_cache_desc *out,
 		       struct bld_error **err);

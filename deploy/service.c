@@ -256,17 +256,30 @@ static void api_mounts(const struct bld_deploy_target *t, const json_t *vols, js
 	}
 }
 
+/* A bind's SELinux label (`:z`/`:Z`, `bind.selinux`): docker relabels the source only where
+ * SELinux is enabled, and bld has no labelling; there it says so, elsewhere there is nothing
+ * to do, as with docker. Returns the label for the bind string, or NULL. */
+static const char *selinux_label(const json_t *m, const char *dst)
+{
+	const char *label = bld_json_get_str(json_object_get(m, "bind"), "selinux");
+	if (label && access("/sys/fs/selinux/enforce", F_OK) == 0)
+		bld_warn("volume %s: SELinux is enabled but bld does not relabel: the label %s is "
+			 "not applied", dst, label);
+	return label;
+}
+
 static void mount(const struct bld_deploy_target *t, const json_t *m,
 		  struct bld_runner_container_config *c)
 {
-	if (needs_mount_api(m))
-		return; /* api_mounts' */
 	const char *type = bld_json_get_str(m, "type");
 	const char *src = bld_json_get_str(m, "source");
 	const char *dst = bld_json_get_str(m, "target");
 	bool ro = json_is_true(json_object_get(m, "read_only"));
 	if (!type || !dst)
 		return;
+	const char *label = selinux_label(m, dst);
+	if (needs_mount_api(m))
+		return; /* api_mounts' */
 	if (strcmp(type, "tmpfs") == 0) {
 		tmpfs_mount(dst, json_object_get(m, "tmpfs"), c);
 		return;
@@ -274,7 +287,9 @@ static void mount(const struct bld_deploy_target *t, const json_t *m,
 	cleanup_free char *vol = NULL;
 	if (strcmp(type, "volume") == 0 && src && *src)
 		src = vol = volume_name(t, src);
-	cleanup_free char *b = src && *src ? xasprintf("%s:%s%s", src, dst, ro ? ":ro" : "")
+	cleanup_free char *b = src && *src ? xasprintf("%s:%s%s%s%s", src, dst, ro ? ":ro" : "",
+						       label ? ro ? "," : ":" : "",
+						       label ? label : "")
 					   : xstrdup(dst);
 	bld_strv_push(&c->binds, b);
 }

@@ -154,7 +154,7 @@ static void warn_entries(const char *svc, const json_t *s, bld_deploy_warn_fn wa
 			 void *payload)
 {
 	static const char *const net_keys[] = {"link_local_ips", "driver_opts"};
-	static const char *const vol_keys[][2] = {{"bind", "selinux"}, {"volume", "subpath"}};
+	static const char *const vol_keys[][2] = {{"volume", "subpath"}};
 	const char *n;
 	json_t *e;
 	json_object_foreach(json_object_get(s, "networks"), n, e)

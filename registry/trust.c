@@ -60,7 +60,9 @@ int trust_sigs_fetch(struct trust_target *t, struct bld_registry_trust_sigs *out
 	cleanup_error struct bld_error *e = NULL;
 	memset(out, 0, sizeof(*out));
 	int r = bld_registry_manifest_get(t->c, t->ref.path, tag, &m, &e);
-	if (r == -BLD_E_NOTFOUND) {
+	/* the error's code, not r: a bare -1 from a failure below equals -BLD_E_NOTFOUND, and a
+	 * registry that could not be asked must not read as an image without signatures */
+	if (r < 0 && e && e->code == BLD_E_NOTFOUND) {
 		out->v = xcalloc(1, sizeof(*out->v));
 		return 0;
 	}
@@ -135,7 +137,7 @@ static int payload_get(struct trust_target *t, const struct bld_registry_trust_s
 				     s->digest);
 	int r = bld_registry_blob_get(t->c, t->ref.path, s->digest, BLD_TRUST_PAYLOAD_MAX, out, len,
 				      &e);
-	if (r == -BLD_E_DIGEST) {
+	if (r < 0 && e && e->code == BLD_E_DIGEST) {
 		*out = xstrdup("");
 		*len = 0;
 		return 0;

@@ -8,7 +8,8 @@
 # (a file bind-mounted read-only at /<name> and /run/secrets/<name>, content and environment (from .env)
 # written with their uid/gid/mode; uid/gid/mode on a file warned about; external refused);
 # expose, cpuset, cpu_quota/period, uts, security_opt, deploy.resources, network_mode
-# service:, a tmpfs volume's size/mode, a network's ipam config (ip_range) and internal; a volume's driver_opts (a tmpfs both services share); an attribute
+# service:, a bind's SELinux label (:z/:Z, bind.selinux: in Binds; warned where SELinux is
+# enabled), a tmpfs volume's size/mode, a network's ipam config (ip_range) and internal; a volume's driver_opts (a tmpfs both services share); an attribute
 # bld does not honour yet (tests/fixtures/compose/README.md) warned about.
 . "$(dirname "$0")/lib.sh"
 t_busybox_registry
@@ -189,6 +190,7 @@ services:
       - {type: bind, source: ./src, target: /p, bind: {propagation: private}}
       - {type: volume, source: v, target: /v, volume: {nocopy: true}}
       - {type: bind, source: ./src, target: /s, bind: {selinux: z}}
+      - ./src:/z:Z,ro
     blkio_config:
       device_read_bps: [{path: $BLKDEV, rate: 1mb}]
       device_write_iops: [{path: $BLKDEV, rate: 30}]
@@ -213,12 +215,25 @@ t_match "bind.propagation in the mount" '"Destination":"/p",[^}]*"Propagation":"
   "$(I '{{json .Mounts}}' attrs-a-1)"
 t_eq "blkio_config" "[{\"Path\":\"$BLKDEV\",\"Rate\":1048576}] [{\"Path\":\"$BLKDEV\",\"Rate\":30}]" \
   "$(I '{{json .HostConfig.BlkioDeviceReadBps}} {{json .HostConfig.BlkioDeviceWriteIOps}}' attrs-a-1)"
+t_eq "selinux labels (short and long form) in the bind strings, as compose v2 gives them" \
+  "[\"$P/src:/s:z\",\"$P/src:/z:ro,Z\"]" "$(I '{{json .HostConfig.Binds}}' attrs-a-1)"
 out=$(B compose up -d 2>&1)
-for w in "10: services.a.volumes.2.bind.selinux" "17: services.b.networks.n.link_local_ips" \
-  "22: networks.n.ipam.driver" "22: networks.n.ipam.config.0.aux_addresses"; do
+for w in "18: services.b.networks.n.link_local_ips" \
+  "23: networks.n.ipam.driver" "23: networks.n.ipam.config.0.aux_addresses"; do
   t_match "warned: ${w#*: }" "bld: warning: $P/compose.yaml:${w%%: *}: ${w#*: }: not supported by bld, ignored" "$out"
 done
+t_eq "without SELinux a label needs nothing: no warning, as docker" "" "$(grep -i selinux <<<"$out")"
 t_ok "down" B compose down
+# where SELinux is enabled (a file system on /sys/fs of this test's own with selinux/enforce)
+# the label that bld cannot apply is warned about, once per bind
+out=$(unshare -m sh -c 'mount --make-rprivate / && mount -t tmpfs none /sys/fs &&
+  mkdir /sys/fs/selinux && echo 1 >/sys/fs/selinux/enforce && exec "$@"' sh \
+  "$BLD" compose -f "$P/compose.yaml" create a 2>&1)
+t_eq "SELinux enabled: each label not applied warned in one line" \
+  "bld: warning: volume /s: SELinux is enabled but bld does not relabel: the label z is not applied
+bld: warning: volume /z: SELinux is enabled but bld does not relabel: the label Z is not applied" \
+  "$(grep -i selinux <<<"$out")"
+t_ok "down" B compose -f "$P/compose.yaml" down
 cat >"$P/compose.yaml" <<EOF
 name: attrs
 services:
