@@ -7,7 +7,9 @@
  * in a thread of its own as soon as the stages it reads from are done, so independent
  * stages build at the same time.
  *
- * Stages and steps are stage.c's; RUN is run.c's; COPY/ADD are copy.c's and add.c's.
+ * Stages and steps are stage.c's; RUN is run.c's; COPY/ADD are copy.c's and add.c's;
+ * --build-context's named contexts are named.c's (opened here, before the graph is built,
+ * because a context named like a stage replaces that stage).
  */
 #include "builder/builder_int.h"
 
@@ -110,10 +112,24 @@ static void take_stages(struct bld_builder_job *b)
 	}
 }
 
+/* Stages whose name a named context takes (BuildKit: the context replaces the stage). */
+static void mark_replaced(struct bld_builder_job *b)
+{
+	struct bld_parser_dockerfile *df = b->df;
+	if (!b->n_named || !df->nstages)
+		return;
+	free(df->replaced);
+	df->replaced = xcalloc(df->nstages, sizeof(bool));
+	for (size_t i = 0; i < df->nstages; i++)
+		df->replaced[i] = df->stages[i].name && bld_builder_named_find(b, df->stages[i].name);
+}
+
 static int prepare(struct bld_builder_job *b, struct bld_error **err)
 {
 	cleanup_free char *statdir = xasprintf("%s/cache/context", b->ctx->root);
 	if (bld_cache_store_open(&b->store, b->ctx->root, err) < 0)
+		return -1;
+	if (bld_builder_named_open(b, err) < 0)
 		return -1;
 	if (bld_builder_context_open(&b->bctx, b->o->context, b->o->dockerfile, statdir, err) < 0)
 		return -1;
@@ -126,6 +142,7 @@ static int prepare(struct bld_builder_job *b, struct bld_error **err)
 	read_build_args(b);
 	if (read_epoch(b, err) < 0)
 		return -1;
+	mark_replaced(b);
 	if (bld_parser_graph_build(b->df, b->o->target, b->build_args, err) < 0)
 		return bld_error_wrap(err, "failed to solve");
 	take_stages(b);
@@ -221,8 +238,10 @@ static void dispose(struct bld_builder_job *b)
 	if (b->cache_export)
 		json_decref(b->cache_export);
 	bld_builder_context_free(b->bctx);
+	bld_builder_named_dispose(b);
 	bld_cache_store_free(b->store);
 	pthread_mutex_destroy(&b->lock);
+	pthread_mutex_destroy(&b->named_lock);
 }
 
 /* ------------------------------------------------------------------ parallel stages */
@@ -327,6 +346,7 @@ int bld_builder_build(struct bld_ctx *ctx, const struct bld_builder_opts *o,
 	b.o = o;
 	b.out = quiet_progress(o) ? NULL : stderr;
 	pthread_mutex_init(&b.lock, NULL);
+	pthread_mutex_init(&b.named_lock, NULL);
 	bld_builder_progress_start(&b);
 	int r = prepare(&b, err);
 	if (r == 0)

@@ -10,6 +10,7 @@
  *   build.c                 the build: stages in parallel, the image, --output (output.c),
  *                           --cache-to/--cache-from (regcache.c)
  *   stage.c                 one stage: FROM, ARG/ENV scoping, metadata, step keys, dispatch
+ *   named.c                 --build-context: named contexts opened, loaded as stages
  *   run.c, copy.c           the steps: RUN (mounts.c for --mount, sshfwd.c for ssh agents,
  *                           stubs.c for mount points), COPY/ADD/WORKDIR (add.c for URLs, git
  *                           and archives)
@@ -71,6 +72,12 @@ int bld_builder_context_fd(const struct bld_builder_context *c);
 struct bld_builder_opts {
 	const char *context;         /* PATH | URL | - */
 	const char *dockerfile;      /* -f, or NULL */
+	/*
+	 * --build-context NAME=VALUE (buildx): VALUE a directory, docker-image://REF, a git URL
+	 * or oci-layout://PATH[:TAG][@DIGEST]; NAME then stands for the stage or image of that
+	 * name in FROM, COPY --from and RUN --mount from=. NULL-terminated or NULL.
+	 */
+	char *const *build_contexts;
 	char *const *tags;           /* -t, NULL-terminated or NULL */
 	char *const *build_args;     /* "K=V", or "K" to take K from the environment */
 	const char *target;          /* --target stage, or NULL for the last */

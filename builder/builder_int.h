@@ -85,6 +85,14 @@ struct bld_builder_context {
 int bld_builder_ctx_ignore_setup(struct bld_builder_ctx_ignore *ign, const char *text,
 				 struct bld_error **err);
 
+/*
+ * A named context's files (--build-context): a local directory with the .dockerignore at
+ * its root applied (BuildKit reads no <Dockerfile>.dockerignore there), or a git URL checked
+ * out with nothing ignored. No Dockerfile is read. Errors as bld_builder_context_open's.
+ */
+int bld_builder_context_open_files(struct bld_builder_context **out, const char *spec,
+				   const char *statcache_dir, struct bld_error **err);
+
 /* Component-wise path order: '/' sorts before every other byte. */
 int bld_builder_ctx_path_cmp(const char *a, const char *b);
 /* Builds the index once (under c->lock). */
@@ -250,7 +258,10 @@ struct bld_builder_job {
 	FILE *out;          /* progress (stderr), NULL with -q */
 	struct bld_builder_ptty *tty; /* the live view instead of plain lines, or NULL */
 	json_t *cache_export; /* records for --cache-to: key -> record */
+	struct bld_builder_named *named; /* --build-context, in the order given */
+	size_t n_named;
 	pthread_mutex_t lock;
+	pthread_mutex_t named_lock; /* named contexts are loaded once, by the first stage to ask */
 };
 
 /* progress.c: BuildKit's plain progress lines. */
@@ -287,6 +298,40 @@ void bld_builder_ptty_free(struct bld_builder_ptty *t);
 void bld_builder_regcache_note(struct bld_builder_job *b, const char *key, const char *record_json);
 int bld_builder_regcache_export(struct bld_builder_job *b, struct bld_error **err);
 void bld_builder_regcache_import(struct bld_builder_job *b);
+
+/* === named build contexts (named.c; looked up by workspace.c) === */
+
+enum bld_builder_named_kind {
+	BLD_BUILDER_NAMED_DIR,     /* a local directory, its own .dockerignore applied */
+	BLD_BUILDER_NAMED_GIT,     /* a git URL, checked out */
+	BLD_BUILDER_NAMED_IMAGE,   /* docker-image://REF */
+	BLD_BUILDER_NAMED_SCRATCH, /* docker-image://scratch: nothing */
+};
+
+/* One --build-context NAME=VALUE and, once a step asked for it, its state as a stage. */
+struct bld_builder_named {
+	char *name;  /* as BuildKit matches it: the familiar reference without ":latest" */
+	char *value; /* as given */
+	enum bld_builder_named_kind kind;
+	char *ref;   /* IMAGE: the image reference */
+	struct bld_builder_context *files; /* DIR, GIT: the files, opened before the build */
+	struct bld_builder_stage st; /* FROM's and --from's view, valid once loaded */
+	bool loaded;
+};
+
+/*
+ * Reads --build-context values into b->named and opens their files (named.c). buildx's
+ * errors: "invalid context value: V, expected key=value", "invalid context name N",
+ * "failed to get build context N: stat P: no such file or directory".
+ */
+int bld_builder_named_open(struct bld_builder_job *b, struct bld_error **err);
+/*
+ * Loads n as a stage once (an image pulled as FROM would; a directory or git checkout made
+ * into one layer of its files, keyed by their contents); later calls return at once.
+ */
+int bld_builder_named_load(struct bld_builder_job *b, struct bld_builder_named *n,
+			   struct bld_error **err);
+void bld_builder_named_dispose(struct bld_builder_job *b);
 
 /* === the workspace (workspace.c): what the step files below stand on, calling none of them === */
 
@@ -348,6 +393,14 @@ int bld_builder_overlay_rw(struct bld_builder_job *b, const char *src,
 			   struct bld_builder_from_roots *roots, char **path,
 			   struct bld_error **err);
 
+/*
+ * A name as BuildKit matches named contexts: the familiar reference without ":latest"
+ * ("alpine" for alpine, alpine:latest and docker.io/library/alpine). BLD_E_INVALID with the
+ * reference parser's words for what is no reference.
+ */
+int bld_builder_named_name(const char *name, char **out, struct bld_error **err);
+/* The named context that stands for name (a stage name, FROM's base, a --from), or NULL. */
+struct bld_builder_named *bld_builder_named_find(struct bld_builder_job *b, const char *name);
 /* The stage an expanded FROM or --from names (by name or index), or NULL. */
 struct bld_builder_stage *bld_builder_stage_find(struct bld_builder_job *b, const char *name,
 						 size_t before);
@@ -520,6 +573,7 @@ struct bld_builder_copy_req {
 	char **srcs;        /* expanded sources (URLs and git URLs for ADD) */
 	char *dest;         /* expanded destination */
 	const char *from;   /* --from: a stage or image, or NULL for the context */
+	struct bld_builder_context *src_ctx; /* --from a named directory or git context, else NULL */
 	char *chown, *chmod; /* --chown, --chmod with variables expanded (owned) */
 	char **excludes;
 	bool parents, link, add, keep_git_dir;

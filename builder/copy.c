@@ -1,11 +1,12 @@
 /*
  * builder/copy.c — COPY, ADD and WORKDIR's directory: files from the build context (only
- * what .dockerignore lets through), from another stage or image (--from), from a URL or a
- * git repository (ADD), written into an overlay of the stage's layers with a fresh upper
- * directory that becomes the step's layer. BuildKit's rules: a directory source copies its
- * contents; several sources or a wildcard need a directory destination; context files
- * become root-owned unless --chown; modes and mtimes are kept unless --chmod; a final
- * symlink in a source path is followed; local tars are unpacked by ADD.
+ * what .dockerignore lets through) or a named directory context, from another stage or
+ * image (--from), from a URL or a git repository (ADD), written into an overlay of the
+ * stage's layers with a fresh upper directory that becomes the step's layer. BuildKit's
+ * rules: a directory source copies its contents; several sources or a wildcard need a
+ * directory destination; context files become root-owned unless --chown; modes and mtimes
+ * are kept unless --chmod; a final symlink in a source path is followed; local tars are
+ * unpacked by ADD.
  *
  * Here is what to copy: the sources selected from the context, from a stage or image root
  * (wildcards, --parents, --exclude), heredoc contents, --link's own layer and the step's
@@ -32,6 +33,13 @@ static void entry_stat(const struct bld_builder_ctx_entry *e, struct stat *st)
 	st->st_size = e->size;
 	st->st_mtim.tv_sec = e->mtime_ns / 1000000000LL;
 	st->st_mtim.tv_nsec = e->mtime_ns % 1000000000LL;
+}
+
+/* The context files come from: a named one (--from a named directory) or the build's. */
+static struct bld_builder_context *files_of(struct bld_builder_job *b,
+					    const struct bld_builder_copy_req *rq)
+{
+	return rq->src_ctx ? rq->src_ctx : b->bctx;
 }
 
 static const char *base_of(const char *p)
@@ -359,11 +367,11 @@ static int copy_parents(struct bld_builder_job *b, const struct bld_builder_copy
 	for (size_t i = 0; r == 0 && rq->srcs[i]; i++) {
 		struct bld_builder_ctx_sources s;
 		struct bld_builder_tree_excl ex;
-		if (parents_source(b->bctx, rq->srcs[i], rq->excludes, &s, &ex, err) < 0) {
+		if (parents_source(files_of(b, rq), rq->srcs[i], rq->excludes, &s, &ex, err) < 0) {
 			r = -1;
 			break;
 		}
-		r = plan_subtree(&p, b->bctx, &s.v[0], rq->dest, &ex, err);
+		r = plan_subtree(&p, files_of(b, rq), &s.v[0], rq->dest, &ex, err);
 		bld_builder_tree_excl_dispose(&ex);
 		bld_builder_ctx_sources_dispose(&s);
 	}
@@ -379,14 +387,15 @@ static int copy_context(struct bld_builder_job *b, const struct bld_builder_copy
 {
 	if (rq->parents)
 		return copy_parents(b, rq, w, m, err);
+	struct bld_builder_context *c = files_of(b, rq);
 	struct bld_builder_ctx_sources s;
-	if (bld_builder_ctx_select(b->bctx, rq->srcs, &s, err) < 0)
+	if (bld_builder_ctx_select(c, rq->srcs, &s, err) < 0)
 		return -1;
 	struct bld_builder_tree_plan p = {0};
 	struct bld_builder_tree_excl ex;
 	int r = bld_builder_tree_excl_init(&ex, rq->excludes, err);
 	if (r == 0)
-		r = plan_context(&p, b->bctx, &s, rq, dest_dir || s.n > 1 || s.v[0].is_dir, &ex, err);
+		r = plan_context(&p, c, &s, rq, dest_dir || s.n > 1 || s.v[0].is_dir, &ex, err);
 	if (r == 0)
 		r = bld_builder_tree_plan_run(w->rootfd, &p, m, err);
 	bld_builder_tree_excl_dispose(&ex);
@@ -688,9 +697,9 @@ static int parents_key(struct bld_builder_job *b, const struct bld_builder_copy_
 	for (size_t i = 0; rq->srcs[i]; i++) {
 		struct bld_builder_ctx_sources s;
 		struct bld_builder_tree_excl ex;
-		if (parents_source(b->bctx, rq->srcs[i], rq->excludes, &s, &ex, err) < 0)
+		if (parents_source(files_of(b, rq), rq->srcs[i], rq->excludes, &s, &ex, err) < 0)
 			return -1;
-		int r = bld_builder_ctx_sources_hash_excluding(b->bctx, &s, ex.m, h, err);
+		int r = bld_builder_ctx_sources_hash_excluding(files_of(b, rq), &s, ex.m, h, err);
 		bld_builder_tree_excl_dispose(&ex);
 		bld_builder_ctx_sources_dispose(&s);
 		if (r < 0)
@@ -724,12 +733,12 @@ static int copy_key_body(struct bld_builder_job *b, struct bld_builder_stage *st
 	if (!local)
 		return 0;
 	struct bld_builder_ctx_sources s;
-	if (bld_builder_ctx_select(b->bctx, local, &s, err) < 0)
+	if (bld_builder_ctx_select(files_of(b, rq), local, &s, err) < 0)
 		return -1;
 	struct bld_builder_tree_excl ex; /* excluded files never invalidate the step */
 	int r = bld_builder_tree_excl_init(&ex, rq->excludes, err);
 	if (r == 0)
-		r = bld_builder_ctx_sources_hash_excluding(b->bctx, &s, ex.m, h, err);
+		r = bld_builder_ctx_sources_hash_excluding(files_of(b, rq), &s, ex.m, h, err);
 	bld_builder_tree_excl_dispose(&ex);
 	bld_builder_ctx_sources_dispose(&s);
 	return r;

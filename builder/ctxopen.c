@@ -314,6 +314,30 @@ int bld_builder_context_open(struct bld_builder_context **out, const char *spec,
 	return 0;
 }
 
+int bld_builder_context_open_files(struct bld_builder_context **out, const char *spec,
+				   const char *statcache_dir, struct bld_error **err)
+{
+	struct bld_builder_context *c = xcalloc(1, sizeof(*c));
+	c->rootfd = -1;
+	c->spec = xstrdup(spec);
+	pthread_mutex_init(&c->lock, NULL);
+	bool have_df = false;
+	int r = open_root(c, &have_df, err);
+	cleanup_free char *ignore = NULL;
+	if (r == 0 && c->kind == BLD_BUILDER_CONTEXT_DIR)
+		r = read_ignore(c, NULL, &ignore, err);
+	if (r == 0 && ignore && bld_builder_ctx_ignore_setup(&c->ign, ignore, err) < 0)
+		r = bld_error_wrap(err, "%s", c->ignore_name);
+	if (r == 0)
+		r = attach_statcache(c, statcache_dir, err);
+	if (r < 0) {
+		bld_builder_context_free(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
 /* Once the whole context was walked, records of files no longer in it are dropped. */
 static bool still_there(const char *path, void *payload)
 {

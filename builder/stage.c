@@ -9,6 +9,9 @@
  * wins), a stage built FROM another starts with its build args, and history and progress
  * names are worded as BuildKit words them.
  *
+ * A stage a named build context replaces runs nothing: it is the context (named.c), and so
+ * is a FROM, --from or mount from= that names such a context rather than a stage.
+ *
  * It does not run processes (run.c), copy files (copy.c) nor load base images and mount
  * overlays (workspace.c).
  */
@@ -152,7 +155,24 @@ static int cache_record(struct bld_builder_job *b, struct bld_builder_stage *st,
 
 /* ------------------------------------------------------------------ FROM */
 
-/* The base: scratch, an earlier stage, or an image (pulled when missing or with --pull). */
+/* A stage's state taken over from src (an earlier stage, or a named context). */
+static void take_state(struct bld_builder_stage *st, const struct bld_builder_stage *src)
+{
+	st->img = json_deep_copy(src->img);
+	st->layers = xmalloc((src->n_layers + 1) * sizeof(*st->layers));
+	memcpy(st->layers, src->layers, src->n_layers * sizeof(*st->layers));
+	st->n_layers = src->n_layers;
+	st->lowers = bld_strv_dup(src->lowers);
+	memcpy(st->chain, src->chain, sizeof(st->chain));
+	/* BuildKit's derived stage starts from its base's state: build args included */
+	st->args = bld_strv_dup(src->args);
+	st->arg_env = bld_strv_dup(src->arg_env);
+}
+
+/*
+ * The base: scratch, an earlier stage, a named context of that name (BuildKit looks scratch
+ * up first), or an image (pulled when missing or with --pull).
+ */
 static int from_base(struct bld_builder_job *b, struct bld_builder_stage *st, const char *base,
 		     int v, struct bld_xxh *h, struct bld_error **err)
 {
@@ -164,17 +184,14 @@ static int from_base(struct bld_builder_job *b, struct bld_builder_stage *st, co
 		bld_xxh_update_str(h, "scratch");
 		return 0;
 	}
+	struct bld_builder_named *n = src ? NULL : bld_builder_named_find(b, base);
+	if (n && bld_builder_named_load(b, n, err) < 0)
+		return -1;
+	if (n)
+		src = &n->st;
 	if (!src)
 		return bld_builder_stage_from_image(b, st, base, v, h, err);
-	st->img = json_deep_copy(src->img);
-	st->layers = xmalloc((src->n_layers + 1) * sizeof(*st->layers));
-	memcpy(st->layers, src->layers, src->n_layers * sizeof(*st->layers));
-	st->n_layers = src->n_layers;
-	st->lowers = bld_strv_dup(src->lowers);
-	memcpy(st->chain, src->chain, sizeof(st->chain));
-	/* BuildKit's derived stage starts from its base's state: build args included */
-	st->args = bld_strv_dup(src->args);
-	st->arg_env = bld_strv_dup(src->arg_env);
+	take_state(st, src);
 	bld_xxh_update_str(h, src->key);
 	return 0;
 }
@@ -653,6 +670,42 @@ static int prepare_copy(struct bld_builder_job *b, struct bld_builder_stage *st,
 	return 0;
 }
 
+/*
+ * A --from or mount from= that names no earlier stage but a named context: loaded now, so
+ * that the step's key and its roots see it; a directory or git context that COPY reads
+ * goes to *files instead (read in place, keyed by the files copied).
+ */
+static int named_from(struct bld_builder_job *b, struct bld_builder_stage *st, const char *from,
+		      struct bld_builder_context **files, struct bld_error **err)
+{
+	if (!from || !*from || bld_builder_stage_find(b, from, (size_t)st->index))
+		return 0;
+	struct bld_builder_named *n = bld_builder_named_find(b, from);
+	if (!n)
+		return 0;
+	if (files && n->files) {
+		*files = n->files;
+		return 0;
+	}
+	return bld_builder_named_load(b, n, err);
+}
+
+static int prepare_named(struct bld_builder_job *b, struct bld_builder_stage *st, struct step *s,
+			 struct bld_error **err)
+{
+	if (s->in->kind != BLD_PARSER_RUN) {
+		if (named_from(b, st, s->copy.from, &s->copy.src_ctx, err) < 0)
+			return -1;
+		if (s->copy.src_ctx)
+			s->copy.from = NULL;
+		return 0;
+	}
+	for (size_t i = 0; i < s->run.nmounts; i++)
+		if (named_from(b, st, s->run.mounts[i].from, NULL, err) < 0)
+			return -1;
+	return 0;
+}
+
 /* Fills what the step needs, expanded, and its history text. */
 static int step_prepare(struct bld_builder_job *b, struct bld_builder_stage *st, struct step *s,
 			int v, struct bld_error **err)
@@ -783,6 +836,8 @@ static int do_layer_step(struct bld_builder_job *b, struct bld_builder_stage *st
 	memset(&s, 0, sizeof(s));
 	s.in = in;
 	int r = step_prepare(b, st, &s, v, err);
+	if (r == 0 && b->n_named && s.in->kind != BLD_PARSER_WORKDIR)
+		r = prepare_named(b, st, &s, err);
 	if (r == 0)
 		r = step_run(b, st, &s, v, err);
 	if (r < 0 && *err)
@@ -859,9 +914,26 @@ static int run_onbuild(struct bld_builder_job *b, struct bld_builder_stage *st,
 	return r < 0 ? bld_error_wrap(err, "ONBUILD trigger") : 0;
 }
 
+/* A stage a named context stands for: the context's state; none of its instructions run. */
+static int replaced_stage(struct bld_builder_job *b, struct bld_builder_stage *st,
+			  struct bld_error **err)
+{
+	struct bld_builder_named *n = bld_builder_named_find(b, st->name);
+	if (!n)
+		return bld_error_set(err, BLD_E_INTERNAL, "stage %s: no named context", st->name);
+	if (bld_builder_named_load(b, n, err) < 0)
+		return -1;
+	take_state(st, &n->st);
+	memcpy(st->key, n->st.key, sizeof(st->key));
+	st->built = true;
+	return 0;
+}
+
 int bld_builder_stage_build(struct bld_builder_job *b, struct bld_builder_stage *st,
 			    struct bld_error **err)
 {
+	if (st->ps->replaced)
+		return replaced_stage(b, st, err);
 	const struct bld_parser_instruction *ins = b->df->ins + st->ps->first;
 	size_t n = st->ps->count;
 	st->nvertices = 1;

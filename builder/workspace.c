@@ -2,8 +2,9 @@
  * builder/workspace.c — where the steps of a build work: step directories under the build's
  * scratch directory, overlay mounts of a stage's layers (writable with a fresh upper directory
  * that becomes a step's layer, or read-only for COPY --from and RUN --mount from=), a step's
- * upper directory committed as a layer, and the stages themselves: looked up by name or index,
- * loaded from an image (verified under content trust, pulled when missing), disposed.
+ * upper directory committed as a layer, and the stages themselves: looked up by name or index
+ * (named build contexts too, once named.c loaded them), loaded from an image (verified under
+ * content trust, pulled when missing), disposed.
  *
  * It is the layer the step files (copy.c, add.c, run.c, mounts.c, sshfwd.c) stand on and it
  * calls none of them. The overlays are mounted in the build's private mount namespace.
@@ -14,6 +15,8 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+
+static struct bld_builder_stage *named_stage(struct bld_builder_job *b, const char *name);
 
 /* ------------------------------------------------------------------ the work overlay */
 
@@ -146,6 +149,8 @@ int bld_builder_work_open_from(struct bld_builder_job *b, struct bld_builder_sta
 			       struct bld_error **err)
 {
 	struct bld_builder_stage *src = bld_builder_stage_find(b, from, (size_t)st->index);
+	if (!src)
+		src = named_stage(b, from);
 	if (src)
 		return bld_builder_work_open_stage(b, src, fw, err);
 	struct bld_builder_stage tmp;
@@ -189,6 +194,8 @@ void bld_builder_from_key(struct bld_builder_job *b, struct bld_builder_stage *s
 			  const char *from, struct bld_xxh *h)
 {
 	struct bld_builder_stage *src = bld_builder_stage_find(b, from, (size_t)st->index);
+	if (!src)
+		src = named_stage(b, from);
 	struct bld_cache_image *img = NULL;
 	struct bld_error *e = NULL;
 	if (!src && bld_cache_image_load(b->store, from, &img, &e) == 0)
@@ -268,6 +275,43 @@ int bld_builder_step_commit(struct bld_builder_job *b, struct bld_builder_stage 
 		bld_debug("%s (the layer will be unpacked instead)", e->msg);
 	bld_error_free(e);
 	return 0;
+}
+
+int bld_builder_named_name(const char *name, char **out, struct bld_error **err)
+{
+	struct bld_registry_ref r;
+	if (bld_registry_ref_parse(&r, name, err) < 0)
+		return -1;
+	char *f = bld_registry_ref_familiar(&r);
+	bld_registry_ref_dispose(&r);
+	size_t n = strlen(f);
+	if (n > 7 && strcmp(f + n - 7, ":latest") == 0)
+		f[n - 7] = '\0';
+	*out = f;
+	return 0;
+}
+
+struct bld_builder_named *bld_builder_named_find(struct bld_builder_job *b, const char *name)
+{
+	if (!b->n_named)
+		return NULL;
+	cleanup_free char *key = NULL;
+	struct bld_error *e = NULL;
+	if (bld_builder_named_name(name, &key, &e) < 0) {
+		bld_error_free(e);
+		return NULL;
+	}
+	for (size_t i = 0; i < b->n_named; i++)
+		if (strcmp(b->named[i].name, key) == 0)
+			return &b->named[i];
+	return NULL;
+}
+
+/* A named context a step loaded already (stage.c loads them before a step needs them). */
+static struct bld_builder_stage *named_stage(struct bld_builder_job *b, const char *name)
+{
+	struct bld_builder_named *n = bld_builder_named_find(b, name);
+	return n && n->loaded ? &n->st : NULL;
 }
 
 struct bld_builder_stage *bld_builder_stage_find(struct bld_builder_job *b, const char *name,

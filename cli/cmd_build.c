@@ -13,6 +13,8 @@ static const struct bld_cli_opt opts[] = {
 	{"file", 'f', BLD_OPT_STRING, "string", "Name of the Dockerfile (default: \"PATH/Dockerfile\")",
 	 NULL},
 	{"build-arg", 0, BLD_OPT_LIST, "list", "Set build-time variables", NULL},
+	{"build-context", 0, BLD_OPT_LIST, "stringArray",
+	 "Additional build contexts (e.g., name=path)", NULL},
 	{"target", 0, BLD_OPT_STRING, "string", "Set the target build stage to build", NULL},
 	{"label", 0, BLD_OPT_LIST, "list", "Set metadata for an image", NULL},
 	{"iidfile", 0, BLD_OPT_STRING, "string", "Write the image ID to the file", NULL},
@@ -58,6 +60,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	struct bld_builder_opts o = {
 		.context = a->argv[0],
 		.dockerfile = bld_cli_str(a, "file"),
+		.build_contexts = bld_cli_list(a, "build-context"),
 		.tags = bld_cli_list(a, "tag"),
 		.build_args = bld_cli_list(a, "build-arg"),
 		.target = bld_cli_str(a, "target"),

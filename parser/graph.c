@@ -3,8 +3,9 @@
  * into FROM lines, stages found by name (lower-cased, as BuildKit) and index, edges for
  * FROM <earlier stage>, COPY --from=<stage|index> and RUN --mount=from=<stage>, the target
  * and which stages it needs. A --from or mount source that names no stage is an image, as
- * in BuildKit. Cycles, unknown targets and out-of-range indices are errors. Expansion is
- * shell.c's; resolving images and running anything is the builder's.
+ * in BuildKit; a stage a named build context replaces has no edges. Cycles, unknown targets
+ * and out-of-range indices are errors. Expansion is shell.c's; resolving images and running
+ * anything is the builder's.
  */
 #include "parser/parser_int.h"
 
@@ -272,8 +273,11 @@ static int stage_edges(struct bld_parser_dockerfile *df, size_t i, struct bld_er
 	struct bld_parser_stage *st = &df->stages[i];
 	if (expand_from(df, st, err) < 0)
 		return -1;
-	/* FROM <stage> only sees earlier stages, and compares case-sensitively (addState) */
 	st->base_stage = -1;
+	st->replaced = df->replaced && df->replaced[i];
+	if (st->replaced) /* a named context: neither its base nor its instructions are read */
+		return 0;
+	/* FROM <stage> only sees earlier stages, and compares case-sensitively (addState) */
 	for (size_t j = 0; j < i; j++)
 		if (df->stages[j].name && strcmp(df->stages[j].name, st->base) == 0)
 			st->base_stage = (long)j;
@@ -375,7 +379,9 @@ int bld_parser_graph_dump(struct bld_buf *out, const struct bld_parser_dockerfil
 		r |= bld_buf_printf(out, "stage %zu %s (line %d)%s\n", i,
 				    stage_label(st, buf, sizeof(buf)), st->from->start_line,
 				    st->needed ? " needed" : "");
-		if (st->base_stage >= 0)
+		if (st->replaced)
+			r |= bld_buf_printf(out, "  replaced by a named context\n");
+		else if (st->base_stage >= 0)
 			r |= bld_buf_printf(out, "  base: stage %ld %s\n", st->base_stage,
 					    stage_label(&df->stages[st->base_stage], buf2,
 							sizeof(buf2)));

@@ -607,6 +607,7 @@ void bld_parser_dockerfile_free(struct bld_parser_dockerfile *df)
 	free(df->stages);
 	bld_strv_free(df->meta_env);
 	free(df->name_index);
+	free(df->replaced);
 	bld_parser_ast_free(df->ast);
 	free(df);
 }

@@ -187,6 +187,7 @@ struct bld_parser_stage {
 	size_t ndeps;
 	char **images;   /* image names used by COPY --from / RUN --mount from=; never NULL */
 	bool needed;     /* reachable from the target */
+	bool replaced;   /* a named build context stands for it: no edges, nothing of it runs */
 };
 
 struct bld_parser_dockerfile {
@@ -199,6 +200,12 @@ struct bld_parser_dockerfile {
 	long target;    /* index of the target stage once the graph is built, else -1 */
 	char **meta_env; /* global ARG values as "KEY=VALUE" after the graph is built */
 	void *name_index; /* graph.c's private lookup table (freed with the Dockerfile) */
+	/*
+	 * Stages a named build context replaces (BuildKit: a context named like a stage stands
+	 * for the whole stage), by index; set by the caller before bld_parser_graph_build, which
+	 * gives them no edges. NULL: none. Owned by the Dockerfile (nstages entries).
+	 */
+	bool *replaced;
 };
 
 /*
@@ -227,7 +234,8 @@ const char *bld_parser_kind_name(enum bld_parser_kind k); /* "RUN" */
  * TARGETPLATFORM, BUILDPLATFORM and friends are predefined) are expanded into FROM lines;
  * FROM <earlier stage>, COPY --from=<stage|index> and RUN --mount=from=<stage> become
  * edges, also in the ONBUILD triggers of a stage's base stage; names that are no stage are
- * images. target NULL means the last stage. Errors:
+ * images. A stage df->replaced marks has no edges (nothing of it runs). target NULL means
+ * the last stage. Errors:
  * unknown target, stage index out of range, cycles, blank base names, expansion errors.
  */
 int bld_parser_graph_build(struct bld_parser_dockerfile *df, const char *target,

@@ -69,6 +69,25 @@ Test(parser_graph, onbuild_triggers_of_the_base_stage_add_edges)
 }
 
 /* As BuildKit's statesByName map: a repeated stage name refers to the last stage so named. */
+Test(parser_graph, a_stage_a_named_context_replaces_has_no_edges)
+{
+	const char *text = "FROM alpine AS tools\n"
+			   "FROM tools AS deps\nCOPY --from=tools /a /a\nRUN exit 1\n"
+			   "FROM scratch\nCOPY --from=deps /a /a\n";
+	struct bld_parser_dockerfile *df = NULL;
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_parser_dockerfile_new(&df, text, strlen(text), &err), 0);
+	df->replaced = xcalloc(df->nstages, sizeof(bool));
+	df->replaced[1] = true; /* --build-context deps=... */
+	cr_assert_eq(bld_parser_graph_build(df, NULL, NULL, &err), 0);
+	cr_expect(df->stages[1].replaced);
+	cr_expect_eq(df->stages[1].ndeps, 0);
+	cr_expect_eq(df->stages[1].base_stage, -1);
+	cr_expect(df->stages[1].needed);
+	cr_expect_not(df->stages[0].needed, "what the replaced stage read is not built");
+	bld_parser_dockerfile_free(df);
+}
+
 Test(parser_graph, repeated_stage_names_resolve_to_the_last)
 {
 	const char *text = "FROM a AS x\nFROM b AS x\nFROM x\nCOPY --from=X / /\n";

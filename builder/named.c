@@ -1,0 +1,209 @@
+/*
+ * builder/named.c — named build contexts: buildx's --build-context NAME=VALUE as the
+ * Dockerfile frontend (1.4+) uses them. VALUE is read as buildx reads it: docker-image://REF
+ * (docker-image://scratch: nothing), a git URL (file:// too, as `bld build` takes one), else a
+ * local directory relative to the current directory. NAME is matched as BuildKit matches it
+ * (bld_builder_named_find): a stage of that name is replaced by the context, and FROM,
+ * COPY --from and RUN --mount from= that name no stage take it instead of an image.
+ *
+ * Each context is loaded as a stage once, the first time a step needs it: an image as FROM
+ * loads one (its config with it); a directory or a checkout as one layer of its files
+ * (owned by root, modes and times kept, its own .dockerignore applied) on an empty config,
+ * keyed by the fingerprints of those files, so that a changed file invalidates the steps
+ * that use the context and no others. COPY --from a directory reads its files in place
+ * (copy.c, through src_ctx), keyed by exactly the files it copies.
+ *
+ * It does not decide when a name stands for a stage or an image (stage.c, workspace.c).
+ */
+#include "builder/builder_int.h"
+
+#include <errno.h>
+#include <time.h>
+
+static struct bld_builder_named *named_slot(struct bld_builder_job *b, const char *name)
+{
+	for (size_t i = 0; i < b->n_named; i++)
+		if (strcmp(b->named[i].name, name) == 0)
+			return &b->named[i]; /* buildx keeps the last value of a name */
+	b->named = xrealloc(b->named, (b->n_named + 1) * sizeof(*b->named));
+	struct bld_builder_named *n = &b->named[b->n_named++];
+	memset(n, 0, sizeof(*n));
+	n->name = xstrdup(name);
+	return n;
+}
+
+static void named_clear(struct bld_builder_named *n)
+{
+	free(n->value);
+	free(n->ref);
+	bld_builder_context_free(n->files);
+	bld_builder_stage_dispose(&n->st);
+	n->value = n->ref = NULL;
+	n->files = NULL;
+	n->loaded = false;
+}
+
+/* A local directory as buildx checks it, then opened with its .dockerignore. */
+static int open_dir(struct bld_builder_job *b, struct bld_builder_named *n, const char *statdir,
+		    struct bld_error **err)
+{
+	struct stat sb;
+	if (stat(n->value, &sb) < 0)
+		return bld_error_set(err, errno == ENOENT ? BLD_E_NOTFOUND : BLD_E_SYSTEM,
+				     "failed to get build context %s: stat %s: %s", n->name,
+				     n->value,
+				     errno == ENOENT ? "no such file or directory" : strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return bld_error_set(err, BLD_E_INVALID,
+				     "failed to get build context path %s: not a directory", n->value);
+	n->kind = BLD_BUILDER_NAMED_DIR;
+	(void)b;
+	return bld_builder_context_open_files(&n->files, n->value, statdir, err);
+}
+
+static bool is_http(const char *v)
+{
+	return bld_str_has_prefix(v, "http://") || bld_str_has_prefix(v, "https://");
+}
+
+/* What VALUE names, and its files opened (a git URL is checked out now). */
+static int named_value(struct bld_builder_job *b, struct bld_builder_named *n,
+		       const char *statdir, struct bld_error **err)
+{
+	const char *v = n->value;
+	if (bld_str_has_prefix(v, "docker-image://")) {
+		n->ref = xstrdup(v + strlen("docker-image://"));
+		n->kind = strcmp(n->ref, "scratch") == 0 ? BLD_BUILDER_NAMED_SCRATCH
+							  : BLD_BUILDER_NAMED_IMAGE;
+		return 0;
+	}
+	if (bld_str_has_prefix(v, "oci-layout://") || bld_str_has_prefix(v, "target:"))
+		return bld_error_set(err, BLD_E_UNSUPPORTED,
+				     "failed to get build context %s: %s: unsupported context source",
+				     n->name, v);
+	if (bld_builder_git_is_url(v)) {
+		n->kind = BLD_BUILDER_NAMED_GIT;
+		if (bld_builder_context_open_files(&n->files, v, NULL, err) < 0)
+			return bld_error_wrap(err, "failed to get build context %s", n->name);
+		return 0;
+	}
+	if (is_http(v)) /* BuildKit downloads one file there: bld has no such context */
+		return bld_error_set(err, BLD_E_UNSUPPORTED,
+				     "failed to get build context %s: %s: only git URLs are "
+				     "supported",
+				     n->name, v);
+	return open_dir(b, n, statdir, err);
+}
+
+int bld_builder_named_open(struct bld_builder_job *b, struct bld_error **err)
+{
+	char *const *v = b->o->build_contexts;
+	cleanup_free char *statdir = xasprintf("%s/cache/context", b->ctx->root);
+	for (size_t i = 0; v && v[i]; i++) {
+		const char *eq = strchr(v[i], '=');
+		if (!eq)
+			return bld_error_set(err, BLD_E_INVALID,
+					     "invalid context value: %s, expected key=value", v[i]);
+		cleanup_free char *raw = xstrndup(v[i], (size_t)(eq - v[i]));
+		cleanup_free char *name = NULL;
+		if (bld_builder_named_name(raw, &name, err) < 0)
+			return bld_error_wrap(err, "invalid context name %s", raw);
+		struct bld_builder_named *n = named_slot(b, name);
+		named_clear(n);
+		n->value = xstrdup(eq + 1);
+		if (named_value(b, n, statdir, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The history entry BuildKit's exporter gives a layer no instruction made. */
+static void history_for_layer(struct bld_builder_job *b, json_t *img, const char *what)
+{
+	cleanup_free char *now =
+	    bld_builder_img_time(b->epoch >= 0 ? b->epoch : (int64_t)time(NULL));
+	bld_builder_img_history(img, now, what, false);
+	json_t *h = json_object_get(img, "history");
+	json_object_set_new(json_array_get(h, json_array_size(h) - 1), "comment",
+			    json_string("buildkit.exporter.image.v0"));
+}
+
+/* A directory or checkout as one layer of its files, keyed by their fingerprints. */
+static int load_files(struct bld_builder_job *b, struct bld_builder_named *n, int v,
+		      struct bld_xxh *h, struct bld_error **err)
+{
+	struct bld_builder_stage *st = &n->st;
+	st->img = bld_builder_img_empty("linux", "amd64");
+	char *all[] = {".", NULL};
+	struct bld_builder_ctx_sources s;
+	if (bld_builder_ctx_select(n->files, all, &s, err) < 0)
+		return -1;
+	int r = bld_builder_ctx_sources_hash(n->files, &s, h, err);
+	bld_builder_ctx_sources_dispose(&s);
+	if (r < 0)
+		return -1;
+	struct bld_builder_copy_req rq = {.srcs = all, .dest = (char *)"/", .src_ctx = n->files};
+	struct bld_cache_layer l;
+	bool made = false;
+	bld_builder_progress_line(b, v, "transferring %s", n->value);
+	r = bld_builder_copy_step(b, st, &rq, &l, &made, err);
+	if (r == 0 && made)
+		r = bld_builder_stage_push_layer(b, st, &l, err);
+	if (r == 0 && made)
+		history_for_layer(b, st->img, n->value);
+	return r;
+}
+
+static int load(struct bld_builder_job *b, struct bld_builder_named *n, struct bld_error **err)
+{
+	bld_builder_stage_dispose(&n->st);
+	int64_t t0 = bld_mono_ns();
+	int v = n->kind == BLD_BUILDER_NAMED_SCRATCH
+		    ? 0
+		    : bld_builder_progress_vertex(b, "[context %s] %s", n->name,
+						  n->kind == BLD_BUILDER_NAMED_DIR
+						      ? "load from client"
+						      : n->value);
+	struct bld_xxh *h = bld_xxh_new();
+	bld_xxh_update_str(h, "named context v1");
+	int r = 0;
+	if (n->kind == BLD_BUILDER_NAMED_SCRATCH) {
+		n->st.img = bld_builder_img_empty("linux", "amd64");
+		bld_xxh_update_str(h, "scratch");
+	} else if (n->kind == BLD_BUILDER_NAMED_IMAGE) {
+		r = bld_builder_stage_from_image(b, &n->st, n->ref, v, h, err);
+	} else {
+		r = load_files(b, n, v, h, err);
+	}
+	bld_xxh_final(h, n->st.key);
+	if (r < 0) {
+		if (v)
+			bld_builder_progress_error(b, v, (*err)->msg);
+		return bld_error_wrap(err, "[context %s] %s", n->name, n->value);
+	}
+	if (v)
+		bld_builder_progress_done(b, v, t0);
+	return 0;
+}
+
+int bld_builder_named_load(struct bld_builder_job *b, struct bld_builder_named *n,
+			   struct bld_error **err)
+{
+	pthread_mutex_lock(&b->named_lock);
+	int r = n->loaded ? 0 : load(b, n, err);
+	if (r == 0)
+		n->loaded = true;
+	pthread_mutex_unlock(&b->named_lock);
+	return r;
+}
+
+void bld_builder_named_dispose(struct bld_builder_job *b)
+{
+	for (size_t i = 0; i < b->n_named; i++) {
+		named_clear(&b->named[i]);
+		free(b->named[i].name);
+	}
+	free(b->named);
+	b->named = NULL;
+	b->n_named = 0;
+}
