@@ -38,6 +38,8 @@ struct bld_api_req {
 struct bld_api_resp {
 	unsigned status;
 	json_t *json;
+	bool json_lines; /* json is an array sent as one JSON document a line (a progress
+			    stream: pull, push, build) */
 	struct MHD_Response *raw;
 };
 
@@ -89,5 +91,15 @@ int bld_api_version(struct bld_api_req *req, struct bld_api_resp *resp, struct b
 int bld_api_info(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
 int bld_api_containers_list(struct bld_api_req *req, struct bld_api_resp *resp,
 			    struct bld_error **err);
+int bld_api_images_list(struct bld_api_req *req, struct bld_api_resp *resp,
+			struct bld_error **err);
+int bld_api_images_inspect(struct bld_api_req *req, struct bld_api_resp *resp,
+			   struct bld_error **err);
+int bld_api_images_tag(struct bld_api_req *req, struct bld_api_resp *resp,
+		       struct bld_error **err);
+int bld_api_images_delete(struct bld_api_req *req, struct bld_api_resp *resp,
+			  struct bld_error **err);
+int bld_api_images_create(struct bld_api_req *req, struct bld_api_resp *resp,
+			  struct bld_error **err);
 
 #endif

@@ -14,6 +14,11 @@ static const struct bld_api_route routes[] = {
 	{"GET", "/version", bld_api_version},
 	{"GET", "/info", bld_api_info},
 	{"GET", "/containers/json", bld_api_containers_list},
+	{"GET", "/images/json", bld_api_images_list},
+	{"POST", "/images/create", bld_api_images_create},
+	{"GET", "/images/{*}/json", bld_api_images_inspect},
+	{"POST", "/images/{*}/tag", bld_api_images_tag},
+	{"DELETE", "/images/{*}", bld_api_images_delete},
 };
 
 /* What a connection carries between MHD's calls of the access handler. */
@@ -31,10 +36,29 @@ void bld_api_common_headers(struct MHD_Response *r)
 	MHD_add_response_header(r, "Server", server);
 }
 
-static enum MHD_Result queue_json(struct MHD_Connection *conn, unsigned status, json_t *body)
+/* body as one line, or with lines each element of the array body on its own line */
+static char *json_text(json_t *body, bool lines)
 {
-	cleanup_free char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	cleanup_free char *line = text ? xasprintf("%s\n", text) : NULL;
+	if (!body)
+		return NULL;
+	if (!lines || !json_is_array(body)) {
+		cleanup_free char *text = json_dumps(body, JSON_COMPACT);
+		return xasprintf("%s\n", text);
+	}
+	struct bld_buf b = BLD_BUF_INIT;
+	size_t i;
+	json_t *v;
+	json_array_foreach(body, i, v) {
+		cleanup_free char *text = json_dumps(v, JSON_COMPACT);
+		bld_buf_printf(&b, "%s\n", text);
+	}
+	return bld_buf_detach(&b);
+}
+
+static enum MHD_Result queue_json(struct MHD_Connection *conn, unsigned status, json_t *body,
+				  bool lines)
+{
+	cleanup_free char *line = json_text(body, lines);
 	struct MHD_Response *r = MHD_create_response_from_buffer(
 		line ? strlen(line) : 0, line ? line : (char *)"", MHD_RESPMEM_MUST_COPY);
 	if (!r)
@@ -51,7 +75,7 @@ static enum MHD_Result queue_message(struct MHD_Connection *conn, unsigned statu
 				     const char *msg)
 {
 	cleanup_json json_t *body = json_pack("{s:s}", "message", msg);
-	return queue_json(conn, status, body);
+	return queue_json(conn, status, body, false);
 }
 
 static unsigned error_status(const struct bld_error *e)
@@ -178,7 +202,7 @@ static enum MHD_Result dispatch(struct bld_ctx *ctx, struct MHD_Connection *conn
 		ret = MHD_queue_response(conn, resp.status, resp.raw);
 		MHD_destroy_response(resp.raw);
 	} else {
-		ret = queue_json(conn, resp.status, resp.json);
+		ret = queue_json(conn, resp.status, resp.json, resp.json_lines);
 	}
 	json_decref(resp.json);
 	for (size_t i = 0; i < BLD_API_CAPTURES_MAX; i++)

@@ -271,7 +271,7 @@ static int find_image(struct bld_ctx *ctx, struct bld_cli_args *a,
 		return -1;
 	if (bld_cli_store_open(ctx, &s, err) < 0)
 		return -1;
-	int r = bld_cli_image_find(s, arg, &img, &e);
+	int r = bld_registry_image_find(s, arg, &img, &e);
 	if (r == 0 && (policy == 1 || !platform_matches(img, want))) {
 		bld_cache_image_free(img);
 		img = NULL;
@@ -284,7 +284,7 @@ static int find_image(struct bld_ctx *ctx, struct bld_cli_args *a,
 			fprintf(stderr, "Unable to find image '%s' locally\n", arg);
 		r = pull_missing(ctx, s, a, arg, err);
 		if (r == 0)
-			r = bld_cli_image_find(s, arg, &img, err);
+			r = bld_registry_image_find(s, arg, &img, err);
 	} else if (r < 0) {
 		bld_error_move(err, &e);
 	}

@@ -271,3 +271,34 @@ int bld_runner_container_ports(struct bld_ctx *ctx, const char *id, char ***line
 		}
 	return 0;
 }
+
+char **bld_runner_container_images(struct bld_ctx *ctx, char ***containers)
+{
+	char **ids = xcalloc(1, sizeof(char *));
+	if (containers)
+		*containers = xcalloc(1, sizeof(char *));
+	struct bld_runner_container_info *v = NULL;
+	size_t n = 0;
+	struct bld_error *e = NULL;
+	if (bld_runner_container_list(ctx, &v, &n, &e) < 0) {
+		bld_error_free(e);
+		return ids;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *c = NULL;
+		if (bld_runner_container_inspect(ctx, v[i].id, &c, &e) < 0) {
+			bld_error_free(e);
+			e = NULL;
+			continue;
+		}
+		const char *img = bld_json_get_str(c, "Image");
+		if (bld_digest_valid(img)) {
+			bld_strv_push(&ids, img);
+			if (containers)
+				bld_strv_push(containers, v[i].id);
+		}
+		json_decref(c);
+	}
+	bld_runner_container_info_free(v, n);
+	return ids;
+}

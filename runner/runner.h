@@ -444,6 +444,9 @@ void bld_runner_container_info_free(struct bld_runner_container_info *v, size_t 
  */
 int bld_runner_container_filter(struct bld_ctx *ctx, const struct bld_runner_container_info *v,
 				size_t n, char *const *filters, bool *keep, struct bld_error **err);
+/* The image IDs containers use (strv, one per container, all containers, running or not;
+ * never NULL); with containers, the matching container IDs too (caller frees both). */
+char **bld_runner_container_images(struct bld_ctx *ctx, char ***containers);
 /* docker inspect's object for a container (caller json_decref's). */
 int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, struct json_t **out,
 				 struct bld_error **err);
