@@ -110,7 +110,12 @@ dlshims:
 	  '<openssl/bio.h> <openssl/crypto.h> <openssl/evp.h> <openssl/pem.h> <openssl/sha.h> <openssl/x509.h>' \
 	  "$(PKG_CFLAGS)" $(CRYPTO_FNS)
 
-all: bld
+all: bld $(B)/man/bld.1
+
+# the manual pages of every command, written by bld itself from its command table (the same
+# entries --help prints); doc/ holds the hand-written pages of files and rules (sections 5, 7)
+$(B)/man/bld.1: $(B)/bld
+	rm -rf $(B)/man && $(B)/bld __man $(B)/man
 
 # a new file renamed over ./bld: a running container's monitor still executes the old one, and
 # cp onto a running executable fails (ETXTBSY)
@@ -237,7 +242,7 @@ fuzz-registry:
 	  build-fuzz/seeds-registry tests/fixtures/fuzz-regressions/registry
 
 # Installation where the FHS puts a program of PREFIX (default /usr/local): the binary, its
-# systemd units (ExecStart pointed at the installed binary) and the config file. The config is
+# manual pages, its systemd units (ExecStart pointed at the installed binary) and the config file. The config is
 # /etc/bld/config.json whatever PREFIX is (that is where bld reads it), installed only when
 # absent, and removed by uninstall only when nobody changed it. DESTDIR stages the tree (a
 # package, a test); uninstall then also removes the directories it leaves empty in DESTDIR.
@@ -248,10 +253,18 @@ SYSCONFDIR  ?= /etc
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 UNITS       := $(wildcard tools/systemd/*.service tools/systemd/*.socket)
 CONFIG      := tools/config/config.json
-INST_FILES   = $(BINDIR)/bld $(UNITS:tools/systemd/%=$(UNITDIR)/%)
+MANPAGES    := $(wildcard doc/*.[1-8])
+INST_FILES   = $(BINDIR)/bld $(UNITS:tools/systemd/%=$(UNITDIR)/%) \
+	       $(foreach p,$(MANPAGES),$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
+INST_DIRS    = $(sort $(dir $(INST_FILES)) $(MANDIR)/man1/)
 
 install: all
 	install -D -m 755 bld $(DESTDIR)$(BINDIR)/bld
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(B)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	@for p in $(MANPAGES); do \
+	  install -D -m 644 $$p $(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/} || exit 1; \
+	done
 	@for u in $(UNITS); do \
 	  echo "install $$u -> $(DESTDIR)$(UNITDIR)/$${u##*/}"; \
 	  mkdir -p $(DESTDIR)$(UNITDIR) && \
@@ -266,11 +279,12 @@ install: all
 	fi
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR),$(INST_FILES))
+	rm -f $(addprefix $(DESTDIR),$(INST_FILES)) $(DESTDIR)$(MANDIR)/man1/bld.1 \
+	  $(DESTDIR)$(MANDIR)/man1/bld-*.1
 	@c=$(DESTDIR)$(SYSCONFDIR)/bld/config.json; \
 	if cmp -s $(CONFIG) $$c; then rm -f $$c; elif [ -e $$c ]; then echo "keeping changed $$c"; fi; \
 	rmdir $(DESTDIR)$(SYSCONFDIR)/bld 2>/dev/null || true
-	@[ -z "$(DESTDIR)" ] || for d in $(sort $(dir $(INST_FILES))) $(SYSCONFDIR)/; do \
+	@[ -z "$(DESTDIR)" ] || for d in $(INST_DIRS) $(SYSCONFDIR)/; do \
 	  d=$${d%/}; while [ -n "$$d" ] && rmdir $(DESTDIR)$$d 2>/dev/null; do d=$${d%/*}; done; \
 	done
 

@@ -355,24 +355,29 @@ void bld_builder_stage_dispose(struct bld_builder_stage *st)
 }
 
 /*
- * Content trust on a base the store may hold already: the reference is resolved to the digest
- * the policy accepts (a refusal is the build's error: -2), and the stored image of that very
- * digest is used when there is one (0, *out set). -1 when it must be pulled.
+ * The base image ref names, from the store, pulled when the store has none (or with --pull);
+ * under content trust the image of the digest the policy accepts for ref (registry/).
  */
-static int trusted_stored(struct bld_builder_job *b, const char *full, int v,
-			  struct bld_cache_image **out, struct bld_error **err)
+static int base_image(struct bld_builder_job *b, const char *full, int v,
+		      struct bld_cache_image **out, struct bld_error **err)
 {
 	struct bld_registry_opts ro = {.config_dir = b->ctx->config_dir, .quiet = true};
-	char digest[BLD_DIGEST_STR_LEN];
-	bld_builder_progress_line(b, v, "verify %s", full);
-	if (bld_registry_trust_resolve(full, b->o->signature_policy, &ro, digest, err) < 0)
-		return -2;
-	if (b->o->pull)
-		return -1;
-	struct bld_error *e = NULL;
-	int r = bld_cache_image_load(b->store, digest, out, &e);
-	bld_error_free(e);
-	return r < 0 ? -1 : 0;
+	if (b->o->trust) {
+		bld_builder_progress_line(b, v, "verify %s", full);
+		return bld_registry_trust_use(b->store, full, b->o->signature_policy, &ro,
+					      b->o->pull ? BLD_REGISTRY_PULL_ALWAYS
+							 : BLD_REGISTRY_PULL_MISSING,
+					      out, err);
+	}
+	cleanup_error struct bld_error *e = NULL;
+	if (!b->o->pull && bld_cache_image_load(b->store, full, out, &e) == 0)
+		return 0;
+	struct bld_registry_pull_result pr;
+	memset(&pr, 0, sizeof(pr));
+	bld_builder_progress_line(b, v, "resolve %s", full);
+	int r = bld_registry_pull(b->store, full, &ro, &pr, err);
+	bld_registry_pull_result_dispose(&pr);
+	return r < 0 ? r : bld_cache_image_load(b->store, full, out, err);
 }
 
 /*
@@ -389,28 +394,8 @@ int bld_builder_stage_from_image(struct bld_builder_job *b, struct bld_builder_s
 	cleanup_free char *full = bld_registry_ref_string(&pr0);
 	bld_registry_ref_dispose(&pr0);
 	struct bld_cache_image *img = NULL;
-	struct bld_error *e = NULL;
-	int rc = b->o->trust  ? trusted_stored(b, full, v, &img, err)
-		 : b->o->pull ? -1
-			      : bld_cache_image_load(b->store, full, &img, &e);
-	bld_error_free(e);
-	if (rc < -1)
+	if (base_image(b, full, v, &img, err) < 0)
 		return -1;
-	if (rc < 0) {
-		struct bld_registry_opts ro = {.config_dir = b->ctx->config_dir, .quiet = true};
-		struct bld_registry_pull_result pr;
-		memset(&pr, 0, sizeof(pr));
-		bld_builder_progress_line(b, v, "resolve %s", full);
-		/* content trust: only a digest the policy accepts is pulled (nothing otherwise) */
-		int rp = b->o->trust ? bld_registry_trust_pull(
-					   b->store, full, b->o->signature_policy, &ro, &pr, err)
-				     : bld_registry_pull(b->store, full, &ro, &pr, err);
-		if (rp < 0)
-			return -1;
-		bld_registry_pull_result_dispose(&pr);
-		if (bld_cache_image_load(b->store, full, &img, err) < 0)
-			return -1;
-	}
 	struct bld_cache_layer *ls = NULL;
 	size_t n = 0;
 	int r = bld_cache_image_layer_list(img, &ls, &n, err);

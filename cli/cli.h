@@ -29,6 +29,18 @@ struct bld_cli_opt {
 
 struct bld_cli_args;
 
+/* A use of a command, shown at the end of its --help and in its manual's EXAMPLES. */
+struct bld_cli_example {
+	const char *what; /* one line: what it does */
+	const char *line; /* the command line: "bld build -t app ." */
+};
+
+/* A command's examples: BLD_CLI_EXAMPLES({"what", "bld ..."}, {"what", "bld ..."}) */
+#define BLD_CLI_EXAMPLES(...) ((const struct bld_cli_example[]){__VA_ARGS__, {NULL, NULL}})
+
+/* One entry per command is all that --help, the manual pages (`bld __man DIR`) and the shell
+ * completion (`bld completion SHELL`, `bld __complete`) are made of: a new command needs
+ * nothing else. */
 struct bld_cli_cmd {
 	const char *name;    /* "build", or "image prune" for a subcommand */
 	const char *usage;   /* after "bld <name> ": "[OPTIONS] PATH | URL | -" */
@@ -37,6 +49,10 @@ struct bld_cli_cmd {
 	int min_args;
 	int max_args; /* -1: no limit */
 	bool stop_at_first_arg; /* options end at the first positional (run, exec) */
+	const char *description; /* the manual's DESCRIPTION, paragraphs split by "\n\n";
+				  * NULL: the summary */
+	const struct bld_cli_example *examples; /* two or three, ended by {NULL, NULL} */
+	const char *exit_status; /* the manual's EXIT STATUS when not the usual one, or NULL */
 	/* Returns an exit status >= 0, or < 0 with *err set (exit 125 unless err->status). */
 	int (*run)(struct bld_ctx *ctx, struct bld_cli_args *args, struct bld_error **err);
 };
@@ -74,8 +90,26 @@ int bld_cli_tls_verify(const struct bld_cli_args *a);
  * (borrowed); a local path -> NULL and *path = arg. */
 char *bld_cli_cp_split(const char *arg, const char **path);
 
-/* Prints the command's help (usage, summary, options) to f. */
+/* Prints the command's help (usage, summary, options, examples) to f. */
 void bld_cli_help(FILE *f, const struct bld_cli_cmd *cmd);
+/* The left column of an option in --help and the manual: "-t, --tag list", "--rm". */
+void bld_cli_opt_left(char *buf, size_t size, const struct bld_cli_opt *o);
+/* bld_cli_help without the examples, and the examples alone ("Examples:", nothing when there
+ * are none): a group's help lists its commands between them. */
+void bld_cli_help_options(FILE *f, const struct bld_cli_cmd *cmd);
+void bld_cli_help_examples(FILE *f, const struct bld_cli_example *ex);
+
+/* Every command, for the manual and the completion: bld's own ("" is the global options of
+ * bld itself), then the compose group ("compose") and its commands; NULL-terminated. */
+const struct bld_cli_cmd *const *bld_cli_table(void);
+/* The compose group and its commands (compose.c), NULL-terminated. */
+const struct bld_cli_cmd *const *bld_cli_compose_table(void);
+/* The management-command spellings of a command ("image ls" for "images"), NULL-terminated
+ * (caller frees the array, not the strings). */
+const char **bld_cli_aliases_of(const char *name);
+
+/* `bld __man DIR`: writes every command's manual page (man.c). */
+int bld_cli_man_write(const char *dir, struct bld_error **err);
 
 /* `bld compose [OPTIONS] COMMAND [ARGS]` (compose.c): the group's options, then its command;
  * returns the exit status. */

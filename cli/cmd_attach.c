@@ -55,4 +55,9 @@ const struct bld_cli_cmd bld_cmd_attach = {
 	.min_args = 1,
 	.max_args = 1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Attach to a running container's output and input",
+		 "bld attach web"},
+		{"Watch its output without sending it your input",
+		 "bld attach --no-stdin web"}),
 };

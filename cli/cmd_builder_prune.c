@@ -37,4 +37,9 @@ const struct bld_cli_cmd bld_cmd_builder_prune = {
 	.opts = opts,
 	.max_args = 0,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Remove the build cache no image uses",
+		 "bld builder prune -f"},
+		{"Remove all of the build cache",
+		 "bld builder prune -a -f"}),
 };

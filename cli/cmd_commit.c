@@ -73,4 +73,9 @@ const struct bld_cli_cmd bld_cmd_commit = {
 	.min_args = 1,
 	.max_args = 2,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Make an image of a container's changes",
+		 "bld commit web app:patched"},
+		{"Set the new image's command while committing",
+		 "bld commit -c 'CMD [\"httpd\", \"-f\"]' -m 'add httpd' web app:2"}),
 };

@@ -44,12 +44,27 @@ static int image(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error *
 const struct bld_cli_cmd bld_cmd_compose_build = {
 	.name = "compose build", .usage = "[OPTIONS] [SERVICE...]", .summary = "Build or rebuild services",
 	.opts = build_opts, .max_args = -1, .run = image,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Build every service that has a build section",
+		 "bld compose build"},
+		{"Build one service again from scratch",
+		 "bld compose build --no-cache web"}),
 };
 const struct bld_cli_cmd bld_cmd_compose_pull = {
 	.name = "compose pull", .usage = "[OPTIONS] [SERVICE...]", .summary = "Pull service images",
 	.opts = pull_opts, .max_args = -1, .run = image,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Pull the images of every service",
+		 "bld compose pull"},
+		{"Pull one service's image quietly",
+		 "bld compose pull -q db"}),
 };
 const struct bld_cli_cmd bld_cmd_compose_push = {
 	.name = "compose push", .usage = "[OPTIONS] [SERVICE...]", .summary = "Push service images",
 	.opts = push_opts, .max_args = -1, .run = image,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Push the images the project builds",
+		 "bld compose push"},
+		{"Push one service's image, going on after failures",
+		 "bld compose push --ignore-push-failures web"}),
 };

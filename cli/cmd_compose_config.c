@@ -207,4 +207,11 @@ const struct bld_cli_cmd bld_cmd_compose_config = {
 	.opts = opts,
 	.max_args = -1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Print the project as bld reads it, normalised",
+		 "bld compose config"},
+		{"List the services' names",
+		 "bld compose config --services"},
+		{"Check a project file without printing it",
+		 "bld compose -f compose.prod.yaml config -q"}),
 };

@@ -101,4 +101,9 @@ const struct bld_cli_cmd bld_cmd_compose_cp = {
 	.min_args = 2,
 	.max_args = 2,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Copy a file out of a service's container",
+		 "bld compose cp web:/etc/nginx/nginx.conf ."},
+		{"Copy a file into it",
+		 "bld compose cp ./index.html web:/www/index.html"}),
 };

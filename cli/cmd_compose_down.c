@@ -48,4 +48,9 @@ const struct bld_cli_cmd bld_cmd_compose_down = {
 	.opts = opts,
 	.max_args = -1,
 	.run = down,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Stop and remove the project's containers and networks",
+		 "bld compose down"},
+		{"Also remove its named volumes and the images it built",
+		 "bld compose down -v --rmi local"}),
 };

@@ -148,4 +148,9 @@ const struct bld_cli_cmd bld_cmd_compose_events = {
 	.opts = opts,
 	.max_args = -1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Follow what happens to the project's containers",
+		 "bld compose events"},
+		{"The same as JSON lines, for one service",
+		 "bld compose events --json web"}),
 };

@@ -80,6 +80,11 @@ const struct bld_cli_cmd bld_cmd_compose_exec = {
 	.max_args = -1,
 	.stop_at_first_arg = true,
 	.run = exec_cmd,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Open a shell in a service's running container",
+		 "bld compose exec web sh"},
+		{"Run a command as another user without a terminal",
+		 "bld compose exec -T -u postgres db psql -c 'select 1'"}),
 };
 
 static const struct bld_cli_opt port_opts[] = {
@@ -115,4 +120,9 @@ const struct bld_cli_cmd bld_cmd_compose_port = {
 	.min_args = 2,
 	.max_args = 2,
 	.run = port,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Show where a service's port 80 is published",
+		 "bld compose port web 80"},
+		{"The same for a UDP port",
+		 "bld compose port --protocol udp dns 53"}),
 };

@@ -81,4 +81,9 @@ const struct bld_cli_cmd bld_cmd_compose_images = {
 	.opts = opts,
 	.max_args = -1,
 	.run = images,
+	.examples = BLD_CLI_EXAMPLES(
+		{"List the images the project's containers use",
+		 "bld compose images"},
+		{"Only their IDs",
+		 "bld compose images -q"}),
 };

@@ -73,6 +73,11 @@ const struct bld_cli_cmd bld_cmd_compose_logs = {
 	.opts = logs_opts,
 	.max_args = -1,
 	.run = logs,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Show the output of every service",
+		 "bld compose logs"},
+		{"Follow one service's last 100 lines",
+		 "bld compose logs -f -n 100 web"}),
 };
 
 static const struct bld_cli_opt ls_opts[] = {
@@ -120,6 +125,11 @@ const struct bld_cli_cmd bld_cmd_compose_ls = {
 	.summary = "List running compose projects",
 	.opts = ls_opts,
 	.run = ls,
+	.examples = BLD_CLI_EXAMPLES(
+		{"List the running projects",
+		 "bld compose ls"},
+		{"List every project, stopped ones too",
+		 "bld compose ls -a"}),
 };
 
 static const struct bld_cli_opt version_opts[] = {
@@ -148,4 +158,9 @@ const struct bld_cli_cmd bld_cmd_compose_version = {
 	.summary = "Show the Docker Compose version information",
 	.opts = version_opts,
 	.run = version,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Show the compose version",
+		 "bld compose version"},
+		{"Only the version number",
+		 "bld compose version --short"}),
 };

@@ -141,4 +141,11 @@ const struct bld_cli_cmd bld_cmd_compose_ps = {
 	.opts = opts,
 	.max_args = -1,
 	.run = ps,
+	.examples = BLD_CLI_EXAMPLES(
+		{"List the project's running containers",
+		 "bld compose ps"},
+		{"List every container of the project, stopped ones too",
+		 "bld compose ps -a"},
+		{"Only the names of the services that run",
+		 "bld compose ps --services --status running"}),
 };

@@ -65,4 +65,9 @@ const struct bld_cli_cmd bld_cmd_compose_run = {
 	.max_args = -1,
 	.stop_at_first_arg = true,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Run a one-off command in a new container of a service",
+		 "bld compose run --rm web sh -c 'env'"},
+		{"Run a service with its published ports",
+		 "bld compose run -d --service-ports web"}),
 };

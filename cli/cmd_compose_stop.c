@@ -111,15 +111,50 @@ static int start(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error *
 	return r;
 }
 
-#define VERB(n, opt, sum, fn)                                                               \
+#define VERB(n, opt, sum, fn, ex)                                                           \
 	const struct bld_cli_cmd bld_cmd_compose_##n = {                                    \
 		.name = "compose " #n, .usage = "[OPTIONS] [SERVICE...]", .summary = sum,   \
-		.opts = opt, .max_args = -1, .run = fn}
+		.opts = opt, .max_args = -1, .run = fn, .examples = ex}
 
-VERB(stop, timeout_opts, "Stop services", verb);
-VERB(restart, timeout_opts, "Restart service containers", verb);
-VERB(kill, kill_opts, "Force stop service containers", verb);
-VERB(pause, no_opts, "Pause services", verb);
-VERB(unpause, no_opts, "Unpause services", verb);
-VERB(rm, rm_opts, "Removes stopped service containers", rm);
-VERB(start, no_opts, "Start services", start);
+VERB(stop, timeout_opts, "Stop services", verb,
+	BLD_CLI_EXAMPLES(
+		{"Stop every service",
+		 "bld compose stop"},
+		{"Stop one service at once",
+		 "bld compose stop -t 0 worker"}));
+VERB(restart, timeout_opts, "Restart service containers", verb,
+	BLD_CLI_EXAMPLES(
+		{"Restart every service",
+		 "bld compose restart"},
+		{"Restart one service, waiting 2 seconds before killing it",
+		 "bld compose restart -t 2 web"}));
+VERB(kill, kill_opts, "Force stop service containers", verb,
+	BLD_CLI_EXAMPLES(
+		{"Kill the project's containers",
+		 "bld compose kill"},
+		{"Send one service a signal",
+		 "bld compose kill -s SIGHUP web"}));
+VERB(pause, no_opts, "Pause services", verb,
+	BLD_CLI_EXAMPLES(
+		{"Pause every service's containers",
+		 "bld compose pause"},
+		{"Pause one service",
+		 "bld compose pause worker"}));
+VERB(unpause, no_opts, "Unpause services", verb,
+	BLD_CLI_EXAMPLES(
+		{"Unpause every service",
+		 "bld compose unpause"},
+		{"Unpause one service",
+		 "bld compose unpause worker"}));
+VERB(rm, rm_opts, "Removes stopped service containers", rm,
+	BLD_CLI_EXAMPLES(
+		{"Remove the project's stopped containers",
+		 "bld compose rm"},
+		{"Stop and remove one service's containers without asking",
+		 "bld compose rm -s -f worker"}));
+VERB(start, no_opts, "Start services", start,
+	BLD_CLI_EXAMPLES(
+		{"Start the project's existing containers",
+		 "bld compose start"},
+		{"Start one service",
+		 "bld compose start db"}));

@@ -199,6 +199,13 @@ const struct bld_cli_cmd bld_cmd_compose_up = {
 	.opts = up_opts,
 	.max_args = -1,
 	.run = up,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Create and start the project, following its logs",
+		 "bld compose up"},
+		{"Build and start it in the background",
+		 "bld compose up -d --build"},
+		{"Start it and wait until every service is running or healthy",
+		 "bld compose up --wait"}),
 };
 
 static const struct bld_cli_opt create_opts[] = {
@@ -227,4 +234,9 @@ const struct bld_cli_cmd bld_cmd_compose_create = {
 	.opts = create_opts,
 	.max_args = -1,
 	.run = create,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Create the project's containers without starting them",
+		 "bld compose create"},
+		{"Create them again even when nothing changed",
+		 "bld compose create --force-recreate"}),
 };

@@ -46,6 +46,11 @@ const struct bld_cli_cmd bld_cmd_compose_wait = {
 	.opts = wait_opts,
 	.max_args = -1,
 	.run = wait_cmd,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Wait until a service's containers stop, with their exit status",
+		 "bld compose wait migrate"},
+		{"Then bring the whole project down",
+		 "bld compose wait --down-project migrate"}),
 };
 
 static int top(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
@@ -75,4 +80,9 @@ const struct bld_cli_cmd bld_cmd_compose_top = {
 	.opts = no_opts,
 	.max_args = -1,
 	.run = top,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Show the processes of every service",
+		 "bld compose top"},
+		{"Show one service's processes",
+		 "bld compose top web"}),
 };

@@ -32,4 +32,9 @@ const struct bld_cli_cmd bld_cmd_container_prune = {
 	.opts = opts,
 	.max_args = 0,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Remove every stopped container",
+		 "bld container prune -f"},
+		{"Remove those stopped for more than a day",
+		 "bld container prune -f --filter until=24h"}),
 };

@@ -90,4 +90,11 @@ const struct bld_cli_cmd bld_cmd_cp = {
 	.min_args = 2,
 	.max_args = 2,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Copy a file out of a container",
+		 "bld cp web:/etc/hosts ./hosts"},
+		{"Copy a directory into it",
+		 "bld cp ./site web:/www"},
+		{"Stream a container's directory as a tar",
+		 "bld cp web:/var/log - > logs.tar"}),
 };

@@ -29,4 +29,9 @@ const struct bld_cli_cmd bld_cmd_create = {
 	.max_args = -1,
 	.stop_at_first_arg = true,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Create a container without starting it",
+		 "bld create --name web -p 8080:80 nginx"},
+		{"Create one with a volume and a restart policy",
+		 "bld create --name db -v data:/var/lib/db --restart unless-stopped postgres"}),
 };

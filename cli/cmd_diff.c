@@ -30,4 +30,9 @@ const struct bld_cli_cmd bld_cmd_diff = {
 	.min_args = 1,
 	.max_args = 1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"List the files a container changed",
+		 "bld diff web"},
+		{"Only those it added",
+		 "bld diff web | grep '^A'"}),
 };

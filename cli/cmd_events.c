@@ -225,4 +225,9 @@ const struct bld_cli_cmd bld_cmd_events = {
 	.opts = opts,
 	.max_args = 0,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Follow what bld commands do",
+		 "bld events"},
+		{"Show the last hour's container events and stop",
+		 "bld events --since 1h --until 0s --filter type=container"}),
 };

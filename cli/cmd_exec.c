@@ -45,4 +45,11 @@ const struct bld_cli_cmd bld_cmd_exec = {
 	.max_args = -1,
 	.stop_at_first_arg = true,
 	.run = run,
+	.exit_status = "The exit status of the command; 125 when bld itself fails, 126 when the command "
+		       "cannot be invoked, 127 when it is not found.",
+	.examples = BLD_CLI_EXAMPLES(
+		{"Open a shell in a running container",
+		 "bld exec -it web sh"},
+		{"Run a command with an extra variable in another directory",
+		 "bld exec -e DEBUG=1 -w /app web ./check"}),
 };

@@ -87,4 +87,9 @@ const struct bld_cli_cmd bld_cmd_export = {
 	.min_args = 1,
 	.max_args = 1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Write a container's file system to a tar",
+		 "bld export -o web.tar web"},
+		{"Stream it to another program",
+		 "bld export web | tar -t"}),
 };

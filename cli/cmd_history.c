@@ -110,4 +110,9 @@ const struct bld_cli_cmd bld_cmd_history = {
 	.min_args = 1,
 	.max_args = 1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Show how an image was built",
+		 "bld history app"},
+		{"Only each step's command, in full",
+		 "bld history --no-trunc --format '{{.CreatedBy}}' app"}),
 };

@@ -35,4 +35,9 @@ const struct bld_cli_cmd bld_cmd_image_prune = {
 	.opts = opts,
 	.max_args = 0,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Remove the dangling images",
+		 "bld image prune -f"},
+		{"Remove every image no container uses",
+		 "bld image prune -a -f"}),
 };

@@ -268,4 +268,11 @@ const struct bld_cli_cmd bld_cmd_images = {
 	.opts = opts,
 	.max_args = 1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"List the images",
+		 "bld images"},
+		{"Only the IDs of one repository's images",
+		 "bld images -q app"},
+		{"List the images without a tag",
+		 "bld images --filter dangling=true"}),
 };

@@ -191,4 +191,9 @@ const struct bld_cli_cmd bld_cmd_import = {
 	.min_args = 1,
 	.max_args = 2,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Make an image of a root file system tar",
+		 "bld import rootfs.tar base:1"},
+		{"Set its command while importing it",
+		 "bld import -c 'CMD [\"sh\"]' rootfs.tar busybox:local"}),
 };

@@ -66,6 +66,11 @@ const struct bld_cli_cmd bld_cmd_info = {
 	.opts = opts,
 	.max_args = 0,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Show the store, runtime and host bld uses",
+		 "bld info"},
+		{"Only the store's directory",
+		 "bld info -f '{{.DockerRootDir}}'"}),
 };
 
 const struct bld_cli_cmd bld_cmd_system_info = {
@@ -75,4 +80,9 @@ const struct bld_cli_cmd bld_cmd_system_info = {
 	.opts = opts,
 	.max_args = 0,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Show the store, runtime and host bld uses",
+		 "bld system info"},
+		{"Only the number of running containers",
+		 "bld system info -f '{{.ContainersRunning}}'"}),
 };

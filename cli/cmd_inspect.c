@@ -88,4 +88,11 @@ const struct bld_cli_cmd bld_cmd_inspect = {
 	.min_args = 1,
 	.max_args = -1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Show a container or an image as JSON",
+		 "bld inspect web"},
+		{"Only a container's IP address",
+		 "bld inspect -f '{{.NetworkSettings.IPAddress}}' web"},
+		{"An image, even where a container has the same name",
+		 "bld inspect --type image app"}),
 };

@@ -33,4 +33,9 @@ const struct bld_cli_cmd bld_cmd_kill = {
 	.min_args = 1,
 	.max_args = -1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Kill a container",
+		 "bld kill web"},
+		{"Send it another signal",
+		 "bld kill -s HUP web"}),
 };

@@ -74,4 +74,9 @@ const struct bld_cli_cmd bld_cmd_load = {
 	.opts = opts,
 	.max_args = 0,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Load the images of a tar made by bld save or docker save",
+		 "bld load -i images.tar"},
+		{"Load them from a pipe",
+		 "gunzip -c images.tar.gz | bld load"}),
 };

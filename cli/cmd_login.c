@@ -96,6 +96,11 @@ const struct bld_cli_cmd bld_cmd_login = {
 	.opts = login_opts,
 	.max_args = 1,
 	.run = login_run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Log in to a registry, asked for the password",
+		 "bld login -u me registry.example.com"},
+		{"Log in from a script, the password on stdin",
+		 "echo \"$TOKEN\" | bld login -u me --password-stdin registry.example.com"}),
 };
 
 static const struct bld_cli_opt logout_opts[] = {
@@ -125,4 +130,9 @@ const struct bld_cli_cmd bld_cmd_logout = {
 	.opts = logout_opts,
 	.max_args = 1,
 	.run = logout_run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Forget the credentials of a registry",
+		 "bld logout registry.example.com"},
+		{"Forget Docker Hub's",
+		 "bld logout"}),
 };

@@ -64,4 +64,9 @@ const struct bld_cli_cmd bld_cmd_logs = {
 	.min_args = 1,
 	.max_args = 1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Show a container's output",
+		 "bld logs web"},
+		{"Follow its last 50 lines with timestamps",
+		 "bld logs -f -n 50 -t web"}),
 };

@@ -32,4 +32,9 @@ const struct bld_cli_cmd bld_cmd_network_connect = {
 	.min_args = 2,
 	.max_args = 2,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Connect a running container to a network",
+		 "bld network connect backend web"},
+		{"With an alias and a fixed address",
+		 "bld network connect --alias api --ip 172.20.0.10 backend web"}),
 };

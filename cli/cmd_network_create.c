@@ -50,4 +50,11 @@ const struct bld_cli_cmd bld_cmd_network_create = {
 	.min_args = 1,
 	.max_args = 1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Create a network",
+		 "bld network create backend"},
+		{"With its own subnet and gateway",
+		 "bld network create --subnet 172.20.0.0/16 --gateway 172.20.0.1 backend"},
+		{"A network without a way out",
+		 "bld network create --internal private"}),
 };

@@ -23,4 +23,9 @@ const struct bld_cli_cmd bld_cmd_network_disconnect = {
 	.min_args = 2,
 	.max_args = 2,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Disconnect a container from a network",
+		 "bld network disconnect backend web"},
+		{"Even when the container is gone",
+		 "bld network disconnect -f backend web"}),
 };

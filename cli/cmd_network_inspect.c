@@ -63,4 +63,9 @@ const struct bld_cli_cmd bld_cmd_network_inspect = {
 	.min_args = 1,
 	.max_args = -1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Show a network as JSON",
+		 "bld network inspect backend"},
+		{"Only its subnet",
+		 "bld network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' backend"}),
 };

@@ -193,4 +193,9 @@ const struct bld_cli_cmd bld_cmd_network_ls = {
 	.opts = opts,
 	.max_args = 0,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"List the networks",
+		 "bld network ls"},
+		{"Only the names of those with a label",
+		 "bld network ls --filter label=env=ci --format '{{.Name}}'"}),
 };

@@ -66,4 +66,9 @@ const struct bld_cli_cmd bld_cmd_network_prune = {
 	.opts = opts,
 	.max_args = 0,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Remove every network no container uses",
+		 "bld network prune -f"},
+		{"Only those older than a week",
+		 "bld network prune -f --filter until=168h"}),
 };

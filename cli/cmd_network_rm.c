@@ -35,4 +35,9 @@ const struct bld_cli_cmd bld_cmd_network_rm = {
 	.min_args = 1,
 	.max_args = -1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Remove a network",
+		 "bld network rm backend"},
+		{"Remove several",
+		 "bld network rm backend frontend"}),
 };

@@ -133,4 +133,9 @@ const struct bld_cli_cmd bld_cmd_parse = {
 	.opts = opts,
 	.max_args = 0,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Check a Dockerfile and print its syntax tree",
+		 "bld parse -f Dockerfile"},
+		{"Print the stages a target needs",
+		 "bld parse -f Dockerfile --graph --target release"}),
 };

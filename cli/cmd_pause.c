@@ -36,6 +36,11 @@ const struct bld_cli_cmd bld_cmd_pause = {
 	.min_args = 1,
 	.max_args = -1,
 	.run = run_pause,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Freeze a container's processes",
+		 "bld pause web"},
+		{"Freeze several",
+		 "bld pause web worker"}),
 };
 
 const struct bld_cli_cmd bld_cmd_unpause = {
@@ -46,4 +51,9 @@ const struct bld_cli_cmd bld_cmd_unpause = {
 	.min_args = 1,
 	.max_args = -1,
 	.run = run_unpause,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Thaw a paused container",
+		 "bld unpause web"},
+		{"Thaw several",
+		 "bld unpause web worker"}),
 };

@@ -37,4 +37,9 @@ const struct bld_cli_cmd bld_cmd_port = {
 	.min_args = 1,
 	.max_args = 2,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"List a container's published ports",
+		 "bld port web"},
+		{"Where its port 80 is published",
+		 "bld port web 80/tcp"}),
 };

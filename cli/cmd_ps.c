@@ -157,4 +157,11 @@ const struct bld_cli_cmd bld_cmd_ps = {
 	.opts = opts,
 	.max_args = 0,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"List the running containers",
+		 "bld ps"},
+		{"List every container, stopped ones too",
+		 "bld ps -a"},
+		{"Only the IDs of the exited ones",
+		 "bld ps -aq --filter status=exited"}),
 };

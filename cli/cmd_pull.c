@@ -99,4 +99,10 @@ const struct bld_cli_cmd bld_cmd_pull = {
 	.min_args = 1,
 	.max_args = 1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Pull an image",
+		 "bld pull debian:bookworm"},
+		{"Pull one by digest, verified by the trust policy",
+		 "bld pull --verify registry.example.com/app@sha256:"
+		 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}),
 };

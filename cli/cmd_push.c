@@ -82,4 +82,9 @@ const struct bld_cli_cmd bld_cmd_push = {
 	.min_args = 1,
 	.max_args = 1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Push an image to its registry",
+		 "bld push registry.example.com/app:1.0"},
+		{"Push it signed with a key",
+		 "bld push --sign-by cosign.key registry.example.com/app:1.0"}),
 };

@@ -40,4 +40,9 @@ const struct bld_cli_cmd bld_cmd_rename = {
 	.min_args = 2,
 	.max_args = 2,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Rename a container",
+		 "bld rename web web-old"},
+		{"Give an unnamed one a name",
+		 "bld rename 3f2a1b9c web"}),
 };

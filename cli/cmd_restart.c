@@ -35,4 +35,9 @@ const struct bld_cli_cmd bld_cmd_restart = {
 	.min_args = 1,
 	.max_args = -1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Restart a container",
+		 "bld restart web"},
+		{"Restart it, killing it if it does not stop within 2 seconds",
+		 "bld restart -t 2 web"}),
 };

@@ -35,4 +35,11 @@ const struct bld_cli_cmd bld_cmd_rm = {
 	.min_args = 1,
 	.max_args = -1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Remove a stopped container",
+		 "bld rm web"},
+		{"Remove a running one with its anonymous volumes",
+		 "bld rm -f -v web"},
+		{"Remove every stopped container",
+		 "bld rm $(bld ps -aq --filter status=exited)"}),
 };

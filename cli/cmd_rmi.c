@@ -54,4 +54,9 @@ const struct bld_cli_cmd bld_cmd_rmi = {
 	.min_args = 1,
 	.max_args = -1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Remove an image",
+		 "bld rmi app:1.0"},
+		{"Remove it even when containers use it",
+		 "bld rmi -f app:1.0"}),
 };

@@ -60,4 +60,14 @@ const struct bld_cli_cmd bld_cmd_run = {
 	.max_args = -1,
 	.stop_at_first_arg = true,
 	.run = run,
+	.exit_status = "The exit status of the container's command, as docker run: 125 when bld itself "
+		       "fails, 126 when the command cannot be invoked, 127 when it is not found; with "
+		       "-d, 0 once the container started.",
+	.examples = BLD_CLI_EXAMPLES(
+		{"Run a command in a new container and remove it after",
+		 "bld run --rm debian:bookworm cat /etc/os-release"},
+		{"Run a web server in the background, published on port 8080",
+		 "bld run -d --name web -p 8080:80 nginx"},
+		{"Open a shell with the current directory mounted",
+		 "bld run -it --rm -v \"$PWD\":/src -w /src debian:bookworm bash"}),
 };

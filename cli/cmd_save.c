@@ -91,4 +91,9 @@ const struct bld_cli_cmd bld_cmd_save = {
 	.min_args = 1,
 	.max_args = -1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Write an image to a tar that docker load and bld load read",
+		 "bld save -o app.tar app:1.0"},
+		{"Compress it on the way",
+		 "bld save app:1.0 | gzip > app.tar.gz"}),
 };

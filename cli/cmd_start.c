@@ -51,4 +51,9 @@ const struct bld_cli_cmd bld_cmd_start = {
 	.min_args = 1,
 	.max_args = -1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Start a stopped container",
+		 "bld start web"},
+		{"Start it and attach to its output",
+		 "bld start -a web"}),
 };

@@ -233,4 +233,9 @@ const struct bld_cli_cmd bld_cmd_stats = {
 	.min_args = 0,
 	.max_args = -1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Watch the containers' resource use",
+		 "bld stats"},
+		{"Print it once for one container",
+		 "bld stats --no-stream web"}),
 };

@@ -31,4 +31,9 @@ const struct bld_cli_cmd bld_cmd_stop = {
 	.min_args = 1,
 	.max_args = -1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Stop a container",
+		 "bld stop web"},
+		{"Stop it, killing it if it takes more than 30 seconds",
+		 "bld stop -t 30 web"}),
 };

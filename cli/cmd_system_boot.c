@@ -30,4 +30,9 @@ const struct bld_cli_cmd bld_cmd_system_boot = {
 	.summary = "Start the containers whose restart policy asks for it after a reboot",
 	.opts = opts,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Start the containers whose restart policy asks for it (bld-boot.service runs this)",
+		 "bld system boot"},
+		{"Do it for another store",
+		 "bld --root /srv/bld system boot"}),
 };

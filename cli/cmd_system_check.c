@@ -54,4 +54,9 @@ const struct bld_cli_cmd bld_cmd_system_check = {
 	.opts = opts,
 	.max_args = 0,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Verify every blob of the store",
+		 "bld system check"},
+		{"Only report damage",
+		 "bld system check -q"}),
 };

@@ -158,4 +158,9 @@ const struct bld_cli_cmd bld_cmd_system_df = {
 	.opts = opts,
 	.max_args = 0,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Show the space images, containers, volumes and the build cache use",
+		 "bld system df"},
+		{"The same, object by object",
+		 "bld system df -v"}),
 };

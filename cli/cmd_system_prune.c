@@ -52,4 +52,9 @@ const struct bld_cli_cmd bld_cmd_system_prune = {
 	.opts = opts,
 	.max_args = 0,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Remove stopped containers, unused networks, dangling images and build cache",
+		 "bld system prune -f"},
+		{"Remove every unused image and volume too",
+		 "bld system prune -a --volumes -f"}),
 };

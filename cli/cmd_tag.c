@@ -22,4 +22,9 @@ const struct bld_cli_cmd bld_cmd_tag = {
 	.min_args = 2,
 	.max_args = 2,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Give an image another name",
+		 "bld tag app:1.0 app:latest"},
+		{"Name it for a registry before pushing",
+		 "bld tag app:1.0 registry.example.com/team/app:1.0"}),
 };

@@ -143,4 +143,9 @@ const struct bld_cli_cmd bld_cmd_top = {
 	.max_args = -1,
 	.stop_at_first_arg = true,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Show a container's processes",
+		 "bld top web"},
+		{"With ps options of your own",
+		 "bld top web -o pid,comm,rss"}),
 };

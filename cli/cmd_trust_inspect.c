@@ -65,4 +65,9 @@ const struct bld_cli_cmd bld_cmd_trust_inspect = {
     .min_args = 1,
     .max_args = 1,
     .run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Show an image's signatures",
+		 "bld trust inspect registry.example.com/app:1.0"},
+		{"Verify them against a public key",
+		 "bld trust inspect -k cosign.pub registry.example.com/app:1.0"}),
 };

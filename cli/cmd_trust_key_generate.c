@@ -56,4 +56,9 @@ const struct bld_cli_cmd bld_cmd_trust_key_generate = {
     .min_args = 1,
     .max_args = 1,
     .run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Make a signing key pair (NAME.key and NAME.pub)",
+		 "bld trust key generate cosign"},
+		{"With a password from the environment",
+		 "COSIGN_PASSWORD=secret bld trust key generate release"}),
 };

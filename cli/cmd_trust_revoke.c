@@ -23,4 +23,10 @@ const struct bld_cli_cmd bld_cmd_trust_revoke = {
     .min_args = 1,
     .max_args = 1,
     .run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Remove an image's signatures",
+		 "bld trust revoke registry.example.com/app:1.0"},
+		{"Of one digest",
+		 "bld trust revoke registry.example.com/app@sha256:"
+		 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}),
 };

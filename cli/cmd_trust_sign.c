@@ -37,4 +37,10 @@ const struct bld_cli_cmd bld_cmd_trust_sign = {
     .min_args = 1,
     .max_args = 1,
     .run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Sign an image in its registry",
+		 "bld trust sign --key cosign.key registry.example.com/app:1.0"},
+		{"Sign one digest",
+		 "bld trust sign -k cosign.key registry.example.com/app@sha256:"
+		 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}),
 };

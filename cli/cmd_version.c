@@ -33,4 +33,9 @@ const struct bld_cli_cmd bld_cmd_version = {
 	.opts = opts,
 	.max_args = 0,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Show bld's version",
+		 "bld version"},
+		{"As JSON",
+		 "bld version -f json"}),
 };

@@ -28,4 +28,9 @@ const struct bld_cli_cmd bld_cmd_volume_create = {
 	.opts = opts,
 	.max_args = 1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Create a named volume",
+		 "bld volume create data"},
+		{"With a label",
+		 "bld volume create --label env=ci cache"}),
 };

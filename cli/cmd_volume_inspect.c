@@ -46,4 +46,9 @@ const struct bld_cli_cmd bld_cmd_volume_inspect = {
 	.min_args = 1,
 	.max_args = -1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Show a volume as JSON",
+		 "bld volume inspect data"},
+		{"Only where it lives",
+		 "bld volume inspect -f '{{.Mountpoint}}' data"}),
 };

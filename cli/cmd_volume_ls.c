@@ -29,4 +29,9 @@ const struct bld_cli_cmd bld_cmd_volume_ls = {
 	.opts = opts,
 	.max_args = 0,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"List the volumes",
+		 "bld volume ls"},
+		{"Only their names",
+		 "bld volume ls -q"}),
 };

@@ -39,4 +39,9 @@ const struct bld_cli_cmd bld_cmd_volume_prune = {
 	.opts = opts,
 	.max_args = 0,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Remove the anonymous volumes no container uses",
+		 "bld volume prune -f"},
+		{"Remove every unused volume, named ones too",
+		 "bld volume prune -a -f"}),
 };

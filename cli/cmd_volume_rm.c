@@ -31,4 +31,9 @@ const struct bld_cli_cmd bld_cmd_volume_rm = {
 	.min_args = 1,
 	.max_args = -1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Remove a volume",
+		 "bld volume rm data"},
+		{"Remove several, ignoring those that do not exist",
+		 "bld volume rm -f data cache"}),
 };

@@ -32,4 +32,11 @@ const struct bld_cli_cmd bld_cmd_wait = {
 	.min_args = 1,
 	.max_args = -1,
 	.run = run,
+	.exit_status = "0 once every container stopped (each one's exit status is printed); 1 when a "
+		       "container does not exist.",
+	.examples = BLD_CLI_EXAMPLES(
+		{"Wait until a container stops and print its exit status",
+		 "bld wait build-job"},
+		{"Use that status in a script",
+		 "exit $(bld wait build-job)"}),
 };

@@ -55,10 +55,33 @@ static const struct bld_cli_cmd group_cmd = {
 	.name = "compose",
 	.usage = "[OPTIONS] COMMAND",
 	.summary = "Define and run multi-container applications with bld",
+	.description = "Runs the project a Compose file (compose.yaml, docker-compose.yml ...) "
+		       "describes, as docker compose v2 does: the group's options come before the "
+		       "command word, the command's after it.",
 	.opts = group_opts,
 	.max_args = -1,
 	.stop_at_first_arg = true,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Start the project of the current directory in the background",
+		 "bld compose up -d"},
+		{"Use another file and project name", "bld compose -f ci.yaml -p ci up --build"},
+		{"Stop and remove the project's containers and networks", "bld compose down"}),
+	.exit_status = "0 on success; 1 when the project or a command fails (docker compose's "
+		       "status).",
 };
+
+const struct bld_cli_cmd *const *bld_cli_compose_table(void)
+{
+	static const struct bld_cli_cmd *all[BLD_ARRAY_SIZE(table) + 2];
+	if (!all[0]) {
+		size_t n = 0;
+		all[n++] = &group_cmd;
+		for (size_t i = 0; i < BLD_ARRAY_SIZE(table); i++)
+			if (table[i])
+				all[n++] = table[i];
+	}
+	return all;
+}
 
 void bld_cli_compose_options(const struct bld_cli_args *a, struct bld_deploy_options *o)
 {
@@ -96,13 +119,14 @@ static const struct bld_cli_cmd *find(const char *word)
 
 static void help(FILE *f)
 {
-	bld_cli_help(f, &group_cmd);
+	bld_cli_help_options(f, &group_cmd);
 	fprintf(f, "\nCommands:\n");
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(table); i++)
 		if (table[i])
 			fprintf(f, "  %-12s %s\n", table[i]->name + strlen("compose "),
 				table[i]->summary);
 	fprintf(f, "\nRun 'bld compose COMMAND --help' for more information on a command.\n");
+	bld_cli_help_examples(f, group_cmd.examples);
 }
 
 static int run(const struct bld_cli_cmd *cmd, const struct bld_cli_args *g, int argc,

@@ -162,32 +162,40 @@ static char *dup_opt(struct bld_cli_args *a, const char *name)
 	return v ? xstrdup(v) : NULL;
 }
 
+/* With content trust on: the environment, or --disable-content-trust=false. */
+static bool trust_on(struct bld_cli_args *a)
+{
+	int off = bld_cli_given(a, "disable-content-trust")
+		      ? bld_cli_bool(a, "disable-content-trust")
+		      : -1;
+	return bld_registry_trust_wanted(false, off);
+}
+
 /*
- * docker run's implicit pull, its lines on stderr; with content trust on (the environment, or
- * --disable-content-trust=false) the tag is resolved to a digest the policy accepts first.
+ * docker run's implicit pull, its lines on stderr (stdout is the container ID's). With
+ * content trust on, trusted is set and *img is the image of the digest the policy accepts for
+ * arg, from the store when it holds it (a stored image is verified like a pulled one) or
+ * pulled under the pull policy.
  */
 static int pull_missing(struct bld_ctx *ctx, struct bld_store *s, struct bld_cli_args *a,
-			const char *arg, struct bld_error **err)
+			const char *arg, int policy, struct bld_cache_image **img,
+			struct bld_error **err)
 {
 	struct bld_registry_opts o = {.config_dir = ctx->config_dir, .tls_verify = 0,
 				      .tty = bld_is_tty(2), .quiet = false,
 				      .platform = bld_cli_str(a, "platform")};
-	int off = bld_cli_given(a, "disable-content-trust")
-		      ? bld_cli_bool(a, "disable-content-trust")
-		      : -1;
 	struct bld_registry_pull_result res;
+	memset(&res, 0, sizeof(res));
 	fflush(stdout);
 	int saved = dup(1);
 	dup2(2, 1);
-	int r = bld_registry_trust_wanted(false, off)
-		    ? bld_registry_trust_pull(s, arg, bld_cli_str(a, "signature-policy"), &o,
-					      &res, err)
+	int r = img ? bld_registry_trust_use(s, arg, bld_cli_str(a, "signature-policy"), &o,
+					     policy, img, err)
 		    : bld_registry_pull(s, arg, &o, &res, err);
 	fflush(stdout);
 	dup2(saved, 1);
 	close(saved);
-	if (r == 0)
-		bld_registry_pull_result_dispose(&res);
+	bld_registry_pull_result_dispose(&res);
 	return r;
 }
 
@@ -271,18 +279,24 @@ static int find_image(struct bld_ctx *ctx, struct bld_cli_args *a,
 		return -1;
 	if (bld_cli_store_open(ctx, &s, err) < 0)
 		return -1;
-	int r = bld_registry_image_find(s, arg, &img, &e);
-	if (r == 0 && (policy == 1 || !platform_matches(img, want))) {
+	int r = 0;
+	if (trust_on(a))
+		r = pull_missing(ctx, s, a, arg, policy, &img, err);
+	else
+		r = bld_registry_image_find(s, arg, &img, &e);
+	if (r == 0 && !trust_on(a) && (policy == 1 || !platform_matches(img, want))) {
 		bld_cache_image_free(img);
 		img = NULL;
 		r = bld_error_set(&e, BLD_E_NOTFOUND, "No such image: %s", arg);
 	}
-	if (r < 0 && e->code == BLD_E_NOTFOUND && policy == 2) {
+	if (r < 0 && !e) {
+		/* refused under content trust, or its pull failed: err says why */
+	} else if (r < 0 && e->code == BLD_E_NOTFOUND && policy == 2) {
 		r = bld_error_set(err, BLD_E_NOTFOUND, "No such image: %s", arg);
 	} else if (r < 0 && e->code == BLD_E_NOTFOUND) {
 		if (policy != 1)
 			fprintf(stderr, "Unable to find image '%s' locally\n", arg);
-		r = pull_missing(ctx, s, a, arg, err);
+		r = pull_missing(ctx, s, a, arg, policy, NULL, err);
 		if (r == 0)
 			r = bld_registry_image_find(s, arg, &img, err);
 	} else if (r < 0) {

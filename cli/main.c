@@ -20,7 +20,7 @@
 	X(trust_inspect) X(trust_revoke) X(container_prune) X(builder_prune) X(cp) \
 	X(export) X(rename) X(events) X(commit) X(diff) X(pause) X(unpause) X(top) X(stats) \
 	X(info) X(system_info) X(attach) X(version) X(system_boot)                        \
-	X(network_connect) X(network_disconnect) X(system_service)
+	X(network_connect) X(network_disconnect) X(system_service) X(kube_generate)
 
 #define DECL(n) extern const struct bld_cli_cmd bld_cmd_##n __attribute__((weak));
 CMDS(DECL)
@@ -97,11 +97,66 @@ static char **expand_alias(int argc, char **argv, int *out_argc)
 	return NULL;
 }
 
+/* bld itself: its global options, and what its manual page bld(1) says */
+static const struct bld_cli_cmd global_cmd = {
+	.name = "",
+	.usage = "[OPTIONS] COMMAND",
+	.summary = "A daemonless tool to build, ship and run container images",
+	.description =
+		"bld builds images from Dockerfiles with a content-addressed cache, keeps them in "
+		"an OCI image layout (bld-store(7)), pushes and pulls them to any OCI registry "
+		"with sigstore signatures under a trust policy (bld-trust(7)), and runs them as "
+		"sandboxed containers and compose projects. There is no daemon: every command "
+		"works on the store directly, and a container's own monitor process keeps it.\n\n"
+		"Its command line follows docker's verbs, flags, output and exit codes, and "
+		"docker's management-command spellings (bld image ls, bld container rm ...) run "
+		"the same commands. The global options come before the command.",
+	.opts = global_opts,
+	.max_args = -1,
+	.stop_at_first_arg = true,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Build the Dockerfile of the current directory as an image named app",
+		 "bld build -t app ."},
+		{"Run it in the background, publishing port 80 on 8080",
+		 "bld run -d -p 8080:80 --name web app"},
+		{"Use a store of your own", "bld --root /srv/bld images"}),
+};
+
+const struct bld_cli_cmd *const *bld_cli_table(void)
+{
+	static const struct bld_cli_cmd *all[BLD_ARRAY_SIZE(table) + 128];
+	if (!all[0]) {
+		size_t n = 0;
+		all[n++] = &global_cmd;
+		for (size_t i = 0; i < BLD_ARRAY_SIZE(table); i++)
+			if (table[i])
+				all[n++] = table[i];
+		for (const struct bld_cli_cmd *const *c = bld_cli_compose_table(); *c; c++)
+			if (n + 1 < BLD_ARRAY_SIZE(all))
+				all[n++] = *c;
+	}
+	return all;
+}
+
+const char **bld_cli_aliases_of(const char *name)
+{
+	const char **v = xcalloc(BLD_ARRAY_SIZE(aliases) + 1, sizeof(*v));
+	size_t n = 0, len = strlen(name);
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(aliases); i++) {
+		const struct alias *a = &aliases[i];
+		bool word = a->opt && a->opt[0] != '-'; /* "network list": "network" + "ls" */
+		if (word ? (strncmp(name, a->target, strlen(a->target)) == 0 &&
+			    name[strlen(a->target)] == ' ' &&
+			    strcmp(name + strlen(a->target) + 1, a->opt) == 0)
+			 : (strlen(a->target) == len && strcmp(a->target, name) == 0))
+			v[n++] = a->name;
+	}
+	return v;
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "\nUsage:  bld [OPTIONS] COMMAND\n\n"
-		   "A daemonless tool to build, ship and run container images\n\n"
-		   "Commands:\n");
+	fprintf(f, "\nUsage:  bld %s\n\n%s\n\nCommands:\n", global_cmd.usage, global_cmd.summary);
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(table); i++)
 		if (table[i])
 			fprintf(f, "  %-20s %s\n", table[i]->name, table[i]->summary);
@@ -109,14 +164,13 @@ static void usage(FILE *f)
 	fprintf(f, "\nGlobal Options:\n");
 	for (const struct bld_cli_opt *o = global_opts; o->name; o++) {
 		char left[64];
-		if (o->shorthand)
-			snprintf(left, sizeof(left), "-%c, --%s %s", o->shorthand, o->name,
-				 o->type == BLD_OPT_BOOL ? "" : o->arg);
-		else
-			snprintf(left, sizeof(left), "    --%s %s", o->name, o->arg ? o->arg : "");
-		fprintf(f, "  %-24s %s\n", left, o->help);
+		bld_cli_opt_left(left, sizeof(left), o);
+		fprintf(f, "  %s%-*s %s\n", o->shorthand ? "" : "    ", o->shorthand ? 24 : 20, left,
+			o->help);
 	}
+	fprintf(f, "  %-24s %s\n", "    --help", "Print usage");
 	fprintf(f, "\nRun 'bld COMMAND --help' for more information on a command.\n");
+	bld_cli_help_examples(f, global_cmd.examples);
 }
 
 /* The longest command name that matches the leading words of argv ("image prune"). */
@@ -221,10 +275,6 @@ static int run_command(struct bld_ctx *ctx, const struct bld_cli_cmd *cmd, int a
 	return r;
 }
 
-static const struct bld_cli_cmd global_cmd = {
-	.name = "", .summary = "", .opts = global_opts, .max_args = -1, .stop_at_first_arg = true,
-};
-
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -257,6 +307,11 @@ int main(int argc, char **argv)
 	if (bld_cli_str(&g, "root"))
 		setenv("BLD_ROOT", bld_cli_str(&g, "root"), 1);
 
+	if (strcmp(g.argv[0], "__man") == 0 && g.argc == 2) {
+		r = bld_cli_man_write(g.argv[1], &err) < 0 ? print_error(err, 125) : 0;
+		bld_cli_args_dispose(&g);
+		return r;
+	}
 	if (strcmp(g.argv[0], "compose") == 0) {
 		r = bld_cli_compose_main(g.argc - 1, g.argv + 1);
 		bld_cli_args_dispose(&g);

@@ -206,26 +206,52 @@ int bld_cli_tls_verify(const struct bld_cli_args *a)
 	return bld_cli_bool(a, "tls-verify") ? 1 : -1;
 }
 
-void bld_cli_help(FILE *f, const struct bld_cli_cmd *cmd)
+void bld_cli_opt_left(char *buf, size_t size, const struct bld_cli_opt *o)
 {
-	fprintf(f, "\nUsage:  bld %s %s\n\n%s\n", cmd->name, cmd->usage ? cmd->usage : "",
-		cmd->summary);
+	const char *arg = o->type == BLD_OPT_BOOL ? "" : (o->arg ? o->arg : "string");
+	if (o->shorthand)
+		snprintf(buf, size, "-%c, --%s%s%s", o->shorthand, o->name, *arg ? " " : "", arg);
+	else
+		snprintf(buf, size, "--%s%s%s", o->name, *arg ? " " : "", arg);
+}
+
+void bld_cli_help_options(FILE *f, const struct bld_cli_cmd *cmd)
+{
+	fprintf(f, "\nUsage:  bld %s%s%s\n\n%s\n", cmd->name, cmd->usage ? " " : "",
+		cmd->usage ? cmd->usage : "", cmd->summary);
 	int n = nopts(cmd);
-	if (n == 0)
-		return;
-	fprintf(f, "\nOptions:\n");
+	fprintf(f, "\nOptions:\n"); /* every command takes --help */
+	int width = 30; /* wider when an option needs it, so two spaces always part the columns */
+	for (int i = 0; i < n; i++) {
+		char left[96];
+		bld_cli_opt_left(left, sizeof(left), &cmd->opts[i]);
+		int need = (int)strlen(left) + (cmd->opts[i].shorthand ? 0 : 4) + 1;
+		width = need > width ? need : width;
+	}
 	for (int i = 0; i < n; i++) {
 		const struct bld_cli_opt *o = &cmd->opts[i];
 		char left[96];
-		const char *arg = o->type == BLD_OPT_BOOL ? "" : (o->arg ? o->arg : "string");
-		if (o->shorthand)
-			snprintf(left, sizeof(left), "-%c, --%s %s", o->shorthand, o->name, arg);
-		else
-			snprintf(left, sizeof(left), "    --%s %s", o->name, arg);
-		fprintf(f, "  %-30s %s", left, o->help);
+		bld_cli_opt_left(left, sizeof(left), o);
+		fprintf(f, "  %s%-*s %s", o->shorthand ? "" : "    ", o->shorthand ? width : width - 4,
+			left, o->help);
 		if (o->def && o->type != BLD_OPT_BOOL)
 			fprintf(f, " (default \"%s\")", o->def);
 		fputc('\n', f);
 	}
-	fprintf(f, "  %-30s %s\n", "    --help", "Print usage");
+	fprintf(f, "  %-*s %s\n", width, "    --help", "Print usage");
+}
+
+void bld_cli_help_examples(FILE *f, const struct bld_cli_example *ex)
+{
+	if (!ex || !ex->line)
+		return;
+	fprintf(f, "\nExamples:\n");
+	for (; ex->line; ex++)
+		fprintf(f, "  # %s\n  %s\n", ex->what, ex->line);
+}
+
+void bld_cli_help(FILE *f, const struct bld_cli_cmd *cmd)
+{
+	bld_cli_help_options(f, cmd);
+	bld_cli_help_examples(f, cmd->examples);
 }

@@ -450,6 +450,17 @@ int bld_registry_trust_pull(struct bld_store *s, const char *ref, const char *po
 			    const struct bld_registry_opts *o, struct bld_registry_pull_result *out,
 			    struct bld_error **err);
 /*
+ * Content trust for an image about to be used (run, create, FROM): ref resolved to a digest
+ * the policy accepts, and the stored image of that very digest loaded into *out (caller
+ * frees), whatever the store's name for ref points at; pulled first (and ref's tag pointed at
+ * it) under the pull policy: when the store lacks it (MISSING), always (ALWAYS), never
+ * (NEVER: BLD_E_NOTFOUND). A refusal stores nothing.
+ */
+enum { BLD_REGISTRY_PULL_MISSING, BLD_REGISTRY_PULL_ALWAYS, BLD_REGISTRY_PULL_NEVER };
+int bld_registry_trust_use(struct bld_store *s, const char *ref, const char *policy_path,
+			   const struct bld_registry_opts *o, int pull,
+			   struct bld_cache_image **out, struct bld_error **err);
+/*
  * The signatures of ref as JSON: {"Name", "Digest", "SignatureTag", "Signatures": [{"Digest"
  * (of the payload), "Identity", "SignedDigest", "Key" (fingerprint of the key in keys that
  * verifies it, or null), "Verified", "State"}]}. Caller json_decref()s *out.

@@ -217,25 +217,21 @@ static int tag_pulled(struct bld_store *s, const char *by_digest, const char *ta
 	return r;
 }
 
-int bld_registry_trust_pull(struct bld_store *s, const char *ref, const char *policy_path,
-			    const struct bld_registry_opts *o, struct bld_registry_pull_result *out,
-			    struct bld_error **err)
+/* Pulls t's verified digest, and points t's tag at it when the reference named one. */
+static int pull_verified(struct bld_store *s, struct trust_target *t,
+			 const struct bld_registry_opts *o, struct bld_registry_pull_result *out,
+			 struct bld_error **err)
 {
-	struct trust_target t;
-	memset(out, 0, sizeof(*out));
-	if (resolve(&t, ref, policy_path, o, err) < 0)
-		return bld_error_wrap(err, "content trust for %s", ref);
 	struct bld_registry_ref pin;
-	bld_registry_ref_copy(&pin, &t.ref);
+	bld_registry_ref_copy(&pin, &t->ref);
 	free(pin.tag);
 	pin.tag = NULL;
 	free(pin.digest);
-	pin.digest = xstrdup(t.digest);
+	pin.digest = xstrdup(t->digest);
 	cleanup_free char *pinned = bld_registry_ref_string(&pin);
 	cleanup_free char *tagged =
-	    t.ref.tag && !t.ref.digest ? bld_registry_ref_string(&t.ref) : NULL;
+	    t->ref.tag && !t->ref.digest ? bld_registry_ref_string(&t->ref) : NULL;
 	bld_registry_ref_dispose(&pin);
-	trust_target_dispose(&t);
 	int r = bld_registry_pull(s, pinned, o, out, err);
 	if (r == 0 && tagged)
 		r = tag_pulled(s, out->name, tagged, out->digest, err);
@@ -248,5 +244,46 @@ int bld_registry_trust_pull(struct bld_store *s, const char *ref, const char *po
 		free(out->name);
 		out->name = steal_pointer(&tagged);
 	}
+	return r;
+}
+
+int bld_registry_trust_pull(struct bld_store *s, const char *ref, const char *policy_path,
+			    const struct bld_registry_opts *o, struct bld_registry_pull_result *out,
+			    struct bld_error **err)
+{
+	struct trust_target t;
+	memset(out, 0, sizeof(*out));
+	if (resolve(&t, ref, policy_path, o, err) < 0)
+		return bld_error_wrap(err, "content trust for %s", ref);
+	int r = pull_verified(s, &t, o, out, err);
+	trust_target_dispose(&t);
+	return r;
+}
+
+int bld_registry_trust_use(struct bld_store *s, const char *ref, const char *policy_path,
+			   const struct bld_registry_opts *o, int pull,
+			   struct bld_cache_image **out, struct bld_error **err)
+{
+	struct trust_target t;
+	*out = NULL;
+	if (resolve(&t, ref, policy_path, o, err) < 0)
+		return bld_error_wrap(err, "content trust for %s", ref);
+	cleanup_error struct bld_error *e = NULL;
+	int r = pull == BLD_REGISTRY_PULL_ALWAYS ? -BLD_E_NOTFOUND
+						 : bld_cache_image_load(s, t.digest, out, &e);
+	bool missing = r < 0 && (!e || e->code == BLD_E_NOTFOUND);
+	if (missing && pull == BLD_REGISTRY_PULL_NEVER) {
+		r = bld_error_set(err, BLD_E_NOTFOUND, "No such image: %s@%s", ref, t.digest);
+	} else if (missing) {
+		struct bld_registry_pull_result res;
+		memset(&res, 0, sizeof(res));
+		r = pull_verified(s, &t, o, &res, err);
+		if (r == 0)
+			r = bld_cache_image_load(s, res.name, out, err);
+		bld_registry_pull_result_dispose(&res);
+	} else if (r < 0) {
+		bld_error_move(err, &e);
+	}
+	trust_target_dispose(&t);
 	return r;
 }

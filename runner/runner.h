@@ -611,6 +611,8 @@ bool bld_runner_network_is_predefined(const char *name);
 void bld_runner_network_bridge_name(const struct json_t *net, char out[16]);
 /* The default bridge's device: BLD_BRIDGE_NAME or "bld0". */
 const char *bld_runner_network_default_bridge(void);
+/* --add-host's host-gateway: the default bridge's gateway ("" when it cannot be read). */
+void bld_runner_host_gateway(struct bld_ctx *ctx, char gw[46]);
 /* The gateway of the network's subnet of family (AF_INET, AF_INET6): the given one, else the
  * subnet's first address; *prefix: the subnet's length. -1 when there is no such subnet. */
 int bld_runner_network_gateway(const struct json_t *net, int family, char out[46], int *prefix);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make install / make uninstall: every file where the FHS puts it for PREFIX (and /etc/bld for
 # the config, whatever the prefix), the units pointed at the installed binary, a config that is
-# present never overwritten, and uninstall leaving the staged tree empty.
+# present never overwritten, and uninstall leaving the staged tree empty. The manual pages are
+# those bld writes from its command table, plus doc/'s.
 . "$(dirname "$0")/lib.sh"
 
 mk() { make -s --no-print-directory -C "$TOP" "$@" >/dev/null; }
@@ -11,8 +12,13 @@ dest=$T_DIR/dest
 t_ok "make install DESTDIR" mk install DESTDIR="$dest"
 t_ok "the installed bld runs" "$dest/usr/local/bin/bld" version
 # every file under an FHS directory of /usr/local, or bld's config directory
-fhs='^/usr/local/(bin/bld|lib/systemd/system/bld-[a-z-]+\.(service|socket))$|^/etc/bld/config\.json$'
+fhs='^/usr/local/(bin/bld|lib/systemd/system/bld-[a-z-]+\.(service|socket)|share/man/man([1-8])/bld(-[a-z-]+)?\.\3)$|^/etc/bld/config\.json$'
 t_eq "every file where the FHS says" "" "$(files "$dest" | grep -Ev "$fhs")"
+"$BLD" __man "$T_DIR/man"
+t_eq "a manual page for bld and every command" "$(ls "$T_DIR/man")" "$(ls "$dest/usr/local/share/man/man1")"
+for p in "$TOP"/doc/*.[1-8]; do
+  t_ok "${p##*/} installed" test -f "$dest/usr/local/share/man/man${p##*.}/${p##*/}"
+done
 for u in "$TOP"/tools/systemd/*; do
   t_ok "unit ${u##*/} installed" test -f "$dest/usr/local/lib/systemd/system/${u##*/}"
 done
