@@ -64,7 +64,7 @@ pf='{{.Names}}|{{.Image}}|{{.Command}}|{{.Status}}|{{.Labels}}'
 t_eq "docker ps -a lists what the bld CLI ran, as dockerd lists the same" \
   "$(D ps -a --format "$pf" | mask)" "$(DK ps -a --format "$pf" | mask)"
 t_eq "docker ps: the running one only" "up" "$(DK ps --format '{{.Names}}')"
-t_eq "... its table header as dockerd's" "$(D ps | head -1)" "$(DK ps | head -1)"
+t_eq "... its table header as dockerd's" "$(D ps | head -1 | tr -s " ")" "$(DK ps | head -1 | tr -s " ")"
 t_eq "docker ps -q: the short ID" "$(B ps -q)" "$(DK ps -q)"
 t_eq "docker ps -a --no-trunc -q: full IDs in bld ps' order" "$(B ps -a -q --no-trunc)" "$(DK ps -a -q --no-trunc)"
 for flt in status=exited name=c1 label=k=v exited=3 status=running; do
