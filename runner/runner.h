@@ -543,8 +543,13 @@ int bld_runner_volume_create(struct bld_ctx *ctx, const char *name, char **label
 /* With the local driver's options (opts: K=V of type, device, o; others refused). */
 int bld_runner_volume_create_opts(struct bld_ctx *ctx, const char *name, char **labels,
 				  char **opts, char **out_name, struct bld_error **err);
-/* Mounts a volume with options on its _data unless mounted already (container start). */
-int bld_runner_volume_mount(struct bld_ctx *ctx, const char *name, struct bld_error **err);
+/* Mounts a volume with options on its _data unless another live container than ctr_id
+ * has it mounted already (container start). */
+int bld_runner_volume_mount(struct bld_ctx *ctx, const char *name, const char *ctr_id,
+			    struct bld_error **err);
+/* Unmounts it unless another live container than ctr_id uses it (container stop). */
+int bld_runner_volume_unmount(struct bld_ctx *ctx, const char *name, const char *ctr_id,
+			      struct bld_error **err);
 int bld_runner_volume_remove(struct bld_ctx *ctx, const char *name, bool force,
 			     struct bld_error **err);
 /* Names of every volume (caller frees). */
