@@ -426,10 +426,10 @@ int bld_builder_stage_push_layer(struct bld_builder_job *b, struct bld_builder_s
 int bld_builder_stage_from_image(struct bld_builder_job *b, struct bld_builder_stage *st,
 				 const char *ref, int v, struct bld_xxh *h, struct bld_error **err);
 /* A stored image's layers as st's lowers and its config as st->img; its ID into h unless
- * NULL. */
+ * NULL; full names it for provenance (a reference, or what the user wrote). */
 int bld_builder_stage_take_image(struct bld_builder_job *b, struct bld_builder_stage *st,
-				 const struct bld_cache_image *img, struct bld_xxh *h,
-				 struct bld_error **err);
+				 const char *full, const struct bld_cache_image *img,
+				 struct bld_xxh *h, struct bld_error **err);
 void bld_builder_stage_dispose(struct bld_builder_stage *st);
 
 /* === files written into a root (tree.c): what copy.c and add.c write with === */

@@ -249,7 +249,7 @@ static int load_oci(struct bld_builder_job *b, struct bld_builder_named *n, stru
 	if (r == 0)
 		r = bld_cache_image_load_digest(b->store, digest, &img, err);
 	if (r == 0)
-		r = bld_builder_stage_take_image(b, &n->st, img, h, err);
+		r = bld_builder_stage_take_image(b, &n->st, n->value, img, h, err);
 	bld_cache_image_free(img);
 	for (size_t i = 0; i < nv; i++) {
 		struct bld_error *e = NULL;
