@@ -476,6 +476,54 @@ int bld_registry_trust_inspect(const char *ref, struct bld_registry_trust_key *c
 int bld_registry_trust_revoke(const char *ref, const struct bld_registry_opts *o,
 			      char out[BLD_DIGEST_STR_LEN], struct bld_error **err);
 
+/* --- attestations (attest.c) --- */
+
+/*
+ * in-toto statements as cosign attaches them: a DSSE envelope (payloadType
+ * BLD_ATTEST_PAYLOAD_TYPE, the signature over DSSE's pre-authentication encoding with a trust
+ * key) as a layer of the manifest tagged sha256-<hex>.att, annotated with the statement's
+ * predicateType; also pushed as an OCI 1.1 referrer (subject: the image) where the registry
+ * accepts it.
+ */
+#define BLD_ATTEST_PAYLOAD_TYPE "application/vnd.in-toto+json"
+#define BLD_ATTEST_ENVELOPE_MAX ((size_t)64 << 20)
+#define BLD_ATTEST_SLSA_V1 "https://slsa.dev/provenance/v1"
+#define BLD_ATTEST_SPDX "https://spdx.dev/Document"
+
+/* "sha256-<hex>.att"; caller frees. */
+char *bld_registry_attest_tag(const char *manifest_digest);
+/* The envelope of a statement signed with k (compact JSON; caller frees *out). */
+int bld_registry_attest_envelope(const struct bld_registry_trust_key *k, const void *statement,
+				 size_t n, char **out, struct bld_error **err);
+/*
+ * Checks an envelope: DSSE with an in-toto payload (BLD_E_INVALID), a signature that verifies
+ * with one of keys (BLD_E_AUTH), a statement of predicate type type (NULL: any;
+ * BLD_E_INVALID) whose one subject is digest (BLD_E_DIGEST). *out is the statement.
+ */
+int bld_registry_attest_check(const void *envelope, size_t n,
+			      struct bld_registry_trust_key *const *keys, size_t nkeys,
+			      const char *digest, const char *type, struct json_t **out,
+			      struct bld_error **err);
+/*
+ * Attaches the statements the store keeps for digest (bld_cache_attest_get: "provenance",
+ * "sbom"), signed with k, to digest in ref's repository, each replacing an attestation of its
+ * predicate type. A statement about another digest is refused. *attached lists the kinds
+ * attached (NULL when the store has none; caller frees with bld_strv_free).
+ */
+int bld_registry_attest_push(struct bld_store *s, const char *ref, const char *digest,
+			     const struct bld_registry_trust_key *k,
+			     const struct bld_registry_opts *o, char ***attached,
+			     struct bld_error **err);
+/*
+ * cosign verify-attestation: the statements attached to what ref names whose envelope
+ * verifies with one of keys, of predicate type type (NULL: any), about that digest, as a JSON
+ * array (caller json_decref's). The reason of the last refusal when none does
+ * (BLD_E_NOTFOUND when there is none at all).
+ */
+int bld_registry_attest_verify(const char *ref, struct bld_registry_trust_key *const *keys,
+			       size_t nkeys, const char *type, const struct bld_registry_opts *o,
+			       struct json_t **out, struct bld_error **err);
+
 /* === builder needs: plain downloads (fetch.c) === */
 
 /*
@@ -485,5 +533,47 @@ int bld_registry_trust_revoke(const char *ref, const struct bld_registry_opts *o
  */
 int bld_registry_fetch_url(const char *url, int fd, size_t max, int64_t *mtime,
 			   struct bld_error **err);
+
+/* ============================================================ images by name (names.c) */
+
+/* Full reference for a user-given name ("busybox" -> "docker.io/library/busybox:latest");
+ * caller frees. */
+int bld_registry_full_name(const char *arg, char **out, struct bld_error **err);
+/* As docker shows a full name ("busybox:latest"); caller frees; never NULL. */
+char *bld_registry_familiar(const char *full);
+/* Splits a familiar name into repository and tag/digest parts (caller frees all three). */
+void bld_registry_repo_tag(const char *full, char **repo, char **tag, char **digest);
+/* The image for a user argument: a name (normalised), else an ID, prefix or digest;
+ * BLD_E_NOTFOUND "no such image: ARG". */
+int bld_registry_image_find(struct bld_store *s, const char *arg, struct bld_cache_image **out,
+			    struct bld_error **err);
+
+/* One image of the store (a config ID) and its names, as docker images groups them. */
+struct bld_registry_image_names {
+	char id[BLD_DIGEST_STR_LEN];
+	int64_t created, size; /* unix seconds; bytes */
+	char *created_str;     /* the config's "created" */
+	char **tags, **digests; /* "repo\ttag" and "repo\tdigest" (familiar repositories) */
+	struct json_t *labels;  /* the config's Labels, or NULL */
+};
+/* Every image of s, in the index's order (*out freed with bld_registry_images_free); an
+ * entry whose documents cannot be read is warned about and left out. */
+int bld_registry_images_list(struct bld_store *s, struct bld_registry_image_names **out,
+			     size_t *n, struct bld_error **err);
+void bld_registry_images_free(struct bld_registry_image_names *v, size_t n);
+/* An image as docker inspect shows it (Id, RepoTags, RepoDigests, Config, RootFS...); the
+ * caller json_decrefs. */
+struct json_t *bld_registry_image_json(struct bld_store *s, const struct bld_cache_image *img);
+/* docker tag: target (a user's name) names source's entry too; a "tag" event. */
+int bld_registry_image_tag(struct bld_store *s, const char *source, const char *target,
+			   struct bld_error **err);
+/* docker rmi of one argument: untags it, and removes the image when no name is left. An
+ * image a container uses (used: image IDs, cids: their containers, as
+ * bld_runner_container_images gives them) is refused unless force (BLD_E_EXISTS, docker's
+ * words). *untagged: the familiar names untagged, *deleted: the ID removed or NULL (both the
+ * caller's). Events as docker's. No garbage collection: the caller runs bld_cache_gc. */
+int bld_registry_image_remove(struct bld_store *s, const char *arg, bool force, char **used,
+			      char **cids, char ***untagged, char **deleted,
+			      struct bld_error **err);
 
 #endif
