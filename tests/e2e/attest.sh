@@ -104,6 +104,9 @@ t_ok "verifier: the pushed provenance names the base digest and the git commit" 
 t_ok "verifier: the pushed SBOM verifies and lists dpkg-query's packages" \
   sh -c "$PY '$VERIFY' fetch key.pub '$R' t/app '$PD' --type spdxjson --out sbom.json &&
          $PY '$VERIFY' sbom sbom.json --subject '$PD' --packages pkgs.txt"
+t_ok "verifier: an OCI 1.1 referrer with the image as subject holds the provenance" \
+  $PY "$VERIFY" referrer "$R" t/app "$PD" --type slsaprovenance
+t_ok "... and the SBOM" $PY "$VERIFY" referrer "$R" t/app "$PD" --type spdxjson
 mt=$(curl -s -H 'Accept: application/vnd.oci.image.index.v1+json,application/vnd.oci.image.manifest.v1+json' \
   "$REG_URL/v2/t/app/manifests/1" | jq -r .mediaType)
 t_eq "the image stays a plain manifest: no index with unknown/unknown entries" \
