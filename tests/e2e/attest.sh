@@ -163,3 +163,9 @@ COSIGN_PASSWORD=pypass "$BLD" push -q --sign-by key.key "$R/t/noprov:1" >/dev/nu
 out=$("$BLD" pull -q --verify --signature-policy pol-ok.json "$R/t/noprov:1" 2>&1); rc=$?
 t_eq "pull with trust: a signed image without provenance is refused" 125 "$rc"
 t_match "... saying so" "signed provenance .*no https://slsa.dev/provenance/v1 attestation" "$out"
+
+# the attestations go with the image
+"$BLD" rmi -f "$IMG" "$R/t/app@$D" >/dev/null 2>&1
+t_eq "an image removed: its attestations are gone from the store" "" \
+  "$(ls "$BLD_ROOT/attest" 2>/dev/null | grep "${D#sha256:}")"
+t_match "... those of an image still there are kept" . "$(ls "$BLD_ROOT/attest/${D2#sha256:}" 2>/dev/null)"
