@@ -20,7 +20,7 @@
 	X(trust_inspect) X(trust_revoke) X(container_prune) X(builder_prune) X(cp) \
 	X(export) X(rename) X(events) X(commit) X(diff) X(pause) X(unpause) X(top) X(stats) \
 	X(info) X(system_info) X(attach) X(version) X(system_boot)                        \
-	X(network_connect) X(network_disconnect)
+	X(network_connect) X(network_disconnect) X(completion)
 
 #define DECL(n) extern const struct bld_cli_cmd bld_cmd_##n __attribute__((weak));
 CMDS(DECL)
@@ -29,6 +29,8 @@ CMDS(DECL)
 #define REF(n) &bld_cmd_##n,
 static const struct bld_cli_cmd *const table[] = {CMDS(REF)};
 #undef REF
+
+static const struct bld_cli_cmd *find_cmd(const char *name);
 
 static const struct bld_cli_opt global_opts[] = {
 	{"debug", 'D', BLD_OPT_BOOL, NULL, "Enable debug mode", NULL},
@@ -152,6 +154,25 @@ const char **bld_cli_aliases_of(const char *name)
 			v[n++] = a->name;
 	}
 	return v;
+}
+
+size_t bld_cli_alias_list(const char ***names, const struct bld_cli_cmd ***cmds)
+{
+	*names = xcalloc(BLD_ARRAY_SIZE(aliases), sizeof(**names));
+	*cmds = xcalloc(BLD_ARRAY_SIZE(aliases), sizeof(**cmds));
+	size_t n = 0;
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(aliases); i++) {
+		const struct alias *a = &aliases[i];
+		bool word = a->opt && a->opt[0] != '-'; /* "network list": "network" + "ls" */
+		cleanup_free char *target = word ? xasprintf("%s %s", a->target, a->opt)
+						 : xstrdup(a->target);
+		const struct bld_cli_cmd *c = find_cmd(target);
+		if (c) {
+			(*names)[n] = a->name;
+			(*cmds)[n++] = c;
+		}
+	}
+	return n;
 }
 
 static void usage(FILE *f)
@@ -311,6 +332,15 @@ int main(int argc, char **argv)
 		r = bld_cli_man_write(g.argv[1], &err) < 0 ? print_error(err, 125) : 0;
 		bld_cli_args_dispose(&g);
 		return r;
+	}
+	if (strcmp(g.argv[0], "__complete") == 0) {
+		struct bld_ctx ctx;
+		if (bld_ctx_init(&ctx, &err) == 0) {
+			bld_cli_complete(&ctx, g.argv + 1, g.argc - 1);
+			bld_ctx_dispose(&ctx);
+		}
+		bld_cli_args_dispose(&g);
+		return 0;
 	}
 	if (strcmp(g.argv[0], "compose") == 0) {
 		r = bld_cli_compose_main(g.argc - 1, g.argv + 1);
