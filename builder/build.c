@@ -1,7 +1,7 @@
 /*
  * builder/build.c — `bld build` from start to finish: the build's private mount namespace,
  * the context and its Dockerfile, build args (with SOURCE_DATE_EPOCH and the predefined
- * platform ARGs), the stages and which of them the target needs, building those in order,
+ * platform ARGs), --add-host's /etc/hosts lines, the stages and which of them the target needs, building those in order,
  * and writing the image with its names. Nothing is named in the store before the whole
  * build succeeded; the scratch directory is removed in every case. Each needed stage runs
  * in a thread of its own as soon as the stages it reads from are done, so independent
@@ -13,6 +13,7 @@
  */
 #include "builder/builder_int.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -59,6 +60,33 @@ static void read_build_args(struct bld_builder_job *b)
 			bld_strv_push(&b->build_args, kv);
 		}
 	}
+}
+
+/*
+ * --add-host HOST:IP as dockerd hands them to BuildKit (toBuildkitExtraHosts): split at the
+ * first colon, host-gateway replaced by the default bridge's gateway, anything else must be
+ * an IP address; then the /etc/hosts lines BuildKit's executor appends ("IP\tHOST").
+ */
+static int read_extra_hosts(struct bld_builder_job *b, struct bld_error **err)
+{
+	for (size_t i = 0; b->o->add_hosts && b->o->add_hosts[i]; i++) {
+		const char *h = b->o->add_hosts[i], *colon = strchr(h, ':');
+		unsigned char buf[16];
+		char gw[INET6_ADDRSTRLEN] = "";
+		if (colon && strcmp(colon + 1, "host-gateway") == 0) {
+			bld_runner_host_gateway(b->ctx, gw);
+			if (!gw[0])
+				return bld_error_set(err, BLD_E_INVALID, "unable to derive the IP value "
+						     "for host-gateway");
+		}
+		const char *ip = gw[0] ? gw : colon ? colon + 1 : "";
+		if (!colon || colon == h || (!gw[0] && inet_pton(AF_INET, ip, buf) != 1 &&
+					     inet_pton(AF_INET6, ip, buf) != 1))
+			return bld_error_set(err, BLD_E_INVALID, "invalid host %s", h);
+		cleanup_free char *line = xasprintf("%s\t%.*s", ip, (int)(colon - h), h);
+		bld_strv_push(&b->extra_hosts, line);
+	}
+	return 0;
 }
 
 static int read_epoch(struct bld_builder_job *b, struct bld_error **err)
@@ -140,7 +168,7 @@ static int prepare(struct bld_builder_job *b, struct bld_error **err)
 		return bld_error_wrap(err, "failed to solve: %s", name);
 	b->escape = b->df->ast->escape;
 	read_build_args(b);
-	if (read_epoch(b, err) < 0)
+	if (read_extra_hosts(b, err) < 0 || read_epoch(b, err) < 0)
 		return -1;
 	mark_replaced(b);
 	if (bld_parser_graph_build(b->df, b->o->target, b->build_args, err) < 0)
@@ -234,6 +262,7 @@ static void dispose(struct bld_builder_job *b)
 	free(b->empty_dir);
 	bld_strv_free(b->meta_args);
 	bld_strv_free(b->build_args);
+	bld_strv_free(b->extra_hosts);
 	bld_parser_dockerfile_free(b->df);
 	if (b->cache_export)
 		json_decref(b->cache_export);

@@ -86,6 +86,9 @@ struct bld_builder_opts {
 	char *const *secrets;        /* "id=ID,src=FILE" | "id=ID,env=VAR" */
 	char *const *ssh;            /* "default" | "ID=SOCKET|KEY[,KEY...]" (--ssh) */
 	const char *network;         /* default network of RUN steps: default|none|host */
+	char *const *add_hosts;      /* --add-host HOST:IP for RUN steps' /etc/hosts
+				      * (IP "host-gateway": the default bridge's gateway) */
+	int64_t shm_size;            /* --shm-size: bytes of RUN steps' /dev/shm (0: 64 MiB) */
 	const char *platform;        /* only linux/amd64 */
 	bool no_cache;
 	char *const *no_cache_filter; /* stages built without the cache */

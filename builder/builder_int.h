@@ -248,6 +248,7 @@ struct bld_builder_job {
 	char escape;
 	char **meta_args;   /* ARGs before the first FROM, resolved, "K=V" (the parser's) */
 	char **build_args;  /* --build-arg, "K=V" */
+	char **extra_hosts; /* --add-host as /etc/hosts lines "IP\tHOST", host-gateway resolved */
 	struct bld_builder_stage *stages;
 	size_t n_stages;
 	size_t target;      /* index of the target stage */

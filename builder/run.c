@@ -242,6 +242,8 @@ int bld_builder_run_step(struct bld_builder_job *b, struct bld_builder_stage *st
 	spec.stdin_fd = -1;
 	spec.hostname = "buildkitsandbox"; /* what BuildKit's RUN steps see */
 	spec.build_step = true;             /* BuildKit's env and /etc/hosts */
+	spec.extra_hosts = b->extra_hosts;  /* --add-host, after BuildKit's own lines */
+	spec.shm_size = b->o->shm_size;
 	spec.net = net_mode(rq->network);
 	int code = 0;
 	struct tail t = {{0}, 0};

@@ -581,6 +581,10 @@ static int step_key(struct bld_builder_job *b, struct bld_builder_stage *st, str
 		for (size_t i = 0; s->run.env && s->run.env[i]; i++)
 			bld_xxh_update_str(h, s->run.env[i]);
 		bld_xxh_update_str(h, s->run.network);
+		for (size_t i = 0; b->extra_hosts && b->extra_hosts[i]; i++) /* as ExecOp's meta */
+			bld_xxh_update_str(h, b->extra_hosts[i]);
+		if (b->o->shm_size) /* keys of builds without --shm-size stay as they were */
+			bld_xxh_update(h, &b->o->shm_size, sizeof(b->o->shm_size));
 		r = bld_builder_run_mounts_key(b, st, &s->run, h, err);
 	} else if (s->in->kind == BLD_PARSER_WORKDIR) {
 		bld_xxh_update_str(h, s->workdir);

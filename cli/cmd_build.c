@@ -5,6 +5,7 @@
  */
 #include "builder/builder.h"
 #include "cli/cli.h"
+#include "cli/container_opts.h"
 #include "registry/registry.h"
 
 static const struct bld_cli_opt opts[] = {
@@ -26,6 +27,8 @@ static const struct bld_cli_opt opts[] = {
 	 NULL},
 	{"network", 0, BLD_OPT_STRING, "string",
 	 "Set the networking mode for the RUN instructions during build", "default"},
+	{"add-host", 0, BLD_OPT_LIST, "list", "Add a custom host-to-IP mapping (host:ip)", NULL},
+	{"shm-size", 0, BLD_OPT_STRING, "bytes", "Size of /dev/shm", NULL},
 	{"platform", 0, BLD_OPT_STRING, "string", "Set platform if server is multi-platform capable",
 	 NULL},
 	{"quiet", 'q', BLD_OPT_BOOL, NULL, "Suppress the build output and print image ID on success",
@@ -57,6 +60,10 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	    strcmp(prog, "tty") != 0 && strcmp(prog, "quiet") != 0)
 		return bld_error_set(err, BLD_E_INVALID,
 				     "invalid progress mode \"%s\": use auto, plain, tty or quiet", prog);
+	int64_t shm = 0;
+	if (bld_cli_add_hosts_check(bld_cli_list(a, "add-host"), err) < 0 ||
+	    bld_cli_shm_size(a, &shm, err) < 0)
+		return -1;
 	struct bld_builder_opts o = {
 		.context = a->argv[0],
 		.dockerfile = bld_cli_str(a, "file"),
@@ -69,6 +76,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		.secrets = bld_cli_list(a, "secret"),
 		.ssh = bld_cli_list(a, "ssh"),
 		.network = bld_cli_str(a, "network"),
+		.add_hosts = bld_cli_list(a, "add-host"),
+		.shm_size = shm,
 		.platform = bld_cli_str(a, "platform"),
 		.no_cache = bld_cli_bool(a, "no-cache"),
 		.no_cache_filter = bld_cli_list(a, "no-cache-filter"),

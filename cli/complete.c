@@ -176,9 +176,9 @@ static void offer_volumes(struct completion *c)
 /* The services of the project the group options (-f, -p ...) select. */
 static void offer_services(struct completion *c)
 {
-	struct bld_deploy_options o;
-	struct bld_cli_args none = {0};
-	bld_cli_compose_options(c->group ? c->group : &none, &o);
+	struct bld_deploy_options o = {0};
+	if (c->group)
+		bld_cli_compose_options(c->group, &o);
 	json_t *project = NULL;
 	cleanup_error struct bld_error *e = NULL;
 	if (bld_deploy_project_load(c->ctx, &o, &project, &e) < 0)
@@ -328,7 +328,16 @@ static void complete_spelled(struct completion *c, const struct spelling *sp, si
 	int first, npos = walk(c, best->cmd, words + best_len, n - best_len, &first);
 	cleanup_free char *alts = NULL;
 	enum kind k = npos >= 0 ? positional_kind(best->cmd, npos, &alts) : K_NONE;
+	/* a command outside the compose group that selects a project (-f, -p) by itself */
+	struct bld_cli_args own = {0};
+	cleanup_error struct bld_error *e = NULL;
+	if (k == K_SERVICES && !c->group && find_opt(best->cmd, "--project-name") &&
+	    bld_cli_args_parse(&own, best->cmd, n - 1 - best_len, words + best_len, &e) == 0)
+		c->group = &own;
 	offer_kind(c, k, alts);
+	if (c->group == &own)
+		c->group = NULL;
+	bld_cli_args_dispose(&own);
 }
 
 /* `bld compose [group options] COMMAND ...`: words start after "compose". */

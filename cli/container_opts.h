@@ -172,6 +172,11 @@ void bld_cli_container_config_dispose(struct bld_runner_container_config *c);
  * fields, and --label-file into c->labels (hostconfig.c). */
 int bld_cli_host_config(struct bld_runner_container_config *c, struct bld_cli_args *a,
 			struct bld_error **err);
+/* --add-host values as docker's CLI checks them (HOST:IP or HOST:host-gateway), with its
+ * "invalid argument ... for \"--add-host\" flag" refusal (hostconfig.c). */
+int bld_cli_add_hosts_check(char *const *v, struct bld_error **err);
+/* --shm-size in bytes into *out when given (docker's sizes: 64m, 1g), else *out untouched. */
+int bld_cli_shm_size(struct bld_cli_args *a, int64_t *out, struct bld_error **err);
 /* One CSV record (encoding/csv as docker reads --mount and --network): *out gets the fields;
  * -1 on a bare quote (hostconfig.c). */
 int bld_cli_csv_fields(const char *v, char ***out);

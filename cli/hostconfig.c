@@ -232,9 +232,8 @@ static bool valid_domain(const char *s)
 	return labels > 0 && !strstr(s, "..");
 }
 
-static int names(json_t *hc, struct bld_cli_args *a, struct bld_error **err)
+int bld_cli_add_hosts_check(char *const *v, struct bld_error **err)
 {
-	char *const *v = bld_cli_list(a, "add-host");
 	for (size_t i = 0; v && v[i]; i++) {
 		const char *colon = strchr(v[i], ':');
 		char why[300];
@@ -247,6 +246,24 @@ static int names(json_t *hc, struct bld_cli_args *a, struct bld_error **err)
 			return bad_arg(err, "--add-host", v[i], why);
 		}
 	}
+	return 0;
+}
+
+int bld_cli_shm_size(struct bld_cli_args *a, int64_t *out, struct bld_error **err)
+{
+	const char *s = bld_cli_str(a, "shm-size");
+	if (s && bld_parse_size(s, out) < 0) {
+		cleanup_free char *why = xasprintf("invalid size: '%s'", s);
+		return bad_arg(err, "--shm-size", s, why);
+	}
+	return 0;
+}
+
+static int names(json_t *hc, struct bld_cli_args *a, struct bld_error **err)
+{
+	char *const *v = bld_cli_list(a, "add-host");
+	if (bld_cli_add_hosts_check(v, err) < 0)
+		return -1;
 	json_object_set_new(hc, "ExtraHosts", v ? bld_json_strv(v) : json_null());
 	char *const *dns = bld_cli_list(a, "dns");
 	for (size_t i = 0; dns && dns[i]; i++)
@@ -346,11 +363,8 @@ static int limits(json_t *hc, struct bld_cli_args *a, struct bld_error **err)
 		json_object_set_new(sc, key, json_string(eq + 1));
 	}
 	int64_t shm = 64 * 1024 * 1024;
-	const char *s = bld_cli_str(a, "shm-size");
-	if (s && bld_parse_size(s, &shm) < 0) {
-		cleanup_free char *why = xasprintf("invalid size: '%s'", s);
-		return bad_arg(err, "--shm-size", s, why);
-	}
+	if (bld_cli_shm_size(a, &shm, err) < 0)
+		return -1;
 	json_object_set_new(hc, "ShmSize", json_integer(shm));
 	return 0;
 }

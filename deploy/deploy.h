@@ -270,4 +270,34 @@ const char *bld_deploy_short_name(const char *project, const char *name);
 int bld_deploy_projects(struct bld_ctx *ctx, bool all, struct json_t **out,
 			struct bld_error **err);
 
+/* ==== kube */
+
+/* `kube generate` (kube_gen*.c): how a project becomes Kubernetes objects; the names, labels,
+ * init containers and annotations `kube play` reads are README.md's. */
+struct bld_deploy_kube_gen_opts {
+	const char *service_type;  /* published ports: "NodePort" (NULL) or "LoadBalancer" */
+	const char *pvc_size;      /* a PVC's request when no label gives one; NULL: "1Gi" */
+	const char *wait_image;    /* wait-for-<dep> init containers; NULL: "busybox" */
+	const char *kubectl_image; /* wait-for-<job> init containers; NULL: "bitnami/kubectl" */
+	bool stateful;             /* a service with a named volume -> StatefulSet */
+	bool allow_hostpath;       /* bind mounts that are not small read-only files -> hostPath */
+	bool allow_tag;            /* a built image by its tag when the store has no digest */
+	bool push;                 /* built images pushed first, as `compose push` */
+	const struct json_t *env;  /* the project's environment (secrets' and configs'
+				      environment:), name -> string; may be NULL */
+};
+/*
+ * The objects of project's services (all of them: select services when loading) as a JSON
+ * array of Kubernetes objects (*objects, the caller's), for the API of release 1.36. What
+ * cannot be expressed is one line a item in *reports (strv, the caller's; "service web:
+ * init: ...", never dropped in silence). Errors: BLD_E_INVALID when a built image has no
+ * digest (not pushed) and allow_tag is off, or a name cannot become a Kubernetes name;
+ * registry errors from push.
+ */
+int bld_deploy_kube_generate(struct bld_ctx *ctx, const json_t *project,
+			     const struct bld_deploy_kube_gen_opts *o, json_t **objects,
+			     char ***reports, struct bld_error **err);
+/* The objects as one multi-document YAML stream (libyaml's emitter); caller frees *out. */
+int bld_deploy_kube_yaml(char **out, const json_t *objects, struct bld_error **err);
+
 #endif

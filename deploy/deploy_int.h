@@ -87,6 +87,12 @@ int bld_deploy_yaml_parse(const char *data, size_t len, const char *file,
 			  struct bld_error **err);
 void bld_deploy_docs_free(struct bld_deploy_doc *docs, size_t n);
 
+/* Each element of docs (an array) as one document of a YAML stream, written as
+ * bld_deploy_config_yaml writes a model ("---" before every document but the first);
+ * caller frees *out. */
+int bld_deploy_yaml_stream(char **out, const json_t *docs, bool interpolated,
+			   struct bld_error **err);
+
 /* A scalar's value as go-yaml types it (yaml_scalar.c): null, bool, int, float or string;
  * only a plain (unquoted, untagged) scalar can be anything but a string. NULL when s is
  * not valid UTF-8. */

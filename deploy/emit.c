@@ -123,23 +123,28 @@ static int write_buf(void *data, unsigned char *buffer, size_t size)
 	return bld_buf_add(data, buffer, size) == 0;
 }
 
-static int emit_document(struct emitter *e, const json_t *model, struct bld_error **err)
+/* Each of docs (an array) as one document of a stream. */
+static int emit_stream(struct emitter *e, const json_t *docs, struct bld_error **err)
 {
 	yaml_event_t ev;
 	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
 	if (emit(e, &ev, err) < 0)
 		return -BLD_E_INTERNAL;
-	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
-	if (emit(e, &ev, err) < 0 || emit_value(e, model, err) < 0)
-		return -BLD_E_INTERNAL;
-	yaml_document_end_event_initialize(&ev, 1);
-	if (emit(e, &ev, err) < 0)
-		return -BLD_E_INTERNAL;
+	size_t i;
+	json_t *doc;
+	json_array_foreach(docs, i, doc) {
+		yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, i == 0);
+		if (emit(e, &ev, err) < 0 || emit_value(e, doc, err) < 0)
+			return -BLD_E_INTERNAL;
+		yaml_document_end_event_initialize(&ev, 1);
+		if (emit(e, &ev, err) < 0)
+			return -BLD_E_INTERNAL;
+	}
 	yaml_stream_end_event_initialize(&ev);
 	return emit(e, &ev, err);
 }
 
-int bld_deploy_config_yaml(char **out, const json_t *model, bool interpolated,
+int bld_deploy_yaml_stream(char **out, const json_t *docs, bool interpolated,
 			   struct bld_error **err)
 {
 	struct emitter e = {.dollar = interpolated};
@@ -151,7 +156,7 @@ int bld_deploy_config_yaml(char **out, const json_t *model, bool interpolated,
 	yaml_emitter_set_indent(&e.y, 2);
 	yaml_emitter_set_width(&e.y, -1);
 	yaml_emitter_set_unicode(&e.y, 1);
-	int r = emit_document(&e, model, err);
+	int r = emit_stream(&e, docs, err);
 	yaml_emitter_delete(&e.y);
 	regfree(&e.re);
 	if (r < 0) {
@@ -160,6 +165,13 @@ int bld_deploy_config_yaml(char **out, const json_t *model, bool interpolated,
 	}
 	*out = bld_buf_detach(&b);
 	return 0;
+}
+
+int bld_deploy_config_yaml(char **out, const json_t *model, bool interpolated,
+			   struct bld_error **err)
+{
+	cleanup_json json_t *one = json_pack("[O]", model);
+	return bld_deploy_yaml_stream(out, one, interpolated, err);
 }
 
 /* A service as Go marshals ServiceConfig to JSON: no name, command/entrypoint always. */

@@ -538,10 +538,23 @@ static int mount_volumes(struct mon *m, struct bld_error **err)
 	json_t *v;
 	json_array_foreach(json_object_get(m->cfg, "Mounts"), i, v) {
 		const char *name = bld_json_get_str(v, "Name");
-		if (name && bld_runner_volume_mount(m->ctx, name, err) < 0)
+		if (name && bld_runner_volume_mount(m->ctx, name, m->id, err) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* ... unmounted when no other live container uses them (best effort: a run is over). */
+static void unmount_volumes(struct mon *m)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(m->cfg, "Mounts"), i, v) {
+		const char *name = bld_json_get_str(v, "Name");
+		cleanup_error struct bld_error *e = NULL;
+		if (name && bld_runner_volume_unmount(m->ctx, name, m->id, &e) < 0)
+			bld_warn("%s", e->msg);
+	}
 }
 
 static int start_once(struct mon *m, struct bld_error **err)
@@ -740,12 +753,14 @@ static void record_exit(struct mon *m)
 	bld_runner_attached_close(&m->att); /* it heard "exited N" */
 }
 
-/* What one run holds: its cgroups and its network (veth, address, proxies). */
+/* What one run holds: its cgroups, its network (veth, address, proxies) and the mounts of
+ * its volumes with driver options. */
 static void release(struct mon *m)
 {
 	bld_runner_proc_free(m->proc);
 	m->proc = NULL;
 	bld_runner_net_stop(m->net);
+	unmount_volumes(m);
 }
 
 static bool should_restart(struct mon *m)

@@ -289,8 +289,7 @@ static int setup_ports(struct bld_runner_net *n, json_t *cfg, struct bld_error *
 
 /* ------------------------------------------------------------------ life cycle */
 
-/* The default bridge's gateway, "" when it cannot be read. */
-static void host_gateway(struct bld_ctx *ctx, char gw[INET6_ADDRSTRLEN])
+void bld_runner_host_gateway(struct bld_ctx *ctx, char gw[INET6_ADDRSTRLEN])
 {
 	cleanup_json json_t *net = NULL;
 	cleanup_error struct bld_error *e = NULL;
@@ -315,7 +314,7 @@ static void hosts_lines(struct bld_ctx *ctx, struct bld_runner_spec_holder *h, j
 		if (!colon)
 			continue;
 		if (strcmp(colon + 1, "host-gateway") == 0)
-			host_gateway(ctx, gw);
+			bld_runner_host_gateway(ctx, gw);
 		cleanup_free char *line = xasprintf("%s\t%.*s", gw[0] ? gw : colon + 1,
 						    (int)(colon - hv), hv);
 		bld_strv_push(&h->extra_hosts, line);

@@ -543,8 +543,13 @@ int bld_runner_volume_create(struct bld_ctx *ctx, const char *name, char **label
 /* With the local driver's options (opts: K=V of type, device, o; others refused). */
 int bld_runner_volume_create_opts(struct bld_ctx *ctx, const char *name, char **labels,
 				  char **opts, char **out_name, struct bld_error **err);
-/* Mounts a volume with options on its _data unless mounted already (container start). */
-int bld_runner_volume_mount(struct bld_ctx *ctx, const char *name, struct bld_error **err);
+/* Mounts a volume with options on its _data unless another live container than ctr_id
+ * has it mounted already (container start). */
+int bld_runner_volume_mount(struct bld_ctx *ctx, const char *name, const char *ctr_id,
+			    struct bld_error **err);
+/* Unmounts it unless another live container than ctr_id uses it (container stop). */
+int bld_runner_volume_unmount(struct bld_ctx *ctx, const char *name, const char *ctr_id,
+			      struct bld_error **err);
 int bld_runner_volume_remove(struct bld_ctx *ctx, const char *name, bool force,
 			     struct bld_error **err);
 /* Names of every volume (caller frees). */
@@ -608,6 +613,8 @@ bool bld_runner_network_is_predefined(const char *name);
 void bld_runner_network_bridge_name(const struct json_t *net, char out[16]);
 /* The default bridge's device: BLD_BRIDGE_NAME or "bld0". */
 const char *bld_runner_network_default_bridge(void);
+/* --add-host's host-gateway: the default bridge's gateway ("" when it cannot be read). */
+void bld_runner_host_gateway(struct bld_ctx *ctx, char gw[46]);
 /* The gateway of the network's subnet of family (AF_INET, AF_INET6): the given one, else the
  * subnet's first address; *prefix: the subnet's length. -1 when there is no such subnet. */
 int bld_runner_network_gateway(const struct json_t *net, int family, char out[46], int *prefix);

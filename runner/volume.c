@@ -3,8 +3,9 @@
  * meta.json beside it), and the translation of -v/--tmpfs into the mounts a container gets.
  *
  * Volumes are local directories; the one driver is docker's "local", whose options (type,
- * device, o) make the volume a mount of device on _data, made when a container starts with
- * the volume (once, under the volume's lock) and undone by volume rm. A volume mount records
+ * device, o) make the volume a mount of device on _data, made when the first container that
+ * uses it starts and undone when the last one stops (under the volume's lock; the live users
+ * are counted from the store each time) or by volume rm. A volume mount records
  * CopyData (docker's default; "nocopy" in the mode turns it off): the sandbox fills an empty
  * volume with the image's content at the mount point on first use (mounts.c).
  */
@@ -126,14 +127,16 @@ int bld_runner_volume_create_opts(struct bld_ctx *ctx, const char *name, char **
 	return 0;
 }
 
-/* Whether any container's config mounts the volume. */
-static bool volume_in_use(struct bld_ctx *ctx, const char *name)
+/* Whether a container other than self (NULL: none) mounts the volume: any container's
+ * config, or with live only those whose monitor answers (running, or about to). */
+static bool volume_used(struct bld_ctx *ctx, const char *name, const char *self, bool live)
 {
 	cleanup_strv char **ids = bld_runner_container_ids(ctx);
 	for (size_t i = 0; ids && ids[i]; i++) {
 		cleanup_json json_t *cfg = NULL;
 		cleanup_error struct bld_error *e = NULL;
-		if (bld_runner_container_load(ctx, ids[i], &cfg, NULL, &e) < 0)
+		if ((self && strcmp(ids[i], self) == 0) ||
+		    bld_runner_container_load(ctx, ids[i], &cfg, NULL, &e) < 0)
 			continue;
 		size_t k;
 		json_t *m;
@@ -143,10 +146,15 @@ static bool volume_in_use(struct bld_ctx *ctx, const char *name)
 			if (n && strcmp(n, name) == 0)
 				used = true;
 		}
-		if (used)
+		if (used && (!live || bld_runner_client_wait_fd_alive(ctx, ids[i])))
 			return true;
 	}
 	return false;
+}
+
+static bool volume_in_use(struct bld_ctx *ctx, const char *name)
+{
+	return volume_used(ctx, name, NULL, false);
 }
 
 /* Whether path is a mount point: the fifth field of a line of /proc/self/mountinfo. */
@@ -194,30 +202,72 @@ static unsigned long mount_flags(const char *o, char **data)
 	return flags;
 }
 
-int bld_runner_volume_mount(struct bld_ctx *ctx, const char *name, struct bld_error **err)
+/* A volume's driver options (NULL: none, nothing to mount) and its lock, held (fd). */
+static json_t *locked_opts(struct bld_ctx *ctx, const char *name, int *fd,
+			   struct bld_error **err)
 {
 	cleanup_free char *dir = vol_dir(ctx, name);
 	cleanup_json json_t *m = NULL;
 	cleanup_error struct bld_error *e = NULL;
+	*fd = -1;
 	if (bld_runner_json_read(dir, "meta.json", &m, &e) < 0)
-		return 0;
+		return NULL;
 	json_t *opts = json_object_get(m, "Options");
-	const char *type = bld_json_get_str(opts, "type"), *dev = bld_json_get_str(opts, "device");
-	if (!type && !dev)
-		return 0;
+	if (!bld_json_get_str(opts, "type") && !bld_json_get_str(opts, "device"))
+		return NULL;
 	cleanup_free char *lock = xasprintf("%s/.lock", dir);
-	cleanup_close int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0)
-		return bld_error_sys(err, errno, "lock %s", lock);
-	cleanup_free char *data = xasprintf("%s/_data", dir), *extra = NULL;
-	if (mounted_at(data))
-		return 0;
+	*fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0 || flock(*fd, LOCK_EX) < 0) {
+		bld_error_sys(err, errno, "lock %s", lock);
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return NULL;
+	}
+	return json_incref(opts);
+}
+
+/* The local driver mounts on first use: a mount that no live container other than ctr_id
+ * uses is left over from a killed monitor (docker unmounts those when it starts) and is
+ * made afresh. */
+int bld_runner_volume_mount(struct bld_ctx *ctx, const char *name, const char *ctr_id,
+			    struct bld_error **err)
+{
+	cleanup_close int fd = -1;
+	cleanup_json json_t *opts = locked_opts(ctx, name, &fd, err);
+	if (!opts)
+		return fd < 0 && *err ? -1 : 0;
+	cleanup_free char *data = bld_runner_volume_data_dir(ctx, name), *extra = NULL;
+	if (mounted_at(data)) {
+		if (volume_used(ctx, name, ctr_id, true))
+			return 0;
+		if (umount2(data, MNT_DETACH) < 0)
+			return bld_error_sys(err, errno, "unmount %s", data);
+	}
+	const char *type = bld_json_get_str(opts, "type"), *dev = bld_json_get_str(opts, "device");
 	unsigned long flags = mount_flags(bld_json_get_str(opts, "o"), &extra);
 	if (mount(dev ? dev : "", data, type ? type : "none", flags, extra) < 0)
 		return bld_error_sys(err, errno,
 				     "error while mounting volume '%s': failed to mount local "
 				     "volume: mount %s:%s",
 				     data, dev ? dev : "", data);
+	return 0;
+}
+
+/* ... and unmounts when the last container using it stops: the count is the store's (the
+ * live containers that mount it), so a monitor killed on the way loses nothing. */
+int bld_runner_volume_unmount(struct bld_ctx *ctx, const char *name, const char *ctr_id,
+			      struct bld_error **err)
+{
+	cleanup_close int fd = -1;
+	cleanup_json json_t *opts = locked_opts(ctx, name, &fd, err);
+	if (!opts)
+		return fd < 0 && *err ? -1 : 0;
+	cleanup_free char *data = bld_runner_volume_data_dir(ctx, name);
+	if (!mounted_at(data) || volume_used(ctx, name, ctr_id, true))
+		return 0;
+	if (umount2(data, MNT_DETACH) < 0)
+		return bld_error_sys(err, errno, "unmount %s", data);
 	return 0;
 }
 

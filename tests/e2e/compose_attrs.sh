@@ -9,7 +9,8 @@
 # written with their uid/gid/mode; uid/gid/mode on a file warned about; external refused);
 # expose, cpuset, cpu_quota/period, uts, security_opt, deploy.resources, network_mode
 # service:, a bind's SELinux label (:z/:Z, bind.selinux: in Binds; warned where SELinux is
-# enabled), a tmpfs volume's size/mode, a network's ipam config (ip_range) and internal; a volume's driver_opts (a tmpfs both services share); an attribute
+# enabled), a tmpfs volume's size/mode, a network's ipam config (ip_range) and internal; a volume's driver_opts (a tmpfs both services share, mounted
+# while a container uses it, unmounted after the last stops, also after killed monitors); an attribute
 # bld does not honour yet (tests/fixtures/compose/README.md) warned about.
 . "$(dirname "$0")/lib.sh"
 t_busybox_registry
@@ -173,6 +174,27 @@ t_eq "... shared by two containers, mounted once" "shared 1" \
   "$(B exec attrs-b-1 cat /w/f) $(grep -c " $BLD_ROOT/volumes/attrs_v/_data " /proc/self/mountinfo)"
 t_eq "... its options in inspect" '{"device":"tmpfs","o":"size=1m","type":"tmpfs"}' \
   "$(B volume inspect --format '{{json .Options}}' attrs_v)"
+# docker's local driver: mounted on first use, unmounted when the last user stops (a tmpfs
+# loses its content then); the count of users is the store's, so a killed monitor leaves
+# nothing that the next start would stack on or keep
+VM() { grep -c " $BLD_ROOT/volumes/attrs_v/_data " /proc/self/mountinfo; }
+B compose stop a >/dev/null 2>&1
+t_eq "... one user stopped: still mounted for the other, content kept" "1 shared" \
+  "$(VM) $(B exec attrs-b-1 cat /w/f)"
+B compose stop b >/dev/null 2>&1
+t_eq "... the last user stopped: unmounted" "0" "$(VM)"
+B compose start >/dev/null 2>&1
+t_eq "... mounted again on the next start, a fresh tmpfs as docker's" "1 none" \
+  "$(VM) $(B exec attrs-a-1 sh -c 'cat /v/f 2>/dev/null || echo none')"
+B exec attrs-a-1 sh -c 'echo again >/v/f'
+pids=$(for c in attrs-a-1 attrs-b-1; do python3 -c 'import json, sys; s = json.load(open(sys.argv[1]))
+print(s["MonitorPid"], s["Pid"])' "$BLD_ROOT/containers/$(I '{{.Id}}' $c)/state.json"; done)
+t_match "... (the monitors' pids)" "^[0-9]+ [0-9]+ [0-9]+ [0-9]+$" "$(xargs <<<"$pids")"
+kill -9 $pids
+for i in $(seq 50); do [ -z "$(B ps -q)" ] && break; sleep 0.1; done
+B compose start >/dev/null 2>&1
+t_eq "... after the monitors were killed: mounted once, afresh" "1 none" \
+  "$(VM) $(B exec attrs-a-1 sh -c 'cat /v/f 2>/dev/null || echo none')"
 t_ok "down -v" B compose down -v
 t_eq "... no mount left by volume rm" "0" "$(grep -c "/volumes/attrs_v/_data" /proc/self/mountinfo)"
 # mac_address (the service's, a first network's), long-form volume options by the Mount API
