@@ -10,6 +10,8 @@
 
 static const struct bld_cli_opt logs_opts[] = {
 	{"follow", 'f', BLD_OPT_BOOL, NULL, "Follow log output", NULL},
+	{"index", 0, BLD_OPT_STRING, "int",
+	 "index of the container if service has multiple replicas", NULL},
 	{"no-color", 0, BLD_OPT_BOOL, NULL, "Produce monochrome output", NULL},
 	{"no-log-prefix", 0, BLD_OPT_BOOL, NULL, "Don't print prefix in logs", NULL},
 	{"since", 0, BLD_OPT_STRING, "string",
@@ -41,8 +43,38 @@ static int bound(struct bld_cli_args *a, const char *name, double *out, struct b
 	return 0;
 }
 
+/* --index N: the one service's container number N, stopped or not (compose's
+ * getSpecifiedContainer); *k its place in st. */
+static int pick(const struct bld_cli_args *a, long index, const struct bld_deploy_state *st,
+		size_t *k, struct bld_error **err)
+{
+	for (*k = 0; *k < st->n; (*k)++)
+		if (!st->v[*k].oneoff && st->v[*k].number == index &&
+		    strcmp(st->v[*k].service, a->argv[0]) == 0)
+			return 0;
+	return bld_error_refuse(err, BLD_E_NOTFOUND, "service \"%s\" is not running container #%ld",
+				a->argv[0], index);
+}
+
+static int index_of(struct bld_cli_args *a, long *out, struct bld_error **err)
+{
+	const char *s = bld_cli_str(a, "index");
+	*out = 0;
+	if (s && bld_parse_long(s, 0, 1 << 20, out) < 0)
+		return bld_error_refuse(err, BLD_E_INVALID,
+					"invalid argument \"%s\" for \"--index\" flag: strconv.ParseInt: "
+					"parsing \"%s\": invalid syntax", s, s);
+	if (*out > 0 && a->argc != 1)
+		return bld_error_refuse(err, BLD_E_INVALID,
+					"--index requires one service to be selected");
+	return 0;
+}
+
 static int logs(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
+	long index;
+	if (index_of(a, &index, err) < 0)
+		return -1;
 	struct bld_deploy_logs_opts o = {.follow = bld_cli_bool(a, "follow"),
 					 .timestamps = bld_cli_bool(a, "timestamps"),
 					 .no_color = bld_cli_bool(a, "no-color"),
@@ -59,7 +91,13 @@ static int logs(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **
 	struct bld_deploy_state st;
 	int r = bld_cli_compose_state(ctx, &c, false, &st, err);
 	if (r == 0) {
-		r = bld_deploy_logs(ctx, &c.t, &st, &o, err);
+		size_t k = 0;
+		struct bld_deploy_state one = {.n = 1};
+		if (index > 0)
+			r = pick(a, index, &st, &k, err);
+		one.v = st.v + k;
+		if (r == 0)
+			r = bld_deploy_logs(ctx, &c.t, index > 0 ? &one : &st, &o, err);
 		bld_deploy_state_dispose(&st);
 	}
 	bld_cli_compose_close(&c);

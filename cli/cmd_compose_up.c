@@ -30,6 +30,8 @@ static const struct bld_cli_opt up_opts[] = {
 	{"attach", 0, BLD_OPT_LIST, "stringArray",
 	 "Restrict attaching to the specified services. Incompatible with --attach-dependencies.",
 	 NULL},
+	{"attach-dependencies", 0, BLD_OPT_BOOL, NULL,
+	 "Automatically attach to log output of dependent services", NULL},
 	{"detach", 'd', BLD_OPT_BOOL, NULL, "Detached mode: Run containers in the background",
 	 NULL},
 	{"exit-code-from", 0, BLD_OPT_STRING, "string",
@@ -110,8 +112,8 @@ static bool listed(char *const *v, const char *s)
 }
 
 /* The services whose logs the attached up follows, as compose picks them: those of
- * --attach, else those asked for (all when none) but the ones with `attach: false`; less
- * those of --no-attach. */
+ * --attach, else those asked for (all when none), with their dependencies under
+ * --attach-dependencies, but the ones with `attach: false`; less those of --no-attach. */
 static int attach_set(struct bld_cli_args *a, const struct bld_cli_compose *c, char ***out,
 		      struct bld_error **err)
 {
@@ -123,12 +125,15 @@ static int attach_set(struct bld_cli_args *a, const struct bld_cli_compose *c, c
 			return bld_error_refuse(err, BLD_E_NOTFOUND,
 						"cannot attach to services not included in up: %s",
 						want[i]);
+	cleanup_strv char **up = NULL;
+	if (!(want && want[0]) &&
+	    bld_deploy_services(&c->t, bld_cli_bool(a, "attach-dependencies"), &up, err) < 0)
+		return -1;
 	const char *name;
 	json_t *s;
 	json_object_foreach((json_t *)services, name, s) {
 		bool in = want && want[0] ? listed(want, name)
-					  : (!c->t.services || !c->t.services[0] ||
-					     listed(c->t.services, name)) &&
+					  : listed(up, name) &&
 						    !json_is_false(json_object_get(s, "attach"));
 		if (in && !(no && listed(no, name)))
 			bld_strv_push(out, name);
@@ -141,7 +146,17 @@ static int attach(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_cli_co
 		  const struct bld_deploy_up_opts *uo, char *const *shown, struct bld_error **err)
 {
 	struct bld_deploy_state st;
-	if (bld_cli_compose_state(ctx, c, false, &st, err) < 0)
+	/* --attach-dependencies: their containers are followed (and stopped) with the others */
+	cleanup_strv char **deps = NULL;
+	char *const *asked = c->t.services;
+	if (bld_cli_bool(a, "attach-dependencies") && asked && asked[0] &&
+	    bld_deploy_services(&c->t, true, &deps, err) < 0)
+		return -1;
+	if (deps)
+		c->t.services = deps;
+	int r = bld_cli_compose_state(ctx, c, false, &st, err);
+	c->t.services = asked;
+	if (r < 0)
 		return -1;
 	const char *from = bld_cli_str(a, "exit-code-from");
 	struct bld_deploy_attach_opts o = {
@@ -150,7 +165,7 @@ static int attach(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_cli_co
 		.timestamps = bld_cli_bool(a, "timestamps"), .exit_from = from,
 		.timeout = uo->timeout, .attach = shown};
 	int code = 0;
-	int r = bld_deploy_attach(ctx, &c->t, &st, &o, &code, err);
+	r = bld_deploy_attach(ctx, &c->t, &st, &o, &code, err);
 	bld_deploy_state_dispose(&st);
 	return r < 0 ? r : code;
 }
@@ -166,7 +181,8 @@ static int up(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **er
 	o.wait = bld_cli_bool(a, "wait");
 	bool detach = bld_cli_bool(a, "detach") || o.wait || o.no_start;
 	const char *from = bld_cli_str(a, "exit-code-from");
-	bool attach_given = bld_cli_list(a, "attach") && bld_cli_list(a, "attach")[0];
+	bool attach_list = bld_cli_list(a, "attach") && bld_cli_list(a, "attach")[0];
+	bool attach_given = attach_list || bld_cli_bool(a, "attach-dependencies");
 	if (o.wait && (bld_cli_bool(a, "abort-on-container-exit") || from || attach_given))
 		return bld_error_refuse(err, BLD_E_INVALID,
 					"--wait cannot be combined with --abort-on-container-exit, "
@@ -177,6 +193,9 @@ static int up(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **er
 					"--detach cannot be combined with --abort-on-container-exit, "
 					"--abort-on-container-failure, --attach, --attach-dependencies "
 					"or --watch");
+	if (attach_list && bld_cli_bool(a, "attach-dependencies"))
+		return bld_error_refuse(err, BLD_E_INVALID,
+					"cannot combine --attach and --attach-dependencies");
 	struct bld_cli_compose c;
 	cleanup_strv char **shown = NULL;
 	int r = bld_cli_compose_open(ctx, a, 0, true, &c, err);

@@ -3,7 +3,9 @@
  * (builder/) when asked or missing, pulled (registry/) when missing or asked, looked up in
  * the store otherwise. Each service's image ends up named in the store; its image ID goes
  * in the com.docker.compose.image label, so that a rebuilt or re-pulled image recreates
- * the service's containers.
+ * the service's containers. A build: section becomes the builder's options as compose v2
+ * makes BuildKit's (additional_contexts, extra_hosts, shm_size, ssh with project paths),
+ * and a service whose build reads another's image is built after it.
  */
 #include "builder/builder.h"
 #include "deploy/deploy_int.h"
@@ -84,6 +86,111 @@ static int push_secrets(char ***v, const struct bld_deploy_target *t, const json
 	return 0;
 }
 
+/* A service of the project, or NULL. */
+static const json_t *service_of(const struct bld_deploy_target *t, const char *svc)
+{
+	return json_object_get(json_object_get(t->project, "services"), svc);
+}
+
+/* p made absolute against the project directory when relative (compose-go's paths). */
+static char *project_path(const struct bld_deploy_target *t, const char *p)
+{
+	return p[0] != '/' && t->working_dir ? bld_path_join(t->working_dir, p) : xstrdup(p);
+}
+
+/* Whether an additional context is a path (not an image, URL, git repository or service). */
+static bool context_is_path(const char *v)
+{
+	return !strstr(v, "://") && !bld_str_has_prefix(v, "service:") &&
+	       !bld_str_has_prefix(v, "git@") && !bld_str_has_prefix(v, "github.com/");
+}
+
+/*
+ * build.additional_contexts as --build-context NAME=VALUE, as compose v2 hands them to
+ * BuildKit: "service:NAME" is that service's image (docker-image://, built before this one),
+ * a relative path is the project directory's.
+ */
+static int push_contexts(char ***v, const struct bld_deploy_target *t, const json_t *b,
+			 struct bld_error **err)
+{
+	const char *k;
+	json_t *val;
+	json_object_foreach(json_object_get(b, "additional_contexts"), k, val) {
+		const char *s = json_string_value(val);
+		if (!s)
+			continue;
+		const char *dep = bld_str_has_prefix(s, "service:") ? s + strlen("service:") : NULL;
+		if (dep && !service_of(t, dep))
+			return bld_error_set(err, BLD_E_INVALID, "build.additional_contexts %s: "
+					     "service \"%s\" is not defined", k, dep);
+		cleanup_free char *img = dep ? bld_deploy_image_name(t->name, dep, service_of(t, dep))
+					     : NULL;
+		cleanup_free char *val_s = dep ? xasprintf("docker-image://%s", img)
+				       : context_is_path(s) ? project_path(t, s) : xstrdup(s);
+		cleanup_free char *kv = xasprintf("%s=%s", k, val_s);
+		bld_strv_push(v, kv);
+	}
+	return 0;
+}
+
+/* build.extra_hosts (list of "HOST:IP" or "HOST=IP", or a map of HOST to one IP or a list)
+ * as --add-host HOST:IP. */
+static void push_hosts(char ***v, const json_t *b)
+{
+	const json_t *eh = json_object_get(b, "extra_hosts");
+	size_t i;
+	json_t *e;
+	json_array_foreach(eh, i, e) {
+		const char *s = json_string_value(e);
+		size_t n = s ? strcspn(s, "=") : 0;
+		cleanup_free char *h = s && s[n] ? xasprintf("%.*s:%s", (int)n, s, s + n + 1) : NULL;
+		if (s)
+			bld_strv_push(v, h ? h : s);
+	}
+	const char *k;
+	json_object_foreach((json_t *)eh, k, e) {
+		for (size_t j = 0; j < (json_is_array(e) ? json_array_size(e) : 1); j++) {
+			const char *ip = json_string_value(json_is_array(e) ? json_array_get(e, j) : e);
+			cleanup_free char *h = ip ? xasprintf("%s:%s", k, ip) : NULL;
+			if (h)
+				bld_strv_push(v, h);
+		}
+	}
+}
+
+/* build.shm_size in bytes (the model holds it as a number or a size string), 0 unset. */
+static int64_t shm_of(const json_t *b)
+{
+	const json_t *v = json_object_get(b, "shm_size");
+	cleanup_free char *t = v ? bld_deploy_scalar_text(v) : NULL;
+	int64_t n = 0;
+	return t && bld_deploy_bytes_parse(t, &n) == 0 ? n : 0;
+}
+
+/* build.ssh as --ssh: the paths of "ID=PATH[,PATH]" from the project directory (compose v2). */
+static void push_ssh(char ***v, const struct bld_deploy_target *t, const json_t *b)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(b, "ssh"), i, e) {
+		const char *s = json_string_value(e), *eq = s ? strchr(s, '=') : NULL;
+		if (!eq) {
+			if (s)
+				bld_strv_push(v, s);
+			continue;
+		}
+		struct bld_buf o = BLD_BUF_INIT;
+		bld_buf_printf(&o, "%.*s=", (int)(eq - s), s);
+		cleanup_strv char **paths = bld_deploy_split(eq + 1, ',');
+		for (size_t j = 0; paths && paths[j]; j++) {
+			cleanup_free char *abs = project_path(t, paths[j]);
+			bld_buf_printf(&o, "%s%s", j ? "," : "", abs);
+		}
+		bld_strv_push(v, bld_buf_str(&o));
+		bld_buf_dispose(&o);
+	}
+}
+
 /* platforms as --platform: the first one other than linux/amd64 (which the builder then
  * refuses), else linux/amd64; NULL when none is given. */
 static const char *platform_of(const json_t *b)
@@ -146,11 +253,13 @@ static int build(struct bld_ctx *ctx, const struct bld_deploy_target *t, const c
 {
 	cleanup_strv char **tags = NULL, **args = NULL, **labels = NULL, **secrets = NULL;
 	cleanup_strv char **ssh = NULL, **cfrom = NULL, **cto = NULL, **ncf = NULL;
+	cleanup_strv char **contexts = NULL, **hosts = NULL;
 	bld_strv_push(&tags, name);
 	push_list(&tags, b, "tags");
 	push_map(&args, b, "args");
 	push_map(&labels, b, "labels");
-	push_list(&ssh, b, "ssh");
+	push_ssh(&ssh, t, b);
+	push_hosts(&hosts, b);
 	push_list(&cfrom, b, "cache_from");
 	push_list(&cto, b, "cache_to");
 	push_list(&ncf, b, "no_cache_filter");
@@ -158,11 +267,15 @@ static int build(struct bld_ctx *ctx, const struct bld_deploy_target *t, const c
 	const char *ctxdir = json_is_string(b) ? json_string_value(b) : bld_json_get_str(b, "context");
 	if (ctxdir && ctxdir[0] != '/' && t->working_dir)
 		ctxdir = abs = xasprintf("%s/%s", t->working_dir, ctxdir);
-	if (push_secrets(&secrets, t, b, err) < 0 || dockerfile_of(b, ctxdir, &df, &tmp, err) < 0)
+	if (push_secrets(&secrets, t, b, err) < 0 || push_contexts(&contexts, t, b, err) < 0 ||
+	    dockerfile_of(b, ctxdir, &df, &tmp, err) < 0)
 		return bld_error_wrap(err, "service image %s", name);
 	struct bld_builder_opts o = {
 		.context = ctxdir ? ctxdir : ".",
 		.dockerfile = df,
+		.build_contexts = contexts,
+		.add_hosts = hosts,
+		.shm_size = shm_of(b),
 		.tags = tags,
 		.build_args = args,
 		.labels = labels,
@@ -292,8 +405,64 @@ static int verb_job(struct bld_ctx *ctx, size_t i, void *payload, struct bld_err
 	return r;
 }
 
+/* Whether svc's build reads dep's image (build.additional_contexts "service:DEP"). */
+static bool builds_from(const struct bld_deploy_target *t, const char *svc, const char *dep)
+{
+	const char *k;
+	json_t *v;
+	json_t *ac = json_object_get(json_object_get(service_of(t, svc), "build"),
+				     "additional_contexts");
+	json_object_foreach(ac, k, v) {
+		const char *s = json_string_value(v);
+		if (s && bld_str_has_prefix(s, "service:") && strcmp(s + strlen("service:"), dep) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether j->svcs[i] must wait for one of the others not done yet. */
+static bool waits(const struct verb_jobs *j, const bool *done, size_t i)
+{
+	for (size_t k = 0; j->svcs[k]; k++)
+		if (!done[k] && builds_from(j->t, j->svcs[i], j->svcs[k]))
+			return true;
+	return false;
+}
+
+/*
+ * The jobs of j->svcs in waves, each wave in parallel: a service whose build reads another
+ * one's image (additional_contexts "service:NAME") comes after it, as compose v2 orders
+ * them. A cycle is refused.
+ */
+static int run_ordered(struct bld_ctx *ctx, const struct verb_jobs *j, struct bld_error **err)
+{
+	size_t n = bld_strv_len(j->svcs), left = n;
+	cleanup_free bool *done = xcalloc(n + 1, sizeof(bool));
+	cleanup_free bool *now = xcalloc(n + 1, sizeof(bool));
+	while (left) {
+		cleanup_strv char **wave = NULL;
+		for (size_t i = 0; i < n; i++) {
+			now[i] = !done[i] && !waits(j, done, i);
+			if (now[i])
+				bld_strv_push(&wave, j->svcs[i]);
+		}
+		if (!wave)
+			return bld_error_set(err, BLD_E_INVALID, "dependency cycle detected in the "
+					     "build.additional_contexts of the services to build");
+		struct verb_jobs w = {.t = j->t, .o = j->o, .svcs = wave};
+		if (bld_deploy_parallel(ctx, bld_strv_len(wave), PULLS_MAX, verb_job, &w, err) < 0)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			left -= now[i];
+			done[i] = done[i] || now[i];
+		}
+	}
+	return 0;
+}
+
 /* The pulls (then the builds) of svcs that need one, in parallel: one service a distinct
- * image name, the builds after the pulls (a build may start FROM a pulled image). */
+ * image name, the builds after the pulls (a build may start FROM a pulled image), a build
+ * after those whose images it reads (run_ordered). */
 static int prepare(struct bld_ctx *ctx, struct bld_store *s, const struct bld_deploy_target *t,
 		   char *const *svcs, const struct bld_deploy_up_opts *o, struct bld_error **err)
 {
@@ -323,7 +492,7 @@ static int prepare(struct bld_ctx *ctx, struct bld_store *s, const struct bld_de
 	size_t np = bld_strv_len(pulls), nb = bld_strv_len(builds);
 	if (np && bld_deploy_parallel(ctx, np, PULLS_MAX, verb_job, &jp, err) < 0)
 		return -1;
-	return nb ? bld_deploy_parallel(ctx, nb, PULLS_MAX, verb_job, &jb, err) : 0;
+	return nb ? run_ordered(ctx, &jb, err) : 0;
 }
 
 int bld_deploy_images(struct bld_ctx *ctx, const struct bld_deploy_target *t, char *const *svcs,
@@ -392,7 +561,9 @@ int bld_deploy_image_verb(struct bld_ctx *ctx, const struct bld_deploy_target *t
 		return -1;
 	struct verb_jobs j = {.t = t, .o = o, .svcs = svcs};
 	size_t n = bld_strv_len(svcs);
-	int r = n ? bld_deploy_parallel(ctx, n, PULLS_MAX, verb_job, &j, err) : 0;
+	int r = !n ? 0
+		: o->verb == BLD_DEPLOY_IMAGE_BUILD ? run_ordered(ctx, &j, err)
+						    : bld_deploy_parallel(ctx, n, PULLS_MAX, verb_job, &j, err);
 	if (r < 0 && *err)
 		(*err)->status = 1;
 	return r;

@@ -69,6 +69,15 @@ static void build_paths(const struct pr *r, json_t *svc)
 	json_t *extra = json_object_get(b, "additional_contexts");
 	json_object_foreach(extra, k, v)
 		json_object_set_new(extra, k, context_path(r, v));
+	size_t i;
+	json_array_foreach(extra, i, v) { /* the list form: NAME=VALUE */
+		const char *s = json_string_value(v), *eq = s ? strchr(s, '=') : NULL;
+		if (!eq || remote_context(eq + 1))
+			continue;
+		cleanup_free char *a = abs_of(r, eq + 1);
+		cleanup_free char *kv = xasprintf("%.*s=%s", (int)(eq - s), s, a);
+		json_array_set_new(extra, i, json_string(kv));
+	}
 }
 
 /* env_file and label_file: a string, a list of strings, or a list of {path: ...}. */

@@ -42,8 +42,7 @@ static const char *const unhonoured_paths[] = {
 	"services.*.storage_opt",  "services.*.gpus",
 	"services.*.annotations",  "services.*.deploy.resources.reservations.devices",
 	/* build: what the builder cannot do */
-	"services.*.build.additional_contexts", "services.*.build.extra_hosts",
-	"services.*.build.shm_size", "services.*.build.ulimits", "services.*.build.privileged",
+	"services.*.build.ulimits", "services.*.build.privileged",
 	"services.*.build.entitlements", "services.*.build.isolation",
 	"services.*.build.provenance", "services.*.build.sbom",
 };

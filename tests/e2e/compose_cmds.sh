@@ -197,15 +197,15 @@ services:
       dockerfile_inline: |
         FROM $BASE
         RUN echo inline >/i
-      additional_contexts: {other: ./ctx}
+      privileged: true
     image: bo/inl:1
 secrets:
   s: {file: ./s.txt}
   e: {environment: BO_SECRET}
 EOF
 out=$(BO_SECRET=from-env B compose build 2>&1)
-t_match "build.additional_contexts: warned about with file and line" \
-  "bld: warning: $T_DIR/bo/compose.yaml:14: services.inl.build.additional_contexts: not supported by bld, ignored" "$out"
+t_match "build.privileged: warned about with file and line" \
+  "bld: warning: $T_DIR/bo/compose.yaml:14: services.inl.build.privileged: not supported by bld, ignored" "$out"
 t_eq "build.tags: the extra tag names the built image" \
   "$(B image inspect --format '{{.Id}}' bo/sec:1 2>&1)" "$(B image inspect --format '{{.Id}}' bo/extra:2 2>&1)"
 t_eq "build.secrets: a file secret and an environment one, seen by RUN --mount=type=secret" \

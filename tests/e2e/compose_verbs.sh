@@ -2,7 +2,8 @@
 # bld compose's finer verbs and flags against busybox from the local test registry, checked
 # against what docker compose v2 does: run -p/--publish and --service-ports; logs --since and
 # --until with relative times; cp both ways (--index, replicas);
-# events [--json] of the project's services; up --attach/--no-attach.
+# events [--json] of the project's services; up --attach/--no-attach/--attach-dependencies;
+# logs --index.
 . "$(dirname "$0")/lib.sh"
 t_busybox_registry
 at_exit '"$BLD" rm -f $("$BLD" ps -aq) >/dev/null 2>&1'
@@ -102,4 +103,33 @@ t_match "up --attach of an unknown service: compose's words" \
 t_eq "up -d --attach: refused in compose's words, exit 1" \
   "bld: --detach cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --attach, --attach-dependencies or --watch rc=1" \
   "$(B compose up -d --attach a 2>&1) rc=$?"
+B compose down >/dev/null 2>&1
+# up --attach-dependencies: the logs of the services asked for and of their dependencies
+cat >compose.yaml <<EOF2
+services:
+  db: {image: $BASE, command: [echo, hello-db]}
+  app: {image: $BASE, command: [sh, -c, "sleep 1; echo hello-app"], depends_on: [db]}
+  other: {image: $BASE, command: [echo, hello-other]}
+  w: {image: $BASE, command: [sh, -c, "echo I am \$\$(hostname)"], scale: 2}
+EOF2
+t_eq "up SERVICE: that service's logs only" "Attaching to app-1|app-1  | hello-app" \
+  "$(B compose up app 2>/dev/null | grep -v exited | paste -sd'|')"
+B compose down >/dev/null 2>&1
+t_eq "up --attach-dependencies SERVICE: its dependencies' too" \
+  "Attaching to app-1, db-1|app-1  | hello-app|db-1   | hello-db" \
+  "$(B compose up --attach-dependencies app 2>/dev/null | grep -v exited | sort | paste -sd'|')"
+t_eq "up --attach-dependencies --attach: refused in compose's words, exit 1" \
+  "bld: cannot combine --attach and --attach-dependencies rc=1" \
+  "$(B compose up --attach-dependencies --attach app 2>&1) rc=$?"
+t_match "up -d --attach-dependencies: refused" "^bld: --detach cannot be combined with" \
+  "$(B compose up -d --attach-dependencies 2>&1)"
+# logs --index N: the one replica's
+B compose up -d w >/dev/null 2>&1
+B compose wait w >/dev/null 2>&1
+t_eq "logs --index 2 w: replica 2's lines only" "w-2  | I am $(B inspect --format '{{.Config.Hostname}}' at-w-2)" \
+  "$(B compose logs --no-color --index 2 w)"
+t_eq "logs --index without one service: refused in compose's words" \
+  "bld: --index requires one service to be selected rc=1" "$(B compose logs --index 1 2>&1) rc=$?"
+t_eq "logs --index of a missing replica" "bld: service \"w\" is not running container #3" \
+  "$(B compose logs --index 3 w 2>&1)"
 B compose down >/dev/null 2>&1
