@@ -97,6 +97,12 @@ static int add_url(struct bld_builder_job *b, const struct bld_builder_copy_req 
 		return -1;
 	if (rq->checksum && verify_checksum(fd, rq->checksum, err) < 0)
 		return bld_error_wrap(err, "%s", url);
+	char dg[BLD_DIGEST_STR_LEN];
+	lseek(fd, 0, SEEK_SET);
+	if (b->o->provenance && bld_sha256_file(fd, dg, err) < 0)
+		return bld_error_wrap(err, "%s", url);
+	if (b->o->provenance)
+		bld_builder_attest_dep(b, url, "sha256", dg + 7);
 	lseek(fd, 0, SEEK_SET);
 	if (rq->unpack == 1 && bld_cache_archive_is_tar_fd(fd)) /* BuildKit's AttemptUnpack */
 		return add_tar(b, rq, fd, rootfd, chown, uid, gid, err);
@@ -123,6 +129,8 @@ static int add_git(struct bld_builder_job *b, const struct bld_builder_copy_req 
 	if (r == 0 && rq->checksum && !bld_str_has_prefix(commit, rq->checksum))
 		r = bld_error_set(err, BLD_E_DIGEST, "expected checksum to match %s, got %s",
 				  rq->checksum, commit);
+	if (r == 0)
+		bld_builder_attest_dep(b, url, "sha1", commit);
 	if (r == 0) {
 		cleanup_free char *rel = bld_builder_ctx_rel(sub);
 		cleanup_free char *src = *rel ? bld_path_join(dir, rel) : xstrdup(dir);

@@ -218,10 +218,9 @@ static int write_image(struct bld_builder_job *b, char id[BLD_DIGEST_STR_LEN],
 		bld_strv_push(&names, full);
 		free(full);
 	}
-	char mdigest[BLD_DIGEST_STR_LEN];
 	if (bld_cache_image_write_fmt(b->store, st->img, st->layers, st->n_layers,
-				      names ? names[0] : NULL, b->o->docker_format, mdigest, id,
-				      err) < 0)
+				      names ? names[0] : NULL, b->o->docker_format,
+				      b->manifest_digest, id, err) < 0)
 		return -1;
 	for (size_t i = 1; names && names[i]; i++) {
 		struct bld_cache_desc d;
@@ -269,8 +268,11 @@ static void dispose(struct bld_builder_job *b)
 	bld_builder_context_free(b->bctx);
 	bld_builder_named_dispose(b);
 	bld_cache_store_free(b->store);
+	if (b->deps)
+		json_decref(b->deps);
 	pthread_mutex_destroy(&b->lock);
 	pthread_mutex_destroy(&b->named_lock);
+	pthread_mutex_destroy(&b->attest_lock);
 }
 
 /* ------------------------------------------------------------------ parallel stages */
@@ -376,12 +378,16 @@ int bld_builder_build(struct bld_ctx *ctx, const struct bld_builder_opts *o,
 	b.out = quiet_progress(o) ? NULL : stderr;
 	pthread_mutex_init(&b.lock, NULL);
 	pthread_mutex_init(&b.named_lock, NULL);
+	pthread_mutex_init(&b.attest_lock, NULL);
+	b.started = time(NULL);
 	bld_builder_progress_start(&b);
 	int r = prepare(&b, err);
 	if (r == 0)
 		r = build_stages(&b, err);
 	if (r == 0)
 		r = write_image(&b, id, err);
+	if (r == 0 && (o->provenance || o->sbom))
+		r = bld_builder_attest_write(&b, err);
 	if (r == 0 && o->cache_to)
 		r = bld_builder_regcache_export(&b, err);
 	if (r == 0 && o->output && *o->output)

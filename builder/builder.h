@@ -101,12 +101,16 @@ struct bld_builder_opts {
 	bool docker_format;          /* --format docker: Docker v2s2 media types */
 	bool trust; /* content trust: an image FROM, COPY --from or a mount from= uses is signed */
 	const char *signature_policy; /* policy.json for trust, or NULL for the default */
+	int provenance;               /* --provenance: 0 none, 1 mode=min, 2 mode=max */
+	const char *builder_id;       /* the provenance's builder.id, NULL: bld's default */
+	bool sbom;                    /* --sbom: an SPDX 2.3 document of the image */
 };
 
 /*
  * Builds the image: opens the context, parses the Dockerfile, builds the stages the target
  * needs (a step whose cache key is known is reused and reported CACHED), writes the image
- * and its names into the store. id receives the image ID (config digest). A failing step
+ * and its names into the store, and with --provenance / --sbom their documents beside it
+ * (bld_cache_attest_put: "provenance" an in-toto statement, "sbom" an SPDX 2.3 document). id receives the image ID (config digest). A failing step
  * is an error naming the step and Dockerfile:LINE; a failing RUN carries its exit code in
  * err->status as docker build's 1. Nothing is named in the store unless the build succeeds.
  */

@@ -64,6 +64,7 @@ struct bld_builder_context {
 	char *spec;            /* as the user gave it */
 	char *dir;             /* absolute path of the context root */
 	char *tmpdir;          /* owned scratch directory (stdin, git, URL), removed on free */
+	char *commit;          /* a git context's resolved commit (hex), else NULL */
 	int rootfd;
 	char *dockerfile;      /* contents */
 	size_t dockerfile_len;
@@ -224,6 +225,7 @@ struct bld_builder_stage {
 	json_t *img;                    /* the image config being built */
 	struct bld_cache_layer *layers; /* the stage's layers, lowest first */
 	size_t n_layers;
+	size_t n_base;                  /* how many of them came from an image (FROM IMAGE) */
 	char **lowers;                  /* their unpacked directories, lowest first */
 	char chain[BLD_DIGEST_STR_LEN]; /* chain ID of the top layer, "" when none */
 	char key[BLD_XXH_HEX_LEN + 1];  /* cache key of the last step */
@@ -260,6 +262,11 @@ struct bld_builder_job {
 	struct bld_builder_ptty *tty; /* the live view instead of plain lines, or NULL */
 	json_t *cache_export; /* records for --cache-to: key -> record */
 	struct bld_builder_named *named; /* --build-context, in the order given */
+	/* --provenance: resolved dependencies recorded as the stages use them (attest.c) */
+	json_t *deps;
+	pthread_mutex_t attest_lock;
+	int64_t started;                             /* when the build began (provenance) */
+	char manifest_digest[BLD_DIGEST_STR_LEN];    /* of the image written */
 	size_t n_named;
 	pthread_mutex_t lock;
 	pthread_mutex_t named_lock; /* named contexts are loaded once, by the first stage to ask */
@@ -497,6 +504,20 @@ int bld_builder_copy_fd_into(int fd, int rootfd, const char *dest, mode_t mode, 
 			     gid_t gid, int64_t mtime, struct bld_error **err);
 /* qsort comparator for char * vectors. */
 int bld_builder_strcmp_p(const void *a, const void *b);
+
+/*
+ * attest.c: --provenance and --sbom. _dep records a resolved dependency (a base or --from
+ * image, an ADD URL, a git source) once, thread-safe, when provenance is asked for;
+ * _image does it for an image a stage loaded. _write makes the documents for the image
+ * written (b->manifest_digest) and stores them beside it (sbom.c makes the SBOM).
+ */
+void bld_builder_attest_dep(struct bld_builder_job *b, const char *uri, const char *alg,
+			    const char *hex);
+void bld_builder_attest_image(struct bld_builder_job *b, const char *full,
+			      const struct bld_cache_image *img);
+int bld_builder_attest_write(struct bld_builder_job *b, struct bld_error **err);
+/* sbom.c: the SPDX 2.3 document of the target stage's image (caller json_decref's). */
+int bld_builder_sbom_new(struct bld_builder_job *b, json_t **out, struct bld_error **err);
 
 /* output.c: --output type=local|docker after the image is written. */
 int bld_builder_build_output(struct bld_builder_job *b, const char *id, struct bld_error **err);

@@ -197,7 +197,7 @@ static int open_git(struct bld_builder_context *c, struct bld_error **err)
 	if (make_scratch(c, err) < 0)
 		return -1;
 	cleanup_free char *sub = NULL;
-	if (bld_builder_git_checkout(c->spec, c->tmpdir, false, &sub, NULL, err) < 0)
+	if (bld_builder_git_checkout(c->spec, c->tmpdir, false, &sub, &c->commit, err) < 0)
 		return bld_error_wrap(err, "unable to prepare context");
 	if (*sub) {
 		cleanup_free char *clean = bld_path_clean(sub);
@@ -357,6 +357,7 @@ void bld_builder_context_free(struct bld_builder_context *c)
 	}
 	if (c->ign.free)
 		c->ign.free(c->ign.matcher);
+	free(c->commit);
 	for (size_t i = 0; i < c->n_ents; i++) {
 		free(c->ents[i].path);
 		free(c->ents[i].link);

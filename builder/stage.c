@@ -162,6 +162,7 @@ static void take_state(struct bld_builder_stage *st, const struct bld_builder_st
 	st->layers = xmalloc((src->n_layers + 1) * sizeof(*st->layers));
 	memcpy(st->layers, src->layers, src->n_layers * sizeof(*st->layers));
 	st->n_layers = src->n_layers;
+	st->n_base = src->n_base;
 	st->lowers = bld_strv_dup(src->lowers);
 	memcpy(st->chain, src->chain, sizeof(st->chain));
 	/* BuildKit's derived stage starts from its base's state: build args included */

@@ -404,8 +404,10 @@ int bld_builder_stage_from_image(struct bld_builder_job *b, struct bld_builder_s
 	free(ls);
 	if (r == 0) {
 		st->img = bld_builder_img_from_base(img->config);
+		st->n_base = st->n_layers;
 		if (h)
 			bld_xxh_update_str(h, img->id);
+		bld_builder_attest_image(b, full, img);
 	}
 	bld_cache_image_free(img);
 	return r;

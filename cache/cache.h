@@ -218,6 +218,19 @@ void bld_cache_layer_feed_publish(struct bld_store *s, struct bld_cache_layer_fe
 /* Frees the published feeds nobody took (also done by bld_cache_store_free). */
 void bld_cache_layer_feeds_drop(struct bld_store *s);
 
+/* === attestations kept beside an image (attest.c) === */
+
+#define BLD_CACHE_ATTEST_MAX ((size_t)64 << 20) /* one attestation document */
+/*
+ * Stores a document of kind ("provenance", "sbom": lower-case letters) for the image whose
+ * manifest digest is given, replacing an earlier one, atomically.
+ */
+int bld_cache_attest_put(struct bld_store *s, const char *manifest_digest, const char *kind,
+			 const void *data, size_t n, struct bld_error **err);
+/* Reads it back (caller frees *out); BLD_E_NOTFOUND when there is none. */
+int bld_cache_attest_get(struct bld_store *s, const char *manifest_digest, const char *kind,
+			 char **out, size_t *len, struct bld_error **err);
+
 /* === images (image.c) === */
 
 /*

@@ -16,6 +16,7 @@ enum bld_cli_opt_type {
 	BLD_OPT_BOOL,   /* --flag, --flag=true|false */
 	BLD_OPT_STRING, /* --flag value; the last one wins */
 	BLD_OPT_LIST,   /* --flag value, repeatable; every value kept in order */
+	BLD_OPT_OPTVAL, /* --flag=value, or --flag alone for "true" (pflag's NoOptDefVal) */
 };
 
 struct bld_cli_opt {

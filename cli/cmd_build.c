@@ -46,8 +46,55 @@ static const struct bld_cli_opt opts[] = {
 	{"disable-content-trust", 0, BLD_OPT_BOOL, NULL, "Skip image verification", "true"},
 	{"signature-policy", 0, BLD_OPT_STRING, "string",
 	 "Trust policy for base images pulled with content trust (default policy.json)", NULL},
+	{"provenance", 0, BLD_OPT_OPTVAL, "string",
+	 "Record SLSA provenance: \"true\", \"mode=min|max[,builder-id=URI]\"", NULL},
+	{"sbom", 0, BLD_OPT_OPTVAL, "string", "Record an SPDX SBOM of the image: \"true\"", NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
+
+/* A buildx attestation value: "true"/"1", "false"/"0", or KEY=VALUE pairs with commas. */
+static int attest_opt(const char *name, const char *v, const char *const *keys, char **vals,
+		      bool *on, struct bld_error **err)
+{
+	cleanup_strv char **parts = bld_strv_split(v ? v : "false", ",");
+	*on = v != NULL;
+	for (size_t i = 0; parts && parts[i]; i++) {
+		const char *p = parts[i], *eq = strchr(p, '=');
+		bool known = false;
+		if (!strcmp(p, "true") || !strcmp(p, "1") || !strcmp(p, "false") || !strcmp(p, "0")) {
+			*on = !strcmp(p, "true") || !strcmp(p, "1");
+			continue;
+		}
+		for (size_t k = 0; eq && keys[k]; k++)
+			if ((size_t)(eq - p) == strlen(keys[k]) && !strncmp(p, keys[k], strlen(keys[k]))) {
+				free(vals[k]);
+				vals[k] = xstrdup(eq + 1);
+				known = true;
+			}
+		if (!known)
+			return bld_error_set(err, BLD_E_INVALID, "invalid value \"%s\" for --%s", p,
+					     name);
+	}
+	return 0;
+}
+
+/* --provenance and --sbom into o (the strings in vals stay the caller's to free). */
+static int attest_opts(struct bld_builder_opts *o, struct bld_cli_args *a, char *vals[3],
+		       struct bld_error **err)
+{
+	static const char *const pkeys[] = {"mode", "builder-id", NULL};
+	static const char *const skeys[] = {NULL};
+	bool on = false;
+	if (attest_opt("provenance", bld_cli_str(a, "provenance"), pkeys, vals, &on, err) < 0)
+		return -1;
+	const char *mode = vals[0] ? vals[0] : "min";
+	if (strcmp(mode, "min") != 0 && strcmp(mode, "max") != 0)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "invalid provenance mode \"%s\": use min or max", mode);
+	o->provenance = on ? (strcmp(mode, "max") == 0 ? 2 : 1) : 0;
+	o->builder_id = vals[1];
+	return attest_opt("sbom", bld_cli_str(a, "sbom"), skeys, vals + 2, &o->sbom, err);
+}
 
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
@@ -95,8 +142,14 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		      ? bld_cli_bool(a, "disable-content-trust")
 		      : -1;
 	o.trust = bld_registry_trust_wanted(false, off);
+	char *vals[3] = {NULL, NULL, NULL};
 	char id[BLD_DIGEST_STR_LEN];
-	if (bld_builder_build(ctx, &o, id, err) < 0) {
+	int r = attest_opts(&o, a, vals, err);
+	if (r == 0)
+		r = bld_builder_build(ctx, &o, id, err);
+	for (size_t i = 0; i < 3; i++)
+		free(vals[i]);
+	if (r < 0) {
 		if (*err)
 			(*err)->status = 1; /* docker build: 1 for every failed build */
 		return -1;

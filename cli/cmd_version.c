@@ -7,10 +7,6 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
-#ifndef BLD_VERSION
-#define BLD_VERSION "0.1.0-dev"
-#endif
-
 const char bld_version[] = BLD_VERSION;
 
 static const struct bld_cli_opt opts[] = {

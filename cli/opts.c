@@ -64,7 +64,7 @@ static int parse_long(struct bld_cli_args *a, int argc, char **argv, int *k,
 		return bld_error_set(err, BLD_E_INVALID, "unknown flag: --%.*s", (int)len, w);
 	if (eq)
 		return set_value(a, i, eq + 1, err);
-	if (a->cmd->opts[i].type == BLD_OPT_BOOL)
+	if (a->cmd->opts[i].type == BLD_OPT_BOOL || a->cmd->opts[i].type == BLD_OPT_OPTVAL)
 		return set_value(a, i, "true", err);
 	if (*k + 1 >= argc)
 		return bld_error_set(err, BLD_E_INVALID, "flag needs an argument: --%s",

@@ -110,6 +110,11 @@ static inline int bld_steal_fd(int *fd)
 #define steal_pointer(pp) bld_steal_pointer(pp)
 #define steal_fd(fdp) bld_steal_fd(fdp)
 
+/* bld's version (`bld version`, provenance's builder.version); a build may define it. */
+#ifndef BLD_VERSION
+#define BLD_VERSION "0.1.0-dev"
+#endif
+
 #define BLD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ------------------------------------------------------------------ strings */

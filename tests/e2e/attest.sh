@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# tests/e2e/attest.sh — signed provenance and SBOM: `bld build --provenance=mode=max --sbom`
+# of a git-URL context stores an SLSA v1 statement and an SPDX 2.3 document beside the image,
+# which the independent verifier (tests/attest/verify.py, no code shared with bld) checks
+# against what it finds itself: the image's manifest digest in the store's OCI layout, the
+# base image's digest in the test registry, the git commit, an ADD URL's sha256, a copied
+# file's sha256, and the packages dpkg-query lists (inside the seeded debian image when the
+# seed directory has one, else in a dpkg status file the build copies in).
+. "$(dirname "$0")/lib.sh"
+PY=/usr/bin/python3
+VERIFY="$TOP/tests/attest/verify.py"
+COSIGN_PY="$TOP/tests/trust/cosign_py.py"
+cd "$T_DIR"
+export HOME=$T_DIR/home
+mkdir -p "$HOME"
+unset BLD_TRUST_PASSPHRASE COSIGN_PASSWORD BLD_CONTENT_TRUST DOCKER_CONTENT_TRUST BLD_TRUST_KEY
+SEED=${BLD_SEED_DIR:-/var/tmp/bld-seed}
+DEBIAN=
+[ -f "$SEED/debian.stamp" ] && [ -d "$SEED/oci-debian" ] && DEBIAN=--debian
+"$TOP/tests/env/registry.sh" start "$T_DIR/reg" >/dev/null || { t_fail "start registry"; exit 1; }
+at_exit "'$TOP/tests/env/registry.sh' stop '$T_DIR/reg'"
+. "$T_DIR/reg/env"
+"$TOP/tests/env/seed.sh" --env "$T_DIR/reg/env" --only latest $DEBIAN >/dev/null || { t_fail "seed"; exit 1; }
+R=$REG_ADDR
+# manifest digest of a name in the store's OCI layout (index.json), read without bld
+stored() { jq -r --arg n "$1" '.manifests[]|select(.annotations["org.opencontainers.image.ref.name"]==$n).digest' "$BLD_ROOT/oci/index.json"; }
+att() { echo "$BLD_ROOT/attest/${1#sha256:}/$2.json"; }
+
+# a file served over HTTP on 127.0.0.1 for ADD
+mkdir -p www && echo "remote data" >www/remote.txt
+$PY -c 'import http.server,functools,sys
+h=functools.partial(http.server.SimpleHTTPRequestHandler,directory=sys.argv[1])
+s=http.server.HTTPServer(("127.0.0.1",0),h); open(sys.argv[2],"w").write(str(s.server_port)); s.serve_forever()' \
+  www port 2>/dev/null &
+HTTP_PID=$!
+at_exit "kill $HTTP_PID"
+for _ in $(seq 50); do [ -s port ] && break; sleep 0.1; done
+URL="http://127.0.0.1:$(cat port)/remote.txt"
+
+# the base: debian (dpkg-query inside it), or busybox with a copied dpkg status file
+if [ -n "$DEBIAN" ]; then
+  BASE=$R/library/debian:bookworm STATUS_COPY=
+  "$BLD" run --rm --network none "$BASE" dpkg-query -W -f '${Package}\t${Version}\n' >pkgs.txt 2>/dev/null \
+    || t_fail "dpkg-query in the debian image"
+else
+  BASE=$R/library/busybox:latest STATUS_COPY="COPY status /var/lib/dpkg/status"
+  dpkg-query -W -f '${db:Status-Status}\t${Package}\t${Version}\n' | awk -F'\t' '$1=="installed"{print $2"\t"$3}' >pkgs.txt
+fi
+BASE_DIGEST=$($PY "$COSIGN_PY" digest "$R" "$(sed 's|^[^/]*/||; s|:[^:]*$||' <<<"$BASE")" "${BASE##*:}")
+
+repo=$T_DIR/repo
+mkdir -p "$repo" && echo hello >"$repo/hello.txt"
+[ -z "$DEBIAN" ] && cp /var/lib/dpkg/status "$repo/status"
+printf 'FROM %s\nCOPY hello.txt /app/hello.txt\n%s\nADD %s /app/remote.txt\nRUN echo built >/built\n' \
+  "$BASE" "$STATUS_COPY" "$URL" >"$repo/Dockerfile"
+git -C "$repo" init -q -b main && git -C "$repo" add -A &&
+  git -C "$repo" -c user.name=t -c user.email=t@t commit -qm init || t_fail "make git repo"
+COMMIT=$(git -C "$repo" rev-parse HEAD)
+IMG=$R/t/app:1
+out=$(SOURCE_DATE_EPOCH=1700000000 "$BLD" build -q --network none --provenance=mode=max --sbom \
+  --build-arg FLAVOR=test -t "$IMG" "file://$repo#main" 2>&1)
+t_eq "build --provenance=mode=max --sbom of a git URL" 0 "$?"
+D=$(stored "$IMG")
+t_match "the image is in the store's layout" '^sha256:' "$D"
+t_ok "provenance: subject, base digest from the registry, git commit, ADD URL sha256, steps" \
+  $PY "$VERIFY" provenance "$(att "$D" provenance)" --subject "$D" --dep "$BASE_DIGEST" \
+  --commit "$COMMIT" --url-dep "$URL=$(sha256sum www/remote.txt | cut -d' ' -f1)" --max
+t_ok "sbom: dpkg packages as dpkg-query lists them, copied files with their sha256" \
+  $PY "$VERIFY" sbom "$(att "$D" sbom)" --subject "$D" --packages pkgs.txt \
+  --file "/app/hello.txt=$(sha256sum "$repo/hello.txt" | cut -d' ' -f1)"
+t_match "the build arg is recorded" '"build-arg:FLAVOR":"test"' "$(cat "$(att "$D" provenance)")"
+t_match "the times come from SOURCE_DATE_EPOCH" '"startedOn":"2023-11-14T22:13:20Z"' \
+  "$(cat "$(att "$D" provenance)")"
+t_exit "the verifier refuses a statement for another digest" 1 \
+  $PY "$VERIFY" provenance "$(att "$D" provenance)" --subject "$BASE_DIGEST"
+t_exit "... and a dependency the build did not use" 1 \
+  $PY "$VERIFY" provenance "$(att "$D" provenance)" --subject "$D" --dep "sha256:$(printf x | sha256sum | cut -d' ' -f1)"
+t_exit "... and a package list the image does not have" 1 \
+  $PY "$VERIFY" sbom "$(att "$D" sbom)" --subject "$D" --packages <(head -3 pkgs.txt)
+
+# a local directory context: min mode has no steps; the context has a digest
+mkdir -p dctx && printf 'FROM %s\nCOPY f /f\n' "$R/library/busybox:latest" >dctx/Dockerfile && echo 1 >dctx/f
+"$BLD" build -q --network none --provenance -t "$R/t/dir:1" dctx >/dev/null 2>&1
+D2=$(stored "$R/t/dir:1")
+t_ok "directory context, --provenance alone: a statement without steps" \
+  $PY "$VERIFY" provenance "$(att "$D2" provenance)" --subject "$D2"
+t_exit "... and --max finds none" 1 $PY "$VERIFY" provenance "$(att "$D2" provenance)" --subject "$D2" --max
+t_exit "a bad provenance mode is refused" 1 "$BLD" build -q --provenance=mode=all dctx
