@@ -128,6 +128,15 @@ $(B)/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -c -o $@ $<
 
+# kube play's pause process (deploy/pause/pause.c): freestanding and static, a few KiB, its
+# bytes embedded in bld by deploy/kube_pause_bin.c
+$(B)/kube-pause: deploy/pause/pause.c
+	@mkdir -p $(dir $@)
+	$(CC) -Os -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie -no-pie \
+	  -fno-asynchronous-unwind-tables -Wl,--build-id=none -s -o $@ $<
+$(B)/deploy/kube_pause_bin.o: $(B)/kube-pause
+$(B)/deploy/kube_pause_bin.o: EXTRA_CFLAGS += -DBLD_KUBE_PAUSE='"$(B)/kube-pause"'
+
 # the resolver's tests build and read DNS messages with more of libldns than bld calls
 $(B)/unit-tests: $(LIB_OBJS) $(TEST_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs ldns) -lcriterion

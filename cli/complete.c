@@ -102,7 +102,7 @@ static enum kind positional_kind(const struct bld_cli_cmd *cmd, int n, char **al
 	} words[] = {
 		{"CONTAINER", K_CONTAINERS}, {"IMAGE", K_IMAGES},	{"REPOSITORY", K_IMAGES},
 		{"NETWORK", K_NETWORKS},     {"VOLUME", K_VOLUMES},	{"SERVICE", K_SERVICES},
-		{"PATH", K_FILES},	     {"file", K_FILES},		{"NAME[:TAG", K_IMAGES},
+		{"PATH", K_FILES},	     {"file", K_FILES},		{"FILE", K_FILES},		{"NAME[:TAG", K_IMAGES},
 	};
 	for (size_t j = 0; j < BLD_ARRAY_SIZE(words); j++)
 		if (strstr(tok, words[j].word))

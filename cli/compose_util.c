@@ -39,6 +39,7 @@ int bld_cli_compose_open(struct bld_ctx *ctx, struct bld_cli_args *a, int first_
 		.project = out->project, .name = out->name, .working_dir = out->working_dir,
 		.config_files = out->config_files, .env = out->env,
 		.services = first_service < a->argc ? a->argv + first_service : NULL};
+	bld_deploy_files_export_env(&out->t);
 	return 0;
 }
 

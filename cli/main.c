@@ -20,7 +20,9 @@
 	X(trust_inspect) X(trust_revoke) X(container_prune) X(builder_prune) X(cp) \
 	X(export) X(rename) X(events) X(commit) X(diff) X(pause) X(unpause) X(top) X(stats) \
 	X(info) X(system_info) X(attach) X(version) X(system_boot)                        \
-	X(network_connect) X(network_disconnect) X(kube_generate) X(completion)
+	X(completion)                                                                      \
+	X(network_connect) X(network_disconnect) X(kube_generate)                          \
+	X(kube_play) X(kube_down)
 
 #define DECL(n) extern const struct bld_cli_cmd bld_cmd_##n __attribute__((weak));
 CMDS(DECL)

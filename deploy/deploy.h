@@ -92,6 +92,11 @@ struct bld_deploy_target {
 				     configs' environment: */
 };
 
+/* The builder reads a build secret's `environment:` variable from the process's environment
+ * (`--secret id=ID,env=VAR`), compose v2 from the project's (.env files included): the
+ * project's value of each secret's variable is set where the process has none. */
+void bld_deploy_files_export_env(const struct bld_deploy_target *t);
+
 /* `compose up` and `compose create` (no_start). */
 struct bld_deploy_up_opts {
 	bool build, no_build, pull_always, pull_never, force_recreate, no_recreate, no_deps;
@@ -299,5 +304,26 @@ int bld_deploy_kube_generate(struct bld_ctx *ctx, const json_t *project,
 			     char ***reports, struct bld_error **err);
 /* The objects as one multi-document YAML stream (libyaml's emitter); caller frees *out. */
 int bld_deploy_kube_yaml(char **out, const json_t *objects, struct bld_error **err);
+
+/* `kube play FILE|-`: the file's Pods, Deployments (a pod per replica), StatefulSets, Jobs,
+ * Services, ConfigMaps, Secrets and PersistentVolumeClaims run on this machine (deploy/
+ * kube_play.c says how); returns once every pod is ready and every Job complete. Errors:
+ * "kube play: FILE:LINE: what" for bad input; status 1. */
+struct bld_deploy_kube_play_opts {
+	const char *file;      /* "-": stdin */
+	const char *network;   /* --network: instead of "kube-<namespace>" (NULL) */
+	char *const *publish;  /* --publish HOST:CONTAINER[/PROTO] */
+	bool replace;          /* --replace: what the same file made removed first */
+};
+int bld_deploy_kube_play(struct bld_ctx *ctx, const struct bld_deploy_kube_play_opts *o,
+			 struct bld_error **err);
+/* `kube down FILE|-`: the containers of the file's pods removed; volumes with volumes. */
+struct bld_deploy_kube_down_opts {
+	const char *file;
+	const char *network;
+	bool volumes;
+};
+int bld_deploy_kube_down(struct bld_ctx *ctx, const struct bld_deploy_kube_down_opts *o,
+			 struct bld_error **err);
 
 #endif

@@ -85,6 +85,11 @@ struct bld_deploy_doc {
 int bld_deploy_yaml_parse(const char *data, size_t len, const char *file,
 			  struct bld_deploy_srcmap *map, struct bld_deploy_doc **docs, size_t *n,
 			  struct bld_error **err);
+/* The same, with each document's paths in map under its index ("/0/kind", "/1/kind"):
+ * Kubernetes YAML's documents are objects of their own, not layers of one. */
+int bld_deploy_yaml_parse_indexed(const char *data, size_t len, const char *file,
+				  struct bld_deploy_srcmap *map, struct bld_deploy_doc **docs,
+				  size_t *n, struct bld_error **err);
 void bld_deploy_docs_free(struct bld_deploy_doc *docs, size_t n);
 
 /* Each element of docs (an array) as one document of a YAML stream, written as
@@ -409,5 +414,68 @@ int bld_deploy_networks_remove(struct bld_ctx *ctx, const struct bld_deploy_targ
  * of svc in the store: 1 met, 0 not yet, -1 never (err says why, in compose's words). */
 int bld_deploy_condition(struct bld_ctx *ctx, const char *project, const char *svc,
 			 const char *cond, struct bld_error **err);
+
+/* ------------------------------------------------------------------ kube play (kube_play*.c) */
+
+/* One pod kube play runs: a Pod, or one replica of a Deployment, StatefulSet or Job. */
+struct bld_deploy_kube_pod {
+	char *name;                 /* the Pod's name, or "<owner>-<i>" (i from 0) */
+	const char *ns;             /* its namespace (borrowed from the file) */
+	const char *kind, *owner;   /* what made it ("Deployment", "web") */
+	const json_t *meta, *spec;  /* the pod (template)'s metadata and spec */
+	const json_t *claims;       /* a StatefulSet's volumeClaimTemplates, or NULL */
+	char *at;                   /* spec's JSON Pointer in the file's source map */
+	int backoff;                /* a Job's backoffLimit; -1 for any other pod */
+	struct bld_runner_port *ports; /* published on its infra container */
+	size_t n_ports;
+	char **aliases;             /* the names of the Services that select it */
+};
+
+/* A Kubernetes YAML file as kube play and kube down read it. */
+struct bld_deploy_kube_file {
+	char *name;                 /* as errors name it */
+	struct bld_deploy_srcmap map;
+	struct bld_deploy_doc *docs;
+	size_t n_docs;
+	struct bld_deploy_kube_pod *pods;
+	size_t n_pods;
+	json_t *data;   /* "ConfigMap/ns/name" and "Secret/ns/name" -> {key: value} */
+	json_t *claims; /* the PersistentVolumeClaims' names -> namespace */
+	json_t *namespaces; /* every namespace the pods use -> true */
+	bool quiet;         /* skipped kinds not reported (kube down) */
+};
+
+/* Reads and checks path ("-": stdin): the supported objects' fields kube play uses, with
+ * "FILE:LINE: what" (BLD_E_INVALID) for a wrong one; the others reported on stderr, one
+ * line each, and skipped. Pods expanded, Services' names and ports given to them
+ * (publish: --publish HOST:CONTAINER). quiet: nothing on stderr. */
+int bld_deploy_kube_file_load(struct bld_deploy_kube_file *f, const char *path,
+			      char *const *publish, bool quiet, struct bld_error **err);
+void bld_deploy_kube_file_dispose(struct bld_deploy_kube_file *f);
+/* BLD_E_INVALID "FILE:LINE: what" for the node at JSON Pointer at. */
+int bld_deploy_kube_fail(const struct bld_deploy_kube_file *f, const char *at,
+			 struct bld_error **err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* What kube play labels its containers with. */
+#define BLD_KUBE_LABEL_POD "io.bld.kube.pod"     /* "<ns>/<pod>" */
+#define BLD_KUBE_LABEL_OWNER "io.bld.kube.owner" /* "<ns>/<Kind>/<name>" */
+#define BLD_KUBE_LABEL_ROLE "io.bld.kube.role"   /* infra, init or main */
+
+/* The containers of pod p: c's fields from its spec (kube_play_ctr.c). ctr is the
+ * container's object in p->spec; dir is the pod's own directory in the store (volumes of
+ * ConfigMaps, Secrets and emptyDirs are made there); net the network mode. */
+int bld_deploy_kube_ctr_config(const struct bld_deploy_kube_file *f,
+			       const struct bld_deploy_kube_pod *p, const json_t *ctr,
+			       const char *at, const char *dir, const char *net,
+			       struct bld_runner_container_config *c, struct bld_error **err);
+/* The pod's volumes of ConfigMaps, Secrets and emptyDirs written under dir. */
+int bld_deploy_kube_pod_files(const struct bld_deploy_kube_file *f,
+			      const struct bld_deploy_kube_pod *p, const char *dir,
+			      struct bld_error **err);
+
+/* images.c: name in the store, pulled when missing (or always). */
+int bld_deploy_image_ensure(struct bld_ctx *ctx, const char *name, bool always,
+			    struct bld_error **err);
 
 #endif

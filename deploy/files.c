@@ -154,3 +154,15 @@ int bld_deploy_files_inject(struct bld_ctx *ctx, const struct bld_deploy_target 
 	}
 	return 0;
 }
+
+void bld_deploy_files_export_env(const struct bld_deploy_target *t)
+{
+	const char *name;
+	json_t *def;
+	json_object_foreach(json_object_get(t->project, "secrets"), name, def) {
+		const char *var = bld_json_get_str(def, "environment");
+		const char *v = var ? bld_json_get_str(t->env, var) : NULL;
+		if (v && !getenv(var))
+			setenv(var, v, 0);
+	}
+}

@@ -318,6 +318,20 @@ static int pull(struct bld_ctx *ctx, struct bld_store *s, const char *name,
 	return r;
 }
 
+int bld_deploy_image_ensure(struct bld_ctx *ctx, const char *name, bool always,
+			    struct bld_error **err)
+{
+	struct bld_store *s = NULL;
+	if (bld_cache_store_open(&s, ctx->root, err) < 0)
+		return -1;
+	struct bld_cache_image *img = NULL;
+	bool have = find(s, name, &img) == 0;
+	bld_cache_image_free(img);
+	int r = have && !always ? 0 : pull(ctx, s, name, err);
+	bld_cache_store_free(s);
+	return r;
+}
+
 /* Whether service's image is to be built or pulled, as o and its pull_policy say; have:
  * the store has it. */
 static void wants(const json_t *service, bool have, const struct bld_deploy_up_opts *o,

@@ -28,6 +28,8 @@ struct yp {
 	struct bld_buf path; /* JSON Pointer of the node being read */
 	struct bld_buf dotted; /* the same as compose-go names it in errors: a.b[0].c */
 	int depth;
+	bool indexed;  /* paths start with the document's index ("/2/kind") */
+	size_t doc_no; /* that index */
 };
 
 static int parse_node(struct yp *y, yaml_event_t *ev, json_t **out, struct bld_error **err);
@@ -355,10 +357,12 @@ static int parse_document(struct yp *y, struct bld_deploy_doc *doc, struct bld_e
 	json_object_clear(y->anchors);
 	set_path_len(y, 0);
 	set_dotted_len(y, 0);
+	if (y->indexed)
+		bld_deploy_path_push_index(&y->path, y->doc_no);
 	yaml_event_t ev;
 	if (next_event(y, &ev, err) < 0)
 		return -BLD_E_INVALID;
-	bld_deploy_srcmap_set(y->map, "", y->fi, (int)ev.start_mark.line + 1);
+	bld_deploy_srcmap_set(y->map, bld_buf_str(&y->path), y->fi, (int)ev.start_mark.line + 1);
 	if (parse_node(y, &ev, &doc->root, err) < 0)
 		return -BLD_E_INVALID;
 	if (!doc->root)
@@ -385,16 +389,17 @@ static int parse_stream(struct yp *y, struct bld_deploy_doc **docs, size_t *n,
 		*docs = xrealloc(*docs, (*n + 1) * sizeof(**docs));
 		memset(&(*docs)[*n], 0, sizeof(**docs));
 		(*n)++;
+		y->doc_no = *n - 1;
 		if (parse_document(y, &(*docs)[*n - 1], err) < 0)
 			return -BLD_E_INVALID;
 	}
 }
 
-int bld_deploy_yaml_parse(const char *data, size_t len, const char *file,
-			  struct bld_deploy_srcmap *map, struct bld_deploy_doc **docs, size_t *n,
-			  struct bld_error **err)
+static int parse(const char *data, size_t len, const char *file, bool indexed,
+		 struct bld_deploy_srcmap *map, struct bld_deploy_doc **docs, size_t *n,
+		 struct bld_error **err)
 {
-	struct yp y = {.file = file, .map = map, .anchors = json_object()};
+	struct yp y = {.file = file, .map = map, .anchors = json_object(), .indexed = indexed};
 	y.fi = bld_deploy_srcmap_file(map, file);
 	*docs = NULL;
 	*n = 0;
@@ -411,6 +416,20 @@ int bld_deploy_yaml_parse(const char *data, size_t len, const char *file,
 		*n = 0;
 	}
 	return r;
+}
+
+int bld_deploy_yaml_parse(const char *data, size_t len, const char *file,
+			  struct bld_deploy_srcmap *map, struct bld_deploy_doc **docs, size_t *n,
+			  struct bld_error **err)
+{
+	return parse(data, len, file, false, map, docs, n, err);
+}
+
+int bld_deploy_yaml_parse_indexed(const char *data, size_t len, const char *file,
+				  struct bld_deploy_srcmap *map, struct bld_deploy_doc **docs,
+				  size_t *n, struct bld_error **err)
+{
+	return parse(data, len, file, true, map, docs, n, err);
 }
 
 void bld_deploy_docs_free(struct bld_deploy_doc *docs, size_t n)

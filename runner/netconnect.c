@@ -179,3 +179,30 @@ int bld_runner_network_disconnect(struct bld_ctx *ctx, const char *net, const ch
 		(*err)->status = 1;
 	return r;
 }
+
+int bld_runner_network_alias_add(struct bld_ctx *ctx, const char *net, const char *ctr,
+				 char *const *aliases, struct bld_error **err)
+{
+	cleanup_json json_t *n = NULL;
+	cleanup_free char *id = NULL;
+	if (bld_runner_network_load(ctx, net, &n, err) < 0 ||
+	    bld_runner_container_lookup(ctx, ctr, &id, err) < 0)
+		return -1;
+	cleanup_close int lock = bld_runner_networks_lock(ctx, err);
+	if (lock < 0)
+		return -1;
+	cleanup_free char *ndir = bld_runner_network_dir(ctx, bld_json_get_str(n, "Id"));
+	cleanup_free char *dir = xasprintf("%s/endpoints", ndir);
+	cleanup_free char *name = xasprintf("%s.json", id);
+	cleanup_json json_t *ep = NULL;
+	if (bld_runner_json_read(dir, name, &ep, err) < 0)
+		return bld_error_wrap(err, "container %s is not connected to network %s", ctr, net);
+	json_t *al = json_object_get(ep, "Aliases");
+	if (!json_is_array(al)) {
+		al = json_array();
+		json_object_set_new(ep, "Aliases", al);
+	}
+	for (size_t i = 0; aliases && aliases[i]; i++)
+		json_array_append_new(al, json_string(aliases[i]));
+	return bld_runner_json_write(dir, name, ep, err);
+}

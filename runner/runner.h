@@ -345,6 +345,12 @@ int bld_runner_network_connect(struct bld_ctx *ctx, const char *net, const char 
  * (running), and the config's entry; "not connected" in docker's words, status 1. */
 int bld_runner_network_disconnect(struct bld_ctx *ctx, const char *net, const char *ctr,
 				  bool force, struct bld_error **err);
+/* Adds aliases to the endpoint of the running container ctr on network net: its peers
+ * resolve them at once. The container's config is left as it is (its next start has only
+ * the aliases it was created or connected with): what kube play gives a pod once it is
+ * ready. BLD_E_NOTFOUND when the container has no endpoint there. */
+int bld_runner_network_alias_add(struct bld_ctx *ctx, const char *net, const char *ctr,
+				 char *const *aliases, struct bld_error **err);
 /* Frees what c owns (every field but the borrowed store and loaded) and zeroes it. */
 void bld_runner_container_config_dispose(struct bld_runner_container_config *c);
 /* Creates the container's state directory; *id is the 64-hex id (caller frees). */

@@ -203,13 +203,14 @@ secrets:
   s: {file: ./s.txt}
   e: {environment: BO_SECRET}
 EOF
-out=$(BO_SECRET=from-env B compose build 2>&1)
+printf 'BO_SECRET=from-dotenv\n' >.env
+out=$(B compose build 2>&1)
 t_match "build.privileged: warned about with file and line" \
   "bld: warning: $T_DIR/bo/compose.yaml:14: services.inl.build.privileged: not supported by bld, ignored" "$out"
 t_eq "build.tags: the extra tag names the built image" \
   "$(B image inspect --format '{{.Id}}' bo/sec:1 2>&1)" "$(B image inspect --format '{{.Id}}' bo/extra:2 2>&1)"
-t_eq "build.secrets: a file secret and an environment one, seen by RUN --mount=type=secret" \
-  "$(printf 'from-file\nfrom-env')" "$(B run --rm bo/sec:1 cat /sec 2>&1)"
+t_eq "build.secrets: a file secret and an environment one (from .env, as compose v2), seen by RUN --mount=type=secret" \
+  "$(printf 'from-file\nfrom-dotenv')" "$(B run --rm bo/sec:1 cat /sec 2>&1)"
 t_ok "build.cache_to: the build cache goes to the registry" curl -sf \
   -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json' \
   "$REG_URL/v2/test/bocache/manifests/1"
