@@ -4,14 +4,14 @@
 
 CC       ?= cc
 PKGS     := libarchive libcurl openssl libxxhash libgit2 jansson libseccomp yaml-0.1 libsodium \
-            libisal ldns
+            libisal ldns libmicrohttpd
 DEBS     = $(sort $(shell sed 's/\#.*//' packages/*.txt))
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) -I. -D_GNU_SOURCE $(CFLAGS) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS     = $(shell pkg-config --libs $(filter-out $(DL_PKGS),$(PKGS)) 2>/dev/null) -ldl -lpthread
-MODULES  := common parser cache registry runner builder deploy cli
+MODULES  := common parser cache registry runner builder deploy api cli
 LIB_SRCS := $(foreach m,$(filter-out cli,$(MODULES)),$(wildcard $(m)/*.c))
 CLI_SRCS := $(wildcard cli/*.c)
 B        ?= build
@@ -25,12 +25,13 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(B)/%.o)
 
 # Lazily loaded libraries: bld does not link libcurl, libarchive, libgit2, ISA-L and libcrypto
 # (with their dependencies they tripled the start time of every process; libcrypto alone adds
-# 1.2 ms), nor libldns (it brings libssl and libcrypto: linked, `bld ps` took 2.9 ms instead of 1.5);
-# registry/curl_dl.c, cache/archive_dl.c, builder/git_dl.c, cache/isal_dl.c, runner/ldns_dl.c
-# and common/crypto_dl.c define the functions below and dlopen() the library on first call.
+# 1.2 ms), nor libldns (it brings libssl and libcrypto: linked, `bld ps` took 2.9 ms instead of 1.5),
+# nor libmicrohttpd (it brings GnuTLS; only `bld system service` serves HTTP);
+# registry/curl_dl.c, cache/archive_dl.c, builder/git_dl.c, cache/isal_dl.c, runner/ldns_dl.c,
+# api/mhd_dl.c and common/crypto_dl.c define the functions below and dlopen() the library on first call.
 # Their --cflags still come from pkg-config. After calling a new function of one of them, add
 # it here and run `make dlshims` (the generated files are committed).
-DL_PKGS  := libarchive libcurl libgit2 libisal openssl ldns
+DL_PKGS  := libarchive libcurl libgit2 libisal openssl ldns libmicrohttpd
 CURL_FNS := \
   curl_easy_cleanup curl_easy_escape curl_easy_getinfo curl_easy_init curl_easy_perform \
   curl_easy_setopt curl_easy_strerror curl_free curl_global_init curl_multi_add_handle \
@@ -79,6 +80,10 @@ LDNS_FNS := \
   ldns_rdf_clone ldns_rdf_deep_free ldns_rdf_new_frm_data ldns_rr_clone ldns_rr_get_type \
   ldns_rr_list_rr ldns_rr_list_rr_count ldns_rr_new ldns_rr_owner ldns_rr_push_rdf \
   ldns_rr_set_class ldns_rr_set_owner ldns_rr_set_ttl ldns_rr_set_type ldns_wire2pkt
+MHD_FNS := \
+  MHD_add_response_header MHD_create_response_for_upgrade MHD_create_response_from_buffer \
+  MHD_create_response_from_callback MHD_destroy_response MHD_lookup_connection_value \
+  MHD_queue_response MHD_start_daemon_va MHD_stop_daemon MHD_upgrade_action
 GIT2_FNS := \
   git_checkout_options_init git_checkout_tree git_clone git_clone_options_init \
   git_credential_ssh_key_from_agent git_error_last git_libgit2_init git_object_free \
@@ -98,6 +103,9 @@ dlshims:
 	  $(ISAL_FNS)
 	tools/gen-dlshim.py runner/ldns_dl.c ldns libldns.so.3 '<ldns/ldns.h>' "$(PKG_CFLAGS)" \
 	  $(LDNS_FNS)
+	tools/gen-dlshim.py api/mhd_dl.c mhd libmicrohttpd.so.12 '<microhttpd.h>' \
+	  "$(PKG_CFLAGS) -DMHD_NO_DEPRECATION" \
+	  $(MHD_FNS)
 	tools/gen-dlshim.py common/crypto_dl.c crypto libcrypto.so.3 \
 	  '<openssl/bio.h> <openssl/crypto.h> <openssl/evp.h> <openssl/pem.h> <openssl/sha.h> <openssl/x509.h>' \
 	  "$(PKG_CFLAGS)" $(CRYPTO_FNS)

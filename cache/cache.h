@@ -545,6 +545,10 @@ void bld_cache_tar_reader_free(struct bld_cache_tar_reader *r);
  * them. Attribute values are shortened when the record would pass BLD_CACHE_EVENT_MAX.
  * Callers that must not fail because of the journal pass err NULL and ignore the result.
  */
+/* Records an image event as docker's daemon does: actor id, attributes the image's labels
+ * (when the store still has an image by that name or ID) and name. */
+void bld_cache_image_event(struct bld_store *s, const char *action, const char *id,
+			   const char *name);
 int bld_cache_event_append(const char *root, const char *type, const char *action,
 			   const char *id, char *const *attrs, struct bld_error **err);
 
@@ -559,5 +563,10 @@ typedef int (*bld_cache_event_fn)(const struct json_t *event, void *payload);
  */
 int bld_cache_event_read(const char *root, int64_t since_ns, int64_t until_ns, bool follow,
 			 bld_cache_event_fn fn, void *payload, struct bld_error **err);
+
+/* The entry (named or not) pointing at digest, for its media type and size; *out is the
+ * caller's (bld_cache_desc_dispose). BLD_E_NOTFOUND when none. */
+int bld_cache_ref_find_digest(struct bld_store *s, const char *digest, struct bld_cache_desc *out,
+			      struct bld_error **err);
 
 #endif

@@ -15,6 +15,7 @@
 #include "cache/cache_int.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/file.h>
@@ -297,4 +298,25 @@ int bld_cache_event_read(const char *root, int64_t since_ns, int64_t until_ns, b
 	if (s == 0 && follow_on && !(until_ns && until_ns <= now_ns()))
 		s = follow(&r, dfd, ino, &fd, err);
 	return s < 0 ? s : 0;
+}
+
+void bld_cache_image_event(struct bld_store *s, const char *action, const char *id,
+			 const char *name)
+{
+	cleanup_strv char **attrs = NULL;
+	struct bld_cache_image *img = NULL;
+	if (bld_cache_image_load(s, id, &img, NULL) == 0) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(json_object_get(json_object_get(img->config, "config"), "Labels"),
+				    k, v)
+		{
+			cleanup_free char *kv = xasprintf("%s=%s", k, json_string_value(v));
+			bld_strv_push(&attrs, kv);
+		}
+		bld_cache_image_free(img);
+	}
+	cleanup_free char *nm = xasprintf("name=%s", name);
+	bld_strv_push(&attrs, nm);
+	bld_cache_event_append(bld_cache_store_root(s), "image", action, id, attrs, NULL);
 }

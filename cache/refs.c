@@ -323,3 +323,28 @@ int bld_cache_ref_list_all(struct bld_store *s, struct bld_cache_desc **out, siz
 {
 	return list(s, true, out, n, err);
 }
+
+int bld_cache_ref_find_digest(struct bld_store *s, const char *digest, struct bld_cache_desc *out,
+		       struct bld_error **err)
+{
+	struct bld_cache_desc *v = NULL;
+	size_t n = 0;
+	int r = bld_cache_ref_list_all(s, &v, &n, err);
+	if (r < 0)
+		return r;
+	r = bld_error_set(err, BLD_E_NOTFOUND, "no index entry for %s", digest);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i].digest, digest) != 0)
+			continue;
+		*out = v[i];
+		memset(&v[i], 0, sizeof(v[i]));
+		if (err && *err) {
+			bld_error_free(*err);
+			*err = NULL;
+		}
+		r = 0;
+		break;
+	}
+	bld_cache_desc_list_free(v, n);
+	return r;
+}

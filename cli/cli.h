@@ -126,7 +126,4 @@ int bld_cli_compose_main(int argc, char **argv);
 struct bld_deploy_options;
 void bld_cli_compose_options(const struct bld_cli_args *a, struct bld_deploy_options *o);
 
-/* The build-time version string. */
-extern const char bld_version[];
-
 #endif

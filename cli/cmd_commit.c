@@ -23,10 +23,10 @@ static void record_events(struct bld_ctx *ctx, struct bld_store *s, const char *
 			  const char *name, const char *message, const char *id)
 {
 	cleanup_free char *cid = NULL;
-	cleanup_free char *familiar = name ? bld_cli_familiar(name) : xstrdup("");
+	cleanup_free char *familiar = name ? bld_registry_familiar(name) : xstrdup("");
 	cleanup_error struct bld_error *e = NULL;
 	if (name)
-		bld_cli_image_event(s, "tag", id, familiar);
+		bld_cache_image_event(s, "tag", id, familiar);
 	if (bld_runner_container_lookup(ctx, ref, &cid, &e) < 0)
 		return;
 	cleanup_free char *comment = xasprintf("comment=%s", message ? message : "");
@@ -39,7 +39,7 @@ static void record_events(struct bld_ctx *ctx, struct bld_store *s, const char *
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	cleanup_free char *name = NULL;
-	if (a->argc > 1 && bld_cli_full_name(a->argv[1], &name, err) < 0) {
+	if (a->argc > 1 && bld_registry_full_name(a->argv[1], &name, err) < 0) {
 		(*err)->status = 1;
 		return -1;
 	}

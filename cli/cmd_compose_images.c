@@ -23,16 +23,16 @@ static int by_name(const void *a, const void *b)
 static void row(struct bld_cli_table *t, struct bld_store *s, const struct bld_deploy_ctr *c)
 {
 	cleanup_free char *repo = NULL, *tag = NULL, *digest = NULL;
-	bld_cli_repo_tag(c->info->image, &repo, &tag, &digest);
+	bld_registry_repo_tag(c->info->image, &repo, &tag, &digest);
 	struct bld_cache_image *img = NULL;
 	cleanup_error struct bld_error *e = NULL;
 	char id[13] = "", size[32] = "", created[64] = "", plat[64] = "";
-	if (bld_cli_image_find(s, c->image_digest[0] ? c->image_digest : c->info->image, &img,
+	if (bld_registry_image_find(s, c->image_digest[0] ? c->image_digest : c->info->image, &img,
 			       &e) == 0) {
 		bld_cli_short_id(img->id, id);
 		bld_cli_size(size, sizeof(size), bld_cache_image_size(s, img));
 		bld_cli_created_text(created, sizeof(created),
-				     bld_cli_parse_time(bld_json_get_str(img->config, "created")));
+				     bld_time_parse(bld_json_get_str(img->config, "created")));
 		snprintf(plat, sizeof(plat), "%s/%s", bld_json_get_str(img->config, "os"),
 			 bld_json_get_str(img->config, "architecture"));
 		bld_cache_image_free(img);

@@ -93,7 +93,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	if (bld_cli_store_open(ctx, &s, err) < 0)
 		return -1;
 	struct bld_cache_image *img = NULL;
-	int r = bld_cli_image_find(s, a->argv[0], &img, err);
+	int r = bld_registry_image_find(s, a->argv[0], &img, err);
 	bld_cache_store_free(s);
 	if (r < 0)
 		return r;

@@ -34,69 +34,7 @@ struct rows {
 	size_t n;
 };
 
-/* One image (config ID) and the names it has: "repo\ttag" and "repo\tdigest" pairs. */
-struct image {
-	char id[BLD_DIGEST_STR_LEN];
-	int64_t created, size;
-	char *created_str;
-	char **tags, **digests;
-};
-
-struct images {
-	struct image *v;
-	size_t n;
-};
-
-static struct image *image_for(struct bld_store *s, struct images *is,
-			       const struct bld_cache_image *img)
-{
-	for (size_t i = 0; i < is->n; i++)
-		if (strcmp(is->v[i].id, img->id) == 0)
-			return &is->v[i];
-	is->v = xrealloc(is->v, (is->n + 1) * sizeof(*is->v));
-	struct image *im = &is->v[is->n++];
-	memset(im, 0, sizeof(*im));
-	memcpy(im->id, img->id, sizeof(im->id));
-	const char *c = bld_json_get_str(img->config, "created");
-	im->created_str = xstrdup(c ? c : "");
-	im->created = bld_cli_parse_time(c);
-	im->size = bld_cache_image_size(s, img);
-	return im;
-}
-
-static void push_pair(char ***v, const char *repo, const char *what)
-{
-	cleanup_free char *p = xasprintf("%s\t%s", repo, what);
-	for (size_t i = 0; *v && (*v)[i]; i++)
-		if (strcmp((*v)[i], p) == 0)
-			return;
-	bld_strv_push(v, p);
-}
-
-/* An index entry: its image, and its name as a tag or a digest of its repository (a tag
- * pulled or pushed also gives its repository the digest the registry has for it). */
-static void add_entry(struct bld_store *s, struct images *is, const struct bld_cache_desc *d)
-{
-	struct bld_cache_image *img = NULL;
-	struct bld_error *e = NULL;
-	if (bld_cache_image_load_digest(s, d->digest, &img, &e) < 0) {
-		bld_warn("image %s: %s", d->name ? d->name : d->digest, e->msg);
-		bld_error_free(e);
-		return;
-	}
-	struct image *im = image_for(s, is, img);
-	bld_cache_image_free(img);
-	if (!d->name)
-		return;
-	cleanup_free char *repo = NULL, *tag = NULL, *digest = NULL;
-	bld_cli_repo_tag(d->name, &repo, &tag, &digest);
-	if (tag)
-		push_pair(&im->tags, repo, tag);
-	if (digest || d->repo_digest[0])
-		push_pair(&im->digests, repo, digest ? digest : d->repo_digest);
-}
-
-static void add_row(struct rows *rs, const struct image *im, const char *repo, size_t rn,
+static void add_row(struct rows *rs, const struct bld_registry_image_names *im, const char *repo, size_t rn,
 		    const char *tag, const char *digest)
 {
 	rs->v = xrealloc(rs->v, (rs->n + 1) * sizeof(*rs->v));
@@ -119,7 +57,7 @@ static bool in_repo(const char *pair, const char *repo, size_t rn)
 }
 
 /* The rows of one repository's tag: one per digest of the repository with --digests. */
-static void tag_rows(struct rows *rs, const struct image *im, const char *pair, bool digests)
+static void tag_rows(struct rows *rs, const struct bld_registry_image_names *im, const char *pair, bool digests)
 {
 	size_t rn = strcspn(pair, "\t");
 	bool any = false;
@@ -137,7 +75,7 @@ static void tag_rows(struct rows *rs, const struct image *im, const char *pair, 
  * digest of that repository); a repository known only by digests gets <none> rows (one per
  * digest with --digests, else one with an empty digest, as docker); no names, <none> <none>.
  */
-static void image_rows(struct rows *rs, const struct image *im, bool digests)
+static void image_rows(struct rows *rs, const struct bld_registry_image_names *im, bool digests)
 {
 	if (!im->tags && !im->digests) {
 		add_row(rs, im, NULL, 0, NULL, NULL);
@@ -225,7 +163,7 @@ static void filter_rows(struct rows *rs, const char *arg)
 	if (!arg)
 		return;
 	char *repo = NULL, *tag = NULL, *digest = NULL;
-	bld_cli_repo_tag(arg, &repo, &tag, &digest);
+	bld_registry_repo_tag(arg, &repo, &tag, &digest);
 	const char *slash = strrchr(arg, '/');
 	bool has_tag = strchr(slash ? slash : arg, ':') != NULL;
 	for (size_t i = 0; i < rs->n; i++)
@@ -294,32 +232,18 @@ static void print_all(const struct rows *rs, const struct bld_cli_args *a)
 		print_rows(rs, fmt, notrunc);
 }
 
-static void images_dispose(struct images *is)
-{
-	for (size_t i = 0; i < is->n; i++) {
-		free(is->v[i].created_str);
-		bld_strv_free(is->v[i].tags);
-		bld_strv_free(is->v[i].digests);
-	}
-	free(is->v);
-}
-
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	struct bld_store *s = NULL;
 	if (bld_cli_store_open(ctx, &s, err) < 0)
 		return -1;
-	struct bld_cache_desc *v = NULL;
+	struct bld_registry_image_names *is = NULL;
 	size_t n = 0;
-	int r = bld_cache_ref_list_all(s, &v, &n, err);
-	struct images is = {0};
-	for (size_t i = 0; r == 0 && i < n; i++)
-		add_entry(s, &is, &v[i]);
-	bld_cache_desc_list_free(v, n);
+	int r = bld_registry_images_list(s, &is, &n, err);
 	bld_cache_store_free(s);
 	struct rows rs = {0};
-	for (size_t i = 0; r == 0 && i < is.n; i++)
-		image_rows(&rs, &is.v[i], bld_cli_bool(a, "digests"));
+	for (size_t i = 0; r == 0 && i < n; i++)
+		image_rows(&rs, &is[i], bld_cli_bool(a, "digests"));
 	if (rs.n > 1) /* qsort of NULL is undefined even for 0 rows */
 		qsort(rs.v, rs.n, sizeof(*rs.v), by_created);
 	filter_rows(&rs, a->argc ? a->argv[0] : NULL);
@@ -333,7 +257,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		free(rs.v[i].digest);
 	}
 	free(rs.v);
-	images_dispose(&is);
+	bld_registry_images_free(is, n);
 	return r < 0 ? r : 0;
 }
 

@@ -151,7 +151,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 {
 	const char *src = a->argv[0];
 	cleanup_free char *name = NULL;
-	if (a->argc > 1 && bld_cli_full_name(a->argv[1], &name, err) < 0)
+	if (a->argc > 1 && bld_registry_full_name(a->argv[1], &name, err) < 0)
 		return -1;
 	const char *plat = bld_cli_str(a, "platform");
 	if (plat && strcmp(plat, "linux/amd64") && strcmp(plat, "linux"))
@@ -173,7 +173,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	if (r == 0)
 		r = bld_cache_image_write(s, cfg, &l, 1, name, NULL, id, err);
 	if (r == 0)
-		bld_cli_image_event(s, "import", id, id);
+		bld_cache_image_event(s, "import", id, id);
 	if (cfg)
 		json_decref(cfg);
 	bld_cache_store_free(s);

@@ -2,8 +2,10 @@
  * cli/cmd_kube_generate.c — `bld kube generate [OPTIONS] [SERVICE...]`: a compose project
  * (selected as `bld compose` selects it: -f, -p, --profile, --env-file, --project-directory)
  * as Kubernetes manifests, one multi-document YAML on stdout or one file per object in
- * --output-dir; what Kubernetes cannot express one line each on stderr. The mapping lives
- * in deploy/kube_gen*.c.
+ * --output-dir; what Kubernetes cannot express one line each on stderr. With CONTAINER...
+ * arguments instead (every argument a container, no project option), the project those
+ * containers run, as their config and compose labels tell it. The mapping lives in
+ * deploy/kube_gen*.c.
  */
 #include "cli/cli.h"
 #include "deploy/deploy.h"
@@ -44,8 +46,7 @@ static const struct bld_cli_opt opts[] = {
 };
 
 /* The model with only the services asked for and what they depend on. */
-static int select_services(struct bld_deploy_options *o, json_t *model, char *const *names,
-			   struct bld_error **err)
+static int select_services(json_t *model, char *const *names, struct bld_error **err)
 {
 	if (!names || !names[0])
 		return 0;
@@ -125,20 +126,47 @@ static int gen_opts(struct bld_cli_args *a, struct bld_deploy_kube_gen_opts *g,
 	return 0;
 }
 
-static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
+/* Whether the arguments name containers: every one does, and no project option is given. */
+static bool containers(struct bld_ctx *ctx, const struct bld_cli_args *a)
 {
+	static const char *const project_opts[] = {"file", "project-name", "project-directory",
+						   "env-file", "profile"};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(project_opts); i++)
+		if (bld_cli_given(a, project_opts[i]))
+			return false;
+	for (int i = 0; i < a->argc; i++) {
+		cleanup_free char *id = NULL;
+		cleanup_error struct bld_error *e = NULL;
+		if (bld_runner_container_lookup(ctx, a->argv[i], &id, &e) < 0)
+			return false;
+	}
+	return a->argc > 0;
+}
+
+/* The project the options and SERVICE arguments select, with its environment. */
+static int project(struct bld_ctx *ctx, struct bld_cli_args *a, json_t **model, json_t **env,
+		   struct bld_error **err)
+{
+	if (containers(ctx, a))
+		return bld_deploy_kube_project_from_containers(ctx, a->argv, model, err);
 	struct bld_deploy_options o;
-	struct bld_deploy_kube_gen_opts g;
 	bld_cli_compose_options(a, &o);
 	o.services = a->argc ? a->argv : NULL;
+	cleanup_free char *wd = NULL, *files = NULL;
+	if (bld_deploy_project_load(ctx, &o, model, err) < 0 ||
+	    bld_deploy_project_paths(&o, &wd, &files, env, err) < 0)
+		return -1;
+	return select_services(*model, o.services, err);
+}
+
+static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
+{
+	struct bld_deploy_kube_gen_opts g;
 	if (gen_opts(a, &g, err) < 0)
 		return -1;
 	cleanup_json json_t *model = NULL, *env = NULL, *objects = NULL;
-	cleanup_free char *wd = NULL, *files = NULL;
 	cleanup_strv char **reports = NULL;
-	if (bld_deploy_project_load(ctx, &o, &model, err) < 0 ||
-	    bld_deploy_project_paths(&o, &wd, &files, &env, err) < 0 ||
-	    select_services(&o, model, o.services, err) < 0)
+	if (project(ctx, a, &model, &env, err) < 0)
 		return -1;
 	g.env = env;
 	if (bld_deploy_kube_generate(ctx, model, &g, &objects, &reports, err) < 0)
@@ -150,7 +178,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 
 const struct bld_cli_cmd bld_cmd_kube_generate = {
 	.name = "kube generate",
-	.usage = "[OPTIONS] [SERVICE...]",
+	.usage = "[OPTIONS] [SERVICE...|CONTAINER...]",
 	.summary = "Generate Kubernetes YAML from a compose project",
 	.opts = opts,
 	.max_args = -1,

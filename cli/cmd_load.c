@@ -21,7 +21,7 @@ static int name_one(struct bld_store *s, const struct bld_cache_loaded *l, bool 
 	for (size_t k = 0; l->names && l->names[k]; k++) {
 		cleanup_free char *full = NULL;
 		struct bld_error *e = NULL;
-		if (bld_cli_full_name(l->names[k], &full, &e) < 0) {
+		if (bld_registry_full_name(l->names[k], &full, &e) < 0) {
 			bld_warn("load: name %s ignored: %s", l->names[k], e->msg);
 			bld_error_free(e);
 			continue;
@@ -29,7 +29,7 @@ static int name_one(struct bld_store *s, const struct bld_cache_loaded *l, bool 
 		if (bld_cache_ref_set(s, full, l->digest, l->media_type, l->size, err) < 0)
 			return -1;
 		named = true;
-		cleanup_free char *f = bld_cli_familiar(full);
+		cleanup_free char *f = bld_registry_familiar(full);
 		if (!quiet)
 			printf("Loaded image: %s\n", f);
 	}
@@ -37,7 +37,7 @@ static int name_one(struct bld_store *s, const struct bld_cache_loaded *l, bool 
 	if (bld_cache_image_load_digest(s, l->digest, &img, NULL) == 0) {
 		if (!named && !quiet)
 			printf("Loaded image ID: %s\n", img->id);
-		bld_cli_image_event(s, "load", img->id, img->id);
+		bld_cache_image_event(s, "load", img->id, img->id);
 	}
 	bld_cache_image_free(img);
 	return 0;

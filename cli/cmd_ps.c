@@ -101,7 +101,7 @@ static char **resolve_ancestors(struct bld_ctx *ctx, char *const *filters)
 		struct bld_cache_image *img = NULL;
 		if (!bld_str_has_prefix(filters[i], "ancestor=") ||
 		    (!s && bld_cli_store_open(ctx, &s, NULL) < 0) ||
-		    bld_cli_image_find(s, filters[i] + 9, &img, NULL) < 0) {
+		    bld_registry_image_find(s, filters[i] + 9, &img, NULL) < 0) {
 			bld_strv_push(&out, filters[i]);
 			continue;
 		}

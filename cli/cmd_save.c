@@ -17,14 +17,14 @@ static const struct bld_cli_opt opts[] = {
 static char *tag_for(struct bld_cache_image *img, const char *arg)
 {
 	if (!img->name || strcmp(img->name, arg) == 0 || bld_str_has_prefix(img->name, "sha256:"))
-		return img->name && strchr(arg, ':') ? bld_cli_familiar(img->name) : NULL;
+		return img->name && strchr(arg, ':') ? bld_registry_familiar(img->name) : NULL;
 	cleanup_free char *full = NULL;
 	struct bld_error *e = NULL;
-	if (bld_cli_full_name(arg, &full, &e) < 0 || strcmp(full, img->name) != 0) {
+	if (bld_registry_full_name(arg, &full, &e) < 0 || strcmp(full, img->name) != 0) {
 		bld_error_free(e);
 		return NULL;
 	}
-	return bld_cli_familiar(img->name);
+	return bld_registry_familiar(img->name);
 }
 
 static int write_out(struct bld_store *s, struct bld_cache_save_item *items, size_t n,
@@ -58,7 +58,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	char ***tags = xcalloc((size_t)a->argc, sizeof(char **));
 	int r = 0;
 	for (int i = 0; r == 0 && i < a->argc; i++) {
-		r = bld_cli_image_find(s, a->argv[i], &imgs[i], err);
+		r = bld_registry_image_find(s, a->argv[i], &imgs[i], err);
 		if (r < 0)
 			break;
 		char *t = tag_for(imgs[i], a->argv[i]);
@@ -71,7 +71,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	if (r == 0)
 		r = write_out(s, items, (size_t)a->argc, out, err);
 	for (int i = 0; r == 0 && i < a->argc; i++)
-		bld_cli_image_event(s, "save", imgs[i]->id, imgs[i]->id);
+		bld_cache_image_event(s, "save", imgs[i]->id, imgs[i]->id);
 	for (int i = 0; i < a->argc; i++) {
 		bld_cache_image_free(imgs[i]);
 		bld_strv_free(tags[i]);

@@ -6,6 +6,7 @@
  * the containers/ and volumes/ lines come from their directories' sizes.
  */
 #include "cli/image_util.h"
+#include "runner/runner.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -90,7 +91,7 @@ static void count_layers(struct bld_store *s, const struct bld_cache_image *img,
 
 static void image_usage(struct bld_ctx *ctx, struct bld_store *s, struct image_usage *iu)
 {
-	cleanup_strv char **used = bld_cli_container_images(ctx, NULL);
+	cleanup_strv char **used = bld_runner_container_images(ctx, NULL);
 	struct bld_cache_desc *v = NULL;
 	size_t n = 0;
 	memset(iu, 0, sizeof(*iu));

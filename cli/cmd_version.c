@@ -7,8 +7,6 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
-const char bld_version[] = BLD_VERSION;
-
 static const struct bld_cli_opt opts[] = {
 	{"format", 'f', BLD_OPT_STRING, "string", "Format the output (\"json\")", NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},

@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/compose_util.h"
 #include "cli/image_util.h"
+#include "registry/registry.h"
 #include "runner/runner.h"
 
 #include <jansson.h>
@@ -120,7 +121,7 @@ static void offer_images(struct completion *c)
 		return;
 	if (bld_cache_ref_list(s, &d, &n, &e) == 0) {
 		for (size_t i = 0; i < n; i++) {
-			cleanup_free char *f = bld_cli_familiar(d[i].name);
+			cleanup_free char *f = bld_registry_familiar(d[i].name);
 			offer(c, f);
 		}
 		bld_cache_desc_list_free(d, n);

@@ -150,6 +150,7 @@ static int run(const struct bld_cli_cmd *cmd, const struct bld_cli_args *g, int 
 		bld_ctx_dispose(&ctx);
 	if (r == 0) {
 		r = cmd->run(&ctx, &a, &err);
+		bld_deploy_progress_end(&ctx); /* its timer draws no more over what follows */
 		bld_ctx_dispose(&ctx);
 	}
 	bld_cli_args_dispose(&a);

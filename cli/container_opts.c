@@ -283,7 +283,7 @@ static int find_image(struct bld_ctx *ctx, struct bld_cli_args *a,
 	if (trust_on(a))
 		r = pull_missing(ctx, s, a, arg, policy, &img, err);
 	else
-		r = bld_cli_image_find(s, arg, &img, &e);
+		r = bld_registry_image_find(s, arg, &img, &e);
 	if (r == 0 && !trust_on(a) && (policy == 1 || !platform_matches(img, want))) {
 		bld_cache_image_free(img);
 		img = NULL;
@@ -298,7 +298,7 @@ static int find_image(struct bld_ctx *ctx, struct bld_cli_args *a,
 			fprintf(stderr, "Unable to find image '%s' locally\n", arg);
 		r = pull_missing(ctx, s, a, arg, policy, NULL, err);
 		if (r == 0)
-			r = bld_cli_image_find(s, arg, &img, err);
+			r = bld_registry_image_find(s, arg, &img, err);
 	} else if (r < 0) {
 		bld_error_move(err, &e);
 	}

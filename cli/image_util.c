@@ -16,92 +16,10 @@ int bld_cli_store_open(struct bld_ctx *ctx, struct bld_store **out, struct bld_e
 	return bld_cache_store_open(out, ctx->root, err);
 }
 
-int bld_cli_full_name(const char *arg, char **out, struct bld_error **err)
-{
-	struct bld_registry_ref r;
-	int rc = bld_registry_ref_parse(&r, arg, err);
-	if (rc < 0)
-		return rc;
-	*out = bld_registry_ref_string(&r);
-	bld_registry_ref_dispose(&r);
-	return 0;
-}
-
-char *bld_cli_familiar(const char *full)
-{
-	struct bld_registry_ref r;
-	struct bld_error *e = NULL;
-	if (bld_registry_ref_parse(&r, full, &e) < 0) {
-		bld_error_free(e);
-		return xstrdup(full);
-	}
-	char *f = bld_registry_ref_familiar(&r);
-	bld_registry_ref_dispose(&r);
-	return f;
-}
-
-void bld_cli_repo_tag(const char *full, char **repo, char **tag, char **digest)
-{
-	struct bld_registry_ref r;
-	struct bld_error *e = NULL;
-	*repo = *tag = *digest = NULL;
-	if (bld_registry_ref_parse(&r, full, &e) < 0) {
-		bld_error_free(e);
-		*repo = xstrdup(full);
-		return;
-	}
-	*repo = bld_registry_ref_familiar_name(&r);
-	if (r.tag)
-		*tag = xstrdup(r.tag);
-	if (r.digest)
-		*digest = xstrdup(r.digest);
-	bld_registry_ref_dispose(&r);
-}
-
-int bld_cli_image_find(struct bld_store *s, const char *arg, struct bld_cache_image **out,
-		       struct bld_error **err)
-{
-	cleanup_free char *full = NULL;
-	struct bld_error *e = NULL;
-	if (bld_cli_full_name(arg, &full, &e) == 0 &&
-	    bld_cache_image_load(s, full, out, &e) == 0)
-		return 0;
-	bld_error_free(e);
-	e = NULL;
-	int r = bld_cache_image_load(s, arg, out, &e);
-	if (r == 0)
-		return 0;
-	if (e->code == BLD_E_NOTFOUND) {
-		bld_error_free(e);
-		return bld_error_set(err, BLD_E_NOTFOUND, "no such image: %s", arg);
-	}
-	bld_error_move(err, &e);
-	return r;
-}
-
 void bld_cli_short_id(const char *id, char out[13])
 {
 	const char *h = bld_str_has_prefix(id, "sha256:") ? id + 7 : id;
 	snprintf(out, 13, "%.12s", h);
-}
-
-int64_t bld_cli_parse_time(const char *t)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	if (!t)
-		return -1;
-	const char *rest = strptime(t, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!rest)
-		return -1;
-	int64_t v = (int64_t)timegm(&tm);
-	if (*rest == '.')
-		rest += 1 + strspn(rest + 1, "0123456789");
-	int sign = *rest == '+' ? -1 : *rest == '-' ? 1 : 0;
-	int hh = 0, mm = 0;
-	if (sign && sscanf(rest + 1, "%2d:%2d", &hh, &mm) == 2)
-		v += sign * (hh * 3600 + mm * 60);
-	return v;
 }
 
 static char *human_duration(int64_t secs)
@@ -132,7 +50,7 @@ static char *human_duration(int64_t secs)
 
 char *bld_cli_since(const char *rfc3339)
 {
-	int64_t t = bld_cli_parse_time(rfc3339);
+	int64_t t = bld_time_parse(rfc3339);
 	if (t < 0 && !(rfc3339 && bld_str_has_prefix(rfc3339, "1970")))
 		return xstrdup("N/A");
 	cleanup_free char *d = human_duration((int64_t)time(NULL) - t);
@@ -373,81 +291,4 @@ void bld_cli_rows_end(struct bld_cli_rows *r)
 	if (r->table)
 		bld_cli_table_print(stdout, &r->t);
 	bld_cli_table_dispose(&r->t);
-}
-
-int bld_cli_entry_desc(struct bld_store *s, const char *digest, struct bld_cache_desc *out,
-		       struct bld_error **err)
-{
-	struct bld_cache_desc *v = NULL;
-	size_t n = 0;
-	int r = bld_cache_ref_list_all(s, &v, &n, err);
-	if (r < 0)
-		return r;
-	r = bld_error_set(err, BLD_E_NOTFOUND, "no index entry for %s", digest);
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(v[i].digest, digest) != 0)
-			continue;
-		*out = v[i];
-		memset(&v[i], 0, sizeof(v[i]));
-		if (err && *err) {
-			bld_error_free(*err);
-			*err = NULL;
-		}
-		r = 0;
-		break;
-	}
-	bld_cache_desc_list_free(v, n);
-	return r;
-}
-
-char **bld_cli_container_images(struct bld_ctx *ctx, char ***containers)
-{
-	char **ids = xcalloc(1, sizeof(char *));
-	if (containers)
-		*containers = xcalloc(1, sizeof(char *));
-	struct bld_runner_container_info *v = NULL;
-	size_t n = 0;
-	struct bld_error *e = NULL;
-	if (bld_runner_container_list(ctx, &v, &n, &e) < 0) {
-		bld_error_free(e);
-		return ids;
-	}
-	for (size_t i = 0; i < n; i++) {
-		json_t *c = NULL;
-		if (bld_runner_container_inspect(ctx, v[i].id, &c, &e) < 0) {
-			bld_error_free(e);
-			e = NULL;
-			continue;
-		}
-		const char *img = bld_json_get_str(c, "Image");
-		if (bld_digest_valid(img)) {
-			bld_strv_push(&ids, img);
-			if (containers)
-				bld_strv_push(containers, v[i].id);
-		}
-		json_decref(c);
-	}
-	bld_runner_container_info_free(v, n);
-	return ids;
-}
-
-void bld_cli_image_event(struct bld_store *s, const char *action, const char *id,
-			 const char *name)
-{
-	cleanup_strv char **attrs = NULL;
-	struct bld_cache_image *img = NULL;
-	if (bld_cache_image_load(s, id, &img, NULL) == 0) {
-		const char *k;
-		json_t *v;
-		json_object_foreach(json_object_get(json_object_get(img->config, "config"), "Labels"),
-				    k, v)
-		{
-			cleanup_free char *kv = xasprintf("%s=%s", k, json_string_value(v));
-			bld_strv_push(&attrs, kv);
-		}
-		bld_cache_image_free(img);
-	}
-	cleanup_free char *nm = xasprintf("name=%s", name);
-	bld_strv_push(&attrs, nm);
-	bld_cache_event_append(bld_cache_store_root(s), "image", action, id, attrs, NULL);
 }

@@ -9,26 +9,15 @@
 
 #include "cache/cache.h"
 #include "cli/cli.h"
+#include "registry/registry.h"
 
 struct json_t;
 
 int bld_cli_store_open(struct bld_ctx *ctx, struct bld_store **out, struct bld_error **err);
-/* Full reference for a user-given name ("busybox" -> "docker.io/library/busybox:latest");
- * caller frees. */
-int bld_cli_full_name(const char *arg, char **out, struct bld_error **err);
-/* As docker shows a full name ("busybox:latest"); caller frees; never NULL. */
-char *bld_cli_familiar(const char *full);
-/* Splits a familiar name into repository and tag/digest parts (caller frees both). */
-void bld_cli_repo_tag(const char *full, char **repo, char **tag, char **digest);
-/* The image for a user argument: a name (normalised), else an ID, prefix or digest. */
-int bld_cli_image_find(struct bld_store *s, const char *arg, struct bld_cache_image **out,
-		       struct bld_error **err);
 /* 12 hex digits of an ID: "sha256:abc..." -> "abc..." (out has 13 bytes). */
 void bld_cli_short_id(const char *id, char out[13]);
 /* "2 months ago" for an RFC 3339 time; "N/A" when it cannot be read. Caller frees. */
 char *bld_cli_since(const char *rfc3339);
-/* Seconds since the epoch of an RFC 3339 time, or -1. */
-int64_t bld_cli_parse_time(const char *rfc3339);
 /* timestamp.c: docker's timetypes.GetTimestamp (a duration before now, a date, unix seconds)
  * as nanoseconds since the epoch; -1 when s is none of them. */
 int bld_cli_timestamp(const char *s, int64_t *ns);
@@ -43,10 +32,6 @@ char *bld_cli_template(const char *fmt, const struct json_t *obj);
  * fields, {{json .}} shows the JSON names). */
 char *bld_cli_template_dot(const char *fmt, const struct json_t *obj,
 			   const struct json_t *json_dot);
-/* Records an image event as docker's daemon does: actor id, attributes the image's labels
- * (when the store still has an image by that name or ID) and name. */
-void bld_cli_image_event(struct bld_store *s, const char *action, const char *id,
-			 const char *name);
 /* Asks "Are you sure you want to continue? [y/N]" on stderr; true for y/yes. */
 bool bld_cli_confirm(const char *warning);
 
@@ -83,14 +68,6 @@ void bld_cli_rows_begin(struct bld_cli_rows *r, const char *fmt, const char *hea
 void bld_cli_rows_add(struct bld_cli_rows *r, const char *line);
 /* Prints the table, if one, and frees it. */
 void bld_cli_rows_end(struct bld_cli_rows *r);
-/* The entry (named or not) pointing at digest, for its media type and size. */
-int bld_cli_entry_desc(struct bld_store *s, const char *digest, struct bld_cache_desc *out,
-		       struct bld_error **err);
-/* An image as docker inspect shows it (cmd_inspect.c); caller json_decrefs. */
-struct json_t *bld_cli_image_json(struct bld_store *s, const struct bld_cache_image *img);
-/* The image IDs containers use (strv, one per container, all containers, running or not);
- * with containers, the matching container IDs too. */
-char **bld_cli_container_images(struct bld_ctx *ctx, char ***containers);
 
 /* prune.c: the options of every prune command. */
 #define BLD_CLI_PRUNE_OPTS(example)                                                          \

@@ -21,7 +21,7 @@
 	X(export) X(rename) X(events) X(commit) X(diff) X(pause) X(unpause) X(top) X(stats) \
 	X(info) X(system_info) X(attach) X(version) X(system_boot)                        \
 	X(completion)                                                                      \
-	X(network_connect) X(network_disconnect) X(kube_generate)                          \
+	X(network_connect) X(network_disconnect) X(system_service) X(kube_generate)       \
 	X(kube_play) X(kube_down)
 
 #define DECL(n) extern const struct bld_cli_cmd bld_cmd_##n __attribute__((weak));

@@ -3,6 +3,7 @@
  * prune) and printing docker's "Deleted ...:" blocks and "Total reclaimed space" line.
  */
 #include "cli/image_util.h"
+#include "runner/runner.h"
 
 static bool used_by(char **used, struct bld_store *s, const char *digest)
 {
@@ -40,7 +41,7 @@ static int prune_images(struct bld_store *s, bool all, char **used, struct bld_e
 			printf("Deleted Images:\n");
 		header = true;
 		for (size_t k = 0; untagged && untagged[k]; k++) {
-			cleanup_free char *f = bld_cli_familiar(untagged[k]);
+			cleanup_free char *f = bld_registry_familiar(untagged[k]);
 			printf("untagged: %s\n", f);
 		}
 		if (deleted)
@@ -59,7 +60,7 @@ int bld_cli_prune_store(struct bld_ctx *ctx, bool images, char ***keys, bool all
 	*bytes = 0;
 	if (bld_cli_store_open(ctx, &s, err) < 0)
 		return -1;
-	cleanup_strv char **used = bld_cli_container_images(ctx, NULL);
+	cleanup_strv char **used = bld_runner_container_images(ctx, NULL);
 	struct bld_cache_gc_stats st = {0};
 	struct bld_cache_gc_opts o = {.keep = used};
 	int r = images ? prune_images(s, all, used, err) : 0;

@@ -162,6 +162,8 @@ int bld_parse_long(const char *s, long min, long max, long *out);
  * deadlines, never for dates. */
 int64_t bld_mono_ns(void);
 int64_t bld_mono_ms(void);
+/* Seconds since the epoch of an RFC 3339 time (docker's and OCI's "created"), or -1. */
+int64_t bld_time_parse(const char *rfc3339);
 /* "1k", "16m", "2g", "512" (bytes) as docker reads sizes; returns -1 on bad input. */
 int bld_parse_size(const char *s, int64_t *out);
 /* Human size as docker prints it ("1.23MB"). */
@@ -285,6 +287,9 @@ struct bld_ctx {
 /* Fills ctx from the environment (BLD_ROOT, DOCKER_CONFIG, HOME, XDG_DATA_HOME). */
 int bld_ctx_init(struct bld_ctx *ctx, struct bld_error **err);
 void bld_ctx_dispose(struct bld_ctx *ctx);
+
+/* The build-time version string (version.c). */
+extern const char bld_version[];
 
 /* ------------------------------------------------------------------ lazy library loading */
 

@@ -314,3 +314,22 @@ char **bld_strv_split(const char *s, const char *delims)
 		bld_strv_push(&v, t);
 	return v;
 }
+
+int64_t bld_time_parse(const char *t)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	if (!t)
+		return -1;
+	const char *rest = strptime(t, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!rest)
+		return -1;
+	int64_t v = (int64_t)timegm(&tm);
+	if (*rest == '.')
+		rest += 1 + strspn(rest + 1, "0123456789");
+	int sign = *rest == '+' ? -1 : *rest == '-' ? 1 : 0;
+	int hh = 0, mm = 0;
+	if (sign && sscanf(rest + 1, "%2d:%2d", &hh, &mm) == 2)
+		v += sign * (hh * 3600 + mm * 60);
+	return v;
+}

@@ -304,6 +304,15 @@ int bld_deploy_kube_generate(struct bld_ctx *ctx, const json_t *project,
 			     char ***reports, struct bld_error **err);
 /* The objects as one multi-document YAML stream (libyaml's emitter); caller frees *out. */
 int bld_deploy_kube_yaml(char **out, const json_t *objects, struct bld_error **err);
+/*
+ * The compose project the containers names (by name or ID) run, rebuilt in the loader's
+ * shape from what the store keeps of them: what each container's config sets beyond its
+ * image, and compose's com.docker.compose.* labels (service, project, depends_on); the
+ * containers of one service are its replicas. *project is the caller's. BLD_E_NOTFOUND for
+ * no such container, BLD_E_INVALID when they belong to several projects.
+ */
+int bld_deploy_kube_project_from_containers(struct bld_ctx *ctx, char *const *names,
+					    json_t **project, struct bld_error **err);
 
 /* `kube play FILE|-`: the file's Pods, Deployments (a pod per replica), StatefulSets, Jobs,
  * Services, ConfigMaps, Secrets and PersistentVolumeClaims run on this machine (deploy/

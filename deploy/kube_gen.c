@@ -252,8 +252,9 @@ static void report_unmapped(struct kg *g, const char *svc)
 	}
 }
 
-/* Kinds first: a pod's init containers depend on whether its dependencies are Jobs. */
-static int services(struct kg *g, struct bld_error **err)
+/* Each service's workload kind, before anything else: a pod's init containers depend on
+ * whether its dependencies are Jobs, and a StatefulSet has its own claims. */
+static int kinds(struct kg *g, struct bld_error **err)
 {
 	const char *svc;
 	json_t *s;
@@ -264,6 +265,13 @@ static int services(struct kg *g, struct bld_error **err)
 					     "can be made of it", svc);
 		json_object_set_new(g->kinds, svc, json_string(workload_kind(g, svc)));
 	}
+	return 0;
+}
+
+static int services(struct kg *g, struct bld_error **err)
+{
+	const char *svc;
+	json_t *s;
 	json_object_foreach(json_object_get(g->project, "services"), svc, s) {
 		report_unmapped(g, svc);
 		json_array_append_new(g->objects, kg_service_object(g, svc));
@@ -294,7 +302,9 @@ int bld_deploy_kube_generate(struct bld_ctx *ctx, const json_t *project,
 		.kinds = json_object(), .images = json_object(), .head = json_array(),
 		.objects = json_array(), .policies = json_array(), .files = json_object(),
 	};
-	int r = kg_images(&g, err);
+	int r = kinds(&g, err);
+	if (r == 0)
+		r = kg_images(&g, err);
 	if (r == 0)
 		r = kg_volumes_objects(&g, err);
 	if (r == 0)

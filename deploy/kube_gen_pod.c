@@ -83,6 +83,9 @@ static void pod_metadata(struct kg *g, const char *svc, json_t *labels, json_t *
 		const char *val = json_string_value(v) ?: "";
 		if (!strncmp(k, "bld.dev/kube.", 13))
 			continue;
+		if (json_object_get(labels, k))
+			kg_report(g, svc, "labels", "%s: generate's own label: written as an "
+				  "annotation", k);
 		json_object_set(label_ok(k, val) && !json_object_get(labels, k) ? labels : ann, k,
 				v);
 	}

@@ -48,9 +48,13 @@ static json_t *claim_spec(const struct kg *g, const char *vol, size_t users)
 			 "storage", size ?: g->o->pvc_size ?: "1Gi");
 }
 
-static void report_volume(struct kg *g, const char *vol, const json_t *v)
+static void report_volume(struct kg *g, const char *vol, const json_t *v, size_t users,
+			  size_t sts)
 {
 	cleanup_free char *what = xasprintf("volume %s", vol);
+	if (sts && users > 1)
+		kg_report(g, NULL, what, "shared by %zu services: each StatefulSet replica has a "
+			  "claim of its own, shared with no other pod", users);
 	if (bld_json_get_str(v, "driver") && strcmp(bld_json_get_str(v, "driver"), "local"))
 		kg_report(g, NULL, what, "driver %s: a PVC takes the cluster's storage class",
 			  bld_json_get_str(v, "driver"));
@@ -66,7 +70,7 @@ static int pvcs(struct kg *g)
 		size_t sts, users = volume_users(g, vol, &sts);
 		if (!users || json_is_true(json_object_get(v, "external")))
 			continue;
-		report_volume(g, vol, v);
+		report_volume(g, vol, v, users, sts);
 		if (sts == users) /* a StatefulSet's own claims */
 			continue;
 		cleanup_free char *name = kg_pvc_name(g, vol);
@@ -91,8 +95,9 @@ static bool used(const struct kg *g, const char *section, const char *name)
 	return false;
 }
 
-/* The text a secret or config holds: its file, content or environment variable. */
-static int data_of(struct kg *g, const json_t *def, char **out, size_t *len,
+/* The text a secret or config holds: its file, content or environment variable; 0 (and
+ * *out NULL, reported) when the variable is not set. */
+static int data_of(struct kg *g, const json_t *def, const char *what, char **out, size_t *len,
 		   struct bld_error **err)
 {
 	const char *file = bld_json_get_str(def, "file");
@@ -100,11 +105,12 @@ static int data_of(struct kg *g, const json_t *def, char **out, size_t *len,
 	const char *var = bld_json_get_str(def, "environment");
 	if (file)
 		return bld_fs_read_file(file, KG_DATA_MAX, out, len, err);
-	if (var && g->o->env)
-		content = bld_json_get_str(g->o->env, var);
-	if (!content)
-		return bld_error_set(err, BLD_E_INVALID, "no %s to read",
-				     var ? "environment variable" : "file or content");
+	if (var)
+		content = g->o->env ? bld_json_get_str(g->o->env, var) : NULL;
+	if (!content) {
+		kg_report(g, NULL, what, "%s: not set: nothing to write", var ? var : "no value");
+		return 0;
+	}
 	*out = xstrdup(content);
 	*len = strlen(content);
 	return 0;
@@ -154,9 +160,9 @@ static int stores(struct kg *g, const char *section, struct bld_error **err)
 		}
 		cleanup_free char *text = NULL;
 		size_t len = 0;
-		if (data_of(g, def, &text, &len, err) < 0)
+		if (data_of(g, def, what, &text, &len, err) < 0)
 			return bld_error_wrap(err, "%s", what);
-		json_t *obj = store_object(g, !strcmp(section, "secrets") ? "Secret" : "ConfigMap",
+		json_t *obj = !text ? NULL : store_object(g, !strcmp(section, "secrets") ? "Secret" : "ConfigMap",
 					   name, x, text, len, what);
 		if (obj)
 			json_array_append_new(g->head, obj);

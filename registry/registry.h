@@ -486,4 +486,46 @@ int bld_registry_trust_revoke(const char *ref, const struct bld_registry_opts *o
 int bld_registry_fetch_url(const char *url, int fd, size_t max, int64_t *mtime,
 			   struct bld_error **err);
 
+/* ============================================================ images by name (names.c) */
+
+/* Full reference for a user-given name ("busybox" -> "docker.io/library/busybox:latest");
+ * caller frees. */
+int bld_registry_full_name(const char *arg, char **out, struct bld_error **err);
+/* As docker shows a full name ("busybox:latest"); caller frees; never NULL. */
+char *bld_registry_familiar(const char *full);
+/* Splits a familiar name into repository and tag/digest parts (caller frees all three). */
+void bld_registry_repo_tag(const char *full, char **repo, char **tag, char **digest);
+/* The image for a user argument: a name (normalised), else an ID, prefix or digest;
+ * BLD_E_NOTFOUND "no such image: ARG". */
+int bld_registry_image_find(struct bld_store *s, const char *arg, struct bld_cache_image **out,
+			    struct bld_error **err);
+
+/* One image of the store (a config ID) and its names, as docker images groups them. */
+struct bld_registry_image_names {
+	char id[BLD_DIGEST_STR_LEN];
+	int64_t created, size; /* unix seconds; bytes */
+	char *created_str;     /* the config's "created" */
+	char **tags, **digests; /* "repo\ttag" and "repo\tdigest" (familiar repositories) */
+	struct json_t *labels;  /* the config's Labels, or NULL */
+};
+/* Every image of s, in the index's order (*out freed with bld_registry_images_free); an
+ * entry whose documents cannot be read is warned about and left out. */
+int bld_registry_images_list(struct bld_store *s, struct bld_registry_image_names **out,
+			     size_t *n, struct bld_error **err);
+void bld_registry_images_free(struct bld_registry_image_names *v, size_t n);
+/* An image as docker inspect shows it (Id, RepoTags, RepoDigests, Config, RootFS...); the
+ * caller json_decrefs. */
+struct json_t *bld_registry_image_json(struct bld_store *s, const struct bld_cache_image *img);
+/* docker tag: target (a user's name) names source's entry too; a "tag" event. */
+int bld_registry_image_tag(struct bld_store *s, const char *source, const char *target,
+			   struct bld_error **err);
+/* docker rmi of one argument: untags it, and removes the image when no name is left. An
+ * image a container uses (used: image IDs, cids: their containers, as
+ * bld_runner_container_images gives them) is refused unless force (BLD_E_EXISTS, docker's
+ * words). *untagged: the familiar names untagged, *deleted: the ID removed or NULL (both the
+ * caller's). Events as docker's. No garbage collection: the caller runs bld_cache_gc. */
+int bld_registry_image_remove(struct bld_store *s, const char *arg, bool force, char **used,
+			      char **cids, char ***untagged, char **deleted,
+			      struct bld_error **err);
+
 #endif

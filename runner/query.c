@@ -102,6 +102,21 @@ static char *ports_text(json_t *st)
 }
 
 
+/* The list's Command as docker's daemon makes it: the path, then the arguments, each holding a
+ * space in single quotes ("sh -c 'exit 3'"). */
+static char *list_command(json_t *cfg)
+{
+	struct bld_buf b = BLD_BUF_INIT;
+	bld_buf_adds(&b, bld_json_get_str(cfg, "Path") ? bld_json_get_str(cfg, "Path") : "");
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(cfg, "Args"), i, a) {
+		const char *s = json_string_value(a);
+		bld_buf_printf(&b, strchr(s ? s : "", ' ') ? " '%s'" : " %s", s ? s : "");
+	}
+	return bld_buf_detach(&b);
+}
+
 static void fill_info(struct bld_runner_container_info *in, const char *id, json_t *cfg,
 		      json_t *st)
 {
@@ -110,7 +125,7 @@ static void fill_info(struct bld_runner_container_info *in, const char *id, json
 	in->name = xstrdup(name && name[0] == '/' ? name + 1 : (name ? name : ""));
 	const char *img = bld_json_get_str(json_object_get(cfg, "Config"), "Image");
 	in->image = xstrdup(img ? img : "");
-	in->command = bld_runner_command_text(cfg);
+	in->command = list_command(cfg);
 	in->status_text = status_text(st);
 	in->state = xstrdup(bld_json_get_str(st, "Status") ? bld_json_get_str(st, "Status") : "");
 	in->ports = ports_text(st);
@@ -129,7 +144,10 @@ static void fill_info(struct bld_runner_container_info *in, const char *id, json
 static int by_created_desc(const void *a, const void *b)
 {
 	const struct bld_runner_container_info *x = a, *y = b;
-	return x->created < y->created ? 1 : (x->created > y->created ? -1 : 0);
+	/* to the nanosecond, as docker's: two made in the same second keep their order */
+	double tx = bld_runner_time_parse(bld_json_get_str(x->cfg_json, "Created"));
+	double ty = bld_runner_time_parse(bld_json_get_str(y->cfg_json, "Created"));
+	return tx < ty ? 1 : (tx > ty ? -1 : 0);
 }
 
 /* Whether cfg's Config.Labels holds key=value (key NULL: every container). */
@@ -252,4 +270,35 @@ int bld_runner_container_ports(struct bld_ctx *ctx, const char *id, char ***line
 			}
 		}
 	return 0;
+}
+
+char **bld_runner_container_images(struct bld_ctx *ctx, char ***containers)
+{
+	char **ids = xcalloc(1, sizeof(char *));
+	if (containers)
+		*containers = xcalloc(1, sizeof(char *));
+	struct bld_runner_container_info *v = NULL;
+	size_t n = 0;
+	struct bld_error *e = NULL;
+	if (bld_runner_container_list(ctx, &v, &n, &e) < 0) {
+		bld_error_free(e);
+		return ids;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *c = NULL;
+		if (bld_runner_container_inspect(ctx, v[i].id, &c, &e) < 0) {
+			bld_error_free(e);
+			e = NULL;
+			continue;
+		}
+		const char *img = bld_json_get_str(c, "Image");
+		if (bld_digest_valid(img)) {
+			bld_strv_push(&ids, img);
+			if (containers)
+				bld_strv_push(containers, v[i].id);
+		}
+		json_decref(c);
+	}
+	bld_runner_container_info_free(v, n);
+	return ids;
 }

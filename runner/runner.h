@@ -450,6 +450,9 @@ void bld_runner_container_info_free(struct bld_runner_container_info *v, size_t 
  */
 int bld_runner_container_filter(struct bld_ctx *ctx, const struct bld_runner_container_info *v,
 				size_t n, char *const *filters, bool *keep, struct bld_error **err);
+/* The image IDs containers use (strv, one per container, all containers, running or not;
+ * never NULL); with containers, the matching container IDs too (caller frees both). */
+char **bld_runner_container_images(struct bld_ctx *ctx, char ***containers);
 /* docker inspect's object for a container (caller json_decref's). */
 int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, struct json_t **out,
 				 struct bld_error **err);
@@ -662,6 +665,12 @@ int bld_runner_network_ip_release(struct bld_ctx *ctx, const char *net_id, const
  * when the machine went down); those running are left alone. *started: their names (the
  * caller's). Every container is tried; the first failure comes back in *err. */
 int bld_runner_boot(struct bld_ctx *ctx, char ***started, struct bld_error **err);
+
+/* ========================================================================== info */
+
+/* docker's Info object for this host, the store and its containers and images (info.c);
+ * *out is the caller's. */
+int bld_runner_info(struct bld_ctx *ctx, struct json_t **out, struct bld_error **err);
 
 /* ========================================================================= prune */
 

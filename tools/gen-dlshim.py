@@ -120,9 +120,21 @@ def main():
     inc = [PREAMBLE[tag]] if tag in PREAMBLE else []
     inc += ["#include <stdarg.h>", "#include <stdint.h>"] + ["#include %s" % h for h in hdrs]
     inc += ["", '#include "common/common.h"', ""]
-    if any_variadic and tag != "curl":
-        raise SystemExit("gen-dlshim: one-argument variadic forwarding is only checked for curl")
-    if any_variadic:
+    if any_variadic and tag not in ("curl", "mhd"):
+        raise SystemExit("gen-dlshim: one-argument variadic forwarding is only checked for curl"
+                         " and mhd")
+    if any_variadic and tag == "mhd":
+        inc += ["""/*
+ * ABI note: MHD_upgrade_action takes at most one argument after the action, and bld passes
+ * none (MHD_UPGRADE_ACTION_CLOSE); the 64-bit value read and passed on is never used. x86_64
+ * (SysV) and aarch64 (AAPCS64, non-Apple) pass it in an integer register, so reading it is
+ * harmless. Other targets are refused at compile time.
+ */
+#if !(defined(__x86_64__) || (defined(__aarch64__) && !defined(__APPLE__)))
+#error "dlshim: variadic forwarding is only valid on x86_64 and aarch64"
+#endif
+"""]
+    elif any_variadic:
         inc += ["""/*
  * ABI note: the variadic setopt/getinfo functions take exactly one argument after the option,
  * which is a long, a pointer, a function pointer or a curl_off_t. On x86_64 (SysV) and aarch64

@@ -2,7 +2,8 @@
 # bld compose's progress: the pulls of independent services side by side (both started
 # before either ends), their builds too, plain lines when stderr is not a terminal or with --progress plain;
 # on a terminal (script(1) gives one) compose v2's display redrawn in place ("[+] Running
-# 2/2", a line a step, ✔ when done, its time on the right) ending on the final state;
+# 2/2", a line a step, ✔ when done, its time on the right) ending on the final state, and
+# redrawn on a timer (a waiting line's time advances between events);
 # --progress quiet prints nothing.
 . "$(dirname "$0")/lib.sh"
 t_busybox_registry
@@ -52,3 +53,22 @@ t_eq "build: both builds started before either ended" "Building Building" \
   "$(awk '{print $3}' <<<"$out" | head -2 | xargs)"
 t_match "build: then both built" ' Image bp-d  Built' "$out"
 B rmi bp-c bp-d >/dev/null 2>&1
+# on a terminal the display is redrawn on a timer too, as compose v2's: while up waits for a
+# health check, the waiting line's time advances with no event to redraw it
+mkdir "$T_DIR/h" && cd "$T_DIR/h"
+cat >compose.yaml <<EOF2
+name: ph
+services:
+  h:
+    image: $BASE
+    command: [sh, -c, "sleep 2; touch /tmp/ok; exec sleep 60"]
+    init: true
+    healthcheck: {test: [CMD, test, -f, /tmp/ok], interval: 1s}
+  d: {image: $BASE, command: [sleep, "60"], init: true, depends_on: {h: {condition: service_healthy}}}
+EOF2
+out=$(tty_run up -d | nocolour)
+t_match "timer: the dependency waited for, then healthy" '✔ Container ph-h-1 +Healthy' "$out"
+times=$(grep -o 'Container ph-h-1 *Waiting *[0-9.]*s' <<<"$out" | awk '{print $NF}' | sort -un)
+t_match "timer: the waiting line redrawn with its time advancing (10 times a second)" \
+  '^([0-9.]+s ){8,}' "$(xargs <<<"$times") "
+B compose down -t 0 >/dev/null 2>&1

@@ -6,6 +6,8 @@
 # LoadBalancer with them), init containers and the wait-for-jobs annotation for depends_on,
 # probes from the health check, a PVC for the volume; a built image by its registry digest
 # after --push and never by its tag unless --allow-tag; what cannot be expressed reported.
+# From the containers of `compose up` (the demo, and tests/fixtures/kube/containers with
+# most attributes a container keeps), the same manifests and reports as from the file.
 . "$(dirname "$0")/lib.sh"
 V="python3 $TOP/tests/kube/validate.py"
 t_busybox_registry
@@ -57,6 +59,30 @@ t_eq "--service-type LoadBalancer; SERVICE selects it and what it depends on" "L
 "$BLD" kube generate --allow-tag db >"$T_DIR/db.yaml" 2>/dev/null
 t_eq "... db alone" "Service/db Deployment/db" "$(q "$T_DIR/db.yaml" '[.[] | select(.kind | test("^(Service|Deployment|Job)$")) | .kind + "/" + .metadata.name] | join(" ")')"
 t_exit "--service-type must be NodePort or LoadBalancer" 125 "$BLD" kube generate --service-type ClusterIP
+
+# jq's canonical form of every document, sorted: the same objects in any order
+norm() { python3 -c 'import json, sys, yaml
+print("\n".join(sorted(json.dumps(d, sort_keys=True) for d in yaml.safe_load_all(open(sys.argv[1])))))' "$1"; }
+# same NAME DIR CONTAINERS...: kube generate from DIR's compose file and from the
+# containers agree, objects and reports
+same() {
+  local name=$1 dir=$2; shift 2
+  (cd "$dir" && "$BLD" kube generate --allow-tag >"$T_DIR/file.yaml" 2>"$T_DIR/file.err")
+  "$BLD" kube generate --allow-tag "$@" >"$T_DIR/ctr.yaml" 2>"$T_DIR/ctr.err"
+  t_ok "$name: from the containers, valid objects" $V "$T_DIR/ctr.yaml"
+  t_eq "$name: from the containers as from the file" "$(norm "$T_DIR/file.yaml")" "$(norm "$T_DIR/ctr.yaml")"
+  t_eq "$name: the same reports" "$(cat "$T_DIR/file.err")" "$(cat "$T_DIR/ctr.err")"
+}
+at_exit "cd '$T_DIR/demo' && '$BLD' compose down -v >/dev/null 2>&1"
+t_ok "compose up the demo" "$BLD" compose up -d --wait
+same demo "$T_DIR/demo" demo-web-1 demo-db-1 demo-migrate-1
+mkdir "$T_DIR/p" && cp "$TOP/tests/fixtures/kube/containers/compose.yaml" "$T_DIR/p/"
+at_exit "cd '$T_DIR/p' && BASE='$BASE' '$BLD' compose down -v >/dev/null 2>&1"
+export BASE
+t_ok "compose up many attributes" sh -c "cd '$T_DIR/p' && '$BLD' compose up -d"
+same attributes "$T_DIR/p" p-api-1 p-api-2 p-worker-1
+t_eq "... its replicas counted" 2 "$(q "$T_DIR/ctr.yaml" '.[] | select(.kind == "Deployment" and .metadata.name == "api") | .spec.replicas')"
+t_ok "compose down" sh -c "cd '$T_DIR/demo' && '$BLD' compose down -v"
 
 # a built image that names a registry: --push pushes it and the manifest names its digest
 sed -i "s|build: {context: ./web, network: host}|build: {context: ./web, network: host}\n    image: $REG_ADDR/demo-web:v1|" compose.yaml

@@ -114,3 +114,18 @@ volumes:
   data: {}
 EOF
 }
+
+# t_api_service [ARGS...] — `bld system service --time 0` on a socket in T_DIR (stopped by its
+# PID at exit): API_SOCK is its path, API_PID its PID, DK runs Debian's docker 20.10 CLI
+# against it (BuildKit off, its config in T_DIR)
+t_api_service() {
+  API_SOCK=$T_DIR/api.sock
+  "$BLD" system service --time 0 "$@" "unix://$API_SOCK" 2>"$T_DIR/api.log" &
+  API_PID=$!
+  at_exit "kill $API_PID 2>/dev/null; wait $API_PID 2>/dev/null"
+  local i
+  for i in $(seq 1 50); do [ -S "$API_SOCK" ] && break; sleep 0.1; done
+  [ -S "$API_SOCK" ] || { t_fail "bld system service did not start" "$(cat "$T_DIR/api.log")"; exit 1; }
+  export DOCKER_CONFIG=$T_DIR/docker-config DOCKER_BUILDKIT=0
+  DK() { DOCKER_HOST=unix://$API_SOCK /usr/bin/docker "$@"; }
+}

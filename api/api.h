@@ -1,0 +1,37 @@
+/*
+ * api/api.h — the Docker Engine API on a socket (`bld system service`): a front end like
+ * cli/, which turns each HTTP request into calls of the modules below (runner, cache,
+ * registry, builder, deploy) and their results into docker's JSON.
+ *
+ * It holds no state of its own: containers, images, networks and volumes are the store's, so
+ * what the service starts keeps running when it stops and the CLI sees it, and two services
+ * (or a service and the CLI) on one store are as safe as two bld commands. The HTTP library
+ * (libmicrohttpd) lives here and nowhere else.
+ */
+#ifndef BLD_API_H
+#define BLD_API_H
+
+#include "common/common.h"
+
+/* The API versions served: a request's /vX.Y/ prefix must lie between them, none means the
+ * newest. */
+#define BLD_API_VERSION_MIN "1.40"
+#define BLD_API_VERSION_MAX "1.44"
+
+struct bld_api_opts {
+	/* "unix:///PATH", "fd://" (systemd's LISTEN_FDS) or NULL: unix:///run/bld/bld.sock.
+	 * "tcp://" is refused (it would need TLS client certificates). */
+	const char *listen;
+	/* Seconds without any connection after which the service ends; 0: never. */
+	int idle_seconds;
+};
+
+/*
+ * Serves the Engine API until SIGINT or SIGTERM, or until idle for o->idle_seconds. A unix
+ * socket is made mode 0660 and given the group "bld" when that group exists; a stale socket
+ * file is replaced, a live one refused (BLD_E_EXISTS). Errors: BLD_E_INVALID for an address
+ * it cannot serve, BLD_E_SYSTEM when the socket cannot be made.
+ */
+int bld_api_serve(struct bld_ctx *ctx, const struct bld_api_opts *o, struct bld_error **err);
+
+#endif

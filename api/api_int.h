@@ -1,0 +1,105 @@
+/*
+ * api/api_int.h — what the files of api/ share: a request as the handlers see it (method,
+ * path captures, query, JSON body, the client's API version), the response they fill in, the
+ * routing table's entry, and the helpers that read docker's query conventions (booleans,
+ * filters). No other module includes it.
+ *
+ * Files: server.c (sockets, the HTTP daemon, idle exit) over route.c (the table, version
+ * prefixes, body and error handling) over the handlers (system.c, containers.c, images.c)
+ * and util.c (query and JSON helpers the handlers share).
+ */
+#ifndef BLD_API_INT_H
+#define BLD_API_INT_H
+
+#include "api/api.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+/* A request body is read into memory up to this (docker's JSON bodies are small; a build
+ * context or an image tar will stream instead). Larger: 413. */
+#define BLD_API_BODY_MAX ((size_t)16 << 20)
+/* Path captures a route may have. */
+#define BLD_API_CAPTURES_MAX 4
+
+struct bld_api_req {
+	struct bld_ctx *ctx;
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *path;    /* without the /vX.Y prefix */
+	int version_minor;   /* the client's 1.Y (BLD_API_VERSION_MAX's when unprefixed) */
+	char *captures[BLD_API_CAPTURES_MAX]; /* the route's {name} parts, unescaped */
+	const char *body;    /* NUL-terminated; "" when none */
+	size_t body_len;
+};
+
+/* What a handler answers: status with JSON (json, owned), or a response it made itself (a
+ * stream, an upgrade), or neither (status alone, an empty body). */
+struct bld_api_resp {
+	unsigned status;
+	json_t *json;
+	bool json_lines; /* json is an array sent as one JSON document a line (a progress
+			    stream: pull, push, build) */
+	struct MHD_Response *raw;
+};
+
+/* A handler returns 0 with *resp filled, or < 0 with *err set: the error becomes docker's
+ * {"message": ...} with the status its code maps to (route.c). */
+typedef int (*bld_api_handler)(struct bld_api_req *req, struct bld_api_resp *resp,
+			       struct bld_error **err);
+
+struct bld_api_route {
+	const char *method;
+	/* "/containers/{}/json": {} captures one segment, {*} as many as the rest of the
+	 * pattern leaves (image names have slashes) */
+	const char *pattern;
+	bld_api_handler fn;
+};
+
+/* route.c: the access handler MHD calls for every request, and its completion callback. */
+enum MHD_Result bld_api_route_access(void *cls, struct MHD_Connection *conn, const char *url,
+				     const char *method, const char *version,
+				     const char *upload_data, size_t *upload_data_size,
+				     void **con_cls);
+void bld_api_route_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			     enum MHD_RequestTerminationCode toe);
+/* The headers every response carries (Api-Version, Ostype, Server, Docker-Experimental). */
+void bld_api_common_headers(struct MHD_Response *r);
+
+/* util.c: docker's query conventions. */
+/* A query argument (borrowed) or NULL. */
+const char *bld_api_query(const struct bld_api_req *req, const char *key);
+/* "1", "true", "True" -> true; absent, "", "0", "false" -> false (docker's boolValue). */
+bool bld_api_query_bool(const struct bld_api_req *req, const char *key);
+/* An integer argument: def when absent; BLD_E_INVALID when not a number. */
+int bld_api_query_int(const struct bld_api_req *req, const char *key, long def, long *out,
+		      struct bld_error **err);
+/* The "filters" argument ({"key": {"value": true}} or the older {"key": ["value"]}) as
+ * "key=value" strings (*out: caller frees, NULL when none); BLD_E_INVALID when malformed. */
+int bld_api_query_filters(const struct bld_api_req *req, char ***out, struct bld_error **err);
+/* The body as a JSON object (*out: caller's; an empty body is {}); BLD_E_INVALID. */
+int bld_api_body_json(const struct bld_api_req *req, json_t **out, struct bld_error **err);
+/* "K=V" strings as a JSON object {K: V} ({} for NULL). */
+json_t *bld_api_kv_object(char *const *kv);
+/* Unix seconds as docker's RFC 3339 with nanoseconds, UTC ("2024-01-02T03:04:05.0Z"); out
+ * holds 40 bytes. */
+void bld_api_time(char out[40], double secs);
+
+/* The handlers, by file. */
+int bld_api_ping(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
+int bld_api_version(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
+int bld_api_info(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
+int bld_api_containers_list(struct bld_api_req *req, struct bld_api_resp *resp,
+			    struct bld_error **err);
+int bld_api_images_list(struct bld_api_req *req, struct bld_api_resp *resp,
+			struct bld_error **err);
+int bld_api_images_inspect(struct bld_api_req *req, struct bld_api_resp *resp,
+			   struct bld_error **err);
+int bld_api_images_tag(struct bld_api_req *req, struct bld_api_resp *resp,
+		       struct bld_error **err);
+int bld_api_images_delete(struct bld_api_req *req, struct bld_api_resp *resp,
+			  struct bld_error **err);
+int bld_api_images_create(struct bld_api_req *req, struct bld_api_resp *resp,
+			  struct bld_error **err);
+
+#endif

@@ -1,0 +1,246 @@
+/*
+ * api/route.c — from an HTTP request to a handler and back: the routing table (method, path
+ * pattern, handler), the /vX.Y/ prefix and its bounds, the request body read into memory up
+ * to BLD_API_BODY_MAX, and errors as docker sends them: {"message": "..."} with the status
+ * bld's error code maps to (not found 404, exists 409, invalid 400, else 500).
+ *
+ * It knows nothing of containers or images: the handlers do, through the modules.
+ */
+#include "api/api_int.h"
+
+static const struct bld_api_route routes[] = {
+	{"GET", "/_ping", bld_api_ping},
+	{"HEAD", "/_ping", bld_api_ping},
+	{"GET", "/version", bld_api_version},
+	{"GET", "/info", bld_api_info},
+	{"GET", "/containers/json", bld_api_containers_list},
+	{"GET", "/images/json", bld_api_images_list},
+	{"POST", "/images/create", bld_api_images_create},
+	{"GET", "/images/{*}/json", bld_api_images_inspect},
+	{"POST", "/images/{*}/tag", bld_api_images_tag},
+	{"DELETE", "/images/{*}", bld_api_images_delete},
+};
+
+/* What a connection carries between MHD's calls of the access handler. */
+struct conn_state {
+	struct bld_buf body;
+	bool too_large;
+};
+
+void bld_api_common_headers(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "Api-Version", BLD_API_VERSION_MAX);
+	MHD_add_response_header(r, "Docker-Experimental", "false");
+	MHD_add_response_header(r, "Ostype", "linux");
+	cleanup_free char *server = xasprintf("bld/%s (linux)", bld_version);
+	MHD_add_response_header(r, "Server", server);
+}
+
+/* body as one line, or with lines each element of the array body on its own line */
+static char *json_text(json_t *body, bool lines)
+{
+	if (!body)
+		return NULL;
+	if (!lines || !json_is_array(body)) {
+		cleanup_free char *text = json_dumps(body, JSON_COMPACT);
+		return xasprintf("%s\n", text);
+	}
+	struct bld_buf b = BLD_BUF_INIT;
+	size_t i;
+	json_t *v;
+	json_array_foreach(body, i, v) {
+		cleanup_free char *text = json_dumps(v, JSON_COMPACT);
+		bld_buf_printf(&b, "%s\n", text);
+	}
+	return bld_buf_detach(&b);
+}
+
+static enum MHD_Result queue_json(struct MHD_Connection *conn, unsigned status, json_t *body,
+				  bool lines)
+{
+	cleanup_free char *line = json_text(body, lines);
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		line ? strlen(line) : 0, line ? line : (char *)"", MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	bld_api_common_headers(r);
+	if (line)
+		MHD_add_response_header(r, "Content-Type", "application/json");
+	enum MHD_Result ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result queue_message(struct MHD_Connection *conn, unsigned status,
+				     const char *msg)
+{
+	cleanup_json json_t *body = json_pack("{s:s}", "message", msg);
+	return queue_json(conn, status, body, false);
+}
+
+static unsigned error_status(const struct bld_error *e)
+{
+	switch (e->code) {
+	case BLD_E_NOTFOUND: return MHD_HTTP_NOT_FOUND;
+	case BLD_E_EXISTS: return MHD_HTTP_CONFLICT;
+	case BLD_E_INVALID: return MHD_HTTP_BAD_REQUEST;
+	case BLD_E_AUTH: return MHD_HTTP_UNAUTHORIZED;
+	case BLD_E_UNSUPPORTED: return MHD_HTTP_NOT_IMPLEMENTED;
+	default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
+/* "1.41" -> 41; -1 when it is not 1.Y. */
+static int parse_minor(const char *s, size_t n)
+{
+	if (n < 3 || strncmp(s, "1.", 2) != 0)
+		return -1;
+	long v = 0;
+	for (size_t i = 2; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9' || v > 1000)
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return (int)v;
+}
+
+/* Strips "/vX.Y" from *path; *minor the version (the newest when there is none). Docker's
+ * refusals of versions outside the served range, BLD_E_INVALID. */
+static int strip_version(const char **path, int *minor, struct bld_error **err)
+{
+	int lo = parse_minor(BLD_API_VERSION_MIN, strlen(BLD_API_VERSION_MIN));
+	int hi = parse_minor(BLD_API_VERSION_MAX, strlen(BLD_API_VERSION_MAX));
+	*minor = hi;
+	const char *p = *path;
+	if (strncmp(p, "/v", 2) != 0 || !(p[2] >= '0' && p[2] <= '9'))
+		return 0;
+	size_t n = strcspn(p + 2, "/");
+	int v = parse_minor(p + 2, n);
+	if (v < 0)
+		return 0; /* not a version: the path as it is (and likely 404) */
+	if (v < lo)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "client version 1.%d is too old. Minimum supported API version "
+				     "is %s, please upgrade your client to a newer version",
+				     v, BLD_API_VERSION_MIN);
+	if (v > hi)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "client version 1.%d is too new. Maximum supported API version "
+				     "is %s", v, BLD_API_VERSION_MAX);
+	*minor = v;
+	*path = p + 2 + n;
+	return 0;
+}
+
+/* Whether the segments of path from i match pattern's from j; captures filled in order. */
+static bool match_from(char **segs, size_t nseg, size_t i, char **pat, size_t npat, size_t j,
+		       char **caps, size_t ncap)
+{
+	if (j == npat)
+		return i == nseg;
+	if (strcmp(pat[j], "{*}") == 0) {
+		/* as few segments as leave the rest of the pattern matching, at least one */
+		for (size_t k = i + 1; k <= nseg && k - i + npat - j - 1 <= nseg; k++) {
+			if (!match_from(segs, nseg, k, pat, npat, j + 1, caps, ncap + 1))
+				continue;
+			struct bld_buf b = BLD_BUF_INIT;
+			for (size_t m = i; m < k; m++)
+				bld_buf_printf(&b, "%s%s", m > i ? "/" : "", segs[m]);
+			free(caps[ncap]);
+			caps[ncap] = bld_buf_detach(&b);
+			return true;
+		}
+		return false;
+	}
+	if (i == nseg)
+		return false;
+	bool cap = strcmp(pat[j], "{}") == 0;
+	if (!cap && strcmp(pat[j], segs[i]) != 0)
+		return false;
+	if (!match_from(segs, nseg, i + 1, pat, npat, j + 1, caps, ncap + cap))
+		return false;
+	if (cap) {
+		free(caps[ncap]);
+		caps[ncap] = xstrdup(segs[i]);
+	}
+	return true;
+}
+
+/* The route for method and path (captures into req), or NULL. */
+static const struct bld_api_route *find_route(struct bld_api_req *req)
+{
+	cleanup_strv char **segs = bld_strv_split(req->path, "/");
+	size_t nseg = bld_strv_len(segs);
+	for (size_t r = 0; r < BLD_ARRAY_SIZE(routes); r++) {
+		if (strcmp(routes[r].method, req->method) != 0)
+			continue;
+		cleanup_strv char **pat = bld_strv_split(routes[r].pattern, "/");
+		if (match_from(segs, nseg, 0, pat, bld_strv_len(pat), 0, req->captures, 0))
+			return &routes[r];
+	}
+	return NULL;
+}
+
+static enum MHD_Result dispatch(struct bld_ctx *ctx, struct MHD_Connection *conn,
+				const char *url, const char *method, struct conn_state *st)
+{
+	struct bld_api_req req = {.ctx = ctx, .conn = conn, .method = method, .path = url};
+	struct bld_api_resp resp = {.status = MHD_HTTP_OK};
+	cleanup_error struct bld_error *e = NULL;
+	enum MHD_Result ret;
+	req.body = bld_buf_str(&st->body);
+	req.body_len = st->body.len;
+	if (strip_version(&req.path, &req.version_minor, &e) < 0)
+		return queue_message(conn, error_status(e), e->msg);
+	const struct bld_api_route *route = find_route(&req);
+	if (!route) {
+		ret = queue_message(conn, MHD_HTTP_NOT_FOUND, "page not found");
+	} else if (route->fn(&req, &resp, &e) < 0) {
+		ret = queue_message(conn, error_status(e), e->msg);
+	} else if (resp.raw) {
+		bld_api_common_headers(resp.raw);
+		ret = MHD_queue_response(conn, resp.status, resp.raw);
+		MHD_destroy_response(resp.raw);
+	} else {
+		ret = queue_json(conn, resp.status, resp.json, resp.json_lines);
+	}
+	json_decref(resp.json);
+	for (size_t i = 0; i < BLD_API_CAPTURES_MAX; i++)
+		free(req.captures[i]);
+	return ret;
+}
+
+enum MHD_Result bld_api_route_access(void *cls, struct MHD_Connection *conn, const char *url,
+				     const char *method, const char *version,
+				     const char *upload_data, size_t *upload_data_size,
+				     void **con_cls)
+{
+	struct conn_state *st = *con_cls;
+	if (!st) {
+		st = xcalloc(1, sizeof(*st));
+		st->body.max = BLD_API_BODY_MAX;
+		*con_cls = st;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (bld_buf_add(&st->body, upload_data, *upload_data_size) < 0)
+			st->too_large = true;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (st->too_large)
+		return queue_message(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+				     "request body too large");
+	return dispatch(cls, conn, url, method, st);
+}
+
+void bld_api_route_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			     enum MHD_RequestTerminationCode toe)
+{
+	struct conn_state *st = *con_cls;
+	if (!st)
+		return;
+	bld_buf_dispose(&st->body);
+	free(st);
+	*con_cls = NULL;
+}

@@ -1,0 +1,196 @@
+/*
+ * api/server.c — the service's process: the listening socket (a unix socket it makes, or one
+ * systemd passes with LISTEN_FDS), libmicrohttpd's daemon over it, and the main thread's wait
+ * for SIGINT/SIGTERM or for the idle time to pass with no connection open.
+ *
+ * libmicrohttpd because it gives, from Debian and without a hand-written parser: HTTP/1.1
+ * with keep-alive, upgraded connections (MHD_ALLOW_UPGRADE) for the hijacked streams of
+ * attach and exec, chunked responses fed by a content-reader callback for logs, events and
+ * progress, and serving a socket made by the caller (MHD_OPTION_LISTEN_SOCKET), which is
+ * how a unix socket or systemd's is served. One thread per connection: a handler may block
+ * (a wait, a followed log) without holding up the others.
+ *
+ * It owns no state beyond the connection count; the handlers go to the store.
+ */
+#include "api/api_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+
+#define DEFAULT_SOCKET "unix:///run/bld/bld.sock"
+/* docker's own header limit is 1 MiB; libmicrohttpd keeps headers in a connection's pool */
+#define CONN_MEMORY (256 * 1024)
+#define MAX_CONNECTIONS 1024
+
+static atomic_int open_conns;
+static atomic_llong last_close; /* CLOCK_MONOTONIC seconds of the last close */
+
+static long long now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec;
+}
+
+static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_ctx,
+			enum MHD_ConnectionNotificationCode code)
+{
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		atomic_fetch_add(&open_conns, 1);
+	} else {
+		atomic_fetch_sub(&open_conns, 1);
+		atomic_store(&last_close, now_s());
+	}
+}
+
+/* Whether a server answers on the unix socket at path (a live one is not replaced). */
+static bool socket_live(const struct sockaddr_un *sa)
+{
+	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	return fd >= 0 && connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
+}
+
+/* Makes, binds and listens on the unix socket at path: mode 0660, group "bld" if any. */
+static int listen_unix(const char *path, int *out, struct bld_error **err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (path[0] != '/' || strlen(path) >= sizeof(sa.sun_path))
+		return bld_error_set(err, BLD_E_INVALID, "unix://%s: not an absolute socket path "
+				     "of at most %zu bytes", path, sizeof(sa.sun_path) - 1);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	cleanup_free char *dir = xstrdup(path);
+	*strrchr(dir, '/') = 0;
+	if (*dir && bld_fs_mkdir_p(dir, 0755, err) < 0)
+		return bld_error_wrap(err, "unix://%s", path);
+	if (socket_live(&sa))
+		return bld_error_set(err, BLD_E_EXISTS,
+				     "unix://%s: another service is listening there", path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return bld_error_sys(err, errno, "remove stale socket %s", path);
+	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	mode_t old = umask(0117);
+	int r = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0 || listen(fd, 128) < 0)
+		return bld_error_sys(err, errno, "listen on unix://%s", path);
+	struct group *g = getgrnam("bld");
+	if (g && chown(path, (uid_t)-1, g->gr_gid) < 0)
+		return bld_error_sys(err, errno, "chown %s to group bld", path);
+	*out = steal_fd(&fd);
+	return 0;
+}
+
+/* systemd's socket activation: the first passed descriptor, when it is meant for us. */
+static int listen_systemd(int *out, struct bld_error **err)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	char *end = NULL;
+	long p = pid ? strtol(pid, &end, 10) : 0;
+	if (!pid || *end || p != (long)getpid() || !fds || strtol(fds, NULL, 10) < 1)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "fd://: no socket passed by systemd (LISTEN_PID, LISTEN_FDS)");
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	int fd = 3;
+	int type = 0;
+	socklen_t len = sizeof(type);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM)
+		return bld_error_set(err, BLD_E_INVALID, "fd://: descriptor 3 is no stream socket");
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	*out = fd;
+	return 0;
+}
+
+/* The listening socket for o->listen; *path the unix socket made (removed at the end). */
+static int open_listener(const char *addr, int *fd, char **path, struct bld_error **err)
+{
+	if (bld_str_has_prefix(addr, "unix://")) {
+		if (listen_unix(addr + 7, fd, err) < 0)
+			return -1;
+		*path = xstrdup(addr + 7);
+		return 0;
+	}
+	if (strcmp(addr, "fd://") == 0)
+		return listen_systemd(fd, err);
+	if (bld_str_has_prefix(addr, "tcp://"))
+		return bld_error_set(err, BLD_E_INVALID,
+				     "%s: refused: the API on TCP gives root to anyone who reaches "
+				     "it; it is served only with TLS client certificates "
+				     "(--tlsverify), which bld does not do yet: use unix:// or fd://",
+				     addr);
+	return bld_error_set(err, BLD_E_INVALID,
+			     "%s: not an address bld serves (unix:///PATH, fd://)", addr);
+}
+
+/* MHD_start_daemon through its va_list form: libmicrohttpd is loaded lazily (api/mhd_dl.c),
+ * and a shim cannot forward "...". */
+static struct MHD_Daemon *start_daemon(unsigned int flags, MHD_AccessHandlerCallback dh,
+				       void *dh_cls, ...)
+{
+	va_list ap;
+	va_start(ap, dh_cls);
+	struct MHD_Daemon *d = MHD_start_daemon_va(flags, 0, NULL, NULL, dh, dh_cls, ap);
+	va_end(ap);
+	return d;
+}
+
+/* Waits for SIGINT/SIGTERM (blocked in every thread) or idle seconds with no connection. */
+static void wait_until_done(const sigset_t *set, int idle)
+{
+	atomic_store(&last_close, now_s());
+	for (;;) {
+		struct timespec tick = {.tv_sec = 1};
+		if (sigtimedwait(set, NULL, &tick) > 0)
+			return;
+		if (idle > 0 && atomic_load(&open_conns) == 0 &&
+		    now_s() - atomic_load(&last_close) >= idle)
+			return;
+	}
+}
+
+int bld_api_serve(struct bld_ctx *ctx, const struct bld_api_opts *o, struct bld_error **err)
+{
+	cleanup_close int fd = -1;
+	cleanup_free char *path = NULL;
+	if (open_listener(o->listen ? o->listen : DEFAULT_SOCKET, &fd, &path, err) < 0)
+		return -1;
+	/* blocked before the daemon's threads exist, so that they inherit the mask and only the
+	 * main thread takes them; a client gone mid-write must not kill the service */
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	signal(SIGPIPE, SIG_IGN);
+	struct MHD_Daemon *d = start_daemon(
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+			MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
+		bld_api_route_access, ctx, MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_NOTIFY_COMPLETED, bld_api_route_completed, ctx,
+		MHD_OPTION_NOTIFY_CONNECTION, notify_conn, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)CONN_MEMORY, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+		MHD_OPTION_END);
+	if (!d) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (path)
+			unlink(path);
+		return bld_error_set(err, BLD_E_SYSTEM, "cannot start the HTTP server");
+	}
+	fd = -1; /* the daemon's now, closed by MHD_stop_daemon */
+	bld_log(BLD_LOG_INFO, "serving the Engine API on %s", o->listen ? o->listen : DEFAULT_SOCKET);
+	wait_until_done(&set, o->idle_seconds);
+	MHD_stop_daemon(d);
+	if (path)
+		unlink(path);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return 0;
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# tests/e2e/api_images.sh — the image endpoints of `bld system service` driven by Debian's
+# docker 20.10 CLI, each command's output compared with what the same CLI prints against a
+# private dockerd for the same sequence on the same image of a private registry (IDs and
+# times masked): pull (first and again), images (with --digests, -q, a repository argument,
+# --filter dangling/reference), image inspect, tag, rmi (untag, delete, an image a container
+# uses refused, no such image), and that the store is the CLI's (bld images sees the pull).
+. "$(dirname "$0")/lib.sh"
+
+t_busybox_registry
+"$TOP/tests/env/dockerd.sh" start "$T_DIR/dockerd" || { t_fail "start dockerd"; exit 1; }
+at_exit "'$TOP/tests/env/dockerd.sh' stop '$T_DIR/dockerd'"
+. "$T_DIR/dockerd/env"
+at_exit '$DOCKER rm -f $($DOCKER ps -aq) >/dev/null 2>&1'
+at_exit '"$BLD" rm -f $("$BLD" ps -aq) >/dev/null 2>&1'
+D() { "$DOCKER" "$@"; }
+t_api_service
+# both CMD...: the command's output and status through bld's socket, then through dockerd
+both() { BO=$(DK "$@" 2>&1; echo "rc=$?"); DO=$(D "$@" 2>&1; echo "rc=$?"); }
+mask() { sed -E 's/sha256:[0-9a-f]{64}/sha256:H/g; s/\b[0-9a-f]{12}\b/ID/g; s/[0-9]+ (years|months|weeks|days|hours|minutes|seconds) ago/T ago/; s/  +/ /g'; }
+
+both pull "$BASE"
+t_eq "docker pull: the lines dockerd's pull prints (per-layer progress aside)" \
+  "$(grep -v -E 'Pulling fs layer|Pull complete|Downloading|Download complete|Extract|Verifying|Waiting|Already exists' <<<"$DO" | mask)" \
+  "$(mask <<<"$BO")"
+t_eq "... the image is in the store bld's CLI reads" "$BASE" "$(B() { "$BLD" "$@"; }; B images --format '{{.Repository}}:{{.Tag}}')"
+both pull "$BASE"
+t_eq "docker pull again: up to date, as dockerd" "$(mask <<<"$DO")" "$(mask <<<"$BO")"
+both pull "$REG_ADDR/library/nosuch"
+t_eq "docker pull of an image the registry lacks fails as dockerd's (exit 1)" "$(tail -1 <<<"$DO")" "$(tail -1 <<<"$BO")"
+t_match "... with the registry's why" "Error response from daemon: .*not found" "$BO"
+
+both images
+t_eq "docker images: dockerd's table" "$(mask <<<"$DO")" "$(mask <<<"$BO")"
+both images --digests
+t_eq "docker images --digests" "$(mask <<<"$DO")" "$(mask <<<"$BO")"
+both images -q --no-trunc
+t_eq "docker images -q --no-trunc: the same image ID as dockerd (the same config)" "$DO" "$BO"
+both tag "$BASE" api/t:1
+t_eq "docker tag" "$DO" "$BO"
+both tag "$BASE" api/t:2
+both images api/t
+t_eq "docker images REPO (a reference filter on the daemon's side)" "$(mask <<<"$DO")" "$(mask <<<"$BO")"
+both images --filter reference='api/*:1'
+t_eq "docker images --filter reference=PATTERN" "$(mask <<<"$DO")" "$(mask <<<"$BO")"
+both images --filter dangling=true
+t_eq "docker images --filter dangling=true: none" "$(mask <<<"$DO")" "$(mask <<<"$BO")"
+q='.[0] | {Id, RepoTags, RepoDigests, Created, Os, Architecture, Size, RootFS, C: .Config.Cmd, E: .Config.Env}'
+t_eq "docker image inspect: dockerd's fields" "$(D image inspect api/t:1 | jq -S "$q")" "$(DK image inspect api/t:1 | jq -S "$q")"
+both image inspect nosuch
+t_eq "docker image inspect of no such image, as dockerd" "$DO" "$BO"
+
+D run --name user --network=none api/t:2 true >/dev/null 2>&1
+"$BLD" run --name user --network none api/t:2 true >/dev/null 2>&1
+both rmi api/t:1
+t_eq "docker rmi NAME: untagged (the image has other names), as dockerd" "$DO" "$BO"
+both rmi "$(DK images -q api/t:2)"
+t_eq "docker rmi ID of an image a container uses: refused, exit 1" \
+  "$(sed -E 's/(container|image) [0-9a-f]{12}/\1 ID/g; s/\(cannot be forced\) - //' <<<"$DO" | grep -o 'rc=.*')" \
+  "$(grep -o 'rc=.*' <<<"$BO")"
+t_match "... a conflict in docker's words" "Error response from daemon: conflict: unable to (delete|remove)" "$BO"
+both rmi nosuch
+t_eq "docker rmi of no such image, as dockerd" "$DO" "$BO"
+"$BLD" rm user >/dev/null; D rm user >/dev/null
+both rmi api/t:2 "$BASE"
+# dockerd also lists the repository's digest reference it untags; bld removes it unlisted
+t_eq "docker rmi of the last names: untagged and deleted, as dockerd" \
+  "$(mask <<<"$DO" | grep -v -e '^Deleted: sha256:H$' -e '@sha256:H$' | sort)" \
+  "$(mask <<<"$BO" | grep -v '^Deleted: sha256:H$' | sort)"
+t_match "... the image deleted" "Deleted: sha256:" "$BO"
+t_eq "... gone from the store" "" "$("$BLD" images -q)"
