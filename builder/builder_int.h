@@ -314,6 +314,7 @@ enum bld_builder_named_kind {
 	BLD_BUILDER_NAMED_GIT,     /* a git URL, checked out */
 	BLD_BUILDER_NAMED_IMAGE,   /* docker-image://REF */
 	BLD_BUILDER_NAMED_SCRATCH, /* docker-image://scratch: nothing */
+	BLD_BUILDER_NAMED_OCI,     /* oci-layout://PATH[:TAG][@DIGEST]: an image of a layout */
 };
 
 /* One --build-context NAME=VALUE and, once a step asked for it, its state as a stage. */
@@ -321,7 +322,9 @@ struct bld_builder_named {
 	char *name;  /* as BuildKit matches it: the familiar reference without ":latest" */
 	char *value; /* as given */
 	enum bld_builder_named_kind kind;
-	char *ref;   /* IMAGE: the image reference */
+	char *ref;   /* IMAGE: the image reference; OCI: the layout's directory */
+	char *digest; /* OCI: the manifest (or index) digest asked, or NULL for the tag's */
+	char *tag;    /* OCI: the tag looked up in index.json ("latest" by default) */
 	struct bld_builder_context *files; /* DIR, GIT: the files, opened before the build */
 	struct bld_builder_stage st; /* FROM's and --from's view, valid once loaded */
 	bool loaded;
@@ -422,6 +425,11 @@ int bld_builder_stage_push_layer(struct bld_builder_job *b, struct bld_builder_s
  */
 int bld_builder_stage_from_image(struct bld_builder_job *b, struct bld_builder_stage *st,
 				 const char *ref, int v, struct bld_xxh *h, struct bld_error **err);
+/* A stored image's layers as st's lowers and its config as st->img; its ID into h unless
+ * NULL; full names it for provenance (a reference, or what the user wrote). */
+int bld_builder_stage_take_image(struct bld_builder_job *b, struct bld_builder_stage *st,
+				 const char *full, const struct bld_cache_image *img,
+				 struct bld_xxh *h, struct bld_error **err);
 void bld_builder_stage_dispose(struct bld_builder_stage *st);
 
 /* === files written into a root (tree.c): what copy.c and add.c write with === */

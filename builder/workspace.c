@@ -396,6 +396,15 @@ int bld_builder_stage_from_image(struct bld_builder_job *b, struct bld_builder_s
 	struct bld_cache_image *img = NULL;
 	if (base_image(b, full, v, &img, err) < 0)
 		return -1;
+	int r = bld_builder_stage_take_image(b, st, full, img, h, err);
+	bld_cache_image_free(img);
+	return r;
+}
+
+int bld_builder_stage_take_image(struct bld_builder_job *b, struct bld_builder_stage *st,
+				 const char *full, const struct bld_cache_image *img,
+				 struct bld_xxh *h, struct bld_error **err)
+{
 	struct bld_cache_layer *ls = NULL;
 	size_t n = 0;
 	int r = bld_cache_image_layer_list(img, &ls, &n, err);
@@ -409,6 +418,5 @@ int bld_builder_stage_from_image(struct bld_builder_job *b, struct bld_builder_s
 			bld_xxh_update_str(h, img->id);
 		bld_builder_attest_image(b, full, img);
 	}
-	bld_cache_image_free(img);
 	return r;
 }
