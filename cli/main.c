@@ -17,7 +17,7 @@
 	X(volume_create) X(volume_ls) X(volume_rm) X(volume_inspect) X(volume_prune)       \
 	X(network_create) X(network_ls) X(network_inspect) X(network_rm) X(network_prune)  \
 	X(system_df) X(system_check) X(system_prune) X(trust_key_generate) X(trust_sign)   \
-	X(trust_inspect) X(trust_revoke) X(container_prune) X(builder_prune) X(cp) \
+	X(trust_inspect) X(trust_revoke) X(trust_verify_attestation) X(container_prune) X(builder_prune) X(cp) \
 	X(export) X(rename) X(events) X(commit) X(diff) X(pause) X(unpause) X(top) X(stats) \
 	X(info) X(system_info) X(attach) X(version) X(system_boot)                        \
 	X(completion)                                                                      \

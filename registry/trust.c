@@ -56,6 +56,13 @@ int trust_sigs_fetch(struct trust_target *t, struct bld_registry_trust_sigs *out
 		     char sig_digest[BLD_DIGEST_STR_LEN], struct bld_error **err)
 {
 	cleanup_free char *tag = bld_registry_trust_sig_tag(t->digest);
+	return trust_layers_fetch(t, tag, out, sig_digest, err);
+}
+
+int trust_layers_fetch(struct trust_target *t, const char *tag,
+		       struct bld_registry_trust_sigs *out, char sig_digest[BLD_DIGEST_STR_LEN],
+		       struct bld_error **err)
+{
 	struct bld_registry_manifest m = {0};
 	cleanup_error struct bld_error *e = NULL;
 	memset(out, 0, sizeof(*out));

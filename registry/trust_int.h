@@ -28,6 +28,22 @@ void trust_target_dispose(struct trust_target *t);
 int trust_sigs_fetch(struct trust_target *t, struct bld_registry_trust_sigs *out,
 		     char sig_digest[BLD_DIGEST_STR_LEN], struct bld_error **err);
 
+/* The layers of the manifest tagged tag (.sig, .att) in t's repository (absent: empty). */
+int trust_layers_fetch(struct trust_target *t, const char *tag,
+		       struct bld_registry_trust_sigs *out, char sig_digest[BLD_DIGEST_STR_LEN],
+		       struct bld_error **err);
+/* Appends a layer descriptor (a reference is taken); < 0 when the manifest is full. */
+int trust_layers_add(struct bld_registry_trust_sigs *s, struct json_t *desc,
+		     struct bld_error **err);
+
+/*
+ * The statements of t's attestations (attest.c) of predicate type type (NULL: any) whose
+ * envelope verifies with one of keys and whose subject is t->digest: a JSON array, never
+ * empty (caller json_decref's); the most telling refusal when none qualifies.
+ */
+int trust_attested(struct trust_target *t, struct bld_registry_trust_key *const *keys,
+		   size_t nkeys, const char *type, struct json_t **out, struct bld_error **err);
+
 /* The signatures of a target with their payloads, ready for checking. */
 struct trust_fetched {
 	struct bld_registry_trust_sigs sigs;

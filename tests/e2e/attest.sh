@@ -86,3 +86,53 @@ t_ok "directory context, --provenance alone: a statement without steps" \
   $PY "$VERIFY" provenance "$(att "$D2" provenance)" --subject "$D2"
 t_exit "... and --max finds none" 1 $PY "$VERIFY" provenance "$(att "$D2" provenance)" --subject "$D2" --max
 t_exit "a bad provenance mode is refused" 1 "$BLD" build -q --provenance=mode=all dctx
+
+# --- push attaches them as cosign attestations; verify-attestation and the verifier agree ----
+COSIGN_PASSWORD=pypass $PY "$COSIGN_PY" genkey key >/dev/null
+COSIGN_PASSWORD=other $PY "$COSIGN_PY" genkey other >/dev/null
+export COSIGN_PASSWORD=pypass
+out=$("$BLD" push --sign-by key.key "$IMG" 2>&1)
+t_eq "push --sign-by of an image with provenance and SBOM" 0 "$?"
+t_match "... attaches the provenance" "Attached provenance attestation to $D" "$out"
+t_match "... and the SBOM" "Attached sbom attestation to $D" "$out"
+PD=$($PY "$COSIGN_PY" digest "$R" t/app 1)
+t_eq "the pushed manifest is the one the statements are about" "$D" "$PD"
+t_ok "verifier: the provenance envelope verifies with the public key, subject = pushed digest" \
+  $PY "$VERIFY" fetch key.pub "$R" t/app "$PD" --type slsaprovenance --out prov.json
+t_ok "verifier: the pushed provenance names the base digest and the git commit" \
+  $PY "$VERIFY" provenance prov.json --subject "$PD" --dep "$BASE_DIGEST" --commit "$COMMIT" --max
+t_ok "verifier: the pushed SBOM verifies and lists dpkg-query's packages" \
+  sh -c "$PY '$VERIFY' fetch key.pub '$R' t/app '$PD' --type spdxjson --out sbom.json &&
+         $PY '$VERIFY' sbom sbom.json --subject '$PD' --packages pkgs.txt"
+mt=$(curl -s -H 'Accept: application/vnd.oci.image.index.v1+json,application/vnd.oci.image.manifest.v1+json' \
+  "$REG_URL/v2/t/app/manifests/1" | jq -r .mediaType)
+t_eq "the image stays a plain manifest: no index with unknown/unknown entries" \
+  application/vnd.oci.image.manifest.v1+json "$mt"
+out=$("$BLD" trust verify-attestation --key key.pub --type slsaprovenance "$IMG" 2>&1)
+t_eq "bld trust verify-attestation accepts it" 0 "$?"
+t_match "... and prints the predicate" '"buildType":' "$out"
+out=$("$BLD" trust verify-attestation --key key.pub --type spdxjson "$IMG" 2>&1)
+t_match "... the SBOM's predicate too" '"spdxVersion": "SPDX-2.3"' "$out"
+out=$("$BLD" trust verify-attestation --key other.pub "$IMG" 2>&1); rc=$?
+t_eq "another key: bld refuses" 1 "$rc"
+t_match "... in one line saying why" "^bld: verify attestation of $IMG: bad signature" "$out"
+t_exit "another key: the verifier refuses" 1 \
+  $PY "$VERIFY" fetch other.pub "$R" t/app "$PD" --type slsaprovenance --out x.json
+
+# tampered envelopes, a statement for another digest, another key's signature
+# refuse WHAT HOW [ARGS] — tampers with the .att, expects both to refuse, then pushes again
+refuse() {
+  local what=$1 want=$2; shift 2
+  $PY "$VERIFY" tamper "$@" "$R" t/app "$PD" || t_fail "tamper $what"
+  out=$("$BLD" trust verify-attestation --key key.pub --type slsaprovenance "$IMG" 2>&1); rc=$?
+  t_eq "$what: bld refuses" 1 "$rc"
+  t_match "... saying why" "^bld: verify attestation of $IMG: $want" "$out"
+  t_exit "$what: the verifier refuses" 1 \
+    $PY "$VERIFY" fetch key.pub "$R" t/app "$PD" --type slsaprovenance --out x.json
+  COSIGN_PASSWORD=pypass "$BLD" push -q --sign-by key.key "$IMG" >/dev/null 2>&1 || t_fail "push again"
+}
+refuse "a payload changed after signing" "bad signature" key.key --how payload
+refuse "a statement for another digest" "statement for another image" key.key --how subject \
+  --other "$BASE_DIGEST"
+COSIGN_PASSWORD=other refuse "re-signed with another key" "bad signature" other.key --how resign
+t_ok "pushed again, it verifies" "$BLD" trust verify-attestation --key key.pub "$IMG"

@@ -8,7 +8,7 @@ t_busybox_registry
 B() { "$BLD" "$@"; }
 K=$T_DIR/k
 mkdir -p "$K"
-for f in pod web ready sts job; do at_exit "B kube down --volumes '$K/$f.yaml' >/dev/null 2>&1"; done
+for f in pod web ready sts job demo; do at_exit "B kube down --volumes '$K/$f.yaml' >/dev/null 2>&1"; done
 # an answer from a container of the namespace's network (as from another pod)
 from_net() { B run --rm --network kube-default "$BASE" "$@"; }
 
@@ -98,6 +98,10 @@ t_eq "the Service name answers from another container" "page-from-configmap" \
   "$(from_net wget -qO- http://web/index.html)"
 t_eq "the NodePort Service is published on the host" "page-from-configmap" \
   "$(curl -s http://127.0.0.1:18080/index.html)"
+
+B kube down "$K/web.yaml" >/dev/null 2>&1
+t_eq "kube down removes what the file made, and only that" "duo-client duo-infra duo-web" \
+  "$(echo $(B ps --format '{{.Names}}' | sort))"
 
 # ---- a readiness probe: the Service name resolves once the pod is ready
 cat >"$K/ready.yaml" <<EOF
@@ -194,6 +198,21 @@ t_match "its exit code is reported" 'job bad failed: exit code 3 after 2 attempt
 t_eq "the good Job ran once, the bad one 1+backoffLimit times" "1 2" \
   "$(wc -l <"$T_DIR/runs/ok") $(wc -l <"$T_DIR/runs/bad")"
 t_eq "the good Job's container exited 0" "exited 0" "$(B inspect -f '{{.State.Status}} {{.State.ExitCode}}' ok-0-main)"
+
+# ---- the round trip: the compose demo -> kube generate -> kube play
+t_compose_demo "$T_DIR/demo" 18081
+(cd "$T_DIR/demo" && B compose build >/dev/null 2>&1 &&
+  B kube generate --allow-tag --wait-image "$BASE" >"$K/demo.yaml" 2>/dev/null)
+t_ok "play what kube generate wrote" timeout 90 "$BLD" kube play "$K/demo.yaml"
+got=""
+for _ in $(seq 50); do got=$(curl -s http://127.0.0.1:18081/) && [ -n "$got" ] && break; sleep 0.2; done
+t_eq "the web answers on its published port" "hello-from-web" "$got"
+started() { B inspect -f "{{.State.$2}}" "$1"; }
+t_ok "the migration ran before the app" test "$(started web-0-web StartedAt)" \> "$(started migrate-0-migrate FinishedAt)" -a "$(B inspect -f '{{.RestartCount}}' web-0-web)" = 0
+t_ok "db was healthy before the migration ran" test "$(started migrate-0-migrate StartedAt)" \> "$(started migrate-0-wait-for-db FinishedAt)"
+B kube down "$K/demo.yaml" >/dev/null 2>&1
+t_ok "play it again after kube down" timeout 90 "$BLD" kube play "$K/demo.yaml"
+t_eq "the named volume's data survived" "migrated migrated" "$(echo $(B exec web-0-web cat /data/log))"
 
 # ---- bad input: FILE:LINE
 printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers:\n  - name: c\n    command: [true]\n' >"$K/bad.yaml"
