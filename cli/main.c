@@ -180,10 +180,14 @@ size_t bld_cli_alias_list(const char ***names, const struct bld_cli_cmd ***cmds)
 static void usage(FILE *f)
 {
 	fprintf(f, "\nUsage:  bld %s\n\n%s\n\nCommands:\n", global_cmd.usage, global_cmd.summary);
+	int width = 20; /* wider when a name needs it: two spaces always part the columns */
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(table); i++)
+		if (table[i] && (int)strlen(table[i]->name) + 1 > width)
+			width = (int)strlen(table[i]->name) + 1;
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(table); i++)
 		if (table[i])
-			fprintf(f, "  %-20s %s\n", table[i]->name, table[i]->summary);
-	fprintf(f, "  %-20s %s\n", "compose", "Define and run multi-container applications");
+			fprintf(f, "  %-*s %s\n", width, table[i]->name, table[i]->summary);
+	fprintf(f, "  %-*s %s\n", width, "compose", "Define and run multi-container applications");
 	fprintf(f, "\nGlobal Options:\n");
 	for (const struct bld_cli_opt *o = global_opts; o->name; o++) {
 		char left[64];
