@@ -19,7 +19,7 @@
 /* The service attributes some part of generate maps; any other is reported. */
 static const char *const mapped[] = {
 	"annotations", "build", "cap_add", "cap_drop", "command", "configs", "depends_on",
-	"deploy", "dns", "dns_opt", "dns_search", "entrypoint", "environment", "expose",
+	"deploy", "dns", "dns_opt", "dns_search", "entrypoint", "env_file", "environment", "expose",
 	"extra_hosts", "group_add", "healthcheck", "hostname", "image", "ipc", "labels",
 	"network_mode", "networks", "pid", "ports", "privileged", "profiles", "pull_policy",
 	"read_only", "restart", "scale", "secrets", "security_opt", "shm_size", "stdin_open",

@@ -59,6 +59,10 @@ const json_t *kg_service(const struct kg *g, const char *svc);
 int kg_pod_template(struct kg *g, const char *svc, json_t *claims, json_t **out,
 		    struct bld_error **err);
 
+/* A byte count (an integer or compose's "64m") as a quantity: "64Mi" when it divides, else
+ * the bytes; NULL when v is neither. */
+json_t *kg_bytes_quantity(const json_t *v);
+
 /* kube_gen_vol.c */
 /* The project's named volumes, secrets and configs as PVCs, Secrets and ConfigMaps (into
  * g->head), each only once and only when a generated service uses it. */
