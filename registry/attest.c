@@ -328,3 +328,60 @@ int bld_registry_attest_verify(const char *ref, struct bld_registry_trust_key *c
 		return bld_error_wrap(err, "verify attestation of %s", ref);
 	return 0;
 }
+
+/* Whether a statement's builder is id. */
+static bool built_by(json_t *sts, const char *id, const char **seen)
+{
+	size_t i;
+	json_t *st;
+	json_array_foreach(sts, i, st) {
+		json_t *b = json_object_get(json_object_get(json_object_get(st, "predicate"),
+							    "runDetails"),
+					    "builder");
+		const char *got = bld_json_get_str(b, "id");
+		if (got && strcmp(got, id) == 0)
+			return true;
+		*seen = got ? got : "(none)";
+	}
+	return false;
+}
+
+/* One signedProvenance requirement against t's attestations. */
+static int provenance_req(json_t *req, struct trust_target *t, const char *scope,
+			  struct bld_error **err)
+{
+	struct bld_registry_trust_key **keys = NULL;
+	size_t n = 0;
+	json_t *sts = NULL;
+	const char *want = bld_json_get_str(req, "builderId"), *seen = "(none)";
+	int r = trust_policy_keys(req, &keys, &n, err);
+	if (r == 0)
+		r = trust_attested(t, keys, n, BLD_ATTEST_SLSA_V1, &sts, err);
+	if (r == 0 && !built_by(sts, want, &seen))
+		r = bld_error_set(err, BLD_E_AUTH,
+				  "provenance from builder %s, the trust policy wants %s", seen,
+				  want);
+	json_decref(sts);
+	for (size_t i = 0; i < n; i++)
+		bld_registry_trust_key_free(keys[i]);
+	free(keys);
+	if (r < 0)
+		return bld_error_wrap(err, "signed provenance (scope \"%s\")", scope);
+	return 0;
+}
+
+int trust_provenance_check(const struct bld_registry_trust_policy *p,
+			   const struct bld_registry_trust_image *img, struct trust_target *t,
+			   struct bld_error **err)
+{
+	const char *scope = NULL;
+	json_t *reqs = trust_policy_reqs(p, img, &scope);
+	for (size_t i = 0; i < json_array_size(reqs); i++) {
+		json_t *req = json_array_get(reqs, i);
+		const char *type = bld_json_get_str(req, "type");
+		if (type && strcmp(type, "signedProvenance") == 0 &&
+		    provenance_req(req, t, scope, err) < 0)
+			return -1;
+	}
+	return 0;
+}

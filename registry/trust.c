@@ -191,6 +191,8 @@ static int resolve(struct trust_target *t, const char *ref, const char *policy_p
 		struct bld_registry_trust_image img = {name, t->ref.tag, t->digest,
 						       t->ref.digest != NULL};
 		r = bld_registry_trust_policy_check(p, &img, f.c, f.n, true, err);
+		if (r == 0)
+			r = trust_provenance_check(p, &img, t, err);
 	}
 	trust_fetched_dispose(&f);
 	bld_registry_trust_policy_free(p);

@@ -44,6 +44,20 @@ int trust_layers_add(struct bld_registry_trust_sigs *s, struct json_t *desc,
 int trust_attested(struct trust_target *t, struct bld_registry_trust_key *const *keys,
 		   size_t nkeys, const char *type, struct json_t **out, struct bld_error **err);
 
+/* The requirements of img's scope in the policy (borrowed) and the scope's name. */
+struct json_t *trust_policy_reqs(const struct bld_registry_trust_policy *p,
+				 const struct bld_registry_trust_image *img, const char **scope);
+/* The public keys a requirement names; caller frees each and the vector. */
+int trust_policy_keys(struct json_t *req, struct bld_registry_trust_key ***keys, size_t *n,
+		      struct bld_error **err);
+/*
+ * The policy's signedProvenance requirements for img (attest.c): each needs an SLSA v1
+ * attestation of t's digest signed by one of its keys whose builder.id is its builderId.
+ */
+int trust_provenance_check(const struct bld_registry_trust_policy *p,
+			   const struct bld_registry_trust_image *img, struct trust_target *t,
+			   struct bld_error **err);
+
 /* The signatures of a target with their payloads, ready for checking. */
 struct trust_fetched {
 	struct bld_registry_trust_sigs sigs;

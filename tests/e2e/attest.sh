@@ -136,3 +136,27 @@ refuse "a statement for another digest" "statement for another image" key.key --
   --other "$BASE_DIGEST"
 COSIGN_PASSWORD=other refuse "re-signed with another key" "bad signature" other.key --how resign
 t_ok "pushed again, it verifies" "$BLD" trust verify-attestation --key key.pub "$IMG"
+
+# --- a trust policy that requires a signed provenance from a named builder -----------------
+pol() { # BUILDER — the policy for $R/t: signed by key, with a provenance from BUILDER
+  printf '{"default":[{"type":"reject"}],"transports":{"docker":{"%s/t":[{"type":"sigstoreSigned","keyPath":"%s","signedIdentity":{"type":"matchRepository"}},{"type":"signedProvenance","keyPath":"%s","builderId":"%s"}]}}}\n' \
+    "$R" "$T_DIR/key.pub" "$T_DIR/key.pub" "$1"
+}
+pol urn:bld:builder >pol-ok.json
+pol https://ci.example/runs/1 >pol-ci.json
+t_ok "pull with trust: the provenance's builder is the one the policy names" \
+  "$BLD" pull -q --verify --signature-policy pol-ok.json "$IMG"
+out=$("$BLD" pull -q --verify --signature-policy pol-ci.json "$IMG" 2>&1); rc=$?
+t_eq "pull with trust: a provenance from another builder is refused" 125 "$rc"
+t_match "... saying which builder" "provenance from builder urn:bld:builder, the trust policy wants https://ci.example/runs/1" "$out"
+out=$(DOCKER_CONTENT_TRUST=1 "$BLD" run --rm --network none --signature-policy pol-ci.json "$IMG" true 2>&1); rc=$?
+t_eq "run with trust: refused as well, the image being in the store" 125 "$rc"
+t_eq "... in one line" 1 "$(wc -l <<<"$out")"
+t_ok "run with trust: runs under the policy that names its builder" \
+  env DOCKER_CONTENT_TRUST=1 "$BLD" run --rm --network none --signature-policy pol-ok.json "$IMG" true
+"$BLD" tag "$R/library/busybox:latest" "$R/t/noprov:1" 2>/dev/null ||
+  { "$BLD" pull -q "$R/library/busybox:latest" >/dev/null && "$BLD" tag "$R/library/busybox:latest" "$R/t/noprov:1"; }
+COSIGN_PASSWORD=pypass "$BLD" push -q --sign-by key.key "$R/t/noprov:1" >/dev/null 2>&1 || t_fail "push noprov"
+out=$("$BLD" pull -q --verify --signature-policy pol-ok.json "$R/t/noprov:1" 2>&1); rc=$?
+t_eq "pull with trust: a signed image without provenance is refused" 125 "$rc"
+t_match "... saying so" "signed provenance .*no https://slsa.dev/provenance/v1 attestation" "$out"
