@@ -184,4 +184,10 @@ const struct bld_cli_cmd bld_cmd_kube_generate = {
 	.opts = opts,
 	.max_args = -1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Print the project of the current directory as Kubernetes objects",
+		 "bld kube generate"},
+		{"Write them to a directory, pushing the built images first",
+		 "bld kube generate --push --output-dir k8s/"},
+		{"Only two services of another compose file", "bld kube generate -f prod.yaml web db"}),
 };

@@ -77,5 +77,8 @@ const struct bld_cli_cmd bld_cmd_trust_verify_attestation = {
 	.examples = BLD_CLI_EXAMPLES(
 		{"Check an image's SLSA provenance",
 		 "bld trust verify-attestation --key cosign.pub --type slsaprovenance "
+		 "registry.example.com/app:1.0"},
+		{"Print its SBOM, accepting either of two keys",
+		 "bld trust verify-attestation -k old.pub -k new.pub --type spdxjson "
 		 "registry.example.com/app:1.0"}),
 };

@@ -27,6 +27,7 @@ spec:
   - name: web
     image: $BASE
     command: [sh, -c, "cp /w/log /w/index.html && exec httpd -f -p 8080 -h /w"]
+    ports: [{containerPort: 8080}]
     volumeMounts: [{name: work, mountPath: /w}]
   - name: client
     image: $BASE
@@ -37,7 +38,8 @@ got=""
 for _ in $(seq 50); do got=$(B exec duo-client cat /tmp/got 2>/dev/null) && [ -n "$got" ] && break; sleep 0.2; done
 t_eq "a pod's containers share localhost; init containers ran in order first" "one two" "$(echo $got)"
 t_exit "a second play of the same file is refused" 1 "$BLD" kube play "$K/pod.yaml"
-t_ok "--replace plays it again" timeout 60 "$BLD" kube play --replace "$K/pod.yaml"
+t_ok "--replace plays it again" timeout 60 "$BLD" kube play --replace --publish 18083:8080 "$K/pod.yaml"
+t_eq "--publish puts a container port on the host" "one two" "$(echo $(curl -s http://127.0.0.1:18083/))"
 
 # ---- a Deployment of 2 with a ConfigMap, behind a NodePort Service
 cat >"$K/web.yaml" <<EOF
@@ -48,6 +50,11 @@ data:
   GREETING: hello-from-configmap
   index.html: |
     page-from-configmap
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: web-secret}
+data: {TOKEN: czNjcjN0}
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -62,6 +69,7 @@ spec:
       - name: httpd
         image: $BASE
         command: [httpd, -f, -p, "80", -h, /www]
+        envFrom: [{secretRef: {name: web-secret}, prefix: APP_}]
         env:
         - name: GREETING
           valueFrom: {configMapKeyRef: {name: web-config, key: GREETING}}
@@ -92,7 +100,8 @@ t_match "play a Deployment, Service, ConfigMap; an Ingress reported, skipped" \
   'web.yaml:[0-9]+: Ingress "web": kind not supported, skipped' "$out"
 t_eq "one pod per replica" "web-0-httpd web-1-httpd" \
   "$(B ps --filter label=io.bld.kube.owner=default/Deployment/web --filter label=io.bld.kube.role=main --format '{{.Names}}' | sort | tr '\n' ' ' | sed 's/ $//')"
-t_eq "the env from the ConfigMap" "hello-from-configmap" "$(B exec web-1-httpd sh -c 'echo $GREETING')"
+t_eq "the env from the ConfigMap and the Secret" "hello-from-configmap s3cr3t" \
+  "$(B exec web-1-httpd sh -c 'echo $GREETING $APP_TOKEN')"
 t_eq "the ConfigMap volume's item with its mode" "640" "$(B exec web-0-httpd stat -c %a /www/index.html)"
 t_eq "the Service name answers from another container" "page-from-configmap" \
   "$(from_net wget -qO- http://web/index.html)"
