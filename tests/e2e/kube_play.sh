@@ -19,7 +19,7 @@ kind: Pod
 metadata: {name: duo}
 spec:
   terminationGracePeriodSeconds: 1
-  volumes: [{name: work, emptyDir: {}}]
+  volumes: [{name: work, emptyDir: {}}, {name: tmp, emptyDir: {medium: Memory}}]
   initContainers:
   - {name: first, image: $BASE, command: [sh, -c, "echo one >>/w/log"], volumeMounts: [{name: work, mountPath: /w}]}
   - {name: second, image: $BASE, command: [sh, -c, "echo two >>/w/log"], volumeMounts: [{name: work, mountPath: /w}]}
@@ -32,11 +32,16 @@ spec:
   - name: client
     image: $BASE
     command: [sh, -c, "until wget -qO /tmp/got localhost:8080/; do sleep 0.2; done; exec sleep 600"]
+    resources: {limits: {memory: 64Mi, cpu: 500m}}
+    securityContext: {runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true}
+    volumeMounts: [{name: tmp, mountPath: /tmp}]
 EOF
 t_ok "play a pod" timeout 60 "$BLD" kube play "$K/pod.yaml"
 got=""
 for _ in $(seq 50); do got=$(B exec duo-client cat /tmp/got 2>/dev/null) && [ -n "$got" ] && break; sleep 0.2; done
 t_eq "a pod's containers share localhost; init containers ran in order first" "one two" "$(echo $got)"
+t_eq "limits and securityContext" "67108864 500000000 1000:1000 true" \
+  "$(B inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.Config.User}} {{.HostConfig.ReadonlyRootfs}}' duo-client)"
 t_exit "a second play of the same file is refused" 1 "$BLD" kube play "$K/pod.yaml"
 t_ok "--replace plays it again" timeout 60 "$BLD" kube play --replace --publish 18083:8080 "$K/pod.yaml"
 t_eq "--publish puts a container port on the host" "one two" "$(echo $(curl -s http://127.0.0.1:18083/))"
@@ -108,8 +113,8 @@ t_eq "the Service name answers from another container" "page-from-configmap" \
 t_eq "the NodePort Service is published on the host" "page-from-configmap" \
   "$(curl -s http://127.0.0.1:18080/index.html)"
 
-B kube down "$K/web.yaml" >/dev/null 2>&1
-t_eq "kube down removes what the file made, and only that" "duo-client duo-infra duo-web" \
+B kube down - <"$K/web.yaml" >/dev/null 2>&1
+t_eq "kube down (of stdin) removes what the file made, and only that" "duo-client duo-infra duo-web" \
   "$(echo $(B ps --format '{{.Names}}' | sort))"
 
 # ---- a readiness probe: the Service name resolves once the pod is ready
