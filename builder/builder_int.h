@@ -412,6 +412,15 @@ int bld_builder_overlay_rw(struct bld_builder_job *b, const char *src,
 int bld_builder_named_name(const char *name, char **out, struct bld_error **err);
 /* The named context that stands for name (a stage name, FROM's base, a --from), or NULL. */
 struct bld_builder_named *bld_builder_named_find(struct bld_builder_job *b, const char *name);
+/*
+ * A layer recorded alone under key, without a config (COPY --link's own layer, a named
+ * context's files): _get is 1 with *l when the record and its blob are there, else 0;
+ * _put records l (a failure only costs the reuse).
+ */
+int bld_builder_layer_record_get(struct bld_builder_job *b, const char *key,
+				 struct bld_cache_layer *l);
+void bld_builder_layer_record_put(struct bld_builder_job *b, const char *key,
+				  const struct bld_cache_layer *l);
 /* The stage an expanded FROM or --from names (by name or index), or NULL. */
 struct bld_builder_stage *bld_builder_stage_find(struct bld_builder_job *b, const char *name,
 						 size_t before);

@@ -156,7 +156,11 @@ static void history_for_layer(struct bld_builder_job *b, json_t *img, const char
 			    json_string("buildkit.exporter.image.v0"));
 }
 
-/* A directory or checkout as one layer of its files, keyed by their fingerprints. */
+/*
+ * A directory or checkout as one layer of its files. The layer is recorded under the key of
+ * those files (their fingerprints), so that the next build with the same files takes it
+ * again instead of copying them (1: CACHED); that key also goes into h.
+ */
 static int load_files(struct bld_builder_job *b, struct bld_builder_named *n, int v,
 		      struct bld_xxh *h, struct bld_error **err)
 {
@@ -166,20 +170,28 @@ static int load_files(struct bld_builder_job *b, struct bld_builder_named *n, in
 	struct bld_builder_ctx_sources s;
 	if (bld_builder_ctx_select(n->files, all, &s, err) < 0)
 		return -1;
-	int r = bld_builder_ctx_sources_hash(n->files, &s, h, err);
+	struct bld_xxh *hk = bld_xxh_new();
+	bld_xxh_update_str(hk, "named context files v1");
+	int r = bld_builder_ctx_sources_hash(n->files, &s, hk, err);
 	bld_builder_ctx_sources_dispose(&s);
-	if (r < 0)
-		return -1;
+	char key[BLD_XXH_HEX_LEN + 1];
+	bld_xxh_final(hk, key);
+	bld_xxh_update_str(h, key);
 	struct bld_builder_copy_req rq = {.srcs = all, .dest = (char *)"/", .src_ctx = n->files};
 	struct bld_cache_layer l;
-	bool made = false;
-	bld_builder_progress_line(b, v, "transferring %s", n->value);
-	r = bld_builder_copy_step(b, st, &rq, &l, &made, err);
+	bool made = r == 0 && !b->o->no_cache && bld_builder_layer_record_get(b, key, &l);
+	bool reused = made;
+	if (!reused && r == 0) {
+		bld_builder_progress_line(b, v, "transferring %s", n->value);
+		r = bld_builder_copy_step(b, st, &rq, &l, &made, err);
+		if (r == 0 && made)
+			bld_builder_layer_record_put(b, key, &l);
+	}
 	if (r == 0 && made)
 		r = bld_builder_stage_push_layer(b, st, &l, err);
 	if (r == 0 && made)
 		history_for_layer(b, st->img, n->value);
-	return r;
+	return r < 0 ? r : reused;
 }
 
 /*
@@ -293,7 +305,9 @@ static int load(struct bld_builder_job *b, struct bld_builder_named *n, struct b
 			bld_builder_progress_error(b, v, (*err)->msg);
 		return bld_error_wrap(err, "[context %s] %s", n->name, n->value);
 	}
-	if (v)
+	if (v && r > 0)
+		bld_builder_progress_cached(b, v);
+	else if (v)
 		bld_builder_progress_done(b, v, t0);
 	return 0;
 }

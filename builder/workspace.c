@@ -314,6 +314,48 @@ static struct bld_builder_stage *named_stage(struct bld_builder_job *b, const ch
 	return n && n->loaded ? &n->st : NULL;
 }
 
+int bld_builder_layer_record_get(struct bld_builder_job *b, const char *key,
+				 struct bld_cache_layer *l)
+{
+	cleanup_free char *data = NULL;
+	struct bld_error *e = NULL;
+	json_t *rec = NULL;
+	if (bld_cache_build_record_get(b->store, key, &data, &e) < 0 ||
+	    bld_json_load_buf(&rec, data, strlen(data), &e) < 0) {
+		bld_error_free(e);
+		return 0;
+	}
+	json_t *lj = json_object_get(rec, "layer");
+	const char *d = bld_json_get_str(lj, "digest"), *id = bld_json_get_str(lj, "diff_id");
+	const char *mt = bld_json_get_str(lj, "media_type");
+	bool ok = d && id && mt && bld_digest_valid(d) && bld_digest_valid(id) &&
+		  strlen(mt) < sizeof(l->media_type) && bld_cache_blob_exists(b->store, d);
+	if (ok) {
+		memset(l, 0, sizeof(*l));
+		memcpy(l->digest, d, BLD_DIGEST_STR_LEN);
+		memcpy(l->diff_id, id, BLD_DIGEST_STR_LEN);
+		memcpy(l->media_type, mt, strlen(mt) + 1);
+		l->size = json_integer_value(json_object_get(lj, "size"));
+	}
+	json_decref(rec);
+	return ok;
+}
+
+void bld_builder_layer_record_put(struct bld_builder_job *b, const char *key,
+				  const struct bld_cache_layer *l)
+{
+	json_t *rec = json_pack("{s:i, s:b, s:{s:s, s:s, s:I, s:s}, s:[s]}", "v", 1, "link", 1,
+				"layer", "digest", l->digest, "diff_id", l->diff_id, "size",
+				(json_int_t)l->size, "media_type", l->media_type, "blobs",
+				l->digest);
+	cleanup_free char *s = bld_json_dump_canonical(rec);
+	json_decref(rec);
+	struct bld_error *e = NULL;
+	if (bld_cache_build_record_put(b->store, key, s, &e) < 0)
+		bld_debug("record layer %s: %s", key, e->msg);
+	bld_error_free(e);
+}
+
 struct bld_builder_stage *bld_builder_stage_find(struct bld_builder_job *b, const char *name,
 						 size_t before)
 {

@@ -218,8 +218,9 @@ static int mount_source(const struct bld_deploy_kube_file *f, const struct bld_d
 		*src = xasprintf("%s-%s", name, p->name), *path = false;
 	else if (pvc)
 		*src = xstrdup(bld_json_get_str(pvc, "claimName") ?: ""), *path = false;
-	else if (json_object_get(v, "hostPath"))
-		*src = xstrdup(bld_json_get_str(json_object_get(v, "hostPath"), "path") ?: "/");
+	else if (json_object_get(v, "hostPath")) /* without a "/": a named volume, as podman */
+		*src = xstrdup(bld_json_get_str(json_object_get(v, "hostPath"), "path") ?: "/"),
+		*path = strchr(*src, '/') != NULL;
 	else if (ed && strcmp(bld_json_get_str(ed, "medium") ?: "", "Memory") == 0)
 		*src = xstrdup("");
 	else if (ed || json_object_get(v, "configMap") || json_object_get(v, "secret"))

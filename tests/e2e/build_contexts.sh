@@ -65,6 +65,9 @@ out=$("$BLD" build --build-context deps="$T_DIR/src" --build-context src="$T_DIR
 t_eq "a context named like a stage replaces it (its failing RUN never runs)" 0 "$?"
 t_eq "COPY --from the replaced stage and from a stage FROM a named directory" "alpha beta2" \
   "$("$BLD" run --rm --network none named-stage sh -c 'echo $(cat /deps-a /dir-b)' 2>&1)"
+out=$("$BLD" build --progress=plain --build-context deps="$T_DIR/src" --build-context src="$T_DIR/src" -t named-stage "$T_DIR/main" 2>&1)
+t_ok "the same files again: the named directory's layer is CACHED, not copied again" \
+  cached "$out" "[context deps] load from client"
 
 # --- FROM alpine replaced by docker-image:// (no alpine exists anywhere here) ---
 printf 'FROM alpine\nRUN echo on-busybox > /x\nFROM docker.io/library/alpine:latest AS two\nCOPY --from=0 /x /y\n' >"$T_DIR/main/Dockerfile"
