@@ -85,12 +85,44 @@ json_t *bld_api_kv_object(char *const *kv);
  * holds 40 bytes. */
 void bld_api_time(char out[40], double secs);
 
+/* create.c: POST /containers/create's body as the runner's config (c disposed by the caller
+ * with bld_runner_container_config_dispose, its store and loaded image freed too); the image
+ * must be in the store (BLD_E_NOTFOUND "No such image: ...", on which docker's CLI pulls). */
+struct bld_runner_container_config;
+int bld_api_create_config(struct bld_runner_container_config *c, struct bld_ctx *ctx,
+			  const json_t *body, const char *name, struct bld_error **err);
+/* attach.c: starts the container id for an attach waiting for it (*handled), as `bld run`
+ * starts one attached; *handled false when none waits. */
+int bld_api_attach_start(struct bld_ctx *ctx, const char *id, bool *handled,
+			 struct bld_error **err);
+/* Sends data on sock, in a docker stream frame (stream 1 stdout, 2 stderr) unless raw;
+ * false when the peer is gone. */
+bool bld_api_frame_send(int sock, bool raw, int stream, const char *data, size_t n);
+
 /* The handlers, by file. */
 int bld_api_ping(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
 int bld_api_version(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
 int bld_api_info(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
 int bld_api_containers_list(struct bld_api_req *req, struct bld_api_resp *resp,
 			    struct bld_error **err);
+int bld_api_containers_create(struct bld_api_req *req, struct bld_api_resp *resp,
+			      struct bld_error **err);
+int bld_api_containers_inspect(struct bld_api_req *req, struct bld_api_resp *resp,
+			       struct bld_error **err);
+int bld_api_containers_start(struct bld_api_req *req, struct bld_api_resp *resp,
+			     struct bld_error **err);
+int bld_api_containers_stop(struct bld_api_req *req, struct bld_api_resp *resp,
+			    struct bld_error **err);
+int bld_api_containers_kill(struct bld_api_req *req, struct bld_api_resp *resp,
+			    struct bld_error **err);
+int bld_api_containers_delete(struct bld_api_req *req, struct bld_api_resp *resp,
+			      struct bld_error **err);
+int bld_api_containers_wait(struct bld_api_req *req, struct bld_api_resp *resp,
+			    struct bld_error **err);
+int bld_api_containers_logs(struct bld_api_req *req, struct bld_api_resp *resp,
+			    struct bld_error **err);
+int bld_api_containers_attach(struct bld_api_req *req, struct bld_api_resp *resp,
+			      struct bld_error **err);
 int bld_api_images_list(struct bld_api_req *req, struct bld_api_resp *resp,
 			struct bld_error **err);
 int bld_api_images_inspect(struct bld_api_req *req, struct bld_api_resp *resp,
