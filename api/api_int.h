@@ -81,6 +81,12 @@ int bld_api_query_filters(const struct bld_api_req *req, char ***out, struct bld
 int bld_api_body_json(const struct bld_api_req *req, json_t **out, struct bld_error **err);
 /* "K=V" strings as a JSON object {K: V} ({} for NULL). */
 json_t *bld_api_kv_object(char *const *kv);
+/* {"K": "V"} as "K=V" strings (caller frees; NULL when none). */
+char **bld_api_kv_strv(const json_t *o);
+/* The container the path's first capture names: its full ID (caller frees) and, with info,
+ * its inspect object (caller's); BLD_E_NOTFOUND "No such container: ..." as docker's. */
+int bld_api_container_find(const struct bld_api_req *req, char **id, json_t **info,
+			   struct bld_error **err);
 /* Unix seconds as docker's RFC 3339 with nanoseconds, UTC ("2024-01-02T03:04:05.0Z"); out
  * holds 40 bytes. */
 void bld_api_time(char out[40], double secs);
@@ -123,6 +129,26 @@ int bld_api_containers_logs(struct bld_api_req *req, struct bld_api_resp *resp,
 			    struct bld_error **err);
 int bld_api_containers_attach(struct bld_api_req *req, struct bld_api_resp *resp,
 			      struct bld_error **err);
+int bld_api_networks_list(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_networks_inspect(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_networks_create(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_networks_delete(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_networks_connect(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_networks_disconnect(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_volumes_list(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_volumes_inspect(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_volumes_create(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_volumes_delete(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
 int bld_api_images_list(struct bld_api_req *req, struct bld_api_resp *resp,
 			struct bld_error **err);
 int bld_api_images_inspect(struct bld_api_req *req, struct bld_api_resp *resp,

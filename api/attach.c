@@ -228,8 +228,7 @@ int bld_api_containers_attach(struct bld_api_req *req, struct bld_api_resp *resp
 {
 	cleanup_free char *id = NULL;
 	cleanup_json json_t *info = NULL;
-	if (bld_runner_container_lookup(req->ctx, req->captures[0], &id, err) < 0 ||
-	    bld_runner_container_inspect(req->ctx, id, &info, err) < 0)
+	if (bld_api_container_find(req, &id, &info, err) < 0)
 		return -1;
 	json_t *st = json_object_get(info, "State");
 	if (json_is_true(json_object_get(st, "Running")))

@@ -119,10 +119,8 @@ int bld_api_containers_create(struct bld_api_req *req, struct bld_api_resp *resp
 /* The container the path names: its full ID (caller frees) and whether it runs. */
 static int lookup(struct bld_api_req *req, char **id, bool *running, struct bld_error **err)
 {
-	if (bld_runner_container_lookup(req->ctx, req->captures[0], id, err) < 0)
-		return bld_error_set(err, BLD_E_NOTFOUND, "No such container: %s", req->captures[0]);
 	cleanup_json json_t *info = NULL;
-	if (running && bld_runner_container_inspect(req->ctx, *id, &info, err) < 0)
+	if (bld_api_container_find(req, id, running ? &info : NULL, err) < 0)
 		return -1;
 	if (running)
 		*running = json_is_true(json_object_get(json_object_get(info, "State"), "Running"));

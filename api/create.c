@@ -64,20 +64,6 @@ static char *str_dup(const json_t *o, const char *key)
 	return s && *s ? xstrdup(s) : NULL;
 }
 
-/* {"K": "V"} as "K=V" strings. */
-static char **kv_strv(const json_t *o)
-{
-	char **out = NULL;
-	const char *k;
-	json_t *v;
-	json_object_foreach((json_t *)o, k, v) {
-		cleanup_free char *kv = xasprintf("%s=%s", k, json_is_string(v) ? json_string_value(v)
-									: "");
-		bld_strv_push(&out, kv);
-	}
-	return out;
-}
-
 /* PortBindings {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]} as the runner's ports. */
 static int ports(struct bld_runner_container_config *c, const json_t *pb, struct bld_error **err)
 {
@@ -175,7 +161,7 @@ static void config_fields(struct bld_runner_container_config *c, const json_t *c
 	c->hostname = str_dup(cfg, "Hostname");
 	c->tty = json_is_true(json_object_get(cfg, "Tty"));
 	c->interactive = json_is_true(json_object_get(cfg, "OpenStdin"));
-	c->labels = kv_strv(json_object_get(cfg, "Labels"));
+	c->labels = bld_api_kv_strv(json_object_get(cfg, "Labels"));
 	health(&c->health, json_object_get(cfg, "Healthcheck"));
 	c->config_extra = extra(cfg, config_own);
 }
@@ -207,7 +193,7 @@ static int host_fields(struct bld_runner_container_config *c, const json_t *hc,
 	c->restart = restart(json_object_get(hc, "RestartPolicy"));
 	json_t *lc = json_object_get(hc, "LogConfig");
 	c->log_driver = str_dup(lc, "Type");
-	c->log_opts = kv_strv(json_object_get(lc, "Config"));
+	c->log_opts = bld_api_kv_strv(json_object_get(lc, "Config"));
 	c->host_extra = extra(hc, host_own);
 	if (c->auto_remove && c->restart && strcmp(c->restart, "no") != 0)
 		return bld_error_set(err, BLD_E_INVALID, "conflicting options: cannot specify both "

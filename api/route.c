@@ -28,6 +28,16 @@ static const struct bld_api_route routes[] = {
 	{"GET", "/images/{*}/json", bld_api_images_inspect},
 	{"POST", "/images/{*}/tag", bld_api_images_tag},
 	{"DELETE", "/images/{*}", bld_api_images_delete},
+	{"GET", "/networks", bld_api_networks_list},
+	{"POST", "/networks/create", bld_api_networks_create},
+	{"GET", "/networks/{}", bld_api_networks_inspect},
+	{"DELETE", "/networks/{}", bld_api_networks_delete},
+	{"POST", "/networks/{}/connect", bld_api_networks_connect},
+	{"POST", "/networks/{}/disconnect", bld_api_networks_disconnect},
+	{"GET", "/volumes", bld_api_volumes_list},
+	{"POST", "/volumes/create", bld_api_volumes_create},
+	{"GET", "/volumes/{}", bld_api_volumes_inspect},
+	{"DELETE", "/volumes/{}", bld_api_volumes_delete},
 };
 
 /* What a connection carries between MHD's calls of the access handler. */
