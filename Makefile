@@ -110,12 +110,19 @@ dlshims:
 	  '<openssl/bio.h> <openssl/crypto.h> <openssl/evp.h> <openssl/pem.h> <openssl/sha.h> <openssl/x509.h>' \
 	  "$(PKG_CFLAGS)" $(CRYPTO_FNS)
 
-all: bld $(B)/man/bld.1
+all: bld $(B)/man/bld.1 $(B)/completion/bld.bash
 
 # the manual pages of every command, written by bld itself from its command table (the same
 # entries --help prints); doc/ holds the hand-written pages of files and rules (sections 5, 7)
 $(B)/man/bld.1: $(B)/bld
 	rm -rf $(B)/man && $(B)/bld __man $(B)/man
+
+# the shell completion scripts (they ask `bld __complete`, which answers from the same table)
+$(B)/completion/bld.bash: $(B)/bld
+	mkdir -p $(B)/completion
+	$(B)/bld completion zsh >$(B)/completion/_bld
+	$(B)/bld completion fish >$(B)/completion/bld.fish
+	$(B)/bld completion bash >$@
 
 # a new file renamed over ./bld: a running container's monitor still executes the old one, and
 # cp onto a running executable fails (ETXTBSY)
@@ -251,7 +258,7 @@ fuzz-registry:
 	  build-fuzz/seeds-registry tests/fixtures/fuzz-regressions/registry
 
 # Installation where the FHS puts a program of PREFIX (default /usr/local): the binary, its
-# manual pages, its systemd units (ExecStart pointed at the installed binary) and the config file. The config is
+# manual pages, the bash, zsh and fish completions, its systemd units (ExecStart pointed at the installed binary) and the config file. The config is
 # /etc/bld/config.json whatever PREFIX is (that is where bld reads it), installed only when
 # absent, and removed by uninstall only when nobody changed it. DESTDIR stages the tree (a
 # package, a test); uninstall then also removes the directories it leaves empty in DESTDIR.
@@ -260,15 +267,22 @@ BINDIR      ?= $(PREFIX)/bin
 MANDIR      ?= $(PREFIX)/share/man
 SYSCONFDIR  ?= /etc
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/$(if $(filter /usr,$(PREFIX)),vendor-completions,site-functions)
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 UNITS       := $(wildcard tools/systemd/*.service tools/systemd/*.socket)
 CONFIG      := tools/config/config.json
 MANPAGES    := $(wildcard doc/*.[1-8])
 INST_FILES   = $(BINDIR)/bld $(UNITS:tools/systemd/%=$(UNITDIR)/%) \
-	       $(foreach p,$(MANPAGES),$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
+	       $(foreach p,$(MANPAGES),$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p))) \
+	       $(BASHCOMPDIR)/bld $(ZSHCOMPDIR)/_bld $(FISHCOMPDIR)/bld.fish
 INST_DIRS    = $(sort $(dir $(INST_FILES)) $(MANDIR)/man1/)
 
 install: all
 	install -D -m 755 bld $(DESTDIR)$(BINDIR)/bld
+	install -D -m 644 $(B)/completion/bld.bash $(DESTDIR)$(BASHCOMPDIR)/bld
+	install -D -m 644 $(B)/completion/_bld $(DESTDIR)$(ZSHCOMPDIR)/_bld
+	install -D -m 644 $(B)/completion/bld.fish $(DESTDIR)$(FISHCOMPDIR)/bld.fish
 	install -d $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(B)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	@for p in $(MANPAGES); do \

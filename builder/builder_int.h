@@ -314,6 +314,7 @@ enum bld_builder_named_kind {
 	BLD_BUILDER_NAMED_GIT,     /* a git URL, checked out */
 	BLD_BUILDER_NAMED_IMAGE,   /* docker-image://REF */
 	BLD_BUILDER_NAMED_SCRATCH, /* docker-image://scratch: nothing */
+	BLD_BUILDER_NAMED_OCI,     /* oci-layout://PATH[:TAG][@DIGEST]: an image of a layout */
 };
 
 /* One --build-context NAME=VALUE and, once a step asked for it, its state as a stage. */
@@ -321,7 +322,9 @@ struct bld_builder_named {
 	char *name;  /* as BuildKit matches it: the familiar reference without ":latest" */
 	char *value; /* as given */
 	enum bld_builder_named_kind kind;
-	char *ref;   /* IMAGE: the image reference */
+	char *ref;   /* IMAGE: the image reference; OCI: the layout's directory */
+	char *digest; /* OCI: the manifest (or index) digest asked, or NULL for the tag's */
+	char *tag;    /* OCI: the tag looked up in index.json ("latest" by default) */
 	struct bld_builder_context *files; /* DIR, GIT: the files, opened before the build */
 	struct bld_builder_stage st; /* FROM's and --from's view, valid once loaded */
 	bool loaded;
@@ -409,6 +412,15 @@ int bld_builder_overlay_rw(struct bld_builder_job *b, const char *src,
 int bld_builder_named_name(const char *name, char **out, struct bld_error **err);
 /* The named context that stands for name (a stage name, FROM's base, a --from), or NULL. */
 struct bld_builder_named *bld_builder_named_find(struct bld_builder_job *b, const char *name);
+/*
+ * A layer recorded alone under key, without a config (COPY --link's own layer, a named
+ * context's files): _get is 1 with *l when the record and its blob are there, else 0;
+ * _put records l (a failure only costs the reuse).
+ */
+int bld_builder_layer_record_get(struct bld_builder_job *b, const char *key,
+				 struct bld_cache_layer *l);
+void bld_builder_layer_record_put(struct bld_builder_job *b, const char *key,
+				  const struct bld_cache_layer *l);
 /* The stage an expanded FROM or --from names (by name or index), or NULL. */
 struct bld_builder_stage *bld_builder_stage_find(struct bld_builder_job *b, const char *name,
 						 size_t before);
@@ -422,6 +434,11 @@ int bld_builder_stage_push_layer(struct bld_builder_job *b, struct bld_builder_s
  */
 int bld_builder_stage_from_image(struct bld_builder_job *b, struct bld_builder_stage *st,
 				 const char *ref, int v, struct bld_xxh *h, struct bld_error **err);
+/* A stored image's layers as st's lowers and its config as st->img; its ID into h unless
+ * NULL; full names it for provenance (a reference, or what the user wrote). */
+int bld_builder_stage_take_image(struct bld_builder_job *b, struct bld_builder_stage *st,
+				 const char *full, const struct bld_cache_image *img,
+				 struct bld_xxh *h, struct bld_error **err);
 void bld_builder_stage_dispose(struct bld_builder_stage *st);
 
 /* === files written into a root (tree.c): what copy.c and add.c write with === */

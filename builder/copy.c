@@ -579,54 +579,12 @@ static int copy_into(struct bld_builder_job *b, struct bld_builder_stage *st,
  * A --chown naming a user is resolved in the stage's /etc/passwd and /etc/group: the link
  * key then includes the parent's key.
  */
-static int link_reuse(struct bld_builder_job *b, const struct bld_builder_copy_req *rq,
-		      struct bld_cache_layer *l)
-{
-	cleanup_free char *data = NULL;
-	struct bld_error *e = NULL;
-	json_t *rec = NULL;
-	if (bld_cache_build_record_get(b->store, rq->link_key, &data, &e) < 0 ||
-	    bld_json_load_buf(&rec, data, strlen(data), &e) < 0) {
-		bld_error_free(e);
-		return 0;
-	}
-	json_t *lj = json_object_get(rec, "layer");
-	const char *d = bld_json_get_str(lj, "digest"), *id = bld_json_get_str(lj, "diff_id");
-	const char *mt = bld_json_get_str(lj, "media_type");
-	bool ok = d && id && mt && bld_digest_valid(d) && bld_digest_valid(id) &&
-		  strlen(mt) < sizeof(l->media_type) && bld_cache_blob_exists(b->store, d);
-	if (ok) {
-		memset(l, 0, sizeof(*l));
-		memcpy(l->digest, d, BLD_DIGEST_STR_LEN);
-		memcpy(l->diff_id, id, BLD_DIGEST_STR_LEN);
-		memcpy(l->media_type, mt, strlen(mt) + 1);
-		l->size = json_integer_value(json_object_get(lj, "size"));
-	}
-	json_decref(rec);
-	return ok;
-}
-
-static void link_record(struct bld_builder_job *b, const struct bld_builder_copy_req *rq,
-			const struct bld_cache_layer *l)
-{
-	json_t *rec = json_pack("{s:i, s:b, s:{s:s, s:s, s:I, s:s}, s:[s]}", "v", 1, "link", 1,
-				"layer", "digest", l->digest, "diff_id", l->diff_id, "size",
-				(json_int_t)l->size, "media_type", l->media_type, "blobs",
-				l->digest);
-	cleanup_free char *s = bld_json_dump_canonical(rec);
-	json_decref(rec);
-	struct bld_error *e = NULL;
-	if (bld_cache_build_record_put(b->store, rq->link_key, s, &e) < 0)
-		bld_debug("record --link layer: %s", e->msg);
-	bld_error_free(e);
-}
-
 static int link_step(struct bld_builder_job *b, struct bld_builder_stage *st,
 		     const struct bld_builder_copy_req *rq, struct bld_cache_layer *layer,
 		     bool *made, struct bld_error **err)
 {
 	*made = false;
-	if (!st->no_cache && link_reuse(b, rq, layer)) {
+	if (!st->no_cache && bld_builder_layer_record_get(b, rq->link_key, layer)) {
 		*made = true;
 		return 0;
 	}
@@ -646,7 +604,7 @@ static int link_step(struct bld_builder_job *b, struct bld_builder_stage *st,
 	if (r == 0)
 		r = bld_builder_work_commit(b, st, &w, layer, made, err);
 	if (r == 0 && *made)
-		link_record(b, rq, layer);
+		bld_builder_layer_record_put(b, rq->link_key, layer);
 	bld_builder_work_dispose(&w);
 	return r;
 }

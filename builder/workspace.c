@@ -314,6 +314,48 @@ static struct bld_builder_stage *named_stage(struct bld_builder_job *b, const ch
 	return n && n->loaded ? &n->st : NULL;
 }
 
+int bld_builder_layer_record_get(struct bld_builder_job *b, const char *key,
+				 struct bld_cache_layer *l)
+{
+	cleanup_free char *data = NULL;
+	struct bld_error *e = NULL;
+	json_t *rec = NULL;
+	if (bld_cache_build_record_get(b->store, key, &data, &e) < 0 ||
+	    bld_json_load_buf(&rec, data, strlen(data), &e) < 0) {
+		bld_error_free(e);
+		return 0;
+	}
+	json_t *lj = json_object_get(rec, "layer");
+	const char *d = bld_json_get_str(lj, "digest"), *id = bld_json_get_str(lj, "diff_id");
+	const char *mt = bld_json_get_str(lj, "media_type");
+	bool ok = d && id && mt && bld_digest_valid(d) && bld_digest_valid(id) &&
+		  strlen(mt) < sizeof(l->media_type) && bld_cache_blob_exists(b->store, d);
+	if (ok) {
+		memset(l, 0, sizeof(*l));
+		memcpy(l->digest, d, BLD_DIGEST_STR_LEN);
+		memcpy(l->diff_id, id, BLD_DIGEST_STR_LEN);
+		memcpy(l->media_type, mt, strlen(mt) + 1);
+		l->size = json_integer_value(json_object_get(lj, "size"));
+	}
+	json_decref(rec);
+	return ok;
+}
+
+void bld_builder_layer_record_put(struct bld_builder_job *b, const char *key,
+				  const struct bld_cache_layer *l)
+{
+	json_t *rec = json_pack("{s:i, s:b, s:{s:s, s:s, s:I, s:s}, s:[s]}", "v", 1, "link", 1,
+				"layer", "digest", l->digest, "diff_id", l->diff_id, "size",
+				(json_int_t)l->size, "media_type", l->media_type, "blobs",
+				l->digest);
+	cleanup_free char *s = bld_json_dump_canonical(rec);
+	json_decref(rec);
+	struct bld_error *e = NULL;
+	if (bld_cache_build_record_put(b->store, key, s, &e) < 0)
+		bld_debug("record layer %s: %s", key, e->msg);
+	bld_error_free(e);
+}
+
 struct bld_builder_stage *bld_builder_stage_find(struct bld_builder_job *b, const char *name,
 						 size_t before)
 {
@@ -396,6 +438,15 @@ int bld_builder_stage_from_image(struct bld_builder_job *b, struct bld_builder_s
 	struct bld_cache_image *img = NULL;
 	if (base_image(b, full, v, &img, err) < 0)
 		return -1;
+	int r = bld_builder_stage_take_image(b, st, full, img, h, err);
+	bld_cache_image_free(img);
+	return r;
+}
+
+int bld_builder_stage_take_image(struct bld_builder_job *b, struct bld_builder_stage *st,
+				 const char *full, const struct bld_cache_image *img,
+				 struct bld_xxh *h, struct bld_error **err)
+{
 	struct bld_cache_layer *ls = NULL;
 	size_t n = 0;
 	int r = bld_cache_image_layer_list(img, &ls, &n, err);
@@ -409,6 +460,5 @@ int bld_builder_stage_from_image(struct bld_builder_job *b, struct bld_builder_s
 			bld_xxh_update_str(h, img->id);
 		bld_builder_attest_image(b, full, img);
 	}
-	bld_cache_image_free(img);
 	return r;
 }

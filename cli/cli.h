@@ -109,6 +109,12 @@ const struct bld_cli_cmd *const *bld_cli_compose_table(void);
  * (caller frees the array, not the strings). */
 const char **bld_cli_aliases_of(const char *name);
 
+/* The management-command spellings ("image ls") and the commands they run: their number;
+ * the caller frees both arrays, not what they point at. */
+size_t bld_cli_alias_list(const char ***names, const struct bld_cli_cmd ***cmds);
+/* `bld __complete WORD...` (complete.c): prints the candidates for the last word. */
+int bld_cli_complete(struct bld_ctx *ctx, char **words, int n);
+
 /* `bld __man DIR`: writes every command's manual page (man.c). */
 int bld_cli_man_write(const char *dir, struct bld_error **err);
 

@@ -152,6 +152,7 @@ static int project(struct bld_ctx *ctx, struct bld_cli_args *a, json_t **model, 
 	struct bld_deploy_options o;
 	bld_cli_compose_options(a, &o);
 	o.services = a->argc ? a->argv : NULL;
+	o.keep_env_file = true; /* a ConfigMap of its own, as env_file is a file of its own */
 	cleanup_free char *wd = NULL, *files = NULL;
 	if (bld_deploy_project_load(ctx, &o, model, err) < 0 ||
 	    bld_deploy_project_paths(&o, &wd, &files, env, err) < 0)
@@ -183,4 +184,10 @@ const struct bld_cli_cmd bld_cmd_kube_generate = {
 	.opts = opts,
 	.max_args = -1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Print the project of the current directory as Kubernetes objects",
+		 "bld kube generate"},
+		{"Write them to a directory, pushing the built images first",
+		 "bld kube generate --push --output-dir k8s/"},
+		{"Only two services of another compose file", "bld kube generate -f prod.yaml web db"}),
 };

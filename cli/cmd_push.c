@@ -39,6 +39,19 @@ static int signing_key(struct bld_cli_args *a, const char **key, struct bld_erro
 	return 0;
 }
 
+/* The provenance and SBOM the store keeps for the pushed digest, signed and attached. */
+static int attest(struct bld_ctx *ctx, const char *ref, const char *digest,
+		  const struct bld_registry_trust_key *key, const struct bld_registry_opts *o,
+		  char ***attached, struct bld_error **err)
+{
+	struct bld_store *s = NULL;
+	if (bld_cache_store_open(&s, ctx->root, err) < 0)
+		return -1;
+	int r = bld_registry_attest_push(s, ref, digest, key, o, attached, err);
+	bld_cache_store_free(s);
+	return r;
+}
+
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	if (bld_cli_bool(a, "all-tags"))
@@ -66,6 +79,11 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		r = bld_registry_trust_sign(a->argv[0], digest, key, &o, sig, err);
 	if (r == 0 && key && !o.quiet)
 		printf("Signed %s with key %s\n", digest, bld_registry_trust_key_fingerprint(key));
+	cleanup_strv char **attested = NULL;
+	if (r == 0 && key)
+		r = attest(ctx, a->argv[0], digest, key, &o, &attested, err);
+	for (size_t i = 0; attested && attested[i] && !o.quiet; i++)
+		printf("Attached %s attestation to %s\n", attested[i], digest);
 	bld_registry_trust_key_free(key);
 	if (r < 0)
 		return -1;

@@ -40,4 +40,9 @@ const struct bld_cli_cmd bld_cmd_system_service = {
 	.opts = opts,
 	.max_args = 1,
 	.run = run,
+	.examples = BLD_CLI_EXAMPLES(
+		{"Serve the Engine API on bld's socket", "bld system service"},
+		{"Serve it on a socket of your own, for docker's CLI",
+		 "bld system service unix:///tmp/bld.sock & DOCKER_HOST=unix:///tmp/bld.sock docker ps"},
+		{"Under systemd's socket activation", "bld system service fd://"}),
 };

@@ -17,9 +17,10 @@
 	X(volume_create) X(volume_ls) X(volume_rm) X(volume_inspect) X(volume_prune)       \
 	X(network_create) X(network_ls) X(network_inspect) X(network_rm) X(network_prune)  \
 	X(system_df) X(system_check) X(system_prune) X(trust_key_generate) X(trust_sign)   \
-	X(trust_inspect) X(trust_revoke) X(container_prune) X(builder_prune) X(cp) \
+	X(trust_inspect) X(trust_revoke) X(trust_verify_attestation) X(container_prune) X(builder_prune) X(cp) \
 	X(export) X(rename) X(events) X(commit) X(diff) X(pause) X(unpause) X(top) X(stats) \
 	X(info) X(system_info) X(attach) X(version) X(system_boot)                        \
+	X(completion)                                                                      \
 	X(network_connect) X(network_disconnect) X(system_service) X(kube_generate)       \
 	X(kube_play) X(kube_down)
 
@@ -30,6 +31,8 @@ CMDS(DECL)
 #define REF(n) &bld_cmd_##n,
 static const struct bld_cli_cmd *const table[] = {CMDS(REF)};
 #undef REF
+
+static const struct bld_cli_cmd *find_cmd(const char *name);
 
 static const struct bld_cli_opt global_opts[] = {
 	{"debug", 'D', BLD_OPT_BOOL, NULL, "Enable debug mode", NULL},
@@ -155,13 +158,36 @@ const char **bld_cli_aliases_of(const char *name)
 	return v;
 }
 
+size_t bld_cli_alias_list(const char ***names, const struct bld_cli_cmd ***cmds)
+{
+	*names = xcalloc(BLD_ARRAY_SIZE(aliases), sizeof(**names));
+	*cmds = xcalloc(BLD_ARRAY_SIZE(aliases), sizeof(**cmds));
+	size_t n = 0;
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(aliases); i++) {
+		const struct alias *a = &aliases[i];
+		bool word = a->opt && a->opt[0] != '-'; /* "network list": "network" + "ls" */
+		cleanup_free char *target = word ? xasprintf("%s %s", a->target, a->opt)
+						 : xstrdup(a->target);
+		const struct bld_cli_cmd *c = find_cmd(target);
+		if (c) {
+			(*names)[n] = a->name;
+			(*cmds)[n++] = c;
+		}
+	}
+	return n;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "\nUsage:  bld %s\n\n%s\n\nCommands:\n", global_cmd.usage, global_cmd.summary);
+	int width = 20; /* wider when a name needs it: two spaces always part the columns */
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(table); i++)
+		if (table[i] && (int)strlen(table[i]->name) + 1 > width)
+			width = (int)strlen(table[i]->name) + 1;
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(table); i++)
 		if (table[i])
-			fprintf(f, "  %-20s %s\n", table[i]->name, table[i]->summary);
-	fprintf(f, "  %-20s %s\n", "compose", "Define and run multi-container applications");
+			fprintf(f, "  %-*s %s\n", width, table[i]->name, table[i]->summary);
+	fprintf(f, "  %-*s %s\n", width, "compose", "Define and run multi-container applications");
 	fprintf(f, "\nGlobal Options:\n");
 	for (const struct bld_cli_opt *o = global_opts; o->name; o++) {
 		char left[64];
@@ -312,6 +338,15 @@ int main(int argc, char **argv)
 		r = bld_cli_man_write(g.argv[1], &err) < 0 ? print_error(err, 125) : 0;
 		bld_cli_args_dispose(&g);
 		return r;
+	}
+	if (strcmp(g.argv[0], "__complete") == 0) {
+		struct bld_ctx ctx;
+		if (bld_ctx_init(&ctx, &err) == 0) {
+			bld_cli_complete(&ctx, g.argv + 1, g.argc - 1);
+			bld_ctx_dispose(&ctx);
+		}
+		bld_cli_args_dispose(&g);
+		return 0;
 	}
 	if (strcmp(g.argv[0], "compose") == 0) {
 		r = bld_cli_compose_main(g.argc - 1, g.argv + 1);

@@ -70,7 +70,7 @@ int bld_deploy_load_check(struct bld_deploy_load *l, struct bld_error **err)
 		.name = l->name,
 		.workdir = l->project_dir,
 		.env = l->env,
-		.read_env_file = bld_deploy_env_file_read,
+		.read_env_file = l->opts->keep_env_file ? NULL : bld_deploy_env_file_read,
 		.raw = raw,
 	};
 	json_object_set_new(l->model, "name", json_string(l->name));

@@ -38,6 +38,8 @@ struct bld_deploy_options {
 	bool no_interpolate;      /* --no-interpolate: ${...} left as written */
 	char *const *environ;     /* the environment variables ("K=V"); NULL: the process's */
 	const char *workdir;      /* where relative -f paths and discovery start; NULL: "." */
+	bool keep_env_file;       /* each service's env_file kept (paths absolute) instead of
+				     folded into its environment (kube generate's ConfigMaps) */
 };
 
 /*

@@ -39,11 +39,16 @@ static long num_of(const json_t *ref, const char *key, int base, long dflt)
 	return v >= 0 && errno == 0 && end && !*end ? v : dflt;
 }
 
-int bld_deploy_files_mounts(const struct bld_deploy_target *t, const json_t *service,
-			    json_t *hc, struct bld_error **err)
+/* What each_file calls for one of a service's secrets or configs: kind "secrets" or
+ * "configs", ref the service's entry, def the top-level definition (NULL when missing). */
+typedef int (*file_fn)(const char *kind, const json_t *ref, const json_t *def, void *payload,
+		       struct bld_error **err);
+
+/* fn over the service's secrets, then its configs; stops at the first failure. */
+static int each_file(const struct bld_deploy_target *t, const json_t *service, file_fn fn,
+		     void *payload, struct bld_error **err)
 {
 	static const char *const kinds[] = {"secrets", "configs"};
-	json_t *mounts = json_array();
 	for (size_t k = 0; k < BLD_ARRAY_SIZE(kinds); k++) {
 		const json_t *refs = json_object_get(service, kinds[k]);
 		for (size_t i = 0; i < json_array_size(refs); i++) {
@@ -51,32 +56,46 @@ int bld_deploy_files_mounts(const struct bld_deploy_target *t, const json_t *ser
 			const char *src = bld_json_get_str(ref, "source");
 			const json_t *def = json_object_get(
 				json_object_get(t->project, kinds[k]), src ? src : "");
-			if (json_is_true(json_object_get(def, "external"))) {
-				json_decref(mounts);
-				return bld_error_refuse(err, BLD_E_UNSUPPORTED,
-							"unsupported external %s %s",
-							k ? "config" : "secret", src);
-			}
-			const char *file = bld_json_get_str(def, "file");
-			if (!file)
-				continue;
-			if (json_object_get(ref, "uid") || json_object_get(ref, "gid") ||
-			    json_object_get(ref, "mode"))
-				bld_warn("%s `uid`, `gid` and `mode` are not supported, they will be "
-					 "ignored", k ? "config" : "secrets");
-			cleanup_free char *dst = target_of(kinds[k], ref);
-			json_array_append_new(mounts,
-					      json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind",
-							"Source", file, "Target", dst,
-							"ReadOnly", 1));
+			if (fn(kinds[k], ref, def, payload, err) < 0)
+				return -1;
 		}
 	}
+	return 0;
+}
+
+/* A file-based one as a read-only bind appended to the mounts (payload). */
+static int mount_one(const char *kind, const json_t *ref, const json_t *def, void *payload,
+		     struct bld_error **err)
+{
+	bool config = strcmp(kind, "configs") == 0;
+	if (json_is_true(json_object_get(def, "external")))
+		return bld_error_refuse(err, BLD_E_UNSUPPORTED, "unsupported external %s %s",
+					config ? "config" : "secret",
+					bld_json_get_str(ref, "source"));
+	const char *file = bld_json_get_str(def, "file");
+	if (!file)
+		return 0;
+	if (json_object_get(ref, "uid") || json_object_get(ref, "gid") ||
+	    json_object_get(ref, "mode"))
+		bld_warn("%s `uid`, `gid` and `mode` are not supported, they will be ignored",
+			 config ? "config" : "secrets");
+	cleanup_free char *dst = target_of(kind, ref);
+	json_array_append_new(payload, json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source",
+						 file, "Target", dst, "ReadOnly", 1));
+	return 0;
+}
+
+int bld_deploy_files_mounts(const struct bld_deploy_target *t, const json_t *service,
+			    json_t *hc, struct bld_error **err)
+{
+	cleanup_json json_t *mounts = json_array();
+	if (each_file(t, service, mount_one, mounts, err) < 0)
+		return -1;
 	json_t *have = json_object_get(hc, "Mounts"); /* the volumes' (service.c) */
 	if (json_is_array(have))
 		json_array_extend(have, mounts);
 	else if (json_array_size(mounts))
 		json_object_set(hc, "Mounts", mounts);
-	json_decref(mounts);
 	return 0;
 }
 
@@ -113,13 +132,21 @@ static int tar_one(const char *path, const char *data, long uid, long gid, long 
 	return 0;
 }
 
-static int inject_one(struct bld_ctx *ctx, const struct bld_deploy_target *t, const char *id,
-		      const char *kind, const json_t *ref, const json_t *def, struct bld_error **err)
+struct inject {
+	struct bld_ctx *ctx;
+	const struct bld_deploy_target *t;
+	const char *id;
+};
+
+/* One from environment or content written into the container (payload: struct inject). */
+static int inject_one(const char *kind, const json_t *ref, const json_t *def, void *payload,
+		      struct bld_error **err)
 {
+	const struct inject *in = payload;
 	const char *content = bld_json_get_str(def, "content");
 	const char *var = bld_json_get_str(def, "environment");
 	if (!content && var)
-		content = bld_json_get_str(t->env, var);
+		content = bld_json_get_str(in->t->env, var);
 	if (!content && var)
 		content = getenv(var) ? getenv(var) : "";
 	if (!content)
@@ -129,10 +156,10 @@ static int inject_one(struct bld_ctx *ctx, const struct bld_deploy_target *t, co
 	if (tar_one(dst + 1, content, num_of(ref, "uid", 10, 0), num_of(ref, "gid", 10, 0),
 		    num_of(ref, "mode", 8, 0444), &fd, err) < 0)
 		return -1;
-	struct bld_runner_cp_opts o = {.container = id, .ctr_path = "/", .fd = fd,
+	struct bld_runner_cp_opts o = {.container = in->id, .ctr_path = "/", .fd = fd,
 				       .archive = true};
 	int64_t bytes = 0;
-	int rc = bld_runner_cp_to(ctx, &o, &bytes, err);
+	int rc = bld_runner_cp_to(in->ctx, &o, &bytes, err);
 	close(fd);
 	return rc < 0 ? bld_error_wrap(err, "%s %s", kind, bld_json_get_str(ref, "source")) : 0;
 }
@@ -140,19 +167,8 @@ static int inject_one(struct bld_ctx *ctx, const struct bld_deploy_target *t, co
 int bld_deploy_files_inject(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 			    const json_t *service, const char *id, struct bld_error **err)
 {
-	static const char *const kinds[] = {"secrets", "configs"};
-	for (size_t k = 0; k < BLD_ARRAY_SIZE(kinds); k++) {
-		const json_t *refs = json_object_get(service, kinds[k]);
-		for (size_t i = 0; i < json_array_size(refs); i++) {
-			const json_t *ref = json_array_get(refs, i);
-			const char *src = bld_json_get_str(ref, "source");
-			const json_t *def = json_object_get(
-				json_object_get(t->project, kinds[k]), src ? src : "");
-			if (inject_one(ctx, t, id, kinds[k], ref, def, err) < 0)
-				return -1;
-		}
-	}
-	return 0;
+	struct inject in = {.ctx = ctx, .t = t, .id = id};
+	return each_file(t, service, inject_one, &in, err);
 }
 
 void bld_deploy_files_export_env(const struct bld_deploy_target *t)

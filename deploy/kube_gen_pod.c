@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define NS_PER_S 1000000000LL
 
@@ -111,12 +112,64 @@ static json_t *env_list(struct kg *g, const char *svc)
 	return env;
 }
 
+/* Whether s can be a ConfigMap key. */
+static bool key_ok(const char *s)
+{
+	for (const char *c = s; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("-._", *c))
+			return false;
+	return *s && strlen(s) <= 253;
+}
+
+/* env_file (the loader leaves it for generate): its files' variables, read in order as
+ * compose reads them, in a ConfigMap <service>-env that the container takes whole
+ * (envFrom); the service's own environment (env) overrides it, as in compose. A name that
+ * cannot be a ConfigMap key goes to env. */
+static int env_from(struct kg *g, const char *svc, json_t *env, json_t **out,
+		    struct bld_error **err)
+{
+	cleanup_json json_t *files = bld_deploy_str_or_list(
+		json_incref(json_object_get(kg_service(g, svc), "env_file")));
+	cleanup_json json_t *data = json_object();
+	size_t i;
+	json_t *f;
+	json_array_foreach(files, i, f) {
+		const char *path = json_is_string(f) ? json_string_value(f) : bld_json_get_str(f, "path");
+		cleanup_json json_t *vars = NULL;
+		struct stat st;
+		if (json_is_false(json_object_get(f, "required")) && stat(path ?: "", &st) < 0)
+			continue;
+		if (bld_deploy_env_file_read(&vars, path ?: "", g->o->env, err) < 0)
+			return bld_error_wrap(err, "service %s: env_file", svc);
+		json_object_update(data, vars);
+	}
+	const char *k;
+	json_t *v;
+	void *tmp;
+	json_object_foreach_safe(data, tmp, k, v) {
+		if (key_ok(k) && json_is_string(v))
+			continue;
+		if (json_is_string(v))
+			json_array_append_new(env, json_pack("{s:s, s:o}", "name", k, "value",
+							     literal(json_string_value(v))));
+		json_object_del(data, k);
+	}
+	*out = NULL;
+	if (!json_object_size(data))
+		return 0;
+	cleanup_free char *raw = xasprintf("%s-env", svc);
+	cleanup_free char *name = kg_dns_name(raw);
+	json_t *cm = kg_object(g, "v1", "ConfigMap", name, svc);
+	json_object_set(cm, "data", data);
+	json_array_append_new(g->head, cm);
+	*out = json_pack("[{s:{s:s}}]", "configMapRef", "name", name);
+	return 0;
+}
+
 /* Adds {containerPort, protocol} once per port and protocol. */
 static void add_port(json_t *ports, json_int_t port, const char *proto)
 {
-	cleanup_free char *p = xstrdup(proto && *proto ? proto : "tcp");
-	for (char *c = p; *c; c++)
-		*c = (char)toupper((unsigned char)*c);
+	cleanup_free char *p = kg_protocol(proto);
 	size_t i;
 	json_t *e;
 	json_array_foreach(ports, i, e) {
@@ -138,13 +191,9 @@ static json_t *container_ports(struct kg *g, const char *svc)
 		add_port(ports, json_integer_value(json_object_get(e, "target")),
 			 bld_json_get_str(e, "protocol"));
 	json_array_foreach(json_object_get(s, "expose"), i, e) {
-		const char *t = json_string_value(e) ?: "";
-		char *end;
-		long lo = strtol(t, &end, 10), hi = lo;
-		if (*end == '-')
-			hi = strtol(end + 1, &end, 10);
-		const char *proto = *end == '/' ? end + 1 : "tcp";
-		if (lo <= 0 || hi < lo || hi > 65535 || (*end && *end != '/')) {
+		const char *t = json_string_value(e) ?: "", *proto;
+		long lo, hi;
+		if (!kg_expose_range(t, &lo, &hi, &proto)) {
 			kg_report(g, svc, "expose", "%s: not a port or range", t);
 			continue;
 		}
@@ -203,8 +252,7 @@ static json_t *probe(struct kg *g, const char *svc)
 				 json_object_get(h, "start_period"), 0, 0));
 }
 
-/* A byte count as a quantity: "64Mi" when it divides, else the bytes. */
-static json_t *bytes_quantity(const json_t *v)
+json_t *kg_bytes_quantity(const json_t *v)
 {
 	int64_t n = 0;
 	const char *s = json_string_value(v);
@@ -236,7 +284,7 @@ static json_t *resource_list(struct kg *g, const char *svc, const char *side, co
 	json_t *v;
 	json_object_foreach((json_t *)r, k, v) {
 		json_t *q = !strcmp(k, "cpus") ? cpu_quantity(v)
-			  : !strcmp(k, "memory") ? bytes_quantity(v) : NULL;
+			  : !strcmp(k, "memory") ? kg_bytes_quantity(v) : NULL;
 		if (q)
 			json_object_set_new(out, !strcmp(k, "cpus") ? "cpu" : "memory", q);
 		else
@@ -257,9 +305,9 @@ static json_t *resources(struct kg *g, const char *svc)
 	json_t *q;
 	if ((q = cpu_quantity(json_object_get(s, "cpus"))))
 		json_object_set_new(limits, "cpu", q);
-	if ((q = bytes_quantity(json_object_get(s, "mem_limit"))))
+	if ((q = kg_bytes_quantity(json_object_get(s, "mem_limit"))))
 		json_object_set_new(limits, "memory", q);
-	if ((q = bytes_quantity(json_object_get(s, "mem_reservation"))))
+	if ((q = kg_bytes_quantity(json_object_get(s, "mem_reservation"))))
 		json_object_set_new(requests, "memory", q);
 	json_t *out = json_object();
 	if (json_object_size(limits))
@@ -357,17 +405,9 @@ static const char *pull_policy(struct kg *g, const char *svc)
 	return "IfNotPresent";
 }
 
-/* Sets key to v in obj when v is a non-empty collection (else drops v). */
-static void set_some(json_t *obj, const char *key, json_t *v)
-{
-	if (json_array_size(v) || json_object_size(v))
-		json_object_set_new(obj, key, v);
-	else
-		json_decref(v);
-}
-
 /* The service's own container. */
-static json_t *container(struct kg *g, const char *svc, json_t *mounts)
+static int container(struct kg *g, const char *svc, json_t *mounts, json_t **out,
+		     struct bld_error **err)
 {
 	const json_t *s = kg_service(g, svc);
 	cleanup_free char *name = kg_dns_name(svc);
@@ -382,16 +422,24 @@ static json_t *container(struct kg *g, const char *svc, json_t *mounts)
 		json_object_set_new(c, "args", literal_list(json_object_get(s, "command")));
 	if (bld_json_get_str(s, "working_dir"))
 		json_object_set(c, "workingDir", json_object_get(s, "working_dir"));
-	set_some(c, "env", env_list(g, svc));
-	set_some(c, "ports", container_ports(g, svc));
+	json_t *env = env_list(g, svc), *from = NULL;
+	if (env_from(g, svc, env, &from, err) < 0) {
+		json_decref(env);
+		json_decref(c);
+		return -1;
+	}
+	kg_set_some(c, "env", env);
+	if (from)
+		json_object_set_new(c, "envFrom", from);
+	kg_set_some(c, "ports", container_ports(g, svc));
 	json_t *p = probe(g, svc);
 	if (p) {
 		json_object_set_new(c, "readinessProbe", p);
 		json_object_set_new(c, "livenessProbe", json_deep_copy(p));
 	}
-	set_some(c, "resources", resources(g, svc));
-	set_some(c, "securityContext", security_context(g, svc));
-	set_some(c, "volumeMounts", json_incref(mounts));
+	kg_set_some(c, "resources", resources(g, svc));
+	kg_set_some(c, "securityContext", security_context(g, svc));
+	kg_set_some(c, "volumeMounts", json_incref(mounts));
 	if (json_is_true(json_object_get(s, "tty")))
 		json_object_set_new(c, "tty", json_true());
 	if (json_is_true(json_object_get(s, "stdin_open")))
@@ -399,7 +447,8 @@ static json_t *container(struct kg *g, const char *svc, json_t *mounts)
 	if (bld_json_get_str(s, "stop_signal"))
 		json_object_set_new(c, "lifecycle", json_pack("{s:O}", "stopSignal",
 							      json_object_get(s, "stop_signal")));
-	return c;
+	*out = c;
+	return 0;
 }
 
 /* One init container per dependency, in the model's order: wait-for-<dep> loops until the
@@ -476,7 +525,7 @@ static json_t *dns_config(const json_t *s)
 			json_object_set_new(opt, "value", json_string(colon + 1));
 		json_array_append_new(opts, opt);
 	}
-	set_some(dc, "options", opts);
+	kg_set_some(dc, "options", opts);
 	return dc;
 }
 
@@ -501,8 +550,8 @@ static json_t *pod_security(struct kg *g, const char *svc)
 		else
 			kg_report(g, svc, "group_add", "%s: Kubernetes adds numeric groups only", t);
 	}
-	set_some(sc, "sysctls", sysctls);
-	set_some(sc, "supplementalGroups", groups);
+	kg_set_some(sc, "sysctls", sysctls);
+	kg_set_some(sc, "supplementalGroups", groups);
 	return sc;
 }
 
@@ -538,8 +587,8 @@ static void pod_settings(struct kg *g, const char *svc, json_t *spec)
 		else
 			json_object_set_new(spec, "hostname", json_string(host));
 	}
-	set_some(spec, "dnsConfig", dns_config(s));
-	set_some(spec, "hostAliases", host_aliases(g, svc));
+	kg_set_some(spec, "dnsConfig", dns_config(s));
+	kg_set_some(spec, "hostAliases", host_aliases(g, svc));
 	if (json_object_get(s, "stop_grace_period"))
 		json_object_set_new(spec, "terminationGracePeriodSeconds",
 				    json_integer(seconds(g, svc, "stop_grace_period",
@@ -547,7 +596,7 @@ static void pod_settings(struct kg *g, const char *svc, json_t *spec)
 							 0, 0)));
 	if (bld_json_get_str(s, "stop_signal")) /* lifecycle.stopSignal needs the pod's OS */
 		json_object_set_new(spec, "os", json_pack("{s:s}", "name", "linux"));
-	set_some(spec, "securityContext", pod_security(g, svc));
+	kg_set_some(spec, "securityContext", pod_security(g, svc));
 	namespaces(g, svc, spec);
 }
 
@@ -557,14 +606,17 @@ int kg_pod_template(struct kg *g, const char *svc, json_t *claims, json_t **out,
 	cleanup_json json_t *vols = json_array(), *mounts = json_array(), *jobs = json_array();
 	if (kg_pod_volumes(g, svc, vols, mounts, claims, err) < 0)
 		return -1;
+	json_t *main = NULL;
+	if (container(g, svc, mounts, &main, err) < 0)
+		return -1;
 	json_t *labels = kg_selector(svc), *ann = json_object();
 	json_object_set_new(labels, KG_LABEL_PART_OF, json_string(g->project_name));
 	pod_metadata(g, svc, labels, ann);
 	json_t *spec = json_object();
 	json_t *inits = init_containers(g, svc, jobs);
-	set_some(spec, "initContainers", inits);
-	json_object_set_new(spec, "containers", json_pack("[o]", container(g, svc, mounts)));
-	set_some(spec, "volumes", json_incref(vols));
+	kg_set_some(spec, "initContainers", inits);
+	json_object_set_new(spec, "containers", json_pack("[o]", main));
+	kg_set_some(spec, "volumes", json_incref(vols));
 	pod_settings(g, svc, spec);
 	if (json_array_size(jobs)) {
 		struct bld_buf list = BLD_BUF_INIT;
@@ -579,7 +631,7 @@ int kg_pod_template(struct kg *g, const char *svc, json_t *claims, json_t **out,
 		g->need_waiter = true;
 	}
 	json_t *meta = json_pack("{s:o}", "labels", labels);
-	set_some(meta, "annotations", ann);
+	kg_set_some(meta, "annotations", ann);
 	*out = json_pack("{s:o, s:o}", "metadata", meta, "spec", spec);
 	return 0;
 }

@@ -227,8 +227,8 @@ static void file_refs(struct kg *g, const char *svc, const char *section, json_t
 				 : target[0] != '/' ? xasprintf("/run/secrets/%s", target)
 						    : xstrdup(target);
 		cleanup_free char *store = store_name(g, section, src);
-		cleanup_free char *vname = xasprintf("%s-%s", secret ? "secret" : "config", store);
-		cleanup_free char *name = kg_dns_name(vname);
+		/* one pod volume per reference: the same secret may be mounted twice, modes apart */
+		cleanup_free char *name = xasprintf("%s-%zu", secret ? "secret" : "config", i);
 		json_t *item = json_pack("{s:s, s:s}", "key", src, "path", src);
 		json_int_t mode = file_mode(json_object_get(r, "mode"));
 		if (mode >= 0)
@@ -320,11 +320,11 @@ static void named_volume(struct kg *g, const char *svc, const json_t *m, json_t 
 static json_t *memory_dir(const json_t *size)
 {
 	json_t *d = json_pack("{s:s}", "medium", "Memory");
-	int64_t n = 0;
-	const char *s = json_string_value(size);
-	if ((json_is_integer(size) && (n = json_integer_value(size)) > 0) ||
-	    (s && bld_deploy_bytes_parse(s, &n) == 0 && n > 0))
-		json_object_set_new(d, "sizeLimit", json_sprintf("%lld", (long long)n));
+	json_t *q = size ? kg_bytes_quantity(size) : NULL;
+	if (q && strcmp(json_string_value(q), "0"))
+		json_object_set_new(d, "sizeLimit", q);
+	else
+		json_decref(q);
 	return d;
 }
 

@@ -31,7 +31,9 @@
 #define POLL_MS 100
 #define RESTART_TRIES 100 /* POLL_MS apart */
 
-extern const unsigned char bld_deploy_kube_pause[], bld_deploy_kube_pause_end[];
+/* kube_pause_bin.c */
+extern const unsigned char bld_deploy_kube_pause[];
+extern const uint64_t bld_deploy_kube_pause_size;
 
 struct play {
 	struct bld_deploy_kube_file f;
@@ -67,7 +69,7 @@ static void event(struct bld_ctx *ctx, const char *pod, const char *status)
 static int pause_rootfs(struct bld_ctx *ctx, char **dir, struct bld_error **err)
 {
 	*dir = xasprintf("%s/kube/pause", ctx->root);
-	size_t n = (size_t)(bld_deploy_kube_pause_end - bld_deploy_kube_pause);
+	size_t n = (size_t)bld_deploy_kube_pause_size;
 	cleanup_free char *bin = xasprintf("%s/pause", *dir);
 	struct stat st;
 	if (stat(bin, &st) == 0 && (size_t)st.st_size == n)
@@ -134,11 +136,31 @@ static int volumes(struct bld_ctx *ctx, const struct bld_deploy_kube_file *f, bo
 	return 0;
 }
 
-static void each_image(const json_t *spec, const char *key, char ***out)
+/* The Jobs of the pod's bld.dev/wait-for-jobs annotation (NULL: none); caller frees. */
+static char **jobs_of(const struct bld_deploy_kube_pod *p)
+{
+	const char *ann = bld_json_get_str(json_object_get(p->meta, "annotations"),
+					   "bld.dev/wait-for-jobs");
+	return ann ? bld_strv_split(ann, ", ") : NULL;
+}
+
+/* An init container "wait-for-<job>" for a Job the annotation names: play waits itself. */
+static bool skipped(char *const *jobs, const char *name)
+{
+	for (size_t k = 0; jobs && jobs[k]; k++)
+		if (bld_str_has_prefix(name, "wait-for-") && strcmp(name + 9, jobs[k]) == 0)
+			return true;
+	return false;
+}
+
+static void each_image(const struct bld_deploy_kube_pod *p, const char *key, char ***out)
 {
 	size_t i;
 	const json_t *c;
-	json_array_foreach(json_object_get(spec, key), i, c) {
+	cleanup_strv char **jobs = jobs_of(p);
+	json_array_foreach(json_object_get(p->spec, key), i, c) {
+		if (skipped(jobs, bld_json_get_str(c, "name")))
+			continue;
 		const char *pol = bld_json_get_str(c, "imagePullPolicy");
 		cleanup_free char *v = xasprintf("%c%s", pol && !strcmp(pol, "Always") ? 'A' : '-',
 						 bld_json_get_str(c, "image"));
@@ -151,8 +173,8 @@ static int images(struct bld_ctx *ctx, const struct bld_deploy_kube_file *f,
 {
 	cleanup_strv char **v = NULL;
 	for (size_t i = 0; i < f->n_pods; i++) {
-		each_image(f->pods[i].spec, "initContainers", &v);
-		each_image(f->pods[i].spec, "containers", &v);
+		each_image(&f->pods[i], "initContainers", &v);
+		each_image(&f->pods[i], "containers", &v);
 	}
 	cleanup_json json_t *seen = json_object();
 	for (size_t i = 0; v && v[i]; i++) {
@@ -215,6 +237,10 @@ static int create(struct bld_ctx *ctx, struct play *pl, const struct bld_deploy_
 	cleanup_free char *dir = pod_dir(ctx, p), *net = xasprintf("container:%s", infra_id);
 	struct bld_runner_container_config c;
 	int r = bld_deploy_kube_ctr_config(&pl->f, p, ctr, at, dir, net, &c, err);
+	if (r == 0 && strcmp(role, "init") == 0) { /* to completion once, whatever the pod's */
+		free(c.restart);
+		c.restart = xstrdup("no");
+	}
 	if (r == 0) {
 		push_label(&c.labels, BLD_KUBE_LABEL_ROLE, role);
 		r = bld_runner_container_create(ctx, &c, id, err);
@@ -278,14 +304,9 @@ static int init_containers(struct bld_ctx *ctx, struct play *pl,
 	const json_t *c;
 	json_array_foreach(json_object_get(p->spec, "initContainers"), i, c) {
 		const char *name = bld_json_get_str(c, "name");
-		bool skip = false;
-		for (size_t k = 0; jobs && jobs[k]; k++) {
-			cleanup_free char *w = xasprintf("wait-for-%s", jobs[k]);
-			skip = skip || strcmp(w, name) == 0;
-		}
 		cleanup_free char *id = NULL;
 		int code = 0;
-		if (skip)
+		if (skipped(jobs, name))
 			continue;
 		if (create(ctx, pl, p, "initContainers", i, infra_id, "init", &id, err) < 0 ||
 		    start(ctx, id, err) < 0 || bld_runner_container_wait(ctx, id, &code, err) < 0)
@@ -352,7 +373,9 @@ static int restart(struct bld_ctx *ctx, const char *id, struct bld_error **err)
 static int job(struct bld_ctx *ctx, const struct bld_deploy_kube_pod *p, char *const *ids,
 	       struct bld_error **err)
 {
-	size_t n = bld_strv_len((char **)ids);
+	size_t n = ids ? bld_strv_len((char **)ids) : 0;
+	if (n == 0)
+		return 0;
 	cleanup_free int *codes = xcalloc(n + 1, sizeof(int));
 	for (int attempt = 0;; attempt++) {
 		int failed = -1;
@@ -402,9 +425,7 @@ static int pod_job(struct bld_ctx *ctx, size_t i, void *payload, struct bld_erro
 	cleanup_free char *dir = pod_dir(ctx, p), *net = net_of(pl->o->network, p->ns);
 	cleanup_free char *infra_id = NULL;
 	cleanup_strv char **ids = NULL;
-	const char *ann = bld_json_get_str(json_object_get(p->meta, "annotations"),
-					   "bld.dev/wait-for-jobs");
-	cleanup_strv char **jobs = ann ? bld_strv_split(ann, ", ") : NULL;
+	cleanup_strv char **jobs = jobs_of(p);
 	if (bld_deploy_kube_pod_files(&pl->f, p, dir, err) < 0 ||
 	    infra(ctx, pl, p, net, &infra_id, err) < 0 || wait_jobs(ctx, p, jobs, err) < 0 ||
 	    init_containers(ctx, pl, p, infra_id, jobs, err) < 0 ||

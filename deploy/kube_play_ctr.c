@@ -218,8 +218,9 @@ static int mount_source(const struct bld_deploy_kube_file *f, const struct bld_d
 		*src = xasprintf("%s-%s", name, p->name), *path = false;
 	else if (pvc)
 		*src = xstrdup(bld_json_get_str(pvc, "claimName") ?: ""), *path = false;
-	else if (json_object_get(v, "hostPath"))
-		*src = xstrdup(bld_json_get_str(json_object_get(v, "hostPath"), "path") ?: "/");
+	else if (json_object_get(v, "hostPath")) /* without a "/": a named volume, as podman */
+		*src = xstrdup(bld_json_get_str(json_object_get(v, "hostPath"), "path") ?: "/"),
+		*path = strchr(*src, '/') != NULL;
 	else if (ed && strcmp(bld_json_get_str(ed, "medium") ?: "", "Memory") == 0)
 		*src = xstrdup("");
 	else if (ed || json_object_get(v, "configMap") || json_object_get(v, "secret"))
@@ -241,7 +242,8 @@ static int mounts(const struct bld_deploy_kube_file *f, const struct bld_deploy_
 	json_array_foreach(json_object_get(ctr, "volumeMounts"), i, m) {
 		cleanup_free char *mat = xasprintf("%s/volumeMounts/%zu", at, i), *src = NULL;
 		bool path;
-		if (mount_source(f, p, bld_json_get_str(m, "name"), dir, mat, &src, &path, err) < 0)
+		if (mount_source(f, p, bld_json_get_str(m, "name"), dir, mat, &src, &path, err) < 0 ||
+		    !src)
 			return -1;
 		const char *dst = bld_json_get_str(m, "mountPath");
 		const char *sub = bld_json_get_str(m, "subPath");

@@ -476,6 +476,54 @@ int bld_registry_trust_inspect(const char *ref, struct bld_registry_trust_key *c
 int bld_registry_trust_revoke(const char *ref, const struct bld_registry_opts *o,
 			      char out[BLD_DIGEST_STR_LEN], struct bld_error **err);
 
+/* --- attestations (attest.c) --- */
+
+/*
+ * in-toto statements as cosign attaches them: a DSSE envelope (payloadType
+ * BLD_ATTEST_PAYLOAD_TYPE, the signature over DSSE's pre-authentication encoding with a trust
+ * key) as a layer of the manifest tagged sha256-<hex>.att, annotated with the statement's
+ * predicateType; also pushed as an OCI 1.1 referrer (subject: the image) where the registry
+ * accepts it.
+ */
+#define BLD_ATTEST_PAYLOAD_TYPE "application/vnd.in-toto+json"
+#define BLD_ATTEST_ENVELOPE_MAX ((size_t)64 << 20)
+#define BLD_ATTEST_SLSA_V1 "https://slsa.dev/provenance/v1"
+#define BLD_ATTEST_SPDX "https://spdx.dev/Document"
+
+/* "sha256-<hex>.att"; caller frees. */
+char *bld_registry_attest_tag(const char *manifest_digest);
+/* The envelope of a statement signed with k (compact JSON; caller frees *out). */
+int bld_registry_attest_envelope(const struct bld_registry_trust_key *k, const void *statement,
+				 size_t n, char **out, struct bld_error **err);
+/*
+ * Checks an envelope: DSSE with an in-toto payload (BLD_E_INVALID), a signature that verifies
+ * with one of keys (BLD_E_AUTH), a statement of predicate type type (NULL: any;
+ * BLD_E_INVALID) whose one subject is digest (BLD_E_DIGEST). *out is the statement.
+ */
+int bld_registry_attest_check(const void *envelope, size_t n,
+			      struct bld_registry_trust_key *const *keys, size_t nkeys,
+			      const char *digest, const char *type, struct json_t **out,
+			      struct bld_error **err);
+/*
+ * Attaches the statements the store keeps for digest (bld_cache_attest_get: "provenance",
+ * "sbom"), signed with k, to digest in ref's repository, each replacing an attestation of its
+ * predicate type. A statement about another digest is refused. *attached lists the kinds
+ * attached (NULL when the store has none; caller frees with bld_strv_free).
+ */
+int bld_registry_attest_push(struct bld_store *s, const char *ref, const char *digest,
+			     const struct bld_registry_trust_key *k,
+			     const struct bld_registry_opts *o, char ***attached,
+			     struct bld_error **err);
+/*
+ * cosign verify-attestation: the statements attached to what ref names whose envelope
+ * verifies with one of keys, of predicate type type (NULL: any), about that digest, as a JSON
+ * array (caller json_decref's). The reason of the last refusal when none does
+ * (BLD_E_NOTFOUND when there is none at all).
+ */
+int bld_registry_attest_verify(const char *ref, struct bld_registry_trust_key *const *keys,
+			       size_t nkeys, const char *type, const struct bld_registry_opts *o,
+			       struct json_t **out, struct bld_error **err);
+
 /* === builder needs: plain downloads (fetch.c) === */
 
 /*

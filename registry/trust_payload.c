@@ -156,21 +156,26 @@ int bld_registry_trust_sigs_add(struct bld_registry_trust_sigs *s, const void *p
 		if (strcmp(s->v[i].digest, dg) == 0 && s->v[i].signature &&
 		    strcmp(s->v[i].signature, sig_b64) == 0)
 			return 0;
-	if (s->n >= BLD_TRUST_SIGS_MAX)
-		return bld_error_set(err, BLD_E_INVALID, "image already has %d signatures",
-				     BLD_TRUST_SIGS_MAX);
 	json_t *desc = json_pack("{s:s,s:I,s:s,s:{s:s}}", "mediaType", BLD_TRUST_SIG_MEDIA_TYPE,
 				 "size", (json_int_t)n, "digest", dg, "annotations",
 				 BLD_TRUST_SIG_ANNOTATION, sig_b64);
 	if (!desc)
 		abort();
+	int r = trust_layers_add(s, desc, err);
+	json_decref(desc);
+	return r < 0 ? r : 1;
+}
+
+int trust_layers_add(struct bld_registry_trust_sigs *s, json_t *desc, struct bld_error **err)
+{
+	if (s->n >= BLD_TRUST_SIGS_MAX)
+		return bld_error_set(err, BLD_E_INVALID, "image already has %d signatures",
+				     BLD_TRUST_SIGS_MAX);
 	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
 	int r = sig_from_desc(&s->v[s->n], desc, err);
-	json_decref(desc);
-	if (r < 0)
-		return r;
-	s->n++;
-	return 1;
+	if (r == 0)
+		s->n++;
+	return r;
 }
 
 /* The image config go-containerregistry writes for an image of only these layers. */

@@ -108,6 +108,22 @@ static int validate_sigstore(json_t *req, struct bld_error **err)
 	return id ? validate_identity(id, err) : 0;
 }
 
+/* bld's own requirement: a signed SLSA provenance from a named builder (attest.c checks it). */
+static int validate_provenance(json_t *req, struct bld_error **err)
+{
+	static const char *const fields[] = {"type",	 "keyPath",  "keyPaths", "keyData",
+					     "keyDatas", "builderId", NULL};
+	if (only_fields(req, fields, "signedProvenance", err) < 0)
+		return -BLD_E_INVALID;
+	if (key_sources(req) != 1)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "signedProvenance needs exactly one of keyPath, keyPaths, "
+				     "keyData, keyDatas");
+	if (!need_str(req, "builderId"))
+		return bld_error_set(err, BLD_E_INVALID, "signedProvenance needs a builderId");
+	return 0;
+}
+
 static int validate_req(json_t *req, struct bld_error **err)
 {
 	static const char *const plain[] = {"type", NULL};
@@ -122,6 +138,8 @@ static int validate_req(json_t *req, struct bld_error **err)
 		return validate_sigstore(req, err);
 	if (!strcmp(type, "signedBy"))
 		return only_fields(req, signed_by, type, err);
+	if (!strcmp(type, "signedProvenance"))
+		return validate_provenance(req, err);
 	return bld_error_set(err, BLD_E_INVALID, "unknown policy requirement type \"%s\"", type);
 }
 
@@ -460,6 +478,24 @@ static int keyset_load(struct keyset *ks, json_t *req, struct bld_error **err)
 	return 0;
 }
 
+json_t *trust_policy_reqs(const struct bld_registry_trust_policy *p,
+			  const struct bld_registry_trust_image *img, const char **scope)
+{
+	return lookup(p, img, scope);
+}
+
+int trust_policy_keys(json_t *req, struct bld_registry_trust_key ***keys, size_t *n,
+		      struct bld_error **err)
+{
+	struct keyset ks;
+	if (keyset_load(&ks, req, err) < 0)
+		return -1;
+	*keys = xcalloc(ks.n + 1, sizeof(**keys));
+	memcpy(*keys, ks.v, ks.n * sizeof(**keys));
+	*n = ks.n;
+	return 0;
+}
+
 /* The most telling failure so far: the one that got furthest through the checks. */
 struct verdict {
 	enum bld_registry_trust_state state;
@@ -555,6 +591,10 @@ int bld_registry_trust_policy_check(const struct bld_registry_trust_policy *p,
 					     "rejected by the trust policy (scope "
 					     "\"%s\")",
 					     scope);
+		if (!strcmp(type, "signedProvenance")) {
+			verified = true; /* checked against the registry: trust_provenance_check */
+			continue;
+		}
 		if (!strcmp(type, "signedBy"))
 			return bld_error_set(err, BLD_E_UNSUPPORTED,
 					     "trust policy scope \"%s\" needs a GPG signature "

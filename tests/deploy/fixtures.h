@@ -8,10 +8,26 @@
 #define BLD_TESTS_DEPLOY_FIXTURES_H
 
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 
 #include "deploy/deploy_int.h"
 
 #define FIX "tests/fixtures/compose/"
+
+static inline void fix_free_indexes(struct criterion_test_params *p)
+{
+	cr_free(p->params);
+}
+
+/* Criterion runs each case in a fresh process: the parameters of a table-driven test are the
+ * indexes 0..n-1 into its table. */
+static inline struct criterion_test_params fix_indexes(size_t n)
+{
+	size_t *idx = cr_malloc(n * sizeof(*idx));
+	for (size_t i = 0; i < n; i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, n, fix_free_indexes);
+}
 
 /* A table of FIX (a new reference), asserted to hold at least min cases under key (NULL:
  * the table is the array). */

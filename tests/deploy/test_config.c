@@ -9,19 +9,7 @@
 #include <criterion/parameterized.h>
 
 #include "deploy/deploy_int.h"
-
-static void free_indexes(struct criterion_test_params *p)
-{
-	cr_free(p->params);
-}
-
-static struct criterion_test_params indexes(size_t n)
-{
-	size_t *idx = cr_malloc(n * sizeof(*idx));
-	for (size_t i = 0; i < n; i++)
-		idx[i] = i;
-	return cr_make_param_array(size_t, idx, n, free_indexes);
-}
+#include "tests/deploy/fixtures.h"
 
 static json_t *load(const char *text)
 {
@@ -67,7 +55,7 @@ static const struct schema_case schema_cases[] = {
 
 ParameterizedTestParameters(deploy_config, schema)
 {
-	return indexes(BLD_ARRAY_SIZE(schema_cases));
+	return fix_indexes(BLD_ARRAY_SIZE(schema_cases));
 }
 
 ParameterizedTest(size_t *i, deploy_config, schema)
@@ -119,7 +107,7 @@ static const struct model_case model_cases[] = {
 
 ParameterizedTestParameters(deploy_config, model)
 {
-	return indexes(BLD_ARRAY_SIZE(model_cases));
+	return fix_indexes(BLD_ARRAY_SIZE(model_cases));
 }
 
 ParameterizedTest(size_t *i, deploy_config, model)
@@ -222,6 +210,13 @@ static const struct norm_case norm_cases[] = {
 	 "{\"command\":[\"sh\",\"-c\",\"echo \\\"x y\\\"\"],\"environment\":{\"A\":\"1\","
 	 "\"B\":null},\"healthcheck\":{\"test\":[\"CMD-SHELL\",\"true\"],\"interval\":\"1m30s\","
 	 "\"retries\":0},\"image\":\"a\",\"labels\":{\"l\":\"v\"},\"networks\":{\"default\":null}}"},
+	/* types/labels.go Labels.DecodeMapstructure: a bare key or a null is "", not null
+	 * (service, build and deploy labels alike) */
+	{"{\"image\":\"a\",\"labels\":[\"flag\",\"k=v\"],\"build\":{\"context\":\".\","
+	 "\"labels\":{\"b\":null}},\"deploy\":{\"labels\":[\"d\"]}}",
+	 "{\"build\":{\"context\":\"/w\",\"dockerfile\":\"Dockerfile\",\"labels\":{\"b\":\"\"}},"
+	 "\"deploy\":{\"labels\":{\"d\":\"\"}},\"image\":\"a\",\"labels\":{\"flag\":\"\","
+	 "\"k\":\"v\"},\"networks\":{\"default\":null}}"},
 	/* build_test.go: string context made absolute, Dockerfile default */
 	{"{\"build\":\"./app\",\"mem_limit\":\"1g\",\"stop_grace_period\":\"1m\","
 	 "\"secrets\":[\"s\"],\"ulimits\":{\"nofile\":{\"hard\":2,\"soft\":1},\"nproc\":3}}",
@@ -241,7 +236,7 @@ static const struct norm_case norm_cases[] = {
 
 ParameterizedTestParameters(deploy_config, normalize)
 {
-	return indexes(BLD_ARRAY_SIZE(norm_cases));
+	return fix_indexes(BLD_ARRAY_SIZE(norm_cases));
 }
 
 ParameterizedTest(size_t *i, deploy_config, normalize)

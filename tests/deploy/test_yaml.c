@@ -7,6 +7,7 @@
 #include <criterion/parameterized.h>
 
 #include "deploy/deploy_int.h"
+#include "tests/deploy/fixtures.h"
 
 /* The first document of text as canonical JSON, or "ERR: message". */
 static char *parse1(const char *text)
@@ -53,20 +54,6 @@ struct yaml_case {
 	const char *yaml, *json;
 };
 
-/* Criterion runs each case in a fresh process: parameters are indexes into file tables. */
-static void free_indexes(struct criterion_test_params *p)
-{
-	cr_free(p->params);
-}
-
-static struct criterion_test_params indexes(size_t n)
-{
-	size_t *idx = cr_malloc(n * sizeof(*idx));
-	for (size_t i = 0; i < n; i++)
-		idx[i] = i;
-	return cr_make_param_array(size_t, idx, n, free_indexes);
-}
-
 static const struct yaml_case values_cases[] = {
 	/* parsed */
 		/* scalars: go-yaml's core schema; quoted stays a string */
@@ -106,7 +93,7 @@ static const struct yaml_case values_cases[] = {
 
 ParameterizedTestParameters(deploy_yaml, values)
 {
-	return indexes(BLD_ARRAY_SIZE(values_cases));
+	return fix_indexes(BLD_ARRAY_SIZE(values_cases));
 }
 
 ParameterizedTest(size_t *i, deploy_yaml, values)

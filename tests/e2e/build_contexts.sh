@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/e2e/build_contexts.sh — bld build --build-context NAME=VALUE as buildx passes named
 # contexts to the Dockerfile frontend: a local directory (relative to the current directory,
-# its own .dockerignore applied), docker-image://REF and a git URL, used by FROM, COPY --from
+# its own .dockerignore applied), docker-image://REF, oci-layout://PATH[:TAG][@DIGEST] and a
+# git URL, used by FROM, COPY --from
 # and RUN --mount from=; a context named like a stage replaces the stage (its steps never
 # run), one named like an image replaces the image (FROM alpine with alpine=docker-image://...
 # needs no alpine anywhere); a changed file of a named context invalidates the steps that
@@ -64,12 +65,39 @@ out=$("$BLD" build --build-context deps="$T_DIR/src" --build-context src="$T_DIR
 t_eq "a context named like a stage replaces it (its failing RUN never runs)" 0 "$?"
 t_eq "COPY --from the replaced stage and from a stage FROM a named directory" "alpha beta2" \
   "$("$BLD" run --rm --network none named-stage sh -c 'echo $(cat /deps-a /dir-b)' 2>&1)"
+out=$("$BLD" build --progress=plain --build-context deps="$T_DIR/src" --build-context src="$T_DIR/src" -t named-stage "$T_DIR/main" 2>&1)
+t_ok "the same files again: the named directory's layer is CACHED, not copied again" \
+  cached "$out" "[context deps] load from client"
 
 # --- FROM alpine replaced by docker-image:// (no alpine exists anywhere here) ---
 printf 'FROM alpine\nRUN echo on-busybox > /x\nFROM docker.io/library/alpine:latest AS two\nCOPY --from=0 /x /y\n' >"$T_DIR/main/Dockerfile"
 out=$("$BLD" build --build-context alpine="docker-image://$BASE" -t named-img "$T_DIR/main" 2>&1)
 t_eq "FROM alpine and FROM docker.io/library/alpine:latest both take alpine=docker-image://" 0 "$?"
 t_eq "the image's files are there" "on-busybox" "$("$BLD" run --rm --network none named-img cat /y 2>&1)"
+printf 'FROM scratch\nCOPY --from=tools /bin/busybox /bin/busybox\nRUN --mount=from=tools,target=/t ["/bin/busybox", "cp", "/t/etc/group", "/group"]\n' >"$T_DIR/main/Dockerfile"
+out=$("$BLD" build --build-context tools="docker-image://$BASE" -t named-img2 "$T_DIR/main" 2>&1)
+t_eq "COPY --from and RUN --mount from= a docker-image:// context" 0 "$?"
+t_match "... read that image" '^root:' "$("$BLD" run --rm --network none --entrypoint /bin/busybox named-img2 cat /group 2>&1)"
+
+# --- an OCI layout directory (oci-layout://PATH[:TAG][@DIGEST]) ---
+printf 'FROM %s\nRUN echo in-layout > /l\n' "$BASE" >"$T_DIR/main/Dockerfile"
+mkdir -p "$T_DIR/layout"
+"$BLD" build -q -t layimg:v1 -o type=oci,dest="$T_DIR/lay.tar" "$T_DIR/main" >/dev/null 2>&1 &&
+  tar -xf "$T_DIR/lay.tar" -C "$T_DIR/layout" || t_fail "an OCI layout to read"
+"$BLD" rmi -f layimg:v1 >/dev/null 2>&1
+dangling=$("$BLD" images -q --filter dangling=true | sort)
+printf 'FROM lay\nRUN cat /l > /from-layout\n' >"$T_DIR/main/Dockerfile"
+out=$("$BLD" build --build-context lay="oci-layout://$T_DIR/layout:v1" -t named-oci "$T_DIR/main" 2>&1)
+t_eq "FROM an oci-layout:// context by its tag" 0 "$?"
+t_eq "... its image's files" in-layout "$("$BLD" run --rm --network none named-oci cat /from-layout 2>&1)"
+digest=$(jq -r '.manifests[0].digest' "$T_DIR/layout/index.json")
+out=$("$BLD" build --build-context lay="oci-layout://$T_DIR/layout@$digest" -t named-oci "$T_DIR/main" 2>&1)
+t_eq "... and by its digest" 0 "$?"
+t_eq "reading the layout leaves no unnamed image in the store" "$dangling" \
+  "$("$BLD" images -q --filter dangling=true | sort)"
+out=$("$BLD" build --build-context lay="oci-layout://$T_DIR/no-layout" "$T_DIR/main" 2>&1)
+t_eq "a directory that is not there is an error" \
+  "bld: failed to get build context lay: $T_DIR/no-layout: not an OCI layout directory" "$out"
 
 # --- a git URL ---
 repo=$T_DIR/repo
@@ -80,6 +108,9 @@ printf 'FROM %s\nCOPY --from=g g.txt /g.txt\n' "$BASE" >"$T_DIR/main/Dockerfile"
 out=$("$BLD" build --build-context g="file://$repo#main:sub" -t named-git "$T_DIR/main" 2>&1)
 t_eq "a git URL (REPO#REF:SUBDIR) as a named context" 0 "$?"
 t_eq "its file is copied" "from-git" "$("$BLD" run --rm --network none named-git cat /g.txt 2>&1)"
+
+t_match "bld build --help lists --build-context, --add-host and --shm-size" \
+  'build-context stringArray.*add-host list.*shm-size bytes' "$("$BLD" build --help | tr '\n' ' ')"
 
 # --- errors as buildx words them, exit 1 ---
 out=$("$BLD" build --build-context novalue "$T_DIR/main" 2>&1); rc=$?

@@ -7,6 +7,9 @@
   v1 V1.yaml OUT.json             docker-compose 1.29.2's `config` agrees with OUT on the
                                   attributes both normalise alike (V1_AGREES); see
                                   tests/fixtures/compose/README.md for where they differ
+  corpus V1.yaml OUT.json         docker-compose 1.29.2's `config` and OUT have the same
+                                  services, images, ports, volumes and environment (each
+                                  written in its own form: compared as tuples)
 Prints what differs and exits 1 when a check fails.
 """
 import json
@@ -95,8 +98,66 @@ def check_v1(v1_path, json_path):
     return ok
 
 
+def v1_port(p):
+    """A port of either output as (host_ip, published, target, protocol)."""
+    if isinstance(p, str):  # v1 keeps the short form of one with a host IP: IP:PUB:TARGET/PROTO
+        spec, _, proto = p.partition("/")
+        ip, pub, target = spec.rsplit(":", 2)
+        return (ip, pub, int(target), proto or "tcp")
+    pub = p.get("published")
+    return (p.get("host_ip") or "", "" if pub is None else str(pub), int(p["target"]),
+            p.get("protocol") or "tcp")
+
+
+def v1_volume(v):
+    """A volume of either output as (source, target, read_only)."""
+    if isinstance(v, str):  # v1: SOURCE:TARGET:MODE, TARGET alone for an anonymous one
+        parts = v.split(":")
+        if len(parts) == 1:
+            return ("", parts[0], False)
+        mode = parts[2].split(",") if len(parts) > 2 else []
+        return (parts[0], parts[1], "ro" in mode)
+    return (v.get("source") or "", v["target"], bool(v.get("read_only")))
+
+
+def corpus_view(doc):
+    """What both compose versions must agree on: services, images, ports, volumes, environment."""
+    view = {}
+    for name, svc in (doc.get("services") or {}).items():
+        if svc.get("profiles"):  # v1's config keeps the services no profile enables; v2 drops them
+            continue
+        env = svc.get("environment") or {}
+        if isinstance(env, list):  # KEY=VALUE, or KEY alone (unset)
+            env = dict((e.split("=", 1) + [None])[:2] for e in env)
+        view[name] = {
+            "image": svc.get("image"),
+            "ports": sorted(map(v1_port, svc.get("ports") or []), key=str),
+            "volumes": sorted(map(v1_volume, svc.get("volumes") or []), key=str),
+            "environment": {k: None if v is None else str(v) for k, v in env.items()},
+        }
+    return view
+
+
+def check_corpus(v1_path, json_path):
+    with open(v1_path) as f:
+        v1 = corpus_view(yaml.safe_load(f))
+    with open(json_path) as f:
+        v2 = corpus_view(json.load(f))
+    ok = sorted(v1) == sorted(v2)
+    if not ok:
+        print("services: bld %r, docker-compose 1.29.2 %r" % (sorted(v2), sorted(v1)))
+    for name in sorted(set(v1) & set(v2)):
+        for key in v2[name]:
+            if v2[name][key] != v1[name][key]:
+                print("services.%s.%s: bld %r, docker-compose 1.29.2 %r"
+                      % (name, key, v2[name][key], v1[name][key]))
+                ok = False
+    return ok
+
+
 def main(argv):
-    checks = {"schema": check_schema, "expect": check_expect, "yaml": check_yaml, "v1": check_v1}
+    checks = {"schema": check_schema, "expect": check_expect, "yaml": check_yaml, "v1": check_v1,
+              "corpus": check_corpus}
     return 0 if checks[argv[1]](*argv[2:]) else 1
 
 

@@ -12,12 +12,15 @@ dest=$T_DIR/dest
 t_ok "make install DESTDIR" mk install DESTDIR="$dest"
 t_ok "the installed bld runs" "$dest/usr/local/bin/bld" version
 # every file under an FHS directory of /usr/local, or bld's config directory
-fhs='^/usr/local/(bin/bld|lib/systemd/system/bld-[a-z-]+\.(service|socket)|share/man/man([1-8])/bld(-[a-z-]+)?\.\3)$|^/etc/bld/config\.json$'
+fhs='^/usr/local/(bin/bld|lib/systemd/system/bld-[a-z-]+\.(service|socket)|share/man/man([1-8])/bld(-[a-z-]+)?\.\3|share/bash-completion/completions/bld|share/zsh/site-functions/_bld|share/fish/vendor_completions\.d/bld\.fish)$|^/etc/bld/config\.json$'
 t_eq "every file where the FHS says" "" "$(files "$dest" | grep -Ev "$fhs")"
 "$BLD" __man "$T_DIR/man"
 t_eq "a manual page for bld and every command" "$(ls "$T_DIR/man")" "$(ls "$dest/usr/local/share/man/man1")"
 for p in "$TOP"/doc/*.[1-8]; do
   t_ok "${p##*/} installed" test -f "$dest/usr/local/share/man/man${p##*.}/${p##*/}"
+done
+for f in bash-completion/completions/bld zsh/site-functions/_bld fish/vendor_completions.d/bld.fish; do
+  t_ok "completion $f installed" test -s "$dest/usr/local/share/$f"
 done
 for u in "$TOP"/tools/systemd/*; do
   t_ok "unit ${u##*/} installed" test -f "$dest/usr/local/lib/systemd/system/${u##*/}"
@@ -44,5 +47,6 @@ t_ok "... the binary in /usr/bin" test -x "$dest/usr/bin/bld"
 t_match "... the unit runs /usr/bin/bld" '^ExecStart=/usr/bin/bld system boot$' \
   "$(cat "$dest/usr/lib/systemd/system/bld-boot.service")"
 t_ok "... the config in /etc/bld" test -f "$dest/etc/bld/config.json"
+t_ok "... zsh's completion in vendor-completions" test -f "$dest/usr/share/zsh/vendor-completions/_bld"
 t_ok "uninstall PREFIX=/usr" mk uninstall DESTDIR="$dest" PREFIX=/usr
 t_eq "... leaves it empty" "" "$(cd "$dest" && find . -mindepth 1)"

@@ -94,3 +94,69 @@ digest=$(curl -sfI -H 'Accept: application/vnd.oci.image.manifest.v1+json' -H 'A
   "http://$REG_ADDR/v2/demo-web/manifests/v1" | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')
 t_eq "--push: the image by the digest the registry has" "$REG_ADDR/demo-web@$digest" "$img"
 t_ok "... and it validates" $V "$T_DIR/push.yaml"
+
+# the mappings, on the corpus files written for them
+C=$TOP/tests/fixtures/kube/corpus
+gen() { (cd "$C" && "$BLD" kube generate --allow-tag "${@:2}" -f "$1.yaml" 2>/dev/null) >"$T_DIR/$1.yaml"; }
+dep() { q "$T_DIR/$1.yaml" ".[] | select(.kind == \"$2\" and .metadata.name == \"$3\") | $4"; }
+gen env
+t_eq "env_file: a ConfigMap <service>-env taken whole, environment over it" "FROM_FILE=1 SHARED=file|app-env|SHARED=own" \
+  "$(dep env ConfigMap app-env '.data | to_entries | map(.key + "=" + .value) | join(" ")')|$(dep env Deployment app '.spec.template.spec.containers[0] | .envFrom[0].configMapRef.name + "|" + (.env[] | select(.name == "SHARED") | .name + "=" + .value)')"
+t_eq "\$( kept literal in args and env (Kubernetes would expand it)" 'echo $$(hostname) $HOME|$$(not expanded)' \
+  "$(dep env Deployment app '.spec.template.spec.containers[0] | .args[0] + "|" + (.env[] | select(.name == "SUBST") | .value)')"
+gen workloads
+t_eq "workloads: kinds, replicas, restart policies" "Job:batch:Never:0:4 Deployment:forced-deployment:1 Job:forced-job:Never:0 StatefulSet:forced-sts:1 Job:once:Never:0 Job:retry:OnFailure:3 Deployment:web:3 Deployment:worker:2" \
+  "$(q "$T_DIR/workloads.yaml" '[.[] | select(.metadata.name | test("^(web|worker|once|retry|batch|forced-.*)$")) | select(.kind != "Service") | .kind + ":" + .metadata.name + ":" + (if .kind == "Job" then .spec.template.spec.restartPolicy + ":" + (.spec.backoffLimit | tostring) + (if .spec.completions then ":" + (.spec.completions | tostring) else "" end) else (.spec.replicas | tostring) end)] | join(" ")')"
+gen stateful --stateful --pvc-size 5Gi
+t_eq "--stateful: claim templates (a volume label's size, else --pvc-size), no PVC of their own" "db:pgdata=20Gi,logs=5Gi|" \
+  "$(dep stateful StatefulSet db '"db:" + ([.spec.volumeClaimTemplates[] | .metadata.name + "=" + .spec.resources.requests.storage] | join(","))')|$(q "$T_DIR/stateful.yaml" '[.[] | select(.kind == "PersistentVolumeClaim")] | map(.metadata.name) | join(",")')"
+gen volumes
+t_eq "volumes: a small read-only file as a ConfigMap, tmpfs and shm in memory, anonymous as emptyDir" \
+  "/etc/small.txt:file:corpus-app-file-4 /scratch:Memory:64Mi /anonymous:{} /dev/shm:Memory:256Mi" \
+  "$(dep volumes Deployment app '.spec.template.spec as $p | [($p.containers[0].volumeMounts[] | select(.mountPath == "/etc/small.txt") | .mountPath + ":" + .subPath + ":" + .name), ($p.volumes[] | select(.name == "tmpfs-3") | "/scratch:" + .emptyDir.medium + ":" + .emptyDir.sizeLimit), ($p.volumes[] | select(.name == "volume-2") | "/anonymous:" + (.emptyDir | tojson)), ($p.volumes[] | select(.name == "dshm") | "/dev/shm:" + .emptyDir.medium + ":" + .emptyDir.sizeLimit)] | join(" ")')"
+t_eq "a volume shared by two services: one ReadWriteMany claim; an external one referenced" "ReadWriteMany|precious-data" \
+  "$(dep volumes PersistentVolumeClaim corpus-data '.spec.accessModes[0]')|$(dep volumes Deployment app '.spec.template.spec.volumes[] | select(.name == "ext") | .persistentVolumeClaim.claimName')"
+gen hostpath --allow-hostpath
+t_eq "--allow-hostpath: hostPath for the rest" "/var/log TOP/tests/fixtures/kube/corpus/files/dir" \
+  "$(dep hostpath Deployment app '[.spec.template.spec.volumes[] | .hostPath.path // empty] | sort | join(" ")' | sed "s|$TOP|TOP|g")"
+gen secrets
+t_eq "secrets: a Secret per secret, mounted file by file with its mode" "corpus-secret-token:token|/etc/app/token:token:256|/run/secrets/relative" \
+  "$(dep secrets Secret corpus-secret-token '.metadata.name + ":" + (.stringData | keys | join(","))')|$(dep secrets Deployment app '.spec.template.spec as $p | ($p.containers[0].volumeMounts[] | select(.mountPath == "/etc/app/token") | .mountPath + ":" + .subPath) + ":" + ([$p.volumes[].secret.items[]? | select(.mode) | .mode | tostring] | join(",")) + "|" + ([$p.containers[0].volumeMounts[] | select(.subPath == "from_env") | .mountPath] | join(","))')"
+gen configs
+t_eq "configs: ConfigMaps from file and content, mounted at the target" "listen 80;|key = value|/etc/nginx/conf.d/app.conf,/inline" \
+  "$(dep configs ConfigMap corpus-config-nginx '.data.nginx | rtrimstr("\n")')|$(dep configs ConfigMap corpus-config-inline '.data.inline | rtrimstr("\n")')|$(dep configs Deployment app '[.spec.template.spec.containers[0].volumeMounts[] | select(.subPath | test("nginx|inline")?) | .mountPath] | join(",")')"
+gen resources
+t_eq "resources: limits and requests" '{"cpu":"1500m","memory":"512Mi"}|{"cpu":"250m","memory":"128Mi"}|{"cpu":"500m","memory":"1Gi"}' \
+  "$(dep resources Deployment app '.spec.template.spec.containers[0].resources | (.limits | tojson) + "|" + (.requests | tojson)')|$(dep resources Deployment legacy '.spec.template.spec.containers[0].resources.limits | tojson')"
+gen security
+t_eq "security: capabilities, ids, read-only root, no new privileges, sysctls, groups" \
+  '{"add":["NET_ADMIN","SYS_TIME"],"drop":["ALL"]}|1000:2000|true|false|Unconfined|net.core.somaxconn=1024|[10]' \
+  "$(dep security Deployment app '.spec.template.spec | (.containers[0].securityContext | (.capabilities | tojson) + "|" + (.runAsUser | tostring) + ":" + (.runAsGroup | tostring) + "|" + (.readOnlyRootFilesystem | tostring) + "|" + (.allowPrivilegeEscalation | tostring) + "|" + .seccompProfile.type) + "|" + (.securityContext.sysctls[0] | .name + "=" + .value) + "|" + (.securityContext.supplementalGroups | tojson)')"
+gen health
+t_eq "health: CMD-SHELL through sh -c with compose's defaults; NONE and disable: no probe" "sh -c wget -qO- http://localhost/ || exit 1|30|30|3|0 none:null disabled:null" \
+  "$(dep health Deployment shell '.spec.template.spec.containers[0].livenessProbe | (.exec.command | join(" ")) + "|" + ([.periodSeconds, .timeoutSeconds, .failureThreshold, .initialDelaySeconds] | map(tostring) | join("|"))') $(dep health Deployment none '"none:" + (.spec.template.spec.containers[0].readinessProbe | tojson)') $(dep health Deployment disabled '"disabled:" + (.spec.template.spec.containers[0].readinessProbe | tojson)')"
+gen labels
+t_eq "labels: valid ones as labels, the rest and annotations as annotations" "backend|two words and more,payments,ops@example.com" \
+  "$(dep labels Deployment app '.spec.template.metadata | .labels["com.example.tier"] + "|" + ([.annotations["com.example.description"], .annotations.team, .annotations["example.com/owner"]] | join(","))')"
+gen networks
+t_eq "networks: a policy per network lets its own pods in; published ports from anywhere" \
+  "corpus-network-back:back<-back corpus-network-front:front<-front proxy-published:80|app:back,front|metrics:true" \
+  "$(q "$T_DIR/networks.yaml" '[.[] | select(.kind == "NetworkPolicy") | .metadata.name + ":" + (if .spec.ingress[0].from then (.spec.podSelector.matchLabels | keys[0] | ltrimstr("network.bld.dev/")) + "<-" + (.spec.ingress[0].from[0].podSelector.matchLabels | keys[0] | ltrimstr("network.bld.dev/")) else (.spec.ingress[0].ports[0].port | tostring) end)] | join(" ")')|app:$(dep networks Deployment app '[.spec.template.metadata.labels | keys[] | select(startswith("network.bld.dev/")) | ltrimstr("network.bld.dev/")] | join(",")')|metrics:$(dep networks Deployment metrics '.spec.template.spec.hostNetwork')"
+gen ports --service-type LoadBalancer
+t_eq "ports: published to a LoadBalancer Service; exposed on a headless one" "LoadBalancer:8080>80/TCP,8443>443/TCP,5353>53/UDP,9000>9000/TCP,9001>9001/TCP,3000>3000/TCP,7000>7000/TCP|None:5432,6000,6001,6002" \
+  "$(dep ports Service web '.spec.type + ":" + ([.spec.ports[] | (.port | tostring) + ">" + (.targetPort | tostring) + "/" + .protocol] | join(","))')|$(dep ports Service backend '.spec.clusterIP + ":" + ([.spec.ports[].port | tostring] | join(","))')"
+gen misc
+t_eq "misc: hostname, DNS, host aliases, host namespaces, stop signal, grace period, tty, pull policy" \
+  'app-host|["10.0.0.53"]|ndots=2|gateway:10.0.0.1,printer:10.0.0.9|true true|SIGINT|60|true true|Always' \
+  "$(dep misc Deployment app '.spec.template.spec | .hostname + "|" + (.dnsConfig.nameservers | tojson) + "|" + (.dnsConfig.options[0] | .name + "=" + .value) + "|" + ([.hostAliases[] | .hostnames[0] + ":" + .ip] | sort | join(",")) + "|" + ([.hostPID, .hostIPC] | map(tostring) | join(" ")) + "|" + .containers[0].lifecycle.stopSignal + "|" + (.terminationGracePeriodSeconds | tostring) + "|" + ([.containers[0].tty, .containers[0].stdin] | map(tostring) | join(" ")) + "|" + .containers[0].imagePullPolicy')"
+gen names
+t_eq "names: DNS-1123 normalised (the project's too)" "PersistentVolumeClaim/my-project-data-vol Service/web-front-end Deployment/web-front-end:wait-for-db-primary" \
+  "$(q "$T_DIR/names.yaml" '[.[] | select(.kind != "NetworkPolicy" and .kind != "Service" or .metadata.name == "web-front-end") | select(.metadata.name | test("web|data")) | .kind + "/" + .metadata.name + (if .kind == "Deployment" then ":" + .spec.template.spec.initContainers[0].name else "" end)] | join(" ")')"
+gen depends
+"$BLD" kube generate --allow-tag --output-dir "$T_DIR/dir" -f "$C/depends.yaml" 2>/dev/null
+t_eq "--output-dir: one <kind>-<name>.yaml per object" \
+  "$(q "$T_DIR/depends.yaml" '.[] | (.kind | ascii_downcase) + "-" + .metadata.name + ".yaml"' | sort)" "$(ls "$T_DIR/dir")"
+t_ok "... each valid" $V "$T_DIR"/dir/*.yaml
+t_eq "depends_on: service_healthy and service_started wait for the Service, completion for the Job" \
+  "wait-for-cache:nslookup wait-for-db:nslookup wait-for-migrate:kubectl wait-for-seed:nslookup|migrate" \
+  "$(dep depends Deployment app '.spec.template | ([.spec.initContainers[] | .name + ":" + (if .command[0] == "kubectl" then "kubectl" else (.command[2] | split(" ")[1]) end)] | join(" ")) + "|" + .metadata.annotations["bld.dev/wait-for-jobs"]')"

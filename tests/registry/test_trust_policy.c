@@ -55,6 +55,12 @@ ParameterizedTestParameters(registry_trust_policy, rejects_malformed)
 	    {"{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":[]}}",
 	     "must be an object"},
 	    {"{\"default\":[{\"type\":\"reject\"}],\"default\":[]}", "duplicate"},
+	    {"{\"default\":[{\"type\":\"signedProvenance\",\"keyPath\":\"a\"}]}", "builderId"},
+	    {"{\"default\":[{\"type\":\"signedProvenance\",\"builderId\":\"b\"}]}",
+	     "exactly one"},
+	    {"{\"default\":[{\"type\":\"signedProvenance\",\"keyPath\":\"a\",\"builderId\":"
+	     "\"b\",\"signedIdentity\":{}}]}",
+	     "unknown field"},
 	};
 	return cr_make_param_array(struct bad_case, cases, BLD_ARRAY_SIZE(cases));
 }
@@ -67,6 +73,13 @@ ParameterizedTest(struct bad_case *c, registry_trust_policy, rejects_malformed)
 		     -BLD_E_INVALID, "%s", c->json);
 	cr_assert(strstr(err->msg, c->why), "%s: %s", c->json, err->msg);
 	bld_error_free(err);
+}
+
+Test(registry_trust_policy, signed_provenance_parses)
+{
+	bld_registry_trust_policy_free(
+	    parse_ok("{\"default\":[{\"type\":\"signedProvenance\",\"keyPaths\":[\"a\"],"
+		     "\"builderId\":\"https://ci.example/runs\"}]}"));
 }
 
 static const char scoped[] =
