@@ -4,7 +4,8 @@
  * original manifest a named entry records, what an index lists, what a manifest lists
  * (config and layers), the chain IDs of those layers
  * (their unpacked directories), and the extra roots a caller passes (images used by
- * containers, build-cache records). Everything else in blobs/ and layers/ is garbage.
+ * containers, build-cache records). Everything else in blobs/ and layers/ is garbage, and so
+ * are the attestations (attest/<hex>) of a manifest that is not alive.
  *
  * Concurrency: marking and sweeping happen under the index lock. Blobs a concurrent pull or
  * build has written but not yet named are protected by the gc lock: when another bld
@@ -385,6 +386,24 @@ static void sweep_oci_tmp(const char *name, void *payload)
 			w->st->tmpdirs++;
 }
 
+/* attest/<hex>: the attestations of a manifest that is no longer kept (attest.c). */
+static void sweep_attest(const char *name, void *payload)
+{
+	struct sweep *w = payload;
+	if (!is_hex64(name) || hs_has(&w->m->blobs, name))
+		return;
+	cleanup_free char *p = xasprintf("%s/attest/%s", w->s->root, name);
+	bld_fs_rm_rf(p, NULL);
+}
+
+static void sweep_attests(struct sweep *w)
+{
+	cleanup_free char *dir = xasprintf("%s/attest", w->s->root);
+	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0)
+		bld_cache_each_entry(fd, sweep_attest, w);
+}
+
 int bld_cache_gc(struct bld_store *s, const struct bld_cache_gc_opts *o,
 		 struct bld_cache_gc_stats *st, struct bld_error **err)
 {
@@ -404,6 +423,7 @@ int bld_cache_gc(struct bld_store *s, const struct bld_cache_gc_opts *o,
 		bld_cache_each_entry(s->layers_fd, sweep_layer, &w);
 		bld_cache_each_entry(s->ingest_fd, sweep_partial, &w);
 		bld_cache_each_entry(s->oci_fd, sweep_oci_tmp, &w);
+		sweep_attests(&w);
 		bld_cache_gc_exclusive_end(s);
 	}
 	hs_dispose(&m.blobs);

@@ -92,6 +92,31 @@ const json_t *kg_service(const struct kg *g, const char *svc)
 	return json_object_get(json_object_get(g->project, "services"), svc);
 }
 
+void kg_set_some(json_t *obj, const char *key, json_t *v)
+{
+	if (json_array_size(v) || json_object_size(v))
+		json_object_set(obj, key, v);
+	json_decref(v);
+}
+
+bool kg_expose_range(const char *t, long *lo, long *hi, const char **proto)
+{
+	char *end;
+	*lo = *hi = strtol(t, &end, 10);
+	if (*end == '-')
+		*hi = strtol(end + 1, &end, 10);
+	*proto = *end == '/' ? end + 1 : "tcp";
+	return *lo > 0 && *hi >= *lo && *hi <= 65535 && (!*end || *end == '/');
+}
+
+char *kg_protocol(const char *p)
+{
+	char *u = xstrdup(p && *p ? p : "tcp");
+	for (char *c = u; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+	return u;
+}
+
 /* Whether some service waits for svc to complete (service_completed_successfully). */
 static bool awaited_completion(const struct kg *g, const char *svc)
 {

@@ -48,14 +48,6 @@ static void set_own(json_t *svc, const char *key, const struct ctr_src *c, const
 		json_object_set(svc, key, (json_t *)v);
 }
 
-/* Sets key to v (whose reference it takes) when v is a non-empty collection. */
-static void set_nonempty(json_t *svc, const char *key, json_t *v)
-{
-	if (json_array_size(v) || json_object_size(v))
-		json_object_set(svc, key, v);
-	json_decref(v);
-}
-
 /* Env entries the image does not have, as a map. */
 static void environment(json_t *svc, const struct ctr_src *c)
 {
@@ -74,7 +66,7 @@ static void environment(json_t *svc, const struct ctr_src *c)
 		cleanup_free char *k = xstrndup(kv, (size_t)(eq - kv));
 		json_object_set_new(env, k, json_string(eq + 1));
 	}
-	set_nonempty(svc, "environment", env);
+	kg_set_some(svc, "environment", env);
 }
 
 /* Labels that are neither compose's nor the image's. */
@@ -89,7 +81,7 @@ static void labels(json_t *svc, const struct ctr_src *c)
 		if (strncmp(k, COMPOSE_LABEL, strlen(COMPOSE_LABEL)) && !(b && json_equal(b, v)))
 			json_object_set(out, k, v);
 	}
-	set_nonempty(svc, "labels", out);
+	kg_set_some(svc, "labels", out);
 }
 
 static void set_duration(json_t *h, const char *key, const json_t *ns)
@@ -141,8 +133,8 @@ static void ports(json_t *svc, const struct ctr_src *c)
 	json_object_foreach((json_t *)cfg_get(c, "ExposedPorts"), k, v)
 		if (!json_object_get(bindings, k) && !json_object_get(base, k))
 			json_array_append_new(expose, json_string(k));
-	set_nonempty(svc, "ports", pub);
-	set_nonempty(svc, "expose", expose);
+	kg_set_some(svc, "ports", pub);
+	kg_set_some(svc, "expose", expose);
 }
 
 /* A name compose gave ("<project>_<key>") back as its key. */
@@ -191,7 +183,7 @@ static void volumes(json_t *svc, const struct ctr_src *c, const json_t *mounts, 
 			json_object_set_new(v, "read_only", json_true());
 		json_array_append_new(out, v);
 	}
-	set_nonempty(svc, "volumes", out);
+	kg_set_some(svc, "volumes", out);
 }
 
 /* HostConfig.Tmpfs, as docker's map or a list of "path[:options]". */
@@ -208,7 +200,7 @@ static void tmpfs(json_t *svc, const struct ctr_src *c)
 	}
 	json_array_foreach(t, i, v)
 		json_array_append(out, v);
-	set_nonempty(svc, "tmpfs", out);
+	kg_set_some(svc, "tmpfs", out);
 }
 
 /* com.docker.compose.depends_on: "db:service_healthy:false,...". */
@@ -226,7 +218,7 @@ static void depends_on(json_t *svc, const struct ctr_src *c)
 							 "required", true, "restart",
 							 f[2] && !strcmp(f[2], "true")));
 	}
-	set_nonempty(svc, "depends_on", out);
+	kg_set_some(svc, "depends_on", out);
 }
 
 /* HostConfig's fields that map one to one, when set. */
@@ -256,7 +248,7 @@ static void host_fields(json_t *svc, const struct ctr_src *c)
 		cleanup_free char *name = colon ? xstrndup(s, (size_t)(colon - s)) : xstrdup(s);
 		json_array_append_new(hosts, json_sprintf("%s=%s", name, colon ? colon + 1 : ""));
 	}
-	set_nonempty(svc, "extra_hosts", hosts);
+	kg_set_some(svc, "extra_hosts", hosts);
 }
 
 /* Memory, CPUs, /dev/shm, restart, namespaces. */

@@ -52,6 +52,13 @@ json_t *kg_object(const struct kg *g, const char *api, const char *kind, const c
 json_t *kg_selector(const char *svc);
 /* A service's definition in the model. */
 const json_t *kg_service(const struct kg *g, const char *svc);
+/* Sets key to v in obj when v is a non-empty collection; takes v's reference either way. */
+void kg_set_some(json_t *obj, const char *key, json_t *v);
+/* An expose entry ("80", "80/udp", "8000-8010") as its ports and protocol (borrowed from t,
+ * "tcp" when none); false when it is none. */
+bool kg_expose_range(const char *t, long *lo, long *hi, const char **proto);
+/* A protocol as Kubernetes spells it ("TCP" for NULL or ""); caller frees. */
+char *kg_protocol(const char *p);
 
 /* kube_gen_pod.c: the pod template of a service (metadata and spec), with its volumes,
  * init containers, probes, resources and security context; claims (not NULL for a

@@ -9,21 +9,12 @@
  */
 #include "deploy/kube_gen_int.h"
 
-#include <ctype.h>
 #include <string.h>
-
-static char *upper(const char *s)
-{
-	char *u = xstrdup(s && *s ? s : "tcp");
-	for (char *c = u; *c; c++)
-		*c = (char)toupper((unsigned char)*c);
-	return u;
-}
 
 /* Adds a Service port unless one of that port and protocol is there. */
 static void add_port(json_t *ports, json_int_t port, json_int_t target, const char *proto)
 {
-	cleanup_free char *p = upper(proto);
+	cleanup_free char *p = kg_protocol(proto);
 	size_t i;
 	json_t *e;
 	json_array_foreach(ports, i, e) {
@@ -66,13 +57,12 @@ static json_t *exposed(struct kg *g, const char *svc)
 	size_t i;
 	json_t *e;
 	json_array_foreach(json_object_get(kg_service(g, svc), "expose"), i, e) {
-		const char *t = json_string_value(e) ?: "";
-		char *end;
-		long lo = strtol(t, &end, 10), hi = lo;
-		if (*end == '-')
-			hi = strtol(end + 1, &end, 10);
-		for (long p = lo; lo > 0 && hi <= 65535 && p <= hi; p++)
-			add_port(ports, p, p, *end == '/' ? end + 1 : "tcp");
+		const char *proto;
+		long lo, hi;
+		if (!kg_expose_range(json_string_value(e) ?: "", &lo, &hi, &proto))
+			continue; /* reported with the container's ports */
+		for (long p = lo; p <= hi; p++)
+			add_port(ports, p, p, proto);
 	}
 	return ports;
 }
@@ -157,7 +147,7 @@ static void published_policy(struct kg *g, const char *svc)
 	size_t i;
 	json_t *p;
 	json_array_foreach(json_object_get(kg_service(g, svc), "ports"), i, p) {
-		cleanup_free char *proto = upper(bld_json_get_str(p, "protocol"));
+		cleanup_free char *proto = kg_protocol(bld_json_get_str(p, "protocol"));
 		json_array_append_new(ports, json_pack("{s:O, s:s}", "port",
 						       json_object_get(p, "target"), "protocol",
 						       proto));

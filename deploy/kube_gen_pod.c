@@ -169,9 +169,7 @@ static int env_from(struct kg *g, const char *svc, json_t *env, json_t **out,
 /* Adds {containerPort, protocol} once per port and protocol. */
 static void add_port(json_t *ports, json_int_t port, const char *proto)
 {
-	cleanup_free char *p = xstrdup(proto && *proto ? proto : "tcp");
-	for (char *c = p; *c; c++)
-		*c = (char)toupper((unsigned char)*c);
+	cleanup_free char *p = kg_protocol(proto);
 	size_t i;
 	json_t *e;
 	json_array_foreach(ports, i, e) {
@@ -193,13 +191,9 @@ static json_t *container_ports(struct kg *g, const char *svc)
 		add_port(ports, json_integer_value(json_object_get(e, "target")),
 			 bld_json_get_str(e, "protocol"));
 	json_array_foreach(json_object_get(s, "expose"), i, e) {
-		const char *t = json_string_value(e) ?: "";
-		char *end;
-		long lo = strtol(t, &end, 10), hi = lo;
-		if (*end == '-')
-			hi = strtol(end + 1, &end, 10);
-		const char *proto = *end == '/' ? end + 1 : "tcp";
-		if (lo <= 0 || hi < lo || hi > 65535 || (*end && *end != '/')) {
+		const char *t = json_string_value(e) ?: "", *proto;
+		long lo, hi;
+		if (!kg_expose_range(t, &lo, &hi, &proto)) {
 			kg_report(g, svc, "expose", "%s: not a port or range", t);
 			continue;
 		}
@@ -411,15 +405,6 @@ static const char *pull_policy(struct kg *g, const char *svc)
 	return "IfNotPresent";
 }
 
-/* Sets key to v in obj when v is a non-empty collection (else drops v). */
-static void set_some(json_t *obj, const char *key, json_t *v)
-{
-	if (json_array_size(v) || json_object_size(v))
-		json_object_set_new(obj, key, v);
-	else
-		json_decref(v);
-}
-
 /* The service's own container. */
 static int container(struct kg *g, const char *svc, json_t *mounts, json_t **out,
 		     struct bld_error **err)
@@ -443,18 +428,18 @@ static int container(struct kg *g, const char *svc, json_t *mounts, json_t **out
 		json_decref(c);
 		return -1;
 	}
-	set_some(c, "env", env);
+	kg_set_some(c, "env", env);
 	if (from)
 		json_object_set_new(c, "envFrom", from);
-	set_some(c, "ports", container_ports(g, svc));
+	kg_set_some(c, "ports", container_ports(g, svc));
 	json_t *p = probe(g, svc);
 	if (p) {
 		json_object_set_new(c, "readinessProbe", p);
 		json_object_set_new(c, "livenessProbe", json_deep_copy(p));
 	}
-	set_some(c, "resources", resources(g, svc));
-	set_some(c, "securityContext", security_context(g, svc));
-	set_some(c, "volumeMounts", json_incref(mounts));
+	kg_set_some(c, "resources", resources(g, svc));
+	kg_set_some(c, "securityContext", security_context(g, svc));
+	kg_set_some(c, "volumeMounts", json_incref(mounts));
 	if (json_is_true(json_object_get(s, "tty")))
 		json_object_set_new(c, "tty", json_true());
 	if (json_is_true(json_object_get(s, "stdin_open")))
@@ -540,7 +525,7 @@ static json_t *dns_config(const json_t *s)
 			json_object_set_new(opt, "value", json_string(colon + 1));
 		json_array_append_new(opts, opt);
 	}
-	set_some(dc, "options", opts);
+	kg_set_some(dc, "options", opts);
 	return dc;
 }
 
@@ -565,8 +550,8 @@ static json_t *pod_security(struct kg *g, const char *svc)
 		else
 			kg_report(g, svc, "group_add", "%s: Kubernetes adds numeric groups only", t);
 	}
-	set_some(sc, "sysctls", sysctls);
-	set_some(sc, "supplementalGroups", groups);
+	kg_set_some(sc, "sysctls", sysctls);
+	kg_set_some(sc, "supplementalGroups", groups);
 	return sc;
 }
 
@@ -602,8 +587,8 @@ static void pod_settings(struct kg *g, const char *svc, json_t *spec)
 		else
 			json_object_set_new(spec, "hostname", json_string(host));
 	}
-	set_some(spec, "dnsConfig", dns_config(s));
-	set_some(spec, "hostAliases", host_aliases(g, svc));
+	kg_set_some(spec, "dnsConfig", dns_config(s));
+	kg_set_some(spec, "hostAliases", host_aliases(g, svc));
 	if (json_object_get(s, "stop_grace_period"))
 		json_object_set_new(spec, "terminationGracePeriodSeconds",
 				    json_integer(seconds(g, svc, "stop_grace_period",
@@ -611,7 +596,7 @@ static void pod_settings(struct kg *g, const char *svc, json_t *spec)
 							 0, 0)));
 	if (bld_json_get_str(s, "stop_signal")) /* lifecycle.stopSignal needs the pod's OS */
 		json_object_set_new(spec, "os", json_pack("{s:s}", "name", "linux"));
-	set_some(spec, "securityContext", pod_security(g, svc));
+	kg_set_some(spec, "securityContext", pod_security(g, svc));
 	namespaces(g, svc, spec);
 }
 
@@ -629,9 +614,9 @@ int kg_pod_template(struct kg *g, const char *svc, json_t *claims, json_t **out,
 	pod_metadata(g, svc, labels, ann);
 	json_t *spec = json_object();
 	json_t *inits = init_containers(g, svc, jobs);
-	set_some(spec, "initContainers", inits);
+	kg_set_some(spec, "initContainers", inits);
 	json_object_set_new(spec, "containers", json_pack("[o]", main));
-	set_some(spec, "volumes", json_incref(vols));
+	kg_set_some(spec, "volumes", json_incref(vols));
 	pod_settings(g, svc, spec);
 	if (json_array_size(jobs)) {
 		struct bld_buf list = BLD_BUF_INIT;
@@ -646,7 +631,7 @@ int kg_pod_template(struct kg *g, const char *svc, json_t *claims, json_t **out,
 		g->need_waiter = true;
 	}
 	json_t *meta = json_pack("{s:o}", "labels", labels);
-	set_some(meta, "annotations", ann);
+	kg_set_some(meta, "annotations", ann);
 	*out = json_pack("{s:o, s:o}", "metadata", meta, "spec", spec);
 	return 0;
 }

@@ -158,8 +158,50 @@ static int att_replace(struct trust_target *t, json_t *desc, const char *type, c
 }
 
 /*
- * The envelope as an OCI 1.1 referrer of the image (subject): best effort, since registries
- * without the referrers API may refuse the manifest; the .att tag holds it either way.
+ * The referrers tag schema of OCI distribution 1.1 for registries without the referrers API:
+ * the index tagged sha256-<hex> lists the referrers of the image; the entry of one predicate
+ * type is replaced, others are kept.
+ */
+static int referrers_tag(struct trust_target *t, const char *mdg, size_t mlen, const char *type,
+			 struct bld_error **err)
+{
+	cleanup_free char *sig = bld_registry_trust_sig_tag(t->digest);
+	sig[strlen(sig) - 4] = '\0';
+	struct bld_registry_manifest m = {0};
+	cleanup_error struct bld_error *e = NULL;
+	json_t *idx = NULL;
+	if (bld_registry_manifest_get(t->c, t->ref.path, sig, &m, &e) == 0)
+		bld_json_load_buf(&idx, m.data, m.len, &e);
+	bld_registry_manifest_dispose(&m);
+	json_t *list = json_object_get(idx, "manifests");
+	if (!json_is_array(list)) {
+		json_decref(idx);
+		idx = json_pack("{s:i,s:s,s:[]}", "schemaVersion", 2, "mediaType",
+				BLD_MT_OCI_INDEX, "manifests");
+		list = json_object_get(idx, "manifests");
+	}
+	for (size_t i = json_array_size(list); i-- > 0;) {
+		const char *lt = bld_json_get_str(
+		    json_object_get(json_array_get(list, i), "annotations"), PREDICATE_ANNOTATION);
+		if (lt && strcmp(lt, type) == 0)
+			json_array_remove(list, i);
+	}
+	json_array_append_new(list, json_pack("{s:s,s:s,s:I,s:s,s:{s:s}}", "mediaType",
+					      BLD_MT_OCI_MANIFEST, "digest", mdg, "size",
+					      (json_int_t)mlen, "artifactType",
+					      BLD_ATTEST_PAYLOAD_TYPE, "annotations",
+					      PREDICATE_ANNOTATION, type));
+	cleanup_free char *body = json_dumps(idx, JSON_COMPACT);
+	json_decref(idx);
+	char dg[BLD_DIGEST_STR_LEN];
+	return bld_registry_manifest_put(t->c, t->ref.path, sig, body, strlen(body),
+					 BLD_MT_OCI_INDEX, dg, err);
+}
+
+/*
+ * The envelope as an OCI 1.1 referrer of the image (subject), listed under the referrers tag
+ * too: best effort, since a registry may refuse such a manifest; the .att tag holds the
+ * envelope either way.
  */
 static void referrer_put(struct trust_target *t, json_t *desc, const char *type,
 			 const struct bld_registry_manifest *subject)
@@ -180,7 +222,8 @@ static void referrer_put(struct trust_target *t, json_t *desc, const char *type,
 	bld_sha256_digest(body, strlen(body), mdg);
 	if (bld_registry_blob_upload_bytes(t->c, t->ref.path, "{}", 2, dg, &e) < 0 ||
 	    bld_registry_manifest_put(t->c, t->ref.path, mdg, body, strlen(body),
-				      BLD_MT_OCI_MANIFEST, dg, &e) < 0)
+				      BLD_MT_OCI_MANIFEST, dg, &e) < 0 ||
+	    referrers_tag(t, mdg, strlen(body), type, &e) < 0)
 		bld_debug("attestation referrer of %s not stored: %s", t->digest, e->msg);
 }
 

@@ -14,7 +14,7 @@ char *trust_b64_encode(const void *data, size_t n);
 /* Decodes standard base64 (whitespace ignored); -1 on bad input. Caller frees *out. */
 int trust_b64_decode(const char *s, unsigned char **out, size_t *len);
 
-/* A parsed reference, a client for its registry and the digest it resolves to (trust.c). */
+/* A parsed reference, a client for its registry and the digest it resolves to (trust_target.c). */
 struct trust_target {
 	struct bld_registry_ref ref;
 	struct bld_registry_client *c;

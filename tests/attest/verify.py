@@ -18,7 +18,8 @@ P-256, and the registry helpers of the independent cosign signer (tests/trust/co
       verify with PUB, carry an in-toto payload and name DIGEST as its subject; its statement
       is written to FILE. Exit 1 with the reason otherwise.
   referrer REG REPO DIGEST --type ...
-      the OCI 1.1 referrers of DIGEST (the referrers API) include an attestation of that type
+      the OCI 1.1 referrers of DIGEST (the referrers API, else the sha256-<hex> referrers tag)
+      include a manifest with DIGEST as subject and an attestation layer of that type
   tamper KEY REG REPO DIGEST --how payload|subject D2|resign
       rewrites REPO's sha256-<hex>.att for DIGEST: a payload changed after signing, a
       statement for digest D2 signed with KEY, or a valid statement re-signed with KEY
@@ -44,6 +45,7 @@ TYPES = {
     "spdxjson": "https://spdx.dev/Document",
 }
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 
 
 def fail(msg):
@@ -145,7 +147,7 @@ def att_tag(digest):
 
 def get_manifest(reg, repo, ref):
     st, _, body = cosign_py.http("GET", "%s/manifests/%s" % (cosign_py.base(reg, repo), ref),
-                                 headers={"Accept": OCI_MANIFEST})
+                                 headers={"Accept": OCI_MANIFEST + "," + OCI_INDEX})
     if st == 404:
         return None
     if st != 200:
@@ -205,7 +207,10 @@ def fetch(a):
 def referrer(a):
     st, _, body = cosign_py.http("GET", "%s/referrers/%s" % (cosign_py.base(a.registry, a.repo),
                                                               a.digest))
-    if st != 200:
+    if st == 404:  # no referrers API: the referrers tag schema of distribution-spec 1.1
+        idx = get_manifest(a.registry, a.repo, a.digest.replace(":", "-"))
+        body = json.dumps(idx or {})
+    elif st != 200:
         fail("referrers API: HTTP %d" % st)
     for d in json.loads(body).get("manifests", []):
         m = get_manifest(a.registry, a.repo, d["digest"])

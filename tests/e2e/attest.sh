@@ -7,13 +7,8 @@
 # file's sha256, and the packages dpkg-query lists (inside the seeded debian image when the
 # seed directory has one, else in a dpkg status file the build copies in).
 . "$(dirname "$0")/lib.sh"
-PY=/usr/bin/python3
+t_trust_env
 VERIFY="$TOP/tests/attest/verify.py"
-COSIGN_PY="$TOP/tests/trust/cosign_py.py"
-cd "$T_DIR"
-export HOME=$T_DIR/home
-mkdir -p "$HOME"
-unset BLD_TRUST_PASSPHRASE COSIGN_PASSWORD BLD_CONTENT_TRUST DOCKER_CONTENT_TRUST BLD_TRUST_KEY
 SEED=${BLD_SEED_DIR:-/var/tmp/bld-seed}
 DEBIAN=
 [ -f "$SEED/debian.stamp" ] && [ -d "$SEED/oci-debian" ] && DEBIAN=--debian
@@ -104,6 +99,9 @@ t_ok "verifier: the pushed provenance names the base digest and the git commit" 
 t_ok "verifier: the pushed SBOM verifies and lists dpkg-query's packages" \
   sh -c "$PY '$VERIFY' fetch key.pub '$R' t/app '$PD' --type spdxjson --out sbom.json &&
          $PY '$VERIFY' sbom sbom.json --subject '$PD' --packages pkgs.txt"
+t_ok "verifier: an OCI 1.1 referrer with the image as subject holds the provenance" \
+  $PY "$VERIFY" referrer "$R" t/app "$PD" --type slsaprovenance
+t_ok "... and the SBOM" $PY "$VERIFY" referrer "$R" t/app "$PD" --type spdxjson
 mt=$(curl -s -H 'Accept: application/vnd.oci.image.index.v1+json,application/vnd.oci.image.manifest.v1+json' \
   "$REG_URL/v2/t/app/manifests/1" | jq -r .mediaType)
 t_eq "the image stays a plain manifest: no index with unknown/unknown entries" \
@@ -160,3 +158,9 @@ COSIGN_PASSWORD=pypass "$BLD" push -q --sign-by key.key "$R/t/noprov:1" >/dev/nu
 out=$("$BLD" pull -q --verify --signature-policy pol-ok.json "$R/t/noprov:1" 2>&1); rc=$?
 t_eq "pull with trust: a signed image without provenance is refused" 125 "$rc"
 t_match "... saying so" "signed provenance .*no https://slsa.dev/provenance/v1 attestation" "$out"
+
+# the attestations go with the image
+"$BLD" rmi -f "$IMG" "$R/t/app@$D" >/dev/null 2>&1
+t_eq "an image removed: its attestations are gone from the store" "" \
+  "$(ls "$BLD_ROOT/attest" 2>/dev/null | grep "${D#sha256:}")"
+t_match "... those of an image still there are kept" . "$(ls "$BLD_ROOT/attest/${D2#sha256:}" 2>/dev/null)"

@@ -11,6 +11,12 @@ mkdir -p "$K"
 for f in pod web ready sts job demo; do at_exit "B kube down --volumes '$K/$f.yaml' >/dev/null 2>&1"; done
 # an answer from a container of the namespace's network (as from another pod)
 from_net() { B run --rm --network kube-default "$BASE" "$@"; }
+# a page from the host, once its server listens (a pod is ready when its containers run)
+http_get() {
+  local got="" _
+  for _ in $(seq 50); do got=$(curl -s "$1") && [ -n "$got" ] && break; sleep 0.2; done
+  echo "$got"
+}
 
 # ---- a Pod: init containers in order, then two containers that share localhost
 cat >"$K/pod.yaml" <<EOF
@@ -44,7 +50,7 @@ t_eq "limits and securityContext" "67108864 500000000 1000:1000 true" \
   "$(B inspect -f '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.Config.User}} {{.HostConfig.ReadonlyRootfs}}' duo-client)"
 t_exit "a second play of the same file is refused" 1 "$BLD" kube play "$K/pod.yaml"
 t_ok "--replace plays it again" timeout 60 "$BLD" kube play --replace --publish 18083:8080 "$K/pod.yaml"
-t_eq "--publish puts a container port on the host" "one two" "$(echo $(curl -s http://127.0.0.1:18083/))"
+t_eq "--publish puts a container port on the host" "one two" "$(echo $(http_get http://127.0.0.1:18083/))"
 
 # ---- a Deployment of 2 with a ConfigMap, behind a NodePort Service
 cat >"$K/web.yaml" <<EOF
@@ -111,7 +117,7 @@ t_eq "the ConfigMap volume's item with its mode" "640" "$(B exec web-0-httpd sta
 t_eq "the Service name answers from another container" "page-from-configmap" \
   "$(from_net wget -qO- http://web/index.html)"
 t_eq "the NodePort Service is published on the host" "page-from-configmap" \
-  "$(curl -s http://127.0.0.1:18080/index.html)"
+  "$(http_get http://127.0.0.1:18080/index.html)"
 
 B kube down - <"$K/web.yaml" >/dev/null 2>&1
 t_eq "kube down (of stdin) removes what the file made, and only that" "duo-client duo-infra duo-web" \
@@ -218,9 +224,7 @@ t_compose_demo "$T_DIR/demo" 18081
 (cd "$T_DIR/demo" && B compose build >/dev/null 2>&1 &&
   B kube generate --allow-tag --wait-image "$BASE" >"$K/demo.yaml" 2>/dev/null)
 t_ok "play what kube generate wrote" timeout 90 "$BLD" kube play "$K/demo.yaml"
-got=""
-for _ in $(seq 50); do got=$(curl -s http://127.0.0.1:18081/) && [ -n "$got" ] && break; sleep 0.2; done
-t_eq "the web answers on its published port" "hello-from-web" "$got"
+t_eq "the web answers on its published port" "hello-from-web" "$(http_get http://127.0.0.1:18081/)"
 started() { B inspect -f "{{.State.$2}}" "$1"; }
 t_ok "the migration ran before the app" test "$(started web-0-web StartedAt)" \> "$(started migrate-0-migrate FinishedAt)" -a "$(B inspect -f '{{.RestartCount}}' web-0-web)" = 0
 t_ok "db was healthy before the migration ran" test "$(started migrate-0-migrate StartedAt)" \> "$(started migrate-0-wait-for-db FinishedAt)"
