@@ -3,6 +3,7 @@
  * an image's signatures (identity, signed digest, and which given key verifies each).
  */
 #include "cli/cli.h"
+#include "cli/image_util.h"
 #include "registry/registry.h"
 
 #include <jansson.h>
@@ -34,12 +35,9 @@ static void print_text(json_t *j)
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	struct bld_registry_opts o = {.config_dir = ctx->config_dir};
-	char *const *paths = bld_cli_list(a, "key");
-	size_t n = bld_strv_len(paths);
-	struct bld_registry_trust_key **keys = xcalloc(n + 1, sizeof(*keys));
-	int r = 0;
-	for (size_t i = 0; r == 0 && i < n; i++)
-		r = bld_registry_trust_key_load_public(&keys[i], paths[i], err);
+	struct bld_registry_trust_key **keys = NULL;
+	size_t n = 0;
+	int r = bld_cli_trust_keys(a, &keys, &n, err);
 	json_t *j = NULL;
 	if (r == 0)
 		r = bld_registry_trust_inspect(a->argv[0], keys, n, &o, &j, err);
@@ -51,9 +49,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		print_text(j);
 	}
 	json_decref(j);
-	for (size_t i = 0; i < n; i++)
-		bld_registry_trust_key_free(keys[i]);
-	free(keys);
+	bld_cli_trust_keys_free(keys);
 	return r < 0 ? -1 : 0;
 }
 

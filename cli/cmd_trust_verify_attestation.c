@@ -5,6 +5,7 @@
  * as cosign's.
  */
 #include "cli/cli.h"
+#include "cli/image_util.h"
 #include "registry/registry.h"
 
 #include <jansson.h>
@@ -38,17 +39,14 @@ static int predicate_type(const char *t, const char **out, struct bld_error **er
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	struct bld_registry_opts o = {.config_dir = ctx->config_dir};
-	char *const *paths = bld_cli_list(a, "key");
-	size_t n = bld_strv_len(paths);
 	const char *type = NULL;
-	if (n == 0)
+	if (!bld_cli_list(a, "key"))
 		return bld_error_set(err, BLD_E_INVALID, "verify-attestation needs --key");
 	if (predicate_type(bld_cli_str(a, "type"), &type, err) < 0)
 		return -1;
-	struct bld_registry_trust_key **keys = xcalloc(n + 1, sizeof(*keys));
-	int r = 0;
-	for (size_t i = 0; r == 0 && i < n; i++)
-		r = bld_registry_trust_key_load_public(&keys[i], paths[i], err);
+	struct bld_registry_trust_key **keys = NULL;
+	size_t n = 0;
+	int r = bld_cli_trust_keys(a, &keys, &n, err);
 	json_t *sts = NULL;
 	if (r == 0 && bld_registry_attest_verify(a->argv[0], keys, n, type, &o, &sts, err) < 0) {
 		(*err)->status = 1;
@@ -60,9 +58,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		printf("%s\n", s);
 	}
 	json_decref(sts);
-	for (size_t i = 0; i < n; i++)
-		bld_registry_trust_key_free(keys[i]);
-	free(keys);
+	bld_cli_trust_keys_free(keys);
 	return r < 0 ? -1 : 0;
 }
 

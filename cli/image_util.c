@@ -292,3 +292,22 @@ void bld_cli_rows_end(struct bld_cli_rows *r)
 		bld_cli_table_print(stdout, &r->t);
 	bld_cli_table_dispose(&r->t);
 }
+
+int bld_cli_trust_keys(struct bld_cli_args *a, struct bld_registry_trust_key ***keys, size_t *n,
+		       struct bld_error **err)
+{
+	char *const *paths = bld_cli_list(a, "key");
+	*n = bld_strv_len(paths);
+	*keys = xcalloc(*n + 1, sizeof(**keys));
+	for (size_t i = 0; i < *n; i++)
+		if (bld_registry_trust_key_load_public(&(*keys)[i], paths[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+void bld_cli_trust_keys_free(struct bld_registry_trust_key **keys)
+{
+	for (size_t i = 0; keys && keys[i]; i++)
+		bld_registry_trust_key_free(keys[i]);
+	free(keys);
+}

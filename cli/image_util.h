@@ -28,6 +28,13 @@ void bld_cli_size(char *out, size_t n, int64_t bytes);
  * {{json .}}, with "\t" and "\n" written as tab and newline. Caller frees.
  */
 char *bld_cli_template(const char *fmt, const struct json_t *obj);
+/*
+ * The public keys every --key names (trust inspect, trust verify-attestation): *keys is
+ * NULL-terminated, *n counts them; caller frees with bld_cli_trust_keys_free.
+ */
+int bld_cli_trust_keys(struct bld_cli_args *a, struct bld_registry_trust_key ***keys, size_t *n,
+		       struct bld_error **err);
+void bld_cli_trust_keys_free(struct bld_registry_trust_key **keys);
 /* The same, with {{json .}} written as json_dot instead (docker's events: templates name Go's
  * fields, {{json .}} shows the JSON names). */
 char *bld_cli_template_dot(const char *fmt, const struct json_t *obj,

@@ -7,13 +7,8 @@
 # file's sha256, and the packages dpkg-query lists (inside the seeded debian image when the
 # seed directory has one, else in a dpkg status file the build copies in).
 . "$(dirname "$0")/lib.sh"
-PY=/usr/bin/python3
+t_trust_env
 VERIFY="$TOP/tests/attest/verify.py"
-COSIGN_PY="$TOP/tests/trust/cosign_py.py"
-cd "$T_DIR"
-export HOME=$T_DIR/home
-mkdir -p "$HOME"
-unset BLD_TRUST_PASSPHRASE COSIGN_PASSWORD BLD_CONTENT_TRUST DOCKER_CONTENT_TRUST BLD_TRUST_KEY
 SEED=${BLD_SEED_DIR:-/var/tmp/bld-seed}
 DEBIAN=
 [ -f "$SEED/debian.stamp" ] && [ -d "$SEED/oci-debian" ] && DEBIAN=--debian

@@ -6,12 +6,7 @@
 # unsigned one stops the build with one line naming the Dockerfile line, exit status 1.
 # Signatures come from the independent Python signer (tests/trust/cosign_py.py).
 . "$(dirname "$0")/lib.sh"
-PY=/usr/bin/python3
-COSIGN_PY="$TOP/tests/trust/cosign_py.py"
-cd "$T_DIR"
-export HOME=$T_DIR/home
-mkdir -p "$HOME"
-unset BLD_TRUST_PASSPHRASE COSIGN_PASSWORD BLD_CONTENT_TRUST DOCKER_CONTENT_TRUST BLD_TRUST_KEY
+t_trust_env
 
 "$TOP/tests/env/registry.sh" start "$T_DIR/reg" >/dev/null 2>&1 || { t_fail "start test registry"; exit 1; }
 at_exit "'$TOP/tests/env/registry.sh' stop '$T_DIR/reg' >/dev/null 2>&1"

@@ -129,3 +129,14 @@ t_api_service() {
   export DOCKER_CONFIG=$T_DIR/docker-config DOCKER_BUILDKIT=0
   DK() { DOCKER_HOST=unix://$API_SOCK /usr/bin/docker "$@"; }
 }
+
+# t_trust_env — what the content-trust scripts share: PY and COSIGN_PY (the independent
+# signer), the scratch directory as working directory and HOME, and no trust setting inherited
+t_trust_env() {
+  PY=/usr/bin/python3
+  COSIGN_PY="$TOP/tests/trust/cosign_py.py"
+  cd "$T_DIR" || exit 1
+  export HOME=$T_DIR/home
+  mkdir -p "$HOME"
+  unset BLD_TRUST_PASSPHRASE COSIGN_PASSWORD BLD_CONTENT_TRUST DOCKER_CONTENT_TRUST BLD_TRUST_KEY
+}

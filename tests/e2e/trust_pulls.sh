@@ -5,12 +5,7 @@
 # come from the independent Python signer (tests/trust/cosign_py.py) and bld's pushes are
 # checked with its verifier; the registry is the Debian docker-registry on 127.0.0.1.
 . "$(dirname "$0")/lib.sh"
-PY=/usr/bin/python3
-COSIGN_PY="$TOP/tests/trust/cosign_py.py"
-cd "$T_DIR"
-export HOME=$T_DIR/home
-mkdir -p "$HOME"
-unset BLD_TRUST_PASSPHRASE COSIGN_PASSWORD BLD_CONTENT_TRUST DOCKER_CONTENT_TRUST BLD_TRUST_KEY
+t_trust_env
 
 REGSH="$TOP/tests/env/registry.sh"
 "$REGSH" start "$T_DIR/reg" >/dev/null 2>&1 || { t_fail "start test registry"; exit 1; }

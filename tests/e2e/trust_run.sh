@@ -5,12 +5,7 @@
 # one line and docker's 125, a signed one runs; --pull=never still verifies. Signatures come
 # from the independent Python signer (tests/trust/cosign_py.py).
 . "$(dirname "$0")/lib.sh"
-PY=/usr/bin/python3
-COSIGN_PY="$TOP/tests/trust/cosign_py.py"
-cd "$T_DIR"
-export HOME=$T_DIR/home
-mkdir -p "$HOME"
-unset BLD_TRUST_PASSPHRASE COSIGN_PASSWORD BLD_CONTENT_TRUST DOCKER_CONTENT_TRUST BLD_TRUST_KEY
+t_trust_env
 t_busybox_registry
 R=$REG_ADDR
 for n in signed unsigned other; do
