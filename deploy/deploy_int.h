@@ -312,6 +312,7 @@ char *bld_deploy_norm_abs(const struct bld_deploy_norm_opts *o, const char *p);
 char *bld_deploy_scalar_text(const json_t *v);
 json_t *bld_deploy_str_or_list(json_t *v);
 json_t *bld_deploy_to_map(const json_t *v, char sep);
+json_t *bld_deploy_to_labels(const json_t *v);
 int bld_deploy_shell_split(json_t **out, const char *line, struct bld_error **err);
 int bld_deploy_port_parse(json_t *out, const char *spec, struct bld_error **err);
 int bld_deploy_volume_parse(json_t **out, const char *spec, struct bld_error **err);

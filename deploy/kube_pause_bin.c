@@ -3,8 +3,8 @@
  * built apart by the Makefile as BLD_KUBE_PAUSE), embedded in bld so that a pod's infra
  * container needs no image: kube_play.c writes them under the store once.
  */
-#ifndef BLD_KUBE_PAUSE
-#error "BLD_KUBE_PAUSE: the path of the built pause program (the Makefile sets it)"
+#ifndef BLD_KUBE_PAUSE /* the Makefile sets it for the build directory it builds in */
+#define BLD_KUBE_PAUSE "build/kube-pause"
 #endif
 
 __asm__(".section .rodata\n"
@@ -12,6 +12,9 @@ __asm__(".section .rodata\n"
 	".globl bld_deploy_kube_pause\n"
 	"bld_deploy_kube_pause:\n"
 	".incbin \"" BLD_KUBE_PAUSE "\"\n"
-	".globl bld_deploy_kube_pause_end\n"
 	"bld_deploy_kube_pause_end:\n"
+	".balign 8\n"
+	".globl bld_deploy_kube_pause_size\n"
+	"bld_deploy_kube_pause_size:\n"
+	".8byte bld_deploy_kube_pause_end - bld_deploy_kube_pause\n"
 	".previous\n");

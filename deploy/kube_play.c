@@ -31,7 +31,9 @@
 #define POLL_MS 100
 #define RESTART_TRIES 100 /* POLL_MS apart */
 
-extern const unsigned char bld_deploy_kube_pause[], bld_deploy_kube_pause_end[];
+/* kube_pause_bin.c */
+extern const unsigned char bld_deploy_kube_pause[];
+extern const uint64_t bld_deploy_kube_pause_size;
 
 struct play {
 	struct bld_deploy_kube_file f;
@@ -67,7 +69,7 @@ static void event(struct bld_ctx *ctx, const char *pod, const char *status)
 static int pause_rootfs(struct bld_ctx *ctx, char **dir, struct bld_error **err)
 {
 	*dir = xasprintf("%s/kube/pause", ctx->root);
-	size_t n = (size_t)(bld_deploy_kube_pause_end - bld_deploy_kube_pause);
+	size_t n = (size_t)bld_deploy_kube_pause_size;
 	cleanup_free char *bin = xasprintf("%s/pause", *dir);
 	struct stat st;
 	if (stat(bin, &st) == 0 && (size_t)st.st_size == n)
@@ -371,7 +373,9 @@ static int restart(struct bld_ctx *ctx, const char *id, struct bld_error **err)
 static int job(struct bld_ctx *ctx, const struct bld_deploy_kube_pod *p, char *const *ids,
 	       struct bld_error **err)
 {
-	size_t n = bld_strv_len((char **)ids);
+	size_t n = ids ? bld_strv_len((char **)ids) : 0;
+	if (n == 0)
+		return 0;
 	cleanup_free int *codes = xcalloc(n + 1, sizeof(int));
 	for (int attempt = 0;; attempt++) {
 		int failed = -1;

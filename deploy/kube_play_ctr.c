@@ -242,7 +242,8 @@ static int mounts(const struct bld_deploy_kube_file *f, const struct bld_deploy_
 	json_array_foreach(json_object_get(ctr, "volumeMounts"), i, m) {
 		cleanup_free char *mat = xasprintf("%s/volumeMounts/%zu", at, i), *src = NULL;
 		bool path;
-		if (mount_source(f, p, bld_json_get_str(m, "name"), dir, mat, &src, &path, err) < 0)
+		if (mount_source(f, p, bld_json_get_str(m, "name"), dir, mat, &src, &path, err) < 0 ||
+		    !src)
 			return -1;
 		const char *dst = bld_json_get_str(m, "mountPath");
 		const char *sub = bld_json_get_str(m, "subPath");

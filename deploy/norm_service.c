@@ -47,6 +47,14 @@ static int norm_map(json_t **v, const struct bld_deploy_norm_opts *o, struct bld
 	return 0;
 }
 
+static int norm_labels(json_t **v, const struct bld_deploy_norm_opts *o, struct bld_error **err)
+{
+	json_t *n = bld_deploy_to_labels(*v);
+	json_decref(*v);
+	*v = n;
+	return 0;
+}
+
 static int norm_command(json_t **v, const struct bld_deploy_norm_opts *o, struct bld_error **err)
 {
 	if (!json_is_string(*v))
@@ -205,7 +213,7 @@ static int norm_configs(json_t **v, const struct bld_deploy_norm_opts *o, struct
 
 static int norm_build(json_t **v, const struct bld_deploy_norm_opts *o, struct bld_error **err)
 {
-	static const char *const maps[] = {"args", "labels", "additional_contexts"};
+	static const char *const maps[] = {"args", "additional_contexts"};
 	static const char *const lists[] = {"cache_from", "cache_to", "tags", "platforms",
 					    "no_cache_filter", "ssh"};
 	if (json_is_string(*v)) {
@@ -221,6 +229,7 @@ static int norm_build(json_t **v, const struct bld_deploy_norm_opts *o, struct b
 	if (!json_object_get(b, "dockerfile") && !json_object_get(b, "dockerfile_inline"))
 		json_object_set_new(b, "dockerfile", json_string("Dockerfile"));
 	if (norm_members(b, maps, BLD_ARRAY_SIZE(maps), norm_map, o, err) < 0 ||
+	    norm_members(b, (const char *[]){"labels"}, 1, norm_labels, o, err) < 0 ||
 	    norm_members(b, lists, BLD_ARRAY_SIZE(lists), norm_list, o, err) < 0 ||
 	    norm_members(b, (const char *[]){"shm_size"}, 1, norm_bytes, o, err) < 0 ||
 	    norm_members(b, (const char *[]){"secrets"}, 1, norm_secrets, o, err) < 0 ||
@@ -247,7 +256,7 @@ static int norm_deploy(json_t **v, const struct bld_deploy_norm_opts *o, struct 
 	bld_deploy_order_member(d, "resources", bld_deploy_order_resources);
 	json_t *rp = json_object_get(d, "restart_policy");
 	if (norm_members(rp, rp_durations, 2, norm_duration, o, err) < 0 ||
-	    norm_members(d, (const char *[]){"labels"}, 1, norm_map, o, err) < 0)
+	    norm_members(d, (const char *[]){"labels"}, 1, norm_labels, o, err) < 0)
 		return bld_error_wrap(err, "deploy");
 	bld_deploy_order_member(d, "restart_policy", bld_deploy_order_restart_policy);
 	*v = bld_deploy_order(d, bld_deploy_order_deploy);
@@ -325,7 +334,7 @@ static const struct {
 	{"environment", norm_environment, false},
 	{"extra_hosts", bld_deploy_norm_extra_hosts, true},
 	{"healthcheck", norm_health, true},
-	{"labels", norm_map, true},
+	{"labels", norm_labels, true},
 	{"annotations", norm_map, true},
 	{"sysctls", norm_map, true},
 	{"logging", norm_logging, true},

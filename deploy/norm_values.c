@@ -63,6 +63,19 @@ json_t *bld_deploy_to_map(const json_t *v, char sep)
 	return out;
 }
 
+/* Labels as compose-go's types.Labels decodes them: a map of strings where a bare "K" or a
+ * null is "" (not null, as in environment). */
+json_t *bld_deploy_to_labels(const json_t *v)
+{
+	json_t *out = bld_deploy_to_map(v, '=');
+	const char *k;
+	json_t *e;
+	json_object_foreach(out, k, e)
+		if (json_is_null(e))
+			json_object_set_new(out, k, json_string(""));
+	return out;
+}
+
 /* One word of a command line at *p (go-shellwords without variable expansion). */
 static int shell_word(const char **p, struct bld_buf *w)
 {

@@ -128,11 +128,11 @@ static int norm_resource(json_t *top, const char *kind, const char *key, json_t 
 		cleanup_free char *abs = bld_deploy_norm_abs(o, file);
 		json_object_set_new(r, "file", json_string(abs));
 	}
-	static const char *const maps[] = {"labels", "driver_opts"};
-	for (size_t i = 0; i < BLD_ARRAY_SIZE(maps); i++)
-		if (json_object_get(r, maps[i]))
-			json_object_set_new(r, maps[i],
-					    bld_deploy_to_map(json_object_get(r, maps[i]), '='));
+	if (json_object_get(r, "labels"))
+		json_object_set_new(r, "labels", bld_deploy_to_labels(json_object_get(r, "labels")));
+	if (json_object_get(r, "driver_opts"))
+		json_object_set_new(r, "driver_opts",
+				    bld_deploy_to_map(json_object_get(r, "driver_opts"), '='));
 	return 0;
 }
 

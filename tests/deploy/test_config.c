@@ -210,6 +210,13 @@ static const struct norm_case norm_cases[] = {
 	 "{\"command\":[\"sh\",\"-c\",\"echo \\\"x y\\\"\"],\"environment\":{\"A\":\"1\","
 	 "\"B\":null},\"healthcheck\":{\"test\":[\"CMD-SHELL\",\"true\"],\"interval\":\"1m30s\","
 	 "\"retries\":0},\"image\":\"a\",\"labels\":{\"l\":\"v\"},\"networks\":{\"default\":null}}"},
+	/* types/labels.go Labels.DecodeMapstructure: a bare key or a null is "", not null
+	 * (service, build and deploy labels alike) */
+	{"{\"image\":\"a\",\"labels\":[\"flag\",\"k=v\"],\"build\":{\"context\":\".\","
+	 "\"labels\":{\"b\":null}},\"deploy\":{\"labels\":[\"d\"]}}",
+	 "{\"build\":{\"context\":\"/w\",\"dockerfile\":\"Dockerfile\",\"labels\":{\"b\":\"\"}},"
+	 "\"deploy\":{\"labels\":{\"d\":\"\"}},\"image\":\"a\",\"labels\":{\"flag\":\"\","
+	 "\"k\":\"v\"},\"networks\":{\"default\":null}}"},
 	/* build_test.go: string context made absolute, Dockerfile default */
 	{"{\"build\":\"./app\",\"mem_limit\":\"1g\",\"stop_grace_period\":\"1m\","
 	 "\"secrets\":[\"s\"],\"ulimits\":{\"nofile\":{\"hard\":2,\"soft\":1},\"nproc\":3}}",
