@@ -109,8 +109,9 @@ static int config_source(struct bld_builder_job *b, json_t **out, struct bld_err
 			json_decref(src);
 			return -1;
 		}
-		cleanup_free char *uri = xasprintf("file://%s", c->dir);
-		json_object_set_new(src, "uri", json_string(uri));
+		/* as given, not its absolute path: the statement stays the same in another
+		 * checkout of the same files */
+		json_object_set_new(src, "uri", json_string(c->spec));
 		json_object_set_new(src, "digest", json_pack("{s:s}", "sha256", cd + 7));
 	} else {
 		json_object_set_new(src, "uri", json_string(c->spec));

@@ -113,6 +113,8 @@ static int named_value(struct bld_builder_job *b, struct bld_builder_named *n,
 		n->kind = BLD_BUILDER_NAMED_GIT;
 		if (bld_builder_context_open_files(&n->files, v, NULL, err) < 0)
 			return bld_error_wrap(err, "failed to get build context %s", n->name);
+		if (n->files->commit)
+			bld_builder_attest_dep(b, v, "sha1", n->files->commit);
 		return 0;
 	}
 	if (is_http(v)) /* BuildKit downloads one file there: bld has no such context */

@@ -241,8 +241,9 @@ static int do_symlink(struct ux *x, int pfd, const char *base, struct archive_en
 		return errno == EEXIST ? UX_EXISTS : bld_error_sys(x->err, errno, "symlink %s", base);
 	if (x->root && (x->chown_all || (uid_t)archive_entry_uid(e) != x->uid ||
 			(gid_t)archive_entry_gid(e) != x->gid))
-		(void)fchownat(pfd, base, archive_entry_uid(e), archive_entry_gid(e),
-			       AT_SYMLINK_NOFOLLOW);
+		if (fchownat(pfd, base, archive_entry_uid(e), archive_entry_gid(e),
+			     AT_SYMLINK_NOFOLLOW) < 0)
+			bld_debug("layer: symlink %s not chowned: %s", base, strerror(errno));
 	struct timespec ts[2];
 	entry_times(e, ts);
 	(void)utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW);
@@ -283,8 +284,8 @@ static int do_node(struct ux *x, int pfd, const char *base, struct archive_entry
 	if (fd < 0)
 		return 0;
 	cleanup_free char *p = xasprintf("/proc/self/fd/%d", fd);
-	if (x->root)
-		(void)chown(p, archive_entry_uid(e), archive_entry_gid(e));
+	if (x->root && chown(p, archive_entry_uid(e), archive_entry_gid(e)) < 0)
+		bld_debug("layer: %s not chowned: %s", base, strerror(errno));
 	(void)chmod(p, archive_entry_perm(e) & 07777);
 	return 0;
 }

@@ -492,10 +492,49 @@ static int remove_pod(struct bld_ctx *ctx, size_t i, void *payload, struct bld_e
 	return r < 0 ? -1 : bld_fs_rm_rf(dir, err);
 }
 
+static bool named(const struct bld_deploy_kube_file *f, const char *pod)
+{
+	for (size_t i = 0; pod && i < f->n_pods; i++) {
+		cleanup_free char *id = xasprintf("%s/%s", f->pods[i].ns, f->pods[i].name);
+		if (strcmp(id, pod) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The containers of the file's workloads in pods the file no longer names (a Deployment
+ * played with more replicas than it has now). */
+static int strays(struct bld_ctx *ctx, const struct bld_deploy_kube_file *f,
+		  struct bld_error **err)
+{
+	for (size_t i = 0; i < f->n_pods; i++) {
+		const struct bld_deploy_kube_pod *p = &f->pods[i];
+		if (i > 0 && p->owner == f->pods[i - 1].owner && p->kind == f->pods[i - 1].kind)
+			continue; /* the replicas of one object come one after the other */
+		cleanup_free char *owner = xasprintf("%s/%s/%s", p->ns, p->kind, p->owner);
+		struct pod_ctrs pc = {.timeout = -1};
+		if (bld_runner_container_list_labeled(ctx, BLD_KUBE_LABEL_OWNER, owner, &pc.v, &pc.n,
+						      err) < 0)
+			return -1;
+		int r = 0;
+		for (int pass = 0; pass < 2; pass++) { /* infra containers last */
+			pc.infra = pass == 1;
+			for (size_t k = 0; k < pc.n && r == 0; k++)
+				if (!named(f, bld_strv_env_get(pc.v[k].labels, BLD_KUBE_LABEL_POD)))
+					r = remove_ctr(ctx, k, &pc, err);
+		}
+		bld_runner_container_info_free(pc.v, pc.n);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int down(struct bld_ctx *ctx, struct bld_deploy_kube_file *f, const char *network,
 		bool vols, struct bld_error **err)
 {
-	if (bld_deploy_parallel(ctx, f->n_pods, 0, remove_pod, f, err) < 0)
+	if (bld_deploy_parallel(ctx, f->n_pods, 0, remove_pod, f, err) < 0 ||
+	    strays(ctx, f, err) < 0)
 		return -1;
 	if (vols && volumes(ctx, f, true, err) < 0)
 		return -1;

@@ -21,7 +21,7 @@ const char *const bld_deploy_order_service[] = {
 	"configs", "container_name", "credential_spec", "depends_on", "deploy",
 	"device_cgroup_rules", "devices", "dns", "dns_opt", "dns_search", "dockerfile",
 	"domainname", "entrypoint", "provider", "environment", "env_file", "expose", "extends",
-	"external_links", "extra_hosts", "group_add", "gpus", "hostname", "healthcheck", "image",
+	"external_links", "extra_hosts", "group_add", "gpus", "hostname", "*healthcheck", "image",
 	"*init", "ipc", "isolation", "labels", "label_file", "links", "logging", "log_driver",
 	"log_opt", "mem_limit", "mem_reservation", "memswap_limit", "mem_swappiness",
 	"mac_address", "models", "net", "network_mode", "networks", "oom_kill_disable",

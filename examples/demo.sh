@@ -5,7 +5,7 @@
 # `bld run`, and removes everything it made (its own store under a temporary directory).
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-BLD=$TOP/bld
+BLD=${BLD:-$TOP/bld} # BLD: another copy (tests/deb_check.sh runs the installed one)
 [ -x "$BLD" ] || { echo "demo: build bld first (make)"; exit 1; }
 if [ ! -x /bin/busybox ] || ! /bin/busybox --list >/dev/null 2>&1; then
   echo "== installing busybox-static"
@@ -16,6 +16,8 @@ WORK=$(mktemp -d /tmp/bld-demo.XXXXXX)
 export BLD_ROOT=$WORK/store
 cleanup() {
   "$BLD" rm -f demo-echo >/dev/null 2>&1 || true
+  # the last --rm container's monitor may still be releasing its network lease: try again
+  for _ in 1 2 3 4 5; do rm -rf --one-file-system "$WORK" 2>/dev/null && return; sleep 0.2; done
   rm -rf --one-file-system "$WORK"
 }
 trap cleanup EXIT

@@ -103,9 +103,11 @@ static int copy_entry(int src, int dst, const char *name, int depth)
 	}
 	if (r < 0)
 		return r;
-	fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
-	if (!S_ISLNK(st.st_mode))
-		fchmodat(dst, name, st.st_mode & 07777, 0);
+	/* owner and mode as far as this process may set them: a copy by a user keeps its own */
+	if (fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		bld_debug("copy %s: owner not kept: %s", name, strerror(errno));
+	if (!S_ISLNK(st.st_mode) && fchmodat(dst, name, st.st_mode & 07777, 0) < 0)
+		bld_debug("copy %s: mode not kept: %s", name, strerror(errno));
 	struct timespec ts[2] = {st.st_atim, st.st_mtim};
 	utimensat(dst, name, ts, AT_SYMLINK_NOFOLLOW);
 	return 0;

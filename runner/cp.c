@@ -248,8 +248,8 @@ static int open_parent(struct cp_sink *s, const char *rel, bool create)
 			*slash = '\0';
 		bool made = false;
 		int next = step_down(fd, p, create, &made);
-		if (next >= 0 && made)
-			fchownat(fd, p, s->uid, s->gid, AT_SYMLINK_NOFOLLOW);
+		if (next >= 0 && made && fchownat(fd, p, s->uid, s->gid, AT_SYMLINK_NOFOLLOW) < 0)
+			bld_debug("cp: %s not chowned: %s", p, strerror(errno));
 		close(fd);
 		fd = next;
 		p = slash ? slash + 1 : p + strlen(p);

@@ -217,6 +217,10 @@ static const struct norm_case norm_cases[] = {
 	 "{\"build\":{\"context\":\"/w\",\"dockerfile\":\"Dockerfile\",\"labels\":{\"b\":\"\"}},"
 	 "\"deploy\":{\"labels\":{\"d\":\"\"}},\"image\":\"a\",\"labels\":{\"flag\":\"\","
 	 "\"k\":\"v\"},\"networks\":{\"default\":null}}"},
+	/* a health check with nothing but disable: false (immich's compose file) stays, empty,
+	 * as compose v2 marshals its non-nil *HealthCheckConfig */
+	{"{\"image\":\"a\",\"healthcheck\":{\"disable\":false}}",
+	 "{\"healthcheck\":{},\"image\":\"a\",\"networks\":{\"default\":null}}"},
 	/* build_test.go: string context made absolute, Dockerfile default */
 	{"{\"build\":\"./app\",\"mem_limit\":\"1g\",\"stop_grace_period\":\"1m\","
 	 "\"secrets\":[\"s\"],\"ulimits\":{\"nofile\":{\"hard\":2,\"soft\":1},\"nproc\":3}}",

@@ -82,6 +82,23 @@ t_ok "directory context, --provenance alone: a statement without steps" \
 t_exit "... and --max finds none" 1 $PY "$VERIFY" provenance "$(att "$D2" provenance)" --subject "$D2" --max
 t_exit "a bad provenance mode is refused" 1 "$BLD" build -q --provenance=mode=all dctx
 
+# the statement is reproducible: a rebuild from another checkout of the same files, same epoch
+cp -r dctx dctx-copy
+(cd dctx && SOURCE_DATE_EPOCH=1 "$BLD" build -q --network none --provenance -t "$R/t/rep:1" . >/dev/null 2>&1)
+D3=$(stored "$R/t/rep:1")
+cp "$(att "$D3" provenance)" rep1.json 2>/dev/null
+(cd dctx-copy && SOURCE_DATE_EPOCH=1 "$BLD" build -q --network none --no-cache --provenance -t "$R/t/rep:1" . >/dev/null 2>&1)
+t_ok "SOURCE_DATE_EPOCH: the same statement from a rebuild elsewhere" cmp rep1.json "$(att "$D3" provenance)"
+# a git URL as a named context is a resolved dependency with its commit
+printf 'FROM %s
+COPY --from=src hello.txt /h
+' "$R/library/busybox:latest" >dctx/Dockerfile.named
+"$BLD" build -q --network none --provenance -f dctx/Dockerfile.named --build-context "src=file://$repo#main" \
+  -t "$R/t/named:1" dctx >/dev/null 2>&1
+D4=$(stored "$R/t/named:1")
+t_ok "--build-context with a git URL: recorded with its commit" \
+  $PY "$VERIFY" provenance "$(att "$D4" provenance)" --subject "$D4" --dep "sha1:$COMMIT"
+
 # --- push attaches them as cosign attestations; verify-attestation and the verifier agree ----
 COSIGN_PASSWORD=pypass $PY "$COSIGN_PY" genkey key >/dev/null
 COSIGN_PASSWORD=other $PY "$COSIGN_PY" genkey other >/dev/null

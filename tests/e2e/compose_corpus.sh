@@ -19,4 +19,4 @@ done < <(/usr/bin/python3 "$TOP/tests/e2e/compose_corpus.py" "$BLD" "$TOP/deploy
   "$T_DIR"/corpus/*/ 2>&1)
 t_match "every project checked" '^[0-9]{2,}$' "$((n / 2))"
 t_eq "docker-compose 1.29.2 refuses only the files written for compose v2 (README.md)" \
-  "ac-react-rust-postgres" "${refused[*]}"
+  "ac-react-rust-postgres w-immich" "${refused[*]}"
