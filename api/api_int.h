@@ -81,9 +81,29 @@ int bld_api_query_filters(const struct bld_api_req *req, char ***out, struct bld
 int bld_api_body_json(const struct bld_api_req *req, json_t **out, struct bld_error **err);
 /* "K=V" strings as a JSON object {K: V} ({} for NULL). */
 json_t *bld_api_kv_object(char *const *kv);
+/* {"K": "V"} as "K=V" strings (caller frees; NULL when none). */
+char **bld_api_kv_strv(const json_t *o);
+/* The container the path's first capture names: its full ID (caller frees) and, with info,
+ * its inspect object (caller's); BLD_E_NOTFOUND "No such container: ..." as docker's. */
+int bld_api_container_find(const struct bld_api_req *req, char **id, json_t **info,
+			   struct bld_error **err);
 /* Unix seconds as docker's RFC 3339 with nanoseconds, UTC ("2024-01-02T03:04:05.0Z"); out
  * holds 40 bytes. */
 void bld_api_time(char out[40], double secs);
+
+/* create.c: POST /containers/create's body as the runner's config (c disposed by the caller
+ * with bld_runner_container_config_dispose, its store and loaded image freed too); the image
+ * must be in the store (BLD_E_NOTFOUND "No such image: ...", on which docker's CLI pulls). */
+struct bld_runner_container_config;
+int bld_api_create_config(struct bld_runner_container_config *c, struct bld_ctx *ctx,
+			  const json_t *body, const char *name, struct bld_error **err);
+/* attach.c: starts the container id for an attach waiting for it (*handled), as `bld run`
+ * starts one attached; *handled false when none waits. */
+int bld_api_attach_start(struct bld_ctx *ctx, const char *id, bool *handled,
+			 struct bld_error **err);
+/* Sends data on sock, in a docker stream frame (stream 1 stdout, 2 stderr) unless raw;
+ * false when the peer is gone. */
+bool bld_api_frame_send(int sock, bool raw, int stream, const char *data, size_t n);
 
 /* The handlers, by file. */
 int bld_api_ping(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
@@ -91,6 +111,44 @@ int bld_api_version(struct bld_api_req *req, struct bld_api_resp *resp, struct b
 int bld_api_info(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
 int bld_api_containers_list(struct bld_api_req *req, struct bld_api_resp *resp,
 			    struct bld_error **err);
+int bld_api_containers_create(struct bld_api_req *req, struct bld_api_resp *resp,
+			      struct bld_error **err);
+int bld_api_containers_inspect(struct bld_api_req *req, struct bld_api_resp *resp,
+			       struct bld_error **err);
+int bld_api_containers_start(struct bld_api_req *req, struct bld_api_resp *resp,
+			     struct bld_error **err);
+int bld_api_containers_stop(struct bld_api_req *req, struct bld_api_resp *resp,
+			    struct bld_error **err);
+int bld_api_containers_kill(struct bld_api_req *req, struct bld_api_resp *resp,
+			    struct bld_error **err);
+int bld_api_containers_delete(struct bld_api_req *req, struct bld_api_resp *resp,
+			      struct bld_error **err);
+int bld_api_containers_wait(struct bld_api_req *req, struct bld_api_resp *resp,
+			    struct bld_error **err);
+int bld_api_containers_logs(struct bld_api_req *req, struct bld_api_resp *resp,
+			    struct bld_error **err);
+int bld_api_containers_attach(struct bld_api_req *req, struct bld_api_resp *resp,
+			      struct bld_error **err);
+int bld_api_networks_list(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_networks_inspect(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_networks_create(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_networks_delete(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_networks_connect(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_networks_disconnect(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_volumes_list(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_volumes_inspect(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_volumes_create(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_volumes_delete(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
 int bld_api_images_list(struct bld_api_req *req, struct bld_api_resp *resp,
 			struct bld_error **err);
 int bld_api_images_inspect(struct bld_api_req *req, struct bld_api_resp *resp,

@@ -8,6 +8,8 @@
 #include "api/api_int.h"
 #include "runner/runner.h"
 
+#include <unistd.h>
+
 /* NetworkSettings.Ports of a state ({"80/tcp": [{HostIp, HostPort}]}) as the summary's
  * Ports: [{IP, PrivatePort, PublicPort, Type}]. */
 static json_t *summary_ports(json_t *st)
@@ -90,5 +92,181 @@ int bld_api_containers_list(struct bld_api_req *req, struct bld_api_resp *resp,
 		return -1;
 	}
 	resp->json = out;
+	return 0;
+}
+
+int bld_api_containers_create(struct bld_api_req *req, struct bld_api_resp *resp,
+			      struct bld_error **err)
+{
+	cleanup_json json_t *body = NULL;
+	if (bld_api_body_json(req, &body, err) < 0)
+		return -1;
+	struct bld_runner_container_config c;
+	cleanup_free char *id = NULL;
+	int r = bld_api_create_config(&c, req->ctx, body, bld_api_query(req, "name"), err);
+	if (r == 0)
+		r = bld_runner_container_create(req->ctx, &c, &id, err);
+	bld_cache_image_free(c.loaded);
+	bld_cache_store_free(c.store);
+	bld_runner_container_config_dispose(&c);
+	if (r < 0)
+		return -1;
+	resp->status = MHD_HTTP_CREATED;
+	resp->json = json_pack("{s:s, s:[]}", "Id", id, "Warnings");
+	return 0;
+}
+
+/* The container the path names: its full ID (caller frees) and whether it runs. */
+static int lookup(struct bld_api_req *req, char **id, bool *running, struct bld_error **err)
+{
+	cleanup_json json_t *info = NULL;
+	if (bld_api_container_find(req, id, running ? &info : NULL, err) < 0)
+		return -1;
+	if (running)
+		*running = json_is_true(json_object_get(json_object_get(info, "State"), "Running"));
+	return 0;
+}
+
+int bld_api_containers_inspect(struct bld_api_req *req, struct bld_api_resp *resp,
+			       struct bld_error **err)
+{
+	cleanup_free char *id = NULL;
+	if (lookup(req, &id, NULL, err) < 0)
+		return -1;
+	return bld_runner_container_inspect(req->ctx, id, &resp->json, err);
+}
+
+int bld_api_containers_start(struct bld_api_req *req, struct bld_api_resp *resp,
+			     struct bld_error **err)
+{
+	cleanup_free char *id = NULL;
+	bool running = false, attached = false;
+	if (lookup(req, &id, &running, err) < 0)
+		return -1;
+	resp->status = running ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_NO_CONTENT;
+	if (running)
+		return 0;
+	if (bld_api_attach_start(req->ctx, id, &attached, err) < 0 || attached)
+		return attached ? 0 : -1;
+	struct bld_runner_attach none = {0};
+	int report = -1;
+	return bld_runner_container_start(req->ctx, id, &none, &report, err);
+}
+
+int bld_api_containers_stop(struct bld_api_req *req, struct bld_api_resp *resp,
+			    struct bld_error **err)
+{
+	cleanup_free char *id = NULL;
+	bool running = false;
+	long t = -1;
+	if (bld_api_query_int(req, "t", -1, &t, err) < 0 || lookup(req, &id, &running, err) < 0)
+		return -1;
+	resp->status = running ? MHD_HTTP_NO_CONTENT : MHD_HTTP_NOT_MODIFIED;
+	return running ? bld_runner_container_stop(req->ctx, id, (int)t, err) : 0;
+}
+
+int bld_api_containers_kill(struct bld_api_req *req, struct bld_api_resp *resp,
+			    struct bld_error **err)
+{
+	cleanup_free char *id = NULL;
+	bool running = false;
+	const char *name = bld_api_query(req, "signal");
+	int sig = name && *name ? bld_runner_signal_parse(name) : 9;
+	if (sig < 0)
+		return bld_error_set(err, BLD_E_INVALID, "Invalid signal: %s", name);
+	if (lookup(req, &id, &running, err) < 0)
+		return -1;
+	if (!running)
+		return bld_error_set(err, BLD_E_EXISTS, "Cannot kill container: %s: Container %s is "
+				     "not running", req->captures[0], id);
+	resp->status = MHD_HTTP_NO_CONTENT;
+	return bld_runner_container_kill(req->ctx, id, sig, err);
+}
+
+int bld_api_containers_delete(struct bld_api_req *req, struct bld_api_resp *resp,
+			      struct bld_error **err)
+{
+	cleanup_free char *id = NULL;
+	if (lookup(req, &id, NULL, err) < 0)
+		return -1;
+	resp->status = MHD_HTTP_NO_CONTENT;
+	return bld_runner_container_remove(req->ctx, id, bld_api_query_bool(req, "force"),
+					   bld_api_query_bool(req, "v"), err);
+}
+
+static bool exists(struct bld_ctx *ctx, const char *id)
+{
+	cleanup_free char *s = bld_runner_container_started_at(ctx, id);
+	return s != NULL;
+}
+
+/* What a wait blocks on, in its response's content callback: docker's client reads the
+ * response's headers before it starts the container it waits for. */
+struct wait_job {
+	struct bld_ctx *ctx;
+	char id[65];
+	char *before; /* StartedAt when the container was not running: wait for a start first */
+	bool removed;
+	bool done;
+};
+
+static int wait_exit(struct wait_job *j, int *code)
+{
+	cleanup_error struct bld_error *e = NULL;
+	if (j->before &&
+	    bld_runner_container_wait_started(j->ctx, j->id, j->before, 24 * 3600 * 1000, &e) < 0 &&
+	    e->code != BLD_E_NOTFOUND)
+		return -1;
+	bld_error_free(e);
+	e = NULL;
+	if (bld_runner_container_wait(j->ctx, j->id, code, &e) < 0 && e->code != BLD_E_NOTFOUND)
+		return -1;
+	while (j->removed && exists(j->ctx, j->id))
+		usleep(20000); /* its monitor removes it (AutoRemove) or a client does */
+	return 0;
+}
+
+static ssize_t wait_content(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct wait_job *j = cls;
+	if (j->done)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	j->done = true;
+	int code = 0;
+	int r = wait_exit(j, &code);
+	int n = r < 0 ? snprintf(buf, max, "{\"StatusCode\":%d,\"Error\":{\"Message\":\"%s\"}}\n",
+				 -1, "waiting for the container failed")
+		      : snprintf(buf, max, "{\"StatusCode\":%d,\"Error\":null}\n", code);
+	return n > 0 && (size_t)n < max ? n : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void wait_free(void *cls)
+{
+	struct wait_job *j = cls;
+	free(j->before);
+	free(j);
+}
+
+/* POST /containers/{id}/wait?condition=not-running|next-exit|removed: the headers at once,
+ * the body ({"StatusCode", "Error"}) once the condition holds, as docker's. */
+int bld_api_containers_wait(struct bld_api_req *req, struct bld_api_resp *resp,
+			    struct bld_error **err)
+{
+	cleanup_free char *id = NULL;
+	bool running = false;
+	const char *cond = bld_api_query(req, "condition");
+	if (lookup(req, &id, &running, err) < 0)
+		return -1;
+	bool next = cond && (!strcmp(cond, "next-exit") || !strcmp(cond, "removed"));
+	struct wait_job *j = xcalloc(1, sizeof(*j));
+	j->ctx = req->ctx;
+	snprintf(j->id, sizeof(j->id), "%s", id);
+	j->removed = cond && !strcmp(cond, "removed");
+	/* a container that is not running yet is waited for to start (docker run waits
+	 * before it starts), then for its exit */
+	j->before = next && !running ? bld_runner_container_started_at(req->ctx, id) : NULL;
+	resp->raw = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, wait_content, j,
+						      wait_free);
+	MHD_add_response_header(resp->raw, "Content-Type", "application/json");
 	return 0;
 }

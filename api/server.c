@@ -171,6 +171,9 @@ int bld_api_serve(struct bld_ctx *ctx, const struct bld_api_opts *o, struct bld_
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	signal(SIGPIPE, SIG_IGN);
+	/* the children that start attached containers end on their own: never zombies */
+	struct sigaction chld = {.sa_handler = SIG_DFL, .sa_flags = SA_NOCLDWAIT};
+	sigaction(SIGCHLD, &chld, NULL);
 	struct MHD_Daemon *d = start_daemon(
 		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
 			MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
@@ -188,7 +191,10 @@ int bld_api_serve(struct bld_ctx *ctx, const struct bld_api_opts *o, struct bld_
 	fd = -1; /* the daemon's now, closed by MHD_stop_daemon */
 	bld_log(BLD_LOG_INFO, "serving the Engine API on %s", o->listen ? o->listen : DEFAULT_SOCKET);
 	wait_until_done(&set, o->idle_seconds);
-	MHD_stop_daemon(d);
+	/* a connection still open (a wait, an attach, a followed log) may be blocked until its
+	 * container exits: the process ends without joining it, and its client sees the end */
+	if (atomic_load(&open_conns) == 0)
+		MHD_stop_daemon(d);
 	if (path)
 		unlink(path);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -4,6 +4,7 @@
  * filters take (as the CLI's --filter gives them), the JSON body, and docker's times.
  */
 #include "api/api_int.h"
+#include "runner/runner.h"
 
 #include <errno.h>
 #include <strings.h>
@@ -108,6 +109,30 @@ json_t *bld_api_kv_object(char *const *kv)
 		json_object_set_new(o, k, json_string(eq ? eq + 1 : ""));
 	}
 	return o;
+}
+
+char **bld_api_kv_strv(const json_t *o)
+{
+	char **out = NULL;
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)o, k, v) {
+		cleanup_free char *kv = xasprintf("%s=%s", k, json_is_string(v) ? json_string_value(v)
+									: "");
+		bld_strv_push(&out, kv);
+	}
+	return out;
+}
+
+int bld_api_container_find(const struct bld_api_req *req, char **id, json_t **info,
+			   struct bld_error **err)
+{
+	if (bld_runner_container_lookup(req->ctx, req->captures[0], id, err) < 0) {
+		bld_error_free(*err);
+		*err = NULL;
+		return bld_error_set(err, BLD_E_NOTFOUND, "No such container: %s", req->captures[0]);
+	}
+	return info ? bld_runner_container_inspect(req->ctx, *id, info, err) : 0;
 }
 
 void bld_api_time(char out[40], double secs)

@@ -51,7 +51,7 @@
 	 "The first argument is not an image but a root filesystem directory (as podman)", NULL}, \
 	{"disable-content-trust", 0, BLD_OPT_BOOL, NULL, "Skip image verification", "true"},     \
 	{"signature-policy", 0, BLD_OPT_STRING, "string",                                        \
-	 "Trust policy for an image pulled with content trust (default policy.json)", NULL},     \
+	 "Trust policy the image must meet with content trust (default policy.json)", NULL},    \
 	{"log-driver", 0, BLD_OPT_STRING, "string",                                               \
 	 "Logging driver for the container (json-file, none)", NULL},                             \
 	{"log-opt", 0, BLD_OPT_LIST, "list", "Log driver options (max-size, max-file)", NULL},    \

@@ -97,6 +97,12 @@ static _Noreturn void become_monitor(struct bld_ctx *ctx, const char *id, int re
 	/* one fork, not two: the starting bld does not wait for the monitor (it is reaped by
 	 * the kernel, see below) and exits soon; the monitor is then init's */
 	setsid();
+	/* nothing of the starter but the report pipe: a server's sockets (bld system service)
+	 * would otherwise stay open as long as the container runs, and its clients never see
+	 * their connection end */
+	if (report > 3)
+		syscall(SYS_close_range, 3, (unsigned)report - 1, 0);
+	syscall(SYS_close_range, (unsigned)(report > 2 ? report + 1 : 3), ~0U, 0);
 	struct sigaction dfl = {.sa_handler = SIG_DFL}; /* the monitor reaps its container */
 	sigaction(SIGCHLD, &dfl, NULL);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -332,6 +338,33 @@ int bld_runner_container_wait(struct bld_ctx *ctx, const char *id, int *exit_cod
 		return -1;
 	*exit_code = (int)json_integer_value(json_object_get(st, "ExitCode"));
 	return 0;
+}
+
+char *bld_runner_container_started_at(struct bld_ctx *ctx, const char *id)
+{
+	cleanup_json json_t *st = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_runner_container_load(ctx, id, NULL, &st, &e) < 0)
+		return NULL;
+	const char *s = bld_json_get_str(st, "StartedAt");
+	return xstrdup(s ? s : "");
+}
+
+int bld_runner_container_wait_started(struct bld_ctx *ctx, const char *id, const char *before,
+				      int timeout_ms, struct bld_error **err)
+{
+	int64_t end = bld_mono_ms() + timeout_ms;
+	for (;;) {
+		cleanup_json json_t *st = NULL;
+		if (bld_runner_container_load(ctx, id, NULL, &st, err) < 0)
+			return -1;
+		const char *now = bld_json_get_str(st, "StartedAt");
+		if (now && strcmp(now, before ? before : "") != 0)
+			return 0;
+		if (bld_mono_ms() >= end)
+			return bld_error_set(err, BLD_E_CANCELED, "container %.12s did not start", id);
+		usleep(10000);
+	}
 }
 
 /* ------------------------------------------------------------------ remove */

@@ -235,10 +235,27 @@ void bld_runner_log_flush(struct bld_runner_logbuf *b, struct bld_runner_logfile
 struct reader {
 	const struct bld_runner_logs_opts *o;
 	struct bld_buf pending; /* an incomplete last line */
+	bool failed;            /* the sink refused: stop */
 };
 
-static void print_record(const struct bld_runner_logs_opts *o, const char *line, size_t n)
+/* A record to o->sink: the text as the streams would get it (with its time first under
+ * --timestamps). */
+static void sink_record(struct reader *r, const char *time, const char *stream, json_t *log)
 {
+	const struct bld_runner_logs_opts *o = r->o;
+	struct bld_buf b = BLD_BUF_INIT;
+	if (o->timestamps && time)
+		bld_buf_printf(&b, "%s ", time);
+	bld_buf_add(&b, json_string_value(log), json_string_length(log));
+	int fd = stream && strcmp(stream, "stderr") == 0 ? 2 : 1;
+	if (o->sink(fd, bld_buf_str(&b), b.len, o->sink_payload) < 0)
+		r->failed = true;
+	bld_buf_dispose(&b);
+}
+
+static void print_record(struct reader *r, const char *line, size_t n)
+{
+	const struct bld_runner_logs_opts *o = r->o;
 	cleanup_json json_t *v = NULL;
 	cleanup_error struct bld_error *e = NULL;
 	if (bld_json_load_buf(&v, line, n, &e) < 0)
@@ -249,6 +266,11 @@ static void print_record(const struct bld_runner_logs_opts *o, const char *line,
 	if ((o->since > 0 && bld_runner_time_parse(time) < o->since) ||
 	    (o->until > 0 && bld_runner_time_parse(time) > o->until))
 		return;
+	if (o->sink) {
+		if (!r->failed)
+			sink_record(r, time, stream, log);
+		return;
+	}
 	FILE *f = stream && strcmp(stream, "stderr") == 0 ? stderr : stdout;
 	if (o->timestamps && time)
 		fprintf(f, "%s ", time);
@@ -266,7 +288,7 @@ static void feed(struct reader *r, const char *data, size_t n)
 	char *end = start + r->pending.len;
 	char *nl;
 	while (start < end && (nl = memchr(start, '\n', (size_t)(end - start)))) {
-		print_record(r->o, start, (size_t)(nl - start));
+		print_record(r, start, (size_t)(nl - start));
 		start = nl + 1;
 	}
 	size_t rest = (size_t)(end - start);
@@ -470,7 +492,7 @@ int bld_runner_container_logs(struct bld_ctx *ctx, const char *id,
 	cleanup_close int fd = print_files(files, o, &r);
 	/* follow: keep reading until the container is no longer running, or until passes */
 	cleanup_close int watch = o->follow ? bld_runner_client_wait_fd(ctx, id) : -1;
-	while (watch >= 0 && !(o->until > 0 && (double)time(NULL) > o->until)) {
+	while (watch >= 0 && !r.failed && !(o->until > 0 && (double)time(NULL) > o->until)) {
 		struct pollfd p = {.fd = watch, .events = POLLIN};
 		int pr = poll(&p, 1, 50);
 		if (fd < 0)

@@ -213,6 +213,25 @@ void bld_runner_container_info_free(struct bld_runner_container_info *v, size_t 
 	free(v);
 }
 
+/* HostConfig.Tmpfs as docker shows it, {"/path": "options"} (stored as --tmpfs gave it, a
+ * list of "/path[:options]"); null when there is none. */
+static void tmpfs_map(json_t *hc)
+{
+	json_t *list = json_object_get(hc, "Tmpfs");
+	if (!json_is_array(list))
+		return;
+	json_t *map = json_array_size(list) ? json_object() : json_null();
+	size_t i;
+	json_t *v;
+	json_array_foreach(list, i, v) {
+		const char *t = json_string_value(v) ? json_string_value(v) : "";
+		const char *colon = strchr(t, ':');
+		cleanup_free char *path = xstrndup(t, colon ? (size_t)(colon - t) : strlen(t));
+		json_object_set_new(map, path, json_string(colon ? colon + 1 : ""));
+	}
+	json_object_set_new(hc, "Tmpfs", map);
+}
+
 int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, json_t **out,
 				 struct bld_error **err)
 {
@@ -234,6 +253,7 @@ int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, json_t **o
 						    ? json_string("")
 						    : json_sprintf("%s/%s-json.log", dir, id));
 	json_object_set_new(cfg, "Image", json_string(bld_json_get_str(cfg, "ImageID")));
+	tmpfs_map(json_object_get(cfg, "HostConfig"));
 	static const char *const internal[] = {"MonitorPid", "Cgroups", "ManualStop",
 					       "NetworkSettings", "RestartCount"};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(internal); i++)

@@ -421,6 +421,14 @@ int bld_runner_container_kill(struct bld_ctx *ctx, const char *id, int sig,
 /* Blocks until the container is not running; its exit code. */
 int bld_runner_container_wait(struct bld_ctx *ctx, const char *id, int *exit_code,
 			      struct bld_error **err);
+/* The container's State.StartedAt as stored ("" never started; NULL: no such container);
+ * caller frees. */
+char *bld_runner_container_started_at(struct bld_ctx *ctx, const char *id);
+/* Waits (polling) until the container's StartedAt differs from before, as one that starts
+ * makes it: docker's wait condition next-exit, an attach made before the start. *err
+ * BLD_E_CANCELED after timeout_ms; BLD_E_NOTFOUND when the container went. */
+int bld_runner_container_wait_started(struct bld_ctx *ctx, const char *id, const char *before,
+				      int timeout_ms, struct bld_error **err);
 /* Removes a container (force: kill it first; volumes: its anonymous volumes too). */
 int bld_runner_container_remove(struct bld_ctx *ctx, const char *id, bool force, bool volumes,
 				struct bld_error **err);
@@ -457,6 +465,9 @@ char **bld_runner_container_images(struct bld_ctx *ctx, char ***containers);
 int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, struct json_t **out,
 				 struct bld_error **err);
 
+/* Where log records go instead of stdout and stderr: fd 1 or 2 for the record's stream, its
+ * text; < 0 stops the reading (a client gone). */
+typedef int (*bld_runner_log_sink)(int fd, const char *data, size_t n, void *payload);
 /* `bld logs`. since, until: unix seconds (0: no bound; until keeps what is not after it);
  * tail < 0: all. */
 struct bld_runner_logs_opts {
@@ -464,6 +475,10 @@ struct bld_runner_logs_opts {
 	bool details; /* each line led by its record's attrs (--log-opt tag, labels, env) */
 	long tail;
 	double since, until;
+	/* NULL: stdout and stderr; else each record's text (its time first under timestamps,
+	 * details left out) to sink */
+	bld_runner_log_sink sink;
+	void *sink_payload;
 };
 int bld_runner_container_logs(struct bld_ctx *ctx, const char *id,
 			      const struct bld_runner_logs_opts *o, struct bld_error **err);

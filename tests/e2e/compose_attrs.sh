@@ -93,7 +93,7 @@ t_eq "logging" 'json-file {"max-file":"2","max-size":"1m"}' \
 t_eq "memory fields" "134217728 67108864 268435456 100 512" \
   "$(I '{{.HostConfig.Memory}} {{.HostConfig.MemoryReservation}} {{.HostConfig.MemorySwap}} {{.HostConfig.OomScoreAdj}} {{.HostConfig.CpuShares}}' attrs-a-1)"
 t_eq "process, identity and resolver fields of b" \
-  'true 1000:1000 /tmp bhost example.org [10.0.0.53] [example.org] [ndots:2] [h1:10.1.2.3] 33554432 map[net.ipv4.tcp_syncookies:0] [SYS_TIME] [NET_RAW] SIGUSR1 3 [/tmp:size=1m] true' \
+  'true 1000:1000 /tmp bhost example.org [10.0.0.53] [example.org] [ndots:2] [h1:10.1.2.3] 33554432 map[net.ipv4.tcp_syncookies:0] [SYS_TIME] [NET_RAW] SIGUSR1 3 map[/tmp:size=1m] true' \
   "$(I '{{.HostConfig.ReadonlyRootfs}} {{.Config.User}} {{.Config.WorkingDir}} {{.Config.Hostname}} {{.Config.Domainname}} {{.HostConfig.Dns}} {{.HostConfig.DnsSearch}} {{.HostConfig.DnsOptions}} {{.HostConfig.ExtraHosts}} {{.HostConfig.ShmSize}} {{.HostConfig.Sysctls}} {{.HostConfig.CapAdd}} {{.HostConfig.CapDrop}} {{.Config.StopSignal}} {{.Config.StopTimeout}} {{.HostConfig.Tmpfs}} {{.HostConfig.Init}}' attrs-b-1)"
 t_eq "inside b: user, cwd, hostname, extra host, read-only root" "1000 /tmp bhost 10.1.2.3 h1 ro" \
   "$(B exec attrs-b-1 sh -c 'echo $(id -u) $(pwd) $(hostname) $(grep h1 /etc/hosts) $(touch /x 2>/dev/null && echo rw || echo ro)')"

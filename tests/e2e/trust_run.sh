@@ -45,3 +45,7 @@ tr create signed --name c1
 t_match "create: the signed image is accepted" '^[0-9a-f]{64}$' "$out"
 "$BLD" rm -f c1 >/dev/null 2>&1
 t_ok "run: trust off runs the unsigned image" "$BLD" run --rm --network none "$R/t/unsigned:1" true
+id=$("$BLD" inspect --format '{{.Id}}' "$R/t/signed:1" 2>/dev/null)
+out=$(DOCKER_CONTENT_TRUST=1 "$BLD" run --rm --network none --signature-policy pol.json "${id#sha256:}" true 2>&1); rc=$?
+t_eq "run by image ID with trust on: nothing to verify, refused" 125 "$rc"
+t_eq "... in one line" 1 "$(wc -l <<<"$out")"

@@ -1,0 +1,264 @@
+/*
+ * api/attach.c — POST /containers/{id}/attach: the connection hijacked (HTTP upgrade) and the
+ * container's stdio relayed over it, multiplexed in docker's 8-byte frames without a TTY, raw
+ * with one. docker run attaches before it starts the container, so an attach waits here
+ * (in a table of the connections waiting, the only thing this process keeps, and only while
+ * they are open) for the start of its container; that start (POST .../start) then starts
+ * the container as `bld run` does attached: in a child process whose stdout and stderr are
+ * pipes read by the attach's thread, and whose stdin is the connection itself, so that the
+ * container's monitor relays straight to and from them.
+ *
+ * Attaching to a container that already runs is not done yet (refused with 501).
+ */
+#include "api/api_int.h"
+#include "runner/runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#define WAIT_START_MS (60 * 1000) /* an attach whose container is not started by then ends */
+
+struct attach {
+	struct bld_ctx *ctx;
+	char id[65];
+	bool in, out, err, tty;
+	int sock;            /* the hijacked connection (libmicrohttpd's) */
+	int out_r, err_r;    /* what the container writes, once started (-1 before) */
+	bool started, failed;
+	struct attach *next;
+};
+
+/* The attaches waiting for their container's start. */
+static pthread_mutex_t waiting_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t waiting_cond = PTHREAD_COND_INITIALIZER;
+static struct attach *waiting;
+
+/* Waits on waiting_cond (waiting_lock held) for at most ms milliseconds. */
+static void timed_wait(long ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += ms * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	pthread_cond_timedwait(&waiting_cond, &waiting_lock, &ts);
+}
+
+static void unlink_waiting(struct attach *a)
+{
+	for (struct attach **p = &waiting; *p; p = &(*p)->next)
+		if (*p == a) {
+			*p = a->next;
+			return;
+		}
+}
+
+/* The child that starts the container with its stdio on the attach: it reports 0, or the
+ * start's error as a line, on report, then stays until the container exits, as the bld of
+ * `bld run` does (the monitor relays to its attached bld only while that one lives). */
+static _Noreturn void start_child(struct attach *a, int out_w, int err_w, int report)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	dup2(a->in ? a->sock : null, 0);
+	dup2(out_w, 1);
+	dup2(err_w, 2);
+	/* none of the service's sockets: their clients would not see them close */
+	if (report > 3)
+		syscall(SYS_close_range, 3, (unsigned)report - 1, 0);
+	syscall(SYS_close_range, (unsigned)report + 1, ~0U, 0);
+	struct bld_runner_attach at = {.out = true, .in = a->in, .drop_stdout = !a->out,
+				       .drop_stderr = !a->err, .no_sig_proxy = true};
+	int rfd = -1;
+	struct bld_error *e = NULL;
+	int r = bld_runner_container_start(a->ctx, a->id, &at, &rfd, &e);
+	cleanup_free char *msg = r < 0 ? xasprintf("%d %s", e->code, e->msg) : xstrdup("0");
+	if (write(report, msg, strlen(msg)) < 0 || r < 0)
+		_exit(1);
+	close(report);
+	int code = 0;
+	if (rfd >= 0)
+		bld_runner_container_attach_wait(a->ctx, a->id, rfd, &code, &e);
+	_exit(0);
+}
+
+/* Starts a's container in a child (see the file's comment); a's pipes are then set. */
+static int start_attached(struct attach *a, struct bld_error **err)
+{
+	int o[2] = {-1, -1}, e[2] = {-1, -1}, rep[2] = {-1, -1};
+	if (pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0)
+		return bld_error_sys(err, errno, "pipe");
+	pid_t pid = fork();
+	if (pid == 0)
+		start_child(a, o[1], a->tty ? o[1] : e[1], rep[1]);
+	close(o[1]);
+	close(e[1]);
+	close(rep[1]);
+	char buf[512] = "";
+	ssize_t n = pid < 0 ? -1 : read(rep[0], buf, sizeof(buf) - 1);
+	close(rep[0]);
+	if (n <= 0 || strcmp(buf, "0") != 0) {
+		close(o[0]);
+		close(e[0]);
+		char *sp = strchr(buf, ' ');
+		long code = strtol(buf, NULL, 10);
+		return bld_error_set(err, n > 0 && sp && code > 0 ? (enum bld_error_code)code
+								  : BLD_E_SYSTEM,
+				     "%s", n > 0 && sp ? sp + 1 : "cannot start the container");
+	}
+	a->out_r = o[0];
+	a->err_r = e[0];
+	return 0;
+}
+
+int bld_api_attach_start(struct bld_ctx *ctx, const char *id, bool *handled,
+			 struct bld_error **err)
+{
+	pthread_mutex_lock(&waiting_lock);
+	struct attach *a = waiting;
+	while (a && (a->started || strcmp(a->id, id) != 0))
+		a = a->next;
+	*handled = a != NULL;
+	/* stdin is the connection itself: wait (briefly) for its upgrade to be done */
+	int64_t end = bld_mono_ms() + 5000;
+	while (a && a->in && a->sock < 0 && bld_mono_ms() < end)
+		timed_wait(100);
+	int r = a ? start_attached(a, err) : 0;
+	if (a) {
+		a->started = true;
+		a->failed = r < 0;
+		unlink_waiting(a);
+		pthread_cond_broadcast(&waiting_cond);
+	}
+	pthread_mutex_unlock(&waiting_lock);
+	return r;
+}
+
+/* Whether the client is gone (nothing is read: the data is the container's stdin; a client
+ * without stdin closes its writing half at once, which is no hang-up). */
+static bool hung_up(int sock)
+{
+	struct pollfd p = {.fd = sock, .events = 0};
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
+}
+
+/* Waits until a start picked a up (registered by its request); false when it did not come
+ * or failed. */
+static bool wait_for_start(struct attach *a, int sock)
+{
+	pthread_mutex_lock(&waiting_lock);
+	a->sock = sock;
+	pthread_cond_broadcast(&waiting_cond);
+	int64_t end = bld_mono_ms() + WAIT_START_MS;
+	while (!a->started && bld_mono_ms() < end && !hung_up(a->sock))
+		timed_wait(100);
+	if (!a->started)
+		unlink_waiting(a);
+	bool ok = a->started && !a->failed;
+	pthread_mutex_unlock(&waiting_lock);
+	return ok;
+}
+
+static bool send_all(int sock, const void *data, size_t n)
+{
+	const char *p = data;
+	while (n > 0) {
+		ssize_t w = write(sock, p, n); /* a socket or a pipe; SIGPIPE is ignored */
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+bool bld_api_frame_send(int sock, bool raw, int stream, const char *data, size_t n)
+{
+	if (raw)
+		return send_all(sock, data, n);
+	unsigned char h[8] = {(unsigned char)stream, 0, 0, 0, (unsigned char)(n >> 24),
+			      (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n};
+	return send_all(sock, h, sizeof(h)) && send_all(sock, data, n);
+}
+
+/* Relays the container's stdout and stderr pipes to the connection until both end. */
+static void relay(struct attach *a)
+{
+	struct pollfd p[2] = {{.fd = a->out_r, .events = POLLIN}, {.fd = a->err_r, .events = POLLIN}};
+	int open_n = 2;
+	char buf[32768];
+	while (open_n > 0 && poll(p, 2, -1) >= 0) {
+		for (int i = 0; i < 2; i++) {
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			ssize_t n = read(p[i].fd, buf, sizeof(buf));
+			if (n > 0 && bld_api_frame_send(a->sock, a->tty, i + 1, buf, (size_t)n))
+				continue;
+			if (n < 0 && errno == EINTR)
+				continue;
+			close(p[i].fd);
+			p[i].fd = -1;
+			open_n--;
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (p[i].fd >= 0)
+			close(p[i].fd);
+}
+
+static void upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in,
+		     size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	struct attach *a = cls;
+	if (wait_for_start(a, sock))
+		relay(a);
+	shutdown(sock, SHUT_WR);
+	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+	free(a);
+}
+
+int bld_api_containers_attach(struct bld_api_req *req, struct bld_api_resp *resp,
+			      struct bld_error **err)
+{
+	cleanup_free char *id = NULL;
+	cleanup_json json_t *info = NULL;
+	if (bld_api_container_find(req, &id, &info, err) < 0)
+		return -1;
+	json_t *st = json_object_get(info, "State");
+	if (json_is_true(json_object_get(st, "Running")))
+		return bld_error_set(err, BLD_E_UNSUPPORTED,
+				     "attaching to a running container is not supported yet");
+	struct attach *a = xcalloc(1, sizeof(*a));
+	a->ctx = req->ctx;
+	snprintf(a->id, sizeof(a->id), "%s", id);
+	a->in = bld_api_query_bool(req, "stdin");
+	a->out = bld_api_query_bool(req, "stdout");
+	a->err = bld_api_query_bool(req, "stderr");
+	a->tty = json_is_true(json_object_get(json_object_get(info, "Config"), "Tty"));
+	a->out_r = a->err_r = a->sock = -1;
+	resp->raw = MHD_create_response_for_upgrade(upgraded, a);
+	if (!resp->raw) {
+		free(a);
+		return bld_error_set(err, BLD_E_INTERNAL, "cannot make an upgrade response");
+	}
+	/* waiting from now: the client starts the container as soon as it reads the 101, which
+	 * may be before the upgraded connection is handed over */
+	pthread_mutex_lock(&waiting_lock);
+	a->next = waiting;
+	waiting = a;
+	pthread_mutex_unlock(&waiting_lock);
+	MHD_add_response_header(resp->raw, "Upgrade", "tcp");
+	MHD_add_response_header(resp->raw, "Connection", "Upgrade");
+	MHD_add_response_header(resp->raw, "Content-Type",
+				a->tty || req->version_minor < 42
+					? "application/vnd.docker.raw-stream"
+					: "application/vnd.docker.multiplexed-stream");
+	resp->status = MHD_HTTP_SWITCHING_PROTOCOLS;
+	return 0;
+}
