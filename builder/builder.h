@@ -104,6 +104,7 @@ struct bld_builder_opts {
 	int provenance;               /* --provenance: 0 none, 1 mode=min, 2 mode=max */
 	const char *builder_id;       /* the provenance's builder.id, NULL: bld's default */
 	bool sbom;                    /* --sbom: an SPDX 2.3 document of the image */
+	bool explain;                 /* --explain: why each step missed the cache, on stderr */
 };
 
 /*

@@ -457,6 +457,19 @@ int bld_cache_build_record_put(struct bld_store *s, const char *key, const char 
 			       struct bld_error **err);
 int bld_cache_build_record_delete(struct bld_store *s, const char *key, struct bld_error **err);
 /*
+ * The builder's notes for explaining a cache miss: INPUTS under a cache key (what the key
+ * was made of), LAST under a name of the builder's (the keys of the last build of one
+ * Dockerfile and target). Names as keys (BLD_E_INVALID otherwise); _get: BLD_E_NOTFOUND
+ * when absent, *json the caller's; _put replaces atomically. _forget removes a key's
+ * inputs, quietly (the record's _delete and prune call it).
+ */
+enum bld_cache_note { BLD_CACHE_NOTE_INPUTS, BLD_CACHE_NOTE_LAST };
+int bld_cache_build_note_get(struct bld_store *s, enum bld_cache_note kind, const char *name,
+			     char **json, struct bld_error **err);
+int bld_cache_build_note_put(struct bld_store *s, enum bld_cache_note kind, const char *name,
+			     const char *json, struct bld_error **err);
+void bld_cache_build_inputs_forget(struct bld_store *s, const char *key);
+/*
  * `builder prune`: removes every record (all), or the dangling ones: those naming a blob
  * that no image and none of keep (NULL-terminated digests, as bld_cache_gc_opts.keep)
  * holds. *removed lists the keys removed (caller frees); bld_cache_gc then reclaims.

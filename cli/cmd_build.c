@@ -49,6 +49,9 @@ static const struct bld_cli_opt opts[] = {
 	{"provenance", 0, BLD_OPT_OPTVAL, "string",
 	 "Record SLSA provenance: \"true\", \"mode=min|max[,builder-id=URI]\"", NULL},
 	{"sbom", 0, BLD_OPT_OPTVAL, "string", "Record an SPDX SBOM of the image: \"true\"", NULL},
+	{"explain", 0, BLD_OPT_BOOL, NULL,
+	 "Say why each step missed the cache: the first input that differs from the last build",
+	 NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -136,6 +139,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		.cache_to = bld_cli_list(a, "cache-to"),
 		.docker_format = fmt && strcmp(fmt, "docker") == 0,
 		.signature_policy = bld_cli_str(a, "signature-policy"),
+		.explain = bld_cli_bool(a, "explain"),
 	};
 	/* docker: --disable-content-trust defaults to !DOCKER_CONTENT_TRUST */
 	int off = bld_cli_given(a, "disable-content-trust")
