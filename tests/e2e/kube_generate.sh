@@ -160,3 +160,6 @@ t_ok "... each valid" $V "$T_DIR"/dir/*.yaml
 t_eq "depends_on: service_healthy and service_started wait for the Service, completion for the Job" \
   "wait-for-cache:nslookup wait-for-db:nslookup wait-for-migrate:kubectl wait-for-seed:nslookup|migrate" \
   "$(dep depends Deployment app '.spec.template | ([.spec.initContainers[] | .name + ":" + (if .command[0] == "kubectl" then "kubectl" else (.command[2] | split(" ")[1]) end)] | join(" ")) + "|" + .metadata.annotations["bld.dev/wait-for-jobs"]')"
+printf 'services:\n  web_1: {image: busybox}\n  web-1: {image: busybox}\n' >"$T_DIR/clash.yaml"
+t_match "two services of one Kubernetes name are refused" '^bld: kube generate: services web-1 and web_1: both named web-1 in Kubernetes$' \
+  "$("$BLD" kube generate -f "$T_DIR/clash.yaml" 2>&1 >/dev/null)"
