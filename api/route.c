@@ -13,6 +13,7 @@ static const struct bld_api_route routes[] = {
 	{"HEAD", "/_ping", bld_api_ping},
 	{"GET", "/version", bld_api_version},
 	{"GET", "/info", bld_api_info},
+	{"GET", "/events", bld_api_events},
 	{"GET", "/containers/json", bld_api_containers_list},
 	{"POST", "/containers/create", bld_api_containers_create},
 	{"GET", "/containers/{}/json", bld_api_containers_inspect},

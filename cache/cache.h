@@ -577,6 +577,11 @@ typedef int (*bld_cache_event_fn)(const struct json_t *event, void *payload);
 int bld_cache_event_read(const char *root, int64_t since_ns, int64_t until_ns, bool follow,
 			 bld_cache_event_fn fn, void *payload, struct bld_error **err);
 
+/* Whether an event passes every filter ("key=value": container, event, image, label, type,
+ * volume, network, scope... as docker's daemon matches them; keys it does not know match
+ * everything, as docker's daemon ignores them). */
+bool bld_cache_event_match(const struct json_t *event, char *const *filters);
+
 /* The entry (named or not) pointing at digest, for its media type and size; *out is the
  * caller's (bld_cache_desc_dispose). BLD_E_NOTFOUND when none. */
 int bld_cache_ref_find_digest(struct bld_store *s, const char *digest, struct bld_cache_desc *out,
