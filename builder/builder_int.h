@@ -288,6 +288,9 @@ struct bld_builder_job {
  */
 struct bld_builder_explain;
 void bld_builder_explain_open(struct bld_builder_job *b);
+/* repro_diff.c: the images a check built in the stores at root_a and root_b, compared. */
+int bld_builder_repro_compare(const char *root_a, const char *root_b,
+			      struct bld_builder_repro *out, struct bld_error **err);
 void bld_builder_explain_note(struct bld_builder_stage *st, const char *label, json_t *value);
 void bld_builder_explain_note_hash(struct bld_builder_stage *st, const char *label,
 				   const char *value);
