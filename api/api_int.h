@@ -105,6 +105,17 @@ int bld_api_attach_start(struct bld_ctx *ctx, const char *id, bool *handled,
  * false when the peer is gone. */
 bool bld_api_frame_send(int sock, bool raw, int stream, const char *data, size_t n);
 
+/* Relays two pipes (a process's stdout and stderr) to sock until both end, framed unless raw;
+ * closes the pipes. */
+void bld_api_relay(int out_r, int err_r, int sock, bool raw);
+
+/* stream.c: a chunked response (resp->raw) of what fn writes to wfd, fn running in a thread
+ * of its own; a write fails once the client is gone. free_arg (may be NULL) frees arg when
+ * both are done. */
+typedef void (*bld_api_stream_fn)(int wfd, void *arg);
+int bld_api_stream(struct bld_api_resp *resp, bld_api_stream_fn fn, void *arg,
+		   void (*free_arg)(void *arg), struct bld_error **err);
+
 /* The handlers, by file. */
 int bld_api_ping(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
 int bld_api_version(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
@@ -149,6 +160,13 @@ int bld_api_volumes_create(struct bld_api_req *req, struct bld_api_resp *resp,
 		struct bld_error **err);
 int bld_api_volumes_delete(struct bld_api_req *req, struct bld_api_resp *resp,
 		struct bld_error **err);
+int bld_api_exec_create(struct bld_api_req *req, struct bld_api_resp *resp,
+			struct bld_error **err);
+int bld_api_exec_start(struct bld_api_req *req, struct bld_api_resp *resp,
+		       struct bld_error **err);
+int bld_api_exec_inspect(struct bld_api_req *req, struct bld_api_resp *resp,
+			 struct bld_error **err);
+int bld_api_events(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
 int bld_api_images_list(struct bld_api_req *req, struct bld_api_resp *resp,
 			struct bld_error **err);
 int bld_api_images_inspect(struct bld_api_req *req, struct bld_api_resp *resp,

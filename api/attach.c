@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -71,6 +72,9 @@ static _Noreturn void start_child(struct attach *a, int out_w, int err_w, int re
 	if (report > 3)
 		syscall(SYS_close_range, 3, (unsigned)report - 1, 0);
 	syscall(SYS_close_range, (unsigned)report + 1, ~0U, 0);
+	/* the service's children are reaped by the kernel (SA_NOCLDWAIT); this one waits */
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigaction(SIGCHLD, &dfl, NULL);
 	struct bld_runner_attach at = {.out = true, .in = a->in, .drop_stdout = !a->out,
 				       .drop_stderr = !a->err, .no_sig_proxy = true};
 	int rfd = -1;
@@ -187,10 +191,9 @@ bool bld_api_frame_send(int sock, bool raw, int stream, const char *data, size_t
 	return send_all(sock, h, sizeof(h)) && send_all(sock, data, n);
 }
 
-/* Relays the container's stdout and stderr pipes to the connection until both end. */
-static void relay(struct attach *a)
+void bld_api_relay(int out_r, int err_r, int sock, bool raw)
 {
-	struct pollfd p[2] = {{.fd = a->out_r, .events = POLLIN}, {.fd = a->err_r, .events = POLLIN}};
+	struct pollfd p[2] = {{.fd = out_r, .events = POLLIN}, {.fd = err_r, .events = POLLIN}};
 	int open_n = 2;
 	char buf[32768];
 	while (open_n > 0 && poll(p, 2, -1) >= 0) {
@@ -198,7 +201,7 @@ static void relay(struct attach *a)
 			if (p[i].fd < 0 || !p[i].revents)
 				continue;
 			ssize_t n = read(p[i].fd, buf, sizeof(buf));
-			if (n > 0 && bld_api_frame_send(a->sock, a->tty, i + 1, buf, (size_t)n))
+			if (n > 0 && bld_api_frame_send(sock, raw, i + 1, buf, (size_t)n))
 				continue;
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -217,7 +220,7 @@ static void upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, cons
 {
 	struct attach *a = cls;
 	if (wait_for_start(a, sock))
-		relay(a);
+		bld_api_relay(a->out_r, a->err_r, sock, a->tty);
 	shutdown(sock, SHUT_WR);
 	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 	free(a);

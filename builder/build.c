@@ -174,6 +174,7 @@ static int prepare(struct bld_builder_job *b, struct bld_error **err)
 	if (bld_parser_graph_build(b->df, b->o->target, b->build_args, err) < 0)
 		return bld_error_wrap(err, "failed to solve");
 	take_stages(b);
+	bld_builder_explain_open(b);
 	bld_builder_regcache_import(b);
 	cleanup_free char *tmproot = xasprintf("%s/tmp", b->ctx->root);
 	if (bld_fs_mkdir_p(tmproot, 0700, err) < 0)
@@ -270,6 +271,7 @@ static void dispose(struct bld_builder_job *b)
 	bld_cache_store_free(b->store);
 	if (b->deps)
 		json_decref(b->deps);
+	bld_builder_explain_free(b->xp);
 	pthread_mutex_destroy(&b->lock);
 	pthread_mutex_destroy(&b->named_lock);
 	pthread_mutex_destroy(&b->attest_lock);
@@ -384,6 +386,10 @@ int bld_builder_build(struct bld_ctx *ctx, const struct bld_builder_opts *o,
 	int r = prepare(&b, err);
 	if (r == 0)
 		r = build_stages(&b, err);
+	if (b.xp) { /* also after a failed step: the keys of those done are the last build's */
+		int rx = bld_builder_explain_finish(&b, r == 0 ? err : NULL);
+		r = r == 0 ? rx : r;
+	}
 	if (r == 0)
 		r = write_image(&b, id, err);
 	if (r == 0 && (o->provenance || o->sbom))

@@ -104,7 +104,26 @@ struct bld_builder_opts {
 	int provenance;               /* --provenance: 0 none, 1 mode=min, 2 mode=max */
 	const char *builder_id;       /* the provenance's builder.id, NULL: bld's default */
 	bool sbom;                    /* --sbom: an SPDX 2.3 document of the image */
+	bool explain;                 /* --explain: why each step missed the cache, on stderr */
+	bool check_reproducible;      /* set by bld_builder_check_reproducible for its builds */
 };
+
+/* What a reproducibility check found: digest when the two images are the same, else diffs. */
+struct bld_builder_repro {
+	char digest[BLD_DIGEST_STR_LEN]; /* the manifest digest of both, or "" */
+	char **diffs; /* "/t: content (layer of RUN /bin/sh -c date > /t)", ...; NULL-terminated */
+};
+
+/*
+ * `build --check-reproducible`: builds o's target twice, each in a scratch store under
+ * $BLD_ROOT/tmp seeded from the user's images (blobs linked, nothing in the user's store
+ * written), with the same SOURCE_DATE_EPOCH (the build arg, the environment's, else now),
+ * and compares the images. out is the caller's (_dispose). A failed build is an error;
+ * differences are not. The scratch stores are removed in every case.
+ */
+int bld_builder_check_reproducible(struct bld_ctx *ctx, const struct bld_builder_opts *o,
+				   struct bld_builder_repro *out, struct bld_error **err);
+void bld_builder_repro_dispose(struct bld_builder_repro *r);
 
 /*
  * Builds the image: opens the context, parses the Dockerfile, builds the stages the target

@@ -140,12 +140,13 @@ int bld_builder_ctx_sources_hash(struct bld_builder_context *c,
 				 struct bld_error **err);
 /*
  * The same, leaving out the files (not directories: a "!" pattern may bring back what is
- * inside one) that COPY --exclude patterns ex exclude; ex NULL excludes nothing.
+ * inside one) that COPY --exclude patterns ex exclude; ex NULL excludes nothing. Each file
+ * keyed goes into rec too, when not NULL, as explain.c's input "file PATH".
  */
 int bld_builder_ctx_sources_hash_excluding(struct bld_builder_context *c,
 					   const struct bld_builder_ctx_sources *s,
 					   const struct bld_parser_dockerignore *ex,
-					   struct bld_xxh *h, struct bld_error **err);
+					   struct bld_xxh *h, json_t *rec, struct bld_error **err);
 
 /* === the stat cache (statcache.c) === */
 
@@ -239,6 +240,10 @@ struct bld_builder_stage {
 	bool cmd_set;                   /* CMD given in this stage (ENTRYPOINT keeps it) */
 	bool no_cache;                  /* --no-cache or --no-cache-filter names it */
 	bool built;
+	/* explain.c: what the key took since the last layer step, and that step */
+	json_t *xpending;
+	char xparent[BLD_XXH_HEX_LEN + 1];
+	char *xparent_name;
 };
 
 struct bld_builder_job {
@@ -270,7 +275,33 @@ struct bld_builder_job {
 	size_t n_named;
 	pthread_mutex_t lock;
 	pthread_mutex_t named_lock; /* named contexts are loaded once, by the first stage to ask */
+	struct bld_builder_explain *xp; /* why steps missed (explain.c) */
 };
+
+/*
+ * explain.c: why a step missed the cache. _open once the stages are known; _note and
+ * _note_hash (a hash of the value is kept) collect what a stage's key takes between layer
+ * steps; _add appends one input to rec (a JSON array; NULL: nothing); _step after every
+ * layer step, hit or miss; _miss, with the step's own inputs (borrowed), prints the
+ * "cache miss: WHY" line and stores the inputs under key; _finish prints the --explain lines
+ * and writes the keys of this build. Values given to _note and _add are stolen.
+ */
+struct bld_builder_explain;
+void bld_builder_explain_open(struct bld_builder_job *b);
+/* repro_diff.c: the images a check built in the stores at root_a and root_b, compared. */
+int bld_builder_repro_compare(const char *root_a, const char *root_b,
+			      struct bld_builder_repro *out, struct bld_error **err);
+void bld_builder_explain_note(struct bld_builder_stage *st, const char *label, json_t *value);
+void bld_builder_explain_note_hash(struct bld_builder_stage *st, const char *label,
+				   const char *value);
+void bld_builder_explain_add(json_t *rec, const char *label, json_t *value);
+void bld_builder_explain_step(struct bld_builder_job *b, struct bld_builder_stage *st,
+			      const char *name, const char *key);
+int bld_builder_explain_miss(struct bld_builder_job *b, struct bld_builder_stage *st, int v,
+			     const char *name, const char *key, json_t *own,
+			     struct bld_error **err);
+int bld_builder_explain_finish(struct bld_builder_job *b, struct bld_error **err);
+void bld_builder_explain_free(struct bld_builder_explain *x);
 
 /* progress.c: BuildKit's plain progress lines. */
 int bld_builder_progress_vertex(struct bld_builder_job *b, const char *fmt, ...)
@@ -644,7 +675,7 @@ int bld_builder_copy_step(struct bld_builder_job *b, struct bld_builder_stage *s
  * --link it also sets rq->link_key, a key of the layer alone that leaves out the steps before.
  */
 int bld_builder_copy_key(struct bld_builder_job *b, struct bld_builder_stage *st,
-			 struct bld_builder_copy_req *rq, struct bld_xxh *h,
+			 struct bld_builder_copy_req *rq, struct bld_xxh *h, json_t *rec,
 			 struct bld_error **err);
 
 /* add.c: ADD's sources that are not plain context files. */

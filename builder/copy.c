@@ -650,14 +650,15 @@ int bld_builder_mkdir_step(struct bld_builder_job *b, struct bld_builder_stage *
 
 /* The files each --parents source keeps decide the result. */
 static int parents_key(struct bld_builder_job *b, const struct bld_builder_copy_req *rq,
-		       struct bld_xxh *h, struct bld_error **err)
+		       struct bld_xxh *h, json_t *rec, struct bld_error **err)
 {
 	for (size_t i = 0; rq->srcs[i]; i++) {
 		struct bld_builder_ctx_sources s;
 		struct bld_builder_tree_excl ex;
 		if (parents_source(files_of(b, rq), rq->srcs[i], rq->excludes, &s, &ex, err) < 0)
 			return -1;
-		int r = bld_builder_ctx_sources_hash_excluding(files_of(b, rq), &s, ex.m, h, err);
+		int r = bld_builder_ctx_sources_hash_excluding(files_of(b, rq), &s, ex.m, h, rec,
+							       err);
 		bld_builder_tree_excl_dispose(&ex);
 		bld_builder_ctx_sources_dispose(&s);
 		if (r < 0)
@@ -666,8 +667,20 @@ static int parents_key(struct bld_builder_job *b, const struct bld_builder_copy_
 	return 0;
 }
 
+/* explain.c's inputs of a COPY --from: what the key took of the stage or image. */
+static void record_from(struct bld_builder_job *b, struct bld_builder_stage *st,
+			const struct bld_builder_copy_req *rq, json_t *rec)
+{
+	char hex[BLD_XXH_HEX_LEN + 1];
+	struct bld_xxh *x = bld_xxh_new();
+	bld_builder_from_key(b, st, rq->from, x);
+	bld_xxh_final(x, hex);
+	cleanup_free char *label = xasprintf("--from=%s", rq->from);
+	bld_builder_explain_add(rec, label, json_string(hex));
+}
+
 static int copy_key_body(struct bld_builder_job *b, struct bld_builder_stage *st,
-			 const struct bld_builder_copy_req *rq, struct bld_xxh *h,
+			 const struct bld_builder_copy_req *rq, struct bld_xxh *h, json_t *rec,
 			 struct bld_error **err)
 {
 	bld_xxh_update_str(h, rq->chown);
@@ -680,11 +693,13 @@ static int copy_key_body(struct bld_builder_job *b, struct bld_builder_stage *st
 	}
 	if (rq->from) {
 		bld_builder_from_key(b, st, rq->from, h);
+		if (rec)
+			record_from(b, st, rq, rec);
 		return 0;
 	}
 	cleanup_strv char **local = NULL;
 	if (rq->parents)
-		return parents_key(b, rq, h, err);
+		return parents_key(b, rq, h, rec, err);
 	for (size_t i = 0; rq->srcs[i]; i++)
 		if (!bld_builder_add_is_remote(rq, rq->srcs[i]))
 			bld_strv_push(&local, rq->srcs[i]);
@@ -696,7 +711,7 @@ static int copy_key_body(struct bld_builder_job *b, struct bld_builder_stage *st
 	struct bld_builder_tree_excl ex; /* excluded files never invalidate the step */
 	int r = bld_builder_tree_excl_init(&ex, rq->excludes, err);
 	if (r == 0)
-		r = bld_builder_ctx_sources_hash_excluding(files_of(b, rq), &s, ex.m, h, err);
+		r = bld_builder_ctx_sources_hash_excluding(files_of(b, rq), &s, ex.m, h, rec, err);
 	bld_builder_tree_excl_dispose(&ex);
 	bld_builder_ctx_sources_dispose(&s);
 	return r;
@@ -712,10 +727,11 @@ static bool chown_by_name(const char *spec)
 }
 
 int bld_builder_copy_key(struct bld_builder_job *b, struct bld_builder_stage *st,
-			 struct bld_builder_copy_req *rq, struct bld_xxh *h, struct bld_error **err)
+			 struct bld_builder_copy_req *rq, struct bld_xxh *h, json_t *rec,
+			 struct bld_error **err)
 {
 	if (!rq->link)
-		return copy_key_body(b, st, rq, h, err);
+		return copy_key_body(b, st, rq, h, rec, err);
 	/* everything stage.c hashes but the parent's key, and the flags */
 	struct bld_xxh *hl = bld_xxh_new();
 	bld_xxh_update_str(hl, rq->add ? "ADD --link v1" : "COPY --link v1");
@@ -731,7 +747,7 @@ int bld_builder_copy_key(struct bld_builder_job *b, struct bld_builder_stage *st
 	bld_xxh_update(hl, &b->epoch, sizeof(b->epoch)); /* timestamps clamped or not */
 	if (chown_by_name(rq->chown)) /* resolved in the layers below: they matter then */
 		bld_xxh_update_str(hl, st->key);
-	int r = copy_key_body(b, st, rq, hl, err);
+	int r = copy_key_body(b, st, rq, hl, rec, err);
 	bld_xxh_final(hl, rq->link_key);
 	bld_xxh_update_str(h, rq->link_key);
 	return r;

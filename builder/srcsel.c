@@ -127,8 +127,17 @@ void bld_builder_ctx_sources_dispose(struct bld_builder_ctx_sources *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* What explain.c keeps of a file: its path, mode, owner, fingerprint and link target. */
+static void record_entry(json_t *rec, const struct bld_builder_ctx_entry *e)
+{
+	cleanup_free char *label = xasprintf("file %s", e->path);
+	bld_builder_explain_add(rec, label,
+				json_pack("[I, I, I, s, s?]", (json_int_t)e->mode, (json_int_t)e->uid,
+					  (json_int_t)e->gid, e->fp, e->link));
+}
+
 /* (path relative to the source, fingerprint) of one file into the key. */
-static int key_entry(struct bld_builder_context *c, struct bld_xxh *h,
+static int key_entry(struct bld_builder_context *c, struct bld_xxh *h, json_t *rec,
 		     struct bld_builder_ctx_entry *e, size_t skip, struct bld_error **err)
 {
 	int r = bld_builder_ctx_fingerprint(c, e, err);
@@ -136,6 +145,8 @@ static int key_entry(struct bld_builder_context *c, struct bld_xxh *h,
 		return bld_error_wrap(err, "%s", e->path);
 	bld_xxh_update_str(h, e->path + skip);
 	bld_xxh_update_str(h, e->fp);
+	if (rec)
+		record_entry(rec, e);
 	return 0;
 }
 
@@ -143,7 +154,7 @@ int bld_builder_ctx_sources_hash(struct bld_builder_context *c,
 				 const struct bld_builder_ctx_sources *s, struct bld_xxh *h,
 				 struct bld_error **err)
 {
-	return bld_builder_ctx_sources_hash_excluding(c, s, NULL, h, err);
+	return bld_builder_ctx_sources_hash_excluding(c, s, NULL, h, NULL, err);
 }
 
 /* Whether e (a non-directory) is left out by --exclude patterns, relative to its source. */
@@ -159,7 +170,7 @@ static int left_out(const struct bld_parser_dockerignore *ex, const struct bld_b
 int bld_builder_ctx_sources_hash_excluding(struct bld_builder_context *c,
 					   const struct bld_builder_ctx_sources *s,
 					   const struct bld_parser_dockerignore *ex,
-					   struct bld_xxh *h, struct bld_error **err)
+					   struct bld_xxh *h, json_t *rec, struct bld_error **err)
 {
 	int r = 0;
 	bool out = false;
@@ -169,12 +180,12 @@ int bld_builder_ctx_sources_hash_excluding(struct bld_builder_context *c,
 		bld_xxh_update_str(h, x->name);
 		bld_xxh_update_str(h, x->is_dir ? "dir" : "file");
 		if (x->ent && (r = left_out(ex, x->ent, x->name, &out, err)) == 0 && !out)
-			r = key_entry(c, h, x->ent, strlen(x->ent->path), err);
+			r = key_entry(c, h, rec, x->ent, strlen(x->ent->path), err);
 		size_t skip = *x->path ? strlen(x->path) + 1 : 0;
 		for (size_t j = x->first; r == 0 && x->is_dir && j < x->end; j++) {
 			struct bld_builder_ctx_entry *e = &c->ents[j];
 			if ((r = left_out(ex, e, e->path + skip, &out, err)) == 0 && !out)
-				r = key_entry(c, h, e, skip, err);
+				r = key_entry(c, h, rec, e, skip, err);
 		}
 	}
 	pthread_mutex_unlock(&c->lock);

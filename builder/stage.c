@@ -183,6 +183,7 @@ static int from_base(struct bld_builder_job *b, struct bld_builder_stage *st, co
 	if (!src && strcasecmp(base, "scratch") == 0) {
 		st->img = bld_builder_img_empty("linux", "amd64");
 		bld_xxh_update_str(h, "scratch");
+		bld_builder_explain_note(st, "base image scratch", json_string("scratch"));
 		return 0;
 	}
 	struct bld_builder_named *n = src ? NULL : bld_builder_named_find(b, base);
@@ -194,6 +195,8 @@ static int from_base(struct bld_builder_job *b, struct bld_builder_stage *st, co
 		return bld_builder_stage_from_image(b, st, base, v, h, err);
 	take_state(st, src);
 	bld_xxh_update_str(h, src->key);
+	cleanup_free char *label = xasprintf("base stage %s", base);
+	bld_builder_explain_note(st, label, json_string(src->key));
 	return 0;
 }
 
@@ -213,6 +216,7 @@ static int do_from(struct bld_builder_job *b, struct bld_builder_stage *st, stru
 	bld_xxh_final(h, st->key);
 	if (r < 0)
 		return -1;
+	bld_builder_explain_note(st, "SOURCE_DATE_EPOCH", json_string(epoch));
 	bld_builder_progress_done(b, v, t0);
 	return 0;
 }
@@ -565,15 +569,73 @@ static void key_node(struct bld_xxh *h, const struct bld_parser_node *n)
 
 struct step {
 	const struct bld_parser_instruction *in;
+	char *name; /* "[2/3] COPY a /a", for explain.c */
 	struct bld_builder_run_req run;
 	struct bld_builder_copy_req copy;
 	char *workdir;
 	struct bld_buf hist;
 };
 
-static int step_key(struct bld_builder_job *b, struct bld_builder_stage *st, struct step *s,
-		    char key[BLD_XXH_HEX_LEN + 1], struct bld_error **err)
+/* A hash of what a step's key took besides its files, as one of explain.c's inputs. */
+static void record_hex(json_t *rec, const char *label, struct bld_xxh *x)
 {
+	char hex[BLD_XXH_HEX_LEN + 1];
+	bld_xxh_final(x, hex);
+	bld_builder_explain_add(rec, label, json_string(hex));
+}
+
+/*
+ * explain.c's inputs of a step, besides the files (copy.c) and what came before it: the
+ * instruction as written, a RUN's environment by name and its options and mounts, a COPY's
+ * expanded paths and flags, a WORKDIR's directory.
+ */
+static int step_record(struct bld_builder_job *b, struct bld_builder_stage *st, struct step *s,
+		       json_t *rec, struct bld_error **err)
+{
+	struct bld_xxh *x = bld_xxh_new();
+	key_node(x, s->in->node);
+	record_hex(rec, "instruction", x);
+	if (s->in->kind == BLD_PARSER_WORKDIR) {
+		bld_builder_explain_add(rec, "workdir", json_string(s->workdir));
+		return 0;
+	}
+	if (s->in->kind != BLD_PARSER_RUN) {
+		x = bld_xxh_new();
+		for (size_t i = 0; s->copy.srcs[i]; i++)
+			bld_xxh_update_str(x, s->copy.srcs[i]);
+		bld_xxh_update_str(x, s->copy.dest);
+		bld_xxh_update_str(x, s->copy.chown);
+		bld_xxh_update_str(x, s->copy.chmod);
+		record_hex(rec, "expanded sources, destination and flags", x);
+		return 0;
+	}
+	for (size_t i = 0; s->run.env && s->run.env[i]; i++) {
+		size_t kl = strcspn(s->run.env[i], "=");
+		cleanup_free char *k = xstrndup(s->run.env[i], kl);
+		bool arg = bld_strv_env_get(st->arg_env, k) != NULL;
+		cleanup_free char *label = xasprintf("%s %s", arg ? "build arg" : "env", k);
+		char hex[BLD_XXH_HEX_LEN + 1];
+		bld_xxh_digest(s->run.env[i] + kl, strlen(s->run.env[i] + kl), hex);
+		bld_builder_explain_add(rec, label, json_string(hex));
+	}
+	x = bld_xxh_new();
+	bld_xxh_update_str(x, s->run.network);
+	for (size_t i = 0; b->extra_hosts && b->extra_hosts[i]; i++)
+		bld_xxh_update_str(x, b->extra_hosts[i]);
+	bld_xxh_update(x, &b->o->shm_size, sizeof(b->o->shm_size));
+	record_hex(rec, "RUN network, hosts and shm size", x);
+	x = bld_xxh_new();
+	int r = bld_builder_run_mounts_key(b, st, &s->run, x, err);
+	record_hex(rec, "RUN mounts", x);
+	return r;
+}
+
+/* The step's key; its inputs into rec too when rec is not NULL (explain.c). */
+static int step_key(struct bld_builder_job *b, struct bld_builder_stage *st, struct step *s,
+		    char key[BLD_XXH_HEX_LEN + 1], json_t *rec, struct bld_error **err)
+{
+	if (rec && step_record(b, st, s, rec, err) < 0)
+		return -1;
 	struct bld_xxh *h = bld_xxh_new();
 	bld_xxh_update_str(h, st->key);
 	key_node(h, s->in->node);
@@ -593,7 +655,7 @@ static int step_key(struct bld_builder_job *b, struct bld_builder_stage *st, str
 		for (size_t i = 0; s->copy.srcs[i]; i++)
 			bld_xxh_update_str(h, s->copy.srcs[i]);
 		bld_xxh_update_str(h, s->copy.dest);
-		r = bld_builder_copy_key(b, st, &s->copy, h, err);
+		r = bld_builder_copy_key(b, st, &s->copy, h, rec, err);
 	}
 	bld_xxh_final(h, key);
 	return r;
@@ -740,14 +802,26 @@ static void step_dispose(struct step *s)
 	bld_strv_free(s->run.env);
 	copy_req_dispose(&s->copy);
 	free(s->workdir);
+	free(s->name);
 	bld_buf_dispose(&s->hist);
+}
+
+/* The step missed: its inputs gathered (its key computed again) for explain.c. */
+static int explain_miss(struct bld_builder_job *b, struct bld_builder_stage *st, struct step *s,
+			int v, const char *key, struct bld_error **err)
+{
+	cleanup_json json_t *own = json_array();
+	char again[BLD_XXH_HEX_LEN + 1];
+	if (step_key(b, st, s, again, own, err) < 0)
+		return -1;
+	return bld_builder_explain_miss(b, st, v, s->name, key, own, err);
 }
 
 static int step_run(struct bld_builder_job *b, struct bld_builder_stage *st, struct step *s, int v,
 		    struct bld_error **err)
 {
 	char key[BLD_XXH_HEX_LEN + 1];
-	if (step_key(b, st, s, key, err) < 0)
+	if (step_key(b, st, s, key, NULL, err) < 0)
 		return -1;
 	int hit = cache_apply(b, st, key, err);
 	if (hit < 0)
@@ -755,8 +829,11 @@ static int step_run(struct bld_builder_job *b, struct bld_builder_stage *st, str
 	if (hit) {
 		bld_builder_progress_cached(b, v);
 		memcpy(st->key, key, sizeof(key));
+		bld_builder_explain_step(b, st, s->name, key);
 		return 0;
 	}
+	if (explain_miss(b, st, s, v, key, err) < 0)
+		return -1;
 	int64_t t0 = bld_mono_ns();
 	struct bld_cache_layer l;
 	bool made = false;
@@ -770,6 +847,7 @@ static int step_run(struct bld_builder_job *b, struct bld_builder_stage *st, str
 	if (cache_record(b, st, key, made ? &l : NULL, err) < 0)
 		return -1;
 	memcpy(st->key, key, sizeof(key));
+	bld_builder_explain_step(b, st, s->name, key);
 	bld_builder_progress_done(b, v, t0);
 	return 0;
 }
@@ -840,6 +918,7 @@ static int do_layer_step(struct bld_builder_job *b, struct bld_builder_stage *st
 	struct step s;
 	memset(&s, 0, sizeof(s));
 	s.in = in;
+	s.name = xasprintf("%s %s", step_name(b, st, sn, sizeof(sn)), title);
 	int r = step_prepare(b, st, &s, v, err);
 	if (r == 0 && b->n_named && s.in->kind != BLD_PARSER_WORKDIR)
 		r = prepare_named(b, st, &s, err);
@@ -857,6 +936,34 @@ static bool is_layer_step(enum bld_parser_kind k)
 {
 	return k == BLD_PARSER_RUN || k == BLD_PARSER_COPY || k == BLD_PARSER_ADD ||
 	       k == BLD_PARSER_WORKDIR;
+}
+
+/* "K=V" entries into explain.c's pending inputs as "PREFIX K", the value hashed. */
+static void note_values(struct bld_builder_stage *st, const char *prefix, char *const *v)
+{
+	for (size_t i = 0; v && v[i]; i++) {
+		size_t kl = strcspn(v[i], "=");
+		cleanup_free char *label = xasprintf("%s %.*s", prefix, (int)kl, v[i]);
+		bld_builder_explain_note_hash(st, label, v[i][kl] ? v[i] + kl + 1 : "");
+	}
+}
+
+/*
+ * What a metadata instruction put into the stage's key, for explain.c: the values of ARG
+ * and ENV by name first (so that a changed build arg is named as such), then the text.
+ */
+static void note_meta(struct bld_builder_stage *st, const struct bld_parser_instruction *in,
+		      const char *hist)
+{
+	if (in->kind == BLD_PARSER_ARG)
+		note_values(st, "build arg", st->arg_env);
+	if (in->kind == BLD_PARSER_ENV) {
+		cleanup_strv char **env = bld_builder_img_env(st->img);
+		note_values(st, "env", env);
+	}
+	cleanup_free char *label = xasprintf("instruction %s (line %d)",
+					     bld_parser_kind_name(in->kind), in->start_line);
+	bld_builder_explain_note_hash(st, label, hist);
 }
 
 static int dispatch(struct bld_builder_job *b, struct bld_builder_stage *st,
@@ -878,6 +985,7 @@ static int dispatch(struct bld_builder_job *b, struct bld_builder_stage *st,
 			for (size_t i = 0; st->arg_env && st->arg_env[i]; i++)
 				bld_xxh_update_str(h, st->arg_env[i]);
 		bld_xxh_final(h, st->key);
+		note_meta(st, in, bld_buf_str(&hist));
 	}
 	bld_buf_dispose(&hist);
 	return r;

@@ -393,6 +393,8 @@ void bld_builder_stage_dispose(struct bld_builder_stage *st)
 	bld_strv_free(st->args);
 	bld_strv_free(st->arg_env);
 	free(st->name);
+	json_decref(st->xpending);
+	free(st->xparent_name);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -458,6 +460,10 @@ int bld_builder_stage_take_image(struct bld_builder_job *b, struct bld_builder_s
 		st->n_base = st->n_layers;
 		if (h)
 			bld_xxh_update_str(h, img->id);
+		if (h) {
+			cleanup_free char *label = xasprintf("base image %s", full);
+			bld_builder_explain_note(st, label, json_string(img->id));
+		}
 		bld_builder_attest_image(b, full, img);
 	}
 	return r;

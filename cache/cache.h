@@ -457,6 +457,19 @@ int bld_cache_build_record_put(struct bld_store *s, const char *key, const char 
 			       struct bld_error **err);
 int bld_cache_build_record_delete(struct bld_store *s, const char *key, struct bld_error **err);
 /*
+ * The builder's notes for explaining a cache miss: INPUTS under a cache key (what the key
+ * was made of), LAST under a name of the builder's (the keys of the last build of one
+ * Dockerfile and target). Names as keys (BLD_E_INVALID otherwise); _get: BLD_E_NOTFOUND
+ * when absent, *json the caller's; _put replaces atomically. _forget removes a key's
+ * inputs, quietly (the record's _delete and prune call it).
+ */
+enum bld_cache_note { BLD_CACHE_NOTE_INPUTS, BLD_CACHE_NOTE_LAST };
+int bld_cache_build_note_get(struct bld_store *s, enum bld_cache_note kind, const char *name,
+			     char **json, struct bld_error **err);
+int bld_cache_build_note_put(struct bld_store *s, enum bld_cache_note kind, const char *name,
+			     const char *json, struct bld_error **err);
+void bld_cache_build_inputs_forget(struct bld_store *s, const char *key);
+/*
  * `builder prune`: removes every record (all), or the dangling ones: those naming a blob
  * that no image and none of keep (NULL-terminated digests, as bld_cache_gc_opts.keep)
  * holds. *removed lists the keys removed (caller frees); bld_cache_gc then reclaims.
@@ -563,6 +576,11 @@ typedef int (*bld_cache_event_fn)(const struct json_t *event, void *payload);
  */
 int bld_cache_event_read(const char *root, int64_t since_ns, int64_t until_ns, bool follow,
 			 bld_cache_event_fn fn, void *payload, struct bld_error **err);
+
+/* Whether an event passes every filter ("key=value": container, event, image, label, type,
+ * volume, network, scope... as docker's daemon matches them; keys it does not know match
+ * everything, as docker's daemon ignores them). */
+bool bld_cache_event_match(const struct json_t *event, char *const *filters);
 
 /* The entry (named or not) pointing at digest, for its media type and size; *out is the
  * caller's (bld_cache_desc_dispose). BLD_E_NOTFOUND when none. */

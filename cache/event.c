@@ -320,3 +320,78 @@ void bld_cache_image_event(struct bld_store *s, const char *action, const char *
 	bld_strv_push(&attrs, nm);
 	bld_cache_event_append(bld_cache_store_root(s), "image", action, id, attrs, NULL);
 }
+
+/* ------------------------------------------------------------------ filters */
+
+static const char *const filter_keys[] = {"container", "event", "image", "label", "type",
+	"volume", "network", "daemon", "plugin", "node", "service", "secret", "config", "scope"};
+
+/* docker's filters.ExactMatch / FuzzyMatch (a prefix matches too) for any of the values. */
+static bool match(char *const *vals, const char *s, bool fuzzy)
+{
+	for (size_t i = 0; s && vals && vals[i]; i++)
+		if (strcmp(vals[i], s) == 0 || (fuzzy && bld_str_has_prefix(s, vals[i])))
+			return true;
+	return false;
+}
+
+/* "busybox:latest" -> "busybox" (a port's colon stays); caller frees. */
+static char *strip_tag(const char *ref)
+{
+	const char *slash = strrchr(ref, '/'), *colon = strrchr(ref, ':');
+	if (colon && (!slash || colon > slash))
+		return xstrndup(ref, (size_t)(colon - ref));
+	return xstrdup(ref);
+}
+
+static bool match_key(char *const *f, const char *key, const json_t *ev)
+{
+	cleanup_strv char **v = bld_strv_values(f, key);
+	if (!v)
+		return true;
+	const json_t *actor = json_object_get(ev, "Actor");
+	const json_t *attrs = json_object_get(actor, "Attributes");
+	const char *id = bld_json_get_str(actor, "ID"), *type = bld_json_get_str(ev, "Type");
+	const char *action = bld_json_get_str(ev, "Action");
+	if (!strcmp(key, "type"))
+		return match(v, type, false);
+	if (!strcmp(key, "scope"))
+		return match(v, bld_json_get_str(ev, "scope"), false);
+	if (!strcmp(key, "event")) {
+		/* docker: "health_status", "exec_create", "exec_start" match as prefixes */
+		bool fuzzy = match(v, "health_status", false) || match(v, "exec_create", false) ||
+			     match(v, "exec_start", false);
+		return match(v, action, fuzzy);
+	}
+	if (!strcmp(key, "image")) {
+		const char *n = bld_json_get_str(attrs, strcmp(type, "image") ? "image" : "name");
+		cleanup_free char *si = id ? strip_tag(id) : NULL, *sn = n ? strip_tag(n) : NULL;
+		return match(v, id, false) || match(v, n, false) || match(v, si, false) ||
+		       match(v, sn, false);
+	}
+	/* container, volume, network, ...: the actor's ID or name, as a prefix too */
+	return match(v, id, true) || match(v, bld_json_get_str(attrs, "name"), true);
+}
+
+/* label=K or label=K=V: every one given must match the actor's attributes. */
+static bool match_labels(char *const *f, const json_t *ev)
+{
+	cleanup_strv char **v = bld_strv_values(f, "label");
+	const json_t *attrs = json_object_get(json_object_get(ev, "Actor"), "Attributes");
+	for (size_t i = 0; v && v[i]; i++) {
+		size_t k = strcspn(v[i], "=");
+		cleanup_free char *key = xstrndup(v[i], k);
+		const char *have = bld_json_get_str(attrs, key);
+		if (!have || (v[i][k] && strcmp(have, v[i] + k + 1)))
+			return false;
+	}
+	return true;
+}
+
+bool bld_cache_event_match(const json_t *ev, char *const *f)
+{
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(filter_keys); i++)
+		if (strcmp(filter_keys[i], "label") && !match_key(f, filter_keys[i], ev))
+			return false;
+	return match_labels(f, ev);
+}

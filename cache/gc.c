@@ -220,8 +220,10 @@ int bld_cache_build_records_prune(struct bld_store *s, bool all, char *const *ke
 	while (d && (de = readdir(d))) {
 		if (de->d_name[0] == '.' || (!all && !record_dangles(dirfd(d), de->d_name, &m)))
 			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
-			bld_strv_push(removed, de->d_name);
+		if (unlinkat(dirfd(d), de->d_name, 0) < 0)
+			continue;
+		bld_strv_push(removed, de->d_name);
+		bld_cache_build_inputs_forget(s, de->d_name);
 	}
 	if (d)
 		closedir(d);

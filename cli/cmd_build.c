@@ -49,6 +49,11 @@ static const struct bld_cli_opt opts[] = {
 	{"provenance", 0, BLD_OPT_OPTVAL, "string",
 	 "Record SLSA provenance: \"true\", \"mode=min|max[,builder-id=URI]\"", NULL},
 	{"sbom", 0, BLD_OPT_OPTVAL, "string", "Record an SPDX SBOM of the image: \"true\"", NULL},
+	{"explain", 0, BLD_OPT_BOOL, NULL,
+	 "Say why each step missed the cache: the first input that differs from the last build",
+	 NULL},
+	{"check-reproducible", 0, BLD_OPT_BOOL, NULL,
+	 "Build twice in scratch stores with one SOURCE_DATE_EPOCH and compare the images", NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
@@ -96,6 +101,25 @@ static int attest_opts(struct bld_builder_opts *o, struct bld_cli_args *a, char 
 	return attest_opt("sbom", bld_cli_str(a, "sbom"), skeys, vals + 2, &o->sbom, err);
 }
 
+/* --check-reproducible: "reproducible: DIGEST", or each difference and exit 1. */
+static int check_reproducible(struct bld_ctx *ctx, const struct bld_builder_opts *o,
+			      struct bld_error **err)
+{
+	struct bld_builder_repro res;
+	if (bld_builder_check_reproducible(ctx, o, &res, err) < 0)
+		return -1;
+	int r = 0;
+	if (res.digest[0])
+		printf("reproducible: %s\n", res.digest);
+	for (size_t i = 0; res.diffs && res.diffs[i]; i++)
+		printf("%s\n", res.diffs[i]);
+	if (!res.digest[0])
+		r = bld_error_set(err, BLD_E_INVALID, "build is not reproducible: %zu differences",
+				  bld_strv_len(res.diffs));
+	bld_builder_repro_dispose(&res);
+	return r;
+}
+
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	const char *fmt = bld_cli_str(a, "format");
@@ -136,6 +160,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		.cache_to = bld_cli_list(a, "cache-to"),
 		.docker_format = fmt && strcmp(fmt, "docker") == 0,
 		.signature_policy = bld_cli_str(a, "signature-policy"),
+		.explain = bld_cli_bool(a, "explain"),
 	};
 	/* docker: --disable-content-trust defaults to !DOCKER_CONTENT_TRUST */
 	int off = bld_cli_given(a, "disable-content-trust")
@@ -145,7 +170,9 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	char *vals[3] = {NULL, NULL, NULL};
 	char id[BLD_DIGEST_STR_LEN];
 	int r = attest_opts(&o, a, vals, err);
-	if (r == 0)
+	if (r == 0 && bld_cli_bool(a, "check-reproducible"))
+		r = check_reproducible(ctx, &o, err);
+	else if (r == 0)
 		r = bld_builder_build(ctx, &o, id, err);
 	for (size_t i = 0; i < 3; i++)
 		free(vals[i]);
@@ -155,6 +182,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		return -1;
 	}
 	/* with an archive on stdout (--output ...,dest=-) the ID would corrupt it */
+	if (bld_cli_bool(a, "check-reproducible"))
+		return 0;
 	if (o.quiet && !(o.output && (strstr(o.output, "dest=-") || strcmp(o.output, "-") == 0)))
 		printf("%s\n", id);
 	return 0;

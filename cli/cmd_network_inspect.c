@@ -15,23 +15,6 @@ static const struct bld_cli_opt opts[] = {
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
-static void print_all(const json_t *all, const char *fmt)
-{
-	size_t i;
-	json_t *v;
-	if (!fmt) {
-		cleanup_free char *s = bld_json_dump_pretty(all);
-		printf("%s\n", s);
-		return;
-	}
-	if (!json_array_size(all))
-		printf("\n"); /* docker's template over nothing */
-	json_array_foreach(all, i, v) {
-		cleanup_free char *s = bld_cli_template(fmt, v);
-		printf("%s\n", s);
-	}
-}
-
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	cleanup_json json_t *all = json_array();
@@ -49,7 +32,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 						  : xstrdup(e->msg);
 		bld_strv_push(&errors, line);
 	}
-	print_all(all, bld_cli_str(a, "format"));
+	bld_cli_inspect_print(all, bld_cli_str(a, "format"));
 	for (size_t i = 0; errors && errors[i]; i++)
 		fprintf(stderr, "bld: %s\n", errors[i]);
 	return errors ? 1 : 0;

@@ -1,5 +1,6 @@
 /*
- * cli/cmd_volume_inspect.c — `bld volume inspect VOLUME...`: a JSON array as docker prints.
+ * cli/cmd_volume_inspect.c — `bld volume inspect VOLUME...`: a JSON array as docker prints. A
+ * name that is not found is reported after the others and exits 1, as docker's.
  */
 #include "cli/container_opts.h"
 #include "cli/image_util.h"
@@ -13,29 +14,24 @@ static const struct bld_cli_opt opts[] = {
 
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
-	json_t *all = json_array();
-	const char *fmt = bld_cli_str(a, "format");
+	cleanup_json json_t *all = json_array();
+	cleanup_strv char **errors = NULL;
+	(void)err;
 	for (int i = 0; i < a->argc; i++) {
 		json_t *v = NULL;
-		if (bld_runner_volume_inspect(ctx, a->argv[i], &v, err) < 0) {
-			json_decref(all);
-			return -1;
+		cleanup_error struct bld_error *e = NULL;
+		if (bld_runner_volume_inspect(ctx, a->argv[i], &v, &e) == 0) {
+			json_array_append_new(all, v);
+			continue;
 		}
-		json_array_append_new(all, v);
+		bld_strv_push(&errors, e->code == BLD_E_NOTFOUND
+					       ? xasprintf("No such volume: %s", a->argv[i])
+					       : xstrdup(e->msg));
 	}
-	size_t i;
-	json_t *v;
-	if (fmt) {
-		json_array_foreach(all, i, v) {
-			cleanup_free char *s = bld_cli_template(fmt, v);
-			printf("%s\n", s);
-		}
-	} else {
-		cleanup_free char *s = bld_json_dump_pretty(all);
-		printf("%s\n", s);
-	}
-	json_decref(all);
-	return 0;
+	bld_cli_inspect_print(all, bld_cli_str(a, "format"));
+	for (size_t i = 0; errors && errors[i]; i++)
+		fprintf(stderr, "bld: %s\n", errors[i]);
+	return errors ? 1 : 0;
 }
 
 const struct bld_cli_cmd bld_cmd_volume_inspect = {

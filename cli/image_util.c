@@ -260,6 +260,23 @@ void bld_cli_table_dispose(struct bld_cli_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+void bld_cli_inspect_print(const json_t *all, const char *fmt)
+{
+	size_t i;
+	json_t *v;
+	if (!fmt) {
+		cleanup_free char *s = bld_json_dump_pretty(all);
+		printf("%s\n", s);
+		return;
+	}
+	if (!json_array_size(all))
+		printf("\n"); /* docker's template over nothing */
+	json_array_foreach(all, i, v) {
+		cleanup_free char *s = bld_cli_template(fmt, v);
+		printf("%s\n", s);
+	}
+}
+
 const char *bld_cli_rows_template(const char *fmt, const char *dflt)
 {
 	const char *t = fmt && bld_str_has_prefix(fmt, "table") ? fmt + 5 + strspn(fmt + 5, " ")

@@ -61,6 +61,10 @@ void bld_cli_table_add_tabbed(struct bld_cli_table *t, const char *line);
 void bld_cli_table_print(FILE *f, const struct bld_cli_table *t);
 void bld_cli_table_dispose(struct bld_cli_table *t);
 
+/* What `network inspect` and `volume inspect` print of the objects found: docker's JSON
+ * array, or the template once per object (an empty line for none, as docker's). */
+void bld_cli_inspect_print(const struct json_t *all, const char *fmt);
+
 /* The rows of a list command under --format: "table [TEMPLATE]" (and NULL) aligned as
  * docker's tabwriter with a header row, any other template one line per row as it renders. */
 struct bld_cli_rows {

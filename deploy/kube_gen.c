@@ -283,11 +283,16 @@ static int kinds(struct kg *g, struct bld_error **err)
 {
 	const char *svc;
 	json_t *s;
+	cleanup_json json_t *names = json_object();
 	json_object_foreach(json_object_get(g->project, "services"), svc, s) {
 		cleanup_free char *n = kg_dns_name(svc);
 		if (!*n)
 			return bld_error_set(err, BLD_E_INVALID, "service %s: no Kubernetes name "
 					     "can be made of it", svc);
+		if (json_object_get(names, n))
+			return bld_error_set(err, BLD_E_INVALID, "services %s and %s: both named %s "
+					     "in Kubernetes", bld_json_get_str(names, n), svc, n);
+		json_object_set_new(names, n, json_string(svc));
 		json_object_set_new(g->kinds, svc, json_string(workload_kind(g, svc)));
 	}
 	return 0;

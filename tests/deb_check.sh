@@ -34,8 +34,12 @@ t_ok "zsh completion" test -s "$root/usr/share/zsh/vendor-completions/_bld"
 t_ok "fish completion" test -s "$root/usr/share/fish/vendor_completions.d/bld.fish"
 t_match "the boot unit runs /usr/bin/bld" '^ExecStart=/usr/bin/bld system boot$' \
   "$(cat "$root/lib/systemd/system/bld-boot.service")"
-t_eq "the postinst enabled the boot unit" "/lib/systemd/system/bld-boot.service" \
-  "$(readlink "$root/etc/systemd/system/multi-user.target.wants/bld-boot.service")"
+for u in "$TOP"/tools/systemd/*; do
+  for target in $(sed -n 's/^WantedBy=//p' "$u"); do
+    t_eq "the postinst enabled ${u##*/} ($target)" "/lib/systemd/system/${u##*/}" \
+      "$(readlink "$root/etc/systemd/system/$target.wants/${u##*/}")"
+  done
+done
 t_eq "the config is a conffile" "/etc/bld/config.json" \
   "$(dpkg-query --root="$root" -W -f '${Conffiles}' bld | awk '{print $1}')"
 

@@ -73,6 +73,23 @@ DK run -d --name k --network none "$BASE" sleep 60 >/dev/null
 DK kill -s KILL k >/dev/null
 t_eq "docker kill, then docker wait: 137" "137" "$(DKT wait k)"
 
+# ------------------------------------------------------------------ exec
+DK run -d --name xc --network none "$BASE" sleep 60 >/dev/null
+D run -d --name xc --network=none "$BASE" sleep 60 >/dev/null
+both exec xc sh -c 'echo out; echo err >&2; exit 4'
+t_eq "docker exec: stdout and the exit status, as dockerd" "$DO" "$BO"
+t_eq "... stderr apart, as dockerd" "$(cat "$T_DIR/d.err")" "$(cat "$T_DIR/b.err")"
+both exec -e E=1 -w /tmp -u 1 xc sh -c 'echo $E $(pwd) $(id -u)'
+t_eq "docker exec -e -w -u, as dockerd" "$DO" "$BO"
+t_eq "docker exec -i: stdin reaches the process" "piped" "$(echo piped | DKT exec -i xc cat)"
+tt="$DOCKER exec -t xc sh -c 'test -t 0 && test -t 1 && echo tty'"
+t_eq "docker exec -t under a pty: a terminal, as dockerd" \
+  "$(script -qec "$tt" /dev/null </dev/null | tr -d '\r')" \
+  "$(DOCKER_HOST=unix://$API_SOCK script -qec "$tt" /dev/null </dev/null | tr -d '\r')"
+both exec nosuch true
+t_eq "docker exec in no such container, as dockerd" "$(tail -1 <<<"$DO")" "$(tail -1 <<<"$BO")"
+DK rm -f xc >/dev/null
+
 # ------------------------------------------------------------------ daemonless
 DK run -d --name survivor --network none "$BASE" sleep 60 >/dev/null
 kill "$API_PID"; wait "$API_PID" 2>/dev/null

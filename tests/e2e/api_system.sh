@@ -3,7 +3,8 @@
 # Debian's docker 20.10 CLI and compared with a private dockerd where the output is docker's:
 # /_ping's headers, version negotiation (/vX.Y/ prefixes, the bounds 1.40-1.44 and docker's
 # refusals), errors as {"message"} with docker's status codes, `docker version`, `docker
-# info` (swarm inactive, no field dockerd lacks), `docker ps` with -a, -q, -n, --filter over
+# info` (swarm inactive, no field dockerd lacks), `docker events` (following, --since/--until,
+# filters), `docker ps` with -a, -q, -n, --filter over
 # containers the bld CLI started (one store, no daemon), request limits, the socket's mode,
 # a live socket refused and a stale one replaced, tcp:// refused, and --time's idle exit.
 . "$(dirname "$0")/lib.sh"
@@ -106,3 +107,16 @@ for _ in $(seq 1 40); do kill -0 "$idle" 2>/dev/null || break; sleep 0.1; done
 t_eq "--time 1: the service ends when idle, its socket removed" "gone no-sock" \
   "$(kill -0 "$idle" 2>/dev/null && echo alive || echo gone) $([ -e "$T_DIR/stale.sock" ] && echo sock || echo no-sock)"
 t_eq "the container started before keeps running without any service" "up" "$(B ps --format '{{.Names}}')"
+
+# ------------------------------------------------------------------ events
+t0=$(date +%s)
+( DOCKER_HOST=unix://$API_SOCK timeout 10 /usr/bin/docker events --filter type=container --filter event=start \
+    --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}' >"$T_DIR/ev.out" 2>&1 & echo $! >"$T_DIR/ev.pid"; wait ) &
+sleep 1
+B run --name evc --network none "$BASE" true >/dev/null
+for _ in $(seq 1 50); do grep -q evc "$T_DIR/ev.out" && break; sleep 0.1; done
+kill "$(cat "$T_DIR/ev.pid")" 2>/dev/null
+t_eq "docker events follows while another command runs, filtered as dockerd's" "container start evc" "$(cat "$T_DIR/ev.out")"
+t_eq "docker events --since --until: the past, as the journal has it" "container create evc" \
+  "$(DK events --since "$t0" --until "$(( $(date +%s) + 1 ))" --filter event=create --filter container=evc \
+      --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}')"

@@ -88,7 +88,7 @@ echo '{"v":2}' >"$ctx/pkg/api/package.json"
 out=$("$BLD" build -t par "$ctx" 2>&1)
 t_eq "... one it keeps runs its step again (and those after it)" 5 "$(grep -c '^#[0-9]* CACHED$' <<<"$out")"
 t_match "... the --parents **/package.json step" '^#[0-9]+ \[stage-1 6/9\] COPY --parents \*\*/package.json' \
-  "$(grep -B1 -A0 'DONE' <<<"$out" | grep -F 'package.json')"
+  "$(grep -B2 -A0 'DONE' <<<"$out" | grep -F 'package.json')"
 printf 'FROM %s\nCOPY --parents ./a/./nope /d/\n' "$BASE" >"$T_DIR/par-missing.Dockerfile"
 out=$("$BLD" build -f "$T_DIR/par-missing.Dockerfile" "$ctx" 2>&1); rc=$?
 t_eq "--parents of a missing plain path fails" 1 "$rc"

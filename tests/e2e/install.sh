@@ -12,8 +12,9 @@ dest=$T_DIR/dest
 t_ok "make install DESTDIR" mk install DESTDIR="$dest"
 t_ok "the installed bld runs" "$dest/usr/local/bin/bld" version
 # every file under an FHS directory of /usr/local, or bld's config directory
-fhs='^/usr/local/(bin/bld|lib/systemd/system/bld-[a-z-]+\.(service|socket)|share/man/man([1-8])/bld(-[a-z-]+)?\.\3|share/bash-completion/completions/bld|share/zsh/site-functions/_bld|share/fish/vendor_completions\.d/bld\.fish)$|^/etc/bld/config\.json$'
-t_eq "every file where the FHS says" "" "$(files "$dest" | grep -Ev "$fhs")"
+fhs='^/usr/local/(bin/bld|lib/systemd/system/bld(-[a-z-]+)?\.(service|socket)|share/man/man([1-8])/bld(-[a-z-]+)?\.\4|share/bash-completion/completions/bld|share/zsh/site-functions/_bld|share/fish/vendor_completions\.d/bld\.fish)$|^/etc/bld/config\.json$'
+bad=$(files "$dest" | grep -Ev "$fhs"); rc=$? # 1: every line matched (2: a bad pattern)
+t_eq "every file where the FHS says" "1:" "$rc:$bad"
 "$BLD" __man "$T_DIR/man"
 t_eq "a manual page for bld and every command" "$(ls "$T_DIR/man")" "$(ls "$dest/usr/local/share/man/man1")"
 for p in "$TOP"/doc/*.[1-8]; do
@@ -27,6 +28,8 @@ for u in "$TOP"/tools/systemd/*; do
 done
 t_match "the boot unit runs the installed bld" '^ExecStart=/usr/local/bin/bld system boot$' \
   "$(cat "$dest/usr/local/lib/systemd/system/bld-boot.service")"
+t_eq "every unit runs the installed bld" "" \
+  "$(grep -h '^ExecStart=' "$dest"/usr/local/lib/systemd/system/* | grep -v '^ExecStart=/usr/local/bin/bld ')"
 t_eq "the default config is docker's daemon.json shape" "[]" \
   "$(jq -c '.["insecure-registries"]' "$dest/etc/bld/config.json")"
 

@@ -5,7 +5,8 @@
 # one-shot service, a Service per service (headless without published ports, NodePort or
 # LoadBalancer with them), init containers and the wait-for-jobs annotation for depends_on,
 # probes from the health check, a PVC for the volume; a built image by its registry digest
-# after --push and never by its tag unless --allow-tag; what cannot be expressed reported.
+# after --push (signed when content trust is on) and never by its tag unless --allow-tag;
+# what cannot be expressed reported.
 # From the containers of `compose up` (the demo, and tests/fixtures/kube/containers with
 # most attributes a container keeps), the same manifests and reports as from the file.
 . "$(dirname "$0")/lib.sh"
@@ -94,6 +95,15 @@ digest=$(curl -sfI -H 'Accept: application/vnd.oci.image.manifest.v1+json' -H 'A
   "http://$REG_ADDR/v2/demo-web/manifests/v1" | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')
 t_eq "--push: the image by the digest the registry has" "$REG_ADDR/demo-web@$digest" "$img"
 t_ok "... and it validates" $V "$T_DIR/push.yaml"
+# content trust on: --push signs what it pushed with BLD_TRUST_KEY, as bld push does
+(cd "$T_DIR" && BLD_TRUST_PASSPHRASE=pw "$BLD" trust key generate kgkey >/dev/null 2>&1)
+t_exit "trust on without a key: nothing pushed" 125 env BLD_CONTENT_TRUST=1 "$BLD" kube generate --push
+t_match "... not signed before" '^Signatures .*: 0$' "$("$BLD" trust inspect --key "$T_DIR/kgkey.pub" "$img" 2>&1)"
+t_ok "trust on: --push signs" env BLD_CONTENT_TRUST=1 BLD_TRUST_KEY="$T_DIR/kgkey.key" BLD_TRUST_PASSPHRASE=pw \
+  "$BLD" kube generate --push
+t_match "... the image is signed by that key" '^Signatures .*: 1$' "$("$BLD" trust inspect --key "$T_DIR/kgkey.pub" "$img" 2>&1)"
+t_eq "... verified with its public key" true \
+  "$("$BLD" trust inspect --format json --key "$T_DIR/kgkey.pub" "$img" | jq -r '[.. | .Verified? // empty] | join(",")')"
 
 # the mappings, on the corpus files written for them
 C=$TOP/tests/fixtures/kube/corpus
@@ -160,3 +170,6 @@ t_ok "... each valid" $V "$T_DIR"/dir/*.yaml
 t_eq "depends_on: service_healthy and service_started wait for the Service, completion for the Job" \
   "wait-for-cache:nslookup wait-for-db:nslookup wait-for-migrate:kubectl wait-for-seed:nslookup|migrate" \
   "$(dep depends Deployment app '.spec.template | ([.spec.initContainers[] | .name + ":" + (if .command[0] == "kubectl" then "kubectl" else (.command[2] | split(" ")[1]) end)] | join(" ")) + "|" + .metadata.annotations["bld.dev/wait-for-jobs"]')"
+printf 'services:\n  web_1: {image: busybox}\n  web-1: {image: busybox}\n' >"$T_DIR/clash.yaml"
+t_match "two services of one Kubernetes name are refused" '^bld: kube generate: services web-1 and web_1: both named web-1 in Kubernetes$' \
+  "$("$BLD" kube generate -f "$T_DIR/clash.yaml" 2>&1 >/dev/null)"

@@ -17,3 +17,14 @@ t_match "... and it finds a circle of two files" 'builder/: files call each othe
 printf '#include "builder/builder.h"\n' >"$T_DIR/m/builder/c.h" && mkdir -p "$T_DIR/m/runner" && cp "$T_DIR/m/builder/c.h" "$T_DIR/m/runner/"
 t_match "... and an include that goes up" 'runner/c.h:1: runner/ includes builder/' \
   "$(python3 "$T_DIR/m/tests/layout/check.py" --calls)"
+# only `bld system service` reaches api/, through its public header; api/ never includes cli/
+mkdir -p "$T_DIR/m/cli" "$T_DIR/m/api"
+printf '#include "api/api.h"\n' >"$T_DIR/m/cli/cmd_system_service.c"
+printf '#include "api/api.h"\n' >"$T_DIR/m/cli/cmd_ps.c"
+printf '#include "api/api_int.h"\n' >"$T_DIR/m/cli/main.c"
+printf '#include "cli/cli.h"\n' >"$T_DIR/m/api/route.c"
+out=$(python3 "$T_DIR/m/tests/layout/check.py" --calls)
+t_match "... and cli/ including api/ anywhere but the service's command" 'cli/cmd_ps.c:1: cli/ includes api/api.h' "$out"
+t_match "... or anything of api/ but api.h" 'cli/main.c:1: cli/ includes api/api_int.h' "$out"
+t_match "... and api/ including cli/" 'api/route.c:1: api/ includes cli/cli.h' "$out"
+t_eq "... but not the service's command including api.h" "" "$(grep cmd_system_service <<<"$out")"

@@ -39,6 +39,11 @@ t_match "volume ls" "vol1" "$(B volume ls)"
 t_match "volume inspect" '"Mountpoint": ".*/volumes/vol1/_data"' "$(B volume inspect vol1)"
 t_ok "volume rm" B volume rm vol1
 t_exit "volume gone" 1 B volume rm vol1
+# docker 20.10: `[]` on stdout, "Error: No such volume: vol1" on stderr, exit 1
+t_exit "volume inspect of a missing volume exits 1, as docker's" 1 B volume inspect vol1
+t_eq "... printing what it found (nothing)" "[]" "$(B volume inspect vol1 2>/dev/null)"
+t_eq "... and one line for the missing one" "bld: No such volume: vol1" \
+  "$(B volume inspect vol1 2>&1 >/dev/null)"
 
 t_exit "--read-only refuses writes" 1 B run --rm --read-only $IMG touch /x
 t_ok "--read-only still has writable /dev/shm" B run --rm --read-only $IMG touch /dev/shm/x

@@ -1,0 +1,235 @@
+/*
+ * api/exec.c — docker exec's three calls: POST /containers/{id}/exec makes an exec instance,
+ * POST /exec/{id}/start runs it on the hijacked connection (or detached), GET /exec/{id}/json
+ * tells whether it runs and its exit code. The process is the runner's, started as `bld exec`
+ * starts it (bld_runner_container_exec), in a child whose stdin is the connection and whose
+ * stdout and stderr are pipes relayed to it in docker's frames.
+ *
+ * Exec instances live in this process's memory only, as in docker's daemon: they are gone
+ * with the service (a client uses one within seconds of making it). The table is capped.
+ */
+#include "api/api_int.h"
+#include "runner/runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#define EXECS_MAX 1024
+
+struct exec {
+	char id[65], container[65];
+	struct bld_runner_exec_opts o;
+	bool out, err;
+	bool started, running;
+	int exit_code;
+	struct exec *next;
+};
+
+static pthread_mutex_t execs_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct exec *execs;
+static size_t n_execs;
+
+/* The instance by ID (execs_lock held), or NULL. */
+static struct exec *find(const char *id)
+{
+	struct exec *x = execs;
+	while (x && strcmp(x->id, id) != 0)
+		x = x->next;
+	return x;
+}
+
+/* Drops the oldest finished instances beyond the cap (execs_lock held). */
+static void trim(void)
+{
+	while (n_execs > EXECS_MAX) {
+		struct exec **p = &execs, **last = NULL;
+		for (; *p; p = &(*p)->next)
+			if (!(*p)->running)
+				last = p;
+		if (!last)
+			return;
+		struct exec *x = *last;
+		*last = x->next;
+		bld_strv_free(x->o.argv);
+		bld_strv_free(x->o.env);
+		free((char *)x->o.user);
+		free((char *)x->o.workdir);
+		free(x);
+		n_execs--;
+	}
+}
+
+int bld_api_exec_create(struct bld_api_req *req, struct bld_api_resp *resp,
+			struct bld_error **err)
+{
+	cleanup_free char *cid = NULL;
+	cleanup_json json_t *info = NULL, *b = NULL;
+	if (bld_api_container_find(req, &cid, &info, err) < 0 || bld_api_body_json(req, &b, err) < 0)
+		return -1;
+	if (!json_is_true(json_object_get(json_object_get(info, "State"), "Running")))
+		return bld_error_set(err, BLD_E_EXISTS, "Container %s is not running", cid);
+	struct exec *x = xcalloc(1, sizeof(*x));
+	x->o.argv = bld_json_to_strv(json_object_get(b, "Cmd"));
+	if (!x->o.argv) {
+		free(x);
+		return bld_error_set(err, BLD_E_INVALID, "No exec command specified");
+	}
+	x->o.env = bld_json_to_strv(json_object_get(b, "Env"));
+	const char *u = bld_json_get_str(b, "User"), *w = bld_json_get_str(b, "WorkingDir");
+	x->o.user = u && *u ? xstrdup(u) : NULL;
+	x->o.workdir = w && *w ? xstrdup(w) : NULL;
+	x->o.tty = json_is_true(json_object_get(b, "Tty"));
+	x->o.interactive = json_is_true(json_object_get(b, "AttachStdin"));
+	x->o.privileged = json_is_true(json_object_get(b, "Privileged"));
+	x->out = json_is_true(json_object_get(b, "AttachStdout"));
+	x->err = json_is_true(json_object_get(b, "AttachStderr"));
+	snprintf(x->container, sizeof(x->container), "%s", cid);
+	unsigned char rnd[32];
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		abort();
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(x->id + 2 * i, 3, "%02x", rnd[i]);
+	pthread_mutex_lock(&execs_lock);
+	x->next = execs;
+	execs = x;
+	n_execs++;
+	trim();
+	pthread_mutex_unlock(&execs_lock);
+	resp->status = MHD_HTTP_CREATED;
+	resp->json = json_pack("{s:s}", "Id", x->id);
+	return 0;
+}
+
+/* The child that runs the exec with stdin on sock (or nothing), stdout and stderr on the
+ * pipes; its exit code goes to report as text. */
+static _Noreturn void exec_child(struct bld_ctx *ctx, struct exec *x, int sock, int out_w,
+				 int err_w, int report)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	dup2(x->o.interactive && sock >= 0 ? sock : null, 0);
+	dup2(x->out ? out_w : null, 1);
+	dup2(x->err ? err_w : null, 2);
+	if (report > 3)
+		syscall(SYS_close_range, 3, (unsigned)report - 1, 0);
+	syscall(SYS_close_range, (unsigned)report + 1, ~0U, 0);
+	/* the service's children are reaped by the kernel (SA_NOCLDWAIT); this one waits */
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigaction(SIGCHLD, &dfl, NULL);
+	int code = 126;
+	struct bld_error *e = NULL;
+	if (bld_runner_container_exec(ctx, x->container, &x->o, &code, &e) < 0) {
+		fprintf(stderr, "%s\n", e->msg);
+		code = e->status ? e->status : 126;
+	}
+	char buf[16];
+	int n = snprintf(buf, sizeof(buf), "%d", code);
+	if (write(report, buf, (size_t)n) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+/* Runs x with its output relayed to sock (-1: detached, output dropped); records the exit. */
+static void run_exec(struct bld_ctx *ctx, struct exec *x, int sock)
+{
+	int o[2] = {-1, -1}, e[2] = {-1, -1}, rep[2] = {-1, -1};
+	if (pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0)
+		exec_child(ctx, x, sock, o[1], x->o.tty ? o[1] : e[1], rep[1]);
+	close(o[1]);
+	close(e[1]);
+	close(rep[1]);
+	if (sock >= 0)
+		bld_api_relay(o[0], e[0], sock, x->o.tty);
+	else {
+		close(o[0]);
+		close(e[0]);
+	}
+	char buf[16] = "";
+	ssize_t n = pid < 0 ? -1 : read(rep[0], buf, sizeof(buf) - 1);
+	close(rep[0]);
+	pthread_mutex_lock(&execs_lock);
+	x->exit_code = n > 0 ? (int)strtol(buf, NULL, 10) : 126;
+	x->running = false;
+	pthread_mutex_unlock(&execs_lock);
+}
+
+struct exec_start {
+	struct bld_ctx *ctx;
+	struct exec *x;
+};
+
+static void exec_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
+			  const char *extra_in, size_t extra_in_size, MHD_socket sock,
+			  struct MHD_UpgradeResponseHandle *urh)
+{
+	struct exec_start *s = cls;
+	run_exec(s->ctx, s->x, sock);
+	shutdown(sock, SHUT_WR);
+	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+	free(s);
+}
+
+int bld_api_exec_start(struct bld_api_req *req, struct bld_api_resp *resp,
+		       struct bld_error **err)
+{
+	cleanup_json json_t *b = NULL;
+	if (bld_api_body_json(req, &b, err) < 0)
+		return -1;
+	pthread_mutex_lock(&execs_lock);
+	struct exec *x = find(req->captures[0]);
+	bool was = x && x->started;
+	if (x)
+		x->started = x->running = true;
+	pthread_mutex_unlock(&execs_lock);
+	if (!x)
+		return bld_error_set(err, BLD_E_NOTFOUND, "No such exec instance: %s",
+				     req->captures[0]);
+	if (was)
+		return bld_error_set(err, BLD_E_EXISTS, "Exec %s has already run", x->id);
+	if (json_is_true(json_object_get(b, "Detach"))) {
+		run_exec(req->ctx, x, -1); /* bld exec -d: the runner detaches it */
+		resp->status = MHD_HTTP_OK;
+		return 0;
+	}
+	struct exec_start *s = xcalloc(1, sizeof(*s));
+	s->ctx = req->ctx;
+	s->x = x;
+	resp->raw = MHD_create_response_for_upgrade(exec_upgraded, s);
+	MHD_add_response_header(resp->raw, "Upgrade", "tcp");
+	MHD_add_response_header(resp->raw, "Connection", "Upgrade");
+	MHD_add_response_header(resp->raw, "Content-Type",
+				x->o.tty || req->version_minor < 42
+					? "application/vnd.docker.raw-stream"
+					: "application/vnd.docker.multiplexed-stream");
+	resp->status = MHD_HTTP_SWITCHING_PROTOCOLS;
+	return 0;
+}
+
+int bld_api_exec_inspect(struct bld_api_req *req, struct bld_api_resp *resp,
+			 struct bld_error **err)
+{
+	pthread_mutex_lock(&execs_lock);
+	struct exec *x = find(req->captures[0]);
+	if (x)
+		resp->json = json_pack(
+			"{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:o, s:{s:s, s:o, s:s, s:b}, s:i}", "ID",
+			x->id, "ContainerID", x->container, "Running", x->running, "OpenStdin",
+			x->o.interactive, "OpenStdout", x->out, "OpenStderr", x->err, "CanRemove",
+			false, "ExitCode", x->started && !x->running ? json_integer(x->exit_code)
+								    : json_null(),
+			"ProcessConfig", "entrypoint", x->o.argv[0], "arguments",
+			bld_json_strv(x->o.argv + 1), "user", x->o.user ? x->o.user : "", "tty",
+			x->o.tty, "Pid", 0);
+	pthread_mutex_unlock(&execs_lock);
+	if (!x)
+		return bld_error_set(err, BLD_E_NOTFOUND, "No such exec instance: %s",
+				     req->captures[0]);
+	return 0;
+}
