@@ -912,6 +912,7 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 	}
 	bool rm = json_is_true(json_object_get(json_object_get(m.cfg, "HostConfig"), "AutoRemove"));
 	struct bld_error *first_err = NULL;
+	cleanup_free char *sock = xasprintf("%s/monitor.sock", m.dir);
 	for (bool first = true;; first = false) {
 		if (start_once(&m, &e) < 0) {
 			failed_start(&m, e);
@@ -922,8 +923,13 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 		if (first)
 			report(&m, 2, getpid(), m.proc->pid, NULL);
 		run_until_exit(&m);
+		bool again = should_restart(&m);
+		/* the last exit: no new client from here on, before anyone hears of it, so that a
+		 * start that follows a wait begins a new run rather than find this one "running" */
+		if (!again)
+			unlink(sock);
 		record_exit(&m);
-		if (!should_restart(&m))
+		if (!again)
 			break;
 		release(&m);
 		/* the bld that started us reports the first exit and goes */
@@ -941,7 +947,6 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 			break;
 		}
 	}
-	cleanup_free char *sock = xasprintf("%s/monitor.sock", m.dir);
 	unlink(sock);
 	cleanup_free char *trash = rm ? retire_container(&m) : NULL;
 	if (rm && !trash)

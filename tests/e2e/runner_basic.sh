@@ -66,4 +66,12 @@ t_eq "ps --filter exited=5" "c1" "$(B ps -a --filter exited=5 --format '{{.Names
 t_eq "ps -q -l" "${id:0:12}" "$(B ps -q -l)"
 t_exit "name conflict is 125" 125 B create --name c1 $IMG true
 t_ok "rm" B rm c1
+# a start right after a wait begins a new run: the exited run's monitor, still taking it down,
+# must not answer as if it were running (the start then did nothing)
+B create --name c2 -v runs:/v $IMG sh -c 'echo x >>/v/n' >/dev/null
+B start c2 >/dev/null
+for i in $(seq 20); do B wait c2 >/dev/null && B start c2 >/dev/null; done
+B wait c2 >/dev/null
+t_eq "wait then start, 20 times: 21 runs" "21" "$(B run --rm -v runs:/v $IMG sh -c 'wc -l </v/n')"
+B rm c2 >/dev/null && B volume rm runs >/dev/null
 t_eq "nothing left" "" "$(runner_leftovers)"
