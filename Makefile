@@ -88,7 +88,7 @@ GIT2_FNS := \
   git_checkout_options_init git_checkout_tree git_clone git_clone_options_init \
   git_credential_ssh_key_from_agent git_error_last git_libgit2_init git_object_free \
   git_object_id git_object_peel git_repository_free git_repository_set_head_detached \
-  git_revparse_single
+  git_revparse_single git_repository_open_ext git_commit_time
 
 .DEFAULT_GOAL := all
 

@@ -167,6 +167,14 @@ int bld_api_exec_start(struct bld_api_req *req, struct bld_api_resp *resp,
 int bld_api_exec_inspect(struct bld_api_req *req, struct bld_api_resp *resp,
 			 struct bld_error **err);
 int bld_api_events(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
+int bld_api_containers_restart(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_containers_pause(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_containers_unpause(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_containers_rename(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
 int bld_api_images_list(struct bld_api_req *req, struct bld_api_resp *resp,
 			struct bld_error **err);
 int bld_api_images_inspect(struct bld_api_req *req, struct bld_api_resp *resp,

@@ -270,3 +270,57 @@ int bld_api_containers_wait(struct bld_api_req *req, struct bld_api_resp *resp,
 	MHD_add_response_header(resp->raw, "Content-Type", "application/json");
 	return 0;
 }
+
+int bld_api_containers_restart(struct bld_api_req *req, struct bld_api_resp *resp,
+			       struct bld_error **err)
+{
+	cleanup_free char *id = NULL;
+	long t = -1;
+	if (bld_api_query_int(req, "t", -1, &t, err) < 0 || lookup(req, &id, NULL, err) < 0)
+		return -1;
+	struct bld_runner_attach none = {0};
+	int report = -1;
+	if (bld_runner_container_stop(req->ctx, id, (int)t, err) < 0 ||
+	    bld_runner_container_start(req->ctx, id, &none, &report, err) < 0)
+		return -1;
+	bld_runner_container_event(req->ctx, id, "restart", NULL); /* after start's, as docker's */
+	resp->status = MHD_HTTP_NO_CONTENT;
+	return 0;
+}
+
+/* docker's status for the runner's refusals of pause and unpause ("is not running", "is
+ * already paused"): a conflict. */
+static int conflict(int r, struct bld_error **err)
+{
+	if (r < 0 && (*err)->code == BLD_E_INVALID)
+		(*err)->code = BLD_E_EXISTS;
+	return r;
+}
+
+int bld_api_containers_pause(struct bld_api_req *req, struct bld_api_resp *resp,
+			     struct bld_error **err)
+{
+	cleanup_free char *id = NULL;
+	if (lookup(req, &id, NULL, err) < 0)
+		return -1;
+	resp->status = MHD_HTTP_NO_CONTENT;
+	return conflict(bld_runner_container_pause(req->ctx, id, err), err);
+}
+
+int bld_api_containers_unpause(struct bld_api_req *req, struct bld_api_resp *resp,
+			       struct bld_error **err)
+{
+	cleanup_free char *id = NULL;
+	if (lookup(req, &id, NULL, err) < 0)
+		return -1;
+	resp->status = MHD_HTTP_NO_CONTENT;
+	return conflict(bld_runner_container_unpause(req->ctx, id, err), err);
+}
+
+int bld_api_containers_rename(struct bld_api_req *req, struct bld_api_resp *resp,
+			      struct bld_error **err)
+{
+	const char *name = bld_api_query(req, "name");
+	resp->status = MHD_HTTP_NO_CONTENT;
+	return bld_runner_container_rename(req->ctx, req->captures[0], name ? name : "", err);
+}

@@ -177,6 +177,8 @@ size_t bld_builder_statcache_size(const struct bld_builder_statcache *sc);
 
 /* === git contexts (git.c) === */
 
+/* The time of the commit checked out in the git work tree dir is in; false when none. */
+bool bld_builder_git_commit_time(const char *dir, int64_t *out);
 /* Whether s names a git repository as docker decides (git://, git@, github.com/, .git). */
 bool bld_builder_git_is_url(const char *s);
 /*

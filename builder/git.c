@@ -94,6 +94,21 @@ static int checkout(git_repository *repo, const char *ref, char commit_hex[GIT_O
 	return r < 0 ? git_fail(err, BLD_E_SYSTEM, "git checkout") : 0;
 }
 
+bool bld_builder_git_commit_time(const char *dir, int64_t *out)
+{
+	pthread_once(&git_once, git_setup);
+	git_repository *repo = NULL;
+	if (git_repository_open_ext(&repo, dir, 0, NULL) < 0)
+		return false;
+	git_object *obj = NULL;
+	int r = git_revparse_single(&obj, repo, "HEAD^{commit}");
+	if (r == 0)
+		*out = (int64_t)git_commit_time((const git_commit *)obj);
+	git_object_free(obj);
+	git_repository_free(repo);
+	return r == 0;
+}
+
 int bld_builder_git_checkout(const char *url, const char *dir, bool keep_git_dir, char **subdir,
 			     char **commit, struct bld_error **err)
 {

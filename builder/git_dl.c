@@ -45,6 +45,12 @@ int git_clone_options_init(git_clone_options *a0, unsigned int a1)
 	return ((__typeof__(&git_clone_options_init))git2_sym(&fn, "git_clone_options_init"))(a0, a1);
 }
 
+git_time_t git_commit_time(const git_commit *a0)
+{
+	static void *fn;
+	return ((__typeof__(&git_commit_time))git2_sym(&fn, "git_commit_time"))(a0);
+}
+
 int git_credential_ssh_key_from_agent(git_credential **a0, const char *a1)
 {
 	static void *fn;
@@ -85,6 +91,12 @@ void git_repository_free(git_repository *a0)
 {
 	static void *fn;
 	((__typeof__(&git_repository_free))git2_sym(&fn, "git_repository_free"))(a0);
+}
+
+int git_repository_open_ext(git_repository **a0, const char *a1, unsigned int a2, const char *a3)
+{
+	static void *fn;
+	return ((__typeof__(&git_repository_open_ext))git2_sym(&fn, "git_repository_open_ext"))(a0, a1, a2, a3);
 }
 
 int git_repository_set_head_detached(git_repository *a0, const git_oid *a1)

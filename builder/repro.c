@@ -84,15 +84,23 @@ static int build_in(struct bld_ctx *ctx, const struct bld_builder_opts *o, const
 	return bld_builder_build(&c, &bo, id, err);
 }
 
-/* The epoch both builds use: SOURCE_DATE_EPOCH, or a --build-arg of it, or now. */
+/*
+ * The epoch both builds use: a --build-arg SOURCE_DATE_EPOCH, the environment's, the time of
+ * the commit checked out where a directory context is, or now.
+ */
 static char *pick_epoch(const struct bld_builder_opts *o)
 {
+	int64_t t = 0;
 	for (size_t i = 0; o->build_args && o->build_args[i]; i++)
 		if (bld_str_has_prefix(o->build_args[i], "SOURCE_DATE_EPOCH="))
 			return xstrdup(o->build_args[i] + strlen("SOURCE_DATE_EPOCH="));
 	const char *e = getenv("SOURCE_DATE_EPOCH");
 	if (e && *e)
 		return xstrdup(e);
+	struct stat sb;
+	bool dir = o->context && stat(o->context, &sb) == 0 && S_ISDIR(sb.st_mode);
+	if (dir && bld_builder_git_commit_time(o->context, &t))
+		return xasprintf("%lld", (long long)t);
 	return xasprintf("%lld", (long long)time(NULL));
 }
 

@@ -4,8 +4,8 @@
 # dockerd on the same image: docker run attached (stdout and stderr kept apart, the exit
 # status, --rm), run -d -p (the port answers), logs (with -f until the container exits,
 # --tail, stdout and stderr apart), inspect, stop, kill, rm (a running one refused without
-# -f), wait; and daemonless: a container the service started runs on after the service is
-# stopped, and bld ps sees it.
+# -f), wait, exec (-e -w -u, -i, -t), pause/unpause, rename, restart; and daemonless: a
+# container the service started runs on after the service is stopped, and bld ps sees it.
 . "$(dirname "$0")/lib.sh"
 
 t_busybox_registry
@@ -89,6 +89,26 @@ t_eq "docker exec -t under a pty: a terminal, as dockerd" \
 both exec nosuch true
 t_eq "docker exec in no such container, as dockerd" "$(tail -1 <<<"$DO")" "$(tail -1 <<<"$BO")"
 DK rm -f xc >/dev/null
+
+# ------------------------------------------------------------------ pause, rename, restart
+DK run -d --name pr --network none "$BASE" sleep 60 >/dev/null
+D run -d --name pr --network=none "$BASE" sleep 60 >/dev/null
+both pause pr
+t_eq "docker pause, as dockerd" "$DO" "$BO"
+t_eq "... ps shows it paused, as dockerd" "$(D ps --filter name=pr --format '{{.State}}')" "$(DK ps --filter name=pr --format '{{.State}}')"
+both pause pr
+t_eq "docker pause of a paused container: refused, exit 1 as dockerd" "$(tail -1 <<<"$DO")" "$(tail -1 <<<"$BO")"
+both unpause pr
+t_eq "docker unpause, as dockerd" "$DO" "$BO"
+both rename pr pr2
+t_eq "docker rename, as dockerd" "$DO" "$BO"
+t_eq "... bld's CLI sees the new name" "pr2" "$("$BLD" ps --format '{{.Names}}' --filter name=pr2)"
+before=$(DK inspect -f '{{.State.StartedAt}}' pr2)
+both restart -t 1 pr2
+t_eq "docker restart, as dockerd" "$DO" "$BO"
+t_eq "... it runs again, started anew" "running yes" \
+  "$(DK inspect -f '{{.State.Status}}' pr2) $([ "$(DK inspect -f '{{.State.StartedAt}}' pr2)" != "$before" ] && echo yes)"
+DK rm -f pr2 >/dev/null; D rm -f pr2 >/dev/null
 
 # ------------------------------------------------------------------ daemonless
 DK run -d --name survivor --network none "$BASE" sleep 60 >/dev/null

@@ -22,6 +22,19 @@ check "diff case 04-user-workdir" "$TOP/tests/diff/cases/04-user-workdir"
 check "diff case 107-symlinked-dests" "$TOP/tests/diff/cases/107-symlinked-dests"
 SOURCE_DATE_EPOCH=1700000000 check "with SOURCE_DATE_EPOCH set" "$TOP/examples/echo"
 
+# unset, SOURCE_DATE_EPOCH is the time of the commit checked out where the context is
+g=$T_DIR/git
+mkdir -p "$g" && printf 'FROM %s\nRUN echo in-git > /g\n' "$BASE" >"$g/Dockerfile"
+git -C "$g" init -q && git -C "$g" add Dockerfile &&
+  GIT_COMMITTER_DATE=@1600000000 GIT_AUTHOR_DATE=@1600000000 git -C "$g" -c user.name=t -c user.email=t@t commit -qm one ||
+  t_fail "make a git context"
+d_git=$(env -u SOURCE_DATE_EPOCH "$BLD" build --check-reproducible -q "$g" 2>/dev/null)
+d_sde=$(SOURCE_DATE_EPOCH=1600000000 "$BLD" build --check-reproducible -q "$g" 2>/dev/null)
+d_other=$(SOURCE_DATE_EPOCH=1600000001 "$BLD" build --check-reproducible -q "$g" 2>/dev/null)
+t_match "a git context: reproducible" '^reproducible: sha256:' "$d_git"
+t_eq "a git context: its commit's time is the epoch" "$d_sde" "$d_git"
+t_ok "... which makes a difference" test "$d_other" != "$d_git"
+
 before=$(cd "$BLD_ROOT" && find oci cache -type f 2>/dev/null | sort | md5sum)
 mkdir -p "$T_DIR/time"
 # busybox's date has no %N: a second apart, so that the two builds write different times
