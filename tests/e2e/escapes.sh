@@ -74,3 +74,65 @@ for i in $(seq 80); do B exec victim test -s /tmp/res && break; sleep 0.1; done
 t_eq "CVE-2019-5736: bld exec never shows the container the host's bld" "opened 0 wrote 0" \
   "$(B exec victim cat /tmp/res)"
 t_eq "... and the host's bld is unchanged" "$want" "$(victim_sum)"
+
+# ---------------------------------------------- CVE-2024-21626: a leaked descriptor as workdir
+# Were any of bld's directory descriptors open in the container's first process, -w
+# /proc/self/fd/N would start it in a host directory, from which ".." climbs to the host's /.
+marker=$T_DIR/host-marker
+touch "$marker"
+up=../../../../../../../../../..
+esc="test -e $up$marker && echo ESCAPED-\$((6*7)); true"
+out=$(for n in 3 4 5 6 7 8 9; do B run --rm -w /proc/self/fd/$n $IMG sh -c "$esc" 2>&1; done)
+t_eq "CVE-2024-21626: run -w /proc/self/fd/N reaches no host directory" "" "$(grep ESCAPED-42 <<<"$out")"
+out=$(for n in 3 4 5 6 7 8 9; do B exec -w /proc/self/fd/$n victim sh -c "$esc" 2>&1; done)
+t_eq "... nor does exec -w /proc/self/fd/N" "" "$(grep ESCAPED-42 <<<"$out")"
+B rm -f victim >/dev/null
+mkdir -p "$T_DIR/ctx"
+out=$(for n in 3 4 5 6 7 8 9; do
+  printf 'FROM %s\nWORKDIR /proc/self/fd/%s\nRUN %s\n' "$IMG" $n "$esc" >"$T_DIR/ctx/Dockerfile"
+  B build --progress plain --no-cache -t esc-wd "$T_DIR/ctx" 2>&1
+done)
+t_eq "... nor does WORKDIR /proc/self/fd/N in a build" "" "$(grep ESCAPED-42 <<<"$out")"
+B rmi esc-wd >/dev/null 2>&1
+
+# ----------------------------------------------------- masked and read-only /proc and /sys
+# Each write puts back the value it read: were the write allowed, nothing would change.
+t_eq "/proc/sysrq-trigger refuses writes" "" "$(B run --rm $IMG sh -c 'echo h >/proc/sysrq-trigger && echo WROTE' 2>/dev/null)"
+t_eq "/proc/sys/kernel/core_pattern refuses writes" "" \
+  "$(B run --rm $IMG sh -c 'p=/proc/sys/kernel/core_pattern; cat $p >/tmp/v && cat /tmp/v >$p && echo WROTE' 2>/dev/null)"
+t_eq "/sys/kernel refuses writes" "" \
+  "$(B run --rm $IMG sh -c 'p=/sys/kernel/profiling; cat $p >/tmp/v && cat /tmp/v >$p && echo WROTE' 2>/dev/null)"
+t_eq "/proc/kcore reads nothing, also after trying to unmount the mask" "0" \
+  "$(B run --rm $IMG sh -c 'umount /proc/kcore 2>/dev/null; head -c 16 /proc/kcore 2>/dev/null | wc -c')"
+t_eq "/proc/sys cannot be remounted read-write" "" \
+  "$(B run --rm $IMG sh -c 'mount -o remount,rw /proc/sys && echo REMOUNTED' 2>/dev/null)"
+
+# --------------------------------------------------- CVE-2022-0492: cgroup v1 release_agent
+# A release_agent written from a container runs as root on the host: neither the one of the
+# cgroup file system the container sees nor one of a cgroup v1 hierarchy it mounts itself
+# (also from a new user namespace) may be writable.
+rel='for f in $(find /sys/fs/cgroup -maxdepth 3 -name release_agent); do cat $f >/tmp/v && cat /tmp/v >$f && echo WROTE $f; done'
+t_eq "CVE-2022-0492: no release_agent writable" "" "$(B run --rm $IMG sh -c "$rel" 2>/dev/null)"
+mnt='mkdir -p /tmp/cg && for o in memory none,name=esc; do mount -t cgroup -o $o cgroup /tmp/cg && echo MOUNTED $o; done'
+t_eq "... no cgroup v1 hierarchy can be mounted" "" "$(B run --rm $IMG sh -c "$mnt" 2>/dev/null)"
+t_eq "... not from a new user namespace either" "" "$(B run --rm $IMG unshare -Urm sh -c "$mnt" 2>/dev/null)"
+
+# ------------------------------------------------- CVE-2018-15664, CVE-2019-14271: cp and links
+# The container swaps /w between a directory of its own and a symlink to a host directory
+# (and / to the host's /) while bld cp reads from and writes into it.
+mkdir -p "$T_DIR/hostdir" "$T_DIR/out" "$T_DIR/in"
+echo host-secret >"$T_DIR/hostdir/secret"
+echo planted >"$T_DIR/in/planted"
+B run -d --name cpvic $IMG sh -c "while :; do mkdir -p /d && echo inside >/d/secret; \
+  ln -sfn $T_DIR/hostdir /w; ln -sfn / /r; rm -f /w /r; ln -sfn /d /w; ln -sfn /d /r; rm -f /w /r; done" >/dev/null
+for i in $(seq 25); do
+  B cp cpvic:/w/secret "$T_DIR/out/w$i" 2>/dev/null
+  B cp "cpvic:/r$T_DIR/hostdir/secret" "$T_DIR/out/r$i" 2>/dev/null
+  B cp "$T_DIR/in/planted" cpvic:/w/ 2>/dev/null
+  B cp "$T_DIR/in/planted" "cpvic:/r$T_DIR/hostdir/" 2>/dev/null
+done
+t_eq "CVE-2018-15664: cp from a swapped symlink never reads the host" "" "$(grep -rl host-secret "$T_DIR/out")"
+t_eq "... cp into it never writes the host" "secret" "$(ls "$T_DIR/hostdir")"
+t_match "... while the copies did happen inside" "inside" "$(cat "$T_DIR/out"/* 2>/dev/null | sort -u)"
+B rm -f cpvic >/dev/null
+t_eq "nothing left" "" "$(runner_leftovers)"
