@@ -96,26 +96,26 @@ t_eq "... nor does WORKDIR /proc/self/fd/N in a build" "" "$(grep ESCAPED-42 <<<
 B rmi esc-wd >/dev/null 2>&1
 
 # ----------------------------------------------------- masked and read-only /proc and /sys
-# Each write puts back the value it read: were the write allowed, nothing would change.
-t_eq "/proc/sysrq-trigger refuses writes" "" "$(B run --rm $IMG sh -c 'echo h >/proc/sysrq-trigger && echo WROTE' 2>/dev/null)"
+# Each write puts back the value it read (were it allowed, nothing would change), after
+# trying to unmount what covers the path; files this kernel lacks are skipped.
+t_host() { if [ -e "$1" ]; then shift; t_eq "$@"; else t_pass "$2 # SKIP $1 absent on this kernel"; fi; }
+put_back() { echo "umount $1 2>/dev/null; cat $1 >/tmp/v && cat /tmp/v >$1 && echo WROTE"; }
+t_host /proc/sysrq-trigger "/proc/sysrq-trigger refuses writes" "" \
+  "$(B run --rm $IMG sh -c 'umount /proc/sysrq-trigger; echo h >/proc/sysrq-trigger && echo WROTE' 2>/dev/null)"
 t_eq "/proc/sys/kernel/core_pattern refuses writes" "" \
-  "$(B run --rm $IMG sh -c 'p=/proc/sys/kernel/core_pattern; cat $p >/tmp/v && cat /tmp/v >$p && echo WROTE' 2>/dev/null)"
+  "$(B run --rm $IMG sh -c "umount /proc/sys 2>/dev/null; $(put_back /proc/sys/kernel/core_pattern)" 2>/dev/null)"
 t_eq "/sys/kernel refuses writes" "" \
-  "$(B run --rm $IMG sh -c 'p=/sys/kernel/profiling; cat $p >/tmp/v && cat /tmp/v >$p && echo WROTE' 2>/dev/null)"
-t_eq "/proc/kcore reads nothing, also after trying to unmount the mask" "0" \
-  "$(B run --rm $IMG sh -c 'umount /proc/kcore 2>/dev/null; head -c 16 /proc/kcore 2>/dev/null | wc -c')"
-t_eq "/proc/sys cannot be remounted read-write" "" \
-  "$(B run --rm $IMG sh -c 'mount -o remount,rw /proc/sys && echo REMOUNTED' 2>/dev/null)"
+  "$(B run --rm $IMG sh -c "$(put_back /sys/kernel/rcu_normal)" 2>/dev/null)"
+for f in /proc/kcore /proc/timer_list /proc/keys; do
+  t_host $f "$f reads nothing" "0" "$(B run --rm $IMG sh -c "umount $f 2>/dev/null; head -c 16 $f 2>/dev/null | wc -c")"
+done
 
 # --------------------------------------------------- CVE-2022-0492: cgroup v1 release_agent
-# A release_agent written from a container runs as root on the host: neither the one of the
-# cgroup file system the container sees nor one of a cgroup v1 hierarchy it mounts itself
-# (also from a new user namespace) may be writable.
-rel='for f in $(find /sys/fs/cgroup -maxdepth 3 -name release_agent); do cat $f >/tmp/v && cat /tmp/v >$f && echo WROTE $f; done'
-t_eq "CVE-2022-0492: no release_agent writable" "" "$(B run --rm $IMG sh -c "$rel" 2>/dev/null)"
-mnt='mkdir -p /tmp/cg && for o in memory none,name=esc; do mount -t cgroup -o $o cgroup /tmp/cg && echo MOUNTED $o; done'
-t_eq "... no cgroup v1 hierarchy can be mounted" "" "$(B run --rm $IMG sh -c "$mnt" 2>/dev/null)"
-t_eq "... not from a new user namespace either" "" "$(B run --rm $IMG unshare -Urm sh -c "$mnt" 2>/dev/null)"
+# A release_agent written from a container runs as root on the host: no cgroup v1 hierarchy
+# may be mounted, and no release_agent the container sees may be writable.
+rel='mkdir -p /tmp/cg; for o in memory none,name=esc; do mount -t cgroup -o $o cgroup /tmp/cg && echo MOUNTED $o; done
+  for f in $(find /sys/fs/cgroup /tmp/cg -maxdepth 3 -name release_agent); do cat $f >/tmp/v && cat /tmp/v >$f && echo WROTE $f; done'
+t_eq "CVE-2022-0492: no cgroup v1 mount, no release_agent writable" "" "$(B run --rm $IMG sh -c "$rel" 2>/dev/null)"
 
 # ------------------------------------------------- CVE-2018-15664, CVE-2019-14271: cp and links
 # The container swaps /w between a directory of its own and a symlink to a host directory
