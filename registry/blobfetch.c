@@ -21,9 +21,9 @@
 #include <time.h>
 
 #define MAX_PARALLEL 6
-#define MAX_ATTEMPTS 6
 #define BACKOFF_FIRST_MS 200
 #define BACKOFF_MAX_MS 5000
+#define RETRY_AFTER_MAX_S 60 /* a longer Retry-After is cut to this */
 
 struct job {
 	struct bld_registry_fetch *f;
@@ -128,13 +128,26 @@ static void job_stop(struct fetch *fx, struct job *j)
 	fx->running--;
 }
 
-/* Schedules another attempt after a transient failure; false when attempts ran out. */
+/*
+ * Schedules another attempt after a transient failure, no sooner than the answer's
+ * Retry-After asks (429, 503), and says so on the layer's line as docker does; false when
+ * the attempts ran out.
+ */
 static bool retry_later(struct job *j)
 {
-	if (++j->attempts >= MAX_ATTEMPTS)
+	if (++j->attempts >= reg_config_net()->attempts)
 		return false;
 	int64_t wait = BACKOFF_FIRST_MS << (j->attempts - 1);
-	j->not_before = bld_mono_ms() + (wait > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait);
+	wait = wait > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait;
+	long st = j->resp.status;
+	int64_t asked = (int64_t)(j->resp.retry_after > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S
+									 : j->resp.retry_after) * 1000;
+	if ((st == 429 || st == 503) && asked > wait)
+		wait = asked;
+	j->not_before = bld_mono_ms() + wait;
+	long secs = (long)((wait + 999) / 1000);
+	cleanup_free char *msg = xasprintf("Retrying in %ld second%s", secs, secs == 1 ? "" : "s");
+	reg_progress_status(j->prog, j->line, msg);
 	bld_debug("blob %s: retrying in %lld ms", j->f->digest, (long long)wait);
 	return true;
 }
@@ -334,9 +347,9 @@ static void cleanup(struct fetch *fx)
 		curl_multi_cleanup(fx->multi);
 }
 
-int reg_blobs_fetch(struct bld_registry_client *c, struct bld_store *s, const char *repo,
-		    struct bld_registry_fetch *blobs, size_t n, struct reg_progress *prog,
-		    const int *lines, struct bld_error **err)
+static int fetch_once(struct bld_registry_client *c, struct bld_store *s, const char *repo,
+		      struct bld_registry_fetch *blobs, size_t n, struct reg_progress *prog,
+		      const int *lines, struct bld_error **err)
 {
 	if (reg_client_ping(c, err) < 0)
 		return -1;
@@ -361,6 +374,22 @@ int reg_blobs_fetch(struct bld_registry_client *c, struct bld_store *s, const ch
 		r = commit_all(&fx, err);
 	cleanup(&fx);
 	return r;
+}
+
+/* A digest mismatch discards what was downloaded; it is tried once more from nothing. */
+int reg_blobs_fetch(struct bld_registry_client *c, struct bld_store *s, const char *repo,
+		    struct bld_registry_fetch *blobs, size_t n, struct reg_progress *prog,
+		    const int *lines, struct bld_error **err)
+{
+	cleanup_error struct bld_error *first = NULL;
+	if (fetch_once(c, s, repo, blobs, n, prog, lines, &first) == 0)
+		return 0;
+	if (first->code != BLD_E_DIGEST) {
+		bld_error_move(err, &first);
+		return -1;
+	}
+	bld_warn("%s; downloading again", first->msg);
+	return fetch_once(c, s, repo, blobs, n, prog, lines, err);
 }
 
 int bld_registry_blobs_fetch(struct bld_registry_client *c, struct bld_store *s,

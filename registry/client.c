@@ -62,6 +62,17 @@ static void set_header(char **slot, const char *v, size_t n)
 	*slot = xstrndup(v, n < REG_HEADER_MAX ? n : REG_HEADER_MAX);
 }
 
+/* Retry-After as delta-seconds; an HTTP date is left to the caller's own backoff. */
+static void parse_retry_after(struct reg_resp *r, const char *v, size_t vlen)
+{
+	while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+		vlen--;
+	cleanup_free char *s = xstrndup(v, vlen);
+	long secs;
+	if (bld_parse_long(s, 0, 3600, &secs) == 0)
+		r->retry_after = secs;
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 {
 	struct xfer *x = p;
@@ -81,6 +92,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 		}
 		r->status = st;
 		r->content_length = -1;
+		r->retry_after = -1;
 		return n;
 	}
 	const char *colon = memchr(data, ':', n);
@@ -106,6 +118,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 		set_header(&r->link, v, vlen);
 	else if (IS("content-length"))
 		r->content_length = strtoll(v, NULL, 10);
+	else if (IS("retry-after"))
+		parse_retry_after(r, v, vlen);
 #undef IS
 	return n;
 }
@@ -382,6 +396,8 @@ int reg_easy_setup(struct bld_registry_client *c, CURL *h, struct reg_req *req,
 	x->req = req;
 	x->resp = resp;
 	resp->content_length = -1;
+	resp->retry_after = -1;
+	const struct reg_net *net = reg_config_net();
 	curl_easy_setopt(h, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
 	curl_easy_setopt(h, CURLOPT_SHARE, c->share);
@@ -390,9 +406,9 @@ int reg_easy_setup(struct bld_registry_client *c, CURL *h, struct reg_req *req,
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, net->connect_timeout);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, net->stall_timeout);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);

@@ -109,6 +109,7 @@ struct reg_resp {
 	char *range;
 	char *link; /* Link: <...>; rel="next" (tag list pages) */
 	int64_t content_length; /* -1 when absent */
+	long retry_after;       /* Retry-After in seconds; -1 when absent or a date */
 };
 void reg_resp_dispose(struct reg_resp *r);
 
@@ -214,6 +215,19 @@ int reg_manifest_to_oci(const char *data, size_t len, char **out, size_t *out_le
 /* Whether the bld config file ($BLD_CONFIG or /etc/bld/config.json) lists domain in
  * "insecure-registries" (host, host:port, or an IPv4 CIDR). */
 bool reg_config_insecure(const char *domain);
+
+/*
+ * Network patience: how often a blob download is tried and how long a connection may take
+ * to open or stall. From the config file ("max-download-attempts" as in docker's
+ * daemon.json, "connect-timeout" and "stall-timeout" in seconds), overridden by
+ * $BLD_MAX_DOWNLOAD_ATTEMPTS, $BLD_CONNECT_TIMEOUT and $BLD_STALL_TIMEOUT. Read once.
+ */
+struct reg_net {
+	long attempts;        /* default 5 */
+	long connect_timeout; /* default 30 */
+	long stall_timeout;   /* default 60 */
+};
+const struct reg_net *reg_config_net(void);
 
 /* ------------------------------------------------------------------ progress (progress.c) */
 
