@@ -61,9 +61,9 @@ t_match "the image is in the store's layout" '^sha256:' "$D"
 t_ok "provenance: subject, base digest from the registry, git commit, ADD URL sha256, steps" \
   $PY "$VERIFY" provenance "$(att "$D" provenance)" --subject "$D" --dep "$BASE_DIGEST" \
   --commit "$COMMIT" --url-dep "$URL=$(sha256sum www/remote.txt | cut -d' ' -f1)" --max
-t_ok "sbom: dpkg packages as dpkg-query lists them, copied files with their sha256" \
+t_ok "sbom: dpkg packages as dpkg-query lists them, copied files with their sha256 and SHA1" \
   $PY "$VERIFY" sbom "$(att "$D" sbom)" --subject "$D" --packages pkgs.txt \
-  --file "/app/hello.txt=$(sha256sum "$repo/hello.txt" | cut -d' ' -f1)"
+  --file "/app/hello.txt=$(sha256sum "$repo/hello.txt" | cut -d' ' -f1),$(sha1sum "$repo/hello.txt" | cut -d' ' -f1)"
 t_match "the build arg is recorded" '"build-arg:FLAVOR":"test"' "$(cat "$(att "$D" provenance)")"
 t_match "the times come from SOURCE_DATE_EPOCH" '"startedOn":"2023-11-14T22:13:20Z"' \
   "$(cat "$(att "$D" provenance)")"
