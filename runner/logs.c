@@ -204,10 +204,16 @@ static void write_record(struct bld_runner_logfile *lf, const char *stream, cons
 		rotate(lf);
 	/* one write per record: readers never see half a line */
 	ssize_t w = write(lf->fd, s, len + 1);
-	if (w < 0)
-		bld_debug("log write: %s", strerror(errno));
-	else
+	if (w == (ssize_t)(len + 1)) {
 		lf->size += w;
+	} else { /* a full disk: drop the half record, say so once, keep running like docker */
+		int e = w < 0 ? errno : ENOSPC;
+		if (w > 0 && ftruncate(lf->fd, lf->size) < 0)
+			bld_debug("log truncate: %s", strerror(errno));
+		if (!lf->failed)
+			bld_warn("write %s: %s", lf->path, strerror(e));
+		lf->failed = true;
+	}
 	free(s);
 }
 

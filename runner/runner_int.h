@@ -253,6 +253,7 @@ struct bld_runner_logfile {
 	int64_t max_size; /* -1: unlimited */
 	int max_file;
 	int64_t size;
+	bool failed;          /* a write failed (reported once) */
 	struct json_t *attrs; /* --log-opt tag, labels, env: each record's "attrs" (NULL: none) */
 };
 /* From the container's config.json (HostConfig.LogConfig); appends to an existing log. A tag

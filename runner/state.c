@@ -67,8 +67,11 @@ int bld_runner_json_write(const char *dir, const char *name, json_t *v, struct b
 {
 	cleanup_free char *tmp = xasprintf("%s/.%s.tmp", dir, name);
 	cleanup_free char *dst = xasprintf("%s/%s", dir, name);
-	if (json_dump_file(v, tmp, JSON_COMPACT) < 0)
-		return bld_error_sys(err, errno ? errno : EIO, "write %s", tmp);
+	if (json_dump_file(v, tmp, JSON_COMPACT) < 0) {
+		int e = errno ? errno : EIO;
+		unlink(tmp); /* a disk that filled up keeps no half-written state */
+		return bld_error_sys(err, e, "write %s", tmp);
+	}
 	if (rename(tmp, dst) < 0)
 		return bld_error_sys(err, errno, "rename %s", dst);
 	return 0;

@@ -54,8 +54,14 @@ full_fails "commit" "$BLD" commit big big:latest
 t_ok "rm the container" "$BLD" rm big
 
 before=$(used)
-t_ok "a container writes more logs than fit" \
-  "$BLD" run --name chatty "$BASE" sh -c 'head -c 50000000 /dev/urandom | od -x'
+out=$("$BLD" run --name chatty "$BASE" sh -c 'head -c 50000000 /dev/urandom | od -x' 2>&1 >/dev/null)
+t_match "logs: one line says the log is full" '^bld: .*-json\.log: No space left on device$' "$out"
+t_eq "logs: said once" "1" "$(grep -c -- '-json\.log: ' <<<"$out")"
+t_eq "logs: every error line is a full disk (saving the state too)" "" \
+  "$(grep -v '^bld: .*: No space left on device$' <<<"$out")"
+t_eq "logs: no half-written state file" "" "$(ls -A "$BLD_ROOT"/containers/*/ | grep '\.tmp')"
+t_ok "logs: the log holds whole records only" \
+  sh -c "jq -e .log $BLD_ROOT/containers/*/*-json.log >/dev/null"
 t_ok "rm the container" "$BLD" rm chatty
 given_back "logs" "$before"
 t_ok "system check is clean at the end" "$BLD" system check
