@@ -98,10 +98,6 @@ pushed p503 5
 t_eq "push: a 503 on the closing PUT starts the upload again" 0 "$RC"
 t_eq "... and the registry has the image bld pushed" "$wantm" \
   "$(skopeo inspect --tls-verify=false "docker://$REG_ADDR/push/p503:v1" | jq -r .Digest)"
-pushed preset x --drop-after 0
-t_eq "push: a connection reset under the closing PUT starts the upload again" 0 "$RC"
-t_eq "... and the registry has the image bld pushed" "$wantm" \
-  "$(skopeo inspect --tls-verify=false "docker://$REG_ADDR/push/preset:v1" | jq -r .Digest)"
 BLD_MAX_DOWNLOAD_ATTEMPTS=2 pushed pfail 5555
 t_eq "push: 503 past max-download-attempts fails with 125" 125 "$RC"
 t_match "... with one bld: line" "^bld: push blob sha256:[0-9a-f]+: .*try again$" "$(tail -1 <<<"$OUT")"
