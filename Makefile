@@ -70,8 +70,8 @@ CRYPTO_FNS := \
   EVP_MD_CTX_new EVP_PKCS82PKEY EVP_PKEY2PKCS8 EVP_PKEY_CTX_free EVP_PKEY_CTX_new_from_name \
   EVP_PKEY_CTX_set_group_name EVP_PKEY_free EVP_PKEY_generate EVP_PKEY_get_base_id \
   EVP_PKEY_get_utf8_string_param EVP_PKEY_keygen_init EVP_sha256 OpenSSL_version PEM_read_bio \
-  PEM_write_bio PEM_write_bio_PUBKEY PKCS8_PRIV_KEY_INFO_free SHA256_Final SHA256_Init \
-  SHA256_Update d2i_PKCS8_PRIV_KEY_INFO d2i_PUBKEY i2d_PKCS8_PRIV_KEY_INFO i2d_PUBKEY
+  PEM_write_bio PEM_write_bio_PUBKEY PKCS8_PRIV_KEY_INFO_free SHA1_Final SHA1_Init SHA1_Update \
+  SHA256_Final SHA256_Init SHA256_Update d2i_PKCS8_PRIV_KEY_INFO d2i_PUBKEY i2d_PKCS8_PRIV_KEY_INFO i2d_PUBKEY
 LDNS_FNS := \
   ldns_dname_compare ldns_dname_new_frm_str ldns_pkt2wire ldns_pkt_cd ldns_pkt_free \
   ldns_pkt_get_opcode ldns_pkt_id ldns_pkt_new ldns_pkt_push_rr ldns_pkt_qr ldns_pkt_question \

@@ -176,8 +176,8 @@ struct walk {
 static void file_add(struct walk *w, int dirfd, const char *name, const char *path)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	char dg[BLD_DIGEST_STR_LEN];
-	if (fd < 0 || bld_sha256_file(fd, dg, &w->err) < 0) {
+	char dg[BLD_DIGEST_STR_LEN], sha1[41];
+	if (fd < 0 || bld_sha1_sha256_file(fd, sha1, dg, &w->err) < 0) {
 		if (fd < 0 && !w->err)
 			bld_error_sys(&w->err, errno, "open %s", path);
 		if (fd >= 0)
@@ -187,8 +187,11 @@ static void file_add(struct walk *w, int dirfd, const char *name, const char *pa
 	close(fd);
 	cleanup_free char *id = xasprintf("SPDXRef-File-%zu", json_array_size(w->files));
 	json_array_append_new(w->files,
-			      json_pack("{s:s,s:s,s:[{s:s,s:s}]}", "fileName", path, "SPDXID", id,
-					"checksums", "algorithm", "SHA256", "checksumValue", dg + 7));
+			      /* SPDX 2.3 (8.4): a file's SHA1 is mandatory, others may follow */
+			      json_pack("{s:s,s:s,s:[{s:s,s:s},{s:s,s:s}]}", "fileName", path,
+					"SPDXID", id, "checksums", "algorithm", "SHA1",
+					"checksumValue", sha1, "algorithm", "SHA256",
+					"checksumValue", dg + 7));
 }
 
 /* The regular files below dirfd (a layer directory), sorted, into w. */

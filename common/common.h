@@ -198,6 +198,9 @@ void bld_sha256_final(struct bld_sha256 *h, char out[BLD_DIGEST_STR_LEN]);
 void bld_sha256_digest(const void *data, size_t n, char out[BLD_DIGEST_STR_LEN]);
 /* Digest of a whole file. */
 int bld_sha256_file(int fd, char out[BLD_DIGEST_STR_LEN], struct bld_error **err);
+/* The same, with the file's SHA-1 in lower-case hex beside it (SPDX wants both of a file). */
+int bld_sha1_sha256_file(int fd, char sha1[41], char sha256[BLD_DIGEST_STR_LEN],
+			 struct bld_error **err);
 /* True when s is "sha256:" followed by exactly 64 lower-case hex digits. */
 bool bld_digest_valid(const char *s);
 

@@ -201,6 +201,24 @@ void PKCS8_PRIV_KEY_INFO_free(PKCS8_PRIV_KEY_INFO *a0)
 	((__typeof__(&PKCS8_PRIV_KEY_INFO_free))crypto_sym(&fn, "PKCS8_PRIV_KEY_INFO_free"))(a0);
 }
 
+int SHA1_Final(unsigned char *a0, SHA_CTX *a1)
+{
+	static void *fn;
+	return ((__typeof__(&SHA1_Final))crypto_sym(&fn, "SHA1_Final"))(a0, a1);
+}
+
+int SHA1_Init(SHA_CTX *a0)
+{
+	static void *fn;
+	return ((__typeof__(&SHA1_Init))crypto_sym(&fn, "SHA1_Init"))(a0);
+}
+
+int SHA1_Update(SHA_CTX *a0, const void *a1, size_t a2)
+{
+	static void *fn;
+	return ((__typeof__(&SHA1_Update))crypto_sym(&fn, "SHA1_Update"))(a0, a1, a2);
+}
+
 int SHA256_Final(unsigned char *a0, SHA256_CTX *a1)
 {
 	static void *fn;

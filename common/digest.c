@@ -77,7 +77,8 @@ void bld_sha256_digest(const void *data, size_t n, char out[BLD_DIGEST_STR_LEN])
 	bld_sha256_final(h, out);
 }
 
-int bld_sha256_file(int fd, char out[BLD_DIGEST_STR_LEN], struct bld_error **err)
+/* Reads fd to its end into the sha256 and, when sha1 is not NULL, a SHA-1 beside it. */
+static int hash_fd(int fd, char out[BLD_DIGEST_STR_LEN], SHA_CTX *sha1, struct bld_error **err)
 {
 	struct bld_sha256 *h = bld_sha256_new();
 	char buf[65536];
@@ -93,9 +94,30 @@ int bld_sha256_file(int fd, char out[BLD_DIGEST_STR_LEN], struct bld_error **err
 		if (r == 0)
 			break;
 		bld_sha256_update(h, buf, (size_t)r);
+		if (sha1 && SHA1_Update(sha1, buf, (size_t)r) != 1)
+			abort();
 	}
 	bld_sha256_final(h, out);
 	return 0;
+}
+
+int bld_sha256_file(int fd, char out[BLD_DIGEST_STR_LEN], struct bld_error **err)
+{
+	return hash_fd(fd, out, NULL, err);
+}
+
+int bld_sha1_sha256_file(int fd, char sha1[41], char sha256[BLD_DIGEST_STR_LEN],
+			 struct bld_error **err)
+{
+	SHA_CTX c;
+	if (SHA1_Init(&c) != 1)
+		abort();
+	int r = hash_fd(fd, sha256, &c, err);
+	unsigned char md[SHA_DIGEST_LENGTH];
+	if (SHA1_Final(md, &c) != 1)
+		abort();
+	hex(md, sizeof(md), sha1);
+	return r;
 }
 
 bool bld_digest_valid(const char *s)

@@ -15,6 +15,12 @@ scripts=("$@")
 pass=0 fail=0
 . tests/env/cgroups.sh
 mapfile -t cgroups < <(bld_cgroups_snapshot) # bld's cgroup parents made here: ours to remove
+# the debian test image is made from the apt mirror (debootstrap): here, once per seed
+# directory, before the scripts' namespaces, which reach nothing but lo
+if grep -qls -- '--debian' "${scripts[@]}"; then
+  tests/env/seed.sh --build-only --debian >/dev/null ||
+    echo "# tests/env/seed.sh --debian failed: the scripts that need the debian image fail"
+fi
 for s in "${scripts[@]}"; do
   [ -f "$s" ] && [ "$(basename "$s")" != lib.sh ] || continue
   res=$(mktemp)

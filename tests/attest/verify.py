@@ -29,6 +29,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "trust"))
@@ -132,10 +133,15 @@ def sbom(a):
              % (sorted(got - want)[:5], sorted(want - got)[:5]))
     files = {f["fileName"]: {c["algorithm"]: c["checksumValue"] for c in f["checksums"]}
              for f in doc.get("files", [])}
+    # SPDX 2.3, 8.4: every file has a SHA1 checksum; --file gives the sha256 and the SHA1
+    for name, sums in files.items():
+        if not re.fullmatch(r"[0-9a-f]{40}", sums.get("SHA1", "")):
+            fail("file %s: no SHA1 checksum (%r)" % (name, sums))
     for fd in a.file_digest or []:
         path, hexd = fd.rsplit("=", 1)
-        if files.get(path, {}).get("SHA256") != hexd:
-            fail("file %s: %r, want %s" % (path, files.get(path), hexd))
+        want = dict(zip(("SHA256", "SHA1"), hexd.split(",")))
+        if any(files.get(path, {}).get(k) != v for k, v in want.items()):
+            fail("file %s: %r, want %s" % (path, files.get(path), want))
     print("sbom ok: %d packages, %d files" % (len(got), len(files)))
 
 

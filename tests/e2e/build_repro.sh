@@ -20,6 +20,8 @@ check() {
 check "examples/echo" "$TOP/examples/echo"
 check "diff case 04-user-workdir" "$TOP/tests/diff/cases/04-user-workdir"
 check "diff case 107-symlinked-dests" "$TOP/tests/diff/cases/107-symlinked-dests"
+check "diff case 109-env-in-instructions" "$TOP/tests/diff/cases/109-env-in-instructions"
+check "diff case 01-env" "$TOP/tests/diff/cases/01-env"
 SOURCE_DATE_EPOCH=1700000000 check "with SOURCE_DATE_EPOCH set" "$TOP/examples/echo"
 
 # unset, SOURCE_DATE_EPOCH is the time of the commit checked out where the context is
