@@ -7,6 +7,7 @@
  * command whose file does not exist yet is left out of the table at run time.
  */
 #include "cli/cli.h"
+#include "runner/runner.h"
 
 #include <signal.h>
 
@@ -307,6 +308,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	struct bld_cli_args g;
 	cleanup_error struct bld_error *err = NULL;
+	if (bld_runner_selfexe_seal(argv, &err) < 0) {
+		fprintf(stderr, "bld: %s\n", err->msg);
+		return 125;
+	}
 	int r = bld_cli_args_parse(&g, &global_cmd, argc - 1, argv + 1, &err);
 	if (r == 1 || (r == 0 && g.argc == 0 && !bld_cli_bool(&g, "version"))) {
 		usage(stdout);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -284,6 +285,19 @@ static _Noreturn void init_loop(pid_t child)
 	}
 }
 
+/* No descriptor of bld's but the report socket stays open in the container's process, and
+ * none is open while the working directory is made and entered: "-w /proc/self/fd/N" would
+ * reach a host directory through it (CVE-2024-21626). */
+static void close_fds(struct child *c)
+{
+	int s = c->sock;
+	if (s < 3 || syscall(SYS_close_range, 3, s - 1, 0) < 0 ||
+	    syscall(SYS_close_range, s + 1, ~0U, 0) < 0)
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != s)
+				close(fd);
+}
+
 static void install_seccomp(struct child *c)
 {
 	int r = c->bpf ? bld_runner_seccomp_install(c->bpf) : 0;
@@ -329,6 +343,7 @@ static _Noreturn void finish(struct child *c)
 	if (bld_runner_user_add_groups(&u, s->group_add, group, &e) < 0)
 		child_fail(c->sock, 125, e->code, 0, "%s", e->msg);
 	const char *cwd = s->cwd && *s->cwd ? s->cwd : "/";
+	close_fds(c);
 	/* Docker creates a missing working directory (as root, before the user switch) */
 	if (bld_fs_mkdir_p(cwd, 0755, &e) < 0)
 		child_fail(c->sock, 125, e->code, 0, "working directory %s: %s", cwd, e->msg);
@@ -341,11 +356,12 @@ static _Noreturn void finish(struct child *c)
 	switch_user(c, &u);
 	if (chdir(cwd) < 0)
 		FAIL_SYS(c, errno, "chdir to cwd (\"%s\")", cwd);
-	/* no descriptor of bld's leaks into the container */
-	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		for (int fd = 3; fd < 1024; fd++)
-			if (fd != c->sock)
-				fcntl(fd, F_SETFD, FD_CLOEXEC);
+	/* getcwd fails (ENOENT) for a directory outside the root: make sure it is inside */
+	char here[PATH_MAX];
+	if (!getcwd(here, sizeof(here)))
+		FAIL_SYS(c, errno, "working directory %s is outside the container", cwd);
+	/* the report socket is closed by the exec */
+	fcntl(c->sock, F_SETFD, FD_CLOEXEC);
 	if (s->no_new_privs)
 		install_seccomp(c);
 	reset_signals();
