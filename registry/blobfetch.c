@@ -367,6 +367,9 @@ static int fetch_once(struct bld_registry_client *c, struct bld_store *s, const 
 		}
 	if (r == 0)
 		r = commit_all(&fx, err);
+	int e = r < 0 && err && *err ? (*err)->sys_errno : 0;
+	for (size_t i = 0; (e == ENOSPC || e == EDQUOT) && i < n; i++)
+		bld_cache_blob_writer_drop(fx.jobs[i].w); /* resuming would keep the disk full */
 	cleanup(&fx);
 	return r;
 }

@@ -68,12 +68,57 @@ B exec -d victim sh -c "/x/attack $dev $ino 6 >/tmp/res 2>&1"
 for i in $(seq 15); do
   V exec victim /x/evil >/dev/null 2>&1
   V exec -d victim /x/evil >/dev/null 2>&1
-  V exec victim true
+  V exec victim true >/dev/null 2>&1
 done
 for i in $(seq 80); do B exec victim test -s /tmp/res && break; sleep 0.1; done
 t_eq "CVE-2019-5736: bld exec never shows the container the host's bld" "opened 0 wrote 0" \
   "$(B exec victim cat /tmp/res)"
 t_eq "... and the host's bld is unchanged" "$want" "$(victim_sum)"
+
+# A RUN step's process is the first in its container, so the attacker is the step itself:
+# "#!/proc/self/exe" execs the bld that runs the step, with the image's LD_PRELOAD (the host's
+# libraries are in the image, so that any bld can start there), whose constructor does what
+# the attacker above does and leaves its result in the image.
+cat >"$T_DIR/inject.c" <<'C'
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+__attribute__((constructor)) static void inject(void)
+{
+	struct stat st;
+	char p[64], want[64];
+	int fd = open("/proc/self/exe", O_PATH), opened = 0, wrote = 0;
+	if (fd >= 0 && fstat(fd, &st) == 0) {
+		snprintf(want, sizeof(want), "%lu %lu", (unsigned long)st.st_dev, (unsigned long)st.st_ino);
+		opened = getenv("ESC_ID") && strcmp(getenv("ESC_ID"), want) == 0;
+	}
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	int w = opened ? open(p, O_WRONLY) : -1;
+	wrote = w >= 0 && pwrite(w, "PWNED", 5, 0) == 5;
+	FILE *f = fopen("/res", "w");
+	fprintf(f, "opened %d wrote %d\n", opened, wrote);
+	fclose(f);
+	_exit(0);
+}
+C
+cp "$BLD" "$VICTIM" # a fresh copy, whatever happened above
+want=$(victim_sum)
+mkdir -p "$T_DIR/rctx/root/x"
+cc -shared -fPIC -O2 -o "$T_DIR/rctx/root/x/inject.so" "$T_DIR/inject.c" || t_fail "compile the injected library"
+cp "$X/evil" "$T_DIR/rctx/root/x/"
+for l in $(ldd "$VICTIM" | grep -o '/[^ ]*'); do
+  mkdir -p "$T_DIR/rctx/root$(dirname "$l")" && cp -L "$l" "$T_DIR/rctx/root$l"
+done
+printf 'FROM %s\nCOPY root/ /\nENV LD_PRELOAD=/x/inject.so ESC_ID="%s %s"\nRUN ["/x/evil"]\n' \
+  "$IMG" "$dev" "$ino" >"$T_DIR/rctx/Dockerfile"
+V build -q -t esc-run "$T_DIR/rctx" >/dev/null 2>&1
+t_eq "CVE-2019-5736: a RUN step never gets the host's bld" "opened 0 wrote 0" "$(B run --rm esc-run cat /res 2>&1)"
+t_eq "... and the host's bld is unchanged" "$want" "$(victim_sum)"
+B rmi esc-run >/dev/null 2>&1
 
 # ---------------------------------------------- CVE-2024-21626: a leaked descriptor as workdir
 # Were any of bld's directory descriptors open in the container's first process, -w
