@@ -32,6 +32,7 @@ struct bld_cache_blob_writer {
 	uint8_t *dbuf; /* direct: bytes not yet written, aligned; NULL when buffered */
 	size_t dlen;
 	int64_t kicked; /* buffered: writeback started for the bytes before this offset */
+	bool full;      /* the disk filled up: the partial is not kept for a resume */
 };
 
 /* Write-behind: every few MiB the kernel is asked to start writing back what came before
@@ -216,11 +217,19 @@ int bld_cache_blob_writer_restart(struct bld_cache_blob_writer *w, struct bld_er
 	return 0;
 }
 
+/* A write that failed with errno E; a full disk also gives the partial's space back at free,
+ * since keeping it for a resume would keep the disk full. */
+static int write_failed(struct bld_cache_blob_writer *w, int e, struct bld_error **err)
+{
+	w->full = e == ENOSPC || e == EDQUOT;
+	return bld_error_sys(err, e, "write partial %s", w->name);
+}
+
 static int write_all(struct bld_cache_blob_writer *w, const void *data, size_t n,
 		     struct bld_error **err)
 {
 	int r = bld_fs_write_all(w->fd, data, n);
-	return r < 0 ? bld_error_sys(err, -r, "write partial %s", w->name) : 0;
+	return r < 0 ? write_failed(w, -r, err) : 0;
 }
 
 /* Back to buffered writes: what the direct buffer holds is written the ordinary way. */
@@ -272,8 +281,8 @@ static int write_direct(struct bld_cache_blob_writer *w, const uint8_t *p, size_
 		while (r < 0 && errno == EINTR);
 		if (r == (ssize_t)DIRECT_BUF)
 			w->dlen = 0;
-		else if (r >= 0 || errno != EINVAL)
-			return bld_error_sys(err, r < 0 ? errno : EIO, "write partial %s", w->name);
+		else if (r >= 0 || errno != EINVAL) /* short: only a full disk stops a file short */
+			return write_failed(w, r < 0 ? errno : ENOSPC, err);
 		else if (end_direct(w, err) < 0) /* EINVAL: this file takes no direct writes */
 			return -1;
 	}
@@ -336,12 +345,18 @@ int bld_cache_blob_writer_commit(struct bld_cache_blob_writer *w,
 	return 0;
 }
 
+void bld_cache_blob_writer_drop(struct bld_cache_blob_writer *w)
+{
+	if (w)
+		w->full = true;
+}
+
 void bld_cache_blob_writer_free(struct bld_cache_blob_writer *w)
 {
 	if (!w)
 		return;
 	if (w->fd >= 0) {
-		if (!w->expected[0])
+		if (!w->expected[0] || w->full)
 			unlinkat(w->s->ingest_fd, w->name, 0);
 		close(w->fd);
 	}

@@ -66,6 +66,8 @@ int bld_cache_blob_writer_write(struct bld_cache_blob_writer *w, const void *dat
 int bld_cache_blob_writer_commit(struct bld_cache_blob_writer *w,
 				 char out[BLD_DIGEST_STR_LEN], struct bld_error **err);
 void bld_cache_blob_writer_free(struct bld_cache_blob_writer *w);
+/* Free removes the partial even when it could be resumed (the disk is full: give it back). */
+void bld_cache_blob_writer_drop(struct bld_cache_blob_writer *w);
 
 /* === names: index.json of the OCI layout (refs.c) === */
 
