@@ -280,6 +280,22 @@ static void group_help(FILE *f, const char *word)
 	}
 }
 
+/* The commands whose processes enter a container's namespaces (or start one that does: a
+ * monitor, a RUN step, an exec, a copy): they run from a sealed copy of bld's executable
+ * (runner/selfexe.c, CVE-2019-5736); the others (ps, images, inspect...) do not pay for it. */
+static bool enters_containers(const struct bld_cli_cmd *cmd)
+{
+	static const char *const names[] = {
+		"run",		  "start",	   "restart",		 "exec",
+		"build",	  "cp",		   "system boot",	 "system service",
+		"kube play",	  "kube generate", "network connect",	 "network disconnect",
+	};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(names); i++)
+		if (strcmp(cmd->name, names[i]) == 0)
+			return true;
+	return false;
+}
+
 static int run_command(struct bld_ctx *ctx, const struct bld_cli_cmd *cmd, int argc,
 		       char **argv)
 {
@@ -308,10 +324,6 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	struct bld_cli_args g;
 	cleanup_error struct bld_error *err = NULL;
-	if (bld_runner_selfexe_seal(argv, &err) < 0) {
-		fprintf(stderr, "bld: %s\n", err->msg);
-		return 125;
-	}
 	int r = bld_cli_args_parse(&g, &global_cmd, argc - 1, argv + 1, &err);
 	if (r == 1 || (r == 0 && g.argc == 0 && !bld_cli_bool(&g, "version"))) {
 		usage(stdout);
@@ -354,6 +366,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(g.argv[0], "compose") == 0) {
+		if (bld_runner_selfexe_seal(argv, &err) < 0)
+			return print_error(err, 125);
 		r = bld_cli_compose_main(g.argc - 1, g.argv + 1);
 		bld_cli_args_dispose(&g);
 		fflush(stdout);
@@ -375,6 +389,10 @@ int main(int argc, char **argv)
 		}
 		bld_cli_args_dispose(&g);
 		return r;
+	}
+	if (enters_containers(cmd) && bld_runner_selfexe_seal(argv, &err) < 0) {
+		bld_cli_args_dispose(&g);
+		return print_error(err, 125);
 	}
 	struct bld_ctx ctx;
 	if (bld_ctx_init(&ctx, &err) < 0) {

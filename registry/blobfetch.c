@@ -23,7 +23,6 @@
 #define MAX_PARALLEL 6
 #define BACKOFF_FIRST_MS 200
 #define BACKOFF_MAX_MS 5000
-#define RETRY_AFTER_MAX_S 60 /* a longer Retry-After is cut to this */
 
 struct job {
 	struct bld_registry_fetch *f;
@@ -138,12 +137,8 @@ static bool retry_later(struct job *j)
 	if (++j->attempts >= reg_config_net()->attempts)
 		return false;
 	int64_t wait = BACKOFF_FIRST_MS << (j->attempts - 1);
-	wait = wait > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait;
-	long st = j->resp.status;
-	int64_t asked = (int64_t)(j->resp.retry_after > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S
-									 : j->resp.retry_after) * 1000;
-	if ((st == 429 || st == 503) && asked > wait)
-		wait = asked;
+	wait = reg_retry_wait_ms(j->resp.status, j->resp.retry_after,
+				 wait > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait);
 	j->not_before = bld_mono_ms() + wait;
 	long secs = (long)((wait + 999) / 1000);
 	cleanup_free char *msg = xasprintf("Retrying in %ld second%s", secs, secs == 1 ? "" : "s");

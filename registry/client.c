@@ -522,6 +522,14 @@ static bool worth_retry(const struct reg_req *req, int r, CURLcode cc,
 	return resp->status == 429 || (resp->status >= 500 && resp->status != 501);
 }
 
+int64_t reg_retry_wait_ms(long status, long retry_after, int64_t backoff_ms)
+{
+	long ra = retry_after > REG_RETRY_AFTER_MAX_S ? REG_RETRY_AFTER_MAX_S : retry_after;
+	if ((status == 429 || status == 503) && (int64_t)ra * 1000 > backoff_ms)
+		return (int64_t)ra * 1000;
+	return backoff_ms;
+}
+
 /* One attempt: the request's own headers are kept for the next one. */
 static int attempt_once(struct bld_registry_client *c, struct reg_req *req,
 			struct reg_resp *resp, CURLcode *cc, struct bld_error **err)
@@ -549,10 +557,13 @@ int reg_do(struct bld_registry_client *c, struct reg_req *req, struct reg_resp *
 		struct bld_error *e = NULL;
 		int r = attempt_once(c, req, resp, &cc, &e);
 		if (tries < REG_DO_TRIES && worth_retry(req, r, cc, resp)) {
-			bld_debug("%s %s: retrying", req->method, req->url);
+			int64_t wait = reg_retry_wait_ms(resp->status, resp->retry_after,
+							 REG_DO_BACKOFF_MS << (tries - 1));
+			bld_debug("%s %s: retrying in %lld ms", req->method, req->url,
+				  (long long)wait);
 			bld_error_free(e);
 			reg_resp_dispose(resp);
-			usleep((useconds_t)(REG_DO_BACKOFF_MS << (tries - 1)) * 1000);
+			usleep((useconds_t)wait * 1000);
 			continue;
 		}
 		bld_error_move(err, &e);

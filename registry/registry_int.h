@@ -162,6 +162,9 @@ char *reg_error_code(const struct reg_resp *resp);
 int reg_curl_error(struct bld_registry_client *c, CURLcode cc, const char *errbuf,
 		   struct bld_error **err);
 bool reg_curl_retryable(CURLcode cc);
+#define REG_RETRY_AFTER_MAX_S 60 /* a longer Retry-After is cut to this */
+/* The wait before a retry: backoff_ms, or longer when a 429 or 503 said Retry-After. */
+int64_t reg_retry_wait_ms(long status, long retry_after, int64_t backoff_ms);
 /* "repository:<repo>:<actions>"; caller frees. */
 char *reg_scope(const char *repo, const char *actions);
 

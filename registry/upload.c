@@ -2,6 +2,8 @@
  * registry/upload.c — blobs to a registry: HEAD to skip what is there, a cross-repository
  * mount (POST ?mount=&from=), then a monolithic PUT for small blobs or PATCH chunks with
  * Content-Range followed by the closing PUT, which carries the last piece, for large ones.
+ * An upload that fails on the way (a broken transfer, 5xx, 408, 429) is started again as a
+ * new session, after a backoff that honours Retry-After.
  *
  * It reads blobs from descriptors it is given; it does not know the store (push.c does).
  */
@@ -11,6 +13,21 @@
 #include <sys/mman.h>
 
 #define UPLOAD_CHUNK ((int64_t)16 << 20) /* larger blobs go in PATCH chunks of this size */
+#define UPLOAD_BACKOFF_MS 500
+#define UPLOAD_BACKOFF_MAX_MS 5000
+
+/* Why the last request of an upload failed: its status (0: the transfer broke). */
+struct hint {
+	long status;
+	long retry_after;
+};
+
+/* Notes why a request of the upload failed (r < 0: the transfer itself). */
+static void note(struct hint *h, const struct reg_resp *resp, int r)
+{
+	h->status = r < 0 ? 0 : resp->status;
+	h->retry_after = resp->retry_after;
+}
 
 /* An absolute upload URL from a Location header (which may be a path). */
 static char *absolute(struct bld_registry_client *c, const char *loc)
@@ -25,7 +42,8 @@ static char *absolute(struct bld_registry_client *c, const char *loc)
  * 0 with *loc set to where the data goes.
  */
 static int upload_start(struct bld_registry_client *c, const char *repo, const char *scope,
-			const char *digest, const char *from, char **loc, struct bld_error **err)
+			const char *digest, const char *from, char **loc, struct hint *h,
+			struct bld_error **err)
 {
 	cleanup_free char *what = from ? xasprintf("blobs/uploads/?mount=%s&from=%s", digest, from)
 				       : xstrdup("blobs/uploads/");
@@ -40,6 +58,8 @@ static int upload_start(struct bld_registry_client *c, const char *repo, const c
 	else if (r == 0)
 		r = reg_status_error(&resp, BLD_E_NETWORK, err, "start upload to %s/%s",
 				     c->domain, repo);
+	if (r < 0)
+		note(h, &resp, r);
 	reg_resp_dispose(&resp);
 	reg_req_dispose(&req);
 	return r;
@@ -56,7 +76,7 @@ static void req_body(struct reg_req *req, int fd, int64_t off, int64_t len)
 
 /* PATCH bytes [off, off+len) of fd to *loc; *loc moves to the next Location. */
 static int upload_patch(struct bld_registry_client *c, const char *scope, char **loc, int fd,
-			int64_t off, int64_t len, struct bld_error **err)
+			int64_t off, int64_t len, struct hint *h, struct bld_error **err)
 {
 	struct reg_req req;
 	reg_req_init(&req, "PATCH", xstrdup(*loc), scope);
@@ -72,6 +92,8 @@ static int upload_patch(struct bld_registry_client *c, const char *scope, char *
 	} else if (r == 0) {
 		r = reg_status_error(&resp, BLD_E_NETWORK, err, "upload chunk");
 	}
+	if (r < 0)
+		note(h, &resp, r);
 	reg_resp_dispose(&resp);
 	reg_req_dispose(&req);
 	return r;
@@ -79,7 +101,8 @@ static int upload_patch(struct bld_registry_client *c, const char *scope, char *
 
 /* The closing PUT ?digest=, with the remaining bytes [off, off+len) as body. */
 static int upload_put(struct bld_registry_client *c, const char *scope, const char *loc,
-		      const char *digest, int fd, int64_t off, int64_t len, struct bld_error **err)
+		      const char *digest, int fd, int64_t off, int64_t len, struct hint *h,
+		      struct bld_error **err)
 {
 	struct reg_req req;
 	reg_req_init(&req, "PUT", xasprintf("%s%cdigest=%s", loc, strchr(loc, '?') ? '&' : '?',
@@ -100,22 +123,69 @@ static int upload_put(struct bld_registry_client *c, const char *scope, const ch
 						    : BLD_E_NETWORK,
 				     err, "upload blob %s", digest);
 	}
+	if (r < 0)
+		note(h, &resp, r);
 	reg_resp_dispose(&resp);
 	reg_req_dispose(&req);
 	return r;
 }
 
 static int upload_data(struct bld_registry_client *c, const char *scope, char **loc,
-		       const char *digest, int fd, int64_t size, struct bld_error **err)
+		       const char *digest, int fd, int64_t size, struct hint *h,
+		       struct bld_error **err)
 {
 	/* PATCH whole chunks while more than one remains; the rest (all of a small blob) goes
 	 * with the closing PUT, which saves the registry a request, and a hash state and an
 	 * fsync it writes after each one */
 	int64_t off = 0;
 	for (; size - off > UPLOAD_CHUNK; off += UPLOAD_CHUNK)
-		if (upload_patch(c, scope, loc, fd, off, UPLOAD_CHUNK, err) < 0)
+		if (upload_patch(c, scope, loc, fd, off, UPLOAD_CHUNK, h, err) < 0)
 			return -1;
-	return upload_put(c, scope, *loc, digest, fd, off, size - off, err);
+	return upload_put(c, scope, *loc, digest, fd, off, size - off, h, err);
+}
+
+/* One upload from its POST on: 1 mounted, 0 pushed. */
+static int upload_once(struct bld_registry_client *c, const char *repo, const char *scope,
+		       const char *digest, int fd, int64_t size, const char *mount_from,
+		       struct hint *h, struct bld_error **err)
+{
+	cleanup_free char *loc = NULL;
+	int r = upload_start(c, repo, scope, digest, mount_from, &loc, h, err);
+	if (r != 0)
+		return r;
+	if (upload_data(c, scope, &loc, digest, fd, size, h, err) < 0)
+		return bld_error_wrap(err, "push blob %s", digest);
+	return 0;
+}
+
+/*
+ * Uploads, starting the whole upload again (a new session, as docker does) after a broken
+ * transfer, a 5xx, 408 or 429, with backoff and Retry-After, max-download-attempts times.
+ */
+static int upload_retrying(struct bld_registry_client *c, const char *repo, const char *scope,
+			   const char *digest, int fd, int64_t size, const char *mount_from,
+			   struct bld_error **err)
+{
+	for (long attempt = 1;; attempt++) {
+		struct hint h = {.status = -1};
+		cleanup_error struct bld_error *e = NULL;
+		int r = upload_once(c, repo, scope, digest, fd, size, mount_from, &h, &e);
+		if (r >= 0)
+			return r;
+		bool transient = (h.status == 0 && e->code == BLD_E_NETWORK) || h.status >= 500 ||
+				 h.status == 429 || h.status == 408;
+		if (!transient || attempt >= reg_config_net()->attempts) {
+			bld_error_move(err, &e);
+			return -1;
+		}
+		int64_t backoff = UPLOAD_BACKOFF_MS << (attempt - 1);
+		int64_t wait = reg_retry_wait_ms(h.status, h.retry_after,
+						 backoff > UPLOAD_BACKOFF_MAX_MS ? UPLOAD_BACKOFF_MAX_MS
+										 : backoff);
+		bld_debug("blob %s: %s; uploading again in %lld ms", digest, e->msg,
+			  (long long)wait);
+		usleep((useconds_t)wait * 1000);
+	}
 }
 
 int bld_registry_blob_upload(struct bld_registry_client *c, const char *repo,
@@ -137,17 +207,10 @@ int bld_registry_blob_upload(struct bld_registry_client *c, const char *repo,
 					   ? xasprintf("repository:%s:pull,push repository:%s:pull",
 						       repo, mount_from)
 					   : xstrdup(push_scope);
-	cleanup_free char *loc = NULL;
-	r = upload_start(c, repo, scope, digest, mount_from, &loc, err);
-	if (r == 1) {
-		*how = "mounted";
-		return 0;
-	}
+	r = upload_retrying(c, repo, scope, digest, fd, size, mount_from, err);
 	if (r < 0)
 		return r;
-	*how = "pushed";
-	if (upload_data(c, scope, &loc, digest, fd, size, err) < 0)
-		return bld_error_wrap(err, "push blob %s", digest);
+	*how = r == 1 ? "mounted" : "pushed";
 	return 0;
 }
 

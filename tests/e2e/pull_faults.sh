@@ -82,3 +82,23 @@ t_eq "... after the 2 attempts the config file allows" 2 \
   "$(awk '$4 == "5" { print $2 }' "$PLOG" | sort | uniq -c | sort -rn | awk 'NR == 1 { print $1 }')"
 t_eq "... and nothing is stored" "" "$("$BLD" images -q)"
 t_ok "... bld system check is clean" "$BLD" system check
+
+# ---------------------------------------------------------------- push
+# pushed NAME PLAN [flaky-proxy options] — a push of busybox through the fault to a new
+# repository; OUT and RC hold what it said
+pushed() {
+  local name=$1; shift
+  proxy "$@" --count-all --match "PUT:^/v2/push/[a-z0-9]+/blobs/uploads/"
+  export BLD_ROOT=$T_DIR/root-push
+  "$BLD" pull -q "$BASE" >/dev/null && "$BLD" tag "$BASE" "$P/push/$name:v1"
+  OUT=$("$BLD" push "$P/push/$name:v1" 2>&1); RC=$?
+}
+wantm=$(skopeo inspect --tls-verify=false "docker://$BASE" | jq -r .Digest)
+pushed p503 5
+t_eq "push: a 503 on the closing PUT starts the upload again" 0 "$RC"
+t_eq "... and the registry has the image bld pushed" "$wantm" \
+  "$(skopeo inspect --tls-verify=false "docker://$REG_ADDR/push/p503:v1" | jq -r .Digest)"
+BLD_MAX_DOWNLOAD_ATTEMPTS=2 pushed pfail 5555
+t_eq "push: 503 past max-download-attempts fails with 125" 125 "$RC"
+t_match "... with one bld: line" "^bld: push blob sha256:[0-9a-f]+: .*try again$" "$(tail -1 <<<"$OUT")"
+t_ok "... bld system check is clean" "$BLD" system check

@@ -5,7 +5,8 @@ downloads and digest checks can be observed.
 
 For every request that --match selects (default: GET of /v2/.../blobs/<digest>; with
 --manifests also of /v2/.../manifests/<ref>) the Nth one (counted per path) is treated by
-the --plan, one letter per request, the rest are forwarded faithfully:
+the --plan, one letter per request (with --count-all the Nth matching request of any path,
+as upload sessions each have their own), the rest are forwarded faithfully:
   5  answer 503 Service Unavailable (with Retry-After when --retry-after is given)
   r  answer 429 Too Many Requests with Retry-After: --retry-after (default 1)
   0  answer 500;  2  answer 502
@@ -21,7 +22,7 @@ Everything else is forwarded faithfully. Each request is logged to --log as
 
 Usage: flaky-proxy.py --upstream 127.0.0.1:PORT --port-file FILE --log FILE
                       [--plan 5d] [--drop-after BYTES] [--manifests] [--match METHOD:REGEX]
-                      [--retry-after SECONDS] [--stall SECONDS]
+                      [--count-all] [--retry-after SECONDS] [--stall SECONDS]
 Listens on 127.0.0.1 on a free port, written to --port-file when ready. Test fixture only.
 """
 import argparse, http.client, os, re, socket, struct, sys, threading, time
@@ -56,12 +57,16 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         if self.command != method or not re.match(rx, path):
             return "."
+        key = "" if self.args.count_all else path
         with self.lock:
-            n = self.counts.get(path, 0)
-            self.counts[path] = n + 1
+            n = self.counts.get(key, 0)
+            self.counts[key] = n + 1
         return self.args.plan[n] if n < len(self.args.plan) else "."
 
     def error(self, status):
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        if length:
+            self.rfile.read(length)  # the request's body, not the next request
         body = b'{"errors":[{"code":"UNAVAILABLE","message":"try again"}]}'
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
@@ -142,6 +147,8 @@ def main():
     p.add_argument("--plan", default="5d")
     p.add_argument("--drop-after", type=int, default=4 << 20)
     p.add_argument("--match", help="METHOD:REGEX of the paths the plan applies to")
+    p.add_argument("--count-all", action="store_true",
+                   help="count the matching requests together, not per path (uploads)")
     p.add_argument("--retry-after", type=int)
     p.add_argument("--stall", type=float, default=5)
     p.add_argument("--manifests", action="store_true",
