@@ -6,6 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 t_busybox_registry
 N=4 # builds at once; 2 cores
+# wait_all PID... — waits for them all; BAD is how many exited non-zero
+wait_all() { local p; BAD=0; for p in "$@"; do wait "$p" || BAD=$((BAD + 1)); done; }
 
 for i in 1 2; do
   mkdir -p "$T_DIR/ctx$i"
@@ -16,8 +18,8 @@ done
 # pulls of one image racing each other into an empty store
 pids=()
 for i in 1 2 3; do "$BLD" pull -q "$BASE" >"$T_DIR/pull$i.log" 2>&1 & pids+=($!); done
-bad=0
-for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
+wait_all "${pids[@]}"
+bad=$BAD
 t_eq "concurrent pulls of one image all succeed" "0" "$bad"
 [ "$bad" = 0 ] || cat "$T_DIR"/pull*.log
 t_ok "the pulled image runs" "$BLD" run --rm "$BASE" true
@@ -34,9 +36,9 @@ pr=()
 "$BLD" builder prune -f >"$T_DIR/prune2.log" 2>&1 & pr+=($!)
 "$BLD" system prune -f >"$T_DIR/prune3.log" 2>&1 & pr+=($!)
 "$BLD" pull -q "$BASE" >"$T_DIR/pull4.log" 2>&1 & pr+=($!)
-bad=0
-for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
-for p in "${pr[@]}"; do wait "$p" || true; done
+wait_all "${pids[@]}"
+bad=$BAD
+wait_all "${pr[@]}"
 t_eq "no build fails because of another" "0" "$bad"
 [ "$bad" = 0 ] || tail -n 5 "$T_DIR"/build*.log
 for ((i = 1; i <= N; i++)); do
@@ -55,9 +57,9 @@ pr=()
 "$BLD" rmi conc1 conc2 >"$T_DIR/rmi.log" 2>&1 & pr+=($!)
 "$BLD" builder prune -af >"$T_DIR/prune4.log" 2>&1 & pr+=($!)
 "$BLD" system prune -f >"$T_DIR/prune5.log" 2>&1 & pr+=($!)
-bad=0
-for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
-for p in "${pr[@]}"; do wait "$p" || true; done
+wait_all "${pids[@]}"
+bad=$BAD
+wait_all "${pr[@]}"
 t_eq "no build fails because of rmi or a prune" "0" "$bad"
 [ "$bad" = 0 ] || tail -n 5 "$T_DIR"/again*.log
 for ((i = 1; i <= N; i++)); do
