@@ -63,10 +63,11 @@ static json_t *summary(const struct bld_registry_image_names *im, char *const *r
 		json_array_append_new(tags, json_string("<none>:<none>"));
 		json_array_append_new(digests, json_string("<none>@<none>"));
 	}
-	json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:O, s:I}", "Id", im->id,
+	json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:o, s:I}", "Id", im->id,
 			      "ParentId", "", "RepoTags", tags, "RepoDigests", digests, "Created",
 			      (json_int_t)im->created, "Size", (json_int_t)im->size, "SharedSize",
-			      (json_int_t)-1, "Labels", im->labels ? im->labels : json_object(),
+			      (json_int_t)-1, "Labels",
+			      im->labels ? json_incref(im->labels) : json_object(),
 			      "Containers", (json_int_t)-1);
 	if (minor < 44)
 		json_object_set_new(o, "VirtualSize", json_integer((json_int_t)im->size));

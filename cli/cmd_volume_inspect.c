@@ -24,9 +24,10 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 			json_array_append_new(all, v);
 			continue;
 		}
-		bld_strv_push(&errors, e->code == BLD_E_NOTFOUND
-					       ? xasprintf("No such volume: %s", a->argv[i])
-					       : xstrdup(e->msg));
+		cleanup_free char *line = e->code == BLD_E_NOTFOUND
+						  ? xasprintf("No such volume: %s", a->argv[i])
+						  : xstrdup(e->msg);
+		bld_strv_push(&errors, line);
 	}
 	bld_cli_inspect_print(all, bld_cli_str(a, "format"));
 	for (size_t i = 0; errors && errors[i]; i++)
