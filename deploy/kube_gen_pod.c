@@ -128,8 +128,8 @@ static bool key_ok(const char *s)
 static int env_from(struct kg *g, const char *svc, json_t *env, json_t **out,
 		    struct bld_error **err)
 {
-	cleanup_json json_t *files = bld_deploy_str_or_list(
-		json_incref(json_object_get(kg_service(g, svc), "env_file")));
+	cleanup_json json_t *files =
+		bld_deploy_str_or_list(json_object_get(kg_service(g, svc), "env_file"));
 	cleanup_json json_t *data = json_object();
 	size_t i;
 	json_t *f;
