@@ -17,25 +17,8 @@ static const struct bld_cli_opt opts[] = {
 
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
-	cleanup_json json_t *all = json_array();
-	cleanup_strv char **errors = NULL;
 	(void)err;
-	for (int i = 0; i < a->argc; i++) {
-		json_t *v = NULL;
-		cleanup_error struct bld_error *e = NULL;
-		if (bld_runner_network_inspect(ctx, a->argv[i], &v, &e) == 0) {
-			json_array_append_new(all, v);
-			continue;
-		}
-		cleanup_free char *line = e->code == BLD_E_NOTFOUND
-						  ? xasprintf("No such network: %s", a->argv[i])
-						  : xstrdup(e->msg);
-		bld_strv_push(&errors, line);
-	}
-	bld_cli_inspect_print(all, bld_cli_str(a, "format"));
-	for (size_t i = 0; errors && errors[i]; i++)
-		fprintf(stderr, "bld: %s\n", errors[i]);
-	return errors ? 1 : 0;
+	return bld_cli_inspect_each(ctx, a, "network", bld_runner_network_inspect);
 }
 
 const struct bld_cli_cmd bld_cmd_network_inspect = {

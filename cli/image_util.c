@@ -277,6 +277,30 @@ void bld_cli_inspect_print(const json_t *all, const char *fmt)
 	}
 }
 
+int bld_cli_inspect_each(struct bld_ctx *ctx, struct bld_cli_args *a, const char *what,
+			 int (*inspect)(struct bld_ctx *, const char *, json_t **,
+					struct bld_error **))
+{
+	cleanup_json json_t *all = json_array();
+	cleanup_strv char **errors = NULL;
+	for (int i = 0; i < a->argc; i++) {
+		json_t *v = NULL;
+		cleanup_error struct bld_error *e = NULL;
+		if (inspect(ctx, a->argv[i], &v, &e) == 0) {
+			json_array_append_new(all, v);
+			continue;
+		}
+		cleanup_free char *line = e->code == BLD_E_NOTFOUND
+						  ? xasprintf("No such %s: %s", what, a->argv[i])
+						  : xstrdup(e->msg);
+		bld_strv_push(&errors, line);
+	}
+	bld_cli_inspect_print(all, bld_cli_str(a, "format"));
+	for (size_t i = 0; errors && errors[i]; i++)
+		fprintf(stderr, "bld: %s\n", errors[i]);
+	return errors ? 1 : 0;
+}
+
 const char *bld_cli_rows_template(const char *fmt, const char *dflt)
 {
 	const char *t = fmt && bld_str_has_prefix(fmt, "table") ? fmt + 5 + strspn(fmt + 5, " ")

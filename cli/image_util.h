@@ -64,6 +64,11 @@ void bld_cli_table_dispose(struct bld_cli_table *t);
 /* What `network inspect` and `volume inspect` print of the objects found: docker's JSON
  * array, or the template once per object (an empty line for none, as docker's). */
 void bld_cli_inspect_print(const struct json_t *all, const char *fmt);
+/* `network inspect` and `volume inspect` of a->argv: what inspect finds printed as above
+ * (a->"format"), then "bld: No such WHAT: NAME" for each name not found; 1 when one was not. */
+int bld_cli_inspect_each(struct bld_ctx *ctx, struct bld_cli_args *a, const char *what,
+			 int (*inspect)(struct bld_ctx *, const char *, struct json_t **,
+					struct bld_error **));
 
 /* The rows of a list command under --format: "table [TEMPLATE]" (and NULL) aligned as
  * docker's tabwriter with a header row, any other template one line per row as it renders. */
