@@ -49,7 +49,7 @@ static inline void api_run(struct bld_ctx *ctx, const uint8_t *bytes, size_t siz
 	s[size] = '\0';
 	const char *body = api_part(s, size, 3);
 	struct bld_api_req req = {.ctx = ctx, .method = api_part(s, size, 0),
-				  .path = api_part(s, size, 1), .body = body,
+				  .path = api_part(s, size, 1), .body = body, .body_fd = -1,
 				  .body_len = body >= s && body < s + size ? (size_t)(s + size - body) : 0};
 	const struct bld_api_route *route = NULL;
 	struct bld_error *err = NULL;
