@@ -13,7 +13,8 @@
  * trusted.* nor a device can be made (no CAP_SYS_ADMIN, a store on overlayfs), the user.*
  * forms: user.overlay.opaque, and an empty file marked user.overlay.whiteout.
  * A layer directory appears only complete: extraction goes to layers/.tmp-*, renamed into
- * place. Layer directories are caches of their blobs and are not fsynced file by file.
+ * place. Layer directories are caches of their blobs and are not fsynced file by file: a
+ * record on each says whether it may have lost data in a crash (layer_verify.c).
  */
 #include "cache/cache_int.h"
 
@@ -569,9 +570,14 @@ char *bld_cache_layer_tmpdir(struct bld_store *s, const char *blob_digest, struc
 	return NULL;
 }
 
-/* Moves a complete extraction into place; losing a race to another process is fine. */
+/* Moves a complete extraction into place, recorded as unsynced (layer_verify.c says why);
+ * losing a race to another process is fine. */
 static int publish(struct bld_store *s, const char *tmp, const char *hex, struct bld_error **err)
 {
+	cleanup_close int fd = openat(s->layers_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return bld_error_sys(err, errno, "open %s/%s", s->layers, tmp);
+	bld_cache_layer_mark(fd);
 	if (renameat(s->layers_fd, tmp, s->layers_fd, hex) < 0 && errno != EEXIST &&
 	    errno != ENOTEMPTY)
 		return bld_error_sys(err, errno, "rename layer %s", hex);
@@ -606,6 +612,8 @@ int bld_cache_layer_unpack(struct bld_store *s, const char *blob_digest, const c
 	const char *hex = bld_cache_hex(chain_id);
 	struct stat st;
 	if (fstatat(s->layers_fd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+		if (bld_cache_layer_ensure(s, hex, blob_digest, diff_id, err) < 0)
+			return bld_error_wrap(err, "layer %s", blob_digest);
 		*dir = bld_path_join(s->layers, hex);
 		return 0;
 	}
