@@ -195,10 +195,12 @@ int bld_runner_proc_status(struct bld_runner_proc *p, int wstatus, bool *oom);
 /* Kills what is left in its cgroups, removes them and frees p; NULL is harmless. */
 void bld_runner_proc_free(struct bld_runner_proc *p);
 
-/* Re-executes bld from a memfd copy of its executable sealed against writes, unless it runs
- * from one already (then 0): a container can never reach the host's binary through
- * /proc/PID/exe (CVE-2019-5736). Returns only on failure. Call first thing in main. */
-int bld_runner_selfexe_seal(char **argv, struct bld_error **err);
+/* Re-executes bld from a view of its executable that no container can write: the file itself
+ * through a read-only overlayfs mounted nowhere (its empty lower layer is made under
+ * ctx->root), else a memfd copy sealed against writes; unless it runs from a read-only mount
+ * or a sealed memfd already (then 0). A container can then never reach the host's binary
+ * through /proc/PID/exe (CVE-2019-5736). Returns only on failure. Call first thing in main. */
+int bld_runner_selfexe_seal(const struct bld_ctx *ctx, char **argv, struct bld_error **err);
 
 /* spawn + wait + free: how the builder runs a RUN step. */
 int bld_runner_sandbox_run(const struct bld_runner_spec *spec, int *exit_code, bool *oom,
@@ -448,8 +450,13 @@ struct bld_runner_container_info {
 	char *name, *image, *command, *status_text, *state, *ports;
 	char **labels;
 	int64_t created; /* unix seconds */
+	double created_at; /* with the fraction: the listing's order */
 	int exit_code;
-	struct json_t *cfg_json, *state_json; /* config.json and state.json (freed with it) */
+	/* config.json's brief (the members listings read: Name, Created, Path, Args, ImageID,
+	 * Mounts, NetworkingConfig, ImageExposedPorts, Config's Image, Labels, ExposedPorts and
+	 * Healthcheck, HostConfig's NetworkMode and PortBindings; runner/brief.c) and
+	 * state.json, freed with it */
+	struct json_t *cfg_json, *state_json;
 };
 int bld_runner_container_list(struct bld_ctx *ctx, struct bld_runner_container_info **out,
 			      size_t *n, struct bld_error **err);
