@@ -53,14 +53,6 @@ static void save_writer(int wfd, void *arg)
 		bld_cache_image_event(j->s, "save", j->imgs[i]->id, j->imgs[i]->id);
 }
 
-static enum MHD_Result collect_names(void *cls, enum MHD_ValueKind kind, const char *key,
-				     const char *value)
-{
-	if (key && value && strcmp(key, "names") == 0)
-		bld_strv_push(cls, value);
-	return MHD_YES;
-}
-
 /* Finds every image names has (the save's items, as `bld save` makes them). */
 static int save_find(struct save_job *j, char *const *names, struct bld_error **err)
 {
@@ -87,7 +79,7 @@ int bld_api_images_get(struct bld_api_req *req, struct bld_api_resp *resp,
 	if (req->captures[0])
 		bld_strv_push(&names, req->captures[0]);
 	else
-		MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_names, &names);
+		names = bld_api_query_all(req, "names");
 	if (!names)
 		return bld_error_set(err, BLD_E_INVALID, "no image names given");
 	struct save_job *j = xcalloc(1, sizeof(*j));
