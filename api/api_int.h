@@ -19,6 +19,8 @@
 /* A request body is read into memory up to this (docker's JSON bodies are small; a build
  * context or an image tar will stream instead). Larger: 413. */
 #define BLD_API_BODY_MAX ((size_t)16 << 20)
+/* An upload (a build context) is spooled to a file up to this; larger: 413. */
+#define BLD_API_UPLOAD_MAX ((size_t)2 << 30)
 /* Path captures a route may have. */
 #define BLD_API_CAPTURES_MAX 4
 
@@ -31,6 +33,7 @@ struct bld_api_req {
 	char *captures[BLD_API_CAPTURES_MAX]; /* the route's {name} parts, unescaped */
 	const char *body;    /* NUL-terminated; "" when none */
 	size_t body_len;
+	int body_fd;         /* an upload route's body (borrowed, at its end), else -1 */
 };
 
 /* What a handler answers: status with JSON (json, owned), or a response it made itself (a
@@ -79,6 +82,8 @@ int bld_api_query_int(const struct bld_api_req *req, const char *key, long def, 
 int bld_api_query_filters(const struct bld_api_req *req, char ***out, struct bld_error **err);
 /* The body as a JSON object (*out: caller's; an empty body is {}); BLD_E_INVALID. */
 int bld_api_body_json(const struct bld_api_req *req, json_t **out, struct bld_error **err);
+/* Every value of a repeated argument (docker's ?t=a&t=b), caller frees; NULL when none. */
+char **bld_api_query_all(const struct bld_api_req *req, const char *key);
 /* "K=V" strings as a JSON object {K: V} ({} for NULL). */
 json_t *bld_api_kv_object(char *const *kv);
 /* {"K": "V"} as "K=V" strings (caller frees; NULL when none). */
@@ -185,5 +190,6 @@ int bld_api_images_delete(struct bld_api_req *req, struct bld_api_resp *resp,
 			  struct bld_error **err);
 int bld_api_images_create(struct bld_api_req *req, struct bld_api_resp *resp,
 			  struct bld_error **err);
+int bld_api_build(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
 
 #endif

@@ -61,6 +61,12 @@ void MHD_destroy_response(struct MHD_Response *a0)
 	((__typeof__(&MHD_destroy_response))mhd_sym(&fn, "MHD_destroy_response"))(a0);
 }
 
+int MHD_get_connection_values(struct MHD_Connection *a0, enum MHD_ValueKind a1, MHD_KeyValueIterator a2, void *a3)
+{
+	static void *fn;
+	return ((__typeof__(&MHD_get_connection_values))mhd_sym(&fn, "MHD_get_connection_values"))(a0, a1, a2, a3);
+}
+
 const char *MHD_lookup_connection_value(struct MHD_Connection *a0, enum MHD_ValueKind a1, const char *a2)
 {
 	static void *fn;

@@ -1,12 +1,16 @@
 /*
  * api/route.c — from an HTTP request to a handler and back: the routing table (method, path
  * pattern, handler), the /vX.Y/ prefix and its bounds, the request body read into memory up
- * to BLD_API_BODY_MAX, and errors as docker sends them: {"message": "..."} with the status
+ * to BLD_API_BODY_MAX (an upload's, POST /build's context, spooled to an unnamed file of the
+ * store up to BLD_API_UPLOAD_MAX), and errors as docker sends them: {"message": "..."} with the status
  * bld's error code maps to (not found 404, exists 409, invalid 400, else 500).
  *
  * It knows nothing of containers or images: the handlers do, through the modules.
  */
 #include "api/api_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
 
 static const struct bld_api_route routes[] = {
 	{"GET", "/_ping", bld_api_ping},
@@ -36,6 +40,7 @@ static const struct bld_api_route routes[] = {
 	{"GET", "/images/{*}/json", bld_api_images_inspect},
 	{"POST", "/images/{*}/tag", bld_api_images_tag},
 	{"DELETE", "/images/{*}", bld_api_images_delete},
+	{"POST", "/build", bld_api_build},
 	{"GET", "/networks", bld_api_networks_list},
 	{"POST", "/networks/create", bld_api_networks_create},
 	{"GET", "/networks/{}", bld_api_networks_inspect},
@@ -51,8 +56,44 @@ static const struct bld_api_route routes[] = {
 /* What a connection carries between MHD's calls of the access handler. */
 struct conn_state {
 	struct bld_buf body;
+	int spool_fd; /* the body of an upload route, in an unnamed file of the store; else -1 */
+	size_t spooled;
 	bool too_large;
+	bool spool_failed;
 };
+
+/* Routes whose body is an upload spooled to a file rather than held in memory: POST /build
+ * (a build context), with or without a version prefix. */
+static bool upload_route(const char *method, const char *url)
+{
+	if (strcmp(method, "POST") != 0)
+		return false;
+	if (strncmp(url, "/v", 2) == 0 && strchr(url + 1, '/'))
+		url = strchr(url + 1, '/');
+	return strcmp(url, "/build") == 0;
+}
+
+/* Appends an upload's piece to its spool; false when it cannot (the request then fails). */
+static bool spool_add(struct conn_state *st, const char *data, size_t n)
+{
+	if (st->spooled + n > BLD_API_UPLOAD_MAX) {
+		st->too_large = true;
+		return false;
+	}
+	st->spooled += n;
+	while (n > 0) {
+		ssize_t w = write(st->spool_fd, data, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			st->spool_failed = true;
+			return false;
+		}
+		data += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
 
 void bld_api_common_headers(struct MHD_Response *r)
 {
@@ -217,6 +258,7 @@ static enum MHD_Result dispatch(struct bld_ctx *ctx, struct MHD_Connection *conn
 	enum MHD_Result ret;
 	req.body = bld_buf_str(&st->body);
 	req.body_len = st->body.len;
+	req.body_fd = st->spool_fd;
 	if (strip_version(&req.path, &req.version_minor, &e) < 0)
 		return queue_message(conn, error_status(e), e->msg);
 	const struct bld_api_route *route = find_route(&req);
@@ -246,11 +288,20 @@ enum MHD_Result bld_api_route_access(void *cls, struct MHD_Connection *conn, con
 	if (!st) {
 		st = xcalloc(1, sizeof(*st));
 		st->body.max = BLD_API_BODY_MAX;
+		st->spool_fd = -1;
 		*con_cls = st;
+		if (!upload_route(method, url))
+			return MHD_YES;
+		struct bld_ctx *ctx = cls;
+		st->spool_fd = open(ctx->root, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		st->spool_failed = st->spool_fd < 0;
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
-		if (bld_buf_add(&st->body, upload_data, *upload_data_size) < 0)
+		if (st->spool_fd >= 0)
+			spool_add(st, upload_data, *upload_data_size);
+		else if (!st->spool_failed && bld_buf_add(&st->body, upload_data,
+							  *upload_data_size) < 0)
 			st->too_large = true;
 		*upload_data_size = 0;
 		return MHD_YES;
@@ -258,6 +309,9 @@ enum MHD_Result bld_api_route_access(void *cls, struct MHD_Connection *conn, con
 	if (st->too_large)
 		return queue_message(conn, MHD_HTTP_CONTENT_TOO_LARGE,
 				     "request body too large");
+	if (st->spool_failed)
+		return queue_message(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				     "cannot store the request body in the store's directory");
 	return dispatch(cls, conn, url, method, st);
 }
 
@@ -268,6 +322,8 @@ void bld_api_route_completed(void *cls, struct MHD_Connection *conn, void **con_
 	if (!st)
 		return;
 	bld_buf_dispose(&st->body);
+	if (st->spool_fd >= 0)
+		close(st->spool_fd);
 	free(st);
 	*con_cls = NULL;
 }

@@ -15,6 +15,27 @@ const char *bld_api_query(const struct bld_api_req *req, const char *key)
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+struct query_all {
+	const char *key;
+	char **out;
+};
+
+static enum MHD_Result query_each(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
+{
+	struct query_all *q = cls;
+	if (key && value && strcmp(key, q->key) == 0)
+		bld_strv_push(&q->out, value);
+	return MHD_YES;
+}
+
+char **bld_api_query_all(const struct bld_api_req *req, const char *key)
+{
+	struct query_all q = {.key = key};
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_each, &q);
+	return q.out;
+}
+
 bool bld_api_query_bool(const struct bld_api_req *req, const char *key)
 {
 	const char *v = bld_api_query(req, key);

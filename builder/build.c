@@ -159,7 +159,8 @@ static int prepare(struct bld_builder_job *b, struct bld_error **err)
 		return -1;
 	if (bld_builder_named_open(b, err) < 0)
 		return -1;
-	if (bld_builder_context_open(&b->bctx, b->o->context, b->o->dockerfile, statdir, err) < 0)
+	if (bld_builder_context_open_in(&b->bctx, b->o->context, b->o->dockerfile, statdir,
+					b->o->context_fd, err) < 0)
 		return -1;
 	size_t len = 0;
 	const char *text = bld_builder_context_dockerfile(b->bctx, &len);
@@ -377,7 +378,7 @@ int bld_builder_build(struct bld_ctx *ctx, const struct bld_builder_opts *o,
 	memset(&b, 0, sizeof(b));
 	b.ctx = ctx;
 	b.o = o;
-	b.out = quiet_progress(o) ? NULL : stderr;
+	b.out = quiet_progress(o) ? NULL : o->progress_out ? o->progress_out : stderr;
 	pthread_mutex_init(&b.lock, NULL);
 	pthread_mutex_init(&b.named_lock, NULL);
 	pthread_mutex_init(&b.attest_lock, NULL);

@@ -71,6 +71,9 @@ int bld_builder_context_fd(const struct bld_builder_context *c);
 /* What `bld build` was asked; every pointer borrowed for the call. */
 struct bld_builder_opts {
 	const char *context;         /* PATH | URL | - */
+	/* what "-" reads: 0 (stdin), or a spooled upload (a regular file, read from its
+	 * start: the Engine API's POST /build body) */
+	int context_fd;
 	const char *dockerfile;      /* -f, or NULL */
 	/*
 	 * --build-context NAME=VALUE (buildx): VALUE a directory, docker-image://REF, a git URL
@@ -95,6 +98,7 @@ struct bld_builder_opts {
 	bool pull;                   /* always pull base images */
 	bool quiet;                  /* -q: print the image ID only */
 	const char *progress;        /* auto|plain|tty|quiet */
+	FILE *progress_out;          /* where progress goes; NULL: stderr */
 	const char *output;          /* --output type=...,dest=... or NULL */
 	char *const *cache_from;     /* --cache-from type=registry,ref=R */
 	char *const *cache_to;       /* --cache-to type=registry,ref=R */

@@ -66,6 +66,7 @@ struct bld_builder_context {
 	char *tmpdir;          /* owned scratch directory (stdin, git, URL), removed on free */
 	char *commit;          /* a git context's resolved commit (hex), else NULL */
 	int rootfd;
+	int in_fd;             /* what "-" reads (0: stdin) */
 	char *dockerfile;      /* contents */
 	size_t dockerfile_len;
 	char *dockerfile_name; /* as errors name it: "Dockerfile" */
@@ -85,6 +86,14 @@ struct bld_builder_context {
  */
 int bld_builder_ctx_ignore_setup(struct bld_builder_ctx_ignore *ign, const char *text,
 				 struct bld_error **err);
+
+/*
+ * bld_builder_context_open with "-" read from in_fd: 0 (stdin, copied to a spool first), or
+ * a regular file (an upload spooled already) taken from its start.
+ */
+int bld_builder_context_open_in(struct bld_builder_context **out, const char *spec,
+				const char *dockerfile, const char *statcache_dir, int in_fd,
+				struct bld_error **err);
 
 /*
  * A named context's files (--build-context): a local directory with the .dockerignore at

@@ -166,15 +166,22 @@ static int take_spooled(struct bld_builder_context *c, int fd, bool *have_docker
 	return 0;
 }
 
-/* "-": a tar context or a Dockerfile alone on stdin. */
+/* "-": a tar context or a Dockerfile alone on stdin, or in the upload c->in_fd. */
 static int open_stdin(struct bld_builder_context *c, bool *have_dockerfile, struct bld_error **err)
 {
 	if (make_scratch(c, err) < 0)
 		return -1;
+	struct stat st;
+	if (c->in_fd > 0 && fstat(c->in_fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (st.st_size > (off_t)BLD_CTX_STDIN_MAX)
+			return bld_error_set(err, BLD_E_INVALID, "build context larger than %zu "
+					     "bytes", (size_t)BLD_CTX_STDIN_MAX);
+		return take_spooled(c, c->in_fd, have_dockerfile, err);
+	}
 	cleanup_close int fd = spool_file(err);
 	if (fd < 0)
 		return -1;
-	if (copy_fd(0, fd, BLD_CTX_STDIN_MAX, err) < 0)
+	if (copy_fd(c->in_fd, fd, BLD_CTX_STDIN_MAX, err) < 0)
 		return bld_error_wrap(err, "read context from stdin");
 	return take_spooled(c, fd, have_dockerfile, err);
 }
@@ -298,12 +305,13 @@ static int open_all(struct bld_builder_context *c, const char *dockerfile,
 	return attach_statcache(c, statcache_dir, err);
 }
 
-int bld_builder_context_open(struct bld_builder_context **out, const char *spec,
-			     const char *dockerfile, const char *statcache_dir,
-			     struct bld_error **err)
+int bld_builder_context_open_in(struct bld_builder_context **out, const char *spec,
+				const char *dockerfile, const char *statcache_dir, int in_fd,
+				struct bld_error **err)
 {
 	struct bld_builder_context *c = xcalloc(1, sizeof(*c));
 	c->rootfd = -1;
+	c->in_fd = in_fd;
 	c->spec = xstrdup(spec);
 	pthread_mutex_init(&c->lock, NULL);
 	if (open_all(c, dockerfile, statcache_dir, err) < 0) {
@@ -312,6 +320,13 @@ int bld_builder_context_open(struct bld_builder_context **out, const char *spec,
 	}
 	*out = c;
 	return 0;
+}
+
+int bld_builder_context_open(struct bld_builder_context **out, const char *spec,
+			     const char *dockerfile, const char *statcache_dir,
+			     struct bld_error **err)
+{
+	return bld_builder_context_open_in(out, spec, dockerfile, statcache_dir, 0, err);
 }
 
 int bld_builder_context_open_files(struct bld_builder_context **out, const char *spec,

@@ -127,52 +127,50 @@ int bld_runner_volume_create_opts(struct bld_ctx *ctx, const char *name, char **
 	return 0;
 }
 
-/* Whether a container other than self (NULL: none) mounts the volume: any container's
- * config, or with live only those whose monitor answers (running, or about to). */
-static bool volume_used(struct bld_ctx *ctx, const char *name, const char *self, bool live)
+/* Whether any container mounts the volume, by its config. */
+static bool volume_in_use(struct bld_ctx *ctx, const char *name)
 {
 	cleanup_strv char **ids = bld_runner_container_ids(ctx);
 	for (size_t i = 0; ids && ids[i]; i++) {
 		cleanup_json json_t *cfg = NULL;
 		cleanup_error struct bld_error *e = NULL;
-		if ((self && strcmp(ids[i], self) == 0) ||
-		    bld_runner_container_load(ctx, ids[i], &cfg, NULL, &e) < 0)
+		if (bld_runner_container_load(ctx, ids[i], &cfg, NULL, &e) < 0)
 			continue;
 		size_t k;
 		json_t *m;
-		bool used = false;
 		json_array_foreach(json_object_get(cfg, "Mounts"), k, m) {
 			const char *n = bld_json_get_str(m, "Name");
 			if (n && strcmp(n, name) == 0)
-				used = true;
+				return true;
 		}
-		if (used && (!live || bld_runner_client_wait_fd_alive(ctx, ids[i])))
-			return true;
 	}
 	return false;
 }
 
-static bool volume_in_use(struct bld_ctx *ctx, const char *name)
-{
-	return volume_used(ctx, name, NULL, false);
-}
-
-/* Whether path is a mount point: the fifth field of a line of /proc/self/mountinfo. */
-static bool mounted_at(const char *path)
+/* The id of the topmost mount at path (0: none): the first field of the last line of
+ * /proc/self/mountinfo whose fifth is path. */
+static unsigned long mount_id(const char *path)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	cleanup_free char *line = NULL;
 	size_t cap = 0;
-	bool found = false;
-	while (f && !found && getline(&line, &cap, f) > 0) {
+	unsigned long id = 0;
+	while (f && getline(&line, &cap, f) > 0) {
 		char *save = NULL, *w = strtok_r(line, " ", &save);
+		unsigned long this = w ? strtoul(w, NULL, 10) : 0;
 		for (int i = 0; w && i < 4; i++)
 			w = strtok_r(NULL, " ", &save);
-		found = w && strcmp(w, path) == 0;
+		if (w && strcmp(w, path) == 0)
+			id = this;
 	}
 	if (f)
 		fclose(f);
-	return found;
+	return id;
+}
+
+static bool mounted_at(const char *path)
+{
+	return mount_id(path) != 0;
 }
 
 /* o's words as mount(8) takes them: the flags it knows, the rest as the data string. */
@@ -227,8 +225,82 @@ static json_t *locked_opts(struct bld_ctx *ctx, const char *name, int *fd,
 	return json_incref(opts);
 }
 
-/* The local driver mounts on first use: a mount that no live container other than ctr_id
- * uses is left over from a killed monitor (docker unmounts those when it starts) and is
+/* The start time of process pid (field 22 of its stat; 0: no such process, or a zombie
+ * nobody has reaped yet), which tells a live monitor from a later process with its pid. */
+static unsigned long long proc_start(pid_t pid)
+{
+	cleanup_free char *path = xasprintf("/proc/%d/stat", (int)pid), *buf = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	size_t len;
+	if (bld_fs_read_file(path, 4096, &buf, &len, &e) < 0)
+		return 0;
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || strchr("ZX", p[2]))
+		return 0;
+	for (int field = 2; p && *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	return p ? strtoull(p, NULL, 10) : 0;
+}
+
+/* Each monitor that uses a driver_opts volume records, under the volume's lock, in
+ * .users/<container id>: the id of the mount it uses, its pid and start time. A user is
+ * live while that monitor lives and the mount is still the one it recorded, so a mount
+ * left over by killed monitors is told from one in use even while other monitors are
+ * starting (their records name the old mount or an older monitor). */
+static bool other_live_user(int dirfd, const char *self, unsigned long mnt)
+{
+	cleanup_strv char **names = NULL;
+	cleanup_close int ud = openat(dirfd, ".users", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ud < 0 || bld_fs_sorted_names(ud, 100000, &names) < 0)
+		return false;
+	for (size_t i = 0; names && names[i]; i++) {
+		char buf[128] = "";
+		unsigned long m = 0;
+		int pid = 0;
+		unsigned long long start = 0;
+		cleanup_close int fd = openat(ud, names[i], O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (strcmp(names[i], self) == 0 || n <= 0)
+			continue;
+		buf[n] = 0;
+		if (sscanf(buf, "%lu %d %llu", &m, &pid, &start) == 3 && m == mnt && pid > 0 &&
+		    proc_start(pid) == start)
+			return true;
+	}
+	return false;
+}
+
+/* Records (mnt != 0) or forgets (0) this monitor as a user of the volume in dirfd. */
+static void set_user(int dirfd, const char *self, unsigned long mnt)
+{
+	cleanup_error struct bld_error *e = NULL;
+	mkdirat(dirfd, ".users", 0700);
+	cleanup_close int ud = openat(dirfd, ".users", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ud < 0)
+		return;
+	if (!mnt) {
+		unlinkat(ud, self, 0);
+		return;
+	}
+	char rec[128];
+	int n = snprintf(rec, sizeof(rec), "%lu %d %llu\n", mnt, (int)getpid(),
+			 proc_start(getpid()));
+	if (bld_fs_write_atomic(ud, self, rec, (size_t)n, 0600, &e) < 0)
+		bld_warn("%s", e->msg);
+}
+
+static int open_dir(struct bld_ctx *ctx, const char *name, struct bld_error **err)
+{
+	cleanup_free char *dir = vol_dir(ctx, name);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		bld_error_sys(err, errno, "open %s", dir);
+	return fd;
+}
+
+/* The local driver mounts on first use: a mount that no live monitor other than ctr_id's
+ * recorded is left over from killed monitors (docker unmounts those when it starts) and is
  * made afresh. */
 int bld_runner_volume_mount(struct bld_ctx *ctx, const char *name, const char *ctr_id,
 			    struct bld_error **err)
@@ -238,12 +310,16 @@ int bld_runner_volume_mount(struct bld_ctx *ctx, const char *name, const char *c
 	if (!opts)
 		return fd < 0 && *err ? -1 : 0;
 	cleanup_free char *data = bld_runner_volume_data_dir(ctx, name), *extra = NULL;
-	if (mounted_at(data)) {
-		if (volume_used(ctx, name, ctr_id, true))
-			return 0;
-		if (umount2(data, MNT_DETACH) < 0)
-			return bld_error_sys(err, errno, "unmount %s", data);
+	cleanup_close int dirfd = open_dir(ctx, name, err);
+	if (dirfd < 0)
+		return -1;
+	unsigned long mnt = mount_id(data);
+	if (mnt && other_live_user(dirfd, ctr_id, mnt)) {
+		set_user(dirfd, ctr_id, mnt);
+		return 0;
 	}
+	if (mnt && umount2(data, MNT_DETACH) < 0)
+		return bld_error_sys(err, errno, "unmount %s", data);
 	const char *type = bld_json_get_str(opts, "type"), *dev = bld_json_get_str(opts, "device");
 	unsigned long flags = mount_flags(bld_json_get_str(opts, "o"), &extra);
 	if (mount(dev ? dev : "", data, type ? type : "none", flags, extra) < 0)
@@ -251,11 +327,12 @@ int bld_runner_volume_mount(struct bld_ctx *ctx, const char *name, const char *c
 				     "error while mounting volume '%s': failed to mount local "
 				     "volume: mount %s:%s",
 				     data, dev ? dev : "", data);
+	set_user(dirfd, ctr_id, mount_id(data));
 	return 0;
 }
 
-/* ... and unmounts when the last container using it stops: the count is the store's (the
- * live containers that mount it), so a monitor killed on the way loses nothing. */
+/* ... and unmounts when the last live user stops: a monitor killed on the way leaves a
+ * record that names a dead process, which counts for nothing. */
 int bld_runner_volume_unmount(struct bld_ctx *ctx, const char *name, const char *ctr_id,
 			      struct bld_error **err)
 {
@@ -264,7 +341,12 @@ int bld_runner_volume_unmount(struct bld_ctx *ctx, const char *name, const char 
 	if (!opts)
 		return fd < 0 && *err ? -1 : 0;
 	cleanup_free char *data = bld_runner_volume_data_dir(ctx, name);
-	if (!mounted_at(data) || volume_used(ctx, name, ctr_id, true))
+	cleanup_close int dirfd = open_dir(ctx, name, err);
+	if (dirfd < 0)
+		return -1;
+	set_user(dirfd, ctr_id, 0);
+	unsigned long mnt = mount_id(data);
+	if (!mnt || other_live_user(dirfd, ctr_id, mnt))
 		return 0;
 	if (umount2(data, MNT_DETACH) < 0)
 		return bld_error_sys(err, errno, "unmount %s", data);

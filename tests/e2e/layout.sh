@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The module rules of DESIGN.md and STYLE.md on the sources (tests/layout/check.py): each
 # module includes only the modules below it, and inside common/, parser/, registry/, runner/
-# builder/ and deploy/ no two files call each other through a circle.
+# builder/ and deploy/ no two files call each other through a circle, and no return value is
+# compared with an error code.
 . "$(dirname "$0")/lib.sh"
 out=$(python3 "$TOP/tests/layout/check.py" 2>&1)
 rc=$?
@@ -28,3 +29,12 @@ t_match "... and cli/ including api/ anywhere but the service's command" 'cli/cm
 t_match "... or anything of api/ but api.h" 'cli/main.c:1: cli/ includes api/api_int.h' "$out"
 t_match "... and api/ including cli/" 'api/route.c:1: api/ includes cli/cli.h' "$out"
 t_eq "... but not the service's command including api.h" "" "$(grep cmd_system_service <<<"$out")"
+# a failure's bare -1 equals -BLD_E_NOTFOUND: callers branch on err->code, never on r
+mkdir -p "$T_DIR/e/registry" "$T_DIR/e/tests/layout"
+cp "$TOP/tests/layout/check.py" "$T_DIR/e/tests/layout/"
+printf '/* two\n lines */\nint f(int r)\n{\n\tif (r == -BLD_E_NOTFOUND)\n\t\treturn 0;\n' >"$T_DIR/e/registry/a.c"
+printf '\tswitch (r) {\n\tcase -BLD_E_DIGEST: return 1;\n\t}\n\treturn e->code == BLD_E_NOTFOUND;\n}\n' >>"$T_DIR/e/registry/a.c"
+out=$(python3 "$T_DIR/e/tests/layout/check.py" --calls)
+t_match "... and a return value compared with an error code" 'registry/a.c:5: a return value compared with an error code' "$out"
+t_match "... in a case label too" 'registry/a.c:8: a return value compared' "$out"
+t_eq "... but not a branch on err->code" 2 "$(grep -c 'error code' <<<"$out")"

@@ -147,6 +147,20 @@ done
 t_ok "independent verifier accepts the bld signature among two" \
   $PY "$COSIGN_PY" verify bldkey.pub "$R" t/two "$D"
 
+# a registry that cannot be asked is not an image without signatures: every GET /v2/ (the
+# client's first request when the reference names its digest) reset by the proxy
+python3 "$TOP/tests/env/flaky-proxy.py" --upstream "$R" --port-file "$T_DIR/proxy.port" \
+  --log "$T_DIR/proxy.log" --match 'GET:^/v2/$' --plan xxxxxxxxxxxxxxxx --drop-after 0 \
+  >/dev/null 2>&1 &
+PROXY_PID=$!
+at_exit "kill $PROXY_PID 2>/dev/null; wait $PROXY_PID 2>/dev/null"
+for _ in $(seq 1 100); do [ -s "$T_DIR/proxy.port" ] && break; sleep 0.05; done
+P=127.0.0.1:$(cat "$T_DIR/proxy.port")
+out=$("$BLD" trust inspect --key bldkey.pub "$P/t/two@$D" 2>&1); rc=$?
+t_eq "inspect through a failing ping fails" 125 "$rc"
+t_match "and says the registry could not be reached" "^bld: .*$P" "$out"
+t_ok "it lists no signatures" bash -c "! grep -q 'Signatures' <<<'$out'"
+
 # a signature cosign v3.0.4 made (tests/fixtures/trust/cosign-v3), served by the registry
 CV3="$TOP/tests/fixtures/trust/cosign-v3"
 SUBJ=sha256:f20c43161d73848408ef247f0ec7111b19fe58ffebc0cbcaa0d2c8bda4967268

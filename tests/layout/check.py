@@ -6,6 +6,9 @@
              command that starts the service; runner never includes registry ...)
   calls      inside a module, files call each other without circles: shared helpers live in a
              file that calls none of its callers
+  errors     no code branches on a return value compared with an error code (r == -BLD_E_X,
+             case -BLD_E_X): many functions return a bare -1, which equals -BLD_E_NOTFOUND,
+             so a failure would read as "not found"; callers branch on err->code
 
 Calls are found by name: a file calls another when it names a function (bld_*) that the other
 defines at file scope. Prints one line per broken rule and exits 1 when there is one.
@@ -120,9 +123,26 @@ def check_calls(mods):
     return bad
 
 
+RETURN_CODE = re.compile(r'(?:[=!]=|\bcase)\s*-\s*BLD_E_[A-Z_]+|-\s*BLD_E_[A-Z_]+\s*[=!]=')
+
+
+def check_errors():
+    bad = []
+    for mod in ALLOWED:
+        for f in sources(mod):
+            text = re.sub(r'/\*.*?\*/', lambda m: '\n' * m.group(0).count('\n'), open(f).read(),
+                          flags=re.S)
+            lines = text.split('\n')
+            for n, line in enumerate(lines, 1):
+                if RETURN_CODE.search(line):
+                    bad.append(f'{os.path.relpath(f, TOP)}:{n}: a return value compared with an '
+                               f'error code (branch on err->code: a bare -1 is -BLD_E_NOTFOUND)')
+    return bad
+
+
 def main(argv):
     mods = argv[argv.index('--calls') + 1:] if '--calls' in argv else ACYCLIC
-    bad = check_includes() + check_calls(mods)
+    bad = check_includes() + check_calls(mods) + check_errors()
     for b in bad:
         print(b)
     return 1 if bad else 0
