@@ -207,7 +207,7 @@ static int write_new(struct bld_ctx *ctx, const char *id, json_t *doc, struct bl
 	cleanup_json json_t *st = initial_state();
 	if (bld_runner_json_write(dir, "state.json", st, err) < 0)
 		return -1;
-	return bld_runner_json_write(dir, "config.json", doc, err);
+	return bld_runner_config_write(dir, doc, err);
 }
 
 /* --ipc/--pid container:NAME: a container of that name exists (it must run when this one
@@ -328,7 +328,7 @@ static int rename_locked(struct bld_ctx *ctx, const char *ref, const char *name,
 	cleanup_free char *old_attr = xasprintf("oldName=%s", old ? old : "");
 	if (r == 0) {
 		json_object_set_new(cfg, "Name", json_sprintf("/%s", name));
-		r = bld_runner_json_write(dir, "config.json", cfg, err);
+		r = bld_runner_config_write(dir, cfg, err);
 	}
 	if (r == 0)
 		bld_runner_event(ctx, cfg, "rename", old_attr, NULL);

@@ -40,7 +40,7 @@ int bld_runner_netcfg_update(struct bld_ctx *ctx, const char *id, const char *ne
 		else
 			json_object_del(eps, net);
 	}
-	return bld_runner_json_write(dir, "config.json", cfg, err);
+	return bld_runner_config_write(dir, cfg, err);
 }
 
 /* The network modes that take no other network, in docker's words. */

@@ -27,12 +27,17 @@ static void human_duration(char *out, size_t n, double secs)
 		snprintf(out, n, "%d days", (int)(secs / 86400));
 }
 
+/* Whether a state read from disk says a monitor should be there (running or restarting). */
+static bool state_says_running(json_t *st)
+{
+	return json_is_true(json_object_get(st, "Running")) ||
+	       json_is_true(json_object_get(st, "Restarting"));
+}
+
 /* Fixes up a state read from disk: running but monitor gone means dead. */
 void bld_runner_state_effective(struct bld_ctx *ctx, const char *id, json_t *st)
 {
-	bool running = json_is_true(json_object_get(st, "Running")) ||
-		       json_is_true(json_object_get(st, "Restarting"));
-	if (!running || bld_runner_client_wait_fd_alive(ctx, id))
+	if (!state_says_running(st) || bld_runner_client_wait_fd_alive(ctx, id))
 		return;
 	json_object_set_new(st, "Status", json_string("dead"));
 	json_object_set_new(st, "Running", json_false());
@@ -129,7 +134,8 @@ static void fill_info(struct bld_runner_container_info *in, const char *id, json
 	in->status_text = status_text(st);
 	in->state = xstrdup(bld_json_get_str(st, "Status") ? bld_json_get_str(st, "Status") : "");
 	in->ports = ports_text(st);
-	in->created = (int64_t)bld_runner_time_parse(bld_json_get_str(cfg, "Created"));
+	in->created_at = bld_runner_time_parse(bld_json_get_str(cfg, "Created"));
+	in->created = (int64_t)in->created_at;
 	in->exit_code = (int)json_integer_value(json_object_get(st, "ExitCode"));
 	in->cfg_json = json_incref(cfg);
 	in->state_json = json_incref(st);
@@ -145,9 +151,7 @@ static int by_created_desc(const void *a, const void *b)
 {
 	const struct bld_runner_container_info *x = a, *y = b;
 	/* to the nanosecond, as docker's: two made in the same second keep their order */
-	double tx = bld_runner_time_parse(bld_json_get_str(x->cfg_json, "Created"));
-	double ty = bld_runner_time_parse(bld_json_get_str(y->cfg_json, "Created"));
-	return tx < ty ? 1 : (tx > ty ? -1 : 0);
+	return x->created_at < y->created_at ? 1 : (x->created_at > y->created_at ? -1 : 0);
 }
 
 /* Whether cfg's Config.Labels holds key=value (key NULL: every container). */
@@ -168,20 +172,24 @@ int bld_runner_container_list_labeled(struct bld_ctx *ctx, const char *key, cons
 	size_t cap = bld_strv_len(ids);
 	struct bld_runner_container_info *v = xcalloc(cap ? cap : 1, sizeof(*v));
 	size_t k = 0;
-	/* monitors known to listen need no connect (which would wake each of them) */
-	struct bld_runner_listening *alive = bld_runner_listening_load();
+	/* monitors known to listen need no connect (which would wake each of them); asked for
+	 * once a container says it runs, a dump costs more than a list of stopped ones */
+	struct bld_runner_listening *alive = NULL;
 	for (size_t i = 0; ids && ids[i]; i++) {
 		cleanup_json json_t *cfg = NULL;
 		cleanup_json json_t *st = NULL;
 		cleanup_error struct bld_error *e = NULL;
 		/* a container being created or removed right now has no complete files */
-		if (bld_runner_container_load(ctx, ids[i], &cfg, NULL, &e) < 0 ||
-		    !labeled(cfg, key, value) ||
-		    bld_runner_container_load(ctx, ids[i], NULL, &st, &e) < 0)
-			continue;
 		cleanup_free char *dir = bld_runner_container_dir(ctx, ids[i]);
-		if (!bld_runner_listening_has(alive, dir))
-			bld_runner_state_effective(ctx, ids[i], st);
+		if (bld_runner_config_read_brief(dir, &cfg, &e) < 0 || !labeled(cfg, key, value) ||
+		    bld_runner_json_read(dir, "state.json", &st, &e) < 0)
+			continue;
+		if (state_says_running(st)) {
+			if (!alive)
+				alive = bld_runner_listening_load();
+			if (!bld_runner_listening_has(alive, dir))
+				bld_runner_state_effective(ctx, ids[i], st);
+		}
 		fill_info(&v[k++], ids[i], cfg, st);
 	}
 	bld_runner_listening_free(alive);

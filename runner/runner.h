@@ -455,8 +455,13 @@ struct bld_runner_container_info {
 	char *name, *image, *command, *status_text, *state, *ports;
 	char **labels;
 	int64_t created; /* unix seconds */
+	double created_at; /* with the fraction: the listing's order */
 	int exit_code;
-	struct json_t *cfg_json, *state_json; /* config.json and state.json (freed with it) */
+	/* config.json's brief (the members listings read: Name, Created, Path, Args, ImageID,
+	 * Mounts, NetworkingConfig, ImageExposedPorts, Config's Image, Labels, ExposedPorts and
+	 * Healthcheck, HostConfig's NetworkMode and PortBindings; runner/brief.c) and
+	 * state.json, freed with it */
+	struct json_t *cfg_json, *state_json;
 };
 int bld_runner_container_list(struct bld_ctx *ctx, struct bld_runner_container_info **out,
 			      size_t *n, struct bld_error **err);

@@ -83,6 +83,12 @@ int bld_runner_json_write(const char *dir, const char *name, struct json_t *v,
 			  struct bld_error **err);
 int bld_runner_json_read(const char *dir, const char *name, struct json_t **out,
 			 struct bld_error **err);
+/* brief.c: writes cfg as dir/config.json with its brief beside it; every change of
+ * config.json goes through here. */
+int bld_runner_config_write(const char *dir, struct json_t *cfg, struct bld_error **err);
+/* The brief of dir/config.json (the members listings read) when it describes the file there
+ * now, else config.json itself (*out: caller's); errors as bld_runner_json_read's. */
+int bld_runner_config_read_brief(const char *dir, struct json_t **out, struct bld_error **err);
 /* A new object with o's members in key order (docker's maps come from Go: sorted). */
 struct json_t *bld_runner_json_sorted(struct json_t *o);
 /* A connection that becomes readable when the container stops (-1 when not running). */

@@ -129,7 +129,7 @@ char *bld_runner_container_name(struct bld_ctx *ctx, const char *id)
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
 	cleanup_json json_t *cfg = NULL;
 	cleanup_error struct bld_error *e = NULL;
-	if (bld_runner_json_read(dir, "config.json", &cfg, &e) < 0)
+	if (bld_runner_config_read_brief(dir, &cfg, &e) < 0)
 		return NULL;
 	const char *n = bld_json_get_str(cfg, "Name");
 	return n ? xstrdup(n[0] == '/' ? n + 1 : n) : NULL;
