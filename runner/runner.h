@@ -195,10 +195,12 @@ int bld_runner_proc_status(struct bld_runner_proc *p, int wstatus, bool *oom);
 /* Kills what is left in its cgroups, removes them and frees p; NULL is harmless. */
 void bld_runner_proc_free(struct bld_runner_proc *p);
 
-/* Re-executes bld from a memfd copy of its executable sealed against writes, unless it runs
- * from one already (then 0): a container can never reach the host's binary through
- * /proc/PID/exe (CVE-2019-5736). Returns only on failure. Call first thing in main. */
-int bld_runner_selfexe_seal(char **argv, struct bld_error **err);
+/* Re-executes bld from a view of its executable that no container can write: the file itself
+ * through a read-only overlayfs mounted nowhere (its empty lower layer is made under
+ * ctx->root), else a memfd copy sealed against writes; unless it runs from a read-only mount
+ * or a sealed memfd already (then 0). A container can then never reach the host's binary
+ * through /proc/PID/exe (CVE-2019-5736). Returns only on failure. Call first thing in main. */
+int bld_runner_selfexe_seal(const struct bld_ctx *ctx, char **argv, struct bld_error **err);
 
 /*
  * For a user who is not root (rootless.c): joins the user's user and mount namespaces (made
