@@ -59,7 +59,12 @@ struct bld_api_route {
 	bld_api_handler fn;
 };
 
-/* route.c: the access handler MHD calls for every request, and its completion callback. */
+/* route.c: the route for req's method and path (*route NULL when none; captures into req, the
+ * caller frees them), req->path stripped of its /vX.Y prefix and req->version_minor set;
+ * BLD_E_INVALID for a version outside the served range. */
+int bld_api_route_find(struct bld_api_req *req, const struct bld_api_route **route,
+		       struct bld_error **err);
+/* The access handler MHD calls for every request, and its completion callback. */
 enum MHD_Result bld_api_route_access(void *cls, struct MHD_Connection *conn, const char *url,
 				     const char *method, const char *version,
 				     const char *upload_data, size_t *upload_data_size,
@@ -80,6 +85,8 @@ int bld_api_query_int(const struct bld_api_req *req, const char *key, long def, 
 /* The "filters" argument ({"key": {"value": true}} or the older {"key": ["value"]}) as
  * "key=value" strings (*out: caller frees, NULL when none); BLD_E_INVALID when malformed. */
 int bld_api_query_filters(const struct bld_api_req *req, char ***out, struct bld_error **err);
+/* The same over the argument's text f (NULL or "": none). */
+int bld_api_filters_parse(const char *f, char ***out, struct bld_error **err);
 /* The body as a JSON object (*out: caller's; an empty body is {}); BLD_E_INVALID. */
 int bld_api_body_json(const struct bld_api_req *req, json_t **out, struct bld_error **err);
 /* Every value of a repeated argument (docker's ?t=a&t=b), caller frees; NULL when none. */

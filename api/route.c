@@ -249,6 +249,16 @@ static const struct bld_api_route *find_route(struct bld_api_req *req)
 	return NULL;
 }
 
+int bld_api_route_find(struct bld_api_req *req, const struct bld_api_route **route,
+		       struct bld_error **err)
+{
+	*route = NULL;
+	if (strip_version(&req->path, &req->version_minor, err) < 0)
+		return -(*err)->code;
+	*route = find_route(req);
+	return 0;
+}
+
 static enum MHD_Result dispatch(struct bld_ctx *ctx, struct MHD_Connection *conn,
 				const char *url, const char *method, struct conn_state *st)
 {
@@ -259,9 +269,9 @@ static enum MHD_Result dispatch(struct bld_ctx *ctx, struct MHD_Connection *conn
 	req.body = bld_buf_str(&st->body);
 	req.body_len = st->body.len;
 	req.body_fd = st->spool_fd;
-	if (strip_version(&req.path, &req.version_minor, &e) < 0)
+	const struct bld_api_route *route = NULL;
+	if (bld_api_route_find(&req, &route, &e) < 0)
 		return queue_message(conn, error_status(e), e->msg);
-	const struct bld_api_route *route = find_route(&req);
 	if (!route) {
 		ret = queue_message(conn, MHD_HTTP_NOT_FOUND, "page not found");
 	} else if (route->fn(&req, &resp, &e) < 0) {
