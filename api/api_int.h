@@ -109,6 +109,12 @@ void bld_api_time(char out[40], double secs);
 struct bld_runner_container_config;
 int bld_api_create_config(struct bld_runner_container_config *c, struct bld_ctx *ctx,
 			  const json_t *body, const char *name, struct bld_error **err);
+/* images.c: the image name stands for in s (*img the caller's), or BLD_E_NOTFOUND in docker's
+ * words, "No such image: NAME" (docker-py tells a missing image by them: compose then pulls). */
+struct bld_store;
+struct bld_cache_image;
+int bld_api_image_find(struct bld_store *s, const char *name, struct bld_cache_image **img,
+		       struct bld_error **err);
 /* attach.c: starts the container id for an attach waiting for it (*handled), as `bld run`
  * starts one attached; *handled false when none waits. */
 int bld_api_attach_start(struct bld_ctx *ctx, const char *id, bool *handled,

@@ -155,8 +155,7 @@ int bld_registry_images_list(struct bld_store *s, struct bld_registry_image_name
 	return 0;
 }
 
-/* docker shows every field of the container config in its order, null or "" when unset. */
-static json_t *full_config(const json_t *c)
+json_t *bld_registry_config_json(const json_t *c)
 {
 	static const char *const keys[] = {"Hostname", "Domainname", "User", "AttachStdin",
 		"AttachStdout", "AttachStderr", "ExposedPorts", "Tty", "OpenStdin", "StdinOnce",
@@ -224,7 +223,7 @@ static void add_commit_fields(json_t *o, const json_t *c)
 		json_object_set_new(o, "Container", json_string(bld_json_get_str(c, "container")));
 	json_t *cc = json_object_get(c, "container_config");
 	if (json_is_object(cc))
-		json_object_set_new(o, "ContainerConfig", full_config(cc));
+		json_object_set_new(o, "ContainerConfig", bld_registry_config_json(cc));
 }
 
 json_t *bld_registry_image_json(struct bld_store *s, const struct bld_cache_image *img)
@@ -240,7 +239,7 @@ json_t *bld_registry_image_json(struct bld_store *s, const struct bld_cache_imag
 		"Id", img->id, "RepoTags", tags, "RepoDigests", digests, "Parent", "", "Comment",
 		str_or(c, "comment", ""), "Created", str_or(c, "created", ""), "DockerVersion",
 		str_or(c, "docker_version", ""), "Author", str_or(c, "author", ""), "Config",
-		full_config(json_object_get(c, "config")), "Architecture",
+		bld_registry_config_json(json_object_get(c, "config")), "Architecture",
 		str_or(c, "architecture", ""), "Os", str_or(c, "os", ""), "Size",
 		(json_int_t)bld_cache_image_size(s, img), "GraphDriver", "Data", "Name", "overlay",
 		"RootFS", "Type", "layers", "Layers", layers ? layers : json_array(), "Metadata",

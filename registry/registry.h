@@ -564,6 +564,9 @@ void bld_registry_images_free(struct bld_registry_image_names *v, size_t n);
 /* An image as docker inspect shows it (Id, RepoTags, RepoDigests, Config, RootFS...); the
  * caller json_decrefs. */
 struct json_t *bld_registry_image_json(struct bld_store *s, const struct bld_cache_image *img);
+/* A container config ({"Cmd": ..., ...}, NULL for none) as docker shows one: every field in
+ * its order, null or "" when unset (caller's). */
+struct json_t *bld_registry_config_json(const struct json_t *c);
 /* docker tag: target (a user's name) names source's entry too; a "tag" event. */
 int bld_registry_image_tag(struct bld_store *s, const char *source, const char *target,
 			   struct bld_error **err);
