@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tests/e2e/api_compose.sh — docker-compose 1.29.2 (Debian's, docker-py underneath) against
-# `bld system service`: up -d of a three-service project in the v3 format (web published on
-# 127.0.0.1, app and db sharing a named volume, all on a project network; the image only in
-# the registry, so compose pulls it), ps, logs, exec -T (the volume and the service names
+# `bld system service`: up -d of a three-service project in the v3 format (web built with a
+# build arg and published on 127.0.0.1, app and db sharing a named volume, all on a project
+# network; their image only in the registry, so compose pulls it), ps, logs, exec -T (the volume and the service names
 # resolved), down -v; the containers, networks and volumes are those `bld compose up -d`
 # makes of the same file; and a project bld compose brought up is one docker-compose lists,
 # reads the logs of, execs in, recreates and takes down (the com.docker.compose.* labels).
@@ -11,14 +11,16 @@ t_busybox_registry
 t_api_service
 at_exit '"$BLD" rm -f $("$BLD" ps -aq) >/dev/null 2>&1'
 at_exit '"$BLD" network rm demo_back >/dev/null 2>&1; "$BLD" volume rm demo_data >/dev/null 2>&1'
-mkdir -p "$T_DIR/demo" && cd "$T_DIR/demo" || exit 1
+mkdir -p "$T_DIR/demo/web" && cd "$T_DIR/demo" || exit 1
+printf 'FROM %s\nARG GREETING\nRUN mkdir -p /www && echo $GREETING >/www/index.html\n' "$BASE" >web/Dockerfile
 cat >docker-compose.yml <<EOF
 version: "3.8"
 services:
   web:
-    image: $BASE
+    build: {context: ./web, network: host, args: {GREETING: hello-web}}
+    image: demo/web
     init: true
-    command: ["sh", "-c", "mkdir -p /www && echo hello-web >/www/index.html && exec httpd -f -p 80 -h /www"]
+    command: ["httpd", "-f", "-p", "80", "-h", "/www"]
     ports: ["127.0.0.1:18090:80"]
     networks: [back]
     depends_on: [app]
@@ -57,7 +59,7 @@ made() {
   "$BLD" volume ls -q | sort
 }
 
-t_ok "docker-compose up -d (the image pulled through the API)" DC up -d
+t_ok "docker-compose up -d (web built, the others' image pulled through the API)" DC up -d
 t_eq "docker-compose ps: the three containers up, web's port published" \
   "demo_app_1 Up|demo_db_1 Up|demo_web_1 Up 127.0.0.1:18090->80/tcp" "$(psl | paste -sd'|')"
 logs=$(DC logs --no-color 2>&1)
