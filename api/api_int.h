@@ -119,13 +119,17 @@ int bld_api_image_find(struct bld_store *s, const char *name, struct bld_cache_i
  * starts one attached; *handled false when none waits. */
 int bld_api_attach_start(struct bld_ctx *ctx, const char *id, bool *handled,
 			 struct bld_error **err);
+/* In a child of the service: in, out, err (-1: /dev/null) as its stdio, every other
+ * descriptor closed but keep (-1: none), SIGCHLD back to its default. */
+void bld_api_child_stdio(int in, int out, int err, int keep);
 /* Sends data on sock, in a docker stream frame (stream 1 stdout, 2 stderr) unless raw;
  * false when the peer is gone. */
 bool bld_api_frame_send(int sock, bool raw, int stream, const char *data, size_t n);
 
-/* Relays two pipes (a process's stdout and stderr) to sock until both end, framed unless raw;
- * closes the pipes. */
-void bld_api_relay(int out_r, int err_r, int sock, bool raw);
+/* Relays two pipes (a process's stdout and stderr) to sock until both end or the client
+ * hangs up (with stdin_ends, also once it ended its stdin and all of it was read), framed
+ * unless raw; closes the pipes. */
+void bld_api_relay(int out_r, int err_r, int sock, bool raw, bool stdin_ends);
 
 /* stream.c: a chunked response (resp->raw) of what fn writes to wfd, fn running in a thread
  * of its own; a write fails once the client is gone. free_arg (may be NULL) frees arg when
@@ -158,6 +162,25 @@ int bld_api_containers_logs(struct bld_api_req *req, struct bld_api_resp *resp,
 			    struct bld_error **err);
 int bld_api_containers_attach(struct bld_api_req *req, struct bld_api_resp *resp,
 			      struct bld_error **err);
+int bld_api_containers_resize(struct bld_api_req *req, struct bld_api_resp *resp,
+			      struct bld_error **err);
+int bld_api_archive_head(struct bld_api_req *req, struct bld_api_resp *resp,
+			 struct bld_error **err);
+int bld_api_archive_get(struct bld_api_req *req, struct bld_api_resp *resp,
+			struct bld_error **err);
+int bld_api_archive_put(struct bld_api_req *req, struct bld_api_resp *resp,
+			struct bld_error **err);
+int bld_api_containers_export(struct bld_api_req *req, struct bld_api_resp *resp,
+			      struct bld_error **err);
+int bld_api_containers_changes(struct bld_api_req *req, struct bld_api_resp *resp,
+			       struct bld_error **err);
+int bld_api_images_get(struct bld_api_req *req, struct bld_api_resp *resp,
+		       struct bld_error **err);
+int bld_api_images_load(struct bld_api_req *req, struct bld_api_resp *resp,
+			struct bld_error **err);
+int bld_api_images_push(struct bld_api_req *req, struct bld_api_resp *resp,
+			struct bld_error **err);
+int bld_api_auth(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
 int bld_api_networks_list(struct bld_api_req *req, struct bld_api_resp *resp,
 		struct bld_error **err);
 int bld_api_networks_inspect(struct bld_api_req *req, struct bld_api_resp *resp,

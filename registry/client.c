@@ -762,6 +762,8 @@ int bld_registry_client_new(struct bld_registry_client **out, const char *domain
 	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
 	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	if (o->user && o->secret)
+		bld_registry_client_set_creds(c, o->user, o->secret);
 	*out = c;
 	(void)err;
 	return 0;

@@ -362,3 +362,47 @@ int bld_registry_image_remove(struct bld_store *s, const char *arg, bool force, 
 	*deleted_out = steal_pointer(&deleted);
 	return 0;
 }
+
+char *bld_registry_save_tag(const struct bld_cache_image *img, const char *arg)
+{
+	if (!img->name || strcmp(img->name, arg) == 0 || bld_str_has_prefix(img->name, "sha256:"))
+		return img->name && strchr(arg, ':') ? bld_registry_familiar(img->name) : NULL;
+	cleanup_free char *full = NULL;
+	struct bld_error *e = NULL;
+	if (bld_registry_full_name(arg, &full, &e) < 0 || strcmp(full, img->name) != 0) {
+		bld_error_free(e);
+		return NULL;
+	}
+	return bld_registry_familiar(img->name);
+}
+
+int bld_registry_load_name(struct bld_store *s, const struct bld_cache_loaded *l, char ***lines,
+			   struct bld_error **err)
+{
+	bool named = false;
+	for (size_t k = 0; l->names && l->names[k]; k++) {
+		cleanup_free char *full = NULL;
+		struct bld_error *e = NULL;
+		if (bld_registry_full_name(l->names[k], &full, &e) < 0) {
+			bld_warn("load: name %s ignored: %s", l->names[k], e->msg);
+			bld_error_free(e);
+			continue;
+		}
+		if (bld_cache_ref_set(s, full, l->digest, l->media_type, l->size, err) < 0)
+			return -1;
+		named = true;
+		cleanup_free char *f = bld_registry_familiar(full);
+		cleanup_free char *line = xasprintf("Loaded image: %s", f);
+		bld_strv_push(lines, line);
+	}
+	struct bld_cache_image *img = NULL;
+	if (bld_cache_image_load_digest(s, l->digest, &img, NULL) == 0) {
+		if (!named) {
+			cleanup_free char *line = xasprintf("Loaded image ID: %s", img->id);
+			bld_strv_push(lines, line);
+		}
+		bld_cache_image_event(s, "load", img->id, img->id);
+	}
+	bld_cache_image_free(img);
+	return 0;
+}

@@ -245,7 +245,7 @@ const struct reg_net *reg_config_net(void);
 /* ------------------------------------------------------------------ progress (progress.c) */
 
 struct reg_progress;
-struct reg_progress *reg_progress_new(bool tty, bool quiet);
+struct reg_progress *reg_progress_new(const struct bld_registry_opts *o);
 /* reference.c: docker's "pull"/"push" image event for ref in the store's events journal */
 void reg_image_event(struct bld_store *s, const struct bld_registry_ref *ref, const char *action);
 void reg_progress_free(struct reg_progress *p);
