@@ -435,6 +435,10 @@ struct bld_runner_attach_opts {
 int bld_runner_container_attach(struct bld_ctx *ctx, const char *id,
 				const struct bld_runner_attach_opts *o, int *exit_code,
 				bool *detached, struct bld_error **err);
+/* Gives the running container id's terminal rows x cols (docker's resize); nothing for a
+ * container without a tty. Not running: BLD_E_EXISTS "Container ID is not running". */
+int bld_runner_container_resize(struct bld_ctx *ctx, const char *id, unsigned rows,
+				unsigned cols, struct bld_error **err);
 /* Waits on a start's report_fd: the container's exit code (forwards SIGINT/SIGTERM). */
 int bld_runner_container_attach_wait(struct bld_ctx *ctx, const char *id, int report_fd,
 				     int *exit_code, struct bld_error **err);
@@ -756,6 +760,16 @@ int bld_runner_cp_from(struct bld_ctx *ctx, const struct bld_runner_cp_opts *o, 
  */
 int bld_runner_cp_to(struct bld_ctx *ctx, const struct bld_runner_cp_opts *o, int64_t *bytes,
 		     struct bld_error **err);
+
+/*
+ * What is at path in the container ref (created, running or exited), a symlink not followed
+ * (docker's HEAD .../archive): *st, and for a symlink *link_target, the path in the
+ * container the links at its end lead to (caller frees; NULL otherwise). BLD_E_NOTFOUND
+ * "Could not find the file ..." with status 1.
+ */
+struct stat;
+int bld_runner_cp_stat(struct bld_ctx *ctx, const char *ref, const char *path, struct stat *st,
+		       char **link_target, struct bld_error **err);
 
 /* What is at DEST_PATH before the copy. */
 enum bld_runner_cp_dst {
