@@ -81,6 +81,10 @@ struct bld_runner_spec {
 	/* root filesystem: overlay over `lowers` (lowest first, at least one), or `rootfs` */
 	char *const *lowers;
 	const char *rootfs;    /* used instead of lowers: bind-mounted as is, writes land in it */
+	bool chroot;           /* --isolation=chroot: rootfs entered with chroot alone, no
+				  namespace, mount, cgroup or seccomp filter of its own; the
+				  process keeps bld's privileges and network (the fields for
+				  those are ignored) */
 	const char *state_dir; /* must exist; upper/, work/, merged/, hosts, resolv.conf and
 				  hostname are made inside */
 	bool readonly_rootfs;  /* --read-only */
@@ -205,6 +209,20 @@ int bld_runner_selfexe_seal(const struct bld_ctx *ctx, char **argv, struct bld_e
 /* spawn + wait + free: how the builder runs a RUN step. */
 int bld_runner_sandbox_run(const struct bld_runner_spec *spec, int *exit_code, bool *oom,
 			   struct bld_error **err);
+/*
+ * Whether this process can make a sandbox: new mount, PID, UTS and IPC namespaces (a
+ * forked child tries). False inside an unprivileged container (no CAP_SYS_ADMIN, or a
+ * seccomp profile that refuses unshare); *why then says what failed. Probed once.
+ */
+bool bld_runner_namespaces_available(const char **why);
+
+/*
+ * Copies the layer directories (lowest first; whiteouts and opaque directories applied)
+ * into the directory dst, which must exist: the root of --isolation=chroot. Owners and
+ * modes as far as this process may set them; hard links become copies.
+ */
+int bld_runner_root_copy(char *const *lowers, const char *dst, struct bld_error **err);
+
 /* Removes what the sandbox made in state_dir (upper, work, merged, etc). */
 int bld_runner_sandbox_cleanup(const char *state_dir, struct bld_error **err);
 
