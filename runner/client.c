@@ -287,6 +287,20 @@ int bld_runner_container_kill(struct bld_ctx *ctx, const char *id, int sig,
 	return 0;
 }
 
+int bld_runner_container_resize(struct bld_ctx *ctx, const char *id, unsigned rows,
+				unsigned cols, struct bld_error **err)
+{
+	char line[48];
+	snprintf(line, sizeof(line), "resize %u %u\n", rows, cols);
+	cleanup_close int s = bld_runner_client_send(ctx, id, line);
+	if (s < 0)
+		return bld_error_refuse(err, BLD_E_EXISTS, "Container %s is not running", id);
+	char buf[16];
+	if (bld_runner_client_readline(s, buf, sizeof(buf)) < 0)
+		bld_debug("resize: the monitor did not answer");
+	return 0;
+}
+
 /* "pause"/"unpause" through the monitor, with docker's refusals. */
 static int freezer_command(struct bld_ctx *ctx, const char *id, bool pause,
 			   struct bld_error **err)

@@ -206,6 +206,17 @@ void bld_runner_proc_free(struct bld_runner_proc *p);
  * through /proc/PID/exe (CVE-2019-5736). Returns only on failure. Call first thing in main. */
 int bld_runner_selfexe_seal(const struct bld_ctx *ctx, char **argv, struct bld_error **err);
 
+/*
+ * For a user who is not root (rootless.c): joins the user's user and mount namespaces (made
+ * on first use and held by a bld-pause process; ids mapped from /etc/subuid and /etc/subgid,
+ * or the user alone), where bld is root. Fixes BLD_ROOT in the environment to ctx->root
+ * first. Does nothing as root. Call it single-threaded, before anything else is set up.
+ */
+int bld_runner_rootless_enter(const struct bld_ctx *ctx, struct bld_error **err);
+/* Whether overlayfs mounts here (in a user namespace when rootless), probed with a scratch
+ * directory under store; false with BLD_NO_OVERLAY=1. Without it containers get a copy. */
+bool bld_runner_overlay_works(const char *store);
+
 /* spawn + wait + free: how the builder runs a RUN step. */
 int bld_runner_sandbox_run(const struct bld_runner_spec *spec, int *exit_code, bool *oom,
 			   struct bld_error **err);
@@ -435,6 +446,10 @@ struct bld_runner_attach_opts {
 int bld_runner_container_attach(struct bld_ctx *ctx, const char *id,
 				const struct bld_runner_attach_opts *o, int *exit_code,
 				bool *detached, struct bld_error **err);
+/* Gives the running container id's terminal rows x cols (docker's resize); nothing for a
+ * container without a tty. Not running: BLD_E_EXISTS "Container ID is not running". */
+int bld_runner_container_resize(struct bld_ctx *ctx, const char *id, unsigned rows,
+				unsigned cols, struct bld_error **err);
 /* Waits on a start's report_fd: the container's exit code (forwards SIGINT/SIGTERM). */
 int bld_runner_container_attach_wait(struct bld_ctx *ctx, const char *id, int report_fd,
 				     int *exit_code, struct bld_error **err);
@@ -756,6 +771,16 @@ int bld_runner_cp_from(struct bld_ctx *ctx, const struct bld_runner_cp_opts *o, 
  */
 int bld_runner_cp_to(struct bld_ctx *ctx, const struct bld_runner_cp_opts *o, int64_t *bytes,
 		     struct bld_error **err);
+
+/*
+ * What is at path in the container ref (created, running or exited), a symlink not followed
+ * (docker's HEAD .../archive): *st, and for a symlink *link_target, the path in the
+ * container the links at its end lead to (caller frees; NULL otherwise). BLD_E_NOTFOUND
+ * "Could not find the file ..." with status 1.
+ */
+struct stat;
+int bld_runner_cp_stat(struct bld_ctx *ctx, const char *ref, const char *path, struct stat *st,
+		       char **link_target, struct bld_error **err);
 
 /* What is at DEST_PATH before the copy. */
 enum bld_runner_cp_dst {
