@@ -74,6 +74,11 @@ static json_t *summary(const struct bld_registry_image_names *im, char *const *r
 	return o;
 }
 
+json_t *bld_api_image_summary(const struct bld_registry_image_names *im, int minor)
+{
+	return summary(im, NULL, -1, minor);
+}
+
 /* The list's filters: reference=PATTERN (several: any) and dangling=true|false; the others
  * docker knows are refused as unsupported rather than ignored. */
 static int list_filters(char *const *filters, char ***refs, int *dangling,

@@ -18,6 +18,7 @@ static const struct bld_api_route routes[] = {
 	{"GET", "/version", bld_api_version},
 	{"GET", "/info", bld_api_info},
 	{"POST", "/auth", bld_api_auth},
+	{"GET", "/system/df", bld_api_system_df},
 	{"GET", "/events", bld_api_events},
 	{"GET", "/containers/json", bld_api_containers_list},
 	{"POST", "/containers/create", bld_api_containers_create},

@@ -495,6 +495,9 @@ int bld_runner_container_filter(struct bld_ctx *ctx, const struct bld_runner_con
 /* The image IDs containers use (strv, one per container, all containers, running or not;
  * never NULL); with containers, the matching container IDs too (caller frees both). */
 char **bld_runner_container_images(struct bld_ctx *ctx, char ***containers);
+/* The bytes the container id wrote to its root file system (docker's SizeRw: its upper
+ * directory); 0 when there is none. */
+int64_t bld_runner_container_size_rw(struct bld_ctx *ctx, const char *id);
 /* docker inspect's object for a container (caller json_decref's). */
 int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, struct json_t **out,
 				 struct bld_error **err);

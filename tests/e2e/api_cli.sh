@@ -3,7 +3,10 @@
 # beyond the lifecycle (api_containers.sh) and images (api_images.sh) scripts, each command's
 # output and status compared with the same CLI's against a private dockerd for the same
 # sequence: docker attach to a running container (stdin in, stdout and stderr apart, its exit
-# status; with stdin, whose end ends it; refused when paused), the container resize endpoint (the tty takes the size).
+# status; with stdin, whose end ends it; refused when paused), the container resize endpoint
+# (the tty takes the size), docker cp both ways (files, directories, -L, a tar on stdout, missing
+# paths), diff, export, save | load (and dockerd loads what bld saved), login and push to a
+# registry with basic auth (X-Registry-Auth; dockerd pulls what bld pushed), system df.
 . "$(dirname "$0")/lib.sh"
 
 t_busybox_registry
@@ -125,3 +128,13 @@ t_eq "... dockerd pulls what bld pushed: the same image" "$(D images -q --no-tru
 D logout "$AREG" >/dev/null
 BO=$(DK push "$AREG/t/bld:1" 2>&1; echo "rc=$?")
 t_match "docker push without credentials: refused (exit 1)" "rc=1$" "$BO"
+
+# ------------------------------------------------------------------ system df
+pair dfc -v dfv:/data "$BASE" sh -c 'echo x >/data/f; exec sleep 60'
+DK run --name dfs --network none "$BASE" true >/dev/null; D run --name dfs --network=none "$BASE" true >/dev/null
+sizes() { sed -E 's/[0-9.]+([kMGT]?B)/S/g; s/\([0-9]+%\)/(P)/g; s/  +/ /g'; }
+both system df
+t_eq "docker system df: images, containers, volumes and build cache counted as dockerd counts them (sizes masked)" \
+  "$(sizes <<<"$DO")" "$(sizes <<<"$BO")"
+t_match "... the images' size is the layers'" "^Images +1 +1 +[1-9][0-9.]*[kM]B" "$BO"
+DK rm -f dfc dfs >/dev/null; D rm -f dfc dfs >/dev/null
