@@ -190,6 +190,10 @@ int bld_api_images_push(struct bld_api_req *req, struct bld_api_resp *resp,
 int bld_api_auth(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
 int bld_api_system_df(struct bld_api_req *req, struct bld_api_resp *resp,
 		      struct bld_error **err);
+int bld_api_containers_top(struct bld_api_req *req, struct bld_api_resp *resp,
+			   struct bld_error **err);
+int bld_api_images_history(struct bld_api_req *req, struct bld_api_resp *resp,
+			   struct bld_error **err);
 int bld_api_networks_list(struct bld_api_req *req, struct bld_api_resp *resp,
 		struct bld_error **err);
 int bld_api_networks_inspect(struct bld_api_req *req, struct bld_api_resp *resp,

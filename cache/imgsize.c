@@ -212,6 +212,8 @@ int bld_cache_images_df(struct bld_store *s, char *const *used, struct bld_cache
 				*layers_size += v[i].sizes[k];
 			}
 		}
+	}
+	for (size_t i = 0; i < nv; i++) {
 		bld_strv_free(v[i].chains);
 		free(v[i].sizes);
 	}

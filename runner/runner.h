@@ -584,6 +584,20 @@ void bld_runner_container_event(struct bld_ctx *ctx, const char *id, const char 
 int bld_runner_container_pids(struct bld_ctx *ctx, const char *id, pid_t **out, size_t *n,
 			      struct bld_error **err);
 
+/* `bld top` (top.c): ps's columns and the lines of the container's processes. */
+struct bld_runner_top {
+	char **titles;
+	char ***rows; /* n rows of as many fields as titles */
+	size_t n;
+};
+/* Runs the host's ps with ps_args (NULL or none: "-ef") and keeps the lines of the running
+ * container id's processes (*out: bld_runner_top_dispose). Docker's refusals: not running
+ * (as bld_runner_container_pids), "Couldn't find PID field in ps output" (status 1); ps
+ * failing: "Error running ps: exit status N". */
+int bld_runner_container_top(struct bld_ctx *ctx, const char *id, char *const *ps_args,
+			     struct bld_runner_top *out, struct bld_error **err);
+void bld_runner_top_dispose(struct bld_runner_top *t);
+
 /* One reading of what a running container uses (stats.c). */
 struct bld_runner_stats {
 	uint64_t cpu_ns;               /* CPU time of its cgroup so far */

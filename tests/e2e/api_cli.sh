@@ -5,7 +5,7 @@
 # sequence: docker attach to a running container (stdin in, stdout and stderr apart, its exit
 # status; with stdin, whose end ends it; refused when paused), the container resize endpoint
 # (the tty takes the size), docker cp both ways (files, directories, -L, a tar on stdout, missing
-# paths), diff, export, save | load (and dockerd loads what bld saved), login and push to a
+# paths), diff, export, top, history, save | load (and dockerd loads what bld saved), login and push to a
 # registry with basic auth (X-Registry-Auth; dockerd pulls what bld pushed), system df.
 . "$(dirname "$0")/lib.sh"
 
@@ -89,9 +89,16 @@ t_eq "docker diff: the container's changes, as dockerd's" "$(D diff cp | sort)" 
 # (dockerd's has the mount points of its init layer too: dev/console, dev/pts, dev/shm)
 t_eq "docker export: the container's files, as dockerd's" \
   "$(D export cp | tar -tf - | grep -E '^(d/|new/|etc/gr)' | sort)" "$(DK export cp | tar -tf - | grep -E '^(d/|new/|etc/gr)' | sort)"
+topf() { awk 'NR == 1 { print; next } { print $1, $(NF-1), $NF }'; }
+t_eq "docker top: ps -ef's titles and the container's process, as dockerd's" "$(D top cp | topf)" "$(DK top cp | topf)"
+t_eq "docker top CONTAINER -o pid,comm: ps's options, as dockerd's" \
+  "$(D top cp -o pid,comm | awk '{print $NF}')" "$(DK top cp -o pid,comm | awk '{print $NF}')"
 DK rm -f cp >/dev/null; D rm -f cp >/dev/null
 
-# ------------------------------------------------------------------ save, load
+# ------------------------------------------------------------------ history, save, load
+f='{{.ID}}|{{.CreatedBy}}|{{.Comment}}'
+t_eq "docker history: the image's steps newest first, as dockerd's (IDs masked)" \
+  "$(D history --format "$f" "$BASE" | sed -E 's/^[0-9a-f]{12}\|/ID|/')" "$(DK history --format "$f" "$BASE" | sed -E 's/^[0-9a-f]{12}\|/ID|/')"
 for x in DK D; do $x tag "$BASE" sv:1 >/dev/null; done
 DK save -o "$T_DIR/b.tar" sv:1 && D save -o "$T_DIR/d.tar" sv:1
 both rmi sv:1
