@@ -10,8 +10,9 @@
  * cannot do without them it cannot do here. So that ordinary scripts work, the device nodes
  * a shell expects (/dev/null ...) and /etc/hosts and /etc/resolv.conf are made in the root
  * when the image lacks them, before the snapshot, and removed after the layer: they never
- * enter it. RUN --mount, a #! heredoc (mounted at /dev/pipes) and --network=none are
- * refused in one line; the README lists these limits.
+ * enter it; so does a #! heredoc's script, at /dev/pipes/NAME as BuildKit mounts it. RUN
+ * --mount (but a secret as env= alone) and --network=none are refused in one line; the
+ * README lists these limits.
  */
 #include "builder/builder_int.h"
 
@@ -22,26 +23,33 @@
 
 static const char *const mount_kinds[] = {"bind", "cache", "tmpfs", "secret", "ssh"};
 
+/* The first RUN --mount that needs a mount (a secret given as env= alone does not). */
+static const struct bld_parser_mount *needs_mount(const struct bld_builder_run_req *rq)
+{
+	for (size_t i = 0; i < rq->nmounts; i++) {
+		const struct bld_parser_mount *pm = &rq->mounts[i];
+		if (pm->type != BLD_PARSER_MOUNT_SECRET || !pm->env || pm->target)
+			return pm;
+	}
+	return NULL;
+}
+
 /* What a chrooted step cannot have, in one line (stage.c adds the step and its line). */
 static int refuse(const struct bld_builder_run_req *rq, struct bld_error **err)
 {
-	const char *what = NULL;
-	cleanup_free char *m = NULL;
-	if (rq->nmounts) {
-		unsigned k = (unsigned)rq->mounts[0].type;
-		m = xasprintf("RUN --mount=type=%s", k < BLD_ARRAY_SIZE(mount_kinds) ? mount_kinds[k]
-										    : "?");
-		what = m;
-	} else if (rq->script) {
-		what = "a #! heredoc (run from a mount at /dev/pipes)";
-	} else if (strcmp(rq->network, "none") == 0) {
-		what = "RUN --network=none";
+	const struct bld_parser_mount *pm = needs_mount(rq);
+	if (pm) {
+		unsigned k = (unsigned)pm->type;
+		return bld_error_set(err, BLD_E_UNSUPPORTED,
+				     "RUN --mount=type=%s: not available with --isolation=chroot "
+				     "(it needs a mount)",
+				     k < BLD_ARRAY_SIZE(mount_kinds) ? mount_kinds[k] : "?");
 	}
-	if (!what)
-		return 0;
-	return bld_error_set(err, BLD_E_UNSUPPORTED,
-			     "%s: not available with --isolation=chroot (it needs a %s)", what,
-			     rq->nmounts || rq->script ? "mount" : "network namespace");
+	if (strcmp(rq->network, "none") == 0)
+		return bld_error_set(err, BLD_E_UNSUPPORTED,
+				     "RUN --network=none: not available with --isolation=chroot (it "
+				     "needs a network namespace)");
+	return 0;
 }
 
 /* ------------------------------------------------------------------ stubs */
@@ -75,22 +83,33 @@ static void stub_dev(struct stubs *s, const char *name)
 	note(s, in);
 }
 
-static void stub_file(struct stubs *s, const char *path, const char *data)
+static void stub_file(struct stubs *s, const char *path, const char *data, mode_t mode)
 {
 	struct stat st;
 	if (fstatat(s->rootfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
 		return;
 	cleanup_close int fd =
-	    openat(s->rootfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || bld_fs_write_all(fd, data, strlen(data)) < 0) {
+	    openat(s->rootfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0 || bld_fs_write_all(fd, data, strlen(data)) < 0 || fchmod(fd, mode) < 0) {
 		bld_debug("chroot: no /%s: %s", path, strerror(errno));
 		return;
 	}
 	note(s, path);
 }
 
+/* A #! heredoc's script where BuildKit mounts it: /dev/pipes/NAME, mode 0755. */
+static void stub_script(struct stubs *s, const struct bld_builder_run_req *rq)
+{
+	if (!rq->script)
+		return;
+	if (mkdirat(s->rootfd, "dev/pipes", 0755) == 0)
+		note(s, "dev/pipes");
+	cleanup_free char *p = xasprintf("dev/pipes/%s", rq->script_name);
+	stub_file(s, p, rq->script, 0755);
+}
+
 /* Made in root where missing; only in directories the image has (but /dev). */
-static void stubs_make(struct stubs *s, const char *root)
+static void stubs_make(struct stubs *s, const char *root, const struct bld_builder_run_req *rq)
 {
 	static const char *const devs[] = {"null", "zero", "full", "random", "urandom", "tty"};
 	memset(s, 0, sizeof(*s));
@@ -103,16 +122,18 @@ static void stubs_make(struct stubs *s, const char *root)
 		note(s, "dev");
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(devs); i++)
 		stub_dev(s, devs[i]);
+	stub_script(s, rq);
 	if (fstatat(s->rootfd, "etc", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
 		return;
 	/* BuildKit's /etc/hosts; the name resolution bld itself has */
-	stub_file(s, "etc/hosts", "127.0.0.1\tlocalhost buildkitsandbox\n::1\tlocalhost "
-				  "ip6-localhost ip6-loopback\n");
+	stub_file(s, "etc/hosts",
+		  "127.0.0.1\tlocalhost buildkitsandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+		  0644);
 	cleanup_free char *resolv = NULL;
 	size_t len = 0;
 	struct bld_error *e = NULL;
 	if (bld_fs_read_file("/etc/resolv.conf", 1 << 16, &resolv, &len, &e) == 0)
-		stub_file(s, "etc/resolv.conf", resolv);
+		stub_file(s, "etc/resolv.conf", resolv, 0644);
 	bld_error_free(e);
 }
 
@@ -120,7 +141,8 @@ static void stubs_remove(struct stubs *s)
 {
 	for (size_t i = s->n; i > 0; i--) {
 		const char *p = s->made[i - 1];
-		if (unlinkat(s->rootfd, p, strcmp(p, "dev") == 0 ? AT_REMOVEDIR : 0) < 0)
+		if (unlinkat(s->rootfd, p, 0) < 0 && (errno != EISDIR ||
+						      unlinkat(s->rootfd, p, AT_REMOVEDIR) < 0))
 			bld_debug("chroot: remove /%s: %s", p, strerror(errno));
 		free(s->made[i - 1]);
 	}
@@ -152,16 +174,21 @@ int bld_builder_run_chroot(struct bld_builder_job *b, struct bld_builder_stage *
 {
 	if (refuse(rq, err) < 0)
 		return -1;
+	/* secrets as env= (all the mounts refuse() lets through) */
+	cleanup_strv char **all = bld_strv_dup(env);
+	struct bld_builder_run_mounts rm;
+	int mr = bld_builder_run_mounts_prepare(b, st, rq, &rm, &all, err);
+	bld_builder_run_mounts_dispose(&rm);
 	const char *root = NULL;
-	if (bld_builder_stage_root(b, st, &root, err) < 0)
+	if (mr < 0 || bld_builder_stage_root(b, st, &root, err) < 0)
 		return -1;
 	struct stubs s;
-	stubs_make(&s, root);
+	stubs_make(&s, root, rq);
 	struct bld_builder_work w;
 	int r = bld_builder_work_open(b, st, &w, err);
 	cleanup_close int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	struct bld_runner_spec spec;
-	chroot_spec(&spec, st, rq, env, root);
+	chroot_spec(&spec, st, rq, all, root);
 	spec.stdin_fd = devnull;
 	if (r == 0)
 		r = bld_builder_run_spawn(b, &spec, rq, err);

@@ -180,7 +180,7 @@ static int finish_fd(struct ux *x, int fd, struct archive_entry *e, const char *
 	gid_t gid = (gid_t)archive_entry_gid(e);
 	bool owner = x->root && (x->chown_all || uid != x->uid || gid != x->gid);
 	if (owner && fchown(fd, uid, gid) < 0)
-		return bld_error_sys(x->err, errno, "chown %s", base);
+		return bld_error_chown(x->err, errno, base, uid, gid);
 	mode_t perm = archive_entry_perm(e) & 07777;
 	if ((owner || perm != made) && fchmod(fd, perm) < 0) /* chown clears setuid bits */
 		return bld_error_sys(x->err, errno, "chmod %s", base);
@@ -327,7 +327,8 @@ static int do_dir(struct ux *x, int pfd, const char *parent, const char *base,
 	if (x->root && (x->chown_all || (uid_t)archive_entry_uid(e) != x->uid ||
 			(gid_t)archive_entry_gid(e) != x->gid || !base) &&
 	    fchown(fd, archive_entry_uid(e), archive_entry_gid(e)) < 0)
-		return bld_error_sys(x->err, errno, "chown %s", path);
+		return bld_error_chown(x->err, errno, path, (unsigned long)archive_entry_uid(e),
+				       (unsigned long)archive_entry_gid(e));
 	set_xattrs(x, fd, e);
 	remember_dir(x, path, e); /* mode and times last: children change mtime */
 	return 0;

@@ -40,6 +40,10 @@ static void print_info(json_t *info)
 	printf(" Security Options:\n  seccomp\n   Profile: default\n");
 	if (!strcmp(S("CgroupVersion"), "2"))
 		printf("  cgroupns\n");
+	json_t *sec = json_object_get(info, "SecurityOptions");
+	for (size_t i = 0; i < json_array_size(sec); i++)
+		if (!strcmp(json_string_value(json_array_get(sec, i)) ?: "", "name=rootless"))
+			printf("  rootless\n");
 	printf(" Kernel Version: %s\n Operating System: %s\n OSType: %s\n Architecture: %s\n",
 	       S("KernelVersion"), S("OperatingSystem"), S("OSType"), S("Architecture"));
 	printf(" CPUs: %lld\n Total Memory: %s\n Name: %s\n Docker Root Dir: %s\n", I("NCPU"),

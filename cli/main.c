@@ -331,6 +331,19 @@ static int run_command(struct bld_ctx *ctx, const struct bld_cli_cmd *cmd, int a
 	return r;
 }
 
+/* A user who is not root: into the user's namespaces, where the rest runs as their root. */
+static int enter_rootless(struct bld_error **err)
+{
+	if (geteuid() == 0)
+		return 0;
+	struct bld_ctx ctx;
+	if (bld_ctx_init(&ctx, err) < 0)
+		return -1;
+	int r = bld_runner_rootless_enter(&ctx, err);
+	bld_ctx_dispose(&ctx);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -376,6 +389,10 @@ int main(int argc, char **argv)
 		}
 		bld_cli_args_dispose(&g);
 		return 0;
+	}
+	if (enter_rootless(&err) < 0) {
+		bld_cli_args_dispose(&g);
+		return print_error(err, 125);
 	}
 	if (strcmp(g.argv[0], "compose") == 0) {
 		if (seal_self(argv, &err) < 0)

@@ -206,6 +206,17 @@ void bld_runner_proc_free(struct bld_runner_proc *p);
  * through /proc/PID/exe (CVE-2019-5736). Returns only on failure. Call first thing in main. */
 int bld_runner_selfexe_seal(const struct bld_ctx *ctx, char **argv, struct bld_error **err);
 
+/*
+ * For a user who is not root (rootless.c): joins the user's user and mount namespaces (made
+ * on first use and held by a bld-pause process; ids mapped from /etc/subuid and /etc/subgid,
+ * or the user alone), where bld is root. Fixes BLD_ROOT in the environment to ctx->root
+ * first. Does nothing as root. Call it single-threaded, before anything else is set up.
+ */
+int bld_runner_rootless_enter(const struct bld_ctx *ctx, struct bld_error **err);
+/* Whether overlayfs mounts here (in a user namespace when rootless), probed with a scratch
+ * directory under store; false with BLD_NO_OVERLAY=1. Without it containers get a copy. */
+bool bld_runner_overlay_works(const char *store);
+
 /* spawn + wait + free: how the builder runs a RUN step. */
 int bld_runner_sandbox_run(const struct bld_runner_spec *spec, int *exit_code, bool *oom,
 			   struct bld_error **err);

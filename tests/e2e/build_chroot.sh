@@ -7,8 +7,8 @@
 # (RUN with deletions, a replaced directory, hard links, USER and WORKDIR; COPY; COPY
 # --from) and pushes it; the pushed image is the one a normal build on the host pushes
 # (same config and layers with SOURCE_DATE_EPOCH). Also: --isolation=chroot on the host
-# gives that image too, `bld info` shows the isolation, and what the mode cannot do is
-# refused in one line.
+# gives that image too, and so do a secret as env= and a #! heredoc; `bld info` shows the
+# isolation, and what the mode cannot do is refused in one line.
 . "$(dirname "$0")/lib.sh"
 
 t_busybox_registry
@@ -74,6 +74,24 @@ BLD_ROOT=$T_DIR/hostchroot SOURCE_DATE_EPOCH=0 "$BLD" build -q --isolation=chroo
   -t "$REPO:hostchroot" "$ctx" >/dev/null &&
   BLD_ROOT=$T_DIR/hostchroot "$BLD" push -q "$REPO:hostchroot" >/dev/null
 t_eq "--isolation=chroot on the host: the same image" "$want" "$(pushed hostchroot)"
+
+# what needs no mount works as in a normal build: a secret as env=, a #! heredoc (its script
+# at /dev/pipes, never in the layer)
+mkdir -p "$T_DIR/s"
+cat >"$T_DIR/s/Dockerfile" <<DF
+FROM $BASE
+RUN --mount=type=secret,id=tok,env=TOK test "\$TOK" = s3cret && echo seen >/seen
+RUN <<EOF
+#!/bin/sh
+echo from-heredoc >/h
+EOF
+DF
+for iso in oci chroot; do
+  BLD_ROOT=$T_DIR/s-$iso SOURCE_DATE_EPOCH=0 TOKV=s3cret "$BLD" build -q --isolation=$iso \
+    --secret id=tok,env=TOKV "$T_DIR/s" >"$T_DIR/s-$iso.id" 2>"$T_DIR/s-$iso.err"
+done
+t_match "a secret as env= and a #! heredoc under --isolation=chroot" '^sha256:' "$(cat "$T_DIR/s-chroot.id")"
+t_eq "... the image a normal build makes" "$(cat "$T_DIR/s-oci.id")" "$(cat "$T_DIR/s-chroot.id")"
 
 # what the mode cannot do: one line each, exit 1 as a failed build
 mkdir -p "$T_DIR/m"
