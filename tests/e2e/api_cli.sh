@@ -4,9 +4,10 @@
 # output and status compared with the same CLI's against a private dockerd for the same
 # sequence: docker attach to a running container (stdin in, stdout and stderr apart, its exit
 # status; with stdin, whose end ends it; refused when paused), the container resize endpoint
-# (the tty takes the size), docker cp both ways (files, directories, -L, a tar on stdout, missing
-# paths), diff, export, top, history, save | load (and dockerd loads what bld saved), login and push to a
-# registry with basic auth (X-Registry-Auth; dockerd pulls what bld pushed), system df.
+# (the tty takes the size), docker cp both ways (files, directories, -L, a tar on stdout,
+# missing paths), diff, export, top, history, save | load (and dockerd loads what bld saved),
+# login and push to a registry with basic auth (X-Registry-Auth; dockerd pulls what bld
+# pushed), system df, and container, volume and network prune.
 . "$(dirname "$0")/lib.sh"
 
 t_busybox_registry
@@ -145,3 +146,15 @@ t_eq "docker system df: images, containers, volumes and build cache counted as d
   "$(sizes <<<"$DO")" "$(sizes <<<"$BO")"
 t_match "... the images' size is the layers'" "^Images +1 +1 +[1-9][0-9.]*[kM]B" "$BO"
 DK rm -f dfc dfs >/dev/null; D rm -f dfc dfs >/dev/null
+
+# ------------------------------------------------------------------ prune
+DK run --name pc --network none "$BASE" true >/dev/null; D run --name pc --network=none "$BASE" true >/dev/null
+both container prune -f
+t_eq "docker container prune: the stopped container deleted, as dockerd (IDs, sizes masked)" \
+  "$(sed -E 's/^[0-9a-f]{64}$/ID/' <<<"$DO" | sizes)" "$(sed -E 's/^[0-9a-f]{64}$/ID/' <<<"$BO" | sizes)"
+for x in DK D; do $x volume create pv >/dev/null; $x network create pn >/dev/null; done
+both volume prune -f
+t_eq "docker volume prune: the unused volumes deleted, as dockerd" "$(sizes <<<"$DO" | sort)" "$(sizes <<<"$BO" | sort)"
+both network prune -f
+t_eq "docker network prune: the unused network deleted, as dockerd" "$DO" "$BO"
+t_eq "... gone" "" "$(DK network ls -q --filter name=pn)"
