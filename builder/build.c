@@ -276,6 +276,7 @@ static void dispose(struct bld_builder_job *b)
 	pthread_mutex_destroy(&b->lock);
 	pthread_mutex_destroy(&b->named_lock);
 	pthread_mutex_destroy(&b->attest_lock);
+	pthread_mutex_destroy(&b->classic_lock);
 }
 
 /* ------------------------------------------------------------------ parallel stages */
@@ -313,7 +314,11 @@ static void *stage_thread(void *arg)
 	bool go = !s->failed;
 	pthread_mutex_unlock(&s->m);
 	struct bld_error *e = NULL;
+	if (s->b->classic) /* its steps numbered in order: one stage at a time */
+		pthread_mutex_lock(&s->b->classic_lock);
 	int r = go ? bld_builder_stage_build(s->b, j->st, &e) : 0;
+	if (s->b->classic)
+		pthread_mutex_unlock(&s->b->classic_lock);
 	pthread_mutex_lock(&s->m);
 	if (r < 0 && !s->failed) {
 		s->failed = true;
@@ -432,6 +437,7 @@ int bld_builder_build(struct bld_ctx *ctx, const struct bld_builder_opts *o,
 	pthread_mutex_init(&b.lock, NULL);
 	pthread_mutex_init(&b.named_lock, NULL);
 	pthread_mutex_init(&b.attest_lock, NULL);
+	pthread_mutex_init(&b.classic_lock, NULL);
 	b.started = time(NULL);
 	bld_builder_progress_start(&b);
 	int r = prepare(&b, err);

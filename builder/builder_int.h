@@ -283,6 +283,11 @@ struct bld_builder_job {
 			       steps are chrooted into them, layers come from snapshots */
 	int next_vertex;    /* BuildKit's #N */
 	FILE *out;          /* progress (stderr), NULL with -q */
+	/* progress "classic": docker's legacy builder lines ("Step N/M : ..."), one stage at a
+	 * time (classic_lock held through each); the steps numbered over the needed stages */
+	bool classic;
+	int classic_step, classic_total;
+	pthread_mutex_t classic_lock;
 	struct bld_builder_ptty *tty; /* the live view instead of plain lines, or NULL */
 	json_t *cache_export; /* records for --cache-to: key -> record */
 	struct bld_builder_named *named; /* --build-context, in the order given */
@@ -330,6 +335,13 @@ void bld_builder_progress_line(struct bld_builder_job *b, int v, const char *fmt
 void bld_builder_progress_cached(struct bld_builder_job *b, int v);
 void bld_builder_progress_done(struct bld_builder_job *b, int v, int64_t start_ns);
 void bld_builder_progress_error(struct bld_builder_job *b, int v, const char *msg);
+/* A line a step's process printed, s seconds into it ("#3 0.123 TEXT"; classic: TEXT). */
+void bld_builder_progress_output(struct bld_builder_job *b, int v, double s, const char *text);
+/* Classic progress only (no-ops otherwise): "Step N/M : INSTRUCTION" as written before a step,
+ * " ---> ID" after it (the first 12 digits of the stage's key: bld commits no image per
+ * step); the vertex lines above print nothing then, but _cached's " ---> Using cache". */
+void bld_builder_progress_step(struct bld_builder_job *b, const char *original);
+void bld_builder_progress_step_end(struct bld_builder_job *b, const char *key);
 
 /*
  * progress.c picks the printer: --progress=plain (or auto off a terminal) keeps BuildKit's

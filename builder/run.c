@@ -60,14 +60,14 @@ static void relay(struct bld_builder_job *b, int v, int fd, int64_t t0, struct t
 			if (buf[i] != '\n')
 				continue;
 			double s = (double)(bld_mono_ns() - t0) / 1e9;
-			bld_builder_progress_line(b, v, "%.3f %s", s, bld_buf_str(&line));
+			bld_builder_progress_output(b, v, s, bld_buf_str(&line));
 			tail_push(t, bld_buf_str(&line), line.len);
 			bld_buf_reset(&line);
 		}
 	}
 	if (line.len) {
 		double s = (double)(bld_mono_ns() - t0) / 1e9;
-		bld_builder_progress_line(b, v, "%.3f %s", s, bld_buf_str(&line));
+		bld_builder_progress_output(b, v, s, bld_buf_str(&line));
 		tail_push(t, bld_buf_str(&line), line.len);
 	}
 	bld_buf_dispose(&line);
