@@ -141,8 +141,8 @@ void bld_builder_repro_dispose(struct bld_builder_repro *r);
  * needs (a step whose cache key is known is reused and reported CACHED), writes the image
  * and its names into the store, and with --provenance / --sbom their documents beside it
  * (bld_cache_attest_put: "provenance" an in-toto statement, "sbom" an SPDX 2.3 document). id receives the image ID (config digest). A failing step
- * is an error naming the step and Dockerfile:LINE; a failing RUN carries its exit code in
- * err->status as docker build's 1. Nothing is named in the store unless the build succeeds.
+ * is an error naming the step and Dockerfile:LINE; a failing RUN carries its process's exit
+ * code in err->status (docker's classic builder exits with it, docker build with BuildKit 1). Nothing is named in the store unless the build succeeds.
  */
 int bld_builder_build(struct bld_ctx *ctx, const struct bld_builder_opts *o,
 		      char id[BLD_DIGEST_STR_LEN], struct bld_error **err);

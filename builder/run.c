@@ -85,7 +85,7 @@ static int failed(struct bld_error **err, const struct bld_builder_run_req *rq, 
 	bld_error_set(err, BLD_E_INVALID,
 		      "process \"%s\" did not complete successfully: exit code: %d%s%s",
 		      bld_buf_str(&cmd), code, t->n ? "; last output: " : "", bld_buf_str(&last));
-	(*err)->status = 1;
+	(*err)->status = code; /* docker's classic builder exits with it; callers may say 1 */
 	bld_buf_dispose(&cmd);
 	bld_buf_dispose(&last);
 	return -1;

@@ -89,8 +89,9 @@ for i in 1 2; do
   B compose -f proj/compose.yaml up -d >/dev/null 2>&1
   B compose -f proj/compose.yaml down -t 0 -v >down1.out 2>&1 &
   p1=$!
-  B compose -f proj/compose.yaml down -t 0 -v >down2.out 2>&1 || fails=$((fails + 1))
-  wait "$p1" || fails=$((fails + 1))
+  B compose -f proj/compose.yaml down -t 0 -v >down2.out 2>&1 ||
+    { fails=$((fails + 1)); echo "# $(grep '^bld:' down2.out)"; }
+  wait "$p1" || { fails=$((fails + 1)); echo "# $(grep '^bld:' down1.out)"; }
 done
 t_eq "two compose downs at once both succeed" 0 "$fails"
 

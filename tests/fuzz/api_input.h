@@ -13,15 +13,7 @@
 
 #include "api/api_int.h"
 #include "runner/runner.h"
-
-/* The i-th NUL-separated part of s (len bytes, NUL-terminated), or "" past the end. */
-static const char *api_part(const char *s, size_t len, int i)
-{
-	const char *p = s;
-	for (; i > 0 && p < s + len; i--)
-		p += strlen(p) + 1;
-	return p < s + len ? p : "";
-}
+#include "tests/fuzz/fuzz_common.h"
 
 static void api_create(struct bld_ctx *ctx, const struct bld_api_req *req)
 {
@@ -47,9 +39,9 @@ static inline void api_run(struct bld_ctx *ctx, const uint8_t *bytes, size_t siz
 	char *s = xmalloc(size + 1);
 	memcpy(s, bytes, size);
 	s[size] = '\0';
-	const char *body = api_part(s, size, 3);
-	struct bld_api_req req = {.ctx = ctx, .method = api_part(s, size, 0),
-				  .path = api_part(s, size, 1), .body = body, .body_fd = -1,
+	const char *body = fuzz_part(s, size, 3);
+	struct bld_api_req req = {.ctx = ctx, .method = fuzz_part(s, size, 0),
+				  .path = fuzz_part(s, size, 1), .body = body, .body_fd = -1,
 				  .body_len = body >= s && body < s + size ? (size_t)(s + size - body) : 0};
 	const struct bld_api_route *route = NULL;
 	struct bld_error *err = NULL;
@@ -58,7 +50,7 @@ static inline void api_run(struct bld_ctx *ctx, const uint8_t *bytes, size_t siz
 	bld_error_free(err);
 	err = NULL;
 	char **filters = NULL;
-	if (bld_api_filters_parse(api_part(s, size, 2), &filters, &err) == 0)
+	if (bld_api_filters_parse(fuzz_part(s, size, 2), &filters, &err) == 0)
 		for (size_t i = 0; filters && filters[i]; i++)
 			assert(strchr(filters[i], '='));
 	bld_strv_free(filters);

@@ -9,18 +9,7 @@
 #include <assert.h>
 
 #include "registry/registry_int.h"
-
-/* An error about what a server or a helper sent: one line, no control characters. */
-static void auth_drop(struct bld_error **err)
-{
-	for (const char *p = *err ? (*err)->msg : ""; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			fprintf(stderr, "control character 0x%02x in an error: %s\n", *p, (*err)->msg);
-			abort();
-		}
-	bld_error_free(*err);
-	*err = NULL;
-}
+#include "tests/fuzz/fuzz_common.h"
 
 static void auth_challenge(const char *value)
 {
@@ -30,7 +19,7 @@ static void auth_challenge(const char *value)
 		assert(c.scheme);
 		reg_challenge_dispose(&c);
 	}
-	auth_drop(&err);
+	fuzz_drop_remote(&err);
 }
 
 /* Data: header lines (each with its line end) as curl's header callback receives them. */
@@ -60,7 +49,7 @@ static void auth_token(const char *data, size_t len)
 	if (reg_token_parse(data, len, &tok, &err) == 0)
 		assert(tok && *tok);
 	free(tok);
-	auth_drop(&err);
+	fuzz_drop_remote(&err);
 }
 
 static void auth_helper(const char *data)
@@ -71,7 +60,7 @@ static void auth_helper(const char *data)
 	assert(r < 0 || r == (c.user || c.identity_token ? 1 : 0));
 	assert(!c.user == !c.secret);
 	reg_creds_dispose(&c);
-	auth_drop(&err);
+	fuzz_drop_remote(&err);
 }
 
 /* Data: an encrypted key, tried with the empty passphrase (tests/fixtures/trust's

@@ -14,6 +14,7 @@
 
 #include "deploy/deploy_int.h"
 #include "runner/runner.h"
+#include "tests/fuzz/fuzz_common.h"
 
 static void deploy_write(const char *path, const char *data, size_t len)
 {

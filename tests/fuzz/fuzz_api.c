@@ -6,20 +6,11 @@
  */
 #include "tests/fuzz/api_input.h"
 
-static char dir[] = "/tmp/bld-fuzz-api.XXXXXX";
 static struct bld_ctx ctx;
-
-static void cleanup(void)
-{
-	bld_fs_rm_rf(dir, NULL);
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	if (!mkdtemp(dir))
-		abort();
-	atexit(cleanup);
-	ctx.root = dir;
+	ctx.root = (char *)fuzz_tmpdir();
 	return 0;
 }
 

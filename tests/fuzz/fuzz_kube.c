@@ -7,18 +7,11 @@
  */
 #include "tests/fuzz/deploy_input.h"
 
-static char dir[] = "/tmp/bld-fuzz-kube.XXXXXX";
-
-static void cleanup(void)
-{
-	bld_fs_rm_rf(dir, NULL);
-}
+static const char *dir;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	if (!mkdtemp(dir))
-		abort();
-	atexit(cleanup);
+	dir = fuzz_tmpdir();
 	return 0;
 }
 
