@@ -349,6 +349,8 @@ static int enter_rootless(struct bld_error **err)
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
+	if (argc == 2 && strcmp(argv[1], "__pause") == 0)
+		bld_runner_rootless_pause();
 	struct bld_cli_args g;
 	cleanup_error struct bld_error *err = NULL;
 	int r = bld_cli_args_parse(&g, &global_cmd, argc - 1, argv + 1, &err);
