@@ -132,3 +132,11 @@ out=$(Bu run --rm --network none "$REG_ADDR/rl/root:1" true 2>&1)
 t_match "... an image with a file of uid 1000 is refused, saying what to do" \
   '^bld: .*chown .* to 1000:1000: rootless without subordinate ids maps only the user.*/etc/subuid' \
   "$out"
+
+# --- the Engine API's default socket is in the user's runtime directory
+A system service --time 2 >/dev/null 2>&1 &
+svc=$!
+for i in $(seq 50); do [ -S "$runa/bld/bld.sock" ] && break; sleep 0.1; done
+t_eq "bld system service listens in \$XDG_RUNTIME_DIR/bld/bld.sock" "OK" \
+  "$(curl -s --unix-socket "$runa/bld/bld.sock" http://d/_ping 2>&1)"
+wait "$svc"
