@@ -34,7 +34,11 @@ stop_user() { # USER RUNDIR
   as "$1" "$2" rm -f $(as "$1" "$2" ps -aq 2>/dev/null) >/dev/null 2>&1
   local p=$2/pause.pid
   [ -f "$p" ] || p=$2/bld/pause.pid
-  [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null
+  [ -f "$p" ] || return 0
+  local pid i
+  pid=$(cat "$p")
+  kill "$pid" 2>/dev/null
+  for i in $(seq 20); do [ "$(stat -c %U "/proc/$pid" 2>/dev/null)" = "$1" ] || break; sleep 0.1; done
   true
 }
 at_exit "rm -rf /tmp/bld-$uidb"
