@@ -20,8 +20,8 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
 TEST_SRCS := $(wildcard $(foreach m,$(MODULES),tests/$(m)/test_*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(B)/%.o)
 
-.PHONY: all deps check unit e2e asan asan-e2e fuzz fuzz-shell fuzz-store fuzz-image \
-	fuzz-registry demo lint clean bench dlshims install uninstall deb deb-check
+.PHONY: all deps check unit e2e soak asan asan-e2e fuzz fuzz-parser fuzz-shell fuzz-store fuzz-image \
+	fuzz-registry fuzz-auth fuzz-compose fuzz-kube fuzz-api demo lint clean bench dlshims install uninstall deb deb-check
 
 # Lazily loaded libraries: bld does not link libcurl, libarchive, libgit2, ISA-L and libcrypto
 # (with their dependencies they tripled the start time of every process; libcrypto alone adds
@@ -174,6 +174,12 @@ check: deps
 	$(MAKE) bld $(B)/unit-tests
 	tests/run-all.sh $(B)/unit-tests
 
+# The kill -9 soak: KILL_RUNS kills of each command (make check runs the same script with a
+# few); its timeout grows with the count.
+KILL_RUNS ?= 100
+soak: bld
+	KILL_RUNS=$(KILL_RUNS) E2E_TIMEOUT=$$(( 60 + $(KILL_RUNS) * 30 )) tests/run-e2e.sh tests/e2e/kill_soak.sh
+
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 asan:
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_CFLAGS)" build-asan/unit-tests build-asan/bld
@@ -197,9 +203,16 @@ asan-e2e:
 FUZZ_SECONDS ?= 600
 FUZZ_SRCS := $(wildcard common/*.c parser/*.c)
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# Every libFuzzer target in turn, each run for FUZZ_SECONDS (store and image need root);
+# tests/fuzz/README.md says what each covers and records the hours run and what they found.
+FUZZ_TARGETS ?= fuzz-parser fuzz-shell fuzz-registry fuzz-auth fuzz-compose fuzz-kube fuzz-api \
+  $(if $(filter 0,$(shell id -u)),fuzz-store fuzz-image)
+fuzz:
+	@for t in $(FUZZ_TARGETS); do $(MAKE) $$t || exit 1; done
+
 # libFuzzer over the parser and the stage graph, seeded with the Dockerfile corpus and the
 # conformance files (libFuzzer reads seed directories recursively); crashes land in build-fuzz/.
-fuzz:
+fuzz-parser:
 	+$(MAKE) B=build-fuzz CC=clang EXTRA_CFLAGS=-Wno-format-nonliteral \
 	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
 	  $(FUZZ_SRCS:%.c=build-fuzz/%.o)
@@ -223,11 +236,19 @@ fuzz-shell:
 
 # libFuzzer over what the store and the registry client read from outside. $(1) is the
 # target's name, $(2) its source, $(3) the module sources it links (built into build-fuzz/).
+# (clang warns where gcc, the build's compiler, does not: those warnings stay warnings here)
 define fuzz_link
-	+$(MAKE) B=build-fuzz CC=clang EXTRA_CFLAGS=-Wno-format-nonliteral \
+	+$(MAKE) B=build-fuzz CC=clang EXTRA_CFLAGS="-Wno-format-nonliteral -Wno-error" \
 	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(3:%.c=build-fuzz/%.o)
 	clang -std=gnu11 -I. -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) $(PKG_CFLAGS) \
 	  -o build-fuzz/$(1) $(2) $(3:%.c=build-fuzz/%.o) $(LIBS)
+endef
+# $(1) the seed set of tests/fuzz/seeds.py, $(2) the target: seeds, then FUZZ_SECONDS of it.
+define fuzz_seed_run
+	rm -rf build-fuzz/seeds-$(1) && python3 tests/fuzz/seeds.py $(1) build-fuzz/seeds-$(1)
+	mkdir -p build-fuzz/corpus-$(1)
+	build-fuzz/$(2) $(FUZZ_RUN) -max_len=65536 build-fuzz/corpus-$(1) build-fuzz/seeds-$(1) \
+	  $(wildcard tests/fixtures/fuzz-regressions/$(1)) </dev/null
 endef
 FUZZ_RUN = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
   -artifact_prefix=build-fuzz/
@@ -258,6 +279,27 @@ fuzz-registry:
 	mkdir -p build-fuzz/corpus-registry
 	build-fuzz/fuzz-registry $(FUZZ_RUN) -max_len=65536 build-fuzz/corpus-registry \
 	  build-fuzz/seeds-registry tests/fixtures/fuzz-regressions/registry
+
+# The registry client's authentication inputs (headers, challenges, token answers, credential
+# helper output, encrypted keys); seeds from tests/fixtures (tests/fuzz/seeds.py).
+fuzz-auth:
+	$(call fuzz_link,fuzz-auth,tests/fuzz/fuzz_auth.c,$(wildcard common/*.c cache/*.c registry/*.c))
+	$(call fuzz_seed_run,auth,fuzz-auth)
+
+# Compose files and .env files, loaded as `compose config` loads them.
+fuzz-compose:
+	$(call fuzz_link,fuzz-compose,tests/fuzz/fuzz_compose.c,$(LIB_SRCS))
+	$(call fuzz_seed_run,compose,fuzz-compose)
+
+# Kubernetes YAML as `kube play` reads it (objects, pods, their files and containers).
+fuzz-kube:
+	$(call fuzz_link,fuzz-kube,tests/fuzz/fuzz_kube.c,$(LIB_SRCS))
+	$(call fuzz_seed_run,kube,fuzz-kube)
+
+# Engine API requests up to the handler: version prefix, route, filters, create's body.
+fuzz-api:
+	$(call fuzz_link,fuzz-api,tests/fuzz/fuzz_api.c,$(LIB_SRCS))
+	$(call fuzz_seed_run,api,fuzz-api)
 
 # Installation where the FHS puts a program of PREFIX (default /usr/local): the binary, its
 # manual pages, the bash, zsh and fish completions, its systemd units (ExecStart pointed at the installed binary) and the config file. The config is

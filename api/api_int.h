@@ -61,7 +61,12 @@ struct bld_api_route {
 	bld_api_handler fn;
 };
 
-/* route.c: the access handler MHD calls for every request, and its completion callback. */
+/* route.c: the route for req's method and path (*route NULL when none; captures into req, the
+ * caller frees them), req->path stripped of its /vX.Y prefix and req->version_minor set;
+ * BLD_E_INVALID for a version outside the served range. */
+int bld_api_route_find(struct bld_api_req *req, const struct bld_api_route **route,
+		       struct bld_error **err);
+/* The access handler MHD calls for every request, and its completion callback. */
 enum MHD_Result bld_api_route_access(void *cls, struct MHD_Connection *conn, const char *url,
 				     const char *method, const char *version,
 				     const char *upload_data, size_t *upload_data_size,
@@ -82,6 +87,8 @@ int bld_api_query_int(const struct bld_api_req *req, const char *key, long def, 
 /* The "filters" argument ({"key": {"value": true}} or the older {"key": ["value"]}) as
  * "key=value" strings (*out: caller frees, NULL when none); BLD_E_INVALID when malformed. */
 int bld_api_query_filters(const struct bld_api_req *req, char ***out, struct bld_error **err);
+/* The same over the argument's text f (NULL or "": none). */
+int bld_api_filters_parse(const char *f, char ***out, struct bld_error **err);
 /* The body as a JSON object (*out: caller's; an empty body is {}); BLD_E_INVALID. */
 int bld_api_body_json(const struct bld_api_req *req, json_t **out, struct bld_error **err);
 /* Every value of a repeated argument (docker's ?t=a&t=b), caller frees; NULL when none. */
@@ -104,17 +111,27 @@ void bld_api_time(char out[40], double secs);
 struct bld_runner_container_config;
 int bld_api_create_config(struct bld_runner_container_config *c, struct bld_ctx *ctx,
 			  const json_t *body, const char *name, struct bld_error **err);
+/* images.c: the image name stands for in s (*img the caller's), or BLD_E_NOTFOUND in docker's
+ * words, "No such image: NAME" (docker-py tells a missing image by them: compose then pulls). */
+struct bld_store;
+struct bld_cache_image;
+int bld_api_image_find(struct bld_store *s, const char *name, struct bld_cache_image **img,
+		       struct bld_error **err);
 /* attach.c: starts the container id for an attach waiting for it (*handled), as `bld run`
  * starts one attached; *handled false when none waits. */
 int bld_api_attach_start(struct bld_ctx *ctx, const char *id, bool *handled,
 			 struct bld_error **err);
+/* In a child of the service: in, out, err (-1: /dev/null) as its stdio, every other
+ * descriptor closed but keep (-1: none), SIGCHLD back to its default. */
+void bld_api_child_stdio(int in, int out, int err, int keep);
 /* Sends data on sock, in a docker stream frame (stream 1 stdout, 2 stderr) unless raw;
  * false when the peer is gone. */
 bool bld_api_frame_send(int sock, bool raw, int stream, const char *data, size_t n);
 
-/* Relays two pipes (a process's stdout and stderr) to sock until both end, framed unless raw;
- * closes the pipes. */
-void bld_api_relay(int out_r, int err_r, int sock, bool raw);
+/* Relays two pipes (a process's stdout and stderr) to sock until both end or the client
+ * hangs up (with stdin_ends, also once it ended its stdin and all of it was read), framed
+ * unless raw; closes the pipes. */
+void bld_api_relay(int out_r, int err_r, int sock, bool raw, bool stdin_ends);
 
 /* stream.c: a chunked response (resp->raw) of what fn writes to wfd, fn running in a thread
  * of its own; a write fails once the client is gone. free_arg (may be NULL) frees arg when
@@ -147,6 +164,25 @@ int bld_api_containers_logs(struct bld_api_req *req, struct bld_api_resp *resp,
 			    struct bld_error **err);
 int bld_api_containers_attach(struct bld_api_req *req, struct bld_api_resp *resp,
 			      struct bld_error **err);
+int bld_api_containers_resize(struct bld_api_req *req, struct bld_api_resp *resp,
+			      struct bld_error **err);
+int bld_api_archive_head(struct bld_api_req *req, struct bld_api_resp *resp,
+			 struct bld_error **err);
+int bld_api_archive_get(struct bld_api_req *req, struct bld_api_resp *resp,
+			struct bld_error **err);
+int bld_api_archive_put(struct bld_api_req *req, struct bld_api_resp *resp,
+			struct bld_error **err);
+int bld_api_containers_export(struct bld_api_req *req, struct bld_api_resp *resp,
+			      struct bld_error **err);
+int bld_api_containers_changes(struct bld_api_req *req, struct bld_api_resp *resp,
+			       struct bld_error **err);
+int bld_api_images_get(struct bld_api_req *req, struct bld_api_resp *resp,
+		       struct bld_error **err);
+int bld_api_images_load(struct bld_api_req *req, struct bld_api_resp *resp,
+			struct bld_error **err);
+int bld_api_images_push(struct bld_api_req *req, struct bld_api_resp *resp,
+			struct bld_error **err);
+int bld_api_auth(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
 int bld_api_networks_list(struct bld_api_req *req, struct bld_api_resp *resp,
 		struct bld_error **err);
 int bld_api_networks_inspect(struct bld_api_req *req, struct bld_api_resp *resp,

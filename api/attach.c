@@ -8,7 +8,10 @@
  * pipes read by the attach's thread, and whose stdin is the connection itself, so that the
  * container's monitor relays straight to and from them.
  *
- * Attaching to a container that already runs is not done yet (refused with 501).
+ * An attach to a container that already runs (docker attach) is the runner's (`bld attach`'s)
+ * in a child of its own, with the connection as its stdin and pipes relayed to the
+ * connection as its stdout and stderr; it ends with the container, on the detach keys, or
+ * when the client goes (the child is killed then, which detaches it from the monitor).
  */
 #include "api/api_int.h"
 #include "runner/runner.h"
@@ -18,6 +21,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -31,6 +35,7 @@ struct attach {
 	int sock;            /* the hijacked connection (libmicrohttpd's) */
 	int out_r, err_r;    /* what the container writes, once started (-1 before) */
 	bool started, failed;
+	char keys[64];       /* detachKeys, docker's syntax ("" for the default) */
 	struct attach *next;
 };
 
@@ -59,22 +64,27 @@ static void unlink_waiting(struct attach *a)
 		}
 }
 
+void bld_api_child_stdio(int in, int out, int err, int keep)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	dup2(in >= 0 ? in : null, 0);
+	dup2(out >= 0 ? out : null, 1);
+	dup2(err >= 0 ? err : null, 2);
+	/* none of the service's sockets: their clients would not see them close */
+	if (keep > 3)
+		syscall(SYS_close_range, 3, (unsigned)keep - 1, 0);
+	syscall(SYS_close_range, keep < 3 ? 3U : (unsigned)keep + 1, ~0U, 0);
+	/* the service's children are reaped by the kernel (SA_NOCLDWAIT); this one waits */
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigaction(SIGCHLD, &dfl, NULL);
+}
+
 /* The child that starts the container with its stdio on the attach: it reports 0, or the
  * start's error as a line, on report, then stays until the container exits, as the bld of
  * `bld run` does (the monitor relays to its attached bld only while that one lives). */
 static _Noreturn void start_child(struct attach *a, int out_w, int err_w, int report)
 {
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	dup2(a->in ? a->sock : null, 0);
-	dup2(out_w, 1);
-	dup2(err_w, 2);
-	/* none of the service's sockets: their clients would not see them close */
-	if (report > 3)
-		syscall(SYS_close_range, 3, (unsigned)report - 1, 0);
-	syscall(SYS_close_range, (unsigned)report + 1, ~0U, 0);
-	/* the service's children are reaped by the kernel (SA_NOCLDWAIT); this one waits */
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
-	sigaction(SIGCHLD, &dfl, NULL);
+	bld_api_child_stdio(a->in ? a->sock : -1, out_w, err_w, report);
 	struct bld_runner_attach at = {.out = true, .in = a->in, .drop_stdout = !a->out,
 				       .drop_stderr = !a->err, .no_sig_proxy = true};
 	int rfd = -1;
@@ -191,12 +201,28 @@ bool bld_api_frame_send(int sock, bool raw, int stream, const char *data, size_t
 	return send_all(sock, h, sizeof(h)) && send_all(sock, data, n);
 }
 
-void bld_api_relay(int out_r, int err_r, int sock, bool raw)
+/* Whether the client ended its stdin (a half close) and what it sent before was all read
+ * (by the container's monitor, which reads the connection itself). */
+static bool stdin_done(int sock, short revents)
 {
-	struct pollfd p[2] = {{.fd = out_r, .events = POLLIN}, {.fd = err_r, .events = POLLIN}};
+	int queued = 0;
+	if (!(revents & POLLRDHUP))
+		return false;
+	if (ioctl(sock, FIONREAD, &queued) == 0 && queued == 0)
+		return true;
+	usleep(10 * 1000); /* the monitor is reading it: look again shortly */
+	return false;
+}
+
+void bld_api_relay(int out_r, int err_r, int sock, bool raw, bool stdin_ends)
+{
+	/* p[2]: the client hanging up (a half close is none, unless stdin_ends) */
+	struct pollfd p[3] = {{.fd = out_r, .events = POLLIN}, {.fd = err_r, .events = POLLIN},
+			      {.fd = sock, .events = stdin_ends ? POLLRDHUP : 0}};
 	int open_n = 2;
 	char buf[32768];
-	while (open_n > 0 && poll(p, 2, -1) >= 0) {
+	while (open_n > 0 && poll(p, 3, -1) >= 0 && !(p[2].revents & (POLLHUP | POLLERR)) &&
+	       !stdin_done(sock, p[2].revents)) {
 		for (int i = 0; i < 2; i++) {
 			if (p[i].fd < 0 || !p[i].revents)
 				continue;
@@ -220,10 +246,70 @@ static void upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, cons
 {
 	struct attach *a = cls;
 	if (wait_for_start(a, sock))
-		bld_api_relay(a->out_r, a->err_r, sock, a->tty);
+		bld_api_relay(a->out_r, a->err_r, sock, a->tty, false);
 	shutdown(sock, SHUT_WR);
 	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 	free(a);
+}
+
+/* The child of an attach to a running container: `bld attach`'s call, without signals
+ * proxied (a client sends them as kill requests). */
+static _Noreturn void live_child(struct attach *a, int out_w, int err_w)
+{
+	bld_api_child_stdio(a->in ? a->sock : -1, a->out ? out_w : -1, a->err ? err_w : -1, -1);
+	struct bld_runner_attach_opts o = {.no_stdin = !a->in,
+					   .detach_keys = a->keys[0] ? a->keys : NULL};
+	int code = 0;
+	bool detached = false;
+	struct bld_error *e = NULL;
+	if (bld_runner_container_attach(a->ctx, a->id, &o, &code, &detached, &e) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+/* Relays a running container's stdio on sock until its attachment ends (see the file's
+ * comment). */
+static void attach_live(struct attach *a, int sock)
+{
+	int o[2] = {-1, -1}, e[2] = {-1, -1};
+	if (pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0)
+		return;
+	a->sock = sock;
+	pid_t pid = fork();
+	if (pid == 0)
+		live_child(a, o[1], a->tty ? o[1] : e[1]);
+	/* it waits on the monitor until the end: pid cannot be reused before it is killed */
+	cleanup_close int pfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	close(o[1]);
+	close(e[1]);
+	/* as docker's: the end of the client's stdin ends the attachment */
+	bld_api_relay(o[0], e[0], sock, a->tty, a->in);
+	if (pfd >= 0)
+		syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+}
+
+static void upgraded_live(void *cls, struct MHD_Connection *conn, void *con_cls,
+			  const char *extra_in, size_t extra_in_size, MHD_socket sock,
+			  struct MHD_UpgradeResponseHandle *urh)
+{
+	struct attach *a = cls;
+	attach_live(a, sock);
+	shutdown(sock, SHUT_WR);
+	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+	free(a);
+}
+
+/* Docker's refusals of an attach to a running container, before the upgrade. */
+static int check_live(const json_t *st, struct bld_error **err)
+{
+	if (json_is_true(json_object_get(st, "Paused")))
+		return bld_error_set(err, BLD_E_EXISTS,
+				     "You cannot attach to a paused container, unpause it first");
+	if (json_is_true(json_object_get(st, "Restarting")))
+		return bld_error_set(err, BLD_E_EXISTS,
+				     "You cannot attach to a restarting container, wait until it "
+				     "is running");
+	return 0;
 }
 
 int bld_api_containers_attach(struct bld_api_req *req, struct bld_api_resp *resp,
@@ -234,9 +320,9 @@ int bld_api_containers_attach(struct bld_api_req *req, struct bld_api_resp *resp
 	if (bld_api_container_find(req, &id, &info, err) < 0)
 		return -1;
 	json_t *st = json_object_get(info, "State");
-	if (json_is_true(json_object_get(st, "Running")))
-		return bld_error_set(err, BLD_E_UNSUPPORTED,
-				     "attaching to a running container is not supported yet");
+	bool live = json_is_true(json_object_get(st, "Running"));
+	if (live && check_live(st, err) < 0)
+		return -1;
 	struct attach *a = xcalloc(1, sizeof(*a));
 	a->ctx = req->ctx;
 	snprintf(a->id, sizeof(a->id), "%s", id);
@@ -245,17 +331,21 @@ int bld_api_containers_attach(struct bld_api_req *req, struct bld_api_resp *resp
 	a->err = bld_api_query_bool(req, "stderr");
 	a->tty = json_is_true(json_object_get(json_object_get(info, "Config"), "Tty"));
 	a->out_r = a->err_r = a->sock = -1;
-	resp->raw = MHD_create_response_for_upgrade(upgraded, a);
+	const char *keys = bld_api_query(req, "detachKeys");
+	snprintf(a->keys, sizeof(a->keys), "%s", keys ? keys : "");
+	resp->raw = MHD_create_response_for_upgrade(live ? upgraded_live : upgraded, a);
 	if (!resp->raw) {
 		free(a);
 		return bld_error_set(err, BLD_E_INTERNAL, "cannot make an upgrade response");
 	}
 	/* waiting from now: the client starts the container as soon as it reads the 101, which
 	 * may be before the upgraded connection is handed over */
-	pthread_mutex_lock(&waiting_lock);
-	a->next = waiting;
-	waiting = a;
-	pthread_mutex_unlock(&waiting_lock);
+	if (!live) {
+		pthread_mutex_lock(&waiting_lock);
+		a->next = waiting;
+		waiting = a;
+		pthread_mutex_unlock(&waiting_lock);
+	}
 	MHD_add_response_header(resp->raw, "Upgrade", "tcp");
 	MHD_add_response_header(resp->raw, "Connection", "Upgrade");
 	MHD_add_response_header(resp->raw, "Content-Type",
@@ -264,4 +354,18 @@ int bld_api_containers_attach(struct bld_api_req *req, struct bld_api_resp *resp
 					: "application/vnd.docker.multiplexed-stream");
 	resp->status = MHD_HTTP_SWITCHING_PROTOCOLS;
 	return 0;
+}
+
+int bld_api_containers_resize(struct bld_api_req *req, struct bld_api_resp *resp,
+			      struct bld_error **err)
+{
+	cleanup_free char *id = NULL;
+	long h = 0, w = 0;
+	if (bld_api_container_find(req, &id, NULL, err) < 0 ||
+	    bld_api_query_int(req, "h", 0, &h, err) < 0 || bld_api_query_int(req, "w", 0, &w, err) < 0)
+		return -1;
+	if (h < 0 || w < 0 || h > 65535 || w > 65535)
+		return bld_error_set(err, BLD_E_INVALID, "invalid terminal size %ldx%ld", h, w);
+	resp->status = MHD_HTTP_OK;
+	return bld_runner_container_resize(req->ctx, id, (unsigned)h, (unsigned)w, err);
 }

@@ -10,9 +10,10 @@
  *
  * The build runs in a child process: it gets the private mount namespace `bld build` has,
  * waits for its RUN steps' processes (the service's own children are reaped by the kernel),
- * and a crash in it costs the service nothing. The progress lines are the builder's own
- * (BuildKit's plain format), not the classic builder's "Step N/M"; there are no intermediate
- * images or containers, so rm and forcerm have nothing to do.
+ * and a crash in it costs the service nothing. The builder prints the classic builder's
+ * lines ("Step N/M : ...", " ---> Using cache", " ---> ID"), but bld commits no image and
+ * runs no container per step: the IDs are its cache keys', there is no "Running in" nor
+ * "Removing intermediate container", and rm and forcerm have nothing to do.
  */
 #include "api/api_int.h"
 #include "builder/builder.h"
@@ -209,7 +210,7 @@ static int child_build(int fd, struct build_job *j)
 		.dockerfile = j->dockerfile, .tags = j->tags, .build_args = j->args,
 		.target = j->target, .labels = j->labels, .network = j->network,
 		.add_hosts = j->hosts, .shm_size = j->shm, .platform = j->platform,
-		.no_cache = j->no_cache, .pull = j->pull, .quiet = j->quiet, .progress = "plain",
+		.no_cache = j->no_cache, .pull = j->pull, .quiet = j->quiet, .progress = "classic",
 		.progress_out = out,
 	};
 	char id[BLD_DIGEST_STR_LEN];

@@ -213,18 +213,8 @@ static int image(struct bld_runner_container_config *c, struct bld_ctx *ctx,
 				     "create a container");
 	if (bld_cache_store_open(&c->store, ctx->root, err) < 0)
 		return -1;
-	cleanup_error struct bld_error *e = NULL;
-	if (bld_registry_image_find(c->store, c->image, &c->loaded, &e) < 0) {
-		cleanup_free char *full = NULL;
-		if (e->code != BLD_E_NOTFOUND)
-			return bld_error_set(err, e->code, "%s", e->msg);
-		cleanup_free char *fam = bld_registry_full_name(c->image, &full, NULL) == 0
-						 ? bld_registry_familiar(full)
-						 : NULL;
-		if (fam)
-			return bld_error_set(err, BLD_E_NOTFOUND, "No such image: %s", fam);
-		return bld_error_set(err, BLD_E_NOTFOUND, "No such image: %s", c->image);
-	}
+	if (bld_api_image_find(c->store, c->image, &c->loaded, err) < 0)
+		return -1;
 	c->image_ref = xstrdup(c->loaded->name ? c->loaded->name : c->loaded->id);
 	return 0;
 }

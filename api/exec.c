@@ -110,16 +110,8 @@ int bld_api_exec_create(struct bld_api_req *req, struct bld_api_resp *resp,
 static _Noreturn void exec_child(struct bld_ctx *ctx, struct exec *x, int sock, int out_w,
 				 int err_w, int report)
 {
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	dup2(x->o.interactive && sock >= 0 ? sock : null, 0);
-	dup2(x->out ? out_w : null, 1);
-	dup2(x->err ? err_w : null, 2);
-	if (report > 3)
-		syscall(SYS_close_range, 3, (unsigned)report - 1, 0);
-	syscall(SYS_close_range, (unsigned)report + 1, ~0U, 0);
-	/* the service's children are reaped by the kernel (SA_NOCLDWAIT); this one waits */
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
-	sigaction(SIGCHLD, &dfl, NULL);
+	bld_api_child_stdio(x->o.interactive ? sock : -1, x->out ? out_w : -1,
+			    x->err ? err_w : -1, report);
 	int code = 126;
 	struct bld_error *e = NULL;
 	if (bld_runner_container_exec(ctx, x->container, &x->o, &code, &e) < 0) {
@@ -146,7 +138,7 @@ static void run_exec(struct bld_ctx *ctx, struct exec *x, int sock)
 	close(e[1]);
 	close(rep[1]);
 	if (sock >= 0)
-		bld_api_relay(o[0], e[0], sock, x->o.tty);
+		bld_api_relay(o[0], e[0], sock, x->o.tty, false);
 	else {
 		close(o[0]);
 		close(e[0]);

@@ -120,6 +120,21 @@ int bld_api_images_list(struct bld_api_req *req, struct bld_api_resp *resp,
 	return 0;
 }
 
+int bld_api_image_find(struct bld_store *s, const char *name, struct bld_cache_image **img,
+		       struct bld_error **err)
+{
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_registry_image_find(s, name, img, &e) == 0)
+		return 0;
+	if (e->code != BLD_E_NOTFOUND)
+		return bld_error_set(err, e->code, "%s", e->msg);
+	cleanup_free char *full = NULL;
+	cleanup_free char *fam = bld_registry_full_name(name, &full, NULL) == 0
+					 ? bld_registry_familiar(full)
+					 : NULL;
+	return bld_error_set(err, BLD_E_NOTFOUND, "No such image: %s", fam ? fam : name);
+}
+
 int bld_api_images_inspect(struct bld_api_req *req, struct bld_api_resp *resp,
 			   struct bld_error **err)
 {
@@ -127,9 +142,15 @@ int bld_api_images_inspect(struct bld_api_req *req, struct bld_api_resp *resp,
 	if (bld_cache_store_open(&s, req->ctx->root, err) < 0)
 		return -1;
 	struct bld_cache_image *img = NULL;
-	int r = bld_registry_image_find(s, req->captures[0], &img, err);
+	int r = bld_api_image_find(s, req->captures[0], &img, err);
 	if (r == 0)
 		resp->json = bld_registry_image_json(s, img);
+	/* before 1.45 docker's daemon always had both, empty for a BuildKit-built image;
+	 * docker-compose 1.29 reads ContainerConfig when it recreates a container */
+	if (r == 0 && req->version_minor < 45 && !json_object_get(resp->json, "ContainerConfig")) {
+		json_object_set_new(resp->json, "Container", json_string(""));
+		json_object_set_new(resp->json, "ContainerConfig", bld_registry_config_json(NULL));
+	}
 	bld_cache_image_free(img);
 	bld_cache_store_free(s);
 	return r;

@@ -17,6 +17,7 @@ static const struct bld_api_route routes[] = {
 	{"HEAD", "/_ping", bld_api_ping},
 	{"GET", "/version", bld_api_version},
 	{"GET", "/info", bld_api_info},
+	{"POST", "/auth", bld_api_auth},
 	{"GET", "/events", bld_api_events},
 	{"GET", "/containers/json", bld_api_containers_list},
 	{"POST", "/containers/create", bld_api_containers_create},
@@ -30,6 +31,12 @@ static const struct bld_api_route routes[] = {
 	{"POST", "/containers/{}/rename", bld_api_containers_rename},
 	{"POST", "/containers/{}/wait", bld_api_containers_wait},
 	{"POST", "/containers/{}/attach", bld_api_containers_attach},
+	{"POST", "/containers/{}/resize", bld_api_containers_resize},
+	{"HEAD", "/containers/{}/archive", bld_api_archive_head},
+	{"GET", "/containers/{}/archive", bld_api_archive_get},
+	{"PUT", "/containers/{}/archive", bld_api_archive_put},
+	{"GET", "/containers/{}/export", bld_api_containers_export},
+	{"GET", "/containers/{}/changes", bld_api_containers_changes},
 	{"GET", "/containers/{}/logs", bld_api_containers_logs},
 	{"DELETE", "/containers/{}", bld_api_containers_delete},
 	{"POST", "/containers/{}/exec", bld_api_exec_create},
@@ -37,7 +44,11 @@ static const struct bld_api_route routes[] = {
 	{"GET", "/exec/{}/json", bld_api_exec_inspect},
 	{"GET", "/images/json", bld_api_images_list},
 	{"POST", "/images/create", bld_api_images_create},
+	{"GET", "/images/get", bld_api_images_get},
+	{"POST", "/images/load", bld_api_images_load},
 	{"GET", "/images/{*}/json", bld_api_images_inspect},
+	{"GET", "/images/{*}/get", bld_api_images_get},
+	{"POST", "/images/{*}/push", bld_api_images_push},
 	{"POST", "/images/{*}/tag", bld_api_images_tag},
 	{"DELETE", "/images/{*}", bld_api_images_delete},
 	{"POST", "/build", bld_api_build},
@@ -257,6 +268,16 @@ static int client_socket(struct MHD_Connection *conn)
 	return ci ? ci->connect_fd : -1;
 }
 
+int bld_api_route_find(struct bld_api_req *req, const struct bld_api_route **route,
+		       struct bld_error **err)
+{
+	*route = NULL;
+	if (strip_version(&req->path, &req->version_minor, err) < 0)
+		return -(*err)->code;
+	*route = find_route(req);
+	return 0;
+}
+
 static enum MHD_Result dispatch(struct bld_ctx *ctx, struct MHD_Connection *conn,
 				const char *url, const char *method, struct conn_state *st)
 {
@@ -267,9 +288,9 @@ static enum MHD_Result dispatch(struct bld_ctx *ctx, struct MHD_Connection *conn
 	req.body = bld_buf_str(&st->body);
 	req.body_len = st->body.len;
 	req.body_fd = st->spool_fd;
-	if (strip_version(&req.path, &req.version_minor, &e) < 0)
+	const struct bld_api_route *route = NULL;
+	if (bld_api_route_find(&req, &route, &e) < 0)
 		return queue_message(conn, error_status(e), e->msg);
-	const struct bld_api_route *route = find_route(&req);
 	if (!route) {
 		ret = queue_message(conn, MHD_HTTP_NOT_FOUND, "page not found");
 	} else if (route->fn(&req, &resp, &e) < 0) {

@@ -87,8 +87,12 @@ static int filter_values(char ***out, const char *key, json_t *vals, struct bld_
 
 int bld_api_query_filters(const struct bld_api_req *req, char ***out, struct bld_error **err)
 {
+	return bld_api_filters_parse(bld_api_query(req, "filters"), out, err);
+}
+
+int bld_api_filters_parse(const char *f, char ***out, struct bld_error **err)
+{
 	*out = NULL;
-	const char *f = bld_api_query(req, "filters");
 	if (!f || !*f)
 		return 0;
 	cleanup_json json_t *j = NULL;

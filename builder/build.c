@@ -276,6 +276,7 @@ static void dispose(struct bld_builder_job *b)
 	pthread_mutex_destroy(&b->lock);
 	pthread_mutex_destroy(&b->named_lock);
 	pthread_mutex_destroy(&b->attest_lock);
+	pthread_mutex_destroy(&b->classic_lock);
 }
 
 /* ------------------------------------------------------------------ parallel stages */
@@ -313,7 +314,11 @@ static void *stage_thread(void *arg)
 	bool go = !s->failed;
 	pthread_mutex_unlock(&s->m);
 	struct bld_error *e = NULL;
+	if (s->b->classic) /* its steps numbered in order: one stage at a time */
+		pthread_mutex_lock(&s->b->classic_lock);
 	int r = go ? bld_builder_stage_build(s->b, j->st, &e) : 0;
+	if (s->b->classic)
+		pthread_mutex_unlock(&s->b->classic_lock);
 	pthread_mutex_lock(&s->m);
 	if (r < 0 && !s->failed) {
 		s->failed = true;
@@ -367,21 +372,72 @@ static bool quiet_progress(const struct bld_builder_opts *o)
 	return o->quiet || (o->progress && strcmp(o->progress, "quiet") == 0);
 }
 
+int bld_builder_isolation(const char *want, const char **out, const char **why,
+			  struct bld_error **err)
+{
+	if (why)
+		*why = NULL;
+	if (want && (strcmp(want, "oci") == 0 || strcmp(want, "chroot") == 0)) {
+		*out = want;
+		return 0;
+	}
+	if (want && *want && strcmp(want, "default") != 0)
+		return bld_error_set(err, BLD_E_INVALID, "Unsupported isolation: \"%s\"", want);
+	const char *w = NULL;
+	*out = bld_runner_namespaces_available(&w) ? "oci" : "chroot";
+	if (why)
+		*why = w;
+	return 0;
+}
+
+/*
+ * --isolation, said in one line when default chose chroot; what chroot cannot do for a
+ * whole build is refused here (a RUN's own flags in run.c).
+ */
+static int choose_isolation(const struct bld_builder_opts *o, bool *chroot_mode,
+			    struct bld_error **err)
+{
+	const char *iso = NULL, *why = NULL;
+	if (bld_builder_isolation(o->isolation, &iso, &why, err) < 0)
+		return -1;
+	*chroot_mode = strcmp(iso, "chroot") == 0;
+	if (why)
+		bld_warn("namespaces are not available (%s): building with --isolation=chroot",
+			 why);
+	if (!*chroot_mode)
+		return 0;
+	const char *what = o->network && strcmp(o->network, "none") == 0 ? "--network=none"
+			   : o->add_hosts && o->add_hosts[0]                 ? "--add-host"
+			   : o->shm_size                                       ? "--shm-size"
+									       : NULL;
+	if (what)
+		return bld_error_set(err, BLD_E_UNSUPPORTED,
+				     "%s: not available with --isolation=chroot (RUN steps share "
+				     "bld's network, /etc and /dev)", what);
+	return 0;
+}
+
 int bld_builder_build(struct bld_ctx *ctx, const struct bld_builder_opts *o,
 		      char id[BLD_DIGEST_STR_LEN], struct bld_error **err)
 {
 	if (o->platform && *o->platform && strcmp(o->platform, "linux/amd64") != 0)
 		return bld_error_set(err, BLD_E_UNSUPPORTED, "platform %s: only linux/amd64 is "
 							     "supported", o->platform);
-	private_mounts();
+	bool chroot_mode = false;
+	if (choose_isolation(o, &chroot_mode, err) < 0)
+		return -1;
+	if (!chroot_mode)
+		private_mounts();
 	struct bld_builder_job b;
 	memset(&b, 0, sizeof(b));
+	b.chroot = chroot_mode;
 	b.ctx = ctx;
 	b.o = o;
 	b.out = quiet_progress(o) ? NULL : o->progress_out ? o->progress_out : stderr;
 	pthread_mutex_init(&b.lock, NULL);
 	pthread_mutex_init(&b.named_lock, NULL);
 	pthread_mutex_init(&b.attest_lock, NULL);
+	pthread_mutex_init(&b.classic_lock, NULL);
 	b.started = time(NULL);
 	bld_builder_progress_start(&b);
 	int r = prepare(&b, err);

@@ -93,6 +93,13 @@ struct bld_builder_opts {
 				      * (IP "host-gateway": the default bridge's gateway) */
 	int64_t shm_size;            /* --shm-size: bytes of RUN steps' /dev/shm (0: 64 MiB) */
 	const char *platform;        /* only linux/amd64 */
+	/*
+	 * --isolation: NULL/"default" a sandbox of namespaces over overlay mounts, or
+	 * --isolation=chroot when this process cannot make one (bld_builder_isolation says so
+	 * once); "oci" the sandbox; "chroot" RUN steps chrooted into a plain copy of the stage's
+	 * root with bld's own privileges and network, layers from snapshots of that root
+	 */
+	const char *isolation;
 	bool no_cache;
 	char *const *no_cache_filter; /* stages built without the cache */
 	bool pull;                   /* always pull base images */
@@ -134,11 +141,19 @@ void bld_builder_repro_dispose(struct bld_builder_repro *r);
  * needs (a step whose cache key is known is reused and reported CACHED), writes the image
  * and its names into the store, and with --provenance / --sbom their documents beside it
  * (bld_cache_attest_put: "provenance" an in-toto statement, "sbom" an SPDX 2.3 document). id receives the image ID (config digest). A failing step
- * is an error naming the step and Dockerfile:LINE; a failing RUN carries its exit code in
- * err->status as docker build's 1. Nothing is named in the store unless the build succeeds.
+ * is an error naming the step and Dockerfile:LINE; a failing RUN carries its process's exit
+ * code in err->status (docker's classic builder exits with it, docker build with BuildKit 1). Nothing is named in the store unless the build succeeds.
  */
 int bld_builder_build(struct bld_ctx *ctx, const struct bld_builder_opts *o,
 		      char id[BLD_DIGEST_STR_LEN], struct bld_error **err);
+
+/*
+ * The isolation a build with --isolation=want (NULL: default) would use: "oci" or "chroot";
+ * *why (when not NULL) gets the reason default chose chroot (borrowed), else NULL.
+ * BLD_E_INVALID for an unknown value, in docker's words.
+ */
+int bld_builder_isolation(const char *want, const char **out, const char **why,
+			  struct bld_error **err);
 
 /* === commit (commit.c) === */
 

@@ -251,6 +251,12 @@ struct bld_builder_stage {
 	bool cmd_set;                   /* CMD given in this stage (ENTRYPOINT keeps it) */
 	bool no_cache;                  /* --no-cache or --no-cache-filter names it */
 	bool built;
+	/* --isolation=chroot: the stage's root as a plain directory (NULL until a step needs
+	 * it), holding its first root_layers lowers; root_ahead: it holds the layer the step
+	 * that just ran is about to push too */
+	char *root;
+	size_t root_layers;
+	bool root_ahead;
 	/* explain.c: what the key took since the last layer step, and that step */
 	json_t *xpending;
 	char xparent[BLD_XXH_HEX_LEN + 1];
@@ -273,8 +279,15 @@ struct bld_builder_job {
 	int64_t epoch;      /* SOURCE_DATE_EPOCH, or -1 */
 	char *tmp;          /* $BLD_ROOT/tmp/build-XXXXXX: step directories */
 	char *empty_dir;    /* a lower for images without layers */
+	bool chroot;        /* --isolation=chroot: stage roots are plain directories, RUN
+			       steps are chrooted into them, layers come from snapshots */
 	int next_vertex;    /* BuildKit's #N */
 	FILE *out;          /* progress (stderr), NULL with -q */
+	/* progress "classic": docker's legacy builder lines ("Step N/M : ..."), one stage at a
+	 * time (classic_lock held through each); the steps numbered over the needed stages */
+	bool classic;
+	int classic_step, classic_total;
+	pthread_mutex_t classic_lock;
 	struct bld_builder_ptty *tty; /* the live view instead of plain lines, or NULL */
 	json_t *cache_export; /* records for --cache-to: key -> record */
 	struct bld_builder_named *named; /* --build-context, in the order given */
@@ -322,6 +335,13 @@ void bld_builder_progress_line(struct bld_builder_job *b, int v, const char *fmt
 void bld_builder_progress_cached(struct bld_builder_job *b, int v);
 void bld_builder_progress_done(struct bld_builder_job *b, int v, int64_t start_ns);
 void bld_builder_progress_error(struct bld_builder_job *b, int v, const char *msg);
+/* A line a step's process printed, s seconds into it ("#3 0.123 TEXT"; classic: TEXT). */
+void bld_builder_progress_output(struct bld_builder_job *b, int v, double s, const char *text);
+/* Classic progress only (no-ops otherwise): "Step N/M : INSTRUCTION" as written before a step,
+ * " ---> ID" after it (the first 12 digits of the stage's key: bld commits no image per
+ * step); the vertex lines above print nothing then, but _cached's " ---> Using cache". */
+void bld_builder_progress_step(struct bld_builder_job *b, const char *original);
+void bld_builder_progress_step_end(struct bld_builder_job *b, const char *key);
 
 /*
  * progress.c picks the printer: --progress=plain (or auto off a terminal) keeps BuildKit's
@@ -395,6 +415,21 @@ int bld_builder_step_commit(struct bld_builder_job *b, struct bld_builder_stage 
 			    const char *upper, struct bld_cache_layer *layer, bool *made,
 			    struct bld_error **err);
 
+/*
+ * snapshot.c: --isolation=chroot's layers. _take walks the tree under rootfd; _diff walks it
+ * again and writes what changed since into the empty directory upper as an overlay upper
+ * directory holds it (*any: whether anything did). upper shares inodes with the root.
+ */
+struct bld_builder_snap;
+int bld_builder_snap_take(struct bld_builder_snap **out, int rootfd, struct bld_error **err);
+int bld_builder_snap_diff(const struct bld_builder_snap *before, int rootfd, const char *upper,
+			  bool *any, struct bld_error **err);
+void bld_builder_snap_free(struct bld_builder_snap *s);
+
+/* --isolation=chroot: st's root directory with all of its layers; *path borrowed. */
+int bld_builder_stage_root(struct bld_builder_job *b, struct bld_builder_stage *st,
+			   const char **path, struct bld_error **err);
+
 /* A step's overlay: the step directory with upper/, work/ and merged/, open as rootfd. */
 struct bld_builder_work {
 	char *dir; /* step directory: upper/ work/ merged/ */
@@ -402,6 +437,8 @@ struct bld_builder_work {
 	char *upper;
 	int rootfd;
 	bool mounted;
+	struct bld_builder_snap *snap; /* chroot: the root before the step */
+	bool borrowed;                 /* chroot: merged is a stage's root, kept */
 };
 /* A writable overlay over the stage's layers with a fresh upper directory (the step's layer). */
 int bld_builder_work_open(struct bld_builder_job *b, struct bld_builder_stage *st,
@@ -606,6 +643,14 @@ struct bld_builder_run_req {
 int bld_builder_run_step(struct bld_builder_job *b, struct bld_builder_stage *st,
 			 const struct bld_builder_run_req *rq, struct bld_cache_layer *layer,
 			 bool *layer_made, struct bld_error **err);
+/* run.c: spec's process with its output relayed as rq's progress; a non-zero exit is the
+ * step's error (status 1, the last lines of output in the message). */
+int bld_builder_run_spawn(struct bld_builder_job *b, struct bld_runner_spec *spec,
+			  const struct bld_builder_run_req *rq, struct bld_error **err);
+/* runchroot.c: the step under --isolation=chroot, env its environment (proxies added). */
+int bld_builder_run_chroot(struct bld_builder_job *b, struct bld_builder_stage *st,
+			   const struct bld_builder_run_req *rq, char *const *env,
+			   struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err);
 
 /* mounts.c: RUN --mount turned into the runner's mounts. */
 struct bld_builder_run_mounts {

@@ -5,7 +5,10 @@
  * never mix within a line (one lock). With -q nothing is printed.
  *
  * It also picks the printer (--progress): the same calls feed progress_tty.c's live view
- * when stderr is a terminal (auto) or tty is asked for; then no plain line is printed.
+ * when stderr is a terminal (auto) or tty is asked for; then no plain line is printed. The
+ * Engine API's POST /build asks for "classic": docker's legacy builder lines ("Step N/M :
+ * INSTRUCTION", the step's output, " ---> Using cache", " ---> ID"), which docker's CLI
+ * and its users read with BuildKit off.
  */
 #include "builder/builder_int.h"
 
@@ -24,6 +27,8 @@ static bool want_tty(const char *mode, int fd)
 
 void bld_builder_progress_start(struct bld_builder_job *b)
 {
+	/* also when quiet: the records of metadata steps are written all the same */
+	b->classic = b->o->progress && strcmp(b->o->progress, "classic") == 0;
 	if (b->out && want_tty(b->o->progress, fileno(b->out))) {
 		fflush(b->out);
 		b->tty = bld_builder_ptty_new(fileno(b->out), 100);
@@ -40,7 +45,7 @@ int bld_builder_progress_vertex(struct bld_builder_job *b, const char *fmt, ...)
 {
 	pthread_mutex_lock(&b->lock);
 	int v = ++b->next_vertex;
-	if (b->out) {
+	if (b->out && !b->classic) {
 		va_list ap;
 		va_start(ap, fmt);
 		char *msg = xvasprintf(fmt, ap);
@@ -59,7 +64,7 @@ int bld_builder_progress_vertex(struct bld_builder_job *b, const char *fmt, ...)
 
 void bld_builder_progress_line(struct bld_builder_job *b, int v, const char *fmt, ...)
 {
-	if (!b->out)
+	if (!b->out || b->classic)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
@@ -77,9 +82,60 @@ void bld_builder_progress_line(struct bld_builder_job *b, int v, const char *fmt
 	free(msg);
 }
 
+/* A classic line as it is, under the lock. */
+static void classic_print(struct bld_builder_job *b, const char *fmt, ...)
+{
+	if (!b->classic || !b->out)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	pthread_mutex_lock(&b->lock);
+	vfprintf(b->out, fmt, ap);
+	fflush(b->out);
+	pthread_mutex_unlock(&b->lock);
+	va_end(ap);
+}
+
+void bld_builder_progress_output(struct bld_builder_job *b, int v, double s, const char *text)
+{
+	if (b->classic)
+		classic_print(b, "%s\n", text);
+	else
+		bld_builder_progress_line(b, v, "%.3f %s", s, text);
+}
+
+/* The classic count: every instruction of the needed stages, FROM included. */
+static int classic_total(const struct bld_builder_job *b)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < b->n_stages; i++)
+		if (b->stages[i].needed && !b->stages[i].ps->replaced)
+			n += 1 + b->stages[i].ps->count;
+	return (int)n + (b->o->labels && b->o->labels[0]); /* --label: a LABEL step at the end */
+}
+
+void bld_builder_progress_step(struct bld_builder_job *b, const char *original)
+{
+	if (!b->classic)
+		return;
+	pthread_mutex_lock(&b->lock);
+	if (!b->classic_total)
+		b->classic_total = classic_total(b);
+	int n = ++b->classic_step;
+	pthread_mutex_unlock(&b->lock);
+	classic_print(b, "Step %d/%d : %s\n", n, b->classic_total, original);
+}
+
+void bld_builder_progress_step_end(struct bld_builder_job *b, const char *key)
+{
+	classic_print(b, " ---> %.12s\n", key);
+}
+
 void bld_builder_progress_cached(struct bld_builder_job *b, int v)
 {
-	if (b->tty)
+	if (b->classic)
+		classic_print(b, " ---> Using cache\n");
+	else if (b->tty)
 		bld_builder_ptty_end(b->tty, v, BLD_PTTY_CACHED);
 	else
 		bld_builder_progress_line(b, v, "CACHED");

@@ -60,14 +60,14 @@ static void relay(struct bld_builder_job *b, int v, int fd, int64_t t0, struct t
 			if (buf[i] != '\n')
 				continue;
 			double s = (double)(bld_mono_ns() - t0) / 1e9;
-			bld_builder_progress_line(b, v, "%.3f %s", s, bld_buf_str(&line));
+			bld_builder_progress_output(b, v, s, bld_buf_str(&line));
 			tail_push(t, bld_buf_str(&line), line.len);
 			bld_buf_reset(&line);
 		}
 	}
 	if (line.len) {
 		double s = (double)(bld_mono_ns() - t0) / 1e9;
-		bld_builder_progress_line(b, v, "%.3f %s", s, bld_buf_str(&line));
+		bld_builder_progress_output(b, v, s, bld_buf_str(&line));
 		tail_push(t, bld_buf_str(&line), line.len);
 	}
 	bld_buf_dispose(&line);
@@ -85,7 +85,7 @@ static int failed(struct bld_error **err, const struct bld_builder_run_req *rq, 
 	bld_error_set(err, BLD_E_INVALID,
 		      "process \"%s\" did not complete successfully: exit code: %d%s%s",
 		      bld_buf_str(&cmd), code, t->n ? "; last output: " : "", bld_buf_str(&last));
-	(*err)->status = 1;
+	(*err)->status = code; /* docker's classic builder exits with it; callers may say 1 */
 	bld_buf_dispose(&cmd);
 	bld_buf_dispose(&last);
 	return -1;
@@ -203,10 +203,27 @@ static int pipes_mount(const char *pdir, const struct bld_builder_run_req *rq,
 	return 0;
 }
 
+int bld_builder_run_spawn(struct bld_builder_job *b, struct bld_runner_spec *spec,
+			  const struct bld_builder_run_req *rq, struct bld_error **err)
+{
+	int code = 0;
+	struct tail t = {{0}, 0};
+	int r = spawn_and_wait(b, spec, rq, &code, &t, err);
+	if (r == 0 && code != 0)
+		r = failed(err, rq, code, &t);
+	tail_dispose(&t);
+	return r;
+}
+
 int bld_builder_run_step(struct bld_builder_job *b, struct bld_builder_stage *st,
 			 const struct bld_builder_run_req *rq, struct bld_cache_layer *layer,
 			 bool *layer_made, struct bld_error **err)
 {
+	if (b->chroot) {
+		cleanup_strv char **cenv = bld_strv_dup(rq->env);
+		add_proxy_args(b, &cenv);
+		return bld_builder_run_chroot(b, st, rq, cenv, layer, layer_made, err);
+	}
 	cleanup_free char *dir = bld_builder_step_dir(b, err);
 	if (!dir)
 		return -1;
@@ -245,12 +262,7 @@ int bld_builder_run_step(struct bld_builder_job *b, struct bld_builder_stage *st
 	spec.extra_hosts = b->extra_hosts;  /* --add-host, after BuildKit's own lines */
 	spec.shm_size = b->o->shm_size;
 	spec.net = net_mode(rq->network);
-	int code = 0;
-	struct tail t = {{0}, 0};
-	int r = spawn_and_wait(b, &spec, rq, &code, &t, err);
-	if (r == 0 && code != 0)
-		r = failed(err, rq, code, &t);
-	tail_dispose(&t);
+	int r = bld_builder_run_spawn(b, &spec, rq, err);
 	cleanup_free char *upper = bld_path_join(dir, "upper");
 	if (r == 0) {
 		bld_builder_stubs_prune(upper, st->lowers, rm.targets);

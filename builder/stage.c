@@ -966,6 +966,49 @@ static void note_meta(struct bld_builder_stage *st, const struct bld_parser_inst
 	bld_builder_explain_note_hash(st, label, hist);
 }
 
+/*
+ * Classic progress: docker's legacy builder says "Using cache" for a metadata step it built
+ * before. bld keeps, under the key a metadata step leads to, a record with neither config nor
+ * layer (cache_apply never takes one) to tell it the next time.
+ */
+static void classic_meta_cache(struct bld_builder_job *b, struct bld_builder_stage *st,
+			       const char *key)
+{
+	if (!b->classic)
+		return;
+	cleanup_free char *data = NULL;
+	struct bld_error *e = NULL;
+	if (!st->no_cache && bld_cache_build_record_get(b->store, key, &data, &e) == 0) {
+		bld_builder_progress_cached(b, 0);
+		return;
+	}
+	bld_error_free(e);
+	e = NULL;
+	if (bld_cache_build_record_put(b->store, key, "{\"blobs\":[],\"metadata\":true}", &e) < 0)
+		bld_error_free(e);
+}
+
+/* Classic progress: docker's legacy builder adds --label as a last LABEL step (its key only
+ * for the progress: the labels are the image's, build.c sets them). */
+static void classic_labels(struct bld_builder_job *b, struct bld_builder_stage *st)
+{
+	if (!b->classic || (size_t)st->index != b->target || !b->o->labels || !b->o->labels[0])
+		return;
+	struct bld_buf line = BLD_BUF_INIT;
+	bld_buf_adds(&line, "LABEL");
+	for (size_t i = 0; b->o->labels[i]; i++)
+		bld_buf_printf(&line, " %s", b->o->labels[i]);
+	bld_builder_progress_step(b, bld_buf_str(&line));
+	char key[BLD_XXH_HEX_LEN + 1];
+	struct bld_xxh *h = bld_xxh_new();
+	bld_xxh_update_str(h, st->key);
+	bld_xxh_update_str(h, bld_buf_str(&line));
+	bld_xxh_final(h, key);
+	classic_meta_cache(b, st, key);
+	bld_builder_progress_step_end(b, key);
+	bld_buf_dispose(&line);
+}
+
 static int dispatch(struct bld_builder_job *b, struct bld_builder_stage *st,
 		    const struct bld_parser_instruction *in, struct bld_error **err)
 {
@@ -986,6 +1029,7 @@ static int dispatch(struct bld_builder_job *b, struct bld_builder_stage *st,
 				bld_xxh_update_str(h, st->arg_env[i]);
 		bld_xxh_final(h, st->key);
 		note_meta(st, in, bld_buf_str(&hist));
+		classic_meta_cache(b, st, st->key);
 	}
 	bld_buf_dispose(&hist);
 	return r;
@@ -1052,11 +1096,17 @@ int bld_builder_stage_build(struct bld_builder_job *b, struct bld_builder_stage 
 	st->nvertices = 1;
 	for (size_t i = 0; i < n; i++)
 		st->nvertices += is_layer_step(ins[i].kind);
+	bld_builder_progress_step(b, st->ps->from->node->original.s);
 	if (do_from(b, st, err) < 0 || run_onbuild(b, st, err) < 0)
 		return fail_at(b, st->ps->from->start_line, err);
-	for (size_t i = 0; i < n; i++)
+	bld_builder_progress_step_end(b, st->key);
+	for (size_t i = 0; i < n; i++) {
+		bld_builder_progress_step(b, ins[i].node->original.s);
 		if (dispatch(b, st, &ins[i], err) < 0)
 			return fail_at(b, ins[i].start_line, err);
+		bld_builder_progress_step_end(b, st->key);
+	}
+	classic_labels(b, st);
 	st->built = true;
 	return 0;
 }

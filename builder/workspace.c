@@ -8,6 +8,10 @@
  *
  * It is the layer the step files (copy.c, add.c, run.c, mounts.c, sshfwd.c) stand on and it
  * calls none of them. The overlays are mounted in the build's private mount namespace.
+ * Under --isolation=chroot nothing is mounted: a stage's root is a plain directory copied
+ * from its layers (kept up to date as layers are pushed), a step writes in it after a
+ * snapshot, and its layer is the diff (snapshot.c); read-only roots are a finished stage's
+ * own or a copy.
  */
 #include "builder/builder_int.h"
 
@@ -74,12 +78,109 @@ static int work_mount(struct bld_builder_work *w, char *const *lowers, const cha
 	return w->rootfd < 0 ? bld_error_sys(err, errno, "open %s", w->merged) : 0;
 }
 
+/* ------------------------------------------------------------------ --isolation=chroot */
+
+/* w's root open as rootfd, and as it is now (the snapshot the layer is the diff of). */
+static int chroot_snapshot(struct bld_builder_work *w, struct bld_error **err)
+{
+	w->rootfd = open(w->merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w->rootfd < 0)
+		return bld_error_sys(err, errno, "open %s", w->merged);
+	return bld_builder_snap_take(&w->snap, w->rootfd, err);
+}
+
+/* A plain directory holding lowers, at w->merged. */
+static int chroot_copy(struct bld_builder_work *w, char *const *lowers, struct bld_error **err)
+{
+	if (mkdir(w->merged, 0755) < 0)
+		return bld_error_sys(err, errno, "mkdir %s", w->merged);
+	return bld_runner_root_copy(lowers, w->merged, err);
+}
+
+int bld_builder_stage_root(struct bld_builder_job *b, struct bld_builder_stage *st,
+			   const char **path, struct bld_error **err)
+{
+	if (!st->root) {
+		char *d = xasprintf("%s/root-XXXXXX", b->tmp);
+		if (!mkdtemp(d) || chmod(d, 0755) < 0) {
+			int e = errno;
+			free(d);
+			return bld_error_sys(err, e, "mkdtemp in %s", b->tmp);
+		}
+		st->root = d;
+		st->root_layers = 0;
+	}
+	/* the layers pushed since (cache hits, COPY --link), applied in order */
+	size_t n = bld_strv_len(st->lowers);
+	if (st->root_layers < n &&
+	    bld_runner_root_copy(st->lowers + st->root_layers, st->root, err) < 0)
+		return -1;
+	st->root_layers = n;
+	*path = st->root;
+	return 0;
+}
+
+/* The stage's own root, written in place: its snapshot first. */
+static int chroot_open(struct bld_builder_job *b, struct bld_builder_stage *st,
+		       struct bld_builder_work *w, struct bld_error **err)
+{
+	const char *root = NULL;
+	if (work_begin(b, w, err) < 0 || bld_builder_stage_root(b, st, &root, err) < 0)
+		return -1;
+	free(w->merged);
+	w->merged = xstrdup(root);
+	w->borrowed = true;
+	return chroot_snapshot(w, err);
+}
+
+/* A finished stage's root is read where it is; any other is copied from its layers. */
+static int chroot_open_stage(struct bld_builder_job *b, struct bld_builder_stage *src,
+			     struct bld_builder_work *fw, struct bld_error **err)
+{
+	if (work_begin(b, fw, err) < 0)
+		return -1;
+	if (src->root && src->built && src->root_layers == bld_strv_len(src->lowers)) {
+		free(fw->merged);
+		fw->merged = xstrdup(src->root);
+		fw->borrowed = true;
+	} else if (chroot_copy(fw, src->lowers, err) < 0) {
+		return -1;
+	}
+	fw->rootfd = open(fw->merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fw->rootfd < 0 ? bld_error_sys(err, errno, "open %s", fw->merged) : 0;
+}
+
+/* What changed since the snapshot, as an upper directory, committed as the step's layer. */
+static int chroot_commit(struct bld_builder_job *b, struct bld_builder_stage *st,
+			 struct bld_builder_work *w, struct bld_cache_layer *l, bool *made,
+			 struct bld_error **err)
+{
+	*made = false;
+	w->upper = bld_path_join(w->dir, "upper");
+	bool any = false;
+	if (mkdir(w->upper, 0755) < 0)
+		return bld_error_sys(err, errno, "mkdir %s", w->upper);
+	if (bld_builder_snap_diff(w->snap, w->rootfd, w->upper, &any, err) < 0)
+		return bld_error_wrap(err, "commit layer");
+	if (!any)
+		return 0;
+	int r = bld_builder_step_commit(b, st, w->upper, l, made, err);
+	/* the stage's root holds the layer stage.c pushes next: not applied to it again */
+	if (r == 0 && *made && w->borrowed)
+		st->root_ahead = true;
+	return r;
+}
+
+/* ------------------------------------------------------------------ steps */
+
 /* A writable overlay over lowers with a fresh upper directory (the step's layer). */
 int bld_builder_work_open_on(struct bld_builder_job *b, struct bld_builder_work *w,
 			     char *const *lowers, struct bld_error **err)
 {
 	if (work_begin(b, w, err) < 0)
 		return -1;
+	if (b->chroot)
+		return chroot_copy(w, lowers, err) < 0 ? -1 : chroot_snapshot(w, err);
 	w->upper = bld_path_join(w->dir, "upper");
 	cleanup_free char *wk = bld_path_join(w->dir, "work");
 	if (mkdir(w->merged, 0755) < 0 || mkdir(w->upper, 0755) < 0 || mkdir(wk, 0755) < 0)
@@ -90,6 +191,8 @@ int bld_builder_work_open_on(struct bld_builder_job *b, struct bld_builder_work 
 int bld_builder_work_open(struct bld_builder_job *b, struct bld_builder_stage *st,
 			  struct bld_builder_work *w, struct bld_error **err)
 {
+	if (b->chroot)
+		return chroot_open(b, st, w, err);
 	cleanup_strv char **lowers = bld_builder_step_lowers(b, st);
 	return bld_builder_work_open_on(b, w, lowers, err);
 }
@@ -107,6 +210,8 @@ static void work_close(struct bld_builder_work *w)
 void bld_builder_work_dispose(struct bld_builder_work *w)
 {
 	work_close(w);
+	bld_builder_snap_free(w->snap);
+	w->snap = NULL;
 	if (w->dir) {
 		struct bld_error *e = NULL;
 		bld_fs_rm_rf(w->dir, &e);
@@ -121,6 +226,8 @@ int bld_builder_work_commit(struct bld_builder_job *b, struct bld_builder_stage 
 			    struct bld_builder_work *w, struct bld_cache_layer *l, bool *made,
 			    struct bld_error **err)
 {
+	if (b->chroot)
+		return chroot_commit(b, st, w, l, made, err);
 	work_close(w);
 	return bld_builder_step_commit(b, st, w->upper, l, made, err);
 }
@@ -129,6 +236,8 @@ int bld_builder_work_commit(struct bld_builder_job *b, struct bld_builder_stage 
 int bld_builder_work_open_stage(struct bld_builder_job *b, struct bld_builder_stage *src,
 				struct bld_builder_work *fw, struct bld_error **err)
 {
+	if (b->chroot)
+		return chroot_open_stage(b, src, fw, err);
 	if (work_begin(b, fw, err) < 0)
 		return -1;
 	/* an overlay without upper needs two lowers: the empty one goes at the bottom */
@@ -210,6 +319,9 @@ int bld_builder_overlay_rw(struct bld_builder_job *b, const char *src,
 			   struct bld_builder_from_roots *roots, char **path,
 			   struct bld_error **err)
 {
+	if (b->chroot)
+		return bld_error_set(err, BLD_E_UNSUPPORTED, "a writable mount of %s: not "
+				     "available with --isolation=chroot", src);
 	struct bld_builder_work *w = xcalloc(1, sizeof(*w));
 	roots->v = xrealloc(roots->v, (roots->n + 1) * sizeof(void *));
 	roots->v[roots->n++] = w;
@@ -267,6 +379,8 @@ int bld_builder_step_commit(struct bld_builder_job *b, struct bld_builder_stage 
 	if (bld_cache_layer_from_dir(b->store, upper, &lo, layer, err) < 0)
 		return bld_error_wrap(err, "commit layer");
 	*made = true;
+	if (b->chroot) /* its entries are the stage root's own inodes: unpacked from the blob */
+		return 0;
 	char chain[BLD_DIGEST_STR_LEN];
 	bld_cache_layer_chain_id(st->chain[0] ? st->chain : NULL, layer->diff_id, chain);
 	cleanup_free char *dir = NULL;
@@ -381,6 +495,9 @@ int bld_builder_stage_push_layer(struct bld_builder_job *b, struct bld_builder_s
 	bld_strv_push(&st->lowers, dir);
 	free(dir);
 	memcpy(st->chain, chain, sizeof(chain));
+	if (st->root_ahead) /* chroot: the step made it in the root itself */
+		st->root_layers = bld_strv_len(st->lowers);
+	st->root_ahead = false;
 	return 0;
 }
 
@@ -390,6 +507,7 @@ void bld_builder_stage_dispose(struct bld_builder_stage *st)
 		json_decref(st->img);
 	free(st->layers);
 	bld_strv_free(st->lowers);
+	free(st->root); /* the directory goes with the build's scratch directory */
 	bld_strv_free(st->args);
 	bld_strv_free(st->arg_env);
 	free(st->name);

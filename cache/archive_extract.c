@@ -85,7 +85,8 @@ static int apply_link_header(struct archive_entry *e, bool owner, struct bld_err
 	if (lstat(path, &st) < 0)
 		return bld_error_sys(err, errno, "stat %s", path);
 	if (owner && lchown(path, archive_entry_uid(e), archive_entry_gid(e)) < 0)
-		return bld_error_sys(err, errno, "chown %s", path);
+		return bld_error_chown(err, errno, path, (unsigned long)archive_entry_uid(e),
+				       (unsigned long)archive_entry_gid(e));
 	if (S_ISLNK(st.st_mode))
 		return 0;
 	if (chmod(path, archive_entry_perm(e) & 07777) < 0)

@@ -434,6 +434,23 @@ typedef void (*bld_cache_check_fn)(const char *problem, void *payload);
 int bld_cache_check(struct bld_store *s, bld_cache_check_fn fn, void *payload,
 		    struct bld_cache_check_stats *st, struct bld_error **err);
 
+struct bld_cache_layer_check_stats {
+	int64_t layers;   /* unpacked layer directories of images, compared with their blobs */
+	int64_t damaged;  /* differ from their blob */
+	int64_t repaired; /* of them, replaced by a fresh extraction */
+	int64_t problems; /* every problem reported (also layers that could not be checked) */
+};
+/*
+ * Compares every unpacked layer directory of every image with a fresh extraction of its blob
+ * (file list, types, modes, owners, sizes, link targets, contents; layer_verify.c); each
+ * damaged layer is reported to fn as one line and, with repair, replaced by the fresh
+ * extraction. An equal directory is synced and recorded as durable. Returns 0 when the check
+ * ran (look at st->problems).
+ */
+int bld_cache_layers_check(struct bld_store *s, bool repair, bld_cache_check_fn fn,
+			   void *payload, struct bld_cache_layer_check_stats *st,
+			   struct bld_error **err);
+
 /* === builder needs: archives that are not layers (archive_extract.c) === */
 
 /*

@@ -97,6 +97,13 @@ void bld_cache_lstream_free(struct bld_cache_lstream *ls);
 int bld_cache_layer_extract_src(bld_cache_lstream_read_fn src, void *payload, const char *target,
 				char diff_id[BLD_DIGEST_STR_LEN], struct bld_error **err);
 char *bld_cache_layer_tmpdir(struct bld_store *s, const char *blob_digest, struct bld_error **err);
+/* Records on a complete layer directory that it was written in this boot, unsynced
+ * (layer_verify.c); done before it is renamed into place. */
+void bld_cache_layer_mark(int dirfd);
+/* Makes sure layers/<hex>, which exists, may be used: one written before this boot and never
+ * synced (or with no record) is compared with its blob and extracted again when damaged. */
+int bld_cache_layer_ensure(struct bld_store *s, const char *hex, const char *blob,
+			   const char *diff_id, struct bld_error **err);
 
 /* layer_feed.c, store side: a published feed for blob_digest taken out of the store's list
  * (the caller frees it), or NULL; waiting for its extraction, which yields the diff ID and

@@ -7,8 +7,9 @@
  *
  * Determinism: entries in sorted order, parents first; no atime/ctime, no user or group
  * names, whole-second mtimes clamped to SOURCE_DATE_EPOCH when given; gzip bytes that
- * depend on the tar bytes alone (layer_gz.c). Overlay: a 0/0 character device (whiteout)
- * becomes ".wh.NAME", a directory marked trusted.overlay.opaque (or user.overlay.opaque) gets ".wh..wh..opq"; overlay's own
+ * depend on the tar bytes alone (layer_gz.c). Overlay: a 0/0 character device (whiteout), or
+ * an empty file marked trusted.overlay.whiteout or user.overlay.whiteout (an xwhiteout, made
+ * where a device cannot be: on overlayfs, without CAP_MKNOD), becomes ".wh.NAME", a directory marked trusted.overlay.opaque (or user.overlay.opaque) gets ".wh..wh..opq"; overlay's own
  * xattrs never enter a layer, and metacopy/redirect uppers are refused (their data lives
  * elsewhere). The same walk writes a plain tree as one tar stream to a descriptor
  * (`bld build --output type=tar`). Unpacking is unpack.c's job.
@@ -297,14 +298,19 @@ static int emit_dir(struct lw *w, int dirfd, const char *name, const char *path,
 	return r < 0 ? r : walk(w, sub, path, depth + 1);
 }
 
-static int emit_reg(struct lw *w, int dirfd, const char *name, const char *path,
-		    const struct stat *st)
+static int emit_reg(struct lw *w, int dirfd, const char *dir, const char *name,
+		    const char *path, const struct stat *st)
 {
 	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return bld_error_sys(w->err, errno, "open %s", path);
 	struct xa x;
 	int r = xa_load(w, &x, fd, -1, name);
+	/* an xwhiteout (overlayfs' form for where a 0/0 device cannot be made: on overlayfs) */
+	if (r == 0 && st->st_size == 0 && xa_overlay(w, &x, "whiteout", NULL)) {
+		xa_dispose(&x);
+		return emit_marker(w, dir, name, st);
+	}
 	if (r == 0 && xa_overlay(w, &x, "metacopy", NULL))
 		r = bld_error_set(w->err, BLD_E_UNSUPPORTED,
 				  "%s: overlay metacopy is not supported in layers", path);
@@ -375,7 +381,7 @@ static int walk_one(struct lw *w, int dirfd, const char *dir, const char *name, 
 	if (S_ISDIR(st.st_mode))
 		return emit_dir(w, dirfd, name, path, &st, depth);
 	if (S_ISREG(st.st_mode))
-		return emit_reg(w, dirfd, name, path, &st);
+		return emit_reg(w, dirfd, dir, name, path, &st);
 	if (S_ISSOCK(st.st_mode))
 		return 0; /* sockets do not travel in tars */
 	return emit_other(w, dirfd, name, path, &st);

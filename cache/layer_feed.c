@@ -87,6 +87,8 @@ static void *feed_main(void *p)
 	struct bld_error *e = NULL;
 	char got[BLD_DIGEST_STR_LEN] = "";
 	int r = bld_cache_layer_extract_src(feed_read, f, path, got, &e);
+	if (r == 0)
+		bld_debug("layer %.19s: extracted from its download", f->digest);
 	pthread_mutex_lock(&f->mu);
 	f->result = r;
 	f->err = e;

@@ -9,9 +9,12 @@
  * taken from a tar, so an image cannot steer the overlay mount.
  *
  * Whiteouts become what overlayfs reads in a lower directory: a 0/0 character device for
- * .wh.NAME and the opaque xattr on the directory for .wh..wh..opq.
+ * .wh.NAME and the opaque xattr on the directory for .wh..wh..opq. Where neither
+ * trusted.* nor a device can be made (no CAP_SYS_ADMIN, a store on overlayfs), the user.*
+ * forms: user.overlay.opaque, and an empty file marked user.overlay.whiteout.
  * A layer directory appears only complete: extraction goes to layers/.tmp-*, renamed into
- * place. Layer directories are caches of their blobs and are not fsynced file by file.
+ * place. Layer directories are caches of their blobs and are not fsynced file by file: a
+ * record on each says whether it may have lost data in a crash (layer_verify.c).
  */
 #include "cache/cache_int.h"
 
@@ -177,7 +180,7 @@ static int finish_fd(struct ux *x, int fd, struct archive_entry *e, const char *
 	gid_t gid = (gid_t)archive_entry_gid(e);
 	bool owner = x->root && (x->chown_all || uid != x->uid || gid != x->gid);
 	if (owner && fchown(fd, uid, gid) < 0)
-		return bld_error_sys(x->err, errno, "chown %s", base);
+		return bld_error_chown(x->err, errno, base, uid, gid);
 	mode_t perm = archive_entry_perm(e) & 07777;
 	if ((owner || perm != made) && fchmod(fd, perm) < 0) /* chown clears setuid bits */
 		return bld_error_sys(x->err, errno, "chmod %s", base);
@@ -324,7 +327,8 @@ static int do_dir(struct ux *x, int pfd, const char *parent, const char *base,
 	if (x->root && (x->chown_all || (uid_t)archive_entry_uid(e) != x->uid ||
 			(gid_t)archive_entry_gid(e) != x->gid || !base) &&
 	    fchown(fd, archive_entry_uid(e), archive_entry_gid(e)) < 0)
-		return bld_error_sys(x->err, errno, "chown %s", path);
+		return bld_error_chown(x->err, errno, path, (unsigned long)archive_entry_uid(e),
+				       (unsigned long)archive_entry_gid(e));
 	set_xattrs(x, fd, e);
 	remember_dir(x, path, e); /* mode and times last: children change mtime */
 	return 0;
@@ -333,8 +337,12 @@ static int do_dir(struct ux *x, int pfd, const char *parent, const char *base,
 static int do_whiteout(struct ux *x, int pfd, const char *base)
 {
 	if (strcmp(base, ".wh..wh..opq") == 0) {
-		const char *attr = x->root ? "trusted.overlay.opaque" : "user.overlay.opaque";
-		if (fsetxattr(pfd, attr, "y", 1, 0) < 0)
+		/* root without CAP_SYS_ADMIN (an unprivileged container) may not set trusted.*:
+		 * the user.* mark then, which the root copy of --isolation=chroot reads */
+		int r = x->root ? fsetxattr(pfd, "trusted.overlay.opaque", "y", 1, 0) : -1;
+		if (r < 0 && (!x->root || errno == EPERM))
+			r = fsetxattr(pfd, "user.overlay.opaque", "y", 1, 0);
+		if (r < 0)
 			return bld_error_sys(x->err, errno, "mark opaque directory");
 		return 0;
 	}
@@ -344,7 +352,15 @@ static int do_whiteout(struct ux *x, int pfd, const char *base)
 	int r = remove_at(x, pfd, name);
 	if (r < 0)
 		return r;
-	if (mknodat(pfd, name, S_IFCHR | 0, makedev(0, 0)) < 0)
+	if (mknodat(pfd, name, S_IFCHR | 0, makedev(0, 0)) == 0)
+		return 0;
+	if (errno != EPERM)
+		return bld_error_sys(x->err, errno, "whiteout %s", name);
+	/* overlayfs refuses 0/0 devices (a store inside a container's root), as does a process
+	 * without CAP_MKNOD: an xwhiteout then, which the chroot root copy reads */
+	cleanup_close int fd =
+	    openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (fd < 0 || fsetxattr(fd, "user.overlay.whiteout", "y", 1, 0) < 0)
 		return bld_error_sys(x->err, errno, "whiteout %s", name);
 	return 0;
 }
@@ -555,9 +571,14 @@ char *bld_cache_layer_tmpdir(struct bld_store *s, const char *blob_digest, struc
 	return NULL;
 }
 
-/* Moves a complete extraction into place; losing a race to another process is fine. */
+/* Moves a complete extraction into place, recorded as unsynced (layer_verify.c says why);
+ * losing a race to another process is fine. */
 static int publish(struct bld_store *s, const char *tmp, const char *hex, struct bld_error **err)
 {
+	cleanup_close int fd = openat(s->layers_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return bld_error_sys(err, errno, "open %s/%s", s->layers, tmp);
+	bld_cache_layer_mark(fd);
 	if (renameat(s->layers_fd, tmp, s->layers_fd, hex) < 0 && errno != EEXIST &&
 	    errno != ENOTEMPTY)
 		return bld_error_sys(err, errno, "rename layer %s", hex);
@@ -592,6 +613,8 @@ int bld_cache_layer_unpack(struct bld_store *s, const char *blob_digest, const c
 	const char *hex = bld_cache_hex(chain_id);
 	struct stat st;
 	if (fstatat(s->layers_fd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+		if (bld_cache_layer_ensure(s, hex, blob_digest, diff_id, err) < 0)
+			return bld_error_wrap(err, "layer %s", blob_digest);
 		*dir = bld_path_join(s->layers, hex);
 		return 0;
 	}

@@ -1,8 +1,9 @@
 /*
  * cli/cmd_info.c — `bld info` and `bld system info [--format]`: docker's info, as docker
  * lays it out, of the Info object bld_runner_info makes (the Engine API's /info serves the
- * same object). --format renders a Go template over its fields.
+ * same object), and bld's own line: the isolation `bld build` uses by default here. --format renders a Go template over its fields.
  */
+#include "builder/builder.h"
 #include "cli/image_util.h"
 #include "runner/runner.h"
 
@@ -33,9 +34,16 @@ static void print_info(json_t *info)
 	       S("LoggingDriver"), S("CgroupDriver"), S("CgroupVersion"));
 	printf(" Plugins:\n  Volume: local\n  Network: bridge host null\n  Log: json-file\n");
 	printf(" Runtimes: %s\n Default Runtime: %s\n", S("DefaultRuntime"), S("DefaultRuntime"));
+	const char *why = S("BuildIsolationReason");
+	printf(" Build Isolation: %s%s%s%s\n", S("BuildIsolation"), why ? " (" : "", why ? why : "",
+	       why ? ")" : "");
 	printf(" Security Options:\n  seccomp\n   Profile: default\n");
 	if (!strcmp(S("CgroupVersion"), "2"))
 		printf("  cgroupns\n");
+	json_t *sec = json_object_get(info, "SecurityOptions");
+	for (size_t i = 0; i < json_array_size(sec); i++)
+		if (!strcmp(json_string_value(json_array_get(sec, i)) ?: "", "name=rootless"))
+			printf("  rootless\n");
 	printf(" Kernel Version: %s\n Operating System: %s\n OSType: %s\n Architecture: %s\n",
 	       S("KernelVersion"), S("OperatingSystem"), S("OSType"), S("Architecture"));
 	printf(" CPUs: %lld\n Total Memory: %s\n Name: %s\n Docker Root Dir: %s\n", I("NCPU"),
@@ -48,6 +56,15 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	json_t *info = NULL;
 	if (bld_runner_info(ctx, &info, err) < 0)
 		return -1;
+	/* bld's own: what `bld build` uses here (chroot where no namespace can be made) */
+	const char *iso = NULL, *why = NULL;
+	if (bld_builder_isolation(NULL, &iso, &why, err) < 0) {
+		json_decref(info);
+		return -1;
+	}
+	json_object_set_new(info, "BuildIsolation", json_string(iso));
+	if (why)
+		json_object_set_new(info, "BuildIsolationReason", json_string(why));
 	const char *fmt = bld_cli_str(a, "format");
 	if (fmt && *fmt) {
 		cleanup_free char *out = bld_cli_template(fmt, info);

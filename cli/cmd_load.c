@@ -17,29 +17,11 @@ static const struct bld_cli_opt opts[] = {
 static int name_one(struct bld_store *s, const struct bld_cache_loaded *l, bool quiet,
 		    struct bld_error **err)
 {
-	bool named = false;
-	for (size_t k = 0; l->names && l->names[k]; k++) {
-		cleanup_free char *full = NULL;
-		struct bld_error *e = NULL;
-		if (bld_registry_full_name(l->names[k], &full, &e) < 0) {
-			bld_warn("load: name %s ignored: %s", l->names[k], e->msg);
-			bld_error_free(e);
-			continue;
-		}
-		if (bld_cache_ref_set(s, full, l->digest, l->media_type, l->size, err) < 0)
-			return -1;
-		named = true;
-		cleanup_free char *f = bld_registry_familiar(full);
-		if (!quiet)
-			printf("Loaded image: %s\n", f);
-	}
-	struct bld_cache_image *img = NULL;
-	if (bld_cache_image_load_digest(s, l->digest, &img, NULL) == 0) {
-		if (!named && !quiet)
-			printf("Loaded image ID: %s\n", img->id);
-		bld_cache_image_event(s, "load", img->id, img->id);
-	}
-	bld_cache_image_free(img);
+	cleanup_strv char **lines = NULL;
+	if (bld_registry_load_name(s, l, &lines, err) < 0)
+		return -1;
+	for (size_t i = 0; !quiet && lines && lines[i]; i++)
+		printf("%s\n", lines[i]);
 	return 0;
 }
 

@@ -13,20 +13,6 @@ static const struct bld_cli_opt opts[] = {
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
 
-/* The familiar tag to record for arg when it named the image (not for IDs). */
-static char *tag_for(struct bld_cache_image *img, const char *arg)
-{
-	if (!img->name || strcmp(img->name, arg) == 0 || bld_str_has_prefix(img->name, "sha256:"))
-		return img->name && strchr(arg, ':') ? bld_registry_familiar(img->name) : NULL;
-	cleanup_free char *full = NULL;
-	struct bld_error *e = NULL;
-	if (bld_registry_full_name(arg, &full, &e) < 0 || strcmp(full, img->name) != 0) {
-		bld_error_free(e);
-		return NULL;
-	}
-	return bld_registry_familiar(img->name);
-}
-
 static int write_out(struct bld_store *s, struct bld_cache_save_item *items, size_t n,
 		     const char *out, struct bld_error **err)
 {
@@ -61,7 +47,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		r = bld_registry_image_find(s, a->argv[i], &imgs[i], err);
 		if (r < 0)
 			break;
-		char *t = tag_for(imgs[i], a->argv[i]);
+		char *t = bld_registry_save_tag(imgs[i], a->argv[i]);
 		if (t)
 			bld_strv_push(&tags[i], t);
 		free(t);

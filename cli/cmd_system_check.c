@@ -1,13 +1,16 @@
 /*
  * cli/cmd_system_check.c — `bld system check`: re-hashes every blob of the store and checks
  * that every image has what it needs, then the network store (network.json files, leases,
- * endpoints; those of dead containers counted as stale, not damage); prints one line per
- * problem and exits 1 when the store is damaged (0 when it is clean).
+ * endpoints; those of dead containers counted as stale, not damage); with --layers, every
+ * unpacked layer against its blob (a damaged one is extracted again: it is a cache). Prints
+ * one line per problem and exits 1 when the store is damaged (0 when it is clean).
  */
 #include "cli/image_util.h"
 #include "runner/runner.h"
 
 static const struct bld_cli_opt opts[] = {
+	{"layers", 0, BLD_OPT_BOOL, NULL,
+	 "Also compare every unpacked layer with its blob, extracting damaged ones again", NULL},
 	{"quiet", 'q', BLD_OPT_BOOL, NULL, "Only print problems", NULL},
 	{NULL, 0, 0, NULL, NULL, NULL},
 };
@@ -24,7 +27,10 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	if (bld_cli_store_open(ctx, &s, err) < 0)
 		return -1;
 	struct bld_cache_check_stats st;
+	struct bld_cache_layer_check_stats ls = {0};
 	int r = bld_cache_check(s, print_problem, NULL, &st, err);
+	if (r == 0 && bld_cli_bool(a, "layers"))
+		r = bld_cache_layers_check(s, true, print_problem, NULL, &ls, err);
 	bld_cache_store_free(s);
 	if (r < 0)
 		return r;
@@ -34,6 +40,10 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		printf("%lld blobs checked (%s): %lld damaged, %lld missing, %s\n",
 		       (long long)st.blobs, sz, (long long)st.damaged, (long long)st.missing,
 		       st.problems ? "the store is damaged" : "no problems found");
+	if (bld_cli_bool(a, "layers") && (!bld_cli_bool(a, "quiet") || ls.problems))
+		printf("%lld layers checked: %lld damaged (%lld extracted again), %s\n",
+		       (long long)ls.layers, (long long)ls.damaged, (long long)ls.repaired,
+		       ls.problems ? "the layers were damaged" : "no problems found");
 	struct bld_runner_network_check_stats ns;
 	if (bld_runner_network_check(ctx, print_problem, NULL, &ns, err) < 0)
 		return -1;
@@ -44,7 +54,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		       (long long)ns.endpoints, (long long)ns.stale_endpoints,
 		       (long long)ns.stale_dirs,
 		       ns.problems ? "the network store is damaged" : "no problems found");
-	return st.problems || ns.problems ? 1 : 0;
+	return st.problems || ls.problems || ns.problems ? 1 : 0;
 }
 
 const struct bld_cli_cmd bld_cmd_system_check = {
@@ -58,5 +68,7 @@ const struct bld_cli_cmd bld_cmd_system_check = {
 		{"Verify every blob of the store",
 		 "bld system check"},
 		{"Only report damage",
-		 "bld system check -q"}),
+		 "bld system check -q"},
+		{"Also verify the unpacked layers and repair damaged ones",
+		 "bld system check --layers"}),
 };

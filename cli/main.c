@@ -281,8 +281,9 @@ static void group_help(FILE *f, const char *word)
 }
 
 /* The commands whose processes enter a container's namespaces (or start one that does: a
- * monitor, a RUN step, an exec, a copy): they run from a sealed copy of bld's executable
- * (runner/selfexe.c, CVE-2019-5736); the others (ps, images, inspect...) do not pay for it. */
+ * monitor, a RUN step, an exec, a copy): they re-execute from a view of bld's executable no
+ * container can write (runner/selfexe.c, CVE-2019-5736); the others (ps, images, inspect...)
+ * do not pay for it. */
 static bool enters_containers(const struct bld_cli_cmd *cmd)
 {
 	static const char *const names[] = {
@@ -294,6 +295,17 @@ static bool enters_containers(const struct bld_cli_cmd *cmd)
 		if (strcmp(cmd->name, names[i]) == 0)
 			return true;
 	return false;
+}
+
+/* bld_runner_selfexe_seal for a command that makes its own context (compose). */
+static int seal_self(char **argv, struct bld_error **err)
+{
+	struct bld_ctx ctx;
+	int r = bld_ctx_init(&ctx, err);
+	if (r == 0)
+		r = bld_runner_selfexe_seal(&ctx, argv, err);
+	bld_ctx_dispose(&ctx);
+	return r;
 }
 
 static int run_command(struct bld_ctx *ctx, const struct bld_cli_cmd *cmd, int argc,
@@ -316,6 +328,19 @@ static int run_command(struct bld_ctx *ctx, const struct bld_cli_cmd *cmd, int a
 	bld_cli_args_dispose(&args);
 	if (r < 0)
 		return print_error(err, 125);
+	return r;
+}
+
+/* A user who is not root: into the user's namespaces, where the rest runs as their root. */
+static int enter_rootless(struct bld_error **err)
+{
+	if (geteuid() == 0)
+		return 0;
+	struct bld_ctx ctx;
+	if (bld_ctx_init(&ctx, err) < 0)
+		return -1;
+	int r = bld_runner_rootless_enter(&ctx, err);
+	bld_ctx_dispose(&ctx);
 	return r;
 }
 
@@ -365,8 +390,12 @@ int main(int argc, char **argv)
 		bld_cli_args_dispose(&g);
 		return 0;
 	}
+	if (enter_rootless(&err) < 0) {
+		bld_cli_args_dispose(&g);
+		return print_error(err, 125);
+	}
 	if (strcmp(g.argv[0], "compose") == 0) {
-		if (bld_runner_selfexe_seal(argv, &err) < 0)
+		if (seal_self(argv, &err) < 0)
 			return print_error(err, 125);
 		r = bld_cli_compose_main(g.argc - 1, g.argv + 1);
 		bld_cli_args_dispose(&g);
@@ -390,12 +419,13 @@ int main(int argc, char **argv)
 		bld_cli_args_dispose(&g);
 		return r;
 	}
-	if (enters_containers(cmd) && bld_runner_selfexe_seal(argv, &err) < 0) {
+	struct bld_ctx ctx;
+	if (bld_ctx_init(&ctx, &err) < 0) {
 		bld_cli_args_dispose(&g);
 		return print_error(err, 125);
 	}
-	struct bld_ctx ctx;
-	if (bld_ctx_init(&ctx, &err) < 0) {
+	if (enters_containers(cmd) && bld_runner_selfexe_seal(&ctx, argv, &err) < 0) {
+		bld_ctx_dispose(&ctx);
 		bld_cli_args_dispose(&g);
 		return print_error(err, 125);
 	}

@@ -285,11 +285,24 @@ struct bld_ctx {
 	bool tty;     /* stderr is a terminal: progress bars, else plain lines */
 	bool quiet;   /* -q */
 	char *config_dir; /* docker-style config dir (~/.docker or $DOCKER_CONFIG) */
+	char *run_dir;    /* runtime state: /run/bld, rootless $XDG_RUNTIME_DIR/bld or /tmp/bld-UID */
 };
 
-/* Fills ctx from the environment (BLD_ROOT, DOCKER_CONFIG, HOME, XDG_DATA_HOME). */
+/* Fills ctx from the environment (BLD_ROOT, DOCKER_CONFIG, HOME, XDG_DATA_HOME,
+ * XDG_RUNTIME_DIR). */
 int bld_ctx_init(struct bld_ctx *ctx, struct bld_error **err);
 void bld_ctx_dispose(struct bld_ctx *ctx);
+/* Whether bld runs for a user who is not root: not uid 0, or root of a user namespace whose
+ * uid 0 is not the host's (cached probe). */
+bool bld_rootless(void);
+/* The user's host uid (what uid 0 of the rootless namespace maps to; geteuid() outside). */
+uid_t bld_rootless_host_uid(void);
+/* Rootless with the user alone mapped (no /etc/subuid ranges): ids other than 0 do not exist. */
+bool bld_rootless_single_id(void);
+/* The error of a failed chown of path to uid:gid: when the ids are not mapped (rootless
+ * without ranges), says so and what to do; errno's text otherwise. Returns -1. */
+int bld_error_chown(struct bld_error **err, int errnum, const char *path, unsigned long uid,
+		    unsigned long gid);
 
 /* The build-time version string (version.c). */
 extern const char bld_version[];

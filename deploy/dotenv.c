@@ -107,7 +107,9 @@ static int locate_key(struct dp *p, const char *s, char **key, const char **rest
 		n = env_space(q);
 		if (n)
 			continue;
-		n = (unsigned char)*q >= 0x80 ? 2 : 1;
+		/* a byte at a time: every non-ASCII byte is a key character, and a step of two
+		 * would pass the '=' after a three-byte character, or the end of the text */
+		n = 1;
 		if (*q == '=' || *q == ':' || *q == '\n') {
 			klen = (size_t)(q - s);
 			val = q + 1;

@@ -45,16 +45,23 @@ int bld_deploy_stop_one(struct bld_ctx *ctx, const struct bld_deploy_ctr *c, voi
 	return 0;
 }
 
+/* A container that is gone by the time down reaches it (removed by another command, or by
+ * the children of a down killed before this one) is removed, as compose takes a 404. */
 static int stop_rm(struct bld_ctx *ctx, const struct bld_deploy_ctr *c, void *payload,
 		   struct bld_error **err)
 {
 	const struct bld_deploy_down_opts *o = payload;
 	cleanup_free char *what = xasprintf("Container %s", c->name);
-	if (bld_deploy_stop_one(ctx, c, (void *)&o->timeout, err) < 0)
+	cleanup_error struct bld_error *e = NULL;
+	int r = bld_deploy_stop_one(ctx, c, (void *)&o->timeout, &e);
+	if (r == 0)
+		bld_deploy_event(ctx, what, "Removing");
+	if (r == 0)
+		r = bld_runner_container_remove(ctx, c->id, true, o->volumes, &e);
+	if (r < 0 && e->code != BLD_E_NOTFOUND) {
+		bld_error_move(err, &e);
 		return -1;
-	bld_deploy_event(ctx, what, "Removing");
-	if (bld_runner_container_remove(ctx, c->id, true, o->volumes, err) < 0)
-		return -1;
+	}
 	bld_deploy_event(ctx, what, "Removed");
 	return 0;
 }

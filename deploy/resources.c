@@ -93,6 +93,18 @@ static bool ours(struct bld_ctx *ctx, const char *project, const char *name)
 	return p && strcmp(p, project) == 0;
 }
 
+/* r of a removal: a thing already gone (another command removed it since it was listed)
+ * counts as removed, as compose takes a 404; any other failure stays. */
+static int gone_or_fail(int r, struct bld_error **err)
+{
+	if (r < 0 && (*err)->code == BLD_E_NOTFOUND) {
+		bld_error_free(*err);
+		*err = NULL;
+		return 0;
+	}
+	return r;
+}
+
 int bld_deploy_volumes_remove(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 			      struct bld_error **err)
 {
@@ -104,7 +116,7 @@ int bld_deploy_volumes_remove(struct bld_ctx *ctx, const struct bld_deploy_targe
 			continue;
 		cleanup_free char *what = xasprintf("Volume %s", names[i]);
 		bld_deploy_event(ctx, what, "Removing");
-		if (bld_runner_volume_remove(ctx, names[i], false, err) < 0) {
+		if (gone_or_fail(bld_runner_volume_remove(ctx, names[i], false, err), err) < 0) {
 			bld_deploy_event(ctx, what, "Error");
 			return -1;
 		}
@@ -227,7 +239,8 @@ int bld_deploy_networks_remove(struct bld_ctx *ctx, const struct bld_deploy_targ
 		const char *name = bld_json_get_str(n, "Name");
 		cleanup_free char *what = xasprintf("Network %s", name);
 		bld_deploy_event(ctx, what, "Removing");
-		if (bld_runner_network_remove(ctx, bld_json_get_str(n, "Id"), err) < 0) {
+		if (gone_or_fail(bld_runner_network_remove(ctx, bld_json_get_str(n, "Id"), err),
+				 err) < 0) {
 			bld_deploy_event(ctx, what, "Error");
 			return -1;
 		}

@@ -268,6 +268,12 @@ static int helper_get(const char *helper, const char *server, struct reg_creds *
 		bld_error_move(err, &e);
 		return -BLD_E_AUTH;
 	}
+	return reg_cred_helper_parse(helper, text, out, err);
+}
+
+int reg_cred_helper_parse(const char *helper, const char *text, struct reg_creds *out,
+			  struct bld_error **err)
+{
 	json_t *v = NULL;
 	if (bld_json_load_buf(&v, text, strlen(text), err) < 0)
 		return bld_error_wrap(err, "docker-credential-%s get", helper);

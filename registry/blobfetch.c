@@ -10,8 +10,9 @@
  *
  * A layer asked to be unpacked (f->unpack) gets a feed when its download starts from
  * nothing: the layer is extracted from the partial file while the rest arrives (cache's
- * layer_feed.c). The feed is handed to the store only when every blob was committed, and
- * freed (taking its extraction with it) on any failure or when the download restarts.
+ * layer_feed.c), to its end as soon as its own download ends. The feed is handed to the
+ * store only when every blob was committed, and freed (taking its extraction with it) on any
+ * failure or when the download restarts.
  *
  * It does not decide which blobs a pull needs (pull.c).
  */
@@ -179,6 +180,18 @@ static void job_finished(struct fetch *fx, struct job *j, CURLcode cc)
 	j->f->status = -1;
 }
 
+static void job_done(struct fetch *fx, struct job *j, CURLcode cc)
+{
+	job_stop(fx, j);
+	job_finished(fx, j, cc);
+	if (!j->downloaded)
+		return;
+	/* the whole blob is in the partial: its extraction need not wait for the other
+	 * downloads (it still counts only once every digest checked out) */
+	bld_cache_layer_feed_offer(j->feed, bld_cache_blob_writer_offset(j->w), true);
+	reg_progress_status(j->prog, j->line, "Verifying Checksum");
+}
+
 static void reap(struct fetch *fx)
 {
 	CURLMsg *m;
@@ -187,14 +200,9 @@ static void reap(struct fetch *fx)
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		for (size_t i = 0; i < fx->n; i++) {
-			struct job *j = &fx->jobs[i];
-			if (j->h != m->easy_handle)
+			if (fx->jobs[i].h != m->easy_handle)
 				continue;
-			CURLcode cc = m->data.result;
-			job_stop(fx, j);
-			job_finished(fx, j, cc);
-			if (j->downloaded)
-				reg_progress_status(j->prog, j->line, "Verifying Checksum");
+			job_done(fx, &fx->jobs[i], m->data.result);
 			break;
 		}
 	}

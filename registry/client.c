@@ -73,11 +73,8 @@ static void parse_retry_after(struct reg_resp *r, const char *v, size_t vlen)
 		r->retry_after = secs;
 }
 
-static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
+void reg_resp_header(struct reg_resp *r, const char *data, size_t n)
 {
-	struct xfer *x = p;
-	size_t n = size * nmemb;
-	struct reg_resp *r = x->resp;
 	if (n > 5 && strncmp(data, "HTTP/", 5) == 0) {
 		/* a new response (after a redirect or 100-continue): forget the last one's */
 		long st = 0;
@@ -93,11 +90,11 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 		r->status = st;
 		r->content_length = -1;
 		r->retry_after = -1;
-		return n;
+		return;
 	}
 	const char *colon = memchr(data, ':', n);
 	if (!colon)
-		return n;
+		return;
 	size_t klen = (size_t)(colon - data);
 	const char *v = colon + 1;
 	while (v < data + n && *v == ' ')
@@ -121,7 +118,13 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 	else if (IS("retry-after"))
 		parse_retry_after(r, v, vlen);
 #undef IS
-	return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
+{
+	struct xfer *x = p;
+	reg_resp_header(x->resp, data, size * nmemb);
+	return size * nmemb;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *p)
@@ -221,10 +224,10 @@ static char *token_url(CURL *h, const struct reg_challenge *ch, const char *scop
 	return bld_buf_detach(&b);
 }
 
-static int token_parse(struct reg_resp *resp, char **out, struct bld_error **err)
+int reg_token_parse(const char *body, size_t len, char **out, struct bld_error **err)
 {
 	json_t *v = NULL;
-	if (bld_json_load_buf(&v, resp->body.data, resp->body.len, err) < 0)
+	if (bld_json_load_buf(&v, body, len, err) < 0)
 		return bld_error_wrap(err, "token service answer");
 	const char *t = bld_json_get_str(v, "token");
 	if (!t || !*t)
@@ -313,7 +316,7 @@ static int token_fetch(struct bld_registry_client *c, const struct reg_challenge
 		r = reg_status_error(&resp, BLD_E_AUTH, err, "token service answered %ld",
 				     resp.status);
 	if (r == 0)
-		r = token_parse(&resp, out, err);
+		r = reg_token_parse(resp.body.data, resp.body.len, out, err);
 	easy_done(h);
 	reg_resp_dispose(&resp);
 	reg_req_dispose(&req);
@@ -759,6 +762,8 @@ int bld_registry_client_new(struct bld_registry_client **out, const char *domain
 	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
 	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	if (o->user && o->secret)
+		bld_registry_client_set_creds(c, o->user, o->secret);
 	*out = c;
 	(void)err;
 	return 0;

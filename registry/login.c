@@ -89,11 +89,9 @@ static char *server_domain(const char *server)
 	return server && *server ? bld_registry_server_domain(server) : xstrdup("docker.io");
 }
 
-int bld_registry_login(const char *server, const char *user, const char *secret,
-		       const struct bld_registry_opts *o, struct bld_error **err)
+int bld_registry_login_check(const char *server, const char *user, const char *secret,
+			     const struct bld_registry_opts *o, struct bld_error **err)
 {
-	if (!o || !o->config_dir)
-		return bld_error_set(err, BLD_E_INTERNAL, "login without a config dir");
 	if (!user || !*user)
 		return bld_error_set(err, BLD_E_INVALID, "username is required");
 	if (!secret || !*secret)
@@ -108,6 +106,17 @@ int bld_registry_login(const char *server, const char *user, const char *secret,
 	bld_registry_client_free(c);
 	if (r < 0)
 		return bld_error_wrap(err, "login to %s", domain);
+	return 0;
+}
+
+int bld_registry_login(const char *server, const char *user, const char *secret,
+		       const struct bld_registry_opts *o, struct bld_error **err)
+{
+	if (!o || !o->config_dir)
+		return bld_error_set(err, BLD_E_INTERNAL, "login without a config dir");
+	if (bld_registry_login_check(server, user, secret, o, err) < 0)
+		return -1;
+	cleanup_free char *domain = server_domain(server);
 	return store(o->config_dir, domain, user, secret, err);
 }
 

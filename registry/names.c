@@ -155,8 +155,7 @@ int bld_registry_images_list(struct bld_store *s, struct bld_registry_image_name
 	return 0;
 }
 
-/* docker shows every field of the container config in its order, null or "" when unset. */
-static json_t *full_config(const json_t *c)
+json_t *bld_registry_config_json(const json_t *c)
 {
 	static const char *const keys[] = {"Hostname", "Domainname", "User", "AttachStdin",
 		"AttachStdout", "AttachStderr", "ExposedPorts", "Tty", "OpenStdin", "StdinOnce",
@@ -224,7 +223,7 @@ static void add_commit_fields(json_t *o, const json_t *c)
 		json_object_set_new(o, "Container", json_string(bld_json_get_str(c, "container")));
 	json_t *cc = json_object_get(c, "container_config");
 	if (json_is_object(cc))
-		json_object_set_new(o, "ContainerConfig", full_config(cc));
+		json_object_set_new(o, "ContainerConfig", bld_registry_config_json(cc));
 }
 
 json_t *bld_registry_image_json(struct bld_store *s, const struct bld_cache_image *img)
@@ -240,7 +239,7 @@ json_t *bld_registry_image_json(struct bld_store *s, const struct bld_cache_imag
 		"Id", img->id, "RepoTags", tags, "RepoDigests", digests, "Parent", "", "Comment",
 		str_or(c, "comment", ""), "Created", str_or(c, "created", ""), "DockerVersion",
 		str_or(c, "docker_version", ""), "Author", str_or(c, "author", ""), "Config",
-		full_config(json_object_get(c, "config")), "Architecture",
+		bld_registry_config_json(json_object_get(c, "config")), "Architecture",
 		str_or(c, "architecture", ""), "Os", str_or(c, "os", ""), "Size",
 		(json_int_t)bld_cache_image_size(s, img), "GraphDriver", "Data", "Name", "overlay",
 		"RootFS", "Type", "layers", "Layers", layers ? layers : json_array(), "Metadata",
@@ -361,5 +360,49 @@ int bld_registry_image_remove(struct bld_store *s, const char *arg, bool force, 
 	}
 	*untagged_out = steal_pointer(&untagged);
 	*deleted_out = steal_pointer(&deleted);
+	return 0;
+}
+
+char *bld_registry_save_tag(const struct bld_cache_image *img, const char *arg)
+{
+	if (!img->name || strcmp(img->name, arg) == 0 || bld_str_has_prefix(img->name, "sha256:"))
+		return img->name && strchr(arg, ':') ? bld_registry_familiar(img->name) : NULL;
+	cleanup_free char *full = NULL;
+	struct bld_error *e = NULL;
+	if (bld_registry_full_name(arg, &full, &e) < 0 || strcmp(full, img->name) != 0) {
+		bld_error_free(e);
+		return NULL;
+	}
+	return bld_registry_familiar(img->name);
+}
+
+int bld_registry_load_name(struct bld_store *s, const struct bld_cache_loaded *l, char ***lines,
+			   struct bld_error **err)
+{
+	bool named = false;
+	for (size_t k = 0; l->names && l->names[k]; k++) {
+		cleanup_free char *full = NULL;
+		struct bld_error *e = NULL;
+		if (bld_registry_full_name(l->names[k], &full, &e) < 0) {
+			bld_warn("load: name %s ignored: %s", l->names[k], e->msg);
+			bld_error_free(e);
+			continue;
+		}
+		if (bld_cache_ref_set(s, full, l->digest, l->media_type, l->size, err) < 0)
+			return -1;
+		named = true;
+		cleanup_free char *f = bld_registry_familiar(full);
+		cleanup_free char *line = xasprintf("Loaded image: %s", f);
+		bld_strv_push(lines, line);
+	}
+	struct bld_cache_image *img = NULL;
+	if (bld_cache_image_load_digest(s, l->digest, &img, NULL) == 0) {
+		if (!named) {
+			cleanup_free char *line = xasprintf("Loaded image ID: %s", img->id);
+			bld_strv_push(lines, line);
+		}
+		bld_cache_image_event(s, "load", img->id, img->id);
+	}
+	bld_cache_image_free(img);
 	return 0;
 }

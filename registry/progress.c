@@ -2,7 +2,8 @@
  * registry/progress.c — docker-shaped transfer output on stdout: one line per layer
  * ("a1b2c3d4e5f6: Pull complete"). On a terminal the lines stay in place and show a bar
  * with bytes done; otherwise each status change is one plain line and byte counts are not
- * printed. Quiet mode prints nothing.
+ * printed. Quiet mode prints nothing. With the options' progress_fn, the plain lines go to it
+ * instead (the Engine API makes docker's JSON messages of them).
  */
 #include "registry/registry_int.h"
 
@@ -19,15 +20,19 @@ struct line {
 struct reg_progress {
 	bool tty;
 	bool quiet;
+	void (*fn)(const char *id, const char *status, void *payload);
+	void *payload;
 	struct line *lines;
 	int n;
 };
 
-struct reg_progress *reg_progress_new(bool tty, bool quiet)
+struct reg_progress *reg_progress_new(const struct bld_registry_opts *o)
 {
 	struct reg_progress *p = xcalloc(1, sizeof(*p));
-	p->tty = tty;
-	p->quiet = quiet;
+	p->fn = o->progress_fn;
+	p->payload = o->progress_payload;
+	p->tty = o->tty && !p->fn;
+	p->quiet = o->quiet && !p->fn;
 	return p;
 }
 
@@ -46,6 +51,10 @@ void reg_progress_free(struct reg_progress *p)
 static void draw(struct reg_progress *p, int idx)
 {
 	struct line *l = &p->lines[idx];
+	if (p->fn) {
+		p->fn(l->id, l->text, p->payload);
+		return;
+	}
 	if (!p->tty) {
 		printf("%s: %s\n", l->id, l->text);
 		fflush(stdout);
@@ -114,6 +123,12 @@ void reg_progress_line(struct reg_progress *p, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
+	if (p && p->fn) {
+		cleanup_free char *line = xvasprintf(fmt, ap);
+		va_end(ap);
+		p->fn(NULL, line, p->payload);
+		return;
+	}
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');

@@ -286,7 +286,7 @@ int bld_registry_push(struct bld_store *s, const char *ref, const struct bld_reg
 		return -1;
 	int r = bld_registry_client_new(&p.c, p.ref.domain, p.o, err);
 	if (r == 0) {
-		p.prog = reg_progress_new(p.o->tty, p.o->quiet);
+		p.prog = reg_progress_new(p.o);
 		r = run(&p, out, err);
 	}
 	if (r == 0)

@@ -82,6 +82,13 @@ struct bld_registry_opts {
 	const char *platform;   /* pull: "os/arch[/variant]"; NULL: linux/amd64 */
 	bool quiet;             /* -q: print only the final line */
 	bool tty;               /* progress bars instead of plain lines */
+	/* credentials for this call instead of config.json's (the Engine API's
+	 * X-Registry-Auth); NULL: config.json's */
+	const char *user, *secret;
+	/* the transfer's lines to fn instead of stdout, one call a plain line: id (a layer's
+	 * short ID) or NULL, and its status (tty and quiet do not apply); NULL: stdout */
+	void (*progress_fn)(const char *id, const char *status, void *payload);
+	void *progress_payload;
 };
 
 /*
@@ -208,6 +215,9 @@ int bld_registry_push(struct bld_store *s, const char *ref, const struct bld_reg
  */
 int bld_registry_login(const char *server, const char *user, const char *secret,
 		       const struct bld_registry_opts *o, struct bld_error **err);
+/* Its check alone, nothing stored (the Engine API's /auth: the client keeps them). */
+int bld_registry_login_check(const char *server, const char *user, const char *secret,
+			     const struct bld_registry_opts *o, struct bld_error **err);
 /* docker logout: removes the credentials for server; 1 when there were none. */
 int bld_registry_logout(const char *server, const struct bld_registry_opts *o,
 			struct bld_error **err);
@@ -564,6 +574,9 @@ void bld_registry_images_free(struct bld_registry_image_names *v, size_t n);
 /* An image as docker inspect shows it (Id, RepoTags, RepoDigests, Config, RootFS...); the
  * caller json_decrefs. */
 struct json_t *bld_registry_image_json(struct bld_store *s, const struct bld_cache_image *img);
+/* A container config ({"Cmd": ..., ...}, NULL for none) as docker shows one: every field in
+ * its order, null or "" when unset (caller's). */
+struct json_t *bld_registry_config_json(const struct json_t *c);
 /* docker tag: target (a user's name) names source's entry too; a "tag" event. */
 int bld_registry_image_tag(struct bld_store *s, const char *source, const char *target,
 			   struct bld_error **err);
@@ -575,5 +588,14 @@ int bld_registry_image_tag(struct bld_store *s, const char *source, const char *
 int bld_registry_image_remove(struct bld_store *s, const char *arg, bool force, char **used,
 			      char **cids, char ***untagged, char **deleted,
 			      struct bld_error **err);
+/* docker save's RepoTags entry for the image img that the user's arg found: its familiar
+ * name when arg named it (none for an ID); caller frees; NULL when none. */
+char *bld_registry_save_tag(const struct bld_cache_image *img, const char *arg);
+/* docker load's naming of an image bld_cache_load stored: each of the archive's names set
+ * (a name that is no reference is warned about and skipped), a "load" event recorded, and
+ * the lines docker load prints pushed onto *lines ("Loaded image: busybox:latest", or
+ * "Loaded image ID: sha256:..." when it has no name). */
+int bld_registry_load_name(struct bld_store *s, const struct bld_cache_loaded *l, char ***lines,
+			   struct bld_error **err);
 
 #endif

@@ -58,6 +58,10 @@ int reg_creds_from_config(const struct json_t *cfg, const char *domain, struct r
 /* Runs docker-credential-<helper> <verb> with input on stdin; *out is its stdout. */
 int reg_cred_helper_run(const char *helper, const char *verb, const char *input, char **out,
 			struct bld_error **err);
+/* A helper's "get" answer ({"Username": ..., "Secret": ...}; "<token>" as the user names an
+ * identity token) into out: 1 with credentials, 0 without; BLD_E_INVALID when not JSON. */
+int reg_cred_helper_parse(const char *helper, const char *text, struct reg_creds *out,
+			  struct bld_error **err);
 /* Decodes base64 "user:secret" as config.json's "auth" holds it. */
 int reg_auth_decode(const char *b64, struct reg_creds *out, struct bld_error **err);
 char *reg_auth_encode(const char *user, const char *secret);
@@ -112,6 +116,12 @@ struct reg_resp {
 	long retry_after;       /* Retry-After in seconds; -1 when absent or a date */
 };
 void reg_resp_dispose(struct reg_resp *r);
+/* Takes one response header line (as curl hands it over, CRLF included) into r: a status
+ * line starts a new response; the headers the client uses are kept, capped. */
+void reg_resp_header(struct reg_resp *r, const char *data, size_t n);
+/* The token of a token service's JSON answer ("token", else "access_token"); caller frees.
+ * BLD_E_INVALID when it is not JSON, BLD_E_AUTH when it holds no token. */
+int reg_token_parse(const char *body, size_t len, char **out, struct bld_error **err);
 
 /* Data sink for streamed response bodies (2xx only); returns < 0 to abort. */
 typedef int (*reg_sink_fn)(const void *data, size_t n, void *payload);
@@ -235,7 +245,7 @@ const struct reg_net *reg_config_net(void);
 /* ------------------------------------------------------------------ progress (progress.c) */
 
 struct reg_progress;
-struct reg_progress *reg_progress_new(bool tty, bool quiet);
+struct reg_progress *reg_progress_new(const struct bld_registry_opts *o);
 /* reference.c: docker's "pull"/"push" image event for ref in the store's events journal */
 void reg_image_event(struct bld_store *s, const struct bld_registry_ref *ref, const char *action);
 void reg_progress_free(struct reg_progress *p);

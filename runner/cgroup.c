@@ -395,11 +395,29 @@ static int create_v2(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 	return 0;
 }
 
+/* Whether s asks for any resource limit. */
+static bool any_limit(const struct bld_runner_spec *s)
+{
+	return s->memory > 0 || s->memory_reservation > 0 || s->pids_limit > 0 ||
+	       s->cpu_milli > 0 || s->cpu_shares > 0 || s->cpu_period > 0 || s->cpu_quota != 0 ||
+	       s->cpu_rt_period > 0 || s->cpu_rt_runtime != 0 || s->cpuset_cpus || s->cpuset_mems ||
+	       s->blkio_weight > 0 || s->blkio_throttle || s->device_rules || s->cgroup_parent ||
+	       s->memory_swap > 0 || s->oom_kill_disable || s->kernel_memory > 0 ||
+	       s->memory_swappiness >= 0;
+}
+
 int bld_runner_cgroup_create(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 			     struct bld_error **err)
 {
 	if (!s->cgroup_name)
 		return 0;
+	/* rootless: the cgroup tree is the host root's (no delegated subtree is used yet):
+	 * containers run in the caller's cgroup, and limits are refused rather than ignored */
+	if (bld_rootless())
+		return any_limit(s) ? bld_error_set(err, BLD_E_UNSUPPORTED,
+						    "resource limits need root: rootless bld has "
+						    "no cgroup of its own to set them in")
+				    : 0;
 	if (bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2)
 		return create_v2(p, s, err);
 	return create_v1(p, s, err);

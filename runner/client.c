@@ -9,6 +9,7 @@
 #include "runner/runner_int.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -287,6 +288,20 @@ int bld_runner_container_kill(struct bld_ctx *ctx, const char *id, int sig,
 	return 0;
 }
 
+int bld_runner_container_resize(struct bld_ctx *ctx, const char *id, unsigned rows,
+				unsigned cols, struct bld_error **err)
+{
+	char line[48];
+	snprintf(line, sizeof(line), "resize %u %u\n", rows, cols);
+	cleanup_close int s = bld_runner_client_send(ctx, id, line);
+	if (s < 0)
+		return bld_error_refuse(err, BLD_E_EXISTS, "Container %s is not running", id);
+	char buf[16];
+	if (bld_runner_client_readline(s, buf, sizeof(buf)) < 0)
+		bld_debug("resize: the monitor did not answer");
+	return 0;
+}
+
 /* "pause"/"unpause" through the monitor, with docker's refusals. */
 static int freezer_command(struct bld_ctx *ctx, const char *id, bool pause,
 			   struct bld_error **err)
@@ -369,6 +384,22 @@ int bld_runner_container_wait_started(struct bld_ctx *ctx, const char *id, const
 
 /* ------------------------------------------------------------------ remove */
 
+/* What removals killed half-way left in dir (.gone-<id>); another removal may be at the
+ * same one, so failures are left to the next sweep. */
+static void sweep_gone(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (!bld_str_has_prefix(de->d_name, ".gone-"))
+			continue;
+		cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
+		bld_fs_rm_rf(p, NULL);
+	}
+	if (d)
+		closedir(d);
+}
+
 int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, json_t *cfg,
 				      bool volumes, struct bld_error **err)
 {
@@ -384,13 +415,21 @@ int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, json_
 	if (bld_runner_netcfg_user_networks(cfg))
 		bld_runner_ep_forget(ctx, id);
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
-	if (access(dir, F_OK) < 0 && errno == ENOENT) {
-		bld_runner_event(ctx, cfg, "destroy", NULL);
+	cleanup_free char *top = bld_runner_containers_dir(ctx);
+	cleanup_free char *gone = xasprintf("%s/.gone-%s", top, id);
+	/* renamed first: the container disappears at once, a removal running beside this one
+	 * (another rm, the children of a killed compose down) finds it gone instead of half
+	 * removed under it, and a kill -9 during the removal leaves no half container */
+	if (rename(dir, gone) < 0) {
+		if (errno != ENOENT)
+			return bld_error_sys(err, errno, "rename %s", dir);
+		bld_runner_event(ctx, cfg, "destroy", NULL); /* removed by the other one */
 		return 0;
 	}
-	int r = bld_fs_rm_rf(dir, err);
+	int r = bld_fs_rm_rf(gone, err);
 	if (r == 0)
 		bld_runner_event(ctx, cfg, "destroy", NULL);
+	sweep_gone(top);
 	return r;
 }
 

@@ -1,8 +1,9 @@
 /*
  * runner/copyroot.c — the root filesystem where overlayfs is unavailable: the layer
  * directories copied, lowest first, into <state_dir>/rootfs (once per container; a marker
- * file says the copy is complete). Overlay whiteouts in upper layers (0:0 character devices)
- * delete what lies below; opaque directories (trusted.overlay.opaque=y) are emptied first.
+ * file says the copy is complete), and the root of --isolation=chroot. Overlay whiteouts in
+ * upper layers (0:0 character devices, or empty files marked overlay.whiteout) delete what lies below; opaque directories
+ * (trusted.overlay.opaque=y, or user.overlay.opaque=y) are emptied first.
  * Regular files, directories, symlinks, device nodes, fifos, owners, modes and times are
  * kept; hard links become copies. The same copy fills a new volume with the image's content
  * (bld_runner_copy_tree). Nothing outside the target is written: the walk is
@@ -58,21 +59,40 @@ static void remove_entry(int dst, const char *name)
 	bld_fs_rm_rf(full, &e);
 }
 
+/* Marked opaque: trusted.overlay.opaque, or user.overlay.opaque where the layer was
+ * unpacked without CAP_SYS_ADMIN (an unprivileged container, a user namespace). */
+static bool opaque(int dirfd)
+{
+	char o[2] = {0};
+	return (fgetxattr(dirfd, "trusted.overlay.opaque", o, 1) == 1 && o[0] == 'y') ||
+	       (fgetxattr(dirfd, "user.overlay.opaque", o, 1) == 1 && o[0] == 'y');
+}
+
+/* An empty file marked overlay.whiteout: a whiteout where no 0/0 device could be made. */
+static bool xwhiteout(int dirfd, const char *name, const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode) || st->st_size != 0)
+		return false;
+	cleanup_free char *p = xasprintf("/proc/self/fd/%d/%s", dirfd, name);
+	char v[2];
+	return lgetxattr(p, "trusted.overlay.whiteout", v, sizeof(v)) >= 0 ||
+	       lgetxattr(p, "user.overlay.whiteout", v, sizeof(v)) >= 0;
+}
+
 static int copy_entry(int src, int dst, const char *name, int depth)
 {
 	struct stat st;
 	if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	int r = 0;
-	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+	if ((S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) || xwhiteout(src, name, &st)) {
 		remove_entry(dst, name);
 		return 0;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		struct stat dt;
 		int sub = openat(src, name, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		char o[2] = {0};
-		if (sub >= 0 && fgetxattr(sub, "trusted.overlay.opaque", o, 1) == 1 && o[0] == 'y')
+		if (sub >= 0 && opaque(sub))
 			remove_entry(dst, name);
 		if (fstatat(dst, name, &dt, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(dt.st_mode))
 			remove_entry(dst, name);
@@ -163,4 +183,18 @@ int bld_runner_copy_root(const struct bld_runner_spec *s, char **out)
 	if (r == 0)
 		*out = steal_pointer(&root);
 	return r;
+}
+
+int bld_runner_root_copy(char *const *lowers, const char *dst, struct bld_error **err)
+{
+	cleanup_close int d = open(dst, O_DIRECTORY | O_CLOEXEC);
+	if (d < 0)
+		return bld_error_sys(err, errno, "open %s", dst);
+	for (size_t i = 0; lowers && lowers[i]; i++) {
+		cleanup_close int src = open(lowers[i], O_DIRECTORY | O_CLOEXEC);
+		int r = src < 0 ? -errno : copy_dir(src, d, 0);
+		if (r < 0)
+			return bld_error_sys(err, -r, "copy layer %s into %s", lowers[i], dst);
+	}
+	return 0;
 }

@@ -1145,3 +1145,25 @@ int bld_runner_export(struct bld_ctx *ctx, const char *ref, int fd, struct bld_e
 	ctr_close(&c);
 	return r;
 }
+
+/* ================================================================= stat */
+
+int bld_runner_cp_stat(struct bld_ctx *ctx, const char *ref, const char *path, struct stat *st,
+		       char **link_target, struct bld_error **err)
+{
+	struct cp_ctr c;
+	*link_target = NULL;
+	int r = ctr_open(ctx, ref, VIEW_READ, &c, err);
+	cleanup_close int fd = r == 0 ? open_nofollow(c.root, path) : -1;
+	if (r == 0 && fd == -ENOENT)
+		r = bld_error_refuse(err, BLD_E_NOTFOUND, "Could not find the file %s in container %s",
+				     path, c.ref);
+	else if (r == 0 && fd < 0)
+		r = bld_error_sys(err, -fd, "%s", path);
+	else if (r == 0 && fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		r = bld_error_sys(err, errno, "stat %s", path);
+	if (r == 0 && S_ISLNK(st->st_mode))
+		*link_target = follow_dest(c.root, path);
+	ctr_close(&c);
+	return r;
+}

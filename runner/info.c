@@ -95,18 +95,19 @@ static json_t *info_json(struct bld_ctx *ctx, struct bld_store *s)
 	struct utsname u;
 	uname(&u);
 	bool v2 = bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2;
-	const char *no_ovl = getenv("BLD_NO_OVERLAY");
 	cleanup_free char *os = os_name();
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int64_t mem = (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
 	json_t *sec = json_pack("[s]", "name=seccomp,profile=default");
 	if (v2)
 		json_array_append_new(sec, json_string("name=cgroupns"));
+	if (bld_rootless()) /* as docker's rootless mode says it */
+		json_array_append_new(sec, json_string("name=rootless"));
 	json_t *info = json_pack(
 		"{s:I, s:s, s:[[s,s]], s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:s,"
 		" s:o, s:s, s:b, s:b}",
 		"Images", (json_int_t)image_count(s), "Driver",
-		no_ovl && !strcmp(no_ovl, "1") ? "vfs" : "overlay2", "DriverStatus",
+		bld_runner_overlay_works(ctx->root) ? "overlay2" : "vfs", "DriverStatus",
 		"Backing Filesystem", backing_fs(ctx->root), "LoggingDriver", "json-file",
 		"CgroupDriver", "cgroupfs", "CgroupVersion", v2 ? "2" : "1", "KernelVersion",
 		u.release, "OperatingSystem", os, "OSType", "linux", "Architecture", u.machine,

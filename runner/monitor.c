@@ -12,6 +12,7 @@
  *     "attach IN OUT ERR KEYS"   with the attaching bld's descriptors (attach.c); replies
  *                                "ok", then "detached" or "exited N"
  *     "resize"                   the pty takes the attached terminal's size
+ *     "resize ROWS COLS"         the pty takes that size (an API client's); replies "ok"
  *     "connect JSON"             {"Network": ID, "EndpointConfig": {...}}: a new interface
  *                                on that network, live; replies "ok" or "error WHY"
  *     "disconnect ID"            that network's interface goes; replies "ok" or "error WHY"
@@ -399,6 +400,11 @@ static void command(struct mon *m, struct client *c, const char *line)
 		attach_client(m, c, line + 7);
 	} else if (strcmp(line, "resize") == 0) {
 		copy_winsize(m);
+		reply(c, "ok\n");
+	} else if (sscanf(line, "resize %d %d", &a, &b) == 2) {
+		struct winsize ws = {.ws_row = (unsigned short)a, .ws_col = (unsigned short)b};
+		if (m->tty && m->pty >= 0 && a > 0 && b > 0 && a <= 65535 && b <= 65535)
+			ioctl(m->pty, TIOCSWINSZ, &ws);
 		reply(c, "ok\n");
 	} else if (sscanf(line, "stop %d %d", &a, &b) == 2) {
 		m->manual_stop = true;

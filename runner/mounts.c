@@ -26,6 +26,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 
 #define FDPATH_LEN 32
 
@@ -126,6 +127,10 @@ int bld_runner_mount_root(const struct bld_runner_spec *s, const char *merged)
 	 * syncs the upper filesystem, which it otherwise does, whole, when it is unmounted;
 	 * without it (an older kernel refuses the option) as before */
 	size_t plain = opt.len;
+	/* in a user namespace overlayfs keeps its own attributes in user.overlay.* */
+	if (bld_rootless() && bld_buf_adds(&opt, ",userxattr") < 0)
+		return -E2BIG;
+	plain = opt.len;
 	if ((s->ephemeral || s->build_step) && bld_buf_adds(&opt, ",volatile") < 0) {
 		opt.len = plain;
 		opt.data[plain] = 0;
@@ -153,10 +158,25 @@ int bld_runner_mount_proc(int rootfd)
 			NULL);
 }
 
+/* The host's /dev/name bound on an empty file: what a user namespace may do instead of mknod. */
+static int bind_host_dev(int devfd, const char *name)
+{
+	cleanup_close int fd = openat(devfd, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0666);
+	if (fd < 0)
+		return -errno;
+	char p[FDPATH_LEN];
+	fdpath(p, fd);
+	cleanup_free char *src = xasprintf("/dev/%s", name);
+	return mount(src, p, NULL, MS_BIND, NULL) < 0 ? -errno : 0;
+}
+
 static int mknod_dev(int devfd, const char *name, unsigned maj, unsigned min)
 {
-	if (mknodat(devfd, name, S_IFCHR | 0666, makedev(maj, min)) < 0 && errno != EEXIST)
-		return -errno;
+	int r = mknodat(devfd, name, S_IFCHR | 0666, makedev(maj, min)) < 0 ? errno : 0;
+	if (r == EPERM && bld_rootless())
+		return bind_host_dev(devfd, name);
+	if (r && r != EEXIST)
+		return -r;
 	/* mknod obeys the umask: set the mode as Docker has it */
 	return fchmodat(devfd, name, 0666, 0) < 0 ? -errno : 0;
 }
@@ -204,6 +224,9 @@ int bld_runner_mount_dev(int rootfd, int tty_fd, int64_t shm_size)
 		return r;
 	r = mount_in(rootfd, "/dev/pts", false, "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
 		     "newinstance,ptmxmode=0666,mode=0620,gid=5");
+	if (r == -EINVAL && bld_rootless_single_id()) /* no group 5 in the user namespace */
+		r = mount_in(rootfd, "/dev/pts", false, "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+			     "newinstance,ptmxmode=0666,mode=0620");
 	if (r == 0 && shm_size >= 0)
 		r = mount_in(rootfd, "/dev/shm", false, "shm", "tmpfs",
 			     MS_NOSUID | MS_NODEV | MS_NOEXEC, shm);
@@ -490,3 +513,38 @@ int bld_runner_mount_check_propagation(const struct bld_runner_mount *m, struct 
 				     src, point ? point : "/");
 	return 0;
 }
+
+/* Child of bld_runner_overlay_works: the mount, in a mount namespace of its own. */
+static _Noreturn void overlay_probe(const char *dir)
+{
+	static const char *const sub[] = {"l", "u", "w", "m"};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(sub); i++) {
+		cleanup_free char *d = xasprintf("%s/%s", dir, sub[i]);
+		if (mkdir(d, 0700) < 0)
+			_exit(1);
+	}
+	cleanup_free char *opt = xasprintf("lowerdir=%s/l,upperdir=%s/u,workdir=%s/w%s", dir, dir,
+					   dir, bld_rootless() ? ",userxattr" : "");
+	cleanup_free char *m = xasprintf("%s/m", dir);
+	_exit(unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	      mount("overlay", m, "overlay", 0, opt) < 0);
+}
+
+bool bld_runner_overlay_works(const char *store)
+{
+	const char *no = getenv("BLD_NO_OVERLAY");
+	if (no && strcmp(no, "1") == 0)
+		return false;
+	cleanup_free char *dir = xasprintf("%s/tmp-overlay-XXXXXX", store);
+	if (!mkdtemp(dir))
+		return false;
+	pid_t pid = fork();
+	if (pid == 0)
+		overlay_probe(dir);
+	int st = 0;
+	bool ok = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	cleanup_error struct bld_error *e = NULL;
+	bld_fs_rm_rf(dir, &e);
+	return ok;
+}
+

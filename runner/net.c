@@ -25,6 +25,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -86,6 +87,12 @@ struct bld_runner_net {
 /* A fresh network namespace as an fd, without a process in it, and a netlink socket in it. */
 static int new_netns(int *nlfd, struct bld_error **err)
 {
+	if (bld_rootless()) { /* no way back into the host's namespace: a child makes it */
+		int ns = -1;
+		*nlfd = bld_runner_netns_socket(-1, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+						NETLINK_ROUTE, &ns);
+		return *nlfd < 0 ? bld_error_sys(err, errno, "new network namespace") : ns;
+	}
 	cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0 || unshare(CLONE_NEWNET) < 0)
 		return bld_error_sys(err, errno, "new network namespace");
@@ -547,6 +554,8 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 	const char *mode = bld_json_get_str(json_object_get(cfg, "HostConfig"), "NetworkMode");
 	if (!mode || !*mode || strcmp(mode, "default") == 0)
 		mode = "bridge";
+	if (bld_runner_rootless_net_mode(&mode, cfg, err) < 0)
+		return -1;
 	if (strcmp(mode, "host") == 0) {
 		hosts_lines(ctx, h, cfg, NULL);
 		h->s.net = BLD_RUNNER_NET_HOST;

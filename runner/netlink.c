@@ -359,6 +359,8 @@ int bld_runner_nl_bridge_setup(const char *name, struct in_addr gw, int prefix, 
 /* A socket created inside namespace ns (sockets stay in the namespace they were made in). */
 static int socket_in(int ns, int domain, int type, int proto)
 {
+	if (bld_rootless()) /* no way back into the host's namespace: a child makes it */
+		return bld_runner_netns_socket(ns, domain, type, proto, NULL);
 	cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0 || setns(ns, CLONE_NEWNET) < 0)
 		return -1;

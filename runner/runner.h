@@ -81,6 +81,10 @@ struct bld_runner_spec {
 	/* root filesystem: overlay over `lowers` (lowest first, at least one), or `rootfs` */
 	char *const *lowers;
 	const char *rootfs;    /* used instead of lowers: bind-mounted as is, writes land in it */
+	bool chroot;           /* --isolation=chroot: rootfs entered with chroot alone, no
+				  namespace, mount, cgroup or seccomp filter of its own; the
+				  process keeps bld's privileges and network (the fields for
+				  those are ignored) */
 	const char *state_dir; /* must exist; upper/, work/, merged/, hosts, resolv.conf and
 				  hostname are made inside */
 	bool readonly_rootfs;  /* --read-only */
@@ -195,14 +199,41 @@ int bld_runner_proc_status(struct bld_runner_proc *p, int wstatus, bool *oom);
 /* Kills what is left in its cgroups, removes them and frees p; NULL is harmless. */
 void bld_runner_proc_free(struct bld_runner_proc *p);
 
-/* Re-executes bld from a memfd copy of its executable sealed against writes, unless it runs
- * from one already (then 0): a container can never reach the host's binary through
- * /proc/PID/exe (CVE-2019-5736). Returns only on failure. Call first thing in main. */
-int bld_runner_selfexe_seal(char **argv, struct bld_error **err);
+/* Re-executes bld from a view of its executable that no container can write: the file itself
+ * through a read-only overlayfs mounted nowhere (its empty lower layer is made under
+ * ctx->root), else a memfd copy sealed against writes; unless it runs from a read-only mount
+ * or a sealed memfd already (then 0). A container can then never reach the host's binary
+ * through /proc/PID/exe (CVE-2019-5736). Returns only on failure. Call first thing in main. */
+int bld_runner_selfexe_seal(const struct bld_ctx *ctx, char **argv, struct bld_error **err);
+
+/*
+ * For a user who is not root (rootless.c): joins the user's user and mount namespaces (made
+ * on first use and held by a bld-pause process; ids mapped from /etc/subuid and /etc/subgid,
+ * or the user alone), where bld is root. Fixes BLD_ROOT in the environment to ctx->root
+ * first. Does nothing as root. Call it single-threaded, before anything else is set up.
+ */
+int bld_runner_rootless_enter(const struct bld_ctx *ctx, struct bld_error **err);
+/* Whether overlayfs mounts here (in a user namespace when rootless), probed with a scratch
+ * directory under store; false with BLD_NO_OVERLAY=1. Without it containers get a copy. */
+bool bld_runner_overlay_works(const char *store);
 
 /* spawn + wait + free: how the builder runs a RUN step. */
 int bld_runner_sandbox_run(const struct bld_runner_spec *spec, int *exit_code, bool *oom,
 			   struct bld_error **err);
+/*
+ * Whether this process can make a sandbox: new mount, PID, UTS and IPC namespaces (a
+ * forked child tries). False inside an unprivileged container (no CAP_SYS_ADMIN, or a
+ * seccomp profile that refuses unshare); *why then says what failed. Probed once.
+ */
+bool bld_runner_namespaces_available(const char **why);
+
+/*
+ * Copies the layer directories (lowest first; whiteouts and opaque directories applied)
+ * into the directory dst, which must exist: the root of --isolation=chroot. Owners and
+ * modes as far as this process may set them; hard links become copies.
+ */
+int bld_runner_root_copy(char *const *lowers, const char *dst, struct bld_error **err);
+
 /* Removes what the sandbox made in state_dir (upper, work, merged, etc). */
 int bld_runner_sandbox_cleanup(const char *state_dir, struct bld_error **err);
 
@@ -415,6 +446,10 @@ struct bld_runner_attach_opts {
 int bld_runner_container_attach(struct bld_ctx *ctx, const char *id,
 				const struct bld_runner_attach_opts *o, int *exit_code,
 				bool *detached, struct bld_error **err);
+/* Gives the running container id's terminal rows x cols (docker's resize); nothing for a
+ * container without a tty. Not running: BLD_E_EXISTS "Container ID is not running". */
+int bld_runner_container_resize(struct bld_ctx *ctx, const char *id, unsigned rows,
+				unsigned cols, struct bld_error **err);
 /* Waits on a start's report_fd: the container's exit code (forwards SIGINT/SIGTERM). */
 int bld_runner_container_attach_wait(struct bld_ctx *ctx, const char *id, int report_fd,
 				     int *exit_code, struct bld_error **err);
@@ -739,6 +774,16 @@ int bld_runner_cp_from(struct bld_ctx *ctx, const struct bld_runner_cp_opts *o, 
  */
 int bld_runner_cp_to(struct bld_ctx *ctx, const struct bld_runner_cp_opts *o, int64_t *bytes,
 		     struct bld_error **err);
+
+/*
+ * What is at path in the container ref (created, running or exited), a symlink not followed
+ * (docker's HEAD .../archive): *st, and for a symlink *link_target, the path in the
+ * container the links at its end lead to (caller frees; NULL otherwise). BLD_E_NOTFOUND
+ * "Could not find the file ..." with status 1.
+ */
+struct stat;
+int bld_runner_cp_stat(struct bld_ctx *ctx, const char *ref, const char *path, struct stat *st,
+		       char **link_target, struct bld_error **err);
 
 /* What is at DEST_PATH before the copy. */
 enum bld_runner_cp_dst {

@@ -544,4 +544,12 @@ bool bld_runner_attached_input(struct bld_runner_attached *a, const char *buf, s
 _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int report_fd,
 				       const struct bld_runner_attach *attach);
 
+/* rootless_net.c: a socket made in network namespace ns (a new one when ns < 0; then its fd
+ * to *ns_out), by a child, since rootless bld cannot come back to the host's namespace.
+ * -1 and errno on failure. */
+int bld_runner_netns_socket(int ns, int domain, int type, int proto, int *ns_out);
+/* The network mode rootless bld gives a container asking for *mode: the default bridge
+ * becomes the loopback alone ("none", said once), modes that need root are refused. */
+int bld_runner_rootless_net_mode(const char **mode, struct json_t *cfg, struct bld_error **err);
+
 #endif

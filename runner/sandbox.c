@@ -249,7 +249,9 @@ static void switch_user(struct child *c, const struct bld_runner_user *u)
 	int r = bld_runner_caps_drop_bounding(c->caps);
 	if (r < 0)
 		FAIL_SYS(c, -r, "drop capabilities");
-	if (setgroups(u->n_groups, u->groups) < 0)
+	/* rootless with the user alone mapped, setgroups is denied (the kernel's rule for a
+	 * map written without newgidmap): the caller's groups stay, unmapped */
+	if (setgroups(u->n_groups, u->groups) < 0 && !(errno == EPERM && bld_rootless_single_id()))
 		FAIL_SYS(c, errno, "setgroups");
 	if (setresgid(u->gid, u->gid, u->gid) < 0)
 		FAIL_SYS(c, errno, "setgid %u", (unsigned)u->gid);
@@ -420,10 +422,28 @@ static void write_sysctls(struct child *c)
 	}
 }
 
+/*
+ * --isolation=chroot, where no namespace or mount can be made (an unprivileged container):
+ * the root changes and nothing else. The process keeps bld's capabilities, network,
+ * hostname and seccomp filter; finish() switches the user as always.
+ */
+static _Noreturn void chroot_main(struct child *c)
+{
+	/* into the root first: finish() reads the image's /etc/passwd and PATH from there */
+	if (chroot(c->s->rootfs) < 0)
+		FAIL_SYS(c, errno, "chroot %s", c->s->rootfs);
+	if (chdir("/") < 0)
+		FAIL_SYS(c, errno, "chdir /");
+	wait_go(c);
+	finish(c);
+}
+
 static _Noreturn void child_main(struct child *c)
 {
 	const struct bld_runner_spec *s = c->s;
 	int r;
+	if (s->chroot)
+		chroot_main(c);
 	/* join the cgroups first (unless cloned into them), then a cgroup namespace rooted there */
 	if (!c->placed && (r = bld_runner_cgroup_join(c->cgroups)) < 0)
 		FAIL_SYS(c, -r, "join cgroup");
@@ -715,9 +735,36 @@ static int seccomp_for(const struct bld_runner_spec *s, uint64_t caps, struct bl
 	return bld_runner_seccomp_compile(b, s->seccomp, caps, s->cache_dir, err);
 }
 
+static int spawned(struct bld_runner_proc **out, struct bld_runner_proc *p,
+		   const struct bld_runner_spec *s, pid_t pid, int e, int sv[2],
+		   struct bld_error **err);
+
+/* --isolation=chroot: a plain child (no namespace flags) that chroots; no cgroup, no filter
+ * of its own, every capability bld holds kept (dropping any would take CAP_SETPCAP). */
+static int chroot_spawn(struct bld_runner_proc **out, const struct bld_runner_spec *s,
+			struct bld_error **err)
+{
+	if (!s->argv || !s->argv[0] || !s->rootfs)
+		return bld_error_set(err, BLD_E_INVALID, "sandbox: argv and a root needed");
+	struct bld_runner_proc *p = xcalloc(1, sizeof(*p));
+	p->pid = -1;
+	p->root_ref = -1;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		bld_runner_proc_free(p);
+		return bld_error_sys(err, errno, "socketpair");
+	}
+	struct child c = {.s = s, .sock = sv[1], .caps = ~0ULL, .netfd = -1, .ipcfd = -1,
+			  .shm_mntns = -1};
+	pid_t pid = spawn_child(&c, 0, p, sv[0]);
+	return spawned(out, p, s, pid, errno, sv, err);
+}
+
 int bld_runner_sandbox_spawn(struct bld_runner_proc **out, const struct bld_runner_spec *s,
 			     struct bld_error **err)
 {
+	if (s->chroot)
+		return chroot_spawn(out, s, err);
 	cleanup_free char *merged = NULL;
 	uint64_t caps;
 	struct bld_runner_bpf bpf;
@@ -765,6 +812,15 @@ int bld_runner_sandbox_spawn(struct bld_runner_proc **out, const struct bld_runn
 	int e = errno;
 	if (own_pid >= 0 && setns(own_pid, CLONE_NEWPID) < 0)
 		abort(); /* our later children would be born in the other container */
+	return spawned(out, p, s, pid, e, sv, err);
+}
+
+/* The parent's side once the child is cloned (pid, or -1 with errno e): its go-ahead, then
+ * its reports until it execs; *out on success, p freed on failure. */
+static int spawned(struct bld_runner_proc **out, struct bld_runner_proc *p,
+		   const struct bld_runner_spec *s, pid_t pid, int e, int sv[2],
+		   struct bld_error **err)
+{
 	close(sv[1]);
 	if (pid < 0) {
 		close(sv[0]);

@@ -1,18 +1,32 @@
 /*
- * runner/selfexe.c — bld runs from a sealed in-memory copy of its executable (CVE-2019-5736).
- * A process bld forks into a container is bld until its execve, and a command whose
- * interpreter is /proc/self/exe ("#!/proc/self/exe") execs bld itself inside the container:
- * either way a container process can open bld's executable through /proc/PID/exe and, once
- * no bld runs it any more, overwrite the host's binary. As runc does, bld re-executes itself
- * from a memfd sealed against writes first, so that all a container can reach is that copy.
+ * runner/selfexe.c — bld runs from a view of its executable that no container can write
+ * (CVE-2019-5736). A process bld forks into a container is bld until its execve, and a
+ * command whose interpreter is /proc/self/exe ("#!/proc/self/exe") execs bld itself inside
+ * the container: either way a container process can open bld's executable through
+ * /proc/PID/exe and, once no bld runs it any more, overwrite the host's binary.
+ *
+ * As runc 1.2 does, bld re-executes itself from the same file seen through a read-only
+ * overlayfs that is never attached anywhere (fsopen/fsmount): /proc/PID/exe then leads to
+ * that overlay, whose superblock has no upper layer and so can never be made writable, and
+ * the exec costs no copy (the pages are the binary's own, in the page cache). The overlay
+ * needs a second, empty lower layer: $BLD_ROOT/runtime/empty. Where overlayfs cannot be
+ * mounted (no privilege, an old kernel, layers that overlap), bld falls back to a memfd copy
+ * sealed against writes. A bld that already runs from a read-only mount or a sealed memfd
+ * is not re-executed.
  */
 #include "runner/runner_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef MFD_EXEC
@@ -50,14 +64,88 @@ fail:;
 	return -1;
 }
 
-int bld_runner_selfexe_seal(char **argv, struct bld_error **err)
+/* PATH with overlayfs's lowerdir separators (':') and escapes ('\') escaped, into BUF. */
+static bool escape_lowerdir(char *buf, size_t size, const char *path)
+{
+	size_t n = 0;
+	for (const char *p = path; *p; p++) {
+		if ((*p == ':' || *p == '\\') && n + 1 < size)
+			buf[n++] = '\\';
+		if (n + 1 >= size)
+			return false;
+		buf[n++] = *p;
+	}
+	buf[n] = '\0';
+	return true;
+}
+
+/* A detached, read-only overlayfs of DIR over EMPTY; its mount descriptor, or -1 and errno. */
+static int overlay_mount(const char *dir, const char *empty)
+{
+	char top[PATH_MAX], bottom[PATH_MAX], lower[2 * PATH_MAX + 2];
+	if (!escape_lowerdir(top, sizeof(top), dir) ||
+	    !escape_lowerdir(bottom, sizeof(bottom), empty)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	snprintf(lower, sizeof(lower), "%s:%s", top, bottom);
+	cleanup_close int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0)
+		return -1;
+	/* xino is of no use here and, enabled by itself across filesystems, fills dmesg */
+	(void)fsconfig(fs, FSCONFIG_SET_STRING, "xino", "off", 0);
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -1;
+	return fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID);
+}
+
+/* An O_PATH descriptor of bld's executable seen through a read-only overlayfs (see the
+ * opening comment); -1 and errno when that cannot be had. */
+static int overlay_view(const char *root)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0 || exe[0] != '/') {
+		errno = n < 0 ? errno : ENOENT;
+		return -1;
+	}
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	*slash = '\0';
+	cleanup_free char *empty = xasprintf("%s/runtime/empty", root);
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_fs_mkdir_p(empty, 0700, &e) < 0) {
+		errno = e->sys_errno ? e->sys_errno : EIO;
+		return -1;
+	}
+	cleanup_close int mnt = overlay_mount(exe[0] ? exe : "/", empty);
+	if (mnt < 0)
+		return -1;
+	return openat(mnt, slash + 1, O_PATH | O_CLOEXEC);
+}
+
+/* Whether the executable behind SELF is one no container can make writable: a sealed memfd
+ * (our fallback), or a file on a read-only mount (our overlay, or a read-only install). */
+static bool already_safe(int self)
+{
+	int seals = fcntl(self, F_GET_SEALS);
+	if (seals >= 0 && (seals & SEALS) == SEALS)
+		return true;
+	struct statfs sf;
+	return fstatfs(self, &sf) == 0 && (sf.f_flags & ST_RDONLY);
+}
+
+int bld_runner_selfexe_seal(const struct bld_ctx *ctx, char **argv, struct bld_error **err)
 {
 	cleanup_close int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
 		return bld_error_sys(err, errno, "open /proc/self/exe");
-	int seals = fcntl(self, F_GET_SEALS);
-	if (seals >= 0 && (seals & SEALS) == SEALS)
+	if (already_safe(self))
 		return 0;
+	cleanup_close int view = overlay_view(ctx->root);
+	if (view >= 0)
+		syscall(SYS_execveat, view, "", argv, environ, AT_EMPTY_PATH);
+	bld_debug("re-execute bld through a read-only overlayfs: %s", strerror(errno));
 	cleanup_close int fd = sealed_copy(self);
 	if (fd < 0)
 		return bld_error_sys(err, errno, "sealed copy of the bld executable");

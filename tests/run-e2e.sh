@@ -5,7 +5,8 @@
 # Each script runs in a network namespace of its own with only lo up, so that what bld sets
 # up for RUN steps and containers (the bld0 bridge, veths, the NAT rule) lives and dies there
 # and no test sends anything beyond 127.0.0.1 or the namespaces it makes; the cgroups bld
-# makes for its containers are removed at the end when this run made them.
+# makes for its containers are removed at the end when this run made them. A script gets
+# E2E_TIMEOUT seconds (default 900).
 set -u
 cd "$(dirname "$0")/.."
 export BLD="${BLD_E2E_BIN:-$PWD/bld}" TOP="$PWD" # BLD_E2E_BIN: another build (make asan-e2e)
@@ -25,7 +26,7 @@ for s in "${scripts[@]}"; do
   [ -f "$s" ] && [ "$(basename "$s")" != lib.sh ] || continue
   res=$(mktemp)
   echo "== $s"
-  E2E_RESULTS=$res timeout 900 unshare --net -- sh -c 'ip link set lo up && exec bash "$0"' "$s"
+  E2E_RESULTS=$res timeout "${E2E_TIMEOUT:-900}" unshare --net -- sh -c 'ip link set lo up && exec bash "$0"' "$s"
   rc=$?
   read -r p f <"$res" 2>/dev/null || { p=0; f=0; }
   rm -f "$res"

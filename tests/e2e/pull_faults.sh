@@ -83,6 +83,23 @@ t_eq "... after the 2 attempts the config file allows" 2 \
 t_eq "... and nothing is stored" "" "$("$BLD" images -q)"
 t_ok "... bld system check is clean" "$BLD" system check
 
+# two layers, the second slow (100 KB/s): the first is extracted as soon as its own download
+# ends, not after every blob is in
+export BLD_ROOT=$T_DIR/root-two
+mkdir "$T_DIR/two" && head -c 200000 /dev/urandom >"$T_DIR/two/r" &&
+  printf 'FROM %s\nCOPY r /r\n' "$BASE" >"$T_DIR/two/Dockerfile"
+"$BLD" build -q -t "$REG_ADDR/t/two" "$T_DIR/two" >/dev/null && "$BLD" push -q "$REG_ADDR/t/two" >/dev/null
+first=$(skopeo inspect --raw --tls-verify=false "docker://$REG_ADDR/t/two" | jq -r '.layers[0].digest')
+slow=$(skopeo inspect --raw --tls-verify=false "docker://$REG_ADDR/t/two" | jq -r '.layers[1].digest')
+proxy l --match "GET:^/v2/t/two/blobs/$slow"
+export BLD_ROOT=$T_DIR/root-two2
+OUT=$("$BLD" -D pull -q "$P/t/two" 2>&1)
+t_match "two layers, the second slow: the first is extracted during the second's download" \
+  "layer ${first:0:19}: extracted from its download.*blobs fetched and verified" "$(tr '\n' ' ' <<<"$OUT")"
+t_eq "... and the image is the one pushed" \
+  "$("$BLD" --root "$T_DIR/root-two" image inspect -f '{{.Id}}' "$REG_ADDR/t/two")" \
+  "$("$BLD" image inspect -f '{{.Id}}' "$P/t/two")"
+
 # ---------------------------------------------------------------- push
 # pushed NAME PLAN [flaky-proxy options] — a push of busybox through the fault to a new
 # repository; OUT and RC hold what it said

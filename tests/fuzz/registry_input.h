@@ -10,15 +10,7 @@
 #include <jansson.h>
 
 #include "registry/registry_int.h"
-
-/* The i-th NUL-separated part of s (len bytes, NUL-terminated), or "" past the end. */
-static const char *part(const char *s, size_t len, int i)
-{
-	const char *p = s;
-	for (; i > 0 && p < s + len; i--)
-		p += strlen(p) + 1;
-	return p < s + len ? p : "";
-}
+#include "tests/fuzz/fuzz_common.h"
 
 static void drop(struct bld_error **err)
 {
@@ -26,18 +18,6 @@ static void drop(struct bld_error **err)
 		assert((*err)->msg);
 	bld_error_free(*err);
 	*err = NULL;
-}
-
-/* Like drop, for errors about what a registry sent: bld prints an error as one line, so
- * the registry's text must not bring line breaks or terminal escapes into it. */
-static void drop_remote(struct bld_error **err)
-{
-	for (const char *p = *err ? (*err)->msg : ""; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			fprintf(stderr, "control character 0x%02x in an error: %s\n", *p, (*err)->msg);
-			abort();
-		}
-	drop(err);
 }
 
 /* A registry's error body for a failed request (reg_error_code, reg_status_error). */
@@ -49,7 +29,7 @@ static void fuzz_error_body(const char *data, size_t len)
 	free(reg_error_code(&resp));
 	struct bld_error *err = NULL;
 	assert(reg_status_error(&resp, BLD_E_NETWORK, &err, "GET %s", "/v2/x") < 0);
-	drop_remote(&err);
+	fuzz_drop_remote(&err);
 	bld_buf_dispose(&resp.body);
 }
 
@@ -71,17 +51,17 @@ static void fuzz_manifest(const char *data, size_t len)
 			const struct reg_desc *d = NULL;
 			if (reg_platform_select(&m, platforms[i], &d, &err) == 0)
 				assert(d && bld_digest_valid(d->digest));
-			drop_remote(&err);
+			fuzz_drop_remote(&err);
 		}
 		reg_manifest_dispose(&m);
 	}
-	drop_remote(&err);
+	fuzz_drop_remote(&err);
 	char *oci = NULL;
 	size_t olen = 0;
 	if (reg_manifest_to_oci(data + 1, len - 1, &oci, &olen, &err) == 0)
 		assert(oci && strlen(oci) == olen);
 	free(oci);
-	drop_remote(&err);
+	fuzz_drop_remote(&err);
 }
 
 static void fuzz_payload(const char *data, size_t len)
@@ -92,7 +72,7 @@ static void fuzz_payload(const char *data, size_t len)
 		assert(p.identity && p.digest && p.type);
 		bld_registry_trust_payload_dispose(&p);
 	}
-	drop_remote(&err);
+	fuzz_drop_remote(&err);
 }
 
 static void fuzz_sigs(const char *data, size_t len)
@@ -100,12 +80,12 @@ static void fuzz_sigs(const char *data, size_t len)
 	struct bld_registry_trust_sigs s = {0}, again = {0};
 	struct bld_error *err = NULL;
 	if (bld_registry_trust_sigs_parse(&s, data, len, &err) < 0) {
-		drop_remote(&err);
+		fuzz_drop_remote(&err);
 		return;
 	}
 	char *cfg = NULL, *man = NULL;
 	if (bld_registry_trust_sigs_add(&s, "payload", 7, "c2ln", &err) < 0)
-		drop_remote(&err);
+		fuzz_drop_remote(&err);
 	bld_registry_trust_sigs_build(&s, &cfg, &man);
 	if (bld_registry_trust_sigs_parse(&again, man, strlen(man), &err) < 0) {
 		fprintf(stderr, "rebuilt signature manifest does not parse: %s\n%s\n", err->msg, man);
@@ -123,7 +103,7 @@ static void fuzz_sigs(const char *data, size_t len)
 /* Data: payload \0 signature (base64). */
 static void fuzz_check_sig(struct bld_registry_trust_key *key, const char *data, size_t len)
 {
-	const char *payload = part(data, len, 0), *sig = part(data, len, 1);
+	const char *payload = fuzz_part(data, len, 0), *sig = fuzz_part(data, len, 1);
 	char dg[BLD_DIGEST_STR_LEN];
 	bld_sha256_digest(payload, strlen(payload), dg);
 	struct bld_registry_trust_candidate c = {payload, strlen(payload), dg, *sig ? sig : NULL};
@@ -169,19 +149,19 @@ static void fuzz_policy(const char *data, size_t len)
 /* Data: rule (JSON) \0 identity \0 image name \0 tag. */
 static void fuzz_identity(const char *data, size_t len)
 {
-	const char *rule = part(data, len, 0);
+	const char *rule = fuzz_part(data, len, 0);
 	json_t *j = NULL;
 	struct bld_error *err = NULL;
 	if (bld_json_load_buf(&j, rule, strlen(rule), &err) < 0) {
 		drop(&err);
 		return;
 	}
-	const char *tag = part(data, len, 3);
+	const char *tag = fuzz_part(data, len, 3);
 	struct bld_registry_trust_image img = {
-		part(data, len, 2), *tag ? tag : NULL,
+		fuzz_part(data, len, 2), *tag ? tag : NULL,
 		"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", !*tag};
 	bool match = false;
-	bld_registry_trust_identity_match(j, &img, part(data, len, 1), &match, &err);
+	bld_registry_trust_identity_match(j, &img, fuzz_part(data, len, 1), &match, &err);
 	drop(&err);
 	json_decref(j);
 }
@@ -229,7 +209,7 @@ static void fuzz_challenge(const char *s)
 		assert(c.scheme);
 		reg_challenge_dispose(&c);
 	}
-	drop_remote(&err);
+	fuzz_drop_remote(&err);
 }
 
 static void fuzz_auth(const char *s)

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# tests/e2e/api_cli.sh — what Debian's docker 20.10 CLI does through `bld system service`
+# beyond the lifecycle (api_containers.sh) and images (api_images.sh) scripts, each command's
+# output and status compared with the same CLI's against a private dockerd for the same
+# sequence: docker attach to a running container (stdin in, stdout and stderr apart, its exit
+# status; with stdin, whose end ends it; refused when paused), the container resize endpoint (the tty takes the size).
+. "$(dirname "$0")/lib.sh"
+
+t_busybox_registry
+t_docker_pair
+t_api_service
+# both CMD...: the command's output and status through bld's socket (BO), then dockerd (DO),
+# stderr apart (b.err, d.err); DKT: DK with a timeout
+both() { BO=$(DK "$@" 2>"$T_DIR/b.err"; echo "rc=$?"); DO=$(D "$@" 2>"$T_DIR/d.err"; echo "rc=$?"); }
+DKT() { DOCKER_HOST=unix://$API_SOCK timeout 20 /usr/bin/docker "$@"; }
+api() { curl -s --unix-socket "$API_SOCK" "$@"; }
+dapi() { curl -s --unix-socket "${DOCKER_HOST#unix://}" "$@"; }
+# on both: a container NAME, detached, with the rest of the arguments
+pair() { local n=$1; shift; DK run -d --name "$n" --network none "$@" >/dev/null && D run -d --name "$n" --network=none "$@" >/dev/null; }
+
+# ------------------------------------------------------------------ attach, resize
+# without stdin: the output from the attach on, stdout and stderr apart, and the exit status
+pair at "$BASE" sh -c 'until [ -e /tmp/go ]; do sleep 0.1; done; echo out; echo err >&2; exit 5'
+(DKT attach at >"$T_DIR/b.out" 2>"$T_DIR/b.err"; echo "rc=$?" >>"$T_DIR/b.out") &
+bp=$!
+(timeout 20 "$DOCKER" attach at >"$T_DIR/d.out" 2>"$T_DIR/d.err"; echo "rc=$?" >>"$T_DIR/d.out") &
+dp=$!
+sleep 1
+DK exec at touch /tmp/go; D exec at touch /tmp/go
+wait "$bp" "$dp"
+t_eq "docker attach to a running container: its output and exit status, as dockerd" \
+  "$(cat "$T_DIR/d.out")" "$(cat "$T_DIR/b.out")"
+t_eq "... stderr apart, as dockerd" "$(cat "$T_DIR/d.err")" "$(cat "$T_DIR/b.err")"
+# with stdin (-i): it reaches the container, and its end ends the attachment (docker's rule:
+# the output after it is not relayed), the CLI then waiting for the exit status
+pair ai -i "$BASE" sh -c 'read x; sleep 0.5; echo got $x; exit 7'
+BO=$(echo hello | DKT attach ai 2>&1; echo "rc=$?")
+DO=$(echo hello | timeout 20 "$DOCKER" attach ai 2>&1; echo "rc=$?")
+t_eq "docker attach with stdin: its end ends the attachment, then the exit status, as dockerd" "$DO" "$BO"
+t_eq "... what it sent reached the container" "got hello" "$(DK logs ai)"
+pair pz "$BASE" sleep 60
+DK pause pz >/dev/null; D pause pz >/dev/null
+both attach pz
+t_eq "docker attach to a paused container: refused, as dockerd" "$DO" "$BO"
+t_eq "... in docker's words" "$(cat "$T_DIR/d.err")" "$(cat "$T_DIR/b.err")"
+DK rm -f pz at ai >/dev/null; D rm -f pz at ai >/dev/null
+
+pair tt -it "$BASE" sh
+api -X POST 'http://d/v1.41/containers/tt/resize?h=33&w=77'
+dapi -X POST 'http://d/v1.41/containers/tt/resize?h=33&w=77'
+both exec tt stty size -F /proc/1/fd/0
+t_eq "POST /containers/ID/resize: the container's tty takes the size, as dockerd's" "$DO" "$BO"
+both exec tt true
+t_eq "... (the container runs on)" "$DO" "$BO"
+DK rm -f tt >/dev/null; D rm -f tt >/dev/null
+
+# ------------------------------------------------------------------ cp, diff, export
+pair cp "$BASE" sh -c 'mkdir -p /d/sub && echo one >/d/a && echo two >/d/sub/b && ln -s a /d/l && rm /etc/group && exec sleep 60'
+for _ in $(seq 1 50); do DK exec cp test -e /d/l && D exec cp test -e /d/l && break; sleep 0.1; done
+# tree DIR: every path below DIR with its type and, for files, contents
+tree() { (cd "$1" && find . | sort | while read -r p; do printf '%s %s %s\n' "$p" "$(stat -c %F "$p")" "$([ -f "$p" ] && ! [ -L "$p" ] && cat "$p")"; done); }
+BO=$(DK cp cp:/d "$T_DIR/bd" 2>&1; echo "rc=$?")
+mv "$T_DIR/bd" "$T_DIR/bd.b"
+D cp cp:/d "$T_DIR/bd" && mv "$T_DIR/bd" "$T_DIR/bd.d"
+t_eq "docker cp CONTAINER:DIR HOSTPATH: the same tree as dockerd's" "$(tree "$T_DIR/bd.d")" "$(tree "$T_DIR/bd.b")"
+t_eq "... its output and status" "rc=0" "$BO"
+t_eq "docker cp CONTAINER:FILE - : a tar of the file, as dockerd's" \
+  "$(D cp cp:/d/sub/b - | tar -tvf - | awk '{print $1, $3, $6}')" "$(DK cp cp:/d/sub/b - | tar -tvf - | awk '{print $1, $3, $6}')"
+t_eq "docker cp -L CONTAINER:SYMLINK: the target's contents, as dockerd" \
+  "$(D cp -L cp:/d/l - | tar -xOf -)" "$(DK cp -L cp:/d/l - | tar -xOf -)"
+both cp cp:/nosuch "$T_DIR/x"
+t_eq "docker cp of a path the container lacks: refused, as dockerd" "$DO" "$BO"
+t_eq "... in docker's words" "$(cat "$T_DIR/d.err")" "$(cat "$T_DIR/b.err")"
+mkdir -p "$T_DIR/hd/in" && echo host >"$T_DIR/hd/in/f" && echo top >"$T_DIR/hf"
+both cp "$T_DIR/hf" cp:/d/sub/
+t_eq "docker cp HOSTFILE CONTAINER:DIR/, as dockerd" "$DO" "$BO"
+both exec cp cat /d/sub/hf
+t_eq "... the file is in the container" "$DO" "$BO"
+both cp "$T_DIR/hd" cp:/new
+t_eq "docker cp HOSTDIR CONTAINER:NEWPATH, as dockerd" "$DO" "$BO"
+both exec cp sh -c 'cd /new && find . | sort && cat in/f && stat -c %u:%g in/f'
+t_eq "... the tree lands under the new name, owned by root, as dockerd's" "$DO" "$BO"
+both cp "$T_DIR/hf" cp:/nosuch/dir/
+t_eq "docker cp into a directory the container lacks: refused, as dockerd" "$DO" "$BO"
+t_eq "docker diff: the container's changes, as dockerd's" "$(D diff cp | sort)" "$(DK diff cp | sort)"
+# (dockerd's has the mount points of its init layer too: dev/console, dev/pts, dev/shm)
+t_eq "docker export: the container's files, as dockerd's" \
+  "$(D export cp | tar -tf - | grep -E '^(d/|new/|etc/gr)' | sort)" "$(DK export cp | tar -tf - | grep -E '^(d/|new/|etc/gr)' | sort)"
+DK rm -f cp >/dev/null; D rm -f cp >/dev/null
+
+# ------------------------------------------------------------------ save, load
+for x in DK D; do $x tag "$BASE" sv:1 >/dev/null; done
+DK save -o "$T_DIR/b.tar" sv:1 && D save -o "$T_DIR/d.tar" sv:1
+both rmi sv:1
+both load -i "$T_DIR/b.tar"
+t_eq "docker save, rmi, then docker load of what bld saved: dockerd's lines on both" "$DO" "$BO"
+t_eq "... the image is back, the same ID as dockerd's" "$(D images -q --no-trunc sv:1)" "$(DK images -q --no-trunc sv:1)"
+BO=$(DK save sv:1 "$BASE" | DK load 2>&1; echo "rc=$?")
+DO=$(D save sv:1 "$BASE" | D load 2>&1; echo "rc=$?")
+t_eq "docker save IMAGE... | docker load, as dockerd" "$DO" "$BO"
+both save nosuch:1
+t_eq "docker save of no such image: refused, as dockerd" "$(tail -1 <<<"$DO")" "$(tail -1 <<<"$BO")"
+
+# ------------------------------------------------------------------ login, push
+"$TOP/tests/env/registry.sh" start "$T_DIR/areg" --auth basic >/dev/null || { t_fail "start registry"; exit 1; }
+at_exit "'$TOP/tests/env/registry.sh' stop '$T_DIR/areg'"
+AREG=$(. "$T_DIR/areg/env"; echo "$REG_ADDR") AUSER=$(. "$T_DIR/areg/env"; echo "$REG_USER")
+APASS=$(. "$T_DIR/areg/env"; echo "$REG_PASS")
+BO=$(echo nope | DK login -u "$AUSER" --password-stdin "$AREG" 2>&1; echo "rc=$?")
+t_match "docker login with a wrong password: refused by the registry, exit 1" \
+  "Error response from daemon: .*(unauthorized|401).*rc=1" "$(tr '\n' ' ' <<<"$BO")"
+BO=$(echo "$APASS" | DK login -u "$AUSER" --password-stdin "$AREG" 2>/dev/null; echo "rc=$?")
+DO=$(echo "$APASS" | D login -u "$AUSER" --password-stdin "$AREG" 2>/dev/null; echo "rc=$?")
+t_eq "docker login to the registry: succeeded, as dockerd" "$DO" "$BO"
+DK tag "$BASE" "$AREG/t/bld:1" && D tag "$BASE" "$AREG/t/dockerd:1"
+# (sizes masked: dockerd pushes busybox's manifest as Docker's v2 schema 2, bld as OCI's)
+mask() { sed -E 's/sha256:[0-9a-f]{64}/sha256:H/g; s/\b[0-9a-f]{12}\b/ID/g; s#/t/(bld|dockerd)#/t/R#; s/size: [0-9]+/size: N/'; }
+BO=$(DK push "$AREG/t/bld:1" 2>&1; echo "rc=$?")
+DO=$(D push "$AREG/t/dockerd:1" 2>&1; echo "rc=$?")
+t_eq "docker push with the credentials of docker login: dockerd's lines (Preparing, Waiting aside)" \
+  "$(grep -v -e ': Preparing$' -e ': Waiting$' <<<"$DO" | mask)" "$(grep -v -e ': Preparing$' -e ': Waiting$' <<<"$BO" | mask)"
+D rmi "$AREG/t/dockerd:1" >/dev/null
+t_eq "... dockerd pulls what bld pushed: the same image" "$(D images -q --no-trunc "$BASE")" \
+  "$(D pull -q "$AREG/t/bld:1" >/dev/null && D images -q --no-trunc "$AREG/t/bld:1")"
+D logout "$AREG" >/dev/null
+BO=$(DK push "$AREG/t/bld:1" 2>&1; echo "rc=$?")
+t_match "docker push without credentials: refused (exit 1)" "rc=1$" "$BO"

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# kill -9 at random moments of build, push, commit, compose up, compose down, network connect
+# and volume create, KILL_RUNS times each (make check: a few; `make soak`: 100), and two
+# compose downs at once (what a killed down's children race). Each command
+# is timed once unkilled, and every killed run gets SIGKILL at a uniformly random moment of
+# that time. After each kill the same command runs again and must succeed; at the end
+# `bld system check` is clean, every network and volume listed inspects, no endpoint or
+# lease outlives its container, the compose project comes up and goes down cleanly, and
+# nothing of bld is left behind.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/runner_env.bash"
+RUNS=${KILL_RUNS:-4}
+t_busybox_registry
+cd "$T_DIR"
+
+# killed MS CMD... — runs CMD in the background and kills it with SIGKILL at a random moment
+# of its first MS milliseconds
+killed() {
+  local ms=$1; shift
+  "$@" >/dev/null 2>&1 &
+  local pid=$!
+  sleep "$(awk -v r="$RANDOM" -v ms="$ms" 'BEGIN { printf "%.3f", r / 32768 * ms / 1000 }')"
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+}
+# ms CMD... — how long CMD takes (milliseconds, at least 5); fails the script when CMD fails
+ms() {
+  local t0 t1
+  t0=$(date +%s%N)
+  "$@" >"$T_DIR/ms.out" 2>&1 || { t_fail "unkilled: $* ($(head -c 300 "$T_DIR/ms.out"))"; exit 1; }
+  t1=$(date +%s%N)
+  local d=$(((t1 - t0) / 1000000))
+  echo $((d < 5 ? 5 : d))
+}
+# soak NAME SETUP CMD... — RUNS times: SETUP (a shell snippet, $i the run: what makes CMD
+# do something again, its own failure ignored), CMD killed at a random moment, SETUP again
+# and CMD again, which must succeed whatever the kill left; fails counted in FAILS[NAME]
+declare -A FAILS
+soak() {
+  local name=$1 setup=$2; shift 2
+  local i=0 t
+  eval "$setup"
+  t=$(ms "$@") || exit 1
+  FAILS[$name]=0
+  for i in $(seq "$RUNS"); do
+    eval "$setup"
+    killed "$t" "$@"
+    eval "$setup"
+    if ! "$@" >"$T_DIR/next.out" 2>&1; then
+      FAILS[$name]=$((FAILS[$name] + 1))
+      echo "# $name after kill $i: $(tail -c 300 "$T_DIR/next.out" | tr "\n" " ")"
+    fi
+  done
+  t_eq "$RUNS kill -9s of $name: the next $name succeeds each time" 0 "${FAILS[$name]}"
+}
+
+# build: a context whose file changes every run, so that each build copies and commits
+mkdir -p ctx
+printf 'FROM %s\nCOPY f /f\nRUN cat /f >/g\n' "$IMG" >ctx/Dockerfile
+soak build 'head -c 200000 /dev/urandom >ctx/f' B build -q -t soak/build ctx
+
+# push: a new image (a fresh 300 KB layer) each run, to the test registry
+# (from the script's own network namespace, where the registry listens)
+newimg() {
+  head -c 300000 /dev/urandom >rand && tar -cf rand.tar rand &&
+    "$BLD" import rand.tar "$REG_ADDR/soak/push" >/dev/null 2>&1
+}
+soak push newimg "$BLD" push -q "$REG_ADDR/soak/push"
+
+# commit: a running container with a changed file each run
+B run -d --name soak-c "$IMG" sleep 600 >/dev/null || { t_fail "run soak-c"; exit 1; }
+soak commit 'B exec soak-c sh -c "head -c 100000 /dev/urandom >/data$i" >/dev/null 2>&1' B commit soak-c soak/commit
+
+# compose up and down: two services, a named volume and the project's network
+mkdir -p proj
+cat >proj/compose.yaml <<EOF
+services:
+  a: {image: $IMG, command: [sleep, "600"], volumes: [data:/data]}
+  b: {image: $IMG, command: [sleep, "600"], depends_on: [a]}
+volumes: {data: {}}
+EOF
+soak "compose up" 'B compose -f proj/compose.yaml down -t 0 >/dev/null 2>&1' B compose -f proj/compose.yaml up -d
+soak "compose down" 'B compose -f proj/compose.yaml up -d >/dev/null 2>&1' B compose -f proj/compose.yaml down -t 0 -v
+
+# what a down killed half-way leaves running (its children finish their containers) races
+# the next down: two downs at once, each must take what the other removed as removed
+fails=0
+for i in 1 2; do
+  B compose -f proj/compose.yaml up -d >/dev/null 2>&1
+  B compose -f proj/compose.yaml down -t 0 -v >down1.out 2>&1 &
+  p1=$!
+  B compose -f proj/compose.yaml down -t 0 -v >down2.out 2>&1 ||
+    { fails=$((fails + 1)); echo "# $(grep '^bld:' down2.out)"; }
+  wait "$p1" || { fails=$((fails + 1)); echo "# $(grep '^bld:' down1.out)"; }
+done
+t_eq "two compose downs at once both succeed" 0 "$fails"
+
+# network connect: the same container connected again after each disconnect
+B network create soak-n >/dev/null || { t_fail "network create"; exit 1; }
+soak "network connect" 'B network disconnect soak-n soak-c >/dev/null 2>&1' B network connect soak-n soak-c
+
+# volume create: a new name each run (with a label, so that the metadata is written too)
+soak "volume create" 'B volume rm -f soak-v >/dev/null 2>&1' B volume create --label k=$RANDOM soak-v
+
+# ------------------------------------------------------------------------ afterwards
+out=$(B system check 2>&1)
+t_ok "bld system check is clean ($(tail -1 <<<"$out"))" B system check -q
+bad=""
+for n in $(B network ls --format '{{.Name}}'); do B network inspect "$n" >/dev/null 2>&1 || bad+=" $n"; done
+t_eq "every network listed inspects" "" "$bad"
+bad=""
+for v in $(B volume ls -q); do B volume inspect "$v" >/dev/null 2>&1 || bad+=" $v"; done
+t_eq "every volume listed inspects" "" "$bad"
+t_ok "the project comes up once more" B compose -f proj/compose.yaml up -d
+t_eq "... with both services running" "2" "$(B compose -f proj/compose.yaml ps -q | wc -l)"
+t_ok "... and goes down with its volume" B compose -f proj/compose.yaml down -t 0 -v
+B rm -f soak-c >/dev/null 2>&1
+for i in $(seq 50); do [ -z "$(B ps -aq)" ] && break; sleep 0.1; done
+t_eq "no container left" "" "$(B ps -aq)"
+t_eq "no endpoint file left" "" "$(find "$BLD_ROOT/networks" -path '*/endpoints/*.json' 2>/dev/null)"
+t_eq "no lease left" "" "$(cat "$BLD_ROOT"/networks/*/leases* 2>/dev/null | tr -d '\0')"
+t_ok "the networks can be removed" B network rm soak-n
+t_ok "the volumes can be removed" B volume rm -f soak-v
+t_eq "no volume left" "" "$(B volume ls -q)"
+t_eq "no network but the defaults" "" "$(B network ls --format '{{.Name}}' | grep -vxE 'bridge|host|none')"
+t_ok "a build after it all succeeds" B build -q -t soak/final ctx
+t_ok "bld system check is still clean" B system check -q
+t_eq "nothing of bld remains" "" "$(runner_leftovers | grep -v docker-registry)"
