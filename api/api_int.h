@@ -5,7 +5,8 @@
  * filters). No other module includes it.
  *
  * Files: server.c (sockets, the HTTP daemon, idle exit) over route.c (the table, version
- * prefixes, body and error handling) over the handlers (system.c, containers.c, images.c)
+ * prefixes, body and error handling) over the handlers (system.c, containers.c, images.c,
+ * build.c...)
  * and util.c (query and JSON helpers the handlers share).
  */
 #ifndef BLD_API_INT_H

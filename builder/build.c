@@ -400,7 +400,7 @@ static int choose_isolation(const struct bld_builder_opts *o, bool *chroot_mode,
 	const char *iso = NULL, *why = NULL;
 	if (bld_builder_isolation(o->isolation, &iso, &why, err) < 0)
 		return -1;
-	*chroot_mode = strcmp(iso, "chroot") == 0;
+	*chroot_mode = iso && strcmp(iso, "chroot") == 0;
 	if (why)
 		bld_warn("namespaces are not available (%s): building with --isolation=chroot",
 			 why);

@@ -323,6 +323,8 @@ static int merge(struct differ *d, const struct bld_builder_snap *before)
 	while (i < before->n || j < after->n) {
 		const struct snap_ent *a = i < before->n ? &before->v[i] : NULL;
 		const struct snap_ent *b = j < after->n ? &after->v[j] : NULL;
+		if (!a && !b)
+			break;
 		int c = !a ? 1 : !b ? -1 : bld_builder_ctx_path_cmp(a->path, b->path);
 		int r = 0;
 		if (c < 0 && !under(a->path, gone)) {

@@ -54,8 +54,12 @@ struct bld_cli_cmd {
 				  * NULL: the summary */
 	const struct bld_cli_example *examples; /* two or three, ended by {NULL, NULL} */
 	const char *exit_status; /* the manual's EXIT STATUS when not the usual one, or NULL */
-	/* Returns an exit status >= 0, or < 0 with *err set (exit 125 unless err->status). */
+	/* Returns an exit status >= 0, or < 0 with *err set: the exit status is err->status,
+	 * else fail_status, else 1 (docker's CLI: 1 for a command that fails). */
 	int (*run)(struct bld_ctx *ctx, struct bld_cli_args *args, struct bld_error **err);
+	/* 125 for the commands whose own failures docker (run) or podman (kube, system
+	 * service) report as 125, and for bld's own tools; 0 for docker's 1 */
+	int fail_status;
 };
 
 struct bld_cli_args {
@@ -69,10 +73,22 @@ struct bld_cli_args {
 	const struct bld_cli_args *parent; /* a command group's own options (compose), or NULL */
 };
 
-/* Parses argv (after the command name) for cmd; BLD_E_INVALID with docker's wording. */
+/* Parses argv (after the command name) for cmd; BLD_E_INVALID with docker's wording: a
+ * flag that does not parse exits 125, a wrong number of arguments 1 (err->status), as
+ * docker's CLI. */
 int bld_cli_args_parse(struct bld_cli_args *out, const struct bld_cli_cmd *cmd, int argc,
 		       char **argv, struct bld_error **err);
 void bld_cli_args_dispose(struct bld_cli_args *a);
+
+/* Like bld_error_set with BLD_E_INVALID, for a flag's value that does not parse: the error
+ * carries status 125, as docker's CLI exits for a flag it cannot parse (its typed values:
+ * numbers, sizes, filters). */
+int bld_cli_flag_refuse(struct bld_error **err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Every --filter value of a is NAME=VALUE; else the refusal docker's CLI gives for its filter
+ * flag (FLAG: "-f, --filter" or "--filter"), with status 125. */
+int bld_cli_filters_check(const struct bld_cli_args *a, const char *flag, struct bld_error **err);
 
 /* Whether a boolean option is set to true. */
 bool bld_cli_bool(const struct bld_cli_args *a, const char *name);

@@ -122,6 +122,21 @@ static int check_reproducible(struct bld_ctx *ctx, const struct bld_builder_opts
 	return r;
 }
 
+/* Every -t is a reference, checked before the build as docker's CLI checks it when it
+ * parses the flag (exit 125), not after. */
+static int check_tags(char *const *tags, struct bld_error **err)
+{
+	for (size_t i = 0; tags && tags[i]; i++) {
+		struct bld_registry_ref r;
+		cleanup_error struct bld_error *e = NULL;
+		if (bld_registry_ref_parse(&r, tags[i], &e) < 0)
+			return bld_cli_flag_refuse(err, "invalid argument \"%s\" for \"-t, --tag\" "
+						   "flag: %s", tags[i], e->msg);
+		bld_registry_ref_dispose(&r);
+	}
+	return 0;
+}
+
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	const char *fmt = bld_cli_str(a, "format");
@@ -134,7 +149,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		return bld_error_set(err, BLD_E_INVALID,
 				     "invalid progress mode \"%s\": use auto, plain, tty or quiet", prog);
 	int64_t shm = 0;
-	if (bld_cli_add_hosts_check(bld_cli_list(a, "add-host"), err) < 0 ||
+	if (check_tags(bld_cli_list(a, "tag"), err) < 0 ||
+	    bld_cli_add_hosts_check(bld_cli_list(a, "add-host"), err) < 0 ||
 	    bld_cli_shm_size(a, &shm, err) < 0)
 		return -1;
 	struct bld_builder_opts o = {
@@ -200,6 +216,7 @@ const struct bld_cli_cmd bld_cmd_build = {
 	.min_args = 1,
 	.max_args = 1,
 	.run = run,
+	.fail_status = 125,
 	.exit_status = "0 when the image is built; 1 when the build fails (a step, the Dockerfile, the "
 		       "context); 125 for an invalid command line.",
 	.examples = BLD_CLI_EXAMPLES(

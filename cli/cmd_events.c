@@ -40,17 +40,6 @@ static int parse_time(const char *opt, const char *s, int64_t *ns, struct bld_er
 
 /* ------------------------------------------------------------------ filters */
 
-/* docker's CLI wants name=value; its daemon ignores names it does not know (no refusal). */
-static int check_filters(char *const *f, struct bld_error **err)
-{
-	for (size_t i = 0; f && f[i]; i++)
-		if (!strchr(f[i], '='))
-			return bld_error_set(err, BLD_E_INVALID,
-					     "invalid argument \"%s\" for \"-f, --filter\" flag: bad "
-					     "format of filter (expected name=value)", f[i]);
-	return 0;
-}
-
 /* ------------------------------------------------------------------ output */
 
 /* Go's RFC3339NanoFixed in local time: "2026-12-07T06:40:00.123456789Z" or "...+01:00". */
@@ -134,7 +123,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 			       .format = bld_cli_str(a, "format")};
 	const char *since = bld_cli_str(a, "since"), *until = bld_cli_str(a, "until");
 	int64_t since_ns = 0, until_ns = 0;
-	if (check_filters(r.filters, err) < 0 ||
+	/* docker's CLI wants name=value; its daemon ignores names it does not know */
+	if (bld_cli_filters_check(a, "-f, --filter", err) < 0 ||
 	    (since && parse_time("since", since, &since_ns, err) < 0) ||
 	    (until && parse_time("until", until, &until_ns, err) < 0))
 		return -1;

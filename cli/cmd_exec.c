@@ -45,7 +45,8 @@ const struct bld_cli_cmd bld_cmd_exec = {
 	.max_args = -1,
 	.stop_at_first_arg = true,
 	.run = run,
-	.exit_status = "The exit status of the command; 125 when bld itself fails, 126 when the command "
+	.exit_status = "The exit status of the command; 1 when the container does not exist or does "
+		       "not run, 125 for a flag that does not parse, 126 when the command "
 		       "cannot be invoked, 127 when it is not found.",
 	.examples = BLD_CLI_EXAMPLES(
 		{"Open a shell in a running container",

@@ -179,9 +179,7 @@ static int apply_filters(struct rows *rs, char *const *filters, struct bld_error
 {
 	for (size_t k = 0; filters && filters[k]; k++) {
 		const char *f = filters[k];
-		const char *eq = strchr(f, '=');
-		if (!eq)
-			return bld_error_set(err, BLD_E_INVALID, "bad format of filter (expected name=value)");
+		const char *eq = strchr(f, '='); /* there is one: bld_cli_filters_check */
 		bool dangling = bld_str_has_prefix(f, "dangling=");
 		bool ref = bld_str_has_prefix(f, "reference=");
 		if (!dangling && !ref)
@@ -247,6 +245,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	if (rs.n > 1) /* qsort of NULL is undefined even for 0 rows */
 		qsort(rs.v, rs.n, sizeof(*rs.v), by_created);
 	filter_rows(&rs, a->argc ? a->argv[0] : NULL);
+	if (r == 0)
+		r = bld_cli_filters_check(a, "-f, --filter", err);
 	if (r == 0)
 		r = apply_filters(&rs, bld_cli_list(a, "filter"), err);
 	if (r == 0)

@@ -30,6 +30,7 @@ const struct bld_cli_cmd bld_cmd_kube_down = {
 	.min_args = 1,
 	.max_args = 1,
 	.run = down,
+	.fail_status = 125,
 	.examples = BLD_CLI_EXAMPLES(
 		{"Remove what bld kube play made of a file", "bld kube down app.yaml"},
 		{"The same from a pipe", "bld kube generate | bld kube down -"}),

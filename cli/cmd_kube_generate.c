@@ -184,6 +184,7 @@ const struct bld_cli_cmd bld_cmd_kube_generate = {
 	.opts = opts,
 	.max_args = -1,
 	.run = run,
+	.fail_status = 125,
 	.examples = BLD_CLI_EXAMPLES(
 		{"Print the project of the current directory as Kubernetes objects",
 		 "bld kube generate"},

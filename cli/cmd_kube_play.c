@@ -34,6 +34,7 @@ const struct bld_cli_cmd bld_cmd_kube_play = {
 	.min_args = 1,
 	.max_args = 1,
 	.run = play,
+	.fail_status = 125,
 	.examples = BLD_CLI_EXAMPLES(
 		{"Run the objects of a Kubernetes file", "bld kube play app.yaml"},
 		{"Run them again, replacing what an earlier play made",

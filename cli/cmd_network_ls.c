@@ -165,7 +165,8 @@ static void print_rows(json_t *nets, const char *fmt, bool trunc)
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
 {
 	cleanup_json json_t *nets = NULL;
-	if (bld_runner_network_filter(ctx, bld_cli_list(a, "filter"), &nets, err) < 0)
+	if (bld_cli_filters_check(a, "-f, --filter", err) < 0 ||
+	    bld_runner_network_filter(ctx, bld_cli_list(a, "filter"), &nets, err) < 0)
 		return -1;
 	size_t n = json_array_size(nets);
 	json_t **v = xcalloc(n + 1, sizeof(*v));

@@ -16,11 +16,8 @@ static int read_filters(char *const *f, double *until, char ***labels, struct bl
 {
 	*until = 0;
 	for (size_t i = 0; f && f[i]; i++) {
-		const char *eq = strchr(f[i], '=');
+		const char *eq = strchr(f[i], '='); /* there is one: bld_cli_filters_check */
 		int64_t ns = 0;
-		if (!eq)
-			return bld_error_refuse(err, BLD_E_INVALID,
-						"bad format of filter (expected name=value)");
 		if (bld_str_has_prefix(f[i], "label=") || bld_str_has_prefix(f[i], "label!=")) {
 			bld_strv_push(labels, f[i]);
 			continue;
@@ -42,7 +39,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	cleanup_strv char **labels = NULL;
 	cleanup_strv char **names = NULL;
 	double until = 0;
-	if (read_filters(bld_cli_list(a, "filter"), &until, &labels, err) < 0)
+	if (bld_cli_filters_check(a, "--filter", err) < 0 ||
+	    read_filters(bld_cli_list(a, "filter"), &until, &labels, err) < 0)
 		return -1;
 	if (!bld_cli_bool(a, "force") &&
 	    !bld_cli_confirm("WARNING! This will remove all custom networks not used by at least "

@@ -133,6 +133,7 @@ const struct bld_cli_cmd bld_cmd_parse = {
 	.opts = opts,
 	.max_args = 0,
 	.run = run,
+	.fail_status = 125,
 	.examples = BLD_CLI_EXAMPLES(
 		{"Check a Dockerfile and print its syntax tree",
 		 "bld parse -f Dockerfile"},

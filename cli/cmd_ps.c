@@ -117,7 +117,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 {
 	struct bld_runner_container_info *v = NULL;
 	size_t n = 0;
-	if (bld_runner_container_list(ctx, &v, &n, err) < 0)
+	if (bld_cli_filters_check(a, "-f, --filter", err) < 0 ||
+	    bld_runner_container_list(ctx, &v, &n, err) < 0)
 		return -1;
 	bool all = bld_cli_bool(a, "all") || bld_cli_bool(a, "latest");
 	bool quiet = bld_cli_bool(a, "quiet"), trunc = !bld_cli_bool(a, "no-trunc");

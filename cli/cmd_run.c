@@ -60,6 +60,7 @@ const struct bld_cli_cmd bld_cmd_run = {
 	.max_args = -1,
 	.stop_at_first_arg = true,
 	.run = run,
+	.fail_status = 125,
 	.exit_status = "The exit status of the container's command, as docker run: 125 when bld itself "
 		       "fails, 126 when the command cannot be invoked, 127 when it is not found; with "
 		       "-d, 0 once the container started.",

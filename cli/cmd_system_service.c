@@ -40,6 +40,7 @@ const struct bld_cli_cmd bld_cmd_system_service = {
 	.opts = opts,
 	.max_args = 1,
 	.run = run,
+	.fail_status = 125,
 	.examples = BLD_CLI_EXAMPLES(
 		{"Serve the Engine API on bld's socket", "bld system service"},
 		{"Serve it on a socket of your own, for docker's CLI",

@@ -310,6 +310,15 @@ static int find_image(struct bld_ctx *ctx, struct bld_cli_args *a,
 	return r;
 }
 
+/* An option the command line got wrong: docker's create exits 125 for it, as run does (its
+ * failures past the options, a missing image or a name taken, exit 1). */
+static int options_refused(struct bld_error **err)
+{
+	if (*err && !(*err)->status)
+		(*err)->status = 125;
+	return -1;
+}
+
 int bld_cli_container_config(struct bld_runner_container_config *c, struct bld_cli_args *a,
 			     struct bld_ctx *ctx, struct bld_error **err)
 {
@@ -342,15 +351,15 @@ int bld_cli_container_config(struct bld_runner_container_config *c, struct bld_c
 	c->log_driver = dup_opt(a, "log-driver");
 	c->log_opts = bld_strv_dup(bld_cli_list(a, "log-opt"));
 	if (c->auto_remove && c->restart && strcmp(c->restart, "no") != 0)
-		return bld_error_set(err, BLD_E_INVALID,
-				     "Conflicting options: --restart and --rm");
+		return bld_cli_flag_refuse(err, "Conflicting options: --restart and --rm");
 	if (c->workdir && c->workdir[0] != '/')
 		return bld_error_set(err, BLD_E_INVALID,
 				     "the working directory '%s' is invalid, it needs to be an absolute path",
 				     c->workdir);
 	if (limits(c, a, err) < 0 || security(c, a, err) < 0 || env_and_ports(c, a, err) < 0 ||
-	    bld_cli_host_config(c, a, err) < 0 || bld_cli_network_opts(c, a, err) < 0 || bld_cli_health_opts(&c->health, a, err) < 0)
-		return -1;
+	    bld_cli_host_config(c, a, err) < 0 || bld_cli_network_opts(c, a, err) < 0 ||
+	    bld_cli_health_opts(&c->health, a, err) < 0)
+		return options_refused(err);
 	if (!c->rootfs && find_image(ctx, a, c, err) < 0)
 		return -1;
 	return 0;
@@ -428,8 +437,8 @@ int bld_cli_stop_time(struct bld_cli_args *a, int *t, struct bld_error **err)
 	long v = -1;
 	const char *ts = bld_cli_str(a, "time");
 	if (ts && bld_parse_long(ts, -1, 1 << 20, &v) < 0)
-		return bld_error_set(err, BLD_E_INVALID, "invalid argument \"%s\" for \"-t, --time\"",
-				     ts);
+		return bld_cli_flag_refuse(err, "invalid argument \"%s\" for \"-t, --time\" flag",
+					   ts);
 	*t = (int)v;
 	return 0;
 }

@@ -1,7 +1,9 @@
 /*
  * cli/main.c — bld's entry point: global options, the command table, dispatch, and the one
- * place where errors are printed and exit codes chosen (docker's: 125 when bld itself
- * fails, the command's own status otherwise).
+ * place where errors are printed and exit codes chosen, as docker 20.10's CLI chooses them:
+ * 125 for a flag that does not parse and for run's own failures, 1 for a command that fails
+ * (a missing object, a refusing registry, a wrong number of arguments), else the status the
+ * command gives (a container's, a build's).
  *
  * Commands are named weakly: each cli/cmd_*.c that is linked in defines its symbol, and a
  * command whose file does not exist yet is left out of the table at run time.
@@ -322,12 +324,12 @@ static int run_command(struct bld_ctx *ctx, const struct bld_cli_cmd *cmd, int a
 	if (r < 0) {
 		fprintf(stderr, "bld: %s\nSee 'bld %s --help'.\n", err->msg, cmd->name);
 		bld_cli_args_dispose(&args);
-		return 125;
+		return err->status ? err->status : 125;
 	}
 	r = cmd->run(ctx, &args, &err);
 	bld_cli_args_dispose(&args);
 	if (r < 0)
-		return print_error(err, 125);
+		return print_error(err, cmd->fail_status ? cmd->fail_status : 1);
 	return r;
 }
 
@@ -347,6 +349,8 @@ static int enter_rootless(struct bld_error **err)
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
+	if (argc == 2 && strcmp(argv[1], "__pause") == 0)
+		bld_runner_rootless_pause();
 	struct bld_cli_args g;
 	cleanup_error struct bld_error *err = NULL;
 	int r = bld_cli_args_parse(&g, &global_cmd, argc - 1, argv + 1, &err);

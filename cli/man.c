@@ -11,9 +11,15 @@
 #include <sys/stat.h>
 
 static const char default_status[] =
-	"0 on success. 125 when bld itself fails: an invalid option or argument, an error of "
-	"the store or of the system. Otherwise the status docker gives for the same failure "
-	"(1 for an object that does not exist).";
+	"0 on success. 1 when the command fails, as docker's: an object that does not exist, a "
+	"registry that refuses or cannot be reached, a wrong number of arguments, an error of "
+	"the store or of the system. 125 for a flag that does not parse (unknown, or a value "
+	"of the wrong form).";
+
+/* the commands whose failures exit 125 (cmd->fail_status): run's own are given apart */
+static const char fail_125_status[] =
+	"0 on success. 125 when the command fails or a flag does not parse (podman's status "
+	"for a failure); 1 for a wrong number of arguments.";
 
 /* s as roff text: backslashes, minus signs and a leading control character escaped */
 static void roff(FILE *f, const char *s)
@@ -173,7 +179,9 @@ static void write_page(FILE *f, const struct bld_cli_cmd *c)
 	section_examples(f, c);
 	fputs(".SH EXIT STATUS\n", f);
 	const struct bld_cli_cmd *group = bld_cli_compose_table()[0];
-	const char *status = c->exit_status ? c->exit_status : default_status;
+	const char *status = c->exit_status		? c->exit_status
+			     : c->fail_status == 125 ? fail_125_status
+						     : default_status;
 	if (!c->exit_status && strncmp(c->name, "compose ", 8) == 0)
 		status = group->exit_status;
 	roff(f, status);

@@ -134,20 +134,45 @@ int bld_cli_args_parse(struct bld_cli_args *a, const struct bld_cli_cmd *cmd, in
 	}
 	if (a->argc < cmd->min_args || (cmd->max_args >= 0 && a->argc > cmd->max_args)) {
 		if (cmd->max_args == 0)
-			return bld_error_set(err, BLD_E_INVALID, "\"bld %s\" accepts no arguments",
-					     cmd->name);
+			return bld_error_refuse(err, BLD_E_INVALID,
+						"\"bld %s\" accepts no arguments", cmd->name);
 		if (cmd->min_args == cmd->max_args)
-			return bld_error_set(err, BLD_E_INVALID,
-					     "\"bld %s\" requires exactly %d argument%s", cmd->name,
-					     cmd->min_args, cmd->min_args == 1 ? "" : "s");
+			return bld_error_refuse(
+			    err, BLD_E_INVALID, "\"bld %s\" requires exactly %d argument%s",
+			    cmd->name, cmd->min_args, cmd->min_args == 1 ? "" : "s");
 		if (a->argc < cmd->min_args)
-			return bld_error_set(err, BLD_E_INVALID,
-					     "\"bld %s\" requires at least %d argument%s",
-					     cmd->name, cmd->min_args, cmd->min_args == 1 ? "" : "s");
-		return bld_error_set(err, BLD_E_INVALID,
-				     "\"bld %s\" requires at most %d argument%s", cmd->name,
-				     cmd->max_args, cmd->max_args == 1 ? "" : "s");
+			return bld_error_refuse(
+			    err, BLD_E_INVALID, "\"bld %s\" requires at least %d argument%s",
+			    cmd->name, cmd->min_args, cmd->min_args == 1 ? "" : "s");
+		return bld_error_refuse(err, BLD_E_INVALID,
+					"\"bld %s\" requires at most %d argument%s", cmd->name,
+					cmd->max_args, cmd->max_args == 1 ? "" : "s");
 	}
+	return 0;
+}
+
+int bld_cli_flag_refuse(struct bld_error **err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	cleanup_free char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	int r = bld_error_set(err, BLD_E_INVALID, "%s", msg);
+	if (err && *err && !(*err)->status)
+		(*err)->status = 125;
+	return r;
+}
+
+int bld_cli_filters_check(const struct bld_cli_args *a, const char *flag, struct bld_error **err)
+{
+	char *const *f = bld_cli_list(a, "filter");
+	for (size_t i = 0; f && f[i]; i++)
+		if (!strchr(f[i], '='))
+			return bld_cli_flag_refuse(
+			    err,
+			    "invalid argument \"%s\" for \"%s\" flag: bad format "
+			    "of filter (expected name=value)",
+			    f[i], flag);
 	return 0;
 }
 

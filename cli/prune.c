@@ -76,9 +76,8 @@ int bld_cli_prune_store(struct bld_ctx *ctx, bool images, char ***keys, bool all
 int bld_cli_prune_confirm(const struct bld_cli_args *a, const char *cmd, const char *warning,
 			  struct bld_error **err)
 {
-	if (bld_cli_given(a, "filter"))
-		return bld_error_set(err, BLD_E_UNSUPPORTED, "%s --filter is not supported yet",
-				     cmd);
+	if (bld_cli_given(a, "filter")) /* refused as a flag docker's CLI does not know: 125 */
+		return bld_cli_flag_refuse(err, "%s --filter is not supported yet", cmd);
 	return bld_cli_bool(a, "force") || bld_cli_confirm(warning);
 }
 

@@ -138,18 +138,27 @@ static int map_ids(pid_t pid, struct bld_error **err)
 
 /* ------------------------------------------------------------------ the holder */
 
-static _Noreturn void pause_loop(int sock)
+/* The holder, once mapped: bld again with no environment and a name of its own, so that
+ * nothing of the command that made it (its arguments, BLD_ROOT) shows in /proc. */
+static _Noreturn void pause_exec(int sock)
 {
 	char go;
 	if (read(sock, &go, 1) != 1)
-		_exit(1);
-	prctl(PR_SET_NAME, PAUSE_NAME, 0, 0, 0);
-	if (chdir("/") < 0)
 		_exit(1);
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (int fd = 0; fd < 3 && devnull >= 0; fd++)
 		dup2(devnull, fd);
 	close_range(3, ~0U, 0); /* a pipe of the caller's kept open would hang its reader */
+	char *argv[] = {PAUSE_NAME, "__pause", NULL}, *envp[] = {NULL};
+	execve("/proc/self/exe", argv, envp);
+	_exit(127);
+}
+
+void bld_runner_rootless_pause(void)
+{
+	prctl(PR_SET_NAME, PAUSE_NAME, 0, 0, 0);
+	if (chdir("/") < 0)
+		_exit(1);
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGTERM && sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_IGN);
@@ -173,7 +182,7 @@ static pid_t fork_holder(int sv[2], struct bld_error **err)
 		int msg[2] = {me, e};
 		if (send(sv[1], msg, sizeof(msg), MSG_NOSIGNAL) != sizeof(msg) || e)
 			_exit(1);
-		pause_loop(sv[1]);
+		pause_exec(sv[1]);
 	}
 	close(sv[1]);
 	waitpid(mid, NULL, 0);

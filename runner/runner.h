@@ -213,6 +213,8 @@ int bld_runner_selfexe_seal(const struct bld_ctx *ctx, char **argv, struct bld_e
  * first. Does nothing as root. Call it single-threaded, before anything else is set up.
  */
 int bld_runner_rootless_enter(const struct bld_ctx *ctx, struct bld_error **err);
+/* The bld-pause holder's life (`bld __pause`, exec'd by the above): never returns. */
+_Noreturn void bld_runner_rootless_pause(void);
 /* Whether overlayfs mounts here (in a user namespace when rootless), probed with a scratch
  * directory under store; false with BLD_NO_OVERLAY=1. Without it containers get a copy. */
 bool bld_runner_overlay_works(const char *store);

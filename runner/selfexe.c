@@ -112,10 +112,19 @@ static int overlay_view(const char *root)
 	exe[n] = '\0';
 	char *slash = strrchr(exe, '/');
 	*slash = '\0';
-	cleanup_free char *empty = xasprintf("%s/runtime/empty", root);
+	cleanup_free char *made = xasprintf("%s/runtime/empty", root);
 	cleanup_error struct bld_error *e = NULL;
-	if (bld_fs_mkdir_p(empty, 0700, &e) < 0) {
+	if (bld_fs_mkdir_p(made, 0700, &e) < 0) {
 		errno = e->sys_errno ? e->sys_errno : EIO;
+		return -1;
+	}
+	/* layers that overlap are refused, and that refusal costs the kernel ~20 ms: not tried */
+	char empty[PATH_MAX];
+	size_t dl = strlen(exe);
+	if (!realpath(made, empty))
+		return -1;
+	if (strncmp(empty, exe, dl) == 0 && (dl == 0 || empty[dl] == '/')) {
+		errno = ELOOP;
 		return -1;
 	}
 	cleanup_close int mnt = overlay_mount(exe[0] ? exe : "/", empty);

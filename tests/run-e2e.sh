@@ -14,6 +14,27 @@ export BLD="${BLD_E2E_BIN:-$PWD/bld}" TOP="$PWD" # BLD_E2E_BIN: another build (m
 scripts=("$@")
 [ ${#scripts[@]} -gt 0 ] || scripts=(tests/e2e/*.sh)
 pass=0 fail=0
+# BLD_E2E_ROOTLESS=ranges|single: bld runs as an ordinary user made here, with subordinate
+# ids in /etc/subuid and /etc/subgid or without (tests/e2e/lib.sh); the user is removed and
+# both files restored at the end. README.md lists what needs root.
+rootless_done() { :; }
+if [ -n "${BLD_E2E_ROOTLESS:-}" ]; then
+  export BLD_E2E_USER=blde2e$$
+  saved=$(mktemp -d)
+  cp -p /etc/subuid /etc/subgid "$saved/" 2>/dev/null
+  rootless_done() {
+    userdel "$BLD_E2E_USER" >/dev/null 2>&1
+    cp -p "$saved/subuid" "$saved/subgid" /etc/ 2>/dev/null
+    rm -rf "$saved"
+  }
+  trap rootless_done EXIT
+  useradd -M -d /nonexistent -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$BLD_E2E_USER" ||
+    { echo "e2e: useradd failed"; exit 1; }
+  if [ "$BLD_E2E_ROOTLESS" = ranges ]; then
+    echo "$BLD_E2E_USER:400000:65536" >>/etc/subuid
+    echo "$BLD_E2E_USER:400000:65536" >>/etc/subgid
+  fi
+fi
 . tests/env/cgroups.sh
 mapfile -t cgroups < <(bld_cgroups_snapshot) # bld's cgroup parents made here: ours to remove
 # the debian test image is made from the apt mirror (debootstrap): here, once per seed

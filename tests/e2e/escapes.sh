@@ -6,8 +6,10 @@
 # paths, cp through symlinks to host paths and symlinks swapped during the copy
 # (CVE-2018-15664, CVE-2019-14271), and a cgroup v1 hierarchy's release_agent (CVE-2022-0492).
 . "$(dirname "$0")/lib.sh"
-# the bld that `exec` runs is a copy, so that an overwrite would hit the copy alone
-VICTIM=$T_DIR/bld-victim
+# the bld that `exec` runs is a copy, so that an overwrite would hit the copy alone; in a
+# directory of its own, as an installed bld is, apart from the store (BLD_ROOT=$T_DIR/root)
+VICTIM=$T_DIR/bin/bld-victim
+mkdir -p "$T_DIR/bin"
 cp "$BLD" "$VICTIM"
 . "$(dirname "$0")/runner_env.bash"
 V() { nsenter --net="/run/netns/$NS" "$VICTIM" "$@"; }

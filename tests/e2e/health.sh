@@ -113,20 +113,20 @@ t_eq "--no-healthcheck: Test NONE (the rest merged as docker's), no State.Health
 for i in $(seq 30); do [ "$(B inspect --format '{{.State.Health.Status}}' fromimg)" = healthy ] && break; sleep 0.1; done
 t_eq "the image's check runs" "healthy" "$(B inspect --format '{{.State.Health.Status}}' fromimg)"
 
-# docker's CLI checks (exit 125) and daemon checks of the values
+# docker's CLI checks (exit 125) and daemon checks of the values (RC=1: docker create's 1)
 refuse() { # NAME MESSAGE OPTIONS...
   local name=$1 msg=$2; shift 2
   local out rc
   out=$(B create "$@" $IMG true 2>&1); rc=$?
-  t_eq "$name" "125 bld: $msg" "$rc $out"
+  t_eq "$name" "${RC:-125} bld: $msg" "$rc $out"
 }
 refuse "--health-interval without a unit" 'invalid argument "5" for "--health-interval" flag: time: missing unit in duration "5"' --health-interval 5
 refuse "--no-healthcheck with --health-cmd" "--no-healthcheck conflicts with --health-* options" --no-healthcheck --health-cmd x
 refuse "a negative interval" "--health-interval cannot be negative" --health-interval -1s
 refuse "negative retries" "--health-retries cannot be negative" --health-retries -1
 refuse "retries not a number" 'invalid argument "x" for "--health-retries" flag: strconv.ParseInt: parsing "x": invalid syntax' --health-retries x
-refuse "an interval under 1ms" "Interval in Healthcheck cannot be less than 1ms" --health-interval 500us
-refuse "a timeout under 1ms" "Timeout in Healthcheck cannot be less than 1ms" --health-timeout 1us
+RC=1 refuse "an interval under 1ms" "Interval in Healthcheck cannot be less than 1ms" --health-interval 500us
+RC=1 refuse "a timeout under 1ms" "Timeout in Healthcheck cannot be less than 1ms" --health-timeout 1us
 
 # ---------------------------------------------------------------- every other ps --filter
 B run --name exit4 -l tier=db -l x=1 $IMG sh -c 'exit 4' >/dev/null 2>&1

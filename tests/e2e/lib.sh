@@ -10,6 +10,23 @@ export BLD_ROOT=$T_DIR/root
 T_CLEANUPS=()
 # at_exit CMD — run CMD when the script ends, last registered first
 at_exit() { T_CLEANUPS+=("$1"); }
+# BLD_E2E_USER (tests/run-e2e.sh --rootless): bld runs as that user, rootless, the script as
+# root; the scratch directory is the user's, and so are HOME (unless the script sets one) and
+# XDG_RUNTIME_DIR, whose bld-pause is stopped at the end
+T_BLD=$BLD # the binary itself, for scripts that run it as root or as users of their own
+if [ -n "${BLD_E2E_USER:-}" ]; then
+  chown "$BLD_E2E_USER:" "$T_DIR" && chmod 755 "$T_DIR"
+  install -d -o "$BLD_E2E_USER" -g "$BLD_E2E_USER" -m 700 "$T_DIR/home" "$T_DIR/run"
+  cat >"$T_DIR/bld" <<EOF
+#!/bin/sh
+[ "\$HOME" = /root ] && HOME=$T_DIR/home
+exec setpriv --reuid=$BLD_E2E_USER --regid=$BLD_E2E_USER --init-groups \\
+  env HOME="\$HOME" XDG_RUNTIME_DIR=$T_DIR/run "$BLD" "\$@"
+EOF
+  chmod 755 "$T_DIR/bld"
+  BLD=$T_DIR/bld
+  at_exit "kill \$(cat '$T_DIR/run/bld/pause.pid' 2>/dev/null) 2>/dev/null"
+fi
 t_finish() {
   local i
   for ((i = ${#T_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${T_CLEANUPS[$i]}" || true; done

@@ -9,6 +9,7 @@
 # Users, their files, /etc/subuid and /etc/subgid are restored at exit.
 . "$(dirname "$0")/lib.sh"
 
+BLD=$T_BLD # its own users, also under tests/run-e2e.sh with BLD_E2E_ROOTLESS
 t_busybox_registry
 chmod 755 "$T_DIR"
 ra=rla$$ rb=rlb$$

@@ -64,7 +64,7 @@ t_eq "start -a returns the exit code and output" "created-out 5" "$(out=$(B star
 t_eq "wait" "5" "$(B wait c1)"
 t_eq "ps --filter exited=5" "c1" "$(B ps -a --filter exited=5 --format '{{.Names}}')"
 t_eq "ps -q -l" "${id:0:12}" "$(B ps -q -l)"
-t_exit "name conflict is 125" 125 B create --name c1 $IMG true
+t_exit "name conflict is 1, as docker create's" 1 B create --name c1 $IMG true
 t_ok "rm" B rm c1
 # a start right after a wait begins a new run: the exited run's monitor, still taking it down,
 # must not answer as if it were running (the start then did nothing)
