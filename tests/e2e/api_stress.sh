@@ -26,13 +26,24 @@ settled() {
   done
   echo "$now"
 }
+# the counts once two readings a moment apart agree (a connection just closed is gone)
+steady() {
+  local a b i
+  b="$(fds) $(threads) $(children) $(mounts)"
+  for i in $(seq 1 20); do
+    sleep 0.2
+    a=$b b="$(fds) $(threads) $(children) $(mounts)"
+    [ "$a" = "$b" ] && break
+  done
+  echo "$b"
+}
 api() { curl -s -o /dev/null -w '%{http_code}' --unix-socket "$API_SOCK" "$@"; }
 
 # ------------------------------------------------------------------ misbehaving clients
 quiet=$("$BLD" run -d --network none "$BASE" sleep 120)
 at_exit "'$BLD' rm -f '$quiet' >/dev/null 2>&1"
 api "http://d/_ping" >/dev/null
-before="$(fds) $(threads) $(children) $(mounts)"
+before=$(steady)
 out=$(timeout 60 python3 "$TOP/tests/e2e/api_abuse.py" "$API_SOCK" "$quiet")
 t_eq "malformed requests: docker's refusals, and every stream starts" "unknown HTTP version: 505
 bad chunked body: 400
@@ -54,7 +65,7 @@ t_eq "... then the service's descriptors, threads, children and mounts are as be
 "$BLD" rm -f "$quiet" >/dev/null
 
 # ------------------------------------------------------------------ 50 clients at once
-before="$(fds) $(threads) $(children) $(mounts)"
+before=$(steady)
 body="{\"Image\":\"$BASE\",\"Cmd\":[\"sleep\",\"60\"],\"HostConfig\":{\"NetworkMode\":\"none\"}}"
 pids=()
 for i in $(seq 1 50); do
