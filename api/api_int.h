@@ -139,6 +139,13 @@ typedef void (*bld_api_stream_fn)(int wfd, void *arg);
 int bld_api_stream(struct bld_api_resp *resp, bld_api_stream_fn fn, void *arg,
 		   void (*free_arg)(void *arg), struct bld_error **err);
 
+/* containers.c: one container as GET /containers/json shows it. */
+struct bld_runner_container_info;
+json_t *bld_api_container_summary(const struct bld_runner_container_info *c);
+/* images.c: one image as GET /images/json shows it. */
+struct bld_registry_image_names;
+json_t *bld_api_image_summary(const struct bld_registry_image_names *im, int minor);
+
 /* The handlers, by file. */
 int bld_api_ping(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
 int bld_api_version(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
@@ -182,6 +189,18 @@ int bld_api_images_load(struct bld_api_req *req, struct bld_api_resp *resp,
 int bld_api_images_push(struct bld_api_req *req, struct bld_api_resp *resp,
 			struct bld_error **err);
 int bld_api_auth(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
+int bld_api_system_df(struct bld_api_req *req, struct bld_api_resp *resp,
+		      struct bld_error **err);
+int bld_api_containers_top(struct bld_api_req *req, struct bld_api_resp *resp,
+			   struct bld_error **err);
+int bld_api_images_history(struct bld_api_req *req, struct bld_api_resp *resp,
+			   struct bld_error **err);
+int bld_api_containers_prune(struct bld_api_req *req, struct bld_api_resp *resp,
+			     struct bld_error **err);
+int bld_api_volumes_prune(struct bld_api_req *req, struct bld_api_resp *resp,
+			  struct bld_error **err);
+int bld_api_networks_prune(struct bld_api_req *req, struct bld_api_resp *resp,
+			   struct bld_error **err);
 int bld_api_networks_list(struct bld_api_req *req, struct bld_api_resp *resp,
 		struct bld_error **err);
 int bld_api_networks_inspect(struct bld_api_req *req, struct bld_api_resp *resp,

@@ -39,8 +39,7 @@ static json_t *summary_ports(json_t *st)
 	return out;
 }
 
-/* One container as GET /containers/json shows it. */
-static json_t *summary(const struct bld_runner_container_info *c)
+json_t *bld_api_container_summary(const struct bld_runner_container_info *c)
 {
 	json_t *cfg = c->cfg_json, *st = c->state_json;
 	json_t *host = json_object_get(cfg, "HostConfig");
@@ -84,7 +83,7 @@ int bld_api_containers_list(struct bld_api_req *req, struct bld_api_resp *resp,
 		bool up = !strcmp(v[i].state, "running") || !strcmp(v[i].state, "paused") ||
 			  !strcmp(v[i].state, "restarting");
 		if (keep[i] && (all || up))
-			json_array_append_new(out, summary(&v[i]));
+			json_array_append_new(out, bld_api_container_summary(&v[i]));
 	}
 	bld_runner_container_info_free(v, n);
 	if (r < 0) {

@@ -74,6 +74,11 @@ static json_t *summary(const struct bld_registry_image_names *im, char *const *r
 	return o;
 }
 
+json_t *bld_api_image_summary(const struct bld_registry_image_names *im, int minor)
+{
+	return summary(im, NULL, -1, minor);
+}
+
 /* The list's filters: reference=PATTERN (several: any) and dangling=true|false; the others
  * docker knows are refused as unsupported rather than ignored. */
 static int list_filters(char *const *filters, char ***refs, int *dangling,
@@ -250,5 +255,38 @@ int bld_api_images_create(struct bld_api_req *req, struct bld_api_resp *resp,
 	resp->json = pull_lines(ref, &res);
 	resp->json_lines = true;
 	bld_registry_pull_result_dispose(&res);
+	return 0;
+}
+
+/* GET /images/{name}/history: the steps newest first, as `bld history` lists them; the
+ * newest carries the image's ID and names, the others "<missing>" as docker's. */
+int bld_api_images_history(struct bld_api_req *req, struct bld_api_resp *resp,
+			   struct bld_error **err)
+{
+	struct bld_store *s = NULL;
+	if (bld_cache_store_open(&s, req->ctx->root, err) < 0)
+		return -1;
+	struct bld_cache_image *img = NULL;
+	int r = bld_registry_image_find(s, req->captures[0], &img, err);
+	cleanup_json json_t *info = r == 0 ? bld_registry_image_json(s, img) : NULL;
+	bld_cache_store_free(s);
+	if (r < 0)
+		return -1;
+	struct bld_registry_history_step *h = NULL;
+	size_t n = bld_registry_image_history(img, &h);
+	resp->json = json_array();
+	for (size_t k = n; k-- > 0;) {
+		bool top = k + 1 == n;
+		json_t *tags = json_object_get(info, "RepoTags");
+		json_array_append_new(
+			resp->json,
+			json_pack("{s:s, s:I, s:s, s:O, s:I, s:s}", "Id", top ? img->id : "<missing>",
+				  "Created", (json_int_t)bld_time_parse(h[k].created), "CreatedBy",
+				  h[k].created_by ? h[k].created_by : "", "Tags",
+				  top && json_array_size(tags) ? tags : json_null(), "Size",
+				  (json_int_t)h[k].size, "Comment", h[k].comment ? h[k].comment : ""));
+	}
+	free(h);
+	bld_cache_image_free(img);
 	return 0;
 }

@@ -419,6 +419,22 @@ int bld_cache_usage(struct bld_store *s, struct bld_cache_usage *u, struct bld_e
  * unreadable); at may be AT_FDCWD. Also used for bld system df's non-store directories. */
 int64_t bld_cache_du(int at, const char *name);
 
+/* One image as docker system df counts it. */
+struct bld_cache_image_df {
+	char id[BLD_DIGEST_STR_LEN];
+	int64_t size;   /* its layers, uncompressed (docker's Size and VirtualSize) */
+	int64_t shared; /* of which layers other images have too (docker's SharedSize) */
+	bool active;    /* a container uses it: its ID is in used */
+};
+/* Every image of s once (by ID; *out: caller frees, *n entries) and *layers_size, every
+ * layer once (docker's LayersSize); used: the image IDs containers use. Images whose
+ * documents cannot be read are left out. */
+int bld_cache_images_df(struct bld_store *s, char *const *used, struct bld_cache_image_df **out,
+			size_t *n, int64_t *layers_size);
+/* What docker system df calls reclaimable of them: the layers no active image has alone. */
+int64_t bld_cache_images_df_reclaimable(const struct bld_cache_image_df *v, size_t n,
+					int64_t layers_size);
+
 struct bld_cache_check_stats {
 	int64_t blobs, bytes;  /* checked */
 	int64_t damaged;       /* content does not match the name */

@@ -114,3 +114,119 @@ int64_t bld_cache_image_size(struct bld_store *s, const struct bld_cache_image *
 	free(v);
 	return sum;
 }
+
+/* ------------------------------------------------------------------ docker system df */
+
+/* An image's layers (chain IDs, their sizes) while the df is made. */
+struct df_image {
+	char id[BLD_DIGEST_STR_LEN];
+	char **chains;
+	int64_t *sizes;
+	size_t n;
+};
+
+static bool strv_has(char *const *v, const char *s)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* img's layers into d. */
+static void df_layers(struct bld_store *s, const struct bld_cache_image *img, struct df_image *d)
+{
+	struct bld_cache_layer *ls = NULL;
+	size_t n = 0;
+	cleanup_error struct bld_error *e = NULL;
+	snprintf(d->id, sizeof(d->id), "%s", img->id);
+	if (bld_cache_image_layer_list(img, &ls, &n, &e) < 0)
+		return;
+	d->sizes = xcalloc(n ? n : 1, sizeof(*d->sizes));
+	char chain[BLD_DIGEST_STR_LEN];
+	for (size_t i = 0; i < n; i++) {
+		bld_cache_layer_chain_id(i ? chain : NULL, ls[i].diff_id, chain);
+		bld_strv_push(&d->chains, chain);
+		int64_t sz = bld_cache_layer_dir_size(s, chain);
+		d->sizes[d->n++] = sz >= 0 ? sz : ls[i].size;
+	}
+	free(ls);
+}
+
+/* Every image of s once (by ID), with its layers. */
+static void df_images(struct bld_store *s, struct df_image **out, size_t *n)
+{
+	struct bld_cache_desc *v = NULL;
+	size_t nv = 0;
+	*out = NULL;
+	*n = 0;
+	if (bld_cache_ref_list_all(s, &v, &nv, NULL) < 0)
+		return;
+	cleanup_strv char **seen = NULL;
+	*out = xcalloc(nv ? nv : 1, sizeof(**out));
+	for (size_t i = 0; i < nv; i++) {
+		struct bld_cache_image *img = NULL;
+		struct bld_error *e = NULL;
+		if (bld_cache_image_load_digest(s, v[i].digest, &img, &e) < 0) {
+			bld_error_free(e);
+			continue;
+		}
+		if (!strv_has(seen, img->id)) {
+			bld_strv_push(&seen, img->id);
+			df_layers(s, img, &(*out)[(*n)++]);
+		}
+		bld_cache_image_free(img);
+	}
+	bld_cache_desc_list_free(v, nv);
+}
+
+/* How many of the images have chain. */
+static size_t df_users(const struct df_image *v, size_t n, const char *chain)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += strv_has(v[i].chains, chain);
+	return k;
+}
+
+int bld_cache_images_df(struct bld_store *s, char *const *used, struct bld_cache_image_df **out,
+			size_t *n, int64_t *layers_size)
+{
+	struct df_image *v = NULL;
+	size_t nv = 0;
+	df_images(s, &v, &nv);
+	cleanup_strv char **counted = NULL;
+	*layers_size = 0;
+	*out = xcalloc(nv ? nv : 1, sizeof(**out));
+	*n = nv;
+	for (size_t i = 0; i < nv; i++) {
+		struct bld_cache_image_df *d = &(*out)[i];
+		snprintf(d->id, sizeof(d->id), "%s", v[i].id);
+		d->active = strv_has(used, v[i].id);
+		for (size_t k = 0; k < v[i].n; k++) {
+			d->size += v[i].sizes[k];
+			if (df_users(v, nv, v[i].chains[k]) > 1)
+				d->shared += v[i].sizes[k];
+			if (!strv_has(counted, v[i].chains[k])) {
+				bld_strv_push(&counted, v[i].chains[k]);
+				*layers_size += v[i].sizes[k];
+			}
+		}
+	}
+	for (size_t i = 0; i < nv; i++) {
+		bld_strv_free(v[i].chains);
+		free(v[i].sizes);
+	}
+	free(v);
+	return 0;
+}
+
+int64_t bld_cache_images_df_reclaimable(const struct bld_cache_image_df *v, size_t n,
+					int64_t layers_size)
+{
+	int64_t used = 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].active)
+			used += v[i].size - v[i].shared;
+	return layers_size - used > 0 ? layers_size - used : 0;
+}

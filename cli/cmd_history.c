@@ -15,14 +15,13 @@ static const struct bld_cli_opt opts[] = {
 };
 
 /* One history step as a JSON object with docker's --format fields. */
-static json_t *step_json(const json_t *h, bool top, const char *id, int64_t size,
+static json_t *step_json(const struct bld_registry_history_step *h, bool top, const char *id,
 			 const struct bld_cli_args *a)
 {
 	bool human = bld_cli_bool(a, "human"), notrunc = bld_cli_bool(a, "no-trunc");
-	const char *by = bld_json_get_str(h, "created_by");
-	const char *created = bld_json_get_str(h, "created");
-	cleanup_free char *since = human ? bld_cli_since(created) : xstrdup(created ? created : "");
-	cleanup_free char *shown = xstrdup(by ? by : "");
+	cleanup_free char *since = human ? bld_cli_since(h->created)
+					 : xstrdup(h->created ? h->created : "");
+	cleanup_free char *shown = xstrdup(h->created_by ? h->created_by : "");
 	for (char *p = shown; *p; p++)
 		if (*p == '\t' || *p == '\n')
 			*p = ' ';
@@ -30,44 +29,27 @@ static json_t *step_json(const json_t *h, bool top, const char *id, int64_t size
 		memcpy(shown + 42, "...", 4);
 	char sz[32], sid[13];
 	if (human)
-		bld_cli_size(sz, sizeof(sz), size);
+		bld_cli_size(sz, sizeof(sz), h->size);
 	else
-		snprintf(sz, sizeof(sz), "%lld", (long long)size);
+		snprintf(sz, sizeof(sz), "%lld", (long long)h->size);
 	bld_cli_short_id(id, sid);
-	const char *comment = bld_json_get_str(h, "comment");
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID",
 			 top ? (notrunc ? id : sid) : "<missing>", "CreatedSince", since, "CreatedAt",
-			 created ? created : "", "CreatedBy", shown, "Size", sz, "Comment",
-			 comment ? comment : "");
+			 h->created ? h->created : "", "CreatedBy", shown, "Size", sz, "Comment",
+			 h->comment ? h->comment : "");
 }
 
 static void print_history(const struct bld_cache_image *img, const struct bld_cli_args *a)
 {
-	json_t *layers = json_object_get(img->manifest, "layers");
-	json_t *hist = json_object_get(img->config, "history");
-	json_auto_t *synth = NULL;
-	if (json_array_size(hist) == 0) {
-		/* no history recorded: one step per layer, as docker shows it */
-		synth = json_array();
-		for (size_t i = 0; i < json_array_size(layers); i++)
-			json_array_append_new(synth, json_pack("{s:s?}", "created",
-							      bld_json_get_str(img->config, "created")));
-		hist = synth;
-	}
-	size_t nh = json_array_size(hist);
-	int64_t *sizes = xcalloc(nh + 1, sizeof(int64_t));
-	size_t li = 0;
-	for (size_t i = 0; i < nh; i++)
-		if (!json_is_true(json_object_get(json_array_get(hist, i), "empty_layer")))
-			sizes[i] = json_integer_value(
-				json_object_get(json_array_get(layers, li++), "size"));
+	struct bld_registry_history_step *hist = NULL;
+	size_t nh = bld_registry_image_history(img, &hist);
 	const char *fmt = bld_cli_str(a, "format");
 	struct bld_cli_table t;
 	bld_cli_table_init(&t, 5);
 	const char *head[] = {"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"};
 	bld_cli_table_add(&t, head);
 	for (size_t k = nh; k-- > 0;) {
-		json_t *j = step_json(json_array_get(hist, k), k + 1 == nh, img->id, sizes[k], a);
+		json_t *j = step_json(&hist[k], k + 1 == nh, img->id, a);
 		if (fmt) {
 			cleanup_free char *line = bld_cli_template(fmt, j);
 			printf("%s\n", line);
@@ -84,7 +66,7 @@ static void print_history(const struct bld_cache_image *img, const struct bld_cl
 	if (!fmt && !bld_cli_bool(a, "quiet"))
 		bld_cli_table_print(stdout, &t);
 	bld_cli_table_dispose(&t);
-	free(sizes);
+	free(hist);
 }
 
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)

@@ -49,72 +49,22 @@ static void add(struct bld_cli_table *t, const char *type, int64_t total, int64_
 	bld_cli_table_add(t, row);
 }
 
-/* docker's Images row: the uncompressed size of every layer once, and of those no image a
- * container uses needs (reclaimable). */
+/* docker's Images row (cache/imgsize.c): images, those a container uses, every layer once
+ * and what no used image needs alone. */
 struct image_usage {
-	int64_t active;        /* images some container uses (each counted once) */
-	int64_t size, reclaim; /* bytes */
-	char **chains;         /* layers counted so far */
-	char **active_chains;  /* layers of the active images */
+	int64_t active, size, reclaim;
 };
-
-static bool strv_has(char *const *v, const char *s)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		if (strcmp(v[i], s) == 0)
-			return true;
-	return false;
-}
-
-/* Counts img's layers not counted yet; active ones go to active_chains. */
-static void count_layers(struct bld_store *s, const struct bld_cache_image *img, bool active,
-			 struct image_usage *iu)
-{
-	struct bld_cache_layer *ls = NULL;
-	size_t n = 0;
-	cleanup_error struct bld_error *e = NULL;
-	if (bld_cache_image_layer_list(img, &ls, &n, &e) < 0)
-		return;
-	char chain[BLD_DIGEST_STR_LEN];
-	for (size_t i = 0; i < n; i++) {
-		bld_cache_layer_chain_id(i ? chain : NULL, ls[i].diff_id, chain);
-		if (active && !strv_has(iu->active_chains, chain))
-			bld_strv_push(&iu->active_chains, chain);
-		if (strv_has(iu->chains, chain))
-			continue;
-		bld_strv_push(&iu->chains, chain);
-		int64_t sz = bld_cache_layer_dir_size(s, chain);
-		iu->size += sz >= 0 ? sz : ls[i].size;
-	}
-	free(ls);
-}
 
 static void image_usage(struct bld_ctx *ctx, struct bld_store *s, struct image_usage *iu)
 {
 	cleanup_strv char **used = bld_runner_container_images(ctx, NULL);
-	struct bld_cache_desc *v = NULL;
+	struct bld_cache_image_df *v = NULL;
 	size_t n = 0;
-	memset(iu, 0, sizeof(*iu));
-	if (bld_cache_ref_list_all(s, &v, &n, NULL) < 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		struct bld_cache_image *img = NULL;
-		struct bld_error *e = NULL;
-		if (bld_cache_image_load_digest(s, v[i].digest, &img, &e) < 0) {
-			bld_error_free(e);
-			continue;
-		}
-		bool active = strv_has(used, img->id);
-		iu->active += active;
-		count_layers(s, img, active, iu);
-		bld_cache_image_free(img);
-	}
-	bld_cache_desc_list_free(v, n);
-	iu->reclaim = iu->size;
-	for (size_t i = 0; iu->active_chains && iu->active_chains[i]; i++) {
-		int64_t sz = bld_cache_layer_dir_size(s, iu->active_chains[i]);
-		iu->reclaim -= sz > 0 ? sz : 0;
-	}
+	bld_cache_images_df(s, used, &v, &n, &iu->size);
+	for (size_t i = 0; i < n; i++)
+		iu->active += v[i].active;
+	iu->reclaim = bld_cache_images_df_reclaimable(v, n, iu->size);
+	free(v);
 }
 
 static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **err)
@@ -127,8 +77,6 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	int r = bld_cache_usage(s, &u, err);
 	if (r == 0)
 		image_usage(ctx, s, &iu);
-	bld_strv_free(iu.chains);
-	bld_strv_free(iu.active_chains);
 	bld_cache_store_free(s);
 	if (r < 0)
 		return r;

@@ -406,3 +406,26 @@ int bld_registry_load_name(struct bld_store *s, const struct bld_cache_loaded *l
 	bld_cache_image_free(img);
 	return 0;
 }
+
+size_t bld_registry_image_history(const struct bld_cache_image *img,
+				  struct bld_registry_history_step **out)
+{
+	json_t *layers = json_object_get(img->manifest, "layers");
+	json_t *hist = json_object_get(img->config, "history");
+	/* no history recorded: one step per layer, as docker shows it */
+	bool synth = json_array_size(hist) == 0;
+	size_t n = synth ? json_array_size(layers) : json_array_size(hist);
+	*out = xcalloc(n ? n : 1, sizeof(**out));
+	size_t li = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct bld_registry_history_step *s = &(*out)[i];
+		json_t *h = synth ? NULL : json_array_get(hist, i);
+		s->created = bld_json_get_str(synth ? img->config : h, "created");
+		s->created_by = bld_json_get_str(h, "created_by");
+		s->comment = bld_json_get_str(h, "comment");
+		if (!json_is_true(json_object_get(h, "empty_layer")))
+			s->size = json_integer_value(
+				json_object_get(json_array_get(layers, li++), "size"));
+	}
+	return n;
+}

@@ -588,6 +588,16 @@ int bld_registry_image_tag(struct bld_store *s, const char *source, const char *
 int bld_registry_image_remove(struct bld_store *s, const char *arg, bool force, char **used,
 			      char **cids, char ***untagged, char **deleted,
 			      struct bld_error **err);
+/* One step of docker history: the config's strings (borrowed from the image, may be NULL)
+ * and the size of the layer it made (0 for an empty one). */
+struct bld_registry_history_step {
+	const char *created, *created_by, *comment;
+	int64_t size;
+};
+/* img's history, oldest first (one step per layer when its config records none); *out:
+ * caller frees; returns the number of steps. */
+size_t bld_registry_image_history(const struct bld_cache_image *img,
+				  struct bld_registry_history_step **out);
 /* docker save's RepoTags entry for the image img that the user's arg found: its familiar
  * name when arg named it (none for an ID); caller frees; NULL when none. */
 char *bld_registry_save_tag(const struct bld_cache_image *img, const char *arg);

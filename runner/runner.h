@@ -508,6 +508,9 @@ int bld_runner_container_filter(struct bld_ctx *ctx, const struct bld_runner_con
 /* The image IDs containers use (strv, one per container, all containers, running or not;
  * never NULL); with containers, the matching container IDs too (caller frees both). */
 char **bld_runner_container_images(struct bld_ctx *ctx, char ***containers);
+/* The bytes the container id wrote to its root file system (docker's SizeRw: its upper
+ * directory); 0 when there is none. */
+int64_t bld_runner_container_size_rw(struct bld_ctx *ctx, const char *id);
 /* docker inspect's object for a container (caller json_decref's). */
 int bld_runner_container_inspect(struct bld_ctx *ctx, const char *id, struct json_t **out,
 				 struct bld_error **err);
@@ -593,6 +596,20 @@ void bld_runner_container_event(struct bld_ctx *ctx, const char *id, const char 
  */
 int bld_runner_container_pids(struct bld_ctx *ctx, const char *id, pid_t **out, size_t *n,
 			      struct bld_error **err);
+
+/* `bld top` (top.c): ps's columns and the lines of the container's processes. */
+struct bld_runner_top {
+	char **titles;
+	char ***rows; /* n rows of as many fields as titles */
+	size_t n;
+};
+/* Runs the host's ps with ps_args (NULL or none: "-ef") and keeps the lines of the running
+ * container id's processes (*out: bld_runner_top_dispose). Docker's refusals: not running
+ * (as bld_runner_container_pids), "Couldn't find PID field in ps output" (status 1); ps
+ * failing: "Error running ps: exit status N". */
+int bld_runner_container_top(struct bld_ctx *ctx, const char *id, char *const *ps_args,
+			     struct bld_runner_top *out, struct bld_error **err);
+void bld_runner_top_dispose(struct bld_runner_top *t);
 
 /* One reading of what a running container uses (stats.c). */
 struct bld_runner_stats {

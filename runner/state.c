@@ -33,6 +33,13 @@ char *bld_runner_container_dir(struct bld_ctx *ctx, const char *id)
 	return xasprintf("%s/containers/%s", ctx->root, id);
 }
 
+int64_t bld_runner_container_size_rw(struct bld_ctx *ctx, const char *id)
+{
+	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
+	cleanup_free char *upper = bld_path_join(dir, "upper");
+	return bld_cache_du(AT_FDCWD, upper);
+}
+
 /* RFC 3339 with nanoseconds, UTC, as Docker writes times. */
 void bld_runner_time_str(char out[40], const struct timespec *ts)
 {

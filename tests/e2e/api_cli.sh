@@ -3,7 +3,11 @@
 # beyond the lifecycle (api_containers.sh) and images (api_images.sh) scripts, each command's
 # output and status compared with the same CLI's against a private dockerd for the same
 # sequence: docker attach to a running container (stdin in, stdout and stderr apart, its exit
-# status; with stdin, whose end ends it; refused when paused), the container resize endpoint (the tty takes the size).
+# status; with stdin, whose end ends it; refused when paused), the container resize endpoint
+# (the tty takes the size), docker cp both ways (files, directories, -L, a tar on stdout,
+# missing paths), diff, export, top, history, save | load (and dockerd loads what bld saved),
+# login and push to a registry with basic auth (X-Registry-Auth; dockerd pulls what bld
+# pushed), system df, and container, volume and network prune.
 . "$(dirname "$0")/lib.sh"
 
 t_busybox_registry
@@ -86,9 +90,16 @@ t_eq "docker diff: the container's changes, as dockerd's" "$(D diff cp | sort)" 
 # (dockerd's has the mount points of its init layer too: dev/console, dev/pts, dev/shm)
 t_eq "docker export: the container's files, as dockerd's" \
   "$(D export cp | tar -tf - | grep -E '^(d/|new/|etc/gr)' | sort)" "$(DK export cp | tar -tf - | grep -E '^(d/|new/|etc/gr)' | sort)"
+topf() { awk 'NR == 1 { print; next } { print $1, $(NF-1), $NF }'; }
+t_eq "docker top: ps -ef's titles and the container's process, as dockerd's" "$(D top cp | topf)" "$(DK top cp | topf)"
+t_eq "docker top CONTAINER -o pid,comm: ps's options, as dockerd's" \
+  "$(D top cp -o pid,comm | awk '{print $NF}')" "$(DK top cp -o pid,comm | awk '{print $NF}')"
 DK rm -f cp >/dev/null; D rm -f cp >/dev/null
 
-# ------------------------------------------------------------------ save, load
+# ------------------------------------------------------------------ history, save, load
+f='{{.ID}}|{{.CreatedBy}}|{{.Comment}}'
+t_eq "docker history: the image's steps newest first, as dockerd's (IDs masked)" \
+  "$(D history --format "$f" "$BASE" | sed -E 's/^[0-9a-f]{12}\|/ID|/')" "$(DK history --format "$f" "$BASE" | sed -E 's/^[0-9a-f]{12}\|/ID|/')"
 for x in DK D; do $x tag "$BASE" sv:1 >/dev/null; done
 DK save -o "$T_DIR/b.tar" sv:1 && D save -o "$T_DIR/d.tar" sv:1
 both rmi sv:1
@@ -125,3 +136,25 @@ t_eq "... dockerd pulls what bld pushed: the same image" "$(D images -q --no-tru
 D logout "$AREG" >/dev/null
 BO=$(DK push "$AREG/t/bld:1" 2>&1; echo "rc=$?")
 t_match "docker push without credentials: refused (exit 1)" "rc=1$" "$BO"
+
+# ------------------------------------------------------------------ system df
+pair dfc -v dfv:/data "$BASE" sh -c 'echo x >/data/f; exec sleep 60'
+DK run --name dfs --network none "$BASE" true >/dev/null; D run --name dfs --network=none "$BASE" true >/dev/null
+sizes() { sed -E 's/[0-9.]+([kMGT]?B)/S/g; s/\([0-9]+%\)/(P)/g; s/  +/ /g'; }
+both system df
+t_eq "docker system df: images, containers, volumes and build cache counted as dockerd counts them (sizes masked)" \
+  "$(sizes <<<"$DO")" "$(sizes <<<"$BO")"
+t_match "... the images' size is the layers'" "^Images +1 +1 +[1-9][0-9.]*[kM]B" "$BO"
+DK rm -f dfc dfs >/dev/null; D rm -f dfc dfs >/dev/null
+
+# ------------------------------------------------------------------ prune
+DK run --name pc --network none "$BASE" true >/dev/null; D run --name pc --network=none "$BASE" true >/dev/null
+both container prune -f
+t_eq "docker container prune: the stopped container deleted, as dockerd (IDs, sizes masked)" \
+  "$(sed -E 's/^[0-9a-f]{64}$/ID/' <<<"$DO" | sizes)" "$(sed -E 's/^[0-9a-f]{64}$/ID/' <<<"$BO" | sizes)"
+for x in DK D; do $x volume create pv >/dev/null; $x network create pn >/dev/null; done
+both volume prune -f
+t_eq "docker volume prune: the unused volumes deleted, as dockerd" "$(sizes <<<"$DO" | sort)" "$(sizes <<<"$BO" | sort)"
+both network prune -f
+t_eq "docker network prune: the unused network deleted, as dockerd" "$DO" "$BO"
+t_eq "... gone" "" "$(DK network ls -q --filter name=pn)"
