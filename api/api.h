@@ -19,7 +19,7 @@
 #define BLD_API_VERSION_MAX "1.44"
 
 struct bld_api_opts {
-	/* "unix:///PATH", "fd://" (systemd's LISTEN_FDS) or NULL: unix:///run/bld/bld.sock.
+	/* "unix:///PATH", "fd://" (systemd's LISTEN_FDS) or NULL: unix:///run/bld/bld.sock (rootless: in the user's runtime directory).
 	 * "tcp://" is refused (it would need TLS client certificates). */
 	const char *listen;
 	/* Seconds without any connection after which the service ends; 0: never. */

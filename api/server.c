@@ -25,7 +25,6 @@
 #include <sys/un.h>
 #include <time.h>
 
-#define DEFAULT_SOCKET "unix:///run/bld/bld.sock"
 /* docker's own header limit is 1 MiB; libmicrohttpd keeps headers in a connection's pool */
 #define CONN_MEMORY (256 * 1024)
 #define MAX_CONNECTIONS 1024
@@ -161,7 +160,9 @@ int bld_api_serve(struct bld_ctx *ctx, const struct bld_api_opts *o, struct bld_
 {
 	cleanup_close int fd = -1;
 	cleanup_free char *path = NULL;
-	if (open_listener(o->listen ? o->listen : DEFAULT_SOCKET, &fd, &path, err) < 0)
+	/* unix:///run/bld/bld.sock, rootless in the user's runtime directory */
+	cleanup_free char *dflt = xasprintf("unix://%s/bld.sock", ctx->run_dir);
+	if (open_listener(o->listen ? o->listen : dflt, &fd, &path, err) < 0)
 		return -1;
 	/* blocked before the daemon's threads exist, so that they inherit the mask and only the
 	 * main thread takes them; a client gone mid-write must not kill the service */
@@ -189,7 +190,7 @@ int bld_api_serve(struct bld_ctx *ctx, const struct bld_api_opts *o, struct bld_
 		return bld_error_set(err, BLD_E_SYSTEM, "cannot start the HTTP server");
 	}
 	fd = -1; /* the daemon's now, closed by MHD_stop_daemon */
-	bld_log(BLD_LOG_INFO, "serving the Engine API on %s", o->listen ? o->listen : DEFAULT_SOCKET);
+	bld_log(BLD_LOG_INFO, "serving the Engine API on %s", o->listen ? o->listen : dflt);
 	wait_until_done(&set, o->idle_seconds);
 	/* a connection still open (a wait, an attach, a followed log) may be blocked until its
 	 * container exits: the process ends without joining it, and its client sees the end */

@@ -86,50 +86,38 @@ static bool opaque(const char *rel)
 
 TestSuite(builder_snapshot, .init = setup, .fini = teardown);
 
-Test(builder_snapshot, added_changed_deleted_with_parents)
-{
-	bool any = false;
-	char *got = diff("mkdir -p a b c/d && echo 1 >a/f && echo 2 >b/g && echo 3 >c/d/h",
-			 "echo changed >a/f && rm b/g && touch c/d/new", &any);
-	cr_assert(any);
-	cr_assert_str_eq(got, "a d\na/f f\nb d\nb/g w\nc d\nc/d d\nc/d/new f\n");
-	cr_assert(!opaque("a"));
-	free(got);
-}
+/* before (in the root), step, the upper directory wanted, and which directory is opaque */
+static const struct {
+	const char *name, *before, *step, *want, *opaque;
+} cases[] = {
+	{"added, changed and deleted, with their parents",
+	 "mkdir -p a b c/d && echo 1 >a/f && echo 2 >b/g && echo 3 >c/d/h",
+	 "echo changed >a/f && rm b/g && touch c/d/new",
+	 "a d\na/f f\nb d\nb/g w\nc d\nc/d d\nc/d/new f\n", NULL},
+	{"nothing changed", "mkdir -p a && echo 1 >a/f", "cat a/f >/dev/null", "", NULL},
+	{"a deleted directory is one whiteout", "mkdir -p x/y/z && echo 1 >x/y/z/f", "rm -rf x/y",
+	 "x d\nx/y w\n", NULL},
+	{"a replaced directory is opaque", "mkdir -p d/e && echo 1 >d/e/f && echo 2 >d/g",
+	 "rm -rf d && mkdir d && echo 3 >d/g", "d d\nd/g f\n", "d"},
+	{"a file replaced by a directory", "echo 1 >p", "rm p && mkdir p && echo 2 >p/q",
+	 "p d\np/q f\n", NULL},
+};
 
-Test(builder_snapshot, nothing_changed)
+Test(builder_snapshot, cases)
 {
-	bool any = true;
-	char *got = diff("mkdir -p a && echo 1 >a/f", "cat a/f >/dev/null", &any);
-	cr_assert(!any);
-	cr_assert_str_eq(got, "");
-	free(got);
-}
-
-Test(builder_snapshot, a_deleted_directory_is_one_whiteout)
-{
-	bool any = false;
-	char *got = diff("mkdir -p x/y/z && echo 1 >x/y/z/f", "rm -rf x/y", &any);
-	cr_assert_str_eq(got, "x d\nx/y w\n");
-	free(got);
-}
-
-Test(builder_snapshot, a_replaced_directory_is_opaque)
-{
-	bool any = false;
-	char *got = diff("mkdir -p d/e && echo 1 >d/e/f && echo 2 >d/g",
-			 "rm -rf d && mkdir d && echo 3 >d/g", &any);
-	cr_assert_str_eq(got, "d d\nd/g f\n");
-	cr_assert(opaque("d"));
-	free(got);
-}
-
-Test(builder_snapshot, a_file_replaced_by_a_directory)
-{
-	bool any = false;
-	char *got = diff("echo 1 >p", "rm p && mkdir p && echo 2 >p/q", &any);
-	cr_assert_str_eq(got, "p d\np/q f\n");
-	free(got);
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(cases); i++) {
+		if (i)
+			teardown(), setup();
+		bool any = false;
+		char *got = diff(cases[i].before, cases[i].step, &any);
+		cr_expect_str_eq(got, cases[i].want, "%s", cases[i].name);
+		cr_expect_eq(any, *cases[i].want != '\0', "%s: anything changed", cases[i].name);
+		if (cases[i].opaque)
+			cr_expect(opaque(cases[i].opaque), "%s: opaque", cases[i].name);
+		else
+			cr_expect(!opaque("a") && !opaque("x"), "%s: nothing opaque", cases[i].name);
+		free(got);
+	}
 }
 
 /* overlayfs copies nothing up when another name of a lower file goes, and copies the file

@@ -34,7 +34,11 @@ stop_user() { # USER RUNDIR
   as "$1" "$2" rm -f $(as "$1" "$2" ps -aq 2>/dev/null) >/dev/null 2>&1
   local p=$2/pause.pid
   [ -f "$p" ] || p=$2/bld/pause.pid
-  [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null
+  [ -f "$p" ] || return 0
+  local pid i
+  pid=$(cat "$p")
+  kill "$pid" 2>/dev/null
+  for i in $(seq 20); do [ "$(stat -c %U "/proc/$pid" 2>/dev/null)" = "$1" ] || break; sleep 0.1; done
   true
 }
 at_exit "rm -rf /tmp/bld-$uidb"
@@ -132,3 +136,11 @@ out=$(Bu run --rm --network none "$REG_ADDR/rl/root:1" true 2>&1)
 t_match "... an image with a file of uid 1000 is refused, saying what to do" \
   '^bld: .*chown .* to 1000:1000: rootless without subordinate ids maps only the user.*/etc/subuid' \
   "$out"
+
+# --- the Engine API's default socket is in the user's runtime directory
+A system service --time 2 >/dev/null 2>&1 &
+svc=$!
+for i in $(seq 50); do [ -S "$runa/bld/bld.sock" ] && break; sleep 0.1; done
+t_eq "bld system service listens in \$XDG_RUNTIME_DIR/bld/bld.sock" "OK" \
+  "$(curl -s --unix-socket "$runa/bld/bld.sock" http://d/_ping 2>&1)"
+wait "$svc"
