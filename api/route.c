@@ -40,6 +40,7 @@ static const struct bld_api_route routes[] = {
 	{"GET", "/containers/{}/export", bld_api_containers_export},
 	{"GET", "/containers/{}/changes", bld_api_containers_changes},
 	{"GET", "/containers/{}/top", bld_api_containers_top},
+	{"GET", "/containers/{}/stats", bld_api_containers_stats},
 	{"GET", "/containers/{}/logs", bld_api_containers_logs},
 	{"DELETE", "/containers/{}", bld_api_containers_delete},
 	{"POST", "/containers/{}/exec", bld_api_exec_create},

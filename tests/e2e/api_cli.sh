@@ -7,7 +7,7 @@
 # (the tty takes the size), docker cp both ways (files, directories, -L, a tar on stdout,
 # missing paths), diff, export, top, history, save | load (and dockerd loads what bld saved),
 # login and push to a registry with basic auth (X-Registry-Auth; dockerd pulls what bld
-# pushed), system df, and container, volume and network prune.
+# pushed), system df, container, volume and network prune, and stats (one-shot and streamed).
 . "$(dirname "$0")/lib.sh"
 
 t_busybox_registry
@@ -158,3 +158,15 @@ t_eq "docker volume prune: the unused volumes deleted, as dockerd" "$(sizes <<<"
 both network prune -f
 t_eq "docker network prune: the unused network deleted, as dockerd" "$DO" "$BO"
 t_eq "... gone" "" "$(DK network ls -q --filter name=pn)"
+
+# ------------------------------------------------------------------ stats
+pair st "$BASE" sleep 60
+f='{{.Name}} {{.PIDs}}'
+t_eq "docker stats --no-stream: the container's line, as dockerd's (name, PIDs)" \
+  "$(D stats --no-stream --format "$f" st)" "$(DK stats --no-stream --format "$f" st)"
+t_match "... a CPU percentage and a memory usage" "^[0-9.]+% [0-9.]+[kKMG]i?B / [0-9.]+[kKMGT]i?B$" \
+  "$(DK stats --no-stream --format '{{.CPUPerc}} {{.MemUsage}}' st)"
+t_eq "GET .../stats streams an object a second while the client stays, as dockerd's" \
+  "$(dapi -N --max-time 2.5 http://d/v1.41/containers/st/stats | jq -r '.name + " " + (.pids_stats.current | tostring)' | sed -n 2p)" \
+  "$(api -N --max-time 2.5 http://d/v1.41/containers/st/stats | jq -r '.name + " " + (.pids_stats.current | tostring)' | sed -n 2p)"
+DK rm -f st >/dev/null; D rm -f st >/dev/null

@@ -39,16 +39,17 @@ declare -A FAILS
 soak() {
   local name=$1 setup=$2; shift 2
   local i=0 t
-  eval "$setup"
+  eval "$setup" >/dev/null 2>&1
   t=$(ms "$@") || exit 1
   FAILS[$name]=0
   for i in $(seq "$RUNS"); do
-    eval "$setup"
+    eval "$setup" >/dev/null 2>&1
     killed "$t" "$@"
-    eval "$setup"
+    eval "$setup" >"$T_DIR/setup.out" 2>&1
     if ! "$@" >"$T_DIR/next.out" 2>&1; then
       FAILS[$name]=$((FAILS[$name] + 1))
       echo "# $name after kill $i: $(tail -c 300 "$T_DIR/next.out" | tr "\n" " ")"
+      echo "#   (after: $(tail -c 300 "$T_DIR/setup.out" | tr "\n" " "))"
     fi
   done
   t_eq "$RUNS kill -9s of $name: the next $name succeeds each time" 0 "${FAILS[$name]}"
