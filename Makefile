@@ -83,7 +83,8 @@ LDNS_FNS := \
 MHD_FNS := \
   MHD_add_response_header MHD_create_response_for_upgrade MHD_create_response_from_buffer \
   MHD_create_response_from_callback MHD_destroy_response MHD_get_connection_values \
-  MHD_lookup_connection_value MHD_queue_response MHD_start_daemon_va MHD_stop_daemon \
+  MHD_get_connection_info MHD_lookup_connection_value MHD_queue_response MHD_start_daemon_va \
+  MHD_stop_daemon \
   MHD_upgrade_action
 GIT2_FNS := \
   git_checkout_options_init git_checkout_tree git_clone git_clone_options_init \

@@ -45,6 +45,8 @@ struct bld_api_resp {
 	bool json_lines; /* json is an array sent as one JSON document a line (a progress
 			    stream: pull, push, build) */
 	struct MHD_Response *raw;
+	int client; /* the connection's socket (set by route.c, -1 if unknown): a stream
+		       watches it to end when the client hangs up */
 };
 
 /* A handler returns 0 with *resp filled, or < 0 with *err set: the error becomes docker's

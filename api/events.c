@@ -2,7 +2,7 @@
  * api/events.c — GET /events: the store's events journal (cache/event.c, what `bld events`
  * reads), filtered as docker's daemon filters (bld_cache_event_match), one JSON message a
  * line, streamed (stream.c). With until it ends when that time passes; without, it follows
- * the journal until the client goes (noticed at the next event).
+ * the journal until the client goes.
  */
 #include "api/api_int.h"
 #include "cache/cache.h"
@@ -29,7 +29,7 @@ static void follow(int wfd, void *arg)
 	struct events_job *j = arg;
 	cleanup_error struct bld_error *e = NULL;
 	j->wfd = wfd;
-	if (bld_cache_event_read(j->ctx->root, j->since_ns, j->until_ns, true, send_event, j,
+	if (bld_cache_event_read(j->ctx->root, j->since_ns, j->until_ns, wfd, send_event, j,
 				 &e) < 0)
 		bld_log(BLD_LOG_DEBUG, "events: %s", e->msg);
 }

@@ -29,6 +29,7 @@ static void reader(int wfd, void *arg)
 	struct logs_job *j = arg;
 	cleanup_error struct bld_error *e = NULL;
 	j->wfd = wfd;
+	j->o.out_fd = wfd;
 	if (bld_runner_container_logs(j->ctx, j->id, &j->o, &e) < 0)
 		bld_log(BLD_LOG_DEBUG, "logs %s: %s", j->id, e->msg);
 }

@@ -15,8 +15,9 @@
 #include "common/common.h"
 
 /*
- * ABI note: MHD_upgrade_action takes at most one argument after the action, and bld passes
- * none (MHD_UPGRADE_ACTION_CLOSE); the 64-bit value read and passed on is never used. x86_64
+ * ABI note: MHD_upgrade_action and MHD_get_connection_info take at most one argument after
+ * the action or the info type, and bld passes none (MHD_UPGRADE_ACTION_CLOSE,
+ * MHD_CONNECTION_INFO_CONNECTION_FD); the 64-bit value read and passed on is never used. x86_64
  * (SysV) and aarch64 (AAPCS64, non-Apple) pass it in an integer register, so reading it is
  * harmless. Other targets are refused at compile time.
  */
@@ -59,6 +60,16 @@ void MHD_destroy_response(struct MHD_Response *a0)
 {
 	static void *fn;
 	((__typeof__(&MHD_destroy_response))mhd_sym(&fn, "MHD_destroy_response"))(a0);
+}
+
+const union MHD_ConnectionInfo *MHD_get_connection_info(struct MHD_Connection *a0, enum MHD_ConnectionInfoType a1, ...)
+{
+	static void *fn;
+	va_list ap;
+	va_start(ap, a1);
+	uint64_t arg = va_arg(ap, uint64_t);
+	va_end(ap);
+	return ((__typeof__(&MHD_get_connection_info))mhd_sym(&fn, "MHD_get_connection_info"))(a0, a1, arg);
 }
 
 int MHD_get_connection_values(struct MHD_Connection *a0, enum MHD_ValueKind a1, MHD_KeyValueIterator a2, void *a3)

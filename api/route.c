@@ -267,6 +267,14 @@ static const struct bld_api_route *find_route(struct bld_api_req *req)
 	return NULL;
 }
 
+/* The socket of a connection, -1 when libmicrohttpd does not say. */
+static int client_socket(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	return ci ? ci->connect_fd : -1;
+}
+
 int bld_api_route_find(struct bld_api_req *req, const struct bld_api_route **route,
 		       struct bld_error **err)
 {
@@ -281,7 +289,7 @@ static enum MHD_Result dispatch(struct bld_ctx *ctx, struct MHD_Connection *conn
 				const char *url, const char *method, struct conn_state *st)
 {
 	struct bld_api_req req = {.ctx = ctx, .conn = conn, .method = method, .path = url};
-	struct bld_api_resp resp = {.status = MHD_HTTP_OK};
+	struct bld_api_resp resp = {.status = MHD_HTTP_OK, .client = client_socket(conn)};
 	cleanup_error struct bld_error *e = NULL;
 	enum MHD_Result ret;
 	req.body = bld_buf_str(&st->body);
@@ -307,6 +315,17 @@ static enum MHD_Result dispatch(struct bld_ctx *ctx, struct MHD_Connection *conn
 	return ret;
 }
 
+/* A body read into memory and announced larger than it may be is refused before it is read
+ * (413, as when it turns out larger); else MHD_YES, the request goes on. */
+static enum MHD_Result refuse_large(struct MHD_Connection *conn)
+{
+	const char *cl =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > BLD_API_BODY_MAX)
+		return queue_message(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+	return MHD_YES;
+}
+
 enum MHD_Result bld_api_route_access(void *cls, struct MHD_Connection *conn, const char *url,
 				     const char *method, const char *version,
 				     const char *upload_data, size_t *upload_data_size,
@@ -319,7 +338,7 @@ enum MHD_Result bld_api_route_access(void *cls, struct MHD_Connection *conn, con
 		st->spool_fd = -1;
 		*con_cls = st;
 		if (!upload_route(method, url))
-			return MHD_YES;
+			return refuse_large(conn);
 		struct bld_ctx *ctx = cls;
 		st->spool_fd = open(ctx->root, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 		st->spool_failed = st->spool_fd < 0;

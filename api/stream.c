@@ -1,13 +1,17 @@
 /*
  * api/stream.c — a response streamed from a function that pushes its output (the log reader,
  * the events journal): the function runs in a thread of its own and writes to a pipe, and
- * libmicrohttpd's content-reader callback reads that pipe into a chunked response. A client
- * that goes closes the pipe's reading end: the function's next write fails, and it stops.
+ * libmicrohttpd's content-reader callback reads that pipe into a chunked response. While it
+ * waits for the function, it watches the client's socket too: a client that goes (hangs up)
+ * ends the response at once, which closes the pipe's reading end; the function, which watches
+ * its writing end (the followers of runner/ and cache/ do), stops then, not at the next thing
+ * it would write, so that a quiet stream leaves no thread or descriptor behind.
  */
 #include "api/api_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 
 struct stream {
@@ -15,7 +19,8 @@ struct stream {
 	void *arg;
 	void (*free_arg)(void *arg);
 	int wfd, rfd;
-	int refs; /* the thread's and the response's */
+	int client; /* the connection's socket (-1: not known) */
+	int refs;   /* the thread's and the response's */
 };
 
 static void unref(struct stream *s)
@@ -36,9 +41,24 @@ static void *run(void *cls)
 	return NULL;
 }
 
+/* Whether the client hung up while the pipe had nothing (its requests pipelined meanwhile
+ * are data, not a hang-up). */
+static bool client_gone(struct stream *s)
+{
+	struct pollfd p[2] = {{.fd = s->rfd, .events = POLLIN},
+			      {.fd = s->client, .events = POLLRDHUP}};
+	int r;
+	while ((r = poll(p, s->client >= 0 ? 2 : 1, -1)) < 0 && errno == EINTR)
+		;
+	return r > 0 && !(p[0].revents & (POLLIN | POLLHUP)) &&
+	       (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 static ssize_t content(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct stream *s = cls;
+	if (client_gone(s))
+		return MHD_CONTENT_READER_END_WITH_ERROR;
 	ssize_t n;
 	while ((n = read(s->rfd, buf, max)) < 0 && errno == EINTR)
 		;
@@ -63,7 +83,7 @@ int bld_api_stream(struct bld_api_resp *resp, bld_api_stream_fn fn, void *arg,
 	}
 	struct stream *s = xcalloc(1, sizeof(*s));
 	*s = (struct stream){.fn = fn, .arg = arg, .free_arg = free_arg, .rfd = p[0],
-			     .wfd = p[1], .refs = 2};
+			     .wfd = p[1], .client = resp->client, .refs = 2};
 	pthread_t t;
 	if (pthread_create(&t, NULL, run, s) != 0) {
 		close(p[0]);

@@ -647,10 +647,12 @@ int bld_builder_run_step(struct bld_builder_job *b, struct bld_builder_stage *st
  * step's error (status 1, the last lines of output in the message). */
 int bld_builder_run_spawn(struct bld_builder_job *b, struct bld_runner_spec *spec,
 			  const struct bld_builder_run_req *rq, struct bld_error **err);
-/* runchroot.c: the step under --isolation=chroot, env its environment (proxies added). */
+/* run.c: the predefined proxy ARGs added to a step's environment. */
+void bld_builder_run_proxy_args(struct bld_builder_job *b, char ***env);
+/* runchroot.c: the step under --isolation=chroot (stage.c picks it over run_step). */
 int bld_builder_run_chroot(struct bld_builder_job *b, struct bld_builder_stage *st,
-			   const struct bld_builder_run_req *rq, char *const *env,
-			   struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err);
+			   const struct bld_builder_run_req *rq, struct bld_cache_layer *layer,
+			   bool *layer_made, struct bld_error **err);
 
 /* mounts.c: RUN --mount turned into the runner's mounts. */
 struct bld_builder_run_mounts {

@@ -112,7 +112,7 @@ static const char *proxy_value(char *const *args, const char *name)
  * gives the step both spellings (HTTP_PROXY and http_proxy) when not empty. They stay out
  * of the cache key and the history unless declared with ARG.
  */
-static void add_proxy_args(struct bld_builder_job *b, char ***env)
+void bld_builder_run_proxy_args(struct bld_builder_job *b, char ***env)
 {
 	static const char *const proxies[][2] = {{"HTTP_PROXY", "http_proxy"},
 						 {"HTTPS_PROXY", "https_proxy"},
@@ -219,11 +219,6 @@ int bld_builder_run_step(struct bld_builder_job *b, struct bld_builder_stage *st
 			 const struct bld_builder_run_req *rq, struct bld_cache_layer *layer,
 			 bool *layer_made, struct bld_error **err)
 {
-	if (b->chroot) {
-		cleanup_strv char **cenv = bld_strv_dup(rq->env);
-		add_proxy_args(b, &cenv);
-		return bld_builder_run_chroot(b, st, rq, cenv, layer, layer_made, err);
-	}
 	cleanup_free char *dir = bld_builder_step_dir(b, err);
 	if (!dir)
 		return -1;
@@ -232,7 +227,7 @@ int bld_builder_run_step(struct bld_builder_job *b, struct bld_builder_stage *st
 	const char *user = bld_builder_img_get_str(st->img, "User");
 	struct bld_builder_run_mounts rm;
 	cleanup_strv char **env = bld_strv_dup(rq->env);
-	add_proxy_args(b, &env);
+	bld_builder_run_proxy_args(b, &env);
 	cleanup_free char *pdir = bld_path_join(dir, "pipes");
 	cleanup_free struct bld_runner_mount *mv = NULL;
 	size_t nmv = 0;

@@ -169,13 +169,14 @@ static void chroot_spec(struct bld_runner_spec *spec, struct bld_builder_stage *
 }
 
 int bld_builder_run_chroot(struct bld_builder_job *b, struct bld_builder_stage *st,
-			   const struct bld_builder_run_req *rq, char *const *env,
-			   struct bld_cache_layer *layer, bool *layer_made, struct bld_error **err)
+			   const struct bld_builder_run_req *rq, struct bld_cache_layer *layer,
+			   bool *layer_made, struct bld_error **err)
 {
 	if (refuse(rq, err) < 0)
 		return -1;
 	/* secrets as env= (all the mounts refuse() lets through) */
-	cleanup_strv char **all = bld_strv_dup(env);
+	cleanup_strv char **all = bld_strv_dup(rq->env);
+	bld_builder_run_proxy_args(b, &all);
 	struct bld_builder_run_mounts rm;
 	int mr = bld_builder_run_mounts_prepare(b, st, rq, &rm, &all, err);
 	bld_builder_run_mounts_dispose(&rm);

@@ -664,6 +664,8 @@ static int step_key(struct bld_builder_job *b, struct bld_builder_stage *st, str
 static int step_exec(struct bld_builder_job *b, struct bld_builder_stage *st, struct step *s,
 		     struct bld_cache_layer *l, bool *made, struct bld_error **err)
 {
+	if (s->in->kind == BLD_PARSER_RUN && b->chroot)
+		return bld_builder_run_chroot(b, st, &s->run, l, made, err);
 	if (s->in->kind == BLD_PARSER_RUN)
 		return bld_builder_run_step(b, st, &s->run, l, made, err);
 	if (s->in->kind == BLD_PARSER_WORKDIR)

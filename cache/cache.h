@@ -604,12 +604,14 @@ int bld_cache_event_append(const char *root, const char *type, const char *actio
 typedef int (*bld_cache_event_fn)(const struct json_t *event, void *payload);
 /*
  * Calls fn for the events with since_ns <= timeNano <= until_ns (0: no bound) in the order
- * they were written; with follow, then waits for new ones (inotify on the journal's
- * directory, no polling) until until_ns passes (0: until fn returns non-zero). Without
- * since_ns and until_ns, follow starts at the journal's end (docker's `events` without
- * --since shows nothing of the past).
+ * they were written; with follow_fd >= 0, then waits for new ones (inotify on the journal's
+ * directory, no polling) until until_ns passes (0: until fn returns non-zero), or until
+ * follow_fd, where fn writes them, has lost its reader (a pipe or socket whose other end is
+ * closed: a quiet follower ends when its client goes, not at the next event); -1: no follow.
+ * Without since_ns and until_ns, follow starts at the journal's end (docker's `events`
+ * without --since shows nothing of the past).
  */
-int bld_cache_event_read(const char *root, int64_t since_ns, int64_t until_ns, bool follow,
+int bld_cache_event_read(const char *root, int64_t since_ns, int64_t until_ns, int follow_fd,
 			 bld_cache_event_fn fn, void *payload, struct bld_error **err);
 
 /* Whether an event passes every filter ("key=value": container, event, image, label, type,

@@ -159,6 +159,7 @@ struct reader {
 	bld_cache_event_fn fn;
 	void *payload;
 	int64_t since, until;
+	int out; /* where fn writes (watched for its reader going), -1 */
 	char *buf;  /* READ_CHUNK + BLD_CACHE_EVENT_MAX bytes */
 	size_t len; /* of the start of a line still being written, then what was read */
 };
@@ -233,7 +234,8 @@ static bool rotated(int dfd, int fd)
 	return fd < 0 || fstat(fd, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev;
 }
 
-/* Waits for the directory to change, at most until r->until; 1 when until has passed. */
+/* Waits for the directory to change, at most until r->until; 1 when until has passed or the
+ * output has lost its reader. */
 static int wait_change(struct reader *r, int ino)
 {
 	int timeout = -1;
@@ -243,13 +245,13 @@ static int wait_change(struct reader *r, int ino)
 			return 1;
 		timeout = left > 3600000 ? 3600000 : (int)left;
 	}
-	struct pollfd p = {.fd = ino, .events = POLLIN};
-	if (poll(&p, 1, timeout) > 0) {
+	struct pollfd p[2] = {{.fd = ino, .events = POLLIN}, {.fd = r->out, .events = 0}};
+	if (poll(p, r->out >= 0 ? 2 : 1, timeout) > 0) {
 		char buf[4096];
 		while (read(ino, buf, sizeof(buf)) > 0)
 			;
 	}
-	return 0;
+	return (p[1].revents & (POLLERR | POLLHUP)) ? 1 : 0;
 }
 
 static int follow(struct reader *r, int dfd, int ino, int *fd, struct bld_error **err)
@@ -272,12 +274,13 @@ static int follow(struct reader *r, int dfd, int ino, int *fd, struct bld_error 
 	}
 }
 
-int bld_cache_event_read(const char *root, int64_t since_ns, int64_t until_ns, bool follow_on,
+int bld_cache_event_read(const char *root, int64_t since_ns, int64_t until_ns, int follow_fd,
 			 bld_cache_event_fn fn, void *payload, struct bld_error **err)
 {
+	bool follow_on = follow_fd >= 0;
 	cleanup_free char *buf = xmalloc(READ_CHUNK + BLD_CACHE_EVENT_MAX);
 	struct reader r = {.fn = fn, .payload = payload, .since = since_ns, .until = until_ns,
-			   .buf = buf};
+			   .out = follow_fd, .buf = buf};
 	cleanup_close int dfd = events_dir(root, err);
 	if (dfd < 0)
 		return dfd;

@@ -136,7 +136,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		return -1;
 	struct events_run r = {.project = c.name, .services = a->argv,
 			       .json = bld_cli_bool(a, "json")};
-	int rc = bld_cache_event_read(ctx->root, since, until, true, print_event, &r, err);
+	int rc = bld_cache_event_read(ctx->root, since, until, STDOUT_FILENO, print_event, &r,
+				      err);
 	bld_cli_compose_close(&c);
 	return rc;
 }

@@ -132,7 +132,8 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		since_ns = 1; /* --since 0: everything kept */
 	if (r.format && !*r.format)
 		r.format = NULL;
-	return bld_cache_event_read(ctx->root, since_ns, until_ns, true, print_event, &r, err);
+	return bld_cache_event_read(ctx->root, since_ns, until_ns, STDOUT_FILENO, print_event, &r,
+				    err);
 }
 
 const struct bld_cli_cmd bld_cmd_events = {

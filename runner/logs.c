@@ -499,15 +499,15 @@ int bld_runner_container_logs(struct bld_ctx *ctx, const char *id,
 	/* follow: keep reading until the container is no longer running, or until passes */
 	cleanup_close int watch = o->follow ? bld_runner_client_wait_fd(ctx, id) : -1;
 	while (watch >= 0 && !r.failed && !(o->until > 0 && (double)time(NULL) > o->until)) {
-		struct pollfd p = {.fd = watch, .events = POLLIN};
-		int pr = poll(&p, 1, 50);
+		struct pollfd p[2] = {{.fd = watch, .events = POLLIN}, {.fd = o->out_fd}};
+		int pr = poll(p, o->out_fd > 0 ? 2 : 1, 50);
 		if (fd < 0)
 			fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
 			drain(fd, &r);
 			fd = follow_rotation(fd, path, &r);
 		}
-		if (pr > 0)
+		if (pr > 0 && (p[0].revents || (p[1].revents & (POLLERR | POLLHUP))))
 			break;
 	}
 	bld_buf_dispose(&r.pending);

@@ -529,6 +529,9 @@ struct bld_runner_logs_opts {
 	 * details left out) to sink */
 	bld_runner_log_sink sink;
 	void *sink_payload;
+	/* > 0: where the sink writes; follow ends when it has lost its reader (a pipe or socket
+	 * whose other end closed), not at the next line (0: not watched) */
+	int out_fd;
 };
 int bld_runner_container_logs(struct bld_ctx *ctx, const char *id,
 			      const struct bld_runner_logs_opts *o, struct bld_error **err);

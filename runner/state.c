@@ -131,49 +131,6 @@ char **bld_runner_container_ids(struct bld_ctx *ctx)
 	return bld_runner_ids_in(dir);
 }
 
-char *bld_runner_container_name(struct bld_ctx *ctx, const char *id)
-{
-	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
-	cleanup_json json_t *cfg = NULL;
-	cleanup_error struct bld_error *e = NULL;
-	if (bld_runner_config_read_brief(dir, &cfg, &e) < 0)
-		return NULL;
-	const char *n = bld_json_get_str(cfg, "Name");
-	return n ? xstrdup(n[0] == '/' ? n + 1 : n) : NULL;
-}
-
-int bld_runner_container_lookup(struct bld_ctx *ctx, const char *ref, char **id,
-				struct bld_error **err)
-{
-	cleanup_strv char **ids = bld_runner_container_ids(ctx);
-	const char *want = ref[0] == '/' ? ref + 1 : ref;
-	const char *prefix_hit = NULL;
-	int prefix_hits = 0;
-	for (size_t i = 0; ids && ids[i]; i++) {
-		if (strcmp(ids[i], ref) == 0) {
-			*id = xstrdup(ids[i]);
-			return 0;
-		}
-		cleanup_free char *n = bld_runner_container_name(ctx, ids[i]);
-		if (n && strcmp(n, want) == 0) {
-			*id = xstrdup(ids[i]);
-			return 0;
-		}
-		if (*ref && bld_str_has_prefix(ids[i], ref)) {
-			prefix_hit = ids[i];
-			prefix_hits++;
-		}
-	}
-	if (prefix_hits == 1) {
-		*id = xstrdup(prefix_hit);
-		return 0;
-	}
-	if (prefix_hits > 1)
-		return bld_error_set(err, BLD_E_INVALID,
-				     "multiple IDs found with provided prefix: %s", ref);
-	return bld_error_set(err, BLD_E_NOTFOUND, "No such container: %s", ref);
-}
-
 int bld_runner_container_load(struct bld_ctx *ctx, const char *id, json_t **cfg, json_t **state,
 			      struct bld_error **err)
 {

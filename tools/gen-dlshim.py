@@ -125,8 +125,9 @@ def main():
                          " and mhd")
     if any_variadic and tag == "mhd":
         inc += ["""/*
- * ABI note: MHD_upgrade_action takes at most one argument after the action, and bld passes
- * none (MHD_UPGRADE_ACTION_CLOSE); the 64-bit value read and passed on is never used. x86_64
+ * ABI note: MHD_upgrade_action and MHD_get_connection_info take at most one argument after
+ * the action or the info type, and bld passes none (MHD_UPGRADE_ACTION_CLOSE,
+ * MHD_CONNECTION_INFO_CONNECTION_FD); the 64-bit value read and passed on is never used. x86_64
  * (SysV) and aarch64 (AAPCS64, non-Apple) pass it in an integer register, so reading it is
  * harmless. Other targets are refused at compile time.
  */

@@ -36,7 +36,7 @@ Test(cache_event, append_and_read_back)
 	cr_assert_eq(bld_cache_event_append(root, "container", "start", "abc", attrs, &err), 0);
 	cr_assert_eq(bld_cache_event_append(root, "image", "pull", "busybox:latest", NULL, &err), 0);
 	struct seen s = {0};
-	cr_assert_eq(bld_cache_event_read(root, 1, 0, false, count, &s, &err), 0);
+	cr_assert_eq(bld_cache_event_read(root, 1, 0, -1, count, &s, &err), 0);
 	cr_assert_eq(s.n, 2);
 	cr_assert_str_eq(s.first_action, "start");
 	char *p = xasprintf("%s/events/journal.jsonl", root);
@@ -72,7 +72,7 @@ Test(cache_event, rotates_at_its_cap)
 	cr_assert_leq(a.st_size, BLD_CACHE_EVENTS_MAX);
 	cr_assert_leq(b.st_size, BLD_CACHE_EVENTS_MAX);
 	struct seen s = {0};
-	cr_assert_eq(bld_cache_event_read(root, 1, 0, false, count, &s, &err), 0);
+	cr_assert_eq(bld_cache_event_read(root, 1, 0, -1, count, &s, &err), 0);
 	/* the oldest went with the third generation; at least a full generation is kept */
 	cr_assert_lt(s.n, n);
 	cr_assert_geq(s.n * 8000, (size_t)BLD_CACHE_EVENTS_MAX, "%zu", s.n);
@@ -96,7 +96,7 @@ Test(cache_event, shortens_an_oversized_record)
 	struct bld_error *err = NULL;
 	cr_assert_eq(bld_cache_event_append(root, "container", "create", "c", attrs, &err), 0);
 	struct seen s = {0};
-	cr_assert_eq(bld_cache_event_read(root, 1, 0, false, count, &s, &err), 0);
+	cr_assert_eq(bld_cache_event_read(root, 1, 0, -1, count, &s, &err), 0);
 	cr_assert_eq(s.n, 1);
 	free(attr);
 	free(big);
