@@ -90,6 +90,8 @@ int bld_api_query_int(const struct bld_api_req *req, const char *key, long def, 
 int bld_api_query_filters(const struct bld_api_req *req, char ***out, struct bld_error **err);
 /* The same over the argument's text f (NULL or "": none). */
 int bld_api_filters_parse(const char *f, char ***out, struct bld_error **err);
+/* An upload route's body (route.c spools it) as a descriptor of the caller's, at its start. */
+int bld_api_body_file(const struct bld_api_req *req, struct bld_error **err);
 /* The body as a JSON object (*out: caller's; an empty body is {}); BLD_E_INVALID. */
 int bld_api_body_json(const struct bld_api_req *req, json_t **out, struct bld_error **err);
 /* Every value of a repeated argument (docker's ?t=a&t=b), caller frees; NULL when none. */

@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <sodium.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 /* Go's os.FileMode bits for st_mode's type and special bits (docker's stat is Go's). */
@@ -165,10 +164,9 @@ int bld_api_archive_put(struct bld_api_req *req, struct bld_api_resp *resp,
 	const char *path = NULL;
 	if (archive_args(req, &id, &path, err) < 0)
 		return -1;
-	cleanup_close int fd = memfd_create("bld-archive", MFD_CLOEXEC);
-	if (fd < 0 || bld_fs_write_all(fd, req->body, req->body_len) < 0 ||
-	    lseek(fd, 0, SEEK_SET) < 0)
-		return bld_error_sys(err, errno, "archive");
+	cleanup_close int fd = bld_api_body_file(req, err);
+	if (fd < 0)
+		return -1;
 	struct bld_runner_cp_opts o = {.container = id, .ctr_path = path, .fd = fd,
 				       .archive = bld_api_query_bool(req, "copyUIDGID")};
 	int64_t bytes = 0;

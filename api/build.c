@@ -164,10 +164,8 @@ static int read_job(const struct bld_api_req *req, struct build_job *j, struct b
 	j->quiet = bld_api_query_bool(req, "q");
 	if (!j->remote && req->body_fd < 0)
 		return bld_error_set(err, BLD_E_INVALID, "no build context");
-	j->fd = j->remote ? -1 : fcntl(req->body_fd, F_DUPFD_CLOEXEC, 3);
-	if (!j->remote && j->fd < 0)
-		return bld_error_sys(err, errno, "dup");
-	return 0;
+	j->fd = j->remote ? -1 : bld_api_body_file(req, err);
+	return j->remote || j->fd >= 0 ? 0 : -1;
 }
 
 /* What the classic builder says after a build: the ID, then each tag. */
@@ -273,10 +271,6 @@ int bld_api_build(struct bld_api_req *req, struct bld_api_resp *resp, struct bld
 	if (read_job(req, j, err) < 0) {
 		job_free(j);
 		return -1;
-	}
-	if (j->fd >= 0 && lseek(j->fd, 0, SEEK_SET) < 0) {
-		job_free(j);
-		return bld_error_sys(err, errno, "rewind the build context");
 	}
 	if (bld_api_stream(resp, build_stream, j, job_free, err) < 0)
 		return -1;

@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <sodium.h>
-#include <sys/mman.h>
 
 /* X-Registry-Auth is base64url JSON; a small document ("e30=" is "{}"). */
 #define REGISTRY_AUTH_MAX 16384
@@ -105,10 +104,9 @@ static json_t *stream_line(const char *text)
 int bld_api_images_load(struct bld_api_req *req, struct bld_api_resp *resp,
 			struct bld_error **err)
 {
-	cleanup_close int fd = memfd_create("bld-load", MFD_CLOEXEC);
-	if (fd < 0 || bld_fs_write_all(fd, req->body, req->body_len) < 0 ||
-	    lseek(fd, 0, SEEK_SET) < 0)
-		return bld_error_sys(err, errno, "load");
+	cleanup_close int fd = bld_api_body_file(req, err);
+	if (fd < 0)
+		return -1;
 	struct bld_store *s = NULL;
 	if (bld_cache_store_open(&s, req->ctx->root, err) < 0)
 		return -1;

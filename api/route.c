@@ -1,8 +1,8 @@
 /*
  * api/route.c — from an HTTP request to a handler and back: the routing table (method, path
  * pattern, handler), the /vX.Y/ prefix and its bounds, the request body read into memory up
- * to BLD_API_BODY_MAX (an upload's, POST /build's context, spooled to an unnamed file of the
- * store up to BLD_API_UPLOAD_MAX), and errors as docker sends them: {"message": "..."} with the status
+ * to BLD_API_BODY_MAX (an upload's — a build context, an image archive, docker cp's tar —
+ * spooled to an unnamed file of the store up to BLD_API_UPLOAD_MAX), and errors as docker sends them: {"message": "..."} with the status
  * bld's error code maps to (not found 404, exists 409, invalid 400, else 500).
  *
  * It knows nothing of containers or images: the handlers do, through the modules.
@@ -80,15 +80,18 @@ struct conn_state {
 	bool spool_failed;
 };
 
-/* Routes whose body is an upload spooled to a file rather than held in memory: POST /build
- * (a build context), with or without a version prefix. */
+/* Routes whose body is an upload spooled to a file rather than held in memory, with or
+ * without a version prefix: POST /build (a build context), POST /images/load (an image
+ * archive) and PUT /containers/{id}/archive (docker cp's tar). */
 static bool upload_route(const char *method, const char *url)
 {
-	if (strcmp(method, "POST") != 0)
-		return false;
 	if (strncmp(url, "/v", 2) == 0 && strchr(url + 1, '/'))
 		url = strchr(url + 1, '/');
-	return strcmp(url, "/build") == 0;
+	if (strcmp(method, "PUT") == 0)
+		return bld_str_has_prefix(url, "/containers/") &&
+		       bld_str_has_suffix(url, "/archive");
+	return strcmp(method, "POST") == 0 &&
+	       (strcmp(url, "/build") == 0 || strcmp(url, "/images/load") == 0);
 }
 
 /* Appends an upload's piece to its spool; false when it cannot (the request then fails). */

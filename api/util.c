@@ -7,6 +7,7 @@
 #include "runner/runner.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <strings.h>
 #include <time.h>
 
@@ -107,6 +108,20 @@ int bld_api_filters_parse(const char *f, char ***out, struct bld_error **err)
 			return -1;
 	*out = steal_pointer(&v);
 	return 0;
+}
+
+int bld_api_body_file(const struct bld_api_req *req, struct bld_error **err)
+{
+	if (req->body_fd < 0)
+		return bld_error_set(err, BLD_E_INVALID, "no request body");
+	int fd = fcntl(req->body_fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return bld_error_sys(err, e, "request body");
+	}
+	return fd;
 }
 
 int bld_api_body_json(const struct bld_api_req *req, json_t **out, struct bld_error **err)
