@@ -29,7 +29,6 @@
 #include <unistd.h>
 
 #define POLL_MS 100
-#define RESTART_TRIES 100 /* POLL_MS apart */
 
 /* kube_pause_bin.c */
 extern const unsigned char bld_deploy_kube_pause[];
@@ -340,34 +339,6 @@ static int ready(struct bld_ctx *ctx, char *const *ids, bool restarts, struct bl
 	return 1;
 }
 
-static int started_at(struct bld_ctx *ctx, const char *id, char **out, struct bld_error **err)
-{
-	cleanup_json json_t *in = NULL;
-	if (bld_runner_container_inspect(ctx, id, &in, err) < 0)
-		return -1;
-	*out = xstrdup(bld_json_get_str(json_object_get(in, "State"), "StartedAt") ?: "");
-	return 0;
-}
-
-/* Starts an exited container again. Its last monitor may still be on its way out after
- * reporting the exit, and a start while it is seen alive does nothing (docker's start of a
- * running container): started again until the start time changes. */
-static int restart(struct bld_ctx *ctx, const char *id, struct bld_error **err)
-{
-	cleanup_free char *before = NULL;
-	if (started_at(ctx, id, &before, err) < 0)
-		return -1;
-	for (int i = 0; i < RESTART_TRIES; i++) {
-		cleanup_free char *now = NULL;
-		if (start(ctx, id, err) < 0 || started_at(ctx, id, &now, err) < 0)
-			return -1;
-		if (strcmp(now, before) != 0)
-			return 0;
-		nap();
-	}
-	return bld_error_set(err, BLD_E_SYSTEM, "container %s did not start again", id);
-}
-
 /* A Job's pod to the end: failed containers started again, backoffLimit times at most;
  * the final failure leaves a marker for the pods that wait for the Job. */
 static int job(struct bld_ctx *ctx, const struct bld_deploy_kube_pod *p, char *const *ids,
@@ -397,7 +368,7 @@ static int job(struct bld_ctx *ctx, const struct bld_deploy_kube_pod *p, char *c
 		}
 		for (size_t i = 0; i < n; i++) /* only the failed ones run again */
 			if (codes[i] != 0 &&
-			    restart(ctx, ids[i], err) < 0)
+			    start(ctx, ids[i], err) < 0)
 				return -1;
 	}
 }
