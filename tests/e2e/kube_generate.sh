@@ -128,7 +128,7 @@ t_eq "a volume shared by two services: one ReadWriteMany claim; an external one 
   "$(dep volumes PersistentVolumeClaim corpus-data '.spec.accessModes[0]')|$(dep volumes Deployment app '.spec.template.spec.volumes[] | select(.name == "ext") | .persistentVolumeClaim.claimName')"
 gen hostpath --allow-hostpath
 t_eq "--allow-hostpath: hostPath for the rest" "/var/log TOP/tests/fixtures/kube/corpus/files/dir" \
-  "$(dep hostpath Deployment app '[.spec.template.spec.volumes[] | .hostPath.path // empty] | sort | join(" ")' | sed "s|$TOP|TOP|g")"
+  "$(dep hostpath Deployment app '.spec.template.spec.volumes[] | .hostPath.path // empty' | sed "s|$TOP|TOP|g" | LC_ALL=C sort | paste -sd' ')"
 gen secrets
 t_eq "secrets: a Secret per secret, mounted file by file with its mode" "corpus-secret-token:token|/etc/app/token:token:256|/run/secrets/relative" \
   "$(dep secrets Secret corpus-secret-token '.metadata.name + ":" + (.stringData | keys | join(","))')|$(dep secrets Deployment app '.spec.template.spec as $p | ($p.containers[0].volumeMounts[] | select(.mountPath == "/etc/app/token") | .mountPath + ":" + .subPath) + ":" + ([$p.volumes[].secret.items[]? | select(.mode) | .mode | tostring] | join(",")) + "|" + ([$p.containers[0].volumeMounts[] | select(.subPath == "from_env") | .mountPath] | join(","))')"
