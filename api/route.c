@@ -46,6 +46,7 @@ static const struct bld_api_route routes[] = {
 	{"POST", "/containers/{}/exec", bld_api_exec_create},
 	{"POST", "/exec/{}/start", bld_api_exec_start},
 	{"GET", "/exec/{}/json", bld_api_exec_inspect},
+	{"POST", "/exec/{}/resize", bld_api_exec_resize},
 	{"GET", "/images/json", bld_api_images_list},
 	{"POST", "/images/create", bld_api_images_create},
 	{"GET", "/images/get", bld_api_images_get},
