@@ -51,6 +51,7 @@ static const struct bld_api_route routes[] = {
 	{"POST", "/images/create", bld_api_images_create},
 	{"GET", "/images/get", bld_api_images_get},
 	{"POST", "/images/load", bld_api_images_load},
+	{"POST", "/images/prune", bld_api_images_prune},
 	{"GET", "/images/{*}/json", bld_api_images_inspect},
 	{"GET", "/images/{*}/get", bld_api_images_get},
 	{"GET", "/images/{*}/history", bld_api_images_history},
