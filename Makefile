@@ -177,8 +177,9 @@ check: deps
 # The kill -9 soak: KILL_RUNS kills of each command (make check runs the same script with a
 # few); its timeout grows with the count.
 KILL_RUNS ?= 100
+KILL_OPS ?=
 soak: bld
-	KILL_RUNS=$(KILL_RUNS) E2E_TIMEOUT=$$(( 60 + $(KILL_RUNS) * 30 )) tests/run-e2e.sh tests/e2e/kill_soak.sh
+	KILL_RUNS=$(KILL_RUNS) KILL_OPS="$(KILL_OPS)" E2E_TIMEOUT=$$(( 60 + $(KILL_RUNS) * 30 )) tests/run-e2e.sh tests/e2e/kill_soak.sh
 
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 asan:
