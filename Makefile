@@ -145,7 +145,7 @@ $(B)/kube-pause: deploy/pause/pause.c
 	$(CC) -Os -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie -no-pie \
 	  -fno-asynchronous-unwind-tables -Wl,--build-id=none -s -o $@ $<
 $(B)/deploy/kube_pause_bin.o: $(B)/kube-pause
-$(B)/deploy/kube_pause_bin.o: EXTRA_CFLAGS += -DBLD_KUBE_PAUSE='"$(B)/kube-pause"'
+$(B)/deploy/kube_pause_bin.o: override EXTRA_CFLAGS += -DBLD_KUBE_PAUSE='"$(B)/kube-pause"'
 
 # the resolver's tests build and read DNS messages with more of libldns than bld calls
 $(B)/unit-tests: $(LIB_OBJS) $(TEST_OBJS)
