@@ -7,7 +7,8 @@ PKGS     := libarchive libcurl openssl libxxhash libgit2 jansson libseccomp yaml
             libisal ldns libmicrohttpd
 DEBS     = $(sort $(shell sed 's/\#.*//' packages/*.txt))
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wvla
-CFLAGS   ?= -O2 -g
+# fortified as Debian builds the package, so that its warnings (ignored results) fail here too
+CFLAGS   ?= -O2 -g -D_FORTIFY_SOURCE=2
 ALL_CFLAGS = -std=gnu11 $(WARN) -I. -D_GNU_SOURCE $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS     = $(shell pkg-config --libs $(filter-out $(DL_PKGS),$(PKGS)) 2>/dev/null) -ldl -lpthread
@@ -145,7 +146,7 @@ $(B)/kube-pause: deploy/pause/pause.c
 	$(CC) -Os -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie -no-pie \
 	  -fno-asynchronous-unwind-tables -Wl,--build-id=none -s -o $@ $<
 $(B)/deploy/kube_pause_bin.o: $(B)/kube-pause
-$(B)/deploy/kube_pause_bin.o: EXTRA_CFLAGS += -DBLD_KUBE_PAUSE='"$(B)/kube-pause"'
+$(B)/deploy/kube_pause_bin.o: override EXTRA_CFLAGS += -DBLD_KUBE_PAUSE='"$(B)/kube-pause"'
 
 # the resolver's tests build and read DNS messages with more of libldns than bld calls
 $(B)/unit-tests: $(LIB_OBJS) $(TEST_OBJS)
@@ -202,6 +203,9 @@ asan-e2e:
 	@! grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' build-asan/e2e.* 2>/dev/null
 
 FUZZ_SECONDS ?= 600
+# seconds one input may take; raise it on a loaded machine (a legitimate scrypt of an encrypted
+# key takes ~0.5 s of CPU, more than 10 s of wall time at nice 19 under load)
+FUZZ_TIMEOUT ?= 10
 FUZZ_SRCS := $(wildcard common/*.c parser/*.c)
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 # Every libFuzzer target in turn, each run for FUZZ_SECONDS (store and image need root);
@@ -220,7 +224,7 @@ fuzz-parser:
 	clang -std=gnu11 -I. -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) -o build-fuzz/fuzz-parser \
 	  tests/fuzz/fuzz_parser.c $(FUZZ_SRCS:%.c=build-fuzz/%.o) $(LIBS)
 	mkdir -p build-fuzz/corpus
-	build-fuzz/fuzz-parser -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+	build-fuzz/fuzz-parser -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=$(FUZZ_TIMEOUT) \
 	  -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build-fuzz/ build-fuzz/corpus \
 	  tests/fixtures/dockerfile-corpus tests/fixtures/dockerfile-parser tests/fixtures/fuzz-regressions
 
@@ -232,7 +236,7 @@ fuzz-shell:
 	clang -std=gnu11 -I. -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) -o build-fuzz/fuzz-shell \
 	  tests/fuzz/fuzz_shell.c $(FUZZ_SRCS:%.c=build-fuzz/%.o) $(LIBS)
 	mkdir -p build-fuzz/corpus-shell
-	build-fuzz/fuzz-shell -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+	build-fuzz/fuzz-shell -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=$(FUZZ_TIMEOUT) \
 	  -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build-fuzz/ build-fuzz/corpus-shell
 
 # libFuzzer over what the store and the registry client read from outside. $(1) is the
@@ -251,7 +255,7 @@ define fuzz_seed_run
 	build-fuzz/$(2) $(FUZZ_RUN) -max_len=65536 build-fuzz/corpus-$(1) build-fuzz/seeds-$(1) \
 	  $(wildcard tests/fixtures/fuzz-regressions/$(1)) </dev/null
 endef
-FUZZ_RUN = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+FUZZ_RUN = -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=2048 -print_final_stats=1 \
   -artifact_prefix=build-fuzz/
 # Tar extraction (layers and archives) with escape checks, in a private mount namespace:
 # needs root. FUZZ_ENV=BLD_FUZZ_NO_OPENAT2=1 exercises the openat2-less fallback.

@@ -1,6 +1,7 @@
 /*
  * runner/rootless_net.c — networking for rootless bld, all in one place: which network modes
- * work without root, and how a rootless process reaches into a network namespace of its own.
+ * work without root, how a rootless process reaches into a network namespace of its own, and
+ * the user-mode network stack that gives such a namespace its way out.
  *
  * Rootless bld is root of a user namespace while the host's network namespace belongs to the
  * host's: it may make network namespaces and configure them, but never make the host's bridge,
@@ -8,17 +9,37 @@
  * socket or a new namespace is made in a short-lived child that leaves, and the descriptors
  * come back over SCM_RIGHTS (bld_runner_netns_socket).
  *
- * What works: --network none, host and container:NAME. The default network ("bridge") is a
- * namespace of its own with the loopback alone, said once on stderr, since there is no rootless
- * network stack (pasta, slirp4netns) yet; user-defined networks and published ports are
- * refused. A rootless stack plugs in at bld_runner_rootless_net_mode.
+ * The default network ("bridge") is a namespace of its own whose eth0 is pasta's (Debian's
+ * passt, podman's default): a tap device on which pasta, a process of the user in the host's
+ * namespace, translates the container's packets into ordinary sockets of the user. eth0 takes
+ * the address, gateway and routes of the host's interface; the gateway's address reaches the
+ * host's loopback; no port is forwarded by pasta (-t/-u/-T/-U none): published ports are the
+ * monitor's proxy, as for root (net.c). pasta runs as a daemon of its own, its pid kept by the
+ * monitor, and is stopped with the container. When pasta cannot start (not installed, no
+ * /dev/net/tun, no host interface), the container has the loopback alone, said on stderr.
+ * --network none, host and container:NAME work as for root.
+ *
+ * User-defined networks live in one more namespace, $RUN_DIR/netns (bound in the mount
+ * namespace every bld process of the user shares), that stands for the host's: their bridges,
+ * the host ends of veths and the iptables rules are made there, because netlink.c and
+ * firewall.c act in bld_runner_host_netns once it is open; a pasta of its own (pid in
+ * $RUN_DIR/netns-pasta.pid) is its uplink, and it forwards and masquerades for the bridges as
+ * the host does for root.
  */
 #include "runner/runner_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <sched.h>
+#include <signal.h>
+#include <linux/magic.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -84,39 +105,214 @@ int bld_runner_netns_socket(int ns, int domain, int type, int proto, int *ns_out
 	return fds[0];
 }
 
-/* Whether cfg publishes any port (-p, or -P with exposed ports). */
-static bool publishes(json_t *cfg)
-{
-	json_t *hc = json_object_get(cfg, "HostConfig");
-	json_t *pb = json_object_get(hc, "PortBindings");
-	if (json_object_size(pb) > 0)
-		return true;
-	return json_is_true(json_object_get(hc, "PublishAllPorts")) &&
-	       json_object_size(json_object_get(json_object_get(cfg, "Config"), "ExposedPorts"));
-}
-
-int bld_runner_rootless_net_mode(const char **mode, json_t *cfg, struct bld_error **err)
+int bld_runner_rootless_net_mode(const char **mode, struct bld_error **err)
 {
 	if (!bld_rootless())
 		return 0;
 	const char *m = *mode;
-	bool dflt = strcmp(m, "bridge") == 0;
-	if (strcmp(m, "host") && strcmp(m, "none") && !dflt && !bld_str_has_prefix(m, "container:"))
-		return bld_error_set(err, BLD_E_INVALID,
-				     "network %s: user-defined networks need root (rootless bld has "
-				     "no network stack yet)",
-				     m);
-	if (publishes(cfg) && strcmp(m, "host"))
-		return bld_error_set(err, BLD_E_INVALID,
-				     "publishing ports needs root (rootless bld has no network stack "
-				     "yet): use --network host");
-	if (dflt) {
-		static bool said;
-		if (!said)
-			bld_warn("rootless: the default network is the loopback alone (no pasta or "
-				 "slirp4netns yet); --network host reaches the host's");
-		said = true;
-		*mode = "none";
+	if (strcmp(m, "bridge") == 0)
+		*mode = BLD_RUNNER_ROOTLESS_STACK;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ pasta */
+
+/* The pasta process: exec'd with nsfd open, it configures the namespace, forks its daemon
+ * (whose pid goes to pidfile) and exits; what it says on failure goes to the pipe errfd. */
+static _Noreturn void pasta_exec(int nsfd, int errfd, const char *pidfile)
+{
+	char ns[64];
+	int fd = dup(nsfd); /* without O_CLOEXEC: pasta opens it by its /proc/self/fd path */
+	snprintf(ns, sizeof(ns), "/proc/self/fd/%d", fd);
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0 || devnull < 0 || dup2(devnull, 0) < 0 || dup2(errfd, 1) < 0 ||
+	    dup2(errfd, 2) < 0)
+		_exit(127);
+	/* the monitor's blocked and ignored signals are not pasta's: it would not stop on
+	 * SIGTERM, and it takes an ignored SIGPIPE for a failure to set its handlers */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	/* --runas 0:0: root of the user namespace is the user (pasta would become nobody, who
+	 * may not exist there); the namespace by descriptor: pasta drops the capabilities that
+	 * opening another process's /proc/PID/ns/net needs */
+	execlp("pasta", "pasta", "--config-net", "--runas", "0:0", "--quiet", "--ns-ifname",
+	       "eth0", "--tcp-ports", "none", "--udp-ports", "none", "--tcp-ns", "none",
+	       "--udp-ns", "none", "--pid", pidfile, "--netns", ns, (char *)NULL);
+	dprintf(2, "%s\n", errno == ENOENT ? "not installed (Debian's passt)" : strerror(errno));
+	_exit(127);
+}
+
+/* What the failed pasta said, its last line, into buf. */
+static void pasta_said(int fd, char *buf, size_t size)
+{
+	char all[4096];
+	ssize_t n = read(fd, all, sizeof(all) - 1);
+	all[n > 0 ? n : 0] = 0;
+	char *end = all + strlen(all);
+	while (end > all && (end[-1] == '\n' || end[-1] == ' '))
+		*--end = 0;
+	char *last = strrchr(all, '\n');
+	last = last ? last + 1 : all;
+	size_t stamp = strspn(last, "0123456789."); /* "1796666935.0324: " */
+	if (stamp && last[stamp] == ':' && last[stamp + 1] == ' ')
+		last += stamp + 2;
+	snprintf(buf, size, "%s", *last ? last : "no reason given");
+}
+
+/* Whether pid is still a live pasta (not a process that took its number since, nor a zombie
+ * waiting for init): "pasta", or the "passt.avx2" Debian's pasta execs on CPUs with AVX2. */
+static bool is_pasta(pid_t pid)
+{
+	char p[64], line[128] = "";
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+	cleanup_fclose FILE *f = fopen(p, "re");
+	if (!f || !fgets(line, sizeof(line), f))
+		return false;
+	char *comm = strchr(line, '('), *end = strrchr(line, ')');
+	if (!comm || !end || end[1] != ' ' || end[2] == 'Z' || end[2] == 'X')
+		return false;
+	return bld_str_has_prefix(comm + 1, "pasta") || bld_str_has_prefix(comm + 1, "passt");
+}
+
+/* Starts pasta for the namespace nsfd, its pid in pidfile (removed unless keep): the pid, or 0
+ * with pasta's reason in why. */
+static pid_t pasta_start(int nsfd, const char *pidfile, bool keep, char why[256])
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		snprintf(why, 256, "pipe: %s", strerror(errno));
+		return 0;
 	}
+	unlink(pidfile);
+	pid_t child = fork();
+	if (child == 0)
+		pasta_exec(nsfd, p[1], pidfile);
+	close(p[1]);
+	int st = 0;
+	bool ok = child > 0 && waitpid(child, &st, 0) == child && WIFEXITED(st) &&
+		  WEXITSTATUS(st) == 0;
+	if (!ok)
+		pasta_said(p[0], why, 256);
+	close(p[0]);
+	cleanup_free char *txt = NULL;
+	size_t len = 0;
+	long pid = 0;
+	cleanup_error struct bld_error *e = NULL;
+	if (ok && (bld_fs_read_file(pidfile, 64, &txt, &len, &e) < 0 ||
+		   (txt[strcspn(txt, "\n")] = 0, bld_parse_long(txt, 1, INT32_MAX, &pid) < 0))) {
+		ok = false;
+		snprintf(why, 256, "no pid in %s", pidfile);
+	}
+	if (!ok || !keep)
+		unlink(pidfile);
+	return ok ? (pid_t)pid : 0;
+}
+
+pid_t bld_runner_rootless_stack_start(const struct bld_ctx *ctx, int nsfd, const char *id)
+{
+	cleanup_free char *pidfile = xasprintf("%s/pasta-%.12s.pid", ctx->run_dir, id);
+	char why[256] = "";
+	pid_t pid = pasta_start(nsfd, pidfile, false, why);
+	static bool said;
+	if (!pid && !said)
+		bld_warn("rootless: no network stack (pasta: %s): the container has the loopback "
+			 "alone",
+			 why);
+	said = said || !pid;
+	return pid;
+}
+
+void bld_runner_rootless_stack_stop(pid_t pid)
+{
+	if (pid <= 0 || !is_pasta(pid) || kill(pid, SIGTERM) < 0)
+		return;
+	/* not our child (pasta daemonized): gone once /proc no longer shows it */
+	for (int i = 0; i < 200 && is_pasta(pid); i++)
+		nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL);
+	if (is_pasta(pid))
+		kill(pid, SIGKILL);
+}
+
+/* ------------------------------------------------------------------ the rootless namespace */
+
+static int host_ns = -1; /* the rootless network namespace, once this process opened it */
+
+int bld_runner_host_netns(void)
+{
+	return host_ns;
+}
+
+/* Child: a new network namespace, forwarding on, bound on path (in the mount namespace all
+ * of the user's bld processes share). */
+static _Noreturn void rns_child(const char *path)
+{
+	if (unshare(CLONE_NEWNET) < 0)
+		_exit(1);
+	int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		_exit(2);
+	_exit(mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0 ? 3 : 0);
+}
+
+static bool is_netns(int fd)
+{
+	struct statfs sf;
+	return fstatfs(fd, &sf) == 0 && sf.f_type == NSFS_MAGIC;
+}
+
+/* Makes the namespace on path, its loopback up and pasta its uplink. */
+static int rns_make(const struct bld_ctx *ctx, const char *path, struct bld_error **err)
+{
+	cleanup_close int f = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (f < 0)
+		return bld_error_sys(err, errno, "%s", path);
+	pid_t c = fork();
+	if (c == 0)
+		rns_child(path);
+	int st = 0;
+	if (c < 0 || waitpid(c, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		return bld_error_set(err, BLD_E_SYSTEM,
+				     "make the rootless network namespace %s (step %d failed)", path,
+				     WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	cleanup_close int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || !is_netns(ns))
+		return bld_error_sys(err, ns < 0 ? errno : EINVAL, "open %s", path);
+	struct bld_runner_nl b;
+	cleanup_close int nl =
+	    bld_runner_netns_socket(ns, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE, NULL);
+	if (nl < 0)
+		return bld_error_sys(err, errno, "netlink in %s", path);
+	bld_runner_nl_init(&b, nl);
+	bld_runner_nl_link_up(&b, 1);
+	if (bld_runner_nl_send(&b, err) < 0)
+		return -1;
+	cleanup_free char *pidfile = xasprintf("%s/netns-pasta.pid", ctx->run_dir);
+	char why[256] = "";
+	if (!pasta_start(ns, pidfile, true, why))
+		bld_warn("rootless: user-defined networks have no way out (pasta: %s): their "
+			 "containers reach each other alone",
+			 why);
+	return steal_fd(&ns);
+}
+
+int bld_runner_rootless_netns(const struct bld_ctx *ctx, bool create, struct bld_error **err)
+{
+	if (!bld_rootless() || host_ns >= 0)
+		return 0;
+	cleanup_free char *path = xasprintf("%s/netns", ctx->run_dir);
+	cleanup_free char *lockp = xasprintf("%s/netns.lock", ctx->run_dir);
+	cleanup_close int lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX) < 0)
+		return bld_error_sys(err, errno, "%s", lockp);
+	int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns >= 0 && !is_netns(ns)) { /* the file of a namespace gone with its holder */
+		close(ns);
+		ns = -1;
+	}
+	if (ns < 0 && create && (ns = rns_make(ctx, path, err)) < 0)
+		return bld_error_wrap(err, "rootless network namespace");
+	host_ns = ns;
 	return 0;
 }
