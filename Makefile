@@ -145,7 +145,7 @@ $(B)/kube-pause: deploy/pause/pause.c
 	$(CC) -Os -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie -no-pie \
 	  -fno-asynchronous-unwind-tables -Wl,--build-id=none -s -o $@ $<
 $(B)/deploy/kube_pause_bin.o: $(B)/kube-pause
-$(B)/deploy/kube_pause_bin.o: EXTRA_CFLAGS += -DBLD_KUBE_PAUSE='"$(B)/kube-pause"'
+$(B)/deploy/kube_pause_bin.o: override EXTRA_CFLAGS += -DBLD_KUBE_PAUSE='"$(B)/kube-pause"'
 
 # the resolver's tests build and read DNS messages with more of libldns than bld calls
 $(B)/unit-tests: $(LIB_OBJS) $(TEST_OBJS)
@@ -177,8 +177,9 @@ check: deps
 # The kill -9 soak: KILL_RUNS kills of each command (make check runs the same script with a
 # few); its timeout grows with the count.
 KILL_RUNS ?= 100
+KILL_OPS ?=
 soak: bld
-	KILL_RUNS=$(KILL_RUNS) E2E_TIMEOUT=$$(( 60 + $(KILL_RUNS) * 30 )) tests/run-e2e.sh tests/e2e/kill_soak.sh
+	KILL_RUNS=$(KILL_RUNS) KILL_OPS="$(KILL_OPS)" E2E_TIMEOUT=$$(( 60 + $(KILL_RUNS) * 30 )) tests/run-e2e.sh tests/e2e/kill_soak.sh
 
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 asan:
@@ -201,6 +202,9 @@ asan-e2e:
 	@! grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' build-asan/e2e.* 2>/dev/null
 
 FUZZ_SECONDS ?= 600
+# seconds one input may take; raise it on a loaded machine (a legitimate scrypt of an encrypted
+# key takes ~0.5 s of CPU, more than 10 s of wall time at nice 19 under load)
+FUZZ_TIMEOUT ?= 10
 FUZZ_SRCS := $(wildcard common/*.c parser/*.c)
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 # Every libFuzzer target in turn, each run for FUZZ_SECONDS (store and image need root);
@@ -219,7 +223,7 @@ fuzz-parser:
 	clang -std=gnu11 -I. -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) -o build-fuzz/fuzz-parser \
 	  tests/fuzz/fuzz_parser.c $(FUZZ_SRCS:%.c=build-fuzz/%.o) $(LIBS)
 	mkdir -p build-fuzz/corpus
-	build-fuzz/fuzz-parser -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+	build-fuzz/fuzz-parser -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=$(FUZZ_TIMEOUT) \
 	  -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build-fuzz/ build-fuzz/corpus \
 	  tests/fixtures/dockerfile-corpus tests/fixtures/dockerfile-parser tests/fixtures/fuzz-regressions
 
@@ -231,7 +235,7 @@ fuzz-shell:
 	clang -std=gnu11 -I. -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) -o build-fuzz/fuzz-shell \
 	  tests/fuzz/fuzz_shell.c $(FUZZ_SRCS:%.c=build-fuzz/%.o) $(LIBS)
 	mkdir -p build-fuzz/corpus-shell
-	build-fuzz/fuzz-shell -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+	build-fuzz/fuzz-shell -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=$(FUZZ_TIMEOUT) \
 	  -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build-fuzz/ build-fuzz/corpus-shell
 
 # libFuzzer over what the store and the registry client read from outside. $(1) is the
@@ -250,7 +254,7 @@ define fuzz_seed_run
 	build-fuzz/$(2) $(FUZZ_RUN) -max_len=65536 build-fuzz/corpus-$(1) build-fuzz/seeds-$(1) \
 	  $(wildcard tests/fixtures/fuzz-regressions/$(1)) </dev/null
 endef
-FUZZ_RUN = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+FUZZ_RUN = -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=2048 -print_final_stats=1 \
   -artifact_prefix=build-fuzz/
 # Tar extraction (layers and archives) with escape checks, in a private mount namespace:
 # needs root. FUZZ_ENV=BLD_FUZZ_NO_OPENAT2=1 exercises the openat2-less fallback.

@@ -198,6 +198,8 @@ int bld_api_images_get(struct bld_api_req *req, struct bld_api_resp *resp,
 		       struct bld_error **err);
 int bld_api_images_load(struct bld_api_req *req, struct bld_api_resp *resp,
 			struct bld_error **err);
+int bld_api_images_import(struct bld_api_req *req, struct bld_api_resp *resp,
+			  struct bld_error **err);
 int bld_api_images_push(struct bld_api_req *req, struct bld_api_resp *resp,
 			struct bld_error **err);
 int bld_api_auth(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
@@ -209,6 +211,8 @@ int bld_api_images_history(struct bld_api_req *req, struct bld_api_resp *resp,
 			   struct bld_error **err);
 int bld_api_containers_prune(struct bld_api_req *req, struct bld_api_resp *resp,
 			     struct bld_error **err);
+int bld_api_images_prune(struct bld_api_req *req, struct bld_api_resp *resp,
+			 struct bld_error **err);
 int bld_api_volumes_prune(struct bld_api_req *req, struct bld_api_resp *resp,
 			  struct bld_error **err);
 int bld_api_networks_prune(struct bld_api_req *req, struct bld_api_resp *resp,
@@ -241,6 +245,8 @@ int bld_api_exec_start(struct bld_api_req *req, struct bld_api_resp *resp,
 		       struct bld_error **err);
 int bld_api_exec_inspect(struct bld_api_req *req, struct bld_api_resp *resp,
 			 struct bld_error **err);
+int bld_api_exec_resize(struct bld_api_req *req, struct bld_api_resp *resp,
+			struct bld_error **err);
 int bld_api_events(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err);
 int bld_api_containers_restart(struct bld_api_req *req, struct bld_api_resp *resp,
 		struct bld_error **err);

@@ -1,9 +1,11 @@
 /*
  * api/exec.c — docker exec's three calls: POST /containers/{id}/exec makes an exec instance,
  * POST /exec/{id}/start runs it on the hijacked connection (or detached), GET /exec/{id}/json
- * tells whether it runs and its exit code. The process is the runner's, started as `bld exec`
- * starts it (bld_runner_container_exec), in a child (a bld of its own, spawn.c) whose stdin is
- * the connection and whose stdout and stderr are pipes relayed to it in docker's frames.
+ * tells whether it runs and its exit code; POST /exec/{id}/resize sizes its pty. The process
+ * is the runner's, started as `bld exec` starts it (bld_runner_container_exec), in a child (a
+ * bld of its own, spawn.c) whose stdin is the connection and whose stdout and stderr are pipes
+ * relayed to it in docker's frames. A socket pair between the service and that child carries
+ * the pty's sizes to it and its exit code back.
  *
  * Exec instances live in this process's memory only, as in docker's daemon: they are gone
  * with the service (a client uses one within seconds of making it). The table is capped.
@@ -14,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 
@@ -25,6 +28,8 @@ struct exec {
 	bool out, err;
 	bool started, running;
 	int exit_code;
+	int ctl;                /* the service's end of the child's socket pair while it runs */
+	struct winsize size;    /* the size asked for (ConsoleSize, resize), 0x0: none */
 	struct exec *next;
 };
 
@@ -85,6 +90,10 @@ int bld_api_exec_create(struct bld_api_req *req, struct bld_api_resp *resp,
 	x->o.interactive = json_is_true(json_object_get(b, "AttachStdin"));
 	x->o.privileged = json_is_true(json_object_get(b, "Privileged"));
 	x->out = json_is_true(json_object_get(b, "AttachStdout"));
+	x->ctl = -1;
+	json_t *cs = json_object_get(b, "ConsoleSize"); /* [rows, cols], API 1.42 */
+	x->size.ws_row = (unsigned short)json_integer_value(json_array_get(cs, 0));
+	x->size.ws_col = (unsigned short)json_integer_value(json_array_get(cs, 1));
 	x->err = json_is_true(json_object_get(b, "AttachStderr"));
 	snprintf(x->container, sizeof(x->container), "%s", cid);
 	unsigned char rnd[32];
@@ -115,7 +124,7 @@ static json_t *exec_job(const struct exec *x)
 
 int bld_api_exec_child(struct bld_ctx *ctx, const json_t *job)
 {
-	/* stdin the connection (or nothing), stdout and stderr the pipes, 3 the report */
+	/* stdin the connection (or nothing), stdout and stderr the pipes, 3 the report socket */
 	cleanup_strv char **argv = bld_json_to_strv(json_object_get(job, "argv"));
 	cleanup_strv char **env = bld_json_to_strv(json_object_get(job, "env"));
 	struct bld_runner_exec_opts o = {
@@ -128,6 +137,7 @@ int bld_api_exec_child(struct bld_ctx *ctx, const json_t *job)
 	const char *id = bld_json_get_str(job, "container");
 	int code = 126;
 	cleanup_error struct bld_error *e = NULL;
+	o.winsize_fd = 3; /* the pty's sizes come on the report socket */
 	if (!id || !argv || bld_runner_container_exec(ctx, id, &o, &code, &e) < 0) {
 		fprintf(stderr, "%s\n", e ? e->msg : "bad exec job");
 		code = e && e->status ? e->status : 126;
@@ -141,7 +151,8 @@ int bld_api_exec_child(struct bld_ctx *ctx, const json_t *job)
 static void run_exec(struct bld_ctx *ctx, struct exec *x, int sock)
 {
 	int o[2] = {-1, -1}, e[2] = {-1, -1}, rep[2] = {-1, -1};
-	if (pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0)
+	if (pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rep) < 0)
 		return;
 	int io[4] = {x->o.interactive ? sock : -1, x->out ? o[1] : -1,
 		     x->err ? (x->o.tty ? o[1] : e[1]) : -1, rep[1]};
@@ -152,6 +163,11 @@ static void run_exec(struct bld_ctx *ctx, struct exec *x, int sock)
 	close(o[1]);
 	close(e[1]);
 	close(rep[1]);
+	pthread_mutex_lock(&execs_lock);
+	x->ctl = rep[0];
+	if (x->size.ws_row && x->size.ws_col && x->o.tty)
+		send(rep[0], &x->size, sizeof(x->size), MSG_DONTWAIT | MSG_NOSIGNAL);
+	pthread_mutex_unlock(&execs_lock);
 	if (sock >= 0)
 		bld_api_relay(o[0], e[0], sock, x->o.tty, false);
 	else {
@@ -160,8 +176,9 @@ static void run_exec(struct bld_ctx *ctx, struct exec *x, int sock)
 	}
 	char buf[16] = "";
 	ssize_t n = r < 0 ? -1 : read(rep[0], buf, sizeof(buf) - 1);
-	close(rep[0]);
 	pthread_mutex_lock(&execs_lock);
+	close(rep[0]);
+	x->ctl = -1;
 	x->exit_code = n > 0 ? (int)strtol(buf, NULL, 10) : 126;
 	x->running = false;
 	pthread_mutex_unlock(&execs_lock);
@@ -238,5 +255,29 @@ int bld_api_exec_inspect(struct bld_api_req *req, struct bld_api_resp *resp,
 	if (!x)
 		return bld_error_set(err, BLD_E_NOTFOUND, "No such exec instance: %s",
 				     req->captures[0]);
+	return 0;
+}
+
+int bld_api_exec_resize(struct bld_api_req *req, struct bld_api_resp *resp,
+			struct bld_error **err)
+{
+	long h = 0, w = 0;
+	if (bld_api_query_int(req, "h", 0, &h, err) < 0 || bld_api_query_int(req, "w", 0, &w, err) < 0)
+		return -1;
+	if (h < 0 || w < 0 || h > 65535 || w > 65535)
+		return bld_error_set(err, BLD_E_INVALID, "invalid terminal size %ldx%ld", h, w);
+	pthread_mutex_lock(&execs_lock);
+	struct exec *x = find(req->captures[0]);
+	if (x) {
+		x->size = (struct winsize){.ws_row = (unsigned short)h, .ws_col = (unsigned short)w};
+		/* before the start: sent then; after the end: nothing to size (docker's too) */
+		if (x->ctl >= 0 && x->o.tty)
+			send(x->ctl, &x->size, sizeof(x->size), MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	pthread_mutex_unlock(&execs_lock);
+	if (!x)
+		return bld_error_set(err, BLD_E_NOTFOUND, "No such exec instance: %s",
+				     req->captures[0]);
+	resp->status = MHD_HTTP_OK;
 	return 0;
 }

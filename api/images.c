@@ -235,9 +235,10 @@ int bld_api_images_create(struct bld_api_req *req, struct bld_api_resp *resp,
 			  struct bld_error **err)
 {
 	const char *from = bld_api_query(req, "fromImage"), *tag = bld_api_query(req, "tag");
+	if (bld_api_query(req, "fromSrc"))
+		return bld_api_images_import(req, resp, err);
 	if (!from || !*from)
-		return bld_error_set(err, BLD_E_UNSUPPORTED,
-				     "image import (fromSrc) is not supported yet");
+		return bld_error_set(err, BLD_E_INVALID, "fromImage or fromSrc is required");
 	cleanup_free char *ref = !tag || !*tag ? xstrdup(from)
 				 : xasprintf("%s%c%s", from, strchr(tag, ':') ? '@' : ':', tag);
 	struct bld_registry_opts o = {.config_dir = req->ctx->config_dir, .quiet = true,

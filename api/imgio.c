@@ -2,16 +2,20 @@
  * api/imgio.c — images in and out of the store through the API: GET /images/get and
  * /images/{name}/get (docker save: a docker archive streamed), POST /images/load (docker
  * load: the archive read, its images named, docker's "Loaded image" messages), POST
+ * /images/create?fromSrc=- (docker import: the body a root file system tar made a
+ * one-layer image, with docker's changes and message), POST
  * /images/{name}/push (docker push, with the client's X-Registry-Auth credentials and its
  * progress as docker's JSON messages), and POST /auth (docker login: the credentials checked
  * against the registry, kept by the client, not here). The work is cache/'s and registry/'s,
  * the calls `bld save`, `bld load`, `bld push` and `bld login` make.
  */
 #include "api/api_int.h"
+#include "builder/builder.h"
 #include "registry/registry.h"
 
 #include <errno.h>
 #include <sodium.h>
+#include <time.h>
 
 /* X-Registry-Auth is base64url JSON; a small document ("e30=" is "{}"). */
 #define REGISTRY_AUTH_MAX 16384
@@ -123,6 +127,69 @@ int bld_api_images_load(struct bld_api_req *req, struct bld_api_resp *resp,
 	resp->json = json_array();
 	for (size_t i = 0; lines && lines[i]; i++)
 		json_array_append_new(resp->json, stream_line(lines[i]));
+	resp->json_lines = true;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ import */
+
+/* The config docker's import gives an image: its changes applied, created now, the
+ * message (or "Imported from SRC") as comment and history; NULL with *err set. */
+static json_t *import_config(const struct bld_api_req *req, const char *src,
+			     struct bld_error **err)
+{
+	char now[40];
+	bld_api_time(now, (double)time(NULL));
+	const char *msg = bld_api_query(req, "message");
+	cleanup_free char *comment = msg && *msg ? xstrdup(msg) : xasprintf("Imported from %s", src);
+	json_t *cfg = json_pack("{s:s, s:s, s:s, s:s, s:{}, s:[{s:s, s:s}]}", "architecture",
+				"amd64", "os", "linux", "created", now, "comment", comment,
+				"config", "history", "created", now, "comment", comment);
+	cleanup_strv char **changes = bld_api_query_all(req, "changes");
+	if (bld_builder_config_changes(cfg, changes, err) < 0) {
+		json_decref(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* The name repo and tag give ("" when none: an unnamed image), fully qualified. */
+static int import_name(const struct bld_api_req *req, char **out, struct bld_error **err)
+{
+	const char *repo = bld_api_query(req, "repo"), *tag = bld_api_query(req, "tag");
+	*out = NULL;
+	if (!repo || !*repo)
+		return 0;
+	cleanup_free char *ref = tag && *tag ? xasprintf("%s:%s", repo, tag) : xstrdup(repo);
+	return bld_registry_full_name(ref, out, err);
+}
+
+int bld_api_images_import(struct bld_api_req *req, struct bld_api_resp *resp,
+			  struct bld_error **err)
+{
+	const char *src = bld_api_query(req, "fromSrc");
+	if (strcmp(src, "-") != 0)
+		return bld_error_set(err, BLD_E_UNSUPPORTED,
+				     "image import from a URL is not supported: send the tar");
+	cleanup_free char *name = NULL;
+	cleanup_json json_t *cfg = import_config(req, src, err);
+	if (!cfg || import_name(req, &name, err) < 0)
+		return -1;
+	cleanup_close int fd = bld_api_body_file(req, err);
+	struct bld_store *s = NULL;
+	if (fd < 0 || bld_cache_store_open(&s, req->ctx->root, err) < 0)
+		return -1;
+	struct bld_cache_layer l;
+	char id[BLD_DIGEST_STR_LEN];
+	int r = bld_cache_layer_from_tar(s, fd, &l, err);
+	if (r == 0)
+		r = bld_cache_image_write(s, cfg, &l, 1, name, NULL, id, err);
+	if (r == 0)
+		bld_cache_image_event(s, "import", id, id);
+	bld_cache_store_free(s);
+	if (r < 0)
+		return -1;
+	resp->json = json_pack("[{s:s}]", "status", id);
 	resp->json_lines = true;
 	return 0;
 }

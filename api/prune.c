@@ -1,10 +1,12 @@
 /*
- * api/prune.c — POST /containers/prune, /volumes/prune and /networks/prune (docker container,
- * volume and network prune): the runner's prunes, the ones `bld ... prune` runs, answered in
- * docker's shapes. Of the filters, label ones are taken where the runner takes them
- * (networks); the others are refused rather than ignored.
+ * api/prune.c — POST /containers/prune, /volumes/prune, /networks/prune and /images/prune
+ * (docker container, volume, network and image prune): the runner's and the registry's
+ * prunes, the ones `bld ... prune` runs, answered in docker's shapes. Of the filters, label
+ * ones are taken where the runner takes them (networks) and dangling for images; the others
+ * are refused rather than ignored.
  */
 #include "api/api_int.h"
+#include "registry/registry.h"
 #include "runner/runner.h"
 
 /* The filters as "key=value" strings, refused unless every key is one of keys. */
@@ -73,5 +75,44 @@ int bld_api_networks_prune(struct bld_api_req *req, struct bld_api_resp *resp,
 	    bld_runner_network_prune(req->ctx, 0, filters, &names, err) < 0)
 		return -1;
 	resp->json = pruned("NetworksDeleted", names, -1);
+	return 0;
+}
+
+/* One image the prune removed, as docker's ImagesDeleted entries. */
+static void image_pruned(void *arg, char *const *untagged, const char *deleted)
+{
+	json_t *list = arg;
+	for (size_t i = 0; untagged && untagged[i]; i++)
+		json_array_append_new(list, json_pack("{s:s}", "Untagged", untagged[i]));
+	if (deleted)
+		json_array_append_new(list, json_pack("{s:s}", "Deleted", deleted));
+}
+
+int bld_api_images_prune(struct bld_api_req *req, struct bld_api_resp *resp,
+			 struct bld_error **err)
+{
+	static const char *const keys[] = {"dangling", NULL};
+	cleanup_strv char **filters = NULL;
+	if (prune_filters(req, keys, &filters, err) < 0)
+		return -1;
+	bool all = false; /* dangling=false: every image no container uses, as docker's -a */
+	for (size_t i = 0; filters && filters[i]; i++)
+		all = !strcmp(filters[i], "dangling=false") || !strcmp(filters[i], "dangling=0");
+	struct bld_store *s = NULL;
+	if (bld_cache_store_open(&s, req->ctx->root, err) < 0)
+		return -1;
+	cleanup_strv char **used = bld_runner_container_images(req->ctx, NULL);
+	cleanup_json json_t *list = json_array();
+	struct bld_cache_gc_stats st = {0};
+	struct bld_cache_gc_opts o = {.keep = used};
+	int r = bld_registry_image_prune(s, all, used, image_pruned, list, err);
+	if (r == 0)
+		r = bld_cache_gc(s, &o, &st, err);
+	bld_cache_store_free(s);
+	if (r < 0)
+		return -1;
+	resp->json = json_pack("{s:O, s:I}", "ImagesDeleted",
+			       json_array_size(list) ? list : json_null(), "SpaceReclaimed",
+			       (json_int_t)(st.blob_bytes + st.layer_bytes + st.partial_bytes));
 	return 0;
 }

@@ -46,10 +46,12 @@ static const struct bld_api_route routes[] = {
 	{"POST", "/containers/{}/exec", bld_api_exec_create},
 	{"POST", "/exec/{}/start", bld_api_exec_start},
 	{"GET", "/exec/{}/json", bld_api_exec_inspect},
+	{"POST", "/exec/{}/resize", bld_api_exec_resize},
 	{"GET", "/images/json", bld_api_images_list},
 	{"POST", "/images/create", bld_api_images_create},
 	{"GET", "/images/get", bld_api_images_get},
 	{"POST", "/images/load", bld_api_images_load},
+	{"POST", "/images/prune", bld_api_images_prune},
 	{"GET", "/images/{*}/json", bld_api_images_inspect},
 	{"GET", "/images/{*}/get", bld_api_images_get},
 	{"GET", "/images/{*}/history", bld_api_images_history},
@@ -82,14 +84,17 @@ struct conn_state {
 
 /* Routes whose body is an upload spooled to a file rather than held in memory, with or
  * without a version prefix: POST /build (a build context), POST /images/load (an image
- * archive) and PUT /containers/{id}/archive (docker cp's tar). */
-static bool upload_route(const char *method, const char *url)
+ * archive), POST /images/create?fromSrc= (docker import's tar) and PUT
+ * /containers/{id}/archive (docker cp's tar). */
+static bool upload_route(struct MHD_Connection *conn, const char *method, const char *url)
 {
 	if (strncmp(url, "/v", 2) == 0 && strchr(url + 1, '/'))
 		url = strchr(url + 1, '/');
 	if (strcmp(method, "PUT") == 0)
 		return bld_str_has_prefix(url, "/containers/") &&
 		       bld_str_has_suffix(url, "/archive");
+	if (strcmp(method, "POST") == 0 && strcmp(url, "/images/create") == 0)
+		return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "fromSrc");
 	return strcmp(method, "POST") == 0 &&
 	       (strcmp(url, "/build") == 0 || strcmp(url, "/images/load") == 0);
 }
@@ -340,7 +345,7 @@ enum MHD_Result bld_api_route_access(void *cls, struct MHD_Connection *conn, con
 		st->body.max = BLD_API_BODY_MAX;
 		st->spool_fd = -1;
 		*con_cls = st;
-		if (!upload_route(method, url))
+		if (!upload_route(conn, method, url))
 			return refuse_large(conn);
 		struct bld_ctx *ctx = cls;
 		st->spool_fd = open(ctx->root, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);

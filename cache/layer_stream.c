@@ -1,13 +1,15 @@
 /*
- * cache/layer_stream.c — a layer's tar stream with decompression and the diff-ID hash moved
- * to a thread of their own, so that inflating (the costliest step of an unpack) overlaps
- * with parsing the tar and creating files. The producer thread reads the blob through a
- * libarchive reader that only removes compression (gzip, zstd, xz, bzip2 or none), hashes
- * the plain bytes and hands them over in a ring of fixed buffers; the caller's thread parses
- * them as tar through a second libarchive reader that reads from the ring. Gzip, what nearly
- * every registry layer is, is inflated with ISA-L's igzip instead (about twice as fast as
- * zlib here; the gzip CRC is checked, concatenated members are read, bytes after the last
- * member are ignored as libarchive does); other compressions go through libarchive.
+ * cache/layer_stream.c — a layer's tar stream with decompression moved to a thread of its
+ * own, so that inflating (the costliest step of an unpack) overlaps with parsing the tar and
+ * creating files. The producer thread reads the blob through a libarchive reader that only
+ * removes compression (gzip, zstd, xz, bzip2 or none) and hands the plain bytes over in a
+ * ring of fixed buffers; the caller's thread hashes them (the diff ID: done here, it splits
+ * the work about evenly between the two threads, where in the producer it made that one the
+ * slower by half) and parses them as tar through a second libarchive reader that reads from
+ * the ring. Gzip, what nearly every registry layer is, is inflated with ISA-L's igzip
+ * instead (about twice as fast as zlib here; the gzip CRC is checked, concatenated members
+ * are read, bytes after the last member are ignored as libarchive does); other compressions
+ * go through libarchive.
  *
  * Invariants: a buffer is either the producer's (being filled), queued, or the consumer's
  * (the one libarchive was last given, valid until its next read), never two at once; the
@@ -167,14 +169,8 @@ static void *produce(void *p)
 			return NULL;
 		struct slot *s = &ls->slots[ls->wr % NBUF];
 		s->len = ls->gz ? gz_fill(ls, s->buf, BUFCAP) : outer_fill(ls, s->buf, BUFCAP);
-		if (s->len < 0) {
+		if (s->len < 0)
 			s->len = -1;
-		} else if (s->len > 0) {
-			bld_sha256_update(ls->diff, s->buf, (size_t)s->len);
-		} else {
-			bld_sha256_final(ls->diff, ls->digest);
-			ls->diff = NULL;
-		}
 		bool last = s->len <= 0;
 		publish(ls);
 		if (last)
@@ -196,6 +192,13 @@ static struct slot *take(struct bld_cache_lstream *ls)
 		ls->done = s->len <= 0;
 	}
 	pthread_mutex_unlock(&ls->mu);
+	/* every byte the producer made, in order, whether the tar reader wants it or not */
+	if (s && s->len > 0) {
+		bld_sha256_update(ls->diff, s->buf, (size_t)s->len);
+	} else if (s && s->len == 0) {
+		bld_sha256_final(ls->diff, ls->digest);
+		ls->diff = NULL;
+	}
 	return s;
 }
 

@@ -5,51 +5,25 @@
 #include "cli/image_util.h"
 #include "runner/runner.h"
 
-static bool used_by(char **used, struct bld_store *s, const char *digest)
+/* One image prune removed, in docker's "Deleted Images:" block (*arg: its header printed). */
+static void print_pruned(void *arg, char *const *untagged, const char *deleted)
 {
-	struct bld_cache_image *img = NULL;
-	struct bld_error *e = NULL;
-	if (bld_cache_image_load_digest(s, digest, &img, &e) < 0) {
-		bld_error_free(e);
-		return false;
-	}
-	bool r = false;
-	for (size_t i = 0; used && used[i] && !r; i++)
-		r = strcmp(used[i], img->id) == 0;
-	bld_cache_image_free(img);
-	return r;
+	bool *header = arg;
+	if (!*header)
+		printf("Deleted Images:\n");
+	*header = true;
+	for (size_t k = 0; untagged && untagged[k]; k++)
+		printf("untagged: %s\n", untagged[k]);
+	if (deleted)
+		printf("deleted: %s\n", deleted);
 }
 
 static int prune_images(struct bld_store *s, bool all, char **used, struct bld_error **err)
 {
-	struct bld_cache_desc *v = NULL;
-	size_t n = 0;
-	int r = bld_cache_ref_list_all(s, &v, &n, err);
 	bool header = false;
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		if ((v[i].name && !all) || used_by(used, s, v[i].digest))
-			continue; /* images containers use stay, as docker keeps them */
-		cleanup_strv char **untagged = NULL;
-		cleanup_free char *deleted = NULL;
-		struct bld_error *e = NULL;
-		if (bld_cache_image_remove(s, v[i].name ? v[i].name : v[i].digest, true, &untagged,
-					   &deleted, &e) < 0) {
-			bld_error_free(e); /* already gone with an earlier name */
-			continue;
-		}
-		if (!header)
-			printf("Deleted Images:\n");
-		header = true;
-		for (size_t k = 0; untagged && untagged[k]; k++) {
-			cleanup_free char *f = bld_registry_familiar(untagged[k]);
-			printf("untagged: %s\n", f);
-		}
-		if (deleted)
-			printf("deleted: %s\n", deleted);
-	}
+	int r = bld_registry_image_prune(s, all, used, print_pruned, &header, err);
 	if (header)
 		printf("\n");
-	bld_cache_desc_list_free(v, n);
 	return r;
 }
 

@@ -363,6 +363,45 @@ int bld_registry_image_remove(struct bld_store *s, const char *arg, bool force, 
 	return 0;
 }
 
+/* Whether the image of the entry digest is one a container uses (used: image IDs). */
+static bool used_by(char **used, struct bld_store *s, const char *digest)
+{
+	struct bld_cache_image *img = NULL;
+	struct bld_error *e = NULL;
+	if (bld_cache_image_load_digest(s, digest, &img, &e) < 0) {
+		bld_error_free(e);
+		return false;
+	}
+	bool r = false;
+	for (size_t i = 0; used && used[i] && !r; i++)
+		r = strcmp(used[i], img->id) == 0;
+	bld_cache_image_free(img);
+	return r;
+}
+
+int bld_registry_image_prune(struct bld_store *s, bool all, char **used,
+			     bld_registry_prune_fn fn, void *arg, struct bld_error **err)
+{
+	struct bld_cache_desc *v = NULL;
+	size_t n = 0;
+	int r = bld_cache_ref_list_all(s, &v, &n, err);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if ((v[i].name && !all) || used_by(used, s, v[i].digest))
+			continue; /* images containers use stay, as docker keeps them */
+		cleanup_strv char **untagged = NULL;
+		cleanup_free char *deleted = NULL;
+		struct bld_error *e = NULL;
+		if (bld_registry_image_remove(s, v[i].name ? v[i].name : v[i].digest, true, NULL,
+					      NULL, &untagged, &deleted, &e) < 0) {
+			bld_error_free(e); /* already gone with an earlier name */
+			continue;
+		}
+		fn(arg, untagged, deleted);
+	}
+	bld_cache_desc_list_free(v, n);
+	return r;
+}
+
 char *bld_registry_save_tag(const struct bld_cache_image *img, const char *arg)
 {
 	if (!img->name || strcmp(img->name, arg) == 0 || bld_str_has_prefix(img->name, "sha256:"))

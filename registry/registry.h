@@ -598,6 +598,13 @@ struct bld_registry_history_step {
  * caller frees; returns the number of steps. */
 size_t bld_registry_image_history(const struct bld_cache_image *img,
 				  struct bld_registry_history_step **out);
+/* docker image prune: removes the unnamed (dangling) images, or with all every image no
+ * container uses (used: image IDs, as bld_runner_container_images gives them), with
+ * docker's untag and delete events; fn(arg, the familiar names untagged, the ID deleted or
+ * NULL) for each image removed. No garbage collection: the caller runs bld_cache_gc. */
+typedef void (*bld_registry_prune_fn)(void *arg, char *const *untagged, const char *deleted);
+int bld_registry_image_prune(struct bld_store *s, bool all, char **used,
+			     bld_registry_prune_fn fn, void *arg, struct bld_error **err);
 /* docker save's RepoTags entry for the image img that the user's arg found: its familiar
  * name when arg named it (none for an ID); caller frees; NULL when none. */
 char *bld_registry_save_tag(const struct bld_cache_image *img, const char *arg);

@@ -26,10 +26,22 @@ static void copy_size(int master)
 		ioctl(master, TIOCSWINSZ, &ws);
 }
 
-static void relay(int master, pid_t child, bool in)
+/* Gives the pty the size of a record read from fd (an API client's resize); false once fd
+ * ends. */
+static bool take_size(int master, int fd)
+{
+	struct winsize ws;
+	if (read(fd, &ws, sizeof(ws)) != (ssize_t)sizeof(ws))
+		return false;
+	ioctl(master, TIOCSWINSZ, &ws);
+	return true;
+}
+
+static void relay(int master, pid_t child, bool in, int size_fd)
 {
 	char buf[16384];
 	bool in_open = in;
+	int size_open = size_fd > 0 ? size_fd : -1;
 	struct sigaction sa = {.sa_handler = on_winch};
 	sigaction(SIGWINCH, &sa, NULL);
 	for (;;) {
@@ -37,10 +49,13 @@ static void relay(int master, pid_t child, bool in)
 			winch = 0;
 			copy_size(master);
 		}
-		struct pollfd p[2] = {{.fd = master, .events = POLLIN},
-				      {.fd = in_open ? 0 : -1, .events = POLLIN}};
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		struct pollfd p[3] = {{.fd = master, .events = POLLIN},
+				      {.fd = in_open ? 0 : -1, .events = POLLIN},
+				      {.fd = size_open, .events = POLLIN}};
+		if (poll(p, 3, -1) < 0 && errno != EINTR)
 			break;
+		if (p[2].revents && !take_size(master, size_open))
+			size_open = -1;
 		if (p[0].revents) {
 			ssize_t n = read(master, buf, sizeof(buf));
 			if (n <= 0)
@@ -142,7 +157,7 @@ int bld_runner_container_exec(struct bld_ctx *ctx, const char *id,
 	if (o->detach)
 		return 0;
 	if (o->tty)
-		relay(master, child, o->interactive);
+		relay(master, child, o->interactive, o->winsize_fd);
 	if (master >= 0)
 		close(master);
 	*exit_code = wait_child(child);

@@ -4,7 +4,8 @@
  *   host   the host's namespace (published ports are ignored, as Docker does);
  *   bridge (default) a new namespace joined to the bridge "bld0" (BLD_BRIDGE_NAME) by a veth
  *          pair, an address from 10.88.0.0/16 (BLD_BRIDGE_SUBNET) with the bridge as gateway,
- *          and outbound NAT (one iptables MASQUERADE rule, added when the bridge is made).
+ *          and outbound NAT (one iptables MASQUERADE rule, added when the bridge is made);
+ *          rootless, a new namespace whose eth0 is pasta's (rootless_net.c).
  * Published ports (-p, -P) are served by a userspace proxy in the monitor: it listens on
  * the host address and, for each TCP connection, opens a socket inside the container's
  * namespace to 127.0.0.1:<container port>. That works the same for every mode with a
@@ -80,6 +81,8 @@ struct bld_runner_net {
 	char id[65], name[256]; /* the container's */
 	char sandbox[65];    /* NetworkSettings.SandboxID of this run */
 	char bridge_ep[65];  /* the default bridge endpoint's EndpointID */
+	bool stack;          /* rootless default network: pasta gives eth0 (rootless_net.c) */
+	pid_t stack_pid;     /* ... that pasta, 0 when none runs */
 };
 
 /* ------------------------------------------------------------------ namespace */
@@ -196,6 +199,8 @@ static int configure(void *arg, struct bld_error **err)
 	}
 	if (r == 0)
 		r = bld_runner_dns_listen(n->dns, n->nsfd, err);
+	if (r == 0 && n->stack)
+		n->stack_pid = bld_runner_rootless_stack_start(n->ctx, n->nsfd, n->id);
 	close(n->nlfd);
 	n->nlfd = -1;
 	return r;
@@ -554,7 +559,7 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 	const char *mode = bld_json_get_str(json_object_get(cfg, "HostConfig"), "NetworkMode");
 	if (!mode || !*mode || strcmp(mode, "default") == 0)
 		mode = "bridge";
-	if (bld_runner_rootless_net_mode(&mode, cfg, err) < 0)
+	if (bld_runner_rootless_net_mode(&mode, err) < 0)
 		return -1;
 	if (strcmp(mode, "host") == 0) {
 		hosts_lines(ctx, h, cfg, NULL);
@@ -574,7 +579,8 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 	if (strcmp(mode, "bridge") == 0 &&
 	    (link_lines(ctx, h, cfg, err) < 0 || setup_bridge(n, ctx, id, err) < 0))
 		return -1;
-	if (strcmp(mode, "none") && setup_user(n, ctx, cfg, mode, err) < 0)
+	n->stack = strcmp(mode, BLD_RUNNER_ROOTLESS_STACK) == 0;
+	if (strcmp(mode, "none") && !n->stack && setup_user(n, ctx, cfg, mode, err) < 0)
 		return -1;
 	user_links(n, ctx, h);
 	mac_option(n, cfg);
@@ -736,6 +742,8 @@ void bld_runner_net_stop(struct bld_runner_net *n)
 	n->udp = NULL;
 	bld_runner_dns_close(n->dns);
 	n->dns = NULL;
+	bld_runner_rootless_stack_stop(n->stack_pid);
+	n->stack_pid = 0;
 	if (n->nlfd >= 0)
 		close(n->nlfd);
 	if (n->nsfd >= 0)

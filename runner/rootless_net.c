@@ -1,6 +1,7 @@
 /*
  * runner/rootless_net.c — networking for rootless bld, all in one place: which network modes
- * work without root, and how a rootless process reaches into a network namespace of its own.
+ * work without root, how a rootless process reaches into a network namespace of its own, and
+ * the user-mode network stack that gives such a namespace its way out.
  *
  * Rootless bld is root of a user namespace while the host's network namespace belongs to the
  * host's: it may make network namespaces and configure them, but never make the host's bridge,
@@ -8,17 +9,24 @@
  * socket or a new namespace is made in a short-lived child that leaves, and the descriptors
  * come back over SCM_RIGHTS (bld_runner_netns_socket).
  *
- * What works: --network none, host and container:NAME. The default network ("bridge") is a
- * namespace of its own with the loopback alone, said once on stderr, since there is no rootless
- * network stack (pasta, slirp4netns) yet; user-defined networks and published ports are
- * refused. A rootless stack plugs in at bld_runner_rootless_net_mode.
+ * The default network ("bridge") is a namespace of its own whose eth0 is pasta's (Debian's
+ * passt, podman's default): a tap device on which pasta, a process of the user in the host's
+ * namespace, translates the container's packets into ordinary sockets of the user. eth0 takes
+ * the address, gateway and routes of the host's interface; the gateway's address reaches the
+ * host's loopback; no port is forwarded by pasta (-t/-u/-T/-U none): published ports are the
+ * monitor's proxy, as for root (net.c). pasta runs as a daemon of its own, its pid kept by the
+ * monitor, and is stopped with the container. When pasta cannot start (not installed, no
+ * /dev/net/tun, no host interface), the container has the loopback alone, said on stderr.
+ * --network none, host and container:NAME work as for root; user-defined networks are refused.
  */
 #include "runner/runner_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -84,39 +92,130 @@ int bld_runner_netns_socket(int ns, int domain, int type, int proto, int *ns_out
 	return fds[0];
 }
 
-/* Whether cfg publishes any port (-p, or -P with exposed ports). */
-static bool publishes(json_t *cfg)
-{
-	json_t *hc = json_object_get(cfg, "HostConfig");
-	json_t *pb = json_object_get(hc, "PortBindings");
-	if (json_object_size(pb) > 0)
-		return true;
-	return json_is_true(json_object_get(hc, "PublishAllPorts")) &&
-	       json_object_size(json_object_get(json_object_get(cfg, "Config"), "ExposedPorts"));
-}
-
-int bld_runner_rootless_net_mode(const char **mode, json_t *cfg, struct bld_error **err)
+int bld_runner_rootless_net_mode(const char **mode, struct bld_error **err)
 {
 	if (!bld_rootless())
 		return 0;
 	const char *m = *mode;
-	bool dflt = strcmp(m, "bridge") == 0;
-	if (strcmp(m, "host") && strcmp(m, "none") && !dflt && !bld_str_has_prefix(m, "container:"))
+	if (strcmp(m, "host") && strcmp(m, "none") && strcmp(m, "bridge") &&
+	    !bld_str_has_prefix(m, "container:"))
 		return bld_error_set(err, BLD_E_INVALID,
 				     "network %s: user-defined networks need root (rootless bld has "
-				     "no network stack yet)",
+				     "the default network, none, host and container:NAME)",
 				     m);
-	if (publishes(cfg) && strcmp(m, "host"))
-		return bld_error_set(err, BLD_E_INVALID,
-				     "publishing ports needs root (rootless bld has no network stack "
-				     "yet): use --network host");
-	if (dflt) {
+	if (strcmp(m, "bridge") == 0)
+		*mode = BLD_RUNNER_ROOTLESS_STACK;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ pasta */
+
+/* The pasta process: exec'd with nsfd open, it configures the namespace, forks its daemon
+ * (whose pid goes to pidfile) and exits; what it says on failure goes to the pipe errfd. */
+static _Noreturn void pasta_exec(int nsfd, int errfd, const char *pidfile)
+{
+	char ns[64];
+	int fd = dup(nsfd); /* without O_CLOEXEC: pasta opens it by its /proc/self/fd path */
+	snprintf(ns, sizeof(ns), "/proc/self/fd/%d", fd);
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0 || devnull < 0 || dup2(devnull, 0) < 0 || dup2(errfd, 1) < 0 ||
+	    dup2(errfd, 2) < 0)
+		_exit(127);
+	/* the monitor's blocked and ignored signals are not pasta's: it would not stop on
+	 * SIGTERM, and it takes an ignored SIGPIPE for a failure to set its handlers */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	/* --runas 0:0: root of the user namespace is the user (pasta would become nobody, who
+	 * may not exist there); the namespace by descriptor: pasta drops the capabilities that
+	 * opening another process's /proc/PID/ns/net needs */
+	execlp("pasta", "pasta", "--config-net", "--runas", "0:0", "--quiet", "--ns-ifname",
+	       "eth0", "--tcp-ports", "none", "--udp-ports", "none", "--tcp-ns", "none",
+	       "--udp-ns", "none", "--pid", pidfile, "--netns", ns, (char *)NULL);
+	dprintf(2, "%s\n", errno == ENOENT ? "not installed (Debian's passt)" : strerror(errno));
+	_exit(127);
+}
+
+/* What the failed pasta said, its last line, into buf. */
+static void pasta_said(int fd, char *buf, size_t size)
+{
+	char all[4096];
+	ssize_t n = read(fd, all, sizeof(all) - 1);
+	all[n > 0 ? n : 0] = 0;
+	char *end = all + strlen(all);
+	while (end > all && (end[-1] == '\n' || end[-1] == ' '))
+		*--end = 0;
+	char *last = strrchr(all, '\n');
+	last = last ? last + 1 : all;
+	size_t stamp = strspn(last, "0123456789."); /* "1796666935.0324: " */
+	if (stamp && last[stamp] == ':' && last[stamp + 1] == ' ')
+		last += stamp + 2;
+	snprintf(buf, size, "%s", *last ? last : "no reason given");
+}
+
+/* Whether pid is still a live pasta (not a process that took its number since, nor a zombie
+ * waiting for init): "pasta", or the "passt.avx2" Debian's pasta execs on CPUs with AVX2. */
+static bool is_pasta(pid_t pid)
+{
+	char p[64], line[128] = "";
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+	cleanup_fclose FILE *f = fopen(p, "re");
+	if (!f || !fgets(line, sizeof(line), f))
+		return false;
+	char *comm = strchr(line, '('), *end = strrchr(line, ')');
+	if (!comm || !end || end[1] != ' ' || end[2] == 'Z' || end[2] == 'X')
+		return false;
+	return bld_str_has_prefix(comm + 1, "pasta") || bld_str_has_prefix(comm + 1, "passt");
+}
+
+pid_t bld_runner_rootless_stack_start(const struct bld_ctx *ctx, int nsfd, const char *id)
+{
+	cleanup_free char *pidfile = xasprintf("%s/pasta-%.12s.pid", ctx->run_dir, id);
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return 0;
+	unlink(pidfile);
+	pid_t child = fork();
+	if (child == 0)
+		pasta_exec(nsfd, p[1], pidfile);
+	close(p[1]);
+	int st = 0;
+	bool ok = child > 0 && waitpid(child, &st, 0) == child && WIFEXITED(st) &&
+		  WEXITSTATUS(st) == 0;
+	char why[256] = "";
+	if (!ok)
+		pasta_said(p[0], why, sizeof(why));
+	close(p[0]);
+	cleanup_free char *txt = NULL;
+	size_t len = 0;
+	long pid = 0;
+	cleanup_error struct bld_error *e = NULL;
+	if (ok && (bld_fs_read_file(pidfile, 64, &txt, &len, &e) < 0 ||
+		   (txt[strcspn(txt, "\n")] = 0, bld_parse_long(txt, 1, INT32_MAX, &pid) < 0))) {
+		ok = false;
+		snprintf(why, sizeof(why), "no pid in %s", pidfile);
+	}
+	unlink(pidfile);
+	if (!ok) {
 		static bool said;
 		if (!said)
-			bld_warn("rootless: the default network is the loopback alone (no pasta or "
-				 "slirp4netns yet); --network host reaches the host's");
+			bld_warn("rootless: no network stack (pasta: %s): the container has the "
+				 "loopback alone",
+				 why);
 		said = true;
-		*mode = "none";
+		return 0;
 	}
-	return 0;
+	return (pid_t)pid;
+}
+
+void bld_runner_rootless_stack_stop(pid_t pid)
+{
+	if (pid <= 0 || !is_pasta(pid) || kill(pid, SIGTERM) < 0)
+		return;
+	/* not our child (pasta daemonized): gone once /proc no longer shows it */
+	for (int i = 0; i < 200 && is_pasta(pid); i++)
+		nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL);
+	if (is_pasta(pid))
+		kill(pid, SIGKILL);
 }

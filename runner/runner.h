@@ -559,6 +559,9 @@ struct bld_runner_exec_opts {
 	char **env;
 	const char *user, *workdir;
 	bool tty, interactive, detach, privileged;
+	/* > 0: a descriptor on which struct winsize records arrive for the pty (-t) to take
+	 * (an API client's resize), instead of the caller's terminal's size; 0: none */
+	int winsize_fd;
 };
 int bld_runner_container_exec(struct bld_ctx *ctx, const char *id,
 			      const struct bld_runner_exec_opts *o, int *exit_code,

@@ -549,7 +549,14 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
  * -1 and errno on failure. */
 int bld_runner_netns_socket(int ns, int domain, int type, int proto, int *ns_out);
 /* The network mode rootless bld gives a container asking for *mode: the default bridge
- * becomes the loopback alone ("none", said once), modes that need root are refused. */
-int bld_runner_rootless_net_mode(const char **mode, struct json_t *cfg, struct bld_error **err);
+ * becomes BLD_RUNNER_ROOTLESS_STACK (a namespace of its own with pasta's eth0), modes that
+ * need root are refused. */
+#define BLD_RUNNER_ROOTLESS_STACK "pasta"
+int bld_runner_rootless_net_mode(const char **mode, struct bld_error **err);
+/* Starts pasta for the namespace nsfd of container id: its pid, or 0 when it could not start
+ * (said once on stderr: the namespace keeps the loopback alone). */
+pid_t bld_runner_rootless_stack_start(const struct bld_ctx *ctx, int nsfd, const char *id);
+/* Stops the pasta of pid (when it still is one) and waits until it is gone. */
+void bld_runner_rootless_stack_stop(pid_t pid);
 
 #endif

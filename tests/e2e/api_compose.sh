@@ -2,7 +2,7 @@
 # tests/e2e/api_compose.sh — docker-compose 1.29.2 (Debian's, docker-py underneath) against
 # `bld system service`: up -d of a three-service project in the v3 format (web built with a
 # build arg and published on 127.0.0.1, app and db sharing a named volume, all on a project
-# network; their image only in the registry, so compose pulls it), ps, logs, exec -T (the volume and the service names
+# network; their image only in the registry, so compose pulls it), ps, logs, top, exec -T (the volume and the service names
 # resolved), down -v; the containers, networks and volumes are those `bld compose up -d`
 # makes of the same file; and a project bld compose brought up is one docker-compose lists,
 # reads the logs of, execs in, recreates and takes down (the com.docker.compose.* labels).
@@ -65,6 +65,8 @@ t_eq "docker-compose ps: the three containers up, web's port published" \
 logs=$(DC logs --no-color 2>&1)
 t_match "docker-compose logs: app's output" "app_1 +\| app-started" "$logs"
 t_match "... and db's" "db_1 +\| db-started" "$logs"
+t_match "docker-compose top: each service's processes under its container's name" \
+  "demo_app_1 UID .* sleep 1000 +demo_db_1 UID .* httpd -f -p 5432" "$(DC top app db 2>&1 | paste -sd' ')"
 t_eq "docker-compose exec -T: the volume db wrote, by app" "db-ready" "$(DC exec -T app cat /data/ready 2>&1)"
 t_eq "... db by its service name on the project network" "db-ready" "$(DC exec -T app wget -qO- http://db:5432/ready 2>&1)"
 t_eq "web serves on the published port" "hello-web" "$(get http://127.0.0.1:18090/)"

@@ -4,7 +4,7 @@
 # dockerd on the same image: docker run attached (stdout and stderr kept apart, the exit
 # status, --rm), run -d -p (the port answers), logs (with -f until the container exits,
 # --tail, stdout and stderr apart), inspect, stop, kill, rm (a running one refused without
-# -f), wait, exec (-e -w -u, -i, -t), pause/unpause, rename, restart; and daemonless: a
+# -f), wait, exec (-e -w -u, -i, -t, the pty sized to the terminal), pause/unpause, rename, restart; and daemonless: a
 # container the service started runs on after the service is stopped, and bld ps sees it.
 . "$(dirname "$0")/lib.sh"
 
@@ -84,6 +84,11 @@ t_eq "docker exec -e -w -u, as dockerd" "$DO" "$BO"
 t_eq "docker exec -i: stdin reaches the process" "piped" "$(echo piped | DKT exec -i xc cat)"
 tt="$DOCKER exec -t xc sh -c 'test -t 0 && test -t 1 && echo tty'"
 t_eq "docker exec -t under a pty: a terminal, as dockerd" \
+  "$(script -qec "$tt" /dev/null </dev/null | tr -d '\r')" \
+  "$(DOCKER_HOST=unix://$API_SOCK script -qec "$tt" /dev/null </dev/null | tr -d '\r')"
+# the CLI sizes the exec's pty to its terminal (POST /exec/ID/resize) once it started it
+tt="stty rows 33 cols 77; $DOCKER exec -t xc sh -c 'sleep 0.5; stty size'"
+t_eq "docker exec -t: the pty takes the CLI's terminal size, as dockerd's" \
   "$(script -qec "$tt" /dev/null </dev/null | tr -d '\r')" \
   "$(DOCKER_HOST=unix://$API_SOCK script -qec "$tt" /dev/null </dev/null | tr -d '\r')"
 both exec nosuch true

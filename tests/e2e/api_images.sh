@@ -4,7 +4,9 @@
 # private dockerd for the same sequence on the same image of a private registry (IDs and
 # times masked): pull (first and again), images (with --digests, -q, a repository argument,
 # --filter dangling/reference), image inspect, tag, rmi (untag, delete, an image a container
-# uses refused, no such image), and that the store is the CLI's (bld images sees the pull).
+# uses refused, no such image), import (of bld's export, with changes and a message), image
+# prune (dangling, -a), and that the store is the CLI's
+# (bld images sees the pull).
 . "$(dirname "$0")/lib.sh"
 
 t_busybox_registry
@@ -68,4 +70,43 @@ t_eq "docker rmi of the last names: untagged and deleted, as dockerd" \
   "$(mask <<<"$DO" | grep -v -e '^Deleted: sha256:H$' -e '@sha256:H$' | sort)" \
   "$(mask <<<"$BO" | grep -v '^Deleted: sha256:H$' | sort)"
 t_match "... the image deleted" "Deleted: sha256:" "$BO"
+t_eq "... gone from the store" "" "$("$BLD" images -q)"
+
+# ------------------------------------------------------------------ import, image prune
+both pull -q "$BASE"
+DK create --name exp --network none "$BASE" >/dev/null && DK export -o "$T_DIR/exp.tar" exp && DK rm exp >/dev/null
+both import -c 'CMD ["echo", "hi"]' -c 'ENV A=1' -m note "$T_DIR/exp.tar" api/imp:1
+t_eq "docker import FILE NAME: the image ID printed, as dockerd" "$(mask <<<"$DO")" "$(mask <<<"$BO")"
+q='.[0] | {RepoTags, Comment, Os, Architecture, C: .Config.Cmd, E: .Config.Env, L: (.RootFS.Layers | length)}'
+t_eq "... with the changes and message, as dockerd's" "$(D image inspect api/imp:1 | jq -S "$q")" "$(DK image inspect api/imp:1 | jq -S "$q")"
+t_eq "... its history, as dockerd's" "$(D history --format '{{.CreatedBy}}|{{.Comment}}' api/imp:1)" \
+  "$(DK history --format '{{.CreatedBy}}|{{.Comment}}' api/imp:1)"
+both run --rm --network none api/imp:1
+t_eq "... it runs, as dockerd's" "$DO" "$BO"
+BO=$(DK import - <"$T_DIR/exp.tar" 2>&1; echo "rc=$?"); DO=$(D import - <"$T_DIR/exp.tar" 2>&1; echo "rc=$?")
+t_eq "docker import - (the tar on stdin, unnamed), as dockerd" "$(mask <<<"$DO")" "$(mask <<<"$BO")"
+DK rmi api/imp:1 "${BO%%$'\n'*}" >/dev/null; D rmi api/imp:1 "${DO%%$'\n'*}" >/dev/null
+both tag "$BASE" api/t:3
+DK run --name user --network none api/t:3 true >/dev/null 2>&1
+D run --name user --network=none api/t:3 true >/dev/null 2>&1
+df="FROM $BASE
+LABEL pruned=1"
+DK build -q - <<<"$df" >/dev/null; D build -q - <<<"$df" >/dev/null
+pmask() { mask | sed -E 's/space: .*/space: S/'; }
+both image prune -f
+t_eq "docker image prune: the dangling image deleted, as dockerd" "$(pmask <<<"$DO")" "$(pmask <<<"$BO")"
+t_eq "... the named ones stay" "$(D images --format '{{.Repository}}:{{.Tag}}' | sort)" \
+  "$(DK images --format '{{.Repository}}:{{.Tag}}' | sort)"
+both image prune -f --filter until=1h
+t_eq "docker image prune --filter until: refused" "rc=1" "$(tail -1 <<<"$BO")"
+# dockerd untags every name of it but the last (lexically): bld leaves it as it is
+both image prune -a -f
+t_eq "docker image prune -a: an image a container uses is not deleted, as dockerd" \
+  "$(grep -c '^deleted:' <<<"$DO")" "$(grep -c '^deleted:' <<<"$BO")"
+t_eq "... nor its names untagged (dockerd untags all but the last)" "rc=0" "$(DK image inspect "$BASE" >/dev/null; echo "rc=$?")"
+"$BLD" rm user >/dev/null; D rm user >/dev/null
+both image prune -a -f
+t_eq "... then its names untagged and it is deleted, as dockerd" \
+  "$(pmask <<<"$DO" | grep -e '^untagged: api/t:3$' -e '^Deleted Images:' -e '^deleted: sha256:H$' | uniq)" \
+  "$(pmask <<<"$BO" | grep -e '^untagged: api/t:3$' -e '^Deleted Images:' -e '^deleted: sha256:H$' | uniq)"
 t_eq "... gone from the store" "" "$("$BLD" images -q)"

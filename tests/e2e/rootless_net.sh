@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# tests/e2e/rootless_net.sh — networking of rootless bld (pasta), as a user made here with
+# subordinate ids: the default network's eth0 with the host interface's address, the gateway
+# reaching a server on the host's 127.0.0.1 (the test registry), a port published on
+# 127.0.0.1 reached from the host, pasta gone with the container; RUN steps of a rootless
+# build on the host's network; without /dev/net/tun the loopback alone, said on stderr.
+# The script's network namespace gets a veth pair (both ends here) with an address and a
+# default route, the host interface pasta copies; its mount namespace a /dev/net/tun the user
+# may open (or not), bind-mounted over the host's. Nothing leaves the namespace.
+[ -n "${RLN_PRIVATE:-}" ] || exec unshare --mount --propagation private env RLN_PRIVATE=1 bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+
+BLD=$T_BLD
+command -v pasta >/dev/null || { t_fail "pasta is not installed (Debian's passt: make deps)"; exit 1; }
+ip link add rln0 type veth peer name rln1 && ip link set rln1 up &&
+  ip addr add 10.199.0.2/24 dev rln0 && ip link set rln0 up &&
+  ip route add default via 10.199.0.1 || { t_fail "host interface for pasta"; exit 1; }
+at_exit "ip link del rln0 2>/dev/null"
+tun() { # MODE: /dev/net/tun as a node of that mode, in this mount namespace alone
+  umount /dev/net/tun 2>/dev/null
+  rm -f "$T_DIR/tun" && mknod -m "$1" "$T_DIR/tun" c 10 200 && mount --bind "$T_DIR/tun" /dev/net/tun
+}
+tun 666 || { t_fail "a /dev/net/tun of our own"; exit 1; }
+at_exit "umount /dev/net/tun 2>/dev/null"
+t_busybox_registry
+chmod 755 "$T_DIR"
+u=rln$$
+for f in /etc/subuid /etc/subgid; do
+  touch "$f" && cp -p "$f" "$T_DIR/$(basename "$f").saved"
+  at_exit "cp -p '$T_DIR/$(basename "$f").saved' '$f'"
+done
+useradd -M -d "$T_DIR/home" -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$u" >/dev/null 2>&1 ||
+  { t_fail "useradd $u"; exit 1; }
+at_exit "userdel '$u' >/dev/null 2>&1"
+install -d -o "$u" -g "$u" "$T_DIR/home"
+install -d -m 700 -o "$u" -g "$u" "$T_DIR/run"
+echo "$u:310000:65536" >>/etc/subuid
+echo "$u:310000:65536" >>/etc/subgid
+A() {
+  (cd "$T_DIR/home" && setpriv --reuid="$u" --regid="$u" --init-groups \
+    env -i PATH="$PATH" HOME="$T_DIR/home" XDG_RUNTIME_DIR="$T_DIR/run" "$BLD" "$@")
+}
+# the user's processes (containers, pasta, bld-pause) are stopped at exit
+at_exit 'A rm -f $(A ps -aq 2>/dev/null) >/dev/null 2>&1; kill $(cat "$T_DIR/run/bld/pause.pid" 2>/dev/null) 2>/dev/null'
+# the user's live pastas (or the passt.avx2 pasta execs); not the zombies init has yet to reap
+pastas() { ps -u "$u" -o pid=,stat=,comm= | awk '$2 !~ /^Z/ && $3 ~ /^pas(ta|st)/ {print $1}' | paste -sd' '; }
+gw=10.199.0.1 REG_PORT=${REG_ADDR##*:}
+
+t_ok "rootless pull" A pull -q "$BASE"
+out=$(A run --rm "$BASE" sh -c 'ip -4 -o addr show eth0; ip route' 2>&1)
+t_match "the default network: eth0 with the host interface's address" \
+  'eth0 +inet 10\.199\.0\.2/24' "$out"
+t_match "... and its default route" "^default via $gw dev eth0" "$out"
+t_eq "... the gateway is the host's loopback: the registry on 127.0.0.1" "{}" \
+  "$(A run --rm "$BASE" timeout 10 wget -q -O- "http://$gw:$REG_PORT/v2/" 2>&1)"
+t_eq "... no pasta left after run --rm" "" "$(pastas)"
+
+t_ok "run -d -p 127.0.0.1:18080:8080" A run -d --name web -p 127.0.0.1:18080:8080 "$BASE" \
+  sh -c 'mkdir /www && echo hello-rootless >/www/index.html && exec httpd -f -p 8080 -h /www'
+pid=$(pastas)
+t_match "... its pasta runs, the user's" '^[0-9]+$' "$pid"
+body=
+for i in $(seq 50); do body=$(curl -sf http://127.0.0.1:18080/ 2>/dev/null) && break; sleep 0.1; done
+t_eq "the published port reaches the container's server from the host" "hello-rootless" "$body"
+t_match "bld port says it" '^8080/tcp -> 127\.0\.0\.1:18080$' "$(A port web 2>&1)"
+t_ok "stop" A stop -t 0 web
+t_eq "... its pasta is gone" "" "$(pastas)"
+t_exit "... and the port is closed" 7 curl -s http://127.0.0.1:18080/
+t_ok "start again" A start web
+t_match "... a pasta again" '^[0-9]+$' "$(pastas)"
+t_ok "rm -f" A rm -f web
+t_eq "... its pasta is gone" "" "$(pastas)"
+
+ctx=$T_DIR/ctx && mkdir -p "$ctx" && chmod 755 "$ctx"
+printf 'FROM %s\nRUN wget -q -O /v2 http://127.0.0.1:%s/v2/\n' "$BASE" "$REG_PORT" >"$ctx/Dockerfile"
+t_ok "a RUN step of a rootless build reaches the host's loopback" A build -q -t netrun "$ctx"
+
+# the user's namespace holder has the /dev/net/tun of its start: a new one for the next
+pause=$(cat "$T_DIR/run/bld/pause.pid" 2>/dev/null)
+kill "$pause" 2>/dev/null
+for i in $(seq 50); do kill -0 "$pause" 2>/dev/null || break; sleep 0.1; done
+tun 600
+out=$(A run --rm "$BASE" ls /sys/class/net 2>&1)
+t_match "without /dev/net/tun: said once on stderr" \
+  '^bld: warning: rootless: no network stack \(pasta: .*tun.*\): the container has the loopback alone' \
+  "$out"
+t_eq "... and the loopback alone" "lo" "$(grep -v '^bld:' <<<"$out" | paste -sd' ')"
+t_ok "... a port is still published" A run -d --name web2 -p 127.0.0.1:18081:8080 "$BASE" \
+  sh -c 'mkdir /www && echo via-proxy >/www/index.html && exec httpd -f -p 8080 -h /www'
+body=
+for i in $(seq 50); do body=$(curl -sf http://127.0.0.1:18081/ 2>/dev/null) && break; sleep 0.1; done
+t_eq "... and reached" "via-proxy" "$body"
+A rm -f web2 >/dev/null 2>&1
+t_match "user-defined networks are refused, saying why" \
+  '^bld: .*user-defined networks need root' "$(A run --rm --network foo "$BASE" true 2>&1)"
