@@ -82,15 +82,26 @@ int bld_runner_config_write(const char *dir, json_t *cfg, struct bld_error **err
 	return 0;
 }
 
+/* Whether stamp (a brief's BriefOf) names the file st describes. */
+static bool stamp_is(json_t *stamp, const struct stat *st)
+{
+	const json_int_t want[] = {(json_int_t)st->st_ino, (json_int_t)st->st_size,
+				   (json_int_t)st->st_mtim.tv_sec, (json_int_t)st->st_mtim.tv_nsec};
+	static const char *const keys[] = {"Ino", "Size", "Sec", "Nsec"};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(keys); i++) {
+		json_t *v = json_object_get(stamp, keys[i]);
+		if (!json_is_integer(v) || json_integer_value(v) != want[i])
+			return false;
+	}
+	return true;
+}
+
 /* Whether the brief's stamp names the config.json in dir now. */
 static bool brief_current(const char *dir, json_t *brief)
 {
 	cleanup_free char *path = xasprintf("%s/config.json", dir);
 	struct stat st;
-	if (stat(path, &st) < 0)
-		return false;
-	cleanup_json json_t *now = stamp_of(&st);
-	return json_equal(now, json_object_get(brief, "BriefOf"));
+	return stat(path, &st) == 0 && stamp_is(json_object_get(brief, "BriefOf"), &st);
 }
 
 int bld_runner_config_read_brief(const char *dir, json_t **out, struct bld_error **err)
@@ -106,13 +117,25 @@ int bld_runner_config_read_brief(const char *dir, json_t **out, struct bld_error
 	return bld_runner_json_read(dir, "config.json", out, err);
 }
 
+int bld_runner_config_read_brief_shared(const char *dir, json_t **out, struct bld_error **err)
+{
+	cleanup_json json_t *brief = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_runner_json_read_shared(dir, "brief.json", &brief, &e) == 0 &&
+	    brief_current(dir, brief)) {
+		*out = steal_pointer(&brief);
+		return 0;
+	}
+	return bld_runner_json_read_shared(dir, "config.json", out, err);
+}
+
 /* Names and ids are looked up in the briefs. */
 char *bld_runner_container_name(struct bld_ctx *ctx, const char *id)
 {
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
 	cleanup_json json_t *cfg = NULL;
 	cleanup_error struct bld_error *e = NULL;
-	if (bld_runner_config_read_brief(dir, &cfg, &e) < 0)
+	if (bld_runner_config_read_brief_shared(dir, &cfg, &e) < 0)
 		return NULL;
 	const char *n = bld_json_get_str(cfg, "Name");
 	return n ? xstrdup(n[0] == '/' ? n + 1 : n) : NULL;

@@ -181,14 +181,19 @@ int bld_runner_container_list_labeled(struct bld_ctx *ctx, const char *key, cons
 		cleanup_error struct bld_error *e = NULL;
 		/* a container being created or removed right now has no complete files */
 		cleanup_free char *dir = bld_runner_container_dir(ctx, ids[i]);
-		if (bld_runner_config_read_brief(dir, &cfg, &e) < 0 || !labeled(cfg, key, value) ||
-		    bld_runner_json_read(dir, "state.json", &st, &e) < 0)
+		if (bld_runner_config_read_brief_shared(dir, &cfg, &e) < 0 ||
+		    !labeled(cfg, key, value) ||
+		    bld_runner_json_read_shared(dir, "state.json", &st, &e) < 0)
 			continue;
 		if (state_says_running(st)) {
 			if (!alive)
 				alive = bld_runner_listening_load();
-			if (!bld_runner_listening_has(alive, dir))
+			if (!bld_runner_listening_has(alive, dir)) {
+				json_t *own = json_copy(st); /* st is shared: changed in a copy */
+				json_decref(st);
+				st = own;
 				bld_runner_state_effective(ctx, ids[i], st);
+			}
 		}
 		fill_info(&v[k++], ids[i], cfg, st);
 	}

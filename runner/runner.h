@@ -503,7 +503,8 @@ struct bld_runner_container_info {
 	/* config.json's brief (the members listings read: Name, Created, Path, Args, ImageID,
 	 * Mounts, NetworkingConfig, ImageExposedPorts, Config's Image, Labels, ExposedPorts and
 	 * Healthcheck, HostConfig's NetworkMode and PortBindings; runner/brief.c) and
-	 * state.json, freed with it */
+	 * state.json, freed with it; shared with a cache of parsed files (runner/jcache.c):
+	 * read only */
 	struct json_t *cfg_json, *state_json;
 };
 int bld_runner_container_list(struct bld_ctx *ctx, struct bld_runner_container_info **out,

@@ -89,6 +89,16 @@ int bld_runner_config_write(const char *dir, struct json_t *cfg, struct bld_erro
 /* The brief of dir/config.json (the members listings read) when it describes the file there
  * now, else config.json itself (*out: caller's); errors as bld_runner_json_read's. */
 int bld_runner_config_read_brief(const char *dir, struct json_t **out, struct bld_error **err);
+/* jcache.c: dir/name parsed, kept between calls while the file stays the same; shared and
+ * read only (json_copy before changing it), a new reference; errors as bld_runner_json_read's. */
+int bld_runner_json_read_shared(const char *dir, const char *name, struct json_t **out,
+				struct bld_error **err);
+/* Forgets every kept parse. */
+void bld_runner_json_shared_drop(void);
+/* bld_runner_config_read_brief through bld_runner_json_read_shared: shared and read only, and
+ * a brief still holds its stamp (BriefOf). */
+int bld_runner_config_read_brief_shared(const char *dir, struct json_t **out,
+					struct bld_error **err);
 /* A new object with o's members in key order (docker's maps come from Go: sorted). */
 struct json_t *bld_runner_json_sorted(struct json_t *o);
 /* A connection that becomes readable when the container stops (-1 when not running). */
@@ -558,5 +568,13 @@ int bld_runner_rootless_net_mode(const char **mode, struct bld_error **err);
 pid_t bld_runner_rootless_stack_start(const struct bld_ctx *ctx, int nsfd, const char *id);
 /* Stops the pasta of pid (when it still is one) and waits until it is gone. */
 void bld_runner_rootless_stack_stop(pid_t pid);
+/* Rootless, the network namespace that stands for the host's where user-defined networks
+ * live (their bridges, the hosts' ends of veths, the firewall rules): $RUN_DIR/netns, bound
+ * in the user's mount namespace, made when missing and create (with pasta for its uplink),
+ * and kept open for bld_runner_host_netns. Nothing when not rootless. */
+int bld_runner_rootless_netns(const struct bld_ctx *ctx, bool create, struct bld_error **err);
+/* That namespace once opened, else -1 (root, or not needed yet): netlink.c and firewall.c
+ * act in it instead of the process's own. */
+int bld_runner_host_netns(void);
 
 #endif

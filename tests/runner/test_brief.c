@@ -92,3 +92,24 @@ Test(runner_brief, missing_brief_reads_config)
 	cr_expect_not_null(json_object_get(json_object_get(b, "HostConfig"), "Binds"));
 	rm_dir(d);
 }
+
+Test(runner_brief, shared_brief_follows_config)
+{
+	cleanup_free char *d = tmpdir();
+	cleanup_json json_t *one = config("/one");
+	cleanup_json json_t *two = config("/two");
+	cr_assert_eq(bld_runner_config_write(d, one, NULL), 0);
+	cleanup_json json_t *b = NULL;
+	cr_assert_eq(bld_runner_config_read_brief_shared(d, &b, NULL), 0);
+	cr_expect_str_eq(bld_json_get_str(b, "Name"), "/one");
+	cr_expect_null(json_object_get(json_object_get(b, "HostConfig"), "Binds"),
+		       "the brief, not config.json, was read");
+	/* config.json replaced by a writer that left the brief as it was */
+	cr_assert_eq(bld_runner_json_write(d, "config.json", two, NULL), 0);
+	json_decref(b);
+	b = NULL;
+	cr_assert_eq(bld_runner_config_read_brief_shared(d, &b, NULL), 0);
+	cr_expect_str_eq(bld_json_get_str(b, "Name"), "/two");
+	bld_runner_json_shared_drop();
+	rm_dir(d);
+}
