@@ -47,6 +47,16 @@ static int git_fail(struct bld_error **err, enum bld_error_code code, const char
 	return bld_error_set(err, code, "%s: %s", what, e && e->message ? e->message : "failed");
 }
 
+/* Whether url is a file:// repository of another user: libgit2 refuses to open it, as git
+ * does, but says only that it found no safe.directory (libgit2 1.5), or nothing at all. Rootless,
+ * the host's other users are nobody's here. */
+static bool others_repo(const char *url)
+{
+	struct stat st;
+	return bld_str_has_prefix(url, "file://") && stat(url + strlen("file://"), &st) == 0 &&
+	       st.st_uid != geteuid();
+}
+
 /* ssh URLs authenticate through the user's agent, once; nothing else is offered. */
 static int credentials(git_credential **out, const char *url, const char *user,
 		       unsigned int allowed, void *payload)
@@ -124,7 +134,12 @@ int bld_builder_git_checkout(const char *url, const char *dir, bool keep_git_dir
 	opts.fetch_opts.callbacks.payload = &tries;
 	git_repository *repo = NULL;
 	if (git_clone(&repo, repo_url, dir, &opts) < 0) {
-		git_fail(err, BLD_E_NETWORK, "git clone");
+		if (others_repo(repo_url))
+			bld_error_set(err, BLD_E_INVALID,
+				      "git clone: the repository belongs to another user, which git "
+				      "refuses (safe.directory)");
+		else
+			git_fail(err, BLD_E_NETWORK, "git clone");
 		return bld_error_wrap(err, "%s", repo_url);
 	}
 	int r = checkout(repo, ref, hex, err);

@@ -299,6 +299,11 @@ bool bld_rootless(void);
 uid_t bld_rootless_host_uid(void);
 /* Rootless with the user alone mapped (no /etc/subuid ranges): ids other than 0 do not exist. */
 bool bld_rootless_single_id(void);
+/* Why an id other than 0 fails rootless without ranges, and what to do: the tail of every
+ * error that says so. */
+#define BLD_ROOTLESS_SINGLE_ID_WHY                                                               \
+	"rootless without subordinate ids maps only the user (as 0); add ranges for the user to " \
+	"/etc/subuid and /etc/subgid (newuidmap(1))"
 /* The error of a failed chown of path to uid:gid: when the ids are not mapped (rootless
  * without ranges), says so and what to do; errno's text otherwise. Returns -1. */
 int bld_error_chown(struct bld_error **err, int errnum, const char *path, unsigned long uid,

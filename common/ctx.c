@@ -107,9 +107,7 @@ int bld_error_chown(struct bld_error **err, int errnum, const char *path, unsign
 {
 	if (errnum == EINVAL && bld_rootless_single_id())
 		return bld_error_set(err, BLD_E_SYSTEM,
-				     "chown %s to %lu:%lu: rootless without subordinate ids maps only "
-				     "the user (as 0); add ranges for the user to /etc/subuid and "
-				     "/etc/subgid (newuidmap(1))",
-				     path, uid, gid);
+				     "chown %s to %lu:%lu: " BLD_ROOTLESS_SINGLE_ID_WHY, path, uid,
+				     gid);
 	return bld_error_sys(err, errnum, "chown %s", path);
 }

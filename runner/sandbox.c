@@ -253,6 +253,10 @@ static void switch_user(struct child *c, const struct bld_runner_user *u)
 	 * map written without newgidmap): the caller's groups stay, unmapped */
 	if (setgroups(u->n_groups, u->groups) < 0 && !(errno == EPERM && bld_rootless_single_id()))
 		FAIL_SYS(c, errno, "setgroups");
+	/* rootless without ranges: ids other than 0 do not exist here (EINVAL says no more) */
+	if ((u->uid || u->gid) && bld_rootless_single_id())
+		FAIL_SYS(c, 0, "user %u:%u: " BLD_ROOTLESS_SINGLE_ID_WHY, (unsigned)u->uid,
+			 (unsigned)u->gid);
 	if (setresgid(u->gid, u->gid, u->gid) < 0)
 		FAIL_SYS(c, errno, "setgid %u", (unsigned)u->gid);
 	/* for uid != 0 the kernel clears permitted and effective: Docker's behaviour */

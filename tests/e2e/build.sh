@@ -101,7 +101,8 @@ repo=$T_DIR/repo
 mkdir -p "$repo/sub"
 cp "$ctx/app.sh" "$repo/sub/" && printf 'FROM %s\nCOPY app.sh /app.sh\nCMD ["sh", "/app.sh"]\n' "$BASE" >"$repo/sub/Dockerfile"
 git -C "$repo" init -q -b main && git -C "$repo" add -A &&
-  git -C "$repo" -c user.name=t -c user.email=t@t commit -qm init || t_fail "make git repo"
+  git -C "$repo" -c user.name=t -c user.email=t@t commit -qm init && t_own "$repo" ||
+  t_fail "make git repo"
 out=$("$BLD" build -t from-git "file://$repo#main:sub" 2>&1)
 t_eq "git-URL build (file://REPO#main:sub)" 0 "$?"
 out=$("$BLD" build -t from-git "file://$T_DIR/no-such-repo" 2>&1); rc=$?

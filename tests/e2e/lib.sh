@@ -27,6 +27,36 @@ EOF
   BLD=$T_DIR/bld
   at_exit "kill \$(cat '$T_DIR/run/bld/pause.pid' 2>/dev/null) 2>/dev/null"
 fi
+# t_rootless [MODE] — true when bld runs rootless (BLD_E2E_ROOTLESS), in MODE when given
+# (ranges: the user has subordinate ids; single: the user alone is mapped)
+t_rootless() { [ -n "${BLD_E2E_USER:-}" ] && [ -z "${1:-}" -o "${BLD_E2E_ROOTLESS:-}" = "${1:-}" ]; }
+# t_root_only MODE NAME — for a check of what README.md's "Rootless" section lists as needing
+# root (MODE any) or subordinate ids (MODE single): true, with NAME reported as skipped, when
+# bld runs rootless so; the caller skips the check:  t_root_only single "-u" || t_eq "-u" ...
+t_root_only() {
+  local mode=$1
+  [ "$mode" = any ] && mode=
+  t_rootless "$mode" || return 1
+  echo "skip - $2 (rootless${mode:+ $mode}: README.md lists it as needing root)"
+}
+# t_own PATH... — host files a test hands to bld as the user's own (bind mounts, a --rootfs, a
+# git repository): rootless, they belong to the user, as a user's own files would; git and the
+# kernel refuse what another user owns (README.md's "Rootless")
+t_own() { ! t_rootless || chown -R "$BLD_E2E_USER:" "$@"; }
+# t_host_ids UID:GID — the host uid:gid that a container's UID:GID are on the host: themselves
+# as root; rootless, the user (and its group) for 0, the user's ranges for the others
+t_host_ids() {
+  t_rootless || { echo "$1"; return; }
+  echo "$(host_id "${1%:*}" subuid -u):$(host_id "${1#*:}" subgid -g)"
+}
+host_id() { # ID FILE ID-OPTION
+  [ "$1" = 0 ] && { id "$3" "$BLD_E2E_USER"; return; }
+  awk -F: -v u="$BLD_E2E_USER" -v id="$1" '$1 == u && id <= $3 { print $2 + id - 1; found = 1; exit }
+    END { if (!found) print "unmapped" }' "/etc/$2"
+}
+# t_container_out TEXT — TEXT without the "bld: warning:" lines of bld's own, for what a
+# container wrote to a terminal bld writes to as well (rootless without a network stack warns)
+t_container_out() { grep -v '^bld: warning: ' <<<"$1"; }
 t_finish() {
   local i
   for ((i = ${#T_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${T_CLEANUPS[$i]}" || true; done

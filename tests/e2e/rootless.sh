@@ -84,6 +84,12 @@ CMD ["cat", "/both"]
 DF
 echo two >"$ctx/two" && chmod 644 "$ctx/two"
 t_ok "rootless build: RUN, COPY, multi-stage" A build -q -t app "$ctx"
+repo=$T_DIR/repo # root's: git refuses a repository of another user, and so does bld
+mkdir "$repo" && cp "$ctx/Dockerfile" "$repo/" && git -C "$repo" init -q &&
+  git -C "$repo" add -A && git -C "$repo" -c user.name=t -c user.email=t@t commit -qm i
+t_match "a git context of another user is refused, saying so" \
+  '^bld: .*git clone: the repository belongs to another user' \
+  "$(A build -q "file://$repo" 2>&1)"
 layer_file=$(find "$T_DIR/home-$ra/.local/share/bld/layers" -maxdepth 2 -name one | head -1)
 t_eq "a file chowned to 1000 is the subordinate uid 300999 in the store" "300999:300999" \
   "$(stat -c %u:%g "${layer_file:-/nonexistent}" 2>&1)"
@@ -134,6 +140,9 @@ out=$(Bu run --rm --network none "$REG_ADDR/rl/root:1" true 2>&1)
 t_match "... an image with a file of uid 1000 is refused, saying what to do" \
   '^bld: .*chown .* to 1000:1000: rootless without subordinate ids maps only the user.*/etc/subuid' \
   "$out"
+t_match "... so is a container as another user" \
+  '^bld: user 1000:0: rootless without subordinate ids maps only the user.*/etc/subuid' \
+  "$(Bu run --rm --network none -u 1000 "$BASE" true 2>&1)"
 
 # --- the Engine API's default socket is in the user's runtime directory
 A system service --time 2 >/dev/null 2>&1 &

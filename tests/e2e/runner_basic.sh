@@ -21,14 +21,20 @@ printf 'C=from-file\n# comment\n\nD=d\n' >"$T_DIR/envf"
 t_eq "--env-file" "from-file d" "$(B run --rm --env-file "$T_DIR/envf" $IMG sh -c 'echo $C $D')"
 t_eq "default PATH" "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "$(B run --rm $IMG sh -c 'echo $PATH')"
 t_eq "-w (created when missing)" "/work/dir" "$(B run --rm -w /work/dir $IMG pwd)"
-t_eq "-u name" "uid=1000(app) gid=1000(app) groups=1000(app),2000(extra)" "$(B run --rm -u app $IMG id)"
-t_eq "-u uid:gid" "uid=1234 gid=4321 groups=4321" "$(B run --rm -u 1234:4321 $IMG id)"
-t_eq "-u name: HOME from passwd" "/home/app" "$(B run --rm -u app $IMG sh -c 'echo $HOME')"
+if t_root_only single "-u name, -u uid:gid"; then
+  t_match "-u refused rootless without subordinate ids, saying why" \
+    '^bld: user 1000:1000: rootless without subordinate ids maps only the user .*/etc/subuid' \
+    "$(B run --rm -u app $IMG id 2>&1)"
+else
+  t_eq "-u name" "uid=1000(app) gid=1000(app) groups=1000(app),2000(extra)" "$(B run --rm -u app $IMG id)"
+  t_eq "-u uid:gid" "uid=1234 gid=4321 groups=4321" "$(B run --rm -u 1234:4321 $IMG id)"
+  t_eq "-u name: HOME from passwd" "/home/app" "$(B run --rm -u app $IMG sh -c 'echo $HOME')"
+fi
 t_exit "-u unknown name is 125" 125 B run --rm -u nosuchuser $IMG true
 t_eq "-h" "myhost myhost" "$(B run --rm -h myhost $IMG sh -c 'echo $(hostname) $(cat /etc/hostname)')"
 t_eq "--entrypoint" "x y" "$(B run --rm --entrypoint echo $IMG x y)"
 
-mkdir -p "$T_DIR/bind" && echo from-host >"$T_DIR/bind/f"
+mkdir -p "$T_DIR/bind" && echo from-host >"$T_DIR/bind/f" && t_own "$T_DIR/bind"
 t_eq "bind mount reads" "from-host" "$(B run --rm -v "$T_DIR/bind:/data" $IMG cat /data/f)"
 B run --rm -v "$T_DIR/bind:/data" $IMG sh -c 'echo from-ctr >/data/g'
 t_eq "bind mount writes reach the host" "from-ctr" "$(cat "$T_DIR/bind/g" 2>&1)"
@@ -48,8 +54,9 @@ t_eq "... and one line for the missing one" "bld: No such volume: vol1" \
 t_exit "--read-only refuses writes" 1 B run --rm --read-only $IMG touch /x
 t_ok "--read-only still has writable /dev/shm" B run --rm --read-only $IMG touch /dev/shm/x
 t_eq "--tmpfs" "tmpfs" "$(B run --rm --read-only --tmpfs /scratch $IMG sh -c 'touch /scratch/x && stat -f -c %T /scratch')"
-B run --rm --rootfs "$ROOTFS" sh -c 'echo x >/tmp/written'
-t_eq "--rootfs runs a directory; writes stay in the container" "" "$(ls "$ROOTFS/tmp")"
+t_own "$ROOTFS"
+t_eq "--rootfs runs a directory; writes stay in the container" "x" \
+  "$(B run --rm --rootfs "$ROOTFS" sh -c 'echo x >/tmp/written && cat /tmp/written')$(ls "$ROOTFS/tmp")"
 t_eq "without overlayfs: a copied root" "copied /bin/sh" "$(BLD_NO_OVERLAY=1 B run --rm $IMG sh -c 'echo copied >/c; echo $(cat /c) $(which sh)')"
 t_match "inspect shows the image's config merged" '"Env": \[' "$(B create --name insp -e K=V $IMG true >/dev/null; B inspect insp)"
 t_eq "inspect --format" 'created ["K=V"]' "$(B inspect --format '{{.State.Status}} {{json .Config.Env}}' insp)"
