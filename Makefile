@@ -7,7 +7,8 @@ PKGS     := libarchive libcurl openssl libxxhash libgit2 jansson libseccomp yaml
             libisal ldns libmicrohttpd
 DEBS     = $(sort $(shell sed 's/\#.*//' packages/*.txt))
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wvla
-CFLAGS   ?= -O2 -g
+# fortified as Debian builds the package, so that its warnings (ignored results) fail here too
+CFLAGS   ?= -O2 -g -D_FORTIFY_SOURCE=2
 ALL_CFLAGS = -std=gnu11 $(WARN) -I. -D_GNU_SOURCE $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS     = $(shell pkg-config --libs $(filter-out $(DL_PKGS),$(PKGS)) 2>/dev/null) -ldl -lpthread

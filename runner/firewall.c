@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,10 @@ int bld_runner_run_quiet(char *const argv[])
 {
 	pid_t p = fork();
 	if (p == 0) {
+		/* rootless: the rules are the namespace's that stands for the host's */
+		int ns = bld_runner_host_netns();
+		if (ns >= 0 && setns(ns, CLONE_NEWNET) < 0)
+			_exit(127);
 		int null = open("/dev/null", O_RDWR);
 		dup2(null, 1);
 		dup2(null, 2);

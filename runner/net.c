@@ -580,7 +580,9 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 	    (link_lines(ctx, h, cfg, err) < 0 || setup_bridge(n, ctx, id, err) < 0))
 		return -1;
 	n->stack = strcmp(mode, BLD_RUNNER_ROOTLESS_STACK) == 0;
-	if (strcmp(mode, "none") && !n->stack && setup_user(n, ctx, cfg, mode, err) < 0)
+	if (strcmp(mode, "none") && !n->stack &&
+	    (bld_runner_rootless_netns(ctx, true, err) < 0 ||
+	     setup_user(n, ctx, cfg, mode, err) < 0))
 		return -1;
 	user_links(n, ctx, h);
 	mac_option(n, cfg);
@@ -668,7 +670,9 @@ int bld_runner_net_connect(struct bld_runner_net *n, const char *net, json_t *ep
 		return bld_error_set(err, BLD_E_INVALID,
 				     "container cannot be connected to a network in this mode");
 	size_t k = n->n_eps;
-	int r = add_ep(n, n->ctx, net, epcfg, err);
+	int r = bld_runner_rootless_netns(n->ctx, true, err);
+	if (r == 0)
+		r = add_ep(n, n->ctx, net, epcfg, err);
 	bool route = !n->veth[0];
 	for (size_t i = 0; i < k; i++)
 		route = route && n->eps[i].internal;

@@ -85,6 +85,10 @@ void bld_runner_nl_init(struct bld_runner_nl *b, int fd)
 
 int bld_runner_nl_socket(void)
 {
+	int ns = bld_runner_host_netns(); /* rootless: the namespace standing for the host's */
+	if (ns >= 0)
+		return bld_runner_netns_socket(ns, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+					       NETLINK_ROUTE, NULL);
 	return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 }
 
@@ -138,7 +142,14 @@ static int send_alone(struct bld_runner_nl *b, struct bld_error **err)
 	return bld_runner_nl_send(b, err);
 }
 
-int bld_runner_nl_ifindex(const char *name) { return (int)if_nametoindex(name); }
+int bld_runner_nl_ifindex(const char *name)
+{
+	int ns = bld_runner_host_netns();
+	if (ns < 0)
+		return (int)if_nametoindex(name);
+	cleanup_close int s = bld_runner_netns_socket(ns, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0, NULL);
+	return s < 0 ? 0 : bld_runner_nl_ifindex_on(s, name);
+}
 
 static int64_t mono_ms(void)
 {
@@ -150,13 +161,13 @@ static int64_t mono_ms(void)
 int bld_runner_nl_wait_gone(const char *name, int timeout_ms)
 {
 	/* subscribed first, checked after: a removal in between is not missed */
-	cleanup_close int s =
-	    socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+	cleanup_close int s = bld_runner_nl_socket();
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
-	bool subscribed = s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	bool subscribed = s >= 0 && fcntl(s, F_SETFL, O_NONBLOCK) == 0 &&
+			  bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 	int64_t until = mono_ms() + timeout_ms;
 	for (;;) {
-		if (if_nametoindex(name) == 0)
+		if (bld_runner_nl_ifindex(name) == 0)
 			return 0;
 		int64_t left = until - mono_ms();
 		if (left <= 0)

@@ -490,6 +490,9 @@ static int remove_locked(struct bld_ctx *ctx, const char *id, struct bld_error *
 				     "error while removing network: network %s id %s has active "
 				     "endpoints",
 				     name, id);
+	cleanup_error struct bld_error *ne = NULL; /* rootless: the bridge is there, if any */
+	if (bld_runner_rootless_netns(ctx, false, &ne) < 0)
+		bld_debug("%s", ne->msg);
 	bridge_delete(net);
 	cleanup_free char *dir = bld_runner_network_dir(ctx, id);
 	cleanup_free char *gone = xasprintf("%s/networks/.gone-%s", ctx->root, id);

@@ -17,7 +17,14 @@
  * monitor's proxy, as for root (net.c). pasta runs as a daemon of its own, its pid kept by the
  * monitor, and is stopped with the container. When pasta cannot start (not installed, no
  * /dev/net/tun, no host interface), the container has the loopback alone, said on stderr.
- * --network none, host and container:NAME work as for root; user-defined networks are refused.
+ * --network none, host and container:NAME work as for root.
+ *
+ * User-defined networks live in one more namespace, $RUN_DIR/netns (bound in the mount
+ * namespace every bld process of the user shares), that stands for the host's: their bridges,
+ * the host ends of veths and the iptables rules are made there, because netlink.c and
+ * firewall.c act in bld_runner_host_netns once it is open; a pasta of its own (pid in
+ * $RUN_DIR/netns-pasta.pid) is its uplink, and it forwards and masquerades for the bridges as
+ * the host does for root.
  */
 #include "runner/runner_int.h"
 
@@ -25,7 +32,13 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <linux/magic.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -97,12 +110,6 @@ int bld_runner_rootless_net_mode(const char **mode, struct bld_error **err)
 	if (!bld_rootless())
 		return 0;
 	const char *m = *mode;
-	if (strcmp(m, "host") && strcmp(m, "none") && strcmp(m, "bridge") &&
-	    !bld_str_has_prefix(m, "container:"))
-		return bld_error_set(err, BLD_E_INVALID,
-				     "network %s: user-defined networks need root (rootless bld has "
-				     "the default network, none, host and container:NAME)",
-				     m);
 	if (strcmp(m, "bridge") == 0)
 		*mode = BLD_RUNNER_ROOTLESS_STACK;
 	return 0;
@@ -169,12 +176,15 @@ static bool is_pasta(pid_t pid)
 	return bld_str_has_prefix(comm + 1, "pasta") || bld_str_has_prefix(comm + 1, "passt");
 }
 
-pid_t bld_runner_rootless_stack_start(const struct bld_ctx *ctx, int nsfd, const char *id)
+/* Starts pasta for the namespace nsfd, its pid in pidfile (removed unless keep): the pid, or 0
+ * with pasta's reason in why. */
+static pid_t pasta_start(int nsfd, const char *pidfile, bool keep, char why[256])
 {
-	cleanup_free char *pidfile = xasprintf("%s/pasta-%.12s.pid", ctx->run_dir, id);
 	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		snprintf(why, 256, "pipe: %s", strerror(errno));
 		return 0;
+	}
 	unlink(pidfile);
 	pid_t child = fork();
 	if (child == 0)
@@ -183,9 +193,8 @@ pid_t bld_runner_rootless_stack_start(const struct bld_ctx *ctx, int nsfd, const
 	int st = 0;
 	bool ok = child > 0 && waitpid(child, &st, 0) == child && WIFEXITED(st) &&
 		  WEXITSTATUS(st) == 0;
-	char why[256] = "";
 	if (!ok)
-		pasta_said(p[0], why, sizeof(why));
+		pasta_said(p[0], why, 256);
 	close(p[0]);
 	cleanup_free char *txt = NULL;
 	size_t len = 0;
@@ -194,19 +203,25 @@ pid_t bld_runner_rootless_stack_start(const struct bld_ctx *ctx, int nsfd, const
 	if (ok && (bld_fs_read_file(pidfile, 64, &txt, &len, &e) < 0 ||
 		   (txt[strcspn(txt, "\n")] = 0, bld_parse_long(txt, 1, INT32_MAX, &pid) < 0))) {
 		ok = false;
-		snprintf(why, sizeof(why), "no pid in %s", pidfile);
+		snprintf(why, 256, "no pid in %s", pidfile);
 	}
-	unlink(pidfile);
-	if (!ok) {
-		static bool said;
-		if (!said)
-			bld_warn("rootless: no network stack (pasta: %s): the container has the "
-				 "loopback alone",
-				 why);
-		said = true;
-		return 0;
-	}
-	return (pid_t)pid;
+	if (!ok || !keep)
+		unlink(pidfile);
+	return ok ? (pid_t)pid : 0;
+}
+
+pid_t bld_runner_rootless_stack_start(const struct bld_ctx *ctx, int nsfd, const char *id)
+{
+	cleanup_free char *pidfile = xasprintf("%s/pasta-%.12s.pid", ctx->run_dir, id);
+	char why[256] = "";
+	pid_t pid = pasta_start(nsfd, pidfile, false, why);
+	static bool said;
+	if (!pid && !said)
+		bld_warn("rootless: no network stack (pasta: %s): the container has the loopback "
+			 "alone",
+			 why);
+	said = said || !pid;
+	return pid;
 }
 
 void bld_runner_rootless_stack_stop(pid_t pid)
@@ -218,4 +233,86 @@ void bld_runner_rootless_stack_stop(pid_t pid)
 		nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL);
 	if (is_pasta(pid))
 		kill(pid, SIGKILL);
+}
+
+/* ------------------------------------------------------------------ the rootless namespace */
+
+static int host_ns = -1; /* the rootless network namespace, once this process opened it */
+
+int bld_runner_host_netns(void)
+{
+	return host_ns;
+}
+
+/* Child: a new network namespace, forwarding on, bound on path (in the mount namespace all
+ * of the user's bld processes share). */
+static _Noreturn void rns_child(const char *path)
+{
+	if (unshare(CLONE_NEWNET) < 0)
+		_exit(1);
+	int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		_exit(2);
+	_exit(mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0 ? 3 : 0);
+}
+
+static bool is_netns(int fd)
+{
+	struct statfs sf;
+	return fstatfs(fd, &sf) == 0 && sf.f_type == NSFS_MAGIC;
+}
+
+/* Makes the namespace on path, its loopback up and pasta its uplink. */
+static int rns_make(const struct bld_ctx *ctx, const char *path, struct bld_error **err)
+{
+	cleanup_close int f = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (f < 0)
+		return bld_error_sys(err, errno, "%s", path);
+	pid_t c = fork();
+	if (c == 0)
+		rns_child(path);
+	int st = 0;
+	if (c < 0 || waitpid(c, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		return bld_error_set(err, BLD_E_SYSTEM,
+				     "make the rootless network namespace %s (step %d failed)", path,
+				     WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	cleanup_close int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || !is_netns(ns))
+		return bld_error_sys(err, ns < 0 ? errno : EINVAL, "open %s", path);
+	struct bld_runner_nl b;
+	cleanup_close int nl =
+	    bld_runner_netns_socket(ns, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE, NULL);
+	if (nl < 0)
+		return bld_error_sys(err, errno, "netlink in %s", path);
+	bld_runner_nl_init(&b, nl);
+	bld_runner_nl_link_up(&b, 1);
+	if (bld_runner_nl_send(&b, err) < 0)
+		return -1;
+	cleanup_free char *pidfile = xasprintf("%s/netns-pasta.pid", ctx->run_dir);
+	char why[256] = "";
+	if (!pasta_start(ns, pidfile, true, why))
+		bld_warn("rootless: user-defined networks have no way out (pasta: %s): their "
+			 "containers reach each other alone",
+			 why);
+	return steal_fd(&ns);
+}
+
+int bld_runner_rootless_netns(const struct bld_ctx *ctx, bool create, struct bld_error **err)
+{
+	if (!bld_rootless() || host_ns >= 0)
+		return 0;
+	cleanup_free char *path = xasprintf("%s/netns", ctx->run_dir);
+	cleanup_free char *lockp = xasprintf("%s/netns.lock", ctx->run_dir);
+	cleanup_close int lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX) < 0)
+		return bld_error_sys(err, errno, "%s", lockp);
+	int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns >= 0 && !is_netns(ns)) { /* the file of a namespace gone with its holder */
+		close(ns);
+		ns = -1;
+	}
+	if (ns < 0 && create && (ns = rns_make(ctx, path, err)) < 0)
+		return bld_error_wrap(err, "rootless network namespace");
+	host_ns = ns;
+	return 0;
 }

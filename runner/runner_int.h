@@ -568,5 +568,13 @@ int bld_runner_rootless_net_mode(const char **mode, struct bld_error **err);
 pid_t bld_runner_rootless_stack_start(const struct bld_ctx *ctx, int nsfd, const char *id);
 /* Stops the pasta of pid (when it still is one) and waits until it is gone. */
 void bld_runner_rootless_stack_stop(pid_t pid);
+/* Rootless, the network namespace that stands for the host's where user-defined networks
+ * live (their bridges, the hosts' ends of veths, the firewall rules): $RUN_DIR/netns, bound
+ * in the user's mount namespace, made when missing and create (with pasta for its uplink),
+ * and kept open for bld_runner_host_netns. Nothing when not rootless. */
+int bld_runner_rootless_netns(const struct bld_ctx *ctx, bool create, struct bld_error **err);
+/* That namespace once opened, else -1 (root, or not needed yet): netlink.c and firewall.c
+ * act in it instead of the process's own. */
+int bld_runner_host_netns(void);
 
 #endif
