@@ -181,6 +181,10 @@ void bld_log(enum bld_log_level level, const char *fmt, ...) __attribute__((form
 #define bld_warn(...) bld_log(BLD_LOG_WARN, __VA_ARGS__)
 #define bld_info(...) bld_log(BLD_LOG_INFO, __VA_ARGS__)
 #define bld_debug(...) bld_log(BLD_LOG_DEBUG, __VA_ARGS__)
+/* A test stop point: the process stops itself (SIGSTOP) here the first time it passes a
+ * point that BLD_TEST_STOP_AT names, so that a test can run another command or kill it at
+ * that exact moment. */
+void bld_test_point(const char *name);
 /* Whether fd is a terminal (progress bars) — false when NO_COLOR-style plain output is asked. */
 bool bld_is_tty(int fd);
 

@@ -6,7 +6,9 @@
  * made under a temporary name, the old one stopped and removed, the new one renamed), the
  * ones beyond the scale removed, missing numbers created; then, each depends_on condition
  * met, what is not running is started. A service recreated stops its dependants that ask
- * for restart: true, so that they start again after it.
+ * for restart: true, so that they start again after it. A missing container that another up
+ * of the project (one running beside this one) makes first is taken as made, as is the
+ * project's network (resources.c).
  *
  * On failure what this call started is stopped, never removed: `down` removes it, and the
  * progress lines said what was made.
@@ -56,9 +58,39 @@ static void ctr_event(struct up *u, const char *name, const char *status)
 	bld_deploy_event(u->ctx, what, status);
 }
 
-/* Creates the container `name` of replica number of svc. */
+/* Whether the container that took name, the cause of err, is replica number of svc made by
+ * another `compose up` of the project since this one read the project's containers (one
+ * running beside it, or the child of a killed one): then it is taken as made (its id in *id)
+ * and err dropped, as compose takes a container of the project that it finds. */
+static bool made_beside(struct up *u, const char *svc, int number, const char *name, char **id,
+			struct bld_error **err)
+{
+	cleanup_free char *cid = NULL;
+	cleanup_json json_t *cfg = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	if ((*err)->code != BLD_E_EXISTS || bld_runner_container_lookup(u->ctx, name, &cid, &e) < 0 ||
+	    bld_runner_container_inspect(u->ctx, cid, &cfg, &e) < 0)
+		return false;
+	json_t *labels = json_object_get(json_object_get(cfg, "Config"), "Labels");
+	const char *p = bld_json_get_str(labels, BLD_DEPLOY_L_PROJECT);
+	const char *s = bld_json_get_str(labels, BLD_DEPLOY_L_SERVICE);
+	const char *n = bld_json_get_str(labels, BLD_DEPLOY_L_NUMBER);
+	const char *oneoff = bld_json_get_str(labels, BLD_DEPLOY_L_ONEOFF);
+	long num = 0;
+	if (!p || strcmp(p, u->t->name) != 0 || !s || strcmp(s, svc) != 0 || !n ||
+	    bld_parse_long(n, 0, 1L << 30, &num) < 0 || num != number ||
+	    (oneoff && strcmp(oneoff, "True") == 0))
+		return false;
+	bld_error_free(*err);
+	*err = NULL;
+	*id = steal_pointer(&cid);
+	return true;
+}
+
+/* Creates the container `name` of replica number of svc; new: a missing replica, which
+ * another compose up may have made meanwhile (made_beside). */
 static int create(struct up *u, const char *svc, int number, const char *name,
-		  const char *event_name, char **id, struct bld_error **err)
+		  const char *event_name, bool new, char **id, struct bld_error **err)
 {
 	const json_t *img = json_object_get(u->images, svc);
 	char hash[65];
@@ -74,6 +106,8 @@ static int create(struct up *u, const char *svc, int number, const char *name,
 	if (rc == 0)
 		rc = bld_deploy_files_inject(u->ctx, u->t, r.service, *id, err);
 	bld_runner_container_config_dispose(&c);
+	if (rc < 0 && new && !*id && made_beside(u, svc, number, name, id, err))
+		return 0;
 	if (rc < 0) {
 		ctr_event(u, event_name, "Error");
 		return bld_error_wrap(err, "service \"%s\"", svc);
@@ -111,7 +145,7 @@ static int recreate(struct up *u, const struct bld_deploy_ctr *c, struct bld_err
 	cleanup_free char *tmp = xasprintf("%.12s_%s", c->id, c->name);
 	cleanup_free char *id = NULL;
 	ctr_event(u, c->name, "Recreate");
-	if (create(u, c->service, c->number, tmp, c->name, &id, err) < 0)
+	if (create(u, c->service, c->number, tmp, c->name, false, &id, err) < 0)
 		return -1;
 	if (bld_runner_container_stop(u->ctx, c->id, u->o->timeout, err) < 0 ||
 	    bld_runner_container_remove(u->ctx, c->id, true, false, err) < 0 ||
@@ -173,7 +207,8 @@ static int converge(struct up *u, struct bld_deploy_state *st, const char *svc,
 		cleanup_free char *name = xasprintf("%s-%s-%d", u->t->name, svc, next);
 		cleanup_free char *id = NULL;
 		ctr_event(u, name, "Creating");
-		if (create(u, svc, next, name, name, &id, err) < 0)
+		bld_test_point("compose-create");
+		if (create(u, svc, next, name, name, true, &id, err) < 0)
 			return -1;
 		ctr_event(u, name, "Created");
 	}

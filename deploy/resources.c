@@ -157,6 +157,20 @@ char *bld_deploy_network_name(const struct bld_deploy_target *t, const char *key
 	return n ? xstrdup(n) : xasprintf("%s_%s", t->name, key);
 }
 
+/* Whether the network name, whose creation failed with err, was made by another command
+ * (a compose up running beside this one) since this one looked for it: then err is
+ * dropped, as when it had been there before. */
+static bool made_beside(struct bld_ctx *ctx, const char *name, struct bld_error **err)
+{
+	cleanup_json json_t *have = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	if ((*err)->code != BLD_E_EXISTS || bld_runner_network_load(ctx, name, &have, &e) < 0)
+		return false;
+	bld_error_free(*err);
+	*err = NULL;
+	return true;
+}
+
 static int create_network(struct bld_ctx *ctx, const struct bld_deploy_target *t,
 			  const char *key, const char *name, const json_t *n,
 			  struct bld_error **err)
@@ -193,7 +207,8 @@ static int create_network(struct bld_ctx *ctx, const struct bld_deploy_target *t
 	cleanup_free char *what = xasprintf("Network %s", name);
 	cleanup_free char *id = NULL;
 	bld_deploy_event(ctx, what, "Creating");
-	if (bld_runner_network_create(ctx, &s, &id, err) < 0) {
+	bld_test_point("compose-network");
+	if (bld_runner_network_create(ctx, &s, &id, err) < 0 && !made_beside(ctx, name, err)) {
 		bld_deploy_event(ctx, what, "Error");
 		return bld_error_wrap(err, "network %s", name);
 	}

@@ -109,6 +109,31 @@ picked "compose down" && for i in 1 2; do
 done
 picked "compose down" && t_eq "two compose downs at once both succeed" 0 "$fails"
 
+# a compose up that another one overtakes: stopped (BLD_TEST_STOP_AT) after it found the
+# project's network missing, or its container missing, while a second up makes them and
+# brings the project up; continued, it takes what the other made as made, as it does when a
+# killed up's children or a CI job's second up make them
+for point in compose-network compose-create; do
+  B compose -f proj/compose.yaml down -t 0 >/dev/null 2>&1
+  BLD_TEST_STOP_AT=$point B compose -f proj/compose.yaml up -d >overtaken.out 2>&1 &
+  bg=$! stopped=""
+  for i in $(seq 200); do
+    stopped=$(pgrep -P "$bg")
+    [ -n "$stopped" ] && grep -q '^State:.*T' "/proc/$stopped/status" 2>/dev/null && break
+    stopped="" && sleep 0.05
+  done
+  t_ok "a compose up stops at $point" [ -n "$stopped" ]
+  t_ok "... another compose up brings the project up meanwhile" B compose -f proj/compose.yaml up -d
+  kill -CONT $stopped 2>/dev/null
+  for i in $(seq 600); do kill -0 "$bg" 2>/dev/null || break; sleep 0.1; done
+  kill -9 $stopped "$bg" 2>/dev/null # not ended within a minute: a failure
+  wait "$bg"
+  rc=$?
+  t_eq "... and the first, continued, succeeds too ($(grep '^bld:' overtaken.out))" 0 "$rc"
+  t_eq "... with the project's two containers" 2 "$(B compose -f proj/compose.yaml ps -q | wc -l)"
+done
+B compose -f proj/compose.yaml down -t 0 >/dev/null 2>&1
+
 # network connect: the same container connected again after each disconnect
 B network create soak-n >/dev/null || { t_fail "network create"; exit 1; }
 soak "network connect" 'B network disconnect soak-n soak-c >/dev/null 2>&1' B network connect soak-n soak-c
