@@ -124,9 +124,17 @@ int bld_api_image_find(struct bld_store *s, const char *name, struct bld_cache_i
  * starts one attached; *handled false when none waits. */
 int bld_api_attach_start(struct bld_ctx *ctx, const char *id, bool *handled,
 			 struct bld_error **err);
-/* In a child of the service: in, out, err (-1: /dev/null) as its stdio, every other
- * descriptor closed but keep (-1: none), SIGCHLD back to its default. */
-void bld_api_child_stdio(int in, int out, int err, int keep);
+/* spawn.c: starts `bld __api KIND` for a request's work (an exec, an attach, a build) in a
+ * process of its own, never a fork of the threaded service: its descriptors 0..n-1 are
+ * fds[0..n-1] (-1: /dev/null), job (a JSON object) is read from descriptor n. BLD_E_SYSTEM
+ * when it cannot start. */
+int bld_api_spawn(pid_t *pid, const char *kind, const json_t *job, const int *fds, size_t n,
+		  struct bld_error **err);
+/* The children's side of those, by KIND, each with the job and stdio as its spawn made
+ * them; each returns the child's exit status. */
+int bld_api_exec_child(struct bld_ctx *ctx, const json_t *job);
+int bld_api_attach_child(struct bld_ctx *ctx, const json_t *job);
+int bld_api_build_child(struct bld_ctx *ctx, const json_t *job);
 /* Sends data on sock, in a docker stream frame (stream 1 stdout, 2 stderr) unless raw;
  * false when the peer is gone. */
 bool bld_api_frame_send(int sock, bool raw, int stream, const char *data, size_t n);
