@@ -40,13 +40,14 @@ A() {
   (cd "$T_DIR/home" && setpriv --reuid="$u" --regid="$u" --init-groups \
     env -i PATH="$PATH" HOME="$T_DIR/home" XDG_RUNTIME_DIR="$T_DIR/run" "$BLD" "$@")
 }
+live() { ps -o stat= -p "$1" 2>/dev/null | grep -qv '^Z'; } # a zombie is gone: init reaps it
 # the user's processes (containers, pastas, bld-pause) are stopped at exit
 stop_all() {
   A rm -f $(A ps -aq 2>/dev/null) >/dev/null 2>&1
   local p i
   for p in netns-pasta pause; do
     p=$(cat "$T_DIR/run/bld/$p.pid" 2>/dev/null) && kill "$p" 2>/dev/null
-    for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    for i in $(seq 50); do live "$p" || break; sleep 0.1; done
   done
   rm -f "$T_DIR/run/bld/netns-pasta.pid"
 }
@@ -97,6 +98,15 @@ t_eq "... and the host's loopback through the namespace's pasta" "{}" \
   "$(A run --rm --network rn1 "$BASE" timeout 10 wget -q -O- "http://$gw:$REG_PORT/v2/" 2>&1)"
 t_ok "network rm after the server's rm" sh -c "$(declare -f A); u=$u T_DIR=$T_DIR; A rm -f srv && A network rm rn1"
 t_eq "... its bridge is gone" "" "$(rns ip -o link show type bridge 2>&1)"
+old=$(cat "$T_DIR/run/bld/netns-pasta.pid" 2>/dev/null)
+pause=$(cat "$T_DIR/run/bld/pause.pid" 2>/dev/null)
+kill "$pause" 2>/dev/null
+for i in $(seq 50); do live "$pause" || break; sleep 0.1; done
+A network create rn3 >/dev/null 2>&1
+A run --rm --network rn3 "$BASE" true >/dev/null 2>&1
+new=$(cat "$T_DIR/run/bld/netns-pasta.pid" 2>/dev/null)
+t_eq "a new bld-pause makes the namespace again, and stops the old one's pasta" "gone running" \
+  "$(live "${old:-0}" && echo running || echo gone) $([ "$new" != "$old" ] && live "${new:-0}" && echo running)"
 
 # the user's namespace holder has the /dev/net/tun of its start: a new one for the next
 stop_all
