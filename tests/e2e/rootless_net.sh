@@ -3,7 +3,10 @@
 # subordinate ids: the default network's eth0 with the host interface's address, the gateway
 # reaching a server on the host's 127.0.0.1 (the test registry), a port published on
 # 127.0.0.1 reached from the host, pasta gone with the container; RUN steps of a rootless
-# build on the host's network; without /dev/net/tun the loopback alone, said on stderr.
+# build on the host's network; a user-defined network in the rootless network namespace
+# (containers resolving each other by name, going out through its pasta; a compose project
+# on one); that namespace made again, its old pasta stopped, after bld-pause died; without
+# /dev/net/tun the loopback alone, said on stderr.
 # The script's network namespace gets a veth pair (both ends here) with an address and a
 # default route, the host interface pasta copies; its mount namespace a /dev/net/tun the user
 # may open (or not), bind-mounted over the host's. Nothing leaves the namespace.
@@ -98,6 +101,25 @@ t_eq "... and the host's loopback through the namespace's pasta" "{}" \
   "$(A run --rm --network rn1 "$BASE" timeout 10 wget -q -O- "http://$gw:$REG_PORT/v2/" 2>&1)"
 t_ok "network rm after the server's rm" sh -c "$(declare -f A); u=$u T_DIR=$T_DIR; A rm -f srv && A network rm rn1"
 t_eq "... its bridge is gone" "" "$(rns ip -o link show type bridge 2>&1)"
+proj=$T_DIR/proj && mkdir -p "$proj" && chmod 755 "$proj"
+cat >"$proj/compose.yaml" <<EOF
+services:
+  web:
+    image: $BASE
+    command: ["sh", "-c", "mkdir -p /www && echo hello-compose >/www/index.html && exec httpd -f -p 8080 -h /www"]
+  client:
+    image: $BASE
+    command: ["sleep", "600"]
+EOF
+chmod 644 "$proj/compose.yaml"
+C() { A compose -f "$proj/compose.yaml" -p rlnproj "$@"; }
+t_ok "rootless compose up: a project on a network of its own" C up -d
+body=
+for i in $(seq 30); do body=$(C exec -T client wget -q -O- http://web:8080/ 2>/dev/null) && break; sleep 0.1; done
+t_eq "... a service reaches another by its name" "hello-compose" "$body"
+t_ok "... compose down" C down -t 0
+t_eq "... its network is gone" "" "$(A network ls -q --filter name=rlnproj 2>&1)"
+
 old=$(cat "$T_DIR/run/bld/netns-pasta.pid" 2>/dev/null)
 pause=$(cat "$T_DIR/run/bld/pause.pid" 2>/dev/null)
 kill "$pause" 2>/dev/null
