@@ -961,13 +961,16 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 		report(&m, 0, first_err->status ? first_err->status : 125, 0, first_err);
 	else
 		report(&m, 3, m.exit_code, 0, NULL);
-	close_fd(&m.report_fd);
-	/* the slow parts after the bld that waits for us has its answer */
+	/* the slow parts after the bld that waits for us has its answer; with --rm it waits on
+	 * for the descriptor to close, as docker run --rm returns once the container is gone */
+	if (!rm)
+		close_fd(&m.report_fd);
 	drop_replaced(&m);
 	release(&m);
 	bld_runner_net_free(m.net);
 	bld_runner_health_free(m.health);
 	if (trash)
 		remove_container(&m, trash);
+	close_fd(&m.report_fd);
 	_exit(0);
 }

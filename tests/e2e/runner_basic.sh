@@ -7,6 +7,11 @@
 t_eq "echo" "hello" "$(B run --rm $IMG echo hello)"
 t_exit "exit 0" 0 B run --rm $IMG true
 t_exit "exit 3" 3 B run --rm $IMG sh -c 'exit 3'
+# docker run --rm returns once the container is removed: no monitor, interface, mount,
+# container or anonymous volume of it left when bld returns
+B run --rm -v /anon $IMG true
+t_eq "run --rm returns once the container is gone, its anonymous volume too" "||" \
+  "$(ls -A "$BLD_ROOT/containers" | grep -vx .lock)|$(ls -A "$BLD_ROOT/volumes")|$(runner_leftovers_now)"
 t_exit "bld's own failure is 125" 125 B run --rm --memory nonsense $IMG true
 t_exit "not executable is 126" 126 B run --rm $IMG /etc/passwd
 t_exit "not found is 127" 127 B run --rm $IMG nosuchcommand
