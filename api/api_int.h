@@ -254,6 +254,8 @@ int bld_api_containers_pause(struct bld_api_req *req, struct bld_api_resp *resp,
 		struct bld_error **err);
 int bld_api_containers_unpause(struct bld_api_req *req, struct bld_api_resp *resp,
 		struct bld_error **err);
+int bld_api_containers_update(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
 int bld_api_containers_rename(struct bld_api_req *req, struct bld_api_resp *resp,
 		struct bld_error **err);
 int bld_api_images_list(struct bld_api_req *req, struct bld_api_resp *resp,

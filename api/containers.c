@@ -1,6 +1,7 @@
 /*
  * api/containers.c — the container endpoints: GET /containers/json (docker ps) from the
- * runner's list and filters, each container in docker's ContainerSummary shape.
+ * runner's list and filters, each container in docker's ContainerSummary shape; the ones
+ * that are one call of the runner (rename, update...).
  *
  * Which containers exist and what passes a filter is the runner's (the same calls `bld ps`
  * makes); only the JSON shape is made here.
@@ -322,4 +323,16 @@ int bld_api_containers_rename(struct bld_api_req *req, struct bld_api_resp *resp
 	const char *name = bld_api_query(req, "name");
 	resp->status = MHD_HTTP_NO_CONTENT;
 	return bld_runner_container_rename(req->ctx, req->captures[0], name ? name : "", err);
+}
+
+int bld_api_containers_update(struct bld_api_req *req, struct bld_api_resp *resp,
+			      struct bld_error **err)
+{
+	cleanup_json json_t *b = NULL;
+	cleanup_free char *id = NULL;
+	if (bld_api_body_json(req, &b, err) < 0 || bld_api_container_find(req, &id, NULL, err) < 0 ||
+	    bld_runner_container_update(req->ctx, id, b, err) < 0)
+		return -1;
+	resp->json = json_pack("{s:[]}", "Warnings");
+	return 0;
 }

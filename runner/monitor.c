@@ -771,7 +771,13 @@ static void release(struct mon *m)
 
 static bool should_restart(struct mon *m)
 {
-	json_t *rp = json_object_get(json_object_get(m->cfg, "HostConfig"), "RestartPolicy");
+	/* the policy config.json has now: docker update may have changed it */
+	cleanup_json json_t *cfg = NULL;
+	struct bld_error *e = NULL;
+	if (bld_runner_json_read(m->dir, "config.json", &cfg, &e) < 0)
+		bld_error_free(e);
+	json_t *hc = json_object_get(cfg ? cfg : m->cfg, "HostConfig");
+	json_t *rp = json_object_get(hc, "RestartPolicy");
 	const char *name = bld_json_get_str(rp, "Name");
 	long max = (long)json_integer_value(json_object_get(rp, "MaximumRetryCount"));
 	if (m->manual_stop || !name)
