@@ -154,6 +154,11 @@ int bld_api_stream(struct bld_api_resp *resp, bld_api_stream_fn fn, void *arg,
 /* containers.c: one container as GET /containers/json shows it. */
 struct bld_runner_container_info;
 json_t *bld_api_container_summary(const struct bld_runner_container_info *c);
+/* The summaries of those of v's n containers that keep says (running ones only unless all;
+ * at most limit when > 0), in order; the summary of a container whose parsed files (the same
+ * objects) and status line are those of the last call is that call's, shared: read only. */
+json_t *bld_api_container_summaries(const struct bld_runner_container_info *v, size_t n,
+				    const bool *keep, bool all, long limit);
 /* images.c: one image as GET /images/json shows it. */
 struct bld_registry_image_names;
 json_t *bld_api_image_summary(const struct bld_registry_image_names *im, int minor);
@@ -253,6 +258,8 @@ int bld_api_containers_restart(struct bld_api_req *req, struct bld_api_resp *res
 int bld_api_containers_pause(struct bld_api_req *req, struct bld_api_resp *resp,
 		struct bld_error **err);
 int bld_api_containers_unpause(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_containers_update(struct bld_api_req *req, struct bld_api_resp *resp,
 		struct bld_error **err);
 int bld_api_containers_rename(struct bld_api_req *req, struct bld_api_resp *resp,
 		struct bld_error **err);

@@ -200,6 +200,16 @@ int bld_runner_container_start(struct bld_ctx *ctx, const char *id,
 	return 0;
 }
 
+/* The monitor closes its end of the report once nothing is left for the starter to wait
+ * for: at once, or with --rm once the container is torn down and removed (docker run --rm
+ * returns then). Nothing more is written: readable means closed. Up to 30 s. */
+static void wait_closed(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	while (poll(&p, 1, 30000) < 0 && errno == EINTR)
+		;
+}
+
 int bld_runner_container_attach_wait(struct bld_ctx *ctx, const char *id, int report_fd,
 				     int *exit_code, struct bld_error **err)
 {
@@ -217,6 +227,8 @@ int bld_runner_container_attach_wait(struct bld_ctx *ctx, const char *id, int re
 	ssize_t n;
 	while ((n = read(report_fd, &m, sizeof(m))) < 0 && errno == EINTR)
 		;
+	if (n == (ssize_t)sizeof(m) && m.kind != 4)
+		wait_closed(report_fd);
 	close(report_fd);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);

@@ -407,6 +407,15 @@ int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_con
 int bld_runner_container_lookup(struct bld_ctx *ctx, const char *ref, char **id,
 				struct bld_error **err);
 /*
+ * docker update: u is the Engine API's update body (Memory, MemorySwap, MemoryReservation,
+ * NanoCpus, CpuShares, CpuPeriod, CpuQuota, CpusetCpus, CpusetMems, PidsLimit, BlkioWeight,
+ * RestartPolicy; a zero or empty member leaves the setting as it is). Written to the
+ * container's config and, when it runs, to its cgroups. Any other member set:
+ * BLD_E_UNSUPPORTED; docker's conflicts BLD_E_EXISTS, "Cannot update container ID: ...".
+ */
+int bld_runner_container_update(struct bld_ctx *ctx, const char *ref, struct json_t *u,
+				struct bld_error **err);
+/*
  * `bld rename`: gives the container ref (running or not) the name new_name ("/" in front
  * allowed), as docker's rules allow: a name of docker's pattern, not the current one, not
  * another container's. Decided and written under the store-wide containers lock, config.json

@@ -23,6 +23,10 @@ int bld_runner_cgroup_create(struct bld_runner_proc *p, const struct bld_runner_
 			     struct bld_error **err);
 /* In the child: moves the calling (single-threaded) process into p's cgroups; -errno. */
 int bld_runner_cgroup_join(char *const *cgroups);
+/* A running container's cgroups (as its state lists them) take s's limits (docker update);
+ * on v1 a limit whose controller it has no cgroup of is BLD_E_UNSUPPORTED. */
+int bld_runner_cgroup_update(char *const *cgroups, const struct bld_runner_spec *s,
+			     struct bld_error **err);
 /* The cgroup directories pid is in (for exec): NULL-terminated, caller frees. */
 char **bld_runner_cgroup_of(pid_t pid);
 /* The OOM-kill count in a memory.oom_control / memory.events file (0 when unknown). */
