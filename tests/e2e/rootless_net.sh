@@ -83,6 +83,12 @@ t_ok "start again" A start web
 t_match "... a pasta again" '^[0-9]+$' "$(pastas)"
 t_ok "rm -f" A rm -f web
 t_eq "... its pasta is gone" "" "$(pastas)"
+t_ok "run -d, then its monitor killed" A run -d --name orphan "$BASE" sleep 600
+oid=$(A inspect -f '{{.Id}}' orphan 2>/dev/null)
+kill -9 "$(jq -r .MonitorPid "$T_DIR/home/.local/share/bld/containers/$oid/state.json" 2>/dev/null)"
+t_match "... its pasta outlives the monitor" '^[0-9]+$' "$(pastas)"
+t_ok "... rm -f" A rm -f orphan
+t_eq "... stops its pasta too" "" "$(pastas)"
 
 ctx=$T_DIR/ctx && mkdir -p "$ctx" && chmod 755 "$ctx"
 printf 'FROM %s\nRUN wget -q -O /v2 http://127.0.0.1:%s/v2/\n' "$BASE" "$REG_PORT" >"$ctx/Dockerfile"
