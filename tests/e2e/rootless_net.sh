@@ -103,6 +103,8 @@ t_match "... its network's bridge lives in the rootless network namespace" \
   '^[0-9]+: br-' "$(rns ip -o link show type bridge 2>&1)"
 t_eq "a container on the network reaches the server by its name (bld's DNS)" "hello-by-name" \
   "$(A run --rm --network rn1 "$BASE" timeout 10 wget -q -O- http://srv:8080/ 2>&1)"
+t_eq "... with pasta's MTU, not 1500" "65520" \
+  "$(A run --rm --network rn1 "$BASE" cat /sys/class/net/eth0/mtu 2>&1)"
 t_eq "... and the host's loopback through the namespace's pasta" "{}" \
   "$(A run --rm --network rn1 "$BASE" timeout 10 wget -q -O- "http://$gw:$REG_PORT/v2/" 2>&1)"
 t_ok "network rm after the server's rm" sh -c "$(declare -f A); u=$u T_DIR=$T_DIR; A rm -f srv && A network rm rn1"
