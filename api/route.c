@@ -31,6 +31,7 @@ static const struct bld_api_route routes[] = {
 	{"POST", "/containers/{}/pause", bld_api_containers_pause},
 	{"POST", "/containers/{}/unpause", bld_api_containers_unpause},
 	{"POST", "/containers/{}/rename", bld_api_containers_rename},
+	{"POST", "/containers/{}/update", bld_api_containers_update},
 	{"POST", "/containers/{}/wait", bld_api_containers_wait},
 	{"POST", "/containers/{}/attach", bld_api_containers_attach},
 	{"POST", "/containers/{}/resize", bld_api_containers_resize},
@@ -170,6 +171,12 @@ static enum MHD_Result queue_message(struct MHD_Connection *conn, unsigned statu
 {
 	cleanup_json json_t *body = json_pack("{s:s}", "message", msg);
 	return queue_json(conn, status, body, false);
+}
+
+enum MHD_Result bld_api_route_refuse(struct MHD_Connection *conn, unsigned status,
+				     const char *msg)
+{
+	return queue_message(conn, status, msg);
 }
 
 static unsigned error_status(const struct bld_error *e)

@@ -62,18 +62,10 @@ static bool fuse_usable(void)
 	return false;
 }
 
-/* Child of kernel_works: the mount, in a mount namespace of its own. */
-static _Noreturn void overlay_probe(const char *dir)
+/* Child of kernel_works: the mount, in a mount namespace of its own; system calls alone (the
+ * caller may have threads: the Engine API service's GET /info). */
+static _Noreturn void overlay_probe(const char *m, const char *opt)
 {
-	static const char *const sub[] = {"l", "u", "w", "m"};
-	for (size_t i = 0; i < BLD_ARRAY_SIZE(sub); i++) {
-		cleanup_free char *d = xasprintf("%s/%s", dir, sub[i]);
-		if (mkdir(d, 0700) < 0)
-			_exit(1);
-	}
-	cleanup_free char *opt = xasprintf("lowerdir=%s/l,upperdir=%s/u,workdir=%s/w%s", dir, dir,
-					   dir, bld_rootless() ? ",userxattr" : "");
-	cleanup_free char *m = xasprintf("%s/m", dir);
 	_exit(unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 	      mount("overlay", m, "overlay", 0, opt) < 0);
 }
@@ -87,9 +79,17 @@ static bool kernel_works(const char *dir)
 	cleanup_free char *tmp = xasprintf("%s/tmp-overlay-XXXXXX", dir);
 	if (!mkdtemp(tmp))
 		return false;
+	static const char *const sub[] = {"l", "u", "w", "m"};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(sub); i++) {
+		cleanup_free char *d = xasprintf("%s/%s", tmp, sub[i]);
+		mkdir(d, 0700);
+	}
+	cleanup_free char *opt = xasprintf("lowerdir=%s/l,upperdir=%s/u,workdir=%s/w%s", tmp, tmp,
+					   tmp, bld_rootless() ? ",userxattr" : "");
+	cleanup_free char *m = xasprintf("%s/m", tmp);
 	pid_t pid = fork();
 	if (pid == 0)
-		overlay_probe(tmp);
+		overlay_probe(m, opt);
 	int st = 0;
 	works = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 	cleanup_error struct bld_error *e = NULL;
