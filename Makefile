@@ -21,7 +21,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
 TEST_SRCS := $(wildcard $(foreach m,$(MODULES),tests/$(m)/test_*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(B)/%.o)
 
-.PHONY: all deps check unit e2e soak asan asan-e2e fuzz fuzz-parser fuzz-shell fuzz-store fuzz-image \
+.PHONY: all deps check unit e2e e2e-rootless soak asan asan-e2e fuzz fuzz-parser fuzz-shell fuzz-store fuzz-image \
 	fuzz-registry fuzz-auth fuzz-compose fuzz-kube fuzz-api demo lint clean bench dlshims install uninstall deb deb-check
 
 # Lazily loaded libraries: bld does not link libcurl, libarchive, libgit2, ISA-L and libcrypto
@@ -170,6 +170,12 @@ unit: $(B)/unit-tests
 
 e2e: bld
 	tests/run-e2e.sh
+
+# The suites of the everyday commands as an ordinary user, with subordinate ids and without
+# (README.md, "Rootless"); make check runs their lean selection, tests/e2e/rootless_verbs.sh.
+ROOTLESS_SUITES = build registry runner_basic runner_lifecycle runner_logs runner_volumes compose_up
+e2e-rootless: bld
+	BLD_E2E_ROOTLESS="ranges single" tests/run-e2e.sh $(ROOTLESS_SUITES:%=tests/e2e/%.sh)
 
 check: deps
 	$(MAKE) bld $(B)/unit-tests

@@ -33,5 +33,8 @@ struct bld_api_opts {
  * it cannot serve, BLD_E_SYSTEM when the socket cannot be made.
  */
 int bld_api_serve(struct bld_ctx *ctx, const struct bld_api_opts *o, struct bld_error **err);
+/* `bld __api KIND FD`: the service's own child for a request's work (api/spawn.c), never a
+ * user's command. Returns its exit status. */
+int bld_api_child_main(int argc, char **argv);
 
 #endif

@@ -124,9 +124,17 @@ int bld_api_image_find(struct bld_store *s, const char *name, struct bld_cache_i
  * starts one attached; *handled false when none waits. */
 int bld_api_attach_start(struct bld_ctx *ctx, const char *id, bool *handled,
 			 struct bld_error **err);
-/* In a child of the service: in, out, err (-1: /dev/null) as its stdio, every other
- * descriptor closed but keep (-1: none), SIGCHLD back to its default. */
-void bld_api_child_stdio(int in, int out, int err, int keep);
+/* spawn.c: starts `bld __api KIND` for a request's work (an exec, an attach, a build) in a
+ * process of its own, never a fork of the threaded service: its descriptors 0..n-1 are
+ * fds[0..n-1] (-1: /dev/null), job (a JSON object) is read from descriptor n. BLD_E_SYSTEM
+ * when it cannot start. */
+int bld_api_spawn(pid_t *pid, const char *kind, const json_t *job, const int *fds, size_t n,
+		  struct bld_error **err);
+/* The children's side of those, by KIND, each with the job and stdio as its spawn made
+ * them; each returns the child's exit status. */
+int bld_api_exec_child(struct bld_ctx *ctx, const json_t *job);
+int bld_api_attach_child(struct bld_ctx *ctx, const json_t *job);
+int bld_api_build_child(struct bld_ctx *ctx, const json_t *job);
 /* Sends data on sock, in a docker stream frame (stream 1 stdout, 2 stderr) unless raw;
  * false when the peer is gone. */
 bool bld_api_frame_send(int sock, bool raw, int stream, const char *data, size_t n);
@@ -146,6 +154,11 @@ int bld_api_stream(struct bld_api_resp *resp, bld_api_stream_fn fn, void *arg,
 /* containers.c: one container as GET /containers/json shows it. */
 struct bld_runner_container_info;
 json_t *bld_api_container_summary(const struct bld_runner_container_info *c);
+/* The summaries of those of v's n containers that keep says (running ones only unless all;
+ * at most limit when > 0), in order; the summary of a container whose parsed files (the same
+ * objects) and status line are those of the last call is that call's, shared: read only. */
+json_t *bld_api_container_summaries(const struct bld_runner_container_info *v, size_t n,
+				    const bool *keep, bool all, long limit);
 /* images.c: one image as GET /images/json shows it. */
 struct bld_registry_image_names;
 json_t *bld_api_image_summary(const struct bld_registry_image_names *im, int minor);
@@ -245,6 +258,8 @@ int bld_api_containers_restart(struct bld_api_req *req, struct bld_api_resp *res
 int bld_api_containers_pause(struct bld_api_req *req, struct bld_api_resp *resp,
 		struct bld_error **err);
 int bld_api_containers_unpause(struct bld_api_req *req, struct bld_api_resp *resp,
+		struct bld_error **err);
+int bld_api_containers_update(struct bld_api_req *req, struct bld_api_resp *resp,
 		struct bld_error **err);
 int bld_api_containers_rename(struct bld_api_req *req, struct bld_api_resp *resp,
 		struct bld_error **err);

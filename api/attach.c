@@ -4,12 +4,12 @@
  * with one. docker run attaches before it starts the container, so an attach waits here
  * (in a table of the connections waiting, the only thing this process keeps, and only while
  * they are open) for the start of its container; that start (POST .../start) then starts
- * the container as `bld run` does attached: in a child process whose stdout and stderr are
- * pipes read by the attach's thread, and whose stdin is the connection itself, so that the
- * container's monitor relays straight to and from them.
+ * the container as `bld run` does attached: its monitor's stdout and stderr are pipes read
+ * by the attach's thread, and its stdin is the connection itself, so that the monitor relays
+ * straight to and from them.
  *
  * An attach to a container that already runs (docker attach) is the runner's (`bld attach`'s)
- * in a child of its own, with the connection as its stdin and pipes relayed to the
+ * in a child of its own (spawn.c), with the connection as its stdin and pipes relayed to the
  * connection as its stdout and stderr; it ends with the container, on the detach keys, or
  * when the client goes (the child is killed then, which detaches it from the monitor).
  */
@@ -55,6 +55,13 @@ static void timed_wait(long ms)
 	pthread_cond_timedwait(&waiting_cond, &waiting_lock, &ts);
 }
 
+static void close_pair(int p[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (p[i] >= 0)
+			close(p[i]);
+}
+
 static void unlink_waiting(struct attach *a)
 {
 	for (struct attach **p = &waiting; *p; p = &(*p)->next)
@@ -64,65 +71,30 @@ static void unlink_waiting(struct attach *a)
 		}
 }
 
-void bld_api_child_stdio(int in, int out, int err, int keep)
-{
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	dup2(in >= 0 ? in : null, 0);
-	dup2(out >= 0 ? out : null, 1);
-	dup2(err >= 0 ? err : null, 2);
-	/* none of the service's sockets: their clients would not see them close */
-	if (keep > 3)
-		syscall(SYS_close_range, 3, (unsigned)keep - 1, 0);
-	syscall(SYS_close_range, keep < 3 ? 3U : (unsigned)keep + 1, ~0U, 0);
-	/* the service's children are reaped by the kernel (SA_NOCLDWAIT); this one waits */
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
-	sigaction(SIGCHLD, &dfl, NULL);
-}
-
-/* The child that starts the container with its stdio on the attach: it reports 0, or the
- * start's error as a line, on report, then stays until the container exits, as the bld of
- * `bld run` does (the monitor relays to its attached bld only while that one lives). */
-static _Noreturn void start_child(struct attach *a, int out_w, int err_w, int report)
-{
-	bld_api_child_stdio(a->in ? a->sock : -1, out_w, err_w, report);
-	struct bld_runner_attach at = {.out = true, .in = a->in, .drop_stdout = !a->out,
-				       .drop_stderr = !a->err, .no_sig_proxy = true};
-	int rfd = -1;
-	struct bld_error *e = NULL;
-	int r = bld_runner_container_start(a->ctx, a->id, &at, &rfd, &e);
-	cleanup_free char *msg = r < 0 ? xasprintf("%d %s", e->code, e->msg) : xstrdup("0");
-	if (write(report, msg, strlen(msg)) < 0 || r < 0)
-		_exit(1);
-	close(report);
-	int code = 0;
-	if (rfd >= 0)
-		bld_runner_container_attach_wait(a->ctx, a->id, rfd, &code, &e);
-	_exit(0);
-}
-
-/* Starts a's container in a child (see the file's comment); a's pipes are then set. */
+/* Starts a's container with its stdio on the attach (see the file's comment): its monitor,
+ * spawned, relays to a's pipes and reads the connection; a's pipes are then set. */
 static int start_attached(struct attach *a, struct bld_error **err)
 {
-	int o[2] = {-1, -1}, e[2] = {-1, -1}, rep[2] = {-1, -1};
-	if (pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0)
-		return bld_error_sys(err, errno, "pipe");
-	pid_t pid = fork();
-	if (pid == 0)
-		start_child(a, o[1], a->tty ? o[1] : e[1], rep[1]);
+	int o[2] = {-1, -1}, e[2] = {-1, -1};
+	if (pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0) {
+		int en = errno;
+		close_pair(o);
+		return bld_error_sys(err, en, "pipe");
+	}
+	int io[3] = {a->in ? a->sock : -1, o[1], a->tty ? o[1] : e[1]};
+	struct bld_runner_attach at = {.out = true, .in = a->in, .drop_stdout = !a->out,
+				       .drop_stderr = !a->err, .no_sig_proxy = true, .stdio = io};
+	int rfd = -1;
+	int r = bld_runner_container_start(a->ctx, a->id, &at, &rfd, err);
 	close(o[1]);
 	close(e[1]);
-	close(rep[1]);
-	char buf[512] = "";
-	ssize_t n = pid < 0 ? -1 : read(rep[0], buf, sizeof(buf) - 1);
-	close(rep[0]);
-	if (n <= 0 || strcmp(buf, "0") != 0) {
+	/* the exit code is the wait's to tell: the monitor's report of it is not read */
+	if (rfd >= 0)
+		close(rfd);
+	if (r < 0) {
 		close(o[0]);
 		close(e[0]);
-		char *sp = strchr(buf, ' ');
-		long code = strtol(buf, NULL, 10);
-		return bld_error_set(err, n > 0 && sp && code > 0 ? (enum bld_error_code)code
-								  : BLD_E_SYSTEM,
-				     "%s", n > 0 && sp ? sp + 1 : "cannot start the container");
+		return -1;
 	}
 	a->out_r = o[0];
 	a->err_r = e[0];
@@ -252,19 +224,16 @@ static void upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, cons
 	free(a);
 }
 
-/* The child of an attach to a running container: `bld attach`'s call, without signals
- * proxied (a client sends them as kill requests). */
-static _Noreturn void live_child(struct attach *a, int out_w, int err_w)
+int bld_api_attach_child(struct bld_ctx *ctx, const json_t *job)
 {
-	bld_api_child_stdio(a->in ? a->sock : -1, a->out ? out_w : -1, a->err ? err_w : -1, -1);
-	struct bld_runner_attach_opts o = {.no_stdin = !a->in,
-					   .detach_keys = a->keys[0] ? a->keys : NULL};
+	/* `bld attach`'s call, without signals proxied (a client sends them as kill requests) */
+	const char *id = bld_json_get_str(job, "container"), *keys = bld_json_get_str(job, "keys");
+	struct bld_runner_attach_opts o = {.no_stdin = !json_is_true(json_object_get(job, "in")),
+					   .detach_keys = keys && *keys ? keys : NULL};
 	int code = 0;
 	bool detached = false;
-	struct bld_error *e = NULL;
-	if (bld_runner_container_attach(a->ctx, a->id, &o, &code, &detached, &e) < 0)
-		_exit(1);
-	_exit(0);
+	cleanup_error struct bld_error *e = NULL;
+	return id && bld_runner_container_attach(ctx, id, &o, &code, &detached, &e) == 0 ? 0 : 1;
 }
 
 /* Relays a running container's stdio on sock until its attachment ends (see the file's
@@ -272,12 +241,19 @@ static _Noreturn void live_child(struct attach *a, int out_w, int err_w)
 static void attach_live(struct attach *a, int sock)
 {
 	int o[2] = {-1, -1}, e[2] = {-1, -1};
-	if (pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0)
+	if (pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0) {
+		close_pair(o);
 		return;
+	}
 	a->sock = sock;
-	pid_t pid = fork();
-	if (pid == 0)
-		live_child(a, o[1], a->tty ? o[1] : e[1]);
+	int io[3] = {a->in ? sock : -1, a->out ? o[1] : -1,
+		     a->err ? (a->tty ? o[1] : e[1]) : -1};
+	cleanup_json json_t *job = json_pack("{s:s, s:b, s:s}", "container", a->id, "in", a->in,
+					     "keys", a->keys);
+	pid_t pid = -1;
+	cleanup_error struct bld_error *err = NULL;
+	if (bld_api_spawn(&pid, "attach", job, io, 3, &err) < 0)
+		pid = -1;
 	/* it waits on the monitor until the end: pid cannot be reused before it is killed */
 	cleanup_close int pfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
 	close(o[1]);

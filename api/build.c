@@ -8,7 +8,7 @@
  * built" and "Successfully tagged" as the classic builder ends, {"errorDetail": ..., "error":
  * ...} when the build fails.
  *
- * The build runs in a child process: it gets the private mount namespace `bld build` has,
+ * The build runs in a child process (a bld of its own, spawn.c): it gets the private mount namespace `bld build` has,
  * waits for its RUN steps' processes (the service's own children are reaped by the kernel),
  * and a crash in it costs the service nothing. The builder prints the classic builder's
  * lines ("Step N/M : ...", " ---> Using cache", " ---> ID"), but bld commits no image and
@@ -21,8 +21,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/syscall.h>
 
 /* What the build's child needs, owned (the request's strings end with its connection). */
 struct build_job {
@@ -224,43 +222,57 @@ static int child_build(int fd, struct build_job *j)
 	return r == 0 ? 0 : 1;
 }
 
-/* Closes every descriptor from 3 up but a and b (either may be -1). */
-static void close_all_but(int a, int b)
+/* j as its child's job (the context is the child's descriptor 4). */
+static json_t *job_json(const struct build_job *j)
 {
-	int lo = a < b ? a : b, hi = a < b ? b : a;
-	unsigned from = 3;
-	int keep[2] = {lo, hi};
-	for (size_t i = 0; i < 2; i++) {
-		if (keep[i] < (int)from)
-			continue;
-		if ((unsigned)keep[i] > from)
-			syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
-		from = (unsigned)keep[i] + 1;
-	}
-	syscall(SYS_close_range, from, ~0U, 0);
+	return json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o, s:o, s:b, s:b, s:b, s:I}",
+			 "remote", j->remote, "dockerfile", j->dockerfile, "target", j->target,
+			 "network", j->network, "platform", j->platform, "tags",
+			 bld_json_strv(j->tags), "args", bld_json_strv(j->args), "labels",
+			 bld_json_strv(j->labels), "hosts", bld_json_strv(j->hosts), "no_cache",
+			 j->no_cache, "pull", j->pull, "quiet", j->quiet, "shm", (json_int_t)j->shm);
 }
 
-/* The stream's function: forks the build's child and leaves it the pipe. */
+static char *job_str(const json_t *job, const char *key)
+{
+	const char *v = bld_json_get_str(job, key);
+	return v ? xstrdup(v) : NULL;
+}
+
+int bld_api_build_child(struct bld_ctx *ctx, const json_t *job)
+{
+	/* 3 the stream's pipe, 4 the context (/dev/null with a remote one) */
+	struct build_job *j = xcalloc(1, sizeof(*j));
+	*j = (struct build_job){
+		.ctx = ctx, .remote = job_str(job, "remote"),
+		.dockerfile = job_str(job, "dockerfile"), .target = job_str(job, "target"),
+		.network = job_str(job, "network"), .platform = job_str(job, "platform"),
+		.tags = bld_json_to_strv(json_object_get(job, "tags")),
+		.args = bld_json_to_strv(json_object_get(job, "args")),
+		.labels = bld_json_to_strv(json_object_get(job, "labels")),
+		.hosts = bld_json_to_strv(json_object_get(job, "hosts")),
+		.no_cache = json_is_true(json_object_get(job, "no_cache")),
+		.pull = json_is_true(json_object_get(job, "pull")),
+		.quiet = json_is_true(json_object_get(job, "quiet")),
+		.shm = json_integer_value(json_object_get(job, "shm"))};
+	j->fd = j->remote ? -1 : 4;
+	int r = child_build(3, j);
+	job_free(j);
+	return r;
+}
+
+/* The stream's function: spawns the build's child (spawn.c) and leaves it the pipe. */
 static void build_stream(int wfd, void *arg)
 {
 	struct build_job *j = arg;
-	pid_t pid = fork();
-	if (pid < 0) {
-		struct bld_error e = {.code = BLD_E_SYSTEM, .msg = (char *)"cannot fork the build"};
-		send_error(wfd, &e);
-		return;
+	cleanup_json json_t *job = job_json(j);
+	int io[5] = {-1, -1, 2, wfd, j->fd}; /* its warnings where the service's go */
+	pid_t pid;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_api_spawn(&pid, "build", job, io, 5, &e) < 0) {
+		struct bld_error f = {.code = BLD_E_SYSTEM, .msg = (char *)"cannot start the build"};
+		send_error(wfd, &f);
 	}
-	if (pid > 0)
-		return;
-	/* the child: none of the service's connections (their clients would not see them end),
-	 * signals as a command's, its own children waited for */
-	close_all_but(wfd, j->fd);
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
-	sigaction(SIGCHLD, &dfl, NULL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	_exit(child_build(wfd, j));
 }
 
 int bld_api_build(struct bld_api_req *req, struct bld_api_resp *resp, struct bld_error **err)

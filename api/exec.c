@@ -1,10 +1,11 @@
 /*
  * api/exec.c — docker exec's three calls: POST /containers/{id}/exec makes an exec instance,
  * POST /exec/{id}/start runs it on the hijacked connection (or detached), GET /exec/{id}/json
- * tells whether it runs and its exit code; POST /exec/{id}/resize sizes its pty. The process is the runner's, started as `bld exec`
- * starts it (bld_runner_container_exec), in a child whose stdin is the connection and whose
- * stdout and stderr are pipes relayed to it in docker's frames. A socket pair between the
- * service and that child carries the pty's sizes to it and its exit code back.
+ * tells whether it runs and its exit code; POST /exec/{id}/resize sizes its pty. The process
+ * is the runner's, started as `bld exec` starts it (bld_runner_container_exec), in a child (a
+ * bld of its own, spawn.c) whose stdin is the connection and whose stdout and stderr are pipes
+ * relayed to it in docker's frames. A socket pair between the service and that child carries
+ * the pty's sizes to it and its exit code back.
  *
  * Exec instances live in this process's memory only, as in docker's daemon: they are gone
  * with the service (a client uses one within seconds of making it). The table is capped.
@@ -15,11 +16,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 
 #define EXECS_MAX 1024
 
@@ -113,25 +112,39 @@ int bld_api_exec_create(struct bld_api_req *req, struct bld_api_resp *resp,
 	return 0;
 }
 
-/* The child that runs the exec with stdin on sock (or nothing), stdout and stderr on the
- * pipes; the pty's sizes come on report, its exit code goes back on it as text. */
-static _Noreturn void exec_child(struct bld_ctx *ctx, struct exec *x, int sock, int out_w,
-				 int err_w, int report)
+/* x as its child's job. */
+static json_t *exec_job(const struct exec *x)
 {
-	bld_api_child_stdio(x->o.interactive ? sock : -1, x->out ? out_w : -1,
-			    x->err ? err_w : -1, report);
+	return json_pack("{s:s, s:o, s:o, s:s?, s:s?, s:b, s:b, s:b, s:b}", "container",
+			 x->container, "argv", bld_json_strv(x->o.argv), "env",
+			 bld_json_strv(x->o.env), "user", x->o.user, "workdir", x->o.workdir,
+			 "tty", x->o.tty, "interactive", x->o.interactive, "detach", x->o.detach,
+			 "privileged", x->o.privileged);
+}
+
+int bld_api_exec_child(struct bld_ctx *ctx, const json_t *job)
+{
+	/* stdin the connection (or nothing), stdout and stderr the pipes, 3 the report socket */
+	cleanup_strv char **argv = bld_json_to_strv(json_object_get(job, "argv"));
+	cleanup_strv char **env = bld_json_to_strv(json_object_get(job, "env"));
+	struct bld_runner_exec_opts o = {
+		.argv = argv, .env = env, .user = bld_json_get_str(job, "user"),
+		.workdir = bld_json_get_str(job, "workdir"),
+		.tty = json_is_true(json_object_get(job, "tty")),
+		.interactive = json_is_true(json_object_get(job, "interactive")),
+		.detach = json_is_true(json_object_get(job, "detach")),
+		.privileged = json_is_true(json_object_get(job, "privileged"))};
+	const char *id = bld_json_get_str(job, "container");
 	int code = 126;
-	struct bld_error *e = NULL;
-	x->o.winsize_fd = report;
-	if (bld_runner_container_exec(ctx, x->container, &x->o, &code, &e) < 0) {
-		fprintf(stderr, "%s\n", e->msg);
-		code = e->status ? e->status : 126;
+	cleanup_error struct bld_error *e = NULL;
+	o.winsize_fd = 3; /* the pty's sizes come on the report socket */
+	if (!id || !argv || bld_runner_container_exec(ctx, id, &o, &code, &e) < 0) {
+		fprintf(stderr, "%s\n", e ? e->msg : "bad exec job");
+		code = e && e->status ? e->status : 126;
 	}
 	char buf[16];
 	int n = snprintf(buf, sizeof(buf), "%d", code);
-	if (write(report, buf, (size_t)n) < 0)
-		_exit(1);
-	_exit(0);
+	return write(3, buf, (size_t)n) == n ? 0 : 1;
 }
 
 /* Runs x with its output relayed to sock (-1: detached, output dropped); records the exit. */
@@ -141,9 +154,12 @@ static void run_exec(struct bld_ctx *ctx, struct exec *x, int sock)
 	if (pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rep) < 0)
 		return;
-	pid_t pid = fork();
-	if (pid == 0)
-		exec_child(ctx, x, sock, o[1], x->o.tty ? o[1] : e[1], rep[1]);
+	int io[4] = {x->o.interactive ? sock : -1, x->out ? o[1] : -1,
+		     x->err ? (x->o.tty ? o[1] : e[1]) : -1, rep[1]};
+	cleanup_json json_t *job = exec_job(x);
+	pid_t pid;
+	cleanup_error struct bld_error *err = NULL;
+	int r = bld_api_spawn(&pid, "exec", job, io, 4, &err);
 	close(o[1]);
 	close(e[1]);
 	close(rep[1]);
@@ -159,7 +175,7 @@ static void run_exec(struct bld_ctx *ctx, struct exec *x, int sock)
 		close(e[0]);
 	}
 	char buf[16] = "";
-	ssize_t n = pid < 0 ? -1 : read(rep[0], buf, sizeof(buf) - 1);
+	ssize_t n = r < 0 ? -1 : read(rep[0], buf, sizeof(buf) - 1);
 	pthread_mutex_lock(&execs_lock);
 	close(rep[0]);
 	x->ctl = -1;

@@ -31,6 +31,7 @@ static const struct bld_api_route routes[] = {
 	{"POST", "/containers/{}/pause", bld_api_containers_pause},
 	{"POST", "/containers/{}/unpause", bld_api_containers_unpause},
 	{"POST", "/containers/{}/rename", bld_api_containers_rename},
+	{"POST", "/containers/{}/update", bld_api_containers_update},
 	{"POST", "/containers/{}/wait", bld_api_containers_wait},
 	{"POST", "/containers/{}/attach", bld_api_containers_attach},
 	{"POST", "/containers/{}/resize", bld_api_containers_resize},

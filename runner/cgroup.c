@@ -423,6 +423,54 @@ int bld_runner_cgroup_create(struct bld_runner_proc *p, const struct bld_runner_
 	return create_v1(p, s, err);
 }
 
+/* The leaf of controller ctrl among a container's v1 cgroups, or NULL. */
+static const char *dir_v1(char *const *cgroups, const char *ctrl)
+{
+	cleanup_free char *prefix = xasprintf(CG_ROOT "/%s/", ctrl);
+	for (size_t i = 0; cgroups && cgroups[i]; i++)
+		if (bld_str_has_prefix(cgroups[i], prefix))
+			return cgroups[i];
+	return NULL;
+}
+
+static int update_v1(char *const *cgroups, const struct bld_runner_spec *s,
+		     struct bld_error **err)
+{
+	static const char *const ctrls[] = {"memory", "pids", "cpu", "cpuset", "blkio"};
+	bool wanted[] = {s->memory > 0 || s->memory_reservation > 0, s->pids_limit > 0,
+			 s->cpu_milli > 0 || s->cpu_shares > 0 || s->cpu_period > 0 ||
+				 s->cpu_quota != 0,
+			 s->cpuset_cpus || s->cpuset_mems, s->blkio_weight > 0};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(ctrls); i++) {
+		const char *dir = dir_v1(cgroups, ctrls[i]);
+		if (!wanted[i])
+			continue;
+		if (!dir)
+			return bld_error_set(err, BLD_E_UNSUPPORTED,
+					     "the container runs without a %s cgroup (it was created "
+					     "without such a limit): restart it to apply one",
+					     ctrls[i]);
+		/* a higher limit than the swap limit is refused: the swap one first when raising */
+		if (i == 0 && s->memory > 0)
+			write_num(dir, "memory.memsw.limit_in_bytes",
+				  s->memory_swap ? s->memory_swap : s->memory);
+		cleanup_free char *mnt = xasprintf(CG_ROOT "/%s", ctrls[i]);
+		int r = set_limits_v1(ctrls[i], mnt, dir, s);
+		if (r < 0)
+			return bld_error_sys(err, -r, "cgroup %s limit", ctrls[i]);
+	}
+	return 0;
+}
+
+int bld_runner_cgroup_update(char *const *cgroups, const struct bld_runner_spec *s,
+			     struct bld_error **err)
+{
+	if (bld_runner_cgroup_mode() != BLD_RUNNER_CG_V2)
+		return update_v1(cgroups, s, err);
+	int r = cgroups && cgroups[0] ? limits_v2(cgroups[0], s) : 0;
+	return r < 0 ? bld_error_sys(err, -r, "cgroup limits") : 0;
+}
+
 int bld_runner_cgroup_join(char *const *cgroups)
 {
 	/* on v1 the calling thread alone ("0" to "tasks"; the callers are single-threaded):

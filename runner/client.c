@@ -92,30 +92,58 @@ static void forward_signal(int sig)
 		kill(attached_monitor, sig);
 }
 
-static _Noreturn void become_monitor(struct bld_ctx *ctx, const char *id, int report,
-				     const struct bld_runner_attach *attach)
+/* What the monitor is told of its attachment on its command line: "o" (out), "i" (in), "1"
+ * and "2" (that stream dropped), "-" for nothing. */
+static void attach_flags(char out[8], const struct bld_runner_attach *a)
 {
-	/* one fork, not two: the starting bld does not wait for the monitor (it is reaped by
-	 * the kernel, see below) and exits soon; the monitor is then init's */
-	setsid();
-	/* nothing of the starter but the report pipe: a server's sockets (bld system service)
-	 * would otherwise stay open as long as the container runs, and its clients never see
-	 * their connection end */
-	if (report > 3)
-		syscall(SYS_close_range, 3, (unsigned)report - 1, 0);
-	syscall(SYS_close_range, (unsigned)(report > 2 ? report + 1 : 3), ~0U, 0);
-	struct sigaction dfl = {.sa_handler = SIG_DFL}; /* the monitor reaps its container */
-	sigaction(SIGCHLD, &dfl, NULL);
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null >= 0 && (!attach->out || attach->drop_stdout))
-		dup2(null, 1);
-	if (null >= 0 && (!attach->out || attach->drop_stderr))
-		dup2(null, 2);
-	if (null >= 0 && !attach->in)
-		dup2(null, 0);
-	if (null > 2)
-		close(null);
-	bld_runner_monitor_main(ctx, id, report, attach);
+	size_t n = 0;
+	if (a->out)
+		out[n++] = 'o';
+	if (a->in)
+		out[n++] = 'i';
+	if (a->drop_stdout)
+		out[n++] = '1';
+	if (a->drop_stderr)
+		out[n++] = '2';
+	if (n == 0)
+		out[n++] = '-';
+	out[n] = 0;
+}
+
+int bld_runner_monitor_exec(int argc, char **argv)
+{
+	/* bld __monitor ID FLAGS DETACH-KEYS, from spawn_monitor: fd 3 is the report pipe */
+	if (argc != 5 || fcntl(3, F_GETFD) < 0)
+		return 125;
+	const char *f = argv[3];
+	struct bld_runner_attach at = {.out = strchr(f, 'o'), .in = strchr(f, 'i'),
+				       .drop_stdout = strchr(f, '1'), .drop_stderr = strchr(f, '2'),
+				       .detach_keys = argv[4][0] ? argv[4] : NULL};
+	struct bld_ctx ctx;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_ctx_init(&ctx, &e) < 0)
+		return 125;
+	fcntl(3, F_SETFD, FD_CLOEXEC);
+	bld_runner_monitor_main(&ctx, argv[2], 3, &at);
+}
+
+/* Starts the container's monitor: this bld again (bld_runner_monitor_exec), a session of its
+ * own, with the attached streams (or /dev/null) and the report pipe. Spawned rather than
+ * forked, so that a threaded caller (the Engine API service) can start one: one way for both.
+ * The starting bld does not wait for it (the kernel reaps it, see the caller) and exits
+ * soon; the monitor is then init's. */
+static int spawn_monitor(const char *id, const struct bld_runner_attach *a, int report,
+			 struct bld_error **err)
+{
+	static const int caller[3] = {0, 1, 2};
+	const int *io = a->stdio ? a->stdio : caller;
+	int fds[4] = {a->in ? io[0] : -1, a->out && !a->drop_stdout ? io[1] : -1,
+		      a->out && !a->drop_stderr ? io[2] : -1, report};
+	char flags[8];
+	attach_flags(flags, a);
+	const char *args[] = {"__monitor", id, flags, a->detach_keys ? a->detach_keys : "", NULL};
+	pid_t pid;
+	return bld_runner_selfexe_spawn(&pid, args, fds, 4, true, err);
 }
 
 static int read_start_report(int fd, pid_t *monitor, struct bld_error **err)
@@ -149,20 +177,14 @@ int bld_runner_container_start(struct bld_ctx *ctx, const char *id,
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return bld_error_sys(err, errno, "pipe");
-	fflush(NULL);
 	/* monitors exit on their own: no zombie of one while this bld still runs */
 	struct sigaction sa = {.sa_handler = SIG_DFL, .sa_flags = SA_NOCLDWAIT};
 	sigaction(SIGCHLD, &sa, NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(p[0]);
-		become_monitor(ctx, id, p[1], attach);
-	}
-	int e = errno;
+	int r = spawn_monitor(id, attach, p[1], err);
 	close(p[1]);
-	if (pid < 0) {
+	if (r < 0) {
 		close(p[0]);
-		return bld_error_sys(err, e, "fork");
+		return -1;
 	}
 	pid_t mon = 0;
 	if (read_start_report(p[0], &mon, err) < 0) {
@@ -176,6 +198,16 @@ int bld_runner_container_start(struct bld_ctx *ctx, const char *id,
 	else
 		close(p[0]);
 	return 0;
+}
+
+/* The monitor closes its end of the report once nothing is left for the starter to wait
+ * for: at once, or with --rm once the container is torn down and removed (docker run --rm
+ * returns then). Nothing more is written: readable means closed. Up to 30 s. */
+static void wait_closed(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	while (poll(&p, 1, 30000) < 0 && errno == EINTR)
+		;
 }
 
 int bld_runner_container_attach_wait(struct bld_ctx *ctx, const char *id, int report_fd,
@@ -195,6 +227,8 @@ int bld_runner_container_attach_wait(struct bld_ctx *ctx, const char *id, int re
 	ssize_t n;
 	while ((n = read(report_fd, &m, sizeof(m))) < 0 && errno == EINTR)
 		;
+	if (n == (ssize_t)sizeof(m) && m.kind != 4)
+		wait_closed(report_fd);
 	close(report_fd);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);

@@ -758,7 +758,32 @@ static int helper_recv(int sock, int *fd, struct bld_error **err)
 	return 0;
 }
 
-/* A container that is not running: its root mounted by a helper child. */
+int bld_runner_cp_mount_exec(int argc, char **argv)
+{
+	/* bld __cp-mount ID FLAGS, from open_stopped: fd 3 is the socket; FLAGS "r" for a
+	 * read-only root, "m" for its mounts, "-" for neither */
+	if (argc != 4 || fcntl(3, F_GETFD) < 0)
+		return 125;
+	struct bld_ctx ctx;
+	cleanup_error struct bld_error *e = NULL;
+	cleanup_json json_t *cfg = NULL;
+	if (bld_ctx_init(&ctx, &e) < 0 || bld_runner_container_load(&ctx, argv[2], &cfg, NULL, &e) < 0) {
+		helper_send(3, -1, EINVAL, e ? e->msg : "load the container");
+		return 1;
+	}
+	cleanup_free char *dir = bld_runner_container_dir(&ctx, argv[2]);
+	struct bld_runner_spec_holder h;
+	bld_runner_spec_from_config(&h, cfg, dir);
+	/* what is copied in stays for the start; a volatile mount would forbid the next one */
+	h.s.ephemeral = false;
+	cleanup_free char *merged = xasprintf("%s/merged", dir);
+	fcntl(3, F_SETFD, FD_CLOEXEC);
+	helper_main(3, &h.s, merged, strchr(argv[3], 'r'), strchr(argv[3], 'm'));
+}
+
+/* A container that is not running: its root mounted by a helper, `bld __cp-mount`, spawned
+ * rather than forked (a threaded caller, the Engine API service, cannot fork one that
+ * allocates), which holds it until the socket closes. */
 static int open_stopped(struct bld_ctx *ctx, struct cp_ctr *c, const char *id,
 			enum ctr_view view, struct bld_error **err)
 {
@@ -769,29 +794,25 @@ static int open_stopped(struct bld_ctx *ctx, struct cp_ctr *c, const char *id,
 		if (mkdir(d, 0755) < 0 && errno != EEXIST)
 			return bld_error_sys(err, errno, "mkdir %s", d);
 	}
-	struct bld_runner_spec_holder h;
-	bld_runner_spec_from_config(&h, c->cfg, dir);
-	/* what is copied in stays for the start; a volatile mount would forbid the next one */
-	h.s.ephemeral = false;
-	cleanup_free char *merged = xasprintf("%s/merged", dir);
+	bool ro = json_is_true(json_object_get(json_object_get(c->cfg, "HostConfig"),
+					       "ReadonlyRootfs"));
+	char flags[4] = "-";
+	size_t n = 0;
+	if (view == VIEW_WRITE && ro)
+		flags[n++] = 'r';
+	if (view != VIEW_ROOTFS)
+		flags[n++] = 'm';
 	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		bld_runner_spec_holder_dispose(&h);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return bld_error_sys(err, errno, "socketpair");
-	}
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(sv[0]);
-		helper_main(sv[1], &h.s, merged, view == VIEW_WRITE && h.s.readonly_rootfs,
-			    view != VIEW_ROOTFS);
-	}
-	int e = errno;
-	bld_runner_spec_holder_dispose(&h);
+	const char *args[] = {"__cp-mount", id, flags, NULL};
+	int fds[4] = {-1, -1, 2, sv[1]};
+	pid_t pid;
+	int r = bld_runner_selfexe_spawn(&pid, args, fds, 4, false, err);
 	close(sv[1]);
 	c->sock = sv[0];
-	if (pid < 0)
-		return bld_error_sys(err, e, "fork");
+	if (r < 0)
+		return -1;
 	c->helper = pid;
 	return helper_recv(c->sock, &c->root, err);
 }

@@ -17,10 +17,11 @@
 
 int bld_runner_run_quiet(char *const argv[])
 {
+	/* rootless: the rules are the namespace's that stands for the host's. The child makes
+	 * system calls alone until its exec: the Engine API service calls this from a thread */
+	int ns = bld_runner_host_netns();
 	pid_t p = fork();
 	if (p == 0) {
-		/* rootless: the rules are the namespace's that stands for the host's */
-		int ns = bld_runner_host_netns();
 		if (ns >= 0 && setns(ns, CLONE_NEWNET) < 0)
 			_exit(127);
 		int null = open("/dev/null", O_RDWR);

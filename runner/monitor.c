@@ -782,7 +782,13 @@ static void release(struct mon *m)
 
 static bool should_restart(struct mon *m)
 {
-	json_t *rp = json_object_get(json_object_get(m->cfg, "HostConfig"), "RestartPolicy");
+	/* the policy config.json has now: docker update may have changed it */
+	cleanup_json json_t *cfg = NULL;
+	struct bld_error *e = NULL;
+	if (bld_runner_json_read(m->dir, "config.json", &cfg, &e) < 0)
+		bld_error_free(e);
+	json_t *hc = json_object_get(cfg ? cfg : m->cfg, "HostConfig");
+	json_t *rp = json_object_get(hc, "RestartPolicy");
 	const char *name = bld_json_get_str(rp, "Name");
 	long max = (long)json_integer_value(json_object_get(rp, "MaximumRetryCount"));
 	if (m->manual_stop || !name)
@@ -878,14 +884,21 @@ static char *retire_container(struct mon *m)
 	return NULL;
 }
 
-/* --rm, second half: its files and anonymous volumes. */
-static void remove_container(struct mon *m, const char *trash)
+/* --rm, second half: its anonymous volumes, endpoints and the "destroy" event (what others
+ * see of it); with the container's directory still in place (it could not be retired), that
+ * too. */
+static void remove_container(struct mon *m)
 {
 	cleanup_error struct bld_error *e = NULL;
-	int r = trash ? bld_fs_rm_rf(trash, &e) : 0;
-	if (r == 0)
-		r = bld_runner_container_remove_files(m->ctx, m->id, m->cfg, true, &e);
-	if (r < 0)
+	if (bld_runner_container_remove_files(m->ctx, m->id, m->cfg, true, &e) < 0)
+		bld_warn("%s", e->msg);
+}
+
+/* --rm, last: the retired directory, which no lookup or listing sees. */
+static void delete_retired(const char *trash)
+{
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_fs_rm_rf(trash, &e) < 0)
 		bld_warn("%s", e->msg);
 }
 
@@ -967,18 +980,25 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 	unlink(sock);
 	cleanup_free char *trash = rm ? retire_container(&m) : NULL;
 	if (rm && !trash)
-		remove_container(&m, NULL);
+		remove_container(&m);
 	if (first_err)
 		report(&m, 0, first_err->status ? first_err->status : 125, 0, first_err);
 	else
 		report(&m, 3, m.exit_code, 0, NULL);
-	close_fd(&m.report_fd);
-	/* the slow parts after the bld that waits for us has its answer */
-	drop_replaced(&m);
+	/* the slow parts after the bld that waits for us has its answer; with --rm it waits on
+	 * until no one can see the container any more, as docker run --rm returns then */
+	if (!rm)
+		close_fd(&m.report_fd);
 	release(&m);
 	bld_runner_net_free(m.net);
 	bld_runner_health_free(m.health);
 	if (trash)
-		remove_container(&m, trash);
+		remove_container(&m);
+	close_fd(&m.report_fd);
+	/* what no one sees: the old states and the retired directory, whose frees are each a
+	 * disk round trip on a filesystem mounted with -o discard (tens of ms in all) */
+	drop_replaced(&m);
+	if (trash)
+		delete_retired(trash);
 	_exit(0);
 }

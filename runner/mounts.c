@@ -514,18 +514,10 @@ int bld_runner_mount_check_propagation(const struct bld_runner_mount *m, struct 
 	return 0;
 }
 
-/* Child of bld_runner_overlay_works: the mount, in a mount namespace of its own. */
-static _Noreturn void overlay_probe(const char *dir)
+/* Child of bld_runner_overlay_works: the mount, in a mount namespace of its own; system
+ * calls alone (the caller may have threads: the Engine API service's GET /info). */
+static _Noreturn void overlay_probe(const char *m, const char *opt)
 {
-	static const char *const sub[] = {"l", "u", "w", "m"};
-	for (size_t i = 0; i < BLD_ARRAY_SIZE(sub); i++) {
-		cleanup_free char *d = xasprintf("%s/%s", dir, sub[i]);
-		if (mkdir(d, 0700) < 0)
-			_exit(1);
-	}
-	cleanup_free char *opt = xasprintf("lowerdir=%s/l,upperdir=%s/u,workdir=%s/w%s", dir, dir,
-					   dir, bld_rootless() ? ",userxattr" : "");
-	cleanup_free char *m = xasprintf("%s/m", dir);
 	_exit(unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 	      mount("overlay", m, "overlay", 0, opt) < 0);
 }
@@ -538,9 +530,17 @@ bool bld_runner_overlay_works(const char *store)
 	cleanup_free char *dir = xasprintf("%s/tmp-overlay-XXXXXX", store);
 	if (!mkdtemp(dir))
 		return false;
+	static const char *const sub[] = {"l", "u", "w", "m"};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(sub); i++) {
+		cleanup_free char *d = xasprintf("%s/%s", dir, sub[i]);
+		mkdir(d, 0700);
+	}
+	cleanup_free char *opt = xasprintf("lowerdir=%s/l,upperdir=%s/u,workdir=%s/w%s", dir, dir,
+					   dir, bld_rootless() ? ",userxattr" : "");
+	cleanup_free char *m = xasprintf("%s/m", dir);
 	pid_t pid = fork();
 	if (pid == 0)
-		overlay_probe(dir);
+		overlay_probe(m, opt);
 	int st = 0;
 	bool ok = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 	cleanup_error struct bld_error *e = NULL;

@@ -198,24 +198,15 @@ static pid_t fork_holder(int sv[2], struct bld_error **err)
 /* The pid recorded in the pid file when it is still the user's bld-pause, else 0. */
 static pid_t holder_alive(const char *pidfile)
 {
-	cleanup_free char *txt = NULL;
-	size_t len = 0;
-	cleanup_error struct bld_error *e = NULL;
-	long pid = 0;
-	if (bld_fs_read_file(pidfile, 64, &txt, &len, &e) < 0)
-		return 0;
-	txt[strcspn(txt, "\n")] = 0;
-	if (bld_parse_long(txt, 1, INT32_MAX, &pid) < 0)
-		return 0;
-	char p[64], comm[32] = "";
-	snprintf(p, sizeof(p), "/proc/%ld/comm", pid);
-	cleanup_fclose FILE *f = fopen(p, "re");
+	pid_t pid = bld_runner_pidfile_read(pidfile);
+	char p[64];
 	struct stat st;
-	snprintf(p, sizeof(p), "/proc/%ld", pid);
-	if (!f || !fgets(comm, sizeof(comm), f) || stat(p, &st) < 0 || st.st_uid != getuid())
+	snprintf(p, sizeof(p), "/proc/%d", (int)pid);
+	/* a zombie holder (killed, its reaper slow) has no namespaces left to join */
+	if (!pid || stat(p, &st) < 0 || st.st_uid != getuid() ||
+	    !bld_runner_proc_live(pid, PAUSE_NAME))
 		return 0;
-	comm[strcspn(comm, "\n")] = 0;
-	return strcmp(comm, PAUSE_NAME) == 0 ? (pid_t)pid : 0;
+	return pid;
 }
 
 /* Makes a new holder, maps it and records it in pidfile. */

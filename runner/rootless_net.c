@@ -161,19 +161,36 @@ static void pasta_said(int fd, char *buf, size_t size)
 	snprintf(buf, size, "%s", *last ? last : "no reason given");
 }
 
+bool bld_runner_proc_live(pid_t pid, const char *comm)
+{
+	char p[64], line[128] = "";
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+	cleanup_fclose FILE *f = pid > 0 ? fopen(p, "re") : NULL;
+	if (!f || !fgets(line, sizeof(line), f))
+		return false;
+	char *c = strchr(line, '('), *end = strrchr(line, ')');
+	if (!c || !end || end[1] != ' ' || end[2] == 'Z' || end[2] == 'X')
+		return false;
+	return bld_str_has_prefix(c + 1, comm);
+}
+
 /* Whether pid is still a live pasta (not a process that took its number since, nor a zombie
  * waiting for init): "pasta", or the "passt.avx2" Debian's pasta execs on CPUs with AVX2. */
 static bool is_pasta(pid_t pid)
 {
-	char p[64], line[128] = "";
-	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
-	cleanup_fclose FILE *f = fopen(p, "re");
-	if (!f || !fgets(line, sizeof(line), f))
-		return false;
-	char *comm = strchr(line, '('), *end = strrchr(line, ')');
-	if (!comm || !end || end[1] != ' ' || end[2] == 'Z' || end[2] == 'X')
-		return false;
-	return bld_str_has_prefix(comm + 1, "pasta") || bld_str_has_prefix(comm + 1, "passt");
+	return bld_runner_proc_live(pid, "pasta") || bld_runner_proc_live(pid, "passt");
+}
+
+pid_t bld_runner_pidfile_read(const char *path)
+{
+	cleanup_free char *txt = NULL;
+	size_t len = 0;
+	long pid = 0;
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_fs_read_file(path, 64, &txt, &len, &e) < 0)
+		return 0;
+	txt[strcspn(txt, "\n")] = 0;
+	return bld_parse_long(txt, 1, INT32_MAX, &pid) < 0 ? 0 : (pid_t)pid;
 }
 
 /* Starts pasta for the namespace nsfd, its pid in pidfile (removed unless keep): the pid, or 0
@@ -196,18 +213,12 @@ static pid_t pasta_start(int nsfd, const char *pidfile, bool keep, char why[256]
 	if (!ok)
 		pasta_said(p[0], why, 256);
 	close(p[0]);
-	cleanup_free char *txt = NULL;
-	size_t len = 0;
-	long pid = 0;
-	cleanup_error struct bld_error *e = NULL;
-	if (ok && (bld_fs_read_file(pidfile, 64, &txt, &len, &e) < 0 ||
-		   (txt[strcspn(txt, "\n")] = 0, bld_parse_long(txt, 1, INT32_MAX, &pid) < 0))) {
-		ok = false;
+	pid_t pid = ok ? bld_runner_pidfile_read(pidfile) : 0;
+	if (ok && !pid)
 		snprintf(why, 256, "no pid in %s", pidfile);
-	}
-	if (!ok || !keep)
+	if (!pid || !keep)
 		unlink(pidfile);
-	return ok ? (pid_t)pid : 0;
+	return pid;
 }
 
 pid_t bld_runner_rootless_stack_start(const struct bld_ctx *ctx, int nsfd, const char *id)
@@ -290,6 +301,8 @@ static int rns_make(const struct bld_ctx *ctx, const char *path, struct bld_erro
 		return -1;
 	cleanup_free char *pidfile = xasprintf("%s/netns-pasta.pid", ctx->run_dir);
 	char why[256] = "";
+	/* the pasta of a namespace gone with an earlier bld-pause, if it still runs */
+	bld_runner_rootless_stack_stop(bld_runner_pidfile_read(pidfile));
 	if (!pasta_start(ns, pidfile, true, why))
 		bld_warn("rootless: user-defined networks have no way out (pasta: %s): their "
 			 "containers reach each other alone",

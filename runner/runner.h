@@ -205,6 +205,15 @@ void bld_runner_proc_free(struct bld_runner_proc *p);
  * or a sealed memfd already (then 0). A container can then never reach the host's binary
  * through /proc/PID/exe (CVE-2019-5736). Returns only on failure. Call first thing in main. */
 int bld_runner_selfexe_seal(const struct bld_ctx *ctx, char **argv, struct bld_error **err);
+#define BLD_RUNNER_SPAWN_ARGS_MAX 16
+#define BLD_RUNNER_SPAWN_FDS_MAX 8
+/* Starts `bld ARGS...` (this executable again, args NULL-terminated, at most
+ * BLD_RUNNER_SPAWN_ARGS_MAX) with posix_spawn, which is safe from a thread: the child's
+ * descriptors 0..n-1 are fds[0..n-1] (-1, or one not open: /dev/null) and it has no other;
+ * signals unblocked, SIGCHLD's default; in a session of its own with setsid. The child's pid
+ * in *pid; BLD_E_SYSTEM when it cannot start. */
+int bld_runner_selfexe_spawn(pid_t *pid, const char *const *args, const int *fds, size_t n,
+			     bool setsid, struct bld_error **err);
 
 /*
  * For a user who is not root (rootless.c): joins the user's user and mount namespaces (made
@@ -398,6 +407,15 @@ int bld_runner_container_create(struct bld_ctx *ctx, const struct bld_runner_con
 int bld_runner_container_lookup(struct bld_ctx *ctx, const char *ref, char **id,
 				struct bld_error **err);
 /*
+ * docker update: u is the Engine API's update body (Memory, MemorySwap, MemoryReservation,
+ * NanoCpus, CpuShares, CpuPeriod, CpuQuota, CpusetCpus, CpusetMems, PidsLimit, BlkioWeight,
+ * RestartPolicy; a zero or empty member leaves the setting as it is). Written to the
+ * container's config and, when it runs, to its cgroups. Any other member set:
+ * BLD_E_UNSUPPORTED; docker's conflicts BLD_E_EXISTS, "Cannot update container ID: ...".
+ */
+int bld_runner_container_update(struct bld_ctx *ctx, const char *ref, struct json_t *u,
+				struct bld_error **err);
+/*
  * `bld rename`: gives the container ref (running or not) the name new_name ("/" in front
  * allowed), as docker's rules allow: a name of docker's pattern, not the current one, not
  * another container's. Decided and written under the store-wide containers lock, config.json
@@ -418,13 +436,15 @@ struct bld_runner_attach {
 	 * makes them; NULL: docker's ctrl-p ctrl-q), after which the caller's wait ends with 0
 	 * and the container runs on */
 	const char *detach_keys;
+	/* the caller's three descriptors that stand for its 0, 1 and 2 (NULL: those) */
+	const int *stdio;
 };
 /* --detach-keys "ctrl-p,ctrl-q" (docker's syntax: letters, "ctrl-" a-z @ [ \ ] ^ _, comma
  * separated) as the bytes typed; out holds at least 16 bytes and ends with a NUL, so that
  * ctrl-@ cannot be given. BLD_E_INVALID in docker's words. */
 int bld_runner_detach_keys(const char *spec, char out[16], struct bld_error **err);
 /*
- * Starts a created or exited container: forks its monitor (double fork, setsid), which owns
+ * Starts a created or exited container: spawns its monitor (`bld __monitor`, setsid), which owns
  * the container until it is removed or stops for good. Returns once the process runs (or
  * failed: err->status 125/126/127). With attach->out, *report_fd is a descriptor that
  * yields the exit code later (bld_runner_container_attach_wait); else -1.
@@ -432,6 +452,12 @@ int bld_runner_detach_keys(const char *spec, char out[16], struct bld_error **er
 int bld_runner_container_start(struct bld_ctx *ctx, const char *id,
 			       const struct bld_runner_attach *attach, int *report_fd,
 			       struct bld_error **err);
+/* `bld __monitor ID FLAGS KEYS`, which bld_runner_container_start spawns: becomes the
+ * container's monitor and never returns, but with 125 for a command line it did not make. */
+int bld_runner_monitor_exec(int argc, char **argv);
+/* `bld __cp-mount ID FLAGS`, which a copy to or from a stopped container spawns (cp.c): mounts
+ * its root and holds it for the copy. 125 for a command line it did not make. */
+int bld_runner_cp_mount_exec(int argc, char **argv);
 /* `bld attach`: what the attaching bld asks for. */
 struct bld_runner_attach_opts {
 	bool no_stdin;           /* --no-stdin */

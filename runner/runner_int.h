@@ -23,6 +23,10 @@ int bld_runner_cgroup_create(struct bld_runner_proc *p, const struct bld_runner_
 			     struct bld_error **err);
 /* In the child: moves the calling (single-threaded) process into p's cgroups; -errno. */
 int bld_runner_cgroup_join(char *const *cgroups);
+/* A running container's cgroups (as its state lists them) take s's limits (docker update);
+ * on v1 a limit whose controller it has no cgroup of is BLD_E_UNSUPPORTED. */
+int bld_runner_cgroup_update(char *const *cgroups, const struct bld_runner_spec *s,
+			     struct bld_error **err);
 /* The cgroup directories pid is in (for exec): NULL-terminated, caller frees. */
 char **bld_runner_cgroup_of(pid_t pid);
 /* The OOM-kill count in a memory.oom_control / memory.events file (0 when unknown). */
@@ -563,6 +567,11 @@ int bld_runner_netns_socket(int ns, int domain, int type, int proto, int *ns_out
  * need root are refused. */
 #define BLD_RUNNER_ROOTLESS_STACK "pasta"
 int bld_runner_rootless_net_mode(const char **mode, struct bld_error **err);
+/* The pid a pid file holds, 0 when none. */
+pid_t bld_runner_pidfile_read(const char *path);
+/* Whether pid runs (a zombie does not: init may be slow to reap it) with a name that starts
+ * with comm. */
+bool bld_runner_proc_live(pid_t pid, const char *comm);
 /* Starts pasta for the namespace nsfd of container id: its pid, or 0 when it could not start
  * (said once on stderr: the namespace keeps the loopback alone). */
 pid_t bld_runner_rootless_stack_start(const struct bld_ctx *ctx, int nsfd, const char *id);

@@ -13,12 +13,20 @@
  * mounted (no privilege, an old kernel, layers that overlap), bld falls back to a memfd copy
  * sealed against writes. A bld that already runs from a read-only mount or a sealed memfd
  * is not re-executed.
+ *
+ * It also starts bld again, for a caller that has threads (`bld system service`): a child
+ * forked from a threaded process may run nothing but async-signal-safe code until its exec
+ * (another thread may have held malloc's or stdio's lock at the fork), so such a caller runs
+ * ordinary code in a child only as a fresh bld, spawned (bld_runner_selfexe_spawn).
  */
 #include "runner/runner_int.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -160,4 +168,55 @@ int bld_runner_selfexe_seal(const struct bld_ctx *ctx, char **argv, struct bld_e
 		return bld_error_sys(err, errno, "sealed copy of the bld executable");
 	fexecve(fd, argv, environ);
 	return bld_error_sys(err, errno, "re-execute bld from its sealed copy");
+}
+
+/* A descriptor of ours that stays open across the spawn's dup2 steps: moved above the
+ * targets 0..n-1 (a source that is itself a low target would be overwritten before it is
+ * read), or -1 when fd is not open. */
+static int spawn_source(int fd, size_t n)
+{
+	if (fd < 0 || fcntl(fd, F_GETFD) < 0)
+		return -1;
+	return fcntl(fd, F_DUPFD_CLOEXEC, (int)n);
+}
+
+int bld_runner_selfexe_spawn(pid_t *pid, const char *const *args, const int *fds, size_t n,
+			     bool setsid, struct bld_error **err)
+{
+	char *argv[BLD_RUNNER_SPAWN_ARGS_MAX + 2] = {"bld"};
+	size_t na = 0;
+	while (args[na] && na < BLD_RUNNER_SPAWN_ARGS_MAX)
+		argv[na + 1] = (char *)args[na], na++;
+	assert(!args[na] && n <= BLD_RUNNER_SPAWN_FDS_MAX);
+	int src[BLD_RUNNER_SPAWN_FDS_MAX];
+	for (size_t i = 0; i < n; i++)
+		src[i] = spawn_source(fds[i], n);
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	for (size_t i = 0; i < n; i++) {
+		if (src[i] >= 0)
+			posix_spawn_file_actions_adddup2(&fa, src[i], (int)i);
+		else
+			posix_spawn_file_actions_addopen(&fa, (int)i, "/dev/null", O_RDWR, 0);
+	}
+	/* nothing else of ours: a server's sockets would stay open as long as the child runs,
+	 * and its clients never see their connections end */
+	posix_spawn_file_actions_addclosefrom_np(&fa, (int)n);
+	sigset_t none, dfl;
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGCHLD); /* a child reaps its own children */
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &dfl);
+	posix_spawnattr_setflags(&at, (short)(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+					      (setsid ? POSIX_SPAWN_SETSID : 0)));
+	int r = posix_spawn(pid, "/proc/self/exe", &fa, &at, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	for (size_t i = 0; i < n; i++)
+		if (src[i] >= 0)
+			close(src[i]);
+	return r ? bld_error_sys(err, r, "start bld %s", args[0]) : 0;
 }

@@ -8,7 +8,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
+
+extern char **environ;
 
 #define PS_OUTPUT_MAX ((size_t)16 << 20)
 #define TOP_ROWS_MAX 100000
@@ -19,13 +22,14 @@ static char *run_ps(char *const *argv, struct bld_error **err)
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return bld_error_sys(err, errno, "pipe"), NULL;
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(p[1], 1);
-		execvp("ps", argv);
-		_exit(127);
-	}
+	/* spawned, not forked: the Engine API service calls this from one of its threads */
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	pid_t pid = -1;
+	if (posix_spawnp(&pid, "ps", &fa, NULL, argv, environ) != 0)
+		pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
 	close(p[1]);
 	struct bld_buf b = BLD_BUF_INIT;
 	char buf[8192];

@@ -14,27 +14,29 @@ export BLD="${BLD_E2E_BIN:-$PWD/bld}" TOP="$PWD" # BLD_E2E_BIN: another build (m
 scripts=("$@")
 [ ${#scripts[@]} -gt 0 ] || scripts=(tests/e2e/*.sh)
 pass=0 fail=0
-# BLD_E2E_ROOTLESS=ranges|single: bld runs as an ordinary user made here, with subordinate
-# ids in /etc/subuid and /etc/subgid or without (tests/e2e/lib.sh); the user is removed and
-# both files restored at the end. README.md lists what needs root.
-rootless_done() { :; }
-if [ -n "${BLD_E2E_ROOTLESS:-}" ]; then
-  export BLD_E2E_USER=blde2e$$
-  saved=$(mktemp -d)
-  cp -p /etc/subuid /etc/subgid "$saved/" 2>/dev/null
-  rootless_done() {
-    userdel "$BLD_E2E_USER" >/dev/null 2>&1
-    cp -p "$saved/subuid" "$saved/subgid" /etc/ 2>/dev/null
-    rm -rf "$saved"
-  }
-  trap rootless_done EXIT
+# BLD_E2E_ROOTLESS=ranges|single: bld runs as an ordinary user made for each script, with
+# subordinate ids in /etc/subuid and /etc/subgid or without (tests/e2e/lib.sh); a script whose
+# header has a line "# e2e-rootless: MODE..." runs so once per MODE, never as root. The user
+# and its lines in both files are removed after the script. README.md lists what needs root.
+rootless_all=${BLD_E2E_ROOTLESS:-}
+unset BLD_E2E_ROOTLESS
+rootless_user() { # MODE
+  export BLD_E2E_USER=blde2e$$ BLD_E2E_ROOTLESS=$1
   useradd -M -d /nonexistent -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$BLD_E2E_USER" ||
-    { echo "e2e: useradd failed"; exit 1; }
-  if [ "$BLD_E2E_ROOTLESS" = ranges ]; then
-    echo "$BLD_E2E_USER:400000:65536" >>/etc/subuid
-    echo "$BLD_E2E_USER:400000:65536" >>/etc/subgid
-  fi
-fi
+    { echo "not ok - useradd $BLD_E2E_USER"; return 1; }
+  [ "$1" = ranges ] || return 0
+  echo "$BLD_E2E_USER:400000:65536" >>/etc/subuid
+  echo "$BLD_E2E_USER:400000:65536" >>/etc/subgid
+}
+rootless_user_done() { # userdel refuses a user whose bld-pause is still going away
+  [ -n "${BLD_E2E_USER:-}" ] || return 0
+  local i
+  for i in $(seq 30); do pgrep -u "$BLD_E2E_USER" >/dev/null || break; sleep 0.1; done
+  userdel "$BLD_E2E_USER" >/dev/null 2>&1
+  sed -i "/^$BLD_E2E_USER:/d" /etc/subuid /etc/subgid 2>/dev/null
+  unset BLD_E2E_USER BLD_E2E_ROOTLESS
+}
+trap rootless_user_done EXIT
 . tests/env/cgroups.sh
 mapfile -t cgroups < <(bld_cgroups_snapshot) # bld's cgroup parents made here: ours to remove
 # the debian test image is made from the apt mirror (debootstrap): here, once per seed
@@ -43,19 +45,28 @@ if grep -qls -- '--debian' "${scripts[@]}"; then
   tests/env/seed.sh --build-only --debian >/dev/null ||
     echo "# tests/env/seed.sh --debian failed: the scripts that need the debian image fail"
 fi
-for s in "${scripts[@]}"; do
-  [ -f "$s" ] && [ "$(basename "$s")" != lib.sh ] || continue
+run_script() { # SCRIPT [MODE]: adds its results to pass and fail
+  local res rc p f
   res=$(mktemp)
-  echo "== $s"
-  E2E_RESULTS=$res timeout "${E2E_TIMEOUT:-900}" unshare --net -- sh -c 'ip link set lo up && exec bash "$0"' "$s"
+  echo "== $1${2:+ (rootless $2)}"
+  E2E_RESULTS=$res timeout "${E2E_TIMEOUT:-900}" unshare --net -- sh -c 'ip link set lo up && exec bash "$0"' "$1"
   rc=$?
   read -r p f <"$res" 2>/dev/null || { p=0; f=0; }
   rm -f "$res"
   if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
-    echo "not ok - $s exited $rc without reporting a failure"
+    echo "not ok - $1 exited $rc without reporting a failure"
     f=1
   fi
   pass=$((pass + ${p:-0})) fail=$((fail + ${f:-0}))
+}
+for s in "${scripts[@]}"; do
+  [ -f "$s" ] && [ "$(basename "$s")" != lib.sh ] || continue
+  modes=${rootless_all:-$(sed -n '1,20s/^# e2e-rootless: //p' "$s" | head -1)}
+  [ -n "$modes" ] || { run_script "$s"; continue; }
+  for m in $modes; do
+    if rootless_user "$m"; then run_script "$s" "$m"; else fail=$((fail + 1)); fi
+    rootless_user_done
+  done
 done
 bld_cgroups_remove "${cgroups[@]}"
 echo "e2e: $pass passed, $fail failed"

@@ -4,7 +4,7 @@
 # output and status compared with the same CLI's against a private dockerd for the same
 # sequence: docker attach to a running container (stdin in, stdout and stderr apart, its exit
 # status; with stdin, whose end ends it; refused when paused), the container resize endpoint
-# (the tty takes the size), docker cp both ways (files, directories, -L, a tar on stdout,
+# (the tty takes the size), docker update (limits, restart policy, refusals), docker cp both ways (files, directories, -L, a tar on stdout,
 # missing paths), diff, export, top, history, save | load (and dockerd loads what bld saved),
 # login and push to a registry with basic auth (X-Registry-Auth; dockerd pulls what bld
 # pushed), system df, container, volume and network prune, and stats (one-shot and streamed).
@@ -57,6 +57,43 @@ t_eq "POST /containers/ID/resize: the container's tty takes the size, as dockerd
 both exec tt true
 t_eq "... (the container runs on)" "$DO" "$BO"
 DK rm -f tt >/dev/null; D rm -f tt >/dev/null
+
+# ------------------------------------------------------------------ update
+pair up --cpu-shares 256 "$BASE" sleep 60
+both update --memory 64m --memory-swap 128m --cpu-shares 512 --pids-limit 50 --restart on-failure:3 up
+t_eq "docker update of a running container, as dockerd" "$DO" "$BO"
+f='{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy}}'
+t_eq "... its host config, as dockerd's" "$(D inspect -f "$f" up)" "$(DK inspect -f "$f" up)"
+# the limits in the container's cgroups, from the host (v1: one directory a controller)
+cgl() {
+  local d f out=
+  for d in $(jq -r '.Cgroups[]' "$BLD_ROOT/containers/$(DK inspect -f '{{.Id}}' up)/state.json"); do
+    for f in memory.limit_in_bytes memory.max pids.max cpu.shares cpu.weight; do
+      [ -e "$d/$f" ] && out="$out $f=$(cat "$d/$f")"
+    done
+  done
+  echo "${out# }"
+}
+t_match "... its cgroup limits at once" "memory.(limit_in_bytes|max)=67108864 .*pids.max=50 .*cpu.(shares=512|weight=20)" "$(cgl)"
+both update --kernel-memory 8m up
+t_eq "docker update of a field bld does not update: refused" "rc=1" "$(tail -1 <<<"$BO")"
+t_match "... saying which" "KernelMemory is not supported" "$(cat "$T_DIR/b.err")"
+pair ur --rm "$BASE" sleep 60
+both update --restart always ur
+t_eq "docker update --restart of an --rm container: refused, as dockerd" "$DO" "$BO"
+t_eq "... in docker's words" "$(sed 's/[0-9a-f]\{64\}/ID/' "$T_DIR/d.err")" "$(sed 's/[0-9a-f]\{64\}/ID/' "$T_DIR/b.err")"
+both update --memory 64m nosuch
+t_eq "docker update of no such container, as dockerd" "$DO" "$BO"
+t_eq "... in docker's words" "$(cat "$T_DIR/d.err")" "$(cat "$T_DIR/b.err")"
+# the restart policy given by update is the one the container's exit follows
+pair rs "$BASE" sh -c 'until [ -e /tmp/go ]; do sleep 0.1; done; exit 3'
+both update --restart on-failure:2 rs
+DK exec rs touch /tmp/go; D exec rs touch /tmp/go
+for _ in $(seq 1 100); do [ "$(DK inspect -f '{{.State.Status}} {{.RestartCount}}' rs)" = "exited 2" ] && break; sleep 0.1; done
+for _ in $(seq 1 100); do [ "$(D inspect -f '{{.State.Status}} {{.RestartCount}}' rs)" = "exited 2" ] && break; sleep 0.1; done
+t_eq "... the restart policy update set is followed at the exit, as dockerd's" \
+  "$(D inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' rs)" "$(DK inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' rs)"
+DK rm -f up ur rs >/dev/null; D rm -f up ur rs >/dev/null
 
 # ------------------------------------------------------------------ cp, diff, export
 pair cp "$BASE" sh -c 'mkdir -p /d/sub && echo one >/d/a && echo two >/d/sub/b && ln -s a /d/l && rm /etc/group && exec sleep 60'

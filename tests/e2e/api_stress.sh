@@ -64,6 +64,27 @@ t_eq "... then the service's descriptors, threads, children and mounts are as be
   "$before" "$(settled "$before")"
 "$BLD" rm -f "$quiet" >/dev/null
 
+# ------------------------------------------------------------------ the service's children
+# A child forked from the threaded service may run nothing but async-signal-safe code until
+# its exec (another thread may hold malloc's lock at the fork: the child waits forever): every
+# process it starts is a bld of its own (spawned and exec'd), never a copy of the service.
+svc=$(tr '\0' ' ' <"/proc/$API_PID/cmdline")
+"$BLD" create --name kids -i --network none "$BASE" sleep 60 >/dev/null
+at_exit "'$BLD' rm -f kids >/dev/null 2>&1"
+t_eq "a container started through the service" "204" "$(api -X POST "http://d/containers/kids/start")"
+(DK exec kids sleep 30 >/dev/null 2>&1 &)
+(DK attach --no-stdin kids >/dev/null 2>&1 &)
+kids() {
+  local p
+  for p in $(pgrep -P "$API_PID"); do tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null; echo; done
+}
+for i in $(seq 1 50); do [ "$(kids | grep -c .)" -ge 3 ] && break; sleep 0.1; done
+t_eq "... its monitor, an exec and an attach: three children of the service" 3 "$(kids | grep -c .)"
+t_eq "... each a bld spawned (none a fork of the service: \"$svc\")" "" \
+  "$(kids | grep -Fx "$svc")"
+"$BLD" rm -f kids >/dev/null
+for i in $(seq 1 50); do [ -z "$(kids)" ] && break; sleep 0.1; done
+
 # ------------------------------------------------------------------ 50 clients at once
 before=$(steady)
 body="{\"Image\":\"$BASE\",\"Cmd\":[\"sleep\",\"60\"],\"HostConfig\":{\"NetworkMode\":\"none\"}}"

@@ -25,7 +25,8 @@ exec setpriv --reuid=$BLD_E2E_USER --regid=$BLD_E2E_USER --init-groups \\
 EOF
   chmod 755 "$T_DIR/bld"
   BLD=$T_DIR/bld
-  at_exit "kill \$(cat '$T_DIR/run/bld/pause.pid' 2>/dev/null) 2>/dev/null"
+  # bld-pause, and the pasta of the user's rootless network namespace when one was made
+  at_exit "kill \$(cat '$T_DIR/run/bld/pause.pid' '$T_DIR/run/bld/netns-pasta.pid' 2>/dev/null) 2>/dev/null"
 fi
 # t_rootless [MODE] — true when bld runs rootless (BLD_E2E_ROOTLESS), in MODE when given
 # (ranges: the user has subordinate ids; single: the user alone is mapped)

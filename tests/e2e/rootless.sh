@@ -2,11 +2,13 @@
 # tests/e2e/rootless.sh — bld as an ordinary user: two users made here, one with ranges in
 # /etc/subuid and /etc/subgid (newuidmap maps them) and one without (the user alone is mapped);
 # the store in ~/.local/share/bld and runtime state in $XDG_RUNTIME_DIR/bld or /tmp/bld-UID;
-# pull, build (RUN, COPY, multi-stage, a chown to another uid), run, exec, logs, volumes and
-# push from the test registry; the same build with SOURCE_DATE_EPOCH giving the same digest as
-# root's; networks none and host, the default one loopback-only here (no host interface for
-# pasta: rootless_net.sh tests it); limits refused with a clear message; and for the user without ranges, an image with another owner refused so.
-# Users, their files, /etc/subuid and /etc/subgid are restored at exit.
+# pull, build (RUN, COPY, multi-stage, a chown to another uid; a git repository of another
+# user refused), run and push with the test registry (run -d, exec, logs, volumes and compose
+# for both kinds of user: rootless_verbs.sh); the same build with SOURCE_DATE_EPOCH giving the
+# same digest as root's; networks none and host, the default one loopback-only here (no host
+# interface for pasta: rootless_net.sh tests it); limits refused with a clear message; and for
+# the user without ranges, an image with another owner and a container as another user
+# refused so. Users, their files, /etc/subuid and /etc/subgid are restored at exit.
 . "$(dirname "$0")/lib.sh"
 
 BLD=$T_BLD # its own users, also under tests/run-e2e.sh with BLD_E2E_ROOTLESS
@@ -117,13 +119,7 @@ du=$(dig user)
 t_match "the pushed manifest has a digest" '^sha256:' "$du"
 t_eq "... the same as root's push of the same build" "$(dig root)" "$du"
 
-# --- containers: detached, exec, logs, volumes, networks
-t_ok "rootless run -d" A run -d --name c1 -v vol1:/data app sh -c 'echo started; echo kept >/data/f; exec sleep 60'
-sleep 0.3
-t_eq "rootless exec" "one" "$(A exec c1 cat /one 2>&1)"
-t_eq "rootless logs" "started" "$(A logs c1 2>&1)"
-t_ok "rootless rm -f" A rm -f c1
-t_eq "a named volume keeps its data" "kept" "$(A run --rm --network none -v vol1:/data app cat /data/f 2>&1)"
+# --- networks (run -d, exec, logs, volumes and compose as a user: rootless_verbs.sh)
 t_eq "--network none: the loopback alone" "lo" \
   "$(A run --rm --network none app ls /sys/class/net 2>/dev/null | paste -sd' ')"
 t_eq "--network host reaches the host's loopback (the registry)" "{}" \

@@ -3,7 +3,10 @@
 # subordinate ids: the default network's eth0 with the host interface's address, the gateway
 # reaching a server on the host's 127.0.0.1 (the test registry), a port published on
 # 127.0.0.1 reached from the host, pasta gone with the container; RUN steps of a rootless
-# build on the host's network; without /dev/net/tun the loopback alone, said on stderr.
+# build on the host's network; a user-defined network in the rootless network namespace
+# (containers resolving each other by name, going out through its pasta; a compose project
+# on one); that namespace made again, its old pasta stopped, after bld-pause died; without
+# /dev/net/tun the loopback alone, said on stderr.
 # The script's network namespace gets a veth pair (both ends here) with an address and a
 # default route, the host interface pasta copies; its mount namespace a /dev/net/tun the user
 # may open (or not), bind-mounted over the host's. Nothing leaves the namespace.
@@ -40,13 +43,14 @@ A() {
   (cd "$T_DIR/home" && setpriv --reuid="$u" --regid="$u" --init-groups \
     env -i PATH="$PATH" HOME="$T_DIR/home" XDG_RUNTIME_DIR="$T_DIR/run" "$BLD" "$@")
 }
+live() { ps -o stat= -p "$1" 2>/dev/null | grep -qv '^Z'; } # a zombie is gone: init reaps it
 # the user's processes (containers, pastas, bld-pause) are stopped at exit
 stop_all() {
   A rm -f $(A ps -aq 2>/dev/null) >/dev/null 2>&1
   local p i
   for p in netns-pasta pause; do
     p=$(cat "$T_DIR/run/bld/$p.pid" 2>/dev/null) && kill "$p" 2>/dev/null
-    for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    for i in $(seq 50); do live "$p" || break; sleep 0.1; done
   done
   rm -f "$T_DIR/run/bld/netns-pasta.pid"
 }
@@ -97,6 +101,34 @@ t_eq "... and the host's loopback through the namespace's pasta" "{}" \
   "$(A run --rm --network rn1 "$BASE" timeout 10 wget -q -O- "http://$gw:$REG_PORT/v2/" 2>&1)"
 t_ok "network rm after the server's rm" sh -c "$(declare -f A); u=$u T_DIR=$T_DIR; A rm -f srv && A network rm rn1"
 t_eq "... its bridge is gone" "" "$(rns ip -o link show type bridge 2>&1)"
+proj=$T_DIR/proj && mkdir -p "$proj" && chmod 755 "$proj"
+cat >"$proj/compose.yaml" <<EOF
+services:
+  web:
+    image: $BASE
+    command: ["sh", "-c", "mkdir -p /www && echo hello-compose >/www/index.html && exec httpd -f -p 8080 -h /www"]
+  client:
+    image: $BASE
+    command: ["sleep", "600"]
+EOF
+chmod 644 "$proj/compose.yaml"
+C() { A compose -f "$proj/compose.yaml" -p rlnproj "$@"; }
+t_ok "rootless compose up: a project on a network of its own" C up -d
+body=
+for i in $(seq 30); do body=$(C exec -T client wget -q -O- http://web:8080/ 2>/dev/null) && break; sleep 0.1; done
+t_eq "... a service reaches another by its name" "hello-compose" "$body"
+t_ok "... compose down" C down -t 0
+t_eq "... its network is gone" "" "$(A network ls -q --filter name=rlnproj 2>&1)"
+
+old=$(cat "$T_DIR/run/bld/netns-pasta.pid" 2>/dev/null)
+pause=$(cat "$T_DIR/run/bld/pause.pid" 2>/dev/null)
+kill "$pause" 2>/dev/null
+for i in $(seq 50); do live "$pause" || break; sleep 0.1; done
+A network create rn3 >/dev/null 2>&1
+A run --rm --network rn3 "$BASE" true >/dev/null 2>&1
+new=$(cat "$T_DIR/run/bld/netns-pasta.pid" 2>/dev/null)
+t_eq "a new bld-pause makes the namespace again, and stops the old one's pasta" "gone running" \
+  "$(live "${old:-0}" && echo running || echo gone) $([ "$new" != "$old" ] && live "${new:-0}" && echo running)"
 
 # the user's namespace holder has the /dev/net/tun of its start: a new one for the next
 stop_all

@@ -7,6 +7,14 @@
 t_eq "echo" "hello" "$(B run --rm $IMG echo hello)"
 t_exit "exit 0" 0 B run --rm $IMG true
 t_exit "exit 3" 3 B run --rm $IMG sh -c 'exit 3'
+# docker run --rm returns once the container is removed: no container, anonymous volume,
+# interface, cgroup or mount of it is left when bld returns (its monitor may still delete the
+# directory it retired, which no command sees)
+B run --rm --cidfile "$T_DIR/rm.cid" -v /anon $IMG true
+cid=$(cat "$T_DIR/rm.cid")
+t_eq "run --rm returns once the container is gone, its anonymous volume too" "||" \
+  "$(B ps -aq)|$(B volume ls -q)|$(runner_leftovers_now | grep -v '^process '
+    find /sys/fs/cgroup -maxdepth 6 -type d -name "bld-${cid:0:12}")"
 t_exit "bld's own failure is 125" 125 B run --rm --memory nonsense $IMG true
 t_exit "not executable is 126" 126 B run --rm $IMG /etc/passwd
 t_exit "not found is 127" 127 B run --rm $IMG nosuchcommand

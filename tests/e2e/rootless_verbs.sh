@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# tests/e2e/rootless_verbs.sh — the everyday commands as an ordinary user, once with
+# subordinate ids and once without (tests/run-e2e.sh makes the user, as the line below asks):
+# pull and push with the test registry, build (COPY, RUN, a cached rebuild), run --rm, run -d
+# with a named volume, exec, logs, rm -f, the volume's data in the next container, and a
+# compose project (on network_mode none: networks of its own need root) up, ps, exec, logs
+# and down -v, leaving nothing. The whole suites of these commands pass so too
+# (BLD_E2E_ROOTLESS, README.md); this is their lean selection for make check.
+# e2e-rootless: ranges single
+. "$(dirname "$0")/lib.sh"
+
+t_busybox_registry
+B() { "$BLD" "$@"; }
+at_exit '"$BLD" rm -f $("$BLD" ps -aq) >/dev/null 2>&1'
+t_ok "pull" B pull -q "$BASE"
+want="0 $(id -u "${BLD_E2E_USER:-nobody}") 1"
+[ "${BLD_E2E_ROOTLESS:-}" = ranges ] && want="$want 1 400000 65536"
+t_eq "bld runs as the user, with its ranges mapped or the user alone" "$want" \
+  "$(B run --rm --network none "$BASE" cat /proc/self/uid_map 2>&1 | awk '{print $1, $2, $3}' | paste -sd' ')"
+
+ctx=$T_DIR/ctx
+mkdir -p "$ctx"
+printf 'FROM %s\nCOPY f /f\nRUN cat /f >/g && echo built >>/g\nCMD ["cat", "/g"]\n' "$BASE" \
+  >"$ctx/Dockerfile"
+echo from-ctx >"$ctx/f"
+APP=$REG_ADDR/rl/app:1
+t_ok "build: COPY and RUN" B build -q -t "$APP" "$ctx"
+t_eq "a rebuild is all cached" "CACHED CACHED" \
+  "$(B build --progress plain -t "$APP" "$ctx" 2>&1 | awk '$2 == "CACHED" {print $2}' | paste -sd' ')"
+t_eq "run --rm" "from-ctx built" "$(B run --rm "$APP" 2>/dev/null | paste -sd' ')"
+t_ok "push" B push -q "$APP"
+B rmi -f "$APP" >/dev/null
+t_ok "... and pulled back" B pull -q "$APP"
+
+B run -d --name c1 -v vol:/data "$APP" sh -c 'echo started; echo kept >/data/f; exec sleep 60' \
+  >/dev/null 2>&1
+for _ in $(seq 50); do [ "$(B logs c1 2>&1)" = started ] && break; sleep 0.1; done
+t_eq "logs of run -d" "started" "$(B logs c1 2>&1)"
+t_eq "exec" "from-ctx kept" "$(B exec c1 sh -c 'echo $(cat /f /data/f)' 2>&1)"
+t_ok "rm -f" B rm -f c1
+t_eq "a named volume keeps its data" "kept" "$(B run --rm -v vol:/data "$BASE" cat /data/f 2>/dev/null)"
+t_ok "volume rm" B volume rm vol
+
+P=$T_DIR/proj
+mkdir -p "$P"
+cat >"$P/compose.yaml" <<EOF
+services:
+  svc:
+    image: $APP
+    network_mode: none
+    init: true
+    command: ["sh", "-c", "echo up; echo in-volume >/data/v; exec sleep 60"]
+    volumes: ["data:/data"]
+volumes:
+  data: {}
+EOF
+cd "$P" || exit 1
+t_ok "compose up -d" B compose up -d
+t_match "compose ps" '^proj-svc-1 .* Up ' "$(B compose ps 2>&1)"
+t_eq "compose exec" "in-volume" "$(B compose exec -T svc cat /data/v 2>&1)"
+t_match "compose logs" 'svc-1 +\| up$' "$(B compose logs 2>&1)"
+t_ok "compose down -v" B compose down -v
+t_eq "nothing left" "" "$(B ps -aq)$(B volume ls -q)"
