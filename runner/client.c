@@ -448,6 +448,7 @@ int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, json_
 	/* what a monitor killed mid-run left on user networks (leases, endpoint files) */
 	if (bld_runner_netcfg_user_networks(cfg))
 		bld_runner_ep_forget(ctx, id);
+	bld_runner_rootless_stack_forget(ctx, id); /* and its pasta */
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
 	cleanup_free char *top = bld_runner_containers_dir(ctx);
 	cleanup_free char *gone = xasprintf("%s/.gone-%s", top, id);
