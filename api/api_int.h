@@ -74,6 +74,9 @@ enum MHD_Result bld_api_route_access(void *cls, struct MHD_Connection *conn, con
 				     void **con_cls);
 void bld_api_route_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			     enum MHD_RequestTerminationCode toe);
+/* A request refused with docker's {"message": msg} and status, before it is routed. */
+enum MHD_Result bld_api_route_refuse(struct MHD_Connection *conn, unsigned status,
+				     const char *msg);
 /* The headers every response carries (Api-Version, Ostype, Server, Docker-Experimental). */
 void bld_api_common_headers(struct MHD_Response *r);
 
