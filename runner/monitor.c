@@ -9,6 +9,8 @@
  *     "kill <signal>"            replies "ok"
  *     "wait"                     replies "exited N" at the container's next exit
  *     "pause", "unpause"         freezes or thaws its cgroup; replies "ok" or "error WHY"
+ *     "hold"                     "pause" for as long as this connection lasts (commit): an
+ *                                "unpause" on it, or its end (the bld killed), thaws
  *     "attach IN OUT ERR KEYS"   with the attaching bld's descriptors (attach.c); replies
  *                                "ok", then "detached" or "exited N" (up to MAX_ATTACHED
  *                                at once, each given the output)
@@ -51,6 +53,7 @@
 struct client {
 	int fd;
 	bool waiting; /* wants "exited N" */
+	bool holds;   /* paused the container with "hold": its end thaws it */
 	int fds[3];   /* descriptors it sent (SCM_RIGHTS) and no command took yet */
 	size_t nfds;
 	size_t len;
@@ -250,6 +253,7 @@ static void client_close(struct client *c)
 	c->nfds = 0;
 	c->fd = -1;
 	c->waiting = false;
+	c->holds = false;
 	c->len = 0;
 }
 
@@ -413,7 +417,12 @@ static void command(struct mon *m, struct client *c, const char *line)
 {
 	int a = 0, b = 0;
 	if (strcmp(line, "pause") == 0 || strcmp(line, "unpause") == 0) {
+		c->holds = false;
 		reply(c, set_paused(m, line[0] == 'p'));
+	} else if (strcmp(line, "hold") == 0) {
+		const char *r = set_paused(m, true);
+		c->holds = strcmp(r, "ok\n") == 0;
+		reply(c, r);
 	} else if (strncmp(line, "attach ", 7) == 0) {
 		attach_client(m, c, line + 7);
 	} else if (strcmp(line, "resize") == 0) {
@@ -488,6 +497,8 @@ static void client_read(struct mon *m, struct client *c)
 			for (size_t i = 0; i < MAX_ATTACHED; i++)
 				if (m->att[i].client == (int)(c - m->clients))
 					detach(m, i, NULL);
+			if (c->holds && m->paused)
+				set_paused(m, false); /* a commit killed while it held the pause */
 			client_close(c);
 		}
 		return;
