@@ -87,6 +87,7 @@ MHD_FNS := \
   MHD_get_connection_info MHD_lookup_connection_value MHD_queue_response MHD_start_daemon_va \
   MHD_stop_daemon \
   MHD_upgrade_action
+GNUTLS_FNS := gnutls_certificate_verify_peers2
 GIT2_FNS := \
   git_checkout_options_init git_checkout_tree git_clone git_clone_options_init \
   git_credential_ssh_key_from_agent git_error_last git_libgit2_init git_object_free \
@@ -109,6 +110,8 @@ dlshims:
 	tools/gen-dlshim.py api/mhd_dl.c mhd libmicrohttpd.so.12 '<microhttpd.h>' \
 	  "$(PKG_CFLAGS) -DMHD_NO_DEPRECATION" \
 	  $(MHD_FNS)
+	tools/gen-dlshim.py api/gnutls_dl.c gnutls libgnutls.so.30 '<gnutls/gnutls.h>' \
+	  "$(PKG_CFLAGS)" $(GNUTLS_FNS)
 	tools/gen-dlshim.py common/crypto_dl.c crypto libcrypto.so.3 \
 	  '<openssl/bio.h> <openssl/crypto.h> <openssl/evp.h> <openssl/pem.h> <openssl/sha.h> <openssl/x509.h>' \
 	  "$(PKG_CFLAGS)" $(CRYPTO_FNS)

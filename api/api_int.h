@@ -74,6 +74,9 @@ enum MHD_Result bld_api_route_access(void *cls, struct MHD_Connection *conn, con
 				     void **con_cls);
 void bld_api_route_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			     enum MHD_RequestTerminationCode toe);
+/* A request refused with docker's {"message": msg} and status, before it is routed. */
+enum MHD_Result bld_api_route_refuse(struct MHD_Connection *conn, unsigned status,
+				     const char *msg);
 /* The headers every response carries (Api-Version, Ostype, Server, Docker-Experimental). */
 void bld_api_common_headers(struct MHD_Response *r);
 
@@ -154,6 +157,11 @@ int bld_api_stream(struct bld_api_resp *resp, bld_api_stream_fn fn, void *arg,
 /* containers.c: one container as GET /containers/json shows it. */
 struct bld_runner_container_info;
 json_t *bld_api_container_summary(const struct bld_runner_container_info *c);
+/* The summaries of those of v's n containers that keep says (running ones only unless all;
+ * at most limit when > 0), in order; the summary of a container whose parsed files (the same
+ * objects) and status line are those of the last call is that call's, shared: read only. */
+json_t *bld_api_container_summaries(const struct bld_runner_container_info *v, size_t n,
+				    const bool *keep, bool all, long limit);
 /* images.c: one image as GET /images/json shows it. */
 struct bld_registry_image_names;
 json_t *bld_api_image_summary(const struct bld_registry_image_names *im, int minor);

@@ -9,6 +9,7 @@
 #include "api/api_int.h"
 #include "runner/runner.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 /* NetworkSettings.Ports of a state ({"80/tcp": [{HostIp, HostPort}]}) as the summary's
@@ -60,6 +61,80 @@ json_t *bld_api_container_summary(const struct bld_runner_container_info *c)
 			 mounts ? mounts : json_array());
 }
 
+/*
+ * The summaries the last listing made, each with what it was made from: the container's
+ * parsed files (shared with runner/jcache.c, which hands out the same objects while the
+ * files do not change; held here, so that no other object can take their address) and
+ * its status line (it says how long ago). A listing makes again only the summaries whose
+ * container changed; making a hundred was a third of its time.
+ */
+struct kept_summary {
+	char id[65];
+	json_t *cfg, *st;
+	char *status;
+	json_t *summary;
+};
+
+static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct kept_summary *kept;
+static size_t nkept;
+
+static void kept_free(struct kept_summary *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_decref(v[i].cfg);
+		json_decref(v[i].st);
+		free(v[i].status);
+		json_decref(v[i].summary);
+	}
+	free(v);
+}
+
+/* c's summary from the last listing when nothing it was made from changed (the listing's
+ * order rarely changes: the search starts at the same place), else a new one; kept in
+ * next[i] either way. */
+static json_t *summary_of(const struct bld_runner_container_info *c, size_t i,
+			  struct kept_summary *next)
+{
+	for (size_t k = 0; k < nkept; k++) {
+		struct kept_summary *o = &kept[(i + k) % nkept];
+		if (strcmp(o->id, c->id) != 0)
+			continue;
+		if (o->cfg == c->cfg_json && o->st == c->state_json &&
+		    !strcmp(o->status, c->status_text)) {
+			next[i] = *o;
+			*o = (struct kept_summary){0};
+			return json_incref(next[i].summary);
+		}
+		break;
+	}
+	snprintf(next[i].id, sizeof(next[i].id), "%s", c->id);
+	next[i].cfg = json_incref(c->cfg_json);
+	next[i].st = json_incref(c->state_json);
+	next[i].status = xstrdup(c->status_text);
+	next[i].summary = bld_api_container_summary(c);
+	return json_incref(next[i].summary);
+}
+
+json_t *bld_api_container_summaries(const struct bld_runner_container_info *v, size_t n,
+				    const bool *keep, bool all, long limit)
+{
+	json_t *out = json_array();
+	struct kept_summary *next = xcalloc(n ? n : 1, sizeof(*next));
+	pthread_mutex_lock(&kept_mu);
+	for (size_t i = 0; i < n && (limit <= 0 || (long)json_array_size(out) < limit); i++) {
+		bool up = !strcmp(v[i].state, "running") || !strcmp(v[i].state, "paused") ||
+			  !strcmp(v[i].state, "restarting");
+		if (keep[i] && (all || up))
+			json_array_append_new(out, summary_of(&v[i], i, next));
+	}
+	kept_free(kept, nkept);
+	kept = next;
+	nkept = n;
+	pthread_mutex_unlock(&kept_mu);
+	return out;
+}
+
 int bld_api_containers_list(struct bld_api_req *req, struct bld_api_resp *resp,
 			    struct bld_error **err)
 {
@@ -78,21 +153,10 @@ int bld_api_containers_list(struct bld_api_req *req, struct bld_api_resp *resp,
 	for (size_t i = 0; filters && filters[i]; i++)
 		all |= bld_str_has_prefix(filters[i], "status=") ||
 		       bld_str_has_prefix(filters[i], "exited=");
-	json_t *out = json_array();
-	for (size_t i = 0; r == 0 && i < n && (limit <= 0 || (long)json_array_size(out) < limit);
-	     i++) {
-		bool up = !strcmp(v[i].state, "running") || !strcmp(v[i].state, "paused") ||
-			  !strcmp(v[i].state, "restarting");
-		if (keep[i] && (all || up))
-			json_array_append_new(out, bld_api_container_summary(&v[i]));
-	}
+	if (r == 0)
+		resp->json = bld_api_container_summaries(v, n, keep, all, limit);
 	bld_runner_container_info_free(v, n);
-	if (r < 0) {
-		json_decref(out);
-		return -1;
-	}
-	resp->json = out;
-	return 0;
+	return r < 0 ? -1 : 0;
 }
 
 int bld_api_containers_create(struct bld_api_req *req, struct bld_api_resp *resp,

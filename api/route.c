@@ -173,6 +173,12 @@ static enum MHD_Result queue_message(struct MHD_Connection *conn, unsigned statu
 	return queue_json(conn, status, body, false);
 }
 
+enum MHD_Result bld_api_route_refuse(struct MHD_Connection *conn, unsigned status,
+				     const char *msg)
+{
+	return queue_message(conn, status, msg);
+}
+
 static unsigned error_status(const struct bld_error *e)
 {
 	switch (e->code) {

@@ -10,13 +10,21 @@
  * how a unix socket or systemd's is served. One thread per connection: a handler may block
  * (a wait, a followed log) without holding up the others.
  *
+ * On tcp:// (127.0.0.1 only) it serves TLS (libmicrohttpd's, GnuTLS underneath) with the
+ * CA given as the trust for client certificates, and refuses every request of a connection
+ * whose client certificate GnuTLS does not verify against it, before it is routed: the API
+ * gives root to whoever reaches it.
+ *
  * It owns no state beyond the connection count; the handlers go to the store.
  */
 #include "api/api_int.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -109,8 +117,30 @@ static int listen_systemd(int *out, struct bld_error **err)
 	return 0;
 }
 
-/* The listening socket for o->listen; *path the unix socket made (removed at the end). */
-static int open_listener(const char *addr, int *fd, char **path, struct bld_error **err)
+/* Binds and listens on tcp://127.0.0.1:PORT (the loopback address only). */
+static int listen_tcp(const char *addr, int *out, struct bld_error **err)
+{
+	const char *hp = addr + 6, *colon = strrchr(hp, ':');
+	long port = 0;
+	if (!colon || strncmp(hp, "127.0.0.1", (size_t)(colon - hp)) != 0 ||
+	    colon - hp != 9 || bld_parse_long(colon + 1, 1, 65535, &port) < 0)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "%s: not an address bld serves on TCP (tcp://127.0.0.1:PORT)",
+				     addr);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	cleanup_close int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 128) < 0)
+		return bld_error_sys(err, errno, "listen on %s", addr);
+	*out = steal_fd(&fd);
+	return 0;
+}
+
+/* The listening socket for addr; *path the unix socket made (removed at the end). */
+static int open_listener(const char *addr, bool tls, int *fd, char **path,
+			 struct bld_error **err)
 {
 	if (bld_str_has_prefix(addr, "unix://")) {
 		if (listen_unix(addr + 7, fd, err) < 0)
@@ -120,14 +150,62 @@ static int open_listener(const char *addr, int *fd, char **path, struct bld_erro
 	}
 	if (strcmp(addr, "fd://") == 0)
 		return listen_systemd(fd, err);
-	if (bld_str_has_prefix(addr, "tcp://"))
+	if (bld_str_has_prefix(addr, "tcp://") && !tls)
 		return bld_error_set(err, BLD_E_INVALID,
 				     "%s: refused: the API on TCP gives root to anyone who reaches "
 				     "it; it is served only with TLS client certificates "
-				     "(--tlsverify), which bld does not do yet: use unix:// or fd://",
+				     "(--tlsverify --tlscacert --tlscert --tlskey)",
 				     addr);
+	if (bld_str_has_prefix(addr, "tcp://"))
+		return listen_tcp(addr, fd, err);
 	return bld_error_set(err, BLD_E_INVALID,
-			     "%s: not an address bld serves (unix:///PATH, fd://)", addr);
+			     "%s: not an address bld serves (unix:///PATH, fd://, tcp://)", addr);
+}
+
+/* The PEM files of o, read (NUL-terminated, as libmicrohttpd takes them). */
+struct tls_files {
+	char *ca, *cert, *key;
+};
+
+static void tls_files_dispose(struct tls_files *t)
+{
+	free(t->ca);
+	free(t->key);
+	free(t->cert);
+}
+
+static int tls_files_read(const struct bld_api_opts *o, struct tls_files *t,
+			  struct bld_error **err)
+{
+	const char *paths[] = {o->tls_ca, o->tls_cert, o->tls_key};
+	char **outs[] = {&t->ca, &t->cert, &t->key};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(paths); i++)
+		if (bld_fs_read_file(paths[i], 1 << 20, outs[i], NULL, err) < 0)
+			return bld_error_wrap(err, "TLS");
+	return 0;
+}
+
+/* The access handler on TLS: a request of a connection whose client certificate is absent
+ * or not signed by the CA is refused (403) before it is routed. */
+static enum MHD_Result tls_access(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	if (!*con_cls) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		unsigned status = 1;
+		int r = ci ? gnutls_certificate_verify_peers2(ci->tls_session, &status) : -1;
+		if (r != 0 || status != 0)
+			return bld_api_route_refuse(
+				conn, MHD_HTTP_FORBIDDEN,
+				r == GNUTLS_E_NO_CERTIFICATE_FOUND
+					? "a client certificate is required (--tlsverify)"
+					: "the client certificate is not signed by the service's CA");
+	}
+	return bld_api_route_access(cls, conn, url, method, version, upload_data,
+				    upload_data_size, con_cls);
 }
 
 /* MHD_start_daemon through its va_list form: libmicrohttpd is loaded lazily (api/mhd_dl.c),
@@ -162,7 +240,9 @@ int bld_api_serve(struct bld_ctx *ctx, const struct bld_api_opts *o, struct bld_
 	cleanup_free char *path = NULL;
 	/* unix:///run/bld/bld.sock, rootless in the user's runtime directory */
 	cleanup_free char *dflt = xasprintf("unix://%s/bld.sock", ctx->run_dir);
-	if (open_listener(o->listen ? o->listen : dflt, &fd, &path, err) < 0)
+	struct tls_files tls __attribute__((cleanup(tls_files_dispose))) = {0};
+	if (open_listener(o->listen ? o->listen : dflt, o->tls_verify, &fd, &path, err) < 0 ||
+	    (o->tls_verify && tls_files_read(o, &tls, err) < 0))
 		return -1;
 	/* blocked before the daemon's threads exist, so that they inherit the mask and only the
 	 * main thread takes them; a client gone mid-write must not kill the service */
@@ -175,13 +255,18 @@ int bld_api_serve(struct bld_ctx *ctx, const struct bld_api_opts *o, struct bld_
 	/* the children that start attached containers end on their own: never zombies */
 	struct sigaction chld = {.sa_handler = SIG_DFL, .sa_flags = SA_NOCLDWAIT};
 	sigaction(SIGCHLD, &chld, NULL);
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_ITC | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
+	/* the TLS options last: without TLS the list ends before them */
 	struct MHD_Daemon *d = start_daemon(
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
-			MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
-		bld_api_route_access, ctx, MHD_OPTION_LISTEN_SOCKET, fd,
+		flags | (o->tls_verify ? MHD_USE_TLS : 0),
+		o->tls_verify ? tls_access : bld_api_route_access, ctx,
+		MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_NOTIFY_COMPLETED, bld_api_route_completed, ctx,
 		MHD_OPTION_NOTIFY_CONNECTION, notify_conn, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)CONN_MEMORY, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+		o->tls_verify ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, tls.key,
+		MHD_OPTION_HTTPS_MEM_CERT, tls.cert, MHD_OPTION_HTTPS_MEM_TRUST, tls.ca,
 		MHD_OPTION_END);
 	if (!d) {
 		pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -3,6 +3,8 @@
 # one run with iperf3 (-t SECS, one stream): from the container to a server on the host
 #   root bridge   bld as root, the default bridge: to the bridge's gateway 10.88.0.1
 #   pasta         bld as a user: the default network, pasta's gateway (the host's loopback)
+#   user network  bld as a user, a user-defined network: its bridge in the rootless network
+#                 namespace, NAT there, that namespace's pasta
 #   slirp4netns   bld as a user with --network none, slirp4netns attached by hand as podman 4
 #                 did (--mtu 65520): to 10.0.2.2 (the host's loopback)
 # and from the host to a port published on 127.0.0.1 (the monitor's proxy), root and rootless.
@@ -27,9 +29,9 @@ u=bldbench$$
 pids=()
 done_() {
   "$BLD" rm -f br bp >/dev/null 2>&1 || true
-  A rm -f ur up us >/dev/null 2>&1 || true
+  A rm -f un up us >/dev/null 2>&1 || true
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  kill "$(cat "$W/run/bld/pause.pid" 2>/dev/null)" 2>/dev/null || true
+  kill $(cat "$W/run/bld/pause.pid" "$W/run/bld/netns-pasta.pid" 2>/dev/null) 2>/dev/null || true
   userdel "$u" >/dev/null 2>&1 || true
   cp -p "$W/subuid" "$W/subgid" /etc/ 2>/dev/null || true
   umount /dev/net/tun 2>/dev/null || true
@@ -84,6 +86,8 @@ W() { sleep 0.3; }
 "$BLD" run -d --name br -p 127.0.0.1:15301:5202 "$img" sleep 600 >/dev/null
 A run -d --name up -p 127.0.0.1:15302:5202 "$img" sleep 600 >/dev/null
 A run -d --name us --network none "$img" sleep 600 >/dev/null
+A network create bench-net >/dev/null
+A run -d --name un --network bench-net "$img" sleep 600 >/dev/null
 W
 spid=$(cpid A us)
 setpriv --reuid="$u" --regid="$u" --init-groups slirp4netns --configure --mtu 65520 \
@@ -96,6 +100,7 @@ printf '%-44s %8s\n' "container -> outside (10.199.0.3)" ""
 printf '%-44s %8s\n' "root bridge (NAT)" "$(gbits "$(cpid "$BLD" br)" 10.199.0.3)"
 printf '%-44s %8s\n' "rootless, pasta" "$(gbits "$(cpid A up)" 10.199.0.3)"
 printf '%-44s %8s\n' "rootless, slirp4netns" "$(gbits "$spid" 10.199.0.3)"
+printf '%-44s %8s\n' "rootless, user network (namespace's pasta)" "$(gbits "$(cpid A un)" 10.199.0.3)"
 printf '%-44s %8s\n' "container -> host's loopback" ""
 printf '%-44s %8s\n' "root bridge (its gateway 10.88.0.1)" "$(gbits "$(cpid "$BLD" br)" 10.88.0.1)"
 printf '%-44s %8s\n' "rootless, pasta (its gateway)" "$(gbits "$(cpid A up)" 10.199.0.1)"

@@ -345,11 +345,9 @@ int bld_runner_container_commit_layer(struct bld_ctx *ctx, struct bld_store *s, 
 	cleanup_strv char **lowers = NULL;
 	if (container_tree(ctx, ref, &id, &upper, &lowers, err) < 0)
 		return -1;
-	bool paused = false;
-	if (pause && bld_runner_container_pause(ctx, id, err) == 0)
-		paused = true;
-	else if (pause) { /* not running, or paused already: nothing moves */
-		bld_error_free(*err);
+	int hold = -1; /* the pause ends with this bld, also when it is killed */
+	if (pause && bld_runner_container_pause_hold(ctx, id, &hold, err) < 0) {
+		bld_error_free(*err); /* not running, or paused already: nothing moves */
 		*err = NULL;
 	}
 	cleanup_strv char **ex = stubs_of(upper, lowers);
@@ -357,7 +355,8 @@ int bld_runner_container_commit_layer(struct bld_ctx *ctx, struct bld_store *s, 
 	struct bld_cache_layer_opts o = {.overlay = true, .source_date_epoch = -1, .exclude = ex};
 	int r = *empty ? 0 : bld_cache_layer_from_dir(s, upper, &o, layer, err);
 	cleanup_error struct bld_error *e = NULL;
-	if (paused && bld_runner_container_unpause(ctx, id, &e) < 0)
+	bld_test_point("commit-paused");
+	if (hold >= 0 && bld_runner_container_pause_release(hold, id, &e) < 0)
 		bld_warn("%s", e->msg);
 	return r;
 }

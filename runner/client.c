@@ -341,11 +341,9 @@ int bld_runner_container_resize(struct bld_ctx *ctx, const char *id, unsigned ro
 	return 0;
 }
 
-/* "pause"/"unpause" through the monitor, with docker's refusals. */
-static int freezer_command(struct bld_ctx *ctx, const char *id, bool pause,
-			   struct bld_error **err)
+/* The monitor's answer on s to "pause", "hold" or "unpause", with docker's refusals. */
+static int freezer_reply(int s, const char *id, bool pause, struct bld_error **err)
 {
-	cleanup_close int s = bld_runner_client_send(ctx, id, pause ? "pause\n" : "unpause\n");
 	char buf[128] = "";
 	size_t len = 0;
 	ssize_t n = 0;
@@ -363,6 +361,36 @@ static int freezer_command(struct bld_ctx *ctx, const char *id, bool pause,
 	return bld_error_set(err, BLD_E_SYSTEM, "Cannot %s container %s: %s",
 			     pause ? "pause" : "unpause", id,
 			     *buf ? buf + strlen("error ") : "the monitor did not answer");
+}
+
+/* "pause"/"unpause" through the monitor. */
+static int freezer_command(struct bld_ctx *ctx, const char *id, bool pause,
+			   struct bld_error **err)
+{
+	cleanup_close int s = bld_runner_client_send(ctx, id, pause ? "pause\n" : "unpause\n");
+	return freezer_reply(s, id, pause, err);
+}
+
+int bld_runner_container_pause_hold(struct bld_ctx *ctx, const char *id, int *hold,
+				    struct bld_error **err)
+{
+	int s = bld_runner_client_send(ctx, id, "hold\n");
+	*hold = -1;
+	if (freezer_reply(s, id, true, err) < 0) {
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	*hold = s;
+	return 0;
+}
+
+int bld_runner_container_pause_release(int hold, const char *id, struct bld_error **err)
+{
+	cleanup_close int s = hold;
+	if (send(s, "unpause\n", 8, MSG_NOSIGNAL) < 0)
+		return bld_error_sys(err, errno, "unpause container %s", id);
+	return freezer_reply(s, id, false, err);
 }
 
 int bld_runner_container_pause(struct bld_ctx *ctx, const char *id, struct bld_error **err)
@@ -453,6 +481,7 @@ int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, json_
 	/* what a monitor killed mid-run left on user networks (leases, endpoint files) */
 	if (bld_runner_netcfg_user_networks(cfg))
 		bld_runner_ep_forget(ctx, id);
+	bld_runner_rootless_stack_forget(ctx, id); /* and its pasta */
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
 	cleanup_free char *top = bld_runner_containers_dir(ctx);
 	cleanup_free char *gone = xasprintf("%s/.gone-%s", top, id);

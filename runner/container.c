@@ -1,7 +1,8 @@
 /*
  * runner/container.c — a container comes into being: its config.json in docker inspect's shape
  * (the image's defaults, host config, mounts and log config resolved), a generated or checked
- * unique name under the store-wide containers lock, its first state.json; and renaming.
+ * unique name under the store-wide containers lock, its first state.json (the directory
+ * appears whole or not at all); and renaming.
  *
  * It does not run anything: monitor.c owns a running container, client.c talks to it. The
  * state directory itself (reading, listing, lookup by id, prefix or name) is state.c's.
@@ -199,15 +200,43 @@ static bool name_taken(struct bld_error **err)
 	return true;
 }
 
+/* What creations killed half-way left in top (.new-<id>); the caller holds the containers
+ * lock, which every creation holds while its .new- directory exists. */
+static void sweep_new(const char *top)
+{
+	DIR *d = opendir(top);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (!bld_str_has_prefix(de->d_name, ".new-"))
+			continue;
+		cleanup_free char *p = xasprintf("%s/%s", top, de->d_name);
+		bld_fs_rm_rf(p, NULL);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* The new container's directory, made whole as .new-<id> and renamed into place: a kill -9
+ * before the rename leaves no container without its config (invisible to ps and compose, its
+ * name still taken), only a .new- directory that the next creation sweeps. */
 static int write_new(struct bld_ctx *ctx, const char *id, json_t *doc, struct bld_error **err)
 {
+	cleanup_free char *top = bld_runner_containers_dir(ctx);
+	cleanup_free char *tmp = xasprintf("%s/.new-%s", top, id);
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
-	if (mkdir(dir, 0700) < 0)
-		return bld_error_sys(err, errno, "mkdir %s", dir);
+	sweep_new(top);
+	if (mkdir(tmp, 0700) < 0)
+		return bld_error_sys(err, errno, "mkdir %s", tmp);
 	cleanup_json json_t *st = initial_state();
-	if (bld_runner_json_write(dir, "state.json", st, err) < 0)
-		return -1;
-	return bld_runner_config_write(dir, doc, err);
+	int r = bld_runner_json_write(tmp, "state.json", st, err);
+	bld_test_point("container-create");
+	if (r == 0)
+		r = bld_runner_config_write(tmp, doc, err);
+	if (r == 0 && rename(tmp, dir) < 0)
+		r = bld_error_sys(err, errno, "rename %s", dir);
+	if (r < 0)
+		bld_fs_rm_rf(tmp, NULL);
+	return r;
 }
 
 /* --ipc/--pid container:NAME: a container of that name exists (it must run when this one

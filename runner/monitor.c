@@ -9,8 +9,11 @@
  *     "kill <signal>"            replies "ok"
  *     "wait"                     replies "exited N" at the container's next exit
  *     "pause", "unpause"         freezes or thaws its cgroup; replies "ok" or "error WHY"
+ *     "hold"                     "pause" for as long as this connection lasts (commit): an
+ *                                "unpause" on it, or its end (the bld killed), thaws
  *     "attach IN OUT ERR KEYS"   with the attaching bld's descriptors (attach.c); replies
- *                                "ok", then "detached" or "exited N"
+ *                                "ok", then "detached" or "exited N" (up to MAX_ATTACHED
+ *                                at once, each given the output)
  *     "resize"                   the pty takes the attached terminal's size
  *     "resize ROWS COLS"         the pty takes that size (an API client's); replies "ok"
  *     "connect JSON"             {"Network": ID, "EndpointConfig": {...}}: a new interface
@@ -43,12 +46,14 @@
 #include <time.h>
 
 #define MAX_CLIENTS 32
+#define MAX_ATTACHED 8 /* blds attached at once (docker attach twice: each gets the stream) */
 #define MAX_POLL \
-	(MAX_CLIENTS + 16 + 2 * BLD_RUNNER_MAX_PROXY + BLD_RUNNER_MAX_UDP + BLD_RUNNER_MAX_DNS)
+	(MAX_CLIENTS + MAX_ATTACHED + 16 + 2 * BLD_RUNNER_MAX_PROXY + BLD_RUNNER_MAX_UDP + BLD_RUNNER_MAX_DNS)
 
 struct client {
 	int fd;
 	bool waiting; /* wants "exited N" */
+	bool holds;   /* paused the container with "hold": its end thaws it */
 	int fds[3];   /* descriptors it sent (SCM_RIGHTS) and no command took yet */
 	size_t nfds;
 	size_t len;
@@ -62,7 +67,7 @@ struct mon {
 	json_t *cfg, *state;
 	int report_fd;
 	int att_in, att_out, att_err; /* the starting bld's terminal, or -1 */
-	struct bld_runner_attached att; /* a bld attached later (bld attach) */
+	struct bld_runner_attached att[MAX_ATTACHED]; /* blds attached later (bld attach) */
 	int lsock, sigfd;
 	int caller_fd; /* a pidfd of the attached bld: when it is gone, so is its terminal */
 	struct bld_runner_logfile log;
@@ -158,14 +163,17 @@ static void out_write(struct mon *m, int *fd, const char *data, size_t n)
 	}
 }
 
-static void detach(struct mon *m, const char *why);
+static void detach(struct mon *m, size_t i, const char *why);
 
-/* Output to the bld attached later: stderr to its stderr only without a tty. */
+/* Output to each bld attached later: stderr to its stderr only without a tty. */
 static void attach_output(struct mon *m, bool is_err, const char *buf, size_t n)
 {
-	int fd = is_err && m->att.err >= 0 ? m->att.err : m->att.out;
-	if (fd >= 0 && bld_fs_write_all(fd, buf, n) < 0)
-		detach(m, NULL); /* it went away */
+	for (size_t i = 0; i < MAX_ATTACHED; i++) {
+		struct bld_runner_attached *a = &m->att[i];
+		int fd = is_err && a->err >= 0 ? a->err : a->out;
+		if (fd >= 0 && bld_fs_write_all(fd, buf, n) < 0)
+			detach(m, i, NULL); /* it went away */
+	}
 }
 
 /* Reads one chunk of container output; false on EOF. */
@@ -228,8 +236,9 @@ static void copy_winsize(struct mon *m)
 	struct winsize ws;
 	/* the caller's terminal, whichever of its descriptors we hold */
 	int src = m->att_in >= 0 && isatty(m->att_in) ? m->att_in : m->att_out;
-	if (m->att.out >= 0 && isatty(m->att.out))
-		src = m->att.out;
+	for (size_t i = MAX_ATTACHED; i-- > 0;)
+		if (m->att[i].out >= 0 && isatty(m->att[i].out))
+			src = m->att[i].out;
 	if (m->tty && m->pty >= 0 && src >= 0 && ioctl(src, TIOCGWINSZ, &ws) == 0)
 		ioctl(m->pty, TIOCSWINSZ, &ws);
 }
@@ -244,6 +253,7 @@ static void client_close(struct client *c)
 	c->nfds = 0;
 	c->fd = -1;
 	c->waiting = false;
+	c->holds = false;
 	c->len = 0;
 }
 
@@ -310,19 +320,30 @@ static void signal_container(struct mon *m, int sig)
 	kill(m->proc->pid, sig);
 }
 
-/* Ends the attachment of a later bld: why is its last reply (NULL: it went away). */
-static void detach(struct mon *m, const char *why)
+/* Ends the attachment i of a later bld: why is its last reply (NULL: it went away). */
+static void detach(struct mon *m, size_t i, const char *why)
 {
-	int k = m->att.client;
+	int k = m->att[i].client;
 	if (k >= 0 && why)
 		reply(&m->clients[k], why);
 	if (k >= 0)
 		m->clients[k].waiting = false;
-	bld_runner_attached_close(&m->att);
+	bld_runner_attached_close(&m->att[i]);
+}
+
+/* A free attachment slot; when all are taken, the first is ended for the new one. */
+static size_t attach_slot(struct mon *m)
+{
+	for (size_t i = 0; i < MAX_ATTACHED; i++)
+		if (m->att[i].client < 0)
+			return i;
+	detach(m, 0, "detached\n");
+	return 0;
 }
 
 /* "attach IN OUT ERR KEYS": the descriptors it sent, in that order, and the detach
- * sequence in hex ("-" for none). One attached bld at a time: a new one ends the last. */
+ * sequence in hex ("-" for none). Several blds may be attached at once, as to docker's
+ * containers: each gets the output, each one's input goes to the container. */
 static void attach_client(struct mon *m, struct client *c, const char *args)
 {
 	int want[3];
@@ -332,8 +353,8 @@ static void attach_client(struct mon *m, struct client *c, const char *args)
 		reply(c, "error cannot attach\n");
 		return;
 	}
-	detach(m, "detached\n");
-	int *dst[] = {&m->att.in, &m->att.out, &m->att.err};
+	struct bld_runner_attached *a = &m->att[attach_slot(m)];
+	int *dst[] = {&a->in, &a->out, &a->err};
 	size_t k = 0;
 	for (size_t i = 0; i < 3; i++)
 		*dst[i] = want[i] ? c->fds[k++] : -1;
@@ -342,28 +363,29 @@ static void attach_client(struct mon *m, struct client *c, const char *args)
 				  n + 1 < BLD_RUNNER_DETACH_KEYS_MAX; i++) {
 		unsigned v = 0;
 		if (sscanf(keys + 2 * i, "%2x", &v) == 1 && v)
-			m->att.keys[n++] = (char)v;
+			a->keys[n++] = (char)v;
 	}
-	m->att.client = (int)(c - m->clients);
+	a->client = (int)(c - m->clients);
 	c->waiting = true;
 	copy_winsize(m);
 	reply(c, "ok\n");
 }
 
-/* Input of the later attached bld: to the container, but for the detach sequence. */
-static void pump_attach_input(struct mon *m)
+/* Input of the later attached bld i: to the container, but for the detach sequence. */
+static void pump_attach_input(struct mon *m, size_t i)
 {
 	char buf[BLD_RUNNER_ATTACH_CHUNK];
-	ssize_t n = read(m->att.in, buf, sizeof(buf));
+	struct bld_runner_attached *a = &m->att[i];
+	ssize_t n = read(a->in, buf, sizeof(buf));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) { /* its stdin ended; the container's stays open for others */
-		close(m->att.in);
-		m->att.in = -1;
+		close(a->in);
+		a->in = -1;
 		return;
 	}
-	if (bld_runner_attached_input(&m->att, buf, (size_t)n, m->tty ? m->pty : m->in_wr))
-		detach(m, "detached\n");
+	if (bld_runner_attached_input(a, buf, (size_t)n, m->tty ? m->pty : m->in_wr))
+		detach(m, i, "detached\n");
 }
 
 /* "connect JSON" / "disconnect ID": the running container's networks change, and so do its
@@ -395,7 +417,12 @@ static void command(struct mon *m, struct client *c, const char *line)
 {
 	int a = 0, b = 0;
 	if (strcmp(line, "pause") == 0 || strcmp(line, "unpause") == 0) {
+		c->holds = false;
 		reply(c, set_paused(m, line[0] == 'p'));
+	} else if (strcmp(line, "hold") == 0) {
+		const char *r = set_paused(m, true);
+		c->holds = strcmp(r, "ok\n") == 0;
+		reply(c, r);
 	} else if (strncmp(line, "attach ", 7) == 0) {
 		attach_client(m, c, line + 7);
 	} else if (strcmp(line, "resize") == 0) {
@@ -467,8 +494,11 @@ static void client_read(struct mon *m, struct client *c)
 		take_fds(c, &mh);
 	if (n <= 0) {
 		if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-			if (m->att.client == (int)(c - m->clients))
-				detach(m, NULL);
+			for (size_t i = 0; i < MAX_ATTACHED; i++)
+				if (m->att[i].client == (int)(c - m->clients))
+					detach(m, i, NULL);
+			if (c->holds && m->paused)
+				set_paused(m, false); /* a commit killed while it held the pause */
 			client_close(c);
 		}
 		return;
@@ -653,6 +683,17 @@ static void caller_gone(struct mon *m)
 	detach_terminal(m);
 }
 
+/* Input on fd when it is an attached bld's (passed on): whether it was. */
+static bool attached_input(struct mon *m, int fd)
+{
+	for (size_t i = 0; i < MAX_ATTACHED; i++)
+		if (fd == m->att[i].in) {
+			pump_attach_input(m, i);
+			return true;
+		}
+	return false;
+}
+
 /* One round of poll and dispatch; timeout in ms (-1: none). */
 static void poll_once(struct mon *m, int timeout)
 {
@@ -666,8 +707,10 @@ static void poll_once(struct mon *m, int timeout)
 	n = add_poll(p, n, m->pty, POLLIN);
 	bool want_in = m->att_in >= 0 && (m->in_wr >= 0 || m->pty >= 0);
 	n = add_poll(p, n, want_in ? m->att_in : -1, POLLIN);
-	bool want_att = m->att.in >= 0 && (m->in_wr >= 0 || m->pty >= 0);
-	n = add_poll(p, n, want_att ? m->att.in : -1, POLLIN);
+	for (size_t i = 0; i < MAX_ATTACHED; i++) {
+		bool want_att = m->att[i].in >= 0 && (m->in_wr >= 0 || m->pty >= 0);
+		n = add_poll(p, n, want_att ? m->att[i].in : -1, POLLIN);
+	}
 	n = add_poll(p, n, bld_runner_health_pollfd(m->health), POLLIN);
 	for (size_t i = 0; i < MAX_CLIENTS; i++)
 		n = add_poll(p, n, m->clients[i].fd, POLLIN);
@@ -711,8 +754,8 @@ static void poll_once(struct mon *m, int timeout)
 			pump_output(m, &m->pty, false);
 		else if (fd == m->att_in)
 			pump_input(m);
-		else if (fd == m->att.in)
-			pump_attach_input(m);
+		else if (attached_input(m, fd))
+			;
 		else if (fd == bld_runner_health_pollfd(m->health))
 			bld_runner_health_readable(m->health);
 		else
@@ -756,7 +799,8 @@ static void record_exit(struct mon *m)
 	bld_runner_event(m->ctx, m->cfg, "die", code, NULL);
 	bld_runner_event_volumes(m->ctx, m->cfg, false);
 	notify_waiters(m);
-	bld_runner_attached_close(&m->att); /* it heard "exited N" */
+	for (size_t i = 0; i < MAX_ATTACHED; i++)
+		bld_runner_attached_close(&m->att[i]); /* it heard "exited N" */
 }
 
 /* What one run holds: its cgroups, its network (veth, address, proxies) and the mounts of
@@ -911,7 +955,8 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 		m.clients[i].fd = -1;
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(m.replaced); i++)
 		m.replaced[i] = -1;
-	bld_runner_attached_init(&m.att);
+	for (size_t i = 0; i < MAX_ATTACHED; i++)
+		bld_runner_attached_init(&m.att[i]);
 	m.lb_out.stream = "stdout";
 	m.lb_err.stream = "stderr";
 	m.dir = bld_runner_container_dir(ctx, id);

@@ -746,7 +746,8 @@ void bld_runner_net_stop(struct bld_runner_net *n)
 	n->udp = NULL;
 	bld_runner_dns_close(n->dns);
 	n->dns = NULL;
-	bld_runner_rootless_stack_stop(n->stack_pid);
+	if (n->stack_pid)
+		bld_runner_rootless_stack_forget(n->ctx, n->id);
 	n->stack_pid = 0;
 	if (n->nlfd >= 0)
 		close(n->nlfd);

@@ -221,11 +221,18 @@ static pid_t pasta_start(int nsfd, const char *pidfile, bool keep, char why[256]
 	return pid;
 }
 
+/* The pid file of container id's pasta: kept while it runs, so that a `bld rm` after its
+ * monitor was killed stops it too. */
+static char *stack_pidfile(const struct bld_ctx *ctx, const char *id)
+{
+	return xasprintf("%s/pasta-%.12s.pid", ctx->run_dir, id);
+}
+
 pid_t bld_runner_rootless_stack_start(const struct bld_ctx *ctx, int nsfd, const char *id)
 {
-	cleanup_free char *pidfile = xasprintf("%s/pasta-%.12s.pid", ctx->run_dir, id);
+	cleanup_free char *pidfile = stack_pidfile(ctx, id);
 	char why[256] = "";
-	pid_t pid = pasta_start(nsfd, pidfile, false, why);
+	pid_t pid = pasta_start(nsfd, pidfile, true, why);
 	static bool said;
 	if (!pid && !said)
 		bld_warn("rootless: no network stack (pasta: %s): the container has the loopback "
@@ -244,6 +251,15 @@ void bld_runner_rootless_stack_stop(pid_t pid)
 		nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL);
 	if (is_pasta(pid))
 		kill(pid, SIGKILL);
+}
+
+void bld_runner_rootless_stack_forget(const struct bld_ctx *ctx, const char *id)
+{
+	if (!bld_rootless())
+		return;
+	cleanup_free char *pidfile = stack_pidfile(ctx, id);
+	bld_runner_rootless_stack_stop(bld_runner_pidfile_read(pidfile));
+	unlink(pidfile);
 }
 
 /* ------------------------------------------------------------------ the rootless namespace */

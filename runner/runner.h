@@ -615,6 +615,13 @@ int bld_runner_container_commit_layer(struct bld_ctx *ctx, struct bld_store *s, 
  */
 int bld_runner_container_pause(struct bld_ctx *ctx, const char *id, struct bld_error **err);
 int bld_runner_container_unpause(struct bld_ctx *ctx, const char *id, struct bld_error **err);
+/* A pause held for as long as *hold (a connection to the monitor) lasts: released by
+ * bld_runner_container_pause_release (which thaws and closes it), or by the monitor when
+ * the connection ends otherwise (this bld killed): a commit killed mid-way leaves no
+ * container paused. Refusals as bld_runner_container_pause's. */
+int bld_runner_container_pause_hold(struct bld_ctx *ctx, const char *id, int *hold,
+				    struct bld_error **err);
+int bld_runner_container_pause_release(int hold, const char *id, struct bld_error **err);
 
 /* Records a container event (docker's: the container's labels, image and name, then attrs
  * "K=V") in the store's journal, for what other modules do to a container (commit). */

@@ -577,6 +577,9 @@ bool bld_runner_proc_live(pid_t pid, const char *comm);
 pid_t bld_runner_rootless_stack_start(const struct bld_ctx *ctx, int nsfd, const char *id);
 /* Stops the pasta of pid (when it still is one) and waits until it is gone. */
 void bld_runner_rootless_stack_stop(pid_t pid);
+/* Stops container id's pasta, when its pid file names a live one, and removes that file (at
+ * the end of a run, and by `rm` for a run whose monitor was killed). */
+void bld_runner_rootless_stack_forget(const struct bld_ctx *ctx, const char *id);
 /* Rootless, the network namespace that stands for the host's where user-defined networks
  * live (their bridges, the hosts' ends of veths, the firewall rules): $RUN_DIR/netns, bound
  * in the user's mount namespace, made when missing and create (with pasta for its uplink),

@@ -3,7 +3,7 @@
 # beyond the lifecycle (api_containers.sh) and images (api_images.sh) scripts, each command's
 # output and status compared with the same CLI's against a private dockerd for the same
 # sequence: docker attach to a running container (stdin in, stdout and stderr apart, its exit
-# status; with stdin, whose end ends it; refused when paused), the container resize endpoint
+# status; two at once; with stdin, whose end ends it; refused when paused), the container resize endpoint
 # (the tty takes the size), docker update (limits, restart policy, refusals), docker cp both ways (files, directories, -L, a tar on stdout,
 # missing paths), diff, export, top, history, save | load (and dockerd loads what bld saved),
 # login and push to a registry with basic auth (X-Registry-Auth; dockerd pulls what bld
@@ -35,6 +35,19 @@ wait "$bp" "$dp"
 t_eq "docker attach to a running container: its output and exit status, as dockerd" \
   "$(cat "$T_DIR/d.out")" "$(cat "$T_DIR/b.out")"
 t_eq "... stderr apart, as dockerd" "$(cat "$T_DIR/d.err")" "$(cat "$T_DIR/b.err")"
+# two attaches at once: each gets the output and the exit status, as dockerd's
+pair at2 "$BASE" sh -c 'until [ -e /tmp/go ]; do sleep 0.1; done; echo out; echo err >&2; exit 5'
+for n in 1 2; do
+  (DKT attach at2 >"$T_DIR/b$n.out" 2>&1; echo "rc=$?" >>"$T_DIR/b$n.out") &
+  eval "bp$n=\$!"
+  (timeout 20 "$DOCKER" attach at2 >"$T_DIR/d$n.out" 2>&1; echo "rc=$?" >>"$T_DIR/d$n.out") &
+  eval "dp$n=\$!"
+done
+sleep 1
+DK exec at2 touch /tmp/go; D exec at2 touch /tmp/go
+wait "$bp1" "$bp2" "$dp1" "$dp2"
+t_eq "two docker attach at once: each gets the output and exit status, as with dockerd" \
+  "$(cat "$T_DIR/d1.out") $(cat "$T_DIR/d2.out")" "$(cat "$T_DIR/b1.out") $(cat "$T_DIR/b2.out")"
 # with stdin (-i): it reaches the container, and its end ends the attachment (docker's rule:
 # the output after it is not relayed), the CLI then waiting for the exit status
 pair ai -i "$BASE" sh -c 'read x; sleep 0.5; echo got $x; exit 7'
@@ -47,7 +60,7 @@ DK pause pz >/dev/null; D pause pz >/dev/null
 both attach pz
 t_eq "docker attach to a paused container: refused, as dockerd" "$DO" "$BO"
 t_eq "... in docker's words" "$(cat "$T_DIR/d.err")" "$(cat "$T_DIR/b.err")"
-DK rm -f pz at ai >/dev/null; D rm -f pz at ai >/dev/null
+DK rm -f pz at at2 ai >/dev/null; D rm -f pz at at2 ai >/dev/null
 
 pair tt -it "$BASE" sh
 api -X POST 'http://d/v1.41/containers/tt/resize?h=33&w=77'

@@ -6,7 +6,9 @@
 # info` (swarm inactive, no field dockerd lacks), `docker events` (following, --since/--until,
 # filters), `docker ps` with -a, -q, -n, --filter over
 # containers the bld CLI started (one store, no daemon), request limits, the socket's mode,
-# a live socket refused and a stale one replaced, tcp:// refused, and --time's idle exit.
+# a live socket refused and a stale one replaced, tcp:// refused without TLS, tcp:// with
+# --tlsverify (the CLI with a certificate of the CA served; without one, or with one of
+# another CA, refused), and --time's idle exit.
 . "$(dirname "$0")/lib.sh"
 
 t_busybox_registry
@@ -97,6 +99,35 @@ t_match "... saying so" "another service is listening" "$out"
 out=$("$BLD" system service tcp://127.0.0.1:2375 2>&1); rc=$?
 t_eq "tcp:// without TLS is refused (exit 125)" "125" "$rc"
 t_match "... with why" "^bld: tcp://127.0.0.1:2375: refused: .*TLS" "$out"
+# TLS: a CA, the service's certificate (for 127.0.0.1) and a client's; another CA's client
+mkdir -p "$T_DIR/tls" && cd "$T_DIR/tls" || exit 1
+cert() { # NAME CA EXT: NAME.pem and NAME-key.pem signed by CA (or self-signed)
+  if [ -z "${2:-}" ]; then openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1-key.pem" -out "$1.pem" -days 1 -subj "/CN=$1"
+  else openssl req -newkey rsa:2048 -nodes -keyout "$1-key.pem" -out "$1.csr" -subj "/CN=$1" &&
+    openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2-key.pem" -CAcreateserial -out "$1.pem" -days 1 -extfile <(echo "$3")
+  fi
+} 2>/dev/null
+cert ca && cert server ca subjectAltName=IP:127.0.0.1 && cert client ca extendedKeyUsage=clientAuth &&
+  cert ca2 && cert other ca2 extendedKeyUsage=clientAuth
+cd - >/dev/null || exit 1
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$BLD" system service --time 0 --tlsverify --tlscacert "$T_DIR/tls/ca.pem" --tlscert "$T_DIR/tls/server.pem" \
+  --tlskey "$T_DIR/tls/server-key.pem" "tcp://127.0.0.1:$port" 2>"$T_DIR/tls.log" &
+tls_pid=$!
+at_exit "kill $tls_pid 2>/dev/null"
+TK() { DOCKER_HOST= /usr/bin/docker -H "tcp://127.0.0.1:$port" --tlsverify --tlscacert "$T_DIR/tls/ca.pem" "$@"; }
+for _ in $(seq 1 50); do TK --tlscert "$T_DIR/tls/client.pem" --tlskey "$T_DIR/tls/client-key.pem" version >/dev/null 2>&1 && break; sleep 0.1; done
+t_eq "tcp:// with --tlsverify: docker --tlsverify with a certificate of the CA is served" "linux up" \
+  "$(TK --tlscert "$T_DIR/tls/client.pem" --tlskey "$T_DIR/tls/client-key.pem" version --format '{{.Server.Os}}' 2>&1) $(TK --tlscert "$T_DIR/tls/client.pem" --tlskey "$T_DIR/tls/client-key.pem" ps --format '{{.Names}}')"
+out=$(TK version --format '{{.Server.Version}}' 2>&1); rc=$?
+t_eq "... without a client certificate: refused" "1" "$rc"
+t_match "... saying so" "Error response from daemon: a client certificate is required" "$out"
+out=$(TK --tlscert "$T_DIR/tls/other.pem" --tlskey "$T_DIR/tls/other-key.pem" version --format '{{.Server.Version}}' 2>&1); rc=$?
+t_eq "... with a certificate of another CA: refused" "1" "$rc"
+t_match "... in words" "Error response from daemon: a client certificate is required" "$out"
+t_eq "... which a client that sends it anyway hears named" "the client certificate is not signed by the service's CA" \
+  "$(curl -s --cacert "$T_DIR/tls/ca.pem" --cert "$T_DIR/tls/other.pem" --key "$T_DIR/tls/other-key.pem" "https://127.0.0.1:$port/_ping" | jq -r .message)"
+kill "$tls_pid"
 python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T_DIR/stale.sock"
 "$BLD" system service --time 1 "unix://$T_DIR/stale.sock" 2>/dev/null &
 idle=$!

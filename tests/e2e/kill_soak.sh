@@ -35,6 +35,19 @@ killed() {
   kill -9 $victims 2>/dev/null
   wait "$pid" 2>/dev/null
 }
+# stop_at POINT CMD... — runs CMD (B ...) in the background (its pid in BG) with
+# BLD_TEST_STOP_AT=POINT, and waits until bld stops itself there: its pid in STOPPED, which
+# stays empty when it never stopped
+stop_at() {
+  local point=$1; shift
+  BLD_TEST_STOP_AT=$point "$@" >"$T_DIR/stopped.out" 2>&1 &
+  BG=$! STOPPED=""
+  for _ in $(seq 200); do
+    STOPPED=$(pgrep -P "$BG")
+    [ -n "$STOPPED" ] && grep -q '^State:.*T' "/proc/$STOPPED/status" 2>/dev/null && return
+    STOPPED="" && sleep 0.05
+  done
+}
 # ms CMD... — how long CMD takes (milliseconds, at least 5); fails the script when CMD fails
 ms() {
   local t0 t1
@@ -83,6 +96,20 @@ soak push newimg "$BLD" push -q "$REG_ADDR/soak/push"
 
 # commit: a running container with a changed file each run
 B run -d --name soak-c "$IMG" sleep 600 >/dev/null || { t_fail "run soak-c"; exit 1; }
+# a commit killed while it holds the container paused: the container runs on (the monitor
+# thaws it when the commit's connection ends), and an exec in it does not hang
+stop_at commit-paused B commit soak-c soak/commit
+t_eq "a commit stops while the container is paused" "paused" \
+  "$(B inspect -f '{{.State.Status}}' soak-c)"
+kill -9 $STOPPED "$BG" 2>/dev/null
+wait "$BG" 2>/dev/null
+for i in $(seq 50); do
+  [ "$(B inspect -f '{{.State.Status}}' soak-c)" = running ] && break
+  sleep 0.1
+done
+t_eq "... killed there, it leaves the container running" "running" \
+  "$(B inspect -f '{{.State.Status}}' soak-c)"
+t_ok "... and an exec in it ends" timeout 20 "$BLD" exec soak-c true
 soak commit 'B exec soak-c sh -c "head -c 100000 /dev/urandom >/data$i" >/dev/null 2>&1' B commit soak-c soak/commit
 
 # compose up and down: two services, a named volume and the project's network
@@ -115,21 +142,15 @@ picked "compose down" && t_eq "two compose downs at once both succeed" 0 "$fails
 # killed up's children or a CI job's second up make them
 for point in compose-network compose-create; do
   B compose -f proj/compose.yaml down -t 0 >/dev/null 2>&1
-  BLD_TEST_STOP_AT=$point B compose -f proj/compose.yaml up -d >overtaken.out 2>&1 &
-  bg=$! stopped=""
-  for i in $(seq 200); do
-    stopped=$(pgrep -P "$bg")
-    [ -n "$stopped" ] && grep -q '^State:.*T' "/proc/$stopped/status" 2>/dev/null && break
-    stopped="" && sleep 0.05
-  done
-  t_ok "a compose up stops at $point" [ -n "$stopped" ]
+  stop_at $point B compose -f proj/compose.yaml up -d
+  t_ok "a compose up stops at $point" [ -n "$STOPPED" ]
   t_ok "... another compose up brings the project up meanwhile" B compose -f proj/compose.yaml up -d
-  kill -CONT $stopped 2>/dev/null
-  for i in $(seq 600); do kill -0 "$bg" 2>/dev/null || break; sleep 0.1; done
-  kill -9 $stopped "$bg" 2>/dev/null # not ended within a minute: a failure
-  wait "$bg"
+  kill -CONT $STOPPED 2>/dev/null
+  for i in $(seq 600); do kill -0 "$BG" 2>/dev/null || break; sleep 0.1; done
+  kill -9 $STOPPED "$BG" 2>/dev/null # not ended within a minute: a failure
+  wait "$BG"
   rc=$?
-  t_eq "... and the first, continued, succeeds too ($(grep '^bld:' overtaken.out))" 0 "$rc"
+  t_eq "... and the first, continued, succeeds too ($(grep '^bld:' stopped.out))" 0 "$rc"
   t_eq "... with the project's two containers" 2 "$(B compose -f proj/compose.yaml ps -q | wc -l)"
 done
 B compose -f proj/compose.yaml down -t 0 >/dev/null 2>&1
@@ -140,6 +161,24 @@ soak "network connect" 'B network disconnect soak-n soak-c >/dev/null 2>&1' B ne
 
 # volume create: a new name each run (with a label, so that the metadata is written too)
 soak "volume create" 'B volume rm -f soak-v >/dev/null 2>&1' B volume create --label k=$RANDOM soak-v
+
+# a create killed when its container's directory has a state but no config yet
+# (BLD_TEST_STOP_AT stops it there): no container directory without its config is left
+# (ps and compose do not see one, yet its name would be taken), and the next create
+# sweeps what it left
+stop_at container-create B create --name soak-half "$IMG" true
+t_ok "a create stops before its config is written" [ -n "$STOPPED" ]
+kill -9 $STOPPED "$BG" 2>/dev/null
+wait "$BG" 2>/dev/null
+half() {
+  for d in "$BLD_ROOT"/containers/*; do
+    [[ $(basename "$d") =~ ^[0-9a-f]{64}$ ]] && [ ! -e "$d/config.json" ] && echo "$d"
+  done
+}
+t_eq "... killed there, it leaves no container without its config" "" "$(half)"
+t_ok "... its name is free" B create --name soak-half "$IMG" true
+t_eq "... and the next create swept what it left" "" "$(ls -A "$BLD_ROOT/containers" | grep '^\.new-')"
+B rm -f soak-half >/dev/null 2>&1
 
 # ------------------------------------------------------------------------ afterwards
 out=$(B system check 2>&1)

@@ -83,6 +83,12 @@ t_ok "start again" A start web
 t_match "... a pasta again" '^[0-9]+$' "$(pastas)"
 t_ok "rm -f" A rm -f web
 t_eq "... its pasta is gone" "" "$(pastas)"
+t_ok "run -d, then its monitor killed" A run -d --name orphan "$BASE" sleep 600
+oid=$(A inspect -f '{{.Id}}' orphan 2>/dev/null)
+kill -9 "$(jq -r .MonitorPid "$T_DIR/home/.local/share/bld/containers/$oid/state.json" 2>/dev/null)"
+t_match "... its pasta outlives the monitor" '^[0-9]+$' "$(pastas)"
+t_ok "... rm -f" A rm -f orphan
+t_eq "... stops its pasta too" "" "$(pastas)"
 
 ctx=$T_DIR/ctx && mkdir -p "$ctx" && chmod 755 "$ctx"
 printf 'FROM %s\nRUN wget -q -O /v2 http://127.0.0.1:%s/v2/\n' "$BASE" "$REG_PORT" >"$ctx/Dockerfile"
@@ -97,6 +103,8 @@ t_match "... its network's bridge lives in the rootless network namespace" \
   '^[0-9]+: br-' "$(rns ip -o link show type bridge 2>&1)"
 t_eq "a container on the network reaches the server by its name (bld's DNS)" "hello-by-name" \
   "$(A run --rm --network rn1 "$BASE" timeout 10 wget -q -O- http://srv:8080/ 2>&1)"
+t_eq "... with pasta's MTU, not 1500" "65520" \
+  "$(A run --rm --network rn1 "$BASE" cat /sys/class/net/eth0/mtu 2>&1)"
 t_eq "... and the host's loopback through the namespace's pasta" "{}" \
   "$(A run --rm --network rn1 "$BASE" timeout 10 wget -q -O- "http://$gw:$REG_PORT/v2/" 2>&1)"
 t_ok "network rm after the server's rm" sh -c "$(declare -f A); u=$u T_DIR=$T_DIR; A rm -f srv && A network rm rn1"
