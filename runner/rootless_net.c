@@ -14,10 +14,11 @@
  * namespace, translates the container's packets into ordinary sockets of the user. eth0 takes
  * the address, gateway and routes of the host's interface; the gateway's address reaches the
  * host's loopback; no port is forwarded by pasta (-t/-u/-T/-U none): published ports are the
- * monitor's proxy, as for root (net.c). pasta runs as a daemon of its own, its pid kept by the
- * monitor, and is stopped with the container. When pasta cannot start (not installed, no
- * /dev/net/tun, no host interface), the container has the loopback alone, said on stderr.
- * --network none, host and container:NAME work as for root.
+ * monitor's proxy, as for root (net.c). pasta runs as a daemon of its own, its pid in
+ * $RUN_DIR/pasta-ID.pid, and is stopped with the container (or by `rm` when its monitor was
+ * killed). When pasta cannot start (not installed, no /dev/net/tun, no host interface), the
+ * container has the loopback alone, said on stderr. --network none, host and container:NAME
+ * work as for root.
  *
  * User-defined networks live in one more namespace, $RUN_DIR/netns (bound in the mount
  * namespace every bld process of the user shares), that stands for the host's: their bridges,
@@ -105,14 +106,10 @@ int bld_runner_netns_socket(int ns, int domain, int type, int proto, int *ns_out
 	return fds[0];
 }
 
-int bld_runner_rootless_net_mode(const char **mode, struct bld_error **err)
+void bld_runner_rootless_net_mode(const char **mode)
 {
-	if (!bld_rootless())
-		return 0;
-	const char *m = *mode;
-	if (strcmp(m, "bridge") == 0)
+	if (bld_rootless() && strcmp(*mode, "bridge") == 0)
 		*mode = BLD_RUNNER_ROOTLESS_STACK;
-	return 0;
 }
 
 /* ------------------------------------------------------------------ pasta */

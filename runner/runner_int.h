@@ -563,10 +563,9 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
  * -1 and errno on failure. */
 int bld_runner_netns_socket(int ns, int domain, int type, int proto, int *ns_out);
 /* The network mode rootless bld gives a container asking for *mode: the default bridge
- * becomes BLD_RUNNER_ROOTLESS_STACK (a namespace of its own with pasta's eth0), modes that
- * need root are refused. */
+ * becomes BLD_RUNNER_ROOTLESS_STACK (a namespace of its own with pasta's eth0). */
 #define BLD_RUNNER_ROOTLESS_STACK "pasta"
-int bld_runner_rootless_net_mode(const char **mode, struct bld_error **err);
+void bld_runner_rootless_net_mode(const char **mode);
 /* The pid a pid file holds, 0 when none. */
 pid_t bld_runner_pidfile_read(const char *path);
 /* Whether pid runs (a zombie does not: init may be slow to reap it) with a name that starts

@@ -1,6 +1,7 @@
 /*
  * runner/volume.c — named volumes under $BLD_ROOT/volumes/<name>/_data (with a small
- * meta.json beside it), and the translation of -v/--tmpfs into the mounts a container gets.
+ * meta.json beside it; a new one appears whole or not at all), and the translation of
+ * -v/--tmpfs into the mounts a container gets.
  *
  * Volumes are local directories; the one driver is docker's "local", whose options (type,
  * device, o) make the volume a mount of device on _data, made when the first container that
@@ -15,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/random.h>
@@ -77,6 +79,68 @@ int bld_runner_volume_create(struct bld_ctx *ctx, const char *name, char **label
 	return bld_runner_volume_create_opts(ctx, name, labels, NULL, out_name, err);
 }
 
+/* The meta.json of a new volume: its creation time, labels ("K=V"; anon adds bld's mark)
+ * and options. */
+static json_t *new_meta(char **labels, bool anon, json_t *options)
+{
+	char now[40];
+	bld_runner_now_str(now);
+	json_t *lab = json_object();
+	for (size_t i = 0; labels && labels[i]; i++) {
+		cleanup_free char *k = xstrdup(labels[i]);
+		char *eq = strchr(k, '=');
+		if (eq)
+			*eq++ = 0;
+		json_object_set_new(lab, k, json_string(eq ? eq : ""));
+	}
+	if (anon)
+		json_object_set_new(lab, BLD_RUNNER_ANON_LABEL, json_string(""));
+	return json_pack("{s:s, s:o, s:O}", "CreatedAt", now, "Labels", lab, "Options", options);
+}
+
+/* What creations killed half-way left in top: .new-<pid>-<name> of a process gone. */
+static void sweep_new(const char *top)
+{
+	DIR *d = opendir(top);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		long pid = 0;
+		if (sscanf(de->d_name, ".new-%ld-", &pid) != 1 || pid <= 0 ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		cleanup_free char *p = xasprintf("%s/%s", top, de->d_name);
+		bld_fs_rm_rf(p, NULL);
+	}
+	if (d)
+		closedir(d);
+}
+
+/*
+ * The volume name made whole (_data and meta) as .new-<pid>-<name> and renamed into place: a
+ * kill -9 leaves no volume without its labels and options (compose took such a one as its
+ * own, and down -v left it, not labelled with the project). Returns 1 when another creation
+ * made name first, 0 when this one did.
+ */
+static int create_whole(struct bld_ctx *ctx, const char *name, json_t *meta,
+			struct bld_error **err)
+{
+	cleanup_free char *top = xasprintf("%s/volumes", ctx->root);
+	cleanup_free char *tmp = xasprintf("%s/.new-%ld-%s", top, (long)getpid(), name);
+	cleanup_free char *data = xasprintf("%s/_data", tmp);
+	cleanup_free char *dir = vol_dir(ctx, name);
+	sweep_new(top);
+	int r = bld_fs_mkdir_p(data, 0755, err);
+	if (r == 0)
+		r = bld_runner_json_write(tmp, "meta.json", meta, err);
+	bld_test_point("volume-create");
+	if (r == 0 && rename(tmp, dir) < 0)
+		r = errno == EEXIST || errno == ENOTEMPTY ? 1
+							  : bld_error_sys(err, errno, "rename %s", dir);
+	if (r != 0)
+		bld_fs_rm_rf(tmp, NULL);
+	return r;
+}
+
 int bld_runner_volume_create_opts(struct bld_ctx *ctx, const char *name, char **labels,
 				  char **opts, char **out_name, struct bld_error **err)
 {
@@ -98,29 +162,16 @@ int bld_runner_volume_create_opts(struct bld_ctx *ctx, const char *name, char **
 	if (opts_json(name, opts, &options, err) < 0)
 		return -1;
 	cleanup_free char *dir = vol_dir(ctx, name);
-	cleanup_free char *data = xasprintf("%s/_data", dir);
-	if (bld_fs_mkdir_p(data, 0755, err) < 0)
-		return -1;
 	cleanup_free char *meta = xasprintf("%s/meta.json", dir);
 	if (access(meta, F_OK) != 0) {
-		char now[40];
-		bld_runner_now_str(now);
-		cleanup_json json_t *lab = json_object();
-		for (size_t i = 0; labels && labels[i]; i++) {
-			cleanup_free char *k = xstrdup(labels[i]);
-			char *eq = strchr(k, '=');
-			if (eq)
-				*eq++ = 0;
-			json_object_set_new(lab, k, json_string(eq ? eq : ""));
-		}
-		if (anon)
-			json_object_set_new(lab, BLD_RUNNER_ANON_LABEL, json_string(""));
-		cleanup_json json_t *m =
-			json_pack("{s:s, s:o, s:O}", "CreatedAt", now, "Labels", steal_pointer(&lab),
-				  "Options", options);
-		if (bld_runner_json_write(dir, "meta.json", m, err) < 0)
+		cleanup_json json_t *m = new_meta(labels, anon, options);
+		/* a volume of an older bld without its meta.json gets one in place */
+		int r = access(dir, F_OK) == 0 ? bld_runner_json_write(dir, "meta.json", m, err)
+					       : create_whole(ctx, name, m, err);
+		if (r < 0)
 			return -1;
-		volume_event(ctx, name, "create");
+		if (r == 0)
+			volume_event(ctx, name, "create");
 	}
 	if (out_name)
 		*out_name = xstrdup(name);

@@ -153,7 +153,17 @@ for point in compose-network compose-create; do
   t_eq "... and the first, continued, succeeds too ($(grep '^bld:' stopped.out))" 0 "$rc"
   t_eq "... with the project's two containers" 2 "$(B compose -f proj/compose.yaml ps -q | wc -l)"
 done
-B compose -f proj/compose.yaml down -t 0 >/dev/null 2>&1
+
+# a compose up killed while it makes the project's volume: no volume without its labels is
+# left, which the next up would take as made and down -v leave (not the project's)
+B compose -f proj/compose.yaml down -t 0 -v >/dev/null 2>&1
+stop_at volume-create B compose -f proj/compose.yaml up -d
+t_ok "a compose up stops while it makes the project's volume" [ -n "$STOPPED" ]
+kill -9 $STOPPED "$BG" 2>/dev/null
+wait "$BG" 2>/dev/null
+t_ok "... killed there, the next up succeeds" B compose -f proj/compose.yaml up -d
+t_ok "... and down -v" B compose -f proj/compose.yaml down -t 0 -v
+t_eq "... removes the volume" "" "$(B volume ls -q | grep -x proj_data)"
 
 # network connect: the same container connected again after each disconnect
 B network create soak-n >/dev/null || { t_fail "network create"; exit 1; }
