@@ -57,7 +57,9 @@ EOF
 cd "$P" || exit 1
 t_ok "compose up -d" B compose up -d
 t_match "compose ps" '^proj-svc-1 .* Up ' "$(B compose ps 2>&1)"
-t_eq "compose exec" "in-volume" "$(B compose exec -T svc cat /data/v 2>&1)"
+# the service writes /data/v once started: up -d may return before
+t_eq "compose exec" "in-volume" "$(B compose exec -T svc sh -c \
+  'for i in $(seq 50); do [ -s /data/v ] && break; sleep 0.1; done; cat /data/v' 2>&1)"
 t_match "compose logs" 'svc-1 +\| up$' "$(B compose logs 2>&1)"
 t_ok "compose down -v" B compose down -v
 t_eq "nothing left" "" "$(B ps -aq)$(B volume ls -q)"
