@@ -10,6 +10,9 @@
 # Usage: bench/build.sh [RUNS]   (default 5 runs per measurement)
 #   SETTLE=S   seconds to wait after `sync` before each timed run (default 1)
 #   TOOLS="bld docker"   only these of the tools found (default: all of them)
+#   ROOTLESS=0 skips, ROOTLESS=only runs alone, a cold build as an ordinary user
+#   (bench/rootless.bash): rootless `bld build` against rootless `buildah bud` (no rootless
+#   BuildKit here: the goal's 0.5x BuildKit is measured as root above)
 #
 # Fairness, as bench/pull.sh: every timed run is preceded by `sync` and a short settle, so that
 # no tool pays for the writeback of the one before (200 MB per cold build in case (b)); the
@@ -53,8 +56,10 @@ cleanup() {
   rm -rf --one-file-system "$W"
   bld_cgroups_remove "${CGROUPS[@]}"
 }
-trap cleanup EXIT
+. "$TOP/bench/rootless.bash"
+trap 'bench_rootless_done; cleanup' EXIT
 [ -x "$BLD" ] || { echo "bench: build bld first"; exit 1; }
+if [ "${ROOTLESS:-1}" = only ]; then ROUNDS=1 RUNS=$RUNS bench_rootless_build; exit 0; fi
 "$TOP/tests/env/registry.sh" start "$W/reg" >/dev/null || exit 1
 . "$W/reg/env"
 "$TOP/tests/env/seed.sh" --env "$W/reg/env" --only latest >/dev/null || exit 1
@@ -151,3 +156,4 @@ ratio() { [ -n "${2:-}" ] && [ "$2" != FAIL ] && [ "$1" != FAIL ] && awk -v a="$
 echo "goals: (a) no-op <= 0.1x buildah: $(ratio "${R[bld,a,noop]}" "${R[buildah,a,noop]:-}"), < 20 ms: ${R[bld,a,noop]} ms;" \
   "(b) no-op < 100 ms: ${R[bld,b,noop]} ms; cold <= 0.5x BuildKit: (a) $(ratio "${R[bld,a,cold]}" "${R[docker,a,cold]:-}")," \
   "(b) $(ratio "${R[bld,b,cold]}" "${R[docker,b,cold]:-}")"
+[ "${ROOTLESS:-1}" = 0 ] || ROUNDS=1 RUNS=$RUNS bench_rootless_build

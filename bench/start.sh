@@ -15,6 +15,9 @@
 # --network on a user-defined network.
 #   RUNS=N runs per command and round (default 20)  ROUNDS=N (default 3)
 #   BLD=path (default ./bld)
+#   ROOTLESS=0 skips, ROOTLESS=only runs alone, the same as an ordinary user (bench/rootless.bash):
+#   rootless `bld run --rm` against rootless `crun run` and `podman run --rm`; goal (issue 19):
+#   the same ratio, at most 1.5x crun
 set -eu
 [ -n "${BENCH_DEBUG:-}" ] && set -x
 cd "$(dirname "$0")/.."
@@ -26,11 +29,13 @@ command -v busybox >/dev/null || { echo "bench/start.sh: busybox-static is not i
 
 . bench/ns.bash
 bench_enter "$0" "$@"
-trap bench_cleanup EXIT
+. bench/rootless.bash
+trap 'bench_rootless_done; bench_cleanup' EXIT
 export BLD_ROOT=$W/root
 rootfs=$W/bundle/rootfs
 mkdir -p "$rootfs/proc" "$rootfs/sys" "$rootfs/dev" # for crun and runc; empty in the image
 bench_busybox_tar "$rootfs" sh true
+if [ "${ROOTLESS:-1}" = only ]; then bench_rootless_start; exit 0; fi
 "$BLD" import "$W/busybox.tar" bench/busybox:latest >/dev/null
 "$BLD" run --rm bench/busybox:latest true # warm: bridge, NAT rule, seccomp cache
 "$BLD" network create bench-net >/dev/null # a user-defined network (issue 13)
@@ -103,3 +108,4 @@ if vs("bld run --rm", "podman run --rm"):
           f"{statistics.median(vs('bld run --rm', 'podman run --rm')):.3f}x (median of rounds)")
 PY
 command -v podman >/dev/null && podman rmi localhost/bench-busybox >/dev/null 2>&1 || true
+[ "${ROOTLESS:-1}" = 0 ] || bench_rootless_start
