@@ -12,7 +12,7 @@
 # measured, not the image. Everything lives in a private mount and network namespace made
 # here: a veth pair with a default route is the host interface pasta copies, a /dev/net/tun
 # node the user may open is bound over the host's, and a user with subordinate ids is made
-# (removed at the end, /etc/subuid and /etc/subgid restored). Not a timed test.
+# (removed at the end with its lines of /etc/subuid and /etc/subgid). Not a timed test.
 #   SECS=N seconds per measurement (default 3)  BLD=path (default ./bld)
 set -eu
 [ -n "${BENCH_DEBUG:-}" ] && set -x
@@ -32,8 +32,8 @@ done_() {
   A rm -f un up us >/dev/null 2>&1 || true
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   kill $(cat "$W/run/bld/pause.pid" "$W/run/bld/netns-pasta.pid" 2>/dev/null) 2>/dev/null || true
-  userdel "$u" >/dev/null 2>&1 || true
-  cp -p "$W/subuid" "$W/subgid" /etc/ 2>/dev/null || true
+  userdel -f "$u" >/dev/null 2>&1 || true # -f: zombies of the user would keep it
+  sed -i "/^$u:/d" /etc/subuid /etc/subgid
   umount /dev/net/tun 2>/dev/null || true
   bench_cleanup
 }
@@ -48,7 +48,6 @@ nsenter --net="/proc/$far/ns/net" sh -c 'ip link set lo up && ip link set bnet1 
   ip addr add 10.199.0.1/24 dev bnet1 && ip addr add 10.199.0.3/24 dev bnet1'
 nsenter --net="/proc/$far/ns/net" iperf3 -s -p 5201 >/dev/null 2>&1 & pids+=($!)
 mknod -m 666 "$W/tun" c 10 200 && mount --bind "$W/tun" /dev/net/tun
-cp -p /etc/subuid /etc/subgid "$W/"
 useradd -M -d "$W/home" -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$u"
 echo "$u:320000:65536" >>/etc/subuid
 echo "$u:320000:65536" >>/etc/subgid

@@ -252,6 +252,9 @@ bool bld_fs_dir_is_empty(const char *path);
 int bld_fs_read_file(const char *path, size_t max, char **out, size_t *len,
 		     struct bld_error **err);
 int bld_fs_read_fd(int fd, size_t max, char **out, size_t *len, struct bld_error **err);
+/* path opened for reading (O_CLOEXEC): the descriptor, or the error's negative code
+ * (BLD_E_NOTFOUND when it does not exist, else BLD_E_SYSTEM). */
+int bld_fs_open_read(const char *path, struct bld_error **err);
 /* Writes data to dirfd/name through a temporary file, fsync and rename (atomic). */
 int bld_fs_write_atomic(int dirfd, const char *name, const void *data, size_t n, mode_t mode,
 			struct bld_error **err);

@@ -40,16 +40,22 @@ int bld_fs_read_fd(int fd, size_t max, char **out, size_t *len, struct bld_error
 	return 0;
 }
 
+int bld_fs_open_read(const char *path, struct bld_error **err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOENT)
+		return bld_error_set(err, BLD_E_NOTFOUND, "%s: no such file or directory", path);
+	return bld_error_sys(err, errno, "open %s", path);
+}
+
 int bld_fs_read_file(const char *path, size_t max, char **out, size_t *len,
 		     struct bld_error **err)
 {
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return bld_error_set(err, BLD_E_NOTFOUND, "%s: no such file or directory",
-					     path);
-		return bld_error_sys(err, errno, "open %s", path);
-	}
+	cleanup_close int fd = bld_fs_open_read(path, err);
+	if (fd < 0)
+		return fd; /* the error's code */
 	int r = bld_fs_read_fd(fd, max, out, len, err);
 	if (r < 0)
 		return bld_error_wrap(err, "%s", path);

@@ -93,7 +93,8 @@ static void forward_signal(int sig)
 }
 
 /* What the monitor is told of its attachment on its command line: "o" (out), "i" (in), "1"
- * and "2" (that stream dropped), "-" for nothing. */
+ * and "2" (that stream dropped), "I" or "D" for our log level info or debug, "-" for
+ * nothing. */
 static void attach_flags(char out[8], const struct bld_runner_attach *a)
 {
 	size_t n = 0;
@@ -105,6 +106,8 @@ static void attach_flags(char out[8], const struct bld_runner_attach *a)
 		out[n++] = '1';
 	if (a->drop_stderr)
 		out[n++] = '2';
+	if (bld_log_get_level() >= BLD_LOG_INFO)
+		out[n++] = bld_log_get_level() == BLD_LOG_DEBUG ? 'D' : 'I';
 	if (n == 0)
 		out[n++] = '-';
 	out[n] = 0;
@@ -119,6 +122,8 @@ int bld_runner_monitor_exec(int argc, char **argv)
 	struct bld_runner_attach at = {.out = strchr(f, 'o'), .in = strchr(f, 'i'),
 				       .drop_stdout = strchr(f, '1'), .drop_stderr = strchr(f, '2'),
 				       .detach_keys = argv[4][0] ? argv[4] : NULL};
+	if (strchr(f, 'I') || strchr(f, 'D'))
+		bld_log_set_level(strchr(f, 'D') ? BLD_LOG_DEBUG : BLD_LOG_INFO);
 	struct bld_ctx ctx;
 	cleanup_error struct bld_error *e = NULL;
 	if (bld_ctx_init(&ctx, &e) < 0)

@@ -140,13 +140,9 @@ static bool settled(const struct stat *st)
 /* Reads and parses path, keeping the parse when the file has settled. */
 static int load(const char *path, json_t **out, struct bld_error **err)
 {
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return bld_error_set(err, BLD_E_NOTFOUND, "%s: no such file or directory",
-					     path);
-		return bld_error_sys(err, errno, "open %s", path);
-	}
+	cleanup_close int fd = bld_fs_open_read(path, err);
+	if (fd < 0)
+		return fd; /* the error's code */
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return bld_error_sys(err, errno, "stat %s", path);

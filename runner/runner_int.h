@@ -563,15 +563,14 @@ bool bld_runner_attached_input(struct bld_runner_attached *a, const char *buf, s
 _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int report_fd,
 				       const struct bld_runner_attach *attach);
 
-/* rootless_net.c: a socket made in network namespace ns (a new one when ns < 0; then its fd
+/* netns_sock.c: a socket made in network namespace ns (a new one when ns < 0; then its fd
  * to *ns_out), by a child, since rootless bld cannot come back to the host's namespace.
  * -1 and errno on failure. */
 int bld_runner_netns_socket(int ns, int domain, int type, int proto, int *ns_out);
 /* The network mode rootless bld gives a container asking for *mode: the default bridge
- * becomes BLD_RUNNER_ROOTLESS_STACK (a namespace of its own with pasta's eth0), modes that
- * need root are refused. */
+ * becomes BLD_RUNNER_ROOTLESS_STACK (a namespace of its own with pasta's eth0). */
 #define BLD_RUNNER_ROOTLESS_STACK "pasta"
-int bld_runner_rootless_net_mode(const char **mode, struct bld_error **err);
+void bld_runner_rootless_net_mode(const char **mode);
 /* The pid a pid file holds, 0 when none. */
 pid_t bld_runner_pidfile_read(const char *path);
 /* Whether pid runs (a zombie does not: init may be slow to reap it) with a name that starts
@@ -590,8 +589,10 @@ void bld_runner_rootless_stack_forget(const struct bld_ctx *ctx, const char *id)
  * in the user's mount namespace, made when missing and create (with pasta for its uplink),
  * and kept open for bld_runner_host_netns. Nothing when not rootless. */
 int bld_runner_rootless_netns(const struct bld_ctx *ctx, bool create, struct bld_error **err);
-/* That namespace once opened, else -1 (root, or not needed yet): netlink.c and firewall.c
+/* netns_sock.c: that namespace once opened, else -1 (root, or not needed yet): netlink.c and firewall.c
  * act in it instead of the process's own. */
 int bld_runner_host_netns(void);
+/* Records that namespace (rootless_net.c, once it opened it). */
+void bld_runner_host_netns_set(int ns);
 
 #endif

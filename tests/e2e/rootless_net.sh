@@ -28,13 +28,12 @@ at_exit "umount /dev/net/tun 2>/dev/null"
 t_busybox_registry
 chmod 755 "$T_DIR"
 u=rln$$
-for f in /etc/subuid /etc/subgid; do
-  touch "$f" && cp -p "$f" "$T_DIR/$(basename "$f").saved"
-  at_exit "cp -p '$T_DIR/$(basename "$f").saved' '$f'"
-done
+# our lines of /etc/subuid and /etc/subgid go at exit, and only they (not a copy put back: a
+# script running beside this one may have added its own meanwhile)
+at_exit "sed -i '/^$u:/d' /etc/subuid /etc/subgid"
 useradd -M -d "$T_DIR/home" -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$u" >/dev/null 2>&1 ||
   { t_fail "useradd $u"; exit 1; }
-at_exit "userdel '$u' >/dev/null 2>&1"
+at_exit "userdel -f '$u' >/dev/null 2>&1" # -f: a zombie of the user's (init slow to reap) would keep it
 install -d -o "$u" -g "$u" "$T_DIR/home"
 install -d -m 700 -o "$u" -g "$u" "$T_DIR/run"
 echo "$u:310000:65536" >>/etc/subuid
