@@ -37,6 +37,17 @@ int bld_runner_cgroup_freeze(char *const *cgroups, bool freeze);
 /* Kills every process in the cgroups and removes them. */
 void bld_runner_cgroup_destroy(char **cgroups);
 
+/* overlay.c: whether kind is forced (BLD_OVERLAY, BLD_NO_OVERLAY); an overlay mount's
+ * lowerdir, upperdir and workdir options for s into opt (-E2BIG when too long); and
+ * fuse-overlayfs on merged when the sandbox gets it (*root then an O_PATH descriptor of the
+ * mount's root, else -1; its error as *err), unmounted by _unmount (a path or
+ * /proc/self/fd/N). */
+bool bld_runner_overlay_forced(enum bld_runner_overlay kind);
+int bld_runner_overlay_opts(const struct bld_runner_spec *s, struct bld_buf *opt);
+int bld_runner_overlay_fuse_mount(const struct bld_runner_spec *s, const char *merged, int *root,
+				  struct bld_error **err);
+void bld_runner_overlay_fuse_unmount(const char *merged);
+
 /* mounts.c: the child's filesystem steps; each returns 0 or -errno */
 int bld_runner_mkpath_in_root(int rootfd, const char *path, bool want_file);
 int bld_runner_mount_root(const struct bld_runner_spec *s, const char *merged);
