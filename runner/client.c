@@ -451,22 +451,6 @@ int bld_runner_container_wait_started(struct bld_ctx *ctx, const char *id, const
 
 /* ------------------------------------------------------------------ remove */
 
-/* What removals killed half-way left in dir (.gone-<id>); another removal may be at the
- * same one, so failures are left to the next sweep. */
-static void sweep_gone(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		if (!bld_str_has_prefix(de->d_name, ".gone-"))
-			continue;
-		cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
-		bld_fs_rm_rf(p, NULL);
-	}
-	if (d)
-		closedir(d);
-}
-
 int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, json_t *cfg,
 				      bool volumes, struct bld_error **err)
 {
@@ -497,7 +481,7 @@ int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, json_
 	int r = bld_fs_rm_rf(gone, err);
 	if (r == 0)
 		bld_runner_event(ctx, cfg, "destroy", NULL);
-	sweep_gone(top);
+	bld_runner_sweep(top, ".gone-"); /* what removals killed half-way left */
 	return r;
 }
 
