@@ -154,6 +154,12 @@ typedef void (*bld_api_stream_fn)(int wfd, void *arg);
 int bld_api_stream(struct bld_api_resp *resp, bld_api_stream_fn fn, void *arg,
 		   void (*free_arg)(void *arg), struct bld_error **err);
 
+/* An upgrade handler's work on the hijacked connection sock, run by bld_api_upgraded in a
+ * thread of its own (TLS needs the handler to return), which then closes the connection. */
+typedef void (*bld_api_upgrade_fn)(void *cls, int sock);
+void bld_api_upgraded(bld_api_upgrade_fn fn, void *cls, int sock,
+		      struct MHD_UpgradeResponseHandle *urh);
+
 /* containers.c: one container as GET /containers/json shows it. */
 struct bld_runner_container_info;
 json_t *bld_api_container_summary(const struct bld_runner_container_info *c);

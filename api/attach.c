@@ -213,15 +213,18 @@ void bld_api_relay(int out_r, int err_r, int sock, bool raw, bool stdin_ends)
 			close(p[i].fd);
 }
 
-static void upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in,
-		     size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+static void attach_work(void *cls, int sock)
 {
 	struct attach *a = cls;
 	if (wait_for_start(a, sock))
 		bld_api_relay(a->out_r, a->err_r, sock, a->tty, false);
-	shutdown(sock, SHUT_WR);
-	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 	free(a);
+}
+
+static void upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in,
+		     size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	bld_api_upgraded(attach_work, cls, sock, urh);
 }
 
 int bld_api_attach_child(struct bld_ctx *ctx, const json_t *job)
@@ -264,15 +267,17 @@ static void attach_live(struct attach *a, int sock)
 		syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
 }
 
+static void attach_live_work(void *cls, int sock)
+{
+	attach_live(cls, sock);
+	free(cls);
+}
+
 static void upgraded_live(void *cls, struct MHD_Connection *conn, void *con_cls,
 			  const char *extra_in, size_t extra_in_size, MHD_socket sock,
 			  struct MHD_UpgradeResponseHandle *urh)
 {
-	struct attach *a = cls;
-	attach_live(a, sock);
-	shutdown(sock, SHUT_WR);
-	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
-	free(a);
+	bld_api_upgraded(attach_live_work, cls, sock, urh);
 }
 
 /* Docker's refusals of an attach to a running container, before the upgrade. */

@@ -189,15 +189,18 @@ struct exec_start {
 	struct exec *x;
 };
 
+static void exec_work(void *cls, int sock)
+{
+	struct exec_start *s = cls;
+	run_exec(s->ctx, s->x, sock);
+	free(s);
+}
+
 static void exec_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
 			  const char *extra_in, size_t extra_in_size, MHD_socket sock,
 			  struct MHD_UpgradeResponseHandle *urh)
 {
-	struct exec_start *s = cls;
-	run_exec(s->ctx, s->x, sock);
-	shutdown(sock, SHUT_WR);
-	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
-	free(s);
+	bld_api_upgraded(exec_work, cls, sock, urh);
 }
 
 int bld_api_exec_start(struct bld_api_req *req, struct bld_api_resp *resp,

@@ -2,8 +2,8 @@
  * api/prune.c — POST /containers/prune, /volumes/prune, /networks/prune and /images/prune
  * (docker container, volume, network and image prune): the runner's and the registry's
  * prunes, the ones `bld ... prune` runs, answered in docker's shapes. Of the filters, label
- * ones are taken where the runner takes them (networks) and dangling for images; the others
- * are refused rather than ignored.
+ * ones are taken where the runner takes them (networks) and dangling and label (label!) for
+ * images; the others are refused rather than ignored.
  */
 #include "api/api_int.h"
 #include "registry/registry.h"
@@ -91,7 +91,7 @@ static void image_pruned(void *arg, char *const *untagged, const char *deleted)
 int bld_api_images_prune(struct bld_api_req *req, struct bld_api_resp *resp,
 			 struct bld_error **err)
 {
-	static const char *const keys[] = {"dangling", NULL};
+	static const char *const keys[] = {"dangling", "label", NULL};
 	cleanup_strv char **filters = NULL;
 	if (prune_filters(req, keys, &filters, err) < 0)
 		return -1;
@@ -105,7 +105,7 @@ int bld_api_images_prune(struct bld_api_req *req, struct bld_api_resp *resp,
 	cleanup_json json_t *list = json_array();
 	struct bld_cache_gc_stats st = {0};
 	struct bld_cache_gc_opts o = {.keep = used};
-	int r = bld_registry_image_prune(s, all, used, image_pruned, list, err);
+	int r = bld_registry_image_prune(s, all, used, filters, image_pruned, list, err);
 	if (r == 0)
 		r = bld_cache_gc(s, &o, &st, err);
 	bld_cache_store_free(s);

@@ -6,6 +6,10 @@
  * ends the response at once, which closes the pipe's reading end; the function, which watches
  * its writing end (the followers of runner/ and cache/ do), stops then, not at the next thing
  * it would write, so that a quiet stream leaves no thread or descriptor behind.
+ *
+ * An upgraded connection's work (attach, exec) runs in a thread of its own too: on TLS,
+ * libmicrohttpd forwards between the connection and the socket it hands over in the thread
+ * that called the upgrade handler, once that returns.
  */
 #include "api/api_int.h"
 
@@ -13,6 +17,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h>
 
 struct stream {
 	bld_api_stream_fn fn;
@@ -96,4 +101,33 @@ int bld_api_stream(struct bld_api_resp *resp, bld_api_stream_fn fn, void *arg,
 	resp->raw = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, content, s,
 						      content_free);
 	return 0;
+}
+
+struct upgrade_job {
+	bld_api_upgrade_fn fn;
+	void *cls;
+	int sock;
+	struct MHD_UpgradeResponseHandle *urh;
+};
+
+static void *upgrade_run(void *arg)
+{
+	struct upgrade_job *j = arg;
+	j->fn(j->cls, j->sock);
+	shutdown(j->sock, SHUT_WR);
+	MHD_upgrade_action(j->urh, MHD_UPGRADE_ACTION_CLOSE);
+	free(j);
+	return NULL;
+}
+
+void bld_api_upgraded(bld_api_upgrade_fn fn, void *cls, int sock,
+		      struct MHD_UpgradeResponseHandle *urh)
+{
+	struct upgrade_job *j = xcalloc(1, sizeof(*j));
+	*j = (struct upgrade_job){.fn = fn, .cls = cls, .sock = sock, .urh = urh};
+	pthread_t t;
+	if (pthread_create(&t, NULL, upgrade_run, j) == 0)
+		pthread_detach(t);
+	else
+		upgrade_run(j); /* no thread: served here, as without TLS */
 }

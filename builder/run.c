@@ -260,6 +260,8 @@ int bld_builder_run_step(struct bld_builder_job *b, struct bld_builder_stage *st
 	int r = bld_builder_run_spawn(b, &spec, rq, err);
 	cleanup_free char *upper = bld_path_join(dir, "upper");
 	if (r == 0) {
+		if (bld_rootless()) /* where fuse-overlayfs may have made it */
+			bld_runner_overlay_tidy(upper, st->lowers);
 		bld_builder_stubs_prune(upper, st->lowers, rm.targets);
 		r = bld_builder_step_commit(b, st, upper, layer, layer_made, err);
 	}

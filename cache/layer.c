@@ -9,7 +9,10 @@
  * names, whole-second mtimes clamped to SOURCE_DATE_EPOCH when given; gzip bytes that
  * depend on the tar bytes alone (layer_gz.c). Overlay: a 0/0 character device (whiteout), or
  * an empty file marked trusted.overlay.whiteout or user.overlay.whiteout (an xwhiteout, made
- * where a device cannot be: on overlayfs, without CAP_MKNOD), becomes ".wh.NAME", a directory marked trusted.overlay.opaque (or user.overlay.opaque) gets ".wh..wh..opq"; overlay's own
+ * where a device cannot be: on overlayfs, without CAP_MKNOD), becomes ".wh.NAME", a directory
+ * marked trusted.overlay.opaque (or user.overlay.opaque, or fuse-overlayfs'
+ * user.fuseoverlayfs.opaque, whose .wh..wh..opq file and .wh..opq whiteout are left out) gets
+ * ".wh..wh..opq"; overlay's own
  * xattrs never enter a layer, and metacopy/redirect uppers are refused (their data lives
  * elsewhere). The same walk writes a plain tree as one tar stream to a descriptor
  * (`bld build --output type=tar`). Unpacking is unpack.c's job.
@@ -113,7 +116,8 @@ static void lw_dispose(struct lw *w)
 static bool overlay_xattr(const char *name)
 {
 	return bld_str_has_prefix(name, "trusted.overlay.") ||
-	       bld_str_has_prefix(name, "user.overlay.");
+	       bld_str_has_prefix(name, "user.overlay.") ||
+	       bld_str_has_prefix(name, "user.fuseoverlayfs.");
 }
 
 /*
@@ -165,16 +169,25 @@ static bool xa_has(const struct xa *x, const char *k, const char *want)
 	return strcmp(v, want) == 0;
 }
 
-/* Whether the entry has the overlay attribute suffix (trusted. or user.), valued want. */
+/* Whether the entry has the overlay attribute suffix (trusted.overlay., user.overlay., or
+ * fuse-overlayfs' user.fuseoverlayfs.), valued want. */
 static bool xa_overlay(const struct lw *w, const struct xa *x, const char *suffix,
 		       const char *want)
 {
 	if (!w->o || !w->o->overlay)
 		return false;
-	char t[64], u[64];
+	char t[64], u[64], f[64];
 	snprintf(t, sizeof(t), "trusted.overlay.%s", suffix);
 	snprintf(u, sizeof(u), "user.overlay.%s", suffix);
-	return xa_has(x, t, want) || xa_has(x, u, want);
+	snprintf(f, sizeof(f), "user.fuseoverlayfs.%s", suffix);
+	return xa_has(x, t, want) || xa_has(x, u, want) || xa_has(x, f, want);
+}
+
+/* fuse-overlayfs' own marks of an opaque directory, beside its xattr (which emit_dir reads):
+ * a .wh..wh..opq file and a .wh..opq whiteout, never entries of a layer. */
+static bool fuse_opaque_mark(const struct lw *w, const char *name)
+{
+	return w->o && w->o->overlay && (!strcmp(name, ".wh..wh..opq") || !strcmp(name, ".wh..opq"));
 }
 
 /* Copies the listed xattrs into e, overlay's own excepted. */
@@ -372,7 +385,7 @@ static int walk_one(struct lw *w, int dirfd, const char *dir, const char *name, 
 {
 	struct stat st;
 	cleanup_free char *path = *dir ? xasprintf("%s/%s", dir, name) : xstrdup(name);
-	if (excluded(w, path))
+	if (excluded(w, path) || fuse_opaque_mark(w, name))
 		return 0;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return bld_error_sys(w->err, errno, "stat %s", path);

@@ -137,6 +137,10 @@ int bld_cli_man_write(const char *dir, struct bld_error **err);
 /* `bld compose [OPTIONS] COMMAND [ARGS]` (compose.c): the group's options, then its command;
  * returns the exit status. */
 int bld_cli_compose_main(int argc, char **argv);
+
+/* `bld __api KIND`: a job of the Engine API service (an exec, an attach, a build) run in a
+ * bld of its own, spawned by the service (cmd_system_service.c, the one cli file over api/) */
+int bld_cli_api_child_main(int argc, char **argv);
 /* The project options the compose group's flags give (-f, -p, --project-directory,
  * --env-file, --profile); o's strings are borrowed from a. */
 struct bld_deploy_options;

@@ -42,6 +42,11 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	return bld_api_serve(ctx, &o, err);
 }
 
+int bld_cli_api_child_main(int argc, char **argv)
+{
+	return bld_api_child_main(argc, argv);
+}
+
 const struct bld_cli_cmd bld_cmd_system_service = {
 	.name = "system service",
 	.usage = "[OPTIONS] [URI]",

@@ -8,7 +8,6 @@
  * Commands are named weakly: each cli/cmd_*.c that is linked in defines its symbol, and a
  * command whose file does not exist yet is left out of the table at run time.
  */
-#include "api/api.h"
 #include "cli/cli.h"
 #include "runner/runner.h"
 
@@ -358,7 +357,7 @@ int main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "__cp-mount") == 0)
 		return bld_runner_cp_mount_exec(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "__api") == 0)
-		return bld_api_child_main(argc, argv);
+		return bld_cli_api_child_main(argc, argv);
 	struct bld_cli_args g;
 	cleanup_error struct bld_error *err = NULL;
 	int r = bld_cli_args_parse(&g, &global_cmd, argc - 1, argv + 1, &err);

@@ -363,8 +363,29 @@ int bld_registry_image_remove(struct bld_store *s, const char *arg, bool force, 
 	return 0;
 }
 
-/* Whether the image of the entry digest is one a container uses (used: image IDs). */
-static bool used_by(char **used, struct bld_store *s, const char *digest)
+/* Whether every one of docker's filters of key ("label=K[=V]" or "label!=K[=V]") matches
+ * labels (its MatchKVList); *any: whether there was one. */
+static bool labels_all(const json_t *labels, char *const *filters, const char *key, bool *any)
+{
+	size_t kl = strlen(key);
+	*any = false;
+	for (size_t i = 0; filters && filters[i]; i++) {
+		if (strncmp(filters[i], key, kl) != 0 || filters[i][kl] != '=')
+			continue;
+		*any = true;
+		const char *kv = filters[i] + kl + 1, *eq = strchr(kv, '=');
+		cleanup_free char *k = eq ? xstrndup(kv, (size_t)(eq - kv)) : xstrdup(kv);
+		const char *v = bld_json_get_str(labels, k);
+		if (!v || (eq && strcmp(v, eq + 1) != 0))
+			return false;
+	}
+	return true;
+}
+
+/* Whether the prune keeps the image of the entry digest: one a container uses (used: image
+ * IDs), or one docker's label filters leave out (its matchLabels). */
+static bool prune_keeps(struct bld_store *s, const char *digest, char **used,
+			char *const *filters)
 {
 	struct bld_cache_image *img = NULL;
 	struct bld_error *e = NULL;
@@ -372,21 +393,24 @@ static bool used_by(char **used, struct bld_store *s, const char *digest)
 		bld_error_free(e);
 		return false;
 	}
-	bool r = false;
+	bool r = false, any = false;
 	for (size_t i = 0; used && used[i] && !r; i++)
 		r = strcmp(used[i], img->id) == 0;
+	const json_t *labels = json_object_get(json_object_get(img->config, "config"), "Labels");
+	r = r || !labels_all(labels, filters, "label", &any);
+	r = r || (labels_all(labels, filters, "label!", &any) && any);
 	bld_cache_image_free(img);
 	return r;
 }
 
-int bld_registry_image_prune(struct bld_store *s, bool all, char **used,
+int bld_registry_image_prune(struct bld_store *s, bool all, char **used, char *const *filters,
 			     bld_registry_prune_fn fn, void *arg, struct bld_error **err)
 {
 	struct bld_cache_desc *v = NULL;
 	size_t n = 0;
 	int r = bld_cache_ref_list_all(s, &v, &n, err);
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		if ((v[i].name && !all) || used_by(used, s, v[i].digest))
+		if ((v[i].name && !all) || prune_keeps(s, v[i].digest, used, filters))
 			continue; /* images containers use stay, as docker keeps them */
 		cleanup_strv char **untagged = NULL;
 		cleanup_free char *deleted = NULL;

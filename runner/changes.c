@@ -47,13 +47,22 @@ static bool is_whiteout(const struct stat *st)
 	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
 }
 
+/* Marked opaque by overlayfs (trusted. or user.overlay.opaque) or fuse-overlayfs. */
 static bool is_opaque(const char *path)
 {
+	static const char *const keys[] = {"trusted.overlay.opaque", "user.overlay.opaque",
+					   "user.fuseoverlayfs.opaque"};
 	char v[2];
-	ssize_t n = lgetxattr(path, "trusted.overlay.opaque", v, sizeof(v));
-	if (n != 1)
-		n = lgetxattr(path, "user.overlay.opaque", v, sizeof(v));
+	ssize_t n = -1;
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(keys) && n != 1; i++)
+		n = lgetxattr(path, keys[i], v, sizeof(v));
 	return n == 1 && v[0] == 'y';
+}
+
+/* fuse-overlayfs' marks in an opaque directory, beside its xattr: no change of the image's. */
+static bool fuse_mark(const char *name)
+{
+	return strcmp(name, ".wh..wh..opq") == 0 || strcmp(name, ".wh..opq") == 0;
 }
 
 /* Whether something in layer hides rel from the layers below: a whiteout, a non-directory
@@ -140,7 +149,12 @@ static bool made_stub(const char *upper, char *const *lowers, const char *rel)
 	cleanup_close int fd = S_ISDIR(st.st_mode) ? open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
 						   : -1;
 	cleanup_strv char **v = NULL;
-	return fd >= 0 && bld_fs_sorted_names(fd, 2, &v) == 0 && !bld_strv_len(v);
+	if (fd < 0 || bld_fs_sorted_names(fd, 3, &v) < 0)
+		return false;
+	for (size_t i = 0; v && v[i]; i++)
+		if (!fuse_mark(v[i]))
+			return false;
+	return true;
 }
 
 /* Whether every entry of upper directory rel is in ex, and rel itself is what the image
@@ -154,13 +168,16 @@ static bool only_stubs(const char *upper, char *const *lowers, const char *rel, 
 		return false;
 	for (size_t i = 0; v[i]; i++) {
 		cleanup_free char *c = xasprintf("%s/%s", rel, v[i]);
-		if (!strv_has(ex, c))
+		if (!strv_has(ex, c) && !fuse_mark(v[i]))
 			return false;
 	}
+	/* opaque over the image's (fuse-overlayfs marks new directories opaque as well) */
 	struct stat st, old;
-	if (lstat(p, &st) < 0 || is_opaque(p))
+	if (lstat(p, &st) < 0)
 		return false;
-	return image_stat(lowers, rel, &old) < 0 || !stat_different(&old, &st);
+	if (image_stat(lowers, rel, &old) < 0)
+		return true;
+	return !is_opaque(p) && !stat_different(&old, &st);
 }
 
 static char **stubs_of(const char *upper, char *const *lowers)
@@ -258,6 +275,8 @@ static int walk_dir(struct walk *w, const char *rel, bool added, int depth,
 	if (r < 0)
 		return bld_error_sys(err, -r, "read directory %s", p);
 	for (size_t i = 0; names && names[i]; i++) {
+		if (fuse_mark(names[i]))
+			continue;
 		cleanup_free char *c = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
 		if (walk_one(w, c, added, depth, err) < 0)
 			return -1;
@@ -265,6 +284,43 @@ static int walk_dir(struct walk *w, const char *rel, bool added, int depth,
 	if (!added && *rel && is_opaque(p))
 		opaque_deletions(w, rel, names);
 	return 0;
+}
+
+/* ------------------------------------------------------------------ fuse-overlayfs */
+
+#define FUSE_OPAQUE "user.fuseoverlayfs.opaque"
+
+/* Drops the opaque marks of directory rel in upper (open as fd) where the kernel's overlayfs
+ * would have none: where no directory of the image is below it to hide (a new directory, or
+ * one inside an opaque one); then its subdirectories. */
+static void tidy_dir(int fd, const char *rel, char *const *lowers, bool hidden, int depth)
+{
+	char v[2];
+	bool opaque = fgetxattr(fd, FUSE_OPAQUE, v, sizeof(v)) == 1 && v[0] == 'y';
+	struct stat st;
+	if (opaque && (hidden || image_stat(lowers, rel, &st) < 0 || !S_ISDIR(st.st_mode))) {
+		fremovexattr(fd, FUSE_OPAQUE);
+		unlinkat(fd, ".wh..wh..opq", 0);
+		unlinkat(fd, ".wh..opq", 0);
+		opaque = false;
+	}
+	cleanup_strv char **names = NULL;
+	if (depth > DEPTH_MAX || bld_fs_sorted_names(fd, DIR_ENTRIES_MAX, &names) < 0)
+		return;
+	for (size_t i = 0; names && names[i]; i++) {
+		cleanup_close int sub = openat(fd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+								   O_CLOEXEC);
+		cleanup_free char *srel = *rel ? bld_path_join(rel, names[i]) : xstrdup(names[i]);
+		if (sub >= 0)
+			tidy_dir(sub, srel, lowers, hidden || opaque, depth + 1);
+	}
+}
+
+void bld_runner_overlay_tidy(const char *upper, char *const *lowers)
+{
+	cleanup_close int fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0)
+		tidy_dir(fd, "", lowers, false, 0);
 }
 
 /* ------------------------------------------------------------------ containers */

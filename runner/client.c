@@ -93,7 +93,8 @@ static void forward_signal(int sig)
 }
 
 /* What the monitor is told of its attachment on its command line: "o" (out), "i" (in), "1"
- * and "2" (that stream dropped), "-" for nothing. */
+ * and "2" (that stream dropped), "I" or "D" for our log level info or debug, "-" for
+ * nothing. */
 static void attach_flags(char out[8], const struct bld_runner_attach *a)
 {
 	size_t n = 0;
@@ -105,6 +106,8 @@ static void attach_flags(char out[8], const struct bld_runner_attach *a)
 		out[n++] = '1';
 	if (a->drop_stderr)
 		out[n++] = '2';
+	if (bld_log_get_level() >= BLD_LOG_INFO)
+		out[n++] = bld_log_get_level() == BLD_LOG_DEBUG ? 'D' : 'I';
 	if (n == 0)
 		out[n++] = '-';
 	out[n] = 0;
@@ -119,6 +122,8 @@ int bld_runner_monitor_exec(int argc, char **argv)
 	struct bld_runner_attach at = {.out = strchr(f, 'o'), .in = strchr(f, 'i'),
 				       .drop_stdout = strchr(f, '1'), .drop_stderr = strchr(f, '2'),
 				       .detach_keys = argv[4][0] ? argv[4] : NULL};
+	if (strchr(f, 'I') || strchr(f, 'D'))
+		bld_log_set_level(strchr(f, 'D') ? BLD_LOG_DEBUG : BLD_LOG_INFO);
 	struct bld_ctx ctx;
 	cleanup_error struct bld_error *e = NULL;
 	if (bld_ctx_init(&ctx, &e) < 0)
@@ -446,22 +451,6 @@ int bld_runner_container_wait_started(struct bld_ctx *ctx, const char *id, const
 
 /* ------------------------------------------------------------------ remove */
 
-/* What removals killed half-way left in dir (.gone-<id>); another removal may be at the
- * same one, so failures are left to the next sweep. */
-static void sweep_gone(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		if (!bld_str_has_prefix(de->d_name, ".gone-"))
-			continue;
-		cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
-		bld_fs_rm_rf(p, NULL);
-	}
-	if (d)
-		closedir(d);
-}
-
 int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, json_t *cfg,
 				      bool volumes, struct bld_error **err)
 {
@@ -492,7 +481,7 @@ int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, json_
 	int r = bld_fs_rm_rf(gone, err);
 	if (r == 0)
 		bld_runner_event(ctx, cfg, "destroy", NULL);
-	sweep_gone(top);
+	bld_runner_sweep(top, ".gone-"); /* what removals killed half-way left */
 	return r;
 }
 

@@ -81,7 +81,7 @@ int bld_runner_containers_lock(struct bld_ctx *ctx, struct bld_error **err)
 
 static json_t *strv_json(char *const *v) { return bld_json_strv(v); }
 
-static json_t *labels_json(char *const *v)
+json_t *bld_runner_labels_json(char *const *v)
 {
 	json_t *o = json_object();
 	for (size_t i = 0; v && v[i]; i++) {
@@ -137,7 +137,7 @@ static json_t *config_section(const struct bld_runner_container_config *c, const
 				"User", c->user ? c->user : "", "Tty", c->tty, "OpenStdin",
 				c->interactive, "AttachStdout", true, "Env", strv_json(c->env),
 				"WorkingDir", c->workdir ? c->workdir : "", "Labels",
-				labels_json(c->labels));
+				bld_runner_labels_json(c->labels));
 	json_object_set_new(cfg, "Cmd", c->cmd ? strv_json(c->cmd) : json_null());
 	json_object_set_new(cfg, "Entrypoint",
 			    c->entrypoint_set ? strv_json(c->entrypoint) : json_null());
@@ -200,22 +200,6 @@ static bool name_taken(struct bld_error **err)
 	return true;
 }
 
-/* What creations killed half-way left in top (.new-<id>); the caller holds the containers
- * lock, which every creation holds while its .new- directory exists. */
-static void sweep_new(const char *top)
-{
-	DIR *d = opendir(top);
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		if (!bld_str_has_prefix(de->d_name, ".new-"))
-			continue;
-		cleanup_free char *p = xasprintf("%s/%s", top, de->d_name);
-		bld_fs_rm_rf(p, NULL);
-	}
-	if (d)
-		closedir(d);
-}
-
 /* The new container's directory, made whole as .new-<id> and renamed into place: a kill -9
  * before the rename leaves no container without its config (invisible to ps and compose, its
  * name still taken), only a .new- directory that the next creation sweeps. */
@@ -224,7 +208,8 @@ static int write_new(struct bld_ctx *ctx, const char *id, json_t *doc, struct bl
 	cleanup_free char *top = bld_runner_containers_dir(ctx);
 	cleanup_free char *tmp = xasprintf("%s/.new-%s", top, id);
 	cleanup_free char *dir = bld_runner_container_dir(ctx, id);
-	sweep_new(top);
+	/* under the lock, which each creation holds while its .new- directory exists */
+	bld_runner_sweep(top, ".new-");
 	if (mkdir(tmp, 0700) < 0)
 		return bld_error_sys(err, errno, "mkdir %s", tmp);
 	cleanup_json json_t *st = initial_state();

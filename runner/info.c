@@ -1,7 +1,8 @@
 /*
  * runner/info.c — docker's Info object (`docker info`, the Engine API's /info) for what bld
  * is on this host: its store (the "Docker Root Dir"), the way it mounts containers (overlay
- * over unpacked layers: docker's overlay2; vfs without overlayfs), its runtime, the cgroup
+ * over unpacked layers: docker's overlay2, fuse-overlayfs by that program (rootless), vfs for
+ * a copy), its runtime, the cgroup
  * version (a hybrid host counts as 1, as for docker) and driver, the kernel, security
  * options, containers by state and images. It prints nothing: the front ends lay it out.
  */
@@ -10,6 +11,11 @@
 #include <jansson.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
+
+/* Docker's storage driver names for the ways containers are mounted. */
+static const char *const driver_names[] = {[BLD_RUNNER_OVERLAY_KERNEL] = "overlay2",
+					   [BLD_RUNNER_OVERLAY_FUSE] = "fuse-overlayfs",
+					   [BLD_RUNNER_OVERLAY_COPY] = "vfs"};
 
 /* Distinct image IDs among the store's entries, named or not (docker's "Images"). */
 static int64_t image_count(struct bld_store *s)
@@ -107,7 +113,7 @@ static json_t *info_json(struct bld_ctx *ctx, struct bld_store *s)
 		"{s:I, s:s, s:[[s,s]], s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:s,"
 		" s:o, s:s, s:b, s:b}",
 		"Images", (json_int_t)image_count(s), "Driver",
-		bld_runner_overlay_works(ctx->root) ? "overlay2" : "vfs", "DriverStatus",
+		driver_names[bld_runner_overlay_kind(ctx->root)], "DriverStatus",
 		"Backing Filesystem", backing_fs(ctx->root), "LoggingDriver", "json-file",
 		"CgroupDriver", "cgroupfs", "CgroupVersion", v2 ? "2" : "1", "KernelVersion",
 		u.release, "OperatingSystem", os, "OSType", "linux", "Architecture", u.machine,

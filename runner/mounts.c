@@ -108,21 +108,13 @@ int bld_runner_mount_root(const struct bld_runner_spec *s, const char *merged)
 {
 	if (s->rootfs)
 		return mount(s->rootfs, merged, NULL, MS_BIND | MS_REC, NULL) < 0 ? -errno : 0;
-	/* overlay wants the upper-most lower first */
 	struct bld_buf opt = BLD_BUF_INIT;
-	opt.max = 3500; /* mount data is one page; long chains need short paths */
-	int r = bld_buf_adds(&opt, "lowerdir=");
-	size_t n = bld_strv_len(s->lowers);
-	for (size_t i = n; i-- > 0 && r == 0;)
-		r = bld_buf_printf(&opt, "%s%s", s->lowers[i], i ? ":" : "");
-	if (r == 0)
-		r = bld_buf_printf(&opt, ",upperdir=%s/upper,workdir=%s/work", s->state_dir,
-				   s->state_dir);
+	int r = bld_runner_overlay_opts(s, &opt);
 	if (r < 0) {
 		bld_buf_dispose(&opt);
-		return -E2BIG;
+		return r;
 	}
-	bool no_overlay = getenv("BLD_NO_OVERLAY") && strcmp(getenv("BLD_NO_OVERLAY"), "1") == 0;
+	bool no_overlay = bld_runner_overlay_forced(BLD_RUNNER_OVERLAY_COPY);
 	/* volatile (Linux 5.10) when the changes are thrown away anyway: overlayfs then never
 	 * syncs the upper filesystem, which it otherwise does, whole, when it is unmounted;
 	 * without it (an older kernel refuses the option) as before */
@@ -145,7 +137,7 @@ int bld_runner_mount_root(const struct bld_runner_spec *s, const char *merged)
 	bld_buf_dispose(&opt);
 	if (r != -ENODEV && r != -EINVAL && r != -EPERM && r != -ENOTSUP)
 		return r;
-	/* no overlayfs here (or BLD_NO_OVERLAY=1): a private copy of the layers */
+	/* no overlayfs here (or BLD_OVERLAY=copy): a private copy of the layers */
 	cleanup_free char *copy = NULL;
 	if ((r = bld_runner_copy_root(s, &copy)) < 0)
 		return r;
@@ -512,39 +504,5 @@ int bld_runner_mount_check_propagation(const struct bld_runner_mount *m, struct 
 				     "path %s is mounted on %s but it is not a shared or slave mount",
 				     src, point ? point : "/");
 	return 0;
-}
-
-/* Child of bld_runner_overlay_works: the mount, in a mount namespace of its own; system
- * calls alone (the caller may have threads: the Engine API service's GET /info). */
-static _Noreturn void overlay_probe(const char *m, const char *opt)
-{
-	_exit(unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-	      mount("overlay", m, "overlay", 0, opt) < 0);
-}
-
-bool bld_runner_overlay_works(const char *store)
-{
-	const char *no = getenv("BLD_NO_OVERLAY");
-	if (no && strcmp(no, "1") == 0)
-		return false;
-	cleanup_free char *dir = xasprintf("%s/tmp-overlay-XXXXXX", store);
-	if (!mkdtemp(dir))
-		return false;
-	static const char *const sub[] = {"l", "u", "w", "m"};
-	for (size_t i = 0; i < BLD_ARRAY_SIZE(sub); i++) {
-		cleanup_free char *d = xasprintf("%s/%s", dir, sub[i]);
-		mkdir(d, 0700);
-	}
-	cleanup_free char *opt = xasprintf("lowerdir=%s/l,upperdir=%s/u,workdir=%s/w%s", dir, dir,
-					   dir, bld_rootless() ? ",userxattr" : "");
-	cleanup_free char *m = xasprintf("%s/m", dir);
-	pid_t pid = fork();
-	if (pid == 0)
-		overlay_probe(m, opt);
-	int st = 0;
-	bool ok = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-	cleanup_error struct bld_error *e = NULL;
-	bld_fs_rm_rf(dir, &e);
-	return ok;
 }
 

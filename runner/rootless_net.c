@@ -7,7 +7,7 @@
  * host's: it may make network namespaces and configure them, but never make the host's bridge,
  * veths or NAT rules, and never setns back into the host's namespace once it left it. So a
  * socket or a new namespace is made in a short-lived child that leaves, and the descriptors
- * come back over SCM_RIGHTS (bld_runner_netns_socket).
+ * come back over SCM_RIGHTS (bld_runner_netns_socket, netns_sock.c).
  *
  * The default network ("bridge") is a namespace of its own whose eth0 is pasta's (Debian's
  * passt, podman's default): a tap device on which pasta, a process of the user in the host's
@@ -43,68 +43,6 @@
 #include <time.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-
-/* Child: into ns (a new one when ns < 0), a socket there and the namespace, to the parent. */
-static _Noreturn void socket_child(int sock, int ns, int domain, int type, int proto)
-{
-	if (ns < 0 ? unshare(CLONE_NEWNET) < 0 : setns(ns, CLONE_NEWNET) < 0)
-		_exit(1);
-	int fds[2] = {socket(domain, type, proto), open("/proc/self/ns/net", O_RDONLY)};
-	if (fds[0] < 0 || fds[1] < 0)
-		_exit(1);
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(fds))];
-	} ctl;
-	char byte = 0;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-			    .msg_controllen = sizeof(ctl.buf)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
-	_exit(sendmsg(sock, &mh, MSG_NOSIGNAL) < 0);
-}
-
-int bld_runner_netns_socket(int ns, int domain, int type, int proto, int *ns_out)
-{
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(sv[0]);
-		socket_child(sv[1], ns, domain, type, proto);
-	}
-	close(sv[1]);
-	int fds[2] = {-1, -1};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(fds))];
-	} ctl;
-	char byte;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-			    .msg_controllen = sizeof(ctl.buf)};
-	ssize_t n = pid < 0 ? -1 : recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC);
-	int e = n < 0 ? errno : EPERM;
-	close(sv[0]);
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
-	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
-	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(fds))) {
-		errno = e;
-		return -1;
-	}
-	memcpy(fds, CMSG_DATA(cm), sizeof(fds));
-	if (ns_out)
-		*ns_out = fds[1];
-	else
-		close(fds[1]);
-	return fds[0];
-}
 
 void bld_runner_rootless_net_mode(const char **mode)
 {
@@ -261,13 +199,6 @@ void bld_runner_rootless_stack_forget(const struct bld_ctx *ctx, const char *id)
 
 /* ------------------------------------------------------------------ the rootless namespace */
 
-static int host_ns = -1; /* the rootless network namespace, once this process opened it */
-
-int bld_runner_host_netns(void)
-{
-	return host_ns;
-}
-
 /* Child: a new network namespace, forwarding on, bound on path (in the mount namespace all
  * of the user's bld processes share). */
 static _Noreturn void rns_child(const char *path)
@@ -325,7 +256,7 @@ static int rns_make(const struct bld_ctx *ctx, const char *path, struct bld_erro
 
 int bld_runner_rootless_netns(const struct bld_ctx *ctx, bool create, struct bld_error **err)
 {
-	if (!bld_rootless() || host_ns >= 0)
+	if (!bld_rootless() || bld_runner_host_netns() >= 0)
 		return 0;
 	cleanup_free char *path = xasprintf("%s/netns", ctx->run_dir);
 	cleanup_free char *lockp = xasprintf("%s/netns.lock", ctx->run_dir);
@@ -339,6 +270,6 @@ int bld_runner_rootless_netns(const struct bld_ctx *ctx, bool create, struct bld
 	}
 	if (ns < 0 && create && (ns = rns_make(ctx, path, err)) < 0)
 		return bld_error_wrap(err, "rootless network namespace");
-	host_ns = ns;
+	bld_runner_host_netns_set(ns);
 	return 0;
 }

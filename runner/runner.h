@@ -15,6 +15,9 @@
  *    and read the step's changes from "<state_dir>/upper" (an overlayfs upper directory:
  *    whiteouts are 0:0 character devices, opaque directories carry the
  *    trusted.overlay.opaque xattr). bld_runner_sandbox_cleanup removes the scratch.
+ *    (fuse-overlayfs, where the kernel refuses it rootless, writes the same but for opaque
+ *    directories: user.fuseoverlayfs.opaque and a .wh..wh..opq file, which cache/layer.c
+ *    reads as well.)
  *    Where overlayfs cannot be mounted (or BLD_NO_OVERLAY=1), the layers are copied into
  *    "<state_dir>/rootfs" instead and changes land there (no upper directory then: a
  *    builder must diff that tree against the layers itself).
@@ -176,6 +179,7 @@ struct bld_runner_proc {
 	char *oom_file;   /* memory.oom_control (v1) or memory.events (v2) */
 	uint64_t oom_before; /* OOM-kill count when it started */
 	int root_ref;        /* its root mount, held until _free (-1: none) */
+	int fuse_root;       /* the root fuse-overlayfs serves (O_PATH), unmounted by _free; -1 */
 };
 
 /*
@@ -224,9 +228,20 @@ int bld_runner_selfexe_spawn(pid_t *pid, const char *const *args, const int *fds
 int bld_runner_rootless_enter(const struct bld_ctx *ctx, struct bld_error **err);
 /* The bld-pause holder's life (`bld __pause`, exec'd by the above): never returns. */
 _Noreturn void bld_runner_rootless_pause(void);
-/* Whether overlayfs mounts here (in a user namespace when rootless), probed with a scratch
- * directory under store; false with BLD_NO_OVERLAY=1. Without it containers get a copy. */
-bool bld_runner_overlay_works(const char *store);
+/* What containers' roots are made with (overlay.c): the kernel's overlayfs (in the user
+ * namespace when rootless), else, rootless, fuse-overlayfs where the user may use /dev/fuse,
+ * else a copy of the layers; probed once with a scratch directory under dir. BLD_OVERLAY=
+ * kernel|fuse|copy forces it (BLD_NO_OVERLAY=1: copy). */
+enum bld_runner_overlay {
+	BLD_RUNNER_OVERLAY_KERNEL,
+	BLD_RUNNER_OVERLAY_FUSE,
+	BLD_RUNNER_OVERLAY_COPY,
+};
+enum bld_runner_overlay bld_runner_overlay_kind(const char *dir);
+/* fuse-overlayfs marks every directory it makes opaque; the kernel's overlayfs only one that
+ * hides a directory of the layers below. Drops the other marks from a finished sandbox's upper
+ * directory over lowers (changes.c), so that its layer is the one the kernel's would give. */
+void bld_runner_overlay_tidy(const char *upper, char *const *lowers);
 
 /* spawn + wait + free: how the builder runs a RUN step. */
 int bld_runner_sandbox_run(const struct bld_runner_spec *spec, int *exit_code, bool *oom,

@@ -37,6 +37,17 @@ int bld_runner_cgroup_freeze(char *const *cgroups, bool freeze);
 /* Kills every process in the cgroups and removes them. */
 void bld_runner_cgroup_destroy(char **cgroups);
 
+/* overlay.c: whether kind is forced (BLD_OVERLAY, BLD_NO_OVERLAY); an overlay mount's
+ * lowerdir, upperdir and workdir options for s into opt (-E2BIG when too long); and
+ * fuse-overlayfs on merged when the sandbox gets it (*root then an O_PATH descriptor of the
+ * mount's root, else -1; its error as *err), unmounted by _unmount (a path or
+ * /proc/self/fd/N). */
+bool bld_runner_overlay_forced(enum bld_runner_overlay kind);
+int bld_runner_overlay_opts(const struct bld_runner_spec *s, struct bld_buf *opt);
+int bld_runner_overlay_fuse_mount(const struct bld_runner_spec *s, const char *merged, int *root,
+				  struct bld_error **err);
+void bld_runner_overlay_fuse_unmount(const char *merged);
+
 /* mounts.c: the child's filesystem steps; each returns 0 or -errno */
 int bld_runner_mkpath_in_root(int rootfd, const char *path, bool want_file);
 int bld_runner_mount_root(const struct bld_runner_spec *s, const char *merged);
@@ -76,6 +87,11 @@ char *bld_runner_container_dir(struct bld_ctx *ctx, const char *id);
 char **bld_runner_container_ids(struct bld_ctx *ctx);
 /* The names of 64 characters (ids) in directory dir, none starting with a dot (caller frees). */
 char **bld_runner_ids_in(const char *dir);
+/* Removes what in dir starts with prefix (".new-", ".gone-": what a command killed half-way
+ * left), as far as it can: another command may be at the same entry. */
+void bld_runner_sweep(const char *dir, const char *prefix);
+/* Labels "K=V" (V may be absent: "") as a JSON object. */
+struct json_t *bld_runner_labels_json(char *const *v);
 int bld_runner_container_load(struct bld_ctx *ctx, const char *id, struct json_t **cfg,
 			      struct json_t **state, struct bld_error **err);
 /* The container's name without its leading slash, or NULL (caller frees). */
@@ -558,7 +574,7 @@ bool bld_runner_attached_input(struct bld_runner_attached *a, const char *buf, s
 _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int report_fd,
 				       const struct bld_runner_attach *attach);
 
-/* rootless_net.c: a socket made in network namespace ns (a new one when ns < 0; then its fd
+/* netns_sock.c: a socket made in network namespace ns (a new one when ns < 0; then its fd
  * to *ns_out), by a child, since rootless bld cannot come back to the host's namespace.
  * -1 and errno on failure. */
 int bld_runner_netns_socket(int ns, int domain, int type, int proto, int *ns_out);
@@ -584,8 +600,10 @@ void bld_runner_rootless_stack_forget(const struct bld_ctx *ctx, const char *id)
  * in the user's mount namespace, made when missing and create (with pasta for its uplink),
  * and kept open for bld_runner_host_netns. Nothing when not rootless. */
 int bld_runner_rootless_netns(const struct bld_ctx *ctx, bool create, struct bld_error **err);
-/* That namespace once opened, else -1 (root, or not needed yet): netlink.c and firewall.c
+/* netns_sock.c: that namespace once opened, else -1 (root, or not needed yet): netlink.c and firewall.c
  * act in it instead of the process's own. */
 int bld_runner_host_netns(void);
+/* Records that namespace (rootless_net.c, once it opened it). */
+void bld_runner_host_netns_set(int ns);
 
 #endif

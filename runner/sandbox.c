@@ -38,6 +38,7 @@ struct child {
 	int shm_mntns;   /* ... and its mount namespace, where its /dev/shm is, or -1 */
 	bool placed;     /* cloned into its cgroup already (clone3 CLONE_INTO_CGROUP) */
 	char *merged;    /* where the root is assembled */
+	bool premounted; /* by the parent: fuse-overlayfs (overlay.c) */
 	struct bld_runner_bpf *bpf; /* the seccomp filter, or NULL for none */
 };
 
@@ -470,8 +471,9 @@ static _Noreturn void child_main(struct child *c)
 			prop = MS_SLAVE;
 	if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
 		FAIL_SYS(c, errno, "make mounts private");
-	/* the new root: overlay over the layers (or the given rootfs) */
-	if ((r = bld_runner_mount_root(s, c->merged)) < 0)
+	/* the new root: overlay over the layers (or the given rootfs), unless fuse-overlayfs
+	 * serves it already */
+	if (!c->premounted && (r = bld_runner_mount_root(s, c->merged)) < 0)
 		FAIL_SYS(c, -r, "mount root filesystem");
 	cleanup_close int rootfd = open(c->merged, O_DIRECTORY | O_PATH | O_CLOEXEC);
 	if (rootfd < 0)
@@ -752,7 +754,7 @@ static int chroot_spawn(struct bld_runner_proc **out, const struct bld_runner_sp
 		return bld_error_set(err, BLD_E_INVALID, "sandbox: argv and a root needed");
 	struct bld_runner_proc *p = xcalloc(1, sizeof(*p));
 	p->pid = -1;
-	p->root_ref = -1;
+	p->root_ref = p->fuse_root = -1;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		bld_runner_proc_free(p);
@@ -779,7 +781,7 @@ int bld_runner_sandbox_spawn(struct bld_runner_proc **out, const struct bld_runn
 	cleanup_free void *bpf_data = bpf.data;
 	struct bld_runner_proc *p = xcalloc(1, sizeof(*p));
 	p->pid = -1;
-	p->root_ref = -1;
+	p->root_ref = p->fuse_root = -1;
 	cleanup_close int netfd = -1;
 	if (s->net == BLD_RUNNER_NET_NSPATH &&
 	    (netfd = s->net_path ? open(s->net_path, O_RDONLY | O_CLOEXEC)
@@ -787,7 +789,8 @@ int bld_runner_sandbox_spawn(struct bld_runner_proc **out, const struct bld_runn
 		bld_runner_proc_free(p);
 		return bld_error_sys(err, errno, "network namespace");
 	}
-	if (bld_runner_cgroup_create(p, s, err) < 0) {
+	if (bld_runner_overlay_fuse_mount(s, merged, &p->fuse_root, err) < 0 ||
+	    bld_runner_cgroup_create(p, s, err) < 0) {
 		bld_runner_proc_free(p);
 		return -1;
 	}
@@ -811,7 +814,7 @@ int bld_runner_sandbox_spawn(struct bld_runner_proc **out, const struct bld_runn
 	}
 	struct child c = {.s = s, .sock = sv[1], .cgroups = p->cgroups, .caps = caps,
 			  .netfd = netfd, .ipcfd = ipcfd, .shm_mntns = shmns, .merged = merged,
-			  .bpf = bpf.data ? &bpf : NULL};
+			  .premounted = p->fuse_root >= 0, .bpf = bpf.data ? &bpf : NULL};
 	pid_t pid = spawn_child(&c, clone_flags(s), p, sv[0]);
 	int e = errno;
 	if (own_pid >= 0 && setns(own_pid, CLONE_NEWPID) < 0)
@@ -883,6 +886,12 @@ void bld_runner_proc_free(struct bld_runner_proc *p)
 	bld_strv_free(p->cgroups);
 	if (p->root_ref >= 0)
 		close(p->root_ref); /* the overlay goes now (see send_root) */
+	if (p->fuse_root >= 0) { /* by descriptor: --rm renames the directory first */
+		char fdp[32];
+		snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", p->fuse_root);
+		bld_runner_overlay_fuse_unmount(fdp);
+		close(p->fuse_root);
+	}
 	free(p->oom_file);
 	free(p);
 }
@@ -903,6 +912,10 @@ int bld_runner_sandbox_cleanup(const char *state_dir, struct bld_error **err)
 	static const char *const sub[] = {"upper",       "work",   "merged",   "hosts",
 					  "resolv.conf", "hostname", "etc", "rootfs",
 					  "rootfs.complete"};
+	/* a fuse-overlayfs whose process never freed it (a monitor killed): never remove
+	 * through it */
+	cleanup_free char *merged = xasprintf("%s/merged", state_dir);
+	bld_runner_overlay_fuse_unmount(merged);
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(sub); i++) {
 		cleanup_free char *d = xasprintf("%s/%s", state_dir, sub[i]);
 		if (bld_fs_rm_rf(d, err) < 0)

@@ -111,6 +111,20 @@ json_t *bld_runner_json_sorted(json_t *o)
 	return out;
 }
 
+void bld_runner_sweep(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (!bld_str_has_prefix(de->d_name, prefix))
+			continue;
+		cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
+		bld_fs_rm_rf(p, NULL);
+	}
+	if (d)
+		closedir(d);
+}
+
 char **bld_runner_ids_in(const char *dir)
 {
 	DIR *d = opendir(dir);

@@ -16,7 +16,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
-#include <signal.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/random.h>
@@ -85,28 +84,25 @@ static json_t *new_meta(char **labels, bool anon, json_t *options)
 {
 	char now[40];
 	bld_runner_now_str(now);
-	json_t *lab = json_object();
-	for (size_t i = 0; labels && labels[i]; i++) {
-		cleanup_free char *k = xstrdup(labels[i]);
-		char *eq = strchr(k, '=');
-		if (eq)
-			*eq++ = 0;
-		json_object_set_new(lab, k, json_string(eq ? eq : ""));
-	}
+	json_t *lab = bld_runner_labels_json(labels);
 	if (anon)
 		json_object_set_new(lab, BLD_RUNNER_ANON_LABEL, json_string(""));
 	return json_pack("{s:s, s:o, s:O}", "CreatedAt", now, "Labels", lab, "Options", options);
 }
 
-/* What creations killed half-way left in top: .new-<pid>-<name> of a process gone. */
-static void sweep_new(const char *top)
+static unsigned long long proc_start(pid_t pid);
+
+/* What creations and removals killed half-way left in top: .new-<pid>-<name> and
+ * .gone-<pid>-<name> of a process gone. */
+static void sweep_dead(const char *top)
 {
 	DIR *d = opendir(top);
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
 		long pid = 0;
-		if (sscanf(de->d_name, ".new-%ld-", &pid) != 1 || pid <= 0 ||
-		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+		if ((sscanf(de->d_name, ".new-%ld-", &pid) != 1 &&
+		     sscanf(de->d_name, ".gone-%ld-", &pid) != 1) ||
+		    pid <= 0 || proc_start((pid_t)pid) != 0)
 			continue;
 		cleanup_free char *p = xasprintf("%s/%s", top, de->d_name);
 		bld_fs_rm_rf(p, NULL);
@@ -128,7 +124,7 @@ static int create_whole(struct bld_ctx *ctx, const char *name, json_t *meta,
 	cleanup_free char *tmp = xasprintf("%s/.new-%ld-%s", top, (long)getpid(), name);
 	cleanup_free char *data = xasprintf("%s/_data", tmp);
 	cleanup_free char *dir = vol_dir(ctx, name);
-	sweep_new(top);
+	sweep_dead(top);
 	int r = bld_fs_mkdir_p(data, 0755, err);
 	if (r == 0)
 		r = bld_runner_json_write(tmp, "meta.json", meta, err);
@@ -416,9 +412,19 @@ int bld_runner_volume_remove(struct bld_ctx *ctx, const char *name, bool force,
 	/* never remove through a mount: a bind's device is the caller's own directory */
 	if (mounted_at(data) && umount2(data, MNT_DETACH) < 0)
 		return bld_error_sys(err, errno, "remove %s: unmount %s", name, data);
-	int r = bld_fs_rm_rf(dir, err);
+	/* renamed first: the volume disappears whole (a kill -9 in the rm -rf left a volume
+	 * without its _data, which no container could mount) */
+	cleanup_free char *top = xasprintf("%s/volumes", ctx->root);
+	cleanup_free char *gone = xasprintf("%s/.gone-%ld-%s", top, (long)getpid(), name);
+	if (rename(dir, gone) < 0)
+		return errno == ENOENT ? bld_error_set(err, BLD_E_NOTFOUND,
+						       "get %s: no such volume", name)
+				       : bld_error_sys(err, errno, "rename %s", dir);
+	bld_test_point("volume-remove");
+	int r = bld_fs_rm_rf(gone, err);
 	if (r == 0)
 		volume_event(ctx, name, "destroy");
+	sweep_dead(top);
 	return r;
 }
 

@@ -109,7 +109,7 @@ t_eq "... the restart policy update set is followed at the exit, as dockerd's" \
 DK rm -f up ur rs >/dev/null; D rm -f up ur rs >/dev/null
 
 # ------------------------------------------------------------------ cp, diff, export
-pair cp "$BASE" sh -c 'mkdir -p /d/sub && echo one >/d/a && echo two >/d/sub/b && ln -s a /d/l && rm /etc/group && exec sleep 60'
+pair cp "$BASE" sh -c 'mkdir -p /d/sub && echo one >/d/a && echo two >/d/sub/b && ln -s a /d/l && rm /etc/group && exec sleep 600'
 for _ in $(seq 1 50); do DK exec cp test -e /d/l && D exec cp test -e /d/l && break; sleep 0.1; done
 # tree DIR: every path below DIR with its type and, for files, contents
 tree() { (cd "$1" && find . | sort | while read -r p; do printf '%s %s %s\n' "$p" "$(stat -c %F "$p")" "$([ -f "$p" ] && ! [ -L "$p" ] && cat "$p")"; done); }

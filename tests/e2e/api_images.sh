@@ -5,7 +5,7 @@
 # times masked): pull (first and again), images (with --digests, -q, a repository argument,
 # --filter dangling/reference), image inspect, tag, rmi (untag, delete, an image a container
 # uses refused, no such image), import (of bld's export, with changes and a message), image
-# prune (dangling, -a), and that the store is the CLI's
+# prune (dangling, label filters, -a), and that the store is the CLI's
 # (bld images sees the pull).
 . "$(dirname "$0")/lib.sh"
 
@@ -89,10 +89,17 @@ DK rmi api/imp:1 "${BO%%$'\n'*}" >/dev/null; D rmi api/imp:1 "${DO%%$'\n'*}" >/d
 both tag "$BASE" api/t:3
 DK run --name user --network none api/t:3 true >/dev/null 2>&1
 D run --name user --network=none api/t:3 true >/dev/null 2>&1
-df="FROM $BASE
-LABEL pruned=1"
-DK build -q - <<<"$df" >/dev/null; D build -q - <<<"$df" >/dev/null
+for n in 1 2; do
+  DK build -q - <<<"FROM $BASE
+LABEL pruned=$n" >/dev/null; D build -q - <<<"FROM $BASE
+LABEL pruned=$n" >/dev/null
+done
 pmask() { mask | sed -E 's/space: .*/space: S/'; }
+both image prune -f --filter label=other
+t_eq "docker image prune --filter label=K: no dangling image has it, none deleted, as dockerd" "$(pmask <<<"$DO")" "$(pmask <<<"$BO")"
+both image prune -f --filter label=pruned=1 --filter label!=pruned=2
+t_eq "... label=K=V, label!=K=V: the one dangling image that matches deleted, as dockerd" "$(pmask <<<"$DO")" "$(pmask <<<"$BO")"
+t_eq "... the other stays, as dockerd's" "$(D images -f dangling=true -q | wc -l)" "$(DK images -f dangling=true -q | wc -l)"
 both image prune -f
 t_eq "docker image prune: the dangling image deleted, as dockerd" "$(pmask <<<"$DO")" "$(pmask <<<"$BO")"
 t_eq "... the named ones stay" "$(D images --format '{{.Repository}}:{{.Tag}}' | sort)" \

@@ -119,6 +119,8 @@ TK() { DOCKER_HOST= /usr/bin/docker -H "tcp://127.0.0.1:$port" --tlsverify --tls
 for _ in $(seq 1 50); do TK --tlscert "$T_DIR/tls/client.pem" --tlskey "$T_DIR/tls/client-key.pem" version >/dev/null 2>&1 && break; sleep 0.1; done
 t_eq "tcp:// with --tlsverify: docker --tlsverify with a certificate of the CA is served" "linux up" \
   "$(TK --tlscert "$T_DIR/tls/client.pem" --tlskey "$T_DIR/tls/client-key.pem" version --format '{{.Server.Os}}' 2>&1) $(TK --tlscert "$T_DIR/tls/client.pem" --tlskey "$T_DIR/tls/client-key.pem" ps --format '{{.Names}}')"
+t_eq "... docker run over it: the hijacked stream through TLS too" "over-tls rc=0" \
+  "$({ TK --tlscert "$T_DIR/tls/client.pem" --tlskey "$T_DIR/tls/client-key.pem" run --rm --network none "$BASE" echo over-tls 2>&1; echo "rc=$?"; } | paste -sd' ')"
 out=$(TK version --format '{{.Server.Version}}' 2>&1); rc=$?
 t_eq "... without a client certificate: refused" "1" "$rc"
 t_match "... saying so" "Error response from daemon: a client certificate is required" "$out"

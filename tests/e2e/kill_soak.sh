@@ -190,6 +190,20 @@ t_ok "... its name is free" B create --name soak-half "$IMG" true
 t_eq "... and the next create swept what it left" "" "$(ls -A "$BLD_ROOT/containers" | grep '^\.new-')"
 B rm -f soak-half >/dev/null 2>&1
 
+# a volume rm killed in its removal (after the point where it takes the volume away): the
+# volume is gone whole, not left without its _data (a killed down -v left such a one, which
+# the next up's container could not mount), and a new one of its name mounts
+B volume create soak-vr >/dev/null
+stop_at volume-remove B volume rm soak-vr
+t_ok "a volume rm stops in its removal" [ -n "$STOPPED" ]
+kill -9 $STOPPED "$BG" 2>/dev/null
+wait "$BG" 2>/dev/null
+t_eq "... killed there, the volume is gone" "" "$(B volume ls -q | grep -x soak-vr)"
+B volume create soak-vr >/dev/null
+t_ok "... and a new one of its name mounts" B run --rm -v soak-vr:/d "$IMG" true
+t_eq "... and what the killed rm left is swept" "" "$(ls -A "$BLD_ROOT/volumes" | grep '^\.gone-')"
+B volume rm soak-vr >/dev/null
+
 # ------------------------------------------------------------------------ afterwards
 out=$(B system check 2>&1)
 t_ok "bld system check is clean ($(tail -1 <<<"$out"))" B system check -q

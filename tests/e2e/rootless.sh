@@ -5,7 +5,9 @@
 # pull, build (RUN, COPY, multi-stage, a chown to another uid; a git repository of another
 # user refused), run and push with the test registry (run -d, exec, logs, volumes and compose
 # for both kinds of user: rootless_verbs.sh); the same build with SOURCE_DATE_EPOCH giving the
-# same digest as root's; networks none and host, the default one loopback-only here (no host
+# same digest as root's; fuse-overlayfs (forced: /dev/fuse opened to the user for the test)
+# showing in bld info, serving a run's root and going with it, and giving a build the same image
+# and bld diff the same lines as the kernel's overlayfs; networks none and host, the default one loopback-only here (no host
 # interface for pasta: rootless_net.sh tests it); limits refused with a clear message; and for
 # the user without ranges, an image with another owner and a container as another user
 # refused so. Users, their files, /etc/subuid and /etc/subgid are restored at exit.
@@ -53,7 +55,7 @@ as() {
   [ "$run" = "/tmp/bld-$(id -u "$u")" ] && xdg=()
   (cd "$T_DIR/home-$u" && setpriv --reuid="$u" --regid="$u" --init-groups \
     env -i PATH="$PATH" HOME="$T_DIR/home-$u" "${xdg[@]}" ${SDE:+SOURCE_DATE_EPOCH=$SDE} \
-    ${NOOVL:+BLD_NO_OVERLAY=1} \
+    ${NOOVL:+BLD_NO_OVERLAY=1} ${FUSE:+BLD_OVERLAY=fuse} \
     "$BLD" "$@")
 }
 A() { as "$ra" "$runa" "$@"; }
@@ -101,6 +103,34 @@ t_match "the root is overlayfs mounted in the user namespace" '^overlay / overla
   "$(A run --rm --network none app grep ' / ' /proc/mounts 2>&1)"
 t_eq "... or a copy where there is none" "one two" \
   "$(NOOVL=1 A run --rm --network none app 2>&1 | paste -sd' ')"
+
+# --- fuse-overlayfs, as where the kernel refuses overlayfs in a user namespace (forced here:
+# this kernel allows it); /dev/fuse the user's to open, as Debian's udev rule makes it
+fuse_mode=$(stat -c %a /dev/fuse 2>/dev/null)
+chmod 666 /dev/fuse 2>/dev/null && at_exit "chmod $fuse_mode /dev/fuse"
+t_match "bld info says fuse-overlayfs where it serves" 'Storage Driver: fuse-overlayfs' \
+  "$(FUSE=1 A info 2>&1)"
+t_match "the root is fuse-overlayfs's" '^fuse-overlayfs / fuse.fuse-overlayfs ' \
+  "$(FUSE=1 A run --rm --network none app grep ' / ' /proc/mounts 2>&1)"
+t_eq "... with the image's files and owners" "one two 1000" \
+  "$(FUSE=1 A run --rm --network none app sh -c 'echo $(cat /both) $(stat -c %u /one)' 2>&1)"
+for _ in $(seq 30); do pgrep -u "$ra" fuse-overlayfs >/dev/null || break; sleep 0.1; done
+t_eq "... and its daemon gone with the container" "" "$(pgrep -u "$ra" -a fuse-overlayfs)"
+fctx=$T_DIR/fctx && mkdir -p "$fctx" && chmod 755 "$fctx"
+printf 'FROM %s\nRUN mkdir -p /d/sub /new && echo a >/d/a && echo k >/k\nRUN rm /k && rm -rf /d && mkdir /d && echo n >/d/n\n' \
+  "$BASE" >"$fctx/Dockerfile"
+idk=$(SDE=0 A build -q --no-cache "$fctx" 2>&1)
+t_match "a build with deletions and a replaced directory" '^sha256:' "$idk"
+t_eq "... through fuse-overlayfs is the same image" "$idk" \
+  "$(SDE=0 FUSE=1 A build -q --no-cache "$fctx" 2>&1)"
+ddiff() { # [FUSE=1] — bld diff of a container that replaced a directory and made one
+  A run --name dd --network none app sh -c 'rm -rf /usr && mkdir -p /usr/new /new' >/dev/null 2>&1
+  A diff dd 2>&1
+  A rm dd >/dev/null 2>&1
+}
+dk=$(ddiff)
+t_match "bld diff: a replaced directory's old content deleted" '^D /usr/' "$dk"
+t_eq "... the same through fuse-overlayfs" "$dk" "$(FUSE=1 ddiff)"
 out=$(A run --rm app true 2>&1)
 t_match "the default network without pasta's host interface says it is the loopback alone" \
   '^bld: warning: rootless: no network stack \(pasta: .*\): the container has the loopback alone' "$out"
