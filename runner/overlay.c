@@ -147,8 +147,7 @@ static _Noreturn void fuse_exec(const char *opts, const char *merged, int errfd)
 	_exit(127);
 }
 
-/* The last line fuse-overlayfs wrote to fd ("no reason given" when none). */
-static void last_line(int fd, char *buf, size_t size)
+void bld_runner_last_line(int fd, char *buf, size_t size)
 {
 	char all[4096];
 	ssize_t n = read(fd, all, sizeof(all) - 1);
@@ -183,7 +182,7 @@ int bld_runner_overlay_fuse_mount(const struct bld_runner_spec *s, const char *m
 	bool ok = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 	char why[256] = "";
 	if (!ok)
-		last_line(p[0], why, sizeof(why));
+		bld_runner_last_line(p[0], why, sizeof(why));
 	close(p[0]);
 	if (!ok)
 		return bld_error_set(err, BLD_E_SYSTEM, "%s: %s", FUSE_PROGRAM,

@@ -82,18 +82,10 @@ static _Noreturn void pasta_exec(int nsfd, int errfd, const char *pidfile)
 /* What the failed pasta said, its last line, into buf. */
 static void pasta_said(int fd, char *buf, size_t size)
 {
-	char all[4096];
-	ssize_t n = read(fd, all, sizeof(all) - 1);
-	all[n > 0 ? n : 0] = 0;
-	char *end = all + strlen(all);
-	while (end > all && (end[-1] == '\n' || end[-1] == ' '))
-		*--end = 0;
-	char *last = strrchr(all, '\n');
-	last = last ? last + 1 : all;
-	size_t stamp = strspn(last, "0123456789."); /* "1796666935.0324: " */
-	if (stamp && last[stamp] == ':' && last[stamp + 1] == ' ')
-		last += stamp + 2;
-	snprintf(buf, size, "%s", *last ? last : "no reason given");
+	bld_runner_last_line(fd, buf, size);
+	size_t stamp = strspn(buf, "0123456789."); /* "1796666935.0324: " */
+	if (stamp && buf[stamp] == ':' && buf[stamp + 1] == ' ' && buf[stamp + 2])
+		memmove(buf, buf + stamp + 2, strlen(buf + stamp + 2) + 1);
 }
 
 bool bld_runner_proc_live(pid_t pid, const char *comm)

@@ -43,6 +43,9 @@ void bld_runner_cgroup_destroy(char **cgroups);
  * mount's root, else -1; its error as *err), unmounted by _unmount (a path or
  * /proc/self/fd/N). */
 bool bld_runner_overlay_forced(enum bld_runner_overlay kind);
+/* The last line a failed helper program wrote to the pipe fd, into buf ("no reason given"
+ * when it wrote none): what fuse-overlayfs or pasta says. */
+void bld_runner_last_line(int fd, char *buf, size_t size);
 int bld_runner_overlay_opts(const struct bld_runner_spec *s, struct bld_buf *opt);
 int bld_runner_overlay_fuse_mount(const struct bld_runner_spec *s, const char *merged, int *root,
 				  struct bld_error **err);
