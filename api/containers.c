@@ -50,15 +50,15 @@ json_t *bld_api_container_summary(const struct bld_runner_container_info *c)
 	json_t *networks = json_object_get(json_object_get(st, "NetworkSettings"), "Networks");
 	json_t *mounts = json_object_get(cfg, "Mounts");
 	return json_pack("{s:s, s:[s+], s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:s, s:{s:s},"
-			 " s:{s:O}, s:O}",
+			 " s:{s:o}, s:o}",
 			 "Id", c->id, "Names", "/", c->name, "Image", c->image, "ImageID",
 			 image_id ? image_id : "", "Command", c->command, "Created",
 			 (json_int_t)c->created, "Ports", summary_ports(st), "Labels",
 			 bld_api_kv_object(c->labels), "State", c->state, "Status",
 			 c->status_text, "HostConfig", "NetworkMode",
 			 mode && *mode ? mode : "default", "NetworkSettings", "Networks",
-			 networks ? networks : json_object(), "Mounts",
-			 mounts ? mounts : json_array());
+			 networks ? json_incref(networks) : json_object(), "Mounts",
+			 mounts ? json_incref(mounts) : json_array());
 }
 
 /*

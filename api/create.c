@@ -204,6 +204,25 @@ static int host_fields(struct bld_runner_container_config *c, const json_t *hc,
 		       : 0;
 }
 
+/* Config.Volumes, which `docker run -v /PATH` sends: an anonymous volume at each path that no
+ * bind mount already covers, as docker's daemon makes them. */
+static void anonymous_volumes(struct bld_runner_container_config *c, const json_t *volumes)
+{
+	const char *path;
+	json_t *v;
+	json_object_foreach((json_t *)volumes, path, v) {
+		bool bound = false;
+		for (size_t i = 0; c->binds && c->binds[i] && !bound; i++) {
+			const char *b = c->binds[i], *colon = strchr(b, ':');
+			const char *dst = colon ? colon + 1 : b;
+			size_t n = strcspn(dst, ":");
+			bound = strlen(path) == n && strncmp(dst, path, n) == 0;
+		}
+		if (!bound && path[0] == '/')
+			bld_strv_push(&c->binds, path);
+	}
+}
+
 /* The image, as docker's daemon looks it up (not pulled: the client pulls on a 404). */
 static int image(struct bld_runner_container_config *c, struct bld_ctx *ctx,
 		 struct bld_error **err)
@@ -234,5 +253,6 @@ int bld_api_create_config(struct bld_runner_container_config *c, struct bld_ctx 
 				     "needs to be an absolute path", c->workdir);
 	if (hc && host_fields(c, hc, err) < 0)
 		return -1;
+	anonymous_volumes(c, json_object_get(body, "Volumes"));
 	return image(c, ctx, err);
 }

@@ -25,6 +25,12 @@ both run --rm --network none -e A=1 -w /tmp -u 1:2 "$BASE" sh -c 'echo $A $(pwd)
 t_eq "docker run -e -w -u: the config reaches the container, as dockerd" "$DO" "$BO"
 both run --rm --network none --entrypoint /bin/echo "$BASE" ep
 t_eq "docker run --entrypoint, as dockerd" "$DO" "$BO"
+# -v /PATH arrives as Config.Volumes: an anonymous volume there, none for a bind's target
+both run --name av --network none -v /data -v "$T_DIR:/bound" "$BASE" sh -c 'grep -c " /data \| /bound " /proc/mounts'
+t_eq "docker run -v /PATH: an anonymous volume mounted there, beside a bind, as dockerd" "$DO" "$BO"
+t_eq "... one volume made, as dockerd" "$(D volume ls -q | wc -l)" "$(DK volume ls -q | wc -l)"
+both rm -v av
+t_eq "... docker rm -v removes it, as dockerd" "$(D volume ls -q | wc -l)" "$(DK volume ls -q | wc -l)"
 both run --rm --network none nosuch/image:x true
 t_eq "docker run of an image no registry has: exit 125, as dockerd" "$(tail -1 <<<"$DO")" "$(tail -1 <<<"$BO")"
 
