@@ -3,8 +3,8 @@
 # subordinate ids and once without (tests/run-e2e.sh makes the user, as the line below asks):
 # pull and push with the test registry, build (COPY, RUN, a cached rebuild), run --rm, run -d
 # with a named volume, exec, logs, rm -f, the volume's data in the next container, and a
-# compose project (on network_mode none: networks of its own need root) up, ps, exec, logs
-# and down -v, leaving nothing. The whole suites of these commands pass so too
+# compose project (on network_mode none: make e2e-rootless runs compose_up.sh, a project on a
+# network of its own) up, ps, exec, logs and down -v, leaving nothing. The whole suites of these commands pass so too
 # (BLD_E2E_ROOTLESS, README.md); this is their lean selection for make check.
 # e2e-rootless: ranges single
 . "$(dirname "$0")/lib.sh"
