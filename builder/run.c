@@ -259,6 +259,11 @@ int bld_builder_run_step(struct bld_builder_job *b, struct bld_builder_stage *st
 	spec.net = net_mode(rq->network);
 	int r = bld_builder_run_spawn(b, &spec, rq, err);
 	cleanup_free char *upper = bld_path_join(dir, "upper");
+	cleanup_free char *copied = bld_path_join(dir, "rootfs");
+	if (r == 0 && access(copied, F_OK) == 0) /* a copied root: the changes are not in upper */
+		r = bld_error_set(err, BLD_E_UNSUPPORTED,
+				  "RUN: neither overlayfs nor fuse-overlayfs can be mounted here, so "
+				  "the step's changes cannot be read; build with --isolation=chroot");
 	if (r == 0) {
 		if (bld_rootless()) /* where fuse-overlayfs may have made it */
 			bld_runner_overlay_tidy(upper, st->lowers);

@@ -107,3 +107,14 @@ out=$("$BLD" build -q --isolation=hyperv "$ctx" 2>&1); rc=$?
 t_eq "an unknown --isolation: exit 1" 1 "$rc"
 t_eq "... in docker's words" 'bld: Unsupported isolation: "hyperv"' "$out"
 t_eq "bld info on this host: oci" "oci" "$("$BLD" info --format '{{.BuildIsolation}}')"
+
+# where no overlay can be mounted, a RUN step's changes would land in a copied root that the
+# layer is not read from: refused in one line, pointing at the mode that works there
+mkdir -p "$T_DIR/cp"
+printf 'FROM %s\nRUN echo x >/k\nRUN test -f /k\n' "$BASE" >"$T_DIR/cp/Dockerfile"
+out=$(BLD_ROOT=$T_DIR/copyroot BLD_OVERLAY=copy "$BLD" build -q "$T_DIR/cp" 2>&1); rc=$?
+t_eq "RUN on a copied root (no overlayfs, no fuse-overlayfs): exit 1" 1 "$rc"
+t_match "... in one line naming --isolation=chroot" \
+  'RUN: neither overlayfs nor fuse-overlayfs can be mounted here, .*--isolation=chroot$' "$out"
+t_match "... and --isolation=chroot builds it there" '^sha256:' \
+  "$(BLD_ROOT=$T_DIR/copyroot BLD_OVERLAY=copy "$BLD" build -q --isolation=chroot "$T_DIR/cp" 2>&1)"
