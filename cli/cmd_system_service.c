@@ -59,7 +59,6 @@ const struct bld_cli_cmd bld_cmd_system_service = {
 		{"Serve the Engine API on bld's socket", "bld system service"},
 		{"Serve it on a socket of your own, for docker's CLI",
 		 "bld system service unix:///tmp/bld.sock & DOCKER_HOST=unix:///tmp/bld.sock docker ps"},
-		{"Under systemd's socket activation", "bld system service fd://"},
 		{"On TCP, for clients with a certificate of your CA",
 		 "bld system service --tlsverify --tlscacert ca.pem --tlscert cert.pem --tlskey "
 		 "key.pem tcp://127.0.0.1:2376"}),
