@@ -35,7 +35,8 @@ wait "$bp" "$dp"
 t_eq "docker attach to a running container: its output and exit status, as dockerd" \
   "$(cat "$T_DIR/d.out")" "$(cat "$T_DIR/b.out")"
 t_eq "... stderr apart, as dockerd" "$(cat "$T_DIR/d.err")" "$(cat "$T_DIR/b.err")"
-# two attaches at once: each gets the output and the exit status, as dockerd's
+# two attaches at once: each gets the output and the exit status, as dockerd's (each client's
+# stdout and stderr share a file, where their order is the client's: compared sorted)
 pair at2 "$BASE" sh -c 'until [ -e /tmp/go ]; do sleep 0.1; done; echo out; echo err >&2; exit 5'
 for n in 1 2; do
   (DKT attach at2 >"$T_DIR/b$n.out" 2>&1; echo "rc=$?" >>"$T_DIR/b$n.out") &
@@ -47,7 +48,7 @@ sleep 1
 DK exec at2 touch /tmp/go; D exec at2 touch /tmp/go
 wait "$bp1" "$bp2" "$dp1" "$dp2"
 t_eq "two docker attach at once: each gets the output and exit status, as with dockerd" \
-  "$(cat "$T_DIR/d1.out") $(cat "$T_DIR/d2.out")" "$(cat "$T_DIR/b1.out") $(cat "$T_DIR/b2.out")"
+  "$(sort "$T_DIR/d1.out") $(sort "$T_DIR/d2.out")" "$(sort "$T_DIR/b1.out") $(sort "$T_DIR/b2.out")"
 # with stdin (-i): it reaches the container, and its end ends the attachment (docker's rule:
 # the output after it is not relayed), the CLI then waiting for the exit status
 pair ai -i "$BASE" sh -c 'read x; sleep 0.5; echo got $x; exit 7'
