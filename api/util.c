@@ -142,13 +142,7 @@ int bld_api_body_json(const struct bld_api_req *req, json_t **out, struct bld_er
 
 json_t *bld_api_kv_object(char *const *kv)
 {
-	json_t *o = json_object();
-	for (size_t i = 0; kv && kv[i]; i++) {
-		const char *eq = strchr(kv[i], '=');
-		cleanup_free char *k = eq ? xstrndup(kv[i], (size_t)(eq - kv[i])) : xstrdup(kv[i]);
-		json_object_set_new(o, k, json_string(eq ? eq + 1 : ""));
-	}
-	return o;
+	return bld_json_kv_object(kv);
 }
 
 char **bld_api_kv_strv(const json_t *o)

@@ -235,6 +235,9 @@ const char *bld_json_get_str(const struct json_t *obj, const char *key);
 struct json_t *bld_json_strv(char *const *v);
 /* The strings of a JSON array as a vector (caller frees; NULL when there are none). */
 char **bld_json_to_strv(const struct json_t *arr);
+/* "K=V" strings (labels, options) as a JSON object of strings; a string without "=" is K
+ * with "" (NULL: an empty object). */
+struct json_t *bld_json_kv_object(char *const *kv);
 /* s split at any of the delimiter characters, empty parts left out (caller frees; NULL when
  * nothing is left). */
 char **bld_strv_split(const char *s, const char *delims);

@@ -57,6 +57,17 @@ json_t *bld_json_strv(char *const *v)
 	return a;
 }
 
+json_t *bld_json_kv_object(char *const *kv)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; kv && kv[i]; i++) {
+		const char *eq = strchr(kv[i], '=');
+		cleanup_free char *k = eq ? xstrndup(kv[i], (size_t)(eq - kv[i])) : xstrdup(kv[i]);
+		json_object_set_new(o, k, json_string(eq ? eq + 1 : ""));
+	}
+	return o;
+}
+
 char **bld_json_to_strv(const json_t *arr)
 {
 	char **v = NULL;

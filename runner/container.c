@@ -81,19 +81,6 @@ int bld_runner_containers_lock(struct bld_ctx *ctx, struct bld_error **err)
 
 static json_t *strv_json(char *const *v) { return bld_json_strv(v); }
 
-json_t *bld_runner_labels_json(char *const *v)
-{
-	json_t *o = json_object();
-	for (size_t i = 0; v && v[i]; i++) {
-		cleanup_free char *k = xstrdup(v[i]);
-		char *eq = strchr(k, '=');
-		if (eq)
-			*eq++ = 0;
-		json_object_set_new(o, k, json_string(eq ? eq : ""));
-	}
-	return o;
-}
-
 /* "on-failure:3" -> {"Name":"on-failure","MaximumRetryCount":3}. */
 static int restart_json(const char *s, json_t **out, struct bld_error **err)
 {
@@ -137,7 +124,7 @@ static json_t *config_section(const struct bld_runner_container_config *c, const
 				"User", c->user ? c->user : "", "Tty", c->tty, "OpenStdin",
 				c->interactive, "AttachStdout", true, "Env", strv_json(c->env),
 				"WorkingDir", c->workdir ? c->workdir : "", "Labels",
-				bld_runner_labels_json(c->labels));
+				bld_json_kv_object(c->labels));
 	json_object_set_new(cfg, "Cmd", c->cmd ? strv_json(c->cmd) : json_null());
 	json_object_set_new(cfg, "Entrypoint",
 			    c->entrypoint_set ? strv_json(c->entrypoint) : json_null());

@@ -93,8 +93,6 @@ char **bld_runner_ids_in(const char *dir);
 /* Removes what in dir starts with prefix (".new-", ".gone-": what a command killed half-way
  * left), as far as it can: another command may be at the same entry. */
 void bld_runner_sweep(const char *dir, const char *prefix);
-/* Labels "K=V" (V may be absent: "") as a JSON object. */
-struct json_t *bld_runner_labels_json(char *const *v);
 int bld_runner_container_load(struct bld_ctx *ctx, const char *id, struct json_t **cfg,
 			      struct json_t **state, struct bld_error **err);
 /* The container's name without its leading slash, or NULL (caller frees). */

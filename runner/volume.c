@@ -84,7 +84,7 @@ static json_t *new_meta(char **labels, bool anon, json_t *options)
 {
 	char now[40];
 	bld_runner_now_str(now);
-	json_t *lab = bld_runner_labels_json(labels);
+	json_t *lab = bld_json_kv_object(labels);
 	if (anon)
 		json_object_set_new(lab, BLD_RUNNER_ANON_LABEL, json_string(""));
 	return json_pack("{s:s, s:o, s:O}", "CreatedAt", now, "Labels", lab, "Options", options);
