@@ -99,8 +99,6 @@ int bld_api_body_file(const struct bld_api_req *req, struct bld_error **err);
 int bld_api_body_json(const struct bld_api_req *req, json_t **out, struct bld_error **err);
 /* Every value of a repeated argument (docker's ?t=a&t=b), caller frees; NULL when none. */
 char **bld_api_query_all(const struct bld_api_req *req, const char *key);
-/* "K=V" strings as a JSON object {K: V} ({} for NULL). */
-json_t *bld_api_kv_object(char *const *kv);
 /* {"K": "V"} as "K=V" strings (caller frees; NULL when none). */
 char **bld_api_kv_strv(const json_t *o);
 /* The container the path's first capture names: its full ID (caller frees) and, with info,

@@ -54,7 +54,7 @@ json_t *bld_api_container_summary(const struct bld_runner_container_info *c)
 			 "Id", c->id, "Names", "/", c->name, "Image", c->image, "ImageID",
 			 image_id ? image_id : "", "Command", c->command, "Created",
 			 (json_int_t)c->created, "Ports", summary_ports(st), "Labels",
-			 bld_api_kv_object(c->labels), "State", c->state, "Status",
+			 bld_json_kv_object(c->labels), "State", c->state, "Status",
 			 c->status_text, "HostConfig", "NetworkMode",
 			 mode && *mode ? mode : "default", "NetworkSettings", "Networks",
 			 networks ? json_incref(networks) : json_object(), "Mounts",

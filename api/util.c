@@ -140,11 +140,6 @@ int bld_api_body_json(const struct bld_api_req *req, json_t **out, struct bld_er
 	return 0;
 }
 
-json_t *bld_api_kv_object(char *const *kv)
-{
-	return bld_json_kv_object(kv);
-}
-
 char **bld_api_kv_strv(const json_t *o)
 {
 	char **out = NULL;
