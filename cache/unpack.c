@@ -338,6 +338,13 @@ static int do_dir(struct ux *x, int pfd, const char *parent, const char *base,
 				       (unsigned long)archive_entry_gid(e));
 	set_xattrs(x, fd, e);
 	remember_dir(x, path, e); /* mode and times last: children change mtime */
+	if (base) { /* the next entries are most likely its own: it is their cached parent */
+		drop_parent(x);
+		x->pfd = fd;
+		x->pdir = path;
+		fd = -1;
+		path = NULL;
+	}
 	return 0;
 }
 
@@ -414,20 +421,17 @@ static int make_entry(struct ux *x, int pfd, const char *parent, const char *bas
 {
 	mode_t type = archive_entry_filetype(e);
 	const char *link = archive_entry_hardlink(e);
-	int r;
 	if (link)
 		return do_hardlink(x, pfd, base, link);
 	switch (type) {
 	case AE_IFREG:
 		return do_reg(x, pfd, base, e);
 	case AE_IFDIR:
-		r = do_dir(x, pfd, parent, base, e);
-		drop_parent(x);
-		return r;
+		return do_dir(x, pfd, parent, base, e);
 	case AE_IFLNK:
-		r = do_symlink(x, pfd, base, e);
-		drop_parent(x); /* a later path may now resolve through this link */
-		return r;
+		/* the cached parent stays valid: a later path through the new link has another
+		 * parent, which open_parent resolves inside the root */
+		return do_symlink(x, pfd, base, e);
 	default:
 		return do_node(x, pfd, base, e);
 	}
