@@ -1013,6 +1013,7 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 	}
 	unlink(sock);
 	cleanup_free char *trash = rm ? retire_container(&m) : NULL;
+	bld_test_point("container-retired");
 	if (rm && !trash)
 		remove_container(&m);
 	if (first_err)

@@ -778,6 +778,13 @@ struct bld_runner_network_check_stats {
 int bld_runner_network_check(struct bld_ctx *ctx, bld_cache_check_fn fn, void *payload,
 			     struct bld_runner_network_check_stats *st, struct bld_error **err);
 
+/* What commands killed half-way left beside the containers and volumes (leftovers.c says
+ * what counts): counted, never damage; the next creation or removal deletes them. */
+struct bld_runner_leftover_stats {
+	int64_t containers, volumes;
+};
+void bld_runner_leftovers_count(struct bld_ctx *ctx, struct bld_runner_leftover_stats *st);
+
 /* The networks lock (networks/.lock), held until the returned fd is closed. Lease changes,
  * and whatever must not interleave with them (a bridge's creation), run under it. */
 int bld_runner_networks_lock(struct bld_ctx *ctx, struct bld_error **err);
