@@ -471,9 +471,14 @@ static void finish_retired(struct bld_ctx *ctx, const char *top)
 		cleanup_free char *gone = xasprintf("%s/.gone-%s", top, id);
 		cleanup_json json_t *cfg = NULL, *st = NULL;
 		cleanup_error struct bld_error *e = NULL;
-		if (rename(from, gone) < 0 || bld_runner_json_read(gone, "config.json", &cfg, &e) < 0 ||
-		    bld_runner_json_read(gone, "state.json", &st, &e) < 0)
+		if (rename(from, gone) < 0)
 			continue;
+		/* without its config, the monitor had finished all but the deletion */
+		if (bld_runner_json_read(gone, "config.json", &cfg, &e) < 0 ||
+		    bld_runner_json_read(gone, "state.json", &st, &e) < 0) {
+			bld_fs_rm_rf(gone, NULL);
+			continue;
+		}
 		cleanup_strv char **cgs = NULL;
 		size_t j;
 		json_t *v;

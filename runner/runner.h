@@ -507,6 +507,9 @@ int bld_runner_container_wait(struct bld_ctx *ctx, const char *id, int *exit_cod
 /* The container's State.StartedAt as stored ("" never started; NULL: no such container);
  * caller frees. */
 char *bld_runner_container_started_at(struct bld_ctx *ctx, const char *id);
+/* A --rm container id's monitor is still removing what others see of it (its anonymous
+ * volumes, endpoints), after the container left the listings (monitor.c). */
+bool bld_runner_container_tearing_down(struct bld_ctx *ctx, const char *id);
 /* Waits (polling) until the container's StartedAt differs from before, as one that starts
  * makes it: docker's wait condition next-exit, an attach made before the start. *err
  * BLD_E_CANCELED after timeout_ms; BLD_E_NOTFOUND when the container went. */

@@ -196,6 +196,13 @@ int bld_runner_client_connect(struct bld_ctx *ctx, const char *id)
 	return s;
 }
 
+bool bld_runner_container_tearing_down(struct bld_ctx *ctx, const char *id)
+{
+	cleanup_free char *top = bld_runner_containers_dir(ctx);
+	cleanup_free char *cfg = xasprintf("%s/.rm-%s/config.json", top, id);
+	return access(cfg, F_OK) == 0;
+}
+
 bool bld_runner_client_wait_fd_alive(struct bld_ctx *ctx, const char *id)
 {
 	int s = bld_runner_client_connect(ctx, id);
