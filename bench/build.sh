@@ -11,8 +11,8 @@
 #   SETTLE=S   seconds to wait after `sync` before each timed run (default 1)
 #   TOOLS="bld docker"   only these of the tools found (default: all of them)
 #   ROOTLESS=0 skips, ROOTLESS=only runs alone, a cold build as an ordinary user
-#   (bench/rootless.bash): rootless `bld build` against rootless `buildah bud` (no rootless
-#   BuildKit here: the goal's 0.5x BuildKit is measured as root above)
+#   (bench/rootless.bash): rootless `bld build` against rootless `buildah bud` and BuildKit
+#   of a rootless dockerd started for it (rootlesskit), the same goal of 0.5x BuildKit
 #
 # Fairness, as bench/pull.sh: every timed run is preceded by `sync` and a short settle, so that
 # no tool pays for the writeback of the one before (200 MB per cold build in case (b)); the

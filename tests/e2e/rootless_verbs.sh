@@ -31,6 +31,14 @@ APP=$REG_ADDR/rl/app:1
 t_ok "build: COPY and RUN" B build -q -t "$APP" "$ctx"
 t_eq "a rebuild is all cached" "CACHED CACHED" \
   "$(B build --progress plain -t "$APP" "$ctx" 2>&1 | awk '$2 == "CACHED" {print $2}' | paste -sd' ')"
+# where no overlay can be mounted a RUN step runs on a copy of its layers (BLD_OVERLAY=copy
+# forces that) and its layer is the copy's diff: the image the overlay gives, deletions too
+printf 'FROM %s\nRUN mkdir -p /d/e && echo x >/d/e/f && echo h >/h\nRUN rm -rf /d /home /etc/group && mkdir /d && echo n >/d/n && ln /h /h2 && chmod 600 /h\n' \
+  "$BASE" >"$T_DIR/Dockerfile.copy"
+ov=$(SOURCE_DATE_EPOCH=0 B build -q --no-cache -f "$T_DIR/Dockerfile.copy" "$ctx" 2>&1)
+t_match "build on $(B info --format '{{.Driver}}'): RUN steps deleting and replacing" '^sha256:' "$ov"
+t_eq "... on a copied root (BLD_OVERLAY=copy): the same image" "$ov" \
+  "$(BLD_OVERLAY=copy SOURCE_DATE_EPOCH=0 B build -q --no-cache -f "$T_DIR/Dockerfile.copy" "$ctx" 2>&1)"
 t_eq "run --rm" "from-ctx built" "$(B run --rm "$APP" 2>/dev/null | paste -sd' ')"
 t_ok "push" B push -q "$APP"
 B rmi -f "$APP" >/dev/null
