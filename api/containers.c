@@ -285,8 +285,11 @@ static int wait_exit(struct wait_job *j, int *code)
 	e = NULL;
 	if (bld_runner_container_wait(j->ctx, j->id, code, &e) < 0 && e->code != BLD_E_NOTFOUND)
 		return -1;
-	while (j->removed && exists(j->ctx, j->id))
-		usleep(20000); /* its monitor removes it (AutoRemove) or a client does */
+	/* its monitor removes it (AutoRemove), until the end of what others see (volumes,
+	 * endpoints), or a client does */
+	while (j->removed && (exists(j->ctx, j->id) ||
+			      bld_runner_container_tearing_down(j->ctx, j->id)))
+		usleep(5000);
 	return 0;
 }
 

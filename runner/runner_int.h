@@ -111,6 +111,12 @@ char **bld_runner_ids_in(const char *dir);
 /* Removes what in dir starts with prefix (".new-", ".gone-": what a command killed half-way
  * left), as far as it can: another command may be at the same entry. */
 void bld_runner_sweep(const char *dir, const char *prefix);
+/* The start time of process pid (field 22 of /proc/PID/stat), 0 when there is no such
+ * process or it is a zombie: with the pid, it tells a live process from a later one. */
+unsigned long long bld_runner_proc_start(pid_t pid);
+/* leftovers.c: name, in the containers directory top, is a --rm container's retired
+ * directory (.rm-<id>) whose monitor is gone before it deleted it. */
+bool bld_runner_retired_abandoned(const char *top, const char *name);
 int bld_runner_container_load(struct bld_ctx *ctx, const char *id, struct json_t **cfg,
 			      struct json_t **state, struct bld_error **err);
 /* The container's name without its leading slash, or NULL (caller frees). */
