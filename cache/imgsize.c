@@ -1,10 +1,11 @@
 /*
  * cache/imgsize.c — image sizes as docker reports them: the uncompressed size of each layer
  * (docker's overlay2 counts the unpacked layer directory: every entry but directories,
- * hardlinked files once) summed over the image's layers. A layer's size is computed once,
- * from its unpacked directory under layers/, and recorded on that directory as the xattr
- * user.bld.size, so that `bld images` reads one xattr per layer and never a blob; the
- * record goes with the directory when GC removes it.
+ * hardlinked files once) summed over the image's layers. A layer's size is counted while it
+ * is extracted (unpack.c) or, where that could not tell (an entry replaced an earlier one),
+ * computed once by a walk of its unpacked directory under layers/, and recorded on that
+ * directory as the xattr user.bld.size, so that `bld images` reads one xattr per layer and
+ * never a blob; the record goes with the directory when GC removes it.
  *
  * It does not unpack anything: a layer that is not unpacked counts its compressed size.
  */
@@ -17,7 +18,6 @@
 #include <sys/xattr.h>
 
 #define SIZE_XATTR "user.bld.size"
-#define WALK_DEPTH_MAX 512
 
 /* Inodes of multiply linked files already counted (a layer has few). */
 struct seen {
@@ -41,7 +41,7 @@ static bool seen_add(struct seen *s, ino_t ino)
 /* docker's directory.Size under dirfd: sizes of non-directories, hardlinks once. */
 static int64_t walk(int dirfd, struct seen *seen, int depth)
 {
-	DIR *d = depth < WALK_DEPTH_MAX ? fdopendir(dirfd) : NULL;
+	DIR *d = depth < BLD_CACHE_SIZE_DEPTH_MAX ? fdopendir(dirfd) : NULL;
 	if (!d) {
 		close(dirfd);
 		return 0;
@@ -89,12 +89,18 @@ int64_t bld_cache_layer_dir_size(struct bld_store *s, const char *chain_id)
 	int64_t size = walk(fd, &seen, 0);
 	free(seen.v);
 	if (keep >= 0) {
-		/* best effort: without user xattrs (old tmpfs) the walk is simply repeated */
-		int len = snprintf(buf, sizeof(buf), "%lld", (long long)size);
-		(void)fsetxattr(keep, SIZE_XATTR, buf, (size_t)len, 0);
+		bld_cache_layer_size_record(keep, size);
 		close(keep);
 	}
 	return size;
+}
+
+void bld_cache_layer_size_record(int dirfd, int64_t size)
+{
+	/* best effort: without user xattrs (old tmpfs) the walk is simply repeated */
+	char buf[32];
+	int len = snprintf(buf, sizeof(buf), "%lld", (long long)size);
+	(void)fsetxattr(dirfd, SIZE_XATTR, buf, (size_t)len, 0);
 }
 
 int64_t bld_cache_image_size(struct bld_store *s, const struct bld_cache_image *img)
