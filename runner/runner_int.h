@@ -140,6 +140,22 @@ int bld_runner_json_read_shared(const char *dir, const char *name, struct json_t
 				struct bld_error **err);
 /* Forgets every kept parse. */
 void bld_runner_json_shared_drop(void);
+/* Whether the file st describes was last changed longer ago than its filesystem's timestamps
+ * can tell two changes apart: a change from now on gives it other times. */
+struct stat;
+bool bld_runner_stamp_settled(const struct stat *st);
+/* listed.c: a container's listing line kept while its directory (dir, stat()ed before its
+ * files were read) stays the same. _get: a copy of the kept line of id into *out (the
+ * caller's, bld_runner_container_info_dispose) and its status time (StartedAt, FinishedAt)
+ * when its directory is still dir, else false. _keep: keeps a copy of in, made from the
+ * files read after dir was taken, when dir has settled. _drop: forgets every line. */
+bool bld_runner_listed_get(const char *id, const struct stat *dir,
+			   struct bld_runner_container_info *out, double *since);
+void bld_runner_listed_keep(const struct stat *dir, const struct bld_runner_container_info *in,
+			    double since);
+void bld_runner_listed_drop(void);
+/* query.c: frees what info holds (not info itself). */
+void bld_runner_container_info_dispose(struct bld_runner_container_info *info);
 /* bld_runner_config_read_brief through bld_runner_json_read_shared: shared and read only, and
  * a brief still holds its stamp (BriefOf). */
 int bld_runner_config_read_brief_shared(const char *dir, struct json_t **out,
