@@ -504,19 +504,6 @@ static int setup_user(struct bld_runner_net *n, struct bld_ctx *ctx, json_t *cfg
 	return 0;
 }
 
-/* Whether a container has user-defined networks connected (network connect) besides its
- * rootless default network: they are set up again at each start, as beside root's bridge. */
-static bool stack_connected(json_t *cfg)
-{
-	json_t *eps = json_object_get(json_object_get(cfg, "NetworkingConfig"), "EndpointsConfig");
-	const char *key;
-	json_t *v;
-	json_object_foreach(eps, key, v)
-		if (bld_runner_network_user_defined(key))
-			return true;
-	return false;
-}
-
 /* The donor's hostname, /etc/hosts lines (after the standard ones) and resolv.conf, which
  * docker gives a container that shares its network. */
 static void shared_etc(struct bld_ctx *ctx, const char *id, json_t *cfg,
@@ -629,7 +616,9 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 	    (link_lines(ctx, h, cfg, err) < 0 || setup_bridge(n, ctx, id, err) < 0))
 		return -1;
 	n->stack = strcmp(mode, BLD_RUNNER_ROOTLESS_STACK) == 0;
-	if (strcmp(mode, "none") && (!n->stack || stack_connected(cfg)) &&
+	/* rootless, a container of the default network with user networks connected (network
+	 * connect) has them again at each start, as beside root's bridge */
+	if (strcmp(mode, "none") && (!n->stack || bld_runner_netcfg_user_networks(cfg)) &&
 	    (bld_runner_rootless_netns(ctx, true, err) < 0 ||
 	     setup_user(n, ctx, cfg, mode, err) < 0))
 		return -1;
