@@ -37,13 +37,15 @@ struct bld_api_req {
 	int body_fd;         /* an upload route's body (borrowed, at its end), else -1 */
 };
 
-/* What a handler answers: status with JSON (json, owned), or a response it made itself (a
- * stream, an upgrade), or neither (status alone, an empty body). */
+/* What a handler answers: status with JSON (json, or its text when the handler wrote it;
+ * owned), or a response it made itself (a stream, an upgrade), or neither (status alone, an
+ * empty body). */
 struct bld_api_resp {
 	unsigned status;
 	json_t *json;
 	bool json_lines; /* json is an array sent as one JSON document a line (a progress
 			    stream: pull, push, build) */
+	char *text; /* a JSON body already written (owned), sent as it is */
 	struct MHD_Response *raw;
 	int client; /* the connection's socket (set by route.c, -1 if unknown): a stream
 		       watches it to end when the client hangs up */
@@ -161,11 +163,12 @@ void bld_api_upgraded(bld_api_upgrade_fn fn, void *cls, int sock,
 /* containers.c: one container as GET /containers/json shows it. */
 struct bld_runner_container_info;
 json_t *bld_api_container_summary(const struct bld_runner_container_info *c);
-/* The summaries of those of v's n containers that keep says (running ones only unless all;
- * at most limit when > 0), in order; the summary of a container whose parsed files (the same
- * objects) and status line are those of the last call is that call's, shared: read only. */
-json_t *bld_api_container_summaries(const struct bld_runner_container_info *v, size_t n,
-				    const bool *keep, bool all, long limit);
+/* The JSON array (compact, a newline after it; caller frees) of the summaries of those of
+ * v's n containers that keep says (running ones only unless all; at most limit when > 0), in
+ * order; the summary of a container whose parsed files (the same objects) and status line
+ * are those of the last call is that call's text. */
+char *bld_api_container_summaries(const struct bld_runner_container_info *v, size_t n,
+				  const bool *keep, bool all, long limit);
 /* images.c: one image as GET /images/json shows it. */
 struct bld_registry_image_names;
 json_t *bld_api_image_summary(const struct bld_registry_image_names *im, int minor);

@@ -63,16 +63,17 @@ json_t *bld_api_container_summary(const struct bld_runner_container_info *c)
 
 /*
  * The summaries the last listing made, each with what it was made from: the container's
- * parsed files (shared with runner/jcache.c, which hands out the same objects while the
- * files do not change; held here, so that no other object can take their address) and
- * its status line (it says how long ago). A listing makes again only the summaries whose
- * container changed; making a hundred was a third of its time.
+ * parsed files (shared with the runner, which hands out the same objects while the files
+ * do not change; held here, so that no other object can take their address) and its status
+ * line (it says how long ago). A listing makes again only the summaries whose container
+ * changed; making a hundred was a third of its time, and writing them out as JSON another
+ * third: each is kept as its text too, and the response is their texts joined.
  */
 struct kept_summary {
 	char id[65];
 	json_t *cfg, *st;
 	char *status;
-	json_t *summary;
+	char *text; /* the summary as compact JSON */
 };
 
 static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -85,16 +86,16 @@ static void kept_free(struct kept_summary *v, size_t n)
 		json_decref(v[i].cfg);
 		json_decref(v[i].st);
 		free(v[i].status);
-		json_decref(v[i].summary);
+		free(v[i].text);
 	}
 	free(v);
 }
 
-/* c's summary from the last listing when nothing it was made from changed (the listing's
- * order rarely changes: the search starts at the same place), else a new one; kept in
- * next[i] either way. */
-static json_t *summary_of(const struct bld_runner_container_info *c, size_t i,
-			  struct kept_summary *next)
+/* c's summary text from the last listing when nothing it was made from changed (the
+ * listing's order rarely changes: the search starts at the same place), else a new one;
+ * kept in next[i] either way (borrowed from there). */
+static const char *summary_of(const struct bld_runner_container_info *c, size_t i,
+			      struct kept_summary *next)
 {
 	for (size_t k = 0; k < nkept; k++) {
 		struct kept_summary *o = &kept[(i + k) % nkept];
@@ -104,7 +105,7 @@ static json_t *summary_of(const struct bld_runner_container_info *c, size_t i,
 		    !strcmp(o->status, c->status_text)) {
 			next[i] = *o;
 			*o = (struct kept_summary){0};
-			return json_incref(next[i].summary);
+			return next[i].text;
 		}
 		break;
 	}
@@ -112,27 +113,34 @@ static json_t *summary_of(const struct bld_runner_container_info *c, size_t i,
 	next[i].cfg = json_incref(c->cfg_json);
 	next[i].st = json_incref(c->state_json);
 	next[i].status = xstrdup(c->status_text);
-	next[i].summary = bld_api_container_summary(c);
-	return json_incref(next[i].summary);
+	cleanup_json json_t *summary = bld_api_container_summary(c);
+	next[i].text = json_dumps(summary, JSON_COMPACT);
+	return next[i].text;
 }
 
-json_t *bld_api_container_summaries(const struct bld_runner_container_info *v, size_t n,
-				    const bool *keep, bool all, long limit)
+char *bld_api_container_summaries(const struct bld_runner_container_info *v, size_t n,
+				  const bool *keep, bool all, long limit)
 {
-	json_t *out = json_array();
+	struct bld_buf b = BLD_BUF_INIT;
+	long shown = 0;
 	struct kept_summary *next = xcalloc(n ? n : 1, sizeof(*next));
+	bld_buf_addc(&b, '[');
 	pthread_mutex_lock(&kept_mu);
-	for (size_t i = 0; i < n && (limit <= 0 || (long)json_array_size(out) < limit); i++) {
+	for (size_t i = 0; i < n && (limit <= 0 || shown < limit); i++) {
 		bool up = !strcmp(v[i].state, "running") || !strcmp(v[i].state, "paused") ||
 			  !strcmp(v[i].state, "restarting");
-		if (keep[i] && (all || up))
-			json_array_append_new(out, summary_of(&v[i], i, next));
+		if (!keep[i] || !(all || up))
+			continue;
+		if (shown++)
+			bld_buf_addc(&b, ',');
+		bld_buf_adds(&b, summary_of(&v[i], i, next));
 	}
 	kept_free(kept, nkept);
 	kept = next;
 	nkept = n;
 	pthread_mutex_unlock(&kept_mu);
-	return out;
+	bld_buf_adds(&b, "]\n");
+	return bld_buf_detach(&b);
 }
 
 int bld_api_containers_list(struct bld_api_req *req, struct bld_api_resp *resp,
@@ -154,7 +162,7 @@ int bld_api_containers_list(struct bld_api_req *req, struct bld_api_resp *resp,
 		all |= bld_str_has_prefix(filters[i], "status=") ||
 		       bld_str_has_prefix(filters[i], "exited=");
 	if (r == 0)
-		resp->json = bld_api_container_summaries(v, n, keep, all, limit);
+		resp->text = bld_api_container_summaries(v, n, keep, all, limit);
 	bld_runner_container_info_free(v, n);
 	return r < 0 ? -1 : 0;
 }
@@ -285,8 +293,11 @@ static int wait_exit(struct wait_job *j, int *code)
 	e = NULL;
 	if (bld_runner_container_wait(j->ctx, j->id, code, &e) < 0 && e->code != BLD_E_NOTFOUND)
 		return -1;
-	while (j->removed && exists(j->ctx, j->id))
-		usleep(20000); /* its monitor removes it (AutoRemove) or a client does */
+	/* its monitor removes it (AutoRemove), until the end of what others see (volumes,
+	 * endpoints), or a client does */
+	while (j->removed && (exists(j->ctx, j->id) ||
+			      bld_runner_container_tearing_down(j->ctx, j->id)))
+		usleep(5000);
 	return 0;
 }
 

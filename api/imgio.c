@@ -2,7 +2,7 @@
  * api/imgio.c — images in and out of the store through the API: GET /images/get and
  * /images/{name}/get (docker save: a docker archive streamed), POST /images/load (docker
  * load: the archive read, its images named, docker's "Loaded image" messages), POST
- * /images/create?fromSrc=- (docker import: the body a root file system tar made a
+ * /images/create?fromSrc=- or =URL (docker import: the body, or the tar the URL serves, a root file system tar made a
  * one-layer image, with docker's changes and message), POST
  * /images/{name}/push (docker push, with the client's X-Registry-Auth credentials and its
  * progress as docker's JSON messages), and POST /auth (docker login: the credentials checked
@@ -164,18 +164,25 @@ static int import_name(const struct bld_api_req *req, char **out, struct bld_err
 	return bld_registry_full_name(ref, out, err);
 }
 
+/* The tar: the body (fromSrc=-), or what the URL fromSrc names serves (docker import URL;
+ * without a scheme, http:// as dockerd's), downloaded into an unnamed file of the store. */
+static int import_source(struct bld_api_req *req, const char *src, struct bld_error **err)
+{
+	if (strcmp(src, "-") == 0)
+		return bld_api_body_file(req, err);
+	cleanup_free char *url = strstr(src, "://") ? xstrdup(src) : xasprintf("http://%s", src);
+	return bld_registry_fetch_url_tmp(req->ctx->root, url, BLD_REGISTRY_IMPORT_MAX, err);
+}
+
 int bld_api_images_import(struct bld_api_req *req, struct bld_api_resp *resp,
 			  struct bld_error **err)
 {
 	const char *src = bld_api_query(req, "fromSrc");
-	if (strcmp(src, "-") != 0)
-		return bld_error_set(err, BLD_E_UNSUPPORTED,
-				     "image import from a URL is not supported: send the tar");
 	cleanup_free char *name = NULL;
 	cleanup_json json_t *cfg = import_config(req, src, err);
 	if (!cfg || import_name(req, &name, err) < 0)
 		return -1;
-	cleanup_close int fd = bld_api_body_file(req, err);
+	cleanup_close int fd = import_source(req, src, err);
 	struct bld_store *s = NULL;
 	if (fd < 0 || bld_cache_store_open(&s, req->ctx->root, err) < 0)
 		return -1;

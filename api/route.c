@@ -150,20 +150,28 @@ static char *json_text(json_t *body, bool lines)
 	return bld_buf_detach(&b);
 }
 
-static enum MHD_Result queue_json(struct MHD_Connection *conn, unsigned status, json_t *body,
-				  bool lines)
+/* Sends text (JSON, owned: the response frees it; NULL: no body) with status. */
+static enum MHD_Result queue_text(struct MHD_Connection *conn, unsigned status, char *text)
 {
-	cleanup_free char *line = json_text(body, lines);
 	struct MHD_Response *r = MHD_create_response_from_buffer(
-		line ? strlen(line) : 0, line ? line : (char *)"", MHD_RESPMEM_MUST_COPY);
-	if (!r)
+		text ? strlen(text) : 0, text ? text : (char *)"",
+		text ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (!r) {
+		free(text);
 		return MHD_NO;
+	}
 	bld_api_common_headers(r);
-	if (line)
+	if (text)
 		MHD_add_response_header(r, "Content-Type", "application/json");
 	enum MHD_Result ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static enum MHD_Result queue_json(struct MHD_Connection *conn, unsigned status, json_t *body,
+				  bool lines)
+{
+	return queue_text(conn, status, json_text(body, lines));
 }
 
 static enum MHD_Result queue_message(struct MHD_Connection *conn, unsigned status,
@@ -321,10 +329,13 @@ static enum MHD_Result dispatch(struct bld_ctx *ctx, struct MHD_Connection *conn
 		bld_api_common_headers(resp.raw);
 		ret = MHD_queue_response(conn, resp.status, resp.raw);
 		MHD_destroy_response(resp.raw);
+	} else if (resp.text) {
+		ret = queue_text(conn, resp.status, steal_pointer(&resp.text));
 	} else {
 		ret = queue_json(conn, resp.status, resp.json, resp.json_lines);
 	}
 	json_decref(resp.json);
+	free(resp.text); /* a handler that failed after it wrote one */
 	for (size_t i = 0; i < BLD_API_CAPTURES_MAX; i++)
 		free(req.captures[i]);
 	return ret;

@@ -416,9 +416,10 @@ int bld_builder_step_commit(struct bld_builder_job *b, struct bld_builder_stage 
 			    struct bld_error **err);
 
 /*
- * snapshot.c: --isolation=chroot's layers. _take walks the tree under rootfd; _diff walks it
- * again and writes what changed since into the empty directory upper as an overlay upper
- * directory holds it (*any: whether anything did). upper shares inodes with the root.
+ * snapshot.c: the layers of --isolation=chroot and of RUN on a copied root (run.c). _take
+ * walks the tree under rootfd; _diff walks it again and writes what changed since into the
+ * empty directory upper as an overlay upper directory holds it (*any: whether anything did).
+ * upper shares inodes with the root.
  */
 struct bld_builder_snap;
 int bld_builder_snap_take(struct bld_builder_snap **out, int rootfd, struct bld_error **err);

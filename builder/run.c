@@ -7,6 +7,8 @@
  * directory when the image did not have them (stubs.c), so that the layer holds only what
  * the command wrote, as with BuildKit. A shebang heredoc's script is mounted read-only at
  * /dev/pipes; relative --mount targets are under WORKDIR; proxy build args reach the step.
+ * Where no overlay can be mounted, the step runs on a copy of its layers made here and its
+ * upper directory is that copy's diff (snapshot.c), the same as the overlay's.
  *
  * Step directories live under the build's scratch directory and are removed afterwards; the
  * compiled seccomp filter is kept in the store for the next step, as a container's is.
@@ -204,6 +206,64 @@ static int pipes_mount(const char *pdir, const struct bld_builder_run_req *rq,
 	return 0;
 }
 
+/* ------------------------------------------------------------------ a copied root */
+
+/*
+ * Where no overlay can be mounted (no overlayfs, rootless no fuse-overlayfs either, or
+ * BLD_OVERLAY=copy) the step runs on a copy of its layers made here, in <dir>/rootfs, before
+ * it starts, and its layer is what changed in that copy since, written as the overlay's upper
+ * directory would hold it (snapshot.c, as --isolation=chroot's layers): the same layer.
+ */
+struct copied {
+	char *root; /* NULL: the runner mounts an overlay */
+	int fd;
+	struct bld_builder_snap *snap;
+};
+
+static int copied_open(struct bld_builder_job *b, struct copied *c, const char *dir,
+		       char *const *lowers, struct bld_error **err)
+{
+	if (bld_runner_overlay_kind(b->tmp) != BLD_RUNNER_OVERLAY_COPY)
+		return 0;
+	c->root = bld_path_join(dir, "rootfs");
+	if (mkdir(c->root, 0755) < 0)
+		return bld_error_sys(err, errno, "mkdir %s", c->root);
+	if (bld_runner_root_copy(lowers, c->root, err) < 0)
+		return -1;
+	c->fd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->fd < 0)
+		return bld_error_sys(err, errno, "open %s", c->root);
+	return bld_builder_snap_take(&c->snap, c->fd, err);
+}
+
+/* The step's changes into the (new) upper directory: the copy's diff, or the overlay's own. */
+static int copied_diff(struct copied *c, const char *dir, const char *upper,
+		       struct bld_error **err)
+{
+	if (!c->root) { /* the runner fell back to a copy of its own: its changes are not here */
+		cleanup_free char *own = bld_path_join(dir, "rootfs");
+		if (access(own, F_OK) == 0)
+			return bld_error_set(err, BLD_E_UNSUPPORTED,
+					     "RUN: overlayfs could not be mounted over the step's "
+					     "layers, so its changes cannot be read");
+		return 0;
+	}
+	bool any = false;
+	if (mkdir(upper, 0755) < 0)
+		return bld_error_sys(err, errno, "mkdir %s", upper);
+	if (bld_builder_snap_diff(c->snap, c->fd, upper, &any, err) < 0)
+		return bld_error_wrap(err, "commit layer");
+	return 0;
+}
+
+static void copied_close(struct copied *c)
+{
+	bld_builder_snap_free(c->snap);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->root);
+}
+
 int bld_builder_run_spawn(struct bld_builder_job *b, struct bld_runner_spec *spec,
 			  const struct bld_builder_run_req *rq, struct bld_error **err)
 {
@@ -264,13 +324,14 @@ int bld_builder_run_step(struct bld_builder_job *b, struct bld_builder_stage *st
 	spec.extra_hosts = b->extra_hosts;  /* --add-host, after BuildKit's own lines */
 	spec.shm_size = b->o->shm_size;
 	spec.net = net_mode(rq->network);
-	int r = bld_builder_run_spawn(b, &spec, rq, err);
+	struct copied cp = {NULL, -1, NULL};
+	int r = copied_open(b, &cp, dir, lowers, err);
+	spec.rootfs = cp.root;
+	if (r == 0)
+		r = bld_builder_run_spawn(b, &spec, rq, err);
 	cleanup_free char *upper = bld_path_join(dir, "upper");
-	cleanup_free char *copied = bld_path_join(dir, "rootfs");
-	if (r == 0 && access(copied, F_OK) == 0) /* a copied root: the changes are not in upper */
-		r = bld_error_set(err, BLD_E_UNSUPPORTED,
-				  "RUN: neither overlayfs nor fuse-overlayfs can be mounted here, so "
-				  "the step's changes cannot be read; build with --isolation=chroot");
+	if (r == 0)
+		r = copied_diff(&cp, dir, upper, err);
 	if (r == 0) {
 		if (bld_rootless()) /* where fuse-overlayfs may have made it */
 			bld_runner_overlay_tidy(upper, st->lowers);
@@ -278,6 +339,7 @@ int bld_builder_run_step(struct bld_builder_job *b, struct bld_builder_stage *st
 		r = bld_builder_step_commit(b, st, upper, layer, layer_made, err);
 	}
 	bld_builder_run_mounts_dispose(&rm);
+	copied_close(&cp);
 	struct bld_error *e = NULL;
 	bld_runner_sandbox_cleanup(dir, &e);
 	bld_error_free(e);

@@ -1,12 +1,12 @@
 /*
- * builder/snapshot.c — the layers of --isolation=chroot, made without overlayfs: the
- * stage's root walked before a step (every entry's type, mode, owner, size, times and inode)
- * and after it, and the difference written as an overlay upper directory would hold it:
- * what was added or changed (hard links to the root's entries; directories made with the
- * root's metadata and xattrs), the parent directories of those, 0/0 character devices for
- * what was deleted, and directories that were replaced marked opaque. That directory then
- * becomes a layer as any RUN's upper directory does, so that a step gives the same layer in
- * both isolations.
+ * builder/snapshot.c — the layers of --isolation=chroot and of RUN steps on a copied root
+ * (run.c), made without overlayfs: the root walked before a step (every entry's type, mode,
+ * owner, size, times and inode) and after it, and the difference written as an overlay
+ * upper directory would hold it: what was added or changed (hard links to the root's
+ * entries; directories made with the root's metadata and xattrs), the parent directories of
+ * those, 0/0 character devices for what was deleted, and directories that were replaced
+ * marked opaque. That directory then becomes a layer as any RUN's upper directory does, so
+ * that a step gives the same layer in both isolations, and on a copied root.
  *
  * A change is seen by the ctime, which every write, chmod, chown, link and xattr change
  * moves and no program can set back, and by the inode (and a directory's birth time), which

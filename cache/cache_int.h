@@ -93,9 +93,13 @@ int bld_cache_lstream_finish(struct bld_cache_lstream *ls, char diff_id[BLD_DIGE
 void bld_cache_lstream_free(struct bld_cache_lstream *ls);
 
 /* unpack.c: extraction from any source into target; diff_id gets the stream's diff ID (not
- * checked here). A fresh layers/.tmp-* directory for an extraction (the name, to free). */
+ * checked here), *size (unless NULL) the size imgsize.c's walk of target would find, counted
+ * on the way, or -1 when only a walk can tell (an entry replaced an earlier one, or lies
+ * deeper than the walk goes). A fresh layers/.tmp-* directory for an extraction (the name,
+ * to free). */
 int bld_cache_layer_extract_src(bld_cache_lstream_read_fn src, void *payload, const char *target,
-				char diff_id[BLD_DIGEST_STR_LEN], struct bld_error **err);
+				char diff_id[BLD_DIGEST_STR_LEN], int64_t *size,
+				struct bld_error **err);
 char *bld_cache_layer_tmpdir(struct bld_store *s, const char *blob_digest, struct bld_error **err);
 /* Records on a complete layer directory that it was written in this boot, unsynced
  * (layer_verify.c); done before it is renamed into place. */
@@ -111,7 +115,13 @@ int bld_cache_layer_ensure(struct bld_store *s, const char *hex, const char *blo
 struct bld_cache_layer_feed *bld_cache_layer_feed_take(struct bld_store *s,
 							const char *blob_digest);
 int bld_cache_layer_feed_wait(struct bld_cache_layer_feed *f, char diff_id[BLD_DIGEST_STR_LEN],
-			      const char **tmp, struct bld_error **err);
+			      int64_t *size, const char **tmp, struct bld_error **err);
+
+/* imgsize.c: the walk goes this many directories deep and no further. A layer's size as
+ * counted during its extraction, recorded on its directory before that is renamed into
+ * place, so that no walk is needed (best effort: without user xattrs the walk is made). */
+#define BLD_CACHE_SIZE_DEPTH_MAX 512
+void bld_cache_layer_size_record(int dirfd, int64_t size);
 
 /* blob.c: makes a fresh anonymous writer write with O_DIRECT (whole aligned buffers, the rest
  * at commit); -1 when it cannot (then it stays buffered, which is just as correct). */

@@ -1,10 +1,11 @@
 /*
  * cache/imgsize.c — image sizes as docker reports them: the uncompressed size of each layer
  * (docker's overlay2 counts the unpacked layer directory: every entry but directories,
- * hardlinked files once) summed over the image's layers. A layer's size is computed once,
- * from its unpacked directory under layers/, and recorded on that directory as the xattr
- * user.bld.size, so that `bld images` reads one xattr per layer and never a blob; the
- * record goes with the directory when GC removes it.
+ * hardlinked files once) summed over the image's layers. A layer's size is counted while it
+ * is extracted (unpack.c) or, where that could not tell (an entry replaced an earlier one),
+ * computed once by a walk of its unpacked directory under layers/, and recorded on that
+ * directory as the xattr user.bld.size, so that `bld images` reads one xattr per layer and
+ * never a blob; the record goes with the directory when GC removes it.
  *
  * It does not unpack anything: a layer that is not unpacked counts its compressed size.
  */
@@ -17,7 +18,6 @@
 #include <sys/xattr.h>
 
 #define SIZE_XATTR "user.bld.size"
-#define WALK_DEPTH_MAX 512
 
 /* Inodes of multiply linked files already counted (a layer has few). */
 struct seen {
@@ -41,7 +41,7 @@ static bool seen_add(struct seen *s, ino_t ino)
 /* docker's directory.Size under dirfd: sizes of non-directories, hardlinks once. */
 static int64_t walk(int dirfd, struct seen *seen, int depth)
 {
-	DIR *d = depth < WALK_DEPTH_MAX ? fdopendir(dirfd) : NULL;
+	DIR *d = depth < BLD_CACHE_SIZE_DEPTH_MAX ? fdopendir(dirfd) : NULL;
 	if (!d) {
 		close(dirfd);
 		return 0;
@@ -89,12 +89,18 @@ int64_t bld_cache_layer_dir_size(struct bld_store *s, const char *chain_id)
 	int64_t size = walk(fd, &seen, 0);
 	free(seen.v);
 	if (keep >= 0) {
-		/* best effort: without user xattrs (old tmpfs) the walk is simply repeated */
-		int len = snprintf(buf, sizeof(buf), "%lld", (long long)size);
-		(void)fsetxattr(keep, SIZE_XATTR, buf, (size_t)len, 0);
+		bld_cache_layer_size_record(keep, size);
 		close(keep);
 	}
 	return size;
+}
+
+void bld_cache_layer_size_record(int dirfd, int64_t size)
+{
+	/* best effort: without user xattrs (old tmpfs) the walk is simply repeated */
+	char buf[32];
+	int len = snprintf(buf, sizeof(buf), "%lld", (long long)size);
+	(void)fsetxattr(dirfd, SIZE_XATTR, buf, (size_t)len, 0);
 }
 
 int64_t bld_cache_image_size(struct bld_store *s, const struct bld_cache_image *img)
@@ -124,14 +130,6 @@ struct df_image {
 	int64_t *sizes;
 	size_t n;
 };
-
-static bool strv_has(char *const *v, const char *s)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		if (strcmp(v[i], s) == 0)
-			return true;
-	return false;
-}
 
 /* img's layers into d. */
 static void df_layers(struct bld_store *s, const struct bld_cache_image *img, struct df_image *d)
@@ -171,7 +169,7 @@ static void df_images(struct bld_store *s, struct df_image **out, size_t *n)
 			bld_error_free(e);
 			continue;
 		}
-		if (!strv_has(seen, img->id)) {
+		if (!bld_strv_has(seen, img->id)) {
 			bld_strv_push(&seen, img->id);
 			df_layers(s, img, &(*out)[(*n)++]);
 		}
@@ -185,7 +183,7 @@ static size_t df_users(const struct df_image *v, size_t n, const char *chain)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		k += strv_has(v[i].chains, chain);
+		k += bld_strv_has(v[i].chains, chain);
 	return k;
 }
 
@@ -202,12 +200,12 @@ int bld_cache_images_df(struct bld_store *s, char *const *used, struct bld_cache
 	for (size_t i = 0; i < nv; i++) {
 		struct bld_cache_image_df *d = &(*out)[i];
 		snprintf(d->id, sizeof(d->id), "%s", v[i].id);
-		d->active = strv_has(used, v[i].id);
+		d->active = bld_strv_has(used, v[i].id);
 		for (size_t k = 0; k < v[i].n; k++) {
 			d->size += v[i].sizes[k];
 			if (df_users(v, nv, v[i].chains[k]) > 1)
 				d->shared += v[i].sizes[k];
-			if (!strv_has(counted, v[i].chains[k])) {
+			if (!bld_strv_has(counted, v[i].chains[k])) {
 				bld_strv_push(&counted, v[i].chains[k]);
 				*layers_size += v[i].sizes[k];
 			}

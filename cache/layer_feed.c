@@ -44,6 +44,7 @@ struct bld_cache_layer_feed {
 	bool done;      /* the thread finished: result, diff_id and err are set */
 	int result;
 	char diff_id[BLD_DIGEST_STR_LEN];
+	int64_t size; /* as extract_src counted it, or -1 */
 	struct bld_error *err;
 	struct bld_cache_layer_feed *next; /* in the store's list once published */
 };
@@ -86,13 +87,15 @@ static void *feed_main(void *p)
 	cleanup_free char *path = bld_path_join(f->s->layers, f->tmp);
 	struct bld_error *e = NULL;
 	char got[BLD_DIGEST_STR_LEN] = "";
-	int r = bld_cache_layer_extract_src(feed_read, f, path, got, &e);
+	int64_t size = -1;
+	int r = bld_cache_layer_extract_src(feed_read, f, path, got, &size, &e);
 	if (r == 0)
 		bld_debug("layer %.19s: extracted from its download", f->digest);
 	pthread_mutex_lock(&f->mu);
 	f->result = r;
 	f->err = e;
 	memcpy(f->diff_id, got, BLD_DIGEST_STR_LEN);
+	f->size = size;
 	f->done = true;
 	pthread_cond_broadcast(&f->cv);
 	pthread_mutex_unlock(&f->mu);
@@ -215,7 +218,7 @@ struct bld_cache_layer_feed *bld_cache_layer_feed_take(struct bld_store *s,
 }
 
 int bld_cache_layer_feed_wait(struct bld_cache_layer_feed *f, char diff_id[BLD_DIGEST_STR_LEN],
-			      const char **tmp, struct bld_error **err)
+			      int64_t *size, const char **tmp, struct bld_error **err)
 {
 	pthread_mutex_lock(&f->mu);
 	while (!f->done)
@@ -228,6 +231,7 @@ int bld_cache_layer_feed_wait(struct bld_cache_layer_feed *f, char diff_id[BLD_D
 		return -1;
 	}
 	memcpy(diff_id, f->diff_id, BLD_DIGEST_STR_LEN);
+	*size = f->size;
 	*tmp = f->tmp;
 	return 0;
 }

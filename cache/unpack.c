@@ -50,6 +50,8 @@ struct ux {
 	int pfd;
 	struct dirmeta *dirs;
 	size_t ndirs, capdirs;
+	int64_t size;   /* imgsize.c's size of what was made: non-directories, hardlinks once */
+	bool size_lost; /* something was replaced or lies too deep: only a walk can tell */
 };
 
 static void drop_parent(struct ux *x)
@@ -118,6 +120,7 @@ static int remove_at(struct ux *x, int pfd, const char *base)
 	struct stat st;
 	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return 0;
+	x->size_lost = true; /* what goes may have been counted, or linked from what stays */
 	int r = 0;
 	if (!S_ISDIR(st.st_mode)) {
 		if (unlinkat(pfd, base, 0) < 0)
@@ -216,9 +219,12 @@ static int write_data(struct ux *x, int fd, struct archive_entry *e, const char 
 		return bld_error_set(x->err, BLD_E_INVALID, "read %s: %s", base,
 				     archive_error_string(x->ar));
 	/* sparse files may end in a hole */
-	if (archive_entry_size_is_set(e) && archive_entry_size(e) > end &&
-	    ftruncate(fd, archive_entry_size(e)) < 0)
-		return bld_error_sys(x->err, errno, "truncate %s", base);
+	if (archive_entry_size_is_set(e) && archive_entry_size(e) > end) {
+		end = archive_entry_size(e);
+		if (ftruncate(fd, end) < 0)
+			return bld_error_sys(x->err, errno, "truncate %s", base);
+	}
+	x->size += end;
 	return 0;
 }
 
@@ -242,6 +248,7 @@ static int do_symlink(struct ux *x, int pfd, const char *base, struct archive_en
 		return bld_error_set(x->err, BLD_E_INVALID, "symlink %s: bad target", base);
 	if (symlinkat(target, pfd, base) < 0)
 		return errno == EEXIST ? UX_EXISTS : bld_error_sys(x->err, errno, "symlink %s", base);
+	x->size += (int64_t)strlen(target); /* a symlink's lstat size */
 	if (x->root && (x->chown_all || (uid_t)archive_entry_uid(e) != x->uid ||
 			(gid_t)archive_entry_gid(e) != x->gid))
 		if (fchownat(pfd, base, archive_entry_uid(e), archive_entry_gid(e),
@@ -331,6 +338,13 @@ static int do_dir(struct ux *x, int pfd, const char *parent, const char *base,
 				       (unsigned long)archive_entry_gid(e));
 	set_xattrs(x, fd, e);
 	remember_dir(x, path, e); /* mode and times last: children change mtime */
+	if (base) { /* the next entries are most likely its own: it is their cached parent */
+		drop_parent(x);
+		x->pfd = fd;
+		x->pdir = path;
+		fd = -1;
+		path = NULL;
+	}
 	return 0;
 }
 
@@ -377,6 +391,10 @@ static int extract_entry(struct ux *x, struct archive_entry *e)
 	int pfd = open_parent(x, parent);
 	if (pfd < 0)
 		return pfd;
+	size_t depth = 0;
+	for (const char *c = parent; (c = strchr(c, '/')); c++)
+		depth++;
+	x->size_lost |= depth >= BLD_CACHE_SIZE_DEPTH_MAX; /* below where the walk stops */
 	mode_t type = archive_entry_filetype(e);
 	if (!base)
 		return type == AE_IFDIR ? do_dir(x, pfd, parent, NULL, e) : 0;
@@ -403,20 +421,17 @@ static int make_entry(struct ux *x, int pfd, const char *parent, const char *bas
 {
 	mode_t type = archive_entry_filetype(e);
 	const char *link = archive_entry_hardlink(e);
-	int r;
 	if (link)
 		return do_hardlink(x, pfd, base, link);
 	switch (type) {
 	case AE_IFREG:
 		return do_reg(x, pfd, base, e);
 	case AE_IFDIR:
-		r = do_dir(x, pfd, parent, base, e);
-		drop_parent(x);
-		return r;
+		return do_dir(x, pfd, parent, base, e);
 	case AE_IFLNK:
-		r = do_symlink(x, pfd, base, e);
-		drop_parent(x); /* a later path may now resolve through this link */
-		return r;
+		/* the cached parent stays valid: a later path through the new link has another
+		 * parent, which open_parent resolves inside the root */
+		return do_symlink(x, pfd, base, e);
 	default:
 		return do_node(x, pfd, base, e);
 	}
@@ -484,9 +499,10 @@ static int extract_all(struct ux *x)
 	}
 }
 
-/* Extracts what ls yields into rootfd's directory; *got is the diff ID. */
+/* Extracts what ls yields into rootfd's directory; *got is the diff ID, *size (unless NULL)
+ * the size imgsize.c's walk would find, or -1 when only the walk can tell. */
 static int extract_stream(struct bld_cache_lstream *ls, int r, int rootfd,
-			  char got[BLD_DIGEST_STR_LEN], struct bld_error **err)
+			  char got[BLD_DIGEST_STR_LEN], int64_t *size, struct bld_error **err)
 {
 	struct ux x;
 	ux_init(&x, rootfd, err);
@@ -498,13 +514,15 @@ static int extract_stream(struct bld_cache_lstream *ls, int r, int rootfd,
 		r = bld_cache_lstream_finish(ls, got, err);
 	if (r == 0)
 		finish_dirs(&x);
+	if (size)
+		*size = x.size_lost ? -1 : x.size;
 	ux_dispose(&x);
 	bld_cache_lstream_free(ls);
 	return r;
 }
 
-int bld_cache_layer_extract_fd(int fd, const char *target, const char *diff_id,
-			       struct bld_error **err)
+static int extract_fd(int fd, const char *target, const char *diff_id, int64_t *size,
+		      struct bld_error **err)
 {
 	cleanup_close int rootfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
@@ -512,22 +530,29 @@ int bld_cache_layer_extract_fd(int fd, const char *target, const char *diff_id,
 	struct bld_cache_lstream *ls = NULL;
 	char got[BLD_DIGEST_STR_LEN];
 	int r = bld_cache_lstream_open(&ls, fd, err);
-	r = extract_stream(ls, r, rootfd, got, err);
+	r = extract_stream(ls, r, rootfd, got, size, err);
 	if (r == 0 && diff_id && strcmp(got, diff_id) != 0)
 		r = bld_error_set(err, BLD_E_DIGEST, "layer diff id mismatch: expected %s, got %s",
 				  diff_id, got);
 	return r;
 }
 
+int bld_cache_layer_extract_fd(int fd, const char *target, const char *diff_id,
+			       struct bld_error **err)
+{
+	return extract_fd(fd, target, diff_id, NULL, err);
+}
+
 int bld_cache_layer_extract_src(bld_cache_lstream_read_fn src, void *payload, const char *target,
-				char diff_id[BLD_DIGEST_STR_LEN], struct bld_error **err)
+				char diff_id[BLD_DIGEST_STR_LEN], int64_t *size,
+				struct bld_error **err)
 {
 	cleanup_close int rootfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return bld_error_sys(err, errno, "open %s", target);
 	struct bld_cache_lstream *ls = NULL;
 	int r = bld_cache_lstream_open_src(&ls, src, payload, err);
-	return extract_stream(ls, r, rootfd, diff_id, err);
+	return extract_stream(ls, r, rootfd, diff_id, size, err);
 }
 
 void bld_cache_layer_chain_id(const char *parent_chain, const char *diff_id,
@@ -542,13 +567,13 @@ void bld_cache_layer_chain_id(const char *parent_chain, const char *diff_id,
 }
 
 static int unpack_into(struct bld_store *s, const char *tmp, const char *blob_digest,
-		       const char *diff_id, struct bld_error **err)
+		       const char *diff_id, int64_t *size, struct bld_error **err)
 {
 	cleanup_close int fd = bld_cache_blob_open(s, blob_digest, err);
 	if (fd < 0)
 		return fd;
 	cleanup_free char *path = bld_path_join(s->layers, tmp);
-	return bld_cache_layer_extract_fd(fd, path, diff_id, err);
+	return extract_fd(fd, path, diff_id, size, err);
 }
 
 /* Each layer directory in a block group of its own (common/topdir.c says why). */
@@ -571,13 +596,17 @@ char *bld_cache_layer_tmpdir(struct bld_store *s, const char *blob_digest, struc
 	return NULL;
 }
 
-/* Moves a complete extraction into place, recorded as unsynced (layer_verify.c says why);
+/* Moves a complete extraction into place, recorded as unsynced (layer_verify.c says why)
+ * and with its size as counted while extracting (unless -1: then imgsize.c walks it once);
  * losing a race to another process is fine. */
-static int publish(struct bld_store *s, const char *tmp, const char *hex, struct bld_error **err)
+static int publish(struct bld_store *s, const char *tmp, const char *hex, int64_t size,
+		   struct bld_error **err)
 {
 	cleanup_close int fd = openat(s->layers_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return bld_error_sys(err, errno, "open %s/%s", s->layers, tmp);
+	if (size >= 0)
+		bld_cache_layer_size_record(fd, size);
 	bld_cache_layer_mark(fd);
 	if (renameat(s->layers_fd, tmp, s->layers_fd, hex) < 0 && errno != EEXIST &&
 	    errno != ENOTEMPTY)
@@ -592,8 +621,9 @@ static int from_feed(struct bld_store *s, struct bld_cache_layer_feed *f, const 
 {
 	char got[BLD_DIGEST_STR_LEN];
 	const char *tmp = NULL;
+	int64_t size = -1;
 	cleanup_error struct bld_error *e = NULL;
-	if (bld_cache_layer_feed_wait(f, got, &tmp, &e) < 0) {
+	if (bld_cache_layer_feed_wait(f, got, &size, &tmp, &e) < 0) {
 		bld_debug("layer %s: unpacking during download failed (%s), again from the blob",
 			  hex, e ? e->msg : "?");
 		return 1;
@@ -602,7 +632,7 @@ static int from_feed(struct bld_store *s, struct bld_cache_layer_feed *f, const 
 		return bld_error_set(err, BLD_E_DIGEST, "layer diff id mismatch: expected %s, got %s",
 				     diff_id, got);
 	bld_debug("layer %.12s: unpacked while it downloaded", hex);
-	return publish(s, tmp, hex, err);
+	return publish(s, tmp, hex, size, err);
 }
 
 int bld_cache_layer_unpack(struct bld_store *s, const char *blob_digest, const char *diff_id,
@@ -623,9 +653,10 @@ int bld_cache_layer_unpack(struct bld_store *s, const char *blob_digest, const c
 	bld_cache_layer_feed_free(f); /* removes what was not renamed */
 	if (r == 1) {
 		cleanup_free char *tmp = bld_cache_layer_tmpdir(s, blob_digest, err);
-		r = tmp ? unpack_into(s, tmp, blob_digest, diff_id, err) : -1;
+		int64_t size = -1;
+		r = tmp ? unpack_into(s, tmp, blob_digest, diff_id, &size, err) : -1;
 		if (r == 0)
-			r = publish(s, tmp, hex, err);
+			r = publish(s, tmp, hex, size, err);
 		cleanup_free char *tpath = tmp ? bld_path_join(s->layers, tmp) : NULL;
 		if (tpath)
 			bld_fs_rm_rf(tpath, NULL); /* gone after a rename; else failed or lost the race */

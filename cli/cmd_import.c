@@ -121,26 +121,12 @@ static json_t *make_config(struct bld_cli_args *a, const char *src, struct bld_e
 			 "created_by", "", "comment", comment);
 }
 
-#define IMPORT_URL_MAX ((size_t)64 << 30)
-
-static int download(const char *root, const char *url, struct bld_error **err)
-{
-	cleanup_close int fd = open(root, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return bld_error_sys(err, errno, "temporary file in %s", root);
-	if (bld_registry_fetch_url(url, fd, IMPORT_URL_MAX, NULL, err) < 0)
-		return bld_error_wrap(err, "download %s", url);
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return bld_error_sys(err, errno, "rewind download");
-	return steal_fd(&fd);
-}
-
 static int open_source(const char *root, const char *src, struct bld_error **err)
 {
 	if (strcmp(src, "-") == 0)
 		return dup(0);
 	if (bld_str_has_prefix(src, "http://") || bld_str_has_prefix(src, "https://"))
-		return download(root, src, err);
+		return bld_registry_fetch_url_tmp(root, src, BLD_REGISTRY_IMPORT_MAX, err);
 	int fd = open(src, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return bld_error_sys(err, errno, "open %s", src);

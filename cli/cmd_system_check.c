@@ -1,7 +1,8 @@
 /*
  * cli/cmd_system_check.c — `bld system check`: re-hashes every blob of the store and checks
  * that every image has what it needs, then the network store (network.json files, leases,
- * endpoints; those of dead containers counted as stale, not damage); with --layers, every
+ * endpoints; those of dead containers counted as stale, not damage), and the half-made or
+ * half-removed containers and volumes of killed commands (stale too); with --layers, every
  * unpacked layer against its blob (a damaged one is extracted again: it is a cache). Prints
  * one line per problem and exits 1 when the store is damaged (0 when it is clean).
  */
@@ -54,6 +55,12 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		       (long long)ns.endpoints, (long long)ns.stale_endpoints,
 		       (long long)ns.stale_dirs,
 		       ns.problems ? "the network store is damaged" : "no problems found");
+	struct bld_runner_leftover_stats lo;
+	bld_runner_leftovers_count(ctx, &lo);
+	if (!bld_cli_bool(a, "quiet") && (lo.containers || lo.volumes))
+		printf("%lld containers and %lld volumes half made or half removed by interrupted "
+		       "commands: stale, removed by the next create or rm\n",
+		       (long long)lo.containers, (long long)lo.volumes);
 	return st.problems || ls.problems || ns.problems ? 1 : 0;
 }
 

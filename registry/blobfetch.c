@@ -25,6 +25,7 @@
 #define BACKOFF_FIRST_MS 200
 #define BACKOFF_MAX_MS 5000
 #define RECV_BUF (256L << 10)
+#define STAGE_CAP ((size_t)256 << 10)
 
 struct job {
 	struct bld_registry_fetch *f;
@@ -32,6 +33,9 @@ struct job {
 	struct bld_cache_layer_feed *feed; /* unpacking while downloading, or NULL */
 	struct reg_req req;
 	struct reg_resp resp;
+	uint8_t *stage;      /* body bytes not yet in the writer (curl hands over 16 KiB at a
+			      * time: one write per STAGE_CAP instead of one per piece) */
+	size_t staged;
 	CURL *h;
 	char errbuf[CURL_ERROR_SIZE];
 	int attempts;
@@ -62,20 +66,42 @@ static void drop_feed(struct job *j)
 	j->feed = NULL;
 }
 
-/* Body data of a 2xx answer: into the writer (restarting it when Range was ignored). */
+/* The staged bytes into the writer, and the feed told how far the partial now goes. */
+static int flush(struct job *j, struct bld_error **err)
+{
+	if (!j->staged)
+		return 0;
+	size_t n = j->staged;
+	j->staged = 0;
+	if (bld_cache_blob_writer_write(j->w, j->stage, n, err) < 0)
+		return -1;
+	bld_cache_layer_feed_offer(j->feed, bld_cache_blob_writer_offset(j->w), false);
+	return 0;
+}
+
+/* Body data of a 2xx answer: staged for the writer (restarting it when Range was ignored). */
 static int sink(const void *data, size_t n, void *payload)
 {
 	struct job *j = payload;
 	if (j->resp.status == 200 && j->start_off > 0 && !j->restarted) {
 		drop_feed(j); /* it read bytes that are now gone */
+		j->staged = 0;
 		if (bld_cache_blob_writer_restart(j->w, &j->req.sink_err) < 0)
 			return -1;
 		j->restarted = true;
 	}
-	if (bld_cache_blob_writer_write(j->w, data, n, &j->req.sink_err) < 0)
-		return -1;
-	int64_t done = bld_cache_blob_writer_offset(j->w);
-	bld_cache_layer_feed_offer(j->feed, done, false);
+	if (!j->stage)
+		j->stage = xmalloc(STAGE_CAP);
+	for (const uint8_t *p = data; n;) {
+		size_t k = STAGE_CAP - j->staged < n ? STAGE_CAP - j->staged : n;
+		memcpy(j->stage + j->staged, p, k);
+		j->staged += k;
+		p += k;
+		n -= k;
+		if (j->staged == STAGE_CAP && flush(j, &j->req.sink_err) < 0)
+			return -1;
+	}
+	int64_t done = bld_cache_blob_writer_offset(j->w) + (int64_t)j->staged;
 	if (j->f->size > 0 && done > j->f->size) {
 		bld_error_set(&j->req.sink_err, BLD_E_DIGEST,
 			      "blob %s is larger than the %lld bytes its manifest says",
@@ -187,6 +213,9 @@ static void job_finished(struct fetch *fx, struct job *j, CURLcode cc)
 static void job_done(struct fetch *fx, struct job *j, CURLcode cc)
 {
 	job_stop(fx, j);
+	/* what arrived is kept, also from a broken transfer: a retry resumes after it */
+	if (!j->req.sink_err)
+		(void)flush(j, &j->req.sink_err);
 	job_finished(fx, j, cc);
 	if (!j->downloaded)
 		return;
@@ -347,6 +376,7 @@ static void cleanup(struct fetch *fx)
 		reg_req_dispose(&j->req);
 		reg_resp_dispose(&j->resp);
 		bld_error_free(j->err);
+		free(j->stage);
 	}
 	free(fx->jobs);
 	free(fx->scope);

@@ -9,7 +9,9 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
@@ -92,4 +94,17 @@ int bld_registry_fetch_url(const char *url, int fd, size_t max, int64_t *mtime,
 	}
 	curl_easy_cleanup(h);
 	return r;
+}
+
+int bld_registry_fetch_url_tmp(const char *dir, const char *url, size_t max,
+			       struct bld_error **err)
+{
+	cleanup_close int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return bld_error_sys(err, errno, "temporary file in %s", dir);
+	if (bld_registry_fetch_url(url, fd, max, NULL, err) < 0)
+		return bld_error_wrap(err, "download %s", url);
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return bld_error_sys(err, errno, "rewind download");
+	return steal_fd(&fd);
 }

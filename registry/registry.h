@@ -543,6 +543,10 @@ int bld_registry_attest_verify(const char *ref, struct bld_registry_trust_key *c
  */
 int bld_registry_fetch_url(const char *url, int fd, size_t max, int64_t *mtime,
 			   struct bld_error **err);
+/* The same into an unnamed file in directory dir (O_TMPFILE), returned rewound, or -1. */
+#define BLD_REGISTRY_IMPORT_MAX ((size_t)64 << 30) /* what docker import takes from a URL */
+int bld_registry_fetch_url_tmp(const char *dir, const char *url, size_t max,
+			       struct bld_error **err);
 
 /* ============================================================ images by name (names.c) */
 

@@ -451,6 +451,46 @@ int bld_runner_container_wait_started(struct bld_ctx *ctx, const char *id, const
 
 /* ------------------------------------------------------------------ remove */
 
+/* The removal of each --rm container whose monitor was killed after it retired the
+ * container's directory (.rm-<id>) and before it gave back what the container held: its
+ * cgroups, anonymous volumes, leases, endpoints and pasta, then the directory. Taken by a
+ * rename to .gone-<id> first, so that two removals never finish the same one. */
+static void finish_retired(struct bld_ctx *ctx, const char *top)
+{
+	cleanup_strv char **names = NULL;
+	DIR *d = opendir(top);
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (bld_runner_retired_abandoned(top, de->d_name))
+			bld_strv_push(&names, de->d_name);
+	if (d)
+		closedir(d);
+	for (size_t i = 0; names && names[i]; i++) {
+		const char *id = names[i] + 4;
+		cleanup_free char *from = xasprintf("%s/%s", top, names[i]);
+		cleanup_free char *gone = xasprintf("%s/.gone-%s", top, id);
+		cleanup_json json_t *cfg = NULL, *st = NULL;
+		cleanup_error struct bld_error *e = NULL;
+		if (rename(from, gone) < 0)
+			continue;
+		/* without its config, the monitor had finished all but the deletion */
+		if (bld_runner_json_read(gone, "config.json", &cfg, &e) < 0 ||
+		    bld_runner_json_read(gone, "state.json", &st, &e) < 0) {
+			bld_fs_rm_rf(gone, NULL);
+			continue;
+		}
+		cleanup_strv char **cgs = NULL;
+		size_t j;
+		json_t *v;
+		json_array_foreach(json_object_get(st, "Cgroups"), j, v)
+			bld_strv_push(&cgs, json_string_value(v));
+		bld_runner_cgroup_destroy(cgs);
+		bld_runner_ep_forget(ctx, id); /* the default bridge's lease too */
+		if (bld_runner_container_remove_files(ctx, id, cfg, true, &e) == 0)
+			bld_fs_rm_rf(gone, NULL);
+	}
+}
+
 int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, json_t *cfg,
 				      bool volumes, struct bld_error **err)
 {
@@ -482,6 +522,7 @@ int bld_runner_container_remove_files(struct bld_ctx *ctx, const char *id, json_
 	if (r == 0)
 		bld_runner_event(ctx, cfg, "destroy", NULL);
 	bld_runner_sweep(top, ".gone-"); /* what removals killed half-way left */
+	finish_retired(ctx, top);        /* and the --rm containers whose monitor was killed */
 	return r;
 }
 

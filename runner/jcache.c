@@ -8,7 +8,7 @@
  * device, inode, size, modification and change times, stat()ed on each use. The stamp is
  * taken from the descriptor the bytes were read through, so it always describes them. A
  * file is kept only once its modification time is further in the past than the
- * filesystem's timestamps can tell two writes apart (settled()): whatever is written at that
+ * filesystem's timestamps can tell two writes apart (bld_runner_stamp_settled): whatever is written at that
  * path afterwards, in place or as a new file that reuses the inode once this one is freed,
  * then carries a later time; two writes within one timestamp tick could leave a reused
  * inode with the same size and times.
@@ -125,10 +125,9 @@ static void keep(const char *path, const struct stamp *st, json_t *v)
 	pthread_mutex_unlock(&mu);
 }
 
-/* Whether the file was last written longer ago than its filesystem's timestamps can tell
- * two writes apart: a tick of the kernel's coarse clock (at most 10 ms) where they have a
- * fraction of a second, else (whole seconds: ext4 with small inodes, FAT) two seconds. */
-static bool settled(const struct stat *st)
+/* A tick of the kernel's coarse clock (at most 10 ms) where timestamps have a fraction of a
+ * second, else (whole seconds: ext4 with small inodes, FAT) two seconds. */
+bool bld_runner_stamp_settled(const struct stat *st)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -151,7 +150,7 @@ static int load(const char *path, json_t **out, struct bld_error **err)
 	if (bld_fs_read_fd(fd, FILE_MAX, &data, &len, err) < 0 ||
 	    bld_json_load_buf(out, data, len, err) < 0)
 		return bld_error_wrap(err, "%s", path);
-	if (settled(&st)) {
+	if (bld_runner_stamp_settled(&st)) {
 		struct stamp s;
 		stamp_of(&st, &s);
 		keep(path, &s, *out);

@@ -927,6 +927,15 @@ static void remove_container(struct mon *m)
 		bld_warn("%s", e->msg);
 }
 
+/* --rm, the visible teardown done: said by the retired directory's config going, which a
+ * client waiting for the removal (wait?condition=removed) looks for. */
+static void torn_down(const char *trash)
+{
+	cleanup_free char *cfg = xasprintf("%s/config.json", trash);
+	if (unlink(cfg) < 0)
+		bld_debug("remove %s: %s", cfg, strerror(errno));
+}
+
 /* --rm, last: the retired directory, which no lookup or listing sees. */
 static void delete_retired(const char *trash)
 {
@@ -1013,6 +1022,7 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 	}
 	unlink(sock);
 	cleanup_free char *trash = rm ? retire_container(&m) : NULL;
+	bld_test_point("container-retired");
 	if (rm && !trash)
 		remove_container(&m);
 	if (first_err)
@@ -1026,8 +1036,10 @@ _Noreturn void bld_runner_monitor_main(struct bld_ctx *ctx, const char *id, int 
 	release(&m);
 	bld_runner_net_free(m.net);
 	bld_runner_health_free(m.health);
-	if (trash)
+	if (trash) {
 		remove_container(&m);
+		torn_down(trash);
+	}
 	close_fd(&m.report_fd);
 	/* what no one sees: the old states and the retired directory, whose frees are each a
 	 * disk round trip on a filesystem mounted with -o discard (tens of ms in all) */

@@ -17,11 +17,35 @@ static const char *const keys[] = {"ancestor", "before", "expose", "exited", "he
 	"label", "name", "network", "publish", "since", "status", "volume", "isolation",
 	"is-task"};
 
+/* The filters' values by key, split once for the whole listing (NULL: no such filter). */
 struct want {
-	char *const *f;
+	char **name, **id, **status, **health, **label, **exited, **vol, **net, **pub, **exp,
+		**anc;
 	struct bld_store *store; /* opened for ancestor only */
 	json_t *ancestors;       /* per image name or ID: its ID and diff IDs */
 };
+
+static void want_init(struct want *w, char *const *f)
+{
+	*w = (struct want){.name = bld_strv_values(f, "name"), .id = bld_strv_values(f, "id"),
+			   .status = bld_strv_values(f, "status"),
+			   .health = bld_strv_values(f, "health"),
+			   .label = bld_strv_values(f, "label"),
+			   .exited = bld_strv_values(f, "exited"),
+			   .vol = bld_strv_values(f, "volume"), .net = bld_strv_values(f, "network"),
+			   .pub = bld_strv_values(f, "publish"), .exp = bld_strv_values(f, "expose"),
+			   .anc = bld_strv_values(f, "ancestor"), .ancestors = json_object()};
+}
+
+static void want_dispose(struct want *w)
+{
+	char **lists[] = {w->name, w->id,  w->status, w->health, w->label, w->exited,
+			  w->vol,  w->net, w->pub,    w->exp,    w->anc};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(lists); i++)
+		bld_strv_free(lists[i]);
+	bld_cache_store_free(w->store);
+	json_decref(w->ancestors);
+}
 
 /* docker's filters.Match: equal, or the value as a regular expression found in s. */
 static bool pattern_match(const char *pattern, const char *s)
@@ -221,26 +245,18 @@ static bool ancestor_ok(struct bld_ctx *ctx, struct want *w, char **v,
 	return false;
 }
 
-static double created_of(const struct bld_runner_container_info *c)
-{
-	return bld_runner_time_parse(bld_json_get_str(c->cfg_json, "Created"));
-}
-
 static bool match_one(struct bld_ctx *ctx, struct want *w, const struct bld_runner_container_info *c)
 {
-	cleanup_strv char **name = bld_strv_values(w->f, "name"), **id = bld_strv_values(w->f, "id");
-	cleanup_strv char **status = bld_strv_values(w->f, "status"), **health = bld_strv_values(w->f, "health");
-	cleanup_strv char **label = bld_strv_values(w->f, "label"), **exited = bld_strv_values(w->f, "exited");
-	cleanup_strv char **vol = bld_strv_values(w->f, "volume"), **net = bld_strv_values(w->f, "network");
-	cleanup_strv char **pub = bld_strv_values(w->f, "publish"), **exp = bld_strv_values(w->f, "expose");
-	cleanup_strv char **anc = bld_strv_values(w->f, "ancestor");
-	cleanup_free char *slashed = xasprintf("/%s", c->name);
-	return (!name || any_re(name, slashed) || any_re(name, c->name)) &&
-	       (!id || any_re(id, c->id)) && labels_ok(label, c) && exited_ok(exited, c) &&
-	       (!status || any_eq(status, c->state)) &&
-	       (!health || any_eq(health, health_of(c))) && (!vol || volume_ok(vol, c)) &&
-	       (!net || network_ok(net, c)) && ports_ok(pub, exp, c) &&
-	       (!anc || ancestor_ok(ctx, w, anc, c));
+	bool named = !w->name || any_re(w->name, c->name);
+	if (!named) {
+		cleanup_free char *slashed = xasprintf("/%s", c->name);
+		named = any_re(w->name, slashed);
+	}
+	return named && (!w->id || any_re(w->id, c->id)) && labels_ok(w->label, c) &&
+	       exited_ok(w->exited, c) && (!w->status || any_eq(w->status, c->state)) &&
+	       (!w->health || any_eq(w->health, health_of(c))) &&
+	       (!w->vol || volume_ok(w->vol, c)) && (!w->net || network_ok(w->net, c)) &&
+	       ports_ok(w->pub, w->exp, c) && (!w->anc || ancestor_ok(ctx, w, w->anc, c));
 }
 
 /* before=/since=: the container named, by its creation time (BLD_E_NOTFOUND as docker's). */
@@ -255,7 +271,7 @@ static int bound(const struct bld_runner_container_info *v, size_t n, char *cons
 			k++;
 		if (k == n)
 			return bld_error_refuse(err, BLD_E_NOTFOUND, "no such container %s", vals[i]);
-		*out = created_of(&v[k]);
+		*out = v[k].created_at;
 	}
 	return 0;
 }
@@ -305,13 +321,13 @@ int bld_runner_container_filter(struct bld_ctx *ctx, const struct bld_runner_con
 	if (check(filters, err) < 0 || bound(v, n, filters, "before", &before, err) < 0 ||
 	    bound(v, n, filters, "since", &since, err) < 0)
 		return -1;
-	cleanup_json json_t *ancestors = json_object();
-	struct want w = {.f = filters, .ancestors = ancestors};
+	struct want w;
+	want_init(&w, filters);
 	for (size_t i = 0; i < n; i++) {
-		keep[i] = match_one(ctx, &w, &v[i]);
-		double t = created_of(&v[i]);
-		keep[i] = keep[i] && (before == 0 || t < before) && (since == 0 || t > since);
+		double t = v[i].created_at;
+		keep[i] = (before == 0 || t < before) && (since == 0 || t > since) &&
+			  match_one(ctx, &w, &v[i]);
 	}
-	bld_cache_store_free(w.store);
+	want_dispose(&w);
 	return 0;
 }

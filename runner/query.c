@@ -5,7 +5,9 @@
  */
 #include "runner/runner_int.h"
 
+#include <fcntl.h>
 #include <jansson.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* "3 seconds", "About a minute", "2 hours" — Docker's HumanDuration. */
@@ -63,7 +65,18 @@ int bld_runner_container_load_ref(struct bld_ctx *ctx, const char *ref, char **i
 	return bld_runner_container_load_live(ctx, *id, cfg, st, err);
 }
 
-static char *status_text(json_t *st)
+/* The time a state's status line counts from: StartedAt while it runs, else FinishedAt. */
+static double status_since(json_t *st)
+{
+	const char *s = bld_json_get_str(st, "Status");
+	if (!s || !strcmp(s, "created") || !strcmp(s, "restarting") || !strcmp(s, "dead"))
+		return 0;
+	bool up = !strcmp(s, "running") || !strcmp(s, "paused");
+	return bld_runner_time_parse(bld_json_get_str(st, up ? "StartedAt" : "FinishedAt"));
+}
+
+/* docker's status line of st, since being status_since(st). */
+static char *status_text(json_t *st, double since)
 {
 	const char *s = bld_json_get_str(st, "Status");
 	double now = (double)time(NULL);
@@ -71,7 +84,7 @@ static char *status_text(json_t *st)
 	if (!s || strcmp(s, "created") == 0)
 		return xstrdup("Created");
 	if (strcmp(s, "running") == 0 || strcmp(s, "paused") == 0) {
-		human_duration(d, sizeof(d), now - bld_runner_time_parse(bld_json_get_str(st, "StartedAt")));
+		human_duration(d, sizeof(d), now - since);
 		/* docker's State.String(): (Paused), else Health.String(): "health: starting" or the
 		 * status itself */
 		const char *h = bld_json_get_str(json_object_get(st, "Health"), "Status");
@@ -84,7 +97,7 @@ static char *status_text(json_t *st)
 				 (int)json_integer_value(json_object_get(st, "ExitCode")));
 	if (strcmp(s, "dead") == 0)
 		return xstrdup("Dead");
-	human_duration(d, sizeof(d), now - bld_runner_time_parse(bld_json_get_str(st, "FinishedAt")));
+	human_duration(d, sizeof(d), now - since);
 	return xasprintf("Exited (%d) %s ago",
 			 (int)json_integer_value(json_object_get(st, "ExitCode")), d);
 }
@@ -131,7 +144,7 @@ static void fill_info(struct bld_runner_container_info *in, const char *id, json
 	const char *img = bld_json_get_str(json_object_get(cfg, "Config"), "Image");
 	in->image = xstrdup(img ? img : "");
 	in->command = list_command(cfg);
-	in->status_text = status_text(st);
+	in->status_text = status_text(st, status_since(st));
 	in->state = xstrdup(bld_json_get_str(st, "Status") ? bld_json_get_str(st, "Status") : "");
 	in->ports = ports_text(st);
 	in->created_at = bld_runner_time_parse(bld_json_get_str(cfg, "Created"));
@@ -164,38 +177,87 @@ static bool labeled(json_t *cfg, const char *key, const char *value)
 	return v && strcmp(v, value) == 0;
 }
 
+/* The files of container id in dir, unless its brief says it is not labelled key=value. */
+static int read_files(const char *dir, const char *key, const char *value, json_t **cfg,
+		      json_t **st)
+{
+	cleanup_error struct bld_error *e = NULL;
+	if (bld_runner_config_read_brief_shared(dir, cfg, &e) < 0)
+		return -1;
+	if (labeled(*cfg, key, value) && bld_runner_json_read_shared(dir, "state.json", st, &e) == 0)
+		return 0;
+	json_decref(*cfg);
+	return -1;
+}
+
+/* Container id's line into *out: the kept one while its directory (dir, stat()ed first) is
+ * unchanged, else made from its files (and kept). False for a container being created or
+ * removed right now (no complete files) or not labelled key=value. */
+static bool line_of(struct bld_ctx *ctx, const char *id, const struct stat *dir,
+		    const char *key, const char *value, struct bld_runner_container_info *out,
+		    double *since)
+{
+	if (bld_runner_listed_get(id, dir, out, since)) {
+		if (labeled(out->cfg_json, key, value))
+			return true;
+		bld_runner_container_info_dispose(out);
+		return false;
+	}
+	cleanup_free char *path = bld_runner_container_dir(ctx, id);
+	cleanup_json json_t *cfg = NULL;
+	cleanup_json json_t *st = NULL;
+	if (read_files(path, key, value, &cfg, &st) < 0)
+		return false;
+	*since = status_since(st);
+	fill_info(out, id, cfg, st);
+	bld_runner_listed_keep(dir, out, *since);
+	return true;
+}
+
+/* The line of a container whose state says it runs and whose monitor is not known to
+ * listen, made again from its effective state (dead when its monitor does not answer). */
+static void line_effective(struct bld_ctx *ctx, struct bld_runner_container_info *in)
+{
+	cleanup_json json_t *cfg = json_incref(in->cfg_json);
+	cleanup_json json_t *st = json_copy(in->state_json); /* shared: changed in a copy */
+	char id[sizeof(in->id)];
+	memcpy(id, in->id, sizeof(id));
+	bld_runner_state_effective(ctx, id, st);
+	bld_runner_container_info_dispose(in);
+	fill_info(in, id, cfg, st);
+}
+
 int bld_runner_container_list_labeled(struct bld_ctx *ctx, const char *key, const char *value,
 				      struct bld_runner_container_info **out, size_t *n,
 				      struct bld_error **err)
 {
 	cleanup_strv char **ids = bld_runner_container_ids(ctx);
+	cleanup_free char *top = bld_runner_containers_dir(ctx);
+	cleanup_close int topfd = open(top, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	size_t cap = bld_strv_len(ids);
 	struct bld_runner_container_info *v = xcalloc(cap ? cap : 1, sizeof(*v));
 	size_t k = 0;
 	/* monitors known to listen need no connect (which would wake each of them); asked for
 	 * once a container says it runs, a dump costs more than a list of stopped ones */
 	struct bld_runner_listening *alive = NULL;
-	for (size_t i = 0; ids && ids[i]; i++) {
-		cleanup_json json_t *cfg = NULL;
-		cleanup_json json_t *st = NULL;
-		cleanup_error struct bld_error *e = NULL;
-		/* a container being created or removed right now has no complete files */
-		cleanup_free char *dir = bld_runner_container_dir(ctx, ids[i]);
-		if (bld_runner_config_read_brief_shared(dir, &cfg, &e) < 0 ||
-		    !labeled(cfg, key, value) ||
-		    bld_runner_json_read_shared(dir, "state.json", &st, &e) < 0)
+	for (size_t i = 0; ids && ids[i] && topfd >= 0; i++) {
+		struct stat dir;
+		double since = 0;
+		if (fstatat(topfd, ids[i], &dir, 0) < 0 ||
+		    !line_of(ctx, ids[i], &dir, key, value, &v[k], &since))
 			continue;
-		if (state_says_running(st)) {
+		struct bld_runner_container_info *c = &v[k++];
+		if (state_says_running(c->state_json)) {
 			if (!alive)
 				alive = bld_runner_listening_load();
-			if (!bld_runner_listening_has(alive, dir)) {
-				json_t *own = json_copy(st); /* st is shared: changed in a copy */
-				json_decref(st);
-				st = own;
-				bld_runner_state_effective(ctx, ids[i], st);
+			cleanup_free char *path = bld_runner_container_dir(ctx, c->id);
+			if (!bld_runner_listening_has(alive, path)) {
+				line_effective(ctx, c);
+				continue;
 			}
 		}
-		fill_info(&v[k++], ids[i], cfg, st);
+		free(c->status_text); /* it ages: made anew at each listing */
+		c->status_text = status_text(c->state_json, since);
 	}
 	bld_runner_listening_free(alive);
 	qsort(v, k, sizeof(*v), by_created_desc);
@@ -210,19 +272,24 @@ int bld_runner_container_list(struct bld_ctx *ctx, struct bld_runner_container_i
 	return bld_runner_container_list_labeled(ctx, NULL, NULL, out, n, err);
 }
 
+void bld_runner_container_info_dispose(struct bld_runner_container_info *c)
+{
+	free(c->name);
+	free(c->image);
+	free(c->command);
+	free(c->status_text);
+	free(c->state);
+	free(c->ports);
+	bld_strv_free(c->labels);
+	json_decref(c->cfg_json);
+	json_decref(c->state_json);
+	*c = (struct bld_runner_container_info){0};
+}
+
 void bld_runner_container_info_free(struct bld_runner_container_info *v, size_t n)
 {
-	for (size_t i = 0; v && i < n; i++) {
-		free(v[i].name);
-		free(v[i].image);
-		free(v[i].command);
-		free(v[i].status_text);
-		free(v[i].state);
-		free(v[i].ports);
-		bld_strv_free(v[i].labels);
-		json_decref(v[i].cfg_json);
-		json_decref(v[i].state_json);
-	}
+	for (size_t i = 0; v && i < n; i++)
+		bld_runner_container_info_dispose(&v[i]);
 	free(v);
 }
 

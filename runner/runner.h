@@ -507,6 +507,9 @@ int bld_runner_container_wait(struct bld_ctx *ctx, const char *id, int *exit_cod
 /* The container's State.StartedAt as stored ("" never started; NULL: no such container);
  * caller frees. */
 char *bld_runner_container_started_at(struct bld_ctx *ctx, const char *id);
+/* A --rm container id's monitor is still removing what others see of it (its anonymous
+ * volumes, endpoints), after the container left the listings (monitor.c). */
+bool bld_runner_container_tearing_down(struct bld_ctx *ctx, const char *id);
 /* Waits (polling) until the container's StartedAt differs from before, as one that starts
  * makes it: docker's wait condition next-exit, an attach made before the start. *err
  * BLD_E_CANCELED after timeout_ms; BLD_E_NOTFOUND when the container went. */
@@ -777,6 +780,13 @@ struct bld_runner_network_check_stats {
  * each problem goes to fn as one line (bld_cache_check_fn's shape). 0 when it ran. */
 int bld_runner_network_check(struct bld_ctx *ctx, bld_cache_check_fn fn, void *payload,
 			     struct bld_runner_network_check_stats *st, struct bld_error **err);
+
+/* What commands killed half-way left beside the containers and volumes (leftovers.c says
+ * what counts): counted, never damage; the next creation or removal deletes them. */
+struct bld_runner_leftover_stats {
+	int64_t containers, volumes;
+};
+void bld_runner_leftovers_count(struct bld_ctx *ctx, struct bld_runner_leftover_stats *st);
 
 /* The networks lock (networks/.lock), held until the returned fd is closed. Lease changes,
  * and whatever must not interleave with them (a bridge's creation), run under it. */

@@ -8,6 +8,7 @@
 #include "runner/runner.h"
 
 #include <netinet/in.h>
+#include <sys/stat.h>
 
 /* caps.c */
 int bld_runner_cap_from_name(const char *name);
@@ -65,6 +66,23 @@ int bld_runner_pivot(const char *merged);
 int bld_runner_mask_paths(void);
 int bld_runner_root_readonly(void);
 
+/* imgview.c: an image's root as overlayfs merges its layer directories (lowers, lowest
+ * first), read without a mount. A whiteout; a directory marked opaque (by overlayfs or
+ * fuse-overlayfs); lstat of rel as the image shows it, returning the index of the layer that
+ * has it or -1; the sorted names of directory rel as the image shows it (caller frees);
+ * docker's statDifferent (directories compare by mode and owner only). */
+bool bld_runner_img_whiteout(const struct stat *st);
+bool bld_runner_img_opaque(const char *path);
+int bld_runner_img_stat(char *const *lowers, const char *rel, struct stat *st);
+char **bld_runner_img_names(char *const *lowers, const char *rel);
+bool bld_runner_img_stat_different(const struct stat *a, const struct stat *b);
+
+/* copydiff.c: what a container changed in its copied root (no overlay could be mounted)
+ * against its image's layers, written into the empty directory upper as an overlayfs upper
+ * directory holds it (upper's files are hard links to root's, so on the same filesystem). */
+int bld_runner_copy_diff(const char *root, char *const *lowers, const char *upper,
+			 struct bld_error **err);
+
 /* copyroot.c: the layers copied into <state_dir>/rootfs (no overlayfs); 0 or -errno */
 int bld_runner_copy_root(const struct bld_runner_spec *s, char **out);
 /* Copies the tree below directory src into directory dst (as the root copy, see there). */
@@ -93,6 +111,12 @@ char **bld_runner_ids_in(const char *dir);
 /* Removes what in dir starts with prefix (".new-", ".gone-": what a command killed half-way
  * left), as far as it can: another command may be at the same entry. */
 void bld_runner_sweep(const char *dir, const char *prefix);
+/* The start time of process pid (field 22 of /proc/PID/stat), 0 when there is no such
+ * process or it is a zombie: with the pid, it tells a live process from a later one. */
+unsigned long long bld_runner_proc_start(pid_t pid);
+/* leftovers.c: name, in the containers directory top, is a --rm container's retired
+ * directory (.rm-<id>) whose monitor is gone before it deleted it. */
+bool bld_runner_retired_abandoned(const char *top, const char *name);
 int bld_runner_container_load(struct bld_ctx *ctx, const char *id, struct json_t **cfg,
 			      struct json_t **state, struct bld_error **err);
 /* The container's name without its leading slash, or NULL (caller frees). */
@@ -116,6 +140,22 @@ int bld_runner_json_read_shared(const char *dir, const char *name, struct json_t
 				struct bld_error **err);
 /* Forgets every kept parse. */
 void bld_runner_json_shared_drop(void);
+/* Whether the file st describes was last changed longer ago than its filesystem's timestamps
+ * can tell two changes apart: a change from now on gives it other times. */
+struct stat;
+bool bld_runner_stamp_settled(const struct stat *st);
+/* listed.c: a container's listing line kept while its directory (dir, stat()ed before its
+ * files were read) stays the same. _get: a copy of the kept line of id into *out (the
+ * caller's, bld_runner_container_info_dispose) and its status time (StartedAt, FinishedAt)
+ * when its directory is still dir, else false. _keep: keeps a copy of in, made from the
+ * files read after dir was taken, when dir has settled. _drop: forgets every line. */
+bool bld_runner_listed_get(const char *id, const struct stat *dir,
+			   struct bld_runner_container_info *out, double *since);
+void bld_runner_listed_keep(const struct stat *dir, const struct bld_runner_container_info *in,
+			    double since);
+void bld_runner_listed_drop(void);
+/* query.c: frees what info holds (not info itself). */
+void bld_runner_container_info_dispose(struct bld_runner_container_info *info);
 /* bld_runner_config_read_brief through bld_runner_json_read_shared: shared and read only, and
  * a brief still holds its stamp (BriefOf). */
 int bld_runner_config_read_brief_shared(const char *dir, struct json_t **out,

@@ -125,6 +125,24 @@ void bld_runner_sweep(const char *dir, const char *prefix)
 		closedir(d);
 }
 
+/* The start time of process pid (field 22 of its stat; 0: no such process, or a zombie
+ * nobody has reaped yet), which tells a live monitor from a later process with its pid. */
+unsigned long long bld_runner_proc_start(pid_t pid)
+{
+	cleanup_free char *path = xasprintf("/proc/%d/stat", (int)pid), *buf = NULL;
+	cleanup_error struct bld_error *e = NULL;
+	size_t len;
+	if (bld_fs_read_file(path, 4096, &buf, &len, &e) < 0)
+		return 0;
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || strchr("ZX", p[2]))
+		return 0;
+	for (int field = 2; p && *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	return p ? strtoull(p, NULL, 10) : 0;
+}
+
 char **bld_runner_ids_in(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -176,6 +194,13 @@ int bld_runner_client_connect(struct bld_ctx *ctx, const char *id)
 		return -e;
 	}
 	return s;
+}
+
+bool bld_runner_container_tearing_down(struct bld_ctx *ctx, const char *id)
+{
+	cleanup_free char *top = bld_runner_containers_dir(ctx);
+	cleanup_free char *cfg = xasprintf("%s/.rm-%s/config.json", top, id);
+	return access(cfg, F_OK) == 0;
 }
 
 bool bld_runner_client_wait_fd_alive(struct bld_ctx *ctx, const char *id)

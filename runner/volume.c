@@ -90,8 +90,6 @@ static json_t *new_meta(char **labels, bool anon, json_t *options)
 	return json_pack("{s:s, s:o, s:O}", "CreatedAt", now, "Labels", lab, "Options", options);
 }
 
-static unsigned long long proc_start(pid_t pid);
-
 /* What creations and removals killed half-way left in top: .new-<pid>-<name> and
  * .gone-<pid>-<name> of a process gone. */
 static void sweep_dead(const char *top)
@@ -102,7 +100,7 @@ static void sweep_dead(const char *top)
 		long pid = 0;
 		if ((sscanf(de->d_name, ".new-%ld-", &pid) != 1 &&
 		     sscanf(de->d_name, ".gone-%ld-", &pid) != 1) ||
-		    pid <= 0 || proc_start((pid_t)pid) != 0)
+		    pid <= 0 || bld_runner_proc_start((pid_t)pid) != 0)
 			continue;
 		cleanup_free char *p = xasprintf("%s/%s", top, de->d_name);
 		bld_fs_rm_rf(p, NULL);
@@ -272,24 +270,6 @@ static json_t *locked_opts(struct bld_ctx *ctx, const char *name, int *fd,
 	return json_incref(opts);
 }
 
-/* The start time of process pid (field 22 of its stat; 0: no such process, or a zombie
- * nobody has reaped yet), which tells a live monitor from a later process with its pid. */
-static unsigned long long proc_start(pid_t pid)
-{
-	cleanup_free char *path = xasprintf("/proc/%d/stat", (int)pid), *buf = NULL;
-	cleanup_error struct bld_error *e = NULL;
-	size_t len;
-	if (bld_fs_read_file(path, 4096, &buf, &len, &e) < 0)
-		return 0;
-	char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || strchr("ZX", p[2]))
-		return 0;
-	for (int field = 2; p && *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	return p ? strtoull(p, NULL, 10) : 0;
-}
-
 /* Each monitor that uses a driver_opts volume records, under the volume's lock, in
  * .users/<container id>: the id of the mount it uses, its pid and start time. A user is
  * live while that monitor lives and the mount is still the one it recorded, so a mount
@@ -312,7 +292,7 @@ static bool other_live_user(int dirfd, const char *self, unsigned long mnt)
 			continue;
 		buf[n] = 0;
 		if (sscanf(buf, "%lu %d %llu", &m, &pid, &start) == 3 && m == mnt && pid > 0 &&
-		    proc_start(pid) == start)
+		    bld_runner_proc_start(pid) == start)
 			return true;
 	}
 	return false;
@@ -332,7 +312,7 @@ static void set_user(int dirfd, const char *self, unsigned long mnt)
 	}
 	char rec[128];
 	int n = snprintf(rec, sizeof(rec), "%lu %d %llu\n", mnt, (int)getpid(),
-			 proc_start(getpid()));
+			 bld_runner_proc_start(getpid()));
 	if (bld_fs_write_atomic(ud, self, rec, (size_t)n, 0600, &e) < 0)
 		bld_warn("%s", e->msg);
 }

@@ -5,6 +5,7 @@
  * failed download) takes its extraction with it.
  */
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include "tests/cache/helpers.h"
 #include "tests/cache/tarmaker.h"
@@ -74,6 +75,9 @@ Test(cache_layer_feed, published_feed_gives_the_layer)
 	char *p = xasprintf("%s/etc/hostname", dir);
 	cr_assert_eq(bld_fs_read_file(p, 100, &data, NULL, &err), 0);
 	cr_assert_str_eq(data, "feed\n");
+	char v[32] = "";
+	cr_assert_gt(getxattr(dir, "user.bld.size", v, sizeof(v) - 1), 0, "size counted on the way");
+	cr_assert_str_eq(v, "23"); /* hostname 5, sh 12, the symlink's target 6 */
 	char *layers = layers_dir(root);
 	cr_assert_eq(test_count_dir(layers), 1, "only the layer, no .tmp-* left");
 	free(layers);

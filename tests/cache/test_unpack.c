@@ -2,7 +2,8 @@
  * tests/cache/test_unpack.c — layer extraction is confined to its target: hand-made
  * malicious tars ("..", absolute paths, symlink and hardlink escapes, device nodes for
  * non-root, overlay xattrs) land inside or fail; whiteouts and opaque markers become
- * what overlayfs reads; a diff ID mismatch leaves no layer directory behind.
+ * what overlayfs reads; a diff ID mismatch leaves no layer directory behind; a layer's size
+ * counted while extracting equals what the walk of its directory finds.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -274,4 +275,75 @@ Test(cache_unpack, later_entries_replace_earlier_ones)
 	bld_fs_rm_rf(box, NULL);
 	free(box);
 	free(target);
+}
+
+/* A layer of entries stored as a blob and unpacked into s; *diff is its diff ID. */
+static void unpack_stored(struct bld_store *s, const struct tm_entry *v, size_t n,
+			  char diff[BLD_DIGEST_STR_LEN])
+{
+	struct bld_error *err = NULL;
+	char *tar = NULL, *gz = NULL, digest[BLD_DIGEST_STR_LEN];
+	size_t tn, gn;
+	int fd = tm_make(v, n, false);
+	cr_assert_eq(bld_fs_read_fd(fd, 1 << 20, &tar, &tn, &err), 0);
+	close(fd);
+	bld_sha256_digest(tar, tn, diff);
+	fd = tm_make(v, n, true);
+	cr_assert_eq(bld_fs_read_fd(fd, 1 << 20, &gz, &gn, &err), 0);
+	close(fd);
+	cr_assert_eq(bld_cache_blob_put(s, gz, gn, digest, &err), 0);
+	char *dir = NULL;
+	cr_assert_eq(bld_cache_layer_unpack(s, digest, diff, diff, &dir, &err), 0, "%s",
+		     err ? err->msg : "");
+	free(dir);
+	free(tar);
+	free(gz);
+}
+
+/* The size recorded on layers/<diff> by the unpack itself, or -1. */
+static long long recorded_size(const char *root, const char *diff)
+{
+	char *p = xasprintf("%s/layers/%s", root, diff + 7), v[32];
+	ssize_t n = getxattr(p, "user.bld.size", v, sizeof(v) - 1);
+	free(p);
+	if (n < 0)
+		return -1;
+	v[n] = '\0';
+	return strtoll(v, NULL, 10);
+}
+
+/* images' size of a layer is counted while it is extracted, the same as the walk of its
+ * directory finds (files, symlinks' targets, hardlinked files once), so no walk is made */
+Test(cache_unpack, layer_size_counted_while_extracting)
+{
+	char *root, diff[BLD_DIGEST_STR_LEN];
+	struct bld_store *s = test_store(&root);
+	struct tm_entry v[] = {
+		{"etc/", 'd', NULL, NULL},      {"etc/hostname", 'f', "hello", NULL},
+		{"bin/sh", 'f', "#!/bin/true\n", NULL}, {"sh", 'l', "bin/sh", NULL},
+		{"sh2", 'h', "bin/sh", NULL},   {"empty", 'f', NULL, NULL},
+	};
+	unpack_stored(s, v, 6, diff);
+	long long counted = recorded_size(root, diff);
+	cr_assert_eq(counted, 5 + 12 + 6, "recorded at unpack: %lld", counted);
+	char *p = xasprintf("%s/layers/%s", root, diff + 7);
+	cr_assert_eq(removexattr(p, "user.bld.size"), 0);
+	free(p);
+	cr_assert_eq(bld_cache_layer_dir_size(s, diff), counted, "the walk finds the same");
+	test_store_done(s, root);
+}
+
+/* entries that replace earlier ones make the count unreliable: the walk decides then */
+Test(cache_unpack, layer_size_after_replaced_entries)
+{
+	char *root, diff[BLD_DIGEST_STR_LEN];
+	struct bld_store *s = test_store(&root);
+	struct tm_entry v[] = {
+		{"a", 'f', "12345", NULL}, {"a", 'f', "xy", NULL}, {"b", 'f', "abc", NULL},
+		{"c", 'h', "b", NULL},     {"b", 'f', "zz", NULL},
+	};
+	unpack_stored(s, v, 5, diff);
+	/* a "xy", b "zz", c the old b "abc", now linked once */
+	cr_assert_eq(bld_cache_layer_dir_size(s, diff), 2 + 2 + 3);
+	test_store_done(s, root);
 }

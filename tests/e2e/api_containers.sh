@@ -31,6 +31,26 @@ t_eq "docker run -v /PATH: an anonymous volume mounted there, beside a bind, as 
 t_eq "... one volume made, as dockerd" "$(D volume ls -q | wc -l)" "$(DK volume ls -q | wc -l)"
 both rm -v av
 t_eq "... docker rm -v removes it, as dockerd" "$(D volume ls -q | wc -l)" "$(DK volume ls -q | wc -l)"
+# wait?condition=removed of a --rm container (what docker run --rm's clients wait on)
+# answers only once what others see of it is gone too: a monitor stopped (BLD_TEST_STOP_AT,
+# inherited from bld run) after the container left the listings, before its anonymous
+# volume went, keeps the wait waiting
+id=$(BLD_TEST_STOP_AT=container-retired "$BLD" run -d --rm --network none -v /data "$BASE" sleep 0.5)
+curl -s --unix-socket "$API_SOCK" -X POST "http://x/containers/$id/wait?condition=removed" \
+  >"$T_DIR/rmwait.out" &
+curl_pid=$!
+for i in $(seq 100); do
+  mon=$(jq -r .MonitorPid "$BLD_ROOT/containers/.rm-$id/state.json" 2>/dev/null)
+  [ -n "$mon" ] && grep -q '^State:.*T' "/proc/$mon/status" 2>/dev/null && break
+  mon="" && sleep 0.05
+done
+sleep 0.2
+t_ok "wait?condition=removed: a --rm container out of the listings, its volume not yet gone: still waiting" \
+  kill -0 "$curl_pid"
+kill -CONT "$mon" 2>/dev/null
+wait "$curl_pid"
+t_eq "... once its monitor goes on, it answers" '{"StatusCode":0,"Error":null}' "$(cat "$T_DIR/rmwait.out")"
+t_eq "... with the anonymous volume gone" "" "$("$BLD" volume ls -q)"
 both run --rm --network none nosuch/image:x true
 t_eq "docker run of an image no registry has: exit 125, as dockerd" "$(tail -1 <<<"$DO")" "$(tail -1 <<<"$BO")"
 

@@ -4,7 +4,7 @@
 # private dockerd for the same sequence on the same image of a private registry (IDs and
 # times masked): pull (first and again), images (with --digests, -q, a repository argument,
 # --filter dangling/reference), image inspect, tag, rmi (untag, delete, an image a container
-# uses refused, no such image), import (of bld's export, with changes and a message), image
+# uses refused, no such image), import (of bld's export, with changes and a message; from a URL), image
 # prune (dangling, label filters, -a), and that the store is the CLI's
 # (bld images sees the pull).
 . "$(dirname "$0")/lib.sh"
@@ -86,6 +86,23 @@ t_eq "... it runs, as dockerd's" "$DO" "$BO"
 BO=$(DK import - <"$T_DIR/exp.tar" 2>&1; echo "rc=$?"); DO=$(D import - <"$T_DIR/exp.tar" 2>&1; echo "rc=$?")
 t_eq "docker import - (the tar on stdin, unnamed), as dockerd" "$(mask <<<"$DO")" "$(mask <<<"$BO")"
 DK rmi api/imp:1 "${BO%%$'\n'*}" >/dev/null; D rmi api/imp:1 "${DO%%$'\n'*}" >/dev/null
+# docker import URL: the tar served over HTTP on 127.0.0.1, fetched by the service
+mkdir -p "$T_DIR/www" && cp "$T_DIR/exp.tar" "$T_DIR/www/"
+python3 -c 'import http.server,functools,sys
+h=functools.partial(http.server.SimpleHTTPRequestHandler,directory=sys.argv[1])
+s=http.server.HTTPServer(("127.0.0.1",0),h); open(sys.argv[2],"w").write(str(s.server_port)); s.serve_forever()' \
+  "$T_DIR/www" "$T_DIR/www.port" 2>/dev/null &
+at_exit "kill $!"
+for _ in $(seq 50); do [ -s "$T_DIR/www.port" ] && break; sleep 0.1; done
+url=http://127.0.0.1:$(cat "$T_DIR/www.port")
+both import -c 'CMD ["echo", "from-url"]' "$url/exp.tar" api/url:1
+t_eq "docker import URL NAME: the image ID printed, as dockerd" "$(mask <<<"$DO" | tail -1)" "$(mask <<<"$BO" | tail -1)"
+t_eq "... the same image, as dockerd's" "$(D image inspect api/url:1 | jq -S "$q")" "$(DK image inspect api/url:1 | jq -S "$q")"
+both run --rm --network none api/url:1
+t_eq "... it runs, as dockerd's" "$DO" "$BO"
+both import "$url/none.tar" api/url:2
+t_eq "docker import of a URL that answers 404: refused, as dockerd" "$(tail -1 <<<"$DO")" "$(tail -1 <<<"$BO")"
+both rmi api/url:1
 both tag "$BASE" api/t:3
 DK run --name user --network none api/t:3 true >/dev/null 2>&1
 D run --name user --network=none api/t:3 true >/dev/null 2>&1

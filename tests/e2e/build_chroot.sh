@@ -108,13 +108,31 @@ t_eq "an unknown --isolation: exit 1" 1 "$rc"
 t_eq "... in docker's words" 'bld: Unsupported isolation: "hyperv"' "$out"
 t_eq "bld info on this host: oci" "oci" "$("$BLD" info --format '{{.BuildIsolation}}')"
 
-# where no overlay can be mounted, a RUN step's changes would land in a copied root that the
-# layer is not read from: refused in one line, pointing at the mode that works there
+# where no overlay can be mounted (BLD_OVERLAY=copy: as with no overlayfs and no
+# fuse-overlayfs) a RUN step runs on a copy of its layers and its layer is the copy's diff:
+# the image an overlay build makes, for additions, changes of content, mode and owner, hard
+# and symbolic links, deleted files and directories (whiteouts), replaced ones (opaque), and a
+# directory replaced by a file (which the next step's copy of the layers must apply)
 mkdir -p "$T_DIR/cp"
-printf 'FROM %s\nRUN echo x >/k\nRUN test -f /k\n' "$BASE" >"$T_DIR/cp/Dockerfile"
-out=$(BLD_ROOT=$T_DIR/copyroot BLD_OVERLAY=copy "$BLD" build -q "$T_DIR/cp" 2>&1); rc=$?
-t_eq "RUN on a copied root (no overlayfs, no fuse-overlayfs): exit 1" 1 "$rc"
-t_match "... in one line naming --isolation=chroot" \
-  'RUN: neither overlayfs nor fuse-overlayfs can be mounted here, .*--isolation=chroot$' "$out"
-t_match "... and --isolation=chroot builds it there" '^sha256:' \
-  "$(BLD_ROOT=$T_DIR/copyroot BLD_OVERLAY=copy "$BLD" build -q --isolation=chroot "$T_DIR/cp" 2>&1)"
+cat >"$T_DIR/cp/Dockerfile" <<DF
+FROM $BASE
+RUN mkdir -p /d/e /x/y && echo x >/d/e/f && echo z >/x/y/z && ln -s /d/e/f /sl && echo h >/h
+RUN rm -rf /d /x /home && mkdir /d && echo new >/d/n && ln /h /h2 && ln /etc/group /g && \
+  chmod 600 /etc/group && chown 7:7 /h && echo more >>/etc/passwd && rm /bin/vi && \
+  ln -sfn /d /sl && mkdir -p /var/spool && rm -rf /var/spool/* && echo e >/etc/hostname.d && \
+  echo file >/x
+RUN test -f /d/n && test "\$(cat /x)" = file && echo last >/d/n
+DF
+for m in overlay copy; do
+  ov=; [ $m = copy ] && ov=copy
+  BLD_ROOT=$T_DIR/cp-$m BLD_OVERLAY=$ov SOURCE_DATE_EPOCH=0 "$BLD" build -q "$T_DIR/cp" \
+    >"$T_DIR/cp-$m.id" 2>&1
+done
+t_match "RUN steps on a copied root (BLD_OVERLAY=copy) build" '^sha256:' "$(cat "$T_DIR/cp-copy.id")"
+t_eq "... the image an overlay build makes (config and layers)" \
+  "$(cat "$T_DIR/cp-overlay.id")" "$(cat "$T_DIR/cp-copy.id")"
+t_eq "... holding the steps' files" "last h 7 644 0 600 /d" "$(BLD_ROOT=$T_DIR/cp-copy "$BLD" run --rm \
+  "$(cat "$T_DIR/cp-copy.id")" sh -c 'echo $(cat /d/n /h2) $(stat -c "%u %a" /h /etc/group) $(readlink /sl)' 2>&1)"
+t_eq "the multi-stage build above on a copied root: the same image too" \
+  "$(BLD_ROOT=$T_DIR/host SOURCE_DATE_EPOCH=0 "$BLD" build -q "$ctx" 2>&1)" \
+  "$(BLD_ROOT=$T_DIR/copyroot BLD_OVERLAY=copy SOURCE_DATE_EPOCH=0 "$BLD" build -q "$ctx" 2>&1)"

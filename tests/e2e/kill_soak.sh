@@ -161,6 +161,7 @@ stop_at volume-create B compose -f proj/compose.yaml up -d
 t_ok "a compose up stops while it makes the project's volume" [ -n "$STOPPED" ]
 kill -9 $STOPPED "$BG" 2>/dev/null
 wait "$BG" 2>/dev/null
+t_match "... system check counts what it left" "0 containers and 1 volumes half made" "$(B system check 2>&1)"
 t_ok "... killed there, the next up succeeds" B compose -f proj/compose.yaml up -d
 t_ok "... and down -v" B compose -f proj/compose.yaml down -t 0 -v
 t_eq "... removes the volume" "" "$(B volume ls -q | grep -x proj_data)"
@@ -203,6 +204,24 @@ B volume create soak-vr >/dev/null
 t_ok "... and a new one of its name mounts" B run --rm -v soak-vr:/d "$IMG" true
 t_eq "... and what the killed rm left is swept" "" "$(ls -A "$BLD_ROOT/volumes" | grep '^\.gone-')"
 B volume rm soak-vr >/dev/null
+
+# a --rm container's monitor killed after it retired the container's directory, before it
+# deleted it (BLD_TEST_STOP_AT, inherited by the monitor, stops it there): system check
+# counts the .rm- directory, and the next removal deletes it
+BLD_TEST_STOP_AT=container-retired B run -d --rm "$IMG" true >/dev/null
+for i in $(seq 100); do
+  rm_dir=$(ls -d "$BLD_ROOT"/containers/.rm-* 2>/dev/null)
+  mon=$(jq -r .MonitorPid "$rm_dir/state.json" 2>/dev/null)
+  [ -n "$mon" ] && grep -q '^State:.*T' "/proc/$mon/status" 2>/dev/null && break
+  mon="" && sleep 0.05
+done
+t_ok "a --rm container's monitor stops after it retired the container" [ -n "$mon" ]
+t_eq "... while it lives, system check counts nothing" "" "$(B system check 2>&1 | grep 'half made')"
+kill -9 "$mon" 2>/dev/null
+for i in $(seq 100); do grep -q '^State:.*T' "/proc/$mon/status" 2>/dev/null || break; sleep 0.02; done
+t_match "... killed there, system check counts its directory" "1 containers and 0 volumes half made" "$(B system check 2>&1)"
+B create --name soak-next "$IMG" true >/dev/null && B rm soak-next >/dev/null
+t_eq "... and the next rm deletes it" "" "$(ls -A "$BLD_ROOT/containers" | grep '^\.rm-')"
 
 # ------------------------------------------------------------------------ afterwards
 out=$(B system check 2>&1)
