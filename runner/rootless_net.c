@@ -56,13 +56,15 @@ void bld_runner_rootless_net_mode(const char **mode)
  * (whose pid goes to pidfile) and exits; what it says on failure goes to the pipe errfd. */
 static _Noreturn void pasta_exec(int nsfd, int errfd, const char *pidfile)
 {
-	char ns[64];
 	int fd = dup(nsfd); /* without O_CLOEXEC: pasta opens it by its /proc/self/fd path */
-	snprintf(ns, sizeof(ns), "/proc/self/fd/%d", fd);
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	/* the namespace as 3, and no other descriptor of the caller's: pasta's daemon would keep
+	 * them open for as long as it runs (a container's pty slave, and its reader never sees
+	 * the end of it) */
 	if (fd < 0 || devnull < 0 || dup2(devnull, 0) < 0 || dup2(errfd, 1) < 0 ||
-	    dup2(errfd, 2) < 0)
+	    dup2(errfd, 2) < 0 || dup2(fd, 3) < 0 || close_range(4, ~0U, 0) < 0)
 		_exit(127);
+	const char *ns = "/proc/self/fd/3";
 	/* the monitor's blocked and ignored signals are not pasta's: it would not stop on
 	 * SIGTERM, and it takes an ignored SIGPIPE for a failure to set its handlers */
 	sigset_t none;

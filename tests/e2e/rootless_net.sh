@@ -2,11 +2,12 @@
 # tests/e2e/rootless_net.sh — networking of rootless bld (pasta), as a user made here with
 # subordinate ids: the default network's eth0 with the host interface's address (inspect's and
 # /etc/hosts' too), the gateway reaching a server on the host's 127.0.0.1 (the test registry),
-# a port published on 127.0.0.1 reached from the host, pasta gone with the container; RUN
-# steps of a rootless build on the host's network; a user-defined network in the rootless
-# network namespace (containers resolving each other by name, going out through its pasta; a
-# compose project on one); that namespace made again, its old pasta stopped, after bld-pause
-# died; without /dev/net/tun the loopback alone, said on stderr.
+# a port published on 127.0.0.1 reached from the host, pasta gone with the container and
+# holding none of its descriptors; RUN steps of a rootless build on the host's network; a
+# user-defined network in the rootless network namespace (containers resolving each other by
+# name, going out through its pasta; a compose project on one); that namespace made again,
+# its old pasta stopped, after bld-pause died; without /dev/net/tun the loopback alone, said
+# on stderr.
 # The script's network namespace gets a veth pair (both ends here) with an address and a
 # default route, the host interface pasta copies; its mount namespace a /dev/net/tun the user
 # may open (or not), bind-mounted over the host's. Nothing leaves the namespace.
@@ -87,6 +88,10 @@ t_ok "start again" A start web
 t_match "... a pasta again" '^[0-9]+$' "$(pastas)"
 t_ok "rm -f" A rm -f web
 t_eq "... its pasta is gone" "" "$(pastas)"
+t_ok "run -d -t" A run -d -t --name tty "$BASE" sleep 60
+t_eq "... its pasta keeps no descriptor of the monitor's (with the pty, run -t would never end)" \
+  "0" "$(p=$(pastas); [ -n "$p" ] && ls -l "/proc/$p/fd" | grep -c /dev/pts)"
+A rm -f tty >/dev/null 2>&1
 t_ok "run -d, then its monitor killed" A run -d --name orphan "$BASE" sleep 600
 oid=$(A inspect -f '{{.Id}}' orphan 2>/dev/null)
 kill -9 "$(jq -r .MonitorPid "$T_DIR/home/.local/share/bld/containers/$oid/state.json" 2>/dev/null)"
