@@ -349,9 +349,6 @@ void bld_runner_host_gateway(struct bld_ctx *ctx, char gw[INET6_ADDRSTRLEN])
 		bld_runner_network_gateway(net, AF_INET, gw, &prefix);
 }
 
-/* /etc/hosts lines of --add-host ("IP\tNAME", host-gateway being the bridge's gateway),
- * then, with an address, the container's own ("IP\tHOST.DOMAIN HOST"), as docker orders
- * them. */
 /* The names /etc/hosts gives the container's own address: "HOST.DOMAIN HOST", or "HOST". */
 static char *own_names(json_t *cfg)
 {
@@ -363,6 +360,9 @@ static char *own_names(json_t *cfg)
 	return dn && *dn ? xasprintf("%s.%s %s", hn, dn, hn) : xstrdup(hn);
 }
 
+/* /etc/hosts lines of --add-host ("IP\tNAME", host-gateway being the bridge's gateway),
+ * then, with an address, the container's own ("IP\tHOST.DOMAIN HOST"), as docker orders
+ * them. */
 static void hosts_lines(struct bld_ctx *ctx, struct bld_runner_spec_holder *h, json_t *cfg,
 			const char *ip)
 {
@@ -513,7 +513,8 @@ static int setup_user(struct bld_runner_net *n, struct bld_ctx *ctx, json_t *cfg
 	json_t *v;
 	json_object_foreach(eps, key, v)
 		if (strcmp(key, mode) &&
-		    (bld_runner_network_user_defined(key) || (!n->stack && strcmp(key, "bridge") == 0)) &&
+		    (bld_runner_network_user_defined(key) ||
+		     (!n->stack && strcmp(key, "bridge") == 0)) &&
 		    add_ep(n, ctx, key, v, err) < 0)
 			return -1;
 	return 0;

@@ -353,25 +353,27 @@ void bld_runner_nl_route6_default(struct bld_runner_nl *b, const struct in6_addr
 	route_default(b, AF_INET6, gw, sizeof(*gw), "add IPv6 default route");
 }
 
-/* The gateway of the main table's IPv4 default route, from a dump on fd. */
-static bool default_gw_in(const char *buf, ssize_t n, struct in_addr *gw, bool *done)
+/* One read of a route dump: the gateway of the main table's IPv4 default route, the first
+ * one, into gw (*found then); true once the dump ended. */
+static bool default_gw_in(const char *buf, ssize_t n, struct in_addr *gw, bool *found)
 {
-	bool found = false;
+	bool done = false;
 	for (const struct nlmsghdr *h = (const void *)buf; NLMSG_OK(h, (size_t)n);
 	     h = NLMSG_NEXT(h, n)) {
 		if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR)
-			*done = true;
+			done = true;
 		const struct rtmsg *rt = NLMSG_DATA(h);
-		if (h->nlmsg_type != RTM_NEWROUTE || rt->rtm_dst_len || rt->rtm_table != RT_TABLE_MAIN)
+		if (h->nlmsg_type != RTM_NEWROUTE || rt->rtm_dst_len ||
+		    rt->rtm_table != RT_TABLE_MAIN)
 			continue;
 		int len = (int)RTM_PAYLOAD(h);
 		for (const struct rtattr *a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len))
-			if (a->rta_type == RTA_GATEWAY && RTA_PAYLOAD(a) == sizeof(*gw) && !found) {
+			if (a->rta_type == RTA_GATEWAY && RTA_PAYLOAD(a) == sizeof(*gw) && !*found) {
 				memcpy(gw, RTA_DATA(a), sizeof(*gw));
-				found = true;
+				*found = true;
 			}
 	}
-	return found;
+	return done;
 }
 
 bool bld_runner_nl_default_gw(int fd, struct in_addr *gw)
@@ -393,7 +395,7 @@ bool bld_runner_nl_default_gw(int fd, struct in_addr *gw)
 			continue;
 		if (n <= 0)
 			return false;
-		found = default_gw_in(buf, n, gw, &done) || found;
+		done = default_gw_in(buf, n, gw, &found);
 	}
 	return found;
 }
