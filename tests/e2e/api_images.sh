@@ -132,6 +132,11 @@ t_eq "... nor its names untagged (dockerd untags all but the last)" "rc=0" "$(DK
 # until=: the base image was made at 2024-01-01T00:00:00Z (tests/env/seed.sh); one imported
 # now is younger than any until= but one to come
 both import "$T_DIR/exp.tar" api/new:1
+both import -c 'LABEL gone=1' "$T_DIR/exp.tar" api/lab:1
+both image prune -a -f --filter label=gone=1
+t_eq "docker image prune -a --filter label=K=V: the named image with it deleted, as dockerd" \
+  "$(pmask <<<"$DO" | grep -e '^untagged: ' -e '^deleted: sha256:H$' | uniq)" \
+  "$(pmask <<<"$BO" | grep -e '^untagged: ' -e '^deleted: sha256:H$' | uniq)"
 both image prune -a -f --filter until=2023-12-31T23:59:59Z
 t_eq "docker image prune -a --filter until=TIME: the images made after it stay, as dockerd" \
   "$(pmask <<<"$DO")" "$(pmask <<<"$BO")"
