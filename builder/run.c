@@ -10,7 +10,8 @@
  * Where no overlay can be mounted, the step runs on a copy of its layers made here and its
  * upper directory is that copy's diff (snapshot.c), the same as the overlay's.
  *
- * Step directories live under the build's scratch directory and are removed afterwards.
+ * Step directories live under the build's scratch directory and are removed afterwards; the
+ * compiled seccomp filter is kept in the store for the next step, as a container's is.
  */
 #include "builder/builder_int.h"
 
@@ -268,6 +269,12 @@ int bld_builder_run_spawn(struct bld_builder_job *b, struct bld_runner_spec *spe
 {
 	int code = 0;
 	struct tail t = {{0}, 0};
+	/* the compiled seccomp filter kept where containers keep theirs ($BLD_ROOT/runner):
+	 * compiling the default profile with libseccomp costs each step more than the rest of
+	 * its start */
+	cleanup_free char *cdir = bld_path_join(bld_cache_store_root(b->store), "runner");
+	if (!spec->cache_dir)
+		spec->cache_dir = cdir;
 	int r = spawn_and_wait(b, spec, rq, &code, &t, err);
 	if (r == 0 && code != 0)
 		r = failed(err, rq, code, &t);

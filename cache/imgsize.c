@@ -131,14 +131,6 @@ struct df_image {
 	size_t n;
 };
 
-static bool strv_has(char *const *v, const char *s)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		if (strcmp(v[i], s) == 0)
-			return true;
-	return false;
-}
-
 /* img's layers into d. */
 static void df_layers(struct bld_store *s, const struct bld_cache_image *img, struct df_image *d)
 {
@@ -177,7 +169,7 @@ static void df_images(struct bld_store *s, struct df_image **out, size_t *n)
 			bld_error_free(e);
 			continue;
 		}
-		if (!strv_has(seen, img->id)) {
+		if (!bld_strv_has(seen, img->id)) {
 			bld_strv_push(&seen, img->id);
 			df_layers(s, img, &(*out)[(*n)++]);
 		}
@@ -191,7 +183,7 @@ static size_t df_users(const struct df_image *v, size_t n, const char *chain)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		k += strv_has(v[i].chains, chain);
+		k += bld_strv_has(v[i].chains, chain);
 	return k;
 }
 
@@ -208,12 +200,12 @@ int bld_cache_images_df(struct bld_store *s, char *const *used, struct bld_cache
 	for (size_t i = 0; i < nv; i++) {
 		struct bld_cache_image_df *d = &(*out)[i];
 		snprintf(d->id, sizeof(d->id), "%s", v[i].id);
-		d->active = strv_has(used, v[i].id);
+		d->active = bld_strv_has(used, v[i].id);
 		for (size_t k = 0; k < v[i].n; k++) {
 			d->size += v[i].sizes[k];
 			if (df_users(v, nv, v[i].chains[k]) > 1)
 				d->shared += v[i].sizes[k];
-			if (!strv_has(counted, v[i].chains[k])) {
+			if (!bld_strv_has(counted, v[i].chains[k])) {
 				bld_strv_push(&counted, v[i].chains[k]);
 				*layers_size += v[i].sizes[k];
 			}

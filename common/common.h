@@ -142,6 +142,8 @@ static inline const char *bld_buf_str(const struct bld_buf *b) { return b->data 
 
 /* NULL-terminated string vectors. */
 size_t bld_strv_len(char *const *v);
+/* Whether s is one of v's strings; v may be NULL. */
+bool bld_strv_has(char *const *v, const char *s);
 void bld_strv_free(char **v);
 /* Appends a copy of s; *v may be NULL. */
 void bld_strv_push(char ***v, const char *s);

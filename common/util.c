@@ -149,6 +149,14 @@ size_t bld_strv_len(char *const *v)
 	return n;
 }
 
+bool bld_strv_has(char *const *v, const char *s)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
 void bld_strv_free(char **v)
 {
 	for (size_t i = 0; v && v[i]; i++)

@@ -11,9 +11,9 @@
  * Lines come depth first in name order (docker's own order within a directory is Go's map
  * order, that is none).
  *
- * The image is looked up the way overlayfs merges the layers: the topmost layer that has
- * the path wins, a whiteout (0/0 character device) or a non-directory above hides it, an
- * opaque directory hides what the layers below hold under it.
+ * The image is looked up the way overlayfs merges the layers (imgview.c). A container on a
+ * copied root (no overlay could be mounted) has no upper directory of its own: one is made
+ * for the question from the copy (copydiff.c) and removed after.
  *
  * The mount points the sandbox made in the upper directory because the image lacks them
  * (/etc/hosts, /etc/resolv.conf, /etc/hostname, /proc, /sys, /dev: docker keeps those in an
@@ -34,105 +34,10 @@
 #define DIR_ENTRIES_MAX 10000000
 #define DEPTH_MAX 1024
 
-static bool strv_has(char *const *v, const char *s)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		if (strcmp(v[i], s) == 0)
-			return true;
-	return false;
-}
-
-static bool is_whiteout(const struct stat *st)
-{
-	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
-}
-
-/* Marked opaque by overlayfs (trusted. or user.overlay.opaque) or fuse-overlayfs. */
-static bool is_opaque(const char *path)
-{
-	static const char *const keys[] = {"trusted.overlay.opaque", "user.overlay.opaque",
-					   "user.fuseoverlayfs.opaque"};
-	char v[2];
-	ssize_t n = -1;
-	for (size_t i = 0; i < BLD_ARRAY_SIZE(keys) && n != 1; i++)
-		n = lgetxattr(path, keys[i], v, sizeof(v));
-	return n == 1 && v[0] == 'y';
-}
-
 /* fuse-overlayfs' marks in an opaque directory, beside its xattr: no change of the image's. */
 static bool fuse_mark(const char *name)
 {
 	return strcmp(name, ".wh..wh..opq") == 0 || strcmp(name, ".wh..opq") == 0;
-}
-
-/* Whether something in layer hides rel from the layers below: a whiteout, a non-directory
- * or an opaque directory on the way to it (rel itself is absent from layer). */
-static bool hidden_in(const char *layer, const char *rel)
-{
-	cleanup_free char *p = bld_path_join(layer, rel);
-	size_t base = strlen(layer) + 1;
-	for (char *s = strchr(p + base, '/'); s; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		struct stat st;
-		bool gone = lstat(p, &st) < 0;
-		bool hides = !gone && (!S_ISDIR(st.st_mode) || is_opaque(p));
-		*s = '/';
-		if (gone)
-			return false;
-		if (hides)
-			return true;
-	}
-	return false;
-}
-
-/* lstat of rel as the image shows it; the index of the layer that has it, -1 when none. */
-static int image_stat(char *const *lowers, const char *rel, struct stat *st)
-{
-	for (size_t i = bld_strv_len(lowers); i-- > 0;) {
-		cleanup_free char *p = bld_path_join(lowers[i], rel);
-		if (lstat(p, st) == 0)
-			return is_whiteout(st) ? -1 : (int)i;
-		if (hidden_in(lowers[i], rel))
-			return -1;
-	}
-	return -1;
-}
-
-/* The names of directory rel as the image shows it (sorted, caller frees). */
-static char **image_names(char *const *lowers, const char *rel)
-{
-	char **names = NULL, **gone = NULL;
-	struct stat st;
-	for (int i = image_stat(lowers, rel, &st); i >= 0; i--) {
-		cleanup_free char *p = bld_path_join(lowers[i], rel);
-		cleanup_close int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		cleanup_strv char **v = NULL;
-		if (fd < 0 || bld_fs_sorted_names(fd, DIR_ENTRIES_MAX, &v) < 0)
-			break;
-		for (size_t k = 0; v && v[k]; k++) {
-			if (strv_has(names, v[k]) || strv_has(gone, v[k]))
-				continue;
-			bool wh = fstatat(fd, v[k], &st, AT_SYMLINK_NOFOLLOW) == 0 && is_whiteout(&st);
-			bld_strv_push(wh ? &gone : &names, v[k]);
-		}
-		if (is_opaque(p))
-			break;
-	}
-	bld_strv_free(gone);
-	return names;
-}
-
-/* docker's statDifferent: directories compare by mode and owner only. */
-static bool stat_different(const struct stat *a, const struct stat *b)
-{
-	if (a->st_mode != b->st_mode || a->st_uid != b->st_uid || a->st_gid != b->st_gid ||
-	    a->st_rdev != b->st_rdev)
-		return true;
-	if (S_ISDIR(a->st_mode))
-		return false;
-	bool same_ns = a->st_mtim.tv_nsec == b->st_mtim.tv_nsec || !a->st_mtim.tv_nsec ||
-		       !b->st_mtim.tv_nsec;
-	return a->st_mtim.tv_sec != b->st_mtim.tv_sec || !same_ns || a->st_size != b->st_size;
 }
 
 /* ------------------------------------------------------------------ mount points */
@@ -142,7 +47,7 @@ static bool made_stub(const char *upper, char *const *lowers, const char *rel)
 {
 	struct stat st, old;
 	cleanup_free char *p = bld_path_join(upper, rel);
-	if (lstat(p, &st) < 0 || image_stat(lowers, rel, &old) >= 0)
+	if (lstat(p, &st) < 0 || bld_runner_img_stat(lowers, rel, &old) >= 0)
 		return false;
 	if (S_ISREG(st.st_mode))
 		return st.st_size == 0;
@@ -168,16 +73,16 @@ static bool only_stubs(const char *upper, char *const *lowers, const char *rel, 
 		return false;
 	for (size_t i = 0; v[i]; i++) {
 		cleanup_free char *c = xasprintf("%s/%s", rel, v[i]);
-		if (!strv_has(ex, c) && !fuse_mark(v[i]))
+		if (!bld_strv_has(ex, c) && !fuse_mark(v[i]))
 			return false;
 	}
 	/* opaque over the image's (fuse-overlayfs marks new directories opaque as well) */
 	struct stat st, old;
 	if (lstat(p, &st) < 0)
 		return false;
-	if (image_stat(lowers, rel, &old) < 0)
+	if (bld_runner_img_stat(lowers, rel, &old) < 0)
 		return true;
-	return !is_opaque(p) && !stat_different(&old, &st);
+	return !bld_runner_img_opaque(p) && !bld_runner_img_stat_different(&old, &st);
 }
 
 static char **stubs_of(const char *upper, char *const *lowers)
@@ -224,9 +129,9 @@ static int walk_dir(struct walk *w, const char *rel, bool added, int depth,
 /* The names the image has under rel that opaque upper directory rel no longer shows. */
 static void opaque_deletions(struct walk *w, const char *rel, char *const *upper_names)
 {
-	cleanup_strv char **old = image_names(w->lowers, rel);
+	cleanup_strv char **old = bld_runner_img_names(w->lowers, rel);
 	for (size_t i = 0; old && old[i]; i++)
-		if (!strv_has(upper_names, old[i])) {
+		if (!bld_strv_has(upper_names, old[i])) {
 			cleanup_free char *c = bld_path_join(rel, old[i]);
 			push(w, 'D', c);
 		}
@@ -237,21 +142,21 @@ static int walk_one(struct walk *w, const char *rel, bool added, int depth,
 {
 	struct stat st, old;
 	cleanup_free char *p = bld_path_join(w->upper, rel);
-	if (strv_has(w->exclude, rel))
+	if (bld_strv_has(w->exclude, rel))
 		return 0;
 	if (lstat(p, &st) < 0)
 		return bld_error_sys(err, errno, "stat %s", p);
-	if (is_whiteout(&st)) {
-		if (!added && image_stat(w->lowers, rel, &old) >= 0)
+	if (bld_runner_img_whiteout(&st)) {
+		if (!added && bld_runner_img_stat(w->lowers, rel, &old) >= 0)
 			push(w, 'D', rel);
 		return 0;
 	}
-	if (added || image_stat(w->lowers, rel, &old) < 0) {
+	if (added || bld_runner_img_stat(w->lowers, rel, &old) < 0) {
 		push(w, 'A', rel);
 		return S_ISDIR(st.st_mode) ? walk_dir(w, rel, true, depth + 1, err) : 0;
 	}
 	size_t mark = w->n;
-	bool changed = stat_different(&old, &st);
+	bool changed = bld_runner_img_stat_different(&old, &st);
 	if (changed)
 		push(w, 'C', rel);
 	if (!S_ISDIR(st.st_mode))
@@ -281,7 +186,7 @@ static int walk_dir(struct walk *w, const char *rel, bool added, int depth,
 		if (walk_one(w, c, added, depth, err) < 0)
 			return -1;
 	}
-	if (!added && *rel && is_opaque(p))
+	if (!added && *rel && bld_runner_img_opaque(p))
 		opaque_deletions(w, rel, names);
 	return 0;
 }
@@ -298,7 +203,7 @@ static void tidy_dir(int fd, const char *rel, char *const *lowers, bool hidden, 
 	char v[2];
 	bool opaque = fgetxattr(fd, FUSE_OPAQUE, v, sizeof(v)) == 1 && v[0] == 'y';
 	struct stat st;
-	if (opaque && (hidden || image_stat(lowers, rel, &st) < 0 || !S_ISDIR(st.st_mode))) {
+	if (opaque && (hidden || bld_runner_img_stat(lowers, rel, &st) < 0 || !S_ISDIR(st.st_mode))) {
 		fremovexattr(fd, FUSE_OPAQUE);
 		unlinkat(fd, ".wh..wh..opq", 0);
 		unlinkat(fd, ".wh..opq", 0);
@@ -325,46 +230,84 @@ void bld_runner_overlay_tidy(const char *upper, char *const *lowers)
 
 /* ------------------------------------------------------------------ containers */
 
-/* The container's upper directory and image layers (caller frees both). */
-static int container_tree(struct bld_ctx *ctx, const char *ref, char **id, char **upper,
-			  char ***lowers, struct bld_error **err)
+/* A container's tree: its upper directory (made from its copied root when it has one) and
+ * its image's layers. */
+struct tree {
+	char *id;
+	char *dir;
+	char *upper;
+	char **lowers;
+	bool scratch; /* upper made from the copied root: removed by tree_dispose */
+};
+
+static void tree_dispose(struct tree *t)
+{
+	cleanup_error struct bld_error *e = NULL;
+	if (t->scratch)
+		bld_fs_rm_rf(t->upper, &e);
+	free(t->id);
+	free(t->dir);
+	free(t->upper);
+	bld_strv_free(t->lowers);
+}
+
+/* The container ref and its image's layers. */
+static int tree_open(struct bld_ctx *ctx, const char *ref, struct tree *t, struct bld_error **err)
 {
 	json_t *cfg = NULL;
-	if (bld_runner_container_lookup(ctx, ref, id, err) < 0 ||
-	    bld_runner_container_load(ctx, *id, &cfg, NULL, err) < 0) {
+	memset(t, 0, sizeof(*t));
+	if (bld_runner_container_lookup(ctx, ref, &t->id, err) < 0 ||
+	    bld_runner_container_load(ctx, t->id, &cfg, NULL, err) < 0) {
 		(*err)->status = 1;
 		return -1;
 	}
-	cleanup_free char *dir = bld_runner_container_dir(ctx, *id);
-	*upper = xasprintf("%s/upper", dir);
-	*lowers = NULL;
+	t->dir = bld_runner_container_dir(ctx, t->id);
 	size_t i;
 	json_t *l;
 	json_array_foreach(json_object_get(cfg, "Lowers"), i, l)
-		bld_strv_push(lowers, json_string_value(l));
+		bld_strv_push(&t->lowers, json_string_value(l));
 	bool rootfs = !bld_json_get_str(cfg, "ImageID") || !*bld_json_get_str(cfg, "ImageID");
 	json_decref(cfg);
-	struct stat st;
 	if (rootfs)
 		return bld_error_set(err, BLD_E_UNSUPPORTED,
 				     "container %s runs on a --rootfs directory: it has no layers",
 				     ref);
-	if (lstat(*upper, &st) < 0 && errno == ENOENT && mkdir(*upper, 0755) < 0 &&
+	return 0;
+}
+
+/* t's upper directory: the overlay's, or one made now from the copied root. */
+static int tree_upper(struct tree *t, struct bld_error **err)
+{
+	cleanup_free char *copied = xasprintf("%s/rootfs.complete", t->dir);
+	if (access(copied, F_OK) == 0) {
+		cleanup_free char *root = xasprintf("%s/rootfs", t->dir);
+		t->upper = xasprintf("%s/copydiff-XXXXXX", t->dir);
+		if (!mkdtemp(t->upper))
+			return bld_error_sys(err, errno, "mkdtemp %s", t->upper);
+		t->scratch = true;
+		return bld_runner_copy_diff(root, t->lowers, t->upper, err);
+	}
+	t->upper = xasprintf("%s/upper", t->dir);
+	struct stat st;
+	if (lstat(t->upper, &st) < 0 && errno == ENOENT && mkdir(t->upper, 0755) < 0 &&
 	    errno != EEXIST)
-		return bld_error_sys(err, errno, "mkdir %s", *upper);
+		return bld_error_sys(err, errno, "mkdir %s", t->upper);
 	return 0;
 }
 
 int bld_runner_container_diff(struct bld_ctx *ctx, const char *ref,
 			      struct bld_runner_change **out, size_t *n, struct bld_error **err)
 {
-	cleanup_free char *id = NULL, *upper = NULL;
-	cleanup_strv char **lowers = NULL;
-	if (container_tree(ctx, ref, &id, &upper, &lowers, err) < 0)
+	struct tree t;
+	if (tree_open(ctx, ref, &t, err) < 0 || tree_upper(&t, err) < 0) {
+		tree_dispose(&t);
 		return -1;
-	cleanup_strv char **ex = stubs_of(upper, lowers);
-	struct walk w = {.upper = upper, .lowers = lowers, .exclude = ex};
-	if (walk_dir(&w, "", false, 0, err) < 0) {
+	}
+	cleanup_strv char **ex = stubs_of(t.upper, t.lowers);
+	struct walk w = {.upper = t.upper, .lowers = t.lowers, .exclude = ex};
+	int r = walk_dir(&w, "", false, 0, err);
+	tree_dispose(&t);
+	if (r < 0) {
 		bld_runner_changes_free(w.v, w.n);
 		return -1;
 	}
@@ -388,7 +331,7 @@ static bool has_changes(const char *upper, char *const *ex)
 	if (fd < 0 || bld_fs_sorted_names(fd, DIR_ENTRIES_MAX, &v) < 0)
 		return false;
 	for (size_t i = 0; v && v[i]; i++)
-		if (!strv_has(ex, v[i]))
+		if (!bld_strv_has(ex, v[i]))
 			return true;
 	return false;
 }
@@ -397,22 +340,26 @@ int bld_runner_container_commit_layer(struct bld_ctx *ctx, struct bld_store *s, 
 				      bool pause, struct bld_cache_layer *layer, bool *empty,
 				      struct bld_error **err)
 {
-	cleanup_free char *id = NULL, *upper = NULL;
-	cleanup_strv char **lowers = NULL;
-	if (container_tree(ctx, ref, &id, &upper, &lowers, err) < 0)
+	struct tree t;
+	if (tree_open(ctx, ref, &t, err) < 0) {
+		tree_dispose(&t);
 		return -1;
+	}
 	int hold = -1; /* the pause ends with this bld, also when it is killed */
-	if (pause && bld_runner_container_pause_hold(ctx, id, &hold, err) < 0) {
+	if (pause && bld_runner_container_pause_hold(ctx, t.id, &hold, err) < 0) {
 		bld_error_free(*err); /* not running, or paused already: nothing moves */
 		*err = NULL;
 	}
-	cleanup_strv char **ex = stubs_of(upper, lowers);
-	*empty = !has_changes(upper, ex);
+	int r = tree_upper(&t, err);
+	cleanup_strv char **ex = r < 0 ? NULL : stubs_of(t.upper, t.lowers);
+	*empty = r < 0 || !has_changes(t.upper, ex);
 	struct bld_cache_layer_opts o = {.overlay = true, .source_date_epoch = -1, .exclude = ex};
-	int r = *empty ? 0 : bld_cache_layer_from_dir(s, upper, &o, layer, err);
+	if (r == 0 && !*empty)
+		r = bld_cache_layer_from_dir(s, t.upper, &o, layer, err);
 	cleanup_error struct bld_error *e = NULL;
 	bld_test_point("commit-paused");
-	if (hold >= 0 && bld_runner_container_pause_release(hold, id, &e) < 0)
+	if (hold >= 0 && bld_runner_container_pause_release(hold, t.id, &e) < 0)
 		bld_warn("%s", e->msg);
+	tree_dispose(&t);
 	return r;
 }

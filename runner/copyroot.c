@@ -27,7 +27,6 @@ static int copy_file(int src, const char *name, int dst, const struct stat *st)
 	int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (in < 0)
 		return -errno;
-	unlinkat(dst, name, 0);
 	int out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			 st->st_mode & 07777);
 	int r = out < 0 ? -errno : 0;
@@ -108,6 +107,7 @@ static int copy_entry(int src, int dst, const char *name, int depth)
 		if (dsub >= 0)
 			close(dsub);
 	} else if (S_ISREG(st.st_mode)) {
+		remove_entry(dst, name); /* a file, or a directory of a lower layer it replaces */
 		r = copy_file(src, name, dst, &st);
 	} else if (S_ISLNK(st.st_mode)) {
 		char target[4096];

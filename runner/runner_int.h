@@ -8,6 +8,7 @@
 #include "runner/runner.h"
 
 #include <netinet/in.h>
+#include <sys/stat.h>
 
 /* caps.c */
 int bld_runner_cap_from_name(const char *name);
@@ -64,6 +65,23 @@ int bld_runner_mount_user(int rootfd, const struct bld_runner_mount *m, const ch
 int bld_runner_pivot(const char *merged);
 int bld_runner_mask_paths(void);
 int bld_runner_root_readonly(void);
+
+/* imgview.c: an image's root as overlayfs merges its layer directories (lowers, lowest
+ * first), read without a mount. A whiteout; a directory marked opaque (by overlayfs or
+ * fuse-overlayfs); lstat of rel as the image shows it, returning the index of the layer that
+ * has it or -1; the sorted names of directory rel as the image shows it (caller frees);
+ * docker's statDifferent (directories compare by mode and owner only). */
+bool bld_runner_img_whiteout(const struct stat *st);
+bool bld_runner_img_opaque(const char *path);
+int bld_runner_img_stat(char *const *lowers, const char *rel, struct stat *st);
+char **bld_runner_img_names(char *const *lowers, const char *rel);
+bool bld_runner_img_stat_different(const struct stat *a, const struct stat *b);
+
+/* copydiff.c: what a container changed in its copied root (no overlay could be mounted)
+ * against its image's layers, written into the empty directory upper as an overlayfs upper
+ * directory holds it (upper's files are hard links to root's, so on the same filesystem). */
+int bld_runner_copy_diff(const char *root, char *const *lowers, const char *upper,
+			 struct bld_error **err);
 
 /* copyroot.c: the layers copied into <state_dir>/rootfs (no overlayfs); 0 or -errno */
 int bld_runner_copy_root(const struct bld_runner_spec *s, char **out);

@@ -111,15 +111,17 @@ t_eq "bld info on this host: oci" "oci" "$("$BLD" info --format '{{.BuildIsolati
 # where no overlay can be mounted (BLD_OVERLAY=copy: as with no overlayfs and no
 # fuse-overlayfs) a RUN step runs on a copy of its layers and its layer is the copy's diff:
 # the image an overlay build makes, for additions, changes of content, mode and owner, hard
-# and symbolic links, deleted files and directories (whiteouts) and replaced ones (opaque)
+# and symbolic links, deleted files and directories (whiteouts), replaced ones (opaque), and a
+# directory replaced by a file (which the next step's copy of the layers must apply)
 mkdir -p "$T_DIR/cp"
 cat >"$T_DIR/cp/Dockerfile" <<DF
 FROM $BASE
 RUN mkdir -p /d/e /x/y && echo x >/d/e/f && echo z >/x/y/z && ln -s /d/e/f /sl && echo h >/h
 RUN rm -rf /d /x /home && mkdir /d && echo new >/d/n && ln /h /h2 && ln /etc/group /g && \
   chmod 600 /etc/group && chown 7:7 /h && echo more >>/etc/passwd && rm /bin/vi && \
-  ln -sfn /d /sl && mkdir -p /var/spool && rm -rf /var/spool/* && echo e >/etc/hostname.d
-RUN test -f /d/n && test ! -e /x && echo last >/d/n
+  ln -sfn /d /sl && mkdir -p /var/spool && rm -rf /var/spool/* && echo e >/etc/hostname.d && \
+  echo file >/x
+RUN test -f /d/n && test "\$(cat /x)" = file && echo last >/d/n
 DF
 for m in overlay copy; do
   ov=; [ $m = copy ] && ov=copy

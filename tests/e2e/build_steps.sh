@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tests/e2e/build_steps.sh — Dockerfile step semantics where bld follows BuildKit on a busybox
 # base from a private test registry: the RUN step's environment, hostname and /etc/hosts
-# (while `bld run` keeps docker's), COPY from heredocs, COPY --exclude with .dockerignore's
-# pattern rules, RUN --mount=type=bind seeing only what .dockerignore lets through,
-# COPY/ADD --link, and RUN --mount=type=ssh with `bld build --ssh`.
+# (while `bld run` keeps docker's) and its seccomp filter (compiled once, kept in the store),
+# COPY from heredocs, COPY --exclude with .dockerignore's pattern rules, RUN
+# --mount=type=bind seeing only what .dockerignore lets through, COPY/ADD --link, and RUN
+# --mount=type=ssh with `bld build --ssh`.
 . "$(dirname "$0")/lib.sh"
 
 t_busybox_registry
@@ -31,6 +32,10 @@ RUN for f in hosts resolv.conf; do touch /etc/\$f 2>/dev/null && echo \$f rw || 
 DF
 out=$("$BLD" build -t step-env "$T_DIR/env" 2>&1)
 t_eq "a RUN step that reads its environment builds" 0 "$?"
+# before any bld run: the steps compiled the filter once and kept it where containers do (the
+# second RUN, whose Seccomp line follows, had it from there)
+t_eq "RUN steps keep the compiled seccomp filter in the store" 1 \
+  "$(ls "$BLD_ROOT"/runner/seccomp-*.bpf 2>/dev/null | wc -l)"
 t_eq "RUN gets PATH and HOME but no HOSTNAME (as BuildKit)" \
   "HOME=/root
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "$(cat_in step-env /env)"

@@ -63,6 +63,14 @@ t_eq "... a container of it sees the committed files, as docker's" \
 t_eq "... and runs its CMD" "hi" "$(B run --rm --network none ctr/c1:t)"
 t_eq "... the layer has no mount point of the sandbox" "" "$(B diff d1 | grep -c . >/dev/null; B run --rm --network none ctr/c1:t true; B save ctr/c1:t | tar -xO --wildcards '*/layer.tar' | tar -t 2>/dev/null | grep -E '^etc/(hosts|hostname|resolv.conf)$')"
 
+# a container on a copied root (no overlay could be mounted; BLD_OVERLAY=copy forces it): its
+# changes are read from the copy against the image, as docker reads a vfs container's
+BLD_OVERLAY=copy B run --network none --name d1c "$REF" sh -c "$CHANGES" >/dev/null 2>&1
+t_eq "diff of a container on a copied root: docker's lines" "$(sort <<<"$dd")" "$(B diff d1c | sort)"
+B commit "${CH[@]}" d1c ctr/c1c:t >/dev/null
+t_eq "... its commit: the files docker's commit has" \
+  "$(D run --rm --network=none ctr/c1:t sh -c "$LOOK" 2>&1)" "$(B run --rm --network none ctr/c1c:t sh -c "$LOOK" 2>&1)"
+t_eq "... and no mount point of the sandbox" "" "$(B save ctr/c1c:t | tar -xO --wildcards '*/layer.tar' | tar -t 2>/dev/null | grep -E '^etc/(hosts|hostname|resolv.conf)$')"
 e1=$(B commit -c 'RUN true' d1 2>&1); r1=$?
 e2=$(D commit -c 'RUN true' d1 2>&1); r2=$?
 t_eq "commit -c RUN is refused as docker refuses it" "$r2 ${e2#Error response from daemon: }" "$r1 ${e1#bld: }"

@@ -35,6 +35,15 @@ ov=$(SOURCE_DATE_EPOCH=0 B build -q --no-cache -f "$T_DIR/Dockerfile.copy" "$ctx
 t_match "build on $(B info --format '{{.Driver}}'): RUN steps deleting and replacing" '^sha256:' "$ov"
 t_eq "... on a copied root (BLD_OVERLAY=copy): the same image" "$ov" \
   "$(BLD_OVERLAY=copy SOURCE_DATE_EPOCH=0 B build -q --no-cache -f "$T_DIR/Dockerfile.copy" "$ctx" 2>&1)"
+# ... and a container's diff and commit are read from its copy against the image
+for m in kernel copy; do
+  BLD_OVERLAY=$m B run --network none --name "d$m" "$BASE" sh -c 'rm -rf /home /bin/vi; echo x >/f; ln /etc/group /g' \
+    >/dev/null 2>&1
+done
+t_eq "diff of a container on a copied root: the lines the overlay gives" "$(B diff dkernel)" "$(B diff dcopy)"
+t_eq "... its commit holds the changes (a hard link too)" "x 2 gone" "$(B commit dcopy >"$T_DIR/dcopy.id" &&
+  B run --rm --network none "$(cat "$T_DIR/dcopy.id")" sh -c 'cat /f; stat -c %h /g; ls /home /bin/vi 2>/dev/null || echo gone' 2>&1 | paste -sd' ')"
+B rm -f dkernel dcopy >/dev/null
 t_eq "run --rm" "from-ctx built" "$(B run --rm "$APP" 2>/dev/null | paste -sd' ')"
 t_ok "push" B push -q "$APP"
 B rmi -f "$APP" >/dev/null
