@@ -176,7 +176,8 @@ e2e: bld
 
 # The suites of the everyday commands as an ordinary user, with subordinate ids and without
 # (README.md, "Rootless"); make check runs their lean selection, tests/e2e/rootless_verbs.sh.
-ROOTLESS_SUITES = build registry runner_basic runner_lifecycle runner_logs runner_volumes compose_up
+ROOTLESS_SUITES = build registry runner_basic runner_lifecycle runner_logs runner_volumes compose_up \
+  network runner_net net_dns net_attach
 e2e-rootless: bld
 	BLD_E2E_ROOTLESS="ranges single" tests/run-e2e.sh $(ROOTLESS_SUITES:%=tests/e2e/%.sh)
 

@@ -23,7 +23,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
 #define SNAP_ENTRIES_MAX 10000000
@@ -200,10 +199,9 @@ static int make_dir(struct differ *d, const char *path, bool opaque)
 	copy_xattrs(from, to);
 	if (fchown(to, e->st.st_uid, e->st.st_gid) < 0 || fchmod(to, e->st.st_mode & 07777) < 0)
 		return bld_error_sys(d->err, errno, "owner and mode of /%s in upper", path);
-	/* root without CAP_SYS_ADMIN sets user.* only; the layer writer reads both */
-	if (opaque && fsetxattr(to, "trusted.overlay.opaque", "y", 1, 0) < 0 &&
-	    fsetxattr(to, "user.overlay.opaque", "y", 1, 0) < 0)
-		return bld_error_sys(d->err, errno, "mark /%s opaque", path);
+	int r = opaque ? bld_cache_opaque_mark(to) : 0;
+	if (r < 0)
+		return bld_error_sys(d->err, -r, "mark /%s opaque", path);
 	bld_strv_push(&d->dirs, path);
 	return 0;
 }
@@ -261,16 +259,8 @@ static int whiteout(struct differ *d, const char *path)
 	d->any = true;
 	if (parents(d, path) < 0)
 		return -1;
-	if (mknodat(d->upfd, path, S_IFCHR, makedev(0, 0)) == 0)
-		return 0;
-	/* overlayfs refuses 0/0 devices (upper inside a container's root): an xwhiteout */
-	cleanup_close int fd =
-	    errno == EPERM ? openat(d->upfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-						      O_CLOEXEC, 0)
-			   : -1;
-	if (fd < 0 || fsetxattr(fd, "user.overlay.whiteout", "y", 1, 0) < 0)
-		return bld_error_sys(d->err, errno, "whiteout /%s in upper", path);
-	return 0;
+	int r = bld_cache_whiteout_make(d->upfd, path);
+	return r < 0 ? bld_error_sys(d->err, -r, "whiteout /%s in upper", path) : 0;
 }
 
 static bool changed(int rootfd, const struct snap_ent *a, const struct snap_ent *b)

@@ -195,6 +195,12 @@ void bld_cache_layer_chain_id(const char *parent_chain, const char *diff_id,
  */
 int bld_cache_layer_unpack(struct bld_store *s, const char *blob_digest, const char *diff_id,
 			   const char *chain_id, char **dir, struct bld_error **err);
+/* Overlay marks as overlayfs reads them (unpack.c; the builder's and the runner's upper
+ * directories too): a whiteout for name in directory dirfd (a 0/0 character device, else,
+ * where none may be made, an empty file marked user.overlay.whiteout), and directory dirfd
+ * marked opaque (trusted.overlay.opaque, else user.overlay.opaque). 0 or -errno. */
+int bld_cache_whiteout_make(int dirfd, const char *name);
+int bld_cache_opaque_mark(int dirfd);
 /* Extracts the tar stream read from fd into the existing empty directory target with the
  * same rules (no rename, no digest check when diff_id is NULL); for tests and tools. */
 int bld_cache_layer_extract_fd(int fd, const char *target, const char *diff_id,

@@ -348,17 +348,36 @@ static int do_dir(struct ux *x, int pfd, const char *parent, const char *base,
 	return 0;
 }
 
+int bld_cache_whiteout_make(int dirfd, const char *name)
+{
+	if (mknodat(dirfd, name, S_IFCHR | 0, makedev(0, 0)) == 0)
+		return 0;
+	if (errno != EPERM)
+		return -errno;
+	/* overlayfs refuses 0/0 devices (a store inside a container's root), as does a process
+	 * without CAP_MKNOD: an xwhiteout then, which layer.c and the runner's root copy read */
+	cleanup_close int fd =
+	    openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (fd < 0 || fsetxattr(fd, "user.overlay.whiteout", "y", 1, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+int bld_cache_opaque_mark(int dirfd)
+{
+	/* without CAP_SYS_ADMIN (rootless, an unprivileged container) trusted.* cannot be set:
+	 * the user.* mark then, which layer.c and the runner's root copy read as well */
+	if (fsetxattr(dirfd, "trusted.overlay.opaque", "y", 1, 0) == 0 ||
+	    fsetxattr(dirfd, "user.overlay.opaque", "y", 1, 0) == 0)
+		return 0;
+	return -errno;
+}
+
 static int do_whiteout(struct ux *x, int pfd, const char *base)
 {
 	if (strcmp(base, ".wh..wh..opq") == 0) {
-		/* root without CAP_SYS_ADMIN (an unprivileged container) may not set trusted.*:
-		 * the user.* mark then, which the root copy of --isolation=chroot reads */
-		int r = x->root ? fsetxattr(pfd, "trusted.overlay.opaque", "y", 1, 0) : -1;
-		if (r < 0 && (!x->root || errno == EPERM))
-			r = fsetxattr(pfd, "user.overlay.opaque", "y", 1, 0);
-		if (r < 0)
-			return bld_error_sys(x->err, errno, "mark opaque directory");
-		return 0;
+		int r = bld_cache_opaque_mark(pfd);
+		return r < 0 ? bld_error_sys(x->err, -r, "mark opaque directory") : 0;
 	}
 	const char *name = base + 4;
 	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
@@ -366,17 +385,8 @@ static int do_whiteout(struct ux *x, int pfd, const char *base)
 	int r = remove_at(x, pfd, name);
 	if (r < 0)
 		return r;
-	if (mknodat(pfd, name, S_IFCHR | 0, makedev(0, 0)) == 0)
-		return 0;
-	if (errno != EPERM)
-		return bld_error_sys(x->err, errno, "whiteout %s", name);
-	/* overlayfs refuses 0/0 devices (a store inside a container's root), as does a process
-	 * without CAP_MKNOD: an xwhiteout then, which the chroot root copy reads */
-	cleanup_close int fd =
-	    openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0);
-	if (fd < 0 || fsetxattr(fd, "user.overlay.whiteout", "y", 1, 0) < 0)
-		return bld_error_sys(x->err, errno, "whiteout %s", name);
-	return 0;
+	r = bld_cache_whiteout_make(pfd, name);
+	return r < 0 ? bld_error_sys(x->err, -r, "whiteout %s", name) : 0;
 }
 
 static int make_entry(struct ux *x, int pfd, const char *parent, const char *base,

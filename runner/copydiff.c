@@ -20,8 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <sys/xattr.h>
 
 #define CD_ENTRIES_MAX 10000000
 #define CD_DEPTH_MAX 1024
@@ -43,11 +41,8 @@ static int up_dir(struct cdiff *c, const char *rel, const struct stat *st, bool 
 		return bld_error_sys(c->err, errno, "owner and mode of /%s in upper", rel);
 	struct timespec ts[2] = {st->st_atim, st->st_mtim};
 	futimens(fd, ts);
-	/* root without CAP_SYS_ADMIN sets user.* only; the layer writer reads both */
-	if (opaque && fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0) < 0 &&
-	    fsetxattr(fd, "user.overlay.opaque", "y", 1, 0) < 0)
-		return bld_error_sys(c->err, errno, "mark /%s opaque", rel);
-	return 0;
+	int r = opaque ? bld_cache_opaque_mark(fd) : 0;
+	return r < 0 ? bld_error_sys(c->err, -r, "mark /%s opaque", rel) : 0;
 }
 
 /* Directory p of upper, made like the copy's when it is not there yet. */
@@ -99,15 +94,8 @@ static int whiteout(struct cdiff *c, const char *rel)
 {
 	if (parents(c, rel) < 0)
 		return -1;
-	if (mknodat(c->up, rel, S_IFCHR, makedev(0, 0)) == 0)
-		return 0;
-	/* no 0/0 device without CAP_MKNOD (rootless): an xwhiteout, which copyroot.c and
-	 * cache/layer.c read as one */
-	cleanup_close int fd = openat(c->up, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-						       O_CLOEXEC, 0);
-	if (fd < 0 || fsetxattr(fd, "user.overlay.whiteout", "y", 1, 0) < 0)
-		return bld_error_sys(c->err, errno, "whiteout /%s in upper", rel);
-	return 0;
+	int r = bld_cache_whiteout_make(c->up, rel);
+	return r < 0 ? bld_error_sys(c->err, -r, "whiteout /%s in upper", rel) : 0;
 }
 
 static int walk(struct cdiff *c, int fd, const char *rel, bool added, int depth);

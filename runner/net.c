@@ -28,10 +28,12 @@
 #include <fcntl.h>
 #include <linux/netlink.h>
 #include <jansson.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -83,6 +85,8 @@ struct bld_runner_net {
 	char bridge_ep[65];  /* the default bridge endpoint's EndpointID */
 	bool stack;          /* rootless default network: pasta gives eth0 (rootless_net.c) */
 	pid_t stack_pid;     /* ... that pasta, 0 when none runs */
+	char stack_net[65];  /* ... the default network's id once pasta configured eth0 */
+	char *stack_names;   /* ... the names /etc/hosts gives eth0's address then */
 };
 
 /* ------------------------------------------------------------------ namespace */
@@ -163,6 +167,37 @@ static const unsigned char *bridge_mac(struct bld_runner_net *n)
 	return n->mac;
 }
 
+/* The rootless default network's eth0 as pasta configured it (the host interface's address,
+ * prefix and gateway; pasta's MAC): inspect shows it as the default bridge's, as rootless
+ * docker shows its bridge's. */
+static void stack_settings(struct bld_runner_net *n)
+{
+	cleanup_close int s = bld_runner_net_socket_in(n->nsfd, SOCK_DGRAM);
+	struct ifreq a = {0}, m, hw;
+	snprintf(a.ifr_name, sizeof(a.ifr_name), "eth0");
+	m = hw = a;
+	if (s < 0 || ioctl(s, SIOCGIFADDR, &a) < 0 || ioctl(s, SIOCGIFNETMASK, &m) < 0 ||
+	    ioctl(s, SIOCGIFHWADDR, &hw) < 0)
+		return;
+	n->addr = ((struct sockaddr_in *)&a.ifr_addr)->sin_addr;
+	inet_ntop(AF_INET, &n->addr, n->ip, sizeof(n->ip));
+	n->prefix = __builtin_popcount(((struct sockaddr_in *)&m.ifr_netmask)->sin_addr.s_addr);
+	memcpy(n->mac, hw.ifr_hwaddr.sa_data, sizeof(n->mac));
+	if (!bld_runner_nl_default_gw(n->nlfd, &n->gw))
+		n->gw.s_addr = 0;
+	cleanup_error struct bld_error *e = NULL;
+	cleanup_json json_t *net = NULL;
+	if (default_bridge(n->ctx, &net, &e) == 0)
+		snprintf(n->stack_net, sizeof(n->stack_net), "%s", bld_json_get_str(net, "Id"));
+	/* the container's /etc/hosts (bound from this file, not yet running) names it, as
+	 * docker's does on its bridge */
+	cleanup_free char *dir = bld_runner_container_dir(n->ctx, n->id);
+	cleanup_free char *hosts = xasprintf("%s/hosts", dir);
+	cleanup_close int fd = open(hosts, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0 || dprintf(fd, "%s\t%s\n", n->ip, n->stack_names ? n->stack_names : "") < 0)
+		bld_debug("%s: %s", hosts, strerror(errno));
+}
+
 /* The sandbox's before_exec hook: the veth pair (host end up on the bridge, peer as eth0
  * in the namespace) in one request on the host; lo up, eth0's address, eth0 up and the
  * default route in one batch inside the namespace. */
@@ -191,7 +226,12 @@ static int configure(void *arg, struct bld_error **err)
 		bld_runner_nl_route_default(&b, n->gw);
 	}
 	int r = bld_runner_nl_send(&b, err);
-	bool route = !n->veth[0]; /* the first network out has the default route */
+	if (r == 0 && n->stack)
+		n->stack_pid = bld_runner_rootless_stack_start(n->ctx, n->nsfd, n->id);
+	if (n->stack_pid > 0)
+		stack_settings(n);
+	/* the first network out has the default route: pasta's eth0 when it runs */
+	bool route = !n->veth[0] && n->stack_pid <= 0;
 	for (size_t k = 0; r == 0 && k < n->n_eps; k++) {
 		bool mine = route && !n->eps[k].internal;
 		r = bld_runner_ep_plumb(&n->eps[k], n->nsfd, n->nlfd, mine, err);
@@ -199,8 +239,6 @@ static int configure(void *arg, struct bld_error **err)
 	}
 	if (r == 0)
 		r = bld_runner_dns_listen(n->dns, n->nsfd, err);
-	if (r == 0 && n->stack)
-		n->stack_pid = bld_runner_rootless_stack_start(n->ctx, n->nsfd, n->id);
 	close(n->nlfd);
 	n->nlfd = -1;
 	return r;
@@ -314,6 +352,17 @@ void bld_runner_host_gateway(struct bld_ctx *ctx, char gw[INET6_ADDRSTRLEN])
 /* /etc/hosts lines of --add-host ("IP\tNAME", host-gateway being the bridge's gateway),
  * then, with an address, the container's own ("IP\tHOST.DOMAIN HOST"), as docker orders
  * them. */
+/* The names /etc/hosts gives the container's own address: "HOST.DOMAIN HOST", or "HOST". */
+static char *own_names(json_t *cfg)
+{
+	json_t *c = json_object_get(cfg, "Config");
+	const char *hn = bld_json_get_str(c, "Hostname");
+	const char *dn = bld_json_get_str(c, "Domainname");
+	if (!hn)
+		hn = "";
+	return dn && *dn ? xasprintf("%s.%s %s", hn, dn, hn) : xstrdup(hn);
+}
+
 static void hosts_lines(struct bld_ctx *ctx, struct bld_runner_spec_holder *h, json_t *cfg,
 			const char *ip)
 {
@@ -331,13 +380,9 @@ static void hosts_lines(struct bld_ctx *ctx, struct bld_runner_spec_holder *h, j
 						    (int)(colon - hv), hv);
 		bld_strv_push(&h->extra_hosts, line);
 	}
-	json_t *c = json_object_get(cfg, "Config");
-	const char *hn = bld_json_get_str(c, "Hostname");
-	const char *dn = bld_json_get_str(c, "Domainname");
 	if (ip && ip[0]) {
-		cleanup_free char *line = dn && *dn ? xasprintf("%s\t%s.%s %s", ip, hn ? hn : "", dn,
-								 hn ? hn : "")
-						    : xasprintf("%s\t%s", ip, hn ? hn : "");
+		cleanup_free char *names = own_names(cfg);
+		cleanup_free char *line = xasprintf("%s\t%s", ip, names);
 		bld_strv_push(&h->extra_hosts, line);
 	}
 	h->s.extra_hosts = h->extra_hosts;
@@ -412,10 +457,17 @@ static void user_links(struct bld_runner_net *n, struct bld_ctx *ctx,
 	}
 }
 
+/* eth0 is the default network's: the bridge's veth, or rootless pasta's tap (kept for it
+ * when pasta could not start). */
+static bool default_eth0(const struct bld_runner_net *n)
+{
+	return n->veth[0] || n->stack;
+}
+
 /* The smallest N with no ethN in the container yet. */
 static int free_index(const struct bld_runner_net *n)
 {
-	for (int i = n->veth[0] ? 1 : 0;; i++) {
+	for (int i = default_eth0(n) ? 1 : 0;; i++) {
 		char name[16];
 		snprintf(name, sizeof(name), "eth%d", i);
 		bool used = false;
@@ -461,7 +513,7 @@ static int setup_user(struct bld_runner_net *n, struct bld_ctx *ctx, json_t *cfg
 	json_t *v;
 	json_object_foreach(eps, key, v)
 		if (strcmp(key, mode) &&
-		    (bld_runner_network_user_defined(key) || strcmp(key, "bridge") == 0) &&
+		    (bld_runner_network_user_defined(key) || (!n->stack && strcmp(key, "bridge") == 0)) &&
 		    add_ep(n, ctx, key, v, err) < 0)
 			return -1;
 	return 0;
@@ -579,7 +631,11 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 	    (link_lines(ctx, h, cfg, err) < 0 || setup_bridge(n, ctx, id, err) < 0))
 		return -1;
 	n->stack = strcmp(mode, BLD_RUNNER_ROOTLESS_STACK) == 0;
-	if (strcmp(mode, "none") && !n->stack &&
+	free(n->stack_names);
+	n->stack_names = n->stack ? own_names(cfg) : NULL;
+	/* rootless, a container of the default network with user networks connected (network
+	 * connect) has them again at each start, as beside root's bridge */
+	if (strcmp(mode, "none") && (!n->stack || bld_runner_netcfg_user_networks(cfg)) &&
 	    (bld_runner_rootless_netns(ctx, true, err) < 0 ||
 	     setup_user(n, ctx, cfg, mode, err) < 0))
 		return -1;
@@ -605,12 +661,14 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 static json_t *bridge_json(struct bld_runner_net *n)
 {
 	char gw[INET_ADDRSTRLEN] = "", mac[18];
-	inet_ntop(AF_INET, &n->gw, gw, sizeof(gw));
-	const unsigned char *m = bridge_mac(n);
+	if (n->gw.s_addr)
+		inet_ntop(AF_INET, &n->gw, gw, sizeof(gw));
+	const unsigned char *m = n->stack ? n->mac : bridge_mac(n);
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
 		 m[5]);
 	return json_pack("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
-			 "IPAMConfig", "Links", "Aliases", "NetworkID", n->net_id, "EndpointID",
+			 "IPAMConfig", "Links", "Aliases", "NetworkID",
+			 n->stack ? n->stack_net : n->net_id, "EndpointID",
 			 n->bridge_ep, "Gateway", gw, "IPAddress", n->ip, "IPPrefixLen", n->prefix,
 			 "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0,
 			 "MacAddress", mac, "DriverOpts");
@@ -621,7 +679,7 @@ static json_t *bridge_json(struct bld_runner_net *n)
 static json_t *settings_json(struct bld_runner_net *n)
 {
 	json_t *nets = json_object();
-	if (n->veth[0])
+	if (n->veth[0] || n->stack_net[0])
 		json_object_set_new(nets, "bridge", bridge_json(n));
 	for (size_t k = 0; k < n->n_eps; k++)
 		json_object_set_new(nets, n->eps[k].name, bld_runner_ep_json(&n->eps[k], n->id));
@@ -672,7 +730,7 @@ int bld_runner_net_connect(struct bld_runner_net *n, const char *net, json_t *ep
 	int r = bld_runner_rootless_netns(n->ctx, true, err);
 	if (r == 0)
 		r = add_ep(n, n->ctx, net, epcfg, err);
-	bool route = !n->veth[0];
+	bool route = !n->veth[0] && n->stack_pid <= 0; /* pasta's route when it runs */
 	for (size_t i = 0; i < k; i++)
 		route = route && n->eps[i].internal;
 	cleanup_close int nl = r == 0 ? bld_runner_nl_socket_in(n->nsfd) : -1;
@@ -748,6 +806,9 @@ void bld_runner_net_stop(struct bld_runner_net *n)
 	if (n->stack_pid)
 		bld_runner_rootless_stack_forget(n->ctx, n->id);
 	n->stack_pid = 0;
+	n->stack_net[0] = 0;
+	free(n->stack_names);
+	n->stack_names = NULL;
 	if (n->nlfd >= 0)
 		close(n->nlfd);
 	if (n->nsfd >= 0)

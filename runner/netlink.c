@@ -353,6 +353,51 @@ void bld_runner_nl_route6_default(struct bld_runner_nl *b, const struct in6_addr
 	route_default(b, AF_INET6, gw, sizeof(*gw), "add IPv6 default route");
 }
 
+/* The gateway of the main table's IPv4 default route, from a dump on fd. */
+static bool default_gw_in(const char *buf, ssize_t n, struct in_addr *gw, bool *done)
+{
+	bool found = false;
+	for (const struct nlmsghdr *h = (const void *)buf; NLMSG_OK(h, (size_t)n);
+	     h = NLMSG_NEXT(h, n)) {
+		if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR)
+			*done = true;
+		const struct rtmsg *rt = NLMSG_DATA(h);
+		if (h->nlmsg_type != RTM_NEWROUTE || rt->rtm_dst_len || rt->rtm_table != RT_TABLE_MAIN)
+			continue;
+		int len = (int)RTM_PAYLOAD(h);
+		for (const struct rtattr *a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len))
+			if (a->rta_type == RTA_GATEWAY && RTA_PAYLOAD(a) == sizeof(*gw) && !found) {
+				memcpy(gw, RTA_DATA(a), sizeof(*gw));
+				found = true;
+			}
+	}
+	return found;
+}
+
+bool bld_runner_nl_default_gw(int fd, struct in_addr *gw)
+{
+	struct {
+		struct nlmsghdr h;
+		struct rtmsg rt;
+	} req = {.h = {.nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETROUTE,
+		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1},
+		 .rt = {.rtm_family = AF_INET}};
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return false;
+	bool found = false, done = false;
+	char buf[8192] __attribute__((aligned(4)));
+	while (!done) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		found = default_gw_in(buf, n, gw, &done) || found;
+	}
+	return found;
+}
+
 int bld_runner_nl_bridge_setup(const char *name, struct in_addr gw, int prefix, int *ifindex,
 			       struct bld_error **err)
 {

@@ -541,6 +541,8 @@ void bld_runner_nl_addr6_add(struct bld_runner_nl *b, int ifindex, const struct 
 			     int prefix);
 /* A netlink socket made inside namespace ns (its requests act there); -1 on failure. */
 int bld_runner_nl_socket_in(int ns);
+/* the gateway of the IPv4 default route in the namespace of the netlink socket fd */
+bool bld_runner_nl_default_gw(int fd, struct in_addr *gw);
 int bld_runner_nl_link_del(int ifindex, struct bld_error **err);
 /* Before a container's veth named name is made: one of that name left by a run whose
  * monitor is gone (killed, or the kernel still tearing its namespace down) is deleted, or

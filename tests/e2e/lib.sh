@@ -28,6 +28,16 @@ EOF
   # bld-pause, and the pasta of the user's rootless network namespace when one was made
   at_exit "kill \$(cat '$T_DIR/run/bld/pause.pid' '$T_DIR/run/bld/netns-pasta.pid' 2>/dev/null) 2>/dev/null"
 fi
+# t_uplink [-n NETNS] — in the script's network namespace (or NETNS) an interface with an
+# address and the default route, a veth pair with both ends there: the host interface a
+# rootless user's pasta copies (README.md, "Rootless networking"); nothing leaves it. Never
+# where a default route is already (the host's namespace)
+t_uplink() {
+  [ -z "$(ip "$@" route show default)" ] && ip "$@" link add rle0 type veth peer name rle1 && ip "$@" link set rle1 up &&
+    ip "$@" addr add 10.199.0.2/24 dev rle0 && ip "$@" link set rle0 up &&
+    ip "$@" route add default via 10.199.0.1
+}
+[ -z "${BLD_E2E_USER:-}" ] || t_uplink || echo "# no uplink for pasta: containers have the loopback alone"
 # t_rootless [MODE] — true when bld runs rootless (BLD_E2E_ROOTLESS), in MODE when given
 # (ranges: the user has subordinate ids; single: the user alone is mapped)
 t_rootless() { [ -n "${BLD_E2E_USER:-}" ] && [ -z "${1:-}" -o "${BLD_E2E_ROOTLESS:-}" = "${1:-}" ]; }
@@ -40,6 +50,20 @@ t_root_only() {
   t_rootless "$mode" || return 1
   echo "skip - $2 (rootless${mode:+ $mode}: README.md lists it as needing root)"
 }
+# t_bld_ns [--net] CMD... — CMD where bld's processes see the host: as root here; rootless in
+# the mount namespace of the user's bld-pause (README.md's "Rootless"), and with --net in the
+# user's network namespace of user-defined networks there ($XDG_RUNTIME_DIR/bld/netns, made on
+# first use: their bridges, the host ends of veths, the iptables rules). As root, --net is the
+# caller's (scripts in a namespace of their own call it there)
+t_bld_ns() {
+  local net=
+  [ "$1" = --net ] && { net=--net=$T_DIR/run/bld/netns; shift; }
+  t_rootless || { "$@"; return; }
+  nsenter -t "$(cat "$T_DIR/run/bld/pause.pid")" -m ${net:+nsenter "$net"} "$@"
+}
+# t_root MODE CHECK NAME ARGS... — CHECK (t_eq, t_match, ...) NAME ARGS..., or NAME skipped
+# when t_root_only MODE says so
+t_root() { local mode=$1; shift; t_root_only "$mode" "$2" || "$@"; }
 # t_own PATH... — host files a test hands to bld as the user's own (bind mounts, a --rootfs, a
 # git repository): rootless, they belong to the user, as a user's own files would; git and the
 # kernel refuse what another user owns (README.md's "Rootless")

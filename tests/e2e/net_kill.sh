@@ -8,7 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runner_env.bash"
 
-N() { nsenter --net="/run/netns/$NS" "$@"; }
 # killed CMD... — runs bld CMD in the background and kills it with SIGKILL 0-80 ms later
 # (each of these takes 20-70 ms here: the kill lands anywhere in it, or after it)
 killed() {

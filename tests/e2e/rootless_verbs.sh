@@ -2,10 +2,14 @@
 # tests/e2e/rootless_verbs.sh — the everyday commands as an ordinary user, once with
 # subordinate ids and once without (tests/run-e2e.sh makes the user, as the line below asks):
 # pull and push with the test registry, build (COPY, RUN, a cached rebuild), run --rm, run -d
-# with a named volume, exec, logs, rm -f, the volume's data in the next container, and a
-# compose project (on network_mode none: make e2e-rootless runs compose_up.sh, a project on a
-# network of its own) up, ps, exec, logs and down -v, leaving nothing. The whole suites of these commands pass so too
-# (BLD_E2E_ROOTLESS, README.md); this is their lean selection for make check.
+# with a named volume, exec, logs, rm -f, the volume's data in the next container; a network
+# (create, a server on it published on 127.0.0.1 and reached by name, a container of the
+# default network connected, restarted with it, disconnected; rm, its bridge gone from the
+# user's network namespace); and a compose project (on network_mode none: make e2e-rootless
+# runs compose_up.sh, a project on a network of its own) up, ps, exec, logs and down -v,
+# leaving nothing. The whole suites of these commands pass so too (BLD_E2E_ROOTLESS,
+# README.md; for networks network.sh, runner_net.sh, net_attach.sh and net_dns.sh); this is
+# their lean selection for make check.
 # e2e-rootless: ranges single
 . "$(dirname "$0")/lib.sh"
 
@@ -58,6 +62,32 @@ t_ok "rm -f" B rm -f c1
 t_eq "a named volume keeps its data" "kept" "$(B run --rm -v vol:/data "$BASE" cat /data/f 2>/dev/null)"
 t_ok "volume rm" B volume rm vol
 
+port=$((20000 + RANDOM % 20000))
+t_ok "network create" B network create rn
+t_ok "a server on it, -p 127.0.0.1:$port:8080" B run -d --name srv --network rn \
+  -p "127.0.0.1:$port:8080" "$BASE" sh -c 'mkdir /www && echo by-name >/www/index.html &&
+    exec httpd -f -p 8080 -h /www'
+body=
+for _ in $(seq 50); do body=$(curl -sf "http://127.0.0.1:$port/") && break; sleep 0.1; done
+t_eq "the published port answers on the host's 127.0.0.1" "by-name" "$body"
+t_eq "a container on the network reaches the server by its name" "by-name" \
+  "$(B run --rm --network rn "$BASE" timeout 5 wget -q -O- http://srv:8080/ 2>/dev/null)"
+# on the default network (pasta's), then connected: an interface on rn beside pasta's eth0
+B run -d --name cli "$BASE" sleep 60 >/dev/null 2>&1
+srv=$(B inspect -f '{{.NetworkSettings.Networks.rn.IPAddress}}' srv 2>/dev/null)
+t_ok "network connect" B network connect rn cli
+t_eq "... and the connected container reaches the server's address" "by-name" \
+  "$(B exec cli timeout 5 wget -q -O- "http://$srv:8080/" 2>/dev/null)"
+B restart -t 0 cli >/dev/null 2>&1
+t_eq "... and after a restart" "by-name" \
+  "$(B exec cli timeout 5 wget -q -O- "http://$srv:8080/" 2>/dev/null)"
+t_ok "network disconnect" B network disconnect rn cli
+t_eq "... and its interface there is gone" "" "$(B exec cli ip -o -4 addr | grep -F " ${srv%.*}.")"
+B rm -f srv cli >/dev/null 2>&1
+t_ok "network rm" B network rm rn
+t_eq "... its bridge is gone from the user's network namespace" "" \
+  "$(t_bld_ns --net ip -o link show type bridge 2>&1)"
+
 P=$T_DIR/proj
 mkdir -p "$P"
 cat >"$P/compose.yaml" <<EOF
@@ -79,4 +109,4 @@ t_eq "compose exec" "in-volume" "$(B compose exec -T svc sh -c \
   'for i in $(seq 50); do [ -s /data/v ] && break; sleep 0.1; done; cat /data/v' 2>&1)"
 t_match "compose logs" 'svc-1 +\| up$' "$(B compose logs 2>&1)"
 t_ok "compose down -v" B compose down -v
-t_eq "nothing left" "" "$(B ps -aq)$(B volume ls -q)"
+t_eq "nothing left" "" "$(B ps -aq)$(B volume ls -q)$(B network ls -q --filter type=custom)"

@@ -6,6 +6,7 @@
 # namespace — also when the script fails.
 #
 #   B ARGS...     runs bld inside the test's network namespace
+#   N, NB CMD...  CMD there, or where bld's bridges are (rootless: the user's namespace)
 #   IMG           the busybox image's name; ROOTFS its tree (for --rootfs)
 #   free_port     prints a free TCP port (inside the namespace every port is free; still
 #                 picked at random so that nothing depends on a fixed number)
@@ -35,9 +36,16 @@ IMG=runner-test/busybox:latest
 NS=bldtest-$$-$RANDOM
 ip netns add "$NS" || { echo "not ok - cannot create network namespace"; exit 1; }
 ip netns exec "$NS" ip link set lo up
+t_rootless && { t_uplink -n "$NS" || echo "# no uplink for pasta in $NS"; }
 
 # nsenter, not "ip netns exec": that one remounts /sys and so hides the cgroup hierarchies
 B() { nsenter --net="/run/netns/$NS" "$BLD" "$@"; }
+
+# N CMD... runs CMD in the test's network namespace, where bld runs (its published ports);
+# NB CMD... where bld makes the host side of its networks (bridges, the host ends of veths,
+# iptables rules): the same namespace as root, the user's rootless one when bld runs rootless
+N() { nsenter --net="/run/netns/$NS" "$@"; }
+NB() { if t_rootless; then t_bld_ns --net "$@"; else N "$@"; fi; }
 
 free_port() { echo $((20000 + RANDOM % 20000)); }
 
@@ -53,8 +61,10 @@ runner_leftovers() {
   echo "$out"
 }
 runner_leftovers_now() {
-  local p
+  local p uplink # rootless, the pasta of the user's namespace stays while bld-pause does
+  uplink=$(cat "$T_DIR/run/bld/netns-pasta.pid" 2>/dev/null)
   for p in /proc/[0-9]*; do
+    [ "${p#/proc/}" = "$uplink" ] && continue
     grep -qz "^BLD_ROOT=$BLD_ROOT\$" "$p/environ" 2>/dev/null && echo "process ${p#/proc/}: $(tr '\0' ' ' <"$p/cmdline")"
   done
   ip netns exec "$NS" ip -o link show 2>/dev/null | grep -Eo 'bld[0-9a-f]{8}' | sed 's/^/veth /'

@@ -8,8 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runner_env.bash"
 
-N() { nsenter --net="/run/netns/$NS" "$@"; }
-
 cat >"$T_DIR/udpecho.c" <<'C'
 /* udpecho server PORT: answers each datagram with "<data> from <source port>".
  * udpecho client PORT DELAY_MS MSG...: sends each MSG to 127.0.0.1:PORT from one socket,
