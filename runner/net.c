@@ -86,6 +86,7 @@ struct bld_runner_net {
 	bool stack;          /* rootless default network: pasta gives eth0 (rootless_net.c) */
 	pid_t stack_pid;     /* ... that pasta, 0 when none runs */
 	char stack_net[65];  /* ... the default network's id once pasta configured eth0 */
+	char *stack_names;   /* ... the names /etc/hosts gives eth0's address then */
 };
 
 /* ------------------------------------------------------------------ namespace */
@@ -188,6 +189,13 @@ static void stack_settings(struct bld_runner_net *n)
 	cleanup_json json_t *net = NULL;
 	if (default_bridge(n->ctx, &net, &e) == 0)
 		snprintf(n->stack_net, sizeof(n->stack_net), "%s", bld_json_get_str(net, "Id"));
+	/* the container's /etc/hosts (bound from this file, not yet running) names it, as
+	 * docker's does on its bridge */
+	cleanup_free char *dir = bld_runner_container_dir(n->ctx, n->id);
+	cleanup_free char *hosts = xasprintf("%s/hosts", dir);
+	cleanup_close int fd = open(hosts, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0 || dprintf(fd, "%s\t%s\n", n->ip, n->stack_names ? n->stack_names : "") < 0)
+		bld_debug("%s: %s", hosts, strerror(errno));
 }
 
 /* The sandbox's before_exec hook: the veth pair (host end up on the bridge, peer as eth0
@@ -344,6 +352,17 @@ void bld_runner_host_gateway(struct bld_ctx *ctx, char gw[INET6_ADDRSTRLEN])
 /* /etc/hosts lines of --add-host ("IP\tNAME", host-gateway being the bridge's gateway),
  * then, with an address, the container's own ("IP\tHOST.DOMAIN HOST"), as docker orders
  * them. */
+/* The names /etc/hosts gives the container's own address: "HOST.DOMAIN HOST", or "HOST". */
+static char *own_names(json_t *cfg)
+{
+	json_t *c = json_object_get(cfg, "Config");
+	const char *hn = bld_json_get_str(c, "Hostname");
+	const char *dn = bld_json_get_str(c, "Domainname");
+	if (!hn)
+		hn = "";
+	return dn && *dn ? xasprintf("%s.%s %s", hn, dn, hn) : xstrdup(hn);
+}
+
 static void hosts_lines(struct bld_ctx *ctx, struct bld_runner_spec_holder *h, json_t *cfg,
 			const char *ip)
 {
@@ -361,13 +380,9 @@ static void hosts_lines(struct bld_ctx *ctx, struct bld_runner_spec_holder *h, j
 						    (int)(colon - hv), hv);
 		bld_strv_push(&h->extra_hosts, line);
 	}
-	json_t *c = json_object_get(cfg, "Config");
-	const char *hn = bld_json_get_str(c, "Hostname");
-	const char *dn = bld_json_get_str(c, "Domainname");
 	if (ip && ip[0]) {
-		cleanup_free char *line = dn && *dn ? xasprintf("%s\t%s.%s %s", ip, hn ? hn : "", dn,
-								 hn ? hn : "")
-						    : xasprintf("%s\t%s", ip, hn ? hn : "");
+		cleanup_free char *names = own_names(cfg);
+		cleanup_free char *line = xasprintf("%s\t%s", ip, names);
 		bld_strv_push(&h->extra_hosts, line);
 	}
 	h->s.extra_hosts = h->extra_hosts;
@@ -616,6 +631,8 @@ int bld_runner_net_setup(struct bld_runner_net **out, struct bld_ctx *ctx, json_
 	    (link_lines(ctx, h, cfg, err) < 0 || setup_bridge(n, ctx, id, err) < 0))
 		return -1;
 	n->stack = strcmp(mode, BLD_RUNNER_ROOTLESS_STACK) == 0;
+	free(n->stack_names);
+	n->stack_names = n->stack ? own_names(cfg) : NULL;
 	/* rootless, a container of the default network with user networks connected (network
 	 * connect) has them again at each start, as beside root's bridge */
 	if (strcmp(mode, "none") && (!n->stack || bld_runner_netcfg_user_networks(cfg)) &&
@@ -790,6 +807,8 @@ void bld_runner_net_stop(struct bld_runner_net *n)
 		bld_runner_rootless_stack_forget(n->ctx, n->id);
 	n->stack_pid = 0;
 	n->stack_net[0] = 0;
+	free(n->stack_names);
+	n->stack_names = NULL;
 	if (n->nlfd >= 0)
 		close(n->nlfd);
 	if (n->nsfd >= 0)

@@ -186,7 +186,7 @@ static int read_files(const char *dir, const char *key, const char *value, json_
 		return -1;
 	if (labeled(*cfg, key, value) && bld_runner_json_read_shared(dir, "state.json", st, &e) == 0)
 		return 0;
-	json_decref(*cfg);
+	json_decref(steal_pointer(cfg));
 	return -1;
 }
 

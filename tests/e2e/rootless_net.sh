@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # tests/e2e/rootless_net.sh — networking of rootless bld (pasta), as a user made here with
-# subordinate ids: the default network's eth0 with the host interface's address (inspect's too), the gateway
-# reaching a server on the host's 127.0.0.1 (the test registry), a port published on
-# 127.0.0.1 reached from the host, pasta gone with the container; RUN steps of a rootless
-# build on the host's network; a user-defined network in the rootless network namespace
-# (containers resolving each other by name, going out through its pasta; a compose project
-# on one); that namespace made again, its old pasta stopped, after bld-pause died; without
-# /dev/net/tun the loopback alone, said on stderr.
+# subordinate ids: the default network's eth0 with the host interface's address (inspect's and
+# /etc/hosts' too), the gateway reaching a server on the host's 127.0.0.1 (the test registry),
+# a port published on 127.0.0.1 reached from the host, pasta gone with the container; RUN
+# steps of a rootless build on the host's network; a user-defined network in the rootless
+# network namespace (containers resolving each other by name, going out through its pasta; a
+# compose project on one); that namespace made again, its old pasta stopped, after bld-pause
+# died; without /dev/net/tun the loopback alone, said on stderr.
 # The script's network namespace gets a veth pair (both ends here) with an address and a
 # default route, the host interface pasta copies; its mount namespace a /dev/net/tun the user
 # may open (or not), bind-mounted over the host's. Nothing leaves the namespace.
@@ -63,6 +63,8 @@ out=$(A run --rm "$BASE" sh -c 'ip -4 -o addr show eth0; ip route' 2>&1)
 t_match "the default network: eth0 with the host interface's address" \
   'eth0 +inet 10\.199\.0\.2/24' "$out"
 t_match "... and its default route" "^default via $gw dev eth0" "$out"
+t_match "... /etc/hosts names the container with it, as docker's does" '^10\.199\.0\.2[[:space:]]+named$' \
+  "$(A run --rm -h named "$BASE" cat /etc/hosts 2>&1)"
 t_eq "... the gateway is the host's loopback: the registry on 127.0.0.1" "{}" \
   "$(A run --rm "$BASE" timeout 10 wget -q -O- "http://$gw:$REG_PORT/v2/" 2>&1)"
 t_eq "... no pasta left after run --rm" "" "$(pastas)"
