@@ -72,8 +72,10 @@ t_eq "... its commit: the files docker's commit has" \
   "$(D run --rm --network=none ctr/c1:t sh -c "$LOOK" 2>&1)" "$(B run --rm --network none ctr/c1c:t sh -c "$LOOK" 2>&1)"
 L=$(B save ctr/c1c:t | tar -xO --wildcards '*/layer.tar' | tar -ti 2>/dev/null)
 t_eq "... and no mount point of the sandbox" "" "$(grep -E '^etc/(hosts|hostname|resolv.conf)$' <<<"$L")"
+# (opaque where the file system keeps birth times, which tell the directory was made again)
+wantop="yes yes yes"; [ "$(stat -c %W "$T_DIR")" = 0 ] && wantop="yes yes no(usr/.wh..wh..opq)"
 t_eq "... its layer: whiteouts, and the directory removed and made again opaque, as overlayfs's" \
-  "yes yes yes" "$(for f in usr/x bin/.wh.vi usr/.wh..wh..opq; do grep -qxF "$f" <<<"$L" && echo -n yes || echo -n "no($f)"; echo -n ' '; done | sed 's/ $//')"
+  "$wantop" "$(for f in usr/x bin/.wh.vi usr/.wh..wh..opq; do grep -qxF "$f" <<<"$L" && echo -n yes || echo -n "no($f)"; echo -n ' '; done | sed 's/ $//')"
 e1=$(B commit -c 'RUN true' d1 2>&1); r1=$?
 e2=$(D commit -c 'RUN true' d1 2>&1); r2=$?
 t_eq "commit -c RUN is refused as docker refuses it" "$r2 ${e2#Error response from daemon: }" "$r1 ${e1#bld: }"
