@@ -272,20 +272,6 @@ int bld_runner_container_list(struct bld_ctx *ctx, struct bld_runner_container_i
 	return bld_runner_container_list_labeled(ctx, NULL, NULL, out, n, err);
 }
 
-void bld_runner_container_info_dispose(struct bld_runner_container_info *c)
-{
-	free(c->name);
-	free(c->image);
-	free(c->command);
-	free(c->status_text);
-	free(c->state);
-	free(c->ports);
-	bld_strv_free(c->labels);
-	json_decref(c->cfg_json);
-	json_decref(c->state_json);
-	*c = (struct bld_runner_container_info){0};
-}
-
 void bld_runner_container_info_free(struct bld_runner_container_info *v, size_t n)
 {
 	for (size_t i = 0; v && i < n; i++)
