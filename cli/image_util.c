@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <time.h>
 
+#include "parser/parser.h"
 #include "registry/registry.h"
 #include "runner/runner.h"
 
@@ -351,4 +352,9 @@ void bld_cli_trust_keys_free(struct bld_registry_trust_key **keys)
 	for (size_t i = 0; keys && keys[i]; i++)
 		bld_registry_trust_key_free(keys[i]);
 	free(keys);
+}
+
+int bld_cli_timestamp(const char *s, int64_t *ns)
+{
+	return bld_parser_timestamp(s, (int64_t)time(NULL), ns);
 }

@@ -18,8 +18,8 @@ int bld_cli_store_open(struct bld_ctx *ctx, struct bld_store **out, struct bld_e
 void bld_cli_short_id(const char *id, char out[13]);
 /* "2 months ago" for an RFC 3339 time; "N/A" when it cannot be read. Caller frees. */
 char *bld_cli_since(const char *rfc3339);
-/* timestamp.c: docker's timetypes.GetTimestamp (a duration before now, a date, unix seconds)
- * as nanoseconds since the epoch; -1 when s is none of them. */
+/* docker's timetypes.GetTimestamp now (bld_parser_timestamp: a duration before now, a date,
+ * unix seconds) as nanoseconds since the epoch; -1 when s is none of them. */
 int bld_cli_timestamp(const char *s, int64_t *ns);
 /* docker's human size ("4.26MB"); out has at least 32 bytes. */
 void bld_cli_size(char *out, size_t n, int64_t bytes);

@@ -21,7 +21,7 @@ static void print_pruned(void *arg, char *const *untagged, const char *deleted)
 static int prune_images(struct bld_store *s, bool all, char **used, struct bld_error **err)
 {
 	bool header = false;
-	int r = bld_registry_image_prune(s, all, used, NULL, print_pruned, &header, err);
+	int r = bld_registry_image_prune(s, all, used, NULL, NULL, print_pruned, &header, err);
 	if (header)
 		printf("\n");
 	return r;

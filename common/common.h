@@ -166,6 +166,9 @@ int64_t bld_mono_ns(void);
 int64_t bld_mono_ms(void);
 /* Seconds since the epoch of an RFC 3339 time (docker's and OCI's "created"), or -1. */
 int64_t bld_time_parse(const char *rfc3339);
+/* The same in nanoseconds, its fraction kept (times out of int64's range clamp to its
+ * bounds); -1 when it is not one. */
+int bld_time_parse_ns(const char *rfc3339, int64_t *ns);
 /* "1k", "16m", "2g", "512" (bytes) as docker reads sizes; returns -1 on bad input. */
 int bld_parse_size(const char *s, int64_t *out);
 /* Human size as docker prints it ("1.23MB"). */

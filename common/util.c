@@ -323,21 +323,42 @@ char **bld_strv_split(const char *s, const char *delims)
 	return v;
 }
 
-int64_t bld_time_parse(const char *t)
+/* t's seconds (timegm, zone offset applied) and the nanoseconds of its fraction. */
+static int time_parts(const char *t, int64_t *sec, int64_t *nsec)
 {
 	struct tm tm;
 	memset(&tm, 0, sizeof(tm));
-	if (!t)
-		return -1;
-	const char *rest = strptime(t, "%Y-%m-%dT%H:%M:%S", &tm);
+	const char *rest = t ? strptime(t, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
 	if (!rest)
 		return -1;
-	int64_t v = (int64_t)timegm(&tm);
-	if (*rest == '.')
-		rest += 1 + strspn(rest + 1, "0123456789");
+	int64_t v = (int64_t)timegm(&tm), frac = 0;
+	if (*rest == '.') {
+		size_t n = strspn(rest + 1, "0123456789");
+		for (size_t i = 0; i < 9; i++)
+			frac = frac * 10 + (i < n ? rest[1 + i] - '0' : 0);
+		rest += 1 + n;
+	}
 	int sign = *rest == '+' ? -1 : *rest == '-' ? 1 : 0;
 	int hh = 0, mm = 0;
 	if (sign && sscanf(rest + 1, "%2d:%2d", &hh, &mm) == 2)
 		v += sign * (hh * 3600 + mm * 60);
-	return v;
+	*sec = v;
+	*nsec = frac;
+	return 0;
+}
+
+int64_t bld_time_parse(const char *t)
+{
+	int64_t sec, nsec;
+	return time_parts(t, &sec, &nsec) < 0 ? -1 : sec;
+}
+
+int bld_time_parse_ns(const char *t, int64_t *ns)
+{
+	int64_t sec, nsec;
+	if (time_parts(t, &sec, &nsec) < 0)
+		return -1;
+	const int64_t lim = INT64_MAX / 1000000000 - 1;
+	*ns = sec < -lim ? INT64_MIN : sec > lim ? INT64_MAX : sec * 1000000000 + nsec;
+	return 0;
 }

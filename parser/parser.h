@@ -227,6 +227,11 @@ int bld_parser_mount_parse(struct bld_parser_mount *out, const char *value,
 void bld_parser_mount_dispose(struct bld_parser_mount *m);
 /* Go's time.ParseDuration ("1m30s", "1.5h", "300ms"); nanoseconds. */
 int bld_parser_duration(const char *s, int64_t *ns);
+/* A time as docker's --since, --until and until= filters take it (its GetTimestamp): a
+ * duration before now (unix seconds; "10m"), an RFC 3339 date or a part of one ("2024-01-02",
+ * "2024-01-02T15:04"; local time unless it names a zone), or unix seconds with up to nine
+ * decimals; nanoseconds since the epoch. -1 when it is none of them. */
+int bld_parser_timestamp(const char *s, int64_t now, int64_t *ns);
 const char *bld_parser_kind_name(enum bld_parser_kind k); /* "RUN" */
 
 /*

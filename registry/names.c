@@ -382,10 +382,19 @@ static bool labels_all(const json_t *labels, char *const *filters, const char *k
 	return true;
 }
 
+/* Whether the image config made was created after until (docker's until: an image without
+ * a creation time is as old as can be). */
+static bool made_after(const json_t *config, int64_t until)
+{
+	int64_t t;
+	return bld_time_parse_ns(bld_json_get_str(config, "created"), &t) == 0 && t > until;
+}
+
 /* Whether the prune keeps the image of the entry digest: one a container uses (used: image
- * IDs), or one docker's label filters leave out (its matchLabels). */
+ * IDs), one made after until (when given), or one docker's label filters leave out (its
+ * matchLabels). */
 static bool prune_keeps(struct bld_store *s, const char *digest, char **used,
-			char *const *filters)
+			char *const *filters, const int64_t *until)
 {
 	struct bld_cache_image *img = NULL;
 	struct bld_error *e = NULL;
@@ -393,7 +402,7 @@ static bool prune_keeps(struct bld_store *s, const char *digest, char **used,
 		bld_error_free(e);
 		return false;
 	}
-	bool r = false, any = false;
+	bool r = until && made_after(img->config, *until), any = false;
 	for (size_t i = 0; used && used[i] && !r; i++)
 		r = strcmp(used[i], img->id) == 0;
 	const json_t *labels = json_object_get(json_object_get(img->config, "config"), "Labels");
@@ -404,13 +413,14 @@ static bool prune_keeps(struct bld_store *s, const char *digest, char **used,
 }
 
 int bld_registry_image_prune(struct bld_store *s, bool all, char **used, char *const *filters,
-			     bld_registry_prune_fn fn, void *arg, struct bld_error **err)
+			     const int64_t *until, bld_registry_prune_fn fn, void *arg,
+			     struct bld_error **err)
 {
 	struct bld_cache_desc *v = NULL;
 	size_t n = 0;
 	int r = bld_cache_ref_list_all(s, &v, &n, err);
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		if ((v[i].name && !all) || prune_keeps(s, v[i].digest, used, filters))
+		if ((v[i].name && !all) || prune_keeps(s, v[i].digest, used, filters, until))
 			continue; /* images containers use stay, as docker keeps them */
 		cleanup_strv char **untagged = NULL;
 		cleanup_free char *deleted = NULL;

@@ -606,11 +606,13 @@ size_t bld_registry_image_history(const struct bld_cache_image *img,
  * container uses (used: image IDs, as bld_runner_container_images gives them), with
  * docker's untag and delete events; fn(arg, the familiar names untagged, the ID deleted or
  * NULL) for each image removed. filters (NULL: none): docker's "label=K[=V]" (all must
- * match) and "label!=K[=V]" (an image all of them match stays). No garbage collection: the
- * caller runs bld_cache_gc. */
+ * match) and "label!=K[=V]" (an image all of them match stays); until (NULL: none): docker's
+ * until=, nanoseconds since the epoch: an image created after it stays. No garbage
+ * collection: the caller runs bld_cache_gc. */
 typedef void (*bld_registry_prune_fn)(void *arg, char *const *untagged, const char *deleted);
 int bld_registry_image_prune(struct bld_store *s, bool all, char **used, char *const *filters,
-			     bld_registry_prune_fn fn, void *arg, struct bld_error **err);
+			     const int64_t *until, bld_registry_prune_fn fn, void *arg,
+			     struct bld_error **err);
 /* docker save's RepoTags entry for the image img that the user's arg found: its familiar
  * name when arg named it (none for an ID); caller frees; NULL when none. */
 char *bld_registry_save_tag(const struct bld_cache_image *img, const char *arg);

@@ -6,8 +6,9 @@
  * changes.c reads it as any container's: added and changed entries (hard links to the
  * copy's; directories made with its owner, mode and times), the directories above them,
  * whiteouts (0/0 character devices, else empty files marked user.overlay.whiteout) for what
- * the image has and the copy no longer does, and directories that replaced another kind of
- * entry marked opaque.
+ * the image has and the copy no longer does, and directories that replaced another entry
+ * marked opaque: another kind of entry, or a directory removed and made again (born after
+ * the copy was complete, where the file system keeps birth times).
  *
  * An entry changed when docker's statDifferent says so (mode, owner, device, size, mtime;
  * for a directory mode and owner): the copy keeps these as the layers have them; so does a
@@ -28,8 +29,20 @@ struct cdiff {
 	int root; /* the copied root */
 	int up;   /* the upper directory written */
 	char *const *lowers;
+	int64_t since_ns; /* when the copy was complete (0: unknown) */
 	struct bld_error **err;
 };
+
+/* Whether directory name of dfd was made after the copy: one the container removed and made
+ * again (overlayfs then marks it opaque), where the birth time is known. */
+static bool made_anew(const struct cdiff *c, int dfd, const char *name)
+{
+	struct statx sx;
+	if (!c->since_ns || statx(dfd, name, AT_SYMLINK_NOFOLLOW, STATX_BTIME, &sx) < 0 ||
+	    !(sx.stx_mask & STATX_BTIME))
+		return false;
+	return (int64_t)sx.stx_btime.tv_sec * 1000000000LL + sx.stx_btime.tv_nsec > c->since_ns;
+}
 
 /* Directory rel of upper like the copy's (st); opaque when it replaced another entry. */
 static int up_dir(struct cdiff *c, const char *rel, const struct stat *st, bool opaque)
@@ -126,8 +139,9 @@ static int one(struct cdiff *c, int dfd, const char *name, const char *rel, bool
 		return bld_error_sys(c->err, errno, "stat /%s", rel);
 	int li = added ? -1 : bld_runner_img_stat(c->lowers, rel, &old);
 	bool there = li >= 0;
-	bool replaced = there && (old.st_mode & S_IFMT) != (st.st_mode & S_IFMT);
 	bool dir = S_ISDIR(st.st_mode);
+	bool replaced = there && ((old.st_mode & S_IFMT) != (st.st_mode & S_IFMT) ||
+				  (dir && made_anew(c, dfd, name)));
 	if ((!there || replaced) && take(c, dfd, name, rel, &st, replaced && dir) < 0)
 		return -1;
 	if (!dir)
@@ -181,5 +195,9 @@ int bld_runner_copy_diff(const char *root, char *const *lowers, const char *uppe
 	if (rfd < 0 || ufd < 0)
 		return bld_error_sys(err, errno, "open %s", rfd < 0 ? root : upper);
 	struct cdiff c = {.root = rfd, .up = ufd, .lowers = lowers, .err = err};
+	cleanup_free char *done = xasprintf("%s.complete", root); /* copyroot.c's marker */
+	struct stat st;
+	if (stat(done, &st) == 0)
+		c.since_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 	return walk(&c, rfd, "", false, 0);
 }

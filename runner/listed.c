@@ -18,7 +18,9 @@
  *
  * What it keeps is what the files say; whether a container said to run still has its monitor
  * and its status line ("Up 3 minutes", which ages) are the caller's to work out at each
- * listing. Thread-safe; at most MAX_ENTRIES lines, all dropped when full (a removed
+ * listing. A line's strings and parses are freed here too
+ * (bld_runner_container_info_dispose), for the lines query.c makes as for the kept ones.
+ * Thread-safe; at most MAX_ENTRIES lines, all dropped when full (a removed
  * container's line stays until then).
  */
 #include "runner/runner_int.h"
@@ -64,6 +66,20 @@ static bool same_stamp(const struct dir_stamp *a, const struct dir_stamp *b)
 static struct entry **bucket(const char *id)
 {
 	return &buckets[XXH3_64bits(id, strlen(id)) % NBUCKETS];
+}
+
+void bld_runner_container_info_dispose(struct bld_runner_container_info *c)
+{
+	free(c->name);
+	free(c->image);
+	free(c->command);
+	free(c->status_text);
+	free(c->state);
+	free(c->ports);
+	bld_strv_free(c->labels);
+	json_decref(c->cfg_json);
+	json_decref(c->state_json);
+	*c = (struct bld_runner_container_info){0};
 }
 
 /* A copy of in into out (its strings its own, its parsed files a reference more). */

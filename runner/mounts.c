@@ -287,6 +287,9 @@ int bld_runner_make_devices(int rootfd, const struct bld_runner_device *d, size_
 		int r = mknod(node, type | (d[i].mode & 07777), makedev(d[i].major, d[i].minor));
 		if (r == 0 || errno == EEXIST)
 			r = chown(node, d[i].uid, d[i].gid);
+		/* mknod obeys the umask: the host's mode whole, as docker's (a 0666 node stays so) */
+		if (r == 0)
+			r = chmod(node, d[i].mode & 07777);
 		r = r < 0 ? -errno : 0;
 		close(dfd);
 		if (r < 0)

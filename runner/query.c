@@ -186,7 +186,7 @@ static int read_files(const char *dir, const char *key, const char *value, json_
 		return -1;
 	if (labeled(*cfg, key, value) && bld_runner_json_read_shared(dir, "state.json", st, &e) == 0)
 		return 0;
-	json_decref(*cfg);
+	json_decref(steal_pointer(cfg));
 	return -1;
 }
 
@@ -270,20 +270,6 @@ int bld_runner_container_list(struct bld_ctx *ctx, struct bld_runner_container_i
 			      size_t *n, struct bld_error **err)
 {
 	return bld_runner_container_list_labeled(ctx, NULL, NULL, out, n, err);
-}
-
-void bld_runner_container_info_dispose(struct bld_runner_container_info *c)
-{
-	free(c->name);
-	free(c->image);
-	free(c->command);
-	free(c->status_text);
-	free(c->state);
-	free(c->ports);
-	bld_strv_free(c->labels);
-	json_decref(c->cfg_json);
-	json_decref(c->state_json);
-	*c = (struct bld_runner_container_info){0};
 }
 
 void bld_runner_container_info_free(struct bld_runner_container_info *v, size_t n)

@@ -154,7 +154,7 @@ bool bld_runner_listed_get(const char *id, const struct stat *dir,
 void bld_runner_listed_keep(const struct stat *dir, const struct bld_runner_container_info *in,
 			    double since);
 void bld_runner_listed_drop(void);
-/* query.c: frees what info holds (not info itself). */
+/* listed.c too: frees what info holds (not info itself). */
 void bld_runner_container_info_dispose(struct bld_runner_container_info *info);
 /* bld_runner_config_read_brief through bld_runner_json_read_shared: shared and read only, and
  * a brief still holds its stamp (BriefOf). */

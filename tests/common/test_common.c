@@ -175,3 +175,17 @@ Test(common_json, cleanup_drops_one_reference_and_steal_hands_it_on)
 	cr_assert_eq(json_integer_value(json_object_get(v, "a")), 1);
 	json_decref(v);
 }
+
+Test(common_time, parse_ns_keeps_the_fraction)
+{
+	int64_t ns = 0;
+	cr_expect_eq(bld_time_parse_ns("2024-01-01T00:00:00.123456789Z", &ns), 0);
+	cr_expect_eq(ns, 1704067200LL * 1000000000 + 123456789);
+	cr_expect_eq(bld_time_parse_ns("2024-01-01T02:00:00.5+02:00", &ns), 0);
+	cr_expect_eq(ns, 1704067200LL * 1000000000 + 500000000);
+	cr_expect_eq(bld_time_parse_ns("0001-01-01T00:00:00Z", &ns), 0, "Go's zero time");
+	cr_expect_eq(ns, INT64_MIN, "clamped");
+	cr_expect_lt(bld_time_parse_ns("soon", &ns), 0);
+	cr_expect_lt(bld_time_parse_ns(NULL, &ns), 0);
+	cr_expect_eq(bld_time_parse("2024-01-01T00:00:00.9Z"), 1704067200, "whole seconds");
+}

@@ -261,6 +261,8 @@ t_match "the cgroup files were found" "cpu.shares=512 " "$B_cg"
 same "--cpuset-cpus as the container sees it" --cpuset-cpus 1 "$BB" grep Cpus_allowed_list /proc/self/status
 same "--oom-score-adj, --device HOST:CONTAINER" --oom-score-adj 500 --device /dev/fuse:/dev/myfuse "$BB" \
   sh -c 'cat /proc/self/oom_score_adj; ls -l /dev/myfuse | cut -c1-10,35-42; head -c0 /dev/myfuse && echo opened'
+same "--device of a node every user may write (0666, the umask no matter)" --device /dev/null:/dev/n0 "$BB" \
+  sh -c 'ls -l /dev/n0 | cut -c1-10; echo x >/dev/n0 && echo written'
 same "--device-cgroup-rule: that rule and docker's defaults only" --device-cgroup-rule 'c 10:229 rwm' "$BB" \
   sh -c 'mknod /f c 10 229 && mknod /l b 7 99 && head -c0 /f && echo fuse-ok; head -c0 /l 2>&1 | sed "s/.*: //"'
 # (docker's "WARNING: " is bld's "bld: warning: ")

@@ -93,3 +93,52 @@ Test(runner_listed, fresh_directory_is_not_kept)
 	rmdir(d);
 	bld_runner_container_info_dispose(&in);
 }
+
+/* Sets dir/name's times to a minute ago: settled, so that runner/jcache.c keeps its parse. */
+static void settle(const char *dir, const char *name)
+{
+	cleanup_free char *p = xasprintf("%s/%s", dir, name);
+	struct timespec ts[2] = {{time(NULL) - 60, 500}, {time(NULL) - 60, 500}};
+	cr_assert_eq(utimensat(AT_FDCWD, p, ts, 0), 0);
+}
+
+Test(runner_listed, a_listing_by_label_leaves_the_kept_parses_whole)
+{
+	char root[] = "/tmp/bld-test-listed.XXXXXX";
+	cr_assert_not_null(mkdtemp(root));
+	struct bld_ctx ctx = {.root = root};
+	const char *id = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
+	cleanup_free char *dir = xasprintf("%s/containers/%s", root, id);
+	cr_assert_eq(bld_fs_mkdir_p(dir, 0700, NULL), 0);
+	cleanup_json json_t *cfg = json_pack("{s:s, s:s, s:{s:s, s:{s:s}}}", "Name", "/one",
+					     "Created", "2026-01-02T03:04:05Z", "Config", "Image",
+					     "busybox", "Labels", "k", "v");
+	cleanup_json json_t *st = json_pack("{s:s}", "Status", "created");
+	cr_assert_eq(bld_runner_config_write(dir, cfg, NULL), 0);
+	cr_assert_eq(bld_runner_json_write(dir, "state.json", st, NULL), 0);
+	settle(dir, "brief.json");
+	cleanup_json json_t *brief = NULL;
+	cr_assert_eq(bld_runner_json_read_shared(dir, "brief.json", &brief, NULL), 0);
+	size_t refs = brief->refcount; /* the cache's and ours */
+	struct bld_runner_container_info *v = NULL;
+	size_t n = 9;
+	cr_assert_eq(bld_runner_container_list_labeled(&ctx, "k", "other", &v, &n, NULL), 0);
+	cr_expect_eq(n, 0, "not labelled k=other");
+	bld_runner_container_info_free(v, n);
+	cr_expect_eq(brief->refcount, refs, "the brief's parse left as it was");
+	cr_assert_eq(bld_runner_container_list_labeled(&ctx, "k", "v", &v, &n, NULL), 0);
+	cr_expect_eq(n, 1);
+	cr_expect_str_eq(n ? v[0].name : "", "one");
+	bld_runner_container_info_free(v, n);
+	bld_runner_listed_drop();
+	bld_runner_json_shared_drop();
+	const char *names[] = {"config.json", "brief.json", "state.json"};
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(names); i++) {
+		cleanup_free char *p = xasprintf("%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+	cleanup_free char *top = xasprintf("%s/containers", root);
+	rmdir(top);
+	rmdir(root);
+}

@@ -1,10 +1,10 @@
 /*
- * cli/timestamp.c — the times docker's --since, --until and until= filters take
- * (timetypes.GetTimestamp): a duration before now ("10m"), a date in local time unless it
- * names a zone, or unix seconds with up to nine decimals. Parsing only; no clock but now.
+ * parser/timestamp.c — the times docker's --since, --until and until= filters take
+ * (timetypes.GetTimestamp, which the CLI and the daemon both apply): a duration before now
+ * ("10m"), a date in local time unless it names a zone, or unix seconds with up to nine
+ * decimals. Parsing only: the caller gives the time now; the local zone is the process's.
  */
-#include "cli/image_util.h"
-#include "parser/parser.h"
+#include "parser/parser_int.h"
 
 #include <time.h>
 
@@ -43,11 +43,11 @@ static int parse_date(const char *s, int64_t *ns)
 	return -1;
 }
 
-int bld_cli_timestamp(const char *s, int64_t *ns)
+int bld_parser_timestamp(const char *s, int64_t now, int64_t *ns)
 {
 	int64_t d;
 	if (strcmp(s, "0") != 0 && bld_parser_duration(s, &d) == 0) {
-		*ns = ((int64_t)time(NULL) - d / 1000000000) * 1000000000;
+		*ns = (now - d / 1000000000) * 1000000000;
 		return 0;
 	}
 	if (parse_date(s, ns) == 0)
