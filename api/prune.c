@@ -3,7 +3,8 @@
  * (docker container, volume, network and image prune): the runner's and the registry's
  * prunes, the ones `bld ... prune` runs, answered in docker's shapes. Of the filters, label
  * ones are taken where the runner takes them (networks) and all of docker's for images
- * (dangling, label, label!, until); the others are refused rather than ignored.
+ * (dangling, label, label!, until: registry/names.c checks them, for `bld image prune` too);
+ * the others are refused rather than ignored.
  */
 #include "api/api_int.h"
 #include "parser/parser.h"
@@ -12,11 +13,11 @@
 
 #include <time.h>
 
-/* The filters as "key=value" strings, refused unless every key is one of keys (label: label!
- * too): as docker's daemon refuses a key it does not know when keys are all it knows
- * (dockers), else as not supported. */
-static int prune_filters(const struct bld_api_req *req, const char *const *keys, bool dockers,
-			 char ***out, struct bld_error **err)
+
+/* The filters as "key=value" strings, refused as not supported unless every key is one of
+ * keys (label: label! too). */
+static int prune_filters(const struct bld_api_req *req, const char *const *keys, char ***out,
+			 struct bld_error **err)
 {
 	if (bld_api_query_filters(req, out, err) < 0)
 		return -1;
@@ -24,32 +25,9 @@ static int prune_filters(const struct bld_api_req *req, const char *const *keys,
 		size_t k = 0, n = strcspn((*out)[i], "!=");
 		while (keys[k] && (strlen(keys[k]) != n || strncmp(keys[k], (*out)[i], n) != 0))
 			k++;
-		if (!keys[k] && dockers)
-			return bld_error_set(err, BLD_E_INVALID, "Invalid filter '%.*s'",
-					     (int)strcspn((*out)[i], "="), (*out)[i]);
 		if (!keys[k])
 			return bld_error_set(err, BLD_E_UNSUPPORTED, "filter %.*s is not supported",
 					     (int)n, (*out)[i]);
-	}
-	return 0;
-}
-
-/* A prune's until= (at most one), as docker's daemon reads it (GetTimestamp): *until NULL
- * when there is none, else ns. */
-static int prune_until(char *const *filters, int64_t *ns, const int64_t **until,
-		       struct bld_error **err)
-{
-	*until = NULL;
-	for (size_t i = 0; filters && filters[i]; i++) {
-		if (!bld_str_has_prefix(filters[i], "until="))
-			continue;
-		const char *v = filters[i] + strlen("until=");
-		if (*until)
-			return bld_error_set(err, BLD_E_INVALID, "more than one until filter specified");
-		if (bld_parser_timestamp(v, (int64_t)time(NULL), ns) < 0)
-			return bld_error_set(err, BLD_E_INVALID,
-					     "failed to parse value as time or duration: \"%s\"", v);
-		*until = ns;
 	}
 	return 0;
 }
@@ -69,7 +47,7 @@ int bld_api_containers_prune(struct bld_api_req *req, struct bld_api_resp *resp,
 	static const char *const keys[] = {NULL};
 	cleanup_strv char **filters = NULL, **ids = NULL;
 	int64_t bytes = 0;
-	if (prune_filters(req, keys, false, &filters, err) < 0 ||
+	if (prune_filters(req, keys, &filters, err) < 0 ||
 	    bld_runner_container_prune(req->ctx, &ids, &bytes, err) < 0)
 		return -1;
 	resp->json = pruned("ContainersDeleted", ids, bytes);
@@ -82,7 +60,7 @@ int bld_api_volumes_prune(struct bld_api_req *req, struct bld_api_resp *resp,
 	static const char *const keys[] = {"all", NULL};
 	cleanup_strv char **filters = NULL, **names = NULL;
 	int64_t bytes = 0;
-	if (prune_filters(req, keys, false, &filters, err) < 0)
+	if (prune_filters(req, keys, &filters, err) < 0)
 		return -1;
 	/* before 1.42 docker pruned every unused volume; since, anonymous ones unless all */
 	bool all = req->version_minor < 42;
@@ -99,26 +77,10 @@ int bld_api_networks_prune(struct bld_api_req *req, struct bld_api_resp *resp,
 {
 	static const char *const keys[] = {"label", NULL};
 	cleanup_strv char **filters = NULL, **names = NULL;
-	if (prune_filters(req, keys, false, &filters, err) < 0 ||
+	if (prune_filters(req, keys, &filters, err) < 0 ||
 	    bld_runner_network_prune(req->ctx, 0, filters, &names, err) < 0)
 		return -1;
 	resp->json = pruned("NetworksDeleted", names, -1);
-	return 0;
-}
-
-/* docker's dangling= of an image prune: false or 0 prunes every image no container uses (as
- * -a), true or 1 (the default) the unnamed ones; another value is refused as dockerd does. */
-static int prune_dangling(char *const *filters, bool *all, struct bld_error **err)
-{
-	for (size_t i = 0; filters && filters[i]; i++) {
-		if (!bld_str_has_prefix(filters[i], "dangling="))
-			continue;
-		const char *v = filters[i] + strlen("dangling=");
-		if (!strcmp(v, "false") || !strcmp(v, "0"))
-			*all = true;
-		else if (strcmp(v, "true") != 0 && strcmp(v, "1") != 0)
-			return bld_error_set(err, BLD_E_INVALID, "Invalid filter 'dangling=[%s]'", v);
-	}
 	return 0;
 }
 
@@ -135,15 +97,13 @@ static void image_pruned(void *arg, char *const *untagged, const char *deleted)
 int bld_api_images_prune(struct bld_api_req *req, struct bld_api_resp *resp,
 			 struct bld_error **err)
 {
-	static const char *const keys[] = {"dangling", "label", "until", NULL};
 	cleanup_strv char **filters = NULL;
 	int64_t ns = 0;
-	const int64_t *until = NULL;
-	if (prune_filters(req, keys, true, &filters, err) < 0 ||
-	    prune_until(filters, &ns, &until, err) < 0)
-		return -1;
+	const char *until = NULL;
 	bool all = false;
-	if (prune_dangling(filters, &all, err) < 0)
+	if (bld_api_query_filters(req, &filters, err) < 0 ||
+	    bld_registry_image_prune_filters(filters, &all, &until, err) < 0 ||
+	    (until && bld_parser_until(until, (int64_t)time(NULL), &ns, err) < 0))
 		return -1;
 	struct bld_store *s = NULL;
 	if (bld_cache_store_open(&s, req->ctx->root, err) < 0)
@@ -152,7 +112,8 @@ int bld_api_images_prune(struct bld_api_req *req, struct bld_api_resp *resp,
 	cleanup_json json_t *list = json_array();
 	struct bld_cache_gc_stats st = {0};
 	struct bld_cache_gc_opts o = {.keep = used};
-	int r = bld_registry_image_prune(s, all, used, filters, until, image_pruned, list, err);
+	int r = bld_registry_image_prune(s, all, used, filters, until ? &ns : NULL, image_pruned,
+					 list, err);
 	if (r == 0)
 		r = bld_cache_gc(s, &o, &st, err);
 	bld_cache_store_free(s);

@@ -23,7 +23,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 	int64_t bytes = 0;
 	if (r <= 0)
 		return r;
-	if (bld_cli_prune_store(ctx, false, &keys, all, &bytes, err) < 0)
+	if (bld_cli_prune_store(ctx, false, NULL, &keys, all, &bytes, err) < 0)
 		return -1;
 	bld_cli_print_deleted("build cache objects", keys);
 	bld_cli_print_reclaimed(bytes);

@@ -38,7 +38,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		bld_cli_print_deleted("Volumes", vols);
 		total += bytes;
 	}
-	if (bld_cli_prune_store(ctx, true, &keys, all, &bytes, err) < 0)
+	if (bld_cli_prune_store(ctx, true, NULL, &keys, all, &bytes, err) < 0)
 		return -1;
 	bld_cli_print_deleted("build cache objects", keys);
 	bld_cli_print_reclaimed(total + bytes);

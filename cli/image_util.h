@@ -94,10 +94,20 @@ void bld_cli_rows_end(struct bld_cli_rows *r);
  * answer was no). */
 int bld_cli_prune_confirm(const struct bld_cli_args *a, const char *cmd, const char *warning,
 			  struct bld_error **err);
-/* The store's part of a prune: the dangling images (all: every image no container uses) with
- * docker's "Deleted Images:" block when images, the dangling build cache (all: all of it)
- * into *keys when keys, then garbage collection; *bytes is the space given back. */
-int bld_cli_prune_store(struct bld_ctx *ctx, bool images, char ***keys, bool all,
+/* Without --force docker's question (false: the answer was no). */
+bool bld_cli_prune_ask(const struct bld_cli_args *a, const char *warning);
+/* Which images a prune removes: the dangling ones (all: every image no container uses) that
+ * filters (docker's label=, label!=, NULL: none) and until (NULL: none) let go. */
+struct bld_cli_image_sel {
+	char *const *filters;
+	const int64_t *until;
+};
+/* The store's part of a prune: the images sel picks (NULL: the dangling ones; all: every
+ * image no container uses) with docker's "Deleted Images:" block when images, the dangling
+ * build cache (all: all of it) into *keys when keys, then garbage collection; *bytes is the
+ * space given back. */
+int bld_cli_prune_store(struct bld_ctx *ctx, bool images, const struct bld_cli_image_sel *sel,
+			char ***keys, bool all,
 			int64_t *bytes, struct bld_error **err);
 /* "Deleted WHAT:", a line per name and an empty line; nothing when names is empty. */
 void bld_cli_print_deleted(const char *what, char **names);

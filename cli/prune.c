@@ -18,16 +18,19 @@ static void print_pruned(void *arg, char *const *untagged, const char *deleted)
 		printf("deleted: %s\n", deleted);
 }
 
-static int prune_images(struct bld_store *s, bool all, char **used, struct bld_error **err)
+static int prune_images(struct bld_store *s, bool all, char **used,
+			const struct bld_cli_image_sel *sel, struct bld_error **err)
 {
 	bool header = false;
-	int r = bld_registry_image_prune(s, all, used, NULL, NULL, print_pruned, &header, err);
+	int r = bld_registry_image_prune(s, all, used, sel ? sel->filters : NULL,
+					 sel ? sel->until : NULL, print_pruned, &header, err);
 	if (header)
 		printf("\n");
 	return r;
 }
 
-int bld_cli_prune_store(struct bld_ctx *ctx, bool images, char ***keys, bool all,
+int bld_cli_prune_store(struct bld_ctx *ctx, bool images, const struct bld_cli_image_sel *sel,
+			char ***keys, bool all,
 			int64_t *bytes, struct bld_error **err)
 {
 	struct bld_store *s = NULL;
@@ -37,7 +40,7 @@ int bld_cli_prune_store(struct bld_ctx *ctx, bool images, char ***keys, bool all
 	cleanup_strv char **used = bld_runner_container_images(ctx, NULL);
 	struct bld_cache_gc_stats st = {0};
 	struct bld_cache_gc_opts o = {.keep = used};
-	int r = images ? prune_images(s, all, used, err) : 0;
+	int r = images ? prune_images(s, all, used, sel, err) : 0;
 	if (r == 0 && keys)
 		r = bld_cache_build_records_prune(s, all, used, keys, err);
 	if (r == 0)
@@ -52,6 +55,11 @@ int bld_cli_prune_confirm(const struct bld_cli_args *a, const char *cmd, const c
 {
 	if (bld_cli_given(a, "filter")) /* refused as a flag docker's CLI does not know: 125 */
 		return bld_cli_flag_refuse(err, "%s --filter is not supported yet", cmd);
+	return bld_cli_prune_ask(a, warning);
+}
+
+bool bld_cli_prune_ask(const struct bld_cli_args *a, const char *warning)
+{
 	return bld_cli_bool(a, "force") || bld_cli_confirm(warning);
 }
 

@@ -232,6 +232,8 @@ int bld_parser_duration(const char *s, int64_t *ns);
  * "2024-01-02T15:04"; local time unless it names a zone), or unix seconds with up to nine
  * decimals; nanoseconds since the epoch. -1 when it is none of them. */
 int bld_parser_timestamp(const char *s, int64_t now, int64_t *ns);
+/* The same for a filter's until= value v, refused in dockerd's words. */
+int bld_parser_until(const char *v, int64_t now, int64_t *ns, struct bld_error **err);
 const char *bld_parser_kind_name(enum bld_parser_kind k); /* "RUN" */
 
 /*

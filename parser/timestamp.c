@@ -3,6 +3,7 @@
  * (timetypes.GetTimestamp, which the CLI and the daemon both apply): a duration before now
  * ("10m"), a date in local time unless it names a zone, or unix seconds with up to nine
  * decimals. Parsing only: the caller gives the time now; the local zone is the process's.
+ * A date beyond what nanoseconds since the epoch hold is the earliest or latest they do.
  */
 #include "parser/parser_int.h"
 
@@ -37,7 +38,13 @@ static int parse_date(const char *s, int64_t *ns)
 		}
 		if (*rest)
 			return -1;
-		*ns = t * 1000000000 + (int64_t)(frac * 1e9 + 0.5);
+		/* past what nanoseconds since the epoch hold (the years 1678 to 2262): the end */
+		if (t >= INT64_MAX / 1000000000)
+			*ns = INT64_MAX;
+		else if (t <= INT64_MIN / 1000000000)
+			*ns = INT64_MIN;
+		else
+			*ns = t * 1000000000 + (int64_t)(frac * 1e9 + 0.5);
 		return 0;
 	}
 	return -1;
@@ -64,4 +71,12 @@ int bld_parser_timestamp(const char *s, int64_t now, int64_t *ns)
 		return 0;
 	}
 	return -1;
+}
+
+int bld_parser_until(const char *v, int64_t now, int64_t *ns, struct bld_error **err)
+{
+	if (bld_parser_timestamp(v, now, ns) < 0)
+		return bld_error_set(err, BLD_E_INVALID,
+				     "failed to parse value as time or duration: \"%s\"", v);
+	return 0;
 }

@@ -412,6 +412,43 @@ static bool prune_keeps(struct bld_store *s, const char *digest, char **used,
 	return r;
 }
 
+/* The key of filter ("label!=a=b": "label!"), its length. */
+static size_t filter_key_len(const char *f)
+{
+	size_t n = strcspn(f, "=");
+	return n > 0 && f[n - 1] == '!' ? n - 1 : n;
+}
+
+int bld_registry_image_prune_filters(char *const *filters, bool *all, const char **until,
+				     struct bld_error **err)
+{
+	static const char *const keys[] = {"dangling", "label", "until", NULL};
+	*until = NULL;
+	for (size_t i = 0; filters && filters[i]; i++) {
+		const char *f = filters[i];
+		size_t k = 0, n = filter_key_len(f);
+		while (keys[k] && (strlen(keys[k]) != n || strncmp(keys[k], f, n) != 0))
+			k++;
+		if (!keys[k])
+			return bld_error_set(err, BLD_E_INVALID, "Invalid filter '%.*s'",
+					     (int)strcspn(f, "="), f);
+		const char *v = strchr(f, '=') ? strchr(f, '=') + 1 : "";
+		if (bld_str_has_prefix(f, "until=")) {
+			if (*until)
+				return bld_error_set(err, BLD_E_INVALID,
+						     "more than one until filter specified");
+			*until = v;
+		} else if (bld_str_has_prefix(f, "dangling=")) {
+			if (!strcmp(v, "false") || !strcmp(v, "0"))
+				*all = true;
+			else if (strcmp(v, "true") != 0 && strcmp(v, "1") != 0)
+				return bld_error_set(err, BLD_E_INVALID,
+						     "Invalid filter 'dangling=[%s]'", v);
+		}
+	}
+	return 0;
+}
+
 int bld_registry_image_prune(struct bld_store *s, bool all, char **used, char *const *filters,
 			     const int64_t *until, bld_registry_prune_fn fn, void *arg,
 			     struct bld_error **err)

@@ -613,6 +613,12 @@ typedef void (*bld_registry_prune_fn)(void *arg, char *const *untagged, const ch
 int bld_registry_image_prune(struct bld_store *s, bool all, char **used, char *const *filters,
 			     const int64_t *until, bld_registry_prune_fn fn, void *arg,
 			     struct bld_error **err);
+/* docker image prune's filters ("key=value"), checked as dockerd checks them: dangling,
+ * label, label! and until are known, another key is refused ("Invalid filter 'k'"); with
+ * dangling=false or 0, *all is set; *until: until='s value (NULL: none; its time is
+ * bld_parser_until's to read); two until= are refused. */
+int bld_registry_image_prune_filters(char *const *filters, bool *all, const char **until,
+				     struct bld_error **err);
 /* docker save's RepoTags entry for the image img that the user's arg found: its familiar
  * name when arg named it (none for an ID); caller frees; NULL when none. */
 char *bld_registry_save_tag(const struct bld_cache_image *img, const char *arg);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The prune commands as docker's: container prune removes what is not running, volume prune
 # the unused anonymous volumes (-a: named ones too), builder prune the dangling build cache
-# (-a: all of it), system prune all of these and the unused images; each asks first unless
+# (-a: all of it), system prune all of these and the unused images, image prune the images
+# its --filter lets go (label=, label!=, until=); each asks first unless
 # -f, and reports docker's "Deleted ...:" blocks and "Total reclaimed space". In a network
 # namespace the test creates (runner_env.bash).
 . "$(dirname "$0")/lib.sh"
@@ -90,6 +91,27 @@ t_eq "... the running containers' image stays" "runner-test/busybox:latest" \
 t_eq "... and the running containers" "$(printf 'holder\nup')" "$(B ps -a --format '{{.Names}}' | sort)"
 t_ok "the store is whole afterwards" B system check
 t_exit "--filter is refused with 125" 125 B system prune -f --filter until=1h
+
+# --- image prune --filter: docker's label=, label!=, until= (as dockerd reads them)
+mkdir -p "$T_DIR/pctx"
+for n in 1 2; do
+  printf 'FROM %s\nLABEL pruned=%s\n' "$IMG" "$n" >"$T_DIR/Dockerfile.p$n"
+  eval "p$n=\$(B build -q -f \"\$T_DIR/Dockerfile.p$n\" \"\$T_DIR/pctx\")"
+done
+out=$(B image prune -f --filter label=pruned=1)
+t_match "image prune --filter label=K=V deletes the dangling image with the label" "deleted: $p1" "$out"
+t_ok "... and not the other" B image inspect "$p2"
+t_match "image prune --filter until=PAST keeps what was made after it" 'Total reclaimed space: 0B' \
+  "$(B image prune -f --filter until=2000-01-01T00:00:00Z)"
+t_match "image prune --filter label!=K=V keeps the image with it" 'Total reclaimed space: 0B' \
+  "$(B image prune -f --filter label!=pruned=2)"
+t_ok "... it is still there" B image inspect "$p2"
+t_match "image prune --filter until=FUTURE deletes what was made before it" "deleted: $p2" \
+  "$(B image prune -f --filter until=2100-01-01T00:00:00Z)"
+t_eq "--filter of a key docker does not know: refused as dockerd refuses it" \
+  "bld: Invalid filter 'nope' rc=1" "$({ B image prune -f --filter nope=1 2>&1; echo "rc=$?"; } | paste -sd" ")"
+t_eq "two until filters: refused" "bld: more than one until filter specified rc=1" \
+  "$({ B image prune -f --filter until=1h --filter until=2h 2>&1; echo "rc=$?"; } | paste -sd" ")"
 
 B rm -f up holder >/dev/null
 t_eq "nothing of bld remains" "" "$(runner_leftovers)"

@@ -2,7 +2,7 @@
  * tests/parser/test_timestamp.c — docker's GetTimestamp forms of --since, --until and
  * until=: a duration before the given now, RFC 3339 dates and their shorter forms (in UTC
  * here: TZ is set), with a zone or an offset, unix seconds with a fraction kept exact; what
- * is none of them is refused.
+ * is none of them is refused; a date beyond what nanoseconds hold is the end they hold.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -35,6 +35,8 @@ Test(parser_timestamp, docker_forms)
 		{"2024-01-01T00:00:00", 1704067200LL * S},
 		{"2024-01-01T00:00", 1704067200LL * S},
 		{"2024-01-01", 1704067200LL * S},
+		{"2999-01-01T00:00:00Z", INT64_MAX},
+		{"1001-01-01T00:00:00Z", INT64_MIN},
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		int64_t ns = -1;
