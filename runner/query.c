@@ -79,7 +79,10 @@ static double status_since(json_t *st)
 static char *status_text(json_t *st, double since)
 {
 	const char *s = bld_json_get_str(st, "Status");
-	double now = (double)time(NULL);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	/* to the nanosecond as since is: whole seconds made "Up 1 second" late by up to one */
+	double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	char d[64];
 	if (!s || strcmp(s, "created") == 0)
 		return xstrdup("Created");
