@@ -52,8 +52,10 @@ static bool quiet_for_a_while(const char *path)
 
 bool bld_runner_retired_abandoned(const char *top, const char *name)
 {
+	if (!bld_str_has_prefix(name, ".rm-"))
+		return false; /* every container of a removal's listing: no allocation for them */
 	cleanup_free char *path = xasprintf("%s/%s", top, name);
-	return bld_str_has_prefix(name, ".rm-") && !monitor_alive(path, name + 4);
+	return !monitor_alive(path, name + 4);
 }
 
 static bool container_leftover(const char *top, const char *path, const char *name)
