@@ -3,17 +3,21 @@
  * own, so that inflating (the costliest step of an unpack) overlaps with parsing the tar and
  * creating files. The producer thread reads the blob through a libarchive reader that only
  * removes compression (gzip, zstd, xz, bzip2 or none) and hands the plain bytes over in a
- * ring of fixed buffers; the caller's thread hashes them (the diff ID: done here, it splits
- * the work about evenly between the two threads, where in the producer it made that one the
- * slower by half) and parses them as tar through a second libarchive reader that reads from
- * the ring. Gzip, what nearly every registry layer is, is inflated with ISA-L's igzip
+ * ring of fixed buffers; the caller's thread parses them as tar through a second libarchive
+ * reader that reads from the ring. The diff ID is hashed, in order, by whichever of the two
+ * would otherwise wait: the producer when the ring is full, the consumer when it is empty.
+ * Given to one of them for good, that one ended last by a third of its time while the other
+ * core went idle (a pull runs the download beside them on two cores); a third thread for it
+ * cost more in switches and cache traffic than it saved. Gzip, what nearly every registry layer is, is inflated with ISA-L's igzip
  * instead (about twice as fast as zlib here; the gzip CRC is checked, concatenated members
  * are read, bytes after the last member are ignored as libarchive does); other compressions
  * go through libarchive.
  *
- * Invariants: a buffer is either the producer's (being filled), queued, or the consumer's
- * (the one libarchive was last given, valid until its next read), never two at once; the
- * diff ID is known only after the consumer saw the end of the stream. Errors in the thread
+ * Invariants: a buffer is either the producer's (being filled), or queued for, being read by
+ * or kept by the consumer (the one libarchive was last given, valid until its next read)
+ * and not yet hashed; the producer refills it only when it was both given back and hashed.
+ * One thread at a time hashes (ls->hashing). The diff ID is known only after every slot up
+ * to the end of the stream was hashed. Errors in the thread
  * travel as text and end the stream. It does not write files (unpack.c) nor judge entries.
  */
 #include "cache/cache_int.h"
@@ -61,16 +65,46 @@ struct bld_cache_lstream {
 	bool stop;       /* the consumer is gone: the producer ends */
 	size_t wr, rd;   /* slots filled / taken, counting from the start */
 	size_t released; /* slots the consumer gave back: all taken ones but the current */
+	size_t hashed;   /* slots counted in the diff ID */
+	bool hashing;    /* a thread is hashing slot `hashed` */
 	bool done;       /* the consumer has seen the end (or an error) */
 	struct slot slots[NBUF];
 };
 
-/* Waits for a free slot; false when the consumer stopped. */
+/*
+ * Hashes the next filled slot unless there is none or another thread is at it; called and
+ * returning with ls->mu held (dropped while hashing). The slot cannot be refilled meanwhile:
+ * the producer waits for `hashed` to pass it. False when there was nothing to do.
+ */
+static bool hash_next(struct bld_cache_lstream *ls)
+{
+	if (ls->hashing || ls->hashed == ls->wr)
+		return false;
+	const struct slot *s = &ls->slots[ls->hashed % NBUF];
+	ls->hashing = true;
+	pthread_mutex_unlock(&ls->mu);
+	if (s->len > 0) {
+		bld_sha256_update(ls->diff, s->buf, (size_t)s->len);
+	} else if (s->len == 0) {
+		bld_sha256_final(ls->diff, ls->digest);
+		ls->diff = NULL;
+	}
+	pthread_mutex_lock(&ls->mu);
+	ls->hashing = false;
+	ls->hashed++;
+	pthread_cond_broadcast(&ls->cv);
+	return true;
+}
+
+/* Waits for a slot the consumer gave back and that is hashed, hashing rather than waiting;
+ * false when the consumer stopped. */
 static bool wait_free(struct bld_cache_lstream *ls)
 {
 	pthread_mutex_lock(&ls->mu);
-	while (!ls->stop && ls->wr - ls->released >= NBUF)
-		pthread_cond_wait(&ls->cv, &ls->mu);
+	while (!ls->stop &&
+	       ls->wr - (ls->released < ls->hashed ? ls->released : ls->hashed) >= NBUF)
+		if (!hash_next(ls))
+			pthread_cond_wait(&ls->cv, &ls->mu);
 	bool go = !ls->stop;
 	pthread_mutex_unlock(&ls->mu);
 	return go;
@@ -178,7 +212,8 @@ static void *produce(void *p)
 	}
 }
 
-/* The next filled slot (giving back the previous one); NULL after the end was seen. */
+/* The next filled slot (giving back the previous one), hashing rather than waiting; NULL
+ * after the end was seen. */
 static struct slot *take(struct bld_cache_lstream *ls)
 {
 	pthread_mutex_lock(&ls->mu);
@@ -187,18 +222,12 @@ static struct slot *take(struct bld_cache_lstream *ls)
 	struct slot *s = NULL;
 	if (!ls->done) {
 		while (ls->rd == ls->wr)
-			pthread_cond_wait(&ls->cv, &ls->mu);
+			if (!hash_next(ls))
+				pthread_cond_wait(&ls->cv, &ls->mu);
 		s = &ls->slots[ls->rd++ % NBUF];
 		ls->done = s->len <= 0;
 	}
 	pthread_mutex_unlock(&ls->mu);
-	/* every byte the producer made, in order, whether the tar reader wants it or not */
-	if (s && s->len > 0) {
-		bld_sha256_update(ls->diff, s->buf, (size_t)s->len);
-	} else if (s && s->len == 0) {
-		bld_sha256_final(ls->diff, ls->digest);
-		ls->diff = NULL;
-	}
 	return s;
 }
 
@@ -350,6 +379,12 @@ int bld_cache_lstream_finish(struct bld_cache_lstream *ls, char diff_id[BLD_DIGE
 		; /* what the tar reader left: end-of-archive padding, counted in the diff ID */
 	if (s && s->len < 0)
 		return bld_error_set(err, BLD_E_INVALID, "read layer stream: %s", ls->errmsg);
+	/* every byte the producer made, in order, whether the tar reader wanted it or not */
+	pthread_mutex_lock(&ls->mu);
+	while (ls->hashed < ls->wr)
+		if (!hash_next(ls))
+			pthread_cond_wait(&ls->cv, &ls->mu);
+	pthread_mutex_unlock(&ls->mu);
 	pthread_join(ls->thread, NULL);
 	ls->started = false;
 	memcpy(diff_id, ls->digest, BLD_DIGEST_STR_LEN);
