@@ -218,6 +218,9 @@ int bld_cache_layer_extract_fd(int fd, const char *target, const char *diff_id,
  * the stored blob. One feed is used by one thread (the downloader) until published.
  */
 struct bld_cache_layer_feed;
+/* The feed starts on this many bytes and then waits for larger pieces: offer the first of
+ * them as soon as they are written (the inflater is idle until then). */
+#define BLD_CACHE_FEED_FIRST ((int64_t)32 << 10)
 int bld_cache_layer_feed_new(struct bld_cache_layer_feed **out, struct bld_store *s,
 			     const char *blob_digest, struct bld_error **err);
 void bld_cache_layer_feed_offer(struct bld_cache_layer_feed *f, int64_t avail, bool eof);

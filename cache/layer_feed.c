@@ -50,11 +50,13 @@ struct bld_cache_layer_feed {
 };
 
 /* The source of the layer stream: the partial file, as far as it was written. It waits for
- * a good piece (FEED_MIN) rather than waking for every network read. */
+ * a good piece (FEED_MIN) rather than waking for every network read, but starts on a small
+ * one (BLD_CACHE_FEED_FIRST): the inflater is idle until the first piece arrives. */
 static ssize_t feed_read(void *payload, void *buf, size_t cap)
 {
 	struct bld_cache_layer_feed *f = payload;
-	int64_t want = cap < FEED_MIN ? (int64_t)cap : FEED_MIN;
+	int64_t min = f->pos == 0 ? BLD_CACHE_FEED_FIRST : FEED_MIN;
+	int64_t want = cap < (size_t)min ? (int64_t)cap : min;
 	pthread_mutex_lock(&f->mu);
 	while (f->avail - f->pos < want && !f->eof && !f->abandoned)
 		pthread_cond_wait(&f->cv, &f->mu);

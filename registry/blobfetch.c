@@ -55,6 +55,7 @@ struct fetch {
 	const char *repo;
 	char *scope;
 	struct job *jobs;
+	struct job **order; /* the jobs by size, largest first */
 	size_t n;
 	CURLM *multi;
 	int running;
@@ -98,7 +99,9 @@ static int sink(const void *data, size_t n, void *payload)
 		j->staged += k;
 		p += k;
 		n -= k;
-		if (j->staged == STAGE_CAP && flush(j, &j->req.sink_err) < 0)
+		if ((j->staged == STAGE_CAP || (j->feed && j->staged >= BLD_CACHE_FEED_FIRST &&
+						bld_cache_blob_writer_offset(j->w) == 0)) &&
+		    flush(j, &j->req.sink_err) < 0)
 			return -1;
 	}
 	int64_t done = bld_cache_blob_writer_offset(j->w) + (int64_t)j->staged;
@@ -241,13 +244,22 @@ static void reap(struct fetch *fx)
 	}
 }
 
-/* Starts what may start now; returns the ms until the next backoff ends (or 100). */
+/* Larger blobs first (a layer's download decides when the pull ends; the config is tiny). */
+static int by_size_desc(const void *a, const void *b)
+{
+	int64_t x = (*(struct job *const *)a)->f->size, y = (*(struct job *const *)b)->f->size;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Starts what may start now, the largest first: the first transfer gets the connection the
+ * manifest came on, the others wait for new ones. Returns the ms until the next backoff ends
+ * (or 100). */
 static int64_t start_ready(struct fetch *fx, bool *pending, struct bld_error **err)
 {
 	int64_t now = bld_mono_ms(), next = 100;
 	*pending = false;
 	for (size_t i = 0; i < fx->n; i++) {
-		struct job *j = &fx->jobs[i];
+		struct job *j = fx->order[i];
 		if (j->skip || j->downloaded || j->err || j->h)
 			continue;
 		*pending = true;
@@ -379,6 +391,7 @@ static void cleanup(struct fetch *fx)
 		free(j->stage);
 	}
 	free(fx->jobs);
+	free(fx->order);
 	free(fx->scope);
 	if (fx->multi)
 		curl_multi_cleanup(fx->multi);
@@ -393,8 +406,12 @@ static int fetch_once(struct bld_registry_client *c, struct bld_store *s, const 
 	struct fetch fx = {.c = c, .s = s, .repo = repo, .n = n};
 	fx.scope = reg_scope(repo, "pull");
 	fx.jobs = xcalloc(n ? n : 1, sizeof(*fx.jobs));
-	for (size_t i = 0; i < n; i++)
+	fx.order = xcalloc(n ? n : 1, sizeof(*fx.order));
+	for (size_t i = 0; i < n; i++) {
 		fx.jobs[i].f = &blobs[i];
+		fx.order[i] = &fx.jobs[i];
+	}
+	qsort(fx.order, n, sizeof(*fx.order), by_size_desc);
 	fx.multi = curl_multi_init();
 	curl_multi_setopt(fx.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)MAX_PARALLEL);
 	int r = prepare(&fx, prog, err);
