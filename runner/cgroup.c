@@ -1,13 +1,14 @@
 /*
  * runner/cgroup.c — cgroups for sandboxes on cgroup v1, v2 and hybrid hosts: one leaf per
  * container, limits (-m, --cpus, --pids-limit, --memory-swap, --memory-reservation,
- * --oom-kill-disable, --cpu-shares, --cpuset-*, --blkio-weight, and on v1 the device rules of
- * --device-cgroup-rule), the OOM-kill counter, and removal that first kills whatever is still
- * inside.
+ * --oom-kill-disable, --cpu-shares, --cpuset-*, --blkio-weight), on v1 docker's device rules
+ * (every node may be made, only docker's few and those of --device and
+ * --device-cgroup-rule opened: without them CAP_MKNOD opens the host's disks), the OOM-kill
+ * counter, and removal that first kills whatever is still inside.
  *
  * Layout: on v1 (and on hybrid hosts, whose controllers are v1) a leaf
- * "<own cgroup>/bld/<name>" in each of the memory and pids hierarchies (and cpu, cpuset, blkio
- * and devices when a setting needs them), nested under the caller's own cgroup so that
+ * "<own cgroup>/bld/<name>" in each of the memory, pids and devices hierarchies (and cpu, cpuset
+ * and blkio when a setting needs them; devices not for --privileged), nested under the caller's own cgroup so that
  * whoever accounts for the caller still does; --cgroup-parent P puts it at "/P/<name>" in
  * each hierarchy (and on v2) instead, as docker's cgroupfs driver does. On pure v2 the
  * leaf is "/sys/fs/cgroup/bld/<name>" (a cgroup with processes may not delegate
@@ -167,10 +168,10 @@ static int cpuset_fill(const char *mnt, const char *dir)
 	return 0;
 }
 
-/* Docker's (runc's) default device rules: every node may be made, these used. */
+/* Docker's default device rules (its devices.list): every node may be made, these used. */
 static const char *const default_devices[] = {
-	"c *:* m",    "b *:* m",     "c 1:3 rwm",  "c 1:8 rwm", "c 1:7 rwm", "c 5:0 rwm",
-	"c 1:5 rwm",  "c 1:9 rwm",   "c 136:* rwm", "c 5:2 rwm", "c 10:200 rwm"};
+	"c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",    "c 1:8 rwm",
+	"c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 10:200 rwm", "c 136:* rwm"};
 
 static int devices_v1(const char *dir, const struct bld_runner_spec *s)
 {
@@ -229,8 +230,9 @@ static int create_v1(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 {
 	/* memory and pids always (the OOM counter, pids of exec); freezer: for pause, which the
 	 * v1 hierarchies give only through it; cpuacct: the CPU time stats reports (where cpu
-	 * and cpuacct share a hierarchy, the same directory); the others when a setting needs
-	 * them */
+	 * and cpuacct share a hierarchy, the same directory); devices unless privileged, and
+	 * where the hierarchy is missing only when rules were asked for; the others when a
+	 * setting needs them */
 	static const char *const ctrls[] = {"memory", "pids",   "freezer", "cpuacct",
 					    "cpu",    "cpuset", "blkio",   "devices"};
 	bool wanted[] = {s->memory > 0,
@@ -244,7 +246,8 @@ static int create_v1(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 			 s->device_rules != NULL};
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(ctrls); i++) {
 		cleanup_free char *mnt = xasprintf(CG_ROOT "/%s", ctrls[i]);
-		if (i >= 4 && !wanted[i])
+		bool devices = strcmp(ctrls[i], "devices") == 0;
+		if (i >= 4 && !wanted[i] && !(devices && !s->privileged))
 			continue;
 		if (access(mnt, F_OK) < 0) {
 			if (wanted[i])

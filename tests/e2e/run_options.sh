@@ -5,7 +5,8 @@
 # --stop-timeout, --ulimit, --sysctl, --shm-size, --group-add, --cidfile, --domainname,
 # --volumes-from, --pull, --platform; --ipc, --pid, --uts, --cgroupns, --userns, --isolation,
 # --cgroup-parent, --cpu-shares, --cpuset-*, --memory-swap, --memory-reservation,
-# --oom-kill-disable, --oom-score-adj, --blkio-weight, --device, --device-cgroup-rule;
+# --oom-kill-disable, --oom-score-adj, --blkio-weight, --device, --device-cgroup-rule and the
+# device rules without it;
 # --cpu-period, --cpu-quota, --cpu-rt-*, --memory-swappiness, --kernel-memory, the block I/O
 # throttles, --runtime, --volume-driver and the flags refused here (--gpus, --ip, --link...);
 # -a, --sig-proxy, --detach-keys (on a pseudo-terminal, tests/e2e/ptyrun.py), --log-opt tag,
@@ -265,6 +266,12 @@ same "--device of a node every user may write (0666, the umask no matter)" --dev
   sh -c 'ls -l /dev/n0 | cut -c1-10; echo x >/dev/n0 && echo written'
 same "--device-cgroup-rule: that rule and docker's defaults only" --device-cgroup-rule 'c 10:229 rwm' "$BB" \
   sh -c 'mknod /f c 10 229 && mknod /l b 7 99 && head -c0 /f && echo fuse-ok; head -c0 /l 2>&1 | sed "s/.*: //"'
+# CAP_MKNOD makes any node; docker's device rules keep it from opening the host's devices
+# (/dev/mem here: without the rules it opens as far as the driver's own check)
+same "docker's device rules with no option: a node made is not opened" "$BB" \
+  sh -c 'mknod /m c 1 1 && head -c0 /m 2>&1 | sed "s/.*: //"; head -c0 /dev/null && echo null-ok'
+t_eq "--privileged: no device rules" "" \
+  "$(B run --rm --network=none --privileged "$BB" sh -c 'mknod /m c 1 1 && head -c0 /m' 2>&1 | grep 'not permitted')"
 # (docker's "WARNING: " is bld's "bld: warning: ")
 t_eq "--blkio-weight where the kernel has none: dropped with docker's warning" \
   "$(D run --rm --network=none --blkio-weight 500 "$BB" true 2>&1; echo "rc=$?")" \
