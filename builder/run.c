@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 
 #define TAIL_LINES 6
@@ -324,6 +325,11 @@ int bld_builder_run_step(struct bld_builder_job *b, struct bld_builder_stage *st
 	spec.extra_hosts = b->extra_hosts;  /* --add-host, after BuildKit's own lines */
 	spec.shm_size = b->o->shm_size;
 	spec.net = net_mode(rq->network);
+	/* docker's device rules, as BuildKit's steps have them (steps of one process run at once) */
+	static atomic_uint steps;
+	cleanup_free char *cgroup = xasprintf(BLD_RUNNER_STEP_CGROUP "%d-%u", (int)getpid(),
+					      atomic_fetch_add(&steps, 1));
+	spec.cgroup_name = cgroup;
 	struct copied cp = {NULL, -1, NULL};
 	int r = copied_open(b, &cp, dir, lowers, err);
 	spec.rootfs = cp.root;

@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -398,6 +399,48 @@ static int create_v2(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 	return 0;
 }
 
+/* Leaves of build steps whose process is gone (a build killed with -9): the next step's
+ * creation takes them out; one that still holds a process stays. */
+static void sweep_steps(const char *leaf)
+{
+	cleanup_free char *parent = xstrndup(leaf, (size_t)(strrchr(leaf, '/') - leaf));
+	DIR *d = opendir(parent);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		if (!bld_str_has_prefix(n, BLD_RUNNER_STEP_CGROUP))
+			continue;
+		n += strlen(BLD_RUNNER_STEP_CGROUP);
+		cleanup_free char *num = xstrndup(n, strcspn(n, "-"));
+		long pid;
+		if (bld_parse_long(num, 1, INT_MAX, &pid) < 0 || kill((pid_t)pid, 0) == 0 ||
+		    errno != ESRCH)
+			continue;
+		cleanup_free char *dir = xasprintf("%s/%s", parent, e->d_name);
+		(void)rmdir(dir);
+	}
+	closedir(d);
+}
+
+/* A build step's cgroup: docker's device rules (v1), which BuildKit's steps have too, and
+ * nothing else (they have no limits). */
+static int create_step_v1(struct bld_runner_proc *p, const struct bld_runner_spec *s,
+			  struct bld_error **err)
+{
+	const char *mnt = CG_ROOT "/devices";
+	if (access(mnt, F_OK) < 0)
+		return 0;
+	cleanup_free char *dir = leaf_v1(mnt, "devices", s);
+	sweep_steps(dir);
+	if (bld_fs_mkdir_p(dir, 0755, err) < 0)
+		return bld_error_wrap(err, "cgroup");
+	bld_strv_push(&p->cgroups, dir);
+	int r = devices_v1(dir, s);
+	return r < 0 ? bld_error_sys(err, -r, "cgroup devices limit") : 0;
+}
+
 /* Whether s asks for any resource limit. */
 static bool any_limit(const struct bld_runner_spec *s)
 {
@@ -414,6 +457,10 @@ int bld_runner_cgroup_create(struct bld_runner_proc *p, const struct bld_runner_
 {
 	if (!s->cgroup_name)
 		return 0;
+	if (s->build_step) /* rootless: its user namespace makes no device nodes */
+		return bld_rootless() || bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2
+			       ? 0
+			       : create_step_v1(p, s, err);
 	/* rootless: the cgroup tree is the host root's (no delegated subtree is used yet):
 	 * containers run in the caller's cgroup, and limits are refused rather than ignored */
 	if (bld_rootless())

@@ -80,6 +80,10 @@ enum bld_runner_net_mode {
  * What to run and how. Pointers are borrowed for the duration of the call. Zero/NULL fields
  * take Docker's defaults.
  */
+/* The cgroup names of build steps begin so (the process's pid follows): cgroup.c takes out
+ * those of processes that are gone. */
+#define BLD_RUNNER_STEP_CGROUP "bld-step-"
+
 struct bld_runner_spec {
 	/* root filesystem: overlay over `lowers` (lowest first, at least one), or `rootfs` */
 	char *const *lowers;
@@ -138,7 +142,7 @@ struct bld_runner_spec {
 	int64_t memory;     /* bytes */
 	int64_t cpu_milli;  /* --cpus 1.5 = 1500 */
 	int64_t pids_limit; /* > 0 */
-	const char *cgroup_name;
+	const char *cgroup_name; /* a build step's: BLD_RUNNER_STEP_CGROUP "<pid>-<n>" */
 	const char *cgroup_parent; /* --cgroup-parent, from the hierarchies' roots (NULL: bld's) */
 	int64_t memory_swap;        /* memory + swap (-1: unlimited; 0: no swap beyond memory) */
 	int64_t memory_reservation; /* the soft limit */

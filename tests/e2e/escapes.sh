@@ -4,7 +4,8 @@
 # through /proc/PID/exe of a process bld execs into it (CVE-2019-5736), a leaked directory
 # descriptor as working directory (CVE-2024-21626), writes through masked /proc and /sys
 # paths, cp through symlinks to host paths and symlinks swapped during the copy
-# (CVE-2018-15664, CVE-2019-14271), and a cgroup v1 hierarchy's release_agent (CVE-2022-0492).
+# (CVE-2018-15664, CVE-2019-14271), a cgroup v1 hierarchy's release_agent (CVE-2022-0492), and
+# nodes of host devices made with CAP_MKNOD, by a container and by a RUN step.
 . "$(dirname "$0")/lib.sh"
 # the bld that `exec` runs is a copy, so that an overwrite would hit the copy alone; in a
 # directory of its own, as an installed bld is, apart from the store (BLD_ROOT=$T_DIR/root)
@@ -168,6 +169,32 @@ done
 rel='mkdir -p /tmp/cg; for o in memory none,name=esc; do mount -t cgroup -o $o cgroup /tmp/cg && echo MOUNTED $o; done
   for f in $(find /sys/fs/cgroup /tmp/cg -maxdepth 3 -name release_agent); do cat $f >/tmp/v && cat /tmp/v >$f && echo WROTE $f; done'
 t_eq "CVE-2022-0492: no cgroup v1 mount, no release_agent writable" "" "$(B run --rm $IMG sh -c "$rel" 2>/dev/null)"
+
+# ---------------------------------------------------------- device nodes made with CAP_MKNOD
+# Containers and RUN steps keep CAP_MKNOD, as docker's and BuildKit's do: docker's device
+# rules (the devices cgroup, v1) keep a node made of a host device (/dev/mem here) from being
+# opened. A pure v2 host has no devices hierarchy: skipped there.
+if [ -d /sys/fs/cgroup/devices ]; then
+  mk='mknod /m c 1 1 && head -c0 /m 2>&1 | sed "s/.*: //"; head -c0 /dev/null && echo null-ok'
+  t_eq "a container opens no node of a host device it made" "Operation not permitted
+null-ok" "$(B run --rm $IMG sh -c "$mk" 2>&1)"
+  # a step's leaf that a killed build left (its pid gone) is taken out by the next step
+  own=$(awk -F: '$2 == "devices" {print $3}' /proc/self/cgroup)
+  dead=$(sh -c 'echo $$')
+  stale=/sys/fs/cgroup/devices${own%/}/bld/bld-step-$dead-0
+  mkdir -p "$stale"
+  mkdir -p "$T_DIR/dctx"
+  printf 'FROM %s\nRUN %s\n' "$IMG" "$mk" >"$T_DIR/dctx/Dockerfile"
+  out=$(B build --progress plain --no-cache -t esc-dev "$T_DIR/dctx" 2>&1)
+  t_eq "... nor does a RUN step" "Operation not permitted null-ok" \
+    "$(grep -E '^#[0-9]+ [0-9.]+ ' <<<"$out" | grep -oE 'Operation not permitted|null-ok' | paste -sd' ')"
+  t_eq "... whose cgroup goes with it, and takes a killed build's with it" "" \
+    "$(ls -d "${stale%/*}"/bld-step-* 2>/dev/null)"
+  rmdir "$stale" 2>/dev/null
+  B rmi esc-dev >/dev/null 2>&1
+else
+  t_pass "device nodes # SKIP no cgroup v1 devices hierarchy here"
+fi
 
 # ------------------------------------------------- CVE-2018-15664, CVE-2019-14271: cp and links
 # The container swaps /w between a directory of its own and a symlink to a host directory
