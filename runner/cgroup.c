@@ -1,10 +1,10 @@
 /*
  * runner/cgroup.c — cgroups for sandboxes on cgroup v1, v2 and hybrid hosts: one leaf per
  * container, limits (-m, --cpus, --pids-limit, --memory-swap, --memory-reservation,
- * --oom-kill-disable, --cpu-shares, --cpuset-*, --blkio-weight), on v1 docker's device rules
- * (every node may be made, only docker's few and those of --device and
- * --device-cgroup-rule opened: without them CAP_MKNOD opens the host's disks), the OOM-kill
- * counter, and removal that first kills whatever is still inside.
+ * --oom-kill-disable, --cpu-shares, --cpuset-*, --blkio-weight), docker's device rules (every
+ * node may be made, only docker's few and those of --device and --device-cgroup-rule opened:
+ * without them CAP_MKNOD opens the host's disks; on v2 an eBPF program, devfilter.c), the
+ * OOM-kill counter, and removal that first kills whatever is still inside.
  *
  * Layout: on v1 (and on hybrid hosts, whose controllers are v1) a leaf
  * "<own cgroup>/bld/<name>" in each of the memory, pids and devices hierarchies (and cpu, cpuset
@@ -174,20 +174,42 @@ static const char *const default_devices[] = {
 	"c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",    "c 1:8 rwm",
 	"c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 10:200 rwm", "c 136:* rwm"};
 
+/* What a container may use: docker's rules, --device-cgroup-rule's and --device's. */
+static char **device_allows(const struct bld_runner_spec *s)
+{
+	char **v = NULL;
+	for (size_t i = 0; i < BLD_ARRAY_SIZE(default_devices); i++)
+		bld_strv_push(&v, default_devices[i]);
+	for (size_t i = 0; s->device_rules && s->device_rules[i]; i++)
+		bld_strv_push(&v, s->device_rules[i]);
+	for (size_t i = 0; i < s->n_devices; i++) {
+		const struct bld_runner_device *d = &s->devices[i];
+		cleanup_free char *rule = xasprintf("%c %u:%u %s", d->type, d->major, d->minor,
+						    d->perms);
+		bld_strv_push(&v, rule);
+	}
+	return v;
+}
+
 static int devices_v1(const char *dir, const struct bld_runner_spec *s)
 {
+	cleanup_strv char **allow = device_allows(s);
 	int r = write_str(dir, "devices.deny", "a");
-	for (size_t i = 0; r == 0 && i < BLD_ARRAY_SIZE(default_devices); i++)
-		r = write_str(dir, "devices.allow", default_devices[i]);
-	for (size_t i = 0; r == 0 && s->device_rules && s->device_rules[i]; i++)
-		r = write_str(dir, "devices.allow", s->device_rules[i]);
-	for (size_t i = 0; r == 0 && i < s->n_devices; i++) {
-		char rule[64];
-		const struct bld_runner_device *d = &s->devices[i];
-		snprintf(rule, sizeof(rule), "%c %u:%u %s", d->type, d->major, d->minor, d->perms);
-		r = write_str(dir, "devices.allow", rule);
-	}
+	for (size_t i = 0; r == 0 && allow[i]; i++)
+		r = write_str(dir, "devices.allow", allow[i]);
 	return r;
+}
+
+/* v2 has no devices controller: the same rules as an eBPF program on the cgroup. */
+static int devices_v2(const char *dir, const struct bld_runner_spec *s, struct bld_error **err)
+{
+	if (s->privileged)
+		return 0;
+	cleanup_strv char **allow = device_allows(s);
+	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return bld_error_sys(err, errno, "open %s", dir);
+	return bld_runner_devfilter_attach(fd, allow, err);
 }
 
 static int set_limits_v1(const char *ctrl, const char *mnt, const char *dir,
@@ -395,6 +417,8 @@ static int create_v2(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 	int r = limits_v2(dir, s);
 	if (r < 0)
 		return bld_error_sys(err, -r, "cgroup limits");
+	if (devices_v2(dir, s, err) < 0)
+		return bld_error_wrap(err, "cgroup");
 	p->oom_file = xasprintf("%s/memory.events", dir);
 	return 0;
 }

@@ -90,11 +90,6 @@ static int check_modes(json_t *hc, const struct bld_runner_container_config *c,
 	if (c->hostname && strcmp(uts, "host") == 0)
 		return bld_error_set(err, BLD_E_INVALID,
 				     "conflicting options: hostname and the UTS mode");
-	if (json_array_size(json_object_get(hc, "DeviceCgroupRules")) &&
-	    bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2)
-		return bld_error_set(err, BLD_E_UNSUPPORTED,
-				     "--device-cgroup-rule needs the cgroup v1 devices controller, "
-				     "which this host does not have");
 	return 0;
 }
 

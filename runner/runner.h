@@ -150,8 +150,8 @@ struct bld_runner_spec {
 	int64_t cpu_shares;         /* relative weight (v2: turned into cpu.weight) */
 	const char *cpuset_cpus, *cpuset_mems; /* "0-1,3" */
 	int64_t blkio_weight;       /* 10..1000 */
-	char *const *device_rules;  /* --device-cgroup-rule: a devices cgroup (v1) that denies
-				       what docker denies, and allows these too */
+	char *const *device_rules;  /* --device-cgroup-rule: docker's device rules (a devices
+				       cgroup on v1, an eBPF program on v2) allow these too */
 	int oom_score_adj;          /* written to /proc/self/oom_score_adj when not 0 */
 	int64_t cpu_period, cpu_quota, cpu_rt_period, cpu_rt_runtime; /* microseconds */
 	int64_t memory_swappiness;  /* 0..100; < 0: the kernel's */

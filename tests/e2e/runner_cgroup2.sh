@@ -2,7 +2,8 @@
 # The pure cgroup v2 path on this hybrid host: inside a private mount namespace where
 # /sys/fs/cgroup is the cgroup2 mount, bld takes its v2 branch: the container gets a leaf
 # /sys/fs/cgroup/bld/bld-<id> holding its processes, a cgroup namespace rooted there, exec
-# joins it, rm -f kills what is inside and removes the leaf. Limits need the controllers in
+# joins it, rm -f kills what is inside and removes the leaf; docker's device rules hold there
+# too (v2 has no devices controller: bld attaches an eBPF program), with --device-cgroup-rule. Limits need the controllers in
 # cgroup2's cgroup.controllers: here memory, pids and cpu are bound to v1 hierarchies, so the
 # test checks bld's clear refusal; where memory is there, that -m kills a hog with 137.
 # Network namespace as for every runner test; the v2 leaf lands in the host's unified
@@ -24,6 +25,9 @@ unshare -m --propagation private bash -c '
   B exec "$id" sh -c "tail -1 /proc/self/cgroup" >"$O/exec" 2>&1
   B rm -f "$id" >/dev/null
   [ -d "$leaf" ] && echo "$leaf" >"$O/left"
+  mk="mknod /m c 1 1 && head -c0 /m 2>&1 | sed \"s/.*: //\"; head -c0 /dev/null && echo null-ok"
+  B run --rm $IMG sh -c "$mk" >"$O/dev" 2>&1
+  B run --rm --device-cgroup-rule "c 1:1 r" $IMG sh -c "$mk" >"$O/devrule" 2>&1
   if grep -qw memory /sys/fs/cgroup/cgroup.controllers; then
     B run --rm -m 16m $IMG sh -c "x=aaaaaaaa; while :; do x=\$x\$x; done" >/dev/null 2>&1
     echo "oom $?" >"$O/mem"
@@ -39,6 +43,11 @@ t_eq "the container's cgroup namespace is rooted at its leaf" "0::/" "$(cat "$O/
 t_match "the v2 leaf holds the container's process" '^sleep 30 $' "$(cat "$O/procs")"
 t_eq "exec joins the leaf" "0::/" "$(cat "$O/exec")"
 t_eq "rm -f removes the leaf" "" "$(cat "$O/left" 2>/dev/null)"
+t_eq "docker's device rules on v2 (an eBPF program): a node made of a host device is not opened" \
+  "Operation not permitted
+null-ok" "$(cat "$O/dev")"
+t_eq "... and --device-cgroup-rule adds to them" "" "$(grep 'not permitted' "$O/devrule")"
+t_match "... (the container ran)" "null-ok" "$(cat "$O/devrule")"
 mem=$(cat "$O/mem")
 if grep -q '^oom' <<<"$mem"; then
   t_eq "-m 16m on v2: the hog ends with 137" "oom 137" "$mem"
