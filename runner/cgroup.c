@@ -448,19 +448,24 @@ static void sweep_steps(const char *leaf)
 	closedir(d);
 }
 
-/* A build step's cgroup: docker's device rules (v1), which BuildKit's steps have too, and
- * nothing else (they have no limits). */
-static int create_step_v1(struct bld_runner_proc *p, const struct bld_runner_spec *s,
-			  struct bld_error **err)
+/* A build step's cgroup: docker's device rules, which BuildKit's steps have too, and nothing
+ * else (they have no limits): a leaf in the devices hierarchy on v1, beside the containers'
+ * on v2. */
+static int create_step(struct bld_runner_proc *p, const struct bld_runner_spec *s,
+		       struct bld_error **err)
 {
-	const char *mnt = CG_ROOT "/devices";
+	bool v2 = bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2;
+	const char *mnt = v2 ? CG_ROOT : CG_ROOT "/devices";
 	if (access(mnt, F_OK) < 0)
 		return 0;
-	cleanup_free char *dir = leaf_v1(mnt, "devices", s);
+	cleanup_free char *dir = v2 ? xasprintf(CG_ROOT "/bld/%s", s->cgroup_name)
+				    : leaf_v1(mnt, "devices", s);
 	sweep_steps(dir);
 	if (bld_fs_mkdir_p(dir, 0755, err) < 0)
 		return bld_error_wrap(err, "cgroup");
 	bld_strv_push(&p->cgroups, dir);
+	if (v2)
+		return devices_v2(dir, s, err) < 0 ? bld_error_wrap(err, "cgroup") : 0;
 	int r = devices_v1(dir, s);
 	return r < 0 ? bld_error_sys(err, -r, "cgroup devices limit") : 0;
 }
@@ -482,9 +487,7 @@ int bld_runner_cgroup_create(struct bld_runner_proc *p, const struct bld_runner_
 	if (!s->cgroup_name)
 		return 0;
 	if (s->build_step) /* rootless: its user namespace makes no device nodes */
-		return bld_rootless() || bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2
-			       ? 0
-			       : create_step_v1(p, s, err);
+		return bld_rootless() ? 0 : create_step(p, s, err);
 	/* rootless: the cgroup tree is the host root's (no delegated subtree is used yet):
 	 * containers run in the caller's cgroup, and limits are refused rather than ignored */
 	if (bld_rootless())

@@ -3,7 +3,8 @@
 # /sys/fs/cgroup is the cgroup2 mount, bld takes its v2 branch: the container gets a leaf
 # /sys/fs/cgroup/bld/bld-<id> holding its processes, a cgroup namespace rooted there, exec
 # joins it, rm -f kills what is inside and removes the leaf; docker's device rules hold there
-# too (v2 has no devices controller: bld attaches an eBPF program), with --device-cgroup-rule. Limits need the controllers in
+# too (v2 has no devices controller: bld attaches an eBPF program), with --device-cgroup-rule,
+# and for RUN steps. Limits need the controllers in
 # cgroup2's cgroup.controllers: here memory, pids and cpu are bound to v1 hierarchies, so the
 # test checks bld's clear refusal; where memory is there, that -m kills a hog with 137.
 # Network namespace as for every runner test; the v2 leaf lands in the host's unified
@@ -28,6 +29,10 @@ unshare -m --propagation private bash -c '
   mk="mknod /m c 1 1 && head -c0 /m 2>&1 | sed \"s/.*: //\"; head -c0 /dev/null && echo null-ok"
   B run --rm $IMG sh -c "$mk" >"$O/dev" 2>&1
   B run --rm --device-cgroup-rule "c 1:1 r" $IMG sh -c "$mk" >"$O/devrule" 2>&1
+  mkdir -p "$O/ctx" && printf "FROM %s\nRUN %s\n" "$IMG" "$mk" >"$O/ctx/Dockerfile"
+  B build --progress plain --no-cache -t v2dev "$O/ctx" 2>&1 | grep -E "^#[0-9]+ [0-9.]+ " >"$O/devstep"
+  ls -d /sys/fs/cgroup/bld/bld-step-* >"$O/steps" 2>/dev/null
+  B rmi v2dev >/dev/null 2>&1
   if grep -qw memory /sys/fs/cgroup/cgroup.controllers; then
     B run --rm -m 16m $IMG sh -c "x=aaaaaaaa; while :; do x=\$x\$x; done" >/dev/null 2>&1
     echo "oom $?" >"$O/mem"
@@ -48,6 +53,9 @@ t_eq "docker's device rules on v2 (an eBPF program): a node made of a host devic
 null-ok" "$(cat "$O/dev")"
 t_eq "... and --device-cgroup-rule adds to them" "" "$(grep 'not permitted' "$O/devrule")"
 t_match "... (the container ran)" "null-ok" "$(cat "$O/devrule")"
+t_eq "... and a RUN step's" "Operation not permitted null-ok" \
+  "$(grep -oE 'Operation not permitted|null-ok' "$O/devstep" | paste -sd' ')"
+t_eq "... whose leaf goes with it" "" "$(cat "$O/steps")"
 mem=$(cat "$O/mem")
 if grep -q '^oom' <<<"$mem"; then
   t_eq "-m 16m on v2: the hog ends with 137" "oom 137" "$mem"
