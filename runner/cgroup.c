@@ -73,6 +73,19 @@ static char *own_path(const char *ctrl)
 	return xstrdup("/");
 }
 
+/* The caller's own cgroup on v2 (its "0::" line), "" for the root. */
+static char *own_path_v2(void)
+{
+	cleanup_fclose FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[1024];
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (bld_str_has_prefix(line, "0::/"))
+			return xstrdup(strcmp(line + 3, "/") ? line + 3 : "");
+	}
+	return xstrdup("");
+}
+
 static int write_num(const char *dir, const char *file, int64_t n)
 {
 	char v[32];
@@ -449,8 +462,9 @@ static void sweep_steps(const char *leaf)
 }
 
 /* A build step's cgroup: docker's device rules, which BuildKit's steps have too, and nothing
- * else (they have no limits): a leaf in the devices hierarchy on v1, beside the containers'
- * on v2. */
+ * else (they have no limits): a leaf under the caller's own cgroup, in the devices hierarchy on
+ * v1, in the one hierarchy on v2 (a child without controllers may hold processes there), so
+ * that whatever limits the caller limits its steps too. */
 static int create_step(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 		       struct bld_error **err)
 {
@@ -458,7 +472,8 @@ static int create_step(struct bld_runner_proc *p, const struct bld_runner_spec *
 	const char *mnt = v2 ? CG_ROOT : CG_ROOT "/devices";
 	if (access(mnt, F_OK) < 0)
 		return 0;
-	cleanup_free char *dir = v2 ? xasprintf(CG_ROOT "/bld/%s", s->cgroup_name)
+	cleanup_free char *own = v2 ? own_path_v2() : NULL;
+	cleanup_free char *dir = v2 ? xasprintf(CG_ROOT "%s/bld/%s", own, s->cgroup_name)
 				    : leaf_v1(mnt, "devices", s);
 	sweep_steps(dir);
 	if (bld_fs_mkdir_p(dir, 0755, err) < 0)

@@ -33,6 +33,19 @@ unshare -m --propagation private bash -c '
   B build --progress plain --no-cache -t v2dev "$O/ctx" 2>&1 | grep -E "^#[0-9]+ [0-9.]+ " >"$O/devstep"
   ls -d /sys/fs/cgroup/bld/bld-step-* >"$O/steps" 2>/dev/null
   B rmi v2dev >/dev/null 2>&1
+  # a step stays under the cgroup of the build that runs it (whatever limits that, limits it)
+  sub=/sys/fs/cgroup/bldtest-$$
+  mkdir "$sub" && echo $$ >"$sub/cgroup.procs"
+  printf "FROM %s\nRUN sleep 2\n" "$IMG" >"$O/ctx/Dockerfile"
+  B build -q --no-cache "$O/ctx" >/dev/null 2>&1 &
+  for i in $(seq 40); do
+    ls -d "$sub"/bld/bld-step-* >/dev/null 2>&1 && { echo under >"$O/nested"; break; }
+    sleep 0.1
+  done
+  wait
+  echo $$ >/sys/fs/cgroup/cgroup.procs
+  ls -d "$sub"/bld/bld-step-* >>"$O/steps" 2>/dev/null
+  rmdir "$sub/bld" "$sub" 2>/dev/null
   if grep -qw memory /sys/fs/cgroup/cgroup.controllers; then
     B run --rm -m 16m $IMG sh -c "x=aaaaaaaa; while :; do x=\$x\$x; done" >/dev/null 2>&1
     echo "oom $?" >"$O/mem"
@@ -56,6 +69,7 @@ t_match "... (the container ran)" "null-ok" "$(cat "$O/devrule")"
 t_eq "... and a RUN step's" "Operation not permitted null-ok" \
   "$(grep -oE 'Operation not permitted|null-ok' "$O/devstep" | paste -sd' ')"
 t_eq "... whose leaf goes with it" "" "$(cat "$O/steps")"
+t_eq "... and is under the cgroup of the build that runs it" "under" "$(cat "$O/nested" 2>/dev/null)"
 mem=$(cat "$O/mem")
 if grep -q '^oom' <<<"$mem"; then
   t_eq "-m 16m on v2: the hog ends with 137" "oom 137" "$mem"
