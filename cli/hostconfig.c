@@ -625,22 +625,6 @@ static int device_opt(json_t *list, const char *v, struct bld_error **err)
 	return 0;
 }
 
-/* 'TYPE MAJOR:MINOR PERMS' as docker's ValidateDeviceCgroupRule: a, b or c; numbers or *. */
-static bool valid_rule(const char *r)
-{
-	if (!strchr("abc", r[0]) || !r[0] || r[1] != ' ')
-		return false;
-	const char *p = r + 2;
-	for (int part = 0; part < 2; part++) {
-		size_t n = *p == '*' ? 1 : strspn(p, "0123456789");
-		if (n == 0 || p[n] != (part ? ' ' : ':'))
-			return false;
-		p += n + 1;
-	}
-	size_t n = strspn(p, "rwm");
-	return n >= 1 && n <= 3 && !p[n];
-}
-
 static int devices(json_t *hc, struct bld_cli_args *a, struct bld_error **err)
 {
 	char *const *v = bld_cli_list(a, "device");
@@ -650,11 +634,13 @@ static int devices(json_t *hc, struct bld_cli_args *a, struct bld_error **err)
 		if (device_opt(list, v[i], err) < 0)
 			return -1;
 	v = bld_cli_list(a, "device-cgroup-rule");
-	for (size_t i = 0; v && v[i]; i++)
-		if (!valid_rule(v[i])) {
+	for (size_t i = 0; v && v[i]; i++) {
+		struct bld_runner_device_rule rule; /* docker's ValidateDeviceCgroupRule */
+		if (bld_runner_device_rule_parse(v[i], &rule) < 0) {
 			cleanup_free char *why = xasprintf("invalid device cgroup format '%s'", v[i]);
 			return bad_arg(err, "--device-cgroup-rule", v[i], why);
 		}
+	}
 	json_object_set_new(hc, "DeviceCgroupRules", v ? bld_json_strv(v) : json_null());
 	return 0;
 }

@@ -7,9 +7,9 @@
  * OOM-kill counter, and removal that first kills whatever is still inside.
  *
  * Layout: on v1 (and on hybrid hosts, whose controllers are v1) a leaf
- * "<own cgroup>/bld/<name>" in each of the memory, pids and devices hierarchies (and cpu, cpuset
- * and blkio when a setting needs them; devices not for --privileged), nested under the caller's own cgroup so that
- * whoever accounts for the caller still does; --cgroup-parent P puts it at "/P/<name>" in
+ * "<own cgroup>/bld/<name>" in each of the memory, pids and devices hierarchies (devices not
+ * for --privileged; cpu, cpuset and blkio when a setting needs them), nested under the
+ * caller's own cgroup so that whoever accounts for the caller still does; --cgroup-parent P puts it at "/P/<name>" in
  * each hierarchy (and on v2) instead, as docker's cgroupfs driver does. On pure v2 the
  * leaf is "/sys/fs/cgroup/bld/<name>" (a cgroup with processes may not delegate
  * controllers, the root may). It never writes above those directories except to enable
@@ -53,7 +53,8 @@ static int write_str(const char *dir, const char *file, const char *val)
 	return e;
 }
 
-/* The caller's cgroup path in the v1 hierarchy holding ctrl ("/" when not found). */
+/* The caller's cgroup path in the v1 hierarchy holding ctrl, or with ctrl "" in the v2 one
+ * (its "0::" line); "/" when not found. */
 static char *own_path(const char *ctrl)
 {
 	cleanup_fclose FILE *f = fopen("/proc/self/cgroup", "re");
@@ -65,25 +66,14 @@ static char *own_path(const char *ctrl)
 		if (!p)
 			continue;
 		*p = 0;
+		if (!*ctrl && c == line + 1 && line[0] == '0' && !c[1])
+			return xstrdup(p + 1);
 		char *save = NULL;
 		for (char *t = strtok_r(c + 1, ",", &save); t; t = strtok_r(NULL, ",", &save))
 			if (strcmp(t, ctrl) == 0)
 				return xstrdup(p + 1);
 	}
 	return xstrdup("/");
-}
-
-/* The caller's own cgroup on v2 (its "0::" line), "" for the root. */
-static char *own_path_v2(void)
-{
-	cleanup_fclose FILE *f = fopen("/proc/self/cgroup", "re");
-	char line[1024];
-	while (f && fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = 0;
-		if (bld_str_has_prefix(line, "0::/"))
-			return xstrdup(strcmp(line + 3, "/") ? line + 3 : "");
-	}
-	return xstrdup("");
 }
 
 static int write_num(const char *dir, const char *file, int64_t n)
@@ -283,7 +273,8 @@ static int create_v1(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 	for (size_t i = 0; i < BLD_ARRAY_SIZE(ctrls); i++) {
 		cleanup_free char *mnt = xasprintf(CG_ROOT "/%s", ctrls[i]);
 		bool devices = strcmp(ctrls[i], "devices") == 0;
-		if (i >= 4 && !wanted[i] && !(devices && !s->privileged))
+		bool made = i < 4 || wanted[i] || (devices && !s->privileged);
+		if (!made)
 			continue;
 		if (access(mnt, F_OK) < 0) {
 			if (wanted[i])
@@ -472,8 +463,9 @@ static int create_step(struct bld_runner_proc *p, const struct bld_runner_spec *
 	const char *mnt = v2 ? CG_ROOT : CG_ROOT "/devices";
 	if (access(mnt, F_OK) < 0)
 		return 0;
-	cleanup_free char *own = v2 ? own_path_v2() : NULL;
-	cleanup_free char *dir = v2 ? xasprintf(CG_ROOT "%s/bld/%s", own, s->cgroup_name)
+	cleanup_free char *own = v2 ? own_path("") : NULL;
+	cleanup_free char *dir = v2 ? xasprintf(CG_ROOT "%s/bld/%s", strcmp(own, "/") ? own : "",
+						s->cgroup_name)
 				    : leaf_v1(mnt, "devices", s);
 	sweep_steps(dir);
 	if (bld_fs_mkdir_p(dir, 0755, err) < 0)

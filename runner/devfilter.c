@@ -1,7 +1,7 @@
 /*
  * runner/devfilter.c — docker's device rules where cgroup v2 has no devices controller: a
  * small eBPF program of type BPF_PROG_TYPE_CGROUP_DEVICE, made here instruction by
- * instruction from the rules ("c 1:3 rwm", "b *:* m", "a"), and attached to a container's
+ * instruction from the rules ("c 1:3 rwm", "b *:* m", "a *:* rwm"), and attached to a container's
  * cgroup, as runc does. The kernel asks it on every mknod and open of a device node by a
  * process of that cgroup; it allows what one rule allows, and denies all the rest.
  *
@@ -9,8 +9,9 @@
  * (BPF_DEVCG_ACC_MKNOD, _READ, _WRITE), r4 = major, r5 = minor; then a block per rule that
  * jumps past itself as soon as the device does not match and else returns 1; last, return 0
  * (unless a rule allowed everything: then it is the last).
- * Rules are trusted input (cli/hostconfig.c checked their form); one this file cannot read
- * is an error, never skipped.
+ * Rules are read by bld_runner_device_rule_parse, here, which the command line's check uses
+ * too; one it cannot read is an error, never skipped. Type 'a' allows every device whatever
+ * follows it, as v1's devices.allow reads it.
  *
  * It does not choose the rules (cgroup.c), nor make or remove cgroups.
  */
@@ -36,67 +37,63 @@ static void emit(struct df *d, uint8_t code, uint8_t dst, uint8_t src, int16_t o
 					 .off = off, .imm = imm};
 }
 
-/* One rule: 'a' or 'b'/'c' (type), major and minor (-1: any), access bits. */
-struct rule {
-	int type; /* 0: any */
-	long major, minor;
-	int access;
-};
-
-static int parse_num(const char *s, size_t n, long *out)
+/* A number of a rule, or '*' (-1); its end in *end. Digits beyond any device number match
+ * no device. */
+static bool rule_num(const char *p, char sep, int64_t *out, const char **end)
 {
-	if (n == 1 && s[0] == '*') {
-		*out = -1;
-		return 0;
-	}
-	cleanup_free char *t = xstrndup(s, n);
-	return bld_parse_long(t, 0, UINT32_MAX, out);
+	size_t n = *p == '*' ? 1 : strspn(p, "0123456789");
+	if (n == 0 || p[n] != sep)
+		return false;
+	*out = *p == '*' ? -1 : n > 10 ? UINT32_MAX : (int64_t)strtoll(p, NULL, 10);
+	*out = *out > UINT32_MAX ? UINT32_MAX : *out;
+	*end = p + n + 1;
+	return true;
 }
 
-/* "c 1:3 rwm", "b *:* m", "a" (docker's forms); -1 when it is not one of them. */
-static int parse_rule(const char *s, struct rule *r)
+int bld_runner_device_rule_parse(const char *s, struct bld_runner_device_rule *out)
 {
-	*r = (struct rule){0, -1, -1, BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE};
-	if (s[0] == 'a' && (!s[1] || s[1] == ' '))
-		return 0;
-	if ((s[0] != 'b' && s[0] != 'c') || s[1] != ' ')
+	*out = (struct bld_runner_device_rule){0};
+	if (!s[0] || !strchr("abc", s[0]) || s[1] != ' ')
 		return -1;
-	r->type = s[0] == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR;
-	const char *p = s + 2, *colon = strchr(p, ':');
-	const char *sp = colon ? strchr(colon, ' ') : NULL;
-	if (!colon || !sp || parse_num(p, (size_t)(colon - p), &r->major) < 0 ||
-	    parse_num(colon + 1, (size_t)(sp - colon - 1), &r->minor) < 0)
+	const char *p = s + 2;
+	if (!rule_num(p, ':', &out->major, &p) || !rule_num(p, ' ', &out->minor, &p))
 		return -1;
-	r->access = 0;
-	for (p = sp + 1; *p; p++)
-		r->access |= *p == 'm' ? BPF_DEVCG_ACC_MKNOD
-			     : *p == 'r' ? BPF_DEVCG_ACC_READ
-			     : *p == 'w' ? BPF_DEVCG_ACC_WRITE
-					 : -1;
-	return r->access > 0 && r->access <= 7 ? 0 : -1;
+	size_t n = strspn(p, "rwm");
+	if (n < 1 || n > 3 || p[n])
+		return -1;
+	out->type = s[0];
+	out->read = memchr(p, 'r', n) != NULL;
+	out->write = memchr(p, 'w', n) != NULL;
+	out->mknod = memchr(p, 'm', n) != NULL;
+	return 0;
 }
 
 /* A rule's block: each test jumps to the end of the block when the device fails it. False
  * when the rule has no test: it allows every device, and nothing may follow it (the verifier
  * refuses code that cannot be reached). */
-static bool emit_rule(struct df *d, const struct rule *r)
+static bool emit_rule(struct df *d, const struct bld_runner_device_rule *r)
 {
+	int type = r->type == 'b' ? BPF_DEVCG_DEV_BLOCK : r->type == 'c' ? BPF_DEVCG_DEV_CHAR : 0;
+	int access = (r->mknod ? BPF_DEVCG_ACC_MKNOD : 0) | (r->read ? BPF_DEVCG_ACC_READ : 0) |
+		     (r->write ? BPF_DEVCG_ACC_WRITE : 0);
 	size_t jumps[4], nj = 0; /* the tests' instructions */
-	if (r->type) {
+	if (r->type == 'a') /* every device, as v1's devices.allow reads it */
+		access = 7;
+	else {
 		jumps[nj++] = d->n;
-		emit(d, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, 0, r->type);
+		emit(d, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, 0, type);
 	}
-	if (r->access != 7) { /* every access asked must be one the rule gives */
+	if (access != 7) { /* every access asked must be one the rule gives */
 		emit(d, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_3, 0, 0);
-		emit(d, BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_1, 0, 0, ~r->access & 7);
+		emit(d, BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_1, 0, 0, ~access & 7);
 		jumps[nj++] = d->n;
 		emit(d, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_1, 0, 0, 0);
 	}
-	if (r->major >= 0) {
+	if (r->major >= 0 && r->type != 'a') {
 		jumps[nj++] = d->n;
 		emit(d, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, 0, (int32_t)r->major);
 	}
-	if (r->minor >= 0) {
+	if (r->minor >= 0 && r->type != 'a') {
 		jumps[nj++] = d->n;
 		emit(d, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_5, 0, 0, (int32_t)r->minor);
 	}
@@ -119,8 +116,8 @@ static int build(struct df *d, char *const *rules)
 	emit(d, BPF_LDX | BPF_W | BPF_MEM, BPF_REG_4, BPF_REG_1, 4, 0);
 	emit(d, BPF_LDX | BPF_W | BPF_MEM, BPF_REG_5, BPF_REG_1, 8, 0);
 	for (size_t i = 0; rules && rules[i]; i++) {
-		struct rule r;
-		if (i >= DF_RULES_MAX || parse_rule(rules[i], &r) < 0)
+		struct bld_runner_device_rule r;
+		if (i >= DF_RULES_MAX || bld_runner_device_rule_parse(rules[i], &r) < 0)
 			return -1;
 		if (!emit_rule(d, &r))
 			return 0;

@@ -80,6 +80,17 @@ enum bld_runner_net_mode {
  * What to run and how. Pointers are borrowed for the duration of the call. Zero/NULL fields
  * take Docker's defaults.
  */
+/* A device rule as docker writes it (--device-cgroup-rule, docker's default rules): "TYPE
+ * MAJOR:MINOR ACCESS", type 'a' (every device), 'b' or 'c', numbers or '*', access one to
+ * three of 'r', 'w', 'm'. */
+struct bld_runner_device_rule {
+	char type;
+	int64_t major, minor; /* -1: '*' */
+	bool read, write, mknod;
+};
+/* 0 and *out, or -1 when s is not of that form (devfilter.c). */
+int bld_runner_device_rule_parse(const char *s, struct bld_runner_device_rule *out);
+
 /* The cgroup names of build steps begin so (the process's pid follows): cgroup.c takes out
  * those of processes that are gone. */
 #define BLD_RUNNER_STEP_CGROUP "bld-step-"

@@ -649,7 +649,7 @@ int bld_runner_host_netns(void);
 /* Records that namespace (rootless_net.c, once it opened it). */
 void bld_runner_host_netns_set(int ns);
 
-/* Attaches an eBPF program that allows what rules ("c 1:3 rwm", "b *:* m", "a") allow and
+/* Attaches an eBPF program that allows what rules ("c 1:3 rwm", "b *:* m") allow and
  * denies every other device to the cgroup v2 directory cgroup_fd (devfilter.c). */
 int bld_runner_devfilter_attach(int cgroup_fd, char *const *rules, struct bld_error **err);
 

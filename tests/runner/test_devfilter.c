@@ -107,11 +107,11 @@ Test(runner_devfilter, all_and_bad_rules)
 	cr_expect_lt(bld_runner_devfilter_attach(fd, bad2, &e), 0);
 	bld_error_free(e);
 	e = NULL;
-	char *all[] = {"a", NULL};
+	char *all[] = {"a *:* rwm", NULL};
 	cr_assert_eq(bld_runner_devfilter_attach(fd, all, &e), 0);
 	close(fd);
 	cr_expect_eq(open_in(leaf, "/dev/null", O_RDWR), 0, "\"a\" allows every device");
-	char *after[] = {"c 1:3 r", "a", "c 1:5 r", NULL}; /* nothing may follow "a" */
+	char *after[] = {"c 1:3 r", "a *:* rwm", "c 1:5 r", NULL}; /* nothing may follow "a" */
 	fd = open(leaf, O_RDONLY | O_DIRECTORY);
 	cr_expect_eq(bld_runner_devfilter_attach(fd, after, &e), 0, "%s", e ? e->msg : "");
 	close(fd);
