@@ -22,7 +22,14 @@
 # filesystem); nothing is deleted while anything is timed (deleting thousands of files makes
 # later inode allocation slow on a journal-less ext4 for some seconds), `sync` and a short
 # settle precede each timed run so that no tool pays for the previous one's writeback, and
-# the tools take turns within each repetition so that load changes hit all of them.
+# the tools take turns within each repetition, each repetition starting with the next tool,
+# so that load changes hit all of them and none is always first after the settle.
+# Fresh memory: on a VM whose balloon reports free pages to the host (virtio free page
+# reporting), the first touch of a page the host took back costs a fault in the host, and
+# page cache can then fill 5-10x slower than usual. A pull that unpacks writes the layer's
+# files as well as its blob (debian: ~170 MB against skopeo's 51 MB), so such a phase
+# weighs on it more. The probe lines time writing 64 MiB into the page cache before and after
+# the pulls (~20 ms when the memory is backed) so that a reader can tell such a run.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BLD=$TOP/bld
@@ -99,13 +106,25 @@ curl_floor() { # every layer blob at once into files, as a downloader with nothi
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "# image: $REF ($(skopeo inspect --raw --tls-verify=false "docker://$REF" | jq '[.layers[].size] | add') bytes of layers), $RUNS runs each; load average before: $(load)"
+probe() { # -> ms to write 64 MiB of new page cache (the file stays: nothing is deleted)
+  local t0 t1
+  sync
+  t0=$(date +%s%N)
+  dd if=/dev/zero of="$W/s/probe$1" bs=1M count=64 status=none
+  t1=$(date +%s%N)
+  echo $(((t1 - t0) / 1000000))
+}
+PULLS=(bld_pull skopeo_pull)
+[ "$HAVE_PODMAN" = 0 ] || PULLS+=(podman_pull)
+PULLS+=(curl_floor)
+PROBE_BEFORE=$(probe 0)
 for i in $(seq 1 "$RUNS"); do
-  bld_pull "$i"
-  skopeo_pull "$i"
-  [ "$HAVE_PODMAN" = 0 ] || podman_pull "$i"
-  curl_floor "$i"
+  for k in $(seq 0 $((${#PULLS[@]} - 1))); do
+    "${PULLS[$(((i - 1 + k) % ${#PULLS[@]}))]}" "$i"
+  done
 done
 LOAD_PULL=$(load)
+PROBE_AFTER=$(probe 1)
 
 # push: into a fresh registry each run (started before any timing), from a store / layout
 # that holds the image (the stores of the first pull repetition)
@@ -147,3 +166,7 @@ echo "bld pull / skopeo copy:   $(both bld_pull skopeo_pull)  (goal <= 1.0: bld 
 echo "bld pull / curl floor:    $(both bld_pull curl_floor)  (downloading the layer blobs alone)"
 echo "bld push / skopeo push:   $(both bld_push skopeo_push)  (goal <= 0.8)"
 echo "# load average: during pulls $LOAD_PULL, at the end $(load)"
+echo "# fresh page cache, 64 MiB: ${PROBE_BEFORE} ms before the pulls, ${PROBE_AFTER} ms after (~20 when memory is backed)"
+for t in bld_pull skopeo_pull podman_pull curl_floor; do
+  if [ -s "$W/t.$t" ]; then echo "# $t, in order (ms): $(tr '\n' ' ' < "$W/t.$t")"; fi
+done
