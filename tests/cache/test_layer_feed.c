@@ -10,23 +10,29 @@
 #include "tests/cache/helpers.h"
 #include "tests/cache/tarmaker.h"
 
+/* The gzip layer of entries v, its bytes and the diff ID of its plain tar. */
+static char *make_layer(const struct tm_entry *v, size_t nv, size_t *n,
+			char diff[BLD_DIGEST_STR_LEN])
+{
+	char *tar = NULL, *gz = NULL;
+	size_t tn;
+	struct bld_error *err = NULL;
+	for (int zipped = 0; zipped < 2; zipped++) {
+		int fd = tm_make(v, nv, zipped);
+		cr_assert_eq(bld_fs_read_fd(fd, 8 << 20, zipped ? &gz : &tar, zipped ? n : &tn, &err), 0);
+		close(fd);
+	}
+	bld_sha256_digest(tar, tn, diff);
+	free(tar);
+	return gz;
+}
+
 /* A gzip layer of a few files, its bytes and diff ID. */
 static char *layer(size_t *n, char diff[BLD_DIGEST_STR_LEN])
 {
 	struct tm_entry v[] = {{"etc", 'd', NULL, NULL}, {"etc/hostname", 'f', "feed\n", NULL},
 			       {"bin/sh", 'f', "#!/bin/true\n", NULL}, {"sh", 'l', "bin/sh", NULL}};
-	int fd = tm_make(v, 4, false);
-	char *tar = NULL, *gz = NULL;
-	size_t tn;
-	struct bld_error *err = NULL;
-	cr_assert_eq(bld_fs_read_fd(fd, 1 << 20, &tar, &tn, &err), 0);
-	close(fd);
-	bld_sha256_digest(tar, tn, diff);
-	free(tar);
-	fd = tm_make(v, 4, true);
-	cr_assert_eq(bld_fs_read_fd(fd, 1 << 20, &gz, n, &err), 0);
-	close(fd);
-	return gz;
+	return make_layer(v, 4, n, diff);
 }
 
 /* Writes the blob through a writer with a feed, in small pieces; returns the feed. */
@@ -136,17 +142,7 @@ static char *big_layer(size_t *n, char diff[BLD_DIGEST_STR_LEN], char **content)
 	}
 	c[len] = '\0';
 	struct tm_entry v[] = {{"big", 'f', c, NULL}};
-	char *tar = NULL, *gz = NULL;
-	size_t tn;
-	struct bld_error *err = NULL;
-	int fd = tm_make(v, 1, false);
-	cr_assert_eq(bld_fs_read_fd(fd, 8 << 20, &tar, &tn, &err), 0);
-	close(fd);
-	bld_sha256_digest(tar, tn, diff);
-	free(tar);
-	fd = tm_make(v, 1, true);
-	cr_assert_eq(bld_fs_read_fd(fd, 8 << 20, &gz, n, &err), 0);
-	close(fd);
+	char *gz = make_layer(v, 1, n, diff);
 	*content = c;
 	return gz;
 }
