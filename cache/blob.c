@@ -7,10 +7,10 @@
  * A writer with an expected digest uses ingest/<hex>.partial, locked with flock so that two
  * processes fetching the same blob take turns, and kept after an interrupted run so that
  * the next one resumes where it stopped. Anonymous writers use a unique name and never
- * leave anything behind. A writer may go direct (O_DIRECT, for layers bld makes itself and
- * pulled layers unpacked on the way): whole aligned buffers then reach the disk without
- * filling the page cache, which on a VM that hands freed memory back to its host costs more
- * than the write, and leave nothing for the final fsync to wait for. This file does not decide when blobs are garbage (gc.c).
+ * leave anything behind. A writer may go direct (O_DIRECT, for layers bld makes itself): whole
+ * aligned buffers then reach the disk without filling the page cache, which on a VM that
+ * hands freed memory back to its host costs more than the write, and leave nothing for the
+ * final fsync to wait for. This file does not decide when blobs are garbage (gc.c).
  */
 #include "cache/cache_int.h"
 
@@ -249,7 +249,7 @@ static int end_direct(struct bld_cache_blob_writer *w, struct bld_error **err)
 
 int bld_cache_blob_writer_direct(struct bld_cache_blob_writer *w)
 {
-	if (w->offset != 0 || w->dbuf)
+	if (w->offset != 0 || w->dbuf || w->expected[0])
 		return -1;
 	void *buf = NULL;
 	if (posix_memalign(&buf, DIRECT_ALIGN, DIRECT_BUF) != 0)

@@ -68,10 +68,6 @@ int bld_cache_blob_writer_commit(struct bld_cache_blob_writer *w,
 void bld_cache_blob_writer_free(struct bld_cache_blob_writer *w);
 /* Free removes the partial even when it could be resumed (the disk is full: give it back). */
 void bld_cache_blob_writer_drop(struct bld_cache_blob_writer *w);
-/* Makes a writer at offset 0 write with O_DIRECT (whole aligned buffers, the rest at commit),
- * for blobs that nobody reads soon: a layer bld made, a pulled one whose bytes reach its
- * unpacking from memory. -1 when it cannot (then it stays buffered, just as correct). */
-int bld_cache_blob_writer_direct(struct bld_cache_blob_writer *w);
 
 /* === names: index.json of the OCI layout (refs.c) === */
 
@@ -212,24 +208,22 @@ int bld_cache_layer_extract_fd(int fd, const char *target, const char *diff_id,
 
 /*
  * A layer unpacked while its blob downloads (layer_feed.c). Start one right after creating
- * the blob's writer, when the writer starts at offset 0, and _give it every byte written to
- * the writer, in the same order, right after writing them (a give may wait while the feed
- * holds a few unread pieces: its memory is bounded); _end when the download is complete.
- * When the blob was committed (its digest verified), _publish hands the feed to the store,
- * where bld_cache_layer_unpack finds it, checks the diff ID and moves the directory into
- * place; never publish a feed for an unverified blob. _free (or _feeds_drop for the
- * published ones) stops the thread and removes what it extracted. A feed that fails or is
- * freed costs nothing but time: the layer is then unpacked from the stored blob. One feed is
- * used by one thread (the downloader) until published.
+ * the blob's writer, when the writer starts at offset 0: the feed reads the partial file
+ * behind the writer. After each write, _offer how many bytes the partial holds (eof when
+ * the download is complete). When the blob was committed (its digest verified), _publish
+ * hands the feed to the store, where bld_cache_layer_unpack finds it, checks the diff ID
+ * and moves the directory into place; never publish a feed for an unverified blob. _free
+ * (or _feeds_drop for the published ones) stops the thread and removes what it extracted.
+ * A feed that fails or is freed costs nothing but time: the layer is then unpacked from
+ * the stored blob. One feed is used by one thread (the downloader) until published.
  */
 struct bld_cache_layer_feed;
-/* The feed starts on this many bytes: give the first of them as soon as they are written
- * (the inflater is idle until then). */
+/* The feed starts on this many bytes and then waits for larger pieces: offer the first of
+ * them as soon as they are written (the inflater is idle until then). */
 #define BLD_CACHE_FEED_FIRST ((int64_t)32 << 10)
 int bld_cache_layer_feed_new(struct bld_cache_layer_feed **out, struct bld_store *s,
 			     const char *blob_digest, struct bld_error **err);
-void bld_cache_layer_feed_give(struct bld_cache_layer_feed *f, const void *data, size_t n);
-void bld_cache_layer_feed_end(struct bld_cache_layer_feed *f);
+void bld_cache_layer_feed_offer(struct bld_cache_layer_feed *f, int64_t avail, bool eof);
 void bld_cache_layer_feed_free(struct bld_cache_layer_feed *f);
 void bld_cache_layer_feed_publish(struct bld_store *s, struct bld_cache_layer_feed *f);
 /* Frees the published feeds nobody took (also done by bld_cache_store_free). */

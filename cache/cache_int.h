@@ -123,6 +123,10 @@ int bld_cache_layer_feed_wait(struct bld_cache_layer_feed *f, char diff_id[BLD_D
 #define BLD_CACHE_SIZE_DEPTH_MAX 512
 void bld_cache_layer_size_record(int dirfd, int64_t size);
 
+/* blob.c: makes a fresh anonymous writer write with O_DIRECT (whole aligned buffers, the rest
+ * at commit); -1 when it cannot (then it stays buffered, which is just as correct). */
+int bld_cache_blob_writer_direct(struct bld_cache_blob_writer *w);
+
 /* layer_gz.c: a layer's gzip stream, compressed by worker threads into a blob writer. The
  * compressed bytes depend on the plain bytes alone (fixed chunks, fixed header). */
 struct bld_cache_gzw;

@@ -1,23 +1,16 @@
 /*
  * cache/layer_feed.c — a layer unpacked while its blob is still downloading, so that a pull
  * does not download first and unpack after. The downloader writes the blob into the store's
- * partial file as usual (blob.c) and gives the feed the same bytes, in order; the feed's
- * thread extracts them into layers/.tmp-*, exactly as unpack.c does from a stored blob (same
- * confinement rules, same code). The bytes travel in memory, not through the partial file,
- * so that the blob need not pass through the page cache: the downloader writes it with
- * O_DIRECT. On a VM whose host takes back free memory, filling the page cache with a 50 MB
- * blob that nobody reads again cost more than unpacking it.
- *
- * The feed holds at most FEED_PIECES pieces that its thread has not read: a give beyond that
- * waits for the thread to read one (a few hundred microseconds of inflating), so that the
- * memory stays bounded and the download keeps the unpacking's pace.
+ * partial file as usual (blob.c) and tells the feed how far it got; the feed's thread reads
+ * the same partial file behind it and extracts into layers/.tmp-*, exactly as unpack.c does
+ * from a stored blob (same confinement rules, same code).
  *
  * Nothing extracted this way counts until the blob was verified: the feed is handed to the
  * store only after the blob's digest checked out (bld_cache_layer_feed_publish), and
  * bld_cache_layer_unpack then checks the diff ID and renames the directory into place. A
  * feed that is freed instead (failed or interrupted download, a tampered blob) removes its
- * directory. A feed that cannot follow the download (the download restarted) is abandoned:
- * the layer is then unpacked from the stored blob.
+ * directory. A feed that cannot follow the download (the download restarted or resumed from
+ * an earlier partial) is abandoned: the layer is then unpacked from the stored blob.
  *
  * It does not download (registry/) nor decide which layers a pull needs.
  */
@@ -25,33 +18,28 @@
 
 #include <archive.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#define FEED_PIECES 16
+#define FEED_MIN ((int64_t)256 << 10)
 
 /* Guards the stores' lists of published feeds (unpacks may run in several threads). */
 static pthread_mutex_t list_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* Bytes given and not yet read by the thread. */
-struct piece {
-	struct piece *next;
-	size_t len, cap;
-	uint8_t data[];
-};
-
 struct bld_cache_layer_feed {
 	struct bld_store *s;
 	char digest[BLD_DIGEST_STR_LEN];
-	char *tmp; /* the directory under layers/ it extracts into */
+	char *tmp;  /* the directory under layers/ it extracts into */
+	int fd;     /* the partial blob, read-only */
+	int64_t pos; /* read position (the thread's) */
 	pthread_t thread;
 	bool started;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct piece *head, *tail; /* given, not yet read; head is read at head_off */
-	size_t head_off;           /* the thread's */
-	struct piece *spare;       /* read pieces, for the next gives */
-	int held;                  /* pieces given and not yet read to their end */
-	bool eof;       /* every byte of the blob was given */
+	int64_t avail;  /* bytes of the partial the downloader has written */
+	bool eof;       /* avail is the whole blob */
 	bool abandoned; /* the result is not wanted: the thread stops reading */
 	bool done;      /* the thread finished: result, diff_id and err are set */
 	int result;
@@ -61,38 +49,38 @@ struct bld_cache_layer_feed {
 	struct bld_cache_layer_feed *next; /* in the store's list once published */
 };
 
-/* The source of the layer stream: the pieces given, in order. */
+/* The source of the layer stream: the partial file, as far as it was written. It waits for
+ * a good piece (FEED_MIN) rather than waking for every network read, but starts on a small
+ * one (BLD_CACHE_FEED_FIRST): the inflater is idle until the first piece arrives. */
 static ssize_t feed_read(void *payload, void *buf, size_t cap)
 {
 	struct bld_cache_layer_feed *f = payload;
+	int64_t min = f->pos == 0 ? BLD_CACHE_FEED_FIRST : FEED_MIN;
+	int64_t want = cap < (size_t)min ? (int64_t)cap : min;
 	pthread_mutex_lock(&f->mu);
-	while (!f->head && !f->eof && !f->abandoned)
+	while (f->avail - f->pos < want && !f->eof && !f->abandoned)
 		pthread_cond_wait(&f->cv, &f->mu);
 	bool stop = f->abandoned;
-	struct piece *p = f->head; /* only this thread takes pieces off the queue */
+	int64_t left = f->avail - f->pos;
 	pthread_mutex_unlock(&f->mu);
 	if (stop) {
 		errno = ECANCELED;
 		return -1;
 	}
-	if (!p)
+	size_t n = left < (int64_t)cap ? (size_t)left : cap;
+	if (n == 0)
 		return 0;
-	size_t n = p->len - f->head_off < cap ? p->len - f->head_off : cap;
-	memcpy(buf, p->data + f->head_off, n);
-	f->head_off += n;
-	if (f->head_off < p->len)
-		return (ssize_t)n;
-	pthread_mutex_lock(&f->mu);
-	f->head = p->next;
-	if (!f->head)
-		f->tail = NULL;
-	p->next = f->spare;
-	f->spare = p;
-	f->head_off = 0;
-	f->held--;
-	pthread_cond_broadcast(&f->cv);
-	pthread_mutex_unlock(&f->mu);
-	return (ssize_t)n;
+	ssize_t r;
+	do
+		r = pread(f->fd, buf, n, f->pos);
+	while (r < 0 && errno == EINTR);
+	if (r == 0) { /* the partial is shorter than the downloader said: it was truncated */
+		errno = EIO;
+		return -1;
+	}
+	if (r > 0)
+		f->pos += r;
+	return r;
 }
 
 static void *feed_main(void *p)
@@ -122,8 +110,13 @@ int bld_cache_layer_feed_new(struct bld_cache_layer_feed **out, struct bld_store
 	*out = NULL;
 	if (!bld_digest_valid(blob_digest))
 		return bld_error_set(err, BLD_E_INVALID, "invalid digest \"%s\"", blob_digest);
+	cleanup_free char *partial = xasprintf("%s.partial", bld_cache_hex(blob_digest));
+	int fd = openat(s->ingest_fd, partial, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return bld_error_sys(err, errno, "open partial %s", partial);
 	struct bld_cache_layer_feed *f = xcalloc(1, sizeof(*f));
 	f->s = s;
+	f->fd = fd;
 	memcpy(f->digest, blob_digest, BLD_DIGEST_STR_LEN);
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
@@ -139,46 +132,13 @@ int bld_cache_layer_feed_new(struct bld_cache_layer_feed **out, struct bld_store
 	return 0;
 }
 
-void bld_cache_layer_feed_give(struct bld_cache_layer_feed *f, const void *data, size_t n)
-{
-	if (!f || n == 0)
-		return;
-	pthread_mutex_lock(&f->mu);
-	while (f->held >= FEED_PIECES && !f->abandoned && !f->done)
-		pthread_cond_wait(&f->cv, &f->mu);
-	bool gone = f->abandoned || f->done; /* ended early (a bad layer): nothing more to read */
-	struct piece *p = gone ? NULL : f->spare;
-	if (p)
-		f->spare = p->next;
-	if (!gone)
-		f->held++;
-	pthread_mutex_unlock(&f->mu);
-	if (gone)
-		return;
-	if (!p || p->cap < n) {
-		free(p);
-		p = xmalloc(sizeof(*p) + n);
-		p->cap = n;
-	}
-	memcpy(p->data, data, n);
-	p->len = n;
-	p->next = NULL;
-	pthread_mutex_lock(&f->mu);
-	if (f->tail)
-		f->tail->next = p;
-	else
-		f->head = p;
-	f->tail = p;
-	pthread_cond_broadcast(&f->cv);
-	pthread_mutex_unlock(&f->mu);
-}
-
-void bld_cache_layer_feed_end(struct bld_cache_layer_feed *f)
+void bld_cache_layer_feed_offer(struct bld_cache_layer_feed *f, int64_t avail, bool eof)
 {
 	if (!f)
 		return;
 	pthread_mutex_lock(&f->mu);
-	f->eof = true;
+	f->avail = avail;
+	f->eof = eof;
 	pthread_cond_broadcast(&f->cv);
 	pthread_mutex_unlock(&f->mu);
 }
@@ -206,14 +166,8 @@ void bld_cache_layer_feed_free(struct bld_cache_layer_feed *f)
 		bld_fs_rm_rf(path, NULL);
 		free(f->tmp);
 	}
-	for (struct piece *q = f->head, *next; q; q = next) {
-		next = q->next;
-		free(q);
-	}
-	for (struct piece *q = f->spare, *next; q; q = next) {
-		next = q->next;
-		free(q);
-	}
+	if (f->fd >= 0)
+		close(f->fd);
 	bld_error_free(f->err);
 	pthread_cond_destroy(&f->cv);
 	pthread_mutex_destroy(&f->mu);
@@ -224,7 +178,11 @@ void bld_cache_layer_feed_publish(struct bld_store *s, struct bld_cache_layer_fe
 {
 	if (!f)
 		return;
-	bld_cache_layer_feed_end(f); /* the blob was committed: every byte was given */
+	struct stat st; /* fd still names the file, now under blobs/: all of it is there */
+	if (fstat(f->fd, &st) == 0)
+		bld_cache_layer_feed_offer(f, st.st_size, true);
+	else
+		stop(f); /* cannot happen; then the wait reports the thread's error */
 	pthread_mutex_lock(&list_mu);
 	f->next = s->feeds;
 	s->feeds = f;

@@ -9,9 +9,8 @@
  * taken out again, so that a failed pull adds nothing to the store.
  *
  * A layer asked to be unpacked (f->unpack) gets a feed when its download starts from
- * nothing: every piece written to the partial file is given to the feed too, which extracts
- * the layer while the rest arrives (cache's layer_feed.c), to its end as soon as its own
- * download ends; the blob then goes to the disk with O_DIRECT. The feed is handed to the
+ * nothing: the layer is extracted from the partial file while the rest arrives (cache's
+ * layer_feed.c), to its end as soon as its own download ends. The feed is handed to the
  * store only when every blob was committed, and freed (taking its extraction with it) on any
  * failure or when the download restarts.
  *
@@ -68,7 +67,7 @@ static void drop_feed(struct job *j)
 	j->feed = NULL;
 }
 
-/* The staged bytes into the writer, and the same bytes to the feed. */
+/* The staged bytes into the writer, and the feed told how far the partial now goes. */
 static int flush(struct job *j, struct bld_error **err)
 {
 	if (!j->staged)
@@ -77,7 +76,7 @@ static int flush(struct job *j, struct bld_error **err)
 	j->staged = 0;
 	if (bld_cache_blob_writer_write(j->w, j->stage, n, err) < 0)
 		return -1;
-	bld_cache_layer_feed_give(j->feed, j->stage, n);
+	bld_cache_layer_feed_offer(j->feed, bld_cache_blob_writer_offset(j->w), false);
 	return 0;
 }
 
@@ -225,7 +224,7 @@ static void job_done(struct fetch *fx, struct job *j, CURLcode cc)
 		return;
 	/* the whole blob is in the partial: its extraction need not wait for the other
 	 * downloads (it still counts only once every digest checked out) */
-	bld_cache_layer_feed_end(j->feed);
+	bld_cache_layer_feed_offer(j->feed, bld_cache_blob_writer_offset(j->w), true);
 	reg_progress_status(j->prog, j->line, "Verifying Checksum");
 }
 
@@ -345,18 +344,14 @@ static int commit_all(struct fetch *fx, struct bld_error **err)
 
 /* ------------------------------------------------------------------ entry */
 
-/* Unpacking during the download is only faster: when it cannot start, unpack comes later.
- * With it the blob is written past the page cache: its bytes reach the unpacking from
- * memory, and nothing reads the blob again soon. */
+/* Unpacking during the download is only faster: when it cannot start, unpack comes later. */
 static void start_feed(struct fetch *fx, struct job *j)
 {
 	cleanup_error struct bld_error *e = NULL;
 	if (bld_cache_layer_feed_new(&j->feed, fx->s, j->f->digest, &e) < 0) {
 		bld_debug("blob %s: no unpacking during download: %s", j->f->digest, e->msg);
 		drop_feed(j);
-		return;
 	}
-	(void)bld_cache_blob_writer_direct(j->w);
 }
 
 static int prepare(struct fetch *fx, struct reg_progress *prog, struct bld_error **err)

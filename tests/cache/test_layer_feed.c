@@ -10,29 +10,23 @@
 #include "tests/cache/helpers.h"
 #include "tests/cache/tarmaker.h"
 
-/* The gzip layer of entries v, its bytes and the diff ID of its plain tar. */
-static char *make_layer(const struct tm_entry *v, size_t nv, size_t *n,
-			char diff[BLD_DIGEST_STR_LEN])
-{
-	char *tar = NULL, *gz = NULL;
-	size_t tn;
-	struct bld_error *err = NULL;
-	for (int zipped = 0; zipped < 2; zipped++) {
-		int fd = tm_make(v, nv, zipped);
-		cr_assert_eq(bld_fs_read_fd(fd, 8 << 20, zipped ? &gz : &tar, zipped ? n : &tn, &err), 0);
-		close(fd);
-	}
-	bld_sha256_digest(tar, tn, diff);
-	free(tar);
-	return gz;
-}
-
 /* A gzip layer of a few files, its bytes and diff ID. */
 static char *layer(size_t *n, char diff[BLD_DIGEST_STR_LEN])
 {
 	struct tm_entry v[] = {{"etc", 'd', NULL, NULL}, {"etc/hostname", 'f', "feed\n", NULL},
 			       {"bin/sh", 'f', "#!/bin/true\n", NULL}, {"sh", 'l', "bin/sh", NULL}};
-	return make_layer(v, 4, n, diff);
+	int fd = tm_make(v, 4, false);
+	char *tar = NULL, *gz = NULL;
+	size_t tn;
+	struct bld_error *err = NULL;
+	cr_assert_eq(bld_fs_read_fd(fd, 1 << 20, &tar, &tn, &err), 0);
+	close(fd);
+	bld_sha256_digest(tar, tn, diff);
+	free(tar);
+	fd = tm_make(v, 4, true);
+	cr_assert_eq(bld_fs_read_fd(fd, 1 << 20, &gz, n, &err), 0);
+	close(fd);
+	return gz;
 }
 
 /* Writes the blob through a writer with a feed, in small pieces; returns the feed. */
@@ -48,9 +42,8 @@ static struct bld_cache_layer_feed *write_fed(struct bld_store *s, const char *g
 	for (size_t off = 0; off < n; off += 100) {
 		size_t k = n - off < 100 ? n - off : 100;
 		cr_assert_eq(bld_cache_blob_writer_write(w, gz + off, k, &err), 0);
-		bld_cache_layer_feed_give(f, gz + off, k);
+		bld_cache_layer_feed_offer(f, (int64_t)(off + k), false);
 	}
-	bld_cache_layer_feed_end(f);
 	char got[BLD_DIGEST_STR_LEN];
 	if (commit)
 		cr_assert_eq(bld_cache_blob_writer_commit(w, got, &err), 0);
@@ -127,80 +120,5 @@ Test(cache_layer_feed, unpublished_feed_leaves_nothing)
 	cr_assert_eq(test_count_dir(layers), 0);
 	free(layers);
 	free(gz);
-	test_store_done(s, root);
-}
-
-/* A layer of one large file that compresses badly: more pieces than the feed holds. */
-static char *big_layer(size_t *n, char diff[BLD_DIGEST_STR_LEN], char **content)
-{
-	size_t len = (size_t)3 << 20;
-	char *c = xmalloc(len + 1);
-	uint32_t x = 2463534242u;
-	for (size_t i = 0; i < len; i++) {
-		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-		c[i] = (char)(' ' + x % 94);
-	}
-	c[len] = '\0';
-	struct tm_entry v[] = {{"big", 'f', c, NULL}};
-	char *gz = make_layer(v, 1, n, diff);
-	*content = c;
-	return gz;
-}
-
-Test(cache_layer_feed, more_pieces_than_the_feed_holds)
-{
-	char *root, diff[BLD_DIGEST_STR_LEN], digest[BLD_DIGEST_STR_LEN], *content;
-	struct bld_store *s = test_store(&root);
-	size_t n;
-	char *gz = big_layer(&n, diff, &content);
-	struct bld_error *err = NULL;
-	bld_sha256_digest(gz, n, digest);
-	struct bld_cache_layer_feed *f = NULL;
-	cr_assert_eq(bld_cache_layer_feed_new(&f, s, digest, &err), 0);
-	size_t pieces = 0;
-	for (size_t off = 0; off < n; off += 16384, pieces++) /* each give may wait for the thread */
-		bld_cache_layer_feed_give(f, gz + off, n - off < 16384 ? n - off : 16384);
-	cr_assert_gt(pieces, 64);
-	struct bld_cache_blob_writer *w = NULL;
-	cr_assert_eq(bld_cache_blob_writer_new(&w, s, digest, &err), 0);
-	cr_assert_eq(bld_cache_blob_writer_write(w, gz, n, &err), 0);
-	cr_assert_eq(bld_cache_blob_writer_commit(w, NULL, &err), 0);
-	bld_cache_blob_writer_free(w);
-	bld_cache_layer_feed_publish(s, f);
-	char *blob = xasprintf("%s/oci/blobs/sha256/%s", root, digest + 7);
-	cr_assert_eq(unlink(blob), 0); /* only the feed can make the layer */
-	char *dir = NULL, *data = NULL;
-	cr_assert_eq(bld_cache_layer_unpack(s, digest, diff, diff, &dir, &err), 0, "%s",
-		     err ? err->msg : "");
-	char *p = xasprintf("%s/big", dir);
-	size_t got = 0;
-	cr_assert_eq(bld_fs_read_file(p, 8 << 20, &data, &got, &err), 0);
-	cr_assert_eq(got, strlen(content));
-	cr_assert(memcmp(data, content, got) == 0);
-	free(blob);
-	free(data);
-	free(p);
-	free(dir);
-	free(content);
-	free(gz);
-	test_store_done(s, root);
-}
-
-Test(cache_layer_feed, a_failed_feed_does_not_hold_up_the_download, .timeout = 20)
-{
-	char *root, digest[BLD_DIGEST_STR_LEN];
-	struct bld_store *s = test_store(&root);
-	char junk[16384];
-	memset(junk, 'x', sizeof(junk)); /* not gzip, nor any tar: the thread fails at once */
-	bld_sha256_digest(junk, sizeof(junk), digest);
-	struct bld_cache_layer_feed *f = NULL;
-	struct bld_error *err = NULL;
-	cr_assert_eq(bld_cache_layer_feed_new(&f, s, digest, &err), 0);
-	for (int i = 0; i < 200; i++) /* far more than it holds: gives must not wait for it */
-		bld_cache_layer_feed_give(f, junk, sizeof(junk));
-	bld_cache_layer_feed_free(f);
-	char *layers = layers_dir(root);
-	cr_assert_eq(test_count_dir(layers), 0);
-	free(layers);
 	test_store_done(s, root);
 }

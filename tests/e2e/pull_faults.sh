@@ -100,26 +100,6 @@ t_eq "... and the image is the one pushed" \
   "$("$BLD" --root "$T_DIR/root-two" image inspect -f '{{.Id}}' "$REG_ADDR/t/two")" \
   "$("$BLD" image inspect -f '{{.Id}}' "$P/t/two")"
 
-# a layer larger than what the feed holds (16 pieces of 256 KiB) and than the direct
-# writer's 4 MiB buffer: unpacked from the downloaded bytes in memory, while the blob goes to
-# the disk past the page cache (O_DIRECT), so that a pull does not fill memory with a blob
-# nobody reads again soon
-export BLD_ROOT=$T_DIR/root-big
-mkdir "$T_DIR/big" && head -c 12000000 /dev/urandom >"$T_DIR/big/big" &&
-  printf 'FROM %s\nCOPY big /big\n' "$BASE" >"$T_DIR/big/Dockerfile"
-"$BLD" build -q -t "$REG_ADDR/t/big" "$T_DIR/big" >/dev/null && "$BLD" push -q "$REG_ADDR/t/big" >/dev/null
-big=$(skopeo inspect --raw --tls-verify=false "docker://$REG_ADDR/t/big" | jq -r '.layers[1].digest')
-export BLD_ROOT=$T_DIR/root-big2
-OUT=$("$BLD" -D pull -q "$REG_ADDR/t/big" 2>&1)
-t_match "a 12 MB layer is extracted from its download" "layer ${big:0:19}: extracted from its download" "$OUT"
-t_ok "... into the same bytes" cmp "$T_DIR/big/big" "$(ls -d "$BLD_ROOT"/layers/*/big)"
-if dd if=/dev/zero of="$T_DIR/direct" bs=4096 count=1 oflag=direct status=none 2>/dev/null; then
-  res=$(fincore --bytes --noheadings --output RES "$BLD_ROOT/oci/blobs/sha256/${big#sha256:}")
-  t_eq "... and its blob is not left in the page cache (under 4 MiB of ~12 MB)" yes \
-    "$([ "${res:-x}" -lt 4194304 ] 2>/dev/null && echo yes || echo "$res bytes")"
-fi
-t_ok "... bld system check is clean" "$BLD" system check
-
 # ---------------------------------------------------------------- push
 # pushed NAME PLAN [flaky-proxy options] — a push of busybox through the fault to a new
 # repository; OUT and RC hold what it said
