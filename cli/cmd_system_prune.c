@@ -30,6 +30,7 @@ static int run(struct bld_ctx *ctx, struct bld_cli_args *a, struct bld_error **e
 		return r;
 	if (bld_runner_container_prune(ctx, &ids, &bytes, err) < 0)
 		return -1;
+	bld_runner_cgroup_sweep_steps(); /* what killed builds left: nothing to report */
 	bld_cli_print_deleted("Containers", ids);
 	total += bytes;
 	if (volumes) {

@@ -452,21 +452,30 @@ static void sweep_steps(const char *leaf)
 	closedir(d);
 }
 
+/* Where a build step's leaf goes: under the caller's own cgroup, in the devices hierarchy on
+ * v1, in the one hierarchy on v2; NULL when there is no such hierarchy. */
+static char *step_leaf(const struct bld_runner_spec *s, bool v2)
+{
+	const char *mnt = v2 ? CG_ROOT : CG_ROOT "/devices";
+	if (access(mnt, F_OK) < 0)
+		return NULL;
+	if (!v2)
+		return leaf_v1(mnt, "devices", s);
+	cleanup_free char *own = own_path("");
+	return xasprintf(CG_ROOT "%s/bld/%s", strcmp(own, "/") ? own : "", s->cgroup_name);
+}
+
 /* A build step's cgroup: docker's device rules, which BuildKit's steps have too, and nothing
- * else (they have no limits): a leaf under the caller's own cgroup, in the devices hierarchy on
- * v1, in the one hierarchy on v2 (a child without controllers may hold processes there), so
- * that whatever limits the caller limits its steps too. */
+ * else (they have no limits): a leaf under the caller's own cgroup (step_leaf; on v2 a child
+ * without controllers may hold processes), so that whatever limits the caller limits its
+ * steps too. */
 static int create_step(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 		       struct bld_error **err)
 {
 	bool v2 = bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2;
-	const char *mnt = v2 ? CG_ROOT : CG_ROOT "/devices";
-	if (access(mnt, F_OK) < 0)
+	cleanup_free char *dir = step_leaf(s, v2);
+	if (!dir)
 		return 0;
-	cleanup_free char *own = v2 ? own_path("") : NULL;
-	cleanup_free char *dir = v2 ? xasprintf(CG_ROOT "%s/bld/%s", strcmp(own, "/") ? own : "",
-						s->cgroup_name)
-				    : leaf_v1(mnt, "devices", s);
 	sweep_steps(dir);
 	if (bld_fs_mkdir_p(dir, 0755, err) < 0)
 		return bld_error_wrap(err, "cgroup");
@@ -475,6 +484,16 @@ static int create_step(struct bld_runner_proc *p, const struct bld_runner_spec *
 		return devices_v2(dir, s, err) < 0 ? bld_error_wrap(err, "cgroup") : 0;
 	int r = devices_v1(dir, s);
 	return r < 0 ? bld_error_sys(err, -r, "cgroup devices limit") : 0;
+}
+
+void bld_runner_cgroup_sweep_steps(void)
+{
+	if (bld_rootless())
+		return;
+	struct bld_runner_spec any = {.cgroup_name = BLD_RUNNER_STEP_CGROUP "0-0"};
+	cleanup_free char *dir = step_leaf(&any, bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2);
+	if (dir)
+		sweep_steps(dir);
 }
 
 /* Whether s asks for any resource limit. */

@@ -338,6 +338,9 @@ extern const char bld_runner_seccomp_default_json[];
 /* cgroup layout of this host. */
 enum bld_runner_cgroup_mode { BLD_RUNNER_CG_V1, BLD_RUNNER_CG_V2, BLD_RUNNER_CG_HYBRID };
 enum bld_runner_cgroup_mode bld_runner_cgroup_mode(void);
+/* Removes the cgroup leaves of build steps whose build was killed (their pid is gone) under
+ * the caller's own cgroup, which the next step would also take out (bld system prune). */
+void bld_runner_cgroup_sweep_steps(void);
 
 /* ===================================================================== containers */
 

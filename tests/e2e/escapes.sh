@@ -192,6 +192,10 @@ null-ok" "$(B run --rm $IMG sh -c "$mk" 2>&1)"
     "$(ls -d "${stale%/*}"/bld-step-* 2>/dev/null)"
   rmdir "$stale" 2>/dev/null
   B rmi esc-dev >/dev/null 2>&1
+  mkdir -p "$stale"
+  B system prune -f >/dev/null 2>&1
+  t_eq "... and bld system prune takes out a killed build's leaf too" "" "$(ls -d "$stale" 2>/dev/null)"
+  rmdir "$stale" 2>/dev/null
 else
   t_pass "device nodes # SKIP no cgroup v1 devices hierarchy here"
 fi

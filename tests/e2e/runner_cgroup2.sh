@@ -46,6 +46,12 @@ unshare -m --propagation private bash -c '
   echo $$ >/sys/fs/cgroup/cgroup.procs
   ls -d "$sub"/bld/bld-step-* >>"$O/steps" 2>/dev/null
   rmdir "$sub/bld" "$sub" 2>/dev/null
+  # a step leaf that a killed build left (its pid gone): bld system prune takes it out
+  stale=/sys/fs/cgroup/bld/bld-step-$(sh -c "echo \$\$")-0
+  mkdir -p "$stale"
+  B system prune -f >/dev/null 2>&1
+  [ -d "$stale" ] && echo left >"$O/pruned" || echo gone >"$O/pruned"
+  rmdir "$stale" 2>/dev/null
   if grep -qw memory /sys/fs/cgroup/cgroup.controllers; then
     B run --rm -m 16m $IMG sh -c "x=aaaaaaaa; while :; do x=\$x\$x; done" >/dev/null 2>&1
     echo "oom $?" >"$O/mem"
@@ -57,6 +63,7 @@ unshare -m --propagation private bash -c '
 ' || { echo "not ok - cannot mount cgroup2 in a private mount namespace"; exit 1; }
 
 t_eq "/sys/fs/cgroup is the cgroup2 mount there" "yes" "$(cat "$O/v2" 2>/dev/null)"
+t_eq "bld system prune takes out the step leaf a killed build left" "gone" "$(cat "$O/pruned" 2>/dev/null)"
 t_eq "the container's cgroup namespace is rooted at its leaf" "0::/" "$(cat "$O/self")"
 t_match "the v2 leaf holds the container's process" '^sleep 30 $' "$(cat "$O/procs")"
 t_eq "exec joins the leaf" "0::/" "$(cat "$O/exec")"
