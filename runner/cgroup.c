@@ -427,12 +427,11 @@ static int create_v2(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 	return 0;
 }
 
-/* Leaves of build steps whose process is gone (a build killed with -9): the next step's
- * creation takes them out; one that still holds a process stays. */
-static void sweep_steps(const char *leaf)
+/* Leaves of build steps in dir whose process is gone (a build killed with -9): the next
+ * step's creation takes them out; one that still holds a process stays. */
+static void sweep_steps(const char *dir)
 {
-	cleanup_free char *parent = xstrndup(leaf, (size_t)(strrchr(leaf, '/') - leaf));
-	DIR *d = opendir(parent);
+	DIR *d = opendir(dir);
 	if (!d)
 		return;
 	struct dirent *e;
@@ -446,37 +445,36 @@ static void sweep_steps(const char *leaf)
 		if (bld_parse_long(num, 1, INT_MAX, &pid) < 0 || kill((pid_t)pid, 0) == 0 ||
 		    errno != ESRCH)
 			continue;
-		cleanup_free char *dir = xasprintf("%s/%s", parent, e->d_name);
-		(void)rmdir(dir);
+		cleanup_free char *leaf = xasprintf("%s/%s", dir, e->d_name);
+		(void)rmdir(leaf);
 	}
 	closedir(d);
 }
 
-/* Where a build step's leaf goes: under the caller's own cgroup, in the devices hierarchy on
- * v1, in the one hierarchy on v2; NULL when there is no such hierarchy. */
-static char *step_leaf(const struct bld_runner_spec *s, bool v2)
+/* Where build steps' leaves go: "<own cgroup>/bld" in the devices hierarchy on v1, in the one
+ * hierarchy on v2; NULL when there is no such hierarchy. */
+static char *steps_dir(bool v2)
 {
 	const char *mnt = v2 ? CG_ROOT : CG_ROOT "/devices";
 	if (access(mnt, F_OK) < 0)
 		return NULL;
-	if (!v2)
-		return leaf_v1(mnt, "devices", s);
-	cleanup_free char *own = own_path("");
-	return xasprintf(CG_ROOT "%s/bld/%s", strcmp(own, "/") ? own : "", s->cgroup_name);
+	cleanup_free char *own = own_path(v2 ? "" : "devices");
+	return xasprintf("%s%s/bld", mnt, strcmp(own, "/") ? own : "");
 }
 
 /* A build step's cgroup: docker's device rules, which BuildKit's steps have too, and nothing
- * else (they have no limits): a leaf under the caller's own cgroup (step_leaf; on v2 a child
+ * else (they have no limits): a leaf under the caller's own cgroup (steps_dir; on v2 a child
  * without controllers may hold processes), so that whatever limits the caller limits its
  * steps too. */
 static int create_step(struct bld_runner_proc *p, const struct bld_runner_spec *s,
 		       struct bld_error **err)
 {
 	bool v2 = bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2;
-	cleanup_free char *dir = step_leaf(s, v2);
-	if (!dir)
+	cleanup_free char *parent = steps_dir(v2);
+	if (!parent)
 		return 0;
-	sweep_steps(dir);
+	sweep_steps(parent);
+	cleanup_free char *dir = xasprintf("%s/%s", parent, s->cgroup_name);
 	if (bld_fs_mkdir_p(dir, 0755, err) < 0)
 		return bld_error_wrap(err, "cgroup");
 	bld_strv_push(&p->cgroups, dir);
@@ -490,8 +488,7 @@ void bld_runner_cgroup_sweep_steps(void)
 {
 	if (bld_rootless())
 		return;
-	struct bld_runner_spec any = {.cgroup_name = BLD_RUNNER_STEP_CGROUP "0-0"};
-	cleanup_free char *dir = step_leaf(&any, bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2);
+	cleanup_free char *dir = steps_dir(bld_runner_cgroup_mode() == BLD_RUNNER_CG_V2);
 	if (dir)
 		sweep_steps(dir);
 }

@@ -69,31 +69,32 @@ int bld_runner_device_rule_parse(const char *s, struct bld_runner_device_rule *o
 }
 
 /* A rule's block: each test jumps to the end of the block when the device fails it. False
- * when the rule has no test: it allows every device, and nothing may follow it (the verifier
- * refuses code that cannot be reached). */
+ * for a rule of type 'a': it allows every device and access, as v1's devices.allow reads it,
+ * and nothing may follow it (the verifier refuses code that cannot be reached). */
 static bool emit_rule(struct df *d, const struct bld_runner_device_rule *r)
 {
-	int type = r->type == 'b' ? BPF_DEVCG_DEV_BLOCK : r->type == 'c' ? BPF_DEVCG_DEV_CHAR : 0;
+	if (r->type == 'a') {
+		emit(d, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1);
+		emit(d, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+		return false;
+	}
 	int access = (r->mknod ? BPF_DEVCG_ACC_MKNOD : 0) | (r->read ? BPF_DEVCG_ACC_READ : 0) |
 		     (r->write ? BPF_DEVCG_ACC_WRITE : 0);
 	size_t jumps[4], nj = 0; /* the tests' instructions */
-	if (r->type == 'a') /* every device, as v1's devices.allow reads it */
-		access = 7;
-	else {
-		jumps[nj++] = d->n;
-		emit(d, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, 0, type);
-	}
+	jumps[nj++] = d->n;
+	emit(d, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, 0,
+	     r->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR);
 	if (access != 7) { /* every access asked must be one the rule gives */
 		emit(d, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_3, 0, 0);
 		emit(d, BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_1, 0, 0, ~access & 7);
 		jumps[nj++] = d->n;
 		emit(d, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_1, 0, 0, 0);
 	}
-	if (r->major >= 0 && r->type != 'a') {
+	if (r->major >= 0) {
 		jumps[nj++] = d->n;
 		emit(d, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, 0, (int32_t)r->major);
 	}
-	if (r->minor >= 0 && r->type != 'a') {
+	if (r->minor >= 0) {
 		jumps[nj++] = d->n;
 		emit(d, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_5, 0, 0, (int32_t)r->minor);
 	}
@@ -101,7 +102,7 @@ static bool emit_rule(struct df *d, const struct bld_runner_device_rule *r)
 	emit(d, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	for (size_t i = 0; i < nj; i++) /* an offset counts from the instruction after the jump */
 		d->v[jumps[i]].off = (int16_t)(d->n - jumps[i] - 1);
-	return nj > 0;
+	return true;
 }
 
 /* The program for rules (NULL-ended), or -1 when one cannot be read. */

@@ -76,10 +76,6 @@ enum bld_runner_net_mode {
 	BLD_RUNNER_NET_NSPATH, /* join the namespace at net_path (a bridge veth set up there) */
 };
 
-/*
- * What to run and how. Pointers are borrowed for the duration of the call. Zero/NULL fields
- * take Docker's defaults.
- */
 /* A device rule as docker writes it (--device-cgroup-rule, docker's default rules): "TYPE
  * MAJOR:MINOR ACCESS", type 'a' (every device), 'b' or 'c', numbers or '*', access one to
  * three of 'r', 'w', 'm'. */
@@ -95,6 +91,10 @@ int bld_runner_device_rule_parse(const char *s, struct bld_runner_device_rule *o
  * those of processes that are gone. */
 #define BLD_RUNNER_STEP_CGROUP "bld-step-"
 
+/*
+ * What to run and how. Pointers are borrowed for the duration of the call. Zero/NULL fields
+ * take Docker's defaults.
+ */
 struct bld_runner_spec {
 	/* root filesystem: overlay over `lowers` (lowest first, at least one), or `rootfs` */
 	char *const *lowers;
